@@ -1,0 +1,186 @@
+//! Rules, findings and diagnostics, shared by every linter.
+
+use std::fmt;
+
+use crate::location::{Location, Span};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What every rule is, whichever linter runs it: a stable code, a kebab-case
+/// name, a severity and its documentation (the doc comment of its file).
+#[derive(Debug)]
+pub struct RuleMeta {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub doc: &'static str,
+}
+
+impl RuleMeta {
+    /// The first sentence of the doc's "What it does" section, for tables.
+    pub fn summary(&self) -> String {
+        let body: String = self
+            .doc
+            .lines()
+            .map(str::trim)
+            .skip_while(|line| line.is_empty() || line.starts_with('#'))
+            .take_while(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        match body.find(". ") {
+            Some(end) => body[..=end].to_owned(),
+            None => body,
+        }
+    }
+
+    /// The doc as Markdown, without the one-space indent doc comments carry.
+    pub fn doc_text(&self) -> String {
+        self.doc
+            .lines()
+            .map(|line| line.strip_prefix(' ').unwrap_or(line))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .trim()
+            .to_owned()
+    }
+}
+
+/// A problem a rule found, before its location is resolved.
+#[derive(Debug)]
+pub struct Finding {
+    pub rule: &'static RuleMeta,
+    pub location: Location,
+    pub message: String,
+    pub help: Option<String>,
+    /// The span holds a secret: renderers must not show its text.
+    pub redact: bool,
+}
+
+/// Where rules put what they find.
+#[derive(Debug, Default)]
+pub struct Findings(Vec<Finding>);
+
+impl Findings {
+    pub fn report(
+        &mut self,
+        rule: &'static RuleMeta,
+        location: Location,
+        message: impl Into<String>,
+    ) -> &mut Finding {
+        self.0.push(Finding {
+            rule,
+            location,
+            message: message.into(),
+            help: None,
+            redact: false,
+        });
+        self.0.last_mut().expect("just pushed")
+    }
+
+    pub fn into_vec(self) -> Vec<Finding> {
+        self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Finding {
+    pub fn help(&mut self, help: impl Into<String>) -> &mut Finding {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn redact(&mut self) -> &mut Finding {
+        self.redact = true;
+        self
+    }
+}
+
+/// A finding placed in its file.
+#[derive(Debug)]
+pub struct Diagnostic {
+    pub rule: &'static RuleMeta,
+    pub span: Span,
+    pub message: String,
+    pub help: Option<String>,
+    pub redact: bool,
+}
+
+/// One checked file: its root-relative path, its text (for snippets) and
+/// what was found in it, sorted by position.
+#[derive(Debug)]
+pub struct FileReport {
+    pub path: String,
+    pub source: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl FileReport {
+    /// Resolves findings against the file's text with `resolve`.
+    pub fn new(
+        path: String,
+        source: String,
+        findings: Vec<Finding>,
+        resolve: impl Fn(&str, &Location) -> Span,
+    ) -> FileReport {
+        let mut diagnostics: Vec<Diagnostic> = findings
+            .into_iter()
+            .map(|finding| Diagnostic {
+                span: resolve(&source, &finding.location),
+                rule: finding.rule,
+                message: finding.message,
+                help: finding.help,
+                redact: finding.redact,
+            })
+            .collect();
+        diagnostics.sort_by(|a, b| {
+            (a.span.bytes.start, a.rule.code).cmp(&(b.span.bytes.start, b.rule.code))
+        });
+        FileReport {
+            path,
+            source,
+            diagnostics,
+        }
+    }
+}
+
+/// Everything a lint run found.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub files: Vec<FileReport>,
+}
+
+impl Report {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.files
+            .iter()
+            .flat_map(|file| &file.diagnostics)
+            .filter(|diagnostic| diagnostic.rule.severity == severity)
+            .count()
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.count(Severity::Error) > 0
+    }
+}

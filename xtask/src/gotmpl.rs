@@ -1,0 +1,195 @@
+//! Just enough of Go's text/template syntax to see which functions a Packer
+//! string calls, and with which literal arguments: `{{user `name`}}`,
+//! `{{ env "HOME" }}`, `{{isotime "2006-01-02"}}`, `{{timestamp | clean_resource_name}}`.
+
+/// One `{{ … }}` action inside a string.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Action<'a> {
+    /// The action as written, braces included: `{{user `name`}}`.
+    pub text: &'a str,
+    /// Calls in the action: a function name and its first literal argument.
+    pub calls: Vec<Call<'a>>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Call<'a> {
+    pub function: &'a str,
+    pub argument: Option<String>,
+}
+
+/// The actions of a string, in order. An unclosed `{{` ends the scan.
+pub fn actions(text: &str) -> Vec<Action<'_>> {
+    let mut out = Vec::new();
+    let mut rest = 0;
+    while let Some(open) = text[rest..].find("{{").map(|at| rest + at) {
+        let Some(close) = find_close(text, open + 2) else {
+            break;
+        };
+        let body = &text[open + 2..close];
+        out.push(Action {
+            text: &text[open..close + 2],
+            calls: calls(body),
+        });
+        rest = close + 2;
+    }
+    out
+}
+
+/// True when the string holds any `{{ … }}` action, that is when Packer
+/// computes it rather than taking it literally.
+pub fn is_templated(text: &str) -> bool {
+    text.contains("{{")
+}
+
+/// Finds the `}}` that closes an action, skipping over string literals.
+fn find_close(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = from;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'`' => at = text[at + 1..].find('`').map(|i| at + 1 + i + 1)?,
+            b'"' => at = quoted_end(bytes, at)?,
+            b'}' if bytes.get(at + 1) == Some(&b'}') => return Some(at),
+            _ => at += 1,
+        }
+    }
+    None
+}
+
+fn quoted_end(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut at = open + 1;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'\\' => at += 2,
+            b'"' => return Some(at + 1),
+            _ => at += 1,
+        }
+    }
+    None
+}
+
+#[derive(Debug, PartialEq)]
+enum Token<'a> {
+    Ident(&'a str),
+    Literal(String),
+    Other,
+}
+
+fn tokens(body: &str) -> Vec<Token<'_>> {
+    let bytes = body.as_bytes();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let c = bytes[at];
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let start = at;
+            while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_') {
+                at += 1;
+            }
+            out.push(Token::Ident(&body[start..at]));
+        } else if c == b'`' {
+            let end = body[at + 1..].find('`').map_or(bytes.len(), |i| at + 1 + i);
+            out.push(Token::Literal(body[at + 1..end].to_owned()));
+            at = end + 1;
+        } else if c == b'"' {
+            let end = quoted_end(bytes, at).unwrap_or(bytes.len());
+            let raw = &body[at..end];
+            out.push(Token::Literal(
+                serde_json::from_str(raw).unwrap_or_else(|_| raw.trim_matches('"').to_owned()),
+            ));
+            at = end;
+        } else if c.is_ascii_whitespace() {
+            at += 1;
+        } else {
+            // Field access (`.Name`), pipes, parentheses, trim markers, numbers.
+            if c == b'.' {
+                at += 1;
+                while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_') {
+                    at += 1;
+                }
+            } else {
+                at += 1;
+            }
+            out.push(Token::Other);
+        }
+    }
+    out
+}
+
+fn calls(body: &str) -> Vec<Call<'_>> {
+    let tokens = tokens(body);
+    let mut out = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        if let Token::Ident(function) = token {
+            let argument = match tokens.get(i + 1) {
+                Some(Token::Literal(value)) => Some(value.clone()),
+                _ => None,
+            };
+            out.push(Call { function, argument });
+        }
+    }
+    out
+}
+
+/// Every literal argument passed to `function` in the string, with the text
+/// of the action it appears in.
+pub fn calls_to<'a>(text: &'a str, function: &str) -> Vec<(&'a str, String)> {
+    actions(text)
+        .into_iter()
+        .flat_map(|action| {
+            let action_text = action.text;
+            action
+                .calls
+                .into_iter()
+                .filter(|call| call.function == function)
+                .filter_map(move |call| call.argument.map(|arg| (action_text, arg)))
+        })
+        .collect()
+}
+
+/// True when the string calls any of the functions.
+pub fn calls_any(text: &str, functions: &[&str]) -> bool {
+    actions(text).iter().any(|action| {
+        action
+            .calls
+            .iter()
+            .any(|call| functions.contains(&call.function))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_and_env_calls() {
+        let text = "a-{{user `name`}}-{{ env \"HOME\" }}-{{timestamp | clean_resource_name}}";
+        assert_eq!(
+            calls_to(text, "user"),
+            vec![("{{user `name`}}", "name".to_owned())]
+        );
+        assert_eq!(
+            calls_to(text, "env"),
+            vec![("{{ env \"HOME\" }}", "HOME".to_owned())]
+        );
+        assert!(calls_any(text, &["timestamp"]));
+        assert!(!calls_any(text, &["uuid"]));
+    }
+
+    #[test]
+    fn braces_inside_literals_do_not_close_the_action() {
+        let text = "{{user `a}}b`}} tail";
+        assert_eq!(
+            calls_to(text, "user"),
+            vec![("{{user `a}}b`}}", "a}}b".to_owned())]
+        );
+    }
+
+    #[test]
+    fn unclosed_actions_and_fields() {
+        assert!(actions("{{user `x`").is_empty());
+        let found = actions("{{ .Name }}{{isotime \"2006\"}}");
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[1].calls[0].function, "isotime");
+    }
+}

@@ -1,0 +1,345 @@
+//! `cargo xtask lint-templates`: structural checks of every Packer template.
+
+pub mod rules;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use serde_json::Value;
+
+use crate::diagnostic::{FileReport, Findings, Report};
+use crate::location::{self, Location, Route};
+use crate::project::{self, Filter, TemplateFile};
+use crate::render::{self, Format};
+use crate::template::Template;
+
+use rules::{BAD_LAYOUT, Context, INVALID_JSON, NOT_AN_OBJECT, RULES, UNREADABLE_FILE};
+
+/// Templates larger than this are not read: real ones are a few KiB.
+pub const MAX_TEMPLATE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// What to lint.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub root: PathBuf,
+    pub filter: Filter,
+    /// Lint only these files instead of walking `packer/`.
+    pub files: Vec<PathBuf>,
+    /// Var files whose variables count as declared.
+    pub var_files: Vec<PathBuf>,
+}
+
+/// The templates the options select.
+pub fn select(options: &Options) -> Result<Vec<TemplateFile>> {
+    if !options.root.is_dir() {
+        bail!(
+            "the root `{}` is not a folder; pass --root with the repository's top folder",
+            options.root.display()
+        );
+    }
+    if options.files.is_empty() {
+        return Ok(project::find_templates(&options.root, &options.filter));
+    }
+    let mut selected = Vec::new();
+    for path in &options.files {
+        let absolute = if path.is_absolute() {
+            path.clone()
+        } else {
+            std::env::current_dir()?.join(path)
+        };
+        if !absolute.exists() && fs::symlink_metadata(&absolute).is_err() {
+            bail!("`{}` does not exist", path.display());
+        }
+        let root = fs::canonicalize(&options.root).unwrap_or_else(|_| options.root.clone());
+        let shown = fs::canonicalize(&absolute).unwrap_or(absolute);
+        let file = TemplateFile::new(&root, shown);
+        if options.filter.accepts(&file) {
+            selected.push(file);
+        }
+    }
+    Ok(selected)
+}
+
+/// Variables defined by var files (JSON objects of strings).
+pub fn read_var_files(paths: &[PathBuf]) -> Result<BTreeSet<String>> {
+    let mut names = BTreeSet::new();
+    for path in paths {
+        let text = fs::read_to_string(path)
+            .with_context(|| format!("reading var file `{}`", path.display()))?;
+        let value: Value = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "var file `{}` is not valid JSON; it must be an object of strings",
+                path.display()
+            )
+        })?;
+        let Value::Object(members) = value else {
+            bail!(
+                "var file `{}` must be a JSON object of variable names and values",
+                path.display()
+            );
+        };
+        names.extend(members.into_iter().map(|(name, _)| name));
+    }
+    Ok(names)
+}
+
+/// Lints the selected templates, in parallel, keeping their order.
+pub fn lint(options: &Options) -> Result<Report> {
+    let files = select(options)?;
+    let external = read_var_files(&options.var_files)?;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
+    let chunk = files.len().div_ceil(threads).max(1);
+    let reports: Vec<FileReport> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(|| {
+                    part.iter()
+                        .map(|file| lint_file(file, &external))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().expect("a lint thread panicked"))
+            .collect()
+    });
+    Ok(Report { files: reports })
+}
+
+/// A template's text after the checks that come before parsing, or the
+/// findings that stop it there.
+pub enum Loaded {
+    Text(String),
+    Failed { source: String, findings: Findings },
+}
+
+/// Reads a template the way Packer would, reporting what stops it.
+pub fn load(file: &TemplateFile) -> Loaded {
+    let mut findings = Findings::default();
+    let failed = |findings| Loaded::Failed {
+        source: String::new(),
+        findings,
+    };
+    if let Some(reason) = &file.walk_error {
+        findings.report(
+            &UNREADABLE_FILE.meta,
+            Location::File,
+            format!("cannot read the template: {reason}"),
+        );
+        return failed(findings);
+    }
+    let metadata = match fs::metadata(&file.path) {
+        Ok(metadata) => metadata,
+        Err(error) => {
+            findings
+                .report(
+                    &UNREADABLE_FILE.meta,
+                    Location::File,
+                    format!("cannot read the template: {error}"),
+                )
+                .help("make it a regular, readable file");
+            return failed(findings);
+        }
+    };
+    if metadata.is_dir() {
+        findings
+            .report(
+                &UNREADABLE_FILE.meta,
+                Location::File,
+                "this is a folder, not a template file",
+            )
+            .help("template.json must be a JSON file; rename or remove the folder");
+        return failed(findings);
+    }
+    if metadata.len() > MAX_TEMPLATE_BYTES {
+        findings
+            .report(
+                &UNREADABLE_FILE.meta,
+                Location::File,
+                format!(
+                    "the file is {:.1} MiB; templates over 8 MiB are not read",
+                    metadata.len() as f64 / 1048576.0
+                ),
+            )
+            .help("a Packer template is a few KiB: check that this is the file you meant");
+        return failed(findings);
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    let read = fs::File::open(&file.path)
+        .and_then(|f| f.take(MAX_TEMPLATE_BYTES + 1).read_to_end(&mut bytes));
+    if let Err(error) = read {
+        findings.report(
+            &UNREADABLE_FILE.meta,
+            Location::File,
+            format!("cannot read the template: {error}"),
+        );
+        return failed(findings);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Loaded::Text(text),
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            let source = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            findings
+                .report(
+                    &INVALID_JSON.meta,
+                    Location::Offset(at),
+                    format!("the file is not UTF-8 (invalid byte at offset {at})"),
+                )
+                .help("save the template as UTF-8");
+            Loaded::Failed { source, findings }
+        }
+    }
+}
+
+/// Parses template text, reporting why it is not a template object.
+pub fn parse(source: &str, findings: &mut Findings) -> Option<Template> {
+    if source.starts_with('\u{feff}') {
+        findings
+            .report(
+                &INVALID_JSON.meta,
+                Location::Offset(0),
+                "the file starts with a UTF-8 byte order mark, which Packer rejects",
+            )
+            .help("save the file as UTF-8 without a byte order mark");
+        return None;
+    }
+    if source.trim().is_empty() {
+        findings
+            .report(&INVALID_JSON.meta, Location::File, "the file is empty")
+            .help("a template is a JSON object with at least a `builders` list");
+        return None;
+    }
+    let value: Value = match serde_json::from_str(source) {
+        Ok(value) => value,
+        Err(error) => {
+            let offset = location::offset_of(source, error.line(), error.column());
+            let message = error.to_string();
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_owned();
+            let finding = findings.report(
+                &INVALID_JSON.meta,
+                Location::Offset(offset),
+                format!("invalid JSON: {message}"),
+            );
+            if message.contains("recursion limit") {
+                finding
+                    .help("nesting this deep is not a template; check how the file was generated");
+            } else if message.contains("trailing comma") {
+                finding.help("remove the comma before the closing bracket");
+            } else {
+                finding.help("correct the JSON here; `packer validate` reports the same error without its place");
+            }
+            return None;
+        }
+    };
+    match value {
+        Value::Object(root) => Some(Template { root }),
+        other => {
+            let kind = match other {
+                Value::Array(_) => "a list",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "a boolean",
+                _ => "null",
+            };
+            findings
+                .report(
+                    &NOT_AN_OBJECT.meta,
+                    Location::value(Route::root()),
+                    format!("the template is {kind}, not a JSON object"),
+                )
+                .help("a template is an object such as { \"builders\": [ … ] }");
+            None
+        }
+    }
+}
+
+/// Lints one template file.
+pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> FileReport {
+    let (source, mut findings) = match load(file) {
+        Loaded::Text(source) => (source, Findings::default()),
+        Loaded::Failed {
+            source,
+            mut findings,
+        } => {
+            report_layout(file, &mut findings);
+            return FileReport::new(
+                file.rel.clone(),
+                source,
+                findings.into_vec(),
+                location::resolve_json,
+            );
+        }
+    };
+    report_layout(file, &mut findings);
+    if let Some(template) = parse(&source, &mut findings) {
+        let ctx = Context {
+            template: &template,
+            source: &source,
+            layout: file.layout.as_ref().ok(),
+            dir: file.path.parent().unwrap_or(Path::new(".")),
+            external_variables,
+        };
+        for rule in RULES {
+            if let Some(check) = rule.check {
+                check(&ctx, &mut findings);
+            }
+        }
+    }
+    FileReport::new(
+        file.rel.clone(),
+        source,
+        findings.into_vec(),
+        location::resolve_json,
+    )
+}
+
+fn report_layout(file: &TemplateFile, findings: &mut Findings) {
+    if let Err(problem) = &file.layout {
+        findings.report(&BAD_LAYOUT.meta, Location::File, problem.clone()).help(
+            "templates live at packer/<release>/<cloud>/<image>/template.json, e.g. packer/3.9/aws/machine-image/template.json",
+        );
+    }
+}
+
+/// Runs the command: prints the report, exits 1 when there are errors.
+pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
+    let report = lint(options)?;
+    print!("{}", render::render(&report, format, "template"));
+    Ok(if report.has_errors() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `--explain RULE`: prints a rule's documentation.
+pub fn explain(code_or_name: &str) -> Result<ExitCode> {
+    let Some(rule) = rules::find(code_or_name) else {
+        let known: Vec<&str> = RULES.iter().map(|rule| rule.meta.name).collect();
+        bail!(
+            "there is no rule `{code_or_name}`; the rules are: {}",
+            known.join(", ")
+        );
+    };
+    println!(
+        "{} {} ({})\n\n{}",
+        rule.meta.code,
+        rule.meta.name,
+        rule.meta.severity,
+        rule.meta.doc_text()
+    );
+    Ok(ExitCode::SUCCESS)
+}

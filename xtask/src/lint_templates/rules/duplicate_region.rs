@@ -1,0 +1,91 @@
+use std::collections::HashMap;
+
+use crate::diagnostic::Findings;
+use crate::location::{Location, Route};
+
+use super::Context;
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a region that a template's AMI builders cover twice: two
+    /// `amazon-*` builders with the same `region` (or the same
+    /// `{{user …}}` expression for it), a builder whose `ami_regions` copies
+    /// to a region another builder already covers, or an `ami_regions` list
+    /// that names a region twice.
+    ///
+    /// ## Why is this bad?
+    /// The template then yields two AMIs for one region, and nothing says
+    /// which one the deployments in that region should boot from.
+    ///
+    /// ## Example
+    /// ```json
+    /// { "builders": [
+    ///   { "type": "amazon-ebs", "name": "frankfurt", "region": "eu-central-1", … },
+    ///   { "type": "amazon-ebs", "name": "ireland", "region": "eu-west-1",
+    ///     "ami_regions": ["eu-central-1"], … } ] }
+    /// ```
+    ///
+    /// ## Fix
+    /// Build each region once: drop the copy, or move the second image to
+    /// a template of its own (such as `packer/3.9/aws/bastion-image`).
+    code: "PKR107", name: "duplicate-region", severity: Error, check: Some(check),
+}
+
+/// Builders that make AMIs.
+const AMI_BUILDERS: &[&str] = &[
+    "amazon-ebs",
+    "amazon-ebssurrogate",
+    "amazon-instance",
+    "amazon-chroot",
+];
+
+fn check(ctx: &Context, out: &mut Findings) {
+    // Region → the builder that first covered it.
+    let mut covered: HashMap<&str, String> = HashMap::new();
+    for builder in ctx.template.builders() {
+        if !builder
+            .kind()
+            .is_some_and(|kind| AMI_BUILDERS.contains(&kind))
+        {
+            continue;
+        }
+        let name = builder.builder_name().unwrap_or_default().to_owned();
+        let mut regions: Vec<(Route, &str)> = Vec::new();
+        if let Some(region) = builder.str("region") {
+            regions.push((builder.at("region"), region));
+        }
+        let mut own: Vec<&str> = regions.iter().map(|(_, region)| *region).collect();
+        for (route, region) in builder.strings("ami_regions") {
+            // Packer skips a copy to the region the AMI was built in.
+            if Some(region) == builder.str("region") {
+                continue;
+            }
+            if own.contains(&region) {
+                out.report(
+                    &RULE.meta,
+                    Location::value(route),
+                    format!("`{region}` is listed twice in `ami_regions`"),
+                )
+                .help("remove the second entry");
+                continue;
+            }
+            own.push(region);
+            regions.push((route, region));
+        }
+        for (route, region) in regions {
+            match covered.get(region) {
+                Some(first) => {
+                    out.report(
+                        &RULE.meta,
+                        Location::value(route),
+                        format!("builder `{name}` makes an AMI in `{region}`, which builder `{first}` already covers"),
+                    )
+                    .help("build each region once, or move the second image to a template of its own");
+                }
+                None => {
+                    covered.insert(region, name.clone());
+                }
+            }
+        }
+    }
+}

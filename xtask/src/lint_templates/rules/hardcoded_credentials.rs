@@ -1,0 +1,109 @@
+use crate::diagnostic::Findings;
+use crate::gotmpl;
+use crate::location::{Location, Step};
+
+use super::Context;
+
+declare_rule! {
+    /// ## What it does
+    /// Reports credentials written into the template: a literal value for
+    /// `access_key`, `secret_key`, `token`, `password` or `client_secret`;
+    /// a variable whose name ends in one of `access_key`, `secret_key`,
+    /// `client_secret` or `token` with a literal, non-empty default; and
+    /// anything that looks like an AWS access key ID (`AKIA…`, `ASIA…`).
+    /// The diagnostic never shows the value.
+    ///
+    /// ## Why is this bad?
+    /// The template is committed: everyone with read access to the
+    /// repository, its forks and its CI logs has the key.
+    ///
+    /// ## Example
+    /// ```json
+    /// { "type": "amazon-ebs", "access_key": "AKIA…", "secret_key": "…" }
+    /// ```
+    ///
+    /// ## Fix
+    /// Read credentials from the environment in `variables`
+    /// (`"aws_secret_key": "{{env `AWS_SECRET_ACCESS_KEY`}}"`), list them
+    /// in `sensitive-variables`, and revoke the key that was committed.
+    code: "PKR205", name: "hardcoded-credentials", severity: Error, check: Some(check),
+}
+
+const CREDENTIAL_KEYS: &[&str] = &[
+    "access_key",
+    "secret_key",
+    "token",
+    "password",
+    "client_secret",
+];
+const CREDENTIAL_VARIABLE_SUFFIXES: &[&str] =
+    &["access_key", "secret_key", "client_secret", "token"];
+
+fn check(ctx: &Context, out: &mut Findings) {
+    for (route, text) in ctx.template.strings() {
+        let steps = route.steps();
+        let in_variables = steps.len() == 2 && steps[0] == Step::Key("variables".to_owned());
+        let literal = !text.trim().is_empty() && !gotmpl::is_templated(text);
+        let key = match steps.last() {
+            Some(Step::Key(key)) => key.as_str(),
+            _ => "",
+        };
+        let named_secret = if in_variables {
+            CREDENTIAL_VARIABLE_SUFFIXES
+                .iter()
+                .any(|suffix| key.ends_with(suffix))
+        } else {
+            CREDENTIAL_KEYS.contains(&key)
+        };
+        if literal && named_secret {
+            out.report(
+                &RULE.meta,
+                Location::value(route.clone()),
+                format!("`{key}` holds a credential written into the template"),
+            )
+            .help("read it from the environment in `variables` and revoke the committed one")
+            .redact();
+        } else if contains_aws_key_id(text) {
+            out.report(
+                &RULE.meta,
+                Location::value(route.clone()),
+                "this value contains an AWS access key ID",
+            )
+            .help(
+                "read credentials from the environment in `variables` and revoke the committed key",
+            )
+            .redact();
+        }
+    }
+}
+
+/// `AKIA` or `ASIA` followed by 16 upper-case letters or digits, on a word boundary.
+fn contains_aws_key_id(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(19)).any(|at| {
+        let word_start = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
+        let word_end = bytes
+            .get(at + 20)
+            .is_none_or(|b| !b.is_ascii_alphanumeric());
+        word_start
+            && word_end
+            && (bytes[at..].starts_with(b"AKIA") || bytes[at..].starts_with(b"ASIA"))
+            && bytes[at + 4..at + 20]
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_aws_key_id;
+
+    #[test]
+    fn aws_key_ids() {
+        assert!(contains_aws_key_id("AKIAIOSFODNN7EXAMPLE"));
+        assert!(contains_aws_key_id("key=AKIAIOSFODNN7EXAMPLE;"));
+        assert!(!contains_aws_key_id("XAKIAIOSFODNN7EXAMPLE"));
+        assert!(!contains_aws_key_id("AKIAIOSFODNN7EXAMPL"));
+        assert!(!contains_aws_key_id("AKIAIOSFODNN7EXAMPLEX"));
+    }
+}

@@ -1,0 +1,351 @@
+//! The template rule catalogue. A rule is one file: its doc comment (What it
+//! does / Why is this bad? / Example / Fix) is its documentation, shown by
+//! `--explain` and in the README's table. Registering it is one line in
+//! [`RULES`].
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::diagnostic::{Findings, RuleMeta};
+use crate::project::Layout;
+use crate::template::Template;
+
+/// Declares a rule: its doc comment becomes its documentation.
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        code: $code:literal, name: $name:literal, severity: $severity:ident, check: $check:expr $(,)?
+    ) => {
+        pub static RULE: $crate::lint_templates::rules::Rule = $crate::lint_templates::rules::Rule {
+            meta: $crate::diagnostic::RuleMeta {
+                code: $code,
+                name: $name,
+                severity: $crate::diagnostic::Severity::$severity,
+                doc: concat!($($doc, "\n"),*),
+            },
+            check: $check,
+        };
+    };
+}
+
+mod bad_layout;
+mod builder_missing_type;
+mod duplicate_builder_name;
+mod duplicate_key;
+mod duplicate_region;
+mod env_outside_variables;
+mod hardcoded_credentials;
+mod invalid_json;
+mod invalid_shell_source;
+mod missing_builders;
+mod missing_required_field;
+mod missing_source_file;
+mod non_unique_image_name;
+mod not_an_object;
+mod post_processor_missing_type;
+mod provisioner_missing_type;
+mod sensitive_variable_undeclared;
+mod undeclared_variable;
+mod undefined_builder_reference;
+mod unknown_builder_type;
+mod unknown_post_processor_type;
+mod unknown_provisioner_type;
+mod unknown_top_level_key;
+mod unreadable_file;
+mod unused_variable;
+mod wrong_cloud;
+
+pub use bad_layout::RULE as BAD_LAYOUT;
+pub use invalid_json::RULE as INVALID_JSON;
+pub use not_an_object::RULE as NOT_AN_OBJECT;
+pub use unreadable_file::RULE as UNREADABLE_FILE;
+
+/// What a rule's check sees.
+pub struct Context<'a> {
+    pub template: &'a Template,
+    /// The template's text, for the rules that need more than the parsed value.
+    pub source: &'a str,
+    /// The template's place in the tree, when it follows the layout.
+    pub layout: Option<&'a Layout>,
+    /// The folder the template is in: Packer resolves relative paths there.
+    pub dir: &'a Path,
+    /// Variables that var files given on the command line define.
+    pub external_variables: &'a BTreeSet<String>,
+}
+
+pub struct Rule {
+    pub meta: RuleMeta,
+    /// `None` for rules the loader reports before there is a template to
+    /// check (the file cannot be read, is not JSON, is in the wrong place).
+    pub check: Option<fn(&Context, &mut Findings)>,
+}
+
+/// Every template rule, in code order.
+pub static RULES: &[&Rule] = &[
+    &unreadable_file::RULE,
+    &invalid_json::RULE,
+    &not_an_object::RULE,
+    &unknown_top_level_key::RULE,
+    &bad_layout::RULE,
+    &duplicate_key::RULE,
+    &missing_builders::RULE,
+    &builder_missing_type::RULE,
+    &unknown_builder_type::RULE,
+    &duplicate_builder_name::RULE,
+    &missing_required_field::RULE,
+    &non_unique_image_name::RULE,
+    &duplicate_region::RULE,
+    &wrong_cloud::RULE,
+    &undeclared_variable::RULE,
+    &unused_variable::RULE,
+    &env_outside_variables::RULE,
+    &sensitive_variable_undeclared::RULE,
+    &hardcoded_credentials::RULE,
+    &provisioner_missing_type::RULE,
+    &unknown_provisioner_type::RULE,
+    &invalid_shell_source::RULE,
+    &missing_source_file::RULE,
+    &undefined_builder_reference::RULE,
+    &post_processor_missing_type::RULE,
+    &unknown_post_processor_type::RULE,
+];
+
+/// A rule by code (`PKR201`) or name (`undeclared-variable`).
+pub fn find(code_or_name: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|rule| {
+        rule.meta.code.eq_ignore_ascii_case(code_or_name) || rule.meta.name == code_or_name
+    })
+}
+
+/// Builder, provisioner and post-processor types built into Packer 1.6.6.
+pub mod known {
+    pub const BUILDERS: &[&str] = &[
+        "alicloud-ecs",
+        "amazon-chroot",
+        "amazon-ebs",
+        "amazon-ebssurrogate",
+        "amazon-ebsvolume",
+        "amazon-instance",
+        "azure-arm",
+        "azure-chroot",
+        "azure-dtl",
+        "cloudstack",
+        "digitalocean",
+        "docker",
+        "file",
+        "googlecompute",
+        "hcloud",
+        "hyperone",
+        "hyperv-iso",
+        "hyperv-vmcx",
+        "jdcloud",
+        "linode",
+        "lxc",
+        "lxd",
+        "ncloud",
+        "null",
+        "oneandone",
+        "openstack",
+        "oracle-classic",
+        "oracle-oci",
+        "osc-bsu",
+        "osc-bsusurrogate",
+        "osc-bsuvolume",
+        "osc-chroot",
+        "parallels-iso",
+        "parallels-pvm",
+        "profitbricks",
+        "proxmox",
+        "proxmox-clone",
+        "proxmox-iso",
+        "qemu",
+        "scaleway",
+        "tencentcloud-cvm",
+        "triton",
+        "ucloud-uhost",
+        "vagrant",
+        "virtualbox-iso",
+        "virtualbox-ovf",
+        "virtualbox-vm",
+        "vmware-iso",
+        "vmware-vmx",
+        "vsphere-clone",
+        "vsphere-iso",
+        "yandex",
+    ];
+
+    pub const PROVISIONERS: &[&str] = &[
+        "ansible",
+        "ansible-local",
+        "azure-dtlartifact",
+        "breakpoint",
+        "chef-client",
+        "chef-solo",
+        "converge",
+        "file",
+        "inspec",
+        "powershell",
+        "puppet-masterless",
+        "puppet-server",
+        "salt-masterless",
+        "shell",
+        "shell-local",
+        "windows-restart",
+        "windows-shell",
+    ];
+
+    pub const POST_PROCESSORS: &[&str] = &[
+        "alicloud-import",
+        "amazon-import",
+        "artifice",
+        "checksum",
+        "compress",
+        "digitalocean-import",
+        "docker-import",
+        "docker-push",
+        "docker-save",
+        "docker-tag",
+        "exoscale-import",
+        "googlecompute-export",
+        "googlecompute-import",
+        "manifest",
+        "shell-local",
+        "ucloud-import",
+        "vagrant",
+        "vagrant-cloud",
+        "vsphere",
+        "vsphere-template",
+        "yandex-export",
+        "yandex-import",
+    ];
+}
+
+/// Is `packer-<plugin_kind>-<kind>` where Packer 1.6.6 looks for plugins:
+/// beside the packer executable, in ~/.packer.d/plugins, or in the current
+/// folder?
+pub fn plugin_installed(plugin_kind: &str, kind: &str) -> bool {
+    let file = format!("packer-{plugin_kind}-{kind}");
+    let mut dirs: Vec<std::path::PathBuf> = Vec::new();
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(std::path::Path::new(&home).join(".packer.d/plugins"));
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path).filter(|dir| dir.join("packer").is_file()));
+    }
+    dirs.push(std::path::PathBuf::from("."));
+    dirs.iter().any(|dir| dir.join(&file).is_file())
+}
+
+/// The closest of `candidates` to a misspelt `word`, for "did you mean".
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (edit_distance(word, candidate), candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(1))
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// Shared by the provisioner and post-processor rules: a block without a
+/// string `type`.
+fn report_missing_types(
+    blocks: &[crate::template::Block],
+    rule: &'static RuleMeta,
+    what: &str,
+    out: &mut Findings,
+) {
+    use crate::location::Location;
+    for block in blocks {
+        if block.kind().is_none() {
+            let location = if block.body.contains_key("type") {
+                Location::value(block.at("type"))
+            } else {
+                Location::value(block.route.clone())
+            };
+            out.report(rule, location, format!("this {what} has no `type`"))
+                .help(format!("add the {what}'s `type`, such as `\"shell\"`"));
+        }
+    }
+}
+
+/// Shared by the provisioner and post-processor rules: a `type` that
+/// Packer 1.6.6 does not have.
+fn report_unknown_type(
+    kind: &str,
+    location: crate::location::Location,
+    known: &'static [&'static str],
+    rule: &'static RuleMeta,
+    what: &str,
+    out: &mut Findings,
+) {
+    if known.contains(&kind) || plugin_installed(what, kind) {
+        return;
+    }
+    let message = format!(
+        "`{kind}` is not a {what} type of Packer 1.6.6, and no plugin packer-{what}-{kind} is installed"
+    );
+    let finding = out.report(rule, location, message);
+    match suggest(kind, known.iter().copied()) {
+        Some(better) => finding.help(format!("did you mean `{better}`?")),
+        None => finding.help(format!("if it is a plugin, install packer-{what}-{kind} in ~/.packer.d/plugins wherever this template is built")),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique_and_docs_complete() {
+        let mut codes = BTreeSet::new();
+        let mut names = BTreeSet::new();
+        for rule in RULES {
+            assert!(
+                codes.insert(rule.meta.code),
+                "duplicate code {}",
+                rule.meta.code
+            );
+            assert!(
+                names.insert(rule.meta.name),
+                "duplicate name {}",
+                rule.meta.name
+            );
+            for section in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "## Fix",
+            ] {
+                assert!(
+                    rule.meta.doc.contains(section),
+                    "{} has no `{section}` in its doc",
+                    rule.meta.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            suggest("amazon-eb", known::BUILDERS.iter().copied()),
+            Some("amazon-ebs")
+        );
+        assert_eq!(suggest("zzz", known::BUILDERS.iter().copied()), None);
+    }
+}

@@ -1,0 +1,52 @@
+use crate::diagnostic::Findings;
+use crate::location::Location;
+use crate::template::user_references;
+
+use super::{Context, suggest};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports `{{user `x`}}` where `x` is not declared in the template's
+    /// `variables` section (nor in a var file given to the linter with
+    /// `--var-file`).
+    ///
+    /// ## Why is this bad?
+    /// Packer 1.x does not complain: an undeclared variable silently
+    /// becomes an empty string, so a typo ships an image with an empty
+    /// description, name or tag.
+    ///
+    /// ## Example
+    /// ```json
+    /// { "variables": { "base_description": "CentOS 7 for OpenShift 3.9" },
+    ///   "builders": [ { "ami_description": "{{user `description`}}", … } ] }
+    /// ```
+    ///
+    /// ## Fix
+    /// Correct the name, or declare the variable (with a default, or `""`
+    /// when every build passes it).
+    code: "PKR201", name: "undeclared-variable", severity: Error, check: Some(check),
+}
+
+fn check(ctx: &Context, out: &mut Findings) {
+    let declared: Vec<&str> = ctx
+        .template
+        .variables()
+        .map(|vars| vars.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    for (route, text) in ctx.template.strings() {
+        for (action, variable) in user_references(text) {
+            if ctx.template.declares(&variable) || ctx.external_variables.contains(&variable) {
+                continue;
+            }
+            let finding = out.report(
+                &RULE.meta,
+                Location::text(route.clone(), action),
+                format!("variable `{variable}` is not declared, so Packer replaces it with an empty string"),
+            );
+            match suggest(&variable, declared.iter().copied()) {
+                Some(better) => finding.help(format!("did you mean `{better}`? Otherwise declare `{variable}` in `variables`")),
+                None => finding.help(format!("declare `{variable}` in `variables`, or pass the var file that sets it with --var-file")),
+            };
+        }
+    }
+}

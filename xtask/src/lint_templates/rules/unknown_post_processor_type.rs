@@ -1,0 +1,44 @@
+use crate::diagnostic::Findings;
+use crate::location::Location;
+use crate::template::PostProcessor;
+
+use super::{Context, known, report_unknown_type};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a post-processor, as a block or as the one-word shorthand,
+    /// whose type is not one that Packer 1.6.6 has built in.
+    ///
+    /// ## Why is this bad?
+    /// Post-processors run after the image is made: the build fails at its
+    /// very end, with the cost already paid.
+    ///
+    /// ## Example
+    /// ```json
+    /// { "post-processors": [ { "type": "manifests", "output": "manifest.json" } ] }
+    /// ```
+    ///
+    /// ## Fix
+    /// Use one of Packer's post-processor types, such as `manifest`.
+    code: "PKR312", name: "unknown-post-processor-type", severity: Error, check: Some(check),
+}
+
+fn check(ctx: &Context, out: &mut Findings) {
+    for entry in ctx.template.post_processors() {
+        let (kind, location) = match &entry {
+            PostProcessor::Block(block) => match block.kind() {
+                Some(kind) => (kind, Location::value(block.at("type"))),
+                None => continue,
+            },
+            PostProcessor::Name { route, name } => (*name, Location::value(route.clone())),
+        };
+        report_unknown_type(
+            kind,
+            location,
+            known::POST_PROCESSORS,
+            &RULE.meta,
+            "post-processor",
+            out,
+        );
+    }
+}

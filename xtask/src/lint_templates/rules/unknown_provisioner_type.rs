@@ -1,0 +1,39 @@
+use crate::diagnostic::Findings;
+use crate::location::Location;
+
+use super::{Context, known, report_unknown_type};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a provisioner whose `type` is not one that Packer 1.6.6 has
+    /// built in.
+    ///
+    /// ## Why is this bad?
+    /// `packer validate -syntax-only` accepts it; the build fails once the
+    /// machine is up, after minutes of paid instance time.
+    ///
+    /// ## Example
+    /// ```json
+    /// { "provisioners": [ { "type": "shel", "inline": ["echo hi"] } ] }
+    /// ```
+    ///
+    /// ## Fix
+    /// Use one of Packer's provisioner types, such as `shell`, `file` or
+    /// `ansible`.
+    code: "PKR302", name: "unknown-provisioner-type", severity: Error, check: Some(check),
+}
+
+fn check(ctx: &Context, out: &mut Findings) {
+    for block in ctx.template.provisioners() {
+        if let Some(kind) = block.kind() {
+            report_unknown_type(
+                kind,
+                Location::value(block.at("type")),
+                known::PROVISIONERS,
+                &RULE.meta,
+                "provisioner",
+                out,
+            );
+        }
+    }
+}

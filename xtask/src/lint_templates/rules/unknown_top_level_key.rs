@@ -1,0 +1,55 @@
+use crate::diagnostic::Findings;
+use crate::location::{Location, Route};
+
+use super::{Context, suggest};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a top-level key that Packer does not know. Allowed are
+    /// `description`, `min_packer_version`, `variables`,
+    /// `sensitive-variables`, `builders`, `provisioners`, `post-processors`,
+    /// `error-cleanup-provisioner`, and any key starting with `_` (the
+    /// comment convention).
+    ///
+    /// ## Why is this bad?
+    /// A misspelt section (`provisioner`, `post_processors`) is dropped
+    /// without a word from `packer validate -syntax-only`, so the image
+    /// is built without the steps it names.
+    ///
+    /// ## Example
+    /// ```json
+    /// { "builders": [ … ], "provisioner": [ { "type": "shell", … } ] }
+    /// ```
+    ///
+    /// ## Fix
+    /// Correct the key's spelling, or prefix it with `_` if it is a comment.
+    code: "PKR004", name: "unknown-top-level-key", severity: Error, check: Some(check),
+}
+
+const ALLOWED: &[&str] = &[
+    "description",
+    "min_packer_version",
+    "variables",
+    "sensitive-variables",
+    "builders",
+    "provisioners",
+    "post-processors",
+    "error-cleanup-provisioner",
+];
+
+fn check(ctx: &Context, out: &mut Findings) {
+    for key in ctx.template.root.keys() {
+        if key.starts_with('_') || ALLOWED.contains(&key.as_str()) {
+            continue;
+        }
+        let finding = out.report(
+            &RULE.meta,
+            Location::key(Route::root().key(key)),
+            format!("`{key}` is not a Packer template section"),
+        );
+        match suggest(key, ALLOWED.iter().copied()) {
+            Some(better) => finding.help(format!("did you mean `{better}`?")),
+            None => finding.help("prefix the key with `_` if it is a comment"),
+        };
+    }
+}

@@ -1,0 +1,50 @@
+use std::collections::BTreeSet;
+
+use crate::diagnostic::Findings;
+use crate::location::{Location, Route};
+use crate::template::user_references;
+
+use super::Context;
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a variable declared in `variables` that no `{{user …}}`
+    /// in the template reads.
+    ///
+    /// ## Why is this bad?
+    /// It is often the other half of a typo (the template reads
+    /// `description`, the variable is `base_description`), and otherwise
+    /// dead configuration that readers will think matters.
+    ///
+    /// ## Example
+    /// ```json
+    /// { "variables": { "aws_i_type": "t2.micro" },
+    ///   "builders": [ { "instance_type": "t2.micro", … } ] }
+    /// ```
+    ///
+    /// ## Fix
+    /// Use the variable where it was meant to be used, or remove it.
+    code: "PKR202", name: "unused-variable", severity: Warning, check: Some(check),
+}
+
+fn check(ctx: &Context, out: &mut Findings) {
+    let Some(variables) = ctx.template.variables() else {
+        return;
+    };
+    let used: BTreeSet<String> = ctx
+        .template
+        .strings()
+        .into_iter()
+        .flat_map(|(_, text)| user_references(text).into_iter().map(|(_, name)| name))
+        .collect();
+    for name in variables.keys() {
+        if !used.contains(name) {
+            out.report(
+                &RULE.meta,
+                Location::key(Route::root().key("variables").key(name)),
+                format!("variable `{name}` is declared but never used"),
+            )
+            .help("use it with {{user `…`}} or remove it");
+        }
+    }
+}

@@ -1,0 +1,59 @@
+use crate::diagnostic::Findings;
+use crate::location::Location;
+use crate::project;
+
+use super::Context;
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a builder whose type does not belong to the template's cloud
+    /// folder: `amazon-*` builders go under `aws`, `googlecompute` under
+    /// `gce`, `openstack` under `openstack`, `azure-*` under `azure`.
+    ///
+    /// ## Why is this bad?
+    /// The cloud folder decides which deployments receive the image. A GCE
+    /// image built from `packer/3.9/aws/…` would be written into AWS
+    /// deployments, where it cannot boot.
+    ///
+    /// ## Example
+    /// ```text
+    /// packer/3.11/aws/machine-image/template.json: { "builders": [ { "type": "googlecompute", … } ] }
+    /// ```
+    ///
+    /// ## Fix
+    /// Move the builder to a template under the right cloud folder.
+    code: "PKR108", name: "wrong-cloud", severity: Error, check: Some(check),
+}
+
+fn check(ctx: &Context, out: &mut Findings) {
+    let Some(layout) = ctx.layout else { return };
+    let Some(cloud) = project::cloud(&layout.cloud) else {
+        return;
+    };
+    for builder in ctx.template.builders() {
+        let Some(kind) = builder.kind() else { continue };
+        if cloud.owns_builder(kind) {
+            continue;
+        }
+        let finding = out.report(
+            &RULE.meta,
+            Location::value(builder.at("type")),
+            format!(
+                "a `{kind}` builder does not belong in the `{}` cloud folder",
+                layout.cloud
+            ),
+        );
+        match project::CLOUDS
+            .iter()
+            .find(|other| other.owns_builder(kind))
+        {
+            Some(home) => finding.help(format!(
+                "move it to packer/{}/{}/{}/template.json",
+                layout.release, home.name, layout.image
+            )),
+            None => finding.help(format!(
+                "`{kind}` belongs to none of the clouds this repository deploys to"
+            )),
+        };
+    }
+}

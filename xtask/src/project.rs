@@ -1,0 +1,244 @@
+//! The shape of the infrastructure repository: where templates live, what a
+//! release and a cloud are, and how to find the templates to work on.
+
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+/// The workspace root: the folder above `xtask/`.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one folder below the workspace root")
+        .to_path_buf()
+}
+
+/// A cloud folder name, the builder types that belong under it and the
+/// deployment files' `cloud` value.
+pub struct Cloud {
+    pub name: &'static str,
+    pub builder_prefixes: &'static [&'static str],
+}
+
+pub const CLOUDS: &[Cloud] = &[
+    Cloud {
+        name: "aws",
+        builder_prefixes: &["amazon-"],
+    },
+    Cloud {
+        name: "gce",
+        builder_prefixes: &["googlecompute"],
+    },
+    Cloud {
+        name: "openstack",
+        builder_prefixes: &["openstack"],
+    },
+    Cloud {
+        name: "azure",
+        builder_prefixes: &["azure-"],
+    },
+];
+
+pub fn cloud(name: &str) -> Option<&'static Cloud> {
+    CLOUDS.iter().find(|cloud| cloud.name == name)
+}
+
+impl Cloud {
+    pub fn owns_builder(&self, builder_type: &str) -> bool {
+        self.builder_prefixes
+            .iter()
+            .any(|prefix| builder_type.starts_with(prefix))
+    }
+}
+
+/// A release folder name is a version: digits separated by dots, at least
+/// two parts (`3.9`, `3.11`, `4.1.2`).
+pub fn is_release(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() >= 2
+        && parts
+            .iter()
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Where a template sits in `packer/<release>/<cloud>/<image>/template.json`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub release: String,
+    pub cloud: String,
+    pub image: String,
+}
+
+impl Layout {
+    /// Reads the layout from a root-relative path; says what is wrong when
+    /// the path does not follow it.
+    pub fn from_relative(rel: &str) -> Result<Layout, String> {
+        let parts: Vec<&str> = rel.split('/').collect();
+        let [packer, release, cloud_name, image, file] = parts[..] else {
+            return Err(format!(
+                "`{rel}` is not at packer/<release>/<cloud>/<image>/template.json"
+            ));
+        };
+        if packer != "packer" || file != "template.json" {
+            return Err(format!(
+                "`{rel}` is not at packer/<release>/<cloud>/<image>/template.json"
+            ));
+        }
+        if !is_release(release) {
+            return Err(format!(
+                "release folder `{release}` is not a version such as 3.9 or 3.11"
+            ));
+        }
+        if cloud(cloud_name).is_none() {
+            let known: Vec<&str> = CLOUDS.iter().map(|cloud| cloud.name).collect();
+            return Err(format!(
+                "cloud folder `{cloud_name}` is not one of {}",
+                known.join(", ")
+            ));
+        }
+        Ok(Layout {
+            release: release.to_owned(),
+            cloud: cloud_name.to_owned(),
+            image: image.to_owned(),
+        })
+    }
+
+    /// `3.9-aws-machine-image`, for log and file names.
+    pub fn slug(&self) -> String {
+        format!("{}-{}-{}", self.release, self.cloud, self.image)
+    }
+}
+
+/// A template to work on, found by the walk or named on the command line.
+#[derive(Clone, Debug)]
+pub struct TemplateFile {
+    pub path: PathBuf,
+    /// Relative to the root with forward slashes, or as given when outside it.
+    pub rel: String,
+    pub layout: Result<Layout, String>,
+    /// Set when the walk itself failed here (a symlink loop, a permission
+    /// problem): the file cannot be read at all.
+    pub walk_error: Option<String>,
+}
+
+impl TemplateFile {
+    pub fn new(root: &Path, path: PathBuf) -> TemplateFile {
+        let rel = relative(root, &path);
+        let layout = Layout::from_relative(&rel);
+        TemplateFile {
+            path,
+            rel,
+            layout,
+            walk_error: None,
+        }
+    }
+}
+
+/// `path` relative to `root` with forward slashes, or as it is when it is
+/// not below the root.
+pub fn relative(root: &Path, path: &Path) -> String {
+    let shown = path.strip_prefix(root).unwrap_or(path);
+    shown
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Which templates to take: release and cloud filters, each empty for all.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub releases: Vec<String>,
+    pub clouds: Vec<String>,
+}
+
+impl Filter {
+    pub fn is_empty(&self) -> bool {
+        self.releases.is_empty() && self.clouds.is_empty()
+    }
+
+    pub fn accepts(&self, file: &TemplateFile) -> bool {
+        if self.is_empty() {
+            return true;
+        }
+        let Ok(layout) = &file.layout else {
+            return false;
+        };
+        (self.releases.is_empty() || self.releases.contains(&layout.release))
+            && (self.clouds.is_empty() || self.clouds.contains(&layout.cloud))
+    }
+}
+
+/// Every `template.json` below `<root>/packer`, sorted by path. Files at the
+/// wrong depth are included too (with a layout error), as are places where
+/// the walk failed, so that nothing is skipped in silence.
+pub fn find_templates(root: &Path, filter: &Filter) -> Vec<TemplateFile> {
+    let packer = root.join("packer");
+    let mut found = Vec::new();
+    let walk = WalkDir::new(&packer).follow_links(true).sort_by_file_name();
+    for entry in walk {
+        match entry {
+            Ok(entry) => {
+                if entry.file_name() == "template.json" {
+                    found.push(TemplateFile::new(root, entry.into_path()));
+                }
+            }
+            Err(error) => {
+                let Some(path) = error.path() else { continue };
+                if path == packer
+                    && error
+                        .io_error()
+                        .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
+                {
+                    continue;
+                }
+                let reason = match error.loop_ancestor() {
+                    Some(ancestor) => format!(
+                        "symbolic link loop: it leads back to `{}`",
+                        relative(root, ancestor)
+                    ),
+                    None => error
+                        .io_error()
+                        .map_or_else(|| error.to_string(), |io| io.to_string()),
+                };
+                let mut file = TemplateFile::new(root, path.to_path_buf());
+                file.walk_error = Some(reason);
+                found.push(file);
+            }
+        }
+    }
+    found.retain(|file| filter.accepts(file));
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn releases_are_versions() {
+        assert!(is_release("3.9"));
+        assert!(is_release("3.11"));
+        assert!(is_release("4.1.2"));
+        assert!(!is_release("3"));
+        assert!(!is_release("latest"));
+        assert!(!is_release("3..9"));
+    }
+
+    #[test]
+    fn layout_from_paths() {
+        let layout = Layout::from_relative("packer/3.11/aws/bastion-image/template.json").unwrap();
+        assert_eq!(layout.slug(), "3.11-aws-bastion-image");
+        assert!(Layout::from_relative("packer/aws/template.json").is_err());
+        assert!(
+            Layout::from_relative("packer/v3/aws/x/template.json")
+                .unwrap_err()
+                .contains("`v3`")
+        );
+        assert!(
+            Layout::from_relative("packer/3.9/vmware/x/template.json")
+                .unwrap_err()
+                .contains("`vmware`")
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! The Packer template model: a parsed JSON template and the views of it
+//! that the linter and the image builder need (builders, provisioners,
+//! post-processors, variables, referenced files, every string with its route).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::gotmpl;
+use crate::location::Route;
+
+/// A template whose JSON parsed and whose top level is an object.
+pub struct Template {
+    pub root: Map<String, Value>,
+}
+
+/// A builder, provisioner or post-processor block.
+pub struct Block<'a> {
+    pub route: Route,
+    pub body: &'a Map<String, Value>,
+}
+
+impl<'a> Block<'a> {
+    pub fn kind(&self) -> Option<&'a str> {
+        self.body.get("type").and_then(Value::as_str)
+    }
+
+    pub fn str(&self, key: &str) -> Option<&'a str> {
+        self.body.get(key).and_then(Value::as_str)
+    }
+
+    /// A builder's name: its `name`, or its type when it has none.
+    pub fn builder_name(&self) -> Option<&'a str> {
+        self.str("name").or_else(|| self.kind())
+    }
+
+    /// The route of one of the block's keys.
+    pub fn at(&self, key: &str) -> Route {
+        self.route.key(key)
+    }
+
+    /// Strings of a key that takes one string or a list of strings.
+    pub fn strings(&self, key: &str) -> Vec<(Route, &'a str)> {
+        match self.body.get(key) {
+            Some(Value::String(text)) => vec![(self.at(key), text.as_str())],
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| item.as_str().map(|text| (self.at(key).index(i), text)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A post-processor entry: a block or the one-word shorthand (`"compress"`).
+pub enum PostProcessor<'a> {
+    Block(Block<'a>),
+    Name { route: Route, name: &'a str },
+}
+
+impl Template {
+    pub fn variables(&self) -> Option<&Map<String, Value>> {
+        self.root.get("variables").and_then(Value::as_object)
+    }
+
+    pub fn declares(&self, variable: &str) -> bool {
+        self.variables()
+            .is_some_and(|vars| vars.contains_key(variable))
+    }
+
+    /// The default of a declared variable when it is a string.
+    pub fn variable_default(&self, variable: &str) -> Option<&str> {
+        self.variables()?.get(variable)?.as_str()
+    }
+
+    fn blocks(&self, section: &str) -> Vec<Block<'_>> {
+        let Some(Value::Array(items)) = self.root.get(section) else {
+            return Vec::new();
+        };
+        items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                item.as_object().map(|body| Block {
+                    route: Route::root().key(section).index(i),
+                    body,
+                })
+            })
+            .collect()
+    }
+
+    pub fn builders(&self) -> Vec<Block<'_>> {
+        self.blocks("builders")
+    }
+
+    pub fn provisioners(&self) -> Vec<Block<'_>> {
+        self.blocks("provisioners")
+    }
+
+    /// Post-processors, with sequences (nested lists) flattened.
+    pub fn post_processors(&self) -> Vec<PostProcessor<'_>> {
+        let mut out = Vec::new();
+        let Some(Value::Array(items)) = self.root.get("post-processors") else {
+            return out;
+        };
+        let top = Route::root().key("post-processors");
+        for (i, item) in items.iter().enumerate() {
+            match item {
+                Value::Array(sequence) => {
+                    for (j, inner) in sequence.iter().enumerate() {
+                        push_post_processor(&mut out, top.index(i).index(j), inner);
+                    }
+                }
+                other => push_post_processor(&mut out, top.index(i), other),
+            }
+        }
+        out
+    }
+
+    /// Post-processor blocks only.
+    pub fn post_processor_blocks(&self) -> Vec<Block<'_>> {
+        self.post_processors()
+            .into_iter()
+            .filter_map(|entry| match entry {
+                PostProcessor::Block(block) => Some(block),
+                PostProcessor::Name { .. } => None,
+            })
+            .collect()
+    }
+
+    /// Names of the variables listed in `sensitive-variables`.
+    pub fn sensitive_variables(&self) -> Vec<(Route, &str)> {
+        let Some(Value::Array(items)) = self.root.get("sensitive-variables") else {
+            return Vec::new();
+        };
+        items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                item.as_str()
+                    .map(|name| (Route::root().key("sensitive-variables").index(i), name))
+            })
+            .collect()
+    }
+
+    /// Every string in the template with its route, keys excluded.
+    pub fn strings(&self) -> Vec<(Route, &str)> {
+        let mut out = Vec::new();
+        let mut stack: Vec<(Route, &Value)> = self
+            .root
+            .iter()
+            .rev()
+            .map(|(key, value)| (Route::root().key(key), value))
+            .collect();
+        while let Some((route, value)) = stack.pop() {
+            match value {
+                Value::String(text) => out.push((route, text.as_str())),
+                Value::Array(items) => stack.extend(
+                    items
+                        .iter()
+                        .enumerate()
+                        .rev()
+                        .map(|(i, item)| (route.index(i), item)),
+                ),
+                Value::Object(members) => stack.extend(
+                    members
+                        .iter()
+                        .rev()
+                        .map(|(key, item)| (route.key(key), item)),
+                ),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Does this string, with user variables replaced by their defaults,
+    /// call one of `functions`? `None` when it depends on a variable with
+    /// no default, whose value only the build knows.
+    pub fn resolves_to_call(&self, text: &str, functions: &[&str]) -> Option<bool> {
+        self.resolves_to_call_within(text, functions, 8)
+    }
+
+    fn resolves_to_call_within(
+        &self,
+        text: &str,
+        functions: &[&str],
+        depth: usize,
+    ) -> Option<bool> {
+        if gotmpl::calls_any(text, functions) {
+            return Some(true);
+        }
+        if depth == 0 {
+            return None;
+        }
+        let mut known = true;
+        for (_, variable) in gotmpl::calls_to(text, "user") {
+            match self.variable_default(&variable) {
+                Some("") | None => known = false,
+                Some(default) => {
+                    match self.resolves_to_call_within(default, functions, depth - 1) {
+                        Some(true) => return Some(true),
+                        Some(false) => {}
+                        None => known = false,
+                    }
+                }
+            }
+        }
+        known.then_some(false)
+    }
+
+    /// Local files the build reads: provisioner scripts and file sources,
+    /// shell-local scripts, relative to the template's folder. Templated
+    /// paths are left out, since only the build knows them.
+    pub fn referenced_files(&self) -> Vec<(Route, &str)> {
+        let mut out = Vec::new();
+        for block in self
+            .provisioners()
+            .iter()
+            .chain(self.post_processor_blocks().iter())
+        {
+            let kind = block.kind().unwrap_or_default();
+            let keys: &[&str] = match kind {
+                "file" => {
+                    // A file provisioner only reads locally when it uploads.
+                    if block
+                        .str("direction")
+                        .is_some_and(|direction| direction == "download")
+                    {
+                        &[]
+                    } else {
+                        &["source", "sources"]
+                    }
+                }
+                "shell" | "shell-local" | "powershell" | "windows-shell" => &["script", "scripts"],
+                "ansible" | "ansible-local" => &["playbook_file"],
+                _ => &[],
+            };
+            for key in keys {
+                out.extend(
+                    block
+                        .strings(key)
+                        .into_iter()
+                        .filter(|(_, path)| !gotmpl::is_templated(path) && !path.is_empty()),
+                );
+            }
+        }
+        out
+    }
+}
+
+fn push_post_processor<'a>(out: &mut Vec<PostProcessor<'a>>, route: Route, value: &'a Value) {
+    match value {
+        Value::Object(body) => out.push(PostProcessor::Block(Block { route, body })),
+        Value::String(name) => out.push(PostProcessor::Name { route, name }),
+        _ => {}
+    }
+}
+
+/// Resolves a path a template names, relative to the template's folder.
+pub fn resolve_reference(template_dir: &Path, reference: &str) -> PathBuf {
+    template_dir.join(reference)
+}
+
+/// The user variables a string reads, with the action text of each.
+pub fn user_references(text: &str) -> Vec<(&str, String)> {
+    gotmpl::calls_to(text, "user")
+}
+
+/// Every builder name in the template, for `only`/`except` checks.
+pub fn builder_names(template: &Template) -> BTreeSet<&str> {
+    template
+        .builders()
+        .iter()
+        .filter_map(Block::builder_name)
+        .collect()
+}
