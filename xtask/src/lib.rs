@@ -3,10 +3,15 @@
 //! below them are the shared pieces every command uses.
 
 pub mod codegen;
+pub mod deployments;
 pub mod diagnostic;
+pub mod fsutil;
 pub mod gotmpl;
+pub mod images;
 pub mod lint_templates;
 pub mod location;
+pub mod packer;
 pub mod project;
 pub mod render;
 pub mod template;
+pub mod yaml;

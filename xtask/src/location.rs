@@ -36,6 +36,10 @@ impl Route {
         Route(steps)
     }
 
+    pub fn from_steps(steps: Vec<Step>) -> Route {
+        Route(steps)
+    }
+
     pub fn steps(&self) -> &[Step] {
         &self.0
     }

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use xtask::project::{Filter, workspace_root};
 use xtask::render::Format;
-use xtask::{codegen, lint_templates};
+use xtask::{codegen, images, lint_templates};
 
 /// The infrastructure repository's workspace tool: lints the Packer
 /// templates, builds the machine images and wires them into the deployments.
@@ -23,6 +23,8 @@ struct Cli {
 enum Command {
     /// Lint every packer/<release>/<cloud>/<image>/template.json.
     LintTemplates(LintTemplatesArgs),
+    /// Build the templates with Packer and write the image IDs into the deployments.
+    Images(ImagesArgs),
     /// Regenerate the README's rule table (or check it with --check).
     Codegen {
         /// Fail instead of writing when the README is out of date.
@@ -75,6 +77,47 @@ struct LintTemplatesArgs {
     files: Vec<PathBuf>,
 }
 
+#[derive(Args)]
+struct ImagesArgs {
+    #[command(flatten)]
+    selection: Selection,
+    /// Only the builders for this AWS region, through Packer's -only (repeatable).
+    #[arg(long = "region", value_name = "R")]
+    regions: Vec<String>,
+    /// Print what would be built and patched, without running Packer.
+    #[arg(long)]
+    dry_run: bool,
+    /// Rebuild templates whose inputs have not changed since their last build.
+    #[arg(long)]
+    force: bool,
+    /// How many templates to build side by side.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 4)]
+    jobs: usize,
+    /// The packer executable [default: $PACKER, then PATH].
+    #[arg(long, value_name = "PATH")]
+    packer: Option<PathBuf>,
+    /// A variable for Packer, passed through as -var (repeatable).
+    #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+    /// A var file for Packer, passed through as -var-file (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    var_files: Vec<PathBuf>,
+    /// Patch from these manifest files (Packer's manifest post-processor)
+    /// instead of building.
+    #[arg(long = "patch-from", value_name = "MANIFEST", num_args = 1..)]
+    patch_from: Vec<PathBuf>,
+    /// Output format of the result.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -90,6 +133,19 @@ fn main() -> ExitCode {
                 args.format,
             ),
         },
+        Command::Images(args) => images::run(&images::Options {
+            root: args.selection.root(),
+            filter: args.selection.filter(),
+            regions: args.regions,
+            dry_run: args.dry_run,
+            force: args.force,
+            jobs: args.jobs,
+            packer: args.packer,
+            vars: args.vars,
+            var_files: args.var_files,
+            patch_from: args.patch_from,
+            format: args.format,
+        }),
         Command::Codegen { check } => codegen::run(&workspace_root(), check),
     };
     match result {

@@ -1,0 +1,663 @@
+//! `cargo xtask images` end to end: the real Packer (Debian's 1.6.6) against
+//! a real EC2 API (moto_server on a free 127.0.0.1 port).
+
+mod common;
+
+use std::fs;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::write;
+use serde_json::Value;
+
+const SOURCE_AMI: &str = "ami-03cf127a";
+
+/// A moto EC2 server, stopped when dropped.
+struct Moto {
+    child: Child,
+    endpoint: String,
+    python: PathBuf,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let server = std::env::var_os("MOTO_SERVER").map(PathBuf::from).or_else(|| which("moto_server")).unwrap_or_else(|| {
+            panic!(
+                "moto_server was not found: run `.ci/test`, which installs moto[server]==5.2.5 into target/e2e-venv, \
+                 or `pip install 'moto[server]==5.2.5'` and set MOTO_SERVER to its moto_server"
+            )
+        });
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(&server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| panic!("starting {}: {error}", server.display()));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not listen on port {port} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let python = server.parent().unwrap().join("python");
+        Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            python,
+        }
+    }
+
+    /// Runs a boto3 snippet against the server; `ec2(region)` is a client.
+    fn query(&self, code: &str) -> Value {
+        let script = format!(
+            "import boto3, json\n\
+             def ec2(region):\n    return boto3.client('ec2', region_name=region, endpoint_url='{}', \
+             aws_access_key_id='testing', aws_secret_access_key='testing')\n{code}",
+            self.endpoint
+        );
+        let output = Command::new(&self.python)
+            .arg("-c")
+            .arg(script)
+            .output()
+            .expect("python runs");
+        assert!(
+            output.status.success(),
+            "boto3 query failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("the query prints JSON")
+    }
+
+    fn image_exists(&self, region: &str, id: &str) -> bool {
+        let found = self.query(&format!(
+            "print(json.dumps([i['ImageId'] for i in ec2('{region}').describe_images(Owners=['self'])['Images']]))"
+        ));
+        found.as_array().unwrap().iter().any(|image| image == id)
+    }
+
+    fn live_instances(&self, region: &str) -> usize {
+        let found = self.query(&format!(
+            "r = ec2('{region}').describe_instances(Filters=[{{'Name': 'instance-state-name', 'Values': ['pending', 'running']}}])\n\
+             print(json.dumps(sum(len(x['Instances']) for x in r['Reservations'])))"
+        ));
+        found.as_u64().unwrap() as usize
+    }
+
+    fn image_count(&self, region: &str) -> usize {
+        let found = self.query(&format!(
+            "print(json.dumps(len(ec2('{region}').describe_images(Owners=['self'])['Images'])))"
+        ));
+        found.as_u64().unwrap() as usize
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+}
+
+fn require_packer() {
+    if std::env::var_os("PACKER").is_none() && which("packer").is_none() {
+        panic!(
+            "packer was not found: run `.ci/test`, which installs Debian's packer package, or `apt-get install -y packer`"
+        );
+    }
+}
+
+/// An amazon-ebs builder that builds against moto in about a second.
+fn builder(name: &str, region: &str, extra: &str) -> String {
+    format!(
+        r#"    {{
+      "type": "amazon-ebs",
+      "name": "{name}",
+      "region": "{region}",
+      "custom_endpoint_ec2": "{{{{user `endpoint`}}}}",
+      "communicator": "none",
+      "skip_credential_validation": true,
+      "skip_metadata_api_check": true,
+      "source_ami": "{SOURCE_AMI}",
+      "instance_type": "t2.micro",
+      "ami_name": "e2e-{name}-{{{{uuid}}}}"{extra}
+    }}"#
+    )
+}
+
+fn template(builders: &[String], tail: &str) -> String {
+    format!(
+        "{{\n  \"variables\": {{ \"endpoint\": \"\" }},\n  \"builders\": [\n{}\n  ]{tail}\n}}\n",
+        builders.join(",\n")
+    )
+}
+
+fn deployment(release: &str, region: &str, id: &str) -> String {
+    format!(
+        "# A test cluster in {region}.\nrelease: \"{release}\"\ncloud: aws\n\nbastion:\n  machine_image:\n    id: {id}  # the bastion\n\n\
+         cluster:\n  region: {region}\n  machine_image:\n    id: '{id}'\n  nodes: 3\n"
+    )
+}
+
+/// A repository with a two-region 3.11 template and three deployments, one
+/// in a region the template does not build.
+fn two_region_tree(root: &Path) {
+    let builders = [
+        builder("frankfurt", "eu-central-1", ""),
+        builder("ireland", "eu-west-1", ""),
+    ];
+    write(
+        root,
+        "packer/3.11/aws/machine-image/template.json",
+        template(&builders, ""),
+    );
+    write(
+        root,
+        "deployments/frankfurt.yaml",
+        deployment("3.11", "eu-central-1", "ami-00000000"),
+    );
+    write(
+        root,
+        "deployments/ireland.yaml",
+        deployment("3.11", "eu-west-1", "ami-00000000"),
+    );
+    write(
+        root,
+        "deployments/ohio.yaml",
+        deployment("3.11", "us-east-2", "ami-00000000"),
+    );
+    write(
+        root,
+        "deployments/other-release.yaml",
+        deployment("3.9", "eu-central-1", "ami-00000000"),
+    );
+}
+
+fn images(root: &Path, moto: &Moto, args: &[&str]) -> Output {
+    images_command(root, moto, args)
+        .output()
+        .expect("xtask runs")
+}
+
+fn images_command(root: &Path, moto: &Moto, args: &[&str]) -> Command {
+    require_packer();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command
+        .args([
+            "images",
+            "--root",
+            root.to_str().unwrap(),
+            "--var",
+            &format!("endpoint={}", moto.endpoint),
+        ])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "e2e-secret-not-for-logs")
+        .env_remove("AWS_PROFILE");
+    command
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Replaces moto's random AMI IDs and temporary paths so snapshots are stable.
+fn stable(text: &str, root: &Path) -> String {
+    let mut out = text.replace(root.to_str().unwrap(), "<root>");
+    let mut at = 0;
+    while let Some(found) = out[at..].find("ami-") {
+        let start = at + found + 4;
+        let end = start
+            + out[start..]
+                .bytes()
+                .take_while(|b| b.is_ascii_hexdigit())
+                .count();
+        if end - start == 17 {
+            out.replace_range(start..end, "<17 hex digits>");
+        }
+        at = start;
+    }
+    out
+}
+
+fn id_of(root: &Path, deployment: &str, role: &str) -> String {
+    let text = fs::read_to_string(root.join("deployments").join(deployment)).unwrap();
+    let doc = xtask::yaml::parse(&text).unwrap();
+    doc.at(&xtask::deployments::image_route(role))
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn two_regions_feed_their_deployments_and_leave_a_third_alone() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    two_region_tree(root);
+    let before: Vec<(String, String)> = ["frankfurt", "ireland", "ohio", "other-release"]
+        .iter()
+        .map(|name| {
+            (
+                name.to_string(),
+                fs::read_to_string(root.join(format!("deployments/{name}.yaml"))).unwrap(),
+            )
+        })
+        .collect();
+
+    let output = images(root, &moto, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+
+    let frankfurt = id_of(root, "frankfurt.yaml", "cluster");
+    let ireland = id_of(root, "ireland.yaml", "cluster");
+    assert_ne!(frankfurt, ireland);
+    assert!(
+        moto.image_exists("eu-central-1", &frankfurt),
+        "{frankfurt} is not an AMI in eu-central-1"
+    );
+    assert!(
+        moto.image_exists("eu-west-1", &ireland),
+        "{ireland} is not an AMI in eu-west-1"
+    );
+    assert_eq!(id_of(root, "frankfurt.yaml", "bastion"), frankfurt);
+
+    // Byte for byte: only the ID scalars changed, quoting and comments kept.
+    for (name, old) in &before {
+        let now = fs::read_to_string(root.join(format!("deployments/{name}.yaml"))).unwrap();
+        let expected = match name.as_str() {
+            "frankfurt" => old.replace("ami-00000000", &frankfurt),
+            "ireland" => old.replace("ami-00000000", &ireland),
+            _ => old.clone(),
+        };
+        assert_eq!(now, expected, "{name}.yaml");
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    insta::assert_snapshot!("two-regions-summary", stable(&stdout, root));
+
+    // The lock file records both regions; the log has the build, not the secret.
+    let lock: Value =
+        serde_json::from_str(&fs::read_to_string(root.join("packer/images.lock")).unwrap())
+            .unwrap();
+    let locked = &lock["templates"]["packer/3.11/aws/machine-image/template.json"];
+    assert_eq!(locked["images"]["eu-central-1"]["id"], frankfurt.as_str());
+    assert_eq!(locked["packer_version"], "1.6.6");
+    let log =
+        fs::read_to_string(root.join("target/xtask/images/3.11-aws-machine-image.log")).unwrap();
+    assert!(log.contains("eu-central-1"), "{log}");
+    for shown in [text(&output), log] {
+        assert!(
+            !shown.contains("e2e-secret-not-for-logs"),
+            "a credential was printed"
+        );
+    }
+
+    // A second run skips without starting packer: there is none to start.
+    let started = Instant::now();
+    let again = images_command(root, &moto, &[])
+        .env("PACKER", "/nonexistent/packer")
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("skipped"),
+        "{}",
+        text(&again)
+    );
+    eprintln!("no-change rerun took {:?}", started.elapsed());
+
+    // --force rebuilds and patches the new IDs.
+    let forced = images(root, &moto, &["--force", "--format", "json"]);
+    assert_eq!(forced.status.code(), Some(0), "{}", text(&forced));
+    let document: Value = serde_json::from_slice(&forced.stdout).unwrap();
+    assert_eq!(document["version"], 1);
+    assert_eq!(document["templates"][0]["status"], "built");
+    let rebuilt = id_of(root, "frankfurt.yaml", "cluster");
+    assert_ne!(rebuilt, frankfurt);
+    assert_eq!(
+        document["templates"][0]["images"]["eu-central-1"],
+        rebuilt.as_str()
+    );
+    let change = document["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["path"] == "deployments/frankfurt.yaml")
+        .unwrap();
+    assert_eq!(change["old"], frankfurt.as_str());
+    assert_eq!(change["new"], rebuilt.as_str());
+}
+
+#[test]
+fn ami_regions_copies_feed_their_regions() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let builders = [builder(
+        "frankfurt",
+        "eu-central-1",
+        ",\n      \"ami_regions\": [\"us-east-1\"]",
+    )];
+    write(
+        root,
+        "packer/3.9/aws/machine-image/template.json",
+        template(&builders, ""),
+    );
+    write(
+        root,
+        "deployments/frankfurt.yaml",
+        deployment("3.9", "eu-central-1", "ami-00000000"),
+    );
+    write(
+        root,
+        "deployments/virginia.yaml",
+        deployment("3.9", "us-east-1", "ami-00000000"),
+    );
+    let output = images(root, &moto, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let frankfurt = id_of(root, "frankfurt.yaml", "cluster");
+    let virginia = id_of(root, "virginia.yaml", "cluster");
+    assert_ne!(frankfurt, virginia);
+    assert!(moto.image_exists("us-east-1", &virginia));
+    assert!(moto.image_exists("eu-central-1", &frankfurt));
+}
+
+#[test]
+fn a_failed_build_patches_nothing_and_the_others_proceed() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let good = [builder("frankfurt", "eu-central-1", "")];
+    write(
+        root,
+        "packer/3.11/aws/machine-image/template.json",
+        template(&good, ""),
+    );
+    let bad = [builder("frankfurt", "eu-central-1", "").replace(SOURCE_AMI, "ami-0badbadb")];
+    write(
+        root,
+        "packer/3.9/aws/machine-image/template.json",
+        template(&bad, ""),
+    );
+    write(
+        root,
+        "deployments/good.yaml",
+        deployment("3.11", "eu-central-1", "ami-00000000"),
+    );
+    let untouched = deployment("3.9", "eu-central-1", "ami-00000000");
+    write(root, "deployments/bad.yaml", &untouched);
+
+    let output = images(root, &moto, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(
+        fs::read_to_string(root.join("deployments/bad.yaml")).unwrap(),
+        untouched
+    );
+    assert_ne!(id_of(root, "good.yaml", "cluster"), "ami-00000000");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find(|line| line.starts_with("packer/3.9/aws/machine-image/template.json"))
+        .unwrap();
+    assert!(
+        line.contains("failed") && line.contains("InvalidAMIID.NotFound"),
+        "{stdout}"
+    );
+    assert!(
+        line.contains("(log: target/xtask/images/3.9-aws-machine-image.log)"),
+        "{stdout}"
+    );
+    let lock = fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    assert!(
+        !lock.contains("3.9/aws"),
+        "a failed build is not recorded: {lock}"
+    );
+}
+
+#[test]
+fn patch_from_applies_a_manifest_built_elsewhere() {
+    let moto = Moto::start();
+    require_packer();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let builders = [
+        builder("frankfurt", "eu-central-1", ""),
+        builder("ireland", "eu-west-1", ""),
+    ];
+    let manifest =
+        ",\n  \"post-processors\": [{ \"type\": \"manifest\", \"output\": \"manifest.json\" }]";
+    write(
+        root,
+        "packer/3.11/aws/machine-image/template.json",
+        template(&builders, manifest),
+    );
+    write(
+        root,
+        "deployments/frankfurt.yaml",
+        deployment("3.11", "eu-central-1", "ami-00000000"),
+    );
+    write(
+        root,
+        "deployments/ireland.yaml",
+        deployment("3.11", "eu-west-1", "ami-00000000"),
+    );
+    let template_dir = root.join("packer/3.11/aws/machine-image");
+
+    // The build "elsewhere": packer by hand, as a CI job would run it.
+    let packer = std::env::var_os("PACKER")
+        .map(PathBuf::from)
+        .or_else(|| which("packer"))
+        .unwrap();
+    let built = Command::new(packer)
+        .args([
+            "build",
+            "-var",
+            &format!("endpoint={}", moto.endpoint),
+            "template.json",
+        ])
+        .current_dir(&template_dir)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{}", text(&built));
+
+    let manifest_path = template_dir.join("manifest.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "images",
+            "--root",
+            root.to_str().unwrap(),
+            "--patch-from",
+            manifest_path.to_str().unwrap(),
+        ])
+        .env("PACKER", "/nonexistent/packer")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let manifest: Value =
+        serde_json::from_str(&fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    let ids: Vec<String> = manifest["builds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["artifact_id"].as_str().unwrap().to_owned())
+        .collect();
+    let frankfurt = id_of(root, "frankfurt.yaml", "cluster");
+    let ireland = id_of(root, "ireland.yaml", "cluster");
+    assert!(
+        ids.contains(&format!("eu-central-1:{frankfurt}")),
+        "{ids:?}"
+    );
+    assert!(ids.contains(&format!("eu-west-1:{ireland}")), "{ids:?}");
+}
+
+/// A template whose build takes a few seconds, long enough to interrupt.
+fn slow_tree(root: &Path) {
+    let builders = [builder("frankfurt", "eu-central-1", "")];
+    let slow = ",\n  \"provisioners\": [{ \"type\": \"shell-local\", \"inline\": [\"sleep 8\"] }]";
+    write(
+        root,
+        "packer/3.11/aws/machine-image/template.json",
+        template(&builders, slow),
+    );
+    write(
+        root,
+        "deployments/frankfurt.yaml",
+        deployment("3.11", "eu-central-1", "ami-00000000"),
+    );
+}
+
+/// Waits until the build's log shows the provisioner running.
+fn wait_for_provisioning(root: &Path, child: &mut Child) {
+    let log = root.join("target/xtask/images/3.11-aws-machine-image.log");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if fs::read_to_string(&log).is_ok_and(|text| text.contains("Running local shell script")) {
+            return;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the build ended before it could be interrupted"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the build did not reach its provisioner within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn sigint_mid_build_cleans_up_and_changes_nothing() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    slow_tree(root);
+    let original = fs::read_to_string(root.join("deployments/frankfurt.yaml")).unwrap();
+    let mut child = images_command(root, &moto, &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_provisioning(root, &mut child);
+    assert_eq!(
+        moto.live_instances("eu-central-1"),
+        1,
+        "the build's instance should be running"
+    );
+
+    // SAFETY: kill(2) on the child's pid.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", text(&output));
+    assert_eq!(
+        moto.live_instances("eu-central-1"),
+        0,
+        "packer must terminate its instance"
+    );
+    assert_eq!(
+        moto.image_count("eu-central-1"),
+        0,
+        "no AMI from an interrupted build"
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("deployments/frankfurt.yaml")).unwrap(),
+        original
+    );
+    assert!(!root.join("packer/images.lock").exists());
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("interrupted"),
+        "{}",
+        text(&output)
+    );
+}
+
+#[test]
+fn a_concurrent_run_is_refused() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    slow_tree(root);
+    let mut first = images_command(root, &moto, &[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_provisioning(root, &mut first);
+    let second = images(root, &moto, &[]);
+    assert_eq!(second.status.code(), Some(2), "{}", text(&second));
+    let message = text(&second);
+    assert!(
+        message.contains("another `cargo xtask images` is running"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("pid {}", first.id())),
+        "{message}"
+    );
+    // SAFETY: kill(2) on the child's pid.
+    unsafe { libc::kill(first.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(first.wait().unwrap().code(), Some(130));
+}
+
+#[test]
+fn dry_run_needs_no_packer_and_no_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    two_region_tree(root);
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--dry-run", "--root", root.to_str().unwrap()])
+        .env("PACKER", "/nonexistent/packer")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    insta::assert_snapshot!("dry-run", String::from_utf8_lossy(&output.stdout));
+}
+
+#[test]
+fn a_missing_packer_says_how_to_install_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    two_region_tree(root);
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "images",
+            "--root",
+            root.to_str().unwrap(),
+            "--packer",
+            "/nonexistent/packer",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output).contains("apt-get install -y packer"),
+        "{}",
+        text(&output)
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("deployments/frankfurt.yaml")).unwrap(),
+        deployment("3.11", "eu-central-1", "ami-00000000")
+    );
+}

@@ -1,0 +1,97 @@
+//! The deployment model: `deployments/*.yaml`, each naming a release, a
+//! cloud, a region and the image each role boots from
+//! (`bastion.machine_image.id`, `cluster.machine_image.id`).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow};
+
+use crate::location::Route;
+use crate::project::relative;
+use crate::yaml::{self, Kind, Node};
+
+pub struct Deployment {
+    pub path: PathBuf,
+    /// Relative to the root, with forward slashes.
+    pub rel: String,
+    pub source: String,
+    pub root: Node,
+}
+
+/// The route of a role's image ID: `<role>.machine_image.id`.
+pub fn image_route(role: &str) -> Route {
+    Route::root().key(role).key("machine_image").key("id")
+}
+
+impl Deployment {
+    pub fn load(root: &Path, path: &Path) -> Result<Deployment> {
+        let rel = relative(root, path);
+        let source = fs::read_to_string(path).with_context(|| format!("reading {rel}"))?;
+        let node = yaml::parse(&source).map_err(|error| {
+            let (line, column) = crate::location::line_column(&source, error.offset);
+            anyhow!(
+                "{rel}:{line}:{column}: invalid YAML: {}; fix it, then run again",
+                error.message
+            )
+        })?;
+        Ok(Deployment {
+            path: path.to_path_buf(),
+            rel,
+            source,
+            root: node,
+        })
+    }
+
+    fn text(&self, route: &Route) -> Option<&str> {
+        self.root.at(route).and_then(Node::as_str)
+    }
+
+    pub fn release(&self) -> Option<&str> {
+        self.text(&Route::root().key("release"))
+    }
+
+    pub fn cloud(&self) -> Option<&str> {
+        self.text(&Route::root().key("cloud"))
+    }
+
+    pub fn region(&self) -> Option<&str> {
+        self.text(&Route::root().key("cluster").key("region"))
+    }
+
+    /// Roles with a `machine_image.id`, in file order.
+    pub fn roles(&self) -> Vec<&str> {
+        let Kind::Mapping(entries) = &self.root.kind else {
+            return Vec::new();
+        };
+        entries
+            .iter()
+            .filter_map(|(key, _)| key.as_str())
+            .filter(|role| self.root.at(&image_route(role)).is_some())
+            .collect()
+    }
+
+    pub fn image_id(&self, role: &str) -> Option<&Node> {
+        self.root.at(&image_route(role))
+    }
+}
+
+/// `deployments/*.yaml` and `*.yml` below the root, sorted.
+pub fn find(root: &Path) -> Result<Vec<PathBuf>> {
+    let dir = root.join("deployments");
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut found = Vec::new();
+    for entry in fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))? {
+        let path = entry?.path();
+        if path
+            .extension()
+            .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        {
+            found.push(path);
+        }
+    }
+    found.sort();
+    Ok(found)
+}

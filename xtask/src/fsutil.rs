@@ -1,0 +1,95 @@
+//! File writes that never leave a half-written file behind.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder,
+/// flushed to disk, then renamed over the target. Readers see the old file
+/// or the new one, never a mix; a crash leaves at most a stray temporary.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .context("a file path has a name")?
+        .to_string_lossy();
+    let temporary = dir.join(format!(".{name}.xtask-{}.tmp", std::process::id()));
+    let result = (|| -> Result<()> {
+        let mut file = fs::File::create(&temporary)
+            .with_context(|| format!("creating {}", temporary.display()))?;
+        file.write_all(bytes)
+            .with_context(|| format!("writing {}", temporary.display()))?;
+        if let Ok(metadata) = fs::metadata(path) {
+            file.set_permissions(metadata.permissions())?;
+        }
+        file.sync_all()
+            .with_context(|| format!("flushing {}", temporary.display()))?;
+        fs::rename(&temporary, path).with_context(|| format!("replacing {}", path.display()))?;
+        // The rename itself is durable once the folder is flushed.
+        if let Ok(folder) = fs::File::open(dir) {
+            let _ = folder.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    result
+}
+
+/// The real file behind `path`, which must lie inside `root`: a symlink that
+/// leads out of the repository is refused rather than written through.
+pub fn resolve_inside(root: &Path, path: &Path) -> Result<PathBuf> {
+    let root = fs::canonicalize(root).with_context(|| format!("resolving {}", root.display()))?;
+    let target = fs::canonicalize(path).with_context(|| format!("resolving {}", path.display()))?;
+    if !target.starts_with(&root) {
+        bail!(
+            "{} leads to {}, outside the repository; replace the symlink with the file itself",
+            path.display(),
+            target.display()
+        );
+    }
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_keeps_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.yaml");
+        fs::write(&path, "old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&path, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary left behind"
+        );
+    }
+
+    #[test]
+    fn symlinks_out_of_the_root_are_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("x.yaml"), "a: 1").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("x.yaml"), root.path().join("x.yaml"))
+            .unwrap();
+        assert!(resolve_inside(root.path(), &root.path().join("x.yaml")).is_err());
+        fs::write(root.path().join("y.yaml"), "a: 1").unwrap();
+        assert!(resolve_inside(root.path(), &root.path().join("y.yaml")).is_ok());
+    }
+}

@@ -1,0 +1,214 @@
+//! `packer/images.lock`: what was built from which inputs. Committed with the
+//! repository, so that a run skips templates whose inputs have not changed
+//! since their images were built and the deployment linter can tell a stale
+//! image from a current one.
+//!
+//! Format (JSON, `version` 1):
+//!
+//! ```json
+//! {
+//!   "version": 1,
+//!   "templates": {
+//!     "packer/3.11/aws/machine-image/template.json": {
+//!       "hash": "sha256:…",            // of the inputs at the last build
+//!       "inputs": ["template.json", "scripts/install.sh"],
+//!       "packer_version": "1.6.6",
+//!       "images": {
+//!         "eu-central-1": { "id": "ami-…", "built_at": "2026-11-27T14:03:11Z", "hash": "sha256:…" }
+//!       }
+//!     }
+//!   }
+//! }
+//! ```
+//!
+//! Each image keeps the hash of the inputs it was built from, so a run that
+//! built only some regions (`--region`) leaves the others marked as older.
+//! GCE images are global and are recorded under `global`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::fsutil::write_atomic;
+
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct LockFile {
+    pub version: u32,
+    pub templates: BTreeMap<String, LockedTemplate>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct LockedTemplate {
+    pub hash: String,
+    pub inputs: Vec<String>,
+    pub packer_version: String,
+    pub images: BTreeMap<String, LockedImage>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LockedImage {
+    pub id: String,
+    pub built_at: String,
+    pub hash: String,
+}
+
+pub fn path(root: &Path) -> PathBuf {
+    root.join("packer/images.lock")
+}
+
+impl LockFile {
+    /// Reads the lock file; an absent one is empty.
+    pub fn read(root: &Path) -> Result<LockFile> {
+        let path = path(root);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(LockFile {
+                    version: VERSION,
+                    templates: BTreeMap::new(),
+                });
+            }
+            Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
+        };
+        let lock: LockFile = serde_json::from_str(&text).with_context(|| {
+            format!("{} is not a valid lock file; restore it from git, or delete it to rebuild everything", path.display())
+        })?;
+        if lock.version != VERSION {
+            bail!(
+                "{} has version {}, this tool reads version {VERSION}; update the tool",
+                path.display(),
+                lock.version
+            );
+        }
+        Ok(lock)
+    }
+
+    pub fn write(&self, root: &Path) -> Result<()> {
+        let mut text = serde_json::to_string_pretty(self).expect("the lock file serialises");
+        text.push('\n');
+        write_atomic(&path(root), text.as_bytes())
+    }
+}
+
+/// The content hash of a template's inputs: each file's path relative to
+/// the template's folder and its bytes, then the variables set for the build.
+pub fn hash_inputs(
+    dir: &Path,
+    inputs: &[String],
+    extra_files: &[PathBuf],
+    vars: &[(String, String)],
+) -> Result<String> {
+    let mut hasher = Sha256::new();
+    let mut feed = |name: &[u8], bytes: &[u8]| {
+        hasher.update((name.len() as u64).to_le_bytes());
+        hasher.update(name);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
+    for input in inputs {
+        let bytes = fs::read(dir.join(input))
+            .with_context(|| format!("reading {}", dir.join(input).display()))?;
+        feed(input.as_bytes(), &bytes);
+    }
+    for file in extra_files {
+        let bytes =
+            fs::read(file).with_context(|| format!("reading var file {}", file.display()))?;
+        feed(b"var-file", &bytes);
+    }
+    let mut vars = vars.to_vec();
+    vars.sort();
+    for (key, value) in vars {
+        feed(key.as_bytes(), value.as_bytes());
+    }
+    let digest = hasher.finalize();
+    Ok(format!(
+        "sha256:{}",
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    ))
+}
+
+/// Now, as `2026-11-27T14:03:11Z`.
+pub fn utc_now() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    utc_timestamp(seconds)
+}
+
+pub fn utc_timestamp(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let rest = seconds % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(utc_timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_timestamp(1_795_787_993), "2026-11-27T13:59:53Z");
+        assert_eq!(utc_timestamp(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn hashes_change_with_any_input() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("template.json"), "{}").unwrap();
+        fs::write(dir.path().join("a.sh"), "echo").unwrap();
+        let inputs = vec!["template.json".to_owned(), "a.sh".to_owned()];
+        let first = hash_inputs(dir.path(), &inputs, &[], &[]).unwrap();
+        assert_eq!(first, hash_inputs(dir.path(), &inputs, &[], &[]).unwrap());
+        fs::write(dir.path().join("a.sh"), "echo 2").unwrap();
+        let second = hash_inputs(dir.path(), &inputs, &[], &[]).unwrap();
+        assert_ne!(first, second);
+        let third = hash_inputs(dir.path(), &inputs, &[], &[("k".into(), "v".into())]).unwrap();
+        assert_ne!(second, third);
+    }
+
+    #[test]
+    fn round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("packer")).unwrap();
+        assert_eq!(LockFile::read(dir.path()).unwrap().templates.len(), 0);
+        let mut lock = LockFile {
+            version: VERSION,
+            ..LockFile::default()
+        };
+        lock.templates.insert(
+            "t".into(),
+            LockedTemplate {
+                hash: "h".into(),
+                ..LockedTemplate::default()
+            },
+        );
+        lock.write(dir.path()).unwrap();
+        assert_eq!(LockFile::read(dir.path()).unwrap(), lock);
+    }
+}

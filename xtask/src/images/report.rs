@@ -1,0 +1,225 @@
+//! What a run prints: the plan for `--dry-run`, the summary table with the
+//! diffs, and the versioned JSON document.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::deployments::Deployment;
+
+use super::{Job, Outcome, RunResult, describe_images, redact};
+
+/// `--dry-run`: templates, regions, deployments and keys, and what is
+/// skipped and why.
+pub fn plan(jobs: &[Job], deployments: &[Deployment]) -> String {
+    let mut out = String::new();
+    for job in jobs {
+        let _ = writeln!(out, "{}", job.file.rel);
+        match &job.outcome {
+            Outcome::Failed(why) => {
+                let _ = writeln!(out, "  will not build: {}", why.replace('\n', "\n  "));
+                continue;
+            }
+            Outcome::Skipped(images) => {
+                let _ = writeln!(
+                    out,
+                    "  skip: unchanged since its images were built ({})",
+                    describe_images(images)
+                );
+            }
+            _ => {
+                let only = if job.only.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (-only={})", job.only.join(","))
+                };
+                let _ = writeln!(out, "  build: regions {}{only}", job.regions.join(", "));
+            }
+        }
+        for feed in &job.feeds {
+            let _ = writeln!(
+                out,
+                "  feeds {} {}.machine_image.id ({})",
+                deployments[feed.deployment].rel, feed.role, feed.region
+            );
+        }
+        for left in &job.left_alone {
+            let _ = writeln!(out, "  leaves {} alone: {}", left.deployment, left.reason);
+        }
+        if job.feeds.is_empty() && job.left_alone.is_empty() {
+            let _ = writeln!(out, "  feeds no deployment");
+        }
+    }
+    out.push_str("Dry run: nothing was built or changed.\n");
+    out
+}
+
+/// The summary after a run: per template its status and images, then the
+/// deployments changed (old → new), what was left alone, and the diffs.
+pub fn human(result: &RunResult, _root: &Path) -> String {
+    let mut out = String::new();
+    let width = result
+        .jobs
+        .iter()
+        .map(|job| job.file.rel.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let _ = writeln!(out, "{:<width$}  {:<11}  images", "template", "status");
+    for job in &result.jobs {
+        let detail = match &job.outcome {
+            Outcome::Built(images) | Outcome::Skipped(images) => describe_images(images),
+            Outcome::Failed(why) => {
+                redact(why, &job.secrets).replace('\n', &format!("\n{:width$}  {:11}  ", "", ""))
+            }
+            Outcome::Interrupted => "stopped by an interrupt; nothing patched".to_owned(),
+            Outcome::Pending => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:<11}  {detail}",
+            job.file.rel,
+            job.outcome.name()
+        );
+    }
+    if !result.deployments.is_empty() {
+        out.push_str("\ndeployments:\n");
+        for deployment in &result.deployments {
+            for change in &deployment.changes {
+                let state = if deployment.error.is_some() {
+                    " (not written)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "  {} {}: {} -> {}{state}",
+                    deployment.rel,
+                    change.key(),
+                    change.old,
+                    change.new
+                );
+            }
+            if let Some(error) = &deployment.error {
+                let _ = writeln!(out, "  {}: {error}", deployment.rel);
+            }
+        }
+    }
+    let mut left = String::new();
+    for job in &result.jobs {
+        if job.outcome.images().is_none() {
+            continue;
+        }
+        for item in &job.left_alone {
+            let _ = writeln!(
+                left,
+                "  {} ({}): {}",
+                item.deployment,
+                job.layout.slug(),
+                item.reason
+            );
+        }
+    }
+    if !left.is_empty() {
+        out.push_str("\nleft alone:\n");
+        out.push_str(&left);
+    }
+    for problem in &result.unreadable {
+        let _ = writeln!(out, "\nerror: {problem}");
+    }
+    for deployment in &result.deployments {
+        if deployment.error.is_none() && !deployment.diff.is_empty() {
+            out.push('\n');
+            out.push_str(&deployment.diff);
+        }
+    }
+    let count = |name: &str| {
+        result
+            .jobs
+            .iter()
+            .filter(|job| job.outcome.name() == name)
+            .count()
+    };
+    let patched = result
+        .deployments
+        .iter()
+        .filter(|d| d.error.is_none())
+        .count();
+    let _ = writeln!(
+        out,
+        "\n{} built, {} skipped, {} failed{}; {patched} deployment{} updated.",
+        count("built"),
+        count("skipped"),
+        count("failed"),
+        if result.interrupted {
+            format!(", {} interrupted", count("interrupted"))
+        } else {
+            String::new()
+        },
+        if patched == 1 { "" } else { "s" },
+    );
+    out
+}
+
+/// The versioned JSON document of a run; kept apart from the internal types.
+#[derive(Serialize)]
+struct Document {
+    version: u32,
+    templates: Vec<TemplateResult>,
+    deployments: Vec<DeploymentChange>,
+    interrupted: bool,
+}
+
+#[derive(Serialize)]
+struct TemplateResult {
+    template: String,
+    status: &'static str,
+    images: std::collections::BTreeMap<String, String>,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DeploymentChange {
+    path: String,
+    key: String,
+    old: String,
+    new: String,
+    written: bool,
+}
+
+pub fn json(result: &RunResult) -> String {
+    let document = Document {
+        version: 1,
+        templates: result
+            .jobs
+            .iter()
+            .map(|job| TemplateResult {
+                template: job.file.rel.clone(),
+                status: job.outcome.name(),
+                images: job.outcome.images().cloned().unwrap_or_default(),
+                error: match &job.outcome {
+                    Outcome::Failed(why) => Some(redact(why, &job.secrets)),
+                    _ => None,
+                },
+            })
+            .collect(),
+        deployments: result
+            .deployments
+            .iter()
+            .flat_map(|deployment| {
+                deployment.changes.iter().map(|change| DeploymentChange {
+                    path: deployment.rel.clone(),
+                    key: change.key(),
+                    old: change.old.clone(),
+                    new: change.new.clone(),
+                    written: deployment.error.is_none(),
+                })
+            })
+            .collect(),
+        interrupted: result.interrupted,
+    };
+    let mut text = serde_json::to_string_pretty(&document).expect("the document serialises");
+    text.push('\n');
+    text
+}

@@ -1,0 +1,321 @@
+//! Running the real Packer: finding it, `validate`, and `build` with its
+//! machine-readable stream turned into events and artifacts.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+use xshell::{Shell, cmd};
+
+/// How to get Packer, for every message that says it is missing.
+pub const INSTALL_HINT: &str = "install Debian's package (`apt-get update && apt-get install -y packer`), or pass --packer PATH, or set PACKER";
+
+/// Finds the packer executable: `--packer`, then `$PACKER`, then `PATH`.
+pub fn find(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(path) = explicit {
+        if path.is_file() {
+            return Ok(path.to_path_buf());
+        }
+        bail!("--packer {} is not a file; {INSTALL_HINT}", path.display());
+    }
+    if let Some(path) = std::env::var_os("PACKER").filter(|value| !value.is_empty()) {
+        let path = PathBuf::from(path);
+        if path.is_file() {
+            return Ok(path);
+        }
+        bail!("PACKER={} is not a file; {INSTALL_HINT}", path.display());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("packer"))
+        .find(|candidate| candidate.is_file())
+        .with_context(|| format!("packer was not found on PATH; {INSTALL_HINT}"))
+}
+
+/// `1.6.6`, from `packer version`.
+pub fn version(packer: &Path) -> Result<String> {
+    let sh = Shell::new()?;
+    let output = cmd!(sh, "{packer} version")
+        .quiet()
+        .read()
+        .with_context(|| format!("running {} version", packer.display()))?;
+    let first = output.lines().next().unwrap_or_default();
+    Ok(first.trim_start_matches("Packer v").trim().to_owned())
+}
+
+/// Arguments that select builders and set variables, shared by validate and
+/// build.
+#[derive(Clone, Debug, Default)]
+pub struct BuildArgs {
+    pub only: Vec<String>,
+    pub vars: Vec<(String, String)>,
+    pub var_files: Vec<PathBuf>,
+}
+
+impl BuildArgs {
+    fn to_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
+        if !self.only.is_empty() {
+            args.push(format!("-only={}", self.only.join(",")).into());
+        }
+        for (key, value) in &self.vars {
+            args.push("-var".into());
+            args.push(format!("{key}={value}").into());
+        }
+        for file in &self.var_files {
+            args.push("-var-file".into());
+            args.push(file.as_os_str().to_owned());
+        }
+        args
+    }
+}
+
+/// `packer validate` in the template's folder. On failure, Packer's output.
+pub fn validate(packer: &Path, dir: &Path, args: &BuildArgs) -> Result<Result<(), String>> {
+    let sh = Shell::new()?;
+    sh.change_dir(dir);
+    let extra = args.to_args();
+    let output = cmd!(sh, "{packer} validate {extra...} template.json")
+        .quiet()
+        .ignore_status()
+        .output()
+        .with_context(|| format!("running {} validate", packer.display()))?;
+    if output.status.success() {
+        return Ok(Ok(()));
+    }
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    Ok(Err(text.trim().to_owned()))
+}
+
+/// A running `packer build`, in a process group of its own so that an
+/// interrupt can reach Packer's worker child too (Packer 1.6 ignores a
+/// SIGINT sent to its own pid alone).
+pub struct Build {
+    child: Child,
+}
+
+impl Build {
+    pub fn start(packer: &Path, dir: &Path, args: &BuildArgs) -> Result<Build> {
+        use std::os::unix::process::CommandExt;
+        let child = Command::new(packer)
+            .arg("build")
+            .arg("-machine-readable")
+            .arg("-color=false")
+            .args(args.to_args())
+            .arg("template.json")
+            .current_dir(dir)
+            .env("PACKER_NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("starting {} build in {}", packer.display(), dir.display()))?;
+        Ok(Build { child })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Reads the output to its end, line by line, then waits for Packer.
+    /// Standard error is read on a thread of its own and handed over as
+    /// plain lines.
+    pub fn run(mut self, mut on_line: impl FnMut(Line)) -> Result<bool> {
+        let stderr = self.child.stderr.take().expect("stderr is piped");
+        let stderr_reader = std::thread::spawn(move || {
+            BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+                .collect::<Vec<String>>()
+        });
+        let stdout = self.child.stdout.take().expect("stdout is piped");
+        for line in BufReader::new(stdout).lines() {
+            let line = line.context("reading packer's output")?;
+            on_line(match Record::parse(&line) {
+                Some(record) => Line::Record(record),
+                None => Line::Other(line),
+            });
+        }
+        for line in stderr_reader.join().unwrap_or_default() {
+            on_line(Line::Other(line));
+        }
+        let status = self.child.wait().context("waiting for packer")?;
+        Ok(status.success())
+    }
+}
+
+/// Sends SIGINT to a build's whole process group, as a terminal would.
+pub fn interrupt(pid: u32) {
+    // SAFETY: kill(2) with a negative pid signals a process group; it
+    // touches no memory of ours.
+    unsafe {
+        libc::kill(-(pid as libc::pid_t), libc::SIGINT);
+    }
+}
+
+pub enum Line {
+    Record(Record),
+    Other(String),
+}
+
+/// One line of `-machine-readable` output: `timestamp,target,type,data…`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Record {
+    pub target: String,
+    pub kind: String,
+    pub data: Vec<String>,
+}
+
+impl Record {
+    pub fn parse(line: &str) -> Option<Record> {
+        let mut fields = line.split(',');
+        let timestamp = fields.next()?;
+        if timestamp.is_empty() || !timestamp.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let target = fields.next()?.to_owned();
+        let kind = fields.next()?.to_owned();
+        let data = fields.map(unescape).collect();
+        Some(Record { target, kind, data })
+    }
+
+    /// The text of a `ui` record (`say`, `message`, `error`).
+    pub fn ui_text(&self) -> Option<&str> {
+        (self.kind == "ui")
+            .then(|| self.data.get(1).map(String::as_str))
+            .flatten()
+    }
+}
+
+fn unescape(field: &str) -> String {
+    field
+        .replace("%!(PACKER_COMMA)", ",")
+        .replace("\\n", "\n")
+        .replace("\\r", "\r")
+}
+
+/// Collects `artifact,N,id,…` records, by builder and then artifact index.
+#[derive(Debug, Default)]
+pub struct Artifacts {
+    ids: BTreeMap<(String, String), String>,
+}
+
+impl Artifacts {
+    pub fn record(&mut self, record: &Record) {
+        if record.kind != "artifact" {
+            return;
+        }
+        if let [index, field, value, ..] = record.data.as_slice()
+            && field == "id"
+        {
+            self.ids
+                .insert((record.target.clone(), index.clone()), value.clone());
+        }
+    }
+
+    /// Every artifact ID, post-processors' repeats removed.
+    pub fn ids(&self) -> Vec<(String, String)> {
+        let mut seen = Vec::<(String, String)>::new();
+        for ((builder, _), id) in &self.ids {
+            let pair = (builder.clone(), id.clone());
+            if !seen.contains(&pair) {
+                seen.push(pair);
+            }
+        }
+        seen
+    }
+}
+
+/// Splits an amazon-ebs artifact ID (`region:ami-…,region:ami-…`).
+pub fn split_ami_id(id: &str) -> Vec<(String, String)> {
+    id.split(',')
+        .filter_map(|pair| pair.split_once(':'))
+        .map(|(region, ami)| (region.trim().to_owned(), ami.trim().to_owned()))
+        .collect()
+}
+
+/// `ami-` and 8 or 17 lower-case hex digits.
+pub fn is_ami_id(id: &str) -> bool {
+    id.strip_prefix("ami-").is_some_and(|hex| {
+        (hex.len() == 8 || hex.len() == 17)
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// A GCE image name: a lower-case letter, then up to 62 of letters, digits
+/// and dashes, not ending in a dash.
+pub fn is_gce_image_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes[0].is_ascii_lowercase()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && !name.ends_with('-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn machine_readable_lines() {
+        let record = Record::parse("1795787993,frankfurt,artifact,0,id,eu-central-1:ami-31d876b9751527c19%!(PACKER_COMMA)us-east-1:ami-ec644d072e43e2a6c").unwrap();
+        assert_eq!(record.target, "frankfurt");
+        assert_eq!(
+            record.data[2],
+            "eu-central-1:ami-31d876b9751527c19,us-east-1:ami-ec644d072e43e2a6c"
+        );
+        assert_eq!(
+            split_ami_id(&record.data[2]),
+            vec![
+                (
+                    "eu-central-1".to_owned(),
+                    "ami-31d876b9751527c19".to_owned()
+                ),
+                ("us-east-1".to_owned(), "ami-ec644d072e43e2a6c".to_owned())
+            ]
+        );
+        let ui = Record::parse("1795787993,,ui,say,==> frankfurt: Creating\\n done").unwrap();
+        assert_eq!(ui.ui_text(), Some("==> frankfurt: Creating\n done"));
+        assert!(Record::parse("Error: not machine readable").is_none());
+    }
+
+    #[test]
+    fn artifacts_are_deduplicated() {
+        let mut artifacts = Artifacts::default();
+        for line in [
+            "1,ireland,artifact,0,id,eu-west-1:ami-66aac2f44d51a8d00",
+            "1,ireland,artifact,1,id,eu-west-1:ami-66aac2f44d51a8d00",
+            "1,ireland,artifact,1,string,AMIs were created",
+        ] {
+            artifacts.record(&Record::parse(line).unwrap());
+        }
+        assert_eq!(
+            artifacts.ids(),
+            vec![(
+                "ireland".to_owned(),
+                "eu-west-1:ami-66aac2f44d51a8d00".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn id_shapes() {
+        assert!(is_ami_id("ami-0123abcd"));
+        assert!(is_ami_id("ami-0123456789abcdef0"));
+        assert!(!is_ami_id("ami-0123ABCD"));
+        assert!(!is_ami_id("ami-123"));
+        assert!(is_gce_image_name("os311-machine-image-1546300800"));
+        assert!(!is_gce_image_name("Os311"));
+        assert!(!is_gce_image_name("a-"));
+    }
+}
