@@ -1,114 +1,142 @@
 //! `cargo xtask`: parses the command line and dispatches to one module per
-//! command. Nothing else lives here.
+//! command. Nothing else lives here. The command line is declared with
+//! clap's builder rather than its derive, which would cost every user a
+//! proc-macro build on their first run.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 
 use xtask::project::{Filter, workspace_root};
 use xtask::render::Format;
 use xtask::{codegen, images, lint_templates};
 
-/// The infrastructure repository's workspace tool: lints the Packer
-/// templates, builds the machine images and wires them into the deployments.
-#[derive(Parser)]
-#[command(name = "cargo xtask", bin_name = "cargo xtask", version)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
+fn cli() -> Command {
+    Command::new("cargo xtask")
+        .bin_name("cargo xtask")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("The infrastructure repository's workspace tool: lints the Packer templates, builds the machine images and wires them into the deployments.")
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(
+            Command::new("lint-templates")
+                .about("Lint every packer/<release>/<cloud>/<image>/template.json")
+                .args(selection())
+                .arg(format())
+                .arg(Arg::new("explain").long("explain").value_name("RULE").help("Print a rule's documentation (by code or name) and exit"))
+                .arg(
+                    Arg::new("var-file")
+                        .long("var-file")
+                        .value_name("FILE")
+                        .action(ArgAction::Append)
+                        .value_parser(value_parser!(PathBuf))
+                        .help("A var file whose variables count as declared (repeatable)"),
+                )
+                .arg(
+                    Arg::new("files")
+                        .value_name("FILE")
+                        .num_args(0..)
+                        .value_parser(value_parser!(PathBuf))
+                        .help("Lint only these template files"),
+                ),
+        )
+        .subcommand(
+            Command::new("images")
+                .about("Build the templates with Packer and write the image IDs into the deployments")
+                .args(selection())
+                .arg(
+                    Arg::new("region")
+                        .long("region")
+                        .value_name("R")
+                        .action(ArgAction::Append)
+                        .help("Only the builders for this AWS region, through Packer's -only (repeatable)"),
+                )
+                .arg(flag("dry-run", "Print what would be built and patched, without running Packer"))
+                .arg(flag("force", "Rebuild templates whose inputs have not changed since their last build"))
+                .arg(
+                    Arg::new("jobs")
+                        .long("jobs")
+                        .short('j')
+                        .value_name("N")
+                        .default_value("4")
+                        .value_parser(value_parser!(usize))
+                        .help("How many templates to build side by side"),
+                )
+                .arg(
+                    Arg::new("packer")
+                        .long("packer")
+                        .value_name("PATH")
+                        .value_parser(value_parser!(PathBuf))
+                        .help("The packer executable [default: $PACKER, then PATH]"),
+                )
+                .arg(
+                    Arg::new("var")
+                        .long("var")
+                        .value_name("K=V")
+                        .action(ArgAction::Append)
+                        .value_parser(parse_var)
+                        .help("A variable for Packer, passed through as -var (repeatable)"),
+                )
+                .arg(
+                    Arg::new("var-file")
+                        .long("var-file")
+                        .value_name("FILE")
+                        .action(ArgAction::Append)
+                        .value_parser(value_parser!(PathBuf))
+                        .help("A var file for Packer, passed through as -var-file (repeatable)"),
+                )
+                .arg(
+                    Arg::new("patch-from")
+                        .long("patch-from")
+                        .value_name("MANIFEST")
+                        .num_args(1..)
+                        .value_parser(value_parser!(PathBuf))
+                        .help("Patch from manifest files written by Packer's manifest post-processor, without building"),
+                )
+                .arg(format()),
+        )
+        .subcommand(
+            Command::new("codegen")
+                .about("Regenerate the README's rule table")
+                .arg(flag("check", "Fail instead of writing when the README is out of date")),
+        )
 }
 
-#[derive(Subcommand)]
-enum Command {
-    /// Lint every packer/<release>/<cloud>/<image>/template.json.
-    LintTemplates(LintTemplatesArgs),
-    /// Build the templates with Packer and write the image IDs into the deployments.
-    Images(ImagesArgs),
-    /// Regenerate the README's rule table (or check it with --check).
-    Codegen {
-        /// Fail instead of writing when the README is out of date.
-        #[arg(long)]
-        check: bool,
-    },
+fn selection() -> [Arg; 3] {
+    [
+        Arg::new("root")
+            .long("root")
+            .value_name("DIR")
+            .value_parser(value_parser!(PathBuf))
+            .help("The repository's top folder [default: the workspace root]"),
+        Arg::new("release")
+            .long("release")
+            .value_name("R")
+            .action(ArgAction::Append)
+            .help("Only templates of this release (repeatable)"),
+        Arg::new("cloud")
+            .long("cloud")
+            .value_name("C")
+            .action(ArgAction::Append)
+            .help("Only templates of this cloud (repeatable)"),
+    ]
 }
 
-#[derive(Args)]
-struct Selection {
-    /// The repository's top folder [default: the workspace root].
-    #[arg(long, value_name = "DIR")]
-    root: Option<PathBuf>,
-    /// Only templates of this release (repeatable).
-    #[arg(long = "release", value_name = "R")]
-    releases: Vec<String>,
-    /// Only templates of this cloud (repeatable).
-    #[arg(long = "cloud", value_name = "C")]
-    clouds: Vec<String>,
+fn format() -> Arg {
+    Arg::new("format")
+        .long("format")
+        .value_name("FORMAT")
+        .default_value("human")
+        .value_parser(["human", "json", "github"])
+        .help("Output format")
 }
 
-impl Selection {
-    fn root(&self) -> PathBuf {
-        self.root.clone().unwrap_or_else(workspace_root)
-    }
-
-    fn filter(&self) -> Filter {
-        Filter {
-            releases: self.releases.clone(),
-            clouds: self.clouds.clone(),
-        }
-    }
-}
-
-#[derive(Args)]
-struct LintTemplatesArgs {
-    #[command(flatten)]
-    selection: Selection,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
-    /// Print a rule's documentation (by code or name) and exit.
-    #[arg(long, value_name = "RULE")]
-    explain: Option<String>,
-    /// A var file whose variables count as declared (repeatable).
-    #[arg(long = "var-file", value_name = "FILE")]
-    var_files: Vec<PathBuf>,
-    /// Lint only these template files.
-    #[arg(value_name = "FILE")]
-    files: Vec<PathBuf>,
-}
-
-#[derive(Args)]
-struct ImagesArgs {
-    #[command(flatten)]
-    selection: Selection,
-    /// Only the builders for this AWS region, through Packer's -only (repeatable).
-    #[arg(long = "region", value_name = "R")]
-    regions: Vec<String>,
-    /// Print what would be built and patched, without running Packer.
-    #[arg(long)]
-    dry_run: bool,
-    /// Rebuild templates whose inputs have not changed since their last build.
-    #[arg(long)]
-    force: bool,
-    /// How many templates to build side by side.
-    #[arg(long, short = 'j', value_name = "N", default_value_t = 4)]
-    jobs: usize,
-    /// The packer executable [default: $PACKER, then PATH].
-    #[arg(long, value_name = "PATH")]
-    packer: Option<PathBuf>,
-    /// A variable for Packer, passed through as -var (repeatable).
-    #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
-    vars: Vec<(String, String)>,
-    /// A var file for Packer, passed through as -var-file (repeatable).
-    #[arg(long = "var-file", value_name = "FILE")]
-    var_files: Vec<PathBuf>,
-    /// Patch from these manifest files (Packer's manifest post-processor)
-    /// instead of building.
-    #[arg(long = "patch-from", value_name = "MANIFEST", num_args = 1..)]
-    patch_from: Vec<PathBuf>,
-    /// Output format of the result.
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+fn flag(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .action(ArgAction::SetTrue)
+        .help(help)
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {
@@ -118,35 +146,63 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
     }
 }
 
+fn many<T: Clone + Send + Sync + 'static>(args: &ArgMatches, name: &str) -> Vec<T> {
+    args.get_many::<T>(name)
+        .map(|values| values.cloned().collect())
+        .unwrap_or_default()
+}
+
+fn root(args: &ArgMatches) -> PathBuf {
+    args.get_one::<PathBuf>("root")
+        .cloned()
+        .unwrap_or_else(workspace_root)
+}
+
+fn filter(args: &ArgMatches) -> Filter {
+    Filter {
+        releases: many(args, "release"),
+        clouds: many(args, "cloud"),
+    }
+}
+
+fn output_format(args: &ArgMatches) -> Format {
+    match args.get_one::<String>("format").map(String::as_str) {
+        Some("json") => Format::Json,
+        Some("github") => Format::Github,
+        _ => Format::Human,
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::LintTemplates(args) => match args.explain {
-            Some(rule) => lint_templates::explain(&rule),
+    let matches = cli().get_matches();
+    let result = match matches.subcommand() {
+        Some(("lint-templates", args)) => match args.get_one::<String>("explain") {
+            Some(rule) => lint_templates::explain(rule),
             None => lint_templates::run(
                 &lint_templates::Options {
-                    root: args.selection.root(),
-                    filter: args.selection.filter(),
-                    files: args.files,
-                    var_files: args.var_files,
+                    root: root(args),
+                    filter: filter(args),
+                    files: many(args, "files"),
+                    var_files: many(args, "var-file"),
                 },
-                args.format,
+                output_format(args),
             ),
         },
-        Command::Images(args) => images::run(&images::Options {
-            root: args.selection.root(),
-            filter: args.selection.filter(),
-            regions: args.regions,
-            dry_run: args.dry_run,
-            force: args.force,
-            jobs: args.jobs,
-            packer: args.packer,
-            vars: args.vars,
-            var_files: args.var_files,
-            patch_from: args.patch_from,
-            format: args.format,
+        Some(("images", args)) => images::run(&images::Options {
+            root: root(args),
+            filter: filter(args),
+            regions: many(args, "region"),
+            dry_run: args.get_flag("dry-run"),
+            force: args.get_flag("force"),
+            jobs: args.get_one::<usize>("jobs").copied().unwrap_or(4),
+            packer: args.get_one::<PathBuf>("packer").cloned(),
+            vars: many(args, "var"),
+            var_files: many(args, "var-file"),
+            patch_from: many(args, "patch-from"),
+            format: output_format(args),
         }),
-        Command::Codegen { check } => codegen::run(&workspace_root(), check),
+        Some(("codegen", args)) => codegen::run(&workspace_root(), args.get_flag("check")),
+        _ => unreachable!("clap requires a subcommand"),
     };
     match result {
         Ok(code) => code,

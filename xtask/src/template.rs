@@ -15,6 +15,25 @@ pub struct Template {
     pub root: Map<String, Value>,
 }
 
+/// One step of a borrowed path into the template.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathStep<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The owned route of a borrowed path.
+pub fn route_of(path: &[PathStep]) -> Route {
+    Route::from_steps(
+        path.iter()
+            .map(|step| match step {
+                PathStep::Key(key) => crate::location::Step::Key((*key).to_owned()),
+                PathStep::Index(i) => crate::location::Step::Index(*i),
+            })
+            .collect(),
+    )
+}
+
 /// A builder, provisioner or post-processor block.
 pub struct Block<'a> {
     pub route: Route,
@@ -145,35 +164,40 @@ impl Template {
             .collect()
     }
 
-    /// Every string in the template with its route, keys excluded.
-    pub fn strings(&self) -> Vec<(Route, &str)> {
-        let mut out = Vec::new();
-        let mut stack: Vec<(Route, &Value)> = self
-            .root
-            .iter()
-            .rev()
-            .map(|(key, value)| (Route::root().key(key), value))
-            .collect();
-        while let Some((route, value)) = stack.pop() {
+    /// Calls `visit` with every string in the template (keys excluded) and
+    /// the path to it. The path is borrowed: turn it into a [`Route`] with
+    /// [`route_of`] only when reporting, which keeps clean templates cheap.
+    pub fn for_each_string<'a>(&'a self, mut visit: impl FnMut(&[PathStep<'a>], &'a str)) {
+        fn walk<'a>(
+            value: &'a Value,
+            path: &mut Vec<PathStep<'a>>,
+            visit: &mut dyn FnMut(&[PathStep<'a>], &'a str),
+        ) {
             match value {
-                Value::String(text) => out.push((route, text.as_str())),
-                Value::Array(items) => stack.extend(
-                    items
-                        .iter()
-                        .enumerate()
-                        .rev()
-                        .map(|(i, item)| (route.index(i), item)),
-                ),
-                Value::Object(members) => stack.extend(
-                    members
-                        .iter()
-                        .rev()
-                        .map(|(key, item)| (route.key(key), item)),
-                ),
+                Value::String(text) => visit(path, text),
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        path.push(PathStep::Index(i));
+                        walk(item, path, visit);
+                        path.pop();
+                    }
+                }
+                Value::Object(members) => {
+                    for (key, item) in members {
+                        path.push(PathStep::Key(key));
+                        walk(item, path, visit);
+                        path.pop();
+                    }
+                }
                 _ => {}
             }
         }
-        out
+        let mut path = Vec::with_capacity(8);
+        for (key, value) in &self.root {
+            path.push(PathStep::Key(key.as_str()));
+            walk(value, &mut path, &mut visit);
+            path.pop();
+        }
     }
 
     /// Does this string, with user variables replaced by their defaults,

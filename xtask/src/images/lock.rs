@@ -30,20 +30,21 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use serde::{Deserialize, Serialize};
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::fsutil::write_atomic;
 
 pub const VERSION: u32 = 1;
 
-#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Default, PartialEq)]
 pub struct LockFile {
     pub version: u32,
     pub templates: BTreeMap<String, LockedTemplate>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Default, PartialEq)]
 pub struct LockedTemplate {
     pub hash: String,
     pub inputs: Vec<String>,
@@ -51,11 +52,113 @@ pub struct LockedTemplate {
     pub images: BTreeMap<String, LockedImage>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LockedImage {
     pub id: String,
     pub built_at: String,
     pub hash: String,
+}
+
+impl LockFile {
+    fn from_json(value: &Value) -> Result<LockFile> {
+        let version = value
+            .get("version")
+            .and_then(Value::as_u64)
+            .context("no `version` number")?;
+        let mut templates = BTreeMap::new();
+        let entries = value
+            .get("templates")
+            .and_then(Value::as_object)
+            .context("no `templates` object")?;
+        for (name, entry) in entries {
+            let text = |key: &str| -> Result<String> {
+                Ok(entry
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .with_context(|| format!("`{name}` has no `{key}` string"))?
+                    .to_owned())
+            };
+            let inputs = entry
+                .get("inputs")
+                .and_then(Value::as_array)
+                .with_context(|| format!("`{name}` has no `inputs` list"))?
+                .iter()
+                .map(|input| {
+                    input
+                        .as_str()
+                        .map(str::to_owned)
+                        .with_context(|| format!("`{name}` has an input that is not a string"))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let mut images = BTreeMap::new();
+            for (region, image) in entry
+                .get("images")
+                .and_then(Value::as_object)
+                .with_context(|| format!("`{name}` has no `images` object"))?
+            {
+                let field = |key: &str| -> Result<String> {
+                    Ok(image
+                        .get(key)
+                        .and_then(Value::as_str)
+                        .with_context(|| {
+                            format!("`{name}` image `{region}` has no `{key}` string")
+                        })?
+                        .to_owned())
+                };
+                images.insert(
+                    region.clone(),
+                    LockedImage {
+                        id: field("id")?,
+                        built_at: field("built_at")?,
+                        hash: field("hash")?,
+                    },
+                );
+            }
+            templates.insert(
+                name.clone(),
+                LockedTemplate {
+                    hash: text("hash")?,
+                    inputs,
+                    packer_version: text("packer_version")?,
+                    images,
+                },
+            );
+        }
+        Ok(LockFile {
+            version: version as u32,
+            templates,
+        })
+    }
+}
+
+impl Serialize for LockFile {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("LockFile", 2)?;
+        out.serialize_field("version", &self.version)?;
+        out.serialize_field("templates", &self.templates)?;
+        out.end()
+    }
+}
+
+impl Serialize for LockedTemplate {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("LockedTemplate", 4)?;
+        out.serialize_field("hash", &self.hash)?;
+        out.serialize_field("inputs", &self.inputs)?;
+        out.serialize_field("packer_version", &self.packer_version)?;
+        out.serialize_field("images", &self.images)?;
+        out.end()
+    }
+}
+
+impl Serialize for LockedImage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("LockedImage", 3)?;
+        out.serialize_field("id", &self.id)?;
+        out.serialize_field("built_at", &self.built_at)?;
+        out.serialize_field("hash", &self.hash)?;
+        out.end()
+    }
 }
 
 pub fn path(root: &Path) -> PathBuf {
@@ -76,9 +179,14 @@ impl LockFile {
             }
             Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
         };
-        let lock: LockFile = serde_json::from_str(&text).with_context(|| {
-            format!("{} is not a valid lock file; restore it from git, or delete it to rebuild everything", path.display())
-        })?;
+        let invalid = || {
+            format!(
+                "{} is not a valid lock file; restore it from git, or delete it to rebuild everything",
+                path.display()
+            )
+        };
+        let value: Value = serde_json::from_str(&text).with_context(invalid)?;
+        let lock = LockFile::from_json(&value).with_context(invalid)?;
         if lock.version != VERSION {
             bail!(
                 "{} has version {}, this tool reads version {VERSION}; update the tool",

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::deployments::Deployment;
 
@@ -163,7 +163,6 @@ pub fn human(result: &RunResult, _root: &Path) -> String {
 }
 
 /// The versioned JSON document of a run; kept apart from the internal types.
-#[derive(Serialize)]
 struct Document {
     version: u32,
     templates: Vec<TemplateResult>,
@@ -171,7 +170,6 @@ struct Document {
     interrupted: bool,
 }
 
-#[derive(Serialize)]
 struct TemplateResult {
     template: String,
     status: &'static str,
@@ -179,13 +177,46 @@ struct TemplateResult {
     error: Option<String>,
 }
 
-#[derive(Serialize)]
 struct DeploymentChange {
     path: String,
     key: String,
     old: String,
     new: String,
     written: bool,
+}
+
+impl Serialize for Document {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Document", 4)?;
+        out.serialize_field("version", &self.version)?;
+        out.serialize_field("templates", &self.templates)?;
+        out.serialize_field("deployments", &self.deployments)?;
+        out.serialize_field("interrupted", &self.interrupted)?;
+        out.end()
+    }
+}
+
+impl Serialize for TemplateResult {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("TemplateResult", 4)?;
+        out.serialize_field("template", &self.template)?;
+        out.serialize_field("status", self.status)?;
+        out.serialize_field("images", &self.images)?;
+        out.serialize_field("error", &self.error)?;
+        out.end()
+    }
+}
+
+impl Serialize for DeploymentChange {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("DeploymentChange", 5)?;
+        out.serialize_field("path", &self.path)?;
+        out.serialize_field("key", &self.key)?;
+        out.serialize_field("old", &self.old)?;
+        out.serialize_field("new", &self.new)?;
+        out.serialize_field("written", &self.written)?;
+        out.end()
+    }
 }
 
 pub fn json(result: &RunResult) -> String {

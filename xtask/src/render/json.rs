@@ -1,21 +1,20 @@
 //! The versioned JSON document. These types are the public interface that
 //! users' scripts read: they are kept apart from the internal ones, and any
-//! change that could break a reader bumps `version`.
+//! change that could break a reader bumps `version`. (They are written out
+//! by hand rather than derived, to spare every user a proc-macro build.)
 
-use serde::Serialize;
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::diagnostic::{Report, Severity};
 
 pub const VERSION: u32 = 1;
 
-#[derive(Serialize)]
 pub struct Document<'a> {
     pub version: u32,
     pub diagnostics: Vec<Diagnostic<'a>>,
     pub summary: Summary,
 }
 
-#[derive(Serialize)]
 pub struct Diagnostic<'a> {
     pub code: &'a str,
     pub rule: &'a str,
@@ -31,7 +30,6 @@ pub struct Diagnostic<'a> {
     pub help: Option<&'a str>,
 }
 
-#[derive(Serialize)]
 pub struct Summary {
     pub files: usize,
     pub errors: usize,
@@ -65,6 +63,43 @@ pub fn document(report: &Report) -> Document<'_> {
             errors: report.count(Severity::Error),
             warnings: report.count(Severity::Warning),
         },
+    }
+}
+
+impl Serialize for Document<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Document", 3)?;
+        out.serialize_field("version", &self.version)?;
+        out.serialize_field("diagnostics", &self.diagnostics)?;
+        out.serialize_field("summary", &self.summary)?;
+        out.end()
+    }
+}
+
+impl Serialize for Diagnostic<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Diagnostic", 10)?;
+        out.serialize_field("code", self.code)?;
+        out.serialize_field("rule", self.rule)?;
+        out.serialize_field("severity", self.severity)?;
+        out.serialize_field("path", self.path)?;
+        out.serialize_field("line", &self.line)?;
+        out.serialize_field("column", &self.column)?;
+        out.serialize_field("end_line", &self.end_line)?;
+        out.serialize_field("end_column", &self.end_column)?;
+        out.serialize_field("message", self.message)?;
+        out.serialize_field("help", &self.help)?;
+        out.end()
+    }
+}
+
+impl Serialize for Summary {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Summary", 3)?;
+        out.serialize_field("files", &self.files)?;
+        out.serialize_field("errors", &self.errors)?;
+        out.serialize_field("warnings", &self.warnings)?;
+        out.end()
     }
 }
 

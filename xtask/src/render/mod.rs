@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 
 use crate::diagnostic::Report;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
     /// Diagnostics with source snippets, as rustc and cargo print them.
     #[default]

@@ -1,6 +1,7 @@
 use crate::diagnostic::Findings;
 use crate::gotmpl;
-use crate::location::{Location, Step};
+use crate::location::Location;
+use crate::template::{PathStep, route_of};
 
 use super::Context;
 
@@ -26,19 +27,19 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    for (route, text) in ctx.template.strings() {
-        if route.steps().first() == Some(&Step::Key("variables".to_owned())) {
-            continue;
+    ctx.template.for_each_string(|path, text| {
+        if path.first() == Some(&PathStep::Key("variables")) {
+            return;
         }
         for (action, name) in gotmpl::calls_to(text, "env") {
             out.report(
                 &RULE.meta,
-                Location::text(route.clone(), action),
+                Location::text(route_of(path), action),
                 format!("`env` can only be used in `variables`; here `{name}` stops the build"),
             )
             .help(format!(
                 "declare a variable whose default is {action} and use {{{{user `…`}}}} here"
             ));
         }
-    }
+    });
 }

@@ -1,6 +1,7 @@
 use crate::diagnostic::Findings;
 use crate::gotmpl;
-use crate::location::{Location, Step};
+use crate::location::Location;
+use crate::template::{PathStep, route_of};
 
 use super::Context;
 
@@ -40,12 +41,11 @@ const CREDENTIAL_VARIABLE_SUFFIXES: &[&str] =
     &["access_key", "secret_key", "client_secret", "token"];
 
 fn check(ctx: &Context, out: &mut Findings) {
-    for (route, text) in ctx.template.strings() {
-        let steps = route.steps();
-        let in_variables = steps.len() == 2 && steps[0] == Step::Key("variables".to_owned());
+    ctx.template.for_each_string(|path, text| {
+        let in_variables = path.len() == 2 && path[0] == PathStep::Key("variables");
         let literal = !text.trim().is_empty() && !gotmpl::is_templated(text);
-        let key = match steps.last() {
-            Some(Step::Key(key)) => key.as_str(),
+        let key = match path.last() {
+            Some(PathStep::Key(key)) => *key,
             _ => "",
         };
         let named_secret = if in_variables {
@@ -58,7 +58,7 @@ fn check(ctx: &Context, out: &mut Findings) {
         if literal && named_secret {
             out.report(
                 &RULE.meta,
-                Location::value(route.clone()),
+                Location::value(route_of(path)),
                 format!("`{key}` holds a credential written into the template"),
             )
             .help("read it from the environment in `variables` and revoke the committed one")
@@ -66,7 +66,7 @@ fn check(ctx: &Context, out: &mut Findings) {
         } else if contains_aws_key_id(text) {
             out.report(
                 &RULE.meta,
-                Location::value(route.clone()),
+                Location::value(route_of(path)),
                 "this value contains an AWS access key ID",
             )
             .help(
@@ -74,7 +74,7 @@ fn check(ctx: &Context, out: &mut Findings) {
             )
             .redact();
         }
-    }
+    });
 }
 
 /// `AKIA` or `ASIA` followed by 16 upper-case letters or digits, on a word boundary.

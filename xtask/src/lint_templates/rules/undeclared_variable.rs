@@ -1,6 +1,6 @@
 use crate::diagnostic::Findings;
 use crate::location::Location;
-use crate::template::user_references;
+use crate::template::{route_of, user_references};
 
 use super::{Context, suggest};
 
@@ -33,14 +33,14 @@ fn check(ctx: &Context, out: &mut Findings) {
         .variables()
         .map(|vars| vars.keys().map(String::as_str).collect())
         .unwrap_or_default();
-    for (route, text) in ctx.template.strings() {
+    ctx.template.for_each_string(|path, text| {
         for (action, variable) in user_references(text) {
             if ctx.template.declares(&variable) || ctx.external_variables.contains(&variable) {
                 continue;
             }
             let finding = out.report(
                 &RULE.meta,
-                Location::text(route.clone(), action),
+                Location::text(route_of(path), action),
                 format!("variable `{variable}` is not declared, so Packer replaces it with an empty string"),
             );
             match suggest(&variable, declared.iter().copied()) {
@@ -48,5 +48,5 @@ fn check(ctx: &Context, out: &mut Findings) {
                 None => finding.help(format!("declare `{variable}` in `variables`, or pass the var file that sets it with --var-file")),
             };
         }
-    }
+    });
 }

@@ -31,12 +31,10 @@ fn check(ctx: &Context, out: &mut Findings) {
     let Some(variables) = ctx.template.variables() else {
         return;
     };
-    let used: BTreeSet<String> = ctx
-        .template
-        .strings()
-        .into_iter()
-        .flat_map(|(_, text)| user_references(text).into_iter().map(|(_, name)| name))
-        .collect();
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    ctx.template.for_each_string(|_, text| {
+        used.extend(user_references(text).into_iter().map(|(_, name)| name))
+    });
     for name in variables.keys() {
         if !used.contains(name) {
             out.report(
