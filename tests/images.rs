@@ -4,7 +4,6 @@
 mod common;
 
 use std::fs;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -14,46 +13,19 @@ use serde_json::Value;
 
 const SOURCE_AMI: &str = "ami-03cf127a";
 
-/// A moto EC2 server, stopped when dropped.
-struct Moto {
-    child: Child,
-    endpoint: String,
-    python: PathBuf,
+/// moto_server, with boto3 queries for checking what builds left behind.
+struct Moto(xtask::moto::Moto);
+
+impl std::ops::Deref for Moto {
+    type Target = xtask::moto::Moto;
+    fn deref(&self) -> &xtask::moto::Moto {
+        &self.0
+    }
 }
 
 impl Moto {
     fn start() -> Moto {
-        let server = std::env::var_os("MOTO_SERVER").map(PathBuf::from).or_else(|| which("moto_server")).unwrap_or_else(|| {
-            panic!(
-                "moto_server was not found: run `.ci/test`, which installs moto[server]==5.2.5 into target/e2e-venv, \
-                 or `pip install 'moto[server]==5.2.5'` and set MOTO_SERVER to its moto_server"
-            )
-        });
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(&server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|error| panic!("starting {}: {error}", server.display()));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not listen on port {port} within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let python = server.parent().unwrap().join("python");
-        Moto {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-            python,
-        }
+        Moto(xtask::moto::Moto::start().unwrap_or_else(|error| panic!("{error:#}")))
     }
 
     /// Runs a boto3 snippet against the server; `ec2(region)` is a client.
@@ -97,13 +69,6 @@ impl Moto {
             "print(json.dumps(len(ec2('{region}').describe_images(Owners=['self'])['Images'])))"
         ));
         found.as_u64().unwrap() as usize
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -660,4 +625,59 @@ fn a_missing_packer_says_how_to_install_it() {
         fs::read_to_string(root.join("deployments/frankfurt.yaml")).unwrap(),
         deployment("3.11", "eu-central-1", "ami-00000000")
     );
+}
+
+#[test]
+fn region_filter_builds_only_that_region() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    two_region_tree(root);
+    let frankfurt_before = fs::read_to_string(root.join("deployments/frankfurt.yaml")).unwrap();
+    let output = images(root, &moto, &["--region", "eu-west-1"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(
+        fs::read_to_string(root.join("deployments/frankfurt.yaml")).unwrap(),
+        frankfurt_before
+    );
+    assert!(moto.image_exists("eu-west-1", &id_of(root, "ireland.yaml", "cluster")));
+    assert_eq!(
+        moto.image_count("eu-central-1"),
+        0,
+        "the Frankfurt builder must not run"
+    );
+    let lock: Value =
+        serde_json::from_str(&fs::read_to_string(root.join("packer/images.lock")).unwrap())
+            .unwrap();
+    let images = lock["templates"]["packer/3.11/aws/machine-image/template.json"]["images"]
+        .as_object()
+        .unwrap();
+    assert_eq!(images.keys().collect::<Vec<_>>(), vec!["eu-west-1"]);
+}
+
+#[test]
+fn dry_run_reports_lint_errors_and_broken_deployments() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let broken_template = template(&[builder("frankfurt", "eu-central-1", "")], "")
+        .replace("e2e-frankfurt", "{{user `prefix`}}");
+    write(
+        root,
+        "packer/3.11/aws/machine-image/template.json",
+        broken_template,
+    );
+    write(
+        root,
+        "deployments/broken.yaml",
+        "release: \"3.11\"\ncloud: [aws\n",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--dry-run", "--root", root.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let shown = text(&output);
+    assert!(shown.contains("will not build: lint errors"), "{shown}");
+    assert!(shown.contains("undeclared-variable"), "{shown}");
+    assert!(shown.contains("error: deployments/broken.yaml:"), "{shown}");
+    assert!(shown.contains("invalid YAML"), "{shown}");
 }

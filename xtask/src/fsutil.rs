@@ -10,6 +10,26 @@ use anyhow::{Context, Result, bail};
 /// flushed to disk, then renamed over the target. Readers see the old file
 /// or the new one, never a mix; a crash leaves at most a stray temporary.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace_file(path, bytes)?;
+    sync_folder_of(path);
+    Ok(())
+}
+
+/// Flushes the folder holding `path`, which makes renames in it durable.
+/// Writing many files into one folder, call it once after the last
+/// [`replace_file`].
+pub fn sync_folder_of(path: &Path) {
+    let dir = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Ok(folder) = fs::File::open(dir) {
+        let _ = folder.sync_all();
+    }
+}
+
+/// [`write_atomic`] without flushing the folder.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
         .filter(|dir| !dir.as_os_str().is_empty())
@@ -30,10 +50,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         file.sync_all()
             .with_context(|| format!("flushing {}", temporary.display()))?;
         fs::rename(&temporary, path).with_context(|| format!("replacing {}", path.display()))?;
-        // The rename itself is durable once the folder is flushed.
-        if let Ok(folder) = fs::File::open(dir) {
-            let _ = folder.sync_all();
-        }
         Ok(())
     })();
     if result.is_err() {

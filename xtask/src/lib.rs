@@ -2,6 +2,7 @@
 //! the command line and dispatches to one module per command; the modules
 //! below them are the shared pieces every command uses.
 
+pub mod bench;
 pub mod codegen;
 pub mod deployments;
 pub mod diagnostic;
@@ -10,6 +11,7 @@ pub mod gotmpl;
 pub mod images;
 pub mod lint_templates;
 pub mod location;
+pub mod moto;
 pub mod packer;
 pub mod project;
 pub mod render;

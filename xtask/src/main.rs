@@ -10,7 +10,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 
 use xtask::project::{Filter, workspace_root};
 use xtask::render::Format;
-use xtask::{codegen, images, lint_templates};
+use xtask::{bench, codegen, images, lint_templates};
 
 fn cli() -> Command {
     Command::new("cargo xtask")
@@ -63,13 +63,7 @@ fn cli() -> Command {
                         .value_parser(value_parser!(usize))
                         .help("How many templates to build side by side"),
                 )
-                .arg(
-                    Arg::new("packer")
-                        .long("packer")
-                        .value_name("PATH")
-                        .value_parser(value_parser!(PathBuf))
-                        .help("The packer executable [default: $PACKER, then PATH]"),
-                )
+                .arg(packer_arg())
                 .arg(
                     Arg::new("var")
                         .long("var")
@@ -94,7 +88,30 @@ fn cli() -> Command {
                         .value_parser(value_parser!(PathBuf))
                         .help("Patch from manifest files written by Packer's manifest post-processor, without building"),
                 )
-                .arg(format()),
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
+            Command::new("bench")
+                .about("Measure the speed goals on generated trees and print the figures")
+                .subcommand_required(true)
+                .subcommand(
+                    Command::new("lint-templates")
+                        .about("The linter against `packer validate -syntax-only` per template and against `cat`")
+                        .arg(
+                            Arg::new("templates")
+                                .long("templates")
+                                .value_name("N")
+                                .default_value("1000")
+                                .value_parser(value_parser!(usize))
+                                .help("How many templates to generate"),
+                        )
+                        .arg(packer_arg()),
+                )
+                .subcommand(
+                    Command::new("images")
+                        .about("Parallel builds, overhead over Packer by hand, no-change rerun and patching, against moto_server")
+                        .arg(packer_arg()),
+                ),
         )
         .subcommand(
             Command::new("codegen")
@@ -130,6 +147,14 @@ fn format() -> Arg {
         .default_value("human")
         .value_parser(["human", "json", "github"])
         .help("Output format")
+}
+
+fn packer_arg() -> Arg {
+    Arg::new("packer")
+        .long("packer")
+        .value_name("PATH")
+        .value_parser(value_parser!(PathBuf))
+        .help("The packer executable [default: $PACKER, then PATH]")
 }
 
 fn flag(name: &'static str, help: &'static str) -> Arg {
@@ -201,6 +226,16 @@ fn main() -> ExitCode {
             patch_from: many(args, "patch-from"),
             format: output_format(args),
         }),
+        Some(("bench", args)) => match args.subcommand() {
+            Some(("lint-templates", args)) => bench::lint_templates(
+                args.get_one::<usize>("templates").copied().unwrap_or(1000),
+                args.get_one::<PathBuf>("packer").map(PathBuf::as_path),
+            ),
+            Some(("images", args)) => {
+                bench::images(args.get_one::<PathBuf>("packer").map(PathBuf::as_path))
+            }
+            _ => unreachable!("clap requires a bench subcommand"),
+        },
         Some(("codegen", args)) => codegen::run(&workspace_root(), args.get_flag("check")),
         _ => unreachable!("clap requires a subcommand"),
     };

@@ -46,6 +46,35 @@ pub fn version(packer: &Path) -> Result<String> {
     Ok(first.trim_start_matches("Packer v").trim().to_owned())
 }
 
+/// [`version`], remembered in `cache_dir` for as long as the executable's
+/// size and modification time stay the same: every Packer start-up counts
+/// when a build takes seconds.
+pub fn version_cached(packer: &Path, cache_dir: &Path) -> Result<String> {
+    let metadata =
+        std::fs::metadata(packer).with_context(|| format!("reading {}", packer.display()))?;
+    let modified = metadata
+        .modified()
+        .ok()
+        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok());
+    let key = format!(
+        "{}\t{}\t{}",
+        packer.display(),
+        metadata.len(),
+        modified.map_or(0, |time| time.as_nanos())
+    );
+    let cache = cache_dir.join("packer-version");
+    if let Ok(text) = std::fs::read_to_string(&cache)
+        && let Some((cached_key, version)) = text.rsplit_once('\n')
+        && cached_key == key
+    {
+        return Ok(version.to_owned());
+    }
+    let version = version(packer)?;
+    let _ = std::fs::create_dir_all(cache_dir);
+    let _ = std::fs::write(&cache, format!("{key}\n{version}"));
+    Ok(version)
+}
+
 /// Arguments that select builders and set variables, shared by validate and
 /// build.
 #[derive(Clone, Debug, Default)]

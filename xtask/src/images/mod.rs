@@ -389,7 +389,7 @@ fn build_and_patch(options: &Options) -> Result<Option<RunResult>> {
         );
     }
     if options.dry_run {
-        print!("{}", report::plan(&jobs, &deployments));
+        print!("{}", report::plan(&jobs, &unreadable));
         return Ok(None);
     }
     let pending: Vec<usize> = (0..jobs.len())
@@ -398,8 +398,17 @@ fn build_and_patch(options: &Options) -> Result<Option<RunResult>> {
     let mut interrupted = false;
     if !pending.is_empty() {
         let packer_path = packer::find(options.packer.as_deref())?;
-        let version = packer::version(&packer_path)?;
+        // Asked beside the builds rather than before them: it costs a
+        // Packer start-up, which the lock file should not add to the run.
+        let version = {
+            let packer_path = packer_path.clone();
+            std::thread::spawn(move || packer::version(&packer_path))
+        };
         interrupted = build_all(options, &packer_path, &mut jobs, &pending)?;
+        let version = version
+            .join()
+            .unwrap_or_else(|_| Ok("unknown".to_owned()))
+            .unwrap_or_else(|_| "unknown".to_owned());
         for job in &jobs {
             if let Outcome::Built(images) = &job.outcome {
                 record_build(&mut lockfile, job, images, &version);
@@ -754,22 +763,48 @@ fn patch_deployments(
             }
         }
     }
-    let mut results = Vec::new();
+    let mut planned = Vec::new();
     for (index, ids) in wanted {
         let deployment = &deployments[index];
-        let Some((text, changes)) = patch::patched_text(deployment, &ids) else {
-            continue;
-        };
-        let diff = patch::unified_diff(&deployment.rel, &deployment.source, &text);
-        let error = patch::write(root, deployment, &text)
-            .err()
-            .map(|error| format!("{error:#}"));
-        results.push(DeploymentResult {
+        if let Some((text, changes)) = patch::patched_text(deployment, &ids) {
+            planned.push((deployment, text, changes));
+        }
+    }
+    // Each file is its own atomic write; side by side, the file system's
+    // work of creating and renaming them overlaps.
+    let errors: Vec<Option<String>> = std::thread::scope(|scope| {
+        let chunk = planned.len().div_ceil(4).max(1);
+        let handles: Vec<_> = planned
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(deployment, text, _)| {
+                            patch::write(root, deployment, text)
+                                .err()
+                                .map(|error| format!("{error:#}"))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().expect("a patch thread panicked"))
+            .collect()
+    });
+    let results: Vec<DeploymentResult> = planned
+        .into_iter()
+        .zip(errors)
+        .map(|((deployment, text, changes), error)| DeploymentResult {
             rel: deployment.rel.clone(),
+            diff: patch::unified_diff(&deployment.rel, &deployment.source, &text),
             changes,
-            diff,
             error,
-        });
+        })
+        .collect();
+    if let Some(first) = deployments.first() {
+        crate::fsutil::sync_folder_of(&first.path);
     }
     results
 }

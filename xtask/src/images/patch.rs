@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{Result, bail};
 
 use crate::deployments::{Deployment, image_route};
-use crate::fsutil::{resolve_inside, write_atomic};
+use crate::fsutil::{replace_file, resolve_inside};
 use crate::yaml::{apply_edits, render_scalar};
 
 /// One key to set in one deployment.
@@ -57,7 +57,8 @@ pub fn patched_text(
 }
 
 /// Writes the patched text, atomically and never through a symlink that
-/// leaves the root. The file must still hold what was read: a deployment
+/// leaves the root. The caller flushes the folder once after the last file
+/// (`fsutil::sync_folder_of`), which makes the renames durable. The file must still hold what was read: a deployment
 /// edited meanwhile is left for the next run rather than overwritten.
 pub fn write(root: &Path, deployment: &Deployment, text: &str) -> Result<()> {
     let target = resolve_inside(root, &deployment.path)?;
@@ -68,7 +69,7 @@ pub fn write(root: &Path, deployment: &Deployment, text: &str) -> Result<()> {
             deployment.rel
         );
     }
-    write_atomic(&target, text.as_bytes())
+    replace_file(&target, text.as_bytes())
 }
 
 /// A unified diff between two texts with the same number of lines (a patch

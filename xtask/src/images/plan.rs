@@ -32,6 +32,8 @@ pub fn feeding_image<'a>(role: &str, images: &'a BTreeSet<String>) -> Option<&'a
 pub struct Feed {
     /// Index into the run's deployments.
     pub deployment: usize,
+    /// The deployment's path relative to the root.
+    pub deployment_rel: String,
     pub role: String,
     /// The region whose image it takes (`global` for GCE).
     pub region: String,
@@ -163,6 +165,7 @@ pub fn feeds(
         for role in roles {
             fed.push(Feed {
                 deployment: index,
+                deployment_rel: deployment.rel.clone(),
                 role: role.to_owned(),
                 region: region.clone(),
             });

@@ -6,13 +6,11 @@ use std::path::Path;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use crate::deployments::Deployment;
-
 use super::{Job, Outcome, RunResult, describe_images, redact};
 
 /// `--dry-run`: templates, regions, deployments and keys, and what is
 /// skipped and why.
-pub fn plan(jobs: &[Job], deployments: &[Deployment]) -> String {
+pub fn plan(jobs: &[Job], unreadable: &[String]) -> String {
     let mut out = String::new();
     for job in jobs {
         let _ = writeln!(out, "{}", job.file.rel);
@@ -41,7 +39,7 @@ pub fn plan(jobs: &[Job], deployments: &[Deployment]) -> String {
             let _ = writeln!(
                 out,
                 "  feeds {} {}.machine_image.id ({})",
-                deployments[feed.deployment].rel, feed.role, feed.region
+                feed.deployment_rel, feed.role, feed.region
             );
         }
         for left in &job.left_alone {
@@ -50,6 +48,9 @@ pub fn plan(jobs: &[Job], deployments: &[Deployment]) -> String {
         if job.feeds.is_empty() && job.left_alone.is_empty() {
             let _ = writeln!(out, "  feeds no deployment");
         }
+    }
+    for problem in unreadable {
+        let _ = writeln!(out, "error: {problem}");
     }
     out.push_str("Dry run: nothing was built or changed.\n");
     out

@@ -1,0 +1,327 @@
+//! `cargo xtask bench`: the speed goals, measured side by side on generated
+//! trees and printed as figures (never asserted in a test).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::moto::Moto;
+use crate::packer;
+
+/// A scratch folder removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Result<Scratch> {
+        let path = std::env::temp_dir().join(format!("xtask-bench-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path)?;
+        Ok(Scratch(path))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    fs::create_dir_all(path.parent().context("a file has a folder")?)?;
+    fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Runs a command to completion and returns its wall time; fails when the
+/// command does.
+fn timed(command: &mut Command) -> Result<Duration> {
+    let started = Instant::now();
+    let status = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .with_context(|| format!("running {command:?}"))?;
+    let elapsed = started.elapsed();
+    if !status.success() {
+        bail!("{command:?} exited with {status}");
+    }
+    Ok(elapsed)
+}
+
+fn median(mut runs: Vec<Duration>) -> Duration {
+    runs.sort();
+    runs[runs.len() / 2]
+}
+
+fn repeat(times: usize, mut run: impl FnMut() -> Result<Duration>) -> Result<Duration> {
+    run()?; // warm-up: page cache, dynamic linker
+    Ok(median(
+        (0..times).map(|_| run()).collect::<Result<Vec<_>>>()?,
+    ))
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
+}
+
+/// A realistic template: two regions, a script, variables.
+fn sample_template(i: usize) -> String {
+    format!(
+        r#"{{
+  "description": "Generated benchmark template {i}",
+  "variables": {{
+    "aws_access_key": "{{{{env `TF_VAR_aws_access_key`}}}}",
+    "aws_secret_key": "{{{{env `TF_VAR_aws_secret_key`}}}}",
+    "instance_type": "t2.micro",
+    "image_name": "bench-{i}"
+  }},
+  "sensitive-variables": ["aws_access_key", "aws_secret_key"],
+  "builders": [
+    {{
+      "type": "amazon-ebs", "name": "frankfurt", "region": "eu-central-1",
+      "access_key": "{{{{user `aws_access_key`}}}}", "secret_key": "{{{{user `aws_secret_key`}}}}",
+      "source_ami": "ami-dd3c0f36", "instance_type": "{{{{user `instance_type`}}}}", "ssh_username": "centos",
+      "ami_name": "{{{{user `image_name`}}}}-{{{{timestamp}}}}"
+    }},
+    {{
+      "type": "amazon-ebs", "name": "ireland", "region": "eu-west-1",
+      "access_key": "{{{{user `aws_access_key`}}}}", "secret_key": "{{{{user `aws_secret_key`}}}}",
+      "source_ami": "ami-3548444c", "instance_type": "{{{{user `instance_type`}}}}", "ssh_username": "centos",
+      "ami_name": "{{{{user `image_name`}}}}-{{{{timestamp}}}}"
+    }}
+  ],
+  "provisioners": [
+    {{ "type": "shell", "script": "scripts/install.sh" }},
+    {{ "type": "shell", "inline": ["sudo yum -y install docker-1.13.1", "sudo systemctl enable docker"] }}
+  ],
+  "post-processors": [ {{ "type": "manifest", "output": "manifest.json" }} ]
+}}
+"#
+    )
+}
+
+/// `bench lint-templates`: the linter against `packer validate -syntax-only`
+/// on each template, and against reading the same files with `cat`.
+pub fn lint_templates(count: usize, packer_path: Option<&Path>) -> Result<ExitCode> {
+    let scratch = Scratch::new("lint")?;
+    let root = &scratch.0;
+    let mut files = Vec::new();
+    for i in 0..count {
+        let dir = root.join(format!("packer/3.{}/aws/image-{i}-image", i % 12));
+        write(&dir.join("template.json"), &sample_template(i))?;
+        write(
+            &dir.join("scripts/install.sh"),
+            "#!/bin/sh\nsudo yum -y update\n",
+        )?;
+        files.push(dir.join("template.json"));
+    }
+    let xtask = std::env::current_exe()?;
+    eprintln!("Generated {count} templates in {}; timing…", root.display());
+    let lint = repeat(10, || {
+        timed(
+            Command::new(&xtask)
+                .args(["lint-templates", "--root"])
+                .arg(root),
+        )
+    })?;
+    let cat = repeat(10, || timed(Command::new("cat").args(&files)))?;
+    let packer_path = packer::find(packer_path)?;
+    let started = Instant::now();
+    for file in &files {
+        let status = Command::new(&packer_path)
+            .args(["validate", "-syntax-only", "template.json"])
+            .current_dir(file.parent().expect("a template has a folder"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
+        if !status.success() {
+            bail!("packer validate -syntax-only failed on {}", file.display());
+        }
+    }
+    let validate = started.elapsed();
+    println!("lint-templates on {count} generated templates (median of 10 runs; packer once):");
+    println!("  cargo xtask lint-templates (binary)      {}", ms(lint));
+    println!(
+        "  cat of the same files                     {}  -> xtask takes {:.1}x cat",
+        ms(cat),
+        ratio(lint, cat)
+    );
+    println!(
+        "  packer validate -syntax-only, each file   {}  -> xtask is {:.0}x faster",
+        ms(validate),
+        ratio(validate, lint)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64().max(1e-9)
+}
+
+/// `provisioning_seconds` of `sleep` in a shell-local provisioner stands in
+/// for the minutes a real build waits on its instance.
+fn moto_template(region: &str, provisioning_seconds: u32) -> String {
+    let provisioners = if provisioning_seconds == 0 {
+        String::new()
+    } else {
+        format!(
+            r#",
+  "provisioners": [ {{ "type": "shell-local", "inline": ["sleep {provisioning_seconds}"] }} ]"#
+        )
+    };
+    format!(
+        r#"{{
+  "variables": {{ "endpoint": "" }},
+  "builders": [
+    {{
+      "type": "amazon-ebs", "name": "build", "region": "{region}",
+      "custom_endpoint_ec2": "{{{{user `endpoint`}}}}", "communicator": "none",
+      "skip_credential_validation": true, "skip_metadata_api_check": true,
+      "source_ami": "ami-03cf127a", "instance_type": "t2.micro", "ami_name": "bench-{{{{uuid}}}}"
+    }}
+  ]{provisioners}
+}}
+"#
+    )
+}
+
+fn deployment(release: &str, region: &str, i: usize) -> String {
+    format!(
+        "# Benchmark deployment {i}\nrelease: \"{release}\"\ncloud: aws\n\nbastion:\n  machine_image:\n    id: ami-00000000\n\n\
+         cluster:\n  name: bench-{i}\n  region: {region}\n  machine_image:\n    id: ami-00000000\n"
+    )
+}
+
+/// `bench images`: parallel builds, xtask's overhead over Packer by hand,
+/// a no-change rerun, and patching 1,000 deployments.
+pub fn images(packer_path: Option<&Path>) -> Result<ExitCode> {
+    let packer_path = packer::find(packer_path)?;
+    let moto = Moto::start()?;
+    let xtask = std::env::current_exe()?;
+    let endpoint = format!("endpoint={}", moto.endpoint);
+    let images_command = |root: &Path, extra: &[&str]| {
+        let mut command = Command::new(&xtask);
+        command
+            .args(["images", "--root"])
+            .arg(root)
+            .args(["--var", &endpoint])
+            .args(extra)
+            .env("AWS_ACCESS_KEY_ID", "bench")
+            .env("AWS_SECRET_ACCESS_KEY", "bench")
+            .env("PACKER", &packer_path);
+        command
+    };
+
+    let scratch = Scratch::new("images")?;
+    let eight = scratch.0.join("eight");
+    for i in 0..8 {
+        write(
+            &eight.join(format!("packer/3.{i}/aws/machine-image/template.json")),
+            &moto_template("eu-central-1", 2),
+        )?;
+        write(
+            &eight.join(format!("deployments/d{i}.yaml")),
+            &deployment(&format!("3.{i}"), "eu-central-1", i),
+        )?;
+    }
+    eprintln!("Building 8 templates against moto with --jobs 1, then --jobs 4…");
+    let jobs1 = timed(&mut images_command(&eight, &["--force", "--jobs", "1"]))?;
+    let jobs4 = timed(&mut images_command(&eight, &["--force", "--jobs", "4"]))?;
+    let rerun = repeat(5, || {
+        timed(images_command(&eight, &[]).env("PACKER", "/nonexistent/packer"))
+    })?;
+
+    let one = scratch.0.join("one");
+    let dir = one.join("packer/3.11/aws/machine-image");
+    write(
+        &dir.join("template.json"),
+        &moto_template("eu-central-1", 0),
+    )?;
+    write(
+        &one.join("deployments/d.yaml"),
+        &deployment("3.11", "eu-central-1", 0),
+    )?;
+    eprintln!("Timing one template: cargo xtask images against packer validate + build by hand…");
+    // Interleaved, so that drift in moto's or the disk's speed hits both.
+    let hand = |_: ()| -> Result<Duration> {
+        let started = Instant::now();
+        for args in [
+            vec!["validate", "-var", &endpoint, "template.json"],
+            vec!["build", "-var", &endpoint, "template.json"],
+        ] {
+            timed(
+                Command::new(&packer_path)
+                    .args(args)
+                    .current_dir(&dir)
+                    .env("AWS_ACCESS_KEY_ID", "bench")
+                    .env("AWS_SECRET_ACCESS_KEY", "bench"),
+            )?;
+        }
+        Ok(started.elapsed())
+    };
+    hand(())?;
+    timed(&mut images_command(&one, &["--force"]))?;
+    let (mut hand_runs, mut xtask_runs) = (Vec::new(), Vec::new());
+    for _ in 0..15 {
+        hand_runs.push(hand(())?);
+        xtask_runs.push(timed(&mut images_command(&one, &["--force"]))?);
+    }
+    let (by_hand, through_xtask) = (median(hand_runs), median(xtask_runs));
+
+    let many = scratch.0.join("many");
+    let dir = many.join("packer/3.11/aws/machine-image");
+    write(
+        &dir.join("template.json"),
+        &moto_template("eu-central-1", 0),
+    )?;
+    write(
+        &dir.join("manifest.json"),
+        r#"{"builds": [{"name": "build", "builder_type": "amazon-ebs", "artifact_id": "eu-central-1:ami-0123456789abcdef0", "packer_run_uuid": "u"}], "last_run_uuid": "u"}"#,
+    )?;
+    for i in 0..1000 {
+        write(
+            &many.join(format!("deployments/d{i:04}.yaml")),
+            &deployment("3.11", "eu-central-1", i),
+        )?;
+    }
+    eprintln!("Patching 1,000 deployments from a manifest…");
+    let patch = timed(
+        Command::new(&xtask)
+            .args(["images", "--root"])
+            .arg(&many)
+            .arg("--patch-from")
+            .arg(dir.join("manifest.json")),
+    )?;
+
+    println!(
+        "images against moto_server {} with Packer {}:",
+        moto.endpoint,
+        packer::version(&packer_path)?
+    );
+    println!(
+        "  8 templates (2 s provisioning each), --jobs 1   {}",
+        ms(jobs1)
+    );
+    println!(
+        "  8 templates (2 s provisioning each), --jobs 4   {}  -> {:.2}x the wall time of --jobs 1",
+        ms(jobs4),
+        ratio(jobs4, jobs1)
+    );
+    println!(
+        "  one template, packer validate+build      {}  (median of 15, interleaved)",
+        ms(by_hand)
+    );
+    println!(
+        "  one template, cargo xtask images         {}  -> {:+.1}% overhead",
+        ms(through_xtask),
+        (ratio(through_xtask, by_hand) - 1.0) * 100.0
+    );
+    println!(
+        "  no-change rerun (no packer started)      {}  (median of 5)",
+        ms(rerun)
+    );
+    println!("  --patch-from into 1,000 deployments      {}", ms(patch));
+    Ok(ExitCode::SUCCESS)
+}
