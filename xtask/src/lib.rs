@@ -2,6 +2,26 @@
 //! the command line and dispatches to one module per command; the modules
 //! below them are the shared pieces every command uses.
 
+/// Declares a lint rule in a file of a `rules` folder: its doc comment (What
+/// it does / Why is this bad? / Example / Fix) becomes its documentation.
+/// `super::Rule` is the linter's rule type.
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        code: $code:literal, name: $name:literal, severity: $severity:ident, check: $check:expr $(,)?
+    ) => {
+        pub static RULE: super::Rule = super::Rule {
+            meta: $crate::diagnostic::RuleMeta {
+                code: $code,
+                name: $name,
+                severity: $crate::diagnostic::Severity::$severity,
+                doc: concat!($($doc, "\n"),*),
+            },
+            check: $check,
+        };
+    };
+}
+
 pub mod bench;
 pub mod codegen;
 pub mod deployments;

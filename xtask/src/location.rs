@@ -152,6 +152,40 @@ pub fn resolve_json(source: &str, location: &Location) -> Span {
     span_of(source, bytes)
 }
 
+/// Resolves a location in a YAML document, like [`resolve_json`]: a route
+/// that does not exist falls back to its deepest existing ancestor.
+pub fn resolve_yaml(source: &str, root: &crate::yaml::Node, location: &Location) -> Span {
+    let bytes = match location {
+        Location::At { route, focus } => {
+            let mut node = root;
+            let mut complete = true;
+            for (depth, _) in route.steps().iter().enumerate() {
+                match root.at(&Route::from_steps(route.steps()[..=depth].to_vec())) {
+                    Some(next) => node = next,
+                    None => {
+                        complete = false;
+                        break;
+                    }
+                }
+            }
+            let value = node.span.clone();
+            match focus {
+                Focus::Value => value,
+                Focus::Key => complete
+                    .then(|| root.key_at(route))
+                    .flatten()
+                    .map_or(value, |key| key.span.clone()),
+                Focus::Text(text) => source[value.clone()]
+                    .find(text.as_str())
+                    .map(|at| value.start + at..value.start + at + text.len())
+                    .unwrap_or(value),
+            }
+        }
+        other => return resolve_json(source, other),
+    };
+    span_of(source, bytes)
+}
+
 /// Line and column of both ends of a byte range.
 pub fn span_of(source: &str, bytes: Range<usize>) -> Span {
     let (line, column) = line_column(source, bytes.start);

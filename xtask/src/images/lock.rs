@@ -10,19 +10,22 @@
 //!   "version": 1,
 //!   "templates": {
 //!     "packer/3.11/aws/machine-image/template.json": {
-//!       "hash": "sha256:…",            // of the inputs at the last build
+//!       "hash": "sha256:…",            // of the files at the last build
 //!       "inputs": ["template.json", "scripts/install.sh"],
 //!       "packer_version": "1.6.6",
 //!       "images": {
-//!         "eu-central-1": { "id": "ami-…", "built_at": "2026-11-27T14:03:11Z", "hash": "sha256:…" }
+//!         "eu-central-1": { "id": "ami-…", "built_at": "2026-11-27T14:03:11Z",
+//!                           "hash": "sha256:…", "settings": "sha256:…" }
 //!       }
 //!     }
 //!   }
 //! }
 //! ```
 //!
-//! Each image keeps the hash of the inputs it was built from, so a run that
-//! built only some regions (`--region`) leaves the others marked as older.
+//! Each image keeps the hash of the files it was built from (`hash`) and of
+//! the variables it was given (`settings`: var files and `--var` values), so
+//! a run that built only some regions (`--region`) leaves the others marked
+//! as older, and the deployment linter can tell a template edited since.
 //! GCE images are global and are recorded under `global`.
 
 use std::collections::BTreeMap;
@@ -56,7 +59,10 @@ pub struct LockedTemplate {
 pub struct LockedImage {
     pub id: String,
     pub built_at: String,
+    /// The template's files when the image was built.
     pub hash: String,
+    /// The variables it was built with.
+    pub settings: String,
 }
 
 impl LockFile {
@@ -111,6 +117,7 @@ impl LockFile {
                         id: field("id")?,
                         built_at: field("built_at")?,
                         hash: field("hash")?,
+                        settings: field("settings")?,
                     },
                 );
             }
@@ -153,10 +160,11 @@ impl Serialize for LockedTemplate {
 
 impl Serialize for LockedImage {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("LockedImage", 3)?;
+        let mut out = serializer.serialize_struct("LockedImage", 4)?;
         out.serialize_field("id", &self.id)?;
         out.serialize_field("built_at", &self.built_at)?;
         out.serialize_field("hash", &self.hash)?;
+        out.serialize_field("settings", &self.settings)?;
         out.end()
     }
 }
@@ -204,44 +212,57 @@ impl LockFile {
     }
 }
 
-/// The content hash of a template's inputs: each file's path relative to
-/// the template's folder and its bytes, then the variables set for the build.
-pub fn hash_inputs(
-    dir: &Path,
-    inputs: &[String],
-    extra_files: &[PathBuf],
-    vars: &[(String, String)],
-) -> Result<String> {
-    let mut hasher = Sha256::new();
-    let mut feed = |name: &[u8], bytes: &[u8]| {
-        hasher.update((name.len() as u64).to_le_bytes());
-        hasher.update(name);
-        hasher.update((bytes.len() as u64).to_le_bytes());
-        hasher.update(bytes);
-    };
+/// Hashes named byte strings, each length-prefixed so that no two lists
+/// of them run together the same way.
+struct Hasher(Sha256);
+
+impl Hasher {
+    fn feed(&mut self, name: &[u8], bytes: &[u8]) {
+        self.0.update((name.len() as u64).to_le_bytes());
+        self.0.update(name);
+        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+    }
+
+    fn finish(self) -> String {
+        let digest = self.0.finalize();
+        format!(
+            "sha256:{}",
+            digest
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        )
+    }
+}
+
+/// The content hash of a template's files: each one's path relative to the
+/// template's folder and its bytes.
+pub fn hash_inputs(dir: &Path, inputs: &[String]) -> Result<String> {
+    let mut hasher = Hasher(Sha256::new());
     for input in inputs {
         let bytes = fs::read(dir.join(input))
             .with_context(|| format!("reading {}", dir.join(input).display()))?;
-        feed(input.as_bytes(), &bytes);
+        hasher.feed(input.as_bytes(), &bytes);
     }
-    for file in extra_files {
+    Ok(hasher.finish())
+}
+
+/// The hash of what a build was given besides the files: var files' bytes
+/// and `--var` values, sorted.
+pub fn hash_settings(var_files: &[PathBuf], vars: &[(String, String)]) -> Result<String> {
+    let mut hasher = Hasher(Sha256::new());
+    for file in var_files {
         let bytes =
             fs::read(file).with_context(|| format!("reading var file {}", file.display()))?;
-        feed(b"var-file", &bytes);
+        hasher.feed(b"var-file", &bytes);
     }
     let mut vars = vars.to_vec();
     vars.sort();
     for (key, value) in vars {
-        feed(key.as_bytes(), value.as_bytes());
+        hasher.feed(key.as_bytes(), value.as_bytes());
     }
-    let digest = hasher.finalize();
-    Ok(format!(
-        "sha256:{}",
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    ))
+    Ok(hasher.finish())
 }
 
 /// Now, as `2026-11-27T14:03:11Z`.
@@ -291,13 +312,14 @@ mod tests {
         fs::write(dir.path().join("template.json"), "{}").unwrap();
         fs::write(dir.path().join("a.sh"), "echo").unwrap();
         let inputs = vec!["template.json".to_owned(), "a.sh".to_owned()];
-        let first = hash_inputs(dir.path(), &inputs, &[], &[]).unwrap();
-        assert_eq!(first, hash_inputs(dir.path(), &inputs, &[], &[]).unwrap());
+        let first = hash_inputs(dir.path(), &inputs).unwrap();
+        assert_eq!(first, hash_inputs(dir.path(), &inputs).unwrap());
         fs::write(dir.path().join("a.sh"), "echo 2").unwrap();
-        let second = hash_inputs(dir.path(), &inputs, &[], &[]).unwrap();
-        assert_ne!(first, second);
-        let third = hash_inputs(dir.path(), &inputs, &[], &[("k".into(), "v".into())]).unwrap();
-        assert_ne!(second, third);
+        assert_ne!(first, hash_inputs(dir.path(), &inputs).unwrap());
+        assert_ne!(
+            hash_settings(&[], &[]).unwrap(),
+            hash_settings(&[], &[("k".into(), "v".into())]).unwrap()
+        );
     }
 
     #[test]

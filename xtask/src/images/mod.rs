@@ -58,6 +58,8 @@ pub struct Job {
     pub regions: Vec<String>,
     pub only: Vec<String>,
     pub hash: String,
+    /// The hash of the variables given to the build.
+    pub settings: String,
     pub inputs: Vec<String>,
     pub outcome: Outcome,
     /// Values that must never be printed or logged.
@@ -324,7 +326,8 @@ fn plan_jobs(
                 .map(|(_, path)| path.to_owned()),
         );
         inputs.dedup();
-        let hash = lock::hash_inputs(&dir, &inputs, &options.var_files, &options.vars)?;
+        let hash = lock::hash_inputs(&dir, &inputs)?;
+        let settings = lock::hash_settings(&options.var_files, &options.vars)?;
         let outcome = if no_region {
             Outcome::Failed(format!(
                 "it builds none of the regions in --region ({})",
@@ -339,7 +342,7 @@ fn plan_jobs(
                             locked
                                 .images
                                 .get(region)
-                                .filter(|image| image.hash == hash)
+                                .filter(|image| image.hash == hash && image.settings == settings)
                                 .map(|image| (region.clone(), image.id.clone()))
                         })
                         .collect();
@@ -357,6 +360,7 @@ fn plan_jobs(
             regions,
             only,
             hash,
+            settings,
             inputs,
             outcome,
         });
@@ -373,6 +377,7 @@ fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
         regions: Vec::new(),
         only: Vec::new(),
         hash: String::new(),
+        settings: String::new(),
         inputs: Vec::new(),
         outcome: Outcome::Failed(why),
         secrets: Vec::new(),
@@ -450,6 +455,7 @@ fn record_build(
                 id: id.clone(),
                 built_at: built_at.clone(),
                 hash: job.hash.clone(),
+                settings: job.settings.clone(),
             },
         );
     }
@@ -850,7 +856,8 @@ fn patch_from(options: &Options) -> Result<Option<RunResult>> {
                 .map(|(_, path)| path.to_owned()),
         );
         let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        let hash = lock::hash_inputs(&dir, &inputs, &options.var_files, &options.vars)?;
+        let hash = lock::hash_inputs(&dir, &inputs)?;
+        let settings = lock::hash_settings(&options.var_files, &options.vars)?;
         let job = Job {
             file,
             layout,
@@ -859,6 +866,7 @@ fn patch_from(options: &Options) -> Result<Option<RunResult>> {
             regions,
             only: Vec::new(),
             hash,
+            settings,
             inputs,
             outcome: Outcome::Built(images.clone()),
             secrets: Vec::new(),

@@ -10,24 +10,6 @@ use crate::diagnostic::{Findings, RuleMeta};
 use crate::project::Layout;
 use crate::template::Template;
 
-/// Declares a rule: its doc comment becomes its documentation.
-macro_rules! declare_rule {
-    (
-        $(#[doc = $doc:literal])*
-        code: $code:literal, name: $name:literal, severity: $severity:ident, check: $check:expr $(,)?
-    ) => {
-        pub static RULE: $crate::lint_templates::rules::Rule = $crate::lint_templates::rules::Rule {
-            meta: $crate::diagnostic::RuleMeta {
-                code: $code,
-                name: $name,
-                severity: $crate::diagnostic::Severity::$severity,
-                doc: concat!($($doc, "\n"),*),
-            },
-            check: $check,
-        };
-    };
-}
-
 mod bad_layout;
 mod builder_missing_type;
 mod duplicate_builder_name;
