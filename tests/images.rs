@@ -36,16 +36,8 @@ impl Moto {
              aws_access_key_id='testing', aws_secret_access_key='testing')\n{code}",
             self.endpoint
         );
-        let output = Command::new(&self.python)
-            .arg("-c")
-            .arg(script)
-            .output()
-            .expect("python runs");
-        assert!(
-            output.status.success(),
-            "boto3 query failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let output = Command::new(&self.python).arg("-c").arg(script).output().expect("python runs");
+        assert!(output.status.success(), "boto3 query failed: {}", String::from_utf8_lossy(&output.stderr));
         serde_json::from_slice(&output.stdout).expect("the query prints JSON")
     }
 
@@ -65,17 +57,14 @@ impl Moto {
     }
 
     fn image_count(&self, region: &str) -> usize {
-        let found = self.query(&format!(
-            "print(json.dumps(len(ec2('{region}').describe_images(Owners=['self'])['Images'])))"
-        ));
+        let found =
+            self.query(&format!("print(json.dumps(len(ec2('{region}').describe_images(Owners=['self'])['Images'])))"));
         found.as_u64().unwrap() as usize
     }
 }
 
 fn which(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|path| path.is_file())
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(name)).find(|path| path.is_file())
 }
 
 fn require_packer() {
@@ -121,54 +110,23 @@ fn deployment(release: &str, region: &str, id: &str) -> String {
 /// A repository with a two-region 3.11 template and three deployments, one
 /// in a region the template does not build.
 fn two_region_tree(root: &Path) {
-    let builders = [
-        builder("frankfurt", "eu-central-1", ""),
-        builder("ireland", "eu-west-1", ""),
-    ];
-    write(
-        root,
-        "packer/3.11/aws/machine-image/template.json",
-        template(&builders, ""),
-    );
-    write(
-        root,
-        "deployments/frankfurt.yaml",
-        deployment("3.11", "eu-central-1", "ami-00000000"),
-    );
-    write(
-        root,
-        "deployments/ireland.yaml",
-        deployment("3.11", "eu-west-1", "ami-00000000"),
-    );
-    write(
-        root,
-        "deployments/ohio.yaml",
-        deployment("3.11", "us-east-2", "ami-00000000"),
-    );
-    write(
-        root,
-        "deployments/other-release.yaml",
-        deployment("3.9", "eu-central-1", "ami-00000000"),
-    );
+    let builders = [builder("frankfurt", "eu-central-1", ""), builder("ireland", "eu-west-1", "")];
+    write(root, "packer/3.11/aws/machine-image/template.json", template(&builders, ""));
+    write(root, "deployments/frankfurt.yaml", deployment("3.11", "eu-central-1", "ami-00000000"));
+    write(root, "deployments/ireland.yaml", deployment("3.11", "eu-west-1", "ami-00000000"));
+    write(root, "deployments/ohio.yaml", deployment("3.11", "us-east-2", "ami-00000000"));
+    write(root, "deployments/other-release.yaml", deployment("3.9", "eu-central-1", "ami-00000000"));
 }
 
 fn images(root: &Path, moto: &Moto, args: &[&str]) -> Output {
-    images_command(root, moto, args)
-        .output()
-        .expect("xtask runs")
+    images_command(root, moto, args).output().expect("xtask runs")
 }
 
 fn images_command(root: &Path, moto: &Moto, args: &[&str]) -> Command {
     require_packer();
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
     command
-        .args([
-            "images",
-            "--root",
-            root.to_str().unwrap(),
-            "--var",
-            &format!("endpoint={}", moto.endpoint),
-        ])
+        .args(["images", "--root", root.to_str().unwrap(), "--var", &format!("endpoint={}", moto.endpoint)])
         .args(args)
         .env("NO_COLOR", "1")
         .env("AWS_ACCESS_KEY_ID", "testing")
@@ -178,11 +136,7 @@ fn images_command(root: &Path, moto: &Moto, args: &[&str]) -> Command {
 }
 
 fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
 /// Replaces moto's random AMI IDs and temporary paths so snapshots are stable.
@@ -191,11 +145,7 @@ fn stable(text: &str, root: &Path) -> String {
     let mut at = 0;
     while let Some(found) = out[at..].find("ami-") {
         let start = at + found + 4;
-        let end = start
-            + out[start..]
-                .bytes()
-                .take_while(|b| b.is_ascii_hexdigit())
-                .count();
+        let end = start + out[start..].bytes().take_while(|b| b.is_ascii_hexdigit()).count();
         if end - start == 17 {
             out.replace_range(start..end, "<17 hex digits>");
         }
@@ -207,11 +157,7 @@ fn stable(text: &str, root: &Path) -> String {
 fn id_of(root: &Path, deployment: &str, role: &str) -> String {
     let text = fs::read_to_string(root.join("deployments").join(deployment)).unwrap();
     let doc = xtask::yaml::parse(&text).unwrap();
-    doc.at(&xtask::deployments::image_route(role))
-        .unwrap()
-        .as_str()
-        .unwrap()
-        .to_owned()
+    doc.at(&xtask::deployments::image_route(role)).unwrap().as_str().unwrap().to_owned()
 }
 
 #[test]
@@ -222,12 +168,7 @@ fn two_regions_feed_their_deployments_and_leave_a_third_alone() {
     two_region_tree(root);
     let before: Vec<(String, String)> = ["frankfurt", "ireland", "ohio", "other-release"]
         .iter()
-        .map(|name| {
-            (
-                name.to_string(),
-                fs::read_to_string(root.join(format!("deployments/{name}.yaml"))).unwrap(),
-            )
-        })
+        .map(|name| (name.to_string(), fs::read_to_string(root.join(format!("deployments/{name}.yaml"))).unwrap()))
         .collect();
 
     let output = images(root, &moto, &[]);
@@ -236,14 +177,8 @@ fn two_regions_feed_their_deployments_and_leave_a_third_alone() {
     let frankfurt = id_of(root, "frankfurt.yaml", "cluster");
     let ireland = id_of(root, "ireland.yaml", "cluster");
     assert_ne!(frankfurt, ireland);
-    assert!(
-        moto.image_exists("eu-central-1", &frankfurt),
-        "{frankfurt} is not an AMI in eu-central-1"
-    );
-    assert!(
-        moto.image_exists("eu-west-1", &ireland),
-        "{ireland} is not an AMI in eu-west-1"
-    );
+    assert!(moto.image_exists("eu-central-1", &frankfurt), "{frankfurt} is not an AMI in eu-central-1");
+    assert!(moto.image_exists("eu-west-1", &ireland), "{ireland} is not an AMI in eu-west-1");
     assert_eq!(id_of(root, "frankfurt.yaml", "bastion"), frankfurt);
 
     // Byte for byte: only the ID scalars changed, quoting and comments kept.
@@ -260,34 +195,21 @@ fn two_regions_feed_their_deployments_and_leave_a_third_alone() {
     insta::assert_snapshot!("two-regions-summary", stable(&stdout, root));
 
     // The lock file records both regions; the log has the build, not the secret.
-    let lock: Value =
-        serde_json::from_str(&fs::read_to_string(root.join("packer/images.lock")).unwrap())
-            .unwrap();
+    let lock: Value = serde_json::from_str(&fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
     let locked = &lock["templates"]["packer/3.11/aws/machine-image/template.json"];
     assert_eq!(locked["images"]["eu-central-1"]["id"], frankfurt.as_str());
     assert_eq!(locked["packer_version"], "1.6.6");
-    let log =
-        fs::read_to_string(root.join("target/xtask/images/3.11-aws-machine-image.log")).unwrap();
+    let log = fs::read_to_string(root.join("target/xtask/images/3.11-aws-machine-image.log")).unwrap();
     assert!(log.contains("eu-central-1"), "{log}");
     for shown in [text(&output), log] {
-        assert!(
-            !shown.contains("e2e-secret-not-for-logs"),
-            "a credential was printed"
-        );
+        assert!(!shown.contains("e2e-secret-not-for-logs"), "a credential was printed");
     }
 
     // A second run skips without starting packer: there is none to start.
     let started = Instant::now();
-    let again = images_command(root, &moto, &[])
-        .env("PACKER", "/nonexistent/packer")
-        .output()
-        .unwrap();
+    let again = images_command(root, &moto, &[]).env("PACKER", "/nonexistent/packer").output().unwrap();
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
-    assert!(
-        String::from_utf8_lossy(&again.stdout).contains("skipped"),
-        "{}",
-        text(&again)
-    );
+    assert!(String::from_utf8_lossy(&again.stdout).contains("skipped"), "{}", text(&again));
     eprintln!("no-change rerun took {:?}", started.elapsed());
 
     // --force rebuilds and patches the new IDs.
@@ -298,16 +220,9 @@ fn two_regions_feed_their_deployments_and_leave_a_third_alone() {
     assert_eq!(document["templates"][0]["status"], "built");
     let rebuilt = id_of(root, "frankfurt.yaml", "cluster");
     assert_ne!(rebuilt, frankfurt);
-    assert_eq!(
-        document["templates"][0]["images"]["eu-central-1"],
-        rebuilt.as_str()
-    );
-    let change = document["deployments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["path"] == "deployments/frankfurt.yaml")
-        .unwrap();
+    assert_eq!(document["templates"][0]["images"]["eu-central-1"], rebuilt.as_str());
+    let change =
+        document["deployments"].as_array().unwrap().iter().find(|c| c["path"] == "deployments/frankfurt.yaml").unwrap();
     assert_eq!(change["old"], frankfurt.as_str());
     assert_eq!(change["new"], rebuilt.as_str());
 }
@@ -317,26 +232,10 @@ fn ami_regions_copies_feed_their_regions() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let builders = [builder(
-        "frankfurt",
-        "eu-central-1",
-        ",\n      \"ami_regions\": [\"us-east-1\"]",
-    )];
-    write(
-        root,
-        "packer/3.9/aws/machine-image/template.json",
-        template(&builders, ""),
-    );
-    write(
-        root,
-        "deployments/frankfurt.yaml",
-        deployment("3.9", "eu-central-1", "ami-00000000"),
-    );
-    write(
-        root,
-        "deployments/virginia.yaml",
-        deployment("3.9", "us-east-1", "ami-00000000"),
-    );
+    let builders = [builder("frankfurt", "eu-central-1", ",\n      \"ami_regions\": [\"us-east-1\"]")];
+    write(root, "packer/3.9/aws/machine-image/template.json", template(&builders, ""));
+    write(root, "deployments/frankfurt.yaml", deployment("3.9", "eu-central-1", "ami-00000000"));
+    write(root, "deployments/virginia.yaml", deployment("3.9", "us-east-1", "ami-00000000"));
     let output = images(root, &moto, &[]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let frankfurt = id_of(root, "frankfurt.yaml", "cluster");
@@ -352,50 +251,23 @@ fn a_failed_build_patches_nothing_and_the_others_proceed() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let good = [builder("frankfurt", "eu-central-1", "")];
-    write(
-        root,
-        "packer/3.11/aws/machine-image/template.json",
-        template(&good, ""),
-    );
+    write(root, "packer/3.11/aws/machine-image/template.json", template(&good, ""));
     let bad = [builder("frankfurt", "eu-central-1", "").replace(SOURCE_AMI, "ami-0badbadb")];
-    write(
-        root,
-        "packer/3.9/aws/machine-image/template.json",
-        template(&bad, ""),
-    );
-    write(
-        root,
-        "deployments/good.yaml",
-        deployment("3.11", "eu-central-1", "ami-00000000"),
-    );
+    write(root, "packer/3.9/aws/machine-image/template.json", template(&bad, ""));
+    write(root, "deployments/good.yaml", deployment("3.11", "eu-central-1", "ami-00000000"));
     let untouched = deployment("3.9", "eu-central-1", "ami-00000000");
     write(root, "deployments/bad.yaml", &untouched);
 
     let output = images(root, &moto, &[]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
-    assert_eq!(
-        fs::read_to_string(root.join("deployments/bad.yaml")).unwrap(),
-        untouched
-    );
+    assert_eq!(fs::read_to_string(root.join("deployments/bad.yaml")).unwrap(), untouched);
     assert_ne!(id_of(root, "good.yaml", "cluster"), "ami-00000000");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout
-        .lines()
-        .find(|line| line.starts_with("packer/3.9/aws/machine-image/template.json"))
-        .unwrap();
-    assert!(
-        line.contains("failed") && line.contains("InvalidAMIID.NotFound"),
-        "{stdout}"
-    );
-    assert!(
-        line.contains("(log: target/xtask/images/3.9-aws-machine-image.log)"),
-        "{stdout}"
-    );
+    let line = stdout.lines().find(|line| line.starts_with("packer/3.9/aws/machine-image/template.json")).unwrap();
+    assert!(line.contains("failed") && line.contains("InvalidAMIID.NotFound"), "{stdout}");
+    assert!(line.contains("(log: target/xtask/images/3.9-aws-machine-image.log)"), "{stdout}");
     let lock = fs::read_to_string(root.join("packer/images.lock")).unwrap();
-    assert!(
-        !lock.contains("3.9/aws"),
-        "a failed build is not recorded: {lock}"
-    );
+    assert!(!lock.contains("3.9/aws"), "a failed build is not recorded: {lock}");
 }
 
 #[test]
@@ -404,41 +276,17 @@ fn patch_from_applies_a_manifest_built_elsewhere() {
     require_packer();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let builders = [
-        builder("frankfurt", "eu-central-1", ""),
-        builder("ireland", "eu-west-1", ""),
-    ];
-    let manifest =
-        ",\n  \"post-processors\": [{ \"type\": \"manifest\", \"output\": \"manifest.json\" }]";
-    write(
-        root,
-        "packer/3.11/aws/machine-image/template.json",
-        template(&builders, manifest),
-    );
-    write(
-        root,
-        "deployments/frankfurt.yaml",
-        deployment("3.11", "eu-central-1", "ami-00000000"),
-    );
-    write(
-        root,
-        "deployments/ireland.yaml",
-        deployment("3.11", "eu-west-1", "ami-00000000"),
-    );
+    let builders = [builder("frankfurt", "eu-central-1", ""), builder("ireland", "eu-west-1", "")];
+    let manifest = ",\n  \"post-processors\": [{ \"type\": \"manifest\", \"output\": \"manifest.json\" }]";
+    write(root, "packer/3.11/aws/machine-image/template.json", template(&builders, manifest));
+    write(root, "deployments/frankfurt.yaml", deployment("3.11", "eu-central-1", "ami-00000000"));
+    write(root, "deployments/ireland.yaml", deployment("3.11", "eu-west-1", "ami-00000000"));
     let template_dir = root.join("packer/3.11/aws/machine-image");
 
     // The build "elsewhere": packer by hand, as a CI job would run it.
-    let packer = std::env::var_os("PACKER")
-        .map(PathBuf::from)
-        .or_else(|| which("packer"))
-        .unwrap();
+    let packer = std::env::var_os("PACKER").map(PathBuf::from).or_else(|| which("packer")).unwrap();
     let built = Command::new(packer)
-        .args([
-            "build",
-            "-var",
-            &format!("endpoint={}", moto.endpoint),
-            "template.json",
-        ])
+        .args(["build", "-var", &format!("endpoint={}", moto.endpoint), "template.json"])
         .current_dir(&template_dir)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -448,31 +296,17 @@ fn patch_from_applies_a_manifest_built_elsewhere() {
 
     let manifest_path = template_dir.join("manifest.json");
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args([
-            "images",
-            "--root",
-            root.to_str().unwrap(),
-            "--patch-from",
-            manifest_path.to_str().unwrap(),
-        ])
+        .args(["images", "--root", root.to_str().unwrap(), "--patch-from", manifest_path.to_str().unwrap()])
         .env("PACKER", "/nonexistent/packer")
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    let manifest: Value =
-        serde_json::from_str(&fs::read_to_string(&manifest_path).unwrap()).unwrap();
-    let ids: Vec<String> = manifest["builds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["artifact_id"].as_str().unwrap().to_owned())
-        .collect();
+    let manifest: Value = serde_json::from_str(&fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    let ids: Vec<String> =
+        manifest["builds"].as_array().unwrap().iter().map(|b| b["artifact_id"].as_str().unwrap().to_owned()).collect();
     let frankfurt = id_of(root, "frankfurt.yaml", "cluster");
     let ireland = id_of(root, "ireland.yaml", "cluster");
-    assert!(
-        ids.contains(&format!("eu-central-1:{frankfurt}")),
-        "{ids:?}"
-    );
+    assert!(ids.contains(&format!("eu-central-1:{frankfurt}")), "{ids:?}");
     assert!(ids.contains(&format!("eu-west-1:{ireland}")), "{ids:?}");
 }
 
@@ -480,16 +314,8 @@ fn patch_from_applies_a_manifest_built_elsewhere() {
 fn slow_tree(root: &Path) {
     let builders = [builder("frankfurt", "eu-central-1", "")];
     let slow = ",\n  \"provisioners\": [{ \"type\": \"shell-local\", \"inline\": [\"sleep 8\"] }]";
-    write(
-        root,
-        "packer/3.11/aws/machine-image/template.json",
-        template(&builders, slow),
-    );
-    write(
-        root,
-        "deployments/frankfurt.yaml",
-        deployment("3.11", "eu-central-1", "ami-00000000"),
-    );
+    write(root, "packer/3.11/aws/machine-image/template.json", template(&builders, slow));
+    write(root, "deployments/frankfurt.yaml", deployment("3.11", "eu-central-1", "ami-00000000"));
 }
 
 /// Waits until the build's log shows the provisioner running.
@@ -500,14 +326,8 @@ fn wait_for_provisioning(root: &Path, child: &mut Child) {
         if fs::read_to_string(&log).is_ok_and(|text| text.contains("Running local shell script")) {
             return;
         }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the build ended before it could be interrupted"
-        );
-        assert!(
-            Instant::now() < deadline,
-            "the build did not reach its provisioner within 60 s"
-        );
+        assert!(child.try_wait().unwrap().is_none(), "the build ended before it could be interrupted");
+        assert!(Instant::now() < deadline, "the build did not reach its provisioner within 60 s");
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -519,42 +339,19 @@ fn sigint_mid_build_cleans_up_and_changes_nothing() {
     let root = dir.path();
     slow_tree(root);
     let original = fs::read_to_string(root.join("deployments/frankfurt.yaml")).unwrap();
-    let mut child = images_command(root, &moto, &[])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = images_command(root, &moto, &[]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     wait_for_provisioning(root, &mut child);
-    assert_eq!(
-        moto.live_instances("eu-central-1"),
-        1,
-        "the build's instance should be running"
-    );
+    assert_eq!(moto.live_instances("eu-central-1"), 1, "the build's instance should be running");
 
     // SAFETY: kill(2) on the child's pid.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{}", text(&output));
-    assert_eq!(
-        moto.live_instances("eu-central-1"),
-        0,
-        "packer must terminate its instance"
-    );
-    assert_eq!(
-        moto.image_count("eu-central-1"),
-        0,
-        "no AMI from an interrupted build"
-    );
-    assert_eq!(
-        fs::read_to_string(root.join("deployments/frankfurt.yaml")).unwrap(),
-        original
-    );
+    assert_eq!(moto.live_instances("eu-central-1"), 0, "packer must terminate its instance");
+    assert_eq!(moto.image_count("eu-central-1"), 0, "no AMI from an interrupted build");
+    assert_eq!(fs::read_to_string(root.join("deployments/frankfurt.yaml")).unwrap(), original);
     assert!(!root.join("packer/images.lock").exists());
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("interrupted"),
-        "{}",
-        text(&output)
-    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("interrupted"), "{}", text(&output));
 }
 
 #[test]
@@ -563,23 +360,13 @@ fn a_concurrent_run_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     slow_tree(root);
-    let mut first = images_command(root, &moto, &[])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = images_command(root, &moto, &[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     wait_for_provisioning(root, &mut first);
     let second = images(root, &moto, &[]);
     assert_eq!(second.status.code(), Some(2), "{}", text(&second));
     let message = text(&second);
-    assert!(
-        message.contains("another `cargo xtask images` is running"),
-        "{message}"
-    );
-    assert!(
-        message.contains(&format!("pid {}", first.id())),
-        "{message}"
-    );
+    assert!(message.contains("another `cargo xtask images` is running"), "{message}");
+    assert!(message.contains(&format!("pid {}", first.id())), "{message}");
     // SAFETY: kill(2) on the child's pid.
     unsafe { libc::kill(first.id() as libc::pid_t, libc::SIGINT) };
     assert_eq!(first.wait().unwrap().code(), Some(130));
@@ -606,21 +393,11 @@ fn a_missing_packer_says_how_to_install_it() {
     let root = dir.path();
     two_region_tree(root);
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args([
-            "images",
-            "--root",
-            root.to_str().unwrap(),
-            "--packer",
-            "/nonexistent/packer",
-        ])
+        .args(["images", "--root", root.to_str().unwrap(), "--packer", "/nonexistent/packer"])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        text(&output).contains("apt-get install -y packer"),
-        "{}",
-        text(&output)
-    );
+    assert!(text(&output).contains("apt-get install -y packer"), "{}", text(&output));
     assert_eq!(
         fs::read_to_string(root.join("deployments/frankfurt.yaml")).unwrap(),
         deployment("3.11", "eu-central-1", "ami-00000000")
@@ -636,22 +413,11 @@ fn region_filter_builds_only_that_region() {
     let frankfurt_before = fs::read_to_string(root.join("deployments/frankfurt.yaml")).unwrap();
     let output = images(root, &moto, &["--region", "eu-west-1"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    assert_eq!(
-        fs::read_to_string(root.join("deployments/frankfurt.yaml")).unwrap(),
-        frankfurt_before
-    );
+    assert_eq!(fs::read_to_string(root.join("deployments/frankfurt.yaml")).unwrap(), frankfurt_before);
     assert!(moto.image_exists("eu-west-1", &id_of(root, "ireland.yaml", "cluster")));
-    assert_eq!(
-        moto.image_count("eu-central-1"),
-        0,
-        "the Frankfurt builder must not run"
-    );
-    let lock: Value =
-        serde_json::from_str(&fs::read_to_string(root.join("packer/images.lock")).unwrap())
-            .unwrap();
-    let images = lock["templates"]["packer/3.11/aws/machine-image/template.json"]["images"]
-        .as_object()
-        .unwrap();
+    assert_eq!(moto.image_count("eu-central-1"), 0, "the Frankfurt builder must not run");
+    let lock: Value = serde_json::from_str(&fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
+    let images = lock["templates"]["packer/3.11/aws/machine-image/template.json"]["images"].as_object().unwrap();
     assert_eq!(images.keys().collect::<Vec<_>>(), vec!["eu-west-1"]);
 }
 
@@ -659,18 +425,10 @@ fn region_filter_builds_only_that_region() {
 fn dry_run_reports_lint_errors_and_broken_deployments() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let broken_template = template(&[builder("frankfurt", "eu-central-1", "")], "")
-        .replace("e2e-frankfurt", "{{user `prefix`}}");
-    write(
-        root,
-        "packer/3.11/aws/machine-image/template.json",
-        broken_template,
-    );
-    write(
-        root,
-        "deployments/broken.yaml",
-        "release: \"3.11\"\ncloud: [aws\n",
-    );
+    let broken_template =
+        template(&[builder("frankfurt", "eu-central-1", "")], "").replace("e2e-frankfurt", "{{user `prefix`}}");
+    write(root, "packer/3.11/aws/machine-image/template.json", broken_template);
+    write(root, "deployments/broken.yaml", "release: \"3.11\"\ncloud: [aws\n");
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["images", "--dry-run", "--root", root.to_str().unwrap()])
         .output()

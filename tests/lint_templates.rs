@@ -11,20 +11,11 @@ use xtask::lint_templates::{self, Options, rules::RULES};
 use xtask::render::{human, json};
 
 fn lint(root: &std::path::Path) -> xtask::diagnostic::Report {
-    lint_templates::lint(&Options {
-        root: root.to_path_buf(),
-        ..Options::default()
-    })
-    .unwrap()
+    lint_templates::lint(&Options { root: root.to_path_buf(), ..Options::default() }).unwrap()
 }
 
 fn codes(report: &xtask::diagnostic::Report) -> Vec<&'static str> {
-    report
-        .files
-        .iter()
-        .flat_map(|file| &file.diagnostics)
-        .map(|d| d.rule.code)
-        .collect()
+    report.files.iter().flat_map(|file| &file.diagnostics).map(|d| d.rule.code).collect()
 }
 
 /// Each rule has a fixture tree named after it that triggers it, and
@@ -34,20 +25,14 @@ fn every_rule_fires_on_its_fixture() {
     for rule in RULES {
         let name = rule.meta.name;
         let root = fixtures().join("rules").join(name);
-        assert!(
-            root.is_dir(),
-            "rule {name} has no fixture: add tests/fixtures/rules/{name}/packer/…"
-        );
+        assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/rules/{name}/packer/…");
         let report = lint(&root);
         assert!(
             codes(&report).contains(&rule.meta.code),
             "the fixture of {name} does not trigger it:\n{}",
             human::render(&report, "template", false)
         );
-        insta::assert_snapshot!(
-            format!("{name}.human"),
-            human::render(&report, "template", false)
-        );
+        insta::assert_snapshot!(format!("{name}.human"), human::render(&report, "template", false));
         insta::assert_snapshot!(format!("{name}.json"), json::render(&report));
     }
 }
@@ -67,52 +52,21 @@ fn the_okd_template_as_first_published() {
     };
     let dir = tempfile::tempdir().unwrap();
     let original = fs::read(corpus.join("okd-3.9-machine-image.json")).unwrap();
-    write(
-        dir.path(),
-        "packer/3.9/aws/machine-image/template.json",
-        original,
-    );
-    let output = xtask(&[
-        "lint-templates",
-        "--root",
-        dir.path().to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    write(dir.path(), "packer/3.9/aws/machine-image/template.json", original);
+    let output = xtask(&["lint-templates", "--root", dir.path().to_str().unwrap(), "--format", "json"]);
     assert_eq!(output.status.code(), Some(1));
     let document: Value = serde_json::from_str(&stdout(&output)).unwrap();
     let found: Vec<(String, u64, u64)> = document["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| {
-            (
-                d["rule"].as_str().unwrap().to_owned(),
-                d["line"].as_u64().unwrap(),
-                d["column"].as_u64().unwrap(),
-            )
-        })
+        .map(|d| (d["rule"].as_str().unwrap().to_owned(), d["line"].as_u64().unwrap(), d["column"].as_u64().unwrap()))
         .collect();
-    assert!(
-        found.contains(&("non-unique-image-name".to_owned(), 40, 19)),
-        "{found:?}"
-    );
-    assert!(
-        found.contains(&("undeclared-variable".to_owned(), 41, 27)),
-        "{found:?}"
-    );
-    let message = document["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["rule"] == "undeclared-variable")
-        .unwrap();
-    assert!(
-        message["message"]
-            .as_str()
-            .unwrap()
-            .contains("`description`")
-    );
+    assert!(found.contains(&("non-unique-image-name".to_owned(), 40, 19)), "{found:?}");
+    assert!(found.contains(&("undeclared-variable".to_owned(), 41, 27)), "{found:?}");
+    let message =
+        document["diagnostics"].as_array().unwrap().iter().find(|d| d["rule"] == "undeclared-variable").unwrap();
+    assert!(message["message"].as_str().unwrap().contains("`description`"));
 }
 
 /// Linting every template of the corpus never crashes, and what it finds
@@ -130,12 +84,7 @@ fn the_corpus_lints_without_crashing() {
         .collect();
     files.sort();
     assert!(files.len() >= 50, "the corpus should hold its 58 templates");
-    let report = lint_templates::lint(&Options {
-        root: corpus.clone(),
-        files,
-        ..Options::default()
-    })
-    .unwrap();
+    let report = lint_templates::lint(&Options { root: corpus.clone(), files, ..Options::default() }).unwrap();
     let mut table = String::new();
     for file in &report.files {
         let mut found: Vec<String> = file
@@ -159,46 +108,20 @@ fn hostile_input_gets_diagnostics_and_the_rest_is_still_checked() {
     let root = dir.path();
     let ok = r#"{"builders": [{"type": "null", "communicator": "none"}]}"#;
     write(root, "packer/3.9/aws/a-empty/template.json", "");
-    write(
-        root,
-        "packer/3.9/aws/b-bom/template.json",
-        format!("\u{feff}{ok}"),
-    );
-    write(
-        root,
-        "packer/3.9/aws/c-not-utf8/template.json",
-        b"{\"builders\": \"\xff\xfe\"}",
-    );
-    write(
-        root,
-        "packer/3.9/aws/d-deep/template.json",
-        "[".repeat(100_000) + &"]".repeat(100_000),
-    );
+    write(root, "packer/3.9/aws/b-bom/template.json", format!("\u{feff}{ok}"));
+    write(root, "packer/3.9/aws/c-not-utf8/template.json", b"{\"builders\": \"\xff\xfe\"}");
+    write(root, "packer/3.9/aws/d-deep/template.json", "[".repeat(100_000) + &"]".repeat(100_000));
     let mut large = String::from("{\"builders\": [], \"_pad\": \"");
     large.push_str(&"x".repeat(10 * 1024 * 1024));
     large.push_str("\"}");
     write(root, "packer/3.9/aws/e-large/template.json", large);
     fs::create_dir_all(root.join("packer/3.9/aws/f-folder/template.json")).unwrap();
     fs::create_dir_all(root.join("packer/3.9/aws/g-loop")).unwrap();
-    std::os::unix::fs::symlink(
-        "template.json",
-        root.join("packer/3.9/aws/g-loop/template.json"),
-    )
-    .unwrap();
+    std::os::unix::fs::symlink("template.json", root.join("packer/3.9/aws/g-loop/template.json")).unwrap();
     std::os::unix::fs::symlink("..", root.join("packer/3.9/aws/h-dir-loop")).unwrap();
-    write(
-        root,
-        "packer/3.9/aws/z-valid/template.json",
-        r#"{"builders": [{"type": "amazon-eb"}]}"#,
-    );
+    write(root, "packer/3.9/aws/z-valid/template.json", r#"{"builders": [{"type": "amazon-eb"}]}"#);
 
-    let output = xtask(&[
-        "lint-templates",
-        "--root",
-        root.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let output = xtask(&["lint-templates", "--root", root.to_str().unwrap(), "--format", "json"]);
     assert_eq!(output.status.code(), Some(1), "{}", common::stderr(&output));
     let document: Value = serde_json::from_str(&stdout(&output)).unwrap();
     let by_path = |fragment: &str| -> Vec<String> {
@@ -207,21 +130,12 @@ fn hostile_input_gets_diagnostics_and_the_rest_is_still_checked() {
             .unwrap()
             .iter()
             .filter(|d| d["path"].as_str().unwrap().contains(fragment))
-            .map(|d| {
-                format!(
-                    "{}: {}",
-                    d["rule"].as_str().unwrap(),
-                    d["message"].as_str().unwrap()
-                )
-            })
+            .map(|d| format!("{}: {}", d["rule"].as_str().unwrap(), d["message"].as_str().unwrap()))
             .collect()
     };
     let expect = |fragment: &str, wanted: &str| {
         let found = by_path(fragment);
-        assert!(
-            found.iter().any(|line| line.contains(wanted)),
-            "{fragment}: wanted `{wanted}` in {found:?}"
-        );
+        assert!(found.iter().any(|line| line.contains(wanted)), "{fragment}: wanted `{wanted}` in {found:?}");
     };
     expect("a-empty", "invalid-json: the file is empty");
     expect("b-bom", "byte order mark");
@@ -238,54 +152,25 @@ fn hostile_input_gets_diagnostics_and_the_rest_is_still_checked() {
 fn exit_codes_and_command_line() {
     let clean = workspace();
     let root = clean.to_str().unwrap();
-    assert_eq!(
-        xtask(&["lint-templates", "--root", root]).status.code(),
-        Some(0)
-    );
+    assert_eq!(xtask(&["lint-templates", "--root", root]).status.code(), Some(0));
     let failing = fixtures().join("rules/undeclared-variable");
-    assert_eq!(
-        xtask(&["lint-templates", "--root", failing.to_str().unwrap()])
-            .status
-            .code(),
-        Some(1)
-    );
+    assert_eq!(xtask(&["lint-templates", "--root", failing.to_str().unwrap()]).status.code(), Some(1));
     // Warnings alone do not fail the run.
     let warning_only = fixtures().join("rules/unused-variable");
-    assert_eq!(
-        xtask(&["lint-templates", "--root", warning_only.to_str().unwrap()])
-            .status
-            .code(),
-        Some(0)
-    );
+    assert_eq!(xtask(&["lint-templates", "--root", warning_only.to_str().unwrap()]).status.code(), Some(0));
 
     let missing = xtask(&["lint-templates", "--root", "/no/such/folder"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(common::stderr(&missing).contains("/no/such/folder"));
-    assert_eq!(
-        xtask(&["lint-templates", "--format", "yaml"]).status.code(),
-        Some(2)
-    );
-    assert_eq!(
-        xtask(&["lint-templates", "--explain", "no-such-rule"])
-            .status
-            .code(),
-        Some(2)
-    );
+    assert_eq!(xtask(&["lint-templates", "--format", "yaml"]).status.code(), Some(2));
+    assert_eq!(xtask(&["lint-templates", "--explain", "no-such-rule"]).status.code(), Some(2));
 }
 
 #[test]
 fn filters_and_explicit_files() {
     let root = workspace();
     let root = root.to_str().unwrap();
-    let only_gce = stdout(&xtask(&[
-        "lint-templates",
-        "--root",
-        root,
-        "--cloud",
-        "gce",
-        "--format",
-        "json",
-    ]));
+    let only_gce = stdout(&xtask(&["lint-templates", "--root", root, "--cloud", "gce", "--format", "json"]));
     let document: Value = serde_json::from_str(&only_gce).unwrap();
     assert_eq!(document["summary"]["files"], 1);
     let releases = stdout(&xtask(&[
@@ -299,57 +184,32 @@ fn filters_and_explicit_files() {
         "--format",
         "json",
     ]));
-    assert_eq!(
-        serde_json::from_str::<Value>(&releases).unwrap()["summary"]["files"],
-        3
-    );
+    assert_eq!(serde_json::from_str::<Value>(&releases).unwrap()["summary"]["files"], 3);
 
-    let file =
-        fixtures().join("rules/undeclared-variable/packer/3.9/aws/machine-image/template.json");
+    let file = fixtures().join("rules/undeclared-variable/packer/3.9/aws/machine-image/template.json");
     let output = xtask(&[
         "lint-templates",
         "--root",
-        fixtures()
-            .join("rules/undeclared-variable")
-            .to_str()
-            .unwrap(),
+        fixtures().join("rules/undeclared-variable").to_str().unwrap(),
         file.to_str().unwrap(),
     ]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stdout(&output).contains("--> packer/3.9/aws/machine-image/template.json:10:25"),
-        "{}",
-        stdout(&output)
-    );
+    assert!(stdout(&output).contains("--> packer/3.9/aws/machine-image/template.json:10:25"), "{}", stdout(&output));
 }
 
 #[test]
 fn var_files_declare_variables() {
     let root = fixtures().join("rules/undeclared-variable");
     let dir = tempfile::tempdir().unwrap();
-    let vars = write(
-        dir.path(),
-        "vars.json",
-        r#"{"description": "set per build", "instance_type": "t2.micro"}"#,
-    );
-    let output = xtask(&[
-        "lint-templates",
-        "--root",
-        root.to_str().unwrap(),
-        "--var-file",
-        vars.to_str().unwrap(),
-    ]);
+    let vars = write(dir.path(), "vars.json", r#"{"description": "set per build", "instance_type": "t2.micro"}"#);
+    let output = xtask(&["lint-templates", "--root", root.to_str().unwrap(), "--var-file", vars.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
 }
 
 #[test]
 fn explain_prints_the_rule_doc() {
     let by_code = stdout(&xtask(&["lint-templates", "--explain", "PKR201"]));
-    let by_name = stdout(&xtask(&[
-        "lint-templates",
-        "--explain",
-        "undeclared-variable",
-    ]));
+    let by_name = stdout(&xtask(&["lint-templates", "--explain", "undeclared-variable"]));
     assert_eq!(by_code, by_name);
     assert!(by_code.starts_with("PKR201 undeclared-variable (error)"));
     assert!(by_code.contains("## Why is this bad?"));
@@ -358,13 +218,7 @@ fn explain_prints_the_rule_doc() {
 #[test]
 fn github_format() {
     let root = fixtures().join("rules/undeclared-variable");
-    let output = stdout(&xtask(&[
-        "lint-templates",
-        "--root",
-        root.to_str().unwrap(),
-        "--format",
-        "github",
-    ]));
+    let output = stdout(&xtask(&["lint-templates", "--root", root.to_str().unwrap(), "--format", "github"]));
     insta::assert_snapshot!("github-format", output);
 }
 
@@ -372,19 +226,10 @@ fn github_format() {
 fn secrets_are_never_printed() {
     let root = fixtures().join("rules/hardcoded-credentials");
     for format in ["human", "json", "github"] {
-        let output = stdout(&xtask(&[
-            "lint-templates",
-            "--root",
-            root.to_str().unwrap(),
-            "--format",
-            format,
-        ]));
+        let output = stdout(&xtask(&["lint-templates", "--root", root.to_str().unwrap(), "--format", format]));
         assert!(output.contains("PKR205"), "{output}");
         for secret in ["AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI", "EXAMPLEKEY"] {
-            assert!(
-                !output.contains(secret),
-                "{format} output shows a secret:\n{output}"
-            );
+            assert!(!output.contains(secret), "{format} output shows a secret:\n{output}");
         }
     }
 }
@@ -393,8 +238,5 @@ fn secrets_are_never_printed() {
 fn readme_rule_table_is_up_to_date() {
     let readme = fs::read_to_string(workspace().join("README.md")).unwrap();
     let updated = xtask::codegen::updated_readme(&readme).unwrap();
-    assert!(
-        updated == readme,
-        "README.md's rule table is out of date: run `cargo xtask codegen`"
-    );
+    assert!(updated == readme, "README.md's rule table is out of date: run `cargo xtask codegen`");
 }

@@ -6,10 +6,7 @@ use std::process::{Command, Output};
 
 /// The workspace's top folder.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 pub fn fixtures() -> PathBuf {
@@ -24,11 +21,7 @@ pub fn corpus() -> Option<PathBuf> {
 
 /// Runs the xtask binary with `args`.
 pub fn xtask(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the xtask binary runs")
+    Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).env("NO_COLOR", "1").output().expect("the xtask binary runs")
 }
 
 pub fn stdout(output: &Output) -> String {

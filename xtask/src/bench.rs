@@ -38,11 +38,8 @@ fn write(path: &Path, text: &str) -> Result<()> {
 /// command does.
 fn timed(command: &mut Command) -> Result<Duration> {
     let started = Instant::now();
-    let status = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .with_context(|| format!("running {command:?}"))?;
+    let status =
+        command.stdout(Stdio::null()).stderr(Stdio::null()).status().with_context(|| format!("running {command:?}"))?;
     let elapsed = started.elapsed();
     if !status.success() {
         bail!("{command:?} exited with {status}");
@@ -57,9 +54,7 @@ fn median(mut runs: Vec<Duration>) -> Duration {
 
 fn repeat(times: usize, mut run: impl FnMut() -> Result<Duration>) -> Result<Duration> {
     run()?; // warm-up: page cache, dynamic linker
-    Ok(median(
-        (0..times).map(|_| run()).collect::<Result<Vec<_>>>()?,
-    ))
+    Ok(median((0..times).map(|_| run()).collect::<Result<Vec<_>>>()?))
 }
 
 fn ms(duration: Duration) -> String {
@@ -111,21 +106,12 @@ pub fn lint_templates(count: usize, packer_path: Option<&Path>) -> Result<ExitCo
     for i in 0..count {
         let dir = root.join(format!("packer/3.{}/aws/image-{i}-image", i % 12));
         write(&dir.join("template.json"), &sample_template(i))?;
-        write(
-            &dir.join("scripts/install.sh"),
-            "#!/bin/sh\nsudo yum -y update\n",
-        )?;
+        write(&dir.join("scripts/install.sh"), "#!/bin/sh\nsudo yum -y update\n")?;
         files.push(dir.join("template.json"));
     }
     let xtask = std::env::current_exe()?;
     eprintln!("Generated {count} templates in {}; timing…", root.display());
-    let lint = repeat(10, || {
-        timed(
-            Command::new(&xtask)
-                .args(["lint-templates", "--root"])
-                .arg(root),
-        )
-    })?;
+    let lint = repeat(10, || timed(Command::new(&xtask).args(["lint-templates", "--root"]).arg(root)))?;
     let cat = repeat(10, || timed(Command::new("cat").args(&files)))?;
     let packer_path = packer::find(packer_path)?;
     let started = Instant::now();
@@ -143,11 +129,7 @@ pub fn lint_templates(count: usize, packer_path: Option<&Path>) -> Result<ExitCo
     let validate = started.elapsed();
     println!("lint-templates on {count} generated templates (median of 10 runs; packer once):");
     println!("  cargo xtask lint-templates (binary)      {}", ms(lint));
-    println!(
-        "  cat of the same files                     {}  -> xtask takes {:.1}x cat",
-        ms(cat),
-        ratio(lint, cat)
-    );
+    println!("  cat of the same files                     {}  -> xtask takes {:.1}x cat", ms(cat), ratio(lint, cat));
     println!(
         "  packer validate -syntax-only, each file   {}  -> xtask is {:.0}x faster",
         ms(validate),
@@ -217,40 +199,25 @@ pub fn images(packer_path: Option<&Path>) -> Result<ExitCode> {
     let scratch = Scratch::new("images")?;
     let eight = scratch.0.join("eight");
     for i in 0..8 {
-        write(
-            &eight.join(format!("packer/3.{i}/aws/machine-image/template.json")),
-            &moto_template("eu-central-1", 2),
-        )?;
-        write(
-            &eight.join(format!("deployments/d{i}.yaml")),
-            &deployment(&format!("3.{i}"), "eu-central-1", i),
-        )?;
+        write(&eight.join(format!("packer/3.{i}/aws/machine-image/template.json")), &moto_template("eu-central-1", 2))?;
+        write(&eight.join(format!("deployments/d{i}.yaml")), &deployment(&format!("3.{i}"), "eu-central-1", i))?;
     }
     eprintln!("Building 8 templates against moto with --jobs 1, then --jobs 4…");
     let jobs1 = timed(&mut images_command(&eight, &["--force", "--jobs", "1"]))?;
     let jobs4 = timed(&mut images_command(&eight, &["--force", "--jobs", "4"]))?;
-    let rerun = repeat(5, || {
-        timed(images_command(&eight, &[]).env("PACKER", "/nonexistent/packer"))
-    })?;
+    let rerun = repeat(5, || timed(images_command(&eight, &[]).env("PACKER", "/nonexistent/packer")))?;
 
     let one = scratch.0.join("one");
     let dir = one.join("packer/3.11/aws/machine-image");
-    write(
-        &dir.join("template.json"),
-        &moto_template("eu-central-1", 0),
-    )?;
-    write(
-        &one.join("deployments/d.yaml"),
-        &deployment("3.11", "eu-central-1", 0),
-    )?;
+    write(&dir.join("template.json"), &moto_template("eu-central-1", 0))?;
+    write(&one.join("deployments/d.yaml"), &deployment("3.11", "eu-central-1", 0))?;
     eprintln!("Timing one template: cargo xtask images against packer validate + build by hand…");
     // Interleaved, so that drift in moto's or the disk's speed hits both.
     let hand = |_: ()| -> Result<Duration> {
         let started = Instant::now();
-        for args in [
-            vec!["validate", "-var", &endpoint, "template.json"],
-            vec!["build", "-var", &endpoint, "template.json"],
-        ] {
+        for args in
+            [vec!["validate", "-var", &endpoint, "template.json"], vec!["build", "-var", &endpoint, "template.json"]]
+        {
             timed(
                 Command::new(&packer_path)
                     .args(args)
@@ -272,56 +239,33 @@ pub fn images(packer_path: Option<&Path>) -> Result<ExitCode> {
 
     let many = scratch.0.join("many");
     let dir = many.join("packer/3.11/aws/machine-image");
-    write(
-        &dir.join("template.json"),
-        &moto_template("eu-central-1", 0),
-    )?;
+    write(&dir.join("template.json"), &moto_template("eu-central-1", 0))?;
     write(
         &dir.join("manifest.json"),
         r#"{"builds": [{"name": "build", "builder_type": "amazon-ebs", "artifact_id": "eu-central-1:ami-0123456789abcdef0", "packer_run_uuid": "u"}], "last_run_uuid": "u"}"#,
     )?;
     for i in 0..1000 {
-        write(
-            &many.join(format!("deployments/d{i:04}.yaml")),
-            &deployment("3.11", "eu-central-1", i),
-        )?;
+        write(&many.join(format!("deployments/d{i:04}.yaml")), &deployment("3.11", "eu-central-1", i))?;
     }
     eprintln!("Patching 1,000 deployments from a manifest…");
     let patch = timed(
-        Command::new(&xtask)
-            .args(["images", "--root"])
-            .arg(&many)
-            .arg("--patch-from")
-            .arg(dir.join("manifest.json")),
+        Command::new(&xtask).args(["images", "--root"]).arg(&many).arg("--patch-from").arg(dir.join("manifest.json")),
     )?;
 
-    println!(
-        "images against moto_server {} with Packer {}:",
-        moto.endpoint,
-        packer::version(&packer_path)?
-    );
-    println!(
-        "  8 templates (2 s provisioning each), --jobs 1   {}",
-        ms(jobs1)
-    );
+    println!("images against moto_server {} with Packer {}:", moto.endpoint, packer::version(&packer_path)?);
+    println!("  8 templates (2 s provisioning each), --jobs 1   {}", ms(jobs1));
     println!(
         "  8 templates (2 s provisioning each), --jobs 4   {}  -> {:.2}x the wall time of --jobs 1",
         ms(jobs4),
         ratio(jobs4, jobs1)
     );
-    println!(
-        "  one template, packer validate+build      {}  (median of 15, interleaved)",
-        ms(by_hand)
-    );
+    println!("  one template, packer validate+build      {}  (median of 15, interleaved)", ms(by_hand));
     println!(
         "  one template, cargo xtask images         {}  -> {:+.1}% overhead",
         ms(through_xtask),
         (ratio(through_xtask, by_hand) - 1.0) * 100.0
     );
-    println!(
-        "  no-change rerun (no packer started)      {}  (median of 5)",
-        ms(rerun)
-    );
+    println!("  no-change rerun (no packer started)      {}  (median of 5)", ms(rerun));
     println!("  --patch-from into 1,000 deployments      {}", ms(patch));
     Ok(ExitCode::SUCCESS)
 }

@@ -19,8 +19,7 @@ pub fn template_rule_table() -> String {
 }
 
 fn table<'a>(rules: impl Iterator<Item = &'a RuleMeta>) -> String {
-    let mut out =
-        String::from("| code | name | severity | what it finds |\n| --- | --- | --- | --- |\n");
+    let mut out = String::from("| code | name | severity | what it finds |\n| --- | --- | --- | --- |\n");
     for rule in rules {
         out.push_str(&format!(
             "| {} | `{}` | {} | {} |\n",
@@ -38,18 +37,12 @@ pub fn updated_readme(readme: &str) -> Result<String> {
     let (Some(begin), Some(end)) = (readme.find(BEGIN), readme.find(END)) else {
         bail!("README.md has no `{BEGIN}` … `{END}` section for the rule table");
     };
-    Ok(format!(
-        "{}{BEGIN}\n{}{}",
-        &readme[..begin],
-        template_rule_table(),
-        &readme[end..]
-    ))
+    Ok(format!("{}{BEGIN}\n{}{}", &readme[..begin], template_rule_table(), &readme[end..]))
 }
 
 pub fn run(root: &Path, check: bool) -> Result<ExitCode> {
     let path = root.join("README.md");
-    let readme =
-        fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let readme = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let updated = updated_readme(&readme)?;
     if updated == readme {
         println!("README.md is up to date.");

@@ -30,17 +30,9 @@ impl Deployment {
         let source = fs::read_to_string(path).with_context(|| format!("reading {rel}"))?;
         let node = yaml::parse(&source).map_err(|error| {
             let (line, column) = crate::location::line_column(&source, error.offset);
-            anyhow!(
-                "{rel}:{line}:{column}: invalid YAML: {}; fix it, then run again",
-                error.message
-            )
+            anyhow!("{rel}:{line}:{column}: invalid YAML: {}; fix it, then run again", error.message)
         })?;
-        Ok(Deployment {
-            path: path.to_path_buf(),
-            rel,
-            source,
-            root: node,
-        })
+        Ok(Deployment { path: path.to_path_buf(), rel, source, root: node })
     }
 
     fn text(&self, route: &Route) -> Option<&str> {
@@ -85,10 +77,7 @@ pub fn find(root: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     for entry in fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))? {
         let path = entry?.path();
-        if path
-            .extension()
-            .is_some_and(|ext| ext == "yaml" || ext == "yml")
-        {
+        if path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml") {
             found.push(path);
         }
     }

@@ -80,19 +80,8 @@ pub struct Finding {
 pub struct Findings(Vec<Finding>);
 
 impl Findings {
-    pub fn report(
-        &mut self,
-        rule: &'static RuleMeta,
-        location: Location,
-        message: impl Into<String>,
-    ) -> &mut Finding {
-        self.0.push(Finding {
-            rule,
-            location,
-            message: message.into(),
-            help: None,
-            redact: false,
-        });
+    pub fn report(&mut self, rule: &'static RuleMeta, location: Location, message: impl Into<String>) -> &mut Finding {
+        self.0.push(Finding { rule, location, message: message.into(), help: None, redact: false });
         self.0.last_mut().expect("just pushed")
     }
 
@@ -154,14 +143,8 @@ impl FileReport {
                 redact: finding.redact,
             })
             .collect();
-        diagnostics.sort_by(|a, b| {
-            (a.span.bytes.start, a.rule.code).cmp(&(b.span.bytes.start, b.rule.code))
-        });
-        FileReport {
-            path,
-            source,
-            diagnostics,
-        }
+        diagnostics.sort_by(|a, b| (a.span.bytes.start, a.rule.code).cmp(&(b.span.bytes.start, b.rule.code)));
+        FileReport { path, source, diagnostics }
     }
 }
 

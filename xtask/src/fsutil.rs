@@ -19,10 +19,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Writing many files into one folder, call it once after the last
 /// [`replace_file`].
 pub fn sync_folder_of(path: &Path) {
-    let dir = path
-        .parent()
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
     if let Ok(folder) = fs::File::open(dir) {
         let _ = folder.sync_all();
     }
@@ -30,25 +27,16 @@ pub fn sync_folder_of(path: &Path) {
 
 /// [`write_atomic`] without flushing the folder.
 pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .context("a file path has a name")?
-        .to_string_lossy();
+    let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().context("a file path has a name")?.to_string_lossy();
     let temporary = dir.join(format!(".{name}.xtask-{}.tmp", std::process::id()));
     let result = (|| -> Result<()> {
-        let mut file = fs::File::create(&temporary)
-            .with_context(|| format!("creating {}", temporary.display()))?;
-        file.write_all(bytes)
-            .with_context(|| format!("writing {}", temporary.display()))?;
+        let mut file = fs::File::create(&temporary).with_context(|| format!("creating {}", temporary.display()))?;
+        file.write_all(bytes).with_context(|| format!("writing {}", temporary.display()))?;
         if let Ok(metadata) = fs::metadata(path) {
             file.set_permissions(metadata.permissions())?;
         }
-        file.sync_all()
-            .with_context(|| format!("flushing {}", temporary.display()))?;
+        file.sync_all().with_context(|| format!("flushing {}", temporary.display()))?;
         fs::rename(&temporary, path).with_context(|| format!("replacing {}", path.display()))?;
         Ok(())
     })();
@@ -86,15 +74,8 @@ mod tests {
         fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
         write_atomic(&path, b"new").unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "new");
-        assert_eq!(
-            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o640
-        );
-        assert_eq!(
-            fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "no temporary left behind"
-        );
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary left behind");
     }
 
     #[test]
@@ -102,8 +83,7 @@ mod tests {
         let outside = tempfile::tempdir().unwrap();
         let root = tempfile::tempdir().unwrap();
         fs::write(outside.path().join("x.yaml"), "a: 1").unwrap();
-        std::os::unix::fs::symlink(outside.path().join("x.yaml"), root.path().join("x.yaml"))
-            .unwrap();
+        std::os::unix::fs::symlink(outside.path().join("x.yaml"), root.path().join("x.yaml")).unwrap();
         assert!(resolve_inside(root.path(), &root.path().join("x.yaml")).is_err());
         fs::write(root.path().join("y.yaml"), "a: 1").unwrap();
         assert!(resolve_inside(root.path(), &root.path().join("y.yaml")).is_ok());

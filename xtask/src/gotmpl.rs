@@ -26,10 +26,7 @@ pub fn actions(text: &str) -> Vec<Action<'_>> {
             break;
         };
         let body = &text[open + 2..close];
-        out.push(Action {
-            text: &text[open..close + 2],
-            calls: calls(body),
-        });
+        out.push(Action { text: &text[open..close + 2], calls: calls(body) });
         rest = close + 2;
     }
     out
@@ -94,9 +91,7 @@ fn tokens(body: &str) -> Vec<Token<'_>> {
         } else if c == b'"' {
             let end = quoted_end(bytes, at).unwrap_or(bytes.len());
             let raw = &body[at..end];
-            out.push(Token::Literal(
-                serde_json::from_str(raw).unwrap_or_else(|_| raw.trim_matches('"').to_owned()),
-            ));
+            out.push(Token::Literal(serde_json::from_str(raw).unwrap_or_else(|_| raw.trim_matches('"').to_owned())));
             at = end;
         } else if c.is_ascii_whitespace() {
             at += 1;
@@ -149,12 +144,7 @@ pub fn calls_to<'a>(text: &'a str, function: &str) -> Vec<(&'a str, String)> {
 
 /// True when the string calls any of the functions.
 pub fn calls_any(text: &str, functions: &[&str]) -> bool {
-    actions(text).iter().any(|action| {
-        action
-            .calls
-            .iter()
-            .any(|call| functions.contains(&call.function))
-    })
+    actions(text).iter().any(|action| action.calls.iter().any(|call| functions.contains(&call.function)))
 }
 
 #[cfg(test)]
@@ -164,14 +154,8 @@ mod tests {
     #[test]
     fn user_and_env_calls() {
         let text = "a-{{user `name`}}-{{ env \"HOME\" }}-{{timestamp | clean_resource_name}}";
-        assert_eq!(
-            calls_to(text, "user"),
-            vec![("{{user `name`}}", "name".to_owned())]
-        );
-        assert_eq!(
-            calls_to(text, "env"),
-            vec![("{{ env \"HOME\" }}", "HOME".to_owned())]
-        );
+        assert_eq!(calls_to(text, "user"), vec![("{{user `name`}}", "name".to_owned())]);
+        assert_eq!(calls_to(text, "env"), vec![("{{ env \"HOME\" }}", "HOME".to_owned())]);
         assert!(calls_any(text, &["timestamp"]));
         assert!(!calls_any(text, &["uuid"]));
     }
@@ -179,10 +163,7 @@ mod tests {
     #[test]
     fn braces_inside_literals_do_not_close_the_action() {
         let text = "{{user `a}}b`}} tail";
-        assert_eq!(
-            calls_to(text, "user"),
-            vec![("{{user `a}}b`}}", "a}}b".to_owned())]
-        );
+        assert_eq!(calls_to(text, "user"), vec![("{{user `a}}b`}}", "a}}b".to_owned())]);
     }
 
     #[test]

@@ -88,24 +88,15 @@ pub enum Location {
 
 impl Location {
     pub fn value(route: Route) -> Location {
-        Location::At {
-            route,
-            focus: Focus::Value,
-        }
+        Location::At { route, focus: Focus::Value }
     }
 
     pub fn key(route: Route) -> Location {
-        Location::At {
-            route,
-            focus: Focus::Key,
-        }
+        Location::At { route, focus: Focus::Key }
     }
 
     pub fn text(route: Route, text: impl Into<String>) -> Location {
-        Location::At {
-            route,
-            focus: Focus::Text(text.into()),
-        }
+        Location::At { route, focus: Focus::Text(text.into()) }
     }
 }
 
@@ -127,10 +118,7 @@ pub fn resolve_json(source: &str, location: &Location) -> Span {
         Location::File => 0..0,
         Location::Offset(offset) => {
             let at = floor_char_boundary(source, (*offset).min(source.len()));
-            let end = source[at..]
-                .chars()
-                .next()
-                .map_or(at, |c| at + c.len_utf8());
+            let end = source[at..].chars().next().map_or(at, |c| at + c.len_utf8());
             at..end
         }
         Location::Bytes(range) => {
@@ -171,10 +159,7 @@ pub fn resolve_yaml(source: &str, root: &crate::yaml::Node, location: &Location)
             let value = node.span.clone();
             match focus {
                 Focus::Value => value,
-                Focus::Key => complete
-                    .then(|| root.key_at(route))
-                    .flatten()
-                    .map_or(value, |key| key.span.clone()),
+                Focus::Key => complete.then(|| root.key_at(route)).flatten().map_or(value, |key| key.span.clone()),
                 Focus::Text(text) => source[value.clone()]
                     .find(text.as_str())
                     .map(|at| value.start + at..value.start + at + text.len())
@@ -190,13 +175,7 @@ pub fn resolve_yaml(source: &str, root: &crate::yaml::Node, location: &Location)
 pub fn span_of(source: &str, bytes: Range<usize>) -> Span {
     let (line, column) = line_column(source, bytes.start);
     let (end_line, end_column) = line_column(source, bytes.end);
-    Span {
-        bytes,
-        line,
-        column,
-        end_line,
-        end_column,
-    }
+    Span { bytes, line, column, end_line, end_column }
 }
 
 /// 1-based line and character column of a byte offset.
@@ -210,18 +189,9 @@ pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
 
 /// Byte offset of a 1-based line and byte column, as JSON parsers report them.
 pub fn offset_of(source: &str, line: usize, byte_column: usize) -> usize {
-    let line_start = if line <= 1 {
-        0
-    } else {
-        source
-            .match_indices('\n')
-            .nth(line - 2)
-            .map_or(source.len(), |(at, _)| at + 1)
-    };
-    floor_char_boundary(
-        source,
-        (line_start + byte_column.saturating_sub(1)).min(source.len()),
-    )
+    let line_start =
+        if line <= 1 { 0 } else { source.match_indices('\n').nth(line - 2).map_or(source.len(), |(at, _)| at + 1) };
+    floor_char_boundary(source, (line_start + byte_column.saturating_sub(1)).min(source.len()))
 }
 
 fn floor_char_boundary(source: &str, mut offset: usize) -> usize {
@@ -248,10 +218,7 @@ pub mod json {
     pub fn find(source: &str, steps: &[Step]) -> Found {
         let bytes = source.as_bytes();
         let mut at = skip_ws(bytes, 0);
-        let mut found = Found {
-            key: None,
-            value: at..value_end(bytes, at),
-        };
+        let mut found = Found { key: None, value: at..value_end(bytes, at) };
         for step in steps {
             let next = match (step, bytes.get(at)) {
                 (Step::Key(wanted), Some(b'{')) => find_member(source, at, wanted),
@@ -316,17 +283,11 @@ pub mod json {
             .into_iter()
             .rev()
             .find(|(_, key, _)| key == wanted)
-            .map(|(key, _, value)| Found {
-                key: Some(key),
-                value,
-            })
+            .map(|(key, _, value)| Found { key: Some(key), value })
     }
 
     fn find_element(bytes: &[u8], open: usize, wanted: usize) -> Option<Found> {
-        elements(bytes, open)
-            .into_iter()
-            .nth(wanted)
-            .map(|value| Found { key: None, value })
+        elements(bytes, open).into_iter().nth(wanted).map(|value| Found { key: None, value })
     }
 
     pub fn skip_ws(bytes: &[u8], mut at: usize) -> usize {
@@ -376,9 +337,7 @@ pub mod json {
             }
             Some(_) => {
                 let mut i = at;
-                while i < bytes.len()
-                    && !matches!(bytes[i], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
-                {
+                while i < bytes.len() && !matches!(bytes[i], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
                     i += 1;
                 }
                 i
@@ -392,20 +351,13 @@ pub mod json {
 mod tests {
     use super::*;
 
-    const SOURCE: &str =
-        "{\n  \"a\": [1, {\"b\": \"x{{user `v`}}\"}],\n  \"a\": [true, {\"b\": \"é\"}]\n}";
+    const SOURCE: &str = "{\n  \"a\": [1, {\"b\": \"x{{user `v`}}\"}],\n  \"a\": [true, {\"b\": \"é\"}]\n}";
 
     #[test]
     fn finds_the_last_of_duplicate_keys() {
-        let span = resolve_json(
-            SOURCE,
-            &Location::value(Route::root().key("a").index(1).key("b")),
-        );
+        let span = resolve_json(SOURCE, &Location::value(Route::root().key("a").index(1).key("b")));
         assert_eq!(&SOURCE[span.bytes.clone()], "\"é\"");
-        assert_eq!(
-            (span.line, span.column, span.end_line, span.end_column),
-            (3, 21, 3, 24)
-        );
+        assert_eq!((span.line, span.column, span.end_line, span.end_column), (3, 21, 3, 24));
     }
 
     #[test]
@@ -417,10 +369,7 @@ mod tests {
     #[test]
     fn focus_on_text_inside_a_string() {
         let source = "{\"b\": \"x{{user `v`}}\"}";
-        let span = resolve_json(
-            source,
-            &Location::text(Route::root().key("b"), "{{user `v`}}"),
-        );
+        let span = resolve_json(source, &Location::text(Route::root().key("b"), "{{user `v`}}"));
         assert_eq!(&source[span.bytes.clone()], "{{user `v`}}");
         assert_eq!(span.column, 9);
     }

@@ -158,10 +158,7 @@ fn packer_arg() -> Arg {
 }
 
 fn flag(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name)
-        .long(name)
-        .action(ArgAction::SetTrue)
-        .help(help)
+    Arg::new(name).long(name).action(ArgAction::SetTrue).help(help)
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {
@@ -172,22 +169,15 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
 }
 
 fn many<T: Clone + Send + Sync + 'static>(args: &ArgMatches, name: &str) -> Vec<T> {
-    args.get_many::<T>(name)
-        .map(|values| values.cloned().collect())
-        .unwrap_or_default()
+    args.get_many::<T>(name).map(|values| values.cloned().collect()).unwrap_or_default()
 }
 
 fn root(args: &ArgMatches) -> PathBuf {
-    args.get_one::<PathBuf>("root")
-        .cloned()
-        .unwrap_or_else(workspace_root)
+    args.get_one::<PathBuf>("root").cloned().unwrap_or_else(workspace_root)
 }
 
 fn filter(args: &ArgMatches) -> Filter {
-    Filter {
-        releases: many(args, "release"),
-        clouds: many(args, "cloud"),
-    }
+    Filter { releases: many(args, "release"), clouds: many(args, "cloud") }
 }
 
 fn output_format(args: &ArgMatches) -> Format {
@@ -231,9 +221,7 @@ fn main() -> ExitCode {
                 args.get_one::<usize>("templates").copied().unwrap_or(1000),
                 args.get_one::<PathBuf>("packer").map(PathBuf::as_path),
             ),
-            Some(("images", args)) => {
-                bench::images(args.get_one::<PathBuf>("packer").map(PathBuf::as_path))
-            }
+            Some(("images", args)) => bench::images(args.get_one::<PathBuf>("packer").map(PathBuf::as_path)),
             _ => unreachable!("clap requires a bench subcommand"),
         },
         Some(("codegen", args)) => codegen::run(&workspace_root(), args.get_flag("check")),

@@ -43,10 +43,7 @@ impl Moto {
         let mut moto = Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
-            python: server
-                .parent()
-                .unwrap_or(std::path::Path::new("."))
-                .join("python"),
+            python: server.parent().unwrap_or(std::path::Path::new(".")).join("python"),
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {

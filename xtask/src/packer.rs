@@ -11,7 +11,8 @@ use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
 /// How to get Packer, for every message that says it is missing.
-pub const INSTALL_HINT: &str = "install Debian's package (`apt-get update && apt-get install -y packer`), or pass --packer PATH, or set PACKER";
+pub const INSTALL_HINT: &str =
+    "install Debian's package (`apt-get update && apt-get install -y packer`), or pass --packer PATH, or set PACKER";
 
 /// Finds the packer executable: `--packer`, then `$PACKER`, then `PATH`.
 pub fn find(explicit: Option<&Path>) -> Result<PathBuf> {
@@ -38,10 +39,8 @@ pub fn find(explicit: Option<&Path>) -> Result<PathBuf> {
 /// `1.6.6`, from `packer version`.
 pub fn version(packer: &Path) -> Result<String> {
     let sh = Shell::new()?;
-    let output = cmd!(sh, "{packer} version")
-        .quiet()
-        .read()
-        .with_context(|| format!("running {} version", packer.display()))?;
+    let output =
+        cmd!(sh, "{packer} version").quiet().read().with_context(|| format!("running {} version", packer.display()))?;
     let first = output.lines().next().unwrap_or_default();
     Ok(first.trim_start_matches("Packer v").trim().to_owned())
 }
@@ -50,18 +49,9 @@ pub fn version(packer: &Path) -> Result<String> {
 /// size and modification time stay the same: every Packer start-up counts
 /// when a build takes seconds.
 pub fn version_cached(packer: &Path, cache_dir: &Path) -> Result<String> {
-    let metadata =
-        std::fs::metadata(packer).with_context(|| format!("reading {}", packer.display()))?;
-    let modified = metadata
-        .modified()
-        .ok()
-        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok());
-    let key = format!(
-        "{}\t{}\t{}",
-        packer.display(),
-        metadata.len(),
-        modified.map_or(0, |time| time.as_nanos())
-    );
+    let metadata = std::fs::metadata(packer).with_context(|| format!("reading {}", packer.display()))?;
+    let modified = metadata.modified().ok().and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok());
+    let key = format!("{}\t{}\t{}", packer.display(), metadata.len(), modified.map_or(0, |time| time.as_nanos()));
     let cache = cache_dir.join("packer-version");
     if let Ok(text) = std::fs::read_to_string(&cache)
         && let Some((cached_key, version)) = text.rsplit_once('\n')
@@ -156,12 +146,8 @@ impl Build {
     /// plain lines.
     pub fn run(mut self, mut on_line: impl FnMut(Line)) -> Result<bool> {
         let stderr = self.child.stderr.take().expect("stderr is piped");
-        let stderr_reader = std::thread::spawn(move || {
-            BufReader::new(stderr)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<String>>()
-        });
+        let stderr_reader =
+            std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).collect::<Vec<String>>());
         let stdout = self.child.stdout.take().expect("stdout is piped");
         for line in BufReader::new(stdout).lines() {
             let line = line.context("reading packer's output")?;
@@ -215,17 +201,12 @@ impl Record {
 
     /// The text of a `ui` record (`say`, `message`, `error`).
     pub fn ui_text(&self) -> Option<&str> {
-        (self.kind == "ui")
-            .then(|| self.data.get(1).map(String::as_str))
-            .flatten()
+        (self.kind == "ui").then(|| self.data.get(1).map(String::as_str)).flatten()
     }
 }
 
 fn unescape(field: &str) -> String {
-    field
-        .replace("%!(PACKER_COMMA)", ",")
-        .replace("\\n", "\n")
-        .replace("\\r", "\r")
+    field.replace("%!(PACKER_COMMA)", ",").replace("\\n", "\n").replace("\\r", "\r")
 }
 
 /// Collects `artifact,N,id,…` records, by builder and then artifact index.
@@ -242,8 +223,7 @@ impl Artifacts {
         if let [index, field, value, ..] = record.data.as_slice()
             && field == "id"
         {
-            self.ids
-                .insert((record.target.clone(), index.clone()), value.clone());
+            self.ids.insert((record.target.clone(), index.clone()), value.clone());
         }
     }
 
@@ -271,10 +251,7 @@ pub fn split_ami_id(id: &str) -> Vec<(String, String)> {
 /// `ami-` and 8 or 17 lower-case hex digits.
 pub fn is_ami_id(id: &str) -> bool {
     id.strip_prefix("ami-").is_some_and(|hex| {
-        (hex.len() == 8 || hex.len() == 17)
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        (hex.len() == 8 || hex.len() == 17) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 
@@ -285,9 +262,7 @@ pub fn is_gce_image_name(name: &str) -> bool {
     !bytes.is_empty()
         && bytes.len() <= 63
         && bytes[0].is_ascii_lowercase()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
         && !name.ends_with('-')
 }
 
@@ -299,17 +274,11 @@ mod tests {
     fn machine_readable_lines() {
         let record = Record::parse("1795787993,frankfurt,artifact,0,id,eu-central-1:ami-31d876b9751527c19%!(PACKER_COMMA)us-east-1:ami-ec644d072e43e2a6c").unwrap();
         assert_eq!(record.target, "frankfurt");
-        assert_eq!(
-            record.data[2],
-            "eu-central-1:ami-31d876b9751527c19,us-east-1:ami-ec644d072e43e2a6c"
-        );
+        assert_eq!(record.data[2], "eu-central-1:ami-31d876b9751527c19,us-east-1:ami-ec644d072e43e2a6c");
         assert_eq!(
             split_ami_id(&record.data[2]),
             vec![
-                (
-                    "eu-central-1".to_owned(),
-                    "ami-31d876b9751527c19".to_owned()
-                ),
+                ("eu-central-1".to_owned(), "ami-31d876b9751527c19".to_owned()),
                 ("us-east-1".to_owned(), "ami-ec644d072e43e2a6c".to_owned())
             ]
         );
@@ -328,13 +297,7 @@ mod tests {
         ] {
             artifacts.record(&Record::parse(line).unwrap());
         }
-        assert_eq!(
-            artifacts.ids(),
-            vec![(
-                "ireland".to_owned(),
-                "eu-west-1:ami-66aac2f44d51a8d00".to_owned()
-            )]
-        );
+        assert_eq!(artifacts.ids(), vec![("ireland".to_owned(), "eu-west-1:ami-66aac2f44d51a8d00".to_owned())]);
     }
 
     #[test]

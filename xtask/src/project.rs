@@ -21,22 +21,10 @@ pub struct Cloud {
 }
 
 pub const CLOUDS: &[Cloud] = &[
-    Cloud {
-        name: "aws",
-        builder_prefixes: &["amazon-"],
-    },
-    Cloud {
-        name: "gce",
-        builder_prefixes: &["googlecompute"],
-    },
-    Cloud {
-        name: "openstack",
-        builder_prefixes: &["openstack"],
-    },
-    Cloud {
-        name: "azure",
-        builder_prefixes: &["azure-"],
-    },
+    Cloud { name: "aws", builder_prefixes: &["amazon-"] },
+    Cloud { name: "gce", builder_prefixes: &["googlecompute"] },
+    Cloud { name: "openstack", builder_prefixes: &["openstack"] },
+    Cloud { name: "azure", builder_prefixes: &["azure-"] },
 ];
 
 pub fn cloud(name: &str) -> Option<&'static Cloud> {
@@ -45,9 +33,7 @@ pub fn cloud(name: &str) -> Option<&'static Cloud> {
 
 impl Cloud {
     pub fn owns_builder(&self, builder_type: &str) -> bool {
-        self.builder_prefixes
-            .iter()
-            .any(|prefix| builder_type.starts_with(prefix))
+        self.builder_prefixes.iter().any(|prefix| builder_type.starts_with(prefix))
     }
 }
 
@@ -55,10 +41,7 @@ impl Cloud {
 /// two parts (`3.9`, `3.11`, `4.1.2`).
 pub fn is_release(name: &str) -> bool {
     let parts: Vec<&str> = name.split('.').collect();
-    parts.len() >= 2
-        && parts
-            .iter()
-            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+    parts.len() >= 2 && parts.iter().all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Where a template sits in `packer/<release>/<cloud>/<image>/template.json`.
@@ -75,32 +58,19 @@ impl Layout {
     pub fn from_relative(rel: &str) -> Result<Layout, String> {
         let parts: Vec<&str> = rel.split('/').collect();
         let [packer, release, cloud_name, image, file] = parts[..] else {
-            return Err(format!(
-                "`{rel}` is not at packer/<release>/<cloud>/<image>/template.json"
-            ));
+            return Err(format!("`{rel}` is not at packer/<release>/<cloud>/<image>/template.json"));
         };
         if packer != "packer" || file != "template.json" {
-            return Err(format!(
-                "`{rel}` is not at packer/<release>/<cloud>/<image>/template.json"
-            ));
+            return Err(format!("`{rel}` is not at packer/<release>/<cloud>/<image>/template.json"));
         }
         if !is_release(release) {
-            return Err(format!(
-                "release folder `{release}` is not a version such as 3.9 or 3.11"
-            ));
+            return Err(format!("release folder `{release}` is not a version such as 3.9 or 3.11"));
         }
         if cloud(cloud_name).is_none() {
             let known: Vec<&str> = CLOUDS.iter().map(|cloud| cloud.name).collect();
-            return Err(format!(
-                "cloud folder `{cloud_name}` is not one of {}",
-                known.join(", ")
-            ));
+            return Err(format!("cloud folder `{cloud_name}` is not one of {}", known.join(", ")));
         }
-        Ok(Layout {
-            release: release.to_owned(),
-            cloud: cloud_name.to_owned(),
-            image: image.to_owned(),
-        })
+        Ok(Layout { release: release.to_owned(), cloud: cloud_name.to_owned(), image: image.to_owned() })
     }
 
     /// `3.9-aws-machine-image`, for log and file names.
@@ -125,12 +95,7 @@ impl TemplateFile {
     pub fn new(root: &Path, path: PathBuf) -> TemplateFile {
         let rel = relative(root, &path);
         let layout = Layout::from_relative(&rel);
-        TemplateFile {
-            path,
-            rel,
-            layout,
-            walk_error: None,
-        }
+        TemplateFile { path, rel, layout, walk_error: None }
     }
 }
 
@@ -138,11 +103,7 @@ impl TemplateFile {
 /// not below the root.
 pub fn relative(root: &Path, path: &Path) -> String {
     let shown = path.strip_prefix(root).unwrap_or(path);
-    shown
-        .components()
-        .map(|part| part.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+    shown.components().map(|part| part.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
 /// Which templates to take: release and cloud filters, each empty for all.
@@ -185,21 +146,12 @@ pub fn find_templates(root: &Path, filter: &Filter) -> Vec<TemplateFile> {
             }
             Err(error) => {
                 let Some(path) = error.path() else { continue };
-                if path == packer
-                    && error
-                        .io_error()
-                        .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
-                {
+                if path == packer && error.io_error().is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) {
                     continue;
                 }
                 let reason = match error.loop_ancestor() {
-                    Some(ancestor) => format!(
-                        "symbolic link loop: it leads back to `{}`",
-                        relative(root, ancestor)
-                    ),
-                    None => error
-                        .io_error()
-                        .map_or_else(|| error.to_string(), |io| io.to_string()),
+                    Some(ancestor) => format!("symbolic link loop: it leads back to `{}`", relative(root, ancestor)),
+                    None => error.io_error().map_or_else(|| error.to_string(), |io| io.to_string()),
                 };
                 let mut file = TemplateFile::new(root, path.to_path_buf());
                 file.walk_error = Some(reason);
@@ -230,15 +182,7 @@ mod tests {
         let layout = Layout::from_relative("packer/3.11/aws/bastion-image/template.json").unwrap();
         assert_eq!(layout.slug(), "3.11-aws-bastion-image");
         assert!(Layout::from_relative("packer/aws/template.json").is_err());
-        assert!(
-            Layout::from_relative("packer/v3/aws/x/template.json")
-                .unwrap_err()
-                .contains("`v3`")
-        );
-        assert!(
-            Layout::from_relative("packer/3.9/vmware/x/template.json")
-                .unwrap_err()
-                .contains("`vmware`")
-        );
+        assert!(Layout::from_relative("packer/v3/aws/x/template.json").unwrap_err().contains("`v3`"));
+        assert!(Layout::from_relative("packer/3.9/vmware/x/template.json").unwrap_err().contains("`vmware`"));
     }
 }

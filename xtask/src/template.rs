@@ -85,8 +85,7 @@ impl Template {
     }
 
     pub fn declares(&self, variable: &str) -> bool {
-        self.variables()
-            .is_some_and(|vars| vars.contains_key(variable))
+        self.variables().is_some_and(|vars| vars.contains_key(variable))
     }
 
     /// The default of a declared variable when it is a string.
@@ -102,10 +101,7 @@ impl Template {
             .iter()
             .enumerate()
             .filter_map(|(i, item)| {
-                item.as_object().map(|body| Block {
-                    route: Route::root().key(section).index(i),
-                    body,
-                })
+                item.as_object().map(|body| Block { route: Route::root().key(section).index(i), body })
             })
             .collect()
     }
@@ -157,10 +153,7 @@ impl Template {
         items
             .iter()
             .enumerate()
-            .filter_map(|(i, item)| {
-                item.as_str()
-                    .map(|name| (Route::root().key("sensitive-variables").index(i), name))
-            })
+            .filter_map(|(i, item)| item.as_str().map(|name| (Route::root().key("sensitive-variables").index(i), name)))
             .collect()
     }
 
@@ -168,11 +161,7 @@ impl Template {
     /// the path to it. The path is borrowed: turn it into a [`Route`] with
     /// [`route_of`] only when reporting, which keeps clean templates cheap.
     pub fn for_each_string<'a>(&'a self, mut visit: impl FnMut(&[PathStep<'a>], &'a str)) {
-        fn walk<'a>(
-            value: &'a Value,
-            path: &mut Vec<PathStep<'a>>,
-            visit: &mut dyn FnMut(&[PathStep<'a>], &'a str),
-        ) {
+        fn walk<'a>(value: &'a Value, path: &mut Vec<PathStep<'a>>, visit: &mut dyn FnMut(&[PathStep<'a>], &'a str)) {
             match value {
                 Value::String(text) => visit(path, text),
                 Value::Array(items) => {
@@ -207,12 +196,7 @@ impl Template {
         self.resolves_to_call_within(text, functions, 8)
     }
 
-    fn resolves_to_call_within(
-        &self,
-        text: &str,
-        functions: &[&str],
-        depth: usize,
-    ) -> Option<bool> {
+    fn resolves_to_call_within(&self, text: &str, functions: &[&str], depth: usize) -> Option<bool> {
         if gotmpl::calls_any(text, functions) {
             return Some(true);
         }
@@ -223,13 +207,11 @@ impl Template {
         for (_, variable) in gotmpl::calls_to(text, "user") {
             match self.variable_default(&variable) {
                 Some("") | None => known = false,
-                Some(default) => {
-                    match self.resolves_to_call_within(default, functions, depth - 1) {
-                        Some(true) => return Some(true),
-                        Some(false) => {}
-                        None => known = false,
-                    }
-                }
+                Some(default) => match self.resolves_to_call_within(default, functions, depth - 1) {
+                    Some(true) => return Some(true),
+                    Some(false) => {}
+                    None => known = false,
+                },
             }
         }
         known.then_some(false)
@@ -240,19 +222,12 @@ impl Template {
     /// paths are left out, since only the build knows them.
     pub fn referenced_files(&self) -> Vec<(Route, &str)> {
         let mut out = Vec::new();
-        for block in self
-            .provisioners()
-            .iter()
-            .chain(self.post_processor_blocks().iter())
-        {
+        for block in self.provisioners().iter().chain(self.post_processor_blocks().iter()) {
             let kind = block.kind().unwrap_or_default();
             let keys: &[&str] = match kind {
                 "file" => {
                     // A file provisioner only reads locally when it uploads.
-                    if block
-                        .str("direction")
-                        .is_some_and(|direction| direction == "download")
-                    {
+                    if block.str("direction").is_some_and(|direction| direction == "download") {
                         &[]
                     } else {
                         &["source", "sources"]
@@ -264,10 +239,7 @@ impl Template {
             };
             for key in keys {
                 out.extend(
-                    block
-                        .strings(key)
-                        .into_iter()
-                        .filter(|(_, path)| !gotmpl::is_templated(path) && !path.is_empty()),
+                    block.strings(key).into_iter().filter(|(_, path)| !gotmpl::is_templated(path) && !path.is_empty()),
                 );
             }
         }
@@ -295,9 +267,5 @@ pub fn user_references(text: &str) -> Vec<(&str, String)> {
 
 /// Every builder name in the template, for `only`/`except` checks.
 pub fn builder_names(template: &Template) -> BTreeSet<&str> {
-    template
-        .builders()
-        .iter()
-        .filter_map(Block::builder_name)
-        .collect()
+    template.builders().iter().filter_map(Block::builder_name).collect()
 }

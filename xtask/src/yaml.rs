@@ -60,25 +60,18 @@ impl Node {
     /// YAML loaders that accept duplicates do.
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.kind {
-            Kind::Mapping(entries) => entries
-                .iter()
-                .rev()
-                .find(|(k, _)| k.as_str() == Some(key))
-                .map(|(_, v)| v),
+            Kind::Mapping(entries) => entries.iter().rev().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v),
             _ => None,
         }
     }
 
     /// The node at a route of keys and indexes.
     pub fn at(&self, route: &Route) -> Option<&Node> {
-        route
-            .steps()
-            .iter()
-            .try_fold(self, |node, step| match (step, &node.kind) {
-                (Step::Key(key), _) => node.get(key),
-                (Step::Index(i), Kind::Sequence(items)) => items.get(*i),
-                _ => None,
-            })
+        route.steps().iter().try_fold(self, |node, step| match (step, &node.kind) {
+            (Step::Key(key), _) => node.get(key),
+            (Step::Index(i), Kind::Sequence(items)) => items.get(*i),
+            _ => None,
+        })
     }
 
     /// The key node of the last step of a route, for diagnostics about a key.
@@ -86,11 +79,9 @@ impl Node {
         let (last, parent) = route.steps().split_last()?;
         let parent = self.at(&Route::from_steps(parent.to_vec()))?;
         match (last, &parent.kind) {
-            (Step::Key(key), Kind::Mapping(entries)) => entries
-                .iter()
-                .rev()
-                .find(|(k, _)| k.as_str() == Some(key.as_str()))
-                .map(|(k, _)| k),
+            (Step::Key(key), Kind::Mapping(entries)) => {
+                entries.iter().rev().find(|(k, _)| k.as_str() == Some(key.as_str())).map(|(k, _)| k)
+            }
             _ => None,
         }
     }
@@ -123,18 +114,9 @@ pub fn parse(source: &str) -> Result<Node, SyntaxError> {
                     ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
                     _ => Style::Block,
                 };
-                Some(Node {
-                    kind: Kind::Scalar {
-                        value: value.into_owned(),
-                        style,
-                    },
-                    span: start..end,
-                })
+                Some(Node { kind: Kind::Scalar { value: value.into_owned(), style }, span: start..end })
             }
-            Event::Alias(_) => Some(Node {
-                kind: Kind::Alias,
-                span: start..end,
-            }),
+            Event::Alias(_) => Some(Node { kind: Kind::Alias, span: start..end }),
             Event::MappingStart(..) | Event::SequenceStart(..) => {
                 if stack.len() >= MAX_DEPTH {
                     return Err(SyntaxError {
@@ -156,23 +138,15 @@ pub fn parse(source: &str) -> Result<Node, SyntaxError> {
                     while let (Some(key), Some(value)) = (items.next(), items.next()) {
                         entries.push((key, value));
                     }
-                    let close = entries
-                        .last()
-                        .map_or(end, |(_, value)| value.span.end.max(open));
-                    Some(Node {
-                        kind: Kind::Mapping(entries),
-                        span: open..close.max(open),
-                    })
+                    let close = entries.last().map_or(end, |(_, value)| value.span.end.max(open));
+                    Some(Node { kind: Kind::Mapping(entries), span: open..close.max(open) })
                 }
                 _ => None,
             },
             Event::SequenceEnd => match stack.pop() {
                 Some(Open::Sequence(open, items)) => {
                     let close = items.last().map_or(end, |item| item.span.end.max(open));
-                    Some(Node {
-                        kind: Kind::Sequence(items),
-                        span: open..close.max(open),
-                    })
+                    Some(Node { kind: Kind::Sequence(items), span: open..close.max(open) })
                 }
                 _ => None,
             },
@@ -181,19 +155,14 @@ pub fn parse(source: &str) -> Result<Node, SyntaxError> {
         };
         if let Some(node) = finished {
             match stack.last_mut() {
-                Some(Open::Mapping(_, children) | Open::Sequence(_, children)) => {
-                    children.push(node)
-                }
+                Some(Open::Mapping(_, children) | Open::Sequence(_, children)) => children.push(node),
                 None => {
                     root = Some(node);
                 }
             }
         }
     }
-    Ok(root.unwrap_or(Node {
-        kind: Kind::Mapping(Vec::new()),
-        span: 0..0,
-    }))
+    Ok(root.unwrap_or(Node { kind: Kind::Mapping(Vec::new()), span: 0..0 }))
 }
 
 /// saphyr-parser counts characters; edits need bytes.
@@ -209,16 +178,9 @@ impl CharOffsets {
         let bytes = if source.is_ascii() {
             Vec::new()
         } else {
-            source
-                .char_indices()
-                .map(|(at, _)| at)
-                .chain(std::iter::once(source.len()))
-                .collect()
+            source.char_indices().map(|(at, _)| at).chain(std::iter::once(source.len())).collect()
         };
-        CharOffsets {
-            bytes,
-            len: source.len(),
-        }
+        CharOffsets { bytes, len: source.len() }
     }
 
     fn byte(&self, char_index: usize) -> usize {
@@ -259,40 +221,23 @@ mod tests {
     #[test]
     fn spans_cover_scalars_with_their_quotes() {
         let root = parse(DOC).unwrap();
-        let id = root
-            .at(&Route::root().key("cluster").key("machine_image").key("id"))
-            .unwrap();
+        let id = root.at(&Route::root().key("cluster").key("machine_image").key("id")).unwrap();
         assert_eq!(&DOC[id.span.clone()], "\"ami-0123\"");
         assert_eq!(id.style(), Some(Style::DoubleQuoted));
         let release = root.get("release").unwrap();
         assert_eq!(&DOC[release.span.clone()], "'3.11'");
-        let region = root
-            .at(&Route::root().key("cluster").key("region"))
-            .unwrap();
+        let region = root.at(&Route::root().key("cluster").key("region")).unwrap();
         assert_eq!(&DOC[region.span.clone()], "eu-west-1");
         let name = root.get("name").unwrap();
         assert_eq!(&DOC[name.span.clone()], "é-x");
-        assert_eq!(
-            root.at(&Route::root().key("list").index(1))
-                .unwrap()
-                .as_str(),
-            Some("b")
-        );
+        assert_eq!(root.at(&Route::root().key("list").index(1)).unwrap().as_str(), Some("b"));
     }
 
     #[test]
     fn edits_touch_only_the_scalar() {
         let root = parse(DOC).unwrap();
-        let id = root
-            .at(&Route::root().key("cluster").key("machine_image").key("id"))
-            .unwrap();
-        let patched = apply_edits(
-            DOC,
-            vec![(
-                id.span.clone(),
-                render_scalar("ami-0fff", id.style().unwrap()),
-            )],
-        );
+        let id = root.at(&Route::root().key("cluster").key("machine_image").key("id")).unwrap();
+        let patched = apply_edits(DOC, vec![(id.span.clone(), render_scalar("ami-0fff", id.style().unwrap()))]);
         assert_eq!(patched, DOC.replace("\"ami-0123\"", "\"ami-0fff\""));
     }
 

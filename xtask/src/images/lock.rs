@@ -67,15 +67,9 @@ pub struct LockedImage {
 
 impl LockFile {
     fn from_json(value: &Value) -> Result<LockFile> {
-        let version = value
-            .get("version")
-            .and_then(Value::as_u64)
-            .context("no `version` number")?;
+        let version = value.get("version").and_then(Value::as_u64).context("no `version` number")?;
         let mut templates = BTreeMap::new();
-        let entries = value
-            .get("templates")
-            .and_then(Value::as_object)
-            .context("no `templates` object")?;
+        let entries = value.get("templates").and_then(Value::as_object).context("no `templates` object")?;
         for (name, entry) in entries {
             let text = |key: &str| -> Result<String> {
                 Ok(entry
@@ -106,9 +100,7 @@ impl LockFile {
                     Ok(image
                         .get(key)
                         .and_then(Value::as_str)
-                        .with_context(|| {
-                            format!("`{name}` image `{region}` has no `{key}` string")
-                        })?
+                        .with_context(|| format!("`{name}` image `{region}` has no `{key}` string"))?
                         .to_owned())
                 };
                 images.insert(
@@ -123,18 +115,10 @@ impl LockFile {
             }
             templates.insert(
                 name.clone(),
-                LockedTemplate {
-                    hash: text("hash")?,
-                    inputs,
-                    packer_version: text("packer_version")?,
-                    images,
-                },
+                LockedTemplate { hash: text("hash")?, inputs, packer_version: text("packer_version")?, images },
             );
         }
-        Ok(LockFile {
-            version: version as u32,
-            templates,
-        })
+        Ok(LockFile { version: version as u32, templates })
     }
 }
 
@@ -180,10 +164,7 @@ impl LockFile {
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(LockFile {
-                    version: VERSION,
-                    templates: BTreeMap::new(),
-                });
+                return Ok(LockFile { version: VERSION, templates: BTreeMap::new() });
             }
             Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
         };
@@ -226,13 +207,7 @@ impl Hasher {
 
     fn finish(self) -> String {
         let digest = self.0.finalize();
-        format!(
-            "sha256:{}",
-            digest
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        )
+        format!("sha256:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
     }
 }
 
@@ -241,8 +216,7 @@ impl Hasher {
 pub fn hash_inputs(dir: &Path, inputs: &[String]) -> Result<String> {
     let mut hasher = Hasher(Sha256::new());
     for input in inputs {
-        let bytes = fs::read(dir.join(input))
-            .with_context(|| format!("reading {}", dir.join(input).display()))?;
+        let bytes = fs::read(dir.join(input)).with_context(|| format!("reading {}", dir.join(input).display()))?;
         hasher.feed(input.as_bytes(), &bytes);
     }
     Ok(hasher.finish())
@@ -253,8 +227,7 @@ pub fn hash_inputs(dir: &Path, inputs: &[String]) -> Result<String> {
 pub fn hash_settings(var_files: &[PathBuf], vars: &[(String, String)]) -> Result<String> {
     let mut hasher = Hasher(Sha256::new());
     for file in var_files {
-        let bytes =
-            fs::read(file).with_context(|| format!("reading var file {}", file.display()))?;
+        let bytes = fs::read(file).with_context(|| format!("reading var file {}", file.display()))?;
         hasher.feed(b"var-file", &bytes);
     }
     let mut vars = vars.to_vec();
@@ -267,9 +240,7 @@ pub fn hash_settings(var_files: &[PathBuf], vars: &[(String, String)]) -> Result
 
 /// Now, as `2026-11-27T14:03:11Z`.
 pub fn utc_now() -> String {
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     utc_timestamp(seconds)
 }
 
@@ -280,19 +251,13 @@ pub fn utc_timestamp(seconds: u64) -> String {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let mp = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
 }
 
 #[cfg(test)]
@@ -316,10 +281,7 @@ mod tests {
         assert_eq!(first, hash_inputs(dir.path(), &inputs).unwrap());
         fs::write(dir.path().join("a.sh"), "echo 2").unwrap();
         assert_ne!(first, hash_inputs(dir.path(), &inputs).unwrap());
-        assert_ne!(
-            hash_settings(&[], &[]).unwrap(),
-            hash_settings(&[], &[("k".into(), "v".into())]).unwrap()
-        );
+        assert_ne!(hash_settings(&[], &[]).unwrap(), hash_settings(&[], &[("k".into(), "v".into())]).unwrap());
     }
 
     #[test]
@@ -327,17 +289,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("packer")).unwrap();
         assert_eq!(LockFile::read(dir.path()).unwrap().templates.len(), 0);
-        let mut lock = LockFile {
-            version: VERSION,
-            ..LockFile::default()
-        };
-        lock.templates.insert(
-            "t".into(),
-            LockedTemplate {
-                hash: "h".into(),
-                ..LockedTemplate::default()
-            },
-        );
+        let mut lock = LockFile { version: VERSION, ..LockFile::default() };
+        lock.templates.insert("t".into(), LockedTemplate { hash: "h".into(), ..LockedTemplate::default() });
         lock.write(dir.path()).unwrap();
         assert_eq!(LockFile::read(dir.path()).unwrap(), lock);
     }

@@ -115,21 +115,10 @@ pub struct RunResult {
 
 pub fn run(options: &Options) -> Result<ExitCode> {
     if !options.root.is_dir() {
-        bail!(
-            "the root `{}` is not a folder; pass --root with the repository's top folder",
-            options.root.display()
-        );
+        bail!("the root `{}` is not a folder; pass --root with the repository's top folder", options.root.display());
     }
-    let _guard = if options.dry_run {
-        None
-    } else {
-        Some(run_lock::acquire(&options.root)?)
-    };
-    let result = if options.patch_from.is_empty() {
-        build_and_patch(options)?
-    } else {
-        patch_from(options)?
-    };
+    let _guard = if options.dry_run { None } else { Some(run_lock::acquire(&options.root)?) };
+    let result = if options.patch_from.is_empty() { build_and_patch(options)? } else { patch_from(options)? };
     let Some(result) = result else {
         return Ok(ExitCode::SUCCESS);
     };
@@ -137,10 +126,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         Format::Json => print!("{}", report::json(&result)),
         _ => print!("{}", report::human(&result, &options.root)),
     }
-    let failed = result
-        .jobs
-        .iter()
-        .any(|job| matches!(job.outcome, Outcome::Failed(_)))
+    let failed = result.jobs.iter().any(|job| matches!(job.outcome, Outcome::Failed(_)))
         || result.deployments.iter().any(|d| d.error.is_some())
         || !result.unreadable.is_empty();
     Ok(if result.interrupted {
@@ -169,15 +155,11 @@ fn load_deployments(root: &Path) -> Result<(Vec<Deployment>, Vec<String>)> {
 fn variable_values(options: &Options) -> Result<BTreeMap<String, String>> {
     let mut values = BTreeMap::new();
     for file in &options.var_files {
-        let text = fs::read_to_string(file)
-            .with_context(|| format!("reading var file {}", file.display()))?;
-        let Value::Object(members) = serde_json::from_str(&text)
-            .with_context(|| format!("var file {} is not valid JSON", file.display()))?
+        let text = fs::read_to_string(file).with_context(|| format!("reading var file {}", file.display()))?;
+        let Value::Object(members) =
+            serde_json::from_str(&text).with_context(|| format!("var file {} is not valid JSON", file.display()))?
         else {
-            bail!(
-                "var file {} must be a JSON object of names and values",
-                file.display()
-            );
+            bail!("var file {} must be a JSON object of names and values", file.display());
         };
         for (name, value) in members {
             if let Value::String(value) = value {
@@ -196,12 +178,7 @@ fn checked_template(file: &TemplateFile, var_names: &BTreeSet<String>) -> Result
         .diagnostics
         .iter()
         .filter(|d| d.rule.severity == Severity::Error)
-        .map(|d| {
-            format!(
-                "{}:{}:{}: {} [{}]",
-                file.rel, d.span.line, d.span.column, d.message, d.rule.name
-            )
-        })
+        .map(|d| format!("{}:{}:{}: {} [{}]", file.rel, d.span.line, d.span.column, d.message, d.rule.name))
         .collect();
     if !errors.is_empty() {
         return Err(format!(
@@ -220,14 +197,10 @@ fn checked_template(file: &TemplateFile, var_names: &BTreeSet<String>) -> Result
 /// Values that must not appear in output or logs: AWS credentials from the
 /// environment and the template's sensitive variables.
 fn secrets(template: &Template, values: &BTreeMap<String, String>) -> Vec<String> {
-    let mut found: Vec<String> = [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-    ]
-    .iter()
-    .filter_map(|name| std::env::var(name).ok())
-    .collect();
+    let mut found: Vec<String> = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .collect();
     for (_, name) in template.sensitive_variables() {
         if let Some(value) = values.get(name) {
             found.push(value.clone());
@@ -245,17 +218,11 @@ fn secrets(template: &Template, values: &BTreeMap<String, String>) -> Vec<String
 }
 
 pub fn redact(text: &str, secrets: &[String]) -> String {
-    secrets.iter().fold(text.to_owned(), |text, secret| {
-        text.replace(secret.as_str(), "<sensitive>")
-    })
+    secrets.iter().fold(text.to_owned(), |text, secret| text.replace(secret.as_str(), "<sensitive>"))
 }
 
 /// Plans every selected template; `None` when the run is a dry run.
-fn plan_jobs(
-    options: &Options,
-    deployments: &[Deployment],
-    lockfile: &LockFile,
-) -> Result<Vec<Job>> {
+fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockFile) -> Result<Vec<Job>> {
     let everything = project::find_templates(&options.root, &Filter::default());
     let images_here = plan::images_by_release_cloud(&everything);
     let selected = project::find_templates(&options.root, &options.filter);
@@ -267,11 +234,7 @@ fn plan_jobs(
             Ok(layout) => layout.clone(),
             Err(problem) => {
                 // Not at packer/<release>/<cloud>/<image>: nothing it could feed.
-                let layout = Layout {
-                    release: "?".into(),
-                    cloud: "?".into(),
-                    image: file.rel.clone(),
-                };
+                let layout = Layout { release: "?".into(), cloud: "?".into(), image: file.rel.clone() };
                 jobs.push(failed_job(
                     file.clone(),
                     layout,
@@ -291,10 +254,7 @@ fn plan_jobs(
         let selected_builders: Vec<&plan::RegionBuilder> = builders
             .iter()
             .filter(|b| {
-                options.regions.is_empty()
-                    || b.regions
-                        .iter()
-                        .any(|r| r == GLOBAL || options.regions.contains(r))
+                options.regions.is_empty() || b.regions.iter().any(|r| r == GLOBAL || options.regions.contains(r))
             })
             .collect();
         let mut regions: Vec<String> = Vec::new();
@@ -311,28 +271,16 @@ fn plan_jobs(
             selected_builders.iter().map(|b| b.name.clone()).collect()
         };
         let no_region = selected_builders.is_empty();
-        let here = images_here
-            .get(&(layout.release.clone(), layout.cloud.clone()))
-            .cloned()
-            .unwrap_or_default();
-        let (feeds, left_alone) =
-            plan::feeds(&layout, &regions, &here, deployments, &options.regions);
+        let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
+        let (feeds, left_alone) = plan::feeds(&layout, &regions, &here, deployments, &options.regions);
         let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let mut inputs = vec!["template.json".to_owned()];
-        inputs.extend(
-            template
-                .referenced_files()
-                .into_iter()
-                .map(|(_, path)| path.to_owned()),
-        );
+        inputs.extend(template.referenced_files().into_iter().map(|(_, path)| path.to_owned()));
         inputs.dedup();
         let hash = lock::hash_inputs(&dir, &inputs)?;
         let settings = lock::hash_settings(&options.var_files, &options.vars)?;
         let outcome = if no_region {
-            Outcome::Failed(format!(
-                "it builds none of the regions in --region ({})",
-                options.regions.join(", ")
-            ))
+            Outcome::Failed(format!("it builds none of the regions in --region ({})", options.regions.join(", ")))
         } else {
             match lockfile.templates.get(&file.rel) {
                 Some(locked) if !options.force => {
@@ -389,17 +337,13 @@ fn build_and_patch(options: &Options) -> Result<Option<RunResult>> {
     let mut lockfile = LockFile::read(&options.root)?;
     let mut jobs = plan_jobs(options, &deployments, &lockfile)?;
     if jobs.is_empty() {
-        eprintln!(
-            "No templates match; templates live at packer/<release>/<cloud>/<image>/template.json."
-        );
+        eprintln!("No templates match; templates live at packer/<release>/<cloud>/<image>/template.json.");
     }
     if options.dry_run {
         print!("{}", report::plan(&jobs, &unreadable));
         return Ok(None);
     }
-    let pending: Vec<usize> = (0..jobs.len())
-        .filter(|&i| matches!(jobs[i].outcome, Outcome::Pending))
-        .collect();
+    let pending: Vec<usize> = (0..jobs.len()).filter(|&i| matches!(jobs[i].outcome, Outcome::Pending)).collect();
     let mut interrupted = false;
     if !pending.is_empty() {
         let packer_path = packer::find(options.packer.as_deref())?;
@@ -410,10 +354,8 @@ fn build_and_patch(options: &Options) -> Result<Option<RunResult>> {
             std::thread::spawn(move || packer::version(&packer_path))
         };
         interrupted = build_all(options, &packer_path, &mut jobs, &pending)?;
-        let version = version
-            .join()
-            .unwrap_or_else(|_| Ok("unknown".to_owned()))
-            .unwrap_or_else(|_| "unknown".to_owned());
+        let version =
+            version.join().unwrap_or_else(|_| Ok("unknown".to_owned())).unwrap_or_else(|_| "unknown".to_owned());
         for job in &jobs {
             if let Outcome::Built(images) = &job.outcome {
                 record_build(&mut lockfile, job, images, &version);
@@ -421,28 +363,13 @@ fn build_and_patch(options: &Options) -> Result<Option<RunResult>> {
         }
     }
     let results = patch_deployments(&options.root, &jobs, &deployments);
-    if jobs
-        .iter()
-        .any(|job| matches!(job.outcome, Outcome::Built(_)))
-    {
-        lockfile
-            .write(&options.root)
-            .context("writing packer/images.lock")?;
+    if jobs.iter().any(|job| matches!(job.outcome, Outcome::Built(_))) {
+        lockfile.write(&options.root).context("writing packer/images.lock")?;
     }
-    Ok(Some(RunResult {
-        jobs,
-        deployments: results,
-        unreadable,
-        interrupted,
-    }))
+    Ok(Some(RunResult { jobs, deployments: results, unreadable, interrupted }))
 }
 
-fn record_build(
-    lockfile: &mut LockFile,
-    job: &Job,
-    images: &BTreeMap<String, String>,
-    version: &str,
-) {
+fn record_build(lockfile: &mut LockFile, job: &Job, images: &BTreeMap<String, String>, version: &str) {
     let entry = lockfile.templates.entry(job.file.rel.clone()).or_default();
     entry.hash = job.hash.clone();
     entry.inputs = job.inputs.clone();
@@ -472,39 +399,27 @@ enum Event {
 fn interrupt_flag() -> Result<Arc<AtomicBool>> {
     let flag = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&flag))
-            .context("installing the interrupt handler")?;
+        signal_hook::flag::register(signal, Arc::clone(&flag)).context("installing the interrupt handler")?;
     }
     Ok(flag)
 }
 
 /// Builds the pending jobs, `options.jobs` at a time. Returns whether the
 /// run was interrupted.
-fn build_all(
-    options: &Options,
-    packer_path: &Path,
-    jobs: &mut [Job],
-    pending: &[usize],
-) -> Result<bool> {
+fn build_all(options: &Options, packer_path: &Path, jobs: &mut [Job], pending: &[usize]) -> Result<bool> {
     let flag = interrupt_flag()?;
     let log_dir = options.root.join("target/xtask/images");
     fs::create_dir_all(&log_dir).with_context(|| format!("creating {}", log_dir.display()))?;
     let names: Vec<String> = pending.iter().map(|&i| jobs[i].layout.slug()).collect();
     let mut progress = Progress::new(&names);
-    let queue: Arc<Mutex<VecDeque<usize>>> =
-        Arc::new(Mutex::new(pending.iter().copied().collect()));
+    let queue: Arc<Mutex<VecDeque<usize>>> = Arc::new(Mutex::new(pending.iter().copied().collect()));
     let running: Arc<Mutex<BTreeMap<usize, u32>>> = Arc::default();
     let (sender, receiver) = mpsc::channel::<Event>();
     let workers = options.jobs.max(1).min(pending.len());
     let specs: Arc<Vec<BuildSpec>> = Arc::new(
         jobs.iter()
             .map(|job| BuildSpec {
-                dir: job
-                    .file
-                    .path
-                    .parent()
-                    .unwrap_or(Path::new("."))
-                    .to_path_buf(),
+                dir: job.file.path.parent().unwrap_or(Path::new(".")).to_path_buf(),
                 log: log_dir.join(format!("{}.log", job.layout.slug())),
                 log_shown: format!("target/xtask/images/{}.log", job.layout.slug()),
                 args: BuildArgs {
@@ -519,13 +434,8 @@ fn build_all(
     );
     let mut handles = Vec::new();
     for _ in 0..workers {
-        let (queue, running, sender, flag, specs) = (
-            Arc::clone(&queue),
-            Arc::clone(&running),
-            sender.clone(),
-            Arc::clone(&flag),
-            Arc::clone(&specs),
-        );
+        let (queue, running, sender, flag, specs) =
+            (Arc::clone(&queue), Arc::clone(&running), sender.clone(), Arc::clone(&flag), Arc::clone(&specs));
         let packer_path = packer_path.to_path_buf();
         handles.push(std::thread::spawn(move || {
             loop {
@@ -535,8 +445,7 @@ fn build_all(
                 let Some(index) = queue.lock().expect("queue lock").pop_front() else {
                     break;
                 };
-                let outcome =
-                    build_one(&packer_path, &specs[index], index, &sender, &running, &flag);
+                let outcome = build_one(&packer_path, &specs[index], index, &sender, &running, &flag);
                 let _ = sender.send(Event::Done(index, outcome));
             }
         }));
@@ -547,10 +456,7 @@ fn build_all(
     while done < pending.len() {
         if flag.load(Ordering::SeqCst) && !forwarded {
             forwarded = true;
-            progress.step(
-                "xtask",
-                "interrupted: stopping every running packer so it can clean up",
-            );
+            progress.step("xtask", "interrupted: stopping every running packer so it can clean up");
             for &pid in running.lock().expect("running lock").values() {
                 packer::interrupt(pid);
             }
@@ -591,18 +497,11 @@ fn names_of(jobs: &[Job], index: usize) -> String {
 }
 
 fn absolute(paths: &[PathBuf]) -> Vec<PathBuf> {
-    paths
-        .iter()
-        .map(|path| std::path::absolute(path).unwrap_or_else(|_| path.clone()))
-        .collect()
+    paths.iter().map(|path| std::path::absolute(path).unwrap_or_else(|_| path.clone())).collect()
 }
 
 pub fn describe_images(images: &BTreeMap<String, String>) -> String {
-    images
-        .iter()
-        .map(|(region, id)| format!("{region} {id}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    images.iter().map(|(region, id)| format!("{region} {id}")).collect::<Vec<_>>().join(", ")
 }
 
 struct BuildSpec {
@@ -627,10 +526,7 @@ fn build_one(
     let mut log = match fs::File::create(&spec.log) {
         Ok(file) => file,
         Err(error) => {
-            return Outcome::Failed(format!(
-                "cannot write the log {}: {error}",
-                spec.log.display()
-            ));
+            return Outcome::Failed(format!("cannot write the log {}: {error}", spec.log.display()));
         }
     };
     let mut write_log = |text: &str| {
@@ -641,10 +537,7 @@ fn build_one(
         Err(error) => return Outcome::Failed(format!("{error:#}")),
         Ok(Err(output)) => {
             write_log(&output);
-            let first = output
-                .lines()
-                .find(|line| !line.trim().is_empty())
-                .unwrap_or("no output");
+            let first = output.lines().find(|line| !line.trim().is_empty()).unwrap_or("no output");
             return Outcome::Failed(format!(
                 "packer validate failed: {} (log: {})",
                 redact(first, &spec.secrets),
@@ -661,10 +554,7 @@ fn build_one(
         Ok(build) => build,
         Err(error) => return Outcome::Failed(format!("{error:#}")),
     };
-    running
-        .lock()
-        .expect("running lock")
-        .insert(index, build.pid());
+    running.lock().expect("running lock").insert(index, build.pid());
     // An interrupt that arrived while the build was starting.
     if flag.load(Ordering::SeqCst) {
         packer::interrupt(build.pid());
@@ -693,44 +583,26 @@ fn build_one(
         return Outcome::Interrupted;
     }
     if !succeeded {
-        let why = last_error
-            .lines()
-            .next()
-            .unwrap_or("see the log")
-            .to_owned();
-        return Outcome::Failed(format!(
-            "packer build failed: {why} (log: {})",
-            spec.log_shown
-        ));
+        let why = last_error.lines().next().unwrap_or("see the log").to_owned();
+        return Outcome::Failed(format!("packer build failed: {why} (log: {})", spec.log_shown));
     }
     match images_from_artifacts(&spec.cloud, &artifacts) {
-        Ok(images) if images.is_empty() => Outcome::Failed(format!(
-            "packer reported no image (log: {})",
-            spec.log_shown
-        )),
+        Ok(images) if images.is_empty() => {
+            Outcome::Failed(format!("packer reported no image (log: {})", spec.log_shown))
+        }
         Ok(images) => Outcome::Built(images),
         Err(why) => Outcome::Failed(why),
     }
 }
 
 /// Image IDs per region from a build's artifacts, each checked for shape.
-fn images_from_artifacts(
-    cloud: &str,
-    artifacts: &Artifacts,
-) -> Result<BTreeMap<String, String>, String> {
+fn images_from_artifacts(cloud: &str, artifacts: &Artifacts) -> Result<BTreeMap<String, String>, String> {
     let mut images = BTreeMap::new();
     for (builder, id) in artifacts.ids() {
-        let pairs = if cloud == "gce" {
-            vec![(GLOBAL.to_owned(), id.clone())]
-        } else {
-            packer::split_ami_id(&id)
-        };
+        let pairs = if cloud == "gce" { vec![(GLOBAL.to_owned(), id.clone())] } else { packer::split_ami_id(&id) };
         for (region, image) in pairs {
-            let well_formed = if cloud == "gce" {
-                packer::is_gce_image_name(&image)
-            } else {
-                packer::is_ami_id(&image)
-            };
+            let well_formed =
+                if cloud == "gce" { packer::is_gce_image_name(&image) } else { packer::is_ami_id(&image) };
             if !well_formed {
                 return Err(format!(
                     "builder `{builder}` reported `{image}`, which is not an image ID; nothing was patched"
@@ -739,9 +611,7 @@ fn images_from_artifacts(
             if let Some(other) = images.insert(region.clone(), image.clone())
                 && other != image
             {
-                return Err(format!(
-                    "two images for {region} ({other} and {image}); build each region once"
-                ));
+                return Err(format!("two images for {region} ({other} and {image}); build each region once"));
             }
         }
     }
@@ -750,11 +620,7 @@ fn images_from_artifacts(
 
 /// Writes the new IDs into every fed deployment: one atomic write per file,
 /// combining the keys of every template that feeds it.
-fn patch_deployments(
-    root: &Path,
-    jobs: &[Job],
-    deployments: &[Deployment],
-) -> Vec<DeploymentResult> {
+fn patch_deployments(root: &Path, jobs: &[Job], deployments: &[Deployment]) -> Vec<DeploymentResult> {
     let mut wanted: BTreeMap<usize, BTreeMap<String, String>> = BTreeMap::new();
     for job in jobs {
         let Some(images) = job.outcome.images() else {
@@ -762,10 +628,7 @@ fn patch_deployments(
         };
         for feed in &job.feeds {
             if let Some(id) = images.get(&feed.region) {
-                wanted
-                    .entry(feed.deployment)
-                    .or_default()
-                    .insert(feed.role.clone(), id.clone());
+                wanted.entry(feed.deployment).or_default().insert(feed.role.clone(), id.clone());
             }
         }
     }
@@ -786,18 +649,13 @@ fn patch_deployments(
                 scope.spawn(move || {
                     part.iter()
                         .map(|(deployment, text, _)| {
-                            patch::write(root, deployment, text)
-                                .err()
-                                .map(|error| format!("{error:#}"))
+                            patch::write(root, deployment, text).err().map(|error| format!("{error:#}"))
                         })
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().expect("a patch thread panicked"))
-            .collect()
+        handles.into_iter().flat_map(|handle| handle.join().expect("a patch thread panicked")).collect()
     });
     let results: Vec<DeploymentResult> = planned
         .into_iter()
@@ -834,27 +692,15 @@ fn patch_from(options: &Options) -> Result<Option<RunResult>> {
         };
         let root = fs::canonicalize(&options.root)?;
         let file = TemplateFile::new(&root, fs::canonicalize(&template_path)?);
-        let layout = file
-            .layout
-            .clone()
-            .map_err(|problem| anyhow::anyhow!("{}: {problem}", file.rel))?;
+        let layout = file.layout.clone().map_err(|problem| anyhow::anyhow!("{}: {problem}", file.rel))?;
         let images = read_manifest(&manifest_path, &layout.cloud)?;
         let regions: Vec<String> = images.keys().cloned().collect();
-        let here = images_here
-            .get(&(layout.release.clone(), layout.cloud.clone()))
-            .cloned()
-            .unwrap_or_default();
-        let (feeds, left_alone) =
-            plan::feeds(&layout, &regions, &here, &deployments, &options.regions);
-        let template = checked_template(&file, &BTreeSet::new())
-            .map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+        let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
+        let (feeds, left_alone) = plan::feeds(&layout, &regions, &here, &deployments, &options.regions);
+        let template =
+            checked_template(&file, &BTreeSet::new()).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
         let mut inputs = vec!["template.json".to_owned()];
-        inputs.extend(
-            template
-                .referenced_files()
-                .into_iter()
-                .map(|(_, path)| path.to_owned()),
-        );
+        inputs.extend(template.referenced_files().into_iter().map(|(_, path)| path.to_owned()));
         let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let hash = lock::hash_inputs(&dir, &inputs)?;
         let settings = lock::hash_settings(&options.var_files, &options.vars)?;
@@ -875,27 +721,17 @@ fn patch_from(options: &Options) -> Result<Option<RunResult>> {
         jobs.push(job);
     }
     let results = patch_deployments(&options.root, &jobs, &deployments);
-    lockfile
-        .write(&options.root)
-        .context("writing packer/images.lock")?;
-    Ok(Some(RunResult {
-        jobs,
-        deployments: results,
-        unreadable,
-        interrupted: false,
-    }))
+    lockfile.write(&options.root).context("writing packer/images.lock")?;
+    Ok(Some(RunResult { jobs, deployments: results, unreadable, interrupted: false }))
 }
 
 /// Image IDs of the last run recorded in a manifest file.
 fn read_manifest(path: &Path, cloud: &str) -> Result<BTreeMap<String, String>> {
     let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let manifest: Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not valid JSON", path.display()))?;
+    let manifest: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
     let Some(builds) = manifest.get("builds").and_then(Value::as_array) else {
-        bail!(
-            "{} has no `builds` list; is it a Packer manifest?",
-            path.display()
-        );
+        bail!("{} has no `builds` list; is it a Packer manifest?", path.display());
     };
     let last_run = manifest.get("last_run_uuid").and_then(Value::as_str);
     let mut artifacts = Artifacts::default();
@@ -903,10 +739,9 @@ fn read_manifest(path: &Path, cloud: &str) -> Result<BTreeMap<String, String>> {
         if last_run.is_some() && build.get("packer_run_uuid").and_then(Value::as_str) != last_run {
             continue;
         }
-        let (Some(name), Some(id)) = (
-            build.get("name").and_then(Value::as_str),
-            build.get("artifact_id").and_then(Value::as_str),
-        ) else {
+        let (Some(name), Some(id)) =
+            (build.get("name").and_then(Value::as_str), build.get("artifact_id").and_then(Value::as_str))
+        else {
             continue;
         };
         artifacts.record(&packer::Record {
@@ -915,8 +750,8 @@ fn read_manifest(path: &Path, cloud: &str) -> Result<BTreeMap<String, String>> {
             data: vec![index.to_string(), "id".to_owned(), id.to_owned()],
         });
     }
-    let images = images_from_artifacts(cloud, &artifacts)
-        .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?;
+    let images =
+        images_from_artifacts(cloud, &artifacts).map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?;
     if images.is_empty() {
         bail!("{} records no image of its last run", path.display());
     }

@@ -27,10 +27,7 @@ impl Change {
 
 /// The patched text of a deployment with `ids` (role → new ID) applied,
 /// and the changes made; `None` when nothing changes.
-pub fn patched_text(
-    deployment: &Deployment,
-    ids: &BTreeMap<String, String>,
-) -> Option<(String, Vec<Change>)> {
+pub fn patched_text(deployment: &Deployment, ids: &BTreeMap<String, String>) -> Option<(String, Vec<Change>)> {
     let mut edits = Vec::new();
     let mut changes = Vec::new();
     for (role, new) in ids {
@@ -44,11 +41,7 @@ pub fn patched_text(
             continue;
         }
         edits.push((node.span.clone(), render_scalar(new, style)));
-        changes.push(Change {
-            role: role.clone(),
-            old: old.to_owned(),
-            new: new.clone(),
-        });
+        changes.push(Change { role: role.clone(), old: old.to_owned(), new: new.clone() });
     }
     if edits.is_empty() {
         return None;
@@ -64,10 +57,7 @@ pub fn write(root: &Path, deployment: &Deployment, text: &str) -> Result<()> {
     let target = resolve_inside(root, &deployment.path)?;
     let now = std::fs::read_to_string(&target)?;
     if now != deployment.source {
-        bail!(
-            "{} changed while the images were building; run again to patch it",
-            deployment.rel
-        );
+        bail!("{} changed while the images were building; run again to patch it", deployment.rel);
     }
     replace_file(&target, text.as_bytes())
 }
@@ -77,9 +67,8 @@ pub fn write(root: &Path, deployment: &Deployment, text: &str) -> Result<()> {
 pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
     let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
     let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
-    let changed: Vec<usize> = (0..old_lines.len().max(new_lines.len()))
-        .filter(|&i| old_lines.get(i) != new_lines.get(i))
-        .collect();
+    let changed: Vec<usize> =
+        (0..old_lines.len().max(new_lines.len())).filter(|&i| old_lines.get(i) != new_lines.get(i)).collect();
     if changed.is_empty() {
         return String::new();
     }
@@ -95,18 +84,9 @@ pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
         }
     }
     for (start, end) in hunks {
-        out.push_str(&format!(
-            "@@ -{},{} +{},{} @@\n",
-            start + 1,
-            end - start,
-            start + 1,
-            end - start
-        ));
+        out.push_str(&format!("@@ -{},{} +{},{} @@\n", start + 1, end - start, start + 1, end - start));
         for i in start..end {
-            let (before, after) = (
-                old_lines.get(i).copied().unwrap_or(""),
-                new_lines.get(i).copied().unwrap_or(""),
-            );
+            let (before, after) = (old_lines.get(i).copied().unwrap_or(""), new_lines.get(i).copied().unwrap_or(""));
             if before == after {
                 push_line(&mut out, ' ', before);
             } else {

@@ -65,16 +65,12 @@ pub fn region_builders(template: &Template, vars: &BTreeMap<String, String>) -> 
             let kind = builder.kind()?;
             let name = builder.builder_name()?.to_owned();
             if kind == "googlecompute" {
-                return Some(RegionBuilder {
-                    name,
-                    regions: vec![GLOBAL.to_owned()],
-                });
+                return Some(RegionBuilder { name, regions: vec![GLOBAL.to_owned()] });
             }
             if !kind.starts_with("amazon-") {
                 return None;
             }
-            let mut regions: Vec<String> =
-                builder.str("region").map(&resolve).into_iter().collect();
+            let mut regions: Vec<String> = builder.str("region").map(&resolve).into_iter().collect();
             for (_, region) in builder.strings("ami_regions") {
                 let region = resolve(region);
                 if !regions.contains(&region) {
@@ -88,17 +84,10 @@ pub fn region_builders(template: &Template, vars: &BTreeMap<String, String>) -> 
 
 /// Replaces `{{user `x`}}` by the variable's value for this run. Anything
 /// else templated is left as written.
-pub fn resolve_user_variables(
-    template: &Template,
-    vars: &BTreeMap<String, String>,
-    text: &str,
-) -> String {
+pub fn resolve_user_variables(template: &Template, vars: &BTreeMap<String, String>, text: &str) -> String {
     let mut out = text.to_owned();
     for (action, name) in gotmpl::calls_to(text, "user") {
-        let value = vars
-            .get(&name)
-            .map(String::as_str)
-            .or_else(|| template.variable_default(&name));
+        let value = vars.get(&name).map(String::as_str).or_else(|| template.variable_default(&name));
         if let Some(value) = value {
             out = out.replace(action, value);
         }
@@ -118,9 +107,7 @@ pub fn feeds(
     let mut fed = Vec::new();
     let mut left = Vec::new();
     for (index, deployment) in deployments.iter().enumerate() {
-        if deployment.release() != Some(layout.release.as_str())
-            || deployment.cloud() != Some(layout.cloud.as_str())
-        {
+        if deployment.release() != Some(layout.release.as_str()) || deployment.cloud() != Some(layout.cloud.as_str()) {
             continue;
         }
         let roles: Vec<&str> = deployment
@@ -155,10 +142,7 @@ pub fn feeds(
         if !regions.contains(&region) {
             left.push(LeftAlone {
                 deployment: deployment.rel.clone(),
-                reason: format!(
-                    "its region {region} is not one this template builds ({})",
-                    regions.join(", ")
-                ),
+                reason: format!("its region {region} is not one this template builds ({})", regions.join(", ")),
             });
             continue;
         }
@@ -175,15 +159,11 @@ pub fn feeds(
 }
 
 /// The templates that exist per (release, cloud): the image folder names.
-pub fn images_by_release_cloud(
-    files: &[TemplateFile],
-) -> BTreeMap<(String, String), BTreeSet<String>> {
+pub fn images_by_release_cloud(files: &[TemplateFile]) -> BTreeMap<(String, String), BTreeSet<String>> {
     let mut out: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     for file in files {
         if let Ok(layout) = &file.layout {
-            out.entry((layout.release.clone(), layout.cloud.clone()))
-                .or_default()
-                .insert(layout.image.clone());
+            out.entry((layout.release.clone(), layout.cloud.clone())).or_default().insert(layout.image.clone());
         }
     }
     out
@@ -195,8 +175,7 @@ mod tests {
 
     #[test]
     fn own_images_take_precedence() {
-        let both: BTreeSet<String> =
-            ["machine-image".to_owned(), "bastion-image".to_owned()].into();
+        let both: BTreeSet<String> = ["machine-image".to_owned(), "bastion-image".to_owned()].into();
         assert_eq!(feeding_image("bastion", &both), Some("bastion-image"));
         assert_eq!(feeding_image("cluster", &both), Some("machine-image"));
         assert_eq!(feeding_image("worker", &both), None);

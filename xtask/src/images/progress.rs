@@ -14,15 +14,11 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(names: &[String]) -> Progress {
-        let live = std::io::stderr().is_terminal()
-            && std::env::var_os("TERM").is_some_and(|term| term != "dumb");
+        let live = std::io::stderr().is_terminal() && std::env::var_os("TERM").is_some_and(|term| term != "dumb");
         Progress {
             live,
             started: Instant::now(),
-            lines: names
-                .iter()
-                .map(|name| (name.clone(), "queued".to_owned(), String::new()))
-                .collect(),
+            lines: names.iter().map(|name| (name.clone(), "queued".to_owned(), String::new())).collect(),
             drawn: 0,
         }
     }
@@ -36,10 +32,7 @@ impl Progress {
         if self.live {
             self.redraw();
         } else {
-            eprintln!(
-                "[{:>5.1}s] {name}: {step}",
-                self.started.elapsed().as_secs_f64()
-            );
+            eprintln!("[{:>5.1}s] {name}: {step}", self.started.elapsed().as_secs_f64());
         }
     }
 
@@ -76,8 +69,5 @@ impl Progress {
 }
 
 fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|columns| columns.parse().ok())
-        .unwrap_or(100)
+    std::env::var("COLUMNS").ok().and_then(|columns| columns.parse().ok()).unwrap_or(100)
 }

@@ -20,27 +20,15 @@ pub fn plan(jobs: &[Job], unreadable: &[String]) -> String {
                 continue;
             }
             Outcome::Skipped(images) => {
-                let _ = writeln!(
-                    out,
-                    "  skip: unchanged since its images were built ({})",
-                    describe_images(images)
-                );
+                let _ = writeln!(out, "  skip: unchanged since its images were built ({})", describe_images(images));
             }
             _ => {
-                let only = if job.only.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (-only={})", job.only.join(","))
-                };
+                let only = if job.only.is_empty() { String::new() } else { format!(" (-only={})", job.only.join(",")) };
                 let _ = writeln!(out, "  build: regions {}{only}", job.regions.join(", "));
             }
         }
         for feed in &job.feeds {
-            let _ = writeln!(
-                out,
-                "  feeds {} {}.machine_image.id ({})",
-                feed.deployment_rel, feed.role, feed.region
-            );
+            let _ = writeln!(out, "  feeds {} {}.machine_image.id ({})", feed.deployment_rel, feed.role, feed.region);
         }
         for left in &job.left_alone {
             let _ = writeln!(out, "  leaves {} alone: {}", left.deployment, left.reason);
@@ -60,47 +48,23 @@ pub fn plan(jobs: &[Job], unreadable: &[String]) -> String {
 /// deployments changed (old → new), what was left alone, and the diffs.
 pub fn human(result: &RunResult, _root: &Path) -> String {
     let mut out = String::new();
-    let width = result
-        .jobs
-        .iter()
-        .map(|job| job.file.rel.len())
-        .max()
-        .unwrap_or(8)
-        .max(8);
+    let width = result.jobs.iter().map(|job| job.file.rel.len()).max().unwrap_or(8).max(8);
     let _ = writeln!(out, "{:<width$}  {:<11}  images", "template", "status");
     for job in &result.jobs {
         let detail = match &job.outcome {
             Outcome::Built(images) | Outcome::Skipped(images) => describe_images(images),
-            Outcome::Failed(why) => {
-                redact(why, &job.secrets).replace('\n', &format!("\n{:width$}  {:11}  ", "", ""))
-            }
+            Outcome::Failed(why) => redact(why, &job.secrets).replace('\n', &format!("\n{:width$}  {:11}  ", "", "")),
             Outcome::Interrupted => "stopped by an interrupt; nothing patched".to_owned(),
             Outcome::Pending => String::new(),
         };
-        let _ = writeln!(
-            out,
-            "{:<width$}  {:<11}  {detail}",
-            job.file.rel,
-            job.outcome.name()
-        );
+        let _ = writeln!(out, "{:<width$}  {:<11}  {detail}", job.file.rel, job.outcome.name());
     }
     if !result.deployments.is_empty() {
         out.push_str("\ndeployments:\n");
         for deployment in &result.deployments {
             for change in &deployment.changes {
-                let state = if deployment.error.is_some() {
-                    " (not written)"
-                } else {
-                    ""
-                };
-                let _ = writeln!(
-                    out,
-                    "  {} {}: {} -> {}{state}",
-                    deployment.rel,
-                    change.key(),
-                    change.old,
-                    change.new
-                );
+                let state = if deployment.error.is_some() { " (not written)" } else { "" };
+                let _ = writeln!(out, "  {} {}: {} -> {}{state}", deployment.rel, change.key(), change.old, change.new);
             }
             if let Some(error) = &deployment.error {
                 let _ = writeln!(out, "  {}: {error}", deployment.rel);
@@ -113,13 +77,7 @@ pub fn human(result: &RunResult, _root: &Path) -> String {
             continue;
         }
         for item in &job.left_alone {
-            let _ = writeln!(
-                left,
-                "  {} ({}): {}",
-                item.deployment,
-                job.layout.slug(),
-                item.reason
-            );
+            let _ = writeln!(left, "  {} ({}): {}", item.deployment, job.layout.slug(), item.reason);
         }
     }
     if !left.is_empty() {
@@ -135,29 +93,15 @@ pub fn human(result: &RunResult, _root: &Path) -> String {
             out.push_str(&deployment.diff);
         }
     }
-    let count = |name: &str| {
-        result
-            .jobs
-            .iter()
-            .filter(|job| job.outcome.name() == name)
-            .count()
-    };
-    let patched = result
-        .deployments
-        .iter()
-        .filter(|d| d.error.is_none())
-        .count();
+    let count = |name: &str| result.jobs.iter().filter(|job| job.outcome.name() == name).count();
+    let patched = result.deployments.iter().filter(|d| d.error.is_none()).count();
     let _ = writeln!(
         out,
         "\n{} built, {} skipped, {} failed{}; {patched} deployment{} updated.",
         count("built"),
         count("skipped"),
         count("failed"),
-        if result.interrupted {
-            format!(", {} interrupted", count("interrupted"))
-        } else {
-            String::new()
-        },
+        if result.interrupted { format!(", {} interrupted", count("interrupted")) } else { String::new() },
         if patched == 1 { "" } else { "s" },
     );
     out

@@ -30,11 +30,7 @@ pub fn acquire(root: &Path) -> Result<RunLock> {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
             let holder = holder.trim();
-            let holder = if holder.is_empty() {
-                "another process"
-            } else {
-                holder
-            };
+            let holder = if holder.is_empty() { "another process" } else { holder };
             bail!(
                 "another `cargo xtask images` is running on this repository ({holder}); wait for it to finish, or stop it"
             );
@@ -45,12 +41,7 @@ pub fn acquire(root: &Path) -> Result<RunLock> {
     }
     file.set_len(0)?;
     file.rewind()?;
-    write!(
-        file,
-        "pid {}, started {}",
-        std::process::id(),
-        super::lock::utc_now()
-    )?;
+    write!(file, "pid {}, started {}", std::process::id(), super::lock::utc_now())?;
     file.flush()?;
     Ok(RunLock { _file: file })
 }

@@ -36,21 +36,14 @@ pub struct Options {
 /// The templates the options select.
 pub fn select(options: &Options) -> Result<Vec<TemplateFile>> {
     if !options.root.is_dir() {
-        bail!(
-            "the root `{}` is not a folder; pass --root with the repository's top folder",
-            options.root.display()
-        );
+        bail!("the root `{}` is not a folder; pass --root with the repository's top folder", options.root.display());
     }
     if options.files.is_empty() {
         return Ok(project::find_templates(&options.root, &options.filter));
     }
     let mut selected = Vec::new();
     for path in &options.files {
-        let absolute = if path.is_absolute() {
-            path.clone()
-        } else {
-            std::env::current_dir()?.join(path)
-        };
+        let absolute = if path.is_absolute() { path.clone() } else { std::env::current_dir()?.join(path) };
         if !absolute.exists() && fs::symlink_metadata(&absolute).is_err() {
             bail!("`{}` does not exist", path.display());
         }
@@ -68,19 +61,12 @@ pub fn select(options: &Options) -> Result<Vec<TemplateFile>> {
 pub fn read_var_files(paths: &[PathBuf]) -> Result<BTreeSet<String>> {
     let mut names = BTreeSet::new();
     for path in paths {
-        let text = fs::read_to_string(path)
-            .with_context(|| format!("reading var file `{}`", path.display()))?;
+        let text = fs::read_to_string(path).with_context(|| format!("reading var file `{}`", path.display()))?;
         let value: Value = serde_json::from_str(&text).with_context(|| {
-            format!(
-                "var file `{}` is not valid JSON; it must be an object of strings",
-                path.display()
-            )
+            format!("var file `{}` is not valid JSON; it must be an object of strings", path.display())
         })?;
         let Value::Object(members) = value else {
-            bail!(
-                "var file `{}` must be a JSON object of variable names and values",
-                path.display()
-            );
+            bail!("var file `{}` must be a JSON object of variable names and values", path.display());
         };
         names.extend(members.into_iter().map(|(name, _)| name));
     }
@@ -91,25 +77,14 @@ pub fn read_var_files(paths: &[PathBuf]) -> Result<BTreeSet<String>> {
 pub fn lint(options: &Options) -> Result<Report> {
     let files = select(options)?;
     let external = read_var_files(&options.var_files)?;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len().max(1));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
     let chunk = files.len().div_ceil(threads).max(1);
     let reports: Vec<FileReport> = std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .chunks(chunk)
-            .map(|part| {
-                scope.spawn(|| {
-                    part.iter()
-                        .map(|file| lint_file(file, &external))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|part| scope.spawn(|| part.iter().map(|file| lint_file(file, &external)).collect::<Vec<_>>()))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().expect("a lint thread panicked"))
-            .collect()
+        handles.into_iter().flat_map(|handle| handle.join().expect("a lint thread panicked")).collect()
     });
     Ok(Report { files: reports })
 }
@@ -124,38 +99,23 @@ pub enum Loaded {
 /// Reads a template the way Packer would, reporting what stops it.
 pub fn load(file: &TemplateFile) -> Loaded {
     let mut findings = Findings::default();
-    let failed = |findings| Loaded::Failed {
-        source: String::new(),
-        findings,
-    };
+    let failed = |findings| Loaded::Failed { source: String::new(), findings };
     if let Some(reason) = &file.walk_error {
-        findings.report(
-            &UNREADABLE_FILE.meta,
-            Location::File,
-            format!("cannot read the template: {reason}"),
-        );
+        findings.report(&UNREADABLE_FILE.meta, Location::File, format!("cannot read the template: {reason}"));
         return failed(findings);
     }
     let metadata = match fs::metadata(&file.path) {
         Ok(metadata) => metadata,
         Err(error) => {
             findings
-                .report(
-                    &UNREADABLE_FILE.meta,
-                    Location::File,
-                    format!("cannot read the template: {error}"),
-                )
+                .report(&UNREADABLE_FILE.meta, Location::File, format!("cannot read the template: {error}"))
                 .help("make it a regular, readable file");
             return failed(findings);
         }
     };
     if metadata.is_dir() {
         findings
-            .report(
-                &UNREADABLE_FILE.meta,
-                Location::File,
-                "this is a folder, not a template file",
-            )
+            .report(&UNREADABLE_FILE.meta, Location::File, "this is a folder, not a template file")
             .help("template.json must be a JSON file; rename or remove the folder");
         return failed(findings);
     }
@@ -164,23 +124,15 @@ pub fn load(file: &TemplateFile) -> Loaded {
             .report(
                 &UNREADABLE_FILE.meta,
                 Location::File,
-                format!(
-                    "the file is {:.1} MiB; templates over 8 MiB are not read",
-                    metadata.len() as f64 / 1048576.0
-                ),
+                format!("the file is {:.1} MiB; templates over 8 MiB are not read", metadata.len() as f64 / 1048576.0),
             )
             .help("a Packer template is a few KiB: check that this is the file you meant");
         return failed(findings);
     }
     let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    let read = fs::File::open(&file.path)
-        .and_then(|f| f.take(MAX_TEMPLATE_BYTES + 1).read_to_end(&mut bytes));
+    let read = fs::File::open(&file.path).and_then(|f| f.take(MAX_TEMPLATE_BYTES + 1).read_to_end(&mut bytes));
     if let Err(error) = read {
-        findings.report(
-            &UNREADABLE_FILE.meta,
-            Location::File,
-            format!("cannot read the template: {error}"),
-        );
+        findings.report(&UNREADABLE_FILE.meta, Location::File, format!("cannot read the template: {error}"));
         return failed(findings);
     }
     match String::from_utf8(bytes) {
@@ -223,19 +175,11 @@ pub fn parse(source: &str, findings: &mut Findings) -> Option<Template> {
         Err(error) => {
             let offset = location::offset_of(source, error.line(), error.column());
             let message = error.to_string();
-            let message = message
-                .split(" at line ")
-                .next()
-                .unwrap_or(&message)
-                .to_owned();
-            let finding = findings.report(
-                &INVALID_JSON.meta,
-                Location::Offset(offset),
-                format!("invalid JSON: {message}"),
-            );
+            let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+            let finding =
+                findings.report(&INVALID_JSON.meta, Location::Offset(offset), format!("invalid JSON: {message}"));
             if message.contains("recursion limit") {
-                finding
-                    .help("nesting this deep is not a template; check how the file was generated");
+                finding.help("nesting this deep is not a template; check how the file was generated");
             } else if message.contains("trailing comma") {
                 finding.help("remove the comma before the closing bracket");
             } else {
@@ -270,17 +214,9 @@ pub fn parse(source: &str, findings: &mut Findings) -> Option<Template> {
 pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> FileReport {
     let (source, mut findings) = match load(file) {
         Loaded::Text(source) => (source, Findings::default()),
-        Loaded::Failed {
-            source,
-            mut findings,
-        } => {
+        Loaded::Failed { source, mut findings } => {
             report_layout(file, &mut findings);
-            return FileReport::new(
-                file.rel.clone(),
-                source,
-                findings.into_vec(),
-                location::resolve_json,
-            );
+            return FileReport::new(file.rel.clone(), source, findings.into_vec(), location::resolve_json);
         }
     };
     report_layout(file, &mut findings);
@@ -298,12 +234,7 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
             }
         }
     }
-    FileReport::new(
-        file.rel.clone(),
-        source,
-        findings.into_vec(),
-        location::resolve_json,
-    )
+    FileReport::new(file.rel.clone(), source, findings.into_vec(), location::resolve_json)
 }
 
 fn report_layout(file: &TemplateFile, findings: &mut Findings) {
@@ -318,28 +249,15 @@ fn report_layout(file: &TemplateFile, findings: &mut Findings) {
 pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
     let report = lint(options)?;
     print!("{}", render::render(&report, format, "template"));
-    Ok(if report.has_errors() {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 /// `--explain RULE`: prints a rule's documentation.
 pub fn explain(code_or_name: &str) -> Result<ExitCode> {
     let Some(rule) = rules::find(code_or_name) else {
         let known: Vec<&str> = RULES.iter().map(|rule| rule.meta.name).collect();
-        bail!(
-            "there is no rule `{code_or_name}`; the rules are: {}",
-            known.join(", ")
-        );
+        bail!("there is no rule `{code_or_name}`; the rules are: {}", known.join(", "));
     };
-    println!(
-        "{} {} ({})\n\n{}",
-        rule.meta.code,
-        rule.meta.name,
-        rule.meta.severity,
-        rule.meta.doc_text()
-    );
+    println!("{} {} ({})\n\n{}", rule.meta.code, rule.meta.name, rule.meta.severity, rule.meta.doc_text());
     Ok(ExitCode::SUCCESS)
 }

@@ -24,10 +24,7 @@ pub fn render(report: &Report) -> String {
                 span.column,
                 span.end_line,
                 span.end_column,
-                escape_property(&format!(
-                    "{} {}",
-                    diagnostic.rule.code, diagnostic.rule.name
-                )),
+                escape_property(&format!("{} {}", diagnostic.rule.code, diagnostic.rule.name)),
                 escape_data(&message),
             ));
         }
@@ -36,9 +33,7 @@ pub fn render(report: &Report) -> String {
 }
 
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 fn escape_property(text: &str) -> String {

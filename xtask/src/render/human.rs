@@ -8,11 +8,7 @@ use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
 use crate::diagnostic::{Diagnostic, FileReport, Report, Severity};
 
 pub fn render(report: &Report, noun: &str, colour: bool) -> String {
-    let renderer = if colour {
-        Renderer::styled()
-    } else {
-        Renderer::plain()
-    };
+    let renderer = if colour { Renderer::styled() } else { Renderer::plain() };
     let mut out = String::new();
     for file in &report.files {
         for diagnostic in &file.diagnostics {
@@ -30,27 +26,19 @@ fn render_one(renderer: &Renderer, file: &FileReport, diagnostic: &Diagnostic) -
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
     };
-    let title = level
-        .primary_title(diagnostic.message.as_str())
-        .id(diagnostic.rule.code);
+    let title = level.primary_title(diagnostic.message.as_str()).id(diagnostic.rule.code);
     // Every secret in the file is masked, not only this diagnostic's: a
     // snippet may show a line that holds another one.
-    let secrets = file
-        .diagnostics
-        .iter()
-        .filter(|d| d.redact)
-        .map(|d| d.span.bytes.clone());
+    let secrets = file.diagnostics.iter().filter(|d| d.redact).map(|d| d.span.bytes.clone());
     let source = redacted(&file.source, secrets);
     let span = diagnostic.span.bytes.clone();
     let mut group = if source.is_empty() {
         title.element(Origin::path(file.path.as_str()))
     } else {
         title.element(
-            Snippet::source(source).path(file.path.as_str()).annotation(
-                AnnotationKind::Primary
-                    .span(span)
-                    .label(diagnostic.rule.name),
-            ),
+            Snippet::source(source)
+                .path(file.path.as_str())
+                .annotation(AnnotationKind::Primary.span(span).label(diagnostic.rule.name)),
         )
     };
     if let Some(help) = &diagnostic.help {
@@ -65,16 +53,17 @@ fn redacted(source: &str, spans: impl Iterator<Item = std::ops::Range<usize>>) -
     let mut text = source.to_owned();
     for span in spans {
         let inside = &source[span.clone()];
-        let masked: String = inside
-            .char_indices()
-            .map(|(i, c)| {
-                if c == '"' && (i == 0 || i + 1 == inside.len()) {
-                    "\"".to_owned()
-                } else {
-                    "*".repeat(c.len_utf8())
-                }
-            })
-            .collect();
+        let masked: String =
+            inside
+                .char_indices()
+                .map(|(i, c)| {
+                    if c == '"' && (i == 0 || i + 1 == inside.len()) {
+                        "\"".to_owned()
+                    } else {
+                        "*".repeat(c.len_utf8())
+                    }
+                })
+                .collect();
         text.replace_range(span, &masked);
     }
     text
@@ -89,12 +78,7 @@ pub fn summary(report: &Report, noun: &str) -> String {
     if errors == 0 && warnings == 0 {
         line.push_str(": no problems found.");
     } else {
-        let _ = write!(
-            line,
-            ": {errors} error{}, {warnings} warning{}.",
-            plural(errors),
-            plural(warnings)
-        );
+        let _ = write!(line, ": {errors} error{}, {warnings} warning{}.", plural(errors), plural(warnings));
     }
     line
 }

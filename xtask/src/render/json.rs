@@ -104,8 +104,7 @@ impl Serialize for Summary {
 }
 
 pub fn render(report: &Report) -> String {
-    let mut text =
-        serde_json::to_string_pretty(&document(report)).expect("the document serialises");
+    let mut text = serde_json::to_string_pretty(&document(report)).expect("the document serialises");
     text.push('\n');
     text
 }

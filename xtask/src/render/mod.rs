@@ -31,6 +31,5 @@ pub fn render(report: &Report, format: Format, noun: &str) -> String {
 
 /// Colour only on a terminal, and never when NO_COLOR is set.
 pub fn use_colour() -> bool {
-    std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }

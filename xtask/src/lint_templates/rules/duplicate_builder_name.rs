@@ -41,18 +41,12 @@ fn check(ctx: &Context, out: &mut Findings) {
                 let finding = out.report(
                     &RULE.meta,
                     location,
-                    format!(
-                        "builder {} is also named `{name}`, like builder {}",
-                        position + 1,
-                        first + 1
-                    ),
+                    format!("builder {} is also named `{name}`, like builder {}", position + 1, first + 1),
                 );
                 if builder.body.contains_key("name") {
                     finding.help("give each builder a distinct `name`");
                 } else {
-                    finding.help(
-                        "a builder without `name` is named after its type: add a distinct `name`",
-                    );
+                    finding.help("a builder without `name` is named after its type: add a distinct `name`");
                 }
             }
             None => {

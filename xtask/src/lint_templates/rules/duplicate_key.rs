@@ -48,9 +48,7 @@ fn check(ctx: &Context, out: &mut Findings) {
                     pending.push(value_span.start);
                 }
             }
-            Some(b'[') => {
-                pending.extend(json::elements(bytes, at).into_iter().map(|span| span.start))
-            }
+            Some(b'[') => pending.extend(json::elements(bytes, at).into_iter().map(|span| span.start)),
             _ => {}
         }
     }

@@ -32,21 +32,13 @@ declare_rule! {
 }
 
 /// Builders that make AMIs.
-const AMI_BUILDERS: &[&str] = &[
-    "amazon-ebs",
-    "amazon-ebssurrogate",
-    "amazon-instance",
-    "amazon-chroot",
-];
+const AMI_BUILDERS: &[&str] = &["amazon-ebs", "amazon-ebssurrogate", "amazon-instance", "amazon-chroot"];
 
 fn check(ctx: &Context, out: &mut Findings) {
     // Region → the builder that first covered it.
     let mut covered: HashMap<&str, String> = HashMap::new();
     for builder in ctx.template.builders() {
-        if !builder
-            .kind()
-            .is_some_and(|kind| AMI_BUILDERS.contains(&kind))
-        {
+        if !builder.kind().is_some_and(|kind| AMI_BUILDERS.contains(&kind)) {
             continue;
         }
         let name = builder.builder_name().unwrap_or_default().to_owned();
@@ -61,12 +53,8 @@ fn check(ctx: &Context, out: &mut Findings) {
                 continue;
             }
             if own.contains(&region) {
-                out.report(
-                    &RULE.meta,
-                    Location::value(route),
-                    format!("`{region}` is listed twice in `ami_regions`"),
-                )
-                .help("remove the second entry");
+                out.report(&RULE.meta, Location::value(route), format!("`{region}` is listed twice in `ami_regions`"))
+                    .help("remove the second entry");
                 continue;
             }
             own.push(region);

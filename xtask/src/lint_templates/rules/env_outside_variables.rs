@@ -37,9 +37,7 @@ fn check(ctx: &Context, out: &mut Findings) {
                 Location::text(route_of(path), action),
                 format!("`env` can only be used in `variables`; here `{name}` stops the build"),
             )
-            .help(format!(
-                "declare a variable whose default is {action} and use {{{{user `…`}}}} here"
-            ));
+            .help(format!("declare a variable whose default is {action} and use {{{{user `…`}}}} here"));
         }
     });
 }

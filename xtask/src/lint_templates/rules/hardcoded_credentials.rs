@@ -30,15 +30,8 @@ declare_rule! {
     code: "PKR205", name: "hardcoded-credentials", severity: Error, check: Some(check),
 }
 
-const CREDENTIAL_KEYS: &[&str] = &[
-    "access_key",
-    "secret_key",
-    "token",
-    "password",
-    "client_secret",
-];
-const CREDENTIAL_VARIABLE_SUFFIXES: &[&str] =
-    &["access_key", "secret_key", "client_secret", "token"];
+const CREDENTIAL_KEYS: &[&str] = &["access_key", "secret_key", "token", "password", "client_secret"];
+const CREDENTIAL_VARIABLE_SUFFIXES: &[&str] = &["access_key", "secret_key", "client_secret", "token"];
 
 fn check(ctx: &Context, out: &mut Findings) {
     ctx.template.for_each_string(|path, text| {
@@ -49,9 +42,7 @@ fn check(ctx: &Context, out: &mut Findings) {
             _ => "",
         };
         let named_secret = if in_variables {
-            CREDENTIAL_VARIABLE_SUFFIXES
-                .iter()
-                .any(|suffix| key.ends_with(suffix))
+            CREDENTIAL_VARIABLE_SUFFIXES.iter().any(|suffix| key.ends_with(suffix))
         } else {
             CREDENTIAL_KEYS.contains(&key)
         };
@@ -64,15 +55,9 @@ fn check(ctx: &Context, out: &mut Findings) {
             .help("read it from the environment in `variables` and revoke the committed one")
             .redact();
         } else if contains_aws_key_id(text) {
-            out.report(
-                &RULE.meta,
-                Location::value(route_of(path)),
-                "this value contains an AWS access key ID",
-            )
-            .help(
-                "read credentials from the environment in `variables` and revoke the committed key",
-            )
-            .redact();
+            out.report(&RULE.meta, Location::value(route_of(path)), "this value contains an AWS access key ID")
+                .help("read credentials from the environment in `variables` and revoke the committed key")
+                .redact();
         }
     });
 }
@@ -82,15 +67,11 @@ fn contains_aws_key_id(text: &str) -> bool {
     let bytes = text.as_bytes();
     (0..bytes.len().saturating_sub(19)).any(|at| {
         let word_start = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
-        let word_end = bytes
-            .get(at + 20)
-            .is_none_or(|b| !b.is_ascii_alphanumeric());
+        let word_end = bytes.get(at + 20).is_none_or(|b| !b.is_ascii_alphanumeric());
         word_start
             && word_end
             && (bytes[at..].starts_with(b"AKIA") || bytes[at..].starts_with(b"ASIA"))
-            && bytes[at + 4..at + 20]
-                .iter()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            && bytes[at + 4..at + 20].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
     })
 }
 

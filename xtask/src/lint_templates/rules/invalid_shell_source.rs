@@ -28,11 +28,7 @@ declare_rule! {
 const SOURCES: &[&str] = &["inline", "script", "scripts"];
 
 fn check(ctx: &Context, out: &mut Findings) {
-    let blocks = ctx
-        .template
-        .provisioners()
-        .into_iter()
-        .chain(ctx.template.post_processor_blocks());
+    let blocks = ctx.template.provisioners().into_iter().chain(ctx.template.post_processor_blocks());
     for block in blocks {
         let Some(kind @ ("shell" | "shell-local")) = block.kind() else {
             continue;
@@ -41,11 +37,7 @@ fn check(ctx: &Context, out: &mut Findings) {
         if kind == "shell-local" && block.body.contains_key("command") {
             continue;
         }
-        let present: Vec<&str> = SOURCES
-            .iter()
-            .copied()
-            .filter(|key| block.body.contains_key(*key))
-            .collect();
+        let present: Vec<&str> = SOURCES.iter().copied().filter(|key| block.body.contains_key(*key)).collect();
         match present.len() {
             1 => {}
             0 => {

@@ -27,20 +27,12 @@ declare_rule! {
 fn check(ctx: &Context, out: &mut Findings) {
     match ctx.template.root.get("builders") {
         None => {
-            out.report(
-                &RULE.meta,
-                Location::value(Route::root()),
-                "the template has no `builders` section",
-            )
-            .help("add a `builders` list with at least one builder");
+            out.report(&RULE.meta, Location::value(Route::root()), "the template has no `builders` section")
+                .help("add a `builders` list with at least one builder");
         }
         Some(Value::Array(items)) if items.is_empty() => {
-            out.report(
-                &RULE.meta,
-                Location::value(Route::root().key("builders")),
-                "`builders` is empty",
-            )
-            .help("add at least one builder");
+            out.report(&RULE.meta, Location::value(Route::root().key("builders")), "`builders` is empty")
+                .help("add at least one builder");
         }
         Some(Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {

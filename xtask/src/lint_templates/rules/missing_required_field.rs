@@ -46,10 +46,7 @@ fn check(ctx: &Context, out: &mut Findings) {
             out.report(
                 &RULE.meta,
                 Location::value(builder.at("type")),
-                format!(
-                    "this {} builder has no {what}",
-                    builder.kind().unwrap_or_default()
-                ),
+                format!("this {} builder has no {what}", builder.kind().unwrap_or_default()),
             )
             .help(format!("add {what} to the builder"));
         }
@@ -76,17 +73,11 @@ fn missing_for_amazon_ebs(builder: &Block) -> Vec<String> {
         missing.push("`instance_type` (or `spot_instance_types`)".to_owned());
     }
     if !has(builder, "source_ami") {
-        match builder
-            .body
-            .get("source_ami_filter")
-            .and_then(Value::as_object)
-        {
+        match builder.body.get("source_ami_filter").and_then(Value::as_object) {
             None => missing.push("`source_ami` (or `source_ami_filter`)".to_owned()),
             Some(filter) => {
-                let has_owners = filter
-                    .get("owners")
-                    .and_then(Value::as_array)
-                    .is_some_and(|owners| !owners.is_empty());
+                let has_owners =
+                    filter.get("owners").and_then(Value::as_array).is_some_and(|owners| !owners.is_empty());
                 if !has_owners {
                     missing.push("`owners` in `source_ami_filter`".to_owned());
                 }

@@ -31,11 +31,7 @@ fn check(ctx: &Context, out: &mut Findings) {
         if resolve_reference(ctx.dir, reference).exists() {
             continue;
         }
-        out.report(
-            &RULE.meta,
-            Location::value(route),
-            format!("`{reference}` does not exist next to the template"),
-        )
-        .help("paths are relative to the folder that holds template.json");
+        out.report(&RULE.meta, Location::value(route), format!("`{reference}` does not exist next to the template"))
+            .help("paths are relative to the folder that holds template.json");
     }
 }

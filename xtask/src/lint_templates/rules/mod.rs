@@ -94,9 +94,10 @@ pub static RULES: &[&Rule] = &[
 
 /// A rule by code (`PKR201`) or name (`undeclared-variable`).
 pub fn find(code_or_name: &str) -> Option<&'static Rule> {
-    RULES.iter().copied().find(|rule| {
-        rule.meta.code.eq_ignore_ascii_case(code_or_name) || rule.meta.name == code_or_name
-    })
+    RULES
+        .iter()
+        .copied()
+        .find(|rule| rule.meta.code.eq_ignore_ascii_case(code_or_name) || rule.meta.name == code_or_name)
 }
 
 /// Builder, provisioner and post-processor types built into Packer 1.6.6.
@@ -245,12 +246,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Shared by the provisioner and post-processor rules: a block without a
 /// string `type`.
-fn report_missing_types(
-    blocks: &[crate::template::Block],
-    rule: &'static RuleMeta,
-    what: &str,
-    out: &mut Findings,
-) {
+fn report_missing_types(blocks: &[crate::template::Block], rule: &'static RuleMeta, what: &str, out: &mut Findings) {
     use crate::location::Location;
     for block in blocks {
         if block.kind().is_none() {
@@ -278,13 +274,14 @@ fn report_unknown_type(
     if known.contains(&kind) || plugin_installed(what, kind) {
         return;
     }
-    let message = format!(
-        "`{kind}` is not a {what} type of Packer 1.6.6, and no plugin packer-{what}-{kind} is installed"
-    );
+    let message =
+        format!("`{kind}` is not a {what} type of Packer 1.6.6, and no plugin packer-{what}-{kind} is installed");
     let finding = out.report(rule, location, message);
     match suggest(kind, known.iter().copied()) {
         Some(better) => finding.help(format!("did you mean `{better}`?")),
-        None => finding.help(format!("if it is a plugin, install packer-{what}-{kind} in ~/.packer.d/plugins wherever this template is built")),
+        None => finding.help(format!(
+            "if it is a plugin, install packer-{what}-{kind} in ~/.packer.d/plugins wherever this template is built"
+        )),
     };
 }
 
@@ -297,37 +294,17 @@ mod tests {
         let mut codes = BTreeSet::new();
         let mut names = BTreeSet::new();
         for rule in RULES {
-            assert!(
-                codes.insert(rule.meta.code),
-                "duplicate code {}",
-                rule.meta.code
-            );
-            assert!(
-                names.insert(rule.meta.name),
-                "duplicate name {}",
-                rule.meta.name
-            );
-            for section in [
-                "## What it does",
-                "## Why is this bad?",
-                "## Example",
-                "## Fix",
-            ] {
-                assert!(
-                    rule.meta.doc.contains(section),
-                    "{} has no `{section}` in its doc",
-                    rule.meta.name
-                );
+            assert!(codes.insert(rule.meta.code), "duplicate code {}", rule.meta.code);
+            assert!(names.insert(rule.meta.name), "duplicate name {}", rule.meta.name);
+            for section in ["## What it does", "## Why is this bad?", "## Example", "## Fix"] {
+                assert!(rule.meta.doc.contains(section), "{} has no `{section}` in its doc", rule.meta.name);
             }
         }
     }
 
     #[test]
     fn suggestions() {
-        assert_eq!(
-            suggest("amazon-eb", known::BUILDERS.iter().copied()),
-            Some("amazon-ebs")
-        );
+        assert_eq!(suggest("amazon-eb", known::BUILDERS.iter().copied()), Some("amazon-ebs"));
         assert_eq!(suggest("zzz", known::BUILDERS.iter().copied()), None);
     }
 }

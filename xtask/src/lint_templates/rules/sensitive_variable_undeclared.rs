@@ -24,11 +24,8 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    let declared: Vec<&str> = ctx
-        .template
-        .variables()
-        .map(|vars| vars.keys().map(String::as_str).collect())
-        .unwrap_or_default();
+    let declared: Vec<&str> =
+        ctx.template.variables().map(|vars| vars.keys().map(String::as_str).collect()).unwrap_or_default();
     for (route, name) in ctx.template.sensitive_variables() {
         if ctx.template.declares(name) {
             continue;
@@ -36,9 +33,7 @@ fn check(ctx: &Context, out: &mut Findings) {
         let finding = out.report(
             &RULE.meta,
             Location::value(route),
-            format!(
-                "`{name}` is marked sensitive but is not a declared variable, so nothing is masked"
-            ),
+            format!("`{name}` is marked sensitive but is not a declared variable, so nothing is masked"),
         );
         match suggest(name, declared.iter().copied()) {
             Some(better) => finding.help(format!("did you mean `{better}`?")),

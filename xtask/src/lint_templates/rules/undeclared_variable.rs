@@ -28,11 +28,8 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    let declared: Vec<&str> = ctx
-        .template
-        .variables()
-        .map(|vars| vars.keys().map(String::as_str).collect())
-        .unwrap_or_default();
+    let declared: Vec<&str> =
+        ctx.template.variables().map(|vars| vars.keys().map(String::as_str).collect()).unwrap_or_default();
     ctx.template.for_each_string(|path, text| {
         for (action, variable) in user_references(text) {
             if ctx.template.declares(&variable) || ctx.external_variables.contains(&variable) {
@@ -44,8 +41,12 @@ fn check(ctx: &Context, out: &mut Findings) {
                 format!("variable `{variable}` is not declared, so Packer replaces it with an empty string"),
             );
             match suggest(&variable, declared.iter().copied()) {
-                Some(better) => finding.help(format!("did you mean `{better}`? Otherwise declare `{variable}` in `variables`")),
-                None => finding.help(format!("declare `{variable}` in `variables`, or pass the var file that sets it with --var-file")),
+                Some(better) => {
+                    finding.help(format!("did you mean `{better}`? Otherwise declare `{variable}` in `variables`"))
+                }
+                None => finding.help(format!(
+                    "declare `{variable}` in `variables`, or pass the var file that sets it with --var-file"
+                )),
             };
         }
     });

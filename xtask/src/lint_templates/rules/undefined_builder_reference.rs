@@ -27,11 +27,7 @@ declare_rule! {
 
 fn check(ctx: &Context, out: &mut Findings) {
     let names = builder_names(ctx.template);
-    let blocks = ctx
-        .template
-        .provisioners()
-        .into_iter()
-        .chain(ctx.template.post_processor_blocks());
+    let blocks = ctx.template.provisioners().into_iter().chain(ctx.template.post_processor_blocks());
     for block in blocks {
         for key in ["only", "except"] {
             for (route, name) in block.strings(key) {
@@ -45,10 +41,9 @@ fn check(ctx: &Context, out: &mut Findings) {
                 );
                 match suggest(name, names.iter().copied()) {
                     Some(better) => finding.help(format!("did you mean `{better}`?")),
-                    None => finding.help(format!(
-                        "builders here: {}",
-                        names.iter().copied().collect::<Vec<_>>().join(", ")
-                    )),
+                    None => {
+                        finding.help(format!("builders here: {}", names.iter().copied().collect::<Vec<_>>().join(", ")))
+                    }
                 };
             }
         }

@@ -32,13 +32,6 @@ fn check(ctx: &Context, out: &mut Findings) {
             },
             PostProcessor::Name { route, name } => (*name, Location::value(route.clone())),
         };
-        report_unknown_type(
-            kind,
-            location,
-            known::POST_PROCESSORS,
-            &RULE.meta,
-            "post-processor",
-            out,
-        );
+        report_unknown_type(kind, location, known::POST_PROCESSORS, &RULE.meta, "post-processor", out);
     }
 }

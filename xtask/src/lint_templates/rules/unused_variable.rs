@@ -32,9 +32,7 @@ fn check(ctx: &Context, out: &mut Findings) {
         return;
     };
     let mut used: BTreeSet<String> = BTreeSet::new();
-    ctx.template.for_each_string(|_, text| {
-        used.extend(user_references(text).into_iter().map(|(_, name)| name))
-    });
+    ctx.template.for_each_string(|_, text| used.extend(user_references(text).into_iter().map(|(_, name)| name)));
     for name in variables.keys() {
         if !used.contains(name) {
             out.report(

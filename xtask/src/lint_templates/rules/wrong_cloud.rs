@@ -38,22 +38,12 @@ fn check(ctx: &Context, out: &mut Findings) {
         let finding = out.report(
             &RULE.meta,
             Location::value(builder.at("type")),
-            format!(
-                "a `{kind}` builder does not belong in the `{}` cloud folder",
-                layout.cloud
-            ),
+            format!("a `{kind}` builder does not belong in the `{}` cloud folder", layout.cloud),
         );
-        match project::CLOUDS
-            .iter()
-            .find(|other| other.owns_builder(kind))
-        {
-            Some(home) => finding.help(format!(
-                "move it to packer/{}/{}/{}/template.json",
-                layout.release, home.name, layout.image
-            )),
-            None => finding.help(format!(
-                "`{kind}` belongs to none of the clouds this repository deploys to"
-            )),
+        match project::CLOUDS.iter().find(|other| other.owns_builder(kind)) {
+            Some(home) => finding
+                .help(format!("move it to packer/{}/{}/{}/template.json", layout.release, home.name, layout.image)),
+            None => finding.help(format!("`{kind}` belongs to none of the clouds this repository deploys to")),
         };
     }
 }
