@@ -10,12 +10,20 @@ use anyhow::{Context, Result, bail};
 use crate::diagnostic::RuleMeta;
 use crate::lint_templates::rules::RULES;
 
-const BEGIN: &str = "<!-- begin: template rules (cargo xtask codegen) -->";
-const END: &str = "<!-- end: template rules -->";
-
-/// The Markdown table of the template rules.
-pub fn template_rule_table() -> String {
-    table(RULES.iter().map(|rule| &rule.meta))
+/// The generated sections: their markers and their content.
+fn sections() -> [(&'static str, &'static str, String); 2] {
+    [
+        (
+            "<!-- begin: template rules (cargo xtask codegen) -->",
+            "<!-- end: template rules -->",
+            table(RULES.iter().map(|rule| &rule.meta)),
+        ),
+        (
+            "<!-- begin: deployment rules (cargo xtask codegen) -->",
+            "<!-- end: deployment rules -->",
+            table(crate::lint_deployments::rules::RULES.iter().map(|rule| &rule.meta)),
+        ),
+    ]
 }
 
 fn table<'a>(rules: impl Iterator<Item = &'a RuleMeta>) -> String {
@@ -32,12 +40,16 @@ fn table<'a>(rules: impl Iterator<Item = &'a RuleMeta>) -> String {
     out
 }
 
-/// The README with its generated section brought up to date.
+/// The README with its generated sections brought up to date.
 pub fn updated_readme(readme: &str) -> Result<String> {
-    let (Some(begin), Some(end)) = (readme.find(BEGIN), readme.find(END)) else {
-        bail!("README.md has no `{BEGIN}` … `{END}` section for the rule table");
-    };
-    Ok(format!("{}{BEGIN}\n{}{}", &readme[..begin], template_rule_table(), &readme[end..]))
+    let mut text = readme.to_owned();
+    for (begin_marker, end_marker, content) in sections() {
+        let (Some(begin), Some(end)) = (text.find(begin_marker), text.find(end_marker)) else {
+            bail!("README.md has no `{begin_marker}` … `{end_marker}` section");
+        };
+        text = format!("{}{begin_marker}\n{content}{}", &text[..begin], &text[end..]);
+    }
+    Ok(text)
 }
 
 pub fn run(root: &Path, check: bool) -> Result<ExitCode> {

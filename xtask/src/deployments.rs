@@ -25,14 +25,20 @@ pub fn image_route(role: &str) -> Route {
 }
 
 impl Deployment {
+    /// Reads and parses a deployment; the error names the file, the place
+    /// and what to do.
     pub fn load(root: &Path, path: &Path) -> Result<Deployment> {
         let rel = relative(root, path);
         let source = fs::read_to_string(path).with_context(|| format!("reading {rel}"))?;
-        let node = yaml::parse(&source).map_err(|error| {
+        Deployment::parse(root, path, source.clone()).map_err(|error| {
             let (line, column) = crate::location::line_column(&source, error.offset);
             anyhow!("{rel}:{line}:{column}: invalid YAML: {}; fix it, then run again", error.message)
-        })?;
-        Ok(Deployment { path: path.to_path_buf(), rel, source, root: node })
+        })
+    }
+
+    pub fn parse(root: &Path, path: &Path, source: String) -> Result<Deployment, yaml::SyntaxError> {
+        let node = yaml::parse(&source)?;
+        Ok(Deployment { path: path.to_path_buf(), rel: relative(root, path), source, root: node })
     }
 
     fn text(&self, route: &Route) -> Option<&str> {

@@ -146,20 +146,24 @@ pub fn resolve_yaml(source: &str, root: &crate::yaml::Node, location: &Location)
     let bytes = match location {
         Location::At { route, focus } => {
             let mut node = root;
-            let mut complete = true;
-            for (depth, _) in route.steps().iter().enumerate() {
+            let mut found = 0;
+            for depth in 0..route.steps().len() {
                 match root.at(&Route::from_steps(route.steps()[..=depth].to_vec())) {
-                    Some(next) => node = next,
-                    None => {
-                        complete = false;
-                        break;
-                    }
+                    Some(next) => (node, found) = (next, depth + 1),
+                    None => break,
                 }
             }
             let value = node.span.clone();
+            // For a key that is missing, the key of its deepest existing
+            // parent (`cluster:` for `cluster.region`), or the top of the file.
+            let nearest_key = || {
+                let existing = Route::from_steps(route.steps()[..found].to_vec());
+                root.key_at(&existing).map_or(0..0, |key| key.span.clone())
+            };
             match focus {
                 Focus::Value => value,
-                Focus::Key => complete.then(|| root.key_at(route)).flatten().map_or(value, |key| key.span.clone()),
+                Focus::Key if found == route.steps().len() => root.key_at(route).map_or(value, |key| key.span.clone()),
+                Focus::Key => nearest_key(),
                 Focus::Text(text) => source[value.clone()]
                     .find(text.as_str())
                     .map(|at| value.start + at..value.start + at + text.len())

@@ -10,7 +10,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 
 use xtask::project::{Filter, workspace_root};
 use xtask::render::Format;
-use xtask::{bench, codegen, images, lint_templates};
+use xtask::{bench, codegen, images, install_hook, lint, lint_deployments, lint_templates, pre_commit};
 
 fn cli() -> Command {
     Command::new("cargo xtask")
@@ -24,7 +24,7 @@ fn cli() -> Command {
                 .about("Lint every packer/<release>/<cloud>/<image>/template.json")
                 .args(selection())
                 .arg(format())
-                .arg(Arg::new("explain").long("explain").value_name("RULE").help("Print a rule's documentation (by code or name) and exit"))
+                .arg(explain_arg())
                 .arg(
                     Arg::new("var-file")
                         .long("var-file")
@@ -40,6 +40,38 @@ fn cli() -> Command {
                         .value_parser(value_parser!(PathBuf))
                         .help("Lint only these template files"),
                 ),
+        )
+        .subcommand(
+            Command::new("lint-deployments")
+                .about("Lint every deployments/*.yaml against the templates and packer/images.lock")
+                .arg(root_arg())
+                .arg(format())
+                .arg(explain_arg())
+                .arg(
+                    Arg::new("files")
+                        .value_name("FILE")
+                        .num_args(0..)
+                        .value_parser(value_parser!(PathBuf))
+                        .help("Lint only these deployment files"),
+                ),
+        )
+        .subcommand(
+            Command::new("lint")
+                .about("Run lint-templates and lint-deployments in one pass")
+                .arg(root_arg())
+                .arg(format())
+                .arg(explain_arg()),
+        )
+        .subcommand(
+            Command::new("pre-commit")
+                .about("Lint what is staged for commit (the index, not the working tree); run by the git hook")
+                .arg(format()),
+        )
+        .subcommand(
+            Command::new("install-hook")
+                .about("Install the git pre-commit hook that runs `cargo xtask pre-commit`")
+                .arg(flag("force", "Replace a pre-commit hook this command did not write"))
+                .arg(flag("uninstall", "Remove the hook this command wrote")),
         )
         .subcommand(
             Command::new("images")
@@ -120,13 +152,24 @@ fn cli() -> Command {
         )
 }
 
+fn root_arg() -> Arg {
+    Arg::new("root")
+        .long("root")
+        .value_name("DIR")
+        .value_parser(value_parser!(PathBuf))
+        .help("The repository's top folder [default: the workspace root]")
+}
+
+fn explain_arg() -> Arg {
+    Arg::new("explain")
+        .long("explain")
+        .value_name("RULE")
+        .help("Print a rule's documentation (by code or name) and exit")
+}
+
 fn selection() -> [Arg; 3] {
     [
-        Arg::new("root")
-            .long("root")
-            .value_name("DIR")
-            .value_parser(value_parser!(PathBuf))
-            .help("The repository's top folder [default: the workspace root]"),
+        root_arg(),
         Arg::new("release")
             .long("release")
             .value_name("R")
@@ -203,6 +246,19 @@ fn main() -> ExitCode {
                 output_format(args),
             ),
         },
+        Some(("lint-deployments", args)) => match args.get_one::<String>("explain") {
+            Some(rule) => lint::explain(rule),
+            None => lint_deployments::run(
+                &lint_deployments::Options { root: root(args), files: many(args, "files") },
+                output_format(args),
+            ),
+        },
+        Some(("lint", args)) => match args.get_one::<String>("explain") {
+            Some(rule) => lint::explain(rule),
+            None => lint::run(root(args), output_format(args)),
+        },
+        Some(("pre-commit", args)) => pre_commit::run(output_format(args)),
+        Some(("install-hook", args)) => install_hook::run(args.get_flag("force"), args.get_flag("uninstall")),
         Some(("images", args)) => images::run(&images::Options {
             root: root(args),
             filter: filter(args),

@@ -1,0 +1,85 @@
+//! `cargo xtask lint-deployments` and `cargo xtask lint`.
+
+mod common;
+
+use std::fs;
+
+use common::{fixtures, stdout, workspace, write, xtask};
+use serde_json::Value;
+use xtask::lint_deployments::{self, Options, rules::RULES};
+use xtask::render::{human, json};
+
+/// Each rule has a fixture tree named after it that triggers it, and
+/// reviewed snapshots of its human and JSON output.
+#[test]
+fn every_rule_fires_on_its_fixture() {
+    for rule in RULES {
+        let name = rule.meta.name;
+        let root = fixtures().join("deployment-rules").join(name);
+        assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/deployment-rules/{name}/");
+        let report = lint_deployments::lint(&Options { root, files: Vec::new() }).unwrap();
+        let codes: Vec<&str> = report.files.iter().flat_map(|f| &f.diagnostics).map(|d| d.rule.code).collect();
+        assert!(
+            codes.contains(&rule.meta.code),
+            "the fixture of {name} does not trigger it:\n{}",
+            human::render(&report, "deployment", false)
+        );
+        insta::assert_snapshot!(format!("deployment-{name}.human"), human::render(&report, "deployment", false));
+        insta::assert_snapshot!(format!("deployment-{name}.json"), json::render(&report));
+    }
+}
+
+#[test]
+fn the_example_tree_is_clean() {
+    let root = workspace();
+    let output = xtask(&["lint-deployments", "--root", root.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let both = xtask(&["lint", "--root", root.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(both.status.code(), Some(0), "{}", stdout(&both));
+    let document: Value = serde_json::from_slice(&both.stdout).unwrap();
+    assert_eq!(document["version"], 1);
+    assert_eq!(document["summary"]["files"], 7, "3 templates and 4 deployments");
+}
+
+#[test]
+fn an_unquoted_release_gets_the_fix() {
+    let root = fixtures().join("deployment-rules/release-not-a-string");
+    let output = xtask(&["lint-deployments", "--root", root.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.contains("`release: 3.10` is read by YAML as the number 3.1"), "{text}");
+    assert!(text.contains("quote it: release: \"3.10\""), "{text}");
+}
+
+#[test]
+fn hostile_deployments_get_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "deployments/a-empty.yaml", "");
+    write(root, "deployments/b-list.yaml", "- release: '3.11'\n");
+    write(root, "deployments/c-binary.yaml", b"release: \xff\xfe\n");
+    write(root, "deployments/d-deep.yaml", "[".repeat(100_000));
+    write(root, "deployments/e-tabs.yaml", "release:\t\"3.11\"\ncloud: aws\n\tbad: indent\n");
+    write(
+        root,
+        "deployments/f-anchors.yaml",
+        "base: &b {id: ami-0123abcd}\nbastion: {machine_image: *b}\nrelease: '3.11'\ncloud: aws\n",
+    );
+    fs::create_dir_all(root.join("deployments/g-folder.yaml")).unwrap();
+    let output = xtask(&["lint-deployments", "--root", root.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", common::stderr(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let paths: Vec<&str> =
+        document["diagnostics"].as_array().unwrap().iter().map(|d| d["path"].as_str().unwrap()).collect();
+    for name in ["a-empty", "b-list", "c-binary", "d-deep", "e-tabs", "g-folder"] {
+        assert!(paths.iter().any(|path| path.contains(name)), "{name} got no diagnostic: {paths:?}");
+    }
+}
+
+#[test]
+fn explain_covers_both_catalogues() {
+    let deployment = stdout(&xtask(&["lint", "--explain", "stale-image"]));
+    assert!(deployment.starts_with("DEP009 stale-image (error)"), "{deployment}");
+    let template = stdout(&xtask(&["lint", "--explain", "PKR201"]));
+    assert!(template.starts_with("PKR201 undeclared-variable"), "{template}");
+}

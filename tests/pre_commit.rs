@@ -1,0 +1,246 @@
+//! The git hook, end to end: a real repository in a temporary folder, the
+//! hook installed by `cargo xtask install-hook`, and real `git commit`s.
+//!
+//! The hook runs `cargo xtask pre-commit`, and the test repository is not
+//! this workspace, so a `cargo` shim on PATH forwards `cargo xtask …` to
+//! the xtask binary under test.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::write;
+
+const TEMPLATE: &str = r#"{
+  "builders": [
+    {
+      "type": "amazon-ebs",
+      "name": "frankfurt",
+      "region": "eu-central-1",
+      "source_ami": "ami-dd3c0f36",
+      "instance_type": "t2.micro",
+      "ssh_username": "centos",
+      "ami_name": "base-{{timestamp}}"
+    }
+  ],
+  "provisioners": [{ "type": "shell", "script": "scripts/install.sh" }]
+}
+"#;
+
+const DEPLOYMENT: &str = "release: \"3.11\"\ncloud: aws\nbastion:\n  machine_image:\n    id: ami-0123456789abcdef0\n\
+                          cluster:\n  region: eu-central-1\n  machine_image:\n    id: ami-0123456789abcdef0\n";
+
+struct Repo {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    shim: PathBuf,
+}
+
+impl Repo {
+    /// A repository with one clean template and deployment committed, and
+    /// the hook installed.
+    fn new() -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("infra repo");
+        fs::create_dir_all(&path).unwrap();
+        let shim = dir.path().join("bin");
+        write(
+            &shim,
+            "cargo",
+            format!("#!/bin/sh\n[ \"$1\" = xtask ] && shift\nexec '{}' \"$@\"\n", env!("CARGO_BIN_EXE_xtask")),
+        );
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(shim.join("cargo"), fs::Permissions::from_mode(0o755)).unwrap();
+        let repo = Repo { _dir: dir, path, shim };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["config", "user.email", "test@example.com"]);
+        repo.git(&["config", "user.name", "Test"]);
+        repo.write("packer/3.11/aws/machine-image/template.json", TEMPLATE);
+        repo.write("packer/3.11/aws/machine-image/scripts/install.sh", "sudo yum -y update\n");
+        repo.write("deployments/frankfurt.yaml", DEPLOYMENT);
+        repo.git(&["add", "-A"]);
+        repo.git(&["commit", "-q", "--no-verify", "-m", "start"]);
+        let installed = repo.xtask(&["install-hook"]);
+        assert!(installed.status.success(), "{}", text(&installed));
+        repo
+    }
+
+    fn write(&self, rel: &str, content: &str) {
+        write(&self.path, rel, content);
+    }
+
+    fn command(&self, program: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(program);
+        let path = format!("{}:{}", self.shim.display(), std::env::var("PATH").unwrap_or_default());
+        command.args(args).current_dir(&self.path).env("PATH", path).env("NO_COLOR", "1");
+        command
+    }
+
+    fn git(&self, args: &[&str]) -> Output {
+        let output = self.command("git", args).output().unwrap();
+        assert!(output.status.success(), "git {args:?}: {}", text(&output));
+        output
+    }
+
+    fn xtask(&self, args: &[&str]) -> Output {
+        self.command(env!("CARGO_BIN_EXE_xtask"), args).output().unwrap()
+    }
+
+    /// `git commit`, which runs the hook; returns the output either way.
+    fn commit(&self, message: &str) -> Output {
+        self.command("git", &["commit", "-q", "-m", message]).output().unwrap()
+    }
+
+    fn commit_in(&self, dir: &Path, message: &str) -> Output {
+        let mut command = self.command("git", &["commit", "-q", "-m", message]);
+        command.current_dir(dir);
+        command.output().unwrap()
+    }
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+fn broken_template() -> String {
+    TEMPLATE.replace("base-{{timestamp}}", "base-{{user `suffix`}}-{{timestamp}}")
+}
+
+#[test]
+fn a_broken_staged_template_is_refused_even_when_fixed_but_not_staged() {
+    let repo = Repo::new();
+    repo.write("packer/3.11/aws/machine-image/template.json", &broken_template());
+    repo.git(&["add", "-A"]);
+    let refused = repo.commit("break it");
+    assert!(!refused.status.success(), "the commit went through:\n{}", text(&refused));
+    let shown = text(&refused);
+    assert!(shown.contains("error[PKR201]"), "{shown}");
+    assert!(shown.contains("--> packer/3.11/aws/machine-image/template.json:10:"), "{shown}");
+
+    // Fixed in the working tree only: what would be committed is still broken.
+    repo.write("packer/3.11/aws/machine-image/template.json", TEMPLATE);
+    let still_refused = repo.commit("break it");
+    assert!(
+        !still_refused.status.success(),
+        "the unstaged fix was linted instead of the index:\n{}",
+        text(&still_refused)
+    );
+}
+
+#[test]
+fn a_clean_commit_passes() {
+    let repo = Repo::new();
+    repo.write("packer/3.11/aws/machine-image/scripts/install.sh", "sudo yum -y update\nsudo yum -y install git\n");
+    repo.write("deployments/second frankfurt.yaml", &DEPLOYMENT.replace("0123456789abcdef0", "0fedcba9876543210"));
+    repo.git(&["add", "-A"]);
+    let output = repo.commit("more");
+    assert!(output.status.success(), "{}", text(&output));
+}
+
+#[test]
+fn nothing_under_packer_or_deployments_exits_at_once() {
+    let repo = Repo::new();
+    repo.write("README.md", "notes\n");
+    // Broken but unstaged files must not matter.
+    repo.write("packer/3.11/aws/machine-image/template.json", "{ not json");
+    repo.git(&["add", "README.md"]);
+    let output = repo.commit("docs");
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(text(&output).trim(), "");
+}
+
+#[test]
+fn an_unquoted_release_is_refused_with_the_hint() {
+    let repo = Repo::new();
+    repo.write("deployments/frankfurt.yaml", &DEPLOYMENT.replace("release: \"3.11\"", "release: 3.10"));
+    repo.git(&["add", "-A"]);
+    let output = repo.commit("3.10");
+    assert!(!output.status.success());
+    let shown = text(&output);
+    assert!(shown.contains("release-not-a-string"), "{shown}");
+    assert!(shown.contains("quote it: release: \"3.10\""), "{shown}");
+}
+
+#[test]
+fn a_template_changed_after_its_image_was_built_is_stale() {
+    let repo = Repo::new();
+    let dir = repo.path.join("packer/3.11/aws/machine-image");
+    let inputs = vec!["template.json".to_owned(), "scripts/install.sh".to_owned()];
+    let hash = xtask::images::lock::hash_inputs(&dir, &inputs).unwrap();
+    let lock = format!(
+        r#"{{"version": 1, "templates": {{"packer/3.11/aws/machine-image/template.json": {{
+             "hash": "{hash}", "inputs": ["template.json", "scripts/install.sh"], "packer_version": "1.6.6",
+             "images": {{"eu-central-1": {{"id": "ami-0123456789abcdef0", "built_at": "2026-11-27T10:00:00Z",
+                                          "hash": "{hash}", "settings": "{hash}"}}}}}}}}}}"#
+    );
+    repo.write("packer/images.lock", &lock);
+    repo.git(&["add", "-A"]);
+    let recorded = repo.commit("record the image");
+    assert!(recorded.status.success(), "{}", text(&recorded));
+
+    // The script changes; the image is not rebuilt.
+    repo.write("packer/3.11/aws/machine-image/scripts/install.sh", "sudo yum -y update\nsudo yum -y install docker\n");
+    repo.git(&["add", "-A"]);
+    let output = repo.commit("change the script only");
+    assert!(!output.status.success(), "{}", text(&output));
+    let shown = text(&output);
+    assert!(shown.contains("stale-image"), "{shown}");
+    assert!(shown.contains("--> deployments/frankfurt.yaml:5:"), "{shown}");
+}
+
+#[test]
+fn paths_with_spaces_a_worktree_and_a_merge() {
+    let repo = Repo::new();
+    // A deployment whose name has a space, broken.
+    repo.write("deployments/my cluster.yaml", "release: \"3.11\"\ncloud: gcp\n");
+    repo.git(&["add", "-A"]);
+    let output = repo.commit("spaces");
+    assert!(!output.status.success());
+    assert!(text(&output).contains("deployments/my cluster.yaml"), "{}", text(&output));
+    repo.git(&["reset", "-q", "--hard"]);
+
+    // A worktree shares the hook.
+    let worktree = repo.path.parent().unwrap().join("second tree");
+    repo.git(&["worktree", "add", "-q", "-b", "side", worktree.to_str().unwrap()]);
+    write(&worktree, "packer/3.11/aws/machine-image/template.json", broken_template());
+    let mut add = repo.command("git", &["add", "-A"]);
+    add.current_dir(&worktree);
+    assert!(add.output().unwrap().status.success());
+    let refused = repo.commit_in(&worktree, "broken in a worktree");
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(text(&refused).contains("PKR201"), "{}", text(&refused));
+
+    // A merge that brings in a broken template is refused at its commit.
+    let mut commit = repo.command("git", &["commit", "-q", "--no-verify", "-m", "broken on side"]);
+    commit.current_dir(&worktree);
+    assert!(commit.output().unwrap().status.success());
+    repo.git(&["merge", "-q", "--no-ff", "--no-commit", "side"]);
+    let merge = repo.commit("merge side");
+    assert!(!merge.status.success(), "{}", text(&merge));
+    assert!(text(&merge).contains("PKR201"), "{}", text(&merge));
+}
+
+#[test]
+fn install_hook_respects_other_hooks_and_hooks_path() {
+    let repo = Repo::new();
+    // Installing again over our own hook is fine.
+    assert!(repo.xtask(&["install-hook"]).status.success());
+    let hook = repo.path.join(".git/hooks/pre-commit");
+    assert!(fs::read_to_string(&hook).unwrap().contains("cargo xtask pre-commit"));
+    assert!(repo.xtask(&["install-hook", "--uninstall"]).status.success());
+    assert!(!hook.exists());
+
+    fs::write(&hook, "#!/bin/sh\necho someone else's hook\n").unwrap();
+    let refused = repo.xtask(&["install-hook"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused).contains("--force"), "{}", text(&refused));
+    assert!(!repo.xtask(&["install-hook", "--uninstall"]).status.success(), "a foreign hook is not removed");
+    assert!(repo.xtask(&["install-hook", "--force"]).status.success());
+    assert!(fs::read_to_string(&hook).unwrap().contains("cargo xtask pre-commit"));
+
+    repo.git(&["config", "core.hooksPath", "githooks"]);
+    assert!(repo.xtask(&["install-hook"]).status.success());
+    assert!(repo.path.join("githooks/pre-commit").is_file());
+}

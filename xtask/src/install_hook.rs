@@ -1,0 +1,63 @@
+//! `cargo xtask install-hook`: writes the git pre-commit hook that runs
+//! `cargo xtask pre-commit`, where git looks for hooks (`core.hooksPath`,
+//! worktrees included).
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use xshell::{Shell, cmd};
+
+/// The line that marks a hook as ours.
+const MARKER: &str = "# Installed by `cargo xtask install-hook`.";
+
+fn hook_text() -> String {
+    format!(
+        "#!/bin/sh\n{MARKER}\n# Lints the staged Packer templates and deployments; remove it with\n\
+         # `cargo xtask install-hook --uninstall`, skip it once with `git commit --no-verify`.\n\
+         exec cargo xtask pre-commit\n"
+    )
+}
+
+fn hook_path() -> Result<PathBuf> {
+    let sh = Shell::new()?;
+    let top = cmd!(sh, "git rev-parse --show-toplevel").quiet().read().context("not inside a git repository")?;
+    sh.change_dir(&top);
+    let hooks = cmd!(sh, "git rev-parse --git-path hooks").quiet().read()?;
+    let hooks = PathBuf::from(hooks);
+    let hooks = if hooks.is_absolute() { hooks } else { PathBuf::from(&top).join(hooks) };
+    Ok(hooks.join("pre-commit"))
+}
+
+pub fn run(force: bool, uninstall: bool) -> Result<ExitCode> {
+    let path = hook_path()?;
+    let existing = fs::read_to_string(&path).ok();
+    let ours = existing.as_deref().is_some_and(|text| text.contains(MARKER));
+    if uninstall {
+        match existing {
+            None => println!("No pre-commit hook at {}: nothing to remove.", path.display()),
+            Some(_) if !ours => {
+                bail!("{} was not written by `cargo xtask install-hook`; remove it by hand", path.display())
+            }
+            Some(_) => {
+                fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+                println!("Removed {}.", path.display());
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if existing.is_some() && !ours && !force {
+        bail!(
+            "{} exists and was not written by `cargo xtask install-hook`; keep it, or replace it with --force",
+            path.display()
+        );
+    }
+    let dir = path.parent().context("a hook has a folder")?;
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    crate::fsutil::write_atomic(&path, hook_text().as_bytes())?;
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755))?;
+    println!("Installed {}: every commit now runs `cargo xtask pre-commit`.", path.display());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,173 @@
+//! `cargo xtask lint-deployments`: checks each `deployments/*.yaml` against
+//! itself, the templates and the lock file.
+
+pub mod rules;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+use crate::deployments::{self, Deployment};
+use crate::diagnostic::{FileReport, Findings, Report};
+use crate::images::lock::{self, LockFile};
+use crate::images::plan;
+use crate::lint_templates::{self, Loaded};
+use crate::location::{self, Location};
+use crate::project::{self, Filter, TemplateFile};
+use crate::render::{self, Format};
+
+use rules::{Context, INVALID_YAML, RULES};
+
+/// A template as the deployment rules see it.
+pub struct TemplateInfo {
+    pub rel: String,
+    pub image: String,
+    /// Regions its builders cover (`global` for GCE); `None` when the
+    /// template does not parse, so nothing can be said about them.
+    pub regions: Option<Vec<String>>,
+    /// The hash of its files now, as the lock file records it.
+    pub hash: Option<String>,
+}
+
+/// Every template by (release, cloud).
+#[derive(Default)]
+pub struct TemplateIndex {
+    by_release_cloud: BTreeMap<(String, String), Vec<TemplateInfo>>,
+}
+
+impl TemplateIndex {
+    pub fn build(root: &Path) -> TemplateIndex {
+        let mut index = TemplateIndex::default();
+        for file in project::find_templates(root, &Filter::default()) {
+            let Ok(layout) = file.layout.clone() else { continue };
+            let info = template_info(&file, &layout.image);
+            index.by_release_cloud.entry((layout.release, layout.cloud)).or_default().push(info);
+        }
+        index
+    }
+
+    pub fn templates(&self, release: &str, cloud: &str) -> &[TemplateInfo] {
+        self.by_release_cloud.get(&(release.to_owned(), cloud.to_owned())).map_or(&[], Vec::as_slice)
+    }
+
+    /// The template that feeds a role of a deployment of this release and cloud.
+    pub fn feeding(&self, release: &str, cloud: &str, role: &str) -> Option<&TemplateInfo> {
+        let here = self.templates(release, cloud);
+        let images: BTreeSet<String> = here.iter().map(|info| info.image.clone()).collect();
+        let image = plan::feeding_image(role, &images)?;
+        here.iter().find(|info| info.image == image)
+    }
+
+    pub fn releases(&self, cloud: &str) -> Vec<&str> {
+        self.by_release_cloud.keys().filter(|(_, c)| c == cloud).map(|(release, _)| release.as_str()).collect()
+    }
+}
+
+fn template_info(file: &TemplateFile, image: &str) -> TemplateInfo {
+    let mut info = TemplateInfo { rel: file.rel.clone(), image: image.to_owned(), regions: None, hash: None };
+    let Loaded::Text(source) = lint_templates::load(file) else { return info };
+    let Some(template) = lint_templates::parse(&source, &mut Findings::default()) else { return info };
+    let builders = plan::region_builders(&template, &BTreeMap::new());
+    let mut regions: Vec<String> = Vec::new();
+    for region in builders.into_iter().flat_map(|builder| builder.regions) {
+        if !regions.contains(&region) {
+            regions.push(region);
+        }
+    }
+    info.regions = Some(regions);
+    let mut inputs = vec!["template.json".to_owned()];
+    inputs.extend(template.referenced_files().into_iter().map(|(_, path)| path.to_owned()));
+    info.hash = file.path.parent().and_then(|dir| lock::hash_inputs(dir, &inputs).ok());
+    info
+}
+
+/// What to lint.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub root: PathBuf,
+    /// Lint only these deployment files instead of all of `deployments/`.
+    pub files: Vec<PathBuf>,
+}
+
+pub fn lint(options: &Options) -> Result<Report> {
+    if !options.root.is_dir() {
+        bail!("the root `{}` is not a folder; pass --root with the repository's top folder", options.root.display());
+    }
+    let paths = if options.files.is_empty() { deployments::find(&options.root)? } else { options.files.clone() };
+    let templates = TemplateIndex::build(&options.root);
+    // A lock file that cannot be read is the images command's to report;
+    // here it only means the lock-based checks are skipped.
+    let lock = LockFile::read(&options.root).ok().filter(|lock| !lock.templates.is_empty());
+    let files = paths.iter().map(|path| lint_file(&options.root, path, &templates, lock.as_ref())).collect();
+    Ok(Report { files })
+}
+
+pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Option<&LockFile>) -> FileReport {
+    let rel = project::relative(root, path);
+    let mut findings = Findings::default();
+    let source = match fs::read(path) {
+        Err(error) => {
+            findings.report(&INVALID_YAML.meta, Location::File, format!("cannot read the deployment: {error}"));
+            return FileReport::new(rel, String::new(), findings.into_vec(), location::resolve_json);
+        }
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(error) => {
+                let at = error.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+                findings
+                    .report(
+                        &INVALID_YAML.meta,
+                        Location::Offset(at),
+                        format!("the file is not UTF-8 (invalid byte at offset {at})"),
+                    )
+                    .help("save the deployment as UTF-8");
+                return FileReport::new(rel, text, findings.into_vec(), location::resolve_json);
+            }
+        },
+    };
+    let deployment = match Deployment::parse(root, path, source.clone()) {
+        Ok(deployment) => deployment,
+        Err(error) => {
+            findings
+                .report(&INVALID_YAML.meta, Location::Offset(error.offset), format!("invalid YAML: {}", error.message))
+                .help("fix the YAML here; nothing else in the file can be checked until it parses");
+            return FileReport::new(rel, source, findings.into_vec(), location::resolve_json);
+        }
+    };
+    if !matches!(deployment.root.kind, crate::yaml::Kind::Mapping(_)) {
+        findings
+            .report(
+                &INVALID_YAML.meta,
+                Location::File,
+                "a deployment is a YAML mapping (release: …, cloud: …, cluster: …)",
+            )
+            .help("start from deployments/simple-aws-frankfurt-3.9.yaml");
+        return FileReport::new(rel, source, findings.into_vec(), location::resolve_json);
+    }
+    let ctx = Context { deployment: &deployment, templates, lock };
+    for rule in RULES {
+        if let Some(check) = rule.check {
+            check(&ctx, &mut findings);
+        }
+    }
+    let root_node = &deployment.root;
+    FileReport::new(rel, source.clone(), findings.into_vec(), |text, location| {
+        location::resolve_yaml(text, root_node, location)
+    })
+}
+
+pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
+    let report = lint(options)?;
+    print!("{}", render::render(&report, format, "deployment"));
+    Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// `--explain RULE` for deployment rules.
+pub fn explain(code_or_name: &str) -> Option<String> {
+    let rule = rules::find(code_or_name)?;
+    Some(format!("{} {} ({})\n\n{}", rule.meta.code, rule.meta.name, rule.meta.severity, rule.meta.doc_text()))
+}

@@ -1,0 +1,96 @@
+//! The deployment rule catalogue, laid out like the template rules: one file
+//! per rule, its doc comment its documentation, one line here to register it.
+
+use crate::deployments::Deployment;
+use crate::diagnostic::{Findings, RuleMeta};
+use crate::images::lock::LockFile;
+
+use super::TemplateIndex;
+
+mod duplicate_key;
+mod invalid_yaml;
+mod malformed_image_id;
+mod missing_key;
+mod no_template;
+mod region_not_built;
+mod release_not_a_string;
+mod stale_image;
+mod unknown_cloud;
+mod unknown_image;
+
+pub use invalid_yaml::RULE as INVALID_YAML;
+
+/// What a rule's check sees.
+pub struct Context<'a> {
+    pub deployment: &'a Deployment,
+    pub templates: &'a TemplateIndex,
+    /// The lock file, when it exists and records any template.
+    pub lock: Option<&'a LockFile>,
+}
+
+pub struct Rule {
+    pub meta: RuleMeta,
+    /// `None` for rules the loader reports (the file does not parse).
+    pub check: Option<fn(&Context, &mut Findings)>,
+}
+
+/// Every deployment rule, in code order.
+pub static RULES: &[&Rule] = &[
+    &invalid_yaml::RULE,
+    &duplicate_key::RULE,
+    &missing_key::RULE,
+    &release_not_a_string::RULE,
+    &unknown_cloud::RULE,
+    &no_template::RULE,
+    &region_not_built::RULE,
+    &malformed_image_id::RULE,
+    &stale_image::RULE,
+    &unknown_image::RULE,
+];
+
+pub fn find(code_or_name: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .copied()
+        .find(|rule| rule.meta.code.eq_ignore_ascii_case(code_or_name) || rule.meta.name == code_or_name)
+}
+
+impl Context<'_> {
+    /// The deployment's release and cloud when both are usable strings.
+    pub fn release_cloud(&self) -> Option<(&str, &str)> {
+        let release = self.deployment.root.get("release")?;
+        if release.style() == Some(crate::yaml::Style::Plain) && release.as_str().is_some_and(looks_like_a_number) {
+            return None;
+        }
+        Some((release.as_str()?, self.deployment.cloud()?))
+    }
+}
+
+/// True for what YAML reads as a number: `3.10`, `4`, `1e3`.
+pub fn looks_like_a_number(text: &str) -> bool {
+    !text.is_empty() && text.parse::<f64>().is_ok() && text.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique_and_docs_complete() {
+        let mut seen = std::collections::BTreeSet::new();
+        for rule in RULES {
+            assert!(seen.insert(rule.meta.code) && seen.insert(rule.meta.name), "{} repeats", rule.meta.name);
+            for section in ["## What it does", "## Why is this bad?", "## Example", "## Fix"] {
+                assert!(rule.meta.doc.contains(section), "{} has no `{section}` in its doc", rule.meta.name);
+            }
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        assert!(looks_like_a_number("3.10"));
+        assert!(looks_like_a_number("4"));
+        assert!(!looks_like_a_number("3.10.1"));
+        assert!(!looks_like_a_number("latest"));
+    }
+}

@@ -1,0 +1,48 @@
+use crate::deployments::image_route;
+use crate::diagnostic::Findings;
+use crate::images::plan::GLOBAL;
+use crate::location::Location;
+
+use super::Context;
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a `machine_image.id` that `packer/images.lock` records as
+    /// built from an earlier version of its template: the template, or a
+    /// script or file it uploads, changed since.
+    ///
+    /// ## Why is this bad?
+    /// The change was committed but the image was not rebuilt: the cluster
+    /// boots an image without it, while the repository says otherwise.
+    ///
+    /// ## Example
+    /// ```text
+    /// packer/3.11/aws/machine-image/scripts/install.sh edited,
+    /// deployments/aws-frankfurt-3.11.yaml still on the image built before.
+    /// ```
+    ///
+    /// ## Fix
+    /// Run `cargo xtask images` (it rebuilds the changed template and
+    /// patches the deployments), then commit the result.
+    code: "DEP009", name: "stale-image", severity: Error, check: Some(check),
+}
+
+fn check(ctx: &Context, out: &mut Findings) {
+    let (Some(lock), Some((release, cloud))) = (ctx.lock, ctx.release_cloud()) else { return };
+    let region = if cloud == "aws" { ctx.deployment.region() } else { Some(GLOBAL) };
+    let Some(region) = region else { return };
+    for role in ctx.deployment.roles() {
+        let Some(template) = ctx.templates.feeding(release, cloud, role) else { continue };
+        let (Some(current), Some(locked)) = (&template.hash, lock.templates.get(&template.rel)) else { continue };
+        let Some(image) = locked.images.get(region) else { continue };
+        let id = ctx.deployment.image_id(role).and_then(|node| node.as_str()).unwrap_or_default();
+        if id == image.id && &image.hash != current {
+            out.report(
+                &RULE.meta,
+                Location::value(image_route(role)),
+                format!("`{id}` was built on {} from an older {}: it has changed since", image.built_at, template.rel),
+            )
+            .help("run `cargo xtask images` to rebuild it and patch the deployments, then commit the result");
+        }
+    }
+}
