@@ -269,3 +269,70 @@ pub fn images(packer_path: Option<&Path>) -> Result<ExitCode> {
     println!("  --patch-from into 1,000 deployments      {}", ms(patch));
     Ok(ExitCode::SUCCESS)
 }
+
+/// `bench pre-commit`: the hook's command with one staged change in a
+/// repository of 200 templates and 200 deployments, cargo's start-up
+/// included, against `cargo xtask --help`.
+pub fn pre_commit() -> Result<ExitCode> {
+    let scratch = Scratch::new("hook")?;
+    let repo = scratch.0.join("repo");
+    for i in 0..200 {
+        let release = format!("3.{}", i / 2);
+        let image = ["machine-image", "bastion-image"][i % 2];
+        let dir = repo.join(format!("packer/{release}/aws/{image}"));
+        write(&dir.join("template.json"), &sample_template(i))?;
+        write(&dir.join("scripts/install.sh"), "#!/bin/sh\nsudo yum -y update\n")?;
+        write(&repo.join(format!("deployments/cluster-{i:03}.yaml")), &deployment(&release, "eu-central-1", i))?;
+    }
+    let git = |args: &[&str]| -> Result<()> {
+        let status = Command::new("git").args(args).current_dir(&repo).stdout(Stdio::null()).status()?;
+        if !status.success() {
+            bail!("git {args:?} failed");
+        }
+        Ok(())
+    };
+    git(&["init", "-q"])?;
+    git(&["add", "-A"])?;
+    git(&["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", "tree"])?;
+    let staged = repo.join("deployments/cluster-042.yaml");
+    let text = fs::read_to_string(&staged)?;
+    fs::write(&staged, text.replace("# Benchmark deployment", "# Edited benchmark deployment"))?;
+    git(&["add", "-A"])?;
+
+    let manifest = crate::project::workspace_root().join("Cargo.toml");
+    let cargo_xtask = |args: &[&str]| {
+        let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        command
+            .args(["run", "--quiet", "--manifest-path"])
+            .arg(&manifest)
+            .args(["--package", "xtask", "--"])
+            .args(args)
+            .current_dir(&repo);
+        command
+    };
+    let hook = repeat(10, || timed(&mut cargo_xtask(&["pre-commit"])))?;
+    let help = repeat(10, || timed(&mut cargo_xtask(&["--help"])))?;
+    // The same with a staged script instead: its template and the
+    // deployments of its release are linted.
+    git(&["reset", "-q", "--hard"])?;
+    let script = repo.join("packer/3.42/aws/machine-image/scripts/install.sh");
+    fs::write(
+        &script,
+        "#!/bin/sh
+sudo yum -y update
+sudo yum -y install git
+",
+    )?;
+    git(&["add", "-A"])?;
+    let template_hook = repeat(10, || timed(&mut cargo_xtask(&["pre-commit"])))?;
+    println!("pre-commit in a repository of 200 templates and 200 deployments (median of 10, warm):");
+    println!("  cargo xtask pre-commit, one staged deployment   {}", ms(hook));
+    println!("  cargo xtask pre-commit, one staged script       {}", ms(template_hook));
+    println!(
+        "  cargo xtask --help                              {}  -> the hook takes {:.2}x and {:.2}x",
+        ms(help),
+        ratio(hook, help),
+        ratio(template_hook, help)
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -139,6 +139,9 @@ fn cli() -> Command {
                         )
                         .arg(packer_arg()),
                 )
+                .subcommand(Command::new("pre-commit").about(
+                    "The hook's command with one staged change among 200 templates and 200 deployments",
+                ))
                 .subcommand(
                     Command::new("images")
                         .about("Parallel builds, overhead over Packer by hand, no-change rerun and patching, against moto_server")
@@ -277,6 +280,7 @@ fn main() -> ExitCode {
                 args.get_one::<usize>("templates").copied().unwrap_or(1000),
                 args.get_one::<PathBuf>("packer").map(PathBuf::as_path),
             ),
+            Some(("pre-commit", _)) => bench::pre_commit(),
             Some(("images", args)) => bench::images(args.get_one::<PathBuf>("packer").map(PathBuf::as_path)),
             _ => unreachable!("clap requires a bench subcommand"),
         },

@@ -10,7 +10,6 @@ use std::process::{Command, ExitCode, Stdio};
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
-use crate::deployments::Deployment;
 use crate::lint;
 use crate::project::Layout;
 use crate::render::{self, Format};
@@ -37,54 +36,141 @@ fn template_of(path: &str) -> Option<String> {
     (parts.len() >= 5 && parts[0] == "packer").then(|| format!("{}/template.json", parts[..4].join("/")))
 }
 
+/// An index entry: its blob and path.
+struct Entry {
+    blob: String,
+    path: String,
+}
+
+/// `git ls-files -s -z` for the given folders.
+fn index_entries(sh: &Shell) -> Result<Vec<Entry>> {
+    let output =
+        cmd!(sh, "git ls-files -s -z -- packer deployments").quiet().output().context("running git ls-files")?;
+    Ok(nul_separated(&output.stdout)
+        .into_iter()
+        .filter_map(|line| {
+            // `<mode> <blob> <stage>\t<path>`; merge stages other than 0
+            // mean a conflict, which git refuses to commit anyway.
+            let (meta, path) = line.split_once('\t')?;
+            let mut fields = meta.split(' ');
+            let (_, blob, stage) = (fields.next()?, fields.next()?, fields.next()?);
+            (stage == "0").then(|| Entry { blob: blob.to_owned(), path: path.to_owned() })
+        })
+        .collect())
+}
+
+/// The contents of blobs, read through one `git cat-file --batch`.
+fn read_blobs(top: &Path, blobs: &[&str]) -> Result<Vec<Vec<u8>>> {
+    use std::io::{BufRead, BufReader, Read};
+    if blobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut child = Command::new("git")
+        .args(["cat-file", "--batch"])
+        .current_dir(top)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("running git cat-file")?;
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let request: String = blobs.iter().map(|blob| format!("{blob}\n")).collect();
+    let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout is piped"));
+    let mut contents = Vec::with_capacity(blobs.len());
+    for blob in blobs {
+        let mut header = String::new();
+        reader.read_line(&mut header)?;
+        let size: usize = header
+            .split(' ')
+            .nth(2)
+            .and_then(|size| size.trim().parse().ok())
+            .with_context(|| format!("git cat-file could not read {blob}: {}", header.trim()))?;
+        let mut content = vec![0; size + 1];
+        reader.read_exact(&mut content)?;
+        content.pop();
+        contents.push(content);
+    }
+    let _ = writer.join();
+    child.wait()?;
+    Ok(contents)
+}
+
+/// The release and cloud a deployment's text names.
+fn release_cloud(text: &[u8]) -> Option<(String, String)> {
+    let text = std::str::from_utf8(text).ok()?;
+    let root = crate::yaml::parse(text).ok()?;
+    Some((root.get("release")?.as_str()?.to_owned(), root.get("cloud")?.as_str()?.to_owned()))
+}
+
 pub fn run(format: Format) -> Result<ExitCode> {
     let sh = Shell::new()?;
-    let top = cmd!(sh, "git rev-parse --show-toplevel").quiet().read().context("not inside a git repository")?;
+    // Git runs hooks at the top of the work tree (where `.git` is, a folder
+    // or, in a worktree, a file); elsewhere, ask git where the top is.
+    let top = if Path::new(".git").exists() {
+        std::env::current_dir()?
+    } else {
+        PathBuf::from(cmd!(sh, "git rev-parse --show-toplevel").quiet().read().context("not inside a git repository")?)
+    };
     sh.change_dir(&top);
     let staged =
         git_paths(&sh, &["diff", "--cached", "--name-only", "-z", "--no-renames", "--", "packer", "deployments"])?;
     if staged.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    let tracked = git_paths(&sh, &["ls-files", "-z", "--", "packer", "deployments"])?;
-    let snapshot = Snapshot::of_index(Path::new(&top), &tracked)?;
-    let root = snapshot.0.clone();
-    let exists = |rel: &str| root.join(rel).is_file();
+    let entries = index_entries(&sh)?;
+    let in_index = |path: &str| entries.iter().any(|entry| entry.path == path);
+    let is_deployment =
+        |path: &str| path.starts_with("deployments/") && (path.ends_with(".yaml") || path.ends_with(".yml"));
 
-    // Templates to lint: those staged, and those whose files are.
-    let mut templates: BTreeSet<String> = BTreeSet::new();
-    for path in &staged {
-        if path.ends_with("/template.json") && path.starts_with("packer/") {
-            templates.insert(path.clone());
-        } else if let Some(template) = template_of(path) {
-            templates.insert(template);
-        }
-    }
-    templates.retain(|template| exists(template));
-    // Deployments to lint: those staged, and those of a release and cloud
-    // whose templates changed (or of every one, when the lock changed).
-    let lock_changed = staged.iter().any(|path| path == "packer/images.lock");
-    let touched: BTreeSet<(String, String)> = staged
+    // Templates to lint: those staged, and those one of whose files is.
+    let templates: BTreeSet<String> = staged
+        .iter()
+        .filter_map(|path| template_of(path).or_else(|| path.ends_with("/template.json").then(|| path.clone())))
+        .filter(|template| in_index(template))
+        .collect();
+    // The release and cloud folders those changes touch.
+    let mut pairs: BTreeSet<(String, String)> = staged
         .iter()
         .filter_map(|path| template_of(path).or_else(|| path.ends_with("/template.json").then(|| path.clone())))
         .filter_map(|template| Layout::from_relative(&template).ok())
         .map(|layout| (layout.release, layout.cloud))
         .collect();
+    // Deployments to lint: those staged, and, when templates or the lock
+    // changed, those of the touched release and cloud (every one for the lock).
+    let lock_changed = staged.iter().any(|path| path == "packer/images.lock");
     let mut deployments: BTreeSet<String> =
-        staged.iter().filter(|path| path.starts_with("deployments/") && exists(path)).cloned().collect();
-    for path in tracked.iter().filter(|path| path.starts_with("deployments/") && exists(path)) {
-        if lock_changed {
-            deployments.insert(path.clone());
-            continue;
-        }
-        if let Ok(deployment) = Deployment::load(&root, &root.join(path))
-            && let (Some(release), Some(cloud)) = (deployment.release(), deployment.cloud())
-            && touched.contains(&(release.to_owned(), cloud.to_owned()))
-        {
-            deployments.insert(path.clone());
+        staged.iter().filter(|path| is_deployment(path) && in_index(path)).cloned().collect();
+    let candidates: Vec<&Entry> = entries
+        .iter()
+        .filter(|entry| is_deployment(&entry.path))
+        .filter(|entry| deployments.contains(&entry.path) || lock_changed || !pairs.is_empty())
+        .collect();
+    let texts = read_blobs(&top, &candidates.iter().map(|entry| entry.blob.as_str()).collect::<Vec<_>>())?;
+    let touched = pairs.clone();
+    for (entry, text) in candidates.iter().zip(&texts) {
+        let pair = release_cloud(text);
+        let affected = lock_changed || pair.as_ref().is_some_and(|pair| touched.contains(pair));
+        if deployments.contains(&entry.path) || affected {
+            deployments.insert(entry.path.clone());
+            pairs.extend(pair);
         }
     }
-    deployments.retain(|path| path.ends_with(".yaml") || path.ends_with(".yml"));
+
+    // Write out only what linting these needs: them, every file of the
+    // templates of their releases and clouds, and the lock file.
+    let needed: Vec<String> = entries
+        .iter()
+        .map(|entry| entry.path.clone())
+        .filter(|path| {
+            deployments.contains(path)
+                || path == "packer/images.lock"
+                || Layout::from_relative(&template_of(path).unwrap_or_default())
+                    .is_ok_and(|layout| pairs.contains(&(layout.release, layout.cloud)))
+                || templates.iter().any(|template| template_of(path).as_ref() == Some(template))
+        })
+        .collect();
+    let snapshot = Snapshot::of_index(&top, &needed)?;
+    let root = snapshot.0.clone();
 
     let report = lint::lint(
         root.clone(),
