@@ -21,8 +21,10 @@ declare_rule! {
     /// ## Why is this bad?
     /// `packer validate -syntax-only` does not look at builder settings, and
     /// a full `packer validate` needs cloud credentials: the gap shows only
-    /// when a build is started. A `googlecompute` image without
-    /// `image_name` gets a generated name that no deployment can be told.
+    /// when a build is started. Two are tolerated by Packer but not here:
+    /// without `region` an AMI is built wherever the builder's environment
+    /// (`AWS_DEFAULT_REGION`) says, so no deployment can be matched to it;
+    /// without `image_name` a GCE image is named `packer-<timestamp>`.
     ///
     /// ## Example
     /// ```json
@@ -46,10 +48,22 @@ fn check(ctx: &Context, out: &mut Findings) {
             out.report(
                 &RULE.meta,
                 Location::value(builder.at("type")),
-                format!("this {} builder has no {what}", builder.kind().unwrap_or_default()),
+                format!("this {} builder has no {what}{}", builder.kind().unwrap_or_default(), consequence(&what)),
             )
             .help(format!("add {what} to the builder"));
         }
+    }
+}
+
+/// What goes wrong without the settings whose absence Packer itself
+/// tolerates.
+fn consequence(what: &str) -> &'static str {
+    match what {
+        "`region`" => {
+            ": the AMI lands in whatever region the builder's environment names, and no deployment can be matched to it"
+        }
+        "`image_name`" => ": Packer names the image packer-<timestamp>, which says nothing of what it holds",
+        _ => "",
     }
 }
 
