@@ -25,21 +25,8 @@ fn cli() -> Command {
                 .args(selection())
                 .arg(format())
                 .arg(explain_arg())
-                .arg(
-                    Arg::new("var-file")
-                        .long("var-file")
-                        .value_name("FILE")
-                        .action(ArgAction::Append)
-                        .value_parser(value_parser!(PathBuf))
-                        .help("A var file whose variables count as declared (repeatable)"),
-                )
-                .arg(
-                    Arg::new("files")
-                        .value_name("FILE")
-                        .num_args(0..)
-                        .value_parser(value_parser!(PathBuf))
-                        .help("Lint only these template files"),
-                ),
+                .arg(var_file_arg("A var file whose variables count as declared (repeatable)"))
+                .arg(files_arg("Lint only these template files")),
         )
         .subcommand(
             Command::new("lint-deployments")
@@ -47,13 +34,7 @@ fn cli() -> Command {
                 .arg(root_arg())
                 .arg(format())
                 .arg(explain_arg())
-                .arg(
-                    Arg::new("files")
-                        .value_name("FILE")
-                        .num_args(0..)
-                        .value_parser(value_parser!(PathBuf))
-                        .help("Lint only these deployment files"),
-                ),
+                .arg(files_arg("Lint only these deployment files")),
         )
         .subcommand(
             Command::new("lint")
@@ -104,14 +85,7 @@ fn cli() -> Command {
                         .value_parser(parse_var)
                         .help("A variable for Packer, passed through as -var (repeatable)"),
                 )
-                .arg(
-                    Arg::new("var-file")
-                        .long("var-file")
-                        .value_name("FILE")
-                        .action(ArgAction::Append)
-                        .value_parser(value_parser!(PathBuf))
-                        .help("A var file for Packer, passed through as -var-file (repeatable)"),
-                )
+                .arg(var_file_arg("A var file for Packer, passed through as -var-file (repeatable)"))
                 .arg(
                     Arg::new("patch-from")
                         .long("patch-from")
@@ -161,6 +135,19 @@ fn root_arg() -> Arg {
         .value_name("DIR")
         .value_parser(value_parser!(PathBuf))
         .help("The repository's top folder [default: the workspace root]")
+}
+
+fn var_file_arg(help: &'static str) -> Arg {
+    Arg::new("var-file")
+        .long("var-file")
+        .value_name("FILE")
+        .action(ArgAction::Append)
+        .value_parser(value_parser!(PathBuf))
+        .help(help)
+}
+
+fn files_arg(help: &'static str) -> Arg {
+    Arg::new("files").value_name("FILE").num_args(0..).value_parser(value_parser!(PathBuf)).help(help)
 }
 
 fn explain_arg() -> Arg {

@@ -3,11 +3,10 @@
 //! and the deployments a staged template (or a file it uploads) affects.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
 
 use crate::lint;
@@ -60,38 +59,27 @@ fn index_entries(sh: &Shell) -> Result<Vec<Entry>> {
 }
 
 /// The contents of blobs, read through one `git cat-file --batch`.
-fn read_blobs(top: &Path, blobs: &[&str]) -> Result<Vec<Vec<u8>>> {
-    use std::io::{BufRead, BufReader, Read};
+fn read_blobs(sh: &Shell, blobs: &[&str]) -> Result<Vec<Vec<u8>>> {
     if blobs.is_empty() {
         return Ok(Vec::new());
     }
-    let mut child = Command::new("git")
-        .args(["cat-file", "--batch"])
-        .current_dir(top)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("running git cat-file")?;
-    let mut stdin = child.stdin.take().expect("stdin is piped");
     let request: String = blobs.iter().map(|blob| format!("{blob}\n")).collect();
-    let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
-    let mut reader = BufReader::new(child.stdout.take().expect("stdout is piped"));
+    let output = cmd!(sh, "git cat-file --batch").quiet().stdin(request).output().context("running git cat-file")?;
+    // Each answer: `<blob> blob <size>\n`, the bytes, `\n`.
+    let mut rest = output.stdout.as_slice();
     let mut contents = Vec::with_capacity(blobs.len());
     for blob in blobs {
-        let mut header = String::new();
-        reader.read_line(&mut header)?;
+        let header_end = rest.iter().position(|&b| b == b'\n').context("git cat-file stopped early")?;
+        let header = String::from_utf8_lossy(&rest[..header_end]).into_owned();
         let size: usize = header
             .split(' ')
             .nth(2)
-            .and_then(|size| size.trim().parse().ok())
-            .with_context(|| format!("git cat-file could not read {blob}: {}", header.trim()))?;
-        let mut content = vec![0; size + 1];
-        reader.read_exact(&mut content)?;
-        content.pop();
-        contents.push(content);
+            .and_then(|size| size.parse().ok())
+            .with_context(|| format!("git cat-file could not read {blob}: {header}"))?;
+        let body = rest.get(header_end + 1..header_end + 1 + size).context("git cat-file stopped early")?;
+        contents.push(body.to_vec());
+        rest = rest.get(header_end + 2 + size..).unwrap_or_default();
     }
-    let _ = writer.join();
-    child.wait()?;
     Ok(contents)
 }
 
@@ -145,7 +133,7 @@ pub fn run(format: Format) -> Result<ExitCode> {
         .filter(|entry| is_deployment(&entry.path))
         .filter(|entry| deployments.contains(&entry.path) || lock_changed || !pairs.is_empty())
         .collect();
-    let texts = read_blobs(&top, &candidates.iter().map(|entry| entry.blob.as_str()).collect::<Vec<_>>())?;
+    let texts = read_blobs(&sh, &candidates.iter().map(|entry| entry.blob.as_str()).collect::<Vec<_>>())?;
     let touched = pairs.clone();
     for (entry, text) in candidates.iter().zip(&texts) {
         let pair = release_cloud(text);
@@ -169,7 +157,7 @@ pub fn run(format: Format) -> Result<ExitCode> {
                 || templates.iter().any(|template| template_of(path).as_ref() == Some(template))
         })
         .collect();
-    let snapshot = Snapshot::of_index(&top, &needed)?;
+    let snapshot = Snapshot::of_index(&sh, &needed)?;
     let root = snapshot.0.clone();
 
     let report = lint::lint(
@@ -197,31 +185,18 @@ pub fn run(format: Format) -> Result<ExitCode> {
 struct Snapshot(PathBuf);
 
 impl Snapshot {
-    fn of_index(top: &Path, paths: &[String]) -> Result<Snapshot> {
+    fn of_index(sh: &Shell, paths: &[String]) -> Result<Snapshot> {
         let dir = std::env::temp_dir().join(format!("xtask-pre-commit-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let snapshot = Snapshot(dir);
-        let prefix = format!("{}/", snapshot.0.display());
-        let mut child = Command::new("git")
-            .args(["checkout-index", "-z", "--stdin", &format!("--prefix={prefix}")])
-            .current_dir(top)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
+        let prefix = format!("--prefix={}/", snapshot.0.display());
+        let list: Vec<u8> = paths.iter().flat_map(|path| path.bytes().chain(std::iter::once(0))).collect();
+        cmd!(sh, "git checkout-index -z --stdin {prefix}")
+            .quiet()
+            .stdin(list)
+            .run()
             .context("running git checkout-index")?;
-        {
-            let mut stdin = child.stdin.take().expect("stdin is piped");
-            for path in paths {
-                stdin.write_all(path.as_bytes())?;
-                stdin.write_all(b"\0")?;
-            }
-        }
-        let output = child.wait_with_output()?;
-        if !output.status.success() {
-            bail!("git checkout-index failed: {}", String::from_utf8_lossy(&output.stderr).trim());
-        }
         Ok(snapshot)
     }
 }

@@ -55,14 +55,48 @@ pub fn find(code_or_name: &str) -> Option<&'static Rule> {
         .find(|rule| rule.meta.code.eq_ignore_ascii_case(code_or_name) || rule.meta.name == code_or_name)
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
     /// The deployment's release and cloud when both are usable strings.
-    pub fn release_cloud(&self) -> Option<(&str, &str)> {
-        let release = self.deployment.root.get("release")?;
+    pub fn release_cloud(&self) -> Option<(&'a str, &'a str)> {
+        let deployment: &'a Deployment = self.deployment;
+        let release = deployment.root.get("release")?;
         if release.style() == Some(crate::yaml::Style::Plain) && release.as_str().is_some_and(looks_like_a_number) {
             return None;
         }
-        Some((release.as_str()?, self.deployment.cloud()?))
+        Some((release.as_str()?, deployment.cloud()?))
+    }
+}
+
+/// A role of the deployment whose template the lock file records.
+pub struct Locked<'a> {
+    pub role: &'a str,
+    pub template: &'a super::TemplateInfo,
+    pub locked: &'a crate::images::lock::LockedTemplate,
+    /// The deployment's region (`global` for GCE).
+    pub region: &'a str,
+    /// The ID the deployment holds for the role.
+    pub id: &'a str,
+}
+
+impl<'a> Context<'a> {
+    /// The roles whose feeding template the lock records, for the rules
+    /// that compare the deployment with it.
+    pub fn locked_roles(&self) -> Vec<Locked<'a>> {
+        let (Some(lock), Some((release, cloud))) = (self.lock, self.release_cloud()) else { return Vec::new() };
+        let region = if cloud == "aws" { self.deployment.region() } else { Some(crate::images::plan::GLOBAL) };
+        let Some(region) = region else { return Vec::new() };
+        let deployment: &'a Deployment = self.deployment;
+        let templates: &'a TemplateIndex = self.templates;
+        deployment
+            .roles()
+            .into_iter()
+            .filter_map(|role| {
+                let template = templates.feeding(release, cloud, role)?;
+                let locked = lock.templates.get(&template.rel)?;
+                let id = deployment.image_id(role).and_then(|node| node.as_str()).unwrap_or_default();
+                Some(Locked { role, template, locked, region, id })
+            })
+            .collect()
     }
 }
 

@@ -1,6 +1,5 @@
 use crate::deployments::image_route;
 use crate::diagnostic::Findings;
-use crate::images::plan::GLOBAL;
 use crate::location::Location;
 
 use super::Context;
@@ -28,19 +27,18 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    let (Some(lock), Some((release, cloud))) = (ctx.lock, ctx.release_cloud()) else { return };
-    let region = if cloud == "aws" { ctx.deployment.region() } else { Some(GLOBAL) };
-    let Some(region) = region else { return };
-    for role in ctx.deployment.roles() {
-        let Some(template) = ctx.templates.feeding(release, cloud, role) else { continue };
-        let (Some(current), Some(locked)) = (&template.hash, lock.templates.get(&template.rel)) else { continue };
-        let Some(image) = locked.images.get(region) else { continue };
-        let id = ctx.deployment.image_id(role).and_then(|node| node.as_str()).unwrap_or_default();
-        if id == image.id && &image.hash != current {
+    for entry in ctx.locked_roles() {
+        let (Some(current), Some(image)) = (&entry.template.hash, entry.locked.images.get(entry.region)) else {
+            continue;
+        };
+        if entry.id == image.id && &image.hash != current {
             out.report(
                 &RULE.meta,
-                Location::value(image_route(role)),
-                format!("`{id}` was built on {} from an older {}: it has changed since", image.built_at, template.rel),
+                Location::value(image_route(entry.role)),
+                format!(
+                    "`{}` was built on {} from an older {}: it has changed since",
+                    entry.id, image.built_at, entry.template.rel
+                ),
             )
             .help("run `cargo xtask images` to rebuild it and patch the deployments, then commit the result");
         }

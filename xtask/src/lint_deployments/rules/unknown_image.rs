@@ -1,6 +1,5 @@
 use crate::deployments::image_route;
 use crate::diagnostic::Findings;
-use crate::images::plan::GLOBAL;
 use crate::location::Location;
 
 use super::Context;
@@ -31,21 +30,16 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    let (Some(lock), Some((release, cloud))) = (ctx.lock, ctx.release_cloud()) else { return };
-    let region = if cloud == "aws" { ctx.deployment.region() } else { Some(GLOBAL) };
-    let Some(region) = region else { return };
-    for role in ctx.deployment.roles() {
-        let Some(template) = ctx.templates.feeding(release, cloud, role) else { continue };
-        let Some(locked) = lock.templates.get(&template.rel) else { continue };
-        let id = ctx.deployment.image_id(role).and_then(|node| node.as_str()).unwrap_or_default();
-        let message = match locked.images.get(region) {
+    for entry in ctx.locked_roles() {
+        let (id, region, template) = (entry.id, entry.region, &entry.template.rel);
+        let message = match entry.locked.images.get(region) {
             Some(image) if image.id == id => continue,
             Some(image) => {
-                format!("`{id}` is not the image the lock records for {} in {region} ({})", template.rel, image.id)
+                format!("`{id}` is not the image the lock records for {template} in {region} ({})", image.id)
             }
-            None => format!("the lock records no image of {} in {region}", template.rel),
+            None => format!("the lock records no image of {template} in {region}"),
         };
-        out.report(&RULE.meta, Location::value(image_route(role)), message)
+        out.report(&RULE.meta, Location::value(image_route(entry.role)), message)
             .help("run `cargo xtask images` to write the recorded image (it rebuilds only what changed)");
     }
 }
