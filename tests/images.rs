@@ -225,6 +225,8 @@ fn two_regions_feed_their_deployments_and_leave_a_third_alone() {
         document["deployments"].as_array().unwrap().iter().find(|c| c["path"] == "deployments/frankfurt.yaml").unwrap();
     assert_eq!(change["old"], frankfurt.as_str());
     assert_eq!(change["new"], rebuilt.as_str());
+    let per_template = document["templates"][0]["deployments"].as_array().unwrap();
+    assert_eq!(per_template.len(), 4, "bastion and cluster of frankfurt and ireland: {per_template:?}");
 }
 
 #[test]

@@ -120,6 +120,8 @@ struct TemplateResult {
     status: &'static str,
     images: std::collections::BTreeMap<String, String>,
     error: Option<String>,
+    /// The deployment keys this template's images were written into.
+    deployments: Vec<DeploymentChange>,
 }
 
 struct DeploymentChange {
@@ -143,11 +145,12 @@ impl Serialize for Document {
 
 impl Serialize for TemplateResult {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("TemplateResult", 4)?;
+        let mut out = serializer.serialize_struct("TemplateResult", 5)?;
         out.serialize_field("template", &self.template)?;
         out.serialize_field("status", self.status)?;
         out.serialize_field("images", &self.images)?;
         out.serialize_field("error", &self.error)?;
+        out.serialize_field("deployments", &self.deployments)?;
         out.end()
     }
 }
@@ -164,6 +167,25 @@ impl Serialize for DeploymentChange {
     }
 }
 
+/// The deployment changes of a run that `select` (deployment, role) keeps.
+fn changes(result: &RunResult, select: impl Fn(&str, &str) -> bool) -> Vec<DeploymentChange> {
+    result
+        .deployments
+        .iter()
+        .flat_map(|deployment| {
+            deployment.changes.iter().filter(|change| select(&deployment.rel, &change.role)).map(|change| {
+                DeploymentChange {
+                    path: deployment.rel.clone(),
+                    key: change.key(),
+                    old: change.old.clone(),
+                    new: change.new.clone(),
+                    written: deployment.error.is_none(),
+                }
+            })
+        })
+        .collect()
+}
+
 pub fn json(result: &RunResult) -> String {
     let document = Document {
         version: 1,
@@ -178,21 +200,12 @@ pub fn json(result: &RunResult) -> String {
                     Outcome::Failed(why) => Some(redact(why, &job.secrets)),
                     _ => None,
                 },
+                deployments: changes(result, |rel, role| {
+                    job.feeds.iter().any(|feed| feed.deployment_rel == rel && feed.role == role)
+                }),
             })
             .collect(),
-        deployments: result
-            .deployments
-            .iter()
-            .flat_map(|deployment| {
-                deployment.changes.iter().map(|change| DeploymentChange {
-                    path: deployment.rel.clone(),
-                    key: change.key(),
-                    old: change.old.clone(),
-                    new: change.new.clone(),
-                    written: deployment.error.is_none(),
-                })
-            })
-            .collect(),
+        deployments: changes(result, |_, _| true),
         interrupted: result.interrupted,
     };
     let mut text = serde_json::to_string_pretty(&document).expect("the document serialises");
