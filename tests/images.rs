@@ -379,6 +379,11 @@ fn dry_run_needs_no_packer_and_no_credentials() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     two_region_tree(root);
+    write(
+        root,
+        "deployments/unquoted.yaml",
+        deployment("3.11", "eu-west-1", "ami-00000000").replace("\"3.11\"", "3.11"),
+    );
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["images", "--dry-run", "--root", root.to_str().unwrap()])
         .env("PACKER", "/nonexistent/packer")

@@ -45,8 +45,17 @@ impl Deployment {
         self.root.at(route).and_then(Node::as_str)
     }
 
+    /// The `release` as written (`3.11`), quoted or not.
     pub fn release(&self) -> Option<&str> {
         self.text(&Route::root().key("release"))
+    }
+
+    /// True when `release` is an unquoted number (`release: 3.10`), which
+    /// YAML reads as a number (3.1), not the release it looks like.
+    pub fn release_is_a_number(&self) -> bool {
+        self.root.get("release").is_some_and(|node| {
+            node.style() == Some(yaml::Style::Plain) && node.as_str().is_some_and(looks_like_a_number)
+        })
     }
 
     pub fn cloud(&self) -> Option<&str> {
@@ -72,6 +81,11 @@ impl Deployment {
     pub fn image_id(&self, role: &str) -> Option<&Node> {
         self.root.at(&image_route(role))
     }
+}
+
+/// True for what YAML reads as a number: `3.10`, `4`, `1e3`.
+pub fn looks_like_a_number(text: &str) -> bool {
+    !text.is_empty() && text.parse::<f64>().is_ok() && text.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
 }
 
 /// `deployments/*.yaml` and `*.yml` below the root, sorted.

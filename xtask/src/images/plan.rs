@@ -110,6 +110,16 @@ pub fn feeds(
         if deployment.release() != Some(layout.release.as_str()) || deployment.cloud() != Some(layout.cloud.as_str()) {
             continue;
         }
+        if deployment.release_is_a_number() {
+            left.push(LeftAlone {
+                deployment: deployment.rel.clone(),
+                reason: format!(
+                    "its `release: {}` is unquoted, which YAML reads as a number; quote it: release: \"{}\"",
+                    layout.release, layout.release
+                ),
+            });
+            continue;
+        }
         let roles: Vec<&str> = deployment
             .roles()
             .into_iter()

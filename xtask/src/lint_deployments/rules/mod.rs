@@ -59,11 +59,10 @@ impl<'a> Context<'a> {
     /// The deployment's release and cloud when both are usable strings.
     pub fn release_cloud(&self) -> Option<(&'a str, &'a str)> {
         let deployment: &'a Deployment = self.deployment;
-        let release = deployment.root.get("release")?;
-        if release.style() == Some(crate::yaml::Style::Plain) && release.as_str().is_some_and(looks_like_a_number) {
+        if deployment.release_is_a_number() {
             return None;
         }
-        Some((release.as_str()?, deployment.cloud()?))
+        Some((deployment.release()?, deployment.cloud()?))
     }
 }
 
@@ -100,10 +99,7 @@ impl<'a> Context<'a> {
     }
 }
 
-/// True for what YAML reads as a number: `3.10`, `4`, `1e3`.
-pub fn looks_like_a_number(text: &str) -> bool {
-    !text.is_empty() && text.parse::<f64>().is_ok() && text.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
-}
+pub use crate::deployments::looks_like_a_number;
 
 #[cfg(test)]
 mod tests {
