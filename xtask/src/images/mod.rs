@@ -124,7 +124,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     };
     match options.format {
         Format::Json => print!("{}", report::json(&result)),
-        _ => print!("{}", report::human(&result, &options.root)),
+        _ => print!("{}", report::human(&result)),
     }
     let failed = result.jobs.iter().any(|job| matches!(job.outcome, Outcome::Failed(_)))
         || result.deployments.iter().any(|d| d.error.is_some())
@@ -221,7 +221,7 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
     secrets.iter().fold(text.to_owned(), |text, secret| text.replace(secret.as_str(), "<sensitive>"))
 }
 
-/// Plans every selected template; `None` when the run is a dry run.
+/// Plans every selected template: what it feeds, and whether it needs a build.
 fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockFile) -> Result<Vec<Job>> {
     let everything = project::find_templates(&options.root, &Filter::default());
     let images_here = plan::images_by_release_cloud(&everything);
@@ -462,8 +462,8 @@ fn build_all(options: &Options, packer_path: &Path, jobs: &mut [Job], pending: &
             }
         }
         match receiver.recv_timeout(Duration::from_millis(100)) {
-            Ok(Event::Step(index, step)) => progress.step(&names_of(jobs, index), &step),
-            Ok(Event::Detail(index, detail)) => progress.detail(&names_of(jobs, index), &detail),
+            Ok(Event::Step(index, step)) => progress.step(&jobs[index].layout.slug(), &step),
+            Ok(Event::Detail(index, detail)) => progress.detail(&jobs[index].layout.slug(), &detail),
             Ok(Event::Done(index, outcome)) => {
                 let step = match &outcome {
                     Outcome::Built(images) => format!("built {}", describe_images(images)),
@@ -472,7 +472,7 @@ fn build_all(options: &Options, packer_path: &Path, jobs: &mut [Job], pending: &
                     }
                     other => other.name().to_owned(),
                 };
-                progress.step(&names_of(jobs, index), &step);
+                progress.step(&jobs[index].layout.slug(), &step);
                 jobs[index].outcome = outcome;
                 done += 1;
             }
@@ -490,10 +490,6 @@ fn build_all(options: &Options, packer_path: &Path, jobs: &mut [Job], pending: &
         }
     }
     Ok(interrupted)
-}
-
-fn names_of(jobs: &[Job], index: usize) -> String {
-    jobs[index].layout.slug()
 }
 
 fn absolute(paths: &[PathBuf]) -> Vec<PathBuf> {
@@ -537,6 +533,11 @@ fn build_one(
         Err(error) => return Outcome::Failed(format!("{error:#}")),
         Ok(Err(output)) => {
             write_log(&output);
+            // A Ctrl-C on the terminal reaches validate too, which shares
+            // xtask's process group.
+            if flag.load(Ordering::SeqCst) {
+                return Outcome::Interrupted;
+            }
             let first = output.lines().find(|line| !line.trim().is_empty()).unwrap_or("no output");
             return Outcome::Failed(format!(
                 "packer validate failed: {} (log: {})",

@@ -2,7 +2,6 @@
 //! diffs, and the versioned JSON document.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
@@ -46,7 +45,7 @@ pub fn plan(jobs: &[Job], unreadable: &[String]) -> String {
 
 /// The summary after a run: per template its status and images, then the
 /// deployments changed (old → new), what was left alone, and the diffs.
-pub fn human(result: &RunResult, _root: &Path) -> String {
+pub fn human(result: &RunResult) -> String {
     let mut out = String::new();
     let width = result.jobs.iter().map(|job| job.file.rel.len()).max().unwrap_or(8).max(8);
     let _ = writeln!(out, "{:<width$}  {:<11}  images", "template", "status");
