@@ -585,7 +585,13 @@ fn build_one(
     }
     if !succeeded {
         let why = last_error.lines().next().unwrap_or("see the log").to_owned();
-        return Outcome::Failed(format!("packer build failed: {why} (log: {})", spec.log_shown));
+        let hint = if why.contains("credential") {
+            "; set the cloud credentials the template reads (for the AWS templates here: TF_VAR_aws_access_key \
+             and TF_VAR_aws_secret_key)"
+        } else {
+            ""
+        };
+        return Outcome::Failed(format!("packer build failed: {why}{hint} (log: {})", spec.log_shown));
     }
     match images_from_artifacts(&spec.cloud, &artifacts) {
         Ok(images) if images.is_empty() => {
