@@ -212,6 +212,12 @@ fn two_regions_feed_their_deployments_and_leave_a_third_alone() {
     assert!(String::from_utf8_lossy(&again.stdout).contains("skipped"), "{}", text(&again));
     eprintln!("no-change rerun took {:?}", started.elapsed());
 
+    // A deployment added later gets the recorded image without a rebuild.
+    write(root, "deployments/frankfurt-two.yaml", deployment("3.11", "eu-central-1", "ami-00000000"));
+    let added = images_command(root, &moto, &[]).env("PACKER", "/nonexistent/packer").output().unwrap();
+    assert_eq!(added.status.code(), Some(0), "{}", text(&added));
+    assert_eq!(id_of(root, "frankfurt-two.yaml", "cluster"), frankfurt);
+
     // --force rebuilds and patches the new IDs.
     let forced = images(root, &moto, &["--force", "--format", "json"]);
     assert_eq!(forced.status.code(), Some(0), "{}", text(&forced));
@@ -226,7 +232,7 @@ fn two_regions_feed_their_deployments_and_leave_a_third_alone() {
     assert_eq!(change["old"], frankfurt.as_str());
     assert_eq!(change["new"], rebuilt.as_str());
     let per_template = document["templates"][0]["deployments"].as_array().unwrap();
-    assert_eq!(per_template.len(), 4, "bastion and cluster of frankfurt and ireland: {per_template:?}");
+    assert_eq!(per_template.len(), 6, "bastion and cluster of three deployments: {per_template:?}");
 }
 
 #[test]
@@ -445,4 +451,34 @@ fn dry_run_reports_lint_errors_and_broken_deployments() {
     assert!(shown.contains("undeclared-variable"), "{shown}");
     assert!(shown.contains("error: deployments/broken.yaml:"), "{shown}");
     assert!(shown.contains("invalid YAML"), "{shown}");
+}
+
+#[test]
+fn a_symlink_out_of_the_repository_is_not_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let template_dir = root.join("packer/3.11/aws/machine-image");
+    write(
+        root,
+        "packer/3.11/aws/machine-image/template.json",
+        template(&[builder("frankfurt", "eu-central-1", "")], ""),
+    );
+    let manifest = r#"{"builds": [{"name": "frankfurt", "builder_type": "amazon-ebs",
+        "artifact_id": "eu-central-1:ami-0123456789abcdef0", "packer_run_uuid": "u"}], "last_run_uuid": "u"}"#;
+    write(root, "packer/3.11/aws/machine-image/manifest.json", manifest);
+    let elsewhere = write(outside.path(), "elsewhere.yaml", deployment("3.11", "eu-central-1", "ami-00000000"));
+    fs::create_dir_all(root.join("deployments")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, root.join("deployments/linked.yaml")).unwrap();
+    write(root, "deployments/local.yaml", deployment("3.11", "eu-central-1", "ami-00000000"));
+
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--root", root.to_str().unwrap(), "--patch-from"])
+        .arg(template_dir.join("manifest.json"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(text(&output).contains("outside the repository"), "{}", text(&output));
+    assert_eq!(fs::read_to_string(&elsewhere).unwrap(), deployment("3.11", "eu-central-1", "ami-00000000"));
+    assert_eq!(id_of(root, "local.yaml", "cluster"), "ami-0123456789abcdef0", "the other deployment is still patched");
 }
