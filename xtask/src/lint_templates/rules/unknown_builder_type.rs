@@ -5,8 +5,9 @@ use super::{Context, known, plugin_installed, suggest};
 
 declare_rule! {
     /// ## What it does
-    /// Reports a builder whose `type` is not one that Packer 1.6.6 has
-    /// built in.
+    /// Reports a builder whose `type` is neither built into Packer 1.6.6 as
+    /// Debian packages it (the Packer this repository builds with) nor an
+    /// installed plugin.
     ///
     /// ## Why is this bad?
     /// `packer validate -syntax-only` accepts any type; the mistake shows

@@ -7,7 +7,8 @@ use super::{Context, known, report_unknown_type};
 declare_rule! {
     /// ## What it does
     /// Reports a post-processor, as a block or as the one-word shorthand,
-    /// whose type is not one that Packer 1.6.6 has built in.
+    /// whose type is neither built into Packer 1.6.6 as Debian packages it nor
+    /// an installed plugin.
     ///
     /// ## Why is this bad?
     /// Post-processors run after the image is made: the build fails at its

@@ -5,8 +5,9 @@ use super::{Context, known, report_unknown_type};
 
 declare_rule! {
     /// ## What it does
-    /// Reports a provisioner whose `type` is not one that Packer 1.6.6 has
-    /// built in.
+    /// Reports a provisioner whose `type` is neither built into Packer 1.6.6 as
+    /// Debian packages it (the Packer this repository builds with) nor an
+    /// installed plugin.
     ///
     /// ## Why is this bad?
     /// `packer validate -syntax-only` accepts it; the build fails once the
