@@ -106,6 +106,22 @@ impl Finding {
     }
 }
 
+/// A file's bytes as text. When they are not UTF-8, reports `rule` at the
+/// first bad byte and returns, as the error, a lossy copy for the snippet.
+pub fn text_or_report(
+    bytes: Vec<u8>,
+    rule: &'static RuleMeta,
+    noun: &str,
+    out: &mut Findings,
+) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|error| {
+        let at = error.utf8_error().valid_up_to();
+        out.report(rule, Location::Offset(at), format!("the file is not UTF-8 (invalid byte at offset {at})"))
+            .help(format!("save the {noun} as UTF-8"));
+        String::from_utf8_lossy(error.as_bytes()).into_owned()
+    })
+}
+
 /// A finding placed in its file.
 #[derive(Debug)]
 pub struct Diagnostic {

@@ -110,17 +110,17 @@ pub fn run(format: Format) -> Result<ExitCode> {
     let is_deployment =
         |path: &str| path.starts_with("deployments/") && (path.ends_with(".yaml") || path.ends_with(".yml"));
 
-    // Templates to lint: those staged, and those one of whose files is.
-    let templates: BTreeSet<String> = staged
+    // Templates the change touches (staged, deleted, or one of whose files
+    // is); those still in the index are linted.
+    let changed: BTreeSet<String> = staged
         .iter()
         .filter_map(|path| template_of(path).or_else(|| path.ends_with("/template.json").then(|| path.clone())))
-        .filter(|template| in_index(template))
         .collect();
+    let templates: BTreeSet<String> = changed.iter().filter(|template| in_index(template)).cloned().collect();
     // The release and cloud folders those changes touch.
-    let mut pairs: BTreeSet<(String, String)> = staged
+    let mut pairs: BTreeSet<(String, String)> = changed
         .iter()
-        .filter_map(|path| template_of(path).or_else(|| path.ends_with("/template.json").then(|| path.clone())))
-        .filter_map(|template| Layout::from_relative(&template).ok())
+        .filter_map(|template| Layout::from_relative(template).ok())
         .map(|layout| (layout.release, layout.cloud))
         .collect();
     // Deployments to lint: those staged, and, when templates or the lock

@@ -2,8 +2,11 @@
 //! that the linter and the image builder need (builders, provisioners,
 //! post-processors, variables, referenced files, every string with its route).
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
 
 use serde_json::{Map, Value};
 
@@ -217,6 +220,19 @@ impl Template {
         known.then_some(false)
     }
 
+    /// The files a build of this template reads, relative to its folder:
+    /// `template.json` and every file it references, each once. Their
+    /// hash is what the lock file records.
+    pub fn inputs(&self) -> Vec<String> {
+        let mut inputs = vec!["template.json".to_owned()];
+        for (_, path) in self.referenced_files() {
+            if !inputs.iter().any(|input| input == path) {
+                inputs.push(path.to_owned());
+            }
+        }
+        inputs
+    }
+
     /// Local files the build reads: provisioner scripts and file sources,
     /// shell-local scripts, relative to the template's folder. Templated
     /// paths are left out, since only the build knows them.
@@ -255,17 +271,66 @@ fn push_post_processor<'a>(out: &mut Vec<PostProcessor<'a>>, route: Route, value
     }
 }
 
-/// Resolves a path a template names, relative to the template's folder.
-pub fn resolve_reference(template_dir: &Path, reference: &str) -> PathBuf {
-    template_dir.join(reference)
-}
-
-/// The user variables a string reads, with the action text of each.
-pub fn user_references(text: &str) -> Vec<(&str, String)> {
-    gotmpl::calls_to(text, "user")
+/// Variables set by var files (JSON objects), the later files winning;
+/// a value that is not a string is taken as its JSON text (`2`, `true`).
+pub fn read_var_files(paths: &[PathBuf]) -> Result<BTreeMap<String, String>> {
+    let mut values = BTreeMap::new();
+    for path in paths {
+        let text = fs::read_to_string(path).with_context(|| format!("reading var file `{}`", path.display()))?;
+        let value: Value = serde_json::from_str(&text).with_context(|| {
+            format!("var file `{}` is not valid JSON; it must be an object of strings", path.display())
+        })?;
+        let Value::Object(members) = value else {
+            bail!("var file `{}` must be a JSON object of variable names and values", path.display());
+        };
+        for (name, value) in members {
+            let value = match value {
+                Value::String(text) => text,
+                other => other.to_string(),
+            };
+            values.insert(name, value);
+        }
+    }
+    Ok(values)
 }
 
 /// Every builder name in the template, for `only`/`except` checks.
 pub fn builder_names(template: &Template) -> BTreeSet<&str> {
     template.builders().iter().filter_map(Block::builder_name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(json: &str) -> Template {
+        let Value::Object(root) = serde_json::from_str(json).unwrap() else { panic!("not an object") };
+        Template { root }
+    }
+
+    #[test]
+    fn inputs_name_each_file_once() {
+        let template = template(
+            r#"{"provisioners": [
+                {"type": "shell", "scripts": ["a.sh", "b.sh"]},
+                {"type": "shell", "script": "a.sh"},
+                {"type": "file", "source": "{{template_dir}}/c", "destination": "/c"},
+                {"type": "file", "source": "/log", "destination": "log", "direction": "download"}
+            ]}"#,
+        );
+        assert_eq!(template.inputs(), vec!["template.json", "a.sh", "b.sh"]);
+    }
+
+    #[test]
+    fn var_files_later_wins_and_non_strings_are_their_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = dir.path().join("a.json");
+        let second = dir.path().join("b.json");
+        fs::write(&first, r#"{"region": "eu-west-1", "size": 2}"#).unwrap();
+        fs::write(&second, r#"{"region": "eu-central-1"}"#).unwrap();
+        let values = read_var_files(&[first, second]).unwrap();
+        assert_eq!(values["region"], "eu-central-1");
+        assert_eq!(values["size"], "2");
+        assert!(read_var_files(&[dir.path().join("missing.json")]).is_err());
+    }
 }

@@ -153,20 +153,7 @@ fn load_deployments(root: &Path) -> Result<(Vec<Deployment>, Vec<String>)> {
 
 /// `--var` values merged over var files, for resolving regions and secrets.
 fn variable_values(options: &Options) -> Result<BTreeMap<String, String>> {
-    let mut values = BTreeMap::new();
-    for file in &options.var_files {
-        let text = fs::read_to_string(file).with_context(|| format!("reading var file {}", file.display()))?;
-        let Value::Object(members) =
-            serde_json::from_str(&text).with_context(|| format!("var file {} is not valid JSON", file.display()))?
-        else {
-            bail!("var file {} must be a JSON object of names and values", file.display());
-        };
-        for (name, value) in members {
-            if let Value::String(value) = value {
-                values.insert(name, value);
-            }
-        }
-    }
+    let mut values = crate::template::read_var_files(&options.var_files)?;
     values.extend(options.vars.iter().cloned());
     Ok(values)
 }
@@ -274,9 +261,7 @@ fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockFile)
         let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
         let (feeds, left_alone) = plan::feeds(&layout, &regions, &here, deployments, &options.regions);
         let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        let mut inputs = vec!["template.json".to_owned()];
-        inputs.extend(template.referenced_files().into_iter().map(|(_, path)| path.to_owned()));
-        inputs.dedup();
+        let inputs = template.inputs();
         let hash = lock::hash_inputs(&dir, &inputs)?;
         let settings = lock::hash_settings(&options.var_files, &options.vars)?;
         let outcome = if no_region {
@@ -706,8 +691,7 @@ fn patch_from(options: &Options) -> Result<Option<RunResult>> {
         let (feeds, left_alone) = plan::feeds(&layout, &regions, &here, &deployments, &options.regions);
         let template =
             checked_template(&file, &BTreeSet::new()).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
-        let mut inputs = vec!["template.json".to_owned()];
-        inputs.extend(template.referenced_files().into_iter().map(|(_, path)| path.to_owned()));
+        let inputs = template.inputs();
         let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let hash = lock::hash_inputs(&dir, &inputs)?;
         let settings = lock::hash_settings(&options.var_files, &options.vars)?;

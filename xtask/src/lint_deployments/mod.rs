@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 
 use crate::deployments::{self, Deployment};
-use crate::diagnostic::{FileReport, Findings, Report};
+use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
 use crate::images::lock::{self, LockFile};
 use crate::images::plan;
 use crate::lint_templates::{self, Loaded};
@@ -78,9 +78,7 @@ fn template_info(file: &TemplateFile, image: &str) -> TemplateInfo {
         }
     }
     info.regions = Some(regions);
-    let mut inputs = vec!["template.json".to_owned()];
-    inputs.extend(template.referenced_files().into_iter().map(|(_, path)| path.to_owned()));
-    info.hash = file.path.parent().and_then(|dir| lock::hash_inputs(dir, &inputs).ok());
+    info.hash = file.path.parent().and_then(|dir| lock::hash_inputs(dir, &template.inputs()).ok());
     info
 }
 
@@ -113,20 +111,9 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
             findings.report(&INVALID_YAML.meta, Location::File, format!("cannot read the deployment: {error}"));
             return FileReport::new(rel, String::new(), findings.into_vec(), location::resolve_json);
         }
-        Ok(bytes) => match String::from_utf8(bytes) {
+        Ok(bytes) => match text_or_report(bytes, &INVALID_YAML.meta, "deployment", &mut findings) {
             Ok(text) => text,
-            Err(error) => {
-                let at = error.utf8_error().valid_up_to();
-                let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
-                findings
-                    .report(
-                        &INVALID_YAML.meta,
-                        Location::Offset(at),
-                        format!("the file is not UTF-8 (invalid byte at offset {at})"),
-                    )
-                    .help("save the deployment as UTF-8");
-                return FileReport::new(rel, text, findings.into_vec(), location::resolve_json);
-            }
+            Err(lossy) => return FileReport::new(rel, lossy, findings.into_vec(), location::resolve_json),
         },
     };
     let deployment = match Deployment::parse(root, path, source.clone()) {

@@ -8,10 +8,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Result, bail};
 use serde_json::Value;
 
-use crate::diagnostic::{FileReport, Findings, Report};
+use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
 use crate::location::{self, Location, Route};
 use crate::project::{self, Filter, TemplateFile};
 use crate::render::{self, Format};
@@ -57,26 +57,10 @@ pub fn select(options: &Options) -> Result<Vec<TemplateFile>> {
     Ok(selected)
 }
 
-/// Variables defined by var files (JSON objects of strings).
-pub fn read_var_files(paths: &[PathBuf]) -> Result<BTreeSet<String>> {
-    let mut names = BTreeSet::new();
-    for path in paths {
-        let text = fs::read_to_string(path).with_context(|| format!("reading var file `{}`", path.display()))?;
-        let value: Value = serde_json::from_str(&text).with_context(|| {
-            format!("var file `{}` is not valid JSON; it must be an object of strings", path.display())
-        })?;
-        let Value::Object(members) = value else {
-            bail!("var file `{}` must be a JSON object of variable names and values", path.display());
-        };
-        names.extend(members.into_iter().map(|(name, _)| name));
-    }
-    Ok(names)
-}
-
 /// Lints the selected templates, in parallel, keeping their order.
 pub fn lint(options: &Options) -> Result<Report> {
     let files = select(options)?;
-    let external = read_var_files(&options.var_files)?;
+    let external: BTreeSet<String> = crate::template::read_var_files(&options.var_files)?.into_keys().collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
     let chunk = files.len().div_ceil(threads).max(1);
     let reports: Vec<FileReport> = std::thread::scope(|scope| {
@@ -135,20 +119,9 @@ pub fn load(file: &TemplateFile) -> Loaded {
         findings.report(&UNREADABLE_FILE.meta, Location::File, format!("cannot read the template: {error}"));
         return failed(findings);
     }
-    match String::from_utf8(bytes) {
+    match text_or_report(bytes, &INVALID_JSON.meta, "template", &mut findings) {
         Ok(text) => Loaded::Text(text),
-        Err(error) => {
-            let at = error.utf8_error().valid_up_to();
-            let source = String::from_utf8_lossy(error.as_bytes()).into_owned();
-            findings
-                .report(
-                    &INVALID_JSON.meta,
-                    Location::Offset(at),
-                    format!("the file is not UTF-8 (invalid byte at offset {at})"),
-                )
-                .help("save the template as UTF-8");
-            Loaded::Failed { source, findings }
-        }
+        Err(source) => Loaded::Failed { source, findings },
     }
 }
 

@@ -1,6 +1,5 @@
 use crate::diagnostic::Findings;
 use crate::location::Location;
-use crate::template::resolve_reference;
 
 use super::Context;
 
@@ -28,7 +27,7 @@ declare_rule! {
 
 fn check(ctx: &Context, out: &mut Findings) {
     for (route, reference) in ctx.template.referenced_files() {
-        if resolve_reference(ctx.dir, reference).exists() {
+        if ctx.dir.join(reference).exists() {
             continue;
         }
         out.report(&RULE.meta, Location::value(route), format!("`{reference}` does not exist next to the template"))

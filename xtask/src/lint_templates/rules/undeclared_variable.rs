@@ -1,6 +1,7 @@
 use crate::diagnostic::Findings;
+use crate::gotmpl;
 use crate::location::Location;
-use crate::template::{route_of, user_references};
+use crate::template::route_of;
 
 use super::{Context, suggest};
 
@@ -31,7 +32,7 @@ fn check(ctx: &Context, out: &mut Findings) {
     let declared: Vec<&str> =
         ctx.template.variables().map(|vars| vars.keys().map(String::as_str).collect()).unwrap_or_default();
     ctx.template.for_each_string(|path, text| {
-        for (action, variable) in user_references(text) {
+        for (action, variable) in gotmpl::calls_to(text, "user") {
             if ctx.template.declares(&variable) || ctx.external_variables.contains(&variable) {
                 continue;
             }

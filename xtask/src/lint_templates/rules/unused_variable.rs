@@ -1,8 +1,8 @@
 use std::collections::BTreeSet;
 
 use crate::diagnostic::Findings;
+use crate::gotmpl;
 use crate::location::{Location, Route};
-use crate::template::user_references;
 
 use super::Context;
 
@@ -32,7 +32,8 @@ fn check(ctx: &Context, out: &mut Findings) {
         return;
     };
     let mut used: BTreeSet<String> = BTreeSet::new();
-    ctx.template.for_each_string(|_, text| used.extend(user_references(text).into_iter().map(|(_, name)| name)));
+    ctx.template
+        .for_each_string(|_, text| used.extend(gotmpl::calls_to(text, "user").into_iter().map(|(_, name)| name)));
     for name in variables.keys() {
         if !used.contains(name) {
             out.report(
