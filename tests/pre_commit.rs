@@ -168,7 +168,7 @@ fn a_template_changed_after_its_image_was_built_is_stale() {
     let repo = Repo::new();
     let dir = repo.path.join("packer/3.11/aws/machine-image");
     let inputs = vec!["template.json".to_owned(), "scripts/install.sh".to_owned()];
-    let hash = xtask::images::lock::hash_inputs(&dir, &inputs).unwrap();
+    let hash = xtask::lock::hash_inputs(&dir, &inputs).unwrap();
     let lock = format!(
         r#"{{"version": 1, "templates": {{"packer/3.11/aws/machine-image/template.json": {{
              "hash": "{hash}", "inputs": ["template.json", "scripts/install.sh"], "packer_version": "1.6.6",

@@ -34,6 +34,7 @@ pub mod lint;
 pub mod lint_deployments;
 pub mod lint_templates;
 pub mod location;
+pub mod lock;
 pub mod moto;
 pub mod packer;
 pub mod pre_commit;

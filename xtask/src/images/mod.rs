@@ -2,7 +2,6 @@
 //! the image IDs per region and writes them into every deployment of that
 //! release and cloud.
 
-pub mod lock;
 pub mod patch;
 pub mod plan;
 mod progress;
@@ -29,7 +28,7 @@ use crate::project::{self, Filter, Layout, TemplateFile};
 use crate::render::Format;
 use crate::template::Template;
 
-use lock::{LockFile, LockedImage};
+use crate::lock::{self, LockFile, LockedImage};
 use plan::{Feed, GLOBAL, LeftAlone};
 use progress::Progress;
 

@@ -41,7 +41,7 @@ pub fn acquire(root: &Path) -> Result<RunLock> {
     }
     file.set_len(0)?;
     file.rewind()?;
-    write!(file, "pid {}, started {}", std::process::id(), super::lock::utc_now())?;
+    write!(file, "pid {}, started {}", std::process::id(), crate::lock::utc_now())?;
     file.flush()?;
     Ok(RunLock { _file: file })
 }

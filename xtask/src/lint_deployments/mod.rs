@@ -12,10 +12,10 @@ use anyhow::{Result, bail};
 
 use crate::deployments::{self, Deployment};
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
-use crate::images::lock::{self, LockFile};
 use crate::images::plan;
 use crate::lint_templates::{self, Loaded};
 use crate::location::{self, Location};
+use crate::lock::{self, LockFile};
 use crate::project::{self, Filter, TemplateFile};
 use crate::render::{self, Format};
 

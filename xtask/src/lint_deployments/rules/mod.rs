@@ -3,7 +3,7 @@
 
 use crate::deployments::Deployment;
 use crate::diagnostic::{Findings, RuleMeta};
-use crate::images::lock::LockFile;
+use crate::lock::LockFile;
 
 use super::TemplateIndex;
 
@@ -70,7 +70,7 @@ impl<'a> Context<'a> {
 pub struct Locked<'a> {
     pub role: &'a str,
     pub template: &'a super::TemplateInfo,
-    pub locked: &'a crate::images::lock::LockedTemplate,
+    pub locked: &'a crate::lock::LockedTemplate,
     /// The deployment's region (`global` for GCE).
     pub region: &'a str,
     /// The ID the deployment holds for the role.
