@@ -25,11 +25,47 @@ pub fn sync_folder_of(path: &Path) {
     }
 }
 
+/// The temporary name [`replace_file`] writes `name` under, in the same
+/// folder: `.NAME.xtask-PID.tmp`.
+fn temporary_name(name: &str) -> String {
+    format!(".{name}.xtask-{}.tmp", std::process::id())
+}
+
+/// True for a name [`temporary_name`] makes, whatever the pid.
+fn is_temporary_name(name: &str) -> bool {
+    name.strip_prefix('.')
+        .and_then(|rest| rest.strip_suffix(".tmp"))
+        .and_then(|rest| rest.rsplit_once(".xtask-"))
+        .is_some_and(|(target, pid)| !target.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Removes the temporaries a killed writer left in `folders` (not below
+/// them). The caller must know no writer is at work there. Returns how many
+/// it removed.
+pub fn remove_stale_temporaries(folders: &[PathBuf]) -> usize {
+    let mut removed = 0;
+    for folder in folders {
+        let Ok(entries) = fs::read_dir(folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let is_file = entry.file_type().is_ok_and(|kind| kind.is_file());
+            if is_file
+                && is_temporary_name(&entry.file_name().to_string_lossy())
+                && fs::remove_file(entry.path()).is_ok()
+            {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
 /// [`write_atomic`] without flushing the folder.
 pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().context("a file path has a name")?.to_string_lossy();
-    let temporary = dir.join(format!(".{name}.xtask-{}.tmp", std::process::id()));
+    let temporary = dir.join(temporary_name(&name));
     let result = (|| -> Result<()> {
         let mut file = fs::File::create(&temporary).with_context(|| format!("creating {}", temporary.display()))?;
         file.write_all(bytes).with_context(|| format!("writing {}", temporary.display()))?;
@@ -76,6 +112,20 @@ mod tests {
         assert_eq!(fs::read_to_string(&path).unwrap(), "new");
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary left behind");
+    }
+
+    #[test]
+    fn stale_temporaries_are_recognised_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [".a.yaml.xtask-12.tmp", ".images.lock.xtask-99999.tmp", "a.yaml", ".a.yaml.xtask-.tmp", ".x.tmp"] {
+            fs::write(dir.path().join(name), "x").unwrap();
+        }
+        assert_eq!(remove_stale_temporaries(&[dir.path().to_path_buf()]), 2);
+        let mut left: Vec<String> =
+            fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        left.sort();
+        assert_eq!(left, [".a.yaml.xtask-.tmp", ".x.tmp", "a.yaml"]);
+        assert!(is_temporary_name(&temporary_name("b.yaml")));
     }
 
     #[test]

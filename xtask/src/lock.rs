@@ -47,11 +47,13 @@ pub struct LockFile {
     pub templates: BTreeMap<String, LockedTemplate>,
 }
 
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LockedTemplate {
     pub hash: String,
     pub inputs: Vec<String>,
-    pub packer_version: String,
+    /// The Packer that built the images; absent when they were taken from
+    /// a manifest, which does not say.
+    pub packer_version: Option<String>,
     pub images: BTreeMap<String, LockedImage>,
 }
 
@@ -63,6 +65,18 @@ pub struct LockedImage {
     pub hash: String,
     /// The variables it was built with.
     pub settings: String,
+    /// Set when the image was taken from a manifest (`--patch-from`)
+    /// rather than built by this tool.
+    pub manifest: Option<ManifestSource>,
+}
+
+/// Where a manifest-applied image came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManifestSource {
+    /// The manifest's path relative to the root.
+    pub path: String,
+    /// The Packer run that built it (`last_run_uuid`), when recorded.
+    pub run_uuid: Option<String>,
 }
 
 impl LockFile {
@@ -103,6 +117,17 @@ impl LockFile {
                         .with_context(|| format!("`{name}` image `{region}` has no `{key}` string"))?
                         .to_owned())
                 };
+                let manifest = match image.get("manifest") {
+                    None => None,
+                    Some(source) => Some(ManifestSource {
+                        path: source
+                            .get("path")
+                            .and_then(Value::as_str)
+                            .with_context(|| format!("`{name}` image `{region}` has a `manifest` without `path`"))?
+                            .to_owned(),
+                        run_uuid: source.get("run_uuid").and_then(Value::as_str).map(str::to_owned),
+                    }),
+                };
                 images.insert(
                     region.clone(),
                     LockedImage {
@@ -110,12 +135,18 @@ impl LockFile {
                         built_at: field("built_at")?,
                         hash: field("hash")?,
                         settings: field("settings")?,
+                        manifest,
                     },
                 );
             }
             templates.insert(
                 name.clone(),
-                LockedTemplate { hash: text("hash")?, inputs, packer_version: text("packer_version")?, images },
+                LockedTemplate {
+                    hash: text("hash")?,
+                    inputs,
+                    packer_version: entry.get("packer_version").and_then(Value::as_str).map(str::to_owned),
+                    images,
+                },
             );
         }
         Ok(LockFile { version: version as u32, templates })
@@ -136,7 +167,9 @@ impl Serialize for LockedTemplate {
         let mut out = serializer.serialize_struct("LockedTemplate", 4)?;
         out.serialize_field("hash", &self.hash)?;
         out.serialize_field("inputs", &self.inputs)?;
-        out.serialize_field("packer_version", &self.packer_version)?;
+        if let Some(version) = &self.packer_version {
+            out.serialize_field("packer_version", version)?;
+        }
         out.serialize_field("images", &self.images)?;
         out.end()
     }
@@ -149,6 +182,20 @@ impl Serialize for LockedImage {
         out.serialize_field("built_at", &self.built_at)?;
         out.serialize_field("hash", &self.hash)?;
         out.serialize_field("settings", &self.settings)?;
+        if let Some(manifest) = &self.manifest {
+            out.serialize_field("manifest", manifest)?;
+        }
+        out.end()
+    }
+}
+
+impl Serialize for ManifestSource {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("ManifestSource", 2)?;
+        out.serialize_field("path", &self.path)?;
+        if let Some(uuid) = &self.run_uuid {
+            out.serialize_field("run_uuid", uuid)?;
+        }
         out.end()
     }
 }

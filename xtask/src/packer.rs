@@ -248,6 +248,17 @@ pub fn split_ami_id(id: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Ok when `id` has the shape of an image ID of `cloud`; otherwise the
+/// shape it should have.
+pub fn check_image_id(cloud: &str, id: &str) -> Result<(), &'static str> {
+    match cloud {
+        "gce" if is_gce_image_name(id) => Ok(()),
+        "gce" => Err("a GCE image name: a lower-case letter, then letters, digits and dashes"),
+        _ if is_ami_id(id) => Ok(()),
+        _ => Err("`ami-` and 8 or 17 lower-case hex digits"),
+    }
+}
+
 /// `ami-` and 8 or 17 lower-case hex digits.
 pub fn is_ami_id(id: &str) -> bool {
     id.strip_prefix("ami-").is_some_and(|hex| {

@@ -14,8 +14,14 @@ const MAX_DEPTH: usize = 256;
 #[derive(Debug)]
 pub struct Node {
     pub kind: Kind,
-    /// Byte range in the source; for a quoted scalar, quotes included.
+    /// Byte range in the source; for a quoted scalar, quotes included. The
+    /// start is exact; the end may run on over what follows the node, so
+    /// edits compute their own end (see `patch`).
     pub span: Range<usize>,
+    /// Carries an anchor (`&name`) that aliases elsewhere may repeat.
+    pub anchored: bool,
+    /// Carries a tag (`!!str`, `!custom`).
+    pub tagged: bool,
 }
 
 #[derive(Debug)]
@@ -31,7 +37,10 @@ pub enum Style {
     Plain,
     SingleQuoted,
     DoubleQuoted,
-    Block,
+    /// `|`, `|-`, `|+`; the span starts at the first content character.
+    Literal,
+    /// `>`, `>-`, `>+`; the span starts at the first content character.
+    Folded,
 }
 
 /// A YAML syntax error with its byte offset.
@@ -94,9 +103,10 @@ pub fn parse(source: &str) -> Result<Node, SyntaxError> {
     let mut parser = Parser::new_from_str(source);
     // Open collections: their start byte and the children read so far.
     enum Open {
-        Mapping(usize, Vec<Node>),
-        Sequence(usize, Vec<Node>),
+        Mapping(usize, Properties, Vec<Node>),
+        Sequence(usize, Properties, Vec<Node>),
     }
+    type Properties = (bool, bool);
     let mut stack: Vec<Open> = Vec::new();
     let mut root: Option<Node> = None;
     while let Some(next) = parser.next_event() {
@@ -107,17 +117,24 @@ pub fn parse(source: &str) -> Result<Node, SyntaxError> {
         let start = offsets.byte(span.start.index());
         let end = offsets.byte(span.end.index());
         let finished = match event {
-            Event::Scalar(value, style, _, _) => {
+            Event::Scalar(value, style, anchor, tag) => {
                 let style = match style {
                     ScalarStyle::Plain => Style::Plain,
                     ScalarStyle::SingleQuoted => Style::SingleQuoted,
                     ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
-                    _ => Style::Block,
+                    ScalarStyle::Literal => Style::Literal,
+                    _ => Style::Folded,
                 };
-                Some(Node { kind: Kind::Scalar { value: value.into_owned(), style }, span: start..end })
+                Some(Node {
+                    kind: Kind::Scalar { value: value.into_owned(), style },
+                    span: start..end,
+                    anchored: anchor != 0,
+                    tagged: tag.is_some(),
+                })
             }
-            Event::Alias(_) => Some(Node { kind: Kind::Alias, span: start..end }),
-            Event::MappingStart(..) | Event::SequenceStart(..) => {
+            Event::Alias(_) => Some(Node { kind: Kind::Alias, span: start..end, anchored: false, tagged: false }),
+            Event::MappingStart(anchor, ref tag) | Event::SequenceStart(anchor, ref tag) => {
+                let properties = (anchor != 0, tag.is_some());
                 if stack.len() >= MAX_DEPTH {
                     return Err(SyntaxError {
                         offset: start,
@@ -125,28 +142,28 @@ pub fn parse(source: &str) -> Result<Node, SyntaxError> {
                     });
                 }
                 stack.push(if matches!(event, Event::MappingStart(..)) {
-                    Open::Mapping(start, Vec::new())
+                    Open::Mapping(start, properties, Vec::new())
                 } else {
-                    Open::Sequence(start, Vec::new())
+                    Open::Sequence(start, properties, Vec::new())
                 });
                 None
             }
             Event::MappingEnd => match stack.pop() {
-                Some(Open::Mapping(open, children)) => {
+                Some(Open::Mapping(open, (anchored, tagged), children)) => {
                     let mut entries = Vec::with_capacity(children.len() / 2);
                     let mut items = children.into_iter();
                     while let (Some(key), Some(value)) = (items.next(), items.next()) {
                         entries.push((key, value));
                     }
                     let close = entries.last().map_or(end, |(_, value)| value.span.end.max(open));
-                    Some(Node { kind: Kind::Mapping(entries), span: open..close.max(open) })
+                    Some(Node { kind: Kind::Mapping(entries), span: open..close.max(open), anchored, tagged })
                 }
                 _ => None,
             },
             Event::SequenceEnd => match stack.pop() {
-                Some(Open::Sequence(open, items)) => {
+                Some(Open::Sequence(open, (anchored, tagged), items)) => {
                     let close = items.last().map_or(end, |item| item.span.end.max(open));
-                    Some(Node { kind: Kind::Sequence(items), span: open..close.max(open) })
+                    Some(Node { kind: Kind::Sequence(items), span: open..close.max(open), anchored, tagged })
                 }
                 _ => None,
             },
@@ -155,14 +172,14 @@ pub fn parse(source: &str) -> Result<Node, SyntaxError> {
         };
         if let Some(node) = finished {
             match stack.last_mut() {
-                Some(Open::Mapping(_, children) | Open::Sequence(_, children)) => children.push(node),
+                Some(Open::Mapping(_, _, children) | Open::Sequence(_, _, children)) => children.push(node),
                 None => {
                     root = Some(node);
                 }
             }
         }
     }
-    Ok(root.unwrap_or(Node { kind: Kind::Mapping(Vec::new()), span: 0..0 }))
+    Ok(root.unwrap_or(Node { kind: Kind::Mapping(Vec::new()), span: 0..0, anchored: false, tagged: false }))
 }
 
 /// saphyr-parser counts characters; edits need bytes.
@@ -192,26 +209,6 @@ impl CharOffsets {
     }
 }
 
-/// Writes `value` as a scalar in the given style, for a value that needs no
-/// escaping in it (image IDs and names).
-pub fn render_scalar(value: &str, style: Style) -> String {
-    match style {
-        Style::SingleQuoted => format!("'{}'", value.replace('\'', "''")),
-        Style::DoubleQuoted => format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\"")),
-        Style::Plain | Style::Block => value.to_owned(),
-    }
-}
-
-/// Replaces byte ranges of `source`, which must not overlap.
-pub fn apply_edits(source: &str, mut edits: Vec<(Range<usize>, String)>) -> String {
-    edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
-    let mut text = source.to_owned();
-    for (range, replacement) in edits {
-        text.replace_range(range, &replacement);
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,14 +228,6 @@ mod tests {
         let name = root.get("name").unwrap();
         assert_eq!(&DOC[name.span.clone()], "é-x");
         assert_eq!(root.at(&Route::root().key("list").index(1)).unwrap().as_str(), Some("b"));
-    }
-
-    #[test]
-    fn edits_touch_only_the_scalar() {
-        let root = parse(DOC).unwrap();
-        let id = root.at(&Route::root().key("cluster").key("machine_image").key("id")).unwrap();
-        let patched = apply_edits(DOC, vec![(id.span.clone(), render_scalar("ami-0fff", id.style().unwrap()))]);
-        assert_eq!(patched, DOC.replace("\"ami-0123\"", "\"ami-0fff\""));
     }
 
     #[test]

@@ -2,11 +2,18 @@
 //! which deployment keys each one feeds.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
+use anyhow::Result;
+
+use super::{Job, Options, Outcome};
 use crate::deployments::Deployment;
-use crate::gotmpl;
-use crate::project::{Layout, TemplateFile};
+use crate::diagnostic::Severity;
+use crate::lint_templates::{self, Loaded};
+use crate::lock::{self, LockFile};
+use crate::project::{self, Filter, Layout, TemplateFile};
 use crate::template::{Block, Template};
+use crate::{gotmpl, secrets};
 
 /// Key under which a cloud's region-less images (GCE) are recorded.
 pub const GLOBAL: &str = "global";
@@ -177,6 +184,145 @@ pub fn images_by_release_cloud(files: &[TemplateFile]) -> BTreeMap<(String, Stri
         }
     }
     out
+}
+
+/// `--var` values merged over var files, for resolving regions and secrets.
+fn variable_values(options: &Options) -> Result<BTreeMap<String, String>> {
+    let mut values = crate::template::read_var_files(&options.var_files)?;
+    values.extend(options.vars.iter().cloned());
+    Ok(values)
+}
+
+/// Lints and parses a template for building: lint errors stop it.
+pub fn checked_template(file: &TemplateFile, var_names: &BTreeSet<String>) -> Result<Template, String> {
+    let report = lint_templates::lint_file(file, var_names);
+    let errors: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule.severity == Severity::Error)
+        .map(|d| format!("{}:{}:{}: {} [{}]", file.rel, d.span.line, d.span.column, d.message, d.rule.name))
+        .collect();
+    if !errors.is_empty() {
+        return Err(format!(
+            "lint errors (run `cargo xtask lint-templates {}` for details):\n  {}",
+            file.rel,
+            errors.join("\n  ")
+        ));
+    }
+    let Loaded::Text(source) = lint_templates::load(file) else {
+        return Err("the template could not be read".to_owned());
+    };
+    lint_templates::parse(&source, &mut Default::default())
+        .ok_or_else(|| "the template is not a JSON object".to_owned())
+}
+
+/// Plans every selected template: what it feeds, and whether it needs a build.
+pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockFile) -> Result<Vec<Job>> {
+    let everything = project::find_templates(&options.root, &Filter::default());
+    let images_here = images_by_release_cloud(&everything);
+    let selected = project::find_templates(&options.root, &options.filter);
+    let values = variable_values(options)?;
+    let var_names: BTreeSet<String> = values.keys().cloned().collect();
+    let mut jobs = Vec::new();
+    for file in selected {
+        let layout = match &file.layout {
+            Ok(layout) => layout.clone(),
+            Err(problem) => {
+                // Not at packer/<release>/<cloud>/<image>: nothing it could feed.
+                let layout = Layout { release: "?".into(), cloud: "?".into(), image: file.rel.clone() };
+                jobs.push(failed_job(
+                    file.clone(),
+                    layout,
+                    format!("{problem}; move it to packer/<release>/<cloud>/<image>/template.json"),
+                ));
+                continue;
+            }
+        };
+        let template = match checked_template(&file, &var_names) {
+            Ok(template) => template,
+            Err(why) => {
+                jobs.push(failed_job(file, layout, why));
+                continue;
+            }
+        };
+        let builders = region_builders(&template, &values);
+        let selected_builders: Vec<&RegionBuilder> = builders
+            .iter()
+            .filter(|b| {
+                options.regions.is_empty() || b.regions.iter().any(|r| r == GLOBAL || options.regions.contains(r))
+            })
+            .collect();
+        let mut regions: Vec<String> = Vec::new();
+        for builder in &selected_builders {
+            for region in &builder.regions {
+                if !regions.contains(region) {
+                    regions.push(region.clone());
+                }
+            }
+        }
+        let only = if options.regions.is_empty() || selected_builders.len() == builders.len() {
+            Vec::new()
+        } else {
+            selected_builders.iter().map(|b| b.name.clone()).collect()
+        };
+        let no_region = selected_builders.is_empty();
+        let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
+        let (feeds, left_alone) = feeds(&layout, &regions, &here, deployments, &options.regions);
+        let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let inputs = template.inputs();
+        let hash = lock::hash_inputs(&dir, &inputs)?;
+        let settings = lock::hash_settings(&options.var_files, &options.vars)?;
+        let outcome = if no_region {
+            Outcome::Failed(format!("it builds none of the regions in --region ({})", options.regions.join(", ")))
+        } else {
+            match lockfile.templates.get(&file.rel) {
+                Some(locked) if !options.force => {
+                    let current: Option<BTreeMap<String, String>> = regions
+                        .iter()
+                        .map(|region| {
+                            locked
+                                .images
+                                .get(region)
+                                .filter(|image| image.hash == hash && image.settings == settings)
+                                .map(|image| (region.clone(), image.id.clone()))
+                        })
+                        .collect();
+                    current.map_or(Outcome::Pending, Outcome::Skipped)
+                }
+                _ => Outcome::Pending,
+            }
+        };
+        jobs.push(Job {
+            secrets: secrets::collect(&template, &values),
+            file,
+            layout,
+            feeds,
+            left_alone,
+            regions,
+            only,
+            hash,
+            settings,
+            inputs,
+            outcome,
+        });
+    }
+    Ok(jobs)
+}
+
+fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
+    Job {
+        file,
+        layout,
+        feeds: Vec::new(),
+        left_alone: Vec::new(),
+        regions: Vec::new(),
+        only: Vec::new(),
+        hash: String::new(),
+        settings: String::new(),
+        inputs: Vec::new(),
+        outcome: Outcome::Failed(why),
+        secrets: Vec::new(),
+    }
 }
 
 #[cfg(test)]

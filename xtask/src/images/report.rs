@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use super::{Job, Outcome, RunResult, describe_images, redact};
+use super::{Job, Outcome, RunResult, describe_images};
+use crate::secrets::redact;
 
 /// `--dry-run`: templates, regions, deployments and keys, and what is
 /// skipped and why.
@@ -52,6 +53,9 @@ pub fn human(result: &RunResult) -> String {
     for job in &result.jobs {
         let detail = match &job.outcome {
             Outcome::Built(images) | Outcome::Skipped(images) => describe_images(images),
+            Outcome::FromManifest { images, manifest } => {
+                format!("patched from {manifest}: {}", describe_images(images))
+            }
             Outcome::Failed(why) => redact(why, &job.secrets).replace('\n', &format!("\n{:width$}  {:11}  ", "", "")),
             Outcome::Interrupted => "stopped by an interrupt; nothing patched".to_owned(),
             Outcome::Pending => String::new(),
@@ -96,7 +100,11 @@ pub fn human(result: &RunResult) -> String {
     let patched = result.deployments.iter().filter(|d| d.error.is_none()).count();
     let _ = writeln!(
         out,
-        "\n{} built, {} skipped, {} failed{}; {patched} deployment{} updated.",
+        "\n{}{} built, {} skipped, {} failed{}; {patched} deployment{} updated.",
+        match count("from-manifest") {
+            0 => String::new(),
+            n => format!("{n} from manifests, "),
+        },
         count("built"),
         count("skipped"),
         count("failed"),

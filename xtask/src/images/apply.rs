@@ -1,0 +1,110 @@
+//! The apply stage: every deployment fed by a template with images in this
+//! run (built, unchanged, or from a manifest) is brought up to them, one
+//! checked, atomic write per file. Every ID is checked for its cloud's shape
+//! first, whatever its source, and a deployment with a bad one is left as
+//! it is.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::{DeploymentResult, Job, Outcome};
+use crate::deployments::Deployment;
+use crate::packer::check_image_id;
+use crate::patch::{self, Patched, diff::unified_diff};
+
+/// What one deployment should get, or why it gets nothing.
+#[derive(Default)]
+struct Wanted {
+    /// Role -> new ID.
+    ids: BTreeMap<String, String>,
+    problems: Vec<String>,
+}
+
+/// Where an ID came from, for messages: the lock, a manifest or a build.
+fn source_of(job: &Job, region: &str) -> String {
+    match &job.outcome {
+        Outcome::Skipped(_) => format!("packer/images.lock: {} {region}", job.file.rel),
+        Outcome::FromManifest { manifest, .. } => format!("{manifest}: {} {region}", job.file.rel),
+        _ => format!("the build of {} ({region})", job.file.rel),
+    }
+}
+
+pub fn apply(root: &Path, jobs: &[Job], deployments: &[Deployment]) -> Vec<DeploymentResult> {
+    let mut wanted: BTreeMap<usize, Wanted> = BTreeMap::new();
+    for job in jobs {
+        let Some(images) = job.outcome.images() else {
+            continue;
+        };
+        for feed in &job.feeds {
+            let Some(id) = images.get(&feed.region) else {
+                continue;
+            };
+            let entry = wanted.entry(feed.deployment).or_default();
+            match check_image_id(&job.layout.cloud, id) {
+                Ok(()) => {
+                    entry.ids.insert(feed.role.clone(), id.clone());
+                }
+                Err(shape) => entry.problems.push(format!(
+                    "refusing `{}` from {} for {}.machine_image.id: an image ID is {shape}; restore the source \
+                     (for the lock: `git checkout packer/images.lock`) or rebuild with --force. The file was left \
+                     as it is",
+                    id.escape_debug(),
+                    source_of(job, &feed.region),
+                    feed.role
+                )),
+            }
+        }
+    }
+    let mut results = Vec::new();
+    let mut planned: Vec<(&Deployment, Patched)> = Vec::new();
+    for (index, want) in wanted {
+        let deployment = &deployments[index];
+        let refusal = if want.problems.is_empty() {
+            match patch::patch(deployment, &want.ids) {
+                Ok(Some(patched)) => {
+                    planned.push((deployment, patched));
+                    continue;
+                }
+                Ok(None) => continue,
+                Err(refusal) => refusal.message(&deployment.rel),
+            }
+        } else {
+            want.problems.join("\n")
+        };
+        results.push(DeploymentResult {
+            rel: deployment.rel.clone(),
+            changes: Vec::new(),
+            diff: String::new(),
+            error: Some(refusal),
+        });
+    }
+    // Each file is its own atomic write; side by side, the file system's
+    // work of creating and renaming them overlaps.
+    let errors: Vec<Option<String>> = std::thread::scope(|scope| {
+        let chunk = planned.len().div_ceil(4).max(1);
+        let handles: Vec<_> = planned
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(deployment, patched)| {
+                            patch::write(root, deployment, &patched.text).err().map(|error| format!("{error:#}"))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|handle| handle.join().expect("a patch thread panicked")).collect()
+    });
+    results.extend(planned.into_iter().zip(errors).map(|((deployment, patched), error)| DeploymentResult {
+        rel: deployment.rel.clone(),
+        diff: unified_diff(&deployment.rel, &deployment.source, &patched.text),
+        changes: patched.changes,
+        error,
+    }));
+    results.sort_by(|a, b| a.rel.cmp(&b.rel));
+    if let Some(first) = deployments.first() {
+        crate::fsutil::sync_folder_of(&first.path);
+    }
+    results
+}

@@ -1,0 +1,335 @@
+//! The build stage: `packer validate` and `packer build -machine-readable`
+//! in each pending template's folder, several side by side, each build's
+//! whole log in `target/xtask/images/`, interrupts passed on to every
+//! running Packer's process group. Each finished build is handed to the
+//! record stage at once, so that its images are in the lock before anything
+//! else happens.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+
+use super::plan::GLOBAL;
+use super::progress::Progress;
+use super::{Job, Options, Outcome, describe_images, record};
+use crate::lock::LockFile;
+use crate::packer::{self, Artifacts, BuildArgs, Line};
+use crate::secrets::redact;
+
+/// Builds every pending job and records each success in the lock as it
+/// ends. Returns whether the run was interrupted.
+pub fn build_pending(options: &Options, jobs: &mut [Job], lockfile: &mut LockFile) -> Result<bool> {
+    let pending: Vec<usize> = (0..jobs.len()).filter(|&i| matches!(jobs[i].outcome, Outcome::Pending)).collect();
+    if pending.is_empty() {
+        return Ok(false);
+    }
+    let packer_path = packer::find(options.packer.as_deref())?;
+    // Asked beside the builds rather than before them: it costs a Packer
+    // start-up, which the lock file should not add to the run.
+    let version = {
+        let packer_path = packer_path.clone();
+        std::thread::spawn(move || packer::version(&packer_path))
+    };
+    let mut recorder = Recorder { root: options.root.clone(), lockfile, version: Version::Asking(Some(version)) };
+    build_all(options, &packer_path, jobs, &pending, &mut recorder)
+}
+
+/// Packer's version, asked once in the background.
+enum Version {
+    Asking(Option<JoinHandle<Result<String>>>),
+    Known(String),
+}
+
+/// Hands each finished build to the record stage.
+struct Recorder<'a> {
+    root: PathBuf,
+    lockfile: &'a mut LockFile,
+    version: Version,
+}
+
+impl Recorder<'_> {
+    /// Records a build's images in the lock file on disk. A build that
+    /// cannot be recorded counts as failed, so nothing is patched from it.
+    fn record(&mut self, job: &Job, outcome: Outcome) -> Outcome {
+        let Outcome::Built(images) = &outcome else {
+            return outcome;
+        };
+        if let Version::Asking(handle) = &mut self.version {
+            let asked = handle.take().and_then(|handle| handle.join().ok()).and_then(Result::ok);
+            self.version = Version::Known(asked.unwrap_or_else(|| "unknown".to_owned()));
+        }
+        let Version::Known(version) = &self.version else { unreachable!("the version was just asked") };
+        match record::record_build(&self.root, self.lockfile, job, images, record::Source::Packer(version)) {
+            Ok(()) => outcome,
+            Err(error) => Outcome::Failed(format!(
+                "built {}, but could not record it in packer/images.lock ({error:#}), so nothing was patched; \
+                 make packer/images.lock writable and run `cargo xtask images --force` to rebuild, or write those \
+                 IDs in by hand",
+                describe_images(images)
+            )),
+        }
+    }
+}
+
+/// Everything a build thread reports to the main thread.
+enum Event {
+    Step(usize, String),
+    Detail(usize, String),
+    Done(usize, Outcome),
+}
+
+/// Interrupt flag set by SIGINT and SIGTERM.
+fn interrupt_flag() -> Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&flag)).context("installing the interrupt handler")?;
+    }
+    Ok(flag)
+}
+
+/// Builds the pending jobs, `options.jobs` at a time. Returns whether the
+/// run was interrupted.
+fn build_all(
+    options: &Options,
+    packer_path: &Path,
+    jobs: &mut [Job],
+    pending: &[usize],
+    recorder: &mut Recorder,
+) -> Result<bool> {
+    let flag = interrupt_flag()?;
+    let log_dir = options.root.join("target/xtask/images");
+    fs::create_dir_all(&log_dir).with_context(|| format!("creating {}", log_dir.display()))?;
+    let names: Vec<String> = pending.iter().map(|&i| jobs[i].layout.slug()).collect();
+    let mut progress = Progress::new(&names);
+    let queue: Arc<Mutex<VecDeque<usize>>> = Arc::new(Mutex::new(pending.iter().copied().collect()));
+    let running: Arc<Mutex<BTreeMap<usize, u32>>> = Arc::default();
+    let (sender, receiver) = mpsc::channel::<Event>();
+    let workers = options.jobs.max(1).min(pending.len());
+    let specs: Arc<Vec<BuildSpec>> = Arc::new(
+        jobs.iter()
+            .map(|job| BuildSpec {
+                dir: job.file.path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+                log: log_dir.join(format!("{}.log", job.layout.slug())),
+                log_shown: format!("target/xtask/images/{}.log", job.layout.slug()),
+                args: BuildArgs {
+                    only: job.only.clone(),
+                    vars: options.vars.clone(),
+                    var_files: absolute(&options.var_files),
+                },
+                cloud: job.layout.cloud.clone(),
+                regions: job.regions.clone(),
+                secrets: job.secrets.clone(),
+            })
+            .collect(),
+    );
+    let mut handles = Vec::new();
+    for _ in 0..workers {
+        let (queue, running, sender, flag, specs) =
+            (Arc::clone(&queue), Arc::clone(&running), sender.clone(), Arc::clone(&flag), Arc::clone(&specs));
+        let packer_path = packer_path.to_path_buf();
+        handles.push(std::thread::spawn(move || {
+            loop {
+                if flag.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Some(index) = queue.lock().expect("queue lock").pop_front() else {
+                    break;
+                };
+                let outcome = build_one(&packer_path, &specs[index], index, &sender, &running, &flag);
+                let _ = sender.send(Event::Done(index, outcome));
+            }
+        }));
+    }
+    drop(sender);
+    let mut forwarded = false;
+    let mut done = 0;
+    while done < pending.len() {
+        if flag.load(Ordering::SeqCst) && !forwarded {
+            forwarded = true;
+            progress.step("xtask", "interrupted: stopping every running packer so it can clean up");
+            for &pid in running.lock().expect("running lock").values() {
+                packer::interrupt(pid);
+            }
+        }
+        match receiver.recv_timeout(Duration::from_millis(100)) {
+            Ok(Event::Step(index, step)) => progress.step(&jobs[index].layout.slug(), &step),
+            Ok(Event::Detail(index, detail)) => progress.detail(&jobs[index].layout.slug(), &detail),
+            Ok(Event::Done(index, outcome)) => {
+                let step = match &outcome {
+                    Outcome::Built(images) => format!("built {}", describe_images(images)),
+                    Outcome::Failed(why) => {
+                        format!("failed: {}", why.lines().next().unwrap_or_default())
+                    }
+                    other => other.name().to_owned(),
+                };
+                progress.step(&jobs[index].layout.slug(), &step);
+                jobs[index].outcome = recorder.record(&jobs[index], outcome);
+                done += 1;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    for handle in handles {
+        let _ = handle.join();
+    }
+    let interrupted = flag.load(Ordering::SeqCst);
+    for &index in pending {
+        if matches!(jobs[index].outcome, Outcome::Pending) {
+            jobs[index].outcome = Outcome::Interrupted;
+        }
+    }
+    Ok(interrupted)
+}
+
+fn absolute(paths: &[PathBuf]) -> Vec<PathBuf> {
+    paths.iter().map(|path| std::path::absolute(path).unwrap_or_else(|_| path.clone())).collect()
+}
+
+struct BuildSpec {
+    dir: PathBuf,
+    log: PathBuf,
+    /// The log's path relative to the root, for messages.
+    log_shown: String,
+    args: BuildArgs,
+    cloud: String,
+    /// Every region the selected builders build: each must be reported.
+    regions: Vec<String>,
+    secrets: Vec<String>,
+}
+
+/// Validates and builds one template, logging everything Packer says.
+fn build_one(
+    packer_path: &Path,
+    spec: &BuildSpec,
+    index: usize,
+    sender: &mpsc::Sender<Event>,
+    running: &Mutex<BTreeMap<usize, u32>>,
+    flag: &AtomicBool,
+) -> Outcome {
+    let mut log = match fs::File::create(&spec.log) {
+        Ok(file) => file,
+        Err(error) => {
+            return Outcome::Failed(format!("cannot write the log {}: {error}", spec.log.display()));
+        }
+    };
+    let mut write_log = |text: &str| {
+        let _ = writeln!(log, "{}", redact(text, &spec.secrets));
+    };
+    let _ = sender.send(Event::Step(index, "validating".to_owned()));
+    match packer::validate(packer_path, &spec.dir, &spec.args) {
+        Err(error) => return Outcome::Failed(format!("{error:#}")),
+        Ok(Err(output)) => {
+            write_log(&output);
+            // A Ctrl-C on the terminal reaches validate too, which shares
+            // xtask's process group.
+            if flag.load(Ordering::SeqCst) {
+                return Outcome::Interrupted;
+            }
+            let first = output.lines().find(|line| !line.trim().is_empty()).unwrap_or("no output");
+            return Outcome::Failed(format!(
+                "packer validate failed: {} (log: {})",
+                redact(first, &spec.secrets),
+                spec.log_shown
+            ));
+        }
+        Ok(Ok(())) => write_log("packer validate: ok"),
+    }
+    if flag.load(Ordering::SeqCst) {
+        return Outcome::Interrupted;
+    }
+    let _ = sender.send(Event::Step(index, "building".to_owned()));
+    let build = match packer::Build::start(packer_path, &spec.dir, &spec.args) {
+        Ok(build) => build,
+        Err(error) => return Outcome::Failed(format!("{error:#}")),
+    };
+    running.lock().expect("running lock").insert(index, build.pid());
+    // An interrupt that arrived while the build was starting.
+    if flag.load(Ordering::SeqCst) {
+        packer::interrupt(build.pid());
+    }
+    let mut artifacts = Artifacts::default();
+    let mut last_error = String::new();
+    let finished = build.run(|line| match line {
+        Line::Record(record) => {
+            artifacts.record(&record);
+            if let Some(text) = record.ui_text() {
+                write_log(text.trim_end());
+                if record.data.first().is_some_and(|kind| kind == "error") {
+                    last_error = redact(text.trim(), &spec.secrets);
+                }
+                let _ = sender.send(Event::Detail(index, redact(text, &spec.secrets)));
+            }
+        }
+        Line::Other(text) => write_log(&text),
+    });
+    running.lock().expect("running lock").remove(&index);
+    let succeeded = match finished {
+        Ok(succeeded) => succeeded,
+        Err(error) => return Outcome::Failed(format!("{error:#}")),
+    };
+    if flag.load(Ordering::SeqCst) {
+        return Outcome::Interrupted;
+    }
+    if !succeeded {
+        let why = last_error.lines().next().unwrap_or("see the log").to_owned();
+        let hint = if why.contains("credential") {
+            "; set the cloud credentials the template reads (for the AWS templates here: TF_VAR_aws_access_key \
+             and TF_VAR_aws_secret_key)"
+        } else {
+            ""
+        };
+        return Outcome::Failed(format!("packer build failed: {why}{hint} (log: {})", spec.log_shown));
+    }
+    match images_from_artifacts(&spec.cloud, &artifacts) {
+        Ok(images) if images.is_empty() => {
+            Outcome::Failed(format!("packer reported no image (log: {})", spec.log_shown))
+        }
+        Ok(images) => {
+            let missing: Vec<&str> =
+                spec.regions.iter().filter(|region| !images.contains_key(*region)).map(String::as_str).collect();
+            if missing.is_empty() {
+                Outcome::Built(images)
+            } else {
+                Outcome::Failed(format!(
+                    "packer reported no image for {} (it reported {}), so nothing was patched; check the build's \
+                     log ({}) and deregister the reported images if you do not keep them",
+                    missing.join(", "),
+                    describe_images(&images),
+                    spec.log_shown
+                ))
+            }
+        }
+        Err(why) => Outcome::Failed(why),
+    }
+}
+
+/// Image IDs per region from a build's artifacts, each checked for shape.
+pub fn images_from_artifacts(cloud: &str, artifacts: &Artifacts) -> Result<BTreeMap<String, String>, String> {
+    let mut images = BTreeMap::new();
+    for (builder, id) in artifacts.ids() {
+        let pairs = if cloud == "gce" { vec![(GLOBAL.to_owned(), id.clone())] } else { packer::split_ami_id(&id) };
+        for (region, image) in pairs {
+            let well_formed =
+                if cloud == "gce" { packer::is_gce_image_name(&image) } else { packer::is_ami_id(&image) };
+            if !well_formed {
+                return Err(format!(
+                    "builder `{builder}` reported `{image}`, which is not an image ID; nothing was patched"
+                ));
+            }
+            if let Some(other) = images.insert(region.clone(), image.clone())
+                && other != image
+            {
+                return Err(format!("two images for {region} ({other} and {image}); build each region once"));
+            }
+        }
+    }
+    Ok(images)
+}
