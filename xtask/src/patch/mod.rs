@@ -107,6 +107,7 @@ pub fn patch(deployment: &Deployment, ids: &BTreeMap<String, String>) -> Result<
         at = range.end;
     }
     text.push_str(&source[at..]);
+    verify::only_edits_changed(source, &text, &edits)?;
     let targets: Vec<(Route, &str)> = changes.iter().map(|c| (image_route(&c.role), c.new.as_str())).collect();
     verify::same_but_for(source, &deployment.root, &text, &targets)?;
     Ok(Some(Patched { text, changes }))
@@ -312,6 +313,24 @@ mod tests {
         let source = "cluster:\n  machine_image:\n    id: 'old-image'\n";
         assert_eq!(patched(source, "cluster", "true").unwrap().unwrap(), source.replace("old-image", "true"));
         assert!(matches!(patched(source, "cluster", "a: b"), Err(Refusal::Unpatchable { .. })));
+    }
+
+    #[test]
+    fn the_check_catches_a_changed_value_or_byte() {
+        let source = "a: 1 # one\ncluster:\n  machine_image:\n    id: ami-01234567\n";
+        let deployment = Deployment::parse(Path::new("/r"), Path::new("/r/x.yaml"), source.to_owned()).unwrap();
+        let targets = [(image_route("cluster"), NEW)];
+        let good = source.replace("ami-01234567", NEW);
+        assert_eq!(verify::same_but_for(source, &deployment.root, &good, &targets), Ok(()));
+        let other_value = good.replace("a: 1", "a: 2");
+        assert!(matches!(
+            verify::same_but_for(source, &deployment.root, &other_value, &targets),
+            Err(Refusal::Unverified(_))
+        ));
+        let edit = [(source.find("ami-").unwrap()..source.find("ami-").unwrap() + 12, NEW)];
+        assert_eq!(verify::only_edits_changed(source, &good, &edit), Ok(()));
+        let lost_comment = good.replace(" # one", "");
+        assert!(matches!(verify::only_edits_changed(source, &lost_comment, &edit), Err(Refusal::Unverified(_))));
     }
 
     #[test]

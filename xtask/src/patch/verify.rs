@@ -5,6 +5,8 @@
 //! comments and layout can only have changed if a value changed too, which
 //! these reads catch.
 
+use std::ops::Range;
+
 use yaml_serde::Value;
 
 use super::Refusal;
@@ -38,6 +40,35 @@ pub fn same_but_for(original: &str, tree: &Node, patched: &str, targets: &[(Rout
         .map_err(|error| Refusal::Unverified(format!("libyaml cannot read the patched text: {error}")))?;
     if reread != expected {
         return Err(Refusal::Unverified("libyaml reads more changes than the intended IDs".to_owned()));
+    }
+    Ok(())
+}
+
+/// Ok when `patched` is `original` with each range (sorted, in the
+/// original) replaced by its text and every other byte the same: undoing
+/// the edits on the patched text must give the original back.
+pub fn only_edits_changed(original: &str, patched: &str, edits: &[(Range<usize>, &str)]) -> Result<(), Refusal> {
+    let mut undone = String::with_capacity(original.len());
+    let (mut from_original, mut from_patched) = (0, 0);
+    for (range, new) in edits {
+        let kept = range.start - from_original;
+        let (Some(same), Some(written)) = (
+            patched.get(from_patched..from_patched + kept),
+            patched.get(from_patched + kept..from_patched + kept + new.len()),
+        ) else {
+            return Err(Refusal::Unverified("the patched text is shorter than its edits".to_owned()));
+        };
+        if written != *new {
+            return Err(Refusal::Unverified(format!("`{new}` is not where it was meant to be written")));
+        }
+        undone.push_str(same);
+        undone.push_str(&original[range.clone()]);
+        from_original = range.end;
+        from_patched += kept + new.len();
+    }
+    undone.push_str(patched.get(from_patched..).unwrap_or_default());
+    if undone != original {
+        return Err(Refusal::Unverified("bytes outside the IDs changed".to_owned()));
     }
     Ok(())
 }

@@ -1,0 +1,258 @@
+//! `images` against faults, with a stand-in Packer so that a run takes a
+//! fraction of a second. Killed with SIGKILL at random moments: whatever the moment, every
+//! deployment is byte for byte its old text or the same text with new IDs,
+//! never ahead of the lock; the next plain run completes without building,
+//! exits 0, moves no ID backwards and leaves no temporary file; `lint` is
+//! clean.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+use common::write;
+
+/// Answers like Packer 1.6.6 for `version`, `validate` and `build
+/// -machine-readable`: one artifact per `"region"` of the template, each
+/// ID made of the clock's nanoseconds, so IDs only ever grow. With
+/// STANDIN_REFUSE_BUILD set, a build fails: the follow-up run must not need
+/// one.
+const STAND_IN: &str = r#"#!/bin/sh
+case "$1" in
+  version) echo "1.6.6" ;;
+  validate) echo "The configuration is valid." ;;
+  build)
+    if [ -n "$STANDIN_REFUSE_BUILD" ]; then echo "the stand-in was asked to build" >&2; exit 1; fi
+    for region in $(grep -o '"region": *"[a-z0-9-]*"' template.json | sed 's/.*"\([a-z0-9-]*\)"$/\1/'); do
+      echo "$(date +%s),$region,ui,say,building $region"
+      id=$(printf 'ami-%017x' "$(date +%s%N)")
+      echo "$(date +%s),$region,artifact,0,id,$region:$id"
+    done ;;
+  *) echo "stand-in packer: unexpected $*" >&2; exit 1 ;;
+esac
+"#;
+
+fn template(regions: &[&str]) -> String {
+    let builders: Vec<String> = regions
+        .iter()
+        .map(|region| {
+            format!(
+                "    {{ \"type\": \"amazon-ebs\", \"name\": \"{region}\", \"region\": \"{region}\", \
+                 \"source_ami\": \"ami-03cf127a\", \"instance_type\": \"t2.micro\", \"ssh_username\": \"core\", \
+                 \"ami_name\": \"okd-{region}-{{{{timestamp}}}}\" }}"
+            )
+        })
+        .collect();
+    format!("{{\n  \"builders\": [\n{}\n  ]\n}}\n", builders.join(",\n"))
+}
+
+/// Deployments in several styles, so a torn or misplaced write shows.
+fn tree(root: &Path) -> PathBuf {
+    write(root, "packer/3.11/aws/machine-image/template.json", template(&["eu-west-1", "eu-central-1"]));
+    write(root, "packer/3.9/aws/machine-image/template.json", template(&["us-east-1"]));
+    let old = "ami-00000000000000000";
+    write(
+        root,
+        "deployments/ireland.yaml",
+        format!(
+            "# Ireland\nrelease: '3.11'\ncloud: aws\nbastion:\n  machine_image:\n    id: {old}  # bastion\ncluster:\n  region: eu-west-1\n  machine_image:\n    id: '{old}'\n"
+        ),
+    );
+    write(
+        root,
+        "deployments/frankfurt.yaml",
+        format!(
+            "release: \"3.11\"\r\ncloud: aws\r\nbastion:\r\n  machine_image: {{id: \"{old}\", size: 8}} # flow\r\ncluster:\r\n  region: eu-central-1\r\n  machine_image:\r\n    id: >-\r\n      {old}\r\n\r\n  nodes: 3\r\n"
+        ),
+    );
+    write(
+        root,
+        "deployments/virginia.yaml",
+        format!(
+            "---\nrelease: '3.9'\ncloud: aws\nbastion:\n    machine_image:\n        id: {old}\ncluster:\n    region: us-east-1\n    machine_image:\n        id: |-\n            {old}\n..."
+        ),
+    );
+    let stand_in = write(root, "bin/packer", STAND_IN);
+    std::fs::set_permissions(&stand_in, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    stand_in
+}
+
+fn images(root: &Path, packer: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command
+        .args(["images", "--root", root.to_str().unwrap(), "--packer", packer.to_str().unwrap()])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// Every image ID in a text, in order.
+fn ids_in(text: &str) -> Vec<String> {
+    text.match_indices("ami-")
+        .map(|(at, _)| text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect())
+        .collect()
+}
+
+/// The text with each ID replaced by a placeholder: equal shapes mean the
+/// two texts differ in their IDs and nowhere else.
+fn shape(text: &str) -> String {
+    ids_in(text).iter().fold(text.to_owned(), |text, id| text.replacen(id.as_str(), "<ID>", 1))
+}
+
+fn deployments(root: &Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(root.join("deployments"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        // A killed run's temporary is not a deployment (the next run removes it).
+        .filter(|path| !path.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .map(|path| (path.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(path).unwrap()))
+        .collect()
+}
+
+/// Every image ID the lock records.
+fn locked_ids(root: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(root.join("packer/images.lock")).unwrap_or_default();
+    ids_in(&text)
+}
+
+fn age(id: &str) -> u128 {
+    u128::from_str_radix(id.trim_start_matches("ami-"), 16).unwrap()
+}
+
+#[test]
+fn sigkill_at_any_moment_loses_nothing_and_the_next_run_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let started = Instant::now();
+    let first = images(root, &packer, &[]).output().unwrap();
+    let full_run = started.elapsed();
+    assert!(first.status.success(), "{}", text(&first));
+    let shapes: BTreeMap<String, String> = deployments(root).into_iter().map(|(k, v)| (k, shape(&v))).collect();
+
+    let trials: u64 = std::env::var("KILL_TRIALS").ok().and_then(|n| n.parse().ok()).unwrap_or(100);
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut killed_mid_run = 0;
+    for trial in 0..trials {
+        let before = deployments(root);
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        // Anywhere from the start to a little past a whole run.
+        let delay = full_run.mul_f64((seed % 1000) as f64 / 800.0);
+        let mut child = images(root, &packer, &["--force"]).spawn().unwrap();
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_run += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        // Let the orphaned stand-ins finish before the next run reads.
+        std::thread::sleep(Duration::from_millis(20));
+
+        let after_kill = deployments(root);
+        let lock = locked_ids(root);
+        for (name, text) in &after_kill {
+            assert_eq!(shape(text), shapes[name], "trial {trial} (kill after {delay:?}): {name} is torn:\n{text}");
+            for id in ids_in(text) {
+                assert!(
+                    ids_in(&before[name]).contains(&id) || lock.contains(&id),
+                    "trial {trial}: {name} holds {id}, which the lock does not record"
+                );
+            }
+        }
+
+        let next = images(root, &packer, &[]).env("STANDIN_REFUSE_BUILD", "1").output().unwrap();
+        assert!(next.status.success(), "trial {trial}: the next plain run failed:\n{}", text(&next));
+        let settled = deployments(root);
+        let lock = locked_ids(root);
+        for (name, text) in &settled {
+            assert_eq!(shape(text), shapes[name], "trial {trial}: {name} is torn after the next run");
+            for (old, new) in ids_in(&before[name]).iter().zip(ids_in(text)) {
+                assert!(age(&new) >= age(old), "trial {trial}: {name} went back from {old} to {new}");
+                assert!(lock.contains(&new), "trial {trial}: {name} holds {new}, not the lock's image");
+            }
+        }
+        for folder in ["deployments", "packer"] {
+            let left: Vec<String> = std::fs::read_dir(root.join(folder))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| name.ends_with(".tmp"))
+                .collect();
+            assert!(left.is_empty(), "trial {trial}: temporaries left in {folder}: {left:?}");
+        }
+    }
+    assert!(killed_mid_run >= trials / 4, "only {killed_mid_run} of {trials} kills hit a running run");
+    let lint =
+        Command::new(env!("CARGO_BIN_EXE_xtask")).args(["lint", "--root", root.to_str().unwrap()]).output().unwrap();
+    assert!(lint.status.success(), "lint after the kills:\n{}", text(&lint));
+}
+
+#[test]
+fn a_region_packer_did_not_report_fails_the_template_and_patches_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    // This stand-in reports only the first region of each template.
+    let one_region = STAND_IN.replace("done ;;", "break; done ;;");
+    std::fs::write(&packer, one_region).unwrap();
+    let before = deployments(root);
+    let output = images(root, &packer, &[]).output().unwrap();
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains("packer reported no image for eu-central-1"), "{said}");
+    let after = deployments(root);
+    assert_eq!(before["ireland.yaml"], after["ireland.yaml"]);
+    assert_eq!(before["frankfurt.yaml"], after["frankfurt.yaml"]);
+    assert_ne!(before["virginia.yaml"], after["virginia.yaml"], "the one-region template still patches");
+}
+
+#[test]
+fn a_hand_edited_lock_cannot_inject_yaml() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    assert!(images(root, &packer, &[]).output().unwrap().status.success());
+    let lock = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&lock).unwrap();
+    let ireland_id = parsed["templates"]["packer/3.11/aws/machine-image/template.json"]["images"]["eu-west-1"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for evil in ["ami-0123456789abcdef0\\n  evil_key: injected", "ami-1; rm -rf /", "AMI-0123456789ABCDEF0"] {
+        std::fs::write(root.join("packer/images.lock"), lock.replace(&ireland_id, evil)).unwrap();
+        let before = deployments(root);
+        let output = images(root, &packer, &[]).env("STANDIN_REFUSE_BUILD", "1").output().unwrap();
+        let said = text(&output);
+        assert_eq!(output.status.code(), Some(1), "{evil}: {said}");
+        assert!(
+            said.contains("from packer/images.lock: packer/3.11/aws/machine-image/template.json eu-west-1"),
+            "{said}"
+        );
+        assert_eq!(deployments(root)["ireland.yaml"], before["ireland.yaml"], "{evil} reached the file");
+        assert!(!deployments(root)["ireland.yaml"].contains("evil_key"));
+    }
+}
+
+#[test]
+fn a_style_that_cannot_be_patched_leaves_that_file_alone_and_the_others_are_patched() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let aliased = "release: '3.11'\ncloud: aws\nimage: &img ami-00000000000000000\nbastion:\n  machine_image:\n    id: *img\ncluster:\n  region: eu-west-1\n  machine_image:\n    id: *img\n";
+    write(root, "deployments/aliased.yaml", aliased);
+    let output = images(root, &packer, &[]).output().unwrap();
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains("deployments/aliased.yaml:6: cannot patch `bastion.machine_image.id`"), "{said}");
+    let after = deployments(root);
+    assert_eq!(after["aliased.yaml"], aliased, "the refused file changed");
+    assert!(!after["ireland.yaml"].contains("ami-00000000000000000"), "the others are still patched");
+}
