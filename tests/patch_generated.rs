@@ -292,7 +292,7 @@ fn load(text: &str) -> Deployment {
 #[test]
 fn generated_deployments_are_patched_exactly_or_refused() {
     let cases: usize = std::env::var("PATCH_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(5_000);
-    let seed: u64 = std::env::var("PATCH_SEED").ok().and_then(|n| n.parse().ok()).unwrap_or(0x5eed_0f_c0ffee);
+    let seed: u64 = std::env::var("PATCH_SEED").ok().and_then(|n| n.parse().ok()).unwrap_or(0x5eed_0fc0_ffee);
     let mut rng = Rng(seed);
     let (mut patched, mut refused) = (0, 0);
     for number in 0..cases {
