@@ -482,3 +482,69 @@ fn a_symlink_out_of_the_repository_is_not_written_through() {
     assert_eq!(fs::read_to_string(&elsewhere).unwrap(), deployment("3.11", "eu-central-1", "ami-00000000"));
     assert_eq!(id_of(root, "local.yaml", "cluster"), "ami-0123456789abcdef0", "the other deployment is still patched");
 }
+
+/// A stand-in for Debian's Packer 1.6.6, for what moto cannot provoke: a
+/// shell script in `dir` that answers `version` and `validate` and runs
+/// `build` (the shell text of the build's answer) for
+/// `build -machine-readable`.
+fn stand_in_packer(dir: &Path, build: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = format!(
+        "#!/bin/sh\ncase \"$1\" in\n\
+         version) echo 'Packer v1.6.6' ;;\n\
+         validate) printf 'no UTF-8: \\377\\n' >&2; echo 'Template validated successfully.' ;;\n\
+         build)\n{build}\n;;\n\
+         *) echo \"unexpected packer $1\" >&2; exit 1 ;;\nesac\n"
+    );
+    let path = write(dir, "packer", script);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// The machine-readable records of a one-region amazon-ebs build.
+const ARTIFACT_RECORDS: &str = "echo '1700000000,frankfurt,artifact-count,1'
+echo '1700000000,frankfurt,artifact,0,builder-id,mitchellh.amazonebs'
+echo '1700000000,frankfurt,artifact,0,id,eu-central-1:ami-0123456789abcdef0'
+echo '1700000000,frankfurt,artifact,0,string,AMIs were created:\\neu-central-1: ami-0123456789abcdef0\\n'
+echo '1700000000,frankfurt,artifact,0,end'";
+
+#[test]
+fn bytes_that_are_not_utf8_do_not_stop_a_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "packer/3.11/aws/machine-image/template.json",
+        template(&[builder("frankfurt", "eu-central-1", "")], ""),
+    );
+    write(root, "deployments/frankfurt.yaml", deployment("3.11", "eu-central-1", "ami-00000000"));
+    // The pause lets xtask act on the first bad bytes before Packer writes
+    // again: a reader that gave up there would kill it with SIGPIPE, and
+    // the last line, standing for Packer's clean-up, would never run.
+    let finished = bin.path().join("finished");
+    let build = format!(
+        "printf '1700000000,,ui,say,==> frankfurt: caf\\351 \\377\\376\\n'\n\
+         printf 'before \\200\\201 the artifact\\n' >&2\n\
+         sleep 0.3\n\
+         {ARTIFACT_RECORDS}\n\
+         printf 'after \\377 the artifact\\n'\n\
+         printf 'after \\377 the artifact\\n' >&2\n\
+         echo cleaned up > '{}'",
+        finished.display()
+    );
+    let packer = stand_in_packer(bin.path(), &build);
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--root", root.to_str().unwrap(), "--packer", packer.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(id_of(root, "frankfurt.yaml", "cluster"), "ami-0123456789abcdef0");
+    assert!(finished.exists(), "packer did not run to its end");
+    let log = fs::read(root.join("target/xtask/images/3.11-aws-machine-image.log")).unwrap();
+    let log = String::from_utf8(log).expect("the log is UTF-8");
+    for line in ["caf\u{fffd} \u{fffd}\u{fffd}", "before \u{fffd}\u{fffd} the artifact", "after \u{fffd} the artifact"]
+    {
+        assert!(log.contains(line), "the log lacks `{line}`:\n{log}");
+    }
+}
