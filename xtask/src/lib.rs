@@ -40,5 +40,6 @@ pub mod packer;
 pub mod pre_commit;
 pub mod project;
 pub mod render;
+pub mod secrets;
 pub mod template;
 pub mod yaml;

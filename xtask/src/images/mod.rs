@@ -26,6 +26,7 @@ use crate::lint_templates::{self, Loaded};
 use crate::packer::{self, Artifacts, BuildArgs, Line};
 use crate::project::{self, Filter, Layout, TemplateFile};
 use crate::render::Format;
+use crate::secrets;
 use crate::template::Template;
 
 use crate::lock::{self, LockFile, LockedImage};
@@ -180,33 +181,6 @@ fn checked_template(file: &TemplateFile, var_names: &BTreeSet<String>) -> Result
         .ok_or_else(|| "the template is not a JSON object".to_owned())
 }
 
-/// Values that must not appear in output or logs: AWS credentials from the
-/// environment and the template's sensitive variables.
-fn secrets(template: &Template, values: &BTreeMap<String, String>) -> Vec<String> {
-    let mut found: Vec<String> = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .collect();
-    for (_, name) in template.sensitive_variables() {
-        if let Some(value) = values.get(name) {
-            found.push(value.clone());
-        } else if let Some(default) = template.variable_default(name) {
-            found.push(default.to_owned());
-            for (_, variable) in crate::gotmpl::calls_to(default, "env") {
-                found.extend(std::env::var(variable).ok());
-            }
-        }
-    }
-    found.retain(|secret| secret.len() >= 4 && !crate::gotmpl::is_templated(secret));
-    found.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
-    found.dedup();
-    found
-}
-
-pub fn redact(text: &str, secrets: &[String]) -> String {
-    secrets.iter().fold(text.to_owned(), |text, secret| text.replace(secret.as_str(), "<sensitive>"))
-}
-
 /// Plans every selected template: what it feeds, and whether it needs a build.
 fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockFile) -> Result<Vec<Job>> {
     let everything = project::find_templates(&options.root, &Filter::default());
@@ -284,7 +258,7 @@ fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockFile)
             }
         };
         jobs.push(Job {
-            secrets: secrets(&template, &values),
+            secrets: secrets::collect(&template, &values),
             file,
             layout,
             feeds,
@@ -452,7 +426,10 @@ fn build_all(options: &Options, packer_path: &Path, jobs: &mut [Job], pending: &
                 let step = match &outcome {
                     Outcome::Built(images) => format!("built {}", describe_images(images)),
                     Outcome::Failed(why) => {
-                        format!("failed: {}", why.lines().next().unwrap_or_default())
+                        format!(
+                            "failed: {}",
+                            secrets::redact(why.lines().next().unwrap_or_default(), &jobs[index].secrets)
+                        )
                     }
                     other => other.name().to_owned(),
                 };
@@ -510,7 +487,7 @@ fn build_one(
         }
     };
     let mut write_log = |text: &str| {
-        let _ = writeln!(log, "{}", redact(text, &spec.secrets));
+        let _ = writeln!(log, "{}", secrets::redact(text, &spec.secrets));
     };
     let _ = sender.send(Event::Step(index, "validating".to_owned()));
     match packer::validate(packer_path, &spec.dir, &spec.args) {
@@ -525,7 +502,7 @@ fn build_one(
             let first = output.lines().find(|line| !line.trim().is_empty()).unwrap_or("no output");
             return Outcome::Failed(format!(
                 "packer validate failed: {} (log: {})",
-                redact(first, &spec.secrets),
+                secrets::redact(first, &spec.secrets),
                 spec.log_shown
             ));
         }
@@ -552,9 +529,9 @@ fn build_one(
             if let Some(text) = record.ui_text() {
                 write_log(text.trim_end());
                 if record.data.first().is_some_and(|kind| kind == "error") {
-                    last_error = redact(text.trim(), &spec.secrets);
+                    last_error = secrets::redact(text.trim(), &spec.secrets);
                 }
-                let _ = sender.send(Event::Detail(index, redact(text, &spec.secrets)));
+                let _ = sender.send(Event::Detail(index, secrets::redact(text, &spec.secrets)));
             }
         }
         Line::Other(text) => write_log(&text),

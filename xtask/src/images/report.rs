@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use super::{Job, Outcome, RunResult, describe_images, redact};
+use super::{Job, Outcome, RunResult, describe_images};
+use crate::secrets::redact;
 
 /// `--dry-run`: templates, regions, deployments and keys, and what is
 /// skipped and why.
