@@ -482,3 +482,194 @@ fn a_symlink_out_of_the_repository_is_not_written_through() {
     assert_eq!(fs::read_to_string(&elsewhere).unwrap(), deployment("3.11", "eu-central-1", "ami-00000000"));
     assert_eq!(id_of(root, "local.yaml", "cluster"), "ami-0123456789abcdef0", "the other deployment is still patched");
 }
+
+/// A stand-in for Debian's Packer 1.6.6, for what moto cannot provoke: a
+/// shell script in `dir` that answers `version`, and runs `validate` and
+/// `build` (shell text) for `validate …` and `build -machine-readable …`.
+fn stand_in_packer(dir: &Path, validate: &str, build: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = format!(
+        "#!/bin/sh\ncase \"$1\" in\n\
+         version) echo 'Packer v1.6.6' ;;\n\
+         validate)\n{validate}\n;;\n\
+         build)\n{build}\n;;\n\
+         *) echo \"unexpected packer $1\" >&2; exit 1 ;;\nesac\n"
+    );
+    let path = write(dir, "packer", script);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// The machine-readable records of a one-region amazon-ebs build.
+const ARTIFACT_RECORDS: &str = "echo '1700000000,frankfurt,artifact-count,1'
+echo '1700000000,frankfurt,artifact,0,builder-id,mitchellh.amazonebs'
+echo '1700000000,frankfurt,artifact,0,id,eu-central-1:ami-0123456789abcdef0'
+echo '1700000000,frankfurt,artifact,0,string,AMIs were created:\\neu-central-1: ami-0123456789abcdef0\\n'
+echo '1700000000,frankfurt,artifact,0,end'";
+
+#[test]
+fn bytes_that_are_not_utf8_do_not_stop_a_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "packer/3.11/aws/machine-image/template.json",
+        template(&[builder("frankfurt", "eu-central-1", "")], ""),
+    );
+    write(root, "deployments/frankfurt.yaml", deployment("3.11", "eu-central-1", "ami-00000000"));
+    // The pause lets xtask act on the first bad bytes before Packer writes
+    // again: a reader that gave up there would kill it with SIGPIPE, and
+    // the last line, standing for Packer's clean-up, would never run.
+    let finished = bin.path().join("finished");
+    let build = format!(
+        "printf '1700000000,,ui,say,==> frankfurt: caf\\351 \\377\\376\\n'\n\
+         printf 'before \\200\\201 the artifact\\n' >&2\n\
+         sleep 0.3\n\
+         {ARTIFACT_RECORDS}\n\
+         printf 'after \\377 the artifact\\n'\n\
+         printf 'after \\377 the artifact\\n' >&2\n\
+         echo cleaned up > '{}'",
+        finished.display()
+    );
+    let validate = "printf 'no UTF-8: \\377\\n' >&2; echo 'Template validated successfully.'";
+    let packer = stand_in_packer(bin.path(), validate, &build);
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--root", root.to_str().unwrap(), "--packer", packer.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(id_of(root, "frankfurt.yaml", "cluster"), "ami-0123456789abcdef0");
+    assert!(finished.exists(), "packer did not run to its end");
+    let log = fs::read(root.join("target/xtask/images/3.11-aws-machine-image.log")).unwrap();
+    let log = String::from_utf8(log).expect("the log is UTF-8");
+    for line in ["caf\u{fffd} \u{fffd}\u{fffd}", "before \u{fffd}\u{fffd} the artifact", "after \u{fffd} the artifact"]
+    {
+        assert!(log.contains(line), "the log lacks `{line}`:\n{log}");
+    }
+}
+
+/// Every route a secret takes into a build, each with its own sentinel: the
+/// command line, a var file, the environment variables that `{{env}}`
+/// defaults read (`TF_VAR_…` as the README passes credentials, `PKR_VAR_…`
+/// as Packer names them), also when `--var` overrides them, Packer's own
+/// `PKR_VAR_<name>`, and AWS's.
+const SENTINEL: &str = "S3NT1NEL";
+
+fn secret_tree(root: &Path) {
+    let credentials = ",\n      \"access_key\": \"{{user `aws_access_key`}}\",\n      \
+                       \"secret_key\": \"{{user `aws_secret_key`}}\",\n      \"token\": \"{{user `aws_token`}}\"";
+    let template = format!(
+        r#"{{
+  "variables": {{
+    "endpoint": "",
+    "aws_access_key": "{{{{env `TF_VAR_aws_access_key`}}}}",
+    "aws_secret_key": "{{{{env `TF_VAR_aws_secret_key`}}}}",
+    "aws_token": "{{{{env `PKR_VAR_aws_token`}}}}",
+    "db_password": "",
+    "api_password": "",
+    "ssh_password": ""
+  }},
+  "sensitive-variables": ["aws_access_key", "aws_secret_key", "aws_token", "db_password", "api_password", "ssh_password"],
+  "builders": [
+{}
+  ],
+  "provisioners": [{{ "type": "shell-local",
+    "inline": ["echo {{{{user `db_password`}}}} {{{{user `api_password`}}}} {{{{user `ssh_password`}}}}"] }}]
+}}
+"#,
+        builder("frankfurt", "eu-central-1", credentials)
+    );
+    write(root, "packer/3.11/aws/machine-image/template.json", template);
+    write(root, "deployments/frankfurt.yaml", deployment("3.11", "eu-central-1", "ami-00000000"));
+    write(root, "vars/prod.json", format!(r#"{{"api_password": "{SENTINEL}-var-file"}}"#));
+}
+
+/// Runs `images` on [`secret_tree`] with a secret through every route.
+fn images_with_secrets(root: &Path, packer: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--root", root.to_str().unwrap(), "--packer", packer.to_str().unwrap()])
+        .args(["--var", &format!("db_password={SENTINEL}-command-line")])
+        // Overrides the value from the environment, which stays in Packer's.
+        .args(["--var", &format!("aws_secret_key={SENTINEL}-command-line-override"), "--var-file"])
+        .arg(root.join("vars/prod.json"))
+        .env("TF_VAR_aws_access_key", format!("{SENTINEL}-tf-var-access"))
+        .env("TF_VAR_aws_secret_key", format!("{SENTINEL}-tf-var-secret"))
+        .env("PKR_VAR_aws_token", format!("{SENTINEL}-pkr-var-env-default"))
+        .env("PKR_VAR_ssh_password", format!("{SENTINEL}-pkr-var"))
+        .env("AWS_SECRET_ACCESS_KEY", format!("{SENTINEL}-aws-environment"))
+        .env("AWS_SESSION_TOKEN", format!("{SENTINEL}-aws-session"))
+        .output()
+        .unwrap()
+}
+
+/// Fails when the sentinel is in the run's output or in any file under the
+/// root but the var file the test wrote.
+fn assert_no_secret_shown(root: &Path, output: &Output) {
+    let sentinel = SENTINEL.as_bytes();
+    let contains = |bytes: &[u8]| bytes.windows(sentinel.len()).any(|window| window == sentinel);
+    assert!(!contains(&output.stdout), "a secret on stdout:\n{}", String::from_utf8_lossy(&output.stdout));
+    assert!(!contains(&output.stderr), "a secret on stderr:\n{}", String::from_utf8_lossy(&output.stderr));
+    for entry in walkdir::WalkDir::new(root) {
+        let entry = entry.unwrap();
+        if !entry.file_type().is_file() || entry.path() == root.join("vars/prod.json") {
+            continue;
+        }
+        let bytes = fs::read(entry.path()).unwrap();
+        assert!(!contains(&bytes), "a secret in {}:\n{}", entry.path().display(), String::from_utf8_lossy(&bytes));
+    }
+}
+
+/// Shell text that shows everything a real Packer could echo: its
+/// arguments and its environment, as plain lines, as `ui` records and on
+/// standard error.
+const ECHO_EVERYTHING: &str = "echo \"1700000000,,ui,say,packer $*\"
+echo \"packer $*\" >&2
+env
+env >&2
+env | sed 's/^/1700000000,,ui,message,/'";
+
+#[test]
+fn secrets_never_reach_the_output_or_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    secret_tree(root);
+    let packer = stand_in_packer(bin.path(), ECHO_EVERYTHING, &format!("{ECHO_EVERYTHING}\n{ARTIFACT_RECORDS}"));
+    let output = images_with_secrets(root, &packer);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(id_of(root, "frankfurt.yaml", "cluster"), "ami-0123456789abcdef0");
+    let log = fs::read_to_string(root.join("target/xtask/images/3.11-aws-machine-image.log")).unwrap();
+    assert!(log.contains("TF_VAR_aws_secret_key=<sensitive>"), "the stand-in's environment is logged:\n{log}");
+    assert_no_secret_shown(root, &output);
+}
+
+#[test]
+fn secrets_never_reach_the_output_when_a_build_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    secret_tree(root);
+    let failing = format!("{ECHO_EVERYTHING}\necho \"1700000000,,ui,error,Build 'frankfurt' errored: $*\"\nexit 1");
+    let packer = stand_in_packer(bin.path(), ECHO_EVERYTHING, &failing);
+    let output = images_with_secrets(root, &packer);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(text(&output).contains("errored"), "{}", text(&output));
+    assert_no_secret_shown(root, &output);
+}
+
+#[test]
+fn secrets_never_reach_the_output_when_packer_cannot_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    secret_tree(root);
+    // A file that is there but cannot be executed.
+    let packer = stand_in_packer(bin.path(), ECHO_EVERYTHING, ECHO_EVERYTHING);
+    fs::set_permissions(&packer, fs::Permissions::from_mode(0o644)).unwrap();
+    let output = images_with_secrets(root, &packer);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(text(&output).contains("Permission denied"), "{}", text(&output));
+    assert_no_secret_shown(root, &output);
+}

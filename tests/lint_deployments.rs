@@ -83,3 +83,50 @@ fn explain_covers_both_catalogues() {
     let template = stdout(&xtask(&["lint", "--explain", "PKR201"]));
     assert!(template.starts_with("PKR201 undeclared-variable"), "{template}");
 }
+
+/// Two checkouts that share a target folder run one build of xtask; each
+/// must lint itself. Rather than build xtask in two copies of the workspace
+/// (a cold build each, a minute on this project's two cores), this runs the
+/// binary the way `cargo run` starts it: `CARGO_MANIFEST_DIR` set to the
+/// checkout's `xtask/` and the current folder inside it. The binary was
+/// compiled in this workspace, so a root fixed at compile time would lint
+/// this workspace in both.
+#[test]
+fn each_checkout_lints_itself_with_a_shared_build() {
+    let checkout = |name: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "Cargo.toml", "[workspace]\nmembers = [\"xtask\"]\n");
+        fs::create_dir_all(dir.path().join("xtask")).unwrap();
+        write(dir.path(), &format!("deployments/only-in-{name}.yaml"), "release: \"3.11\"\n");
+        dir
+    };
+    let run = |command: &mut std::process::Command| {
+        let output = command.arg("lint-deployments").env("NO_COLOR", "1").output().unwrap();
+        format!("{}{}", stdout(&output), common::stderr(&output))
+    };
+    let (a, b) = (checkout("a"), checkout("b"));
+    for (this, own, other) in [(&a, "only-in-a", "only-in-b"), (&b, "only-in-b", "only-in-a")] {
+        let shown = run(std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .current_dir(this.path())
+            .env("CARGO_MANIFEST_DIR", this.path().join("xtask")));
+        assert!(shown.contains(&format!("deployments/{own}.yaml")), "did not lint its own checkout:\n{shown}");
+        assert!(!shown.contains(other), "linted the other checkout:\n{shown}");
+    }
+
+    // Without cargo, from a folder inside the checkout.
+    let shown = run(std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .current_dir(a.path().join("deployments"))
+        .env_remove("CARGO_MANIFEST_DIR"));
+    assert!(shown.contains("deployments/only-in-a.yaml"), "{shown}");
+
+    let nowhere = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("lint-deployments")
+        .current_dir(nowhere.path())
+        .env_remove("CARGO_MANIFEST_DIR")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = common::stderr(&output);
+    assert!(message.contains("run cargo xtask inside the repository") && message.contains("--root"), "{message}");
+}

@@ -299,7 +299,7 @@ pub fn pre_commit() -> Result<ExitCode> {
     fs::write(&staged, text.replace("# Benchmark deployment", "# Edited benchmark deployment"))?;
     git(&["add", "-A"])?;
 
-    let manifest = crate::project::workspace_root().join("Cargo.toml");
+    let manifest = crate::project::workspace_root()?.join("Cargo.toml");
     let cargo_xtask = |args: &[&str]| {
         let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
         command

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Result;
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 
 use xtask::project::{Filter, workspace_root};
@@ -134,7 +135,7 @@ fn root_arg() -> Arg {
         .long("root")
         .value_name("DIR")
         .value_parser(value_parser!(PathBuf))
-        .help("The repository's top folder [default: the workspace root]")
+        .help("The repository's top folder [default: the checkout cargo xtask runs in]")
 }
 
 fn var_file_arg(help: &'static str) -> Arg {
@@ -205,8 +206,8 @@ fn many<T: Clone + Send + Sync + 'static>(args: &ArgMatches, name: &str) -> Vec<
     args.get_many::<T>(name).map(|values| values.cloned().collect()).unwrap_or_default()
 }
 
-fn root(args: &ArgMatches) -> PathBuf {
-    args.get_one::<PathBuf>("root").cloned().unwrap_or_else(workspace_root)
+fn root(args: &ArgMatches) -> Result<PathBuf> {
+    args.get_one::<PathBuf>("root").cloned().map_or_else(workspace_root, Ok)
 }
 
 fn filter(args: &ArgMatches) -> Filter {
@@ -222,13 +223,22 @@ fn output_format(args: &ArgMatches) -> Format {
 }
 
 fn main() -> ExitCode {
-    let matches = cli().get_matches();
-    let result = match matches.subcommand() {
+    match run(&cli().get_matches()) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(matches: &ArgMatches) -> Result<ExitCode> {
+    match matches.subcommand() {
         Some(("lint-templates", args)) => match args.get_one::<String>("explain") {
             Some(rule) => lint_templates::explain(rule),
             None => lint_templates::run(
                 &lint_templates::Options {
-                    root: root(args),
+                    root: root(args)?,
                     filter: filter(args),
                     files: many(args, "files"),
                     var_files: many(args, "var-file"),
@@ -239,18 +249,18 @@ fn main() -> ExitCode {
         Some(("lint-deployments", args)) => match args.get_one::<String>("explain") {
             Some(rule) => lint::explain(rule),
             None => lint_deployments::run(
-                &lint_deployments::Options { root: root(args), files: many(args, "files") },
+                &lint_deployments::Options { root: root(args)?, files: many(args, "files") },
                 output_format(args),
             ),
         },
         Some(("lint", args)) => match args.get_one::<String>("explain") {
             Some(rule) => lint::explain(rule),
-            None => lint::run(root(args), output_format(args)),
+            None => lint::run(root(args)?, output_format(args)),
         },
         Some(("pre-commit", args)) => pre_commit::run(output_format(args)),
         Some(("install-hook", args)) => install_hook::run(args.get_flag("force"), args.get_flag("uninstall")),
         Some(("images", args)) => images::run(&images::Options {
-            root: root(args),
+            root: root(args)?,
             filter: filter(args),
             regions: many(args, "region"),
             dry_run: args.get_flag("dry-run"),
@@ -271,14 +281,7 @@ fn main() -> ExitCode {
             Some(("images", args)) => bench::images(args.get_one::<PathBuf>("packer").map(PathBuf::as_path)),
             _ => unreachable!("clap requires a bench subcommand"),
         },
-        Some(("codegen", args)) => codegen::run(&workspace_root(), args.get_flag("check")),
+        Some(("codegen", args)) => codegen::run(&workspace_root()?, args.get_flag("check")),
         _ => unreachable!("clap requires a subcommand"),
-    };
-    match result {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::from(2)
-        }
     }
 }

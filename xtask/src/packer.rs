@@ -3,12 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, ErrorKind, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, Result, bail};
-use xshell::{Shell, cmd};
 
 /// How to get Packer, for every message that says it is missing.
 pub const INSTALL_HINT: &str =
@@ -38,10 +37,13 @@ pub fn find(explicit: Option<&Path>) -> Result<PathBuf> {
 
 /// `1.6.6`, from `packer version`.
 pub fn version(packer: &Path) -> Result<String> {
-    let sh = Shell::new()?;
-    let output =
-        cmd!(sh, "{packer} version").quiet().read().with_context(|| format!("running {} version", packer.display()))?;
-    let first = output.lines().next().unwrap_or_default();
+    let output = Command::new(packer)
+        .arg("version")
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running {} version", packer.display()))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let first = text.lines().next().unwrap_or_default();
     Ok(first.trim_start_matches("Packer v").trim().to_owned())
 }
 
@@ -93,15 +95,17 @@ impl BuildArgs {
 }
 
 /// `packer validate` in the template's folder. On failure, Packer's output.
+/// Errors name the executable and the folder but never the arguments: they
+/// carry `-var` values, some of them secret.
 pub fn validate(packer: &Path, dir: &Path, args: &BuildArgs) -> Result<Result<(), String>> {
-    let sh = Shell::new()?;
-    sh.change_dir(dir);
-    let extra = args.to_args();
-    let output = cmd!(sh, "{packer} validate {extra...} template.json")
-        .quiet()
-        .ignore_status()
+    let output = Command::new(packer)
+        .arg("validate")
+        .args(args.to_args())
+        .arg("template.json")
+        .current_dir(dir)
+        .stdin(Stdio::null())
         .output()
-        .with_context(|| format!("running {} validate", packer.display()))?;
+        .with_context(|| format!("starting {} validate in {}", packer.display(), dir.display()))?;
     if output.status.success() {
         return Ok(Ok(()));
     }
@@ -143,25 +147,68 @@ impl Build {
 
     /// Reads the output to its end, line by line, then waits for Packer.
     /// Standard error is read on a thread of its own and handed over as
-    /// plain lines.
+    /// plain lines. A read error is returned only once Packer has exited.
     pub fn run(mut self, mut on_line: impl FnMut(Line)) -> Result<bool> {
         let stderr = self.child.stderr.take().expect("stderr is piped");
-        let stderr_reader =
-            std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).collect::<Vec<String>>());
+        let stderr_reader = std::thread::spawn(move || {
+            let mut lines = Vec::new();
+            let read = read_lines(stderr, |line| lines.push(line));
+            (lines, read)
+        });
         let stdout = self.child.stdout.take().expect("stdout is piped");
-        for line in BufReader::new(stdout).lines() {
-            let line = line.context("reading packer's output")?;
+        let stdout_read = read_lines(stdout, |line| {
             on_line(match Record::parse(&line) {
                 Some(record) => Line::Record(record),
                 None => Line::Other(line),
-            });
-        }
-        for line in stderr_reader.join().unwrap_or_default() {
+            })
+        });
+        let (stderr_lines, stderr_read) = stderr_reader
+            .join()
+            .unwrap_or_else(|_| (Vec::new(), Err(std::io::Error::other("the thread reading it panicked"))));
+        for line in stderr_lines {
             on_line(Line::Other(line));
         }
         let status = self.child.wait().context("waiting for packer")?;
+        stdout_read.context("reading packer's output")?;
+        stderr_read.context("reading packer's error output")?;
         Ok(status.success())
     }
+}
+
+/// How many read errors in a row end the reading of a pipe: enough to ride
+/// out passing ones, few enough that a broken pipe cannot spin forever.
+const READ_ATTEMPTS: u32 = 16;
+
+/// Reads `source` to its end, handing over each line without its line end.
+/// Packer's output is bytes: what is not UTF-8 is shown lossily and never
+/// ends the read. Stopping early would close the pipe, and Packer would die
+/// of SIGPIPE on its next write, before it could delete what it created.
+fn read_lines(source: impl Read, mut on_line: impl FnMut(String)) -> std::io::Result<()> {
+    let mut reader = BufReader::new(source);
+    let mut line = Vec::new();
+    let mut failures = 0;
+    let mut first_error = None;
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {
+                failures = 0;
+                let end = line.strip_suffix(b"\n").unwrap_or(&line);
+                let end = end.strip_suffix(b"\r").unwrap_or(end);
+                on_line(String::from_utf8_lossy(end).into_owned());
+            }
+            Err(error) if error.kind() == ErrorKind::Interrupted => {}
+            Err(error) => {
+                failures += 1;
+                first_error.get_or_insert(error);
+                if failures == READ_ATTEMPTS {
+                    break;
+                }
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }
 
 /// Sends SIGINT to a build's whole process group, as a terminal would.
@@ -296,6 +343,13 @@ mod tests {
         let ui = Record::parse("1795787993,,ui,say,==> frankfurt: Creating\\n done").unwrap();
         assert_eq!(ui.ui_text(), Some("==> frankfurt: Creating\n done"));
         assert!(Record::parse("Error: not machine readable").is_none());
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_do_not_end_the_read() {
+        let mut lines = Vec::new();
+        read_lines(&b"one \xff\xfe\r\n\x80two\nlast"[..], |line| lines.push(line)).unwrap();
+        assert_eq!(lines, ["one \u{fffd}\u{fffd}", "\u{fffd}two", "last"]);
     }
 
     #[test]

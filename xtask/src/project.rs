@@ -3,14 +3,36 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::{Context, Result};
 use walkdir::WalkDir;
 
-/// The workspace root: the folder above `xtask/`.
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives one folder below the workspace root")
-        .to_path_buf()
+/// The repository to work on, found when xtask runs, never where it was
+/// compiled: checkouts that share a target folder (a global
+/// `CARGO_TARGET_DIR`, git worktrees) run the same build of xtask. First the
+/// workspace of the package `cargo run` started (cargo sets
+/// `CARGO_MANIFEST_DIR` for the process it runs, `<root>/xtask`), else the
+/// current folder or the nearest folder above it that is a repository.
+pub fn workspace_root() -> Result<PathBuf> {
+    let from_cargo = std::env::var_os("CARGO_MANIFEST_DIR")
+        .and_then(|manifest_dir| Path::new(&manifest_dir).parent().map(Path::to_path_buf))
+        .filter(|dir| is_repository(dir));
+    if let Some(root) = from_cargo {
+        return Ok(root);
+    }
+    let here = std::env::current_dir().context("reading the current folder")?;
+    here.ancestors().find(|dir| is_repository(dir)).map(Path::to_path_buf).with_context(|| {
+        format!(
+            "no repository at or above {}: run cargo xtask inside the repository (the folder whose Cargo.toml \
+             sits beside packer/ or deployments/), or pass --root DIR",
+            here.display()
+        )
+    })
+}
+
+/// The workspace's folder: its `Cargo.toml` beside `packer/` or
+/// `deployments/`.
+fn is_repository(dir: &Path) -> bool {
+    dir.join("Cargo.toml").is_file() && (dir.join("packer").is_dir() || dir.join("deployments").is_dir())
 }
 
 /// A cloud folder name, the builder types that belong under it and the

@@ -165,7 +165,7 @@ fn build_all(
                 let step = match &outcome {
                     Outcome::Built(images) => format!("built {}", describe_images(images)),
                     Outcome::Failed(why) => {
-                        format!("failed: {}", why.lines().next().unwrap_or_default())
+                        format!("failed: {}", redact(why.lines().next().unwrap_or_default(), &jobs[index].secrets))
                     }
                     other => other.name().to_owned(),
                 };
