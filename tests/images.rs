@@ -303,13 +303,27 @@ fn patch_from_applies_a_manifest_built_elsewhere() {
     assert!(built.status.success(), "{}", text(&built));
 
     let manifest_path = template_dir.join("manifest.json");
+    // As a person runs it: inside the repository, no --root, the manifest's
+    // path relative to where they stand.
+    write(root, "Cargo.toml", "[workspace]\n");
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["images", "--root", root.to_str().unwrap(), "--patch-from", manifest_path.to_str().unwrap()])
+        .args(["images", "--patch-from", "packer/3.11/aws/machine-image/manifest.json"])
+        .current_dir(root)
+        .env_remove("CARGO_MANIFEST_DIR")
         .env("PACKER", "/nonexistent/packer")
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{said}");
+    assert!(said.contains("from-manifest  patched from packer/3.11/aws/machine-image/manifest.json"), "{said}");
     let manifest: Value = serde_json::from_str(&fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    // The lock says where the images came from, and claims no Packer version.
+    let lock: Value = serde_json::from_str(&fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
+    let entry = &lock["templates"]["packer/3.11/aws/machine-image/template.json"];
+    assert!(entry.get("packer_version").is_none(), "{entry}");
+    let source = &entry["images"]["eu-west-1"]["manifest"];
+    assert_eq!(source["path"], "packer/3.11/aws/machine-image/manifest.json");
+    assert_eq!(source["run_uuid"], manifest["last_run_uuid"]);
     let ids: Vec<String> =
         manifest["builds"].as_array().unwrap().iter().map(|b| b["artifact_id"].as_str().unwrap().to_owned()).collect();
     let frankfurt = id_of(root, "frankfurt.yaml", "cluster");
