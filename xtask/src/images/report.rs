@@ -74,6 +74,23 @@ pub fn human(result: &RunResult) -> String {
             }
         }
     }
+    let mut not_updated = String::new();
+    for job in result.jobs.iter().filter(|job| matches!(job.outcome, Outcome::Failed(_) | Outcome::Interrupted)) {
+        for feed in &job.feeds {
+            let _ = writeln!(
+                not_updated,
+                "  {} {}.machine_image.id ({}): its template {}",
+                feed.deployment_rel,
+                feed.role,
+                feed.region,
+                job.outcome.name()
+            );
+        }
+    }
+    if !not_updated.is_empty() {
+        out.push_str("\nnot updated:\n");
+        out.push_str(&not_updated);
+    }
     let mut left = String::new();
     for job in &result.jobs {
         if job.outcome.images().is_none() {
