@@ -266,3 +266,35 @@ fn a_style_that_cannot_be_patched_leaves_that_file_alone_and_the_others_are_patc
     assert_eq!(after["aliased.yaml"], aliased, "the refused file changed");
     assert!(!after["ireland.yaml"].contains("ami-00000000000000000"), "the others are still patched");
 }
+
+#[test]
+fn the_plan_says_why_each_template_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let first = images(root, &packer, &["--var", "instance_type=t3.small"]).output().unwrap();
+    assert!(first.status.success(), "{}", text(&first));
+    let plan = |args: &[&str]| {
+        let output = images(root, &packer, &[&["--dry-run"], args].concat()).output().unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let forgot = plan(&[]);
+    assert!(forgot.contains("because its last build was given instance_type and this run is not"), "{forgot}");
+    assert!(plan(&["--var", "instance_type=t3.small"]).contains("skip: unchanged"));
+    assert!(plan(&["--var", "instance_type=t3.large"]).contains("because a value given with --var"));
+    let template = root.join("packer/3.9/aws/machine-image/template.json");
+    let edited = std::fs::read_to_string(&template).unwrap().replace("t2.micro", "t3.micro");
+    std::fs::write(&template, edited).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&plan(&["--var", "instance_type=t3.small", "--format", "json"])).unwrap();
+    assert_eq!(json["version"], 1);
+    let templates = json["templates"].as_array().unwrap();
+    let virginia = templates.iter().find(|t| t["release"] == "3.9").unwrap();
+    assert_eq!(virginia["action"], "build");
+    assert_eq!(virginia["reason"], "changed since its images were built: template.json (changed)");
+    assert_eq!(virginia["feeds"][0]["path"], "deployments/virginia.yaml");
+    let ireland = templates.iter().find(|t| t["release"] == "3.11").unwrap();
+    assert_eq!(ireland["action"], "skip");
+    assert!(ireland["images"]["eu-west-1"].as_str().unwrap().starts_with("ami-"));
+}

@@ -54,6 +54,9 @@ pub struct LockedTemplate {
     /// The Packer that built the images; absent when they were taken from
     /// a manifest, which does not say.
     pub packer_version: Option<String>,
+    /// Each input's own hash at the last build, to say which one changed;
+    /// absent in locks written before it was recorded.
+    pub files: Option<BTreeMap<String, String>>,
     pub images: BTreeMap<String, LockedImage>,
 }
 
@@ -68,6 +71,9 @@ pub struct LockedImage {
     /// Set when the image was taken from a manifest (`--patch-from`)
     /// rather than built by this tool.
     pub manifest: Option<ManifestSource>,
+    /// The names (never the values) of the variables it was given: `--var`
+    /// keys and `var-file <path>`, to say which one a later run lacks.
+    pub variables: Option<Vec<String>>,
 }
 
 /// Where a manifest-applied image came from.
@@ -136,6 +142,10 @@ impl LockFile {
                         hash: field("hash")?,
                         settings: field("settings")?,
                         manifest,
+                        variables: image
+                            .get("variables")
+                            .and_then(Value::as_array)
+                            .map(|names| names.iter().filter_map(Value::as_str).map(str::to_owned).collect()),
                     },
                 );
             }
@@ -145,6 +155,12 @@ impl LockFile {
                     hash: text("hash")?,
                     inputs,
                     packer_version: entry.get("packer_version").and_then(Value::as_str).map(str::to_owned),
+                    files: entry.get("files").and_then(Value::as_object).map(|files| {
+                        files
+                            .iter()
+                            .filter_map(|(name, hash)| Some((name.clone(), hash.as_str()?.to_owned())))
+                            .collect()
+                    }),
                     images,
                 },
             );
@@ -170,6 +186,9 @@ impl Serialize for LockedTemplate {
         if let Some(version) = &self.packer_version {
             out.serialize_field("packer_version", version)?;
         }
+        if let Some(files) = &self.files {
+            out.serialize_field("files", files)?;
+        }
         out.serialize_field("images", &self.images)?;
         out.end()
     }
@@ -184,6 +203,9 @@ impl Serialize for LockedImage {
         out.serialize_field("settings", &self.settings)?;
         if let Some(manifest) = &self.manifest {
             out.serialize_field("manifest", manifest)?;
+        }
+        if let Some(variables) = &self.variables {
+            out.serialize_field("variables", variables)?;
         }
         out.end()
     }
@@ -267,6 +289,21 @@ pub fn hash_inputs(dir: &Path, inputs: &[String]) -> Result<String> {
         hasher.feed(input.as_bytes(), &bytes);
     }
     Ok(hasher.finish())
+}
+
+/// Each input's own hash, by its path relative to the template's folder.
+pub fn hash_each_input(dir: &Path, inputs: &[String]) -> Result<BTreeMap<String, String>> {
+    inputs.iter().map(|input| Ok((input.clone(), hash_inputs(dir, std::slice::from_ref(input))?))).collect()
+}
+
+/// The names of what a build is given besides the files, for saying which
+/// differ: `--var` keys and `var-file <path>`, sorted; never the values.
+pub fn setting_names(var_files: &[PathBuf], vars: &[(String, String)]) -> Vec<String> {
+    let mut names: Vec<String> = vars.iter().map(|(key, _)| key.clone()).collect();
+    names.extend(var_files.iter().map(|file| format!("var-file {}", file.display())));
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// The hash of what a build was given besides the files: var files' bytes

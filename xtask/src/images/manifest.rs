@@ -55,6 +55,7 @@ pub fn apply(options: &Options) -> Result<Option<RunResult>> {
         // The build's variables are not in the manifest: the ones given
         // here stand for them, as the README asks.
         let settings = lock::hash_settings(&options.var_files, &options.vars)?;
+        let files = lock::hash_each_input(&dir, &inputs)?;
         let mut job = Job {
             file,
             layout,
@@ -64,7 +65,10 @@ pub fn apply(options: &Options) -> Result<Option<RunResult>> {
             only: Vec::new(),
             hash,
             settings,
+            setting_names: lock::setting_names(&options.var_files, &options.vars),
             inputs,
+            files,
+            reason: "applied from a manifest".to_owned(),
             outcome: Outcome::FromManifest { images: images.clone(), manifest: manifest_rel.clone() },
             secrets: Vec::new(),
         };

@@ -68,7 +68,13 @@ pub struct Job {
     pub hash: String,
     /// The hash of the variables given to the build.
     pub settings: String,
+    /// The names of the variables given (`lock::setting_names`).
+    pub setting_names: Vec<String>,
     pub inputs: Vec<String>,
+    /// Each input's own hash.
+    pub files: BTreeMap<String, String>,
+    /// Why it is built, skipped or fails, for the plan.
+    pub reason: String,
     pub outcome: Outcome,
     /// Values that must never be printed or logged.
     pub secrets: Vec<String>,
@@ -185,7 +191,10 @@ fn build_and_apply(options: &Options) -> Result<Option<RunResult>> {
         eprintln!("No templates match; templates live at packer/<release>/<cloud>/<image>/template.json.");
     }
     if options.dry_run {
-        print!("{}", report::plan(&jobs, &unreadable));
+        match options.format {
+            Format::Json => print!("{}", report::plan_json(&jobs, &unreadable)),
+            _ => print!("{}", report::plan(&jobs, &unreadable)),
+        }
         return Ok(None);
     }
     let interrupted = build::build_pending(options, &mut jobs, &mut lockfile)?;

@@ -10,7 +10,7 @@ use super::{Job, Options, Outcome};
 use crate::deployments::Deployment;
 use crate::diagnostic::Severity;
 use crate::lint_templates::{self, Loaded};
-use crate::lock::{self, LockFile};
+use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile};
 use crate::template::{Block, Template};
 use crate::{gotmpl, secrets};
@@ -272,24 +272,18 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let inputs = template.inputs();
         let hash = lock::hash_inputs(&dir, &inputs)?;
         let settings = lock::hash_settings(&options.var_files, &options.vars)?;
-        let outcome = if no_region {
-            Outcome::Failed(format!("it builds none of the regions in --region ({})", options.regions.join(", ")))
+        let files = lock::hash_each_input(&dir, &inputs)?;
+        let setting_names = lock::setting_names(&options.var_files, &options.vars);
+        let (outcome, reason) = if no_region {
+            let why = format!("it builds none of the regions in --region ({})", options.regions.join(", "));
+            (Outcome::Failed(why.clone()), why)
+        } else if options.force {
+            (Outcome::Pending, "--force".to_owned())
         } else {
-            match lockfile.templates.get(&file.rel) {
-                Some(locked) if !options.force => {
-                    let current: Option<BTreeMap<String, String>> = regions
-                        .iter()
-                        .map(|region| {
-                            locked
-                                .images
-                                .get(region)
-                                .filter(|image| image.hash == hash && image.settings == settings)
-                                .map(|image| (region.clone(), image.id.clone()))
-                        })
-                        .collect();
-                    current.map_or(Outcome::Pending, Outcome::Skipped)
-                }
-                _ => Outcome::Pending,
+            let built = Built { hash: &hash, files: &files, settings: &settings, setting_names: &setting_names };
+            match recorded_images(lockfile.templates.get(&file.rel), &regions, &built) {
+                Ok(images) => (Outcome::Skipped(images), "unchanged since its images were built".to_owned()),
+                Err(why) => (Outcome::Pending, why),
             }
         };
         jobs.push(Job {
@@ -302,11 +296,92 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             only,
             hash,
             settings,
+            setting_names,
             inputs,
+            files,
+            reason,
             outcome,
         });
     }
     Ok(jobs)
+}
+
+/// What a build now would be made from.
+struct Built<'a> {
+    hash: &'a str,
+    files: &'a BTreeMap<String, String>,
+    settings: &'a str,
+    setting_names: &'a [String],
+}
+
+/// The lock's images for every region, when each was built from the same
+/// files and variables as now; otherwise why the template needs a build.
+fn recorded_images(
+    locked: Option<&LockedTemplate>,
+    regions: &[String],
+    now: &Built,
+) -> Result<BTreeMap<String, String>, String> {
+    let Some(locked) = locked else {
+        return Err("no image of it is recorded in packer/images.lock".to_owned());
+    };
+    let mut images = BTreeMap::new();
+    for region in regions {
+        let Some(image) = locked.images.get(region) else {
+            return Err(format!("no image for {region} is recorded"));
+        };
+        if image.hash != now.hash {
+            return Err(if image.hash != locked.hash {
+                format!("its image for {region} is older than its last build (a --region run built other regions)")
+            } else {
+                match &locked.files {
+                    Some(before) => format!("changed since its images were built: {}", file_changes(before, now.files)),
+                    None => "the template or a file it uploads changed since its images were built".to_owned(),
+                }
+            });
+        }
+        if image.settings != now.settings {
+            return Err(match &image.variables {
+                Some(before) => setting_changes(before, now.setting_names),
+                None => "the variables given (--var, --var-file) differ from its last build's".to_owned(),
+            });
+        }
+        images.insert(region.clone(), image.id.clone());
+    }
+    Ok(images)
+}
+
+/// `scripts/a.sh (changed), scripts/b.sh (new)`.
+fn file_changes(before: &BTreeMap<String, String>, now: &BTreeMap<String, String>) -> String {
+    let mut changes: Vec<String> = now
+        .iter()
+        .filter_map(|(name, hash)| match before.get(name) {
+            None => Some(format!("{name} (new)")),
+            Some(old) if old != hash => Some(format!("{name} (changed)")),
+            Some(_) => None,
+        })
+        .collect();
+    changes
+        .extend(before.keys().filter(|name| !now.contains_key(*name)).map(|name| format!("{name} (no longer used)")));
+    if changes.is_empty() { "the order of its files".to_owned() } else { changes.join(", ") }
+}
+
+/// Which variables a run gives differently from the last build: by name,
+/// since values are never recorded.
+fn setting_changes(before: &[String], now: &[String]) -> String {
+    let missing: Vec<&str> = before.iter().filter(|name| !now.contains(name)).map(String::as_str).collect();
+    let added: Vec<&str> = now.iter().filter(|name| !before.contains(name)).map(String::as_str).collect();
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        parts.push(format!("its last build was given {} and this run is not", missing.join(", ")));
+    }
+    if !added.is_empty() {
+        parts.push(format!("this run gives {}, which its last build was not", added.join(", ")));
+    }
+    if parts.is_empty() {
+        "a value given with --var or in a var file differs from its last build's".to_owned()
+    } else {
+        parts.join("; ")
+    }
 }
 
 fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
@@ -319,7 +394,10 @@ fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
         only: Vec::new(),
         hash: String::new(),
         settings: String::new(),
+        setting_names: Vec::new(),
         inputs: Vec::new(),
+        files: BTreeMap::new(),
+        reason: why.clone(),
         outcome: Outcome::Failed(why),
         secrets: Vec::new(),
     }

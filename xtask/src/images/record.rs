@@ -32,6 +32,7 @@ pub fn record_build(
     let entry = lockfile.templates.entry(job.file.rel.clone()).or_default();
     entry.hash = job.hash.clone();
     entry.inputs = job.inputs.clone();
+    entry.files = Some(job.files.clone());
     let manifest = match source {
         Source::Packer(version) => {
             entry.packer_version = Some(version.to_owned());
@@ -52,6 +53,7 @@ pub fn record_build(
                 hash: job.hash.clone(),
                 settings: job.settings.clone(),
                 manifest: manifest.clone(),
+                variables: Some(job.setting_names.clone()),
             },
         );
     }

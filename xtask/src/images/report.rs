@@ -24,7 +24,7 @@ pub fn plan(jobs: &[Job], unreadable: &[String]) -> String {
             }
             _ => {
                 let only = if job.only.is_empty() { String::new() } else { format!(" (-only={})", job.only.join(",")) };
-                let _ = writeln!(out, "  build: regions {}{only}", job.regions.join(", "));
+                let _ = writeln!(out, "  build: regions {}{only}, because {}", job.regions.join(", "), job.reason);
             }
         }
         for feed in &job.feeds {
@@ -42,6 +42,43 @@ pub fn plan(jobs: &[Job], unreadable: &[String]) -> String {
     }
     out.push_str("Dry run: nothing was built or changed.\n");
     out
+}
+
+/// `--dry-run --format json`: the plan as a versioned document, each
+/// template with what will happen to it and why.
+pub fn plan_json(jobs: &[Job], unreadable: &[String]) -> String {
+    let templates: Vec<serde_json::Value> = jobs
+        .iter()
+        .map(|job| {
+            let action = match job.outcome {
+                Outcome::Failed(_) => "fail",
+                Outcome::Skipped(_) => "skip",
+                _ => "build",
+            };
+            serde_json::json!({
+                "template": job.file.rel,
+                "release": job.layout.release,
+                "cloud": job.layout.cloud,
+                "image": job.layout.image,
+                "action": action,
+                "reason": redact(&job.reason, &job.secrets),
+                "regions": job.regions,
+                "only": job.only,
+                "images": job.outcome.images(),
+                "feeds": job.feeds.iter().map(|feed| serde_json::json!({
+                    "path": feed.deployment_rel,
+                    "key": format!("{}.machine_image.id", feed.role),
+                    "region": feed.region,
+                })).collect::<Vec<_>>(),
+                "left_alone": job.left_alone.iter().map(|left| serde_json::json!({
+                    "path": left.deployment,
+                    "reason": left.reason,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let document = serde_json::json!({ "version": 1, "dry_run": true, "templates": templates, "errors": unreadable });
+    format!("{}\n", serde_json::to_string_pretty(&document).expect("the plan serialises"))
 }
 
 /// The summary after a run: per template its status and images, then the
