@@ -233,10 +233,9 @@ fn build_one(
             if flag.load(Ordering::SeqCst) {
                 return Outcome::Interrupted;
             }
-            let first = output.lines().find(|line| !line.trim().is_empty()).unwrap_or("no output");
             return Outcome::Failed(format!(
                 "packer validate failed: {} (log: {})",
-                redact(first, &spec.secrets),
+                redact(&validate_cause(&output), &spec.secrets),
                 spec.log_shown
             ));
         }
@@ -311,6 +310,22 @@ fn build_one(
     }
 }
 
+/// What `packer validate` says went wrong, on one line: its first line and
+/// the `* …` causes it lists below it, with a hint for missing credentials.
+fn validate_cause(output: &str) -> String {
+    let first = output.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("no output");
+    let first = first.strip_prefix("Error: ").unwrap_or(first);
+    let causes: Vec<&str> = output.lines().filter_map(|line| line.trim().strip_prefix("* ")).collect();
+    let mut cause = if causes.is_empty() { first.to_owned() } else { format!("{first}: {}", causes.join("; ")) };
+    if causes.iter().any(|cause| cause.contains("project_id") || cause.contains("account_file")) {
+        cause.push_str(
+            "; for the GCE templates here set TF_VAR_gce_project_id and TF_VAR_gce_account_file (a service account \
+             key file)",
+        );
+    }
+    cause
+}
+
 /// Image IDs per region from a build's artifacts, each checked for shape.
 pub fn images_from_artifacts(cloud: &str, artifacts: &Artifacts) -> Result<BTreeMap<String, String>, String> {
     let mut images = BTreeMap::new();
@@ -332,4 +347,21 @@ pub fn images_from_artifacts(cloud: &str, artifacts: &Artifacts) -> Result<BTree
         }
     }
     Ok(images)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_validate_says_its_causes() {
+        let output = "Error: Failed to prepare build: \"googlecompute\"\n\n1 error(s) occurred:\n\n* a project_id must be specified\n\n";
+        let cause = validate_cause(output);
+        assert!(
+            cause.starts_with("Failed to prepare build: \"googlecompute\": a project_id must be specified; "),
+            "{cause}"
+        );
+        assert!(cause.contains("TF_VAR_gce_project_id"));
+        assert_eq!(validate_cause("Template validation failed\n"), "Template validation failed");
+    }
 }
