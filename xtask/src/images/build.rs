@@ -176,6 +176,7 @@ fn build_all(
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
+        progress.tick();
     }
     for handle in handles {
         let _ = handle.join();
