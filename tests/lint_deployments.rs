@@ -82,6 +82,26 @@ fn explain_covers_both_catalogues() {
     assert!(deployment.starts_with("DEP009 stale-image (error)"), "{deployment}");
     let template = stdout(&xtask(&["lint", "--explain", "PKR201"]));
     assert!(template.starts_with("PKR201 undeclared-variable"), "{template}");
+    // Every linter explains every rule, whichever catalogue it is in.
+    let across = stdout(&xtask(&["lint-templates", "--explain", "stale-image"]));
+    assert!(across.starts_with("DEP009 stale-image (error)"), "{across}");
+    let across = stdout(&xtask(&["lint-deployments", "--explain", "undeclared-variable"]));
+    assert!(across.starts_with("PKR201 undeclared-variable"), "{across}");
+}
+
+#[test]
+fn lint_takes_var_files_like_lint_templates() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = r#"{"builders": [{"type": "null", "communicator": "none"}],
+        "provisioners": [{"type": "shell-local", "inline": ["echo {{user `colour`}}"]}]}"#;
+    write(dir.path(), "packer/3.11/aws/machine-image/template.json", template);
+    write(dir.path(), "vars.json", r#"{"colour": "blue"}"#);
+    let root = dir.path().to_str().unwrap();
+    let without = xtask(&["lint", "--root", root]);
+    assert!(stdout(&without).contains("undeclared-variable"), "{}", stdout(&without));
+    let vars = dir.path().join("vars.json");
+    let with = xtask(&["lint", "--root", root, "--var-file", vars.to_str().unwrap()]);
+    assert!(!stdout(&with).contains("undeclared-variable"), "{}", stdout(&with));
 }
 
 /// Two checkouts that share a target folder run one build of xtask; each

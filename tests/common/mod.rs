@@ -13,10 +13,18 @@ pub fn fixtures() -> PathBuf {
     workspace().join("tests/fixtures")
 }
 
-/// `../shared/corpus`, when this checkout has it beside it.
-pub fn corpus() -> Option<PathBuf> {
+/// `../shared/corpus`, the real templates the linter is checked against.
+/// A test that needs it fails when it is missing rather than passing having
+/// checked nothing.
+pub fn corpus() -> PathBuf {
     let dir = workspace().join("../shared/corpus");
-    dir.is_dir().then_some(dir)
+    assert!(
+        dir.is_dir(),
+        "{} is missing: the corpus tests lint the public templates kept there, beside this checkout (the project \
+         commits none of them); put a `shared/corpus` folder of Packer JSON templates next to the repository",
+        dir.display()
+    );
+    dir
 }
 
 /// Runs the xtask binary with `args`.

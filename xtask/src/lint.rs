@@ -9,12 +9,21 @@ use crate::diagnostic::Report;
 use crate::render::{self, Format};
 use crate::{lint_deployments, lint_templates};
 
-/// Lints the given templates and deployments (every one when both lists
-/// are empty) under `root`.
-pub fn lint(root: PathBuf, templates: Vec<PathBuf>, deployments: Vec<PathBuf>, everything: bool) -> Result<Report> {
+/// What to lint: the given templates and deployments, or every one.
+pub struct Selection {
+    pub templates: Vec<PathBuf>,
+    pub deployments: Vec<PathBuf>,
+    pub everything: bool,
+    /// Var files whose variables count as declared in the templates.
+    pub var_files: Vec<PathBuf>,
+}
+
+/// Lints what `selection` names under `root`.
+pub fn lint(root: PathBuf, selection: Selection) -> Result<Report> {
+    let Selection { templates, deployments, everything, var_files } = selection;
     let mut report = Report::default();
     if everything || !templates.is_empty() {
-        let options = lint_templates::Options { root: root.clone(), files: templates, ..Default::default() };
+        let options = lint_templates::Options { root: root.clone(), files: templates, var_files, ..Default::default() };
         report.files.extend(lint_templates::lint(&options)?.files);
     }
     if everything || !deployments.is_empty() {
@@ -24,8 +33,9 @@ pub fn lint(root: PathBuf, templates: Vec<PathBuf>, deployments: Vec<PathBuf>, e
     Ok(report)
 }
 
-pub fn run(root: PathBuf, format: Format) -> Result<ExitCode> {
-    let report = lint(root, Vec::new(), Vec::new(), true)?;
+pub fn run(root: PathBuf, var_files: Vec<PathBuf>, format: Format) -> Result<ExitCode> {
+    let selection = Selection { templates: Vec::new(), deployments: Vec::new(), everything: true, var_files };
+    let report = lint(root, selection)?;
     print!("{}", render::render(&report, format, "file"));
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

@@ -42,7 +42,8 @@ fn cli() -> Command {
                 .about("Run lint-templates and lint-deployments in one pass")
                 .arg(root_arg())
                 .arg(format())
-                .arg(explain_arg()),
+                .arg(explain_arg())
+                .arg(var_file_arg("A var file whose variables count as declared (repeatable)")),
         )
         .subcommand(
             Command::new("pre-commit")
@@ -235,7 +236,7 @@ fn main() -> ExitCode {
 fn run(matches: &ArgMatches) -> Result<ExitCode> {
     match matches.subcommand() {
         Some(("lint-templates", args)) => match args.get_one::<String>("explain") {
-            Some(rule) => lint_templates::explain(rule),
+            Some(rule) => lint::explain(rule),
             None => lint_templates::run(
                 &lint_templates::Options {
                     root: root(args)?,
@@ -255,7 +256,7 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
         },
         Some(("lint", args)) => match args.get_one::<String>("explain") {
             Some(rule) => lint::explain(rule),
-            None => lint::run(root(args)?, output_format(args)),
+            None => lint::run(root(args)?, many(args, "var-file"), output_format(args)),
         },
         Some(("pre-commit", args)) => pre_commit::run(output_format(args)),
         Some(("install-hook", args)) => install_hook::run(args.get_flag("force"), args.get_flag("uninstall")),

@@ -162,9 +162,12 @@ pub fn run(format: Format) -> Result<ExitCode> {
 
     let report = lint::lint(
         root.clone(),
-        templates.iter().map(|rel| root.join(rel)).collect(),
-        deployments.iter().map(|rel| root.join(rel)).collect(),
-        false,
+        lint::Selection {
+            templates: templates.iter().map(|rel| root.join(rel)).collect(),
+            deployments: deployments.iter().map(|rel| root.join(rel)).collect(),
+            everything: false,
+            var_files: Vec::new(),
+        },
     )?;
     if report.files.is_empty() {
         return Ok(ExitCode::SUCCESS);
