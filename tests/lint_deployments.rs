@@ -83,3 +83,22 @@ fn explain_covers_both_catalogues() {
     let template = stdout(&xtask(&["lint", "--explain", "PKR201"]));
     assert!(template.starts_with("PKR201 undeclared-variable"), "{template}");
 }
+
+#[test]
+fn a_corrupt_lock_is_an_error_not_an_absent_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let fixture = fixtures().join("deployment-rules/stale-image");
+    for rel in ["packer/3.11/aws/machine-image/template.json", "deployments/frankfurt.yaml"] {
+        write(root, rel, fs::read(fixture.join(rel)).unwrap());
+    }
+    let lock = fs::read_to_string(fixture.join("packer/images.lock")).unwrap();
+    write(root, "packer/images.lock", &lock[..lock.len() / 2]);
+    for command in ["lint", "lint-deployments"] {
+        let output = xtask(&[command, "--root", root.to_str().unwrap()]);
+        let message = common::stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{command}: {}{message}", stdout(&output));
+        assert!(message.contains("packer/images.lock is not a valid lock file"), "{command}: {message}");
+        assert!(message.contains("restore it from git"), "{command}: {message}");
+    }
+}

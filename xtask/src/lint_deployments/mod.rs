@@ -96,9 +96,9 @@ pub fn lint(options: &Options) -> Result<Report> {
     }
     let paths = if options.files.is_empty() { deployments::find(&options.root)? } else { options.files.clone() };
     let templates = TemplateIndex::build(&options.root);
-    // A lock file that cannot be read is the images command's to report;
-    // here it only means the lock-based checks are skipped.
-    let lock = LockFile::read(&options.root).ok().filter(|lock| !lock.templates.is_empty());
+    // A corrupt lock is an error, as it is for `images`: taken as no lock,
+    // it would silently turn off the stale- and unknown-image checks.
+    let lock = Some(LockFile::read(&options.root)?).filter(|lock| !lock.templates.is_empty());
     let files = paths.iter().map(|path| lint_file(&options.root, path, &templates, lock.as_ref())).collect();
     Ok(Report { files })
 }
