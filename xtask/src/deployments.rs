@@ -5,11 +5,25 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 
+use crate::fsutil::{self, Unreadable};
 use crate::location::Route;
 use crate::project::relative;
 use crate::yaml::{self, Kind, Node};
+
+/// Deployments larger than this are not read: real ones are a few hundred
+/// bytes, and parsing 100 MB of YAML takes seconds and gigabytes.
+pub const MAX_DEPLOYMENT_BYTES: u64 = 1024 * 1024;
+
+/// The bytes of a deployment file, read only when it is a regular file
+/// within [`MAX_DEPLOYMENT_BYTES`].
+pub fn read(path: &Path) -> Result<Vec<u8>, Unreadable> {
+    fsutil::read_regular(path, MAX_DEPLOYMENT_BYTES)
+}
+
+/// What to do about a deployment that was not read.
+pub const UNREADABLE_HELP: &str = "a deployment is a regular file of YAML, at most 1 MiB; replace what is at this path";
 
 pub struct Deployment {
     pub path: PathBuf,
@@ -29,7 +43,16 @@ impl Deployment {
     /// and what to do.
     pub fn load(root: &Path, path: &Path) -> Result<Deployment> {
         let rel = relative(root, path);
-        let source = fs::read_to_string(path).with_context(|| format!("reading {rel}"))?;
+        let bytes = match read(path) {
+            Ok(bytes) => bytes,
+            Err(problem) => bail!("{rel}: cannot read the deployment: {problem}; {UNREADABLE_HELP}"),
+        };
+        let source = String::from_utf8(bytes).map_err(|error| {
+            anyhow!(
+                "{rel}: the file is not UTF-8 (invalid byte at offset {}); save it as UTF-8",
+                error.utf8_error().valid_up_to()
+            )
+        })?;
         Deployment::parse(root, path, source.clone()).map_err(|error| {
             let (line, column) = crate::location::line_column(&source, error.offset);
             anyhow!("{rel}:{line}:{column}: invalid YAML: {}; fix it, then run again", error.message)

@@ -4,7 +4,6 @@
 pub mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -106,9 +105,11 @@ pub fn lint(options: &Options) -> Result<Report> {
 pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Option<&LockFile>) -> FileReport {
     let rel = project::relative(root, path);
     let mut findings = Findings::default();
-    let source = match fs::read(path) {
-        Err(error) => {
-            findings.report(&INVALID_YAML.meta, Location::File, format!("cannot read the deployment: {error}"));
+    let source = match deployments::read(path) {
+        Err(problem) => {
+            findings
+                .report(&INVALID_YAML.meta, Location::File, format!("cannot read the deployment: {problem}"))
+                .help(deployments::UNREADABLE_HELP);
             return FileReport::new(rel, String::new(), findings.into_vec(), location::resolve_json);
         }
         Ok(bytes) => match text_or_report(bytes, &INVALID_YAML.meta, "deployment", &mut findings) {
