@@ -54,7 +54,7 @@ impl Deployment {
             )
         })?;
         Deployment::parse(root, path, source.clone()).map_err(|error| {
-            let (line, column) = crate::location::line_column(&source, error.offset);
+            let (line, column) = crate::location::LineIndex::new(&source).line_column(error.offset);
             anyhow!("{rel}:{line}:{column}: invalid YAML: {}; fix it, then run again", error.message)
         })
     }

@@ -13,7 +13,7 @@ use crate::deployments::{self, Deployment};
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
 use crate::images::plan;
 use crate::lint_templates::{self, Loaded};
-use crate::location::{self, Location};
+use crate::location::{Location, Syntax};
 use crate::lock::{self, LockFile};
 use crate::project::{self, Filter, TemplateFile};
 use crate::render::{self, Format};
@@ -110,11 +110,11 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
             findings
                 .report(&INVALID_YAML.meta, Location::File, format!("cannot read the deployment: {problem}"))
                 .help(deployments::UNREADABLE_HELP);
-            return FileReport::new(rel, String::new(), findings.into_vec(), location::resolve_json);
+            return FileReport::new(rel, String::new(), findings.into_vec(), Syntax::Json);
         }
         Ok(bytes) => match text_or_report(bytes, &INVALID_YAML.meta, "deployment", &mut findings) {
             Ok(text) => text,
-            Err(lossy) => return FileReport::new(rel, lossy, findings.into_vec(), location::resolve_json),
+            Err(lossy) => return FileReport::new(rel, lossy, findings.into_vec(), Syntax::Json),
         },
     };
     let deployment = match Deployment::parse(root, path, source.clone()) {
@@ -123,7 +123,7 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
             findings
                 .report(&INVALID_YAML.meta, Location::Offset(error.offset), format!("invalid YAML: {}", error.message))
                 .help("fix the YAML here; nothing else in the file can be checked until it parses");
-            return FileReport::new(rel, source, findings.into_vec(), location::resolve_json);
+            return FileReport::new(rel, source, findings.into_vec(), Syntax::Json);
         }
     };
     if !matches!(deployment.root.kind, crate::yaml::Kind::Mapping(_)) {
@@ -134,7 +134,7 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
                 "a deployment is a YAML mapping (release: …, cloud: …, cluster: …)",
             )
             .help("start from deployments/simple-aws-frankfurt-3.9.yaml");
-        return FileReport::new(rel, source, findings.into_vec(), location::resolve_json);
+        return FileReport::new(rel, source, findings.into_vec(), Syntax::Json);
     }
     let ctx = Context { deployment: &deployment, templates, lock };
     for rule in RULES {
@@ -142,10 +142,7 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
             check(&ctx, &mut findings);
         }
     }
-    let root_node = &deployment.root;
-    FileReport::new(rel, source.clone(), findings.into_vec(), |text, location| {
-        location::resolve_yaml(text, root_node, location)
-    })
+    FileReport::new(rel, source, findings.into_vec(), Syntax::Yaml(&deployment.root))
 }
 
 pub fn run(options: &Options, format: Format) -> Result<ExitCode> {

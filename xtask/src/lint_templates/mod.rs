@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
 use crate::fsutil::{self, Unreadable};
-use crate::location::{self, Location, Route};
+use crate::location::{self, Location, Route, Syntax};
 use crate::project::{self, Filter, TemplateFile};
 use crate::render::{self, Format};
 use crate::template::Template;
@@ -183,7 +183,7 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
         Loaded::Text(source) => (source, Findings::default()),
         Loaded::Failed { source, mut findings } => {
             report_layout(file, &mut findings);
-            return FileReport::new(file.rel.clone(), source, findings.into_vec(), location::resolve_json);
+            return FileReport::new(file.rel.clone(), source, findings.into_vec(), Syntax::Json);
         }
     };
     report_layout(file, &mut findings);
@@ -201,7 +201,7 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
             }
         }
     }
-    FileReport::new(file.rel.clone(), source, findings.into_vec(), location::resolve_json)
+    FileReport::new(file.rel.clone(), source, findings.into_vec(), Syntax::Json)
 }
 
 fn report_layout(file: &TemplateFile, findings: &mut Findings) {
