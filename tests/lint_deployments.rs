@@ -187,3 +187,15 @@ fn special_files_are_reported_never_opened() {
         assert!(shown.contains(message), "images --dry-run does not say `{message}`:\n{shown}");
     }
 }
+
+/// Anchors, aliases, merge keys and a byte order mark are YAML as people
+/// write it: the rules see the values a loader sees. A second document, a
+/// NUL byte and a merge of a scalar are reported at their place.
+#[test]
+fn yaml_as_people_write_it() {
+    let root = fixtures().join("yaml-as-written");
+    let report = lint_deployments::lint(&Options { root, files: Vec::new() }).unwrap();
+    let clean = report.files.iter().find(|file| file.path.ends_with("anchors.yaml")).unwrap();
+    assert!(clean.diagnostics.is_empty(), "{}", human::render(&report, "deployment", false));
+    insta::assert_snapshot!("yaml-as-written.human", human::render(&report, "deployment", false));
+}

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use crate::fsutil::{self, Unreadable};
 use crate::location::Route;
 use crate::project::relative;
-use crate::yaml::{self, Kind, Node};
+use crate::yaml::{self, Node};
 
 /// Deployments larger than this are not read: real ones are a few hundred
 /// bytes, and parsing 100 MB of YAML takes seconds and gigabytes.
@@ -65,7 +65,7 @@ impl Deployment {
     }
 
     fn text(&self, route: &Route) -> Option<&str> {
-        self.root.at(route).and_then(Node::as_str)
+        self.root.lookup(route).and_then(Node::as_str)
     }
 
     /// The `release` as written (`3.11`), quoted or not.
@@ -76,7 +76,7 @@ impl Deployment {
     /// True when `release` is an unquoted number (`release: 3.10`), which
     /// YAML reads as a number (3.1), not the release it looks like.
     pub fn release_is_a_number(&self) -> bool {
-        self.root.get("release").is_some_and(|node| {
+        self.root.lookup(&Route::root().key("release")).is_some_and(|node| {
             node.style() == Some(yaml::Style::Plain) && node.as_str().is_some_and(looks_like_a_number)
         })
     }
@@ -89,20 +89,22 @@ impl Deployment {
         self.text(&Route::root().key("cluster").key("region"))
     }
 
-    /// Roles with a `machine_image.id`, in file order.
+    /// Roles with a `machine_image.id`, in file order, merged keys
+    /// included. A top-level value that an alias or merge key uses is a
+    /// definition the roles share (`common: &common`), not a role.
     pub fn roles(&self) -> Vec<&str> {
-        let Kind::Mapping(entries) = &self.root.kind else {
-            return Vec::new();
-        };
-        entries
-            .iter()
-            .filter_map(|(key, _)| key.as_str())
-            .filter(|role| self.root.at(&image_route(role)).is_some())
+        self.root
+            .lookup_keys()
+            .into_iter()
+            .filter(|role| self.root.lookup_key(role).is_some_and(|(_, value)| !value.shared))
+            .filter(|role| self.root.lookup(&image_route(role)).is_some())
             .collect()
     }
 
+    /// A role's image ID as a loader reads it. The writer looks it up with
+    /// [`Node::at`] instead, which does not pass through aliases.
     pub fn image_id(&self, role: &str) -> Option<&Node> {
-        self.root.at(&image_route(role))
+        self.root.lookup(&image_route(role))
     }
 }
 

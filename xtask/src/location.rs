@@ -328,7 +328,7 @@ fn yaml_bytes(root: &crate::yaml::Node, route: &Route, focus: &Focus) -> Range<u
     let mut node = root;
     let mut found = 0;
     for depth in 0..route.steps().len() {
-        match root.at(&Route::from_steps(route.steps()[..=depth].to_vec())) {
+        match root.lookup(&Route::from_steps(route.steps()[..=depth].to_vec())) {
             Some(next) => (node, found) = (next, depth + 1),
             None => break,
         }
@@ -338,11 +338,11 @@ fn yaml_bytes(root: &crate::yaml::Node, route: &Route, focus: &Focus) -> Range<u
     // parent (`cluster:` for `cluster.region`), or the top of the file.
     let nearest_key = || {
         let existing = Route::from_steps(route.steps()[..found].to_vec());
-        root.key_at(&existing).map_or(0..0, |key| key.span.clone())
+        root.lookup_key_at(&existing).map_or(0..0, |key| key.span.clone())
     };
     match focus {
         Focus::Value | Focus::Within(_) => value,
-        Focus::Key if found == route.steps().len() => root.key_at(route).map_or(value, |key| key.span.clone()),
+        Focus::Key if found == route.steps().len() => root.lookup_key_at(route).map_or(value, |key| key.span.clone()),
         Focus::Key => nearest_key(),
     }
 }

@@ -6,7 +6,10 @@ declare_rule! {
     ///
     /// A file that cannot be read includes one that is not a regular file
     /// (a FIFO, a socket, a device: reported, never opened), a symlink to
-    /// nothing, and a file over 1 MiB.
+    /// nothing, and a file over 1 MiB. A second document (`---`), a NUL
+    /// byte and a merge key (`<<`) whose value is not mappings are errors
+    /// too. Anchors, aliases, merge keys and a byte order mark are read as
+    /// YAML loaders read them.
     ///
     /// ## Why is this bad?
     /// Nothing reads it: the cluster tooling fails, and `cargo xtask images`
