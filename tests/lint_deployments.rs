@@ -4,7 +4,7 @@ mod common;
 
 use std::fs;
 
-use common::{fixtures, stdout, workspace, write, xtask};
+use common::{fixtures, mkfifo, stdout, workspace, write, xtask, xtask_within};
 use serde_json::Value;
 use xtask::lint_deployments::{self, Options, rules::RULES};
 use xtask::render::{human, json};
@@ -149,4 +149,120 @@ fn each_checkout_lints_itself_with_a_shared_build() {
     assert_eq!(output.status.code(), Some(2));
     let message = common::stderr(&output);
     assert!(message.contains("run cargo xtask inside the repository") && message.contains("--root"), "{message}");
+}
+
+#[test]
+fn a_corrupt_lock_is_an_error_not_an_absent_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let fixture = fixtures().join("deployment-rules/stale-image");
+    for rel in ["packer/3.11/aws/machine-image/template.json", "deployments/frankfurt.yaml"] {
+        write(root, rel, fs::read(fixture.join(rel)).unwrap());
+    }
+    let lock = fs::read_to_string(fixture.join("packer/images.lock")).unwrap();
+    write(root, "packer/images.lock", &lock[..lock.len() / 2]);
+    for command in ["lint", "lint-deployments"] {
+        let output = xtask(&[command, "--root", root.to_str().unwrap()]);
+        let message = common::stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{command}: {}{message}", stdout(&output));
+        assert!(message.contains("packer/images.lock is not a valid lock file"), "{command}: {message}");
+        assert!(message.contains("restore it from git"), "{command}: {message}");
+    }
+    fs::remove_file(root.join("packer/images.lock")).unwrap();
+    mkfifo(root, "packer/images.lock");
+    let output = common::xtask_within(20, &["lint", "--root", root.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = common::stderr(&output);
+    assert!(message.contains("packer/images.lock: it is a FIFO (named pipe), not a regular file"), "{message}");
+}
+
+/// FIFOs, symlinks to nothing and oversized files are reported by name and
+/// never opened: opening a FIFO blocks every command for good.
+#[test]
+fn special_files_are_reported_never_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let fixture = fixtures().join("deployment-rules/stale-image");
+    let template = fs::read_to_string(fixture.join("packer/3.11/aws/machine-image/template.json")).unwrap();
+    let uploads = template.replacen(
+        "\"builders\"",
+        "\"provisioners\": [{\"type\": \"shell\", \"script\": \"scripts/pipe.sh\"}],\n  \"builders\"",
+        1,
+    );
+    write(root, "packer/3.11/aws/machine-image/template.json", uploads);
+    mkfifo(root, "packer/3.11/aws/machine-image/scripts/pipe.sh");
+    mkfifo(root, "packer/3.11/aws/fifo-image/template.json");
+    fs::create_dir_all(root.join("packer/3.11/aws/dangling-image")).unwrap();
+    std::os::unix::fs::symlink("gone.json", root.join("packer/3.11/aws/dangling-image/template.json")).unwrap();
+    std::os::unix::fs::symlink("missing.sh", root.join("packer/3.11/aws/machine-image/scripts/gone.sh")).unwrap();
+    write(root, "deployments/frankfurt.yaml", fs::read(fixture.join("deployments/frankfurt.yaml")).unwrap());
+    mkfifo(root, "deployments/pipe.yaml");
+    std::os::unix::fs::symlink("gone.yaml", root.join("deployments/dangling.yaml")).unwrap();
+    let mut huge = String::from("release: \"3.11\"\ncloud: aws\n");
+    while huge.len() <= 2 * 1024 * 1024 {
+        huge.push_str("# padding padding padding padding padding padding padding padding\n");
+    }
+    write(root, "deployments/huge.yaml", huge);
+
+    let root_arg = root.to_str().unwrap();
+    let fifo = "not a regular file";
+    let expected_templates = [
+        ("packer/3.11/aws/fifo-image/template.json", "it is a FIFO (named pipe), not a regular file"),
+        ("packer/3.11/aws/dangling-image/template.json", "it is a symlink to `gone.json` that does not exist"),
+        ("packer/3.11/aws/machine-image/template.json", "`scripts/pipe.sh` cannot be uploaded: it is a FIFO"),
+    ];
+    let expected_deployments = [
+        ("deployments/pipe.yaml", fifo),
+        ("deployments/dangling.yaml", "it is a symlink to `gone.yaml` that does not exist"),
+        ("deployments/huge.yaml", "over the limit of 1 MiB"),
+    ];
+    let findings = |output: &std::process::Output| -> Vec<String> {
+        let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+        document["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| format!("{}: {}", d["path"].as_str().unwrap(), d["message"].as_str().unwrap()))
+            .collect()
+    };
+    let both = [expected_templates, expected_deployments].concat();
+    let runs =
+        [("lint-templates", &expected_templates[..]), ("lint-deployments", &expected_deployments), ("lint", &both)];
+    for (command, expected) in runs {
+        let output = xtask_within(20, &[command, "--root", root_arg, "--format", "json"]);
+        assert_eq!(output.status.code(), Some(1), "{command:?}: {}", common::stderr(&output));
+        let found = findings(&output);
+        for (path, message) in expected {
+            assert!(
+                found.iter().any(|line| line.starts_with(path) && line.contains(message)),
+                "{command:?}: wanted `{path}: …{message}…` in {found:#?}"
+            );
+        }
+        assert!(!found.iter().any(|line| line.contains("gone.sh")), "not referenced, not a template: {found:#?}");
+    }
+
+    let output = xtask_within(20, &["images", "--dry-run", "--root", root_arg]);
+    let shown = format!("{}{}", stdout(&output), common::stderr(&output));
+    for (path, message) in [
+        ("deployments/pipe.yaml", fifo),
+        ("deployments/dangling.yaml", "that does not exist"),
+        ("deployments/huge.yaml", "over the limit of 1 MiB"),
+        ("packer/3.11/aws/fifo-image/template.json", fifo),
+        ("packer/3.11/aws/machine-image/template.json", "scripts/pipe.sh"),
+    ] {
+        assert!(shown.lines().any(|line| line.contains(path)), "images --dry-run does not name {path}:\n{shown}");
+        assert!(shown.contains(message), "images --dry-run does not say `{message}`:\n{shown}");
+    }
+}
+
+/// Anchors, aliases, merge keys and a byte order mark are YAML as people
+/// write it: the rules see the values a loader sees. A second document, a
+/// NUL byte and a merge of a scalar are reported at their place.
+#[test]
+fn yaml_as_people_write_it() {
+    let root = fixtures().join("yaml-as-written");
+    let report = lint_deployments::lint(&Options { root, files: Vec::new() }).unwrap();
+    let clean = report.files.iter().find(|file| file.path.ends_with("anchors.yaml")).unwrap();
+    assert!(clean.diagnostics.is_empty(), "{}", human::render(&report, "deployment", false));
+    insta::assert_snapshot!("yaml-as-written.human", human::render(&report, "deployment", false));
 }

@@ -234,3 +234,24 @@ fn readme_rule_table_is_up_to_date() {
     let updated = xtask::codegen::updated_readme(&readme).unwrap();
     assert!(updated == readme, "README.md's rule table is out of date: run `cargo xtask codegen`");
 }
+
+/// Each use of a variable is reported where it is, not at its first use,
+/// also after an escape earlier in the same string.
+#[test]
+fn each_use_gets_its_own_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = r#"  "description": "\"é\" {{user `name`}} and {{user `name`}}","#;
+    let template = format!("{{\n{line}\n  \"builders\": [{{\"type\": \"null\", \"communicator\": \"none\"}}]\n}}\n");
+    write(dir.path(), "packer/3.9/aws/machine-image/template.json", template);
+    let report = lint(dir.path());
+    let places: Vec<(usize, usize, usize)> = report.files[0]
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule.name == "undeclared-variable")
+        .map(|d| (d.span.line, d.span.column, d.span.end_column))
+        .collect();
+    let first = line.find("{{").unwrap() - 1;
+    let second = line.rfind("{{").unwrap() - 1;
+    let width = "{{user `name`}}".len();
+    assert_eq!(places, vec![(2, first + 1, first + 1 + width), (2, second + 1, second + 1 + width)]);
+}

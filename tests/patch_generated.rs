@@ -262,7 +262,7 @@ fn generate(rng: &mut Rng) -> Case {
                 0..0
             }
             IdStyle::Anchored | IdStyle::Tagged => {
-                let property = if *style == IdStyle::Anchored { "&own " } else { "!!str " };
+                let property = if *style == IdStyle::Anchored { format!("&own_{role} ") } else { "!!str ".to_owned() };
                 w.put(&format!("{inner}{id_key}: {property}"));
                 let range = w.id(&old);
                 w.line(&trail);
@@ -274,6 +274,12 @@ fn generate(rng: &mut Rng) -> Case {
             w.line(&format!("{inner}size: 40"));
         }
         ids.insert((*role).to_owned(), (range, old));
+    }
+    // An anchor counts only when something repeats it.
+    for (role, style) in roles.iter().zip(&styles) {
+        if *style == IdStyle::Anchored {
+            w.line(&format!("copy_of_{role}: *own_{role}"));
+        }
     }
     if rng.chance(20) {
         w.line("...");

@@ -47,3 +47,36 @@ pub fn write(root: &Path, rel: &str, text: impl AsRef<[u8]>) -> PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// Makes a FIFO at `root/rel`, creating folders: opening it for reading
+/// blocks until a writer comes, which none will.
+pub fn mkfifo(root: &Path, rel: &str) -> PathBuf {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o644) }, 0, "mkfifo {}", path.display());
+    path
+}
+
+/// Runs the xtask binary with `args`, failing the test (rather than hanging
+/// it) when it has not finished within `seconds`.
+pub fn xtask_within(seconds: u64, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("PACKER", "/nonexistent/packer")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the xtask binary runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("`xtask {}` did not finish within {seconds} s", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}

@@ -37,11 +37,17 @@ fn write(path: &Path, text: &str) -> Result<()> {
 /// Runs a command to completion and returns its wall time; fails when the
 /// command does.
 fn timed(command: &mut Command) -> Result<Duration> {
+    timed_exit(command, 0)
+}
+
+/// [`timed`] for a command expected to exit with `code` (a linter that
+/// finds problems exits 1).
+fn timed_exit(command: &mut Command, code: i32) -> Result<Duration> {
     let started = Instant::now();
     let status =
         command.stdout(Stdio::null()).stderr(Stdio::null()).status().with_context(|| format!("running {command:?}"))?;
     let elapsed = started.elapsed();
-    if !status.success() {
+    if status.code() != Some(code) {
         bail!("{command:?} exited with {status}");
     }
     Ok(elapsed)
@@ -135,6 +141,62 @@ pub fn lint_templates(count: usize, packer_path: Option<&Path>) -> Result<ExitCo
         ms(validate),
         ratio(validate, lint)
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `bench findings`: one template with `count` findings, half unknown
+/// top-level keys and half uses of undeclared variables (a hundred to a
+/// string), linted in each output format. Placing findings used to cost a
+/// scan of the file each, quadratic in their number.
+pub fn findings(count: usize) -> Result<ExitCode> {
+    let scratch = Scratch::new("findings")?;
+    let root = &scratch.0;
+    let keys = count / 2;
+    let uses = count - keys;
+    let mut template = String::from("{\n");
+    for i in 0..keys {
+        template.push_str(&format!("  \"unknown_section_{i}\": \"value {i}\",\n"));
+    }
+    let mut tags = Vec::new();
+    for string in 0..uses.div_ceil(100) {
+        let here = (uses - string * 100).min(100);
+        let text: Vec<String> = (0..here).map(|i| format!("{{{{user `undeclared_{}`}}}}", i % 7)).collect();
+        tags.push(format!("        \"tag_{string}\": \"{}\"", text.join(" ")));
+    }
+    template.push_str(&format!(
+        r#"  "builders": [
+    {{
+      "type": "null", "communicator": "none",
+      "run_tags": {{
+{}
+      }}
+    }}
+  ]
+}}
+"#,
+        tags.join(",\n")
+    ));
+    write(&root.join("packer/3.11/aws/machine-image/template.json"), &template)?;
+    let xtask = std::env::current_exe()?;
+    eprintln!(
+        "Generated a {:.0} KiB template with {count} findings in {}; timing…",
+        template.len() as f64 / 1024.0,
+        root.display()
+    );
+    println!(
+        "lint-templates on one {:.0} KiB template with {keys} unknown keys and {uses} undeclared-variable uses (median of 5):",
+        template.len() as f64 / 1024.0
+    );
+    for format in ["human", "json", "github"] {
+        let time = repeat(5, || {
+            timed_exit(Command::new(&xtask).args(["lint-templates", "--format", format, "--root"]).arg(root), 1)
+        })?;
+        println!(
+            "  --format {format:<6}  {:>10}  ({:.1} µs a finding)",
+            ms(time),
+            time.as_secs_f64() * 1e6 / count as f64
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

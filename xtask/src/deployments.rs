@@ -5,11 +5,25 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 
+use crate::fsutil::{self, Unreadable};
 use crate::location::Route;
 use crate::project::relative;
-use crate::yaml::{self, Kind, Node};
+use crate::yaml::{self, Node};
+
+/// Deployments larger than this are not read: real ones are a few hundred
+/// bytes, and parsing 100 MB of YAML takes seconds and gigabytes.
+pub const MAX_DEPLOYMENT_BYTES: u64 = 1024 * 1024;
+
+/// The bytes of a deployment file, read only when it is a regular file
+/// within [`MAX_DEPLOYMENT_BYTES`].
+pub fn read(path: &Path) -> Result<Vec<u8>, Unreadable> {
+    fsutil::read_regular(path, MAX_DEPLOYMENT_BYTES)
+}
+
+/// What to do about a deployment that was not read.
+pub const UNREADABLE_HELP: &str = "a deployment is a regular file of YAML, at most 1 MiB; replace what is at this path";
 
 pub struct Deployment {
     pub path: PathBuf,
@@ -29,9 +43,18 @@ impl Deployment {
     /// and what to do.
     pub fn load(root: &Path, path: &Path) -> Result<Deployment> {
         let rel = relative(root, path);
-        let source = fs::read_to_string(path).with_context(|| format!("reading {rel}"))?;
+        let bytes = match read(path) {
+            Ok(bytes) => bytes,
+            Err(problem) => bail!("{rel}: cannot read the deployment: {problem}; {UNREADABLE_HELP}"),
+        };
+        let source = String::from_utf8(bytes).map_err(|error| {
+            anyhow!(
+                "{rel}: the file is not UTF-8 (invalid byte at offset {}); save it as UTF-8",
+                error.utf8_error().valid_up_to()
+            )
+        })?;
         Deployment::parse(root, path, source.clone()).map_err(|error| {
-            let (line, column) = crate::location::line_column(&source, error.offset);
+            let (line, column) = crate::location::LineIndex::new(&source).line_column(error.offset);
             anyhow!("{rel}:{line}:{column}: invalid YAML: {}; fix it, then run again", error.message)
         })
     }
@@ -42,7 +65,7 @@ impl Deployment {
     }
 
     fn text(&self, route: &Route) -> Option<&str> {
-        self.root.at(route).and_then(Node::as_str)
+        self.root.lookup(route).and_then(Node::as_str)
     }
 
     /// The `release` as written (`3.11`), quoted or not.
@@ -53,7 +76,7 @@ impl Deployment {
     /// True when `release` is an unquoted number (`release: 3.10`), which
     /// YAML reads as a number (3.1), not the release it looks like.
     pub fn release_is_a_number(&self) -> bool {
-        self.root.get("release").is_some_and(|node| {
+        self.root.lookup(&Route::root().key("release")).is_some_and(|node| {
             node.style() == Some(yaml::Style::Plain) && node.as_str().is_some_and(looks_like_a_number)
         })
     }
@@ -66,20 +89,22 @@ impl Deployment {
         self.text(&Route::root().key("cluster").key("region"))
     }
 
-    /// Roles with a `machine_image.id`, in file order.
+    /// Roles with a `machine_image.id`, in file order, merged keys
+    /// included. A top-level value that an alias or merge key uses is a
+    /// definition the roles share (`common: &common`), not a role.
     pub fn roles(&self) -> Vec<&str> {
-        let Kind::Mapping(entries) = &self.root.kind else {
-            return Vec::new();
-        };
-        entries
-            .iter()
-            .filter_map(|(key, _)| key.as_str())
-            .filter(|role| self.root.at(&image_route(role)).is_some())
+        self.root
+            .lookup_keys()
+            .into_iter()
+            .filter(|role| self.root.lookup_key(role).is_some_and(|(_, value)| !value.shared))
+            .filter(|role| self.root.lookup(&image_route(role)).is_some())
             .collect()
     }
 
+    /// A role's image ID as a loader reads it. The writer looks it up with
+    /// [`Node::at`] instead, which does not pass through aliases.
     pub fn image_id(&self, role: &str) -> Option<&Node> {
-        self.root.at(&image_route(role))
+        self.root.lookup(&image_route(role))
     }
 }
 

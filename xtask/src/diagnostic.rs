@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::location::{Location, Span};
+use crate::location::{Location, Resolver, Span, Syntax};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -142,17 +142,13 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    /// Resolves findings against the file's text with `resolve`.
-    pub fn new(
-        path: String,
-        source: String,
-        findings: Vec<Finding>,
-        resolve: impl Fn(&str, &Location) -> Span,
-    ) -> FileReport {
+    /// Resolves findings against the file's text, read as `syntax`.
+    pub fn new(path: String, source: String, findings: Vec<Finding>, syntax: Syntax) -> FileReport {
+        let mut resolver = Resolver::new(&source, syntax);
         let mut diagnostics: Vec<Diagnostic> = findings
             .into_iter()
             .map(|finding| Diagnostic {
-                span: resolve(&source, &finding.location),
+                span: resolver.resolve(&finding.location),
                 rule: finding.rule,
                 message: finding.message,
                 help: finding.help,

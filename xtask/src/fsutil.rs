@@ -1,10 +1,109 @@
-//! File writes that never leave a half-written file behind.
+//! Reading only what is a regular file, and writes that never leave a
+//! half-written file behind.
 
+use std::fmt;
 use std::fs;
-use std::io::Write;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+
+/// Why a path was not read. Its text completes "`<path>`: …" and says what
+/// the path is, so that each caller can word its own finding or error.
+#[derive(Debug)]
+pub enum Unreadable {
+    Missing,
+    DanglingSymlink(PathBuf),
+    Folder,
+    /// A FIFO, a socket or a device: opening a FIFO blocks until someone
+    /// writes to it, and a device can be endless.
+    NotRegular(&'static str),
+    TooLarge {
+        bytes: u64,
+        limit: u64,
+    },
+    Io(io::Error),
+}
+
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unreadable::Missing => f.write_str("it does not exist"),
+            Unreadable::DanglingSymlink(target) => {
+                write!(f, "it is a symlink to `{}` that does not exist", target.display())
+            }
+            Unreadable::Folder => f.write_str("it is a folder, not a file"),
+            Unreadable::NotRegular(kind) => write!(f, "it is {kind}, not a regular file"),
+            Unreadable::TooLarge { bytes, limit } => {
+                write!(f, "it is {:.1} MiB, over the limit of {} MiB", mib(*bytes), mib(*limit))
+            }
+            Unreadable::Io(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+pub fn mib(bytes: u64) -> f64 {
+    bytes as f64 / 1_048_576.0
+}
+
+/// What `path` is, following symlinks, when it is a regular file; never
+/// opens it.
+pub fn regular_file(path: &Path) -> Result<fs::Metadata, Unreadable> {
+    let metadata = match fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            return Err(fs::read_link(path).map_or(Unreadable::Missing, Unreadable::DanglingSymlink));
+        }
+        Err(error) => return Err(Unreadable::Io(error)),
+    };
+    check_type(&metadata)?;
+    Ok(metadata)
+}
+
+fn check_type(metadata: &fs::Metadata) -> Result<(), Unreadable> {
+    let kind = metadata.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    Err(if kind.is_dir() {
+        Unreadable::Folder
+    } else if kind.is_fifo() {
+        Unreadable::NotRegular("a FIFO (named pipe)")
+    } else if kind.is_socket() {
+        Unreadable::NotRegular("a socket")
+    } else if kind.is_char_device() || kind.is_block_device() {
+        Unreadable::NotRegular("a device")
+    } else {
+        Unreadable::NotRegular("a special file")
+    })
+}
+
+/// Opens `path` for reading only when it is a regular file. The open does
+/// not block on a FIFO put there after the check, and what was opened is
+/// checked again, so a swapped path is refused rather than read.
+pub fn open_regular(path: &Path) -> Result<(fs::File, fs::Metadata), Unreadable> {
+    regular_file(path)?;
+    let file = fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(Unreadable::Io)?;
+    let metadata = file.metadata().map_err(Unreadable::Io)?;
+    check_type(&metadata)?;
+    Ok((file, metadata))
+}
+
+/// The bytes of `path` when it is a regular file of at most `limit` bytes.
+pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, Unreadable> {
+    let (file, metadata) = open_regular(path)?;
+    if metadata.len() > limit {
+        return Err(Unreadable::TooLarge { bytes: metadata.len(), limit });
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    // The file may grow after the check: never read more than the limit.
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(Unreadable::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(Unreadable::TooLarge { bytes: bytes.len() as u64, limit });
+    }
+    Ok(bytes)
+}
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder,
 /// flushed to disk, then renamed over the target. Readers see the old file
@@ -126,6 +225,24 @@ mod tests {
         left.sort();
         assert_eq!(left, [".a.yaml.xtask-.tmp", ".x.tmp", "a.yaml"]);
         assert!(is_temporary_name(&temporary_name("b.yaml")));
+    }
+
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o644) }, 0);
+        let problem = read_regular(&fifo, 100).unwrap_err().to_string();
+        assert_eq!(problem, "it is a FIFO (named pipe), not a regular file");
+        std::os::unix::fs::symlink("gone", dir.path().join("link")).unwrap();
+        let problem = read_regular(&dir.path().join("link"), 100).unwrap_err().to_string();
+        assert_eq!(problem, "it is a symlink to `gone` that does not exist");
+        assert!(matches!(read_regular(dir.path(), 100), Err(Unreadable::Folder)));
+        assert!(matches!(read_regular(Path::new("/dev/zero"), 100), Err(Unreadable::NotRegular(_))));
+        fs::write(dir.path().join("big"), "x".repeat(101)).unwrap();
+        assert!(matches!(read_regular(&dir.path().join("big"), 100), Err(Unreadable::TooLarge { bytes: 101, .. })));
+        assert_eq!(read_regular(&dir.path().join("big"), 101).unwrap().len(), 101);
     }
 
     #[test]

@@ -2,11 +2,15 @@
 //! string calls, and with which literal arguments: `{{user `name`}}`,
 //! `{{ env "HOME" }}`, `{{isotime "2006-01-02"}}`, `{{timestamp | clean_resource_name}}`.
 
+use std::ops::Range;
+
 /// One `{{ … }}` action inside a string.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Action<'a> {
     /// The action as written, braces included: `{{user `name`}}`.
     pub text: &'a str,
+    /// Where the action is in the string, in bytes.
+    pub at: Range<usize>,
     /// Calls in the action: a function name and its first literal argument.
     pub calls: Vec<Call<'a>>,
 }
@@ -26,7 +30,7 @@ pub fn actions(text: &str) -> Vec<Action<'_>> {
             break;
         };
         let body = &text[open + 2..close];
-        out.push(Action { text: &text[open..close + 2], calls: calls(body) });
+        out.push(Action { text: &text[open..close + 2], at: open..close + 2, calls: calls(body) });
         rest = close + 2;
     }
     out
@@ -129,15 +133,21 @@ fn calls(body: &str) -> Vec<Call<'_>> {
 /// Every literal argument passed to `function` in the string, with the text
 /// of the action it appears in.
 pub fn calls_to<'a>(text: &'a str, function: &str) -> Vec<(&'a str, String)> {
+    calls_to_at(text, function).into_iter().map(|(at, argument)| (&text[at], argument)).collect()
+}
+
+/// Like [`calls_to`], with where each action is in the string (in bytes),
+/// so that each use of the same call gets its own place.
+pub fn calls_to_at(text: &str, function: &str) -> Vec<(Range<usize>, String)> {
     actions(text)
         .into_iter()
         .flat_map(|action| {
-            let action_text = action.text;
+            let at = action.at;
             action
                 .calls
                 .into_iter()
                 .filter(|call| call.function == function)
-                .filter_map(move |call| call.argument.map(|arg| (action_text, arg)))
+                .filter_map(move |call| call.argument.map(|argument| (at.clone(), argument)))
         })
         .collect()
 }
@@ -158,6 +168,8 @@ mod tests {
         assert_eq!(calls_to(text, "env"), vec![("{{ env \"HOME\" }}", "HOME".to_owned())]);
         assert!(calls_any(text, &["timestamp"]));
         assert!(!calls_any(text, &["uuid"]));
+        let twice = "{{user `a`}}-{{user `a`}}";
+        assert_eq!(calls_to_at(twice, "user"), vec![(0..12, "a".to_owned()), (13..25, "a".to_owned())]);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! indexes) and this module turns it into a span of the source text, once,
 //! when the diagnostic is rendered.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
@@ -65,10 +66,12 @@ pub enum Focus {
     Value,
     /// The key that names the value (for "this key should not be here").
     Key,
-    /// The first occurrence of this text inside the value's source text,
-    /// falling back to the whole value when it is not found verbatim
-    /// (for instance because the string uses escapes there).
-    Text(String),
+    /// A byte range of the string value as decoded (what the rule read),
+    /// which resolution maps back through the escapes of the source text.
+    /// Rules that find several things in one string give each its own
+    /// place this way. In YAML, and for values that are not strings, the
+    /// whole value.
+    Within(Range<usize>),
 }
 
 /// Where a diagnostic points, before resolution.
@@ -95,8 +98,9 @@ impl Location {
         Location::At { route, focus: Focus::Key }
     }
 
-    pub fn text(route: Route, text: impl Into<String>) -> Location {
-        Location::At { route, focus: Focus::Text(text.into()) }
+    /// A part of a string value: `within` is a byte range of the decoded string.
+    pub fn within(route: Route, within: Range<usize>) -> Location {
+        Location::At { route, focus: Focus::Within(within) }
     }
 }
 
@@ -111,84 +115,236 @@ pub struct Span {
     pub end_column: usize,
 }
 
-/// Resolves a location in a JSON source text. Routes that do not exist fall
-/// back to their deepest existing ancestor, so a diagnostic always has a place.
-pub fn resolve_json(source: &str, location: &Location) -> Span {
-    let bytes = match location {
-        Location::File => 0..0,
-        Location::Offset(offset) => {
-            let at = floor_char_boundary(source, (*offset).min(source.len()));
-            let end = source[at..].chars().next().map_or(at, |c| at + c.len_utf8());
-            at..end
-        }
-        Location::Bytes(range) => {
-            floor_char_boundary(source, range.start.min(source.len()))
-                ..floor_char_boundary(source, range.end.min(source.len()))
-        }
-        Location::At { route, focus } => {
-            let found = json::find(source, route.steps());
-            match focus {
-                Focus::Value => found.value,
-                Focus::Key => found.key.unwrap_or(found.value),
-                Focus::Text(text) => source[found.value.clone()]
-                    .find(text.as_str())
-                    .map(|at| found.value.start + at..found.value.start + at + text.len())
-                    .unwrap_or(found.value),
-            }
-        }
-    };
-    span_of(source, bytes)
+/// Where each line starts and where the multi-byte characters are, computed
+/// once per file, so that a line and column is two binary searches rather
+/// than a scan of everything before the offset: a file with thousands of
+/// findings resolves in linear time.
+pub struct LineIndex<'a> {
+    source: &'a str,
+    line_starts: Vec<usize>,
+    /// For each character longer than one byte: its offset and the extra
+    /// bytes of all such characters up to and including it.
+    wide: Vec<(usize, usize)>,
 }
 
-/// Resolves a location in a YAML document, like [`resolve_json`]: a route
-/// that does not exist falls back to its deepest existing ancestor.
-pub fn resolve_yaml(source: &str, root: &crate::yaml::Node, location: &Location) -> Span {
-    let bytes = match location {
-        Location::At { route, focus } => {
-            let mut node = root;
-            let mut found = 0;
-            for depth in 0..route.steps().len() {
-                match root.at(&Route::from_steps(route.steps()[..=depth].to_vec())) {
-                    Some(next) => (node, found) = (next, depth + 1),
-                    None => break,
+impl<'a> LineIndex<'a> {
+    pub fn new(source: &'a str) -> LineIndex<'a> {
+        let line_starts =
+            std::iter::once(0).chain(source.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(at, _)| at + 1));
+        let mut wide = Vec::new();
+        if !source.is_ascii() {
+            let mut extra = 0;
+            for (at, c) in source.char_indices().filter(|(_, c)| !c.is_ascii()) {
+                extra += c.len_utf8() - 1;
+                wide.push((at, extra));
+            }
+        }
+        LineIndex { source, line_starts: line_starts.collect(), wide }
+    }
+
+    /// 1-based line and character column of a byte offset.
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(self.source, offset.min(self.source.len()));
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self.line_starts[line - 1];
+        let characters = (offset - start) - (self.extra_before(offset) - self.extra_before(start));
+        (line, characters + 1)
+    }
+
+    /// Extra bytes of the multi-byte characters that start before `offset`.
+    fn extra_before(&self, offset: usize) -> usize {
+        match self.wide.partition_point(|&(at, _)| at < offset) {
+            0 => 0,
+            n => self.wide[n - 1].1,
+        }
+    }
+
+    /// Line and column of both ends of a byte range.
+    pub fn span(&self, bytes: Range<usize>) -> Span {
+        let (line, column) = self.line_column(bytes.start);
+        let (end_line, end_column) = self.line_column(bytes.end);
+        Span { bytes, line, column, end_line, end_column }
+    }
+
+    /// The byte range of the 1-based line, without its line break.
+    pub fn line(&self, line: usize) -> Range<usize> {
+        let start = self.line_starts.get(line.saturating_sub(1)).copied().unwrap_or(self.source.len());
+        let end = self.line_starts.get(line).map_or(self.source.len(), |&next| next - 1);
+        start..end.max(start)
+    }
+}
+
+/// An object member's key span and value span.
+type Member = (Range<usize>, Range<usize>);
+
+/// What kind of text a file is, for resolving its routes.
+#[derive(Clone, Copy)]
+pub enum Syntax<'a> {
+    Json,
+    Yaml(&'a crate::yaml::Node),
+}
+
+/// Resolves the locations of one file's findings. What it learns about the
+/// text (line starts, the members of each JSON object looked up) is kept
+/// for the next finding, so that many findings cost linear time, not one
+/// scan of the file each.
+pub struct Resolver<'a> {
+    source: &'a str,
+    syntax: Syntax<'a>,
+    lines: LineIndex<'a>,
+    /// The span of the whole JSON document, found on first use.
+    document: Option<Range<usize>>,
+    /// Members of the JSON objects looked up, by the offset of their `{`:
+    /// each key's span and its value's (the last one when a key repeats).
+    objects: HashMap<usize, HashMap<String, Member>>,
+    /// Elements of the JSON arrays looked up, by the offset of their `[`.
+    arrays: HashMap<usize, Vec<Range<usize>>>,
+    /// For JSON strings with escapes, by the offset of their opening quote:
+    /// (decoded, source) offset pairs after each escape.
+    escapes: HashMap<usize, Vec<(usize, usize)>>,
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(source: &'a str, syntax: Syntax<'a>) -> Resolver<'a> {
+        Resolver {
+            source,
+            syntax,
+            lines: LineIndex::new(source),
+            document: None,
+            objects: HashMap::new(),
+            arrays: HashMap::new(),
+            escapes: HashMap::new(),
+        }
+    }
+
+    pub fn resolve(&mut self, location: &Location) -> Span {
+        let bytes = match (location, self.syntax) {
+            (Location::File, _) => 0..0,
+            (Location::Offset(offset), _) => {
+                let at = floor_char_boundary(self.source, (*offset).min(self.source.len()));
+                let end = self.source[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+                at..end
+            }
+            (Location::Bytes(range), _) => {
+                floor_char_boundary(self.source, range.start.min(self.source.len()))
+                    ..floor_char_boundary(self.source, range.end.min(self.source.len()))
+            }
+            (Location::At { route, focus }, Syntax::Json) => self.json_bytes(route, focus),
+            (Location::At { route, focus }, Syntax::Yaml(root)) => yaml_bytes(root, route, focus),
+        };
+        self.lines.span(bytes)
+    }
+
+    /// Routes that do not exist fall back to their deepest existing
+    /// ancestor, so a diagnostic always has a place.
+    fn json_bytes(&mut self, route: &Route, focus: &Focus) -> Range<usize> {
+        let bytes = self.source.as_bytes();
+        let mut value = self
+            .document
+            .get_or_insert_with(|| {
+                let start = json::skip_ws(bytes, 0);
+                start..json::value_end(bytes, start)
+            })
+            .clone();
+        let mut at = value.start;
+        let mut key = None;
+        for step in route.steps() {
+            let next = match (step, bytes.get(at)) {
+                (Step::Key(wanted), Some(b'{')) => {
+                    let source = self.source;
+                    let members = self.objects.entry(at).or_insert_with(|| {
+                        json::members(source, at).into_iter().map(|(key, name, value)| (name, (key, value))).collect()
+                    });
+                    members.get(wanted).map(|(key, value)| (Some(key.clone()), value.clone()))
                 }
-            }
-            let value = node.span.clone();
-            // For a key that is missing, the key of its deepest existing
-            // parent (`cluster:` for `cluster.region`), or the top of the file.
-            let nearest_key = || {
-                let existing = Route::from_steps(route.steps()[..found].to_vec());
-                root.key_at(&existing).map_or(0..0, |key| key.span.clone())
+                (Step::Index(wanted), Some(b'[')) => {
+                    let elements = self.arrays.entry(at).or_insert_with(|| json::elements(bytes, at));
+                    elements.get(*wanted).map(|value| (None, value.clone()))
+                }
+                _ => None,
             };
-            match focus {
-                Focus::Value => value,
-                Focus::Key if found == route.steps().len() => root.key_at(route).map_or(value, |key| key.span.clone()),
-                Focus::Key => nearest_key(),
-                Focus::Text(text) => source[value.clone()]
-                    .find(text.as_str())
-                    .map(|at| value.start + at..value.start + at + text.len())
-                    .unwrap_or(value),
-            }
+            let Some((next_key, next_value)) = next else { break };
+            at = next_value.start;
+            (key, value) = (next_key, next_value);
         }
-        other => return resolve_json(source, other),
+        match focus {
+            Focus::Value => value,
+            Focus::Key => key.unwrap_or(value),
+            Focus::Within(within) => self.within_string(value, within),
+        }
+    }
+
+    /// The source bytes of a range of the decoded string at `value`.
+    fn within_string(&mut self, value: Range<usize>, within: &Range<usize>) -> Range<usize> {
+        let raw = &self.source[value.clone()];
+        if !raw.starts_with('"') {
+            return value;
+        }
+        let pairs = self.escapes.entry(value.start).or_insert_with(|| escape_offsets(raw));
+        let to_source = |decoded: usize| {
+            let (from_decoded, from_raw) = match pairs.partition_point(|&(d, _)| d <= decoded) {
+                0 => (0, 1),
+                n => pairs[n - 1],
+            };
+            (value.start + from_raw + decoded - from_decoded).min(value.end)
+        };
+        to_source(within.start)..to_source(within.end)
+    }
+}
+
+/// (decoded, source) offset pairs after each escape of a JSON string
+/// written with its quotes; empty when it has none.
+fn escape_offsets(raw: &str) -> Vec<(usize, usize)> {
+    let bytes = raw.as_bytes();
+    let mut pairs = Vec::new();
+    let (mut decoded, mut at) = (0, 1);
+    while at + 1 < bytes.len() {
+        if bytes[at] != b'\\' {
+            decoded += 1;
+            at += 1;
+            continue;
+        }
+        let length = if bytes.get(at + 1) == Some(&b'u') { 6 } else { 2 };
+        let escape = &raw[at..(at + length).min(raw.len())];
+        let (text, length) = match u16::from_str_radix(escape.get(2..).unwrap_or_default(), 16) {
+            // A surrogate pair is one character in twelve bytes.
+            Ok(high @ 0xD800..=0xDBFF) if raw[at + 6..].starts_with("\\u") => {
+                let low = u16::from_str_radix(raw.get(at + 8..at + 12).unwrap_or_default(), 16).unwrap_or(0);
+                (String::from_utf16_lossy(&[high, low]), 12)
+            }
+            Ok(unit) if length == 6 => (String::from_utf16_lossy(&[unit]), 6),
+            _ => (String::from("x"), 2),
+        };
+        decoded += text.len();
+        at += length;
+        pairs.push((decoded, at));
+    }
+    pairs
+}
+
+/// A route in a YAML document; one that does not exist falls back to its
+/// deepest existing ancestor.
+fn yaml_bytes(root: &crate::yaml::Node, route: &Route, focus: &Focus) -> Range<usize> {
+    let mut node = root;
+    let mut found = 0;
+    for depth in 0..route.steps().len() {
+        match root.lookup(&Route::from_steps(route.steps()[..=depth].to_vec())) {
+            Some(next) => (node, found) = (next, depth + 1),
+            None => break,
+        }
+    }
+    let value = node.span.clone();
+    // For a key that is missing, the key of its deepest existing
+    // parent (`cluster:` for `cluster.region`), or the top of the file.
+    let nearest_key = || {
+        let existing = Route::from_steps(route.steps()[..found].to_vec());
+        root.lookup_key_at(&existing).map_or(0..0, |key| key.span.clone())
     };
-    span_of(source, bytes)
-}
-
-/// Line and column of both ends of a byte range.
-pub fn span_of(source: &str, bytes: Range<usize>) -> Span {
-    let (line, column) = line_column(source, bytes.start);
-    let (end_line, end_column) = line_column(source, bytes.end);
-    Span { bytes, line, column, end_line, end_column }
-}
-
-/// 1-based line and character column of a byte offset.
-pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
-    let offset = floor_char_boundary(source, offset.min(source.len()));
-    let before = &source[..offset];
-    let line_start = before.rfind('\n').map_or(0, |at| at + 1);
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    (line, before[line_start..].chars().count() + 1)
+    match focus {
+        Focus::Value | Focus::Within(_) => value,
+        Focus::Key if found == route.steps().len() => root.lookup_key_at(route).map_or(value, |key| key.span.clone()),
+        Focus::Key => nearest_key(),
+    }
 }
 
 /// Byte offset of a 1-based line and byte column, as JSON parsers report them.
@@ -209,36 +365,7 @@ fn floor_char_boundary(source: &str, mut offset: usize) -> usize {
 /// spans of keys and values without building a tree, and without recursion,
 /// so no nesting depth can exhaust the stack.
 pub mod json {
-    use super::Step;
     use std::ops::Range;
-
-    /// The span of a found value and, when it is an object member, its key.
-    /// When the route leads nowhere these are the deepest ancestor's.
-    pub struct Found {
-        pub key: Option<Range<usize>>,
-        pub value: Range<usize>,
-    }
-
-    pub fn find(source: &str, steps: &[Step]) -> Found {
-        let bytes = source.as_bytes();
-        let mut at = skip_ws(bytes, 0);
-        let mut found = Found { key: None, value: at..value_end(bytes, at) };
-        for step in steps {
-            let next = match (step, bytes.get(at)) {
-                (Step::Key(wanted), Some(b'{')) => find_member(source, at, wanted),
-                (Step::Index(wanted), Some(b'[')) => find_element(bytes, at, *wanted),
-                _ => None,
-            };
-            match next {
-                Some(next) => {
-                    at = next.value.start;
-                    found = next;
-                }
-                None => break,
-            }
-        }
-        found
-    }
 
     /// Every member of the object starting at `open`: key span, decoded key,
     /// value span. Keys are decoded only when they contain escapes.
@@ -278,20 +405,6 @@ pub mod json {
             }
         }
         out
-    }
-
-    fn find_member(source: &str, open: usize, wanted: &str) -> Option<Found> {
-        // JSON decoders keep the last of duplicate keys, so the last one is
-        // the value that counts.
-        members(source, open)
-            .into_iter()
-            .rev()
-            .find(|(_, key, _)| key == wanted)
-            .map(|(key, _, value)| Found { key: Some(key), value })
-    }
-
-    fn find_element(bytes: &[u8], open: usize, wanted: usize) -> Option<Found> {
-        elements(bytes, open).into_iter().nth(wanted).map(|value| Found { key: None, value })
     }
 
     pub fn skip_ws(bytes: &[u8], mut at: usize) -> usize {
@@ -357,6 +470,10 @@ mod tests {
 
     const SOURCE: &str = "{\n  \"a\": [1, {\"b\": \"x{{user `v`}}\"}],\n  \"a\": [true, {\"b\": \"é\"}]\n}";
 
+    fn resolve_json(source: &str, location: &Location) -> Span {
+        Resolver::new(source, Syntax::Json).resolve(location)
+    }
+
     #[test]
     fn finds_the_last_of_duplicate_keys() {
         let span = resolve_json(SOURCE, &Location::value(Route::root().key("a").index(1).key("b")));
@@ -371,11 +488,28 @@ mod tests {
     }
 
     #[test]
-    fn focus_on_text_inside_a_string() {
-        let source = "{\"b\": \"x{{user `v`}}\"}";
-        let span = resolve_json(source, &Location::text(Route::root().key("b"), "{{user `v`}}"));
+    fn a_range_of_a_string_through_its_escapes() {
+        let source = r#"{"b": "x{{user `v`}}", "c": "\"é\u00e9\ud83d\ude00{{env \"H\"}}"}"#;
+        let span = resolve_json(source, &Location::within(Route::root().key("b"), 1..13));
         assert_eq!(&source[span.bytes.clone()], "{{user `v`}}");
         assert_eq!(span.column, 9);
+        let decoded = "\"é\u{e9}\u{1f600}{{env \"H\"}}";
+        let start = decoded.find("{{").unwrap();
+        let span = resolve_json(source, &Location::within(Route::root().key("c"), start..decoded.len()));
+        assert_eq!(&source[span.bytes], r#"{{env \"H\"}}"#);
+    }
+
+    #[test]
+    fn lines_and_columns_count_characters() {
+        let source = "aé\nbçd\n\nx";
+        let lines = LineIndex::new(source);
+        assert_eq!(lines.line_column(0), (1, 1));
+        assert_eq!(lines.line_column(3), (1, 3));
+        assert_eq!(lines.line_column(source.find('d').unwrap()), (2, 3));
+        assert_eq!(lines.line_column(source.find('x').unwrap()), (4, 1));
+        assert_eq!(lines.line_column(source.len() + 5), (4, 2));
+        assert_eq!(&source[lines.line(2)], "bçd");
+        assert_eq!(&source[lines.line(3)], "");
     }
 
     #[test]

@@ -30,6 +30,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -37,9 +38,13 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::fsutil::write_atomic;
+use crate::fsutil::{self, Unreadable, write_atomic};
 
 pub const VERSION: u32 = 1;
+
+/// A lock file larger than this is not read: one template's entry is a
+/// few hundred bytes.
+const MAX_LOCK_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Default, PartialEq)]
 pub struct LockFile {
@@ -230,12 +235,13 @@ impl LockFile {
     /// Reads the lock file; an absent one is empty.
     pub fn read(root: &Path) -> Result<LockFile> {
         let path = path(root);
-        let text = match fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(LockFile { version: VERSION, templates: BTreeMap::new() });
-            }
-            Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
+        let bytes = match fsutil::read_regular(&path, MAX_LOCK_BYTES) {
+            Ok(bytes) => bytes,
+            Err(Unreadable::Missing) => return Ok(LockFile { version: VERSION, templates: BTreeMap::new() }),
+            Err(problem) => bail!(
+                "cannot read {}: {problem}; restore it from git, or delete it to rebuild everything",
+                path.display()
+            ),
         };
         let invalid = || {
             format!(
@@ -243,7 +249,7 @@ impl LockFile {
                 path.display()
             )
         };
-        let value: Value = serde_json::from_str(&text).with_context(invalid)?;
+        let value: Value = serde_json::from_slice(&bytes).with_context(invalid)?;
         let lock = LockFile::from_json(&value).with_context(invalid)?;
         if lock.version != VERSION {
             bail!(
@@ -285,7 +291,11 @@ impl Hasher {
 pub fn hash_inputs(dir: &Path, inputs: &[String]) -> Result<String> {
     let mut hasher = Hasher(Sha256::new());
     for input in inputs {
-        let bytes = fs::read(dir.join(input)).with_context(|| format!("reading {}", dir.join(input).display()))?;
+        let path = dir.join(input);
+        let (mut file, metadata) = fsutil::open_regular(&path)
+            .map_err(|problem| anyhow::anyhow!("cannot read {}: {problem}", path.display()))?;
+        let mut bytes = Vec::with_capacity(metadata.len() as usize);
+        file.read_to_end(&mut bytes).with_context(|| format!("reading {}", path.display()))?;
         hasher.feed(input.as_bytes(), &bytes);
     }
     Ok(hasher.finish())

@@ -115,6 +115,18 @@ fn cli() -> Command {
                         )
                         .arg(packer_arg()),
                 )
+                .subcommand(
+                    Command::new("findings")
+                        .about("The linter on one template with many findings (unknown keys, undeclared variables)")
+                        .arg(
+                            Arg::new("findings")
+                                .long("findings")
+                                .value_name("N")
+                                .default_value("10000")
+                                .value_parser(value_parser!(usize))
+                                .help("How many findings the generated template holds"),
+                        ),
+                )
                 .subcommand(Command::new("pre-commit").about(
                     "The hook's command with one staged change among 200 templates and 200 deployments",
                 ))
@@ -278,6 +290,7 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                 args.get_one::<usize>("templates").copied().unwrap_or(1000),
                 args.get_one::<PathBuf>("packer").map(PathBuf::as_path),
             ),
+            Some(("findings", args)) => bench::findings(args.get_one::<usize>("findings").copied().unwrap_or(10_000)),
             Some(("pre-commit", _)) => bench::pre_commit(),
             Some(("images", args)) => bench::images(args.get_one::<PathBuf>("packer").map(PathBuf::as_path)),
             _ => unreachable!("clap requires a bench subcommand"),

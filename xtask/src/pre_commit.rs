@@ -87,7 +87,8 @@ fn read_blobs(sh: &Shell, blobs: &[&str]) -> Result<Vec<Vec<u8>>> {
 fn release_cloud(text: &[u8]) -> Option<(String, String)> {
     let text = std::str::from_utf8(text).ok()?;
     let root = crate::yaml::parse(text).ok()?;
-    Some((root.get("release")?.as_str()?.to_owned(), root.get("cloud")?.as_str()?.to_owned()))
+    let text = |key: &str| Some(root.lookup(&crate::location::Route::root().key(key))?.as_str()?.to_owned());
+    Some((text("release")?, text("cloud")?))
 }
 
 pub fn run(format: Format) -> Result<ExitCode> {

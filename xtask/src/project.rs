@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use walkdir::WalkDir;
 
+use crate::fsutil::{self, Unreadable};
+
 /// The repository to work on, found when xtask runs, never where it was
 /// compiled: checkouts that share a target folder (a global
 /// `CARGO_TARGET_DIR`, git worktrees) run the same build of xtask. First the
@@ -169,6 +171,17 @@ pub fn find_templates(root: &Path, filter: &Filter) -> Vec<TemplateFile> {
             Err(error) => {
                 let Some(path) = error.path() else { continue };
                 if path == packer && error.io_error().is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) {
+                    continue;
+                }
+                // A symlink to nothing is a template only when it is named
+                // like one; elsewhere (a script) the rule that reads the
+                // template's references reports it.
+                if let Err(dangling @ Unreadable::DanglingSymlink(_)) = fsutil::regular_file(path) {
+                    if path.file_name().is_some_and(|name| name == "template.json") {
+                        let mut file = TemplateFile::new(root, path.to_path_buf());
+                        file.walk_error = Some(dangling.to_string());
+                        found.push(file);
+                    }
                     continue;
                 }
                 let reason = match error.loop_ancestor() {

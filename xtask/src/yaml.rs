@@ -1,8 +1,21 @@
 //! YAML documents with the byte span of every node, read with saphyr-parser,
 //! and edits that replace one scalar's bytes and nothing else, so that
 //! comments, blank lines, key order and quoting survive a patch.
+//!
+//! A document can be looked at two ways. [`Node::get`] and [`Node::at`] see
+//! it as written in the file: an alias is a leaf of its
+//! own ([`Kind::Alias`], spanning `*name`) and a merge key (`<<: *common`) is
+//! an ordinary entry; that is what the writer needs, since patching a value
+//! reached through an alias would change every place that shares it.
+//! [`Node::lookup`], [`Node::lookup_key`] and [`Node::lookup_key_at`] see it
+//! as a YAML loader does:
+//! aliases resolved to the node they name, merge keys applied (keys written
+//! in the mapping first, then the merged mappings in order); that is what
+//! the linters read.
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+use std::sync::Arc;
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
@@ -11,26 +24,33 @@ use crate::location::{Route, Step};
 /// Deeper nesting than this is refused rather than built.
 const MAX_DEPTH: usize = 256;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Node {
     pub kind: Kind,
-    /// Byte range in the source; for a quoted scalar, quotes included. The
-    /// start is exact; the end may run on over what follows the node, so
-    /// edits compute their own end (see `patch`).
+    /// Byte range in the source; for a quoted scalar, quotes included; for
+    /// an alias, the alias itself (`*name`).
     pub span: Range<usize>,
-    /// Carries an anchor (`&name`) that aliases elsewhere may repeat.
-    pub anchored: bool,
+    /// The node carries an anchor that an alias or a merge key uses: it is
+    /// a definition others share (`common: &common …`).
+    pub shared: bool,
     /// Carries a tag (`!!str`, `!custom`).
     pub tagged: bool,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Kind {
-    Scalar { value: String, style: Style },
+    Scalar {
+        value: String,
+        style: Style,
+    },
     Mapping(Vec<(Node, Node)>),
     Sequence(Vec<Node>),
-    Alias,
+    /// `*name`, with the anchored node it names (never itself an alias).
+    Alias(Arc<Node>),
 }
+
+/// The key that merges other mappings into the one it is in.
+const MERGE_KEY: &str = "<<";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Style {
@@ -83,32 +103,118 @@ impl Node {
         })
     }
 
-    /// The key node of the last step of a route, for diagnostics about a key.
-    pub fn key_at(&self, route: &Route) -> Option<&Node> {
-        let (last, parent) = route.steps().split_last()?;
-        let parent = self.at(&Route::from_steps(parent.to_vec()))?;
-        match (last, &parent.kind) {
-            (Step::Key(key), Kind::Mapping(entries)) => {
-                entries.iter().rev().find(|(k, _)| k.as_str() == Some(key.as_str())).map(|(k, _)| k)
-            }
-            _ => None,
+    /// The node an alias names; any other node itself.
+    pub fn resolved(&self) -> &Node {
+        match &self.kind {
+            Kind::Alias(target) => target,
+            _ => self,
         }
+    }
+
+    fn is_merge_key(&self) -> bool {
+        self.style() == Some(Style::Plain) && self.as_str() == Some(MERGE_KEY)
+    }
+
+    /// The mappings a `<<` value merges, in precedence order.
+    fn merged(value: &Node) -> Vec<&Node> {
+        match &value.resolved().kind {
+            Kind::Mapping(_) => vec![value.resolved()],
+            Kind::Sequence(items) => {
+                items.iter().map(Node::resolved).filter(|item| matches!(item.kind, Kind::Mapping(_))).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A mapping's key and value as a YAML loader sees them: the value
+    /// resolved, the key found among the mapping's own keys (the last when
+    /// one repeats) or else in the mappings it merges.
+    pub fn lookup_key(&self, key: &str) -> Option<(&Node, &Node)> {
+        let Kind::Mapping(entries) = &self.resolved().kind else {
+            return None;
+        };
+        let own = entries.iter().rev().find(|(k, _)| !k.is_merge_key() && k.as_str() == Some(key));
+        if let Some((k, v)) = own {
+            return Some((k, v.resolved()));
+        }
+        entries
+            .iter()
+            .filter(|(k, _)| k.is_merge_key())
+            .flat_map(|(_, v)| Node::merged(v))
+            .find_map(|merged| merged.lookup_key(key))
+    }
+
+    /// The keys of a mapping as a YAML loader sees them: its own, then the
+    /// merged ones it does not set itself, each once.
+    pub fn lookup_keys(&self) -> Vec<&str> {
+        let Kind::Mapping(entries) = &self.resolved().kind else {
+            return Vec::new();
+        };
+        let mut keys: Vec<&str> = Vec::new();
+        for (key, value) in entries {
+            let found = if key.is_merge_key() {
+                Node::merged(value).into_iter().flat_map(Node::lookup_keys).collect()
+            } else {
+                key.as_str().into_iter().collect::<Vec<_>>()
+            };
+            for key in found {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+        keys
+    }
+
+    /// The value at a route as a YAML loader sees it (see the module doc).
+    pub fn lookup(&self, route: &Route) -> Option<&Node> {
+        route.steps().iter().try_fold(self.resolved(), |node, step| match (step, &node.kind) {
+            (Step::Key(key), _) => node.lookup_key(key).map(|(_, value)| value),
+            (Step::Index(i), Kind::Sequence(items)) => items.get(*i).map(Node::resolved),
+            _ => None,
+        })
+    }
+
+    /// The key node of the last step of a route, as [`Node::lookup`] finds
+    /// it, for diagnostics about a key.
+    pub fn lookup_key_at(&self, route: &Route) -> Option<&Node> {
+        let (Step::Key(last), parent) = route.steps().split_last()? else {
+            return None;
+        };
+        let parent = self.lookup(&Route::from_steps(parent.to_vec()))?;
+        parent.lookup_key(last).map(|(key, _)| key)
     }
 }
 
-/// Parses the first document of `source`. An empty source is an empty
-/// mapping.
+/// Parses `source`, which must hold one document. An empty source is an
+/// empty mapping. A byte order mark at the start is allowed, as YAML allows
+/// it; a NUL byte and a second document are errors, since a loader would
+/// stop at the first or read only the first.
 pub fn parse(source: &str) -> Result<Node, SyntaxError> {
-    let offsets = CharOffsets::new(source);
-    let mut parser = Parser::new_from_str(source);
-    // Open collections: their start byte and the children read so far.
-    enum Open {
-        Mapping(usize, Properties, Vec<Node>),
-        Sequence(usize, Properties, Vec<Node>),
+    if let Some(at) = source.find('\0') {
+        return Err(SyntaxError {
+            offset: at,
+            message: "a NUL byte, which YAML does not allow; a reader would stop here".to_owned(),
+        });
     }
-    type Properties = (bool, bool);
+    // saphyr-parser does not skip the mark itself: parse what follows it.
+    let (text, shift) = match source.strip_prefix('\u{feff}') {
+        Some(rest) => (rest, '\u{feff}'.len_utf8()),
+        None => (source, 0),
+    };
+    let offsets = CharOffsets::new(text, shift);
+    let mut parser = Parser::new_from_str(text);
+    // Open collections: their start byte, their anchor and the children
+    // read so far.
+    enum Open {
+        Mapping(usize, usize, bool, Vec<Node>),
+        Sequence(usize, usize, bool, Vec<Node>),
+    }
     let mut stack: Vec<Open> = Vec::new();
     let mut root: Option<Node> = None;
+    let mut anchors: HashMap<usize, Arc<Node>> = HashMap::new();
+    let used = used_anchors(text);
+    let mut documents = 0;
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|error| SyntaxError {
             offset: offsets.byte(error.marker().index()),
@@ -116,7 +222,19 @@ pub fn parse(source: &str) -> Result<Node, SyntaxError> {
         })?;
         let start = offsets.byte(span.start.index());
         let end = offsets.byte(span.end.index());
-        let finished = match event {
+        let (finished, anchor) = match event {
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(SyntaxError {
+                        offset: start,
+                        message: "a second YAML document starts here; a deployment is one document, and \
+                                  loaders read only the first"
+                            .to_owned(),
+                    });
+                }
+                (None, 0)
+            }
             Event::Scalar(value, style, anchor, tag) => {
                 let style = match style {
                     ScalarStyle::Plain => Style::Plain,
@@ -125,61 +243,98 @@ pub fn parse(source: &str) -> Result<Node, SyntaxError> {
                     ScalarStyle::Literal => Style::Literal,
                     _ => Style::Folded,
                 };
-                Some(Node {
-                    kind: Kind::Scalar { value: value.into_owned(), style },
-                    span: start..end,
-                    anchored: anchor != 0,
-                    tagged: tag.is_some(),
-                })
+                let kind = Kind::Scalar { value: value.into_owned(), style };
+                (Some(Node { kind, span: start..end, shared: false, tagged: tag.is_some() }), anchor)
             }
-            Event::Alias(_) => Some(Node { kind: Kind::Alias, span: start..end, anchored: false, tagged: false }),
+            Event::Alias(anchor) => {
+                // The parser refuses an alias to an anchor it has not seen.
+                let target = anchors.get(&anchor).cloned().ok_or_else(|| SyntaxError {
+                    offset: start,
+                    message: "an alias to an anchor that is not defined before it".to_owned(),
+                })?;
+                (Some(Node { kind: Kind::Alias(target), span: start..end, shared: false, tagged: false }), 0)
+            }
             Event::MappingStart(anchor, ref tag) | Event::SequenceStart(anchor, ref tag) => {
-                let properties = (anchor != 0, tag.is_some());
                 if stack.len() >= MAX_DEPTH {
                     return Err(SyntaxError {
                         offset: start,
                         message: format!("nesting deeper than {MAX_DEPTH} levels"),
                     });
                 }
+                let tagged = tag.is_some();
                 stack.push(if matches!(event, Event::MappingStart(..)) {
-                    Open::Mapping(start, properties, Vec::new())
+                    Open::Mapping(start, anchor, tagged, Vec::new())
                 } else {
-                    Open::Sequence(start, properties, Vec::new())
+                    Open::Sequence(start, anchor, tagged, Vec::new())
                 });
-                None
+                (None, 0)
             }
             Event::MappingEnd => match stack.pop() {
-                Some(Open::Mapping(open, (anchored, tagged), children)) => {
+                Some(Open::Mapping(open, anchor, tagged, children)) => {
                     let mut entries = Vec::with_capacity(children.len() / 2);
                     let mut items = children.into_iter();
                     while let (Some(key), Some(value)) = (items.next(), items.next()) {
+                        if key.is_merge_key() && Node::merged(&value).len() != sequence_len(&value).unwrap_or(1) {
+                            return Err(SyntaxError {
+                                offset: value.span.start,
+                                message: "`<<` merges a mapping or a list of mappings, nothing else".to_owned(),
+                            });
+                        }
                         entries.push((key, value));
                     }
                     let close = entries.last().map_or(end, |(_, value)| value.span.end.max(open));
-                    Some(Node { kind: Kind::Mapping(entries), span: open..close.max(open), anchored, tagged })
+                    let span = open..close.max(open);
+                    (Some(Node { kind: Kind::Mapping(entries), span, shared: false, tagged }), anchor)
                 }
-                _ => None,
+                _ => (None, 0),
             },
             Event::SequenceEnd => match stack.pop() {
-                Some(Open::Sequence(open, (anchored, tagged), items)) => {
+                Some(Open::Sequence(open, anchor, tagged, items)) => {
                     let close = items.last().map_or(end, |item| item.span.end.max(open));
-                    Some(Node { kind: Kind::Sequence(items), span: open..close.max(open), anchored, tagged })
+                    let span = open..close.max(open);
+                    (Some(Node { kind: Kind::Sequence(items), span, shared: false, tagged }), anchor)
                 }
-                _ => None,
+                _ => (None, 0),
             },
-            Event::DocumentEnd => break,
-            _ => None,
+            _ => (None, 0),
         };
-        if let Some(node) = finished {
+        if let Some(mut node) = finished {
+            if anchor != 0 {
+                node.shared = used.contains(&anchor);
+                anchors.insert(anchor, Arc::new(node.clone()));
+            }
             match stack.last_mut() {
-                Some(Open::Mapping(_, _, children) | Open::Sequence(_, _, children)) => children.push(node),
+                Some(Open::Mapping(_, _, _, children) | Open::Sequence(_, _, _, children)) => children.push(node),
                 None => {
                     root = Some(node);
                 }
             }
         }
     }
-    Ok(root.unwrap_or(Node { kind: Kind::Mapping(Vec::new()), span: 0..0, anchored: false, tagged: false }))
+    Ok(root.unwrap_or(Node { kind: Kind::Mapping(Vec::new()), span: 0..0, shared: false, tagged: false }))
+}
+
+/// How many items a sequence value has, through an alias.
+fn sequence_len(value: &Node) -> Option<usize> {
+    match &value.resolved().kind {
+        Kind::Sequence(items) => Some(items.len()),
+        _ => None,
+    }
+}
+
+/// The anchor IDs that some alias uses. saphyr-parser numbers anchors from
+/// 1 in the order they appear; a first pass over the events finds which
+/// ones an alias names, so that a node knows whether it is shared when it
+/// is built.
+fn used_anchors(text: &str) -> HashSet<usize> {
+    let mut used = HashSet::new();
+    let mut parser = Parser::new_from_str(text);
+    while let Some(Ok((event, _))) = parser.next_event() {
+        if let Event::Alias(anchor) = event {
+            used.insert(anchor);
+        }
+    }
+    used
 }
 
 /// saphyr-parser counts characters; edits need bytes.
@@ -188,24 +343,27 @@ struct CharOffsets {
     /// where the two are the same.
     bytes: Vec<usize>,
     len: usize,
+    /// Bytes before the parsed text in the source (a byte order mark).
+    shift: usize,
 }
 
 impl CharOffsets {
-    fn new(source: &str) -> CharOffsets {
-        let bytes = if source.is_ascii() {
+    fn new(text: &str, shift: usize) -> CharOffsets {
+        let bytes = if text.is_ascii() {
             Vec::new()
         } else {
-            source.char_indices().map(|(at, _)| at).chain(std::iter::once(source.len())).collect()
+            text.char_indices().map(|(at, _)| at).chain(std::iter::once(text.len())).collect()
         };
-        CharOffsets { bytes, len: source.len() }
+        CharOffsets { bytes, len: text.len(), shift }
     }
 
     fn byte(&self, char_index: usize) -> usize {
-        if self.bytes.is_empty() {
+        let in_text = if self.bytes.is_empty() {
             char_index.min(self.len)
         } else {
             self.bytes.get(char_index).copied().unwrap_or(self.len)
-        }
+        };
+        in_text + self.shift
     }
 }
 
@@ -228,6 +386,35 @@ mod tests {
         let name = root.get("name").unwrap();
         assert_eq!(&DOC[name.span.clone()], "é-x");
         assert_eq!(root.at(&Route::root().key("list").index(1)).unwrap().as_str(), Some("b"));
+    }
+
+    #[test]
+    fn loaders_view_and_writers_view() {
+        let doc = "\u{feff}common: &c\n  machine_image: {id: &i ami-1}\nbastion:\n  <<: *c\ncluster:\n  machine_image: {id: *i}\n";
+        let root = parse(doc).unwrap();
+        let bastion = Route::root().key("bastion").key("machine_image").key("id");
+        let cluster = Route::root().key("cluster").key("machine_image").key("id");
+        assert_eq!(root.lookup(&bastion).and_then(Node::as_str), Some("ami-1"));
+        assert_eq!(root.lookup(&cluster).and_then(Node::as_str), Some("ami-1"));
+        // The writer sees no value under a merge, and an alias it cannot patch.
+        assert!(root.at(&bastion).is_none());
+        let alias = root.at(&cluster).unwrap();
+        assert!(matches!(alias.kind, Kind::Alias(_)) && alias.as_str().is_none());
+        assert_eq!(&doc[alias.span.clone()], "*i");
+        assert!(root.get("common").unwrap().shared);
+        assert_eq!(root.lookup_keys(), vec!["common", "bastion", "cluster"]);
+        // Own keys win over merged ones.
+        let own = parse("a: &a {x: 1, y: 2}\nb: {<<: *a, x: 3}\n").unwrap();
+        assert_eq!(own.lookup(&Route::root().key("b").key("x")).and_then(Node::as_str), Some("3"));
+        assert_eq!(own.lookup(&Route::root().key("b").key("y")).and_then(Node::as_str), Some("2"));
+    }
+
+    #[test]
+    fn one_document_without_nul() {
+        assert_eq!(parse("a: 1\n---\nb: 2\n").unwrap_err().offset, 5);
+        assert_eq!(parse("a: 1\0b: 2\n").unwrap_err().offset, 4);
+        assert!(parse("---\na: 1\n...\n").is_ok());
+        assert!(parse("a: {<<: [1]}\n").is_err());
     }
 
     #[test]

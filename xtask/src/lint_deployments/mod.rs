@@ -4,7 +4,6 @@
 pub mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -14,7 +13,7 @@ use crate::deployments::{self, Deployment};
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
 use crate::images::plan;
 use crate::lint_templates::{self, Loaded};
-use crate::location::{self, Location};
+use crate::location::{Location, Syntax};
 use crate::lock::{self, LockFile};
 use crate::project::{self, Filter, TemplateFile};
 use crate::render::{self, Format};
@@ -96,9 +95,9 @@ pub fn lint(options: &Options) -> Result<Report> {
     }
     let paths = if options.files.is_empty() { deployments::find(&options.root)? } else { options.files.clone() };
     let templates = TemplateIndex::build(&options.root);
-    // A lock file that cannot be read is the images command's to report;
-    // here it only means the lock-based checks are skipped.
-    let lock = LockFile::read(&options.root).ok().filter(|lock| !lock.templates.is_empty());
+    // A corrupt lock is an error, as it is for `images`: taken as no lock,
+    // it would silently turn off the stale- and unknown-image checks.
+    let lock = Some(LockFile::read(&options.root)?).filter(|lock| !lock.templates.is_empty());
     let files = paths.iter().map(|path| lint_file(&options.root, path, &templates, lock.as_ref())).collect();
     Ok(Report { files })
 }
@@ -106,14 +105,16 @@ pub fn lint(options: &Options) -> Result<Report> {
 pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Option<&LockFile>) -> FileReport {
     let rel = project::relative(root, path);
     let mut findings = Findings::default();
-    let source = match fs::read(path) {
-        Err(error) => {
-            findings.report(&INVALID_YAML.meta, Location::File, format!("cannot read the deployment: {error}"));
-            return FileReport::new(rel, String::new(), findings.into_vec(), location::resolve_json);
+    let source = match deployments::read(path) {
+        Err(problem) => {
+            findings
+                .report(&INVALID_YAML.meta, Location::File, format!("cannot read the deployment: {problem}"))
+                .help(deployments::UNREADABLE_HELP);
+            return FileReport::new(rel, String::new(), findings.into_vec(), Syntax::Json);
         }
         Ok(bytes) => match text_or_report(bytes, &INVALID_YAML.meta, "deployment", &mut findings) {
             Ok(text) => text,
-            Err(lossy) => return FileReport::new(rel, lossy, findings.into_vec(), location::resolve_json),
+            Err(lossy) => return FileReport::new(rel, lossy, findings.into_vec(), Syntax::Json),
         },
     };
     let deployment = match Deployment::parse(root, path, source.clone()) {
@@ -122,7 +123,7 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
             findings
                 .report(&INVALID_YAML.meta, Location::Offset(error.offset), format!("invalid YAML: {}", error.message))
                 .help("fix the YAML here; nothing else in the file can be checked until it parses");
-            return FileReport::new(rel, source, findings.into_vec(), location::resolve_json);
+            return FileReport::new(rel, source, findings.into_vec(), Syntax::Json);
         }
     };
     if !matches!(deployment.root.kind, crate::yaml::Kind::Mapping(_)) {
@@ -133,7 +134,7 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
                 "a deployment is a YAML mapping (release: …, cloud: …, cluster: …)",
             )
             .help("start from deployments/simple-aws-frankfurt-3.9.yaml");
-        return FileReport::new(rel, source, findings.into_vec(), location::resolve_json);
+        return FileReport::new(rel, source, findings.into_vec(), Syntax::Json);
     }
     let ctx = Context { deployment: &deployment, templates, lock };
     for rule in RULES {
@@ -141,10 +142,7 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
             check(&ctx, &mut findings);
         }
     }
-    let root_node = &deployment.root;
-    FileReport::new(rel, source.clone(), findings.into_vec(), |text, location| {
-        location::resolve_yaml(text, root_node, location)
-    })
+    FileReport::new(rel, source, findings.into_vec(), Syntax::Yaml(&deployment.root))
 }
 
 pub fn run(options: &Options, format: Format) -> Result<ExitCode> {

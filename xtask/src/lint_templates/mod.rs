@@ -4,7 +4,6 @@ pub mod rules;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -12,7 +11,8 @@ use anyhow::{Result, bail};
 use serde_json::Value;
 
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
-use crate::location::{self, Location, Route};
+use crate::fsutil::{self, Unreadable};
+use crate::location::{self, Location, Route, Syntax};
 use crate::project::{self, Filter, TemplateFile};
 use crate::render::{self, Format};
 use crate::template::Template;
@@ -88,37 +88,31 @@ pub fn load(file: &TemplateFile) -> Loaded {
         findings.report(&UNREADABLE_FILE.meta, Location::File, format!("cannot read the template: {reason}"));
         return failed(findings);
     }
-    let metadata = match fs::metadata(&file.path) {
-        Ok(metadata) => metadata,
-        Err(error) => {
+    let bytes = match fsutil::read_regular(&file.path, MAX_TEMPLATE_BYTES) {
+        Ok(bytes) => bytes,
+        Err(Unreadable::Folder) => {
             findings
-                .report(&UNREADABLE_FILE.meta, Location::File, format!("cannot read the template: {error}"))
+                .report(&UNREADABLE_FILE.meta, Location::File, "this is a folder, not a template file")
+                .help("template.json must be a JSON file; rename or remove the folder");
+            return failed(findings);
+        }
+        Err(Unreadable::TooLarge { bytes, .. }) => {
+            findings
+                .report(
+                    &UNREADABLE_FILE.meta,
+                    Location::File,
+                    format!("the file is {:.1} MiB; templates over 8 MiB are not read", fsutil::mib(bytes)),
+                )
+                .help("a Packer template is a few KiB: check that this is the file you meant");
+            return failed(findings);
+        }
+        Err(problem) => {
+            findings
+                .report(&UNREADABLE_FILE.meta, Location::File, format!("cannot read the template: {problem}"))
                 .help("make it a regular, readable file");
             return failed(findings);
         }
     };
-    if metadata.is_dir() {
-        findings
-            .report(&UNREADABLE_FILE.meta, Location::File, "this is a folder, not a template file")
-            .help("template.json must be a JSON file; rename or remove the folder");
-        return failed(findings);
-    }
-    if metadata.len() > MAX_TEMPLATE_BYTES {
-        findings
-            .report(
-                &UNREADABLE_FILE.meta,
-                Location::File,
-                format!("the file is {:.1} MiB; templates over 8 MiB are not read", metadata.len() as f64 / 1048576.0),
-            )
-            .help("a Packer template is a few KiB: check that this is the file you meant");
-        return failed(findings);
-    }
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    let read = fs::File::open(&file.path).and_then(|f| f.take(MAX_TEMPLATE_BYTES + 1).read_to_end(&mut bytes));
-    if let Err(error) = read {
-        findings.report(&UNREADABLE_FILE.meta, Location::File, format!("cannot read the template: {error}"));
-        return failed(findings);
-    }
     match text_or_report(bytes, &INVALID_JSON.meta, "template", &mut findings) {
         Ok(text) => Loaded::Text(text),
         Err(source) => Loaded::Failed { source, findings },
@@ -189,7 +183,7 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
         Loaded::Text(source) => (source, Findings::default()),
         Loaded::Failed { source, mut findings } => {
             report_layout(file, &mut findings);
-            return FileReport::new(file.rel.clone(), source, findings.into_vec(), location::resolve_json);
+            return FileReport::new(file.rel.clone(), source, findings.into_vec(), Syntax::Json);
         }
     };
     report_layout(file, &mut findings);
@@ -207,7 +201,7 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
             }
         }
     }
-    FileReport::new(file.rel.clone(), source, findings.into_vec(), location::resolve_json)
+    FileReport::new(file.rel.clone(), source, findings.into_vec(), Syntax::Json)
 }
 
 fn report_layout(file: &TemplateFile, findings: &mut Findings) {

@@ -18,7 +18,7 @@ use anyhow::{Result, bail};
 
 use crate::deployments::{Deployment, image_route, looks_like_a_number};
 use crate::fsutil::{replace_file, resolve_inside};
-use crate::location::{Route, Step, line_column};
+use crate::location::{LineIndex, Route, Step};
 use crate::yaml::{Kind, Node, Style};
 
 /// One key set in one deployment.
@@ -121,7 +121,7 @@ fn locate<'a>(deployment: &'a Deployment, route: &Route) -> Result<(Range<usize>
     let source = &deployment.source;
     let key = dotted(route);
     let refuse = |node: &Node, why: String, instead: &str| Refusal::Unpatchable {
-        line: line_column(source, node.span.start).0,
+        line: line_of(source, node.span.start).0,
         key: key.clone(),
         why,
         instead: instead.to_owned(),
@@ -148,19 +148,19 @@ fn locate<'a>(deployment: &'a Deployment, route: &Route) -> Result<(Range<usize>
                 again,
                 format!(
                     "`{name}` appears twice in one mapping (first at line {})",
-                    line_column(source, key_node.span.start).0
+                    line_of(source, key_node.span.start).0
                 ),
                 "keep one of them",
             ));
         }
-        if matches!(value.kind, Kind::Alias) {
+        if matches!(value.kind, Kind::Alias(_)) {
             return Err(refuse(
                 value,
                 format!("`{name}` is an alias (`*…`) of a node written elsewhere"),
                 "write the value itself here instead of the alias",
             ));
         }
-        if value.anchored {
+        if value.shared {
             return Err(refuse(
                 value,
                 format!("`{name}` carries an anchor (`&…`) that aliases elsewhere repeat"),
@@ -210,7 +210,7 @@ fn locate<'a>(deployment: &'a Deployment, route: &Route) -> Result<(Range<usize>
 /// style it is written in, or would change the document's structure.
 fn check_representable(source: &str, node: &Node, route: &Route, new: &str) -> Result<(), Refusal> {
     let refuse = |why: String, instead: &str| Refusal::Unpatchable {
-        line: line_column(source, node.span.start).0,
+        line: line_of(source, node.span.start).0,
         key: dotted(route),
         why,
         instead: instead.to_owned(),
@@ -229,6 +229,11 @@ fn check_representable(source: &str, node: &Node, route: &Route, new: &str) -> R
         ));
     }
     Ok(())
+}
+
+/// The 1-based line of a byte offset, for a refusal's message.
+fn line_of(source: &str, offset: usize) -> (usize, usize) {
+    LineIndex::new(source).line_column(offset)
 }
 
 /// `cluster.machine_image.id` for a route of keys.
@@ -294,6 +299,7 @@ mod tests {
             ("cluster:\n  machine_image:\n    id: |\n      ami-01234567\n", "keeps a line break"),
             ("img: &i ami-01234567\ncluster:\n  machine_image:\n    id: *i\n", "alias"),
             ("cluster:\n  machine_image:\n    id: &i ami-01234567\nb: *i\n", "anchor"),
+            ("cluster:\n  machine_image: &m\n    id: ami-01234567\nb: *m\n", "anchor"),
             ("cluster:\n  machine_image:\n    id: !!str ami-01234567\n", "tag"),
             ("cluster:\n  machine_image:\n    id: \"ami-0123\\x34567\"\n", "escapes"),
             ("base: &b\n  machine_image:\n    id: ami-01234567\ncluster:\n  <<: *b\n", "merge key"),

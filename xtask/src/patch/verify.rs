@@ -77,7 +77,7 @@ pub fn only_edits_changed(original: &str, patched: &str, edits: &[(Range<usize>,
 /// properties everywhere, and the new value at each target.
 fn compare(before: &Node, after: &Node, at: &mut Vec<Step>, targets: &[(Route, &str)]) -> Result<(), Refusal> {
     let differ = |what: &str, at: &[Step]| Refusal::Unverified(format!("{what} at {}", Route::from_steps(at.to_vec())));
-    if before.anchored != after.anchored || before.tagged != after.tagged {
+    if before.shared != after.shared || before.tagged != after.tagged {
         return Err(differ("an anchor or tag changed", at));
     }
     match (&before.kind, &after.kind) {
@@ -110,7 +110,7 @@ fn compare(before: &Node, after: &Node, at: &mut Vec<Step>, targets: &[(Route, &
                 at.pop();
             }
         }
-        (Kind::Alias, Kind::Alias) => {}
+        (Kind::Alias(_), Kind::Alias(_)) => {}
         _ => return Err(differ("the kind of node changed", at)),
     }
     Ok(())

@@ -2,6 +2,7 @@
 //! span underlined.
 
 use std::fmt::Write as _;
+use std::ops::Range;
 
 use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
 
@@ -11,8 +12,10 @@ pub fn render(report: &Report, noun: &str, colour: bool) -> String {
     let renderer = if colour { Renderer::styled() } else { Renderer::plain() };
     let mut out = String::new();
     for file in &report.files {
+        let secrets: Vec<Range<usize>> =
+            file.diagnostics.iter().filter(|d| d.redact).map(|d| d.span.bytes.clone()).collect();
         for diagnostic in &file.diagnostics {
-            out.push_str(&render_one(&renderer, file, diagnostic));
+            out.push_str(&render_one(&renderer, file, &secrets, diagnostic));
             out.push_str("\n\n");
         }
     }
@@ -21,24 +24,31 @@ pub fn render(report: &Report, noun: &str, colour: bool) -> String {
     out
 }
 
-fn render_one(renderer: &Renderer, file: &FileReport, diagnostic: &Diagnostic) -> String {
+/// One diagnostic; `secrets` are the spans of the file's text to mask.
+fn render_one(renderer: &Renderer, file: &FileReport, secrets: &[Range<usize>], diagnostic: &Diagnostic) -> String {
     let level = match diagnostic.rule.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
     };
     let title = level.primary_title(diagnostic.message.as_str()).id(diagnostic.rule.code);
-    // Every secret in the file is masked, not only this diagnostic's: a
-    // snippet may show a line that holds another one.
-    let secrets = file.diagnostics.iter().filter(|d| d.redact).map(|d| d.span.bytes.clone());
-    let source = redacted(&file.source, secrets);
+    // Only the lines the span covers go to the snippet: handing it the
+    // whole file would cost a pass over the file per diagnostic.
     let span = diagnostic.span.bytes.clone();
-    let mut group = if source.is_empty() {
+    let start = file.source[..span.start].rfind('\n').map_or(0, |at| at + 1);
+    let end = file.source[span.end..].find('\n').map_or(file.source.len(), |at| span.end + at);
+    // Every secret on these lines is masked, not only this diagnostic's.
+    let secrets = secrets
+        .iter()
+        .filter(|secret| secret.start < end && secret.end > start)
+        .map(|secret| secret.start.max(start) - start..secret.end.min(end) - start);
+    let excerpt = redacted(&file.source[start..end], secrets);
+    let mut group = if file.source.is_empty() {
         title.element(Origin::path(file.path.as_str()))
     } else {
         title.element(
-            Snippet::source(source)
-                .path(file.path.as_str())
-                .annotation(AnnotationKind::Primary.span(span).label(diagnostic.rule.name)),
+            Snippet::source(excerpt).line_start(diagnostic.span.line).path(file.path.as_str()).annotation(
+                AnnotationKind::Primary.span(span.start - start..span.end - start).label(diagnostic.rule.name),
+            ),
         )
     };
     if let Some(help) = &diagnostic.help {
@@ -49,7 +59,7 @@ fn render_one(renderer: &Renderer, file: &FileReport, diagnostic: &Diagnostic) -
 
 /// The source with the characters of each span, quotes excepted, replaced
 /// by as many `*` as they have bytes, so that every span stays valid.
-fn redacted(source: &str, spans: impl Iterator<Item = std::ops::Range<usize>>) -> String {
+fn redacted(source: &str, spans: impl Iterator<Item = Range<usize>>) -> String {
     let mut text = source.to_owned();
     for span in spans {
         let inside = &source[span.clone()];

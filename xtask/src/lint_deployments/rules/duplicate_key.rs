@@ -29,6 +29,8 @@ declare_rule! {
 
 fn check(ctx: &Context, out: &mut Findings) {
     let mut pending: Vec<&Node> = vec![&ctx.deployment.root];
+    // Built on the first duplicate: most files have none.
+    let lines = std::cell::OnceCell::new();
     while let Some(node) = pending.pop() {
         match &node.kind {
             Kind::Mapping(entries) => {
@@ -37,7 +39,9 @@ fn check(ctx: &Context, out: &mut Findings) {
                     if let Some(name) = key.as_str()
                         && let Some(first) = seen.insert(name, key.span.start)
                     {
-                        let (line, _) = crate::location::line_column(&ctx.deployment.source, first);
+                        let (line, _) = lines
+                            .get_or_init(|| crate::location::LineIndex::new(&ctx.deployment.source))
+                            .line_column(first);
                         out.report(
                             &RULE.meta,
                             Location::Bytes(key.span.clone()),

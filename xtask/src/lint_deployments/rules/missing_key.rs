@@ -41,7 +41,7 @@ fn check(ctx: &Context, out: &mut Findings) {
         required.push(Route::root().key("cluster").key("region"));
     }
     for route in required {
-        if root.at(&route).is_some() {
+        if root.lookup(&route).is_some() {
             continue;
         }
         let dotted: Vec<String> = route

@@ -26,7 +26,7 @@ declare_rule! {
 
 fn check(ctx: &Context, out: &mut Findings) {
     let route = Route::root().key("release");
-    let Some(release) = ctx.deployment.root.at(&route) else { return };
+    let Some(release) = ctx.deployment.root.lookup(&route) else { return };
     match (release.as_str(), release.style()) {
         (Some(text), Some(Style::Plain)) if looks_like_a_number(text) => {
             let read_as = text.parse::<f64>().map(|number| number.to_string()).unwrap_or_default();

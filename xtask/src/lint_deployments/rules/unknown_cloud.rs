@@ -26,7 +26,7 @@ declare_rule! {
 
 fn check(ctx: &Context, out: &mut Findings) {
     let route = Route::root().key("cloud");
-    let Some(node) = ctx.deployment.root.at(&route) else { return };
+    let Some(node) = ctx.deployment.root.lookup(&route) else { return };
     let name = node.as_str().unwrap_or_default();
     if cloud(name).is_some() {
         return;

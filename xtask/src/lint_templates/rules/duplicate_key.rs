@@ -29,6 +29,8 @@ declare_rule! {
 fn check(ctx: &Context, out: &mut Findings) {
     let source = ctx.source;
     let bytes = source.as_bytes();
+    // Built on the first duplicate: most files have none.
+    let lines = std::cell::OnceCell::new();
     let mut pending = vec![json::skip_ws(bytes, 0)];
     while let Some(at) = pending.pop() {
         match bytes.get(at) {
@@ -37,7 +39,8 @@ fn check(ctx: &Context, out: &mut Findings) {
                 let mut seen: HashMap<&str, usize> = HashMap::new();
                 for (key_span, key, value_span) in &members {
                     if let Some(first) = seen.insert(key.as_str(), key_span.start) {
-                        let (line, _) = crate::location::line_column(source, first);
+                        let (line, _) =
+                            lines.get_or_init(|| crate::location::LineIndex::new(source)).line_column(first);
                         out.report(
                             &RULE.meta,
                             Location::Bytes(key_span.clone()),

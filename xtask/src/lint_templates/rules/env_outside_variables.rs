@@ -31,10 +31,11 @@ fn check(ctx: &Context, out: &mut Findings) {
         if path.first() == Some(&PathStep::Key("variables")) {
             return;
         }
-        for (action, name) in gotmpl::calls_to(text, "env") {
+        for (at, name) in gotmpl::calls_to_at(text, "env") {
+            let action = &text[at.clone()];
             out.report(
                 &RULE.meta,
-                Location::text(route_of(path), action),
+                Location::within(route_of(path), at),
                 format!("`env` can only be used in `variables`; here `{name}` stops the build"),
             )
             .help(format!("declare a variable whose default is {action} and use {{{{user `…`}}}} here"));

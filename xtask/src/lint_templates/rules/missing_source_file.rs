@@ -1,4 +1,5 @@
 use crate::diagnostic::Findings;
+use crate::fsutil::{self, Unreadable};
 use crate::location::Location;
 
 use super::Context;
@@ -9,6 +10,10 @@ declare_rule! {
     /// ansible `playbook_file` that does not exist relative to the
     /// template's folder (where `cargo xtask images` runs Packer).
     /// Templated paths are not checked.
+    ///
+    /// A path that is there but is not a regular file (a FIFO, a socket, a
+    /// device, a symlink to nothing) is reported too. A folder is accepted:
+    /// file provisioners upload folders.
     ///
     /// ## Why is this bad?
     /// Packer finds out only when it reaches that step, after the instance
@@ -27,10 +32,16 @@ declare_rule! {
 
 fn check(ctx: &Context, out: &mut Findings) {
     for (route, reference) in ctx.template.referenced_files() {
-        if ctx.dir.join(reference).exists() {
-            continue;
-        }
-        out.report(&RULE.meta, Location::value(route), format!("`{reference}` does not exist next to the template"))
-            .help("paths are relative to the folder that holds template.json");
+        let (message, help) = match fsutil::regular_file(&ctx.dir.join(reference)) {
+            Ok(_) | Err(Unreadable::Folder) => continue,
+            Err(Unreadable::Missing) => (
+                format!("`{reference}` does not exist next to the template"),
+                "paths are relative to the folder that holds template.json",
+            ),
+            Err(problem) => {
+                (format!("`{reference}` cannot be uploaded: {problem}"), "put the regular file to upload at this path")
+            }
+        };
+        out.report(&RULE.meta, Location::value(route), message).help(help);
     }
 }

@@ -32,13 +32,13 @@ fn check(ctx: &Context, out: &mut Findings) {
     let declared: Vec<&str> =
         ctx.template.variables().map(|vars| vars.keys().map(String::as_str).collect()).unwrap_or_default();
     ctx.template.for_each_string(|path, text| {
-        for (action, variable) in gotmpl::calls_to(text, "user") {
+        for (action, variable) in gotmpl::calls_to_at(text, "user") {
             if ctx.template.declares(&variable) || ctx.external_variables.contains(&variable) {
                 continue;
             }
             let finding = out.report(
                 &RULE.meta,
-                Location::text(route_of(path), action),
+                Location::within(route_of(path), action),
                 format!("variable `{variable}` is not declared, so Packer replaces it with an empty string"),
             );
             match suggest(&variable, declared.iter().copied()) {

@@ -4,6 +4,10 @@ declare_rule! {
     /// named `template.json`, a symbolic link loop, a file without read
     /// permission, or a file larger than 8 MiB.
     ///
+    /// A FIFO, a socket or a device named `template.json` is reported without
+    /// being opened (opening a FIFO would block the linter for good), and so
+    /// is a symlink to nothing.
+    ///
     /// ## Why is this bad?
     /// Packer cannot read it either, and a template that is silently skipped
     /// is an image that is silently never rebuilt.
