@@ -313,3 +313,39 @@ fn a_long_build_shows_a_heartbeat_with_packers_last_line() {
     assert!(said.contains("3.9-aws-machine-image: still building after"), "{said}");
     assert!(said.contains("; packer: waiting for the instance"), "{said}");
 }
+
+/// Packer outlives a killed xtask and runs its clean-up: with a pipe as its
+/// output it would die of SIGPIPE on its next line, leaving the instance,
+/// key pair and security group it made.
+#[test]
+fn packer_finishes_its_clean_up_when_xtask_is_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let marker = root.join("cleaned-up");
+    let slow = STAND_IN.replace(
+        "  build)\n",
+        &format!(
+            "  build)\n    echo \"$(date +%s),,ui,say,provisioning\"; sleep 1\n    \
+             for i in $(seq 1 200); do echo \"$(date +%s),,ui,say,terminating instance $i\"; done\n    \
+             touch '{}'\n",
+            marker.display()
+        ),
+    );
+    std::fs::write(&packer, slow).unwrap();
+    let mut child = images(root, &packer, &["--release", "3.9"]).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !marker.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(marker.exists(), "packer died with xtask before its clean-up");
+    let scratch: Vec<_> = std::fs::read_dir(root.join("target/xtask/images"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".packer-"))
+        .collect();
+    assert!(scratch.is_empty(), "output files left on disk: {scratch:?}");
+}

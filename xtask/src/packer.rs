@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, ErrorKind, Read};
+use std::fs::File;
+use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -117,13 +118,25 @@ pub fn validate(packer: &Path, dir: &Path, args: &BuildArgs) -> Result<Result<()
 /// A running `packer build`, in a process group of its own so that an
 /// interrupt can reach Packer's worker child too (Packer 1.6 ignores a
 /// SIGINT sent to its own pid alone).
+///
+/// Packer writes into files, not pipes, and xtask follows them. Were xtask
+/// killed with a pipe as Packer's output, Packer would die of SIGPIPE on its
+/// next line, before it could terminate the instance and delete the key
+/// pair and security group it made. The files are unlinked as soon as both
+/// ends hold them open, so nothing stays on disk, whatever ends first.
 pub struct Build {
     child: Child,
+    stdout: Follower,
+    stderr: Follower,
 }
 
 impl Build {
-    pub fn start(packer: &Path, dir: &Path, args: &BuildArgs) -> Result<Build> {
+    /// Starts the build in `dir`; `scratch` is a folder for its output
+    /// files while they are being opened.
+    pub fn start(packer: &Path, dir: &Path, args: &BuildArgs, scratch: &Path) -> Result<Build> {
         use std::os::unix::process::CommandExt;
+        let (stdout_writer, stdout) = Follower::create(scratch, "stdout")?;
+        let (stderr_writer, stderr) = Follower::create(scratch, "stderr")?;
         let child = Command::new(packer)
             .arg("build")
             .arg("-machine-readable")
@@ -133,82 +146,106 @@ impl Build {
             .current_dir(dir)
             .env("PACKER_NO_COLOR", "1")
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stdout(stdout_writer)
+            .stderr(stderr_writer)
             .process_group(0)
             .spawn()
             .with_context(|| format!("starting {} build in {}", packer.display(), dir.display()))?;
-        Ok(Build { child })
+        Ok(Build { child, stdout, stderr })
     }
 
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    /// Reads the output to its end, line by line, then waits for Packer.
-    /// Standard error is read on a thread of its own and handed over as
-    /// plain lines. A read error is returned only once Packer has exited.
+    /// Hands over every line Packer writes, as it comes, until Packer has
+    /// exited and all it wrote is read; standard error comes as plain lines.
+    /// Returns whether the build succeeded.
     pub fn run(mut self, mut on_line: impl FnMut(Line)) -> Result<bool> {
-        let stderr = self.child.stderr.take().expect("stderr is piped");
-        let stderr_reader = std::thread::spawn(move || {
-            let mut lines = Vec::new();
-            let read = read_lines(stderr, |line| lines.push(line));
-            (lines, read)
-        });
-        let stdout = self.child.stdout.take().expect("stdout is piped");
-        let stdout_read = read_lines(stdout, |line| {
-            on_line(match Record::parse(&line) {
-                Some(record) => Line::Record(record),
-                None => Line::Other(line),
-            })
-        });
-        let (stderr_lines, stderr_read) = stderr_reader
-            .join()
-            .unwrap_or_else(|_| (Vec::new(), Err(std::io::Error::other("the thread reading it panicked"))));
-        for line in stderr_lines {
-            on_line(Line::Other(line));
+        let parse = |line: String| match Record::parse(&line) {
+            Some(record) => Line::Record(record),
+            None => Line::Other(line),
+        };
+        loop {
+            let exited = self.child.try_wait().context("waiting for packer")?;
+            // Read after the exit check, so that nothing written before the
+            // exit is missed.
+            let mut read = self.stdout.poll(&mut |line| on_line(parse(line))).context("reading packer's output")?;
+            read +=
+                self.stderr.poll(&mut |line| on_line(Line::Other(line))).context("reading packer's error output")?;
+            if let Some(status) = exited {
+                self.stdout.finish(&mut |line| on_line(parse(line)));
+                self.stderr.finish(&mut |line| on_line(Line::Other(line)));
+                return Ok(status.success());
+            }
+            if read == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
         }
-        let status = self.child.wait().context("waiting for packer")?;
-        stdout_read.context("reading packer's output")?;
-        stderr_read.context("reading packer's error output")?;
-        Ok(status.success())
     }
 }
 
-/// How many read errors in a row end the reading of a pipe: enough to ride
-/// out passing ones, few enough that a broken pipe cannot spin forever.
-const READ_ATTEMPTS: u32 = 16;
+/// One of Packer's output files, followed as it grows.
+struct Follower {
+    file: File,
+    /// A line begun but not yet ended.
+    partial: Vec<u8>,
+}
 
-/// Reads `source` to its end, handing over each line without its line end.
-/// Packer's output is bytes: what is not UTF-8 is shown lossily and never
-/// ends the read. Stopping early would close the pipe, and Packer would die
-/// of SIGPIPE on its next write, before it could delete what it created.
-fn read_lines(source: impl Read, mut on_line: impl FnMut(String)) -> std::io::Result<()> {
-    let mut reader = BufReader::new(source);
-    let mut line = Vec::new();
-    let mut failures = 0;
-    let mut first_error = None;
-    loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => {
-                failures = 0;
-                let end = line.strip_suffix(b"\n").unwrap_or(&line);
-                let end = end.strip_suffix(b"\r").unwrap_or(end);
-                on_line(String::from_utf8_lossy(end).into_owned());
-            }
-            Err(error) if error.kind() == ErrorKind::Interrupted => {}
-            Err(error) => {
-                failures += 1;
-                first_error.get_or_insert(error);
-                if failures == READ_ATTEMPTS {
-                    break;
+impl Follower {
+    /// Makes the file Packer writes to and the handle xtask reads it with,
+    /// then unlinks it.
+    fn create(scratch: &Path, stream: &str) -> Result<(File, Follower)> {
+        let path = scratch.join(format!(".packer-{stream}-{}-{}", std::process::id(), unique()));
+        let writer = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        let reader = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        let _ = std::fs::remove_file(&path);
+        Ok((writer, Follower { file: reader, partial: Vec::new() }))
+    }
+
+    /// Reads what has been written since the last call and hands over each
+    /// complete line; returns how many bytes it read.
+    fn poll(&mut self, on_line: &mut impl FnMut(String)) -> std::io::Result<usize> {
+        let mut read = 0;
+        let mut buffer = [0u8; 8192];
+        loop {
+            match self.file.read(&mut buffer) {
+                Ok(0) => return Ok(read),
+                Ok(n) => {
+                    read += n;
+                    self.partial.extend_from_slice(&buffer[..n]);
+                    while let Some(end) = self.partial.iter().position(|&b| b == b'\n') {
+                        let line: Vec<u8> = self.partial.drain(..=end).collect();
+                        on_line(text_of(&line));
+                    }
                 }
+                Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
             }
         }
     }
-    first_error.map_or(Ok(()), Err)
+
+    /// Hands over the last line when it has no line end.
+    fn finish(&mut self, on_line: &mut impl FnMut(String)) {
+        if !self.partial.is_empty() {
+            let line = std::mem::take(&mut self.partial);
+            on_line(text_of(&line));
+        }
+    }
+}
+
+/// A line of Packer's output as text: bytes that are not UTF-8 are shown
+/// lossily, never an error.
+fn text_of(line: &[u8]) -> String {
+    let end = line.strip_suffix(b"\n").unwrap_or(line);
+    let end = end.strip_suffix(b"\r").unwrap_or(end);
+    String::from_utf8_lossy(end).into_owned()
+}
+
+/// A number no other output file of this process has had.
+fn unique() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Sends SIGINT to a build's whole process group, as a terminal would.
@@ -347,8 +384,15 @@ mod tests {
 
     #[test]
     fn bytes_that_are_not_utf8_do_not_end_the_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut writer, mut follower) = Follower::create(dir.path(), "stdout").unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "the file is unlinked at once");
         let mut lines = Vec::new();
-        read_lines(&b"one \xff\xfe\r\n\x80two\nlast"[..], |line| lines.push(line)).unwrap();
+        std::io::Write::write_all(&mut writer, b"one \xff\xfe\r\n\x80tw").unwrap();
+        follower.poll(&mut |line| lines.push(line)).unwrap();
+        std::io::Write::write_all(&mut writer, b"o\nlast").unwrap();
+        follower.poll(&mut |line| lines.push(line)).unwrap();
+        follower.finish(&mut |line| lines.push(line));
         assert_eq!(lines, ["one \u{fffd}\u{fffd}", "\u{fffd}two", "last"]);
     }
 

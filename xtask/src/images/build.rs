@@ -246,10 +246,11 @@ fn build_one(
         return Outcome::Interrupted;
     }
     let _ = sender.send(Event::Step(index, "building".to_owned()));
-    let build = match packer::Build::start(packer_path, &spec.dir, &spec.args) {
-        Ok(build) => build,
-        Err(error) => return Outcome::Failed(format!("{error:#}")),
-    };
+    let build =
+        match packer::Build::start(packer_path, &spec.dir, &spec.args, spec.log.parent().unwrap_or(Path::new("."))) {
+            Ok(build) => build,
+            Err(error) => return Outcome::Failed(format!("{error:#}")),
+        };
     running.lock().expect("running lock").insert(index, build.pid());
     // An interrupt that arrived while the build was starting.
     if flag.load(Ordering::SeqCst) {
