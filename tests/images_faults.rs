@@ -349,3 +349,27 @@ fn packer_finishes_its_clean_up_when_xtask_is_killed() {
         .collect();
     assert!(scratch.is_empty(), "output files left on disk: {scratch:?}");
 }
+
+#[test]
+fn patch_from_checks_every_manifest_before_writing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root);
+    let good = r#"{"builds": [{"name": "us-east-1", "artifact_id": "us-east-1:ami-01111111111111111",
+        "packer_run_uuid": "u1"}], "last_run_uuid": "u1"}"#;
+    let bad = r#"{"builds": [{"name": "eu-west-1", "artifact_id": "eu-west-1:AMI-0123", "packer_run_uuid": "u2"}],
+        "last_run_uuid": "u2"}"#;
+    let good_path = write(root, "packer/3.9/aws/machine-image/manifest.json", good);
+    let bad_path = write(root, "packer/3.11/aws/machine-image/manifest.json", bad);
+    let before = deployments(root);
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--root", root.to_str().unwrap(), "--patch-from"])
+        .args([&good_path, &bad_path])
+        .output()
+        .unwrap();
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("AMI-0123"), "{said}");
+    assert!(!root.join("packer/images.lock").exists(), "the lock was written before every manifest was checked");
+    assert_eq!(deployments(root), before);
+}

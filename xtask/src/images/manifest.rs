@@ -56,7 +56,7 @@ pub fn apply(options: &Options) -> Result<Option<RunResult>> {
         // here stand for them, as the README asks.
         let settings = lock::hash_settings(&options.var_files, &options.vars)?;
         let files = lock::hash_each_input(&dir, &inputs)?;
-        let mut job = Job {
+        let job = Job {
             file,
             layout,
             feeds,
@@ -69,17 +69,24 @@ pub fn apply(options: &Options) -> Result<Option<RunResult>> {
             inputs,
             files,
             reason: "applied from a manifest".to_owned(),
-            outcome: Outcome::FromManifest { images: images.clone(), manifest: manifest_rel.clone() },
+            outcome: Outcome::FromManifest { images, manifest: manifest_rel.clone() },
             secrets: Vec::new(),
         };
-        let source = record::Source::Manifest(ManifestSource { path: manifest_rel, run_uuid });
-        if let Err(error) = record::record_build(&root, &mut lockfile, &job, &images, source) {
+        jobs.push((job, ManifestSource { path: manifest_rel, run_uuid }));
+    }
+    // Every manifest was read and checked above; only now is anything
+    // written, so a bad one leaves the lock and the deployments as they were.
+    let mut recorded = Vec::new();
+    for (mut job, source) in jobs {
+        let images = job.outcome.images().cloned().unwrap_or_default();
+        if let Err(error) = record::record_build(&root, &mut lockfile, &job, &images, record::Source::Manifest(source)) {
             job.outcome = Outcome::Failed(format!(
                 "could not record its images in packer/images.lock ({error:#}), so nothing was patched"
             ));
         }
-        jobs.push(job);
+        recorded.push(job);
     }
+    let jobs = recorded;
     let results = apply::apply(&options.root, &jobs, &deployments);
     Ok(Some(RunResult { jobs, deployments: results, unreadable, interrupted: false }))
 }
