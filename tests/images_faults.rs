@@ -373,3 +373,36 @@ fn patch_from_checks_every_manifest_before_writing_anything() {
     assert!(!root.join("packer/images.lock").exists(), "the lock was written before every manifest was checked");
     assert_eq!(deployments(root), before);
 }
+
+#[test]
+fn uploaded_folders_and_template_dir_paths_are_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let template = template(&["us-east-1"]).replace(
+        "\n  ]\n}",
+        "\n  ],\n  \"provisioners\": [\n    { \"type\": \"file\", \"source\": \"files/\", \"destination\": \"/tmp/files\" },\n    \
+         { \"type\": \"shell\", \"script\": \"{{template_dir}}/scripts/setup.sh\" }\n  ]\n}",
+    );
+    write(root, "packer/3.9/aws/machine-image/template.json", template);
+    write(root, "packer/3.9/aws/machine-image/files/a.txt", "a");
+    write(root, "packer/3.9/aws/machine-image/files/sub/b.txt", "b");
+    write(root, "packer/3.9/aws/machine-image/scripts/setup.sh", "echo setup");
+    let first = images(root, &packer, &[]).output().unwrap();
+    assert!(first.status.success(), "{}", text(&first));
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
+    let inputs = &lock["templates"]["packer/3.9/aws/machine-image/template.json"]["inputs"];
+    assert_eq!(inputs, &serde_json::json!(["template.json", "files/", "scripts/setup.sh"]));
+    for (file, changed) in [("files/sub/b.txt", "files/ (changed)"), ("scripts/setup.sh", "scripts/setup.sh (changed)")]
+    {
+        write(root, &format!("packer/3.9/aws/machine-image/{file}"), "edited");
+        let plan = images(root, &packer, &["--dry-run"]).output().unwrap();
+        assert!(
+            text(&plan).contains(&format!("because changed since its images were built: {changed}")),
+            "{}",
+            text(&plan)
+        );
+        assert!(images(root, &packer, &[]).output().unwrap().status.success());
+    }
+}

@@ -292,13 +292,34 @@ pub fn hash_inputs(dir: &Path, inputs: &[String]) -> Result<String> {
     let mut hasher = Hasher(Sha256::new());
     for input in inputs {
         let path = dir.join(input);
-        let (mut file, metadata) = fsutil::open_regular(&path)
-            .map_err(|problem| anyhow::anyhow!("cannot read {}: {problem}", path.display()))?;
-        let mut bytes = Vec::with_capacity(metadata.len() as usize);
-        file.read_to_end(&mut bytes).with_context(|| format!("reading {}", path.display()))?;
-        hasher.feed(input.as_bytes(), &bytes);
+        if path.is_dir() {
+            // A file provisioner uploads a folder with all it holds.
+            let mut files: Vec<PathBuf> = walkdir::WalkDir::new(&path)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|entry| !entry.file_type().is_dir())
+                .map(walkdir::DirEntry::into_path)
+                .collect();
+            files.sort();
+            for file in files {
+                let name = format!("{input}/{}", file.strip_prefix(&path).unwrap_or(&file).display());
+                hasher.feed(name.as_bytes(), &read_input(&file)?);
+            }
+        } else {
+            hasher.feed(input.as_bytes(), &read_input(&path)?);
+        }
     }
     Ok(hasher.finish())
+}
+
+/// An uploaded file's bytes, read only when it is a regular file.
+fn read_input(path: &Path) -> Result<Vec<u8>> {
+    let (mut file, metadata) =
+        fsutil::open_regular(path).map_err(|problem| anyhow::anyhow!("cannot read {}: {problem}", path.display()))?;
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    file.read_to_end(&mut bytes).with_context(|| format!("reading {}", path.display()))?;
+    Ok(bytes)
 }
 
 /// Each input's own hash, by its path relative to the template's folder.

@@ -226,17 +226,32 @@ impl Template {
     pub fn inputs(&self) -> Vec<String> {
         let mut inputs = vec!["template.json".to_owned()];
         for (_, path) in self.referenced_files() {
-            if !inputs.iter().any(|input| input == path) {
-                inputs.push(path.to_owned());
+            if !inputs.contains(&path) {
+                inputs.push(path);
             }
         }
         inputs
     }
 
     /// Local files the build reads: provisioner scripts and file sources,
-    /// shell-local scripts, relative to the template's folder. Templated
-    /// paths are left out, since only the build knows them.
-    pub fn referenced_files(&self) -> Vec<(Route, &str)> {
+    /// shell-local scripts, relative to the template's folder, with
+    /// `{{template_dir}}` (the folder itself) resolved. Paths that stay
+    /// templated are left out: see [`Template::opaque_uploads`].
+    pub fn referenced_files(&self) -> Vec<(Route, String)> {
+        self.upload_paths()
+            .into_iter()
+            .map(|(route, path)| (route, without_template_dir(path)))
+            .filter(|(_, path)| !gotmpl::is_templated(path) && !path.is_empty())
+            .collect()
+    }
+
+    /// Upload paths that only the build can know (`{{user `script`}}`):
+    /// a change to what they name cannot be seen before building.
+    pub fn opaque_uploads(&self) -> Vec<(Route, &str)> {
+        self.upload_paths().into_iter().filter(|(_, path)| gotmpl::is_templated(&without_template_dir(path))).collect()
+    }
+
+    fn upload_paths(&self) -> Vec<(Route, &str)> {
         let mut out = Vec::new();
         for block in self.provisioners().iter().chain(self.post_processor_blocks().iter()) {
             let kind = block.kind().unwrap_or_default();
@@ -254,13 +269,28 @@ impl Template {
                 _ => &[],
             };
             for key in keys {
-                out.extend(
-                    block.strings(key).into_iter().filter(|(_, path)| !gotmpl::is_templated(path) && !path.is_empty()),
-                );
+                out.extend(block.strings(key));
             }
         }
         out
     }
+}
+
+/// A path with `{{template_dir}}` (Packer's name for the template's folder,
+/// where `images` runs Packer) taken out: `{{template_dir}}/scripts/a.sh`
+/// is `scripts/a.sh`.
+fn without_template_dir(path: &str) -> String {
+    let mut rest = path.trim();
+    for spelling in ["{{template_dir}}", "{{ template_dir }}", "{{template_dir }}", "{{ template_dir}}"] {
+        if let Some(after) = rest.strip_prefix(spelling) {
+            rest = after.trim_start_matches('/');
+            if rest.is_empty() {
+                return ".".to_owned();
+            }
+            break;
+        }
+    }
+    rest.strip_prefix("./").unwrap_or(rest).to_owned()
 }
 
 fn push_post_processor<'a>(out: &mut Vec<PostProcessor<'a>>, route: Route, value: &'a Value) {
@@ -315,10 +345,13 @@ mod tests {
                 {"type": "shell", "scripts": ["a.sh", "b.sh"]},
                 {"type": "shell", "script": "a.sh"},
                 {"type": "file", "source": "{{template_dir}}/c", "destination": "/c"},
-                {"type": "file", "source": "/log", "destination": "log", "direction": "download"}
+                {"type": "file", "source": "/log", "destination": "log", "direction": "download"},
+                {"type": "shell", "script": "{{user `script`}}"}
             ]}"#,
         );
-        assert_eq!(template.inputs(), vec!["template.json", "a.sh", "b.sh"]);
+        // `{{template_dir}}` is the template's folder; `{{user …}}` only the build knows.
+        assert_eq!(template.inputs(), vec!["template.json", "a.sh", "b.sh", "c"]);
+        assert_eq!(template.opaque_uploads().len(), 1);
     }
 
     #[test]

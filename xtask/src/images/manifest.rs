@@ -79,7 +79,8 @@ pub fn apply(options: &Options) -> Result<Option<RunResult>> {
     let mut recorded = Vec::new();
     for (mut job, source) in jobs {
         let images = job.outcome.images().cloned().unwrap_or_default();
-        if let Err(error) = record::record_build(&root, &mut lockfile, &job, &images, record::Source::Manifest(source)) {
+        if let Err(error) = record::record_build(&root, &mut lockfile, &job, &images, record::Source::Manifest(source))
+        {
             job.outcome = Outcome::Failed(format!(
                 "could not record its images in packer/images.lock ({error:#}), so nothing was patched"
             ));

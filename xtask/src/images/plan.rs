@@ -270,15 +270,25 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let (feeds, left_alone) = feeds(&layout, &regions, &here, deployments, &options.regions);
         let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let inputs = template.inputs();
-        let hash = lock::hash_inputs(&dir, &inputs)?;
+        let hashed =
+            lock::hash_inputs(&dir, &inputs).and_then(|hash| Ok((hash, lock::hash_each_input(&dir, &inputs)?)));
+        let (hash, files) = match hashed {
+            Ok(hashed) => hashed,
+            Err(error) => {
+                jobs.push(failed_job(file, layout, format!("{error:#}; fix it, or take it out of the template")));
+                continue;
+            }
+        };
         let settings = lock::hash_settings(&options.var_files, &options.vars)?;
-        let files = lock::hash_each_input(&dir, &inputs)?;
         let setting_names = lock::setting_names(&options.var_files, &options.vars);
         let (outcome, reason) = if no_region {
             let why = format!("it builds none of the regions in --region ({})", options.regions.join(", "));
             (Outcome::Failed(why.clone()), why)
         } else if options.force {
             (Outcome::Pending, "--force".to_owned())
+        } else if let Some((_, path)) = template.opaque_uploads().first() {
+            let why = format!("it uploads `{path}`, a path only the build knows, so a change there cannot be seen");
+            (Outcome::Pending, why)
         } else {
             let built = Built { hash: &hash, files: &files, settings: &settings, setting_names: &setting_names };
             match recorded_images(lockfile.templates.get(&file.rel), &regions, &built) {

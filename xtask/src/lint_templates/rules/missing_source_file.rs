@@ -9,7 +9,8 @@ declare_rule! {
     /// Reports a `script`, `scripts` entry, file provisioner `source` or
     /// ansible `playbook_file` that does not exist relative to the
     /// template's folder (where `cargo xtask images` runs Packer).
-    /// Templated paths are not checked.
+    /// `{{template_dir}}` is that folder; other templated paths are not
+    /// checked.
     ///
     /// A path that is there but is not a regular file (a FIFO, a socket, a
     /// device, a symlink to nothing) is reported too. A folder is accepted:
@@ -32,7 +33,7 @@ declare_rule! {
 
 fn check(ctx: &Context, out: &mut Findings) {
     for (route, reference) in ctx.template.referenced_files() {
-        let (message, help) = match fsutil::regular_file(&ctx.dir.join(reference)) {
+        let (message, help) = match fsutil::regular_file(&ctx.dir.join(&reference)) {
             Ok(_) | Err(Unreadable::Folder) => continue,
             Err(Unreadable::Missing) => (
                 format!("`{reference}` does not exist next to the template"),
