@@ -1,6 +1,7 @@
 //! The deployment writer against generated deployments: thousands of
 //! combinations of the ways people write YAML (scalar styles, flow mappings,
-//! comments, quoting of keys, markers, line endings, indentation). The
+//! comments, quoting of keys, markers, line endings, indentation, a byte
+//! order mark, anchors and aliases). The
 //! generator records where it wrote each ID, so the oracle is independent of
 //! the writer: the result must be the original with exactly those characters
 //! replaced, or a refusal where the case uses a style that cannot be edited
@@ -150,6 +151,9 @@ fn generate(rng: &mut Rng) -> Case {
     let nl = if rng.chance(20) { "\r\n" } else { "\n" };
     let unit = " ".repeat([2, 3, 4][rng.below(3)]);
     let mut w = Writer { text: String::new(), nl };
+    if rng.chance(5) {
+        w.put("\u{feff}");
+    }
     if rng.chance(20) {
         w.line("# Deployment of the Ireland cluster");
     }

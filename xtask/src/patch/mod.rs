@@ -219,8 +219,13 @@ fn check_representable(source: &str, node: &Node, route: &Route, new: &str) -> R
         return Err(refuse(format!("`{new}` is not an image ID"), "check where the ID came from"));
     }
     let plain = matches!(node.style(), Some(Style::Plain | Style::Literal | Style::Folded));
-    let reads_as_other = ["null", "Null", "NULL", "~", "true", "True", "TRUE", "false", "False", "FALSE"]
-        .contains(&new)
+    // YAML 1.2's core schema, and the booleans of YAML 1.1 that many
+    // loaders (PyYAML, Ruby's, Go's yaml.v2) still read.
+    let reads_as_other = [
+        "null", "Null", "NULL", "~", "true", "True", "TRUE", "false", "False", "FALSE", "y", "Y", "yes", "Yes", "YES",
+        "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
+    ]
+    .contains(&new)
         || looks_like_a_number(new);
     if plain && reads_as_other {
         return Err(refuse(
@@ -315,7 +320,9 @@ mod tests {
     #[test]
     fn an_id_that_would_read_as_another_type_is_refused_unquoted() {
         let source = "cluster:\n  machine_image:\n    id: old-image\n";
-        assert!(matches!(patched(source, "cluster", "true"), Err(Refusal::Unpatchable { .. })));
+        for other in ["true", "no", "on", "y", "1e3"] {
+            assert!(matches!(patched(source, "cluster", other), Err(Refusal::Unpatchable { .. })), "{other}");
+        }
         let source = "cluster:\n  machine_image:\n    id: 'old-image'\n";
         assert_eq!(patched(source, "cluster", "true").unwrap().unwrap(), source.replace("old-image", "true"));
         assert!(matches!(patched(source, "cluster", "a: b"), Err(Refusal::Unpatchable { .. })));

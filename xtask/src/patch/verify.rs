@@ -21,8 +21,11 @@ pub fn same_but_for(original: &str, tree: &Node, patched: &str, targets: &[(Rout
     })?;
     compare(tree, &reread, &mut Vec::new(), targets)?;
 
-    let mut expected =
-        yaml_serde::from_str::<Value>(original).map_err(|error| Refusal::Unreadable(error.to_string()))?;
+    // libyaml-rs reads a byte order mark before `---` as a document of its
+    // own; the mark is not content, so both texts are read without it.
+    let without_mark = |text: &'_ str| text.strip_prefix('\u{feff}').unwrap_or(text).to_owned();
+    let mut expected = yaml_serde::from_str::<Value>(&without_mark(original))
+        .map_err(|error| Refusal::Unreadable(error.to_string()))?;
     for (route, new) in targets {
         let slot = route.steps().iter().try_fold(&mut expected, |value, step| match step {
             Step::Key(key) => value.get_mut(key.as_str()),
@@ -36,7 +39,7 @@ pub fn same_but_for(original: &str, tree: &Node, patched: &str, targets: &[(Rout
         }
         *slot = Value::String((*new).to_owned());
     }
-    let reread = yaml_serde::from_str::<Value>(patched)
+    let reread = yaml_serde::from_str::<Value>(&without_mark(patched))
         .map_err(|error| Refusal::Unverified(format!("libyaml cannot read the patched text: {error}")))?;
     if reread != expected {
         return Err(Refusal::Unverified("libyaml reads more changes than the intended IDs".to_owned()));
