@@ -406,3 +406,37 @@ fn uploaded_folders_and_template_dir_paths_are_inputs() {
         assert!(images(root, &packer, &[]).output().unwrap().status.success());
     }
 }
+
+#[test]
+fn an_id_that_cannot_be_read_as_one_value_is_refused_not_passed_by() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let listed = "release: '3.9'\ncloud: aws\nbastion:\n  machine_image:\n    - id: ami-00000000000000000\ncluster:\n  region: us-east-1\n  machine_image:\n    id: ami-00000000000000000\n";
+    write(root, "deployments/listed.yaml", listed);
+    let output = images(root, &packer, &[]).output().unwrap();
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains("deployments/listed.yaml:5: cannot patch `bastion.machine_image.id`"), "{said}");
+    assert_eq!(deployments(root)["listed.yaml"], listed);
+}
+
+#[test]
+fn symlinks_inside_the_repository_stay_links_and_their_temporaries_are_cleaned() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let linked = "release: '3.9'\ncloud: aws\nbastion:\n  machine_image:\n    id: ami-00000000000000000\ncluster:\n  region: us-east-1\n  machine_image:\n    id: ami-00000000000000000\n";
+    write(root, "envs/linked.yaml", linked);
+    write(root, "envs/.linked.yaml.xtask-999999.tmp", "left by a killed run");
+    std::os::unix::fs::symlink("../envs/linked.yaml", root.join("deployments/linked.yaml")).unwrap();
+    write(root, "locks/images.lock", "{\"version\": 1, \"templates\": {}}\n");
+    std::os::unix::fs::symlink("../locks/images.lock", root.join("packer/images.lock")).unwrap();
+    let output = images(root, &packer, &[]).output().unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(!root.join("envs/.linked.yaml.xtask-999999.tmp").exists(), "the stale temporary is still there");
+    assert!(std::fs::symlink_metadata(root.join("deployments/linked.yaml")).unwrap().file_type().is_symlink());
+    assert!(std::fs::symlink_metadata(root.join("packer/images.lock")).unwrap().file_type().is_symlink());
+    assert!(std::fs::read_to_string(root.join("locks/images.lock")).unwrap().contains("us-east-1"));
+    assert!(!std::fs::read_to_string(root.join("envs/linked.yaml")).unwrap().contains("ami-00000000000000000"));
+}

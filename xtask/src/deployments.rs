@@ -101,6 +101,18 @@ impl Deployment {
             .collect()
     }
 
+    /// Roles with a `machine_image` whose `id` cannot be read as one value
+    /// (a list, no `id`): `images` names them rather than pass them by.
+    pub fn roles_without_readable_id(&self) -> Vec<&str> {
+        self.root
+            .lookup_keys()
+            .into_iter()
+            .filter(|role| self.root.lookup_key(role).is_some_and(|(_, value)| !value.shared))
+            .filter(|role| self.root.lookup(&Route::root().key(role).key("machine_image")).is_some())
+            .filter(|role| self.image_id(role).and_then(Node::as_str).is_none())
+            .collect()
+    }
+
     /// A role's image ID as a loader reads it. The writer looks it up with
     /// [`Node::at`] instead, which does not pass through aliases.
     pub fn image_id(&self, role: &str) -> Option<&Node> {

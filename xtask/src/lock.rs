@@ -261,11 +261,23 @@ impl LockFile {
         Ok(lock)
     }
 
+    /// Writes the lock atomically; through a symlink that stays inside the
+    /// repository, as deployments are, so that the link survives.
     pub fn write(&self, root: &Path) -> Result<()> {
         let mut text = serde_json::to_string_pretty(self).expect("the lock file serialises");
         text.push('\n');
-        write_atomic(&path(root), text.as_bytes())
+        write_atomic(&target(root)?, text.as_bytes())
     }
+}
+
+/// The file the lock is written to: `packer/images.lock`, or what it links
+/// to inside the repository.
+pub fn target(root: &Path) -> Result<PathBuf> {
+    let path = path(root);
+    if fs::symlink_metadata(&path).is_ok_and(|metadata| metadata.file_type().is_symlink()) {
+        return fsutil::resolve_inside(root, &path);
+    }
+    Ok(path)
 }
 
 /// Hashes named byte strings, each length-prefixed so that no two lists

@@ -143,8 +143,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         let guard = run_lock::acquire(&options.root)?;
         // Holding the run lock, no other run is writing: any temporary file
         // beside a deployment or the lock is a dead run's.
-        let removed =
-            crate::fsutil::remove_stale_temporaries(&[options.root.join("deployments"), options.root.join("packer")]);
+        let removed = crate::fsutil::remove_stale_temporaries(&written_folders(&options.root));
         if removed > 0 {
             eprintln!("Removed {removed} temporary file(s) left by an interrupted run.");
         }
@@ -168,6 +167,26 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The folders a run writes files into: `deployments/`, `packer/`, and the
+/// folders inside the repository that symlinked deployments or the lock
+/// lead to (the temporary file of an atomic write sits beside its target).
+fn written_folders(root: &Path) -> Vec<PathBuf> {
+    let mut folders = vec![root.join("deployments"), root.join("packer")];
+    let linked = deployments::find(root).unwrap_or_default().into_iter().chain([crate::lock::path(root)]);
+    for path in linked {
+        let is_link = std::fs::symlink_metadata(&path).is_ok_and(|metadata| metadata.file_type().is_symlink());
+        if let Some(folder) = is_link
+            .then(|| crate::fsutil::resolve_inside(root, &path).ok())
+            .flatten()
+            .and_then(|target| target.parent().map(Path::to_path_buf))
+            && !folders.contains(&folder)
+        {
+            folders.push(folder);
+        }
+    }
+    folders
 }
 
 /// Reads every deployment; the unreadable ones are reported, not fatal.

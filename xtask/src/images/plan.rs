@@ -127,11 +127,15 @@ pub fn feeds(
             });
             continue;
         }
-        let roles: Vec<&str> = deployment
-            .roles()
-            .into_iter()
-            .filter(|role| feeding_image(role, images_here) == Some(layout.image.as_str()))
-            .collect();
+        // Roles whose ID cannot be read are fed too: the writer refuses them
+        // with the place and why, rather than the run passing them by.
+        let mut roles: Vec<&str> = deployment.roles();
+        for role in deployment.roles_without_readable_id() {
+            if !roles.contains(&role) {
+                roles.push(role);
+            }
+        }
+        roles.retain(|role| feeding_image(role, images_here) == Some(layout.image.as_str()));
         if roles.is_empty() {
             continue;
         }
