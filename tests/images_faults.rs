@@ -440,3 +440,22 @@ fn symlinks_inside_the_repository_stay_links_and_their_temporaries_are_cleaned()
     assert!(std::fs::read_to_string(root.join("locks/images.lock")).unwrap().contains("us-east-1"));
     assert!(!std::fs::read_to_string(root.join("envs/linked.yaml")).unwrap().contains("ami-00000000000000000"));
 }
+
+#[test]
+fn a_build_that_ends_well_despite_an_interrupt_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let stubborn = STAND_IN.replace("  build)\n", "  build)\n    trap '' INT; sleep 1\n");
+    std::fs::write(&packer, stubborn).unwrap();
+    let child = images(root, &packer, &["--release", "3.9"]).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    // SAFETY: kill(2) on the child's pid; no memory is touched.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", text(&output));
+    let lock = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    assert!(lock.contains("us-east-1"), "the finished build was forgotten:\n{lock}");
+    let log = std::fs::read_to_string(root.join("target/xtask/images/3.9-aws-machine-image.log")).unwrap();
+    assert!(log.contains("artifact of us-east-1: 0 id us-east-1:ami-"), "{log}");
+}

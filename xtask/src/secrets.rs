@@ -28,23 +28,55 @@ const SHORTEST: usize = 4;
 /// overrides them, since they are still in Packer's environment. Longest
 /// first, so that a secret that contains another is hidden whole.
 pub fn collect(template: &Template, values: &BTreeMap<String, String>) -> Vec<String> {
+    let mut found: Vec<String> = candidates(template, values).into_iter().map(|(_, value)| value).collect();
+    // Packer's standard error is logged line by line: each line of a
+    // secret that spans several is a secret too.
+    let lines: Vec<String> = found
+        .iter()
+        .filter(|secret| secret.contains('\n'))
+        .flat_map(|secret| secret.lines().map(str::trim).map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    found.extend(lines);
+    found.retain(|secret| secret.len() >= SHORTEST);
+    found.sort_by(|a, b| (Reverse(a.len()), a).cmp(&(Reverse(b.len()), b)));
+    found.dedup();
+    found
+}
+
+/// The sensitive variables whose value is too short to be hidden (see
+/// [`SHORTEST`]), for a warning before the build.
+pub fn too_short(template: &Template, values: &BTreeMap<String, String>) -> Vec<String> {
+    let mut names: Vec<String> = candidates(template, values)
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty() && value.len() < SHORTEST)
+        .map(|(name, _)| name)
+        .collect();
+    names.dedup();
+    names
+}
+
+/// Each value a sensitive variable (or the AWS SDK) could take, with the
+/// name it goes by. A default that is a template expression is not a
+/// value; what it reads is. Values given by the user are taken as they are,
+/// braces and all.
+fn candidates(template: &Template, values: &BTreeMap<String, String>) -> Vec<(String, String)> {
     let env = |name: &str| std::env::var(name).ok();
-    let mut found: Vec<String> = AWS_CREDENTIALS.iter().filter_map(|name| env(name)).collect();
+    let mut found: Vec<(String, String)> =
+        AWS_CREDENTIALS.iter().filter_map(|name| Some(((*name).to_owned(), env(name)?))).collect();
     for (_, name) in template.sensitive_variables() {
-        found.extend(values.get(name).cloned());
+        found.extend(values.get(name).map(|value| (name.to_owned(), value.clone())));
         if let Some(default) = template.variable_default(name) {
-            found.push(default.to_owned());
+            if !gotmpl::is_templated(default) {
+                found.push((name.to_owned(), default.to_owned()));
+            }
             for (_, variable) in gotmpl::calls_to(default, "env") {
-                found.extend(env(&variable));
+                found.extend(env(&variable).map(|value| (name.to_owned(), value)));
             }
         }
         for prefix in VARIABLE_PREFIXES {
-            found.extend(env(&format!("{prefix}{name}")));
+            found.extend(env(&format!("{prefix}{name}")).map(|value| (name.to_owned(), value)));
         }
     }
-    found.retain(|secret| secret.len() >= SHORTEST && !gotmpl::is_templated(secret));
-    found.sort_by(|a, b| (Reverse(a.len()), a).cmp(&(Reverse(b.len()), b)));
-    found.dedup();
     found
 }
 
@@ -77,6 +109,20 @@ mod tests {
             assert!(secrets.contains(&secret.to_owned()), "{secret} in {secrets:?}");
         }
         assert!(!secrets.contains(&"us-east-1".to_owned()), "not sensitive");
+    }
+
+    #[test]
+    fn given_values_with_braces_lines_and_short_ones() {
+        let template = template(r#"{"variables": {"key": "", "pin": ""}, "sensitive-variables": ["key", "pin"]}"#);
+        let values = BTreeMap::from([
+            ("key".to_owned(), "AbC{{xyz}}SECRET\nsecond-line-secret".to_owned()),
+            ("pin".to_owned(), "123".to_owned()),
+        ]);
+        let secrets = collect(&template, &values);
+        for secret in ["AbC{{xyz}}SECRET\nsecond-line-secret", "AbC{{xyz}}SECRET", "second-line-secret"] {
+            assert!(secrets.contains(&secret.to_owned()), "{secret} in {secrets:?}");
+        }
+        assert_eq!(too_short(&template, &values), ["pin"]);
     }
 
     #[test]

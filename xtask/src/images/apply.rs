@@ -29,6 +29,12 @@ fn source_of(job: &Job, region: &str) -> String {
     }
 }
 
+/// An error that names its deployment at the start, as every message of
+/// the summary does.
+fn named(rel: &str, error: String) -> String {
+    if error.starts_with(rel) { error } else { format!("{rel}: {error}") }
+}
+
 pub fn apply(root: &Path, jobs: &[Job], deployments: &[Deployment]) -> Vec<DeploymentResult> {
     let mut wanted: BTreeMap<usize, Wanted> = BTreeMap::new();
     for job in jobs {
@@ -69,7 +75,7 @@ pub fn apply(root: &Path, jobs: &[Job], deployments: &[Deployment]) -> Vec<Deplo
                 Err(refusal) => refusal.message(&deployment.rel),
             }
         } else {
-            want.problems.join("\n")
+            want.problems.iter().map(|problem| format!("{}: {problem}", deployment.rel)).collect::<Vec<_>>().join("\n")
         };
         results.push(DeploymentResult {
             rel: deployment.rel.clone(),
@@ -100,7 +106,7 @@ pub fn apply(root: &Path, jobs: &[Job], deployments: &[Deployment]) -> Vec<Deplo
         rel: deployment.rel.clone(),
         diff: unified_diff(&deployment.rel, &deployment.source, &patched.text),
         changes: patched.changes,
-        error,
+        error: error.map(|error| named(&deployment.rel, error)),
     }));
     results.sort_by(|a, b| a.rel.cmp(&b.rel));
     if let Some(first) = deployments.first() {

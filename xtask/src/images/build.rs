@@ -261,6 +261,10 @@ fn build_one(
     let finished = build.run(|line| match line {
         Line::Record(record) => {
             artifacts.record(&record);
+            if record.kind == "artifact" {
+                // What Packer made, in the log too, whatever becomes of the run.
+                write_log(&format!("artifact of {}: {}", record.target, record.data.join(" ")));
+            }
             if let Some(text) = record.ui_text() {
                 write_log(text.trim_end());
                 if record.data.first().is_some_and(|kind| kind == "error") {
@@ -276,7 +280,9 @@ fn build_one(
         Ok(succeeded) => succeeded,
         Err(error) => return Outcome::Failed(format!("{error:#}")),
     };
-    if flag.load(Ordering::SeqCst) {
+    // A build that ended well despite an interrupt made its images: they
+    // are recorded like any other, not forgotten.
+    if !succeeded && flag.load(Ordering::SeqCst) {
         return Outcome::Interrupted;
     }
     if !succeeded {

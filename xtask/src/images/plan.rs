@@ -300,6 +300,13 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                 Err(why) => (Outcome::Pending, why),
             }
         };
+        for name in secrets::too_short(&template, &values) {
+            eprintln!(
+                "warning: {}: the sensitive variable `{name}` has a value shorter than 4 characters, which xtask \
+                 cannot hide in its output and logs without hiding ordinary text too",
+                file.rel
+            );
+        }
         jobs.push(Job {
             secrets: secrets::collect(&template, &values),
             file,

@@ -107,7 +107,7 @@ pub fn human(result: &RunResult) -> String {
                 let _ = writeln!(out, "  {} {}: {} -> {}{state}", deployment.rel, change.key(), change.old, change.new);
             }
             if let Some(error) = &deployment.error {
-                let _ = writeln!(out, "  {}: {error}", deployment.rel);
+                let _ = writeln!(out, "  {error}");
             }
         }
     }
