@@ -687,3 +687,58 @@ fn secrets_never_reach_the_output_when_packer_cannot_start() {
     assert!(text(&output).contains("Permission denied"), "{}", text(&output));
     assert_no_secret_shown(root, &output);
 }
+
+/// Every file below `dir`, with its bytes.
+fn snapshot_of(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<(PathBuf, Vec<u8>)> = walk(dir)
+        .into_iter()
+        .map(|path| {
+            let bytes = fs::read(&path).unwrap();
+            (path, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+    }
+    out
+}
+
+/// `cargo xtask demo` on this repository's own templates and deployments,
+/// in a copy: it builds against moto and leaves the repository as it was.
+#[test]
+fn the_demo_builds_the_repositorys_templates_locally_and_touches_nothing() {
+    require_packer();
+    xtask::moto::find().unwrap_or_else(|error| panic!("{error:#}"));
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let workspace = common::workspace();
+    for folder in ["packer", "deployments"] {
+        for path in walk(&workspace.join(folder)) {
+            let rel = path.strip_prefix(&workspace).unwrap();
+            if rel.file_name().is_some_and(|name| name == "manifest.json") {
+                continue;
+            }
+            write(root, rel.to_str().unwrap(), fs::read(&path).unwrap());
+        }
+    }
+    let before = (snapshot_of(&root.join("packer")), snapshot_of(&root.join("deployments")));
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["demo", "--root", root.to_str().unwrap()])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let said = text(&output);
+    assert!(output.status.success(), "{said}");
+    assert!(said.contains("replaced by a local no-op"), "{said}");
+    assert!(said.contains("0 failed; 3 deployments updated."), "{said}");
+    assert!(said.contains("+    id: 'ami-"), "the diffs are shown: {said}");
+    assert!(said.contains("now records:"), "{said}");
+    assert_eq!((snapshot_of(&root.join("packer")), snapshot_of(&root.join("deployments"))), before);
+}

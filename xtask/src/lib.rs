@@ -24,6 +24,7 @@ macro_rules! declare_rule {
 
 pub mod bench;
 pub mod codegen;
+pub mod demo;
 pub mod deployments;
 pub mod diagnostic;
 pub mod fsutil;

@@ -11,7 +11,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 
 use xtask::project::{Filter, workspace_root};
 use xtask::render::Format;
-use xtask::{bench, codegen, images, install_hook, lint, lint_deployments, lint_templates, pre_commit};
+use xtask::{bench, codegen, demo, images, install_hook, lint, lint_deployments, lint_templates, pre_commit};
 
 fn cli() -> Command {
     Command::new("cargo xtask")
@@ -97,6 +97,15 @@ fn cli() -> Command {
                         .help("Patch from manifest files written by Packer's manifest post-processor, without building"),
                 )
                 .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
+            Command::new("demo")
+                .about(
+                    "Run the whole images flow on a copy of the repository against a local EC2 API (moto), \
+                     without a cloud account",
+                )
+                .arg(root_arg())
+                .arg(packer_arg()),
         )
         .subcommand(
             Command::new("bench")
@@ -295,6 +304,7 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
             Some(("images", args)) => bench::images(args.get_one::<PathBuf>("packer").map(PathBuf::as_path)),
             _ => unreachable!("clap requires a bench subcommand"),
         },
+        Some(("demo", args)) => demo::run(&root(args)?, args.get_one::<PathBuf>("packer").map(PathBuf::as_path)),
         Some(("codegen", args)) => codegen::run(&workspace_root()?, args.get_flag("check")),
         _ => unreachable!("clap requires a subcommand"),
     }

@@ -31,10 +31,15 @@ pub fn find() -> Result<PathBuf> {
 }
 
 impl Moto {
+    /// Starts moto_server from `$MOTO_SERVER` or `PATH`.
     pub fn start() -> Result<Moto> {
-        let server = find()?;
+        Moto::start_with(&find()?)
+    }
+
+    /// Starts the given moto_server on a free loopback port.
+    pub fn start_with(server: &std::path::Path) -> Result<Moto> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = Command::new(&server)
+        let child = Command::new(server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())

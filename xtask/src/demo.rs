@@ -1,0 +1,180 @@
+//! `cargo xtask demo`: the whole `images` flow without a cloud account. A
+//! copy of the repository in `target/xtask/demo/` has its AWS templates
+//! pointed at a local EC2 API (moto's server, installed into `target/` on
+//! first use), `images` builds them there with the real Packer, and the
+//! deployment diffs and the lock are shown. The repository itself is never
+//! touched.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Map, Value};
+
+use crate::moto::{self, Moto};
+use crate::packer;
+
+/// The AMI moto serves as a source image in every region.
+const SOURCE_AMI: &str = "ami-03cf127a";
+/// The moto release the tests pin, and the demo installs when none is found.
+pub const MOTO_VERSION: &str = "5.2.5";
+
+/// Provisioners that need a machine to reach; the demo has none.
+const REMOTE_PROVISIONERS: &[&str] =
+    &["shell", "file", "ansible", "chef-solo", "chef-client", "puppet-masterless", "puppet-server", "salt-masterless"];
+
+pub fn run(root: &Path, packer_path: Option<&Path>) -> Result<ExitCode> {
+    let started = Instant::now();
+    let packer_path = packer::find(packer_path)?;
+    let demo = root.join("target/xtask/demo");
+    copy_repository(root, &demo)?;
+    println!("Copied packer/ and deployments/ into {}; the repository stays as it is.", shown(root, &demo));
+
+    let server = moto_server(root)?;
+    let moto = Moto::start_with(&server)?;
+    println!("Started a local EC2 API (moto) at {}.", moto.endpoint);
+
+    let adapted = adapt_templates(&demo, &moto.endpoint)?;
+    if adapted.is_empty() {
+        bail!("the repository has no AWS template under packer/ to build in the demo");
+    }
+    println!("\nAdapted for the emulator (the copies only):");
+    for line in &adapted {
+        println!("  {line}");
+    }
+
+    println!("\n$ cargo xtask images --cloud aws   (in {})\n", shown(root, &demo));
+    let status = Command::new(std::env::current_exe().context("finding the xtask executable")?)
+        .args(["images", "--cloud", "aws", "--root"])
+        .arg(&demo)
+        .arg("--packer")
+        .arg(&packer_path)
+        .env("TF_VAR_aws_access_key", "demo")
+        .env("TF_VAR_aws_secret_key", "demo-secret")
+        .env("AWS_ACCESS_KEY_ID", "demo")
+        .env("AWS_SECRET_ACCESS_KEY", "demo-secret")
+        .env_remove("AWS_PROFILE")
+        .status()
+        .context("running cargo xtask images on the demo copy")?;
+    drop(moto);
+    let lock = demo.join("packer/images.lock");
+    if let Ok(text) = fs::read_to_string(&lock) {
+        println!("\n{} now records:\n{text}", shown(root, &lock));
+    }
+    println!(
+        "Demo finished in {:.0} s; the local EC2 API is stopped. Run it on your cloud with `cargo xtask images` \
+         (it needs TF_VAR_aws_access_key and TF_VAR_aws_secret_key).",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn shown(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).display().to_string()
+}
+
+/// A fresh copy of what `images` reads: `packer/` and `deployments/`.
+fn copy_repository(root: &Path, demo: &Path) -> Result<()> {
+    if demo.exists() {
+        fs::remove_dir_all(demo).with_context(|| format!("removing the previous demo at {}", demo.display()))?;
+    }
+    for folder in ["packer", "deployments"] {
+        let from = root.join(folder);
+        if !from.is_dir() {
+            continue;
+        }
+        for entry in walkdir::WalkDir::new(&from) {
+            let entry = entry.with_context(|| format!("reading {}", from.display()))?;
+            let to = demo.join(entry.path().strip_prefix(root).expect("below the root"));
+            if entry.file_type().is_dir() {
+                fs::create_dir_all(&to).with_context(|| format!("creating {}", to.display()))?;
+            } else if entry.file_type().is_file() && entry.file_name() != "manifest.json" {
+                fs::copy(entry.path(), &to).with_context(|| format!("copying {}", entry.path().display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// moto_server from `$MOTO_SERVER` or `PATH`, else the one in
+/// `target/e2e-venv` (where `.ci/test` puts it), installed there when
+/// missing.
+fn moto_server(root: &Path) -> Result<PathBuf> {
+    if let Ok(found) = moto::find() {
+        return Ok(found);
+    }
+    let venv = root.join("target/e2e-venv");
+    let server = venv.join("bin/moto_server");
+    if server.is_file() {
+        return Ok(server);
+    }
+    println!("Installing moto[server]=={MOTO_VERSION} into {} (first use only)...", shown(root, &venv));
+    let created = Command::new("python3").args(["-m", "venv"]).arg(&venv).status();
+    if !created.is_ok_and(|status| status.success()) {
+        bail!("could not create a Python virtualenv at {}: install python3 and python3-venv", venv.display());
+    }
+    let installed = Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check", &format!("moto[server]=={MOTO_VERSION}")])
+        .status();
+    if !installed.is_ok_and(|status| status.success()) || !server.is_file() {
+        bail!("could not install moto[server]=={MOTO_VERSION} with pip; {}", moto::INSTALL_HINT);
+    }
+    Ok(server)
+}
+
+/// Points every AWS template of the copy at the emulator, and says what it
+/// changed, one line per template.
+fn adapt_templates(demo: &Path, endpoint: &str) -> Result<Vec<String>> {
+    let mut said = Vec::new();
+    let aws = walkdir::WalkDir::new(demo.join("packer"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name() == "template.json")
+        .filter(|entry| entry.path().parent().and_then(Path::parent).is_some_and(|cloud| cloud.ends_with("aws")));
+    for entry in aws {
+        let path = entry.path();
+        let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut template: Value =
+            serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
+        let mut changes = vec![format!("endpoint {endpoint}, communicator none, source AMI {SOURCE_AMI}")];
+        for builder in template.get_mut("builders").and_then(Value::as_array_mut).into_iter().flatten() {
+            let Some(builder) = builder.as_object_mut() else { continue };
+            if !builder.get("type").and_then(Value::as_str).is_some_and(|kind| kind.starts_with("amazon-")) {
+                continue;
+            }
+            builder.remove("source_ami_filter");
+            for (key, value) in [
+                ("custom_endpoint_ec2", Value::from(endpoint)),
+                ("communicator", Value::from("none")),
+                ("skip_credential_validation", Value::from(true)),
+                ("skip_metadata_api_check", Value::from(true)),
+                ("source_ami", Value::from(SOURCE_AMI)),
+            ] {
+                builder.insert(key.to_owned(), value);
+            }
+            builder.remove("ssh_username");
+        }
+        for provisioner in template.get_mut("provisioners").and_then(Value::as_array_mut).into_iter().flatten() {
+            let kind = provisioner.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
+            if !REMOTE_PROVISIONERS.contains(&kind.as_str()) {
+                continue;
+            }
+            let what = ["script", "source", "playbook_file"]
+                .iter()
+                .find_map(|key| provisioner.get(*key).and_then(Value::as_str))
+                .map_or(kind.clone(), |file| format!("{kind} {file}"));
+            changes.push(format!("the remote step `{what}` replaced by a local no-op"));
+            let mut local = Map::new();
+            local.insert("type".to_owned(), Value::from("shell-local"));
+            local.insert("inline".to_owned(), Value::from(vec![format!("echo 'demo: skipped {what}'")]));
+            *provisioner = Value::Object(local);
+        }
+        let pretty = serde_json::to_string_pretty(&template).expect("a JSON value serialises");
+        fs::write(path, pretty + "\n").with_context(|| format!("writing {}", path.display()))?;
+        let rel = path.strip_prefix(demo).unwrap_or(path).display().to_string();
+        said.push(format!("{rel}: {}", changes.join("; ")));
+    }
+    Ok(said)
+}
