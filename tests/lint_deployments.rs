@@ -266,3 +266,14 @@ fn yaml_as_people_write_it() {
     assert!(clean.diagnostics.is_empty(), "{}", human::render(&report, "deployment", false));
     insta::assert_snapshot!("yaml-as-written.human", human::render(&report, "deployment", false));
 }
+
+#[test]
+fn lint_says_when_the_lock_is_not_there_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "deployments/a.yaml", "release: '3.11'\ncloud: aws\n");
+    let root = dir.path().to_str().unwrap();
+    let said = common::stderr(&xtask(&["lint", "--root", root]));
+    assert!(said.contains("packer/images.lock does not exist yet, so stale-image and unknown-image"), "{said}");
+    write(dir.path(), "packer/images.lock", "{\"version\": 1, \"templates\": {}}\n");
+    assert!(!common::stderr(&xtask(&["lint-deployments", "--root", root])).contains("does not exist yet"));
+}

@@ -35,8 +35,9 @@ pub fn lint(root: PathBuf, selection: Selection) -> Result<Report> {
 
 pub fn run(root: PathBuf, var_files: Vec<PathBuf>, format: Format) -> Result<ExitCode> {
     let selection = Selection { templates: Vec::new(), deployments: Vec::new(), everything: true, var_files };
-    let report = lint(root, selection)?;
+    let report = lint(root.clone(), selection)?;
     print!("{}", render::render(&report, format, "file"));
+    lint_deployments::note_a_missing_lock(&root, format);
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
