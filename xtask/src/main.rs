@@ -96,6 +96,41 @@ fn cli() -> Command {
                         .value_parser(value_parser!(PathBuf))
                         .help("Patch from manifest files written by Packer's manifest post-processor, without building"),
                 )
+                .arg(flag("plan", "Print what needs building and why, without building (for a CI matrix: --format github-matrix)"))
+                .arg(
+                    Arg::new("select")
+                        .long("select")
+                        .value_name("FOLDER")
+                        .action(ArgAction::Append)
+                        .help("Only the template in this folder, e.g. packer/3.11/aws/machine-image (repeatable)"),
+                )
+                .arg(flag(
+                    "build-only",
+                    "Build the selected template and write its result (--result); touch no deployment and no lock",
+                ))
+                .arg(
+                    Arg::new("result")
+                        .long("result")
+                        .value_name("FILE")
+                        .value_parser(value_parser!(PathBuf))
+                        .requires("build-only")
+                        .help("Where --build-only writes the build's result, for --apply"),
+                )
+                .arg(
+                    Arg::new("apply")
+                        .long("apply")
+                        .value_name("RESULT")
+                        .num_args(1..)
+                        .value_parser(value_parser!(PathBuf))
+                        .conflicts_with_all(["build-only", "patch-from", "plan", "dry-run"])
+                        .help("Record the results of builds run elsewhere (--build-only) and patch the deployments"),
+                )
+                .arg(format().value_parser(["human", "json", "github-matrix"])),
+        )
+        .subcommand(
+            Command::new("status")
+                .about("Per template: the recorded images, whether they are stale, and which deployments use which")
+                .arg(root_arg())
                 .arg(format().value_parser(["human", "json"])),
         )
         .subcommand(
@@ -292,8 +327,18 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
             vars: many(args, "var"),
             var_files: many(args, "var-file"),
             patch_from: many(args, "patch-from"),
-            format: output_format(args),
+            plan: args.get_flag("plan"),
+            select: many(args, "select"),
+            build_only: args.get_flag("build-only"),
+            result: args.get_one::<PathBuf>("result").cloned(),
+            apply: many(args, "apply"),
+            format: match args.get_one::<String>("format").map(String::as_str) {
+                Some("json") => images::Output::Json,
+                Some("github-matrix") => images::Output::GithubMatrix,
+                _ => images::Output::Human,
+            },
         }),
+        Some(("status", args)) => images::status::run(&root(args)?, output_format(args)),
         Some(("bench", args)) => match args.subcommand() {
             Some(("lint-templates", args)) => bench::lint_templates(
                 args.get_one::<usize>("templates").copied().unwrap_or(1000),

@@ -23,12 +23,13 @@ use crate::lock::LockFile;
 use crate::packer::{self, Artifacts, BuildArgs, Line};
 use crate::secrets::redact;
 
-/// Builds every pending job and records each success in the lock as it
-/// ends. Returns whether the run was interrupted.
-pub fn build_pending(options: &Options, jobs: &mut [Job], lockfile: &mut LockFile) -> Result<bool> {
+/// Builds every pending job and, given a lock, records each success in it
+/// as it ends (`--build-only` gives none). Returns whether the run was
+/// interrupted, and the Packer version when anything was built.
+pub fn build_pending(options: &Options, jobs: &mut [Job], lockfile: Option<&mut LockFile>) -> Result<(bool, String)> {
     let pending: Vec<usize> = (0..jobs.len()).filter(|&i| matches!(jobs[i].outcome, Outcome::Pending)).collect();
     if pending.is_empty() {
-        return Ok(false);
+        return Ok((false, String::new()));
     }
     let packer_path = packer::find(options.packer.as_deref())?;
     // Asked beside the builds rather than before them: it costs a Packer
@@ -38,7 +39,8 @@ pub fn build_pending(options: &Options, jobs: &mut [Job], lockfile: &mut LockFil
         std::thread::spawn(move || packer::version(&packer_path))
     };
     let mut recorder = Recorder { root: options.root.clone(), lockfile, version: Version::Asking(Some(version)) };
-    build_all(options, &packer_path, jobs, &pending, &mut recorder)
+    let interrupted = build_all(options, &packer_path, jobs, &pending, &mut recorder)?;
+    Ok((interrupted, recorder.version().to_owned()))
 }
 
 /// Packer's version, asked once in the background.
@@ -50,23 +52,32 @@ enum Version {
 /// Hands each finished build to the record stage.
 struct Recorder<'a> {
     root: PathBuf,
-    lockfile: &'a mut LockFile,
+    lockfile: Option<&'a mut LockFile>,
     version: Version,
 }
 
 impl Recorder<'_> {
+    fn version(&mut self) -> &str {
+        if let Version::Asking(handle) = &mut self.version {
+            let asked = handle.take().and_then(|handle| handle.join().ok()).and_then(Result::ok);
+            self.version = Version::Known(asked.unwrap_or_else(|| "unknown".to_owned()));
+        }
+        let Version::Known(version) = &self.version else { unreachable!("the version was just asked") };
+        version
+    }
+
     /// Records a build's images in the lock file on disk. A build that
     /// cannot be recorded counts as failed, so nothing is patched from it.
     fn record(&mut self, job: &Job, outcome: Outcome) -> Outcome {
         let Outcome::Built(images) = &outcome else {
             return outcome;
         };
-        if let Version::Asking(handle) = &mut self.version {
-            let asked = handle.take().and_then(|handle| handle.join().ok()).and_then(Result::ok);
-            self.version = Version::Known(asked.unwrap_or_else(|| "unknown".to_owned()));
-        }
-        let Version::Known(version) = &self.version else { unreachable!("the version was just asked") };
-        match record::record_build(&self.root, self.lockfile, job, images, record::Source::Packer(version)) {
+        let version = self.version().to_owned();
+        let root = self.root.clone();
+        let Some(lockfile) = self.lockfile.as_deref_mut() else {
+            return outcome;
+        };
+        match record::record_build(&root, lockfile, job, images, record::Source::Packer(&version)) {
             Ok(()) => outcome,
             Err(error) => Outcome::Failed(format!(
                 "built {}, but could not record it in packer/images.lock ({error:#}), so nothing was patched; \

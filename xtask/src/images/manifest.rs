@@ -10,12 +10,12 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
-use super::{Job, Options, Outcome, RunResult, apply, build, load_deployments, plan, record};
+use super::{Finished, Job, Options, Outcome, RunResult, apply, build, load_deployments, plan, record};
 use crate::lock::{self, LockFile, ManifestSource};
 use crate::packer::{self, Artifacts};
 use crate::project::{self, Filter, TemplateFile, relative};
 
-pub fn apply(options: &Options) -> Result<Option<RunResult>> {
+pub fn apply(options: &Options) -> Result<Finished> {
     let (deployments, unreadable) = load_deployments(&options.root)?;
     let everything = project::find_templates(&options.root, &Filter::default());
     let images_here = plan::images_by_release_cloud(&everything);
@@ -89,7 +89,7 @@ pub fn apply(options: &Options) -> Result<Option<RunResult>> {
     }
     let jobs = recorded;
     let results = apply::apply(&options.root, &jobs, &deployments);
-    Ok(Some(RunResult { jobs, deployments: results, unreadable, interrupted: false }))
+    Ok(Finished::Ran(RunResult { jobs, deployments: results, unreadable, interrupted: false }))
 }
 
 /// Image IDs of the last run recorded in a manifest file.

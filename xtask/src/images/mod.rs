@@ -25,7 +25,9 @@ pub mod plan;
 mod progress;
 mod record;
 mod report;
+mod results;
 mod run_lock;
+pub mod status;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,7 +39,6 @@ use crate::deployments::{self, Deployment};
 use crate::lock::LockFile;
 use crate::patch;
 use crate::project::{Filter, Layout, TemplateFile};
-use crate::render::Format;
 
 use plan::{Feed, LeftAlone};
 
@@ -54,7 +55,28 @@ pub struct Options {
     pub vars: Vec<(String, String)>,
     pub var_files: Vec<PathBuf>,
     pub patch_from: Vec<PathBuf>,
-    pub format: Format,
+    /// Print what needs building and why, and stop.
+    pub plan: bool,
+    /// Template folders to work on (`packer/3.11/aws/machine-image`).
+    pub select: Vec<String>,
+    /// Build only: write the result to `result`, touch no deployment or lock.
+    pub build_only: bool,
+    pub result: Option<PathBuf>,
+    /// Results of builds run elsewhere, to record and apply.
+    pub apply: Vec<PathBuf>,
+    pub format: Output,
+}
+
+/// How `images` prints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Output {
+    #[default]
+    Human,
+    /// The run's versioned JSON document (the plan's, with --plan or
+    /// --dry-run).
+    Json,
+    /// `{"include": [...]}` for a GitHub Actions matrix, with --plan.
+    GithubMatrix,
 }
 
 /// A template the run works on.
@@ -137,7 +159,13 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     if !options.root.is_dir() {
         bail!("the root `{}` is not a folder; pass --root with the repository's top folder", options.root.display());
     }
-    let _guard = if options.dry_run {
+    if options.format == Output::GithubMatrix && !options.plan {
+        bail!("--format github-matrix goes with --plan");
+    }
+    if options.build_only && options.result.is_none() {
+        bail!("--build-only writes its result to a file: pass --result FILE");
+    }
+    let _guard = if options.dry_run || options.plan {
         None
     } else {
         let guard = run_lock::acquire(&options.root)?;
@@ -149,12 +177,19 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         }
         Some(guard)
     };
-    let result = if options.patch_from.is_empty() { build_and_apply(options)? } else { manifest::apply(options)? };
-    let Some(result) = result else {
-        return Ok(ExitCode::SUCCESS);
+    let finished = if !options.apply.is_empty() {
+        results::apply(options)?
+    } else if !options.patch_from.is_empty() {
+        manifest::apply(options)?
+    } else {
+        build_and_apply(options)?
+    };
+    let result = match finished {
+        Finished::Printed(code) => return Ok(code),
+        Finished::Ran(result) => result,
     };
     match options.format {
-        Format::Json => print!("{}", report::json(&result)),
+        Output::Json => print!("{}", report::json(&result)),
         _ => print!("{}", report::human(&result)),
     }
     let failed = result.jobs.iter().any(|job| matches!(job.outcome, Outcome::Failed(_)))
@@ -167,6 +202,12 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// How a run ended: a plan printed, or work done and to be reported.
+enum Finished {
+    Printed(ExitCode),
+    Ran(RunResult),
 }
 
 /// The folders a run writes files into: `deployments/`, `packer/`, and the
@@ -202,23 +243,38 @@ fn load_deployments(root: &Path) -> Result<(Vec<Deployment>, Vec<String>)> {
     Ok((loaded, unreadable))
 }
 
-fn build_and_apply(options: &Options) -> Result<Option<RunResult>> {
+fn build_and_apply(options: &Options) -> Result<Finished> {
     let (deployments, unreadable) = load_deployments(&options.root)?;
     let mut lockfile = LockFile::read(&options.root)?;
     let mut jobs = plan::plan_jobs(options, &deployments, &lockfile)?;
     if jobs.is_empty() {
         eprintln!("No templates match; templates live at packer/<release>/<cloud>/<image>/template.json.");
     }
+    if options.plan {
+        print!("{}", report::builds(&jobs, options.format));
+        let failed: Vec<&Job> = jobs.iter().filter(|job| matches!(job.outcome, Outcome::Failed(_))).collect();
+        for job in &failed {
+            eprintln!("error: {} cannot be built: {}", job.file.rel, job.reason.replace('\n', "\n  "));
+        }
+        return Ok(Finished::Printed(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }));
+    }
     if options.dry_run {
         match options.format {
-            Format::Json => print!("{}", report::plan_json(&jobs, &unreadable)),
+            Output::Json => print!("{}", report::plan_json(&jobs, &unreadable)),
             _ => print!("{}", report::plan(&jobs, &unreadable)),
         }
-        return Ok(None);
+        return Ok(Finished::Printed(ExitCode::SUCCESS));
     }
-    let interrupted = build::build_pending(options, &mut jobs, &mut lockfile)?;
+    if options.build_only {
+        let (interrupted, version) = build::build_pending(options, &mut jobs, None)?;
+        if let Some(path) = &options.result {
+            results::write(path, &jobs, &version)?;
+        }
+        return Ok(Finished::Ran(RunResult { jobs, deployments: Vec::new(), unreadable, interrupted }));
+    }
+    let (interrupted, _) = build::build_pending(options, &mut jobs, Some(&mut lockfile))?;
     let results = apply::apply(&options.root, &jobs, &deployments);
-    Ok(Some(RunResult { jobs, deployments: results, unreadable, interrupted }))
+    Ok(Finished::Ran(RunResult { jobs, deployments: results, unreadable, interrupted }))
 }
 
 pub fn describe_images(images: &BTreeMap<String, String>) -> String {

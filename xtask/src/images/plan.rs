@@ -224,7 +224,7 @@ pub fn checked_template(file: &TemplateFile, var_names: &BTreeSet<String>) -> Re
 pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockFile) -> Result<Vec<Job>> {
     let everything = project::find_templates(&options.root, &Filter::default());
     let images_here = images_by_release_cloud(&everything);
-    let selected = project::find_templates(&options.root, &options.filter);
+    let selected = select(project::find_templates(&options.root, &options.filter), &options.select)?;
     let values = variable_values(options)?;
     let var_names: BTreeSet<String> = values.keys().cloned().collect();
     let mut jobs = Vec::new();
@@ -288,8 +288,9 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let (outcome, reason) = if no_region {
             let why = format!("it builds none of the regions in --region ({})", options.regions.join(", "));
             (Outcome::Failed(why.clone()), why)
-        } else if options.force {
-            (Outcome::Pending, "--force".to_owned())
+        } else if options.force || options.build_only {
+            let flag = if options.force { "--force" } else { "--build-only" };
+            (Outcome::Pending, flag.to_owned())
         } else if let Some((_, path)) = template.opaque_uploads().first() {
             let why = format!("it uploads `{path}`, a path only the build knows, so a change there cannot be seen");
             (Outcome::Pending, why)
@@ -325,6 +326,28 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         });
     }
     Ok(jobs)
+}
+
+/// The templates in the folders `--select` names (all when it names none);
+/// a folder with no template is an error, not an empty run.
+fn select(templates: Vec<TemplateFile>, folders: &[String]) -> Result<Vec<TemplateFile>> {
+    if folders.is_empty() {
+        return Ok(templates);
+    }
+    let wanted: Vec<String> = folders
+        .iter()
+        .map(|folder| {
+            let folder = folder.trim_end_matches('/');
+            folder.strip_suffix("/template.json").unwrap_or(folder).trim_start_matches("./").to_owned()
+        })
+        .collect();
+    let folder_of = |file: &TemplateFile| file.rel.strip_suffix("/template.json").unwrap_or(&file.rel).to_owned();
+    for folder in &wanted {
+        if !templates.iter().any(|file| &folder_of(file) == folder) {
+            anyhow::bail!("--select {folder}: no template.json there (nor one that --release/--cloud leave in)");
+        }
+    }
+    Ok(templates.into_iter().filter(|file| wanted.contains(&folder_of(file))).collect())
 }
 
 /// What a build now would be made from.
@@ -372,7 +395,7 @@ fn recorded_images(
 }
 
 /// `scripts/a.sh (changed), scripts/b.sh (new)`.
-fn file_changes(before: &BTreeMap<String, String>, now: &BTreeMap<String, String>) -> String {
+pub fn file_changes(before: &BTreeMap<String, String>, now: &BTreeMap<String, String>) -> String {
     let mut changes: Vec<String> = now
         .iter()
         .filter_map(|(name, hash)| match before.get(name) {

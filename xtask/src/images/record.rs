@@ -17,6 +17,9 @@ pub enum Source<'a> {
     Packer(&'a str),
     /// Taken from a manifest of a build run elsewhere.
     Manifest(ManifestSource),
+    /// A `--build-only` result: built elsewhere by this tool, with this
+    /// Packer version, at this time.
+    Result { version: &'a str, built_at: &'a str },
 }
 
 /// Records a template's new images and writes the lock file. When the write
@@ -33,6 +36,7 @@ pub fn record_build(
     entry.hash = job.hash.clone();
     entry.inputs = job.inputs.clone();
     entry.files = Some(job.files.clone());
+    let mut built_at = lock::utc_now();
     let manifest = match source {
         Source::Packer(version) => {
             entry.packer_version = Some(version.to_owned());
@@ -42,8 +46,12 @@ pub fn record_build(
             entry.packer_version = None;
             Some(manifest)
         }
+        Source::Result { version, built_at: when } => {
+            entry.packer_version = Some(version.to_owned());
+            when.clone_into(&mut built_at);
+            None
+        }
     };
-    let built_at = lock::utc_now();
     for (region, id) in images {
         entry.images.insert(
             region.clone(),

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use super::{Job, Outcome, RunResult, describe_images};
+use super::{Job, Outcome, Output, RunResult, describe_images};
 use crate::secrets::redact;
 
 /// `--dry-run`: templates, regions, deployments and keys, and what is
@@ -42,6 +42,52 @@ pub fn plan(jobs: &[Job], unreadable: &[String]) -> String {
     }
     out.push_str("Dry run: nothing was built or changed.\n");
     out
+}
+
+/// `--plan`: the templates that need a build and why, as a list for a
+/// person, a versioned document, or a GitHub Actions matrix (one leg per
+/// template; empty `include` when nothing needs building).
+pub fn builds(jobs: &[Job], format: Output) -> String {
+    let pending: Vec<&Job> = jobs.iter().filter(|job| matches!(job.outcome, Outcome::Pending)).collect();
+    let entries: Vec<serde_json::Value> = pending
+        .iter()
+        .map(|job| {
+            serde_json::json!({
+                "template": job.file.rel.strip_suffix("/template.json").unwrap_or(&job.file.rel),
+                "release": job.layout.release,
+                "cloud": job.layout.cloud,
+                "image": job.layout.image,
+                "regions": job.regions,
+                "reason": redact(&job.reason, &job.secrets),
+            })
+        })
+        .collect();
+    match format {
+        Output::Json => {
+            let document = serde_json::json!({ "version": 1, "builds": entries });
+            format!("{}\n", serde_json::to_string_pretty(&document).expect("the plan serialises"))
+        }
+        Output::GithubMatrix => {
+            // One line, as `$GITHUB_OUTPUT` takes it.
+            format!("{}\n", serde_json::json!({ "include": entries }))
+        }
+        Output::Human => {
+            if pending.is_empty() {
+                return "Nothing to build: every selected template's images are current.\n".to_owned();
+            }
+            let mut out = format!("{} template(s) to build:\n", pending.len());
+            for job in pending {
+                let _ = writeln!(
+                    out,
+                    "  {}  regions {}: {}",
+                    job.file.rel.strip_suffix("/template.json").unwrap_or(&job.file.rel),
+                    job.regions.join(", "),
+                    redact(&job.reason, &job.secrets)
+                );
+            }
+            out
+        }
+    }
 }
 
 /// `--dry-run --format json`: the plan as a versioned document, each

@@ -1,0 +1,203 @@
+//! Builds run elsewhere, one template per CI runner: `--build-only
+//! --result FILE` writes what a leg built, and `--apply FILE...` records the
+//! results in the lock and patches the deployments through the same record
+//! and apply stages as a local run. A result built from other template
+//! content than the working tree's is refused, as are two results for one
+//! template; every file is checked before anything is written.
+//!
+//! A result file (JSON, `version` 1):
+//!
+//! ```json
+//! { "version": 1, "template": "packer/3.11/aws/machine-image/template.json",
+//!   "images": { "eu-west-1": "ami-…" }, "hash": "sha256:…", "inputs": […],
+//!   "files": { "template.json": "sha256:…" }, "settings": "sha256:…",
+//!   "variables": [], "packer_version": "1.6.6", "built_at": "2026-…Z",
+//!   "run": { "id": "github:123456789/1", "host": "runner-1" } }
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context as _, Result, bail};
+use serde_json::{Value, json};
+
+use super::{Finished, Job, Options, Outcome, RunResult, apply, load_deployments, plan, record};
+use crate::fsutil::write_atomic;
+use crate::lock::{self, LockFile};
+use crate::project::{self, Filter, TemplateFile};
+
+pub const VERSION: u64 = 1;
+
+/// Writes the result of the one template a `--build-only` run built; a
+/// failed or interrupted build writes none.
+pub fn write(path: &Path, jobs: &[Job], packer_version: &str) -> Result<()> {
+    let built: Vec<&Job> = jobs.iter().filter(|job| matches!(job.outcome, Outcome::Built(_))).collect();
+    let [job] = built.as_slice() else {
+        if built.len() > 1 {
+            bail!("--build-only builds one template; select one with --select");
+        }
+        return Ok(());
+    };
+    let document = json!({
+        "version": VERSION,
+        "template": job.file.rel,
+        "release": job.layout.release,
+        "cloud": job.layout.cloud,
+        "image": job.layout.image,
+        "images": job.outcome.images(),
+        "hash": job.hash,
+        "inputs": job.inputs,
+        "files": job.files,
+        "settings": job.settings,
+        "variables": job.setting_names,
+        "packer_version": packer_version,
+        "built_at": lock::utc_now(),
+        "run": run_identity(),
+    });
+    let text = serde_json::to_string_pretty(&document).expect("a result serialises") + "\n";
+    if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+        fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
+    }
+    write_atomic(path, text.as_bytes()).with_context(|| format!("writing the result {}", path.display()))
+}
+
+/// Which run built it: the CI run when there is one, else this host and
+/// process.
+fn run_identity() -> Value {
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let id = match (env("GITHUB_RUN_ID"), env("GITHUB_RUN_ATTEMPT")) {
+        (Some(run), attempt) => format!("github:{run}/{}", attempt.unwrap_or_else(|| "1".to_owned())),
+        (None, _) => format!("local:{}", std::process::id()),
+    };
+    let host = env("HOSTNAME")
+        .or_else(|| fs::read_to_string("/etc/hostname").ok().map(|name| name.trim().to_owned()))
+        .unwrap_or_default();
+    json!({ "id": id, "host": host })
+}
+
+/// One result file, read and checked against the working tree.
+struct Checked {
+    job: Job,
+    version: String,
+    built_at: String,
+}
+
+pub fn apply(options: &Options) -> Result<Finished> {
+    let (deployments, unreadable) = load_deployments(&options.root)?;
+    let everything = project::find_templates(&options.root, &Filter::default());
+    let images_here = plan::images_by_release_cloud(&everything);
+    let mut lockfile = LockFile::read(&options.root)?;
+    let mut checked: Vec<Checked> = Vec::new();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for path in &options.apply {
+        let shown = path.display().to_string();
+        let result = read(path, &options.root)?;
+        if let Some(other) = seen.insert(result.job.file.rel.clone(), shown.clone()) {
+            bail!("{shown} and {other} are both results for {}; apply one result per template", result.job.file.rel);
+        }
+        let mut result = result;
+        let here = images_here
+            .get(&(result.job.layout.release.clone(), result.job.layout.cloud.clone()))
+            .cloned()
+            .unwrap_or_default();
+        let (feeds, left_alone) =
+            plan::feeds(&result.job.layout, &result.job.regions, &here, &deployments, &options.regions);
+        result.job.feeds = feeds;
+        result.job.left_alone = left_alone;
+        checked.push(result);
+    }
+    // Every result was read and checked; only now is anything written.
+    let mut jobs = Vec::new();
+    for Checked { mut job, version, built_at } in checked {
+        let images = job.outcome.images().cloned().unwrap_or_default();
+        let source = record::Source::Result { version: &version, built_at: &built_at };
+        if let Err(error) = record::record_build(&options.root, &mut lockfile, &job, &images, source) {
+            job.outcome = Outcome::Failed(format!(
+                "could not record its images in packer/images.lock ({error:#}), so nothing was patched"
+            ));
+        }
+        jobs.push(job);
+    }
+    let results = apply::apply(&options.root, &jobs, &deployments);
+    Ok(Finished::Ran(RunResult { jobs, deployments: results, unreadable, interrupted: false }))
+}
+
+/// Reads a result and checks it: its shape, its template, and that the
+/// template and its inputs are as they were when it was built.
+fn read(path: &Path, root: &Path) -> Result<Checked> {
+    let shown = path.display();
+    let text = fs::read_to_string(path).with_context(|| format!("reading the result {shown}"))?;
+    let value: Value = serde_json::from_str(&text).with_context(|| format!("{shown} is not valid JSON"))?;
+    if value.get("version").and_then(Value::as_u64) != Some(VERSION) {
+        bail!("{shown} is not a version {VERSION} result of `cargo xtask images --build-only`");
+    }
+    let text_of = |key: &str| -> Result<String> {
+        Ok(value.get(key).and_then(Value::as_str).with_context(|| format!("{shown} has no `{key}` string"))?.to_owned())
+    };
+    let template = text_of("template")?;
+    let template_path = root.join(&template);
+    if !template_path.is_file() {
+        bail!("{shown} was built from {template}, which this repository does not have");
+    }
+    let file = TemplateFile::new(root, template_path);
+    let layout = file.layout.clone().map_err(|problem| anyhow::anyhow!("{}: {problem}", file.rel))?;
+    let images: BTreeMap<String, String> = value
+        .get("images")
+        .and_then(Value::as_object)
+        .with_context(|| format!("{shown} has no `images` object"))?
+        .iter()
+        .map(|(region, id)| {
+            Ok((region.clone(), id.as_str().with_context(|| format!("{shown}: {region} has no ID"))?.to_owned()))
+        })
+        .collect::<Result<_>>()?;
+    if images.is_empty() {
+        bail!("{shown} records no image");
+    }
+    for (region, id) in &images {
+        if let Err(shape) = crate::packer::check_image_id(&layout.cloud, id) {
+            bail!("{shown}: `{}` for {region} is not an image ID ({shape})", id.escape_debug());
+        }
+    }
+    let parsed =
+        plan::checked_template(&file, &BTreeSet::new()).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+    let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let inputs = parsed.inputs();
+    let hash = lock::hash_inputs(&dir, &inputs)?;
+    let files = lock::hash_each_input(&dir, &inputs)?;
+    if hash != text_of("hash")? {
+        let before: BTreeMap<String, String> = value
+            .get("files")
+            .and_then(Value::as_object)
+            .map(|files| files.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+            .unwrap_or_default();
+        bail!(
+            "{shown} was built from other content of {} than this working tree has ({}); build it again from \
+             this commit",
+            file.rel,
+            plan::file_changes(&before, &files)
+        );
+    }
+    let variables = value
+        .get("variables")
+        .and_then(Value::as_array)
+        .map(|names| names.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let job = Job {
+        regions: images.keys().cloned().collect(),
+        feeds: Vec::new(),
+        left_alone: Vec::new(),
+        only: Vec::new(),
+        hash,
+        settings: text_of("settings")?,
+        setting_names: variables,
+        inputs,
+        files,
+        reason: format!("built elsewhere ({shown})"),
+        outcome: Outcome::Built(images),
+        secrets: Vec::new(),
+        file,
+        layout,
+    };
+    Ok(Checked { job, version: text_of("packer_version")?, built_at: text_of("built_at")? })
+}

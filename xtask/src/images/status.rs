@@ -1,0 +1,168 @@
+//! `cargo xtask status`: per template, the images the lock records, whether
+//! they are stale (and which file changed), and which deployments boot
+//! which ID, including IDs the lock does not know. It answers "which
+//! clusters still boot the old image?" in one command.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use super::plan::{self, GLOBAL};
+use crate::deployments::Deployment;
+use crate::lint_templates::{self, Loaded};
+use crate::lock::{self, LockFile, LockedTemplate};
+use crate::project::{self, Filter, TemplateFile};
+use crate::render::Format;
+
+pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
+    let lockfile = LockFile::read(root)?;
+    let (deployments, unreadable) = super::load_deployments(root)?;
+    let templates = project::find_templates(root, &Filter::default());
+    let images_here = plan::images_by_release_cloud(&templates);
+    let entries: Vec<Value> = templates
+        .iter()
+        .filter(|file| file.layout.is_ok())
+        .map(|file| template_status(file, lockfile.templates.get(&file.rel), &images_here, &deployments))
+        .collect();
+    match format {
+        Format::Json => {
+            let document = json!({ "version": 1, "templates": entries, "errors": unreadable });
+            println!("{}", serde_json::to_string_pretty(&document).expect("the status serialises"));
+        }
+        _ => {
+            print!("{}", human(&entries));
+            for problem in &unreadable {
+                eprintln!("error: {problem}");
+            }
+        }
+    }
+    Ok(if unreadable.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// One template: its recorded images and the deployments it feeds.
+fn template_status(
+    file: &TemplateFile,
+    locked: Option<&LockedTemplate>,
+    images_here: &BTreeMap<(String, String), std::collections::BTreeSet<String>>,
+    deployments: &[Deployment],
+) -> Value {
+    let layout = file.layout.clone().expect("filtered to laid-out templates");
+    let dir = file.path.parent().unwrap_or(Path::new("."));
+    // The hash of the files now, when the template can be read.
+    let now = match lint_templates::load(file) {
+        Loaded::Text(source) => lint_templates::parse(&source, &mut Default::default()).and_then(|template| {
+            let inputs = template.inputs();
+            Some((lock::hash_inputs(dir, &inputs).ok()?, lock::hash_each_input(dir, &inputs).ok()?))
+        }),
+        Loaded::Failed { .. } => None,
+    };
+    let recorded = locked.map(|locked| &locked.images);
+    let images: Vec<Value> = recorded
+        .into_iter()
+        .flatten()
+        .map(|(region, image)| {
+            let locked = locked.expect("images come from the lock entry");
+            let state = match &now {
+                None => "unknown: the template cannot be read".to_owned(),
+                Some((hash, _)) if *hash == image.hash => "current".to_owned(),
+                Some(_) if image.hash != locked.hash => "stale: older than the template's last build".to_owned(),
+                Some((_, files)) => match &locked.files {
+                    Some(before) => format!("stale: {}", plan::file_changes(before, files)),
+                    None => "stale: the template or a file it uploads changed".to_owned(),
+                },
+            };
+            json!({
+                "region": region,
+                "id": image.id,
+                "built_at": image.built_at,
+                "packer_version": locked.packer_version,
+                "manifest": image.manifest.as_ref().map(|m| m.path.clone()),
+                "state": state,
+            })
+        })
+        .collect();
+    let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
+    let mut used = Vec::new();
+    for deployment in deployments {
+        if deployment.release() != Some(layout.release.as_str()) || deployment.cloud() != Some(layout.cloud.as_str()) {
+            continue;
+        }
+        let region = if layout.cloud == "aws" { deployment.region().unwrap_or("?") } else { GLOBAL };
+        for role in deployment.roles() {
+            if plan::feeding_image(role, &here) != Some(layout.image.as_str()) {
+                continue;
+            }
+            let id = deployment.image_id(role).and_then(|node| node.as_str()).unwrap_or("?");
+            let recorded_here = recorded.and_then(|images| images.get(region)).map(|image| image.id.as_str());
+            let known = recorded.is_some_and(|images| images.values().any(|image| image.id == id));
+            let state = match recorded_here {
+                Some(current) if current == id => "current",
+                Some(_) if known => "another region's image",
+                Some(_) => "not the recorded image (unknown to the lock)",
+                None => "no image recorded for its region",
+            };
+            used.push(json!({
+                "path": deployment.rel,
+                "key": format!("{role}.machine_image.id"),
+                "region": region,
+                "id": id,
+                "state": state,
+            }));
+        }
+    }
+    json!({
+        "template": file.rel.strip_suffix("/template.json").unwrap_or(&file.rel),
+        "release": layout.release,
+        "cloud": layout.cloud,
+        "image": layout.image,
+        "images": images,
+        "deployments": used,
+    })
+}
+
+/// The table for a person: per template its images, then who uses what.
+fn human(entries: &[Value]) -> String {
+    let mut out = String::new();
+    let text = |value: &Value, key: &str| value.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+    for entry in entries {
+        let _ = writeln!(out, "{}", text(entry, "template"));
+        let images = entry["images"].as_array().cloned().unwrap_or_default();
+        if images.is_empty() {
+            let _ = writeln!(out, "  no image recorded in packer/images.lock");
+        }
+        for image in &images {
+            let by = match (image["packer_version"].as_str(), image["manifest"].as_str()) {
+                (_, Some(manifest)) => format!("from {manifest}"),
+                (Some(version), None) => format!("with Packer {version}"),
+                (None, None) => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "  {:<14} {:<22} built {} {by}  {}",
+                text(image, "region"),
+                text(image, "id"),
+                text(image, "built_at"),
+                text(image, "state")
+            );
+        }
+        for used in entry["deployments"].as_array().into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "  {} {} ({}): {}  {}",
+                text(used, "path"),
+                text(used, "key"),
+                text(used, "region"),
+                text(used, "id"),
+                text(used, "state")
+            );
+        }
+    }
+    if entries.is_empty() {
+        out.push_str("No templates: they live at packer/<release>/<cloud>/<image>/template.json.\n");
+    }
+    out
+}
