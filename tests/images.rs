@@ -742,3 +742,108 @@ fn the_demo_builds_the_repositorys_templates_locally_and_touches_nothing() {
     assert!(said.contains("now records:"), "{said}");
     assert_eq!((snapshot_of(&root.join("packer")), snapshot_of(&root.join("deployments"))), before);
 }
+
+fn git(dir: &Path, args: &[&str]) {
+    let output = Command::new("git").arg("-C").arg(dir).args(args).output().expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", text(&output));
+}
+
+/// A fresh clone of `origin`, as a separate CI runner would check it out.
+fn clone(origin: &Path, to: &Path) {
+    git(origin, &["clone", "-q", origin.to_str().unwrap(), to.to_str().unwrap()]);
+}
+
+/// The lock with what differs between two runs (IDs, times) taken out.
+fn lock_shape(root: &Path) -> Value {
+    let text = fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    let mut lock: Value = serde_json::from_str(&stable(&text, root)).unwrap();
+    for template in lock["templates"].as_object_mut().unwrap().values_mut() {
+        for image in template["images"].as_object_mut().unwrap().values_mut() {
+            image["built_at"] = Value::from("<time>");
+        }
+    }
+    lock
+}
+
+/// The plan, one leg per template in its own clone, and the merge in
+/// another, with the real Packer and moto, as the workflow runs them: the
+/// merged repository equals what one local run produces (up to the IDs),
+/// and the next plan is empty.
+#[test]
+fn legs_built_on_separate_runners_merge_into_what_one_run_makes() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let origin = dir.path().join("origin");
+    two_region_tree(&origin);
+    write(
+        &origin,
+        "packer/3.9/aws/machine-image/template.json",
+        template(&[builder("frankfurt", "eu-central-1", "")], ""),
+    );
+    write(&origin, "Cargo.toml", "[workspace]\n");
+    write(&origin, ".gitignore", "/target\n");
+    git(&origin, &["init", "-q", "-b", "main"]);
+    git(&origin, &["-c", "user.name=t", "-c", "user.email=t@t", "add", "."]);
+    git(&origin, &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "templates"]);
+
+    let planner = dir.path().join("plan");
+    clone(&origin, &planner);
+    let plan = images(&planner, &moto, &["--plan", "--format", "json"]);
+    assert!(plan.status.success(), "{}", text(&plan));
+    let plan: Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let builds = plan["builds"].as_array().unwrap();
+    assert_eq!(builds.len(), 2, "{plan}");
+
+    let results = dir.path().join("results");
+    let mut result_files = Vec::new();
+    for (leg, build) in builds.iter().enumerate() {
+        let runner = dir.path().join(format!("leg-{leg}"));
+        clone(&origin, &runner);
+        let result = results.join(format!("{leg}.json"));
+        let built = images(
+            &runner,
+            &moto,
+            &["--select", build["template"].as_str().unwrap(), "--build-only", "--result", result.to_str().unwrap()],
+        );
+        assert!(built.status.success(), "{}", text(&built));
+        let status = Command::new("git").arg("-C").arg(&runner).args(["status", "--porcelain"]).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&status.stdout), "", "a leg touched the repository");
+        result_files.push(result);
+    }
+
+    let merger = dir.path().join("merge");
+    clone(&origin, &merger);
+    let mut apply: Vec<&str> = vec!["--apply"];
+    apply.extend(result_files.iter().map(|path| path.to_str().unwrap()));
+    let merged = images(&merger, &moto, &apply);
+    assert!(merged.status.success(), "{}", text(&merged));
+    assert!(text(&merged).contains("2 built, 0 skipped, 0 failed; 3 deployments updated."), "{}", text(&merged));
+
+    let local = dir.path().join("local");
+    clone(&origin, &local);
+    let ran = images(&local, &moto, &[]);
+    assert!(ran.status.success(), "{}", text(&ran));
+    for name in ["frankfurt.yaml", "ireland.yaml", "ohio.yaml", "other-release.yaml"] {
+        let read = |root: &Path| stable(&fs::read_to_string(root.join("deployments").join(name)).unwrap(), root);
+        assert_eq!(read(&merger), read(&local), "{name}");
+    }
+    assert_eq!(lock_shape(&merger), lock_shape(&local));
+
+    let again = images(&merger, &moto, &["--plan", "--format", "json"]);
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again["builds"], serde_json::json!([]), "the second plan is not empty");
+
+    // A result of other template content, or two for one template: refused.
+    let edited = dir.path().join("edited");
+    clone(&origin, &edited);
+    let path = edited.join("packer/3.11/aws/machine-image/template.json");
+    fs::write(&path, fs::read_to_string(&path).unwrap().replace("t2.micro", "t3.micro")).unwrap();
+    let refused = images(&edited, &moto, &apply);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(text(&refused).contains("was built from other content of packer/3.11/aws/machine-image/template.json"));
+    assert!(!edited.join("packer/images.lock").exists());
+    let first = result_files[0].to_str().unwrap();
+    let twice = images(&merger, &moto, &["--apply", first, first]);
+    assert_eq!(twice.status.code(), Some(2), "{}", text(&twice));
+    assert!(text(&twice).contains("are both results for"), "{}", text(&twice));
+}
