@@ -459,3 +459,34 @@ fn a_build_that_ends_well_despite_an_interrupt_is_recorded() {
     let log = std::fs::read_to_string(root.join("target/xtask/images/3.9-aws-machine-image.log")).unwrap();
     assert!(log.contains("artifact of us-east-1: 0 id us-east-1:ami-"), "{log}");
 }
+
+#[test]
+fn status_says_which_images_are_stale_and_who_boots_what() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    assert!(images(root, &packer, &[]).output().unwrap().status.success());
+    let template = root.join("packer/3.9/aws/machine-image/template.json");
+    std::fs::write(&template, std::fs::read_to_string(&template).unwrap().replace("t2.micro", "t3.micro")).unwrap();
+    let ireland = root.join("deployments/ireland.yaml");
+    let text_now = std::fs::read_to_string(&ireland).unwrap();
+    let cluster_id = ids_in(&text_now)[1].clone();
+    std::fs::write(&ireland, text_now.replacen(&cluster_id, "ami-0abcdef0123456789", 1)).unwrap();
+    let status = |format: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["status", "--root", root.to_str().unwrap(), "--format", format])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let human = status("human");
+    assert!(human.contains("stale: template.json (changed)"), "{human}");
+    assert!(human.contains("ami-0abcdef0123456789  not the recorded image (unknown to the lock)"), "{human}");
+    let json: serde_json::Value = serde_json::from_str(&status("json")).unwrap();
+    let templates = json["templates"].as_array().unwrap();
+    let virginia = templates.iter().find(|t| t["release"] == "3.9").unwrap();
+    assert_eq!(virginia["images"][0]["state"], "stale: template.json (changed)");
+    let eleven = templates.iter().find(|t| t["release"] == "3.11").unwrap();
+    assert!(eleven["images"].as_array().unwrap().iter().all(|image| image["state"] == "current"));
+}
