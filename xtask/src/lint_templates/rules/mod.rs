@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::diagnostic::{Findings, RuleMeta};
 use crate::project::Layout;
+use crate::schema::PluginKind;
 use crate::template::Template;
 
 mod bad_layout;
@@ -100,101 +101,6 @@ pub fn find(code_or_name: &str) -> Option<&'static Rule> {
         .find(|rule| rule.meta.code.eq_ignore_ascii_case(code_or_name) || rule.meta.name == code_or_name)
 }
 
-/// Builder, provisioner and post-processor types built into Packer 1.6.6 as
-/// Debian packages it, the Packer this repository builds with. (Debian's
-/// build leaves out upstream's hyperone, linode, osc-*, ucloud and yandex
-/// plugins; each list was checked against `packer validate` there.)
-pub mod known {
-    pub const BUILDERS: &[&str] = &[
-        "alicloud-ecs",
-        "amazon-chroot",
-        "amazon-ebs",
-        "amazon-ebssurrogate",
-        "amazon-ebsvolume",
-        "amazon-instance",
-        "azure-arm",
-        "azure-chroot",
-        "azure-dtl",
-        "cloudstack",
-        "digitalocean",
-        "docker",
-        "file",
-        "googlecompute",
-        "hcloud",
-        "hyperv-iso",
-        "hyperv-vmcx",
-        "jdcloud",
-        "lxc",
-        "lxd",
-        "ncloud",
-        "null",
-        "oneandone",
-        "openstack",
-        "oracle-classic",
-        "oracle-oci",
-        "parallels-iso",
-        "parallels-pvm",
-        "profitbricks",
-        "proxmox",
-        "proxmox-clone",
-        "proxmox-iso",
-        "qemu",
-        "scaleway",
-        "tencentcloud-cvm",
-        "triton",
-        "vagrant",
-        "virtualbox-iso",
-        "virtualbox-ovf",
-        "virtualbox-vm",
-        "vmware-iso",
-        "vmware-vmx",
-        "vsphere-clone",
-        "vsphere-iso",
-    ];
-
-    pub const PROVISIONERS: &[&str] = &[
-        "ansible",
-        "ansible-local",
-        "azure-dtlartifact",
-        "breakpoint",
-        "chef-client",
-        "chef-solo",
-        "converge",
-        "file",
-        "inspec",
-        "powershell",
-        "puppet-masterless",
-        "puppet-server",
-        "salt-masterless",
-        "shell",
-        "shell-local",
-        "windows-restart",
-        "windows-shell",
-    ];
-
-    pub const POST_PROCESSORS: &[&str] = &[
-        "alicloud-import",
-        "amazon-import",
-        "artifice",
-        "checksum",
-        "compress",
-        "digitalocean-import",
-        "docker-import",
-        "docker-push",
-        "docker-save",
-        "docker-tag",
-        "exoscale-import",
-        "googlecompute-export",
-        "googlecompute-import",
-        "manifest",
-        "shell-local",
-        "vagrant",
-        "vagrant-cloud",
-        "vsphere",
-        "vsphere-template",
-    ];
-}
-
 /// Is `packer-<plugin_kind>-<kind>` where Packer 1.6.6 looks for plugins:
 /// beside the packer executable, in ~/.packer.d/plugins, or in the current
 /// folder?
@@ -258,18 +164,18 @@ fn report_missing_types(blocks: &[crate::template::Block], rule: &'static RuleMe
 fn report_unknown_type(
     kind: &str,
     location: crate::location::Location,
-    known: &'static [&'static str],
+    plugin: PluginKind,
     rule: &'static RuleMeta,
-    what: &str,
     out: &mut Findings,
 ) {
-    if known.contains(&kind) || plugin_installed(what, kind) {
+    let what = plugin.noun();
+    if plugin.fields(kind).is_some() || plugin_installed(what, kind) {
         return;
     }
     let message =
         format!("`{kind}` is not a {what} type of Packer 1.6.6, and no plugin packer-{what}-{kind} is installed");
     let finding = out.report(rule, location, message);
-    match suggest(kind, known.iter().copied()) {
+    match suggest(kind, plugin.names()) {
         Some(better) => finding.help(format!("did you mean `{better}`?")),
         None => finding.help(format!(
             "if it is a plugin, install packer-{what}-{kind} in ~/.packer.d/plugins wherever this template is built"
@@ -296,7 +202,7 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(suggest("amazon-eb", known::BUILDERS.iter().copied()), Some("amazon-ebs"));
-        assert_eq!(suggest("zzz", known::BUILDERS.iter().copied()), None);
+        assert_eq!(suggest("amazon-eb", PluginKind::Builder.names()), Some("amazon-ebs"));
+        assert_eq!(suggest("zzz", PluginKind::Builder.names()), None);
     }
 }
