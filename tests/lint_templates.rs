@@ -241,6 +241,32 @@ fn readme_rule_table_is_up_to_date() {
     assert!(updated == readme, "README.md's rule table is out of date: run `cargo xtask codegen`");
 }
 
+/// The schema rules never claim that Packer refuses what it takes: the
+/// real `packer validate` refuses every template of their fixtures, and
+/// names every key the linter names.
+#[test]
+fn packer_refuses_what_the_schema_rules_report() {
+    let packer = packer();
+    for name in ["unknown-key", "removed-key", "wrong-type"] {
+        let root = fixtures().join("rules").join(name);
+        let report = lint(&root);
+        for file in &report.files {
+            let keys: Vec<&str> = file
+                .diagnostics
+                .iter()
+                .filter(|d| d.rule.name == name)
+                .map(|d| d.message.split('`').nth(1).expect("the message names the key"))
+                .collect();
+            assert!(!keys.is_empty(), "{name}: {} triggers nothing", file.path);
+            let (accepted, output) = packer_validate(&packer, &root.join(&file.path));
+            assert!(!accepted, "{name}: Packer accepts {}, which the linter says it refuses", file.path);
+            for key in keys {
+                assert!(output.contains(key), "{name}: Packer does not name `{key}` in {}:\n{output}", file.path);
+            }
+        }
+    }
+}
+
 /// Every plugin type in the schema is one the installed Packer has and
 /// decodes with its unknown-key check, and the plugins Debian leaves out
 /// are unknown to it: the schema, and the known types the type rules

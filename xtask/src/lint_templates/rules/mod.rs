@@ -27,16 +27,19 @@ mod non_unique_image_name;
 mod not_an_object;
 mod post_processor_missing_type;
 mod provisioner_missing_type;
+mod removed_key;
 mod sensitive_variable_undeclared;
 mod undeclared_variable;
 mod undefined_builder_reference;
 mod unknown_builder_type;
+mod unknown_key;
 mod unknown_post_processor_type;
 mod unknown_provisioner_type;
 mod unknown_top_level_key;
 mod unreadable_file;
 mod unused_variable;
 mod wrong_cloud;
+mod wrong_type;
 
 pub use bad_layout::RULE as BAD_LAYOUT;
 pub use invalid_json::RULE as INVALID_JSON;
@@ -91,6 +94,9 @@ pub static RULES: &[&Rule] = &[
     &undefined_builder_reference::RULE,
     &post_processor_missing_type::RULE,
     &unknown_post_processor_type::RULE,
+    &unknown_key::RULE,
+    &removed_key::RULE,
+    &wrong_type::RULE,
 ];
 
 /// A rule by code (`PKR201`) or name (`undeclared-variable`).
