@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::location::Route;
 use crate::schema::{self, Field, PluginKind, Type};
-use crate::template::{Block, Template};
+use crate::template::{Block, PathStep, Template, route_of};
 
 /// One key of a plugin block, or of a block nested in one.
 pub struct PluginKey<'a> {
@@ -17,7 +17,10 @@ pub struct PluginKey<'a> {
     /// the plugin block's own level.
     pub parent: Option<&'a str>,
     pub key: &'a str,
-    pub route: Route,
+    /// The block's route and the path from it to the key: the route is
+    /// only built when a rule reports.
+    block: &'a Route,
+    path: &'a [PathStep<'a>],
     pub value: &'a Value,
     /// What the schema says of the key; `None` when the plugin has no such key.
     pub field: Option<&'static Field>,
@@ -41,7 +44,8 @@ pub fn for_each(template: &Template, mut visit: impl FnMut(&PluginKey)) {
         let Some(kind) = block.kind() else { continue };
         let Some(fields) = plugin.fields(kind) else { continue };
         let top = Level { plugin, kind, parent: None, fields };
-        walk_top(&top, &block.route, block.body, &mut visit);
+        let mut path = Vec::with_capacity(4);
+        walk_top(&top, &block.route, &mut path, block.body, &mut visit);
         // A provisioner's `override` holds, per builder, keys that replace
         // the provisioner's own for that build: the plugin decodes them too.
         if plugin == PluginKind::Provisioner
@@ -49,7 +53,7 @@ pub fn for_each(template: &Template, mut visit: impl FnMut(&PluginKey)) {
         {
             for (builder, body) in overrides {
                 if let Value::Object(body) = body {
-                    walk_top(&top, &block.at("override").key(builder), body, &mut visit);
+                    walk_top(&top, &block.at("override").key(builder), &mut path, body, &mut visit);
                 }
             }
         }
@@ -63,52 +67,88 @@ struct Level<'a> {
     fields: &'static [Field],
 }
 
-fn walk_top<'a>(level: &Level<'a>, route: &Route, body: &'a Map<String, Value>, visit: &mut impl FnMut(&PluginKey)) {
+fn walk_top<'a>(
+    level: &Level<'a>,
+    block: &Route,
+    path: &mut Vec<PathStep<'a>>,
+    body: &'a Map<String, Value>,
+    visit: &mut impl FnMut(&PluginKey),
+) {
     for (key, value) in body {
         if level.plugin.core_keys().contains(&key.as_str()) || key.starts_with("packer_") {
             continue;
         }
-        walk_key(level, route, key, value, visit);
+        walk_key(level, block, path, key, value, visit);
     }
 }
 
-fn walk_key<'a>(level: &Level<'a>, route: &Route, key: &'a str, value: &'a Value, visit: &mut impl FnMut(&PluginKey)) {
+fn walk_key<'a>(
+    level: &Level<'a>,
+    block: &Route,
+    path: &mut Vec<PathStep<'a>>,
+    key: &'a str,
+    value: &'a Value,
+    visit: &mut impl FnMut(&PluginKey),
+) {
     let field = schema::field(level.fields, key);
-    let route = route.key(key);
+    path.push(PathStep::Key(key));
     visit(&PluginKey {
         plugin: level.plugin,
         kind: level.kind,
         parent: level.parent,
         key,
-        route: route.clone(),
+        block,
+        path,
         value,
         field,
         siblings: level.fields,
     });
-    let Some((name, ty)) = field else { return };
-    let nested = Level { plugin: level.plugin, kind: level.kind, parent: Some(name), fields: &[] };
-    match (ty, value) {
-        (Type::Block(fields) | Type::Blocks(fields), Value::Object(body)) => {
-            walk_nested(&Level { fields, ..nested }, &route, body, visit);
-        }
-        (Type::Blocks(fields), Value::Array(items)) => {
-            for (i, item) in items.iter().enumerate() {
-                if let Value::Object(body) = item {
-                    walk_nested(&Level { fields, ..nested }, &route.index(i), body, visit);
+    if let Some((name, ty)) = field {
+        let nested = |index: usize| Level {
+            plugin: level.plugin,
+            kind: level.kind,
+            parent: Some(*name),
+            fields: schema::block(index),
+        };
+        match (ty, value) {
+            (Type::Block(index) | Type::Blocks(index), Value::Object(body)) => {
+                walk_nested(&nested(*index), block, path, body, visit);
+            }
+            (Type::Blocks(index), Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let Value::Object(body) = item {
+                        path.push(PathStep::Index(i));
+                        walk_nested(&nested(*index), block, path, body, visit);
+                        path.pop();
+                    }
                 }
             }
+            _ => {}
         }
-        _ => {}
     }
+    path.pop();
 }
 
-fn walk_nested<'a>(level: &Level<'a>, route: &Route, body: &'a Map<String, Value>, visit: &mut impl FnMut(&PluginKey)) {
+fn walk_nested<'a>(
+    level: &Level<'a>,
+    block: &Route,
+    path: &mut Vec<PathStep<'a>>,
+    body: &'a Map<String, Value>,
+    visit: &mut impl FnMut(&PluginKey),
+) {
     for (key, value) in body {
-        walk_key(level, route, key, value, visit);
+        walk_key(level, block, path, key, value, visit);
     }
 }
 
 impl PluginKey<'_> {
+    /// The key's route, for a report.
+    pub fn route(&self) -> Route {
+        let mut steps = self.block.steps().to_vec();
+        steps.extend(route_of(self.path).steps().iter().cloned());
+        Route::from_steps(steps)
+    }
+
     /// "the amazon-ebs builder" or "`launch_block_device_mappings` of the
     /// amazon-ebs builder".
     pub fn owner(&self) -> String {

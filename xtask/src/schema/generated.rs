@@ -101,5403 +101,5483 @@
 //   provisioner/windows-restart/provisioner.hcl2spec.go
 //   provisioner/windows-shell/provisioner.hcl2spec.go
 // Durations are the fields declared `time.Duration` in Packer's Go sources.
-
-use super::Field;
-use super::Type::*;
-
-pub static BUILDERS: &[(&str, &[Field])] = &[
-    ("alicloud-ecs", BUILDER_ALICLOUD_ECS_CONFIG),
-    ("amazon-chroot", BUILDER_AMAZON_CHROOT_CONFIG),
-    ("amazon-ebs", BUILDER_AMAZON_EBS_CONFIG),
-    ("amazon-ebssurrogate", BUILDER_AMAZON_EBSSURROGATE_CONFIG),
-    ("amazon-ebsvolume", BUILDER_AMAZON_EBSVOLUME_CONFIG),
-    ("amazon-instance", BUILDER_AMAZON_INSTANCE_CONFIG),
-    ("azure-arm", BUILDER_AZURE_ARM_CONFIG),
-    ("azure-chroot", BUILDER_AZURE_CHROOT_CONFIG),
-    ("azure-dtl", BUILDER_AZURE_DTL_CONFIG),
-    ("cloudstack", BUILDER_CLOUDSTACK_CONFIG),
-    ("digitalocean", BUILDER_DIGITALOCEAN_CONFIG),
-    ("docker", BUILDER_DOCKER_CONFIG),
-    ("file", BUILDER_FILE_CONFIG),
-    ("googlecompute", BUILDER_GOOGLECOMPUTE_CONFIG),
-    ("hcloud", BUILDER_HCLOUD_CONFIG),
-    ("hyperv-iso", BUILDER_HYPERV_ISO_CONFIG),
-    ("hyperv-vmcx", BUILDER_HYPERV_VMCX_CONFIG),
-    ("jdcloud", BUILDER_JDCLOUD_CONFIG),
-    ("lxc", BUILDER_LXC_CONFIG),
-    ("lxd", BUILDER_LXD_CONFIG),
-    ("ncloud", BUILDER_NCLOUD_CONFIG),
-    ("null", BUILDER_NULL_CONFIG),
-    ("oneandone", BUILDER_ONEANDONE_CONFIG),
-    ("openstack", BUILDER_OPENSTACK_CONFIG),
-    ("oracle-classic", BUILDER_ORACLE_CLASSIC_CONFIG),
-    ("oracle-oci", BUILDER_ORACLE_OCI_CONFIG),
-    ("parallels-iso", BUILDER_PARALLELS_ISO_CONFIG),
-    ("parallels-pvm", BUILDER_PARALLELS_PVM_CONFIG),
-    ("profitbricks", BUILDER_PROFITBRICKS_CONFIG),
-    ("proxmox", BUILDER_PROXMOX_ISO_CONFIG),
-    ("proxmox-clone", BUILDER_PROXMOX_CLONE_CONFIG),
-    ("proxmox-iso", BUILDER_PROXMOX_ISO_CONFIG),
-    ("qemu", BUILDER_QEMU_CONFIG),
-    ("scaleway", BUILDER_SCALEWAY_CONFIG),
-    ("tencentcloud-cvm", BUILDER_TENCENTCLOUD_CVM_CONFIG),
-    ("triton", BUILDER_TRITON_CONFIG),
-    ("vagrant", BUILDER_VAGRANT_CONFIG),
-    ("virtualbox-iso", BUILDER_VIRTUALBOX_ISO_CONFIG),
-    ("virtualbox-ovf", BUILDER_VIRTUALBOX_OVF_CONFIG),
-    ("virtualbox-vm", BUILDER_VIRTUALBOX_VM_CONFIG),
-    ("vmware-iso", BUILDER_VMWARE_ISO_CONFIG),
-    ("vmware-vmx", BUILDER_VMWARE_VMX_CONFIG),
-    ("vsphere-clone", BUILDER_VSPHERE_CLONE_CONFIG),
-    ("vsphere-iso", BUILDER_VSPHERE_ISO_CONFIG),
-];
-
-pub static PROVISIONERS: &[(&str, &[Field])] = &[
-    ("ansible", PROVISIONER_ANSIBLE_CONFIG),
-    ("ansible-local", PROVISIONER_ANSIBLE_LOCAL_CONFIG),
-    ("azure-dtlartifact", PROVISIONER_AZURE_DTLARTIFACT_CONFIG),
-    ("breakpoint", PROVISIONER_BREAKPOINT_CONFIG),
-    ("chef-client", PROVISIONER_CHEF_CLIENT_CONFIG),
-    ("chef-solo", PROVISIONER_CHEF_SOLO_CONFIG),
-    ("converge", PROVISIONER_CONVERGE_CONFIG),
-    ("file", PROVISIONER_FILE_CONFIG),
-    ("inspec", PROVISIONER_INSPEC_CONFIG),
-    ("powershell", PROVISIONER_POWERSHELL_CONFIG),
-    ("puppet-masterless", PROVISIONER_PUPPET_MASTERLESS_CONFIG),
-    ("puppet-server", PROVISIONER_PUPPET_SERVER_CONFIG),
-    ("salt-masterless", PROVISIONER_SALT_MASTERLESS_CONFIG),
-    ("shell", PROVISIONER_SHELL_CONFIG),
-    ("shell-local", PACKER_PLUGIN_SDK_SHELL_LOCAL_CONFIG),
-    ("sleep", PROVISIONER_SLEEP_PROVISIONER),
-    ("windows-restart", PROVISIONER_WINDOWS_RESTART_CONFIG),
-    ("windows-shell", PROVISIONER_WINDOWS_SHELL_CONFIG),
-];
-
-pub static POST_PROCESSORS: &[(&str, &[Field])] = &[
-    ("alicloud-import", POST_PROCESSOR_ALICLOUD_IMPORT_CONFIG),
-    ("amazon-import", POST_PROCESSOR_AMAZON_IMPORT_CONFIG),
-    ("artifice", POST_PROCESSOR_ARTIFICE_CONFIG),
-    ("checksum", POST_PROCESSOR_CHECKSUM_CONFIG),
-    ("compress", POST_PROCESSOR_COMPRESS_CONFIG),
-    ("digitalocean-import", POST_PROCESSOR_DIGITALOCEAN_IMPORT_CONFIG),
-    ("docker-import", POST_PROCESSOR_DOCKER_IMPORT_CONFIG),
-    ("docker-push", POST_PROCESSOR_DOCKER_PUSH_CONFIG),
-    ("docker-save", POST_PROCESSOR_DOCKER_SAVE_CONFIG),
-    ("docker-tag", POST_PROCESSOR_DOCKER_TAG_CONFIG),
-    ("exoscale-import", POST_PROCESSOR_EXOSCALE_IMPORT_CONFIG),
-    ("googlecompute-export", POST_PROCESSOR_GOOGLECOMPUTE_EXPORT_CONFIG),
-    ("googlecompute-import", POST_PROCESSOR_GOOGLECOMPUTE_IMPORT_CONFIG),
-    ("manifest", POST_PROCESSOR_MANIFEST_CONFIG),
-    ("shell-local", PACKER_PLUGIN_SDK_SHELL_LOCAL_CONFIG),
-    ("vagrant", POST_PROCESSOR_VAGRANT_CONFIG),
-    ("vagrant-cloud", POST_PROCESSOR_VAGRANT_CLOUD_CONFIG),
-    ("vsphere", POST_PROCESSOR_VSPHERE_CONFIG),
-    ("vsphere-template", POST_PROCESSOR_VSPHERE_TEMPLATE_CONFIG),
-];
-
-static BUILDER_ALICLOUD_ECS_ALICLOUD_DISK_DEVICE: &[Field] = &[
-    ("disk_category", Str),
-    ("disk_delete_with_instance", Bool),
-    ("disk_description", Str),
-    ("disk_device", Str),
-    ("disk_encrypted", Bool),
-    ("disk_name", Str),
-    ("disk_size", Int),
-    ("disk_snapshot_id", Str),
-];
-
-static PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE: &[Field] = &[("key", Str), ("value", Str)];
-
-static BUILDER_ALICLOUD_ECS_CONFIG: &[Field] = &[
-    ("access_key", Str),
-    ("associate_public_ip_address", Bool),
-    ("communicator", Str),
-    ("description", Str),
-    ("disable_stop_instance", Bool),
-    ("force_stop_instance", Bool),
-    ("image_copy_names", List),
-    ("image_copy_regions", List),
-    ("image_description", Str),
-    ("image_disk_mappings", Blocks(BUILDER_ALICLOUD_ECS_ALICLOUD_DISK_DEVICE)),
-    ("image_encrypted", Bool),
-    ("image_force_delete", Bool),
-    ("image_force_delete_instances", Bool),
-    ("image_force_delete_snapshots", Bool),
-    ("image_ignore_data_disks", Bool),
-    ("image_name", Str),
-    ("image_share_account", List),
-    ("image_unshare_account", List),
-    ("image_version", Str),
-    ("instance_name", Str),
-    ("instance_type", Str),
-    ("internet_charge_type", Str),
-    ("internet_max_bandwidth_out", Int),
-    ("io_optimized", Bool),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("profile", Str),
-    ("region", Str),
-    ("secret_key", Str),
-    ("security_group_id", Str),
-    ("security_group_name", Str),
-    ("security_token", Str),
-    ("shared_credentials_file", Str),
-    ("skip_image_validation", Bool),
-    ("skip_region_validation", Bool),
-    ("source_image", Str),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_ip", Bool),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("system_disk_mapping", Block(BUILDER_ALICLOUD_ECS_ALICLOUD_DISK_DEVICE)),
-    ("tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("tags", Map),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("user_data", Str),
-    ("user_data_file", Str),
-    ("vpc_cidr_block", Str),
-    ("vpc_id", Str),
-    ("vpc_name", Str),
-    ("vswitch_id", Str),
-    ("vswitch_name", Str),
-    ("wait_snapshot_ready_timeout", Int),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-    ("zone_id", Str),
-];
-
-static BUILDER_AMAZON_COMMON_BLOCK_DEVICE: &[Field] = &[
-    ("delete_on_termination", Bool),
-    ("device_name", Str),
-    ("encrypted", Bool),
-    ("iops", Int),
-    ("kms_key_id", Str),
-    ("no_device", Bool),
-    ("snapshot_id", Str),
-    ("throughput", Int),
-    ("virtual_name", Str),
-    ("volume_size", Int),
-    ("volume_type", Str),
-];
-
-static BUILDER_AMAZON_COMMON_ASSUME_ROLE_CONFIG: &[Field] = &[
-    ("duration_seconds", Int),
-    ("external_id", Str),
-    ("policy", Str),
-    ("policy_arns", List),
-    ("role_arn", Str),
-    ("session_name", Str),
-    ("tags", Map),
-    ("transitive_tag_keys", List),
-];
-
-static BUILDER_AMAZON_COMMON_AWSPOLLING_CONFIG: &[Field] = &[("delay_seconds", Int), ("max_attempts", Int)];
-
-static BUILDER_AMAZON_COMMON_AMI_FILTER_OPTIONS: &[Field] = &[
-    ("filter", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("filters", Map),
-    ("most_recent", Bool),
-    ("owners", List),
-];
-
-static BUILDER_AMAZON_COMMON_VAULT_AWSENGINE_OPTIONS: &[Field] =
-    &[("engine_name", Str), ("name", Str), ("role_arn", Str), ("ttl", Str)];
-
-static BUILDER_AMAZON_CHROOT_CONFIG: &[Field] = &[
-    ("access_key", Str),
-    ("ami_architecture", Str),
-    ("ami_block_device_mappings", Blocks(BUILDER_AMAZON_COMMON_BLOCK_DEVICE)),
-    ("ami_description", Str),
-    ("ami_groups", List),
-    ("ami_name", Str),
-    ("ami_product_codes", List),
-    ("ami_regions", List),
-    ("ami_users", List),
-    ("ami_virtualization_type", Str),
-    ("assume_role", Block(BUILDER_AMAZON_COMMON_ASSUME_ROLE_CONFIG)),
-    ("aws_polling", Block(BUILDER_AMAZON_COMMON_AWSPOLLING_CONFIG)),
-    ("chroot_mounts", Any),
-    ("command_wrapper", Str),
-    ("copy_files", List),
-    ("custom_endpoint_ec2", Str),
-    ("decode_authorization_messages", Bool),
-    ("device_path", Str),
-    ("ena_support", Bool),
-    ("encrypt_boot", Bool),
-    ("force_delete_snapshot", Bool),
-    ("force_deregister", Bool),
-    ("from_scratch", Bool),
-    ("insecure_skip_tls_verify", Bool),
-    ("kms_key_id", Str),
-    ("max_retries", Int),
-    ("mfa_code", Str),
-    ("mount_options", List),
-    ("mount_partition", Str),
-    ("mount_path", Str),
-    ("nvme_device_path", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("post_mount_commands", List),
-    ("pre_mount_commands", List),
-    ("profile", Str),
-    ("region", Str),
-    ("region_kms_key_ids", Map),
-    ("root_device_name", Str),
-    ("root_volume_encrypt_boot", Bool),
-    ("root_volume_kms_key_id", Str),
-    ("root_volume_size", Int),
-    ("root_volume_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("root_volume_tags", Map),
-    ("root_volume_type", Str),
-    ("secret_key", Str),
-    ("shared_credentials_file", Str),
-    ("skip_credential_validation", Bool),
-    ("skip_metadata_api_check", Bool),
-    ("skip_region_validation", Bool),
-    ("skip_save_build_region", Bool),
-    ("snapshot_groups", List),
-    ("snapshot_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("snapshot_tags", Map),
-    ("snapshot_users", List),
-    ("source_ami", Str),
-    ("source_ami_filter", Block(BUILDER_AMAZON_COMMON_AMI_FILTER_OPTIONS)),
-    ("sriov_support", Bool),
-    ("tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("tags", Map),
-    ("token", Str),
-    ("vault_aws_engine", Block(BUILDER_AMAZON_COMMON_VAULT_AWSENGINE_OPTIONS)),
-];
-
-static PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_NAME_VALUE: &[Field] = &[("name", Str), ("value", Str)];
-
-static BUILDER_AMAZON_COMMON_SECURITY_GROUP_FILTER_OPTIONS: &[Field] =
-    &[("filter", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_NAME_VALUE)), ("filters", Map)];
-
-static BUILDER_AMAZON_COMMON_SUBNET_FILTER_OPTIONS: &[Field] = &[
-    ("filter", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_NAME_VALUE)),
-    ("filters", Map),
-    ("most_free", Bool),
-    ("random", Bool),
-];
-
-static BUILDER_AMAZON_COMMON_STATEMENT: &[Field] = &[("Action", List), ("Effect", Str), ("Resource", List)];
-
-static BUILDER_AMAZON_COMMON_POLICY_DOCUMENT: &[Field] =
-    &[("Statement", Blocks(BUILDER_AMAZON_COMMON_STATEMENT)), ("Version", Str)];
-
-static BUILDER_AMAZON_COMMON_VPC_FILTER_OPTIONS: &[Field] =
-    &[("filter", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_NAME_VALUE)), ("filters", Map)];
-
-static BUILDER_AMAZON_EBS_CONFIG: &[Field] = &[
-    ("access_key", Str),
-    ("ami_block_device_mappings", Blocks(BUILDER_AMAZON_COMMON_BLOCK_DEVICE)),
-    ("ami_description", Str),
-    ("ami_groups", List),
-    ("ami_name", Str),
-    ("ami_product_codes", List),
-    ("ami_regions", List),
-    ("ami_users", List),
-    ("ami_virtualization_type", Str),
-    ("associate_public_ip_address", Bool),
-    ("assume_role", Block(BUILDER_AMAZON_COMMON_ASSUME_ROLE_CONFIG)),
-    ("availability_zone", Str),
-    ("aws_polling", Block(BUILDER_AMAZON_COMMON_AWSPOLLING_CONFIG)),
-    ("block_duration_minutes", Int),
-    ("communicator", Str),
-    ("custom_endpoint_ec2", Str),
-    ("decode_authorization_messages", Bool),
-    ("disable_stop_instance", Bool),
-    ("ebs_optimized", Bool),
-    ("ena_support", Bool),
-    ("enable_t2_unlimited", Bool),
-    ("encrypt_boot", Bool),
-    ("force_delete_snapshot", Bool),
-    ("force_deregister", Bool),
-    ("iam_instance_profile", Str),
-    ("insecure_skip_tls_verify", Bool),
-    ("instance_type", Str),
-    ("kms_key_id", Str),
-    ("launch_block_device_mappings", Blocks(BUILDER_AMAZON_COMMON_BLOCK_DEVICE)),
-    ("max_retries", Int),
-    ("mfa_code", Str),
-    ("no_ephemeral", Bool),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("pause_before_ssm", Duration),
-    ("profile", Str),
-    ("region", Str),
-    ("region_kms_key_ids", Map),
-    ("run_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("run_tags", Map),
-    ("run_volume_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_NAME_VALUE)),
-    ("run_volume_tags", Map),
-    ("secret_key", Str),
-    ("security_group_filter", Block(BUILDER_AMAZON_COMMON_SECURITY_GROUP_FILTER_OPTIONS)),
-    ("security_group_id", Str),
-    ("security_group_ids", List),
-    ("session_manager_port", Int),
-    ("shared_credentials_file", Str),
-    ("shutdown_behavior", Str),
-    ("skip_credential_validation", Bool),
-    ("skip_metadata_api_check", Bool),
-    ("skip_profile_validation", Bool),
-    ("skip_region_validation", Bool),
-    ("skip_save_build_region", Bool),
-    ("snapshot_groups", List),
-    ("snapshot_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("snapshot_tags", Map),
-    ("snapshot_users", List),
-    ("source_ami", Str),
-    ("source_ami_filter", Block(BUILDER_AMAZON_COMMON_AMI_FILTER_OPTIONS)),
-    ("spot_instance_types", List),
-    ("spot_price", Str),
-    ("spot_price_auto_product", Str),
-    ("spot_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("spot_tags", Map),
-    ("sriov_support", Bool),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_interface", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("subnet_filter", Block(BUILDER_AMAZON_COMMON_SUBNET_FILTER_OPTIONS)),
-    ("subnet_id", Str),
-    ("tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("tags", Map),
-    ("temporary_iam_instance_profile_policy_document", Block(BUILDER_AMAZON_COMMON_POLICY_DOCUMENT)),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("temporary_security_group_source_cidrs", List),
-    ("tenancy", Str),
-    ("token", Str),
-    ("user_data", Str),
-    ("user_data_file", Str),
-    ("vault_aws_engine", Block(BUILDER_AMAZON_COMMON_VAULT_AWSENGINE_OPTIONS)),
-    ("vpc_filter", Block(BUILDER_AMAZON_COMMON_VPC_FILTER_OPTIONS)),
-    ("vpc_id", Str),
-    ("windows_password_timeout", Duration),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_AMAZON_EBSSURROGATE_ROOT_BLOCK_DEVICE: &[Field] = &[
-    ("delete_on_termination", Bool),
-    ("device_name", Str),
-    ("iops", Int),
-    ("source_device_name", Str),
-    ("volume_size", Int),
-    ("volume_type", Str),
-];
-
-static BUILDER_AMAZON_EBSSURROGATE_BLOCK_DEVICE: &[Field] = &[
-    ("delete_on_termination", Bool),
-    ("device_name", Str),
-    ("encrypted", Bool),
-    ("iops", Int),
-    ("kms_key_id", Str),
-    ("no_device", Bool),
-    ("omit_from_artifact", Bool),
-    ("snapshot_id", Str),
-    ("throughput", Int),
-    ("virtual_name", Str),
-    ("volume_size", Int),
-    ("volume_type", Str),
-];
-
-static BUILDER_AMAZON_EBSSURROGATE_CONFIG: &[Field] = &[
-    ("access_key", Str),
-    ("ami_architecture", Str),
-    ("ami_block_device_mappings", Blocks(BUILDER_AMAZON_COMMON_BLOCK_DEVICE)),
-    ("ami_description", Str),
-    ("ami_groups", List),
-    ("ami_name", Str),
-    ("ami_product_codes", List),
-    ("ami_regions", List),
-    ("ami_root_device", Block(BUILDER_AMAZON_EBSSURROGATE_ROOT_BLOCK_DEVICE)),
-    ("ami_users", List),
-    ("ami_virtualization_type", Str),
-    ("associate_public_ip_address", Bool),
-    ("assume_role", Block(BUILDER_AMAZON_COMMON_ASSUME_ROLE_CONFIG)),
-    ("availability_zone", Str),
-    ("aws_polling", Block(BUILDER_AMAZON_COMMON_AWSPOLLING_CONFIG)),
-    ("block_duration_minutes", Int),
-    ("communicator", Str),
-    ("custom_endpoint_ec2", Str),
-    ("decode_authorization_messages", Bool),
-    ("disable_stop_instance", Bool),
-    ("ebs_optimized", Bool),
-    ("ena_support", Bool),
-    ("enable_t2_unlimited", Bool),
-    ("encrypt_boot", Bool),
-    ("force_delete_snapshot", Bool),
-    ("force_deregister", Bool),
-    ("iam_instance_profile", Str),
-    ("insecure_skip_tls_verify", Bool),
-    ("instance_type", Str),
-    ("kms_key_id", Str),
-    ("launch_block_device_mappings", Blocks(BUILDER_AMAZON_EBSSURROGATE_BLOCK_DEVICE)),
-    ("max_retries", Int),
-    ("mfa_code", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("pause_before_ssm", Duration),
-    ("profile", Str),
-    ("region", Str),
-    ("region_kms_key_ids", Map),
-    ("run_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("run_tags", Map),
-    ("run_volume_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_NAME_VALUE)),
-    ("run_volume_tags", Map),
-    ("secret_key", Str),
-    ("security_group_filter", Block(BUILDER_AMAZON_COMMON_SECURITY_GROUP_FILTER_OPTIONS)),
-    ("security_group_id", Str),
-    ("security_group_ids", List),
-    ("session_manager_port", Int),
-    ("shared_credentials_file", Str),
-    ("shutdown_behavior", Str),
-    ("skip_credential_validation", Bool),
-    ("skip_metadata_api_check", Bool),
-    ("skip_profile_validation", Bool),
-    ("skip_region_validation", Bool),
-    ("skip_save_build_region", Bool),
-    ("snapshot_groups", List),
-    ("snapshot_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("snapshot_tags", Map),
-    ("snapshot_users", List),
-    ("source_ami", Str),
-    ("source_ami_filter", Block(BUILDER_AMAZON_COMMON_AMI_FILTER_OPTIONS)),
-    ("spot_instance_types", List),
-    ("spot_price", Str),
-    ("spot_price_auto_product", Str),
-    ("spot_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("spot_tags", Map),
-    ("sriov_support", Bool),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_interface", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("subnet_filter", Block(BUILDER_AMAZON_COMMON_SUBNET_FILTER_OPTIONS)),
-    ("subnet_id", Str),
-    ("tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("tags", Map),
-    ("temporary_iam_instance_profile_policy_document", Block(BUILDER_AMAZON_COMMON_POLICY_DOCUMENT)),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("temporary_security_group_source_cidrs", List),
-    ("tenancy", Str),
-    ("token", Str),
-    ("user_data", Str),
-    ("user_data_file", Str),
-    ("vault_aws_engine", Block(BUILDER_AMAZON_COMMON_VAULT_AWSENGINE_OPTIONS)),
-    ("vpc_filter", Block(BUILDER_AMAZON_COMMON_VPC_FILTER_OPTIONS)),
-    ("vpc_id", Str),
-    ("windows_password_timeout", Duration),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_AMAZON_EBSVOLUME_BLOCK_DEVICE: &[Field] = &[
-    ("delete_on_termination", Bool),
-    ("device_name", Str),
-    ("encrypted", Bool),
-    ("iops", Int),
-    ("kms_key_id", Str),
-    ("no_device", Bool),
-    ("snapshot_id", Str),
-    ("tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("tags", Map),
-    ("throughput", Int),
-    ("virtual_name", Str),
-    ("volume_size", Int),
-    ("volume_type", Str),
-];
-
-static BUILDER_AMAZON_EBSVOLUME_CONFIG: &[Field] = &[
-    ("access_key", Str),
-    ("associate_public_ip_address", Bool),
-    ("assume_role", Block(BUILDER_AMAZON_COMMON_ASSUME_ROLE_CONFIG)),
-    ("availability_zone", Str),
-    ("aws_polling", Block(BUILDER_AMAZON_COMMON_AWSPOLLING_CONFIG)),
-    ("block_duration_minutes", Int),
-    ("communicator", Str),
-    ("custom_endpoint_ec2", Str),
-    ("decode_authorization_messages", Bool),
-    ("disable_stop_instance", Bool),
-    ("ebs_optimized", Bool),
-    ("ebs_volumes", Blocks(BUILDER_AMAZON_EBSVOLUME_BLOCK_DEVICE)),
-    ("ena_support", Bool),
-    ("enable_t2_unlimited", Bool),
-    ("iam_instance_profile", Str),
-    ("insecure_skip_tls_verify", Bool),
-    ("instance_type", Str),
-    ("max_retries", Int),
-    ("mfa_code", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("pause_before_ssm", Duration),
-    ("profile", Str),
-    ("region", Str),
-    ("run_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("run_tags", Map),
-    ("run_volume_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("run_volume_tags", Map),
-    ("secret_key", Str),
-    ("security_group_filter", Block(BUILDER_AMAZON_COMMON_SECURITY_GROUP_FILTER_OPTIONS)),
-    ("security_group_id", Str),
-    ("security_group_ids", List),
-    ("session_manager_port", Int),
-    ("shared_credentials_file", Str),
-    ("shutdown_behavior", Str),
-    ("skip_credential_validation", Bool),
-    ("skip_metadata_api_check", Bool),
-    ("skip_profile_validation", Bool),
-    ("source_ami", Str),
-    ("source_ami_filter", Block(BUILDER_AMAZON_COMMON_AMI_FILTER_OPTIONS)),
-    ("spot_instance_types", List),
-    ("spot_price", Str),
-    ("spot_price_auto_product", Str),
-    ("spot_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("spot_tags", Map),
-    ("sriov_support", Bool),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_interface", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("subnet_filter", Block(BUILDER_AMAZON_COMMON_SUBNET_FILTER_OPTIONS)),
-    ("subnet_id", Str),
-    ("temporary_iam_instance_profile_policy_document", Block(BUILDER_AMAZON_COMMON_POLICY_DOCUMENT)),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("temporary_security_group_source_cidrs", List),
-    ("tenancy", Str),
-    ("token", Str),
-    ("user_data", Str),
-    ("user_data_file", Str),
-    ("vault_aws_engine", Block(BUILDER_AMAZON_COMMON_VAULT_AWSENGINE_OPTIONS)),
-    ("vpc_filter", Block(BUILDER_AMAZON_COMMON_VPC_FILTER_OPTIONS)),
-    ("vpc_id", Str),
-    ("windows_password_timeout", Duration),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_AMAZON_INSTANCE_CONFIG: &[Field] = &[
-    ("access_key", Str),
-    ("account_id", Str),
-    ("ami_block_device_mappings", Blocks(BUILDER_AMAZON_COMMON_BLOCK_DEVICE)),
-    ("ami_description", Str),
-    ("ami_groups", List),
-    ("ami_name", Str),
-    ("ami_product_codes", List),
-    ("ami_regions", List),
-    ("ami_users", List),
-    ("ami_virtualization_type", Str),
-    ("associate_public_ip_address", Bool),
-    ("assume_role", Block(BUILDER_AMAZON_COMMON_ASSUME_ROLE_CONFIG)),
-    ("availability_zone", Str),
-    ("aws_polling", Block(BUILDER_AMAZON_COMMON_AWSPOLLING_CONFIG)),
-    ("block_duration_minutes", Int),
-    ("bundle_destination", Str),
-    ("bundle_prefix", Str),
-    ("bundle_upload_command", Str),
-    ("bundle_vol_command", Str),
-    ("communicator", Str),
-    ("custom_endpoint_ec2", Str),
-    ("decode_authorization_messages", Bool),
-    ("disable_stop_instance", Bool),
-    ("ebs_optimized", Bool),
-    ("ena_support", Bool),
-    ("enable_t2_unlimited", Bool),
-    ("encrypt_boot", Bool),
-    ("force_delete_snapshot", Bool),
-    ("force_deregister", Bool),
-    ("iam_instance_profile", Str),
-    ("insecure_skip_tls_verify", Bool),
-    ("instance_type", Str),
-    ("kms_key_id", Str),
-    ("launch_block_device_mappings", Blocks(BUILDER_AMAZON_COMMON_BLOCK_DEVICE)),
-    ("max_retries", Int),
-    ("mfa_code", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("pause_before_ssm", Duration),
-    ("profile", Str),
-    ("region", Str),
-    ("region_kms_key_ids", Map),
-    ("run_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("run_tags", Map),
-    ("s3_bucket", Str),
-    ("secret_key", Str),
-    ("security_group_filter", Block(BUILDER_AMAZON_COMMON_SECURITY_GROUP_FILTER_OPTIONS)),
-    ("security_group_id", Str),
-    ("security_group_ids", List),
-    ("session_manager_port", Int),
-    ("shared_credentials_file", Str),
-    ("shutdown_behavior", Str),
-    ("skip_credential_validation", Bool),
-    ("skip_metadata_api_check", Bool),
-    ("skip_profile_validation", Bool),
-    ("skip_region_validation", Bool),
-    ("skip_save_build_region", Bool),
-    ("snapshot_groups", List),
-    ("snapshot_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("snapshot_tags", Map),
-    ("snapshot_users", List),
-    ("source_ami", Str),
-    ("source_ami_filter", Block(BUILDER_AMAZON_COMMON_AMI_FILTER_OPTIONS)),
-    ("spot_instance_types", List),
-    ("spot_price", Str),
-    ("spot_price_auto_product", Str),
-    ("spot_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("spot_tags", Map),
-    ("sriov_support", Bool),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_interface", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("subnet_filter", Block(BUILDER_AMAZON_COMMON_SUBNET_FILTER_OPTIONS)),
-    ("subnet_id", Str),
-    ("tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("tags", Map),
-    ("temporary_iam_instance_profile_policy_document", Block(BUILDER_AMAZON_COMMON_POLICY_DOCUMENT)),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("temporary_security_group_source_cidrs", List),
-    ("tenancy", Str),
-    ("token", Str),
-    ("user_data", Str),
-    ("user_data_file", Str),
-    ("vault_aws_engine", Block(BUILDER_AMAZON_COMMON_VAULT_AWSENGINE_OPTIONS)),
-    ("vpc_filter", Block(BUILDER_AMAZON_COMMON_VPC_FILTER_OPTIONS)),
-    ("vpc_id", Str),
-    ("windows_password_timeout", Duration),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-    ("x509_cert_path", Str),
-    ("x509_key_path", Str),
-    ("x509_upload_path", Str),
-];
-
-static BUILDER_AZURE_ARM_PLAN_INFORMATION: &[Field] =
-    &[("plan_name", Str), ("plan_product", Str), ("plan_promotion_code", Str), ("plan_publisher", Str)];
-
-static BUILDER_AZURE_ARM_SHARED_IMAGE_GALLERY: &[Field] = &[
-    ("gallery_name", Str),
-    ("image_name", Str),
-    ("image_version", Str),
-    ("resource_group", Str),
-    ("subscription", Str),
-];
-
-static BUILDER_AZURE_ARM_SHARED_IMAGE_GALLERY_DESTINATION: &[Field] = &[
-    ("gallery_name", Str),
-    ("image_name", Str),
-    ("image_version", Str),
-    ("replication_regions", List),
-    ("resource_group", Str),
-    ("subscription", Str),
-];
-
-static BUILDER_AZURE_ARM_CONFIG: &[Field] = &[
-    ("allowed_inbound_ip_addresses", List),
-    ("async_resourcegroup_delete", Bool),
-    ("azure_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_NAME_VALUE)),
-    ("azure_tags", Map),
-    ("boot_diag_storage_account", Str),
-    ("build_key_vault_name", Str),
-    ("build_key_vault_sku", Str),
-    ("build_resource_group_name", Str),
-    ("capture_container_name", Str),
-    ("capture_name_prefix", Str),
-    ("client_cert_path", Str),
-    ("client_id", Str),
-    ("client_jwt", Str),
-    ("client_secret", Str),
-    ("cloud_environment_name", Str),
-    ("communicator", Str),
-    ("custom_data_file", Str),
-    ("custom_managed_image_name", Str),
-    ("custom_managed_image_resource_group_name", Str),
-    ("custom_resource_build_prefix", Str),
-    ("disk_additional_size", List),
-    ("disk_caching_type", Str),
-    ("image_offer", Str),
-    ("image_publisher", Str),
-    ("image_sku", Str),
-    ("image_url", Str),
-    ("image_version", Str),
-    ("location", Str),
-    ("managed_image_data_disk_snapshot_prefix", Str),
-    ("managed_image_name", Str),
-    ("managed_image_os_disk_snapshot_name", Str),
-    ("managed_image_resource_group_name", Str),
-    ("managed_image_storage_account_type", Str),
-    ("managed_image_zone_resilient", Bool),
-    ("object_id", Str),
-    ("os_disk_size_gb", Int),
-    ("os_type", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("plan_info", Block(BUILDER_AZURE_ARM_PLAN_INFORMATION)),
-    ("polling_duration_timeout", Duration),
-    ("private_virtual_network_with_public_ip", Bool),
-    ("resource_group_name", Str),
-    ("shared_gallery_image_version_end_of_life_date", Str),
-    ("shared_gallery_image_version_exclude_from_latest", Bool),
-    ("shared_image_gallery", Block(BUILDER_AZURE_ARM_SHARED_IMAGE_GALLERY)),
-    ("shared_image_gallery_destination", Block(BUILDER_AZURE_ARM_SHARED_IMAGE_GALLERY_DESTINATION)),
-    ("shared_image_gallery_replica_count", Int),
-    ("shared_image_gallery_timeout", Duration),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("storage_account", Str),
-    ("subscription_id", Str),
-    ("temp_compute_name", Str),
-    ("temp_resource_group_name", Str),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("tenant_id", Str),
-    ("use_azure_cli_auth", Bool),
-    ("user_assigned_managed_identities", List),
-    ("virtual_network_name", Str),
-    ("virtual_network_resource_group_name", Str),
-    ("virtual_network_subnet_name", Str),
-    ("vm_size", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_AZURE_CHROOT_TARGET_REGION: &[Field] =
-    &[("name", Str), ("replicas", Int), ("storage_account_type", Str)];
-
-static BUILDER_AZURE_CHROOT_SHARED_IMAGE_GALLERY_DESTINATION: &[Field] = &[
-    ("exclude_from_latest", Bool),
-    ("exlude_from_latest", Bool),
-    ("gallery_name", Str),
-    ("image_name", Str),
-    ("image_version", Str),
-    ("resource_group", Str),
-    ("target_regions", Blocks(BUILDER_AZURE_CHROOT_TARGET_REGION)),
-];
-
-static BUILDER_AZURE_CHROOT_CONFIG: &[Field] = &[
-    ("chroot_mounts", Any),
-    ("client_cert_path", Str),
-    ("client_id", Str),
-    ("client_jwt", Str),
-    ("client_secret", Str),
-    ("cloud_environment_name", Str),
-    ("command_wrapper", Str),
-    ("copy_files", List),
-    ("data_disk_cache_type", Str),
-    ("data_disk_storage_account_type", Str),
-    ("from_scratch", Bool),
-    ("image_hyperv_generation", Str),
-    ("image_resource_id", Str),
-    ("mount_options", List),
-    ("mount_partition", Str),
-    ("mount_path", Str),
-    ("object_id", Str),
-    ("os_disk_cache_type", Str),
-    ("os_disk_size_gb", Int),
-    ("os_disk_storage_account_type", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("post_mount_commands", List),
-    ("pre_mount_commands", List),
-    ("shared_image_destination", Block(BUILDER_AZURE_CHROOT_SHARED_IMAGE_GALLERY_DESTINATION)),
-    ("skip_cleanup", Bool),
-    ("source", Str),
-    ("subscription_id", Str),
-    ("temporary_data_disk_id_prefix", Str),
-    ("temporary_data_disk_snapshot_id", Str),
-    ("temporary_os_disk_id", Str),
-    ("temporary_os_disk_snapshot_id", Str),
-    ("tenant_id", Str),
-    ("use_azure_cli_auth", Bool),
-];
-
-static BUILDER_AZURE_DTL_ARTIFACT_PARAMETER: &[Field] = &[("name", Str), ("type", Str), ("value", Str)];
-
-static BUILDER_AZURE_DTL_DTL_ARTIFACT: &[Field] = &[
-    ("artifact_id", Str),
-    ("artifact_name", Str),
-    ("parameters", Blocks(BUILDER_AZURE_DTL_ARTIFACT_PARAMETER)),
-    ("repository_name", Str),
-];
-
-static BUILDER_AZURE_DTL_SHARED_IMAGE_GALLERY: &[Field] = &[
-    ("gallery_name", Str),
-    ("image_name", Str),
-    ("image_version", Str),
-    ("resource_group", Str),
-    ("subscription", Str),
-];
-
-static BUILDER_AZURE_DTL_SHARED_IMAGE_GALLERY_DESTINATION: &[Field] = &[
-    ("gallery_name", Str),
-    ("image_name", Str),
-    ("image_version", Str),
-    ("replication_regions", List),
-    ("resource_group", Str),
-];
-
-static BUILDER_AZURE_DTL_CONFIG: &[Field] = &[
-    ("azure_tags", Map),
-    ("capture_container_name", Str),
-    ("capture_name_prefix", Str),
-    ("client_cert_path", Str),
-    ("client_id", Str),
-    ("client_jwt", Str),
-    ("client_secret", Str),
-    ("cloud_environment_name", Str),
-    ("communicator", Str),
-    ("custom_managed_image_name", Str),
-    ("custom_managed_image_resource_group_name", Str),
-    ("disk_additional_size", List),
-    ("disk_caching_type", Str),
-    ("dtl_artifacts", Blocks(BUILDER_AZURE_DTL_DTL_ARTIFACT)),
-    ("image_offer", Str),
-    ("image_publisher", Str),
-    ("image_sku", Str),
-    ("image_url", Str),
-    ("image_version", Str),
-    ("lab_name", Str),
-    ("lab_resource_group_name", Str),
-    ("lab_subnet_name", Str),
-    ("lab_virtual_network_name", Str),
-    ("location", Str),
-    ("managed_image_name", Str),
-    ("managed_image_resource_group_name", Str),
-    ("managed_image_storage_account_type", Str),
-    ("object_id", Str),
-    ("os_disk_size_gb", Int),
-    ("os_type", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("password", Str),
-    ("pause_before_connecting", Duration),
-    ("plan_id", Str),
-    ("polling_duration_timeout", Duration),
-    ("shared_image_gallery", Block(BUILDER_AZURE_DTL_SHARED_IMAGE_GALLERY)),
-    ("shared_image_gallery_destination", Block(BUILDER_AZURE_DTL_SHARED_IMAGE_GALLERY_DESTINATION)),
-    ("shared_image_gallery_timeout", Duration),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("storage_type", Str),
-    ("subscription_id", Str),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("tenant_id", Str),
-    ("use_azure_cli_auth", Bool),
-    ("user_name", Str),
-    ("vm_creation_resource_group", Str),
-    ("vm_name", Str),
-    ("vm_size", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_CLOUDSTACK_CONFIG: &[Field] = &[
-    ("api_key", Str),
-    ("api_url", Str),
-    ("async_timeout", Duration),
-    ("cidr_list", List),
-    ("communicator", Str),
-    ("create_security_group", Bool),
-    ("disk_offering", Str),
-    ("disk_size", Int),
-    ("eject_iso", Bool),
-    ("eject_iso_delay", Duration),
-    ("expunge", Bool),
-    ("http_bind_address", Str),
-    ("http_directory", Str),
-    ("http_get_only", Bool),
-    ("http_interface", Str),
-    ("http_port_max", Int),
-    ("http_port_min", Int),
-    ("hypervisor", Str),
-    ("instance_display_name", Str),
-    ("instance_name", Str),
-    ("network", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("prevent_firewall_changes", Bool),
-    ("project", Str),
-    ("public_ip_address", Str),
-    ("public_port", Int),
-    ("secret_key", Str),
-    ("security_groups", List),
-    ("service_offering", Str),
-    ("source_iso", Str),
-    ("source_template", Str),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("ssl_no_verify", Bool),
-    ("tags", Map),
-    ("template_display_text", Str),
-    ("template_featured", Bool),
-    ("template_name", Str),
-    ("template_os", Str),
-    ("template_password_enabled", Bool),
-    ("template_public", Bool),
-    ("template_requires_hvm", Bool),
-    ("template_scalable", Bool),
-    ("template_tag", Str),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("temporary_keypair_name", Str),
-    ("use_local_ip_address", Bool),
-    ("user_data", Str),
-    ("user_data_file", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-    ("zone", Str),
-];
-
-static BUILDER_DIGITALOCEAN_CONFIG: &[Field] = &[
-    ("api_token", Str),
-    ("api_url", Str),
-    ("communicator", Str),
-    ("connect_with_private_ip", Bool),
-    ("droplet_name", Str),
-    ("image", Str),
-    ("ipv6", Bool),
-    ("monitoring", Bool),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("private_networking", Bool),
-    ("region", Str),
-    ("size", Str),
-    ("snapshot_name", Str),
-    ("snapshot_regions", List),
-    ("snapshot_timeout", Duration),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("state_timeout", Duration),
-    ("tags", List),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("user_data", Str),
-    ("user_data_file", Str),
-    ("vpc_uuid", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_DOCKER_CONFIG: &[Field] = &[
-    ("author", Str),
-    ("aws_access_key", Str),
-    ("aws_profile", Str),
-    ("aws_secret_key", Str),
-    ("aws_token", Str),
-    ("cap_add", List),
-    ("cap_drop", List),
-    ("changes", List),
-    ("commit", Bool),
-    ("communicator", Str),
-    ("container_dir", Str),
-    ("device", List),
-    ("discard", Bool),
-    ("ecr_login", Bool),
-    ("exec_user", Str),
-    ("export_path", Str),
-    ("fix_upload_owner", Bool),
-    ("image", Str),
-    ("login", Bool),
-    ("login_password", Str),
-    ("login_server", Str),
-    ("login_username", Str),
-    ("message", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("privileged", Bool),
-    ("pty", Bool),
-    ("pull", Bool),
-    ("run_command", List),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("tmpfs", List),
-    ("volumes", Map),
-    ("windows_container", Bool),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_FILE_CONFIG: &[Field] = &[
-    ("content", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("source", Str),
-    ("target", Str),
-];
-
-static BUILDER_GOOGLECOMPUTE_CUSTOMER_ENCRYPTION_KEY: &[Field] = &[("kmsKeyName", Str), ("rawKey", Str)];
-
-static BUILDER_GOOGLECOMPUTE_CONFIG: &[Field] = &[
-    ("accelerator_count", Int),
-    ("accelerator_type", Str),
-    ("account_file", Str),
-    ("address", Str),
-    ("communicator", Str),
-    ("disable_default_service_account", Bool),
-    ("disk_name", Str),
-    ("disk_size", Int),
-    ("disk_type", Str),
-    ("enable_integrity_monitoring", Bool),
-    ("enable_secure_boot", Bool),
-    ("enable_vtpm", Bool),
-    ("iap_ext", Str),
-    ("iap_hashbang", Str),
-    ("iap_localhost_port", Int),
-    ("iap_tunnel_launch_wait", Int),
-    ("image_description", Str),
-    ("image_encryption_key", Block(BUILDER_GOOGLECOMPUTE_CUSTOMER_ENCRYPTION_KEY)),
-    ("image_family", Str),
-    ("image_labels", Map),
-    ("image_licenses", List),
-    ("image_name", Str),
-    ("image_storage_locations", List),
-    ("impersonate_service_account", Str),
-    ("instance_name", Str),
-    ("labels", Map),
-    ("machine_type", Str),
-    ("metadata", Map),
-    ("metadata_files", Map),
-    ("min_cpu_platform", Str),
-    ("network", Str),
-    ("network_project_id", Str),
-    ("omit_external_ip", Bool),
-    ("on_host_maintenance", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("preemptible", Bool),
-    ("project_id", Str),
-    ("region", Str),
-    ("scopes", List),
-    ("service_account_email", Str),
-    ("skip_create_image", Bool),
-    ("source_image", Str),
-    ("source_image_family", Str),
-    ("source_image_project_id", List),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("startup_script_file", Str),
-    ("state_timeout", Duration),
-    ("subnetwork", Str),
-    ("tags", List),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("use_iap", Bool),
-    ("use_internal_ip", Bool),
-    ("use_os_login", Bool),
-    ("vault_gcp_oauth_engine", Str),
-    ("wait_to_add_ssh_keys", Duration),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-    ("wrap_startup_script", Bool),
-    ("zone", Str),
-];
-
-static BUILDER_HCLOUD_IMAGE_FILTER: &[Field] = &[("most_recent", Bool), ("with_selector", List)];
-
-static BUILDER_HCLOUD_CONFIG: &[Field] = &[
-    ("communicator", Str),
-    ("endpoint", Str),
-    ("image", Str),
-    ("image_filter", Block(BUILDER_HCLOUD_IMAGE_FILTER)),
-    ("location", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("poll_interval", Duration),
-    ("rescue", Str),
-    ("server_name", Str),
-    ("server_type", Str),
-    ("snapshot_labels", Map),
-    ("snapshot_name", Str),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_keys", List),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("token", Str),
-    ("user_data", Str),
-    ("user_data_file", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_HYPERV_ISO_CONFIG: &[Field] = &[
-    ("boot_command", List),
-    ("boot_keygroup_interval", Duration),
-    ("boot_order", List),
-    ("boot_wait", Duration),
-    ("cd_files", List),
-    ("cd_label", Str),
-    ("communicator", Str),
-    ("configuration_version", Str),
-    ("cpus", Uint),
-    ("differencing_disk", Bool),
-    ("disk_additional_size", List),
-    ("disk_block_size", Uint),
-    ("disk_size", Uint),
-    ("enable_dynamic_memory", Bool),
-    ("enable_mac_spoofing", Bool),
-    ("enable_secure_boot", Bool),
-    ("enable_virtualization_extensions", Bool),
-    ("first_boot_device", Str),
-    ("floppy_dirs", List),
-    ("floppy_files", List),
-    ("floppy_label", Str),
-    ("generation", Uint),
-    ("guest_additions_mode", Str),
-    ("guest_additions_path", Str),
-    ("headless", Bool),
-    ("http_bind_address", Str),
-    ("http_directory", Str),
-    ("http_interface", Str),
-    ("http_port_max", Int),
-    ("http_port_min", Int),
-    ("iso_checksum", Str),
-    ("iso_target_extension", Str),
-    ("iso_target_path", Str),
-    ("iso_url", Str),
-    ("iso_urls", List),
-    ("keep_registered", Bool),
-    ("mac_address", Str),
-    ("memory", Uint),
-    ("output_directory", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("secondary_iso_images", List),
-    ("secure_boot_template", Str),
-    ("shutdown_command", Str),
-    ("shutdown_timeout", Duration),
-    ("skip_compaction", Bool),
-    ("skip_export", Bool),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("switch_name", Str),
-    ("switch_vlan_id", Str),
-    ("temp_path", Str),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("use_fixed_vhd_format", Bool),
-    ("use_legacy_network_adapter", Bool),
-    ("vlan_id", Str),
-    ("vm_name", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_HYPERV_VMCX_CONFIG: &[Field] = &[
-    ("boot_command", List),
-    ("boot_keygroup_interval", Duration),
-    ("boot_order", List),
-    ("boot_wait", Duration),
-    ("cd_files", List),
-    ("cd_label", Str),
-    ("clone_all_snapshots", Bool),
-    ("clone_from_snapshot_name", Str),
-    ("clone_from_vm_name", Str),
-    ("clone_from_vmcx_path", Str),
-    ("communicator", Str),
-    ("configuration_version", Str),
-    ("copy_in_compare", Bool),
-    ("cpus", Uint),
-    ("differencing_disk", Bool),
-    ("disk_additional_size", List),
-    ("disk_block_size", Uint),
-    ("enable_dynamic_memory", Bool),
-    ("enable_mac_spoofing", Bool),
-    ("enable_secure_boot", Bool),
-    ("enable_virtualization_extensions", Bool),
-    ("first_boot_device", Str),
-    ("floppy_dirs", List),
-    ("floppy_files", List),
-    ("floppy_label", Str),
-    ("generation", Uint),
-    ("guest_additions_mode", Str),
-    ("guest_additions_path", Str),
-    ("headless", Bool),
-    ("http_bind_address", Str),
-    ("http_directory", Str),
-    ("http_interface", Str),
-    ("http_port_max", Int),
-    ("http_port_min", Int),
-    ("iso_checksum", Str),
-    ("iso_target_extension", Str),
-    ("iso_target_path", Str),
-    ("iso_url", Str),
-    ("iso_urls", List),
-    ("keep_registered", Bool),
-    ("mac_address", Str),
-    ("memory", Uint),
-    ("output_directory", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("secondary_iso_images", List),
-    ("secure_boot_template", Str),
-    ("shutdown_command", Str),
-    ("shutdown_timeout", Duration),
-    ("skip_compaction", Bool),
-    ("skip_export", Bool),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("switch_name", Str),
-    ("switch_vlan_id", Str),
-    ("temp_path", Str),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("vlan_id", Str),
-    ("vm_name", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_JDCLOUD_CONFIG: &[Field] = &[
-    ("access_key", Str),
-    ("artifact_id", Str),
-    ("az", Str),
-    ("communicator", Str),
-    ("image_id", Str),
-    ("image_name", Str),
-    ("instance_id", Str),
-    ("instance_name", Str),
-    ("instance_type", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("public_ip_address", Str),
-    ("public_ip_id", Str),
-    ("region_id", Str),
-    ("secret_key", Str),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("subnet_id", Str),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_LXC_CONFIG: &[Field] = &[
-    ("attach_options", List),
-    ("command_wrapper", Str),
-    ("config_file", Str),
-    ("container_name", Str),
-    ("create_options", List),
-    ("init_timeout", Duration),
-    ("output_directory", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("start_options", List),
-    ("target_runlevel", Int),
-    ("template_environment_vars", List),
-    ("template_name", Str),
-    ("template_parameters", List),
-];
-
-static BUILDER_LXD_CONFIG: &[Field] = &[
-    ("command_wrapper", Str),
-    ("container_name", Str),
-    ("image", Str),
-    ("init_sleep", Str),
-    ("launch_config", Map),
-    ("output_image", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("profile", Str),
-    ("publish_properties", Map),
-];
-
-static BUILDER_NCLOUD_CONFIG: &[Field] = &[
-    ("access_control_group_configuration_no", Str),
-    ("access_key", Str),
-    ("block_storage_size", Int),
-    ("communicator", Str),
-    ("member_server_image_no", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("region", Str),
-    ("secret_key", Str),
-    ("server_image_description", Str),
-    ("server_image_name", Str),
-    ("server_image_product_code", Str),
-    ("server_product_code", Str),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("user_data", Str),
-    ("user_data_file", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_NULL_CONFIG: &[Field] = &[
-    ("communicator", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_ONEANDONE_CONFIG: &[Field] = &[
-    ("communicator", Str),
-    ("data_center_id", Str),
-    ("data_center_name", Str),
-    ("disk_size", Int),
-    ("image_name", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("retries", Int),
-    ("source_image_name", Str),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("token", Str),
-    ("url", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_OPENSTACK_IMAGE_FILTER_OPTIONS: &[Field] =
-    &[("name", Str), ("owner", Str), ("properties", Map), ("tags", List), ("visibility", Str)];
-
-static BUILDER_OPENSTACK_IMAGE_FILTER: &[Field] =
-    &[("filters", Block(BUILDER_OPENSTACK_IMAGE_FILTER_OPTIONS)), ("most_recent", Bool)];
-
-static BUILDER_OPENSTACK_CONFIG: &[Field] = &[
-    ("application_credential_id", Str),
-    ("application_credential_name", Str),
-    ("application_credential_secret", Str),
-    ("availability_zone", Str),
-    ("cacert", Str),
-    ("cert", Str),
-    ("cloud", Str),
-    ("communicator", Str),
-    ("config_drive", Bool),
-    ("domain_id", Str),
-    ("domain_name", Str),
-    ("endpoint_type", Str),
-    ("external_source_image_format", Str),
-    ("external_source_image_url", Str),
-    ("flavor", Str),
-    ("floating_ip", Str),
-    ("floating_ip_network", Str),
-    ("floating_ip_pool", Str),
-    ("force_delete", Bool),
-    ("identity_endpoint", Str),
-    ("image_auto_accept_members", Bool),
-    ("image_disk_format", Str),
-    ("image_members", List),
-    ("image_min_disk", Int),
-    ("image_name", Str),
-    ("image_tags", List),
-    ("image_visibility", Str),
-    ("insecure", Bool),
-    ("instance_floating_ip_net", Str),
-    ("instance_metadata", Map),
-    ("instance_name", Str),
-    ("key", Str),
-    ("metadata", Map),
-    ("network_discovery_cidrs", List),
-    ("networks", List),
-    ("openstack_provider", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("password", Str),
-    ("pause_before_connecting", Duration),
-    ("ports", List),
-    ("rackconnect_wait", Bool),
-    ("region", Str),
-    ("reuse_ips", Bool),
-    ("security_groups", List),
-    ("source_image", Str),
-    ("source_image_filter", Block(BUILDER_OPENSTACK_IMAGE_FILTER)),
-    ("source_image_name", Str),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_interface", Str),
-    ("ssh_ip_version", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("tenant_id", Str),
-    ("tenant_name", Str),
-    ("token", Str),
-    ("use_blockstorage_volume", Bool),
-    ("use_floating_ip", Bool),
-    ("user_data", Str),
-    ("user_data_file", Str),
-    ("user_id", Str),
-    ("username", Str),
-    ("volume_availability_zone", Str),
-    ("volume_name", Str),
-    ("volume_size", Int),
-    ("volume_type", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static PACKER_PLUGIN_SDK_COMMUNICATOR_CONFIG: &[Field] = &[
-    ("communicator", Str),
-    ("pause_before_connecting", Duration),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_ORACLE_CLASSIC_CONFIG: &[Field] = &[
-    ("api_endpoint", Str),
-    ("attributes", Str),
-    ("attributes_file", Str),
-    ("builder_communicator", Block(PACKER_PLUGIN_SDK_COMMUNICATOR_CONFIG)),
-    ("builder_image_list", Str),
-    ("builder_image_list_entry", Int),
-    ("builder_shape", Str),
-    ("builder_upload_image_command", Str),
-    ("communicator", Str),
-    ("dest_image_list", Str),
-    ("identity_domain", Str),
-    ("image_description", Str),
-    ("image_name", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("password", Str),
-    ("pause_before_connecting", Duration),
-    ("persistent_volume_size", Int),
-    ("shape", Str),
-    ("snapshot_timeout", Duration),
-    ("source_image_list", Str),
-    ("source_image_list_entry", Int),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_source_list", Str),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("username", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_ORACLE_OCI_LIST_IMAGES_REQUEST: &[Field] = &[
-    ("compartment_id", Str),
-    ("display_name", Str),
-    ("display_name_search", Str),
-    ("operating_system", Str),
-    ("operating_system_version", Str),
-    ("shape", Str),
-];
-
-static BUILDER_ORACLE_OCI_CREATE_VNICDETAILS: &[Field] = &[
-    ("assign_public_ip", Bool),
-    ("defined_tags", Any),
-    ("display_name", Str),
-    ("hostname_label", Str),
-    ("nsg_ids", List),
-    ("private_ip", Str),
-    ("skip_source_dest_check", Bool),
-    ("subnet_id", Str),
-    ("tags", Map),
-];
-
-static BUILDER_ORACLE_OCI_CONFIG: &[Field] = &[
-    ("access_cfg_file", Str),
-    ("access_cfg_file_account", Str),
-    ("availability_domain", Str),
-    ("base_image_filter", Block(BUILDER_ORACLE_OCI_LIST_IMAGES_REQUEST)),
-    ("base_image_ocid", Str),
-    ("communicator", Str),
-    ("compartment_ocid", Str),
-    ("create_vnic_details", Block(BUILDER_ORACLE_OCI_CREATE_VNICDETAILS)),
-    ("defined_tags", Any),
-    ("disk_size", Int),
-    ("fingerprint", Str),
-    ("image_compartment_ocid", Str),
-    ("image_launch_mode", Str),
-    ("image_name", Str),
-    ("instance_defined_tags", Any),
-    ("instance_name", Str),
-    ("instance_tags", Map),
-    ("key_file", Str),
-    ("metadata", Map),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pass_phrase", Str),
-    ("pause_before_connecting", Duration),
-    ("region", Str),
-    ("shape", Str),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("subnet_ocid", Str),
-    ("tags", Map),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("tenancy_ocid", Str),
-    ("use_instance_principals", Bool),
-    ("use_private_ip", Bool),
-    ("user_data", Str),
-    ("user_data_file", Str),
-    ("user_ocid", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_PARALLELS_ISO_CONFIG: &[Field] = &[
-    ("boot_command", List),
-    ("boot_keygroup_interval", Duration),
-    ("boot_wait", Duration),
-    ("communicator", Str),
-    ("cpus", Int),
-    ("disk_size", Uint),
-    ("disk_type", Str),
-    ("floppy_dirs", List),
-    ("floppy_files", List),
-    ("floppy_label", Str),
-    ("guest_os_type", Str),
-    ("hard_drive_interface", Str),
-    ("host_interfaces", List),
-    ("http_bind_address", Str),
-    ("http_directory", Str),
-    ("http_interface", Str),
-    ("http_port_max", Int),
-    ("http_port_min", Int),
-    ("iso_checksum", Str),
-    ("iso_target_extension", Str),
-    ("iso_target_path", Str),
-    ("iso_url", Str),
-    ("iso_urls", List),
-    ("memory", Int),
-    ("output_directory", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("parallels_tools_flavor", Str),
-    ("parallels_tools_guest_path", Str),
-    ("parallels_tools_mode", Str),
-    ("pause_before_connecting", Duration),
-    ("prlctl", Any),
-    ("prlctl_post", Any),
-    ("prlctl_version_file", Str),
-    ("shutdown_command", Str),
-    ("shutdown_timeout", Duration),
-    ("skip_compaction", Bool),
-    ("sound", Bool),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("usb", Bool),
-    ("vm_name", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_PARALLELS_PVM_CONFIG: &[Field] = &[
-    ("boot_command", List),
-    ("boot_keygroup_interval", Duration),
-    ("boot_wait", Duration),
-    ("communicator", Str),
-    ("floppy_dirs", List),
-    ("floppy_files", List),
-    ("floppy_label", Str),
-    ("output_directory", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("parallels_tools_flavor", Str),
-    ("parallels_tools_guest_path", Str),
-    ("parallels_tools_mode", Str),
-    ("pause_before_connecting", Duration),
-    ("prlctl", Any),
-    ("prlctl_post", Any),
-    ("prlctl_version_file", Str),
-    ("reassign_mac", Bool),
-    ("shutdown_command", Str),
-    ("shutdown_timeout", Duration),
-    ("skip_compaction", Bool),
-    ("source_path", Str),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("vm_name", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_PROFITBRICKS_CONFIG: &[Field] = &[
-    ("communicator", Str),
-    ("cores", Int),
-    ("disk_size", Int),
-    ("disk_type", Str),
-    ("image", Str),
-    ("location", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("password", Str),
-    ("pause_before_connecting", Duration),
-    ("ram", Int),
-    ("retries", Int),
-    ("snapshot_name", Str),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key", Str),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("url", Str),
-    ("username", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_PROXMOX_COMMON_STORAGE_CONFIG: &[Field] = &[
-    ("device", Str),
-    ("download_path_key", Str),
-    ("iso_checksum", Str),
-    ("iso_file", Str),
-    ("iso_storage_pool", Str),
-    ("iso_target_extension", Str),
-    ("iso_target_path", Str),
-    ("iso_url", Str),
-    ("iso_urls", List),
-    ("should_upload_iso", Bool),
-    ("unmount", Bool),
-];
-
-static BUILDER_PROXMOX_COMMON_DISK_CONFIG: &[Field] = &[
-    ("cache_mode", Str),
-    ("disk_size", Str),
-    ("format", Str),
-    ("io_thread", Bool),
-    ("storage_pool", Str),
-    ("storage_pool_type", Str),
-    ("type", Str),
-];
-
-static BUILDER_PROXMOX_COMMON_NIC_CONFIG: &[Field] = &[
-    ("bridge", Str),
-    ("firewall", Bool),
-    ("mac_address", Str),
-    ("model", Str),
-    ("packet_queues", Int),
-    ("vlan_tag", Str),
-];
-
-static BUILDER_PROXMOX_COMMON_VGA_CONFIG: &[Field] = &[("memory", Int), ("type", Str)];
-
-static BUILDER_PROXMOX_ISO_CONFIG: &[Field] = &[
-    ("additional_iso_files", Blocks(BUILDER_PROXMOX_COMMON_STORAGE_CONFIG)),
-    ("boot", Str),
-    ("boot_command", List),
-    ("boot_key_interval", Duration),
-    ("boot_keygroup_interval", Duration),
-    ("boot_wait", Duration),
-    ("cloud_init", Bool),
-    ("cloud_init_storage_pool", Str),
-    ("communicator", Str),
-    ("cores", Int),
-    ("cpu_type", Str),
-    ("disable_kvm", Bool),
-    ("disks", Blocks(BUILDER_PROXMOX_COMMON_DISK_CONFIG)),
-    ("http_bind_address", Str),
-    ("http_directory", Str),
-    ("http_interface", Str),
-    ("http_port_max", Int),
-    ("http_port_min", Int),
-    ("insecure_skip_tls_verify", Bool),
-    ("iso_checksum", Str),
-    ("iso_file", Str),
-    ("iso_storage_pool", Str),
-    ("iso_target_extension", Str),
-    ("iso_target_path", Str),
-    ("iso_url", Str),
-    ("iso_urls", List),
-    ("memory", Int),
-    ("network_adapters", Blocks(BUILDER_PROXMOX_COMMON_NIC_CONFIG)),
-    ("node", Str),
-    ("onboot", Bool),
-    ("os", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("password", Str),
-    ("pause_before_connecting", Duration),
-    ("pool", Str),
-    ("proxmox_url", Str),
-    ("qemu_agent", Bool),
-    ("scsi_controller", Str),
-    ("sockets", Int),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("template_description", Str),
-    ("template_name", Str),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("unmount_iso", Bool),
-    ("username", Str),
-    ("vga", Block(BUILDER_PROXMOX_COMMON_VGA_CONFIG)),
-    ("vm_id", Int),
-    ("vm_interface", Str),
-    ("vm_name", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_PROXMOX_CLONE_CONFIG: &[Field] = &[
-    ("additional_iso_files", Blocks(BUILDER_PROXMOX_COMMON_STORAGE_CONFIG)),
-    ("boot", Str),
-    ("boot_command", List),
-    ("boot_key_interval", Duration),
-    ("boot_keygroup_interval", Duration),
-    ("boot_wait", Duration),
-    ("clone_vm", Str),
-    ("cloud_init", Bool),
-    ("cloud_init_storage_pool", Str),
-    ("communicator", Str),
-    ("cores", Int),
-    ("cpu_type", Str),
-    ("disable_kvm", Bool),
-    ("disks", Blocks(BUILDER_PROXMOX_COMMON_DISK_CONFIG)),
-    ("full_clone", Bool),
-    ("http_bind_address", Str),
-    ("http_directory", Str),
-    ("http_interface", Str),
-    ("http_port_max", Int),
-    ("http_port_min", Int),
-    ("insecure_skip_tls_verify", Bool),
-    ("memory", Int),
-    ("network_adapters", Blocks(BUILDER_PROXMOX_COMMON_NIC_CONFIG)),
-    ("node", Str),
-    ("onboot", Bool),
-    ("os", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("password", Str),
-    ("pause_before_connecting", Duration),
-    ("pool", Str),
-    ("proxmox_url", Str),
-    ("qemu_agent", Bool),
-    ("scsi_controller", Str),
-    ("sockets", Int),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("template_description", Str),
-    ("template_name", Str),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("username", Str),
-    ("vga", Block(BUILDER_PROXMOX_COMMON_VGA_CONFIG)),
-    ("vm_id", Int),
-    ("vm_interface", Str),
-    ("vm_name", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_QEMU_QEMU_IMG_ARGS: &[Field] = &[("convert", List), ("create", List), ("resize", List)];
-
-static BUILDER_QEMU_CONFIG: &[Field] = &[
-    ("accelerator", Str),
-    ("boot_command", List),
-    ("boot_key_interval", Duration),
-    ("boot_keygroup_interval", Duration),
-    ("boot_wait", Duration),
-    ("cd_files", List),
-    ("cd_label", Str),
-    ("cdrom_interface", Str),
-    ("communicator", Str),
-    ("cpus", Int),
-    ("disable_vnc", Bool),
-    ("disk_additional_size", List),
-    ("disk_cache", Str),
-    ("disk_compression", Bool),
-    ("disk_detect_zeroes", Str),
-    ("disk_discard", Str),
-    ("disk_image", Bool),
-    ("disk_interface", Str),
-    ("disk_size", Str),
-    ("display", Str),
-    ("floppy_dirs", List),
-    ("floppy_files", List),
-    ("floppy_label", Str),
-    ("format", Str),
-    ("headless", Bool),
-    ("host_port_max", Int),
-    ("host_port_min", Int),
-    ("http_bind_address", Str),
-    ("http_directory", Str),
-    ("http_interface", Str),
-    ("http_port_max", Int),
-    ("http_port_min", Int),
-    ("iso_checksum", Str),
-    ("iso_skip_cache", Bool),
-    ("iso_target_extension", Str),
-    ("iso_target_path", Str),
-    ("iso_url", Str),
-    ("iso_urls", List),
-    ("machine_type", Str),
-    ("memory", Int),
-    ("net_bridge", Str),
-    ("net_device", Str),
-    ("output_directory", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("qemu_binary", Str),
-    ("qemu_img_args", Block(BUILDER_QEMU_QEMU_IMG_ARGS)),
-    ("qemuargs", Any),
-    ("qmp_enable", Bool),
-    ("qmp_socket_path", Str),
-    ("run_once", Bool),
-    ("shutdown_command", Str),
-    ("shutdown_timeout", Duration),
-    ("skip_compaction", Bool),
-    ("skip_nat_mapping", Bool),
-    ("skip_resize_disk", Bool),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_host_port_max", Int),
-    ("ssh_host_port_min", Int),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("use_backing_file", Bool),
-    ("use_default_display", Bool),
-    ("vm_name", Str),
-    ("vnc_bind_address", Str),
-    ("vnc_port_max", Int),
-    ("vnc_port_min", Int),
-    ("vnc_use_password", Bool),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_SCALEWAY_CONFIG: &[Field] = &[
-    ("access_key", Str),
-    ("api_token", Str),
-    ("api_url", Str),
-    ("bootscript", Str),
-    ("boottype", Str),
-    ("commercial_type", Str),
-    ("communicator", Str),
-    ("image", Str),
-    ("image_name", Str),
-    ("organization_id", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("project_id", Str),
-    ("region", Str),
-    ("remove_volume", Bool),
-    ("secret_key", Str),
-    ("server_name", Str),
-    ("snapshot_name", Str),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-    ("zone", Str),
-];
-
-static BUILDER_TENCENTCLOUD_CVM_TENCENT_CLOUD_DATA_DISK: &[Field] =
-    &[("disk_size", Int), ("disk_snapshot_id", Str), ("disk_type", Str)];
-
-static BUILDER_TENCENTCLOUD_CVM_CONFIG: &[Field] = &[
-    ("associate_public_ip_address", Bool),
-    ("cidr_block", Str),
-    ("communicator", Str),
-    ("data_disks", Blocks(BUILDER_TENCENTCLOUD_CVM_TENCENT_CLOUD_DATA_DISK)),
-    ("disk_size", Int),
-    ("disk_type", Str),
-    ("force_poweroff", Bool),
-    ("host_name", Str),
-    ("image_copy_regions", List),
-    ("image_description", Str),
-    ("image_force_delete", Bool),
-    ("image_name", Str),
-    ("image_share_accounts", List),
-    ("instance_name", Str),
-    ("instance_type", Str),
-    ("internet_charge_type", Str),
-    ("internet_max_bandwidth_out", Int),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("reboot", Bool),
-    ("region", Str),
-    ("run_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("run_tags", Map),
-    ("secret_id", Str),
-    ("secret_key", Str),
-    ("security_group_id", Str),
-    ("security_group_name", Str),
-    ("skip_region_validation", Bool),
-    ("source_image_id", Str),
-    ("source_image_name", Str),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_ip", Bool),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("subnect_cidr_block", Str),
-    ("subnet_id", Str),
-    ("subnet_name", Str),
-    ("sysprep", Bool),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("user_data", Str),
-    ("user_data_file", Str),
-    ("vpc_id", Str),
-    ("vpc_ip", Str),
-    ("vpc_name", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-    ("zone", Str),
-];
-
-static BUILDER_TRITON_MACHINE_IMAGE_FILTER: &[Field] = &[
-    ("most_recent", Bool),
-    ("name", Str),
-    ("os", Str),
-    ("owner", Str),
-    ("public", Bool),
-    ("state", Str),
-    ("type", Str),
-    ("version", Str),
-];
-
-static BUILDER_TRITON_CONFIG: &[Field] = &[
-    ("communicator", Str),
-    ("image_acls", List),
-    ("image_description", Str),
-    ("image_eula_url", Str),
-    ("image_homepage", Str),
-    ("image_name", Str),
-    ("image_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_NAME_VALUE)),
-    ("image_tags", Map),
-    ("image_version", Str),
-    ("insecure_skip_tls_verify", Bool),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("source_machine_firewall_enabled", Bool),
-    ("source_machine_image", Str),
-    ("source_machine_image_filter", Block(BUILDER_TRITON_MACHINE_IMAGE_FILTER)),
-    ("source_machine_metadata", Map),
-    ("source_machine_name", Str),
-    ("source_machine_networks", List),
-    ("source_machine_package", Str),
-    ("source_machine_tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("source_machine_tags", Map),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("triton_account", Str),
-    ("triton_key_id", Str),
-    ("triton_key_material", Str),
-    ("triton_url", Str),
-    ("triton_user", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_VAGRANT_CONFIG: &[Field] = &[
-    ("add_cacert", Str),
-    ("add_capath", Str),
-    ("add_cert", Str),
-    ("add_clean", Bool),
-    ("add_force", Bool),
-    ("add_insecure", Bool),
-    ("boot_command", List),
-    ("boot_keygroup_interval", Duration),
-    ("boot_wait", Duration),
-    ("box_name", Str),
-    ("box_version", Str),
-    ("checksum", Str),
-    ("communicator", Str),
-    ("floppy_dirs", List),
-    ("floppy_files", List),
-    ("floppy_label", Str),
-    ("global_id", Str),
-    ("http_bind_address", Str),
-    ("http_directory", Str),
-    ("http_interface", Str),
-    ("http_port_max", Int),
-    ("http_port_min", Int),
-    ("insert_key", Bool),
-    ("iso_checksum", Str),
-    ("iso_target_extension", Str),
-    ("iso_target_path", Str),
-    ("iso_url", Str),
-    ("iso_urls", List),
-    ("output_dir", Str),
-    ("output_vagrantfile", Str),
-    ("package_include", List),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("provider", Str),
-    ("skip_add", Bool),
-    ("skip_package", Bool),
-    ("source_path", Str),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("synced_folder", Str),
-    ("teardown_method", Str),
-    ("template", Str),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("vagrantfile_template", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_VIRTUALBOX_ISO_CONFIG: &[Field] = &[
-    ("acpi_shutdown", Bool),
-    ("boot_command", List),
-    ("boot_keygroup_interval", Duration),
-    ("boot_wait", Duration),
-    ("bundle_iso", Bool),
-    ("cd_files", List),
-    ("cd_label", Str),
-    ("communicator", Str),
-    ("cpus", Int),
-    ("disable_shutdown", Bool),
-    ("disk_size", Uint),
-    ("export_opts", List),
-    ("floppy_dirs", List),
-    ("floppy_files", List),
-    ("floppy_label", Str),
-    ("format", Str),
-    ("guest_additions_interface", Str),
-    ("guest_additions_mode", Str),
-    ("guest_additions_path", Str),
-    ("guest_additions_sha256", Str),
-    ("guest_additions_url", Str),
-    ("guest_os_type", Str),
-    ("hard_drive_discard", Bool),
-    ("hard_drive_interface", Str),
-    ("hard_drive_nonrotational", Bool),
-    ("headless", Bool),
-    ("host_port_max", Int),
-    ("host_port_min", Int),
-    ("http_bind_address", Str),
-    ("http_directory", Str),
-    ("http_interface", Str),
-    ("http_port_max", Int),
-    ("http_port_min", Int),
-    ("iso_checksum", Str),
-    ("iso_interface", Str),
-    ("iso_target_extension", Str),
-    ("iso_target_path", Str),
-    ("iso_url", Str),
-    ("iso_urls", List),
-    ("keep_registered", Bool),
-    ("memory", Int),
-    ("nvme_port_count", Int),
-    ("output_directory", Str),
-    ("output_filename", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("post_shutdown_delay", Duration),
-    ("sata_port_count", Int),
-    ("shutdown_command", Str),
-    ("shutdown_timeout", Duration),
-    ("skip_export", Bool),
-    ("skip_nat_mapping", Bool),
-    ("sound", Str),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_host_port_max", Int),
-    ("ssh_host_port_min", Int),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_skip_nat_mapping", Bool),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("usb", Bool),
-    ("vboxmanage", Any),
-    ("vboxmanage_post", Any),
-    ("virtualbox_version_file", Str),
-    ("vm_name", Str),
-    ("vrdp_bind_address", Str),
-    ("vrdp_port_max", Int),
-    ("vrdp_port_min", Int),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_VIRTUALBOX_OVF_CONFIG: &[Field] = &[
-    ("acpi_shutdown", Bool),
-    ("boot_command", List),
-    ("boot_keygroup_interval", Duration),
-    ("boot_wait", Duration),
-    ("cd_files", List),
-    ("cd_label", Str),
-    ("checksum", Str),
-    ("communicator", Str),
-    ("disable_shutdown", Bool),
-    ("export_opts", List),
-    ("floppy_dirs", List),
-    ("floppy_files", List),
-    ("floppy_label", Str),
-    ("format", Str),
-    ("guest_additions_interface", Str),
-    ("guest_additions_mode", Str),
-    ("guest_additions_path", Str),
-    ("guest_additions_sha256", Str),
-    ("guest_additions_url", Str),
-    ("headless", Bool),
-    ("host_port_max", Int),
-    ("host_port_min", Int),
-    ("http_bind_address", Str),
-    ("http_directory", Str),
-    ("http_interface", Str),
-    ("http_port_max", Int),
-    ("http_port_min", Int),
-    ("import_flags", List),
-    ("import_opts", Str),
-    ("keep_registered", Bool),
-    ("output_directory", Str),
-    ("output_filename", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("post_shutdown_delay", Duration),
-    ("shutdown_command", Str),
-    ("shutdown_timeout", Duration),
-    ("skip_export", Bool),
-    ("skip_nat_mapping", Bool),
-    ("source_path", Str),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_host_port_max", Int),
-    ("ssh_host_port_min", Int),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_skip_nat_mapping", Bool),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("target_path", Str),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("vboxmanage", Any),
-    ("vboxmanage_post", Any),
-    ("virtualbox_version_file", Str),
-    ("vm_name", Str),
-    ("vrdp_bind_address", Str),
-    ("vrdp_port_max", Int),
-    ("vrdp_port_min", Int),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_VIRTUALBOX_VM_CONFIG: &[Field] = &[
-    ("acpi_shutdown", Bool),
-    ("attach_snapshot", Str),
-    ("boot_command", List),
-    ("boot_keygroup_interval", Duration),
-    ("boot_wait", Duration),
-    ("cd_files", List),
-    ("cd_label", Str),
-    ("communicator", Str),
-    ("disable_shutdown", Bool),
-    ("export_opts", List),
-    ("floppy_dirs", List),
-    ("floppy_files", List),
-    ("floppy_label", Str),
-    ("force_delete_snapshot", Bool),
-    ("format", Str),
-    ("guest_additions_interface", Str),
-    ("guest_additions_mode", Str),
-    ("guest_additions_path", Str),
-    ("guest_additions_sha256", Str),
-    ("guest_additions_url", Str),
-    ("headless", Bool),
-    ("host_port_max", Int),
-    ("host_port_min", Int),
-    ("http_bind_address", Str),
-    ("http_directory", Str),
-    ("http_interface", Str),
-    ("http_port_max", Int),
-    ("http_port_min", Int),
-    ("keep_registered", Bool),
-    ("output_directory", Str),
-    ("output_filename", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("post_shutdown_delay", Duration),
-    ("shutdown_command", Str),
-    ("shutdown_timeout", Duration),
-    ("skip_export", Bool),
-    ("skip_nat_mapping", Bool),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_host_port_max", Int),
-    ("ssh_host_port_min", Int),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_skip_nat_mapping", Bool),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("target_snapshot", Str),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("vboxmanage", Any),
-    ("vboxmanage_post", Any),
-    ("virtualbox_version_file", Str),
-    ("vm_name", Str),
-    ("vrdp_bind_address", Str),
-    ("vrdp_port_max", Int),
-    ("vrdp_port_min", Int),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_VMWARE_ISO_CONFIG: &[Field] = &[
-    ("boot_command", List),
-    ("boot_key_interval", Duration),
-    ("boot_keygroup_interval", Duration),
-    ("boot_wait", Duration),
-    ("cd_files", List),
-    ("cd_label", Str),
-    ("cdrom_adapter_type", Str),
-    ("cleanup_remote_cache", Bool),
-    ("communicator", Str),
-    ("cores", Int),
-    ("cpus", Int),
-    ("disable_vnc", Bool),
-    ("disk_adapter_type", Str),
-    ("disk_additional_size", List),
-    ("disk_size", Uint),
-    ("disk_type_id", Str),
-    ("display_name", Str),
-    ("floppy_dirs", List),
-    ("floppy_files", List),
-    ("floppy_label", Str),
-    ("format", Str),
-    ("fusion_app_path", Str),
-    ("guest_os_type", Str),
-    ("headless", Bool),
-    ("http_bind_address", Str),
-    ("http_directory", Str),
-    ("http_interface", Str),
-    ("http_port_max", Int),
-    ("http_port_min", Int),
-    ("insecure_connection", Bool),
-    ("iso_checksum", Str),
-    ("iso_target_extension", Str),
-    ("iso_target_path", Str),
-    ("iso_url", Str),
-    ("iso_urls", List),
-    ("keep_registered", Bool),
-    ("memory", Int),
-    ("network", Str),
-    ("network_adapter_type", Str),
-    ("network_name", Str),
-    ("output_directory", Str),
-    ("ovftool_options", List),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("parallel", Str),
-    ("pause_before_connecting", Duration),
-    ("remote_cache_datastore", Str),
-    ("remote_cache_directory", Str),
-    ("remote_datastore", Str),
-    ("remote_host", Str),
-    ("remote_output_directory", Str),
-    ("remote_password", Str),
-    ("remote_port", Int),
-    ("remote_private_key_file", Str),
-    ("remote_type", Str),
-    ("remote_username", Str),
-    ("serial", Str),
-    ("shutdown_command", Str),
-    ("shutdown_timeout", Duration),
-    ("skip_compaction", Bool),
-    ("skip_export", Bool),
-    ("skip_validate_credentials", Bool),
-    ("sound", Bool),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_skip_request_pty", Bool),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("tools_source_path", Str),
-    ("tools_upload_flavor", Str),
-    ("tools_upload_path", Str),
-    ("usb", Bool),
-    ("version", Str),
-    ("vm_name", Str),
-    ("vmdk_name", Str),
-    ("vmx_data", Map),
-    ("vmx_data_post", Map),
-    ("vmx_disk_template_path", Str),
-    ("vmx_remove_ethernet_interfaces", Bool),
-    ("vmx_template_path", Str),
-    ("vnc_bind_address", Str),
-    ("vnc_disable_password", Bool),
-    ("vnc_over_websocket", Bool),
-    ("vnc_port_max", Int),
-    ("vnc_port_min", Int),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_VMWARE_VMX_CONFIG: &[Field] = &[
-    ("boot_command", List),
-    ("boot_key_interval", Duration),
-    ("boot_keygroup_interval", Duration),
-    ("boot_wait", Duration),
-    ("cd_files", List),
-    ("cd_label", Str),
-    ("cleanup_remote_cache", Bool),
-    ("communicator", Str),
-    ("disable_vnc", Bool),
-    ("disk_adapter_type", Str),
-    ("disk_additional_size", List),
-    ("disk_type_id", Str),
-    ("display_name", Str),
-    ("floppy_dirs", List),
-    ("floppy_files", List),
-    ("floppy_label", Str),
-    ("format", Str),
-    ("fusion_app_path", Str),
-    ("headless", Bool),
-    ("http_bind_address", Str),
-    ("http_directory", Str),
-    ("http_interface", Str),
-    ("http_port_max", Int),
-    ("http_port_min", Int),
-    ("insecure_connection", Bool),
-    ("keep_registered", Bool),
-    ("linked", Bool),
-    ("output_directory", Str),
-    ("ovftool_options", List),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("remote_cache_datastore", Str),
-    ("remote_cache_directory", Str),
-    ("remote_datastore", Str),
-    ("remote_host", Str),
-    ("remote_output_directory", Str),
-    ("remote_password", Str),
-    ("remote_port", Int),
-    ("remote_private_key_file", Str),
-    ("remote_type", Str),
-    ("remote_username", Str),
-    ("shutdown_command", Str),
-    ("shutdown_timeout", Duration),
-    ("skip_compaction", Bool),
-    ("skip_export", Bool),
-    ("skip_validate_credentials", Bool),
-    ("source_path", Str),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_skip_request_pty", Bool),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("tools_source_path", Str),
-    ("tools_upload_flavor", Str),
-    ("tools_upload_path", Str),
-    ("vm_name", Str),
-    ("vmdk_name", Str),
-    ("vmx_data", Map),
-    ("vmx_data_post", Map),
-    ("vmx_remove_ethernet_interfaces", Bool),
-    ("vnc_bind_address", Str),
-    ("vnc_disable_password", Bool),
-    ("vnc_over_websocket", Bool),
-    ("vnc_port_max", Int),
-    ("vnc_port_min", Int),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_VSPHERE_COMMON_CONTENT_LIBRARY_DESTINATION_CONFIG: &[Field] = &[
-    ("cluster", Str),
-    ("datastore", Str),
-    ("description", Str),
-    ("destroy", Bool),
-    ("folder", Str),
-    ("host", Str),
-    ("library", Str),
-    ("name", Str),
-    ("ovf", Bool),
-    ("resource_pool", Str),
-];
-
-static BUILDER_VSPHERE_CLONE_LINUX_OPTIONS: &[Field] =
-    &[("domain", Str), ("host_name", Str), ("hw_clock_utc", Bool), ("time_zone", Str)];
-
-static BUILDER_VSPHERE_CLONE_NETWORK_INTERFACE: &[Field] = &[
-    ("dns_domain", Str),
-    ("dns_server_list", List),
-    ("ipv4_address", Str),
-    ("ipv4_netmask", Int),
-    ("ipv6_address", Str),
-    ("ipv6_netmask", Int),
-];
-
-static BUILDER_VSPHERE_CLONE_CUSTOMIZE_CONFIG: &[Field] = &[
-    ("dns_server_list", List),
-    ("dns_suffix_list", List),
-    ("ipv4_gateway", Str),
-    ("ipv6_gateway", Str),
-    ("linux_options", Block(BUILDER_VSPHERE_CLONE_LINUX_OPTIONS)),
-    ("network_interface", Blocks(BUILDER_VSPHERE_CLONE_NETWORK_INTERFACE)),
-    ("windows_sysprep_file", Str),
-];
-
-static BUILDER_VSPHERE_COMMON_EXPORT_CONFIG: &[Field] = &[
-    ("directory_permission", Uint),
-    ("force", Bool),
-    ("images", Bool),
-    ("manifest", Str),
-    ("name", Str),
-    ("options", List),
-    ("output_directory", Str),
-];
-
-static BUILDER_VSPHERE_COMMON_DISK_CONFIG: &[Field] = &[
-    ("disk_controller_index", Int),
-    ("disk_eagerly_scrub", Bool),
-    ("disk_size", Int),
-    ("disk_thin_provisioned", Bool),
-];
-
-static BUILDER_VSPHERE_CLONE_V_APP_CONFIG: &[Field] = &[("properties", Map)];
-
-static BUILDER_VSPHERE_CLONE_CONFIG: &[Field] = &[
-    ("CPU_hot_plug", Bool),
-    ("CPU_limit", Int),
-    ("CPU_reservation", Int),
-    ("CPUs", Int),
-    ("NestedHV", Bool),
-    ("RAM", Int),
-    ("RAM_hot_plug", Bool),
-    ("RAM_reservation", Int),
-    ("RAM_reserve_all", Bool),
-    ("boot_command", List),
-    ("boot_keygroup_interval", Duration),
-    ("boot_order", Str),
-    ("boot_wait", Duration),
-    ("cd_files", List),
-    ("cd_label", Str),
-    ("cdrom_type", Str),
-    ("cluster", Str),
-    ("communicator", Str),
-    ("configuration_parameters", Map),
-    ("content_library_destination", Block(BUILDER_VSPHERE_COMMON_CONTENT_LIBRARY_DESTINATION_CONFIG)),
-    ("convert_to_template", Bool),
-    ("cpu_cores", Int),
-    ("create_snapshot", Bool),
-    ("customize", Block(BUILDER_VSPHERE_CLONE_CUSTOMIZE_CONFIG)),
-    ("datacenter", Str),
-    ("datastore", Str),
-    ("disable_shutdown", Bool),
-    ("disk_controller_type", List),
-    ("disk_size", Int),
-    ("export", Block(BUILDER_VSPHERE_COMMON_EXPORT_CONFIG)),
-    ("firmware", Str),
-    ("floppy_dirs", List),
-    ("floppy_files", List),
-    ("floppy_img_path", Str),
-    ("floppy_label", Str),
-    ("folder", Str),
-    ("force_bios_setup", Bool),
-    ("host", Str),
-    ("http_bind_address", Str),
-    ("http_directory", Str),
-    ("http_interface", Str),
-    ("http_ip", Str),
-    ("http_port_max", Int),
-    ("http_port_min", Int),
-    ("insecure_connection", Bool),
-    ("ip_settle_timeout", Duration),
-    ("ip_wait_address", Str),
-    ("ip_wait_timeout", Duration),
-    ("iso_paths", List),
-    ("linked_clone", Bool),
-    ("mac_address", Str),
-    ("network", Str),
-    ("notes", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("password", Str),
-    ("pause_before_connecting", Duration),
-    ("remove_cdrom", Bool),
-    ("resource_pool", Str),
-    ("set_host_for_datastore_uploads", Bool),
-    ("shutdown_command", Str),
-    ("shutdown_timeout", Duration),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("storage", Blocks(BUILDER_VSPHERE_COMMON_DISK_CONFIG)),
-    ("template", Str),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("tools_sync_time", Bool),
-    ("tools_upgrade_policy", Bool),
-    ("username", Str),
-    ("vapp", Block(BUILDER_VSPHERE_CLONE_V_APP_CONFIG)),
-    ("vcenter_server", Str),
-    ("vgpu_profile", Str),
-    ("video_ram", Int),
-    ("vm_name", Str),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static BUILDER_VSPHERE_ISO_NIC: &[Field] =
-    &[("mac_address", Str), ("network", Str), ("network_card", Str), ("passthrough", Bool)];
-
-static BUILDER_VSPHERE_ISO_CONFIG: &[Field] = &[
-    ("CPU_hot_plug", Bool),
-    ("CPU_limit", Int),
-    ("CPU_reservation", Int),
-    ("CPUs", Int),
-    ("NestedHV", Bool),
-    ("RAM", Int),
-    ("RAM_hot_plug", Bool),
-    ("RAM_reservation", Int),
-    ("RAM_reserve_all", Bool),
-    ("boot_command", List),
-    ("boot_keygroup_interval", Duration),
-    ("boot_order", Str),
-    ("boot_wait", Duration),
-    ("cd_files", List),
-    ("cd_label", Str),
-    ("cdrom_type", Str),
-    ("cluster", Str),
-    ("communicator", Str),
-    ("configuration_parameters", Map),
-    ("content_library_destination", Block(BUILDER_VSPHERE_COMMON_CONTENT_LIBRARY_DESTINATION_CONFIG)),
-    ("convert_to_template", Bool),
-    ("cpu_cores", Int),
-    ("create_snapshot", Bool),
-    ("datacenter", Str),
-    ("datastore", Str),
-    ("disable_shutdown", Bool),
-    ("disk_controller_type", List),
-    ("export", Block(BUILDER_VSPHERE_COMMON_EXPORT_CONFIG)),
-    ("firmware", Str),
-    ("floppy_dirs", List),
-    ("floppy_files", List),
-    ("floppy_img_path", Str),
-    ("floppy_label", Str),
-    ("folder", Str),
-    ("force_bios_setup", Bool),
-    ("guest_os_type", Str),
-    ("host", Str),
-    ("http_bind_address", Str),
-    ("http_directory", Str),
-    ("http_interface", Str),
-    ("http_ip", Str),
-    ("http_port_max", Int),
-    ("http_port_min", Int),
-    ("insecure_connection", Bool),
-    ("ip_settle_timeout", Duration),
-    ("ip_wait_address", Str),
-    ("ip_wait_timeout", Duration),
-    ("iso_checksum", Str),
-    ("iso_paths", List),
-    ("iso_target_extension", Str),
-    ("iso_target_path", Str),
-    ("iso_url", Str),
-    ("iso_urls", List),
-    ("network_adapters", Blocks(BUILDER_VSPHERE_ISO_NIC)),
-    ("notes", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("password", Str),
-    ("pause_before_connecting", Duration),
-    ("remove_cdrom", Bool),
-    ("resource_pool", Str),
-    ("set_host_for_datastore_uploads", Bool),
-    ("shutdown_command", Str),
-    ("shutdown_timeout", Duration),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("storage", Blocks(BUILDER_VSPHERE_COMMON_DISK_CONFIG)),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("tools_sync_time", Bool),
-    ("tools_upgrade_policy", Bool),
-    ("usb_controller", List),
-    ("username", Str),
-    ("vcenter_server", Str),
-    ("vgpu_profile", Str),
-    ("video_ram", Int),
-    ("vm_name", Str),
-    ("vm_version", Uint),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-];
-
-static PROVISIONER_ANSIBLE_CONFIG: &[Field] = &[
-    ("ansible_env_vars", List),
-    ("ansible_ssh_extra_args", List),
-    ("collections_path", Str),
-    ("command", Str),
-    ("empty_groups", List),
-    ("extra_arguments", List),
-    ("galaxy_command", Str),
-    ("galaxy_file", Str),
-    ("galaxy_force_install", Bool),
-    ("groups", List),
-    ("host_alias", Str),
-    ("inventory_directory", Str),
-    ("inventory_file", Str),
-    ("inventory_file_template", Str),
-    ("keep_inventory_file", Bool),
-    ("local_port", Int),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("playbook_file", Str),
-    ("roles_path", Str),
-    ("sftp_command", Str),
-    ("skip_version_check", Bool),
-    ("ssh_authorized_key_file", Str),
-    ("ssh_host_key_file", Str),
-    ("use_proxy", Bool),
-    ("use_sftp", Bool),
-    ("user", Str),
-];
-
-static PROVISIONER_ANSIBLE_LOCAL_CONFIG: &[Field] = &[
-    ("clean_staging_directory", Bool),
-    ("command", Str),
-    ("extra_arguments", List),
-    ("galaxy_command", Str),
-    ("galaxy_file", Str),
-    ("group_vars", Str),
-    ("host_vars", Str),
-    ("inventory_file", Str),
-    ("inventory_groups", List),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("playbook_dir", Str),
-    ("playbook_file", Str),
-    ("playbook_files", List),
-    ("playbook_paths", List),
-    ("role_paths", List),
-    ("staging_directory", Str),
-];
-
-static PROVISIONER_AZURE_DTLARTIFACT_ARTIFACT_PARAMETER: &[Field] = &[("name", Str), ("type", Str), ("value", Str)];
-
-static PROVISIONER_AZURE_DTLARTIFACT_DTL_ARTIFACT: &[Field] = &[
-    ("artifact_id", Str),
-    ("artifact_name", Str),
-    ("parameters", Blocks(PROVISIONER_AZURE_DTLARTIFACT_ARTIFACT_PARAMETER)),
-];
-
-static PROVISIONER_AZURE_DTLARTIFACT_CONFIG: &[Field] = &[
-    ("azure_tags", Map),
-    ("client_cert_path", Str),
-    ("client_id", Str),
-    ("client_jwt", Str),
-    ("client_secret", Str),
-    ("cloud_environment_name", Str),
-    ("dtl_artifacts", Blocks(PROVISIONER_AZURE_DTLARTIFACT_DTL_ARTIFACT)),
-    ("json", Any),
-    ("lab_name", Str),
-    ("lab_resource_group_name", Str),
-    ("object_id", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("polling_duration_timeout", Duration),
-    ("subscription_id", Str),
-    ("tenant_id", Str),
-    ("use_azure_cli_auth", Bool),
-    ("vm_name", Str),
-];
-
-static PROVISIONER_BREAKPOINT_CONFIG: &[Field] = &[
-    ("disable", Bool),
-    ("note", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-];
-
-static PROVISIONER_CHEF_CLIENT_CONFIG: &[Field] = &[
-    ("chef_environment", Str),
-    ("chef_license", Str),
-    ("client_key", Str),
-    ("config_template", Str),
-    ("elevated_password", Str),
-    ("elevated_user", Str),
-    ("encrypted_data_bag_secret_path", Str),
-    ("execute_command", Str),
-    ("guest_os_type", Str),
-    ("install_command", Str),
-    ("json", Any),
-    ("knife_command", Str),
-    ("node_name", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("policy_group", Str),
-    ("policy_name", Str),
-    ("prevent_sudo", Bool),
-    ("run_list", List),
-    ("server_url", Str),
-    ("skip_clean_client", Bool),
-    ("skip_clean_node", Bool),
-    ("skip_clean_staging_directory", Bool),
-    ("skip_install", Bool),
-    ("ssl_verify_mode", Str),
-    ("staging_directory", Str),
-    ("trusted_certs_dir", Str),
-    ("validation_client_name", Str),
-    ("validation_key_path", Str),
-    ("version", Str),
-];
-
-static PROVISIONER_CHEF_SOLO_CONFIG: &[Field] = &[
-    ("chef_environment", Str),
-    ("chef_license", Str),
-    ("config_template", Str),
-    ("cookbook_paths", List),
-    ("data_bags_path", Str),
-    ("encrypted_data_bag_secret_path", Str),
-    ("environments_path", Str),
-    ("execute_command", Str),
-    ("guest_os_type", Str),
-    ("install_command", Str),
-    ("json", Any),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("prevent_sudo", Bool),
-    ("remote_cookbook_paths", List),
-    ("roles_path", Str),
-    ("run_list", List),
-    ("skip_install", Bool),
-    ("staging_directory", Str),
-    ("version", Str),
-];
-
-static PROVISIONER_CONVERGE_MODULE_DIR: &[Field] = &[("destination", Str), ("exclude", List), ("source", Str)];
-
-static PROVISIONER_CONVERGE_CONFIG: &[Field] = &[
-    ("bootstrap", Bool),
-    ("bootstrap_command", Str),
-    ("execute_command", Str),
-    ("module", Str),
-    ("module_dirs", Blocks(PROVISIONER_CONVERGE_MODULE_DIR)),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("params", Map),
-    ("prevent_bootstrap_sudo", Bool),
-    ("prevent_sudo", Bool),
-    ("version", Str),
-    ("working_directory", Str),
-];
-
-static PROVISIONER_FILE_CONFIG: &[Field] = &[
-    ("destination", Str),
-    ("direction", Str),
-    ("generated", Bool),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("source", Str),
-    ("sources", List),
-];
-
-static PROVISIONER_INSPEC_CONFIG: &[Field] = &[
-    ("attributes", List),
-    ("attributes_directory", Str),
-    ("backend", Str),
-    ("command", Str),
-    ("extra_arguments", List),
-    ("host", Str),
-    ("inspec_env_vars", List),
-    ("local_port", Int),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("profile", Str),
-    ("ssh_authorized_key_file", Str),
-    ("ssh_host_key_file", Str),
-    ("user", Str),
-];
-
-static PROVISIONER_POWERSHELL_CONFIG: &[Field] = &[
-    ("binary", Bool),
-    ("debug_mode", Int),
-    ("elevated_env_var_format", Str),
-    ("elevated_execute_command", Str),
-    ("elevated_password", Str),
-    ("elevated_user", Str),
-    ("env_var_format", Str),
-    ("environment_vars", List),
-    ("execute_command", Str),
-    ("execution_policy", Str),
-    ("inline", List),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("remote_env_var_path", Str),
-    ("remote_path", Str),
-    ("script", Str),
-    ("scripts", List),
-    ("skip_clean", Bool),
-    ("start_retry_timeout", Duration),
-    ("valid_exit_codes", List),
-];
-
-static PROVISIONER_PUPPET_MASTERLESS_CONFIG: &[Field] = &[
-    ("clean_staging_directory", Bool),
-    ("elevated_password", Str),
-    ("elevated_user", Str),
-    ("execute_command", Str),
-    ("extra_arguments", List),
-    ("facter", Map),
-    ("guest_os_type", Str),
-    ("hiera_config_path", Str),
-    ("ignore_exit_codes", Bool),
-    ("manifest_dir", Str),
-    ("manifest_file", Str),
-    ("module_paths", List),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("prevent_sudo", Bool),
-    ("puppet_bin_dir", Str),
-    ("staging_directory", Str),
-    ("working_directory", Str),
-];
-
-static PROVISIONER_PUPPET_SERVER_CONFIG: &[Field] = &[
-    ("clean_staging_directory", Bool),
-    ("client_cert_path", Str),
-    ("client_private_key_path", Str),
-    ("elevated_password", Str),
-    ("elevated_user", Str),
-    ("execute_command", Str),
-    ("extra_arguments", List),
-    ("facter", Map),
-    ("guest_os_type", Str),
-    ("ignore_exit_codes", Bool),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("prevent_sudo", Bool),
-    ("puppet_bin_dir", Str),
-    ("puppet_node", Str),
-    ("puppet_server", Str),
-    ("staging_dir", Str),
-    ("working_directory", Str),
-];
-
-static PROVISIONER_SALT_MASTERLESS_CONFIG: &[Field] = &[
-    ("bootstrap_args", Str),
-    ("custom_state", Str),
-    ("disable_sudo", Bool),
-    ("formulas", List),
-    ("grains_file", Str),
-    ("guest_os_type", Str),
-    ("local_pillar_roots", Str),
-    ("local_state_tree", Str),
-    ("log_level", Str),
-    ("minion_config", Str),
-    ("no_exit_on_failure", Bool),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("remote_pillar_roots", Str),
-    ("remote_state_tree", Str),
-    ("salt_bin_dir", Str),
-    ("salt_call_args", Str),
-    ("skip_bootstrap", Bool),
-    ("temp_config_dir", Str),
-];
-
-static PROVISIONER_SHELL_CONFIG: &[Field] = &[
-    ("binary", Bool),
-    ("env_var_format", Str),
-    ("environment_vars", List),
-    ("execute_command", Str),
-    ("expect_disconnect", Bool),
-    ("inline", List),
-    ("inline_shebang", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_after", Duration),
-    ("remote_file", Str),
-    ("remote_folder", Str),
-    ("remote_path", Str),
-    ("script", Str),
-    ("scripts", List),
-    ("skip_clean", Bool),
-    ("start_retry_timeout", Duration),
-    ("use_env_var_file", Bool),
-    ("valid_exit_codes", List),
-];
-
-static PACKER_PLUGIN_SDK_SHELL_LOCAL_CONFIG: &[Field] = &[
-    ("command", Str),
-    ("env_var_format", Str),
-    ("environment_vars", List),
-    ("execute_command", List),
-    ("inline", List),
-    ("inline_shebang", Str),
-    ("only_on", List),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("script", Str),
-    ("scripts", List),
-    ("tempfile_extension", Str),
-    ("use_linux_pathing", Bool),
-    ("valid_exit_codes", List),
-];
-
-static PROVISIONER_SLEEP_PROVISIONER: &[Field] = &[("duration", Duration)];
-
-static PROVISIONER_WINDOWS_RESTART_CONFIG: &[Field] = &[
-    ("check_registry", Bool),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("registry_keys", List),
-    ("restart_check_command", Str),
-    ("restart_command", Str),
-    ("restart_timeout", Duration),
-];
-
-static PROVISIONER_WINDOWS_SHELL_CONFIG: &[Field] = &[
-    ("binary", Bool),
-    ("env_var_format", Str),
-    ("environment_vars", List),
-    ("execute_command", Str),
-    ("inline", List),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("remote_path", Str),
-    ("script", Str),
-    ("scripts", List),
-    ("start_retry_timeout", Duration),
-    ("valid_exit_codes", List),
-];
-
-static POST_PROCESSOR_ALICLOUD_IMPORT_CONFIG: &[Field] = &[
-    ("access_key", Str),
-    ("associate_public_ip_address", Bool),
-    ("communicator", Str),
-    ("description", Str),
-    ("disable_stop_instance", Bool),
-    ("force_stop_instance", Bool),
-    ("format", Str),
-    ("image_architecture", Str),
-    ("image_copy_names", List),
-    ("image_copy_regions", List),
-    ("image_description", Str),
-    ("image_disk_mappings", Blocks(BUILDER_ALICLOUD_ECS_ALICLOUD_DISK_DEVICE)),
-    ("image_encrypted", Bool),
-    ("image_force_delete", Bool),
-    ("image_force_delete_instances", Bool),
-    ("image_force_delete_snapshots", Bool),
-    ("image_ignore_data_disks", Bool),
-    ("image_name", Str),
-    ("image_os_type", Str),
-    ("image_platform", Str),
-    ("image_share_account", List),
-    ("image_system_size", Str),
-    ("image_unshare_account", List),
-    ("image_version", Str),
-    ("instance_name", Str),
-    ("instance_type", Str),
-    ("internet_charge_type", Str),
-    ("internet_max_bandwidth_out", Int),
-    ("io_optimized", Bool),
-    ("oss_bucket_name", Str),
-    ("oss_key_name", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("pause_before_connecting", Duration),
-    ("profile", Str),
-    ("region", Str),
-    ("secret_key", Str),
-    ("security_group_id", Str),
-    ("security_group_name", Str),
-    ("security_token", Str),
-    ("shared_credentials_file", Str),
-    ("skip_clean", Bool),
-    ("skip_image_validation", Bool),
-    ("skip_region_validation", Bool),
-    ("source_image", Str),
-    ("ssh_agent_auth", Bool),
-    ("ssh_bastion_agent_auth", Bool),
-    ("ssh_bastion_certificate_file", Str),
-    ("ssh_bastion_host", Str),
-    ("ssh_bastion_interactive", Bool),
-    ("ssh_bastion_password", Str),
-    ("ssh_bastion_port", Int),
-    ("ssh_bastion_private_key_file", Str),
-    ("ssh_bastion_username", Str),
-    ("ssh_certificate_file", Str),
-    ("ssh_ciphers", List),
-    ("ssh_clear_authorized_keys", Bool),
-    ("ssh_disable_agent_forwarding", Bool),
-    ("ssh_file_transfer_method", Str),
-    ("ssh_handshake_attempts", Int),
-    ("ssh_host", Str),
-    ("ssh_keep_alive_interval", Duration),
-    ("ssh_key_exchange_algorithms", List),
-    ("ssh_keypair_name", Str),
-    ("ssh_local_tunnels", List),
-    ("ssh_password", Str),
-    ("ssh_port", Int),
-    ("ssh_private_ip", Bool),
-    ("ssh_private_key", Any),
-    ("ssh_private_key_file", Str),
-    ("ssh_proxy_host", Str),
-    ("ssh_proxy_password", Str),
-    ("ssh_proxy_port", Int),
-    ("ssh_proxy_username", Str),
-    ("ssh_pty", Bool),
-    ("ssh_public_key", Any),
-    ("ssh_read_write_timeout", Duration),
-    ("ssh_remote_tunnels", List),
-    ("ssh_timeout", Duration),
-    ("ssh_username", Str),
-    ("ssh_wait_timeout", Duration),
-    ("system_disk_mapping", Block(BUILDER_ALICLOUD_ECS_ALICLOUD_DISK_DEVICE)),
-    ("tag", Blocks(PACKER_PLUGIN_SDK_TEMPLATE_CONFIG_KEY_VALUE)),
-    ("tags", Map),
-    ("temporary_key_pair_bits", Int),
-    ("temporary_key_pair_name", Str),
-    ("temporary_key_pair_type", Str),
-    ("user_data", Str),
-    ("user_data_file", Str),
-    ("vpc_cidr_block", Str),
-    ("vpc_id", Str),
-    ("vpc_name", Str),
-    ("vswitch_id", Str),
-    ("vswitch_name", Str),
-    ("wait_snapshot_ready_timeout", Int),
-    ("winrm_host", Str),
-    ("winrm_insecure", Bool),
-    ("winrm_no_proxy", Bool),
-    ("winrm_password", Str),
-    ("winrm_port", Int),
-    ("winrm_timeout", Duration),
-    ("winrm_use_ntlm", Bool),
-    ("winrm_use_ssl", Bool),
-    ("winrm_username", Str),
-    ("zone_id", Str),
-];
-
-static POST_PROCESSOR_AMAZON_IMPORT_CONFIG: &[Field] = &[
-    ("access_key", Str),
-    ("ami_description", Str),
-    ("ami_encrypt", Bool),
-    ("ami_groups", List),
-    ("ami_kms_key", Str),
-    ("ami_name", Str),
-    ("ami_users", List),
-    ("assume_role", Block(BUILDER_AMAZON_COMMON_ASSUME_ROLE_CONFIG)),
-    ("aws_polling", Block(BUILDER_AMAZON_COMMON_AWSPOLLING_CONFIG)),
-    ("custom_endpoint_ec2", Str),
-    ("decode_authorization_messages", Bool),
-    ("format", Str),
-    ("insecure_skip_tls_verify", Bool),
-    ("license_type", Str),
-    ("max_retries", Int),
-    ("mfa_code", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("profile", Str),
-    ("region", Str),
-    ("role_name", Str),
-    ("s3_bucket_name", Str),
-    ("s3_encryption", Str),
-    ("s3_encryption_key", Str),
-    ("s3_key_name", Str),
-    ("secret_key", Str),
-    ("shared_credentials_file", Str),
-    ("skip_clean", Bool),
-    ("skip_credential_validation", Bool),
-    ("skip_metadata_api_check", Bool),
-    ("tags", Map),
-    ("token", Str),
-    ("vault_aws_engine", Block(BUILDER_AMAZON_COMMON_VAULT_AWSENGINE_OPTIONS)),
-];
-
-static POST_PROCESSOR_ARTIFICE_CONFIG: &[Field] = &[
-    ("files", List),
-    ("keep_input_artifact", Bool),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-];
-
-static POST_PROCESSOR_CHECKSUM_CONFIG: &[Field] = &[
-    ("checksum_types", List),
-    ("output", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-];
-
-static POST_PROCESSOR_COMPRESS_CONFIG: &[Field] = &[
-    ("algorithm", Str),
-    ("archive", Str),
-    ("compression_level", Int),
-    ("format", Str),
-    ("output", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-];
-
-static POST_PROCESSOR_DIGITALOCEAN_IMPORT_CONFIG: &[Field] = &[
-    ("api_token", Str),
-    ("image_description", Str),
-    ("image_distribution", Str),
-    ("image_name", Str),
-    ("image_regions", List),
-    ("image_tags", List),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("skip_clean", Bool),
-    ("space_name", Str),
-    ("space_object_name", Str),
-    ("spaces_key", Str),
-    ("spaces_region", Str),
-    ("spaces_secret", Str),
-    ("timeout", Duration),
-];
-
-static POST_PROCESSOR_DOCKER_IMPORT_CONFIG: &[Field] = &[
-    ("changes", List),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("repository", Str),
-    ("tag", Str),
-];
-
-static POST_PROCESSOR_DOCKER_PUSH_CONFIG: &[Field] = &[
-    ("aws_access_key", Str),
-    ("aws_profile", Str),
-    ("aws_secret_key", Str),
-    ("aws_token", Str),
-    ("ecr_login", Bool),
-    ("login", Bool),
-    ("login_password", Str),
-    ("login_server", Str),
-    ("login_username", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-];
-
-static POST_PROCESSOR_DOCKER_SAVE_CONFIG: &[Field] = &[
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("path", Str),
-];
-
-static POST_PROCESSOR_DOCKER_TAG_CONFIG: &[Field] = &[
-    ("force", Bool),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("repository", Str),
-    ("tag", List),
-    ("tags", List),
-];
-
-static POST_PROCESSOR_EXOSCALE_IMPORT_CONFIG: &[Field] = &[
-    ("api_endpoint", Str),
-    ("api_key", Str),
-    ("api_secret", Str),
-    ("image_bucket", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("skip_clean", Bool),
-    ("sos_endpoint", Str),
-    ("template_description", Str),
-    ("template_disable_password", Bool),
-    ("template_disable_sshkey", Bool),
-    ("template_name", Str),
-    ("template_username", Str),
-    ("template_zone", Str),
-];
-
-static POST_PROCESSOR_GOOGLECOMPUTE_EXPORT_CONFIG: &[Field] = &[
-    ("account_file", Str),
-    ("disk_size", Int),
-    ("disk_type", Str),
-    ("impersonate_service_account", Str),
-    ("machine_type", Str),
-    ("network", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("paths", List),
-    ("service_account_email", Str),
-    ("subnetwork", Str),
-    ("vault_gcp_oauth_engine", Str),
-    ("zone", Str),
-];
-
-static POST_PROCESSOR_GOOGLECOMPUTE_IMPORT_CONFIG: &[Field] = &[
-    ("account_file", Str),
-    ("bucket", Str),
-    ("gcs_object_name", Str),
-    ("iap", Bool),
-    ("image_description", Str),
-    ("image_family", Str),
-    ("image_forbidden_signatures_db", List),
-    ("image_guest_os_features", List),
-    ("image_key_exchange_key", List),
-    ("image_labels", Map),
-    ("image_name", Str),
-    ("image_platform_key", Str),
-    ("image_signatures_db", List),
-    ("impersonate_service_account", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("project_id", Str),
-    ("skip_clean", Bool),
-    ("vault_gcp_oauth_engine", Str),
-];
-
-static POST_PROCESSOR_MANIFEST_CONFIG: &[Field] = &[
-    ("custom_data", Map),
-    ("output", Str),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("strip_path", Bool),
-    ("strip_time", Bool),
-];
-
-static POST_PROCESSOR_VAGRANT_CONFIG: &[Field] = &[
-    ("compression_level", Int),
-    ("include", List),
-    ("output", Str),
-    ("override", Any),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("provider_override", Str),
-    ("vagrantfile_template", Str),
-    ("vagrantfile_template_generated", Bool),
-];
-
-static POST_PROCESSOR_VAGRANT_CLOUD_CONFIG: &[Field] = &[
-    ("access_token", Str),
-    ("box_download_url", Str),
-    ("box_tag", Str),
-    ("insecure_skip_tls_verify", Bool),
-    ("no_direct_upload", Bool),
-    ("no_release", Bool),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("vagrant_cloud_url", Str),
-    ("version", Str),
-    ("version_description", Str),
-];
-
-static POST_PROCESSOR_VSPHERE_CONFIG: &[Field] = &[
-    ("cluster", Str),
-    ("datacenter", Str),
-    ("datastore", Str),
-    ("disk_mode", Str),
-    ("esxi_host", Str),
-    ("host", Str),
-    ("insecure", Bool),
-    ("options", List),
-    ("overwrite", Bool),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("password", Str),
-    ("resource_pool", Str),
-    ("username", Str),
-    ("vm_folder", Str),
-    ("vm_name", Str),
-    ("vm_network", Str),
-];
-
-static POST_PROCESSOR_VSPHERE_TEMPLATE_CONFIG: &[Field] = &[
-    ("datacenter", Str),
-    ("folder", Str),
-    ("host", Str),
-    ("insecure", Bool),
-    ("packer_build_name", Str),
-    ("packer_builder_type", Str),
-    ("packer_core_version", Str),
-    ("packer_debug", Bool),
-    ("packer_force", Bool),
-    ("packer_on_error", Str),
-    ("packer_sensitive_variables", List),
-    ("packer_user_variables", Map),
-    ("password", Str),
-    ("reregister_vm", Bool),
-    ("snapshot_description", Str),
-    ("snapshot_enable", Bool),
-    ("snapshot_name", Str),
-    ("username", Str),
+//
+// Each plugin type names its config in STRUCTS, one `key type` a line (see
+// `Type::from_code`); strings, not Rust values, keep this file cheap to compile.
+
+pub static BUILDERS: &[(&str, usize)] = &[
+    ("alicloud-ecs", 0),
+    ("amazon-chroot", 3),
+    ("amazon-ebs", 9),
+    ("amazon-ebssurrogate", 16),
+    ("amazon-ebsvolume", 19),
+    ("amazon-instance", 21),
+    ("azure-arm", 22),
+    ("azure-chroot", 26),
+    ("azure-dtl", 29),
+    ("cloudstack", 34),
+    ("digitalocean", 35),
+    ("docker", 36),
+    ("file", 37),
+    ("googlecompute", 38),
+    ("hcloud", 40),
+    ("hyperv-iso", 42),
+    ("hyperv-vmcx", 43),
+    ("jdcloud", 44),
+    ("lxc", 45),
+    ("lxd", 46),
+    ("ncloud", 47),
+    ("null", 48),
+    ("oneandone", 49),
+    ("openstack", 50),
+    ("oracle-classic", 53),
+    ("oracle-oci", 55),
+    ("parallels-iso", 58),
+    ("parallels-pvm", 59),
+    ("profitbricks", 60),
+    ("proxmox", 61),
+    ("proxmox-clone", 66),
+    ("proxmox-iso", 61),
+    ("qemu", 67),
+    ("scaleway", 69),
+    ("tencentcloud-cvm", 70),
+    ("triton", 72),
+    ("vagrant", 74),
+    ("virtualbox-iso", 75),
+    ("virtualbox-ovf", 76),
+    ("virtualbox-vm", 77),
+    ("vmware-iso", 78),
+    ("vmware-vmx", 79),
+    ("vsphere-clone", 80),
+    ("vsphere-iso", 88),
+];
+
+pub static PROVISIONERS: &[(&str, usize)] = &[
+    ("ansible", 90),
+    ("ansible-local", 91),
+    ("azure-dtlartifact", 92),
+    ("breakpoint", 95),
+    ("chef-client", 96),
+    ("chef-solo", 97),
+    ("converge", 98),
+    ("file", 100),
+    ("inspec", 101),
+    ("powershell", 102),
+    ("puppet-masterless", 103),
+    ("puppet-server", 104),
+    ("salt-masterless", 105),
+    ("shell", 106),
+    ("shell-local", 107),
+    ("sleep", 108),
+    ("windows-restart", 109),
+    ("windows-shell", 110),
+];
+
+pub static POST_PROCESSORS: &[(&str, usize)] = &[
+    ("alicloud-import", 111),
+    ("amazon-import", 112),
+    ("artifice", 113),
+    ("checksum", 114),
+    ("compress", 115),
+    ("digitalocean-import", 116),
+    ("docker-import", 117),
+    ("docker-push", 118),
+    ("docker-save", 119),
+    ("docker-tag", 120),
+    ("exoscale-import", 121),
+    ("googlecompute-export", 122),
+    ("googlecompute-import", 123),
+    ("manifest", 124),
+    ("shell-local", 107),
+    ("vagrant", 125),
+    ("vagrant-cloud", 126),
+    ("vsphere", 127),
+    ("vsphere-template", 128),
+];
+
+pub static STRUCTS: &[&str] = &[
+    // 0: FlatConfig, builder/alicloud/ecs/builder.hcl2spec.go
+    "\
+access_key s
+associate_public_ip_address b
+communicator s
+description s
+disable_stop_instance b
+force_stop_instance b
+image_copy_names l
+image_copy_regions l
+image_description s
+image_disk_mappings L1
+image_encrypted b
+image_force_delete b
+image_force_delete_instances b
+image_force_delete_snapshots b
+image_ignore_data_disks b
+image_name s
+image_share_account l
+image_unshare_account l
+image_version s
+instance_name s
+instance_type s
+internet_charge_type s
+internet_max_bandwidth_out i
+io_optimized b
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+profile s
+region s
+secret_key s
+security_group_id s
+security_group_name s
+security_token s
+shared_credentials_file s
+skip_image_validation b
+skip_region_validation b
+source_image s
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_ip b
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+system_disk_mapping B1
+tag L2
+tags m
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+user_data s
+user_data_file s
+vpc_cidr_block s
+vpc_id s
+vpc_name s
+vswitch_id s
+vswitch_name s
+wait_snapshot_ready_timeout i
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+zone_id s
+",
+    // 1: FlatAlicloudDiskDevice, builder/alicloud/ecs/builder.hcl2spec.go
+    "\
+disk_category s
+disk_delete_with_instance b
+disk_description s
+disk_device s
+disk_encrypted b
+disk_name s
+disk_size i
+disk_snapshot_id s
+",
+    // 2: FlatKeyValue, packer-plugin-sdk/template/config/custom_types.hcl2spec.go
+    "\
+key s
+value s
+",
+    // 3: FlatConfig, builder/amazon/chroot/builder.hcl2spec.go
+    "\
+access_key s
+ami_architecture s
+ami_block_device_mappings L4
+ami_description s
+ami_groups l
+ami_name s
+ami_product_codes l
+ami_regions l
+ami_users l
+ami_virtualization_type s
+assume_role B5
+aws_polling B6
+chroot_mounts a
+command_wrapper s
+copy_files l
+custom_endpoint_ec2 s
+decode_authorization_messages b
+device_path s
+ena_support b
+encrypt_boot b
+force_delete_snapshot b
+force_deregister b
+from_scratch b
+insecure_skip_tls_verify b
+kms_key_id s
+max_retries i
+mfa_code s
+mount_options l
+mount_partition s
+mount_path s
+nvme_device_path s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+post_mount_commands l
+pre_mount_commands l
+profile s
+region s
+region_kms_key_ids m
+root_device_name s
+root_volume_encrypt_boot b
+root_volume_kms_key_id s
+root_volume_size i
+root_volume_tag L2
+root_volume_tags m
+root_volume_type s
+secret_key s
+shared_credentials_file s
+skip_credential_validation b
+skip_metadata_api_check b
+skip_region_validation b
+skip_save_build_region b
+snapshot_groups l
+snapshot_tag L2
+snapshot_tags m
+snapshot_users l
+source_ami s
+source_ami_filter B7
+sriov_support b
+tag L2
+tags m
+token s
+vault_aws_engine B8
+",
+    // 4: FlatBlockDevice, builder/amazon/common/block_device.hcl2spec.go
+    "\
+delete_on_termination b
+device_name s
+encrypted b
+iops i
+kms_key_id s
+no_device b
+snapshot_id s
+throughput i
+virtual_name s
+volume_size i
+volume_type s
+",
+    // 5: FlatAssumeRoleConfig, builder/amazon/common/access_config.hcl2spec.go
+    "\
+duration_seconds i
+external_id s
+policy s
+policy_arns l
+role_arn s
+session_name s
+tags m
+transitive_tag_keys l
+",
+    // 6: FlatAWSPollingConfig, builder/amazon/common/state.hcl2spec.go
+    "\
+delay_seconds i
+max_attempts i
+",
+    // 7: FlatAmiFilterOptions, builder/amazon/common/run_config.hcl2spec.go
+    "\
+filter L2
+filters m
+most_recent b
+owners l
+",
+    // 8: FlatVaultAWSEngineOptions, builder/amazon/common/access_config.hcl2spec.go
+    "\
+engine_name s
+name s
+role_arn s
+ttl s
+",
+    // 9: FlatConfig, builder/amazon/ebs/builder.hcl2spec.go
+    "\
+access_key s
+ami_block_device_mappings L4
+ami_description s
+ami_groups l
+ami_name s
+ami_product_codes l
+ami_regions l
+ami_users l
+ami_virtualization_type s
+associate_public_ip_address b
+assume_role B5
+availability_zone s
+aws_polling B6
+block_duration_minutes i
+communicator s
+custom_endpoint_ec2 s
+decode_authorization_messages b
+disable_stop_instance b
+ebs_optimized b
+ena_support b
+enable_t2_unlimited b
+encrypt_boot b
+force_delete_snapshot b
+force_deregister b
+iam_instance_profile s
+insecure_skip_tls_verify b
+instance_type s
+kms_key_id s
+launch_block_device_mappings L4
+max_retries i
+mfa_code s
+no_ephemeral b
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+pause_before_ssm d
+profile s
+region s
+region_kms_key_ids m
+run_tag L2
+run_tags m
+run_volume_tag L10
+run_volume_tags m
+secret_key s
+security_group_filter B11
+security_group_id s
+security_group_ids l
+session_manager_port i
+shared_credentials_file s
+shutdown_behavior s
+skip_credential_validation b
+skip_metadata_api_check b
+skip_profile_validation b
+skip_region_validation b
+skip_save_build_region b
+snapshot_groups l
+snapshot_tag L2
+snapshot_tags m
+snapshot_users l
+source_ami s
+source_ami_filter B7
+spot_instance_types l
+spot_price s
+spot_price_auto_product s
+spot_tag L2
+spot_tags m
+sriov_support b
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_interface s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+subnet_filter B12
+subnet_id s
+tag L2
+tags m
+temporary_iam_instance_profile_policy_document B13
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+temporary_security_group_source_cidrs l
+tenancy s
+token s
+user_data s
+user_data_file s
+vault_aws_engine B8
+vpc_filter B15
+vpc_id s
+windows_password_timeout d
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 10: FlatNameValue, packer-plugin-sdk/template/config/custom_types.hcl2spec.go
+    "\
+name s
+value s
+",
+    // 11: FlatSecurityGroupFilterOptions, builder/amazon/common/run_config.hcl2spec.go
+    "\
+filter L10
+filters m
+",
+    // 12: FlatSubnetFilterOptions, builder/amazon/common/run_config.hcl2spec.go
+    "\
+filter L10
+filters m
+most_free b
+random b
+",
+    // 13: FlatPolicyDocument, builder/amazon/common/run_config.hcl2spec.go
+    "\
+Statement L14
+Version s
+",
+    // 14: FlatStatement, builder/amazon/common/run_config.hcl2spec.go
+    "\
+Action l
+Effect s
+Resource l
+",
+    // 15: FlatVpcFilterOptions, builder/amazon/common/run_config.hcl2spec.go
+    "\
+filter L10
+filters m
+",
+    // 16: FlatConfig, builder/amazon/ebssurrogate/builder.hcl2spec.go
+    "\
+access_key s
+ami_architecture s
+ami_block_device_mappings L4
+ami_description s
+ami_groups l
+ami_name s
+ami_product_codes l
+ami_regions l
+ami_root_device B17
+ami_users l
+ami_virtualization_type s
+associate_public_ip_address b
+assume_role B5
+availability_zone s
+aws_polling B6
+block_duration_minutes i
+communicator s
+custom_endpoint_ec2 s
+decode_authorization_messages b
+disable_stop_instance b
+ebs_optimized b
+ena_support b
+enable_t2_unlimited b
+encrypt_boot b
+force_delete_snapshot b
+force_deregister b
+iam_instance_profile s
+insecure_skip_tls_verify b
+instance_type s
+kms_key_id s
+launch_block_device_mappings L18
+max_retries i
+mfa_code s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+pause_before_ssm d
+profile s
+region s
+region_kms_key_ids m
+run_tag L2
+run_tags m
+run_volume_tag L10
+run_volume_tags m
+secret_key s
+security_group_filter B11
+security_group_id s
+security_group_ids l
+session_manager_port i
+shared_credentials_file s
+shutdown_behavior s
+skip_credential_validation b
+skip_metadata_api_check b
+skip_profile_validation b
+skip_region_validation b
+skip_save_build_region b
+snapshot_groups l
+snapshot_tag L2
+snapshot_tags m
+snapshot_users l
+source_ami s
+source_ami_filter B7
+spot_instance_types l
+spot_price s
+spot_price_auto_product s
+spot_tag L2
+spot_tags m
+sriov_support b
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_interface s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+subnet_filter B12
+subnet_id s
+tag L2
+tags m
+temporary_iam_instance_profile_policy_document B13
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+temporary_security_group_source_cidrs l
+tenancy s
+token s
+user_data s
+user_data_file s
+vault_aws_engine B8
+vpc_filter B15
+vpc_id s
+windows_password_timeout d
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 17: FlatRootBlockDevice, builder/amazon/ebssurrogate/builder.hcl2spec.go
+    "\
+delete_on_termination b
+device_name s
+iops i
+source_device_name s
+volume_size i
+volume_type s
+",
+    // 18: FlatBlockDevice, builder/amazon/ebssurrogate/builder.hcl2spec.go
+    "\
+delete_on_termination b
+device_name s
+encrypted b
+iops i
+kms_key_id s
+no_device b
+omit_from_artifact b
+snapshot_id s
+throughput i
+virtual_name s
+volume_size i
+volume_type s
+",
+    // 19: FlatConfig, builder/amazon/ebsvolume/builder.hcl2spec.go
+    "\
+access_key s
+associate_public_ip_address b
+assume_role B5
+availability_zone s
+aws_polling B6
+block_duration_minutes i
+communicator s
+custom_endpoint_ec2 s
+decode_authorization_messages b
+disable_stop_instance b
+ebs_optimized b
+ebs_volumes L20
+ena_support b
+enable_t2_unlimited b
+iam_instance_profile s
+insecure_skip_tls_verify b
+instance_type s
+max_retries i
+mfa_code s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+pause_before_ssm d
+profile s
+region s
+run_tag L2
+run_tags m
+run_volume_tag L2
+run_volume_tags m
+secret_key s
+security_group_filter B11
+security_group_id s
+security_group_ids l
+session_manager_port i
+shared_credentials_file s
+shutdown_behavior s
+skip_credential_validation b
+skip_metadata_api_check b
+skip_profile_validation b
+source_ami s
+source_ami_filter B7
+spot_instance_types l
+spot_price s
+spot_price_auto_product s
+spot_tag L2
+spot_tags m
+sriov_support b
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_interface s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+subnet_filter B12
+subnet_id s
+temporary_iam_instance_profile_policy_document B13
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+temporary_security_group_source_cidrs l
+tenancy s
+token s
+user_data s
+user_data_file s
+vault_aws_engine B8
+vpc_filter B15
+vpc_id s
+windows_password_timeout d
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 20: FlatBlockDevice, builder/amazon/ebsvolume/builder.hcl2spec.go
+    "\
+delete_on_termination b
+device_name s
+encrypted b
+iops i
+kms_key_id s
+no_device b
+snapshot_id s
+tag L2
+tags m
+throughput i
+virtual_name s
+volume_size i
+volume_type s
+",
+    // 21: FlatConfig, builder/amazon/instance/builder.hcl2spec.go
+    "\
+access_key s
+account_id s
+ami_block_device_mappings L4
+ami_description s
+ami_groups l
+ami_name s
+ami_product_codes l
+ami_regions l
+ami_users l
+ami_virtualization_type s
+associate_public_ip_address b
+assume_role B5
+availability_zone s
+aws_polling B6
+block_duration_minutes i
+bundle_destination s
+bundle_prefix s
+bundle_upload_command s
+bundle_vol_command s
+communicator s
+custom_endpoint_ec2 s
+decode_authorization_messages b
+disable_stop_instance b
+ebs_optimized b
+ena_support b
+enable_t2_unlimited b
+encrypt_boot b
+force_delete_snapshot b
+force_deregister b
+iam_instance_profile s
+insecure_skip_tls_verify b
+instance_type s
+kms_key_id s
+launch_block_device_mappings L4
+max_retries i
+mfa_code s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+pause_before_ssm d
+profile s
+region s
+region_kms_key_ids m
+run_tag L2
+run_tags m
+s3_bucket s
+secret_key s
+security_group_filter B11
+security_group_id s
+security_group_ids l
+session_manager_port i
+shared_credentials_file s
+shutdown_behavior s
+skip_credential_validation b
+skip_metadata_api_check b
+skip_profile_validation b
+skip_region_validation b
+skip_save_build_region b
+snapshot_groups l
+snapshot_tag L2
+snapshot_tags m
+snapshot_users l
+source_ami s
+source_ami_filter B7
+spot_instance_types l
+spot_price s
+spot_price_auto_product s
+spot_tag L2
+spot_tags m
+sriov_support b
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_interface s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+subnet_filter B12
+subnet_id s
+tag L2
+tags m
+temporary_iam_instance_profile_policy_document B13
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+temporary_security_group_source_cidrs l
+tenancy s
+token s
+user_data s
+user_data_file s
+vault_aws_engine B8
+vpc_filter B15
+vpc_id s
+windows_password_timeout d
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+x509_cert_path s
+x509_key_path s
+x509_upload_path s
+",
+    // 22: FlatConfig, builder/azure/arm/config.hcl2spec.go
+    "\
+allowed_inbound_ip_addresses l
+async_resourcegroup_delete b
+azure_tag L10
+azure_tags m
+boot_diag_storage_account s
+build_key_vault_name s
+build_key_vault_sku s
+build_resource_group_name s
+capture_container_name s
+capture_name_prefix s
+client_cert_path s
+client_id s
+client_jwt s
+client_secret s
+cloud_environment_name s
+communicator s
+custom_data_file s
+custom_managed_image_name s
+custom_managed_image_resource_group_name s
+custom_resource_build_prefix s
+disk_additional_size l
+disk_caching_type s
+image_offer s
+image_publisher s
+image_sku s
+image_url s
+image_version s
+location s
+managed_image_data_disk_snapshot_prefix s
+managed_image_name s
+managed_image_os_disk_snapshot_name s
+managed_image_resource_group_name s
+managed_image_storage_account_type s
+managed_image_zone_resilient b
+object_id s
+os_disk_size_gb i
+os_type s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+plan_info B23
+polling_duration_timeout d
+private_virtual_network_with_public_ip b
+resource_group_name s
+shared_gallery_image_version_end_of_life_date s
+shared_gallery_image_version_exclude_from_latest b
+shared_image_gallery B24
+shared_image_gallery_destination B25
+shared_image_gallery_replica_count i
+shared_image_gallery_timeout d
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+storage_account s
+subscription_id s
+temp_compute_name s
+temp_resource_group_name s
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+tenant_id s
+use_azure_cli_auth b
+user_assigned_managed_identities l
+virtual_network_name s
+virtual_network_resource_group_name s
+virtual_network_subnet_name s
+vm_size s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 23: FlatPlanInformation, builder/azure/arm/config.hcl2spec.go
+    "\
+plan_name s
+plan_product s
+plan_promotion_code s
+plan_publisher s
+",
+    // 24: FlatSharedImageGallery, builder/azure/arm/config.hcl2spec.go
+    "\
+gallery_name s
+image_name s
+image_version s
+resource_group s
+subscription s
+",
+    // 25: FlatSharedImageGalleryDestination, builder/azure/arm/config.hcl2spec.go
+    "\
+gallery_name s
+image_name s
+image_version s
+replication_regions l
+resource_group s
+subscription s
+",
+    // 26: FlatConfig, builder/azure/chroot/builder.hcl2spec.go
+    "\
+chroot_mounts a
+client_cert_path s
+client_id s
+client_jwt s
+client_secret s
+cloud_environment_name s
+command_wrapper s
+copy_files l
+data_disk_cache_type s
+data_disk_storage_account_type s
+from_scratch b
+image_hyperv_generation s
+image_resource_id s
+mount_options l
+mount_partition s
+mount_path s
+object_id s
+os_disk_cache_type s
+os_disk_size_gb i
+os_disk_storage_account_type s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+post_mount_commands l
+pre_mount_commands l
+shared_image_destination B27
+skip_cleanup b
+source s
+subscription_id s
+temporary_data_disk_id_prefix s
+temporary_data_disk_snapshot_id s
+temporary_os_disk_id s
+temporary_os_disk_snapshot_id s
+tenant_id s
+use_azure_cli_auth b
+",
+    // 27: FlatSharedImageGalleryDestination, builder/azure/chroot/shared_image_gallery_destination.hcl2spec.go
+    "\
+exclude_from_latest b
+exlude_from_latest b
+gallery_name s
+image_name s
+image_version s
+resource_group s
+target_regions L28
+",
+    // 28: FlatTargetRegion, builder/azure/chroot/shared_image_gallery_destination.hcl2spec.go
+    "\
+name s
+replicas i
+storage_account_type s
+",
+    // 29: FlatConfig, builder/azure/dtl/config.hcl2spec.go
+    "\
+azure_tags m
+capture_container_name s
+capture_name_prefix s
+client_cert_path s
+client_id s
+client_jwt s
+client_secret s
+cloud_environment_name s
+communicator s
+custom_managed_image_name s
+custom_managed_image_resource_group_name s
+disk_additional_size l
+disk_caching_type s
+dtl_artifacts L30
+image_offer s
+image_publisher s
+image_sku s
+image_url s
+image_version s
+lab_name s
+lab_resource_group_name s
+lab_subnet_name s
+lab_virtual_network_name s
+location s
+managed_image_name s
+managed_image_resource_group_name s
+managed_image_storage_account_type s
+object_id s
+os_disk_size_gb i
+os_type s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+password s
+pause_before_connecting d
+plan_id s
+polling_duration_timeout d
+shared_image_gallery B32
+shared_image_gallery_destination B33
+shared_image_gallery_timeout d
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+storage_type s
+subscription_id s
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+tenant_id s
+use_azure_cli_auth b
+user_name s
+vm_creation_resource_group s
+vm_name s
+vm_size s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 30: FlatDtlArtifact, builder/azure/dtl/config.hcl2spec.go
+    "\
+artifact_id s
+artifact_name s
+parameters L31
+repository_name s
+",
+    // 31: FlatArtifactParameter, builder/azure/dtl/config.hcl2spec.go
+    "\
+name s
+type s
+value s
+",
+    // 32: FlatSharedImageGallery, builder/azure/dtl/config.hcl2spec.go
+    "\
+gallery_name s
+image_name s
+image_version s
+resource_group s
+subscription s
+",
+    // 33: FlatSharedImageGalleryDestination, builder/azure/dtl/config.hcl2spec.go
+    "\
+gallery_name s
+image_name s
+image_version s
+replication_regions l
+resource_group s
+",
+    // 34: FlatConfig, builder/cloudstack/config.hcl2spec.go
+    "\
+api_key s
+api_url s
+async_timeout d
+cidr_list l
+communicator s
+create_security_group b
+disk_offering s
+disk_size i
+eject_iso b
+eject_iso_delay d
+expunge b
+http_bind_address s
+http_directory s
+http_get_only b
+http_interface s
+http_port_max i
+http_port_min i
+hypervisor s
+instance_display_name s
+instance_name s
+network s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+prevent_firewall_changes b
+project s
+public_ip_address s
+public_port i
+secret_key s
+security_groups l
+service_offering s
+source_iso s
+source_template s
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+ssl_no_verify b
+tags m
+template_display_text s
+template_featured b
+template_name s
+template_os s
+template_password_enabled b
+template_public b
+template_requires_hvm b
+template_scalable b
+template_tag s
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+temporary_keypair_name s
+use_local_ip_address b
+user_data s
+user_data_file s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+zone s
+",
+    // 35: FlatConfig, builder/digitalocean/config.hcl2spec.go
+    "\
+api_token s
+api_url s
+communicator s
+connect_with_private_ip b
+droplet_name s
+image s
+ipv6 b
+monitoring b
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+private_networking b
+region s
+size s
+snapshot_name s
+snapshot_regions l
+snapshot_timeout d
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+state_timeout d
+tags l
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+user_data s
+user_data_file s
+vpc_uuid s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 36: FlatConfig, builder/docker/config.hcl2spec.go
+    "\
+author s
+aws_access_key s
+aws_profile s
+aws_secret_key s
+aws_token s
+cap_add l
+cap_drop l
+changes l
+commit b
+communicator s
+container_dir s
+device l
+discard b
+ecr_login b
+exec_user s
+export_path s
+fix_upload_owner b
+image s
+login b
+login_password s
+login_server s
+login_username s
+message s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+privileged b
+pty b
+pull b
+run_command l
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+tmpfs l
+volumes m
+windows_container b
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 37: FlatConfig, builder/file/config.hcl2spec.go
+    "\
+content s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+source s
+target s
+",
+    // 38: FlatConfig, builder/googlecompute/config.hcl2spec.go
+    "\
+accelerator_count i
+accelerator_type s
+account_file s
+address s
+communicator s
+disable_default_service_account b
+disk_name s
+disk_size i
+disk_type s
+enable_integrity_monitoring b
+enable_secure_boot b
+enable_vtpm b
+iap_ext s
+iap_hashbang s
+iap_localhost_port i
+iap_tunnel_launch_wait i
+image_description s
+image_encryption_key B39
+image_family s
+image_labels m
+image_licenses l
+image_name s
+image_storage_locations l
+impersonate_service_account s
+instance_name s
+labels m
+machine_type s
+metadata m
+metadata_files m
+min_cpu_platform s
+network s
+network_project_id s
+omit_external_ip b
+on_host_maintenance s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+preemptible b
+project_id s
+region s
+scopes l
+service_account_email s
+skip_create_image b
+source_image s
+source_image_family s
+source_image_project_id l
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+startup_script_file s
+state_timeout d
+subnetwork s
+tags l
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+use_iap b
+use_internal_ip b
+use_os_login b
+vault_gcp_oauth_engine s
+wait_to_add_ssh_keys d
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+wrap_startup_script b
+zone s
+",
+    // 39: FlatCustomerEncryptionKey, builder/googlecompute/config.hcl2spec.go
+    "\
+kmsKeyName s
+rawKey s
+",
+    // 40: FlatConfig, builder/hcloud/config.hcl2spec.go
+    "\
+communicator s
+endpoint s
+image s
+image_filter B41
+location s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+poll_interval d
+rescue s
+server_name s
+server_type s
+snapshot_labels m
+snapshot_name s
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_keys l
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+token s
+user_data s
+user_data_file s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 41: FlatimageFilter, builder/hcloud/config.hcl2spec.go
+    "\
+most_recent b
+with_selector l
+",
+    // 42: FlatConfig, builder/hyperv/iso/builder.hcl2spec.go
+    "\
+boot_command l
+boot_keygroup_interval d
+boot_order l
+boot_wait d
+cd_files l
+cd_label s
+communicator s
+configuration_version s
+cpus u
+differencing_disk b
+disk_additional_size l
+disk_block_size u
+disk_size u
+enable_dynamic_memory b
+enable_mac_spoofing b
+enable_secure_boot b
+enable_virtualization_extensions b
+first_boot_device s
+floppy_dirs l
+floppy_files l
+floppy_label s
+generation u
+guest_additions_mode s
+guest_additions_path s
+headless b
+http_bind_address s
+http_directory s
+http_interface s
+http_port_max i
+http_port_min i
+iso_checksum s
+iso_target_extension s
+iso_target_path s
+iso_url s
+iso_urls l
+keep_registered b
+mac_address s
+memory u
+output_directory s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+secondary_iso_images l
+secure_boot_template s
+shutdown_command s
+shutdown_timeout d
+skip_compaction b
+skip_export b
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+switch_name s
+switch_vlan_id s
+temp_path s
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+use_fixed_vhd_format b
+use_legacy_network_adapter b
+vlan_id s
+vm_name s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 43: FlatConfig, builder/hyperv/vmcx/builder.hcl2spec.go
+    "\
+boot_command l
+boot_keygroup_interval d
+boot_order l
+boot_wait d
+cd_files l
+cd_label s
+clone_all_snapshots b
+clone_from_snapshot_name s
+clone_from_vm_name s
+clone_from_vmcx_path s
+communicator s
+configuration_version s
+copy_in_compare b
+cpus u
+differencing_disk b
+disk_additional_size l
+disk_block_size u
+enable_dynamic_memory b
+enable_mac_spoofing b
+enable_secure_boot b
+enable_virtualization_extensions b
+first_boot_device s
+floppy_dirs l
+floppy_files l
+floppy_label s
+generation u
+guest_additions_mode s
+guest_additions_path s
+headless b
+http_bind_address s
+http_directory s
+http_interface s
+http_port_max i
+http_port_min i
+iso_checksum s
+iso_target_extension s
+iso_target_path s
+iso_url s
+iso_urls l
+keep_registered b
+mac_address s
+memory u
+output_directory s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+secondary_iso_images l
+secure_boot_template s
+shutdown_command s
+shutdown_timeout d
+skip_compaction b
+skip_export b
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+switch_name s
+switch_vlan_id s
+temp_path s
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+vlan_id s
+vm_name s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 44: FlatConfig, builder/jdcloud/common.hcl2spec.go
+    "\
+access_key s
+artifact_id s
+az s
+communicator s
+image_id s
+image_name s
+instance_id s
+instance_name s
+instance_type s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+public_ip_address s
+public_ip_id s
+region_id s
+secret_key s
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+subnet_id s
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 45: FlatConfig, builder/lxc/config.hcl2spec.go
+    "\
+attach_options l
+command_wrapper s
+config_file s
+container_name s
+create_options l
+init_timeout d
+output_directory s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+start_options l
+target_runlevel i
+template_environment_vars l
+template_name s
+template_parameters l
+",
+    // 46: FlatConfig, builder/lxd/config.hcl2spec.go
+    "\
+command_wrapper s
+container_name s
+image s
+init_sleep s
+launch_config m
+output_image s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+profile s
+publish_properties m
+",
+    // 47: FlatConfig, builder/ncloud/config.hcl2spec.go
+    "\
+access_control_group_configuration_no s
+access_key s
+block_storage_size i
+communicator s
+member_server_image_no s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+region s
+secret_key s
+server_image_description s
+server_image_name s
+server_image_product_code s
+server_product_code s
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+user_data s
+user_data_file s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 48: FlatConfig, builder/null/config.hcl2spec.go
+    "\
+communicator s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 49: FlatConfig, builder/oneandone/config.hcl2spec.go
+    "\
+communicator s
+data_center_id s
+data_center_name s
+disk_size i
+image_name s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+retries i
+source_image_name s
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+token s
+url s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 50: FlatConfig, builder/openstack/builder.hcl2spec.go
+    "\
+application_credential_id s
+application_credential_name s
+application_credential_secret s
+availability_zone s
+cacert s
+cert s
+cloud s
+communicator s
+config_drive b
+domain_id s
+domain_name s
+endpoint_type s
+external_source_image_format s
+external_source_image_url s
+flavor s
+floating_ip s
+floating_ip_network s
+floating_ip_pool s
+force_delete b
+identity_endpoint s
+image_auto_accept_members b
+image_disk_format s
+image_members l
+image_min_disk i
+image_name s
+image_tags l
+image_visibility s
+insecure b
+instance_floating_ip_net s
+instance_metadata m
+instance_name s
+key s
+metadata m
+network_discovery_cidrs l
+networks l
+openstack_provider s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+password s
+pause_before_connecting d
+ports l
+rackconnect_wait b
+region s
+reuse_ips b
+security_groups l
+source_image s
+source_image_filter B51
+source_image_name s
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_interface s
+ssh_ip_version s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+tenant_id s
+tenant_name s
+token s
+use_blockstorage_volume b
+use_floating_ip b
+user_data s
+user_data_file s
+user_id s
+username s
+volume_availability_zone s
+volume_name s
+volume_size i
+volume_type s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 51: FlatImageFilter, builder/openstack/builder.hcl2spec.go
+    "\
+filters B52
+most_recent b
+",
+    // 52: FlatImageFilterOptions, builder/openstack/builder.hcl2spec.go
+    "\
+name s
+owner s
+properties m
+tags l
+visibility s
+",
+    // 53: FlatConfig, builder/oracle/classic/builder.hcl2spec.go
+    "\
+api_endpoint s
+attributes s
+attributes_file s
+builder_communicator B54
+builder_image_list s
+builder_image_list_entry i
+builder_shape s
+builder_upload_image_command s
+communicator s
+dest_image_list s
+identity_domain s
+image_description s
+image_name s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+password s
+pause_before_connecting d
+persistent_volume_size i
+shape s
+snapshot_timeout d
+source_image_list s
+source_image_list_entry i
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_source_list s
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+username s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 54: FlatConfig, packer-plugin-sdk/communicator/config.hcl2spec.go
+    "\
+communicator s
+pause_before_connecting d
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 55: FlatConfig, builder/oracle/oci/config.hcl2spec.go
+    "\
+access_cfg_file s
+access_cfg_file_account s
+availability_domain s
+base_image_filter B56
+base_image_ocid s
+communicator s
+compartment_ocid s
+create_vnic_details B57
+defined_tags a
+disk_size i
+fingerprint s
+image_compartment_ocid s
+image_launch_mode s
+image_name s
+instance_defined_tags a
+instance_name s
+instance_tags m
+key_file s
+metadata m
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pass_phrase s
+pause_before_connecting d
+region s
+shape s
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+subnet_ocid s
+tags m
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+tenancy_ocid s
+use_instance_principals b
+use_private_ip b
+user_data s
+user_data_file s
+user_ocid s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 56: FlatListImagesRequest, builder/oracle/oci/config.hcl2spec.go
+    "\
+compartment_id s
+display_name s
+display_name_search s
+operating_system s
+operating_system_version s
+shape s
+",
+    // 57: FlatCreateVNICDetails, builder/oracle/oci/config.hcl2spec.go
+    "\
+assign_public_ip b
+defined_tags a
+display_name s
+hostname_label s
+nsg_ids l
+private_ip s
+skip_source_dest_check b
+subnet_id s
+tags m
+",
+    // 58: FlatConfig, builder/parallels/iso/builder.hcl2spec.go
+    "\
+boot_command l
+boot_keygroup_interval d
+boot_wait d
+communicator s
+cpus i
+disk_size u
+disk_type s
+floppy_dirs l
+floppy_files l
+floppy_label s
+guest_os_type s
+hard_drive_interface s
+host_interfaces l
+http_bind_address s
+http_directory s
+http_interface s
+http_port_max i
+http_port_min i
+iso_checksum s
+iso_target_extension s
+iso_target_path s
+iso_url s
+iso_urls l
+memory i
+output_directory s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+parallels_tools_flavor s
+parallels_tools_guest_path s
+parallels_tools_mode s
+pause_before_connecting d
+prlctl a
+prlctl_post a
+prlctl_version_file s
+shutdown_command s
+shutdown_timeout d
+skip_compaction b
+sound b
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+usb b
+vm_name s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 59: FlatConfig, builder/parallels/pvm/config.hcl2spec.go
+    "\
+boot_command l
+boot_keygroup_interval d
+boot_wait d
+communicator s
+floppy_dirs l
+floppy_files l
+floppy_label s
+output_directory s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+parallels_tools_flavor s
+parallels_tools_guest_path s
+parallels_tools_mode s
+pause_before_connecting d
+prlctl a
+prlctl_post a
+prlctl_version_file s
+reassign_mac b
+shutdown_command s
+shutdown_timeout d
+skip_compaction b
+source_path s
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+vm_name s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 60: FlatConfig, builder/profitbricks/config.hcl2spec.go
+    "\
+communicator s
+cores i
+disk_size i
+disk_type s
+image s
+location s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+password s
+pause_before_connecting d
+ram i
+retries i
+snapshot_name s
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key s
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+url s
+username s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 61: FlatConfig, builder/proxmox/iso/config.hcl2spec.go
+    "\
+additional_iso_files L62
+boot s
+boot_command l
+boot_key_interval d
+boot_keygroup_interval d
+boot_wait d
+cloud_init b
+cloud_init_storage_pool s
+communicator s
+cores i
+cpu_type s
+disable_kvm b
+disks L63
+http_bind_address s
+http_directory s
+http_interface s
+http_port_max i
+http_port_min i
+insecure_skip_tls_verify b
+iso_checksum s
+iso_file s
+iso_storage_pool s
+iso_target_extension s
+iso_target_path s
+iso_url s
+iso_urls l
+memory i
+network_adapters L64
+node s
+onboot b
+os s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+password s
+pause_before_connecting d
+pool s
+proxmox_url s
+qemu_agent b
+scsi_controller s
+sockets i
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+template_description s
+template_name s
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+unmount_iso b
+username s
+vga B65
+vm_id i
+vm_interface s
+vm_name s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 62: FlatstorageConfig, builder/proxmox/common/config.hcl2spec.go
+    "\
+device s
+download_path_key s
+iso_checksum s
+iso_file s
+iso_storage_pool s
+iso_target_extension s
+iso_target_path s
+iso_url s
+iso_urls l
+should_upload_iso b
+unmount b
+",
+    // 63: FlatdiskConfig, builder/proxmox/common/config.hcl2spec.go
+    "\
+cache_mode s
+disk_size s
+format s
+io_thread b
+storage_pool s
+storage_pool_type s
+type s
+",
+    // 64: FlatnicConfig, builder/proxmox/common/config.hcl2spec.go
+    "\
+bridge s
+firewall b
+mac_address s
+model s
+packet_queues i
+vlan_tag s
+",
+    // 65: FlatvgaConfig, builder/proxmox/common/config.hcl2spec.go
+    "\
+memory i
+type s
+",
+    // 66: FlatConfig, builder/proxmox/clone/config.hcl2spec.go
+    "\
+additional_iso_files L62
+boot s
+boot_command l
+boot_key_interval d
+boot_keygroup_interval d
+boot_wait d
+clone_vm s
+cloud_init b
+cloud_init_storage_pool s
+communicator s
+cores i
+cpu_type s
+disable_kvm b
+disks L63
+full_clone b
+http_bind_address s
+http_directory s
+http_interface s
+http_port_max i
+http_port_min i
+insecure_skip_tls_verify b
+memory i
+network_adapters L64
+node s
+onboot b
+os s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+password s
+pause_before_connecting d
+pool s
+proxmox_url s
+qemu_agent b
+scsi_controller s
+sockets i
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+template_description s
+template_name s
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+username s
+vga B65
+vm_id i
+vm_interface s
+vm_name s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 67: FlatConfig, builder/qemu/config.hcl2spec.go
+    "\
+accelerator s
+boot_command l
+boot_key_interval d
+boot_keygroup_interval d
+boot_wait d
+cd_files l
+cd_label s
+cdrom_interface s
+communicator s
+cpus i
+disable_vnc b
+disk_additional_size l
+disk_cache s
+disk_compression b
+disk_detect_zeroes s
+disk_discard s
+disk_image b
+disk_interface s
+disk_size s
+display s
+floppy_dirs l
+floppy_files l
+floppy_label s
+format s
+headless b
+host_port_max i
+host_port_min i
+http_bind_address s
+http_directory s
+http_interface s
+http_port_max i
+http_port_min i
+iso_checksum s
+iso_skip_cache b
+iso_target_extension s
+iso_target_path s
+iso_url s
+iso_urls l
+machine_type s
+memory i
+net_bridge s
+net_device s
+output_directory s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+qemu_binary s
+qemu_img_args B68
+qemuargs a
+qmp_enable b
+qmp_socket_path s
+run_once b
+shutdown_command s
+shutdown_timeout d
+skip_compaction b
+skip_nat_mapping b
+skip_resize_disk b
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_host_port_max i
+ssh_host_port_min i
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+use_backing_file b
+use_default_display b
+vm_name s
+vnc_bind_address s
+vnc_port_max i
+vnc_port_min i
+vnc_use_password b
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 68: FlatQemuImgArgs, builder/qemu/config.hcl2spec.go
+    "\
+convert l
+create l
+resize l
+",
+    // 69: FlatConfig, builder/scaleway/config.hcl2spec.go
+    "\
+access_key s
+api_token s
+api_url s
+bootscript s
+boottype s
+commercial_type s
+communicator s
+image s
+image_name s
+organization_id s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+project_id s
+region s
+remove_volume b
+secret_key s
+server_name s
+snapshot_name s
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+zone s
+",
+    // 70: FlatConfig, builder/tencentcloud/cvm/builder.hcl2spec.go
+    "\
+associate_public_ip_address b
+cidr_block s
+communicator s
+data_disks L71
+disk_size i
+disk_type s
+force_poweroff b
+host_name s
+image_copy_regions l
+image_description s
+image_force_delete b
+image_name s
+image_share_accounts l
+instance_name s
+instance_type s
+internet_charge_type s
+internet_max_bandwidth_out i
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+reboot b
+region s
+run_tag L2
+run_tags m
+secret_id s
+secret_key s
+security_group_id s
+security_group_name s
+skip_region_validation b
+source_image_id s
+source_image_name s
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_ip b
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+subnect_cidr_block s
+subnet_id s
+subnet_name s
+sysprep b
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+user_data s
+user_data_file s
+vpc_id s
+vpc_ip s
+vpc_name s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+zone s
+",
+    // 71: FlattencentCloudDataDisk, builder/tencentcloud/cvm/run_config.hcl2spec.go
+    "\
+disk_size i
+disk_snapshot_id s
+disk_type s
+",
+    // 72: FlatConfig, builder/triton/config.hcl2spec.go
+    "\
+communicator s
+image_acls l
+image_description s
+image_eula_url s
+image_homepage s
+image_name s
+image_tag L10
+image_tags m
+image_version s
+insecure_skip_tls_verify b
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+source_machine_firewall_enabled b
+source_machine_image s
+source_machine_image_filter B73
+source_machine_metadata m
+source_machine_name s
+source_machine_networks l
+source_machine_package s
+source_machine_tag L2
+source_machine_tags m
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+triton_account s
+triton_key_id s
+triton_key_material s
+triton_url s
+triton_user s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 73: FlatMachineImageFilter, builder/triton/source_machine_config.hcl2spec.go
+    "\
+most_recent b
+name s
+os s
+owner s
+public b
+state s
+type s
+version s
+",
+    // 74: FlatConfig, builder/vagrant/builder.hcl2spec.go
+    "\
+add_cacert s
+add_capath s
+add_cert s
+add_clean b
+add_force b
+add_insecure b
+boot_command l
+boot_keygroup_interval d
+boot_wait d
+box_name s
+box_version s
+checksum s
+communicator s
+floppy_dirs l
+floppy_files l
+floppy_label s
+global_id s
+http_bind_address s
+http_directory s
+http_interface s
+http_port_max i
+http_port_min i
+insert_key b
+iso_checksum s
+iso_target_extension s
+iso_target_path s
+iso_url s
+iso_urls l
+output_dir s
+output_vagrantfile s
+package_include l
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+provider s
+skip_add b
+skip_package b
+source_path s
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+synced_folder s
+teardown_method s
+template s
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+vagrantfile_template s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 75: FlatConfig, builder/virtualbox/iso/builder.hcl2spec.go
+    "\
+acpi_shutdown b
+boot_command l
+boot_keygroup_interval d
+boot_wait d
+bundle_iso b
+cd_files l
+cd_label s
+communicator s
+cpus i
+disable_shutdown b
+disk_size u
+export_opts l
+floppy_dirs l
+floppy_files l
+floppy_label s
+format s
+guest_additions_interface s
+guest_additions_mode s
+guest_additions_path s
+guest_additions_sha256 s
+guest_additions_url s
+guest_os_type s
+hard_drive_discard b
+hard_drive_interface s
+hard_drive_nonrotational b
+headless b
+host_port_max i
+host_port_min i
+http_bind_address s
+http_directory s
+http_interface s
+http_port_max i
+http_port_min i
+iso_checksum s
+iso_interface s
+iso_target_extension s
+iso_target_path s
+iso_url s
+iso_urls l
+keep_registered b
+memory i
+nvme_port_count i
+output_directory s
+output_filename s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+post_shutdown_delay d
+sata_port_count i
+shutdown_command s
+shutdown_timeout d
+skip_export b
+skip_nat_mapping b
+sound s
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_host_port_max i
+ssh_host_port_min i
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_skip_nat_mapping b
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+usb b
+vboxmanage a
+vboxmanage_post a
+virtualbox_version_file s
+vm_name s
+vrdp_bind_address s
+vrdp_port_max i
+vrdp_port_min i
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 76: FlatConfig, builder/virtualbox/ovf/config.hcl2spec.go
+    "\
+acpi_shutdown b
+boot_command l
+boot_keygroup_interval d
+boot_wait d
+cd_files l
+cd_label s
+checksum s
+communicator s
+disable_shutdown b
+export_opts l
+floppy_dirs l
+floppy_files l
+floppy_label s
+format s
+guest_additions_interface s
+guest_additions_mode s
+guest_additions_path s
+guest_additions_sha256 s
+guest_additions_url s
+headless b
+host_port_max i
+host_port_min i
+http_bind_address s
+http_directory s
+http_interface s
+http_port_max i
+http_port_min i
+import_flags l
+import_opts s
+keep_registered b
+output_directory s
+output_filename s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+post_shutdown_delay d
+shutdown_command s
+shutdown_timeout d
+skip_export b
+skip_nat_mapping b
+source_path s
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_host_port_max i
+ssh_host_port_min i
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_skip_nat_mapping b
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+target_path s
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+vboxmanage a
+vboxmanage_post a
+virtualbox_version_file s
+vm_name s
+vrdp_bind_address s
+vrdp_port_max i
+vrdp_port_min i
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 77: FlatConfig, builder/virtualbox/vm/config.hcl2spec.go
+    "\
+acpi_shutdown b
+attach_snapshot s
+boot_command l
+boot_keygroup_interval d
+boot_wait d
+cd_files l
+cd_label s
+communicator s
+disable_shutdown b
+export_opts l
+floppy_dirs l
+floppy_files l
+floppy_label s
+force_delete_snapshot b
+format s
+guest_additions_interface s
+guest_additions_mode s
+guest_additions_path s
+guest_additions_sha256 s
+guest_additions_url s
+headless b
+host_port_max i
+host_port_min i
+http_bind_address s
+http_directory s
+http_interface s
+http_port_max i
+http_port_min i
+keep_registered b
+output_directory s
+output_filename s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+post_shutdown_delay d
+shutdown_command s
+shutdown_timeout d
+skip_export b
+skip_nat_mapping b
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_host_port_max i
+ssh_host_port_min i
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_skip_nat_mapping b
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+target_snapshot s
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+vboxmanage a
+vboxmanage_post a
+virtualbox_version_file s
+vm_name s
+vrdp_bind_address s
+vrdp_port_max i
+vrdp_port_min i
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 78: FlatConfig, builder/vmware/iso/config.hcl2spec.go
+    "\
+boot_command l
+boot_key_interval d
+boot_keygroup_interval d
+boot_wait d
+cd_files l
+cd_label s
+cdrom_adapter_type s
+cleanup_remote_cache b
+communicator s
+cores i
+cpus i
+disable_vnc b
+disk_adapter_type s
+disk_additional_size l
+disk_size u
+disk_type_id s
+display_name s
+floppy_dirs l
+floppy_files l
+floppy_label s
+format s
+fusion_app_path s
+guest_os_type s
+headless b
+http_bind_address s
+http_directory s
+http_interface s
+http_port_max i
+http_port_min i
+insecure_connection b
+iso_checksum s
+iso_target_extension s
+iso_target_path s
+iso_url s
+iso_urls l
+keep_registered b
+memory i
+network s
+network_adapter_type s
+network_name s
+output_directory s
+ovftool_options l
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+parallel s
+pause_before_connecting d
+remote_cache_datastore s
+remote_cache_directory s
+remote_datastore s
+remote_host s
+remote_output_directory s
+remote_password s
+remote_port i
+remote_private_key_file s
+remote_type s
+remote_username s
+serial s
+shutdown_command s
+shutdown_timeout d
+skip_compaction b
+skip_export b
+skip_validate_credentials b
+sound b
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_skip_request_pty b
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+tools_source_path s
+tools_upload_flavor s
+tools_upload_path s
+usb b
+version s
+vm_name s
+vmdk_name s
+vmx_data m
+vmx_data_post m
+vmx_disk_template_path s
+vmx_remove_ethernet_interfaces b
+vmx_template_path s
+vnc_bind_address s
+vnc_disable_password b
+vnc_over_websocket b
+vnc_port_max i
+vnc_port_min i
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 79: FlatConfig, builder/vmware/vmx/config.hcl2spec.go
+    "\
+boot_command l
+boot_key_interval d
+boot_keygroup_interval d
+boot_wait d
+cd_files l
+cd_label s
+cleanup_remote_cache b
+communicator s
+disable_vnc b
+disk_adapter_type s
+disk_additional_size l
+disk_type_id s
+display_name s
+floppy_dirs l
+floppy_files l
+floppy_label s
+format s
+fusion_app_path s
+headless b
+http_bind_address s
+http_directory s
+http_interface s
+http_port_max i
+http_port_min i
+insecure_connection b
+keep_registered b
+linked b
+output_directory s
+ovftool_options l
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+remote_cache_datastore s
+remote_cache_directory s
+remote_datastore s
+remote_host s
+remote_output_directory s
+remote_password s
+remote_port i
+remote_private_key_file s
+remote_type s
+remote_username s
+shutdown_command s
+shutdown_timeout d
+skip_compaction b
+skip_export b
+skip_validate_credentials b
+source_path s
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_skip_request_pty b
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+tools_source_path s
+tools_upload_flavor s
+tools_upload_path s
+vm_name s
+vmdk_name s
+vmx_data m
+vmx_data_post m
+vmx_remove_ethernet_interfaces b
+vnc_bind_address s
+vnc_disable_password b
+vnc_over_websocket b
+vnc_port_max i
+vnc_port_min i
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 80: FlatConfig, builder/vsphere/clone/config.hcl2spec.go
+    "\
+CPU_hot_plug b
+CPU_limit i
+CPU_reservation i
+CPUs i
+NestedHV b
+RAM i
+RAM_hot_plug b
+RAM_reservation i
+RAM_reserve_all b
+boot_command l
+boot_keygroup_interval d
+boot_order s
+boot_wait d
+cd_files l
+cd_label s
+cdrom_type s
+cluster s
+communicator s
+configuration_parameters m
+content_library_destination B81
+convert_to_template b
+cpu_cores i
+create_snapshot b
+customize B82
+datacenter s
+datastore s
+disable_shutdown b
+disk_controller_type l
+disk_size i
+export B85
+firmware s
+floppy_dirs l
+floppy_files l
+floppy_img_path s
+floppy_label s
+folder s
+force_bios_setup b
+host s
+http_bind_address s
+http_directory s
+http_interface s
+http_ip s
+http_port_max i
+http_port_min i
+insecure_connection b
+ip_settle_timeout d
+ip_wait_address s
+ip_wait_timeout d
+iso_paths l
+linked_clone b
+mac_address s
+network s
+notes s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+password s
+pause_before_connecting d
+remove_cdrom b
+resource_pool s
+set_host_for_datastore_uploads b
+shutdown_command s
+shutdown_timeout d
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+storage L86
+template s
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+tools_sync_time b
+tools_upgrade_policy b
+username s
+vapp B87
+vcenter_server s
+vgpu_profile s
+video_ram i
+vm_name s
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 81: FlatContentLibraryDestinationConfig, builder/vsphere/common/step_import_to_content_library.hcl2spec.go
+    "\
+cluster s
+datastore s
+description s
+destroy b
+folder s
+host s
+library s
+name s
+ovf b
+resource_pool s
+",
+    // 82: FlatCustomizeConfig, builder/vsphere/clone/step_customize.hcl2spec.go
+    "\
+dns_server_list l
+dns_suffix_list l
+ipv4_gateway s
+ipv6_gateway s
+linux_options B83
+network_interface L84
+windows_sysprep_file s
+",
+    // 83: FlatLinuxOptions, builder/vsphere/clone/step_customize.hcl2spec.go
+    "\
+domain s
+host_name s
+hw_clock_utc b
+time_zone s
+",
+    // 84: FlatNetworkInterface, builder/vsphere/clone/step_customize.hcl2spec.go
+    "\
+dns_domain s
+dns_server_list l
+ipv4_address s
+ipv4_netmask i
+ipv6_address s
+ipv6_netmask i
+",
+    // 85: FlatExportConfig, builder/vsphere/common/step_export.hcl2spec.go
+    "\
+directory_permission u
+force b
+images b
+manifest s
+name s
+options l
+output_directory s
+",
+    // 86: FlatDiskConfig, builder/vsphere/common/storage_config.hcl2spec.go
+    "\
+disk_controller_index i
+disk_eagerly_scrub b
+disk_size i
+disk_thin_provisioned b
+",
+    // 87: FlatvAppConfig, builder/vsphere/clone/step_clone.hcl2spec.go
+    "\
+properties m
+",
+    // 88: FlatConfig, builder/vsphere/iso/config.hcl2spec.go
+    "\
+CPU_hot_plug b
+CPU_limit i
+CPU_reservation i
+CPUs i
+NestedHV b
+RAM i
+RAM_hot_plug b
+RAM_reservation i
+RAM_reserve_all b
+boot_command l
+boot_keygroup_interval d
+boot_order s
+boot_wait d
+cd_files l
+cd_label s
+cdrom_type s
+cluster s
+communicator s
+configuration_parameters m
+content_library_destination B81
+convert_to_template b
+cpu_cores i
+create_snapshot b
+datacenter s
+datastore s
+disable_shutdown b
+disk_controller_type l
+export B85
+firmware s
+floppy_dirs l
+floppy_files l
+floppy_img_path s
+floppy_label s
+folder s
+force_bios_setup b
+guest_os_type s
+host s
+http_bind_address s
+http_directory s
+http_interface s
+http_ip s
+http_port_max i
+http_port_min i
+insecure_connection b
+ip_settle_timeout d
+ip_wait_address s
+ip_wait_timeout d
+iso_checksum s
+iso_paths l
+iso_target_extension s
+iso_target_path s
+iso_url s
+iso_urls l
+network_adapters L89
+notes s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+password s
+pause_before_connecting d
+remove_cdrom b
+resource_pool s
+set_host_for_datastore_uploads b
+shutdown_command s
+shutdown_timeout d
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+storage L86
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+tools_sync_time b
+tools_upgrade_policy b
+usb_controller l
+username s
+vcenter_server s
+vgpu_profile s
+video_ram i
+vm_name s
+vm_version u
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+",
+    // 89: FlatNIC, builder/vsphere/iso/step_create.hcl2spec.go
+    "\
+mac_address s
+network s
+network_card s
+passthrough b
+",
+    // 90: FlatConfig, provisioner/ansible/provisioner.hcl2spec.go
+    "\
+ansible_env_vars l
+ansible_ssh_extra_args l
+collections_path s
+command s
+empty_groups l
+extra_arguments l
+galaxy_command s
+galaxy_file s
+galaxy_force_install b
+groups l
+host_alias s
+inventory_directory s
+inventory_file s
+inventory_file_template s
+keep_inventory_file b
+local_port i
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+playbook_file s
+roles_path s
+sftp_command s
+skip_version_check b
+ssh_authorized_key_file s
+ssh_host_key_file s
+use_proxy b
+use_sftp b
+user s
+",
+    // 91: FlatConfig, provisioner/ansible-local/provisioner.hcl2spec.go
+    "\
+clean_staging_directory b
+command s
+extra_arguments l
+galaxy_command s
+galaxy_file s
+group_vars s
+host_vars s
+inventory_file s
+inventory_groups l
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+playbook_dir s
+playbook_file s
+playbook_files l
+playbook_paths l
+role_paths l
+staging_directory s
+",
+    // 92: FlatConfig, provisioner/azure-dtlartifact/provisioner.hcl2spec.go
+    "\
+azure_tags m
+client_cert_path s
+client_id s
+client_jwt s
+client_secret s
+cloud_environment_name s
+dtl_artifacts L93
+json a
+lab_name s
+lab_resource_group_name s
+object_id s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+polling_duration_timeout d
+subscription_id s
+tenant_id s
+use_azure_cli_auth b
+vm_name s
+",
+    // 93: FlatDtlArtifact, provisioner/azure-dtlartifact/provisioner.hcl2spec.go
+    "\
+artifact_id s
+artifact_name s
+parameters L94
+",
+    // 94: FlatArtifactParameter, provisioner/azure-dtlartifact/provisioner.hcl2spec.go
+    "\
+name s
+type s
+value s
+",
+    // 95: FlatConfig, provisioner/breakpoint/provisioner.hcl2spec.go
+    "\
+disable b
+note s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+",
+    // 96: FlatConfig, provisioner/chef-client/provisioner.hcl2spec.go
+    "\
+chef_environment s
+chef_license s
+client_key s
+config_template s
+elevated_password s
+elevated_user s
+encrypted_data_bag_secret_path s
+execute_command s
+guest_os_type s
+install_command s
+json a
+knife_command s
+node_name s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+policy_group s
+policy_name s
+prevent_sudo b
+run_list l
+server_url s
+skip_clean_client b
+skip_clean_node b
+skip_clean_staging_directory b
+skip_install b
+ssl_verify_mode s
+staging_directory s
+trusted_certs_dir s
+validation_client_name s
+validation_key_path s
+version s
+",
+    // 97: FlatConfig, provisioner/chef-solo/provisioner.hcl2spec.go
+    "\
+chef_environment s
+chef_license s
+config_template s
+cookbook_paths l
+data_bags_path s
+encrypted_data_bag_secret_path s
+environments_path s
+execute_command s
+guest_os_type s
+install_command s
+json a
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+prevent_sudo b
+remote_cookbook_paths l
+roles_path s
+run_list l
+skip_install b
+staging_directory s
+version s
+",
+    // 98: FlatConfig, provisioner/converge/provisioner.hcl2spec.go
+    "\
+bootstrap b
+bootstrap_command s
+execute_command s
+module s
+module_dirs L99
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+params m
+prevent_bootstrap_sudo b
+prevent_sudo b
+version s
+working_directory s
+",
+    // 99: FlatModuleDir, provisioner/converge/provisioner.hcl2spec.go
+    "\
+destination s
+exclude l
+source s
+",
+    // 100: FlatConfig, provisioner/file/provisioner.hcl2spec.go
+    "\
+destination s
+direction s
+generated b
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+source s
+sources l
+",
+    // 101: FlatConfig, provisioner/inspec/provisioner.hcl2spec.go
+    "\
+attributes l
+attributes_directory s
+backend s
+command s
+extra_arguments l
+host s
+inspec_env_vars l
+local_port i
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+profile s
+ssh_authorized_key_file s
+ssh_host_key_file s
+user s
+",
+    // 102: FlatConfig, provisioner/powershell/provisioner.hcl2spec.go
+    "\
+binary b
+debug_mode i
+elevated_env_var_format s
+elevated_execute_command s
+elevated_password s
+elevated_user s
+env_var_format s
+environment_vars l
+execute_command s
+execution_policy s
+inline l
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+remote_env_var_path s
+remote_path s
+script s
+scripts l
+skip_clean b
+start_retry_timeout d
+valid_exit_codes l
+",
+    // 103: FlatConfig, provisioner/puppet-masterless/provisioner.hcl2spec.go
+    "\
+clean_staging_directory b
+elevated_password s
+elevated_user s
+execute_command s
+extra_arguments l
+facter m
+guest_os_type s
+hiera_config_path s
+ignore_exit_codes b
+manifest_dir s
+manifest_file s
+module_paths l
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+prevent_sudo b
+puppet_bin_dir s
+staging_directory s
+working_directory s
+",
+    // 104: FlatConfig, provisioner/puppet-server/provisioner.hcl2spec.go
+    "\
+clean_staging_directory b
+client_cert_path s
+client_private_key_path s
+elevated_password s
+elevated_user s
+execute_command s
+extra_arguments l
+facter m
+guest_os_type s
+ignore_exit_codes b
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+prevent_sudo b
+puppet_bin_dir s
+puppet_node s
+puppet_server s
+staging_dir s
+working_directory s
+",
+    // 105: FlatConfig, provisioner/salt-masterless/provisioner.hcl2spec.go
+    "\
+bootstrap_args s
+custom_state s
+disable_sudo b
+formulas l
+grains_file s
+guest_os_type s
+local_pillar_roots s
+local_state_tree s
+log_level s
+minion_config s
+no_exit_on_failure b
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+remote_pillar_roots s
+remote_state_tree s
+salt_bin_dir s
+salt_call_args s
+skip_bootstrap b
+temp_config_dir s
+",
+    // 106: FlatConfig, provisioner/shell/provisioner.hcl2spec.go
+    "\
+binary b
+env_var_format s
+environment_vars l
+execute_command s
+expect_disconnect b
+inline l
+inline_shebang s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_after d
+remote_file s
+remote_folder s
+remote_path s
+script s
+scripts l
+skip_clean b
+start_retry_timeout d
+use_env_var_file b
+valid_exit_codes l
+",
+    // 107: FlatConfig, packer-plugin-sdk/shell-local/config.hcl2spec.go
+    "\
+command s
+env_var_format s
+environment_vars l
+execute_command l
+inline l
+inline_shebang s
+only_on l
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+script s
+scripts l
+tempfile_extension s
+use_linux_pathing b
+valid_exit_codes l
+",
+    // 108: FlatProvisioner, provisioner/sleep/provisioner.hcl2spec.go
+    "\
+duration d
+",
+    // 109: FlatConfig, provisioner/windows-restart/provisioner.hcl2spec.go
+    "\
+check_registry b
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+registry_keys l
+restart_check_command s
+restart_command s
+restart_timeout d
+",
+    // 110: FlatConfig, provisioner/windows-shell/provisioner.hcl2spec.go
+    "\
+binary b
+env_var_format s
+environment_vars l
+execute_command s
+inline l
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+remote_path s
+script s
+scripts l
+start_retry_timeout d
+valid_exit_codes l
+",
+    // 111: FlatConfig, post-processor/alicloud-import/post-processor.hcl2spec.go
+    "\
+access_key s
+associate_public_ip_address b
+communicator s
+description s
+disable_stop_instance b
+force_stop_instance b
+format s
+image_architecture s
+image_copy_names l
+image_copy_regions l
+image_description s
+image_disk_mappings L1
+image_encrypted b
+image_force_delete b
+image_force_delete_instances b
+image_force_delete_snapshots b
+image_ignore_data_disks b
+image_name s
+image_os_type s
+image_platform s
+image_share_account l
+image_system_size s
+image_unshare_account l
+image_version s
+instance_name s
+instance_type s
+internet_charge_type s
+internet_max_bandwidth_out i
+io_optimized b
+oss_bucket_name s
+oss_key_name s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+pause_before_connecting d
+profile s
+region s
+secret_key s
+security_group_id s
+security_group_name s
+security_token s
+shared_credentials_file s
+skip_clean b
+skip_image_validation b
+skip_region_validation b
+source_image s
+ssh_agent_auth b
+ssh_bastion_agent_auth b
+ssh_bastion_certificate_file s
+ssh_bastion_host s
+ssh_bastion_interactive b
+ssh_bastion_password s
+ssh_bastion_port i
+ssh_bastion_private_key_file s
+ssh_bastion_username s
+ssh_certificate_file s
+ssh_ciphers l
+ssh_clear_authorized_keys b
+ssh_disable_agent_forwarding b
+ssh_file_transfer_method s
+ssh_handshake_attempts i
+ssh_host s
+ssh_keep_alive_interval d
+ssh_key_exchange_algorithms l
+ssh_keypair_name s
+ssh_local_tunnels l
+ssh_password s
+ssh_port i
+ssh_private_ip b
+ssh_private_key a
+ssh_private_key_file s
+ssh_proxy_host s
+ssh_proxy_password s
+ssh_proxy_port i
+ssh_proxy_username s
+ssh_pty b
+ssh_public_key a
+ssh_read_write_timeout d
+ssh_remote_tunnels l
+ssh_timeout d
+ssh_username s
+ssh_wait_timeout d
+system_disk_mapping B1
+tag L2
+tags m
+temporary_key_pair_bits i
+temporary_key_pair_name s
+temporary_key_pair_type s
+user_data s
+user_data_file s
+vpc_cidr_block s
+vpc_id s
+vpc_name s
+vswitch_id s
+vswitch_name s
+wait_snapshot_ready_timeout i
+winrm_host s
+winrm_insecure b
+winrm_no_proxy b
+winrm_password s
+winrm_port i
+winrm_timeout d
+winrm_use_ntlm b
+winrm_use_ssl b
+winrm_username s
+zone_id s
+",
+    // 112: FlatConfig, post-processor/amazon-import/post-processor.hcl2spec.go
+    "\
+access_key s
+ami_description s
+ami_encrypt b
+ami_groups l
+ami_kms_key s
+ami_name s
+ami_users l
+assume_role B5
+aws_polling B6
+custom_endpoint_ec2 s
+decode_authorization_messages b
+format s
+insecure_skip_tls_verify b
+license_type s
+max_retries i
+mfa_code s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+profile s
+region s
+role_name s
+s3_bucket_name s
+s3_encryption s
+s3_encryption_key s
+s3_key_name s
+secret_key s
+shared_credentials_file s
+skip_clean b
+skip_credential_validation b
+skip_metadata_api_check b
+tags m
+token s
+vault_aws_engine B8
+",
+    // 113: FlatConfig, post-processor/artifice/post-processor.hcl2spec.go
+    "\
+files l
+keep_input_artifact b
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+",
+    // 114: FlatConfig, post-processor/checksum/post-processor.hcl2spec.go
+    "\
+checksum_types l
+output s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+",
+    // 115: FlatConfig, post-processor/compress/post-processor.hcl2spec.go
+    "\
+algorithm s
+archive s
+compression_level i
+format s
+output s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+",
+    // 116: FlatConfig, post-processor/digitalocean-import/post-processor.hcl2spec.go
+    "\
+api_token s
+image_description s
+image_distribution s
+image_name s
+image_regions l
+image_tags l
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+skip_clean b
+space_name s
+space_object_name s
+spaces_key s
+spaces_region s
+spaces_secret s
+timeout d
+",
+    // 117: FlatConfig, post-processor/docker-import/post-processor.hcl2spec.go
+    "\
+changes l
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+repository s
+tag s
+",
+    // 118: FlatConfig, post-processor/docker-push/post-processor.hcl2spec.go
+    "\
+aws_access_key s
+aws_profile s
+aws_secret_key s
+aws_token s
+ecr_login b
+login b
+login_password s
+login_server s
+login_username s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+",
+    // 119: FlatConfig, post-processor/docker-save/post-processor.hcl2spec.go
+    "\
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+path s
+",
+    // 120: FlatConfig, post-processor/docker-tag/post-processor.hcl2spec.go
+    "\
+force b
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+repository s
+tag l
+tags l
+",
+    // 121: FlatConfig, post-processor/exoscale-import/post-processor.hcl2spec.go
+    "\
+api_endpoint s
+api_key s
+api_secret s
+image_bucket s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+skip_clean b
+sos_endpoint s
+template_description s
+template_disable_password b
+template_disable_sshkey b
+template_name s
+template_username s
+template_zone s
+",
+    // 122: FlatConfig, post-processor/googlecompute-export/post-processor.hcl2spec.go
+    "\
+account_file s
+disk_size i
+disk_type s
+impersonate_service_account s
+machine_type s
+network s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+paths l
+service_account_email s
+subnetwork s
+vault_gcp_oauth_engine s
+zone s
+",
+    // 123: FlatConfig, post-processor/googlecompute-import/post-processor.hcl2spec.go
+    "\
+account_file s
+bucket s
+gcs_object_name s
+iap b
+image_description s
+image_family s
+image_forbidden_signatures_db l
+image_guest_os_features l
+image_key_exchange_key l
+image_labels m
+image_name s
+image_platform_key s
+image_signatures_db l
+impersonate_service_account s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+project_id s
+skip_clean b
+vault_gcp_oauth_engine s
+",
+    // 124: FlatConfig, post-processor/manifest/post-processor.hcl2spec.go
+    "\
+custom_data m
+output s
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+strip_path b
+strip_time b
+",
+    // 125: FlatConfig, post-processor/vagrant/post-processor.hcl2spec.go
+    "\
+compression_level i
+include l
+output s
+override a
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+provider_override s
+vagrantfile_template s
+vagrantfile_template_generated b
+",
+    // 126: FlatConfig, post-processor/vagrant-cloud/post-processor.hcl2spec.go
+    "\
+access_token s
+box_download_url s
+box_tag s
+insecure_skip_tls_verify b
+no_direct_upload b
+no_release b
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+vagrant_cloud_url s
+version s
+version_description s
+",
+    // 127: FlatConfig, post-processor/vsphere/post-processor.hcl2spec.go
+    "\
+cluster s
+datacenter s
+datastore s
+disk_mode s
+esxi_host s
+host s
+insecure b
+options l
+overwrite b
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+password s
+resource_pool s
+username s
+vm_folder s
+vm_name s
+vm_network s
+",
+    // 128: FlatConfig, post-processor/vsphere-template/post-processor.hcl2spec.go
+    "\
+datacenter s
+folder s
+host s
+insecure b
+packer_build_name s
+packer_builder_type s
+packer_core_version s
+packer_debug b
+packer_force b
+packer_on_error s
+packer_sensitive_variables l
+packer_user_variables m
+password s
+reregister_vm b
+snapshot_description s
+snapshot_enable b
+snapshot_name s
+username s
+",
 ];

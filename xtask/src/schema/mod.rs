@@ -4,6 +4,8 @@
 //! Packer's own config specs; this module is how the rest of the tool reads
 //! them.
 
+use std::sync::OnceLock;
+
 mod generated;
 
 /// A key and the type of its value.
@@ -26,10 +28,56 @@ pub enum Type {
     Map,
     /// Packer takes any value here, or one this table does not follow.
     Any,
-    /// A nested object with keys of its own (`source_ami_filter`).
-    Block(&'static [Field]),
+    /// A nested object with keys of its own (`source_ami_filter`), by its
+    /// index in the table: see [`block`].
+    Block(usize),
     /// A list of nested objects (`launch_block_device_mappings`).
-    Blocks(&'static [Field]),
+    Blocks(usize),
+}
+
+impl Type {
+    /// A type as `generated.rs` writes it: one letter, then the index of
+    /// a nested block.
+    fn from_code(code: &str) -> Type {
+        let block = || code[1..].parse().expect("generated.rs: a block without its index; rerun codegen");
+        match code {
+            "s" => Type::Str,
+            "d" => Type::Duration,
+            "b" => Type::Bool,
+            "i" => Type::Int,
+            "u" => Type::Uint,
+            "f" => Type::Float,
+            "l" => Type::List,
+            "m" => Type::Map,
+            "a" => Type::Any,
+            _ if code.starts_with('B') => Type::Block(block()),
+            _ if code.starts_with('L') => Type::Blocks(block()),
+            _ => panic!("generated.rs: unknown type code `{code}`; rerun codegen"),
+        }
+    }
+}
+
+/// The keys of the nested block a [`Type::Block`] or [`Type::Blocks`] names.
+pub fn block(index: usize) -> &'static [Field] {
+    &structs()[index]
+}
+
+/// The generated tables, read once: a few thousand short lines.
+fn structs() -> &'static [Vec<Field>] {
+    static PARSED: OnceLock<Vec<Vec<Field>>> = OnceLock::new();
+    PARSED.get_or_init(|| {
+        generated::STRUCTS
+            .iter()
+            .map(|text| {
+                text.lines()
+                    .map(|line| {
+                        let (key, code) = line.split_once(' ').expect("generated.rs: a line without a type");
+                        (key, Type::from_code(code))
+                    })
+                    .collect()
+            })
+            .collect()
+    })
 }
 
 /// The three kinds of plugin a template configures.
@@ -44,7 +92,7 @@ impl PluginKind {
     pub const ALL: [PluginKind; 3] = [PluginKind::Builder, PluginKind::Provisioner, PluginKind::PostProcessor];
 
     /// Every plugin of this kind, by type name, with its keys.
-    pub fn plugins(self) -> &'static [(&'static str, &'static [Field])] {
+    fn plugins(self) -> &'static [(&'static str, usize)] {
         match self {
             PluginKind::Builder => generated::BUILDERS,
             PluginKind::Provisioner => generated::PROVISIONERS,
@@ -60,7 +108,7 @@ impl PluginKind {
     /// The keys of one plugin type.
     pub fn fields(self, kind: &str) -> Option<&'static [Field]> {
         let plugins = self.plugins();
-        plugins.binary_search_by(|(name, _)| name.cmp(&kind)).ok().map(|i| plugins[i].1)
+        plugins.binary_search_by(|(name, _)| name.cmp(&kind)).ok().map(|i| block(plugins[i].1))
     }
 
     /// Keys that Packer's core takes out of a block before the plugin sees
@@ -102,13 +150,14 @@ mod tests {
 
     fn check_fields(path: &str, fields: &'static [Field], depth: usize) {
         assert!(depth < 8, "{path}: nested blocks do not end");
-        assert!(!fields.is_empty() || path.ends_with("sleep"), "{path} has no keys");
+        assert!(!fields.is_empty(), "{path} has no keys");
+        assert!(fields.windows(2).all(|pair| pair[0].0 < pair[1].0), "{path}: keys are not sorted");
         let mut seen = BTreeSet::new();
         for (name, ty) in fields {
             assert!(!name.is_empty(), "{path} has a key with no name");
             assert!(seen.insert(name.to_ascii_lowercase()), "{path} has `{name}` twice");
             if let Type::Block(inner) | Type::Blocks(inner) = ty {
-                check_fields(&format!("{path}.{name}"), inner, depth + 1);
+                check_fields(&format!("{path}.{name}"), block(*inner), depth + 1);
             }
         }
     }
@@ -118,9 +167,9 @@ mod tests {
         for kind in PluginKind::ALL {
             let plugins = kind.plugins();
             assert!(plugins.windows(2).all(|pair| pair[0].0 < pair[1].0), "{} types are not sorted", kind.noun());
-            for (name, fields) in plugins {
+            for (name, index) in plugins {
                 assert!(!name.is_empty());
-                check_fields(&format!("{} {name}", kind.noun()), fields, 0);
+                check_fields(&format!("{} {name}", kind.noun()), block(*index), 0);
             }
         }
     }
@@ -131,7 +180,7 @@ mod tests {
         let Some((_, Type::Blocks(mappings))) = field(ebs, "launch_block_device_mappings") else {
             panic!("amazon-ebs has no launch_block_device_mappings blocks");
         };
-        assert_eq!(field(mappings, "volume_size").map(|f| f.1), Some(Type::Int));
+        assert_eq!(field(block(*mappings), "volume_size").map(|f| f.1), Some(Type::Int));
         assert!(matches!(field(ebs, "source_ami_filter"), Some((_, Type::Block(_)))));
         assert_eq!(field(ebs, "ssh_timeout").map(|f| f.1), Some(Type::Duration));
         assert_eq!(field(ebs, "AMI_Name").map(|f| f.0), Some("ami_name"));

@@ -117,7 +117,7 @@ fn check(ctx: &Context, out: &mut Findings) {
         if let Some(instead) = replacement(key) {
             out.report(
                 &RULE.meta,
-                Location::key(key.route.clone()),
+                Location::key(key.route()),
                 format!("`{}` was removed from {}; Packer 1.6.6 refuses it", key.key, key.owner()),
             )
             .help(format!("{instead} (`packer fix` rewrites it)"));

@@ -37,7 +37,7 @@ fn check(ctx: &Context, out: &mut Findings) {
         }
         let finding = out.report(
             &RULE.meta,
-            Location::key(key.route.clone()),
+            Location::key(key.route()),
             format!("`{}` is not a key of {}; Packer 1.6.6 refuses it", key.key, key.owner()),
         );
         match suggest(key.key, key.siblings.iter().map(|(name, _)| *name)) {

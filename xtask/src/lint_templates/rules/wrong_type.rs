@@ -41,11 +41,27 @@ declare_rule! {
 fn check(ctx: &Context, out: &mut Findings) {
     plugin_keys::for_each(ctx.template, |key| {
         let Some((_, ty)) = key.field else { return };
-        for (route, problem, help) in problems(*ty, &key.route, key.value) {
+        if quick_ok(*ty, key.value) {
+            return;
+        }
+        for (route, problem, help) in problems(*ty, &key.route(), key.value) {
             out.report(&RULE.meta, Location::value(route), format!("`{}` of {} {problem}", key.key, key.owner()))
                 .help(help);
         }
     });
+}
+
+/// The common cases that need no closer look: a string for a string, a
+/// boolean for a boolean, a number for a number.
+fn quick_ok(ty: Type, value: &Value) -> bool {
+    matches!(
+        (ty, value),
+        (_, Value::Null)
+            | (Type::Any, _)
+            | (Type::Str, Value::String(_) | Value::Number(_) | Value::Bool(_))
+            | (Type::Bool, Value::Bool(_))
+            | (Type::Int | Type::Uint | Type::Float | Type::Duration, Value::Number(_))
+    )
 }
 
 /// What Packer cannot decode in `value` for `ty`: (where, what, how to fix).
@@ -233,9 +249,9 @@ mod tests {
             (Type::Map, r#"[{"a": "b"}]"#),
             (Type::Map, "[]"),
             (Type::Map, r#"{"a": 1}"#),
-            (Type::Blocks(&[]), "{}"),
-            (Type::Blocks(&[]), r#""""#),
-            (Type::Blocks(&[]), r#""{{user `x`}}""#),
+            (Type::Blocks(0), "{}"),
+            (Type::Blocks(0), r#""""#),
+            (Type::Blocks(0), r#""{{user `x`}}""#),
             (Type::Bool, r#""{{user `x`}}""#),
         ];
         for (ty, json) in accepted {
@@ -254,9 +270,9 @@ mod tests {
             (Type::Map, r#""{{user `x`}}""#),
             (Type::Map, "[1]"),
             (Type::Map, r#"{"a": {"b": 1}}"#),
-            (Type::Block(&[]), "[{}]"),
-            (Type::Blocks(&[]), r#""x""#),
-            (Type::Blocks(&[]), "[1]"),
+            (Type::Block(0), "[{}]"),
+            (Type::Blocks(0), r#""x""#),
+            (Type::Blocks(0), "[1]"),
         ];
         for (ty, json) in refused {
             let value: Value = serde_json::from_str(json).unwrap();
