@@ -5,7 +5,7 @@ mod common;
 
 use std::fs;
 
-use common::{corpus, fixtures, stdout, workspace, write, xtask};
+use common::{corpus, fixtures, packer, packer_validate, stdout, workspace, write, xtask};
 use serde_json::Value;
 use xtask::lint_templates::{self, Options, rules::RULES};
 use xtask::render::{human, json};
@@ -254,4 +254,93 @@ fn each_use_gets_its_own_column() {
     let second = line.rfind("{{").unwrap() - 1;
     let width = "{{user `name`}}".len();
     assert_eq!(places, vec![(2, first + 1, first + 1 + width), (2, second + 1, second + 1 + width)]);
+}
+
+/// The schema rules never claim that Packer refuses what it takes: the
+/// real `packer validate` refuses every template of their fixtures, and
+/// names every key the linter names.
+#[test]
+fn packer_refuses_what_the_schema_rules_report() {
+    let packer = packer();
+    for name in ["unknown-key", "removed-key", "wrong-type"] {
+        let root = fixtures().join("rules").join(name);
+        let report = lint(&root);
+        for file in &report.files {
+            let keys: Vec<&str> = file
+                .diagnostics
+                .iter()
+                .filter(|d| d.rule.name == name)
+                .map(|d| d.message.split('`').nth(1).expect("the message names the key"))
+                .collect();
+            assert!(!keys.is_empty(), "{name}: {} triggers nothing", file.path);
+            let (accepted, output) = packer_validate(&packer, &root.join(&file.path));
+            assert!(!accepted, "{name}: Packer accepts {}, which the linter says it refuses", file.path);
+            for key in keys {
+                assert!(output.contains(key), "{name}: Packer does not name `{key}` in {}:\n{output}", file.path);
+            }
+        }
+    }
+}
+
+/// Every plugin type in the schema is one the installed Packer has and
+/// decodes with its unknown-key check, and the plugins Debian leaves out
+/// are unknown to it: the schema, and the known types the type rules
+/// read from it, are those of this Packer.
+#[test]
+fn the_schema_has_the_plugins_of_the_installed_packer() {
+    use xtask::codegen::packer_schema::DEBIAN_LEAVES_OUT;
+    use xtask::schema::PluginKind;
+
+    let packer = packer();
+    let dir = tempfile::tempdir().unwrap();
+    let template = |plugin: PluginKind, kind: &str| -> String {
+        let probe = format!(r#"{{"type": "{kind}", "xtask_probe": 1}}"#);
+        let null = r#"{"type": "null", "communicator": "none"}"#;
+        match plugin {
+            PluginKind::Builder => format!(r#"{{"builders": [{probe}]}}"#),
+            PluginKind::Provisioner => format!(r#"{{"builders": [{null}], "provisioners": [{probe}]}}"#),
+            PluginKind::PostProcessor => format!(r#"{{"builders": [{null}], "post-processors": [{probe}]}}"#),
+        }
+    };
+    let mut cases: Vec<(PluginKind, &str, bool)> = Vec::new();
+    for plugin in PluginKind::ALL {
+        cases.extend(plugin.names().map(|kind| (plugin, kind, true)));
+    }
+    cases.push((PluginKind::Builder, "hyperone", false));
+    cases.push((PluginKind::Builder, "osc-bsu", false));
+    cases.push((PluginKind::PostProcessor, "yandex-export", false));
+    cases.push((PluginKind::PostProcessor, "ucloud-import", false));
+    assert!(DEBIAN_LEAVES_OUT.iter().all(|kind| PluginKind::ALL.iter().all(|plugin| plugin.fields(kind).is_none())));
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = cases
+            .chunks(cases.len().div_ceil(4))
+            .enumerate()
+            .map(|(n, part)| {
+                let (packer, dir, template) = (&packer, dir.path(), &template);
+                scope.spawn(move || {
+                    let mut failures = Vec::new();
+                    for (i, (plugin, kind, known)) in part.iter().enumerate() {
+                        let file = write(dir, &format!("{n}-{i}.json"), template(*plugin, kind));
+                        let (_, output) = packer_validate(packer, &file);
+                        // Packer wraps its messages at 80 columns.
+                        let output = output.split_whitespace().collect::<Vec<_>>().join(" ");
+                        let noun = plugin.noun();
+                        let ok = if *known {
+                            let named = output.contains("unknown configuration key") && output.contains("xtask_probe");
+                            // jdcloud refuses unknown keys without naming them.
+                            named || (*kind == "jdcloud" && output.contains("Failed in decoding JSON->mapstructure"))
+                        } else {
+                            output.to_lowercase().contains(&format!("unknown {noun} {kind}"))
+                        };
+                        if !ok {
+                            failures.push(format!("{noun} {kind} (known: {known}):\n{output}"));
+                        }
+                    }
+                    failures
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|handle| handle.join().unwrap()).collect()
+    });
+    assert!(failures.is_empty(), "the schema and the installed packer disagree:\n{}", failures.join("\n"));
 }

@@ -80,3 +80,25 @@ pub fn xtask_within(seconds: u64, args: &[&str]) -> Output {
     }
     child.wait_with_output().unwrap()
 }
+
+/// The packer executable: $PACKER, else `packer` on PATH. Fails the test
+/// when there is none, saying how to get it.
+pub fn packer() -> PathBuf {
+    let on_path =
+        || std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join("packer")).find(|path| path.is_file());
+    std::env::var_os("PACKER").map(PathBuf::from).or_else(on_path).expect(
+        "packer was not found: run `.ci/test`, which installs Debian's packer package, or `apt-get install -y packer`",
+    )
+}
+
+/// `packer validate FILE` run in the file's folder: (success, stdout and stderr).
+pub fn packer_validate(packer: &Path, file: &Path) -> (bool, String) {
+    let output = Command::new(packer)
+        .arg("validate")
+        .arg(file.file_name().unwrap())
+        .current_dir(file.parent().unwrap())
+        .env("CHECKPOINT_DISABLE", "1")
+        .output()
+        .expect("packer runs");
+    (output.status.success(), format!("{}{}", stdout(&output), stderr(&output)))
+}

@@ -42,6 +42,7 @@ pub mod patch;
 pub mod pre_commit;
 pub mod project;
 pub mod render;
+pub mod schema;
 pub mod secrets;
 pub mod template;
 pub mod yaml;

@@ -182,8 +182,23 @@ fn cli() -> Command {
         )
         .subcommand(
             Command::new("codegen")
-                .about("Regenerate the README's rule table")
-                .arg(flag("check", "Fail instead of writing when the README is out of date")),
+                .about("Regenerate the README's rule table, and the plugin schema from a Packer source checkout")
+                .arg(flag("check", "Fail instead of writing when a generated file is out of date"))
+                .arg(
+                    Arg::new("packer-source")
+                        .long("packer-source")
+                        .value_name("GIT_DIR")
+                        .value_parser(value_parser!(PathBuf))
+                        .help("A git checkout (or bare mirror) of hashicorp/packer: also regenerate xtask/src/schema/generated.rs"),
+                )
+                .arg(
+                    Arg::new("tag")
+                        .long("tag")
+                        .value_name("TAG")
+                        .default_value("v1.6.6")
+                        .requires("packer-source")
+                        .help("The Packer release to read"),
+                ),
         )
 }
 
@@ -350,7 +365,13 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
             _ => unreachable!("clap requires a bench subcommand"),
         },
         Some(("demo", args)) => demo::run(&root(args)?, args.get_one::<PathBuf>("packer").map(PathBuf::as_path)),
-        Some(("codegen", args)) => codegen::run(&workspace_root()?, args.get_flag("check")),
+        Some(("codegen", args)) => {
+            let source = args.get_one::<PathBuf>("packer-source").map(|git_dir| codegen::PackerSource {
+                git_dir: git_dir.clone(),
+                tag: args.get_one::<String>("tag").cloned().unwrap_or_default(),
+            });
+            codegen::run(&workspace_root()?, args.get_flag("check"), source.as_ref())
+        }
         _ => unreachable!("clap requires a subcommand"),
     }
 }

@@ -1,5 +1,6 @@
 //! `cargo xtask lint-templates`: structural checks of every Packer template.
 
+mod plugin_keys;
 pub mod rules;
 
 use std::collections::BTreeSet;

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::diagnostic::{Findings, RuleMeta};
 use crate::project::Layout;
+use crate::schema::PluginKind;
 use crate::template::Template;
 
 mod bad_layout;
@@ -26,16 +27,19 @@ mod non_unique_image_name;
 mod not_an_object;
 mod post_processor_missing_type;
 mod provisioner_missing_type;
+mod removed_key;
 mod sensitive_variable_undeclared;
 mod undeclared_variable;
 mod undefined_builder_reference;
 mod unknown_builder_type;
+mod unknown_key;
 mod unknown_post_processor_type;
 mod unknown_provisioner_type;
 mod unknown_top_level_key;
 mod unreadable_file;
 mod unused_variable;
 mod wrong_cloud;
+mod wrong_type;
 
 pub use bad_layout::RULE as BAD_LAYOUT;
 pub use invalid_json::RULE as INVALID_JSON;
@@ -90,6 +94,9 @@ pub static RULES: &[&Rule] = &[
     &undefined_builder_reference::RULE,
     &post_processor_missing_type::RULE,
     &unknown_post_processor_type::RULE,
+    &unknown_key::RULE,
+    &removed_key::RULE,
+    &wrong_type::RULE,
 ];
 
 /// A rule by code (`PKR201`) or name (`undeclared-variable`).
@@ -98,101 +105,6 @@ pub fn find(code_or_name: &str) -> Option<&'static Rule> {
         .iter()
         .copied()
         .find(|rule| rule.meta.code.eq_ignore_ascii_case(code_or_name) || rule.meta.name == code_or_name)
-}
-
-/// Builder, provisioner and post-processor types built into Packer 1.6.6 as
-/// Debian packages it, the Packer this repository builds with. (Debian's
-/// build leaves out upstream's hyperone, linode, osc-*, ucloud and yandex
-/// plugins; each list was checked against `packer validate` there.)
-pub mod known {
-    pub const BUILDERS: &[&str] = &[
-        "alicloud-ecs",
-        "amazon-chroot",
-        "amazon-ebs",
-        "amazon-ebssurrogate",
-        "amazon-ebsvolume",
-        "amazon-instance",
-        "azure-arm",
-        "azure-chroot",
-        "azure-dtl",
-        "cloudstack",
-        "digitalocean",
-        "docker",
-        "file",
-        "googlecompute",
-        "hcloud",
-        "hyperv-iso",
-        "hyperv-vmcx",
-        "jdcloud",
-        "lxc",
-        "lxd",
-        "ncloud",
-        "null",
-        "oneandone",
-        "openstack",
-        "oracle-classic",
-        "oracle-oci",
-        "parallels-iso",
-        "parallels-pvm",
-        "profitbricks",
-        "proxmox",
-        "proxmox-clone",
-        "proxmox-iso",
-        "qemu",
-        "scaleway",
-        "tencentcloud-cvm",
-        "triton",
-        "vagrant",
-        "virtualbox-iso",
-        "virtualbox-ovf",
-        "virtualbox-vm",
-        "vmware-iso",
-        "vmware-vmx",
-        "vsphere-clone",
-        "vsphere-iso",
-    ];
-
-    pub const PROVISIONERS: &[&str] = &[
-        "ansible",
-        "ansible-local",
-        "azure-dtlartifact",
-        "breakpoint",
-        "chef-client",
-        "chef-solo",
-        "converge",
-        "file",
-        "inspec",
-        "powershell",
-        "puppet-masterless",
-        "puppet-server",
-        "salt-masterless",
-        "shell",
-        "shell-local",
-        "windows-restart",
-        "windows-shell",
-    ];
-
-    pub const POST_PROCESSORS: &[&str] = &[
-        "alicloud-import",
-        "amazon-import",
-        "artifice",
-        "checksum",
-        "compress",
-        "digitalocean-import",
-        "docker-import",
-        "docker-push",
-        "docker-save",
-        "docker-tag",
-        "exoscale-import",
-        "googlecompute-export",
-        "googlecompute-import",
-        "manifest",
-        "shell-local",
-        "vagrant",
-        "vagrant-cloud",
-        "vsphere",
-        "vsphere-template",
-    ];
 }
 
 /// Is `packer-<plugin_kind>-<kind>` where Packer 1.6.6 looks for plugins:
@@ -258,18 +170,18 @@ fn report_missing_types(blocks: &[crate::template::Block], rule: &'static RuleMe
 fn report_unknown_type(
     kind: &str,
     location: crate::location::Location,
-    known: &'static [&'static str],
+    plugin: PluginKind,
     rule: &'static RuleMeta,
-    what: &str,
     out: &mut Findings,
 ) {
-    if known.contains(&kind) || plugin_installed(what, kind) {
+    let what = plugin.noun();
+    if plugin.fields(kind).is_some() || plugin_installed(what, kind) {
         return;
     }
     let message =
         format!("`{kind}` is not a {what} type of Packer 1.6.6, and no plugin packer-{what}-{kind} is installed");
     let finding = out.report(rule, location, message);
-    match suggest(kind, known.iter().copied()) {
+    match suggest(kind, plugin.names()) {
         Some(better) => finding.help(format!("did you mean `{better}`?")),
         None => finding.help(format!(
             "if it is a plugin, install packer-{what}-{kind} in ~/.packer.d/plugins wherever this template is built"
@@ -296,7 +208,7 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(suggest("amazon-eb", known::BUILDERS.iter().copied()), Some("amazon-ebs"));
-        assert_eq!(suggest("zzz", known::BUILDERS.iter().copied()), None);
+        assert_eq!(suggest("amazon-eb", PluginKind::Builder.names()), Some("amazon-ebs"));
+        assert_eq!(suggest("zzz", PluginKind::Builder.names()), None);
     }
 }

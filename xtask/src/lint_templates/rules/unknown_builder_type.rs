@@ -1,7 +1,9 @@
 use crate::diagnostic::Findings;
 use crate::location::Location;
 
-use super::{Context, known, plugin_installed, suggest};
+use crate::schema::PluginKind;
+
+use super::{Context, plugin_installed, suggest};
 
 declare_rule! {
     /// ## What it does
@@ -29,7 +31,7 @@ declare_rule! {
 fn check(ctx: &Context, out: &mut Findings) {
     for builder in ctx.template.builders() {
         let Some(kind) = builder.kind() else { continue };
-        if known::BUILDERS.contains(&kind) || plugin_installed("builder", kind) {
+        if PluginKind::Builder.fields(kind).is_some() || plugin_installed("builder", kind) {
             continue;
         }
         let finding = out.report(
@@ -37,7 +39,7 @@ fn check(ctx: &Context, out: &mut Findings) {
             Location::value(builder.at("type")),
             format!("`{kind}` is not a builder type of Packer 1.6.6, and no plugin packer-builder-{kind} is installed"),
         );
-        match suggest(kind, known::BUILDERS.iter().copied()) {
+        match suggest(kind, PluginKind::Builder.names()) {
             Some(better) => finding.help(format!("did you mean `{better}`?")),
             None => finding.help(format!("if it is a plugin, install packer-builder-{kind} in ~/.packer.d/plugins wherever this template is built")),
         };

@@ -2,7 +2,9 @@ use crate::diagnostic::Findings;
 use crate::location::Location;
 use crate::template::PostProcessor;
 
-use super::{Context, known, report_unknown_type};
+use crate::schema::PluginKind;
+
+use super::{Context, report_unknown_type};
 
 declare_rule! {
     /// ## What it does
@@ -33,6 +35,6 @@ fn check(ctx: &Context, out: &mut Findings) {
             },
             PostProcessor::Name { route, name } => (*name, Location::value(route.clone())),
         };
-        report_unknown_type(kind, location, known::POST_PROCESSORS, &RULE.meta, "post-processor", out);
+        report_unknown_type(kind, location, PluginKind::PostProcessor, &RULE.meta, out);
     }
 }

@@ -1,7 +1,9 @@
 use crate::diagnostic::Findings;
 use crate::location::Location;
 
-use super::{Context, known, report_unknown_type};
+use crate::schema::PluginKind;
+
+use super::{Context, report_unknown_type};
 
 declare_rule! {
     /// ## What it does
@@ -27,14 +29,7 @@ declare_rule! {
 fn check(ctx: &Context, out: &mut Findings) {
     for block in ctx.template.provisioners() {
         if let Some(kind) = block.kind() {
-            report_unknown_type(
-                kind,
-                Location::value(block.at("type")),
-                known::PROVISIONERS,
-                &RULE.meta,
-                "provisioner",
-                out,
-            );
+            report_unknown_type(kind, Location::value(block.at("type")), PluginKind::Provisioner, &RULE.meta, out);
         }
     }
 }

@@ -1,8 +1,12 @@
-//! Generated parts of the README: the rule tables, made from the rules' docs.
-//! `cargo xtask codegen` writes them; a test runs the check mode.
+//! Generated files: the README's rule tables, made from the rules' docs, and
+//! (from a Packer source checkout) the plugin schema in
+//! `xtask/src/schema/generated.rs`. `cargo xtask codegen` writes them; a test
+//! runs the README's check mode.
+
+pub mod packer_schema;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -52,19 +56,36 @@ pub fn updated_readme(readme: &str) -> Result<String> {
     Ok(text)
 }
 
-pub fn run(root: &Path, check: bool) -> Result<ExitCode> {
+/// Where Packer's source is read from, for the plugin schema.
+pub struct PackerSource {
+    pub git_dir: PathBuf,
+    pub tag: String,
+}
+
+/// Where the generated plugin schema lives in the repository.
+pub const SCHEMA_PATH: &str = "xtask/src/schema/generated.rs";
+
+pub fn run(root: &Path, check: bool, packer_source: Option<&PackerSource>) -> Result<ExitCode> {
     let path = root.join("README.md");
     let readme = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let updated = updated_readme(&readme)?;
-    if updated == readme {
-        println!("README.md is up to date.");
-        return Ok(ExitCode::SUCCESS);
+    let mut files = vec![(path, "README.md's rule table", readme.clone(), updated_readme(&readme)?)];
+    if let Some(source) = packer_source {
+        let path = root.join(SCHEMA_PATH);
+        let current = fs::read_to_string(&path).unwrap_or_default();
+        let generated = packer_schema::generate(&source.git_dir, &source.tag)?;
+        files.push((path, "the plugin schema", current, generated));
     }
-    if check {
-        eprintln!("README.md's rule table is out of date: run `cargo xtask codegen`.");
-        return Ok(ExitCode::FAILURE);
+    let mut stale = false;
+    for (path, what, current, updated) in files {
+        if updated == current {
+            println!("{} is up to date.", path.display());
+        } else if check {
+            eprintln!("{what} in {} is out of date: run `cargo xtask codegen` with the same options.", path.display());
+            stale = true;
+        } else {
+            fs::write(&path, updated).with_context(|| format!("writing {}", path.display()))?;
+            println!("Updated {what} in {}.", path.display());
+        }
     }
-    fs::write(&path, updated).with_context(|| format!("writing {}", path.display()))?;
-    println!("Updated the rule table in README.md.");
-    Ok(ExitCode::SUCCESS)
+    Ok(if stale { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

@@ -1,0 +1,126 @@
+use crate::diagnostic::Findings;
+use crate::lint_templates::plugin_keys::PluginKey;
+use crate::location::Location;
+use crate::schema::PluginKind;
+
+use super::Context;
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a key that Packer removed, that Packer 1.6.6 refuses in that
+    /// plugin, and that `packer fix` rewrites: `iso_checksum_type`,
+    /// `iso_checksum_url`, `iso_md5`, `ssh_key_path`, `ssh_disable_agent`,
+    /// `ssh_host_port_min`/`max`, `ssh_skip_nat_mapping`, Amazon's
+    /// `enhanced_networking`, `shutdown_behaviour`, `ssh_private_ip`, and
+    /// the others of Packer 1.6.6's `fix/*.go`.
+    ///
+    /// ## Why is this bad?
+    /// The template was written for an older Packer: 1.6.6 refuses it as a
+    /// whole ("Deprecated configuration key … Please call `packer fix`"),
+    /// and `packer validate -syntax-only` does not notice.
+    ///
+    /// ## Example
+    /// ```json
+    /// { "type": "qemu", "iso_checksum": "0123…", "iso_checksum_type": "sha256" }
+    /// ```
+    ///
+    /// ## Fix
+    /// Use the replacement the help names (here
+    /// `"iso_checksum": "sha256:0123…"`), or run `packer fix` on the template.
+    code: "PKR402", name: "removed-key", severity: Error, check: Some(check),
+}
+
+/// Which plugins a removed key applies to, after Packer 1.6.6's fixers.
+#[derive(Clone, Copy)]
+enum Applies {
+    AnyBuilder,
+    AnyPostProcessor,
+    BuildersStarting(&'static str),
+    Builder(&'static str),
+    Provisioner(&'static str),
+    PostProcessor(&'static str),
+}
+
+/// (where, key, what to write instead), from `fix/*.go` and
+/// `packer-plugin-sdk/template/config/deprecated_options.go` at v1.6.6.
+const REMOVED: &[(Applies, &str, &str)] = &[
+    (Applies::AnyBuilder, "iso_md5", "write the sum as `\"iso_checksum\": \"md5:<sum>\"`"),
+    (
+        Applies::AnyBuilder,
+        "iso_checksum_type",
+        "put the type before the sum in `iso_checksum`, as `\"sha256:<sum>\"` (or `\"none\"`)",
+    ),
+    (Applies::AnyBuilder, "iso_checksum_url", "write `\"iso_checksum\": \"file:<url>\"`"),
+    (Applies::AnyBuilder, "ssh_key_path", "use `ssh_private_key_file`"),
+    (Applies::AnyBuilder, "ssh_disable_agent", "use `ssh_disable_agent_forwarding`"),
+    (Applies::AnyBuilder, "ssh_host_port_min", "use `host_port_min`"),
+    (Applies::AnyBuilder, "ssh_host_port_max", "use `host_port_max`"),
+    (Applies::AnyBuilder, "ssh_skip_nat_mapping", "use `skip_nat_mapping`"),
+    (Applies::AnyBuilder, "ssh_wait_timeout", "use `ssh_timeout`"),
+    (Applies::BuildersStarting("amazon-"), "shutdown_behaviour", "use `shutdown_behavior`"),
+    (Applies::BuildersStarting("amazon-"), "enhanced_networking", "use `ena_support`"),
+    (Applies::BuildersStarting("amazon-"), "ssh_private_ip", "write `\"ssh_interface\": \"private_ip\"`"),
+    (
+        Applies::BuildersStarting("amazon-"),
+        "temporary_security_group_source_cidr",
+        "use `temporary_security_group_source_cidrs`, a list",
+    ),
+    (Applies::BuildersStarting("azure-"), "exlude_from_latest", "use `exclude_from_latest`"),
+    (Applies::BuildersStarting("hyperv-"), "vhd_temp_path", "use `temp_path`"),
+    (Applies::BuildersStarting("hyperv-"), "clone_from_vmxc_path", "use `clone_from_vmcx_path`"),
+    (Applies::BuildersStarting("hyperv-"), "cpu", "use `cpus`"),
+    (Applies::BuildersStarting("hyperv-"), "ram_size", "use `memory`"),
+    (Applies::BuildersStarting("parallels-"), "headless", "remove it; Parallels builds are always headless"),
+    (Applies::BuildersStarting("parallels-"), "parallels_tools_host_path", "remove it; use `parallels_tools_flavor`"),
+    (Applies::BuildersStarting("parallels-"), "guest_os_distribution", "use `guest_os_type`"),
+    (
+        Applies::BuildersStarting("virtualbox-"),
+        "guest_additions_attach",
+        "write `\"guest_additions_mode\": \"attach\"`",
+    ),
+    (Applies::BuildersStarting("vsphere-"), "network_card", "describe the card in `network_adapters`"),
+    (Applies::BuildersStarting("vsphere-"), "networkCard", "describe the card in `network_adapters`"),
+    (Applies::BuildersStarting("vsphere-"), "network", "describe the network in `network_adapters`"),
+    (Applies::BuildersStarting("vsphere-"), "disk_size", "describe the disk in `storage`"),
+    (Applies::BuildersStarting("vsphere-"), "disk_thin_provisioned", "describe the disk in `storage`"),
+    (Applies::BuildersStarting("vsphere-"), "disk_eagerly_scrub", "describe the disk in `storage`"),
+    (Applies::Builder("scaleway"), "access_key", "use `organization_id`"),
+    (Applies::AnyBuilder, "login_email", "remove it; Docker no longer takes it"),
+    (Applies::Provisioner("ansible"), "galaxycommand", "use `galaxy_command`"),
+    (Applies::Provisioner("ansible-local"), "galaxycommand", "use `galaxy_command`"),
+    (Applies::AnyPostProcessor, "login_email", "remove it; Docker no longer takes it"),
+    (Applies::PostProcessor("docker-tag"), "tag", "use `tags`, a list"),
+    (Applies::PostProcessor("manifest"), "filename", "use `output`"),
+];
+
+/// What to write instead of this key, when Packer 1.6.6 refuses it as
+/// removed and `packer fix` rewrites it.
+pub fn replacement(key: &PluginKey) -> Option<&'static str> {
+    if key.field.is_some() || key.parent.is_some() {
+        return None;
+    }
+    REMOVED.iter().find_map(|(applies, name, instead)| {
+        let applies = match *applies {
+            Applies::AnyBuilder => key.plugin == PluginKind::Builder,
+            Applies::AnyPostProcessor => key.plugin == PluginKind::PostProcessor,
+            Applies::BuildersStarting(prefix) => key.plugin == PluginKind::Builder && key.kind.starts_with(prefix),
+            Applies::Builder(kind) => key.plugin == PluginKind::Builder && key.kind == kind,
+            Applies::Provisioner(kind) => key.plugin == PluginKind::Provisioner && key.kind == kind,
+            Applies::PostProcessor(kind) => key.plugin == PluginKind::PostProcessor && key.kind == kind,
+        };
+        (applies && *name == key.key).then_some(*instead)
+    })
+}
+
+fn check(ctx: &Context, out: &mut Findings) {
+    crate::lint_templates::plugin_keys::for_each(ctx.template, |key| {
+        if let Some(instead) = replacement(key) {
+            out.report(
+                &RULE.meta,
+                Location::key(key.route()),
+                format!("`{}` was removed from {}; Packer 1.6.6 refuses it", key.key, key.owner()),
+            )
+            .help(format!("{instead} (`packer fix` rewrites it)"));
+        }
+    });
+}
