@@ -490,3 +490,45 @@ fn status_says_which_images_are_stale_and_who_boots_what() {
     let eleven = templates.iter().find(|t| t["release"] == "3.11").unwrap();
     assert!(eleven["images"].as_array().unwrap().iter().all(|image| image["state"] == "current"));
 }
+
+/// `cargo xtask images 2>&1 | tee log` and Ctrl-C: the terminal's SIGINT
+/// kills `tee` too, and xtask's next write fails. It must still pass the
+/// interrupt on to Packer and end as interrupted, not panic.
+#[test]
+fn an_interrupt_reaches_packer_when_the_reader_of_our_output_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let marker = root.join("packer-got-the-interrupt");
+    let waits = STAND_IN.replace(
+        "  build)\n",
+        &format!("  build)\n    trap \"touch '{}'; exit 1\" INT\n    sleep 5 & wait\n", marker.display()),
+    );
+    std::fs::write(&packer, waits).unwrap();
+    let mut child = images(root, &packer, &["--release", "3.9"]).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    // The reader goes away, as `tee` does on Ctrl-C.
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    // SAFETY: kill(2) on the child's pid; no memory is touched.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "xtask did not end as interrupted: {status:?}");
+    assert!(marker.exists(), "packer never got the interrupt");
+}
+
+#[test]
+fn a_reader_that_stops_early_is_no_crash() {
+    for args in [&["lint", "--explain", "PKR006"][..], &["--help"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert!(!said.contains("panicked"), "{args:?}: {said}");
+    }
+}

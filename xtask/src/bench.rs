@@ -116,7 +116,7 @@ pub fn lint_templates(count: usize, packer_path: Option<&Path>) -> Result<ExitCo
         files.push(dir.join("template.json"));
     }
     let xtask = std::env::current_exe()?;
-    eprintln!("Generated {count} templates in {}; timing…", root.display());
+    say!("Generated {count} templates in {}; timing…", root.display());
     let lint = repeat(10, || timed(Command::new(&xtask).args(["lint-templates", "--root"]).arg(root)))?;
     let cat = repeat(10, || timed(Command::new("cat").args(&files)))?;
     let packer_path = packer::find(packer_path)?;
@@ -133,10 +133,10 @@ pub fn lint_templates(count: usize, packer_path: Option<&Path>) -> Result<ExitCo
         }
     }
     let validate = started.elapsed();
-    println!("lint-templates on {count} generated templates (median of 10 runs; packer once):");
-    println!("  cargo xtask lint-templates (binary)      {}", ms(lint));
-    println!("  cat of the same files                     {}  -> xtask takes {:.1}x cat", ms(cat), ratio(lint, cat));
-    println!(
+    show_line!("lint-templates on {count} generated templates (median of 10 runs; packer once):");
+    show_line!("  cargo xtask lint-templates (binary)      {}", ms(lint));
+    show_line!("  cat of the same files                     {}  -> xtask takes {:.1}x cat", ms(cat), ratio(lint, cat));
+    show_line!(
         "  packer validate -syntax-only, each file   {}  -> xtask is {:.0}x faster",
         ms(validate),
         ratio(validate, lint)
@@ -178,12 +178,12 @@ pub fn findings(count: usize) -> Result<ExitCode> {
     ));
     write(&root.join("packer/3.11/aws/machine-image/template.json"), &template)?;
     let xtask = std::env::current_exe()?;
-    eprintln!(
+    say!(
         "Generated a {:.0} KiB template with {count} findings in {}; timing…",
         template.len() as f64 / 1024.0,
         root.display()
     );
-    println!(
+    show_line!(
         "lint-templates on one {:.0} KiB template with {keys} unknown keys and {uses} undeclared-variable uses (median of 5):",
         template.len() as f64 / 1024.0
     );
@@ -191,7 +191,7 @@ pub fn findings(count: usize) -> Result<ExitCode> {
         let time = repeat(5, || {
             timed_exit(Command::new(&xtask).args(["lint-templates", "--format", format, "--root"]).arg(root), 1)
         })?;
-        println!(
+        show_line!(
             "  --format {format:<6}  {:>10}  ({:.1} µs a finding)",
             ms(time),
             time.as_secs_f64() * 1e6 / count as f64
@@ -264,7 +264,7 @@ pub fn images(packer_path: Option<&Path>) -> Result<ExitCode> {
         write(&eight.join(format!("packer/3.{i}/aws/machine-image/template.json")), &moto_template("eu-central-1", 2))?;
         write(&eight.join(format!("deployments/d{i}.yaml")), &deployment(&format!("3.{i}"), "eu-central-1", i))?;
     }
-    eprintln!("Building 8 templates against moto with --jobs 1, then --jobs 4…");
+    say!("Building 8 templates against moto with --jobs 1, then --jobs 4…");
     let jobs1 = timed(&mut images_command(&eight, &["--force", "--jobs", "1"]))?;
     let jobs4 = timed(&mut images_command(&eight, &["--force", "--jobs", "4"]))?;
     let rerun = repeat(5, || timed(images_command(&eight, &[]).env("PACKER", "/nonexistent/packer")))?;
@@ -273,7 +273,7 @@ pub fn images(packer_path: Option<&Path>) -> Result<ExitCode> {
     let dir = one.join("packer/3.11/aws/machine-image");
     write(&dir.join("template.json"), &moto_template("eu-central-1", 0))?;
     write(&one.join("deployments/d.yaml"), &deployment("3.11", "eu-central-1", 0))?;
-    eprintln!("Timing one template: cargo xtask images against packer validate + build by hand…");
+    say!("Timing one template: cargo xtask images against packer validate + build by hand…");
     // Interleaved, so that drift in moto's or the disk's speed hits both.
     let hand = |_: ()| -> Result<Duration> {
         let started = Instant::now();
@@ -309,26 +309,26 @@ pub fn images(packer_path: Option<&Path>) -> Result<ExitCode> {
     for i in 0..1000 {
         write(&many.join(format!("deployments/d{i:04}.yaml")), &deployment("3.11", "eu-central-1", i))?;
     }
-    eprintln!("Patching 1,000 deployments from a manifest…");
+    say!("Patching 1,000 deployments from a manifest…");
     let patch = timed(
         Command::new(&xtask).args(["images", "--root"]).arg(&many).arg("--patch-from").arg(dir.join("manifest.json")),
     )?;
 
-    println!("images against moto_server {} with Packer {}:", moto.endpoint, packer::version(&packer_path)?);
-    println!("  8 templates (2 s provisioning each), --jobs 1   {}", ms(jobs1));
-    println!(
+    show_line!("images against moto_server {} with Packer {}:", moto.endpoint, packer::version(&packer_path)?);
+    show_line!("  8 templates (2 s provisioning each), --jobs 1   {}", ms(jobs1));
+    show_line!(
         "  8 templates (2 s provisioning each), --jobs 4   {}  -> {:.2}x the wall time of --jobs 1",
         ms(jobs4),
         ratio(jobs4, jobs1)
     );
-    println!("  one template, packer validate+build      {}  (median of 15, interleaved)", ms(by_hand));
-    println!(
+    show_line!("  one template, packer validate+build      {}  (median of 15, interleaved)", ms(by_hand));
+    show_line!(
         "  one template, cargo xtask images         {}  -> {:+.1}% overhead",
         ms(through_xtask),
         (ratio(through_xtask, by_hand) - 1.0) * 100.0
     );
-    println!("  no-change rerun (no packer started)      {}  (median of 5)", ms(rerun));
-    println!("  --patch-from into 1,000 deployments      {}", ms(patch));
+    show_line!("  no-change rerun (no packer started)      {}  (median of 5)", ms(rerun));
+    show_line!("  --patch-from into 1,000 deployments      {}", ms(patch));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -387,10 +387,10 @@ sudo yum -y install git
     )?;
     git(&["add", "-A"])?;
     let template_hook = repeat(10, || timed(&mut cargo_xtask(&["pre-commit"])))?;
-    println!("pre-commit in a repository of 200 templates and 200 deployments (median of 10, warm):");
-    println!("  cargo xtask pre-commit, one staged deployment   {}", ms(hook));
-    println!("  cargo xtask pre-commit, one staged script       {}", ms(template_hook));
-    println!(
+    show_line!("pre-commit in a repository of 200 templates and 200 deployments (median of 10, warm):");
+    show_line!("  cargo xtask pre-commit, one staged deployment   {}", ms(hook));
+    show_line!("  cargo xtask pre-commit, one staged script       {}", ms(template_hook));
+    show_line!(
         "  cargo xtask --help                              {}  -> the hook takes {:.2}x and {:.2}x",
         ms(help),
         ratio(hook, help),

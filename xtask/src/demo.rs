@@ -30,22 +30,22 @@ pub fn run(root: &Path, packer_path: Option<&Path>) -> Result<ExitCode> {
     let packer_path = packer::find(packer_path)?;
     let demo = root.join("target/xtask/demo");
     copy_repository(root, &demo)?;
-    println!("Copied packer/ and deployments/ into {}; the repository stays as it is.", shown(root, &demo));
+    show_line!("Copied packer/ and deployments/ into {}; the repository stays as it is.", shown(root, &demo));
 
     let server = moto_server(root)?;
     let moto = Moto::start_with(&server)?;
-    println!("Started a local EC2 API (moto) at {}.", moto.endpoint);
+    show_line!("Started a local EC2 API (moto) at {}.", moto.endpoint);
 
     let adapted = adapt_templates(&demo, &moto.endpoint)?;
     if adapted.is_empty() {
         bail!("the repository has no AWS template under packer/ to build in the demo");
     }
-    println!("\nAdapted for the emulator (the copies only):");
+    show_line!("\nAdapted for the emulator (the copies only):");
     for line in &adapted {
-        println!("  {line}");
+        show_line!("  {line}");
     }
 
-    println!("\n$ cargo xtask images --cloud aws   (in {})\n", shown(root, &demo));
+    show_line!("\n$ cargo xtask images --cloud aws   (in {})\n", shown(root, &demo));
     let status = Command::new(std::env::current_exe().context("finding the xtask executable")?)
         .args(["images", "--cloud", "aws", "--root"])
         .arg(&demo)
@@ -61,9 +61,9 @@ pub fn run(root: &Path, packer_path: Option<&Path>) -> Result<ExitCode> {
     drop(moto);
     let lock = demo.join("packer/images.lock");
     if let Ok(text) = fs::read_to_string(&lock) {
-        println!("\n{} now records:\n{text}", shown(root, &lock));
+        show_line!("\n{} now records:\n{text}", shown(root, &lock));
     }
-    println!(
+    show_line!(
         "Demo finished in {:.0} s; the local EC2 API is stopped. Run it on your cloud with `cargo xtask images` \
          (it needs TF_VAR_aws_access_key and TF_VAR_aws_secret_key).",
         started.elapsed().as_secs_f64()
@@ -110,7 +110,7 @@ fn moto_server(root: &Path) -> Result<PathBuf> {
     if server.is_file() {
         return Ok(server);
     }
-    println!("Installing moto[server]=={MOTO_VERSION} into {} (first use only)...", shown(root, &venv));
+    show_line!("Installing moto[server]=={MOTO_VERSION} into {} (first use only)...", shown(root, &venv));
     let created = Command::new("python3").args(["-m", "venv"]).arg(&venv).status();
     if !created.is_ok_and(|status| status.success()) {
         bail!("could not create a Python virtualenv at {}: install python3 and python3-venv", venv.display());

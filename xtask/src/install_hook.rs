@@ -36,13 +36,13 @@ pub fn run(force: bool, uninstall: bool) -> Result<ExitCode> {
     let ours = existing.as_deref().is_some_and(|text| text.contains(MARKER));
     if uninstall {
         match existing {
-            None => println!("No pre-commit hook at {}: nothing to remove.", path.display()),
+            None => show_line!("No pre-commit hook at {}: nothing to remove.", path.display()),
             Some(_) if !ours => {
                 bail!("{} was not written by `cargo xtask install-hook`; remove it by hand", path.display())
             }
             Some(_) => {
                 fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
-                println!("Removed {}.", path.display());
+                show_line!("Removed {}.", path.display());
             }
         }
         return Ok(ExitCode::SUCCESS);
@@ -58,6 +58,6 @@ pub fn run(force: bool, uninstall: bool) -> Result<ExitCode> {
     crate::fsutil::write_atomic(&path, hook_text().as_bytes())?;
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755))?;
-    println!("Installed {}: every commit now runs `cargo xtask pre-commit`.", path.display());
+    show_line!("Installed {}: every commit now runs `cargo xtask pre-commit`.", path.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -22,6 +22,32 @@ macro_rules! declare_rule {
     };
 }
 
+/// Writes a line to standard error, and never panics: a reader that went
+/// away (`| head`, a `tee` killed by the same Ctrl-C) must not stop xtask
+/// before it has passed an interrupt on to Packer or finished its writes.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// Writes to standard output, and never panics (see `say!`).
+macro_rules! show {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `show!` with a line end.
+macro_rules! show_line {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub mod bench;
 pub mod codegen;
 pub mod demo;

@@ -36,7 +36,7 @@ pub fn lint(root: PathBuf, selection: Selection) -> Result<Report> {
 pub fn run(root: PathBuf, var_files: Vec<PathBuf>, format: Format) -> Result<ExitCode> {
     let selection = Selection { templates: Vec::new(), deployments: Vec::new(), everything: true, var_files };
     let report = lint(root.clone(), selection)?;
-    print!("{}", render::render(&report, format, "file"));
+    show!("{}", render::render(&report, format, "file"));
     lint_deployments::note_a_missing_lock(&root, format);
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
@@ -44,7 +44,7 @@ pub fn run(root: PathBuf, var_files: Vec<PathBuf>, format: Format) -> Result<Exi
 /// `--explain RULE` over both catalogues.
 pub fn explain(code_or_name: &str) -> Result<ExitCode> {
     if let Some(text) = lint_deployments::explain(code_or_name) {
-        println!("{text}");
+        show_line!("{text}");
         return Ok(ExitCode::SUCCESS);
     }
     lint_templates::explain(code_or_name)

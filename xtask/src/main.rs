@@ -3,6 +3,7 @@
 //! clap's builder rather than its derive, which would cost every user a
 //! proc-macro build on their first run.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -298,7 +299,7 @@ fn main() -> ExitCode {
     match run(&cli().get_matches()) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            let _ = writeln!(std::io::stderr(), "error: {error:#}");
             ExitCode::from(2)
         }
     }

@@ -173,9 +173,9 @@ pub fn run(format: Format) -> Result<ExitCode> {
     if report.files.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    print!("{}", render::render(&report, format, "staged file"));
+    show!("{}", render::render(&report, format, "staged file"));
     if report.has_errors() {
-        eprintln!(
+        say!(
             "Commit refused: these are the staged versions (`git diff --cached`). Fix them and `git add` the fixes; \
              `git commit --no-verify` skips this check."
         );

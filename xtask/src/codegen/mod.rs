@@ -78,13 +78,13 @@ pub fn run(root: &Path, check: bool, packer_source: Option<&PackerSource>) -> Re
     let mut stale = false;
     for (path, what, current, updated) in files {
         if updated == current {
-            println!("{} is up to date.", path.display());
+            show_line!("{} is up to date.", path.display());
         } else if check {
-            eprintln!("{what} in {} is out of date: run `cargo xtask codegen` with the same options.", path.display());
+            say!("{what} in {} is out of date: run `cargo xtask codegen` with the same options.", path.display());
             stale = true;
         } else {
             fs::write(&path, updated).with_context(|| format!("writing {}", path.display()))?;
-            println!("Updated {what} in {}.", path.display());
+            show_line!("Updated {what} in {}.", path.display());
         }
     }
     Ok(if stale { ExitCode::FAILURE } else { ExitCode::SUCCESS })

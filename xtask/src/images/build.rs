@@ -164,10 +164,12 @@ fn build_all(
     while done < pending.len() {
         if flag.load(Ordering::SeqCst) && !forwarded {
             forwarded = true;
-            progress.step("xtask", "interrupted: stopping every running packer so it can clean up");
+            // Packer first: a message could be the thing that fails, when
+            // the reader of our output died of the same Ctrl-C.
             for &pid in running.lock().expect("running lock").values() {
                 packer::interrupt(pid);
             }
+            progress.step("xtask", "interrupted: stopping every running packer so it can clean up");
         }
         match receiver.recv_timeout(Duration::from_millis(100)) {
             Ok(Event::Step(index, step)) => progress.step(&jobs[index].layout.slug(), &step),

@@ -173,7 +173,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         // beside a deployment or the lock is a dead run's.
         let removed = crate::fsutil::remove_stale_temporaries(&written_folders(&options.root));
         if removed > 0 {
-            eprintln!("Removed {removed} temporary file(s) left by an interrupted run.");
+            say!("Removed {removed} temporary file(s) left by an interrupted run.");
         }
         Some(guard)
     };
@@ -189,8 +189,8 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         Finished::Ran(result) => result,
     };
     match options.format {
-        Output::Json => print!("{}", report::json(&result)),
-        _ => print!("{}", report::human(&result)),
+        Output::Json => show!("{}", report::json(&result)),
+        _ => show!("{}", report::human(&result)),
     }
     let failed = result.jobs.iter().any(|job| matches!(job.outcome, Outcome::Failed(_)))
         || result.deployments.iter().any(|d| d.error.is_some())
@@ -248,20 +248,20 @@ fn build_and_apply(options: &Options) -> Result<Finished> {
     let mut lockfile = LockFile::read(&options.root)?;
     let mut jobs = plan::plan_jobs(options, &deployments, &lockfile)?;
     if jobs.is_empty() {
-        eprintln!("No templates match; templates live at packer/<release>/<cloud>/<image>/template.json.");
+        say!("No templates match; templates live at packer/<release>/<cloud>/<image>/template.json.");
     }
     if options.plan {
-        print!("{}", report::builds(&jobs, options.format));
+        show!("{}", report::builds(&jobs, options.format));
         let failed: Vec<&Job> = jobs.iter().filter(|job| matches!(job.outcome, Outcome::Failed(_))).collect();
         for job in &failed {
-            eprintln!("error: {} cannot be built: {}", job.file.rel, job.reason.replace('\n', "\n  "));
+            say!("error: {} cannot be built: {}", job.file.rel, job.reason.replace('\n', "\n  "));
         }
         return Ok(Finished::Printed(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }));
     }
     if options.dry_run {
         match options.format {
-            Output::Json => print!("{}", report::plan_json(&jobs, &unreadable)),
-            _ => print!("{}", report::plan(&jobs, &unreadable)),
+            Output::Json => show!("{}", report::plan_json(&jobs, &unreadable)),
+            _ => show!("{}", report::plan(&jobs, &unreadable)),
         }
         return Ok(Finished::Printed(ExitCode::SUCCESS));
     }

@@ -302,7 +302,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             }
         };
         for name in secrets::too_short(&template, &values) {
-            eprintln!(
+            say!(
                 "warning: {}: the sensitive variable `{name}` has a value shorter than 4 characters, which xtask \
                  cannot hide in its output and logs without hiding ordinary text too",
                 file.rel

@@ -66,7 +66,7 @@ impl Progress {
                 continue;
             }
             let said = if line.detail.is_empty() { String::new() } else { format!("; packer: {}", line.detail) };
-            eprintln!(
+            say!(
                 "[{:>5.1}s] {}: still {} after {}s{said}",
                 self.started.elapsed().as_secs_f64(),
                 line.name,
@@ -86,7 +86,7 @@ impl Progress {
         if self.live {
             self.redraw();
         } else {
-            eprintln!("[{:>5.1}s] {name}: {step}", self.started.elapsed().as_secs_f64());
+            say!("[{:>5.1}s] {name}: {step}", self.started.elapsed().as_secs_f64());
         }
     }
 

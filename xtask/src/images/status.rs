@@ -31,12 +31,12 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
     match format {
         Format::Json => {
             let document = json!({ "version": 1, "templates": entries, "errors": unreadable });
-            println!("{}", serde_json::to_string_pretty(&document).expect("the status serialises"));
+            show_line!("{}", serde_json::to_string_pretty(&document).expect("the status serialises"));
         }
         _ => {
-            print!("{}", human(&entries));
+            show!("{}", human(&entries));
             for problem in &unreadable {
-                eprintln!("error: {problem}");
+                say!("error: {problem}");
             }
         }
     }

@@ -147,7 +147,7 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
 
 pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
     let report = lint(options)?;
-    print!("{}", render::render(&report, format, "deployment"));
+    show!("{}", render::render(&report, format, "deployment"));
     note_a_missing_lock(&options.root, format);
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
@@ -157,7 +157,7 @@ pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
 pub fn note_a_missing_lock(root: &Path, format: Format) {
     let has_deployments = deployments::find(root).is_ok_and(|found| !found.is_empty());
     if format == Format::Human && has_deployments && !lock::path(root).exists() {
-        eprintln!(
+        say!(
             "note: packer/images.lock does not exist yet, so stale-image and unknown-image were not checked; \
              `cargo xtask images` writes it with its first build (`cargo xtask demo` shows one)"
         );

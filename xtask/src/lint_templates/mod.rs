@@ -216,7 +216,7 @@ fn report_layout(file: &TemplateFile, findings: &mut Findings) {
 /// Runs the command: prints the report, exits 1 when there are errors.
 pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
     let report = lint(options)?;
-    print!("{}", render::render(&report, format, "template"));
+    show!("{}", render::render(&report, format, "template"));
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
@@ -226,6 +226,6 @@ pub fn explain(code_or_name: &str) -> Result<ExitCode> {
         let known: Vec<&str> = RULES.iter().map(|rule| rule.meta.name).collect();
         bail!("there is no rule `{code_or_name}`; the rules are: {}", known.join(", "));
     };
-    println!("{} {} ({})\n\n{}", rule.meta.code, rule.meta.name, rule.meta.severity, rule.meta.doc_text());
+    show_line!("{} {} ({})\n\n{}", rule.meta.code, rule.meta.name, rule.meta.severity, rule.meta.doc_text());
     Ok(ExitCode::SUCCESS)
 }
