@@ -272,6 +272,20 @@ fn the_plan_says_why_each_template_is_built() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let packer = tree(root);
+    // Both templates read `instance_type`; a --var goes only to templates
+    // that declare it, and one that none declares is refused.
+    for release in ["3.9", "3.11"] {
+        let path = root.join(format!("packer/{release}/aws/machine-image/template.json"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text
+            .replacen("{\n", "{\n  \"variables\": { \"instance_type\": \"t2.micro\" },\n", 1)
+            .replace("\"t2.micro\" }", "\"{{user `instance_type`}}\" }");
+        std::fs::write(&path, text).unwrap();
+    }
+    let typo = images(root, &packer, &["--dry-run", "--var", "instance_typ=t3.small"]).output().unwrap();
+    assert_eq!(typo.status.code(), Some(2), "{}", text(&typo));
+    assert!(text(&typo).contains("no selected template declares `instance_typ`"), "{}", text(&typo));
+    assert!(text(&typo).contains("did you mean `instance_type`?"), "{}", text(&typo));
     let first = images(root, &packer, &["--var", "instance_type=t3.small"]).output().unwrap();
     assert!(first.status.success(), "{}", text(&first));
     let plan = |args: &[&str]| {
@@ -284,7 +298,9 @@ fn the_plan_says_why_each_template_is_built() {
     assert!(plan(&["--var", "instance_type=t3.small"]).contains("skip: unchanged"));
     assert!(plan(&["--var", "instance_type=t3.large"]).contains("because a value given with --var"));
     let template = root.join("packer/3.9/aws/machine-image/template.json");
-    let edited = std::fs::read_to_string(&template).unwrap().replace("t2.micro", "t3.micro");
+    let edited = std::fs::read_to_string(&template)
+        .unwrap()
+        .replace("\"ssh_username\"", "\"ssh_timeout\": \"5m\", \"ssh_username\"");
     std::fs::write(&template, edited).unwrap();
     let json: serde_json::Value =
         serde_json::from_str(&plan(&["--var", "instance_type=t3.small", "--format", "json"])).unwrap();

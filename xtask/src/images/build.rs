@@ -131,7 +131,7 @@ fn build_all(
                 log_shown: format!("target/xtask/images/{}.log", job.layout.slug()),
                 args: BuildArgs {
                     only: job.only.clone(),
-                    vars: options.vars.clone(),
+                    vars: job.vars.clone(),
                     var_files: absolute(&options.var_files),
                 },
                 cloud: job.layout.cloud.clone(),

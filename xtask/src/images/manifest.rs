@@ -54,7 +54,8 @@ pub fn apply(options: &Options) -> Result<Finished> {
         let hash = lock::hash_inputs(&dir, &inputs)?;
         // The build's variables are not in the manifest: the ones given
         // here stand for them, as the README asks.
-        let settings = lock::hash_settings(&options.var_files, &options.vars)?;
+        let vars = plan::declared_vars(&template, &options.vars);
+        let settings = lock::hash_settings(&options.var_files, &vars)?;
         let files = lock::hash_each_input(&dir, &inputs)?;
         let job = Job {
             file,
@@ -65,7 +66,8 @@ pub fn apply(options: &Options) -> Result<Finished> {
             only: Vec::new(),
             hash,
             settings,
-            setting_names: lock::setting_names(&options.var_files, &options.vars),
+            setting_names: lock::setting_names(&options.var_files, &vars),
+            vars,
             inputs,
             files,
             reason: "applied from a manifest".to_owned(),

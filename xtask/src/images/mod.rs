@@ -92,6 +92,9 @@ pub struct Job {
     pub settings: String,
     /// The names of the variables given (`lock::setting_names`).
     pub setting_names: Vec<String>,
+    /// The `--var` values this template declares: only those are passed
+    /// to its build and count in its settings.
+    pub vars: Vec<(String, String)>,
     pub inputs: Vec<String>,
     /// Each input's own hash.
     pub files: BTreeMap<String, String>,

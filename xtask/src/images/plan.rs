@@ -228,6 +228,10 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
     let values = variable_values(options)?;
     let var_names: BTreeSet<String> = values.keys().cloned().collect();
     let mut jobs = Vec::new();
+    // The `--var` keys some template declares, and every variable name, for
+    // catching a misspelt `--var`.
+    let mut declared: BTreeSet<String> = BTreeSet::new();
+    let mut names: BTreeSet<String> = BTreeSet::new();
     for file in selected {
         let layout = match &file.layout {
             Ok(layout) => layout.clone(),
@@ -283,8 +287,11 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                 continue;
             }
         };
-        let settings = lock::hash_settings(&options.var_files, &options.vars)?;
-        let setting_names = lock::setting_names(&options.var_files, &options.vars);
+        let vars = declared_vars(&template, &options.vars);
+        declared.extend(vars.iter().map(|(key, _)| key.clone()));
+        names.extend(template.variables().into_iter().flat_map(|variables| variables.keys().cloned()));
+        let settings = lock::hash_settings(&options.var_files, &vars)?;
+        let setting_names = lock::setting_names(&options.var_files, &vars);
         let (outcome, reason) = if no_region {
             let why = format!("it builds none of the regions in --region ({})", options.regions.join(", "));
             (Outcome::Failed(why.clone()), why)
@@ -319,13 +326,31 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             hash,
             settings,
             setting_names,
+            vars,
             inputs,
             files,
             reason,
             outcome,
         });
     }
+    let every_template_read = jobs.iter().all(|job| !job.hash.is_empty());
+    if let Some((key, _)) = options.vars.iter().find(|(key, _)| every_template_read && !declared.contains(key)) {
+        let hint = match crate::lint_templates::rules::suggest(key, names.iter().map(String::as_str)) {
+            Some(name) => format!("did you mean `{name}`?"),
+            None => "declare it in the template's `variables`, or leave it out".to_owned(),
+        };
+        anyhow::bail!("--var {key}: no selected template declares `{key}`, so Packer would ignore it; {hint}");
+    }
     Ok(jobs)
+}
+
+/// The `--var` values a template declares: Packer 1.6.6 accepts others and
+/// ignores them, and they would change the template's settings for nothing.
+pub fn declared_vars(template: &Template, vars: &[(String, String)]) -> Vec<(String, String)> {
+    vars.iter()
+        .filter(|(key, _)| template.variables().is_some_and(|declared| declared.contains_key(key)))
+        .cloned()
+        .collect()
 }
 
 /// The templates in the folders `--select` names (all when it names none);
@@ -439,6 +464,7 @@ fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
         hash: String::new(),
         settings: String::new(),
         setting_names: Vec::new(),
+        vars: Vec::new(),
         inputs: Vec::new(),
         files: BTreeMap::new(),
         reason: why.clone(),

@@ -191,6 +191,7 @@ fn read(path: &Path, root: &Path) -> Result<Checked> {
         hash,
         settings: text_of("settings")?,
         setting_names: variables,
+        vars: Vec::new(),
         inputs,
         files,
         reason: format!("built elsewhere ({shown})"),
