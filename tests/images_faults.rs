@@ -262,6 +262,14 @@ fn a_style_that_cannot_be_patched_leaves_that_file_alone_and_the_others_are_patc
     let said = text(&output);
     assert_eq!(output.status.code(), Some(1), "{said}");
     assert!(said.contains("deployments/aliased.yaml:6: cannot patch `bastion.machine_image.id`"), "{said}");
+    assert!(said.contains("deployments/aliased.yaml:10: cannot patch `cluster.machine_image.id`"), "{said}");
+    assert!(said.contains("3 deployments updated, 1 not (see above)."), "{said}");
+    let plan = images(root, &packer, &["--dry-run", "--force"]).output().unwrap();
+    assert!(
+        text(&plan).contains("feeds deployments/aliased.yaml bastion.machine_image.id (eu-west-1): will be refused: "),
+        "{}",
+        text(&plan)
+    );
     let after = deployments(root);
     assert_eq!(after["aliased.yaml"], aliased, "the refused file changed");
     assert!(!after["ireland.yaml"].contains("ami-00000000000000000"), "the others are still patched");

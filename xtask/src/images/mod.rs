@@ -263,8 +263,8 @@ fn build_and_apply(options: &Options) -> Result<Finished> {
     }
     if options.dry_run {
         match options.format {
-            Output::Json => show!("{}", report::plan_json(&jobs, &unreadable)),
-            _ => show!("{}", report::plan(&jobs, &unreadable)),
+            Output::Json => show!("{}", report::plan_json(&jobs, &deployments, &unreadable)),
+            _ => show!("{}", report::plan(&jobs, &deployments, &unreadable)),
         }
         return Ok(Finished::Printed(ExitCode::SUCCESS));
     }

@@ -6,11 +6,13 @@ use std::fmt::Write as _;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use super::{Job, Outcome, Output, RunResult, describe_images};
+use crate::deployments::Deployment;
+use crate::patch;
 use crate::secrets::redact;
 
 /// `--dry-run`: templates, regions, deployments and keys, and what is
 /// skipped and why.
-pub fn plan(jobs: &[Job], unreadable: &[String]) -> String {
+pub fn plan(jobs: &[Job], deployments: &[Deployment], unreadable: &[String]) -> String {
     let mut out = String::new();
     for job in jobs {
         let _ = writeln!(out, "{}", job.file.rel);
@@ -28,7 +30,21 @@ pub fn plan(jobs: &[Job], unreadable: &[String]) -> String {
             }
         }
         for feed in &job.feeds {
-            let _ = writeln!(out, "  feeds {} {}.machine_image.id ({})", feed.deployment_rel, feed.role, feed.region);
+            let deployment = &deployments[feed.deployment];
+            // What the write will do: refuse, change a known ID, or nothing.
+            let what = match patch::check(deployment, &feed.role) {
+                Err(refusal) => format!(": will be refused: {}", refusal.message(&deployment.rel)),
+                Ok(()) => {
+                    let old = deployment.image_id(&feed.role).and_then(|node| node.as_str()).unwrap_or_default();
+                    match job.outcome.images().and_then(|images| images.get(&feed.region)) {
+                        Some(new) if new == old => ": already current".to_owned(),
+                        Some(new) => format!(": {old} -> {new}"),
+                        None => format!(": {old} -> the new image"),
+                    }
+                }
+            };
+            let _ =
+                writeln!(out, "  feeds {} {}.machine_image.id ({}){what}", feed.deployment_rel, feed.role, feed.region);
         }
         for left in &job.left_alone {
             let _ = writeln!(out, "  leaves {} alone: {}", left.deployment, left.reason);
@@ -92,7 +108,7 @@ pub fn builds(jobs: &[Job], format: Output) -> String {
 
 /// `--dry-run --format json`: the plan as a versioned document, each
 /// template with what will happen to it and why.
-pub fn plan_json(jobs: &[Job], unreadable: &[String]) -> String {
+pub fn plan_json(jobs: &[Job], deployments: &[Deployment], unreadable: &[String]) -> String {
     let templates: Vec<serde_json::Value> = jobs
         .iter()
         .map(|job| {
@@ -111,11 +127,16 @@ pub fn plan_json(jobs: &[Job], unreadable: &[String]) -> String {
                 "regions": job.regions,
                 "only": job.only,
                 "images": job.outcome.images(),
-                "feeds": job.feeds.iter().map(|feed| serde_json::json!({
-                    "path": feed.deployment_rel,
-                    "key": format!("{}.machine_image.id", feed.role),
-                    "region": feed.region,
-                })).collect::<Vec<_>>(),
+                "feeds": job.feeds.iter().map(|feed| {
+                    let deployment = &deployments[feed.deployment];
+                    serde_json::json!({
+                        "path": feed.deployment_rel,
+                        "key": format!("{}.machine_image.id", feed.role),
+                        "region": feed.region,
+                        "id": deployment.image_id(&feed.role).and_then(|node| node.as_str()),
+                        "refused": patch::check(deployment, &feed.role).err().map(|r| r.message(&deployment.rel)),
+                    })
+                }).collect::<Vec<_>>(),
                 "left_alone": job.left_alone.iter().map(|left| serde_json::json!({
                     "path": left.deployment,
                     "reason": left.reason,
@@ -198,9 +219,10 @@ pub fn human(result: &RunResult) -> String {
     }
     let count = |name: &str| result.jobs.iter().filter(|job| job.outcome.name() == name).count();
     let patched = result.deployments.iter().filter(|d| d.error.is_none()).count();
+    let refused = result.deployments.len() - patched;
     let _ = writeln!(
         out,
-        "\n{}{} built, {} skipped, {} failed{}; {patched} deployment{} updated.",
+        "\n{}{} built, {} skipped, {} failed{}; {patched} deployment{} updated{}.",
         match count("from-manifest") {
             0 => String::new(),
             n => format!("{n} from manifests, "),
@@ -210,6 +232,7 @@ pub fn human(result: &RunResult) -> String {
         count("failed"),
         if result.interrupted { format!(", {} interrupted", count("interrupted")) } else { String::new() },
         if patched == 1 { "" } else { "s" },
+        if refused == 0 { String::new() } else { format!(", {refused} not (see above)") },
     );
     out
 }

@@ -53,12 +53,17 @@ pub enum Refusal {
     /// libyaml, the second reader, cannot read the original, so no patch of
     /// it can be checked.
     Unreadable(String),
+    /// More than one key of the file cannot be patched.
+    Several(Vec<Refusal>),
 }
 
 impl Refusal {
     /// The message for the user, naming the file.
     pub fn message(&self, rel: &str) -> String {
         match self {
+            Refusal::Several(refusals) => {
+                refusals.iter().map(|refusal| refusal.message(rel)).collect::<Vec<_>>().join("\n")
+            }
             Refusal::Unpatchable { line, key, why, instead } => {
                 format!("{rel}:{line}: cannot patch `{key}`: {why}; {instead}. The file was left as it is")
             }
@@ -81,16 +86,32 @@ pub fn patch(deployment: &Deployment, ids: &BTreeMap<String, String>) -> Result<
     let source = &deployment.source;
     let mut edits: Vec<(Range<usize>, &str)> = Vec::new();
     let mut changes = Vec::new();
+    // Every key is looked at, so that a refusal names all that is wrong.
+    let mut refusals = Vec::new();
     for (role, new) in ids {
         let route = image_route(role);
-        let (range, node) = locate(deployment, &route)?;
+        let (range, node) = match locate(deployment, &route) {
+            Ok(found) => found,
+            Err(refusal) => {
+                refusals.push(refusal);
+                continue;
+            }
+        };
         let old = &source[range.clone()];
         if old == new {
             continue;
         }
-        check_representable(source, node, &route, new)?;
+        if let Err(refusal) = check_representable(source, node, &route, new) {
+            refusals.push(refusal);
+            continue;
+        }
         edits.push((range, new));
         changes.push(Change { role: role.clone(), old: old.to_owned(), new: new.clone() });
+    }
+    match refusals.len() {
+        0 => {}
+        1 => return Err(refusals.remove(0)),
+        _ => return Err(Refusal::Several(refusals)),
     }
     if edits.is_empty() {
         return Ok(None);
@@ -111,6 +132,11 @@ pub fn patch(deployment: &Deployment, ids: &BTreeMap<String, String>) -> Result<
     let targets: Vec<(Route, &str)> = changes.iter().map(|c| (image_route(&c.role), c.new.as_str())).collect();
     verify::same_but_for(source, &deployment.root, &text, &targets)?;
     Ok(Some(Patched { text, changes }))
+}
+
+/// Whether the writer can patch `role`'s ID in this file, for the plan.
+pub fn check(deployment: &Deployment, role: &str) -> Result<(), Refusal> {
+    locate(deployment, &image_route(role)).map(|_| ())
 }
 
 /// The byte range of the ID's characters at `route`, walking only what is
