@@ -7,12 +7,13 @@ use std::fs;
 use common::{fixtures, mkfifo, stdout, workspace, write, xtask, xtask_within};
 use serde_json::Value;
 use xtask::lint_deployments::{self, Options, rules::RULES};
-use xtask::render::{human, json};
+use xtask::render::{human, json, sarif};
 
 /// Each rule has a fixture tree named after it that triggers it, and
 /// reviewed snapshots of its human and JSON output.
 #[test]
 fn every_rule_fires_on_its_fixture() {
+    let mut logs = Vec::new();
     for rule in RULES {
         let name = rule.meta.name;
         let root = fixtures().join("deployment-rules").join(name);
@@ -26,7 +27,9 @@ fn every_rule_fires_on_its_fixture() {
         );
         insta::assert_snapshot!(format!("deployment-{name}.human"), human::render(&report, "deployment", false));
         insta::assert_snapshot!(format!("deployment-{name}.json"), json::render(&report));
+        logs.push((name.to_owned(), sarif::render(&report, &xtask::lint::catalogue())));
     }
+    common::assert_valid_sarif(&logs);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::location::{Location, Resolver, Span, Syntax};
+use crate::location::{Focus, Location, Resolver, Span, Syntax};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -126,7 +126,13 @@ pub fn text_or_report(
 #[derive(Debug)]
 pub struct Diagnostic {
     pub rule: &'static RuleMeta,
+    /// The rule's severity unless the configuration changes it.
+    pub severity: Severity,
     pub span: Span,
+    /// What the finding is about, in terms that do not move when lines are
+    /// added above it (its route, or the text it points at), for
+    /// fingerprints that follow a finding from one run to the next.
+    pub anchor: String,
     pub message: String,
     pub help: Option<String>,
     pub redact: bool,
@@ -147,16 +153,33 @@ impl FileReport {
         let mut resolver = Resolver::new(&source, syntax);
         let mut diagnostics: Vec<Diagnostic> = findings
             .into_iter()
-            .map(|finding| Diagnostic {
-                span: resolver.resolve(&finding.location),
-                rule: finding.rule,
-                message: finding.message,
-                help: finding.help,
-                redact: finding.redact,
+            .map(|finding| {
+                let span = resolver.resolve(&finding.location);
+                Diagnostic {
+                    anchor: anchor(&finding.location, &span, &source, finding.redact),
+                    span,
+                    rule: finding.rule,
+                    severity: finding.rule.severity,
+                    message: finding.message,
+                    help: finding.help,
+                    redact: finding.redact,
+                }
             })
             .collect();
         diagnostics.sort_by(|a, b| (a.span.bytes.start, a.rule.code).cmp(&(b.span.bytes.start, b.rule.code)));
         FileReport { path, source, diagnostics }
+    }
+}
+
+/// A finding's place independent of lines: its route and focus, or, for
+/// places found by scanning, the text there (never a secret's).
+fn anchor(location: &Location, span: &Span, source: &str, redact: bool) -> String {
+    match location {
+        Location::At { route, focus: Focus::Value } => route.to_string(),
+        Location::At { route, focus: Focus::Key } => format!("{route} (key)"),
+        Location::At { route, focus: Focus::Within(within) } => format!("{route} ({}..{})", within.start, within.end),
+        Location::Offset(_) | Location::Bytes(_) if !redact => source[span.bytes.clone()].to_owned(),
+        Location::Offset(_) | Location::Bytes(_) | Location::File => String::new(),
     }
 }
 
@@ -171,7 +194,7 @@ impl Report {
         self.files
             .iter()
             .flat_map(|file| &file.diagnostics)
-            .filter(|diagnostic| diagnostic.rule.severity == severity)
+            .filter(|diagnostic| diagnostic.severity == severity)
             .count()
     }
 

@@ -201,7 +201,7 @@ fn format() -> Arg {
         .long("format")
         .value_name("FORMAT")
         .default_value("human")
-        .value_parser(["human", "json", "github"])
+        .value_parser(["human", "json", "github", "sarif"])
         .help("Output format")
 }
 
@@ -240,6 +240,7 @@ fn output_format(args: &ArgMatches) -> Format {
     match args.get_one::<String>("format").map(String::as_str) {
         Some("json") => Format::Json,
         Some("github") => Format::Github,
+        Some("sarif") => Format::Sarif,
         _ => Format::Human,
     }
 }

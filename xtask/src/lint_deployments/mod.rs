@@ -150,9 +150,3 @@ pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
     print!("{}", render::render(&report, format, "deployment"));
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
-
-/// `--explain RULE` for deployment rules.
-pub fn explain(code_or_name: &str) -> Option<String> {
-    let rule = rules::find(code_or_name)?;
-    Some(format!("{} {} ({})\n\n{}", rule.meta.code, rule.meta.name, rule.meta.severity, rule.meta.doc_text()))
-}

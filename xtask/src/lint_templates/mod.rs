@@ -218,13 +218,3 @@ pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
     print!("{}", render::render(&report, format, "template"));
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
-
-/// `--explain RULE`: prints a rule's documentation.
-pub fn explain(code_or_name: &str) -> Result<ExitCode> {
-    let Some(rule) = rules::find(code_or_name) else {
-        let known: Vec<&str> = RULES.iter().map(|rule| rule.meta.name).collect();
-        bail!("there is no rule `{code_or_name}`; the rules are: {}", known.join(", "));
-    };
-    println!("{} {} ({})\n\n{}", rule.meta.code, rule.meta.name, rule.meta.severity, rule.meta.doc_text());
-    Ok(ExitCode::SUCCESS)
-}

@@ -3,6 +3,7 @@
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use std::io::IsTerminal;
 
@@ -17,6 +18,8 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands, for annotations on pull requests.
     Github,
+    /// A SARIF 2.1.0 log, for code scanning.
+    Sarif,
 }
 
 /// Renders a report in the chosen format. `noun` names what was checked
@@ -26,6 +29,7 @@ pub fn render(report: &Report, format: Format, noun: &str) -> String {
         Format::Human => human::render(report, noun, use_colour()),
         Format::Json => json::render(report),
         Format::Github => github::render(report),
+        Format::Sarif => sarif::render(report, &crate::lint::catalogue()),
     }
 }
 

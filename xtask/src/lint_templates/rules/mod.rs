@@ -92,14 +92,6 @@ pub static RULES: &[&Rule] = &[
     &unknown_post_processor_type::RULE,
 ];
 
-/// A rule by code (`PKR201`) or name (`undeclared-variable`).
-pub fn find(code_or_name: &str) -> Option<&'static Rule> {
-    RULES
-        .iter()
-        .copied()
-        .find(|rule| rule.meta.code.eq_ignore_ascii_case(code_or_name) || rule.meta.name == code_or_name)
-}
-
 /// Builder, provisioner and post-processor types built into Packer 1.6.6 as
 /// Debian packages it, the Packer this repository builds with. (Debian's
 /// build leaves out upstream's hyperone, linode, osc-*, ucloud and yandex
