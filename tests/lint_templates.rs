@@ -269,6 +269,26 @@ fn sarif_fingerprints_survive_moved_lines() {
     assert_eq!(before, after);
 }
 
+/// `--statistics`: the count per rule, most first, with the summary; every
+/// linter takes it.
+#[test]
+fn statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = r#"{"builders": [{"type": "null", "communicator": "none", "a": "{{user `x`}} {{user `y`}}"}],
+        "variables": {"unused": ""}, "provisioner": []}"#;
+    write(dir.path(), "packer/3.9/aws/machine-image/template.json", template);
+    let output = xtask(&["lint-templates", "--root", dir.path().to_str().unwrap(), "--statistics"]);
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!("statistics", stdout(&output));
+    for command in ["lint", "lint-deployments"] {
+        let output = xtask(&[command, "--root", workspace().to_str().unwrap(), "--statistics"]);
+        assert_eq!(output.status.code(), Some(0), "{}", common::stderr(&output));
+        assert!(stdout(&output).contains("no problems found."), "{}", stdout(&output));
+    }
+    let both = xtask(&["lint", "--statistics", "--format", "json"]);
+    assert_eq!(both.status.code(), Some(2), "--statistics is an output of its own");
+}
+
 #[test]
 fn secrets_are_never_printed() {
     let root = fixtures().join("rules/hardcoded-credentials");

@@ -24,7 +24,7 @@ fn cli() -> Command {
             Command::new("lint-templates")
                 .about("Lint every packer/<release>/<cloud>/<image>/template.json")
                 .args(selection())
-                .arg(format())
+                .args(lint_output())
                 .arg(explain_arg())
                 .arg(var_file_arg("A var file whose variables count as declared (repeatable)"))
                 .arg(files_arg("Lint only these template files")),
@@ -33,7 +33,7 @@ fn cli() -> Command {
             Command::new("lint-deployments")
                 .about("Lint every deployments/*.yaml against the templates and packer/images.lock")
                 .arg(root_arg())
-                .arg(format())
+                .args(lint_output())
                 .arg(explain_arg())
                 .arg(files_arg("Lint only these deployment files")),
         )
@@ -41,14 +41,14 @@ fn cli() -> Command {
             Command::new("lint")
                 .about("Run lint-templates and lint-deployments in one pass")
                 .arg(root_arg())
-                .arg(format())
+                .args(lint_output())
                 .arg(explain_arg())
                 .arg(var_file_arg("A var file whose variables count as declared (repeatable)")),
         )
         .subcommand(
             Command::new("pre-commit")
                 .about("Lint what is staged for commit (the index, not the working tree); run by the git hook")
-                .arg(format()),
+                .args(lint_output()),
         )
         .subcommand(
             Command::new("install-hook")
@@ -196,6 +196,14 @@ fn selection() -> [Arg; 3] {
     ]
 }
 
+/// `--format` and `--statistics`, for the linters.
+fn lint_output() -> [Arg; 2] {
+    [
+        format(),
+        flag("statistics", "Print how many findings each rule has instead of the findings").conflicts_with("format"),
+    ]
+}
+
 fn format() -> Arg {
     Arg::new("format")
         .long("format")
@@ -237,6 +245,9 @@ fn filter(args: &ArgMatches) -> Filter {
 }
 
 fn output_format(args: &ArgMatches) -> Format {
+    if args.try_get_one::<bool>("statistics").ok().flatten() == Some(&true) {
+        return Format::Statistics;
+    }
     match args.get_one::<String>("format").map(String::as_str) {
         Some("json") => Format::Json,
         Some("github") => Format::Github,

@@ -4,6 +4,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod sarif;
+pub mod statistics;
 
 use std::io::IsTerminal;
 
@@ -20,6 +21,8 @@ pub enum Format {
     Github,
     /// A SARIF 2.1.0 log, for code scanning.
     Sarif,
+    /// The number of findings of each rule (`--statistics`).
+    Statistics,
 }
 
 /// Renders a report in the chosen format. `noun` names what was checked
@@ -30,6 +33,7 @@ pub fn render(report: &Report, format: Format, noun: &str) -> String {
         Format::Json => json::render(report),
         Format::Github => github::render(report),
         Format::Sarif => sarif::render(report, &crate::lint::catalogue()),
+        Format::Statistics => statistics::render(report, noun),
     }
 }
 
