@@ -269,3 +269,50 @@ fn yaml_as_people_write_it() {
     assert!(clean.diagnostics.is_empty(), "{}", human::render(&report, "deployment", false));
     insta::assert_snapshot!("yaml-as-written.human", human::render(&report, "deployment", false));
 }
+
+fn lint_both(root: std::path::PathBuf) -> xtask::diagnostic::Report {
+    let selection = xtask::lint::Selection {
+        templates: Vec::new(),
+        deployments: Vec::new(),
+        everything: true,
+        var_files: Vec::new(),
+    };
+    xtask::lint::lint(root, selection).unwrap()
+}
+
+/// The suppression rules, which both linters report, each with a fixture
+/// tree (a template and a deployment) and snapshots.
+#[test]
+fn every_suppression_rule_fires_on_its_fixture() {
+    for rule in xtask::suppress::rules::RULES {
+        let name = rule.name;
+        let root = fixtures().join("shared-rules").join(name);
+        assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/shared-rules/{name}/");
+        let report = lint_both(root);
+        let codes: Vec<&str> = report.files.iter().flat_map(|f| &f.diagnostics).map(|d| d.rule.code).collect();
+        assert_eq!(codes, [rule.code, rule.code], "in the template and in the deployment");
+        insta::assert_snapshot!(format!("shared-{name}.human"), human::render(&report, "file", false));
+        insta::assert_snapshot!(format!("shared-{name}.json"), json::render(&report));
+    }
+}
+
+/// An allow silences its rules in the whole template, in the whole
+/// deployment when it comes before the first key, else on the line below.
+#[test]
+fn allows_silence_what_they_name_where_they_apply() {
+    let report = lint_both(fixtures().join("suppressions"));
+    insta::assert_snapshot!("suppressions", human::render(&report, "file", false));
+    let found: Vec<(&str, &str, usize)> = report
+        .files
+        .iter()
+        .flat_map(|file| file.diagnostics.iter().map(move |d| (file.path.as_str(), d.rule.name, d.span.line)))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("packer/3.11/aws/machine-image/template.json", "unused-allow", 2),
+            ("deployments/one-line.yaml", "unused-allow", 9),
+            ("deployments/one-line.yaml", "malformed-image-id", 11),
+        ]
+    );
+}

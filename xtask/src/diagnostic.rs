@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::location::{Focus, Location, Resolver, Span, Syntax};
+use crate::suppress::{self, Allow};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -150,24 +151,43 @@ pub struct FileReport {
 impl FileReport {
     /// Resolves findings against the file's text, read as `syntax`.
     pub fn new(path: String, source: String, findings: Vec<Finding>, syntax: Syntax) -> FileReport {
+        FileReport::with_allows(path, source, findings, &[], syntax)
+    }
+
+    /// Resolves findings, drops those the file's allows silence and reports
+    /// the allows that silence nothing.
+    pub fn with_allows(
+        path: String,
+        source: String,
+        findings: Vec<Finding>,
+        allows: &[Allow],
+        syntax: Syntax,
+    ) -> FileReport {
         let mut resolver = Resolver::new(&source, syntax);
-        let mut diagnostics: Vec<Diagnostic> = findings
-            .into_iter()
-            .map(|finding| {
-                let span = resolver.resolve(&finding.location);
-                Diagnostic {
-                    anchor: anchor(&finding.location, &span, &source, finding.redact),
-                    span,
-                    rule: finding.rule,
-                    severity: finding.rule.severity,
-                    message: finding.message,
-                    help: finding.help,
-                    redact: finding.redact,
-                }
-            })
-            .collect();
+        let mut diagnostics: Vec<Diagnostic> =
+            findings.into_iter().map(|finding| Diagnostic::resolve(finding, &mut resolver, &source)).collect();
+        if !allows.is_empty() {
+            let spans: Vec<Span> = allows.iter().map(|allow| resolver.resolve(&allow.location)).collect();
+            let unused = suppress::apply(&mut diagnostics, allows, &spans);
+            diagnostics.extend(unused.into_iter().map(|finding| Diagnostic::resolve(finding, &mut resolver, &source)));
+        }
         diagnostics.sort_by(|a, b| (a.span.bytes.start, a.rule.code).cmp(&(b.span.bytes.start, b.rule.code)));
         FileReport { path, source, diagnostics }
+    }
+}
+
+impl Diagnostic {
+    fn resolve(finding: Finding, resolver: &mut Resolver, source: &str) -> Diagnostic {
+        let span = resolver.resolve(&finding.location);
+        Diagnostic {
+            anchor: anchor(&finding.location, &span, source, finding.redact),
+            span,
+            rule: finding.rule,
+            severity: finding.rule.severity,
+            message: finding.message,
+            help: finding.help,
+            redact: finding.redact,
+        }
     }
 }
 

@@ -20,6 +20,19 @@ macro_rules! declare_rule {
             check: $check,
         };
     };
+    // A rule that no linter's check reports: the machinery around the
+    // checks does (suppressions), so it is the rule's description alone.
+    (
+        $(#[doc = $doc:literal])*
+        code: $code:literal, name: $name:literal, severity: $severity:ident $(,)?
+    ) => {
+        pub static RULE: $crate::diagnostic::RuleMeta = $crate::diagnostic::RuleMeta {
+            code: $code,
+            name: $name,
+            severity: $crate::diagnostic::Severity::$severity,
+            doc: concat!($($doc, "\n"),*),
+        };
+    };
 }
 
 pub mod bench;
@@ -43,5 +56,6 @@ pub mod pre_commit;
 pub mod project;
 pub mod render;
 pub mod secrets;
+pub mod suppress;
 pub mod template;
 pub mod yaml;

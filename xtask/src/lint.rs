@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 
 use crate::diagnostic::{Report, RuleMeta};
 use crate::render::{self, Format};
-use crate::{lint_deployments, lint_templates};
+use crate::{lint_deployments, lint_templates, suppress};
 
 /// What to lint: the given templates and deployments, or every one.
 pub struct Selection {
@@ -40,12 +40,13 @@ pub fn run(root: PathBuf, var_files: Vec<PathBuf>, format: Format) -> Result<Exi
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-/// Every rule of every linter, templates' first: the catalogue that
+/// Every rule of every linter, templates' first, then deployments', then
+/// the suppressions': the catalogue that
 /// `--explain` searches and SARIF's `ruleIndex` counts in.
 pub fn catalogue() -> Vec<&'static RuleMeta> {
     let templates = lint_templates::rules::RULES.iter().map(|rule| &rule.meta);
     let deployments = lint_deployments::rules::RULES.iter().map(|rule| &rule.meta);
-    templates.chain(deployments).collect()
+    templates.chain(deployments).chain(suppress::rules::RULES.iter().copied()).collect()
 }
 
 /// A rule by code (`PKR201`) or name (`undeclared-variable`), from any linter.

@@ -17,6 +17,7 @@ use crate::location::{Location, Syntax};
 use crate::lock::{self, LockFile};
 use crate::project::{self, Filter, TemplateFile};
 use crate::render::{self, Format};
+use crate::suppress;
 
 use rules::{Context, INVALID_YAML, RULES};
 
@@ -142,7 +143,8 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
             check(&ctx, &mut findings);
         }
     }
-    FileReport::new(rel, source, findings.into_vec(), Syntax::Yaml(&deployment.root))
+    let allows = suppress::yaml_allows(&source, &mut findings);
+    FileReport::with_allows(rel, source, findings.into_vec(), &allows, Syntax::Yaml(&deployment.root))
 }
 
 pub fn run(options: &Options, format: Format) -> Result<ExitCode> {

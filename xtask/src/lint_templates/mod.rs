@@ -15,6 +15,7 @@ use crate::fsutil::{self, Unreadable};
 use crate::location::{self, Location, Route, Syntax};
 use crate::project::{self, Filter, TemplateFile};
 use crate::render::{self, Format};
+use crate::suppress;
 use crate::template::Template;
 
 use rules::{BAD_LAYOUT, Context, INVALID_JSON, NOT_AN_OBJECT, RULES, UNREADABLE_FILE};
@@ -187,7 +188,9 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
         }
     };
     report_layout(file, &mut findings);
+    let mut allows = Vec::new();
     if let Some(template) = parse(&source, &mut findings) {
+        allows = suppress::template_allows(&template, &mut findings);
         let ctx = Context {
             template: &template,
             source: &source,
@@ -201,7 +204,7 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
             }
         }
     }
-    FileReport::new(file.rel.clone(), source, findings.into_vec(), Syntax::Json)
+    FileReport::with_allows(file.rel.clone(), source, findings.into_vec(), &allows, Syntax::Json)
 }
 
 fn report_layout(file: &TemplateFile, findings: &mut Findings) {
