@@ -316,3 +316,20 @@ fn allows_silence_what_they_name_where_they_apply() {
         ]
     );
 }
+
+/// `xtask.toml`: a rule's severity changed, a rule off, a rule off for the
+/// files a pattern matches; a mistake in it names the file and line.
+#[test]
+fn config_sets_severities_and_ignores() {
+    let root = fixtures().join("config");
+    let output = xtask(&["lint", "--root", root.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "only warnings are left: {}", stdout(&output));
+    insta::assert_snapshot!("config", stdout(&output));
+
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "xtask.toml", "[rules]\nduplicate-region = \"warning\"\nno-such-rule = \"off\"\n");
+    let output = xtask(&["lint", "--root", dir.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let error = common::stderr(&output);
+    assert!(error.contains("xtask.toml:3:1: `no-such-rule` is not a rule"), "{error}");
+}

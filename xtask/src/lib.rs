@@ -37,6 +37,7 @@ macro_rules! declare_rule {
 
 pub mod bench;
 pub mod codegen;
+pub mod config;
 pub mod demo;
 pub mod deployments;
 pub mod diagnostic;

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
+use crate::config::Config;
 use crate::deployments::{self, Deployment};
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
 use crate::images::plan;
@@ -100,7 +101,9 @@ pub fn lint(options: &Options) -> Result<Report> {
     // it would silently turn off the stale- and unknown-image checks.
     let lock = Some(LockFile::read(&options.root)?).filter(|lock| !lock.templates.is_empty());
     let files = paths.iter().map(|path| lint_file(&options.root, path, &templates, lock.as_ref())).collect();
-    Ok(Report { files })
+    let mut report = Report { files };
+    Config::read(&options.root)?.apply(&mut report);
+    Ok(report)
 }
 
 pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Option<&LockFile>) -> FileReport {

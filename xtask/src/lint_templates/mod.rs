@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use serde_json::Value;
 
+use crate::config::Config;
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
 use crate::fsutil::{self, Unreadable};
 use crate::location::{self, Location, Route, Syntax};
@@ -71,7 +72,9 @@ pub fn lint(options: &Options) -> Result<Report> {
             .collect();
         handles.into_iter().flat_map(|handle| handle.join().expect("a lint thread panicked")).collect()
     });
-    Ok(Report { files: reports })
+    let mut report = Report { files: reports };
+    Config::read(&options.root)?.apply(&mut report);
+    Ok(report)
 }
 
 /// A template's text after the checks that come before parsing, or the
