@@ -7,12 +7,13 @@ use std::fs;
 use common::{fixtures, mkfifo, stdout, workspace, write, xtask, xtask_within};
 use serde_json::Value;
 use xtask::lint_deployments::{self, Options, rules::RULES};
-use xtask::render::{human, json};
+use xtask::render::{human, json, sarif};
 
 /// Each rule has a fixture tree named after it that triggers it, and
 /// reviewed snapshots of its human and JSON output.
 #[test]
 fn every_rule_fires_on_its_fixture() {
+    let mut logs = Vec::new();
     for rule in RULES {
         let name = rule.meta.name;
         let root = fixtures().join("deployment-rules").join(name);
@@ -26,7 +27,9 @@ fn every_rule_fires_on_its_fixture() {
         );
         insta::assert_snapshot!(format!("deployment-{name}.human"), human::render(&report, "deployment", false));
         insta::assert_snapshot!(format!("deployment-{name}.json"), json::render(&report));
+        logs.push((name.to_owned(), sarif::render(&report, &xtask::lint::catalogue())));
     }
+    common::assert_valid_sarif(&logs);
 }
 
 #[test]
@@ -276,4 +279,68 @@ fn lint_says_when_the_lock_is_not_there_yet() {
     assert!(said.contains("packer/images.lock does not exist yet, so stale-image and unknown-image"), "{said}");
     write(dir.path(), "packer/images.lock", "{\"version\": 1, \"templates\": {}}\n");
     assert!(!common::stderr(&xtask(&["lint-deployments", "--root", root])).contains("does not exist yet"));
+}
+
+fn lint_both(root: std::path::PathBuf) -> xtask::diagnostic::Report {
+    let selection = xtask::lint::Selection {
+        templates: Vec::new(),
+        deployments: Vec::new(),
+        everything: true,
+        var_files: Vec::new(),
+    };
+    xtask::lint::lint(root, selection).unwrap()
+}
+
+/// The suppression rules, which both linters report, each with a fixture
+/// tree (a template and a deployment) and snapshots.
+#[test]
+fn every_suppression_rule_fires_on_its_fixture() {
+    for rule in xtask::suppress::rules::RULES {
+        let name = rule.name;
+        let root = fixtures().join("shared-rules").join(name);
+        assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/shared-rules/{name}/");
+        let report = lint_both(root);
+        let codes: Vec<&str> = report.files.iter().flat_map(|f| &f.diagnostics).map(|d| d.rule.code).collect();
+        assert_eq!(codes, [rule.code, rule.code], "in the template and in the deployment");
+        insta::assert_snapshot!(format!("shared-{name}.human"), human::render(&report, "file", false));
+        insta::assert_snapshot!(format!("shared-{name}.json"), json::render(&report));
+    }
+}
+
+/// An allow silences its rules in the whole template, in the whole
+/// deployment when it comes before the first key, else on the line below.
+#[test]
+fn allows_silence_what_they_name_where_they_apply() {
+    let report = lint_both(fixtures().join("suppressions"));
+    insta::assert_snapshot!("suppressions", human::render(&report, "file", false));
+    let found: Vec<(&str, &str, usize)> = report
+        .files
+        .iter()
+        .flat_map(|file| file.diagnostics.iter().map(move |d| (file.path.as_str(), d.rule.name, d.span.line)))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("packer/3.11/aws/machine-image/template.json", "unused-allow", 2),
+            ("deployments/one-line.yaml", "unused-allow", 9),
+            ("deployments/one-line.yaml", "malformed-image-id", 11),
+        ]
+    );
+}
+
+/// `xtask.toml`: a rule's severity changed, a rule off, a rule off for the
+/// files a pattern matches; a mistake in it names the file and line.
+#[test]
+fn config_sets_severities_and_ignores() {
+    let root = fixtures().join("config");
+    let output = xtask(&["lint", "--root", root.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "only warnings are left: {}", stdout(&output));
+    insta::assert_snapshot!("config", stdout(&output));
+
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "xtask.toml", "[rules]\nduplicate-region = \"warning\"\nno-such-rule = \"off\"\n");
+    let output = xtask(&["lint", "--root", dir.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let error = common::stderr(&output);
+    assert!(error.contains("xtask.toml:3:1: `no-such-rule` is not a rule"), "{error}");
 }

@@ -8,7 +8,7 @@ use std::fs;
 use common::{corpus, fixtures, packer, packer_validate, stdout, workspace, write, xtask};
 use serde_json::Value;
 use xtask::lint_templates::{self, Options, rules::RULES};
-use xtask::render::{human, json};
+use xtask::render::{human, json, sarif};
 
 fn lint(root: &std::path::Path) -> xtask::diagnostic::Report {
     lint_templates::lint(&Options { root: root.to_path_buf(), ..Options::default() }).unwrap()
@@ -22,6 +22,7 @@ fn codes(report: &xtask::diagnostic::Report) -> Vec<&'static str> {
 /// reviewed snapshots of its human and JSON output.
 #[test]
 fn every_rule_fires_on_its_fixture() {
+    let mut logs = Vec::new();
     for rule in RULES {
         let name = rule.meta.name;
         let root = fixtures().join("rules").join(name);
@@ -34,7 +35,9 @@ fn every_rule_fires_on_its_fixture() {
         );
         insta::assert_snapshot!(format!("{name}.human"), human::render(&report, "template", false));
         insta::assert_snapshot!(format!("{name}.json"), json::render(&report));
+        logs.push((name.to_owned(), sarif::render(&report, &xtask::lint::catalogue())));
     }
+    common::assert_valid_sarif(&logs);
 }
 
 #[test]
@@ -216,10 +219,80 @@ fn github_format() {
     insta::assert_snapshot!("github-format", output);
 }
 
+/// SARIF for code scanning: the results in full (the rule catalogue, which
+/// grows with every rule, is checked apart), valid against the schema.
+#[test]
+fn sarif_format() {
+    let root = fixtures().join("rules/undeclared-variable");
+    let output = xtask(&["lint-templates", "--root", root.to_str().unwrap(), "--format", "sarif"]);
+    assert_eq!(output.status.code(), Some(1));
+    let log: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    common::assert_valid_sarif(&[("undeclared-variable".to_owned(), stdout(&output))]);
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let mut results = run["results"].clone();
+    for result in results.as_array_mut().unwrap() {
+        let rule = &rules[result["ruleIndex"].as_u64().unwrap() as usize];
+        assert_eq!(rule["id"], result["ruleId"]);
+        result["ruleIndex"] = Value::from("<index of PKR201>");
+    }
+    insta::assert_snapshot!("sarif-results", serde_json::to_string_pretty(&results).unwrap());
+    let rule = rules.iter().find(|rule| rule["id"] == "PKR201").unwrap();
+    assert_eq!(rule["name"], "undeclared-variable");
+    assert_eq!(rule["defaultConfiguration"]["level"], "error");
+    assert!(rule["shortDescription"]["text"].as_str().unwrap().starts_with("Reports"));
+    assert!(rule["help"]["markdown"].as_str().unwrap().contains("## Why is this bad?"));
+    assert_eq!(run["columnKind"], "unicodeCodePoints");
+    assert_eq!(rules.len(), xtask::lint::catalogue().len());
+}
+
+/// A finding keeps its fingerprint when lines are added above it, and two
+/// findings never share one.
+#[test]
+fn sarif_fingerprints_survive_moved_lines() {
+    let fingerprints = |template: &str| -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "packer/3.9/aws/machine-image/template.json", template);
+        let log: Value = serde_json::from_str(&sarif::render(&lint(dir.path()), &xtask::lint::catalogue())).unwrap();
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|result| result["partialFingerprints"]["xtaskFinding/v1"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let body = r#""builders": [{"type": "null", "communicator": "none", "a": "{{user `x`}} {{user `x`}}"}]}"#;
+    let before = fingerprints(&format!("{{\n{body}\n"));
+    let after = fingerprints(&format!("{{\n\n\n  \"description\": \"moved\",\n{body}\n"));
+    let distinct: std::collections::BTreeSet<&String> = before.iter().collect();
+    assert!(before.len() >= 2 && distinct.len() == before.len(), "{before:?}");
+    assert_eq!(before, after);
+}
+
+/// `--statistics`: the count per rule, most first, with the summary; every
+/// linter takes it.
+#[test]
+fn statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = r#"{"builders": [{"type": "null", "communicator": "none", "a": "{{user `x`}} {{user `y`}}"}],
+        "variables": {"unused": ""}, "provisioner": []}"#;
+    write(dir.path(), "packer/3.9/aws/machine-image/template.json", template);
+    let output = xtask(&["lint-templates", "--root", dir.path().to_str().unwrap(), "--statistics"]);
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!("statistics", stdout(&output));
+    for command in ["lint", "lint-deployments"] {
+        let output = xtask(&[command, "--root", workspace().to_str().unwrap(), "--statistics"]);
+        assert_eq!(output.status.code(), Some(0), "{}", common::stderr(&output));
+        assert!(stdout(&output).contains("no problems found."), "{}", stdout(&output));
+    }
+    let both = xtask(&["lint", "--statistics", "--format", "json"]);
+    assert_eq!(both.status.code(), Some(2), "--statistics is an output of its own");
+}
+
 #[test]
 fn secrets_are_never_printed() {
     let root = fixtures().join("rules/hardcoded-credentials");
-    for format in ["human", "json", "github"] {
+    for format in ["human", "json", "github", "sarif"] {
         let output = stdout(&xtask(&["lint-templates", "--root", root.to_str().unwrap(), "--format", format]));
         assert!(output.contains("PKR205"), "{output}");
         for secret in ["AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI", "EXAMPLEKEY"] {

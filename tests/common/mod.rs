@@ -102,3 +102,43 @@ pub fn packer_validate(packer: &Path, file: &Path) -> (bool, String) {
         .expect("packer runs");
     (output.status.success(), format!("{}{}", stdout(&output), stderr(&output)))
 }
+
+/// Checks SARIF logs against the official SARIF 2.1.0 JSON schema, with
+/// Python's `jsonschema` (the schema cannot be fetched from here): both come
+/// from the virtualenv `.ci/test` makes under `target/sarif-venv`, or from
+/// `SARIF_PYTHON` and `SARIF_SCHEMA`. Fails the test, saying how to get
+/// them, when they are missing.
+pub fn assert_valid_sarif(logs: &[(String, String)]) {
+    let venv = workspace().join("target/sarif-venv");
+    let python = std::env::var_os("SARIF_PYTHON").map_or_else(|| venv.join("bin/python"), PathBuf::from);
+    let schema = std::env::var_os("SARIF_SCHEMA").map_or_else(|| venv.join("sarif-schema-2.1.0.json"), PathBuf::from);
+    assert!(
+        python.is_file() && schema.is_file(),
+        "{} or {} is missing: run .ci/test, which installs jsonschema and the SARIF 2.1.0 schema (from the \
+         sarif-pydantic 0.6.2 sdist on PyPI) into target/sarif-venv, or set SARIF_PYTHON to a Python with \
+         jsonschema and SARIF_SCHEMA to sarif-schema-2.1.0.json",
+        python.display(),
+        schema.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec![schema.to_str().unwrap().to_owned()];
+    for (at, (name, log)) in logs.iter().enumerate() {
+        let path = dir.path().join(format!("{at}.sarif"));
+        std::fs::write(&path, log).unwrap();
+        args.push(format!("{name}={}", path.display()));
+    }
+    let script = r#"
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+bad = 0
+for arg in sys.argv[2:]:
+    name, path = arg.rsplit("=", 1)
+    for error in validator.iter_errors(json.load(open(path))):
+        bad += 1
+        print(f"{name}: {'/'.join(map(str, error.absolute_path))}: {error.message}")
+sys.exit(1 if bad else 0)
+"#;
+    let output = Command::new(&python).arg("-c").arg(script).args(&args).output().expect("python runs");
+    assert!(output.status.success(), "invalid SARIF:\n{}{}", stdout(&output), stderr(&output));
+}

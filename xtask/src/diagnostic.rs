@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use crate::location::{Location, Resolver, Span, Syntax};
+use crate::location::{Focus, Location, Resolver, Span, Syntax};
+use crate::suppress::{self, Allow};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -126,7 +127,13 @@ pub fn text_or_report(
 #[derive(Debug)]
 pub struct Diagnostic {
     pub rule: &'static RuleMeta,
+    /// The rule's severity unless the configuration changes it.
+    pub severity: Severity,
     pub span: Span,
+    /// What the finding is about, in terms that do not move when lines are
+    /// added above it (its route, or the text it points at), for
+    /// fingerprints that follow a finding from one run to the next.
+    pub anchor: String,
     pub message: String,
     pub help: Option<String>,
     pub redact: bool,
@@ -144,19 +151,55 @@ pub struct FileReport {
 impl FileReport {
     /// Resolves findings against the file's text, read as `syntax`.
     pub fn new(path: String, source: String, findings: Vec<Finding>, syntax: Syntax) -> FileReport {
+        FileReport::with_allows(path, source, findings, &[], syntax)
+    }
+
+    /// Resolves findings, drops those the file's allows silence and reports
+    /// the allows that silence nothing.
+    pub fn with_allows(
+        path: String,
+        source: String,
+        findings: Vec<Finding>,
+        allows: &[Allow],
+        syntax: Syntax,
+    ) -> FileReport {
         let mut resolver = Resolver::new(&source, syntax);
-        let mut diagnostics: Vec<Diagnostic> = findings
-            .into_iter()
-            .map(|finding| Diagnostic {
-                span: resolver.resolve(&finding.location),
-                rule: finding.rule,
-                message: finding.message,
-                help: finding.help,
-                redact: finding.redact,
-            })
-            .collect();
+        let mut diagnostics: Vec<Diagnostic> =
+            findings.into_iter().map(|finding| Diagnostic::resolve(finding, &mut resolver, &source)).collect();
+        if !allows.is_empty() {
+            let spans: Vec<Span> = allows.iter().map(|allow| resolver.resolve(&allow.location)).collect();
+            let unused = suppress::apply(&mut diagnostics, allows, &spans);
+            diagnostics.extend(unused.into_iter().map(|finding| Diagnostic::resolve(finding, &mut resolver, &source)));
+        }
         diagnostics.sort_by(|a, b| (a.span.bytes.start, a.rule.code).cmp(&(b.span.bytes.start, b.rule.code)));
         FileReport { path, source, diagnostics }
+    }
+}
+
+impl Diagnostic {
+    fn resolve(finding: Finding, resolver: &mut Resolver, source: &str) -> Diagnostic {
+        let span = resolver.resolve(&finding.location);
+        Diagnostic {
+            anchor: anchor(&finding.location, &span, source, finding.redact),
+            span,
+            rule: finding.rule,
+            severity: finding.rule.severity,
+            message: finding.message,
+            help: finding.help,
+            redact: finding.redact,
+        }
+    }
+}
+
+/// A finding's place independent of lines: its route and focus, or, for
+/// places found by scanning, the text there (never a secret's).
+fn anchor(location: &Location, span: &Span, source: &str, redact: bool) -> String {
+    match location {
+        Location::At { route, focus: Focus::Value } => route.to_string(),
+        Location::At { route, focus: Focus::Key } => format!("{route} (key)"),
+        Location::At { route, focus: Focus::Within(within) } => format!("{route} ({}..{})", within.start, within.end),
+        Location::Offset(_) | Location::Bytes(_) if !redact => source[span.bytes.clone()].to_owned(),
+        Location::Offset(_) | Location::Bytes(_) | Location::File => String::new(),
     }
 }
 
@@ -171,7 +214,7 @@ impl Report {
         self.files
             .iter()
             .flat_map(|file| &file.diagnostics)
-            .filter(|diagnostic| diagnostic.rule.severity == severity)
+            .filter(|diagnostic| diagnostic.severity == severity)
             .count()
     }
 

@@ -20,6 +20,19 @@ macro_rules! declare_rule {
             check: $check,
         };
     };
+    // A rule that no linter's check reports: the machinery around the
+    // checks does (suppressions), so it is the rule's description alone.
+    (
+        $(#[doc = $doc:literal])*
+        code: $code:literal, name: $name:literal, severity: $severity:ident $(,)?
+    ) => {
+        pub static RULE: $crate::diagnostic::RuleMeta = $crate::diagnostic::RuleMeta {
+            code: $code,
+            name: $name,
+            severity: $crate::diagnostic::Severity::$severity,
+            doc: concat!($($doc, "\n"),*),
+        };
+    };
 }
 
 /// Writes a line to standard error, and never panics: a reader that went
@@ -50,6 +63,7 @@ macro_rules! show_line {
 
 pub mod bench;
 pub mod codegen;
+pub mod config;
 pub mod demo;
 pub mod deployments;
 pub mod diagnostic;
@@ -70,5 +84,6 @@ pub mod project;
 pub mod render;
 pub mod schema;
 pub mod secrets;
+pub mod suppress;
 pub mod template;
 pub mod yaml;

@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
-use crate::diagnostic::Report;
+use crate::diagnostic::{Report, RuleMeta};
 use crate::render::{self, Format};
-use crate::{lint_deployments, lint_templates};
+use crate::{lint_deployments, lint_templates, suppress};
 
 /// What to lint: the given templates and deployments, or every one.
 pub struct Selection {
@@ -41,11 +41,26 @@ pub fn run(root: PathBuf, var_files: Vec<PathBuf>, format: Format) -> Result<Exi
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-/// `--explain RULE` over both catalogues.
+/// Every rule of every linter, templates' first, then deployments', then
+/// the suppressions': the catalogue that
+/// `--explain` searches and SARIF's `ruleIndex` counts in.
+pub fn catalogue() -> Vec<&'static RuleMeta> {
+    let templates = lint_templates::rules::RULES.iter().map(|rule| &rule.meta);
+    let deployments = lint_deployments::rules::RULES.iter().map(|rule| &rule.meta);
+    templates.chain(deployments).chain(suppress::rules::RULES.iter().copied()).collect()
+}
+
+/// A rule by code (`PKR201`) or name (`undeclared-variable`), from any linter.
+pub fn find_rule(code_or_name: &str) -> Option<&'static RuleMeta> {
+    catalogue().into_iter().find(|rule| rule.code.eq_ignore_ascii_case(code_or_name) || rule.name == code_or_name)
+}
+
+/// `--explain RULE` over every catalogue.
 pub fn explain(code_or_name: &str) -> Result<ExitCode> {
-    if let Some(text) = lint_deployments::explain(code_or_name) {
-        show_line!("{text}");
-        return Ok(ExitCode::SUCCESS);
-    }
-    lint_templates::explain(code_or_name)
+    let Some(rule) = find_rule(code_or_name) else {
+        let known: Vec<&str> = catalogue().iter().map(|rule| rule.name).collect();
+        bail!("there is no rule `{code_or_name}`; the rules are: {}", known.join(", "));
+    };
+    show_line!("{} {} ({})\n\n{}", rule.code, rule.name, rule.severity, rule.doc_text());
+    Ok(ExitCode::SUCCESS)
 }

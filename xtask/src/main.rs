@@ -25,7 +25,7 @@ fn cli() -> Command {
             Command::new("lint-templates")
                 .about("Lint every packer/<release>/<cloud>/<image>/template.json")
                 .args(selection())
-                .arg(format())
+                .args(lint_output())
                 .arg(explain_arg())
                 .arg(var_file_arg("A var file whose variables count as declared (repeatable)"))
                 .arg(files_arg("Lint only these template files")),
@@ -34,7 +34,7 @@ fn cli() -> Command {
             Command::new("lint-deployments")
                 .about("Lint every deployments/*.yaml against the templates and packer/images.lock")
                 .arg(root_arg())
-                .arg(format())
+                .args(lint_output())
                 .arg(explain_arg())
                 .arg(files_arg("Lint only these deployment files")),
         )
@@ -42,14 +42,14 @@ fn cli() -> Command {
             Command::new("lint")
                 .about("Run lint-templates and lint-deployments in one pass")
                 .arg(root_arg())
-                .arg(format())
+                .args(lint_output())
                 .arg(explain_arg())
                 .arg(var_file_arg("A var file whose variables count as declared (repeatable)")),
         )
         .subcommand(
             Command::new("pre-commit")
                 .about("Lint what is staged for commit (the index, not the working tree); run by the git hook")
-                .arg(format()),
+                .args(lint_output()),
         )
         .subcommand(
             Command::new("install-hook")
@@ -247,12 +247,20 @@ fn selection() -> [Arg; 3] {
     ]
 }
 
+/// `--format` and `--statistics`, for the linters.
+fn lint_output() -> [Arg; 2] {
+    [
+        format(),
+        flag("statistics", "Print how many findings each rule has instead of the findings").conflicts_with("format"),
+    ]
+}
+
 fn format() -> Arg {
     Arg::new("format")
         .long("format")
         .value_name("FORMAT")
         .default_value("human")
-        .value_parser(["human", "json", "github"])
+        .value_parser(["human", "json", "github", "sarif"])
         .help("Output format")
 }
 
@@ -288,9 +296,13 @@ fn filter(args: &ArgMatches) -> Filter {
 }
 
 fn output_format(args: &ArgMatches) -> Format {
+    if args.try_get_one::<bool>("statistics").ok().flatten() == Some(&true) {
+        return Format::Statistics;
+    }
     match args.get_one::<String>("format").map(String::as_str) {
         Some("json") => Format::Json,
         Some("github") => Format::Github,
+        Some("sarif") => Format::Sarif,
         _ => Format::Human,
     }
 }

@@ -43,8 +43,10 @@ struct Entry {
 
 /// `git ls-files -s -z` for the given folders.
 fn index_entries(sh: &Shell) -> Result<Vec<Entry>> {
-    let output =
-        cmd!(sh, "git ls-files -s -z -- packer deployments").quiet().output().context("running git ls-files")?;
+    let output = cmd!(sh, "git ls-files -s -z -- packer deployments xtask.toml")
+        .quiet()
+        .output()
+        .context("running git ls-files")?;
     Ok(nul_separated(&output.stdout)
         .into_iter()
         .filter_map(|line| {
@@ -146,13 +148,15 @@ pub fn run(format: Format) -> Result<ExitCode> {
     }
 
     // Write out only what linting these needs: them, every file of the
-    // templates of their releases and clouds, and the lock file.
+    // templates of their releases and clouds, the lock file and the
+    // configuration.
     let needed: Vec<String> = entries
         .iter()
         .map(|entry| entry.path.clone())
         .filter(|path| {
             deployments.contains(path)
                 || path == "packer/images.lock"
+                || path == crate::config::FILE
                 || Layout::from_relative(&template_of(path).unwrap_or_default())
                     .is_ok_and(|layout| pairs.contains(&(layout.release, layout.cloud)))
                 || templates.iter().any(|template| template_of(path).as_ref() == Some(template))

@@ -15,7 +15,7 @@ use crate::diagnostic::RuleMeta;
 use crate::lint_templates::rules::RULES;
 
 /// The generated sections: their markers and their content.
-fn sections() -> [(&'static str, &'static str, String); 2] {
+fn sections() -> [(&'static str, &'static str, String); 3] {
     [
         (
             "<!-- begin: template rules (cargo xtask codegen) -->",
@@ -26,6 +26,11 @@ fn sections() -> [(&'static str, &'static str, String); 2] {
             "<!-- begin: deployment rules (cargo xtask codegen) -->",
             "<!-- end: deployment rules -->",
             table(crate::lint_deployments::rules::RULES.iter().map(|rule| &rule.meta)),
+        ),
+        (
+            "<!-- begin: suppression rules (cargo xtask codegen) -->",
+            "<!-- end: suppression rules -->",
+            table(crate::suppress::rules::RULES.iter().copied()),
         ),
     ]
 }

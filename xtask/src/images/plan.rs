@@ -203,7 +203,7 @@ pub fn checked_template(file: &TemplateFile, var_names: &BTreeSet<String>) -> Re
     let errors: Vec<String> = report
         .diagnostics
         .iter()
-        .filter(|d| d.rule.severity == Severity::Error)
+        .filter(|d| d.severity == Severity::Error)
         .map(|d| format!("{}:{}:{}: {} [{}]", file.rel, d.span.line, d.span.column, d.message, d.rule.name))
         .collect();
     if !errors.is_empty() {

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
+use crate::config::Config;
 use crate::deployments::{self, Deployment};
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
 use crate::images::plan;
@@ -17,6 +18,7 @@ use crate::location::{Location, Syntax};
 use crate::lock::{self, LockFile};
 use crate::project::{self, Filter, TemplateFile};
 use crate::render::{self, Format};
+use crate::suppress;
 
 use rules::{Context, INVALID_YAML, RULES};
 
@@ -99,7 +101,9 @@ pub fn lint(options: &Options) -> Result<Report> {
     // it would silently turn off the stale- and unknown-image checks.
     let lock = Some(LockFile::read(&options.root)?).filter(|lock| !lock.templates.is_empty());
     let files = paths.iter().map(|path| lint_file(&options.root, path, &templates, lock.as_ref())).collect();
-    Ok(Report { files })
+    let mut report = Report { files };
+    Config::read(&options.root)?.apply(&mut report);
+    Ok(report)
 }
 
 pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Option<&LockFile>) -> FileReport {
@@ -142,7 +146,8 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
             check(&ctx, &mut findings);
         }
     }
-    FileReport::new(rel, source, findings.into_vec(), Syntax::Yaml(&deployment.root))
+    let allows = suppress::yaml_allows(&source, &mut findings);
+    FileReport::with_allows(rel, source, findings.into_vec(), &allows, Syntax::Yaml(&deployment.root))
 }
 
 pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
@@ -162,10 +167,4 @@ pub fn note_a_missing_lock(root: &Path, format: Format) {
              `cargo xtask images` writes it with its first build (`cargo xtask demo` shows one)"
         );
     }
-}
-
-/// `--explain RULE` for deployment rules.
-pub fn explain(code_or_name: &str) -> Option<String> {
-    let rule = rules::find(code_or_name)?;
-    Some(format!("{} {} ({})\n\n{}", rule.meta.code, rule.meta.name, rule.meta.severity, rule.meta.doc_text()))
 }

@@ -11,11 +11,13 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use serde_json::Value;
 
+use crate::config::Config;
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
 use crate::fsutil::{self, Unreadable};
 use crate::location::{self, Location, Route, Syntax};
 use crate::project::{self, Filter, TemplateFile};
 use crate::render::{self, Format};
+use crate::suppress;
 use crate::template::Template;
 
 use rules::{BAD_LAYOUT, Context, INVALID_JSON, NOT_AN_OBJECT, RULES, UNREADABLE_FILE};
@@ -71,7 +73,9 @@ pub fn lint(options: &Options) -> Result<Report> {
             .collect();
         handles.into_iter().flat_map(|handle| handle.join().expect("a lint thread panicked")).collect()
     });
-    Ok(Report { files: reports })
+    let mut report = Report { files: reports };
+    Config::read(&options.root)?.apply(&mut report);
+    Ok(report)
 }
 
 /// A template's text after the checks that come before parsing, or the
@@ -188,7 +192,9 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
         }
     };
     report_layout(file, &mut findings);
+    let mut allows = Vec::new();
     if let Some(template) = parse(&source, &mut findings) {
+        allows = suppress::template_allows(&template, &mut findings);
         let ctx = Context {
             template: &template,
             source: &source,
@@ -202,7 +208,7 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
             }
         }
     }
-    FileReport::new(file.rel.clone(), source, findings.into_vec(), Syntax::Json)
+    FileReport::with_allows(file.rel.clone(), source, findings.into_vec(), &allows, Syntax::Json)
 }
 
 fn report_layout(file: &TemplateFile, findings: &mut Findings) {
@@ -218,14 +224,4 @@ pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
     let report = lint(options)?;
     show!("{}", render::render(&report, format, "template"));
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
-}
-
-/// `--explain RULE`: prints a rule's documentation.
-pub fn explain(code_or_name: &str) -> Result<ExitCode> {
-    let Some(rule) = rules::find(code_or_name) else {
-        let known: Vec<&str> = RULES.iter().map(|rule| rule.meta.name).collect();
-        bail!("there is no rule `{code_or_name}`; the rules are: {}", known.join(", "));
-    };
-    show_line!("{} {} ({})\n\n{}", rule.meta.code, rule.meta.name, rule.meta.severity, rule.meta.doc_text());
-    Ok(ExitCode::SUCCESS)
 }

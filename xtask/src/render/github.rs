@@ -7,7 +7,7 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     for file in &report.files {
         for diagnostic in &file.diagnostics {
-            let command = match diagnostic.rule.severity {
+            let command = match diagnostic.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             };

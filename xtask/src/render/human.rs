@@ -26,7 +26,7 @@ pub fn render(report: &Report, noun: &str, colour: bool) -> String {
 
 /// One diagnostic; `secrets` are the spans of the file's text to mask.
 fn render_one(renderer: &Renderer, file: &FileReport, secrets: &[Range<usize>], diagnostic: &Diagnostic) -> String {
-    let level = match diagnostic.rule.severity {
+    let level = match diagnostic.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
     };

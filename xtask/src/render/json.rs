@@ -44,7 +44,7 @@ pub fn document(report: &Report) -> Document<'_> {
             file.diagnostics.iter().map(move |diagnostic| Diagnostic {
                 code: diagnostic.rule.code,
                 rule: diagnostic.rule.name,
-                severity: diagnostic.rule.severity.as_str(),
+                severity: diagnostic.severity.as_str(),
                 path: &file.path,
                 line: diagnostic.span.line,
                 column: diagnostic.span.column,

@@ -3,6 +3,8 @@
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
+pub mod statistics;
 
 use std::io::IsTerminal;
 
@@ -17,6 +19,10 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands, for annotations on pull requests.
     Github,
+    /// A SARIF 2.1.0 log, for code scanning.
+    Sarif,
+    /// The number of findings of each rule (`--statistics`).
+    Statistics,
 }
 
 /// Renders a report in the chosen format. `noun` names what was checked
@@ -26,6 +32,8 @@ pub fn render(report: &Report, format: Format, noun: &str) -> String {
         Format::Human => human::render(report, noun, use_colour()),
         Format::Json => json::render(report),
         Format::Github => github::render(report),
+        Format::Sarif => sarif::render(report, &crate::lint::catalogue()),
+        Format::Statistics => statistics::render(report, noun),
     }
 }
 

@@ -48,13 +48,6 @@ pub static RULES: &[&Rule] = &[
     &unknown_image::RULE,
 ];
 
-pub fn find(code_or_name: &str) -> Option<&'static Rule> {
-    RULES
-        .iter()
-        .copied()
-        .find(|rule| rule.meta.code.eq_ignore_ascii_case(code_or_name) || rule.meta.name == code_or_name)
-}
-
 impl<'a> Context<'a> {
     /// The deployment's release and cloud when both are usable strings.
     pub fn release_cloud(&self) -> Option<(&'a str, &'a str)> {

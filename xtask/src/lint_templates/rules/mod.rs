@@ -99,14 +99,6 @@ pub static RULES: &[&Rule] = &[
     &wrong_type::RULE,
 ];
 
-/// A rule by code (`PKR201`) or name (`undeclared-variable`).
-pub fn find(code_or_name: &str) -> Option<&'static Rule> {
-    RULES
-        .iter()
-        .copied()
-        .find(|rule| rule.meta.code.eq_ignore_ascii_case(code_or_name) || rule.meta.name == code_or_name)
-}
-
 /// Is `packer-<plugin_kind>-<kind>` where Packer 1.6.6 looks for plugins:
 /// beside the packer executable, in ~/.packer.d/plugins, or in the current
 /// folder?

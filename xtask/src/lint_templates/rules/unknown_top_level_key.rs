@@ -8,8 +8,10 @@ declare_rule! {
     /// Reports a top-level key that Packer does not know. Allowed are
     /// `description`, `min_packer_version`, `variables`,
     /// `sensitive-variables`, `builders`, `provisioners`, `post-processors`,
-    /// `error-cleanup-provisioner`, and any key starting with `_` (the
-    /// comment convention).
+    /// `error-cleanup-provisioner`, and any key starting with `_` whose value
+    /// is a string (the comment convention; `_xtask` holds suppressions).
+    /// A `_` key with any other value is reported: Packer 1.6.6 fails on it
+    /// ("Failed to cast root level comment value … to string").
     ///
     /// ## Why is this bad?
     /// A misspelt section (`provisioner`, `post_processors`) is dropped
@@ -38,7 +40,16 @@ const ALLOWED: &[&str] = &[
 ];
 
 fn check(ctx: &Context, out: &mut Findings) {
-    for key in ctx.template.root.keys() {
+    for (key, value) in &ctx.template.root {
+        if key.starts_with('_') && !value.is_string() {
+            out.report(
+                &RULE.meta,
+                Location::value(Route::root().key(key)),
+                format!("the comment `{key}` is not a string"),
+            )
+            .help("Packer 1.6.6 fails on a root `_` key whose value is not a string: make it one");
+            continue;
+        }
         if key.starts_with('_') || ALLOWED.contains(&key.as_str()) {
             continue;
         }

@@ -1,0 +1,161 @@
+//! Suppressions written in the linted file itself, `allow(rule, …): reason`:
+//! in a template the root comment key `_xtask` (Packer ignores root keys
+//! that start with `_` and hold a string), in a deployment a comment
+//! `# xtask: allow(…): reason`, for the whole file when it comes before the
+//! first key, else for the line below it. An allow that silences nothing
+//! is reported (`unused-allow`), as is one that cannot be read or gives no
+//! reason (`invalid-allow`).
+
+pub mod rules;
+
+use serde_json::Value;
+
+use crate::diagnostic::{Diagnostic, Finding, Findings, RuleMeta};
+use crate::location::{Location, Route, Span};
+use crate::template::Template;
+
+use rules::{INVALID_ALLOW, UNUSED_ALLOW};
+
+/// The root key of a template that holds its allow.
+pub const TEMPLATE_KEY: &str = "_xtask";
+
+/// Which findings an allow silences.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    File,
+    /// Those that start on the line after the allow.
+    NextLine,
+}
+
+/// One `allow(…)` as written.
+#[derive(Debug)]
+pub struct Allow {
+    /// Where it is written: the `_xtask` value, the comment.
+    pub location: Location,
+    pub scope: Scope,
+    pub rules: Vec<&'static RuleMeta>,
+}
+
+/// The allow of a template, from its `_xtask` key.
+pub fn template_allows(template: &Template, out: &mut Findings) -> Vec<Allow> {
+    let Some(Value::String(text)) = template.root.get(TEMPLATE_KEY) else { return Vec::new() };
+    let location = Location::value(Route::root().key(TEMPLATE_KEY));
+    directive(text, location, Scope::File, out).into_iter().collect()
+}
+
+/// The allows of a deployment, from its `# xtask:` comments. Comments are
+/// told from text by where their line starts, so a `#` line inside a block
+/// scalar would count as one too.
+pub fn yaml_allows(source: &str, out: &mut Findings) -> Vec<Allow> {
+    let mut allows = Vec::new();
+    let mut before_first_key = true;
+    let mut start = 0;
+    for line in source.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        if let Some(comment) = trimmed.strip_prefix('#') {
+            if let Some(text) = comment.trim_start().strip_prefix("xtask:") {
+                let comment_bytes = start + indent..start + line.trim_end().len();
+                let scope = if before_first_key { Scope::File } else { Scope::NextLine };
+                allows.extend(directive(text.trim(), Location::Bytes(comment_bytes), scope, out));
+            }
+        } else if !trimmed.is_empty() && !trimmed.starts_with("---") {
+            before_first_key = false;
+        }
+        start += line.len();
+    }
+    allows
+}
+
+/// Reads `allow(rule, …): reason`, reporting what is wrong with it.
+fn directive(text: &str, location: Location, scope: Scope, out: &mut Findings) -> Option<Allow> {
+    let parsed = text.strip_prefix("allow(").and_then(|rest| rest.split_once(')'));
+    let Some((names, rest)) = parsed else {
+        out.report(&INVALID_ALLOW, location, format!("`{text}` is not an allow"))
+            .help("write `allow(rule, …): reason`, naming rules by name or code");
+        return None;
+    };
+    let mut rules = Vec::new();
+    for name in names.split(',').map(str::trim) {
+        match crate::lint::find_rule(name) {
+            Some(rule) => rules.push(rule),
+            None => {
+                out.report(&INVALID_ALLOW, location.clone(), format!("`{name}` is not a rule"))
+                    .help("name rules as `--explain` does, by name (`duplicate-region`) or code (`PKR107`)");
+            }
+        }
+    }
+    let reason = rest.trim_start().strip_prefix(':').map(str::trim).unwrap_or_default();
+    if reason.is_empty() {
+        out.report(&INVALID_ALLOW, location.clone(), "the allow gives no reason")
+            .help(format!("say why after a colon: `allow({}): <why this is acceptable here>`", names.trim()));
+    }
+    (!rules.is_empty()).then_some(Allow { location, scope, rules })
+}
+
+/// Drops the diagnostics the allows silence (`spans` are where the allows
+/// are) and returns an `unused-allow` finding for each rule of an allow that
+/// silenced nothing.
+pub fn apply(diagnostics: &mut Vec<Diagnostic>, allows: &[Allow], spans: &[Span]) -> Vec<Finding> {
+    let mut used: Vec<Vec<bool>> = allows.iter().map(|allow| vec![false; allow.rules.len()]).collect();
+    diagnostics.retain(|diagnostic| {
+        let mut silenced = false;
+        for (at, (allow, span)) in allows.iter().zip(spans).enumerate() {
+            let applies = match allow.scope {
+                Scope::File => true,
+                Scope::NextLine => diagnostic.span.line == span.end_line + 1,
+            };
+            if let Some(rule) = allow.rules.iter().position(|rule| rule.code == diagnostic.rule.code)
+                && applies
+            {
+                used[at][rule] = true;
+                silenced = true;
+            }
+        }
+        !silenced
+    });
+    let mut unused = Findings::default();
+    for (allow, used) in allows.iter().zip(used) {
+        for (rule, _) in allow.rules.iter().zip(used).filter(|(_, used)| !used) {
+            let place = match allow.scope {
+                Scope::File => "in this file",
+                Scope::NextLine => "on the line below",
+            };
+            unused
+                .report(&UNUSED_ALLOW, allow.location.clone(), format!("`allow({})` silences nothing", rule.name))
+                .help(format!("no `{}` finding is {place}: remove it from the allow", rule.name));
+        }
+    }
+    unused.into_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> (Option<Allow>, Vec<String>) {
+        let mut out = Findings::default();
+        let allow = directive(text, Location::File, Scope::File, &mut out);
+        (allow, out.into_vec().into_iter().map(|finding| finding.message).collect())
+    }
+
+    #[test]
+    fn directives() {
+        let (allow, problems) = read("allow(duplicate-region, PKR201): one image per OS per region");
+        let names: Vec<&str> = allow.unwrap().rules.iter().map(|rule| rule.name).collect();
+        assert_eq!(names, ["duplicate-region", "undeclared-variable"]);
+        assert!(problems.is_empty());
+        let (allow, problems) = read("allow(duplicate-region)");
+        assert!(allow.is_some(), "an allow without a reason still silences");
+        assert_eq!(problems, ["the allow gives no reason"]);
+        assert_eq!(read("allow(nothing): x").1, ["`nothing` is not a rule"]);
+        assert_eq!(read("deny(x): y").1, ["`deny(x): y` is not an allow"]);
+    }
+
+    #[test]
+    fn yaml_comments_before_the_first_key_cover_the_file() {
+        let source = "---\n# xtask: allow(stale-image): a\nrelease: '3.11'\n  # xtask: allow(unknown-image): b\nx: 1\n";
+        let scopes: Vec<Scope> = yaml_allows(source, &mut Findings::default()).iter().map(|a| a.scope).collect();
+        assert_eq!(scopes, [Scope::File, Scope::NextLine]);
+    }
+}
