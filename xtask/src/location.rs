@@ -230,7 +230,7 @@ impl<'a> Resolver<'a> {
                     ..floor_char_boundary(self.source, range.end.min(self.source.len()))
             }
             (Location::At { route, focus }, Syntax::Json) => self.json_bytes(route, focus),
-            (Location::At { route, focus }, Syntax::Yaml(root)) => yaml_bytes(root, route, focus),
+            (Location::At { route, focus }, Syntax::Yaml(root)) => yaml_bytes(self.source, root, route, focus),
         };
         self.lines.span(bytes)
     }
@@ -324,25 +324,31 @@ fn escape_offsets(raw: &str) -> Vec<(usize, usize)> {
 
 /// A route in a YAML document; one that does not exist falls back to its
 /// deepest existing ancestor.
-fn yaml_bytes(root: &crate::yaml::Node, route: &Route, focus: &Focus) -> Range<usize> {
+fn yaml_bytes(source: &str, root: &crate::yaml::Node, route: &Route, focus: &Focus) -> Range<usize> {
     let mut node = root;
     let mut found = 0;
     for depth in 0..route.steps().len() {
-        match root.lookup(&Route::from_steps(route.steps()[..=depth].to_vec())) {
+        let prefix = Route::from_steps(route.steps()[..=depth].to_vec());
+        // An alias written on the way is where the value is, for this
+        // route; the anchored node it repeats is shared by others.
+        let written = root.at(&prefix).filter(|raw| matches!(raw.kind, crate::yaml::Kind::Alias(_)));
+        match written.or_else(|| root.lookup(&prefix)) {
             Some(next) => (node, found) = (next, depth + 1),
             None => break,
         }
     }
-    let value = node.span.clone();
+    let value = crate::yaml::exact_span(source, node);
     // For a key that is missing, the key of its deepest existing
     // parent (`cluster:` for `cluster.region`), or the top of the file.
     let nearest_key = || {
         let existing = Route::from_steps(route.steps()[..found].to_vec());
-        root.lookup_key_at(&existing).map_or(0..0, |key| key.span.clone())
+        root.lookup_key_at(&existing).map_or(0..0, |key| crate::yaml::exact_span(source, key))
     };
     match focus {
         Focus::Value | Focus::Within(_) => value,
-        Focus::Key if found == route.steps().len() => root.lookup_key_at(route).map_or(value, |key| key.span.clone()),
+        Focus::Key if found == route.steps().len() => {
+            root.lookup_key_at(route).map_or(value, |key| crate::yaml::exact_span(source, key))
+        }
         Focus::Key => nearest_key(),
     }
 }

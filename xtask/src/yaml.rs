@@ -337,6 +337,63 @@ fn used_anchors(text: &str) -> HashSet<usize> {
     used
 }
 
+/// The bytes a node takes in `source`, exactly: saphyr-parser's spans end
+/// where the next token starts, past spaces, a comment or the line end. A
+/// quoted scalar ends at its closing quote, a plain one at its last
+/// character, a block scalar at its last content character.
+pub fn exact_span(source: &str, node: &Node) -> Range<usize> {
+    let Range { start, end } = node.span.clone();
+    let end = end.min(source.len()).max(start);
+    let quoted_end = |quote: u8| {
+        let bytes = source.as_bytes();
+        let mut at = start + 1;
+        while at < bytes.len() {
+            match bytes[at] {
+                b'\\' if quote == b'"' => at += 2,
+                b'\'' if quote == b'\'' && bytes.get(at + 1) == Some(&b'\'') => at += 2,
+                byte if byte == quote => return at + 1,
+                _ => at += 1,
+            }
+        }
+        end
+    };
+    match &node.kind {
+        Kind::Scalar { style: Style::SingleQuoted, .. } => start..quoted_end(b'\''),
+        Kind::Scalar { style: Style::DoubleQuoted, .. } => start..quoted_end(b'"'),
+        Kind::Scalar { value, style: Style::Plain } if source[start..].starts_with(value.as_str()) => {
+            start..start + value.len()
+        }
+        _ => {
+            // Drop a trailing comment and the blank space before it.
+            let text = &source[start..end];
+            let mut cut = text.len();
+            for (line_start, line) in line_starts(text) {
+                if let Some(hash) = comment_start(line) {
+                    cut = line_start + hash;
+                    break;
+                }
+            }
+            start..start + text[..cut].trim_end().len()
+        }
+    }
+}
+
+/// Each line of `text` with its byte offset.
+fn line_starts(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split_inclusive('\n').scan(0, |at, line| {
+        let start = *at;
+        *at += line.len();
+        Some((start, line))
+    })
+}
+
+/// Where a comment starts in a line: a `#` at its start or after a space or
+/// tab.
+fn comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    (0..bytes.len()).find(|&at| bytes[at] == b'#' && (at == 0 || bytes[at - 1] == b' ' || bytes[at - 1] == b'\t'))
+}
+
 /// saphyr-parser counts characters; edits need bytes.
 struct CharOffsets {
     /// Byte offset of each character, plus the end; empty for ASCII text,
@@ -423,5 +480,19 @@ mod tests {
         assert!(error.offset > 0);
         assert!(parse(&"[".repeat(10_000)).is_err());
         assert!(matches!(parse("").unwrap().kind, Kind::Mapping(ref e) if e.is_empty()));
+    }
+
+    #[test]
+    fn exact_spans_stop_where_the_node_does() {
+        let source = "a: 'ami-1'  # note\nb: \"x\\\"y\" # c\nc: plain  # c\nd: >-\n  folded\n\ne: *x\nf: it's\n";
+        let source = source.replace("e: *x", "x: &x 1\ne: *x");
+        let root = parse(&source).unwrap();
+        let shown = |key: &str| &source[exact_span(&source, root.at(&Route::root().key(key)).unwrap())];
+        assert_eq!(shown("a"), "'ami-1'");
+        assert_eq!(shown("b"), "\"x\\\"y\"");
+        assert_eq!(shown("c"), "plain");
+        assert_eq!(shown("d"), "folded");
+        assert_eq!(shown("e"), "*x");
+        assert_eq!(shown("f"), "it's");
     }
 }
