@@ -556,3 +556,29 @@ fn a_reader_that_stops_early_is_no_crash() {
         assert!(!said.contains("panicked"), "{args:?}: {said}");
     }
 }
+
+#[test]
+fn a_selection_that_matches_nothing_is_an_error_that_lists_what_there_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    for (args, said) in [
+        (
+            &["--release", "3.10"][..],
+            "no template matches --release/--cloud; the releases here: 3.11, 3.9; the clouds: aws",
+        ),
+        (&["--cloud", "AWS"][..], "the clouds: aws"),
+        (
+            &["--region", "eu-west-7"][..],
+            "no selected template builds eu-west-7; the regions they build: eu-central-1, eu-west-1, us-east-1",
+        ),
+        (
+            &["--select", "packer/3.10/aws/machine-image"][..],
+            "--select packer/3.10/aws/machine-image: no template.json there",
+        ),
+    ] {
+        let output = images(root, &packer, &[&["--dry-run"], args].concat()).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
+        assert!(text(&output).contains(said), "{args:?}: {}", text(&output));
+    }
+}

@@ -232,6 +232,19 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
     // catching a misspelt `--var`.
     let mut declared: BTreeSet<String> = BTreeSet::new();
     let mut names: BTreeSet<String> = BTreeSet::new();
+    let mut built_regions: BTreeSet<String> = BTreeSet::new();
+    if selected.is_empty() && (!options.filter.releases.is_empty() || !options.filter.clouds.is_empty()) {
+        let layouts: Vec<Layout> = everything.iter().filter_map(|file| file.layout.clone().ok()).collect();
+        let list = |part: fn(&Layout) -> &String| {
+            let set: BTreeSet<&String> = layouts.iter().map(part).collect();
+            set.into_iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+        };
+        anyhow::bail!(
+            "no template matches --release/--cloud; the releases here: {}; the clouds: {}",
+            list(|layout| &layout.release),
+            list(|layout| &layout.cloud)
+        );
+    }
     for file in selected {
         let layout = match &file.layout {
             Ok(layout) => layout.clone(),
@@ -256,10 +269,14 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let builders = region_builders(&template, &values);
         let selected_builders: Vec<&RegionBuilder> = builders
             .iter()
-            .filter(|b| {
-                options.regions.is_empty() || b.regions.iter().any(|r| r == GLOBAL || options.regions.contains(r))
-            })
+            .filter(|b| options.regions.is_empty() || b.regions.iter().any(|r| options.regions.contains(r)))
             .collect();
+        built_regions.extend(builders.iter().flat_map(|b| b.regions.iter().filter(|r| *r != GLOBAL).cloned()));
+        // `--region` narrows the run to the templates that build there; the
+        // others (and region-less GCE ones) are not part of it.
+        if !options.regions.is_empty() && selected_builders.is_empty() {
+            continue;
+        }
         let mut regions: Vec<String> = Vec::new();
         for builder in &selected_builders {
             for region in &builder.regions {
@@ -273,7 +290,6 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         } else {
             selected_builders.iter().map(|b| b.name.clone()).collect()
         };
-        let no_region = selected_builders.is_empty();
         let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
         let (feeds, left_alone) = feeds(&layout, &regions, &here, deployments, &options.regions);
         let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
@@ -292,10 +308,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         names.extend(template.variables().into_iter().flat_map(|variables| variables.keys().cloned()));
         let settings = lock::hash_settings(&options.var_files, &vars)?;
         let setting_names = lock::setting_names(&options.var_files, &vars);
-        let (outcome, reason) = if no_region {
-            let why = format!("it builds none of the regions in --region ({})", options.regions.join(", "));
-            (Outcome::Failed(why.clone()), why)
-        } else if options.force || options.build_only {
+        let (outcome, reason) = if options.force || options.build_only {
             let flag = if options.force { "--force" } else { "--build-only" };
             (Outcome::Pending, flag.to_owned())
         } else if let Some((_, path)) = template.opaque_uploads().first() {
@@ -334,6 +347,16 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         });
     }
     let every_template_read = jobs.iter().all(|job| !job.hash.is_empty());
+    if every_template_read {
+        let wanted: Vec<&String> = options.regions.iter().filter(|r| !built_regions.contains(*r)).collect();
+        if !wanted.is_empty() {
+            anyhow::bail!(
+                "no selected template builds {}; the regions they build: {}",
+                wanted.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+                built_regions.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
     if let Some((key, _)) = options.vars.iter().find(|(key, _)| every_template_read && !declared.contains(key)) {
         let hint = match crate::lint_templates::rules::suggest(key, names.iter().map(String::as_str)) {
             Some(name) => format!("did you mean `{name}`?"),
