@@ -90,6 +90,11 @@ fn explain_covers_both_catalogues() {
     assert!(across.starts_with("DEP009 stale-image (error)"), "{across}");
     let across = stdout(&xtask(&["lint-deployments", "--explain", "undeclared-variable"]));
     assert!(across.starts_with("PKR201 undeclared-variable"), "{across}");
+    // A name both catalogues use: each linter its own, `lint` both.
+    assert!(stdout(&xtask(&["lint-templates", "--explain", "duplicate-key"])).starts_with("PKR006"));
+    assert!(stdout(&xtask(&["lint-deployments", "--explain", "duplicate-key"])).starts_with("DEP002"));
+    let both = stdout(&xtask(&["lint", "--explain", "duplicate-key"]));
+    assert!(both.contains("PKR006 duplicate-key") && both.contains("DEP002 duplicate-key"), "{both}");
 }
 
 #[test]

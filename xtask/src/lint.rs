@@ -55,12 +55,25 @@ pub fn find_rule(code_or_name: &str) -> Option<&'static RuleMeta> {
     catalogue().into_iter().find(|rule| rule.code.eq_ignore_ascii_case(code_or_name) || rule.name == code_or_name)
 }
 
-/// `--explain RULE` over every catalogue.
-pub fn explain(code_or_name: &str) -> Result<ExitCode> {
-    let Some(rule) = find_rule(code_or_name) else {
-        let known: Vec<&str> = catalogue().iter().map(|rule| rule.name).collect();
+/// `--explain RULE` over every catalogue. A name two linters share
+/// (`duplicate-key`) is taken from `own`, the catalogue of the command that
+/// asks, when it has one; `lint` shows every rule of that name.
+pub fn explain(code_or_name: &str, own: Option<&str>) -> Result<ExitCode> {
+    let matching: Vec<&RuleMeta> = catalogue()
+        .into_iter()
+        .filter(|rule| rule.code.eq_ignore_ascii_case(code_or_name) || rule.name == code_or_name)
+        .collect();
+    if matching.is_empty() {
+        let known: Vec<String> = catalogue().iter().map(|rule| format!("{} {}", rule.code, rule.name)).collect();
         bail!("there is no rule `{code_or_name}`; the rules are: {}", known.join(", "));
-    };
-    show_line!("{} {} ({})\n\n{}", rule.code, rule.name, rule.severity, rule.doc_text());
+    }
+    let preferred: Vec<&RuleMeta> =
+        matching.iter().copied().filter(|rule| own.is_some_and(|prefix| rule.code.starts_with(prefix))).collect();
+    let shown = if preferred.is_empty() { matching } else { preferred };
+    let texts: Vec<String> = shown
+        .iter()
+        .map(|rule| format!("{} {} ({})\n\n{}", rule.code, rule.name, rule.severity, rule.doc_text()))
+        .collect();
+    show_line!("{}", texts.join("\n\n---\n\n"));
     Ok(ExitCode::SUCCESS)
 }

@@ -320,7 +320,7 @@ fn main() -> ExitCode {
 fn run(matches: &ArgMatches) -> Result<ExitCode> {
     match matches.subcommand() {
         Some(("lint-templates", args)) => match args.get_one::<String>("explain") {
-            Some(rule) => lint::explain(rule),
+            Some(rule) => lint::explain(rule, Some("PKR")),
             None => lint_templates::run(
                 &lint_templates::Options {
                     root: root(args)?,
@@ -332,14 +332,14 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
             ),
         },
         Some(("lint-deployments", args)) => match args.get_one::<String>("explain") {
-            Some(rule) => lint::explain(rule),
+            Some(rule) => lint::explain(rule, Some("DEP")),
             None => lint_deployments::run(
                 &lint_deployments::Options { root: root(args)?, files: many(args, "files") },
                 output_format(args),
             ),
         },
         Some(("lint", args)) => match args.get_one::<String>("explain") {
-            Some(rule) => lint::explain(rule),
+            Some(rule) => lint::explain(rule, None),
             None => lint::run(root(args)?, many(args, "var-file"), output_format(args)),
         },
         Some(("pre-commit", args)) => pre_commit::run(output_format(args)),
