@@ -421,6 +421,15 @@ fn uploaded_folders_and_template_dir_paths_are_inputs() {
     for (file, changed) in [("files/sub/b.txt", "files/ (changed)"), ("scripts/setup.sh", "scripts/setup.sh (changed)")]
     {
         write(root, &format!("packer/3.9/aws/machine-image/{file}"), "edited");
+        let lint = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["lint", "--root", root.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            text(&lint).contains(&format!("since then, in packer/3.9/aws/machine-image: {changed}")),
+            "{}",
+            text(&lint)
+        );
         let plan = images(root, &packer, &["--dry-run"]).output().unwrap();
         assert!(
             text(&plan).contains(&format!("because changed since its images were built: {changed}")),

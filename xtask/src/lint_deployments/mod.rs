@@ -31,6 +31,8 @@ pub struct TemplateInfo {
     pub regions: Option<Vec<String>>,
     /// The hash of its files now, as the lock file records it.
     pub hash: Option<String>,
+    /// Each input's own hash now, to say which one changed.
+    pub files: BTreeMap<String, String>,
 }
 
 /// Every template by (release, cloud).
@@ -68,7 +70,13 @@ impl TemplateIndex {
 }
 
 fn template_info(file: &TemplateFile, image: &str) -> TemplateInfo {
-    let mut info = TemplateInfo { rel: file.rel.clone(), image: image.to_owned(), regions: None, hash: None };
+    let mut info = TemplateInfo {
+        rel: file.rel.clone(),
+        image: image.to_owned(),
+        regions: None,
+        hash: None,
+        files: BTreeMap::new(),
+    };
     let Loaded::Text(source) = lint_templates::load(file) else { return info };
     let Some(template) = lint_templates::parse(&source, &mut Findings::default()) else { return info };
     let builders = plan::region_builders(&template, &BTreeMap::new());
@@ -80,6 +88,8 @@ fn template_info(file: &TemplateFile, image: &str) -> TemplateInfo {
     }
     info.regions = Some(regions);
     info.hash = file.path.parent().and_then(|dir| lock::hash_inputs(dir, &template.inputs()).ok());
+    info.files =
+        file.path.parent().and_then(|dir| lock::hash_each_input(dir, &template.inputs()).ok()).unwrap_or_default();
     info
 }
 

@@ -32,13 +32,18 @@ fn check(ctx: &Context, out: &mut Findings) {
             continue;
         };
         if entry.id == image.id && &image.hash != current {
+            let folder = entry.template.rel.strip_suffix("/template.json").unwrap_or(&entry.template.rel);
+            // Which files changed, when the lock says what they were.
+            let what = match &entry.locked.files {
+                Some(before) if image.hash == entry.locked.hash => {
+                    format!("in {folder}: {}", crate::images::plan::file_changes(before, &entry.template.files))
+                }
+                _ => format!("{} or a file it uploads changed", entry.template.rel),
+            };
             out.report(
                 &RULE.meta,
                 Location::value(image_route(entry.role)),
-                format!(
-                    "`{}` was built on {} from an older {}: it has changed since",
-                    entry.id, image.built_at, entry.template.rel
-                ),
+                format!("`{}` was built on {}; since then, {what}", entry.id, image.built_at),
             )
             .help("run `cargo xtask images` to rebuild it and patch the deployments, then commit the result");
         }
