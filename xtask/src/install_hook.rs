@@ -16,6 +16,11 @@ fn hook_text() -> String {
     format!(
         "#!/bin/sh\n{MARKER}\n# Lints the staged Packer templates and deployments; remove it with\n\
          # `cargo xtask install-hook --uninstall`, skip it once with `git commit --no-verify`.\n\
+         # The first run compiles the tool, silently under cargo's --quiet: say so.\n\
+         target=\"${{CARGO_TARGET_DIR:-$(git rev-parse --show-toplevel)/target}}\"\n\
+         if [ ! -x \"$target/debug/xtask\" ]; then\n\
+         \x20 echo 'pre-commit: compiling cargo xtask first (once; see README for how long)...' >&2\n\
+         fi\n\
          exec cargo xtask pre-commit\n"
     )
 }
