@@ -74,7 +74,15 @@ impl Repo {
     fn command(&self, program: &str, args: &[&str]) -> Command {
         let mut command = Command::new(program);
         let path = format!("{}:{}", self.shim.display(), std::env::var("PATH").unwrap_or_default());
-        command.args(args).current_dir(&self.path).env("PATH", path).env("NO_COLOR", "1");
+        // The target folder that holds the xtask under test, as a shared
+        // CARGO_TARGET_DIR would: the hook then knows nothing needs building.
+        let target = Path::new(env!("CARGO_BIN_EXE_xtask")).parent().unwrap().parent().unwrap();
+        command
+            .args(args)
+            .current_dir(&self.path)
+            .env("PATH", path)
+            .env("NO_COLOR", "1")
+            .env("CARGO_TARGET_DIR", target);
         command
     }
 
@@ -137,6 +145,19 @@ fn a_clean_commit_passes() {
     repo.git(&["add", "-A"]);
     let output = repo.commit("more");
     assert!(output.status.success(), "{}", text(&output));
+}
+
+#[test]
+fn the_hook_says_when_the_first_commit_compiles_the_tool() {
+    let repo = Repo::new();
+    repo.write("README.md", "notes\n");
+    repo.git(&["add", "README.md"]);
+    let output = repo
+        .command("git", &["commit", "-q", "-m", "docs"])
+        .env("CARGO_TARGET_DIR", "/nonexistent/target")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("pre-commit: compiling cargo xtask first"));
 }
 
 #[test]
