@@ -153,18 +153,18 @@ pub fn plan_json(jobs: &[Job], deployments: &[Deployment], unreadable: &[String]
 pub fn human(result: &RunResult) -> String {
     let mut out = String::new();
     let width = result.jobs.iter().map(|job| job.file.rel.len()).max().unwrap_or(8).max(8);
-    let _ = writeln!(out, "{:<width$}  {:<11}  images", "template", "status");
+    let _ = writeln!(out, "{:<width$}  {:<13}  images", "template", "status");
     for job in &result.jobs {
         let detail = match &job.outcome {
             Outcome::Built(images) | Outcome::Skipped(images) => describe_images(images),
             Outcome::FromManifest { images, manifest } => {
                 format!("patched from {manifest}: {}", describe_images(images))
             }
-            Outcome::Failed(why) => redact(why, &job.secrets).replace('\n', &format!("\n{:width$}  {:11}  ", "", "")),
+            Outcome::Failed(why) => redact(why, &job.secrets).replace('\n', &format!("\n{:width$}  {:13}  ", "", "")),
             Outcome::Interrupted => "stopped by an interrupt; nothing patched".to_owned(),
             Outcome::Pending => String::new(),
         };
-        let _ = writeln!(out, "{:<width$}  {:<11}  {detail}", job.file.rel, job.outcome.name());
+        let _ = writeln!(out, "{:<width$}  {:<13}  {detail}", job.file.rel, job.outcome.name());
     }
     if !result.deployments.is_empty() {
         out.push_str("\ndeployments:\n");
@@ -180,15 +180,17 @@ pub fn human(result: &RunResult) -> String {
     }
     let mut not_updated = String::new();
     for job in result.jobs.iter().filter(|job| matches!(job.outcome, Outcome::Failed(_) | Outcome::Interrupted)) {
+        // One line per deployment, with its keys.
+        let mut keys: Vec<(&str, Vec<String>)> = Vec::new();
         for feed in &job.feeds {
-            let _ = writeln!(
-                not_updated,
-                "  {} {}.machine_image.id ({}): its template {}",
-                feed.deployment_rel,
-                feed.role,
-                feed.region,
-                job.outcome.name()
-            );
+            let key = format!("{}.machine_image.id ({})", feed.role, feed.region);
+            match keys.iter_mut().find(|(path, _)| *path == feed.deployment_rel) {
+                Some((_, list)) => list.push(key),
+                None => keys.push((&feed.deployment_rel, vec![key])),
+            }
+        }
+        for (path, list) in keys {
+            let _ = writeln!(not_updated, "  {path} {}: its template {}", list.join(", "), job.outcome.name());
         }
     }
     if !not_updated.is_empty() {
