@@ -516,6 +516,15 @@ fn status_says_which_images_are_stale_and_who_boots_what() {
     assert_eq!(virginia["images"][0]["state"], "stale: template.json (changed)");
     let eleven = templates.iter().find(|t| t["release"] == "3.11").unwrap();
     assert!(eleven["images"].as_array().unwrap().iter().all(|image| image["state"] == "current"));
+    assert_eq!(
+        virginia["deployments"][0]["state"],
+        "boots the recorded image, which is stale: template.json (changed)"
+    );
+    // A template removed while the lock still records its images.
+    std::fs::remove_dir_all(root.join("packer/3.9")).unwrap();
+    let gone: serde_json::Value = serde_json::from_str(&status("json")).unwrap();
+    let entry = gone["templates"].as_array().unwrap().iter().find(|t| t["template"] == "packer/3.9/aws/machine-image");
+    assert_eq!(entry.unwrap()["images"][0]["state"], "its template is gone");
 }
 
 /// `cargo xtask images 2>&1 | tee log` and Ctrl-C: the terminal's SIGINT
@@ -584,4 +593,62 @@ fn a_selection_that_matches_nothing_is_an_error_that_lists_what_there_is() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
         assert!(text(&output).contains(said), "{args:?}: {}", text(&output));
     }
+}
+
+#[test]
+fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let results = dir.path().join("results");
+    let result = results.join("leg.json");
+    let result_arg = result.to_str().unwrap();
+    // Two templates selected: refused before anything is built.
+    let both = images(root, &packer, &["--build-only", "--result", result_arg]).output().unwrap();
+    assert_eq!(both.status.code(), Some(2), "{}", text(&both));
+    assert!(text(&both).contains("--build-only builds one template, and 2 are selected"), "{}", text(&both));
+    assert!(!text(&both).contains("building"), "it built before refusing: {}", text(&both));
+    // A result may not be written over a deployment.
+    let over = images(root, &packer, &["--select", "packer/3.11/aws/machine-image", "--build-only", "--result"])
+        .arg(root.join("deployments/ireland.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(over.status.code(), Some(2), "{}", text(&over));
+    assert!(text(&over).contains("write results outside packer/ and deployments/"), "{}", text(&over));
+
+    let leg =
+        images(root, &packer, &["--select", "packer/3.11/aws/machine-image", "--build-only", "--result", result_arg])
+            .output()
+            .unwrap();
+    assert!(leg.status.success(), "{}", text(&leg));
+    let good: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&result).unwrap()).unwrap();
+    let apply = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut document = good.clone();
+        edit(&mut document);
+        let path = results.join("edited.json");
+        std::fs::write(&path, document.to_string()).unwrap();
+        images(root, &packer, &["--apply", path.to_str().unwrap()]).output().unwrap()
+    };
+    let extra = apply(&|d| d["images"]["us-east-1"] = "ami-0123456789abcdef0".into());
+    assert!(text(&extra).contains("was asked for eu-central-1, eu-west-1 and has images for"), "{}", text(&extra));
+    let foreign = apply(&|d| {
+        d["images"]["us-east-1"] = "ami-0123456789abcdef0".into();
+        d["regions"] = serde_json::json!(["eu-central-1", "eu-west-1", "us-east-1"]);
+    });
+    assert!(text(&foreign).contains("has an image for us-east-1, which packer/3.11"), "{}", text(&foreign));
+    let missing = apply(&|d| {
+        d["images"].as_object_mut().unwrap().remove("eu-central-1");
+    });
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+    let when = apply(&|d| d["built_at"] = "not a date\u{1b}[2J".into());
+    assert!(text(&when).contains("is not a time like"), "{}", text(&when));
+    for refused in [&extra, &foreign, &missing, &when] {
+        assert_eq!(refused.status.code(), Some(2));
+    }
+    assert!(!root.join("packer/images.lock").exists(), "a refused result reached the lock");
+    let narrowed =
+        images(root, &packer, &["--apply", result_arg, "--select", "packer/3.9/aws/machine-image"]).output().unwrap();
+    assert_eq!(narrowed.status.code(), Some(2), "--apply with --select is refused: {}", text(&narrowed));
+    let merged = images(root, &packer, &["--apply", result_arg]).output().unwrap();
+    assert!(merged.status.success(), "{}", text(&merged));
 }

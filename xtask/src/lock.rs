@@ -351,16 +351,27 @@ pub fn setting_names(var_files: &[PathBuf], vars: &[(String, String)]) -> Vec<St
 
 /// The hash of what a build was given besides the files: var files' bytes
 /// and `--var` values, sorted.
-pub fn hash_settings(var_files: &[PathBuf], vars: &[(String, String)]) -> Result<String> {
+pub fn hash_settings(var_files: &[PathBuf], vars: &[(String, String)], sensitive: &[&str]) -> Result<String> {
     let mut hasher = Hasher(Sha256::new());
+    // The values a build is given, var files first, then `--var`, each
+    // under its name. A sensitive variable counts by its name alone: its
+    // value must not be guessable from a committed hash, and a rotated
+    // credential does not make an image stale.
+    let mut feed = |name: &str, value: &str| {
+        let value = if sensitive.contains(&name) { "<sensitive>" } else { value };
+        hasher.feed(name.as_bytes(), value.as_bytes());
+    };
     for file in var_files {
-        let bytes = fs::read(file).with_context(|| format!("reading var file {}", file.display()))?;
-        hasher.feed(b"var-file", &bytes);
+        let values = crate::template::read_var_files(std::slice::from_ref(file))?;
+        feed("var-file", &file.display().to_string());
+        for (name, value) in &values {
+            feed(name, value);
+        }
     }
     let mut vars = vars.to_vec();
     vars.sort();
-    for (key, value) in vars {
-        hasher.feed(key.as_bytes(), value.as_bytes());
+    for (name, value) in &vars {
+        feed(name, value);
     }
     Ok(hasher.finish())
 }
@@ -408,7 +419,11 @@ mod tests {
         assert_eq!(first, hash_inputs(dir.path(), &inputs).unwrap());
         fs::write(dir.path().join("a.sh"), "echo 2").unwrap();
         assert_ne!(first, hash_inputs(dir.path(), &inputs).unwrap());
-        assert_ne!(hash_settings(&[], &[]).unwrap(), hash_settings(&[], &[("k".into(), "v".into())]).unwrap());
+        let with =
+            |value: &str, sensitive: &[&str]| hash_settings(&[], &[("k".into(), value.into())], sensitive).unwrap();
+        assert_ne!(hash_settings(&[], &[], &[]).unwrap(), with("v", &[]));
+        assert_ne!(with("v", &[]), with("w", &[]));
+        assert_eq!(with("v", &["k"]), with("w", &["k"]), "a sensitive value does not count");
     }
 
     #[test]

@@ -105,10 +105,13 @@ fn cli() -> Command {
                         .action(ArgAction::Append)
                         .help("Only the template in this folder, e.g. packer/3.11/aws/machine-image (repeatable)"),
                 )
-                .arg(flag(
-                    "build-only",
-                    "Build the selected template and write its result (--result); touch no deployment and no lock",
-                ))
+                .arg(
+                    flag(
+                        "build-only",
+                        "Build the selected template and write its result (--result); touch no deployment and no lock",
+                    )
+                    .conflicts_with_all(["patch-from", "plan", "dry-run"]),
+                )
                 .arg(
                     Arg::new("result")
                         .long("result")
@@ -123,7 +126,17 @@ fn cli() -> Command {
                         .value_name("RESULT")
                         .num_args(1..)
                         .value_parser(value_parser!(PathBuf))
-                        .conflicts_with_all(["build-only", "patch-from", "plan", "dry-run"])
+                        .conflicts_with_all([
+                            "build-only",
+                            "patch-from",
+                            "plan",
+                            "dry-run",
+                            "select",
+                            "release",
+                            "cloud",
+                            "region",
+                            "force",
+                        ])
                         .help("Record the results of builds run elsewhere (--build-only) and patch the deployments"),
                 )
                 .arg(format().value_parser(["human", "json", "github-matrix"])),

@@ -18,14 +18,16 @@ pub const INSTALL_HINT: &str =
 pub fn find(explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(path) = explicit {
         if path.is_file() {
-            return Ok(path.to_path_buf());
+            // Packer runs in each template's folder: a relative path must
+            // not be taken from there.
+            return Ok(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
         }
         bail!("--packer {} is not a file; {INSTALL_HINT}", path.display());
     }
     if let Some(path) = std::env::var_os("PACKER").filter(|value| !value.is_empty()) {
         let path = PathBuf::from(path);
         if path.is_file() {
-            return Ok(path);
+            return Ok(std::path::absolute(&path).unwrap_or(path));
         }
         bail!("PACKER={} is not a file; {INSTALL_HINT}", path.display());
     }

@@ -55,7 +55,8 @@ pub fn apply(options: &Options) -> Result<Finished> {
         // The build's variables are not in the manifest: the ones given
         // here stand for them, as the README asks.
         let vars = plan::declared_vars(&template, &options.vars);
-        let settings = lock::hash_settings(&options.var_files, &vars)?;
+        let sensitive: Vec<&str> = template.sensitive_variables().into_iter().map(|(_, name)| name).collect();
+        let settings = lock::hash_settings(&options.var_files, &vars, &sensitive)?;
         let files = lock::hash_each_input(&dir, &inputs)?;
         let job = Job {
             file,

@@ -168,6 +168,19 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     if options.build_only && options.result.is_none() {
         bail!("--build-only writes its result to a file: pass --result FILE");
     }
+    if let Some(result) = &options.result {
+        // A result written over a deployment or the lock would be the very
+        // write a leg must not make.
+        let folder = result.parent().filter(|folder| !folder.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let place = std::fs::canonicalize(folder).unwrap_or_else(|_| std::path::absolute(folder).unwrap_or_default());
+        let root = std::fs::canonicalize(&options.root).unwrap_or_else(|_| options.root.clone());
+        if ["packer", "deployments"].iter().any(|kept| place.starts_with(root.join(kept))) {
+            bail!(
+                "--result {}: write results outside packer/ and deployments/ (e.g. target/results/)",
+                result.display()
+            );
+        }
+    }
     let _guard = if options.dry_run || options.plan {
         None
     } else {
@@ -269,6 +282,18 @@ fn build_and_apply(options: &Options) -> Result<Finished> {
         return Ok(Finished::Printed(ExitCode::SUCCESS));
     }
     if options.build_only {
+        let pending: Vec<&str> = jobs
+            .iter()
+            .filter(|job| matches!(job.outcome, Outcome::Pending))
+            .map(|job| job.file.rel.as_str())
+            .collect();
+        if pending.len() > 1 {
+            bail!(
+                "--build-only builds one template, and {} are selected ({}); pick one with --select",
+                pending.len(),
+                pending.join(", ")
+            );
+        }
         let (interrupted, version) = build::build_pending(options, &mut jobs, None)?;
         if let Some(path) = &options.result {
             results::write(path, &jobs, &version)?;

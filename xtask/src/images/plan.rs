@@ -224,7 +224,7 @@ pub fn checked_template(file: &TemplateFile, var_names: &BTreeSet<String>) -> Re
 pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockFile) -> Result<Vec<Job>> {
     let everything = project::find_templates(&options.root, &Filter::default());
     let images_here = images_by_release_cloud(&everything);
-    let selected = select(project::find_templates(&options.root, &options.filter), &options.select)?;
+    let selected = select(project::find_templates(&options.root, &options.filter), &options.select, &options.root)?;
     let values = variable_values(options)?;
     let var_names: BTreeSet<String> = values.keys().cloned().collect();
     let mut jobs = Vec::new();
@@ -306,7 +306,8 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let vars = declared_vars(&template, &options.vars);
         declared.extend(vars.iter().map(|(key, _)| key.clone()));
         names.extend(template.variables().into_iter().flat_map(|variables| variables.keys().cloned()));
-        let settings = lock::hash_settings(&options.var_files, &vars)?;
+        let sensitive: Vec<&str> = template.sensitive_variables().into_iter().map(|(_, name)| name).collect();
+        let settings = lock::hash_settings(&options.var_files, &vars, &sensitive)?;
         let setting_names = lock::setting_names(&options.var_files, &vars);
         let (outcome, reason) = if options.force || options.build_only {
             let flag = if options.force { "--force" } else { "--build-only" };
@@ -378,15 +379,25 @@ pub fn declared_vars(template: &Template, vars: &[(String, String)]) -> Vec<(Str
 
 /// The templates in the folders `--select` names (all when it names none);
 /// a folder with no template is an error, not an empty run.
-fn select(templates: Vec<TemplateFile>, folders: &[String]) -> Result<Vec<TemplateFile>> {
+fn select(templates: Vec<TemplateFile>, folders: &[String], root: &Path) -> Result<Vec<TemplateFile>> {
     if folders.is_empty() {
         return Ok(templates);
     }
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let wanted: Vec<String> = folders
         .iter()
         .map(|folder| {
             let folder = folder.trim_end_matches('/');
-            folder.strip_suffix("/template.json").unwrap_or(folder).trim_start_matches("./").to_owned()
+            let folder = folder.strip_suffix("/template.json").unwrap_or(folder);
+            // A path that exists, from here or absolute, is taken as one;
+            // otherwise as written, relative to the repository.
+            match std::fs::canonicalize(folder)
+                .ok()
+                .and_then(|path| path.strip_prefix(&root).ok().map(Path::to_path_buf))
+            {
+                Some(inside) => crate::project::relative(Path::new(""), &inside),
+                None => folder.trim_start_matches("./").to_owned(),
+            }
         })
         .collect();
     let folder_of = |file: &TemplateFile| file.rel.strip_suffix("/template.json").unwrap_or(&file.rel).to_owned();

@@ -29,6 +29,9 @@ use crate::project::{self, Filter, TemplateFile};
 
 pub const VERSION: u64 = 1;
 
+/// A result is a few hundred bytes; anything this large is not one.
+const MAX_RESULT_BYTES: u64 = 1 << 20;
+
 /// Writes the result of the one template a `--build-only` run built; a
 /// failed or interrupted build writes none.
 pub fn write(path: &Path, jobs: &[Job], packer_version: &str) -> Result<()> {
@@ -46,6 +49,7 @@ pub fn write(path: &Path, jobs: &[Job], packer_version: &str) -> Result<()> {
         "cloud": job.layout.cloud,
         "image": job.layout.image,
         "images": job.outcome.images(),
+        "regions": job.regions,
         "hash": job.hash,
         "inputs": job.inputs,
         "files": job.files,
@@ -92,7 +96,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for path in &options.apply {
         let shown = path.display().to_string();
-        let result = read(path, &options.root)?;
+        let result = read(path, options)?;
         if let Some(other) = seen.insert(result.job.file.rel.clone(), shown.clone()) {
             bail!("{shown} and {other} are both results for {}; apply one result per template", result.job.file.rel);
         }
@@ -125,9 +129,12 @@ pub fn apply(options: &Options) -> Result<Finished> {
 
 /// Reads a result and checks it: its shape, its template, and that the
 /// template and its inputs are as they were when it was built.
-fn read(path: &Path, root: &Path) -> Result<Checked> {
+fn read(path: &Path, options: &Options) -> Result<Checked> {
+    let root = options.root.as_path();
     let shown = path.display();
-    let text = fs::read_to_string(path).with_context(|| format!("reading the result {shown}"))?;
+    let bytes = crate::fsutil::read_regular(path, MAX_RESULT_BYTES)
+        .map_err(|problem| anyhow::anyhow!("cannot read the result {shown}: {problem}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("the result {shown} is not UTF-8 text"))?;
     let value: Value = serde_json::from_str(&text).with_context(|| format!("{shown} is not valid JSON"))?;
     if value.get("version").and_then(Value::as_u64) != Some(VERSION) {
         bail!("{shown} is not a version {VERSION} result of `cargo xtask images --build-only`");
@@ -159,8 +166,34 @@ fn read(path: &Path, root: &Path) -> Result<Checked> {
             bail!("{shown}: `{}` for {region} is not an image ID ({shape})", id.escape_debug());
         }
     }
-    let parsed =
-        plan::checked_template(&file, &BTreeSet::new()).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+    let mut values = crate::template::read_var_files(&options.var_files)?;
+    values.extend(options.vars.iter().cloned());
+    let var_names: BTreeSet<String> = values.keys().cloned().collect();
+    let parsed = plan::checked_template(&file, &var_names).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+    // The regions the leg asked for must be ones the template builds, and
+    // it must have an image for each, as a local run checks.
+    let asked: BTreeSet<String> = match value.get("regions").and_then(Value::as_array) {
+        Some(regions) => regions.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        None => bail!("{shown} has no `regions` list; build it again with this version of xtask"),
+    };
+    let builds: BTreeSet<String> =
+        plan::region_builders(&parsed, &values).into_iter().flat_map(|builder| builder.regions).collect();
+    if let Some(region) = asked.iter().find(|region| !builds.contains(*region)) {
+        bail!(
+            "{shown} has an image for {}, which {} does not build ({})",
+            region.escape_debug(),
+            file.rel,
+            builds.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+        );
+    }
+    let reported: BTreeSet<String> = images.keys().cloned().collect();
+    if reported != asked {
+        bail!(
+            "{shown} was asked for {} and has images for {}; build it again",
+            asked.iter().map(String::as_str).collect::<Vec<_>>().join(", "),
+            reported.iter().map(|r| r.escape_debug().to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
     let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let inputs = parsed.inputs();
     let hash = lock::hash_inputs(&dir, &inputs)?;
@@ -200,5 +233,27 @@ fn read(path: &Path, root: &Path) -> Result<Checked> {
         file,
         layout,
     };
-    Ok(Checked { job, version: text_of("packer_version")?, built_at: text_of("built_at")? })
+    let version = text_of("packer_version")?;
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b".-+".contains(&b);
+    if version.is_empty() || version.len() > 32 || !version.bytes().all(plain) {
+        bail!("{shown}: `{}` is not a Packer version", version.escape_debug());
+    }
+    let built_at = text_of("built_at")?;
+    if !is_timestamp(&built_at) {
+        bail!("{shown}: `{}` is not a time like 2026-11-27T14:03:11Z", built_at.escape_debug());
+    }
+    Ok(Checked { job, version, built_at })
+}
+
+/// `2026-11-27T14:03:11Z`, as `lock::utc_now` writes it.
+fn is_timestamp(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 20
+        && bytes.iter().enumerate().all(|(at, byte)| match at {
+            4 | 7 => *byte == b'-',
+            10 => *byte == b'T',
+            13 | 16 => *byte == b':',
+            19 => *byte == b'Z',
+            _ => byte.is_ascii_digit(),
+        })
 }

@@ -23,11 +23,31 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
     let (deployments, unreadable) = super::load_deployments(root)?;
     let templates = project::find_templates(root, &Filter::default());
     let images_here = plan::images_by_release_cloud(&templates);
-    let entries: Vec<Value> = templates
+    let mut entries: Vec<Value> = templates
         .iter()
         .filter(|file| file.layout.is_ok())
-        .map(|file| template_status(file, lockfile.templates.get(&file.rel), &images_here, &deployments))
+        .map(|file| template_status(file, &lockfile, &images_here, &deployments))
         .collect();
+    // Lock entries whose template is gone: their images are still recorded.
+    for (rel, locked) in &lockfile.templates {
+        if templates.iter().any(|file| &file.rel == rel) {
+            continue;
+        }
+        let images: Vec<Value> = locked
+            .images
+            .iter()
+            .map(|(region, image)| {
+                json!({"region": region, "id": image.id, "built_at": image.built_at,
+                       "packer_version": locked.packer_version, "manifest": Value::Null,
+                       "state": "its template is gone"})
+            })
+            .collect();
+        entries.push(json!({
+            "template": rel.strip_suffix("/template.json").unwrap_or(rel),
+            "release": Value::Null, "cloud": Value::Null, "image": Value::Null,
+            "images": images, "deployments": [],
+        }));
+    }
     match format {
         Format::Json => {
             let document = json!({ "version": 1, "templates": entries, "errors": unreadable });
@@ -46,19 +66,25 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
 /// One template: its recorded images and the deployments it feeds.
 fn template_status(
     file: &TemplateFile,
-    locked: Option<&LockedTemplate>,
+    lockfile: &LockFile,
     images_here: &BTreeMap<(String, String), std::collections::BTreeSet<String>>,
     deployments: &[Deployment],
 ) -> Value {
     let layout = file.layout.clone().expect("filtered to laid-out templates");
+    let locked: Option<&LockedTemplate> = lockfile.templates.get(&file.rel);
     let dir = file.path.parent().unwrap_or(Path::new("."));
     // The hash of the files now, when the template can be read.
-    let now = match lint_templates::load(file) {
-        Loaded::Text(source) => lint_templates::parse(&source, &mut Default::default()).and_then(|template| {
-            let inputs = template.inputs();
-            Some((lock::hash_inputs(dir, &inputs).ok()?, lock::hash_each_input(dir, &inputs).ok()?))
-        }),
-        Loaded::Failed { .. } => None,
+    let now: Result<(String, BTreeMap<String, String>), String> = match lint_templates::load(file) {
+        Loaded::Text(source) => match lint_templates::parse(&source, &mut Default::default()) {
+            Some(template) => {
+                let inputs = template.inputs();
+                lock::hash_inputs(dir, &inputs)
+                    .and_then(|hash| Ok((hash, lock::hash_each_input(dir, &inputs)?)))
+                    .map_err(|error| format!("unknown: {error:#}"))
+            }
+            None => Err("unknown: the template is not a JSON object".to_owned()),
+        },
+        Loaded::Failed { .. } => Err("unknown: the template cannot be read".to_owned()),
     };
     let recorded = locked.map(|locked| &locked.images);
     let images: Vec<Value> = recorded
@@ -67,10 +93,10 @@ fn template_status(
         .map(|(region, image)| {
             let locked = locked.expect("images come from the lock entry");
             let state = match &now {
-                None => "unknown: the template cannot be read".to_owned(),
-                Some((hash, _)) if *hash == image.hash => "current".to_owned(),
-                Some(_) if image.hash != locked.hash => "stale: older than the template's last build".to_owned(),
-                Some((_, files)) => match &locked.files {
+                Err(why) => why.clone(),
+                Ok((hash, _)) if *hash == image.hash => "current".to_owned(),
+                Ok(_) if image.hash != locked.hash => "stale: older than the template's last build".to_owned(),
+                Ok((_, files)) => match &locked.files {
                     Some(before) => format!("stale: {}", plan::file_changes(before, files)),
                     None => "stale: the template or a file it uploads changed".to_owned(),
                 },
@@ -99,11 +125,24 @@ fn template_status(
             let id = deployment.image_id(role).and_then(|node| node.as_str()).unwrap_or("?");
             let recorded_here = recorded.and_then(|images| images.get(region)).map(|image| image.id.as_str());
             let known = recorded.is_some_and(|images| images.values().any(|image| image.id == id));
-            let state = match recorded_here {
-                Some(current) if current == id => "current",
-                Some(_) if known => "another region's image",
-                Some(_) => "not the recorded image (unknown to the lock)",
-                None => "no image recorded for its region",
+            // Another template's image, by the lock.
+            let elsewhere = lockfile
+                .templates
+                .iter()
+                .find(|(rel, other)| **rel != file.rel && other.images.values().any(|image| image.id == id))
+                .map(|(rel, _)| rel.strip_suffix("/template.json").unwrap_or(rel).to_owned());
+            let image_state = images
+                .iter()
+                .find(|image| image["region"] == region)
+                .and_then(|image| image["state"].as_str())
+                .unwrap_or("current");
+            let state = match (recorded_here, elsewhere) {
+                (Some(current), _) if current == id && image_state == "current" => "current".to_owned(),
+                (Some(current), _) if current == id => format!("boots the recorded image, which is {image_state}"),
+                (Some(_), _) if known => "another region's image".to_owned(),
+                (_, Some(other)) => format!("an image of {other}"),
+                (Some(_), None) => "not the recorded image (unknown to the lock)".to_owned(),
+                (None, None) => "no image recorded for its region".to_owned(),
             };
             used.push(json!({
                 "path": deployment.rel,
