@@ -38,7 +38,7 @@ fn the_example_tree_is_clean() {
     assert_eq!(both.status.code(), Some(0), "{}", stdout(&both));
     let document: Value = serde_json::from_slice(&both.stdout).unwrap();
     assert_eq!(document["version"], 1);
-    assert_eq!(document["summary"]["files"], 7, "3 templates and 4 deployments");
+    assert_eq!(document["summary"]["files"], 11, "3 JSON templates, the 3 files of the HCL2 one, and 5 deployments");
 }
 
 #[test]

@@ -41,7 +41,7 @@ fn every_rule_fires_on_its_fixture() {
 fn the_example_tree_is_clean() {
     let output = xtask(&["lint-templates", "--root", workspace().to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
-    assert!(stdout(&output).contains("Checked 3 templates: no problems found."));
+    assert!(stdout(&output).contains("Checked 6 template files: no problems found."), "{}", stdout(&output));
 }
 
 #[test]
@@ -195,7 +195,11 @@ fn filters_and_explicit_files() {
 fn var_files_declare_variables() {
     let root = fixtures().join("rules/undeclared-variable");
     let dir = tempfile::tempdir().unwrap();
-    let vars = write(dir.path(), "vars.json", r#"{"description": "set per build", "instance_type": "t2.micro"}"#);
+    let vars = write(
+        dir.path(),
+        "vars.json",
+        r#"{"description": "set per build", "instance_type": "t2.micro", "regio": "eu-west-1"}"#,
+    );
     let output = xtask(&["lint-templates", "--root", root.to_str().unwrap(), "--var-file", vars.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
 }

@@ -85,9 +85,8 @@ impl Layout {
         let wrong_place =
             || format!("`{rel}` is not at packer/<release>/<cloud>/<image>/ (template.json or *.pkr.hcl)");
         let (packer, release, cloud_name, image) = match parts[..] {
-            [packer, release, cloud, image, "template.json"] | [packer, release, cloud, image] => {
-                (packer, release, cloud, image)
-            }
+            [packer, release, cloud, image, "template.json"] => (packer, release, cloud, image),
+            [packer, release, cloud, image] if image != "template.json" => (packer, release, cloud, image),
             _ => return Err(wrong_place()),
         };
         if packer != "packer" {

@@ -10,7 +10,11 @@
 pub mod functions;
 mod read;
 
+use std::fs;
 use std::ops::Range;
+use std::path::Path;
+
+use anyhow::Context;
 
 pub use read::{ReadError, parse_file};
 
@@ -302,11 +306,42 @@ pub struct SourceRegions {
     pub address: String,
     /// `region` then `ami_regions`, each once, as far as they are known
     /// before the build: literals, and variables and locals with literal
-    /// defaults. A region only the build knows is its expression's text.
+    /// defaults (auto var files first).
     pub regions: Vec<String>,
+    /// The expressions of the regions only the build knows (`var.region`
+    /// without a default), as written.
+    pub unresolved: Vec<String>,
 }
 
 impl Hcl2Template {
+    /// Reads the `*.pkr.hcl` and `*.pkrvars.hcl` files of a template
+    /// folder, in name order. Fails on the first file that cannot be read
+    /// or is not HCL, naming it and the place; `lint-templates` says more.
+    pub fn read(dir: &Path) -> anyhow::Result<Hcl2Template> {
+        let entries = fs::read_dir(dir).with_context(|| format!("reading the template folder {}", dir.display()))?;
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| FileKind::of(name).is_some())
+            .collect();
+        names.sort();
+        let mut template = Hcl2Template::default();
+        for name in names {
+            let path = dir.join(&name);
+            let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            let file = parse_file(template.files.len(), &name, text.clone()).map_err(|error| {
+                let (line, column) = crate::location::LineIndex::new(&text).line_column(error.offset);
+                anyhow::anyhow!(
+                    "{}:{line}:{column} is not valid HCL ({}); run `cargo xtask lint-templates` for details",
+                    path.display(),
+                    error.message.lines().next().unwrap_or_default()
+                )
+            })?;
+            template.files.push(file);
+        }
+        Ok(template)
+    }
+
     /// The template files' top-level blocks, file by file.
     pub fn blocks(&self) -> impl Iterator<Item = &Block> {
         self.files.iter().filter(|file| file.kind == FileKind::Template).flat_map(|file| &file.body.blocks)
@@ -422,7 +457,7 @@ impl Hcl2Template {
             .iter()
             .filter(|source| source.kind.starts_with("amazon-"))
             .map(|source| {
-                let mut regions: Vec<String> = Vec::new();
+                let (mut regions, mut unresolved) = (Vec::new(), Vec::new());
                 let body = &source.block.body;
                 let mut values: Vec<&Value> = body.attr("region").map(|attr| &attr.value).into_iter().collect();
                 match body.attr("ami_regions").map(|attr| &attr.value) {
@@ -431,12 +466,15 @@ impl Hcl2Template {
                     None => {}
                 }
                 for value in values {
-                    let region = self.known_string(value).unwrap_or_else(|| expression_text(value));
-                    if !regions.contains(&region) {
-                        regions.push(region);
+                    let (list, text) = match self.known_string(value) {
+                        Some(region) => (&mut regions, region),
+                        None => (&mut unresolved, expression_text(value)),
+                    };
+                    if !list.contains(&text) {
+                        list.push(text);
                     }
                 }
-                SourceRegions { address: source.address(), regions }
+                SourceRegions { address: source.address(), regions, unresolved }
             })
             .collect()
     }

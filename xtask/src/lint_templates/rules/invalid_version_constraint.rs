@@ -53,7 +53,7 @@ fn check_constraint(attr: &Attr, what: &str, out: &mut FolderFindings) {
 }
 
 fn report(at: &At, what: &str, text: &str, problem: &str, out: &mut FolderFindings) {
-    out.report(&RULE.meta, at, format!("{what} `{text}` is not a version constraint: {problem}"))
+    out.report(&RULE.meta, at, format!("{what} is `{text}`, which is not a version constraint: {problem}"))
         .help("write an operator and a version, such as \">= 1.7.0\" or \"~> 1.2\", several separated by commas");
 }
 
@@ -61,11 +61,11 @@ fn report(at: &At, what: &str, text: &str, problem: &str, out: &mut FolderFindin
 fn parse_constraints(text: &str) -> Result<(), String> {
     for part in text.split(',') {
         let part = part.trim();
-        let version = ["~>", ">=", "<=", "!=", ">", "<", "="]
-            .iter()
-            .find_map(|operator| part.strip_prefix(operator))
-            .unwrap_or(part)
-            .trim();
+        let operator: String = part.chars().take_while(|c| "<>=!~".contains(*c)).collect();
+        if !["", "=", "!=", ">", ">=", "<", "<=", "~>"].contains(&operator.as_str()) {
+            return Err(format!("`{operator}` is not an operator (use =, !=, >, >=, <, <= or ~>)"));
+        }
+        let version = part[operator.len()..].trim();
         if version.is_empty() {
             return Err(format!("`{part}` has no version"));
         }

@@ -63,12 +63,12 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         // `<type>.<new name>`.
         let mut names: Vec<String> = Vec::new();
         for used in build.sources() {
-            names.push(used.address.to_owned());
-            if let Some(renamed) = used.overrides.and_then(|body| body.str("name")) {
-                let kind = used.address.split('.').next().unwrap_or_default();
-                names.push(format!("{kind}.{renamed}"));
-            }
             if declared.iter().any(|address| address == used.address) {
+                names.push(used.address.to_owned());
+                if let Some(renamed) = used.overrides.and_then(|body| body.str("name")) {
+                    let kind = used.address.split('.').next().unwrap_or_default();
+                    names.push(format!("{kind}.{renamed}"));
+                }
                 continue;
             }
             let finding = out.report(

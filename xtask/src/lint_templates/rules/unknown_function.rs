@@ -7,9 +7,8 @@ declare_rule! {
     /// ## What it does
     /// Reports a call in an HCL2 template of a function Packer does not
     /// have (Packer's functions are not Terraform's: there is no
-    /// `tostring`, `templatestring` or `cidrcontains`). A function that
-    /// newer Packer versions have but 1.6.6, which this repository builds
-    /// with, does not, is not reported; its help says so when it is near.
+    /// `tostring`, `templatestring` or `cidrcontains`). The list is Packer
+    /// 1.16's, so functions added after 1.6.6 are not reported.
     ///
     /// ## Why is this bad?
     /// Packer refuses the template ("Call to unknown function").

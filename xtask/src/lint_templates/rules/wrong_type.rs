@@ -227,7 +227,7 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
     hcl2_keys::for_each(ctx.template, |key| {
         let Some((_, ty)) = key.field else { return };
         let Some((at, value)) = key.value else {
-            if !matches!(ty, Type::Block(_) | Type::Blocks(_) | Type::Map | Type::Any) {
+            if !matches!(ty, Type::Block(_) | Type::Blocks(_) | Type::Any) {
                 out.report(
                     &RULE.meta,
                     key.key_at,
@@ -238,9 +238,7 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
             return;
         };
         let problem = match (ty, value) {
-            (Type::Block(_) | Type::Blocks(_), _) => {
-                Some("is a block: write it as `key { … }`, without `=`".to_owned())
-            }
+            (Type::Block(_) | Type::Blocks(_), _) => Some("is a block, not a setting".to_owned()),
             (_, hcl2::Value::Expr(_) | hcl2::Value::Null) | (Type::Any, _) => None,
             (
                 Type::Str | Type::Duration | Type::Bool | Type::Int | Type::Uint | Type::Float,
@@ -258,6 +256,10 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
                 Some(format!("takes {}, not `\"{text}\"`", noun(*ty)))
             }
             (
+                Type::List,
+                hcl2::Value::String(_) | hcl2::Value::Number(_) | hcl2::Value::Bool(_) | hcl2::Value::Object(_),
+            )
+            | (
                 Type::Map,
                 hcl2::Value::String(_) | hcl2::Value::Number(_) | hcl2::Value::Bool(_) | hcl2::Value::List(_),
             ) => Some(format!("takes {}, not {}", noun(*ty), shown_hcl2(value))),
@@ -265,7 +267,7 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         };
         if let Some(problem) = problem {
             let help = match ty {
-                Type::Block(_) | Type::Blocks(_) => format!("write `{} {{ … }}`", key.key),
+                Type::Block(_) | Type::Blocks(_) => format!("write it without `=`: `{} {{ … }}`", key.key),
                 other => help(*other),
             };
             out.report(&RULE.meta, at, format!("`{}` of {} {problem}", key.key, key.owner())).help(help);
