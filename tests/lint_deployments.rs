@@ -277,3 +277,48 @@ fn lint_says_when_the_lock_is_not_there_yet() {
     write(dir.path(), "packer/images.lock", "{\"version\": 1, \"templates\": {}}\n");
     assert!(!common::stderr(&xtask(&["lint-deployments", "--root", root])).contains("does not exist yet"));
 }
+
+/// An HCL2 template feeds the deployments of its release and cloud: its
+/// sources' regions, `ami_regions` and variables with defaults count.
+#[test]
+fn hcl2_templates_feed_deployments() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "Cargo.toml", "");
+    write(
+        root,
+        "packer/4.0/aws/machine-image/main.pkr.hcl",
+        r#"variable "copy" {
+  type    = string
+  default = "eu-north-1"
+}
+source "amazon-ebs" "frankfurt" {
+  region      = "eu-central-1"
+  ami_regions = [var.copy]
+}
+build { sources = ["source.amazon-ebs.frankfurt"] }
+"#,
+    );
+    let deployment = |region: &str| {
+        format!(
+            "release: \"4.0\"\ncloud: aws\nbastion:\n  machine_image:\n    id: ami-0123456789abcdef0\n\
+             cluster:\n  region: {region}\n  machine_image:\n    id: ami-0123456789abcdef0\n"
+        )
+    };
+    write(root, "deployments/stockholm.yaml", deployment("eu-north-1"));
+    write(root, "deployments/ireland.yaml", deployment("eu-west-1"));
+    write(root, "deployments/old.yaml", deployment("eu-west-1").replace("4.0", "4.1"));
+    let output = xtask(&["lint-deployments", "--root", root.to_str().unwrap(), "--format", "json"]);
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let found: Vec<(&str, &str)> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap(), d["rule"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        [("deployments/ireland.yaml", "region-not-built"), ("deployments/old.yaml", "no-template")],
+        "{document}"
+    );
+}

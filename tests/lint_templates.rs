@@ -133,6 +133,30 @@ fn the_hcl2_corpus_lints_without_crashing() {
     insta::assert_snapshot!("corpus-hcl2", table);
 }
 
+/// A folder is one template: `template.json` or `*.pkr.hcl` files. With
+/// both, each is reported, saying which to keep; both are still linted.
+#[test]
+fn a_folder_with_json_and_hcl2_says_to_keep_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let hcl2 = fixtures().join("rules/unknown-function/packer/4.0/aws/machine-image/main.pkr.hcl");
+    write(dir.path(), "packer/4.0/aws/machine-image/main.pkr.hcl", fs::read(hcl2).unwrap());
+    write(dir.path(), "packer/4.0/aws/machine-image/template.json", r#"{"builders": []}"#);
+    let report = lint(dir.path());
+    let layout: Vec<(&str, &str)> = report
+        .files
+        .iter()
+        .flat_map(|file| file.diagnostics.iter().map(move |d| (file.path.as_str(), d)))
+        .filter(|(_, d)| d.rule.name == "bad-layout")
+        .map(|(path, d)| (path, d.message.as_str()))
+        .collect();
+    assert_eq!(layout.len(), 2, "{layout:?}");
+    assert_eq!(layout[0].0, "packer/4.0/aws/machine-image");
+    assert_eq!(layout[1].0, "packer/4.0/aws/machine-image/template.json");
+    assert!(layout.iter().all(|(_, message)| message.contains("keep template.json or the .pkr.hcl files")));
+    assert!(codes(&report).contains(&"PKR507"), "the HCL2 files are still linted");
+    assert!(codes(&report).contains(&"PKR101"), "the JSON template is still linted");
+}
+
 /// The HCL2 reader never panics nor hangs: arbitrary bytes, and the
 /// corpus's real templates cut, spliced and with bytes flipped, each read
 /// and linted within a bounded time.
