@@ -318,13 +318,7 @@ impl Hcl2Template {
     /// folder, in name order. Fails on the first file that cannot be read
     /// or is not HCL, naming it and the place; `lint-templates` says more.
     pub fn read(dir: &Path) -> anyhow::Result<Hcl2Template> {
-        let entries = fs::read_dir(dir).with_context(|| format!("reading the template folder {}", dir.display()))?;
-        let mut names: Vec<String> = entries
-            .filter_map(Result::ok)
-            .map(|entry| entry.file_name().to_string_lossy().into_owned())
-            .filter(|name| FileKind::of(name).is_some())
-            .collect();
-        names.sort();
+        let names = file_names(dir).with_context(|| format!("reading the template folder {}", dir.display()))?;
         let mut template = Hcl2Template::default();
         for name in names {
             let path = dir.join(&name);
@@ -644,6 +638,18 @@ impl Hcl2Template {
         }
         known.then_some(false)
     }
+}
+
+/// The names of the files of a template folder that Packer reads
+/// (`*.pkr.hcl`, `*.pkrvars.hcl`), sorted, as Packer reads them.
+pub fn file_names(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut names: Vec<String> = fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| FileKind::of(name).is_some())
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 /// The text of a value for messages: literals as written.

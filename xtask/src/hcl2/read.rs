@@ -4,7 +4,7 @@
 use hcl_edit::Span;
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{self, BlockLabel};
-use hcl_edit::template::{ForDirective, HeredocTemplate, StringTemplate};
+use hcl_edit::template::ForDirective;
 use hcl_edit::visit::{self, Visit};
 
 use super::{At, Attr, Block, Body, Call, File, FileKind, Item, Reference, Value};
@@ -266,14 +266,6 @@ impl Visit for Collector<'_> {
         let mut names = vec![intro.value_var.as_str().to_owned()];
         names.extend(intro.key_var.as_ref().map(|key| key.as_str().to_owned()));
         self.with_bound(names, |this| this.visit_template(&intro.template));
-    }
-
-    fn visit_string_template(&mut self, template: &StringTemplate) {
-        visit::visit_string_template(self, template);
-    }
-
-    fn visit_heredoc_template(&mut self, template: &HeredocTemplate) {
-        visit::visit_heredoc_template(self, template);
     }
 }
 

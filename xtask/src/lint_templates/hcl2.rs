@@ -2,7 +2,6 @@
 //! that have a meaning for HCL2, and report per file.
 
 use std::collections::BTreeSet;
-use std::fs;
 
 use crate::diagnostic::{FileReport, Finding, Findings, RuleMeta, text_or_report};
 use crate::fsutil::{self, Unreadable};
@@ -30,17 +29,6 @@ impl FolderFindings {
     }
 }
 
-/// The files of an HCL2 folder that Packer reads, sorted by name.
-pub fn folder_files(file: &TemplateFile) -> std::io::Result<Vec<String>> {
-    let mut names: Vec<String> = fs::read_dir(&file.path)?
-        .filter_map(Result::ok)
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .filter(|name| FileKind::of(name).is_some())
-        .collect();
-    names.sort();
-    Ok(names)
-}
-
 /// Reads a folder into the model. Files that cannot be read or parsed are
 /// reported and left out (their text kept for the snippet); the others
 /// are still read, so that a syntax error in one file does not hide
@@ -53,7 +41,7 @@ pub fn load(file: &TemplateFile) -> (Hcl2Template, Vec<(String, String)>, Folder
         findings.report_folder(&UNREADABLE_FILE.meta, format!("cannot read the template folder: {reason}"));
         return (template, texts, findings);
     }
-    let names = match folder_files(file) {
+    let names = match hcl2::file_names(&file.path) {
         Ok(names) => names,
         Err(error) => {
             findings
@@ -123,13 +111,10 @@ pub fn lint_folder(file: &TemplateFile, external_variables: &BTreeSet<String>) -
         .iter()
         .map(|parsed| texts.iter().position(|(name, _)| *name == parsed.name).expect("a parsed file has a text"))
         .collect();
-    if !texts.is_empty() && template.files.iter().all(|parsed| parsed.kind != FileKind::Template) {
-        let all_parsed = template.files.len() == texts.len();
-        if all_parsed {
-            findings
-                .report_folder(&BAD_LAYOUT.meta, "this folder has var files but no *.pkr.hcl template file")
-                .help("add the template's .pkr.hcl files, or move the var files to the template they set");
-        }
+    if !texts.is_empty() && !texts.iter().any(|(name, _)| FileKind::of(name) == Some(FileKind::Template)) {
+        findings
+            .report_folder(&BAD_LAYOUT.meta, "this folder has var files but no *.pkr.hcl template file")
+            .help("add the template's .pkr.hcl files, or move the var files to the template they set");
     }
     let ctx =
         Hcl2Context { template: &template, layout: file.layout.as_ref().ok(), dir: &file.path, external_variables };
