@@ -42,6 +42,13 @@ fn the_example_tree_is_clean() {
     let output = xtask(&["lint-templates", "--root", workspace().to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert!(stdout(&output).contains("Checked 6 template files: no problems found."), "{}", stdout(&output));
+    // The HCL2 release is selected like the JSON ones, by release and cloud.
+    let hcl2 =
+        xtask(&["lint-templates", "--root", workspace().to_str().unwrap(), "--release", "4.0", "--cloud", "aws"]);
+    assert!(stdout(&hcl2).contains("Checked 3 template files: no problems found."), "{}", stdout(&hcl2));
+    let one_file = workspace().join("packer/4.0/aws/machine-image/build.pkr.hcl");
+    let folder = xtask(&["lint-templates", "--root", workspace().to_str().unwrap(), one_file.to_str().unwrap()]);
+    assert!(stdout(&folder).contains("Checked 3 template files"), "a file names its folder: {}", stdout(&folder));
 }
 
 #[test]

@@ -148,7 +148,42 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
                 key.key_at,
                 format!("`{}` was removed from {}; Packer 1.6.6 refuses it", key.key, key.owner()),
             )
-            .help(instead.to_owned());
+            .help(in_hcl2(instead));
         }
     });
+}
+
+/// The advice with its JSON settings written as HCL2:
+/// `"ssh_interface": "private_ip"` becomes `ssh_interface = "private_ip"`.
+fn in_hcl2(advice: &str) -> String {
+    let mut out = String::new();
+    let mut rest = advice;
+    while let Some(start) = rest.find('"') {
+        let after = &rest[start + 1..];
+        match after.find("\": ") {
+            Some(end) if after[..end].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+                out.push_str(&rest[..start]);
+                out.push_str(&after[..end]);
+                out.push_str(" = ");
+                rest = &after[end + 3..];
+            }
+            _ => {
+                out.push_str(&rest[..=start]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_hcl2;
+
+    #[test]
+    fn advice_in_hcl2() {
+        assert_eq!(in_hcl2("write `\"ssh_interface\": \"private_ip\"`"), "write `ssh_interface = \"private_ip\"`");
+        assert_eq!(in_hcl2("as `\"sha256:<sum>\"` (or `\"none\"`)"), "as `\"sha256:<sum>\"` (or `\"none\"`)");
+    }
 }
