@@ -41,7 +41,7 @@ fn the_example_tree_is_clean() {
     assert_eq!(both.status.code(), Some(0), "{}", stdout(&both));
     let document: Value = serde_json::from_slice(&both.stdout).unwrap();
     assert_eq!(document["version"], 1);
-    assert_eq!(document["summary"]["files"], 7, "3 templates and 4 deployments");
+    assert_eq!(document["summary"]["files"], 11, "3 JSON templates, the 3 files of the HCL2 one, and 5 deployments");
 }
 
 #[test]
@@ -348,4 +348,49 @@ fn config_sets_severities_and_ignores() {
     assert_eq!(output.status.code(), Some(2));
     let error = common::stderr(&output);
     assert!(error.contains("xtask.toml:3:1: `no-such-rule` is not a rule"), "{error}");
+}
+
+/// An HCL2 template feeds the deployments of its release and cloud: its
+/// sources' regions, `ami_regions` and variables with defaults count.
+#[test]
+fn hcl2_templates_feed_deployments() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "Cargo.toml", "");
+    write(
+        root,
+        "packer/4.0/aws/machine-image/main.pkr.hcl",
+        r#"variable "copy" {
+  type    = string
+  default = "eu-north-1"
+}
+source "amazon-ebs" "frankfurt" {
+  region      = "eu-central-1"
+  ami_regions = [var.copy]
+}
+build { sources = ["source.amazon-ebs.frankfurt"] }
+"#,
+    );
+    let deployment = |region: &str| {
+        format!(
+            "release: \"4.0\"\ncloud: aws\nbastion:\n  machine_image:\n    id: ami-0123456789abcdef0\n\
+             cluster:\n  region: {region}\n  machine_image:\n    id: ami-0123456789abcdef0\n"
+        )
+    };
+    write(root, "deployments/stockholm.yaml", deployment("eu-north-1"));
+    write(root, "deployments/ireland.yaml", deployment("eu-west-1"));
+    write(root, "deployments/old.yaml", deployment("eu-west-1").replace("4.0", "4.1"));
+    let output = xtask(&["lint-deployments", "--root", root.to_str().unwrap(), "--format", "json"]);
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let found: Vec<(&str, &str)> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap(), d["rule"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        [("deployments/ireland.yaml", "region-not-built"), ("deployments/old.yaml", "no-template")],
+        "{document}"
+    );
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::fs;
 
-use common::{corpus, fixtures, packer, packer_validate, stdout, workspace, write, xtask};
+use common::{corpus, corpus_hcl2, fixtures, packer, packer_validate, stdout, workspace, write, xtask};
 use serde_json::Value;
 use xtask::lint_templates::{self, Options, rules::RULES};
 use xtask::render::{human, json, sarif};
@@ -44,7 +44,14 @@ fn every_rule_fires_on_its_fixture() {
 fn the_example_tree_is_clean() {
     let output = xtask(&["lint-templates", "--root", workspace().to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
-    assert!(stdout(&output).contains("Checked 3 templates: no problems found."));
+    assert!(stdout(&output).contains("Checked 6 template files: no problems found."), "{}", stdout(&output));
+    // The HCL2 release is selected like the JSON ones, by release and cloud.
+    let hcl2 =
+        xtask(&["lint-templates", "--root", workspace().to_str().unwrap(), "--release", "4.0", "--cloud", "aws"]);
+    assert!(stdout(&hcl2).contains("Checked 3 template files: no problems found."), "{}", stdout(&hcl2));
+    let one_file = workspace().join("packer/4.0/aws/machine-image/build.pkr.hcl");
+    let folder = xtask(&["lint-templates", "--root", workspace().to_str().unwrap(), one_file.to_str().unwrap()]);
+    assert!(stdout(&folder).contains("Checked 3 template files"), "a file names its folder: {}", stdout(&folder));
 }
 
 #[test]
@@ -97,6 +104,156 @@ fn the_corpus_lints_without_crashing() {
         }
     }
     insta::assert_snapshot!("corpus", table);
+}
+
+/// Every folder of the HCL2 corpus, placed where the tool expects a
+/// template (`packer/9.9/<cloud>/<folder>`, the cloud read from the
+/// folder's name, `aws` when it names none), lints without crashing, and
+/// what it finds is the reviewed list in the snapshot (see the README).
+#[test]
+fn the_hcl2_corpus_lints_without_crashing() {
+    let corpus = corpus_hcl2();
+    let mut folders: Vec<_> = fs::read_dir(&corpus)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir() && path.file_name().unwrap() != "trees")
+        .collect();
+    folders.sort();
+    assert!(folders.len() >= 35, "the HCL2 corpus should hold its 35 folders");
+    let root = tempfile::tempdir().unwrap();
+    for folder in &folders {
+        let name = folder.file_name().unwrap().to_str().unwrap();
+        let cloud = ["aws", "gcp", "azure"].iter().find(|cloud| name.contains(*cloud)).copied().unwrap_or("aws");
+        let cloud = if cloud == "gcp" { "gce" } else { cloud };
+        for file in fs::read_dir(folder).unwrap() {
+            let file = file.unwrap().path();
+            let rel = format!("packer/9.9/{cloud}/{name}/{}", file.file_name().unwrap().to_str().unwrap());
+            write(root.path(), &rel, fs::read(&file).unwrap());
+        }
+    }
+    let report = lint(root.path());
+    assert_eq!(report.files.iter().filter(|file| file.path.ends_with(".hcl")).count(), 127);
+    let mut table = String::new();
+    for file in report.files.iter().filter(|file| !file.diagnostics.is_empty()) {
+        table.push_str(&format!("{}\n", file.path.trim_start_matches("packer/9.9/")));
+        for d in &file.diagnostics {
+            table.push_str(&format!("    {}:{} {}\n", d.span.line, d.span.column, d.rule.name));
+        }
+    }
+    insta::assert_snapshot!("corpus-hcl2", table);
+}
+
+/// A folder is one template: `template.json` or `*.pkr.hcl` files. With
+/// both, each is reported, saying which to keep; both are still linted.
+#[test]
+fn a_folder_with_json_and_hcl2_says_to_keep_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let hcl2 = fixtures().join("rules/unknown-function/packer/4.0/aws/machine-image/main.pkr.hcl");
+    write(dir.path(), "packer/4.0/aws/machine-image/main.pkr.hcl", fs::read(hcl2).unwrap());
+    write(dir.path(), "packer/4.0/aws/machine-image/template.json", r#"{"builders": []}"#);
+    let report = lint(dir.path());
+    let layout: Vec<(&str, &str)> = report
+        .files
+        .iter()
+        .flat_map(|file| file.diagnostics.iter().map(move |d| (file.path.as_str(), d)))
+        .filter(|(_, d)| d.rule.name == "bad-layout")
+        .map(|(path, d)| (path, d.message.as_str()))
+        .collect();
+    assert_eq!(layout.len(), 2, "{layout:?}");
+    assert_eq!(layout[0].0, "packer/4.0/aws/machine-image");
+    assert_eq!(layout[1].0, "packer/4.0/aws/machine-image/template.json");
+    assert!(layout.iter().all(|(_, message)| message.contains("keep template.json or the .pkr.hcl files")));
+    assert!(codes(&report).contains(&"PKR507"), "the HCL2 files are still linted");
+    assert!(codes(&report).contains(&"PKR101"), "the JSON template is still linted");
+}
+
+/// The HCL2 reader never panics nor hangs: arbitrary bytes, and the
+/// corpus's real templates cut, spliced and with bytes flipped, each read
+/// and linted within a bounded time.
+#[test]
+fn the_hcl2_reader_survives_generated_input() {
+    use std::time::{Duration, Instant};
+    let corpus = corpus_hcl2();
+    let mut seeds: Vec<Vec<u8>> = Vec::new();
+    for folder in fs::read_dir(&corpus).unwrap() {
+        let folder = folder.unwrap().path();
+        if folder.is_dir() {
+            for file in fs::read_dir(&folder).unwrap() {
+                seeds.push(fs::read(file.unwrap().path()).unwrap());
+            }
+        }
+    }
+    seeds.sort();
+    // A fixed xorshift: the same inputs on every run.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    const TOKENS: &[&[u8]] = &[
+        b"{",
+        b"}",
+        b"[",
+        b"]",
+        b"(",
+        b")",
+        b"\"",
+        b"${",
+        b"%{",
+        b"<<EOF\n",
+        b"\nEOF\n",
+        b"=",
+        b".",
+        b"*",
+        b"#",
+        b"//",
+        b"/*",
+        b"\\",
+        b"\n",
+        b"\xff",
+        b"\xe2\x82",
+        b"for x in",
+        b":",
+        b"?",
+        b"...",
+    ];
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("packer/9.9/aws/fuzz");
+    fs::create_dir_all(&folder).unwrap();
+    for round in 0..2000 {
+        let mut input: Vec<u8> = if round % 5 == 0 {
+            (0..next() % 512).map(|_| next() as u8).collect()
+        } else {
+            seeds[next() as usize % seeds.len()].clone()
+        };
+        for _ in 0..1 + next() % 6 {
+            let at = if input.is_empty() { 0 } else { next() as usize % input.len() };
+            match next() % 4 {
+                0 => input.truncate(at),
+                1 => input.splice(at..at, TOKENS[next() as usize % TOKENS.len()].iter().copied()).for_each(drop),
+                2 if !input.is_empty() => input[at] = next() as u8,
+                _ => {
+                    let other = &seeds[next() as usize % seeds.len()];
+                    let from = next() as usize % other.len().max(1);
+                    input.splice(at..at, other[from..].iter().take(200).copied()).for_each(drop);
+                }
+            }
+        }
+        let one = Instant::now();
+        let _ = xtask::hcl2::parse_file(0, "fuzz.pkr.hcl", String::from_utf8_lossy(&input).into_owned());
+        fs::write(folder.join("main.pkr.hcl"), &input).unwrap();
+        fs::write(folder.join("vars.auto.pkrvars.hcl"), &input[..input.len() / 2]).unwrap();
+        let report = lint(dir.path());
+        assert!(!report.files.is_empty());
+        assert!(one.elapsed() < Duration::from_secs(2), "round {round} took {:?}", one.elapsed());
+    }
+    // Nesting deep enough to overflow a recursive parser's stack.
+    let deep = format!("a = {}{}\n{}", "[".repeat(100_000), "]".repeat(100_000), "b {\n".repeat(10_000));
+    assert!(xtask::hcl2::parse_file(0, "deep.pkr.hcl", deep).is_err());
+    assert!(started.elapsed() < Duration::from_secs(120), "the run took {:?}", started.elapsed());
 }
 
 #[test]
@@ -198,7 +355,11 @@ fn filters_and_explicit_files() {
 fn var_files_declare_variables() {
     let root = fixtures().join("rules/undeclared-variable");
     let dir = tempfile::tempdir().unwrap();
-    let vars = write(dir.path(), "vars.json", r#"{"description": "set per build", "instance_type": "t2.micro"}"#);
+    let vars = write(
+        dir.path(),
+        "vars.json",
+        r#"{"description": "set per build", "instance_type": "t2.micro", "regio": "eu-west-1"}"#,
+    );
     let output = xtask(&["lint-templates", "--root", root.to_str().unwrap(), "--var-file", vars.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
 }
@@ -359,6 +520,37 @@ fn packer_refuses_what_the_schema_rules_report() {
 /// decodes with its unknown-key check, and the plugins Debian leaves out
 /// are unknown to it: the schema, and the known types the type rules
 /// read from it, are those of this Packer.
+/// What the HCL2 rules call an error, Packer 1.6.6 refuses too, with its
+/// own words for it (the rules that read `packer` and `data` blocks are
+/// left out: Packer 1.6.6 refuses those blocks themselves).
+#[test]
+fn packer_refuses_what_the_hcl2_rules_report() {
+    let packer = packer();
+    let cases = [
+        ("invalid-hcl", "machine-image", "Missing argument separator"),
+        ("undeclared-variable", "hcl2-image", "Unsupported attribute"),
+        ("undeclared-local", "machine-image", "Unsupported attribute"),
+        ("unknown-function", "machine-image", "Call to unknown function"),
+        ("unquoted-string", "machine-image", "Unknown variable"),
+        ("duplicate-builder-name", "hcl2-image", "Duplicate source block"),
+        ("undefined-builder-reference", "hcl2-image", "Unknown source amazon-ebs.frankfrut"),
+        ("unknown-builder-type", "hcl2-image", "Unknown source type amazon-ebz"),
+        ("unknown-provisioner-type", "hcl2-image", "Unknown provisioner type \"shel\""),
+    ];
+    for (name, image, words) in cases {
+        let folder = fixtures().join("rules").join(name).join("packer/4.0/aws").join(image);
+        let output = std::process::Command::new(&packer)
+            .args(["validate", "."])
+            .current_dir(&folder)
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .unwrap();
+        let shown = format!("{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
+        assert!(!output.status.success(), "{name}: Packer accepts {}", folder.display());
+        assert!(shown.contains(words), "{name}: Packer does not say `{words}`:\n{shown}");
+    }
+}
+
 #[test]
 fn the_schema_has_the_plugins_of_the_installed_packer() {
     use xtask::codegen::packer_schema::DEBIAN_LEAVES_OUT;

@@ -147,6 +147,52 @@ fn a_clean_commit_passes() {
     assert!(output.status.success(), "{}", text(&output));
 }
 
+const HCL2_TEMPLATE: &str = r#"variable "region" {
+  type    = string
+  default = "eu-central-1"
+}
+
+source "amazon-ebs" "frankfurt" {
+  region        = var.region
+  source_ami    = "ami-dd3c0f36"
+  instance_type = "t2.micro"
+  ssh_username  = "centos"
+  ami_name      = "base-${uuidv4()}"
+}
+
+build {
+  sources = ["source.amazon-ebs.frankfurt"]
+}
+"#;
+
+/// An HCL2 template is its folder: a staged var file has the folder's
+/// `.pkr.hcl` files linted with it, as the index holds them, and the
+/// deployments of its release and cloud too.
+#[test]
+fn a_staged_var_file_is_linted_with_its_hcl2_template_and_deployments() {
+    let repo = Repo::new();
+    repo.write("packer/4.0/aws/machine-image/main.pkr.hcl", HCL2_TEMPLATE);
+    repo.write("deployments/frankfurt-4.0.yaml", &DEPLOYMENT.replace("3.11", "4.0"));
+    repo.git(&["add", "-A"]);
+    let added = repo.commit("4.0");
+    assert!(added.status.success(), "{}", text(&added));
+
+    repo.write("packer/4.0/aws/machine-image/prod.auto.pkrvars.hcl", "regoin = \"eu-north-1\"\n");
+    repo.git(&["add", "-A"]);
+    let warned = repo.commit("vars");
+    assert!(warned.status.success(), "a warning refused the commit:\n{}", text(&warned));
+    let shown = text(&warned);
+    assert!(shown.contains("--> packer/4.0/aws/machine-image/prod.auto.pkrvars.hcl:1:1"), "{shown}");
+    assert!(shown.contains("undeclared-var-file-variable"), "{shown}");
+
+    // The region now comes from the var file, which no deployment uses.
+    repo.write("packer/4.0/aws/machine-image/prod.auto.pkrvars.hcl", "region = \"eu-north-1\"\n");
+    repo.git(&["add", "-A"]);
+    let refused = repo.commit("move");
+    assert!(!refused.status.success(), "the commit went through:\n{}", text(&refused));
+    assert!(text(&refused).contains("region-not-built"), "{}", text(&refused));
+}
+
 #[test]
 fn the_hook_says_when_the_first_commit_compiles_the_tool() {
     let repo = Repo::new();

@@ -27,6 +27,19 @@ pub fn corpus() -> PathBuf {
     dir
 }
 
+/// `../shared/corpus-hcl2`: folders of real HCL2 templates, each with the
+/// file list of the repository it comes from. Missing, the test fails.
+pub fn corpus_hcl2() -> PathBuf {
+    let dir = workspace().join("../shared/corpus-hcl2");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: the HCL2 corpus tests lint the public templates kept there, beside this checkout (the \
+         project commits none of them); put a `shared/corpus-hcl2` folder of HCL2 template folders next to the repository",
+        dir.display()
+    );
+    dir
+}
+
 /// Runs the xtask binary with `args`.
 pub fn xtask(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).env("NO_COLOR", "1").output().expect("the xtask binary runs")

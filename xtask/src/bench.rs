@@ -103,41 +103,118 @@ fn sample_template(i: usize) -> String {
     )
 }
 
+/// The same template as HCL2, in three files as people split them.
+fn sample_hcl2(i: usize) -> [(&'static str, String); 3] {
+    let variables = format!(
+        r#"variable "aws_access_key" {{
+  type      = string
+  default   = env("TF_VAR_aws_access_key")
+  sensitive = true
+}}
+
+variable "aws_secret_key" {{
+  type      = string
+  default   = env("TF_VAR_aws_secret_key")
+  sensitive = true
+}}
+
+variable "instance_type" {{
+  type    = string
+  default = "t2.micro"
+}}
+
+variable "image_name" {{
+  type    = string
+  default = "bench-{i}"
+}}
+"#
+    );
+    let source = |name: &str, region: &str, ami: &str| {
+        format!(
+            r#"source "amazon-ebs" "{name}" {{
+  access_key    = var.aws_access_key
+  secret_key    = var.aws_secret_key
+  region        = "{region}"
+  source_ami    = "{ami}"
+  instance_type = var.instance_type
+  ssh_username  = "centos"
+  ami_name      = "${{var.image_name}}-${{formatdate("YYYYMMDDhhmmss", timestamp())}}"
+}}
+"#
+        )
+    };
+    let sources = format!(
+        "// Generated benchmark template {i}\n{}\n{}",
+        source("frankfurt", "eu-central-1", "ami-dd3c0f36"),
+        source("ireland", "eu-west-1", "ami-3548444c")
+    );
+    let build = r#"build {
+  sources = ["source.amazon-ebs.frankfurt", "source.amazon-ebs.ireland"]
+
+  provisioner "shell" {
+    script = "${path.root}/scripts/install.sh"
+  }
+
+  provisioner "shell" {
+    inline = ["sudo yum -y install docker-1.13.1", "sudo systemctl enable docker"]
+  }
+
+  post-processor "manifest" {
+    output = "manifest.json"
+  }
+}
+"#
+    .to_owned();
+    [("variables.pkr.hcl", variables), ("sources.pkr.hcl", sources), ("build.pkr.hcl", build)]
+}
+
 /// `bench lint-templates`: the linter against `packer validate -syntax-only`
-/// on each template, and against reading the same files with `cat`.
-pub fn lint_templates(count: usize, packer_path: Option<&Path>) -> Result<ExitCode> {
+/// on each template, and against reading the same files with `cat`; JSON
+/// templates, or HCL2 folders of three files each.
+pub fn lint_templates(count: usize, packer_path: Option<&Path>, hcl2: bool) -> Result<ExitCode> {
     let scratch = Scratch::new("lint")?;
     let root = &scratch.0;
+    let mut folders = Vec::new();
     let mut files = Vec::new();
     for i in 0..count {
         let dir = root.join(format!("packer/3.{}/aws/image-{i}-image", i % 12));
-        write(&dir.join("template.json"), &sample_template(i))?;
+        if hcl2 {
+            for (name, text) in sample_hcl2(i) {
+                write(&dir.join(name), &text)?;
+                files.push(dir.join(name));
+            }
+        } else {
+            write(&dir.join("template.json"), &sample_template(i))?;
+            files.push(dir.join("template.json"));
+        }
         write(&dir.join("scripts/install.sh"), "#!/bin/sh\nsudo yum -y update\n")?;
-        files.push(dir.join("template.json"));
+        folders.push(dir);
     }
     let xtask = std::env::current_exe()?;
-    say!("Generated {count} templates in {}; timing…", root.display());
+    let what = if hcl2 { "HCL2 template folders" } else { "templates" };
+    say!("Generated {count} {what} in {}; timing…", root.display());
     let lint = repeat(10, || timed(Command::new(&xtask).args(["lint-templates", "--root"]).arg(root)))?;
     let cat = repeat(10, || timed(Command::new("cat").args(&files)))?;
     let packer_path = packer::find(packer_path)?;
+    let target = if hcl2 { "." } else { "template.json" };
     let started = Instant::now();
-    for file in &files {
+    for dir in &folders {
         let status = Command::new(&packer_path)
-            .args(["validate", "-syntax-only", "template.json"])
-            .current_dir(file.parent().expect("a template has a folder"))
+            .args(["validate", "-syntax-only", target])
+            .current_dir(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()?;
         if !status.success() {
-            bail!("packer validate -syntax-only failed on {}", file.display());
+            bail!("packer validate -syntax-only failed on {}", dir.display());
         }
     }
     let validate = started.elapsed();
-    show_line!("lint-templates on {count} generated templates (median of 10 runs; packer once):");
+    show_line!("lint-templates on {count} generated {what} (median of 10 runs; packer once):");
     show_line!("  cargo xtask lint-templates (binary)      {}", ms(lint));
     show_line!("  cat of the same files                     {}  -> xtask takes {:.1}x cat", ms(cat), ratio(lint, cat));
     show_line!(
-        "  packer validate -syntax-only, each file   {}  -> xtask is {:.0}x faster",
+        "  packer validate -syntax-only, each        {}  -> xtask is {:.0}x faster",
         ms(validate),
         ratio(validate, lint)
     );

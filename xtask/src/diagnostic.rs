@@ -93,6 +93,10 @@ impl Findings {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    pub fn extend(&mut self, other: Findings) {
+        self.0.extend(other.0);
+    }
 }
 
 impl Finding {

@@ -153,6 +153,9 @@ pub fn calls_to_at(text: &str, function: &str) -> Vec<(Range<usize>, String)> {
 }
 
 /// True when the string calls any of the functions.
+/// Functions that make each build's value differ: a name that calls one is unique.
+pub const UNIQUE: &[&str] = &["timestamp", "isotime", "uuid"];
+
 pub fn calls_any(text: &str, functions: &[&str]) -> bool {
     actions(text).iter().any(|action| action.calls.iter().any(|call| functions.contains(&call.function)))
 }

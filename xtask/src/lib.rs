@@ -4,11 +4,13 @@
 
 /// Declares a lint rule in a file of a `rules` folder: its doc comment (What
 /// it does / Why is this bad? / Example / Fix) becomes its documentation.
-/// `super::Rule` is the linter's rule type.
+/// `super::Rule` is the linter's rule type; a template rule also says
+/// how it checks HCL2 templates (`hcl2: None` when it has no meaning there).
 macro_rules! declare_rule {
     (
         $(#[doc = $doc:literal])*
-        code: $code:literal, name: $name:literal, severity: $severity:ident, check: $check:expr $(,)?
+        code: $code:literal, name: $name:literal, severity: $severity:ident, check: $check:expr
+        $(, hcl2: $hcl2:expr)? $(,)?
     ) => {
         pub static RULE: super::Rule = super::Rule {
             meta: $crate::diagnostic::RuleMeta {
@@ -18,6 +20,7 @@ macro_rules! declare_rule {
                 doc: concat!($($doc, "\n"),*),
             },
             check: $check,
+            $(hcl2: $hcl2,)?
         };
     };
     // A rule that no linter's check reports: the machinery around the
@@ -69,6 +72,7 @@ pub mod deployments;
 pub mod diagnostic;
 pub mod fsutil;
 pub mod gotmpl;
+pub mod hcl2;
 pub mod images;
 pub mod install_hook;
 pub mod lint;

@@ -182,6 +182,9 @@ type Member = (Range<usize>, Range<usize>);
 pub enum Syntax<'a> {
     Json,
     Yaml(&'a crate::yaml::Node),
+    /// An HCL2 file: its findings carry the parser's byte spans
+    /// ([`Location::Bytes`]), never routes.
+    Hcl,
 }
 
 /// Resolves the locations of one file's findings. What it learns about the
@@ -231,6 +234,7 @@ impl<'a> Resolver<'a> {
             }
             (Location::At { route, focus }, Syntax::Json) => self.json_bytes(route, focus),
             (Location::At { route, focus }, Syntax::Yaml(root)) => yaml_bytes(self.source, root, route, focus),
+            (Location::At { .. }, Syntax::Hcl) => 0..0,
         };
         self.lines.span(bytes)
     }

@@ -171,6 +171,12 @@ fn cli() -> Command {
                                 .value_parser(value_parser!(usize))
                                 .help("How many templates to generate"),
                         )
+                        .arg(
+                            Arg::new("hcl2")
+                                .long("hcl2")
+                                .action(ArgAction::SetTrue)
+                                .help("Generate HCL2 template folders (three .pkr.hcl files each) instead of JSON"),
+                        )
                         .arg(packer_arg()),
                 )
                 .subcommand(
@@ -384,6 +390,7 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
             Some(("lint-templates", args)) => bench::lint_templates(
                 args.get_one::<usize>("templates").copied().unwrap_or(1000),
                 args.get_one::<PathBuf>("packer").map(PathBuf::as_path),
+                args.get_flag("hcl2"),
             ),
             Some(("findings", args)) => bench::findings(args.get_one::<usize>("findings").copied().unwrap_or(10_000)),
             Some(("pre-commit", _)) => bench::pre_commit(),

@@ -28,11 +28,23 @@ fn git_paths(sh: &Shell, args: &[&str]) -> Result<Vec<String>> {
     Ok(nul_separated(&output.stdout))
 }
 
-/// The folder (if any) of templates a staged path belongs to:
-/// `packer/3.11/aws/machine-image/scripts/x.sh` → that template.
+/// The template folder (if any) a staged path belongs to:
+/// `packer/3.11/aws/machine-image/scripts/x.sh` →
+/// `packer/3.11/aws/machine-image`; a template file at the wrong depth
+/// (`packer/aws/template.json`) belongs to its own folder.
 fn template_of(path: &str) -> Option<String> {
     let parts: Vec<&str> = path.split('/').collect();
-    (parts.len() >= 5 && parts[0] == "packer").then(|| format!("{}/template.json", parts[..4].join("/")))
+    if parts.len() >= 5 && parts[0] == "packer" {
+        return Some(parts[..4].join("/"));
+    }
+    let (folder, _) = path.rsplit_once('/')?;
+    (path.starts_with("packer/") && is_template_file(path)).then(|| folder.to_owned())
+}
+
+/// A `template.json`, `*.pkr.hcl` or `*.pkrvars.hcl`.
+fn is_template_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name == "template.json" || crate::hcl2::FileKind::of(name).is_some()
 }
 
 /// An index entry: its blob and path.
@@ -115,11 +127,17 @@ pub fn run(format: Format) -> Result<ExitCode> {
 
     // Templates the change touches (staged, deleted, or one of whose files
     // is); those still in the index are linted.
-    let changed: BTreeSet<String> = staged
+    let changed: BTreeSet<String> = staged.iter().filter_map(|path| template_of(path)).collect();
+    // Their template files still in the index: `template.json`, or the
+    // `.pkr.hcl` and var files of an HCL2 folder, linted as one template.
+    let templates: BTreeSet<String> = entries
         .iter()
-        .filter_map(|path| template_of(path).or_else(|| path.ends_with("/template.json").then(|| path.clone())))
+        .map(|entry| &entry.path)
+        .filter(|path| {
+            is_template_file(path) && path.rsplit_once('/').is_some_and(|(folder, _)| changed.contains(folder))
+        })
+        .cloned()
         .collect();
-    let templates: BTreeSet<String> = changed.iter().filter(|template| in_index(template)).cloned().collect();
     // The release and cloud folders those changes touch.
     let mut pairs: BTreeSet<(String, String)> = changed
         .iter()
@@ -159,7 +177,7 @@ pub fn run(format: Format) -> Result<ExitCode> {
                 || path == crate::config::FILE
                 || Layout::from_relative(&template_of(path).unwrap_or_default())
                     .is_ok_and(|layout| pairs.contains(&(layout.release, layout.cloud)))
-                || templates.iter().any(|template| template_of(path).as_ref() == Some(template))
+                || template_of(path).is_some_and(|folder| changed.contains(&folder))
         })
         .collect();
     let snapshot = Snapshot::of_index(&sh, &needed)?;
@@ -223,8 +241,14 @@ mod tests {
     fn staged_files_belong_to_their_template() {
         assert_eq!(
             template_of("packer/3.11/aws/machine-image/scripts/install.sh").as_deref(),
-            Some("packer/3.11/aws/machine-image/template.json")
+            Some("packer/3.11/aws/machine-image")
         );
+        assert_eq!(
+            template_of("packer/4.0/aws/machine-image/prod.pkrvars.hcl").as_deref(),
+            Some("packer/4.0/aws/machine-image")
+        );
+        assert_eq!(template_of("packer/aws/template.json").as_deref(), Some("packer/aws"));
+        assert_eq!(template_of("packer/aws/notes.txt"), None);
         assert_eq!(template_of("deployments/a.yaml"), None);
         assert_eq!(template_of("packer/images.lock"), None);
     }

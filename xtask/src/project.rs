@@ -77,15 +77,20 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// Reads the layout from a root-relative path; says what is wrong when
-    /// the path does not follow it.
+    /// Reads the layout from a root-relative path: a `template.json` or
+    /// an HCL2 template's folder. Says what is wrong when the path does not
+    /// follow it.
     pub fn from_relative(rel: &str) -> Result<Layout, String> {
         let parts: Vec<&str> = rel.split('/').collect();
-        let [packer, release, cloud_name, image, file] = parts[..] else {
-            return Err(format!("`{rel}` is not at packer/<release>/<cloud>/<image>/template.json"));
+        let wrong_place =
+            || format!("`{rel}` is not at packer/<release>/<cloud>/<image>/ (template.json or *.pkr.hcl)");
+        let (packer, release, cloud_name, image) = match parts[..] {
+            [packer, release, cloud, image, "template.json"] => (packer, release, cloud, image),
+            [packer, release, cloud, image] if image != "template.json" => (packer, release, cloud, image),
+            _ => return Err(wrong_place()),
         };
-        if packer != "packer" || file != "template.json" {
-            return Err(format!("`{rel}` is not at packer/<release>/<cloud>/<image>/template.json"));
+        if packer != "packer" {
+            return Err(wrong_place());
         }
         if !is_release(release) {
             return Err(format!("release folder `{release}` is not a version such as 3.9 or 3.11"));
@@ -103,12 +108,23 @@ impl Layout {
     }
 }
 
+/// How a template is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TemplateFormat {
+    /// One `template.json`.
+    Json,
+    /// A folder of `*.pkr.hcl` files, with optional `*.pkrvars.hcl`.
+    Hcl2,
+}
+
 /// A template to work on, found by the walk or named on the command line.
 #[derive(Clone, Debug)]
 pub struct TemplateFile {
+    /// The `template.json`, or the folder of an HCL2 template.
     pub path: PathBuf,
     /// Relative to the root with forward slashes, or as given when outside it.
     pub rel: String,
+    pub format: TemplateFormat,
     pub layout: Result<Layout, String>,
     /// Set when the walk itself failed here (a symlink loop, a permission
     /// problem): the file cannot be read at all.
@@ -116,10 +132,35 @@ pub struct TemplateFile {
 }
 
 impl TemplateFile {
+    /// A `template.json`, or the HCL2 template that a `*.pkr.hcl` or
+    /// `*.pkrvars.hcl` file belongs to.
     pub fn new(root: &Path, path: PathBuf) -> TemplateFile {
+        let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        match path.parent() {
+            Some(folder) if crate::hcl2::FileKind::of(&name).is_some() => {
+                TemplateFile::folder(root, folder.to_path_buf())
+            }
+            _ => TemplateFile::at(root, path, TemplateFormat::Json),
+        }
+    }
+
+    /// The HCL2 template of a folder.
+    pub fn folder(root: &Path, folder: PathBuf) -> TemplateFile {
+        TemplateFile::at(root, folder, TemplateFormat::Hcl2)
+    }
+
+    fn at(root: &Path, path: PathBuf, format: TemplateFormat) -> TemplateFile {
         let rel = relative(root, &path);
         let layout = Layout::from_relative(&rel);
-        TemplateFile { path, rel, layout, walk_error: None }
+        TemplateFile { path, rel, format, layout, walk_error: None }
+    }
+
+    /// The folder the template is in (an HCL2 template's own folder).
+    pub fn dir(&self) -> &Path {
+        match self.format {
+            TemplateFormat::Hcl2 => &self.path,
+            TemplateFormat::Json => self.path.parent().unwrap_or(Path::new(".")),
+        }
     }
 }
 
@@ -154,18 +195,37 @@ impl Filter {
     }
 }
 
-/// Every `template.json` below `<root>/packer`, sorted by path. Files at the
-/// wrong depth are included too (with a layout error), as are places where
-/// the walk failed, so that nothing is skipped in silence.
+/// Every `template.json` below `<root>/packer`, sorted by path: the
+/// templates `images` builds today. [`find_all_templates`] adds the HCL2
+/// folders.
 pub fn find_templates(root: &Path, filter: &Filter) -> Vec<TemplateFile> {
+    let mut found = find_all_templates(root, filter);
+    found.retain(|file| file.format == TemplateFormat::Json);
+    found
+}
+
+/// Every template below `<root>/packer`, JSON and HCL2, sorted by path.
+/// Files at the wrong depth are included too (with a layout error), as
+/// are places where the walk failed, so that nothing is skipped in
+/// silence. A folder that holds both a `template.json` and `*.pkr.hcl`
+/// files yields both, each with a layout error that says to keep one.
+pub fn find_all_templates(root: &Path, filter: &Filter) -> Vec<TemplateFile> {
     let packer = root.join("packer");
     let mut found = Vec::new();
+    let mut hcl2_folders: Vec<PathBuf> = Vec::new();
     let walk = WalkDir::new(&packer).follow_links(true).sort_by_file_name();
     for entry in walk {
         match entry {
             Ok(entry) => {
-                if entry.file_name() == "template.json" {
+                let name = entry.file_name().to_string_lossy();
+                if name == "template.json" {
                     found.push(TemplateFile::new(root, entry.into_path()));
+                } else if entry.file_type().is_file()
+                    && crate::hcl2::FileKind::of(&name).is_some()
+                    && let Some(folder) = entry.path().parent()
+                    && hcl2_folders.last().is_none_or(|last| last != folder)
+                {
+                    hcl2_folders.push(folder.to_path_buf());
                 }
             }
             Err(error) => {
@@ -194,6 +254,23 @@ pub fn find_templates(root: &Path, filter: &Filter) -> Vec<TemplateFile> {
             }
         }
     }
+    for folder in hcl2_folders {
+        let hcl2 = TemplateFile::folder(root, folder);
+        if let Some(json) =
+            found.iter_mut().find(|file| file.format == TemplateFormat::Json && file.dir() == hcl2.dir())
+        {
+            let both = format!(
+                "`{}` holds both template.json and *.pkr.hcl files, and a build reads only one of them: \
+                 keep template.json or the .pkr.hcl files (`packer hcl2_upgrade` converts JSON), and delete the other",
+                hcl2.rel
+            );
+            json.layout = Err(both.clone());
+            found.push(TemplateFile { layout: Err(both), ..hcl2 });
+        } else {
+            found.push(hcl2);
+        }
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
     found.retain(|file| filter.accepts(file));
     found
 }
@@ -217,6 +294,7 @@ mod tests {
         let layout = Layout::from_relative("packer/3.11/aws/bastion-image/template.json").unwrap();
         assert_eq!(layout.slug(), "3.11-aws-bastion-image");
         assert!(Layout::from_relative("packer/aws/template.json").is_err());
+        assert_eq!(Layout::from_relative("packer/4.0/aws/machine-image").unwrap().slug(), "4.0-aws-machine-image");
         assert!(Layout::from_relative("packer/v3/aws/x/template.json").unwrap_err().contains("`v3`"));
         assert!(Layout::from_relative("packer/3.9/vmware/x/template.json").unwrap_err().contains("`vmware`"));
     }

@@ -12,11 +12,12 @@ use anyhow::{Result, bail};
 use crate::config::Config;
 use crate::deployments::{self, Deployment};
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
+use crate::hcl2::Hcl2Template;
 use crate::images::plan;
 use crate::lint_templates::{self, Loaded};
 use crate::location::{Location, Syntax};
 use crate::lock::{self, LockFile};
-use crate::project::{self, Filter, TemplateFile};
+use crate::project::{self, Filter, TemplateFile, TemplateFormat};
 use crate::render::{self, Format};
 use crate::suppress;
 
@@ -44,7 +45,7 @@ pub struct TemplateIndex {
 impl TemplateIndex {
     pub fn build(root: &Path) -> TemplateIndex {
         let mut index = TemplateIndex::default();
-        for file in project::find_templates(root, &Filter::default()) {
+        for file in project::find_all_templates(root, &Filter::default()) {
             let Ok(layout) = file.layout.clone() else { continue };
             let info = template_info(&file, &layout.image);
             index.by_release_cloud.entry((layout.release, layout.cloud)).or_default().push(info);
@@ -77,19 +78,36 @@ fn template_info(file: &TemplateFile, image: &str) -> TemplateInfo {
         hash: None,
         files: BTreeMap::new(),
     };
-    let Loaded::Text(source) = lint_templates::load(file) else { return info };
-    let Some(template) = lint_templates::parse(&source, &mut Findings::default()) else { return info };
-    let builders = plan::region_builders(&template, &BTreeMap::new());
-    let mut regions: Vec<String> = Vec::new();
-    for region in builders.into_iter().flat_map(|builder| builder.regions) {
-        if !regions.contains(&region) {
-            regions.push(region);
+    let (regions, inputs) = match file.format {
+        TemplateFormat::Json => {
+            let Loaded::Text(source) = lint_templates::load(file) else { return info };
+            let Some(template) = lint_templates::parse(&source, &mut Findings::default()) else { return info };
+            let builders = plan::region_builders(&template, &BTreeMap::new());
+            (Some(builders.into_iter().flat_map(|builder| builder.regions).collect::<Vec<_>>()), template.inputs())
         }
-    }
-    info.regions = Some(regions);
-    info.hash = file.path.parent().and_then(|dir| lock::hash_inputs(dir, &template.inputs()).ok());
-    info.files =
-        file.path.parent().and_then(|dir| lock::hash_each_input(dir, &template.inputs()).ok()).unwrap_or_default();
+        TemplateFormat::Hcl2 => {
+            let Ok(template) = Hcl2Template::read(&file.path) else { return info };
+            let sources = template.region_sources();
+            // A region only the build knows cannot be compared here.
+            let known = sources.iter().all(|source| source.unresolved.is_empty());
+            let mut regions: Vec<String> = sources.into_iter().flat_map(|source| source.regions).collect();
+            if template.sources().iter().any(|source| source.kind == "googlecompute") {
+                regions.push(plan::GLOBAL.to_owned());
+            }
+            (known.then_some(regions), template.inputs())
+        }
+    };
+    info.regions = regions.map(|regions| {
+        let mut unique: Vec<String> = Vec::new();
+        for region in regions {
+            if !unique.contains(&region) {
+                unique.push(region);
+            }
+        }
+        unique
+    });
+    info.hash = lock::hash_inputs(file.dir(), &inputs).ok();
+    info.files = lock::hash_each_input(file.dir(), &inputs).unwrap_or_default();
     info
 }
 

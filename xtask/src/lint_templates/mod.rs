@@ -1,5 +1,7 @@
 //! `cargo xtask lint-templates`: structural checks of every Packer template.
 
+pub mod hcl2;
+mod hcl2_keys;
 mod plugin_keys;
 pub mod rules;
 
@@ -15,7 +17,7 @@ use crate::config::Config;
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
 use crate::fsutil::{self, Unreadable};
 use crate::location::{self, Location, Route, Syntax};
-use crate::project::{self, Filter, TemplateFile};
+use crate::project::{self, Filter, TemplateFile, TemplateFormat};
 use crate::render::{self, Format};
 use crate::suppress;
 use crate::template::Template;
@@ -42,7 +44,7 @@ pub fn select(options: &Options) -> Result<Vec<TemplateFile>> {
         bail!("the root `{}` is not a folder; pass --root with the repository's top folder", options.root.display());
     }
     if options.files.is_empty() {
-        return Ok(project::find_templates(&options.root, &options.filter));
+        return Ok(project::find_all_templates(&options.root, &options.filter));
     }
     let mut selected = Vec::new();
     for path in &options.files {
@@ -52,8 +54,9 @@ pub fn select(options: &Options) -> Result<Vec<TemplateFile>> {
         }
         let root = fs::canonicalize(&options.root).unwrap_or_else(|_| options.root.clone());
         let shown = fs::canonicalize(&absolute).unwrap_or(absolute);
-        let file = TemplateFile::new(&root, shown);
-        if options.filter.accepts(&file) {
+        // A folder is an HCL2 template; the files of one folder are linted once.
+        let file = if shown.is_dir() { TemplateFile::folder(&root, shown) } else { TemplateFile::new(&root, shown) };
+        if options.filter.accepts(&file) && !selected.iter().any(|chosen: &TemplateFile| chosen.path == file.path) {
             selected.push(file);
         }
     }
@@ -69,7 +72,7 @@ pub fn lint(options: &Options) -> Result<Report> {
     let reports: Vec<FileReport> = std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(|file| lint_file(file, &external)).collect::<Vec<_>>()))
+            .map(|part| scope.spawn(|| part.iter().flat_map(|file| lint_template(file, &external)).collect::<Vec<_>>()))
             .collect();
         handles.into_iter().flat_map(|handle| handle.join().expect("a lint thread panicked")).collect()
     });
@@ -182,7 +185,16 @@ pub fn parse(source: &str, findings: &mut Findings) -> Option<Template> {
     }
 }
 
-/// Lints one template file.
+/// Lints one template: a report for a JSON template, one per file (and
+/// one for the folder, when needed) for an HCL2 template.
+pub fn lint_template(file: &TemplateFile, external_variables: &BTreeSet<String>) -> Vec<FileReport> {
+    match file.format {
+        TemplateFormat::Json => vec![lint_file(file, external_variables)],
+        TemplateFormat::Hcl2 => hcl2::lint_folder(file, external_variables),
+    }
+}
+
+/// Lints one JSON template file.
 pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> FileReport {
     let (source, mut findings) = match load(file) {
         Loaded::Text(source) => (source, Findings::default()),
@@ -222,6 +234,6 @@ fn report_layout(file: &TemplateFile, findings: &mut Findings) {
 /// Runs the command: prints the report, exits 1 when there are errors.
 pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
     let report = lint(options)?;
-    show!("{}", render::render(&report, format, "template"));
+    show!("{}", render::render(&report, format, "template file"));
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

@@ -18,5 +18,5 @@ declare_rule! {
     ///
     /// ## Fix
     /// Move the template to `packer/3.9/aws/machine-image/template.json`.
-    code: "PKR005", name: "bad-layout", severity: Error, check: None,
+    code: "PKR005", name: "bad-layout", severity: Error, check: None, hcl2: None,
 }

@@ -18,7 +18,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Add `"type": "amazon-ebs"` (or the builder you mean).
-    code: "PKR102", name: "builder-missing-type", severity: Error, check: Some(check),
+    code: "PKR102", name: "builder-missing-type", severity: Error, check: Some(check), hcl2: None,
 }
 
 fn check(ctx: &Context, out: &mut Findings) {

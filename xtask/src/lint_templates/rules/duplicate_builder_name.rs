@@ -4,11 +4,16 @@ use crate::diagnostic::Findings;
 use crate::location::Location;
 
 use super::Context;
+use super::Hcl2Context;
+use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does
     /// Reports two builders with the same name. A builder's name is its
     /// `name`, or its `type` when it has none.
+    ///
+    /// In an HCL2 template: two `source` blocks with the same type and name,
+    /// in one file or two.
     ///
     /// ## Why is this bad?
     /// Packer refuses the template at build time, and `-only`/`except`
@@ -22,7 +27,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Give each builder a distinct `name`, such as its region.
-    code: "PKR104", name: "duplicate-builder-name", severity: Error, check: Some(check),
+    code: "PKR104", name: "duplicate-builder-name", severity: Error, check: Some(check), hcl2: Some(check_hcl2),
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
@@ -52,6 +57,17 @@ fn check(ctx: &Context, out: &mut Findings) {
             None => {
                 seen.insert(name, position);
             }
+        }
+    }
+}
+
+fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for source in ctx.template.sources() {
+        let address = source.address();
+        if !seen.insert(address.clone()) {
+            out.report(&RULE.meta, source.block.at(), format!("source `{address}` is declared twice"))
+                .help("give each source a distinct name: builds and `only` refer to sources by `<type>.<name>`");
         }
     }
 }

@@ -21,7 +21,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Keep one of the two.
-    code: "PKR006", name: "duplicate-key", severity: Error, check: Some(check),
+    code: "PKR006", name: "duplicate-key", severity: Error, check: Some(check), hcl2: None,
 }
 
 /// Runs over the source text, since a parsed document keeps one value per

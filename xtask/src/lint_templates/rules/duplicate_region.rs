@@ -4,6 +4,9 @@ use crate::diagnostic::Findings;
 use crate::location::{Location, Route};
 
 use super::Context;
+use super::Hcl2Context;
+use crate::hcl2::{At, Value, expression_text};
+use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does
@@ -12,6 +15,9 @@ declare_rule! {
     /// `{{user …}}` expression for it), a builder whose `ami_regions` copies
     /// to a region another builder already covers, or an `ami_regions` list
     /// that names a region twice.
+    ///
+    /// In an HCL2 template: the same for `source` blocks, with `var.x` and
+    /// `local.x` read through their literal defaults and values.
     ///
     /// ## Why is this bad?
     /// The template then yields two AMIs for one region, and nothing says
@@ -28,7 +34,7 @@ declare_rule! {
     /// ## Fix
     /// Build each region once: drop the copy, or move the second image to
     /// a template of its own (such as `packer/3.9/aws/bastion-image`).
-    code: "PKR107", name: "duplicate-region", severity: Error, check: Some(check),
+    code: "PKR107", name: "duplicate-region", severity: Error, check: Some(check), hcl2: Some(check_hcl2),
 }
 
 /// Builders that make AMIs.
@@ -67,6 +73,55 @@ fn check(ctx: &Context, out: &mut Findings) {
                         &RULE.meta,
                         Location::value(route),
                         format!("builder `{name}` makes an AMI in `{region}`, which builder `{first}` already covers"),
+                    )
+                    .help("build each region once, or move the second image to a template of its own");
+                }
+                None => {
+                    covered.insert(region, name.clone());
+                }
+            }
+        }
+    }
+}
+
+fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
+    let template = ctx.template;
+    let known = |value: &Value| template.known_string(value).unwrap_or_else(|| expression_text(value));
+    let mut covered: HashMap<String, String> = HashMap::new();
+    for source in template.sources() {
+        if !AMI_BUILDERS.contains(&source.kind) {
+            continue;
+        }
+        let name = source.address();
+        let body = &source.block.body;
+        let home = body.attr("region").map(|attr| known(&attr.value));
+        let mut regions: Vec<(&At, String)> = Vec::new();
+        if let (Some(attr), Some(region)) = (body.attr("region"), &home) {
+            regions.push((&attr.at, region.clone()));
+        }
+        let mut own: Vec<String> = home.iter().cloned().collect();
+        if let Some(Value::List(items)) = body.attr("ami_regions").map(|attr| &attr.value) {
+            for item in items {
+                let region = known(&item.value);
+                if Some(&region) == home.as_ref() {
+                    continue;
+                }
+                if own.contains(&region) {
+                    out.report(&RULE.meta, &item.at, format!("`{region}` is listed twice in `ami_regions`"))
+                        .help("remove the second entry");
+                    continue;
+                }
+                own.push(region.clone());
+                regions.push((&item.at, region));
+            }
+        }
+        for (at, region) in regions {
+            match covered.get(&region) {
+                Some(first) => {
+                    out.report(
+                        &RULE.meta,
+                        at,
+                        format!("source `{name}` makes an AMI in `{region}`, which source `{first}` already covers"),
                     )
                     .help("build each region once, or move the second image to a template of its own");
                 }

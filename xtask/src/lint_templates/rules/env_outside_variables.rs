@@ -23,7 +23,7 @@ declare_rule! {
     /// Read the environment in a variable and use the variable:
     /// `"variables": { "aws_access_key": "{{env `AWS_ACCESS_KEY_ID`}}" }`,
     /// then `"access_key": "{{user `aws_access_key`}}"`.
-    code: "PKR203", name: "env-outside-variables", severity: Error, check: Some(check),
+    code: "PKR203", name: "env-outside-variables", severity: Error, check: Some(check), hcl2: None,
 }
 
 fn check(ctx: &Context, out: &mut Findings) {

@@ -4,6 +4,8 @@ use crate::location::Location;
 use crate::template::{PathStep, route_of};
 
 use super::Context;
+use super::Hcl2Context;
+use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does
@@ -13,6 +15,9 @@ declare_rule! {
     /// `client_secret` or `token` with a literal, non-empty default; and
     /// anything that looks like an AWS access key ID (`AKIA…`, `ASIA…`).
     /// The diagnostic never shows the value.
+    ///
+    /// In an HCL2 template: the same in `default`s of `variable` blocks named
+    /// like credentials, in plugin settings, and in var files.
     ///
     /// ## Why is this bad?
     /// The template is committed: everyone with read access to the
@@ -27,7 +32,7 @@ declare_rule! {
     /// Read credentials from the environment in `variables`
     /// (`"aws_secret_key": "{{env `AWS_SECRET_ACCESS_KEY`}}"`), list them
     /// in `sensitive-variables`, and revoke the key that was committed.
-    code: "PKR205", name: "hardcoded-credentials", severity: Error, check: Some(check),
+    code: "PKR205", name: "hardcoded-credentials", severity: Error, check: Some(check), hcl2: Some(check_hcl2),
 }
 
 const CREDENTIAL_KEYS: &[&str] = &["access_key", "secret_key", "token", "password", "client_secret"];
@@ -73,6 +78,50 @@ fn contains_aws_key_id(text: &str) -> bool {
             && (bytes[at..].starts_with(b"AKIA") || bytes[at..].starts_with(b"ASIA"))
             && bytes[at + 4..at + 20].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
     })
+}
+
+fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
+    let mut reported = Vec::new();
+    for variable in ctx.template.variables() {
+        let named_secret = CREDENTIAL_VARIABLE_SUFFIXES.iter().any(|suffix| variable.name.ends_with(suffix));
+        if let Some(default) = variable.default()
+            && named_secret
+            && matches!(&default.value, crate::hcl2::Value::String(text) if !text.trim().is_empty())
+        {
+            out.report(
+                &RULE.meta,
+                &default.at,
+                format!("variable `{}` has a credential as its default", variable.name),
+            )
+            .help("give it no default (set it with PKR_VAR_… in the environment) and revoke the committed one")
+            .redact();
+            reported.push(&default.at);
+        }
+    }
+    // A var file's keys are variable names: a value for `aws_secret_key` is the credential itself.
+    for (_, attr) in ctx.template.var_file_values() {
+        let named_secret = CREDENTIAL_VARIABLE_SUFFIXES.iter().any(|suffix| attr.key.ends_with(suffix));
+        if named_secret && matches!(&attr.value, crate::hcl2::Value::String(text) if !text.trim().is_empty()) {
+            out.report(&RULE.meta, &attr.at, format!("`{}` holds a credential written into a var file", attr.key))
+                .help("set it with PKR_VAR_… in the environment instead, and revoke the committed one")
+                .redact();
+            reported.push(&attr.at);
+        }
+    }
+    ctx.template.for_each_string(|key, at, text| {
+        if reported.contains(&at) {
+            return;
+        }
+        if CREDENTIAL_KEYS.contains(&key) && !text.trim().is_empty() {
+            out.report(&RULE.meta, at, format!("`{key}` holds a credential written into the template"))
+                .help("read it from a variable without default (set with PKR_VAR_…) and revoke the committed one")
+                .redact();
+        } else if contains_aws_key_id(text) {
+            out.report(&RULE.meta, at, "this value contains an AWS access key ID")
+                .help("read credentials from the environment and revoke the committed key")
+                .redact();
+        }
+    });
 }
 
 #[cfg(test)]

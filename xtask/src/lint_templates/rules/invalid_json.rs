@@ -16,5 +16,5 @@ declare_rule! {
     /// ## Fix
     /// Correct the JSON at the position shown (here: remove the trailing
     /// comma). Save the file as UTF-8 without a byte order mark.
-    code: "PKR002", name: "invalid-json", severity: Error, check: None,
+    code: "PKR002", name: "invalid-json", severity: Error, check: None, hcl2: None,
 }

@@ -22,7 +22,7 @@ declare_rule! {
     /// ## Fix
     /// Keep one of the three: merge the commands into a script, or move the
     /// script's lines into `inline`.
-    code: "PKR303", name: "invalid-shell-source", severity: Error, check: Some(check),
+    code: "PKR303", name: "invalid-shell-source", severity: Error, check: Some(check), hcl2: None,
 }
 
 const SOURCES: &[&str] = &["inline", "script", "scripts"];

@@ -34,7 +34,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Add the setting named in the message (here `instance_type`).
-    code: "PKR105", name: "missing-required-field", severity: Error, check: Some(check),
+    code: "PKR105", name: "missing-required-field", severity: Error, check: Some(check), hcl2: None,
 }
 
 fn check(ctx: &Context, out: &mut Findings) {

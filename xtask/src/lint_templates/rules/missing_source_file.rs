@@ -3,6 +3,8 @@ use crate::fsutil::{self, Unreadable};
 use crate::location::Location;
 
 use super::Context;
+use super::Hcl2Context;
+use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does
@@ -16,6 +18,10 @@ declare_rule! {
     /// device, a symlink to nothing) is reported too. A folder is accepted:
     /// file provisioners upload folders.
     ///
+    /// In an HCL2 template, paths are relative to the template's folder when
+    /// written as `"${path.root}/…"` or resolved through variables with
+    /// literal defaults.
+    ///
     /// ## Why is this bad?
     /// Packer finds out only when it reaches that step, after the instance
     /// has been created and paid for.
@@ -28,7 +34,7 @@ declare_rule! {
     /// ## Fix
     /// Correct the path, relative to the folder that holds template.json,
     /// or add the missing file.
-    code: "PKR304", name: "missing-source-file", severity: Error, check: Some(check),
+    code: "PKR304", name: "missing-source-file", severity: Error, check: Some(check), hcl2: Some(check_hcl2),
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
@@ -44,5 +50,21 @@ fn check(ctx: &Context, out: &mut Findings) {
             }
         };
         out.report(&RULE.meta, Location::value(route), message).help(help);
+    }
+}
+
+fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
+    for (at, reference) in ctx.template.referenced_files() {
+        let (message, help) = match fsutil::regular_file(&ctx.dir.join(&reference)) {
+            Ok(_) | Err(Unreadable::Folder) => continue,
+            Err(Unreadable::Missing) => (
+                format!("`{reference}` does not exist in the template's folder"),
+                "write paths as \"${path.root}/scripts/x.sh\": Packer reads them from the template's folder",
+            ),
+            Err(problem) => {
+                (format!("`{reference}` cannot be uploaded: {problem}"), "put the regular file to upload at this path")
+            }
+        };
+        out.report(&RULE.meta, at, message).help(help);
     }
 }

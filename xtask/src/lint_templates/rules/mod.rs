@@ -7,19 +7,26 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::diagnostic::{Findings, RuleMeta};
+use crate::hcl2::Hcl2Template;
 use crate::project::Layout;
 use crate::schema::PluginKind;
 use crate::template::Template;
 
+use super::hcl2::FolderFindings;
+
 mod bad_layout;
 mod builder_missing_type;
+mod credential_not_sensitive;
 mod duplicate_builder_name;
 mod duplicate_key;
 mod duplicate_region;
 mod env_outside_variables;
 mod hardcoded_credentials;
+mod invalid_hcl;
 mod invalid_json;
+mod invalid_plugin_source;
 mod invalid_shell_source;
+mod invalid_version_constraint;
 mod missing_builders;
 mod missing_required_field;
 mod missing_source_file;
@@ -29,19 +36,26 @@ mod post_processor_missing_type;
 mod provisioner_missing_type;
 mod removed_key;
 mod sensitive_variable_undeclared;
+mod undeclared_data_source;
+mod undeclared_local;
+mod undeclared_var_file_variable;
 mod undeclared_variable;
 mod undefined_builder_reference;
 mod unknown_builder_type;
+mod unknown_function;
 mod unknown_key;
 mod unknown_post_processor_type;
 mod unknown_provisioner_type;
 mod unknown_top_level_key;
+mod unquoted_string;
 mod unreadable_file;
 mod unused_variable;
+mod variable_without_type;
 mod wrong_cloud;
 mod wrong_type;
 
 pub use bad_layout::RULE as BAD_LAYOUT;
+pub use invalid_hcl::RULE as INVALID_HCL;
 pub use invalid_json::RULE as INVALID_JSON;
 pub use not_an_object::RULE as NOT_AN_OBJECT;
 pub use unreadable_file::RULE as UNREADABLE_FILE;
@@ -59,11 +73,24 @@ pub struct Context<'a> {
     pub external_variables: &'a BTreeSet<String>,
 }
 
+/// What a rule's check of an HCL2 template sees.
+pub struct Hcl2Context<'a> {
+    pub template: &'a Hcl2Template,
+    pub layout: Option<&'a Layout>,
+    /// The template's folder: Packer resolves relative paths there.
+    pub dir: &'a Path,
+    pub external_variables: &'a BTreeSet<String>,
+}
+
 pub struct Rule {
     pub meta: RuleMeta,
     /// `None` for rules the loader reports before there is a template to
-    /// check (the file cannot be read, is not JSON, is in the wrong place).
+    /// check (the file cannot be read, is not JSON, is in the wrong place),
+    /// and for rules of HCL2 templates only.
     pub check: Option<fn(&Context, &mut Findings)>,
+    /// The check of an HCL2 template's folder; `None` when the rule has no
+    /// meaning there or the loader reports it.
+    pub hcl2: Option<fn(&Hcl2Context, &mut FolderFindings)>,
 }
 
 /// Every template rule, in code order.
@@ -97,6 +124,16 @@ pub static RULES: &[&Rule] = &[
     &unknown_key::RULE,
     &removed_key::RULE,
     &wrong_type::RULE,
+    &invalid_hcl::RULE,
+    &undeclared_local::RULE,
+    &variable_without_type::RULE,
+    &undeclared_var_file_variable::RULE,
+    &credential_not_sensitive::RULE,
+    &undeclared_data_source::RULE,
+    &unknown_function::RULE,
+    &unquoted_string::RULE,
+    &invalid_version_constraint::RULE,
+    &invalid_plugin_source::RULE,
 ];
 
 /// Is `packer-<plugin_kind>-<kind>` where Packer 1.6.6 looks for plugins:
@@ -166,19 +203,59 @@ fn report_unknown_type(
     rule: &'static RuleMeta,
     out: &mut Findings,
 ) {
+    if let Some((message, help)) = unknown_type(kind, plugin, "install") {
+        out.report(rule, location, message).help(help);
+    }
+}
+
+/// The same for an HCL2 block, unless a plugin the template requires
+/// provides the type.
+fn report_unknown_hcl2_type(
+    ctx: &Hcl2Context,
+    block: &crate::hcl2::Block,
+    plugin: PluginKind,
+    rule: &'static RuleMeta,
+    out: &mut FolderFindings,
+) {
+    let (Some(kind), Some((_, at))) = (block.label(0), block.labels.first()) else { return };
+    if ctx.template.from_required_plugin(kind) {
+        return;
+    }
+    if let Some((message, help)) = unknown_type(kind, plugin, "name it in `required_plugins` or install") {
+        out.report(rule, at, message).help(help);
+    }
+}
+
+/// What to say of a type that is neither Packer 1.6.6's nor an installed
+/// plugin's; `install` is the advice for a plugin.
+fn unknown_type(kind: &str, plugin: PluginKind, install: &str) -> Option<(String, String)> {
     let what = plugin.noun();
     if plugin.fields(kind).is_some() || plugin_installed(what, kind) {
-        return;
+        return None;
     }
     let message =
         format!("`{kind}` is not a {what} type of Packer 1.6.6, and no plugin packer-{what}-{kind} is installed");
-    let finding = out.report(rule, location, message);
-    match suggest(kind, plugin.names()) {
-        Some(better) => finding.help(format!("did you mean `{better}`?")),
-        None => finding.help(format!(
-            "if it is a plugin, install packer-{what}-{kind} in ~/.packer.d/plugins wherever this template is built"
-        )),
+    let help = match suggest(kind, plugin.names()) {
+        Some(better) => format!("did you mean `{better}`?"),
+        None => format!(
+            "if it is a plugin, {install} packer-{what}-{kind} in ~/.packer.d/plugins wherever this template is built"
+        ),
     };
+    Some((message, help))
+}
+
+/// The blocks of an HCL2 template's builds that name a plugin: its
+/// provisioners or its post-processors.
+fn hcl2_build_blocks<'a>(ctx: &Hcl2Context<'a>, plugin: PluginKind) -> Vec<&'a crate::hcl2::Block> {
+    let mut out = Vec::new();
+    for build in ctx.template.builds() {
+        match plugin {
+            PluginKind::Provisioner => out.extend(build.provisioners()),
+            PluginKind::PostProcessor => out.extend(build.post_processors()),
+            PluginKind::Builder => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -13,5 +13,5 @@ declare_rule! {
     ///
     /// ## Fix
     /// Wrap the content in an object: `{ "builders": [ … ] }`.
-    code: "PKR003", name: "not-an-object", severity: Error, check: None,
+    code: "PKR003", name: "not-an-object", severity: Error, check: None, hcl2: None,
 }

@@ -18,7 +18,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Add `"type": "manifest"` (or the post-processor you mean).
-    code: "PKR311", name: "post-processor-missing-type", severity: Error, check: Some(check),
+    code: "PKR311", name: "post-processor-missing-type", severity: Error, check: Some(check), hcl2: None,
 }
 
 fn check(ctx: &Context, out: &mut Findings) {

@@ -17,7 +17,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Add `"type": "shell"` (or the provisioner you mean).
-    code: "PKR301", name: "provisioner-missing-type", severity: Error, check: Some(check),
+    code: "PKR301", name: "provisioner-missing-type", severity: Error, check: Some(check), hcl2: None,
 }
 
 fn check(ctx: &Context, out: &mut Findings) {

@@ -4,6 +4,9 @@ use crate::location::Location;
 use crate::schema::PluginKind;
 
 use super::Context;
+use super::Hcl2Context;
+use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::hcl2_keys;
 
 declare_rule! {
     /// ## What it does
@@ -13,6 +16,9 @@ declare_rule! {
     /// `ssh_host_port_min`/`max`, `ssh_skip_nat_mapping`, Amazon's
     /// `enhanced_networking`, `shutdown_behaviour`, `ssh_private_ip`, and
     /// the others of Packer 1.6.6's `fix/*.go`.
+    ///
+    /// In an HCL2 template: the same keys in `source`, `provisioner` and
+    /// `post-processor` blocks.
     ///
     /// ## Why is this bad?
     /// The template was written for an older Packer: 1.6.6 refuses it as a
@@ -27,7 +33,7 @@ declare_rule! {
     /// ## Fix
     /// Use the replacement the help names (here
     /// `"iso_checksum": "sha256:0123…"`), or run `packer fix` on the template.
-    code: "PKR402", name: "removed-key", severity: Error, check: Some(check),
+    code: "PKR402", name: "removed-key", severity: Error, check: Some(check), hcl2: Some(check_hcl2),
 }
 
 /// Which plugins a removed key applies to, after Packer 1.6.6's fixers.
@@ -99,16 +105,22 @@ pub fn replacement(key: &PluginKey) -> Option<&'static str> {
     if key.field.is_some() || key.parent.is_some() {
         return None;
     }
+    replacement_of(key.plugin, key.kind, key.key)
+}
+
+/// What replaces `key`, a key the plugin's schema does not have, at the
+/// top level of a `kind` block.
+pub fn replacement_of(plugin: PluginKind, kind: &str, key: &str) -> Option<&'static str> {
     REMOVED.iter().find_map(|(applies, name, instead)| {
         let applies = match *applies {
-            Applies::AnyBuilder => key.plugin == PluginKind::Builder,
-            Applies::AnyPostProcessor => key.plugin == PluginKind::PostProcessor,
-            Applies::BuildersStarting(prefix) => key.plugin == PluginKind::Builder && key.kind.starts_with(prefix),
-            Applies::Builder(kind) => key.plugin == PluginKind::Builder && key.kind == kind,
-            Applies::Provisioner(kind) => key.plugin == PluginKind::Provisioner && key.kind == kind,
-            Applies::PostProcessor(kind) => key.plugin == PluginKind::PostProcessor && key.kind == kind,
+            Applies::AnyBuilder => plugin == PluginKind::Builder,
+            Applies::AnyPostProcessor => plugin == PluginKind::PostProcessor,
+            Applies::BuildersStarting(prefix) => plugin == PluginKind::Builder && kind.starts_with(prefix),
+            Applies::Builder(name) => plugin == PluginKind::Builder && kind == name,
+            Applies::Provisioner(name) => plugin == PluginKind::Provisioner && kind == name,
+            Applies::PostProcessor(name) => plugin == PluginKind::PostProcessor && kind == name,
         };
-        (applies && *name == key.key).then_some(*instead)
+        (applies && *name == key).then_some(*instead)
     })
 }
 
@@ -123,4 +135,55 @@ fn check(ctx: &Context, out: &mut Findings) {
             .help(format!("{instead} (`packer fix` rewrites it)"));
         }
     });
+}
+
+fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
+    hcl2_keys::for_each(ctx.template, |key| {
+        if key.field.is_some() || key.parent.is_some() {
+            return;
+        }
+        if let Some(instead) = replacement_of(key.plugin, key.kind, key.key) {
+            out.report(
+                &RULE.meta,
+                key.key_at,
+                format!("`{}` was removed from {}; Packer 1.6.6 refuses it", key.key, key.owner()),
+            )
+            .help(in_hcl2(instead));
+        }
+    });
+}
+
+/// The advice with its JSON settings written as HCL2:
+/// `"ssh_interface": "private_ip"` becomes `ssh_interface = "private_ip"`.
+fn in_hcl2(advice: &str) -> String {
+    let mut out = String::new();
+    let mut rest = advice;
+    while let Some(start) = rest.find('"') {
+        let after = &rest[start + 1..];
+        match after.find("\": ") {
+            Some(end) if after[..end].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+                out.push_str(&rest[..start]);
+                out.push_str(&after[..end]);
+                out.push_str(" = ");
+                rest = &after[end + 3..];
+            }
+            _ => {
+                out.push_str(&rest[..=start]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_hcl2;
+
+    #[test]
+    fn advice_in_hcl2() {
+        assert_eq!(in_hcl2("write `\"ssh_interface\": \"private_ip\"`"), "write `ssh_interface = \"private_ip\"`");
+        assert_eq!(in_hcl2("as `\"sha256:<sum>\"` (or `\"none\"`)"), "as `\"sha256:<sum>\"` (or `\"none\"`)");
+    }
 }

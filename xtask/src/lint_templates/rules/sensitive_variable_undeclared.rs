@@ -20,7 +20,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Use the declared variable's exact name.
-    code: "PKR204", name: "sensitive-variable-undeclared", severity: Error, check: Some(check),
+    code: "PKR204", name: "sensitive-variable-undeclared", severity: Error, check: Some(check), hcl2: None,
 }
 
 fn check(ctx: &Context, out: &mut Findings) {

@@ -3,13 +3,18 @@ use crate::gotmpl;
 use crate::location::Location;
 use crate::template::route_of;
 
+use super::Hcl2Context;
 use super::{Context, suggest};
+use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does
     /// Reports `{{user `x`}}` where `x` is not declared in the template's
     /// `variables` section (nor in a var file given to the linter with
     /// `--var-file`).
+    ///
+    /// In an HCL2 template: `var.x` where no `variable "x"` block declares
+    /// `x`; Packer refuses the template.
     ///
     /// ## Why is this bad?
     /// Packer 1.x does not complain: an undeclared variable silently
@@ -25,7 +30,7 @@ declare_rule! {
     /// ## Fix
     /// Correct the name, or declare the variable (with a default, or `""`
     /// when every build passes it).
-    code: "PKR201", name: "undeclared-variable", severity: Error, check: Some(check),
+    code: "PKR201", name: "undeclared-variable", severity: Error, check: Some(check), hcl2: Some(check_hcl2),
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
@@ -51,4 +56,24 @@ fn check(ctx: &Context, out: &mut Findings) {
             };
         }
     });
+}
+
+fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
+    let variables = ctx.template.variables();
+    let declared: Vec<&str> = variables.iter().map(|variable| variable.name).collect();
+    for reference in ctx.template.references().filter(|reference| reference.root == "var" && !reference.bound) {
+        let Some(name) = reference.attrs.first() else { continue };
+        if declared.contains(&name.as_str()) || ctx.external_variables.contains(name) {
+            continue;
+        }
+        let finding = out.report(
+            &RULE.meta,
+            &reference.at,
+            format!("variable `{name}` is not declared, so Packer refuses the template"),
+        );
+        match suggest(name, declared.iter().copied()) {
+            Some(better) => finding.help(format!("did you mean `{better}`? Otherwise declare `variable \"{name}\"`")),
+            None => finding.help(format!("declare it: variable \"{name}\" {{ type = string }}")),
+        };
+    }
 }

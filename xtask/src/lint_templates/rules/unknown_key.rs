@@ -2,7 +2,10 @@ use crate::diagnostic::Findings;
 use crate::lint_templates::plugin_keys;
 use crate::location::Location;
 
+use super::Hcl2Context;
 use super::{Context, removed_key, suggest};
+use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::hcl2_keys;
 
 declare_rule! {
     /// ## What it does
@@ -13,6 +16,10 @@ declare_rule! {
     /// `override`, `pause_before`, `max_retries`, `timeout`,
     /// `keep_input_artifact`) are not reported. Keys that Packer removed and
     /// `packer fix` rewrites are `removed-key`'s.
+    ///
+    /// In an HCL2 template: the keys and nested blocks of `source`,
+    /// `provisioner` and `post-processor` blocks, unless a plugin named in
+    /// `required_plugins` provides the type.
     ///
     /// ## Why is this bad?
     /// Packer refuses the whole template ("unknown configuration key"), but
@@ -27,7 +34,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Correct the key's spelling (here `volume_size`), or remove it.
-    code: "PKR401", name: "unknown-key", severity: Error, check: Some(check),
+    code: "PKR401", name: "unknown-key", severity: Error, check: Some(check), hcl2: Some(check_hcl2),
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
@@ -44,6 +51,25 @@ fn check(ctx: &Context, out: &mut Findings) {
             Some(better) => finding.help(format!("did you mean `{better}`?")),
             None if key.key.starts_with('_') => finding
                 .help("comments are only allowed at the template's top level: move it there or into `description`"),
+            None => finding.help(format!("remove it, or see the keys of {} in Packer's documentation", key.owner())),
+        };
+    });
+}
+
+fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
+    hcl2_keys::for_each(ctx.template, |key| {
+        if key.field.is_some()
+            || (key.parent.is_none() && removed_key::replacement_of(key.plugin, key.kind, key.key).is_some())
+        {
+            return;
+        }
+        let finding = out.report(
+            &RULE.meta,
+            key.key_at,
+            format!("`{}` is not a key of {}; Packer 1.6.6 refuses it", key.key, key.owner()),
+        );
+        match suggest(key.key, key.siblings.iter().map(|(name, _)| *name)) {
+            Some(better) => finding.help(format!("did you mean `{better}`?")),
             None => finding.help(format!("remove it, or see the keys of {} in Packer's documentation", key.owner())),
         };
     });

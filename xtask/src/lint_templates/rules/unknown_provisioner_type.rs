@@ -4,12 +4,17 @@ use crate::location::Location;
 use crate::schema::PluginKind;
 
 use super::{Context, report_unknown_type};
+use super::{Hcl2Context, hcl2_build_blocks, report_unknown_hcl2_type};
+use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does
     /// Reports a provisioner whose `type` is neither built into Packer 1.6.6 as
     /// Debian packages it (the Packer this repository builds with) nor an
     /// installed plugin.
+    ///
+    /// In an HCL2 template: a `provisioner "<type>"` block, unless a plugin
+    /// named in `required_plugins` provides the type.
     ///
     /// ## Why is this bad?
     /// `packer validate -syntax-only` accepts it; the build fails once the
@@ -23,7 +28,7 @@ declare_rule! {
     /// ## Fix
     /// Use one of Packer's provisioner types, such as `shell`, `file` or
     /// `ansible`.
-    code: "PKR302", name: "unknown-provisioner-type", severity: Error, check: Some(check),
+    code: "PKR302", name: "unknown-provisioner-type", severity: Error, check: Some(check), hcl2: Some(check_hcl2),
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
@@ -31,5 +36,11 @@ fn check(ctx: &Context, out: &mut Findings) {
         if let Some(kind) = block.kind() {
             report_unknown_type(kind, Location::value(block.at("type")), PluginKind::Provisioner, &RULE.meta, out);
         }
+    }
+}
+
+fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
+    for block in hcl2_build_blocks(ctx, PluginKind::Provisioner) {
+        report_unknown_hcl2_type(ctx, block, PluginKind::Provisioner, &RULE.meta, out);
     }
 }

@@ -25,7 +25,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Correct the key's spelling, or prefix it with `_` if it is a comment.
-    code: "PKR004", name: "unknown-top-level-key", severity: Error, check: Some(check),
+    code: "PKR004", name: "unknown-top-level-key", severity: Error, check: Some(check), hcl2: None,
 }
 
 const ALLOWED: &[&str] = &[

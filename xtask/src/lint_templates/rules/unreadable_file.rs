@@ -19,5 +19,5 @@ declare_rule! {
     ///
     /// ## Fix
     /// Make the path a regular, readable JSON file, or remove it.
-    code: "PKR001", name: "unreadable-file", severity: Error, check: None,
+    code: "PKR001", name: "unreadable-file", severity: Error, check: None, hcl2: None,
 }

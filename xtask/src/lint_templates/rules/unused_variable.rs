@@ -5,11 +5,15 @@ use crate::gotmpl;
 use crate::location::{Location, Route};
 
 use super::Context;
+use super::Hcl2Context;
+use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does
     /// Reports a variable declared in `variables` that no `{{user …}}`
     /// in the template reads.
+    ///
+    /// In an HCL2 template: a `variable` block that no `var.x` uses.
     ///
     /// ## Why is this bad?
     /// It is often the other half of a typo (the template reads
@@ -24,7 +28,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Use the variable where it was meant to be used, or remove it.
-    code: "PKR202", name: "unused-variable", severity: Warning, check: Some(check),
+    code: "PKR202", name: "unused-variable", severity: Warning, check: Some(check), hcl2: Some(check_hcl2),
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
@@ -42,6 +46,25 @@ fn check(ctx: &Context, out: &mut Findings) {
                 format!("variable `{name}` is declared but never used"),
             )
             .help("use it with {{user `…`}} or remove it");
+        }
+    }
+}
+
+fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
+    let used: BTreeSet<&str> = ctx
+        .template
+        .references()
+        .filter(|reference| reference.root == "var" && !reference.bound)
+        .filter_map(|reference| reference.attrs.first().map(String::as_str))
+        .collect();
+    for variable in ctx.template.variables() {
+        if !used.contains(variable.name) {
+            out.report(
+                &RULE.meta,
+                variable.block.at(),
+                format!("variable `{}` is declared but never used", variable.name),
+            )
+            .help(format!("use it as `var.{}` or remove it", variable.name));
         }
     }
 }

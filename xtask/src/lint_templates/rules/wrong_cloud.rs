@@ -3,12 +3,16 @@ use crate::location::Location;
 use crate::project;
 
 use super::Context;
+use super::Hcl2Context;
+use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does
     /// Reports a builder whose type does not belong to the template's cloud
     /// folder: `amazon-*` builders go under `aws`, `googlecompute` under
     /// `gce`, `openstack` under `openstack`, `azure-*` under `azure`.
+    ///
+    /// In an HCL2 template: a `source` block of another cloud's type.
     ///
     /// ## Why is this bad?
     /// The cloud folder decides which deployments receive the image. A GCE
@@ -22,7 +26,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Move the builder to a template under the right cloud folder.
-    code: "PKR108", name: "wrong-cloud", severity: Error, check: Some(check),
+    code: "PKR108", name: "wrong-cloud", severity: Error, check: Some(check), hcl2: Some(check_hcl2),
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
@@ -44,6 +48,28 @@ fn check(ctx: &Context, out: &mut Findings) {
             Some(home) => finding
                 .help(format!("move it to packer/{}/{}/{}/template.json", layout.release, home.name, layout.image)),
             None => finding.help(format!("`{kind}` belongs to none of the clouds this repository deploys to")),
+        };
+    }
+}
+
+fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
+    let Some(layout) = ctx.layout else { return };
+    let Some(cloud) = project::cloud(&layout.cloud) else {
+        return;
+    };
+    for source in ctx.template.sources() {
+        if cloud.owns_builder(source.kind) {
+            continue;
+        }
+        let at = &source.block.labels[0].1;
+        let finding = out.report(
+            &RULE.meta,
+            at,
+            format!("a `{}` source does not belong in the `{}` cloud folder", source.kind, layout.cloud),
+        );
+        match project::CLOUDS.iter().find(|other| other.owns_builder(source.kind)) {
+            Some(home) => finding.help(format!("move it to packer/{}/{}/{}/", layout.release, home.name, layout.image)),
+            None => finding.help(format!("`{}` belongs to none of the clouds this repository deploys to", source.kind)),
         };
     }
 }

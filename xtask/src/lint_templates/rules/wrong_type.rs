@@ -7,6 +7,10 @@ use crate::location::{Location, Route};
 use crate::schema::Type;
 
 use super::Context;
+use super::Hcl2Context;
+use crate::hcl2;
+use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::hcl2_keys;
 
 declare_rule! {
     /// ## What it does
@@ -23,6 +27,10 @@ declare_rule! {
     /// an object of strings. Strings with `{{ … }}` are only known once
     /// Packer renders them, and are not reported where a scalar is needed.
     ///
+    /// In an HCL2 template: a literal of the wrong kind (a list for a string,
+    /// `"yes"` for a boolean), a nested block written as `key = { … }`, or a
+    /// setting written as a block.
+    ///
     /// ## Why is this bad?
     /// Packer refuses the template ("error decoding", "cannot parse … as
     /// bool") when it prepares the plugin; `packer validate -syntax-only`
@@ -35,7 +43,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Write the value as the type the message names: `true`, `"5m"`.
-    code: "PKR403", name: "wrong-type", severity: Error, check: Some(check),
+    code: "PKR403", name: "wrong-type", severity: Error, check: Some(check), hcl2: Some(check_hcl2),
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
@@ -213,6 +221,67 @@ fn parses_as_duration(text: &str) -> bool {
         rest = &rest[unit..];
     }
     true
+}
+
+fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
+    hcl2_keys::for_each(ctx.template, |key| {
+        let Some((_, ty)) = key.field else { return };
+        let Some((at, value)) = key.value else {
+            if !matches!(ty, Type::Block(_) | Type::Blocks(_) | Type::Any) {
+                out.report(
+                    &RULE.meta,
+                    key.key_at,
+                    format!("`{}` of {} is a setting, not a block", key.key, key.owner()),
+                )
+                .help(format!("write `{} = …`", key.key));
+            }
+            return;
+        };
+        let problem = match (ty, value) {
+            (Type::Block(_) | Type::Blocks(_), _) => Some("is a block, not a setting".to_owned()),
+            (_, hcl2::Value::Expr(_) | hcl2::Value::Null) | (Type::Any, _) => None,
+            (
+                Type::Str | Type::Duration | Type::Bool | Type::Int | Type::Uint | Type::Float,
+                hcl2::Value::List(_) | hcl2::Value::Object(_),
+            ) => Some(format!("takes {}, not {}", noun(*ty), shown_hcl2(value))),
+            (Type::Bool, hcl2::Value::String(text)) if !parses_as_bool(text) => {
+                Some(format!("takes {}, not `\"{text}\"`", noun(*ty)))
+            }
+            (Type::Int | Type::Uint | Type::Float, hcl2::Value::String(text))
+                if text.trim().parse::<f64>().is_err() =>
+            {
+                Some(format!("takes {}, not `\"{text}\"`", noun(*ty)))
+            }
+            (Type::Duration, hcl2::Value::String(text)) if !parses_as_duration(text) => {
+                Some(format!("takes {}, not `\"{text}\"`", noun(*ty)))
+            }
+            (
+                Type::List,
+                hcl2::Value::String(_) | hcl2::Value::Number(_) | hcl2::Value::Bool(_) | hcl2::Value::Object(_),
+            )
+            | (
+                Type::Map,
+                hcl2::Value::String(_) | hcl2::Value::Number(_) | hcl2::Value::Bool(_) | hcl2::Value::List(_),
+            ) => Some(format!("takes {}, not {}", noun(*ty), shown_hcl2(value))),
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            let help = match ty {
+                Type::Block(_) | Type::Blocks(_) => format!("write it without `=`: `{} {{ … }}`", key.key),
+                other => help(*other),
+            };
+            out.report(&RULE.meta, at, format!("`{}` of {} {problem}", key.key, key.owner())).help(help);
+        }
+    });
+}
+
+fn shown_hcl2(value: &hcl2::Value) -> String {
+    match value {
+        hcl2::Value::List(_) => "a list".to_owned(),
+        hcl2::Value::Object(_) => "an object".to_owned(),
+        hcl2::Value::String(text) => format!("`\"{text}\"`"),
+        other => format!("`{}`", hcl2::expression_text(other)),
+    }
 }
 
 #[cfg(test)]

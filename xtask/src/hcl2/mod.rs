@@ -1,0 +1,748 @@
+//! The HCL2 template model: a folder of `*.pkr.hcl` files, and the var
+//! files beside it, read with the byte span of every block, key and
+//! expression, and the views that the linter and the image builder need
+//! (sources, builds, variables, locals, data sources, uploaded files) —
+//! the questions [`crate::template::Template`] answers for JSON.
+//!
+//! Everything here points into its file with an [`At`]: the index of the
+//! file in [`Hcl2Template::files`] and a byte range of its text.
+
+pub mod functions;
+mod read;
+
+use std::fs;
+use std::ops::Range;
+use std::path::Path;
+
+use anyhow::Context;
+
+pub use read::{ReadError, parse_file};
+
+/// A place in one of the folder's files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct At {
+    pub file: usize,
+    pub bytes: Range<usize>,
+}
+
+/// What a file of the folder is to Packer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// `*.pkr.hcl`: blocks of the template.
+    Template,
+    /// `*.auto.pkrvars.hcl`, which Packer reads by itself, or
+    /// `*.pkrvars.hcl`, which a build passes with `-var-file`: values of
+    /// variables.
+    VarFile { auto: bool },
+}
+
+impl FileKind {
+    /// The kind of a file by its name, `None` for files Packer does not read.
+    pub fn of(name: &str) -> Option<FileKind> {
+        if name.ends_with(".auto.pkrvars.hcl") {
+            Some(FileKind::VarFile { auto: true })
+        } else if name.ends_with(".pkrvars.hcl") {
+            Some(FileKind::VarFile { auto: false })
+        } else if name.ends_with(".pkr.hcl") {
+            Some(FileKind::Template)
+        } else {
+            None
+        }
+    }
+}
+
+/// A value as written. Literals are kept; anything Packer computes
+/// (references, calls, operators, interpolations) is an [`Value::Expr`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Number(String),
+    String(String),
+    List(Vec<Item>),
+    Object(Vec<Attr>),
+    /// An expression, with its text: `var.region`, `"ami-${local.stamp}"`.
+    Expr(String),
+}
+
+/// An element of a list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    pub at: At,
+    pub value: Value,
+}
+
+/// `key = value`, in a body or an object.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attr {
+    pub key: String,
+    pub key_at: At,
+    /// The value's span.
+    pub at: At,
+    pub value: Value,
+}
+
+/// `ident "label" … { body }`. A `dynamic "x" { content { … } }` block is
+/// read as an `x` block whose body is the content's, `dynamic` set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    pub ident: String,
+    pub ident_at: At,
+    pub labels: Vec<(String, At)>,
+    pub body: Body,
+    pub dynamic: bool,
+}
+
+/// The attributes and blocks of a block or a file, in order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Body {
+    pub attrs: Vec<Attr>,
+    pub blocks: Vec<Block>,
+}
+
+impl Body {
+    /// The attribute `key` (the last one when it repeats, as a map would).
+    pub fn attr(&self, key: &str) -> Option<&Attr> {
+        self.attrs.iter().rev().find(|attr| attr.key == key)
+    }
+
+    pub fn blocks<'a>(&'a self, ident: &'a str) -> impl Iterator<Item = &'a Block> + 'a {
+        self.blocks.iter().filter(move |block| block.ident == ident)
+    }
+
+    /// A string attribute's value, when it is a literal.
+    pub fn str(&self, key: &str) -> Option<&str> {
+        match &self.attr(key)?.value {
+            Value::String(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The literal strings of an attribute that takes a list of strings
+    /// (or one string), each with its place.
+    pub fn strings(&self, key: &str) -> Vec<(&At, &str)> {
+        match self.attr(key).map(|attr| (&attr.at, &attr.value)) {
+            Some((at, Value::String(text))) => vec![(at, text.as_str())],
+            Some((_, Value::List(items))) => items
+                .iter()
+                .filter_map(|item| match &item.value {
+                    Value::String(text) => Some((&item.at, text.as_str())),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Block {
+    pub fn label(&self, index: usize) -> Option<&str> {
+        self.labels.get(index).map(|(label, _)| label.as_str())
+    }
+
+    /// Where to point for the block as a whole: its labels, or its keyword.
+    pub fn at(&self) -> &At {
+        self.labels.last().map_or(&self.ident_at, |(_, at)| at)
+    }
+}
+
+/// A name used in an expression: `var.region`, `local.stamp`,
+/// `data.amazon-ami.ubuntu.id`, `t2.micro` (an unquoted string).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reference {
+    pub root: String,
+    /// The attribute names that follow the root, up to the first index or splat.
+    pub attrs: Vec<String>,
+    pub at: At,
+    /// The root is bound by an enclosing `for` or `dynamic` block, not a
+    /// name of the template.
+    pub bound: bool,
+    /// The reference is an attribute's whole value.
+    pub whole_value: bool,
+}
+
+/// A function call: its name and the name's place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    pub name: String,
+    pub at: At,
+}
+
+/// One file of the folder.
+#[derive(Debug)]
+pub struct File {
+    /// The file's name in the folder, such as `sources.pkr.hcl`.
+    pub name: String,
+    pub kind: FileKind,
+    pub text: String,
+    /// The file's top-level attributes and blocks; empty when it does not parse.
+    pub body: Body,
+    pub references: Vec<Reference>,
+    pub calls: Vec<Call>,
+}
+
+/// A template folder, read.
+#[derive(Debug, Default)]
+pub struct Hcl2Template {
+    pub files: Vec<File>,
+}
+
+/// `variable "name" { … }`.
+pub struct Variable<'a> {
+    pub name: &'a str,
+    pub block: &'a Block,
+}
+
+impl<'a> Variable<'a> {
+    pub fn default(&self) -> Option<&'a Attr> {
+        self.block.body.attr("default")
+    }
+
+    pub fn sensitive(&self) -> bool {
+        matches!(self.block.body.attr("sensitive").map(|attr| &attr.value), Some(Value::Bool(true)))
+    }
+
+    pub fn type_expr(&self) -> Option<&'a Attr> {
+        self.block.body.attr("type")
+    }
+}
+
+/// A local value, from a `locals { … }` attribute or a `local "name"` block.
+pub struct Local<'a> {
+    pub name: &'a str,
+    pub at: &'a At,
+    pub value: &'a Attr,
+}
+
+/// `source "<type>" "<name>" { … }`, referred to as `<type>.<name>`.
+pub struct Source<'a> {
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub block: &'a Block,
+}
+
+impl Source<'_> {
+    /// `amazon-ebs.ubuntu`, as builds and `only`/`except` name it.
+    pub fn address(&self) -> String {
+        format!("{}.{}", self.kind, self.name)
+    }
+}
+
+/// A source a build uses: `"source.amazon-ebs.ubuntu"` in `sources`, or a
+/// `source "source.amazon-ebs.ubuntu" { … }` block whose settings add to
+/// the source's.
+pub struct BuildSource<'a> {
+    /// `amazon-ebs.ubuntu`, without the `source.` prefix.
+    pub address: &'a str,
+    pub at: &'a At,
+    /// The settings the build block adds, for the block form.
+    pub overrides: Option<&'a Body>,
+}
+
+/// `build { … }`.
+pub struct Build<'a> {
+    pub block: &'a Block,
+}
+
+impl<'a> Build<'a> {
+    pub fn name(&self) -> Option<&'a str> {
+        self.block.body.str("name")
+    }
+
+    pub fn sources(&self) -> Vec<BuildSource<'a>> {
+        let mut out: Vec<BuildSource<'a>> = self
+            .block
+            .body
+            .strings("sources")
+            .into_iter()
+            .map(|(at, address)| BuildSource { address: without_source_prefix(address), at, overrides: None })
+            .collect();
+        for block in self.block.body.blocks("source") {
+            if let Some((label, at)) = block.labels.first() {
+                out.push(BuildSource { address: without_source_prefix(label), at, overrides: Some(&block.body) });
+            }
+        }
+        out
+    }
+
+    /// `provisioner "<type>"` blocks, `error-cleanup-provisioner` included.
+    pub fn provisioners(&self) -> impl Iterator<Item = &'a Block> {
+        self.block
+            .body
+            .blocks
+            .iter()
+            .filter(|block| block.ident == "provisioner" || block.ident == "error-cleanup-provisioner")
+    }
+
+    /// `post-processor "<type>"` blocks, those in `post-processors` sequences included.
+    pub fn post_processors(&self) -> Vec<&'a Block> {
+        let mut out = Vec::new();
+        for block in &self.block.body.blocks {
+            match block.ident.as_str() {
+                "post-processor" => out.push(block),
+                "post-processors" => out.extend(block.body.blocks("post-processor")),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+fn without_source_prefix(address: &str) -> &str {
+    address.strip_prefix("source.").unwrap_or(address)
+}
+
+/// `data "<type>" "<name>"`, referred to as `data.<type>.<name>`.
+pub struct DataSource<'a> {
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub block: &'a Block,
+}
+
+/// A region an `amazon-*` source makes an AMI in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceRegions {
+    /// `amazon-ebs.ubuntu`.
+    pub address: String,
+    /// `region` then `ami_regions`, each once, as far as they are known
+    /// before the build: literals, and variables and locals with literal
+    /// defaults (auto var files first).
+    pub regions: Vec<String>,
+    /// The expressions of the regions only the build knows (`var.region`
+    /// without a default), as written.
+    pub unresolved: Vec<String>,
+}
+
+impl Hcl2Template {
+    /// Reads the `*.pkr.hcl` and `*.pkrvars.hcl` files of a template
+    /// folder, in name order. Fails on the first file that cannot be read
+    /// or is not HCL, naming it and the place; `lint-templates` says more.
+    pub fn read(dir: &Path) -> anyhow::Result<Hcl2Template> {
+        let names = file_names(dir).with_context(|| format!("reading the template folder {}", dir.display()))?;
+        let mut template = Hcl2Template::default();
+        for name in names {
+            let path = dir.join(&name);
+            let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            let file = parse_file(template.files.len(), &name, text.clone()).map_err(|error| {
+                let (line, column) = crate::location::LineIndex::new(&text).line_column(error.offset);
+                anyhow::anyhow!(
+                    "{}:{line}:{column} is not valid HCL ({}); run `cargo xtask lint-templates` for details",
+                    path.display(),
+                    error.message.lines().next().unwrap_or_default()
+                )
+            })?;
+            template.files.push(file);
+        }
+        Ok(template)
+    }
+
+    /// The template files' top-level blocks, file by file.
+    pub fn blocks(&self) -> impl Iterator<Item = &Block> {
+        self.files.iter().filter(|file| file.kind == FileKind::Template).flat_map(|file| &file.body.blocks)
+    }
+
+    fn labelled(&self, ident: &'static str) -> impl Iterator<Item = (&str, Option<&str>, &Block)> {
+        self.blocks()
+            .filter(move |block| block.ident == ident)
+            .filter_map(|block| Some((block.label(0)?, block.label(1), block)))
+    }
+
+    pub fn variables(&self) -> Vec<Variable<'_>> {
+        self.labelled("variable").map(|(name, _, block)| Variable { name, block }).collect()
+    }
+
+    pub fn variable(&self, name: &str) -> Option<Variable<'_>> {
+        self.variables().into_iter().find(|variable| variable.name == name)
+    }
+
+    pub fn locals(&self) -> Vec<Local<'_>> {
+        let mut out = Vec::new();
+        for block in self.blocks() {
+            match block.ident.as_str() {
+                "locals" => out.extend(block.body.attrs.iter().map(|attr| Local {
+                    name: &attr.key,
+                    at: &attr.key_at,
+                    value: attr,
+                })),
+                "local" => {
+                    if let (Some((name, at)), Some(value)) = (block.labels.first(), block.body.attr("expression")) {
+                        out.push(Local { name, at, value });
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    pub fn sources(&self) -> Vec<Source<'_>> {
+        self.labelled("source").filter_map(|(kind, name, block)| Some(Source { kind, name: name?, block })).collect()
+    }
+
+    pub fn source(&self, address: &str) -> Option<Source<'_>> {
+        self.sources().into_iter().find(|source| source.address() == address)
+    }
+
+    pub fn builds(&self) -> Vec<Build<'_>> {
+        self.blocks().filter(|block| block.ident == "build").map(|block| Build { block }).collect()
+    }
+
+    pub fn data_sources(&self) -> Vec<DataSource<'_>> {
+        self.labelled("data").filter_map(|(kind, name, block)| Some(DataSource { kind, name: name?, block })).collect()
+    }
+
+    /// `packer { … }` blocks: a folder may hold several.
+    pub fn packer_blocks(&self) -> impl Iterator<Item = &Block> {
+        self.blocks().filter(|block| block.ident == "packer")
+    }
+
+    /// The values the var files set, with the file each comes from.
+    pub fn var_file_values(&self) -> impl Iterator<Item = (&File, &Attr)> {
+        self.files
+            .iter()
+            .filter(|file| matches!(file.kind, FileKind::VarFile { .. }))
+            .flat_map(|file| file.body.attrs.iter().map(move |attr| (file, attr)))
+    }
+
+    /// Every reference in the template files.
+    pub fn references(&self) -> impl Iterator<Item = &Reference> {
+        self.files.iter().flat_map(|file| &file.references)
+    }
+
+    pub fn calls(&self) -> impl Iterator<Item = &Call> {
+        self.files.iter().flat_map(|file| &file.calls)
+    }
+
+    /// A value as far as it is known before a build: a literal string, or
+    /// `var.x` / `local.x` whose value (the auto var files', then the
+    /// default) is one. `None` otherwise.
+    pub fn known_string(&self, value: &Value) -> Option<String> {
+        self.known_string_within(value, 8)
+    }
+
+    fn known_string_within(&self, value: &Value, depth: usize) -> Option<String> {
+        match value {
+            Value::String(text) => Some(text.clone()),
+            Value::Expr(text) if depth > 0 => {
+                if let Some(name) = text.strip_prefix("var.").filter(|name| is_identifier(name)) {
+                    let from_var_file = self
+                        .var_file_values()
+                        .filter(|(file, _)| file.kind == FileKind::VarFile { auto: true })
+                        .filter(|(_, attr)| attr.key == name)
+                        .last()
+                        .map(|(_, attr)| &attr.value);
+                    let value = from_var_file.or_else(|| Some(&self.variable(name)?.default()?.value))?;
+                    return self.known_string_within(value, depth - 1);
+                }
+                if let Some(name) = text.strip_prefix("local.").filter(|name| is_identifier(name)) {
+                    let local = self.locals().into_iter().find(|local| local.name == name)?;
+                    return self.known_string_within(&local.value.value, depth - 1);
+                }
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// The regions each `amazon-*` source makes AMIs in, `region` first
+    /// then `ami_regions`, each once.
+    pub fn region_sources(&self) -> Vec<SourceRegions> {
+        self.sources()
+            .iter()
+            .filter(|source| source.kind.starts_with("amazon-"))
+            .map(|source| {
+                let (mut regions, mut unresolved) = (Vec::new(), Vec::new());
+                let body = &source.block.body;
+                let mut values: Vec<&Value> = body.attr("region").map(|attr| &attr.value).into_iter().collect();
+                match body.attr("ami_regions").map(|attr| &attr.value) {
+                    Some(Value::List(items)) => values.extend(items.iter().map(|item| &item.value)),
+                    Some(other) => values.push(other),
+                    None => {}
+                }
+                for value in values {
+                    let (list, text) = match self.known_string(value) {
+                        Some(region) => (&mut regions, region),
+                        None => (&mut unresolved, expression_text(value)),
+                    };
+                    if !list.contains(&text) {
+                        list.push(text);
+                    }
+                }
+                SourceRegions { address: source.address(), regions, unresolved }
+            })
+            .collect()
+    }
+
+    /// Local files the builds upload or run: provisioner and post-processor
+    /// `source(s)`, `script(s)` and `playbook_file`, relative to the
+    /// folder, with a leading `${path.root}/` (the folder) taken out. Paths
+    /// only the build knows are left out.
+    pub fn referenced_files(&self) -> Vec<(&At, String)> {
+        let mut out = Vec::new();
+        for build in self.builds() {
+            for block in build.provisioners().chain(build.post_processors()) {
+                let keys: &[&str] = match block.label(0).unwrap_or_default() {
+                    "file" if block.body.str("direction") == Some("download") => &[],
+                    "file" => &["source", "sources"],
+                    "shell" | "shell-local" | "powershell" | "windows-shell" => &["script", "scripts"],
+                    "ansible" | "ansible-local" => &["playbook_file"],
+                    _ => &[],
+                };
+                for key in keys {
+                    out.extend(self.paths(&block.body, key));
+                }
+            }
+        }
+        out
+    }
+
+    fn paths<'a>(&'a self, body: &'a Body, key: &str) -> Vec<(&'a At, String)> {
+        let values: Vec<(&At, &Value)> = match body.attr(key) {
+            Some(Attr { value: Value::List(items), .. }) => items.iter().map(|item| (&item.at, &item.value)).collect(),
+            Some(attr) => vec![(&attr.at, &attr.value)],
+            None => Vec::new(),
+        };
+        values
+            .into_iter()
+            .filter_map(|(at, value)| {
+                let in_folder = match value {
+                    Value::Expr(text) => ["\"${path.root}/", "\"${path.cwd}/"]
+                        .iter()
+                        .find_map(|prefix| text.strip_prefix(prefix)?.strip_suffix('"'))
+                        .filter(|rest| !rest.contains("${") && !rest.contains("%{")),
+                    _ => None,
+                };
+                let path = match in_folder {
+                    Some(rest) => rest.to_owned(),
+                    None => self.known_string(value)?,
+                };
+                let path = path.strip_prefix("./").unwrap_or(&path).to_owned();
+                (!path.is_empty()).then_some((at, path))
+            })
+            .collect()
+    }
+
+    /// The files a build of this folder reads, relative to it: the
+    /// template and auto var files, and every referenced file, each once.
+    pub fn inputs(&self) -> Vec<String> {
+        let mut inputs: Vec<String> = self
+            .files
+            .iter()
+            .filter(|file| file.kind != FileKind::VarFile { auto: false })
+            .map(|file| file.name.clone())
+            .collect();
+        for (_, path) in self.referenced_files() {
+            if !inputs.contains(&path) {
+                inputs.push(path);
+            }
+        }
+        inputs
+    }
+}
+
+impl Hcl2Template {
+    /// The plugins `packer { required_plugins { … } }` blocks name: each
+    /// entry's key, and the last part of its `source` address.
+    pub fn required_plugins(&self) -> Vec<&str> {
+        let mut names = Vec::new();
+        for block in self.packer_blocks() {
+            for required in block.body.blocks("required_plugins") {
+                for attr in &required.body.attrs {
+                    names.push(attr.key.as_str());
+                    if let Value::Object(settings) = &attr.value
+                        && let Some(Attr { value: Value::String(source), .. }) =
+                            settings.iter().find(|setting| setting.key == "source")
+                    {
+                        names.extend(source.rsplit('/').next());
+                    }
+                }
+            }
+        }
+        names
+    }
+
+    /// Is a builder, provisioner or post-processor type provided by a
+    /// plugin the template requires? A plugin `proxmox` provides
+    /// `proxmox` and `proxmox-*` (`proxmox-iso`), `amazon` `amazon-ebs`.
+    pub fn from_required_plugin(&self, kind: &str) -> bool {
+        self.required_plugins()
+            .iter()
+            .any(|plugin| kind == *plugin || kind.strip_prefix(plugin).is_some_and(|rest| rest.starts_with('-')))
+    }
+
+    /// Calls `visit` with every literal string of every file, var files
+    /// included, and the key it is the value of (or is in).
+    pub fn for_each_string<'a>(&'a self, mut visit: impl FnMut(&'a str, &'a At, &'a str)) {
+        fn walk_value<'a>(key: &'a str, at: &'a At, value: &'a Value, visit: &mut dyn FnMut(&'a str, &'a At, &'a str)) {
+            match value {
+                Value::String(text) => visit(key, at, text),
+                Value::List(items) => items.iter().for_each(|item| walk_value(key, &item.at, &item.value, visit)),
+                Value::Object(attrs) => {
+                    attrs.iter().for_each(|attr| walk_value(&attr.key, &attr.at, &attr.value, visit))
+                }
+                _ => {}
+            }
+        }
+        fn walk_body<'a>(body: &'a Body, visit: &mut dyn FnMut(&'a str, &'a At, &'a str)) {
+            for attr in &body.attrs {
+                walk_value(&attr.key, &attr.at, &attr.value, visit);
+            }
+            for block in &body.blocks {
+                walk_body(&block.body, visit);
+            }
+        }
+        for file in &self.files {
+            walk_body(&file.body, &mut visit);
+        }
+    }
+
+    /// The calls and references inside a span, and, through the `var.x`
+    /// and `local.x` it uses, inside their defaults and values: does the
+    /// value call one of `functions`? `None` when it depends on a
+    /// variable without a default, which only the build knows.
+    pub fn calls_any(&self, at: &At, functions: &[&str]) -> Option<bool> {
+        self.calls_any_within(at, functions, 8)
+    }
+
+    fn calls_any_within(&self, at: &At, functions: &[&str], depth: usize) -> Option<bool> {
+        let inside = |other: &At| {
+            other.file == at.file && at.bytes.start <= other.bytes.start && other.bytes.end <= at.bytes.end
+        };
+        if self.calls().any(|call| inside(&call.at) && functions.contains(&call.name.as_str())) {
+            return Some(true);
+        }
+        // Plugins still render Go templates in some settings (`ami_name =
+        // "base-{{timestamp}}"`): a string may be unique that way too.
+        let text = self.files.get(at.file).and_then(|file| file.text.get(at.bytes.clone())).unwrap_or_default();
+        if crate::gotmpl::calls_any(text, crate::gotmpl::UNIQUE) {
+            return Some(true);
+        }
+        let mut known = true;
+        for reference in self.references().filter(|reference| inside(&reference.at)) {
+            let Some(name) = reference.attrs.first() else { continue };
+            let value = match reference.root.as_str() {
+                "var" => self.variable(name).and_then(|variable| variable.default()),
+                "local" => self.locals().into_iter().find(|local| local.name == name).map(|local| local.value),
+                _ => continue,
+            };
+            match value {
+                // An empty default is one every build is expected to set.
+                Some(Attr { value: Value::String(text), .. }) if text.is_empty() => known = false,
+                Some(attr) if depth > 0 => match self.calls_any_within(&attr.at, functions, depth - 1) {
+                    Some(true) => return Some(true),
+                    Some(false) => {}
+                    None => known = false,
+                },
+                _ => known = false,
+            }
+        }
+        known.then_some(false)
+    }
+}
+
+/// The names of the files of a template folder that Packer reads
+/// (`*.pkr.hcl`, `*.pkrvars.hcl`), sorted, as Packer reads them.
+pub fn file_names(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut names: Vec<String> = fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| FileKind::of(name).is_some())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// The text of a value for messages: literals as written.
+pub fn expression_text(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(value) => value.to_string(),
+        Value::Number(text) | Value::String(text) | Value::Expr(text) => text.clone(),
+        Value::List(_) => "[…]".to_owned(),
+        Value::Object(_) => "{…}".to_owned(),
+    }
+}
+
+/// An HCL identifier: a letter or `_`, then letters, digits, `_` and `-`.
+pub fn is_identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(files: &[(&str, &str)]) -> Hcl2Template {
+        Hcl2Template {
+            files: files
+                .iter()
+                .enumerate()
+                .map(|(index, (name, text))| parse_file(index, name, (*text).to_owned()).unwrap())
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn sources_builds_and_regions() {
+        let template = template(&[
+            (
+                "variables.pkr.hcl",
+                r#"variable "region" {
+                     type    = string
+                     default = "eu-west-1"
+                   }
+                   locals { copy = "eu-north-1" }"#,
+            ),
+            (
+                "sources.pkr.hcl",
+                r#"source "amazon-ebs" "frankfurt" {
+                     region      = "eu-central-1"
+                     ami_regions = [var.region, local.copy, "eu-central-1"]
+                   }
+                   source "amazon-ebs" "ireland" { region = var.region }
+                   build {
+                     sources = ["source.amazon-ebs.frankfurt"]
+                     source "source.amazon-ebs.ireland" { name = "x" }
+                     provisioner "shell" { scripts = ["./scripts/a.sh", "${path.root}/b.sh", var.region] }
+                     provisioner "file" {
+                       source      = "${path.root}/files/c"
+                       destination = "/c"
+                     }
+                   }"#,
+            ),
+        ]);
+        let regions = template.region_sources();
+        assert_eq!(regions[0].address, "amazon-ebs.frankfurt");
+        assert_eq!(regions[0].regions, ["eu-central-1", "eu-west-1", "eu-north-1"]);
+        assert_eq!(regions[1].regions, ["eu-west-1"]);
+        let build = &template.builds()[0];
+        let sources: Vec<&str> = build.sources().iter().map(|source| source.address).collect();
+        assert_eq!(sources, ["amazon-ebs.frankfurt", "amazon-ebs.ireland"]);
+        assert!(template.variable("region").unwrap().type_expr().is_some());
+        let files: Vec<String> = template.referenced_files().into_iter().map(|(_, path)| path).collect();
+        // `var.region` is a path too, as far as it is known.
+        assert_eq!(files, ["scripts/a.sh", "b.sh", "eu-west-1", "files/c"]);
+        assert_eq!(template.inputs()[..2], ["variables.pkr.hcl".to_owned(), "sources.pkr.hcl".to_owned()]);
+    }
+
+    #[test]
+    fn references_calls_and_scopes() {
+        let template = template(&[(
+            "a.pkr.hcl",
+            r#"locals {
+                 names = [for s in var.list : upper(s.name)]
+                 size  = t2.micro
+                 stamp = "${formatdate("YYYY", timestamp())}-${data.amazon-ami.base.id}"
+               }"#,
+        )]);
+        let refs: Vec<(&str, bool, bool)> =
+            template.references().map(|r| (r.root.as_str(), r.bound, r.whole_value)).collect();
+        assert_eq!(refs, [("var", false, false), ("s", true, false), ("t2", false, true), ("data", false, false)]);
+        let data = template.references().find(|r| r.root == "data").unwrap();
+        assert_eq!(data.attrs, ["amazon-ami", "base", "id"]);
+        let calls: Vec<&str> = template.calls().map(|call| call.name.as_str()).collect();
+        assert_eq!(calls, ["upper", "formatdate", "timestamp"]);
+    }
+}

@@ -1,0 +1,39 @@
+use crate::hcl2::functions;
+use crate::lint_templates::hcl2::FolderFindings;
+
+use super::{Hcl2Context, suggest};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a call in an HCL2 template of a function Packer does not
+    /// have (Packer's functions are not Terraform's: there is no
+    /// `tostring`, `templatestring` or `cidrcontains`). The list is Packer
+    /// 1.16's, so functions added after 1.6.6 are not reported.
+    ///
+    /// ## Why is this bad?
+    /// Packer refuses the template ("Call to unknown function").
+    ///
+    /// ## Example
+    /// ```hcl
+    /// locals { stamp = formatdate("YYYYMMDD", timestmp()) }
+    /// ```
+    ///
+    /// ## Fix
+    /// Correct the name; see Packer's list of functions.
+    code: "PKR507", name: "unknown-function", severity: Error, check: None, hcl2: Some(check),
+}
+
+fn check(ctx: &Hcl2Context, out: &mut FolderFindings) {
+    for call in ctx.template.calls() {
+        if functions::exists(&call.name) {
+            continue;
+        }
+        let finding = out.report(&RULE.meta, &call.at, format!("Packer has no function `{}`", call.name));
+        match suggest(&call.name, functions::PACKER.iter().copied()) {
+            Some(better) => finding.help(format!("did you mean `{better}`?")),
+            None => finding.help(
+                "see Packer's functions: https://developer.hashicorp.com/packer/docs/templates/hcl_templates/functions",
+            ),
+        };
+    }
+}
