@@ -225,6 +225,16 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
     let everything = project::find_templates(&options.root, &Filter::default());
     let images_here = images_by_release_cloud(&everything);
     let selected = select(project::find_templates(&options.root, &options.filter), &options.select, &options.root)?;
+    // HCL2 folders are linted, not yet built: say so rather than pass them by.
+    for file in project::find_all_templates(&options.root, &options.filter) {
+        if file.format == project::TemplateFormat::Hcl2 && options.select.is_empty() {
+            say!(
+                "note: {} is an HCL2 template; `images` builds JSON templates only so far, so it was left out \
+                 (`cargo xtask lint-templates` checks it)",
+                file.rel
+            );
+        }
+    }
     let values = variable_values(options)?;
     let var_names: BTreeSet<String> = values.keys().cloned().collect();
     let mut jobs = Vec::new();
