@@ -308,8 +308,9 @@ fn readme_rule_table_is_up_to_date() {
     assert!(updated == readme, "README.md's rule table is out of date: run `cargo xtask codegen`");
 }
 
-/// Each use of a variable is reported where it is, not at its first use,
-/// also after an escape earlier in the same string.
+/// Each use of a variable is shown where it is, not at its first use,
+/// also after an escape earlier in the same string: the first as the
+/// finding, the others as its related places.
 #[test]
 fn each_use_gets_its_own_column() {
     let dir = tempfile::tempdir().unwrap();
@@ -317,12 +318,10 @@ fn each_use_gets_its_own_column() {
     let template = format!("{{\n{line}\n  \"builders\": [{{\"type\": \"null\", \"communicator\": \"none\"}}]\n}}\n");
     write(dir.path(), "packer/3.9/aws/machine-image/template.json", template);
     let report = lint(dir.path());
-    let places: Vec<(usize, usize, usize)> = report.files[0]
-        .diagnostics
-        .iter()
-        .filter(|d| d.rule.name == "undeclared-variable")
-        .map(|d| (d.span.line, d.span.column, d.span.end_column))
-        .collect();
+    let found: Vec<_> = report.files[0].diagnostics.iter().filter(|d| d.rule.name == "undeclared-variable").collect();
+    assert_eq!(found.len(), 1, "one finding per variable");
+    let mut places = vec![(found[0].span.line, found[0].span.column, found[0].span.end_column)];
+    places.extend(found[0].related.iter().map(|r| (r.span.line, r.span.column, r.span.end_column)));
     let first = line.find("{{").unwrap() - 1;
     let second = line.rfind("{{").unwrap() - 1;
     let width = "{{user `name`}}".len();
