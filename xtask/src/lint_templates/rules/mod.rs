@@ -23,7 +23,7 @@ mod hardcoded_credentials;
 mod invalid_interpolation;
 mod invalid_json;
 mod invalid_shell_source;
-mod malformed_image_id;
+mod malformed_source_image;
 mod missing_builders;
 mod missing_required_field;
 mod missing_source_file;
@@ -90,7 +90,7 @@ pub static RULES: &[&Rule] = &[
     &non_unique_image_name::RULE,
     &duplicate_region::RULE,
     &wrong_cloud::RULE,
-    &malformed_image_id::RULE,
+    &malformed_source_image::RULE,
     &undeclared_variable::RULE,
     &unused_variable::RULE,
     &env_outside_variables::RULE,

@@ -26,7 +26,7 @@ declare_rule! {
     /// ## Fix
     /// Copy the ID again from the console or `aws ec2 describe-images`,
     /// or use `source_ami_filter` to find it by name and owner.
-    code: "PKR109", name: "malformed-image-id", severity: Error, check: Some(check),
+    code: "PKR109", name: "malformed-source-image", severity: Error, check: Some(check),
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
