@@ -469,8 +469,9 @@ fn readme_rule_table_is_up_to_date() {
     assert!(updated == readme, "README.md's rule table is out of date: run `cargo xtask codegen`");
 }
 
-/// Each use of a variable is reported where it is, not at its first use,
-/// also after an escape earlier in the same string.
+/// Each use of a variable is shown where it is, not at its first use,
+/// also after an escape earlier in the same string: the first as the
+/// finding, the others as its related places.
 #[test]
 fn each_use_gets_its_own_column() {
     let dir = tempfile::tempdir().unwrap();
@@ -478,25 +479,25 @@ fn each_use_gets_its_own_column() {
     let template = format!("{{\n{line}\n  \"builders\": [{{\"type\": \"null\", \"communicator\": \"none\"}}]\n}}\n");
     write(dir.path(), "packer/3.9/aws/machine-image/template.json", template);
     let report = lint(dir.path());
-    let places: Vec<(usize, usize, usize)> = report.files[0]
-        .diagnostics
-        .iter()
-        .filter(|d| d.rule.name == "undeclared-variable")
-        .map(|d| (d.span.line, d.span.column, d.span.end_column))
-        .collect();
+    let found: Vec<_> = report.files[0].diagnostics.iter().filter(|d| d.rule.name == "undeclared-variable").collect();
+    assert_eq!(found.len(), 1, "one finding per variable");
+    let mut places = vec![(found[0].span.line, found[0].span.column, found[0].span.end_column)];
+    places.extend(found[0].related.iter().map(|r| (r.span.line, r.span.column, r.span.end_column)));
     let first = line.find("{{").unwrap() - 1;
     let second = line.rfind("{{").unwrap() - 1;
     let width = "{{user `name`}}".len();
     assert_eq!(places, vec![(2, first + 1, first + 1 + width), (2, second + 1, second + 1 + width)]);
 }
 
-/// The schema rules never claim that Packer refuses what it takes: the
-/// real `packer validate` refuses every template of their fixtures, and
-/// names every key the linter names.
+/// The schema rules and missing-required-field never claim that Packer
+/// refuses what it takes: the real `packer validate` refuses every
+/// template of their fixtures, and names every key the linter names
+/// (missing-required-field's fixtures each lack one thing, so the refusal
+/// is about it).
 #[test]
-fn packer_refuses_what_the_schema_rules_report() {
+fn packer_refuses_what_the_linter_says_it_refuses() {
     let packer = packer();
-    for name in ["unknown-key", "removed-key", "wrong-type"] {
+    for name in ["unknown-key", "removed-key", "wrong-type", "missing-required-field"] {
         let root = fixtures().join("rules").join(name);
         let report = lint(&root);
         for file in &report.files {
@@ -504,13 +505,27 @@ fn packer_refuses_what_the_schema_rules_report() {
                 .diagnostics
                 .iter()
                 .filter(|d| d.rule.name == name)
-                .map(|d| d.message.split('`').nth(1).expect("the message names the key"))
+                .map(|d| {
+                    d.message
+                        .split('`')
+                        .nth(3)
+                        .filter(|_| name == "missing-required-field")
+                        .unwrap_or_else(|| d.message.split('`').nth(1).expect("the message names the key"))
+                })
                 .collect();
             assert!(!keys.is_empty(), "{name}: {} triggers nothing", file.path);
             let (accepted, output) = packer_validate(&packer, &root.join(&file.path));
             assert!(!accepted, "{name}: Packer accepts {}, which the linter says it refuses", file.path);
+            let output = output.split_whitespace().collect::<Vec<_>>().join(" ");
             for key in keys {
-                assert!(output.contains(key), "{name}: Packer does not name `{key}` in {}:\n{output}", file.path);
+                // Where Packer's message says it in other words.
+                let said = match key {
+                    "iso_checksum" => "A checksum must be specified",
+                    "ssh_host" => "a Host must be specified",
+                    "source_ami_filter.owners" => "source AMI filter must declare an owner",
+                    key => key,
+                };
+                assert!(output.contains(said), "{name}: Packer does not name `{key}` in {}:\n{output}", file.path);
             }
         }
     }

@@ -65,6 +65,24 @@ impl RuleMeta {
     }
 }
 
+/// `word` with the indefinite article it takes by sound: "an `openstack`
+/// builder", "a `qemu` builder", "an `lxd` builder" (said "el-ex-dee").
+pub fn with_article(word: &str) -> String {
+    let bare = word.trim_start_matches(['`', '"']).to_ascii_lowercase();
+    // Initialisms said letter by letter, and words whose `u` or `o` sounds
+    // like "you" or "won".
+    const SAID_WITH_A_VOWEL: &[&str] = &["lxc", "lxd", "ncloud", "hcloud", "nspawn", "sbom", "ssh", "rdp", "xml"];
+    const SAID_WITH_A_CONSONANT: &[&str] = &["ucloud", "uni", "use", "usa", "one", "uuid"];
+    let vowel = if SAID_WITH_A_VOWEL.iter().any(|prefix| bare.starts_with(prefix)) {
+        true
+    } else if SAID_WITH_A_CONSONANT.iter().any(|prefix| bare.starts_with(prefix)) {
+        false
+    } else {
+        bare.starts_with(['a', 'e', 'i', 'o', 'u'])
+    };
+    format!("{} {word}", if vowel { "an" } else { "a" })
+}
+
 /// A problem a rule found, before its location is resolved.
 #[derive(Debug)]
 pub struct Finding {
@@ -74,6 +92,10 @@ pub struct Finding {
     pub help: Option<String>,
     /// The span holds a secret: renderers must not show its text.
     pub redact: bool,
+    /// When this finding is more or less serious than the rule usually is.
+    pub severity: Option<Severity>,
+    /// Further places that belong to the same finding, each with a label.
+    pub related: Vec<(Location, String)>,
 }
 
 /// Where rules put what they find.
@@ -82,7 +104,15 @@ pub struct Findings(Vec<Finding>);
 
 impl Findings {
     pub fn report(&mut self, rule: &'static RuleMeta, location: Location, message: impl Into<String>) -> &mut Finding {
-        self.0.push(Finding { rule, location, message: message.into(), help: None, redact: false });
+        self.0.push(Finding {
+            rule,
+            location,
+            message: message.into(),
+            help: None,
+            redact: false,
+            severity: None,
+            related: Vec::new(),
+        });
         self.0.last_mut().expect("just pushed")
     }
 
@@ -107,6 +137,18 @@ impl Finding {
 
     pub fn redact(&mut self) -> &mut Finding {
         self.redact = true;
+        self
+    }
+
+    /// Gives this finding a severity other than its rule's.
+    pub fn severity(&mut self, severity: Severity) -> &mut Finding {
+        self.severity = Some(severity);
+        self
+    }
+
+    /// Adds a further place that belongs to this finding.
+    pub fn related(&mut self, location: Location, label: impl Into<String>) -> &mut Finding {
+        self.related.push((location, label.into()));
         self
     }
 }
@@ -141,6 +183,15 @@ pub struct Diagnostic {
     pub message: String,
     pub help: Option<String>,
     pub redact: bool,
+    /// Further places of the same finding, with their labels.
+    pub related: Vec<Related>,
+}
+
+/// A further place of a finding (another use of the same variable).
+#[derive(Debug)]
+pub struct Related {
+    pub span: Span,
+    pub label: String,
 }
 
 /// One checked file: its root-relative path, its text (for snippets) and
@@ -183,11 +234,17 @@ impl FileReport {
 impl Diagnostic {
     fn resolve(finding: Finding, resolver: &mut Resolver, source: &str) -> Diagnostic {
         let span = resolver.resolve(&finding.location);
+        let related = finding
+            .related
+            .iter()
+            .map(|(location, label)| Related { span: resolver.resolve(location), label: label.clone() })
+            .collect();
         Diagnostic {
             anchor: anchor(&finding.location, &span, source, finding.redact),
             span,
             rule: finding.rule,
-            severity: finding.rule.severity,
+            severity: finding.severity.unwrap_or(finding.rule.severity),
+            related,
             message: finding.message,
             help: finding.help,
             redact: finding.redact,
@@ -224,5 +281,20 @@ impl Report {
 
     pub fn has_errors(&self) -> bool {
         self.count(Severity::Error) > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_article;
+
+    #[test]
+    fn articles_go_by_sound() {
+        assert_eq!(with_article("`openstack`"), "an `openstack`");
+        assert_eq!(with_article("`amazon-ebs`"), "an `amazon-ebs`");
+        assert_eq!(with_article("`qemu`"), "a `qemu`");
+        assert_eq!(with_article("`lxd`"), "an `lxd`");
+        assert_eq!(with_article("`ucloud-uhost`"), "a `ucloud-uhost`");
+        assert_eq!(with_article("`hyperv-iso`"), "a `hyperv-iso`");
     }
 }

@@ -21,19 +21,54 @@ pub struct Call<'a> {
     pub argument: Option<String>,
 }
 
-/// The actions of a string, in order. An unclosed `{{` ends the scan.
+/// The actions of a string, in order. An unclosed `{{` ends the scan
+/// (see [`unclosed`]). A comment (`{{/* … */}}`) is an action that calls
+/// nothing.
 pub fn actions(text: &str) -> Vec<Action<'_>> {
+    scan(text).0
+}
+
+/// Where an `{{` that nothing closes starts, if there is one: Go's
+/// template parser refuses the whole string.
+pub fn unclosed(text: &str) -> Option<usize> {
+    scan(text).1
+}
+
+fn scan(text: &str) -> (Vec<Action<'_>>, Option<usize>) {
     let mut out = Vec::new();
     let mut rest = 0;
     while let Some(open) = text[rest..].find("{{").map(|at| rest + at) {
+        if let Some(end) = comment_end(text, open) {
+            out.push(Action { text: &text[open..end], at: open..end, calls: Vec::new() });
+            rest = end;
+            continue;
+        }
         let Some(close) = find_close(text, open + 2) else {
-            break;
+            return (out, Some(open));
         };
         let body = &text[open + 2..close];
         out.push(Action { text: &text[open..close + 2], at: open..close + 2, calls: calls(body) });
         rest = close + 2;
     }
-    out
+    (out, None)
+}
+
+/// The end of a comment action (`{{/* … */}}`, trim markers allowed) that
+/// starts at `open`, which may hold braces.
+fn comment_end(text: &str, open: usize) -> Option<usize> {
+    let inner = text[open + 2..].strip_prefix("- ").unwrap_or(&text[open + 2..]);
+    let body = inner.strip_prefix("/*")?;
+    let body_at = text.len() - body.len();
+    let close = body_at + body.find("*/")? + 2;
+    let after = &text[close..];
+    let tail = if after.starts_with(" -}}") {
+        4
+    } else if after.starts_with("}}") {
+        2
+    } else {
+        return None;
+    };
+    Some(close + tail)
 }
 
 /// True when the string holds any `{{ … }}` action, that is when Packer
@@ -99,6 +134,13 @@ fn tokens(body: &str) -> Vec<Token<'_>> {
             at = end;
         } else if c.is_ascii_whitespace() {
             at += 1;
+        } else if c == b'$' || c.is_ascii_digit() {
+            // A template variable (`$name`) or a number (`1e3`): no call.
+            at += 1;
+            while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_' || bytes[at] == b'.') {
+                at += 1;
+            }
+            out.push(Token::Other);
         } else {
             // Field access (`.Name`), pipes, parentheses, trim markers, numbers.
             if c == b'.' {
@@ -152,6 +194,31 @@ pub fn calls_to_at(text: &str, function: &str) -> Vec<(Range<usize>, String)> {
         .collect()
 }
 
+/// Every function an action calls, with where the action is (in bytes).
+pub fn functions(text: &str) -> Vec<(Range<usize>, &str)> {
+    actions(text)
+        .into_iter()
+        .flat_map(|action| {
+            let at = action.at;
+            action.calls.into_iter().map(move |call| (at.clone(), call.function))
+        })
+        .collect()
+}
+
+/// The variable when the whole string is one `{{user `name`}}`, so that
+/// it takes the variable's value as it is.
+pub fn sole_user_variable(text: &str) -> Option<String> {
+    let trimmed = text.trim();
+    let [action] = actions(trimmed).try_into().ok()?;
+    if action.text.len() != trimmed.len() {
+        return None;
+    }
+    match action.calls.as_slice() {
+        [Call { function: "user", argument: Some(name) }] => Some(name.clone()),
+        _ => None,
+    }
+}
+
 /// True when the string calls any of the functions.
 /// Functions that make each build's value differ: a name that calls one is unique.
 pub const UNIQUE: &[&str] = &["timestamp", "isotime", "uuid"];
@@ -182,7 +249,29 @@ mod tests {
     }
 
     #[test]
+    fn sole_user_variables() {
+        assert_eq!(sole_user_variable(" {{ user `pw` }} "), Some("pw".to_owned()));
+        assert_eq!(sole_user_variable("x{{user `pw`}}"), None);
+        assert_eq!(sole_user_variable("{{user `pw` | upper}}"), None);
+    }
+
+    #[test]
+    fn comments_call_nothing_and_may_hold_braces() {
+        let text = "a{{/* {{user `x`}} */}}b{{- /* note */ -}}{{user `y`}}";
+        assert_eq!(calls_to(text, "user"), vec![("{{user `y`}}", "y".to_owned())]);
+        assert_eq!(unclosed(text), None);
+    }
+
+    #[test]
+    fn variables_and_numbers_are_not_functions() {
+        let names: Vec<&str> =
+            functions("{{ $x := 1e3 }}{{ printf \"%d\" $x | upper }}").into_iter().map(|(_, f)| f).collect();
+        assert_eq!(names, vec!["printf", "upper"]);
+    }
+
+    #[test]
     fn unclosed_actions_and_fields() {
+        assert_eq!(unclosed("ok {{user `x`}} then {{user `y`"), Some(21));
         assert!(actions("{{user `x`").is_empty());
         let found = actions("{{ .Name }}{{isotime \"2006\"}}");
         assert_eq!(found.len(), 2);

@@ -31,11 +31,15 @@ fn render_one(renderer: &Renderer, file: &FileReport, secrets: &[Range<usize>], 
         Severity::Warning => Level::WARNING,
     };
     let title = level.primary_title(diagnostic.message.as_str()).id(diagnostic.rule.code);
-    // Only the lines the span covers go to the snippet: handing it the
-    // whole file would cost a pass over the file per diagnostic.
+    // Only the lines the spans cover go to the snippet (folded between
+    // them): handing it the whole file would cost a pass over the file per
+    // diagnostic.
     let span = diagnostic.span.bytes.clone();
-    let start = file.source[..span.start].rfind('\n').map_or(0, |at| at + 1);
-    let end = file.source[span.end..].find('\n').map_or(file.source.len(), |at| span.end + at);
+    let first = diagnostic.related.iter().map(|related| related.span.bytes.start).fold(span.start, usize::min);
+    let last = diagnostic.related.iter().map(|related| related.span.bytes.end).fold(span.end, usize::max);
+    let start = file.source[..first].rfind('\n').map_or(0, |at| at + 1);
+    let end = file.source[last..].find('\n').map_or(file.source.len(), |at| last + at);
+    let first_line = diagnostic.related.iter().map(|related| related.span.line).fold(diagnostic.span.line, usize::min);
     // Every secret on these lines is masked, not only this diagnostic's.
     let secrets = secrets
         .iter()
@@ -45,11 +49,16 @@ fn render_one(renderer: &Renderer, file: &FileReport, secrets: &[Range<usize>], 
     let mut group = if file.source.is_empty() {
         title.element(Origin::path(file.path.as_str()))
     } else {
-        title.element(
-            Snippet::source(excerpt).line_start(diagnostic.span.line).path(file.path.as_str()).annotation(
+        let mut snippet =
+            Snippet::source(excerpt).line_start(first_line).path(file.path.as_str()).fold(true).annotation(
                 AnnotationKind::Primary.span(span.start - start..span.end - start).label(diagnostic.rule.name),
-            ),
-        )
+            );
+        for related in &diagnostic.related {
+            let at = &related.span.bytes;
+            snippet = snippet
+                .annotation(AnnotationKind::Context.span(at.start - start..at.end - start).label(&related.label));
+        }
+        title.element(snippet)
     };
     if let Some(help) = &diagnostic.help {
         group = group.element(Level::HELP.message(help.as_str()));

@@ -28,6 +28,17 @@ pub struct Diagnostic<'a> {
     pub end_column: usize,
     pub message: &'a str,
     pub help: Option<&'a str>,
+    /// Further places of the same finding (every other use of an
+    /// undeclared variable); left out when there are none.
+    pub related: Vec<Related<'a>>,
+}
+
+pub struct Related<'a> {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub message: &'a str,
 }
 
 pub struct Summary {
@@ -52,6 +63,17 @@ pub fn document(report: &Report) -> Document<'_> {
                 end_column: diagnostic.span.end_column,
                 message: &diagnostic.message,
                 help: diagnostic.help.as_deref(),
+                related: diagnostic
+                    .related
+                    .iter()
+                    .map(|related| Related {
+                        line: related.span.line,
+                        column: related.span.column,
+                        end_line: related.span.end_line,
+                        end_column: related.span.end_column,
+                        message: &related.label,
+                    })
+                    .collect(),
             })
         })
         .collect();
@@ -78,7 +100,7 @@ impl Serialize for Document<'_> {
 
 impl Serialize for Diagnostic<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Diagnostic", 10)?;
+        let mut out = serializer.serialize_struct("Diagnostic", 11)?;
         out.serialize_field("code", self.code)?;
         out.serialize_field("rule", self.rule)?;
         out.serialize_field("severity", self.severity)?;
@@ -89,6 +111,23 @@ impl Serialize for Diagnostic<'_> {
         out.serialize_field("end_column", &self.end_column)?;
         out.serialize_field("message", self.message)?;
         out.serialize_field("help", &self.help)?;
+        if self.related.is_empty() {
+            out.skip_field("related")?;
+        } else {
+            out.serialize_field("related", &self.related)?;
+        }
+        out.end()
+    }
+}
+
+impl Serialize for Related<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Related", 5)?;
+        out.serialize_field("line", &self.line)?;
+        out.serialize_field("column", &self.column)?;
+        out.serialize_field("end_line", &self.end_line)?;
+        out.serialize_field("end_column", &self.end_column)?;
+        out.serialize_field("message", self.message)?;
         out.end()
     }
 }

@@ -77,7 +77,27 @@ fn result(path: &str, diagnostic: &Diagnostic, rule_index: usize, fingerprint: S
         Some(help) => format!("{}\nhelp: {help}", diagnostic.message),
         None => diagnostic.message.clone(),
     };
-    json!({
+    let related: Vec<Value> = diagnostic
+        .related
+        .iter()
+        .enumerate()
+        .map(|(id, related)| {
+            json!({
+                "id": id,
+                "physicalLocation": {
+                    "artifactLocation": { "uri": uri(path), "uriBaseId": "%SRCROOT%" },
+                    "region": {
+                        "startLine": related.span.line,
+                        "startColumn": related.span.column,
+                        "endLine": related.span.end_line,
+                        "endColumn": related.span.end_column,
+                    }
+                },
+                "message": { "text": related.label },
+            })
+        })
+        .collect();
+    let mut result = json!({
         "ruleId": diagnostic.rule.code,
         "ruleIndex": rule_index,
         "level": level(diagnostic.severity),
@@ -94,7 +114,11 @@ fn result(path: &str, diagnostic: &Diagnostic, rule_index: usize, fingerprint: S
             }
         }],
         "partialFingerprints": { FINGERPRINT: fingerprint },
-    })
+    });
+    if !related.is_empty() {
+        result["relatedLocations"] = Value::Array(related);
+    }
+    result
 }
 
 /// A hash of what the finding is (rule, file, its anchor in the document

@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use crate::diagnostic::Findings;
+use crate::diagnostic::{Findings, with_article};
 use crate::location::Location;
 use crate::template::Block;
 
@@ -8,23 +8,50 @@ use super::Context;
 
 declare_rule! {
     /// ## What it does
-    /// Reports an `amazon-ebs` or `googlecompute` builder that lacks a
-    /// setting the build needs:
+    /// Reports a builder that lacks a setting Packer 1.6.6's `Prepare`
+    /// refuses to go without, for the builders these templates use:
     ///
-    /// - `amazon-ebs`: `region`; `instance_type` or `spot_instance_types`;
-    ///   `ami_name`; `source_ami`, or `source_ami_filter` with `owners`;
-    ///   `ssh_username` unless `communicator` is `"none"` or `"winrm"`
-    ///   (which needs `winrm_username`).
-    /// - `googlecompute`: `project_id`, `zone`, `source_image` or
-    ///   `source_image_family`, and `image_name`.
+    /// - `amazon-ebs`, `amazon-ebssurrogate`, `amazon-ebsvolume`,
+    ///   `amazon-instance`: one of `instance_type` or `spot_instance_types`;
+    ///   one of `source_ami` or `source_ami_filter`, and a filter's
+    ///   `owners`; `ami_name` (not for `amazon-ebsvolume`);
+    ///   `ami_virtualization_type` for `amazon-ebssurrogate`; `account_id`,
+    ///   `s3_bucket`, `x509_cert_path` and `x509_key_path` for
+    ///   `amazon-instance`.
+    /// - `googlecompute`: `project_id`, `zone`, one of `source_image` or
+    ///   `source_image_family`.
+    /// - `azure-arm`: `os_type`; one of `location` or
+    ///   `build_resource_group_name`; a source (`image_publisher`,
+    ///   `image_offer` and `image_sku`, unless `image_url`,
+    ///   `custom_managed_image_name` or `shared_image_gallery` is given);
+    ///   an output (one of `managed_image_name` or `capture_container_name`,
+    ///   one of `managed_image_resource_group_name` or
+    ///   `capture_name_prefix`, and for a VHD `storage_account` and
+    ///   `resource_group_name`).
+    /// - `openstack`: `image_name`, `flavor`, one of `source_image`,
+    ///   `source_image_name`, `external_source_image_url` or
+    ///   `source_image_filter`.
+    /// - `qemu`, `virtualbox-iso`, `vmware-iso`: one of `iso_url` or
+    ///   `iso_urls`, and `iso_checksum`.
+    /// - `docker`: `image`, and one of `commit`, `discard` or `export_path`.
+    /// - `digitalocean`: `region`, `size`, `image`.
+    /// - `null`: unless `communicator` is `"none"`, a host (`ssh_host` or
+    ///   `winrm_host`), a user and a way in (`ssh_password`,
+    ///   `ssh_private_key_file` or `ssh_agent_auth`; `winrm_password`).
+    ///
+    /// Every one of these but `azure-arm` and `docker` connects over SSH
+    /// unless told otherwise, and then needs `ssh_username`
+    /// (`winrm_username` with `"communicator": "winrm"`; nothing with
+    /// `"none"`). `azure-arm` makes its own user.
     ///
     /// ## Why is this bad?
     /// `packer validate -syntax-only` does not look at builder settings, and
-    /// a full `packer validate` needs cloud credentials: the gap shows only
-    /// when a build is started. Two are tolerated by Packer but not here:
-    /// without `region` an AMI is built wherever the builder's environment
-    /// (`AWS_DEFAULT_REGION`) says, so no deployment can be matched to it;
-    /// without `image_name` a GCE image is named `packer-<timestamp>`.
+    /// the full `packer validate` is rarely run where the credentials are:
+    /// the gap shows when a build is started. Each requirement here is one
+    /// that `packer validate` 1.6.6 refuses, naming it, without any cloud
+    /// login (a test checks it on this rule's fixtures). Settings Packer
+    /// can take from the environment (credentials, DigitalOcean's
+    /// `api_token`) are not required here.
     ///
     /// ## Example
     /// ```json
@@ -37,92 +64,159 @@ declare_rule! {
     code: "PKR105", name: "missing-required-field", severity: Error, check: Some(check), hcl2: None,
 }
 
+/// Something a builder needs: one key, or any one of several.
+struct Need {
+    keys: Vec<&'static str>,
+    /// The help, when "add the key" does not say enough.
+    help: Option<&'static str>,
+}
+
+fn key(key: &'static str) -> Need {
+    Need { keys: vec![key], help: None }
+}
+
+fn one_of(keys: &[&'static str]) -> Need {
+    Need { keys: keys.to_vec(), help: None }
+}
+
+impl Need {
+    fn help(mut self, help: &'static str) -> Need {
+        self.help = Some(help);
+        self
+    }
+
+    /// "`flavor`", "one of `iso_url` or `iso_urls`".
+    fn describe(&self) -> String {
+        let quoted: Vec<String> = self.keys.iter().map(|key| format!("`{key}`")).collect();
+        match quoted.as_slice() {
+            [one] => one.clone(),
+            [init @ .., last] => format!("one of {} or {last}", init.join(", ")),
+            [] => String::new(),
+        }
+    }
+}
+
 fn check(ctx: &Context, out: &mut Findings) {
     for builder in ctx.template.builders() {
-        let missing = match builder.kind() {
-            Some("amazon-ebs") => missing_for_amazon_ebs(&builder),
-            Some("googlecompute") => missing_for_googlecompute(&builder),
-            _ => continue,
-        };
-        for what in missing {
+        let Some(kind) = builder.kind() else { continue };
+        for need in needs(kind, &builder) {
+            if need.keys.iter().any(|key| has(&builder, key)) {
+                continue;
+            }
+            let what = need.describe();
+            let help = need.help.map_or_else(|| format!("add {what} to the builder"), str::to_owned);
             out.report(
                 &RULE.meta,
                 Location::value(builder.at("type")),
-                format!("this {} builder has no {what}{}", builder.kind().unwrap_or_default(), consequence(&what)),
+                format!("{} builder needs {what}, and this one has none", with_article(&format!("`{kind}`"))),
             )
-            .help(format!("add {what} to the builder"));
+            .help(help);
         }
     }
 }
 
-/// What goes wrong without the settings whose absence Packer itself
-/// tolerates.
-fn consequence(what: &str) -> &'static str {
-    match what {
-        "`region`" => {
-            ": the AMI lands in whatever region the builder's environment names, and no deployment can be matched to it"
+/// What Packer 1.6.6's `Prepare` of the builder refuses to go without.
+fn needs(kind: &str, builder: &Block) -> Vec<Need> {
+    let mut needs = Vec::new();
+    match kind {
+        "amazon-ebs" | "amazon-ebssurrogate" | "amazon-ebsvolume" | "amazon-instance" => {
+            needs.push(one_of(&["instance_type", "spot_instance_types"]));
+            needs.push(one_of(&["source_ami", "source_ami_filter"]));
+            if !has(builder, "source_ami") && has(builder, "source_ami_filter") {
+                needs.push(key("source_ami_filter.owners").help(
+                    "add the accounts whose AMIs the filter may pick to `owners`: Packer refuses a filter without them",
+                ));
+            }
+            if kind != "amazon-ebsvolume" {
+                needs.push(key("ami_name"));
+            }
+            if kind == "amazon-ebssurrogate" {
+                needs.push(key("ami_virtualization_type"));
+            }
+            if kind == "amazon-instance" {
+                needs.extend(["account_id", "s3_bucket", "x509_cert_path", "x509_key_path"].map(key));
+            }
+            needs.extend(communicator_needs(builder));
         }
-        "`image_name`" => ": Packer names the image packer-<timestamp>, which says nothing of what it holds",
-        _ => "",
+        "googlecompute" => {
+            needs.extend(["project_id", "zone"].map(key));
+            needs.push(one_of(&["source_image", "source_image_family"]));
+            needs.extend(communicator_needs(builder));
+        }
+        "azure-arm" => {
+            needs.push(key("os_type"));
+            needs.push(one_of(&["location", "build_resource_group_name"]));
+            if !["image_url", "custom_managed_image_name", "shared_image_gallery"].iter().any(|k| has(builder, k)) {
+                needs.extend(["image_publisher", "image_offer", "image_sku"].map(key));
+            }
+            needs.push(one_of(&["managed_image_name", "capture_container_name"]));
+            needs.push(one_of(&["managed_image_resource_group_name", "capture_name_prefix"]));
+            if !has(builder, "managed_image_name") && !has(builder, "managed_image_resource_group_name") {
+                needs.extend(["storage_account", "resource_group_name"].map(key));
+            }
+        }
+        "openstack" => {
+            needs.extend(["image_name", "flavor"].map(key));
+            needs.push(one_of(&[
+                "source_image",
+                "source_image_name",
+                "external_source_image_url",
+                "source_image_filter",
+            ]));
+            needs.extend(communicator_needs(builder));
+        }
+        "qemu" | "virtualbox-iso" | "vmware-iso" => {
+            needs.push(one_of(&["iso_url", "iso_urls"]));
+            needs.push(key("iso_checksum"));
+            needs.extend(communicator_needs(builder));
+        }
+        "docker" => {
+            needs.push(key("image"));
+            needs.push(one_of(&["commit", "discard", "export_path"]).help(
+                "say what becomes of the container: `\"commit\": true`, `\"discard\": true` or an `export_path`",
+            ));
+        }
+        "digitalocean" => {
+            needs.extend(["region", "size", "image"].map(key));
+            needs.extend(communicator_needs(builder));
+        }
+        "null" => match builder.str("communicator").unwrap_or("ssh") {
+            "none" => {}
+            "winrm" => needs.extend(["winrm_host", "winrm_username", "winrm_password"].map(key)),
+            _ => {
+                needs.extend(["ssh_host", "ssh_username"].map(key));
+                needs.push(one_of(&["ssh_password", "ssh_private_key_file", "ssh_agent_auth"]));
+            }
+        },
+        _ => {}
+    }
+    needs
+}
+
+/// The login a builder that connects to its machine needs.
+fn communicator_needs(builder: &Block) -> Vec<Need> {
+    match builder.str("communicator").unwrap_or("ssh") {
+        "winrm" => vec![key("winrm_username")],
+        "ssh" => vec![key("ssh_username").help(
+            "add `ssh_username`, the image's login user, or set `\"communicator\": \"none\"` when nothing is provisioned",
+        )],
+        _ => Vec::new(),
     }
 }
 
+/// Is `key` set to something? `a.b` looks into the object `a`. Packer
+/// reads a zero value (`""`, `[]`, `false`, `0`) as unset.
 fn has(builder: &Block, key: &str) -> bool {
-    match builder.body.get(key) {
+    let value = match key.split_once('.') {
+        Some((outer, inner)) => builder.body.get(outer).and_then(|outer| outer.get(inner)),
+        None => builder.body.get(key),
+    };
+    match value {
         None | Some(Value::Null) => false,
         Some(Value::String(text)) => !text.is_empty(),
         Some(Value::Array(items)) => !items.is_empty(),
-        Some(_) => true,
+        Some(Value::Bool(on)) => *on,
+        Some(Value::Number(number)) => number.as_f64() != Some(0.0),
+        Some(Value::Object(_)) => true,
     }
-}
-
-fn missing_for_amazon_ebs(builder: &Block) -> Vec<String> {
-    let mut missing = Vec::new();
-    for key in ["region", "ami_name"] {
-        if !has(builder, key) {
-            missing.push(format!("`{key}`"));
-        }
-    }
-    if !has(builder, "instance_type") && !has(builder, "spot_instance_types") {
-        missing.push("`instance_type` (or `spot_instance_types`)".to_owned());
-    }
-    if !has(builder, "source_ami") {
-        match builder.body.get("source_ami_filter").and_then(Value::as_object) {
-            None => missing.push("`source_ami` (or `source_ami_filter`)".to_owned()),
-            Some(filter) => {
-                let has_owners =
-                    filter.get("owners").and_then(Value::as_array).is_some_and(|owners| !owners.is_empty());
-                if !has_owners {
-                    missing.push("`owners` in `source_ami_filter`".to_owned());
-                }
-            }
-        }
-    }
-    match builder.str("communicator").unwrap_or("ssh") {
-        "none" => {}
-        "winrm" => {
-            if !has(builder, "winrm_username") {
-                missing.push("`winrm_username`".to_owned());
-            }
-        }
-        _ => {
-            if !has(builder, "ssh_username") {
-                missing.push("`ssh_username` (or `\"communicator\": \"none\"`)".to_owned());
-            }
-        }
-    }
-    missing
-}
-
-fn missing_for_googlecompute(builder: &Block) -> Vec<String> {
-    let mut missing = Vec::new();
-    for key in ["project_id", "zone", "image_name"] {
-        if !has(builder, key) {
-            missing.push(format!("`{key}`"));
-        }
-    }
-    if !has(builder, "source_image") && !has(builder, "source_image_family") {
-        missing.push("`source_image` (or `source_image_family`)".to_owned());
-    }
-    missing
 }

@@ -22,6 +22,9 @@ declare_rule! {
     /// written as `"${path.root}/…"` or resolved through variables with
     /// literal defaults.
     ///
+    /// An absolute path is reported as such: it names a file on one
+    /// machine, not one that travels with the template.
+    ///
     /// ## Why is this bad?
     /// Packer finds out only when it reaches that step, after the instance
     /// has been created and paid for.
@@ -41,6 +44,10 @@ fn check(ctx: &Context, out: &mut Findings) {
     for (route, reference) in ctx.template.referenced_files() {
         let (message, help) = match fsutil::regular_file(&ctx.dir.join(&reference)) {
             Ok(_) | Err(Unreadable::Folder) => continue,
+            Err(Unreadable::Missing) if is_absolute(&reference) => (
+                format!("`{reference}` does not exist here: it is an absolute path, so it names a file on one machine"),
+                "put the file beside the template and use a path relative to its folder, or {{template_dir}}/…",
+            ),
             Err(Unreadable::Missing) => (
                 format!("`{reference}` does not exist next to the template"),
                 "paths are relative to the folder that holds template.json",
@@ -66,5 +73,27 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
             }
         };
         out.report(&RULE.meta, at, message).help(help);
+    }
+}
+
+/// Absolute on the machine that runs Packer, whichever it is: `/…`, `~/…`,
+/// `C:\…`, `\\server\…`.
+fn is_absolute(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let drive =
+        bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' && matches!(bytes[2], b'\\' | b'/');
+    path.starts_with('/') || path.starts_with("~/") || path.starts_with("\\\\") || drive
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_absolute;
+
+    #[test]
+    fn absolute_paths() {
+        assert!(is_absolute("/Users/alice/a.sh"));
+        assert!(is_absolute("~/a.sh"));
+        assert!(is_absolute("C:\\Users\\bob\\a.ps1"));
+        assert!(!is_absolute("scripts/a.sh"));
     }
 }

@@ -17,23 +17,31 @@ use super::hcl2::FolderFindings;
 mod bad_layout;
 mod builder_missing_type;
 mod credential_not_sensitive;
+mod credential_variable_not_sensitive;
 mod duplicate_builder_name;
 mod duplicate_key;
 mod duplicate_region;
 mod env_outside_variables;
+mod hardcoded_communicator_password;
 mod hardcoded_credentials;
 mod invalid_hcl;
+mod invalid_interpolation;
 mod invalid_json;
 mod invalid_plugin_source;
 mod invalid_shell_source;
 mod invalid_version_constraint;
+mod malformed_source_image;
 mod missing_builders;
 mod missing_required_field;
 mod missing_source_file;
+mod misspelt_credential_variable;
 mod non_unique_image_name;
 mod not_an_object;
+mod personal_path;
 mod post_processor_missing_type;
+mod private_key_upload;
 mod provisioner_missing_type;
+mod provisioner_without_communicator;
 mod removed_key;
 mod sensitive_variable_undeclared;
 mod undeclared_data_source;
@@ -109,16 +117,24 @@ pub static RULES: &[&Rule] = &[
     &non_unique_image_name::RULE,
     &duplicate_region::RULE,
     &wrong_cloud::RULE,
+    &malformed_source_image::RULE,
     &undeclared_variable::RULE,
     &unused_variable::RULE,
     &env_outside_variables::RULE,
     &sensitive_variable_undeclared::RULE,
     &hardcoded_credentials::RULE,
+    &hardcoded_communicator_password::RULE,
+    &personal_path::RULE,
+    &misspelt_credential_variable::RULE,
+    &credential_variable_not_sensitive::RULE,
+    &invalid_interpolation::RULE,
     &provisioner_missing_type::RULE,
     &unknown_provisioner_type::RULE,
     &invalid_shell_source::RULE,
     &missing_source_file::RULE,
     &undefined_builder_reference::RULE,
+    &private_key_upload::RULE,
+    &provisioner_without_communicator::RULE,
     &post_processor_missing_type::RULE,
     &unknown_post_processor_type::RULE,
     &unknown_key::RULE,

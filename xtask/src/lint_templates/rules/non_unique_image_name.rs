@@ -1,4 +1,4 @@
-use crate::diagnostic::Findings;
+use crate::diagnostic::{Findings, Severity};
 use crate::gotmpl;
 use crate::location::Location;
 
@@ -9,18 +9,24 @@ use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does
-    /// Reports an `ami_name` or `image_name` that contains none of
-    /// `{{timestamp}}`, `{{isotime}}` or `{{uuid}}`, directly or through the
-    /// defaults of the user variables it uses.
+    /// Reports an `ami_name`, `image_name` or `managed_image_name` that
+    /// contains none of `{{timestamp}}`, `{{isotime}}` or `{{uuid}}`,
+    /// directly or through the defaults of the user variables it uses.
     ///
     /// In an HCL2 template: an `ami_name` or `image_name` that calls none of
     /// `timestamp()`, `uuidv4()`, `uuidv5()`, also through the variables and
     /// locals it uses.
     ///
     /// ## Why is this bad?
-    /// Image names must be unique in an account or project. The first
-    /// build succeeds; every later one fails because the name is taken,
-    /// usually after minutes of provisioning.
+    /// It depends on the cloud. AWS (`ami_name`, per region and account)
+    /// and GCE (`image_name`, per project) refuse a name that is taken, and
+    /// Packer's `azure-arm` stops when the resource group has a managed
+    /// image of that name (unless run with `-force`, which deletes it):
+    /// the first build succeeds and every later one fails, usually after
+    /// minutes of provisioning. An error. OpenStack's Glance accepts any number of images with the
+    /// same name: the build succeeds, and whatever picks the image by name
+    /// (Nova, Heat, Terraform's `openstack_images_image_v2`) gets one of
+    /// them, or refuses as ambiguous. There it is a warning.
     ///
     /// ## Example
     /// ```json
@@ -34,20 +40,43 @@ declare_rule! {
 
 fn check(ctx: &Context, out: &mut Findings) {
     for builder in ctx.template.builders() {
-        for key in ["ami_name", "image_name"] {
+        let kind = builder.kind().unwrap_or_default();
+        for key in ["ami_name", "image_name", "managed_image_name"] {
             let Some(name) = builder.str(key) else {
                 continue;
             };
             // A name that comes from a variable with no default is set per
             // build: only the build knows whether it is unique.
-            if ctx.template.resolves_to_call(name, gotmpl::UNIQUE) == Some(false) {
+            if ctx.template.resolves_to_call(name, gotmpl::UNIQUE) != Some(false) {
+                continue;
+            }
+            let finding = if kind.starts_with("openstack") {
                 out.report(
                     &RULE.meta,
                     Location::value(builder.at(key)),
-                    format!("`{key}` is the same on every build, so the second build fails: the name is taken"),
+                    format!(
+                        "`{key}` is the same on every build; Glance keeps every build under that name, so picking the image by name becomes ambiguous"
+                    ),
                 )
-                .help("add `{{timestamp}}`, `{{isotime}}` or `{{uuid}}` to the name");
-            }
+                .severity(Severity::Warning)
+            } else {
+                let cloud = match kind {
+                    k if k.starts_with("amazon-") => {
+                        "AWS refuses an AMI name that the account already has in the region"
+                    }
+                    "googlecompute" => "GCE refuses an image name that the project already has",
+                    k if k.starts_with("azure-") => {
+                        "Packer stops when the resource group already has a managed image of that name"
+                    }
+                    _ => "the name is taken after the first build",
+                };
+                out.report(
+                    &RULE.meta,
+                    Location::value(builder.at(key)),
+                    format!("`{key}` is the same on every build, so the second build fails: {cloud}"),
+                )
+            };
+            finding.help("add `{{timestamp}}`, `{{isotime}}` or `{{uuid}}` to the name");
         }
     }
 }

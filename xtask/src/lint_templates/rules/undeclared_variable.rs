@@ -11,7 +11,8 @@ declare_rule! {
     /// ## What it does
     /// Reports `{{user `x`}}` where `x` is not declared in the template's
     /// `variables` section (nor in a var file given to the linter with
-    /// `--var-file`).
+    /// `--var-file`): once per variable, at its first use, with every
+    /// further use shown beside it.
     ///
     /// In an HCL2 template: `var.x` where no `variable "x"` block declares
     /// `x`; Packer refuses the template.
@@ -36,26 +37,39 @@ declare_rule! {
 fn check(ctx: &Context, out: &mut Findings) {
     let declared: Vec<&str> =
         ctx.template.variables().map(|vars| vars.keys().map(String::as_str).collect()).unwrap_or_default();
+    // Every use of each undeclared variable, in the template's order.
+    let mut uses: Vec<(String, Vec<Location>)> = Vec::new();
     ctx.template.for_each_string(|path, text| {
         for (action, variable) in gotmpl::calls_to_at(text, "user") {
             if ctx.template.declares(&variable) || ctx.external_variables.contains(&variable) {
                 continue;
             }
-            let finding = out.report(
-                &RULE.meta,
-                Location::within(route_of(path), action),
-                format!("variable `{variable}` is not declared, so Packer replaces it with an empty string"),
-            );
-            match suggest(&variable, declared.iter().copied()) {
-                Some(better) => {
-                    finding.help(format!("did you mean `{better}`? Otherwise declare `{variable}` in `variables`"))
-                }
-                None => finding.help(format!(
-                    "declare `{variable}` in `variables`, or pass the var file that sets it with --var-file"
-                )),
-            };
+            let location = Location::within(route_of(path), action);
+            match uses.iter_mut().find(|(name, _)| *name == variable) {
+                Some((_, places)) => places.push(location),
+                None => uses.push((variable, vec![location])),
+            }
         }
     });
+    for (variable, mut places) in uses {
+        let first = places.remove(0);
+        let finding = out.report(
+            &RULE.meta,
+            first,
+            format!("variable `{variable}` is not declared, so Packer replaces it with an empty string"),
+        );
+        for place in places {
+            finding.related(place, "used here too");
+        }
+        match suggest(&variable, declared.iter().copied()) {
+            Some(better) => {
+                finding.help(format!("did you mean `{better}`? Otherwise declare `{variable}` in `variables`"))
+            }
+            None => finding.help(format!(
+                "declare `{variable}` in `variables`, or pass the var file that sets it with --var-file"
+            )),
+        };
+    }
 }
 
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {

@@ -11,7 +11,10 @@ use crate::lint_templates::hcl2::FolderFindings;
 declare_rule! {
     /// ## What it does
     /// Reports a variable declared in `variables` that no `{{user …}}`
-    /// in the template reads.
+    /// in the template reads, nor any in a file the template hands to a
+    /// provisioner to render as a template (`config_template` of
+    /// `chef-solo` and `chef-client`, which Packer renders with the
+    /// template's variables).
     ///
     /// In an HCL2 template: a `variable` block that no `var.x` uses.
     ///
@@ -38,6 +41,9 @@ fn check(ctx: &Context, out: &mut Findings) {
     let mut used: BTreeSet<String> = BTreeSet::new();
     ctx.template
         .for_each_string(|_, text| used.extend(gotmpl::calls_to(text, "user").into_iter().map(|(_, name)| name)));
+    for text in rendered_files(ctx) {
+        used.extend(gotmpl::calls_to(&text, "user").into_iter().map(|(_, name)| name));
+    }
     for name in variables.keys() {
         if !used.contains(name) {
             out.report(
@@ -67,4 +73,17 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
             .help(format!("use it as `var.{}` or remove it", variable.name));
         }
     }
+}
+
+/// The text of the files provisioners render as templates, when they can
+/// be read (a missing one is `missing-source-file`'s business).
+fn rendered_files(ctx: &Context) -> Vec<String> {
+    ctx.template
+        .provisioners()
+        .iter()
+        .filter_map(|provisioner| provisioner.str("config_template"))
+        .filter(|path| !gotmpl::is_templated(path))
+        .filter_map(|path| crate::fsutil::read_regular(&ctx.dir.join(path), 1024 * 1024).ok())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .collect()
 }

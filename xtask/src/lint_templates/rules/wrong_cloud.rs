@@ -42,7 +42,11 @@ fn check(ctx: &Context, out: &mut Findings) {
         let finding = out.report(
             &RULE.meta,
             Location::value(builder.at("type")),
-            format!("a `{kind}` builder does not belong in the `{}` cloud folder", layout.cloud),
+            format!(
+                "{} builder does not belong in the `{}` cloud folder",
+                crate::diagnostic::with_article(&format!("`{kind}`")),
+                layout.cloud
+            ),
         );
         match project::CLOUDS.iter().find(|other| other.owns_builder(kind)) {
             Some(home) => finding

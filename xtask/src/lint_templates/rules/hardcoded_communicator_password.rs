@@ -1,0 +1,194 @@
+use crate::diagnostic::Findings;
+use crate::gotmpl;
+use crate::location::{Location, Route};
+use crate::template::{PathStep, route_of};
+
+use super::Context;
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a password for the build's login written into the template:
+    /// a literal `ssh_password`, `winrm_password` or
+    /// `ssh_bastion_password` (directly, or as the default of the one
+    /// variable that sets it), and a literal password piped into `sudo -S`
+    /// in an `execute_command` or `shutdown_command`
+    /// (`echo 'vagrant' | sudo -S …`). The diagnostic never shows it.
+    ///
+    /// A login name piped into `sudo -S` (`echo 'ubuntu' | sudo -S`, the
+    /// builder's `ssh_username` when it is not also its password) is not
+    /// reported: on the cloud images that do it sudo asks no password, and
+    /// the name is a placeholder.
+    ///
+    /// ## Why is this bad?
+    /// The password lets whoever reads the repository into every machine
+    /// started from the image while that account keeps it. It is a warning,
+    /// not an error like `hardcoded-credentials`: most such passwords are
+    /// the well-known ones of throwaway build accounts (`vagrant`,
+    /// `packer`) that the kickstart or preseed file sets anyway, so the
+    /// fix is to change or lock the account at the end of the build as
+    /// much as to move the value.
+    ///
+    /// ## Example
+    /// ```json
+    /// { "type": "qemu", "ssh_username": "root", "ssh_password": "s3cret",
+    ///   "shutdown_command": "echo 's3cret' | sudo -S shutdown -P now" }
+    /// ```
+    ///
+    /// ## Fix
+    /// Read the password from the environment in `variables`
+    /// (`"ssh_password": "{{env `SSH_PASSWORD`}}"`), list it in
+    /// `sensitive-variables`, use `{{user `ssh_password`}}` in commands,
+    /// and lock or remove the build account before the image is made.
+    code: "PKR206", name: "hardcoded-communicator-password", severity: Warning, check: Some(check), hcl2: None,
+}
+
+const PASSWORD_KEYS: &[&str] = &["ssh_password", "winrm_password", "ssh_bastion_password"];
+const COMMAND_KEYS: &[&str] = &["execute_command", "shutdown_command"];
+
+fn check(ctx: &Context, out: &mut Findings) {
+    let logins = login_names(ctx);
+    let mut reported_variables = Vec::new();
+    ctx.template.for_each_string(|path, text| {
+        if !matches!(path.first(), Some(PathStep::Key("builders" | "provisioners" | "post-processors"))) {
+            return;
+        }
+        let Some(PathStep::Key(key)) = path.last() else { return };
+        let (within, value) = if PASSWORD_KEYS.contains(key) {
+            (None, text)
+        } else if COMMAND_KEYS.contains(key) {
+            match password_piped_to_sudo(text) {
+                Some(at) if !is_login_name(&text[at.clone()], &logins) => (Some(at.clone()), &text[at]),
+                _ => return,
+            }
+        } else {
+            return;
+        };
+        if let Some(variable) = gotmpl::sole_user_variable(value) {
+            if reported_variables.contains(&variable) {
+                return;
+            }
+            reported_variables.push(variable);
+        }
+        report_password(ctx, out, key, route_of(path), within, value);
+    });
+}
+
+/// Reports `value` when it is a literal password, or names a variable
+/// whose default is one (reported at the default).
+fn report_password(
+    ctx: &Context,
+    out: &mut Findings,
+    key: &str,
+    route: Route,
+    within: Option<std::ops::Range<usize>>,
+    value: &str,
+) {
+    let place = |route: Route| match within.clone() {
+        Some(range) => Location::within(route, range),
+        None => Location::value(route),
+    };
+    if value.trim().is_empty() {
+        return;
+    }
+    if !gotmpl::is_templated(value) {
+        out.report(&RULE.meta, place(route), format!("`{key}` holds a password written into the template"))
+            .help("read it from the environment in `variables`, list it in `sensitive-variables`, and lock the build account at the end of the build")
+            .redact();
+        return;
+    }
+    let Some(variable) = gotmpl::sole_user_variable(value) else { return };
+    let Some(default) = ctx.template.variable_default(&variable) else { return };
+    if default.trim().is_empty() || gotmpl::is_templated(default) {
+        return;
+    }
+    out.report(
+        &RULE.meta,
+        Location::value(Route::root().key("variables").key(&variable)),
+        format!("variable `{variable}` gives `{key}` a password written into the template as its default"),
+    )
+    .related(place(route), format!("`{key}` uses it here"))
+    .help("make the default `{{env `…`}}` or `\"\"` and pass the password at build time; list the variable in `sensitive-variables`")
+    .redact();
+}
+
+/// The builders' `ssh_username`s and `winrm_username`s, with variables
+/// resolved to their defaults, that are not also their passwords.
+fn login_names(ctx: &Context) -> Vec<String> {
+    let names = builder_values(ctx, &["ssh_username", "winrm_username"]);
+    let passwords = builder_values(ctx, PASSWORD_KEYS);
+    names.into_iter().filter(|name| !passwords.contains(name)).collect()
+}
+
+fn builder_values(ctx: &Context, keys: &[&str]) -> Vec<String> {
+    let mut names = Vec::new();
+    for builder in ctx.template.builders() {
+        for key in keys {
+            let Some(value) = builder.str(key) else { continue };
+            names.push(value.to_owned());
+            if let Some(default) = gotmpl::sole_user_variable(value).and_then(|v| ctx.template.variable_default(&v)) {
+                names.push(default.to_owned());
+            }
+        }
+    }
+    names
+}
+
+/// A login name rather than a password: one of the builders', or a
+/// variable named for a user.
+fn is_login_name(piped: &str, logins: &[String]) -> bool {
+    logins.iter().any(|login| login == piped)
+        || gotmpl::sole_user_variable(piped).is_some_and(|variable| variable.contains("user"))
+}
+
+/// Where the argument of `echo` is in `echo '<password>' | … sudo -S …`,
+/// quotes excluded.
+fn password_piped_to_sudo(command: &str) -> Option<std::ops::Range<usize>> {
+    let mut start = 0;
+    let segments: Vec<(usize, &str)> = command
+        .split('|')
+        .map(|segment| {
+            let at = start;
+            start += segment.len() + 1;
+            (at, segment)
+        })
+        .collect();
+    for pair in segments.windows(2) {
+        let [(echo_at, echo), (_, sudo)] = pair else { continue };
+        let mut words = sudo.split_whitespace().skip_while(|word| *word != "sudo");
+        if words.next().is_none() {
+            continue;
+        }
+        let reads_stdin =
+            words.take_while(|word| word.starts_with('-')).any(|flag| !flag.starts_with("--") && flag.contains('S'));
+        let Some(echo_word) = echo.rfind("echo ") else { continue };
+        if !reads_stdin {
+            continue;
+        }
+        let argument = &echo[echo_word + 5..];
+        let trimmed = argument.trim();
+        let unquoted = trimmed.trim_matches(['\'', '"']);
+        if unquoted.is_empty() || unquoted.starts_with('$') {
+            continue;
+        }
+        let offset = echo_at + echo_word + 5 + (argument.len() - argument.trim_start().len());
+        let inner = offset + (trimmed.len() - trimmed.trim_start_matches(['\'', '"']).len());
+        return Some(inner..inner + unquoted.len());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::password_piped_to_sudo;
+
+    #[test]
+    fn passwords_piped_to_sudo() {
+        let bento = "echo 'vagrant' | {{.Vars}} sudo -S -E sh -eux '{{.Path}}'";
+        assert_eq!(password_piped_to_sudo(bento).map(|at| &bento[at]), Some("vagrant"));
+        let plain = "echo packer|sudo -S shutdown -P now";
+        assert_eq!(password_piped_to_sudo(plain).map(|at| &plain[at]), Some("packer"));
+        assert_eq!(password_piped_to_sudo("echo $PASSWORD | sudo -S reboot"), None);
+        assert_eq!(password_piped_to_sudo("echo 'x' | sudo -E sh"), None);
+        assert_eq!(password_piped_to_sudo("sudo -S reboot"), None);
+    }
+}
