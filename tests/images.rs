@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::write;
+use common::{text, write};
 use serde_json::Value;
 
 const SOURCE_AMI: &str = "ami-03cf127a";
@@ -133,10 +133,6 @@ fn images_command(root: &Path, moto: &Moto, args: &[&str]) -> Command {
         .env("AWS_SECRET_ACCESS_KEY", "e2e-secret-not-for-logs")
         .env_remove("AWS_PROFILE");
     command
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
 /// Replaces moto's random AMI IDs and temporary paths so snapshots are stable.

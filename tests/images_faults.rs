@@ -7,11 +7,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::write;
+use common::{text, write};
 
 /// Answers like Packer 1.6.6 for `version`, `validate` and `build
 /// -machine-readable`: one artifact per `"region"` of the template, each
@@ -87,10 +87,6 @@ fn images(root: &Path, packer: &Path, args: &[&str]) -> Command {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     command
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
 /// Every image ID in a text, in order.

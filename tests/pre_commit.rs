@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::write;
+use common::{text, write};
 
 const TEMPLATE: &str = r#"{
   "builders": [
@@ -106,10 +106,6 @@ impl Repo {
         command.current_dir(dir);
         command.output().unwrap()
     }
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
 fn broken_template() -> String {
@@ -235,7 +231,7 @@ fn a_template_changed_after_its_image_was_built_is_stale() {
     let repo = Repo::new();
     let dir = repo.path.join("packer/3.11/aws/machine-image");
     let inputs = vec!["template.json".to_owned(), "scripts/install.sh".to_owned()];
-    let hash = xtask::lock::hash_inputs(&dir, &inputs).unwrap();
+    let hash = xtask::lock::hash_inputs(&dir, &inputs).unwrap().all;
     let lock = format!(
         r#"{{"version": 1, "templates": {{"packer/3.11/aws/machine-image/template.json": {{
              "hash": "{hash}", "inputs": ["template.json", "scripts/install.sh"], "packer_version": "1.6.6",

@@ -49,6 +49,11 @@ pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Standard output, then standard error, for assertions and their messages.
+pub fn text(output: &Output) -> String {
+    format!("{}{}", stdout(output), stderr(output))
+}
+
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }

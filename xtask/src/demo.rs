@@ -18,8 +18,6 @@ use crate::packer;
 
 /// The AMI moto serves as a source image in every region.
 const SOURCE_AMI: &str = "ami-03cf127a";
-/// The moto release the tests pin, and the demo installs when none is found.
-pub const MOTO_VERSION: &str = "5.2.5";
 
 /// Provisioners that need a machine to reach; the demo has none.
 const REMOTE_PROVISIONERS: &[&str] =
@@ -110,16 +108,16 @@ fn moto_server(root: &Path) -> Result<PathBuf> {
     if server.is_file() {
         return Ok(server);
     }
-    show_line!("Installing moto[server]=={MOTO_VERSION} into {} (first use only)...", shown(root, &venv));
+    show_line!("Installing moto[server]=={} into {} (first use only)...", moto::VERSION, shown(root, &venv));
     let created = Command::new("python3").args(["-m", "venv"]).arg(&venv).status();
     if !created.is_ok_and(|status| status.success()) {
         bail!("could not create a Python virtualenv at {}: install python3 and python3-venv", venv.display());
     }
     let installed = Command::new(venv.join("bin/pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check", &format!("moto[server]=={MOTO_VERSION}")])
+        .args(["install", "--quiet", "--disable-pip-version-check", &format!("moto[server]=={}", moto::VERSION)])
         .status();
     if !installed.is_ok_and(|status| status.success()) || !server.is_file() {
-        bail!("could not install moto[server]=={MOTO_VERSION} with pip; {}", moto::INSTALL_HINT);
+        bail!("could not install moto[server]=={} with pip; {}", moto::VERSION, moto::INSTALL_HINT);
     }
     Ok(server)
 }

@@ -298,16 +298,30 @@ impl Hasher {
     }
 }
 
-/// The content hash of a template's files: each one's path relative to the
-/// template's folder and its bytes.
-pub fn hash_inputs(dir: &Path, inputs: &[String]) -> Result<String> {
-    let mut hasher = Hasher(Sha256::new());
+/// The hashes of a template's files: of all of them together (`all`, the
+/// lock's `hash`) and of each one (`each`, the lock's `files`, to say which
+/// changed), from one read of each file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputHashes {
+    pub all: String,
+    pub each: BTreeMap<String, String>,
+}
+
+/// Hashes a template's files: each one's path relative to the template's
+/// folder and its bytes; a folder (a file provisioner uploads it with all
+/// it holds) by each file in it.
+pub fn hash_inputs(dir: &Path, inputs: &[String]) -> Result<InputHashes> {
+    let mut all = Hasher(Sha256::new());
+    let mut each = BTreeMap::new();
     for input in inputs {
+        let mut own = Hasher(Sha256::new());
+        let mut feed = |name: &str, bytes: &[u8]| {
+            all.feed(name.as_bytes(), bytes);
+            own.feed(name.as_bytes(), bytes);
+        };
         let path = dir.join(input);
         if path.is_dir() {
-            // A file provisioner uploads a folder with all it holds.
             let mut files: Vec<PathBuf> = walkdir::WalkDir::new(&path)
-                .sort_by_file_name()
                 .into_iter()
                 .filter_map(Result::ok)
                 .filter(|entry| !entry.file_type().is_dir())
@@ -316,13 +330,14 @@ pub fn hash_inputs(dir: &Path, inputs: &[String]) -> Result<String> {
             files.sort();
             for file in files {
                 let name = format!("{input}/{}", file.strip_prefix(&path).unwrap_or(&file).display());
-                hasher.feed(name.as_bytes(), &read_input(&file)?);
+                feed(&name, &read_input(&file)?);
             }
         } else {
-            hasher.feed(input.as_bytes(), &read_input(&path)?);
+            feed(input, &read_input(&path)?);
         }
+        each.insert(input.clone(), own.finish());
     }
-    Ok(hasher.finish())
+    Ok(InputHashes { all: all.finish(), each })
 }
 
 /// An uploaded file's bytes, read only when it is a regular file.
@@ -332,11 +347,6 @@ fn read_input(path: &Path) -> Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(metadata.len() as usize);
     file.read_to_end(&mut bytes).with_context(|| format!("reading {}", path.display()))?;
     Ok(bytes)
-}
-
-/// Each input's own hash, by its path relative to the template's folder.
-pub fn hash_each_input(dir: &Path, inputs: &[String]) -> Result<BTreeMap<String, String>> {
-    inputs.iter().map(|input| Ok((input.clone(), hash_inputs(dir, std::slice::from_ref(input))?))).collect()
 }
 
 /// The names of what a build is given besides the files, for saying which

@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+/// The moto release the tests and the demo use (`.ci/test` pins the same).
+pub const VERSION: &str = "5.2.5";
+
 pub const INSTALL_HINT: &str = "run `.ci/test`, which installs moto[server]==5.2.5 into target/e2e-venv, \
      or `pip install 'moto[server]==5.2.5'` and set MOTO_SERVER to its moto_server";
 

@@ -51,13 +51,12 @@ pub fn apply(options: &Options) -> Result<Finished> {
             plan::checked_template(&file, &BTreeSet::new()).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
         let inputs = template.inputs();
         let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        let hash = lock::hash_inputs(&dir, &inputs)?;
+        let lock::InputHashes { all: hash, each: files } = lock::hash_inputs(&dir, &inputs)?;
         // The build's variables are not in the manifest: the ones given
         // here stand for them, as the README asks.
         let vars = plan::declared_vars(&template, &options.vars);
         let sensitive: Vec<&str> = template.sensitive_variables().into_iter().map(|(_, name)| name).collect();
         let settings = lock::hash_settings(&options.var_files, &vars, &sensitive)?;
-        let files = lock::hash_each_input(&dir, &inputs)?;
         let job = Job {
             file,
             layout,
@@ -79,18 +78,8 @@ pub fn apply(options: &Options) -> Result<Finished> {
     }
     // Every manifest was read and checked above; only now is anything
     // written, so a bad one leaves the lock and the deployments as they were.
-    let mut recorded = Vec::new();
-    for (mut job, source) in jobs {
-        let images = job.outcome.images().cloned().unwrap_or_default();
-        if let Err(error) = record::record_build(&root, &mut lockfile, &job, &images, record::Source::Manifest(source))
-        {
-            job.outcome = Outcome::Failed(format!(
-                "could not record its images in packer/images.lock ({error:#}), so nothing was patched"
-            ));
-        }
-        recorded.push(job);
-    }
-    let jobs = recorded;
+    let builds = jobs.into_iter().map(|(job, source)| (job, record::Source::Manifest(source))).collect();
+    let jobs = record::record_all(&root, &mut lockfile, builds);
     let results = apply::apply(&options.root, &jobs, &deployments);
     Ok(Finished::Ran(RunResult { jobs, deployments: results, unreadable, interrupted: false }))
 }

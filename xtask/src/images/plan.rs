@@ -304,9 +304,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let (feeds, left_alone) = feeds(&layout, &regions, &here, deployments, &options.regions);
         let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let inputs = template.inputs();
-        let hashed =
-            lock::hash_inputs(&dir, &inputs).and_then(|hash| Ok((hash, lock::hash_each_input(&dir, &inputs)?)));
-        let (hash, files) = match hashed {
+        let lock::InputHashes { all: hash, each: files } = match lock::hash_inputs(&dir, &inputs) {
             Ok(hashed) => hashed,
             Err(error) => {
                 jobs.push(failed_job(file, layout, format!("{error:#}; fix it, or take it out of the template")));

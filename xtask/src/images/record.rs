@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::Job;
+use super::{Job, Outcome};
 use crate::lock::{self, LockFile, LockedImage, ManifestSource};
 
 /// Where the images being recorded came from.
@@ -19,7 +19,25 @@ pub enum Source<'a> {
     Manifest(ManifestSource),
     /// A `--build-only` result: built elsewhere by this tool, with this
     /// Packer version, at this time.
-    Result { version: &'a str, built_at: &'a str },
+    Result { version: String, built_at: String },
+}
+
+/// Records builds run elsewhere (manifests, `--build-only` results), every
+/// one of them checked already, in the order given. One that cannot be
+/// recorded fails, so that nothing is patched from it.
+pub fn record_all(root: &Path, lockfile: &mut LockFile, builds: Vec<(Job, Source)>) -> Vec<Job> {
+    builds
+        .into_iter()
+        .map(|(mut job, source)| {
+            let images = job.outcome.images().cloned().unwrap_or_default();
+            if let Err(error) = record_build(root, lockfile, &job, &images, source) {
+                job.outcome = Outcome::Failed(format!(
+                    "could not record its images in packer/images.lock ({error:#}), so nothing was patched"
+                ));
+            }
+            job
+        })
+        .collect()
 }
 
 /// Records a template's new images and writes the lock file. When the write
@@ -47,8 +65,8 @@ pub fn record_build(
             Some(manifest)
         }
         Source::Result { version, built_at: when } => {
-            entry.packer_version = Some(version.to_owned());
-            when.clone_into(&mut built_at);
+            entry.packer_version = Some(version);
+            built_at = when;
             None
         }
     };

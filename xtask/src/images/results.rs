@@ -112,17 +112,11 @@ pub fn apply(options: &Options) -> Result<Finished> {
         checked.push(result);
     }
     // Every result was read and checked; only now is anything written.
-    let mut jobs = Vec::new();
-    for Checked { mut job, version, built_at } in checked {
-        let images = job.outcome.images().cloned().unwrap_or_default();
-        let source = record::Source::Result { version: &version, built_at: &built_at };
-        if let Err(error) = record::record_build(&options.root, &mut lockfile, &job, &images, source) {
-            job.outcome = Outcome::Failed(format!(
-                "could not record its images in packer/images.lock ({error:#}), so nothing was patched"
-            ));
-        }
-        jobs.push(job);
-    }
+    let builds = checked
+        .into_iter()
+        .map(|Checked { job, version, built_at }| (job, record::Source::Result { version, built_at }))
+        .collect();
+    let jobs = record::record_all(&options.root, &mut lockfile, builds);
     let results = apply::apply(&options.root, &jobs, &deployments);
     Ok(Finished::Ran(RunResult { jobs, deployments: results, unreadable, interrupted: false }))
 }
@@ -196,8 +190,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     }
     let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let inputs = parsed.inputs();
-    let hash = lock::hash_inputs(&dir, &inputs)?;
-    let files = lock::hash_each_input(&dir, &inputs)?;
+    let lock::InputHashes { all: hash, each: files } = lock::hash_inputs(&dir, &inputs)?;
     if hash != text_of("hash")? {
         let before: BTreeMap<String, String> = value
             .get("files")

@@ -74,13 +74,11 @@ fn template_status(
     let locked: Option<&LockedTemplate> = lockfile.templates.get(&file.rel);
     let dir = file.path.parent().unwrap_or(Path::new("."));
     // The hash of the files now, when the template can be read.
-    let now: Result<(String, BTreeMap<String, String>), String> = match lint_templates::load(file) {
+    let now: Result<lock::InputHashes, String> = match lint_templates::load(file) {
         Loaded::Text(source) => match lint_templates::parse(&source, &mut Default::default()) {
             Some(template) => {
                 let inputs = template.inputs();
-                lock::hash_inputs(dir, &inputs)
-                    .and_then(|hash| Ok((hash, lock::hash_each_input(dir, &inputs)?)))
-                    .map_err(|error| format!("unknown: {error:#}"))
+                lock::hash_inputs(dir, &inputs).map_err(|error| format!("unknown: {error:#}"))
             }
             None => Err("unknown: the template is not a JSON object".to_owned()),
         },
@@ -94,10 +92,10 @@ fn template_status(
             let locked = locked.expect("images come from the lock entry");
             let state = match &now {
                 Err(why) => why.clone(),
-                Ok((hash, _)) if *hash == image.hash => "current".to_owned(),
+                Ok(now) if now.all == image.hash => "current".to_owned(),
                 Ok(_) if image.hash != locked.hash => "stale: older than the template's last build".to_owned(),
-                Ok((_, files)) => match &locked.files {
-                    Some(before) => format!("stale: {}", plan::file_changes(before, files)),
+                Ok(now) => match &locked.files {
+                    Some(before) => format!("stale: {}", plan::file_changes(before, &now.each)),
                     None => "stale: the template or a file it uploads changed".to_owned(),
                 },
             };

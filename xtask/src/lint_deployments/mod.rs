@@ -106,8 +106,10 @@ fn template_info(file: &TemplateFile, image: &str) -> TemplateInfo {
         }
         unique
     });
-    info.hash = lock::hash_inputs(file.dir(), &inputs).ok();
-    info.files = lock::hash_each_input(file.dir(), &inputs).unwrap_or_default();
+    if let Ok(hashes) = lock::hash_inputs(file.dir(), &inputs) {
+        info.hash = Some(hashes.all);
+        info.files = hashes.each;
+    }
     info
 }
 

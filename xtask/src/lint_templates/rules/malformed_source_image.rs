@@ -1,6 +1,7 @@
 use crate::diagnostic::Findings;
 use crate::gotmpl;
 use crate::location::{Location, Route};
+use crate::packer::{is_ami_id, is_gce_image_name};
 
 use super::Context;
 
@@ -63,23 +64,10 @@ fn check(ctx: &Context, out: &mut Findings) {
     }
 }
 
-fn is_ami_id(id: &str) -> bool {
-    id.strip_prefix("ami-").is_some_and(|hex| {
-        (hex.len() == 8 || hex.len() == 17) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
-}
-
+/// A source image of a GCE builder: an image name, or a full or partial
+/// URL, which names the image through its project.
 fn is_gce_name(name: &str) -> bool {
-    // A full or partial URL names the image through its project.
-    if name.contains('/') {
-        return true;
-    }
-    let bytes = name.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 63
-        && bytes[0].is_ascii_lowercase()
-        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && !name.ends_with('-')
+    name.contains('/') || is_gce_image_name(name)
 }
 
 #[cfg(test)]
