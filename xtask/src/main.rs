@@ -23,7 +23,7 @@ fn cli() -> Command {
         .arg_required_else_help(true)
         .subcommand(
             Command::new("lint-templates")
-                .about("Lint every packer/<release>/<cloud>/<image>/template.json")
+                .about("Lint every template under packer/<release>/<cloud>/<image>/ (template.json or *.pkr.hcl)")
                 .args(selection())
                 .args(lint_output())
                 .arg(explain_arg())
