@@ -24,6 +24,7 @@ case "$1" in
   validate) echo "The configuration is valid." ;;
   build)
     if [ -n "$STANDIN_REFUSE_BUILD" ]; then echo "the stand-in was asked to build" >&2; exit 1; fi
+    if [ -n "$STANDIN_DURING" ]; then sh -c "$STANDIN_DURING"; fi
     for region in $(grep -o '"region": *"[a-z0-9-]*"' template.json | sed 's/.*"\([a-z0-9-]*\)"$/\1/'); do
       echo "$(date +%s),$region,ui,say,building $region"
       id=$(printf 'ami-%017x' "$(date +%s%N)")
@@ -647,4 +648,50 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
     assert_eq!(narrowed.status.code(), Some(2), "--apply with --select is refused: {}", text(&narrowed));
     let merged = images(root, &packer, &["--apply", result_arg]).output().unwrap();
     assert!(merged.status.success(), "{}", text(&merged));
+    // A newer local build, then the old result again: refused, the newer
+    // images stay (the lock's times count seconds).
+    std::thread::sleep(Duration::from_millis(1100));
+    let newer = images(root, &packer, &["--force", "--release", "3.11"]).output().unwrap();
+    assert!(newer.status.success(), "{}", text(&newer));
+    let before = (deployments(root), std::fs::read_to_string(root.join("packer/images.lock")).unwrap());
+    let older = images(root, &packer, &["--apply", result_arg]).output().unwrap();
+    assert_eq!(older.status.code(), Some(2), "{}", text(&older));
+    assert!(text(&older).contains("applying it would put an older image back"), "{}", text(&older));
+    assert_eq!((deployments(root), std::fs::read_to_string(root.join("packer/images.lock")).unwrap()), before);
+}
+
+/// The lock is recorded into as it is on disk when a build ends: an entry
+/// that arrived during the build (a `git pull`) stays.
+#[test]
+fn a_lock_changed_during_a_build_keeps_what_arrived() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let pulled = r#"{"version": 1, "templates": {"packer/9.9/aws/machine-image/template.json": {"hash": "sha256:0",
+        "inputs": ["template.json"], "packer_version": "1.6.6", "images": {"eu-west-1": {"id": "ami-0123456789abcdef0",
+        "built_at": "2026-11-27T10:00:00Z", "hash": "sha256:0", "settings": "sha256:0"}}}}}"#;
+    let arrived = root.join("pulled.lock");
+    std::fs::write(&arrived, pulled).unwrap();
+    let during = format!("cp '{}' '{}'", arrived.display(), root.join("packer/images.lock").display());
+    let output = images(root, &packer, &["--release", "3.9"]).env("STANDIN_DURING", during).output().unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let lock = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    assert!(lock.contains("packer/9.9/aws/machine-image/template.json"), "what arrived was dropped:\n{lock}");
+    assert!(lock.contains("packer/3.9/aws/machine-image/template.json"), "{lock}");
+}
+
+/// A deployment that is a symlink to another is one file: written once.
+#[test]
+fn a_deployment_linked_to_another_is_written_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    std::os::unix::fs::symlink("virginia.yaml", root.join("deployments/virginia-again.yaml")).unwrap();
+    for _ in 0..20 {
+        let output = images(root, &packer, &["--force", "--release", "3.9"]).output().unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+    }
+    assert!(std::fs::symlink_metadata(root.join("deployments/virginia-again.yaml")).unwrap().file_type().is_symlink());
+    let shapes = shape(&std::fs::read_to_string(root.join("deployments/virginia.yaml")).unwrap());
+    assert!(shapes.contains("id: <ID>"), "{shapes}");
 }

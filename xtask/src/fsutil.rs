@@ -162,6 +162,14 @@ pub fn remove_stale_temporaries(folders: &[PathBuf]) -> usize {
 
 /// [`write_atomic`] without flushing the folder.
 pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace_file_unless_changed(path, bytes, || Ok(()))
+}
+
+/// [`replace_file`], with `unchanged` called once the new bytes are on disk,
+/// right before the rename: an error from it (the file was edited
+/// meanwhile) leaves the file as it is. What is left is the instant between
+/// that check and the rename, which a rename cannot close.
+pub fn replace_file_unless_changed(path: &Path, bytes: &[u8], unchanged: impl Fn() -> Result<()>) -> Result<()> {
     let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().context("a file path has a name")?.to_string_lossy();
     let temporary = dir.join(temporary_name(&name));
@@ -172,6 +180,7 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
             file.set_permissions(metadata.permissions())?;
         }
         file.sync_all().with_context(|| format!("flushing {}", temporary.display()))?;
+        unchanged()?;
         fs::rename(&temporary, path).with_context(|| format!("replacing {}", path.display()))?;
         Ok(())
     })();
@@ -210,6 +219,17 @@ mod tests {
         write_atomic(&path, b"new").unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "new");
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary left behind");
+    }
+
+    #[test]
+    fn a_file_changed_before_the_rename_is_left_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.yaml");
+        fs::write(&path, "edited meanwhile").unwrap();
+        let refused = replace_file_unless_changed(&path, b"new", || anyhow::bail!("a.yaml changed"));
+        assert!(refused.is_err());
+        assert_eq!(fs::read_to_string(&path).unwrap(), "edited meanwhile");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary left behind");
     }
 

@@ -249,6 +249,9 @@ impl LockFile {
                 path.display()
             )
         };
+        // serde_json keeps the last of two equal keys: a merge that kept both
+        // sides of a conflict would silently pick one image.
+        serde_json::from_slice::<NoDuplicateKeys>(&bytes).with_context(invalid)?;
         let value: Value = serde_json::from_slice(&bytes).with_context(invalid)?;
         let lock = LockFile::from_json(&value).with_context(invalid)?;
         if lock.version != VERSION {
@@ -278,6 +281,63 @@ pub fn target(root: &Path) -> Result<PathBuf> {
         return fsutil::resolve_inside(root, &path);
     }
     Ok(path)
+}
+
+/// Reads any JSON, refusing an object that has a key twice.
+struct NoDuplicateKeys;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NoDuplicateKeys)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicateKeys {
+    type Value = NoDuplicateKeys;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("JSON")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!("the key `{key}` appears twice in one object")));
+            }
+            map.next_value::<NoDuplicateKeys>()?;
+        }
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
 }
 
 /// Hashes named byte strings, each length-prefixed so that no two lists
@@ -445,5 +505,10 @@ mod tests {
         lock.templates.insert("t".into(), LockedTemplate { hash: "h".into(), ..LockedTemplate::default() });
         lock.write(dir.path()).unwrap();
         assert_eq!(LockFile::read(dir.path()).unwrap(), lock);
+        // Both sides of a merge conflict kept: refused, not the last one taken.
+        let text = fs::read_to_string(path(dir.path())).unwrap();
+        fs::write(path(dir.path()), text.replacen("\"version\": 1,", "\"version\": 1, \"version\": 1,", 1)).unwrap();
+        let error = format!("{:#}", LockFile::read(dir.path()).unwrap_err());
+        assert!(error.contains("the key `version` appears twice"), "{error}");
     }
 }

@@ -63,8 +63,15 @@ pub fn apply(root: &Path, jobs: &[Job], deployments: &[Deployment]) -> Vec<Deplo
     }
     let mut results = Vec::new();
     let mut planned: Vec<(&Deployment, Patched)> = Vec::new();
+    // Two deployment names for one file (a symlink to another deployment):
+    // the file is written once, for the first; the same text serves both.
+    let mut files = std::collections::BTreeSet::new();
     for (index, want) in wanted {
         let deployment = &deployments[index];
+        let file = crate::fsutil::resolve_inside(root, &deployment.path).unwrap_or_else(|_| deployment.path.clone());
+        if !files.insert(file) {
+            continue;
+        }
         let refusal = if want.problems.is_empty() {
             match patch::patch(deployment, &want.ids) {
                 Ok(Some(patched)) => {

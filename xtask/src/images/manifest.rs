@@ -43,7 +43,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
         };
         let file = TemplateFile::new(&root, template_path);
         let layout = file.layout.clone().map_err(|problem| anyhow::anyhow!("{}: {problem}", file.rel))?;
-        let (images, run_uuid) = read_manifest(&manifest_path, &layout.cloud)?;
+        let LastRun { images, run_uuid, built } = read_manifest(&manifest_path, &layout.cloud)?;
         let regions: Vec<String> = images.keys().cloned().collect();
         let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
         let (feeds, left_alone) = plan::feeds(&layout, &regions, &here, &deployments, &options.regions);
@@ -74,6 +74,10 @@ pub fn apply(options: &Options) -> Result<Finished> {
             outcome: Outcome::FromManifest { images, manifest: manifest_rel.clone() },
             secrets: Vec::new(),
         };
+        if let Some(seconds) = built {
+            let images = job.outcome.images().cloned().unwrap_or_default();
+            record::refuse_older(&lockfile, &job, &images, &lock::utc_timestamp(seconds), &manifest_rel)?;
+        }
         jobs.push((job, ManifestSource { path: manifest_rel, run_uuid }));
     }
     // Every manifest was read and checked above; only now is anything
@@ -84,8 +88,16 @@ pub fn apply(options: &Options) -> Result<Finished> {
     Ok(Finished::Ran(RunResult { jobs, deployments: results, unreadable, interrupted: false }))
 }
 
-/// Image IDs of the last run recorded in a manifest file.
-fn read_manifest(path: &Path, cloud: &str) -> Result<(BTreeMap<String, String>, Option<String>)> {
+/// What a manifest says of its last run.
+struct LastRun {
+    images: BTreeMap<String, String>,
+    run_uuid: Option<String>,
+    /// When its last build ended (`build_time`, Unix seconds), when it says.
+    built: Option<u64>,
+}
+
+/// The last run recorded in a manifest file.
+fn read_manifest(path: &Path, cloud: &str) -> Result<LastRun> {
     let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let manifest: Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
@@ -94,10 +106,12 @@ fn read_manifest(path: &Path, cloud: &str) -> Result<(BTreeMap<String, String>, 
     };
     let last_run = manifest.get("last_run_uuid").and_then(Value::as_str);
     let mut artifacts = Artifacts::default();
+    let mut built = None;
     for (index, build) in builds.iter().enumerate() {
         if last_run.is_some() && build.get("packer_run_uuid").and_then(Value::as_str) != last_run {
             continue;
         }
+        built = built.max(build.get("build_time").and_then(Value::as_u64));
         let (Some(name), Some(id)) =
             (build.get("name").and_then(Value::as_str), build.get("artifact_id").and_then(Value::as_str))
         else {
@@ -114,5 +128,5 @@ fn read_manifest(path: &Path, cloud: &str) -> Result<(BTreeMap<String, String>, 
     if images.is_empty() {
         bail!("{} records no image of its last run", path.display());
     }
-    Ok((images, last_run.map(str::to_owned)))
+    Ok(LastRun { images, run_uuid: last_run.map(str::to_owned), built })
 }

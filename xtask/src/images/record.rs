@@ -22,6 +22,34 @@ pub enum Source<'a> {
     Result { version: String, built_at: String },
 }
 
+/// Refuses images built elsewhere at `built_at` (the lock's time format)
+/// when the lock already records a different, later image for one of their
+/// regions: applying them would put an older image back.
+pub fn refuse_older(
+    lockfile: &LockFile,
+    job: &Job,
+    images: &BTreeMap<String, String>,
+    built_at: &str,
+    from: &str,
+) -> Result<()> {
+    let Some(locked) = lockfile.templates.get(&job.file.rel) else {
+        return Ok(());
+    };
+    for (region, id) in images {
+        if let Some(newer) =
+            locked.images.get(region).filter(|image| image.id != *id && image.built_at.as_str() > built_at)
+        {
+            anyhow::bail!(
+                "{from} was built at {built_at}, before the image packer/images.lock records for {region} ({}, built at \
+                 {}): applying it would put an older image back; build it again to replace that one",
+                newer.id,
+                newer.built_at
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Records builds run elsewhere (manifests, `--build-only` results), every
 /// one of them checked already, in the order given. One that cannot be
 /// recorded fails, so that nothing is patched from it.
@@ -40,8 +68,8 @@ pub fn record_all(root: &Path, lockfile: &mut LockFile, builds: Vec<(Job, Source
         .collect()
 }
 
-/// Records a template's new images and writes the lock file. When the write
-/// fails, the lock in memory is left as it was on disk.
+/// Records a template's new images in the lock file as it is on disk now,
+/// and writes it.
 pub fn record_build(
     root: &Path,
     lockfile: &mut LockFile,
@@ -49,7 +77,10 @@ pub fn record_build(
     images: &BTreeMap<String, String>,
     source: Source,
 ) -> Result<()> {
-    let before = lockfile.templates.get(&job.file.rel).cloned();
+    // Read again: the lock may have changed on disk since the run began (a
+    // `git pull` during a long build), and recording one template must not
+    // drop what is there now.
+    *lockfile = LockFile::read(root)?;
     let entry = lockfile.templates.entry(job.file.rel.clone()).or_default();
     entry.hash = job.hash.clone();
     entry.inputs = job.inputs.clone();
@@ -83,12 +114,5 @@ pub fn record_build(
             },
         );
     }
-    let written = lockfile.write(root);
-    if written.is_err() {
-        match before {
-            Some(entry) => lockfile.templates.insert(job.file.rel.clone(), entry),
-            None => lockfile.templates.remove(&job.file.rel),
-        };
-    }
-    written
+    lockfile.write(root)
 }

@@ -109,6 +109,8 @@ pub fn apply(options: &Options) -> Result<Finished> {
             plan::feeds(&result.job.layout, &result.job.regions, &here, &deployments, &options.regions);
         result.job.feeds = feeds;
         result.job.left_alone = left_alone;
+        let images = result.job.outcome.images().cloned().unwrap_or_default();
+        record::refuse_older(&lockfile, &result.job, &images, &result.built_at, &shown)?;
         checked.push(result);
     }
     // Every result was read and checked; only now is anything written.

@@ -14,10 +14,10 @@ use std::fs;
 use std::ops::Range;
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 
 use crate::deployments::{Deployment, image_route, looks_like_a_number};
-use crate::fsutil::{replace_file, resolve_inside};
+use crate::fsutil::{replace_file_unless_changed, resolve_inside};
 use crate::location::{LineIndex, Route, Step};
 use crate::yaml::{Kind, Node, Style};
 
@@ -201,6 +201,13 @@ fn locate<'a>(deployment: &'a Deployment, route: &Route) -> Result<(Range<usize>
     let Kind::Scalar { value, style } = &node.kind else {
         return Err(refuse(node, "the ID is not a single value".to_owned(), "write `id: <image ID>`"));
     };
+    if *style == Style::Plain && reads_as_no_string(value) {
+        return Err(refuse(
+            node,
+            format!("the ID is written as `{value}`, which YAML reads as no string"),
+            "write an image ID there, quoted if it looks like a number or a boolean",
+        ));
+    }
     let start = match style {
         Style::SingleQuoted | Style::DoubleQuoted => node.span.start + 1,
         Style::Plain | Style::Literal | Style::Folded => node.span.start,
@@ -245,15 +252,7 @@ fn check_representable(source: &str, node: &Node, route: &Route, new: &str) -> R
         return Err(refuse(format!("`{new}` is not an image ID"), "check where the ID came from"));
     }
     let plain = matches!(node.style(), Some(Style::Plain | Style::Literal | Style::Folded));
-    // YAML 1.2's core schema, and the booleans of YAML 1.1 that many
-    // loaders (PyYAML, Ruby's, Go's yaml.v2) still read.
-    let reads_as_other = [
-        "null", "Null", "NULL", "~", "true", "True", "TRUE", "false", "False", "FALSE", "y", "Y", "yes", "Yes", "YES",
-        "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
-    ]
-    .contains(&new)
-        || looks_like_a_number(new);
-    if plain && reads_as_other {
+    if plain && reads_as_no_string(new) {
         return Err(refuse(
             format!("`{new}` unquoted would read as something other than a string"),
             "quote the ID in the file (`id: '…'`)",
@@ -265,6 +264,18 @@ fn check_representable(source: &str, node: &Node, route: &Route, new: &str) -> R
 /// The 1-based line of a byte offset, for a refusal's message.
 fn line_of(source: &str, offset: usize) -> (usize, usize) {
     LineIndex::new(source).line_column(offset)
+}
+
+/// True for a plain scalar that YAML reads as no string: YAML 1.2's core
+/// schema, and the booleans of YAML 1.1 that many loaders (PyYAML, Ruby's,
+/// Go's yaml.v2) still read.
+fn reads_as_no_string(plain: &str) -> bool {
+    [
+        "", "null", "Null", "NULL", "~", "true", "True", "TRUE", "false", "False", "FALSE", "y", "Y", "yes", "Yes",
+        "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
+    ]
+    .contains(&plain)
+        || looks_like_a_number(plain)
 }
 
 /// `cluster.machine_image.id` for a route of keys.
@@ -287,11 +298,13 @@ fn dotted(route: &Route) -> String {
 /// which makes the renames durable.
 pub fn write(root: &Path, deployment: &Deployment, text: &str) -> Result<()> {
     let target = resolve_inside(root, &deployment.path)?;
-    let now = fs::read(&target)?;
-    if now != deployment.source.as_bytes() {
-        bail!("{} changed while the images were building; run again to patch it", deployment.rel);
-    }
-    replace_file(&target, text.as_bytes())
+    replace_file_unless_changed(&target, text.as_bytes(), || {
+        let now = fs::read(&target).with_context(|| format!("reading {}", deployment.rel))?;
+        if now != deployment.source.as_bytes() {
+            bail!("{} changed while the images were building; run again to patch it", deployment.rel);
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -335,6 +348,8 @@ mod tests {
             ("cluster:\n  machine_image:\n    id: \"ami-0123\\x34567\"\n", "escapes"),
             ("base: &b\n  machine_image:\n    id: ami-01234567\ncluster:\n  <<: *b\n", "merge key"),
             ("cluster:\n  machine_image:\n    id: ami-0\n      1234567\n", "several lines"),
+            ("cluster:\n  machine_image:\n    id: ~\n", "reads as no string"),
+            ("cluster:\n  machine_image:\n    id: 123\n", "reads as no string"),
         ] {
             match patched(source, "cluster", NEW) {
                 Err(Refusal::Unpatchable { why: said, .. }) => assert!(said.contains(why), "{source:?}: {said}"),
