@@ -427,6 +427,127 @@ fn a_missing_packer_says_how_to_install_it() {
     );
 }
 
+/// A two-region HCL2 folder: variables, two `amazon-ebs` sources (one per
+/// region), and a build that runs a local script and echoes a secret.
+fn hcl2_tree(root: &Path) {
+    let folder = "packer/4.0/aws/machine-image";
+    write(
+        root,
+        &format!("{folder}/variables.pkr.hcl"),
+        "variable \"endpoint\" {\n  type = string\n}\n\n\
+         variable \"token\" {\n  type      = string\n  default   = \"\"\n  sensitive = true\n}\n",
+    );
+    let source = |name: &str, region: &str| {
+        format!(
+            "source \"amazon-ebs\" \"{name}\" {{\n  region                     = \"{region}\"\n  \
+             custom_endpoint_ec2        = var.endpoint\n  communicator               = \"none\"\n  \
+             skip_credential_validation = true\n  skip_metadata_api_check    = true\n  \
+             source_ami                 = \"{SOURCE_AMI}\"\n  instance_type              = \"t2.micro\"\n  \
+             ami_name                   = \"e2e-hcl2-{name}-${{uuidv4()}}\"\n}}\n\n"
+        )
+    };
+    write(
+        root,
+        &format!("{folder}/sources.pkr.hcl"),
+        source("frankfurt", "eu-central-1") + &source("ireland", "eu-west-1"),
+    );
+    write(
+        root,
+        &format!("{folder}/build.pkr.hcl"),
+        "build {\n  sources = [\"source.amazon-ebs.frankfurt\", \"source.amazon-ebs.ireland\"]\n\n  \
+         provisioner \"shell-local\" {\n    script = \"${path.root}/scripts/setup.sh\"\n  }\n\n  \
+         provisioner \"shell-local\" {\n    inline = [\"echo the token is ${var.token}\"]\n  }\n}\n",
+    );
+    write(root, &format!("{folder}/scripts/setup.sh"), "#!/bin/sh\necho setting up\n");
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(root.join(folder).join("scripts/setup.sh"), fs::Permissions::from_mode(0o755)).unwrap();
+    write(root, "deployments/frankfurt.yaml", deployment("4.0", "eu-central-1", "ami-00000000"));
+    write(root, "deployments/ireland.yaml", deployment("4.0", "eu-west-1", "ami-00000000"));
+    write(root, "deployments/ohio.yaml", deployment("4.0", "us-east-2", "ami-00000000"));
+    write(root, "deployments/other-release.yaml", deployment("3.11", "eu-central-1", "ami-00000000"));
+}
+
+#[test]
+fn an_hcl2_folder_builds_both_regions_and_a_second_run_builds_nothing() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    hcl2_tree(root);
+    let names = ["frankfurt", "ireland", "ohio", "other-release"];
+    let read = |name: &str| fs::read_to_string(root.join(format!("deployments/{name}.yaml"))).unwrap();
+    let before: Vec<(&str, String)> = names.iter().map(|name| (*name, read(name))).collect();
+
+    let output = images(root, &moto, &["--var", "token=hcl2-S3CR3T-token"]);
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{said}");
+    let frankfurt = id_of(root, "frankfurt.yaml", "cluster");
+    let ireland = id_of(root, "ireland.yaml", "cluster");
+    assert_ne!(frankfurt, ireland);
+    assert!(moto.image_exists("eu-central-1", &frankfurt), "{frankfurt} is not an AMI in eu-central-1");
+    assert!(moto.image_exists("eu-west-1", &ireland), "{ireland} is not an AMI in eu-west-1");
+    for (name, old) in &before {
+        let expected = match *name {
+            "frankfurt" => old.replace("ami-00000000", &frankfurt),
+            "ireland" => old.replace("ami-00000000", &ireland),
+            _ => old.clone(),
+        };
+        assert_eq!(read(name), expected, "{name}.yaml: only the IDs change");
+    }
+
+    // The lock knows the folder, each of its files and the script it runs.
+    let lock: Value = serde_json::from_str(&fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
+    let locked = &lock["templates"]["packer/4.0/aws/machine-image"];
+    assert_eq!(locked["images"]["eu-west-1"]["id"], ireland.as_str(), "{lock:#}");
+    let files: Vec<&String> = locked["files"].as_object().unwrap().keys().collect();
+    assert_eq!(files, ["build.pkr.hcl", "scripts/setup.sh", "sources.pkr.hcl", "variables.pkr.hcl"]);
+
+    // The sensitive variable's value is in neither the output nor the log.
+    let log = fs::read_to_string(root.join("target/xtask/images/4.0-aws-machine-image.log")).unwrap();
+    assert!(log.contains("the token is"), "the step ran: {log}");
+    for shown in [&said, &log] {
+        assert!(!shown.contains("hcl2-S3CR3T-token"), "a secret was shown: {shown}");
+    }
+
+    // Nothing changed: no Packer is started, none is needed.
+    let again = images_command(root, &moto, &["--var", "token=hcl2-S3CR3T-token"])
+        .env("PACKER", "/nonexistent/packer")
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("skipped"), "{}", text(&again));
+
+    // The script changes: the plan says so, and --region builds one source.
+    write(root, "packer/4.0/aws/machine-image/scripts/setup.sh", "#!/bin/sh\necho setting up again\n");
+    let plan = images(root, &moto, &["--var", "token=hcl2-S3CR3T-token", "--plan"]);
+    assert!(text(&plan).contains("scripts/setup.sh (changed)"), "{}", text(&plan));
+    let frankfurt_file = read("frankfurt");
+    let one = images(root, &moto, &["--var", "token=hcl2-S3CR3T-token", "--region", "eu-west-1"]);
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one));
+    assert_eq!(read("frankfurt"), frankfurt_file, "Frankfurt is not in --region");
+    assert_ne!(id_of(root, "ireland.yaml", "cluster"), ireland);
+    assert_eq!(moto.image_count("eu-central-1"), 1, "the Frankfurt source must not run again");
+    let log = fs::read_to_string(root.join("target/xtask/images/4.0-aws-machine-image.log")).unwrap();
+    assert!(log.contains("artifact of amazon-ebs.ireland"), "{log}");
+    assert!(!log.contains("artifact of amazon-ebs.frankfurt"), "{log}");
+}
+
+/// A folder that needs a newer Packer is refused before anything starts,
+/// naming what needs it.
+#[test]
+fn an_hcl2_folder_that_needs_a_newer_packer_says_so_before_building() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    hcl2_tree(root);
+    write(root, "packer/4.0/aws/machine-image/versions.pkr.hcl", "packer {\n  required_version = \">= 1.9.0\"\n}\n");
+    let output = images(root, &moto, &[]);
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains("the installed Packer is 1.6.6"), "{said}");
+    assert!(said.contains("`required_version` (versions.pkr.hcl:2) needs Packer >= 1.9.0"), "{said}");
+    assert!(!root.join("target/xtask/images/4.0-aws-machine-image.log").exists(), "no build was started");
+}
+
 #[test]
 fn region_filter_builds_only_that_region() {
     let moto = Moto::start();
@@ -733,7 +854,8 @@ fn the_demo_builds_the_repositorys_templates_locally_and_touches_nothing() {
     let said = text(&output);
     assert!(output.status.success(), "{said}");
     assert!(said.contains("replaced by a local no-op"), "{said}");
-    assert!(said.contains("0 failed; 3 deployments updated."), "{said}");
+    assert!(said.contains("0 failed; 4 deployments updated."), "{said}");
+    assert!(said.contains("packer/4.0/aws/machine-image/sources.pkr.hcl: endpoint"), "the HCL2 folder too: {said}");
     assert!(said.contains("+    id: 'ami-"), "the diffs are shown: {said}");
     assert!(said.contains("now records:"), "{said}");
     assert_eq!((snapshot_of(&root.join("packer")), snapshot_of(&root.join("deployments"))), before);

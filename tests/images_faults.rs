@@ -583,7 +583,7 @@ fn a_selection_that_matches_nothing_is_an_error_that_lists_what_there_is() {
         ),
         (
             &["--select", "packer/3.10/aws/machine-image"][..],
-            "--select packer/3.10/aws/machine-image: no template.json there",
+            "--select packer/3.10/aws/machine-image: no template there (template.json or *.pkr.hcl)",
         ),
     ] {
         let output = images(root, &packer, &[&["--dry-run"], args].concat()).output().unwrap();

@@ -34,7 +34,8 @@ pub fn run(root: &Path, packer_path: Option<&Path>) -> Result<ExitCode> {
     let moto = Moto::start_with(&server)?;
     show_line!("Started a local EC2 API (moto) at {}.", moto.endpoint);
 
-    let adapted = adapt_templates(&demo, &moto.endpoint)?;
+    let mut adapted = adapt_templates(&demo, &moto.endpoint)?;
+    adapted.extend(adapt_hcl2_templates(&demo, &moto.endpoint)?);
     if adapted.is_empty() {
         bail!("the repository has no AWS template under packer/ to build in the demo");
     }
@@ -122,6 +123,18 @@ fn moto_server(root: &Path) -> Result<PathBuf> {
     Ok(server)
 }
 
+/// The settings that point an `amazon-*` builder at the emulator and let it
+/// build without a machine to log in to.
+fn emulator_settings(endpoint: &str) -> [(&'static str, Value); 5] {
+    [
+        ("custom_endpoint_ec2", Value::from(endpoint)),
+        ("communicator", Value::from("none")),
+        ("skip_credential_validation", Value::from(true)),
+        ("skip_metadata_api_check", Value::from(true)),
+        ("source_ami", Value::from(SOURCE_AMI)),
+    ]
+}
+
 /// Points every AWS template of the copy at the emulator, and says what it
 /// changed, one line per template.
 fn adapt_templates(demo: &Path, endpoint: &str) -> Result<Vec<String>> {
@@ -143,13 +156,7 @@ fn adapt_templates(demo: &Path, endpoint: &str) -> Result<Vec<String>> {
                 continue;
             }
             builder.remove("source_ami_filter");
-            for (key, value) in [
-                ("custom_endpoint_ec2", Value::from(endpoint)),
-                ("communicator", Value::from("none")),
-                ("skip_credential_validation", Value::from(true)),
-                ("skip_metadata_api_check", Value::from(true)),
-                ("source_ami", Value::from(SOURCE_AMI)),
-            ] {
+            for (key, value) in emulator_settings(endpoint) {
                 builder.insert(key.to_owned(), value);
             }
             builder.remove("ssh_username");
@@ -171,6 +178,80 @@ fn adapt_templates(demo: &Path, endpoint: &str) -> Result<Vec<String>> {
         }
         let pretty = serde_json::to_string_pretty(&template).expect("a JSON value serialises");
         fs::write(path, pretty + "\n").with_context(|| format!("writing {}", path.display()))?;
+        let rel = path.strip_prefix(demo).unwrap_or(path).display().to_string();
+        said.push(format!("{rel}: {}", changes.join("; ")));
+    }
+    Ok(said)
+}
+
+/// The same for the AWS templates written in HCL2: every `amazon-*`
+/// source of each `*.pkr.hcl` file, and the remote provisioners of its
+/// builds, edited in the syntax tree so that the rest stays as written.
+fn adapt_hcl2_templates(demo: &Path, endpoint: &str) -> Result<Vec<String>> {
+    use hcl_edit::expr::{Array, Expression};
+    use hcl_edit::structure::{Attribute, Block, Body};
+    use hcl_edit::{Decorate, Ident};
+
+    let mut said = Vec::new();
+    let files = walkdir::WalkDir::new(demo.join("packer"))
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".pkr.hcl"))
+        .filter(|entry| entry.path().parent().and_then(Path::parent).is_some_and(|cloud| cloud.ends_with("aws")));
+    for entry in files {
+        let path = entry.path();
+        let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut body: Body = hcl_edit::parser::parse_body(&text)
+            .map_err(|error| anyhow::anyhow!("{} is not valid HCL: {}", path.display(), error.message()))?;
+        let mut changes = Vec::new();
+        for block in body.blocks_mut() {
+            let first = block.labels.first().map(|label| label.as_str().to_owned()).unwrap_or_default();
+            if block.ident.as_str() == "source" && first.starts_with("amazon-") {
+                let settings = &mut block.body;
+                settings.remove_blocks("source_ami_filter");
+                settings.remove_attribute("ssh_username");
+                for (key, value) in emulator_settings(endpoint) {
+                    let value = match value {
+                        Value::Bool(yes) => Expression::from(yes),
+                        other => Expression::from(other.as_str().unwrap_or_default()),
+                    };
+                    settings.remove_attribute(key);
+                    let mut attribute = Attribute::new(Ident::new(key), value);
+                    attribute.decor_mut().set_prefix("  ");
+                    settings.push(attribute);
+                }
+                if changes.is_empty() {
+                    changes.push(format!("endpoint {endpoint}, communicator none, source AMI {SOURCE_AMI}"));
+                }
+            }
+            if block.ident.as_str() == "build" {
+                for provisioner in block.body.get_blocks_mut("provisioner") {
+                    let kind = provisioner.labels.first().map(|label| label.as_str().to_owned()).unwrap_or_default();
+                    if !REMOTE_PROVISIONERS.contains(&kind.as_str()) {
+                        continue;
+                    }
+                    let file = ["script", "source", "playbook_file"].iter().find_map(|key| {
+                        let value = provisioner.body.get_attribute(key)?.value.to_string();
+                        Some(value.trim().trim_matches('"').replace("${path.root}/", ""))
+                    });
+                    let what = file.map_or(kind.clone(), |file| format!("{kind} {file}"));
+                    changes.push(format!("the remote step `{what}` replaced by a local no-op"));
+                    let mut inline = Array::new();
+                    inline.push(format!("echo 'demo: skipped {what}'"));
+                    let mut attribute = Attribute::new(Ident::new("inline"), inline);
+                    attribute.decor_mut().set_prefix("    ");
+                    let decor = provisioner.decor().clone();
+                    *provisioner =
+                        Block::builder(Ident::new("provisioner")).label("shell-local").attribute(attribute).build();
+                    *provisioner.decor_mut() = decor;
+                }
+            }
+        }
+        if changes.is_empty() {
+            continue;
+        }
+        fs::write(path, body.to_string()).with_context(|| format!("writing {}", path.display()))?;
         let rel = path.strip_prefix(demo).unwrap_or(path).display().to_string();
         said.push(format!("{rel}: {}", changes.join("; ")));
     }

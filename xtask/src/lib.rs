@@ -90,4 +90,5 @@ pub mod schema;
 pub mod secrets;
 pub mod suppress;
 pub mod template;
+pub mod version;
 pub mod yaml;

@@ -74,6 +74,8 @@ pub fn version_cached(packer: &Path, cache_dir: &Path) -> Result<String> {
 /// build.
 #[derive(Clone, Debug, Default)]
 pub struct BuildArgs {
+    /// What to build: `template.json`, or `.` for an HCL2 folder.
+    pub target: String,
     pub only: Vec<String>,
     pub vars: Vec<(String, String)>,
     pub var_files: Vec<PathBuf>,
@@ -93,6 +95,7 @@ impl BuildArgs {
             args.push("-var-file".into());
             args.push(file.as_os_str().to_owned());
         }
+        args.push(self.target.clone().into());
         args
     }
 }
@@ -104,7 +107,6 @@ pub fn validate(packer: &Path, dir: &Path, args: &BuildArgs) -> Result<Result<()
     let output = Command::new(packer)
         .arg("validate")
         .args(args.to_args())
-        .arg("template.json")
         .current_dir(dir)
         .stdin(Stdio::null())
         .output()
@@ -144,7 +146,6 @@ impl Build {
             .arg("-machine-readable")
             .arg("-color=false")
             .args(args.to_args())
-            .arg("template.json")
             .current_dir(dir)
             .env("PACKER_NO_COLOR", "1")
             .stdin(Stdio::null())

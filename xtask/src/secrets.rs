@@ -6,6 +6,7 @@ use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use crate::gotmpl;
+use crate::hcl2::{Hcl2Template, Value};
 use crate::template::Template;
 
 /// The environment variables the AWS SDK inside Packer reads its
@@ -21,14 +22,85 @@ const VARIABLE_PREFIXES: &[&str] = &["PKR_VAR_", "TF_VAR_"];
 /// hide more than it protects, and no credential is that short.
 const SHORTEST: usize = 4;
 
+/// A sensitive variable of a template, as far as its values are known
+/// before a build: whatever the format, what a run must hide comes from
+/// these and from what the user gives.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sensitive {
+    pub name: String,
+    /// Its default, when that is a plain value rather than an expression.
+    pub default: Option<String>,
+    /// The environment variables its default reads.
+    pub env: Vec<String>,
+}
+
+/// The sensitive variables of a JSON template (`sensitive-variables`).
+pub fn of_json(template: &Template) -> Vec<Sensitive> {
+    template
+        .sensitive_variables()
+        .into_iter()
+        .map(|(_, name)| {
+            let default = template.variable_default(name);
+            Sensitive {
+                name: name.to_owned(),
+                default: default.filter(|text| !gotmpl::is_templated(text)).map(str::to_owned),
+                env: default
+                    .map(|text| gotmpl::calls_to(text, "env").into_iter().map(|(_, name)| name).collect())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// The variables of an HCL2 template declared with `sensitive = true`.
+pub fn of_hcl2(template: &Hcl2Template) -> Vec<Sensitive> {
+    template
+        .variables()
+        .into_iter()
+        .filter(|variable| variable.sensitive())
+        .map(|variable| {
+            let value = variable.default().map(|attr| &attr.value);
+            Sensitive {
+                name: variable.name.to_owned(),
+                default: match value {
+                    Some(Value::String(text)) => Some(text.clone()),
+                    _ => None,
+                },
+                env: match value {
+                    Some(Value::Expr(text)) => env_calls(text),
+                    _ => Vec::new(),
+                },
+            }
+        })
+        .collect()
+}
+
+/// The names `env("NAME")` calls in an HCL2 expression read.
+fn env_calls(expression: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = expression;
+    while let Some(at) = rest.find("env(") {
+        let before = rest[..at].chars().next_back();
+        rest = &rest[at + 4..];
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.') {
+            continue;
+        }
+        let Some(quoted) = rest.trim_start().strip_prefix('"') else { continue };
+        if let Some(end) = quoted.find('"') {
+            names.push(quoted[..end].to_owned());
+        }
+    }
+    names
+}
+
 /// The values to hide for a template built with `values` (var files and
 /// `--var`): AWS credentials from the environment, and every value a
 /// sensitive variable could take from any route, the environment variables
 /// its default reads included. Those are collected even when `--var`
 /// overrides them, since they are still in Packer's environment. Longest
 /// first, so that a secret that contains another is hidden whole.
-pub fn collect(template: &Template, values: &BTreeMap<String, String>) -> Vec<String> {
-    let mut found: Vec<String> = candidates(template, values).into_iter().map(|(_, value)| value).collect();
+pub fn collect(sensitive: &[Sensitive], values: &BTreeMap<String, String>) -> Vec<String> {
+    let mut found: Vec<String> = candidates(sensitive, values).into_iter().map(|(_, value)| value).collect();
     // Packer's standard error is logged line by line: each line of a
     // secret that spans several is a secret too.
     let lines: Vec<String> = found
@@ -45,8 +117,8 @@ pub fn collect(template: &Template, values: &BTreeMap<String, String>) -> Vec<St
 
 /// The sensitive variables whose value is too short to be hidden (see
 /// [`SHORTEST`]), for a warning before the build.
-pub fn too_short(template: &Template, values: &BTreeMap<String, String>) -> Vec<String> {
-    let mut names: Vec<String> = candidates(template, values)
+pub fn too_short(sensitive: &[Sensitive], values: &BTreeMap<String, String>) -> Vec<String> {
+    let mut names: Vec<String> = candidates(sensitive, values)
         .into_iter()
         .filter(|(_, value)| !value.is_empty() && value.len() < SHORTEST)
         .map(|(name, _)| name)
@@ -56,25 +128,19 @@ pub fn too_short(template: &Template, values: &BTreeMap<String, String>) -> Vec<
 }
 
 /// Each value a sensitive variable (or the AWS SDK) could take, with the
-/// name it goes by. A default that is a template expression is not a
-/// value; what it reads is. Values given by the user are taken as they are,
+/// name it goes by. Values given by the user are taken as they are,
 /// braces and all.
-fn candidates(template: &Template, values: &BTreeMap<String, String>) -> Vec<(String, String)> {
+fn candidates(sensitive: &[Sensitive], values: &BTreeMap<String, String>) -> Vec<(String, String)> {
     let env = |name: &str| std::env::var(name).ok();
     let mut found: Vec<(String, String)> =
         AWS_CREDENTIALS.iter().filter_map(|name| Some(((*name).to_owned(), env(name)?))).collect();
-    for (_, name) in template.sensitive_variables() {
-        found.extend(values.get(name).map(|value| (name.to_owned(), value.clone())));
-        if let Some(default) = template.variable_default(name) {
-            if !gotmpl::is_templated(default) {
-                found.push((name.to_owned(), default.to_owned()));
-            }
-            for (_, variable) in gotmpl::calls_to(default, "env") {
-                found.extend(env(&variable).map(|value| (name.to_owned(), value)));
-            }
-        }
+    for variable in sensitive {
+        let name = &variable.name;
+        found.extend(values.get(name).map(|value| (name.clone(), value.clone())));
+        found.extend(variable.default.iter().map(|value| (name.clone(), value.clone())));
+        found.extend(variable.env.iter().filter_map(|read| Some((name.clone(), env(read)?))));
         for prefix in VARIABLE_PREFIXES {
-            found.extend(env(&format!("{prefix}{name}")).map(|value| (name.to_owned(), value)));
+            found.extend(env(&format!("{prefix}{name}")).map(|value| (name.clone(), value)));
         }
     }
     found
@@ -104,7 +170,7 @@ mod tests {
             ("secret_key".to_owned(), "given-secret".to_owned()),
             ("region".to_owned(), "us-east-1".to_owned()),
         ]);
-        let secrets = collect(&template, &values);
+        let secrets = collect(&of_json(&template), &values);
         for secret in ["hunter22", "given-secret", "fallback-secret"] {
             assert!(secrets.contains(&secret.to_owned()), "{secret} in {secrets:?}");
         }
@@ -118,11 +184,25 @@ mod tests {
             ("key".to_owned(), "AbC{{xyz}}SECRET\nsecond-line-secret".to_owned()),
             ("pin".to_owned(), "123".to_owned()),
         ]);
-        let secrets = collect(&template, &values);
+        let secrets = collect(&of_json(&template), &values);
         for secret in ["AbC{{xyz}}SECRET\nsecond-line-secret", "AbC{{xyz}}SECRET", "second-line-secret"] {
             assert!(secrets.contains(&secret.to_owned()), "{secret} in {secrets:?}");
         }
-        assert_eq!(too_short(&template, &values), ["pin"]);
+        assert_eq!(too_short(&of_json(&template), &values), ["pin"]);
+    }
+
+    #[test]
+    fn hcl2_sensitive_variables_and_the_environment_their_defaults_read() {
+        let text = "variable \"key\" {\n  default   = env(\"XTASK_TEST_HCL2_KEY\")\n  sensitive = true\n}\n\
+                    variable \"pin\" {\n  default   = \"fallback-pin\"\n  sensitive = true\n}\n\
+                    variable \"region\" {\n  default = \"eu-west-1\"\n}\n";
+        let file = crate::hcl2::parse_file(0, "v.pkr.hcl", text.to_owned()).unwrap();
+        let template = Hcl2Template { files: vec![file], ..Default::default() };
+        let found = of_hcl2(&template);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].env, ["XTASK_TEST_HCL2_KEY"]);
+        assert_eq!(found[1].default.as_deref(), Some("fallback-pin"));
+        assert_eq!(env_calls("upper(env(\"A\")) == myenv(\"B\") || env( \"C\")"), ["A", "C"]);
     }
 
     #[test]

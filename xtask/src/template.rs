@@ -307,6 +307,10 @@ pub fn read_var_files(paths: &[PathBuf]) -> Result<BTreeMap<String, String>> {
     let mut values = BTreeMap::new();
     for path in paths {
         let text = fs::read_to_string(path).with_context(|| format!("reading var file `{}`", path.display()))?;
+        if path.extension().is_some_and(|extension| extension == "hcl") {
+            values.extend(read_hcl_var_file(path, text)?);
+            continue;
+        }
         let value: Value = serde_json::from_str(&text).with_context(|| {
             format!("var file `{}` is not valid JSON; it must be an object of strings", path.display())
         })?;
@@ -324,6 +328,29 @@ pub fn read_var_files(paths: &[PathBuf]) -> Result<BTreeMap<String, String>> {
     Ok(values)
 }
 
+/// The values of an HCL var file (`prod.pkrvars.hcl`), which HCL2
+/// templates take: strings, numbers and bools as their value, anything
+/// else as written.
+fn read_hcl_var_file(path: &std::path::Path, text: String) -> Result<Vec<(String, String)>> {
+    use crate::hcl2::{self, Value as Hcl};
+    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let file = hcl2::parse_file(0, &name, text)
+        .map_err(|error| anyhow::anyhow!("var file `{}` is not valid HCL: {}", path.display(), error.message))?;
+    Ok(file
+        .body
+        .attrs
+        .iter()
+        .map(|attr| {
+            let value = match &attr.value {
+                Hcl::String(text) | Hcl::Number(text) => text.clone(),
+                Hcl::Bool(yes) => yes.to_string(),
+                _ => file.text.get(attr.at.bytes.clone()).unwrap_or_default().to_owned(),
+            };
+            (attr.key.clone(), value)
+        })
+        .collect())
+}
+
 /// Every builder name in the template, for `only`/`except` checks.
 pub fn builder_names(template: &Template) -> BTreeSet<&str> {
     template.builders().iter().filter_map(Block::builder_name).collect()
@@ -336,6 +363,23 @@ mod tests {
     fn template(json: &str) -> Template {
         let Value::Object(root) = serde_json::from_str(json).unwrap() else { panic!("not an object") };
         Template { root }
+    }
+
+    #[test]
+    fn var_files_are_json_or_hcl() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("a.json");
+        let hcl = dir.path().join("b.pkrvars.hcl");
+        fs::write(&json, r#"{"region": "eu-west-1", "count": 2}"#).unwrap();
+        fs::write(&hcl, "region = \"eu-central-1\"\nencrypt = true\nzones = [\"a\"]\n").unwrap();
+        let values = read_var_files(&[json, hcl.clone()]).unwrap();
+        assert_eq!(values["region"], "eu-central-1", "the later file wins");
+        assert_eq!(values["count"], "2");
+        assert_eq!(values["encrypt"], "true");
+        assert_eq!(values["zones"], "[\"a\"]");
+        fs::write(&hcl, "region = \n").unwrap();
+        let error = read_var_files(&[hcl]).unwrap_err().to_string();
+        assert!(error.contains("is not valid HCL"), "{error}");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 pub mod functions;
 mod read;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::ops::Range;
 use std::path::Path;
@@ -185,6 +186,9 @@ pub struct File {
 #[derive(Debug, Default)]
 pub struct Hcl2Template {
     pub files: Vec<File>,
+    /// Values this run gives variables (`--var-file`, then `--var`), which
+    /// Packer takes before the auto var files and the defaults.
+    pub given: BTreeMap<String, String>,
 }
 
 /// `variable "name" { … }`.
@@ -414,8 +418,8 @@ impl Hcl2Template {
     }
 
     /// A value as far as it is known before a build: a literal string, or
-    /// `var.x` / `local.x` whose value (the auto var files', then the
-    /// default) is one. `None` otherwise.
+    /// `var.x` / `local.x` whose value (given for this run, the auto var
+    /// files', then the default) is one. `None` otherwise.
     pub fn known_string(&self, value: &Value) -> Option<String> {
         self.known_string_within(value, 8)
     }
@@ -425,6 +429,9 @@ impl Hcl2Template {
             Value::String(text) => Some(text.clone()),
             Value::Expr(text) if depth > 0 => {
                 if let Some(name) = text.strip_prefix("var.").filter(|name| is_identifier(name)) {
+                    if let Some(given) = self.given.get(name) {
+                        return Some(given.clone());
+                    }
                     let from_var_file = self
                         .var_file_values()
                         .filter(|(file, _)| file.kind == FileKind::VarFile { auto: true })
@@ -476,8 +483,27 @@ impl Hcl2Template {
     /// Local files the builds upload or run: provisioner and post-processor
     /// `source(s)`, `script(s)` and `playbook_file`, relative to the
     /// folder, with a leading `${path.root}/` (the folder) taken out. Paths
-    /// only the build knows are left out.
+    /// only the build knows are left out: [`Self::opaque_uploads`].
     pub fn referenced_files(&self) -> Vec<(&At, String)> {
+        self.upload_values()
+            .into_iter()
+            .filter_map(|(at, value)| Some((at, self.upload_path(value)?)))
+            .filter(|(_, path)| !path.is_empty())
+            .collect()
+    }
+
+    /// The uploaded or run files whose path only the build knows
+    /// (`"${var.dir}/setup.sh"`), as written.
+    pub fn opaque_uploads(&self) -> Vec<(&At, String)> {
+        self.upload_values()
+            .into_iter()
+            .filter(|(_, value)| self.upload_path(value).is_none())
+            .map(|(at, value)| (at, expression_text(value)))
+            .collect()
+    }
+
+    /// Every value that names a local file a build uploads or runs.
+    fn upload_values(&self) -> Vec<(&At, &Value)> {
         let mut out = Vec::new();
         for build in self.builds() {
             for block in build.provisioners().chain(build.post_processors()) {
@@ -489,37 +515,34 @@ impl Hcl2Template {
                     _ => &[],
                 };
                 for key in keys {
-                    out.extend(self.paths(&block.body, key));
+                    match block.body.attr(key) {
+                        Some(Attr { value: Value::List(items), .. }) => {
+                            out.extend(items.iter().map(|item| (&item.at, &item.value)))
+                        }
+                        Some(attr) => out.push((&attr.at, &attr.value)),
+                        None => {}
+                    }
                 }
             }
         }
         out
     }
 
-    fn paths<'a>(&'a self, body: &'a Body, key: &str) -> Vec<(&'a At, String)> {
-        let values: Vec<(&At, &Value)> = match body.attr(key) {
-            Some(Attr { value: Value::List(items), .. }) => items.iter().map(|item| (&item.at, &item.value)).collect(),
-            Some(attr) => vec![(&attr.at, &attr.value)],
-            None => Vec::new(),
+    /// The path an upload value names, relative to the folder, when it is
+    /// known before the build.
+    fn upload_path(&self, value: &Value) -> Option<String> {
+        let in_folder = match value {
+            Value::Expr(text) => ["\"${path.root}/", "\"${path.cwd}/"]
+                .iter()
+                .find_map(|prefix| text.strip_prefix(prefix)?.strip_suffix('"'))
+                .filter(|rest| !rest.contains("${") && !rest.contains("%{")),
+            _ => None,
         };
-        values
-            .into_iter()
-            .filter_map(|(at, value)| {
-                let in_folder = match value {
-                    Value::Expr(text) => ["\"${path.root}/", "\"${path.cwd}/"]
-                        .iter()
-                        .find_map(|prefix| text.strip_prefix(prefix)?.strip_suffix('"'))
-                        .filter(|rest| !rest.contains("${") && !rest.contains("%{")),
-                    _ => None,
-                };
-                let path = match in_folder {
-                    Some(rest) => rest.to_owned(),
-                    None => self.known_string(value)?,
-                };
-                let path = path.strip_prefix("./").unwrap_or(&path).to_owned();
-                (!path.is_empty()).then_some((at, path))
-            })
-            .collect()
+        let path = match in_folder {
+            Some(rest) => rest.to_owned(),
+            None => self.known_string(value)?,
+        };
+        Some(path.strip_prefix("./").unwrap_or(&path).to_owned())
     }
 
     /// The files a build of this folder reads, relative to it: the
@@ -681,7 +704,29 @@ mod tests {
                 .enumerate()
                 .map(|(index, (name, text))| parse_file(index, name, (*text).to_owned()).unwrap())
                 .collect(),
+            given: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn values_given_for_a_run_come_before_var_files_and_defaults() {
+        let mut template = template(&[
+            (
+                "a.pkr.hcl",
+                "variable \"region\" {\n  default = \"eu-west-1\"\n}\nvariable \"dir\" {}\n\
+                 source \"amazon-ebs\" \"x\" {\n  region = var.region\n}\n\
+                 build {\n  sources = [\"source.amazon-ebs.x\"]\n  provisioner \"shell\" {\n    \
+                 scripts = [\"${path.root}/a.sh\", \"${var.dir}/b.sh\"]\n  }\n}\n",
+            ),
+            ("b.auto.pkrvars.hcl", "region = \"us-east-1\"\n"),
+        ]);
+        assert_eq!(template.region_sources()[0].regions, ["us-east-1"]);
+        template.given.insert("region".to_owned(), "eu-central-1".to_owned());
+        assert_eq!(template.region_sources()[0].regions, ["eu-central-1"]);
+        let files: Vec<String> = template.referenced_files().into_iter().map(|(_, path)| path).collect();
+        assert_eq!(files, ["a.sh"]);
+        let opaque: Vec<String> = template.opaque_uploads().into_iter().map(|(_, path)| path).collect();
+        assert_eq!(opaque, ["\"${var.dir}/b.sh\""]);
     }
 
     #[test]

@@ -21,6 +21,7 @@ use super::progress::Progress;
 use super::{Job, Options, Outcome, describe_images, record};
 use crate::lock::LockFile;
 use crate::packer::{self, Artifacts, BuildArgs, Line};
+use crate::project::TemplateFormat;
 use crate::secrets::redact;
 
 /// Builds every pending job and, given a lock, records each success in it
@@ -126,10 +127,14 @@ fn build_all(
     let specs: Arc<Vec<BuildSpec>> = Arc::new(
         jobs.iter()
             .map(|job| BuildSpec {
-                dir: job.file.path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+                dir: job.file.dir().to_path_buf(),
                 log: log_dir.join(format!("{}.log", job.layout.slug())),
                 log_shown: format!("target/xtask/images/{}.log", job.layout.slug()),
                 args: BuildArgs {
+                    target: match job.file.format {
+                        TemplateFormat::Json => "template.json".to_owned(),
+                        TemplateFormat::Hcl2 => ".".to_owned(),
+                    },
                     only: job.only.clone(),
                     vars: job.vars.clone(),
                     var_files: absolute(&options.var_files),

@@ -3,21 +3,22 @@
 //! record and apply stages as a local build; the lock notes the manifest
 //! and its run rather than a Packer version it does not know.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
+use super::readout::Readout;
 use super::{Finished, Job, Options, Outcome, RunResult, apply, build, load_deployments, plan, record};
 use crate::lock::{self, LockFile, ManifestSource};
 use crate::packer::{self, Artifacts};
-use crate::project::{self, Filter, TemplateFile, relative};
+use crate::project::{self, Filter, relative};
 
 pub fn apply(options: &Options) -> Result<Finished> {
     let (deployments, unreadable) = load_deployments(&options.root)?;
-    let everything = project::find_templates(&options.root, &Filter::default());
+    let everything = project::find_all_templates(&options.root, &Filter::default());
     let images_here = plan::images_by_release_cloud(&everything);
     let mut lockfile = LockFile::read(&options.root)?;
     let root = fs::canonicalize(&options.root).with_context(|| format!("resolving {}", options.root.display()))?;
@@ -34,29 +35,28 @@ pub fn apply(options: &Options) -> Result<Finished> {
             );
         }
         let manifest_rel = relative(&root, &manifest_path);
-        let template_path = manifest_path.parent().map(|dir| dir.join("template.json"));
-        let Some(template_path) = template_path.filter(|path| path.is_file()) else {
+        let folder = manifest_path.parent().unwrap_or(&root);
+        let Some(file) = everything.iter().find(|file| fs::canonicalize(file.dir()).is_ok_and(|dir| dir == folder))
+        else {
             bail!(
-                "{manifest_rel}: no template.json beside it; keep the manifest in the template's folder (its \
-                 `output` relative to the template)"
+                "{manifest_rel}: no template beside it (template.json or *.pkr.hcl); keep the manifest in the \
+                 template's folder (its `output` relative to the template)"
             );
         };
-        let file = TemplateFile::new(&root, template_path);
+        let file = file.clone();
         let layout = file.layout.clone().map_err(|problem| anyhow::anyhow!("{}: {problem}", file.rel))?;
         let LastRun { images, run_uuid, built } = read_manifest(&manifest_path, &layout.cloud)?;
         let regions: Vec<String> = images.keys().cloned().collect();
         let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
         let (feeds, left_alone) = plan::feeds(&layout, &regions, &here, &deployments, &options.regions);
         let template =
-            plan::checked_template(&file, &BTreeSet::new()).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
-        let inputs = template.inputs();
-        let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        let lock::InputHashes { all: hash, each: files } = lock::hash_inputs(&dir, &inputs)?;
+            Readout::checked(&file, &BTreeMap::new()).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+        let inputs = template.inputs.clone();
+        let lock::InputHashes { all: hash, each: files } = lock::hash_inputs(file.dir(), &inputs)?;
         // The build's variables are not in the manifest: the ones given
         // here stand for them, as the README asks.
-        let vars = plan::declared_vars(&template, &options.vars);
-        let sensitive: Vec<&str> = template.sensitive_variables().into_iter().map(|(_, name)| name).collect();
-        let settings = lock::hash_settings(&options.var_files, &vars, &sensitive)?;
+        let vars = template.declared_vars(&options.vars);
+        let settings = lock::hash_settings(&options.var_files, &vars, &template.sensitive_names())?;
         let job = Job {
             file,
             layout,

@@ -23,6 +23,7 @@ mod build;
 mod manifest;
 pub mod plan;
 mod progress;
+pub mod readout;
 mod record;
 mod report;
 mod results;
@@ -264,7 +265,7 @@ fn build_and_apply(options: &Options) -> Result<Finished> {
     let mut lockfile = LockFile::read(&options.root)?;
     let mut jobs = plan::plan_jobs(options, &deployments, &lockfile)?;
     if jobs.is_empty() {
-        say!("No templates match; templates live at packer/<release>/<cloud>/<image>/template.json.");
+        say!("No templates match; templates live at packer/<release>/<cloud>/<image>/ (template.json or *.pkr.hcl).");
     }
     if options.plan {
         show!("{}", report::builds(&jobs, options.format));

@@ -6,10 +6,9 @@ use std::path::Path;
 
 use anyhow::Result;
 
+use super::readout::Readout;
 use super::{Job, Options, Outcome};
 use crate::deployments::Deployment;
-use crate::diagnostic::Severity;
-use crate::lint_templates::{self, Loaded};
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile};
 use crate::template::{Block, Template};
@@ -197,46 +196,12 @@ fn variable_values(options: &Options) -> Result<BTreeMap<String, String>> {
     Ok(values)
 }
 
-/// Lints and parses a template for building: lint errors stop it.
-pub fn checked_template(file: &TemplateFile, var_names: &BTreeSet<String>) -> Result<Template, String> {
-    let report = lint_templates::lint_file(file, var_names);
-    let errors: Vec<String> = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| format!("{}:{}:{}: {} [{}]", file.rel, d.span.line, d.span.column, d.message, d.rule.name))
-        .collect();
-    if !errors.is_empty() {
-        return Err(format!(
-            "lint errors (run `cargo xtask lint-templates {}` for details):\n  {}",
-            file.rel,
-            errors.join("\n  ")
-        ));
-    }
-    let Loaded::Text(source) = lint_templates::load(file) else {
-        return Err("the template could not be read".to_owned());
-    };
-    lint_templates::parse(&source, &mut Default::default())
-        .ok_or_else(|| "the template is not a JSON object".to_owned())
-}
-
 /// Plans every selected template: what it feeds, and whether it needs a build.
 pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockFile) -> Result<Vec<Job>> {
-    let everything = project::find_templates(&options.root, &Filter::default());
+    let everything = project::find_all_templates(&options.root, &Filter::default());
     let images_here = images_by_release_cloud(&everything);
-    let selected = select(project::find_templates(&options.root, &options.filter), &options.select, &options.root)?;
-    // HCL2 folders are linted, not yet built: say so rather than pass them by.
-    for file in project::find_all_templates(&options.root, &options.filter) {
-        if file.format == project::TemplateFormat::Hcl2 && options.select.is_empty() {
-            say!(
-                "note: {} is an HCL2 template; `images` builds JSON templates only so far, so it was left out \
-                 (`cargo xtask lint-templates` checks it)",
-                file.rel
-            );
-        }
-    }
+    let selected = select(project::find_all_templates(&options.root, &options.filter), &options.select, &options.root)?;
     let values = variable_values(options)?;
-    let var_names: BTreeSet<String> = values.keys().cloned().collect();
     let mut jobs = Vec::new();
     // The `--var` keys some template declares, and every variable name, for
     // catching a misspelt `--var`.
@@ -261,22 +226,35 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             Err(problem) => {
                 // Not at packer/<release>/<cloud>/<image>: nothing it could feed.
                 let layout = Layout { release: "?".into(), cloud: "?".into(), image: file.rel.clone() };
-                jobs.push(failed_job(
-                    file.clone(),
-                    layout,
-                    format!("{problem}; move it to packer/<release>/<cloud>/<image>/template.json"),
-                ));
+                let place = match file.format {
+                    project::TemplateFormat::Json => "packer/<release>/<cloud>/<image>/template.json",
+                    project::TemplateFormat::Hcl2 => "packer/<release>/<cloud>/<image>/",
+                };
+                jobs.push(failed_job(file.clone(), layout, format!("{problem}; move it to {place}")));
                 continue;
             }
         };
-        let template = match checked_template(&file, &var_names) {
+        let template = match Readout::checked(&file, &values) {
             Ok(template) => template,
             Err(why) => {
                 jobs.push(failed_job(file, layout, why));
                 continue;
             }
         };
-        let builders = region_builders(&template, &values);
+        if !template.unresolved.is_empty() {
+            let why = format!(
+                "a region only the build knows ({}): give the variable a value with --var or --var-file, so that \
+                 xtask knows which deployments the images are for",
+                template.unresolved.join(", ")
+            );
+            jobs.push(failed_job(file, layout, why));
+            continue;
+        }
+        if let Some(why) = unmet_needs(&template, options) {
+            jobs.push(failed_job(file, layout, why));
+            continue;
+        }
+        let builders = &template.builders;
         let selected_builders: Vec<&RegionBuilder> = builders
             .iter()
             .filter(|b| options.regions.is_empty() || b.regions.iter().any(|r| options.regions.contains(r)))
@@ -302,25 +280,23 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         };
         let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
         let (feeds, left_alone) = feeds(&layout, &regions, &here, deployments, &options.regions);
-        let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        let inputs = template.inputs();
-        let lock::InputHashes { all: hash, each: files } = match lock::hash_inputs(&dir, &inputs) {
+        let inputs = template.inputs.clone();
+        let lock::InputHashes { all: hash, each: files } = match lock::hash_inputs(file.dir(), &inputs) {
             Ok(hashed) => hashed,
             Err(error) => {
                 jobs.push(failed_job(file, layout, format!("{error:#}; fix it, or take it out of the template")));
                 continue;
             }
         };
-        let vars = declared_vars(&template, &options.vars);
+        let vars = template.declared_vars(&options.vars);
         declared.extend(vars.iter().map(|(key, _)| key.clone()));
-        names.extend(template.variables().into_iter().flat_map(|variables| variables.keys().cloned()));
-        let sensitive: Vec<&str> = template.sensitive_variables().into_iter().map(|(_, name)| name).collect();
-        let settings = lock::hash_settings(&options.var_files, &vars, &sensitive)?;
+        names.extend(template.variables.iter().cloned());
+        let settings = lock::hash_settings(&options.var_files, &vars, &template.sensitive_names())?;
         let setting_names = lock::setting_names(&options.var_files, &vars);
         let (outcome, reason) = if options.force || options.build_only {
             let flag = if options.force { "--force" } else { "--build-only" };
             (Outcome::Pending, flag.to_owned())
-        } else if let Some((_, path)) = template.opaque_uploads().first() {
+        } else if let Some(path) = &template.opaque_upload {
             let why = format!("it uploads `{path}`, a path only the build knows, so a change there cannot be seen");
             (Outcome::Pending, why)
         } else {
@@ -330,7 +306,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                 Err(why) => (Outcome::Pending, why),
             }
         };
-        for name in secrets::too_short(&template, &values) {
+        for name in secrets::too_short(&template.sensitive, &values) {
             say!(
                 "warning: {}: the sensitive variable `{name}` has a value shorter than 4 characters, which xtask \
                  cannot hide in its output and logs without hiding ordinary text too",
@@ -338,7 +314,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             );
         }
         jobs.push(Job {
-            secrets: secrets::collect(&template, &values),
+            secrets: secrets::collect(&template.sensitive, &values),
             file,
             layout,
             feeds,
@@ -376,13 +352,25 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
     Ok(jobs)
 }
 
-/// The `--var` values a template declares: Packer 1.6.6 accepts others and
-/// ignores them, and they would change the template's settings for nothing.
-pub fn declared_vars(template: &Template, vars: &[(String, String)]) -> Vec<(String, String)> {
-    vars.iter()
-        .filter(|(key, _)| template.variables().is_some_and(|declared| declared.contains_key(key)))
-        .cloned()
-        .collect()
+/// Why the installed Packer cannot build a template that asks for certain
+/// versions (HCL2's `required_version`, or blocks Packer 1.7 brought),
+/// found before anything starts. Nothing when Packer cannot be found: the
+/// build says so.
+fn unmet_needs(template: &Readout, options: &Options) -> Option<String> {
+    if template.needs.is_empty() {
+        return None;
+    }
+    let packer = crate::packer::find(options.packer.as_deref()).ok()?;
+    let installed = crate::packer::version_cached(&packer, &options.root.join("target/xtask")).ok()?;
+    let unmet: Vec<String> = template.needs.iter().filter_map(|need| need.unmet(&installed)).collect();
+    (!unmet.is_empty()).then(|| {
+        format!(
+            "the installed Packer is {installed} ({}), and {}; install a Packer that meets them, or write the \
+             template for this one",
+            packer.display(),
+            unmet.join("; ")
+        )
+    })
 }
 
 /// The templates in the folders `--select` names (all when it names none);
@@ -411,7 +399,10 @@ fn select(templates: Vec<TemplateFile>, folders: &[String], root: &Path) -> Resu
     let folder_of = |file: &TemplateFile| file.rel.strip_suffix("/template.json").unwrap_or(&file.rel).to_owned();
     for folder in &wanted {
         if !templates.iter().any(|file| &folder_of(file) == folder) {
-            anyhow::bail!("--select {folder}: no template.json there (nor one that --release/--cloud leave in)");
+            anyhow::bail!(
+                "--select {folder}: no template there (template.json or *.pkr.hcl), nor one that --release/--cloud \
+                 leave in"
+            );
         }
     }
     Ok(templates.into_iter().filter(|file| wanted.contains(&folder_of(file))).collect())

@@ -22,6 +22,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail};
 use serde_json::{Value, json};
 
+use super::readout::Readout;
 use super::{Finished, Job, Options, Outcome, RunResult, apply, load_deployments, plan, record};
 use crate::fsutil::write_atomic;
 use crate::lock::{self, LockFile};
@@ -89,7 +90,7 @@ struct Checked {
 
 pub fn apply(options: &Options) -> Result<Finished> {
     let (deployments, unreadable) = load_deployments(&options.root)?;
-    let everything = project::find_templates(&options.root, &Filter::default());
+    let everything = project::find_all_templates(&options.root, &Filter::default());
     let images_here = plan::images_by_release_cloud(&everything);
     let mut lockfile = LockFile::read(&options.root)?;
     let mut checked: Vec<Checked> = Vec::new();
@@ -140,10 +141,14 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     };
     let template = text_of("template")?;
     let template_path = root.join(&template);
-    if !template_path.is_file() {
+    let is_hcl2_folder = template_path.is_dir()
+        && crate::hcl2::file_names(&template_path)
+            .is_ok_and(|names| names.iter().any(|name| name.ends_with(".pkr.hcl")));
+    if !template_path.is_file() && !is_hcl2_folder {
         bail!("{shown} was built from {template}, which this repository does not have");
     }
-    let file = TemplateFile::new(root, template_path);
+    let file =
+        if is_hcl2_folder { TemplateFile::folder(root, template_path) } else { TemplateFile::new(root, template_path) };
     let layout = file.layout.clone().map_err(|problem| anyhow::anyhow!("{}: {problem}", file.rel))?;
     let images: BTreeMap<String, String> = value
         .get("images")
@@ -164,16 +169,14 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     }
     let mut values = crate::template::read_var_files(&options.var_files)?;
     values.extend(options.vars.iter().cloned());
-    let var_names: BTreeSet<String> = values.keys().cloned().collect();
-    let parsed = plan::checked_template(&file, &var_names).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+    let parsed = Readout::checked(&file, &values).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
     // The regions the leg asked for must be ones the template builds, and
     // it must have an image for each, as a local run checks.
     let asked: BTreeSet<String> = match value.get("regions").and_then(Value::as_array) {
         Some(regions) => regions.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
         None => bail!("{shown} has no `regions` list; build it again with this version of xtask"),
     };
-    let builds: BTreeSet<String> =
-        plan::region_builders(&parsed, &values).into_iter().flat_map(|builder| builder.regions).collect();
+    let builds: BTreeSet<String> = parsed.regions().into_iter().collect();
     if let Some(region) = asked.iter().find(|region| !builds.contains(*region)) {
         bail!(
             "{shown} has an image for {}, which {} does not build ({})",
@@ -190,9 +193,8 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
             reported.iter().map(|r| r.escape_debug().to_string()).collect::<Vec<_>>().join(", ")
         );
     }
-    let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let inputs = parsed.inputs();
-    let lock::InputHashes { all: hash, each: files } = lock::hash_inputs(&dir, &inputs)?;
+    let inputs = parsed.inputs.clone();
+    let lock::InputHashes { all: hash, each: files } = lock::hash_inputs(file.dir(), &inputs)?;
     if hash != text_of("hash")? {
         let before: BTreeMap<String, String> = value
             .get("files")

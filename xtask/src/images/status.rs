@@ -12,8 +12,8 @@ use anyhow::Result;
 use serde_json::{Value, json};
 
 use super::plan::{self, GLOBAL};
+use super::readout::Readout;
 use crate::deployments::Deployment;
-use crate::lint_templates::{self, Loaded};
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, TemplateFile};
 use crate::render::Format;
@@ -21,7 +21,7 @@ use crate::render::Format;
 pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
     let lockfile = LockFile::read(root)?;
     let (deployments, unreadable) = super::load_deployments(root)?;
-    let templates = project::find_templates(root, &Filter::default());
+    let templates = project::find_all_templates(root, &Filter::default());
     let images_here = plan::images_by_release_cloud(&templates);
     let mut entries: Vec<Value> = templates
         .iter()
@@ -72,17 +72,10 @@ fn template_status(
 ) -> Value {
     let layout = file.layout.clone().expect("filtered to laid-out templates");
     let locked: Option<&LockedTemplate> = lockfile.templates.get(&file.rel);
-    let dir = file.path.parent().unwrap_or(Path::new("."));
     // The hash of the files now, when the template can be read.
-    let now: Result<lock::InputHashes, String> = match lint_templates::load(file) {
-        Loaded::Text(source) => match lint_templates::parse(&source, &mut Default::default()) {
-            Some(template) => {
-                let inputs = template.inputs();
-                lock::hash_inputs(dir, &inputs).map_err(|error| format!("unknown: {error:#}"))
-            }
-            None => Err("unknown: the template is not a JSON object".to_owned()),
-        },
-        Loaded::Failed { .. } => Err("unknown: the template cannot be read".to_owned()),
+    let now: Result<lock::InputHashes, String> = match Readout::read(file, &BTreeMap::new()) {
+        Ok(template) => lock::hash_inputs(file.dir(), &template.inputs).map_err(|error| format!("unknown: {error:#}")),
+        Err(why) => Err(format!("unknown: {why}")),
     };
     let recorded = locked.map(|locked| &locked.images);
     let images: Vec<Value> = recorded
@@ -199,7 +192,7 @@ fn human(entries: &[Value]) -> String {
         }
     }
     if entries.is_empty() {
-        out.push_str("No templates: they live at packer/<release>/<cloud>/<image>/template.json.\n");
+        out.push_str("No templates: they live at packer/<release>/<cloud>/<image>/ (template.json or *.pkr.hcl).\n");
     }
     out
 }

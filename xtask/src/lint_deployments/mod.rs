@@ -12,12 +12,11 @@ use anyhow::{Result, bail};
 use crate::config::Config;
 use crate::deployments::{self, Deployment};
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
-use crate::hcl2::Hcl2Template;
 use crate::images::plan;
-use crate::lint_templates::{self, Loaded};
+use crate::images::readout::Readout;
 use crate::location::{Location, Syntax};
 use crate::lock::{self, LockFile};
-use crate::project::{self, Filter, TemplateFile, TemplateFormat};
+use crate::project::{self, Filter, TemplateFile};
 use crate::render::{self, Format};
 use crate::suppress;
 
@@ -78,35 +77,10 @@ fn template_info(file: &TemplateFile, image: &str) -> TemplateInfo {
         hash: None,
         files: BTreeMap::new(),
     };
-    let (regions, inputs) = match file.format {
-        TemplateFormat::Json => {
-            let Loaded::Text(source) = lint_templates::load(file) else { return info };
-            let Some(template) = lint_templates::parse(&source, &mut Findings::default()) else { return info };
-            let builders = plan::region_builders(&template, &BTreeMap::new());
-            (Some(builders.into_iter().flat_map(|builder| builder.regions).collect::<Vec<_>>()), template.inputs())
-        }
-        TemplateFormat::Hcl2 => {
-            let Ok(template) = Hcl2Template::read(&file.path) else { return info };
-            let sources = template.region_sources();
-            // A region only the build knows cannot be compared here.
-            let known = sources.iter().all(|source| source.unresolved.is_empty());
-            let mut regions: Vec<String> = sources.into_iter().flat_map(|source| source.regions).collect();
-            if template.sources().iter().any(|source| source.kind == "googlecompute") {
-                regions.push(plan::GLOBAL.to_owned());
-            }
-            (known.then_some(regions), template.inputs())
-        }
-    };
-    info.regions = regions.map(|regions| {
-        let mut unique: Vec<String> = Vec::new();
-        for region in regions {
-            if !unique.contains(&region) {
-                unique.push(region);
-            }
-        }
-        unique
-    });
-    if let Ok(hashes) = lock::hash_inputs(file.dir(), &inputs) {
+    let Ok(template) = Readout::read(file, &BTreeMap::new()) else { return info };
+    // A region only the build knows cannot be compared here.
+    info.regions = template.unresolved.is_empty().then(|| template.regions());
+    if let Ok(hashes) = lock::hash_inputs(file.dir(), &template.inputs) {
         info.hash = Some(hashes.all);
         info.files = hashes.each;
     }

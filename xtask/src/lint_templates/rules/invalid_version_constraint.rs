@@ -47,7 +47,7 @@ fn check(ctx: &Hcl2Context, out: &mut FolderFindings) {
 
 fn check_constraint(attr: &Attr, what: &str, out: &mut FolderFindings) {
     let Value::String(text) = &attr.value else { return };
-    if let Err(problem) = parse_constraints(text) {
+    if let Err(problem) = crate::version::parse_constraints(text) {
         report(&attr.at, what, text, &problem, out);
     }
 }
@@ -57,40 +57,9 @@ fn report(at: &At, what: &str, text: &str, problem: &str, out: &mut FolderFindin
         .help("write an operator and a version, such as \">= 1.7.0\" or \"~> 1.2\", several separated by commas");
 }
 
-/// Checks a constraint as hashicorp/go-version reads it.
-fn parse_constraints(text: &str) -> Result<(), String> {
-    for part in text.split(',') {
-        let part = part.trim();
-        let operator: String = part.chars().take_while(|c| "<>=!~".contains(*c)).collect();
-        if !["", "=", "!=", ">", ">=", "<", "<=", "~>"].contains(&operator.as_str()) {
-            return Err(format!("`{operator}` is not an operator (use =, !=, >, >=, <, <= or ~>)"));
-        }
-        let version = part[operator.len()..].trim();
-        if version.is_empty() {
-            return Err(format!("`{part}` has no version"));
-        }
-        if !is_version(version) {
-            return Err(format!("`{version}` is not a version"));
-        }
-    }
-    Ok(())
-}
-
-/// `1`, `1.2`, `v1.2.3`, `1.2.3-beta.1+build`.
-fn is_version(text: &str) -> bool {
-    let text = text.strip_prefix('v').unwrap_or(text);
-    let core = text.split(['-', '+']).next().unwrap_or_default();
-    let suffix_ok = text[core.len()..].chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.'));
-    !core.is_empty()
-        && core.split('.').count() <= 3
-        && core.split('.').all(|number| !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()))
-        && suffix_ok
-        && !text.ends_with(['-', '+'])
-}
-
 #[cfg(test)]
 mod tests {
-    use super::parse_constraints;
+    use crate::version::parse_constraints;
 
     #[test]
     fn constraints() {

@@ -1,0 +1,170 @@
+//! What `images` needs to know of a template, whichever way it is written:
+//! the builders that make images and their regions, the files a build
+//! reads, the variables it declares and which of them are secret. The
+//! stages after the plan never look at JSON or HCL2 again.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::plan::{GLOBAL, RegionBuilder, region_builders};
+use crate::diagnostic::Severity;
+use crate::hcl2::Hcl2Template;
+use crate::lint_templates::{self, Loaded};
+use crate::project::{TemplateFile, TemplateFormat};
+use crate::secrets::{self, Sensitive};
+
+/// A template, read for building.
+pub struct Readout {
+    /// The builders that make images, each with its regions; a builder is
+    /// named the way `-only` selects it (`amazon-ebs` in JSON,
+    /// `amazon-ebs.frankfurt` in HCL2).
+    pub builders: Vec<RegionBuilder>,
+    /// Regions only the build knows (`var.region` with no value given and
+    /// no default), as `<builder>: <expression>`.
+    pub unresolved: Vec<String>,
+    /// The files a build reads, relative to the template's folder.
+    pub inputs: Vec<String>,
+    /// Every variable the template declares.
+    pub variables: BTreeSet<String>,
+    pub sensitive: Vec<Sensitive>,
+    /// A file it uploads whose path only the build knows.
+    pub opaque_upload: Option<String>,
+    /// What the template asks of the Packer that builds it, for the check
+    /// before a build.
+    pub needs: Vec<PackerNeed>,
+}
+
+/// A block or setting that needs some Packer versions.
+pub struct PackerNeed {
+    /// What asks, with its place: "`data \"amazon-ami\" \"x\"` (sources.pkr.hcl:12)".
+    pub what: String,
+    /// The versions it works with, as a constraint: `>= 1.7.0`.
+    pub versions: String,
+}
+
+impl PackerNeed {
+    /// Why the installed Packer cannot build it, if it cannot.
+    pub fn unmet(&self, installed: &str) -> Option<String> {
+        match crate::version::allows(&self.versions, installed) {
+            Some(false) => Some(format!("{} needs Packer {}", self.what, self.versions)),
+            _ => None,
+        }
+    }
+}
+
+impl Readout {
+    /// Reads a template whose lint found no error; lint errors stop it,
+    /// listed with their places. `values` are the run's `--var-file` and
+    /// `--var` values.
+    pub fn checked(file: &TemplateFile, values: &BTreeMap<String, String>) -> Result<Readout, String> {
+        let var_names: BTreeSet<String> = values.keys().cloned().collect();
+        let errors: Vec<String> = lint_templates::lint_template(file, &var_names)
+            .iter()
+            .flat_map(|report| {
+                report.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| {
+                    format!("{}:{}:{}: {} [{}]", report.path, d.span.line, d.span.column, d.message, d.rule.name)
+                })
+            })
+            .collect();
+        if !errors.is_empty() {
+            return Err(format!(
+                "lint errors (run `cargo xtask lint-templates {}` for details):\n  {}",
+                file.rel,
+                errors.join("\n  ")
+            ));
+        }
+        Readout::read(file, values)
+    }
+
+    /// Reads a template without linting it.
+    pub fn read(file: &TemplateFile, values: &BTreeMap<String, String>) -> Result<Readout, String> {
+        match file.format {
+            TemplateFormat::Json => Readout::json(file, values),
+            TemplateFormat::Hcl2 => Readout::hcl2(file, values),
+        }
+    }
+
+    fn json(file: &TemplateFile, values: &BTreeMap<String, String>) -> Result<Readout, String> {
+        let Loaded::Text(source) = lint_templates::load(file) else {
+            return Err("the template could not be read".to_owned());
+        };
+        let template = lint_templates::parse(&source, &mut Default::default())
+            .ok_or_else(|| "the template is not a JSON object".to_owned())?;
+        Ok(Readout {
+            builders: region_builders(&template, values),
+            unresolved: Vec::new(),
+            inputs: template.inputs(),
+            variables: template.variables().map(|declared| declared.keys().cloned().collect()).unwrap_or_default(),
+            sensitive: secrets::of_json(&template),
+            opaque_upload: template.opaque_uploads().first().map(|(_, path)| (*path).to_owned()),
+            needs: Vec::new(),
+        })
+    }
+
+    fn hcl2(file: &TemplateFile, values: &BTreeMap<String, String>) -> Result<Readout, String> {
+        let mut template = Hcl2Template::read(file.dir()).map_err(|error| format!("{error:#}"))?;
+        template.given = values.clone();
+        let mut builders = Vec::new();
+        let mut unresolved = Vec::new();
+        for source in template.region_sources() {
+            unresolved.extend(source.unresolved.iter().map(|expression| format!("{}: {expression}", source.address)));
+            builders.push(RegionBuilder { name: source.address, regions: source.regions });
+        }
+        for source in template.sources().iter().filter(|source| source.kind == "googlecompute") {
+            builders.push(RegionBuilder { name: source.address(), regions: vec![GLOBAL.to_owned()] });
+        }
+        let place = |at: &crate::hcl2::At| {
+            let file = &template.files[at.file];
+            let (line, _) = crate::location::LineIndex::new(&file.text).line_column(at.bytes.start);
+            format!("{}:{line}", file.name)
+        };
+        // Packer 1.7 brought `required_plugins` and data sources.
+        let since_1_7 = |what: String| PackerNeed { what, versions: ">= 1.7.0".to_owned() };
+        let mut needs: Vec<PackerNeed> = Vec::new();
+        for block in template.packer_blocks() {
+            if let Some(attr) = block.body.attr("required_version")
+                && let crate::hcl2::Value::String(versions) = &attr.value
+            {
+                let what = format!("`required_version` ({})", place(&attr.key_at));
+                needs.push(PackerNeed { what, versions: versions.clone() });
+            }
+            for required in block.body.blocks("required_plugins") {
+                needs.push(since_1_7(format!("`required_plugins` ({})", place(&required.ident_at))));
+            }
+        }
+        for data in template.data_sources() {
+            let what = format!("`data \"{}\" \"{}\"` ({})", data.kind, data.name, place(&data.block.ident_at));
+            needs.push(since_1_7(what));
+        }
+        Ok(Readout {
+            builders,
+            unresolved,
+            inputs: template.inputs(),
+            variables: template.variables().iter().map(|variable| variable.name.to_owned()).collect(),
+            sensitive: secrets::of_hcl2(&template),
+            opaque_upload: template.opaque_uploads().into_iter().next().map(|(_, path)| path),
+            needs,
+        })
+    }
+
+    /// The `--var` values this template declares: only those are passed to
+    /// its build (Packer 1.6.6 ignores others in JSON and refuses them in
+    /// HCL2) and count in its settings.
+    pub fn declared_vars(&self, vars: &[(String, String)]) -> Vec<(String, String)> {
+        vars.iter().filter(|(key, _)| self.variables.contains(key)).cloned().collect()
+    }
+
+    pub fn sensitive_names(&self) -> Vec<&str> {
+        self.sensitive.iter().map(|variable| variable.name.as_str()).collect()
+    }
+
+    /// Every region the builders make images in, each once.
+    pub fn regions(&self) -> Vec<String> {
+        let mut regions: Vec<String> = Vec::new();
+        for region in self.builders.iter().flat_map(|builder| &builder.regions) {
+            if !regions.contains(region) {
+                regions.push(region.clone());
+            }
+        }
+        regions
+    }
+}
