@@ -578,6 +578,7 @@ fn dry_run_reports_lint_errors_and_broken_deployments() {
         .output()
         .unwrap();
     let shown = text(&output);
+    assert_eq!(output.status.code(), Some(1), "a plan that would fail says so: {shown}");
     assert!(shown.contains("will not build: lint errors"), "{shown}");
     assert!(shown.contains("undeclared-variable"), "{shown}");
     assert!(shown.contains("error: deployments/broken.yaml:"), "{shown}");

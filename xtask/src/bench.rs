@@ -475,3 +475,77 @@ sudo yum -y install git
     );
     Ok(ExitCode::SUCCESS)
 }
+
+/// `cargo xtask bench cold-build`: what a new user waits for on the first
+/// `cargo xtask`, the dependencies already downloaded. Builds xtask's
+/// binary into an empty target folder with cargo's `--timings` report, and
+/// prints the wall time, the CPU time of every compiler run, and the units
+/// that took longest.
+pub fn cold_build() -> Result<ExitCode> {
+    let root = crate::project::workspace_root()?;
+    let target = root.join("target/xtask/bench-cold-build");
+    let _ = fs::remove_dir_all(&target);
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let fetched = Command::new(&cargo).args(["fetch", "--quiet"]).current_dir(&root).status()?;
+    if !fetched.success() {
+        bail!("cargo fetch failed: the bench needs the dependencies downloaded first");
+    }
+    say!("Building xtask from scratch into {} ...", target.display());
+    let cpu_before = children_cpu();
+    let started = Instant::now();
+    let status = Command::new(&cargo)
+        .args(["build", "--quiet", "--timings", "--package", "xtask", "--bin", "xtask"])
+        .current_dir(&root)
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .context("running cargo build")?;
+    let wall = started.elapsed();
+    let cpu = children_cpu().saturating_sub(cpu_before);
+    if !status.success() {
+        bail!("the build failed");
+    }
+    let report = fs::read_to_string(target.join("cargo-timings/cargo-timing.html")).unwrap_or_default();
+    let mut units = unit_durations(&report);
+    units.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let _ = fs::remove_dir_all(&target);
+    show_line!("cold build of xtask (cargo build --package xtask --bin xtask, empty target folder):");
+    show_line!(
+        "  wall {:.1} s, CPU {:.1} s on {} cores",
+        wall.as_secs_f64(),
+        cpu.as_secs_f64(),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    for (name, seconds) in units.iter().take(6) {
+        show_line!("  {name:<36} {seconds:>5.1} s");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// CPU time (user and system) of the children this process waited for.
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage fills the struct it is given and reads nothing else.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let time = |tv: libc::timeval| Duration::new(tv.tv_sec as u64, tv.tv_usec as u32 * 1000);
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+/// Each unit's name and seconds from the `UNIT_DATA` of cargo's timing
+/// report; nothing when the report has another shape.
+fn unit_durations(report: &str) -> Vec<(String, f64)> {
+    let Some(start) = report.find("const UNIT_DATA = ") else { return Vec::new() };
+    let rest = &report[start + "const UNIT_DATA = ".len()..];
+    let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<serde_json::Value>();
+    let Some(Ok(serde_json::Value::Array(units))) = stream.next() else { return Vec::new() };
+    units
+        .iter()
+        .filter_map(|unit| {
+            let name = unit.get("name")?.as_str()?;
+            let target = unit.get("target").and_then(serde_json::Value::as_str).unwrap_or_default();
+            Some((format!("{name}{target}"), unit.get("duration")?.as_f64()?))
+        })
+        .collect()
+}

@@ -34,6 +34,7 @@ pub fn run(root: &Path, packer_path: Option<&Path>) -> Result<ExitCode> {
     let moto = Moto::start_with(&server)?;
     show_line!("Started a local EC2 API (moto) at {}.", moto.endpoint);
 
+    let lock_before = fs::read_to_string(demo.join("packer/images.lock")).ok();
     let mut adapted = adapt_templates(&demo, &moto.endpoint)?;
     adapted.extend(adapt_hcl2_templates(&demo, &moto.endpoint)?);
     if adapted.is_empty() {
@@ -59,8 +60,17 @@ pub fn run(root: &Path, packer_path: Option<&Path>) -> Result<ExitCode> {
         .context("running cargo xtask images on the demo copy")?;
     drop(moto);
     let lock = demo.join("packer/images.lock");
-    if let Ok(text) = fs::read_to_string(&lock) {
-        show_line!("\n{} now records:\n{text}", shown(root, &lock));
+    match fs::read_to_string(&lock) {
+        Ok(text) if Some(&text) != lock_before.as_ref() => {
+            show_line!("\n{} now records:\n{text}", shown(root, &lock));
+        }
+        _ => show_line!("\n{} was not changed: nothing was built.", shown(root, &lock)),
+    }
+    if !status.success() {
+        show_line!(
+            "The build logs are in {}/ (the paths above are inside the demo copy).",
+            shown(root, &demo.join("target/xtask/images"))
+        );
     }
     show_line!(
         "Demo finished in {:.0} s; the local EC2 API is stopped. Run it on your cloud with `cargo xtask images` \
@@ -150,16 +160,23 @@ fn adapt_templates(demo: &Path, endpoint: &str) -> Result<Vec<String>> {
         let mut template: Value =
             serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
         let mut changes = vec![format!("endpoint {endpoint}, communicator none, source AMI {SOURCE_AMI}")];
+        let mut removed: Vec<&str> = Vec::new();
         for builder in template.get_mut("builders").and_then(Value::as_array_mut).into_iter().flatten() {
             let Some(builder) = builder.as_object_mut() else { continue };
             if !builder.get("type").and_then(Value::as_str).is_some_and(|kind| kind.starts_with("amazon-")) {
                 continue;
             }
-            builder.remove("source_ami_filter");
+            for key in ["source_ami_filter", "ssh_username"] {
+                if builder.remove(key).is_some() && !removed.contains(&key) {
+                    removed.push(key);
+                }
+            }
             for (key, value) in emulator_settings(endpoint) {
                 builder.insert(key.to_owned(), value);
             }
-            builder.remove("ssh_username");
+        }
+        if !removed.is_empty() {
+            changes[0].push_str(&format!(", {} removed", removed.join(" and ")));
         }
         for provisioner in template.get_mut("provisioners").and_then(Value::as_array_mut).into_iter().flatten() {
             let kind = provisioner.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -205,12 +222,17 @@ fn adapt_hcl2_templates(demo: &Path, endpoint: &str) -> Result<Vec<String>> {
         let mut body: Body = hcl_edit::parser::parse_body(&text)
             .map_err(|error| anyhow::anyhow!("{} is not valid HCL: {}", path.display(), error.message()))?;
         let mut changes = Vec::new();
+        let mut removed: Vec<&str> = Vec::new();
         for block in body.blocks_mut() {
             let first = block.labels.first().map(|label| label.as_str().to_owned()).unwrap_or_default();
             if block.ident.as_str() == "source" && first.starts_with("amazon-") {
                 let settings = &mut block.body;
-                settings.remove_blocks("source_ami_filter");
-                settings.remove_attribute("ssh_username");
+                if !settings.remove_blocks("source_ami_filter").is_empty() && !removed.contains(&"source_ami_filter") {
+                    removed.push("source_ami_filter");
+                }
+                if settings.remove_attribute("ssh_username").is_some() && !removed.contains(&"ssh_username") {
+                    removed.push("ssh_username");
+                }
                 for (key, value) in emulator_settings(endpoint) {
                     let value = match value {
                         Value::Bool(yes) => Expression::from(yes),
@@ -250,6 +272,11 @@ fn adapt_hcl2_templates(demo: &Path, endpoint: &str) -> Result<Vec<String>> {
         }
         if changes.is_empty() {
             continue;
+        }
+        if let Some(settings) = changes.iter_mut().find(|change| change.starts_with("endpoint"))
+            && !removed.is_empty()
+        {
+            settings.push_str(&format!(", {} removed", removed.join(" and ")));
         }
         fs::write(path, body.to_string()).with_context(|| format!("writing {}", path.display()))?;
         let rel = path.strip_prefix(demo).unwrap_or(path).display().to_string();

@@ -28,7 +28,7 @@ fn cli() -> Command {
                 .args(lint_output())
                 .arg(explain_arg())
                 .arg(var_file_arg("A var file whose variables count as declared (repeatable)"))
-                .arg(files_arg("Lint only these template files")),
+                .arg(files_arg("Lint only these templates: template.json files, HCL2 folders or any of their files")),
         )
         .subcommand(
             Command::new("lint-deployments")
@@ -193,6 +193,10 @@ fn cli() -> Command {
                 )
                 .subcommand(Command::new("pre-commit").about(
                     "The hook's command with one staged change among 200 templates and 200 deployments",
+                ))
+                .subcommand(Command::new("cold-build").about(
+                    "The first build of xtask in an empty target folder (the registry as cached): wall time, CPU \
+                     time and the longest crates",
                 ))
                 .subcommand(
                     Command::new("images")
@@ -394,6 +398,7 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
             ),
             Some(("findings", args)) => bench::findings(args.get_one::<usize>("findings").copied().unwrap_or(10_000)),
             Some(("pre-commit", _)) => bench::pre_commit(),
+            Some(("cold-build", _)) => bench::cold_build(),
             Some(("images", args)) => bench::images(args.get_one::<PathBuf>("packer").map(PathBuf::as_path)),
             _ => unreachable!("clap requires a bench subcommand"),
         },

@@ -82,6 +82,17 @@ pub struct BuildArgs {
 }
 
 impl BuildArgs {
+    /// The arguments as a log shows them: each `-var` by its name only,
+    /// since values can be secret.
+    pub fn shown(&self) -> String {
+        let mut args = self.to_args();
+        for (index, (key, _)) in self.vars.iter().enumerate() {
+            let at = usize::from(!self.only.is_empty()) + 2 * index + 1;
+            args[at] = format!("{key}=…").into();
+        }
+        args.iter().map(|arg| arg.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
+    }
+
     fn to_args(&self) -> Vec<OsString> {
         let mut args: Vec<OsString> = Vec::new();
         if !self.only.is_empty() {
@@ -367,6 +378,22 @@ pub fn is_gce_image_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logged_arguments_name_variables_without_their_values() {
+        let args = BuildArgs {
+            target: ".".to_owned(),
+            only: vec!["amazon-ebs.ireland".to_owned()],
+            vars: vec![("token".to_owned(), "s3cr3t".to_owned()), ("size".to_owned(), "t3".to_owned())],
+            var_files: vec![PathBuf::from("/vars/prod.pkrvars.hcl")],
+        };
+        assert_eq!(
+            args.shown(),
+            "-only=amazon-ebs.ireland -var token=… -var size=… -var-file /vars/prod.pkrvars.hcl ."
+        );
+        let plain = BuildArgs { target: "template.json".to_owned(), ..Default::default() };
+        assert_eq!(plain.shown(), "template.json");
+    }
 
     #[test]
     fn machine_readable_lines() {

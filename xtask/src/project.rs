@@ -109,7 +109,7 @@ impl Layout {
 }
 
 /// How a template is written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum TemplateFormat {
     /// One `template.json`.
     Json,

@@ -137,7 +137,7 @@ fn build_all(
                     },
                     only: job.only.clone(),
                     vars: job.vars.clone(),
-                    var_files: absolute(&options.var_files),
+                    var_files: absolute(&job.var_files),
                 },
                 cloud: job.layout.cloud.clone(),
                 regions: job.regions.clone(),
@@ -242,6 +242,7 @@ fn build_one(
     let mut write_log = |text: &str| {
         let _ = writeln!(log, "{}", redact(text, &spec.secrets));
     };
+    write_log(&format!("$ packer validate {}", spec.args.shown()));
     let _ = sender.send(Event::Step(index, "validating".to_owned()));
     match packer::validate(packer_path, &spec.dir, &spec.args) {
         Err(error) => return Outcome::Failed(format!("{error:#}")),
@@ -263,6 +264,7 @@ fn build_one(
     if flag.load(Ordering::SeqCst) {
         return Outcome::Interrupted;
     }
+    write_log(&format!("$ packer build -machine-readable -color=false {}", spec.args.shown()));
     let _ = sender.send(Event::Step(index, "building".to_owned()));
     let build =
         match packer::Build::start(packer_path, &spec.dir, &spec.args, spec.log.parent().unwrap_or(Path::new("."))) {

@@ -56,7 +56,8 @@ pub fn apply(options: &Options) -> Result<Finished> {
         // The build's variables are not in the manifest: the ones given
         // here stand for them, as the README asks.
         let vars = template.declared_vars(&options.vars);
-        let settings = lock::hash_settings(&options.var_files, &vars, &template.sensitive_names())?;
+        let var_files = plan::var_files_for(file.format, &options.var_files);
+        let settings = lock::hash_settings(&var_files, &vars, &template.sensitive_names())?;
         let job = Job {
             file,
             layout,
@@ -66,13 +67,14 @@ pub fn apply(options: &Options) -> Result<Finished> {
             only: Vec::new(),
             hash,
             settings,
-            setting_names: lock::setting_names(&options.var_files, &vars),
+            setting_names: lock::setting_names(&var_files, &vars),
             vars,
             inputs,
             files,
             reason: "applied from a manifest".to_owned(),
             outcome: Outcome::FromManifest { images, manifest: manifest_rel.clone() },
             secrets: Vec::new(),
+            var_files,
         };
         if let Some(seconds) = built {
             let images = job.outcome.images().cloned().unwrap_or_default();

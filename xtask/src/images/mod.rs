@@ -104,6 +104,8 @@ pub struct Job {
     pub outcome: Outcome,
     /// Values that must never be printed or logged.
     pub secrets: Vec<String>,
+    /// The `--var-file`s its build takes ([`plan::var_files_for`]).
+    pub var_files: Vec<PathBuf>,
 }
 
 #[derive(Clone, Debug)]
@@ -280,7 +282,10 @@ fn build_and_apply(options: &Options) -> Result<Finished> {
             Output::Json => show!("{}", report::plan_json(&jobs, &deployments, &unreadable)),
             _ => show!("{}", report::plan(&jobs, &deployments, &unreadable)),
         }
-        return Ok(Finished::Printed(ExitCode::SUCCESS));
+        // A plan with a template that cannot be built is one a real run
+        // would fail: a dry run in CI must say so by its exit code too.
+        let failing = jobs.iter().any(|job| matches!(job.outcome, Outcome::Failed(_))) || !unreadable.is_empty();
+        return Ok(Finished::Printed(if failing { ExitCode::FAILURE } else { ExitCode::SUCCESS }));
     }
     if options.build_only {
         let pending: Vec<&str> = jobs

@@ -2,7 +2,7 @@
 //! which deployment keys each one feeds.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
@@ -10,7 +10,7 @@ use super::readout::Readout;
 use super::{Job, Options, Outcome};
 use crate::deployments::Deployment;
 use crate::lock::{self, LockFile, LockedTemplate};
-use crate::project::{self, Filter, Layout, TemplateFile};
+use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::template::{Block, Template};
 use crate::{gotmpl, secrets};
 
@@ -189,10 +189,22 @@ pub fn images_by_release_cloud(files: &[TemplateFile]) -> BTreeMap<(String, Stri
     out
 }
 
-/// `--var` values merged over var files, for resolving regions and secrets.
-fn variable_values(options: &Options) -> Result<BTreeMap<String, String>> {
-    let mut values = crate::template::read_var_files(&options.var_files)?;
-    values.extend(options.vars.iter().cloned());
+/// The var files a template takes: JSON ones go to every template (HCL2
+/// folders read JSON var files too), `.pkrvars.hcl` ones only to HCL2
+/// folders, since a JSON template's Packer cannot read them.
+pub fn var_files_for(format: TemplateFormat, var_files: &[PathBuf]) -> Vec<PathBuf> {
+    var_files
+        .iter()
+        .filter(|file| format == TemplateFormat::Hcl2 || file.extension().is_none_or(|extension| extension != "hcl"))
+        .cloned()
+        .collect()
+}
+
+/// `--var` values merged over a template's var files, for resolving
+/// regions and secrets.
+pub fn variable_values(var_files: &[PathBuf], vars: &[(String, String)]) -> Result<BTreeMap<String, String>> {
+    let mut values = crate::template::read_var_files(var_files)?;
+    values.extend(vars.iter().cloned());
     Ok(values)
 }
 
@@ -201,7 +213,12 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
     let everything = project::find_all_templates(&options.root, &Filter::default());
     let images_here = images_by_release_cloud(&everything);
     let selected = select(project::find_all_templates(&options.root, &options.filter), &options.select, &options.root)?;
-    let values = variable_values(options)?;
+    // Read once each, so that a broken var file stops the run before any build.
+    let mut values_of = BTreeMap::new();
+    for format in [TemplateFormat::Json, TemplateFormat::Hcl2] {
+        let var_files = var_files_for(format, &options.var_files);
+        values_of.insert(format, (variable_values(&var_files, &options.vars)?, var_files));
+    }
     let mut jobs = Vec::new();
     // The `--var` keys some template declares, and every variable name, for
     // catching a misspelt `--var`.
@@ -227,14 +244,22 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                 // Not at packer/<release>/<cloud>/<image>: nothing it could feed.
                 let layout = Layout { release: "?".into(), cloud: "?".into(), image: file.rel.clone() };
                 let place = match file.format {
-                    project::TemplateFormat::Json => "packer/<release>/<cloud>/<image>/template.json",
-                    project::TemplateFormat::Hcl2 => "packer/<release>/<cloud>/<image>/",
+                    TemplateFormat::Json => "packer/<release>/<cloud>/<image>/template.json",
+                    TemplateFormat::Hcl2 => "packer/<release>/<cloud>/<image>/",
                 };
-                jobs.push(failed_job(file.clone(), layout, format!("{problem}; move it to {place}")));
+                // A folder holding both kinds is in its place already: the
+                // problem says which files to keep.
+                let why = if Layout::from_relative(&file.rel).is_ok() {
+                    problem.clone()
+                } else {
+                    format!("{problem}; move it to {place}")
+                };
+                jobs.push(failed_job(file.clone(), layout, why));
                 continue;
             }
         };
-        let template = match Readout::checked(&file, &values) {
+        let (values, var_files) = &values_of[&file.format];
+        let template = match Readout::checked(&file, values) {
             Ok(template) => template,
             Err(why) => {
                 jobs.push(failed_job(file, layout, why));
@@ -246,6 +271,20 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                 "a region only the build knows ({}): give the variable a value with --var or --var-file, so that \
                  xtask knows which deployments the images are for",
                 template.unresolved.join(", ")
+            );
+            jobs.push(failed_job(file, layout, why));
+            continue;
+        }
+        if !template.unset.is_empty() {
+            let names: Vec<String> = template.unset.iter().map(|name| format!("`{name}`")).collect();
+            let first = &template.unset[0];
+            let why = format!(
+                "the variable{} {} {} no default and no value, and Packer refuses to build without; give {} with \
+                 --var {first}=…, a var file (--var-file), or PKR_VAR_{first}",
+                if names.len() > 1 { "s" } else { "" },
+                names.join(", "),
+                if names.len() > 1 { "have" } else { "has" },
+                if names.len() > 1 { "each" } else { "it" },
             );
             jobs.push(failed_job(file, layout, why));
             continue;
@@ -291,8 +330,8 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let vars = template.declared_vars(&options.vars);
         declared.extend(vars.iter().map(|(key, _)| key.clone()));
         names.extend(template.variables.iter().cloned());
-        let settings = lock::hash_settings(&options.var_files, &vars, &template.sensitive_names())?;
-        let setting_names = lock::setting_names(&options.var_files, &vars);
+        let settings = lock::hash_settings(var_files, &vars, &template.sensitive_names())?;
+        let setting_names = lock::setting_names(var_files, &vars);
         let (outcome, reason) = if options.force || options.build_only {
             let flag = if options.force { "--force" } else { "--build-only" };
             (Outcome::Pending, flag.to_owned())
@@ -306,7 +345,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                 Err(why) => (Outcome::Pending, why),
             }
         };
-        for name in secrets::too_short(&template.sensitive, &values) {
+        for name in secrets::too_short(&template.sensitive, values) {
             say!(
                 "warning: {}: the sensitive variable `{name}` has a value shorter than 4 characters, which xtask \
                  cannot hide in its output and logs without hiding ordinary text too",
@@ -314,7 +353,8 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             );
         }
         jobs.push(Job {
-            secrets: secrets::collect(&template.sensitive, &values),
+            secrets: secrets::collect(&template.sensitive, values),
+            var_files: var_files.clone(),
             file,
             layout,
             feeds,
@@ -384,7 +424,12 @@ fn select(templates: Vec<TemplateFile>, folders: &[String], root: &Path) -> Resu
         .iter()
         .map(|folder| {
             let folder = folder.trim_end_matches('/');
-            let folder = folder.strip_suffix("/template.json").unwrap_or(folder);
+            // A template's file names its folder: template.json, or any
+            // file of an HCL2 folder.
+            let folder = match folder.rsplit_once('/') {
+                Some((parent, name)) if name == "template.json" || crate::hcl2::FileKind::of(name).is_some() => parent,
+                _ => folder,
+            };
             // A path that exists, from here or absolute, is taken as one;
             // otherwise as written, relative to the repository.
             match std::fs::canonicalize(folder)
@@ -502,6 +547,7 @@ fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
         files: BTreeMap::new(),
         reason: why.clone(),
         outcome: Outcome::Failed(why),
+        var_files: Vec::new(),
         secrets: Vec::new(),
     }
 }

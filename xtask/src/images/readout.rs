@@ -31,6 +31,9 @@ pub struct Readout {
     /// What the template asks of the Packer that builds it, for the check
     /// before a build.
     pub needs: Vec<PackerNeed>,
+    /// Variables Packer would refuse to build without (HCL2: no default,
+    /// and no value from this run, an auto var file or `PKR_VAR_<name>`).
+    pub unset: Vec<String>,
 }
 
 /// A block or setting that needs some Packer versions.
@@ -97,6 +100,7 @@ impl Readout {
             sensitive: secrets::of_json(&template),
             opaque_upload: template.opaque_uploads().first().map(|(_, path)| (*path).to_owned()),
             needs: Vec::new(),
+            unset: Vec::new(),
         })
     }
 
@@ -135,9 +139,23 @@ impl Readout {
             let what = format!("`data \"{}\" \"{}\"` ({})", data.kind, data.name, place(&data.block.ident_at));
             needs.push(since_1_7(what));
         }
+        let auto_values: Vec<&str> = template
+            .var_file_values()
+            .filter(|(file, _)| file.kind == crate::hcl2::FileKind::VarFile { auto: true })
+            .map(|(_, attr)| attr.key.as_str())
+            .collect();
+        let unset = template
+            .variables()
+            .iter()
+            .filter(|variable| variable.default().is_none())
+            .map(|variable| variable.name.to_owned())
+            .filter(|name| !values.contains_key(name) && !auto_values.contains(&name.as_str()))
+            .filter(|name| std::env::var_os(format!("PKR_VAR_{name}")).is_none())
+            .collect();
         Ok(Readout {
             builders,
             unresolved,
+            unset,
             inputs: template.inputs(),
             variables: template.variables().iter().map(|variable| variable.name.to_owned()).collect(),
             sensitive: secrets::of_hcl2(&template),

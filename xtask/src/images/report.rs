@@ -88,6 +88,10 @@ pub fn builds(jobs: &[Job], format: Output) -> String {
             format!("{}\n", serde_json::json!({ "include": entries }))
         }
         Output::Human => {
+            let failed = jobs.iter().filter(|job| matches!(job.outcome, Outcome::Failed(_))).count();
+            if pending.is_empty() && failed > 0 {
+                return format!("Nothing to build, but {failed} template(s) cannot be built (below).\n");
+            }
             if pending.is_empty() {
                 return "Nothing to build: every selected template's images are current.\n".to_owned();
             }

@@ -167,8 +167,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
             bail!("{shown}: `{}` for {region} is not an image ID ({shape})", id.escape_debug());
         }
     }
-    let mut values = crate::template::read_var_files(&options.var_files)?;
-    values.extend(options.vars.iter().cloned());
+    let values = plan::variable_values(&plan::var_files_for(file.format, &options.var_files), &options.vars)?;
     let parsed = Readout::checked(&file, &values).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
     // The regions the leg asked for must be ones the template builds, and
     // it must have an image for each, as a local run checks.
@@ -227,6 +226,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         reason: format!("built elsewhere ({shown})"),
         outcome: Outcome::Built(images),
         secrets: Vec::new(),
+        var_files: Vec::new(),
         file,
         layout,
     };

@@ -42,7 +42,9 @@ fn check(ctx: &Context, out: &mut Findings) {
             format!("no template builds release {release} for {cloud_name}: packer/{release}/{cloud_name}/ has none"),
         );
         if known.is_empty() {
-            finding.help(format!("add packer/{release}/{cloud_name}/machine-image/template.json"));
+            finding.help(format!(
+                "add a template at packer/{release}/{cloud_name}/machine-image/ (a template.json, or *.pkr.hcl files)"
+            ));
         } else {
             finding.help(format!("releases with {cloud_name} templates: {}", known.join(", ")));
         }
@@ -55,7 +57,15 @@ fn check(ctx: &Context, out: &mut Findings) {
                 Location::value(image_route(role)),
                 format!("no template feeds `{role}.machine_image.id`"),
             )
-            .help(format!("add packer/{release}/{cloud_name}/{role}-image/template.json"));
+            .help(format!(
+                "add a template at packer/{release}/{cloud_name}/{role}-image/ (a template.json, or *.pkr.hcl \
+                 files){}",
+                if crate::images::plan::MACHINE_IMAGE_ROLES.contains(&role) {
+                    format!(", or at packer/{release}/{cloud_name}/machine-image/, which feeds bastion and cluster")
+                } else {
+                    String::new()
+                }
+            ));
         }
     }
 }

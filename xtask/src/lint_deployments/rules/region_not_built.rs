@@ -49,7 +49,10 @@ fn check(ctx: &Context, out: &mut Findings) {
                 Location::value(Route::root().key("cluster").key("region")),
                 format!("{} builds no image in {region}; it builds {}", template.rel, regions.join(", ")),
             )
-            .help(format!("add a builder for {region} (or add it to `ami_regions`), or correct the region"));
+            .help(format!(
+                "add a builder (JSON) or a source (HCL2) for {region}, or add {region} to `ami_regions`, or correct \
+                 the region"
+            ));
         }
     }
 }
