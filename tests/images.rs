@@ -531,6 +531,46 @@ fn an_hcl2_folder_builds_both_regions_and_a_second_run_builds_nothing() {
     assert!(!log.contains("artifact of amazon-ebs.frankfurt"), "{log}");
 }
 
+/// A named build whose second source is a renamed nested block, and a
+/// secret set in an auto var file: `--region` reaches Packer as the name
+/// Packer gives that builder, and the secret is hidden.
+#[test]
+fn a_named_hcl2_build_builds_one_region_by_packers_name_and_hides_an_auto_var_file_secret() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    hcl2_tree(root);
+    let folder = "packer/4.0/aws/machine-image";
+    write(
+        root,
+        &format!("{folder}/build.pkr.hcl"),
+        "build {\n  name    = \"okd\"\n  sources = [\"source.amazon-ebs.frankfurt\"]\n\n  \
+         source \"source.amazon-ebs.ireland\" {\n    name = \"dublin\"\n  }\n\n  \
+         provisioner \"shell-local\" {\n    inline = [\"echo the licence is ${var.licence}\"]\n  }\n}\n",
+    );
+    write(
+        root,
+        &format!("{folder}/licence.pkr.hcl"),
+        "variable \"licence\" {\n  type      = string\n  default   = \"\"\n  sensitive = true\n}\n",
+    );
+    write(root, &format!("{folder}/licence.auto.pkrvars.hcl"), "licence = \"auto-file-S3CR3T\"\n");
+    let frankfurt_before = fs::read_to_string(root.join("deployments/frankfurt.yaml")).unwrap();
+
+    let output = images(root, &moto, &["--region", "eu-west-1"]);
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{said}");
+    let ireland = id_of(root, "ireland.yaml", "cluster");
+    assert!(moto.image_exists("eu-west-1", &ireland), "{ireland} is not an AMI in eu-west-1");
+    assert_eq!(moto.image_count("eu-central-1"), 0, "the Frankfurt source must not run");
+    assert_eq!(fs::read_to_string(root.join("deployments/frankfurt.yaml")).unwrap(), frankfurt_before);
+    let log = fs::read_to_string(root.join("target/xtask/images/4.0-aws-machine-image.log")).unwrap();
+    assert!(log.contains("-only=okd.amazon-ebs.dublin"), "{log}");
+    assert!(log.contains("the licence is"), "the step ran: {log}");
+    for shown in [&said, &log] {
+        assert!(!shown.contains("auto-file-S3CR3T"), "a secret was shown: {shown}");
+    }
+}
+
 /// A folder that needs a newer Packer is refused before anything starts,
 /// naming what needs it.
 #[test]
@@ -546,6 +586,83 @@ fn an_hcl2_folder_that_needs_a_newer_packer_says_so_before_building() {
     assert!(said.contains("the installed Packer is 1.6.6"), "{said}");
     assert!(said.contains("`required_version` (versions.pkr.hcl:2) needs Packer >= 1.9.0"), "{said}");
     assert!(!root.join("target/xtask/images/4.0-aws-machine-image.log").exists(), "no build was started");
+}
+
+/// The plan of an HCL2 folder, from `--dry-run --format json` (no Packer
+/// needed): each template's action, reason, regions and `-only`.
+fn hcl2_plan(root: &Path, extra: &[&str]) -> (Option<i32>, Value) {
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--dry-run", "--format", "json", "--root", root.to_str().unwrap()])
+        .args(extra)
+        .env_remove("PKR_VAR_region")
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{}", text(&output)));
+    (output.status.code(), plan["templates"][0].clone())
+}
+
+/// What Packer builds, as the plan sees it: only sources a build uses,
+/// named as Packer names them, with regions read through interpolations,
+/// list variables and nested source blocks; what it cannot know or what
+/// would make two images for one region fails before any build.
+#[test]
+fn an_hcl2_plan_names_and_places_what_packer_will_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    hcl2_tree(root);
+    let folder = "packer/4.0/aws/machine-image";
+    let vars = "variable \"endpoint\" {\n  type    = string\n  default = \"http://127.0.0.1:1\"\n}\n\
+                variable \"home\" {\n  type    = string\n  default = \"eu-central\"\n}\n\
+                variable \"copies\" {\n  type    = list(string)\n  default = [\"us-east-1\"]\n}\n";
+    write(root, &format!("{folder}/variables.pkr.hcl"), vars);
+    let source = |name: &str, region: &str, extra: &str| {
+        format!(
+            "source \"amazon-ebs\" \"{name}\" {{\n  region = {region}\n  source_ami = \"{SOURCE_AMI}\"\n  \
+             instance_type = \"t2.micro\"\n  communicator = \"none\"\n  ami_name = \"x-{name}-${{uuidv4()}}\"\n{extra}}}\n"
+        )
+    };
+    let sources = source("frankfurt", "\"${var.home}-1\"", "  ami_regions = var.copies\n")
+        + &source("ireland", "\"eu-west-1\"", "")
+        + &source("unused", "\"ap-south-1\"", "");
+    write(root, &format!("{folder}/sources.pkr.hcl"), &sources);
+    let build = "build {\n  name = \"okd\"\n  sources = [\"source.amazon-ebs.frankfurt\"]\n  \
+                 source \"source.amazon-ebs.ireland\" {\n    name = \"dublin\"\n  }\n}\n";
+    write(root, &format!("{folder}/build.pkr.hcl"), build);
+
+    let (code, plan) = hcl2_plan(root, &[]);
+    assert_eq!(code, Some(0), "{plan:#}");
+    assert_eq!(plan["regions"], serde_json::json!(["eu-central-1", "us-east-1", "eu-west-1"]), "{plan:#}");
+    let (_, plan) = hcl2_plan(root, &["--region", "eu-west-1"]);
+    assert_eq!(plan["only"], serde_json::json!(["okd.amazon-ebs.dublin"]), "{plan:#}");
+    // PKR_VAR_<name> reaches Packer, so it counts as it does there.
+    let with_env = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--dry-run", "--format", "json", "--root", root.to_str().unwrap()])
+        .env("PKR_VAR_home", "ca-central")
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&with_env.stdout).unwrap();
+    assert_eq!(plan["templates"][0]["regions"][0], "ca-central-1", "{plan:#}");
+    let (_, plan) = hcl2_plan(root, &["--var", "copies=[\"ca-central-1\"]", "--region", "ca-central-1"]);
+    assert_eq!(plan["only"], serde_json::json!(["okd.amazon-ebs.frankfurt"]), "{plan:#}");
+    assert_eq!(plan["regions"], serde_json::json!(["eu-central-1", "ca-central-1"]), "{plan:#}");
+
+    // The same region from two builds: refused before anything is built.
+    let twice = format!("{build}build {{\n  sources = [\"source.amazon-ebs.ireland\"]\n}}\n");
+    write(root, &format!("{folder}/build.pkr.hcl"), &twice);
+    let (code, plan) = hcl2_plan(root, &[]);
+    assert_eq!(code, Some(1));
+    let reason = plan["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("`okd.amazon-ebs.dublin` and `amazon-ebs.ireland` both make an image in eu-west-1"),
+        "{reason}"
+    );
+
+    // A file in HCL's JSON syntax is one xtask cannot see into.
+    write(root, &format!("{folder}/build.pkr.hcl"), build);
+    write(root, &format!("{folder}/extra.pkr.json"), "{}");
+    let (code, plan) = hcl2_plan(root, &[]);
+    assert_eq!(code, Some(1));
+    assert!(plan["reason"].as_str().unwrap().contains("extra.pkr.json"), "{plan:#}");
 }
 
 #[test]

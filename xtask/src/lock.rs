@@ -411,17 +411,33 @@ fn read_input(path: &Path) -> Result<Vec<u8>> {
 
 /// The names of what a build is given besides the files, for saying which
 /// differ: `--var` keys and `var-file <path>`, sorted; never the values.
-pub fn setting_names(var_files: &[PathBuf], vars: &[(String, String)]) -> Vec<String> {
+pub fn setting_names(root: &Path, var_files: &[PathBuf], vars: &[(String, String)]) -> Vec<String> {
     let mut names: Vec<String> = vars.iter().map(|(key, _)| key.clone()).collect();
-    names.extend(var_files.iter().map(|file| format!("var-file {}", file.display())));
+    names.extend(var_files.iter().map(|file| format!("var-file {}", var_file_name(root, file))));
     names.sort();
     names.dedup();
     names
 }
 
+/// A var file as the lock names it, however the command line spelled it:
+/// relative to the repository when it is inside, else absolute.
+fn var_file_name(root: &Path, file: &Path) -> String {
+    let canonical = fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    match canonical.strip_prefix(&root) {
+        Ok(inside) => crate::project::relative(Path::new(""), inside),
+        Err(_) => canonical.display().to_string(),
+    }
+}
+
 /// The hash of what a build was given besides the files: var files' bytes
 /// and `--var` values, sorted.
-pub fn hash_settings(var_files: &[PathBuf], vars: &[(String, String)], sensitive: &[&str]) -> Result<String> {
+pub fn hash_settings(
+    root: &Path,
+    var_files: &[PathBuf],
+    vars: &[(String, String)],
+    sensitive: &[&str],
+) -> Result<String> {
     let mut hasher = Hasher(Sha256::new());
     // The values a build is given, var files first, then `--var`, each
     // under its name. A sensitive variable counts by its name alone: its
@@ -433,7 +449,7 @@ pub fn hash_settings(var_files: &[PathBuf], vars: &[(String, String)], sensitive
     };
     for file in var_files {
         let values = crate::template::read_var_files(std::slice::from_ref(file))?;
-        feed("var-file", &file.display().to_string());
+        feed("var-file", &var_file_name(root, file));
         for (name, value) in &values {
             feed(name, value);
         }
@@ -489,9 +505,10 @@ mod tests {
         assert_eq!(first, hash_inputs(dir.path(), &inputs).unwrap());
         fs::write(dir.path().join("a.sh"), "echo 2").unwrap();
         assert_ne!(first, hash_inputs(dir.path(), &inputs).unwrap());
-        let with =
-            |value: &str, sensitive: &[&str]| hash_settings(&[], &[("k".into(), value.into())], sensitive).unwrap();
-        assert_ne!(hash_settings(&[], &[], &[]).unwrap(), with("v", &[]));
+        let with = |value: &str, sensitive: &[&str]| {
+            hash_settings(Path::new("."), &[], &[("k".into(), value.into())], sensitive).unwrap()
+        };
+        assert_ne!(hash_settings(Path::new("."), &[], &[], &[]).unwrap(), with("v", &[]));
         assert_ne!(with("v", &[]), with("w", &[]));
         assert_eq!(with("v", &["k"]), with("w", &["k"]), "a sensitive value does not count");
     }

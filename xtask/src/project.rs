@@ -221,7 +221,7 @@ pub fn find_all_templates(root: &Path, filter: &Filter) -> Vec<TemplateFile> {
                 if name == "template.json" {
                     found.push(TemplateFile::new(root, entry.into_path()));
                 } else if entry.file_type().is_file()
-                    && crate::hcl2::FileKind::of(&name).is_some()
+                    && (crate::hcl2::FileKind::of(&name).is_some() || crate::hcl2::is_json_syntax_file(&name))
                     && let Some(folder) = entry.path().parent()
                     && hcl2_folders.last().is_none_or(|last| last != folder)
                 {

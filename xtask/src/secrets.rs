@@ -6,7 +6,7 @@ use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use crate::gotmpl;
-use crate::hcl2::{Hcl2Template, Value};
+use crate::hcl2::{FileKind, Hcl2Template, Value};
 use crate::template::Template;
 
 /// The environment variables the AWS SDK inside Packer reads its
@@ -28,8 +28,9 @@ const SHORTEST: usize = 4;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Sensitive {
     pub name: String,
-    /// Its default, when that is a plain value rather than an expression.
-    pub default: Option<String>,
+    /// The plain values the template itself gives it: its default, and
+    /// (HCL2) what the folder's auto var files set.
+    pub values: Vec<String>,
     /// The environment variables its default reads.
     pub env: Vec<String>,
 }
@@ -43,7 +44,7 @@ pub fn of_json(template: &Template) -> Vec<Sensitive> {
             let default = template.variable_default(name);
             Sensitive {
                 name: name.to_owned(),
-                default: default.filter(|text| !gotmpl::is_templated(text)).map(str::to_owned),
+                values: default.filter(|text| !gotmpl::is_templated(text)).map(str::to_owned).into_iter().collect(),
                 env: default
                     .map(|text| gotmpl::calls_to(text, "env").into_iter().map(|(_, name)| name).collect())
                     .unwrap_or_default(),
@@ -60,12 +61,13 @@ pub fn of_hcl2(template: &Hcl2Template) -> Vec<Sensitive> {
         .filter(|variable| variable.sensitive())
         .map(|variable| {
             let value = variable.default().map(|attr| &attr.value);
+            let set_by_files = template
+                .var_file_values()
+                .filter(|(file, attr)| file.kind == FileKind::VarFile { auto: true } && attr.key == variable.name)
+                .map(|(_, attr)| &attr.value);
             Sensitive {
                 name: variable.name.to_owned(),
-                default: match value {
-                    Some(Value::String(text)) => Some(text.clone()),
-                    _ => None,
-                },
+                values: value.into_iter().chain(set_by_files).flat_map(plain_values).collect(),
                 env: match value {
                     Some(Value::Expr(text)) => env_calls(text),
                     _ => Vec::new(),
@@ -73,6 +75,17 @@ pub fn of_hcl2(template: &Hcl2Template) -> Vec<Sensitive> {
             }
         })
         .collect()
+}
+
+/// The literal strings of a value: itself, or the items of a list, or the
+/// values of an object.
+fn plain_values(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(text) | Value::Number(text) => vec![text.clone()],
+        Value::List(items) => items.iter().flat_map(|item| plain_values(&item.value)).collect(),
+        Value::Object(attrs) => attrs.iter().flat_map(|attr| plain_values(&attr.value)).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The names `env("NAME")` calls in an HCL2 expression read.
@@ -137,7 +150,7 @@ fn candidates(sensitive: &[Sensitive], values: &BTreeMap<String, String>) -> Vec
     for variable in sensitive {
         let name = &variable.name;
         found.extend(values.get(name).map(|value| (name.clone(), value.clone())));
-        found.extend(variable.default.iter().map(|value| (name.clone(), value.clone())));
+        found.extend(variable.values.iter().map(|value| (name.clone(), value.clone())));
         found.extend(variable.env.iter().filter_map(|read| Some((name.clone(), env(read)?))));
         for prefix in VARIABLE_PREFIXES {
             found.extend(env(&format!("{prefix}{name}")).map(|value| (name.clone(), value)));
@@ -197,11 +210,12 @@ mod tests {
                     variable \"pin\" {\n  default   = \"fallback-pin\"\n  sensitive = true\n}\n\
                     variable \"region\" {\n  default = \"eu-west-1\"\n}\n";
         let file = crate::hcl2::parse_file(0, "v.pkr.hcl", text.to_owned()).unwrap();
-        let template = Hcl2Template { files: vec![file], ..Default::default() };
+        let auto = crate::hcl2::parse_file(1, "s.auto.pkrvars.hcl", "pin = \"auto-file-pin\"\n".to_owned()).unwrap();
+        let template = Hcl2Template { files: vec![file, auto], ..Default::default() };
         let found = of_hcl2(&template);
         assert_eq!(found.len(), 2, "{found:?}");
         assert_eq!(found[0].env, ["XTASK_TEST_HCL2_KEY"]);
-        assert_eq!(found[1].default.as_deref(), Some("fallback-pin"));
+        assert_eq!(found[1].values, ["fallback-pin", "auto-file-pin"]);
         assert_eq!(env_calls("upper(env(\"A\")) == myenv(\"B\") || env( \"C\")"), ["A", "C"]);
     }
 

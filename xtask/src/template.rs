@@ -225,7 +225,15 @@ impl Template {
     /// hash is what the lock file records.
     pub fn inputs(&self) -> Vec<String> {
         let mut inputs = vec!["template.json".to_owned()];
-        for (_, path) in self.referenced_files() {
+        // A builder's user data is part of the image too.
+        let user_data = self
+            .builders()
+            .into_iter()
+            .filter_map(|builder| builder.str("user_data_file").map(without_template_dir))
+            .filter(|path| !gotmpl::is_templated(path) && !path.is_empty())
+            .map(|path| (Route::root(), path))
+            .collect::<Vec<_>>();
+        for (_, path) in self.referenced_files().into_iter().chain(user_data) {
             if !inputs.contains(&path) {
                 inputs.push(path);
             }

@@ -167,6 +167,8 @@ pub struct Reference {
 pub struct Call {
     pub name: String,
     pub at: At,
+    /// The first argument's text, as written.
+    pub first_argument: Option<String>,
 }
 
 /// One file of the folder.
@@ -303,10 +305,43 @@ pub struct DataSource<'a> {
     pub block: &'a Block,
 }
 
-/// A region an `amazon-*` source makes an AMI in.
+/// A value known before the build.
+enum Known {
+    Text(String),
+    List(Vec<String>),
+}
+
+/// A value given on the command line or in the environment: a list when
+/// it is written as one (`["us-east-1", "eu-west-1"]`), else text.
+fn text_or_list(value: &str) -> Known {
+    match serde_json::from_str::<Vec<String>>(value.trim()) {
+        Ok(items) if value.trim_start().starts_with('[') => Known::List(items),
+        _ => Known::Text(value.to_owned()),
+    }
+}
+
+/// A builder of a Packer run: one build's use of one source.
+pub struct BuildTarget<'a> {
+    /// As Packer's output names it and `-only` selects it.
+    pub name: String,
+    pub kind: &'a str,
+    /// The top-level `source` block, when the template declares it.
+    pub source: Option<&'a Block>,
+    /// The settings a nested `source` block of the build adds.
+    pub overrides: Option<&'a Body>,
+}
+
+impl BuildTarget<'_> {
+    /// A setting as the build sees it: the nested block's, else the source's.
+    pub fn attr(&self, key: &str) -> Option<&Attr> {
+        self.overrides.and_then(|body| body.attr(key)).or_else(|| self.source?.body.attr(key))
+    }
+}
+
+/// The regions an `amazon-*` build target makes AMIs in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceRegions {
-    /// `amazon-ebs.ubuntu`.
+    /// The target's name (`amazon-ebs.ubuntu`).
     pub address: String,
     /// `region` then `ami_regions`, each once, as far as they are known
     /// before the build: literals, and variables and locals with literal
@@ -417,65 +452,150 @@ impl Hcl2Template {
         self.files.iter().flat_map(|file| &file.calls)
     }
 
-    /// A value as far as it is known before a build: a literal string, or
-    /// `var.x` / `local.x` whose value (given for this run, the auto var
-    /// files', then the default) is one. `None` otherwise.
+    /// A value as far as it is known before a build: a literal string,
+    /// `var.x` / `local.x` whose value is one, or a string that only
+    /// interpolates those (`"${var.prefix}-base"`). A variable's value is,
+    /// as Packer takes it: given for this run, else the last auto var
+    /// file's, else `PKR_VAR_<name>`, else the default. `None` otherwise.
     pub fn known_string(&self, value: &Value) -> Option<String> {
-        self.known_string_within(value, 8)
+        match self.known(value, 8)? {
+            Known::Text(text) => Some(text),
+            Known::List(_) => None,
+        }
     }
 
-    fn known_string_within(&self, value: &Value, depth: usize) -> Option<String> {
+    /// [`Self::known_string`] for a setting that takes a list of strings
+    /// (`ami_regions`): a literal list, or a variable or local whose value
+    /// is one, or a single string.
+    pub fn known_strings(&self, value: &Value) -> Option<Vec<String>> {
+        match self.known(value, 8)? {
+            Known::Text(text) => Some(vec![text]),
+            Known::List(items) => Some(items),
+        }
+    }
+
+    fn known(&self, value: &Value, depth: usize) -> Option<Known> {
+        if depth == 0 {
+            return None;
+        }
         match value {
-            Value::String(text) => Some(text.clone()),
-            Value::Expr(text) if depth > 0 => {
+            Value::String(text) => Some(Known::Text(text.clone())),
+            Value::List(items) => items
+                .iter()
+                .map(|item| match self.known(&item.value, depth - 1)? {
+                    Known::Text(text) => Some(text),
+                    Known::List(_) => None,
+                })
+                .collect::<Option<Vec<String>>>()
+                .map(Known::List),
+            Value::Expr(text) => {
+                let text = text.trim();
                 if let Some(name) = text.strip_prefix("var.").filter(|name| is_identifier(name)) {
-                    if let Some(given) = self.given.get(name) {
-                        return Some(given.clone());
-                    }
-                    let from_var_file = self
-                        .var_file_values()
-                        .filter(|(file, _)| file.kind == FileKind::VarFile { auto: true })
-                        .filter(|(_, attr)| attr.key == name)
-                        .last()
-                        .map(|(_, attr)| &attr.value);
-                    let value = from_var_file.or_else(|| Some(&self.variable(name)?.default()?.value))?;
-                    return self.known_string_within(value, depth - 1);
+                    return self.variable_value(name, depth);
                 }
                 if let Some(name) = text.strip_prefix("local.").filter(|name| is_identifier(name)) {
                     let local = self.locals().into_iter().find(|local| local.name == name)?;
-                    return self.known_string_within(&local.value.value, depth - 1);
+                    return self.known(&local.value.value, depth - 1);
                 }
-                None
+                self.interpolated(text, depth).map(Known::Text)
             }
             _ => None,
         }
     }
 
-    /// The regions each `amazon-*` source makes AMIs in, `region` first
-    /// then `ami_regions`, each once.
+    /// A variable's value for this build, as far as it is known.
+    fn variable_value(&self, name: &str, depth: usize) -> Option<Known> {
+        if let Some(given) = self.given.get(name) {
+            return Some(text_or_list(given));
+        }
+        let from_var_file = self
+            .var_file_values()
+            .filter(|(file, _)| file.kind == FileKind::VarFile { auto: true })
+            .filter(|(_, attr)| attr.key == name)
+            .last()
+            .map(|(_, attr)| &attr.value);
+        if let Some(value) = from_var_file {
+            return self.known(value, depth - 1);
+        }
+        if let Some(value) = std::env::var(format!("PKR_VAR_{name}")).ok().filter(|_| self.variable(name).is_some()) {
+            return Some(text_or_list(&value));
+        }
+        self.known(&self.variable(name)?.default()?.value, depth - 1)
+    }
+
+    /// `"${var.prefix}-base"`: a quoted template whose interpolations are
+    /// all known references, without escapes or directives.
+    fn interpolated(&self, text: &str, depth: usize) -> Option<String> {
+        let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+        if inner.contains(['\\', '"']) || inner.contains("%{") || inner.contains("$${") {
+            return None;
+        }
+        let mut out = String::new();
+        let mut rest = inner;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after.find('}')?;
+            let reference = after[..end].trim().trim_start_matches('~').trim_end_matches('~').trim();
+            match self.known(&Value::Expr(reference.to_owned()), depth - 1)? {
+                Known::Text(text) => out.push_str(&text),
+                Known::List(_) => return None,
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
+    /// What each build makes from each of its sources, named as Packer
+    /// names the builder: `amazon-ebs.frankfurt`, `okd.amazon-ebs.frankfurt`
+    /// in a build named `okd`, `amazon-ebs.dublin` for a nested `source`
+    /// block renamed `dublin`.
+    pub fn build_targets(&self) -> Vec<BuildTarget<'_>> {
+        let sources = self.sources();
+        let mut out = Vec::new();
+        for build in self.builds() {
+            for used in build.sources() {
+                let Some((kind, name)) = used.address.split_once('.') else { continue };
+                let source = sources.iter().find(|source| source.kind == kind && source.name == name);
+                let renamed = used.overrides.and_then(|body| body.str("name")).unwrap_or(name);
+                let prefix = build.name().map(|build| format!("{build}.")).unwrap_or_default();
+                out.push(BuildTarget {
+                    name: format!("{prefix}{kind}.{renamed}"),
+                    kind: source.map_or(kind, |source| source.kind),
+                    source: source.map(|source| source.block),
+                    overrides: used.overrides,
+                });
+            }
+        }
+        out
+    }
+
+    /// The regions each `amazon-*` build target makes AMIs in, `region`
+    /// first then `ami_regions`, each once.
     pub fn region_sources(&self) -> Vec<SourceRegions> {
-        self.sources()
+        self.build_targets()
             .iter()
-            .filter(|source| source.kind.starts_with("amazon-"))
-            .map(|source| {
+            .filter(|target| target.kind.starts_with("amazon-"))
+            .map(|target| {
                 let (mut regions, mut unresolved) = (Vec::new(), Vec::new());
-                let body = &source.block.body;
-                let mut values: Vec<&Value> = body.attr("region").map(|attr| &attr.value).into_iter().collect();
-                match body.attr("ami_regions").map(|attr| &attr.value) {
-                    Some(Value::List(items)) => values.extend(items.iter().map(|item| &item.value)),
-                    Some(other) => values.push(other),
-                    None => {}
-                }
-                for value in values {
-                    let (list, text) = match self.known_string(value) {
-                        Some(region) => (&mut regions, region),
-                        None => (&mut unresolved, expression_text(value)),
-                    };
-                    if !list.contains(&text) {
-                        list.push(text);
+                let mut add = |value: &Value, list: Option<Vec<String>>| match list {
+                    Some(found) => {
+                        for region in found {
+                            if !regions.contains(&region) {
+                                regions.push(region);
+                            }
+                        }
                     }
+                    None => unresolved.push(expression_text(value)),
+                };
+                if let Some(attr) = target.attr("region") {
+                    add(&attr.value, self.known_string(&attr.value).map(|region| vec![region]));
                 }
-                SourceRegions { address: source.address(), regions, unresolved }
+                if let Some(attr) = target.attr("ami_regions") {
+                    add(&attr.value, self.known_strings(&attr.value));
+                }
+                SourceRegions { address: target.name.clone(), regions, unresolved }
             })
             .collect()
     }
@@ -490,6 +610,24 @@ impl Hcl2Template {
             .filter_map(|(at, value)| Some((at, self.upload_path(value)?)))
             .filter(|(_, path)| !path.is_empty())
             .collect()
+    }
+
+    /// Other local files a build reads, when their paths are known: a
+    /// source's `user_data_file`, and what `file()` and `templatefile()`
+    /// read.
+    fn read_files(&self) -> Vec<String> {
+        let mut paths: Vec<String> = self
+            .build_targets()
+            .iter()
+            .filter_map(|target| self.upload_path(&target.attr("user_data_file")?.value))
+            .collect();
+        for call in self.calls().filter(|call| matches!(call.name.as_str(), "file" | "templatefile")) {
+            if let Some(argument) = &call.first_argument {
+                paths.extend(self.upload_path(&Value::Expr(argument.trim().to_owned())));
+            }
+        }
+        paths.retain(|path| !path.is_empty());
+        paths
     }
 
     /// The uploaded or run files whose path only the build knows
@@ -554,7 +692,7 @@ impl Hcl2Template {
             .filter(|file| file.kind != FileKind::VarFile { auto: false })
             .map(|file| file.name.clone())
             .collect();
-        for (_, path) in self.referenced_files() {
+        for path in self.referenced_files().into_iter().map(|(_, path)| path).chain(self.read_files()) {
             if !inputs.contains(&path) {
                 inputs.push(path);
             }
@@ -673,6 +811,26 @@ pub fn file_names(dir: &Path) -> std::io::Result<Vec<String>> {
         .collect();
     names.sort();
     Ok(names)
+}
+
+/// The files of a folder Packer reads that are written in HCL's JSON
+/// syntax (`*.pkr.json`, `*.auto.pkrvars.json`), which xtask does not
+/// read: their names, sorted.
+pub fn json_syntax_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| is_json_syntax_file(name))
+        .collect();
+    names.sort();
+    names
+}
+
+/// `x.pkr.json` or `x.auto.pkrvars.json`.
+pub fn is_json_syntax_file(name: &str) -> bool {
+    name.ends_with(".pkr.json") || name.ends_with(".auto.pkrvars.json")
 }
 
 /// The text of a value for messages: literals as written.

@@ -19,6 +19,12 @@ pub struct ReadError {
 /// Parses one file of a folder; `index` is its place in the folder's list.
 pub fn parse_file(index: usize, name: &str, text: String) -> Result<File, ReadError> {
     let kind = FileKind::of(name).unwrap_or(FileKind::Template);
+    // Packer reads a file that starts with a byte order mark; the parser
+    // does not. Three spaces in its place keep every offset and line.
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => format!("   {rest}"),
+        None => text,
+    };
     let parsed = hcl_edit::parser::parse_body(&text)
         .map_err(|error| ReadError { offset: error.location().offset(), message: error.message().to_owned() })?;
     let reader = Reader { file: index, text: &text };
@@ -250,6 +256,7 @@ impl Visit for Collector<'_> {
                     self.calls.push(Call {
                         name: call.name.name.as_str().to_owned(),
                         at: self.reader.at(call.name.name.span()),
+                        first_argument: call.args.iter().next().map(|arg| self.reader.source(arg.span())),
                     });
                 }
                 for arg in call.args.iter() {

@@ -268,10 +268,15 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         };
         if !template.unresolved.is_empty() {
             let why = format!(
-                "a region only the build knows ({}): give the variable a value with --var or --var-file, so that \
-                 xtask knows which deployments the images are for",
+                "xtask cannot tell before the build which region {} makes an image in, so not which deployments it \
+                 feeds: give the variable it reads a value (--var, --var-file, PKR_VAR_<name>), or write the region \
+                 as a string, a variable or a local (expressions and functions are not evaluated)",
                 template.unresolved.join(", ")
             );
+            jobs.push(failed_job(file, layout, why));
+            continue;
+        }
+        if let Some(why) = twice_built_region(&template.builders) {
             jobs.push(failed_job(file, layout, why));
             continue;
         }
@@ -330,8 +335,12 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let vars = template.declared_vars(&options.vars);
         declared.extend(vars.iter().map(|(key, _)| key.clone()));
         names.extend(template.variables.iter().cloned());
-        let settings = lock::hash_settings(var_files, &vars, &template.sensitive_names())?;
-        let setting_names = lock::setting_names(var_files, &vars);
+        // What the environment gives the build counts as a setting too.
+        let hashed: Vec<(String, String)> = vars.iter().chain(&template.from_env).cloned().collect();
+        let settings = lock::hash_settings(&options.root, var_files, &hashed, &template.sensitive_names())?;
+        let mut setting_names = lock::setting_names(&options.root, var_files, &vars);
+        setting_names.extend(template.from_env.iter().map(|(name, _)| format!("PKR_VAR_{name}")));
+        setting_names.sort();
         let (outcome, reason) = if options.force || options.build_only {
             let flag = if options.force { "--force" } else { "--build-only" };
             (Outcome::Pending, flag.to_owned())
@@ -390,6 +399,23 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         anyhow::bail!("--var {key}: no selected template declares `{key}`, so Packer would ignore it; {hint}");
     }
     Ok(jobs)
+}
+
+/// Two builders that make an image in the same region: a deployment there
+/// can boot only one, and which one would be written is a guess.
+fn twice_built_region(builders: &[RegionBuilder]) -> Option<String> {
+    for (index, builder) in builders.iter().enumerate() {
+        for other in &builders[index + 1..] {
+            if let Some(region) = builder.regions.iter().find(|region| other.regions.contains(region)) {
+                return Some(format!(
+                    "`{}` and `{}` both make an image in {region}, and a deployment there boots one: build each \
+                     region once (xtask would not know which image to write)",
+                    builder.name, other.name
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// Why the installed Packer cannot build a template that asks for certain

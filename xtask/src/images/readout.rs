@@ -31,6 +31,9 @@ pub struct Readout {
     /// What the template asks of the Packer that builds it, for the check
     /// before a build.
     pub needs: Vec<PackerNeed>,
+    /// Values the environment gives declared variables (`PKR_VAR_<name>`,
+    /// which Packer reads for HCL2 templates), by variable name.
+    pub from_env: Vec<(String, String)>,
     /// Variables Packer would refuse to build without (HCL2: no default,
     /// and no value from this run, an auto var file or `PKR_VAR_<name>`).
     pub unset: Vec<String>,
@@ -100,11 +103,20 @@ impl Readout {
             sensitive: secrets::of_json(&template),
             opaque_upload: template.opaque_uploads().first().map(|(_, path)| (*path).to_owned()),
             needs: Vec::new(),
+            from_env: Vec::new(),
             unset: Vec::new(),
         })
     }
 
     fn hcl2(file: &TemplateFile, values: &BTreeMap<String, String>) -> Result<Readout, String> {
+        let unread = crate::hcl2::json_syntax_files(file.dir());
+        if !unread.is_empty() {
+            return Err(format!(
+                "Packer also reads {} here, written in HCL's JSON syntax, which xtask does not read: it cannot know \
+                 what they build or set; write them as .pkr.hcl / .auto.pkrvars.hcl",
+                unread.join(", ")
+            ));
+        }
         let mut template = Hcl2Template::read(file.dir()).map_err(|error| format!("{error:#}"))?;
         template.given = values.clone();
         let mut builders = Vec::new();
@@ -113,8 +125,8 @@ impl Readout {
             unresolved.extend(source.unresolved.iter().map(|expression| format!("{}: {expression}", source.address)));
             builders.push(RegionBuilder { name: source.address, regions: source.regions });
         }
-        for source in template.sources().iter().filter(|source| source.kind == "googlecompute") {
-            builders.push(RegionBuilder { name: source.address(), regions: vec![GLOBAL.to_owned()] });
+        for target in template.build_targets().into_iter().filter(|target| target.kind == "googlecompute") {
+            builders.push(RegionBuilder { name: target.name, regions: vec![GLOBAL.to_owned()] });
         }
         let place = |at: &crate::hcl2::At| {
             let file = &template.files[at.file];
@@ -152,10 +164,19 @@ impl Readout {
             .filter(|name| !values.contains_key(name) && !auto_values.contains(&name.as_str()))
             .filter(|name| std::env::var_os(format!("PKR_VAR_{name}")).is_none())
             .collect();
+        let from_env = template
+            .variables()
+            .iter()
+            .filter_map(|variable| {
+                let value = std::env::var(format!("PKR_VAR_{}", variable.name)).ok()?;
+                Some((variable.name.to_owned(), value))
+            })
+            .collect();
         Ok(Readout {
             builders,
             unresolved,
             unset,
+            from_env,
             inputs: template.inputs(),
             variables: template.variables().iter().map(|variable| variable.name.to_owned()).collect(),
             sensitive: secrets::of_hcl2(&template),

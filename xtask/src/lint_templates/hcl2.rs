@@ -111,6 +111,19 @@ pub fn lint_folder(file: &TemplateFile, external_variables: &BTreeSet<String>) -
         .iter()
         .map(|parsed| texts.iter().position(|(name, _)| *name == parsed.name).expect("a parsed file has a text"))
         .collect();
+    let json_syntax = crate::hcl2::json_syntax_files(&file.path);
+    if !json_syntax.is_empty() {
+        findings
+            .report_folder(
+                &BAD_LAYOUT.meta,
+                format!(
+                    "Packer reads {} in this folder, written in HCL's JSON syntax, which xtask does not read: the \
+                     template cannot be checked (nor built by `images`) as Packer sees it",
+                    json_syntax.join(", ")
+                ),
+            )
+            .help("write them in HCL's native syntax (.pkr.hcl, .auto.pkrvars.hcl)");
+    }
     if !texts.is_empty() && !texts.iter().any(|(name, _)| FileKind::of(name) == Some(FileKind::Template)) {
         findings
             .report_folder(&BAD_LAYOUT.meta, "this folder has var files but no *.pkr.hcl template file")
