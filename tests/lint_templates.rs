@@ -167,6 +167,31 @@ fn a_folder_with_json_and_hcl2_says_to_keep_one() {
     assert!(codes(&report).contains(&"PKR101"), "the JSON template is still linted");
 }
 
+/// Files in HCL's JSON syntax, which Packer reads and xtask does not, are
+/// reported, also in a folder that has no other template file.
+#[test]
+fn files_in_hcls_json_syntax_are_reported_not_passed_by() {
+    let dir = tempfile::tempdir().unwrap();
+    let hcl2 = fixtures().join("rules/unknown-function/packer/4.0/aws/machine-image/main.pkr.hcl");
+    write(dir.path(), "packer/4.0/aws/machine-image/main.pkr.hcl", fs::read(hcl2).unwrap());
+    write(dir.path(), "packer/4.0/aws/machine-image/extra.pkr.json", "{}");
+    write(dir.path(), "packer/4.0/aws/bastion-image/only.pkr.json", "{}");
+    write(dir.path(), "packer/4.0/aws/bastion-image/values.auto.pkrvars.json", "{}");
+    let report = lint(dir.path());
+    let layout: Vec<(&str, &str)> = report
+        .files
+        .iter()
+        .flat_map(|file| file.diagnostics.iter().map(move |d| (file.path.as_str(), d)))
+        .filter(|(_, d)| d.rule.name == "bad-layout")
+        .map(|(path, d)| (path, d.message.as_str()))
+        .collect();
+    assert_eq!(layout.len(), 2, "{layout:?}");
+    assert_eq!(layout[0].0, "packer/4.0/aws/bastion-image");
+    assert!(layout[0].1.contains("only.pkr.json, values.auto.pkrvars.json"), "{layout:?}");
+    assert_eq!(layout[1].0, "packer/4.0/aws/machine-image");
+    assert!(layout[1].1.contains("extra.pkr.json"), "{layout:?}");
+}
+
 /// The HCL2 reader never panics nor hangs: arbitrary bytes, and the
 /// corpus's real templates cut, spliced and with bytes flipped, each read
 /// and linted within a bounded time.
