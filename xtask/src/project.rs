@@ -223,7 +223,7 @@ pub fn find_all_templates(root: &Path, filter: &Filter) -> Vec<TemplateFile> {
                 } else if entry.file_type().is_file()
                     && (crate::hcl2::FileKind::of(&name).is_some() || crate::hcl2::is_json_syntax_file(&name))
                     && let Some(folder) = entry.path().parent()
-                    && hcl2_folders.last().is_none_or(|last| last != folder)
+                    && !hcl2_folders.iter().any(|known| known == folder)
                 {
                     hcl2_folders.push(folder.to_path_buf());
                 }

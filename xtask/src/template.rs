@@ -256,7 +256,14 @@ impl Template {
     /// Upload paths that only the build can know (`{{user `script`}}`):
     /// a change to what they name cannot be seen before building.
     pub fn opaque_uploads(&self) -> Vec<(Route, &str)> {
-        self.upload_paths().into_iter().filter(|(_, path)| gotmpl::is_templated(&without_template_dir(path))).collect()
+        let builders = self.builders();
+        let user_data =
+            builders.iter().filter_map(|builder| Some((builder.at("user_data_file"), builder.str("user_data_file")?)));
+        self.upload_paths()
+            .into_iter()
+            .chain(user_data)
+            .filter(|(_, path)| gotmpl::is_templated(&without_template_dir(path)))
+            .collect()
     }
 
     fn upload_paths(&self) -> Vec<(Route, &str)> {

@@ -193,23 +193,33 @@ pub struct Hcl2Template {
     pub given: BTreeMap<String, String>,
 }
 
-/// `variable "name" { … }`.
+/// A declared variable: a `variable "name" { … }` block, or an entry
+/// `name = default` of a `variables { … }` block (the older form Packer
+/// 1.6.6 still reads, without type or sensitivity).
 pub struct Variable<'a> {
     pub name: &'a str,
-    pub block: &'a Block,
+    /// Where it is declared: the block's labels, or the entry's key.
+    pub at: &'a At,
+    /// The `variable` block; `None` for an entry of a `variables` block.
+    pub block: Option<&'a Block>,
+    entry: Option<&'a Attr>,
 }
 
 impl<'a> Variable<'a> {
     pub fn default(&self) -> Option<&'a Attr> {
-        self.block.body.attr("default")
+        match self.block {
+            Some(block) => block.body.attr("default"),
+            None => self.entry,
+        }
     }
 
     pub fn sensitive(&self) -> bool {
-        matches!(self.block.body.attr("sensitive").map(|attr| &attr.value), Some(Value::Bool(true)))
+        let sensitive = self.block.and_then(|block| block.body.attr("sensitive"));
+        matches!(sensitive.map(|attr| &attr.value), Some(Value::Bool(true)))
     }
 
     pub fn type_expr(&self) -> Option<&'a Attr> {
-        self.block.body.attr("type")
+        self.block?.body.attr("type")
     }
 }
 
@@ -331,9 +341,9 @@ pub struct BuildTarget<'a> {
     pub overrides: Option<&'a Body>,
 }
 
-impl BuildTarget<'_> {
+impl<'a> BuildTarget<'a> {
     /// A setting as the build sees it: the nested block's, else the source's.
-    pub fn attr(&self, key: &str) -> Option<&Attr> {
+    pub fn attr(&self, key: &str) -> Option<&'a Attr> {
         self.overrides.and_then(|body| body.attr(key)).or_else(|| self.source?.body.attr(key))
     }
 }
@@ -387,7 +397,19 @@ impl Hcl2Template {
     }
 
     pub fn variables(&self) -> Vec<Variable<'_>> {
-        self.labelled("variable").map(|(name, _, block)| Variable { name, block }).collect()
+        let mut out: Vec<Variable<'_>> = self
+            .labelled("variable")
+            .map(|(name, _, block)| Variable { name, at: block.at(), block: Some(block), entry: None })
+            .collect();
+        for block in self.blocks().filter(|block| block.ident == "variables") {
+            out.extend(block.body.attrs.iter().map(|attr| Variable {
+                name: &attr.key,
+                at: &attr.key_at,
+                block: None,
+                entry: Some(attr),
+            }));
+        }
+        out
     }
 
     pub fn variable(&self, name: &str) -> Option<Variable<'_>> {
@@ -537,6 +559,12 @@ impl Hcl2Template {
             let after = &rest[start + 2..];
             let end = after.find('}')?;
             let reference = after[..end].trim().trim_start_matches('~').trim_end_matches('~').trim();
+            // The template's folder, where `images` runs Packer.
+            if reference == "path.root" || reference == "path.cwd" {
+                out.push('.');
+                rest = &after[end + 1..];
+                continue;
+            }
             match self.known(&Value::Expr(reference.to_owned()), depth - 1)? {
                 Known::Text(text) => out.push_str(&text),
                 Known::List(_) => return None,
@@ -613,30 +641,40 @@ impl Hcl2Template {
     }
 
     /// Other local files a build reads, when their paths are known: a
-    /// source's `user_data_file`, and what `file()` and `templatefile()`
-    /// read.
+    /// source's `user_data_file`, and what `file()` reads.
     fn read_files(&self) -> Vec<String> {
-        let mut paths: Vec<String> = self
-            .build_targets()
+        self.read_file_values()
             .iter()
-            .filter_map(|target| self.upload_path(&target.attr("user_data_file")?.value))
-            .collect();
-        for call in self.calls().filter(|call| matches!(call.name.as_str(), "file" | "templatefile")) {
-            if let Some(argument) = &call.first_argument {
-                paths.extend(self.upload_path(&Value::Expr(argument.trim().to_owned())));
-            }
-        }
-        paths.retain(|path| !path.is_empty());
-        paths
+            .filter_map(|(_, value)| self.upload_path(value))
+            .filter(|path| !path.is_empty())
+            .collect()
     }
 
-    /// The uploaded or run files whose path only the build knows
-    /// (`"${var.dir}/setup.sh"`), as written.
+    /// Each `user_data_file` of a build target and each first argument of
+    /// a `file()` call, as written.
+    fn read_file_values(&self) -> Vec<(&At, Value)> {
+        let mut out: Vec<(&At, Value)> = self
+            .build_targets()
+            .iter()
+            .filter_map(|target| target.attr("user_data_file"))
+            .map(|attr| (&attr.at, attr.value.clone()))
+            .collect();
+        for call in self.calls().filter(|call| call.name == "file") {
+            if let Some(argument) = &call.first_argument {
+                out.push((&call.at, Value::Expr(argument.trim().to_owned())));
+            }
+        }
+        out
+    }
+
+    /// The files a build uploads, runs or reads whose path only the build
+    /// knows (`"${var.dir}/setup.sh"`, `file(join("/", …))`), as written.
     pub fn opaque_uploads(&self) -> Vec<(&At, String)> {
-        self.upload_values()
-            .into_iter()
+        let uploads = self.upload_values().into_iter().map(|(at, value)| (at, value.clone()));
+        uploads
+            .chain(self.read_file_values())
             .filter(|(_, value)| self.upload_path(value).is_none())
-            .map(|(at, value)| (at, expression_text(value)))
+            .map(|(at, value)| (at, expression_text(&value)))
             .collect()
     }
 
@@ -864,6 +902,36 @@ mod tests {
                 .collect(),
             given: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn a_variables_block_declares_each_of_its_entries() {
+        let mut template = template(&[(
+            "a.pkr.hcl",
+            "variables {\n  where = \"eu-west-1\"\n}\nvariable \"other\" {\n  type = string\n}\n\
+             source \"amazon-ebs\" \"x\" {\n  region = var.where\n}\nbuild {\n  sources = [\"source.amazon-ebs.x\"]\n}\n",
+        )]);
+        let names: Vec<&str> = template.variables().iter().map(|variable| variable.name).collect();
+        assert_eq!(names, ["other", "where"]);
+        let plural = template.variable("where").unwrap();
+        assert!(plural.block.is_none() && plural.type_expr().is_none() && !plural.sensitive());
+        assert_eq!(template.region_sources()[0].regions, ["eu-west-1"]);
+        template.given.insert("where".to_owned(), "us-east-1".to_owned());
+        assert_eq!(template.region_sources()[0].regions, ["us-east-1"]);
+    }
+
+    #[test]
+    fn heredocs_without_interpolations_are_strings() {
+        let template = template(&[(
+            "a.pkr.hcl",
+            "variable \"a\" {\n  default = <<EOT\nline one\n  line two\nEOT\n}\n\
+             variable \"b\" {\n  default = <<-EOT\n    first\n      second\n    EOT\n}\n\
+             variable \"c\" {\n  default = <<EOT\n${var.a}\nEOT\n}\n",
+        )]);
+        let default = |name: &str| template.variable(name).unwrap().default().unwrap().value.clone();
+        assert_eq!(default("a"), Value::String("line one\n  line two\n".to_owned()));
+        assert_eq!(default("b"), Value::String("first\n  second\n".to_owned()));
+        assert!(matches!(default("c"), Value::Expr(_)));
     }
 
     #[test]

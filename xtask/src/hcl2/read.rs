@@ -138,6 +138,17 @@ impl Reader<'_> {
                 literal @ (Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_)) => literal,
                 _ => Value::Expr(self.source(expr.span())),
             },
+            // A heredoc without interpolations is a string like any other.
+            Expression::HeredocTemplate(heredoc) => {
+                let mut text = String::new();
+                for element in heredoc.template.iter() {
+                    match element {
+                        hcl_edit::template::Element::Literal(literal) => text.push_str(literal.value()),
+                        _ => return Value::Expr(self.source(expr.span())),
+                    }
+                }
+                Value::String(text)
+            }
             other => Value::Expr(self.source(other.span())),
         }
     }

@@ -192,12 +192,18 @@ pub fn images_by_release_cloud(files: &[TemplateFile]) -> BTreeMap<(String, Stri
 /// The var files a template takes: JSON ones go to every template (HCL2
 /// folders read JSON var files too), `.pkrvars.hcl` ones only to HCL2
 /// folders, since a JSON template's Packer cannot read them.
+/// For an HCL2 folder the `.pkrvars.hcl` files come first: Packer 1.6.6
+/// applies every HCL var file before every JSON one, whatever the order
+/// given, and the values read here must be the ones it takes.
 pub fn var_files_for(format: TemplateFormat, var_files: &[PathBuf]) -> Vec<PathBuf> {
-    var_files
-        .iter()
-        .filter(|file| format == TemplateFormat::Hcl2 || file.extension().is_none_or(|extension| extension != "hcl"))
-        .cloned()
-        .collect()
+    let is_hcl = |file: &&PathBuf| file.extension().is_some_and(|extension| extension == "hcl");
+    match format {
+        TemplateFormat::Json => var_files.iter().filter(|file| !is_hcl(file)).cloned().collect(),
+        TemplateFormat::Hcl2 => {
+            let (hcl, json): (Vec<&PathBuf>, Vec<&PathBuf>) = var_files.iter().partition(is_hcl);
+            hcl.into_iter().chain(json).cloned().collect()
+        }
+    }
 }
 
 /// `--var` values merged over a template's var files, for resolving
@@ -323,7 +329,12 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             selected_builders.iter().map(|b| b.name.clone()).collect()
         };
         let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
-        let (feeds, left_alone) = feeds(&layout, &regions, &here, deployments, &options.regions);
+        // With --region, the deployments fed are those of every region the
+        // selected builders make an image in: a builder that also copies to
+        // other regions (`ami_regions`) makes new images there too, and they
+        // go into the lock, so those deployments follow.
+        let region_filter = if options.regions.is_empty() { Vec::new() } else { regions.clone() };
+        let (feeds, left_alone) = feeds(&layout, &regions, &here, deployments, &region_filter);
         let inputs = template.inputs.clone();
         let lock::InputHashes { all: hash, each: files } = match lock::hash_inputs(file.dir(), &inputs) {
             Ok(hashed) => hashed,
@@ -345,7 +356,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             let flag = if options.force { "--force" } else { "--build-only" };
             (Outcome::Pending, flag.to_owned())
         } else if let Some(path) = &template.opaque_upload {
-            let why = format!("it uploads `{path}`, a path only the build knows, so a change there cannot be seen");
+            let why = format!("it reads `{path}`, a path only the build knows, so a change there cannot be seen");
             (Outcome::Pending, why)
         } else {
             let built = Built { hash: &hash, files: &files, settings: &settings, setting_names: &setting_names };

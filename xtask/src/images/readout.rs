@@ -95,9 +95,19 @@ impl Readout {
         };
         let template = lint_templates::parse(&source, &mut Default::default())
             .ok_or_else(|| "the template is not a JSON object".to_owned())?;
+        // A region still templated after `--var` values and defaults (an
+        // `{{env}}` default) is one only the build knows.
+        let mut builders = region_builders(&template, values);
+        let mut unresolved = Vec::new();
+        for builder in &mut builders {
+            let (templated, known): (Vec<String>, Vec<String>) =
+                builder.regions.drain(..).partition(|region| crate::gotmpl::is_templated(region));
+            unresolved.extend(templated.into_iter().map(|region| format!("{}: {region}", builder.name)));
+            builder.regions = known;
+        }
         Ok(Readout {
-            builders: region_builders(&template, values),
-            unresolved: Vec::new(),
+            builders,
+            unresolved,
             inputs: template.inputs(),
             variables: template.variables().map(|declared| declared.keys().cloned().collect()).unwrap_or_default(),
             sensitive: secrets::of_json(&template),

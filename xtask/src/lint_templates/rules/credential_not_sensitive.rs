@@ -33,10 +33,16 @@ fn check(ctx: &Hcl2Context, out: &mut FolderFindings) {
         if CREDENTIAL_SUFFIXES.iter().any(|suffix| name.ends_with(suffix)) && !variable.sensitive() {
             out.report(
                 &RULE.meta,
-                variable.block.at(),
+                variable.at,
                 format!("variable `{}` holds a credential but is not `sensitive`", variable.name),
             )
-            .help("add `sensitive = true`, so that Packer hides its value in logs");
+            .help(match variable.block {
+                Some(_) => "add `sensitive = true`, so that Packer hides its value in logs",
+                None => {
+                    "declare it in a `variable` block with `sensitive = true` (an entry of a `variables` block \
+                         cannot be sensitive), so that Packer hides its value in logs"
+                }
+            });
         }
     }
 }

@@ -88,8 +88,12 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
     let template = ctx.template;
     let known = |value: &Value| template.known_string(value).unwrap_or_else(|| expression_text(value));
     let mut covered: HashMap<String, String> = HashMap::new();
+    // A source no build uses makes no image.
+    let targets = template.build_targets();
+    let used =
+        |block: &crate::hcl2::Block| targets.iter().any(|target| target.source.is_some_and(|b| std::ptr::eq(b, block)));
     for source in template.sources() {
-        if !AMI_BUILDERS.contains(&source.kind) {
+        if !AMI_BUILDERS.contains(&source.kind) || !used(source.block) {
             continue;
         }
         let name = source.address();

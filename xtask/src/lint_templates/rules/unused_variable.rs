@@ -65,12 +65,8 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         .collect();
     for variable in ctx.template.variables() {
         if !used.contains(variable.name) {
-            out.report(
-                &RULE.meta,
-                variable.block.at(),
-                format!("variable `{}` is declared but never used", variable.name),
-            )
-            .help(format!("use it as `var.{}` or remove it", variable.name));
+            out.report(&RULE.meta, variable.at, format!("variable `{}` is declared but never used", variable.name))
+                .help(format!("use it as `var.{}` or remove it", variable.name));
         }
     }
 }

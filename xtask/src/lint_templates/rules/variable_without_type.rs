@@ -27,8 +27,15 @@ declare_rule! {
 fn check(ctx: &Hcl2Context, out: &mut FolderFindings) {
     for variable in ctx.template.variables() {
         if variable.type_expr().is_none() {
-            out.report(&RULE.meta, variable.block.at(), format!("variable `{}` has no `type`", variable.name))
-                .help("add `type = string` (or the type it takes)");
+            let help = match variable.block {
+                Some(_) => "add `type = string` (or the type it takes)".to_owned(),
+                None => format!(
+                    "an entry of a `variables` block cannot have one: declare it as `variable \"{}\" {{ type = string, \
+                     default = … }}`",
+                    variable.name
+                ),
+            };
+            out.report(&RULE.meta, variable.at, format!("variable `{}` has no `type`", variable.name)).help(help);
         }
     }
 }
