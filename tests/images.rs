@@ -657,6 +657,19 @@ fn an_hcl2_plan_names_and_places_what_packer_will_build() {
         "{reason}"
     );
 
+    // A folder below it is another template (misplaced), never the same one twice.
+    write(root, &format!("{folder}/build.pkr.hcl"), build);
+    write(root, &format!("{folder}/sub/y.pkr.hcl"), "locals {\n  a = 1\n}\n");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--dry-run", "--format", "json", "--root", root.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let planned: Vec<&str> =
+        plan["templates"].as_array().unwrap().iter().map(|t| t["template"].as_str().unwrap()).collect();
+    assert_eq!(planned, [folder.to_owned(), format!("{folder}/sub")], "{plan:#}");
+    fs::remove_dir_all(root.join(folder).join("sub")).unwrap();
+
     // A file in HCL's JSON syntax is one xtask cannot see into.
     write(root, &format!("{folder}/build.pkr.hcl"), build);
     write(root, &format!("{folder}/extra.pkr.json"), "{}");
