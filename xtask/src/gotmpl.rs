@@ -2,6 +2,7 @@
 //! string calls, and with which literal arguments: `{{user `name`}}`,
 //! `{{ env "HOME" }}`, `{{isotime "2006-01-02"}}`, `{{timestamp | clean_resource_name}}`.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// One `{{ … }}` action inside a string.
@@ -18,7 +19,8 @@ pub struct Action<'a> {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Call<'a> {
     pub function: &'a str,
-    pub argument: Option<String>,
+    /// Borrowed from the string unless the literal has escapes to decode.
+    pub argument: Option<Cow<'a, str>>,
 }
 
 /// The actions of a string, in order. An unclosed `{{` ends the scan
@@ -37,7 +39,7 @@ pub fn unclosed(text: &str) -> Option<usize> {
 fn scan(text: &str) -> (Vec<Action<'_>>, Option<usize>) {
     let mut out = Vec::new();
     let mut rest = 0;
-    while let Some(open) = text[rest..].find("{{").map(|at| rest + at) {
+    while let Some(open) = find_open(text, rest) {
         if let Some(end) = comment_end(text, open) {
             out.push(Action { text: &text[open..end], at: open..end, calls: Vec::new() });
             rest = end;
@@ -74,7 +76,21 @@ fn comment_end(text: &str, open: usize) -> Option<usize> {
 /// True when the string holds any `{{ … }}` action, that is when Packer
 /// computes it rather than taking it literally.
 pub fn is_templated(text: &str) -> bool {
-    text.contains("{{")
+    find_open(text, 0).is_some()
+}
+
+/// The next `{{` from `from`. Most strings have no brace at all, and a
+/// search for one byte (memchr) settles that faster than a substring search.
+fn find_open(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = from;
+    loop {
+        let brace = at + text[at..].find('{')?;
+        if bytes.get(brace + 1) == Some(&b'{') {
+            return Some(brace);
+        }
+        at = brace + 1;
+    }
 }
 
 /// Finds the `}}` that closes an action, skipping over string literals.
@@ -107,7 +123,7 @@ fn quoted_end(bytes: &[u8], open: usize) -> Option<usize> {
 #[derive(Debug, PartialEq)]
 enum Token<'a> {
     Ident(&'a str),
-    Literal(String),
+    Literal(Cow<'a, str>),
     Other,
 }
 
@@ -125,12 +141,12 @@ fn tokens(body: &str) -> Vec<Token<'_>> {
             out.push(Token::Ident(&body[start..at]));
         } else if c == b'`' {
             let end = body[at + 1..].find('`').map_or(bytes.len(), |i| at + 1 + i);
-            out.push(Token::Literal(body[at + 1..end].to_owned()));
+            out.push(Token::Literal(Cow::Borrowed(&body[at + 1..end])));
             at = end + 1;
         } else if c == b'"' {
             let end = quoted_end(bytes, at).unwrap_or(bytes.len());
             let raw = &body[at..end];
-            out.push(Token::Literal(serde_json::from_str(raw).unwrap_or_else(|_| raw.trim_matches('"').to_owned())));
+            out.push(Token::Literal(quoted_literal(raw)));
             at = end;
         } else if c.is_ascii_whitespace() {
             at += 1;
@@ -155,6 +171,16 @@ fn tokens(body: &str) -> Vec<Token<'_>> {
         }
     }
     out
+}
+
+/// A Go string literal, quotes included, as its value: Go's escapes are
+/// JSON's for what templates hold; one that does not decode stays as written.
+fn quoted_literal(raw: &str) -> Cow<'_, str> {
+    let inner = raw.trim_matches('"');
+    if !raw.contains('\\') && raw.len() >= 2 && raw.ends_with('"') {
+        return Cow::Borrowed(inner);
+    }
+    serde_json::from_str(raw).map_or(Cow::Borrowed(inner), Cow::Owned)
 }
 
 fn calls(body: &str) -> Vec<Call<'_>> {
@@ -189,7 +215,7 @@ pub fn calls_to_at(text: &str, function: &str) -> Vec<(Range<usize>, String)> {
                 .calls
                 .into_iter()
                 .filter(|call| call.function == function)
-                .filter_map(move |call| call.argument.map(|argument| (at.clone(), argument)))
+                .filter_map(move |call| call.argument.map(|argument| (at.clone(), argument.into_owned())))
         })
         .collect()
 }
@@ -214,7 +240,7 @@ pub fn sole_user_variable(text: &str) -> Option<String> {
         return None;
     }
     match action.calls.as_slice() {
-        [Call { function: "user", argument: Some(name) }] => Some(name.clone()),
+        [Call { function: "user", argument: Some(name) }] => Some(name.to_string()),
         _ => None,
     }
 }
