@@ -424,7 +424,8 @@ pub mod json {
         at
     }
 
-    fn string_end(bytes: &[u8], open: usize) -> usize {
+    /// End of the string whose opening quote is at `open`.
+    pub fn string_end(bytes: &[u8], open: usize) -> usize {
         let mut at = open + 1;
         while at < bytes.len() {
             match bytes[at] {
