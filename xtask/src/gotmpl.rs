@@ -23,36 +23,54 @@ pub struct Call<'a> {
     pub argument: Option<Cow<'a, str>>,
 }
 
-/// The actions of a string, in order. An unclosed `{{` ends the scan
-/// (see [`unclosed`]). A comment (`{{/* … */}}`) is an action that calls
-/// nothing.
-pub fn actions(text: &str) -> Vec<Action<'_>> {
-    scan(text).0
+/// A string's actions, found once for every question asked of them.
+#[derive(Debug, Default)]
+pub struct Scan<'a> {
+    /// The actions in order. An unclosed `{{` ends the scan; a comment
+    /// (`{{/* … */}}`) is an action that calls nothing.
+    pub actions: Vec<Action<'a>>,
+    /// Where an `{{` that nothing closes starts, if there is one: Go's
+    /// template parser refuses the whole string.
+    pub unclosed: Option<usize>,
 }
 
-/// Where an `{{` that nothing closes starts, if there is one: Go's
-/// template parser refuses the whole string.
-pub fn unclosed(text: &str) -> Option<usize> {
-    scan(text).1
-}
-
-fn scan(text: &str) -> (Vec<Action<'_>>, Option<usize>) {
-    let mut out = Vec::new();
-    let mut rest = 0;
-    while let Some(open) = find_open(text, rest) {
-        if let Some(end) = comment_end(text, open) {
-            out.push(Action { text: &text[open..end], at: open..end, calls: Vec::new() });
-            rest = end;
-            continue;
+impl<'a> Scan<'a> {
+    pub fn new(text: &'a str) -> Scan<'a> {
+        let mut actions = Vec::new();
+        let mut rest = 0;
+        while let Some(open) = find_open(text, rest) {
+            if let Some(end) = comment_end(text, open) {
+                actions.push(Action { text: &text[open..end], at: open..end, calls: Vec::new() });
+                rest = end;
+                continue;
+            }
+            let Some(close) = find_close(text, open + 2) else {
+                return Scan { actions, unclosed: Some(open) };
+            };
+            let body = &text[open + 2..close];
+            actions.push(Action { text: &text[open..close + 2], at: open..close + 2, calls: calls(body) });
+            rest = close + 2;
         }
-        let Some(close) = find_close(text, open + 2) else {
-            return (out, Some(open));
-        };
-        let body = &text[open + 2..close];
-        out.push(Action { text: &text[open..close + 2], at: open..close + 2, calls: calls(body) });
-        rest = close + 2;
+        Scan { actions, unclosed: None }
     }
-    (out, None)
+
+    /// Every literal argument passed to `function`, with where its action
+    /// is in the string (in bytes), so that each use of the same call gets
+    /// its own place.
+    pub fn calls_to<'s>(&'s self, function: &'s str) -> impl Iterator<Item = (Range<usize>, &'s str)> {
+        self.actions.iter().flat_map(move |action| {
+            action
+                .calls
+                .iter()
+                .filter(move |call| call.function == function)
+                .filter_map(move |call| call.argument.as_deref().map(|argument| (action.at.clone(), argument)))
+        })
+    }
+
+    /// Every function an action calls, with where the action is (in bytes).
+    pub fn functions(&self) -> impl Iterator<Item = (Range<usize>, &'a str)> {
+        self.actions.iter().flat_map(|action| action.calls.iter().map(|call| (action.at.clone(), call.function)))
+    }
 }
 
 /// The end of a comment action (`{{/* … */}}`, trim markers allowed) that
@@ -204,38 +222,16 @@ pub fn calls_to<'a>(text: &'a str, function: &str) -> Vec<(&'a str, String)> {
     calls_to_at(text, function).into_iter().map(|(at, argument)| (&text[at], argument)).collect()
 }
 
-/// Like [`calls_to`], with where each action is in the string (in bytes),
-/// so that each use of the same call gets its own place.
+/// Like [`calls_to`], with where each action is in the string (in bytes).
 pub fn calls_to_at(text: &str, function: &str) -> Vec<(Range<usize>, String)> {
-    actions(text)
-        .into_iter()
-        .flat_map(|action| {
-            let at = action.at;
-            action
-                .calls
-                .into_iter()
-                .filter(|call| call.function == function)
-                .filter_map(move |call| call.argument.map(|argument| (at.clone(), argument.into_owned())))
-        })
-        .collect()
-}
-
-/// Every function an action calls, with where the action is (in bytes).
-pub fn functions(text: &str) -> Vec<(Range<usize>, &str)> {
-    actions(text)
-        .into_iter()
-        .flat_map(|action| {
-            let at = action.at;
-            action.calls.into_iter().map(move |call| (at.clone(), call.function))
-        })
-        .collect()
+    Scan::new(text).calls_to(function).map(|(at, argument)| (at, argument.to_owned())).collect()
 }
 
 /// The variable when the whole string is one `{{user `name`}}`, so that
 /// it takes the variable's value as it is.
 pub fn sole_user_variable(text: &str) -> Option<String> {
     let trimmed = text.trim();
-    let [action] = actions(trimmed).try_into().ok()?;
+    let [action] = Scan::new(trimmed).actions.try_into().ok()?;
     if action.text.len() != trimmed.len() {
         return None;
     }
@@ -245,12 +241,12 @@ pub fn sole_user_variable(text: &str) -> Option<String> {
     }
 }
 
-/// True when the string calls any of the functions.
 /// Functions that make each build's value differ: a name that calls one is unique.
 pub const UNIQUE: &[&str] = &["timestamp", "isotime", "uuid"];
 
+/// True when the string calls any of the functions.
 pub fn calls_any(text: &str, functions: &[&str]) -> bool {
-    actions(text).iter().any(|action| action.calls.iter().any(|call| functions.contains(&call.function)))
+    Scan::new(text).actions.iter().any(|action| action.calls.iter().any(|call| functions.contains(&call.function)))
 }
 
 #[cfg(test)]
@@ -285,21 +281,21 @@ mod tests {
     fn comments_call_nothing_and_may_hold_braces() {
         let text = "a{{/* {{user `x`}} */}}b{{- /* note */ -}}{{user `y`}}";
         assert_eq!(calls_to(text, "user"), vec![("{{user `y`}}", "y".to_owned())]);
-        assert_eq!(unclosed(text), None);
+        assert_eq!(Scan::new(text).unclosed, None);
     }
 
     #[test]
     fn variables_and_numbers_are_not_functions() {
-        let names: Vec<&str> =
-            functions("{{ $x := 1e3 }}{{ printf \"%d\" $x | upper }}").into_iter().map(|(_, f)| f).collect();
+        let scan = Scan::new("{{ $x := 1e3 }}{{ printf \"%d\" $x | upper }}");
+        let names: Vec<&str> = scan.functions().map(|(_, f)| f).collect();
         assert_eq!(names, vec!["printf", "upper"]);
     }
 
     #[test]
     fn unclosed_actions_and_fields() {
-        assert_eq!(unclosed("ok {{user `x`}} then {{user `y`"), Some(21));
-        assert!(actions("{{user `x`").is_empty());
-        let found = actions("{{ .Name }}{{isotime \"2006\"}}");
+        assert_eq!(Scan::new("ok {{user `x`}} then {{user `y`").unclosed, Some(21));
+        assert!(Scan::new("{{user `x`").actions.is_empty());
+        let found = Scan::new("{{ .Name }}{{isotime \"2006\"}}").actions;
         assert_eq!(found.len(), 2);
         assert_eq!(found[1].calls[0].function, "isotime");
     }

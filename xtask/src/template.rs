@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
+use std::ops::Range;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -73,6 +74,80 @@ impl<'a> Block<'a> {
                 .collect(),
             _ => Vec::new(),
         }
+    }
+}
+
+/// Every string of a template (keys excluded) with its path and its
+/// `{{ … }}` actions, found in one walk. The rules that read strings share
+/// it: walking the template and scanning each string once per rule was most
+/// of the cost of linting a clean template.
+pub struct Strings<'a> {
+    /// The paths of all strings, one after the other.
+    steps: Vec<PathStep<'a>>,
+    entries: Vec<StringEntry<'a>>,
+}
+
+struct StringEntry<'a> {
+    /// The string's path, in `steps`.
+    path: Range<usize>,
+    text: &'a str,
+    scan: gotmpl::Scan<'a>,
+}
+
+/// One string of a template: see [`Strings`].
+pub struct TemplateString<'s, 'a> {
+    /// The path to the string. It is borrowed: turn it into a [`Route`]
+    /// with [`route_of`] only when reporting, which keeps clean templates
+    /// cheap.
+    pub path: &'s [PathStep<'a>],
+    pub text: &'a str,
+    pub scan: &'s gotmpl::Scan<'a>,
+}
+
+impl<'a> Strings<'a> {
+    pub fn new(template: &'a Template) -> Strings<'a> {
+        let mut strings = Strings { steps: Vec::new(), entries: Vec::new() };
+        let mut path = Vec::with_capacity(8);
+        for (key, value) in &template.root {
+            path.push(PathStep::Key(key.as_str()));
+            strings.walk(value, &mut path);
+            path.pop();
+        }
+        strings
+    }
+
+    fn walk(&mut self, value: &'a Value, path: &mut Vec<PathStep<'a>>) {
+        match value {
+            Value::String(text) => {
+                let start = self.steps.len();
+                self.steps.extend_from_slice(path);
+                self.entries.push(StringEntry { path: start..self.steps.len(), text, scan: gotmpl::Scan::new(text) });
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push(PathStep::Index(i));
+                    self.walk(item, path);
+                    path.pop();
+                }
+            }
+            Value::Object(members) => {
+                for (key, item) in members {
+                    path.push(PathStep::Key(key));
+                    self.walk(item, path);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The strings in the template's order.
+    pub fn iter(&self) -> impl Iterator<Item = TemplateString<'_, 'a>> {
+        self.entries.iter().map(|entry| TemplateString {
+            path: &self.steps[entry.path.clone()],
+            text: entry.text,
+            scan: &entry.scan,
+        })
     }
 }
 
@@ -158,38 +233,6 @@ impl Template {
             .enumerate()
             .filter_map(|(i, item)| item.as_str().map(|name| (Route::root().key("sensitive-variables").index(i), name)))
             .collect()
-    }
-
-    /// Calls `visit` with every string in the template (keys excluded) and
-    /// the path to it. The path is borrowed: turn it into a [`Route`] with
-    /// [`route_of`] only when reporting, which keeps clean templates cheap.
-    pub fn for_each_string<'a>(&'a self, mut visit: impl FnMut(&[PathStep<'a>], &'a str)) {
-        fn walk<'a>(value: &'a Value, path: &mut Vec<PathStep<'a>>, visit: &mut dyn FnMut(&[PathStep<'a>], &'a str)) {
-            match value {
-                Value::String(text) => visit(path, text),
-                Value::Array(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        path.push(PathStep::Index(i));
-                        walk(item, path, visit);
-                        path.pop();
-                    }
-                }
-                Value::Object(members) => {
-                    for (key, item) in members {
-                        path.push(PathStep::Key(key));
-                        walk(item, path, visit);
-                        path.pop();
-                    }
-                }
-                _ => {}
-            }
-        }
-        let mut path = Vec::with_capacity(8);
-        for (key, value) in &self.root {
-            path.push(PathStep::Key(key.as_str()));
-            walk(value, &mut path, &mut visit);
-            path.pop();
-        }
     }
 
     /// Does this string, with user variables replaced by their defaults,

@@ -20,7 +20,7 @@ use crate::location::{self, Location, Route, Syntax};
 use crate::project::{self, Filter, TemplateFile, TemplateFormat};
 use crate::render::{self, Format};
 use crate::suppress;
-use crate::template::Template;
+use crate::template::{Strings, Template};
 
 use rules::{BAD_LAYOUT, Context, INVALID_JSON, NOT_AN_OBJECT, RULES, UNREADABLE_FILE};
 
@@ -207,8 +207,10 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
     let mut allows = Vec::new();
     if let Some(template) = parse(&source, &mut findings) {
         allows = suppress::template_allows(&template, &mut findings);
+        let strings = Strings::new(&template);
         let ctx = Context {
             template: &template,
+            strings: &strings,
             source: &source,
             layout: file.layout.as_ref().ok(),
             dir: file.path.parent().unwrap_or(Path::new(".")),

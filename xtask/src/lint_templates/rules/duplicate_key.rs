@@ -115,6 +115,7 @@ mod tests {
 
     use super::*;
     use crate::lint_templates::parse;
+    use crate::template::Strings;
 
     /// Each repeat with the line it names: in nested objects and arrays,
     /// a third occurrence naming the second, keys equal once decoded, and
@@ -132,8 +133,15 @@ mod tests {
         let mut findings = Findings::default();
         let template = parse(source, &mut findings).unwrap();
         let external = BTreeSet::new();
-        let ctx =
-            Context { template: &template, source, layout: None, dir: Path::new("."), external_variables: &external };
+        let strings = Strings::new(&template);
+        let ctx = Context {
+            template: &template,
+            strings: &strings,
+            source,
+            layout: None,
+            dir: Path::new("."),
+            external_variables: &external,
+        };
         check(&ctx, &mut findings);
         let mut found: Vec<(String, String)> = findings
             .into_vec()

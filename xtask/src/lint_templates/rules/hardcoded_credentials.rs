@@ -39,7 +39,8 @@ const CREDENTIAL_KEYS: &[&str] = &["access_key", "secret_key", "token", "passwor
 const CREDENTIAL_VARIABLE_SUFFIXES: &[&str] = &["access_key", "secret_key", "client_secret", "token"];
 
 fn check(ctx: &Context, out: &mut Findings) {
-    ctx.template.for_each_string(|path, text| {
+    for string in ctx.strings.iter() {
+        let (path, text) = (string.path, string.text);
         let in_variables = path.len() == 2 && path[0] == PathStep::Key("variables");
         let literal = !text.trim().is_empty() && !gotmpl::is_templated(text);
         let key = match path.last() {
@@ -64,7 +65,7 @@ fn check(ctx: &Context, out: &mut Findings) {
                 .help("read credentials from the environment in `variables` and revoke the committed key")
                 .redact();
         }
-    });
+    }
 }
 
 /// `AKIA` or `ASIA` followed by 16 upper-case letters or digits, on a word boundary.

@@ -10,7 +10,7 @@ use crate::diagnostic::{Findings, RuleMeta};
 use crate::hcl2::Hcl2Template;
 use crate::project::Layout;
 use crate::schema::PluginKind;
-use crate::template::Template;
+use crate::template::{Strings, Template};
 
 use super::hcl2::FolderFindings;
 
@@ -71,6 +71,9 @@ pub use unreadable_file::RULE as UNREADABLE_FILE;
 /// What a rule's check sees.
 pub struct Context<'a> {
     pub template: &'a Template,
+    /// The template's strings with their actions, for the rules that read
+    /// every string.
+    pub strings: &'a Strings<'a>,
     /// The template's text, for the rules that need more than the parsed value.
     pub source: &'a str,
     /// The template's place in the tree, when it follows the layout.

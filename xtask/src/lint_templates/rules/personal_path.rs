@@ -90,7 +90,8 @@ const REMOTE_BUILDER_KEYS: &[&str] = &["shutdown_command", "boot_command"];
 
 fn check(ctx: &Context, out: &mut Findings) {
     let provisioners = ctx.template.provisioners();
-    ctx.template.for_each_string(|path, text| {
+    for string in ctx.strings.iter() {
+        let (path, text) = (string.path, string.text);
         let key = path.iter().rev().find_map(|step| match step {
             PathStep::Key(key) => Some(*key),
             PathStep::Index(_) => None,
@@ -105,7 +106,7 @@ fn check(ctx: &Context, out: &mut Findings) {
             _ => true,
         };
         if remote {
-            return;
+            continue;
         }
         for (at, name) in personal_homes(text) {
             out.report(
@@ -115,7 +116,7 @@ fn check(ctx: &Context, out: &mut Findings) {
             )
             .help("put the file beside the template and use a relative path or {{template_dir}}, or take the path from a variable");
         }
-    });
+    }
 }
 
 /// The home-folder prefixes in `text` whose owner is a person, with the name.
