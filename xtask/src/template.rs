@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
 
 use crate::gotmpl;
-use crate::location::Route;
+use crate::location::{Route, Step};
 
 /// A template whose JSON parsed and whose top level is an object.
 pub struct Template {
@@ -31,8 +31,8 @@ pub fn route_of(path: &[PathStep]) -> Route {
     Route::from_steps(
         path.iter()
             .map(|step| match step {
-                PathStep::Key(key) => crate::location::Step::Key((*key).to_owned()),
-                PathStep::Index(i) => crate::location::Step::Index(*i),
+                PathStep::Key(key) => Step::Key((*key).to_owned()),
+                PathStep::Index(i) => Step::Index(*i),
             })
             .collect(),
     )
@@ -179,7 +179,8 @@ impl Template {
             .iter()
             .enumerate()
             .filter_map(|(i, item)| {
-                item.as_object().map(|body| Block { route: Route::root().key(section).index(i), body })
+                let route = || Route::from_steps(vec![Step::Key(section.to_owned()), Step::Index(i)]);
+                item.as_object().map(|body| Block { route: route(), body })
             })
             .collect()
     }
