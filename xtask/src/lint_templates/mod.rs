@@ -22,6 +22,7 @@ use crate::render::{self, Format};
 use crate::suppress;
 use crate::template::{Strings, Template};
 
+use plugin_keys::PluginKeys;
 use rules::{BAD_LAYOUT, Context, INVALID_JSON, NOT_AN_OBJECT, RULES, UNREADABLE_FILE};
 
 /// Templates larger than this are not read: real ones are a few KiB.
@@ -208,9 +209,11 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
     if let Some(template) = parse(&source, &mut findings) {
         allows = suppress::template_allows(&template, &mut findings);
         let strings = Strings::new(&template);
+        let plugin_keys = PluginKeys::new(&template);
         let ctx = Context {
             template: &template,
             strings: &strings,
+            plugin_keys: &plugin_keys,
             source: &source,
             layout: file.layout.as_ref().ok(),
             dir: file.path.parent().unwrap_or(Path::new(".")),

@@ -115,6 +115,7 @@ mod tests {
 
     use super::*;
     use crate::lint_templates::parse;
+    use crate::lint_templates::plugin_keys::PluginKeys;
     use crate::template::Strings;
 
     /// Each repeat with the line it names: in nested objects and arrays,
@@ -134,9 +135,11 @@ mod tests {
         let template = parse(source, &mut findings).unwrap();
         let external = BTreeSet::new();
         let strings = Strings::new(&template);
+        let plugin_keys = PluginKeys::new(&template);
         let ctx = Context {
             template: &template,
             strings: &strings,
+            plugin_keys: &plugin_keys,
             source,
             layout: None,
             dir: Path::new("."),

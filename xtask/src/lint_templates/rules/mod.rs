@@ -13,6 +13,7 @@ use crate::schema::PluginKind;
 use crate::template::{Strings, Template};
 
 use super::hcl2::FolderFindings;
+use super::plugin_keys::PluginKeys;
 
 mod bad_layout;
 mod builder_missing_type;
@@ -74,6 +75,8 @@ pub struct Context<'a> {
     /// The template's strings with their actions, for the rules that read
     /// every string.
     pub strings: &'a Strings<'a>,
+    /// The keys of its plugin blocks, seen against the plugin schema.
+    pub plugin_keys: &'a PluginKeys<'a>,
     /// The template's text, for the rules that need more than the parsed value.
     pub source: &'a str,
     /// The template's place in the tree, when it follows the layout.
