@@ -145,50 +145,58 @@ enum Token<'a> {
     Other,
 }
 
-fn tokens(body: &str) -> Vec<Token<'_>> {
-    let bytes = body.as_bytes();
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let c = bytes[at];
-        if c.is_ascii_alphabetic() || c == b'_' {
+/// The tokens of an action's body, read as they are asked for.
+struct Tokens<'a> {
+    body: &'a str,
+    at: usize,
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = Token<'a>;
+
+    fn next(&mut self) -> Option<Token<'a>> {
+        let (body, bytes) = (self.body, self.body.as_bytes());
+        let mut at = self.at;
+        while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let &c = bytes.get(at)?;
+        let token = if c.is_ascii_alphabetic() || c == b'_' {
             let start = at;
             while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_') {
                 at += 1;
             }
-            out.push(Token::Ident(&body[start..at]));
+            Token::Ident(&body[start..at])
         } else if c == b'`' {
             let end = body[at + 1..].find('`').map_or(bytes.len(), |i| at + 1 + i);
-            out.push(Token::Literal(Cow::Borrowed(&body[at + 1..end])));
+            let literal = Token::Literal(Cow::Borrowed(&body[at + 1..end]));
             at = end + 1;
+            literal
         } else if c == b'"' {
             let end = quoted_end(bytes, at).unwrap_or(bytes.len());
-            let raw = &body[at..end];
-            out.push(Token::Literal(quoted_literal(raw)));
+            let literal = Token::Literal(quoted_literal(&body[at..end]));
             at = end;
-        } else if c.is_ascii_whitespace() {
-            at += 1;
+            literal
         } else if c == b'$' || c.is_ascii_digit() {
             // A template variable (`$name`) or a number (`1e3`): no call.
             at += 1;
             while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_' || bytes[at] == b'.') {
                 at += 1;
             }
-            out.push(Token::Other);
+            Token::Other
         } else {
             // Field access (`.Name`), pipes, parentheses, trim markers, numbers.
+            at += 1;
             if c == b'.' {
-                at += 1;
                 while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_') {
                     at += 1;
                 }
-            } else {
-                at += 1;
             }
-            out.push(Token::Other);
-        }
+            Token::Other
+        };
+        self.at = at;
+        Some(token)
     }
-    out
 }
 
 /// A Go string literal, quotes included, as its value: Go's escapes are
@@ -202,12 +210,12 @@ fn quoted_literal(raw: &str) -> Cow<'_, str> {
 }
 
 fn calls(body: &str) -> Vec<Call<'_>> {
-    let tokens = tokens(body);
+    let mut tokens = Tokens { body, at: 0 }.peekable();
     let mut out = Vec::new();
-    for (i, token) in tokens.iter().enumerate() {
+    while let Some(token) = tokens.next() {
         if let Token::Ident(function) = token {
-            let argument = match tokens.get(i + 1) {
-                Some(Token::Literal(value)) => Some(value.clone()),
+            let argument = match tokens.next_if(|next| matches!(next, Token::Literal(_))) {
+                Some(Token::Literal(value)) => Some(value),
                 _ => None,
             };
             out.push(Call { function, argument });
