@@ -2,7 +2,7 @@
 //! that the linter and the image builder need (builders, provisioners,
 //! post-processors, variables, referenced files, every string with its route).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -147,6 +147,33 @@ impl<'a> Strings<'a> {
             path: &self.steps[entry.path.clone()],
             text: entry.text,
             scan: &entry.scan,
+        })
+    }
+}
+
+/// A template's builders, provisioners and post-processors, found once for
+/// every rule that reads them (each block's route is an allocation or two).
+pub struct Blocks<'a> {
+    pub builders: Vec<Block<'a>>,
+    pub provisioners: Vec<Block<'a>>,
+    /// Sequences flattened, one-word shorthands included.
+    pub post_processors: Vec<PostProcessor<'a>>,
+}
+
+impl<'a> Blocks<'a> {
+    pub fn new(template: &'a Template) -> Blocks<'a> {
+        Blocks {
+            builders: template.builders(),
+            provisioners: template.provisioners(),
+            post_processors: template.post_processors(),
+        }
+    }
+
+    /// The post-processors written as blocks.
+    pub fn post_processor_blocks(&self) -> impl Iterator<Item = &Block<'a>> {
+        self.post_processors.iter().filter_map(|entry| match entry {
+            PostProcessor::Block(block) => Some(block),
+            PostProcessor::Name { .. } => None,
         })
     }
 }
@@ -366,11 +393,6 @@ pub fn read_var_files(paths: &[PathBuf]) -> Result<BTreeMap<String, String>> {
         }
     }
     Ok(values)
-}
-
-/// Every builder name in the template, for `only`/`except` checks.
-pub fn builder_names(template: &Template) -> BTreeSet<&str> {
-    template.builders().iter().filter_map(Block::builder_name).collect()
 }
 
 #[cfg(test)]

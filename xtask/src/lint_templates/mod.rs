@@ -20,7 +20,7 @@ use crate::location::{self, Location, Route, Syntax};
 use crate::project::{self, Filter, TemplateFile, TemplateFormat};
 use crate::render::{self, Format};
 use crate::suppress;
-use crate::template::{Strings, Template};
+use crate::template::{Blocks, Strings, Template};
 
 use plugin_keys::PluginKeys;
 use rules::{BAD_LAYOUT, Context, INVALID_JSON, NOT_AN_OBJECT, RULES, UNREADABLE_FILE};
@@ -208,10 +208,12 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
     let mut allows = Vec::new();
     if let Some(template) = parse(&source, &mut findings) {
         allows = suppress::template_allows(&template, &mut findings);
+        let blocks = Blocks::new(&template);
         let strings = Strings::new(&template);
         let plugin_keys = PluginKeys::new(&template);
         let ctx = Context {
             template: &template,
+            blocks: &blocks,
             strings: &strings,
             plugin_keys: &plugin_keys,
             source: &source,

@@ -116,7 +116,7 @@ mod tests {
     use super::*;
     use crate::lint_templates::parse;
     use crate::lint_templates::plugin_keys::PluginKeys;
-    use crate::template::Strings;
+    use crate::template::{Blocks, Strings};
 
     /// Each repeat with the line it names: in nested objects and arrays,
     /// a third occurrence naming the second, keys equal once decoded, and
@@ -134,10 +134,12 @@ mod tests {
         let mut findings = Findings::default();
         let template = parse(source, &mut findings).unwrap();
         let external = BTreeSet::new();
+        let blocks = Blocks::new(&template);
         let strings = Strings::new(&template);
         let plugin_keys = PluginKeys::new(&template);
         let ctx = Context {
             template: &template,
+            blocks: &blocks,
             strings: &strings,
             plugin_keys: &plugin_keys,
             source,

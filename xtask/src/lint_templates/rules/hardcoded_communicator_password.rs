@@ -122,7 +122,7 @@ fn login_names(ctx: &Context) -> Vec<String> {
 
 fn builder_values(ctx: &Context, keys: &[&str]) -> Vec<String> {
     let mut names = Vec::new();
-    for builder in ctx.template.builders() {
+    for builder in &ctx.blocks.builders {
         for key in keys {
             let Some(value) = builder.str(key) else { continue };
             names.push(value.to_owned());

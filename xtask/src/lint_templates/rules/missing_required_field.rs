@@ -120,10 +120,10 @@ impl Need {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    for builder in ctx.template.builders() {
+    for builder in &ctx.blocks.builders {
         let Some(kind) = builder.kind() else { continue };
-        for need in needs(kind, &builder) {
-            if need.keys.iter().any(|key| has(&builder, key)) {
+        for need in needs(kind, builder) {
+            if need.keys.iter().any(|key| has(builder, key)) {
                 continue;
             }
             let what = need.describe();

@@ -89,7 +89,7 @@ const REMOTE_KEYS: &[&str] = &[
 const REMOTE_BUILDER_KEYS: &[&str] = &["shutdown_command", "boot_command"];
 
 fn check(ctx: &Context, out: &mut Findings) {
-    let provisioners = ctx.template.provisioners();
+    let provisioners = &ctx.blocks.provisioners;
     for string in ctx.strings.iter() {
         let (path, text) = (string.path, string.text);
         let key = path.iter().rev().find_map(|step| match step {
