@@ -148,6 +148,8 @@ fn personal_homes(text: &str) -> Vec<(Range<usize>, &str)> {
         }
     }
     found.sort_by_key(|(at, _)| at.start);
+    // `C:/Users/<name>/` also holds `/Users/<name>/`: one home, one finding.
+    found.dedup_by_key(|(at, _)| at.end);
     found
 }
 
@@ -170,6 +172,7 @@ mod tests {
         let names = |text| personal_homes(text).into_iter().map(|(_, name)| name).collect::<Vec<_>>();
         assert_eq!(names("/Users/alice/okd/files/"), vec!["alice"]);
         assert_eq!(names("C:\\Users\\bob\\keys\\a.pem"), vec!["bob"]);
+        assert_eq!(personal_homes("C:/Users/bob/keys/a.pem"), vec![(0..13, "bob")]);
         assert_eq!(names("/home/ubuntu/x /home/vagrant/y /home/{{user `u`}}/z /home/$USER/w"), Vec::<&str>::new());
         assert_eq!(names("/opt/home/carol/x"), Vec::<&str>::new());
         assert_eq!(names("/home/dave"), Vec::<&str>::new());
