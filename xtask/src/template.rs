@@ -156,6 +156,8 @@ impl<'a> Strings<'a> {
 pub struct Blocks<'a> {
     pub builders: Vec<Block<'a>>,
     pub provisioners: Vec<Block<'a>>,
+    /// The provisioner Packer runs when a build fails.
+    pub error_cleanup_provisioner: Option<Block<'a>>,
     /// Sequences flattened, one-word shorthands included.
     pub post_processors: Vec<PostProcessor<'a>>,
 }
@@ -165,6 +167,12 @@ impl<'a> Blocks<'a> {
         Blocks {
             builders: template.builders(),
             provisioners: template.provisioners(),
+            error_cleanup_provisioner: match template.root.get("error-cleanup-provisioner") {
+                Some(Value::Object(body)) => {
+                    Some(Block { route: Route::root().key("error-cleanup-provisioner"), body })
+                }
+                _ => None,
+            },
             post_processors: template.post_processors(),
         }
     }

@@ -223,7 +223,7 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
         allows = suppress::template_allows(&template, &mut findings);
         let blocks = Blocks::new(&template);
         let strings = Strings::new(&template);
-        let plugin_keys = PluginKeys::new(&template);
+        let plugin_keys = PluginKeys::new(&blocks);
         let ctx = Context {
             template: &template,
             blocks: &blocks,

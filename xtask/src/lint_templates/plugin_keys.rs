@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::location::Route;
 use crate::schema::{self, Field, PluginKind, Type};
-use crate::template::{Block, PathStep, Template, route_of};
+use crate::template::{Block, Blocks, PathStep, route_of};
 
 /// One key of a plugin block, or of a block nested in one.
 pub struct PluginKey<'a> {
@@ -36,7 +36,8 @@ pub struct PluginKey<'a> {
 /// plugin sees them (`type`, `only`, …) and the `packer_` keys Packer
 /// ignores are left out.
 pub struct PluginKeys<'a> {
-    blocks: Vec<Block<'a>>,
+    /// The plugin blocks whose keys are here.
+    blocks: Vec<&'a Block<'a>>,
     /// The paths of all keys from their blocks, one after the other.
     steps: Vec<PathStep<'a>>,
     keys: Vec<Entry<'a>>,
@@ -61,15 +62,12 @@ struct Level<'a> {
 }
 
 impl<'a> PluginKeys<'a> {
-    pub fn new(template: &'a Template) -> PluginKeys<'a> {
-        let mut plugins: Vec<(PluginKind, Block)> = Vec::new();
-        plugins.extend(template.builders().into_iter().map(|block| (PluginKind::Builder, block)));
-        plugins.extend(template.provisioners().into_iter().map(|block| (PluginKind::Provisioner, block)));
-        if let Some(Value::Object(body)) = template.root.get("error-cleanup-provisioner") {
-            plugins
-                .push((PluginKind::Provisioner, Block { route: Route::root().key("error-cleanup-provisioner"), body }));
-        }
-        plugins.extend(template.post_processor_blocks().into_iter().map(|block| (PluginKind::PostProcessor, block)));
+    pub fn new(blocks: &'a Blocks<'a>) -> PluginKeys<'a> {
+        let builders = blocks.builders.iter().map(|block| (PluginKind::Builder, block));
+        let provisioners = blocks.provisioners.iter().chain(&blocks.error_cleanup_provisioner);
+        let plugins = builders
+            .chain(provisioners.map(|block| (PluginKind::Provisioner, block)))
+            .chain(blocks.post_processor_blocks().map(|block| (PluginKind::PostProcessor, block)));
         let mut keys = PluginKeys { blocks: Vec::new(), steps: Vec::new(), keys: Vec::new() };
         let mut path = Vec::with_capacity(4);
         for (plugin, block) in plugins {

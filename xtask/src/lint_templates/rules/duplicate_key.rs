@@ -136,7 +136,7 @@ mod tests {
         let external = BTreeSet::new();
         let blocks = Blocks::new(&template);
         let strings = Strings::new(&template);
-        let plugin_keys = PluginKeys::new(&template);
+        let plugin_keys = PluginKeys::new(&blocks);
         let ctx = Context {
             template: &template,
             blocks: &blocks,
