@@ -87,19 +87,25 @@ declare_rule! {
     code: "PKR105", name: "missing-required-field", severity: Error, check: Some(check), hcl2: None,
 }
 
-/// Something a builder needs: one key, or any one of several.
+/// Something a builder needs: one key, or any one of several. Every
+/// builder of every template asks for several: none of them allocates.
 struct Need {
-    keys: Vec<&'static str>,
+    keys: Keys,
     /// The help, when "add the key" does not say enough.
     help: Option<&'static str>,
 }
 
-fn key(key: &'static str) -> Need {
-    Need { keys: vec![key], help: None }
+enum Keys {
+    One(&'static str),
+    AnyOf(&'static [&'static str]),
 }
 
-fn one_of(keys: &[&'static str]) -> Need {
-    Need { keys: keys.to_vec(), help: None }
+fn key(key: &'static str) -> Need {
+    Need { keys: Keys::One(key), help: None }
+}
+
+fn one_of(keys: &'static [&'static str]) -> Need {
+    Need { keys: Keys::AnyOf(keys), help: None }
 }
 
 impl Need {
@@ -108,9 +114,16 @@ impl Need {
         self
     }
 
+    fn keys(&self) -> &[&'static str] {
+        match &self.keys {
+            Keys::One(key) => std::slice::from_ref(key),
+            Keys::AnyOf(keys) => keys,
+        }
+    }
+
     /// "`flavor`", "one of `iso_url` or `iso_urls`".
     fn describe(&self) -> String {
-        let quoted: Vec<String> = self.keys.iter().map(|key| format!("`{key}`")).collect();
+        let quoted: Vec<String> = self.keys().iter().map(|key| format!("`{key}`")).collect();
         match quoted.as_slice() {
             [one] => one.clone(),
             [init @ .., last] => format!("one of {} or {last}", init.join(", ")),
@@ -123,7 +136,7 @@ fn check(ctx: &Context, out: &mut Findings) {
     for builder in &ctx.blocks.builders {
         let Some(kind) = builder.kind() else { continue };
         for need in needs(kind, builder) {
-            if need.keys.iter().any(|key| has(builder, key)) {
+            if need.keys().iter().any(|key| has(builder, key)) {
                 continue;
             }
             let what = need.describe();

@@ -81,8 +81,8 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
 /// The text of the files provisioners render as templates, when they can
 /// be read (a missing one is `missing-source-file`'s business).
 fn rendered_files(ctx: &Context) -> Vec<String> {
-    ctx.template
-        .provisioners()
+    ctx.blocks
+        .provisioners
         .iter()
         .filter_map(|provisioner| provisioner.str("config_template"))
         .filter(|path| !gotmpl::is_templated(path))
