@@ -2,6 +2,7 @@
 //! string calls, and with which literal arguments: `{{user `name`}}`,
 //! `{{ env "HOME" }}`, `{{isotime "2006-01-02"}}`, `{{timestamp | clean_resource_name}}`.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// One `{{ … }}` action inside a string.
@@ -18,39 +19,58 @@ pub struct Action<'a> {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Call<'a> {
     pub function: &'a str,
-    pub argument: Option<String>,
+    /// Borrowed from the string unless the literal has escapes to decode.
+    pub argument: Option<Cow<'a, str>>,
 }
 
-/// The actions of a string, in order. An unclosed `{{` ends the scan
-/// (see [`unclosed`]). A comment (`{{/* … */}}`) is an action that calls
-/// nothing.
-pub fn actions(text: &str) -> Vec<Action<'_>> {
-    scan(text).0
+/// A string's actions, found once for every question asked of them.
+#[derive(Debug, Default)]
+pub struct Scan<'a> {
+    /// The actions in order. An unclosed `{{` ends the scan; a comment
+    /// (`{{/* … */}}`) is an action that calls nothing.
+    pub actions: Vec<Action<'a>>,
+    /// Where an `{{` that nothing closes starts, if there is one: Go's
+    /// template parser refuses the whole string.
+    pub unclosed: Option<usize>,
 }
 
-/// Where an `{{` that nothing closes starts, if there is one: Go's
-/// template parser refuses the whole string.
-pub fn unclosed(text: &str) -> Option<usize> {
-    scan(text).1
-}
-
-fn scan(text: &str) -> (Vec<Action<'_>>, Option<usize>) {
-    let mut out = Vec::new();
-    let mut rest = 0;
-    while let Some(open) = text[rest..].find("{{").map(|at| rest + at) {
-        if let Some(end) = comment_end(text, open) {
-            out.push(Action { text: &text[open..end], at: open..end, calls: Vec::new() });
-            rest = end;
-            continue;
+impl<'a> Scan<'a> {
+    pub fn new(text: &'a str) -> Scan<'a> {
+        let mut actions = Vec::new();
+        let mut rest = 0;
+        while let Some(open) = find_open(text, rest) {
+            if let Some(end) = comment_end(text, open) {
+                actions.push(Action { text: &text[open..end], at: open..end, calls: Vec::new() });
+                rest = end;
+                continue;
+            }
+            let Some(close) = find_close(text, open + 2) else {
+                return Scan { actions, unclosed: Some(open) };
+            };
+            let body = &text[open + 2..close];
+            actions.push(Action { text: &text[open..close + 2], at: open..close + 2, calls: calls(body) });
+            rest = close + 2;
         }
-        let Some(close) = find_close(text, open + 2) else {
-            return (out, Some(open));
-        };
-        let body = &text[open + 2..close];
-        out.push(Action { text: &text[open..close + 2], at: open..close + 2, calls: calls(body) });
-        rest = close + 2;
+        Scan { actions, unclosed: None }
     }
-    (out, None)
+
+    /// Every literal argument passed to `function`, with where its action
+    /// is in the string (in bytes), so that each use of the same call gets
+    /// its own place.
+    pub fn calls_to<'s>(&'s self, function: &'s str) -> impl Iterator<Item = (Range<usize>, &'s str)> {
+        self.actions.iter().flat_map(move |action| {
+            action
+                .calls
+                .iter()
+                .filter(move |call| call.function == function)
+                .filter_map(move |call| call.argument.as_deref().map(|argument| (action.at.clone(), argument)))
+        })
+    }
+
+    /// Every function an action calls, with where the action is (in bytes).
+    pub fn functions(&self) -> impl Iterator<Item = (Range<usize>, &'a str)> {
+        self.actions.iter().flat_map(|action| action.calls.iter().map(|call| (action.at.clone(), call.function)))
+    }
 }
 
 /// The end of a comment action (`{{/* … */}}`, trim markers allowed) that
@@ -74,7 +94,21 @@ fn comment_end(text: &str, open: usize) -> Option<usize> {
 /// True when the string holds any `{{ … }}` action, that is when Packer
 /// computes it rather than taking it literally.
 pub fn is_templated(text: &str) -> bool {
-    text.contains("{{")
+    find_open(text, 0).is_some()
+}
+
+/// The next `{{` from `from`. Most strings have no brace at all, and a
+/// search for one byte (memchr) settles that faster than a substring search.
+fn find_open(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = from;
+    loop {
+        let brace = at + text[at..].find('{')?;
+        if bytes.get(brace + 1) == Some(&b'{') {
+            return Some(brace);
+        }
+        at = brace + 1;
+    }
 }
 
 /// Finds the `}}` that closes an action, skipping over string literals.
@@ -107,63 +141,81 @@ fn quoted_end(bytes: &[u8], open: usize) -> Option<usize> {
 #[derive(Debug, PartialEq)]
 enum Token<'a> {
     Ident(&'a str),
-    Literal(String),
+    Literal(Cow<'a, str>),
     Other,
 }
 
-fn tokens(body: &str) -> Vec<Token<'_>> {
-    let bytes = body.as_bytes();
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let c = bytes[at];
-        if c.is_ascii_alphabetic() || c == b'_' {
+/// The tokens of an action's body, read as they are asked for.
+struct Tokens<'a> {
+    body: &'a str,
+    at: usize,
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = Token<'a>;
+
+    fn next(&mut self) -> Option<Token<'a>> {
+        let (body, bytes) = (self.body, self.body.as_bytes());
+        let mut at = self.at;
+        while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let &c = bytes.get(at)?;
+        let token = if c.is_ascii_alphabetic() || c == b'_' {
             let start = at;
             while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_') {
                 at += 1;
             }
-            out.push(Token::Ident(&body[start..at]));
+            Token::Ident(&body[start..at])
         } else if c == b'`' {
             let end = body[at + 1..].find('`').map_or(bytes.len(), |i| at + 1 + i);
-            out.push(Token::Literal(body[at + 1..end].to_owned()));
+            let literal = Token::Literal(Cow::Borrowed(&body[at + 1..end]));
             at = end + 1;
+            literal
         } else if c == b'"' {
             let end = quoted_end(bytes, at).unwrap_or(bytes.len());
-            let raw = &body[at..end];
-            out.push(Token::Literal(serde_json::from_str(raw).unwrap_or_else(|_| raw.trim_matches('"').to_owned())));
+            let literal = Token::Literal(quoted_literal(&body[at..end]));
             at = end;
-        } else if c.is_ascii_whitespace() {
-            at += 1;
+            literal
         } else if c == b'$' || c.is_ascii_digit() {
             // A template variable (`$name`) or a number (`1e3`): no call.
             at += 1;
             while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_' || bytes[at] == b'.') {
                 at += 1;
             }
-            out.push(Token::Other);
+            Token::Other
         } else {
             // Field access (`.Name`), pipes, parentheses, trim markers, numbers.
+            at += 1;
             if c == b'.' {
-                at += 1;
                 while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_') {
                     at += 1;
                 }
-            } else {
-                at += 1;
             }
-            out.push(Token::Other);
-        }
+            Token::Other
+        };
+        self.at = at;
+        Some(token)
     }
-    out
+}
+
+/// A Go string literal, quotes included, as its value: Go's escapes are
+/// JSON's for what templates hold; one that does not decode stays as written.
+fn quoted_literal(raw: &str) -> Cow<'_, str> {
+    let inner = raw.trim_matches('"');
+    if !raw.contains('\\') && raw.len() >= 2 && raw.ends_with('"') {
+        return Cow::Borrowed(inner);
+    }
+    serde_json::from_str(raw).map_or(Cow::Borrowed(inner), Cow::Owned)
 }
 
 fn calls(body: &str) -> Vec<Call<'_>> {
-    let tokens = tokens(body);
+    let mut tokens = Tokens { body, at: 0 }.peekable();
     let mut out = Vec::new();
-    for (i, token) in tokens.iter().enumerate() {
+    while let Some(token) = tokens.next() {
         if let Token::Ident(function) = token {
-            let argument = match tokens.get(i + 1) {
-                Some(Token::Literal(value)) => Some(value.clone()),
+            let argument = match tokens.next_if(|next| matches!(next, Token::Literal(_))) {
+                Some(Token::Literal(value)) => Some(value),
                 _ => None,
             };
             out.push(Call { function, argument });
@@ -178,53 +230,31 @@ pub fn calls_to<'a>(text: &'a str, function: &str) -> Vec<(&'a str, String)> {
     calls_to_at(text, function).into_iter().map(|(at, argument)| (&text[at], argument)).collect()
 }
 
-/// Like [`calls_to`], with where each action is in the string (in bytes),
-/// so that each use of the same call gets its own place.
+/// Like [`calls_to`], with where each action is in the string (in bytes).
 pub fn calls_to_at(text: &str, function: &str) -> Vec<(Range<usize>, String)> {
-    actions(text)
-        .into_iter()
-        .flat_map(|action| {
-            let at = action.at;
-            action
-                .calls
-                .into_iter()
-                .filter(|call| call.function == function)
-                .filter_map(move |call| call.argument.map(|argument| (at.clone(), argument)))
-        })
-        .collect()
-}
-
-/// Every function an action calls, with where the action is (in bytes).
-pub fn functions(text: &str) -> Vec<(Range<usize>, &str)> {
-    actions(text)
-        .into_iter()
-        .flat_map(|action| {
-            let at = action.at;
-            action.calls.into_iter().map(move |call| (at.clone(), call.function))
-        })
-        .collect()
+    Scan::new(text).calls_to(function).map(|(at, argument)| (at, argument.to_owned())).collect()
 }
 
 /// The variable when the whole string is one `{{user `name`}}`, so that
 /// it takes the variable's value as it is.
 pub fn sole_user_variable(text: &str) -> Option<String> {
     let trimmed = text.trim();
-    let [action] = actions(trimmed).try_into().ok()?;
+    let [action] = Scan::new(trimmed).actions.try_into().ok()?;
     if action.text.len() != trimmed.len() {
         return None;
     }
     match action.calls.as_slice() {
-        [Call { function: "user", argument: Some(name) }] => Some(name.clone()),
+        [Call { function: "user", argument: Some(name) }] => Some(name.to_string()),
         _ => None,
     }
 }
 
-/// True when the string calls any of the functions.
 /// Functions that make each build's value differ: a name that calls one is unique.
 pub const UNIQUE: &[&str] = &["timestamp", "isotime", "uuid"];
 
+/// True when the string calls any of the functions.
 pub fn calls_any(text: &str, functions: &[&str]) -> bool {
-    actions(text).iter().any(|action| action.calls.iter().any(|call| functions.contains(&call.function)))
+    Scan::new(text).actions.iter().any(|action| action.calls.iter().any(|call| functions.contains(&call.function)))
 }
 
 #[cfg(test)]
@@ -259,21 +289,21 @@ mod tests {
     fn comments_call_nothing_and_may_hold_braces() {
         let text = "a{{/* {{user `x`}} */}}b{{- /* note */ -}}{{user `y`}}";
         assert_eq!(calls_to(text, "user"), vec![("{{user `y`}}", "y".to_owned())]);
-        assert_eq!(unclosed(text), None);
+        assert_eq!(Scan::new(text).unclosed, None);
     }
 
     #[test]
     fn variables_and_numbers_are_not_functions() {
-        let names: Vec<&str> =
-            functions("{{ $x := 1e3 }}{{ printf \"%d\" $x | upper }}").into_iter().map(|(_, f)| f).collect();
+        let scan = Scan::new("{{ $x := 1e3 }}{{ printf \"%d\" $x | upper }}");
+        let names: Vec<&str> = scan.functions().map(|(_, f)| f).collect();
         assert_eq!(names, vec!["printf", "upper"]);
     }
 
     #[test]
     fn unclosed_actions_and_fields() {
-        assert_eq!(unclosed("ok {{user `x`}} then {{user `y`"), Some(21));
-        assert!(actions("{{user `x`").is_empty());
-        let found = actions("{{ .Name }}{{isotime \"2006\"}}");
+        assert_eq!(Scan::new("ok {{user `x`}} then {{user `y`").unclosed, Some(21));
+        assert!(Scan::new("{{user `x`").actions.is_empty());
+        let found = Scan::new("{{ .Name }}{{isotime \"2006\"}}").actions;
         assert_eq!(found.len(), 2);
         assert_eq!(found[1].calls[0].function, "isotime");
     }

@@ -5,6 +5,7 @@
 //! indexes) and this module turns it into a span of the source text, once,
 //! when the diagnostic is rendered.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
@@ -26,14 +27,18 @@ impl Route {
     }
 
     pub fn key(&self, key: &str) -> Route {
-        let mut steps = self.0.clone();
-        steps.push(Step::Key(key.to_owned()));
-        Route(steps)
+        self.then(Step::Key(key.to_owned()))
     }
 
     pub fn index(&self, index: usize) -> Route {
-        let mut steps = self.0.clone();
-        steps.push(Step::Index(index));
+        self.then(Step::Index(index))
+    }
+
+    /// This route and one more step, allocated once at its final size.
+    fn then(&self, step: Step) -> Route {
+        let mut steps = Vec::with_capacity(self.0.len() + 1);
+        steps.extend_from_slice(&self.0);
+        steps.push(step);
         Route(steps)
     }
 
@@ -194,7 +199,8 @@ pub enum Syntax<'a> {
 pub struct Resolver<'a> {
     source: &'a str,
     syntax: Syntax<'a>,
-    lines: LineIndex<'a>,
+    /// Built on the first finding: most files have none.
+    lines: OnceCell<LineIndex<'a>>,
     /// The span of the whole JSON document, found on first use.
     document: Option<Range<usize>>,
     /// Members of the JSON objects looked up, by the offset of their `{`:
@@ -212,7 +218,7 @@ impl<'a> Resolver<'a> {
         Resolver {
             source,
             syntax,
-            lines: LineIndex::new(source),
+            lines: OnceCell::new(),
             document: None,
             objects: HashMap::new(),
             arrays: HashMap::new(),
@@ -236,7 +242,7 @@ impl<'a> Resolver<'a> {
             (Location::At { route, focus }, Syntax::Yaml(root)) => yaml_bytes(self.source, root, route, focus),
             (Location::At { .. }, Syntax::Hcl) => 0..0,
         };
-        self.lines.span(bytes)
+        self.lines.get_or_init(|| LineIndex::new(self.source)).span(bytes)
     }
 
     /// Routes that do not exist fall back to their deepest existing
@@ -424,7 +430,8 @@ pub mod json {
         at
     }
 
-    fn string_end(bytes: &[u8], open: usize) -> usize {
+    /// End of the string whose opening quote is at `open`.
+    pub fn string_end(bytes: &[u8], open: usize) -> usize {
         let mut at = open + 1;
         while at < bytes.len() {
             match bytes[at] {

@@ -2,8 +2,9 @@
 //! that the linter and the image builder need (builders, provisioners,
 //! post-processors, variables, referenced files, every string with its route).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
+use std::ops::Range;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -11,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
 
 use crate::gotmpl;
-use crate::location::Route;
+use crate::location::{Route, Step};
 
 /// A template whose JSON parsed and whose top level is an object.
 pub struct Template {
@@ -30,8 +31,8 @@ pub fn route_of(path: &[PathStep]) -> Route {
     Route::from_steps(
         path.iter()
             .map(|step| match step {
-                PathStep::Key(key) => crate::location::Step::Key((*key).to_owned()),
-                PathStep::Index(i) => crate::location::Step::Index(*i),
+                PathStep::Key(key) => Step::Key((*key).to_owned()),
+                PathStep::Index(i) => Step::Index(*i),
             })
             .collect(),
     )
@@ -76,6 +77,115 @@ impl<'a> Block<'a> {
     }
 }
 
+/// Every string of a template (keys excluded) with its path and its
+/// `{{ … }}` actions, found in one walk. The rules that read strings share
+/// it: walking the template and scanning each string once per rule was most
+/// of the cost of linting a clean template.
+pub struct Strings<'a> {
+    /// The paths of all strings, one after the other.
+    steps: Vec<PathStep<'a>>,
+    entries: Vec<StringEntry<'a>>,
+}
+
+struct StringEntry<'a> {
+    /// The string's path, in `steps`.
+    path: Range<usize>,
+    text: &'a str,
+    scan: gotmpl::Scan<'a>,
+}
+
+/// One string of a template: see [`Strings`].
+pub struct TemplateString<'s, 'a> {
+    /// The path to the string. It is borrowed: turn it into a [`Route`]
+    /// with [`route_of`] only when reporting, which keeps clean templates
+    /// cheap.
+    pub path: &'s [PathStep<'a>],
+    pub text: &'a str,
+    pub scan: &'s gotmpl::Scan<'a>,
+}
+
+impl<'a> Strings<'a> {
+    pub fn new(template: &'a Template) -> Strings<'a> {
+        let mut strings = Strings { steps: Vec::new(), entries: Vec::new() };
+        let mut path = Vec::with_capacity(8);
+        for (key, value) in &template.root {
+            path.push(PathStep::Key(key.as_str()));
+            strings.walk(value, &mut path);
+            path.pop();
+        }
+        strings
+    }
+
+    fn walk(&mut self, value: &'a Value, path: &mut Vec<PathStep<'a>>) {
+        match value {
+            Value::String(text) => {
+                let start = self.steps.len();
+                self.steps.extend_from_slice(path);
+                self.entries.push(StringEntry { path: start..self.steps.len(), text, scan: gotmpl::Scan::new(text) });
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push(PathStep::Index(i));
+                    self.walk(item, path);
+                    path.pop();
+                }
+            }
+            Value::Object(members) => {
+                for (key, item) in members {
+                    path.push(PathStep::Key(key));
+                    self.walk(item, path);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The strings in the template's order.
+    pub fn iter(&self) -> impl Iterator<Item = TemplateString<'_, 'a>> {
+        self.entries.iter().map(|entry| TemplateString {
+            path: &self.steps[entry.path.clone()],
+            text: entry.text,
+            scan: &entry.scan,
+        })
+    }
+}
+
+/// A template's builders, provisioners and post-processors, found once for
+/// every rule that reads them (each block's route is an allocation or two).
+pub struct Blocks<'a> {
+    pub builders: Vec<Block<'a>>,
+    pub provisioners: Vec<Block<'a>>,
+    /// The provisioner Packer runs when a build fails.
+    pub error_cleanup_provisioner: Option<Block<'a>>,
+    /// Sequences flattened, one-word shorthands included.
+    pub post_processors: Vec<PostProcessor<'a>>,
+}
+
+impl<'a> Blocks<'a> {
+    pub fn new(template: &'a Template) -> Blocks<'a> {
+        Blocks {
+            builders: template.builders(),
+            provisioners: template.provisioners(),
+            error_cleanup_provisioner: match template.root.get("error-cleanup-provisioner") {
+                Some(Value::Object(body)) => {
+                    Some(Block { route: Route::root().key("error-cleanup-provisioner"), body })
+                }
+                _ => None,
+            },
+            post_processors: template.post_processors(),
+        }
+    }
+
+    /// The post-processors written as blocks.
+    pub fn post_processor_blocks(&self) -> impl Iterator<Item = &Block<'a>> {
+        self.post_processors.iter().filter_map(|entry| match entry {
+            PostProcessor::Block(block) => Some(block),
+            PostProcessor::Name { .. } => None,
+        })
+    }
+}
+
 /// A post-processor entry: a block or the one-word shorthand (`"compress"`).
 pub enum PostProcessor<'a> {
     Block(Block<'a>),
@@ -104,7 +214,8 @@ impl Template {
             .iter()
             .enumerate()
             .filter_map(|(i, item)| {
-                item.as_object().map(|body| Block { route: Route::root().key(section).index(i), body })
+                let route = || Route::from_steps(vec![Step::Key(section.to_owned()), Step::Index(i)]);
+                item.as_object().map(|body| Block { route: route(), body })
             })
             .collect()
     }
@@ -158,38 +269,6 @@ impl Template {
             .enumerate()
             .filter_map(|(i, item)| item.as_str().map(|name| (Route::root().key("sensitive-variables").index(i), name)))
             .collect()
-    }
-
-    /// Calls `visit` with every string in the template (keys excluded) and
-    /// the path to it. The path is borrowed: turn it into a [`Route`] with
-    /// [`route_of`] only when reporting, which keeps clean templates cheap.
-    pub fn for_each_string<'a>(&'a self, mut visit: impl FnMut(&[PathStep<'a>], &'a str)) {
-        fn walk<'a>(value: &'a Value, path: &mut Vec<PathStep<'a>>, visit: &mut dyn FnMut(&[PathStep<'a>], &'a str)) {
-            match value {
-                Value::String(text) => visit(path, text),
-                Value::Array(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        path.push(PathStep::Index(i));
-                        walk(item, path, visit);
-                        path.pop();
-                    }
-                }
-                Value::Object(members) => {
-                    for (key, item) in members {
-                        path.push(PathStep::Key(key));
-                        walk(item, path, visit);
-                        path.pop();
-                    }
-                }
-                _ => {}
-            }
-        }
-        let mut path = Vec::with_capacity(8);
-        for (key, value) in &self.root {
-            path.push(PathStep::Key(key.as_str()));
-            walk(value, &mut path, &mut visit);
-            path.pop();
-        }
     }
 
     /// Does this string, with user variables replaced by their defaults,
@@ -364,11 +443,6 @@ fn read_hcl_var_file(path: &std::path::Path, text: String) -> Result<Vec<(String
             (attr.key.clone(), value)
         })
         .collect())
-}
-
-/// Every builder name in the template, for `only`/`except` checks.
-pub fn builder_names(template: &Template) -> BTreeSet<&str> {
-    template.builders().iter().filter_map(Block::builder_name).collect()
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Result, bail};
 use serde_json::Value;
@@ -20,8 +21,9 @@ use crate::location::{self, Location, Route, Syntax};
 use crate::project::{self, Filter, TemplateFile, TemplateFormat};
 use crate::render::{self, Format};
 use crate::suppress;
-use crate::template::Template;
+use crate::template::{Blocks, Strings, Template};
 
+use plugin_keys::PluginKeys;
 use rules::{BAD_LAYOUT, Context, INVALID_JSON, NOT_AN_OBJECT, RULES, UNREADABLE_FILE};
 
 /// Templates larger than this are not read: real ones are a few KiB.
@@ -63,20 +65,32 @@ pub fn select(options: &Options) -> Result<Vec<TemplateFile>> {
     Ok(selected)
 }
 
-/// Lints the selected templates, in parallel, keeping their order.
+/// Lints the selected templates on every core, keeping their order. Each
+/// thread, this one included, takes the next template when it has done one,
+/// so that a thread the machine slows down holds no share of the work back.
 pub fn lint(options: &Options) -> Result<Report> {
     let files = select(options)?;
     let external: BTreeSet<String> = crate::template::read_var_files(&options.var_files)?.into_keys().collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
-    let chunk = files.len().div_ceil(threads).max(1);
-    let reports: Vec<FileReport> = std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().flat_map(|file| lint_template(file, &external)).collect::<Vec<_>>()))
-            .collect();
-        handles.into_iter().flat_map(|handle| handle.join().expect("a lint thread panicked")).collect()
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let at = next.fetch_add(1, Ordering::Relaxed);
+            let Some(file) = files.get(at) else { return done };
+            done.push((at, lint_template(file, &external)));
+        }
+    };
+    let mut linted = std::thread::scope(|scope| {
+        let others: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut linted = work();
+        for other in others {
+            linted.extend(other.join().expect("a lint thread panicked"));
+        }
+        linted
     });
-    let mut report = Report { files: reports };
+    linted.sort_unstable_by_key(|(at, _)| *at);
+    let mut report = Report { files: linted.into_iter().flat_map(|(_, reports)| reports).collect() };
     Config::read(&options.root)?.apply(&mut report);
     Ok(report)
 }
@@ -207,8 +221,14 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
     let mut allows = Vec::new();
     if let Some(template) = parse(&source, &mut findings) {
         allows = suppress::template_allows(&template, &mut findings);
+        let blocks = Blocks::new(&template);
+        let strings = Strings::new(&template);
+        let plugin_keys = PluginKeys::new(&blocks);
         let ctx = Context {
             template: &template,
+            blocks: &blocks,
+            strings: &strings,
+            plugin_keys: &plugin_keys,
             source: &source,
             layout: file.layout.as_ref().ok(),
             dir: file.path.parent().unwrap_or(Path::new(".")),

@@ -2,11 +2,13 @@
 //! against the plugin schema: what the `unknown-key`, `removed-key` and
 //! `wrong-type` rules read.
 
+use std::ops::Range;
+
 use serde_json::{Map, Value};
 
 use crate::location::Route;
 use crate::schema::{self, Field, PluginKind, Type};
-use crate::template::{Block, PathStep, Template, route_of};
+use crate::template::{Block, Blocks, PathStep, route_of};
 
 /// One key of a plugin block, or of a block nested in one.
 pub struct PluginKey<'a> {
@@ -28,38 +30,30 @@ pub struct PluginKey<'a> {
     pub siblings: &'static [Field],
 }
 
-/// Calls `visit` with each key of each plugin block whose type the schema
-/// knows, nested blocks included. Keys Packer's core takes out before the
+/// Every key of each plugin block whose type the schema knows, nested
+/// blocks included, found in one walk that the `unknown-key`, `removed-key`
+/// and `wrong-type` rules share. Keys Packer's core takes out before the
 /// plugin sees them (`type`, `only`, …) and the `packer_` keys Packer
 /// ignores are left out.
-pub fn for_each(template: &Template, mut visit: impl FnMut(&PluginKey)) {
-    let mut blocks: Vec<(PluginKind, Block)> = Vec::new();
-    blocks.extend(template.builders().into_iter().map(|block| (PluginKind::Builder, block)));
-    blocks.extend(template.provisioners().into_iter().map(|block| (PluginKind::Provisioner, block)));
-    if let Some(Value::Object(body)) = template.root.get("error-cleanup-provisioner") {
-        blocks.push((PluginKind::Provisioner, Block { route: Route::root().key("error-cleanup-provisioner"), body }));
-    }
-    blocks.extend(template.post_processor_blocks().into_iter().map(|block| (PluginKind::PostProcessor, block)));
-    for (plugin, block) in blocks {
-        let Some(kind) = block.kind() else { continue };
-        let Some(fields) = plugin.fields(kind) else { continue };
-        let top = Level { plugin, kind, parent: None, fields };
-        let mut path = Vec::with_capacity(4);
-        walk_top(&top, &block.route, &mut path, block.body, &mut visit);
-        // A provisioner's `override` holds, per builder, keys that replace
-        // the provisioner's own for that build: the plugin decodes them too.
-        if plugin == PluginKind::Provisioner
-            && let Some(Value::Object(overrides)) = block.body.get("override")
-        {
-            for (builder, body) in overrides {
-                if let Value::Object(body) = body {
-                    walk_top(&top, &block.at("override").key(builder), &mut path, body, &mut visit);
-                }
-            }
-        }
-    }
+pub struct PluginKeys<'a> {
+    /// The plugin blocks whose keys are here.
+    blocks: Vec<&'a Block<'a>>,
+    /// The paths of all keys from their blocks, one after the other.
+    steps: Vec<PathStep<'a>>,
+    keys: Vec<Entry<'a>>,
 }
 
+/// A [`PluginKey`] with its block and path as places in [`PluginKeys`].
+struct Entry<'a> {
+    level: Level<'a>,
+    block: usize,
+    path: Range<usize>,
+    key: &'a str,
+    value: &'a Value,
+    field: Option<&'static Field>,
+}
+
+#[derive(Clone, Copy)]
 struct Level<'a> {
     plugin: PluginKind,
     kind: &'a str,
@@ -67,77 +61,95 @@ struct Level<'a> {
     fields: &'static [Field],
 }
 
-fn walk_top<'a>(
-    level: &Level<'a>,
-    block: &Route,
-    path: &mut Vec<PathStep<'a>>,
-    body: &'a Map<String, Value>,
-    visit: &mut impl FnMut(&PluginKey),
-) {
-    for (key, value) in body {
-        if level.plugin.core_keys().contains(&key.as_str()) || key.starts_with("packer_") {
-            continue;
-        }
-        walk_key(level, block, path, key, value, visit);
-    }
-}
-
-fn walk_key<'a>(
-    level: &Level<'a>,
-    block: &Route,
-    path: &mut Vec<PathStep<'a>>,
-    key: &'a str,
-    value: &'a Value,
-    visit: &mut impl FnMut(&PluginKey),
-) {
-    let field = schema::field(level.fields, key);
-    path.push(PathStep::Key(key));
-    visit(&PluginKey {
-        plugin: level.plugin,
-        kind: level.kind,
-        parent: level.parent,
-        key,
-        block,
-        path,
-        value,
-        field,
-        siblings: level.fields,
-    });
-    if let Some((name, ty)) = field {
-        let nested = |index: usize| Level {
-            plugin: level.plugin,
-            kind: level.kind,
-            parent: Some(*name),
-            fields: schema::block(index),
-        };
-        match (ty, value) {
-            (Type::Block(index) | Type::Blocks(index), Value::Object(body)) => {
-                walk_nested(&nested(*index), block, path, body, visit);
-            }
-            (Type::Blocks(index), Value::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    if let Value::Object(body) = item {
-                        path.push(PathStep::Index(i));
-                        walk_nested(&nested(*index), block, path, body, visit);
-                        path.pop();
+impl<'a> PluginKeys<'a> {
+    pub fn new(blocks: &'a Blocks<'a>) -> PluginKeys<'a> {
+        let builders = blocks.builders.iter().map(|block| (PluginKind::Builder, block));
+        let provisioners = blocks.provisioners.iter().chain(&blocks.error_cleanup_provisioner);
+        let plugins = builders
+            .chain(provisioners.map(|block| (PluginKind::Provisioner, block)))
+            .chain(blocks.post_processor_blocks().map(|block| (PluginKind::PostProcessor, block)));
+        let mut keys = PluginKeys { blocks: Vec::new(), steps: Vec::new(), keys: Vec::new() };
+        let mut path = Vec::with_capacity(4);
+        for (plugin, block) in plugins {
+            let Some(kind) = block.kind() else { continue };
+            let Some(fields) = plugin.fields(kind) else { continue };
+            let top = Level { plugin, kind, parent: None, fields };
+            let body = block.body;
+            keys.blocks.push(block);
+            keys.walk_top(top, &mut path, body);
+            // A provisioner's `override` holds, per builder, keys that replace
+            // the provisioner's own for that build: the plugin decodes them too.
+            if plugin == PluginKind::Provisioner
+                && let Some(Value::Object(overrides)) = body.get("override")
+            {
+                for (builder, body) in overrides {
+                    if let Value::Object(body) = body {
+                        path.extend([PathStep::Key("override"), PathStep::Key(builder)]);
+                        keys.walk_top(top, &mut path, body);
+                        path.clear();
                     }
                 }
             }
-            _ => {}
+        }
+        keys
+    }
+
+    /// The keys, block by block, each block's in its order.
+    pub fn iter(&self) -> impl Iterator<Item = PluginKey<'_>> {
+        self.keys.iter().map(|entry| PluginKey {
+            plugin: entry.level.plugin,
+            kind: entry.level.kind,
+            parent: entry.level.parent,
+            key: entry.key,
+            block: &self.blocks[entry.block].route,
+            path: &self.steps[entry.path.clone()],
+            value: entry.value,
+            field: entry.field,
+            siblings: entry.level.fields,
+        })
+    }
+
+    fn walk_top(&mut self, level: Level<'a>, path: &mut Vec<PathStep<'a>>, body: &'a Map<String, Value>) {
+        for (key, value) in body {
+            if level.plugin.core_keys().contains(&key.as_str()) || key.starts_with("packer_") {
+                continue;
+            }
+            self.walk_key(level, path, key, value);
         }
     }
-    path.pop();
-}
 
-fn walk_nested<'a>(
-    level: &Level<'a>,
-    block: &Route,
-    path: &mut Vec<PathStep<'a>>,
-    body: &'a Map<String, Value>,
-    visit: &mut impl FnMut(&PluginKey),
-) {
-    for (key, value) in body {
-        walk_key(level, block, path, key, value, visit);
+    fn walk_key(&mut self, level: Level<'a>, path: &mut Vec<PathStep<'a>>, key: &'a str, value: &'a Value) {
+        let field = schema::field(level.fields, key);
+        path.push(PathStep::Key(key));
+        let start = self.steps.len();
+        self.steps.extend_from_slice(path);
+        let block = self.blocks.len() - 1;
+        self.keys.push(Entry { level, block, path: start..self.steps.len(), key, value, field });
+        if let Some((name, ty)) = field {
+            let nested = |index: usize| Level { parent: Some(*name), fields: schema::block(index), ..level };
+            match (ty, value) {
+                (Type::Block(index) | Type::Blocks(index), Value::Object(body)) => {
+                    self.walk_nested(nested(*index), path, body);
+                }
+                (Type::Blocks(index), Value::Array(items)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        if let Value::Object(body) = item {
+                            path.push(PathStep::Index(i));
+                            self.walk_nested(nested(*index), path, body);
+                            path.pop();
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        path.pop();
+    }
+
+    fn walk_nested(&mut self, level: Level<'a>, path: &mut Vec<PathStep<'a>>, body: &'a Map<String, Value>) {
+        for (key, value) in body {
+            self.walk_key(level, path, key, value);
+        }
     }
 }
 

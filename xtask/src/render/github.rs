@@ -1,5 +1,7 @@
 //! GitHub Actions workflow commands, which the Actions runner turns into
-//! annotations on the pull request's changed lines.
+//! annotations on the pull request's changed lines. An annotation has one
+//! place: a finding's related places (the other uses of a variable) are
+//! named in its message, one line each, as `path:line:column: label`.
 
 use crate::diagnostic::{Report, Severity};
 
@@ -13,6 +15,10 @@ pub fn render(report: &Report) -> String {
             };
             let span = &diagnostic.span;
             let mut message = diagnostic.message.clone();
+            for related in &diagnostic.related {
+                let at = &related.span;
+                message.push_str(&format!("\n{}:{}:{}: {}", file.path, at.line, at.column, related.label));
+            }
             if let Some(help) = &diagnostic.help {
                 message.push_str("\nhelp: ");
                 message.push_str(help);
@@ -43,10 +49,34 @@ fn escape_property(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::{FileReport, Findings, RuleMeta};
+    use crate::location::{Location, Route, Syntax};
 
     #[test]
     fn escapes() {
         assert_eq!(escape_data("50%\nnext"), "50%25%0Anext");
         assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+    }
+
+    /// Related places join the message, each on its own line of the one
+    /// line the command takes, escaped like the rest.
+    #[test]
+    fn related_places_are_in_the_message() {
+        static RULE: RuleMeta =
+            RuleMeta { code: "PKR201", name: "undeclared-variable", severity: Severity::Error, doc: "" };
+        let source = "{\n  \"a\": \"x\",\n  \"b\": \"y\",\n  \"c\": \"z\"\n}\n";
+        let mut findings = Findings::default();
+        findings
+            .report(&RULE, Location::value(Route::root().key("a")), "first")
+            .related(Location::value(Route::root().key("b")), "used here too")
+            .related(Location::value(Route::root().key("c")), "50% here\nand on")
+            .help("fix it");
+        let file = FileReport::new("t.json".to_owned(), source.to_owned(), findings.into_vec(), Syntax::Json);
+        let output = render(&Report { files: vec![file] });
+        assert_eq!(
+            output,
+            "::error file=t.json,line=2,col=8,endLine=2,endColumn=11,title=PKR201 undeclared-variable::first\
+             %0At.json:3:8: used here too%0At.json:4:8: 50%25 here%0Aand on%0Ahelp: fix it\n"
+        );
     }
 }

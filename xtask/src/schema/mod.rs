@@ -134,12 +134,13 @@ impl PluginKind {
 }
 
 /// The field a key names. Packer's decoder (mapstructure) matches keys
-/// exactly first, then ignoring case.
+/// exactly first, then ignoring case. Fields are sorted by name (a test
+/// checks it), so the exact match is a binary search.
 pub fn field(fields: &'static [Field], key: &str) -> Option<&'static Field> {
-    fields
-        .iter()
-        .find(|(name, _)| *name == key)
-        .or_else(|| fields.iter().find(|(name, _)| name.eq_ignore_ascii_case(key)))
+    match fields.binary_search_by(|(name, _)| (*name).cmp(key)) {
+        Ok(at) => Some(&fields[at]),
+        Err(_) => fields.iter().find(|(name, _)| name.eq_ignore_ascii_case(key)),
+    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    for builder in ctx.template.builders() {
+    for builder in &ctx.blocks.builders {
         if builder.kind().is_none() {
             let location = if builder.body.contains_key("type") {
                 Location::value(builder.at("type"))

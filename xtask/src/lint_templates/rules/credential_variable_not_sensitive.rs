@@ -1,7 +1,6 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::Findings;
-use crate::gotmpl;
 use crate::location::{Location, Route};
 use crate::template::{PathStep, route_of};
 
@@ -54,20 +53,21 @@ fn is_secret_setting(key: &str) -> bool {
 fn check(ctx: &Context, out: &mut Findings) {
     let listed: Vec<&str> = ctx.template.sensitive_variables().into_iter().map(|(_, name)| name).collect();
     let mut uses: BTreeMap<String, Vec<(Route, std::ops::Range<usize>, String)>> = BTreeMap::new();
-    ctx.template.for_each_string(|path, text| {
+    for string in ctx.strings.iter() {
+        let path = string.path;
         if !matches!(path.first(), Some(PathStep::Key("builders" | "provisioners" | "post-processors"))) {
-            return;
+            continue;
         }
-        let Some(PathStep::Key(key)) = path.last() else { return };
+        let Some(PathStep::Key(key)) = path.last() else { continue };
         if !is_secret_setting(key) {
-            return;
+            continue;
         }
-        for (at, variable) in gotmpl::calls_to_at(text, "user") {
-            if ctx.template.declares(&variable) && !listed.contains(&variable.as_str()) {
-                uses.entry(variable).or_default().push((route_of(path), at, (*key).to_owned()));
+        for (at, variable) in string.scan.calls_to("user") {
+            if ctx.template.declares(variable) && !listed.contains(&variable) {
+                uses.entry(variable.to_owned()).or_default().push((route_of(path), at, (*key).to_owned()));
             }
         }
-    });
+    }
     for (variable, uses) in uses {
         let settings: Vec<String> = {
             let mut keys: Vec<String> = uses.iter().map(|(_, _, key)| format!("`{key}`")).collect();

@@ -32,7 +32,7 @@ declare_rule! {
 
 fn check(ctx: &Context, out: &mut Findings) {
     let mut seen: HashMap<&str, usize> = HashMap::new();
-    for (position, builder) in ctx.template.builders().iter().enumerate() {
+    for (position, builder) in ctx.blocks.builders.iter().enumerate() {
         let Some(name) = builder.builder_name() else {
             continue;
         };

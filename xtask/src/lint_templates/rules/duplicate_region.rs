@@ -43,7 +43,7 @@ const AMI_BUILDERS: &[&str] = &["amazon-ebs", "amazon-ebssurrogate", "amazon-ins
 fn check(ctx: &Context, out: &mut Findings) {
     // Region → the builder that first covered it.
     let mut covered: HashMap<&str, String> = HashMap::new();
-    for builder in ctx.template.builders() {
+    for builder in &ctx.blocks.builders {
         if !builder.kind().is_some_and(|kind| AMI_BUILDERS.contains(&kind)) {
             continue;
         }

@@ -1,5 +1,4 @@
 use crate::diagnostic::Findings;
-use crate::gotmpl;
 use crate::location::Location;
 use crate::template::{PathStep, route_of};
 
@@ -27,18 +26,18 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    ctx.template.for_each_string(|path, text| {
-        if path.first() == Some(&PathStep::Key("variables")) {
-            return;
+    for string in ctx.strings.iter() {
+        if string.path.first() == Some(&PathStep::Key("variables")) {
+            continue;
         }
-        for (at, name) in gotmpl::calls_to_at(text, "env") {
-            let action = &text[at.clone()];
+        for (at, name) in string.scan.calls_to("env") {
+            let action = &string.text[at.clone()];
             out.report(
                 &RULE.meta,
-                Location::within(route_of(path), at),
+                Location::within(route_of(string.path), at),
                 format!("`env` can only be used in `variables`; here `{name}` stops the build"),
             )
             .help(format!("declare a variable whose default is {action} and use {{{{user `…`}}}} here"));
         }
-    });
+    }
 }

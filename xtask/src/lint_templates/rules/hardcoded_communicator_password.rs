@@ -48,29 +48,30 @@ const COMMAND_KEYS: &[&str] = &["execute_command", "shutdown_command"];
 fn check(ctx: &Context, out: &mut Findings) {
     let logins = login_names(ctx);
     let mut reported_variables = Vec::new();
-    ctx.template.for_each_string(|path, text| {
+    for string in ctx.strings.iter() {
+        let (path, text) = (string.path, string.text);
         if !matches!(path.first(), Some(PathStep::Key("builders" | "provisioners" | "post-processors"))) {
-            return;
+            continue;
         }
-        let Some(PathStep::Key(key)) = path.last() else { return };
+        let Some(PathStep::Key(key)) = path.last() else { continue };
         let (within, value) = if PASSWORD_KEYS.contains(key) {
             (None, text)
         } else if COMMAND_KEYS.contains(key) {
             match password_piped_to_sudo(text) {
                 Some(at) if !is_login_name(&text[at.clone()], &logins) => (Some(at.clone()), &text[at]),
-                _ => return,
+                _ => continue,
             }
         } else {
-            return;
+            continue;
         };
         if let Some(variable) = gotmpl::sole_user_variable(value) {
             if reported_variables.contains(&variable) {
-                return;
+                continue;
             }
             reported_variables.push(variable);
         }
         report_password(ctx, out, key, route_of(path), within, value);
-    });
+    }
 }
 
 /// Reports `value` when it is a literal password, or names a variable
@@ -121,7 +122,7 @@ fn login_names(ctx: &Context) -> Vec<String> {
 
 fn builder_values(ctx: &Context, keys: &[&str]) -> Vec<String> {
     let mut names = Vec::new();
-    for builder in ctx.template.builders() {
+    for builder in &ctx.blocks.builders {
         for key in keys {
             let Some(value) = builder.str(key) else { continue };
             names.push(value.to_owned());

@@ -39,7 +39,8 @@ const CREDENTIAL_KEYS: &[&str] = &["access_key", "secret_key", "token", "passwor
 const CREDENTIAL_VARIABLE_SUFFIXES: &[&str] = &["access_key", "secret_key", "client_secret", "token"];
 
 fn check(ctx: &Context, out: &mut Findings) {
-    ctx.template.for_each_string(|path, text| {
+    for string in ctx.strings.iter() {
+        let (path, text) = (string.path, string.text);
         let in_variables = path.len() == 2 && path[0] == PathStep::Key("variables");
         let literal = !text.trim().is_empty() && !gotmpl::is_templated(text);
         let key = match path.last() {
@@ -64,18 +65,17 @@ fn check(ctx: &Context, out: &mut Findings) {
                 .help("read credentials from the environment in `variables` and revoke the committed key")
                 .redact();
         }
-    });
+    }
 }
 
 /// `AKIA` or `ASIA` followed by 16 upper-case letters or digits, on a word boundary.
 fn contains_aws_key_id(text: &str) -> bool {
     let bytes = text.as_bytes();
+    // The prefix first: it rules out nearly every place at its first byte.
     (0..bytes.len().saturating_sub(19)).any(|at| {
-        let word_start = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
-        let word_end = bytes.get(at + 20).is_none_or(|b| !b.is_ascii_alphanumeric());
-        word_start
-            && word_end
-            && (bytes[at..].starts_with(b"AKIA") || bytes[at..].starts_with(b"ASIA"))
+        (bytes[at..].starts_with(b"AKIA") || bytes[at..].starts_with(b"ASIA"))
+            && (at == 0 || !bytes[at - 1].is_ascii_alphanumeric())
+            && bytes.get(at + 20).is_none_or(|b| !b.is_ascii_alphanumeric())
             && bytes[at + 4..at + 20].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
     })
 }

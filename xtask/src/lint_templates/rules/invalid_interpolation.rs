@@ -1,5 +1,4 @@
 use crate::diagnostic::Findings;
-use crate::gotmpl;
 use crate::location::Location;
 use crate::template::{PathStep, route_of};
 
@@ -73,16 +72,17 @@ const RENAMED: &[(&str, &str)] =
     &[("clean_ami_name", "clean_resource_name"), ("clean_image_name", "clean_resource_name")];
 
 fn check(ctx: &Context, out: &mut Findings) {
-    ctx.template.for_each_string(|path, text| {
+    for string in ctx.strings.iter() {
+        let (path, text) = (string.path, string.text);
         // Packer renders the variables' defaults and the plugins' settings.
         if !matches!(path.first(), Some(PathStep::Key("variables" | "builders" | "provisioners" | "post-processors"))) {
-            return;
+            continue;
         }
-        if let Some(open) = gotmpl::unclosed(text) {
+        if let Some(open) = string.scan.unclosed {
             out.report(&RULE.meta, Location::within(route_of(path), open..text.len()), "this `{{` is never closed")
                 .help("close the action with `}}`; to write braces literally, use {{\"{{\"}}");
         }
-        for (at, function) in gotmpl::functions(text) {
+        for (at, function) in string.scan.functions() {
             if PACKER_FUNCTIONS.contains(&function) || GO_TEMPLATE.contains(&function) {
                 continue;
             }
@@ -99,5 +99,5 @@ fn check(ctx: &Context, out: &mut Findings) {
                 },
             };
         }
-    });
+    }
 }

@@ -28,7 +28,7 @@ declare_rule! {
 const SOURCES: &[&str] = &["inline", "script", "scripts"];
 
 fn check(ctx: &Context, out: &mut Findings) {
-    let blocks = ctx.template.provisioners().into_iter().chain(ctx.template.post_processor_blocks());
+    let blocks = ctx.blocks.provisioners.iter().chain(ctx.blocks.post_processor_blocks());
     for block in blocks {
         let Some(kind @ ("shell" | "shell-local")) = block.kind() else {
             continue;

@@ -31,7 +31,7 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    for builder in ctx.template.builders() {
+    for builder in &ctx.blocks.builders {
         let Some(kind) = builder.kind() else { continue };
         let (key, valid, expected): (&str, fn(&str) -> bool, &str) = if kind.starts_with("amazon-") {
             ("source_ami", is_ami_id, "`ami-` and 8 or 17 lower-case hex digits")

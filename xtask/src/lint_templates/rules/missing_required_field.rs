@@ -1,6 +1,7 @@
 use serde_json::Value;
 
 use crate::diagnostic::{Findings, with_article};
+use crate::gotmpl;
 use crate::location::Location;
 use crate::template::Block;
 
@@ -31,18 +32,39 @@ declare_rule! {
     /// - `openstack`: `image_name`, `flavor`, one of `source_image`,
     ///   `source_image_name`, `external_source_image_url` or
     ///   `source_image_filter`.
-    /// - `qemu`, `virtualbox-iso`, `vmware-iso`: one of `iso_url` or
-    ///   `iso_urls`, and `iso_checksum`.
+    /// - `amazon-chroot`: `ami_name`; one of `source_ami` or
+    ///   `source_ami_filter`, and with `ami_block_device_mappings` also
+    ///   `root_device_name` and `root_volume_size` (a `root_device_name`
+    ///   also needs the mappings); with `"from_scratch": true` instead
+    ///   `root_volume_size`, `pre_mount_commands`,
+    ///   `ami_virtualization_type`, `root_device_name` and
+    ///   `ami_block_device_mappings`.
+    /// - `qemu`, `virtualbox-iso`, `vmware-iso`, `parallels-iso`,
+    ///   `hyperv-iso`: one of `iso_url` or `iso_urls`, and `iso_checksum`;
+    ///   `parallels_tools_flavor` for `parallels-iso` unless
+    ///   `parallels_tools_mode` is `"disable"`.
+    /// - `vmware-vmx`: `source_path`.
+    /// - `vmware-iso` and `vmware-vmx` with a `remote_type`: `remote_host`
+    ///   (and then no `source_path`). A `remote_type` that only the build
+    ///   knows, from a variable, asks for neither.
+    /// - `vsphere-iso`, `vsphere-clone`: `vcenter_server`, `username`,
+    ///   `password`, `vm_name`, one of `host` or `cluster`; `storage` for
+    ///   `vsphere-iso`, and `iso_checksum` when it downloads an `iso_url`;
+    ///   `template` for `vsphere-clone`.
+    /// - `oracle-oci`: `availability_domain`, `shape`, one of `subnet_ocid`
+    ///   or `create_vnic_details.subnet_id`, one of `base_image_ocid` or
+    ///   `base_image_filter`.
     /// - `docker`: `image`, and one of `commit`, `discard` or `export_path`.
     /// - `digitalocean`: `region`, `size`, `image`.
     /// - `null`: unless `communicator` is `"none"`, a host (`ssh_host` or
     ///   `winrm_host`), a user and a way in (`ssh_password`,
     ///   `ssh_private_key_file` or `ssh_agent_auth`; `winrm_password`).
     ///
-    /// Every one of these but `azure-arm` and `docker` connects over SSH
-    /// unless told otherwise, and then needs `ssh_username`
-    /// (`winrm_username` with `"communicator": "winrm"`; nothing with
-    /// `"none"`). `azure-arm` makes its own user.
+    /// Every one of these but `azure-arm`, `docker` and `amazon-chroot`
+    /// connects over SSH unless told otherwise, and then needs
+    /// `ssh_username` (`winrm_username` with `"communicator": "winrm"`;
+    /// nothing with `"none"`). `azure-arm` makes its own user;
+    /// `amazon-chroot` works on a volume mounted where Packer runs.
     ///
     /// ## Why is this bad?
     /// `packer validate -syntax-only` does not look at builder settings, and
@@ -50,8 +72,9 @@ declare_rule! {
     /// the gap shows when a build is started. Each requirement here is one
     /// that `packer validate` 1.6.6 refuses, naming it, without any cloud
     /// login (a test checks it on this rule's fixtures). Settings Packer
-    /// can take from the environment (credentials, DigitalOcean's
-    /// `api_token`) are not required here.
+    /// can take from the environment or a config file (credentials,
+    /// DigitalOcean's `api_token`, Oracle's `user_ocid` and `key_file`)
+    /// are not required here.
     ///
     /// ## Example
     /// ```json
@@ -64,19 +87,25 @@ declare_rule! {
     code: "PKR105", name: "missing-required-field", severity: Error, check: Some(check), hcl2: None,
 }
 
-/// Something a builder needs: one key, or any one of several.
+/// Something a builder needs: one key, or any one of several. Every
+/// builder of every template asks for several: none of them allocates.
 struct Need {
-    keys: Vec<&'static str>,
+    keys: Keys,
     /// The help, when "add the key" does not say enough.
     help: Option<&'static str>,
 }
 
-fn key(key: &'static str) -> Need {
-    Need { keys: vec![key], help: None }
+enum Keys {
+    One(&'static str),
+    AnyOf(&'static [&'static str]),
 }
 
-fn one_of(keys: &[&'static str]) -> Need {
-    Need { keys: keys.to_vec(), help: None }
+fn key(key: &'static str) -> Need {
+    Need { keys: Keys::One(key), help: None }
+}
+
+fn one_of(keys: &'static [&'static str]) -> Need {
+    Need { keys: Keys::AnyOf(keys), help: None }
 }
 
 impl Need {
@@ -85,9 +114,16 @@ impl Need {
         self
     }
 
+    fn keys(&self) -> &[&'static str] {
+        match &self.keys {
+            Keys::One(key) => std::slice::from_ref(key),
+            Keys::AnyOf(keys) => keys,
+        }
+    }
+
     /// "`flavor`", "one of `iso_url` or `iso_urls`".
     fn describe(&self) -> String {
-        let quoted: Vec<String> = self.keys.iter().map(|key| format!("`{key}`")).collect();
+        let quoted: Vec<String> = self.keys().iter().map(|key| format!("`{key}`")).collect();
         match quoted.as_slice() {
             [one] => one.clone(),
             [init @ .., last] => format!("one of {} or {last}", init.join(", ")),
@@ -97,10 +133,10 @@ impl Need {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    for builder in ctx.template.builders() {
+    for builder in &ctx.blocks.builders {
         let Some(kind) = builder.kind() else { continue };
-        for need in needs(kind, &builder) {
-            if need.keys.iter().any(|key| has(&builder, key)) {
+        for need in needs(kind, builder) {
+            if need.keys().iter().any(|key| has(builder, key)) {
                 continue;
             }
             let what = need.describe();
@@ -165,9 +201,71 @@ fn needs(kind: &str, builder: &Block) -> Vec<Need> {
             ]));
             needs.extend(communicator_needs(builder));
         }
-        "qemu" | "virtualbox-iso" | "vmware-iso" => {
+        "amazon-chroot" => {
+            needs.push(key("ami_name"));
+            match builder.body.get("from_scratch") {
+                None | Some(Value::Null | Value::Bool(false)) => needs.extend(chroot_source_needs(builder)),
+                Some(Value::Bool(true)) => needs.extend(
+                    [
+                        "root_volume_size",
+                        "pre_mount_commands",
+                        "ami_virtualization_type",
+                        "root_device_name",
+                        "ami_block_device_mappings",
+                    ]
+                    .map(|name| {
+                        key(name).help(
+                            "with `\"from_scratch\": true` Packer makes the root volume itself and needs its \
+                         `root_volume_size`, `root_device_name` and `ami_block_device_mappings`, the \
+                         `pre_mount_commands` that partition it and the `ami_virtualization_type`",
+                        )
+                    }),
+                ),
+                // A value only the build knows.
+                Some(_) => {}
+            }
+        }
+        "qemu" | "virtualbox-iso" | "vmware-iso" | "parallels-iso" | "hyperv-iso" => {
             needs.push(one_of(&["iso_url", "iso_urls"]));
             needs.push(key("iso_checksum"));
+            if kind == "vmware-iso" && vmware_host(builder) == VmwareHost::Remote {
+                needs.push(remote_host_need());
+            }
+            if kind == "parallels-iso" && parallels_tools_wanted(builder) {
+                needs.push(key("parallels_tools_flavor").help(
+                    "add the guest's `parallels_tools_flavor` (`lin`, `win`, …), or set \
+                     `\"parallels_tools_mode\": \"disable\"`",
+                ));
+            }
+            needs.extend(communicator_needs(builder));
+        }
+        "vmware-vmx" => {
+            match vmware_host(builder) {
+                VmwareHost::Local => needs.push(key("source_path")),
+                VmwareHost::Remote => needs.push(remote_host_need()),
+                VmwareHost::Unknown => {}
+            }
+            needs.extend(communicator_needs(builder));
+        }
+        "vsphere-iso" | "vsphere-clone" => {
+            needs.extend(["vcenter_server", "username", "password", "vm_name"].map(key));
+            needs.push(one_of(&["host", "cluster"]));
+            if kind == "vsphere-iso" {
+                needs.push(
+                    key("storage").help("describe the VM's disks in `storage`, such as `[{ \"disk_size\": 20480 }]`"),
+                );
+                if has(builder, "iso_url") || has(builder, "iso_urls") {
+                    needs.push(key("iso_checksum"));
+                }
+            } else {
+                needs.push(key("template"));
+            }
+            needs.extend(communicator_needs(builder));
+        }
+        "oracle-oci" => {
+            needs.extend(["availability_domain", "shape"].map(key));
+            needs.push(one_of(&["subnet_ocid", "create_vnic_details.subnet_id"]));
+            needs.push(one_of(&["base_image_ocid", "base_image_filter"]));
             needs.extend(communicator_needs(builder));
         }
         "docker" => {
@@ -191,6 +289,65 @@ fn needs(kind: &str, builder: &Block) -> Vec<Need> {
         _ => {}
     }
     needs
+}
+
+/// What an `amazon-chroot` builder that starts from an AMI needs: the AMI,
+/// and block device mappings, a root device name and a root volume size
+/// together or not at all.
+fn chroot_source_needs(builder: &Block) -> Vec<Need> {
+    let mut needs = vec![one_of(&["source_ami", "source_ami_filter"])];
+    let (mappings, root_device) = (has(builder, "ami_block_device_mappings"), has(builder, "root_device_name"));
+    if mappings && !root_device {
+        needs.push(key("root_device_name").help(
+            "add `root_device_name`, the device of `ami_block_device_mappings` that is the root volume: \
+             Packer refuses the mappings without it",
+        ));
+    }
+    if root_device && !mappings {
+        needs.push(key("ami_block_device_mappings").help(
+            "add the AMI's `ami_block_device_mappings`, or remove `root_device_name`: Packer takes both or neither",
+        ));
+    }
+    if mappings && root_device {
+        needs.push(key("root_volume_size").help(
+            "add `root_volume_size` in GiB: with `ami_block_device_mappings` Packer needs the root volume's size",
+        ));
+    }
+    needs
+}
+
+/// Where a VMware builder builds, as its `remote_type` says.
+#[derive(PartialEq)]
+enum VmwareHost {
+    /// Where Packer runs: no `remote_type`.
+    Local,
+    /// On an ESXi host, which Packer must be told of.
+    Remote,
+    /// A `remote_type` only the build knows.
+    Unknown,
+}
+
+fn vmware_host(builder: &Block) -> VmwareHost {
+    match builder.body.get("remote_type") {
+        None | Some(Value::Null) => VmwareHost::Local,
+        Some(Value::String(remote)) if remote.is_empty() => VmwareHost::Local,
+        Some(Value::String(remote)) if gotmpl::is_templated(remote) => VmwareHost::Unknown,
+        Some(_) => VmwareHost::Remote,
+    }
+}
+
+fn remote_host_need() -> Need {
+    key("remote_host").help("add `remote_host`, the ESXi host that a `remote_type` build runs on")
+}
+
+/// Does a `parallels-iso` builder install Parallels Tools (the default)?
+/// A mode only the build knows counts as no.
+fn parallels_tools_wanted(builder: &Block) -> bool {
+    match builder.body.get("parallels_tools_mode") {
+        None | Some(Value::Null) => true,
+        Some(Value::String(mode)) => mode != "disable" && !gotmpl::is_templated(mode),
+        Some(_) => false,
+    }
 }
 
 /// The login a builder that connects to its machine needs.

@@ -1,5 +1,4 @@
 use crate::diagnostic::Findings;
-use crate::gotmpl;
 use crate::location::Location;
 use crate::template::route_of;
 
@@ -73,17 +72,17 @@ const KNOWN: &[&str] = &[
 ];
 
 fn check(ctx: &Context, out: &mut Findings) {
-    ctx.template.for_each_string(|path, text| {
-        for (at, name) in gotmpl::calls_to_at(text, "env") {
-            let Some(right) = correction(&name) else { continue };
+    for string in ctx.strings.iter() {
+        for (at, name) in string.scan.calls_to("env") {
+            let Some(right) = correction(name) else { continue };
             out.report(
                 &RULE.meta,
-                Location::within(route_of(path), at),
+                Location::within(route_of(string.path), at),
                 format!("`{name}` is not the name the cloud's tools and documentation use, so it is usually unset"),
             )
             .help(format!("read `{right}` instead"));
         }
-    });
+    }
 }
 
 fn correction(name: &str) -> Option<&'static str> {

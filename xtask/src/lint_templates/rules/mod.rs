@@ -10,9 +10,10 @@ use crate::diagnostic::{Findings, RuleMeta};
 use crate::hcl2::Hcl2Template;
 use crate::project::Layout;
 use crate::schema::PluginKind;
-use crate::template::Template;
+use crate::template::{Block, Blocks, Strings, Template};
 
 use super::hcl2::FolderFindings;
+use super::plugin_keys::PluginKeys;
 
 mod bad_layout;
 mod builder_missing_type;
@@ -71,6 +72,13 @@ pub use unreadable_file::RULE as UNREADABLE_FILE;
 /// What a rule's check sees.
 pub struct Context<'a> {
     pub template: &'a Template,
+    /// Its builders, provisioners and post-processors.
+    pub blocks: &'a Blocks<'a>,
+    /// The template's strings with their actions, for the rules that read
+    /// every string.
+    pub strings: &'a Strings<'a>,
+    /// The keys of its plugin blocks, seen against the plugin schema.
+    pub plugin_keys: &'a PluginKeys<'a>,
     /// The template's text, for the rules that need more than the parsed value.
     pub source: &'a str,
     /// The template's place in the tree, when it follows the layout.
@@ -195,7 +203,12 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Shared by the provisioner and post-processor rules: a block without a
 /// string `type`.
-fn report_missing_types(blocks: &[crate::template::Block], rule: &'static RuleMeta, what: &str, out: &mut Findings) {
+fn report_missing_types<'a>(
+    blocks: impl IntoIterator<Item = &'a Block<'a>>,
+    rule: &'static RuleMeta,
+    what: &str,
+    out: &mut Findings,
+) {
     use crate::location::Location;
     for block in blocks {
         if block.kind().is_none() {

@@ -39,7 +39,7 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    for builder in ctx.template.builders() {
+    for builder in &ctx.blocks.builders {
         let kind = builder.kind().unwrap_or_default();
         for key in ["ami_name", "image_name", "managed_image_name"] {
             let Some(name) = builder.str(key) else {

@@ -89,8 +89,9 @@ const REMOTE_KEYS: &[&str] = &[
 const REMOTE_BUILDER_KEYS: &[&str] = &["shutdown_command", "boot_command"];
 
 fn check(ctx: &Context, out: &mut Findings) {
-    let provisioners = ctx.template.provisioners();
-    ctx.template.for_each_string(|path, text| {
+    let provisioners = &ctx.blocks.provisioners;
+    for string in ctx.strings.iter() {
+        let (path, text) = (string.path, string.text);
         let key = path.iter().rev().find_map(|step| match step {
             PathStep::Key(key) => Some(*key),
             PathStep::Index(_) => None,
@@ -105,7 +106,7 @@ fn check(ctx: &Context, out: &mut Findings) {
             _ => true,
         };
         if remote {
-            return;
+            continue;
         }
         for (at, name) in personal_homes(text) {
             out.report(
@@ -115,12 +116,15 @@ fn check(ctx: &Context, out: &mut Findings) {
             )
             .help("put the file beside the template and use a relative path or {{template_dir}}, or take the path from a variable");
         }
-    });
+    }
 }
 
 /// The home-folder prefixes in `text` whose owner is a person, with the name.
 fn personal_homes(text: &str) -> Vec<(Range<usize>, &str)> {
     let mut found = Vec::new();
+    if !may_hold_a_home(text) {
+        return found;
+    }
     for prefix in ["/Users/", "/home/", "C:\\Users\\", "C:/Users/", "c:\\Users\\", "c:/Users/"] {
         let mut from = 0;
         while let Some(at) = text[from..].find(prefix).map(|i| from + i) {
@@ -144,7 +148,19 @@ fn personal_homes(text: &str) -> Vec<(Range<usize>, &str)> {
         }
     }
     found.sort_by_key(|(at, _)| at.start);
+    // `C:/Users/<name>/` also holds `/Users/<name>/`: one home, one finding.
+    found.dedup_by_key(|(at, _)| at.end);
     found
+}
+
+/// Does `text` hold `Users` or `home`, as every home prefix does? Most
+/// strings hold neither, and one pass over their bytes settles it, where
+/// searching each prefix took a pass each.
+fn may_hold_a_home(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(at, &byte)| {
+        (byte == b'U' && bytes[at..].starts_with(b"Users")) || (byte == b'h' && bytes[at..].starts_with(b"home"))
+    })
 }
 
 #[cfg(test)]
@@ -156,6 +172,7 @@ mod tests {
         let names = |text| personal_homes(text).into_iter().map(|(_, name)| name).collect::<Vec<_>>();
         assert_eq!(names("/Users/alice/okd/files/"), vec!["alice"]);
         assert_eq!(names("C:\\Users\\bob\\keys\\a.pem"), vec!["bob"]);
+        assert_eq!(personal_homes("C:/Users/bob/keys/a.pem"), vec![(0..13, "bob")]);
         assert_eq!(names("/home/ubuntu/x /home/vagrant/y /home/{{user `u`}}/z /home/$USER/w"), Vec::<&str>::new());
         assert_eq!(names("/opt/home/carol/x"), Vec::<&str>::new());
         assert_eq!(names("/home/dave"), Vec::<&str>::new());

@@ -22,5 +22,5 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    report_missing_types(&ctx.template.post_processor_blocks(), &RULE.meta, "post-processor", out);
+    report_missing_types(ctx.blocks.post_processor_blocks(), &RULE.meta, "post-processor", out);
 }

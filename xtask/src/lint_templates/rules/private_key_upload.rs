@@ -31,12 +31,12 @@ declare_rule! {
 
 fn check(ctx: &Context, out: &mut Findings) {
     let login_keys: Vec<&str> =
-        ctx.template.builders().iter().filter_map(|builder| builder.str("ssh_private_key_file")).collect();
-    for provisioner in ctx.template.provisioners() {
+        ctx.blocks.builders.iter().filter_map(|builder| builder.str("ssh_private_key_file")).collect();
+    for provisioner in &ctx.blocks.provisioners {
         if provisioner.kind() != Some("file") || provisioner.str("direction") == Some("download") {
             continue;
         }
-        for (route, source) in sources(&provisioner) {
+        for (route, source) in sources(provisioner) {
             let why = if login_keys.iter().any(|key| key.trim() == source.trim()) {
                 "the builder's `ssh_private_key_file`"
             } else if looks_like_private_key(source) {

@@ -21,5 +21,5 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    report_missing_types(&ctx.template.provisioners(), &RULE.meta, "provisioner", out);
+    report_missing_types(&ctx.blocks.provisioners, &RULE.meta, "provisioner", out);
 }

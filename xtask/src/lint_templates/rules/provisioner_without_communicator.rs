@@ -32,19 +32,19 @@ declare_rule! {
 const LOCAL: &[&str] = &["shell-local", "breakpoint"];
 
 fn check(ctx: &Context, out: &mut Findings) {
-    let silent: Vec<Block> =
-        ctx.template.builders().into_iter().filter(|builder| builder.str("communicator") == Some("none")).collect();
+    let silent: Vec<&Block> =
+        ctx.blocks.builders.iter().filter(|builder| builder.str("communicator") == Some("none")).collect();
     if silent.is_empty() {
         return;
     }
-    for provisioner in ctx.template.provisioners() {
+    for provisioner in &ctx.blocks.provisioners {
         let Some(kind) = provisioner.kind() else { continue };
         if LOCAL.contains(&kind) {
             continue;
         }
         for builder in &silent {
             let Some(name) = builder.builder_name() else { continue };
-            if !runs_on(&provisioner, name) {
+            if !runs_on(provisioner, name) {
                 continue;
             }
             out.report(

@@ -125,8 +125,8 @@ pub fn replacement_of(plugin: PluginKind, kind: &str, key: &str) -> Option<&'sta
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    crate::lint_templates::plugin_keys::for_each(ctx.template, |key| {
-        if let Some(instead) = replacement(key) {
+    for key in ctx.plugin_keys.iter() {
+        if let Some(instead) = replacement(&key) {
             out.report(
                 &RULE.meta,
                 Location::key(key.route()),
@@ -134,7 +134,7 @@ fn check(ctx: &Context, out: &mut Findings) {
             )
             .help(format!("{instead} (`packer fix` rewrites it)"));
         }
-    });
+    }
 }
 
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {

@@ -1,5 +1,4 @@
 use crate::diagnostic::Findings;
-use crate::gotmpl;
 use crate::location::Location;
 use crate::template::route_of;
 
@@ -39,18 +38,18 @@ fn check(ctx: &Context, out: &mut Findings) {
         ctx.template.variables().map(|vars| vars.keys().map(String::as_str).collect()).unwrap_or_default();
     // Every use of each undeclared variable, in the template's order.
     let mut uses: Vec<(String, Vec<Location>)> = Vec::new();
-    ctx.template.for_each_string(|path, text| {
-        for (action, variable) in gotmpl::calls_to_at(text, "user") {
-            if ctx.template.declares(&variable) || ctx.external_variables.contains(&variable) {
+    for string in ctx.strings.iter() {
+        for (action, variable) in string.scan.calls_to("user") {
+            if ctx.template.declares(variable) || ctx.external_variables.contains(variable) {
                 continue;
             }
-            let location = Location::within(route_of(path), action);
+            let location = Location::within(route_of(string.path), action);
             match uses.iter_mut().find(|(name, _)| *name == variable) {
                 Some((_, places)) => places.push(location),
-                None => uses.push((variable, vec![location])),
+                None => uses.push((variable.to_owned(), vec![location])),
             }
         }
-    });
+    }
     for (variable, mut places) in uses {
         let first = places.remove(0);
         let finding = out.report(

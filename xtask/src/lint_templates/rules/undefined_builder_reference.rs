@@ -1,6 +1,8 @@
 use crate::diagnostic::Findings;
 use crate::location::Location;
-use crate::template::builder_names;
+use std::collections::BTreeSet;
+
+use crate::template::Block;
 
 use super::Hcl2Context;
 use super::{Context, suggest};
@@ -32,8 +34,8 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    let names = builder_names(ctx.template);
-    let blocks = ctx.template.provisioners().into_iter().chain(ctx.template.post_processor_blocks());
+    let names: BTreeSet<&str> = ctx.blocks.builders.iter().filter_map(Block::builder_name).collect();
+    let blocks = ctx.blocks.provisioners.iter().chain(ctx.blocks.post_processor_blocks());
     for block in blocks {
         for key in ["only", "except"] {
             for (route, name) in block.strings(key) {

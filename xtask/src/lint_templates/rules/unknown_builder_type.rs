@@ -34,7 +34,7 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    for builder in ctx.template.builders() {
+    for builder in &ctx.blocks.builders {
         let Some(kind) = builder.kind() else { continue };
         if PluginKind::Builder.fields(kind).is_some() || plugin_installed("builder", kind) {
             continue;

@@ -1,5 +1,4 @@
 use crate::diagnostic::Findings;
-use crate::lint_templates::plugin_keys;
 use crate::location::Location;
 
 use super::Hcl2Context;
@@ -38,9 +37,9 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    plugin_keys::for_each(ctx.template, |key| {
-        if key.field.is_some() || (key.parent.is_none() && removed_key::replacement(key).is_some()) {
-            return;
+    for key in ctx.plugin_keys.iter() {
+        if key.field.is_some() || (key.parent.is_none() && removed_key::replacement(&key).is_some()) {
+            continue;
         }
         let finding = out.report(
             &RULE.meta,
@@ -53,7 +52,7 @@ fn check(ctx: &Context, out: &mut Findings) {
                 .help("comments are only allowed at the template's top level: move it there or into `description`"),
             None => finding.help(format!("remove it, or see the keys of {} in Packer's documentation", key.owner())),
         };
-    });
+    }
 }
 
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {

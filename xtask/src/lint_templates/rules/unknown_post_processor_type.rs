@@ -32,8 +32,8 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    for entry in ctx.template.post_processors() {
-        let (kind, location) = match &entry {
+    for entry in &ctx.blocks.post_processors {
+        let (kind, location) = match entry {
             PostProcessor::Block(block) => match block.kind() {
                 Some(kind) => (kind, Location::value(block.at("type"))),
                 None => continue,

@@ -32,7 +32,7 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    for block in ctx.template.provisioners() {
+    for block in &ctx.blocks.provisioners {
         if let Some(kind) = block.kind() {
             report_unknown_type(kind, Location::value(block.at("type")), PluginKind::Provisioner, &RULE.meta, out);
         }

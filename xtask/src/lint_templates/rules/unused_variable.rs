@@ -38,14 +38,17 @@ fn check(ctx: &Context, out: &mut Findings) {
     let Some(variables) = ctx.template.variables() else {
         return;
     };
-    let mut used: BTreeSet<String> = BTreeSet::new();
-    ctx.template
-        .for_each_string(|_, text| used.extend(gotmpl::calls_to(text, "user").into_iter().map(|(_, name)| name)));
-    for text in rendered_files(ctx) {
-        used.extend(gotmpl::calls_to(&text, "user").into_iter().map(|(_, name)| name));
-    }
+    let files = rendered_files(ctx);
+    let rendered: Vec<gotmpl::Scan> = files.iter().map(|text| gotmpl::Scan::new(text)).collect();
+    let used: BTreeSet<&str> = ctx
+        .strings
+        .iter()
+        .map(|string| string.scan)
+        .chain(&rendered)
+        .flat_map(|scan| scan.calls_to("user").map(|(_, name)| name))
+        .collect();
     for name in variables.keys() {
-        if !used.contains(name) {
+        if !used.contains(name.as_str()) {
             out.report(
                 &RULE.meta,
                 Location::key(Route::root().key("variables").key(name)),
@@ -74,8 +77,8 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
 /// The text of the files provisioners render as templates, when they can
 /// be read (a missing one is `missing-source-file`'s business).
 fn rendered_files(ctx: &Context) -> Vec<String> {
-    ctx.template
-        .provisioners()
+    ctx.blocks
+        .provisioners
         .iter()
         .filter_map(|provisioner| provisioner.str("config_template"))
         .filter(|path| !gotmpl::is_templated(path))

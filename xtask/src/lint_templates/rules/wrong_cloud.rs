@@ -34,7 +34,7 @@ fn check(ctx: &Context, out: &mut Findings) {
     let Some(cloud) = project::cloud(&layout.cloud) else {
         return;
     };
-    for builder in ctx.template.builders() {
+    for builder in &ctx.blocks.builders {
         let Some(kind) = builder.kind() else { continue };
         if cloud.owns_builder(kind) {
             continue;

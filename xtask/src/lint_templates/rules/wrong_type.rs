@@ -2,7 +2,6 @@ use serde_json::Value;
 
 use crate::diagnostic::Findings;
 use crate::gotmpl;
-use crate::lint_templates::plugin_keys;
 use crate::location::{Location, Route};
 use crate::schema::Type;
 
@@ -47,16 +46,16 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
-    plugin_keys::for_each(ctx.template, |key| {
-        let Some((_, ty)) = key.field else { return };
+    for key in ctx.plugin_keys.iter() {
+        let Some((_, ty)) = key.field else { continue };
         if quick_ok(*ty, key.value) {
-            return;
+            continue;
         }
         for (route, problem, help) in problems(*ty, &key.route(), key.value) {
             out.report(&RULE.meta, Location::value(route), format!("`{}` of {} {problem}", key.key, key.owner()))
                 .help(help);
         }
-    });
+    }
 }
 
 /// The common cases that need no closer look: a string for a string, a
