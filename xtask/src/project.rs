@@ -213,6 +213,9 @@ pub fn find_all_templates(root: &Path, filter: &Filter) -> Vec<TemplateFile> {
     let packer = root.join("packer");
     let mut found = Vec::new();
     let mut hcl2_folders: Vec<PathBuf> = Vec::new();
+    // A folder's files may come apart in the walk (a subfolder sorts
+    // between them): each folder is one template, once.
+    let mut seen_folders: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     let walk = WalkDir::new(&packer).follow_links(true).sort_by_file_name();
     for entry in walk {
         match entry {
@@ -223,7 +226,7 @@ pub fn find_all_templates(root: &Path, filter: &Filter) -> Vec<TemplateFile> {
                 } else if entry.file_type().is_file()
                     && (crate::hcl2::FileKind::of(&name).is_some() || crate::hcl2::is_json_syntax_file(&name))
                     && let Some(folder) = entry.path().parent()
-                    && !hcl2_folders.iter().any(|known| known == folder)
+                    && seen_folders.insert(folder.to_path_buf())
                 {
                     hcl2_folders.push(folder.to_path_buf());
                 }
