@@ -210,6 +210,15 @@ pub fn find_templates(root: &Path, filter: &Filter) -> Vec<TemplateFile> {
 /// silence. A folder that holds both a `template.json` and `*.pkr.hcl`
 /// files yields both, each with a layout error that says to keep one.
 pub fn find_all_templates(root: &Path, filter: &Filter) -> Vec<TemplateFile> {
+    walk_templates(root, filter, |_| {})
+}
+
+/// [`find_all_templates`], handing each `template.json` the filter takes
+/// to `early` as soon as the walk meets it, so that work on it can start
+/// while the walk goes on. What `early` gets may still change (a folder
+/// that turns out to hold `*.pkr.hcl` files too): the returned list is the
+/// one to go by.
+pub fn walk_templates(root: &Path, filter: &Filter, mut early: impl FnMut(&TemplateFile)) -> Vec<TemplateFile> {
     let packer = root.join("packer");
     let mut found = Vec::new();
     let mut hcl2_folders: Vec<PathBuf> = Vec::new();
@@ -222,7 +231,11 @@ pub fn find_all_templates(root: &Path, filter: &Filter) -> Vec<TemplateFile> {
             Ok(entry) => {
                 let name = entry.file_name().to_string_lossy();
                 if name == "template.json" {
-                    found.push(TemplateFile::new(root, entry.into_path()));
+                    let file = TemplateFile::new(root, entry.into_path());
+                    if filter.accepts(&file) {
+                        early(&file);
+                    }
+                    found.push(file);
                 } else if entry.file_type().is_file()
                     && (crate::hcl2::FileKind::of(&name).is_some() || crate::hcl2::is_json_syntax_file(&name))
                     && let Some(folder) = entry.path().parent()

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use anyhow::{Result, bail};
 use serde_json::Value;
@@ -68,31 +68,97 @@ pub fn select(options: &Options) -> Result<Vec<TemplateFile>> {
 /// Lints the selected templates on every core, keeping their order. Each
 /// thread, this one included, takes the next template when it has done one,
 /// so that a thread the machine slows down holds no share of the work back.
+/// On a whole repository the walk runs beside them, handing over each
+/// `template.json` as it meets it.
 pub fn lint(options: &Options) -> Result<Report> {
-    let files = select(options)?;
     let external: BTreeSet<String> = crate::template::read_var_files(&options.var_files)?.into_keys().collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
-    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let linted = if options.files.is_empty() {
+        if !options.root.is_dir() {
+            bail!(
+                "the root `{}` is not a folder; pass --root with the repository's top folder",
+                options.root.display()
+            );
+        }
+        lint_while_walking(options, &external, threads)
+    } else {
+        let files = select(options)?;
+        let queue = Mutex::new(files.iter().cloned().enumerate());
+        let reports = lint_queue(&queue, &external, threads.min(files.len().max(1)));
+        let mut reports: Vec<(usize, Vec<FileReport>)> =
+            reports.into_iter().map(|(at, _, reports)| (at, reports)).collect();
+        reports.sort_unstable_by_key(|(at, _)| *at);
+        reports.into_iter().flat_map(|(_, reports)| reports).collect()
+    };
+    let mut report = Report { files: linted };
+    Config::read(&options.root)?.apply(&mut report);
+    Ok(report)
+}
+
+/// Lints what a queue hands out on `threads` threads, this one included:
+/// each template's place in the queue, the template, and its reports.
+fn lint_queue<I>(
+    queue: &Mutex<I>,
+    external: &BTreeSet<String>,
+    threads: usize,
+) -> Vec<(usize, TemplateFile, Vec<FileReport>)>
+where
+    I: Iterator<Item = (usize, TemplateFile)> + Send,
+{
     let work = || {
         let mut done = Vec::new();
         loop {
-            let at = next.fetch_add(1, Ordering::Relaxed);
-            let Some(file) = files.get(at) else { return done };
-            done.push((at, lint_template(file, &external)));
+            let next = queue.lock().expect("the lint queue").next();
+            let Some((at, file)) = next else { return done };
+            let reports = lint_template(&file, external);
+            done.push((at, file, reports));
         }
     };
-    let mut linted = std::thread::scope(|scope| {
-        let others: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+    std::thread::scope(|scope| {
+        let others: Vec<_> = (1..threads.max(1)).map(|_| scope.spawn(work)).collect();
         let mut linted = work();
         for other in others {
             linted.extend(other.join().expect("a lint thread panicked"));
         }
         linted
+    })
+}
+
+/// The whole repository: the walk on a thread of its own sends each
+/// `template.json` as it finds it; the lint threads take them as they
+/// come. The walk's final list decides: a template linted early is kept
+/// when it is in that list as it was linted, and anything else (HCL2
+/// folders, a JSON template whose folder also holds `*.pkr.hcl` files) is
+/// linted at the end. The reports come in the walk's order.
+fn lint_while_walking(options: &Options, external: &BTreeSet<String>, threads: usize) -> Vec<FileReport> {
+    let (sender, receiver) = std::sync::mpsc::channel::<TemplateFile>();
+    let (early, all) = std::thread::scope(|scope| {
+        let walker = scope.spawn(move || {
+            project::walk_templates(&options.root, &options.filter, |file| {
+                let _ = sender.send(file.clone());
+            })
+        });
+        let queue = Mutex::new(receiver.into_iter().enumerate());
+        let early = lint_queue(&queue, external, threads);
+        (early, walker.join().expect("the walk panicked"))
     });
-    linted.sort_unstable_by_key(|(at, _)| *at);
-    let mut report = Report { files: linted.into_iter().flat_map(|(_, reports)| reports).collect() };
-    Config::read(&options.root)?.apply(&mut report);
-    Ok(report)
+    let mut early: std::collections::HashMap<PathBuf, (TemplateFile, Vec<FileReport>)> =
+        early.into_iter().map(|(_, file, reports)| (file.path.clone(), (file, reports))).collect();
+    let mut late: Vec<(usize, TemplateFile)> = Vec::new();
+    let mut reports: Vec<Option<Vec<FileReport>>> = all.iter().map(|_| None).collect();
+    for (at, file) in all.iter().enumerate() {
+        match early.remove(&file.path) {
+            Some((linted, found)) if linted.format == file.format && linted.layout == file.layout => {
+                reports[at] = Some(found);
+            }
+            _ => late.push((at, file.clone())),
+        }
+    }
+    let queue = Mutex::new(late.into_iter());
+    for (at, _, found) in lint_queue(&queue, external, threads) {
+        reports[at] = Some(found);
+    }
+    reports.into_iter().flatten().flatten().collect()
 }
 
 /// A template's text after the checks that come before parsing, or the
