@@ -296,6 +296,16 @@ fn the_plan_says_why_each_template_is_built() {
     assert!(forgot.contains("because its last build was given instance_type and this run is not"), "{forgot}");
     assert!(plan(&["--var", "instance_type=t3.small"]).contains("skip: unchanged"));
     assert!(plan(&["--var", "instance_type=t3.large"]).contains("because a value given with --var"));
+    // A var file counts for what it gives the template: a value for a
+    // variable no template here declares changes nothing; one it declares does.
+    let other = root.join("other.json");
+    std::fs::write(&other, r#"{"unrelated": "x"}"#).unwrap();
+    let other_arg = other.to_str().unwrap();
+    assert!(plan(&["--var", "instance_type=t3.small", "--var-file", other_arg]).contains("skip: unchanged"));
+    let sizes = root.join("sizes.json");
+    std::fs::write(&sizes, r#"{"instance_type": "t3.small"}"#).unwrap();
+    let given = plan(&["--var", "instance_type=t3.small", "--var-file", sizes.to_str().unwrap()]);
+    assert!(given.contains("this run gives var-file sizes.json, which its last build was not"), "{given}");
     let template = root.join("packer/3.9/aws/machine-image/template.json");
     let edited = std::fs::read_to_string(&template)
         .unwrap()

@@ -28,7 +28,7 @@
 //! as older, and the deployment linter can tell a template edited since.
 //! GCE images are global and are recorded under `global`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -410,10 +410,21 @@ fn read_input(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// The names of what a build is given besides the files, for saying which
-/// differ: `--var` keys and `var-file <path>`, sorted; never the values.
-pub fn setting_names(root: &Path, var_files: &[PathBuf], vars: &[(String, String)]) -> Vec<String> {
+/// differ: `--var` keys and `var-file <path>` for the var files that set a
+/// variable the template declares, sorted; never the values.
+pub fn setting_names(
+    root: &Path,
+    var_files: &[PathBuf],
+    vars: &[(String, String)],
+    declared: &BTreeSet<String>,
+) -> Vec<String> {
     let mut names: Vec<String> = vars.iter().map(|(key, _)| key.clone()).collect();
-    names.extend(var_files.iter().map(|file| format!("var-file {}", var_file_name(root, file))));
+    for file in var_files {
+        let sets = crate::template::read_var_files(std::slice::from_ref(file)).unwrap_or_default();
+        if sets.keys().any(|name| declared.contains(name)) {
+            names.push(format!("var-file {}", var_file_name(root, file)));
+        }
+    }
     names.sort();
     names.dedup();
     names
@@ -430,13 +441,15 @@ fn var_file_name(root: &Path, file: &Path) -> String {
     }
 }
 
-/// The hash of what a build was given besides the files: var files' bytes
-/// and `--var` values, sorted.
+/// The hash of what a build was given besides the files: the values var
+/// files give the variables the template declares, and `--var` values,
+/// sorted.
 pub fn hash_settings(
     root: &Path,
     var_files: &[PathBuf],
     vars: &[(String, String)],
     sensitive: &[&str],
+    declared: &BTreeSet<String>,
 ) -> Result<String> {
     let mut hasher = Hasher(Sha256::new());
     // The values a build is given, var files first, then `--var`, each
@@ -447,10 +460,16 @@ pub fn hash_settings(
         let value = if sensitive.contains(&name) { "<sensitive>" } else { value };
         hasher.feed(name.as_bytes(), value.as_bytes());
     };
+    // Of a var file only what the template declares counts: Packer
+    // ignores the rest, and a value for another template changes nothing.
     for file in var_files {
         let values = crate::template::read_var_files(std::slice::from_ref(file))?;
+        let values: Vec<(&String, &String)> = values.iter().filter(|(name, _)| declared.contains(*name)).collect();
+        if values.is_empty() {
+            continue;
+        }
         feed("var-file", &var_file_name(root, file));
-        for (name, value) in &values {
+        for (name, value) in values {
             feed(name, value);
         }
     }
@@ -506,9 +525,9 @@ mod tests {
         fs::write(dir.path().join("a.sh"), "echo 2").unwrap();
         assert_ne!(first, hash_inputs(dir.path(), &inputs).unwrap());
         let with = |value: &str, sensitive: &[&str]| {
-            hash_settings(Path::new("."), &[], &[("k".into(), value.into())], sensitive).unwrap()
+            hash_settings(Path::new("."), &[], &[("k".into(), value.into())], sensitive, &BTreeSet::new()).unwrap()
         };
-        assert_ne!(hash_settings(Path::new("."), &[], &[], &[]).unwrap(), with("v", &[]));
+        assert_ne!(hash_settings(Path::new("."), &[], &[], &[], &BTreeSet::new()).unwrap(), with("v", &[]));
         assert_ne!(with("v", &[]), with("w", &[]));
         assert_eq!(with("v", &["k"]), with("w", &["k"]), "a sensitive value does not count");
     }

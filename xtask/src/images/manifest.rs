@@ -57,7 +57,8 @@ pub fn apply(options: &Options) -> Result<Finished> {
         // here stand for them, as the README asks.
         let vars = template.declared_vars(&options.vars);
         let var_files = plan::var_files_for(file.format, &options.var_files);
-        let settings = lock::hash_settings(&options.root, &var_files, &vars, &template.sensitive_names())?;
+        let settings =
+            lock::hash_settings(&options.root, &var_files, &vars, &template.sensitive_names(), &template.variables)?;
         let job = Job {
             file,
             layout,
@@ -67,7 +68,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
             only: Vec::new(),
             hash,
             settings,
-            setting_names: lock::setting_names(&options.root, &var_files, &vars),
+            setting_names: lock::setting_names(&options.root, &var_files, &vars, &template.variables),
             vars,
             inputs,
             files,

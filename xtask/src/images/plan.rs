@@ -348,8 +348,9 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         names.extend(template.variables.iter().cloned());
         // What the environment gives the build counts as a setting too.
         let hashed: Vec<(String, String)> = vars.iter().chain(&template.from_env).cloned().collect();
-        let settings = lock::hash_settings(&options.root, var_files, &hashed, &template.sensitive_names())?;
-        let mut setting_names = lock::setting_names(&options.root, var_files, &vars);
+        let settings =
+            lock::hash_settings(&options.root, var_files, &hashed, &template.sensitive_names(), &template.variables)?;
+        let mut setting_names = lock::setting_names(&options.root, var_files, &vars, &template.variables);
         setting_names.extend(template.from_env.iter().map(|(name, _)| format!("PKR_VAR_{name}")));
         setting_names.sort();
         let (outcome, reason) = if options.force || options.build_only {
