@@ -267,6 +267,8 @@ fn adapt_hcl2_templates(demo: &Path, endpoint: &str) -> Result<Vec<String>> {
                     *provisioner =
                         Block::builder(Ident::new("provisioner")).label("shell-local").attribute(attribute).build();
                     *provisioner.decor_mut() = decor;
+                    // The closing brace at the block's own indentation.
+                    provisioner.body.decor_mut().set_suffix("  ");
                 }
             }
         }
