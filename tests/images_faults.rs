@@ -287,6 +287,9 @@ fn the_plan_says_why_each_template_is_built() {
     assert!(text(&typo).contains("did you mean `instance_type`?"), "{}", text(&typo));
     let first = images(root, &packer, &["--var", "instance_type=t3.small"]).output().unwrap();
     assert!(first.status.success(), "{}", text(&first));
+    let status = Command::new(env!("CARGO_BIN_EXE_xtask")).args(["status", "--root", root.to_str().unwrap()]).output();
+    let status = String::from_utf8(status.unwrap().stdout).unwrap();
+    assert!(status.contains("current (given instance_type)"), "status names what a build was given: {status}");
     let plan = |args: &[&str]| {
         let output = images(root, &packer, &[&["--dry-run"], args].concat()).output().unwrap();
         assert!(output.status.success(), "{}", text(&output));

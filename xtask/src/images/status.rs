@@ -99,6 +99,9 @@ fn template_status(
                 "packer_version": locked.packer_version,
                 "manifest": image.manifest.as_ref().map(|m| m.path.clone()),
                 "state": state,
+                // What it was built with besides its files: a run given
+                // other variables builds it again (see `images --plan`).
+                "given": image.variables,
             })
         })
         .collect();
@@ -170,9 +173,11 @@ fn human(entries: &[Value]) -> String {
                 (Some(version), None) => format!("with Packer {version}"),
                 (None, None) => String::new(),
             };
+            let given: Vec<&str> = image["given"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let given = if given.is_empty() { String::new() } else { format!(" (given {})", given.join(", ")) };
             let _ = writeln!(
                 out,
-                "  {:<14} {:<22} built {} {by}  {}",
+                "  {:<14} {:<22} built {} {by}  {}{given}",
                 text(image, "region"),
                 text(image, "id"),
                 text(image, "built_at"),
