@@ -333,6 +333,33 @@ fn allows_silence_what_they_name_where_they_apply() {
     );
 }
 
+/// Without a lock file stale-image and unknown-image cannot run, so an
+/// allow for them is not reported as silencing nothing.
+#[test]
+fn an_allow_for_a_rule_that_needs_the_lock_is_not_unused_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for entry in walkdir::WalkDir::new(fixtures().join("suppressions")) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(fixtures().join("suppressions")).unwrap();
+        if entry.file_type().is_file() {
+            write(root, rel.to_str().unwrap(), std::fs::read(entry.path()).unwrap());
+        }
+    }
+    let text = "# xtask: allow(stale-image): stays on this image until its upgrade\nrelease: \"3.11\"\ncloud: aws\n\
+                bastion:\n  machine_image:\n    id: ami-0a1b2c3d4e5f60718\ncluster:\n  region: eu-central-1\n  \
+                machine_image:\n    id: ami-0a1b2c3d4e5f60718\n";
+    write(root, "deployments/held-back.yaml", text);
+    let report = lint_both(root.to_path_buf());
+    let held_back: Vec<&str> = report
+        .files
+        .iter()
+        .filter(|file| file.path == "deployments/held-back.yaml")
+        .flat_map(|file| file.diagnostics.iter().map(|d| d.rule.name))
+        .collect();
+    assert!(held_back.is_empty(), "{held_back:?}");
+}
+
 /// `xtask.toml`: a rule's severity changed, a rule off, a rule off for the
 /// files a pattern matches; a mistake in it names the file and line.
 #[test]

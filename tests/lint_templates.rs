@@ -167,6 +167,39 @@ fn a_folder_with_json_and_hcl2_says_to_keep_one() {
     assert!(codes(&report).contains(&"PKR101"), "the JSON template is still linted");
 }
 
+/// In an HCL2 file, `# xtask:` and `// xtask:` comments allow for the line
+/// below, or for the file before its first block; one that silences
+/// nothing is reported.
+#[test]
+fn hcl2_comments_allow_findings_where_they_stand() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = "packer/4.0/aws/machine-image";
+    let source = |allow: &str| {
+        format!(
+            "source \"amazon-ebs\" \"x\" {{\n  region        = \"eu-west-1\"\n  source_ami    = \"ami-03cf127a\"\n  \
+             instance_type = \"t2.micro\"\n  ssh_username  = \"core\"\n{allow}  ami_description = var.nope\n  \
+             ami_name      = \"x-${{uuidv4()}}\"\n}}\nbuild {{\n  sources = [\"source.amazon-ebs.x\"]\n}}\n"
+        )
+    };
+    let names = |root: &std::path::Path| -> Vec<&'static str> {
+        let report = lint(root);
+        report.files.iter().flat_map(|file| &file.diagnostics).map(|d| d.rule.name).collect()
+    };
+    write(dir.path(), &format!("{folder}/main.pkr.hcl"), source(""));
+    assert_eq!(names(dir.path()), ["undeclared-variable"]);
+    write(
+        dir.path(),
+        &format!("{folder}/main.pkr.hcl"),
+        source("  // xtask: allow(undeclared-variable): set by the wrapper\n"),
+    );
+    assert_eq!(names(dir.path()), Vec::<&str>::new());
+    let head = format!("# xtask: allow(undeclared-variable): set by the wrapper\n{}", source(""));
+    write(dir.path(), &format!("{folder}/main.pkr.hcl"), head);
+    assert_eq!(names(dir.path()), Vec::<&str>::new());
+    write(dir.path(), &format!("{folder}/main.pkr.hcl"), source("  # xtask: allow(duplicate-region): nothing here\n"));
+    assert_eq!(names(dir.path()), ["unused-allow", "undeclared-variable"]);
+}
+
 /// Files in HCL's JSON syntax, which Packer reads and xtask does not, are
 /// reported, also in a folder that has no other template file.
 #[test]

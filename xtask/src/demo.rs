@@ -32,7 +32,7 @@ pub fn run(root: &Path, packer_path: Option<&Path>) -> Result<ExitCode> {
 
     let server = moto_server(root)?;
     let moto = Moto::start_with(&server)?;
-    show_line!("Started a local EC2 API (moto) at {}.", moto.endpoint);
+    show_line!("Started a local EC2 API (moto, {}) at {}.", server.display(), moto.endpoint);
 
     let lock_before = fs::read_to_string(demo.join("packer/images.lock")).ok();
     let mut adapted = adapt_templates(&demo, &moto.endpoint)?;

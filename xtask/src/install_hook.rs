@@ -19,7 +19,7 @@ fn hook_text() -> String {
          # The first run compiles the tool, silently under cargo's --quiet: say so.\n\
          target=\"${{CARGO_TARGET_DIR:-$(git rev-parse --show-toplevel)/target}}\"\n\
          if [ ! -x \"$target/debug/xtask\" ]; then\n\
-         \x20 echo 'pre-commit: compiling cargo xtask first (once; about 40 s on 2 cores)...' >&2\n\
+         \x20 echo 'pre-commit: compiling cargo xtask first (once; about 20 s on 2 cores)...' >&2\n\
          fi\n\
          exec cargo xtask pre-commit\n"
     )
@@ -60,6 +60,12 @@ pub fn run(force: bool, uninstall: bool) -> Result<ExitCode> {
     }
     let dir = path.parent().context("a hook has a folder")?;
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    if existing.is_some() && !ours {
+        // --force: the other hook is kept beside, not lost.
+        let backup = path.with_file_name("pre-commit.before-xtask");
+        fs::copy(&path, &backup).with_context(|| format!("keeping the old hook as {}", backup.display()))?;
+        show_line!("Kept the hook that was there as {}.", backup.display());
+    }
     crate::fsutil::write_atomic(&path, hook_text().as_bytes())?;
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755))?;

@@ -64,7 +64,11 @@ pub fn explain(code_or_name: &str, own: Option<&str>) -> Result<ExitCode> {
         .filter(|rule| rule.code.eq_ignore_ascii_case(code_or_name) || rule.name == code_or_name)
         .collect();
     if matching.is_empty() {
-        let known: Vec<String> = catalogue().iter().map(|rule| format!("{} {}", rule.code, rule.name)).collect();
+        let rules = catalogue();
+        if let Some(name) = crate::lint_templates::rules::suggest(code_or_name, rules.iter().map(|rule| rule.name)) {
+            bail!("there is no rule `{code_or_name}`; did you mean `{name}`?");
+        }
+        let known: Vec<String> = rules.iter().map(|rule| format!("{} {}", rule.code, rule.name)).collect();
         bail!("there is no rule `{code_or_name}`; the rules are: {}", known.join(", "));
     }
     let preferred: Vec<&RuleMeta> =

@@ -86,9 +86,9 @@ fn cli() -> Command {
                         .value_name("K=V")
                         .action(ArgAction::Append)
                         .value_parser(parse_var)
-                        .help("A variable for Packer, passed through as -var (repeatable)"),
+                        .help("A variable, passed as -var to the templates that declare it (repeatable)"),
                 )
-                .arg(var_file_arg("A var file for Packer, passed through as -var-file (repeatable)"))
+                .arg(var_file_arg("A var file for Packer, passed as -var-file (.pkrvars.hcl ones to HCL2 folders only; repeatable)"))
                 .arg(
                     Arg::new("patch-from")
                         .long("patch-from")
@@ -152,6 +152,10 @@ fn cli() -> Command {
                 .about(
                     "Run the whole images flow on a copy of the repository against a local EC2 API (moto), \
                      without a cloud account",
+                )
+                .after_help(
+                    "moto_server is taken from $MOTO_SERVER, then PATH, then target/e2e-venv (installed there with \
+                     pip on first use).",
                 )
                 .arg(root_arg())
                 .arg(packer_arg()),

@@ -443,10 +443,11 @@ fn unmet_needs(template: &Readout, options: &Options) -> Option<String> {
     let unmet: Vec<String> = template.needs.iter().filter_map(|need| need.unmet(&installed)).collect();
     (!unmet.is_empty()).then(|| {
         format!(
-            "the installed Packer is {installed} ({}), and {}; install a Packer that meets them, or write the \
+            "the installed Packer is {installed} ({}), and {}; install a Packer that meets {}, or write the \
              template for this one",
             packer.display(),
-            unmet.join("; ")
+            unmet.join("; "),
+            if unmet.len() == 1 { "it" } else { "them" }
         )
     })
 }

@@ -150,7 +150,10 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
             check(&ctx, &mut findings);
         }
     }
-    let allows = suppress::yaml_allows(&source, &mut findings);
+    let mut allows = suppress::yaml_allows(&source, &mut findings);
+    if lock.is_none() {
+        suppress::only_rules_that_ran(&mut allows, &["stale-image", "unknown-image"]);
+    }
     FileReport::with_allows(rel, source, findings.into_vec(), &allows, Syntax::Yaml(&deployment.root))
 }
 

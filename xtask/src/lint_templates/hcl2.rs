@@ -148,8 +148,10 @@ pub fn lint_folder(file: &TemplateFile, external_variables: &BTreeSet<String>) -
     if !findings.folder.is_empty() {
         reports.push(FileReport::new(file.rel.clone(), String::new(), findings.folder.into_vec(), Syntax::Hcl));
     }
-    for ((name, text), found) in texts.into_iter().zip(findings.files) {
-        reports.push(FileReport::new(format!("{}/{name}", file.rel), text, found.into_vec(), Syntax::Hcl));
+    for ((name, text), mut found) in texts.into_iter().zip(findings.files) {
+        let allows = crate::suppress::hcl_allows(&text, &mut found);
+        let path = format!("{}/{name}", file.rel);
+        reports.push(FileReport::with_allows(path, text, found.into_vec(), &allows, Syntax::Hcl));
     }
     reports
 }

@@ -2,7 +2,8 @@
 //! in a template the root comment key `_xtask` (Packer ignores root keys
 //! that start with `_` and hold a string), in a deployment a comment
 //! `# xtask: allow(…): reason`, for the whole file when it comes before the
-//! first key, else for the line below it. An allow that silences nothing
+//! first key, else for the line below it; in an HCL2 template file the
+//! same as a `#` or `//` comment. An allow that silences nothing
 //! is reported (`unused-allow`), as is one that cannot be read or gives no
 //! reason (`invalid-allow`).
 
@@ -47,24 +48,47 @@ pub fn template_allows(template: &Template, out: &mut Findings) -> Vec<Allow> {
 /// told from text by where their line starts, so a `#` line inside a block
 /// scalar would count as one too.
 pub fn yaml_allows(source: &str, out: &mut Findings) -> Vec<Allow> {
+    comment_allows(source, &["#"], &["---"], out)
+}
+
+/// The allows of an HCL2 template file, from its `# xtask:` or
+/// `// xtask:` comments: for the whole file before its first block or
+/// setting, else for the line below.
+pub fn hcl_allows(source: &str, out: &mut Findings) -> Vec<Allow> {
+    comment_allows(source, &["#", "//"], &[], out)
+}
+
+/// Allows written as line comments that start with one of `markers`;
+/// lines that start with one of `ignored` do not end the file's head.
+fn comment_allows(source: &str, markers: &[&str], ignored: &[&str], out: &mut Findings) -> Vec<Allow> {
     let mut allows = Vec::new();
     let mut before_first_key = true;
     let mut start = 0;
     for line in source.split_inclusive('\n') {
         let trimmed = line.trim_start();
         let indent = line.len() - trimmed.len();
-        if let Some(comment) = trimmed.strip_prefix('#') {
+        if let Some(comment) = markers.iter().find_map(|marker| trimmed.strip_prefix(marker)) {
             if let Some(text) = comment.trim_start().strip_prefix("xtask:") {
                 let comment_bytes = start + indent..start + line.trim_end().len();
                 let scope = if before_first_key { Scope::File } else { Scope::NextLine };
                 allows.extend(directive(text.trim(), Location::Bytes(comment_bytes), scope, out));
             }
-        } else if !trimmed.is_empty() && !trimmed.starts_with("---") {
+        } else if !trimmed.is_empty() && !ignored.iter().any(|prefix| trimmed.starts_with(prefix)) {
             before_first_key = false;
         }
         start += line.len();
     }
     allows
+}
+
+/// Takes out of the allows the rules that did not run on this file (a
+/// rule that needs a lock file there is none of): they cannot have
+/// silenced anything, and saying so would be wrong.
+pub fn only_rules_that_ran(allows: &mut Vec<Allow>, not_run: &[&str]) {
+    for allow in allows.iter_mut() {
+        allow.rules.retain(|rule| !not_run.contains(&rule.name));
+    }
+    allows.retain(|allow| !allow.rules.is_empty());
 }
 
 /// Reads `allow(rule, …): reason`, reporting what is wrong with it.
