@@ -1,4 +1,5 @@
 use crate::diagnostic::Findings;
+use crate::hcl2::At;
 use crate::location::Location;
 use crate::template::route_of;
 
@@ -74,16 +75,28 @@ fn check(ctx: &Context, out: &mut Findings) {
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
     let variables = ctx.template.variables();
     let declared: Vec<&str> = variables.iter().map(|variable| variable.name).collect();
+    // Every use of each undeclared variable, file by file, in order: one
+    // finding per variable and file, the further uses as related places.
+    let mut uses: Vec<(&str, usize, Vec<&At>)> = Vec::new();
     for reference in ctx.template.references().filter(|reference| reference.root == "var" && !reference.bound) {
         let Some(name) = reference.attrs.first() else { continue };
         if declared.contains(&name.as_str()) || ctx.external_variables.contains(name) {
             continue;
         }
+        match uses.iter_mut().find(|(used, file, _)| *used == name && *file == reference.at.file) {
+            Some((_, _, places)) => places.push(&reference.at),
+            None => uses.push((name, reference.at.file, vec![&reference.at])),
+        }
+    }
+    for (name, _, places) in uses {
         let finding = out.report(
             &RULE.meta,
-            &reference.at,
+            places[0],
             format!("variable `{name}` is not declared, so Packer refuses the template"),
         );
+        for place in &places[1..] {
+            finding.related(Location::Bytes(place.bytes.clone()), "used here too");
+        }
         match suggest(name, declared.iter().copied()) {
             Some(better) => finding.help(format!("did you mean `{better}`? Otherwise declare `variable \"{name}\"`")),
             None => finding.help(format!("declare it: variable \"{name}\" {{ type = string }}")),
