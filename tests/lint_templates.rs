@@ -609,6 +609,7 @@ fn packer_refuses_what_the_hcl2_rules_report() {
         ("undefined-builder-reference", "hcl2-image", "Unknown source amazon-ebs.frankfrut"),
         ("unknown-builder-type", "hcl2-image", "Unknown source type amazon-ebz"),
         ("unknown-provisioner-type", "hcl2-image", "Unknown provisioner type \"shel\""),
+        ("duplicate-declaration", "machine-image", "Duplicate"),
     ];
     for (name, image, words) in cases {
         let folder = fixtures().join("rules").join(name).join("packer/4.0/aws").join(image);

@@ -20,6 +20,7 @@ mod builder_missing_type;
 mod credential_not_sensitive;
 mod credential_variable_not_sensitive;
 mod duplicate_builder_name;
+mod duplicate_declaration;
 mod duplicate_key;
 mod duplicate_region;
 mod env_outside_variables;
@@ -158,6 +159,7 @@ pub static RULES: &[&Rule] = &[
     &unquoted_string::RULE,
     &invalid_version_constraint::RULE,
     &invalid_plugin_source::RULE,
+    &duplicate_declaration::RULE,
 ];
 
 /// Is `packer-<plugin_kind>-<kind>` where Packer 1.6.6 looks for plugins:
