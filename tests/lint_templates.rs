@@ -167,6 +167,18 @@ fn a_folder_with_json_and_hcl2_says_to_keep_one() {
     assert!(codes(&report).contains(&"PKR101"), "the JSON template is still linted");
 }
 
+/// Packer decodes settings whatever the letter case of their keys, and
+/// so does missing-required-field.
+#[test]
+fn required_settings_are_found_in_any_letter_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = r#"{"builders": [{"type": "amazon-ebs", "Region": "eu-west-1", "Source_AMI": "ami-0123456789abcdef0",
+        "INSTANCE_TYPE": "t3.micro", "SSH_USERNAME": "core", "Ami_Name": "base-{{timestamp}}"}]}"#;
+    write(dir.path(), "packer/3.9/aws/machine-image/template.json", template);
+    let report = lint(dir.path());
+    assert!(!codes(&report).contains(&"PKR105"), "{:?}", codes(&report));
+}
+
 /// In an HCL2 file, `# xtask:` and `// xtask:` comments allow for the line
 /// below, or for the file before its first block; one that silences
 /// nothing is reported.

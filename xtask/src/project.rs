@@ -187,8 +187,19 @@ impl Filter {
         if self.is_empty() {
             return true;
         }
-        let Ok(layout) = &file.layout else {
-            return false;
+        // A template in its place whose layout is refused for another
+        // reason (a folder holding both kinds) is still of its release
+        // and cloud.
+        let from_path;
+        let layout = match &file.layout {
+            Ok(layout) => layout,
+            Err(_) => match Layout::from_relative(&file.rel) {
+                Ok(layout) => {
+                    from_path = layout;
+                    &from_path
+                }
+                Err(_) => return false,
+            },
         };
         (self.releases.is_empty() || self.releases.contains(&layout.release))
             && (self.clouds.is_empty() || self.clouds.contains(&layout.cloud))
@@ -270,25 +281,48 @@ pub fn walk_templates(root: &Path, filter: &Filter, mut early: impl FnMut(&Templ
             }
         }
     }
+    // The folders that hold a real template.json (not a place the walk
+    // failed at), to tell a folder that holds both kinds.
+    let json_at: std::collections::HashMap<PathBuf, usize> = found
+        .iter()
+        .enumerate()
+        .filter(|(_, file)| {
+            file.format == TemplateFormat::Json
+                && file.walk_error.is_none()
+                && file.path.file_name().is_some_and(|name| name == "template.json")
+        })
+        .map(|(index, file)| (file.dir().to_path_buf(), index))
+        .collect();
     for folder in hcl2_folders {
         let hcl2 = TemplateFile::folder(root, folder);
-        if let Some(json) =
-            found.iter_mut().find(|file| file.format == TemplateFormat::Json && file.dir() == hcl2.dir())
-        {
-            let both = format!(
-                "`{}` holds both template.json and *.pkr.hcl files, and a build reads only one of them: \
-                 keep template.json or the .pkr.hcl files (`packer hcl2_upgrade` converts JSON), and delete the other",
-                hcl2.rel
-            );
-            json.layout = Err(both.clone());
-            found.push(TemplateFile { layout: Err(both), ..hcl2 });
-        } else {
-            found.push(hcl2);
+        match json_at.get(hcl2.dir()) {
+            // Var files beside a JSON template are no template of their own.
+            Some(_) if !holds_template_files(hcl2.dir()) => {}
+            Some(&index) => {
+                let both = format!(
+                    "`{}` holds both template.json and *.pkr.hcl files, and a build reads only one of them: \
+                     keep template.json or the .pkr.hcl files (`packer hcl2_upgrade` converts JSON), and delete the \
+                     other",
+                    hcl2.rel
+                );
+                found[index].layout = Err(both.clone());
+                found.push(TemplateFile { layout: Err(both), ..hcl2 });
+            }
+            None => found.push(hcl2),
         }
     }
     found.sort_by(|a, b| a.path.cmp(&b.path));
     found.retain(|file| filter.accepts(file));
     found
+}
+
+/// Does a folder hold HCL2 template files (`*.pkr.hcl`, `*.pkr.json`),
+/// not only var files?
+fn holds_template_files(dir: &Path) -> bool {
+    std::fs::read_dir(dir).into_iter().flatten().filter_map(Result::ok).any(|entry| {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        crate::hcl2::FileKind::of(&name) == Some(crate::hcl2::FileKind::Template) || name.ends_with(".pkr.json")
+    })
 }
 
 #[cfg(test)]
@@ -303,6 +337,33 @@ mod tests {
         assert!(!is_release("3"));
         assert!(!is_release("latest"));
         assert!(!is_release("3..9"));
+    }
+
+    #[test]
+    fn a_folder_holds_both_kinds_only_with_template_files_of_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let put = |rel: &str| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "{}").unwrap();
+        };
+        put("packer/3.9/aws/both/template.json");
+        put("packer/3.9/aws/both/main.pkr.hcl");
+        put("packer/3.9/aws/vars/template.json");
+        put("packer/3.9/aws/vars/prod.pkrvars.hcl");
+        let all = find_all_templates(root, &Filter::default());
+        let shown: Vec<(&str, bool)> = all.iter().map(|file| (file.rel.as_str(), file.layout.is_ok())).collect();
+        assert_eq!(
+            shown,
+            [
+                ("packer/3.9/aws/both", false),
+                ("packer/3.9/aws/both/template.json", false),
+                ("packer/3.9/aws/vars/template.json", true),
+            ]
+        );
+        let release = Filter { releases: vec!["3.9".to_owned()], clouds: Vec::new() };
+        assert_eq!(find_all_templates(root, &release).len(), 3, "--release keeps the folder that holds both");
     }
 
     #[test]

@@ -203,7 +203,7 @@ fn needs(kind: &str, builder: &Block) -> Vec<Need> {
         }
         "amazon-chroot" => {
             needs.push(key("ami_name"));
-            match builder.body.get("from_scratch") {
+            match setting(builder.body, "from_scratch") {
                 None | Some(Value::Null | Value::Bool(false)) => needs.extend(chroot_source_needs(builder)),
                 Some(Value::Bool(true)) => needs.extend(
                     [
@@ -278,7 +278,7 @@ fn needs(kind: &str, builder: &Block) -> Vec<Need> {
             needs.extend(["region", "size", "image"].map(key));
             needs.extend(communicator_needs(builder));
         }
-        "null" => match builder.str("communicator").unwrap_or("ssh") {
+        "null" => match setting(builder.body, "communicator").and_then(Value::as_str).unwrap_or("ssh") {
             "none" => {}
             "winrm" => needs.extend(["winrm_host", "winrm_username", "winrm_password"].map(key)),
             _ => {
@@ -328,7 +328,7 @@ enum VmwareHost {
 }
 
 fn vmware_host(builder: &Block) -> VmwareHost {
-    match builder.body.get("remote_type") {
+    match setting(builder.body, "remote_type") {
         None | Some(Value::Null) => VmwareHost::Local,
         Some(Value::String(remote)) if remote.is_empty() => VmwareHost::Local,
         Some(Value::String(remote)) if gotmpl::is_templated(remote) => VmwareHost::Unknown,
@@ -343,7 +343,7 @@ fn remote_host_need() -> Need {
 /// Does a `parallels-iso` builder install Parallels Tools (the default)?
 /// A mode only the build knows counts as no.
 fn parallels_tools_wanted(builder: &Block) -> bool {
-    match builder.body.get("parallels_tools_mode") {
+    match setting(builder.body, "parallels_tools_mode") {
         None | Some(Value::Null) => true,
         Some(Value::String(mode)) => mode != "disable" && !gotmpl::is_templated(mode),
         Some(_) => false,
@@ -352,7 +352,7 @@ fn parallels_tools_wanted(builder: &Block) -> bool {
 
 /// The login a builder that connects to its machine needs.
 fn communicator_needs(builder: &Block) -> Vec<Need> {
-    match builder.str("communicator").unwrap_or("ssh") {
+    match setting(builder.body, "communicator").and_then(Value::as_str).unwrap_or("ssh") {
         "winrm" => vec![key("winrm_username")],
         "ssh" => vec![key("ssh_username").help(
             "add `ssh_username`, the image's login user, or set `\"communicator\": \"none\"` when nothing is provisioned",
@@ -361,12 +361,18 @@ fn communicator_needs(builder: &Block) -> Vec<Need> {
     }
 }
 
+/// A setting by its key, as Packer decodes it: the key as written, else
+/// the same key in other letter case (`SSH_Username`).
+fn setting<'a>(body: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Value> {
+    body.get(key).or_else(|| body.iter().find(|(name, _)| name.eq_ignore_ascii_case(key)).map(|(_, value)| value))
+}
+
 /// Is `key` set to something? `a.b` looks into the object `a`. Packer
 /// reads a zero value (`""`, `[]`, `false`, `0`) as unset.
 fn has(builder: &Block, key: &str) -> bool {
     let value = match key.split_once('.') {
-        Some((outer, inner)) => builder.body.get(outer).and_then(|outer| outer.get(inner)),
-        None => builder.body.get(key),
+        Some((outer, inner)) => setting(builder.body, outer).and_then(Value::as_object).and_then(|o| setting(o, inner)),
+        None => setting(builder.body, key),
     };
     match value {
         None | Some(Value::Null) => false,
