@@ -264,10 +264,17 @@ pub fn walk_templates(root: &Path, filter: &Filter, mut early: impl FnMut(&Templ
                 // like one; elsewhere (a script) the rule that reads the
                 // template's references reports it.
                 if let Err(dangling @ Unreadable::DanglingSymlink(_)) = fsutil::regular_file(path) {
-                    if path.file_name().is_some_and(|name| name == "template.json") {
+                    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+                    if name == "template.json" {
                         let mut file = TemplateFile::new(root, path.to_path_buf());
                         file.walk_error = Some(dangling.to_string());
                         found.push(file);
+                    } else if crate::hcl2::FileKind::of(&name).is_some()
+                        && let Some(folder) = path.parent()
+                        && seen_folders.insert(folder.to_path_buf())
+                    {
+                        // Its folder is a template, whose lint says the file cannot be read.
+                        hcl2_folders.push(folder.to_path_buf());
                     }
                     continue;
                 }
@@ -364,6 +371,11 @@ mod tests {
         );
         let release = Filter { releases: vec!["3.9".to_owned()], clouds: Vec::new() };
         assert_eq!(find_all_templates(root, &release).len(), 3, "--release keeps the folder that holds both");
+        // A folder whose only template file leads nowhere is a template too.
+        std::fs::create_dir_all(root.join("packer/4.0/aws/dangling")).unwrap();
+        std::os::unix::fs::symlink("/nonexistent", root.join("packer/4.0/aws/dangling/main.pkr.hcl")).unwrap();
+        let all = find_all_templates(root, &Filter::default());
+        assert!(all.iter().any(|file| file.rel == "packer/4.0/aws/dangling"), "{all:?}");
     }
 
     #[test]
