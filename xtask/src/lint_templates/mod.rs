@@ -321,5 +321,12 @@ fn report_layout(file: &TemplateFile, findings: &mut Findings) {
 pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
     let report = lint(options)?;
     show!("{}", render::render(&report, format, "template file"));
+    if options.files.is_empty() && !options.root.join("packer").is_dir() {
+        say!(
+            "note: {} has no packer/ folder, so no template was checked; templates live at \
+             packer/<release>/<cloud>/<image>/ below the repository's top (--root)",
+            options.root.display()
+        );
+    }
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
