@@ -14,6 +14,17 @@ fn lint(root: &std::path::Path) -> xtask::diagnostic::Report {
     lint_templates::lint(&Options { root: root.to_path_buf(), ..Options::default() }).unwrap()
 }
 
+/// The bad-layout findings of a report: path and message.
+fn bad_layout(report: &xtask::diagnostic::Report) -> Vec<(&str, &str)> {
+    report
+        .files
+        .iter()
+        .flat_map(|file| file.diagnostics.iter().map(move |d| (file.path.as_str(), d)))
+        .filter(|(_, d)| d.rule.name == "bad-layout")
+        .map(|(path, d)| (path, d.message.as_str()))
+        .collect()
+}
+
 fn codes(report: &xtask::diagnostic::Report) -> Vec<&'static str> {
     report.files.iter().flat_map(|file| &file.diagnostics).map(|d| d.rule.code).collect()
 }
@@ -152,13 +163,7 @@ fn a_folder_with_json_and_hcl2_says_to_keep_one() {
     write(dir.path(), "packer/4.0/aws/machine-image/main.pkr.hcl", fs::read(hcl2).unwrap());
     write(dir.path(), "packer/4.0/aws/machine-image/template.json", r#"{"builders": []}"#);
     let report = lint(dir.path());
-    let layout: Vec<(&str, &str)> = report
-        .files
-        .iter()
-        .flat_map(|file| file.diagnostics.iter().map(move |d| (file.path.as_str(), d)))
-        .filter(|(_, d)| d.rule.name == "bad-layout")
-        .map(|(path, d)| (path, d.message.as_str()))
-        .collect();
+    let layout = bad_layout(&report);
     assert_eq!(layout.len(), 2, "{layout:?}");
     assert_eq!(layout[0].0, "packer/4.0/aws/machine-image");
     assert_eq!(layout[1].0, "packer/4.0/aws/machine-image/template.json");
@@ -223,13 +228,7 @@ fn files_in_hcls_json_syntax_are_reported_not_passed_by() {
     write(dir.path(), "packer/4.0/aws/bastion-image/only.pkr.json", "{}");
     write(dir.path(), "packer/4.0/aws/bastion-image/values.auto.pkrvars.json", "{}");
     let report = lint(dir.path());
-    let layout: Vec<(&str, &str)> = report
-        .files
-        .iter()
-        .flat_map(|file| file.diagnostics.iter().map(move |d| (file.path.as_str(), d)))
-        .filter(|(_, d)| d.rule.name == "bad-layout")
-        .map(|(path, d)| (path, d.message.as_str()))
-        .collect();
+    let layout = bad_layout(&report);
     assert_eq!(layout.len(), 2, "{layout:?}");
     assert_eq!(layout[0].0, "packer/4.0/aws/bastion-image");
     assert!(layout[0].1.contains("only.pkr.json, values.auto.pkrvars.json"), "{layout:?}");
