@@ -304,7 +304,7 @@ pub fn walk_templates(root: &Path, filter: &Filter, mut early: impl FnMut(&Templ
         let hcl2 = TemplateFile::folder(root, folder);
         match json_at.get(hcl2.dir()) {
             // Var files beside a JSON template are no template of their own.
-            Some(_) if !holds_template_files(hcl2.dir()) => {}
+            Some(_) if !crate::hcl2::holds_template_files(hcl2.dir()) => {}
             Some(&index) => {
                 let both = format!(
                     "`{}` holds both template.json and *.pkr.hcl files, and a build reads only one of them: \
@@ -321,15 +321,6 @@ pub fn walk_templates(root: &Path, filter: &Filter, mut early: impl FnMut(&Templ
     found.sort_by(|a, b| a.path.cmp(&b.path));
     found.retain(|file| filter.accepts(file));
     found
-}
-
-/// Does a folder hold HCL2 template files (`*.pkr.hcl`, `*.pkr.json`),
-/// not only var files?
-fn holds_template_files(dir: &Path) -> bool {
-    std::fs::read_dir(dir).into_iter().flatten().filter_map(Result::ok).any(|entry| {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        crate::hcl2::FileKind::of(&name) == Some(crate::hcl2::FileKind::Template) || name.ends_with(".pkr.json")
-    })
 }
 
 #[cfg(test)]

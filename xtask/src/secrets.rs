@@ -6,7 +6,7 @@ use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use crate::gotmpl;
-use crate::hcl2::{FileKind, Hcl2Template, Value};
+use crate::hcl2::{Hcl2Template, Value};
 use crate::template::Template;
 
 /// The environment variables the AWS SDK inside Packer reads its
@@ -61,10 +61,8 @@ pub fn of_hcl2(template: &Hcl2Template) -> Vec<Sensitive> {
         .filter(|variable| variable.sensitive())
         .map(|variable| {
             let value = variable.default().map(|attr| &attr.value);
-            let set_by_files = template
-                .var_file_values()
-                .filter(|(file, attr)| file.kind == FileKind::VarFile { auto: true } && attr.key == variable.name)
-                .map(|(_, attr)| &attr.value);
+            let set_by_files =
+                template.auto_var_file_values().filter(|attr| attr.key == variable.name).map(|attr| &attr.value);
             Sensitive {
                 name: variable.name.to_owned(),
                 values: value.into_iter().chain(set_by_files).flat_map(plain_values).collect(),

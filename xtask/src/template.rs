@@ -348,26 +348,31 @@ impl Template {
     fn upload_paths(&self) -> Vec<(Route, &str)> {
         let mut out = Vec::new();
         for block in self.provisioners().iter().chain(self.post_processor_blocks().iter()) {
-            let kind = block.kind().unwrap_or_default();
-            let keys: &[&str] = match kind {
-                "file" => {
-                    // A file provisioner only reads locally when it uploads.
-                    if block.str("direction").is_some_and(|direction| direction == "download") {
-                        &[]
-                    } else {
-                        &["source", "sources"]
-                    }
-                }
-                "shell" | "shell-local" | "powershell" | "windows-shell" => &["script", "scripts"],
-                "ansible" | "ansible-local" => &["playbook_file"],
-                _ => &[],
-            };
-            for key in keys {
+            let downloads = block.str("direction") == Some("download");
+            for key in upload_keys(block.kind().unwrap_or_default(), downloads) {
                 out.extend(block.strings(key));
             }
         }
         out
     }
+}
+
+/// The settings of a provisioner or post-processor that name local files
+/// the build uploads or runs, in JSON and HCL2 alike. A file provisioner
+/// reads locally only when it uploads.
+pub fn upload_keys(kind: &str, downloads: bool) -> &'static [&'static str] {
+    match kind {
+        "file" if downloads => &[],
+        "file" => &["source", "sources"],
+        "shell" | "shell-local" | "powershell" | "windows-shell" => &["script", "scripts"],
+        "ansible" | "ansible-local" => &["playbook_file"],
+        _ => &[],
+    }
+}
+
+/// Is this var file HCL (`prod.pkrvars.hcl`) rather than JSON?
+pub fn is_hcl_var_file(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|extension| extension == "hcl")
 }
 
 /// A path with `{{template_dir}}` (Packer's name for the template's folder,
@@ -401,7 +406,7 @@ pub fn read_var_files(paths: &[PathBuf]) -> Result<BTreeMap<String, String>> {
     let mut values = BTreeMap::new();
     for path in paths {
         let text = fs::read_to_string(path).with_context(|| format!("reading var file `{}`", path.display()))?;
-        if path.extension().is_some_and(|extension| extension == "hcl") {
+        if is_hcl_var_file(path) {
             values.extend(read_hcl_var_file(path, text)?);
             continue;
         }

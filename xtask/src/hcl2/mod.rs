@@ -457,6 +457,12 @@ impl Hcl2Template {
         self.blocks().filter(|block| block.ident == "packer")
     }
 
+    /// The values the folder's `*.auto.pkrvars.hcl` files set, which
+    /// Packer reads by itself, in the order it applies them.
+    pub fn auto_var_file_values(&self) -> impl Iterator<Item = &Attr> {
+        self.var_file_values().filter(|(file, _)| file.kind == FileKind::VarFile { auto: true }).map(|(_, attr)| attr)
+    }
+
     /// The values the var files set, with the file each comes from.
     pub fn var_file_values(&self) -> impl Iterator<Item = (&File, &Attr)> {
         self.files
@@ -530,12 +536,7 @@ impl Hcl2Template {
         if let Some(given) = self.given.get(name) {
             return Some(text_or_list(given));
         }
-        let from_var_file = self
-            .var_file_values()
-            .filter(|(file, _)| file.kind == FileKind::VarFile { auto: true })
-            .filter(|(_, attr)| attr.key == name)
-            .last()
-            .map(|(_, attr)| &attr.value);
+        let from_var_file = self.auto_var_file_values().filter(|attr| attr.key == name).last().map(|attr| &attr.value);
         if let Some(value) = from_var_file {
             return self.known(value, depth - 1);
         }
@@ -683,14 +684,8 @@ impl Hcl2Template {
         let mut out = Vec::new();
         for build in self.builds() {
             for block in build.provisioners().chain(build.post_processors()) {
-                let keys: &[&str] = match block.label(0).unwrap_or_default() {
-                    "file" if block.body.str("direction") == Some("download") => &[],
-                    "file" => &["source", "sources"],
-                    "shell" | "shell-local" | "powershell" | "windows-shell" => &["script", "scripts"],
-                    "ansible" | "ansible-local" => &["playbook_file"],
-                    _ => &[],
-                };
-                for key in keys {
+                let downloads = block.body.str("direction") == Some("download");
+                for key in crate::template::upload_keys(block.label(0).unwrap_or_default(), downloads) {
                     match block.body.attr(key) {
                         Some(Attr { value: Value::List(items), .. }) => {
                             out.extend(items.iter().map(|item| (&item.at, &item.value)))
@@ -707,17 +702,8 @@ impl Hcl2Template {
     /// The path an upload value names, relative to the folder, when it is
     /// known before the build.
     fn upload_path(&self, value: &Value) -> Option<String> {
-        let in_folder = match value {
-            Value::Expr(text) => ["\"${path.root}/", "\"${path.cwd}/"]
-                .iter()
-                .find_map(|prefix| text.strip_prefix(prefix)?.strip_suffix('"'))
-                .filter(|rest| !rest.contains("${") && !rest.contains("%{")),
-            _ => None,
-        };
-        let path = match in_folder {
-            Some(rest) => rest.to_owned(),
-            None => self.known_string(value)?,
-        };
+        // `"${path.root}/scripts/a.sh"` reads as `./scripts/a.sh`.
+        let path = self.known_string(value)?;
         Some(path.strip_prefix("./").unwrap_or(&path).to_owned())
     }
 
@@ -864,6 +850,14 @@ pub fn json_syntax_files(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// Does a folder hold HCL2 template files (`*.pkr.hcl`, `*.pkr.json`),
+/// not only var files (or nothing of Packer's)?
+pub fn holds_template_files(dir: &Path) -> bool {
+    let names = file_names(dir).unwrap_or_default();
+    names.iter().any(|name| FileKind::of(name) == Some(FileKind::Template))
+        || json_syntax_files(dir).iter().any(|name| name.ends_with(".pkr.json"))
 }
 
 /// `x.pkr.json` or `x.auto.pkrvars.json`.

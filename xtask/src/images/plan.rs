@@ -6,13 +6,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::readout::Readout;
+use super::readout::{Readout, RegionBuilder};
 use super::{Job, Options, Outcome};
 use crate::deployments::Deployment;
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
-use crate::template::{Block, Template};
-use crate::{gotmpl, secrets};
+use crate::secrets;
 
 /// Key under which a cloud's region-less images (GCE) are recorded.
 pub const GLOBAL: &str = "global";
@@ -51,54 +50,6 @@ pub struct LeftAlone {
     /// The deployment's path relative to the root.
     pub deployment: String,
     pub reason: String,
-}
-
-/// A template's builders that make images, with the regions they cover.
-pub struct RegionBuilder {
-    pub name: String,
-    pub regions: Vec<String>,
-}
-
-/// Regions each AMI builder covers (`region` plus `ami_regions`), with user
-/// variables replaced by `--var` values or defaults; `global` for a GCE
-/// builder.
-pub fn region_builders(template: &Template, vars: &BTreeMap<String, String>) -> Vec<RegionBuilder> {
-    let resolve = |text: &str| resolve_user_variables(template, vars, text);
-    template
-        .builders()
-        .iter()
-        .filter_map(|builder: &Block| {
-            let kind = builder.kind()?;
-            let name = builder.builder_name()?.to_owned();
-            if kind == "googlecompute" {
-                return Some(RegionBuilder { name, regions: vec![GLOBAL.to_owned()] });
-            }
-            if !kind.starts_with("amazon-") {
-                return None;
-            }
-            let mut regions: Vec<String> = builder.str("region").map(&resolve).into_iter().collect();
-            for (_, region) in builder.strings("ami_regions") {
-                let region = resolve(region);
-                if !regions.contains(&region) {
-                    regions.push(region);
-                }
-            }
-            Some(RegionBuilder { name, regions })
-        })
-        .collect()
-}
-
-/// Replaces `{{user `x`}}` by the variable's value for this run. Anything
-/// else templated is left as written.
-pub fn resolve_user_variables(template: &Template, vars: &BTreeMap<String, String>, text: &str) -> String {
-    let mut out = text.to_owned();
-    for (action, name) in gotmpl::calls_to(text, "user") {
-        let value = vars.get(&name).map(String::as_str).or_else(|| template.variable_default(&name));
-        if let Some(value) = value {
-            out = out.replace(action, value);
-        }
-    }
-    out
 }
 
 /// The deployment keys one template feeds, and the deployments of its
@@ -196,7 +147,7 @@ pub fn images_by_release_cloud(files: &[TemplateFile]) -> BTreeMap<(String, Stri
 /// applies every HCL var file before every JSON one, whatever the order
 /// given, and the values read here must be the ones it takes.
 pub fn var_files_for(format: TemplateFormat, var_files: &[PathBuf]) -> Vec<PathBuf> {
-    let is_hcl = |file: &&PathBuf| file.extension().is_some_and(|extension| extension == "hcl");
+    let is_hcl = |file: &&PathBuf| crate::template::is_hcl_var_file(file);
     match format {
         TemplateFormat::Json => var_files.iter().filter(|file| !is_hcl(file)).cloned().collect(),
         TemplateFormat::Hcl2 => {

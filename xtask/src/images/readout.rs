@@ -5,12 +5,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::plan::{GLOBAL, RegionBuilder, region_builders};
+use super::plan::GLOBAL;
 use crate::diagnostic::Severity;
+use crate::gotmpl;
 use crate::hcl2::Hcl2Template;
 use crate::lint_templates::{self, Loaded};
 use crate::project::{TemplateFile, TemplateFormat};
 use crate::secrets::{self, Sensitive};
+use crate::template::{Block, Template};
 
 /// A template, read for building.
 pub struct Readout {
@@ -161,11 +163,7 @@ impl Readout {
             let what = format!("`data \"{}\" \"{}\"` ({})", data.kind, data.name, place(&data.block.ident_at));
             needs.push(since_1_7(what));
         }
-        let auto_values: Vec<&str> = template
-            .var_file_values()
-            .filter(|(file, _)| file.kind == crate::hcl2::FileKind::VarFile { auto: true })
-            .map(|(_, attr)| attr.key.as_str())
-            .collect();
+        let auto_values: Vec<&str> = template.auto_var_file_values().map(|attr| attr.key.as_str()).collect();
         let unset = template
             .variables()
             .iter()
@@ -216,4 +214,52 @@ impl Readout {
         }
         regions
     }
+}
+
+/// A template's builders that make images, with the regions they cover.
+pub struct RegionBuilder {
+    pub name: String,
+    pub regions: Vec<String>,
+}
+
+/// Regions each AMI builder covers (`region` plus `ami_regions`), with user
+/// variables replaced by `--var` values or defaults; `global` for a GCE
+/// builder.
+fn region_builders(template: &Template, vars: &BTreeMap<String, String>) -> Vec<RegionBuilder> {
+    let resolve = |text: &str| resolve_user_variables(template, vars, text);
+    template
+        .builders()
+        .iter()
+        .filter_map(|builder: &Block| {
+            let kind = builder.kind()?;
+            let name = builder.builder_name()?.to_owned();
+            if kind == "googlecompute" {
+                return Some(RegionBuilder { name, regions: vec![GLOBAL.to_owned()] });
+            }
+            if !kind.starts_with("amazon-") {
+                return None;
+            }
+            let mut regions: Vec<String> = builder.str("region").map(&resolve).into_iter().collect();
+            for (_, region) in builder.strings("ami_regions") {
+                let region = resolve(region);
+                if !regions.contains(&region) {
+                    regions.push(region);
+                }
+            }
+            Some(RegionBuilder { name, regions })
+        })
+        .collect()
+}
+
+/// Replaces `{{user `x`}}` by the variable's value for this run. Anything
+/// else templated is left as written.
+fn resolve_user_variables(template: &Template, vars: &BTreeMap<String, String>, text: &str) -> String {
+    let mut out = text.to_owned();
+    for (action, name) in gotmpl::calls_to(text, "user") {
+        let value = vars.get(&name).map(String::as_str).or_else(|| template.variable_default(&name));
+        if let Some(value) = value {
+            out = out.replace(action, value);
+        }
+    }
+    out
 }

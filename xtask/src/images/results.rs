@@ -141,9 +141,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     };
     let template = text_of("template")?;
     let template_path = root.join(&template);
-    let is_hcl2_folder = template_path.is_dir()
-        && crate::hcl2::file_names(&template_path)
-            .is_ok_and(|names| names.iter().any(|name| name.ends_with(".pkr.hcl")));
+    let is_hcl2_folder = template_path.is_dir() && crate::hcl2::holds_template_files(&template_path);
     if !template_path.is_file() && !is_hcl2_folder {
         bail!("{shown} was built from {template}, which this repository does not have");
     }
