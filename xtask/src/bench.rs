@@ -16,9 +16,7 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(name: &str) -> Result<Scratch> {
-        let path = std::env::temp_dir().join(format!("xtask-bench-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path)?;
+        let path = crate::fsutil::fresh_private_folder(&std::env::temp_dir(), &format!("xtask-bench-{name}"))?;
         Ok(Scratch(path))
     }
 }

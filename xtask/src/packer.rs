@@ -50,14 +50,14 @@ pub fn version(packer: &Path) -> Result<String> {
     Ok(first.trim_start_matches("Packer v").trim().to_owned())
 }
 
-/// [`version`], remembered in `cache_dir` for as long as the executable's
-/// size and modification time stay the same: every Packer start-up counts
-/// when a build takes seconds.
-pub fn version_cached(packer: &Path, cache_dir: &Path) -> Result<String> {
+/// [`version`], remembered in the root's `target/xtask/` for as long as the
+/// executable's size and modification time stay the same: every Packer
+/// start-up counts when a build takes seconds.
+pub fn version_cached(packer: &Path, root: &Path) -> Result<String> {
     let metadata = std::fs::metadata(packer).with_context(|| format!("reading {}", packer.display()))?;
     let modified = metadata.modified().ok().and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok());
     let key = format!("{}\t{}\t{}", packer.display(), metadata.len(), modified.map_or(0, |time| time.as_nanos()));
-    let cache = cache_dir.join("packer-version");
+    let cache = root.join("target/xtask/packer-version");
     if let Ok(text) = std::fs::read_to_string(&cache)
         && let Some((cached_key, version)) = text.rsplit_once('\n')
         && cached_key == key
@@ -65,8 +65,13 @@ pub fn version_cached(packer: &Path, cache_dir: &Path) -> Result<String> {
         return Ok(version.to_owned());
     }
     let version = version(packer)?;
-    let _ = std::fs::create_dir_all(cache_dir);
-    let _ = std::fs::write(&cache, format!("{key}\n{version}"));
+    // A cache that cannot be written safely is only a slower next run.
+    if let Ok(cache) = crate::protected::Protected::of(root).check(&cache)
+        && let Some(folder) = cache.parent()
+        && std::fs::create_dir_all(folder).is_ok()
+    {
+        let _ = crate::fsutil::write_atomic(&cache, format!("{key}\n{version}").as_bytes());
+    }
     Ok(version)
 }
 
@@ -211,7 +216,9 @@ impl Follower {
     /// then unlinks it.
     fn create(scratch: &Path, stream: &str) -> Result<(File, Follower)> {
         let path = scratch.join(format!(".packer-{stream}-{}-{}", std::process::id(), unique()));
-        let writer = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        // Only this user may read it: Packer's output can hold secrets
+        // until xtask has hidden them.
+        let writer = crate::fsutil::create_new(&path, 0o600).with_context(|| format!("creating {}", path.display()))?;
         let reader = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
         let _ = std::fs::remove_file(&path);
         Ok((writer, Follower { file: reader, partial: Vec::new() }))

@@ -22,6 +22,7 @@ use super::{Job, Options, Outcome, describe_images, record};
 use crate::lock::LockFile;
 use crate::packer::{self, Artifacts, BuildArgs, Line};
 use crate::project::TemplateFormat;
+use crate::protected::Protected;
 use crate::secrets::redact;
 
 /// Builds every pending job and, given a lock, records each success in it
@@ -116,8 +117,19 @@ fn build_all(
     recorder: &mut Recorder,
 ) -> Result<bool> {
     let flag = interrupt_flag()?;
-    let log_dir = options.root.join("target/xtask/images");
+    let protected = Protected::of(&options.root);
+    let log_dir = protected.check(&options.root.join("target/xtask/images")).map_err(|refusal| {
+        anyhow::anyhow!("the build logs' folder target/xtask/images: {refusal}; make target/ a folder of its own")
+    })?;
     fs::create_dir_all(&log_dir).with_context(|| format!("creating {}", log_dir.display()))?;
+    let mut logs = BTreeMap::new();
+    for &index in pending {
+        let shown = format!("target/xtask/images/{}.log", jobs[index].layout.slug());
+        let log = protected
+            .check(&log_dir.join(format!("{}.log", jobs[index].layout.slug())))
+            .map_err(|refusal| anyhow::anyhow!("the build log {shown}: {refusal}; remove it"))?;
+        logs.insert(index, (log, shown));
+    }
     let names: Vec<String> = pending.iter().map(|&i| jobs[i].layout.slug()).collect();
     let mut progress = Progress::new(&names);
     let queue: Arc<Mutex<VecDeque<usize>>> = Arc::new(Mutex::new(pending.iter().copied().collect()));
@@ -126,10 +138,11 @@ fn build_all(
     let workers = options.jobs.max(1).min(pending.len());
     let specs: Arc<Vec<BuildSpec>> = Arc::new(
         jobs.iter()
-            .map(|job| BuildSpec {
+            .enumerate()
+            .map(|(index, job)| BuildSpec {
                 dir: job.file.dir().to_path_buf(),
-                log: log_dir.join(format!("{}.log", job.layout.slug())),
-                log_shown: format!("target/xtask/images/{}.log", job.layout.slug()),
+                log: logs.get(&index).map(|(log, _)| log.clone()).unwrap_or_default(),
+                log_shown: logs.get(&index).map(|(_, shown)| shown.clone()).unwrap_or_default(),
                 args: BuildArgs {
                     target: match job.file.format {
                         TemplateFormat::Json => "template.json".to_owned(),
@@ -233,7 +246,7 @@ fn build_one(
     running: &Mutex<BTreeMap<usize, u32>>,
     flag: &AtomicBool,
 ) -> Outcome {
-    let mut log = match fs::File::create(&spec.log) {
+    let mut log = match crate::fsutil::create_new(&spec.log, 0o666) {
         Ok(file) => file,
         Err(error) => {
             return Outcome::Failed(format!("cannot write the log {}: {error}", spec.log.display()));

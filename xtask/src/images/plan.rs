@@ -390,7 +390,7 @@ fn unmet_needs(template: &Readout, options: &Options) -> Option<String> {
         return None;
     }
     let packer = crate::packer::find(options.packer.as_deref()).ok()?;
-    let installed = crate::packer::version_cached(&packer, &options.root.join("target/xtask")).ok()?;
+    let installed = crate::packer::version_cached(&packer, &options.root).ok()?;
     let unmet: Vec<String> = template.needs.iter().filter_map(|need| need.unmet(&installed)).collect();
     (!unmet.is_empty()).then(|| {
         format!(

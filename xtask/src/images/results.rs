@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use serde_json::{Value, json};
@@ -27,6 +27,7 @@ use super::{Finished, Job, Options, Outcome, RunResult, apply, load_deployments,
 use crate::fsutil::write_atomic;
 use crate::lock::{self, LockFile};
 use crate::project::{self, Filter, TemplateFile};
+use crate::protected::Protected;
 
 pub const VERSION: u64 = 1;
 
@@ -35,7 +36,7 @@ const MAX_RESULT_BYTES: u64 = 1 << 20;
 
 /// Writes the result of the one template a `--build-only` run built; a
 /// failed or interrupted build writes none.
-pub fn write(path: &Path, jobs: &[Job], packer_version: &str) -> Result<()> {
+pub fn write(root: &Path, path: &Path, jobs: &[Job], packer_version: &str) -> Result<()> {
     let built: Vec<&Job> = jobs.iter().filter(|job| matches!(job.outcome, Outcome::Built(_))).collect();
     let [job] = built.as_slice() else {
         if built.len() > 1 {
@@ -61,10 +62,35 @@ pub fn write(path: &Path, jobs: &[Job], packer_version: &str) -> Result<()> {
         "run": run_identity(),
     });
     let text = serde_json::to_string_pretty(&document).expect("a result serialises") + "\n";
-    if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+    let target = check_place(root, path)?;
+    if let Some(folder) = target.parent() {
         fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
     }
-    write_atomic(path, text.as_bytes()).with_context(|| format!("writing the result {}", path.display()))
+    write_atomic(&target, text.as_bytes()).with_context(|| format!("writing the result {}", path.display()))
+}
+
+/// The file `--result PATH` really writes, refused when it is a deployment,
+/// the lock, or anything in packer/ or deployments/ (through `..` or a
+/// symlink included): that is the very write a leg must not make.
+/// A place whose folder cannot be made is refused too, before the build.
+pub fn check_place(root: &Path, path: &Path) -> Result<PathBuf> {
+    if path.file_name().is_none() {
+        bail!("--result {}: that names a folder; name a file (e.g. target/results/leg.json)", path.display());
+    }
+    let target = Protected::of(root).check(path).map_err(|refusal| {
+        anyhow::anyhow!(
+            "--result {}: {refusal}; write results outside packer/ and deployments/ (e.g. target/results/)",
+            path.display()
+        )
+    })?;
+    if target.is_dir() {
+        bail!("--result {}: {} is a folder; name a file in it", path.display(), target.display());
+    }
+    let existing = target.ancestors().skip(1).find(|folder| folder.exists());
+    if let Some(file) = existing.filter(|folder| !folder.is_dir()) {
+        bail!("--result {}: {} is a file, not a folder", path.display(), file.display());
+    }
+    Ok(target)
 }
 
 /// Which run built it: the CI run when there is one, else this host and

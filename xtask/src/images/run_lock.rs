@@ -14,9 +14,13 @@ pub struct RunLock {
 }
 
 pub fn acquire(root: &Path) -> Result<RunLock> {
-    let dir = root.join("target/xtask");
-    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join("images.run-lock");
+    let path =
+        crate::protected::Protected::of(root).check(&root.join("target/xtask/images.run-lock")).map_err(|refusal| {
+            anyhow::anyhow!("the run lock target/xtask/images.run-lock: {refusal}; make target/ a folder of its own")
+        })?;
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
