@@ -76,26 +76,29 @@ pub fn version_cached(packer: &Path, root: &Path) -> Result<String> {
 }
 
 /// Arguments that select builders and set variables, shared by validate and
-/// build.
+/// build. Variables reach Packer in var files only, never as `-var`, which
+/// would show their values to every local user (`/proc/PID/cmdline`).
 #[derive(Clone, Debug, Default)]
 pub struct BuildArgs {
     /// What to build: `template.json`, or `.` for an HCL2 folder.
     pub target: String,
     pub only: Vec<String>,
-    pub vars: Vec<(String, String)>,
     pub var_files: Vec<PathBuf>,
+    /// The private var file of the `--var` values, given last so that it
+    /// wins as `-var` would (`crate::private_vars`), and their names.
+    pub private_vars: Option<(PathBuf, Vec<String>)>,
 }
 
 impl BuildArgs {
-    /// The arguments as a log shows them: each `-var` by its name only,
-    /// since values can be secret.
+    /// The arguments as a log shows them: the private var file with the
+    /// names of the variables it sets.
     pub fn shown(&self) -> String {
-        let mut args = self.to_args();
-        for (index, (key, _)) in self.vars.iter().enumerate() {
-            let at = usize::from(!self.only.is_empty()) + 2 * index + 1;
-            args[at] = format!("{key}=…").into();
+        let mut shown: Vec<String> = self.to_args().iter().map(|arg| arg.to_string_lossy().into_owned()).collect();
+        if let Some((_, names)) = &self.private_vars {
+            let at = shown.len() - 2;
+            shown[at] = format!("<private var file: {}>", names.join(", "));
         }
-        args.iter().map(|arg| arg.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
+        shown.join(" ")
     }
 
     fn to_args(&self) -> Vec<OsString> {
@@ -103,11 +106,7 @@ impl BuildArgs {
         if !self.only.is_empty() {
             args.push(format!("-only={}", self.only.join(",")).into());
         }
-        for (key, value) in &self.vars {
-            args.push("-var".into());
-            args.push(format!("{key}={value}").into());
-        }
-        for file in &self.var_files {
+        for file in self.var_files.iter().chain(self.private_vars.as_ref().map(|(file, _)| file)) {
             args.push("-var-file".into());
             args.push(file.as_os_str().to_owned());
         }
@@ -117,8 +116,6 @@ impl BuildArgs {
 }
 
 /// `packer validate` in the template's folder. On failure, Packer's output.
-/// Errors name the executable and the folder but never the arguments: they
-/// carry `-var` values, some of them secret.
 pub fn validate(packer: &Path, dir: &Path, args: &BuildArgs) -> Result<Result<(), String>> {
     let output = Command::new(packer)
         .arg("validate")
@@ -387,16 +384,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn logged_arguments_name_variables_without_their_values() {
+    fn variables_go_in_var_files_and_the_log_names_them() {
         let args = BuildArgs {
             target: ".".to_owned(),
             only: vec!["amazon-ebs.ireland".to_owned()],
-            vars: vec![("token".to_owned(), "s3cr3t".to_owned()), ("size".to_owned(), "t3".to_owned())],
             var_files: vec![PathBuf::from("/vars/prod.pkrvars.hcl")],
+            private_vars: Some((
+                PathBuf::from("/r/target/xtask/private/vars-1-0.json"),
+                vec!["token".into(), "size".into()],
+            )),
         };
         assert_eq!(
+            args.to_args(),
+            [
+                "-only=amazon-ebs.ireland",
+                "-var-file",
+                "/vars/prod.pkrvars.hcl",
+                "-var-file",
+                "/r/target/xtask/private/vars-1-0.json",
+                "."
+            ]
+        );
+        assert_eq!(
             args.shown(),
-            "-only=amazon-ebs.ireland -var token=… -var size=… -var-file /vars/prod.pkrvars.hcl ."
+            "-only=amazon-ebs.ireland -var-file /vars/prod.pkrvars.hcl -var-file <private var file: token, size> ."
         );
         let plain = BuildArgs { target: "template.json".to_owned(), ..Default::default() };
         assert_eq!(plain.shown(), "template.json");

@@ -15,12 +15,15 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
+use serde_json::Map;
 
 use super::plan::GLOBAL;
 use super::progress::Progress;
 use super::{Job, Options, Outcome, describe_images, record};
+use crate::hcl2::Hcl2Template;
 use crate::lock::LockFile;
 use crate::packer::{self, Artifacts, BuildArgs, Line};
+use crate::private_vars::PrivateVars;
 use crate::project::TemplateFormat;
 use crate::protected::Protected;
 use crate::secrets::redact;
@@ -149,9 +152,11 @@ fn build_all(
                         TemplateFormat::Hcl2 => ".".to_owned(),
                     },
                     only: job.only.clone(),
-                    vars: job.vars.clone(),
                     var_files: absolute(&job.var_files),
+                    private_vars: None,
                 },
+                vars: if logs.contains_key(&index) { var_file_values(job) } else { Ok(Map::new()) },
+                root: options.root.clone(),
                 cloud: job.layout.cloud.clone(),
                 regions: job.regions.clone(),
                 secrets: job.secrets.clone(),
@@ -225,12 +230,25 @@ fn absolute(paths: &[PathBuf]) -> Vec<PathBuf> {
     paths.iter().map(|path| std::path::absolute(path).unwrap_or_else(|_| path.clone())).collect()
 }
 
+/// The `--var` values of a job as its private var file holds them.
+fn var_file_values(job: &Job) -> Result<Map<String, serde_json::Value>, String> {
+    // The types of an HCL2 folder's variables say how Packer reads a value.
+    let template = match job.file.format {
+        TemplateFormat::Hcl2 => Hcl2Template::read(job.file.dir()).ok(),
+        TemplateFormat::Json => None,
+    };
+    PrivateVars::values(job.file.format, template.as_ref(), &job.vars).map_err(|error| format!("{error:#}"))
+}
+
 struct BuildSpec {
+    root: PathBuf,
     dir: PathBuf,
     log: PathBuf,
     /// The log's path relative to the root, for messages.
     log_shown: String,
+    /// Without the private var file, written for each build.
     args: BuildArgs,
+    vars: Result<Map<String, serde_json::Value>, String>,
     cloud: String,
     /// Every region the selected builders build: each must be reported.
     regions: Vec<String>,
@@ -255,9 +273,20 @@ fn build_one(
     let mut write_log = |text: &str| {
         let _ = writeln!(log, "{}", redact(text, &spec.secrets));
     };
-    write_log(&format!("$ packer validate {}", spec.args.shown()));
+    // Removed when the build is over, however it ends but a kill.
+    let private = match spec.vars.as_ref().map(|values| PrivateVars::write(&spec.root, values)) {
+        Ok(Ok(private)) => private,
+        Ok(Err(error)) => return Outcome::Failed(format!("{error:#}")),
+        Err(why) => return Outcome::Failed(why.clone()),
+    };
+    let names = spec.vars.as_ref().map(|values| values.keys().cloned().collect()).unwrap_or_default();
+    let args = BuildArgs {
+        private_vars: private.as_ref().map(|file| (file.path().to_path_buf(), names)),
+        ..spec.args.clone()
+    };
+    write_log(&format!("$ packer validate {}", args.shown()));
     let _ = sender.send(Event::Step(index, "validating".to_owned()));
-    match packer::validate(packer_path, &spec.dir, &spec.args) {
+    match packer::validate(packer_path, &spec.dir, &args) {
         Err(error) => return Outcome::Failed(format!("{error:#}")),
         Ok(Err(output)) => {
             write_log(&output);
@@ -277,13 +306,12 @@ fn build_one(
     if flag.load(Ordering::SeqCst) {
         return Outcome::Interrupted;
     }
-    write_log(&format!("$ packer build -machine-readable -color=false {}", spec.args.shown()));
+    write_log(&format!("$ packer build -machine-readable -color=false {}", args.shown()));
     let _ = sender.send(Event::Step(index, "building".to_owned()));
-    let build =
-        match packer::Build::start(packer_path, &spec.dir, &spec.args, spec.log.parent().unwrap_or(Path::new("."))) {
-            Ok(build) => build,
-            Err(error) => return Outcome::Failed(format!("{error:#}")),
-        };
+    let build = match packer::Build::start(packer_path, &spec.dir, &args, spec.log.parent().unwrap_or(Path::new("."))) {
+        Ok(build) => build,
+        Err(error) => return Outcome::Failed(format!("{error:#}")),
+    };
     running.lock().expect("running lock").insert(index, build.pid());
     // An interrupt that arrived while the build was starting.
     if flag.load(Ordering::SeqCst) {

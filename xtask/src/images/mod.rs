@@ -186,6 +186,13 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         if removed > 0 {
             say!("Removed {removed} temporary file(s) left by an interrupted run.");
         }
+        let removed = crate::private_vars::remove_stale(&options.root);
+        if removed > 0 {
+            say!(
+                "Removed {removed} var file(s) with --var values that an interrupted run left in {}/.",
+                crate::private_vars::FOLDER
+            );
+        }
         Some(guard)
     };
     let finished = if !options.apply.is_empty() {
