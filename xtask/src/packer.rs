@@ -179,7 +179,7 @@ impl Build {
     /// Returns whether the build succeeded.
     pub fn run(mut self, mut on_line: impl FnMut(Line)) -> Result<bool> {
         let parse = |line: String| match Record::parse(&line) {
-            Some(record) => Line::Record(record),
+            Some(record) => Line::Record(record, line),
             None => Line::Other(line),
         };
         loop {
@@ -276,7 +276,8 @@ pub fn interrupt(pid: u32) {
 }
 
 pub enum Line {
-    Record(Record),
+    /// A machine-readable record, and the line as Packer wrote it.
+    Record(Record, String),
     Other(String),
 }
 
@@ -300,14 +301,19 @@ impl Record {
         let data = fields.map(unescape).collect();
         Some(Record { target, kind, data })
     }
-
-    /// The text of a `ui` record (`say`, `message`, `error`).
-    pub fn ui_text(&self) -> Option<&str> {
-        (self.kind == "ui").then(|| self.data.get(1).map(String::as_str)).flatten()
-    }
 }
 
-fn unescape(field: &str) -> String {
+/// The data fields of a machine-readable line as Packer wrote them,
+/// escapes and all: what must be searched for secrets before
+/// [`unescape`] joins what it split (a `\` before a value's `n`).
+pub fn raw_data(line: &str) -> Vec<&str> {
+    line.splitn(4, ',').nth(3).map(|data| data.split(',').collect()).unwrap_or_default()
+}
+
+/// A field of machine-readable output as text: Packer writes a comma as
+/// `%!(PACKER_COMMA)` and line ends as `\n` and `\r`, and escapes nothing
+/// else, so a `\n` the text held itself comes back as a line end too.
+pub fn unescape(field: &str) -> String {
     field.replace("%!(PACKER_COMMA)", ",").replace("\\n", "\n").replace("\\r", "\r")
 }
 
@@ -426,7 +432,8 @@ mod tests {
             ]
         );
         let ui = Record::parse("1795787993,,ui,say,==> frankfurt: Creating\\n done").unwrap();
-        assert_eq!(ui.ui_text(), Some("==> frankfurt: Creating\n done"));
+        assert_eq!(ui.data[1], "==> frankfurt: Creating\n done");
+        assert_eq!(raw_data("1,,ui,say,a\\nb%!(PACKER_COMMA) c"), ["say", "a\\nb%!(PACKER_COMMA) c"]);
         assert!(Record::parse("Error: not machine readable").is_none());
     }
 

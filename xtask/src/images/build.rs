@@ -319,19 +319,26 @@ fn build_one(
     }
     let mut artifacts = Artifacts::default();
     let mut last_error = String::new();
+    // A field hidden as Packer wrote it, then unescaped, then hidden again:
+    // unescaping can join a secret to what precedes it (`\` and `n…`).
+    let shown = |raw: &str| redact(&packer::unescape(&redact(raw, &spec.secrets)), &spec.secrets);
     let finished = build.run(|line| match line {
-        Line::Record(record) => {
+        Line::Record(record, raw_line) => {
             artifacts.record(&record);
+            let raw = packer::raw_data(&raw_line);
             if record.kind == "artifact" {
                 // What Packer made, in the log too, whatever becomes of the run.
-                write_log(&format!("artifact of {}: {}", record.target, record.data.join(" ")));
+                let data: Vec<String> = raw.iter().map(|field| shown(field)).collect();
+                write_log(&format!("artifact of {}: {}", record.target, data.join(" ")));
             }
-            if let Some(text) = record.ui_text() {
+            if record.kind == "ui"
+                && let Some(text) = raw.get(1).map(|field| shown(field))
+            {
                 write_log(text.trim_end());
-                if record.data.first().is_some_and(|kind| kind == "error") {
-                    last_error = redact(text.trim(), &spec.secrets);
+                if raw.first().is_some_and(|kind| *kind == "error") {
+                    last_error = text.trim().to_owned();
                 }
-                let _ = sender.send(Event::Detail(index, redact(text, &spec.secrets)));
+                let _ = sender.send(Event::Detail(index, text));
             }
         }
         Line::Other(text) => write_log(&text),
