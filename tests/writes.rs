@@ -181,6 +181,19 @@ fn xtasks_own_files_are_not_written_through_symlinks_into_the_repository() {
     assert_eq!(protected_files(root), before);
     let listed: Vec<_> = fs::read_dir(root.join("deployments")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(listed.len(), 2, "nothing new in deployments/: {listed:?}");
+    fs::remove_file(root.join("target/xtask")).unwrap();
+
+    // The run lock made a hard link to a deployment: the same file.
+    fs::create_dir_all(root.join("target/xtask")).unwrap();
+    fs::hard_link(root.join("deployments/aws-frankfurt-4.0.yaml"), root.join("target/xtask/images.run-lock")).unwrap();
+    let output = images(root, root, &packer, &["--force"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(
+        text(&output).contains("a hard link to the deployment deployments/aws-frankfurt-4.0.yaml"),
+        "{}",
+        text(&output)
+    );
+    assert_eq!(protected_files(root), before);
 }
 
 /// A small deterministic generator, so that a failure can be replayed.

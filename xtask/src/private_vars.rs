@@ -66,7 +66,9 @@ impl PrivateVars {
         let written = PrivateVars { path: folder.join(format!("vars-{}-{}.json", std::process::id(), unique())) };
         let mut file = crate::fsutil::create_new(&written.path, 0o600)
             .with_context(|| format!("creating {}", written.path.display()))?;
-        let text = serde_json::to_string(values).expect("a map of values serialises");
+        // One value a line: a diagnostic of Packer's that quotes the line of
+        // one value shows no other.
+        let text = serde_json::to_string_pretty(values).expect("a map of values serialises");
         file.write_all(text.as_bytes()).with_context(|| format!("writing {}", written.path.display()))?;
         Ok(Some(written))
     }

@@ -6,9 +6,11 @@
 //! ([`fsutil::resolve_target`]) and refused when it is one of them; the
 //! lock and the deployments are written through `fsutil::resolve_inside`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::fs;
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::fsutil::resolve_target;
@@ -20,6 +22,9 @@ pub struct Protected {
     folders: Vec<(PathBuf, String)>,
     /// Single files, with what each is.
     files: Vec<(PathBuf, String)>,
+    /// The device and inode of every protected file, with what it is: a
+    /// hard link elsewhere is the same file under another name.
+    inodes: BTreeMap<(u64, u64), String>,
 }
 
 /// Why a path may not be written.
@@ -51,7 +56,8 @@ impl Protected {
     /// deployments and the lock, and the symlinks in those folders.
     pub fn of(root: &Path) -> Protected {
         let resolved_root = resolve_target(root).unwrap_or_else(|_| root.to_path_buf());
-        let mut protected = Protected { root: resolved_root, folders: Vec::new(), files: Vec::new() };
+        let mut protected =
+            Protected { root: resolved_root, folders: Vec::new(), files: Vec::new(), inodes: BTreeMap::new() };
         for deployment in crate::deployments::find(root).unwrap_or_default() {
             let rel = deployment.strip_prefix(root).unwrap_or(&deployment).display().to_string();
             protected.add_file(&deployment, format!("the deployment {rel}"));
@@ -66,6 +72,9 @@ impl Protected {
 
     fn add_file(&mut self, path: &Path, what: String) {
         if let Ok(resolved) = resolve_target(path) {
+            if let Ok(metadata) = fs::metadata(&resolved) {
+                self.inodes.entry((metadata.dev(), metadata.ino())).or_insert_with(|| what.clone());
+            }
             self.files.push((resolved, what));
         }
     }
@@ -78,12 +87,18 @@ impl Protected {
             return;
         }
         self.folders.push((resolved.clone(), what));
-        let links = walkdir::WalkDir::new(&resolved)
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|entry| entry.path_is_symlink())
-            .map(walkdir::DirEntry::into_path);
-        for link in links.collect::<Vec<_>>() {
+        let mut links = Vec::new();
+        for entry in walkdir::WalkDir::new(&resolved).into_iter().filter_map(Result::ok) {
+            if entry.path_is_symlink() {
+                links.push(entry.into_path());
+            } else if let Ok(metadata) = entry.metadata()
+                && metadata.is_file()
+            {
+                let rel = entry.path().strip_prefix(&self.root).unwrap_or(entry.path()).display().to_string();
+                self.inodes.entry((metadata.dev(), metadata.ino())).or_insert(rel);
+            }
+        }
+        for link in links {
             let rel = link.strip_prefix(&self.root).unwrap_or(&link).display().to_string();
             let Ok(target) = resolve_target(&link) else { continue };
             if target.is_dir() {
@@ -104,6 +119,11 @@ impl Protected {
         }
         if let Some((_, what)) = self.folders.iter().find(|(folder, _)| resolved.starts_with(folder)) {
             return Err(refuse(what));
+        }
+        if let Ok(metadata) = fs::metadata(&resolved)
+            && let Some(what) = self.inodes.get(&(metadata.dev(), metadata.ino()))
+        {
+            return Err(refuse(&format!("a hard link to {what}")));
         }
         let holding = self.folders.iter().chain(&self.files).find(|(kept, _)| kept.starts_with(&resolved));
         if let Some((kept, _)) = holding {
