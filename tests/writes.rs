@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::symlink;
+use std::os::unix::fs::{FileTypeExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -132,6 +132,15 @@ fn a_result_never_lands_on_a_deployment_or_the_lock() {
         assert_eq!(protected_files(root), before, "--result {result} changed a protected file");
     }
     assert!(!root.join("deployments/not-yet.json").exists());
+
+    // Never a device or a FIFO, which a rename would replace (a symlink to
+    // /dev/null is a real case: `--result /dev/stdout` with a quiet output).
+    common::mkfifo(root, "target/fifo");
+    symlink("fifo", root.join("target/to-fifo")).unwrap();
+    let output = build_only(root, root, &packer, "target/to-fifo");
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("which is not a regular file"), "{}", text(&output));
+    assert!(fs::symlink_metadata(root.join("target/fifo")).unwrap().file_type().is_fifo());
 
     // A place of its own is fine, relative to the current folder, not the
     // root: from elsewhere, `deployments/x.json` is that folder's.

@@ -171,6 +171,7 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
 /// meanwhile) leaves the file as it is. What is left is the instant between
 /// that check and the rename, which a rename cannot close.
 pub fn replace_file_unless_changed(path: &Path, bytes: &[u8], unchanged: impl Fn() -> Result<()>) -> Result<()> {
+    only_a_file_or_nothing(path)?;
     let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().context("a file path has a name")?.to_string_lossy();
     let temporary = dir.join(temporary_name(&name));
@@ -195,14 +196,35 @@ pub fn replace_file_unless_changed(path: &Path, bytes: &[u8], unchanged: impl Fn
 /// opening what is there already: a file of the same name, a killed run's
 /// or a symlink put there to redirect the write, is removed first (the
 /// link itself, not what it leads to).
+///
+/// Anything else there (a device, a FIFO, a folder) is left alone and
+/// refused: removing `/dev/null` because a symlink led to it would break
+/// the machine.
 pub fn create_new(path: &Path, mode: u32) -> io::Result<fs::File> {
     let open = || fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(path);
     match open() {
         Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+            let kind = fs::symlink_metadata(path)?.file_type();
+            if !kind.is_file() && !kind.is_symlink() {
+                let what = check_type(&fs::symlink_metadata(path)?).err().map_or(String::new(), |why| why.to_string());
+                return Err(io::Error::new(io::ErrorKind::AlreadyExists, what));
+            }
             fs::remove_file(path)?;
             open()
         }
         opened => opened,
+    }
+}
+
+/// Refuses to replace what is at `path` unless it is a regular file or
+/// nothing: a rename over a device or a FIFO would replace it.
+fn only_a_file_or_nothing(path: &Path) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_symlink() => {
+            bail!("{} is a symlink; xtask writes to the file it leads to, resolved first", path.display())
+        }
+        Ok(metadata) => check_type(&metadata).map_err(|why| anyhow::anyhow!("{}: {why}", path.display())),
+        Err(_) => Ok(()),
     }
 }
 
@@ -371,6 +393,22 @@ mod tests {
         assert!(refused.is_err());
         assert_eq!(fs::read_to_string(&path).unwrap(), "edited meanwhile");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary left behind");
+    }
+
+    #[test]
+    fn only_files_are_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o644) }, 0);
+        let refused = write_atomic(&fifo, b"x").unwrap_err().to_string();
+        assert!(refused.ends_with("it is a FIFO (named pipe), not a regular file"), "{refused}");
+        assert!(create_new(&fifo, 0o600).is_err());
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "left as it was");
+        assert!(write_atomic(dir.path(), b"x").is_err(), "a folder");
+        std::os::unix::fs::symlink(&fifo, dir.path().join("link")).unwrap();
+        assert!(write_atomic(&dir.path().join("link"), b"x").is_err(), "a symlink is resolved by the caller");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2, "no temporary left behind");
     }
 
     #[test]

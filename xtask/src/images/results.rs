@@ -86,6 +86,15 @@ pub fn check_place(root: &Path, path: &Path) -> Result<PathBuf> {
     if target.is_dir() {
         bail!("--result {}: {} is a folder; name a file in it", path.display(), target.display());
     }
+    if let Ok(metadata) = fs::symlink_metadata(&target)
+        && !metadata.is_file()
+    {
+        bail!(
+            "--result {}: it leads to {}, which is not a regular file; name a file",
+            path.display(),
+            target.display()
+        );
+    }
     let existing = target.ancestors().skip(1).find(|folder| folder.exists());
     if let Some(file) = existing.filter(|folder| !folder.is_dir()) {
         bail!("--result {}: {} is a file, not a folder", path.display(), file.display());
