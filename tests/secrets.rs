@@ -353,7 +353,9 @@ fn check_round_trip(format: xtask::project::TemplateFormat, values: &[(String, S
         .then(|| xtask::hcl2::parse_file(0, name, template.clone()).unwrap())
         .map(|file| xtask::hcl2::Hcl2Template { files: vec![file], ..Default::default() });
     let private = xtask::private_vars::PrivateVars::values(format, hcl2.as_ref(), values).unwrap();
-    let written = xtask::private_vars::PrivateVars::write(&root, &private).unwrap().unwrap();
+    let protected = xtask::protected::Protected::of(&root);
+    let folder = xtask::private_vars::folder(&root, &protected).unwrap();
+    let written = xtask::private_vars::PrivateVars::write(&folder, &private).unwrap().unwrap();
     let mode = fs::metadata(written.path()).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 

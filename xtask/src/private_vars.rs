@@ -56,13 +56,12 @@ impl PrivateVars {
         Ok(values)
     }
 
-    /// Writes `values` into a new var file of the root's; `None` when there
-    /// is nothing to pass.
-    pub fn write(root: &Path, values: &Map<String, Json>) -> Result<Option<PrivateVars>> {
+    /// Writes `values` into a new var file in `folder` (from [`folder`]);
+    /// `None` when there is nothing to pass.
+    pub fn write(folder: &Path, values: &Map<String, Json>) -> Result<Option<PrivateVars>> {
         if values.is_empty() {
             return Ok(None);
         }
-        let folder = folder(root)?;
         let written = PrivateVars { path: folder.join(format!("vars-{}-{}.json", std::process::id(), unique())) };
         let mut file = crate::fsutil::create_new(&written.path, 0o600)
             .with_context(|| format!("creating {}", written.path.display()))?;
@@ -84,10 +83,10 @@ impl Drop for PrivateVars {
     }
 }
 
-/// The folder of the var files, made private, never in packer/ or
+/// The root's folder of var files, made private, never in packer/ or
 /// deployments/.
-fn folder(root: &Path) -> Result<PathBuf> {
-    let folder = Protected::of(root)
+pub fn folder(root: &Path, protected: &Protected) -> Result<PathBuf> {
+    let folder = protected
         .check(&root.join(FOLDER))
         .map_err(|refusal| anyhow::anyhow!("{FOLDER}: {refusal}; make target/ a folder of its own"))?;
     crate::fsutil::private_folder(&folder)?;

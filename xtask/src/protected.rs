@@ -80,13 +80,18 @@ impl Protected {
     }
 
     /// Protects a folder and, through every symlink in it, what they lead
-    /// to: a folder reached that way is walked the same way, once.
+    /// to: a folder reached that way is walked the same way, once, when it
+    /// is inside the root (a link to `/` or to the root's own parent
+    /// protects that folder whole without a walk of the disk).
     fn add_tree(&mut self, folder: &Path, what: String, seen: &mut BTreeSet<PathBuf>) {
         let Ok(resolved) = resolve_target(folder) else { return };
         if !seen.insert(resolved.clone()) {
             return;
         }
         self.folders.push((resolved.clone(), what));
+        if !resolved.starts_with(&self.root) || resolved == self.root {
+            return;
+        }
         let mut links = Vec::new();
         for entry in walkdir::WalkDir::new(&resolved).into_iter().filter_map(Result::ok) {
             if entry.path_is_symlink() {

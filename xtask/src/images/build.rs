@@ -125,6 +125,13 @@ fn build_all(
         anyhow::anyhow!("the build logs' folder target/xtask/images: {refusal}; make target/ a folder of its own")
     })?;
     fs::create_dir_all(&log_dir).with_context(|| format!("creating {}", log_dir.display()))?;
+    // Made only when a build has variables to pass, and its failure fails
+    // only those builds.
+    let private_folder = if pending.iter().any(|&index| !jobs[index].vars.is_empty()) {
+        crate::private_vars::folder(&options.root, &protected).map_err(|error| format!("{error:#}"))
+    } else {
+        Err("no variables to pass".to_owned())
+    };
     let mut logs = BTreeMap::new();
     for &index in pending {
         let shown = format!("target/xtask/images/{}.log", jobs[index].layout.slug());
@@ -156,7 +163,7 @@ fn build_all(
                     private_vars: None,
                 },
                 vars: if logs.contains_key(&index) { var_file_values(job) } else { Ok(Map::new()) },
-                root: options.root.clone(),
+                private_folder: private_folder.clone(),
                 cloud: job.layout.cloud.clone(),
                 regions: job.regions.clone(),
                 secrets: job.secrets.clone(),
@@ -241,7 +248,8 @@ fn var_file_values(job: &Job) -> Result<Map<String, serde_json::Value>, String> 
 }
 
 struct BuildSpec {
-    root: PathBuf,
+    /// Where the private var file goes, or why it cannot.
+    private_folder: Result<PathBuf, String>,
     dir: PathBuf,
     log: PathBuf,
     /// The log's path relative to the root, for messages.
@@ -274,10 +282,14 @@ fn build_one(
         let _ = writeln!(log, "{}", redact(text, &spec.secrets));
     };
     // Removed when the build is over, however it ends but a kill.
-    let private = match spec.vars.as_ref().map(|values| PrivateVars::write(&spec.root, values)) {
-        Ok(Ok(private)) => private,
-        Ok(Err(error)) => return Outcome::Failed(format!("{error:#}")),
-        Err(why) => return Outcome::Failed(why.clone()),
+    let private = match (&spec.vars, &spec.private_folder) {
+        (Err(why), _) => return Outcome::Failed(why.clone()),
+        (Ok(values), _) if values.is_empty() => None,
+        (Ok(_), Err(why)) => return Outcome::Failed(why.clone()),
+        (Ok(values), Ok(folder)) => match PrivateVars::write(folder, values) {
+            Ok(private) => private,
+            Err(error) => return Outcome::Failed(format!("{error:#}")),
+        },
     };
     let names = spec.vars.as_ref().map(|values| values.keys().cloned().collect()).unwrap_or_default();
     let args = BuildArgs {
