@@ -272,7 +272,7 @@ fn build_one(
     running: &Mutex<BTreeMap<usize, u32>>,
     flag: &AtomicBool,
 ) -> Outcome {
-    let mut log = match crate::fsutil::create_new(&spec.log, 0o666) {
+    let mut log = match open_log(&spec.log) {
         Ok(file) => file,
         Err(error) => {
             return Outcome::Failed(format!("cannot write the log {}: {error}", spec.log.display()));
@@ -395,6 +395,16 @@ fn build_one(
             }
         }
         Err(why) => Outcome::Failed(why),
+    }
+}
+
+/// A build's log, new; or the device a symlink put in its place leads to
+/// (`/dev/null` to keep no log), written as it is.
+fn open_log(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::FileTypeExt;
+    match fs::metadata(path) {
+        Ok(metadata) if metadata.file_type().is_char_device() => fs::OpenOptions::new().write(true).open(path),
+        _ => crate::fsutil::create_new(path, 0o666),
     }
 }
 
