@@ -400,3 +400,49 @@ fn values_with_odd_bytes_reach_packer_through_the_var_file_as_they_are() {
     let values: Vec<(String, String)> = (0..20).map(|at| (format!("v{at}"), literal(&mut rng))).collect();
     check_round_trip(TemplateFormat::Hcl2, &values, Some("list(string)"));
 }
+
+/// The issue's case with the real Packer: a sensitive value holding a
+/// literal `\n`, a comma, quotes and a line end, printed by a build step,
+/// is hidden in the output and the log, both halves of it.
+#[test]
+fn a_secret_with_escapes_that_packer_prints_is_hidden() {
+    common::packer();
+    let moto = xtask::moto::Moto::start().unwrap_or_else(|error| panic!("{error:#}"));
+    let dir = tempfile::tempdir().unwrap();
+    let root = &fs::canonicalize(dir.path()).unwrap();
+    let template = r#"{
+  "variables": {"endpoint": "", "token": ""},
+  "sensitive-variables": ["token"],
+  "builders": [{"type": "amazon-ebs", "name": "frankfurt", "region": "eu-central-1",
+    "custom_endpoint_ec2": "{{user `endpoint`}}", "communicator": "none", "skip_credential_validation": true,
+    "skip_metadata_api_check": true, "source_ami": "ami-03cf127a", "instance_type": "t2.micro",
+    "ami_name": "e2e-{{uuid}}"}],
+  "provisioners": [{"type": "shell-local", "environment_vars": ["TOKEN={{user `token`}}"],
+    "inline": ["printf '%s\\n' \"$TOKEN\"", "printf '%s\\n' \"$TOKEN\" >&2"]}]
+}
+"#;
+    write(root, "packer/3.11/aws/machine-image/template.json", template);
+    write(
+        root,
+        "deployments/frankfurt.yaml",
+        "release: '3.11'\ncloud: aws\nbastion:\n  machine_image:\n    id: ami-00000000\ncluster:\n  region: eu-central-1\n  \
+         machine_image:\n    id: ami-00000000\n",
+    );
+    let token = "FIRSTHALF\\nSECONDHALF, \"THIRD\"\nFOURTHLINE";
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--root", root.to_str().unwrap()])
+        .args(["--var", &format!("endpoint={}", moto.endpoint), "--var", &format!("token={token}")])
+        .env("NO_COLOR", "1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let log = fs::read_to_string(root.join("target/xtask/images/3.11-aws-machine-image.log")).unwrap();
+    assert!(log.contains("<sensitive>"), "the step printed the token: {log}");
+    for part in ["FIRSTHALF", "SECONDHALF", "THIRD", "FOURTHLINE"] {
+        assert!(!log.contains(part), "{part} is in the log:\n{log}");
+        assert!(!text(&output).contains(part), "{part} is in the output:\n{}", text(&output));
+    }
+}
