@@ -25,6 +25,9 @@ pub struct Protected {
     /// The device and inode of every protected file, with what it is: a
     /// hard link elsewhere is the same file under another name.
     inodes: BTreeMap<(u64, u64), String>,
+    /// The same of every protected folder: a bind mount shows one under
+    /// another path.
+    folder_inodes: BTreeMap<(u64, u64), String>,
 }
 
 /// Why a path may not be written.
@@ -56,8 +59,13 @@ impl Protected {
     /// deployments and the lock, and the symlinks in those folders.
     pub fn of(root: &Path) -> Protected {
         let resolved_root = resolve_target(root).unwrap_or_else(|_| root.to_path_buf());
-        let mut protected =
-            Protected { root: resolved_root, folders: Vec::new(), files: Vec::new(), inodes: BTreeMap::new() };
+        let mut protected = Protected {
+            root: resolved_root,
+            folders: Vec::new(),
+            files: Vec::new(),
+            inodes: BTreeMap::new(),
+            folder_inodes: BTreeMap::new(),
+        };
         for deployment in crate::deployments::find(root).unwrap_or_default() {
             let rel = deployment.strip_prefix(root).unwrap_or(&deployment).display().to_string();
             protected.add_file(&deployment, format!("the deployment {rel}"));
@@ -87,6 +95,10 @@ impl Protected {
         let Ok(resolved) = resolve_target(folder) else { return };
         if !seen.insert(resolved.clone()) {
             return;
+        }
+        if let Ok(metadata) = fs::metadata(&resolved) {
+            let shown = self.shown(&resolved);
+            self.folder_inodes.entry((metadata.dev(), metadata.ino())).or_insert(shown);
         }
         self.folders.push((resolved.clone(), what));
         if !resolved.starts_with(&self.root) || resolved == self.root {
@@ -129,6 +141,13 @@ impl Protected {
             && let Some(what) = self.inodes.get(&(metadata.dev(), metadata.ino()))
         {
             return Err(refuse(&format!("a hard link to {what}")));
+        }
+        let mounted = resolved.ancestors().skip(1).find_map(|folder| {
+            let metadata = fs::metadata(folder).ok()?;
+            self.folder_inodes.get(&(metadata.dev(), metadata.ino()))
+        });
+        if let Some(what) = mounted {
+            return Err(refuse(&format!("inside a mount of {what}/, the same folder")));
         }
         let holding = self.folders.iter().chain(&self.files).find(|(kept, _)| kept.starts_with(&resolved));
         if let Some((kept, _)) = holding {
