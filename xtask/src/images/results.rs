@@ -27,7 +27,7 @@ use super::{Finished, Job, Options, Outcome, RunResult, apply, load_deployments,
 use crate::fsutil::write_atomic;
 use crate::lock::{self, LockFile};
 use crate::project::{self, Filter, TemplateFile};
-use crate::protected::Protected;
+use crate::protected::{Protected, Refusal};
 
 pub const VERSION: u64 = 1;
 
@@ -78,10 +78,11 @@ pub fn check_place(root: &Path, path: &Path) -> Result<PathBuf> {
         bail!("--result {}: that names a folder; name a file (e.g. target/results/leg.json)", path.display());
     }
     let target = Protected::of(root).check(path).map_err(|refusal| {
-        anyhow::anyhow!(
-            "--result {}: {refusal}; write results outside packer/ and deployments/ (e.g. target/results/)",
-            path.display()
-        )
+        let advice = match refusal {
+            Refusal::Protected { .. } => "write results outside packer/ and deployments/ (e.g. target/results/)",
+            Refusal::Unresolvable(_) => "fix the symlinks on the way, or name another file",
+        };
+        anyhow::anyhow!("--result {}: {refusal}; {advice}", path.display())
     })?;
     if target.is_dir() {
         bail!("--result {}: {} is a folder; name a file in it", path.display(), target.display());
