@@ -227,14 +227,16 @@ fn an_unquoted_release_is_refused_with_the_hint() {
 }
 
 #[test]
-fn a_template_changed_after_its_image_was_built_is_stale() {
+fn a_template_changed_after_its_image_was_built_commits_with_a_warning() {
     let repo = Repo::new();
     let dir = repo.path.join("packer/3.11/aws/machine-image");
     let inputs = vec!["template.json".to_owned(), "scripts/install.sh".to_owned()];
-    let hash = xtask::lock::hash_inputs(&dir, &inputs).unwrap().all;
+    let hashes = xtask::lock::hash_inputs(&dir, &inputs).unwrap();
+    let (hash, files) = (hashes.all, serde_json::to_string(&hashes.each).unwrap());
     let lock = format!(
         r#"{{"version": 1, "templates": {{"packer/3.11/aws/machine-image/template.json": {{
              "hash": "{hash}", "inputs": ["template.json", "scripts/install.sh"], "packer_version": "1.6.6",
+             "files": {files},
              "images": {{"eu-central-1": {{"id": "ami-0123456789abcdef0", "built_at": "2026-11-27T10:00:00Z",
                                           "hash": "{hash}", "settings": "{hash}"}}}}}}}}}}"#
     );
@@ -243,14 +245,24 @@ fn a_template_changed_after_its_image_was_built_is_stale() {
     let recorded = repo.commit("record the image");
     assert!(recorded.status.success(), "{}", text(&recorded));
 
-    // The script changes; the image is not rebuilt.
+    // The script changes and is committed before the build, as the
+    // README's flow has it: the commit goes through, saying which
+    // deployment the next build changes.
     repo.write("packer/3.11/aws/machine-image/scripts/install.sh", "sudo yum -y update\nsudo yum -y install docker\n");
     repo.git(&["add", "-A"]);
     let output = repo.commit("change the script only");
-    assert!(!output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", text(&output));
     let shown = text(&output);
-    assert!(shown.contains("stale-image"), "{shown}");
+    assert!(shown.contains("warning[DEP009]: gets a new image of packer/3.11/aws/machine-image"), "{shown}");
+    assert!(shown.contains("scripts/install.sh (changed)"), "{shown}");
     assert!(shown.contains("--> deployments/frankfurt.yaml:5:"), "{shown}");
+
+    // A deployment booting an image the lock does not know is still refused.
+    repo.write("deployments/frankfurt.yaml", &DEPLOYMENT.replacen("0123456789abcdef0", "0fedcba9876543210", 1));
+    repo.git(&["add", "-A"]);
+    let refused = repo.commit("an image by hand");
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(text(&refused).contains("error[DEP010]"), "{}", text(&refused));
 }
 
 #[test]

@@ -7,23 +7,30 @@ use super::Context;
 declare_rule! {
     /// ## What it does
     /// Reports a `machine_image.id` that `packer/images.lock` records as
-    /// built from an earlier version of its template: the template, or a
-    /// script or file it uploads, changed since.
+    /// built from an earlier version of its template (the template, or a
+    /// script or file it uploads, changed since): this deployment gets a
+    /// new image when `cargo xtask images` next runs, as
+    /// `.github/workflows/images.yml` does once the change reaches `main`.
     ///
     /// ## Why is this bad?
-    /// The change was committed but the image was not rebuilt: the cluster
-    /// boots an image without it, while the repository says otherwise.
+    /// Between an edit and the next build it is not: that is the normal
+    /// state of the flow (edit, commit, push; the build follows), so it is a
+    /// warning that never stops a commit or CI. It says which clusters the
+    /// next build changes, and it keeps an edit whose build never came from
+    /// going unnoticed. A deployment that boots an image the lock does not
+    /// know is `unknown-image`, an error.
     ///
     /// ## Example
     /// ```text
-    /// packer/3.11/aws/machine-image/scripts/install.sh edited,
-    /// deployments/aws-frankfurt-3.11.yaml still on the image built before.
+    /// packer/3.11/aws/machine-image/scripts/install.sh edited and committed:
+    /// deployments/aws-frankfurt-3.11.yaml gets a new image at the next build.
     /// ```
     ///
     /// ## Fix
-    /// Run `cargo xtask images` (it rebuilds the changed template and
-    /// patches the deployments), then commit the result.
-    code: "DEP009", name: "stale-image", severity: Error, check: Some(check),
+    /// Nothing before committing: push, and the build after it writes the
+    /// new ID into the deployment. To do it now, run `cargo xtask images`
+    /// and commit the result.
+    code: "DEP009", name: "stale-image", severity: Warning, check: Some(check),
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
@@ -36,16 +43,23 @@ fn check(ctx: &Context, out: &mut Findings) {
             // Which files changed, when the lock says what they were.
             let what = match &entry.locked.files {
                 Some(before) if image.hash == entry.locked.hash => {
-                    format!("in {folder}: {}", crate::images::plan::file_changes(before, &entry.template.files))
+                    crate::images::plan::file_changes(before, &entry.template.files)
                 }
-                _ => format!("{} or a file it uploads changed", entry.template.rel),
+                _ => "the template or a file it uploads changed".to_owned(),
             };
             out.report(
                 &RULE.meta,
                 Location::value(image_route(entry.role)),
-                format!("`{}` was built on {}; since then, {what}", entry.id, image.built_at),
+                format!(
+                    "gets a new image of {folder} when `cargo xtask images` next runs: `{}` was built on {}, and since \
+                     then: {what}",
+                    entry.id, image.built_at
+                ),
             )
-            .help("run `cargo xtask images` to rebuild it and patch the deployments, then commit the result");
+            .help(
+                "nothing to do before committing: images.yml builds it once this reaches main and opens a pull \
+                 request with the new ID; to build it now, run `cargo xtask images` and commit the result",
+            );
         }
     }
 }
