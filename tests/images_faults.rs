@@ -400,6 +400,37 @@ fn patch_from_checks_every_manifest_before_writing_anything() {
     assert!(said.contains("AMI-0123"), "{said}");
     assert!(!root.join("packer/images.lock").exists(), "the lock was written before every manifest was checked");
     assert_eq!(deployments(root), before);
+
+    // Text that would reach the lock and `status` with a control character,
+    // or a region the template does not build: refused, by field.
+    for (manifest, said) in [
+        (
+            r#"{"builds": [{"name": "us-east-1", "artifact_id": "us-east-1\u001b[2J:ami-01111111111111111",
+                "packer_run_uuid": "u1"}], "last_run_uuid": "u1"}"#,
+            "`builds[0].artifact_id` holds the control character U+001B",
+        ),
+        (
+            r#"{"builds": [{"name": "us-east-1", "artifact_id": "us-east-1:ami-01111111111111111",
+                "packer_run_uuid": "u1\n"}], "last_run_uuid": "u1\n"}"#,
+            "`last_run_uuid` holds the control character U+000A",
+        ),
+        (
+            r#"{"builds": [{"name": "us-east-1", "artifact_id": "ap-south-1:ami-01111111111111111",
+                "packer_run_uuid": "u1"}], "last_run_uuid": "u1"}"#,
+            "has an image for ap-south-1, which packer/3.9/aws/machine-image/template.json does not build",
+        ),
+    ] {
+        write(root, "packer/3.9/aws/machine-image/manifest.json", manifest);
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["images", "--root", root.to_str().unwrap(), "--patch-from"])
+            .arg(&good_path)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+        assert!(text(&output).contains(said), "{}", text(&output));
+        assert!(!text(&output).contains('\u{1b}'), "{}", text(&output));
+        assert!(!root.join("packer/images.lock").exists());
+    }
 }
 
 #[test]
@@ -430,7 +461,9 @@ fn uploaded_folders_and_template_dir_paths_are_inputs() {
             .output()
             .unwrap();
         assert!(
-            text(&lint).contains(&format!("since then, in packer/3.9/aws/machine-image: {changed}")),
+            text(&lint)
+                .contains("gets a new image of packer/3.9/aws/machine-image when `cargo xtask images` next runs")
+                && text(&lint).contains(&format!("since then: {changed}")),
             "{}",
             text(&lint)
         );
@@ -530,6 +563,22 @@ fn status_says_which_images_are_stale_and_who_boots_what() {
         virginia["deployments"][0]["state"],
         "boots the recorded image, which is stale: template.json (changed)"
     );
+    // Text from files is shown escaped: a hand-edited lock cannot forge a
+    // line or clear the terminal of whoever runs `status`.
+    let lock_path = root.join("packer/images.lock");
+    let mut lock: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&lock_path).unwrap()).unwrap();
+    for image in
+        lock["templates"]["packer/3.11/aws/machine-image/template.json"]["images"].as_object_mut().unwrap().values_mut()
+    {
+        image["variables"] = serde_json::json!(["flavor\nus-east-1 ami-0000 current\u{1b}[2J\u{9b}"]);
+    }
+    std::fs::write(&lock_path, lock.to_string()).unwrap();
+    for format in ["human", "json"] {
+        let shown = status(format);
+        assert!(!shown.contains(['\u{1b}', '\u{9b}']), "{format}: a control character was printed:\n{shown}");
+        assert!(!shown.contains("\nus-east-1 ami-0000"), "{format}: a line was forged:\n{shown}");
+    }
+    assert!(status("human").contains("flavor\\nus-east-1 ami-0000 current\\u{1b}[2J\\u{9b}"));
     // A template removed while the lock still records its images.
     std::fs::remove_dir_all(root.join("packer/3.9")).unwrap();
     let gone: serde_json::Value = serde_json::from_str(&status("json")).unwrap();
@@ -650,9 +699,22 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
         d["images"].as_object_mut().unwrap().remove("eu-central-1");
     });
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
-    let when = apply(&|d| d["built_at"] = "not a date\u{1b}[2J".into());
+    let when = apply(&|d| d["built_at"] = "yesterday".into());
     assert!(text(&when).contains("is not a time like"), "{}", text(&when));
-    for refused in [&extra, &foreign, &missing, &when] {
+    // Text that would forge a line of `status` or clear its terminal.
+    let forged = apply(&|d| d["variables"] = serde_json::json!(["flavor\nami-0000 current\u{1b}[2J"]));
+    assert!(text(&forged).contains("`variables` holds the control character U+000A"), "{}", text(&forged));
+    let version = apply(&|d| d["packer_version"] = "1.6.6\u{9b}2J".into());
+    assert!(text(&version).contains("`packer_version` holds the control character U+009B"), "{}", text(&version));
+    let region = apply(&|d| {
+        let id = d["images"]["eu-west-1"].clone();
+        d["images"]["eu-west-1\u{202e}"] = id;
+    });
+    assert!(text(&region).contains("`images` holds the control character U+202E"), "{}", text(&region));
+    let settings = apply(&|d| d["settings"] = "sha256:not-a-hash".into());
+    assert!(text(&settings).contains("not a hash like sha256:"), "{}", text(&settings));
+    for refused in [&extra, &foreign, &missing, &when, &forged, &version, &region, &settings] {
+        assert!(!text(refused).contains('\u{1b}'), "a control character was printed: {}", text(refused));
         assert_eq!(refused.status.code(), Some(2));
     }
     assert!(!root.join("packer/images.lock").exists(), "a refused result reached the lock");

@@ -358,6 +358,12 @@ impl Hasher {
     }
 }
 
+/// `sha256:` and 64 lower-case hex digits, as [`Hasher`] writes them.
+pub fn is_digest(text: &str) -> bool {
+    text.strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+}
+
 /// The hashes of a template's files: of all of them together (`all`, the
 /// lock's `hash`) and of each one (`each`, the lock's `files`, to say which
 /// changed), from one read of each file.

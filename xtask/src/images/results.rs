@@ -26,6 +26,7 @@ use super::readout::Readout;
 use super::{Finished, Job, Options, Outcome, RunResult, apply, load_deployments, plan, record};
 use crate::fsutil::write_atomic;
 use crate::lock::{self, LockFile};
+use crate::printable;
 use crate::project::{self, Filter, TemplateFile};
 
 pub const VERSION: u64 = 1;
@@ -128,7 +129,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
 /// template and its inputs are as they were when it was built.
 fn read(path: &Path, options: &Options) -> Result<Checked> {
     let root = options.root.as_path();
-    let shown = path.display();
+    let shown = printable::escape(&path.display().to_string()).into_owned();
     let bytes = crate::fsutil::read_regular(path, MAX_RESULT_BYTES)
         .map_err(|problem| anyhow::anyhow!("cannot read the result {shown}: {problem}"))?;
     let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("the result {shown} is not UTF-8 text"))?;
@@ -136,8 +137,12 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     if value.get("version").and_then(Value::as_u64) != Some(VERSION) {
         bail!("{shown} is not a version {VERSION} result of `cargo xtask images --build-only`");
     }
+    // Every text taken from the file is checked before it is used: it goes
+    // into the lock, messages and `status`.
     let text_of = |key: &str| -> Result<String> {
-        Ok(value.get(key).and_then(Value::as_str).with_context(|| format!("{shown} has no `{key}` string"))?.to_owned())
+        let text = value.get(key).and_then(Value::as_str).with_context(|| format!("{shown} has no `{key}` string"))?;
+        plain(&shown, key, text)?;
+        Ok(text.to_owned())
     };
     let template = text_of("template")?;
     let template_path = root.join(&template);
@@ -154,7 +159,10 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         .with_context(|| format!("{shown} has no `images` object"))?
         .iter()
         .map(|(region, id)| {
-            Ok((region.clone(), id.as_str().with_context(|| format!("{shown}: {region} has no ID"))?.to_owned()))
+            plain(&shown, "images", region)?;
+            let id = id.as_str().with_context(|| format!("{shown}: {region} has no ID"))?;
+            plain(&shown, &format!("images.{region}"), id)?;
+            Ok((region.clone(), id.to_owned()))
         })
         .collect::<Result<_>>()?;
     if images.is_empty() {
@@ -170,7 +178,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     // The regions the leg asked for must be ones the template builds, and
     // it must have an image for each, as a local run checks.
     let asked: BTreeSet<String> = match value.get("regions").and_then(Value::as_array) {
-        Some(regions) => regions.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Some(regions) => strings(&shown, "regions", regions)?.into_iter().collect(),
         None => bail!("{shown} has no `regions` list; build it again with this version of xtask"),
     };
     let builds: BTreeSet<String> = parsed.regions().into_iter().collect();
@@ -192,12 +200,22 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     }
     let inputs = parsed.inputs.clone();
     let lock::InputHashes { all: hash, each: files } = lock::hash_inputs(file.dir(), &inputs)?;
-    if hash != text_of("hash")? {
-        let before: BTreeMap<String, String> = value
-            .get("files")
-            .and_then(Value::as_object)
-            .map(|files| files.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
-            .unwrap_or_default();
+    let recorded_hash = text_of("hash")?;
+    let settings = text_of("settings")?;
+    for (key, digest) in [("hash", &recorded_hash), ("settings", &settings)] {
+        if !lock::is_digest(digest) {
+            bail!("{shown}: `{key}` is `{digest}`, not a hash like sha256:<64 hex digits>");
+        }
+    }
+    if hash != recorded_hash {
+        let mut before: BTreeMap<String, String> = BTreeMap::new();
+        for (name, digest) in value.get("files").and_then(Value::as_object).into_iter().flatten() {
+            plain(&shown, "files", name)?;
+            if let Some(digest) = digest.as_str() {
+                plain(&shown, &format!("files.{name}"), digest)?;
+                before.insert(name.clone(), digest.to_owned());
+            }
+        }
         bail!(
             "{shown} was built from other content of {} than this working tree has ({}); build it again from \
              this commit",
@@ -205,18 +223,17 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
             plan::file_changes(&before, &files)
         );
     }
-    let variables = value
-        .get("variables")
-        .and_then(Value::as_array)
-        .map(|names| names.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-        .unwrap_or_default();
+    let variables = match value.get("variables").and_then(Value::as_array) {
+        Some(names) => strings(&shown, "variables", names)?,
+        None => bail!("{shown} has no `variables` list"),
+    };
     let job = Job {
         regions: images.keys().cloned().collect(),
         feeds: Vec::new(),
         left_alone: Vec::new(),
         only: Vec::new(),
         hash,
-        settings: text_of("settings")?,
+        settings,
         setting_names: variables,
         vars: Vec::new(),
         inputs,
@@ -238,6 +255,28 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         bail!("{shown}: `{}` is not a time like 2026-11-27T14:03:11Z", built_at.escape_debug());
     }
     Ok(Checked { job, version, built_at })
+}
+
+/// Refuses a text of the result's `field` that holds a control character.
+fn plain(shown: &str, field: &str, text: &str) -> Result<()> {
+    printable::check(text).map_err(|why| {
+        anyhow::anyhow!(
+            "{shown}: `{}` {why}; a result is written by `--build-only`, build it again",
+            printable::escape(field)
+        )
+    })
+}
+
+/// A list of strings of the result's `field`, each checked.
+fn strings(shown: &str, field: &str, items: &[Value]) -> Result<Vec<String>> {
+    items
+        .iter()
+        .map(|item| {
+            let text = item.as_str().with_context(|| format!("{shown}: `{field}` holds something other than text"))?;
+            plain(shown, field, text)?;
+            Ok(text.to_owned())
+        })
+        .collect()
 }
 
 /// `2026-11-27T14:03:11Z`, as `lock::utc_now` writes it.

@@ -3,6 +3,7 @@
 //! which ID, including IDs the lock does not know. It answers "which
 //! clusters still boot the old image?" in one command.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -15,6 +16,7 @@ use super::plan::{self, GLOBAL};
 use super::readout::Readout;
 use crate::deployments::Deployment;
 use crate::lock::{self, LockFile, LockedTemplate};
+use crate::printable;
 use crate::project::{self, Filter, TemplateFile};
 use crate::render::Format;
 
@@ -51,12 +53,13 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
     match format {
         Format::Json => {
             let document = json!({ "version": 1, "templates": entries, "errors": unreadable });
-            show_line!("{}", serde_json::to_string_pretty(&document).expect("the status serialises"));
+            let document = serde_json::to_string_pretty(&document).expect("the status serialises");
+            show_line!("{}", printable::escape_json(&document));
         }
         _ => {
             show!("{}", human(&entries));
             for problem in &unreadable {
-                say!("error: {problem}");
+                say!("error: {}", printable::escape(problem));
             }
         }
     }
@@ -160,7 +163,11 @@ fn template_status(
 /// The table for a person: per template its images, then who uses what.
 fn human(entries: &[Value]) -> String {
     let mut out = String::new();
-    let text = |value: &Value, key: &str| value.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+    // Everything here comes from files (the lock, deployments, their
+    // names): shown with its control characters escaped.
+    let text = |value: &Value, key: &str| {
+        printable::escape(value.get(key).and_then(Value::as_str).unwrap_or_default()).into_owned()
+    };
     for entry in entries {
         let _ = writeln!(out, "{}", text(entry, "template"));
         let images = entry["images"].as_array().cloned().unwrap_or_default();
@@ -169,11 +176,17 @@ fn human(entries: &[Value]) -> String {
         }
         for image in &images {
             let by = match (image["packer_version"].as_str(), image["manifest"].as_str()) {
-                (_, Some(manifest)) => format!("from {manifest}"),
-                (Some(version), None) => format!("with Packer {version}"),
+                (_, Some(manifest)) => format!("from {}", printable::escape(manifest)),
+                (Some(version), None) => format!("with Packer {}", printable::escape(version)),
                 (None, None) => String::new(),
             };
-            let given: Vec<&str> = image["given"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let given: Vec<Cow<str>> = image["given"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(printable::escape)
+                .collect();
             let given = if given.is_empty() { String::new() } else { format!(" (given {})", given.join(", ")) };
             let _ = writeln!(
                 out,
