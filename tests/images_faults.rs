@@ -14,7 +14,8 @@ mod common;
 use common::{text, write};
 
 /// Answers like Packer 1.6.6 for `version`, `validate` and `build
-/// -machine-readable`: one artifact per `"region"` of the template, each
+/// -machine-readable`: one artifact per `"region"` of the template (of the
+/// builders `-only` names, each named after its region), each
 /// ID made of the clock's nanoseconds, so IDs only ever grow. With
 /// STANDIN_REFUSE_BUILD set, a build fails: the follow-up run must not need
 /// one.
@@ -25,7 +26,9 @@ case "$1" in
   build)
     if [ -n "$STANDIN_REFUSE_BUILD" ]; then echo "the stand-in was asked to build" >&2; exit 1; fi
     if [ -n "$STANDIN_DURING" ]; then sh -c "$STANDIN_DURING"; fi
+    only=$(printf '%s\n' "$@" | sed -n 's/^-only=//p')
     for region in $(grep -o '"region": *"[a-z0-9-]*"' template.json | sed 's/.*"\([a-z0-9-]*\)"$/\1/'); do
+      case ",$only," in ,,|*",$region,"*) ;; *) continue ;; esac
       echo "$(date +%s),$region,ui,say,building $region"
       id=$(printf 'ami-%017x' "$(date +%s%N)")
       echo "$(date +%s),$region,artifact,0,id,$region:$id"
@@ -769,4 +772,40 @@ fn a_deployment_linked_to_another_is_written_once() {
     assert!(std::fs::symlink_metadata(root.join("deployments/virginia-again.yaml")).unwrap().file_type().is_symlink());
     let shapes = shape(&std::fs::read_to_string(root.join("deployments/virginia.yaml")).unwrap());
     assert!(shapes.contains("id: <ID>"), "{shapes}");
+}
+
+/// Each image keeps the Packer that built it: a leg that builds one region
+/// with another Packer relabels that region's image only.
+#[test]
+fn each_region_keeps_the_packer_version_that_built_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let newer = write(root, "bin/packer-1.9", STAND_IN.replace("echo \"1.6.6\"", "echo \"1.9.2\""));
+    std::fs::set_permissions(&newer, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    assert!(images(root, &packer, &["--release", "3.11"]).output().unwrap().status.success());
+    let result = dir.path().join("results/ireland.json");
+    let leg = images(
+        root,
+        &newer,
+        &["--select", "packer/3.11/aws/machine-image", "--region", "eu-west-1", "--force", "--build-only", "--result"],
+    )
+    .arg(&result)
+    .output()
+    .unwrap();
+    assert!(leg.status.success(), "{}", text(&leg));
+    let merged = images(root, &packer, &["--apply", result.to_str().unwrap()]).output().unwrap();
+    assert!(merged.status.success(), "{}", text(&merged));
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
+    assert_eq!(lock["version"], 2);
+    let entry = &lock["templates"]["packer/3.11/aws/machine-image/template.json"];
+    assert!(entry.get("packer_version").is_none(), "{entry}");
+    assert_eq!(entry["images"]["eu-west-1"]["packer_version"], "1.9.2", "{entry}");
+    assert_eq!(entry["images"]["eu-central-1"]["packer_version"], "1.6.6", "{entry}");
+    let status = Command::new(env!("CARGO_BIN_EXE_xtask")).args(["status", "--root", root.to_str().unwrap()]).output();
+    let shown = text(&status.unwrap());
+    let line = |region: &str| shown.lines().find(|line| line.trim_start().starts_with(region)).unwrap().to_owned();
+    assert!(line("eu-west-1").contains("with Packer 1.9.2"), "{shown}");
+    assert!(line("eu-central-1").contains("with Packer 1.6.6"), "{shown}");
 }

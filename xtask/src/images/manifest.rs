@@ -85,6 +85,12 @@ pub fn apply(options: &Options) -> Result<Finished> {
             hash,
             settings,
             setting_names: lock::setting_names(&options.root, &var_files, &vars, &template.variables),
+            recorded_values: lock::recorded_values(
+                &values,
+                &template.from_env,
+                &template.variables,
+                &template.sensitive_names(),
+            ),
             vars,
             inputs,
             files,

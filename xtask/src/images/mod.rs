@@ -93,6 +93,8 @@ pub struct Job {
     pub settings: String,
     /// The names of the variables given (`lock::setting_names`).
     pub setting_names: Vec<String>,
+    /// Their values as the lock keeps them (`lock::recorded_values`).
+    pub recorded_values: BTreeMap<String, Option<String>>,
     /// The `--var` values this template declares: only those are passed
     /// to its build and count in its settings.
     pub vars: Vec<(String, String)>,

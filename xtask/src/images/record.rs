@@ -85,21 +85,12 @@ pub fn record_build(
     entry.hash = job.hash.clone();
     entry.inputs = job.inputs.clone();
     entry.files = Some(job.files.clone());
-    let mut built_at = lock::utc_now();
-    let manifest = match source {
-        Source::Packer(version) => {
-            entry.packer_version = Some(version.to_owned());
-            None
-        }
-        Source::Manifest(manifest) => {
-            entry.packer_version = None;
-            Some(manifest)
-        }
-        Source::Result { version, built_at: when } => {
-            entry.packer_version = Some(version);
-            built_at = when;
-            None
-        }
+    // Each image keeps the Packer that built it: a run for some regions
+    // may use another Packer than the one that built the others.
+    let (built_at, packer_version, manifest) = match source {
+        Source::Packer(version) => (lock::utc_now(), Some(version.to_owned()), None),
+        Source::Manifest(manifest) => (lock::utc_now(), None, Some(manifest)),
+        Source::Result { version, built_at } => (built_at, Some(version), None),
     };
     for (region, id) in images {
         entry.images.insert(
@@ -107,10 +98,12 @@ pub fn record_build(
             LockedImage {
                 id: id.clone(),
                 built_at: built_at.clone(),
+                packer_version: packer_version.clone(),
                 hash: job.hash.clone(),
                 settings: job.settings.clone(),
                 manifest: manifest.clone(),
                 variables: Some(job.setting_names.clone()),
+                values: Some(job.recorded_values.clone()),
             },
         );
     }

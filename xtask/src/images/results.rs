@@ -11,7 +11,8 @@
 //! { "version": 1, "template": "packer/3.11/aws/machine-image/template.json",
 //!   "images": { "eu-west-1": "ami-…" }, "hash": "sha256:…", "inputs": […],
 //!   "files": { "template.json": "sha256:…" }, "settings": "sha256:…",
-//!   "variables": [], "packer_version": "1.6.6", "built_at": "2026-…Z",
+//!   "variables": ["flavor"], "values": { "flavor": "b" },
+//!   "packer_version": "1.6.6", "built_at": "2026-…Z",
 //!   "run": { "id": "github:123456789/1", "host": "runner-1" } }
 //! ```
 
@@ -57,6 +58,7 @@ pub fn write(path: &Path, jobs: &[Job], packer_version: &str) -> Result<()> {
         "files": job.files,
         "settings": job.settings,
         "variables": job.setting_names,
+        "values": job.recorded_values,
         "packer_version": packer_version,
         "built_at": lock::utc_now(),
         "run": run_identity(),
@@ -227,6 +229,22 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         Some(names) => strings(&shown, "variables", names)?,
         None => bail!("{shown} has no `variables` list"),
     };
+    let Some(given_values) = value.get("values").and_then(Value::as_object) else {
+        bail!("{shown} has no `values` object; build it again with this version of xtask");
+    };
+    let mut recorded_values = BTreeMap::new();
+    for (name, given) in given_values {
+        plain(&shown, "values", name)?;
+        let given = match given {
+            Value::Null => None,
+            Value::String(text) => {
+                plain(&shown, &format!("values.{name}"), text)?;
+                Some(text.clone())
+            }
+            _ => bail!("{shown}: `values.{}` is neither text nor null", printable::escape(name)),
+        };
+        recorded_values.insert(name.clone(), given);
+    }
     let job = Job {
         regions: images.keys().cloned().collect(),
         feeds: Vec::new(),
@@ -235,6 +253,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         hash,
         settings,
         setting_names: variables,
+        recorded_values,
         vars: Vec::new(),
         inputs,
         files,

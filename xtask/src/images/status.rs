@@ -40,7 +40,7 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
             .iter()
             .map(|(region, image)| {
                 json!({"region": region, "id": image.id, "built_at": image.built_at,
-                       "packer_version": locked.packer_version, "manifest": Value::Null,
+                       "packer_version": image.packer_version, "manifest": Value::Null,
                        "state": "its template is gone"})
             })
             .collect();
@@ -99,7 +99,7 @@ fn template_status(
                 "region": region,
                 "id": image.id,
                 "built_at": image.built_at,
-                "packer_version": locked.packer_version,
+                "packer_version": image.packer_version,
                 "manifest": image.manifest.as_ref().map(|m| m.path.clone()),
                 "state": state,
                 // What it was built with besides its files: a run given
