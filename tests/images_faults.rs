@@ -14,8 +14,8 @@ mod common;
 use common::{text, write};
 
 /// Answers like Packer 1.6.6 for `version`, `validate` and `build
-/// -machine-readable`: one artifact per `"region"` of the template (of the
-/// builders `-only` names, each named after its region), each
+/// -machine-readable`: one artifact per `region` of the template (JSON or
+/// HCL2; of the builders `-only` names, each named after its region), each
 /// ID made of the clock's nanoseconds, so IDs only ever grow. With
 /// STANDIN_REFUSE_BUILD set, a build fails: the follow-up run must not need
 /// one.
@@ -27,7 +27,7 @@ case "$1" in
     if [ -n "$STANDIN_REFUSE_BUILD" ]; then echo "the stand-in was asked to build" >&2; exit 1; fi
     if [ -n "$STANDIN_DURING" ]; then sh -c "$STANDIN_DURING"; fi
     only=$(printf '%s\n' "$@" | sed -n 's/^-only=//p')
-    for region in $(grep -o '"region": *"[a-z0-9-]*"' template.json | sed 's/.*"\([a-z0-9-]*\)"$/\1/'); do
+    for region in $(cat template.json *.pkr.hcl 2>/dev/null | grep -o 'region"\{0,1\} *[:=] *"[a-z0-9-]*"' | sed 's/.*"\([a-z0-9-]*\)"$/\1/'); do
       case ",$only," in ,,|*",$region,"*) ;; *) continue ;; esac
       echo "$(date +%s),$region,ui,say,building $region"
       id=$(printf 'ami-%017x' "$(date +%s%N)")
@@ -292,7 +292,7 @@ fn the_plan_says_why_each_template_is_built() {
     assert!(first.status.success(), "{}", text(&first));
     let status = Command::new(env!("CARGO_BIN_EXE_xtask")).args(["status", "--root", root.to_str().unwrap()]).output();
     let status = String::from_utf8(status.unwrap().stdout).unwrap();
-    assert!(status.contains("current (given instance_type)"), "status names what a build was given: {status}");
+    assert!(status.contains("current (given instance_type=t3.small)"), "status names what a build was given: {status}");
     let plan = |args: &[&str]| {
         let output = images(root, &packer, &[&["--dry-run"], args].concat()).output().unwrap();
         assert!(output.status.success(), "{}", text(&output));
@@ -808,4 +808,128 @@ fn each_region_keeps_the_packer_version_that_built_it() {
     let line = |region: &str| shown.lines().find(|line| line.trim_start().starts_with(region)).unwrap().to_owned();
     assert!(line("eu-west-1").contains("with Packer 1.9.2"), "{shown}");
     assert!(line("eu-central-1").contains("with Packer 1.6.6"), "{shown}");
+}
+
+/// The issue's case: a script path that depends on a variable. After a
+/// build given `--var flavor=b`, `status` and `lint-deployments` read the
+/// template with that value, as `--plan --var flavor=b` does, and agree
+/// with it; a value the lock does not keep makes `status` say what it
+/// cannot know rather than guess.
+#[test]
+fn status_and_the_linter_read_a_template_with_its_builds_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let template = r#"variable "flavor" {
+  type    = string
+  default = "2"
+}
+
+source "amazon-ebs" "virginia" {
+  region        = "us-east-1"
+  source_ami    = "ami-03cf127a"
+  instance_type = "t2.micro"
+  ssh_username  = "core"
+  ami_name      = "okd-${uuidv4()}"
+}
+
+build {
+  sources = ["source.amazon-ebs.virginia"]
+  provisioner "shell" {
+    script = "scripts${var.flavor}/a.sh"
+  }
+}
+"#;
+    write(root, "packer/4.0/aws/machine-image/main.pkr.hcl", template);
+    write(root, "packer/4.0/aws/machine-image/scripts2/a.sh", "echo two\n");
+    write(root, "packer/4.0/aws/machine-image/scriptsb/a.sh", "echo b\n");
+    let old = "ami-00000000000000000";
+    write(
+        root,
+        "deployments/virginia-4.yaml",
+        format!(
+            "release: \"4.0\"\ncloud: aws\nbastion:\n  machine_image:\n    id: {old}\ncluster:\n  region: us-east-1\n  \
+             machine_image:\n    id: {old}\n"
+        ),
+    );
+    let built = images(root, &packer, &["--release", "4.0", "--var", "flavor=b"]).output().unwrap();
+    assert!(built.status.success(), "{}", text(&built));
+    let state = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["status", "--root", root.to_str().unwrap(), "--format", "json"])
+            .output()
+            .unwrap();
+        let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let entry = document["templates"].as_array().unwrap().iter().find(|t| t["release"] == "4.0").unwrap().clone();
+        entry["images"][0]["state"].as_str().unwrap().to_owned()
+    };
+    let stale_warnings = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["lint-deployments", "--root", root.to_str().unwrap()])
+            .arg(root.join("deployments/virginia-4.yaml"))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+        text(&output).matches("warning[DEP009]").count()
+    };
+    let plan = || {
+        let output = images(root, &packer, &["--plan", "--release", "4.0", "--var", "flavor=b"]).output().unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+        text(&output)
+    };
+    assert_eq!(state(), "current");
+    assert_eq!(stale_warnings(), 0);
+    assert!(!plan().contains("packer/4.0"), "{}", plan());
+
+    // Only the file the build did not read changes: still current.
+    write(root, "packer/4.0/aws/machine-image/scripts2/a.sh", "echo two, edited\n");
+    assert_eq!(state(), "current");
+    assert_eq!(stale_warnings(), 0);
+    // The file it read changes: all three say so.
+    write(root, "packer/4.0/aws/machine-image/scriptsb/a.sh", "echo b, edited\n");
+    assert_eq!(state(), "stale: scriptsb/a.sh (changed)");
+    assert_eq!(stale_warnings(), 2, "bastion and cluster");
+    assert!(plan().contains("scriptsb/a.sh (changed)"), "{}", plan());
+
+    // A leg given the value, merged by a run that is not: the result's
+    // values stand for the leg's.
+    let result = dir.path().join("results/4.0.json");
+    let leg = |extra: &[&str]| {
+        let args = [&["--select", "packer/4.0/aws/machine-image", "--build-only", "--result"][..], extra].concat();
+        let mut command = images(root, &packer, &args);
+        let output = command.arg(&result).args(["--var", "flavor=b"]).output().unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+    };
+    leg(&[]);
+    let merged = images(root, &packer, &["--apply", result.to_str().unwrap()]).output().unwrap();
+    assert!(merged.status.success(), "{}", text(&merged));
+    assert_eq!(state(), "current");
+
+    // A sensitive variable's value is not in the lock: with the files its
+    // build read unchanged, status says what it cannot know.
+    let sensitive = template.replace("  default = \"2\"\n", "  default = \"2\"\n  sensitive = true\n");
+    write(root, "packer/4.0/aws/machine-image/main.pkr.hcl", &sensitive);
+    let rebuilt = images(root, &packer, &["--release", "4.0", "--var", "flavor=b"]).output().unwrap();
+    assert!(rebuilt.status.success(), "{}", text(&rebuilt));
+    let lock = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    let lock: serde_json::Value = serde_json::from_str(&lock).unwrap();
+    let image = &lock["templates"]["packer/4.0/aws/machine-image"]["images"]["us-east-1"];
+    assert_eq!(image["values"], serde_json::json!({"flavor": null}), "{lock}");
+    assert_eq!(
+        state(),
+        "unknown: the files its build read are unchanged, but which files a build reads may depend on flavor, \
+         whose value the lock does not keep"
+    );
+    assert_eq!(stale_warnings(), 0);
+    write(root, "packer/4.0/aws/machine-image/scriptsb/a.sh", "echo b, edited again\n");
+    assert_eq!(state(), "stale: scriptsb/a.sh (changed)");
+    assert_eq!(stale_warnings(), 2);
+
+    // A result does not hold a secret value either: the merge is given it.
+    leg(&[]);
+    let without = images(root, &packer, &["--apply", result.to_str().unwrap()]).output().unwrap();
+    assert_eq!(without.status.code(), Some(2), "{}", text(&without));
+    assert!(text(&without).contains("give flavor here as the leg had it"), "{}", text(&without));
+    let with = images(root, &packer, &["--apply", result.to_str().unwrap(), "--var", "flavor=b"]).output().unwrap();
+    assert!(with.status.success(), "{}", text(&with));
 }

@@ -20,6 +20,7 @@
 
 mod apply;
 mod build;
+pub mod freshness;
 mod manifest;
 pub mod plan;
 mod progress;

@@ -175,7 +175,37 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
             bail!("{shown}: `{}` for {region} is not an image ID ({shape})", id.escape_debug());
         }
     }
-    let values = plan::variable_values(&plan::var_files_for(file.format, &options.var_files), &options.vars)?;
+    let variables = match value.get("variables").and_then(Value::as_array) {
+        Some(names) => strings(&shown, "variables", names)?,
+        None => bail!("{shown} has no `variables` list"),
+    };
+    let Some(given_values) = value.get("values").and_then(Value::as_object) else {
+        bail!("{shown} has no `values` object; build it again with this version of xtask");
+    };
+    let mut recorded_values = BTreeMap::new();
+    for (name, given) in given_values {
+        plain(&shown, "values", name)?;
+        let given = match given {
+            Value::Null => None,
+            Value::String(text) => {
+                plain(&shown, &format!("values.{name}"), text)?;
+                Some(text.clone())
+            }
+            _ => bail!("{shown}: `values.{}` is neither text nor null", printable::escape(name)),
+        };
+        recorded_values.insert(name.clone(), given);
+    }
+    // Read as the leg read it: with the values its build was given. Those
+    // the result does not hold (secrets) come from this run's own --var and
+    // --var-file, as the merge is given them; the others are not this
+    // run's business.
+    let own = plan::variable_values(&plan::var_files_for(file.format, &options.var_files), &options.vars)?;
+    let values: BTreeMap<String, String> = recorded_values
+        .iter()
+        .filter_map(|(name, value)| Some((name.clone(), value.clone().or_else(|| own.get(name).cloned())?)))
+        .collect();
+    let lacking: Vec<&str> =
+        recorded_values.keys().filter(|name| !values.contains_key(*name)).map(String::as_str).collect();
     let parsed = Readout::checked(&file, &values).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
     // The regions the leg asked for must be ones the template builds, and
     // it must have an image for each, as a local run checks.
@@ -218,32 +248,22 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
                 before.insert(name.clone(), digest.to_owned());
             }
         }
+        let hint = if lacking.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; or, if the leg built this commit, give {} here as the leg had {}: the result does not hold \
+                 secret values, and which files a build reads can depend on them",
+                lacking.join(", "),
+                if lacking.len() == 1 { "it" } else { "them" }
+            )
+        };
         bail!(
             "{shown} was built from other content of {} than this working tree has ({}); build it again from \
-             this commit",
+             this commit{hint}",
             file.rel,
             plan::file_changes(&before, &files)
         );
-    }
-    let variables = match value.get("variables").and_then(Value::as_array) {
-        Some(names) => strings(&shown, "variables", names)?,
-        None => bail!("{shown} has no `variables` list"),
-    };
-    let Some(given_values) = value.get("values").and_then(Value::as_object) else {
-        bail!("{shown} has no `values` object; build it again with this version of xtask");
-    };
-    let mut recorded_values = BTreeMap::new();
-    for (name, given) in given_values {
-        plain(&shown, "values", name)?;
-        let given = match given {
-            Value::Null => None,
-            Value::String(text) => {
-                plain(&shown, &format!("values.{name}"), text)?;
-                Some(text.clone())
-            }
-            _ => bail!("{shown}: `values.{}` is neither text nor null", printable::escape(name)),
-        };
-        recorded_values.insert(name.clone(), given);
     }
     let job = Job {
         regions: images.keys().cloned().collect(),

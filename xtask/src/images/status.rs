@@ -3,7 +3,6 @@
 //! which ID, including IDs the lock does not know. It answers "which
 //! clusters still boot the old image?" in one command.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -12,10 +11,10 @@ use std::process::ExitCode;
 use anyhow::Result;
 use serde_json::{Value, json};
 
+use super::freshness;
 use super::plan::{self, GLOBAL};
-use super::readout::Readout;
 use crate::deployments::Deployment;
-use crate::lock::{self, LockFile, LockedTemplate};
+use crate::lock::{LockFile, LockedTemplate};
 use crate::printable;
 use crate::project::{self, Filter, TemplateFile};
 use crate::render::Format;
@@ -75,36 +74,24 @@ fn template_status(
 ) -> Value {
     let layout = file.layout.clone().expect("filtered to laid-out templates");
     let locked: Option<&LockedTemplate> = lockfile.templates.get(&file.rel);
-    // The hash of the files now, when the template can be read.
-    let now: Result<lock::InputHashes, String> = match Readout::read(file, &BTreeMap::new()) {
-        Ok(template) => lock::hash_inputs(file.dir(), &template.inputs).map_err(|error| format!("unknown: {error:#}")),
-        Err(why) => Err(format!("unknown: {why}")),
-    };
     let recorded = locked.map(|locked| &locked.images);
-    let images: Vec<Value> = recorded
+    let images: Vec<Value> = locked
         .into_iter()
-        .flatten()
-        .map(|(region, image)| {
-            let locked = locked.expect("images come from the lock entry");
-            let state = match &now {
-                Err(why) => why.clone(),
-                Ok(now) if now.all == image.hash => "current".to_owned(),
-                Ok(_) if image.hash != locked.hash => "stale: older than the template's last build".to_owned(),
-                Ok(now) => match &locked.files {
-                    Some(before) => format!("stale: {}", plan::file_changes(before, &now.each)),
-                    None => "stale: the template or a file it uploads changed".to_owned(),
-                },
-            };
+        .flat_map(|locked| locked.images.iter().map(move |(region, image)| (locked, region, image)))
+        .map(|(locked, region, image)| {
             json!({
                 "region": region,
                 "id": image.id,
                 "built_at": image.built_at,
                 "packer_version": image.packer_version,
                 "manifest": image.manifest.as_ref().map(|m| m.path.clone()),
-                "state": state,
+                // Judged with the values its build was given, as `images
+                // --plan` judges a run with its own.
+                "state": freshness::of_image(file, locked, image).describe(),
                 // What it was built with besides its files: a run given
                 // other variables builds it again (see `images --plan`).
                 "given": image.variables,
+                "values": image.values,
             })
         })
         .collect();
@@ -180,12 +167,15 @@ fn human(entries: &[Value]) -> String {
                 (Some(version), None) => format!("with Packer {}", printable::escape(version)),
                 (None, None) => String::new(),
             };
-            let given: Vec<Cow<str>> = image["given"]
+            let given: Vec<String> = image["given"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter_map(Value::as_str)
-                .map(printable::escape)
+                .map(|name| match image["values"].get(name).and_then(Value::as_str) {
+                    Some(value) => format!("{}={}", printable::escape(name), shortened(value)),
+                    None => printable::escape(name).into_owned(),
+                })
                 .collect();
             let given = if given.is_empty() { String::new() } else { format!(" (given {})", given.join(", ")) };
             let _ = writeln!(
@@ -213,4 +203,15 @@ fn human(entries: &[Value]) -> String {
         out.push_str("No templates: they live at packer/<release>/<cloud>/<image>/ (template.json or *.pkr.hcl).\n");
     }
     out
+}
+
+/// A value as the table shows it: escaped, and cut after 40 characters
+/// (the JSON has it whole).
+fn shortened(value: &str) -> String {
+    const SHOWN: usize = 40;
+    let escaped = printable::escape(value);
+    match escaped.char_indices().nth(SHOWN) {
+        Some((at, _)) => format!("{}…", &escaped[..at]),
+        None => escaped.into_owned(),
+    }
 }

@@ -1,6 +1,8 @@
 use crate::deployments::image_route;
 use crate::diagnostic::Findings;
+use crate::images::freshness::Freshness;
 use crate::location::Location;
+use crate::printable;
 
 use super::Context;
 
@@ -35,31 +37,28 @@ declare_rule! {
 
 fn check(ctx: &Context, out: &mut Findings) {
     for entry in ctx.locked_roles() {
-        let (Some(current), Some(image)) = (&entry.template.hash, entry.locked.images.get(entry.region)) else {
+        let Some(image) = entry.locked.images.get(entry.region).filter(|image| image.id == entry.id) else {
             continue;
         };
-        if entry.id == image.id && &image.hash != current {
-            let folder = entry.template.rel.strip_suffix("/template.json").unwrap_or(&entry.template.rel);
-            // Which files changed, when the lock says what they were.
-            let what = match &entry.locked.files {
-                Some(before) if image.hash == entry.locked.hash => {
-                    crate::images::plan::file_changes(before, &entry.template.files)
-                }
-                _ => "the template or a file it uploads changed".to_owned(),
-            };
-            out.report(
-                &RULE.meta,
-                Location::value(image_route(entry.role)),
-                format!(
-                    "gets a new image of {folder} when `cargo xtask images` next runs: `{}` was built on {}, and since \
-                     then: {what}",
-                    entry.id, image.built_at
-                ),
-            )
-            .help(
-                "nothing to do before committing: images.yml builds it once this reaches main and opens a pull \
-                 request with the new ID; to build it now, run `cargo xtask images` and commit the result",
-            );
-        }
+        // Judged with the values its build was given: a template whose
+        // files depend on a variable is not stale for being read without it.
+        let Some(Freshness::Stale(what)) = entry.template.freshness.get(entry.region) else {
+            continue;
+        };
+        let folder = entry.template.rel.strip_suffix("/template.json").unwrap_or(&entry.template.rel);
+        out.report(
+            &RULE.meta,
+            Location::value(image_route(entry.role)),
+            format!(
+                "gets a new image of {folder} when `cargo xtask images` next runs: `{}` was built on {}, and since \
+                 then: {what}",
+                entry.id,
+                printable::escape(&image.built_at)
+            ),
+        )
+        .help(
+            "nothing to do before committing: images.yml builds it once this reaches main and opens a pull \
+             request with the new ID; to build it now, run `cargo xtask images` and commit the result",
+        );
     }
 }
