@@ -727,15 +727,39 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
     let merged = images(root, &packer, &["--apply", result_arg]).output().unwrap();
     assert!(merged.status.success(), "{}", text(&merged));
     // A newer local build, then the old result again: refused, the newer
-    // images stay (the lock's times count seconds).
-    std::thread::sleep(Duration::from_millis(1100));
+    // images stay. The order comes from the lock, not from clocks: a result
+    // dated ahead of everything (a runner whose clock runs fast) is refused
+    // the same, and one dated in the past but built after the lock's image
+    // is applied.
     let newer = images(root, &packer, &["--force", "--release", "3.11"]).output().unwrap();
     assert!(newer.status.success(), "{}", text(&newer));
     let before = (deployments(root), std::fs::read_to_string(root.join("packer/images.lock")).unwrap());
     let older = images(root, &packer, &["--apply", result_arg]).output().unwrap();
     assert_eq!(older.status.code(), Some(2), "{}", text(&older));
-    assert!(text(&older).contains("applying it would put an older image back"), "{}", text(&older));
+    assert!(text(&older).contains("an image recorded after this result's build began"), "{}", text(&older));
+    let ahead = apply(&|d| d["built_at"] = "2099-01-01T00:00:00Z".into());
+    assert_eq!(ahead.status.code(), Some(2), "{}", text(&ahead));
+    assert!(text(&ahead).contains("an image recorded after this result's build began"), "{}", text(&ahead));
     assert_eq!((deployments(root), std::fs::read_to_string(root.join("packer/images.lock")).unwrap()), before);
+
+    let later = images(root, &packer, &["--select", "packer/3.11/aws/machine-image", "--build-only", "--result"])
+        .arg(&result)
+        .output()
+        .unwrap();
+    assert!(later.status.success(), "{}", text(&later));
+    let mut behind: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&result).unwrap()).unwrap();
+    behind["built_at"] = "2001-01-01T00:00:00Z".into();
+    std::fs::write(&result, behind.to_string()).unwrap();
+    let applied = images(root, &packer, &["--apply", result_arg]).output().unwrap();
+    assert!(applied.status.success(), "a runner's slow clock refused a newer result: {}", text(&applied));
+    let lock = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    for id in behind["images"].as_object().unwrap().values() {
+        assert!(lock.contains(id.as_str().unwrap()), "{lock}");
+    }
+    // --force applies what the lock has moved past, when a person says so.
+    let edited = results.join("edited.json");
+    let forced = images(root, &packer, &["--apply", edited.to_str().unwrap(), "--force"]).output().unwrap();
+    assert!(forced.status.success(), "{}", text(&forced));
 }
 
 /// The lock is recorded into as it is on disk when a build ends: an entry
@@ -932,4 +956,50 @@ build {
     assert!(text(&without).contains("give flavor here as the leg had it"), "{}", text(&without));
     let with = images(root, &packer, &["--apply", result.to_str().unwrap(), "--var", "flavor=b"]).output().unwrap();
     assert!(with.status.success(), "{}", text(&with));
+}
+
+/// `--patch-from` records when the manifest's build ended, not when it was
+/// applied; a manifest dated ahead of this machine's clock is taken for a
+/// wrong clock and refused unless `--force` says otherwise.
+#[test]
+fn a_manifest_keeps_its_build_time_and_a_future_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let manifest = |id: &str, at: u64| {
+        format!(
+            r#"{{"builds": [{{"name": "us-east-1", "artifact_id": "us-east-1:{id}", "packer_run_uuid": "u1",
+                "build_time": {at}}}], "last_run_uuid": "u1"}}"#
+        )
+    };
+    let path = write(root, "packer/3.9/aws/machine-image/manifest.json", manifest("ami-01111111111111111", now - 7200));
+    let patch = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["images", "--root", root.to_str().unwrap(), "--patch-from"])
+            .arg(&path)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let applied = patch(&[]);
+    assert!(applied.status.success(), "{}", text(&applied));
+    let built_at = |root: &Path| {
+        let lock: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
+        lock["templates"]["packer/3.9/aws/machine-image/template.json"]["images"]["us-east-1"]["built_at"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(built_at(root), xtask::lock::utc_timestamp(now - 7200), "the apply time was recorded");
+
+    write(root, "packer/3.9/aws/machine-image/manifest.json", manifest("ami-02222222222222222", now + 86_400));
+    let refused = patch(&[]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(text(&refused).contains("ahead of this machine's clock"), "{}", text(&refused));
+    assert!(deployments(root)["virginia.yaml"].contains("ami-01111111111111111"));
+    let forced = patch(&["--force"]);
+    assert!(forced.status.success(), "{}", text(&forced));
+    assert!(deployments(root)["virginia.yaml"].contains("ami-02222222222222222"));
 }

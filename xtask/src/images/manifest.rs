@@ -17,6 +17,11 @@ use crate::packer::{self, Artifacts};
 use crate::printable;
 use crate::project::{self, Filter, relative};
 
+/// How far ahead of this machine's clock a manifest's build time may be
+/// before it is taken for a wrong clock: clocks kept by NTP agree within
+/// seconds.
+const CLOCK_SLACK_SECONDS: u64 = 300;
+
 pub fn apply(options: &Options) -> Result<Finished> {
     let (deployments, unreadable) = load_deployments(&options.root)?;
     let everything = project::find_all_templates(&options.root, &Filter::default());
@@ -99,15 +104,27 @@ pub fn apply(options: &Options) -> Result<Finished> {
             secrets: Vec::new(),
             var_files,
         };
-        if let Some(seconds) = built {
+        let built_at = built.map(lock::utc_timestamp);
+        if let Some(built_at) = built_at.as_deref().filter(|_| !options.force) {
+            // A manifest is ordered by Packer's clock alone: one dated ahead
+            // of this machine's would outrank every later build.
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            if built.is_some_and(|seconds| seconds > now + CLOCK_SLACK_SECONDS) {
+                bail!(
+                    "{manifest_rel} says its build ended at {built_at}, ahead of this machine's clock ({}); check the \
+                     clock of the machine that built it, or pass --force to apply it anyway",
+                    lock::utc_timestamp(now)
+                );
+            }
             let images = job.outcome.images().cloned().unwrap_or_default();
-            record::refuse_older(&lockfile, &job, &images, &lock::utc_timestamp(seconds), &manifest_rel)?;
+            record::refuse_older(&lockfile, &job, &images, built_at, &manifest_rel)?;
         }
-        jobs.push((job, ManifestSource { path: manifest_rel, run_uuid }));
+        jobs.push((job, ManifestSource { path: manifest_rel, run_uuid }, built_at));
     }
     // Every manifest was read and checked above; only now is anything
     // written, so a bad one leaves the lock and the deployments as they were.
-    let builds = jobs.into_iter().map(|(job, source)| (job, record::Source::Manifest(source))).collect();
+    let builds =
+        jobs.into_iter().map(|(job, source, built_at)| (job, record::Source::Manifest { source, built_at })).collect();
     let jobs = record::record_all(&root, &mut lockfile, builds);
     let results = apply::apply(&options.root, &jobs, &deployments);
     Ok(Finished::Ran(RunResult { jobs, deployments: results, unreadable, interrupted: false }))

@@ -305,7 +305,7 @@ fn build_and_apply(options: &Options) -> Result<Finished> {
         }
         let (interrupted, version) = build::build_pending(options, &mut jobs, None)?;
         if let Some(path) = &options.result {
-            results::write(path, &jobs, &version)?;
+            results::write(path, &jobs, &version, &lockfile)?;
         }
         return Ok(Finished::Ran(RunResult { jobs, deployments: Vec::new(), unreadable, interrupted }));
     }

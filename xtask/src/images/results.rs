@@ -5,16 +5,23 @@
 //! content than the working tree's is refused, as are two results for one
 //! template; every file is checked before anything is written.
 //!
-//! A result file (JSON, `version` 1):
+//! A result file (JSON, `version` 2):
 //!
 //! ```json
-//! { "version": 1, "template": "packer/3.11/aws/machine-image/template.json",
-//!   "images": { "eu-west-1": "ami-…" }, "hash": "sha256:…", "inputs": […],
+//! { "version": 2, "template": "packer/3.11/aws/machine-image/template.json",
+//!   "images": { "eu-west-1": "ami-…" }, "replaces": { "eu-west-1": "ami-…" },
+//!   "hash": "sha256:…", "inputs": […],
 //!   "files": { "template.json": "sha256:…" }, "settings": "sha256:…",
 //!   "variables": ["flavor"], "values": { "flavor": "b" },
 //!   "packer_version": "1.6.6", "built_at": "2026-…Z",
 //!   "run": { "id": "github:123456789/1", "host": "runner-1" } }
 //! ```
+//!
+//! `replaces` is what the leg's lock recorded for each region it built
+//! (`null`: nothing): the merge refuses a result when the lock it applies
+//! to records something else there since, an image recorded after the leg
+//! began. That order comes from the repository's history; `built_at` comes
+//! from the runner's clock, which can be wrong, and orders nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -30,14 +37,15 @@ use crate::lock::{self, LockFile};
 use crate::printable;
 use crate::project::{self, Filter, TemplateFile};
 
-pub const VERSION: u64 = 1;
+pub const VERSION: u64 = 2;
 
 /// A result is a few hundred bytes; anything this large is not one.
 const MAX_RESULT_BYTES: u64 = 1 << 20;
 
 /// Writes the result of the one template a `--build-only` run built; a
-/// failed or interrupted build writes none.
-pub fn write(path: &Path, jobs: &[Job], packer_version: &str) -> Result<()> {
+/// failed or interrupted build writes none. `lockfile` is the lock as the
+/// run found it.
+pub fn write(path: &Path, jobs: &[Job], packer_version: &str, lockfile: &LockFile) -> Result<()> {
     let built: Vec<&Job> = jobs.iter().filter(|job| matches!(job.outcome, Outcome::Built(_))).collect();
     let [job] = built.as_slice() else {
         if built.len() > 1 {
@@ -45,6 +53,12 @@ pub fn write(path: &Path, jobs: &[Job], packer_version: &str) -> Result<()> {
         }
         return Ok(());
     };
+    let locked = lockfile.templates.get(&job.file.rel);
+    let replaces: BTreeMap<&String, Option<&String>> = job
+        .regions
+        .iter()
+        .map(|region| (region, locked.and_then(|locked| locked.images.get(region)).map(|image| &image.id)))
+        .collect();
     let document = json!({
         "version": VERSION,
         "template": job.file.rel,
@@ -52,6 +66,7 @@ pub fn write(path: &Path, jobs: &[Job], packer_version: &str) -> Result<()> {
         "cloud": job.layout.cloud,
         "image": job.layout.image,
         "images": job.outcome.images(),
+        "replaces": replaces,
         "regions": job.regions,
         "hash": job.hash,
         "inputs": job.inputs,
@@ -89,6 +104,8 @@ struct Checked {
     job: Job,
     version: String,
     built_at: String,
+    /// What the leg's lock recorded for each region it built.
+    replaces: BTreeMap<String, Option<String>>,
 }
 
 pub fn apply(options: &Options) -> Result<Finished> {
@@ -113,14 +130,16 @@ pub fn apply(options: &Options) -> Result<Finished> {
             plan::feeds(&result.job.layout, &result.job.regions, &here, &deployments, &options.regions);
         result.job.feeds = feeds;
         result.job.left_alone = left_alone;
-        let images = result.job.outcome.images().cloned().unwrap_or_default();
-        record::refuse_older(&lockfile, &result.job, &images, &result.built_at, &shown)?;
+        if !options.force {
+            let images = result.job.outcome.images().cloned().unwrap_or_default();
+            record::refuse_replaced(&lockfile, &result.job, &images, &result.replaces, &shown)?;
+        }
         checked.push(result);
     }
     // Every result was read and checked; only now is anything written.
     let builds = checked
         .into_iter()
-        .map(|Checked { job, version, built_at }| (job, record::Source::Result { version, built_at }))
+        .map(|Checked { job, version, built_at, .. }| (job, record::Source::Result { version, built_at }))
         .collect();
     let jobs = record::record_all(&options.root, &mut lockfile, builds);
     let results = apply::apply(&options.root, &jobs, &deployments);
@@ -136,8 +155,13 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         .map_err(|problem| anyhow::anyhow!("cannot read the result {shown}: {problem}"))?;
     let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("the result {shown} is not UTF-8 text"))?;
     let value: Value = serde_json::from_str(&text).with_context(|| format!("{shown} is not valid JSON"))?;
-    if value.get("version").and_then(Value::as_u64) != Some(VERSION) {
-        bail!("{shown} is not a version {VERSION} result of `cargo xtask images --build-only`");
+    match value.get("version").and_then(Value::as_u64) {
+        Some(VERSION) => {}
+        Some(older) if older < VERSION => bail!(
+            "{shown} is a version {older} result, without what the lock recorded when its build began; build it \
+             again with this version of xtask"
+        ),
+        _ => bail!("{shown} is not a version {VERSION} result of `cargo xtask images --build-only`"),
     }
     // Every text taken from the file is checked before it is used: it goes
     // into the lock, messages and `status`.
@@ -285,15 +309,34 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         layout,
     };
     let version = text_of("packer_version")?;
-    let plain = |b: u8| b.is_ascii_alphanumeric() || b".-+".contains(&b);
-    if version.is_empty() || version.len() > 32 || !version.bytes().all(plain) {
+    let version_byte = |b: u8| b.is_ascii_alphanumeric() || b".-+".contains(&b);
+    if version.is_empty() || version.len() > 32 || !version.bytes().all(version_byte) {
         bail!("{shown}: `{}` is not a Packer version", version.escape_debug());
     }
     let built_at = text_of("built_at")?;
     if !is_timestamp(&built_at) {
         bail!("{shown}: `{}` is not a time like 2026-11-27T14:03:11Z", built_at.escape_debug());
     }
-    Ok(Checked { job, version, built_at })
+    let Some(replaced) = value.get("replaces").and_then(Value::as_object) else {
+        bail!("{shown} has no `replaces` object; build it again with this version of xtask");
+    };
+    let mut replaces = BTreeMap::new();
+    for (region, id) in replaced {
+        plain(&shown, "replaces", region)?;
+        let id = match id {
+            Value::Null => None,
+            Value::String(id) => {
+                plain(&shown, &format!("replaces.{region}"), id)?;
+                Some(id.clone())
+            }
+            _ => bail!("{shown}: `replaces.{region}` is neither an image ID nor null"),
+        };
+        replaces.insert(region.clone(), id);
+    }
+    if let Some(region) = job.regions.iter().find(|region| !replaces.contains_key(*region)) {
+        bail!("{shown}: `replaces` does not say what the lock recorded for {region}; build it again");
+    }
+    Ok(Checked { job, version, built_at, replaces })
 }
 
 /// Refuses a text of the result's `field` that holds a control character.
