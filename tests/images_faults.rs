@@ -586,7 +586,42 @@ fn status_says_which_images_are_stale_and_who_boots_what() {
     std::fs::remove_dir_all(root.join("packer/3.9")).unwrap();
     let gone: serde_json::Value = serde_json::from_str(&status("json")).unwrap();
     let entry = gone["templates"].as_array().unwrap().iter().find(|t| t["template"] == "packer/3.9/aws/machine-image");
-    assert_eq!(entry.unwrap()["images"][0]["state"], "its template is gone");
+    let entry = entry.unwrap();
+    assert_eq!(entry["images"][0]["state"], "its template is gone");
+    assert_eq!(entry["removed"], true);
+    assert_eq!(entry["release"], "3.9");
+    // The deployments that still boot its image are listed with it.
+    let keys: Vec<(&str, &str, &str)> = entry["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|used| (used["path"].as_str().unwrap(), used["key"].as_str().unwrap(), used["state"].as_str().unwrap()))
+        .collect();
+    let booting = "boots its image for us-east-1, and its template is gone";
+    assert_eq!(
+        keys,
+        [
+            ("deployments/virginia.yaml", "bastion.machine_image.id", booting),
+            ("deployments/virginia.yaml", "cluster.machine_image.id", booting)
+        ],
+        "{entry}"
+    );
+    let human = status("human");
+    assert!(
+        human
+            .contains("packer/3.9/aws/machine-image  (removed: its template is gone; packer/images.lock still records"),
+        "{human}"
+    );
+    assert!(human.contains("deployments/virginia.yaml cluster.machine_image.id (us-east-1)"), "{human}");
+    // A key it fed that boots something else, with nothing feeding it now.
+    let virginia = root.join("deployments/virginia.yaml");
+    let text_now = std::fs::read_to_string(&virginia).unwrap();
+    let bastion_id = ids_in(&text_now)[0].clone();
+    std::fs::write(&virginia, text_now.replacen(&bastion_id, "ami-0abcdef0123456789", 1)).unwrap();
+    let gone: serde_json::Value = serde_json::from_str(&status("json")).unwrap();
+    let entry = gone["templates"].as_array().unwrap().iter().find(|t| t["removed"] == true).unwrap().clone();
+    assert_eq!(entry["deployments"][0]["id"], "ami-0abcdef0123456789");
+    assert_eq!(entry["deployments"][0]["state"], "its template is gone, and no template feeds this key");
 }
 
 /// `cargo xtask images 2>&1 | tee log` and Ctrl-C: the terminal's SIGINT

@@ -3,7 +3,7 @@
 //! which ID, including IDs the lock does not know. It answers "which
 //! clusters still boot the old image?" in one command.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
@@ -16,7 +16,7 @@ use super::plan::{self, GLOBAL};
 use crate::deployments::Deployment;
 use crate::lock::{LockFile, LockedTemplate};
 use crate::printable;
-use crate::project::{self, Filter, TemplateFile};
+use crate::project::{self, Filter, Layout, TemplateFile};
 use crate::render::Format;
 
 pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
@@ -29,25 +29,12 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
         .filter(|file| file.layout.is_ok())
         .map(|file| template_status(file, &lockfile, &images_here, &deployments))
         .collect();
-    // Lock entries whose template is gone: their images are still recorded.
+    // Lock entries whose template is gone: their images are still
+    // recorded, and deployments may still boot them.
     for (rel, locked) in &lockfile.templates {
-        if templates.iter().any(|file| &file.rel == rel) {
-            continue;
+        if !templates.iter().any(|file| &file.rel == rel) {
+            entries.push(removed_template_status(rel, locked, &images_here, &deployments));
         }
-        let images: Vec<Value> = locked
-            .images
-            .iter()
-            .map(|(region, image)| {
-                json!({"region": region, "id": image.id, "built_at": image.built_at,
-                       "packer_version": image.packer_version, "manifest": Value::Null,
-                       "state": "its template is gone"})
-            })
-            .collect();
-        entries.push(json!({
-            "template": rel.strip_suffix("/template.json").unwrap_or(rel),
-            "release": Value::Null, "cloud": Value::Null, "image": Value::Null,
-            "images": images, "deployments": [],
-        }));
     }
     match format {
         Format::Json => {
@@ -69,7 +56,7 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
 fn template_status(
     file: &TemplateFile,
     lockfile: &LockFile,
-    images_here: &BTreeMap<(String, String), std::collections::BTreeSet<String>>,
+    images_here: &BTreeMap<(String, String), BTreeSet<String>>,
     deployments: &[Deployment],
 ) -> Value {
     let layout = file.layout.clone().expect("filtered to laid-out templates");
@@ -142,6 +129,74 @@ fn template_status(
         "release": layout.release,
         "cloud": layout.cloud,
         "image": layout.image,
+        "removed": false,
+        "images": images,
+        "deployments": used,
+    })
+}
+
+/// A template the lock records whose files are gone (`git rm -r`): its
+/// images, and the deployment keys that still boot one of them, or that it
+/// fed and nothing feeds now.
+fn removed_template_status(
+    rel: &str,
+    locked: &LockedTemplate,
+    images_here: &BTreeMap<(String, String), BTreeSet<String>>,
+    deployments: &[Deployment],
+) -> Value {
+    let images: Vec<Value> = locked
+        .images
+        .iter()
+        .map(|(region, image)| {
+            json!({"region": region, "id": image.id, "built_at": image.built_at,
+                   "packer_version": image.packer_version,
+                   "manifest": image.manifest.as_ref().map(|m| m.path.clone()),
+                   "state": "its template is gone", "given": image.variables, "values": image.values})
+        })
+        .collect();
+    let layout = Layout::from_relative(rel).ok();
+    let mut used = Vec::new();
+    for deployment in deployments {
+        let same_place = layout.as_ref().is_some_and(|layout| {
+            deployment.release() == Some(layout.release.as_str()) && deployment.cloud() == Some(layout.cloud.as_str())
+        });
+        for role in deployment.roles() {
+            let id = deployment.image_id(role).and_then(|node| node.as_str()).unwrap_or("?");
+            let booted = locked.images.iter().find(|(_, image)| image.id == id);
+            let state = match (booted, &layout) {
+                (Some((region, _)), _) => format!("boots its image for {region}, and its template is gone"),
+                // A key it fed that no template feeds now.
+                (None, Some(layout)) if same_place => {
+                    let now = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned();
+                    let mut before = now.clone().unwrap_or_default();
+                    before.insert(layout.image.clone());
+                    let fed_it = plan::feeding_image(role, &before) == Some(layout.image.as_str());
+                    if !fed_it || plan::feeding_image(role, &now.unwrap_or_default()).is_some() {
+                        continue;
+                    }
+                    "its template is gone, and no template feeds this key".to_owned()
+                }
+                (None, _) => continue,
+            };
+            let region = match deployment.cloud() {
+                Some("aws") => deployment.region().unwrap_or("?"),
+                _ => GLOBAL,
+            };
+            used.push(json!({
+                "path": deployment.rel,
+                "key": format!("{role}.machine_image.id"),
+                "region": region,
+                "id": id,
+                "state": state,
+            }));
+        }
+    }
+    json!({
+        "template": rel.strip_suffix("/template.json").unwrap_or(rel),
+        "release": layout.as_ref().map(|layout| &layout.release),
+        "cloud": layout.as_ref().map(|layout| &layout.cloud),
+        "image": layout.as_ref().map(|layout| &layout.image),
+        "removed": true,
         "images": images,
         "deployments": used,
     })
@@ -156,7 +211,15 @@ fn human(entries: &[Value]) -> String {
         printable::escape(value.get(key).and_then(Value::as_str).unwrap_or_default()).into_owned()
     };
     for entry in entries {
-        let _ = writeln!(out, "{}", text(entry, "template"));
+        if entry["removed"] == true {
+            let _ = writeln!(
+                out,
+                "{}  (removed: its template is gone; packer/images.lock still records its images)",
+                text(entry, "template")
+            );
+        } else {
+            let _ = writeln!(out, "{}", text(entry, "template"));
+        }
         let images = entry["images"].as_array().cloned().unwrap_or_default();
         if images.is_empty() {
             let _ = writeln!(out, "  no image recorded in packer/images.lock");
