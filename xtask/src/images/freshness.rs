@@ -33,22 +33,49 @@ impl Freshness {
     }
 }
 
-/// Judges one image of `locked`, the lock's entry for `file`.
-pub fn of_image(file: &TemplateFile, locked: &LockedTemplate, image: &LockedImage) -> Freshness {
-    // The values the lock kept; those it did not keep are missing here, and
-    // said below when they could matter.
-    let given: BTreeMap<String, String> =
-        image.values.iter().flatten().filter_map(|(name, value)| Some((name.clone(), value.clone()?))).collect();
-    let template = match Readout::read(file, &given) {
-        Ok(template) => template,
-        Err(why) => return Freshness::Unknown(why),
-    };
-    let now = match lock::hash_inputs(file.dir(), &template.inputs) {
-        Ok(now) => now,
-        Err(error) => return Freshness::Unknown(format!("{error:#}")),
-    };
+/// Judges every image of `locked`, the lock's entry for `file`, by
+/// region. Images built with the same values share one reading of the
+/// template.
+pub fn of_template(file: &TemplateFile, locked: &LockedTemplate) -> BTreeMap<String, Freshness> {
+    let mut readings: BTreeMap<BTreeMap<String, String>, Result<Reading, String>> = BTreeMap::new();
+    locked
+        .images
+        .iter()
+        .map(|(region, image)| {
+            // The values the lock kept; those it did not keep are missing
+            // here, and said when they could matter.
+            let given: BTreeMap<String, String> = image
+                .values
+                .iter()
+                .flatten()
+                .filter_map(|(name, value)| Some((name.clone(), value.clone()?)))
+                .collect();
+            let reading = readings.entry(given).or_insert_with_key(|given| read(file, given));
+            let freshness = match reading {
+                Ok(reading) => judge(file, locked, image, reading),
+                Err(why) => Freshness::Unknown(why.clone()),
+            };
+            (region.clone(), freshness)
+        })
+        .collect()
+}
+
+/// The template as a build given some values would read it.
+struct Reading {
+    now: lock::InputHashes,
+    opaque_upload: Option<String>,
+}
+
+fn read(file: &TemplateFile, given: &BTreeMap<String, String>) -> Result<Reading, String> {
+    let template = Readout::read(file, given)?;
+    let now = lock::hash_inputs(file.dir(), &template.inputs).map_err(|error| format!("{error:#}"))?;
+    Ok(Reading { now, opaque_upload: template.opaque_upload })
+}
+
+fn judge(file: &TemplateFile, locked: &LockedTemplate, image: &LockedImage, reading: &Reading) -> Freshness {
+    let Reading { now, opaque_upload } = reading;
     if now.all == image.hash {
-        return match &template.opaque_upload {
+        return match opaque_upload {
             Some(path) => Freshness::Unknown(format!(
                 "its files are unchanged, but it also reads `{path}`, a path only the build knows"
             )),

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use super::freshness;
+use super::freshness::{self, Freshness};
 use super::plan::{self, GLOBAL};
 use crate::deployments::Deployment;
 use crate::lock::{LockFile, LockedTemplate};
@@ -62,19 +62,20 @@ fn template_status(
     let layout = file.layout.clone().expect("filtered to laid-out templates");
     let locked: Option<&LockedTemplate> = lockfile.templates.get(&file.rel);
     let recorded = locked.map(|locked| &locked.images);
-    let images: Vec<Value> = locked
+    // Judged with the values each build was given, as `images --plan`
+    // judges a run with its own.
+    let freshness = locked.map(|locked| freshness::of_template(file, locked)).unwrap_or_default();
+    let images: Vec<Value> = recorded
         .into_iter()
-        .flat_map(|locked| locked.images.iter().map(move |(region, image)| (locked, region, image)))
-        .map(|(locked, region, image)| {
+        .flatten()
+        .map(|(region, image)| {
             json!({
                 "region": region,
                 "id": image.id,
                 "built_at": image.built_at,
                 "packer_version": image.packer_version,
                 "manifest": image.manifest.as_ref().map(|m| m.path.clone()),
-                // Judged with the values its build was given, as `images
-                // --plan` judges a run with its own.
-                "state": freshness::of_image(file, locked, image).describe(),
+                "state": freshness.get(region).map(Freshness::describe),
                 // What it was built with besides its files: a run given
                 // other variables builds it again (see `images --plan`).
                 "given": image.variables,

@@ -72,10 +72,7 @@ impl TemplateIndex {
 fn template_info(file: &TemplateFile, image: &str, lock: Option<&LockFile>) -> TemplateInfo {
     let freshness = lock
         .and_then(|lock| lock.templates.get(&file.rel))
-        .map(|locked| {
-            let judge = |(region, image)| (String::clone(region), freshness::of_image(file, locked, image));
-            locked.images.iter().map(judge).collect()
-        })
+        .map(|locked| freshness::of_template(file, locked))
         .unwrap_or_default();
     let mut info = TemplateInfo { rel: file.rel.clone(), image: image.to_owned(), regions: None, freshness };
     let Ok(template) = Readout::read(file, &BTreeMap::new()) else { return info };
