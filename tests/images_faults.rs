@@ -985,7 +985,29 @@ build {
     assert_eq!(stale_warnings(), 2);
 
     // A result does not hold a secret value either: the merge is given it.
+    // One that does (forged, or from a leg whose template said otherwise)
+    // still cannot put it into the lock; one that gives an undeclared
+    // variable is refused.
     leg(&[]);
+    let honest = std::fs::read_to_string(&result).unwrap();
+    let forged_path = dir.path().join("results/forged.json");
+    let forge = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut document: serde_json::Value = serde_json::from_str(&honest).unwrap();
+        edit(&mut document);
+        std::fs::write(&forged_path, document.to_string()).unwrap();
+        images(root, &packer, &["--apply", forged_path.to_str().unwrap()]).output().unwrap()
+    };
+    let undeclared = forge(&|d| d["values"]["nope"] = "x".into());
+    assert_eq!(undeclared.status.code(), Some(2), "{}", text(&undeclared));
+    assert!(text(&undeclared).contains("`values` gives `nope`, which packer/4.0"), "{}", text(&undeclared));
+    let lock_before = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    let secret = forge(&|d| d["values"]["flavor"] = "b".into());
+    assert!(secret.status.success(), "{}", text(&secret));
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
+    let image = &lock["templates"]["packer/4.0/aws/machine-image"]["images"]["us-east-1"];
+    assert_eq!(image["values"], serde_json::json!({"flavor": null}), "a secret reached the lock: {lock}");
+    std::fs::write(root.join("packer/images.lock"), lock_before).unwrap();
     let without = images(root, &packer, &["--apply", result.to_str().unwrap()]).output().unwrap();
     assert_eq!(without.status.code(), Some(2), "{}", text(&without));
     assert!(text(&without).contains("give flavor here as the leg had it"), "{}", text(&without));

@@ -228,9 +228,22 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         .iter()
         .filter_map(|(name, value)| Some((name.clone(), value.clone().or_else(|| own.get(name).cloned())?)))
         .collect();
-    let lacking: Vec<&str> =
-        recorded_values.keys().filter(|name| !values.contains_key(*name)).map(String::as_str).collect();
+    let lacking: Vec<String> = recorded_values.keys().filter(|name| !values.contains_key(*name)).cloned().collect();
     let parsed = Readout::checked(&file, &values).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+    if let Some(name) = recorded_values.keys().find(|name| !parsed.variables.contains(*name)) {
+        bail!(
+            "{shown}: `values` gives `{}`, which {} does not declare; build it again",
+            printable::escape(name),
+            file.rel
+        );
+    }
+    // What the lock keeps is decided here as for a local build: a result
+    // cannot write a secret's value into it, whatever the file holds.
+    let given: BTreeMap<String, String> =
+        recorded_values.iter().filter_map(|(name, value)| Some((name.clone(), value.clone()?))).collect();
+    let mut recorded_values: BTreeMap<String, Option<String>> =
+        recorded_values.into_iter().filter(|(_, value)| value.is_none()).collect();
+    recorded_values.extend(lock::recorded_values(&given, &[], &parsed.variables, &parsed.sensitive_names()));
     // The regions the leg asked for must be ones the template builds, and
     // it must have an image for each, as a local run checks.
     let asked: BTreeSet<String> = match value.get("regions").and_then(Value::as_array) {
