@@ -980,6 +980,10 @@ build {
          whose value the lock does not keep"
     );
     assert_eq!(stale_warnings(), 0);
+    // A template file Packer reads whatever the values, added: stale.
+    let extra = write(root, "packer/4.0/aws/machine-image/extra.pkr.hcl", "locals {\n  unused = \"x\"\n}\n");
+    assert_eq!(state(), "stale: extra.pkr.hcl (new)");
+    std::fs::remove_file(extra).unwrap();
     write(root, "packer/4.0/aws/machine-image/scriptsb/a.sh", "echo b, edited again\n");
     assert_eq!(state(), "stale: scriptsb/a.sh (changed)");
     assert_eq!(stale_warnings(), 2);

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use super::plan;
 use super::readout::Readout;
+use crate::hcl2::FileKind;
 use crate::lock::{self, LockedImage, LockedTemplate};
 use crate::project::TemplateFile;
 
@@ -95,7 +96,17 @@ fn judge(file: &TemplateFile, locked: &LockedTemplate, image: &LockedImage, read
     }
     // Read without some of the build's values, the template may name other
     // files than the build read: judge by the files the build did read,
-    // which the lock lists.
+    // which the lock lists, and by the template files Packer reads
+    // whatever the values (one added to an HCL2 folder).
+    let added: Vec<String> = now
+        .each
+        .keys()
+        .filter(|name| read_whatever_the_values(name) && !locked.inputs.contains(*name))
+        .map(|name| format!("{name} (new)"))
+        .collect();
+    if !added.is_empty() {
+        return Freshness::Stale(added.join(", "));
+    }
     match lock::hash_inputs(file.dir(), &locked.inputs) {
         Ok(read) if read.all != image.hash => Freshness::Stale(changes(&read.each)),
         Ok(_) => Freshness::Unknown(format!(
@@ -105,4 +116,13 @@ fn judge(file: &TemplateFile, locked: &LockedTemplate, image: &LockedImage, read
         )),
         Err(error) => Freshness::Stale(format!("{error:#}")),
     }
+}
+
+/// A file of the template's own folder that Packer reads whatever values a
+/// build is given: `template.json`, an HCL2 folder's `*.pkr.hcl` and
+/// `*.auto.pkrvars.hcl`.
+fn read_whatever_the_values(name: &str) -> bool {
+    !name.contains('/')
+        && (name == "template.json"
+            || matches!(FileKind::of(name), Some(FileKind::Template | FileKind::VarFile { auto: true })))
 }
