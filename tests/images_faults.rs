@@ -1063,4 +1063,13 @@ fn a_manifest_keeps_its_build_time_and_a_future_one_is_refused() {
     let forced = patch(&["--force"]);
     assert!(forced.status.success(), "{}", text(&forced));
     assert!(deployments(root)["virginia.yaml"].contains("ami-02222222222222222"));
+    // Not a time at all: refused, --force or not.
+    write(root, "packer/3.9/aws/machine-image/manifest.json", manifest("ami-03333333333333333", u64::MAX));
+    let nonsense = patch(&["--force"]);
+    assert_eq!(nonsense.status.code(), Some(2), "{}", text(&nonsense));
+    assert!(
+        text(&nonsense).contains("`builds[0].build_time` is 18446744073709551615, not a time"),
+        "{}",
+        text(&nonsense)
+    );
 }

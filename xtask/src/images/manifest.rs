@@ -22,6 +22,9 @@ use crate::project::{self, Filter, relative};
 /// seconds.
 const CLOCK_SLACK_SECONDS: u64 = 300;
 
+/// 9999-12-31T23:59:59Z: the lock writes times with four-digit years.
+const LAST_SECOND_OF_9999: u64 = 253_402_300_799;
+
 pub fn apply(options: &Options) -> Result<Finished> {
     let (deployments, unreadable) = load_deployments(&options.root)?;
     let everything = project::find_all_templates(&options.root, &Filter::default());
@@ -161,7 +164,11 @@ fn read_manifest(path: &Path, shown: &str, cloud: &str) -> Result<LastRun> {
         if last_run.is_some() && build.get("packer_run_uuid").and_then(Value::as_str) != last_run {
             continue;
         }
-        built = built.max(build.get("build_time").and_then(Value::as_u64));
+        let build_time = build.get("build_time").and_then(Value::as_u64);
+        if let Some(seconds) = build_time.filter(|seconds| *seconds > LAST_SECOND_OF_9999) {
+            bail!("{shown}: `builds[{index}].build_time` is {seconds}, not a time; is it a Packer manifest?");
+        }
+        built = built.max(build_time);
         let (Some(name), Some(id)) =
             (build.get("name").and_then(Value::as_str), build.get("artifact_id").and_then(Value::as_str))
         else {
