@@ -72,7 +72,8 @@ fn cli() -> Command {
                 .arg(flag(
                     "force",
                     "Rebuild templates whose inputs have not changed since their last build; with --apply or \
-                     --patch-from, apply results the lock has newer images than",
+                     --patch-from, apply a result or manifest even though the lock has other images for its \
+                     regions since, or its date is ahead",
                 ))
                 .arg(
                     Arg::new("jobs")
