@@ -84,6 +84,7 @@ pub mod moto;
 pub mod packer;
 pub mod patch;
 pub mod pre_commit;
+pub mod printable;
 pub mod project;
 pub mod render;
 pub mod schema;
