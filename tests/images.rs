@@ -194,7 +194,10 @@ fn two_regions_feed_their_deployments_and_leave_a_third_alone() {
     let lock: Value = serde_json::from_str(&fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
     let locked = &lock["templates"]["packer/3.11/aws/machine-image/template.json"];
     assert_eq!(locked["images"]["eu-central-1"]["id"], frankfurt.as_str());
-    assert_eq!(locked["packer_version"], "1.6.6");
+    assert_eq!(locked["images"]["eu-central-1"]["packer_version"], "1.6.6");
+    // The values it was given, so that `status` reads the template as the
+    // build did; the credentials in the environment are not among them.
+    assert_eq!(locked["images"]["eu-central-1"]["values"], serde_json::json!({"endpoint": moto.endpoint}));
     let log = fs::read_to_string(root.join("target/xtask/images/3.11-aws-machine-image.log")).unwrap();
     assert!(log.contains("eu-central-1"), "{log}");
     for shown in [text(&output), log] {
@@ -316,7 +319,7 @@ fn patch_from_applies_a_manifest_built_elsewhere() {
     // The lock says where the images came from, and claims no Packer version.
     let lock: Value = serde_json::from_str(&fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
     let entry = &lock["templates"]["packer/3.11/aws/machine-image/template.json"];
-    assert!(entry.get("packer_version").is_none(), "{entry}");
+    assert!(entry["images"]["eu-west-1"].get("packer_version").is_none(), "{entry}");
     let source = &entry["images"]["eu-west-1"]["manifest"];
     assert_eq!(source["path"], "packer/3.11/aws/machine-image/manifest.json");
     assert_eq!(source["run_uuid"], manifest["last_run_uuid"]);

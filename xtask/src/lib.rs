@@ -84,6 +84,7 @@ pub mod moto;
 pub mod packer;
 pub mod patch;
 pub mod pre_commit;
+pub mod printable;
 pub mod private_vars;
 pub mod project;
 pub mod protected;

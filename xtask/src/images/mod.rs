@@ -20,6 +20,7 @@
 
 mod apply;
 mod build;
+pub mod freshness;
 mod manifest;
 pub mod plan;
 mod progress;
@@ -93,6 +94,8 @@ pub struct Job {
     pub settings: String,
     /// The names of the variables given (`lock::setting_names`).
     pub setting_names: Vec<String>,
+    /// Their values as the lock keeps them (`lock::recorded_values`).
+    pub recorded_values: BTreeMap<String, Option<String>>,
     /// The `--var` values this template declares: only those are passed
     /// to its build and count in its settings.
     pub vars: Vec<(String, String)>,
@@ -301,7 +304,7 @@ fn build_and_apply(options: &Options) -> Result<Finished> {
         }
         let (interrupted, version) = build::build_pending(options, &mut jobs, None)?;
         if let Some(path) = &options.result {
-            results::write(&options.root, path, &jobs, &version)?;
+            results::write(&options.root, path, &jobs, &version, &lockfile)?;
         }
         return Ok(Finished::Ran(RunResult { jobs, deployments: Vec::new(), unreadable, interrupted }));
     }

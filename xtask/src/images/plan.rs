@@ -304,6 +304,8 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let mut setting_names = lock::setting_names(&options.root, var_files, &vars, &template.variables);
         setting_names.extend(template.from_env.iter().map(|(name, _)| format!("PKR_VAR_{name}")));
         setting_names.sort();
+        let recorded_values =
+            lock::recorded_values(values, &template.from_env, &template.variables, &template.sensitive_names());
         let (outcome, reason) = if options.force || options.build_only {
             let flag = if options.force { "--force" } else { "--build-only" };
             (Outcome::Pending, flag.to_owned())
@@ -336,6 +338,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             hash,
             settings,
             setting_names,
+            recorded_values,
             vars,
             inputs,
             files,
@@ -532,6 +535,7 @@ fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
         hash: String::new(),
         settings: String::new(),
         setting_names: Vec::new(),
+        recorded_values: BTreeMap::new(),
         vars: Vec::new(),
         inputs: Vec::new(),
         files: BTreeMap::new(),
