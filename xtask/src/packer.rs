@@ -50,7 +50,8 @@ pub fn version(packer: &Path) -> Result<String> {
     match parse_version(&text) {
         Some(version) if output.status.success() => Ok(version),
         _ => bail!(
-            "`{} version` did not say which Packer it is (it printed {:?}); {INSTALL_HINT}",
+            "`{} version` did not say which Packer it is (it printed {:?}, and Packer prints `Packer vX.Y.Z`); \
+             point --packer or PACKER at Packer itself",
             packer.display(),
             text.trim().chars().take(200).collect::<String>()
         ),

@@ -131,6 +131,7 @@ pub fn pins_for(
     let mut needed: Vec<(String, String)> = Vec::new();
     let mut unpinned: Vec<String> = Vec::new();
     let mut lines: Vec<String> = Vec::new();
+    let in_hcl2 = uses.iter().any(|used| used.place.contains(".pkr.hcl"));
     for used in uses {
         let name = plugin_name(&used.type_name);
         match pins.iter().find(|(source, _)| source_name(source) == name) {
@@ -160,10 +161,16 @@ pub fn pins_for(
     if unpinned.is_empty() {
         return Ok(needed);
     }
+    let or_required = if in_hcl2 {
+        " (or require it in the folder's `packer { required_plugins { … } }`, which `packer init` installs)"
+    } else {
+        ""
+    };
     Err(format!(
         "{}, and Packer {packer} bundles no plugin (none since {UNBUNDLED_SINCE}) while xtask.toml pins no version \
-         of {}; add the release to build with to xtask.toml, and xtask installs it with `packer plugins install \
-         SOURCE VERSION` before building:\n[packer.plugins]\n{}",
+         of {}; add the release to build with to xtask.toml{or_required}, and xtask installs it with `packer plugins \
+         install SOURCE VERSION` before building (`packer plugins installed` lists the versions installed \
+         here):\n[packer.plugins]\n{}",
         unpinned.join("; "),
         if lines.len() == 1 { "it" } else { "them" },
         lines.join("\n")
@@ -342,7 +349,8 @@ pub const CACHE_HINT: &str = "with no way to the plugin's host, install it from 
 pub fn plugin_folder() -> Option<PathBuf> {
     let set = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty()).map(PathBuf::from);
     if let Some(path) = set("PACKER_PLUGIN_PATH") {
-        return Some(path);
+        // Several folders: Packer 1.10 and later refuse it, and say so.
+        return (!path.as_os_str().as_encoded_bytes().contains(&b':')).then_some(path);
     }
     let config = if let Some(dir) = set("PACKER_CONFIG_DIR") {
         dir.join(".packer.d")
@@ -422,6 +430,11 @@ mod tests {
             "{why}"
         );
         assert!(why.ends_with("[packer.plugins]\n\"github.com/hashicorp/amazon\" = \"X.Y.Z\"\n\"github.com/<owner>/comment\" = \"X.Y.Z\""), "{why}");
+        let hcl2 = [PluginUse::of(Kind::Provisioner, "ansible", "build.pkr.hcl:9".into()).unwrap()];
+        let why = pins_for(&hcl2, &BTreeMap::new(), "1.10.0").unwrap_err();
+        assert!(why.contains("(or require it in the folder's `packer { required_plugins { … } }`"), "{why}");
+        assert!(why.ends_with("\"github.com/hashicorp/ansible\" = \"X.Y.Z\""), "{why}");
+        assert!(!pins_for(&uses, &BTreeMap::new(), "1.16.0").unwrap_err().contains("required_plugins"));
         let pins: BTreeMap<String, String> = [
             ("github.com/hashicorp/amazon".to_owned(), "1.3.2".to_owned()),
             ("github.com/example/comment".to_owned(), "0.2.0".to_owned()),

@@ -154,6 +154,7 @@ fn install(
             said.insert(pin.clone(), format!("{source} {version} is installed: {}\n", plugin.path));
             continue;
         }
+        say!("Installing the plugin {source} {version} that xtask.toml pins (packer plugins install)...");
         let mut text = format!("$ packer plugins install {source} {version}\n");
         match plugins::install(packer_path, source, version) {
             Ok(ran) => {
