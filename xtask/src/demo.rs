@@ -84,10 +84,16 @@ fn shown(root: &Path, path: &Path) -> String {
     path.strip_prefix(root).unwrap_or(path).display().to_string()
 }
 
-/// A fresh copy of what `images` reads: `packer/` and `deployments/`.
+/// A fresh copy of what `images` reads: `packer/`, `deployments/` and
+/// `xtask.toml` (its plugin pins, which Packer 1.10 and later build with).
 fn copy_repository(root: &Path, demo: &Path) -> Result<()> {
     if demo.exists() {
         fs::remove_dir_all(demo).with_context(|| format!("removing the previous demo at {}", demo.display()))?;
+    }
+    let config = root.join(crate::config::FILE);
+    if config.is_file() {
+        fs::create_dir_all(demo).with_context(|| format!("creating {}", demo.display()))?;
+        fs::copy(&config, demo.join(crate::config::FILE)).with_context(|| format!("copying {}", config.display()))?;
     }
     for folder in ["packer", "deployments"] {
         let from = root.join(folder);
