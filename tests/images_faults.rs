@@ -21,7 +21,7 @@ use common::{text, write};
 /// one.
 const STAND_IN: &str = r#"#!/bin/sh
 case "$1" in
-  version) echo "1.6.6" ;;
+  version) echo "Packer v1.6.6" ;;
   validate) echo "The configuration is valid." ;;
   build)
     if [ -n "$STANDIN_REFUSE_BUILD" ]; then echo "the stand-in was asked to build" >&2; exit 1; fi
@@ -840,7 +840,7 @@ fn each_region_keeps_the_packer_version_that_built_it() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let packer = tree(root);
-    let newer = write(root, "bin/packer-1.9", STAND_IN.replace("echo \"1.6.6\"", "echo \"1.9.2\""));
+    let newer = write(root, "bin/packer-1.9", STAND_IN.replace("echo \"Packer v1.6.6\"", "echo \"Packer v1.9.2\""));
     std::fs::set_permissions(&newer, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     assert!(images(root, &packer, &["--release", "3.11"]).output().unwrap().status.success());
     let result = dir.path().join("results/ireland.json");

@@ -89,11 +89,20 @@ fn shown(root: &Path, path: &Path) -> String {
     path.strip_prefix(root).unwrap_or(path).display().to_string()
 }
 
-/// A fresh copy of what `images` reads: `packer/` and `deployments/`. Each
-/// file copied is checked, though the folder is new and holds no symlink.
+/// A fresh copy of what `images` reads: `packer/`, `deployments/` and
+/// `xtask.toml` (its plugin pins, which Packer 1.10 and later build with).
+/// Each file copied is checked, though the folder is new and holds no
+/// symlink.
 fn copy_repository(root: &Path, demo: &Path, protected: &Protected) -> Result<()> {
     if demo.exists() {
         fs::remove_dir_all(demo).with_context(|| format!("removing the previous demo at {}", demo.display()))?;
+    }
+    let config = root.join(crate::config::FILE);
+    if config.is_file() {
+        fs::create_dir_all(demo).with_context(|| format!("creating {}", demo.display()))?;
+        let to = demo.join(crate::config::FILE);
+        let to = protected.check(&to).map_err(|refusal| anyhow::anyhow!("{}: {refusal}", to.display()))?;
+        fs::copy(&config, &to).with_context(|| format!("copying {}", config.display()))?;
     }
     for folder in ["packer", "deployments"] {
         let from = root.join(folder);

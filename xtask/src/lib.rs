@@ -83,6 +83,7 @@ pub mod lock;
 pub mod moto;
 pub mod packer;
 pub mod patch;
+pub mod plugins;
 pub mod pre_commit;
 pub mod printable;
 pub mod private_vars;

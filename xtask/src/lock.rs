@@ -18,7 +18,8 @@
 //!                           "packer_version": "1.6.6",
 //!                           "hash": "sha256:…", "settings": "sha256:…",
 //!                           "variables": ["flavor", "var-file vars/prod.json"],
-//!                           "values": { "flavor": "b", "aws_secret_key": null } }
+//!                           "values": { "flavor": "b", "aws_secret_key": null },
+//!                           "plugins": { "github.com/hashicorp/amazon": "1.3.2" } }
 //!       }
 //!     }
 //!   }
@@ -100,6 +101,10 @@ pub struct LockedImage {
     /// `None` for one that is not written down; the whole map absent in
     /// locks of version 1.
     pub values: Option<BTreeMap<String, Option<String>>>,
+    /// The plugins it was built with, source to version
+    /// (`github.com/hashicorp/amazon` to `1.3.2`); absent when Packer's
+    /// bundled plugins built it, or in locks written before.
+    pub plugins: Option<BTreeMap<String, String>>,
 }
 
 impl LockedImage {
@@ -206,6 +211,12 @@ impl LockFile {
                             .and_then(Value::as_array)
                             .map(|names| names.iter().filter_map(Value::as_str).map(str::to_owned).collect()),
                         values,
+                        plugins: image.get("plugins").and_then(Value::as_object).map(|plugins| {
+                            plugins
+                                .iter()
+                                .filter_map(|(source, version)| Some((source.clone(), version.as_str()?.to_owned())))
+                                .collect()
+                        }),
                     },
                 );
             }
@@ -268,6 +279,9 @@ impl Serialize for LockedImage {
         }
         if let Some(values) = &self.values {
             out.serialize_field("values", values)?;
+        }
+        if let Some(plugins) = &self.plugins {
+            out.serialize_field("plugins", plugins)?;
         }
         out.end()
     }

@@ -42,18 +42,61 @@ pub fn find(explicit: Option<&Path>) -> Result<PathBuf> {
 pub fn version(packer: &Path) -> Result<String> {
     let output = Command::new(packer)
         .arg("version")
+        .env("CHECKPOINT_DISABLE", "1")
         .stdin(Stdio::null())
         .output()
         .with_context(|| format!("running {} version", packer.display()))?;
     let text = String::from_utf8_lossy(&output.stdout);
-    let first = text.lines().next().unwrap_or_default();
-    Ok(first.trim_start_matches("Packer v").trim().to_owned())
+    match parse_version(&text) {
+        Some(version) if output.status.success() => Ok(version),
+        _ => bail!(
+            "`{} version` did not say which Packer it is (it printed {:?}, and Packer prints `Packer vX.Y.Z`); \
+             point --packer or PACKER at Packer itself",
+            packer.display(),
+            text.trim().chars().take(200).collect::<String>()
+        ),
+    }
+}
+
+/// The version in `packer version`'s output: its `Packer vX.Y.Z` line
+/// (command/version.go, the same at v1.6.6 and v1.16.0), which a build
+/// with a commit compiled in follows with ` (<commit>)` and a pre-release
+/// marks `-dev`; the lines after it (an out-of-date notice naming the
+/// latest release) are not read.
+pub fn parse_version(output: &str) -> Option<String> {
+    let line = output.lines().map(str::trim).find(|line| line.starts_with("Packer v"))?;
+    let version = line["Packer v".len()..].split_whitespace().next()?;
+    let core = version.split(['-', '+']).next()?;
+    let numbers: Vec<&str> = core.split('.').collect();
+    let well_formed =
+        numbers.len() == 3 && numbers.iter().all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    well_formed.then(|| version.to_owned())
+}
+
+/// Whether a Packer version (`1.16.0`, `1.10.0-dev`) is `minimum` or later.
+/// A pre-release counts as its release: `1.10.0-dev` has 1.10's commands.
+pub fn at_least(version: &str, minimum: &str) -> bool {
+    let numbers = |text: &str| -> Vec<u64> {
+        text.split(['-', '+']).next().unwrap_or_default().split('.').map(|n| n.parse().unwrap_or(0)).collect()
+    };
+    numbers(version) >= numbers(minimum)
 }
 
 /// [`version`], remembered in the root's `target/xtask/` for as long as the
 /// executable's size and modification time stay the same: every Packer
 /// start-up counts when a build takes seconds.
 pub fn version_cached(packer: &Path, root: &Path) -> Result<String> {
+    // Asked once per run whatever the number of templates that need it.
+    static ASKED: std::sync::Mutex<BTreeMap<PathBuf, String>> = std::sync::Mutex::new(BTreeMap::new());
+    if let Some(version) = ASKED.lock().expect("version memo").get(packer) {
+        return Ok(version.clone());
+    }
+    let version = version_cached_on_disk(packer, root)?;
+    ASKED.lock().expect("version memo").insert(packer.to_path_buf(), version.clone());
+    Ok(version)
+}
+
+fn version_cached_on_disk(packer: &Path, root: &Path) -> Result<String> {
     let metadata = std::fs::metadata(packer).with_context(|| format!("reading {}", packer.display()))?;
     let modified = metadata.modified().ok().and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok());
     let key = format!("{}\t{}\t{}", packer.display(), metadata.len(), modified.map_or(0, |time| time.as_nanos()));
@@ -417,6 +460,25 @@ mod tests {
         );
         let plain = BuildArgs { target: "template.json".to_owned(), ..Default::default() };
         assert_eq!(plain.shown(), "template.json");
+    }
+
+    #[test]
+    fn version_lines() {
+        // command/version.go at v1.6.6 and v1.16.0: the version line, then
+        // at most a blank line and an out-of-date notice naming the latest.
+        assert_eq!(parse_version("Packer v1.6.6\n").as_deref(), Some("1.6.6"));
+        let outdated = "Packer v1.16.0\n\nYour version of Packer is out of date! The latest version\nis 1.17.1. You can \
+                        update by downloading from www.packer.io/downloads\n";
+        assert_eq!(parse_version(outdated).as_deref(), Some("1.16.0"));
+        // The SDK's FormattedVersion adds the commit when one is compiled in.
+        assert_eq!(parse_version("Packer v1.16.0-dev (0123abc)\n").as_deref(), Some("1.16.0-dev"));
+        for odd in ["", "packer 1.16.0", "Packer vnext", "Packer v1.16", "is 1.17.1."] {
+            assert_eq!(parse_version(odd), None, "{odd:?}");
+        }
+        assert!(at_least("1.16.0", "1.10.0"));
+        assert!(at_least("1.10.0-dev", "1.10.0"));
+        assert!(!at_least("1.9.4", "1.10.0"));
+        assert!(!at_least("1.6.6", "1.7.0"));
     }
 
     #[test]

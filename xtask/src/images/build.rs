@@ -19,10 +19,11 @@ use serde_json::Map;
 
 use super::plan::GLOBAL;
 use super::progress::Progress;
-use super::{Job, Options, Outcome, describe_images, record};
+use super::{Job, Options, Outcome, describe_images, record, tools};
 use crate::hcl2::Hcl2Template;
 use crate::lock::LockFile;
 use crate::packer::{self, Artifacts, BuildArgs, Line};
+use crate::plugins;
 use crate::private_vars::PrivateVars;
 use crate::project::TemplateFormat;
 use crate::protected::Protected;
@@ -37,6 +38,13 @@ pub fn build_pending(options: &Options, jobs: &mut [Job], lockfile: Option<&mut 
         return Ok((false, String::new()));
     }
     let packer_path = packer::find(options.packer.as_deref())?;
+    // The pins first, all of them: a plugin that cannot be had fails its
+    // templates before any build starts.
+    let transcripts = tools::install_pins(&packer_path, jobs, &pending);
+    let pending: Vec<usize> = pending.into_iter().filter(|&i| matches!(jobs[i].outcome, Outcome::Pending)).collect();
+    if pending.is_empty() {
+        return Ok((false, String::new()));
+    }
     // Asked beside the builds rather than before them: it costs a Packer
     // start-up, which the lock file should not add to the run.
     let version = {
@@ -44,7 +52,7 @@ pub fn build_pending(options: &Options, jobs: &mut [Job], lockfile: Option<&mut 
         std::thread::spawn(move || packer::version(&packer_path))
     };
     let mut recorder = Recorder { root: options.root.clone(), lockfile, version: Version::Asking(Some(version)) };
-    let interrupted = build_all(options, &packer_path, jobs, &pending, &mut recorder)?;
+    let interrupted = build_all(options, &packer_path, jobs, &pending, transcripts, &mut recorder)?;
     Ok((interrupted, recorder.version().to_owned()))
 }
 
@@ -98,6 +106,8 @@ impl Recorder<'_> {
 enum Event {
     Step(usize, String),
     Detail(usize, String),
+    /// The plugin versions a build loads, as `packer plugins required` says.
+    Plugins(usize, BTreeMap<String, String>),
     Done(usize, Outcome),
 }
 
@@ -117,6 +127,7 @@ fn build_all(
     packer_path: &Path,
     jobs: &mut [Job],
     pending: &[usize],
+    mut transcripts: BTreeMap<usize, String>,
     recorder: &mut Recorder,
 ) -> Result<bool> {
     let flag = interrupt_flag()?;
@@ -150,6 +161,9 @@ fn build_all(
         jobs.iter()
             .enumerate()
             .map(|(index, job)| BuildSpec {
+                plugins_done: transcripts.remove(&index).unwrap_or_default(),
+                init: job.tooling.init,
+                list_required: job.tooling.list_required,
                 dir: job.file.dir().to_path_buf(),
                 log: logs.get(&index).map(|(log, _)| log.clone()).unwrap_or_default(),
                 log_shown: logs.get(&index).map(|(_, shown)| shown.clone()).unwrap_or_default(),
@@ -204,6 +218,10 @@ fn build_all(
         match receiver.recv_timeout(Duration::from_millis(100)) {
             Ok(Event::Step(index, step)) => progress.step(&jobs[index].layout.slug(), &step),
             Ok(Event::Detail(index, detail)) => progress.detail(&jobs[index].layout.slug(), &detail),
+            Ok(Event::Plugins(index, required)) => {
+                let used = jobs[index].tooling.used.get_or_insert_with(BTreeMap::new);
+                used.extend(required);
+            }
             Ok(Event::Done(index, outcome)) => {
                 let step = match &outcome {
                     Outcome::Built(images) => format!("built {}", describe_images(images)),
@@ -250,6 +268,13 @@ fn var_file_values(job: &Job) -> Result<Map<String, serde_json::Value>, String> 
 struct BuildSpec {
     /// Where the private var file goes, or why it cannot.
     private_folder: Result<PathBuf, String>,
+    /// What was done about its pinned plugins before the builds, for the
+    /// top of its log.
+    plugins_done: String,
+    /// Run `packer init .` before validating.
+    init: bool,
+    /// Ask `packer plugins required .` which plugin versions it loads.
+    list_required: bool,
     dir: PathBuf,
     log: PathBuf,
     /// The log's path relative to the root, for messages.
@@ -281,6 +306,14 @@ fn build_one(
     let mut write_log = |text: &str| {
         let _ = writeln!(log, "{}", redact(text, &spec.secrets));
     };
+    if !spec.plugins_done.is_empty() {
+        write_log(spec.plugins_done.trim_end());
+    }
+    if spec.init
+        && let Err(outcome) = init_folder(packer_path, spec, index, sender, running, flag, &mut write_log)
+    {
+        return outcome;
+    }
     // Removed when the build is over, however it ends but a kill.
     let private = match (&spec.vars, &spec.private_folder) {
         (Err(why), _) => return Outcome::Failed(why.clone()),
@@ -408,6 +441,81 @@ fn open_log(path: &Path) -> std::io::Result<fs::File> {
     }
 }
 
+/// `packer init .` in an HCL2 folder, its output in the log, then (Packer
+/// 1.8 and later) `packer plugins required .` for the versions the build
+/// loads. Inits run one at a time: Packer takes no lock of its own.
+fn init_folder(
+    packer_path: &Path,
+    spec: &BuildSpec,
+    index: usize,
+    sender: &mpsc::Sender<Event>,
+    running: &Mutex<BTreeMap<usize, u32>>,
+    flag: &AtomicBool,
+    write_log: &mut impl FnMut(&str),
+) -> Result<(), Outcome> {
+    let _ = sender.send(Event::Step(index, "installing plugins (packer init)".to_owned()));
+    let _lock = plugins::lock_installs();
+    if flag.load(Ordering::SeqCst) {
+        return Err(Outcome::Interrupted);
+    }
+    write_log("$ packer init .");
+    let ran = plugins::init(packer_path, &spec.dir, |pid| {
+        running.lock().expect("running lock").insert(index, pid);
+        // An interrupt that arrived while it was starting.
+        if flag.load(Ordering::SeqCst) {
+            packer::interrupt(pid);
+        }
+    });
+    running.lock().expect("running lock").remove(&index);
+    let ran = ran.map_err(|error| Outcome::Failed(format!("{error:#}")))?;
+    if !ran.output.is_empty() {
+        write_log(&ran.output);
+    }
+    if flag.load(Ordering::SeqCst) {
+        return Err(Outcome::Interrupted);
+    }
+    if !ran.succeeded {
+        // A plugin it could not fetch (command/init.go at v1.16.0 says
+        // "Failed getting the …" with the getters' errors as `* …` lines)
+        // is what a cache or a copy solves; anything else is the template's.
+        let hint =
+            if ran.output.contains("Failed getting") { format!("; {}", plugins::CACHE_HINT) } else { String::new() };
+        return Err(Outcome::Failed(format!(
+            "packer init failed: {}{hint} (log: {})",
+            redact(&init_cause(&ran.output), &spec.secrets),
+            spec.log_shown
+        )));
+    }
+    write_log("packer init: ok");
+    if spec.list_required {
+        match plugins::required(packer_path, &spec.dir) {
+            Ok(required) => {
+                let listed: Vec<String> =
+                    required.iter().map(|(source, version)| format!("{source} {version}")).collect();
+                write_log(&format!("plugins this build loads: {}", listed.join(", ")));
+                let _ = sender.send(Event::Plugins(index, required));
+            }
+            Err(error) => return Err(Outcome::Failed(format!("{error:#}"))),
+        }
+    }
+    Ok(())
+}
+
+/// What `packer init` says went wrong, on one line: its first line and
+/// the `* …` causes below it, or its second line when it lists none.
+fn init_cause(output: &str) -> String {
+    let mut lines = output.lines().map(str::trim).filter(|line| !line.is_empty());
+    let first = lines.next().unwrap_or("no output");
+    let rest: Vec<&str> = lines.collect();
+    let causes: Vec<&str> = rest.iter().filter_map(|line| line.strip_prefix("* ")).collect();
+    let first = first.strip_prefix("Error: ").unwrap_or(first).trim_end_matches(':');
+    match (causes.is_empty(), rest.first()) {
+        (false, _) => format!("{first}: {}", causes.join("; ")),
+        (true, Some(second)) => format!("{first}: {second}"),
+        (true, None) => first.to_owned(),
+    }
+}
+
 /// What `packer validate` says went wrong, on one line: its first line and
 /// the `* …` causes it lists below it, with a hint for missing credentials.
 fn validate_cause(output: &str) -> String {
@@ -450,6 +558,21 @@ pub fn images_from_artifacts(cloud: &str, artifacts: &Artifacts) -> Result<BTree
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_init_says_its_causes() {
+        let output = "Failed getting the \"github.com/hashicorp/amazon\" plugin:\n1 error occurred:\n\t* Get \"https://api.github.com/x\": dial tcp: lookup api.github.com: no such host\n\n";
+        assert_eq!(
+            init_cause(output),
+            "Failed getting the \"github.com/hashicorp/amazon\" plugin: Get \"https://api.github.com/x\": dial tcp: lookup \
+             api.github.com: no such host"
+        );
+        assert_eq!(
+            init_cause("Error: Unsupported argument\n\nAn argument named \"sorce\" is not expected here.\n"),
+            "Unsupported argument: An argument named \"sorce\" is not expected here."
+        );
+        assert_eq!(init_cause(""), "no output");
+    }
 
     #[test]
     fn a_failed_validate_says_its_causes() {

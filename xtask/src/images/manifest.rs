@@ -106,6 +106,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
             outcome: Outcome::FromManifest { images, manifest: manifest_rel.clone() },
             secrets: Vec::new(),
             var_files,
+            tooling: Default::default(),
         };
         let built_at = built.map(lock::utc_timestamp);
         if let Some(built_at) = built_at.as_deref().filter(|_| !options.force) {

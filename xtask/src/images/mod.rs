@@ -30,6 +30,7 @@ mod report;
 mod results;
 mod run_lock;
 pub mod status;
+mod tools;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -109,6 +110,8 @@ pub struct Job {
     pub secrets: Vec<String>,
     /// The `--var-file`s its build takes ([`plan::var_files_for`]).
     pub var_files: Vec<PathBuf>,
+    /// What its build needs of Packer's plugins, and what it used.
+    pub tooling: tools::Tooling,
 }
 
 #[derive(Clone, Debug)]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::readout::{Readout, RegionBuilder};
-use super::{Job, Options, Outcome};
+use super::{Job, Options, Outcome, tools};
 use crate::deployments::Deployment;
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
@@ -182,6 +182,8 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
     let mut declared: BTreeSet<String> = BTreeSet::new();
     let mut names: BTreeSet<String> = BTreeSet::new();
     let mut built_regions: BTreeSet<String> = BTreeSet::new();
+    let pins = crate::config::Config::read(&options.root)?.packer;
+    let installed = if selected.is_empty() { Ok(None) } else { installed_packer(options, &pins) };
     if selected.is_empty() && (!options.filter.releases.is_empty() || !options.filter.clouds.is_empty()) {
         let layouts: Vec<Layout> = everything.iter().filter_map(|file| file.layout.clone().ok()).collect();
         let list = |part: fn(&Layout) -> &String| {
@@ -255,6 +257,20 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             jobs.push(failed_job(file, layout, why));
             continue;
         }
+        let installed = match &installed {
+            Ok(installed) => installed.as_deref(),
+            Err(why) => {
+                jobs.push(failed_job(file, layout, why.clone()));
+                continue;
+            }
+        };
+        let mut tooling = match tools::plan(&template, installed, &pins) {
+            Ok(tooling) => tooling,
+            Err(why) => {
+                jobs.push(failed_job(file, layout, why));
+                continue;
+            }
+        };
         let builders = &template.builders;
         let selected_builders: Vec<&RegionBuilder> = builders
             .iter()
@@ -315,7 +331,15 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         } else {
             let built = Built { hash: &hash, files: &files, settings: &settings, setting_names: &setting_names };
             match recorded_images(lockfile.templates.get(&file.rel), &regions, &built) {
-                Ok(images) => (Outcome::Skipped(images), "unchanged since its images were built".to_owned()),
+                Ok(images) => {
+                    tooling.changes = tools::changes_since_built(
+                        lockfile.templates.get(&file.rel),
+                        &regions,
+                        installed,
+                        &tooling.pins,
+                    );
+                    (Outcome::Skipped(images), "unchanged since its images were built".to_owned())
+                }
                 Err(why) => (Outcome::Pending, why),
             }
         };
@@ -344,6 +368,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             files,
             reason,
             outcome,
+            tooling,
         });
     }
     let every_template_read = jobs.iter().all(|job| !job.hash.is_empty());
@@ -404,6 +429,25 @@ fn unmet_needs(template: &Readout, options: &Options) -> Option<String> {
             if unmet.len() == 1 { "it" } else { "them" }
         )
     })
+}
+
+/// The installed Packer's version, asked once per run; none when Packer
+/// cannot be found (a build says how to get it). A Packer whose version
+/// cannot be read fails every template: what a build needs of plugins
+/// depends on it. Warns when it is not the one `xtask.toml` names.
+fn installed_packer(options: &Options, pins: &crate::config::PackerPins) -> Result<Option<String>, String> {
+    let Ok(packer) = crate::packer::find(options.packer.as_deref()) else {
+        return Ok(None);
+    };
+    let installed = crate::packer::version_cached(&packer, &options.root).map_err(|error| format!("{error:#}"))?;
+    if let Some(pinned) = pins.version.as_deref().filter(|pinned| *pinned != installed) {
+        say!(
+            "warning: xtask.toml names Packer {pinned}, and the Packer here ({}) is {installed}: images are built \
+             with {installed}, and the lock records it",
+            packer.display()
+        );
+    }
+    Ok(Some(installed))
 }
 
 /// The templates in the folders `--select` names (all when it names none);
@@ -543,6 +587,7 @@ fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
         outcome: Outcome::Failed(why),
         var_files: Vec::new(),
         secrets: Vec::new(),
+        tooling: Default::default(),
     }
 }
 

@@ -10,6 +10,7 @@ use crate::diagnostic::Severity;
 use crate::gotmpl;
 use crate::hcl2::Hcl2Template;
 use crate::lint_templates::{self, Loaded};
+use crate::plugins::{Kind, PluginUse};
 use crate::project::{TemplateFile, TemplateFormat};
 use crate::secrets::{self, Sensitive};
 use crate::template::{Block, Template};
@@ -39,6 +40,11 @@ pub struct Readout {
     /// Variables Packer would refuse to build without (HCL2: no default,
     /// and no value from this run, an auto var file or `PKR_VAR_<name>`).
     pub unset: Vec<String>,
+    /// The types it uses that come from plugins no `required_plugins`
+    /// covers: from Packer 1.10 on, each needs a pin in `xtask.toml`.
+    pub plugin_uses: Vec<PluginUse>,
+    /// An HCL2 folder with `required_plugins`, which `packer init` installs.
+    pub requires_plugins: bool,
 }
 
 /// A block or setting that needs some Packer versions.
@@ -107,6 +113,25 @@ impl Readout {
             unresolved.extend(templated.into_iter().map(|region| format!("{}: {region}", builder.name)));
             builder.regions = known;
         }
+        let place = || "template.json".to_owned();
+        let mut plugin_uses = Vec::new();
+        let post_processors = template.post_processors().into_iter().filter_map(|entry| match entry {
+            crate::template::PostProcessor::Block(block) => block.kind(),
+            crate::template::PostProcessor::Name { name, .. } => Some(name),
+        });
+        let used = (template.builders().iter().filter_map(|block| block.kind()).map(|kind| (Kind::Builder, kind)))
+            .chain(
+                template.provisioners().iter().filter_map(|block| block.kind()).map(|kind| (Kind::Provisioner, kind)),
+            )
+            .chain(post_processors.map(|kind| (Kind::PostProcessor, kind)))
+            .collect::<Vec<_>>();
+        for (kind, type_name) in used {
+            if let Some(plugin_use) = PluginUse::of(kind, type_name, place())
+                && !plugin_uses.contains(&plugin_use)
+            {
+                plugin_uses.push(plugin_use);
+            }
+        }
         Ok(Readout {
             builders,
             unresolved,
@@ -117,6 +142,8 @@ impl Readout {
             needs: Vec::new(),
             from_env: Vec::new(),
             unset: Vec::new(),
+            plugin_uses,
+            requires_plugins: false,
         })
     }
 
@@ -163,6 +190,37 @@ impl Readout {
             let what = format!("`data \"{}\" \"{}\"` ({})", data.kind, data.name, place(&data.block.ident_at));
             needs.push(since_1_7(what));
         }
+        let requires_plugins =
+            template.packer_blocks().any(|block| block.body.blocks("required_plugins").next().is_some());
+        let mut plugin_uses: Vec<PluginUse> = Vec::new();
+        let mut uses = |kind: Kind, type_name: &str, at: &crate::hcl2::At| {
+            if template.from_required_plugin(type_name)
+                || plugin_uses.iter().any(|known| known.kind == kind && known.type_name == type_name)
+            {
+                return;
+            }
+            plugin_uses.extend(PluginUse::of(kind, type_name, place(at)));
+        };
+        for target in template.build_targets() {
+            if let Some(source) = target.source {
+                uses(Kind::Builder, target.kind, &source.ident_at);
+            }
+        }
+        for build in template.builds() {
+            for block in build.provisioners() {
+                if let Some((type_name, at)) = block.labels.first() {
+                    uses(Kind::Provisioner, type_name, at);
+                }
+            }
+            for block in build.post_processors() {
+                if let Some((type_name, at)) = block.labels.first() {
+                    uses(Kind::PostProcessor, type_name, at);
+                }
+            }
+        }
+        for data in template.data_sources() {
+            uses(Kind::DataSource, data.kind, &data.block.ident_at);
+        }
         let auto_values: Vec<&str> = template.auto_var_file_values().map(|attr| attr.key.as_str()).collect();
         let unset = template
             .variables()
@@ -190,6 +248,8 @@ impl Readout {
             sensitive: secrets::of_hcl2(&template),
             opaque_upload: template.opaque_uploads().into_iter().next().map(|(_, path)| path),
             needs,
+            plugin_uses,
+            requires_plugins,
         })
     }
 

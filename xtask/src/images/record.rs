@@ -142,6 +142,7 @@ pub fn record_build(
                 manifest: manifest.clone(),
                 variables: Some(job.setting_names.clone()),
                 values: Some(job.recorded_values.clone()),
+                plugins: if manifest.is_some() { None } else { job.tooling.used.clone() },
             },
         );
     }

@@ -14,6 +14,7 @@
 //!   "files": { "template.json": "sha256:…" }, "settings": "sha256:…",
 //!   "variables": ["flavor"], "values": { "flavor": "b" },
 //!   "packer_version": "1.6.6", "built_at": "2026-…Z",
+//!   "plugins": { "github.com/hashicorp/amazon": "1.3.2" },
 //!   "run": { "id": "github:123456789/1", "host": "runner-1" } }
 //! ```
 //!
@@ -76,6 +77,7 @@ pub fn write(root: &Path, path: &Path, jobs: &[Job], packer_version: &str, lockf
         "variables": job.setting_names,
         "values": job.recorded_values,
         "packer_version": packer_version,
+        "plugins": job.tooling.used,
         "built_at": lock::utc_now(),
         "run": run_identity(),
     });
@@ -338,6 +340,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
             plan::file_changes(&before, &files)
         );
     }
+    let tooling = super::tools::Tooling { used: plugins_of(&value, &shown)?, ..Default::default() };
     let job = Job {
         regions: images.keys().cloned().collect(),
         feeds: Vec::new(),
@@ -354,6 +357,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         outcome: Outcome::Built(images),
         secrets: Vec::new(),
         var_files: Vec::new(),
+        tooling,
         file,
         layout,
     };
@@ -408,6 +412,32 @@ fn strings(shown: &str, field: &str, items: &[Value]) -> Result<Vec<String>> {
             Ok(text.to_owned())
         })
         .collect()
+}
+
+/// The plugins a result's build used, source to version: none when
+/// Packer's bundled plugins built it, or the result predates the field.
+fn plugins_of(value: &Value, shown: &dyn std::fmt::Display) -> Result<Option<BTreeMap<String, String>>> {
+    let Some(plugins) = value.get("plugins").filter(|plugins| !plugins.is_null()) else {
+        return Ok(None);
+    };
+    let plain = |text: &str, extra: &[u8]| {
+        !text.is_empty()
+            && text.len() <= 200
+            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b".-+".contains(&b) || extra.contains(&b))
+    };
+    let used: Option<BTreeMap<String, String>> = plugins.as_object().and_then(|plugins| {
+        plugins
+            .iter()
+            .map(|(source, version)| {
+                let version = version.as_str().filter(|version| plain(version, b""))?;
+                plain(source, b"/_").then(|| (source.clone(), version.to_owned()))
+            })
+            .collect()
+    });
+    match used {
+        Some(used) => Ok(Some(used)),
+        None => bail!("{shown}: `plugins` is not an object of plugin sources and their versions"),
+    }
 }
 
 /// `2026-11-27T14:03:11Z`, as `lock::utc_now` writes it.

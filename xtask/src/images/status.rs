@@ -74,6 +74,7 @@ fn template_status(
                 "id": image.id,
                 "built_at": image.built_at,
                 "packer_version": image.packer_version,
+                "plugins": image.plugins,
                 "manifest": image.manifest.as_ref().map(|m| m.path.clone()),
                 "state": freshness.get(region).map(Freshness::describe),
                 // What it was built with besides its files: a run given
@@ -228,7 +229,21 @@ fn human(entries: &[Value]) -> String {
         for image in &images {
             let by = match (image["packer_version"].as_str(), image["manifest"].as_str()) {
                 (_, Some(manifest)) => format!("from {}", printable::escape(manifest)),
-                (Some(version), None) => format!("with Packer {}", printable::escape(version)),
+                (Some(version), None) => {
+                    let plugins: Vec<String> = image["plugins"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(source, version)| {
+                            format!(
+                                " and {} {}",
+                                printable::escape(source),
+                                printable::escape(version.as_str().unwrap_or("?"))
+                            )
+                        })
+                        .collect();
+                    format!("with Packer {}{}", printable::escape(version), plugins.concat())
+                }
                 (None, None) => String::new(),
             };
             let given: Vec<String> = image["given"]
