@@ -82,25 +82,25 @@ pub fn at_least(version: &str, minimum: &str) -> bool {
     numbers(version) >= numbers(minimum)
 }
 
-/// [`version`], remembered in `cache_dir` for as long as the executable's
-/// size and modification time stay the same: every Packer start-up counts
-/// when a build takes seconds.
-pub fn version_cached(packer: &Path, cache_dir: &Path) -> Result<String> {
+/// [`version`], remembered in the root's `target/xtask/` for as long as the
+/// executable's size and modification time stay the same: every Packer
+/// start-up counts when a build takes seconds.
+pub fn version_cached(packer: &Path, root: &Path) -> Result<String> {
     // Asked once per run whatever the number of templates that need it.
     static ASKED: std::sync::Mutex<BTreeMap<PathBuf, String>> = std::sync::Mutex::new(BTreeMap::new());
     if let Some(version) = ASKED.lock().expect("version memo").get(packer) {
         return Ok(version.clone());
     }
-    let version = version_cached_on_disk(packer, cache_dir)?;
+    let version = version_cached_on_disk(packer, root)?;
     ASKED.lock().expect("version memo").insert(packer.to_path_buf(), version.clone());
     Ok(version)
 }
 
-fn version_cached_on_disk(packer: &Path, cache_dir: &Path) -> Result<String> {
+fn version_cached_on_disk(packer: &Path, root: &Path) -> Result<String> {
     let metadata = std::fs::metadata(packer).with_context(|| format!("reading {}", packer.display()))?;
     let modified = metadata.modified().ok().and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok());
     let key = format!("{}\t{}\t{}", packer.display(), metadata.len(), modified.map_or(0, |time| time.as_nanos()));
-    let cache = cache_dir.join("packer-version");
+    let cache = root.join("target/xtask/packer-version");
     if let Ok(text) = std::fs::read_to_string(&cache)
         && let Some((cached_key, version)) = text.rsplit_once('\n')
         && cached_key == key
@@ -108,32 +108,40 @@ fn version_cached_on_disk(packer: &Path, cache_dir: &Path) -> Result<String> {
         return Ok(version.to_owned());
     }
     let version = version(packer)?;
-    let _ = std::fs::create_dir_all(cache_dir);
-    let _ = std::fs::write(&cache, format!("{key}\n{version}"));
+    // A cache that cannot be written safely is only a slower next run.
+    if let Ok(cache) = crate::protected::Protected::of(root).check(&cache)
+        && let Some(folder) = cache.parent()
+        && std::fs::create_dir_all(folder).is_ok()
+    {
+        let _ = crate::fsutil::write_atomic(&cache, format!("{key}\n{version}").as_bytes());
+    }
     Ok(version)
 }
 
 /// Arguments that select builders and set variables, shared by validate and
-/// build.
+/// build. Variables reach Packer in var files only, never as `-var`, which
+/// would show their values to every local user (`/proc/PID/cmdline`).
 #[derive(Clone, Debug, Default)]
 pub struct BuildArgs {
     /// What to build: `template.json`, or `.` for an HCL2 folder.
     pub target: String,
     pub only: Vec<String>,
-    pub vars: Vec<(String, String)>,
     pub var_files: Vec<PathBuf>,
+    /// The private var file of the `--var` values, given last so that it
+    /// wins as `-var` would (`crate::private_vars`), and their names.
+    pub private_vars: Option<(PathBuf, Vec<String>)>,
 }
 
 impl BuildArgs {
-    /// The arguments as a log shows them: each `-var` by its name only,
-    /// since values can be secret.
+    /// The arguments as a log shows them: the private var file with the
+    /// names of the variables it sets.
     pub fn shown(&self) -> String {
-        let mut args = self.to_args();
-        for (index, (key, _)) in self.vars.iter().enumerate() {
-            let at = usize::from(!self.only.is_empty()) + 2 * index + 1;
-            args[at] = format!("{key}=…").into();
+        let mut shown: Vec<String> = self.to_args().iter().map(|arg| arg.to_string_lossy().into_owned()).collect();
+        if let Some((_, names)) = &self.private_vars {
+            let at = shown.len() - 2;
+            shown[at] = format!("<private var file: {}>", names.join(", "));
         }
-        args.iter().map(|arg| arg.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
+        shown.join(" ")
     }
 
     fn to_args(&self) -> Vec<OsString> {
@@ -141,11 +149,7 @@ impl BuildArgs {
         if !self.only.is_empty() {
             args.push(format!("-only={}", self.only.join(",")).into());
         }
-        for (key, value) in &self.vars {
-            args.push("-var".into());
-            args.push(format!("{key}={value}").into());
-        }
-        for file in &self.var_files {
+        for file in self.var_files.iter().chain(self.private_vars.as_ref().map(|(file, _)| file)) {
             args.push("-var-file".into());
             args.push(file.as_os_str().to_owned());
         }
@@ -155,8 +159,6 @@ impl BuildArgs {
 }
 
 /// `packer validate` in the template's folder. On failure, Packer's output.
-/// Errors name the executable and the folder but never the arguments: they
-/// carry `-var` values, some of them secret.
 pub fn validate(packer: &Path, dir: &Path, args: &BuildArgs) -> Result<Result<(), String>> {
     let output = Command::new(packer)
         .arg("validate")
@@ -220,7 +222,7 @@ impl Build {
     /// Returns whether the build succeeded.
     pub fn run(mut self, mut on_line: impl FnMut(Line)) -> Result<bool> {
         let parse = |line: String| match Record::parse(&line) {
-            Some(record) => Line::Record(record),
+            Some(record) => Line::Record(record, line),
             None => Line::Other(line),
         };
         loop {
@@ -254,7 +256,9 @@ impl Follower {
     /// then unlinks it.
     fn create(scratch: &Path, stream: &str) -> Result<(File, Follower)> {
         let path = scratch.join(format!(".packer-{stream}-{}-{}", std::process::id(), unique()));
-        let writer = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        // Only this user may read it: Packer's output can hold secrets
+        // until xtask has hidden them.
+        let writer = crate::fsutil::create_new(&path, 0o600).with_context(|| format!("creating {}", path.display()))?;
         let reader = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
         let _ = std::fs::remove_file(&path);
         Ok((writer, Follower { file: reader, partial: Vec::new() }))
@@ -315,7 +319,8 @@ pub fn interrupt(pid: u32) {
 }
 
 pub enum Line {
-    Record(Record),
+    /// A machine-readable record, and the line as Packer wrote it.
+    Record(Record, String),
     Other(String),
 }
 
@@ -339,14 +344,19 @@ impl Record {
         let data = fields.map(unescape).collect();
         Some(Record { target, kind, data })
     }
-
-    /// The text of a `ui` record (`say`, `message`, `error`).
-    pub fn ui_text(&self) -> Option<&str> {
-        (self.kind == "ui").then(|| self.data.get(1).map(String::as_str)).flatten()
-    }
 }
 
-fn unescape(field: &str) -> String {
+/// The data fields of a machine-readable line as Packer wrote them,
+/// escapes and all: what must be searched for secrets before
+/// [`unescape`] joins what it split (a `\` before a value's `n`).
+pub fn raw_data(line: &str) -> Vec<&str> {
+    line.splitn(4, ',').nth(3).map(|data| data.split(',').collect()).unwrap_or_default()
+}
+
+/// A field of machine-readable output as text: Packer writes a comma as
+/// `%!(PACKER_COMMA)` and line ends as `\n` and `\r`, and escapes nothing
+/// else, so a `\n` the text held itself comes back as a line end too.
+pub fn unescape(field: &str) -> String {
     field.replace("%!(PACKER_COMMA)", ",").replace("\\n", "\n").replace("\\r", "\r")
 }
 
@@ -423,16 +433,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn logged_arguments_name_variables_without_their_values() {
+    fn variables_go_in_var_files_and_the_log_names_them() {
         let args = BuildArgs {
             target: ".".to_owned(),
             only: vec!["amazon-ebs.ireland".to_owned()],
-            vars: vec![("token".to_owned(), "s3cr3t".to_owned()), ("size".to_owned(), "t3".to_owned())],
             var_files: vec![PathBuf::from("/vars/prod.pkrvars.hcl")],
+            private_vars: Some((
+                PathBuf::from("/r/target/xtask/private/vars-1-0.json"),
+                vec!["token".into(), "size".into()],
+            )),
         };
         assert_eq!(
+            args.to_args(),
+            [
+                "-only=amazon-ebs.ireland",
+                "-var-file",
+                "/vars/prod.pkrvars.hcl",
+                "-var-file",
+                "/r/target/xtask/private/vars-1-0.json",
+                "."
+            ]
+        );
+        assert_eq!(
             args.shown(),
-            "-only=amazon-ebs.ireland -var token=… -var size=… -var-file /vars/prod.pkrvars.hcl ."
+            "-only=amazon-ebs.ireland -var-file /vars/prod.pkrvars.hcl -var-file <private var file: token, size> ."
         );
         let plain = BuildArgs { target: "template.json".to_owned(), ..Default::default() };
         assert_eq!(plain.shown(), "template.json");
@@ -470,7 +494,8 @@ mod tests {
             ]
         );
         let ui = Record::parse("1795787993,,ui,say,==> frankfurt: Creating\\n done").unwrap();
-        assert_eq!(ui.ui_text(), Some("==> frankfurt: Creating\n done"));
+        assert_eq!(ui.data[1], "==> frankfurt: Creating\n done");
+        assert_eq!(raw_data("1,,ui,say,a\\nb%!(PACKER_COMMA) c"), ["say", "a\\nb%!(PACKER_COMMA) c"]);
         assert!(Record::parse("Error: not machine readable").is_none());
     }
 

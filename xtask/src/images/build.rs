@@ -15,14 +15,18 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
+use serde_json::Map;
 
 use super::plan::GLOBAL;
 use super::progress::Progress;
 use super::{Job, Options, Outcome, describe_images, record, tools};
+use crate::hcl2::Hcl2Template;
 use crate::lock::LockFile;
 use crate::packer::{self, Artifacts, BuildArgs, Line};
 use crate::plugins;
+use crate::private_vars::PrivateVars;
 use crate::project::TemplateFormat;
+use crate::protected::Protected;
 use crate::secrets::redact;
 
 /// Builds every pending job and, given a lock, records each success in it
@@ -127,8 +131,26 @@ fn build_all(
     recorder: &mut Recorder,
 ) -> Result<bool> {
     let flag = interrupt_flag()?;
-    let log_dir = options.root.join("target/xtask/images");
+    let protected = Protected::of(&options.root);
+    let log_dir = protected.check(&options.root.join("target/xtask/images")).map_err(|refusal| {
+        anyhow::anyhow!("the build logs' folder target/xtask/images: {refusal}; make target/ a folder of its own")
+    })?;
     fs::create_dir_all(&log_dir).with_context(|| format!("creating {}", log_dir.display()))?;
+    // Made only when a build has variables to pass, and its failure fails
+    // only those builds.
+    let private_folder = if pending.iter().any(|&index| !jobs[index].vars.is_empty()) {
+        crate::private_vars::folder(&options.root, &protected).map_err(|error| format!("{error:#}"))
+    } else {
+        Err("no variables to pass".to_owned())
+    };
+    let mut logs = BTreeMap::new();
+    for &index in pending {
+        let shown = format!("target/xtask/images/{}.log", jobs[index].layout.slug());
+        let log = protected
+            .check(&log_dir.join(format!("{}.log", jobs[index].layout.slug())))
+            .map_err(|refusal| anyhow::anyhow!("the build log {shown}: {refusal}; remove it"))?;
+        logs.insert(index, (log, shown));
+    }
     let names: Vec<String> = pending.iter().map(|&i| jobs[i].layout.slug()).collect();
     let mut progress = Progress::new(&names);
     let queue: Arc<Mutex<VecDeque<usize>>> = Arc::new(Mutex::new(pending.iter().copied().collect()));
@@ -143,17 +165,19 @@ fn build_all(
                 init: job.tooling.init,
                 list_required: job.tooling.list_required,
                 dir: job.file.dir().to_path_buf(),
-                log: log_dir.join(format!("{}.log", job.layout.slug())),
-                log_shown: format!("target/xtask/images/{}.log", job.layout.slug()),
+                log: logs.get(&index).map(|(log, _)| log.clone()).unwrap_or_default(),
+                log_shown: logs.get(&index).map(|(_, shown)| shown.clone()).unwrap_or_default(),
                 args: BuildArgs {
                     target: match job.file.format {
                         TemplateFormat::Json => "template.json".to_owned(),
                         TemplateFormat::Hcl2 => ".".to_owned(),
                     },
                     only: job.only.clone(),
-                    vars: job.vars.clone(),
                     var_files: absolute(&job.var_files),
+                    private_vars: None,
                 },
+                vars: if logs.contains_key(&index) { var_file_values(job) } else { Ok(Map::new()) },
+                private_folder: private_folder.clone(),
                 cloud: job.layout.cloud.clone(),
                 regions: job.regions.clone(),
                 secrets: job.secrets.clone(),
@@ -231,7 +255,19 @@ fn absolute(paths: &[PathBuf]) -> Vec<PathBuf> {
     paths.iter().map(|path| std::path::absolute(path).unwrap_or_else(|_| path.clone())).collect()
 }
 
+/// The `--var` values of a job as its private var file holds them.
+fn var_file_values(job: &Job) -> Result<Map<String, serde_json::Value>, String> {
+    // The types of an HCL2 folder's variables say how Packer reads a value.
+    let template = match job.file.format {
+        TemplateFormat::Hcl2 => Hcl2Template::read(job.file.dir()).ok(),
+        TemplateFormat::Json => None,
+    };
+    PrivateVars::values(job.file.format, template.as_ref(), &job.vars).map_err(|error| format!("{error:#}"))
+}
+
 struct BuildSpec {
+    /// Where the private var file goes, or why it cannot.
+    private_folder: Result<PathBuf, String>,
     /// What was done about its pinned plugins before the builds, for the
     /// top of its log.
     plugins_done: String,
@@ -243,7 +279,9 @@ struct BuildSpec {
     log: PathBuf,
     /// The log's path relative to the root, for messages.
     log_shown: String,
+    /// Without the private var file, written for each build.
     args: BuildArgs,
+    vars: Result<Map<String, serde_json::Value>, String>,
     cloud: String,
     /// Every region the selected builders build: each must be reported.
     regions: Vec<String>,
@@ -259,7 +297,7 @@ fn build_one(
     running: &Mutex<BTreeMap<usize, u32>>,
     flag: &AtomicBool,
 ) -> Outcome {
-    let mut log = match fs::File::create(&spec.log) {
+    let mut log = match open_log(&spec.log) {
         Ok(file) => file,
         Err(error) => {
             return Outcome::Failed(format!("cannot write the log {}: {error}", spec.log.display()));
@@ -276,9 +314,24 @@ fn build_one(
     {
         return outcome;
     }
-    write_log(&format!("$ packer validate {}", spec.args.shown()));
+    // Removed when the build is over, however it ends but a kill.
+    let private = match (&spec.vars, &spec.private_folder) {
+        (Err(why), _) => return Outcome::Failed(why.clone()),
+        (Ok(values), _) if values.is_empty() => None,
+        (Ok(_), Err(why)) => return Outcome::Failed(why.clone()),
+        (Ok(values), Ok(folder)) => match PrivateVars::write(folder, values) {
+            Ok(private) => private,
+            Err(error) => return Outcome::Failed(format!("{error:#}")),
+        },
+    };
+    let names = spec.vars.as_ref().map(|values| values.keys().cloned().collect()).unwrap_or_default();
+    let args = BuildArgs {
+        private_vars: private.as_ref().map(|file| (file.path().to_path_buf(), names)),
+        ..spec.args.clone()
+    };
+    write_log(&format!("$ packer validate {}", args.shown()));
     let _ = sender.send(Event::Step(index, "validating".to_owned()));
-    match packer::validate(packer_path, &spec.dir, &spec.args) {
+    match packer::validate(packer_path, &spec.dir, &args) {
         Err(error) => return Outcome::Failed(format!("{error:#}")),
         Ok(Err(output)) => {
             write_log(&output);
@@ -298,13 +351,12 @@ fn build_one(
     if flag.load(Ordering::SeqCst) {
         return Outcome::Interrupted;
     }
-    write_log(&format!("$ packer build -machine-readable -color=false {}", spec.args.shown()));
+    write_log(&format!("$ packer build -machine-readable -color=false {}", args.shown()));
     let _ = sender.send(Event::Step(index, "building".to_owned()));
-    let build =
-        match packer::Build::start(packer_path, &spec.dir, &spec.args, spec.log.parent().unwrap_or(Path::new("."))) {
-            Ok(build) => build,
-            Err(error) => return Outcome::Failed(format!("{error:#}")),
-        };
+    let build = match packer::Build::start(packer_path, &spec.dir, &args, spec.log.parent().unwrap_or(Path::new("."))) {
+        Ok(build) => build,
+        Err(error) => return Outcome::Failed(format!("{error:#}")),
+    };
     running.lock().expect("running lock").insert(index, build.pid());
     // An interrupt that arrived while the build was starting.
     if flag.load(Ordering::SeqCst) {
@@ -312,19 +364,26 @@ fn build_one(
     }
     let mut artifacts = Artifacts::default();
     let mut last_error = String::new();
+    // A field hidden as Packer wrote it, then unescaped, then hidden again:
+    // unescaping can join a secret to what precedes it (`\` and `n…`).
+    let shown = |raw: &str| redact(&packer::unescape(&redact(raw, &spec.secrets)), &spec.secrets);
     let finished = build.run(|line| match line {
-        Line::Record(record) => {
+        Line::Record(record, raw_line) => {
             artifacts.record(&record);
+            let raw = packer::raw_data(&raw_line);
             if record.kind == "artifact" {
                 // What Packer made, in the log too, whatever becomes of the run.
-                write_log(&format!("artifact of {}: {}", record.target, record.data.join(" ")));
+                let data: Vec<String> = raw.iter().map(|field| shown(field)).collect();
+                write_log(&format!("artifact of {}: {}", record.target, data.join(" ")));
             }
-            if let Some(text) = record.ui_text() {
+            if record.kind == "ui"
+                && let Some(text) = raw.get(1).map(|field| shown(field))
+            {
                 write_log(text.trim_end());
-                if record.data.first().is_some_and(|kind| kind == "error") {
-                    last_error = redact(text.trim(), &spec.secrets);
+                if raw.first().is_some_and(|kind| *kind == "error") {
+                    last_error = text.trim().to_owned();
                 }
-                let _ = sender.send(Event::Detail(index, redact(text, &spec.secrets)));
+                let _ = sender.send(Event::Detail(index, text));
             }
         }
         Line::Other(text) => write_log(&text),
@@ -369,6 +428,16 @@ fn build_one(
             }
         }
         Err(why) => Outcome::Failed(why),
+    }
+}
+
+/// A build's log, new; or the device a symlink put in its place leads to
+/// (`/dev/null` to keep no log), written as it is.
+fn open_log(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::FileTypeExt;
+    match fs::metadata(path) {
+        Ok(metadata) if metadata.file_type().is_char_device() => fs::OpenOptions::new().write(true).open(path),
+        _ => crate::fsutil::create_new(path, 0o666),
     }
 }
 

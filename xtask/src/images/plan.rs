@@ -418,7 +418,7 @@ fn unmet_needs(template: &Readout, options: &Options) -> Option<String> {
         return None;
     }
     let packer = crate::packer::find(options.packer.as_deref()).ok()?;
-    let installed = crate::packer::version_cached(&packer, &options.root.join("target/xtask")).ok()?;
+    let installed = crate::packer::version_cached(&packer, &options.root).ok()?;
     let unmet: Vec<String> = template.needs.iter().filter_map(|need| need.unmet(&installed)).collect();
     (!unmet.is_empty()).then(|| {
         format!(
@@ -439,8 +439,7 @@ fn installed_packer(options: &Options, pins: &crate::config::PackerPins) -> Resu
     let Ok(packer) = crate::packer::find(options.packer.as_deref()) else {
         return Ok(None);
     };
-    let installed = crate::packer::version_cached(&packer, &options.root.join("target/xtask"))
-        .map_err(|error| format!("{error:#}"))?;
+    let installed = crate::packer::version_cached(&packer, &options.root).map_err(|error| format!("{error:#}"))?;
     if let Some(pinned) = pins.version.as_deref().filter(|pinned| *pinned != installed) {
         say!(
             "warning: xtask.toml names Packer {pinned}, and the Packer here ({}) is {installed}: images are built \

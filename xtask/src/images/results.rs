@@ -26,7 +26,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use serde_json::{Value, json};
@@ -37,6 +37,7 @@ use crate::fsutil::write_atomic;
 use crate::lock::{self, LockFile};
 use crate::printable;
 use crate::project::{self, Filter, TemplateFile};
+use crate::protected::{Protected, Refusal};
 
 pub const VERSION: u64 = 2;
 
@@ -46,7 +47,7 @@ const MAX_RESULT_BYTES: u64 = 1 << 20;
 /// Writes the result of the one template a `--build-only` run built; a
 /// failed or interrupted build writes none. `lockfile` is the lock as the
 /// run found it.
-pub fn write(path: &Path, jobs: &[Job], packer_version: &str, lockfile: &LockFile) -> Result<()> {
+pub fn write(root: &Path, path: &Path, jobs: &[Job], packer_version: &str, lockfile: &LockFile) -> Result<()> {
     let built: Vec<&Job> = jobs.iter().filter(|job| matches!(job.outcome, Outcome::Built(_))).collect();
     let [job] = built.as_slice() else {
         if built.len() > 1 {
@@ -81,10 +82,45 @@ pub fn write(path: &Path, jobs: &[Job], packer_version: &str, lockfile: &LockFil
         "run": run_identity(),
     });
     let text = serde_json::to_string_pretty(&document).expect("a result serialises") + "\n";
-    if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+    let target = check_place(root, path)?;
+    if let Some(folder) = target.parent() {
         fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
     }
-    write_atomic(path, text.as_bytes()).with_context(|| format!("writing the result {}", path.display()))
+    write_atomic(&target, text.as_bytes()).with_context(|| format!("writing the result {}", path.display()))
+}
+
+/// The file `--result PATH` really writes, refused when it is a deployment,
+/// the lock, or anything in packer/ or deployments/ (through `..` or a
+/// symlink included): that is the very write a leg must not make.
+/// A place whose folder cannot be made is refused too, before the build.
+pub fn check_place(root: &Path, path: &Path) -> Result<PathBuf> {
+    if path.file_name().is_none() {
+        bail!("--result {}: that names a folder; name a file (e.g. target/results/leg.json)", path.display());
+    }
+    let target = Protected::of(root).check(path).map_err(|refusal| {
+        let advice = match refusal {
+            Refusal::Protected { .. } => "write results outside packer/ and deployments/ (e.g. target/results/)",
+            Refusal::Unresolvable(_) => "fix the symlinks on the way, or name another file",
+        };
+        anyhow::anyhow!("--result {}: {refusal}; {advice}", path.display())
+    })?;
+    if target.is_dir() {
+        bail!("--result {}: {} is a folder; name a file in it", path.display(), target.display());
+    }
+    if let Ok(metadata) = fs::symlink_metadata(&target)
+        && !metadata.is_file()
+    {
+        bail!(
+            "--result {}: it leads to {}, which is not a regular file; name a file",
+            path.display(),
+            target.display()
+        );
+    }
+    let existing = target.ancestors().skip(1).find(|folder| folder.exists());
+    if let Some(file) = existing.filter(|folder| !folder.is_dir()) {
+        bail!("--result {}: {} is a file, not a folder", path.display(), file.display());
+    }
+    Ok(target)
 }
 
 /// Which run built it: the CI run when there is one, else this host and
