@@ -7,6 +7,9 @@
 //! Everything here points into its file with an [`At`]: the index of the
 //! file in [`Hcl2Template::files`] and a byte range of its text.
 
+// Generated, one function a line: see `codegen/packer_functions.rs`.
+#[rustfmt::skip]
+mod function_table;
 pub mod functions;
 mod read;
 
