@@ -10,8 +10,11 @@
 // Generated, one function a line: see `codegen/packer_functions.rs`.
 #[rustfmt::skip]
 mod function_table;
+pub mod eval;
+mod funcs;
 pub mod functions;
 mod read;
+pub mod value;
 
 use std::collections::BTreeMap;
 use std::fs;
