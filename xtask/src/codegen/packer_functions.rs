@@ -17,9 +17,11 @@
 //! `<owner>+<name>/repo` or `<name>` (a plain clone will do), read with
 //! `git show`, so no checkout is needed.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
@@ -135,6 +137,26 @@ struct Signature {
     source: String,
 }
 
+impl Signature {
+    /// The Rust fields of the signature but its source: equal for equal
+    /// signatures.
+    fn shape(&self) -> String {
+        let param = |param: &Param| {
+            format!(
+                "Param {{ name: {:?}, ty: {:?}, allow_null: {}, allow_unknown: {} }}",
+                param.name, param.ty, param.allow_null, param.allow_unknown
+            )
+        };
+        let params: Vec<String> = self.params.iter().map(param).collect();
+        format!(
+            "params: &[{}], variadic: {}, returns: {:?},",
+            params.join(", "),
+            self.variadic.as_ref().map_or("None".to_owned(), |p| format!("Some({})", param(p))),
+            self.returns
+        )
+    }
+}
+
 /// The generated Rust source, from the mirrors in `mirrors`.
 pub fn generate(mirrors: &Path) -> Result<String> {
     let packer = Repo::open(mirrors, "hashicorp/packer")?;
@@ -148,8 +170,8 @@ pub fn generate(mirrors: &Path) -> Result<String> {
     let Some((newest, _)) = tags.last().cloned() else {
         bail!("{} has no release tag from v1.6.6 on", packer.git_dir.display())
     };
-    // name -> (releases that have it, the newest of their tags, its entry there)
-    let mut seen: BTreeMap<String, (Vec<Release>, String, Entry)> = BTreeMap::new();
+    // name -> each release that has it, with its tag and entry there
+    let mut seen: BTreeMap<String, Vec<(Release, String, Entry)>> = BTreeMap::new();
     for (version, tag) in &tags {
         let mut entries = function_map(&packer.show(tag, "hcl2template/functions.go")?);
         let config = packer.show(tag, "hcl2template/types.packer_config.go")?;
@@ -157,9 +179,7 @@ pub fn generate(mirrors: &Path) -> Result<String> {
             entries.insert("env".to_owned(), env);
         }
         for (name, entry) in entries {
-            let slot = seen.entry(name).or_insert_with(|| (Vec::new(), tag.clone(), entry.clone()));
-            slot.0.push(*version);
-            (slot.1, slot.2) = (tag.clone(), entry);
+            seen.entry(name).or_default().push((*version, tag.clone(), entry));
         }
     }
     let repos = Repos {
@@ -168,6 +188,7 @@ pub fn generate(mirrors: &Path) -> Result<String> {
         cty_funcs: Repo::open(mirrors, "hashicorp/go-cty-funcs")?,
         hcl: Repo::open(mirrors, "hashicorp/hcl")?,
         cty_yaml: Repo::open(mirrors, "zclconf/go-cty-yaml")?,
+        packages: RefCell::new(HashMap::new()),
     };
     let mut out = String::new();
     let newest_text = format!("{}.{}.{}", newest.0, newest.1, newest.2);
@@ -177,37 +198,36 @@ pub fn generate(mirrors: &Path) -> Result<String> {
          // v1.6.6 to v{newest_text}: do not edit. Facts only (names, releases, parameter types), read\n\
          // from hcl2template/functions.go and the Go packages it names; see codegen/packer_functions.rs.\n\
          // One function a line; `mod function_table` is left out of rustfmt.\n\n\
-         use super::functions::{{Function, Param, Purity, Version}};\n\n\
+         use super::functions::{{Function, Param, Purity, Signature, Version}};\n\n\
          /// Every function of Packer's HCL2 templates, by name.\n\
          pub const FUNCTIONS: &[Function] = &["
     )?;
-    for (name, (versions, tag, entry)) in &seen {
-        let signature = repos
-            .signature(tag, &entry.go_value)
-            .with_context(|| format!("the signature of {name} ({})", entry.go_value))?;
-        let since = versions[0];
+    let version = |v: Release| format!("Version({}, {}, {})", v.0, v.1, v.2);
+    for (name, releases) in &seen {
+        // The signature each release declares, a new entry where it changes.
+        let mut signatures: Vec<(Release, String)> = Vec::new();
+        for (release, tag, entry) in releases {
+            let signature = repos
+                .signature(tag, &entry.go_value)
+                .with_context(|| format!("the signature of {name} ({}) at {tag}", entry.go_value))?;
+            let shape = signature.shape();
+            if signatures.last().is_none_or(|(_, last)| !last.starts_with(&shape)) {
+                signatures.push((*release, format!("{shape} source: {:?} }}", signature.source)));
+            }
+        }
+        let since = releases[0].0;
         // The first release after the last that has it, when it is gone.
-        let until = tags.iter().map(|(v, _)| *v).find(|v| v > versions.last().unwrap_or(&since));
+        let last = releases.last().map_or(since, |(release, _, _)| *release);
+        let until = tags.iter().map(|(v, _)| *v).find(|v| *v > last);
         let purity = IMPURE.iter().find(|(impure, _)| impure == name).map_or("Pure", |(_, purity)| purity);
-        let param = |param: &Param| {
-            format!(
-                "Param {{ name: {:?}, ty: {:?}, allow_null: {}, allow_unknown: {} }}",
-                param.name, param.ty, param.allow_null, param.allow_unknown
-            )
-        };
-        let params: Vec<String> = signature.params.iter().map(param).collect();
+        let signatures: Vec<String> =
+            signatures.iter().map(|(from, text)| format!("Signature {{ from: {}, {text}", version(*from))).collect();
         writeln!(
             out,
-            "    Function {{ name: {name:?}, since: Version({}, {}, {}), until: {}, params: &[{}], variadic: {}, \
-             returns: {:?}, purity: Purity::{purity}, source: {:?} }},",
-            since.0,
-            since.1,
-            since.2,
-            until.map_or("None".to_owned(), |v| format!("Some(Version({}, {}, {}))", v.0, v.1, v.2)),
-            params.join(", "),
-            signature.variadic.as_ref().map_or("None".to_owned(), |p| format!("Some({})", param(p))),
-            signature.returns,
-            signature.source,
+            "    Function {{ name: {name:?}, since: {}, until: {}, purity: Purity::{purity}, signatures: &[{}] }},",
+            version(since),
+            until.map_or("None".to_owned(), |v| format!("Some({})", version(v))),
+            signatures.join(", "),
         )?;
     }
     out.push_str("];\n\n/// The names of [`FUNCTIONS`].\npub const NAMES: &[&str] = &[\n");
@@ -245,12 +265,17 @@ fn function_map(go: &str) -> BTreeMap<String, Entry> {
     out
 }
 
+/// A package folder of a repository at a revision: git dir, revision, folder.
+type PackageAt = (PathBuf, String, String);
+
 struct Repos {
     packer: Repo,
     cty: Repo,
     cty_funcs: Repo,
     hcl: Repo,
     cty_yaml: Repo,
+    /// The Go files of a package folder at a revision, read once.
+    packages: RefCell<HashMap<PackageAt, Rc<Vec<String>>>>,
 }
 
 impl Repos {
@@ -272,12 +297,22 @@ impl Repos {
                 self.locate(&import, &go_mod, tag)?
             }
         };
-        let mut files = Vec::new();
-        for path in repo.files(&rev, &dir)? {
-            if path.ends_with(".go") && !path.ends_with("_test.go") {
-                files.push(repo.show(&rev, &path)?);
+        let key = (repo.git_dir.clone(), rev.clone(), dir.clone());
+        let cached = self.packages.borrow().get(&key).cloned();
+        let files = match cached {
+            Some(files) => files,
+            None => {
+                let mut files = Vec::new();
+                for path in repo.files(&rev, &dir)? {
+                    if path.ends_with(".go") && !path.ends_with("_test.go") {
+                        files.push(repo.show(&rev, &path)?);
+                    }
+                }
+                let files = Rc::new(files);
+                self.packages.borrow_mut().insert(key, files.clone());
+                files
             }
-        }
+        };
         let spec =
             find_spec(&files, ident, 4).with_context(|| format!("no function.Spec for {ident} in {dir} at {rev}"))?;
         let mut signature = parse_spec(&spec);

@@ -34,7 +34,7 @@ use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, U
 use hcl_edit::template::{Directive, Element, Strip, Template};
 
 use super::functions::Version;
-use super::value::{CtyType, CtyValue, Kind, Number, convert, unify};
+use super::value::{CtyType, CtyValue, Kind, Number, convert, never_unify, unify};
 use super::{At, FileKind, Hcl2Template, Value};
 
 /// Why an expression has no value: Packer would refuse it.
@@ -325,8 +325,11 @@ impl<'t> Evaluator<'t> {
             Expression::Null(_) => Ok(CtyValue::null(CtyType::Dynamic)),
             Expression::Bool(value) => Ok(CtyValue::bool(*value.value())),
             Expression::Number(number) => {
-                // The literal's text: `1e3`, `0.10`, exactly as written.
-                let text = number.value().to_string();
+                // The literal's text: `1e3`, `0.10`, `-0`, exactly as written.
+                let text = match number.as_repr() {
+                    Some(repr) => repr.split_whitespace().collect::<String>(),
+                    None => number.value().to_string(),
+                };
                 match Number::parse(&text) {
                     Some(number) => Ok(CtyValue::number(number)),
                     None => error(format!("{text} is not a number")),
@@ -408,8 +411,8 @@ impl<'t> Evaluator<'t> {
             Expression::Conditional(conditional) => {
                 let condition = self.expr(&conditional.cond_expr, origin, scope, context)?;
                 let condition_at = origin.at(conditional.cond_expr.span());
-                let if_true = self.expr(&conditional.true_expr, origin, scope, context);
-                let if_false = self.expr(&conditional.false_expr, origin, scope, context);
+                let if_true = (self.expr(&conditional.true_expr, origin, scope, context), &conditional.true_expr);
+                let if_false = (self.expr(&conditional.false_expr, origin, scope, context), &conditional.false_expr);
                 self.conditional(condition, &condition_at, if_true, if_false, at())
             }
             Expression::FuncCall(call) => {
@@ -568,12 +571,13 @@ impl<'t> Evaluator<'t> {
         Ok(out.marked(sensitive))
     }
 
+    /// `condition ? if_true : if_false`, each branch with its expression.
     fn conditional(
         &self,
         condition: CtyValue,
         condition_at: &At,
-        if_true: Evaluated,
-        if_false: Evaluated,
+        if_true: (Evaluated, &Expression),
+        if_false: (Evaluated, &Expression),
         at: At,
     ) -> Evaluated {
         let condition = operand_as(&condition, &CtyType::Bool, condition_at, "condition")?;
@@ -582,36 +586,61 @@ impl<'t> Evaluator<'t> {
             Kind::Bool(false) => Some(false),
             _ => None,
         };
-        // Errors only count in the branch taken (both, when unknown).
-        let (if_true, if_false) = match chosen {
-            Some(true) => (if_true?, if_false.unwrap_or_else(|_| CtyValue::unknown(CtyType::Dynamic))),
-            Some(false) => (if_true.unwrap_or_else(|_| CtyValue::unknown(CtyType::Dynamic)), if_false?),
-            None => (if_true?, if_false?),
+        // HCL evaluates both branches. An error counts in the branch taken
+        // only (in neither when the condition is unknown), but the failed
+        // branch's type, as HCL types a failed expression, still has to
+        // unify with the other's.
+        let mut uncertain = false;
+        let mut branch = |(result, expr): (Evaluated, &Expression), taken: bool| match result {
+            Ok(value) => {
+                // A value whose type xtask does not know may not unify in Packer.
+                uncertain |= value.is_unknown() && value.ty().has_dynamic();
+                Ok(value)
+            }
+            Err(error) if taken => Err(error),
+            Err(_) => Ok(CtyValue::unknown(failed_type(expr).unwrap_or_else(|| {
+                uncertain = true;
+                CtyType::Dynamic
+            }))),
         };
+        let if_true = branch(if_true, chosen == Some(true))?;
+        let if_false = branch(if_false, chosen == Some(false))?;
         let types = [if_true.ty(), if_false.ty()];
         let unified = unify(&types);
-        if unified.is_none() && types.iter().all(CtyType::is_primitive) {
-            return Err(EvalError {
-                at,
-                message: format!(
-                    "inconsistent conditional result types: the true result is {} and the false one {}",
+        let sensitive = condition.is_sensitive();
+        let unknown = |ty: Option<CtyType>| Ok(CtyValue::unknown(ty.unwrap_or(CtyType::Dynamic)).marked(sensitive));
+        let inconsistent = |detail: String| {
+            Err(EvalError { at: at.clone(), message: format!("inconsistent conditional result types: {detail}") })
+        };
+        let Some(unified) = unified else {
+            return if uncertain || !never_unify(&types) {
+                unknown(None)
+            } else {
+                inconsistent(format!(
+                    "the true result is {} and the false one {}",
                     types[0].friendly(),
                     types[1].friendly()
-                ),
-            });
+                ))
+            };
+        };
+        if uncertain {
+            return unknown(None);
         }
-        let sensitive = condition.is_sensitive();
-        let result = match chosen {
-            None => CtyValue::unknown(unified.unwrap_or(CtyType::Dynamic)),
+        match chosen {
+            None => unknown(Some(unified)),
             Some(which) => {
-                let value = if which { if_true } else { if_false };
-                match &unified {
-                    Some(ty) => convert(&value, ty).unwrap_or(value),
-                    None => value,
+                let (value, other) = if which { (if_true, if_false) } else { (if_false, if_true) };
+                // The other branch may have failed in Packer (an unknown here
+                // can stand for an error): then its type does not count.
+                if other.is_unknown() && value.ty() != unified {
+                    return unknown(Some(unified));
+                }
+                match convert(&value, &unified) {
+                    Ok(value) => Ok(value.marked(sensitive)),
+                    Err(problem) => inconsistent(format!("the result has the wrong type: {problem}")),
                 }
             }
-        };
-        Ok(result.marked(sensitive))
+        }
     }
 
     fn for_expr(
@@ -736,18 +765,26 @@ impl<'t> Evaluator<'t> {
                         let condition =
                             operand_as(&condition, &CtyType::Bool, &origin.at(cond_expr.span()), "condition")?;
                         *sensitive |= condition.is_sensitive();
-                        let branch = match condition.kind {
-                            Kind::Bool(true) => Some(&if_directive.if_expr.template),
-                            Kind::Bool(false) => if_directive.else_expr.as_ref().map(|else_expr| &else_expr.template),
+                        let endif = if_directive.endif_expr.strip;
+                        // A branch's body, with the markers that open and close it.
+                        let branch = match (condition.kind, &if_directive.else_expr) {
+                            (Kind::Bool(true), Some(else_expr)) => {
+                                Some((&if_directive.if_expr.template, if_directive.if_expr.strip, else_expr.strip))
+                            }
+                            (Kind::Bool(true), None) => {
+                                Some((&if_directive.if_expr.template, if_directive.if_expr.strip, endif))
+                            }
+                            (Kind::Bool(false), Some(else_expr)) => Some((&else_expr.template, else_expr.strip, endif)),
+                            (Kind::Bool(false), None) => None,
                             _ => {
                                 known = false;
                                 None
                             }
                         };
-                        if let Some(branch) = branch {
+                        if let Some((branch, open, close)) = branch {
                             let mut text = String::new();
                             known &= self.template_into(branch, origin, scope, context, &mut text, sensitive)?;
-                            out.push_str(&strip_directive_body(&text, if_directive.if_expr.strip, Strip::None));
+                            out.push_str(&strip_directive_body(&text, open, close));
                         }
                     }
                     Directive::For(for_directive) => {
@@ -789,6 +826,32 @@ impl<'t> Evaluator<'t> {
         Ok(known)
     }
 
+    /// Does the expression refer to a value not wholly known? `try` and
+    /// `can` answer unknown then, before evaluating, as HCL's do: it looks
+    /// at each name's value as far as its attributes go.
+    pub(super) fn depends_on_unknowns(
+        &self,
+        expr: &Expression,
+        origin: Origin,
+        scope: &Scope<'_>,
+        context: Context<'_>,
+    ) -> bool {
+        let mut names = Names { bound: Vec::new(), found: Vec::new() };
+        hcl_edit::visit::Visit::visit_expr(&mut names, expr);
+        names.found.iter().any(|(root, attrs)| {
+            let at = origin.at(expr.span());
+            // `var.x` and `local.x` alone, as the evaluation looks them up.
+            let (value, rest) = match (root.as_str(), attrs.split_first(), context) {
+                ("var", Some((name, rest)), Context::Root) => (self.variable(name).and_then(Result::ok), rest),
+                ("local", Some((name, rest)), Context::Root) => (self.local(name).and_then(Result::ok), rest),
+                _ => (self.root(root, at.clone(), scope, context).ok(), attrs.as_slice()),
+            };
+            let value =
+                value.and_then(|value| rest.iter().try_fold(value, |value, name| get_attr(&value, name, &at).ok()));
+            value.is_some_and(|value| !value.is_wholly_known())
+        })
+    }
+
     /// Records a call to a function the judged release lacks.
     pub(super) fn missing_function(&self, missing: MissingFunction) {
         self.missing.borrow_mut().push(missing);
@@ -806,6 +869,90 @@ impl<'t> Evaluator<'t> {
             Context::TemplateFile(_) => name != "templatefile" && name != "env",
             Context::Root => name != "env",
         }
+    }
+}
+
+/// The type HCL gives an expression that failed: its operator's or a
+/// template's, `any` where it gives none; `None` where it is not known here.
+fn failed_type(expr: &Expression) -> Option<CtyType> {
+    use BinaryOperator::*;
+    match expr {
+        Expression::BinaryOp(op) => Some(match op.operator.value() {
+            Plus | Minus | Mul | Div | Mod => CtyType::Number,
+            _ => CtyType::Bool,
+        }),
+        Expression::UnaryOp(op) => Some(match op.operator.value() {
+            UnaryOperator::Neg => CtyType::Number,
+            UnaryOperator::Not => CtyType::Bool,
+        }),
+        Expression::StringTemplate(_) | Expression::HeredocTemplate(_) => Some(CtyType::String),
+        Expression::Parenthesis(inner) => failed_type(inner.inner()),
+        Expression::Traversal(_) | Expression::Variable(_) | Expression::ForExpr(_) => Some(CtyType::Dynamic),
+        _ => None,
+    }
+}
+
+/// The names an expression refers to, each with the attributes that
+/// follow it, leaving out those its own `for`s bind.
+struct Names {
+    bound: Vec<String>,
+    found: Vec<(String, Vec<String>)>,
+}
+
+impl hcl_edit::visit::Visit for Names {
+    fn visit_expr(&mut self, expr: &Expression) {
+        match expr {
+            Expression::Variable(name) if !self.bound.iter().any(|bound| bound == name.as_str()) => {
+                self.found.push((name.as_str().to_owned(), Vec::new()));
+            }
+            Expression::Traversal(traversal) => {
+                if let Expression::Variable(root) = &traversal.expr {
+                    if !self.bound.iter().any(|bound| bound == root.as_str()) {
+                        let attrs = traversal
+                            .operators
+                            .iter()
+                            .map_while(|op| match op.value() {
+                                TraversalOperator::GetAttr(name) => Some(name.as_str().to_owned()),
+                                _ => None,
+                            })
+                            .collect();
+                        self.found.push((root.as_str().to_owned(), attrs));
+                    }
+                } else {
+                    self.visit_expr(&traversal.expr);
+                }
+                for op in &traversal.operators {
+                    if let TraversalOperator::Index(index) = op.value() {
+                        self.visit_expr(index);
+                    }
+                }
+            }
+            Expression::ForExpr(for_expr) => {
+                self.visit_expr(&for_expr.intro.collection_expr);
+                let before = self.bound.len();
+                self.bound.push(for_expr.intro.value_var.as_str().to_owned());
+                self.bound.extend(for_expr.intro.key_var.as_ref().map(|key| key.as_str().to_owned()));
+                if let Some(key) = &for_expr.key_expr {
+                    self.visit_expr(key);
+                }
+                self.visit_expr(&for_expr.value_expr);
+                if let Some(cond) = &for_expr.cond {
+                    self.visit_expr(&cond.expr);
+                }
+                self.bound.truncate(before);
+            }
+            other => hcl_edit::visit::visit_expr(self, other),
+        }
+    }
+
+    fn visit_for_directive(&mut self, directive: &hcl_edit::template::ForDirective) {
+        let intro = &directive.for_expr;
+        self.visit_expr(&intro.collection_expr);
+        let before = self.bound.len();
+        self.bound.push(intro.value_var.as_str().to_owned());
+        self.bound.extend(intro.key_var.as_ref().map(|key| key.as_str().to_owned()));
+        self.visit_template(&intro.template);
+        self.bound.truncate(before);
     }
 }
 
@@ -942,6 +1089,13 @@ pub(super) fn index_value(value: &CtyValue, key: &CtyValue, at: &At) -> Evaluate
     if key.is_null() {
         return error("an index cannot be null".to_owned());
     }
+    if value.is_null() {
+        return error("cannot index a null value".to_owned());
+    }
+    // A key or collection of a type not known yet: HCL does not look further.
+    if (key.is_unknown() && key.ty() == CtyType::Dynamic) || value.ty() == CtyType::Dynamic {
+        return Ok(CtyValue::unknown(CtyType::Dynamic).marked(sensitive));
+    }
     let found = match &value.kind {
         Kind::Null(_) => return error("cannot index a null value".to_owned()),
         Kind::Unknown(_) => CtyValue::unknown(CtyType::Dynamic),
@@ -1035,11 +1189,14 @@ fn binary(operator: BinaryOperator, lhs: CtyValue, rhs: CtyValue, sides: &(At, A
                 return Ok(CtyValue::unknown(ty).marked(sensitive));
             };
             let ordering = a.compare(b);
+            let compared = |test: fn(std::cmp::Ordering) -> bool| {
+                ordering.map_or_else(|| CtyValue::unknown(CtyType::Bool), |ordering| CtyValue::bool(test(ordering)))
+            };
             match operator {
-                Less => CtyValue::bool(ordering.is_lt()),
-                Greater => CtyValue::bool(ordering.is_gt()),
-                LessEq => CtyValue::bool(ordering.is_le()),
-                GreaterEq => CtyValue::bool(ordering.is_ge()),
+                Less => compared(std::cmp::Ordering::is_lt),
+                Greater => compared(std::cmp::Ordering::is_gt),
+                LessEq => compared(std::cmp::Ordering::is_le),
+                GreaterEq => compared(std::cmp::Ordering::is_ge),
                 Plus => CtyValue::number(a.plus(*b)),
                 Minus => CtyValue::number(a.minus(*b)),
                 Mul => CtyValue::number(a.times(*b)),
@@ -1052,6 +1209,8 @@ fn binary(operator: BinaryOperator, lhs: CtyValue, rhs: CtyValue, sides: &(At, A
                         });
                     }
                 },
+                // Truncating a rounded quotient could go either way.
+                Mod if !(a.is_dyadic() && b.is_dyadic()) => CtyValue::unknown(CtyType::Number),
                 Mod => match a.modulo(*b) {
                     Some(rest) => CtyValue::number(rest),
                     None => {
@@ -1144,7 +1303,8 @@ mod tests {
         for (text, expected) in [
             ("1 + 2 * 3", "7"),
             ("\"1\" + 1", "2"),
-            ("0.1 + 0.2", "0.3"),
+            ("0.5 + 0.25", "0.75"),
+            ("0.1 + 0.2 == 0.3", "(unknown bool)"),
             ("7 % 3 == 1", "true"),
             ("1 == \"1\"", "false"),
             ("!true || false", "false"),
@@ -1233,7 +1393,8 @@ mod tests {
             ("jsondecode(\"[1, {\\\"a\\\": 2}]\")", "[1, {\"a\" = 2}]"),
             ("base64decode(base64encode(\"é\"))", "\"é\""),
             ("length(\"héllo\")", "5"),
-            ("lookup({a = 1}, \"b\", 0)", "0"),
+            ("lookup(convert({a = 1}, map(number)), \"b\", 0)", "0"),
+            ("lookup({a = 1}, \"a\", 0)", "1"),
             ("merge({a = 1}, {b = 2})", "{\"a\" = 1, \"b\" = 2}"),
             ("element([\"a\", \"b\"], 3)", "\"b\""),
         ] {

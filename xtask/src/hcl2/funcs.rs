@@ -16,7 +16,7 @@
 //! does not take for this), `md5`, `sha1`, `uuidv5`, `bcrypt`, `rsadecrypt`,
 //! `csvdecode`, `yamldecode`, `yamlencode`, `fileset`, `abspath`,
 //! `pathexpand`, `textencodebase64`, `textdecodebase64`, `base64gzip`,
-//! `setproduct`, `timeadd`, `rfc3339_parse`, `unix_timestamp_parse`, the
+//! `timeadd`, `rfc3339_parse`, `unix_timestamp_parse`, the
 //! `legacy_*` time functions, and `format` verbs other than `%s %v %d %q
 //! %t %f %%`.
 
@@ -27,8 +27,8 @@ use hcl_edit::expr::{Expression, FuncCall};
 
 use super::At;
 use super::eval::{Context, EvalError, Evaluated, Evaluator, FILE_LIMIT, MAX_SIZE, MissingFunction, Origin, Scope};
-use super::functions::{self, Function, Purity};
-use super::value::{CtyType, CtyValue, Kind, Number, convert, unify};
+use super::functions::{self, Function, Purity, Version};
+use super::value::{CtyType, CtyValue, Kind, Number, convert, never_unify, unify};
 
 /// What a function's body gives: a value, an argument error (with the
 /// index of the argument at fault), or nothing known.
@@ -101,7 +101,7 @@ pub(super) fn call(
     {
         let last_at = arg_spans.pop().unwrap_or_else(|| at.clone());
         match &last.kind {
-            Kind::Unknown(_) => return Ok(CtyValue::unknown(return_type(function))),
+            Kind::Unknown(_) => return Ok(CtyValue::unknown(return_type(function, evaluator))),
             Kind::List(_, elements) | Kind::Set(_, elements) | Kind::Tuple(elements) => {
                 for element in elements {
                     args.push(element.clone().marked(last.sensitive));
@@ -111,18 +111,19 @@ pub(super) fn call(
             _ => return error(last_at, "the argument before `...` must be a list, set or tuple".to_owned()),
         }
     }
-    let fixed = function.params.len();
+    let signature = function.signature(evaluator.judged());
+    let fixed = signature.params.len();
     if args.len() < fixed {
-        let missing = &function.params[args.len()];
+        let missing = &signature.params[args.len()];
         return error(at, format!("{name}() needs {fixed} arguments at least: \"{}\" is missing", missing.name));
     }
-    if args.len() > fixed && function.variadic.is_none() {
+    if args.len() > fixed && signature.variadic.is_none() {
         return error(arg_spans[fixed].clone(), format!("{name}() takes {fixed} arguments, not {}", args.len()));
     }
     let sensitive = args.iter().any(CtyValue::is_sensitive);
     let mut unknown = false;
     for (index, arg) in args.iter_mut().enumerate() {
-        let Some(param) = function.params.get(index).or(function.variadic.as_ref()) else { continue };
+        let Some(param) = signature.params.get(index).or(signature.variadic.as_ref()) else { continue };
         if arg.is_null() {
             if !param.allow_null {
                 return error(
@@ -139,12 +140,16 @@ pub(super) fn call(
         })?;
         unknown |= !arg.is_wholly_known();
     }
-    let unknown_result = || Ok(CtyValue::unknown(return_type(function)).marked(sensitive));
+    let unknown_result = || Ok(CtyValue::unknown(return_type(function, evaluator)).marked(sensitive));
     if unknown {
         return unknown_result();
     }
     let outcome = match function.purity {
-        Purity::Pure => pure(name, &args),
+        Purity::Pure => {
+            // Before Packer 1.7.3, `index(collection, key)` was cty's element lookup.
+            let old_index = signature.params.first().is_some_and(|param| param.name == "collection");
+            pure(name, &args, old_index, evaluator.judged())
+        }
         Purity::Filesystem => files(evaluator, name, &args),
         Purity::Environment if name == "env" => match &evaluator.options().environment {
             Some(environment) => value(CtyValue::string(
@@ -161,8 +166,8 @@ pub(super) fn call(
     }
 }
 
-fn return_type(function: &Function) -> CtyType {
-    CtyType::parse(function.returns).unwrap_or(CtyType::Dynamic)
+fn return_type(function: &Function, evaluator: &Evaluator<'_>) -> CtyType {
+    CtyType::parse(function.signature(evaluator.judged()).returns).unwrap_or(CtyType::Dynamic)
 }
 
 /// `try(a, b, …)`: the first argument that evaluates without an error;
@@ -179,6 +184,9 @@ fn try_call(
         return Err(EvalError { at, message: "try() needs at least one argument".to_owned() });
     }
     for expr in args {
+        if evaluator.depends_on_unknowns(expr, origin, scope, context) {
+            return Ok(CtyValue::unknown(CtyType::Dynamic));
+        }
         if let Ok(value) = evaluator.expr(expr, origin, scope, context) {
             if !value.is_wholly_known() {
                 return Ok(CtyValue::unknown(CtyType::Dynamic).marked(value.is_sensitive()));
@@ -202,6 +210,9 @@ fn can_call(
     let [expr] = args else {
         return Err(EvalError { at, message: format!("can() takes 1 argument, not {}", args.len()) });
     };
+    if evaluator.depends_on_unknowns(expr, origin, scope, context) {
+        return Ok(CtyValue::unknown(CtyType::Bool));
+    }
     Ok(match evaluator.expr(expr, origin, scope, context) {
         Ok(value) if !value.is_wholly_known() => CtyValue::unknown(CtyType::Bool),
         Ok(_) => CtyValue::bool(true),
@@ -258,10 +269,10 @@ fn strings(items: impl IntoIterator<Item = String>) -> CtyValue {
     list_of(CtyType::String, items.into_iter().map(CtyValue::string).collect())
 }
 
-fn pure(name: &str, args: &[CtyValue]) -> Outcome {
+fn pure(name: &str, args: &[CtyValue], old_index: bool, judged: Option<Version>) -> Outcome {
     match strings_and_numbers(name, args) {
         Some(outcome) => outcome,
-        None => collections(name, args),
+        None => collections(name, args, old_index, judged),
     }
 }
 
@@ -317,6 +328,9 @@ fn strings_and_numbers(name: &str, args: &[CtyValue]) -> Option<Outcome> {
             }
         }
         "join" => {
+            if args.len() < 2 {
+                return Some(ArgError(0, "at least one list is required".to_owned()));
+            }
             let separator = string_arg(args, 0);
             let mut parts = Vec::new();
             for list in &args[1..] {
@@ -333,7 +347,10 @@ fn strings_and_numbers(name: &str, args: &[CtyValue]) -> Option<Outcome> {
             let Ok(spaces) = integer_arg(args, 0) else {
                 return Some(ArgError(0, "a whole number is required".to_owned()));
             };
-            let padding = " ".repeat(usize::try_from(spaces).unwrap_or(0).min(MAX_SIZE));
+            let Ok(spaces) = usize::try_from(spaces) else {
+                return Some(ArgError(0, "the number of spaces must not be negative".to_owned()));
+            };
+            let padding = " ".repeat(spaces.min(MAX_SIZE));
             value(CtyValue::string(string_arg(args, 1).replace('\n', &format!("\n{padding}"))))
         }
         "format" => format(text, &args[1..]).map_or(Unknown, |text| value(CtyValue::string(text))),
@@ -365,6 +382,7 @@ fn strings_and_numbers(name: &str, args: &[CtyValue]) -> Option<Outcome> {
         "ceil" => number(f64::ceil),
         "floor" => number(f64::floor),
         "signum" => match number_arg(args, 0) {
+            Some(n) if !n.is_integer() => ArgError(0, "a whole number is required".to_owned()),
             Some(n) => value(CtyValue::int(match n.as_f64() {
                 x if x > 0.0 => 1,
                 x if x < 0.0 => -1,
@@ -375,9 +393,9 @@ fn strings_and_numbers(name: &str, args: &[CtyValue]) -> Option<Outcome> {
         "max" | "min" => {
             let numbers: Vec<Number> = args.iter().filter_map(|arg| number_arg(std::slice::from_ref(arg), 0)).collect();
             let best = if name == "max" {
-                numbers.into_iter().max_by(|a, b| a.compare(b))
+                numbers.into_iter().max_by(|a, b| a.order(b))
             } else {
-                numbers.into_iter().min_by(|a, b| a.compare(b))
+                numbers.into_iter().min_by(|a, b| a.order(b))
             };
             match best {
                 Some(best) => value(CtyValue::number(best)),
@@ -385,17 +403,20 @@ fn strings_and_numbers(name: &str, args: &[CtyValue]) -> Option<Outcome> {
             }
         }
         "pow" => match (number_arg(args, 0), number_arg(args, 1)) {
+            // Go's math.Pow on float64s: exact for whole powers of whole
+            // numbers that stay below 2^53, its last bit its own otherwise.
             (Some(base), Some(exponent)) => match (base.as_i64(), exponent.as_i64()) {
-                (Some(b), Some(e)) if (0..=62).contains(&e) => match b.checked_pow(e as u32) {
-                    Some(result) => value(CtyValue::int(result)),
-                    None => value(CtyValue::number(Number::from_f64(base.as_f64().powf(exponent.as_f64())))),
+                (Some(b), Some(e)) if (0..=64).contains(&e) => match b.checked_pow(e as u32) {
+                    Some(result) => value(CtyValue::number(Number::from_f64(result as f64))),
+                    None => Unknown,
                 },
-                _ => value(CtyValue::number(Number::from_f64(base.as_f64().powf(exponent.as_f64())))),
+                _ => Unknown,
             },
             _ => Unknown,
         },
         "log" => match (number_arg(args, 0), number_arg(args, 1)) {
-            (Some(x), Some(base)) => value(CtyValue::number(Number::from_f64(x.as_f64().ln() / base.as_f64().ln()))),
+            // Go's math.Log may differ from Rust's in the last bit.
+            (Some(_), Some(_)) => Unknown,
             _ => Unknown,
         },
         "parseint" => parseint(args),
@@ -403,7 +424,7 @@ fn strings_and_numbers(name: &str, args: &[CtyValue]) -> Option<Outcome> {
     })
 }
 
-fn collections(name: &str, args: &[CtyValue]) -> Outcome {
+fn collections(name: &str, args: &[CtyValue], old_index: bool, judged: Option<Version>) -> Outcome {
     let first = &args.first().cloned().unwrap_or_else(|| CtyValue::null(CtyType::Dynamic));
     match name {
         "length" => match &first.kind {
@@ -414,6 +435,9 @@ fn collections(name: &str, args: &[CtyValue]) -> Outcome {
             _ => ArgError(0, "a collection or a string is required".to_owned()),
         },
         "concat" => {
+            if args.is_empty() {
+                return ArgError(0, "at least one argument is required".to_owned());
+            }
             let mut items = Vec::new();
             let mut all_lists = true;
             for (index, arg) in args.iter().enumerate() {
@@ -432,7 +456,10 @@ fn collections(name: &str, args: &[CtyValue]) -> Outcome {
                         let items: Option<Vec<CtyValue>> = items.iter().map(|item| convert(item, &ty).ok()).collect();
                         items.map_or(Unknown, |items| value(list_of(ty, items)))
                     }
-                    None => ArgError(0, "all elements must have the same type".to_owned()),
+                    None if never_unify(&items.iter().map(CtyValue::ty).collect::<Vec<_>>()) => {
+                        ArgError(0, "all elements must have the same type".to_owned())
+                    }
+                    None => Unknown,
                 }
             } else {
                 value(CtyValue::tuple(items))
@@ -452,6 +479,10 @@ fn collections(name: &str, args: &[CtyValue]) -> Outcome {
             }
             if known { value(CtyValue::bool(false)) } else { Unknown }
         }
+        "index" if old_index => match super::eval::index_value(first, &args[1], &At { file: 0, bytes: 0..0 }) {
+            Ok(found) => value(found),
+            Err(problem) => ArgError(1, problem.message),
+        },
         "index" => {
             let Some(elements) = first.elements() else { return ArgError(0, "a list or tuple is required".to_owned()) };
             match elements.iter().position(|element| element.equals(&args[1]) == Some(true)) {
@@ -477,10 +508,11 @@ fn collections(name: &str, args: &[CtyValue]) -> Outcome {
             if elements.is_empty() {
                 return ArgError(0, "cannot use element() with an empty list".to_owned());
             }
-            if index < 0 {
+            // go-cty before 1.7 (Packer before 1.7) wraps a negative index too.
+            if index < 0 && judged.is_none_or(|version| version >= Version(1, 7, 0)) {
                 return ArgError(1, "the index must not be negative".to_owned());
             }
-            value(elements[(index as usize) % elements.len()].clone())
+            value(elements[index.rem_euclid(elements.len() as i64) as usize].clone())
         }
         "flatten" => match flatten(first) {
             Some(items) => value(CtyValue::tuple(items)),
@@ -502,14 +534,29 @@ fn collections(name: &str, args: &[CtyValue]) -> Outcome {
             Kind::Object(attrs) => value(CtyValue::tuple(attrs.values().cloned().collect())),
             _ => ArgError(0, "a map or object is required".to_owned()),
         },
-        "lookup" => match first.attributes() {
-            Some(attrs) => match attrs.get(string_arg(args, 1)) {
+        "lookup" => {
+            let Some(attrs) = first.attributes() else { return ArgError(0, "a map or object is required".to_owned()) };
+            // A map's default must be of its element type.
+            let default = match &first.kind {
+                Kind::Map(element, _) => match convert(&args[2], element) {
+                    Ok(default) => default,
+                    Err(problem) => {
+                        return ArgError(2, format!("the default must be of the map's element type: {problem}"));
+                    }
+                },
+                _ => args[2].clone(),
+            };
+            match attrs.get(string_arg(args, 1)) {
                 Some(found) => value(found.clone()),
-                None => value(args[2].clone()),
-            },
-            None => ArgError(0, "a map or object is required".to_owned()),
-        },
+                None if matches!(first.kind, Kind::Object(_)) => Unknown,
+                None => value(default),
+            }
+        }
         "merge" => {
+            // go-cty before 1.10 (Packer before 1.8) merges nothing but nulls into null.
+            if args.iter().all(CtyValue::is_null) && judged.is_some_and(|version| version < Version(1, 8, 0)) {
+                return value(CtyValue::null(CtyType::Dynamic));
+            }
             let mut out = BTreeMap::new();
             let mut all_maps = true;
             for (index, arg) in args.iter().enumerate() {
@@ -584,8 +631,12 @@ fn collections(name: &str, args: &[CtyValue]) -> Outcome {
             value(list_of(CtyType::List(Box::new(element)), chunks))
         }
         "coalesce" => {
-            let Some(ty) = unify(&args.iter().map(CtyValue::ty).collect::<Vec<_>>()) else {
-                return ArgError(0, "all arguments must have the same type".to_owned());
+            let types: Vec<CtyType> = args.iter().map(CtyValue::ty).collect();
+            let Some(ty) = unify(&types) else {
+                if never_unify(&types) {
+                    return ArgError(0, "all arguments must have the same type".to_owned());
+                }
+                return Unknown;
             };
             for arg in args {
                 if arg.is_null() || arg.as_str() == Some("") {
@@ -596,6 +647,9 @@ fn collections(name: &str, args: &[CtyValue]) -> Outcome {
             ArgError(0, "no non-null, non-empty-string arguments".to_owned())
         }
         "coalescelist" => {
+            if let Some(index) = args.iter().position(|arg| !matches!(arg.kind, Kind::List(..) | Kind::Tuple(_))) {
+                return ArgError(index, "a list or tuple is required".to_owned());
+            }
             for arg in args {
                 if arg.elements().is_some_and(|elements| !elements.is_empty()) {
                     return value(arg.clone());
@@ -604,6 +658,7 @@ fn collections(name: &str, args: &[CtyValue]) -> Outcome {
             ArgError(0, "no non-empty list or tuple".to_owned())
         }
         "range" => range(args),
+        "setproduct" => setproduct(args),
         "zipmap" => {
             let keys = first.elements().unwrap_or_default();
             let Some(values) = args[1].elements() else { return ArgError(1, "a list or tuple is required".to_owned()) };
@@ -622,6 +677,14 @@ fn collections(name: &str, args: &[CtyValue]) -> Outcome {
             }
         }
         "setunion" | "setintersection" => {
+            // The sets' element types must unify.
+            let types: Vec<CtyType> = args.iter().map(element_type).collect();
+            if unify(&types).is_none() {
+                if never_unify(&types) {
+                    return ArgError(0, "the sets must all have compatible element types".to_owned());
+                }
+                return Unknown;
+            }
             let sets: Vec<&[CtyValue]> = args.iter().map(|arg| arg.elements().unwrap_or_default()).collect();
             let mut out: Vec<CtyValue> = Vec::new();
             if name == "setunion" {
@@ -805,11 +868,41 @@ fn parseint(args: &[CtyValue]) -> Outcome {
     }
 }
 
+/// Every combination of one element of each argument: a set of tuples
+/// when every argument is a set, else a list.
+fn setproduct(args: &[CtyValue]) -> Outcome {
+    if args.len() < 2 {
+        return ArgError(0, "at least two arguments are required".to_owned());
+    }
+    let mut rows: Vec<Vec<CtyValue>> = vec![Vec::new()];
+    for (index, arg) in args.iter().enumerate() {
+        let Some(elements) = arg.elements() else { return ArgError(index, "a set or list is required".to_owned()) };
+        if matches!(arg.kind, Kind::Tuple(_)) {
+            // cty first converts a tuple to a list or set of one type.
+            return Unknown;
+        }
+        if rows.len().saturating_mul(elements.len()) > MAX_SIZE {
+            return ArgError(index, "the product is too large".to_owned());
+        }
+        rows = rows
+            .into_iter()
+            .flat_map(|row| elements.iter().map(move |element| [row.clone(), vec![element.clone()]].concat()))
+            .collect();
+    }
+    let element = CtyType::Tuple(args.iter().map(element_type).collect());
+    let rows: Vec<CtyValue> = rows.into_iter().map(CtyValue::tuple).collect();
+    if args.iter().all(|arg| matches!(arg.kind, Kind::Set(..))) {
+        value(CtyValue::set(element, rows))
+    } else {
+        value(list_of(element, rows))
+    }
+}
+
 fn range(args: &[CtyValue]) -> Outcome {
     let numbers: Vec<Number> = args.iter().filter_map(|arg| number_arg(std::slice::from_ref(arg), 0)).collect();
     let (start, limit, step) = match numbers.as_slice() {
-        [limit] => (Number::from_i64(0), *limit, Number::from_i64(1)),
-        [start, limit] => (*start, *limit, Number::from_i64(if start.compare(limit).is_gt() { -1 } else { 1 })),
+        [limit] => (Number::from_i64(0), *limit, Number::from_i64(if limit.as_f64() < 0.0 { -1 } else { 1 })),
+        [start, limit] => (*start, *limit, Number::from_i64(if start.order(limit).is_gt() { -1 } else { 1 })),
         [start, limit, step] => (*start, *limit, *step),
         _ => return ArgError(0, "range() takes 1 to 3 numbers".to_owned()),
     };
@@ -817,12 +910,12 @@ fn range(args: &[CtyValue]) -> Outcome {
         return ArgError(2, "the step must not be zero".to_owned());
     }
     let up = step.as_f64() > 0.0;
-    if (up && start.compare(&limit).is_gt()) || (!up && start.compare(&limit).is_lt()) {
+    if (up && start.order(&limit).is_gt()) || (!up && start.order(&limit).is_lt()) {
         return ArgError(0, "the step goes away from the limit".to_owned());
     }
     let mut out = Vec::new();
     let mut current = start;
-    while if up { current.compare(&limit).is_lt() } else { current.compare(&limit).is_gt() } {
+    while if up { current.order(&limit).is_lt() } else { current.order(&limit).is_gt() } {
         if out.len() >= 1024 {
             return ArgError(0, "more than 1024 values".to_owned());
         }

@@ -61,6 +61,19 @@ pub struct Param {
     pub allow_unknown: bool,
 }
 
+/// A function's parameters and result from one release on.
+#[derive(Debug)]
+pub struct Signature {
+    /// The first release with this signature.
+    pub from: Version,
+    pub params: &'static [Param],
+    pub variadic: Option<Param>,
+    /// The result's type constraint, `any` when it depends on the arguments.
+    pub returns: &'static str,
+    /// Where the signature was read: repository, version and package.
+    pub source: &'static str,
+}
+
 /// A function of Packer's HCL2 templates.
 #[derive(Debug)]
 pub struct Function {
@@ -69,18 +82,25 @@ pub struct Function {
     pub since: Version,
     /// The first release that no longer has it.
     pub until: Option<Version>,
-    pub params: &'static [Param],
-    pub variadic: Option<Param>,
-    /// The result's type constraint, `any` when it depends on the arguments.
-    pub returns: &'static str,
     pub purity: Purity,
-    /// Where the signature was read: repository, version and package.
-    pub source: &'static str,
+    /// Its signatures, oldest first: a new one where a release changed it.
+    pub signatures: &'static [Signature],
 }
 
 impl Function {
     pub fn in_release(&self, version: Version) -> bool {
         self.since <= version && self.until.is_none_or(|until| version < until)
+    }
+
+    /// The signature of `version`, the newest for `None`.
+    pub fn signature(&self, version: Option<Version>) -> &'static Signature {
+        let newest = &self.signatures[self.signatures.len() - 1];
+        match version {
+            None => newest,
+            Some(version) => {
+                self.signatures.iter().rev().find(|signature| signature.from <= version).unwrap_or(&self.signatures[0])
+            }
+        }
     }
 }
 
@@ -106,8 +126,10 @@ mod tests {
     #[test]
     fn the_table_is_sorted_and_knows_when_functions_came() {
         assert!(FUNCTIONS.windows(2).all(|pair| pair[0].name < pair[1].name));
-        let upper = find("upper").unwrap();
-        assert_eq!((upper.since, upper.params.len(), upper.returns), (OLDEST, 1, "string"));
+        assert!(FUNCTIONS.iter().all(|function| !function.signatures.is_empty()));
+        let upper = find("upper").unwrap().signature(None);
+        assert_eq!((upper.params.len(), upper.returns), (1, "string"));
+        assert!(!find("jsonencode").unwrap().signature(Some(OLDEST)).params[0].allow_null);
         assert!(find("strcontains").unwrap().since > OLDEST);
         assert!(!find("strcontains").unwrap().in_release(OLDEST));
         assert_eq!(find("timestamp").unwrap().purity, Purity::Clock);
