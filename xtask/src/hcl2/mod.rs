@@ -321,21 +321,6 @@ pub struct DataSource<'a> {
     pub block: &'a Block,
 }
 
-/// A value known before the build.
-enum Known {
-    Text(String),
-    List(Vec<String>),
-}
-
-/// A value given on the command line or in the environment: a list when
-/// it is written as one (`["us-east-1", "eu-west-1"]`), else text.
-fn text_or_list(value: &str) -> Known {
-    match serde_json::from_str::<Vec<String>>(value.trim()) {
-        Ok(items) if value.trim_start().starts_with('[') => Known::List(items),
-        _ => Known::Text(value.to_owned()),
-    }
-}
-
 /// A builder of a Packer run: one build's use of one source.
 pub struct BuildTarget<'a> {
     /// As Packer's output names it and `-only` selects it.
@@ -486,100 +471,44 @@ impl Hcl2Template {
         self.files.iter().flat_map(|file| &file.calls)
     }
 
-    /// A value as far as it is known before a build: a literal string,
-    /// `var.x` / `local.x` whose value is one, or a string that only
-    /// interpolates those (`"${var.prefix}-base"`). A variable's value is,
-    /// as Packer takes it: given for this run, else the last auto var
-    /// file's, else `PKR_VAR_<name>`, else the default. `None` otherwise.
+    /// A value as far as it is known before a build, when it is a string:
+    /// what [`eval::Evaluator`] computes with this run's values (`given`,
+    /// as `-var` gives them), the auto var files, `PKR_VAR_` and the
+    /// defaults, in Packer's order. `None` when only the build knows it,
+    /// or it is not a string.
     pub fn known_string(&self, value: &Value) -> Option<String> {
-        match self.known(value, 8)? {
-            Known::Text(text) => Some(text),
-            Known::List(_) => None,
-        }
+        self.known(value)?.as_str().map(str::to_owned)
     }
 
     /// [`Self::known_string`] for a setting that takes a list of strings
-    /// (`ami_regions`): a literal list, or a variable or local whose value
-    /// is one, or a single string.
+    /// (`ami_regions`): a list, set or tuple of known strings, or a single
+    /// string.
     pub fn known_strings(&self, value: &Value) -> Option<Vec<String>> {
-        match self.known(value, 8)? {
-            Known::Text(text) => Some(vec![text]),
-            Known::List(items) => Some(items),
+        let value = self.known(value)?;
+        match value.elements() {
+            Some(elements) => elements.iter().map(|element| element.as_str().map(str::to_owned)).collect(),
+            None => Some(vec![value.as_str()?.to_owned()]),
         }
     }
 
-    fn known(&self, value: &Value, depth: usize) -> Option<Known> {
-        if depth == 0 {
-            return None;
-        }
-        match value {
-            Value::String(text) => Some(Known::Text(text.clone())),
-            Value::List(items) => items
-                .iter()
-                .map(|item| match self.known(&item.value, depth - 1)? {
-                    Known::Text(text) => Some(text),
-                    Known::List(_) => None,
-                })
-                .collect::<Option<Vec<String>>>()
-                .map(Known::List),
-            Value::Expr(text) => {
-                let text = text.trim();
-                if let Some(name) = text.strip_prefix("var.").filter(|name| is_identifier(name)) {
-                    return self.variable_value(name, depth);
-                }
-                if let Some(name) = text.strip_prefix("local.").filter(|name| is_identifier(name)) {
-                    let local = self.locals().into_iter().find(|local| local.name == name)?;
-                    return self.known(&local.value.value, depth - 1);
-                }
-                self.interpolated(text, depth).map(Known::Text)
-            }
-            _ => None,
-        }
+    fn known(&self, value: &Value) -> Option<value::CtyValue> {
+        let evaluator = eval::Evaluator::new(self, self.evaluation_options());
+        let computed = evaluator.value(&At { file: 0, bytes: 0..0 }, value).ok()?;
+        computed.is_wholly_known().then_some(computed)
     }
 
-    /// A variable's value for this build, as far as it is known.
-    fn variable_value(&self, name: &str, depth: usize) -> Option<Known> {
-        if let Some(given) = self.given.get(name) {
-            return Some(text_or_list(given));
-        }
-        let from_var_file = self.auto_var_file_values().filter(|attr| attr.key == name).last().map(|attr| &attr.value);
-        if let Some(value) = from_var_file {
-            return self.known(value, depth - 1);
-        }
-        if let Some(value) = std::env::var(format!("PKR_VAR_{name}")).ok().filter(|_| self.variable(name).is_some()) {
-            return Some(text_or_list(&value));
-        }
-        self.known(&self.variable(name)?.default()?.value, depth - 1)
-    }
-
-    /// `"${var.prefix}-base"`: a quoted template whose interpolations are
-    /// all known references, without escapes or directives.
-    fn interpolated(&self, text: &str, depth: usize) -> Option<String> {
-        let inner = text.strip_prefix('"')?.strip_suffix('"')?;
-        if inner.contains(['\\', '"']) || inner.contains("%{") || inner.contains("$${") {
-            return None;
-        }
-        let mut out = String::new();
-        let mut rest = inner;
-        while let Some(start) = rest.find("${") {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            let end = after.find('}')?;
-            let reference = after[..end].trim().trim_start_matches('~').trim_end_matches('~').trim();
-            // The template's folder, where `images` runs Packer.
-            if reference == "path.root" || reference == "path.cwd" {
-                out.push('.');
-                rest = &after[end + 1..];
-                continue;
-            }
-            match self.known(&Value::Expr(reference.to_owned()), depth - 1)? {
-                Known::Text(text) => out.push_str(&text),
-                Known::List(_) => return None,
-            }
-            rest = &after[end + 1..];
-        }
-        out.push_str(rest);
-        Some(out)
+    /// What an evaluation of this folder is given: this run's values, and
+    /// the `PKR_VAR_` variables of the environment Packer will run in.
+    pub fn evaluation_options(&self) -> eval::Options {
+        let env_vars = self
+            .variables()
+            .iter()
+            .filter_map(|variable| {
+                let value = std::env::var(format!("PKR_VAR_{}", variable.name)).ok()?;
+                Some((variable.name.to_owned(), value))
+            })
+            .collect();
+        eval::Options { vars: self.given.clone(), env_vars, ..eval::Options::default() }
     }
 
     /// What each build makes from each of its sources, named as Packer
@@ -953,6 +882,26 @@ mod tests {
         assert_eq!(files, ["a.sh"]);
         let opaque: Vec<String> = template.opaque_uploads().into_iter().map(|(_, path)| path).collect();
         assert_eq!(opaque, ["\"${var.dir}/b.sh\""]);
+    }
+
+    #[test]
+    fn known_strings_go_through_the_evaluator() {
+        let template = template(&[
+            (
+                "a.pkr.hcl",
+                "variable \"env\" {\n  type = string\n}\nvariable \"extra\" {\n  type = list(string)\n  default = []\n}\n\
+                 locals {\n  region = var.env == \"prod\" ? \"eu-west-1\" : \"eu-central-1\"\n  \
+                 copies = concat([for r in [\"us-east-1\"] : r], var.extra)\n  name = \"base-${upper(var.env)}\"\n}\n\
+                 source \"amazon-ebs\" \"x\" {\n  region = local.region\n  ami_regions = local.copies\n  ami_name = local.name\n}\n\
+                 build {\n  sources = [\"source.amazon-ebs.x\"]\n}\n",
+            ),
+            ("b.auto.pkrvars.hcl", "env = \"prod\"\nextra = [\"ap-south-1\"]\n"),
+        ]);
+        assert_eq!(template.region_sources()[0].regions, ["eu-west-1", "us-east-1", "ap-south-1"]);
+        let name = template.sources()[0].block.body.attr("ami_name").unwrap();
+        assert_eq!(template.known_string(&name.value).as_deref(), Some("base-PROD"));
+        assert_eq!(template.known_string(&Value::Expr("timestamp()".to_owned())), None);
+        assert_eq!(template.known_strings(&Value::Expr("[\"a\", 1]".to_owned())), None);
     }
 
     #[test]
