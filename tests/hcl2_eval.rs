@@ -117,6 +117,7 @@ fn options(template: &Hcl2Template, dir: &Path) -> Options {
         var_files: vec![var_file],
         vars: BTreeMap::from([(CLI_VAR.0.to_owned(), CLI_VAR.1.to_owned())]),
         folder: Some(dir.to_owned()),
+        read_root: None,
     }
 }
 

@@ -75,6 +75,10 @@ pub struct Options {
     /// The template folder, for `file()`, `fileexists()` and
     /// `templatefile()`; `None` leaves what they read unknown.
     pub folder: Option<PathBuf>,
+    /// The folder those functions may read below (symbolic links
+    /// followed), such as the repository's root; `None`: the template
+    /// folder. What lies elsewhere is unknown.
+    pub read_root: Option<PathBuf>,
 }
 
 /// The largest file `file()` and `templatefile()` read.
@@ -83,6 +87,21 @@ pub(super) const FILE_LIMIT: u64 = 4 << 20;
 /// How deep expressions may nest (and locals refer to locals) before
 /// evaluation stops with an error rather than exhausting the stack.
 const MAX_DEPTH: usize = 200;
+
+/// The stack one evaluation may use, locals through locals included.
+const MAX_STACK: usize = 1 << 20;
+
+/// Where the stack is now: the address of a local.
+fn stack_position() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
+
+/// How many expressions one evaluation evaluates (each `for` iteration's
+/// counting, and the variables and locals it computes first) before it
+/// stops with an error: a template that loops a million times is not one
+/// a build needs read ahead of time.
+const MAX_STEPS: usize = 200_000;
 
 /// The largest string or collection an evaluation builds.
 pub const MAX_SIZE: usize = 1 << 20;
@@ -101,12 +120,32 @@ pub struct Evaluator<'t> {
     locals: RefCell<BTreeMap<String, LocalState>>,
     missing: RefCell<Vec<MissingFunction>>,
     depth: std::cell::Cell<usize>,
+    /// Expressions evaluated so far, against [`MAX_STEPS`].
+    steps: std::cell::Cell<usize>,
+    /// Where the stack was when the evaluation started, against [`MAX_STACK`].
+    stack_base: std::cell::Cell<usize>,
 }
 
-/// Names a `for` expression or directive binds, innermost last.
-#[derive(Clone, Default)]
+/// Names `for` expressions and directives bind: this level's, then the
+/// enclosing ones'.
+#[derive(Default)]
 pub(super) struct Scope<'s> {
+    parent: Option<&'s Scope<'s>>,
     bound: Vec<(&'s str, CtyValue)>,
+}
+
+impl<'s> Scope<'s> {
+    /// A scope inside this one, binding `bound`.
+    fn inner(&'s self, bound: Vec<(&'s str, CtyValue)>) -> Scope<'s> {
+        Scope { parent: Some(self), bound }
+    }
+
+    fn lookup(&self, name: &str) -> Option<&CtyValue> {
+        match self.bound.iter().rev().find(|(bound, _)| *bound == name) {
+            Some((_, value)) => Some(value),
+            None => self.parent?.lookup(name),
+        }
+    }
 }
 
 /// What an expression may use: the template's root context, a variable
@@ -143,6 +182,8 @@ impl<'t> Evaluator<'t> {
             locals: RefCell::new(BTreeMap::new()),
             missing: RefCell::new(Vec::new()),
             depth: std::cell::Cell::new(0),
+            steps: std::cell::Cell::new(0),
+            stack_base: std::cell::Cell::new(stack_position()),
         }
     }
 
@@ -157,12 +198,22 @@ impl<'t> Evaluator<'t> {
 
     /// The value of a model value at `at`, in the template's root context.
     pub fn value(&self, at: &At, value: &Value) -> Evaluated {
+        self.start();
         self.model_value(at, value, Context::Root)
     }
 
     /// The value of an expression's text, as if written at `at`.
     pub fn text(&self, at: &At, text: &str) -> Evaluated {
+        self.start();
         self.parsed_text(at, text, Context::Root)
+    }
+
+    /// A new evaluation from outside: its own budget of steps and stack.
+    fn start(&self) {
+        if self.depth.get() == 0 {
+            self.steps.set(0);
+            self.stack_base.set(stack_position());
+        }
     }
 
     fn parsed_text(&self, at: &At, text: &str, context: Context<'_>) -> Evaluated {
@@ -205,6 +256,7 @@ impl<'t> Evaluator<'t> {
 
     /// A variable's value for this evaluation (see the module docs).
     pub fn variable(&self, name: &str) -> Option<Evaluated> {
+        self.start();
         if let Some(done) = self.variables.borrow().get(name) {
             return Some(done.clone());
         }
@@ -261,6 +313,7 @@ impl<'t> Evaluator<'t> {
     /// A local's value, computed on first use; `None` when the template
     /// declares no such local.
     pub fn local(&self, name: &str) -> Option<Evaluated> {
+        self.start();
         match self.locals.borrow().get(name) {
             Some(LocalState::Done(value)) => return Some(value.clone()),
             Some(LocalState::Evaluating) => {
@@ -305,8 +358,17 @@ impl<'t> Evaluator<'t> {
     pub(super) fn expr(&self, expr: &Expression, origin: Origin, scope: &Scope<'_>, context: Context<'_>) -> Evaluated {
         let at = || origin.at(expr.span());
         let depth = self.depth.get();
-        if depth >= MAX_DEPTH {
+        // Frames differ by build (an unoptimised one's are large): the
+        // stack used is what counts, in a thread of 2 MiB as in tests.
+        if depth >= MAX_DEPTH || stack_position().abs_diff(self.stack_base.get()) > MAX_STACK {
             return Err(EvalError { at: at(), message: "the expression nests too deeply to evaluate".to_owned() });
+        }
+        self.steps.set(self.steps.get() + 1);
+        if self.steps.get() > MAX_STEPS {
+            return Err(EvalError {
+                at: at(),
+                message: "the folder's expressions take too long to evaluate".to_owned(),
+            });
         }
         self.depth.set(depth + 1);
         let value = self.expr_inner(expr, origin, scope, context);
@@ -386,7 +448,7 @@ impl<'t> Evaluator<'t> {
                 if let (Expression::Variable(root), Some(TraversalOperator::GetAttr(name))) =
                     (&traversal.expr, operators.first())
                     && matches!(context, Context::Root)
-                    && !scope.bound.iter().any(|(bound, _)| *bound == root.as_str())
+                    && scope.lookup(root.as_str()).is_none()
                 {
                     let found = match root.as_str() {
                         "var" => Some(self.variable(name.as_str())),
@@ -454,7 +516,7 @@ impl<'t> Evaluator<'t> {
     /// A name at the root of an expression: bound by a `for`, or one of
     /// the context's objects.
     fn root(&self, name: &str, at: At, scope: &Scope<'_>, context: Context<'_>) -> Evaluated {
-        if let Some((_, value)) = scope.bound.iter().rev().find(|(bound, _)| *bound == name) {
+        if let Some(value) = scope.lookup(name) {
             return Ok(value.clone());
         }
         let unknown_name =
@@ -664,11 +726,12 @@ impl<'t> Evaluator<'t> {
         let mut attrs: BTreeMap<String, CtyValue> = BTreeMap::new();
         let mut groups: BTreeMap<String, Vec<CtyValue>> = BTreeMap::new();
         for (key, value) in pairs {
-            let mut inner = scope.clone();
+            let mut bound = Vec::with_capacity(2);
             if let Some(key_var) = key_var {
-                inner.bound.push((key_var, key));
+                bound.push((key_var, key));
             }
-            inner.bound.push((value_var, value));
+            bound.push((value_var, value));
+            let inner = scope.inner(bound);
             if let Some(cond) = &for_expr.cond {
                 let keep = self.expr(&cond.expr, origin, &inner, context)?;
                 let keep = operand_as(&keep, &CtyType::Bool, &origin.at(cond.expr.span()), "condition")?;
@@ -797,11 +860,12 @@ impl<'t> Evaluator<'t> {
                             continue;
                         };
                         for (key, value) in pairs {
-                            let mut inner = scope.clone();
+                            let mut bound = Vec::with_capacity(2);
                             if let Some(key_var) = &intro.key_var {
-                                inner.bound.push((key_var.as_str(), key));
+                                bound.push((key_var.as_str(), key));
                             }
-                            inner.bound.push((intro.value_var.as_str(), value));
+                            bound.push((intro.value_var.as_str(), value));
+                            let inner = scope.inner(bound);
                             let mut text = String::new();
                             known &=
                                 self.template_into(&intro.template, origin, &inner, context, &mut text, sensitive)?;
@@ -1486,5 +1550,88 @@ mod tests {
             "error: file(): no file exists at \"missing\""
         );
         assert_eq!(shown(&template, Options::default(), "file(\"a.txt\")"), "(unknown string)");
+    }
+}
+
+#[cfg(test)]
+mod hostile {
+    use super::*;
+    use crate::hcl2::parse_file;
+
+    fn answer(evaluator: &Evaluator<'_>, text: &str) -> String {
+        match evaluator.text(&At { file: 0, bytes: 0..0 }, text) {
+            Ok(value) => value.show(),
+            Err(error) => format!("error: {}", error.message),
+        }
+    }
+
+    /// A chain of a thousand locals, in a thread with a test's 2 MiB of
+    /// stack: an error, not an overflow; the cycles are named.
+    #[test]
+    fn deep_and_cyclic_locals_are_errors() {
+        let mut text = String::from("locals {\n  l0 = \"x\"\n");
+        for i in 1..1000 {
+            text.push_str(&format!("  l{i} = \"${{local.l{}}}y\"\n", i - 1));
+        }
+        text.push_str("  a = local.b\n  b = [for x in [local.c] : x]\n  c = { k = local.a }\n}\n");
+        let template = Hcl2Template { files: vec![parse_file(0, "a.pkr.hcl", text).unwrap()], given: BTreeMap::new() };
+        let evaluator = Evaluator::new(&template, Options::default());
+        assert_eq!(answer(&evaluator, "local.l999"), "error: the expression nests too deeply to evaluate");
+        assert_eq!(answer(&evaluator, "local.l3"), "\"xyyy\"");
+        assert_eq!(answer(&evaluator, "local.a"), "error: local.a refers to itself, through the locals it uses");
+    }
+
+    #[test]
+    fn large_work_and_odd_text_are_bounded_or_unknown() {
+        let template = Hcl2Template::default();
+        let evaluator = Evaluator::new(&template, Options::default());
+        for (text, expected) in [
+            (
+                "[for i in range(1000) : [for j in range(1000) : j]]",
+                "error: the folder's expressions take too long to evaluate",
+            ),
+            ("setproduct(range(1000), range(1000), range(1000))", "error: setproduct(): the product is too large"),
+            ("format(\"%999999999d\", 1)", "(unknown string)"),
+            ("format(\"%.999999999f\", 1)", "(unknown string)"),
+            ("indent(1e15, \"a\\nb\")", "error: the value is too large to evaluate"),
+            ("upper(\"ß\")", "(unknown string)"),
+            ("length(\"👨‍👩‍👧\")", "(unknown any)"),
+            ("strrev(\"e\u{301}\")", "(unknown string)"),
+            ("length(\"a\\r\\nb\")", "3"),
+            ("substr(\"héllo\", 1, 2)", "\"él\""),
+            ("pow(2, 1023) * 2", "(unknown number)"),
+            ("[1, 2][1e300]", "error: an index must be a whole number"),
+        ] {
+            assert_eq!(answer(&evaluator, text), expected, "{text}");
+        }
+        // The budget is each evaluation's own.
+        assert_eq!(answer(&evaluator, "1 + 1"), "2");
+    }
+
+    #[test]
+    fn files_outside_the_read_root_are_unknown() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "s3cret").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let folder = root.path().join("packer/x");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(root.path().join("packer/common.sh"), "shared").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), folder.join("link")).unwrap();
+        let template = Hcl2Template::default();
+        let folder_only = Options { folder: Some(folder.clone()), ..Options::default() };
+        let evaluator = Evaluator::new(&template, folder_only);
+        assert_eq!(answer(&evaluator, "file(\"../common.sh\")"), "(unknown string)");
+        assert_eq!(answer(&evaluator, "file(\"link\")"), "(unknown string)");
+        let escape = format!(
+            "file(\"{}\")",
+            "../".repeat(12) + outside.path().join("secret").to_str().unwrap().trim_start_matches('/')
+        );
+        assert_eq!(answer(&evaluator, &escape), "(unknown string)");
+        assert_eq!(answer(&evaluator, "file(\"/etc/hostname\")"), "(unknown string)");
+        let repository =
+            Options { folder: Some(folder), read_root: Some(root.path().to_owned()), ..Options::default() };
+        let evaluator = Evaluator::new(&template, repository);
+        assert_eq!(answer(&evaluator, "file(\"../common.sh\")"), "\"shared\"");
+        assert_eq!(answer(&evaluator, "file(\"link\")"), "(unknown string)");
     }
 }

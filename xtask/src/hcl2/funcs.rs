@@ -285,9 +285,9 @@ fn strings_and_numbers(name: &str, args: &[CtyValue]) -> Option<Outcome> {
         None => Unknown,
     };
     Some(match name {
-        "upper" => value(CtyValue::string(text.to_uppercase())),
-        "lower" => value(CtyValue::string(text.to_lowercase())),
-        "title" => value(CtyValue::string(title(text))),
+        "upper" => simple_case(text, char::to_uppercase).map_or(Unknown, |text| value(CtyValue::string(text))),
+        "lower" => simple_case(text, char::to_lowercase).map_or(Unknown, |text| value(CtyValue::string(text))),
+        "title" => simple_case(text, char::to_uppercase).map_or(Unknown, |_| value(CtyValue::string(title(text)))),
         "trimspace" => value(CtyValue::string(text.trim())),
         "trim" => {
             let cutset = string_arg(args, 1);
@@ -296,6 +296,8 @@ fn strings_and_numbers(name: &str, args: &[CtyValue]) -> Option<Outcome> {
         "trimprefix" => value(CtyValue::string(text.strip_prefix(string_arg(args, 1)).unwrap_or(text))),
         "trimsuffix" => value(CtyValue::string(text.strip_suffix(string_arg(args, 1)).unwrap_or(text))),
         "chomp" => value(CtyValue::string(text.trim_end_matches(['\n', '\r']))),
+        // Grapheme clusters in cty: characters only for plain text.
+        "strrev" if !plain_text(text) => Unknown,
         "strrev" => value(CtyValue::string(text.chars().rev().collect::<String>())),
         "startswith" => value(CtyValue::bool(text.starts_with(string_arg(args, 1)))),
         "endswith" => value(CtyValue::bool(text.ends_with(string_arg(args, 1)))),
@@ -428,7 +430,10 @@ fn collections(name: &str, args: &[CtyValue], old_index: bool, judged: Option<Ve
     let first = &args.first().cloned().unwrap_or_else(|| CtyValue::null(CtyType::Dynamic));
     match name {
         "length" => match &first.kind {
-            Kind::String(text) => value(CtyValue::int(grapheme_count(text) as i64)),
+            Kind::String(text) if plain_text(text) => {
+                value(CtyValue::int(text.replace("\r\n", "\n").chars().count() as i64))
+            }
+            Kind::String(_) => Unknown,
             Kind::List(..) | Kind::Set(..) | Kind::Tuple(_) | Kind::Map(..) | Kind::Object(_) => {
                 value(CtyValue::int(first.children().count() as i64))
             }
@@ -729,9 +734,10 @@ fn collections(name: &str, args: &[CtyValue], old_index: bool, judged: Option<Ve
 }
 
 fn files(evaluator: &Evaluator<'_>, name: &str, args: &[CtyValue]) -> Outcome {
-    let Some(folder) = &evaluator.options().folder else { return Unknown };
+    let options = evaluator.options();
+    let Some(folder) = &options.folder else { return Unknown };
     let path = string_arg(args, 0);
-    // What a path outside the folder names depends on the machine.
+    // What an absolute or home path names depends on the machine.
     if path.starts_with('/')
         || path.starts_with('~')
         || path.starts_with('\\')
@@ -741,6 +747,18 @@ fn files(evaluator: &Evaluator<'_>, name: &str, args: &[CtyValue]) -> Outcome {
         return Unknown;
     }
     let full = folder.join(path);
+    // Only files below the root are read (the folder's, unless the caller
+    // names the repository's): a template must not make xtask read, and a
+    // rule then show, `../../../home/user/.aws/credentials`.
+    let root = options.read_root.as_ref().unwrap_or(folder);
+    let inside = |path: &std::path::Path| {
+        let (Ok(path), Ok(root)) = (path.canonicalize(), root.canonicalize()) else { return false };
+        path.starts_with(root)
+    };
+    let parent_inside = full.parent().is_some_and(inside);
+    if !parent_inside || (full.exists() && !inside(&full)) {
+        return Unknown;
+    }
     match name {
         "fileexists" => match std::fs::metadata(&full) {
             Ok(metadata) if metadata.is_file() => value(CtyValue::bool(true)),
@@ -812,7 +830,7 @@ fn substr(args: &[CtyValue]) -> Outcome {
         return ArgError(1, "a whole number is required".to_owned());
     };
     // Grapheme clusters in cty; characters here, so only plain text is known.
-    if text.iter().any(|c| !c.is_ascii()) {
+    if !text.iter().all(|c| (*c as u32) < 0x300 && *c != '\r') {
         return Unknown;
     }
     let len = text.len() as i64;
@@ -821,11 +839,25 @@ fn substr(args: &[CtyValue]) -> Outcome {
     value(CtyValue::string(text[start as usize..end.max(start) as usize].iter().collect::<String>()))
 }
 
-fn grapheme_count(text: &str) -> usize {
-    // cty counts grapheme clusters; for text with combining marks that
-    // differs from characters, so such strings are counted by the
-    // characters that start a cluster (not marks or joiners).
-    text.chars().filter(|c| !matches!(*c as u32, 0x300..=0x36F | 0x200D | 0xFE00..=0xFE0F | 0x1F3FB..=0x1F3FF)).count()
+/// Text whose characters are its grapheme clusters (but `\r\n`, one) and
+/// which NFC leaves alone: below U+0300, before the combining marks.
+fn plain_text(text: &str) -> bool {
+    text.chars().all(|c| (c as u32) < 0x300)
+}
+
+/// Go's case mapping, character by character: `None` where Rust's full
+/// mapping would make more than one character (`ß` to `SS`), which Go's
+/// simple mapping does not.
+fn simple_case<I: ExactSizeIterator<Item = char>>(text: &str, map: impl Fn(char) -> I) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let mut mapped = map(c);
+        if mapped.len() != 1 {
+            return None;
+        }
+        out.extend(mapped.next());
+    }
+    Some(out)
 }
 
 fn title(text: &str) -> String {
@@ -874,15 +906,16 @@ fn setproduct(args: &[CtyValue]) -> Outcome {
     if args.len() < 2 {
         return ArgError(0, "at least two arguments are required".to_owned());
     }
+    let size = args.iter().map(|arg| arg.elements().map_or(1, <[CtyValue]>::len)).try_fold(1usize, usize::checked_mul);
+    if size.is_none_or(|size| size > MAX_SIZE) {
+        return ArgError(0, "the product is too large".to_owned());
+    }
     let mut rows: Vec<Vec<CtyValue>> = vec![Vec::new()];
     for (index, arg) in args.iter().enumerate() {
         let Some(elements) = arg.elements() else { return ArgError(index, "a set or list is required".to_owned()) };
         if matches!(arg.kind, Kind::Tuple(_)) {
             // cty first converts a tuple to a list or set of one type.
             return Unknown;
-        }
-        if rows.len().saturating_mul(elements.len()) > MAX_SIZE {
-            return ArgError(index, "the product is too large".to_owned());
         }
         rows = rows
             .into_iter()
@@ -955,6 +988,10 @@ fn format(spec: &str, args: &[CtyValue]) -> Option<String> {
                 chars.next();
             }
             precision = Some(digits.parse::<usize>().unwrap_or(0));
+        }
+        // Widths and precisions past these are not worth writing out.
+        if width.len() > 4 || precision.is_some_and(|precision| precision > 100) {
+            return None;
         }
         let verb = chars.next()?;
         if verb == '%' {
