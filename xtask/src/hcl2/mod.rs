@@ -6,6 +6,10 @@
 //!
 //! Everything here points into its file with an [`At`]: the index of the
 //! file in [`Hcl2Template::files`] and a byte range of its text.
+//!
+//! What a value is, as Packer computes it, is [`eval`]'s job (in
+//! [`value`]'s model of go-cty, with the functions of [`functions`]);
+//! [`Hcl2Template::known_string`] asks it.
 
 // Generated, one function a line: see `codegen/packer_functions.rs`.
 #[rustfmt::skip]
