@@ -646,13 +646,20 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
         d["regions"] = serde_json::json!(["eu-central-1", "eu-west-1", "us-east-1"]);
     });
     assert!(text(&foreign).contains("has an image for us-east-1, which packer/3.11"), "{}", text(&foreign));
+    // A builder whose regions the template's files fix may not claim another.
+    let claimed = apply(&|d| {
+        d["images"]["us-east-1"] = "ami-0123456789abcdef0".into();
+        d["regions"] = serde_json::json!(["eu-central-1", "eu-west-1", "us-east-1"]);
+        d["builders"][0]["regions"].as_array_mut().unwrap().push("us-east-1".into());
+    });
+    assert!(text(&claimed).contains("and the template builds"), "{}", text(&claimed));
     let missing = apply(&|d| {
         d["images"].as_object_mut().unwrap().remove("eu-central-1");
     });
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
     let when = apply(&|d| d["built_at"] = "not a date\u{1b}[2J".into());
     assert!(text(&when).contains("is not a time like"), "{}", text(&when));
-    for refused in [&extra, &foreign, &missing, &when] {
+    for refused in [&extra, &foreign, &claimed, &missing, &when] {
         assert_eq!(refused.status.code(), Some(2));
     }
     assert!(!root.join("packer/images.lock").exists(), "a refused result reached the lock");

@@ -85,6 +85,7 @@ pub mod packer;
 pub mod patch;
 pub mod pre_commit;
 pub mod project;
+pub mod regions;
 pub mod render;
 pub mod schema;
 pub mod secrets;

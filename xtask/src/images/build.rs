@@ -322,7 +322,21 @@ fn build_one(
         Ok(images) => {
             let missing: Vec<&str> =
                 spec.regions.iter().filter(|region| !images.contains_key(*region)).map(String::as_str).collect();
-            if missing.is_empty() {
+            let unplanned: Vec<&str> =
+                images.keys().filter(|region| !spec.regions.contains(region)).map(String::as_str).collect();
+            if !unplanned.is_empty() {
+                // Recorded, they would be skipped ever after while the
+                // deployments there were never patched.
+                Outcome::Failed(format!(
+                    "packer made images in {} too, which the plan did not name (it named {}), so nothing was \
+                     patched; it reported {}: keep them by writing the IDs in by hand, or deregister them, and \
+                     report the template's region settings as a bug in xtask (log: {})",
+                    unplanned.join(", "),
+                    spec.regions.join(", "),
+                    describe_images(&images),
+                    spec.log_shown
+                ))
+            } else if missing.is_empty() {
                 Outcome::Built(images)
             } else {
                 Outcome::Failed(format!(

@@ -65,6 +65,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
             feeds,
             left_alone,
             regions,
+            builders: Vec::new(),
             only: Vec::new(),
             hash,
             settings,

@@ -9,7 +9,9 @@
 //!
 //! ```json
 //! { "version": 1, "template": "packer/3.11/aws/machine-image/template.json",
-//!   "images": { "eu-west-1": "ami-…" }, "hash": "sha256:…", "inputs": […],
+//!   "images": { "eu-west-1": "ami-…" }, "regions": ["eu-west-1"],
+//!   "builders": [{ "name": "amazon-ebs", "regions": ["eu-west-1"], "from_run": true }],
+//!   "hash": "sha256:…", "inputs": […],
 //!   "files": { "template.json": "sha256:…" }, "settings": "sha256:…",
 //!   "variables": [], "packer_version": "1.6.6", "built_at": "2026-…Z",
 //!   "run": { "id": "github:123456789/1", "host": "runner-1" } }
@@ -51,6 +53,11 @@ pub fn write(path: &Path, jobs: &[Job], packer_version: &str) -> Result<()> {
         "image": job.layout.image,
         "images": job.outcome.images(),
         "regions": job.regions,
+        // Where each builder built: what the merge checks, since this
+        // leg's environment and values may not be the merge's.
+        "builders": job.builders.iter().map(|builder| json!({
+            "name": builder.name, "regions": builder.regions, "from_run": builder.from_run,
+        })).collect::<Vec<_>>(),
         "hash": job.hash,
         "inputs": job.inputs,
         "files": job.files,
@@ -173,14 +180,19 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         Some(regions) => regions.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
         None => bail!("{shown} has no `regions` list; build it again with this version of xtask"),
     };
-    let builds: BTreeSet<String> = parsed.regions().into_iter().collect();
-    if let Some(region) = asked.iter().find(|region| !builds.contains(*region)) {
-        bail!(
-            "{shown} has an image for {}, which {} does not build ({})",
-            region.escape_debug(),
-            file.rel,
-            builds.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
-        );
+    match value.get("builders") {
+        Some(builders) => check_builders(&shown.to_string(), &file.rel, builders, &parsed, &asked)?,
+        None => {
+            let builds: BTreeSet<String> = parsed.regions().into_iter().collect();
+            if let Some(region) = asked.iter().find(|region| !builds.contains(*region)) {
+                bail!(
+                    "{shown} has an image for {}, which {} does not build ({})",
+                    region.escape_debug(),
+                    file.rel,
+                    builds.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+                );
+            }
+        }
     }
     let reported: BTreeSet<String> = images.keys().cloned().collect();
     if reported != asked {
@@ -212,6 +224,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         .unwrap_or_default();
     let job = Job {
         regions: images.keys().cloned().collect(),
+        builders: Vec::new(),
         feeds: Vec::new(),
         left_alone: Vec::new(),
         only: Vec::new(),
@@ -238,6 +251,73 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         bail!("{shown}: `{}` is not a time like 2026-11-27T14:03:11Z", built_at.escape_debug());
     }
     Ok(Checked { job, version, built_at })
+}
+
+/// The leg's builders against the template read here: each must be one
+/// of its builders, and where its regions follow from the template's files
+/// alone (here and in the leg), they must be the ones read here. Regions a
+/// run decides (`AWS_REGION`, `--var`, a var file, `PKR_VAR_`) are the
+/// leg's: its environment need not be this one's, and the result says what
+/// was really built.
+fn check_builders(
+    shown: &str,
+    template: &str,
+    builders: &Value,
+    parsed: &Readout,
+    asked: &BTreeSet<String>,
+) -> Result<()> {
+    let entries = builders.as_array().with_context(|| format!("{shown}: `builders` is not a list"))?;
+    let mut covered: BTreeSet<String> = BTreeSet::new();
+    for entry in entries {
+        let name =
+            entry.get("name").and_then(Value::as_str).with_context(|| format!("{shown}: a builder has no name"))?;
+        let regions: BTreeSet<String> = entry
+            .get("regions")
+            .and_then(Value::as_array)
+            .with_context(|| format!("{shown}: builder `{name}` has no `regions` list"))?
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect();
+        let leg_from_run = entry.get("from_run").and_then(Value::as_bool).unwrap_or(false);
+        if !parsed.image_builders.iter().any(|known| known == name) {
+            bail!(
+                "{shown} has images of builder `{}`, which the template does not have ({})",
+                name.escape_debug(),
+                parsed.image_builders.join(", ")
+            );
+        }
+        if let Some(here) = parsed.builders.iter().find(|builder| builder.name == name)
+            && !here.from_run
+            && !leg_from_run
+        {
+            let expected: BTreeSet<String> = here.regions.iter().cloned().collect();
+            if expected != regions {
+                bail!(
+                    "{shown}: builder `{name}` built in {}, and the template builds {} there; build it again",
+                    regions.iter().map(|r| r.escape_debug().to_string()).collect::<Vec<_>>().join(", "),
+                    expected.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+                );
+            }
+        }
+        covered.extend(regions);
+    }
+    if let Some(region) = asked.iter().find(|region| !covered.contains(*region)) {
+        bail!(
+            "{shown} has an image for {}, which {} does not build ({})",
+            region.escape_debug(),
+            template,
+            covered.iter().map(|r| r.escape_debug().to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    if &covered != asked {
+        bail!(
+            "{shown}: its builders built {}, and it lists {}; build it again",
+            covered.iter().map(|r| r.escape_debug().to_string()).collect::<Vec<_>>().join(", "),
+            asked.iter().map(|r| r.escape_debug().to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// `2026-11-27T14:03:11Z`, as `lock::utc_now` writes it.
