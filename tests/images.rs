@@ -1096,3 +1096,48 @@ fn legs_built_on_separate_runners_merge_into_what_one_run_makes() {
     assert_eq!(twice.status.code(), Some(2), "{}", text(&twice));
     assert!(text(&twice).contains("are both results for"), "{}", text(&twice));
 }
+
+#[test]
+fn a_region_from_the_environment_is_built_recorded_and_patched_and_a_leg_records_it() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let anywhere = builder("anywhere", "", "").replace("\n      \"region\": \"\",", "");
+    write(root, "packer/3.11/aws/machine-image/template.json", template(&[anywhere], ""));
+    write(root, "deployments/ireland.yaml", deployment("3.11", "eu-west-1", "ami-00000000"));
+    write(root, "deployments/frankfurt.yaml", deployment("3.11", "eu-central-1", "ami-00000000"));
+    let run = |args: &[&str], region: &[(&str, &str)]| {
+        let mut command = images_command(root, &moto, args);
+        command.env_remove("AWS_REGION").env_remove("AWS_DEFAULT_REGION").env("HOME", root);
+        command.envs(region.iter().copied()).output().unwrap()
+    };
+
+    // Neither variable: refused before anything starts, naming the builder.
+    let refused = run(&[], &[]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(text(&refused).contains("`anywhere` has no `region`, and neither AWS_REGION"), "{}", text(&refused));
+    assert_eq!(moto.image_count("eu-west-1") + moto.image_count("eu-central-1"), 0);
+
+    // A leg in AWS_REGION, merged where only AWS_DEFAULT_REGION is set: the
+    // result says where it built.
+    let result = root.join("target/results/leg.json");
+    let leg = run(&["--build-only", "--result", result.to_str().unwrap()], &[("AWS_REGION", "eu-west-1")]);
+    assert!(leg.status.success(), "{}", text(&leg));
+    let recorded: Value = serde_json::from_str(&fs::read_to_string(&result).unwrap()).unwrap();
+    assert_eq!(recorded["builders"][0]["regions"], serde_json::json!(["eu-west-1"]), "{recorded}");
+    let merged = run(&["--apply", result.to_str().unwrap()], &[("AWS_DEFAULT_REGION", "eu-central-1")]);
+    assert!(merged.status.success(), "{}", text(&merged));
+    let ireland = id_of(root, "ireland.yaml", "cluster");
+    assert!(moto.image_exists("eu-west-1", &ireland), "{ireland} is not an AMI in eu-west-1");
+    assert_eq!(id_of(root, "frankfurt.yaml", "cluster"), "ami-00000000");
+
+    // A plain run in the same region has nothing to do; one elsewhere
+    // builds there and patches the deployments there.
+    let again = run(&[], &[("AWS_REGION", "eu-west-1")]);
+    assert!(text(&again).contains("0 built, 1 skipped"), "{}", text(&again));
+    let elsewhere = run(&[], &[("AWS_REGION", ""), ("AWS_DEFAULT_REGION", "eu-central-1")]);
+    assert!(elsewhere.status.success(), "{}", text(&elsewhere));
+    let frankfurt = id_of(root, "frankfurt.yaml", "cluster");
+    assert!(moto.image_exists("eu-central-1", &frankfurt), "{frankfurt} is not an AMI in eu-central-1");
+    assert_eq!(id_of(root, "ireland.yaml", "cluster"), ireland);
+}
