@@ -53,6 +53,8 @@ struct Case {
     /// Per builder, `region` and `ami_regions` as written: JSON values in a
     /// JSON template, HCL expressions in HCL2. `None`: not set.
     builders: Vec<(Option<String>, Option<String>)>,
+    /// The builders that set `skip_save_build_region`, by index.
+    skip_build_region: Vec<usize>,
     /// JSON: `"name": default` entries of `variables`. HCL2: whole
     /// `variable` blocks.
     variables: Vec<String>,
@@ -98,6 +100,9 @@ impl Case {
                         ];
                         settings.extend(region.iter().map(|region| format!("\"region\": {region}")));
                         settings.extend(copies.iter().map(|copies| format!("\"ami_regions\": {copies}")));
+                        if self.skip_build_region.contains(&index) {
+                            settings.push("\"skip_save_build_region\": true".to_owned());
+                        }
                         format!("    {{\n      {}\n    }}", settings.join(",\n      "))
                     })
                     .collect();
@@ -130,6 +135,9 @@ impl Case {
                     }
                     if let Some(copies) = copies {
                         let _ = writeln!(out, "  ami_regions = {copies}");
+                    }
+                    if self.skip_build_region.contains(&index) {
+                        out.push_str("  skip_save_build_region = true\n");
                     }
                     out.push_str("}\n\n");
                 }
@@ -233,6 +241,9 @@ fn generate(rng: &mut Rng, index: usize) -> Case {
             (json_region(rng, &mut case, builder, region), json_copies(rng, &mut case, builder, &copies))
         };
         case.builders.push(spelled);
+        if rng.chance(12) {
+            case.skip_build_region.push(builder);
+        }
     }
     match rng.below(5) {
         0 => {}
@@ -586,7 +597,8 @@ impl Run {
             .collect())
     }
 
-    fn packer(&self, endpoint: &str) -> Regions {
+    fn packer(&self, moto: &xtask::moto::Moto) -> Regions {
+        let endpoint = &moto.endpoint;
         let mut command = Command::new(common::packer());
         command.args(["build", "-machine-readable", "-color=false", "-var", &format!("endpoint={endpoint}")]);
         // A JSON template takes JSON var files only, as `images` passes them.
@@ -599,14 +611,25 @@ impl Run {
         self.environment(&mut command);
         let output = command.output().expect("packer runs");
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let mut built: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut reported: Vec<(String, String, String)> = Vec::new();
         for line in stdout.lines() {
             let fields: Vec<&str> = line.splitn(6, ',').collect();
             if let [_, builder, "artifact", _, "id", id] = fields.as_slice() {
                 let id = id.replace("%!(PACKER_COMMA)", ",");
-                let regions = id.split(',').filter_map(|pair| pair.split_once(':')).map(|(r, _)| r.to_owned());
-                built.entry((*builder).to_owned()).or_default().extend(regions);
+                for (region, image) in id.split(',').filter_map(|pair| pair.split_once(':')) {
+                    reported.push(((*builder).to_owned(), region.to_owned(), image.to_owned()));
+                }
             }
+        }
+        // Packer reports the AMI `skip_save_build_region` deregistered:
+        // built is what exists.
+        if !self.case.skip_build_region.is_empty() {
+            let existing = moto_images(moto, reported.iter().map(|(_, region, _)| region.as_str()));
+            reported.retain(|(_, _, image)| existing.contains(image));
+        }
+        let mut built: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (builder, region, _) in reported {
+            built.entry(builder).or_default().insert(region);
         }
         if output.status.success() {
             Ok(built)
@@ -619,6 +642,25 @@ impl Run {
             Err(format!("{}{}", errors.join(" | "), String::from_utf8_lossy(&output.stderr)))
         }
     }
+}
+
+/// Packer's name for a builder of a case.
+fn builder_name(case: &Case, index: usize) -> String {
+    if case.hcl2 { format!("amazon-ebs.b{index}") } else { format!("b{index}") }
+}
+
+/// The AMIs of moto's EC2 in these regions.
+fn moto_images<'a>(moto: &xtask::moto::Moto, regions: impl Iterator<Item = &'a str>) -> BTreeSet<String> {
+    let regions: BTreeSet<&str> = regions.collect();
+    let script = format!(
+        "import boto3\nfor r in {regions:?}:\n    c = boto3.client('ec2', region_name=r, endpoint_url='{}', \
+         aws_access_key_id='t', aws_secret_access_key='t')\n    for i in c.describe_images(Owners=['self'])['Images']:\n        \
+         print(i['ImageId'])",
+        moto.endpoint
+    );
+    let output = Command::new(&moto.python).arg("-c").arg(script).output().expect("python runs");
+    assert!(output.status.success(), "boto3 failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).lines().map(str::to_owned).collect()
 }
 
 /// Whether xtask's answer is Packer's, and if not, why.
@@ -638,7 +680,10 @@ fn agree(case: &Case, planned: &Regions, built: &Regions) -> Result<(), String> 
             // A region listed twice is refused by the linter on purpose:
             // Packer copies once, and the template says it twice.
             let listed_twice = refusal.contains("is listed twice in `ami_regions` [duplicate-region]");
-            if (twice && overlap) || (from_profile && !twice) || listed_twice {
+            // `skip_save_build_region` without a copy keeps nothing.
+            let keeps_nothing = refusal.contains("it keeps no image")
+                && (0..case.builders.len()).any(|index| !built.contains_key(&builder_name(case, index)));
+            if (twice && overlap) || (from_profile && !twice) || listed_twice || keeps_nothing {
                 Ok(())
             } else {
                 Err(format!("xtask refuses ({refusal}), and Packer built {built:?}"))
@@ -671,7 +716,7 @@ fn xtask_plans_the_regions_packer_builds() {
                 while let Some(case) = cases.get(next.fetch_add(1, Ordering::SeqCst)) {
                     let run = Run::new(case.clone());
                     let planned = run.xtask(&moto.endpoint);
-                    let built = run.packer(&moto.endpoint);
+                    let built = run.packer(&moto);
                     let mut counts = counts.lock().unwrap();
                     if built.is_ok() {
                         counts.0 += 1

@@ -31,6 +31,11 @@
 //!   comma with nothing trimmed, and an empty string is no copy at all.
 //!   HCL2 converts the value to `list(string)` first, and a string there
 //!   is an error ("list of string required").
+//! - With `skip_save_build_region`, the AMI made in the build region is an
+//!   intermediate one: copied to `ami_regions` (never back to the build
+//!   region, `DeduplicateRegions`), then deregistered. Packer still reports
+//!   it in the build's artifact (the `amis` map keeps it, v1.6.6 and
+//!   plugin v1.8.2 alike): that ID names no image, and is dropped here.
 //! - Unless `skip_region_validation`, Packer checks `region` and
 //!   `ami_regions` against the account's regions before building
 //!   (`step_pre_validate.go`); with it, a misspelt copy fails after the AMI
@@ -55,17 +60,21 @@ pub struct Covered {
     /// The environment variable the build region comes from, when the
     /// builder has no `region`.
     pub from_environment: Option<&'static str>,
+    /// The build region, when `skip_save_build_region` deregisters its
+    /// AMI: Packer reports an ID there that is no image.
+    pub discarded: Option<String>,
 }
 
 /// The regions of builder `builder`, given its `region` ("" when unset) and
 /// the entries of its `ami_regions`, both as Packer has them once variables
-/// are replaced, and the environment's region ([`from_environment`]). An
-/// error says why Packer would build elsewhere than xtask can know, or not
-/// build at all.
+/// are replaced, whether it sets `skip_save_build_region`, and the
+/// environment's region ([`from_environment`]). An error says why Packer
+/// would build elsewhere than xtask can know, or not build at all.
 pub fn covered(
     builder: &str,
     region: &str,
     copies: &[String],
+    skip_build_region: bool,
     environment: Option<(&'static str, String)>,
 ) -> Result<Covered, String> {
     let (build, from_environment) = if region.is_empty() {
@@ -105,7 +114,27 @@ pub fn covered(
         }
         regions.push(copy.clone());
     }
-    Ok(Covered { regions, from_environment })
+    if !skip_build_region {
+        return Ok(Covered { regions, from_environment, discarded: None });
+    }
+    let discarded = regions.remove(0);
+    if regions.is_empty() {
+        return Err(format!(
+            "`{builder}` sets `skip_save_build_region` and copies its AMI nowhere else (`ami_regions`): it keeps no \
+             image"
+        ));
+    }
+    Ok(Covered { regions, from_environment, discarded: Some(discarded) })
+}
+
+/// A boolean setting as Packer's decoder reads a string (Go's
+/// `strconv.ParseBool`).
+pub fn parse_bool(text: &str) -> Option<bool> {
+    match text {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
 }
 
 /// A string `ami_regions` of a JSON template, split as Packer splits it.
@@ -137,7 +166,8 @@ mod tests {
     #[test]
     fn the_build_region_comes_first_and_each_copy_once() {
         let covered =
-            covered("amazon-ebs", "eu-west-1", &strings(&["us-east-1", "eu-west-1", "us-east-1"]), None).unwrap();
+            covered("amazon-ebs", "eu-west-1", &strings(&["us-east-1", "eu-west-1", "us-east-1"]), false, None)
+                .unwrap();
         assert_eq!(covered.regions, ["eu-west-1", "us-east-1"]);
         assert_eq!(covered.from_environment, None);
     }
@@ -150,19 +180,27 @@ mod tests {
         for name in ["", "[", " us-west-2", "us-east-1,us-west-2", "eu-west", "EU-WEST-1", "eu--1", "1-west-1"] {
             assert!(!is_region_name(name), "{name}");
         }
-        let error = covered("a", "eu-west-1", &strings(&["us-east-1,us-west-2"]), None).unwrap_err();
+        let error = covered("a", "eu-west-1", &strings(&["us-east-1,us-west-2"]), false, None).unwrap_err();
         assert!(error.contains("\"us-east-1,us-west-2\""), "{error}");
-        assert!(covered("a", "eu-west-1", &strings(&[""]), None).is_err(), "an empty copy with a region set");
+        assert!(covered("a", "eu-west-1", &strings(&[""]), false, None).is_err(), "an empty copy with a region set");
     }
 
     #[test]
     fn without_a_region_the_environment_decides_or_nothing_is_guessed() {
         let environment = Some(("AWS_DEFAULT_REGION", "eu-north-1".to_owned()));
-        let covered_here = covered("a", "", &strings(&["eu-north-1", "", "us-east-1"]), environment).unwrap();
+        let covered_here = covered("a", "", &strings(&["eu-north-1", "", "us-east-1"]), false, environment).unwrap();
         assert_eq!(covered_here.regions, ["eu-north-1", "us-east-1"]);
         assert_eq!(covered_here.from_environment, Some("AWS_DEFAULT_REGION"));
-        let error = covered("amazon-ebs.x", "", &[], None).unwrap_err();
+        let error = covered("amazon-ebs.x", "", &[], false, None).unwrap_err();
         assert!(error.contains("`amazon-ebs.x` has no `region`") && error.contains("AWS_REGION"), "{error}");
+    }
+
+    #[test]
+    fn skip_save_build_region_keeps_the_copies_alone() {
+        let covered_here = covered("a", "eu-west-1", &strings(&["us-east-1", "eu-west-1"]), true, None).unwrap();
+        assert_eq!(covered_here.regions, ["us-east-1"]);
+        assert_eq!(covered_here.discarded.as_deref(), Some("eu-west-1"));
+        assert!(covered("a", "eu-west-1", &strings(&["eu-west-1"]), true, None).is_err());
     }
 
     #[test]

@@ -449,6 +449,8 @@ pub struct SourceRegions {
     pub region: String,
     /// The entries of its `ami_regions`.
     pub copies: Vec<String>,
+    /// `skip_save_build_region = true`: the build region's AMI is not kept.
+    pub skip_build_region: bool,
     /// A value given for this run or read from the environment
     /// (`PKR_VAR_`, an `env()` default) decides them, not the template's
     /// files alone.
@@ -718,10 +720,25 @@ impl Hcl2Template {
                     address: target.name.clone(),
                     region: String::new(),
                     copies: Vec::new(),
+                    skip_build_region: false,
                     from_run: false,
                     unresolved: Vec::new(),
                     refused: Vec::new(),
                 };
+                if let Some(attr) = target.attr("skip_save_build_region") {
+                    let known = match &attr.value {
+                        Value::Bool(yes) => Some(*yes),
+                        Value::Null => Some(false),
+                        other => match self.known(other, 8, &mut regions.from_run) {
+                            Some(Known::Text(text)) => crate::regions::parse_bool(&text),
+                            _ => None,
+                        },
+                    };
+                    match known {
+                        Some(skip) => regions.skip_build_region = skip,
+                        None => regions.unresolved.push(expression_text(&attr.value)),
+                    }
+                }
                 if let Some(attr) = target.attr("region") {
                     match self.known(&attr.value, 8, &mut regions.from_run) {
                         Some(Known::Text(region)) => regions.region = region,

@@ -141,6 +141,7 @@ fn build_all(
                 },
                 cloud: job.layout.cloud.clone(),
                 regions: job.regions.clone(),
+                discarded: discarded(&job.builders),
                 secrets: job.secrets.clone(),
             })
             .collect(),
@@ -221,6 +222,8 @@ struct BuildSpec {
     cloud: String,
     /// Every region the selected builders build: each must be reported.
     regions: Vec<String>,
+    /// The builders' images Packer reports but deregistered ([`discarded`]).
+    discarded: Vec<(String, String)>,
     secrets: Vec<String>,
 }
 
@@ -315,7 +318,7 @@ fn build_one(
         };
         return Outcome::Failed(format!("packer build failed: {why}{hint} (log: {})", spec.log_shown));
     }
-    match images_from_artifacts(&spec.cloud, &artifacts) {
+    match images_from_artifacts(&spec.cloud, &artifacts, &spec.discarded) {
         Ok(images) if images.is_empty() => {
             Outcome::Failed(format!("packer reported no image (log: {})", spec.log_shown))
         }
@@ -368,12 +371,26 @@ fn validate_cause(output: &str) -> String {
     cause
 }
 
-/// Image IDs per region from a build's artifacts, each checked for shape.
-pub fn images_from_artifacts(cloud: &str, artifacts: &Artifacts) -> Result<BTreeMap<String, String>, String> {
+/// The (builder, region) pairs whose reported AMI Packer deregistered
+/// after copying it (`skip_save_build_region`).
+pub fn discarded(builders: &[super::readout::RegionBuilder]) -> Vec<(String, String)> {
+    builders.iter().filter_map(|builder| Some((builder.name.clone(), builder.discarded.clone()?))).collect()
+}
+
+/// Image IDs per region from a build's artifacts, each checked for shape;
+/// the `discarded` ones left out.
+pub fn images_from_artifacts(
+    cloud: &str,
+    artifacts: &Artifacts,
+    discarded: &[(String, String)],
+) -> Result<BTreeMap<String, String>, String> {
     let mut images = BTreeMap::new();
     for (builder, id) in artifacts.ids() {
         let pairs = if cloud == "gce" { vec![(GLOBAL.to_owned(), id.clone())] } else { packer::split_ami_id(&id) };
         for (region, image) in pairs {
+            if discarded.iter().any(|(name, gone)| *name == builder && *gone == region) {
+                continue;
+            }
             let well_formed =
                 if cloud == "gce" { packer::is_gce_image_name(&image) } else { packer::is_ami_id(&image) };
             if !well_formed {

@@ -45,12 +45,13 @@ pub fn apply(options: &Options) -> Result<Finished> {
         };
         let file = file.clone();
         let layout = file.layout.clone().map_err(|problem| anyhow::anyhow!("{}: {problem}", file.rel))?;
-        let LastRun { images, run_uuid, built } = read_manifest(&manifest_path, &layout.cloud)?;
+        let template =
+            Readout::checked(&file, &BTreeMap::new()).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+        let discarded = build::discarded(&template.builders);
+        let LastRun { images, run_uuid, built } = read_manifest(&manifest_path, &layout.cloud, &discarded)?;
         let regions: Vec<String> = images.keys().cloned().collect();
         let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
         let (feeds, left_alone) = plan::feeds(&layout, &regions, &here, &deployments, &options.regions);
-        let template =
-            Readout::checked(&file, &BTreeMap::new()).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
         let inputs = template.inputs.clone();
         let lock::InputHashes { all: hash, each: files } = lock::hash_inputs(file.dir(), &inputs)?;
         // The build's variables are not in the manifest: the ones given
@@ -100,8 +101,9 @@ struct LastRun {
     built: Option<u64>,
 }
 
-/// The last run recorded in a manifest file.
-fn read_manifest(path: &Path, cloud: &str) -> Result<LastRun> {
+/// The last run recorded in a manifest file, without the images Packer
+/// deregistered (`discarded`, see [`build::discarded`]).
+fn read_manifest(path: &Path, cloud: &str, discarded: &[(String, String)]) -> Result<LastRun> {
     let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let manifest: Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
@@ -127,8 +129,8 @@ fn read_manifest(path: &Path, cloud: &str) -> Result<LastRun> {
             data: vec![index.to_string(), "id".to_owned(), id.to_owned()],
         });
     }
-    let images =
-        build::images_from_artifacts(cloud, &artifacts).map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?;
+    let images = build::images_from_artifacts(cloud, &artifacts, discarded)
+        .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?;
     if images.is_empty() {
         bail!("{} records no image of its last run", path.display());
     }

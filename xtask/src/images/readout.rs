@@ -113,12 +113,13 @@ impl Readout {
                 JsonRegions::Unresolved(name, expressions) => {
                     unresolved.extend(expressions.into_iter().map(|expression| format!("{name}: {expression}")))
                 }
-                JsonRegions::Known { name, region, copies, from_run } => {
-                    match crate::regions::covered(&name, &region, &copies, environment.clone()) {
+                JsonRegions::Known { name, region, copies, skip_build_region, from_run } => {
+                    match crate::regions::covered(&name, &region, &copies, skip_build_region, environment.clone()) {
                         Ok(covered) => builders.push(RegionBuilder {
                             name,
                             regions: covered.regions,
                             from_run: from_run || covered.from_environment.is_some(),
+                            discarded: covered.discarded,
                         }),
                         Err(problem) => region_problems.push(problem),
                     }
@@ -165,11 +166,19 @@ impl Readout {
                 region_problems.extend(source.refused);
                 continue;
             }
-            match crate::regions::covered(&source.address, &source.region, &source.copies, environment.clone()) {
+            let covered = crate::regions::covered(
+                &source.address,
+                &source.region,
+                &source.copies,
+                source.skip_build_region,
+                environment.clone(),
+            );
+            match covered {
                 Ok(covered) => builders.push(RegionBuilder {
                     name: source.address,
                     regions: covered.regions,
                     from_run: source.from_run || covered.from_environment.is_some(),
+                    discarded: covered.discarded,
                 }),
                 Err(problem) => region_problems.push(problem),
             }
@@ -265,12 +274,15 @@ pub struct RegionBuilder {
     /// file, `PKR_VAR_`, `AWS_REGION`, `env`) decides its regions, not the
     /// template's files alone: another run may build elsewhere.
     pub from_run: bool,
+    /// The region whose reported AMI Packer deregistered
+    /// (`skip_save_build_region`): its ID is no image.
+    pub discarded: Option<String>,
 }
 
 impl RegionBuilder {
     /// A GCE builder: its images are not regional.
     fn global(name: String) -> RegionBuilder {
-        RegionBuilder { name, regions: vec![GLOBAL.to_owned()], from_run: false }
+        RegionBuilder { name, regions: vec![GLOBAL.to_owned()], from_run: false, discarded: None }
     }
 }
 
@@ -278,9 +290,9 @@ impl RegionBuilder {
 enum JsonRegions {
     /// A GCE builder.
     Global(String),
-    /// `region` ("" when unset) and the entries of `ami_regions`, with user
-    /// variables replaced.
-    Known { name: String, region: String, copies: Vec<String>, from_run: bool },
+    /// `region` ("" when unset), the entries of `ami_regions` and
+    /// `skip_save_build_region`, with user variables replaced.
+    Known { name: String, region: String, copies: Vec<String>, skip_build_region: bool, from_run: bool },
     /// Settings still templated once the values known are in.
     Unresolved(String, Vec<String>),
 }
@@ -323,8 +335,24 @@ fn region_settings(template: &Template, values: &BTreeMap<String, Given>) -> Vec
                 Some(serde_json::Value::String(text)) => crate::regions::split_list(&resolve(text)),
                 _ => builder.strings("ami_regions").into_iter().map(|(_, copy)| resolve(copy)).collect(),
             };
+            // Packer's decoder takes a bool, or a string it parses as one.
+            let skip_build_region = match builder.body.get("skip_save_build_region") {
+                None | Some(serde_json::Value::Null) => false,
+                Some(serde_json::Value::Bool(yes)) => *yes,
+                Some(serde_json::Value::String(text)) => {
+                    let text = resolve(text);
+                    crate::regions::parse_bool(&text).unwrap_or_else(|| {
+                        unresolved.push(text);
+                        false
+                    })
+                }
+                Some(other) => {
+                    unresolved.push(other.to_string());
+                    false
+                }
+            };
             Some(if unresolved.is_empty() {
-                JsonRegions::Known { name, region, copies, from_run }
+                JsonRegions::Known { name, region, copies, skip_build_region, from_run }
             } else {
                 JsonRegions::Unresolved(name, unresolved)
             })
