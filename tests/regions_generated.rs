@@ -270,7 +270,7 @@ fn json_region(rng: &mut Rng, case: &mut Case, builder: usize, region: &str) -> 
     match rng.below(9) {
         0 | 1 => Some(quoted(region)),
         2 => None,
-        3 => Some("\"\"".to_owned()),
+        3 => Some(if rng.chance(50) { "\"\"" } else { "null" }.to_owned()),
         4 => {
             case.variables.push(format!("\"{name}\": {}", quoted(region)));
             user
@@ -342,7 +342,7 @@ fn hcl2_region(rng: &mut Rng, case: &mut Case, builder: usize, region: &str) -> 
     match rng.below(12) {
         0 | 1 => Some(quoted(region)),
         2 => None,
-        3 => Some("\"\"".to_owned()),
+        3 => Some(if rng.chance(50) { "\"\"" } else { "null" }.to_owned()),
         4 => {
             declare(case, &format!("  type    = string\n  default = {}\n", quoted(region)));
             var
@@ -352,7 +352,8 @@ fn hcl2_region(rng: &mut Rng, case: &mut Case, builder: usize, region: &str) -> 
             Some(format!("\"${{var.{name}}}\""))
         }
         6 => {
-            declare(case, "  type    = string\n  default = \"\"\n");
+            let empty = if rng.chance(50) { "\"\"" } else { "null" };
+            declare(case, &format!("  type    = string\n  default = {empty}\n"));
             var
         }
         7 => {

@@ -317,6 +317,8 @@ pub struct DataSource<'a> {
 
 /// A value known before the build.
 enum Known {
+    /// `null`: for a setting, as if it were not written.
+    Null,
     Text(String),
     List(Vec<String>),
 }
@@ -332,6 +334,7 @@ fn literal(value: &Value) -> Option<Known> {
         _ => None,
     };
     match value {
+        Value::Null => Some(Known::Null),
         Value::List(items) => items.iter().map(|item| text(&item.value)).collect::<Option<_>>().map(Known::List),
         other => text(other).map(Known::Text),
     }
@@ -397,7 +400,7 @@ impl VariableType {
     /// cannot tell.
     fn convert(self, value: Value) -> Option<Value> {
         match (self, value) {
-            (VariableType::Unset | VariableType::Any, value) => Some(value),
+            (VariableType::Unset | VariableType::Any, value) | (_, value @ Value::Null) => Some(value),
             (VariableType::String, Value::Number(text) | Value::String(text)) => Some(Value::String(text)),
             (VariableType::String, Value::Bool(yes)) => Some(Value::String(yes.to_string())),
             (
@@ -588,7 +591,7 @@ impl Hcl2Template {
     pub fn known_string(&self, value: &Value) -> Option<String> {
         match self.known(value, 8, &mut false)? {
             Known::Text(text) => Some(text),
-            Known::List(_) => None,
+            Known::Null | Known::List(_) => None,
         }
     }
 
@@ -599,12 +602,13 @@ impl Hcl2Template {
             return None;
         }
         match value {
+            Value::Null => Some(Known::Null),
             Value::String(text) => Some(Known::Text(text.clone())),
             Value::List(items) => items
                 .iter()
                 .map(|item| match self.known(&item.value, depth - 1, run)? {
                     Known::Text(text) => Some(text),
-                    Known::List(_) => None,
+                    Known::Null | Known::List(_) => None,
                 })
                 .collect::<Option<Vec<String>>>()
                 .map(Known::List),
@@ -677,7 +681,7 @@ impl Hcl2Template {
             }
             match self.known(&Value::Expr(reference.to_owned()), depth - 1, run)? {
                 Known::Text(text) => out.push_str(&text),
-                Known::List(_) => return None,
+                Known::Null | Known::List(_) => return None,
             }
             rest = &after[end + 1..];
         }
@@ -728,9 +732,9 @@ impl Hcl2Template {
                 if let Some(attr) = target.attr("skip_save_build_region") {
                     let known = match &attr.value {
                         Value::Bool(yes) => Some(*yes),
-                        Value::Null => Some(false),
                         other => match self.known(other, 8, &mut regions.from_run) {
                             Some(Known::Text(text)) => crate::regions::parse_bool(&text),
+                            Some(Known::Null) => Some(false),
                             _ => None,
                         },
                     };
@@ -742,6 +746,7 @@ impl Hcl2Template {
                 if let Some(attr) = target.attr("region") {
                     match self.known(&attr.value, 8, &mut regions.from_run) {
                         Some(Known::Text(region)) => regions.region = region,
+                        Some(Known::Null) => {}
                         Some(Known::List(_)) => regions.refused.push(format!(
                             "`{}` sets `region` to a list ({}); it takes one region",
                             target.name,
@@ -753,6 +758,7 @@ impl Hcl2Template {
                 if let Some(attr) = target.attr("ami_regions") {
                     match self.known(&attr.value, 8, &mut regions.from_run) {
                         Some(Known::List(copies)) => regions.copies = copies,
+                        Some(Known::Null) => {}
                         Some(Known::Text(text)) => regions.refused.push(format!(
                             "`{}` sets `ami_regions` to the string {text:?} ({}), which Packer refuses in HCL2 \
                              (\"list of string required\"); write a list: [\"us-east-1\", \"us-west-2\"]",
@@ -1157,6 +1163,19 @@ mod tests {
         let regions = &template.region_sources()[0];
         assert_eq!(regions.region, "", "an unset variable reads as empty, so the environment decides");
         assert!(regions.from_run);
+    }
+
+    #[test]
+    fn null_is_as_if_the_setting_were_not_written() {
+        let unset = copies_template("  type    = list(string)\n  default = null", None);
+        assert_eq!(copies_of(&unset), (Vec::new(), Vec::new(), Vec::new()));
+        let template = template(&[(
+            "a.pkr.hcl",
+            "variable \"r\" {\n  type    = string\n  default = null\n}\n\
+             source \"amazon-ebs\" \"x\" {\n  region = var.r\n}\nbuild {\n  sources = [\"source.amazon-ebs.x\"]\n}\n",
+        )]);
+        let regions = &template.region_sources()[0];
+        assert!(regions.region.is_empty() && regions.unresolved.is_empty(), "{regions:?}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::lint_templates::hcl2::FolderFindings;
 declare_rule! {
     /// ## What it does
     /// Reports an `amazon-*` builder without `region`, or with an empty
-    /// one. In an HCL2 template: such a `source` block that a build uses,
+    /// or null one. In an HCL2 template: such a `source` block that a build uses,
     /// where no nested `source` block of the build sets `region` either.
     ///
     /// ## Why is this bad?
@@ -47,6 +47,9 @@ fn check(ctx: &Context, out: &mut Findings) {
             Some(serde_json::Value::String(region)) if region.is_empty() => {
                 (Location::value(builder.at("region")), format!("builder `{name}` has an empty `region`"))
             }
+            Some(serde_json::Value::Null) => {
+                (Location::value(builder.at("region")), format!("builder `{name}` has a null `region`"))
+            }
             Some(_) => continue,
         };
         out.report(&RULE.meta, location, message).help(HELP);
@@ -64,6 +67,9 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
             None => (source.at(), format!("source `{}` has no `region`", target.name)),
             Some(attr) if attr.value == Value::String(String::new()) => {
                 (&attr.at, format!("source `{}` has an empty `region`", target.name))
+            }
+            Some(attr) if attr.value == Value::Null => {
+                (&attr.at, format!("source `{}` has a null `region`", target.name))
             }
             Some(_) => continue,
         };
