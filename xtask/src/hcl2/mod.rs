@@ -340,6 +340,15 @@ fn literal(value: &Value) -> Option<Known> {
     }
 }
 
+/// What reading a value learnt besides the value.
+#[derive(Default)]
+struct Trace {
+    /// A value given for this run or the environment decided it.
+    from_run: bool,
+    /// Why Packer would refuse a variable's value it went through.
+    refused: Option<String>,
+}
+
 /// A variable's type as far as it decides how Packer reads a value given
 /// as text and which values it takes (Packer 1.6.6, `decodeVariableBlock`,
 /// `expressionFromVariableDefinition`): the declared `type`, else the
@@ -589,15 +598,15 @@ impl Hcl2Template {
     /// as Packer takes it: given for this run, else the last auto var
     /// file's, else `PKR_VAR_<name>`, else the default. `None` otherwise.
     pub fn known_string(&self, value: &Value) -> Option<String> {
-        match self.known(value, 8, &mut false)? {
+        match self.known(value, 8, &mut Trace::default())? {
             Known::Text(text) => Some(text),
             Known::Null | Known::List(_) => None,
         }
     }
 
-    /// `run` is set when a value given for this run or the environment
-    /// decides the value.
-    fn known(&self, value: &Value, depth: usize, run: &mut bool) -> Option<Known> {
+    /// `trace` says whether a value given for this run or the environment
+    /// decides the value, and why Packer would refuse one.
+    fn known(&self, value: &Value, depth: usize, trace: &mut Trace) -> Option<Known> {
         if depth == 0 {
             return None;
         }
@@ -606,7 +615,7 @@ impl Hcl2Template {
             Value::String(text) => Some(Known::Text(text.clone())),
             Value::List(items) => items
                 .iter()
-                .map(|item| match self.known(&item.value, depth - 1, run)? {
+                .map(|item| match self.known(&item.value, depth - 1, trace)? {
                     Known::Text(text) => Some(text),
                     Known::Null | Known::List(_) => None,
                 })
@@ -615,13 +624,13 @@ impl Hcl2Template {
             Value::Expr(text) => {
                 let text = text.trim();
                 if let Some(name) = text.strip_prefix("var.").filter(|name| is_identifier(name)) {
-                    return self.variable_value(name, run);
+                    return self.variable_value(name, trace);
                 }
                 if let Some(name) = text.strip_prefix("local.").filter(|name| is_identifier(name)) {
                     let local = self.locals().into_iter().find(|local| local.name == name)?;
-                    return self.known(&local.value.value, depth - 1, run);
+                    return self.known(&local.value.value, depth - 1, trace);
                 }
-                self.interpolated(text, depth, run).map(Known::Text)
+                self.interpolated(text, depth, trace).map(Known::Text)
             }
             _ => None,
         }
@@ -632,12 +641,12 @@ impl Hcl2Template {
     /// (`collectInputVariableValues`: the default, then `PKR_VAR_`, then
     /// the var files, the folder's auto ones before those given, then
     /// `-var`; the last wins).
-    fn variable_value(&self, name: &str, run: &mut bool) -> Option<Known> {
+    fn variable_value(&self, name: &str, trace: &mut Trace) -> Option<Known> {
         let variable = self.variable(name)?;
         let kind = VariableType::of(&variable);
         let auto = self.auto_var_file_values().filter(|attr| attr.key == name).last();
         let value = if let Some(given) = self.given.get(name) {
-            *run = true;
+            trace.from_run = true;
             match given {
                 Given::Arg(text) => kind.read_text(text),
                 Given::File { value, .. } => value.clone(),
@@ -645,23 +654,33 @@ impl Hcl2Template {
         } else if let Some(attr) = auto {
             attr.value.clone()
         } else if let Ok(text) = std::env::var(format!("PKR_VAR_{name}")) {
-            *run = true;
+            trace.from_run = true;
             kind.read_text(&text)
         } else {
             match &variable.default()?.value {
                 Value::Expr(text) if env_call(text).is_some() => {
-                    *run = true;
+                    trace.from_run = true;
                     Value::String(std::env::var(env_call(text)?).unwrap_or_default())
                 }
                 value => value.clone(),
             }
         };
-        literal(&kind.convert(value)?)
+        let Some(value) = kind.convert(value) else {
+            let wanted = match (variable.type_expr(), kind) {
+                (Some(attr), _) => format!("`{}`", expression_text(&attr.value)),
+                (None, VariableType::Tuple(length)) => format!("a list of {length}, as its default"),
+                (None, _) => "its default's".to_owned(),
+            };
+            trace.refused =
+                Some(format!("the value `var.{name}` takes here is not of its type ({wanted}), which Packer refuses"));
+            return None;
+        };
+        literal(&value)
     }
 
     /// `"${var.prefix}-base"`: a quoted template whose interpolations are
     /// all known references, without escapes or directives.
-    fn interpolated(&self, text: &str, depth: usize, run: &mut bool) -> Option<String> {
+    fn interpolated(&self, text: &str, depth: usize, trace: &mut Trace) -> Option<String> {
         let inner = text.strip_prefix('"')?.strip_suffix('"')?;
         if inner.contains(['\\', '"']) || inner.contains("%{") || inner.contains("$${") {
             return None;
@@ -679,7 +698,7 @@ impl Hcl2Template {
                 rest = &after[end + 1..];
                 continue;
             }
-            match self.known(&Value::Expr(reference.to_owned()), depth - 1, run)? {
+            match self.known(&Value::Expr(reference.to_owned()), depth - 1, trace)? {
                 Known::Text(text) => out.push_str(&text),
                 Known::Null | Known::List(_) => return None,
             }
@@ -729,10 +748,18 @@ impl Hcl2Template {
                     unresolved: Vec::new(),
                     refused: Vec::new(),
                 };
+                let mut trace = Trace::default();
+                // A setting not known: refused when Packer would refuse its
+                // value, else only the build knows it.
+                let unknown = |regions: &mut SourceRegions, trace: &mut Trace, value: &Value| match trace.refused.take()
+                {
+                    Some(why) => regions.refused.push(format!("`{}`: {why}", regions.address)),
+                    None => regions.unresolved.push(expression_text(value)),
+                };
                 if let Some(attr) = target.attr("skip_save_build_region") {
                     let known = match &attr.value {
                         Value::Bool(yes) => Some(*yes),
-                        other => match self.known(other, 8, &mut regions.from_run) {
+                        other => match self.known(other, 8, &mut trace) {
                             Some(Known::Text(text)) => crate::regions::parse_bool(&text),
                             Some(Known::Null) => Some(false),
                             _ => None,
@@ -740,11 +767,11 @@ impl Hcl2Template {
                     };
                     match known {
                         Some(skip) => regions.skip_build_region = skip,
-                        None => regions.unresolved.push(expression_text(&attr.value)),
+                        None => unknown(&mut regions, &mut trace, &attr.value),
                     }
                 }
                 if let Some(attr) = target.attr("region") {
-                    match self.known(&attr.value, 8, &mut regions.from_run) {
+                    match self.known(&attr.value, 8, &mut trace) {
                         Some(Known::Text(region)) => regions.region = region,
                         Some(Known::Null) => {}
                         Some(Known::List(_)) => regions.refused.push(format!(
@@ -752,11 +779,11 @@ impl Hcl2Template {
                             target.name,
                             expression_text(&attr.value)
                         )),
-                        None => regions.unresolved.push(expression_text(&attr.value)),
+                        None => unknown(&mut regions, &mut trace, &attr.value),
                     }
                 }
                 if let Some(attr) = target.attr("ami_regions") {
-                    match self.known(&attr.value, 8, &mut regions.from_run) {
+                    match self.known(&attr.value, 8, &mut trace) {
                         Some(Known::List(copies)) => regions.copies = copies,
                         Some(Known::Null) => {}
                         Some(Known::Text(text)) => regions.refused.push(format!(
@@ -765,9 +792,10 @@ impl Hcl2Template {
                             target.name,
                             expression_text(&attr.value)
                         )),
-                        None => regions.unresolved.push(expression_text(&attr.value)),
+                        None => unknown(&mut regions, &mut trace, &attr.value),
                     }
                 }
+                regions.from_run = trace.from_run;
                 regions
             })
             .collect()
@@ -1147,10 +1175,11 @@ mod tests {
         );
         let file = |value: &Value| Given::File { value: value.clone(), text: String::new() };
         assert_eq!(given("  default = [\"us-east-1\", \"eu-west-2\"]", file(&two)).0, ["a-b-1", "a-b-2"]);
-        assert_eq!(given("  default = [\"us-east-1\"]", file(&two)).1, ["var.copies"]);
-        // A string for a list type is refused by Packer: unknown here.
+        let refused = given("  default = [\"us-east-1\"]", file(&two)).2;
+        assert!(refused[0].contains("not of its type (a list of 1, as its default)"), "{refused:?}");
+        // A string for a list type is refused by Packer, and here.
         let text = file(&Value::String("us-east-1".to_owned()));
-        assert_eq!(given("  type = list(string)", text).1, ["var.copies"]);
+        assert!(given("  type = list(string)", text).2[0].contains("(`list(string)`)"));
     }
 
     #[test]
