@@ -612,7 +612,9 @@ impl Hcl2Template {
         }
         match value {
             Value::Null => Some(Known::Null),
-            Value::String(text) => Some(Known::Text(text.clone())),
+            // Packer converts a number or a bool where a string goes.
+            Value::String(text) | Value::Number(text) => Some(Known::Text(text.clone())),
+            Value::Bool(yes) => Some(Known::Text(yes.to_string())),
             Value::List(items) => items
                 .iter()
                 .map(|item| match self.known(&item.value, depth - 1, trace)? {

@@ -330,10 +330,18 @@ fn region_settings(template: &Template, values: &BTreeMap<String, Given>) -> Vec
                 }
                 resolved
             };
-            let region = builder.str("region").map(&mut resolve).unwrap_or_default();
+            // Packer's decoder reads a number or a bool where a string goes
+            // as its text, and a null as nothing.
+            let mut text_of = |value: &serde_json::Value| match value {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(text) => resolve(text),
+                other => other.to_string(),
+            };
+            let region = builder.body.get("region").map(&mut text_of).unwrap_or_default();
             let copies: Vec<String> = match builder.body.get("ami_regions") {
-                Some(serde_json::Value::String(text)) => crate::regions::split_list(&resolve(text)),
-                _ => builder.strings("ami_regions").into_iter().map(|(_, copy)| resolve(copy)).collect(),
+                None | Some(serde_json::Value::Null) => Vec::new(),
+                Some(serde_json::Value::Array(items)) => items.iter().map(&mut text_of).collect(),
+                Some(other) => crate::regions::split_list(&text_of(other)),
             };
             // Packer's decoder takes a bool, or a string it parses as one.
             let skip_build_region = match builder.body.get("skip_save_build_region") {
