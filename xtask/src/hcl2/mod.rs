@@ -17,6 +17,8 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use crate::template::Given;
+
 pub use read::{ReadError, parse_file};
 
 /// A place in one of the folder's files.
@@ -430,8 +432,6 @@ fn env_call(text: &str) -> Option<&str> {
     let name = inner.strip_prefix('"')?.strip_suffix('"')?;
     (!name.contains(['"', '\\', '$', '%'])).then_some(name)
 }
-
-pub use crate::template::Given;
 
 /// A builder of a Packer run: one build's use of one source.
 pub struct BuildTarget<'a> {

@@ -114,13 +114,8 @@ impl Readout {
                     unresolved.extend(expressions.into_iter().map(|expression| format!("{name}: {expression}")))
                 }
                 JsonRegions::Known { name, region, copies, skip_build_region, from_run } => {
-                    match crate::regions::covered(&name, &region, &copies, skip_build_region, environment.clone()) {
-                        Ok(covered) => builders.push(RegionBuilder {
-                            name,
-                            regions: covered.regions,
-                            from_run: from_run || covered.from_environment.is_some(),
-                            discarded: covered.discarded,
-                        }),
+                    match RegionBuilder::of(name, &region, &copies, skip_build_region, from_run, &environment) {
+                        Ok(builder) => builders.push(builder),
                         Err(problem) => region_problems.push(problem),
                     }
                 }
@@ -166,20 +161,16 @@ impl Readout {
                 region_problems.extend(source.refused);
                 continue;
             }
-            let covered = crate::regions::covered(
-                &source.address,
-                &source.region,
-                &source.copies,
+            let (region, copies) = (&source.region, &source.copies);
+            match RegionBuilder::of(
+                source.address,
+                region,
+                copies,
                 source.skip_build_region,
-                environment.clone(),
-            );
-            match covered {
-                Ok(covered) => builders.push(RegionBuilder {
-                    name: source.address,
-                    regions: covered.regions,
-                    from_run: source.from_run || covered.from_environment.is_some(),
-                    discarded: covered.discarded,
-                }),
+                source.from_run,
+                &environment,
+            ) {
+                Ok(builder) => builders.push(builder),
                 Err(problem) => region_problems.push(problem),
             }
         }
@@ -280,6 +271,25 @@ pub struct RegionBuilder {
 }
 
 impl RegionBuilder {
+    /// An amazon builder, given its settings with variables replaced, as
+    /// Packer decides its regions ([`crate::regions::covered`]).
+    fn of(
+        name: String,
+        region: &str,
+        copies: &[String],
+        skip_build_region: bool,
+        from_run: bool,
+        environment: &Option<(&'static str, String)>,
+    ) -> Result<RegionBuilder, String> {
+        let covered = crate::regions::covered(&name, region, copies, skip_build_region, environment.clone())?;
+        Ok(RegionBuilder {
+            name,
+            regions: covered.regions,
+            from_run: from_run || covered.from_environment.is_some(),
+            discarded: covered.discarded,
+        })
+    }
+
     /// A GCE builder: its images are not regional.
     fn global(name: String) -> RegionBuilder {
         RegionBuilder { name, regions: vec![GLOBAL.to_owned()], from_run: false, discarded: None }
