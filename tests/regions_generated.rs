@@ -491,7 +491,51 @@ fn fixed_cases() -> Vec<Case> {
         env: vec![("AWS_REGION".to_owned(), "eu-west-1".to_owned())],
         ..Case::default()
     };
+    // Packer reports the build region's AMI that it deregistered.
+    let skip_build_region = Case {
+        name: "skip_save_build_region".to_owned(),
+        builders: vec![(Some("\"eu-west-1\"".to_owned()), Some("[\"us-east-1\"]".to_owned()))],
+        skip_build_region: vec![0],
+        ..Case::default()
+    };
+    // duplicate-region took an empty region and an empty `ami_regions` for
+    // one region `` and refused the template.
+    let empty_settings = Case {
+        name: "an empty region beside an empty ami_regions".to_owned(),
+        builders: vec![(Some("\"\"".to_owned()), None), (Some("\"us-east-1\"".to_owned()), Some("\"\"".to_owned()))],
+        env: vec![("AWS_REGION".to_owned(), "eu-west-1".to_owned())],
+        ..Case::default()
+    };
+    // duplicate-region compared the two variables' common default, not the
+    // regions the run gives them.
+    let placeholder = |name: &str| format!("variable \"{name}\" {{\n  type    = string\n  default = \"unset-1\"\n}}");
+    let given_placeholders = Case {
+        name: "two regions defaulting to one placeholder, each given a value".to_owned(),
+        hcl2: true,
+        builders: vec![(Some("var.region_0".to_owned()), None), (Some("var.region_1".to_owned()), None)],
+        variables: vec![placeholder("region_0"), placeholder("region_1")],
+        vars: vec![("region_0".to_owned(), "eu-west-1".to_owned())],
+        env: vec![("PKR_VAR_region_1".to_owned(), "us-east-1".to_owned())],
+        ..Case::default()
+    };
+    // A null default was a region xtask could not tell; Packer takes it as
+    // no region.
+    let null_default = Case {
+        name: "a region variable whose default is null".to_owned(),
+        hcl2: true,
+        builders: vec![(Some("var.region_0".to_owned()), Some("var.copies_0".to_owned()))],
+        variables: vec![
+            "variable \"region_0\" {\n  type    = string\n  default = null\n}".to_owned(),
+            "variable \"copies_0\" {\n  type    = list(string)\n  default = null\n}".to_owned(),
+        ],
+        env: vec![("AWS_DEFAULT_REGION".to_owned(), "eu-west-2".to_owned())],
+        ..Case::default()
+    };
     vec![
+        skip_build_region,
+        empty_settings,
+        given_placeholders,
+        null_default,
         json_copies,
         hcl_trailing_comma,
         from_environment(false),

@@ -391,6 +391,11 @@ fn resolve_user_variables(
     let mut out = text.to_owned();
     for (action, name) in gotmpl::calls_to(text, "user") {
         let value = match values.get(&name) {
+            // Packer reads a JSON var file into strings: a null is empty.
+            Some(Given::File { value: crate::hcl2::Value::Null, .. }) => {
+                *from_run = true;
+                Some(String::new())
+            }
             Some(given) => {
                 *from_run = true;
                 Some(given.text().to_owned())
