@@ -9,8 +9,9 @@
 //! - The build region is `region` when it is not empty. Otherwise the AWS
 //!   SDK's session decides (`access_config.go`, `Session`: the region is
 //!   set on the session's config only when not empty, and the session is
-//!   made with `SharedConfigState: SharedConfigEnable`). The SDK
-//!   (aws-sdk-go v1.36, `aws/session/env_config.go`, `session.go`) then
+//!   made with `SharedConfigState: SharedConfigEnable`; the plugin makes it
+//!   the same way, with aws-sdk-go v1.55). The SDK (v1.36 in Packer 1.6.6,
+//!   `aws/session/env_config.go`, `session.go`) then
 //!   takes the first non-empty of `AWS_REGION` and `AWS_DEFAULT_REGION`
 //!   (the second without `AWS_SDK_LOAD_CONFIG`, as shared config is on),
 //!   then the `region` of the profile (`profile`, `AWS_PROFILE`, else
@@ -28,7 +29,8 @@
 //! - JSON templates decode settings with mapstructure's
 //!   `StringToSliceHookFunc(",")` (`packer-plugin-sdk/template/config/decode.go`):
 //!   a string `ami_regions`, once `{{user}}` is replaced, is split at every
-//!   comma with nothing trimmed, and an empty string is no copy at all.
+//!   comma with nothing trimmed, and an empty string is no copy at all
+//!   (the same hook in packer-plugin-sdk v0.6.10).
 //!   HCL2 converts the value to `list(string)` first, and a string there
 //!   is an error ("list of string required").
 //! - With `skip_save_build_region`, the AMI made in the build region is an
