@@ -194,7 +194,10 @@ fn two_regions_feed_their_deployments_and_leave_a_third_alone() {
     let lock: Value = serde_json::from_str(&fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
     let locked = &lock["templates"]["packer/3.11/aws/machine-image/template.json"];
     assert_eq!(locked["images"]["eu-central-1"]["id"], frankfurt.as_str());
-    assert_eq!(locked["packer_version"], "1.6.6");
+    assert_eq!(locked["images"]["eu-central-1"]["packer_version"], "1.6.6");
+    // The values it was given, so that `status` reads the template as the
+    // build did; the credentials in the environment are not among them.
+    assert_eq!(locked["images"]["eu-central-1"]["values"], serde_json::json!({"endpoint": moto.endpoint}));
     let log = fs::read_to_string(root.join("target/xtask/images/3.11-aws-machine-image.log")).unwrap();
     assert!(log.contains("eu-central-1"), "{log}");
     for shown in [text(&output), log] {
@@ -316,7 +319,7 @@ fn patch_from_applies_a_manifest_built_elsewhere() {
     // The lock says where the images came from, and claims no Packer version.
     let lock: Value = serde_json::from_str(&fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
     let entry = &lock["templates"]["packer/3.11/aws/machine-image/template.json"];
-    assert!(entry.get("packer_version").is_none(), "{entry}");
+    assert!(entry["images"]["eu-west-1"].get("packer_version").is_none(), "{entry}");
     let source = &entry["images"]["eu-west-1"]["manifest"];
     assert_eq!(source["path"], "packer/3.11/aws/machine-image/manifest.json");
     assert_eq!(source["run_uuid"], manifest["last_run_uuid"]);
@@ -1140,4 +1143,53 @@ fn a_region_from_the_environment_is_built_recorded_and_patched_and_a_leg_records
     let frankfurt = id_of(root, "frankfurt.yaml", "cluster");
     assert!(moto.image_exists("eu-central-1", &frankfurt), "{frankfurt} is not an AMI in eu-central-1");
     assert_eq!(id_of(root, "ireland.yaml", "cluster"), ireland);
+}
+
+/// `--var` reaches Packer through a private var file, which must give each
+/// variable what the plan read: an untyped variable with a list default
+/// takes a list (Packer reads its `-var` as an expression), an untyped one
+/// with a `null` default takes the text (as Packer does since 1.8.0, and as
+/// `type = any`, which Packer 1.6.6 does not know).
+#[test]
+fn a_var_reaches_the_build_as_the_plan_reads_it_whatever_the_variables_type() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let folder = "packer/4.0/aws/machine-image";
+    write(
+        root,
+        &format!("{folder}/build.pkr.hcl"),
+        format!(
+            "variable \"endpoint\" {{\n  type = string\n}}\n\n\
+             variable \"where\" {{\n  default = null\n}}\n\n\
+             variable \"copies\" {{\n  default = [\"us-west-2\"]\n}}\n\n\
+             source \"amazon-ebs\" \"x\" {{\n  region                     = var.where\n  \
+             ami_regions                = var.copies\n  custom_endpoint_ec2        = var.endpoint\n  \
+             communicator               = \"none\"\n  skip_credential_validation = true\n  \
+             skip_metadata_api_check    = true\n  source_ami                 = \"{SOURCE_AMI}\"\n  \
+             instance_type              = \"t2.micro\"\n  ami_name                   = \"e2e-var-${{uuidv4()}}\"\n}}\n\n\
+             build {{\n  sources = [\"source.amazon-ebs.x\"]\n}}\n"
+        ),
+    );
+    write(root, "deployments/ireland.yaml", deployment("4.0", "eu-west-1", "ami-00000000"));
+    write(root, "deployments/virginia.yaml", deployment("4.0", "us-east-1", "ami-00000000"));
+    let vars = ["--var", "where=eu-west-1", "--var", "copies=[\"us-east-1\"]"];
+
+    let plan = images(root, &moto, &[&vars[..], &["--dry-run", "--format", "json"]].concat());
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    let plan: Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let planned = &plan["templates"][0]["builders"][0];
+    assert_eq!(planned["regions"], serde_json::json!(["eu-west-1", "us-east-1"]), "{plan:#}");
+
+    let built = images(root, &moto, &vars);
+    assert_eq!(built.status.code(), Some(0), "{}", text(&built));
+    let ireland = id_of(root, "ireland.yaml", "cluster");
+    let virginia = id_of(root, "virginia.yaml", "cluster");
+    assert!(moto.image_exists("eu-west-1", &ireland), "{ireland} is not an AMI in eu-west-1");
+    assert!(moto.image_exists("us-east-1", &virginia), "{virginia} is not an AMI in us-east-1");
+    assert_eq!(moto.image_count("us-west-2"), 0, "the default's copy was built");
+
+    let again = images_command(root, &moto, &vars).env("PACKER", "/nonexistent/packer").output().unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("skipped"), "{}", text(&again));
 }

@@ -10,8 +10,19 @@
 //! [per-file-ignores]
 //! "packer/3.9/**" = ["duplicate-region"]
 //! ```
+//!
+//! `[packer]` names the Packer the repository's JSON templates are built and
+//! judged with, and `[packer.plugins]` pins the exact plugin versions that
+//! `images` installs for them on Packer 1.10 and later:
+//!
+//! ```toml
+//! [packer]
+//! version = "1.11.2"
+//! [packer.plugins]
+//! "github.com/hashicorp/amazon" = "1.3.2"
+//! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::Path;
 
@@ -29,6 +40,18 @@ pub struct Config {
     severities: HashMap<&'static str, Option<Severity>>,
     /// Patterns of root-relative paths and the rules off in those files.
     ignores: Vec<(String, Vec<&'static str>)>,
+    /// `[packer]`: the Packer version and plugin pins.
+    pub packer: PackerPins,
+}
+
+/// `[packer]` of `xtask.toml`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PackerPins {
+    /// The Packer the repository's JSON templates are built and judged with.
+    pub version: Option<String>,
+    /// Plugin source (`github.com/hashicorp/amazon`) to exact version
+    /// (`1.3.2`), installed with `packer plugins install SOURCE VERSION`.
+    pub plugins: BTreeMap<String, String>,
 }
 
 impl Config {
@@ -59,8 +82,10 @@ impl Config {
             match key.get_ref().as_ref() {
                 "rules" => config.read_rules(entries)?,
                 "per-file-ignores" => config.read_ignores(entries)?,
+                "packer" => config.packer = read_packer(entries)?,
                 other => {
-                    let message = format!("unknown section `{other}`; the sections are `rules` and `per-file-ignores`");
+                    let message =
+                        format!("unknown section `{other}`; the sections are `rules`, `per-file-ignores` and `packer`");
                     return Err((key.span().start, message));
                 }
             }
@@ -129,6 +154,71 @@ impl Config {
     }
 }
 
+/// `[packer]`: `version = "X.Y.Z"` and `[packer.plugins]`, each a plugin
+/// source and the exact version to install.
+fn read_packer(entries: &DeTable) -> Result<PackerPins, (usize, String)> {
+    let mut pins = PackerPins::default();
+    for (key, value) in entries {
+        match (key.get_ref().as_ref(), value.get_ref()) {
+            ("version", DeValue::String(version)) if is_exact_version(version) => {
+                pins.version = Some(version.to_string());
+            }
+            ("version", _) => {
+                return Err((
+                    value.span().start,
+                    "`version` is Packer's exact version as a string: \"1.11.2\"".to_owned(),
+                ));
+            }
+            ("plugins", DeValue::Table(plugins)) => {
+                for (source, version) in plugins {
+                    let source_text = source.get_ref().to_string();
+                    if !is_plugin_source(&source_text) {
+                        let message = format!(
+                            "`{source_text}` is not a plugin source; write it as Packer does: \"github.com/hashicorp/amazon\""
+                        );
+                        return Err((source.span().start, message));
+                    }
+                    match version.get_ref() {
+                        DeValue::String(text) if is_exact_version(text) => {
+                            pins.plugins.insert(source_text, text.to_string());
+                        }
+                        _ => {
+                            let message = format!(
+                                "`{source_text}` takes an exact version as a string (\"1.3.2\"): it is installed with \
+                                 `packer plugins install {source_text} VERSION`"
+                            );
+                            return Err((version.span().start, message));
+                        }
+                    }
+                }
+            }
+            ("plugins", _) => return Err((value.span().start, "`plugins` must be a table".to_owned())),
+            (other, _) => {
+                let message = format!("unknown key `{other}` in [packer]; it takes `version` and `plugins`");
+                return Err((key.span().start, message));
+            }
+        }
+    }
+    Ok(pins)
+}
+
+/// `1.3.2`: three numbers, as Packer and its plugins are released.
+fn is_exact_version(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    parts.len() == 3 && parts.iter().all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `github.com/hashicorp/amazon`: a host and at least two more parts, as
+/// `packer plugins install` takes them.
+fn is_plugin_source(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('/').collect();
+    parts.len() >= 3
+        && parts[0].contains('.')
+        && parts.iter().all(|part| {
+            !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        })
+}
+
 fn rule(name: &str, span: Range<usize>) -> Result<&'static RuleMeta, (usize, String)> {
     crate::lint::find_rule(name).ok_or_else(|| {
         (span.start, format!("`{name}` is not a rule (`cargo xtask lint --explain RULE` takes names and codes)"))
@@ -187,7 +277,7 @@ mod tests {
     fn unknown_keys_and_rules_name_their_line() {
         assert_eq!(
             error("[rules]\nduplicate-region = \"off\"\n\n[lints]\n"),
-            "4: unknown section `lints`; the sections are `rules` and `per-file-ignores`"
+            "4: unknown section `lints`; the sections are `rules`, `per-file-ignores` and `packer`"
         );
         assert!(
             error("[rules]\nPKR107 = \"warning\"\nno-such-rule = \"off\"\n")
@@ -196,5 +286,23 @@ mod tests {
         assert!(error("[rules]\nPKR107 = \"loud\"\n").starts_with("2: a rule's level"));
         assert!(error("[per-file-ignores]\n\"packer/**\" = [\"nope\"]\n").starts_with("2: `nope` is not a rule"));
         assert!(error("[rules\n").starts_with("1: invalid TOML"));
+    }
+
+    #[test]
+    fn packer_pins() {
+        let config = Config::parse(
+            "[packer]\nversion = \"1.11.2\"\n[packer.plugins]\n\"github.com/hashicorp/amazon\" = \"1.3.2\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.packer.version.as_deref(), Some("1.11.2"));
+        assert_eq!(config.packer.plugins["github.com/hashicorp/amazon"], "1.3.2");
+        assert_eq!(Config::parse("").unwrap().packer, PackerPins::default());
+        assert!(error("[packer]\nversion = 1.11\n").starts_with("2: `version` is Packer's exact version"));
+        assert!(
+            error("[packer.plugins]\n\"github.com/hashicorp/amazon\" = \"~> 1\"\n")
+                .starts_with("2: `github.com/hashicorp/amazon` takes an exact version")
+        );
+        assert!(error("[packer.plugins]\namazon = \"1.3.2\"\n").starts_with("2: `amazon` is not a plugin source"));
+        assert!(error("[packer]\nplugin = {}\n").starts_with("2: unknown key `plugin` in [packer]"));
     }
 }

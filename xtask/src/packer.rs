@@ -42,22 +42,65 @@ pub fn find(explicit: Option<&Path>) -> Result<PathBuf> {
 pub fn version(packer: &Path) -> Result<String> {
     let output = Command::new(packer)
         .arg("version")
+        .env("CHECKPOINT_DISABLE", "1")
         .stdin(Stdio::null())
         .output()
         .with_context(|| format!("running {} version", packer.display()))?;
     let text = String::from_utf8_lossy(&output.stdout);
-    let first = text.lines().next().unwrap_or_default();
-    Ok(first.trim_start_matches("Packer v").trim().to_owned())
+    match parse_version(&text) {
+        Some(version) if output.status.success() => Ok(version),
+        _ => bail!(
+            "`{} version` did not say which Packer it is (it printed {:?}, and Packer prints `Packer vX.Y.Z`); \
+             point --packer or PACKER at Packer itself",
+            packer.display(),
+            text.trim().chars().take(200).collect::<String>()
+        ),
+    }
 }
 
-/// [`version`], remembered in `cache_dir` for as long as the executable's
-/// size and modification time stay the same: every Packer start-up counts
-/// when a build takes seconds.
-pub fn version_cached(packer: &Path, cache_dir: &Path) -> Result<String> {
+/// The version in `packer version`'s output: its `Packer vX.Y.Z` line
+/// (command/version.go, the same at v1.6.6 and v1.16.0), which a build
+/// with a commit compiled in follows with ` (<commit>)` and a pre-release
+/// marks `-dev`; the lines after it (an out-of-date notice naming the
+/// latest release) are not read.
+pub fn parse_version(output: &str) -> Option<String> {
+    let line = output.lines().map(str::trim).find(|line| line.starts_with("Packer v"))?;
+    let version = line["Packer v".len()..].split_whitespace().next()?;
+    let core = version.split(['-', '+']).next()?;
+    let numbers: Vec<&str> = core.split('.').collect();
+    let well_formed =
+        numbers.len() == 3 && numbers.iter().all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    well_formed.then(|| version.to_owned())
+}
+
+/// Whether a Packer version (`1.16.0`, `1.10.0-dev`) is `minimum` or later.
+/// A pre-release counts as its release: `1.10.0-dev` has 1.10's commands.
+pub fn at_least(version: &str, minimum: &str) -> bool {
+    let numbers = |text: &str| -> Vec<u64> {
+        text.split(['-', '+']).next().unwrap_or_default().split('.').map(|n| n.parse().unwrap_or(0)).collect()
+    };
+    numbers(version) >= numbers(minimum)
+}
+
+/// [`version`], remembered in the root's `target/xtask/` for as long as the
+/// executable's size and modification time stay the same: every Packer
+/// start-up counts when a build takes seconds.
+pub fn version_cached(packer: &Path, root: &Path) -> Result<String> {
+    // Asked once per run whatever the number of templates that need it.
+    static ASKED: std::sync::Mutex<BTreeMap<PathBuf, String>> = std::sync::Mutex::new(BTreeMap::new());
+    if let Some(version) = ASKED.lock().expect("version memo").get(packer) {
+        return Ok(version.clone());
+    }
+    let version = version_cached_on_disk(packer, root)?;
+    ASKED.lock().expect("version memo").insert(packer.to_path_buf(), version.clone());
+    Ok(version)
+}
+
+fn version_cached_on_disk(packer: &Path, root: &Path) -> Result<String> {
     let metadata = std::fs::metadata(packer).with_context(|| format!("reading {}", packer.display()))?;
     let modified = metadata.modified().ok().and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok());
     let key = format!("{}\t{}\t{}", packer.display(), metadata.len(), modified.map_or(0, |time| time.as_nanos()));
-    let cache = cache_dir.join("packer-version");
+    let cache = root.join("target/xtask/packer-version");
     if let Ok(text) = std::fs::read_to_string(&cache)
         && let Some((cached_key, version)) = text.rsplit_once('\n')
         && cached_key == key
@@ -65,32 +108,40 @@ pub fn version_cached(packer: &Path, cache_dir: &Path) -> Result<String> {
         return Ok(version.to_owned());
     }
     let version = version(packer)?;
-    let _ = std::fs::create_dir_all(cache_dir);
-    let _ = std::fs::write(&cache, format!("{key}\n{version}"));
+    // A cache that cannot be written safely is only a slower next run.
+    if let Ok(cache) = crate::protected::Protected::of(root).check(&cache)
+        && let Some(folder) = cache.parent()
+        && std::fs::create_dir_all(folder).is_ok()
+    {
+        let _ = crate::fsutil::write_atomic(&cache, format!("{key}\n{version}").as_bytes());
+    }
     Ok(version)
 }
 
 /// Arguments that select builders and set variables, shared by validate and
-/// build.
+/// build. Variables reach Packer in var files only, never as `-var`, which
+/// would show their values to every local user (`/proc/PID/cmdline`).
 #[derive(Clone, Debug, Default)]
 pub struct BuildArgs {
     /// What to build: `template.json`, or `.` for an HCL2 folder.
     pub target: String,
     pub only: Vec<String>,
-    pub vars: Vec<(String, String)>,
     pub var_files: Vec<PathBuf>,
+    /// The private var file of the `--var` values, given last so that it
+    /// wins as `-var` would (`crate::private_vars`), and their names.
+    pub private_vars: Option<(PathBuf, Vec<String>)>,
 }
 
 impl BuildArgs {
-    /// The arguments as a log shows them: each `-var` by its name only,
-    /// since values can be secret.
+    /// The arguments as a log shows them: the private var file with the
+    /// names of the variables it sets.
     pub fn shown(&self) -> String {
-        let mut args = self.to_args();
-        for (index, (key, _)) in self.vars.iter().enumerate() {
-            let at = usize::from(!self.only.is_empty()) + 2 * index + 1;
-            args[at] = format!("{key}=…").into();
+        let mut shown: Vec<String> = self.to_args().iter().map(|arg| arg.to_string_lossy().into_owned()).collect();
+        if let Some((_, names)) = &self.private_vars {
+            let at = shown.len() - 2;
+            shown[at] = format!("<private var file: {}>", names.join(", "));
         }
-        args.iter().map(|arg| arg.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
+        shown.join(" ")
     }
 
     fn to_args(&self) -> Vec<OsString> {
@@ -98,11 +149,7 @@ impl BuildArgs {
         if !self.only.is_empty() {
             args.push(format!("-only={}", self.only.join(",")).into());
         }
-        for (key, value) in &self.vars {
-            args.push("-var".into());
-            args.push(format!("{key}={value}").into());
-        }
-        for file in &self.var_files {
+        for file in self.var_files.iter().chain(self.private_vars.as_ref().map(|(file, _)| file)) {
             args.push("-var-file".into());
             args.push(file.as_os_str().to_owned());
         }
@@ -112,8 +159,6 @@ impl BuildArgs {
 }
 
 /// `packer validate` in the template's folder. On failure, Packer's output.
-/// Errors name the executable and the folder but never the arguments: they
-/// carry `-var` values, some of them secret.
 pub fn validate(packer: &Path, dir: &Path, args: &BuildArgs) -> Result<Result<(), String>> {
     let output = Command::new(packer)
         .arg("validate")
@@ -177,7 +222,7 @@ impl Build {
     /// Returns whether the build succeeded.
     pub fn run(mut self, mut on_line: impl FnMut(Line)) -> Result<bool> {
         let parse = |line: String| match Record::parse(&line) {
-            Some(record) => Line::Record(record),
+            Some(record) => Line::Record(record, line),
             None => Line::Other(line),
         };
         loop {
@@ -211,7 +256,9 @@ impl Follower {
     /// then unlinks it.
     fn create(scratch: &Path, stream: &str) -> Result<(File, Follower)> {
         let path = scratch.join(format!(".packer-{stream}-{}-{}", std::process::id(), unique()));
-        let writer = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        // Only this user may read it: Packer's output can hold secrets
+        // until xtask has hidden them.
+        let writer = crate::fsutil::create_new(&path, 0o600).with_context(|| format!("creating {}", path.display()))?;
         let reader = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
         let _ = std::fs::remove_file(&path);
         Ok((writer, Follower { file: reader, partial: Vec::new() }))
@@ -272,7 +319,8 @@ pub fn interrupt(pid: u32) {
 }
 
 pub enum Line {
-    Record(Record),
+    /// A machine-readable record, and the line as Packer wrote it.
+    Record(Record, String),
     Other(String),
 }
 
@@ -296,14 +344,19 @@ impl Record {
         let data = fields.map(unescape).collect();
         Some(Record { target, kind, data })
     }
-
-    /// The text of a `ui` record (`say`, `message`, `error`).
-    pub fn ui_text(&self) -> Option<&str> {
-        (self.kind == "ui").then(|| self.data.get(1).map(String::as_str)).flatten()
-    }
 }
 
-fn unescape(field: &str) -> String {
+/// The data fields of a machine-readable line as Packer wrote them,
+/// escapes and all: what must be searched for secrets before
+/// [`unescape`] joins what it split (a `\` before a value's `n`).
+pub fn raw_data(line: &str) -> Vec<&str> {
+    line.splitn(4, ',').nth(3).map(|data| data.split(',').collect()).unwrap_or_default()
+}
+
+/// A field of machine-readable output as text: Packer writes a comma as
+/// `%!(PACKER_COMMA)` and line ends as `\n` and `\r`, and escapes nothing
+/// else, so a `\n` the text held itself comes back as a line end too.
+pub fn unescape(field: &str) -> String {
     field.replace("%!(PACKER_COMMA)", ",").replace("\\n", "\n").replace("\\r", "\r")
 }
 
@@ -380,19 +433,52 @@ mod tests {
     use super::*;
 
     #[test]
-    fn logged_arguments_name_variables_without_their_values() {
+    fn variables_go_in_var_files_and_the_log_names_them() {
         let args = BuildArgs {
             target: ".".to_owned(),
             only: vec!["amazon-ebs.ireland".to_owned()],
-            vars: vec![("token".to_owned(), "s3cr3t".to_owned()), ("size".to_owned(), "t3".to_owned())],
             var_files: vec![PathBuf::from("/vars/prod.pkrvars.hcl")],
+            private_vars: Some((
+                PathBuf::from("/r/target/xtask/private/vars-1-0.json"),
+                vec!["token".into(), "size".into()],
+            )),
         };
         assert_eq!(
+            args.to_args(),
+            [
+                "-only=amazon-ebs.ireland",
+                "-var-file",
+                "/vars/prod.pkrvars.hcl",
+                "-var-file",
+                "/r/target/xtask/private/vars-1-0.json",
+                "."
+            ]
+        );
+        assert_eq!(
             args.shown(),
-            "-only=amazon-ebs.ireland -var token=… -var size=… -var-file /vars/prod.pkrvars.hcl ."
+            "-only=amazon-ebs.ireland -var-file /vars/prod.pkrvars.hcl -var-file <private var file: token, size> ."
         );
         let plain = BuildArgs { target: "template.json".to_owned(), ..Default::default() };
         assert_eq!(plain.shown(), "template.json");
+    }
+
+    #[test]
+    fn version_lines() {
+        // command/version.go at v1.6.6 and v1.16.0: the version line, then
+        // at most a blank line and an out-of-date notice naming the latest.
+        assert_eq!(parse_version("Packer v1.6.6\n").as_deref(), Some("1.6.6"));
+        let outdated = "Packer v1.16.0\n\nYour version of Packer is out of date! The latest version\nis 1.17.1. You can \
+                        update by downloading from www.packer.io/downloads\n";
+        assert_eq!(parse_version(outdated).as_deref(), Some("1.16.0"));
+        // The SDK's FormattedVersion adds the commit when one is compiled in.
+        assert_eq!(parse_version("Packer v1.16.0-dev (0123abc)\n").as_deref(), Some("1.16.0-dev"));
+        for odd in ["", "packer 1.16.0", "Packer vnext", "Packer v1.16", "is 1.17.1."] {
+            assert_eq!(parse_version(odd), None, "{odd:?}");
+        }
+        assert!(at_least("1.16.0", "1.10.0"));
+        assert!(at_least("1.10.0-dev", "1.10.0"));
+        assert!(!at_least("1.9.4", "1.10.0"));
+        assert!(!at_least("1.6.6", "1.7.0"));
     }
 
     #[test]
@@ -408,7 +494,8 @@ mod tests {
             ]
         );
         let ui = Record::parse("1795787993,,ui,say,==> frankfurt: Creating\\n done").unwrap();
-        assert_eq!(ui.ui_text(), Some("==> frankfurt: Creating\n done"));
+        assert_eq!(ui.data[1], "==> frankfurt: Creating\n done");
+        assert_eq!(raw_data("1,,ui,say,a\\nb%!(PACKER_COMMA) c"), ["say", "a\\nb%!(PACKER_COMMA) c"]);
         assert!(Record::parse("Error: not machine readable").is_none());
     }
 

@@ -420,6 +420,18 @@ impl Given {
     }
 }
 
+/// Values as the lock and a result record them: as text ([`Given::text`]).
+pub fn recorded_texts(values: &BTreeMap<String, Given>) -> BTreeMap<String, String> {
+    values.iter().map(|(name, given)| (name.clone(), given.text().to_owned())).collect()
+}
+
+/// Recorded values ([`recorded_texts`]) given to a template again: each
+/// read as `--var` text is, by its variable's type, so that a list a var
+/// file gave a list-typed HCL2 variable, recorded as written, is that list.
+pub fn from_recorded(values: &BTreeMap<String, String>) -> BTreeMap<String, Given> {
+    values.iter().map(|(name, text)| (name.clone(), Given::Arg(text.clone()))).collect()
+}
+
 /// Variables set by var files (JSON objects, or `.pkrvars.hcl`), the later
 /// files winning, as text: see [`Given::text`].
 pub fn read_var_files(paths: &[PathBuf]) -> Result<BTreeMap<String, String>> {

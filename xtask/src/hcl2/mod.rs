@@ -352,7 +352,7 @@ struct Trace {
 }
 
 /// A variable's type as far as it decides how Packer reads a value given
-/// as text and which values it takes (Packer 1.6.6, `decodeVariableBlock`,
+/// as text and which values it takes (`decodeVariableBlock`,
 /// `expressionFromVariableDefinition`): the declared `type`, else the
 /// default's type, else none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -398,10 +398,16 @@ impl VariableType {
     }
 
     /// A value given as text (`-var`, `PKR_VAR_`): a string for string,
-    /// number and untyped variables, an HCL expression for the others.
+    /// number, `any` and untyped variables, an HCL expression for the
+    /// others. `any` (and an untyped `null` default) reads text as a string
+    /// since Packer 1.8.0; 1.6.6 and 1.7 read it as an expression. `--var`
+    /// reaches Packer through a var file ([`crate::private_vars`]), which
+    /// holds this reading whichever Packer builds.
     fn read_text(self, text: &str) -> Value {
         match self {
-            VariableType::Unset | VariableType::String | VariableType::Number => Value::String(text.to_owned()),
+            VariableType::Unset | VariableType::String | VariableType::Number | VariableType::Any => {
+                Value::String(text.to_owned())
+            }
             _ => read::parse_expression(text).unwrap_or_else(|| Value::Expr(text.to_owned())),
         }
     }
@@ -526,6 +532,13 @@ impl Hcl2Template {
 
     pub fn variable(&self, name: &str) -> Option<Variable<'_>> {
         self.variables().into_iter().find(|variable| variable.name == name)
+    }
+
+    /// The value `-var name=text` gives a declared variable, read by its
+    /// type as Packer reads it: the text as a string, or as an HCL
+    /// expression. `None` when no variable of that name is declared.
+    pub fn value_of_text(&self, name: &str, text: &str) -> Option<Value> {
+        Some(VariableType::of(&self.variable(name)?).read_text(text))
     }
 
     pub fn locals(&self) -> Vec<Local<'_>> {

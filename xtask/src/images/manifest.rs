@@ -14,7 +14,16 @@ use super::readout::Readout;
 use super::{Finished, Job, Options, Outcome, RunResult, apply, build, load_deployments, plan, record};
 use crate::lock::{self, LockFile, ManifestSource};
 use crate::packer::{self, Artifacts};
+use crate::printable;
 use crate::project::{self, Filter, relative};
+
+/// How far ahead of this machine's clock a manifest's build time may be
+/// before it is taken for a wrong clock: clocks kept by NTP agree within
+/// seconds.
+const CLOCK_SLACK_SECONDS: u64 = 300;
+
+/// 9999-12-31T23:59:59Z: the lock writes times with four-digit years.
+const LAST_SECOND_OF_9999: u64 = 253_402_300_799;
 
 pub fn apply(options: &Options) -> Result<Finished> {
     let (deployments, unreadable) = load_deployments(&options.root)?;
@@ -35,6 +44,10 @@ pub fn apply(options: &Options) -> Result<Finished> {
             );
         }
         let manifest_rel = relative(&root, &manifest_path);
+        // The path goes into the lock, and from there to `status`.
+        printable::check(&manifest_rel).map_err(|why| {
+            anyhow::anyhow!("the manifest path {} {why}; rename it", printable::escape(&manifest_rel))
+        })?;
         let folder = manifest_path.parent().unwrap_or(&root);
         let Some(file) = everything.iter().find(|file| fs::canonicalize(file.dir()).is_ok_and(|dir| dir == folder))
         else {
@@ -45,19 +58,35 @@ pub fn apply(options: &Options) -> Result<Finished> {
         };
         let file = file.clone();
         let layout = file.layout.clone().map_err(|problem| anyhow::anyhow!("{}: {problem}", file.rel))?;
-        let template =
-            Readout::checked(&file, &BTreeMap::new()).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+        // The build's variables are not in the manifest: the ones given
+        // here stand for them, as the README asks.
+        let var_files = plan::var_files_for(file.format, &options.var_files);
+        let values = plan::variable_values(&var_files, &options.vars)?;
+        let template = Readout::checked(&file, &values).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
         let discarded = build::discarded(&template.builders);
-        let LastRun { images, run_uuid, built } = read_manifest(&manifest_path, &layout.cloud, &discarded)?;
+        let LastRun { images, run_uuid, built } =
+            read_manifest(&manifest_path, &manifest_rel, &layout.cloud, &discarded)?;
         let regions: Vec<String> = images.keys().cloned().collect();
         let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
         let (feeds, left_alone) = plan::feeds(&layout, &regions, &here, &deployments, &options.regions);
+        let builds = template.regions();
+        // A region only the build knows cannot be compared, nor one its
+        // environment decided (`AWS_REGION`), which need not be this one's.
+        let comparable = template.unresolved.is_empty()
+            && template.region_problems.is_empty()
+            && template.builders.iter().all(|builder| !builder.from_environment);
+        let stray = regions.iter().find(|region| comparable && !builds.contains(region));
+        if let Some(region) = stray {
+            bail!(
+                "{manifest_rel} has an image for {region}, which {} does not build ({}); is it this template's \
+                 manifest?",
+                file.rel,
+                builds.join(", ")
+            );
+        }
         let inputs = template.inputs.clone();
         let lock::InputHashes { all: hash, each: files } = lock::hash_inputs(file.dir(), &inputs)?;
-        // The build's variables are not in the manifest: the ones given
-        // here stand for them, as the README asks.
         let vars = template.declared_vars(&options.vars);
-        let var_files = plan::var_files_for(file.format, &options.var_files);
         let settings =
             lock::hash_settings(&options.root, &var_files, &vars, &template.sensitive_names(), &template.variables)?;
         let job = Job {
@@ -71,6 +100,12 @@ pub fn apply(options: &Options) -> Result<Finished> {
             hash,
             settings,
             setting_names: lock::setting_names(&options.root, &var_files, &vars, &template.variables),
+            recorded_values: lock::recorded_values(
+                &crate::template::recorded_texts(&values),
+                &template.from_env,
+                &template.variables,
+                &template.sensitive_names(),
+            ),
             vars,
             inputs,
             files,
@@ -78,16 +113,29 @@ pub fn apply(options: &Options) -> Result<Finished> {
             outcome: Outcome::FromManifest { images, manifest: manifest_rel.clone() },
             secrets: Vec::new(),
             var_files,
+            tooling: Default::default(),
         };
-        if let Some(seconds) = built {
+        let built_at = built.map(lock::utc_timestamp);
+        if let Some(built_at) = built_at.as_deref().filter(|_| !options.force) {
+            // A manifest is ordered by Packer's clock alone: one dated ahead
+            // of this machine's would outrank every later build.
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            if built.is_some_and(|seconds| seconds > now + CLOCK_SLACK_SECONDS) {
+                bail!(
+                    "{manifest_rel} says its build ended at {built_at}, ahead of this machine's clock ({}); check the \
+                     clock of the machine that built it, or pass --force to apply it anyway",
+                    lock::utc_timestamp(now)
+                );
+            }
             let images = job.outcome.images().cloned().unwrap_or_default();
-            record::refuse_older(&lockfile, &job, &images, &lock::utc_timestamp(seconds), &manifest_rel)?;
+            record::refuse_older(&lockfile, &job, &images, built_at, &manifest_rel)?;
         }
-        jobs.push((job, ManifestSource { path: manifest_rel, run_uuid }));
+        jobs.push((job, ManifestSource { path: manifest_rel, run_uuid }, built_at));
     }
     // Every manifest was read and checked above; only now is anything
     // written, so a bad one leaves the lock and the deployments as they were.
-    let builds = jobs.into_iter().map(|(job, source)| (job, record::Source::Manifest(source))).collect();
+    let builds =
+        jobs.into_iter().map(|(job, source, built_at)| (job, record::Source::Manifest { source, built_at })).collect();
     let jobs = record::record_all(&root, &mut lockfile, builds);
     let results = apply::apply(&options.root, &jobs, &deployments);
     Ok(Finished::Ran(RunResult { jobs, deployments: results, unreadable, interrupted: false }))
@@ -101,38 +149,52 @@ struct LastRun {
     built: Option<u64>,
 }
 
-/// The last run recorded in a manifest file, without the images Packer
-/// deregistered (`discarded`, see [`build::discarded`]).
-fn read_manifest(path: &Path, cloud: &str, discarded: &[(String, String)]) -> Result<LastRun> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let manifest: Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
+/// The last run recorded in a manifest file (`shown` is its path for
+/// messages), without the images Packer deregistered (`discarded`, see
+/// [`build::discarded`]).
+fn read_manifest(path: &Path, shown: &str, cloud: &str, discarded: &[(String, String)]) -> Result<LastRun> {
+    let text = fs::read_to_string(path).with_context(|| format!("reading {shown}"))?;
+    let manifest: Value = serde_json::from_str(&text).with_context(|| format!("{shown} is not valid JSON"))?;
     let Some(builds) = manifest.get("builds").and_then(Value::as_array) else {
-        bail!("{} has no `builds` list; is it a Packer manifest?", path.display());
+        bail!("{shown} has no `builds` list; is it a Packer manifest?");
+    };
+    // Every text taken from the manifest is checked before it is used: it
+    // goes into the lock, messages and `status`.
+    let plain = |field: String, text: &str| -> Result<()> {
+        printable::check(text).map_err(|why| anyhow::anyhow!("{shown}: `{field}` {why}; is it a Packer manifest?"))
     };
     let last_run = manifest.get("last_run_uuid").and_then(Value::as_str);
+    if let Some(uuid) = last_run {
+        plain("last_run_uuid".to_owned(), uuid)?;
+    }
     let mut artifacts = Artifacts::default();
     let mut built = None;
     for (index, build) in builds.iter().enumerate() {
         if last_run.is_some() && build.get("packer_run_uuid").and_then(Value::as_str) != last_run {
             continue;
         }
-        built = built.max(build.get("build_time").and_then(Value::as_u64));
+        let build_time = build.get("build_time").and_then(Value::as_u64);
+        if let Some(seconds) = build_time.filter(|seconds| *seconds > LAST_SECOND_OF_9999) {
+            bail!("{shown}: `builds[{index}].build_time` is {seconds}, not a time; is it a Packer manifest?");
+        }
+        built = built.max(build_time);
         let (Some(name), Some(id)) =
             (build.get("name").and_then(Value::as_str), build.get("artifact_id").and_then(Value::as_str))
         else {
             continue;
         };
+        plain(format!("builds[{index}].name"), name)?;
+        plain(format!("builds[{index}].artifact_id"), id)?;
         artifacts.record(&packer::Record {
             target: name.to_owned(),
             kind: "artifact".to_owned(),
             data: vec![index.to_string(), "id".to_owned(), id.to_owned()],
         });
     }
-    let images = build::images_from_artifacts(cloud, &artifacts, discarded)
-        .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?;
+    let images =
+        build::images_from_artifacts(cloud, &artifacts, discarded).map_err(|why| anyhow::anyhow!("{shown}: {why}"))?;
     if images.is_empty() {
-        bail!("{} records no image of its last run", path.display());
+        bail!("{shown} records no image of its last run");
     }
     Ok(LastRun { images, run_uuid: last_run.map(str::to_owned), built })
 }

@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::readout::{Readout, RegionBuilder};
-use super::{Job, Options, Outcome};
+use super::{Job, Options, Outcome, tools};
 use crate::deployments::Deployment;
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::secrets;
-use crate::template::Given;
+use crate::template::{Given, recorded_texts};
 
 /// Key under which a cloud's region-less images (GCE) are recorded.
 pub const GLOBAL: &str = "global";
@@ -183,6 +183,8 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
     let mut declared: BTreeSet<String> = BTreeSet::new();
     let mut names: BTreeSet<String> = BTreeSet::new();
     let mut built_regions: BTreeSet<String> = BTreeSet::new();
+    let pins = crate::config::Config::read(&options.root)?.packer;
+    let installed = if selected.is_empty() { Ok(None) } else { installed_packer(options, &pins) };
     if selected.is_empty() && (!options.filter.releases.is_empty() || !options.filter.clouds.is_empty()) {
         let layouts: Vec<Layout> = everything.iter().filter_map(|file| file.layout.clone().ok()).collect();
         let list = |part: fn(&Layout) -> &String| {
@@ -260,6 +262,20 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             jobs.push(failed_job(file, layout, why));
             continue;
         }
+        let installed = match &installed {
+            Ok(installed) => installed.as_deref(),
+            Err(why) => {
+                jobs.push(failed_job(file, layout, why.clone()));
+                continue;
+            }
+        };
+        let mut tooling = match tools::plan(&template, installed, &pins) {
+            Ok(tooling) => tooling,
+            Err(why) => {
+                jobs.push(failed_job(file, layout, why));
+                continue;
+            }
+        };
         let builders = &template.builders;
         let selected_builders: Vec<&RegionBuilder> = builders
             .iter()
@@ -309,6 +325,12 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let mut setting_names = lock::setting_names(&options.root, var_files, &vars, &template.variables);
         setting_names.extend(template.from_env.iter().map(|(name, _)| format!("PKR_VAR_{name}")));
         setting_names.sort();
+        let recorded_values = lock::recorded_values(
+            &recorded_texts(values),
+            &template.from_env,
+            &template.variables,
+            &template.sensitive_names(),
+        );
         let (outcome, reason) = if options.force || options.build_only {
             let flag = if options.force { "--force" } else { "--build-only" };
             (Outcome::Pending, flag.to_owned())
@@ -318,7 +340,15 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         } else {
             let built = Built { hash: &hash, files: &files, settings: &settings, setting_names: &setting_names };
             match recorded_images(lockfile.templates.get(&file.rel), &regions, &built) {
-                Ok(images) => (Outcome::Skipped(images), "unchanged since its images were built".to_owned()),
+                Ok(images) => {
+                    tooling.changes = tools::changes_since_built(
+                        lockfile.templates.get(&file.rel),
+                        &regions,
+                        installed,
+                        &tooling.pins,
+                    );
+                    (Outcome::Skipped(images), "unchanged since its images were built".to_owned())
+                }
                 Err(why) => (Outcome::Pending, why),
             }
         };
@@ -344,11 +374,13 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             hash,
             settings,
             setting_names,
+            recorded_values,
             vars,
             inputs,
             files,
             reason,
             outcome,
+            tooling,
         });
     }
     let every_template_read = jobs.iter().all(|job| !job.hash.is_empty());
@@ -398,7 +430,7 @@ fn unmet_needs(template: &Readout, options: &Options) -> Option<String> {
         return None;
     }
     let packer = crate::packer::find(options.packer.as_deref()).ok()?;
-    let installed = crate::packer::version_cached(&packer, &options.root.join("target/xtask")).ok()?;
+    let installed = crate::packer::version_cached(&packer, &options.root).ok()?;
     let unmet: Vec<String> = template.needs.iter().filter_map(|need| need.unmet(&installed)).collect();
     (!unmet.is_empty()).then(|| {
         format!(
@@ -409,6 +441,25 @@ fn unmet_needs(template: &Readout, options: &Options) -> Option<String> {
             if unmet.len() == 1 { "it" } else { "them" }
         )
     })
+}
+
+/// The installed Packer's version, asked once per run; none when Packer
+/// cannot be found (a build says how to get it). A Packer whose version
+/// cannot be read fails every template: what a build needs of plugins
+/// depends on it. Warns when it is not the one `xtask.toml` names.
+fn installed_packer(options: &Options, pins: &crate::config::PackerPins) -> Result<Option<String>, String> {
+    let Ok(packer) = crate::packer::find(options.packer.as_deref()) else {
+        return Ok(None);
+    };
+    let installed = crate::packer::version_cached(&packer, &options.root).map_err(|error| format!("{error:#}"))?;
+    if let Some(pinned) = pins.version.as_deref().filter(|pinned| *pinned != installed) {
+        say!(
+            "warning: xtask.toml names Packer {pinned}, and the Packer here ({}) is {installed}: images are built \
+             with {installed}, and the lock records it",
+            packer.display()
+        );
+    }
+    Ok(Some(installed))
 }
 
 /// The templates in the folders `--select` names (all when it names none);
@@ -541,6 +592,7 @@ fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
         hash: String::new(),
         settings: String::new(),
         setting_names: Vec::new(),
+        recorded_values: BTreeMap::new(),
         vars: Vec::new(),
         inputs: Vec::new(),
         files: BTreeMap::new(),
@@ -548,6 +600,7 @@ fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
         outcome: Outcome::Failed(why),
         var_files: Vec::new(),
         secrets: Vec::new(),
+        tooling: Default::default(),
     }
 }
 

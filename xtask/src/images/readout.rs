@@ -10,6 +10,7 @@ use crate::diagnostic::Severity;
 use crate::gotmpl;
 use crate::hcl2::Hcl2Template;
 use crate::lint_templates::{self, Loaded};
+use crate::plugins::{Kind, PluginUse};
 use crate::project::{TemplateFile, TemplateFormat};
 use crate::secrets::{self, Sensitive};
 use crate::template::{Block, Given, Template};
@@ -45,6 +46,11 @@ pub struct Readout {
     /// Variables Packer would refuse to build without (HCL2: no default,
     /// and no value from this run, an auto var file or `PKR_VAR_<name>`).
     pub unset: Vec<String>,
+    /// The types it uses that come from plugins no `required_plugins`
+    /// covers: from Packer 1.10 on, each needs a pin in `xtask.toml`.
+    pub plugin_uses: Vec<PluginUse>,
+    /// An HCL2 folder with `required_plugins`, which `packer init` installs.
+    pub requires_plugins: bool,
 }
 
 /// A block or setting that needs some Packer versions.
@@ -121,6 +127,25 @@ impl Readout {
                 }
             }
         }
+        let place = || "template.json".to_owned();
+        let mut plugin_uses = Vec::new();
+        let post_processors = template.post_processors().into_iter().filter_map(|entry| match entry {
+            crate::template::PostProcessor::Block(block) => block.kind(),
+            crate::template::PostProcessor::Name { name, .. } => Some(name),
+        });
+        let used = (template.builders().iter().filter_map(|block| block.kind()).map(|kind| (Kind::Builder, kind)))
+            .chain(
+                template.provisioners().iter().filter_map(|block| block.kind()).map(|kind| (Kind::Provisioner, kind)),
+            )
+            .chain(post_processors.map(|kind| (Kind::PostProcessor, kind)))
+            .collect::<Vec<_>>();
+        for (kind, type_name) in used {
+            if let Some(plugin_use) = PluginUse::of(kind, type_name, place())
+                && !plugin_uses.contains(&plugin_use)
+            {
+                plugin_uses.push(plugin_use);
+            }
+        }
         Ok(Readout {
             builders,
             unresolved,
@@ -133,6 +158,8 @@ impl Readout {
             needs: Vec::new(),
             from_env: Vec::new(),
             unset: Vec::new(),
+            plugin_uses,
+            requires_plugins: false,
         })
     }
 
@@ -201,6 +228,37 @@ impl Readout {
             let what = format!("`data \"{}\" \"{}\"` ({})", data.kind, data.name, place(&data.block.ident_at));
             needs.push(since_1_7(what));
         }
+        let requires_plugins =
+            template.packer_blocks().any(|block| block.body.blocks("required_plugins").next().is_some());
+        let mut plugin_uses: Vec<PluginUse> = Vec::new();
+        let mut uses = |kind: Kind, type_name: &str, at: &crate::hcl2::At| {
+            if template.from_required_plugin(type_name)
+                || plugin_uses.iter().any(|known| known.kind == kind && known.type_name == type_name)
+            {
+                return;
+            }
+            plugin_uses.extend(PluginUse::of(kind, type_name, place(at)));
+        };
+        for target in template.build_targets() {
+            if let Some(source) = target.source {
+                uses(Kind::Builder, target.kind, &source.ident_at);
+            }
+        }
+        for build in template.builds() {
+            for block in build.provisioners() {
+                if let Some((type_name, at)) = block.labels.first() {
+                    uses(Kind::Provisioner, type_name, at);
+                }
+            }
+            for block in build.post_processors() {
+                if let Some((type_name, at)) = block.labels.first() {
+                    uses(Kind::PostProcessor, type_name, at);
+                }
+            }
+        }
+        for data in template.data_sources() {
+            uses(Kind::DataSource, data.kind, &data.block.ident_at);
+        }
         let auto_values: Vec<&str> = template.auto_var_file_values().map(|attr| attr.key.as_str()).collect();
         let unset = template
             .variables()
@@ -230,6 +288,8 @@ impl Readout {
             sensitive: secrets::of_hcl2(&template),
             opaque_upload: template.opaque_uploads().into_iter().next().map(|(_, path)| path),
             needs,
+            plugin_uses,
+            requires_plugins,
         })
     }
 
@@ -265,6 +325,9 @@ pub struct RegionBuilder {
     /// file, `PKR_VAR_`, `AWS_REGION`, `env`) decides its regions, not the
     /// template's files alone: another run may build elsewhere.
     pub from_run: bool,
+    /// Its build region is the environment's (`AWS_REGION`,
+    /// `AWS_DEFAULT_REGION`): a build elsewhere may have had another.
+    pub from_environment: bool,
     /// The region whose reported AMI Packer deregistered
     /// (`skip_save_build_region`): its ID is no image.
     pub discarded: Option<String>,
@@ -286,13 +349,20 @@ impl RegionBuilder {
             name,
             regions: covered.regions,
             from_run: from_run || covered.from_environment.is_some(),
+            from_environment: covered.from_environment.is_some(),
             discarded: covered.discarded,
         })
     }
 
     /// A GCE builder: its images are not regional.
     fn global(name: String) -> RegionBuilder {
-        RegionBuilder { name, regions: vec![GLOBAL.to_owned()], from_run: false, discarded: None }
+        RegionBuilder {
+            name,
+            regions: vec![GLOBAL.to_owned()],
+            from_run: false,
+            from_environment: false,
+            discarded: None,
+        }
     }
 }
 
