@@ -1099,3 +1099,97 @@ fn legs_built_on_separate_runners_merge_into_what_one_run_makes() {
     assert_eq!(twice.status.code(), Some(2), "{}", text(&twice));
     assert!(text(&twice).contains("are both results for"), "{}", text(&twice));
 }
+
+#[test]
+fn a_region_from_the_environment_is_built_recorded_and_patched_and_a_leg_records_it() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let anywhere = builder("anywhere", "", "").replace("\n      \"region\": \"\",", "");
+    write(root, "packer/3.11/aws/machine-image/template.json", template(&[anywhere], ""));
+    write(root, "deployments/ireland.yaml", deployment("3.11", "eu-west-1", "ami-00000000"));
+    write(root, "deployments/frankfurt.yaml", deployment("3.11", "eu-central-1", "ami-00000000"));
+    let run = |args: &[&str], region: &[(&str, &str)]| {
+        let mut command = images_command(root, &moto, args);
+        command.env_remove("AWS_REGION").env_remove("AWS_DEFAULT_REGION").env("HOME", root);
+        command.envs(region.iter().copied()).output().unwrap()
+    };
+
+    // Neither variable: refused before anything starts, naming the builder.
+    let refused = run(&[], &[]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(text(&refused).contains("`anywhere` has no `region`, and neither AWS_REGION"), "{}", text(&refused));
+    assert_eq!(moto.image_count("eu-west-1") + moto.image_count("eu-central-1"), 0);
+
+    // A leg in AWS_REGION, merged where only AWS_DEFAULT_REGION is set: the
+    // result says where it built.
+    let result = root.join("target/results/leg.json");
+    let leg = run(&["--build-only", "--result", result.to_str().unwrap()], &[("AWS_REGION", "eu-west-1")]);
+    assert!(leg.status.success(), "{}", text(&leg));
+    let recorded: Value = serde_json::from_str(&fs::read_to_string(&result).unwrap()).unwrap();
+    assert_eq!(recorded["builders"][0]["regions"], serde_json::json!(["eu-west-1"]), "{recorded}");
+    let merged = run(&["--apply", result.to_str().unwrap()], &[("AWS_DEFAULT_REGION", "eu-central-1")]);
+    assert!(merged.status.success(), "{}", text(&merged));
+    let ireland = id_of(root, "ireland.yaml", "cluster");
+    assert!(moto.image_exists("eu-west-1", &ireland), "{ireland} is not an AMI in eu-west-1");
+    assert_eq!(id_of(root, "frankfurt.yaml", "cluster"), "ami-00000000");
+
+    // A plain run in the same region has nothing to do; one elsewhere
+    // builds there and patches the deployments there.
+    let again = run(&[], &[("AWS_REGION", "eu-west-1")]);
+    assert!(text(&again).contains("0 built, 1 skipped"), "{}", text(&again));
+    let elsewhere = run(&[], &[("AWS_REGION", ""), ("AWS_DEFAULT_REGION", "eu-central-1")]);
+    assert!(elsewhere.status.success(), "{}", text(&elsewhere));
+    let frankfurt = id_of(root, "frankfurt.yaml", "cluster");
+    assert!(moto.image_exists("eu-central-1", &frankfurt), "{frankfurt} is not an AMI in eu-central-1");
+    assert_eq!(id_of(root, "ireland.yaml", "cluster"), ireland);
+}
+
+/// `--var` reaches Packer through a private var file, which must give each
+/// variable what the plan read: an untyped variable with a list default
+/// takes a list (Packer reads its `-var` as an expression), an untyped one
+/// with a `null` default takes the text (as Packer does since 1.8.0, and as
+/// `type = any`, which Packer 1.6.6 does not know).
+#[test]
+fn a_var_reaches_the_build_as_the_plan_reads_it_whatever_the_variables_type() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let folder = "packer/4.0/aws/machine-image";
+    write(
+        root,
+        &format!("{folder}/build.pkr.hcl"),
+        format!(
+            "variable \"endpoint\" {{\n  type = string\n}}\n\n\
+             variable \"where\" {{\n  default = null\n}}\n\n\
+             variable \"copies\" {{\n  default = [\"us-west-2\"]\n}}\n\n\
+             source \"amazon-ebs\" \"x\" {{\n  region                     = var.where\n  \
+             ami_regions                = var.copies\n  custom_endpoint_ec2        = var.endpoint\n  \
+             communicator               = \"none\"\n  skip_credential_validation = true\n  \
+             skip_metadata_api_check    = true\n  source_ami                 = \"{SOURCE_AMI}\"\n  \
+             instance_type              = \"t2.micro\"\n  ami_name                   = \"e2e-var-${{uuidv4()}}\"\n}}\n\n\
+             build {{\n  sources = [\"source.amazon-ebs.x\"]\n}}\n"
+        ),
+    );
+    write(root, "deployments/ireland.yaml", deployment("4.0", "eu-west-1", "ami-00000000"));
+    write(root, "deployments/virginia.yaml", deployment("4.0", "us-east-1", "ami-00000000"));
+    let vars = ["--var", "where=eu-west-1", "--var", "copies=[\"us-east-1\"]"];
+
+    let plan = images(root, &moto, &[&vars[..], &["--dry-run", "--format", "json"]].concat());
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    let plan: Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let planned = &plan["templates"][0]["builders"][0];
+    assert_eq!(planned["regions"], serde_json::json!(["eu-west-1", "us-east-1"]), "{plan:#}");
+
+    let built = images(root, &moto, &vars);
+    assert_eq!(built.status.code(), Some(0), "{}", text(&built));
+    let ireland = id_of(root, "ireland.yaml", "cluster");
+    let virginia = id_of(root, "virginia.yaml", "cluster");
+    assert!(moto.image_exists("eu-west-1", &ireland), "{ireland} is not an AMI in eu-west-1");
+    assert!(moto.image_exists("us-east-1", &virginia), "{virginia} is not an AMI in us-east-1");
+    assert_eq!(moto.image_count("us-west-2"), 0, "the default's copy was built");
+
+    let again = images_command(root, &moto, &vars).env("PACKER", "/nonexistent/packer").output().unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("skipped"), "{}", text(&again));
+}

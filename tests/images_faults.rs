@@ -733,6 +733,13 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
         d["regions"] = serde_json::json!(["eu-central-1", "eu-west-1", "us-east-1"]);
     });
     assert!(text(&foreign).contains("has an image for us-east-1, which packer/3.11"), "{}", text(&foreign));
+    // A builder whose regions the template's files fix may not claim another.
+    let claimed = apply(&|d| {
+        d["images"]["us-east-1"] = "ami-0123456789abcdef0".into();
+        d["regions"] = serde_json::json!(["eu-central-1", "eu-west-1", "us-east-1"]);
+        d["builders"][0]["regions"].as_array_mut().unwrap().push("us-east-1".into());
+    });
+    assert!(text(&claimed).contains("and the template builds"), "{}", text(&claimed));
     let missing = apply(&|d| {
         d["images"].as_object_mut().unwrap().remove("eu-central-1");
     });
@@ -751,7 +758,7 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
     assert!(text(&region).contains("`images` holds the control character U+202E"), "{}", text(&region));
     let settings = apply(&|d| d["settings"] = "sha256:not-a-hash".into());
     assert!(text(&settings).contains("not a hash like sha256:"), "{}", text(&settings));
-    for refused in [&extra, &foreign, &missing, &when, &forged, &version, &region, &settings] {
+    for refused in [&extra, &foreign, &claimed, &missing, &when, &forged, &version, &region, &settings] {
         assert!(!text(refused).contains('\u{1b}'), "a control character was printed: {}", text(refused));
         assert_eq!(refused.status.code(), Some(2));
     }

@@ -180,6 +180,7 @@ fn build_all(
                 private_folder: private_folder.clone(),
                 cloud: job.layout.cloud.clone(),
                 regions: job.regions.clone(),
+                discarded: discarded(&job.builders),
                 secrets: job.secrets.clone(),
             })
             .collect(),
@@ -285,6 +286,8 @@ struct BuildSpec {
     cloud: String,
     /// Every region the selected builders build: each must be reported.
     regions: Vec<String>,
+    /// The builders' images Packer reports but deregistered ([`discarded`]).
+    discarded: Vec<(String, String)>,
     secrets: Vec<String>,
 }
 
@@ -408,14 +411,28 @@ fn build_one(
         };
         return Outcome::Failed(format!("packer build failed: {why}{hint} (log: {})", spec.log_shown));
     }
-    match images_from_artifacts(&spec.cloud, &artifacts) {
+    match images_from_artifacts(&spec.cloud, &artifacts, &spec.discarded) {
         Ok(images) if images.is_empty() => {
             Outcome::Failed(format!("packer reported no image (log: {})", spec.log_shown))
         }
         Ok(images) => {
             let missing: Vec<&str> =
                 spec.regions.iter().filter(|region| !images.contains_key(*region)).map(String::as_str).collect();
-            if missing.is_empty() {
+            let unplanned: Vec<&str> =
+                images.keys().filter(|region| !spec.regions.contains(region)).map(String::as_str).collect();
+            if !unplanned.is_empty() {
+                // Recorded, they would be skipped ever after while the
+                // deployments there were never patched.
+                Outcome::Failed(format!(
+                    "packer made images in {} too, which the plan did not name (it named {}), so nothing was \
+                     patched; it reported {}: keep them by writing the IDs in by hand, or deregister them, and \
+                     report the template's region settings as a bug in xtask (log: {})",
+                    unplanned.join(", "),
+                    spec.regions.join(", "),
+                    describe_images(&images),
+                    spec.log_shown
+                ))
+            } else if missing.is_empty() {
                 Outcome::Built(images)
             } else {
                 Outcome::Failed(format!(
@@ -532,12 +549,26 @@ fn validate_cause(output: &str) -> String {
     cause
 }
 
-/// Image IDs per region from a build's artifacts, each checked for shape.
-pub fn images_from_artifacts(cloud: &str, artifacts: &Artifacts) -> Result<BTreeMap<String, String>, String> {
+/// The (builder, region) pairs whose reported AMI Packer deregistered
+/// after copying it (`skip_save_build_region`).
+pub fn discarded(builders: &[super::readout::RegionBuilder]) -> Vec<(String, String)> {
+    builders.iter().filter_map(|builder| Some((builder.name.clone(), builder.discarded.clone()?))).collect()
+}
+
+/// Image IDs per region from a build's artifacts, each checked for shape;
+/// the `discarded` ones left out.
+pub fn images_from_artifacts(
+    cloud: &str,
+    artifacts: &Artifacts,
+    discarded: &[(String, String)],
+) -> Result<BTreeMap<String, String>, String> {
     let mut images = BTreeMap::new();
     for (builder, id) in artifacts.ids() {
         let pairs = if cloud == "gce" { vec![(GLOBAL.to_owned(), id.clone())] } else { packer::split_ami_id(&id) };
         for (region, image) in pairs {
+            if discarded.iter().any(|(name, gone)| *name == builder && *gone == region) {
+                continue;
+            }
             let well_formed =
                 if cloud == "gce" { packer::is_gce_image_name(&image) } else { packer::is_ami_id(&image) };
             if !well_formed {

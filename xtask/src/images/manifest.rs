@@ -58,18 +58,24 @@ pub fn apply(options: &Options) -> Result<Finished> {
         };
         let file = file.clone();
         let layout = file.layout.clone().map_err(|problem| anyhow::anyhow!("{}: {problem}", file.rel))?;
-        let LastRun { images, run_uuid, built } = read_manifest(&manifest_path, &manifest_rel, &layout.cloud)?;
-        let regions: Vec<String> = images.keys().cloned().collect();
-        let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
-        let (feeds, left_alone) = plan::feeds(&layout, &regions, &here, &deployments, &options.regions);
         // The build's variables are not in the manifest: the ones given
         // here stand for them, as the README asks.
         let var_files = plan::var_files_for(file.format, &options.var_files);
         let values = plan::variable_values(&var_files, &options.vars)?;
         let template = Readout::checked(&file, &values).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+        let discarded = build::discarded(&template.builders);
+        let LastRun { images, run_uuid, built } =
+            read_manifest(&manifest_path, &manifest_rel, &layout.cloud, &discarded)?;
+        let regions: Vec<String> = images.keys().cloned().collect();
+        let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
+        let (feeds, left_alone) = plan::feeds(&layout, &regions, &here, &deployments, &options.regions);
         let builds = template.regions();
-        // A region only the build knows cannot be compared.
-        let stray = regions.iter().find(|region| template.unresolved.is_empty() && !builds.contains(region));
+        // A region only the build knows cannot be compared, nor one its
+        // environment decided (`AWS_REGION`), which need not be this one's.
+        let comparable = template.unresolved.is_empty()
+            && template.region_problems.is_empty()
+            && template.builders.iter().all(|builder| !builder.from_environment);
+        let stray = regions.iter().find(|region| comparable && !builds.contains(region));
         if let Some(region) = stray {
             bail!(
                 "{manifest_rel} has an image for {region}, which {} does not build ({}); is it this template's \
@@ -89,12 +95,13 @@ pub fn apply(options: &Options) -> Result<Finished> {
             feeds,
             left_alone,
             regions,
+            builders: Vec::new(),
             only: Vec::new(),
             hash,
             settings,
             setting_names: lock::setting_names(&options.root, &var_files, &vars, &template.variables),
             recorded_values: lock::recorded_values(
-                &values,
+                &crate::template::recorded_texts(&values),
                 &template.from_env,
                 &template.variables,
                 &template.sensitive_names(),
@@ -143,8 +150,9 @@ struct LastRun {
 }
 
 /// The last run recorded in a manifest file (`shown` is its path for
-/// messages).
-fn read_manifest(path: &Path, shown: &str, cloud: &str) -> Result<LastRun> {
+/// messages), without the images Packer deregistered (`discarded`, see
+/// [`build::discarded`]).
+fn read_manifest(path: &Path, shown: &str, cloud: &str, discarded: &[(String, String)]) -> Result<LastRun> {
     let text = fs::read_to_string(path).with_context(|| format!("reading {shown}"))?;
     let manifest: Value = serde_json::from_str(&text).with_context(|| format!("{shown} is not valid JSON"))?;
     let Some(builds) = manifest.get("builds").and_then(Value::as_array) else {
@@ -183,7 +191,8 @@ fn read_manifest(path: &Path, shown: &str, cloud: &str) -> Result<LastRun> {
             data: vec![index.to_string(), "id".to_owned(), id.to_owned()],
         });
     }
-    let images = build::images_from_artifacts(cloud, &artifacts).map_err(|why| anyhow::anyhow!("{shown}: {why}"))?;
+    let images =
+        build::images_from_artifacts(cloud, &artifacts, discarded).map_err(|why| anyhow::anyhow!("{shown}: {why}"))?;
     if images.is_empty() {
         bail!("{shown} records no image of its last run");
     }

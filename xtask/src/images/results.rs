@@ -10,6 +10,8 @@
 //! ```json
 //! { "version": 2, "template": "packer/3.11/aws/machine-image/template.json",
 //!   "images": { "eu-west-1": "ami-…" }, "replaces": { "eu-west-1": "ami-…" },
+//!   "regions": ["eu-west-1"],
+//!   "builders": [{ "name": "amazon-ebs", "regions": ["eu-west-1"], "from_run": true }],
 //!   "hash": "sha256:…", "inputs": […],
 //!   "files": { "template.json": "sha256:…" }, "settings": "sha256:…",
 //!   "variables": ["flavor"], "values": { "flavor": "b" },
@@ -38,6 +40,7 @@ use crate::lock::{self, LockFile};
 use crate::printable;
 use crate::project::{self, Filter, TemplateFile};
 use crate::protected::{Protected, Refusal};
+use crate::template::Given;
 
 pub const VERSION: u64 = 2;
 
@@ -70,6 +73,11 @@ pub fn write(root: &Path, path: &Path, jobs: &[Job], packer_version: &str, lockf
         "images": job.outcome.images(),
         "replaces": replaces,
         "regions": job.regions,
+        // Where each builder built: what the merge checks, since this
+        // leg's environment and values may not be the merge's.
+        "builders": job.builders.iter().map(|builder| json!({
+            "name": builder.name, "regions": builder.regions, "from_run": builder.from_run,
+        })).collect::<Vec<_>>(),
         "hash": job.hash,
         "inputs": job.inputs,
         "files": job.files,
@@ -262,9 +270,13 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     // --var-file, as the merge is given them; the others are not this
     // run's business.
     let own = plan::variable_values(&plan::var_files_for(file.format, &options.var_files), &options.vars)?;
-    let values: BTreeMap<String, String> = recorded_values
+    let values: BTreeMap<String, Given> = recorded_values
         .iter()
-        .filter_map(|(name, value)| Some((name.clone(), value.clone().or_else(|| own.get(name).cloned())?)))
+        .filter_map(|(name, value)| {
+            // Read as `--var` text is (`template::from_recorded`).
+            let recorded = value.as_ref().map(|text| Given::Arg(text.clone()));
+            Some((name.clone(), recorded.or_else(|| own.get(name).cloned())?))
+        })
         .collect();
     let lacking: Vec<String> = recorded_values.keys().filter(|name| !values.contains_key(*name)).cloned().collect();
     let parsed = Readout::checked(&file, &values).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
@@ -288,15 +300,10 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         Some(regions) => strings(&shown, "regions", regions)?.into_iter().collect(),
         None => bail!("{shown} has no `regions` list; build it again with this version of xtask"),
     };
-    let builds: BTreeSet<String> = parsed.regions().into_iter().collect();
-    if let Some(region) = asked.iter().find(|region| !builds.contains(*region)) {
-        bail!(
-            "{shown} has an image for {}, which {} does not build ({})",
-            region.escape_debug(),
-            file.rel,
-            builds.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
-        );
-    }
+    let Some(builders) = value.get("builders") else {
+        bail!("{shown} has no `builders` list; build it again with this version of xtask");
+    };
+    check_builders(&shown, &file.rel, builders, &parsed, &asked)?;
     let reported: BTreeSet<String> = images.keys().cloned().collect();
     if reported != asked {
         bail!(
@@ -343,6 +350,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     let tooling = super::tools::Tooling { used: plugins_of(&value, &shown)?, ..Default::default() };
     let job = Job {
         regions: images.keys().cloned().collect(),
+        builders: Vec::new(),
         feeds: Vec::new(),
         left_alone: Vec::new(),
         only: Vec::new(),
@@ -438,6 +446,71 @@ fn plugins_of(value: &Value, shown: &dyn std::fmt::Display) -> Result<Option<BTr
         Some(used) => Ok(Some(used)),
         None => bail!("{shown}: `plugins` is not an object of plugin sources and their versions"),
     }
+}
+
+/// The leg's builders against the template read here: each must be one
+/// of its builders, and where its regions follow from the template's files
+/// alone (here and in the leg), they must be the ones read here. Regions a
+/// run decides (`AWS_REGION`, `--var`, a var file, `PKR_VAR_`) are the
+/// leg's: its environment need not be this one's, and the result says what
+/// was really built.
+fn check_builders(
+    shown: &str,
+    template: &str,
+    builders: &Value,
+    parsed: &Readout,
+    asked: &BTreeSet<String>,
+) -> Result<()> {
+    let entries = builders.as_array().with_context(|| format!("{shown}: `builders` is not a list"))?;
+    let mut covered: BTreeSet<String> = BTreeSet::new();
+    for entry in entries {
+        let name =
+            entry.get("name").and_then(Value::as_str).with_context(|| format!("{shown}: a builder has no name"))?;
+        plain(shown, "builders", name)?;
+        let listed = entry
+            .get("regions")
+            .and_then(Value::as_array)
+            .with_context(|| format!("{shown}: builder `{name}` has no `regions` list"))?;
+        let regions: BTreeSet<String> = strings(shown, "builders", listed)?.into_iter().collect();
+        let leg_from_run = entry.get("from_run").and_then(Value::as_bool).unwrap_or(false);
+        if !parsed.image_builders.iter().any(|known| known == name) {
+            bail!(
+                "{shown} has images of builder `{}`, which the template does not have ({})",
+                name.escape_debug(),
+                parsed.image_builders.join(", ")
+            );
+        }
+        if let Some(here) = parsed.builders.iter().find(|builder| builder.name == name)
+            && !here.from_run
+            && !leg_from_run
+        {
+            let expected: BTreeSet<String> = here.regions.iter().cloned().collect();
+            if expected != regions {
+                bail!(
+                    "{shown}: builder `{name}` built in {}, and the template builds {} there; build it again",
+                    regions.iter().map(|r| r.escape_debug().to_string()).collect::<Vec<_>>().join(", "),
+                    expected.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+                );
+            }
+        }
+        covered.extend(regions);
+    }
+    if let Some(region) = asked.iter().find(|region| !covered.contains(*region)) {
+        bail!(
+            "{shown} has an image for {}, which {} does not build ({})",
+            region.escape_debug(),
+            template,
+            covered.iter().map(|r| r.escape_debug().to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    if &covered != asked {
+        bail!(
+            "{shown}: its builders built {}, and it lists {}; build it again",
+            covered.iter().map(|r| r.escape_debug().to_string()).collect::<Vec<_>>().join(", "),
+            asked.iter().map(|r| r.escape_debug().to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// `2026-11-27T14:03:11Z`, as `lock::utc_now` writes it.
