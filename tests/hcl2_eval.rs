@@ -25,6 +25,7 @@ use std::process::{Command, Stdio};
 use xtask::hcl2::eval::{Evaluator, Options};
 use xtask::hcl2::functions::{self, Purity, Version};
 use xtask::hcl2::{At, Hcl2Template};
+use xtask::template::Given;
 
 const TEMPLATE: &str = r#"variable "s" {
   default = "abc"
@@ -115,7 +116,7 @@ fn options(template: &Hcl2Template, dir: &Path) -> Options {
         environment: None,
         env_vars: BTreeMap::from([(ENV_VAR.0.to_owned(), ENV_VAR.1.to_owned())]),
         var_files: vec![var_file],
-        vars: BTreeMap::from([(CLI_VAR.0.to_owned(), CLI_VAR.1.to_owned())]),
+        vars: BTreeMap::from([(CLI_VAR.0.to_owned(), Given::Arg(CLI_VAR.1.to_owned()))]),
         folder: Some(dir.to_owned()),
         read_root: None,
     }

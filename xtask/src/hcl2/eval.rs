@@ -13,10 +13,12 @@
 //!   the evaluation is given an environment), `PKR_VAR_<name>`, the auto
 //!   var files in name order, the `-var-file`s in their order, `-var`.
 //!   Values from the environment and `-var` are text, read as Packer reads
-//!   them: a literal string for a variable typed `string` or `number` or
-//!   without a type, else an HCL expression. Each value is converted to the
-//!   variable's `type` (or its default's type); a variable without any is
-//!   unknown. `sensitive` variables mark their value.
+//!   them: a literal string for a variable typed `string` or `number`,
+//!   without a type, or (since Packer 1.8, and always for xtask's `--var`:
+//!   see [`Options::vars`]) typed `any`, else an HCL expression. Each value is converted to the variable's `type` (or its
+//!   default's type); a variable without any is unknown. Marks follow the
+//!   values: `sensitive` from `sensitive` variables, `from_run` from
+//!   `PKR_VAR_`, a `-var-file`, `-var` and `env()`.
 //! - Expressions: literals, templates (interpolations, `%{if}` and `%{for}`
 //!   directives, `~` strip markers, heredocs), tuples and objects, `for`
 //!   expressions, conditionals, splats, indexes and attributes, operators
@@ -34,8 +36,9 @@ use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, U
 use hcl_edit::template::{Directive, Element, Strip, Template};
 
 use super::functions::Version;
-use super::value::{CtyType, CtyValue, Kind, Number, convert, never_unify, unify};
+use super::value::{CtyType, CtyValue, Kind, Marks, Number, convert, never_unify, unify};
 use super::{At, FileKind, Hcl2Template, Value};
+use crate::template::Given;
 
 /// Why an expression has no value: Packer would refuse it.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,8 +73,14 @@ pub struct Options {
     pub env_vars: BTreeMap<String, String>,
     /// Files of the folder passed with `-var-file`, by index, in order.
     pub var_files: Vec<usize>,
-    /// `-var name=value`.
-    pub vars: BTreeMap<String, String>,
+    /// The values this run gives from outside the folder, after its var
+    /// files (the last given winning, as xtask merges them): a value of a
+    /// `-var-file` elsewhere, or xtask's `--var name=text`. That text is
+    /// read as Packer 1.8+ reads `-var` whichever release is judged: xtask
+    /// hands it to Packer as a value in a var file written from this
+    /// reading ([`crate::private_vars`]), which the judged release then
+    /// converts to the variable's type as it types it.
+    pub vars: BTreeMap<String, Given>,
     /// The template folder, for `file()`, `fileexists()` and
     /// `templatefile()`; `None` leaves what they read unknown.
     pub folder: Option<PathBuf>,
@@ -267,47 +276,105 @@ impl<'t> Evaluator<'t> {
     }
 
     fn compute_variable(&self, variable: &super::Variable<'_>) -> Evaluated {
+        let name = variable.name;
+        let (ty, mut value) = self.variable_type(variable)?;
+        let declared_at = variable.at;
+        let convert_from = |value: CtyValue, from: &str, at: &At| converted_to(value, ty.as_ref(), variable, from, at);
+        if let Some(text) = self.options.env_vars.get(name) {
+            let read = self.text_value(ty.as_ref(), text, declared_at, self.since(Version(1, 8, 0)))?;
+            value = Some(convert_from(read, &format!("PKR_VAR_{name}"), declared_at)?.marked(Marks::FROM_RUN));
+        }
+        // The auto var files are the folder's own; a `-var-file` is this
+        // run's choice.
+        let auto = self.template.files.iter().filter(|file| file.kind == FileKind::VarFile { auto: true });
+        let given = self.options.var_files.iter().filter_map(|index| self.template.files.get(*index));
+        let files = auto.map(|file| (file, Marks::default())).chain(given.map(|file| (file, Marks::FROM_RUN)));
+        for (file, marks) in files {
+            for attr in file.body.attrs.iter().filter(|attr| attr.key == name) {
+                let computed = self.model_value(&attr.at, &attr.value, Context::VarFile)?;
+                let from = format!("the value {} gives", file.name);
+                value = Some(convert_from(computed, &from, &attr.at)?.marked(marks));
+            }
+        }
+        match self.options.vars.get(name) {
+            Some(Given::Arg(text)) => {
+                let read = self.text_value(ty.as_ref(), text, declared_at, true)?;
+                value = Some(convert_from(read, "the value given", declared_at)?.marked(Marks::FROM_RUN));
+            }
+            Some(Given::File { value: given, .. }) => {
+                let computed = self.model_value(declared_at, given, Context::VarFile)?;
+                value =
+                    Some(convert_from(computed, "the value a var file gives", declared_at)?.marked(Marks::FROM_RUN));
+            }
+            None => {}
+        }
+        let value = value.unwrap_or_else(|| CtyValue::unknown(ty.unwrap_or(CtyType::Dynamic)));
+        Ok(value.marked(Marks { sensitive: variable.sensitive(), from_run: false }))
+    }
+
+    /// A variable's type as Packer decides it, and its default converted
+    /// to that type: the declared `type`, else the default's type (from
+    /// Packer 1.8 on, not an empty tuple's or object's: `[]`, `{}`), else
+    /// none.
+    fn variable_type(&self, variable: &super::Variable<'_>) -> Result<(Option<CtyType>, Option<CtyValue>), EvalError> {
         let declared = match variable.type_expr() {
-            Some(attr) => Some(type_of_attr(attr)?),
+            // Before 1.16, Packer reads `type` as an exact type (hcl's
+            // `typeexpr.Type`), which refuses `any` anywhere in it.
+            Some(attr) => match type_of_attr(attr)? {
+                ty if mentions_any(&ty) && !self.since(Version(1, 16, 0)) => {
+                    return Err(EvalError {
+                        at: attr.at.clone(),
+                        message: format!(
+                            "var.{}: `any` in a variable's type needs Packer 1.16 or later (an exact type before)",
+                            variable.name
+                        ),
+                    });
+                }
+                ty => Some(ty),
+            },
             None => None,
         };
-        let mut value = None;
-        if let Some(default) = variable.default() {
-            let computed = self.model_value(&default.at, &default.value, Context::Default)?;
-            value = Some(converted_to(computed, declared.as_ref(), &default.at)?);
-        }
-        // Without a `type`, the default's type is the variable's; from
-        // Packer 1.8 on, not an empty tuple's or object's (`[]`, `{}`).
-        let since_1_8 = self.options.packer_version.is_none_or(|version| version >= Version(1, 8, 0));
+        let default = match variable.default() {
+            Some(default) => {
+                let computed = self.model_value(&default.at, &default.value, Context::Default)?;
+                Some(converted_to(computed, declared.as_ref(), variable, "its default", &default.at)?)
+            }
+            None => None,
+        };
         let empty = |ty: &CtyType| {
             matches!(ty, CtyType::Tuple(e) if e.is_empty()) || matches!(ty, CtyType::Object(a) if a.is_empty())
         };
-        let ty = declared.clone().or_else(|| value.as_ref().map(CtyValue::ty).filter(|ty| !(since_1_8 && empty(ty))));
-        let from_text = |text: &str, at: &At| -> Evaluated {
-            let parsed = match ty.as_ref() {
-                None | Some(CtyType::String | CtyType::Number) => CtyValue::string(text),
-                Some(_) => self.parsed_text(at, text, Context::VarFile)?,
-            };
-            converted_to(parsed, ty.as_ref(), at)
+        let ty = declared
+            .or_else(|| default.as_ref().map(CtyValue::ty).filter(|ty| !(self.since(Version(1, 8, 0)) && empty(ty))));
+        Ok((ty, default))
+    }
+
+    /// Is the judged release this one or later? Yes when none is judged.
+    fn since(&self, release: Version) -> bool {
+        self.options.packer_version.is_none_or(|version| version >= release)
+    }
+
+    /// A value given as text (`-var`, `PKR_VAR_`) as Packer reads it for a
+    /// variable of type `ty`, before converting it: the text itself for a
+    /// string, a number, no type, or `any` when `any_as_text` (an untyped
+    /// `null` default's type is `any` too), else an HCL expression that may
+    /// only hold values. Packer reads `any` so since 1.8.
+    fn text_value(&self, ty: Option<&CtyType>, text: &str, at: &At, any_as_text: bool) -> Evaluated {
+        let as_text = match ty {
+            None | Some(CtyType::String | CtyType::Number) => true,
+            Some(CtyType::Dynamic) => any_as_text,
+            Some(_) => false,
         };
-        let declared_at = variable.at;
-        if let Some(text) = self.options.env_vars.get(variable.name) {
-            value = Some(from_text(text, declared_at)?);
-        }
-        let auto =
-            self.template.files.iter().enumerate().filter(|(_, file)| file.kind == FileKind::VarFile { auto: true });
-        let given = self.options.var_files.iter().filter_map(|index| Some((*index, self.template.files.get(*index)?)));
-        for (_, file) in auto.chain(given) {
-            for attr in file.body.attrs.iter().filter(|attr| attr.key == variable.name) {
-                let computed = self.model_value(&attr.at, &attr.value, Context::VarFile)?;
-                value = Some(converted_to(computed, ty.as_ref(), &attr.at)?);
-            }
-        }
-        if let Some(text) = self.options.vars.get(variable.name) {
-            value = Some(from_text(text, declared_at)?);
-        }
-        let value = value.unwrap_or_else(|| CtyValue::unknown(ty.unwrap_or(CtyType::Dynamic)));
-        Ok(value.marked(variable.sensitive()))
+        if as_text { Ok(CtyValue::string(text)) } else { self.parsed_text(at, text, Context::VarFile) }
+    }
+
+    /// The value xtask's `--var name=text` gives a declared variable (see
+    /// [`Options::vars`]), before converting it to the variable's type;
+    /// `None` when no variable of that name is declared.
+    pub fn value_of_text(&self, name: &str, text: &str) -> Option<Evaluated> {
+        self.start();
+        let variable = self.template.variable(name)?;
+        Some(self.variable_type(&variable).and_then(|(ty, _)| self.text_value(ty.as_ref(), text, variable.at, true)))
     }
 
     /// A local's value, computed on first use; `None` when the template
@@ -328,8 +395,8 @@ impl<'t> Evaluator<'t> {
         let locals = self.template.locals();
         let local = locals.iter().find(|local| local.name == name)?;
         self.locals.borrow_mut().insert(name.to_owned(), LocalState::Evaluating);
-        let sensitive = local_is_sensitive(self.template, name);
-        let value = self.value(&local.value.at, &local.value.value).map(|value| value.marked(sensitive));
+        let marks = Marks { sensitive: local_is_sensitive(self.template, name), from_run: false };
+        let value = self.value(&local.value.at, &local.value.value).map(|value| value.marked(marks));
         self.locals.borrow_mut().insert(name.to_owned(), LocalState::Done(value.clone()));
         Some(value)
     }
@@ -613,7 +680,7 @@ impl<'t> Evaluator<'t> {
         scope: &Scope<'_>,
         context: Context<'_>,
     ) -> Evaluated {
-        let sensitive = value.sensitive;
+        let marks = value.marks;
         let apply = |element: CtyValue| self.traverse(element, rest, spans, origin, scope, context);
         let out = match value.kind {
             Kind::Unknown(_) => CtyValue::unknown(CtyType::Dynamic),
@@ -628,9 +695,9 @@ impl<'t> Evaluator<'t> {
                 CtyValue::tuple(elements.into_iter().map(apply).collect::<Result<_, _>>()?)
             }
             // Anything else is taken as a one-element tuple.
-            other => CtyValue::tuple(vec![apply(CtyValue { kind: other, sensitive: false })?]),
+            other => CtyValue::tuple(vec![apply(CtyValue { kind: other, marks: Marks::default() })?]),
         };
-        Ok(out.marked(sensitive))
+        Ok(out.marked(marks))
     }
 
     /// `condition ? if_true : if_false`, each branch with its expression.
@@ -669,8 +736,8 @@ impl<'t> Evaluator<'t> {
         let if_false = branch(if_false, chosen == Some(false))?;
         let types = [if_true.ty(), if_false.ty()];
         let unified = unify(&types);
-        let sensitive = condition.is_sensitive();
-        let unknown = |ty: Option<CtyType>| Ok(CtyValue::unknown(ty.unwrap_or(CtyType::Dynamic)).marked(sensitive));
+        let marks = condition.all_marks();
+        let unknown = |ty: Option<CtyType>| Ok(CtyValue::unknown(ty.unwrap_or(CtyType::Dynamic)).marked(marks));
         let inconsistent = |detail: String| {
             Err(EvalError { at: at.clone(), message: format!("inconsistent conditional result types: {detail}") })
         };
@@ -698,7 +765,7 @@ impl<'t> Evaluator<'t> {
                     return unknown(Some(unified));
                 }
                 match convert(&value, &unified) {
-                    Ok(value) => Ok(value.marked(sensitive)),
+                    Ok(value) => Ok(value.marked(marks)),
                     Err(problem) => inconsistent(format!("the result has the wrong type: {problem}")),
                 }
             }
@@ -763,7 +830,7 @@ impl<'t> Evaluator<'t> {
                 return Err(EvalError { at, message: "the value is too large to evaluate".to_owned() });
             }
         }
-        let sensitive = collection.sensitive;
+        let marks = collection.marks;
         Ok(if !object {
             CtyValue::tuple(tuple)
         } else if for_expr.grouping {
@@ -771,7 +838,7 @@ impl<'t> Evaluator<'t> {
         } else {
             CtyValue::object(attrs)
         }
-        .marked(sensitive))
+        .marked(marks))
     }
 
     /// A template's text: literals, interpolations and directives.
@@ -783,9 +850,9 @@ impl<'t> Evaluator<'t> {
         context: Context<'_>,
     ) -> Evaluated {
         let mut out = String::new();
-        let mut sensitive = false;
-        let known = self.template_into(template, origin, scope, context, &mut out, &mut sensitive)?;
-        Ok(if known { CtyValue::string(out) } else { CtyValue::unknown(CtyType::String) }.marked(sensitive))
+        let mut marks = Marks::default();
+        let known = self.template_into(template, origin, scope, context, &mut out, &mut marks)?;
+        Ok(if known { CtyValue::string(out) } else { CtyValue::unknown(CtyType::String) }.marked(marks))
     }
 
     /// Appends a template's text to `out`; false when a part is unknown.
@@ -796,7 +863,7 @@ impl<'t> Evaluator<'t> {
         scope: &Scope<'_>,
         context: Context<'_>,
         out: &mut String,
-        sensitive: &mut bool,
+        marks: &mut Marks,
     ) -> Result<bool, EvalError> {
         let elements: Vec<&Element> = template.iter().collect();
         let mut known = true;
@@ -815,7 +882,7 @@ impl<'t> Evaluator<'t> {
                 Element::Interpolation(interpolation) => {
                     let value = self.expr(&interpolation.expr, origin, scope, context)?;
                     let at = origin.at(interpolation.expr.span());
-                    *sensitive |= value.is_sensitive();
+                    *marks |= value.all_marks();
                     match interpolated_text(&value, &at)? {
                         Some(text) => out.push_str(&text),
                         None => known = false,
@@ -827,7 +894,7 @@ impl<'t> Evaluator<'t> {
                         let condition = self.expr(cond_expr, origin, scope, context)?;
                         let condition =
                             operand_as(&condition, &CtyType::Bool, &origin.at(cond_expr.span()), "condition")?;
-                        *sensitive |= condition.is_sensitive();
+                        *marks |= condition.all_marks();
                         let endif = if_directive.endif_expr.strip;
                         // A branch's body, with the markers that open and close it.
                         let branch = match (condition.kind, &if_directive.else_expr) {
@@ -846,14 +913,14 @@ impl<'t> Evaluator<'t> {
                         };
                         if let Some((branch, open, close)) = branch {
                             let mut text = String::new();
-                            known &= self.template_into(branch, origin, scope, context, &mut text, sensitive)?;
+                            known &= self.template_into(branch, origin, scope, context, &mut text, marks)?;
                             out.push_str(&strip_directive_body(&text, open, close));
                         }
                     }
                     Directive::For(for_directive) => {
                         let intro = &for_directive.for_expr;
                         let collection = self.expr(&intro.collection_expr, origin, scope, context)?;
-                        *sensitive |= collection.sensitive;
+                        *marks |= collection.marks;
                         let Some(pairs) = iteration_pairs(&collection, &origin.at(intro.collection_expr.span()))?
                         else {
                             known = false;
@@ -867,8 +934,7 @@ impl<'t> Evaluator<'t> {
                             bound.push((intro.value_var.as_str(), value));
                             let inner = scope.inner(bound);
                             let mut text = String::new();
-                            known &=
-                                self.template_into(&intro.template, origin, &inner, context, &mut text, sensitive)?;
+                            known &= self.template_into(&intro.template, origin, &inner, context, &mut text, marks)?;
                             out.push_str(&strip_directive_body(&text, intro.strip, for_directive.endfor_expr.strip));
                             if out.len() > MAX_SIZE {
                                 return Err(EvalError {
@@ -1074,7 +1140,7 @@ fn interpolated_text(value: &CtyValue, at: &At) -> Result<Option<String>, EvalEr
 /// The key and value of each element a `for` iterates: indexes for
 /// sequences, keys for maps and objects. `None` when unknown.
 fn iteration_pairs(collection: &CtyValue, at: &At) -> Result<Option<Vec<(CtyValue, CtyValue)>>, EvalError> {
-    let sensitive = collection.sensitive;
+    let marks = collection.marks;
     Ok(Some(match &collection.kind {
         Kind::Unknown(_) => return Ok(None),
         Kind::Null(_) => {
@@ -1083,14 +1149,14 @@ fn iteration_pairs(collection: &CtyValue, at: &At) -> Result<Option<Vec<(CtyValu
         Kind::List(_, elements) | Kind::Tuple(elements) => elements
             .iter()
             .enumerate()
-            .map(|(index, value)| (CtyValue::int(index as i64), value.clone().marked(sensitive)))
+            .map(|(index, value)| (CtyValue::int(index as i64), value.clone().marked(marks)))
             .collect(),
         // A set's element is its own key.
         Kind::Set(_, elements) => {
-            elements.iter().map(|value| (value.clone().marked(sensitive), value.clone().marked(sensitive))).collect()
+            elements.iter().map(|value| (value.clone().marked(marks), value.clone().marked(marks))).collect()
         }
         Kind::Map(_, attrs) | Kind::Object(attrs) => {
-            attrs.iter().map(|(key, value)| (CtyValue::string(key.clone()), value.clone().marked(sensitive))).collect()
+            attrs.iter().map(|(key, value)| (CtyValue::string(key.clone()), value.clone().marked(marks))).collect()
         }
         _ => {
             return Err(EvalError {
@@ -1113,7 +1179,7 @@ fn key_string(key: &CtyValue, at: &At) -> Result<Option<String>, EvalError> {
 
 /// `value.name`.
 pub(super) fn get_attr(value: &CtyValue, name: &str, at: &At) -> Evaluated {
-    let sensitive = value.sensitive;
+    let marks = value.marks;
     let found = match &value.kind {
         Kind::Unknown(CtyType::Object(types)) => match types.get(name) {
             Some(ty) => CtyValue::unknown(ty.clone()),
@@ -1143,12 +1209,12 @@ pub(super) fn get_attr(value: &CtyValue, name: &str, at: &At) -> Evaluated {
             });
         }
     };
-    Ok(found.marked(sensitive))
+    Ok(found.marked(marks))
 }
 
 /// `value[key]`.
 pub(super) fn index_value(value: &CtyValue, key: &CtyValue, at: &At) -> Evaluated {
-    let sensitive = value.sensitive || key.sensitive;
+    let marks = value.marks | key.marks;
     let error = |message: String| Err(EvalError { at: at.clone(), message });
     if key.is_null() {
         return error("an index cannot be null".to_owned());
@@ -1158,7 +1224,7 @@ pub(super) fn index_value(value: &CtyValue, key: &CtyValue, at: &At) -> Evaluate
     }
     // A key or collection of a type not known yet: HCL does not look further.
     if (key.is_unknown() && key.ty() == CtyType::Dynamic) || value.ty() == CtyType::Dynamic {
-        return Ok(CtyValue::unknown(CtyType::Dynamic).marked(sensitive));
+        return Ok(CtyValue::unknown(CtyType::Dynamic).marked(marks));
     }
     let found = match &value.kind {
         Kind::Null(_) => return error("cannot index a null value".to_owned()),
@@ -1200,7 +1266,7 @@ pub(super) fn index_value(value: &CtyValue, key: &CtyValue, at: &At) -> Evaluate
         Kind::Set(..) => return error("a set cannot be indexed: convert it to a list first".to_owned()),
         _ => return error(format!("{} cannot be indexed", value.ty().friendly())),
     };
-    Ok(found.marked(sensitive))
+    Ok(found.marked(marks))
 }
 
 fn number_text(number: &Number) -> String {
@@ -1221,13 +1287,13 @@ fn operand_as(value: &CtyValue, ty: &CtyType, at: &At, which: &str) -> Evaluated
 
 /// `f(value)` when the value is known, else an unknown of `ty`; marks kept.
 fn map_known(value: &CtyValue, ty: CtyType, f: impl FnOnce(&CtyValue) -> CtyValue) -> CtyValue {
-    let sensitive = value.is_sensitive();
-    if value.is_unknown() { CtyValue::unknown(ty) } else { f(value) }.marked(sensitive)
+    let marks = value.all_marks();
+    if value.is_unknown() { CtyValue::unknown(ty) } else { f(value) }.marked(marks)
 }
 
 fn binary(operator: BinaryOperator, lhs: CtyValue, rhs: CtyValue, sides: &(At, At), at: At) -> Evaluated {
     use BinaryOperator::*;
-    let sensitive = lhs.is_sensitive() || rhs.is_sensitive();
+    let marks = lhs.all_marks() | rhs.all_marks();
     let value = match operator {
         Eq | NotEq => match lhs.equals(&rhs) {
             Some(equal) => CtyValue::bool(equal == (operator == Eq)),
@@ -1250,7 +1316,7 @@ fn binary(operator: BinaryOperator, lhs: CtyValue, rhs: CtyValue, sides: &(At, A
                 } else {
                     CtyType::Number
                 };
-                return Ok(CtyValue::unknown(ty).marked(sensitive));
+                return Ok(CtyValue::unknown(ty).marked(marks));
             };
             let ordering = a.compare(b);
             let compared = |test: fn(std::cmp::Ordering) -> bool| {
@@ -1285,16 +1351,26 @@ fn binary(operator: BinaryOperator, lhs: CtyValue, rhs: CtyValue, sides: &(At, A
             }
         }
     };
-    Ok(value.marked(sensitive))
+    Ok(value.marked(marks))
 }
 
-/// A value converted to a variable's type, or the error Packer gives.
-fn converted_to(value: CtyValue, ty: Option<&CtyType>, at: &At) -> Evaluated {
+/// A value converted to `variable`'s type `ty`, or the error Packer gives,
+/// saying where the value comes `from`.
+fn converted_to(
+    value: CtyValue,
+    ty: Option<&CtyType>,
+    variable: &super::Variable<'_>,
+    from: &str,
+    at: &At,
+) -> Evaluated {
     match ty {
         None => Ok(value),
-        Some(ty) => convert(&value, ty).map_err(|error| EvalError {
-            at: at.clone(),
-            message: format!("the value is not compatible with the variable's type {ty}: {error}"),
+        Some(ty) => convert(&value, ty).map_err(|error| {
+            let whose = if variable.type_expr().is_some() { "" } else { ", its default's" };
+            EvalError {
+                at: at.clone(),
+                message: format!("{from} for var.{} is not of its type ({ty}{whose}): {error}", variable.name),
+            }
         }),
     }
 }
@@ -1307,6 +1383,17 @@ fn type_of_attr(attr: &super::Attr) -> Result<CtyType, EvalError> {
     };
     CtyType::parse(&text)
         .ok_or_else(|| EvalError { at: attr.at.clone(), message: format!("`{text}` is not a type constraint") })
+}
+
+/// Does a type hold `any` (cty's dynamic pseudo-type) anywhere?
+fn mentions_any(ty: &CtyType) -> bool {
+    match ty {
+        CtyType::Dynamic => true,
+        CtyType::String | CtyType::Number | CtyType::Bool => false,
+        CtyType::List(element) | CtyType::Set(element) | CtyType::Map(element) => mentions_any(element),
+        CtyType::Tuple(elements) => elements.iter().any(mentions_any),
+        CtyType::Object(attrs) => attrs.values().any(mentions_any),
+    }
 }
 
 /// A `local "name" { sensitive = true }` block marks its value.
@@ -1347,6 +1434,7 @@ mod tests {
                 .map(|(index, (name, text))| parse_file(index, name, (*text).to_owned()).unwrap())
                 .collect(),
             given: BTreeMap::new(),
+            release: None,
         }
     }
 
@@ -1515,10 +1603,11 @@ mod tests {
         assert_eq!(shown(&template, with_file.clone(), "var.region"), "\"ap-south-1\"");
         // Untyped, the default's type is the variable's: one element.
         assert!(shown(&template, with_file, "var.pair").contains("tuple required with 1 elements"));
+        let arg = |text: &str| Given::Arg(text.to_owned());
         let mut vars = BTreeMap::new();
-        vars.insert("region".to_owned(), "cli-1".to_owned());
-        vars.insert("zones".to_owned(), "[\"z\"]".to_owned());
-        vars.insert("pair".to_owned(), "[\"z\"]".to_owned());
+        vars.insert("region".to_owned(), arg("cli-1"));
+        vars.insert("zones".to_owned(), arg("[\"z\"]"));
+        vars.insert("pair".to_owned(), arg("[\"z\"]"));
         let mut env_vars = BTreeMap::new();
         env_vars.insert("region".to_owned(), "env-1".to_owned());
         let environment = Some(BTreeMap::from([("HOME".to_owned(), "/home/u".to_owned())]));
@@ -1532,6 +1621,56 @@ mod tests {
         let evaluator = Evaluator::new(&template, Options::default());
         let hidden = evaluator.local("hidden").unwrap().unwrap();
         assert!(hidden.is_sensitive() && hidden.as_str() == Some("pre-hunter2"));
+    }
+
+    #[test]
+    fn values_of_the_run_are_marked_and_text_is_read_by_release() {
+        let template = folder(&[
+            (
+                "a.pkr.hcl",
+                "variable \"nothing\" {\n  default = null\n}\nvariable \"anything\" {\n  type = any\n}\n\
+                 variable \"home\" {\n  default = env(\"HOME\")\n}\nvariable \"copies\" {\n  type = list(string)\n}\n\
+                 variable \"region\" {\n  default = \"eu-west-1\"\n}\n\
+                 locals {\n  where = \"${var.region}-${length(var.copies)}\"\n}\n",
+            ),
+            ("b.auto.pkrvars.hcl", "region = \"us-east-1\"\n"),
+        ]);
+        let copies = Value::List(vec![super::super::Item {
+            at: At { file: 0, bytes: 0..0 },
+            value: Value::String("eu-north-1".to_owned()),
+        }]);
+        let vars = BTreeMap::from([
+            ("nothing".to_owned(), Given::Arg("[1]".to_owned())),
+            ("copies".to_owned(), Given::File { value: copies, text: String::new() }),
+        ]);
+        let environment = Some(BTreeMap::from([("HOME".to_owned(), "/home/u".to_owned())]));
+        let options = Options { vars, environment, ..Options::default() };
+        let evaluator = Evaluator::new(&template, options.clone());
+        let value = |text: &str| evaluator.text(&At { file: 0, bytes: 0..0 }, text).unwrap();
+        // The auto var file is the folder's own; a value given, a var
+        // file's and `env()` are the run's, and so is what they make.
+        assert!(!value("var.region").all_marks().from_run);
+        for text in ["var.copies", "var.home", "local.where", "[var.region, var.nothing]"] {
+            assert!(value(text).all_marks().from_run, "{text}");
+        }
+        assert_eq!(value("local.where").as_str(), Some("us-east-1-1"));
+        // `PKR_VAR_` text for an untyped null default (or `any`): a string
+        // since Packer 1.8, an expression before (checked with 1.6.6);
+        // xtask's `--var` is read as 1.8 reads it whatever the release.
+        let judged = |version| Options { packer_version: Some(version), ..options.clone() };
+        assert_eq!(shown(&template, options.clone(), "var.nothing"), "\"[1]\"");
+        assert_eq!(shown(&template, judged(Version(1, 6, 6)), "var.nothing"), "\"[1]\"");
+        let from_env = |version| Options {
+            packer_version: version,
+            env_vars: BTreeMap::from([("nothing".to_owned(), "[1]".to_owned())]),
+            ..Options::default()
+        };
+        assert_eq!(shown(&template, from_env(None), "var.nothing"), "\"[1]\"");
+        assert_eq!(shown(&template, from_env(Some(Version(1, 6, 6))), "var.nothing"), "[1]");
+        assert_eq!(evaluator.value_of_text("anything", "[1]").unwrap().unwrap().as_str(), Some("[1]"));
+        // `any` in a type is refused before Packer 1.16 (checked with 1.6.6).
+        assert!(shown(&template, judged(Version(1, 15, 0)), "var.anything").contains("needs Packer 1.16"));
+        assert_eq!(shown(&template, judged(Version(1, 16, 0)), "var.anything"), "(unknown any)");
     }
 
     #[test]
@@ -1574,7 +1713,7 @@ mod hostile {
             text.push_str(&format!("  l{i} = \"${{local.l{}}}y\"\n", i - 1));
         }
         text.push_str("  a = local.b\n  b = [for x in [local.c] : x]\n  c = { k = local.a }\n}\n");
-        let template = Hcl2Template { files: vec![parse_file(0, "a.pkr.hcl", text).unwrap()], given: BTreeMap::new() };
+        let template = Hcl2Template { files: vec![parse_file(0, "a.pkr.hcl", text).unwrap()], ..Default::default() };
         let evaluator = Evaluator::new(&template, Options::default());
         assert_eq!(answer(&evaluator, "local.l999"), "error: the expression nests too deeply to evaluate");
         assert_eq!(answer(&evaluator, "local.l3"), "\"xyyy\"");

@@ -28,7 +28,7 @@ use hcl_edit::expr::{Expression, FuncCall};
 use super::At;
 use super::eval::{Context, EvalError, Evaluated, Evaluator, FILE_LIMIT, MAX_SIZE, MissingFunction, Origin, Scope};
 use super::functions::{self, Function, Purity, Version};
-use super::value::{CtyType, CtyValue, Kind, Number, convert, never_unify, unify};
+use super::value::{CtyType, CtyValue, Kind, Marks, Number, convert, never_unify, unify};
 
 /// What a function's body gives: a value, an argument error (with the
 /// index of the argument at fault), or nothing known.
@@ -104,7 +104,7 @@ pub(super) fn call(
             Kind::Unknown(_) => return Ok(CtyValue::unknown(return_type(function, evaluator))),
             Kind::List(_, elements) | Kind::Set(_, elements) | Kind::Tuple(elements) => {
                 for element in elements {
-                    args.push(element.clone().marked(last.sensitive));
+                    args.push(element.clone().marked(last.marks));
                     arg_spans.push(last_at.clone());
                 }
             }
@@ -120,7 +120,7 @@ pub(super) fn call(
     if args.len() > fixed && signature.variadic.is_none() {
         return error(arg_spans[fixed].clone(), format!("{name}() takes {fixed} arguments, not {}", args.len()));
     }
-    let sensitive = args.iter().any(CtyValue::is_sensitive);
+    let marks = args.iter().fold(Marks::default(), |marks, arg| marks | arg.all_marks());
     let mut unknown = false;
     for (index, arg) in args.iter_mut().enumerate() {
         let Some(param) = signature.params.get(index).or(signature.variadic.as_ref()) else { continue };
@@ -140,7 +140,7 @@ pub(super) fn call(
         })?;
         unknown |= !arg.is_wholly_known();
     }
-    let unknown_result = || Ok(CtyValue::unknown(return_type(function, evaluator)).marked(sensitive));
+    let unknown_result = || Ok(CtyValue::unknown(return_type(function, evaluator)).marked(marks));
     if unknown {
         return unknown_result();
     }
@@ -152,15 +152,16 @@ pub(super) fn call(
         }
         Purity::Filesystem => files(evaluator, name, &args),
         Purity::Environment if name == "env" => match &evaluator.options().environment {
-            Some(environment) => value(CtyValue::string(
-                args[0].as_str().and_then(|key| environment.get(key)).cloned().unwrap_or_default(),
-            )),
+            Some(environment) => value(
+                CtyValue::string(args[0].as_str().and_then(|key| environment.get(key)).cloned().unwrap_or_default())
+                    .marked(Marks::FROM_RUN),
+            ),
             None => Unknown,
         },
         _ => Unknown,
     };
     match outcome {
-        Outcome::Value(result) => Ok(result.marked(sensitive)),
+        Outcome::Value(result) => Ok(result.marked(marks)),
         ArgError(index, message) => error(arg_spans.get(index).cloned().unwrap_or(at), format!("{name}(): {message}")),
         Unknown => unknown_result(),
     }
@@ -189,7 +190,7 @@ fn try_call(
         }
         if let Ok(value) = evaluator.expr(expr, origin, scope, context) {
             if !value.is_wholly_known() {
-                return Ok(CtyValue::unknown(CtyType::Dynamic).marked(value.is_sensitive()));
+                return Ok(CtyValue::unknown(CtyType::Dynamic).marked(value.all_marks()));
             }
             return Ok(value);
         }

@@ -19,8 +19,9 @@
 //!   Negative zero is kept (`-0`). An `f64` and an `i128` decimal need no
 //!   big-number crate and cover what templates compute (sizes, counts,
 //!   indexes); exact 512-bit arithmetic would need one for little gain.
-//! - Marks: `sensitive` follows a value from a `sensitive` variable into
-//!   everything computed from it, as cty's marks do.
+//! - Marks follow a value into everything computed from it, as cty's
+//!   marks do: `sensitive` from a `sensitive` variable, and `from_run`
+//!   from a value this run or its environment gives.
 //! - Strings are Unicode text; cty normalises them to NFC, which is not
 //!   done here (templates hold ASCII names and paths).
 
@@ -459,8 +460,37 @@ impl Number {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CtyValue {
     pub kind: Kind,
-    /// Derived from a `sensitive` variable.
+    pub marks: Marks,
+}
+
+/// What a value is derived from ([`CtyValue::all_marks`] for what is
+/// inside it too).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// A `sensitive` variable or local.
     pub sensitive: bool,
+    /// A value given for this run (`-var`, a `-var-file`, `PKR_VAR_`) or
+    /// read from the environment (`env()`): another run may compute
+    /// another value.
+    pub from_run: bool,
+}
+
+impl Marks {
+    pub const FROM_RUN: Marks = Marks { sensitive: false, from_run: true };
+}
+
+impl std::ops::BitOr for Marks {
+    type Output = Marks;
+
+    fn bitor(self, other: Marks) -> Marks {
+        Marks { sensitive: self.sensitive || other.sensitive, from_run: self.from_run || other.from_run }
+    }
+}
+
+impl std::ops::BitOrAssign for Marks {
+    fn bitor_assign(&mut self, other: Marks) {
+        *self = *self | other;
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -482,7 +512,7 @@ pub enum Kind {
 
 impl From<Kind> for CtyValue {
     fn from(kind: Kind) -> CtyValue {
-        CtyValue { kind, sensitive: false }
+        CtyValue { kind, marks: Marks::default() }
     }
 }
 
@@ -531,8 +561,8 @@ impl CtyValue {
         Kind::Set(element, elements).into()
     }
 
-    pub fn marked(mut self, sensitive: bool) -> CtyValue {
-        self.sensitive |= sensitive;
+    pub fn marked(mut self, marks: Marks) -> CtyValue {
+        self.marks |= marks;
         self
     }
 
@@ -565,7 +595,12 @@ impl CtyValue {
 
     /// Sensitive itself or anywhere inside.
     pub fn is_sensitive(&self) -> bool {
-        self.sensitive || self.children().any(CtyValue::is_sensitive)
+        self.all_marks().sensitive
+    }
+
+    /// Its marks and those of everything inside it.
+    pub fn all_marks(&self) -> Marks {
+        self.children().fold(self.marks, |marks, child| marks | child.all_marks())
     }
 
     /// The elements of a collection or structure, in order.
@@ -773,9 +808,8 @@ pub type ConversionError = String;
 /// or a smaller object. Unknown and null values convert to unknown and
 /// null of the target.
 pub fn convert(value: &CtyValue, target: &CtyType) -> Result<CtyValue, ConversionError> {
-    let sensitive = value.sensitive;
     let converted = convert_kind(value, target)?;
-    Ok(converted.marked(sensitive))
+    Ok(converted.marked(value.marks))
 }
 
 fn convert_kind(value: &CtyValue, target: &CtyType) -> Result<CtyValue, ConversionError> {
