@@ -173,8 +173,7 @@ mod tests {
                 hcl2::parse_file(0, "variables.pkr.hcl", format!("variable \"v\" {{\n{declaration}\n}}\n"))
                     .expect("the declaration parses"),
             ],
-            given: Default::default(),
-            release: None,
+            ..Hcl2Template::default()
         };
         let value = |declaration: &str, text: &str| {
             hcl2_value("v", Some(&declared(declaration)), text).map(|json| json.to_string())

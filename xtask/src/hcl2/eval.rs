@@ -1424,19 +1424,7 @@ fn expr_text(call: &hcl_edit::expr::FuncCall) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hcl2::parse_file;
-
-    fn folder(files: &[(&str, &str)]) -> Hcl2Template {
-        Hcl2Template {
-            files: files
-                .iter()
-                .enumerate()
-                .map(|(index, (name, text))| parse_file(index, name, (*text).to_owned()).unwrap())
-                .collect(),
-            given: BTreeMap::new(),
-            release: None,
-        }
-    }
+    use crate::hcl2::tests::template as folder;
 
     fn shown(template: &Hcl2Template, options: Options, text: &str) -> String {
         let evaluator = Evaluator::new(template, options);

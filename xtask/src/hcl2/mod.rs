@@ -900,15 +900,15 @@ pub fn is_identifier(text: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn template(files: &[(&str, &str)]) -> Hcl2Template {
+    /// A folder of these files, as [`Hcl2Template::read`] reads one.
+    pub(super) fn template(files: &[(&str, &str)]) -> Hcl2Template {
         Hcl2Template {
             files: files
                 .iter()
                 .enumerate()
                 .map(|(index, (name, text))| parse_file(index, name, (*text).to_owned()).unwrap())
                 .collect(),
-            given: BTreeMap::new(),
-            release: None,
+            ..Hcl2Template::default()
         }
     }
 
