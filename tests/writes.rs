@@ -359,3 +359,21 @@ fn generated_result_paths_never_change_a_protected_file() {
         "{refused} refused ({protected_refused} leading to a protected file) and {written} written of {cases}"
     );
 }
+
+/// A root reached through a symlink (`--root` a link to the checkout):
+/// every writer follows no symlink on its way, so each resolves the root
+/// first, and the run records the lock and patches the deployments.
+#[test]
+fn a_root_reached_through_a_symlink_is_written_as_usual() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = &fs::canonicalize(dir.path()).unwrap().join("checkout");
+    let packer = tree(real);
+    let link = real.with_file_name("link");
+    symlink(real, &link).unwrap();
+    let output = images(&link, &link, &packer, &["--force"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(text(&output).contains("1 built"), "{}", text(&output));
+    let output = build_only(&link, &link, &packer, "target/results/leg.json");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(real.join("target/results/leg.json").is_file());
+}
