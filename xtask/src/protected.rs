@@ -25,8 +25,8 @@ pub struct Protected {
     /// The device and inode of every protected file, with what it is: a
     /// hard link elsewhere is the same file under another name.
     inodes: BTreeMap<(u64, u64), String>,
-    /// The same of every protected folder: a bind mount shows one under
-    /// another path.
+    /// The same of every protected folder and every folder in it: a bind
+    /// mount shows one under another path (`mount --bind packer/4.0 x`).
     folder_inodes: BTreeMap<(u64, u64), String>,
 }
 
@@ -108,11 +108,10 @@ impl Protected {
         for entry in walkdir::WalkDir::new(&resolved).into_iter().filter_map(Result::ok) {
             if entry.path_is_symlink() {
                 links.push(entry.into_path());
-            } else if let Ok(metadata) = entry.metadata()
-                && metadata.is_file()
-            {
+            } else if let Ok(metadata) = entry.metadata() {
                 let rel = entry.path().strip_prefix(&self.root).unwrap_or(entry.path()).display().to_string();
-                self.inodes.entry((metadata.dev(), metadata.ino())).or_insert(rel);
+                let known = if metadata.is_dir() { &mut self.folder_inodes } else { &mut self.inodes };
+                known.entry((metadata.dev(), metadata.ino())).or_insert(rel);
             }
         }
         for link in links {
@@ -162,5 +161,31 @@ impl Protected {
             Ok(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
             _ => path.display().to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bind mount of a folder inside packer/ shows it under another path
+    /// with the same device and inode: every folder of the tree is known
+    /// that way, not only packer/ and deployments/ themselves. (Checked by
+    /// hand with `unshare -m` and `mount --bind packer/4.0 target/mnt`:
+    /// `--result target/mnt/aws/x.json` was written into packer/4.0/aws/.)
+    #[test]
+    fn every_folder_inside_a_protected_one_is_known_by_its_inode() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        for folder in ["packer/4.0/aws/machine-image/scripts", "deployments/prod", "target"] {
+            fs::create_dir_all(root.join(folder)).unwrap();
+        }
+        let protected = Protected::of(&root);
+        for folder in ["packer", "packer/4.0", "packer/4.0/aws/machine-image/scripts", "deployments/prod"] {
+            let metadata = fs::metadata(root.join(folder)).unwrap();
+            assert!(protected.folder_inodes.contains_key(&(metadata.dev(), metadata.ino())), "{folder}");
+        }
+        let target = fs::metadata(root.join("target")).unwrap();
+        assert!(!protected.folder_inodes.contains_key(&(target.dev(), target.ino())));
     }
 }
