@@ -377,3 +377,22 @@ fn a_root_reached_through_a_symlink_is_written_as_usual() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     assert!(real.join("target/results/leg.json").is_file());
 }
+
+/// The demo replaces its copy, target/xtask/demo: made a symlink to a
+/// folder of the user's, that folder is not emptied (it was, whole).
+#[test]
+fn the_demo_never_removes_a_folder_it_did_not_make() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = &fs::canonicalize(dir.path()).unwrap().join("checkout");
+    let packer = tree(root);
+    let documents = write(root.parent().unwrap(), "documents/thesis.txt", "years of work").parent().unwrap().to_owned();
+    symlink(&documents, root.join("target/xtask/demo")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["demo", "--root", root.to_str().unwrap(), "--packer", packer.to_str().unwrap()])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(fs::read_to_string(documents.join("thesis.txt")).unwrap(), "years of work", "{}", text(&output));
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("thesis.txt, which xtask did not put there"), "{}", text(&output));
+}

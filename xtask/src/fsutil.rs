@@ -398,6 +398,34 @@ pub fn fresh_private_folder(parent: &Path, prefix: &str) -> Result<PathBuf> {
     bail!("no free name for a folder {prefix}-{}-N in {}; clear it out", std::process::id(), parent.display())
 }
 
+/// Removes `folder` and all it holds when every name in it is one of
+/// `names`, what xtask itself puts there; nothing there is fine. A folder
+/// of xtask's may be reached through a symlink (checked, and not into the
+/// repository) that leads to a folder of the user's: that is refused,
+/// naming what is in it, rather than emptied.
+pub fn remove_own_folder(folder: &Path, names: &[&str]) -> Result<()> {
+    let entries = match fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(error).with_context(|| format!("reading {}", folder.display())),
+    };
+    let mut foreign: Vec<String> = entries
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| !names.contains(&name.as_str()))
+        .collect();
+    if !foreign.is_empty() {
+        foreign.sort();
+        let shown = if foreign.len() > 3 { format!("{}, …", foreign[..3].join(", ")) } else { foreign.join(", ") };
+        bail!(
+            "{} holds {shown}, which xtask did not put there, so it was not removed; if a symlink leads there, \
+             remove the symlink",
+            folder.display()
+        );
+    }
+    fs::remove_dir_all(folder).with_context(|| format!("removing {}", folder.display()))
+}
+
 /// How many symlinks one path may go through, as on Linux (`MAXSYMLINKS`).
 const MAX_SYMLINKS: usize = 40;
 
