@@ -396,3 +396,44 @@ fn the_demo_never_removes_a_folder_it_did_not_make() {
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     assert!(text(&output).contains("thesis.txt, which xtask did not put there"), "{}", text(&output));
 }
+
+/// Files xtask reads that a user names or keeps beside its own: a FIFO
+/// there (opening one waits for a writer that never comes) or a device
+/// (endless) is refused with what it is, never waited on or read whole.
+#[test]
+fn fifos_and_devices_where_xtask_reads_are_refused_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = &fs::canonicalize(dir.path()).unwrap();
+    let packer = tree(root);
+    let run = |args: &[&str]| {
+        let mut all = vec!["images", "--root", root.to_str().unwrap(), "--packer", packer.to_str().unwrap()];
+        all.extend_from_slice(args);
+        common::xtask_within(20, &all)
+    };
+    let fifo = common::mkfifo(root, "vars/fifo.json");
+    let output = run(&["--dry-run", "--var-file", fifo.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("it is a FIFO (named pipe), not a regular file"), "{}", text(&output));
+    symlink("/dev/zero", root.join("vars/zero.json")).unwrap();
+    let output = run(&["--dry-run", "--var-file", root.join("vars/zero.json").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("it is a device, not a regular file"), "{}", text(&output));
+
+    let manifest = common::mkfifo(root, "packer/4.0/aws/machine-image/manifest.json");
+    let output = run(&["--patch-from", manifest.to_str().unwrap()]);
+    assert_ne!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(text(&output).contains("it is a FIFO (named pipe), not a regular file"), "{}", text(&output));
+    fs::remove_file(&manifest).unwrap();
+
+    let config = common::mkfifo(root, "xtask.toml");
+    let output = run(&["--dry-run"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("xtask.toml: it is a FIFO (named pipe), not a regular file"), "{}", text(&output));
+    fs::remove_file(&config).unwrap();
+
+    // A cache of xtask's own is only skipped: the run goes on.
+    fs::remove_file(root.join("target/xtask/packer-version")).unwrap();
+    common::mkfifo(root, "target/xtask/packer-version");
+    let output = run(&["--force"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+}

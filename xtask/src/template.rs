@@ -3,7 +3,6 @@
 //! post-processors, variables, referenced files, every string with its route).
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::ops::Range;
 use std::path::PathBuf;
 
@@ -402,10 +401,16 @@ fn push_post_processor<'a>(out: &mut Vec<PostProcessor<'a>>, route: Route, value
 
 /// Variables set by var files (JSON objects), the later files winning;
 /// a value that is not a string is taken as its JSON text (`2`, `true`).
+/// The largest var file read: a FIFO, a device or a runaway file is not.
+const MAX_VAR_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
 pub fn read_var_files(paths: &[PathBuf]) -> Result<BTreeMap<String, String>> {
     let mut values = BTreeMap::new();
     for path in paths {
-        let text = fs::read_to_string(path).with_context(|| format!("reading var file `{}`", path.display()))?;
+        let bytes = crate::fsutil::read_regular(path, MAX_VAR_FILE_BYTES)
+            .map_err(|problem| anyhow::anyhow!("var file `{}`: {problem}; name a file of variables", path.display()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("var file `{}` is not UTF-8 text; save it as UTF-8", path.display()))?;
         if is_hcl_var_file(path) {
             values.extend(read_hcl_var_file(path, text)?);
             continue;
@@ -453,6 +458,7 @@ fn read_hcl_var_file(path: &std::path::Path, text: String) -> Result<Vec<(String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn template(json: &str) -> Template {
         let Value::Object(root) = serde_json::from_str(json).unwrap() else { panic!("not an object") };

@@ -142,10 +142,15 @@ struct LastRun {
     built: Option<u64>,
 }
 
+/// The largest manifest read: a FIFO, a device or a runaway file is not.
+const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
+
 /// The last run recorded in a manifest file (`shown` is its path for
 /// messages).
 fn read_manifest(path: &Path, shown: &str, cloud: &str) -> Result<LastRun> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading {shown}"))?;
+    let bytes = crate::fsutil::read_regular(path, MAX_MANIFEST_BYTES)
+        .map_err(|problem| anyhow::anyhow!("{shown}: {problem}; name the manifest Packer wrote"))?;
+    let text = String::from_utf8_lossy(&bytes);
     let manifest: Value = serde_json::from_str(&text).with_context(|| format!("{shown} is not valid JSON"))?;
     let Some(builds) = manifest.get("builds").and_then(Value::as_array) else {
         bail!("{shown} has no `builds` list; is it a Packer manifest?");
