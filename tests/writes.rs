@@ -437,3 +437,25 @@ fn fifos_and_devices_where_xtask_reads_are_refused_not_waited_on() {
     let output = run(&["--force"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
 }
+
+/// A result that could not be written is refused before the build, not
+/// after it (a cloud build can take an hour): a name too long for its
+/// temporary file, and a `~` the shell did not expand (`--result=~/x`
+/// made a folder named `~`).
+#[test]
+fn a_result_that_cannot_be_written_is_refused_before_the_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = &fs::canonicalize(dir.path()).unwrap();
+    let packer = tree(root);
+    let long = format!("target/results/{}.json", "a".repeat(240));
+    let output = build_only(root, root, &packer, &long);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(!text(&output).contains("built"), "refused after the build: {}", text(&output));
+    assert!(text(&output).contains("File name too long"), "{}", text(&output));
+    for path in ["~/leg.json", "~root/leg.json", "~"] {
+        let output = build_only(root, root, &packer, path);
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+        assert!(text(&output).contains("the shell expands `~`"), "{}", text(&output));
+    }
+    assert!(!root.join("~").exists() && !root.join("~root").exists());
+}

@@ -197,6 +197,20 @@ pub fn replace_file_unless_changed(path: &Path, bytes: &[u8], unchanged: impl Fn
     result
 }
 
+/// Fails when [`replace_file`] could not write `path` now: its folder
+/// cannot be made, or its temporary file cannot be created there (a name
+/// too long, a folder not writable). What it creates it removes.
+pub fn check_writable(path: &Path) -> Result<()> {
+    if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+        fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
+    }
+    let (folder, name) = Folder::of(path)?;
+    let temporary = OsString::from(temporary_name(&name.to_string_lossy()));
+    let shown = path.with_file_name(&temporary);
+    folder.create_new(&temporary, 0o600).with_context(|| format!("creating {}", shown.display()))?;
+    folder.remove(&temporary).with_context(|| format!("removing {}", shown.display()))
+}
+
 /// Creates `path` as a new file with `mode` (less the umask), never
 /// opening what is there already: a file of the same name, a killed run's
 /// or a symlink put there to redirect the write, is removed first (the
