@@ -459,3 +459,20 @@ fn a_result_that_cannot_be_written_is_refused_before_the_build() {
     }
     assert!(!root.join("~").exists() && !root.join("~root").exists());
 }
+
+/// xtask.toml is read by every run (the Packer version and plugin pins): a
+/// leg's result written over it broke the next run.
+#[test]
+fn a_result_never_lands_on_the_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = &fs::canonicalize(dir.path()).unwrap();
+    let packer = tree(root);
+    write(root, "xtask.toml", "[packer.plugins]\n");
+    symlink("../xtask.toml", root.join("target/to-config")).unwrap();
+    for result in ["xtask.toml", "target/../xtask.toml", "target/to-config"] {
+        let output = build_only(root, root, &packer, result);
+        assert_eq!(output.status.code(), Some(2), "--result {result}: {}", text(&output));
+        assert!(text(&output).contains("it leads to the configuration xtask.toml"), "{}", text(&output));
+        assert_eq!(fs::read_to_string(root.join("xtask.toml")).unwrap(), "[packer.plugins]\n");
+    }
+}

@@ -1,6 +1,6 @@
 //! The files that only their own writers may change: all of `packer/` and
-//! `deployments/`, and whatever a deployment, the lock or any symlink in
-//! those folders leads to. Every other file xtask writes (a build's result,
+//! `deployments/`, `xtask.toml`, and whatever a deployment, the lock, the
+//! configuration or any symlink in those folders leads to. Every other file xtask writes (a build's result,
 //! its log, the run lock, a cache, a var file, the git hook, the demo's
 //! copy) is resolved to the file that will really be written
 //! ([`fsutil::resolve_target`]) and refused when it is one of them; the
@@ -71,6 +71,7 @@ impl Protected {
             protected.add_file(&deployment, format!("the deployment {rel}"));
         }
         protected.add_file(&crate::lock::path(root), "the lock packer/images.lock".to_owned());
+        protected.add_file(&root.join(crate::config::FILE), format!("the configuration {}", crate::config::FILE));
         let mut seen = BTreeSet::new();
         for folder in ["packer", "deployments"] {
             protected.add_tree(&root.join(folder), format!("inside {folder}/"), &mut seen);
