@@ -476,3 +476,29 @@ fn a_result_never_lands_on_the_configuration() {
         assert_eq!(fs::read_to_string(root.join("xtask.toml")).unwrap(), "[packer.plugins]\n");
     }
 }
+
+/// A script outside packer/ that a template uploads is part of its images
+/// as much as the template: a result written over it changed the next
+/// build. What the lock says a template read is protected.
+#[test]
+fn a_result_never_lands_on_a_file_a_template_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = &fs::canonicalize(dir.path()).unwrap();
+    let packer = tree(root);
+    write(root, "shared/common.sh", "echo common\n");
+    let with_script = template().replacen(
+        "\n  ]\n}",
+        "\n  ],\n  \"provisioners\": [{ \"type\": \"shell\", \"script\": \"../../../../shared/common.sh\" }]\n}",
+        1,
+    );
+    write(root, "packer/4.0/aws/machine-image/template.json", with_script);
+    let output = images(root, root, &packer, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    symlink("../shared", root.join("target/to-shared")).unwrap();
+    for result in ["shared/common.sh", "target/to-shared/common.sh"] {
+        let output = build_only(root, root, &packer, result);
+        assert_eq!(output.status.code(), Some(2), "--result {result}: {}", text(&output));
+        assert!(text(&output).contains("packer/4.0/aws/machine-image/template.json reads"), "{}", text(&output));
+        assert_eq!(fs::read_to_string(root.join("shared/common.sh")).unwrap(), "echo common\n");
+    }
+}

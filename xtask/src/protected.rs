@@ -1,6 +1,7 @@
 //! The files that only their own writers may change: all of `packer/` and
-//! `deployments/`, `xtask.toml`, and whatever a deployment, the lock, the
-//! configuration or any symlink in those folders leads to. Every other file xtask writes (a build's result,
+//! `deployments/`, `xtask.toml`, the files the lock says a template read
+//! (a script outside packer/ included), and whatever a deployment, the
+//! lock, the configuration or any symlink in those folders leads to. Every other file xtask writes (a build's result,
 //! its log, the run lock, a cache, a var file, the git hook, the demo's
 //! copy) is resolved to the file that will really be written
 //! ([`fsutil::resolve_target`]) and refused when it is one of them; the
@@ -72,6 +73,17 @@ impl Protected {
         }
         protected.add_file(&crate::lock::path(root), "the lock packer/images.lock".to_owned());
         protected.add_file(&root.join(crate::config::FILE), format!("the configuration {}", crate::config::FILE));
+        // What the recorded images were built from: a script outside
+        // packer/ that a template uploads is part of an image too.
+        if let Ok(lock) = crate::lock::LockFile::read(root) {
+            for (template, locked) in &lock.templates {
+                let path = root.join(template);
+                let folder = if path.is_dir() { path.as_path() } else { path.parent().unwrap_or(root) };
+                for input in &locked.inputs {
+                    protected.add_file(&folder.join(input), format!("a file {template} reads"));
+                }
+            }
+        }
         let mut seen = BTreeSet::new();
         for folder in ["packer", "deployments"] {
             protected.add_tree(&root.join(folder), format!("inside {folder}/"), &mut seen);
