@@ -525,13 +525,17 @@ fn var_file_name(root: &Path, file: &Path) -> String {
 /// else gives the variable), for the variables the template declares:
 /// each value, or `None` where it must not be written down in a committed
 /// file: a sensitive variable, one whose name says it may hold a secret
-/// (withholding one costs only `status` its certainty), or a value with a
-/// control character.
+/// (withholding one costs only `status` its certainty), a value holding
+/// one of the run's `secrets` (what it hides in its output: AWS
+/// credentials from the environment, every value of a sensitive
+/// variable), whatever the variable is called, or a value with a control
+/// character.
 pub fn recorded_values(
     given: &BTreeMap<String, String>,
     from_env: &[(String, String)],
     declared: &BTreeSet<String>,
     sensitive: &[&str],
+    secrets: &[String],
 ) -> BTreeMap<String, Option<String>> {
     let mut values: BTreeMap<String, Option<String>> = BTreeMap::new();
     let from_env = from_env.iter().filter(|(name, _)| !given.contains_key(name)).map(|(name, value)| (name, value));
@@ -541,6 +545,7 @@ pub fn recorded_values(
         }
         let withheld = sensitive.contains(&name.as_str())
             || may_hold_a_secret(name)
+            || secrets.iter().any(|secret| value.contains(secret.as_str()))
             || crate::printable::check(value).is_err()
             || crate::printable::check(name).is_err();
         values.insert(name.clone(), (!withheld).then(|| value.clone()));
@@ -690,23 +695,26 @@ mod tests {
             ("aws_secret_key", "AKIA"),
             ("db_password", "pw"),
             ("motd", "hi\u{1b}[2J"),
+            ("notes", "key s3cr3t-from-aws-env"),
             ("undeclared", "x"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        let declared: BTreeSet<String> = ["flavor", "vault", "aws_secret_key", "db_password", "motd", "size"]
+        let declared: BTreeSet<String> = ["flavor", "vault", "aws_secret_key", "db_password", "motd", "notes", "size"]
             .into_iter()
             .map(str::to_owned)
             .collect();
         let from_env = [("size".to_owned(), "2".to_owned()), ("flavor".to_owned(), "from-env".to_owned())];
-        let values = recorded_values(&given, &from_env, &declared, &["vault"]);
+        let secrets = ["s3cr3t-from-aws-env".to_owned()];
+        let values = recorded_values(&given, &from_env, &declared, &["vault"], &secrets);
         let expected: BTreeMap<String, Option<String>> = [
             ("flavor", Some("b")),
             ("vault", None),
             ("aws_secret_key", None),
             ("db_password", None),
             ("motd", None),
+            ("notes", None),
             ("size", Some("2")),
         ]
         .into_iter()

@@ -98,6 +98,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
                 &template.from_env,
                 &template.variables,
                 &template.sensitive_names(),
+                &crate::secrets::collect(&template.sensitive, &values),
             ),
             vars,
             inputs,

@@ -320,8 +320,14 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let mut setting_names = lock::setting_names(&options.root, var_files, &vars, &template.variables);
         setting_names.extend(template.from_env.iter().map(|(name, _)| format!("PKR_VAR_{name}")));
         setting_names.sort();
-        let recorded_values =
-            lock::recorded_values(values, &template.from_env, &template.variables, &template.sensitive_names());
+        let secrets = secrets::collect(&template.sensitive, values);
+        let recorded_values = lock::recorded_values(
+            values,
+            &template.from_env,
+            &template.variables,
+            &template.sensitive_names(),
+            &secrets,
+        );
         let (outcome, reason) = if options.force || options.build_only {
             let flag = if options.force { "--force" } else { "--build-only" };
             (Outcome::Pending, flag.to_owned())
@@ -351,7 +357,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             );
         }
         jobs.push(Job {
-            secrets: secrets::collect(&template.sensitive, values),
+            secrets,
             var_files: var_files.clone(),
             file,
             layout,

@@ -245,7 +245,8 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         recorded_values.iter().filter_map(|(name, value)| Some((name.clone(), value.clone()?))).collect();
     let mut recorded_values: BTreeMap<String, Option<String>> =
         recorded_values.into_iter().filter(|(_, value)| value.is_none()).collect();
-    recorded_values.extend(lock::recorded_values(&given, &[], &parsed.variables, &parsed.sensitive_names()));
+    let secrets = crate::secrets::collect(&parsed.sensitive, &values);
+    recorded_values.extend(lock::recorded_values(&given, &[], &parsed.variables, &parsed.sensitive_names(), &secrets));
     // The regions the leg asked for must be ones the template builds, and
     // it must have an image for each, as a local run checks.
     let asked: BTreeSet<String> = match value.get("regions").and_then(Value::as_array) {
