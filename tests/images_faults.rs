@@ -422,6 +422,11 @@ fn patch_from_checks_every_manifest_before_writing_anything() {
                 "packer_run_uuid": "u1"}], "last_run_uuid": "u1"}"#,
             "has an image for ap-south-1, which packer/3.9/aws/machine-image/template.json does not build",
         ),
+        (
+            r#"{"builds": [{"name": "us-east-1", "artifact_id": "us-east-1:ami-01111111111111111",
+                "artifact_id": "us-east-1:ami-02222222222222222", "packer_run_uuid": "u1"}], "last_run_uuid": "u1"}"#,
+            "the key `artifact_id` appears twice in one object",
+        ),
     ] {
         write(root, "packer/3.9/aws/machine-image/manifest.json", manifest);
         let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -751,7 +756,19 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
     assert!(text(&region).contains("`images` holds the control character U+202E"), "{}", text(&region));
     let settings = apply(&|d| d["settings"] = "sha256:not-a-hash".into());
     assert!(text(&settings).contains("not a hash like sha256:"), "{}", text(&settings));
-    for refused in [&extra, &foreign, &missing, &when, &forged, &version, &region, &settings] {
+    // A key written twice: a JSON reader keeps one of the two, and which
+    // one a person reading the file believes is a guess.
+    let twice = results.join("twice.json");
+    let good_text = good.to_string();
+    assert!(good_text.contains("\"images\":{"), "{good_text}");
+    std::fs::write(
+        &twice,
+        good_text.replacen("\"images\":{", "\"images\":{\"eu-west-1\":\"ami-0fffffffffffffff0\",", 1),
+    )
+    .unwrap();
+    let twice = images(root, &packer, &["--apply", twice.to_str().unwrap()]).output().unwrap();
+    assert!(text(&twice).contains("the key `eu-west-1` appears twice in one object"), "{}", text(&twice));
+    for refused in [&extra, &foreign, &missing, &when, &forged, &version, &region, &settings, &twice] {
         assert!(!text(refused).contains('\u{1b}'), "a control character was printed: {}", text(refused));
         assert_eq!(refused.status.code(), Some(2));
     }

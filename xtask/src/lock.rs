@@ -320,10 +320,8 @@ impl LockFile {
                 path.display()
             )
         };
-        // serde_json keeps the last of two equal keys: a merge that kept both
-        // sides of a conflict would silently pick one image.
-        serde_json::from_slice::<NoDuplicateKeys>(&bytes).with_context(invalid)?;
-        let value: Value = serde_json::from_slice(&bytes).with_context(invalid)?;
+        // A merge that kept both sides of a conflict would silently pick one image.
+        let value = json_without_duplicate_keys(&bytes).with_context(invalid)?;
         let mut lock = LockFile::from_json(&value).with_context(invalid)?;
         if !(OLDEST_READ..=VERSION).contains(&lock.version) {
             bail!(
@@ -354,6 +352,15 @@ pub fn target(root: &Path) -> Result<PathBuf> {
         return fsutil::resolve_inside(root, &path);
     }
     Ok(path)
+}
+
+/// Reads JSON that others write for this tool to record (the lock, a CI
+/// leg's result, a Packer manifest), refusing an object with a key twice:
+/// serde_json keeps the last of two, and which one a person reading the
+/// file takes for the value is a guess.
+pub fn json_without_duplicate_keys(bytes: &[u8]) -> serde_json::Result<Value> {
+    serde_json::from_slice::<NoDuplicateKeys>(bytes)?;
+    serde_json::from_slice(bytes)
 }
 
 /// Reads any JSON, refusing an object that has a key twice.

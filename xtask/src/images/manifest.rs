@@ -147,7 +147,8 @@ struct LastRun {
 /// messages).
 fn read_manifest(path: &Path, shown: &str, cloud: &str) -> Result<LastRun> {
     let text = fs::read_to_string(path).with_context(|| format!("reading {shown}"))?;
-    let manifest: Value = serde_json::from_str(&text).with_context(|| format!("{shown} is not valid JSON"))?;
+    let manifest =
+        lock::json_without_duplicate_keys(text.as_bytes()).with_context(|| format!("{shown} is not valid JSON"))?;
     let Some(builds) = manifest.get("builds").and_then(Value::as_array) else {
         bail!("{shown} has no `builds` list; is it a Packer manifest?");
     };

@@ -155,8 +155,10 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     let shown = printable::escape(&path.display().to_string()).into_owned();
     let bytes = crate::fsutil::read_regular(path, MAX_RESULT_BYTES)
         .map_err(|problem| anyhow::anyhow!("cannot read the result {shown}: {problem}"))?;
-    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("the result {shown} is not UTF-8 text"))?;
-    let value: Value = serde_json::from_str(&text).with_context(|| format!("{shown} is not valid JSON"))?;
+    if std::str::from_utf8(&bytes).is_err() {
+        bail!("the result {shown} is not UTF-8 text");
+    }
+    let value = lock::json_without_duplicate_keys(&bytes).with_context(|| format!("{shown} is not valid JSON"))?;
     match value.get("version").and_then(Value::as_u64) {
         Some(VERSION) => {}
         Some(older) if older < VERSION => bail!(
