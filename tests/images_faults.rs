@@ -439,6 +439,16 @@ fn patch_from_checks_every_manifest_before_writing_anything() {
         assert!(!text(&output).contains('\u{1b}'), "{}", text(&output));
         assert!(!root.join("packer/images.lock").exists());
     }
+    // A FIFO in a manifest's place is refused rather than waited on for
+    // ever, as a result file is.
+    std::fs::remove_file(&good_path).unwrap();
+    common::mkfifo(root, "packer/3.9/aws/machine-image/manifest.json");
+    let fifo = common::xtask_within(
+        20,
+        &["images", "--root", root.to_str().unwrap(), "--patch-from", good_path.to_str().unwrap()],
+    );
+    assert_eq!(fifo.status.code(), Some(2), "{}", text(&fifo));
+    assert!(text(&fifo).contains("not a regular file"), "{}", text(&fifo));
 }
 
 #[test]

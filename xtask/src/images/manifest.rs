@@ -22,6 +22,10 @@ use crate::project::{self, Filter, relative};
 /// seconds.
 const CLOCK_SLACK_SECONDS: u64 = 300;
 
+/// A manifest gains a few hundred bytes a build; one this large is not
+/// Packer's.
+const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
+
 /// 9999-12-31T23:59:59Z: the lock writes times with four-digit years.
 const LAST_SECOND_OF_9999: u64 = 253_402_300_799;
 
@@ -146,9 +150,9 @@ struct LastRun {
 /// The last run recorded in a manifest file (`shown` is its path for
 /// messages).
 fn read_manifest(path: &Path, shown: &str, cloud: &str) -> Result<LastRun> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading {shown}"))?;
-    let manifest =
-        lock::json_without_duplicate_keys(text.as_bytes()).with_context(|| format!("{shown} is not valid JSON"))?;
+    let bytes = crate::fsutil::read_regular(path, MAX_MANIFEST_BYTES)
+        .map_err(|problem| anyhow::anyhow!("cannot read the manifest {shown}: {problem}"))?;
+    let manifest = lock::json_without_duplicate_keys(&bytes).with_context(|| format!("{shown} is not valid JSON"))?;
     let Some(builds) = manifest.get("builds").and_then(Value::as_array) else {
         bail!("{shown} has no `builds` list; is it a Packer manifest?");
     };
