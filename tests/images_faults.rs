@@ -1099,4 +1099,59 @@ fn a_manifest_keeps_its_build_time_and_a_future_one_is_refused() {
         "{}",
         text(&nonsense)
     );
+    // Nor is a time of another type, which was taken for no time at all
+    // and so passed by both the clock and the lock's order.
+    for odd in ["-5", "\"1700000000\"", "1.7e9", "null"] {
+        let text_of =
+            manifest("ami-04444444444444444", 0).replace("\"build_time\": 0", &format!("\"build_time\": {odd}"));
+        write(root, "packer/3.9/aws/machine-image/manifest.json", text_of);
+        let odd_time = patch(&["--force"]);
+        assert_eq!(odd_time.status.code(), Some(2), "{odd}: {}", text(&odd_time));
+        assert!(text(&odd_time).contains("`builds[0].build_time` is"), "{odd}: {}", text(&odd_time));
+    }
+    assert!(deployments(root)["virginia.yaml"].contains("ami-02222222222222222"));
+}
+
+/// Two manifests giving one region of one template different images, in
+/// one command: the one named last won, so the order of the arguments
+/// could put the older image in the lock. Refused in either order, before
+/// anything is written.
+#[test]
+fn two_manifests_for_one_region_in_one_command_are_refused_in_either_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let manifest = |id: &str, at: u64| {
+        format!(
+            r#"{{"builds": [{{"name": "us-east-1", "artifact_id": "us-east-1:{id}", "packer_run_uuid": "{id}",
+                "build_time": {at}}}], "last_run_uuid": "{id}"}}"#
+        )
+    };
+    let newer = write(root, "packer/3.9/aws/machine-image/newer.json", manifest("ami-02222222222222222", now - 60));
+    let older = write(root, "packer/3.9/aws/machine-image/older.json", manifest("ami-01111111111111111", now - 7200));
+    let before = deployments(root);
+    for order in [[&newer, &older], [&older, &newer]] {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["images", "--root", root.to_str().unwrap(), "--patch-from"])
+            .args(order)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+        assert!(
+            text(&output).contains("both have an image of packer/3.9/aws/machine-image/template.json for us-east-1"),
+            "{}",
+            text(&output)
+        );
+        assert!(!root.join("packer/images.lock").exists(), "{}", text(&output));
+        assert_eq!(deployments(root), before);
+    }
+    // The same manifest twice says the same thing twice: no conflict.
+    let twice = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--root", root.to_str().unwrap(), "--patch-from"])
+        .args([&newer, &newer])
+        .output()
+        .unwrap();
+    assert!(twice.status.success(), "{}", text(&twice));
+    assert!(deployments(root)["virginia.yaml"].contains("ami-02222222222222222"));
 }

@@ -36,6 +36,10 @@ pub fn apply(options: &Options) -> Result<Finished> {
     let mut lockfile = LockFile::read(&options.root)?;
     let root = fs::canonicalize(&options.root).with_context(|| format!("resolving {}", options.root.display()))?;
     let mut jobs = Vec::new();
+    // Each template's region, with the image and the manifest that gave it:
+    // two manifests giving one region different images in one command would
+    // leave the one named last, whichever is older.
+    let mut given: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
     for manifest in &options.patch_from {
         // Relative to where the command runs, like any path argument.
         let manifest_path =
@@ -63,6 +67,19 @@ pub fn apply(options: &Options) -> Result<Finished> {
         let file = file.clone();
         let layout = file.layout.clone().map_err(|problem| anyhow::anyhow!("{}: {problem}", file.rel))?;
         let LastRun { images, run_uuid, built } = read_manifest(&manifest_path, &manifest_rel, &layout.cloud)?;
+        for (region, id) in &images {
+            let key = (file.rel.clone(), region.clone());
+            if let Some((other_id, other)) = given.get(&key)
+                && other_id != id
+            {
+                bail!(
+                    "{other} and {manifest_rel} both have an image of {} for {region} ({other_id} and {id}); apply \
+                     the one to keep",
+                    file.rel
+                );
+            }
+            given.insert(key, (id.clone(), manifest_rel.clone()));
+        }
         let regions: Vec<String> = images.keys().cloned().collect();
         let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
         let (feeds, left_alone) = plan::feeds(&layout, &regions, &here, &deployments, &options.regions);
@@ -171,10 +188,18 @@ fn read_manifest(path: &Path, shown: &str, cloud: &str) -> Result<LastRun> {
         if last_run.is_some() && build.get("packer_run_uuid").and_then(Value::as_str) != last_run {
             continue;
         }
-        let build_time = build.get("build_time").and_then(Value::as_u64);
-        if let Some(seconds) = build_time.filter(|seconds| *seconds > LAST_SECOND_OF_9999) {
-            bail!("{shown}: `builds[{index}].build_time` is {seconds}, not a time; is it a Packer manifest?");
-        }
+        // Packer writes Unix seconds; anything else would pass by both the
+        // clock check and the lock's order as a manifest without a time.
+        let build_time = match build.get("build_time") {
+            None => None,
+            Some(time) => match time.as_u64().filter(|seconds| *seconds <= LAST_SECOND_OF_9999) {
+                Some(seconds) => Some(seconds),
+                None => bail!(
+                    "{shown}: `builds[{index}].build_time` is {}, not a time; is it a Packer manifest?",
+                    printable::escape(&time.to_string())
+                ),
+            },
+        };
         built = built.max(build_time);
         let (Some(name), Some(id)) =
             (build.get("name").and_then(Value::as_str), build.get("artifact_id").and_then(Value::as_str))
