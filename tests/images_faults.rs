@@ -754,6 +754,8 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
     let when = apply(&|d| d["built_at"] = "yesterday".into());
     assert!(text(&when).contains("is not a time like"), "{}", text(&when));
+    let no_such_day = apply(&|d| d["built_at"] = "2026-13-45T99:99:99Z".into());
+    assert!(text(&no_such_day).contains("is not a time like"), "{}", text(&no_such_day));
     // Text that would forge a line of `status` or clear its terminal.
     let forged = apply(&|d| d["variables"] = serde_json::json!(["flavor\nami-0000 current\u{1b}[2J"]));
     assert!(text(&forged).contains("`variables` holds the control character U+000A"), "{}", text(&forged));
@@ -778,7 +780,7 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
     .unwrap();
     let twice = images(root, &packer, &["--apply", twice.to_str().unwrap()]).output().unwrap();
     assert!(text(&twice).contains("the key `eu-west-1` appears twice in one object"), "{}", text(&twice));
-    for refused in [&extra, &foreign, &missing, &when, &forged, &version, &region, &settings, &twice] {
+    for refused in [&extra, &foreign, &missing, &when, &no_such_day, &forged, &version, &region, &settings, &twice] {
         assert!(!text(refused).contains('\u{1b}'), "a control character was printed: {}", text(refused));
         assert_eq!(refused.status.code(), Some(2));
     }
@@ -822,6 +824,14 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
     let edited = results.join("edited.json");
     let forced = images(root, &packer, &["--apply", edited.to_str().unwrap(), "--force"]).output().unwrap();
     assert!(forced.status.success(), "{}", text(&forced));
+    // That result says 2099 (a runner's clock far ahead): the lock records
+    // no time ahead of the merge's, which would otherwise make every
+    // manifest after it look older.
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
+    let recorded = &lock["templates"]["packer/3.11/aws/machine-image/template.json"]["images"]["eu-west-1"];
+    let merged_at = xtask::lock::utc_now();
+    assert!(recorded["built_at"].as_str().unwrap() <= merged_at.as_str(), "{recorded}");
 }
 
 /// The lock is recorded into as it is on disk when a build ends: an entry

@@ -139,9 +139,16 @@ pub fn apply(options: &Options) -> Result<Finished> {
         checked.push(result);
     }
     // Every result was read and checked; only now is anything written.
+    // A leg cannot have ended after the merge: a runner's clock running
+    // ahead must not put a time into the lock that outranks every manifest
+    // applied after it.
+    let merged_at = lock::utc_now();
     let builds = checked
         .into_iter()
-        .map(|Checked { job, version, built_at, .. }| (job, record::Source::Result { version, built_at }))
+        .map(|Checked { job, version, built_at, .. }| {
+            let built_at = built_at.min(merged_at.clone());
+            (job, record::Source::Result { version, built_at })
+        })
         .collect();
     let jobs = record::record_all(&options.root, &mut lockfile, builds);
     let results = apply::apply(&options.root, &jobs, &deployments);
@@ -407,15 +414,23 @@ fn plugins_of(value: &Value, shown: &dyn std::fmt::Display) -> Result<Option<BTr
     }
 }
 
-/// `2026-11-27T14:03:11Z`, as `lock::utc_now` writes it.
+/// `2026-11-27T14:03:11Z`, as `lock::utc_now` writes it: a day that
+/// exists in some month, and a time of day.
 fn is_timestamp(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes.len() == 20
+    let shaped = bytes.len() == 20
         && bytes.iter().enumerate().all(|(at, byte)| match at {
             4 | 7 => *byte == b'-',
             10 => *byte == b'T',
             13 | 16 => *byte == b':',
             19 => *byte == b'Z',
             _ => byte.is_ascii_digit(),
-        })
+        });
+    let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().unwrap_or(u32::MAX);
+    shaped
+        && (1..=12).contains(&number(5..7))
+        && (1..=31).contains(&number(8..10))
+        && number(11..13) < 24
+        && number(14..16) < 60
+        && number(17..19) < 60
 }
