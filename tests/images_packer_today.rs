@@ -356,3 +356,36 @@ fn the_stand_in_refuses_as_packer_1_16_does() {
     assert_eq!(xtask::packer::parse_version(&common::stdout(&version)).as_deref(), Some("1.16.0"));
     assert!(common::stdout(&version).contains("is 1.17.0."), "{}", text(&version));
 }
+
+/// `PACKER_PLUGIN_PATH` relative to where `images` runs, as a person
+/// exports it: Packer takes a relative one from its own working folder,
+/// and xtask runs it in each template's folder, so the pin went into one
+/// folder, `packer init` into another inside the template, and the JSON
+/// build found no plugin. Every Packer command gets the one folder.
+#[test]
+fn a_relative_plugin_path_is_one_folder_for_every_packer_command() {
+    let moto = moto();
+    let machine = Machine::new();
+    machine.publish(AMAZON, "1.3.2", &["ebs"]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    json_template(root, &moto.endpoint);
+    hcl2_folder(root, "4.0", "eu-central-1", &moto.endpoint);
+    write(root, "xtask.toml", format!("[packer.plugins]\n\"{AMAZON}\" = \"1.3.2\"\n"));
+
+    let output =
+        machine.command(root, &[]).current_dir(root).env("PACKER_PLUGIN_PATH", "cache/plugins").output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let pinned = fs::read_dir(root.join("cache/plugins/github.com/hashicorp/amazon"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|entry| entry.file_name().to_string_lossy().starts_with("packer-plugin-amazon_v1.3.2_x5.0_linux_"));
+    assert!(pinned, "the pin is not in cache/plugins: {}", text(&output));
+    let strays: Vec<_> = walkdir::WalkDir::new(root.join("packer"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name() == "cache")
+        .map(|entry| entry.path().display().to_string())
+        .collect();
+    assert!(strays.is_empty(), "plugin folders inside templates: {strays:?}");
+}

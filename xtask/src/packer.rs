@@ -38,6 +38,26 @@ pub fn find(explicit: Option<&Path>) -> Result<PathBuf> {
         .with_context(|| format!("packer was not found on PATH; {INSTALL_HINT}"))
 }
 
+/// The environment variables naming Packer's folders, for every Packer
+/// xtask starts: Packer takes a relative `PACKER_PLUGIN_PATH` or
+/// `PACKER_CONFIG_DIR` from its own working folder, and xtask runs it in
+/// each template's folder, so one exported relative to where `images` runs
+/// would name another folder per template (the pins installed in one, the
+/// build looking in another). Each relative one is passed made absolute
+/// from here; several folders (`a:b`) are left for Packer to refuse.
+pub fn folder_environment() -> Vec<(&'static str, PathBuf)> {
+    ["PACKER_PLUGIN_PATH", "PACKER_CONFIG_DIR"]
+        .into_iter()
+        .filter_map(|name| {
+            let path = PathBuf::from(std::env::var_os(name).filter(|value| !value.is_empty())?);
+            if path.is_absolute() || path.as_os_str().as_encoded_bytes().contains(&b':') {
+                return None;
+            }
+            Some((name, std::path::absolute(&path).ok()?))
+        })
+        .collect()
+}
+
 /// `1.6.6`, from `packer version`.
 pub fn version(packer: &Path) -> Result<String> {
     let output = Command::new(packer)
@@ -162,6 +182,7 @@ pub fn validate(packer: &Path, dir: &Path, args: &BuildArgs) -> Result<Result<()
         .arg("validate")
         .args(args.to_args())
         .current_dir(dir)
+        .envs(folder_environment())
         .stdin(Stdio::null())
         .output()
         .with_context(|| format!("starting {} validate in {}", packer.display(), dir.display()))?;
@@ -201,6 +222,7 @@ impl Build {
             .arg("-color=false")
             .args(args.to_args())
             .current_dir(dir)
+            .envs(folder_environment())
             .env("PACKER_NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(stdout_writer)

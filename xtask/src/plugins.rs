@@ -287,6 +287,7 @@ fn run(packer: &Path, dir: &Path, args: &[&str], started: impl FnOnce(u32)) -> R
     let child = Command::new(packer)
         .args(args)
         .current_dir(dir)
+        .envs(crate::packer::folder_environment())
         .env("PACKER_NO_COLOR", "1")
         .env("CHECKPOINT_DISABLE", "1")
         .stdin(Stdio::null())
@@ -347,7 +348,12 @@ pub const CACHE_HINT: &str = "with no way to the plugin's host, install it from 
 /// SDK's pathing: `PACKER_CONFIG_DIR/.packer.d`, an existing `~/.packer.d`,
 /// `$XDG_CONFIG_HOME/packer`, or `~/.config/packer`).
 pub fn plugin_folder() -> Option<PathBuf> {
-    let set = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty()).map(PathBuf::from);
+    // As every Packer xtask starts is given them: relative ones made absolute.
+    let absolute = crate::packer::folder_environment();
+    let set = |name: &str| match absolute.iter().find(|(set, _)| *set == name) {
+        Some((_, path)) => Some(path.clone()),
+        None => std::env::var_os(name).filter(|value| !value.is_empty()).map(PathBuf::from),
+    };
     if let Some(path) = set("PACKER_PLUGIN_PATH") {
         // Several folders: Packer 1.10 and later refuse it, and say so.
         return (!path.as_os_str().as_encoded_bytes().contains(&b':')).then_some(path);
