@@ -389,3 +389,27 @@ fn a_relative_plugin_path_is_one_folder_for_every_packer_command() {
         .collect();
     assert!(strays.is_empty(), "plugin folders inside templates: {strays:?}");
 }
+
+/// A pin that cannot be fetched: the template fails with Packer's reason,
+/// which it prints under a `1 error occurred:` heading (go-multierror), not
+/// with the heading alone.
+#[test]
+fn a_pin_that_cannot_be_fetched_fails_with_packers_reason() {
+    let machine = Machine::new();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    json_template(root, "http://127.0.0.1:9");
+    write(root, "xtask.toml", format!("[packer.plugins]\n\"{AMAZON}\" = \"1.3.2\"\n"));
+
+    let output = machine.images(root, &[]);
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(
+            "`packer plugins install github.com/hashicorp/amazon 1.3.2` failed: 1 error occurred: Get \
+             \"https://api.github.com/repos/hashicorp/packer-plugin-amazon/git/matching-refs/tags\": dial tcp"
+        ),
+        "{said}"
+    );
+    assert!(!root.join("packer/images.lock").exists());
+}

@@ -413,7 +413,7 @@ fn init_folder(
             if ran.output.contains("Failed getting") { format!("; {}", plugins::CACHE_HINT) } else { String::new() };
         return Err(Outcome::Failed(format!(
             "packer init failed: {}{hint} (log: {})",
-            redact(&init_cause(&ran.output), &spec.secrets),
+            redact(&plugins::failure_cause(&ran.output), &spec.secrets),
             spec.log_shown
         )));
     }
@@ -430,21 +430,6 @@ fn init_folder(
         }
     }
     Ok(())
-}
-
-/// What `packer init` says went wrong, on one line: its first line and
-/// the `* …` causes below it, or its second line when it lists none.
-fn init_cause(output: &str) -> String {
-    let mut lines = output.lines().map(str::trim).filter(|line| !line.is_empty());
-    let first = lines.next().unwrap_or("no output");
-    let rest: Vec<&str> = lines.collect();
-    let causes: Vec<&str> = rest.iter().filter_map(|line| line.strip_prefix("* ")).collect();
-    let first = first.strip_prefix("Error: ").unwrap_or(first).trim_end_matches(':');
-    match (causes.is_empty(), rest.first()) {
-        (false, _) => format!("{first}: {}", causes.join("; ")),
-        (true, Some(second)) => format!("{first}: {second}"),
-        (true, None) => first.to_owned(),
-    }
 }
 
 /// What `packer validate` says went wrong, on one line: its first line and
@@ -489,21 +474,6 @@ pub fn images_from_artifacts(cloud: &str, artifacts: &Artifacts) -> Result<BTree
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_failed_init_says_its_causes() {
-        let output = "Failed getting the \"github.com/hashicorp/amazon\" plugin:\n1 error occurred:\n\t* Get \"https://api.github.com/x\": dial tcp: lookup api.github.com: no such host\n\n";
-        assert_eq!(
-            init_cause(output),
-            "Failed getting the \"github.com/hashicorp/amazon\" plugin: Get \"https://api.github.com/x\": dial tcp: lookup \
-             api.github.com: no such host"
-        );
-        assert_eq!(
-            init_cause("Error: Unsupported argument\n\nAn argument named \"sorce\" is not expected here.\n"),
-            "Unsupported argument: An argument named \"sorce\" is not expected here."
-        );
-        assert_eq!(init_cause(""), "no output");
-    }
 
     #[test]
     fn a_failed_validate_says_its_causes() {

@@ -163,7 +163,7 @@ fn install(
                 if ran.succeeded {
                     installed_any = true;
                 } else {
-                    let reason = ran.output.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("no output");
+                    let reason = plugins::failure_cause(&ran.output);
                     problems.insert(
                         pin.clone(),
                         format!(
