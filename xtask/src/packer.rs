@@ -88,8 +88,12 @@ pub fn parse_version(output: &str) -> Option<String> {
     let version = line["Packer v".len()..].split_whitespace().next()?;
     let core = version.split(['-', '+']).next()?;
     let numbers: Vec<&str> = core.split('.').collect();
-    let well_formed =
-        numbers.len() == 3 && numbers.iter().all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    // It goes into the lock and a leg's result as it is: go-version's
+    // characters only, as short as a merge takes it.
+    let well_formed = numbers.len() == 3
+        && numbers.iter().all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        && version.len() <= 32
+        && version.bytes().all(|b| b.is_ascii_alphanumeric() || b".-+".contains(&b));
     well_formed.then(|| version.to_owned())
 }
 
@@ -470,7 +474,18 @@ mod tests {
         assert_eq!(parse_version(outdated).as_deref(), Some("1.16.0"));
         // The SDK's FormattedVersion adds the commit when one is compiled in.
         assert_eq!(parse_version("Packer v1.16.0-dev (0123abc)\n").as_deref(), Some("1.16.0-dev"));
-        for odd in ["", "packer 1.16.0", "Packer vnext", "Packer v1.16", "is 1.17.1."] {
+        // The version goes into the lock and a leg's result, whose merge
+        // takes 32 characters of letters, digits, `.`, `-` and `+`.
+        for odd in [
+            "",
+            "packer 1.16.0",
+            "Packer vnext",
+            "Packer v1.16",
+            "is 1.17.1.",
+            "Packer v1.16.0-\u{1b}[2J",
+            "Packer v1.16.0-dev\u{202e}",
+            "Packer v1.16.0-0123456789abcdef0123456789",
+        ] {
             assert_eq!(parse_version(odd), None, "{odd:?}");
         }
         assert!(at_least("1.16.0", "1.10.0"));
