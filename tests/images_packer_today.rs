@@ -8,6 +8,7 @@
 mod common;
 
 use std::fs;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -412,4 +413,54 @@ fn a_pin_that_cannot_be_fetched_fails_with_packers_reason() {
         "{said}"
     );
     assert!(!root.join("packer/images.lock").exists());
+}
+
+/// Ctrl-C while a pin is being installed (the terminal sends SIGINT to
+/// xtask's process group; Packer's install runs in a group of its own and
+/// finishes whatever it is told, as InstallLatest takes no context): xtask
+/// waits for the install to end, so that no other run starts the same one
+/// beside it while the plugin is half written, builds nothing and exits
+/// 130, as it does when interrupted during a build.
+#[test]
+fn an_interrupt_during_a_pins_install_waits_for_it_and_builds_nothing() {
+    use std::time::{Duration, Instant};
+    let machine = Machine::new();
+    machine.publish(AMAZON, "1.3.2", &["ebs"]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    json_template(root, "http://127.0.0.1:9");
+    write(root, "xtask.toml", format!("[packer.plugins]\n\"{AMAZON}\" = \"1.3.2\"\n"));
+
+    let child = machine
+        .command(root, &[])
+        .env("STAND_IN_DOWNLOAD_SECONDS", "3")
+        .process_group(0)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !machine.calls().iter().any(|call| call.starts_with("plugins install")) {
+        assert!(Instant::now() < deadline, "no install started: {:#?}", machine.calls());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let group = i32::try_from(child.id()).unwrap();
+    assert_eq!(unsafe { libc::kill(-group, libc::SIGINT) }, 0);
+    let output = child.wait_with_output().unwrap();
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(130), "{said}");
+    let folder = machine.plugins.join("github.com/hashicorp/amazon");
+    let sums: Vec<_> = fs::read_dir(&folder)
+        .map(|entries| {
+            entries.filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with("_SHA256SUM")).collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(sums.len(), 1, "xtask exited before the install it started ended: {said}");
+    assert!(
+        !machine.calls().iter().any(|call| call.starts_with("validate") || call.starts_with("build")),
+        "{:#?}",
+        machine.calls()
+    );
+    assert!(said.contains("interrupted"), "{said}");
 }

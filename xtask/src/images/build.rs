@@ -34,9 +34,21 @@ pub fn build_pending(options: &Options, jobs: &mut [Job], lockfile: Option<&mut 
         return Ok((false, String::new()));
     }
     let packer_path = packer::find(options.packer.as_deref())?;
+    // Taken before the installs: an interrupt during one waits for it to
+    // end (Packer finishes an install whatever it is told) rather than
+    // leaving it to write the plugin with no run holding the install lock.
+    let flag = interrupt_flag()?;
     // The pins first, all of them: a plugin that cannot be had fails its
     // templates before any build starts.
-    let transcripts = tools::install_pins(&packer_path, jobs, &pending);
+    let transcripts = tools::install_pins(&packer_path, jobs, &pending, &flag);
+    if flag.load(Ordering::SeqCst) {
+        for &index in &pending {
+            if matches!(jobs[index].outcome, Outcome::Pending) {
+                jobs[index].outcome = Outcome::Interrupted;
+            }
+        }
+        return Ok((true, String::new()));
+    }
     let pending: Vec<usize> = pending.into_iter().filter(|&i| matches!(jobs[i].outcome, Outcome::Pending)).collect();
     if pending.is_empty() {
         return Ok((false, String::new()));
@@ -48,7 +60,7 @@ pub fn build_pending(options: &Options, jobs: &mut [Job], lockfile: Option<&mut 
         std::thread::spawn(move || packer::version(&packer_path))
     };
     let mut recorder = Recorder { root: options.root.clone(), lockfile, version: Version::Asking(Some(version)) };
-    let interrupted = build_all(options, &packer_path, jobs, &pending, transcripts, &mut recorder)?;
+    let interrupted = build_all(options, &packer_path, jobs, &pending, transcripts, &mut recorder, flag)?;
     Ok((interrupted, recorder.version().to_owned()))
 }
 
@@ -125,8 +137,8 @@ fn build_all(
     pending: &[usize],
     mut transcripts: BTreeMap<usize, String>,
     recorder: &mut Recorder,
+    flag: Arc<AtomicBool>,
 ) -> Result<bool> {
-    let flag = interrupt_flag()?;
     let log_dir = options.root.join("target/xtask/images");
     fs::create_dir_all(&log_dir).with_context(|| format!("creating {}", log_dir.display()))?;
     let names: Vec<String> = pending.iter().map(|&i| jobs[i].layout.slug()).collect();
