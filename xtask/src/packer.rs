@@ -121,9 +121,13 @@ pub fn version_cached(packer: &Path, cache_dir: &Path) -> Result<String> {
 }
 
 fn version_cached_on_disk(packer: &Path, cache_dir: &Path) -> Result<String> {
-    let metadata = std::fs::metadata(packer).with_context(|| format!("reading {}", packer.display()))?;
+    if !remembers_its_version(packer) {
+        return version(packer);
+    }
+    let real = std::fs::canonicalize(packer).with_context(|| format!("reading {}", packer.display()))?;
+    let metadata = std::fs::metadata(&real).with_context(|| format!("reading {}", real.display()))?;
     let modified = metadata.modified().ok().and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok());
-    let key = format!("{}\t{}\t{}", packer.display(), metadata.len(), modified.map_or(0, |time| time.as_nanos()));
+    let key = format!("{}\t{}\t{}", real.display(), metadata.len(), modified.map_or(0, |time| time.as_nanos()));
     let cache = cache_dir.join("packer-version");
     if let Ok(text) = std::fs::read_to_string(&cache)
         && let Some((cached_key, version)) = text.rsplit_once('\n')
@@ -135,6 +139,20 @@ fn version_cached_on_disk(packer: &Path, cache_dir: &Path) -> Result<String> {
     let _ = std::fs::create_dir_all(cache_dir);
     let _ = std::fs::write(&cache, format!("{key}\n{version}"));
     Ok(version)
+}
+
+/// Whether `packer` is Packer itself, whose version stays with the file:
+/// a file named `packer…` once links are followed, and not a script. A
+/// version manager's shim (asdf's script, mise's link to mise) stays the
+/// same file whichever Packer it runs.
+fn remembers_its_version(packer: &Path) -> bool {
+    let Ok(real) = std::fs::canonicalize(packer) else { return false };
+    let named_packer = real.file_name().is_some_and(|name| name.to_string_lossy().starts_with("packer"));
+    let mut start = [0u8; 2];
+    let script = std::fs::File::open(&real)
+        .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut start))
+        .map_or(true, |()| &start == b"#!");
+    named_packer && !script
 }
 
 /// Arguments that select builders and set variables, shared by validate and
@@ -462,6 +480,34 @@ mod tests {
         );
         let plain = BuildArgs { target: "template.json".to_owned(), ..Default::default() };
         assert_eq!(plain.shown(), "template.json");
+    }
+
+    /// A version manager's shim (asdf's is a script, mise's a link to
+    /// mise itself) stays the same file whichever Packer it runs: what it
+    /// answers is asked each time, never remembered.
+    #[test]
+    fn a_shims_answer_is_not_remembered() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let chosen = dir.path().join("chosen");
+        let shim = dir.path().join("packer");
+        std::fs::write(&shim, format!("#!/bin/sh\necho \"Packer v$(cat '{}')\"\n", chosen.display())).unwrap();
+        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let cache = dir.path().join("cache");
+        std::fs::write(&chosen, "1.16.0").unwrap();
+        assert_eq!(version_cached_on_disk(&shim, &cache).unwrap(), "1.16.0");
+        std::fs::write(&chosen, "1.6.6").unwrap();
+        assert_eq!(version_cached_on_disk(&shim, &cache).unwrap(), "1.6.6");
+        // Packer itself (a binary named packer) is remembered.
+        let binary = dir.path().join("bin/packer");
+        std::fs::create_dir_all(binary.parent().unwrap()).unwrap();
+        std::fs::copy("/bin/echo", &binary).unwrap();
+        assert!(remembers_its_version(&binary));
+        assert!(!remembers_its_version(&shim));
+        let link = dir.path().join("bin/mise-shim");
+        std::os::unix::fs::symlink("/bin/echo", dir.path().join("packer-link")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("packer-link"), &link).unwrap();
+        assert!(!remembers_its_version(&link), "a link to something not named packer");
     }
 
     #[test]
