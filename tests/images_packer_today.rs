@@ -356,6 +356,37 @@ fn the_stand_in_refuses_as_packer_1_16_does() {
     let version = run(&["version"], ".");
     assert_eq!(xtask::packer::parse_version(&common::stdout(&version)).as_deref(), Some("1.16.0"));
     assert!(common::stdout(&version).contains("is 1.17.0."), "{}", text(&version));
+
+    // Sources the getters cannot fetch (both take github.com/<namespace>/<name>
+    // only: NewGithubPlugin in packer/plugin-getter/github/getter.go), even
+    // with a release at hand, and names the source parser refuses
+    // (hcl2template/addrs/plugin.go).
+    machine.publish("gitlab.com/example/foo", "1.0.0", &["ebs"]);
+    let install = |source: &str| {
+        Command::new(stand_in())
+            .args(["plugins", "install", source, "1.0.0"])
+            .env("PACKER_PLUGIN_PATH", &machine.plugins)
+            .env("STAND_IN_RELEASES", &machine.releases)
+            .output()
+            .unwrap()
+    };
+    let elsewhere = install("gitlab.com/example/foo");
+    assert_eq!(elsewhere.status.code(), Some(1), "{}", text(&elsewhere));
+    assert_eq!(
+        text(&elsewhere),
+        "1 error occurred:\n\t* \"gitlab.com/example/foo\" doesn't appear to be a valid \"github.com\" source \
+         address; check source and try again.\n\n\n"
+    );
+    let prefixed = install("github.com/hashicorp/packer-plugin-amazon");
+    assert_eq!(prefixed.status.code(), Some(1), "{}", text(&prefixed));
+    assert_eq!(
+        text(&prefixed),
+        "Invalid source string \"github.com/hashicorp/packer-plugin-amazon\": Plugin source has a type with the \
+         prefix \"packer-plugin-\", which isn't valid.\nAlthough that prefix is often used in the names of version \
+         control repositories for Packer plugins, plugin source strings should not include it.\n\nDid you mean \
+         \"amazon\"?\n"
+    );
+    assert!(!machine.plugins.join("gitlab.com").exists());
 }
 
 /// `PACKER_PLUGIN_PATH` relative to where `images` runs, as a person
