@@ -605,6 +605,10 @@ fn status_says_which_images_are_stale_and_who_boots_what() {
     assert_eq!(entry["images"][0]["state"], "its template is gone");
     assert_eq!(entry["removed"], true);
     assert_eq!(entry["release"], "3.9");
+    // One shape for scripts, removed or not.
+    let keys = |image: &serde_json::Value| image.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    let present = gone["templates"].as_array().unwrap().iter().find(|t| t["removed"] == false).unwrap();
+    assert_eq!(keys(&entry["images"][0]), keys(&present["images"][0]), "{entry}");
     // The deployments that still boot its image are listed with it.
     let keys: Vec<(&str, &str, &str)> = entry["deployments"]
         .as_array()

@@ -151,7 +151,7 @@ fn removed_template_status(
         .iter()
         .map(|(region, image)| {
             json!({"region": region, "id": image.id, "built_at": image.built_at,
-                   "packer_version": image.packer_version,
+                   "packer_version": image.packer_version, "plugins": image.plugins,
                    "manifest": image.manifest.as_ref().map(|m| m.path.clone()),
                    "state": "its template is gone", "given": image.variables, "values": image.values})
         })
