@@ -1060,6 +1060,25 @@ build {
     assert!(with.status.success(), "{}", text(&with));
 }
 
+/// `status` shows the values the lock keeps beside the names the build
+/// was given them by: one from `PKR_VAR_flavor` is kept as `flavor`.
+#[test]
+fn status_shows_a_value_given_through_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let template = "variable \"flavor\" {\n  type    = string\n  default = \"a\"\n}\n\nsource \"amazon-ebs\" \"virginia\" \
+                    {\n  region        = \"us-east-1\"\n  source_ami    = \"ami-03cf127a\"\n  instance_type = \"t2.micro\"\n  \
+                    ssh_username  = \"core\"\n  ami_name      = \"okd-${var.flavor}-${uuidv4()}\"\n}\n\nbuild {\n  \
+                    sources = [\"source.amazon-ebs.virginia\"]\n}\n";
+    write(root, "packer/4.0/aws/machine-image/main.pkr.hcl", template);
+    let built = images(root, &packer, &["--release", "4.0"]).env("PKR_VAR_flavor", "b").output().unwrap();
+    assert!(built.status.success(), "{}", text(&built));
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_xtask")).args(["status", "--root", root.to_str().unwrap()]).output().unwrap();
+    assert!(text(&output).contains("current (given PKR_VAR_flavor=b)"), "{}", text(&output));
+}
+
 /// `--patch-from` records when the manifest's build ended, not when it was
 /// applied; a manifest dated ahead of this machine's clock is taken for a
 /// wrong clock and refused unless `--force` says otherwise.

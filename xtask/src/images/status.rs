@@ -251,9 +251,13 @@ fn human(entries: &[Value]) -> String {
                 .into_iter()
                 .flatten()
                 .filter_map(Value::as_str)
-                .map(|name| match image["values"].get(name).and_then(Value::as_str) {
-                    Some(value) => format!("{}={}", printable::escape(name), shortened(value)),
-                    None => printable::escape(name).into_owned(),
+                .map(|name| {
+                    // The lock keeps a `PKR_VAR_<name>` value under the variable's name.
+                    let variable = name.strip_prefix("PKR_VAR_").unwrap_or(name);
+                    match image["values"].get(variable).and_then(Value::as_str) {
+                        Some(value) => format!("{}={}", printable::escape(name), shortened(value)),
+                        None => printable::escape(name).into_owned(),
+                    }
                 })
                 .collect();
             let given = if given.is_empty() { String::new() } else { format!(" (given {})", given.join(", ")) };
