@@ -156,6 +156,11 @@ fn sigkill_at_any_moment_loses_nothing_and_the_next_run_completes() {
         let _ = child.wait();
         // Let the orphaned stand-ins finish before the next run reads.
         std::thread::sleep(Duration::from_millis(20));
+        // A process xtask was starting when it was killed shares the run
+        // lock's open file until it has exec'd Packer: on a loaded machine
+        // that can outlast the pause above (the full suite met it once).
+        // Anything holding the lock longer is a fault, and fails the next run.
+        wait_for_the_run_lock(root, Duration::from_secs(5));
 
         let after_kill = deployments(root);
         let lock = locked_ids(root);
@@ -193,6 +198,16 @@ fn sigkill_at_any_moment_loses_nothing_and_the_next_run_completes() {
     let lint =
         Command::new(env!("CARGO_BIN_EXE_xtask")).args(["lint", "--root", root.to_str().unwrap()]).output().unwrap();
     assert!(lint.status.success(), "lint after the kills:\n{}", text(&lint));
+}
+
+/// Waits until no process holds `root`'s run lock, for at most `patience`.
+fn wait_for_the_run_lock(root: &Path, patience: Duration) {
+    let path = root.join("target/xtask/images.run-lock");
+    let Ok(file) = std::fs::File::open(&path) else { return };
+    let deadline = Instant::now() + patience;
+    while file.try_lock().is_err() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 #[test]
