@@ -787,6 +787,13 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
     assert!(text(&region).contains("`images` holds the control character U+202E"), "{}", text(&region));
     let settings = apply(&|d| d["settings"] = "sha256:not-a-hash".into());
     assert!(text(&settings).contains("not a hash like sha256:"), "{}", text(&settings));
+    // Its files as they are here, its hash another: not "the order of its files".
+    let hash = apply(&|d| d["hash"] = format!("sha256:{}", "0".repeat(64)).into());
+    assert!(
+        text(&hash).contains("its `hash` is not that of the files it lists (`files`); build it again from this commit"),
+        "{}",
+        text(&hash)
+    );
     // A key written twice: a JSON reader keeps one of the two, and which
     // one a person reading the file believes is a guess.
     let twice = results.join("twice.json");
@@ -799,7 +806,9 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
     .unwrap();
     let twice = images(root, &packer, &["--apply", twice.to_str().unwrap()]).output().unwrap();
     assert!(text(&twice).contains("the key `eu-west-1` appears twice in one object"), "{}", text(&twice));
-    for refused in [&extra, &foreign, &missing, &when, &no_such_day, &forged, &version, &region, &settings, &twice] {
+    for refused in
+        [&extra, &foreign, &missing, &when, &no_such_day, &forged, &version, &region, &settings, &hash, &twice]
+    {
         assert!(!text(refused).contains('\u{1b}'), "a control character was printed: {}", text(refused));
         assert_eq!(refused.status.code(), Some(2));
     }

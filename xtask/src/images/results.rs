@@ -297,6 +297,9 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
                 before.insert(name.clone(), digest.to_owned());
             }
         }
+        if before == files {
+            bail!("{shown}: its `hash` is not that of the files it lists (`files`); build it again from this commit");
+        }
         let hint = if lacking.is_empty() {
             String::new()
         } else {
