@@ -325,11 +325,14 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let mut setting_names = lock::setting_names(&options.root, var_files, &vars, &template.variables);
         setting_names.extend(template.from_env.iter().map(|(name, _)| format!("PKR_VAR_{name}")));
         setting_names.sort();
+        let texts = recorded_texts(values);
+        let secrets = secrets::collect(&template.sensitive, &texts);
         let recorded_values = lock::recorded_values(
-            &recorded_texts(values),
+            &texts,
             &template.from_env,
             &template.variables,
             &template.sensitive_names(),
+            &secrets,
         );
         let (outcome, reason) = if options.force || options.build_only {
             let flag = if options.force { "--force" } else { "--build-only" };
@@ -352,8 +355,6 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                 Err(why) => (Outcome::Pending, why),
             }
         };
-        let texts: BTreeMap<String, String> =
-            values.iter().map(|(name, given)| (name.clone(), given.text().to_owned())).collect();
         for name in secrets::too_short(&template.sensitive, &texts) {
             say!(
                 "warning: {}: the sensitive variable `{name}` has a value shorter than 4 characters, which xtask \
@@ -362,7 +363,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             );
         }
         jobs.push(Job {
-            secrets: secrets::collect(&template.sensitive, &texts),
+            secrets,
             var_files: var_files.clone(),
             file,
             layout,
