@@ -89,6 +89,7 @@ pub mod printable;
 pub mod private_vars;
 pub mod project;
 pub mod protected;
+pub mod regions;
 pub mod render;
 pub mod schema;
 pub mod secrets;

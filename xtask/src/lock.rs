@@ -320,10 +320,8 @@ impl LockFile {
                 path.display()
             )
         };
-        // serde_json keeps the last of two equal keys: a merge that kept both
-        // sides of a conflict would silently pick one image.
-        serde_json::from_slice::<NoDuplicateKeys>(&bytes).with_context(invalid)?;
-        let value: Value = serde_json::from_slice(&bytes).with_context(invalid)?;
+        // A merge that kept both sides of a conflict would silently pick one image.
+        let value = json_without_duplicate_keys(&bytes).with_context(invalid)?;
         let mut lock = LockFile::from_json(&value).with_context(invalid)?;
         if !(OLDEST_READ..=VERSION).contains(&lock.version) {
             bail!(
@@ -351,6 +349,15 @@ impl LockFile {
 /// root reached through one is resolved here).
 pub fn target(root: &Path) -> Result<PathBuf> {
     fsutil::resolve_inside(root, &path(root))
+}
+
+/// Reads JSON that others write for this tool to record (the lock, a CI
+/// leg's result, a Packer manifest), refusing an object with a key twice:
+/// serde_json keeps the last of two, and which one a person reading the
+/// file takes for the value is a guess.
+pub fn json_without_duplicate_keys(bytes: &[u8]) -> serde_json::Result<Value> {
+    serde_json::from_slice::<NoDuplicateKeys>(bytes)?;
+    serde_json::from_slice(bytes)
 }
 
 /// Reads any JSON, refusing an object that has a key twice.
@@ -522,13 +529,17 @@ fn var_file_name(root: &Path, file: &Path) -> String {
 /// else gives the variable), for the variables the template declares:
 /// each value, or `None` where it must not be written down in a committed
 /// file: a sensitive variable, one whose name says it may hold a secret
-/// (withholding one costs only `status` its certainty), or a value with a
-/// control character.
+/// (withholding one costs only `status` its certainty), a value holding
+/// one of the run's `secrets` (what it hides in its output: AWS
+/// credentials from the environment, every value of a sensitive
+/// variable), whatever the variable is called, or a value with a control
+/// character.
 pub fn recorded_values(
     given: &BTreeMap<String, String>,
     from_env: &[(String, String)],
     declared: &BTreeSet<String>,
     sensitive: &[&str],
+    secrets: &[String],
 ) -> BTreeMap<String, Option<String>> {
     let mut values: BTreeMap<String, Option<String>> = BTreeMap::new();
     let from_env = from_env.iter().filter(|(name, _)| !given.contains_key(name)).map(|(name, value)| (name, value));
@@ -538,6 +549,7 @@ pub fn recorded_values(
         }
         let withheld = sensitive.contains(&name.as_str())
             || may_hold_a_secret(name)
+            || secrets.iter().any(|secret| value.contains(secret.as_str()))
             || crate::printable::check(value).is_err()
             || crate::printable::check(name).is_err();
         values.insert(name.clone(), (!withheld).then(|| value.clone()));
@@ -687,23 +699,26 @@ mod tests {
             ("aws_secret_key", "AKIA"),
             ("db_password", "pw"),
             ("motd", "hi\u{1b}[2J"),
+            ("notes", "key s3cr3t-from-aws-env"),
             ("undeclared", "x"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        let declared: BTreeSet<String> = ["flavor", "vault", "aws_secret_key", "db_password", "motd", "size"]
+        let declared: BTreeSet<String> = ["flavor", "vault", "aws_secret_key", "db_password", "motd", "notes", "size"]
             .into_iter()
             .map(str::to_owned)
             .collect();
         let from_env = [("size".to_owned(), "2".to_owned()), ("flavor".to_owned(), "from-env".to_owned())];
-        let values = recorded_values(&given, &from_env, &declared, &["vault"]);
+        let secrets = ["s3cr3t-from-aws-env".to_owned()];
+        let values = recorded_values(&given, &from_env, &declared, &["vault"], &secrets);
         let expected: BTreeMap<String, Option<String>> = [
             ("flavor", Some("b")),
             ("vault", None),
             ("aws_secret_key", None),
             ("db_password", None),
             ("motd", None),
+            ("notes", None),
             ("size", Some("2")),
         ]
         .into_iter()

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use serde_json::{Map, Value as Json};
 
-use crate::hcl2::{self, Hcl2Template, Value};
+use crate::hcl2::{Hcl2Template, Value};
 use crate::project::TemplateFormat;
 use crate::protected::Protected;
 
@@ -49,7 +49,7 @@ impl PrivateVars {
         for (name, text) in vars {
             let value = match format {
                 TemplateFormat::Json => Json::String(text.clone()),
-                TemplateFormat::Hcl2 => hcl2_value(name, type_of(template, name).as_deref(), text)?,
+                TemplateFormat::Hcl2 => hcl2_value(name, template, text)?,
             };
             values.insert(name.clone(), value);
         }
@@ -132,27 +132,28 @@ fn type_of(template: Option<&Hcl2Template>, name: &str) -> Option<String> {
     Some(text.chars().filter(|c| !c.is_whitespace()).collect())
 }
 
-/// What `-var name=text` gives an HCL2 variable of type `kind`, as JSON:
-/// the text itself for a string, a number, `any` or no type (as Packer
-/// takes it); for any other type Packer reads the text as an expression,
-/// so it must be a literal here, turned into JSON.
-fn hcl2_value(name: &str, kind: Option<&str>, text: &str) -> Result<Json> {
-    if matches!(kind, None | Some("string" | "number" | "any")) {
+/// What `-var name=text` gives an HCL2 variable, as JSON: read by its
+/// type as Packer reads `-var` and as the plan reads `--var`
+/// ([`Hcl2Template::value_of_text`]), the text itself for a string, a
+/// number, `any` or no type; for any other type Packer reads the text as
+/// an expression, so it must be a literal here, turned into JSON. A
+/// template that could not be read, or does not declare the variable, gets
+/// the text.
+fn hcl2_value(name: &str, template: Option<&Hcl2Template>, text: &str) -> Result<Json> {
+    let Some(value) = template.and_then(|template| template.value_of_text(name, text)) else {
         return Ok(Json::String(text.to_owned()));
-    }
-    let kind = kind.unwrap_or_default();
-    let parsed = hcl2::parse_file(0, "value.pkr.hcl", format!("value = {text}\n"))
-        .ok()
-        .filter(|file| file.body.blocks.is_empty() && file.body.attrs.len() == 1);
-    let literal = parsed.as_ref().and_then(|file| literal(&file.body.attrs[0].value));
-    match literal {
+    };
+    match literal(&value) {
         Some(value) => Ok(value),
         // The value is not repeated: it may be a secret.
-        None => bail!(
-            "--var {name}: the variable's type is {kind}, so its value must be a literal (like [\"a\", \"b\"], \
-             {{ key = \"value\" }}, true or 3), which xtask hands to Packer in a private var file; references, \
-             functions and operators are for the template"
-        ),
+        None => {
+            let kind = type_of(template, name).unwrap_or_else(|| "that of its default".to_owned());
+            bail!(
+                "--var {name}: the variable's type is {kind}, so its value must be a literal (like [\"a\", \"b\"], \
+                 {{ key = \"value\" }}, true or 3), which xtask hands to Packer in a private var file; references, \
+                 functions and operators are for the template"
+            )
+        }
     }
 }
 
@@ -179,19 +180,39 @@ fn number(text: &str) -> Option<Json> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hcl2;
 
     #[test]
     fn typed_hcl2_values_are_written_as_json_literals() {
-        let value = |kind: Option<&str>, text: &str| hcl2_value("v", kind, text).map(|json| json.to_string());
-        assert_eq!(value(None, "[\"a\"]").unwrap(), "\"[\\\"a\\\"]\"", "untyped: the text as it is");
-        assert_eq!(value(Some("number"), "3").unwrap(), "\"3\"");
-        assert_eq!(value(Some("list(string)"), "[\"a\", \"$${b}\\n\"]").unwrap(), "[\"a\",\"${b}\\n\"]");
-        assert!(value(Some("list(string)"), "[\"${b}\"]").is_err(), "an interpolation");
-        assert_eq!(value(Some("map(number)"), "{ a = 1, \"b c\" = -2.5 }").unwrap(), "{\"a\":1,\"b c\":-2.5}");
-        assert_eq!(value(Some("bool"), "true").unwrap(), "true");
-        let refused = value(Some("list(string)"), "[var.x]").unwrap_err().to_string();
+        let declared = |declaration: &str| Hcl2Template {
+            files: vec![
+                hcl2::parse_file(0, "variables.pkr.hcl", format!("variable \"v\" {{\n{declaration}\n}}\n"))
+                    .expect("the declaration parses"),
+            ],
+            given: Default::default(),
+        };
+        let value = |declaration: &str, text: &str| {
+            hcl2_value("v", Some(&declared(declaration)), text).map(|json| json.to_string())
+        };
+        assert_eq!(value("", "[\"a\"]").unwrap(), "\"[\\\"a\\\"]\"", "untyped: the text as it is");
+        assert_eq!(value("  type = number", "3").unwrap(), "\"3\"");
+        assert_eq!(value("  type = any", "[\"a\"]").unwrap(), "\"[\\\"a\\\"]\"", "any: text, as Packer 1.8+");
+        assert_eq!(value("  default = null", "a").unwrap(), "\"a\"");
+        assert_eq!(value("  type = list(string)", "[\"a\", \"$${b}\\n\"]").unwrap(), "[\"a\",\"${b}\\n\"]");
+        assert!(value("  type = list(string)", "[\"${b}\"]").is_err(), "an interpolation");
+        assert_eq!(value("  type = map(number)", "{ a = 1, \"b c\" = -2.5 }").unwrap(), "{\"a\":1,\"b c\":-2.5}");
+        assert_eq!(value("  type = bool", "true").unwrap(), "true");
+        // Untyped, a list default makes the type a tuple: Packer reads
+        // `-var` as an expression, as the plan does.
+        assert_eq!(value("  default = [\"x\"]", "[\"a\"]").unwrap(), "[\"a\"]");
+        let refused = value("  default = [\"x\"]", "[var.x]").unwrap_err().to_string();
+        assert!(refused.starts_with("--var v: the variable's type is that of its default"), "{refused}");
+        let refused = value("  type = list(string)", "[var.x]").unwrap_err().to_string();
         assert!(refused.starts_with("--var v: the variable's type is list(string)"), "{refused}");
-        assert!(value(Some("list(string)"), "[\"a\"]\nother = 1").is_err(), "one value, not two settings");
+        assert!(value("  type = list(string)", "[\"a\"]\nother = 1").is_err(), "one value, not two settings");
+        // Not declared, or no template read: the text.
+        assert_eq!(hcl2_value("w", Some(&declared("  type = bool")), "x").unwrap(), "x");
+        assert_eq!(hcl2_value("v", None, "[1]").unwrap(), "[1]");
     }
 
     /// Only the var files xtask writes are removed as a killed run's: when

@@ -38,9 +38,21 @@ pub fn build_pending(options: &Options, jobs: &mut [Job], lockfile: Option<&mut 
         return Ok((false, String::new()));
     }
     let packer_path = packer::find(options.packer.as_deref())?;
+    // Taken before the installs: an interrupt during one waits for it to
+    // end (Packer finishes an install whatever it is told) rather than
+    // leaving it to write the plugin with no run holding the install lock.
+    let flag = interrupt_flag()?;
     // The pins first, all of them: a plugin that cannot be had fails its
     // templates before any build starts.
-    let transcripts = tools::install_pins(&packer_path, jobs, &pending);
+    let transcripts = tools::install_pins(&packer_path, jobs, &pending, &flag);
+    if flag.load(Ordering::SeqCst) {
+        for &index in &pending {
+            if matches!(jobs[index].outcome, Outcome::Pending) {
+                jobs[index].outcome = Outcome::Interrupted;
+            }
+        }
+        return Ok((true, String::new()));
+    }
     let pending: Vec<usize> = pending.into_iter().filter(|&i| matches!(jobs[i].outcome, Outcome::Pending)).collect();
     if pending.is_empty() {
         return Ok((false, String::new()));
@@ -52,7 +64,7 @@ pub fn build_pending(options: &Options, jobs: &mut [Job], lockfile: Option<&mut 
         std::thread::spawn(move || packer::version(&packer_path))
     };
     let mut recorder = Recorder { root: options.root.clone(), lockfile, version: Version::Asking(Some(version)) };
-    let interrupted = build_all(options, &packer_path, jobs, &pending, transcripts, &mut recorder)?;
+    let interrupted = build_all(options, &packer_path, jobs, &pending, transcripts, &mut recorder, flag)?;
     Ok((interrupted, recorder.version().to_owned()))
 }
 
@@ -129,8 +141,8 @@ fn build_all(
     pending: &[usize],
     mut transcripts: BTreeMap<usize, String>,
     recorder: &mut Recorder,
+    flag: Arc<AtomicBool>,
 ) -> Result<bool> {
-    let flag = interrupt_flag()?;
     let protected = Protected::of(&options.root);
     let log_dir = protected.check(&options.root.join("target/xtask/images")).map_err(|refusal| {
         anyhow::anyhow!("the build logs' folder target/xtask/images: {refusal}; make target/ a folder of its own")
@@ -180,6 +192,7 @@ fn build_all(
                 private_folder: private_folder.clone(),
                 cloud: job.layout.cloud.clone(),
                 regions: job.regions.clone(),
+                discarded: discarded(&job.builders),
                 secrets: job.secrets.clone(),
             })
             .collect(),
@@ -285,6 +298,8 @@ struct BuildSpec {
     cloud: String,
     /// Every region the selected builders build: each must be reported.
     regions: Vec<String>,
+    /// The builders' images Packer reports but deregistered ([`discarded`]).
+    discarded: Vec<(String, String)>,
     secrets: Vec<String>,
 }
 
@@ -408,14 +423,28 @@ fn build_one(
         };
         return Outcome::Failed(format!("packer build failed: {why}{hint} (log: {})", spec.log_shown));
     }
-    match images_from_artifacts(&spec.cloud, &artifacts) {
+    match images_from_artifacts(&spec.cloud, &artifacts, &spec.discarded) {
         Ok(images) if images.is_empty() => {
             Outcome::Failed(format!("packer reported no image (log: {})", spec.log_shown))
         }
         Ok(images) => {
             let missing: Vec<&str> =
                 spec.regions.iter().filter(|region| !images.contains_key(*region)).map(String::as_str).collect();
-            if missing.is_empty() {
+            let unplanned: Vec<&str> =
+                images.keys().filter(|region| !spec.regions.contains(region)).map(String::as_str).collect();
+            if !unplanned.is_empty() {
+                // Recorded, they would be skipped ever after while the
+                // deployments there were never patched.
+                Outcome::Failed(format!(
+                    "packer made images in {} too, which the plan did not name (it named {}), so nothing was \
+                     patched; it reported {}: keep them by writing the IDs in by hand, or deregister them, and \
+                     report the template's region settings as a bug in xtask (log: {})",
+                    unplanned.join(", "),
+                    spec.regions.join(", "),
+                    describe_images(&images),
+                    spec.log_shown
+                ))
+            } else if missing.is_empty() {
                 Outcome::Built(images)
             } else {
                 Outcome::Failed(format!(
@@ -482,7 +511,7 @@ fn init_folder(
             if ran.output.contains("Failed getting") { format!("; {}", plugins::CACHE_HINT) } else { String::new() };
         return Err(Outcome::Failed(format!(
             "packer init failed: {}{hint} (log: {})",
-            redact(&init_cause(&ran.output), &spec.secrets),
+            redact(&plugins::failure_cause(&ran.output), &spec.secrets),
             spec.log_shown
         )));
     }
@@ -501,21 +530,6 @@ fn init_folder(
     Ok(())
 }
 
-/// What `packer init` says went wrong, on one line: its first line and
-/// the `* …` causes below it, or its second line when it lists none.
-fn init_cause(output: &str) -> String {
-    let mut lines = output.lines().map(str::trim).filter(|line| !line.is_empty());
-    let first = lines.next().unwrap_or("no output");
-    let rest: Vec<&str> = lines.collect();
-    let causes: Vec<&str> = rest.iter().filter_map(|line| line.strip_prefix("* ")).collect();
-    let first = first.strip_prefix("Error: ").unwrap_or(first).trim_end_matches(':');
-    match (causes.is_empty(), rest.first()) {
-        (false, _) => format!("{first}: {}", causes.join("; ")),
-        (true, Some(second)) => format!("{first}: {second}"),
-        (true, None) => first.to_owned(),
-    }
-}
-
 /// What `packer validate` says went wrong, on one line: its first line and
 /// the `* …` causes it lists below it, with a hint for missing credentials.
 fn validate_cause(output: &str) -> String {
@@ -532,12 +546,26 @@ fn validate_cause(output: &str) -> String {
     cause
 }
 
-/// Image IDs per region from a build's artifacts, each checked for shape.
-pub fn images_from_artifacts(cloud: &str, artifacts: &Artifacts) -> Result<BTreeMap<String, String>, String> {
+/// The (builder, region) pairs whose reported AMI Packer deregistered
+/// after copying it (`skip_save_build_region`).
+pub fn discarded(builders: &[super::readout::RegionBuilder]) -> Vec<(String, String)> {
+    builders.iter().filter_map(|builder| Some((builder.name.clone(), builder.discarded.clone()?))).collect()
+}
+
+/// Image IDs per region from a build's artifacts, each checked for shape;
+/// the `discarded` ones left out.
+pub fn images_from_artifacts(
+    cloud: &str,
+    artifacts: &Artifacts,
+    discarded: &[(String, String)],
+) -> Result<BTreeMap<String, String>, String> {
     let mut images = BTreeMap::new();
     for (builder, id) in artifacts.ids() {
         let pairs = if cloud == "gce" { vec![(GLOBAL.to_owned(), id.clone())] } else { packer::split_ami_id(&id) };
         for (region, image) in pairs {
+            if discarded.iter().any(|(name, gone)| *name == builder && *gone == region) {
+                continue;
+            }
             let well_formed =
                 if cloud == "gce" { packer::is_gce_image_name(&image) } else { packer::is_ami_id(&image) };
             if !well_formed {
@@ -558,21 +586,6 @@ pub fn images_from_artifacts(cloud: &str, artifacts: &Artifacts) -> Result<BTree
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_failed_init_says_its_causes() {
-        let output = "Failed getting the \"github.com/hashicorp/amazon\" plugin:\n1 error occurred:\n\t* Get \"https://api.github.com/x\": dial tcp: lookup api.github.com: no such host\n\n";
-        assert_eq!(
-            init_cause(output),
-            "Failed getting the \"github.com/hashicorp/amazon\" plugin: Get \"https://api.github.com/x\": dial tcp: lookup \
-             api.github.com: no such host"
-        );
-        assert_eq!(
-            init_cause("Error: Unsupported argument\n\nAn argument named \"sorce\" is not expected here.\n"),
-            "Unsupported argument: An argument named \"sorce\" is not expected here."
-        );
-        assert_eq!(init_cause(""), "no output");
-    }
 
     #[test]
     fn a_failed_validate_says_its_causes() {

@@ -22,6 +22,10 @@ use crate::project::{self, Filter, relative};
 /// seconds.
 const CLOCK_SLACK_SECONDS: u64 = 300;
 
+/// A manifest gains a few hundred bytes a build; one this large is not
+/// Packer's.
+const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
+
 /// 9999-12-31T23:59:59Z: the lock writes times with four-digit years.
 const LAST_SECOND_OF_9999: u64 = 253_402_300_799;
 
@@ -32,6 +36,10 @@ pub fn apply(options: &Options) -> Result<Finished> {
     let mut lockfile = LockFile::read(&options.root)?;
     let root = fs::canonicalize(&options.root).with_context(|| format!("resolving {}", options.root.display()))?;
     let mut jobs = Vec::new();
+    // Each template's region, with the image and the manifest that gave it:
+    // two manifests giving one region different images in one command would
+    // leave the one named last, whichever is older.
+    let mut given: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
     for manifest in &options.patch_from {
         // Relative to where the command runs, like any path argument.
         let manifest_path =
@@ -58,18 +66,38 @@ pub fn apply(options: &Options) -> Result<Finished> {
         };
         let file = file.clone();
         let layout = file.layout.clone().map_err(|problem| anyhow::anyhow!("{}: {problem}", file.rel))?;
-        let LastRun { images, run_uuid, built } = read_manifest(&manifest_path, &manifest_rel, &layout.cloud)?;
-        let regions: Vec<String> = images.keys().cloned().collect();
-        let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
-        let (feeds, left_alone) = plan::feeds(&layout, &regions, &here, &deployments, &options.regions);
         // The build's variables are not in the manifest: the ones given
         // here stand for them, as the README asks.
         let var_files = plan::var_files_for(file.format, &options.var_files);
         let values = plan::variable_values(&var_files, &options.vars)?;
+        let texts = crate::template::recorded_texts(&values);
         let template = Readout::checked(&file, &values).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+        let discarded = build::discarded(&template.builders);
+        let LastRun { images, run_uuid, built } =
+            read_manifest(&manifest_path, &manifest_rel, &layout.cloud, &discarded)?;
+        for (region, id) in &images {
+            let key = (file.rel.clone(), region.clone());
+            if let Some((other_id, other)) = given.get(&key)
+                && other_id != id
+            {
+                bail!(
+                    "{other} and {manifest_rel} both have an image of {} for {region} ({other_id} and {id}); apply \
+                     the one to keep",
+                    file.rel
+                );
+            }
+            given.insert(key, (id.clone(), manifest_rel.clone()));
+        }
+        let regions: Vec<String> = images.keys().cloned().collect();
+        let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
+        let (feeds, left_alone) = plan::feeds(&layout, &regions, &here, &deployments, &options.regions);
         let builds = template.regions();
-        // A region only the build knows cannot be compared.
-        let stray = regions.iter().find(|region| template.unresolved.is_empty() && !builds.contains(region));
+        // A region only the build knows cannot be compared, nor one its
+        // environment decided (`AWS_REGION`), which need not be this one's.
+        let comparable = template.unresolved.is_empty()
+            && template.region_problems.is_empty()
+            && template.builders.iter().all(|builder| !builder.from_environment);
+        let stray = regions.iter().find(|region| comparable && !builds.contains(region));
         if let Some(region) = stray {
             bail!(
                 "{manifest_rel} has an image for {region}, which {} does not build ({}); is it this template's \
@@ -89,15 +117,17 @@ pub fn apply(options: &Options) -> Result<Finished> {
             feeds,
             left_alone,
             regions,
+            builders: Vec::new(),
             only: Vec::new(),
             hash,
             settings,
             setting_names: lock::setting_names(&options.root, &var_files, &vars, &template.variables),
             recorded_values: lock::recorded_values(
-                &values,
+                &texts,
                 &template.from_env,
                 &template.variables,
                 &template.sensitive_names(),
+                &crate::secrets::collect(&template.sensitive, &texts),
             ),
             vars,
             inputs,
@@ -142,16 +172,13 @@ struct LastRun {
     built: Option<u64>,
 }
 
-/// The largest manifest read: a FIFO, a device or a runaway file is not.
-const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
-
 /// The last run recorded in a manifest file (`shown` is its path for
-/// messages).
-fn read_manifest(path: &Path, shown: &str, cloud: &str) -> Result<LastRun> {
+/// messages), without the images Packer deregistered (`discarded`, see
+/// [`build::discarded`]).
+fn read_manifest(path: &Path, shown: &str, cloud: &str, discarded: &[(String, String)]) -> Result<LastRun> {
     let bytes = crate::fsutil::read_regular(path, MAX_MANIFEST_BYTES)
-        .map_err(|problem| anyhow::anyhow!("{shown}: {problem}; name the manifest Packer wrote"))?;
-    let text = String::from_utf8_lossy(&bytes);
-    let manifest: Value = serde_json::from_str(&text).with_context(|| format!("{shown} is not valid JSON"))?;
+        .map_err(|problem| anyhow::anyhow!("cannot read the manifest {shown}: {problem}"))?;
+    let manifest = lock::json_without_duplicate_keys(&bytes).with_context(|| format!("{shown} is not valid JSON"))?;
     let Some(builds) = manifest.get("builds").and_then(Value::as_array) else {
         bail!("{shown} has no `builds` list; is it a Packer manifest?");
     };
@@ -170,10 +197,18 @@ fn read_manifest(path: &Path, shown: &str, cloud: &str) -> Result<LastRun> {
         if last_run.is_some() && build.get("packer_run_uuid").and_then(Value::as_str) != last_run {
             continue;
         }
-        let build_time = build.get("build_time").and_then(Value::as_u64);
-        if let Some(seconds) = build_time.filter(|seconds| *seconds > LAST_SECOND_OF_9999) {
-            bail!("{shown}: `builds[{index}].build_time` is {seconds}, not a time; is it a Packer manifest?");
-        }
+        // Packer writes Unix seconds; anything else would pass by both the
+        // clock check and the lock's order as a manifest without a time.
+        let build_time = match build.get("build_time") {
+            None => None,
+            Some(time) => match time.as_u64().filter(|seconds| *seconds <= LAST_SECOND_OF_9999) {
+                Some(seconds) => Some(seconds),
+                None => bail!(
+                    "{shown}: `builds[{index}].build_time` is {}, not a time; is it a Packer manifest?",
+                    printable::escape(&time.to_string())
+                ),
+            },
+        };
         built = built.max(build_time);
         let (Some(name), Some(id)) =
             (build.get("name").and_then(Value::as_str), build.get("artifact_id").and_then(Value::as_str))
@@ -188,7 +223,8 @@ fn read_manifest(path: &Path, shown: &str, cloud: &str) -> Result<LastRun> {
             data: vec![index.to_string(), "id".to_owned(), id.to_owned()],
         });
     }
-    let images = build::images_from_artifacts(cloud, &artifacts).map_err(|why| anyhow::anyhow!("{shown}: {why}"))?;
+    let images =
+        build::images_from_artifacts(cloud, &artifacts, discarded).map_err(|why| anyhow::anyhow!("{shown}: {why}"))?;
     if images.is_empty() {
         bail!("{shown} records no image of its last run");
     }

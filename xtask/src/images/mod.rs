@@ -89,6 +89,9 @@ pub struct Job {
     pub feeds: Vec<Feed>,
     pub left_alone: Vec<LeftAlone>,
     pub regions: Vec<String>,
+    /// The builders the run builds, with their regions: what a leg's
+    /// result records of where each built.
+    pub builders: Vec<readout::RegionBuilder>,
     pub only: Vec<String>,
     pub hash: String,
     /// The hash of the variables given to the build.

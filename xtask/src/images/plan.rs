@@ -12,6 +12,7 @@ use crate::deployments::Deployment;
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::secrets;
+use crate::template::{Given, recorded_texts};
 
 /// Key under which a cloud's region-less images (GCE) are recorded.
 pub const GLOBAL: &str = "global";
@@ -159,9 +160,9 @@ pub fn var_files_for(format: TemplateFormat, var_files: &[PathBuf]) -> Vec<PathB
 
 /// `--var` values merged over a template's var files, for resolving
 /// regions and secrets.
-pub fn variable_values(var_files: &[PathBuf], vars: &[(String, String)]) -> Result<BTreeMap<String, String>> {
-    let mut values = crate::template::read_var_files(var_files)?;
-    values.extend(vars.iter().cloned());
+pub fn variable_values(var_files: &[PathBuf], vars: &[(String, String)]) -> Result<BTreeMap<String, Given>> {
+    let mut values = crate::template::read_var_file_values(var_files)?;
+    values.extend(vars.iter().map(|(name, value)| (name.clone(), Given::Arg(value.clone()))));
     Ok(values)
 }
 
@@ -233,6 +234,10 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                 template.unresolved.join(", ")
             );
             jobs.push(failed_job(file, layout, why));
+            continue;
+        }
+        if !template.region_problems.is_empty() {
+            jobs.push(failed_job(file, layout, template.region_problems.join("; ")));
             continue;
         }
         if let Some(why) = twice_built_region(&template.builders) {
@@ -320,8 +325,15 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let mut setting_names = lock::setting_names(&options.root, var_files, &vars, &template.variables);
         setting_names.extend(template.from_env.iter().map(|(name, _)| format!("PKR_VAR_{name}")));
         setting_names.sort();
-        let recorded_values =
-            lock::recorded_values(values, &template.from_env, &template.variables, &template.sensitive_names());
+        let texts = recorded_texts(values);
+        let secrets = secrets::collect(&template.sensitive, &texts);
+        let recorded_values = lock::recorded_values(
+            &texts,
+            &template.from_env,
+            &template.variables,
+            &template.sensitive_names(),
+            &secrets,
+        );
         let (outcome, reason) = if options.force || options.build_only {
             let flag = if options.force { "--force" } else { "--build-only" };
             (Outcome::Pending, flag.to_owned())
@@ -343,7 +355,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                 Err(why) => (Outcome::Pending, why),
             }
         };
-        for name in secrets::too_short(&template.sensitive, values) {
+        for name in secrets::too_short(&template.sensitive, &texts) {
             say!(
                 "warning: {}: the sensitive variable `{name}` has a value shorter than 4 characters, which xtask \
                  cannot hide in its output and logs without hiding ordinary text too",
@@ -351,13 +363,14 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             );
         }
         jobs.push(Job {
-            secrets: secrets::collect(&template.sensitive, values),
+            secrets,
             var_files: var_files.clone(),
             file,
             layout,
             feeds,
             left_alone,
             regions,
+            builders: selected_builders.iter().map(|builder| (*builder).clone()).collect(),
             only,
             hash,
             settings,
@@ -575,6 +588,7 @@ fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
         feeds: Vec::new(),
         left_alone: Vec::new(),
         regions: Vec::new(),
+        builders: Vec::new(),
         only: Vec::new(),
         hash: String::new(),
         settings: String::new(),

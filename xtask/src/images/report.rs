@@ -159,6 +159,10 @@ pub fn plan_json(jobs: &[Job], deployments: &[Deployment], unreadable: &[String]
                 "action": action,
                 "reason": redact(&job.reason, &job.secrets),
                 "regions": job.regions,
+                "builders": job.builders.iter().map(|builder| serde_json::json!({
+                    "name": builder.name,
+                    "regions": builder.regions,
+                })).collect::<Vec<_>>(),
                 "only": job.only,
                 "images": job.outcome.images(),
                 "feeds": job.feeds.iter().map(|feed| {

@@ -10,6 +10,8 @@
 //! ```json
 //! { "version": 2, "template": "packer/3.11/aws/machine-image/template.json",
 //!   "images": { "eu-west-1": "ami-…" }, "replaces": { "eu-west-1": "ami-…" },
+//!   "regions": ["eu-west-1"],
+//!   "builders": [{ "name": "amazon-ebs", "regions": ["eu-west-1"], "from_run": true }],
 //!   "hash": "sha256:…", "inputs": […],
 //!   "files": { "template.json": "sha256:…" }, "settings": "sha256:…",
 //!   "variables": ["flavor"], "values": { "flavor": "b" },
@@ -38,6 +40,7 @@ use crate::lock::{self, LockFile};
 use crate::printable;
 use crate::project::{self, Filter, TemplateFile};
 use crate::protected::{Protected, Refusal};
+use crate::template::Given;
 
 pub const VERSION: u64 = 2;
 
@@ -70,6 +73,11 @@ pub fn write(root: &Path, path: &Path, jobs: &[Job], packer_version: &str, lockf
         "images": job.outcome.images(),
         "replaces": replaces,
         "regions": job.regions,
+        // Where each builder built: what the merge checks, since this
+        // leg's environment and values may not be the merge's.
+        "builders": job.builders.iter().map(|builder| json!({
+            "name": builder.name, "regions": builder.regions, "from_run": builder.from_run,
+        })).collect::<Vec<_>>(),
         "hash": job.hash,
         "inputs": job.inputs,
         "files": job.files,
@@ -186,9 +194,16 @@ pub fn apply(options: &Options) -> Result<Finished> {
         checked.push(result);
     }
     // Every result was read and checked; only now is anything written.
+    // A leg cannot have ended after the merge: a runner's clock running
+    // ahead must not put a time into the lock that outranks every manifest
+    // applied after it.
+    let merged_at = lock::utc_now();
     let builds = checked
         .into_iter()
-        .map(|Checked { job, version, built_at, .. }| (job, record::Source::Result { version, built_at }))
+        .map(|Checked { job, version, built_at, .. }| {
+            let built_at = built_at.min(merged_at.clone());
+            (job, record::Source::Result { version, built_at })
+        })
         .collect();
     let jobs = record::record_all(&options.root, &mut lockfile, builds);
     let results = apply::apply(&options.root, &jobs, &deployments);
@@ -202,8 +217,10 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     let shown = printable::escape(&path.display().to_string()).into_owned();
     let bytes = crate::fsutil::read_regular(path, MAX_RESULT_BYTES)
         .map_err(|problem| anyhow::anyhow!("cannot read the result {shown}: {problem}"))?;
-    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("the result {shown} is not UTF-8 text"))?;
-    let value: Value = serde_json::from_str(&text).with_context(|| format!("{shown} is not valid JSON"))?;
+    if std::str::from_utf8(&bytes).is_err() {
+        bail!("the result {shown} is not UTF-8 text");
+    }
+    let value = lock::json_without_duplicate_keys(&bytes).with_context(|| format!("{shown} is not valid JSON"))?;
     match value.get("version").and_then(Value::as_u64) {
         Some(VERSION) => {}
         Some(older) if older < VERSION => bail!(
@@ -273,9 +290,13 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     // --var-file, as the merge is given them; the others are not this
     // run's business.
     let own = plan::variable_values(&plan::var_files_for(file.format, &options.var_files), &options.vars)?;
-    let values: BTreeMap<String, String> = recorded_values
+    let values: BTreeMap<String, Given> = recorded_values
         .iter()
-        .filter_map(|(name, value)| Some((name.clone(), value.clone().or_else(|| own.get(name).cloned())?)))
+        .filter_map(|(name, value)| {
+            // Read as `--var` text is (`template::from_recorded`).
+            let recorded = value.as_ref().map(|text| Given::Arg(text.clone()));
+            Some((name.clone(), recorded.or_else(|| own.get(name).cloned())?))
+        })
         .collect();
     let lacking: Vec<String> = recorded_values.keys().filter(|name| !values.contains_key(*name)).cloned().collect();
     let parsed = Readout::checked(&file, &values).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
@@ -292,22 +313,18 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         recorded_values.iter().filter_map(|(name, value)| Some((name.clone(), value.clone()?))).collect();
     let mut recorded_values: BTreeMap<String, Option<String>> =
         recorded_values.into_iter().filter(|(_, value)| value.is_none()).collect();
-    recorded_values.extend(lock::recorded_values(&given, &[], &parsed.variables, &parsed.sensitive_names()));
+    let secrets = crate::secrets::collect(&parsed.sensitive, &crate::template::recorded_texts(&values));
+    recorded_values.extend(lock::recorded_values(&given, &[], &parsed.variables, &parsed.sensitive_names(), &secrets));
     // The regions the leg asked for must be ones the template builds, and
     // it must have an image for each, as a local run checks.
     let asked: BTreeSet<String> = match value.get("regions").and_then(Value::as_array) {
         Some(regions) => strings(&shown, "regions", regions)?.into_iter().collect(),
         None => bail!("{shown} has no `regions` list; build it again with this version of xtask"),
     };
-    let builds: BTreeSet<String> = parsed.regions().into_iter().collect();
-    if let Some(region) = asked.iter().find(|region| !builds.contains(*region)) {
-        bail!(
-            "{shown} has an image for {}, which {} does not build ({})",
-            region.escape_debug(),
-            file.rel,
-            builds.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
-        );
-    }
+    let Some(builders) = value.get("builders") else {
+        bail!("{shown} has no `builders` list; build it again with this version of xtask");
+    };
+    check_builders(&shown, &file.rel, builders, &parsed, &asked)?;
     let reported: BTreeSet<String> = images.keys().cloned().collect();
     if reported != asked {
         bail!(
@@ -334,6 +351,9 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
                 before.insert(name.clone(), digest.to_owned());
             }
         }
+        if before == files {
+            bail!("{shown}: its `hash` is not that of the files it lists (`files`); build it again from this commit");
+        }
         let hint = if lacking.is_empty() {
             String::new()
         } else {
@@ -354,6 +374,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     let tooling = super::tools::Tooling { used: plugins_of(&value, &shown)?, ..Default::default() };
     let job = Job {
         regions: images.keys().cloned().collect(),
+        builders: Vec::new(),
         feeds: Vec::new(),
         left_alone: Vec::new(),
         only: Vec::new(),
@@ -451,15 +472,88 @@ fn plugins_of(value: &Value, shown: &dyn std::fmt::Display) -> Result<Option<BTr
     }
 }
 
-/// `2026-11-27T14:03:11Z`, as `lock::utc_now` writes it.
+/// The leg's builders against the template read here: each must be one
+/// of its builders, and where its regions follow from the template's files
+/// alone (here and in the leg), they must be the ones read here. Regions a
+/// run decides (`AWS_REGION`, `--var`, a var file, `PKR_VAR_`) are the
+/// leg's: its environment need not be this one's, and the result says what
+/// was really built.
+fn check_builders(
+    shown: &str,
+    template: &str,
+    builders: &Value,
+    parsed: &Readout,
+    asked: &BTreeSet<String>,
+) -> Result<()> {
+    let entries = builders.as_array().with_context(|| format!("{shown}: `builders` is not a list"))?;
+    let mut covered: BTreeSet<String> = BTreeSet::new();
+    for entry in entries {
+        let name =
+            entry.get("name").and_then(Value::as_str).with_context(|| format!("{shown}: a builder has no name"))?;
+        plain(shown, "builders", name)?;
+        let listed = entry
+            .get("regions")
+            .and_then(Value::as_array)
+            .with_context(|| format!("{shown}: builder `{name}` has no `regions` list"))?;
+        let regions: BTreeSet<String> = strings(shown, "builders", listed)?.into_iter().collect();
+        let leg_from_run = entry.get("from_run").and_then(Value::as_bool).unwrap_or(false);
+        if !parsed.image_builders.iter().any(|known| known == name) {
+            bail!(
+                "{shown} has images of builder `{}`, which the template does not have ({})",
+                name.escape_debug(),
+                parsed.image_builders.join(", ")
+            );
+        }
+        if let Some(here) = parsed.builders.iter().find(|builder| builder.name == name)
+            && !here.from_run
+            && !leg_from_run
+        {
+            let expected: BTreeSet<String> = here.regions.iter().cloned().collect();
+            if expected != regions {
+                bail!(
+                    "{shown}: builder `{name}` built in {}, and the template builds {} there; build it again",
+                    regions.iter().map(|r| r.escape_debug().to_string()).collect::<Vec<_>>().join(", "),
+                    expected.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+                );
+            }
+        }
+        covered.extend(regions);
+    }
+    if let Some(region) = asked.iter().find(|region| !covered.contains(*region)) {
+        bail!(
+            "{shown} has an image for {}, which {} does not build ({})",
+            region.escape_debug(),
+            template,
+            covered.iter().map(|r| r.escape_debug().to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    if &covered != asked {
+        bail!(
+            "{shown}: its builders built {}, and it lists {}; build it again",
+            covered.iter().map(|r| r.escape_debug().to_string()).collect::<Vec<_>>().join(", "),
+            asked.iter().map(|r| r.escape_debug().to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// `2026-11-27T14:03:11Z`, as `lock::utc_now` writes it: a day that
+/// exists in some month, and a time of day.
 fn is_timestamp(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes.len() == 20
+    let shaped = bytes.len() == 20
         && bytes.iter().enumerate().all(|(at, byte)| match at {
             4 | 7 => *byte == b'-',
             10 => *byte == b'T',
             13 | 16 => *byte == b':',
             19 => *byte == b'Z',
             _ => byte.is_ascii_digit(),
-        })
+        });
+    let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().unwrap_or(u32::MAX);
+    shaped
+        && (1..=12).contains(&number(5..7))
+        && (1..=31).contains(&number(8..10))
+        && number(11..13) < 24
+        && number(14..16) < 60
+        && number(17..19) < 60
 }

@@ -76,8 +76,12 @@ fn template_info(file: &TemplateFile, image: &str, lock: Option<&LockFile>) -> T
         .unwrap_or_default();
     let mut info = TemplateInfo { rel: file.rel.clone(), image: image.to_owned(), regions: None, freshness };
     let Ok(template) = Readout::read(file, &BTreeMap::new()) else { return info };
-    // A region only the build knows cannot be compared here.
-    info.regions = template.unresolved.is_empty().then(|| template.regions());
+    // A region only the build knows, or one the environment decides
+    // (`AWS_REGION`, `PKR_VAR_`), cannot be compared here.
+    let knowable = template.unresolved.is_empty()
+        && template.region_problems.is_empty()
+        && template.builders.iter().all(|builder| !builder.from_run);
+    info.regions = knowable.then(|| template.regions());
     info
 }
 
