@@ -345,13 +345,10 @@ impl LockFile {
 }
 
 /// The file the lock is written to: `packer/images.lock`, or what it links
-/// to inside the repository.
+/// to inside the repository, resolved (the writer follows no symlink, so a
+/// root reached through one is resolved here).
 pub fn target(root: &Path) -> Result<PathBuf> {
-    let path = path(root);
-    if fs::symlink_metadata(&path).is_ok_and(|metadata| metadata.file_type().is_symlink()) {
-        return fsutil::resolve_inside(root, &path);
-    }
-    Ok(path)
+    fsutil::resolve_inside(root, &path(root))
 }
 
 /// Reads JSON that others write for this tool to record (the lock, a CI
