@@ -833,14 +833,15 @@ fn secret_tree(root: &Path) {
     "aws_token": "{{{{env `PKR_VAR_aws_token`}}}}",
     "db_password": "",
     "api_password": "",
-    "ssh_password": ""
+    "ssh_password": "",
+    "vault": ""
   }},
   "sensitive-variables": ["aws_access_key", "aws_secret_key", "aws_token", "db_password", "api_password", "ssh_password"],
   "builders": [
 {}
   ],
   "provisioners": [{{ "type": "shell-local",
-    "inline": ["echo {{{{user `db_password`}}}} {{{{user `api_password`}}}} {{{{user `ssh_password`}}}}"] }}]
+    "inline": ["echo {{{{user `db_password`}}}} {{{{user `api_password`}}}} {{{{user `ssh_password`}}}} {{{{user `vault`}}}}"] }}]
 }}
 "#,
         builder("frankfurt", "eu-central-1", credentials)
@@ -851,13 +852,17 @@ fn secret_tree(root: &Path) {
 }
 
 /// Runs `images` on [`secret_tree`] with a secret through every route.
-fn images_with_secrets(root: &Path, packer: &Path) -> Output {
+fn images_with_secrets(root: &Path, packer: &Path, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["images", "--root", root.to_str().unwrap(), "--packer", packer.to_str().unwrap()])
+        .args(extra)
         .args(["--var", &format!("db_password={SENTINEL}-command-line")])
         // Overrides the value from the environment, which stays in Packer's.
         .args(["--var", &format!("aws_secret_key={SENTINEL}-command-line-override"), "--var-file"])
         .arg(root.join("vars/prod.json"))
+        // A variable neither sensitive nor named like a secret, given a
+        // credential this run hides: its value is no more fit for the lock.
+        .args(["--var", &format!("vault={SENTINEL}-aws-environment")])
         .env("TF_VAR_aws_access_key", format!("{SENTINEL}-tf-var-access"))
         .env("TF_VAR_aws_secret_key", format!("{SENTINEL}-tf-var-secret"))
         .env("PKR_VAR_aws_token", format!("{SENTINEL}-pkr-var-env-default"))
@@ -901,12 +906,19 @@ fn secrets_never_reach_the_output_or_the_logs() {
     let root = dir.path();
     secret_tree(root);
     let packer = stand_in_packer(bin.path(), ECHO_EVERYTHING, &format!("{ECHO_EVERYTHING}\n{ARTIFACT_RECORDS}"));
-    let output = images_with_secrets(root, &packer);
+    let output = images_with_secrets(root, &packer, &[]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     assert_eq!(id_of(root, "frankfurt.yaml", "cluster"), "ami-0123456789abcdef0");
     let log = fs::read_to_string(root.join("target/xtask/images/3.11-aws-machine-image.log")).unwrap();
     assert!(log.contains("TF_VAR_aws_secret_key=<sensitive>"), "the stand-in's environment is logged:\n{log}");
     assert_no_secret_shown(root, &output);
+    // A CI leg's result keeps the values as the lock does.
+    let result_path = root.join("target/leg.json");
+    let leg = images_with_secrets(root, &packer, &["--build-only", "--result", result_path.to_str().unwrap()]);
+    assert_eq!(leg.status.code(), Some(0), "{}", text(&leg));
+    let result = fs::read_to_string(&result_path).unwrap();
+    assert!(result.contains("\"vault\": null"), "{result}");
+    assert_no_secret_shown(root, &leg);
 }
 
 #[test]
@@ -917,7 +929,7 @@ fn secrets_never_reach_the_output_when_a_build_fails() {
     secret_tree(root);
     let failing = format!("{ECHO_EVERYTHING}\necho \"1700000000,,ui,error,Build 'frankfurt' errored: $*\"\nexit 1");
     let packer = stand_in_packer(bin.path(), ECHO_EVERYTHING, &failing);
-    let output = images_with_secrets(root, &packer);
+    let output = images_with_secrets(root, &packer, &[]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     assert!(text(&output).contains("errored"), "{}", text(&output));
     assert_no_secret_shown(root, &output);
@@ -933,7 +945,7 @@ fn secrets_never_reach_the_output_when_packer_cannot_start() {
     // A file that is there but cannot be executed.
     let packer = stand_in_packer(bin.path(), ECHO_EVERYTHING, ECHO_EVERYTHING);
     fs::set_permissions(&packer, fs::Permissions::from_mode(0o644)).unwrap();
-    let output = images_with_secrets(root, &packer);
+    let output = images_with_secrets(root, &packer, &[]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     assert!(text(&output).contains("Permission denied"), "{}", text(&output));
     assert_no_secret_shown(root, &output);

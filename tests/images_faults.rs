@@ -156,6 +156,11 @@ fn sigkill_at_any_moment_loses_nothing_and_the_next_run_completes() {
         let _ = child.wait();
         // Let the orphaned stand-ins finish before the next run reads.
         std::thread::sleep(Duration::from_millis(20));
+        // A process xtask was starting when it was killed shares the run
+        // lock's open file until it has exec'd Packer: on a loaded machine
+        // that can outlast the pause above (the full suite met it once).
+        // Anything holding the lock longer is a fault, and fails the next run.
+        wait_for_the_run_lock(root, Duration::from_secs(5));
 
         let after_kill = deployments(root);
         let lock = locked_ids(root);
@@ -193,6 +198,16 @@ fn sigkill_at_any_moment_loses_nothing_and_the_next_run_completes() {
     let lint =
         Command::new(env!("CARGO_BIN_EXE_xtask")).args(["lint", "--root", root.to_str().unwrap()]).output().unwrap();
     assert!(lint.status.success(), "lint after the kills:\n{}", text(&lint));
+}
+
+/// Waits until no process holds `root`'s run lock, for at most `patience`.
+fn wait_for_the_run_lock(root: &Path, patience: Duration) {
+    let path = root.join("target/xtask/images.run-lock");
+    let Ok(file) = std::fs::File::open(&path) else { return };
+    let deadline = Instant::now() + patience;
+    while file.try_lock().is_err() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 #[test]
@@ -422,6 +437,11 @@ fn patch_from_checks_every_manifest_before_writing_anything() {
                 "packer_run_uuid": "u1"}], "last_run_uuid": "u1"}"#,
             "has an image for ap-south-1, which packer/3.9/aws/machine-image/template.json does not build",
         ),
+        (
+            r#"{"builds": [{"name": "us-east-1", "artifact_id": "us-east-1:ami-01111111111111111",
+                "artifact_id": "us-east-1:ami-02222222222222222", "packer_run_uuid": "u1"}], "last_run_uuid": "u1"}"#,
+            "the key `artifact_id` appears twice in one object",
+        ),
     ] {
         write(root, "packer/3.9/aws/machine-image/manifest.json", manifest);
         let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -434,6 +454,16 @@ fn patch_from_checks_every_manifest_before_writing_anything() {
         assert!(!text(&output).contains('\u{1b}'), "{}", text(&output));
         assert!(!root.join("packer/images.lock").exists());
     }
+    // A FIFO in a manifest's place is refused rather than waited on for
+    // ever, as a result file is.
+    std::fs::remove_file(&good_path).unwrap();
+    common::mkfifo(root, "packer/3.9/aws/machine-image/manifest.json");
+    let fifo = common::xtask_within(
+        20,
+        &["images", "--root", root.to_str().unwrap(), "--patch-from", good_path.to_str().unwrap()],
+    );
+    assert_eq!(fifo.status.code(), Some(2), "{}", text(&fifo));
+    assert!(text(&fifo).contains("not a regular file"), "{}", text(&fifo));
 }
 
 #[test]
@@ -590,6 +620,10 @@ fn status_says_which_images_are_stale_and_who_boots_what() {
     assert_eq!(entry["images"][0]["state"], "its template is gone");
     assert_eq!(entry["removed"], true);
     assert_eq!(entry["release"], "3.9");
+    // One shape for scripts, removed or not.
+    let keys = |image: &serde_json::Value| image.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    let present = gone["templates"].as_array().unwrap().iter().find(|t| t["removed"] == false).unwrap();
+    assert_eq!(keys(&entry["images"][0]), keys(&present["images"][0]), "{entry}");
     // The deployments that still boot its image are listed with it.
     let keys: Vec<(&str, &str, &str)> = entry["deployments"]
         .as_array()
@@ -746,6 +780,8 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
     let when = apply(&|d| d["built_at"] = "yesterday".into());
     assert!(text(&when).contains("is not a time like"), "{}", text(&when));
+    let no_such_day = apply(&|d| d["built_at"] = "2026-13-45T99:99:99Z".into());
+    assert!(text(&no_such_day).contains("is not a time like"), "{}", text(&no_such_day));
     // Text that would forge a line of `status` or clear its terminal.
     let forged = apply(&|d| d["variables"] = serde_json::json!(["flavor\nami-0000 current\u{1b}[2J"]));
     assert!(text(&forged).contains("`variables` holds the control character U+000A"), "{}", text(&forged));
@@ -758,7 +794,39 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
     assert!(text(&region).contains("`images` holds the control character U+202E"), "{}", text(&region));
     let settings = apply(&|d| d["settings"] = "sha256:not-a-hash".into());
     assert!(text(&settings).contains("not a hash like sha256:"), "{}", text(&settings));
-    for refused in [&extra, &foreign, &claimed, &missing, &when, &forged, &version, &region, &settings] {
+    // Its files as they are here, its hash another: not "the order of its files".
+    let hash = apply(&|d| d["hash"] = format!("sha256:{}", "0".repeat(64)).into());
+    assert!(
+        text(&hash).contains("its `hash` is not that of the files it lists (`files`); build it again from this commit"),
+        "{}",
+        text(&hash)
+    );
+    // A key written twice: a JSON reader keeps one of the two, and which
+    // one a person reading the file believes is a guess.
+    let twice = results.join("twice.json");
+    let good_text = good.to_string();
+    assert!(good_text.contains("\"images\":{"), "{good_text}");
+    std::fs::write(
+        &twice,
+        good_text.replacen("\"images\":{", "\"images\":{\"eu-west-1\":\"ami-0fffffffffffffff0\",", 1),
+    )
+    .unwrap();
+    let twice = images(root, &packer, &["--apply", twice.to_str().unwrap()]).output().unwrap();
+    assert!(text(&twice).contains("the key `eu-west-1` appears twice in one object"), "{}", text(&twice));
+    for refused in [
+        &extra,
+        &foreign,
+        &claimed,
+        &missing,
+        &when,
+        &no_such_day,
+        &forged,
+        &version,
+        &region,
+        &settings,
+        &hash,
+        &twice,
+    ] {
         assert!(!text(refused).contains('\u{1b}'), "a control character was printed: {}", text(refused));
         assert_eq!(refused.status.code(), Some(2));
     }
@@ -802,6 +870,14 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
     let edited = results.join("edited.json");
     let forced = images(root, &packer, &["--apply", edited.to_str().unwrap(), "--force"]).output().unwrap();
     assert!(forced.status.success(), "{}", text(&forced));
+    // That result says 2099 (a runner's clock far ahead): the lock records
+    // no time ahead of the merge's, which would otherwise make every
+    // manifest after it look older.
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
+    let recorded = &lock["templates"]["packer/3.11/aws/machine-image/template.json"]["images"]["eu-west-1"];
+    let merged_at = xtask::lock::utc_now();
+    assert!(recorded["built_at"].as_str().unwrap() <= merged_at.as_str(), "{recorded}");
 }
 
 /// The lock is recorded into as it is on disk when a build ends: an entry
@@ -1026,6 +1102,25 @@ build {
     assert!(with.status.success(), "{}", text(&with));
 }
 
+/// `status` shows the values the lock keeps beside the names the build
+/// was given them by: one from `PKR_VAR_flavor` is kept as `flavor`.
+#[test]
+fn status_shows_a_value_given_through_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let template = "variable \"flavor\" {\n  type    = string\n  default = \"a\"\n}\n\nsource \"amazon-ebs\" \"virginia\" \
+                    {\n  region        = \"us-east-1\"\n  source_ami    = \"ami-03cf127a\"\n  instance_type = \"t2.micro\"\n  \
+                    ssh_username  = \"core\"\n  ami_name      = \"okd-${var.flavor}-${uuidv4()}\"\n}\n\nbuild {\n  \
+                    sources = [\"source.amazon-ebs.virginia\"]\n}\n";
+    write(root, "packer/4.0/aws/machine-image/main.pkr.hcl", template);
+    let built = images(root, &packer, &["--release", "4.0"]).env("PKR_VAR_flavor", "b").output().unwrap();
+    assert!(built.status.success(), "{}", text(&built));
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_xtask")).args(["status", "--root", root.to_str().unwrap()]).output().unwrap();
+    assert!(text(&output).contains("current (given PKR_VAR_flavor=b)"), "{}", text(&output));
+}
+
 /// `--patch-from` records when the manifest's build ended, not when it was
 /// applied; a manifest dated ahead of this machine's clock is taken for a
 /// wrong clock and refused unless `--force` says otherwise.
@@ -1079,4 +1174,59 @@ fn a_manifest_keeps_its_build_time_and_a_future_one_is_refused() {
         "{}",
         text(&nonsense)
     );
+    // Nor is a time of another type, which was taken for no time at all
+    // and so passed by both the clock and the lock's order.
+    for odd in ["-5", "\"1700000000\"", "1.7e9", "null"] {
+        let text_of =
+            manifest("ami-04444444444444444", 0).replace("\"build_time\": 0", &format!("\"build_time\": {odd}"));
+        write(root, "packer/3.9/aws/machine-image/manifest.json", text_of);
+        let odd_time = patch(&["--force"]);
+        assert_eq!(odd_time.status.code(), Some(2), "{odd}: {}", text(&odd_time));
+        assert!(text(&odd_time).contains("`builds[0].build_time` is"), "{odd}: {}", text(&odd_time));
+    }
+    assert!(deployments(root)["virginia.yaml"].contains("ami-02222222222222222"));
+}
+
+/// Two manifests giving one region of one template different images, in
+/// one command: the one named last won, so the order of the arguments
+/// could put the older image in the lock. Refused in either order, before
+/// anything is written.
+#[test]
+fn two_manifests_for_one_region_in_one_command_are_refused_in_either_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let manifest = |id: &str, at: u64| {
+        format!(
+            r#"{{"builds": [{{"name": "us-east-1", "artifact_id": "us-east-1:{id}", "packer_run_uuid": "{id}",
+                "build_time": {at}}}], "last_run_uuid": "{id}"}}"#
+        )
+    };
+    let newer = write(root, "packer/3.9/aws/machine-image/newer.json", manifest("ami-02222222222222222", now - 60));
+    let older = write(root, "packer/3.9/aws/machine-image/older.json", manifest("ami-01111111111111111", now - 7200));
+    let before = deployments(root);
+    for order in [[&newer, &older], [&older, &newer]] {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["images", "--root", root.to_str().unwrap(), "--patch-from"])
+            .args(order)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+        assert!(
+            text(&output).contains("both have an image of packer/3.9/aws/machine-image/template.json for us-east-1"),
+            "{}",
+            text(&output)
+        );
+        assert!(!root.join("packer/images.lock").exists(), "{}", text(&output));
+        assert_eq!(deployments(root), before);
+    }
+    // The same manifest twice says the same thing twice: no conflict.
+    let twice = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--root", root.to_str().unwrap(), "--patch-from"])
+        .args([&newer, &newer])
+        .output()
+        .unwrap();
+    assert!(twice.status.success(), "{}", text(&twice));
+    assert!(deployments(root)["virginia.yaml"].contains("ami-02222222222222222"));
 }

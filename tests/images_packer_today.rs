@@ -8,6 +8,7 @@
 mod common;
 
 use std::fs;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -355,4 +356,142 @@ fn the_stand_in_refuses_as_packer_1_16_does() {
     let version = run(&["version"], ".");
     assert_eq!(xtask::packer::parse_version(&common::stdout(&version)).as_deref(), Some("1.16.0"));
     assert!(common::stdout(&version).contains("is 1.17.0."), "{}", text(&version));
+
+    // Sources the getters cannot fetch (both take github.com/<namespace>/<name>
+    // only: NewGithubPlugin in packer/plugin-getter/github/getter.go), even
+    // with a release at hand, and names the source parser refuses
+    // (hcl2template/addrs/plugin.go).
+    machine.publish("gitlab.com/example/foo", "1.0.0", &["ebs"]);
+    let install = |source: &str| {
+        Command::new(stand_in())
+            .args(["plugins", "install", source, "1.0.0"])
+            .env("PACKER_PLUGIN_PATH", &machine.plugins)
+            .env("STAND_IN_RELEASES", &machine.releases)
+            .output()
+            .unwrap()
+    };
+    let elsewhere = install("gitlab.com/example/foo");
+    assert_eq!(elsewhere.status.code(), Some(1), "{}", text(&elsewhere));
+    assert_eq!(
+        text(&elsewhere),
+        "1 error occurred:\n\t* \"gitlab.com/example/foo\" doesn't appear to be a valid \"github.com\" source \
+         address; check source and try again.\n\n\n"
+    );
+    let prefixed = install("github.com/hashicorp/packer-plugin-amazon");
+    assert_eq!(prefixed.status.code(), Some(1), "{}", text(&prefixed));
+    assert_eq!(
+        text(&prefixed),
+        "Invalid source string \"github.com/hashicorp/packer-plugin-amazon\": Plugin source has a type with the \
+         prefix \"packer-plugin-\", which isn't valid.\nAlthough that prefix is often used in the names of version \
+         control repositories for Packer plugins, plugin source strings should not include it.\n\nDid you mean \
+         \"amazon\"?\n"
+    );
+    assert!(!machine.plugins.join("gitlab.com").exists());
+}
+
+/// `PACKER_PLUGIN_PATH` relative to where `images` runs, as a person
+/// exports it: Packer takes a relative one from its own working folder,
+/// and xtask runs it in each template's folder, so the pin went into one
+/// folder, `packer init` into another inside the template, and the JSON
+/// build found no plugin. Every Packer command gets the one folder.
+#[test]
+fn a_relative_plugin_path_is_one_folder_for_every_packer_command() {
+    let moto = moto();
+    let machine = Machine::new();
+    machine.publish(AMAZON, "1.3.2", &["ebs"]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    json_template(root, &moto.endpoint);
+    hcl2_folder(root, "4.0", "eu-central-1", &moto.endpoint);
+    write(root, "xtask.toml", format!("[packer.plugins]\n\"{AMAZON}\" = \"1.3.2\"\n"));
+
+    let output =
+        machine.command(root, &[]).current_dir(root).env("PACKER_PLUGIN_PATH", "cache/plugins").output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let pinned = fs::read_dir(root.join("cache/plugins/github.com/hashicorp/amazon"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|entry| entry.file_name().to_string_lossy().starts_with("packer-plugin-amazon_v1.3.2_x5.0_linux_"));
+    assert!(pinned, "the pin is not in cache/plugins: {}", text(&output));
+    let strays: Vec<_> = walkdir::WalkDir::new(root.join("packer"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name() == "cache")
+        .map(|entry| entry.path().display().to_string())
+        .collect();
+    assert!(strays.is_empty(), "plugin folders inside templates: {strays:?}");
+}
+
+/// A pin that cannot be fetched: the template fails with Packer's reason,
+/// which it prints under a `1 error occurred:` heading (go-multierror), not
+/// with the heading alone.
+#[test]
+fn a_pin_that_cannot_be_fetched_fails_with_packers_reason() {
+    let machine = Machine::new();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    json_template(root, "http://127.0.0.1:9");
+    write(root, "xtask.toml", format!("[packer.plugins]\n\"{AMAZON}\" = \"1.3.2\"\n"));
+
+    let output = machine.images(root, &[]);
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(
+            "`packer plugins install github.com/hashicorp/amazon 1.3.2` failed: 1 error occurred: Get \
+             \"https://api.github.com/repos/hashicorp/packer-plugin-amazon/git/matching-refs/tags\": dial tcp"
+        ),
+        "{said}"
+    );
+    assert!(!root.join("packer/images.lock").exists());
+}
+
+/// Ctrl-C while a pin is being installed (the terminal sends SIGINT to
+/// xtask's process group; Packer's install runs in a group of its own and
+/// finishes whatever it is told, as InstallLatest takes no context): xtask
+/// waits for the install to end, so that no other run starts the same one
+/// beside it while the plugin is half written, builds nothing and exits
+/// 130, as it does when interrupted during a build.
+#[test]
+fn an_interrupt_during_a_pins_install_waits_for_it_and_builds_nothing() {
+    use std::time::{Duration, Instant};
+    let machine = Machine::new();
+    machine.publish(AMAZON, "1.3.2", &["ebs"]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    json_template(root, "http://127.0.0.1:9");
+    write(root, "xtask.toml", format!("[packer.plugins]\n\"{AMAZON}\" = \"1.3.2\"\n"));
+
+    let child = machine
+        .command(root, &[])
+        .env("STAND_IN_DOWNLOAD_SECONDS", "3")
+        .process_group(0)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !machine.calls().iter().any(|call| call.starts_with("plugins install")) {
+        assert!(Instant::now() < deadline, "no install started: {:#?}", machine.calls());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let group = i32::try_from(child.id()).unwrap();
+    assert_eq!(unsafe { libc::kill(-group, libc::SIGINT) }, 0);
+    let output = child.wait_with_output().unwrap();
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(130), "{said}");
+    let folder = machine.plugins.join("github.com/hashicorp/amazon");
+    let sums: Vec<_> = fs::read_dir(&folder)
+        .map(|entries| {
+            entries.filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with("_SHA256SUM")).collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(sums.len(), 1, "xtask exited before the install it started ended: {said}");
+    assert!(
+        !machine.calls().iter().any(|call| call.starts_with("validate") || call.starts_with("build")),
+        "{:#?}",
+        machine.calls()
+    );
+    assert!(said.contains("interrupted"), "{said}");
 }

@@ -26,13 +26,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Result, bail};
 use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{Report, RuleMeta, Severity};
 use crate::location::LineIndex;
 
 pub const FILE: &str = "xtask.toml";
+
+/// The largest configuration read: a FIFO, a device or a runaway file is not.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 #[derive(Debug, Default)]
 pub struct Config {
@@ -58,10 +61,13 @@ impl Config {
     /// The configuration under `root`; none when there is no `xtask.toml`.
     pub fn read(root: &Path) -> Result<Config> {
         let path = root.join(FILE);
-        let text = match std::fs::read_to_string(&path) {
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-            read => read.with_context(|| format!("reading {}", path.display()))?,
+        let bytes = match crate::fsutil::read_regular(&path, MAX_CONFIG_BYTES) {
+            Err(crate::fsutil::Unreadable::Missing) => return Ok(Config::default()),
+            Err(problem) => bail!("{FILE}: {problem}; make it a regular file of TOML, or remove it"),
+            Ok(bytes) => bytes,
         };
+        let text =
+            String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{FILE} is not UTF-8 text; save it as UTF-8"))?;
         Config::parse(&text).map_err(|(at, message)| {
             let (line, column) = LineIndex::new(&text).line_column(at);
             anyhow::anyhow!("{FILE}:{line}:{column}: {message}; fix or remove it (the README's \"Configuration\" says what it holds)")
@@ -172,9 +178,17 @@ fn read_packer(entries: &DeTable) -> Result<PackerPins, (usize, String)> {
             ("plugins", DeValue::Table(plugins)) => {
                 for (source, version) in plugins {
                     let source_text = source.get_ref().to_string();
-                    if !is_plugin_source(&source_text) {
+                    if let Err(why) = check_plugin_source(&source_text) {
+                        return Err((source.span().start, format!("`{source_text}` is not a plugin source: {why}")));
+                    }
+                    // Packer loads one plugin of a name for the types no
+                    // `required_plugins` covers, the highest version
+                    // installed, whatever its source.
+                    let name = crate::plugins::source_name(&source_text);
+                    if let Some(other) = pins.plugins.keys().find(|other| crate::plugins::source_name(other) == name) {
                         let message = format!(
-                            "`{source_text}` is not a plugin source; write it as Packer does: \"github.com/hashicorp/amazon\""
+                            "`{source_text}` and `{other}` both pin a plugin named `{name}`, and Packer loads one \
+                             plugin of a name (the highest version installed, whatever its source); keep one"
                         );
                         return Err((source.span().start, message));
                     }
@@ -202,21 +216,54 @@ fn read_packer(entries: &DeTable) -> Result<PackerPins, (usize, String)> {
     Ok(pins)
 }
 
-/// `1.3.2`: three numbers, as Packer and its plugins are released.
+/// `1.3.2`: three numbers, as Packer and its plugins are released, each
+/// written as Packer writes it back (`01` would be installed as `1`, and
+/// the pin never found installed).
 fn is_exact_version(text: &str) -> bool {
     let parts: Vec<&str> = text.split('.').collect();
-    parts.len() == 3 && parts.iter().all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+    parts.len() == 3 && parts.iter().all(|part| part.parse::<u64>().is_ok_and(|number| number.to_string() == *part))
 }
 
-/// `github.com/hashicorp/amazon`: a host and at least two more parts, as
-/// `packer plugins install` takes them.
-fn is_plugin_source(text: &str) -> bool {
+/// Why `text` is not a plugin source as `packer plugins install` takes one
+/// (ParsePluginSourceString in hcl2template/addrs/plugin.go at v1.16.0):
+/// a host and at least two more parts, at most 16, and a name Packer names
+/// the plugin's components after (`amazon` gives `amazon-ebs`).
+fn check_plugin_source(text: &str) -> Result<(), String> {
+    const EXAMPLE: &str = "\"github.com/hashicorp/amazon\"";
     let parts: Vec<&str> = text.split('/').collect();
-    parts.len() >= 3
+    let well_formed = parts.len() >= 3
         && parts[0].contains('.')
         && parts.iter().all(|part| {
             !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        })
+        });
+    if !well_formed {
+        return Err(format!("write it as Packer does: {EXAMPLE}"));
+    }
+    if parts.len() > 16 {
+        return Err("Packer takes at most 16 parts".to_owned());
+    }
+    let name = parts[parts.len() - 1];
+    if let Some(short) = name.strip_prefix("packer-plugin-") {
+        let [host, namespace, ..] = parts[..] else { unreachable!("three parts at least") };
+        return Err(format!(
+            "Packer refuses the repository's prefix in a plugin's name; write it without `packer-plugin-`: \
+             \"{host}/{namespace}/{short}\""
+        ));
+    }
+    if name.starts_with("packer-") {
+        return Err("Packer refuses a name that starts with `packer-`".to_owned());
+    }
+    let plain = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--");
+    if !plain {
+        return Err(format!(
+            "its name, `{name}`, takes lower-case letters, digits and single dashes, as Packer names a plugin's \
+             types after it (`amazon` gives `amazon-ebs`)"
+        ));
+    }
+    Ok(())
 }
 
 fn rule(name: &str, span: Range<usize>) -> Result<&'static RuleMeta, (usize, String)> {
@@ -304,5 +351,37 @@ mod tests {
         );
         assert!(error("[packer.plugins]\namazon = \"1.3.2\"\n").starts_with("2: `amazon` is not a plugin source"));
         assert!(error("[packer]\nplugin = {}\n").starts_with("2: unknown key `plugin` in [packer]"));
+        // Sources Packer 1.16's `packer plugins install` refuses
+        // (hcl2template/addrs/plugin.go), refused here, where the line is known.
+        for (source, why) in [
+            ("github.com/hashicorp/packer-plugin-amazon", "without `packer-plugin-`: \"github.com/hashicorp/amazon\""),
+            ("github.com/hashicorp/packer-amazon", "a name that starts with `packer-`"),
+            ("github.com/hashicorp/amazon.v2", "letters, digits and single dashes"),
+            ("github.com/hashicorp/amazon_v2", "letters, digits and single dashes"),
+            ("github.com/hashicorp/ama--zon", "letters, digits and single dashes"),
+            ("github.com/hashicorp/-amazon", "letters, digits and single dashes"),
+            ("github.com/hashicorp/Amazon", "letters, digits and single dashes"),
+            ("a.com/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16", "at most 16 parts"),
+        ] {
+            let said = error(&format!("[packer.plugins]\n\"{source}\" = \"1.3.2\"\n"));
+            assert!(said.starts_with(&format!("2: `{source}` is not a plugin source")), "{source}: {said}");
+            assert!(said.contains(why), "{source}: {said}");
+        }
+        // Packer loads one plugin of a name, the highest installed,
+        // whatever its source: two pins for `amazon` cannot both hold.
+        let said = error(
+            "[packer.plugins]\n\"github.com/hashicorp/amazon\" = \"1.3.2\"\n\"github.com/example/amazon\" = \"2.0.0\"\n",
+        );
+        assert!(said.contains("both pin a plugin named `amazon`"), "{said}");
+        assert!(
+            said.contains("`github.com/example/amazon`") && said.contains("`github.com/hashicorp/amazon`"),
+            "{said}"
+        );
+        // `packer plugins install` reads 01.3.2 as 1.3.2 and installs that;
+        // `packer plugins installed` then lists 1.3.2, never the pin.
+        let said = error("[packer.plugins]\n\"github.com/hashicorp/amazon\" = \"01.3.2\"\n");
+        assert!(said.starts_with("2: `github.com/hashicorp/amazon` takes an exact version"), "{said}");
+        assert!(error("[packer]\nversion = \"1.011.2\"\n").starts_with("2: `version` is Packer's exact version"));
+        assert!(Config::parse("[packer.plugins]\n\"github.com/hashicorp/amazon\" = \"1.10.0\"\n").is_ok());
     }
 }

@@ -38,6 +38,26 @@ pub fn find(explicit: Option<&Path>) -> Result<PathBuf> {
         .with_context(|| format!("packer was not found on PATH; {INSTALL_HINT}"))
 }
 
+/// The environment variables naming Packer's folders, for every Packer
+/// xtask starts: Packer takes a relative `PACKER_PLUGIN_PATH` or
+/// `PACKER_CONFIG_DIR` from its own working folder, and xtask runs it in
+/// each template's folder, so one exported relative to where `images` runs
+/// would name another folder per template (the pins installed in one, the
+/// build looking in another). Each relative one is passed made absolute
+/// from here; several folders (`a:b`) are left for Packer to refuse.
+pub fn folder_environment() -> Vec<(&'static str, PathBuf)> {
+    ["PACKER_PLUGIN_PATH", "PACKER_CONFIG_DIR"]
+        .into_iter()
+        .filter_map(|name| {
+            let path = PathBuf::from(std::env::var_os(name).filter(|value| !value.is_empty())?);
+            if path.is_absolute() || path.as_os_str().as_encoded_bytes().contains(&b':') {
+                return None;
+            }
+            Some((name, std::path::absolute(&path).ok()?))
+        })
+        .collect()
+}
+
 /// `1.6.6`, from `packer version`.
 pub fn version(packer: &Path) -> Result<String> {
     let output = Command::new(packer)
@@ -68,8 +88,12 @@ pub fn parse_version(output: &str) -> Option<String> {
     let version = line["Packer v".len()..].split_whitespace().next()?;
     let core = version.split(['-', '+']).next()?;
     let numbers: Vec<&str> = core.split('.').collect();
-    let well_formed =
-        numbers.len() == 3 && numbers.iter().all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    // It goes into the lock and a leg's result as it is: go-version's
+    // characters only, as short as a merge takes it.
+    let well_formed = numbers.len() == 3
+        && numbers.iter().all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        && version.len() <= 32
+        && version.bytes().all(|b| b.is_ascii_alphanumeric() || b".-+".contains(&b));
     well_formed.then(|| version.to_owned())
 }
 
@@ -97,11 +121,17 @@ pub fn version_cached(packer: &Path, root: &Path) -> Result<String> {
 }
 
 fn version_cached_on_disk(packer: &Path, root: &Path) -> Result<String> {
-    let metadata = std::fs::metadata(packer).with_context(|| format!("reading {}", packer.display()))?;
+    if !remembers_its_version(packer) {
+        return version(packer);
+    }
+    let real = std::fs::canonicalize(packer).with_context(|| format!("reading {}", packer.display()))?;
+    let metadata = std::fs::metadata(&real).with_context(|| format!("reading {}", real.display()))?;
     let modified = metadata.modified().ok().and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok());
-    let key = format!("{}\t{}\t{}", packer.display(), metadata.len(), modified.map_or(0, |time| time.as_nanos()));
+    let key = format!("{}\t{}\t{}", real.display(), metadata.len(), modified.map_or(0, |time| time.as_nanos()));
     let cache = root.join("target/xtask/packer-version");
-    if let Ok(text) = std::fs::read_to_string(&cache)
+    // Only a regular file: a FIFO there would wait for a writer forever.
+    if let Ok(bytes) = crate::fsutil::read_regular(&cache, 4096)
+        && let Ok(text) = String::from_utf8(bytes)
         && let Some((cached_key, version)) = text.rsplit_once('\n')
         && cached_key == key
     {
@@ -116,6 +146,20 @@ fn version_cached_on_disk(packer: &Path, root: &Path) -> Result<String> {
         let _ = crate::fsutil::write_atomic(&cache, format!("{key}\n{version}").as_bytes());
     }
     Ok(version)
+}
+
+/// Whether `packer` is Packer itself, whose version stays with the file:
+/// a file named `packer…` once links are followed, and not a script. A
+/// version manager's shim (asdf's script, mise's link to mise) stays the
+/// same file whichever Packer it runs.
+fn remembers_its_version(packer: &Path) -> bool {
+    let Ok(real) = std::fs::canonicalize(packer) else { return false };
+    let named_packer = real.file_name().is_some_and(|name| name.to_string_lossy().starts_with("packer"));
+    let mut start = [0u8; 2];
+    let script = std::fs::File::open(&real)
+        .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut start))
+        .map_or(true, |()| &start == b"#!");
+    named_packer && !script
 }
 
 /// Arguments that select builders and set variables, shared by validate and
@@ -164,6 +208,7 @@ pub fn validate(packer: &Path, dir: &Path, args: &BuildArgs) -> Result<Result<()
         .arg("validate")
         .args(args.to_args())
         .current_dir(dir)
+        .envs(folder_environment())
         .stdin(Stdio::null())
         .output()
         .with_context(|| format!("starting {} validate in {}", packer.display(), dir.display()))?;
@@ -203,6 +248,7 @@ impl Build {
             .arg("-color=false")
             .args(args.to_args())
             .current_dir(dir)
+            .envs(folder_environment())
             .env("PACKER_NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(stdout_writer)
@@ -462,6 +508,34 @@ mod tests {
         assert_eq!(plain.shown(), "template.json");
     }
 
+    /// A version manager's shim (asdf's is a script, mise's a link to
+    /// mise itself) stays the same file whichever Packer it runs: what it
+    /// answers is asked each time, never remembered.
+    #[test]
+    fn a_shims_answer_is_not_remembered() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let chosen = dir.path().join("chosen");
+        let shim = dir.path().join("packer");
+        std::fs::write(&shim, format!("#!/bin/sh\necho \"Packer v$(cat '{}')\"\n", chosen.display())).unwrap();
+        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let root = dir.path().join("repository");
+        std::fs::write(&chosen, "1.16.0").unwrap();
+        assert_eq!(version_cached_on_disk(&shim, &root).unwrap(), "1.16.0");
+        std::fs::write(&chosen, "1.6.6").unwrap();
+        assert_eq!(version_cached_on_disk(&shim, &root).unwrap(), "1.6.6");
+        // Packer itself (a binary named packer) is remembered.
+        let binary = dir.path().join("bin/packer");
+        std::fs::create_dir_all(binary.parent().unwrap()).unwrap();
+        std::fs::copy("/bin/echo", &binary).unwrap();
+        assert!(remembers_its_version(&binary));
+        assert!(!remembers_its_version(&shim));
+        let link = dir.path().join("bin/mise-shim");
+        std::os::unix::fs::symlink("/bin/echo", dir.path().join("packer-link")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("packer-link"), &link).unwrap();
+        assert!(!remembers_its_version(&link), "a link to something not named packer");
+    }
+
     #[test]
     fn version_lines() {
         // command/version.go at v1.6.6 and v1.16.0: the version line, then
@@ -472,7 +546,18 @@ mod tests {
         assert_eq!(parse_version(outdated).as_deref(), Some("1.16.0"));
         // The SDK's FormattedVersion adds the commit when one is compiled in.
         assert_eq!(parse_version("Packer v1.16.0-dev (0123abc)\n").as_deref(), Some("1.16.0-dev"));
-        for odd in ["", "packer 1.16.0", "Packer vnext", "Packer v1.16", "is 1.17.1."] {
+        // The version goes into the lock and a leg's result, whose merge
+        // takes 32 characters of letters, digits, `.`, `-` and `+`.
+        for odd in [
+            "",
+            "packer 1.16.0",
+            "Packer vnext",
+            "Packer v1.16",
+            "is 1.17.1.",
+            "Packer v1.16.0-\u{1b}[2J",
+            "Packer v1.16.0-dev\u{202e}",
+            "Packer v1.16.0-0123456789abcdef0123456789",
+        ] {
             assert_eq!(parse_version(odd), None, "{odd:?}");
         }
         assert!(at_least("1.16.0", "1.10.0"));

@@ -287,6 +287,7 @@ fn run(packer: &Path, dir: &Path, args: &[&str], started: impl FnOnce(u32)) -> R
     let child = Command::new(packer)
         .args(args)
         .current_dir(dir)
+        .envs(crate::packer::folder_environment())
         .env("PACKER_NO_COLOR", "1")
         .env("CHECKPOINT_DISABLE", "1")
         .stdin(Stdio::null())
@@ -336,6 +337,23 @@ pub fn install(packer: &Path, source: &str, version: &str) -> Result<Ran> {
     run(packer, Path::new("."), &["plugins", "install", source, version], |_| {})
 }
 
+/// What `packer init` or `packer plugins install` says went wrong, on
+/// one line: its first line and the `* …` causes below it (the getters'
+/// errors, under go-multierror's `1 error occurred:`), or its second line
+/// when it lists none.
+pub fn failure_cause(output: &str) -> String {
+    let mut lines = output.lines().map(str::trim).filter(|line| !line.is_empty());
+    let first = lines.next().unwrap_or("no output");
+    let rest: Vec<&str> = lines.collect();
+    let causes: Vec<&str> = rest.iter().filter_map(|line| line.strip_prefix("* ")).collect();
+    let first = first.strip_prefix("Error: ").unwrap_or(first).trim_end_matches(':');
+    match (causes.is_empty(), rest.first()) {
+        (false, _) => format!("{first}: {}", causes.join("; ")),
+        (true, Some(second)) => format!("{first}: {second}"),
+        (true, None) => first.to_owned(),
+    }
+}
+
 /// What to do when Packer cannot fetch a plugin, for every message that
 /// says so: only the plugin host can give one, and CI has none.
 pub const CACHE_HINT: &str = "with no way to the plugin's host, install it from a copy: `packer plugins install --path \
@@ -347,7 +365,12 @@ pub const CACHE_HINT: &str = "with no way to the plugin's host, install it from 
 /// SDK's pathing: `PACKER_CONFIG_DIR/.packer.d`, an existing `~/.packer.d`,
 /// `$XDG_CONFIG_HOME/packer`, or `~/.config/packer`).
 pub fn plugin_folder() -> Option<PathBuf> {
-    let set = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty()).map(PathBuf::from);
+    // As every Packer xtask starts is given them: relative ones made absolute.
+    let absolute = crate::packer::folder_environment();
+    let set = |name: &str| match absolute.iter().find(|(set, _)| *set == name) {
+        Some((_, path)) => Some(path.clone()),
+        None => std::env::var_os(name).filter(|value| !value.is_empty()).map(PathBuf::from),
+    };
     if let Some(path) = set("PACKER_PLUGIN_PATH") {
         // Several folders: Packer 1.10 and later refuse it, and say so.
         return (!path.as_os_str().as_encoded_bytes().contains(&b':')).then_some(path);
@@ -398,6 +421,21 @@ pub fn lock_installs() -> InstallLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_init_says_its_causes() {
+        let output = "Failed getting the \"github.com/hashicorp/amazon\" plugin:\n1 error occurred:\n\t* Get \"https://api.github.com/x\": dial tcp: lookup api.github.com: no such host\n\n";
+        assert_eq!(
+            failure_cause(output),
+            "Failed getting the \"github.com/hashicorp/amazon\" plugin: Get \"https://api.github.com/x\": dial tcp: lookup \
+             api.github.com: no such host"
+        );
+        assert_eq!(
+            failure_cause("Error: Unsupported argument\n\nAn argument named \"sorce\" is not expected here.\n"),
+            "Unsupported argument: An argument named \"sorce\" is not expected here."
+        );
+        assert_eq!(failure_cause(""), "no output");
+    }
 
     #[test]
     fn types_and_their_plugins() {

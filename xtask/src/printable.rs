@@ -3,16 +3,22 @@
 //! terminal. A control character there can forge a line of output (a
 //! newline), clear or retitle the terminal (`ESC [2J`), or reorder what is
 //! shown (Unicode's bidirectional overrides): such text is refused before
-//! it is recorded, and escaped wherever it is printed.
+//! it is recorded, and escaped wherever it is printed. So can Unicode's
+//! line and paragraph separators, which end a line wherever Unicode's line
+//! breaking is followed (editors, browsers, a pull request's page).
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// A character that changes what a terminal shows rather than showing
-/// itself: C0 and C1 controls and DEL, and the bidirectional marks and
-/// overrides.
+/// itself: C0 and C1 controls and DEL, the line and paragraph separators,
+/// and the bidirectional marks and overrides (Unicode's Bidi_Control).
 pub fn is_unsafe(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(
+            c,
+            '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// Why `text` cannot be recorded or shown as it is: the first character
@@ -72,6 +78,13 @@ mod tests {
         assert_eq!(check("x\u{1b}[2J").unwrap_err(), "holds the control character U+001B");
         assert!(check("\u{202e}gpj.exe").is_err());
         assert!(check("\u{9b}2J").is_err(), "C1 CSI");
+        // The Arabic letter mark is a bidirectional mark like U+200E; the
+        // line and paragraph separators end a line wherever Unicode's line
+        // breaking is followed (editors, browsers, GitHub's pages).
+        for c in ['\u{61c}', '\u{2028}', '\u{2029}'] {
+            assert!(check(&format!("eu-west-1{c}")).is_err(), "U+{:04X}", u32::from(c));
+        }
+        assert_eq!(escape("a\u{2028}b"), "a\\u{2028}b");
         assert_eq!(escape("plain · text"), "plain · text");
         assert_eq!(escape("a\nb\u{1b}[2J"), "a\\nb\\u{1b}[2J");
         assert_eq!(escape("\u{202e}x"), "\\u{202e}x");

@@ -38,9 +38,21 @@ pub fn build_pending(options: &Options, jobs: &mut [Job], lockfile: Option<&mut 
         return Ok((false, String::new()));
     }
     let packer_path = packer::find(options.packer.as_deref())?;
+    // Taken before the installs: an interrupt during one waits for it to
+    // end (Packer finishes an install whatever it is told) rather than
+    // leaving it to write the plugin with no run holding the install lock.
+    let flag = interrupt_flag()?;
     // The pins first, all of them: a plugin that cannot be had fails its
     // templates before any build starts.
-    let transcripts = tools::install_pins(&packer_path, jobs, &pending);
+    let transcripts = tools::install_pins(&packer_path, jobs, &pending, &flag);
+    if flag.load(Ordering::SeqCst) {
+        for &index in &pending {
+            if matches!(jobs[index].outcome, Outcome::Pending) {
+                jobs[index].outcome = Outcome::Interrupted;
+            }
+        }
+        return Ok((true, String::new()));
+    }
     let pending: Vec<usize> = pending.into_iter().filter(|&i| matches!(jobs[i].outcome, Outcome::Pending)).collect();
     if pending.is_empty() {
         return Ok((false, String::new()));
@@ -52,7 +64,7 @@ pub fn build_pending(options: &Options, jobs: &mut [Job], lockfile: Option<&mut 
         std::thread::spawn(move || packer::version(&packer_path))
     };
     let mut recorder = Recorder { root: options.root.clone(), lockfile, version: Version::Asking(Some(version)) };
-    let interrupted = build_all(options, &packer_path, jobs, &pending, transcripts, &mut recorder)?;
+    let interrupted = build_all(options, &packer_path, jobs, &pending, transcripts, &mut recorder, flag)?;
     Ok((interrupted, recorder.version().to_owned()))
 }
 
@@ -129,8 +141,8 @@ fn build_all(
     pending: &[usize],
     mut transcripts: BTreeMap<usize, String>,
     recorder: &mut Recorder,
+    flag: Arc<AtomicBool>,
 ) -> Result<bool> {
-    let flag = interrupt_flag()?;
     let protected = Protected::of(&options.root);
     let log_dir = protected.check(&options.root.join("target/xtask/images")).map_err(|refusal| {
         anyhow::anyhow!("the build logs' folder target/xtask/images: {refusal}; make target/ a folder of its own")
@@ -509,7 +521,7 @@ fn init_folder(
             if ran.output.contains("Failed getting") { format!("; {}", plugins::CACHE_HINT) } else { String::new() };
         return Err(Outcome::Failed(format!(
             "packer init failed: {}{hint} (log: {})",
-            redact(&init_cause(&ran.output), &spec.secrets),
+            redact(&plugins::failure_cause(&ran.output), &spec.secrets),
             spec.log_shown
         )));
     }
@@ -526,21 +538,6 @@ fn init_folder(
         }
     }
     Ok(())
-}
-
-/// What `packer init` says went wrong, on one line: its first line and
-/// the `* …` causes below it, or its second line when it lists none.
-fn init_cause(output: &str) -> String {
-    let mut lines = output.lines().map(str::trim).filter(|line| !line.is_empty());
-    let first = lines.next().unwrap_or("no output");
-    let rest: Vec<&str> = lines.collect();
-    let causes: Vec<&str> = rest.iter().filter_map(|line| line.strip_prefix("* ")).collect();
-    let first = first.strip_prefix("Error: ").unwrap_or(first).trim_end_matches(':');
-    match (causes.is_empty(), rest.first()) {
-        (false, _) => format!("{first}: {}", causes.join("; ")),
-        (true, Some(second)) => format!("{first}: {second}"),
-        (true, None) => first.to_owned(),
-    }
 }
 
 /// What `packer validate` says went wrong, on one line: its first line and
@@ -599,21 +596,6 @@ pub fn images_from_artifacts(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_failed_init_says_its_causes() {
-        let output = "Failed getting the \"github.com/hashicorp/amazon\" plugin:\n1 error occurred:\n\t* Get \"https://api.github.com/x\": dial tcp: lookup api.github.com: no such host\n\n";
-        assert_eq!(
-            init_cause(output),
-            "Failed getting the \"github.com/hashicorp/amazon\" plugin: Get \"https://api.github.com/x\": dial tcp: lookup \
-             api.github.com: no such host"
-        );
-        assert_eq!(
-            init_cause("Error: Unsupported argument\n\nAn argument named \"sorce\" is not expected here.\n"),
-            "Unsupported argument: An argument named \"sorce\" is not expected here."
-        );
-        assert_eq!(init_cause(""), "no output");
-    }
 
     #[test]
     fn a_failed_validate_says_its_causes() {

@@ -22,6 +22,10 @@ use crate::project::{self, Filter, relative};
 /// seconds.
 const CLOCK_SLACK_SECONDS: u64 = 300;
 
+/// A manifest gains a few hundred bytes a build; one this large is not
+/// Packer's.
+const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
+
 /// 9999-12-31T23:59:59Z: the lock writes times with four-digit years.
 const LAST_SECOND_OF_9999: u64 = 253_402_300_799;
 
@@ -32,6 +36,10 @@ pub fn apply(options: &Options) -> Result<Finished> {
     let mut lockfile = LockFile::read(&options.root)?;
     let root = fs::canonicalize(&options.root).with_context(|| format!("resolving {}", options.root.display()))?;
     let mut jobs = Vec::new();
+    // Each template's region, with the image and the manifest that gave it:
+    // two manifests giving one region different images in one command would
+    // leave the one named last, whichever is older.
+    let mut given: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
     for manifest in &options.patch_from {
         // Relative to where the command runs, like any path argument.
         let manifest_path =
@@ -62,10 +70,24 @@ pub fn apply(options: &Options) -> Result<Finished> {
         // here stand for them, as the README asks.
         let var_files = plan::var_files_for(file.format, &options.var_files);
         let values = plan::variable_values(&var_files, &options.vars)?;
+        let texts = crate::template::recorded_texts(&values);
         let template = Readout::checked(&file, &values, None).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
         let discarded = build::discarded(&template.builders);
         let LastRun { images, run_uuid, built } =
             read_manifest(&manifest_path, &manifest_rel, &layout.cloud, &discarded)?;
+        for (region, id) in &images {
+            let key = (file.rel.clone(), region.clone());
+            if let Some((other_id, other)) = given.get(&key)
+                && other_id != id
+            {
+                bail!(
+                    "{other} and {manifest_rel} both have an image of {} for {region} ({other_id} and {id}); apply \
+                     the one to keep",
+                    file.rel
+                );
+            }
+            given.insert(key, (id.clone(), manifest_rel.clone()));
+        }
         let regions: Vec<String> = images.keys().cloned().collect();
         let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
         let (feeds, left_alone) = plan::feeds(&layout, &regions, &here, &deployments, &options.regions);
@@ -87,8 +109,15 @@ pub fn apply(options: &Options) -> Result<Finished> {
         let inputs = template.inputs.clone();
         let lock::InputHashes { all: hash, each: files } = lock::hash_inputs(file.dir(), &inputs)?;
         let vars = template.declared_vars(&options.vars);
-        let settings =
-            lock::hash_settings(&options.root, &var_files, &vars, &template.sensitive_names(), &template.variables)?;
+        let secrets = crate::secrets::collect(&template.sensitive, &texts);
+        let settings = lock::hash_settings(
+            &options.root,
+            &var_files,
+            &vars,
+            &template.sensitive_names(),
+            &secrets,
+            &template.variables,
+        )?;
         let job = Job {
             file,
             layout,
@@ -101,10 +130,11 @@ pub fn apply(options: &Options) -> Result<Finished> {
             settings,
             setting_names: lock::setting_names(&options.root, &var_files, &vars, &template.variables),
             recorded_values: lock::recorded_values(
-                &crate::template::recorded_texts(&values),
+                &texts,
                 &template.from_env,
                 &template.variables,
                 &template.sensitive_names(),
+                &secrets,
             ),
             vars,
             inputs,
@@ -153,8 +183,9 @@ struct LastRun {
 /// messages), without the images Packer deregistered (`discarded`, see
 /// [`build::discarded`]).
 fn read_manifest(path: &Path, shown: &str, cloud: &str, discarded: &[(String, String)]) -> Result<LastRun> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading {shown}"))?;
-    let manifest: Value = serde_json::from_str(&text).with_context(|| format!("{shown} is not valid JSON"))?;
+    let bytes = crate::fsutil::read_regular(path, MAX_MANIFEST_BYTES)
+        .map_err(|problem| anyhow::anyhow!("cannot read the manifest {shown}: {problem}"))?;
+    let manifest = lock::json_without_duplicate_keys(&bytes).with_context(|| format!("{shown} is not valid JSON"))?;
     let Some(builds) = manifest.get("builds").and_then(Value::as_array) else {
         bail!("{shown} has no `builds` list; is it a Packer manifest?");
     };
@@ -173,10 +204,18 @@ fn read_manifest(path: &Path, shown: &str, cloud: &str, discarded: &[(String, St
         if last_run.is_some() && build.get("packer_run_uuid").and_then(Value::as_str) != last_run {
             continue;
         }
-        let build_time = build.get("build_time").and_then(Value::as_u64);
-        if let Some(seconds) = build_time.filter(|seconds| *seconds > LAST_SECOND_OF_9999) {
-            bail!("{shown}: `builds[{index}].build_time` is {seconds}, not a time; is it a Packer manifest?");
-        }
+        // Packer writes Unix seconds; anything else would pass by both the
+        // clock check and the lock's order as a manifest without a time.
+        let build_time = match build.get("build_time") {
+            None => None,
+            Some(time) => match time.as_u64().filter(|seconds| *seconds <= LAST_SECOND_OF_9999) {
+                Some(seconds) => Some(seconds),
+                None => bail!(
+                    "{shown}: `builds[{index}].build_time` is {}, not a time; is it a Packer manifest?",
+                    printable::escape(&time.to_string())
+                ),
+            },
+        };
         built = built.max(build_time);
         let (Some(name), Some(id)) =
             (build.get("name").and_then(Value::as_str), build.get("artifact_id").and_then(Value::as_str))

@@ -323,16 +323,25 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         names.extend(template.variables.iter().cloned());
         // What the environment gives the build counts as a setting too.
         let hashed: Vec<(String, String)> = vars.iter().chain(&template.from_env).cloned().collect();
-        let settings =
-            lock::hash_settings(&options.root, var_files, &hashed, &template.sensitive_names(), &template.variables)?;
+        let texts = recorded_texts(values);
+        let secrets = secrets::collect(&template.sensitive, &texts);
+        let settings = lock::hash_settings(
+            &options.root,
+            var_files,
+            &hashed,
+            &template.sensitive_names(),
+            &secrets,
+            &template.variables,
+        )?;
         let mut setting_names = lock::setting_names(&options.root, var_files, &vars, &template.variables);
         setting_names.extend(template.from_env.iter().map(|(name, _)| format!("PKR_VAR_{name}")));
         setting_names.sort();
         let recorded_values = lock::recorded_values(
-            &recorded_texts(values),
+            &texts,
             &template.from_env,
             &template.variables,
             &template.sensitive_names(),
+            &secrets,
         );
         let (outcome, reason) = if options.force || options.build_only {
             let flag = if options.force { "--force" } else { "--build-only" };
@@ -355,8 +364,6 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                 Err(why) => (Outcome::Pending, why),
             }
         };
-        let texts: BTreeMap<String, String> =
-            values.iter().map(|(name, given)| (name.clone(), given.text().to_owned())).collect();
         for name in secrets::too_short(&template.sensitive, &texts) {
             say!(
                 "warning: {}: the sensitive variable `{name}` has a value shorter than 4 characters, which xtask \
@@ -365,7 +372,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             );
         }
         jobs.push(Job {
-            secrets: secrets::collect(&template.sensitive, &texts),
+            secrets,
             var_files: var_files.clone(),
             file,
             layout,

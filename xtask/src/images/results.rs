@@ -105,6 +105,15 @@ pub fn check_place(root: &Path, path: &Path) -> Result<PathBuf> {
     if path.file_name().is_none() {
         bail!("--result {}: that names a folder; name a file (e.g. target/results/leg.json)", path.display());
     }
+    // `--result=~/x` and a quoted `~` reach xtask as they are, and would
+    // make a folder named `~`.
+    if path.components().next().is_some_and(|first| first.as_os_str().to_string_lossy().starts_with('~')) {
+        bail!(
+            "--result {}: the shell expands `~` only at the start of a word (`--result ~/x.json`, not \
+             `--result=~/x.json` or a quoted one); write the path with $HOME or without ~",
+            path.display()
+        );
+    }
     let target = Protected::of(root).check(path).map_err(|refusal| {
         let advice = match refusal {
             Refusal::Protected { .. } => "write results outside packer/ and deployments/ (e.g. target/results/)",
@@ -128,6 +137,8 @@ pub fn check_place(root: &Path, path: &Path) -> Result<PathBuf> {
     if let Some(file) = existing.filter(|folder| !folder.is_dir()) {
         bail!("--result {}: {} is a file, not a folder", path.display(), file.display());
     }
+    crate::fsutil::check_writable(&target)
+        .map_err(|error| anyhow::anyhow!("--result {}: it cannot be written: {error:#}", path.display()))?;
     Ok(target)
 }
 
@@ -183,9 +194,16 @@ pub fn apply(options: &Options) -> Result<Finished> {
         checked.push(result);
     }
     // Every result was read and checked; only now is anything written.
+    // A leg cannot have ended after the merge: a runner's clock running
+    // ahead must not put a time into the lock that outranks every manifest
+    // applied after it.
+    let merged_at = lock::utc_now();
     let builds = checked
         .into_iter()
-        .map(|Checked { job, version, built_at, .. }| (job, record::Source::Result { version, built_at }))
+        .map(|Checked { job, version, built_at, .. }| {
+            let built_at = built_at.min(merged_at.clone());
+            (job, record::Source::Result { version, built_at })
+        })
         .collect();
     let jobs = record::record_all(&options.root, &mut lockfile, builds);
     let results = apply::apply(&options.root, &jobs, &deployments);
@@ -199,8 +217,10 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     let shown = printable::escape(&path.display().to_string()).into_owned();
     let bytes = crate::fsutil::read_regular(path, MAX_RESULT_BYTES)
         .map_err(|problem| anyhow::anyhow!("cannot read the result {shown}: {problem}"))?;
-    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("the result {shown} is not UTF-8 text"))?;
-    let value: Value = serde_json::from_str(&text).with_context(|| format!("{shown} is not valid JSON"))?;
+    if std::str::from_utf8(&bytes).is_err() {
+        bail!("the result {shown} is not UTF-8 text");
+    }
+    let value = lock::json_without_duplicate_keys(&bytes).with_context(|| format!("{shown} is not valid JSON"))?;
     match value.get("version").and_then(Value::as_u64) {
         Some(VERSION) => {}
         Some(older) if older < VERSION => bail!(
@@ -293,7 +313,8 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         recorded_values.iter().filter_map(|(name, value)| Some((name.clone(), value.clone()?))).collect();
     let mut recorded_values: BTreeMap<String, Option<String>> =
         recorded_values.into_iter().filter(|(_, value)| value.is_none()).collect();
-    recorded_values.extend(lock::recorded_values(&given, &[], &parsed.variables, &parsed.sensitive_names()));
+    let secrets = crate::secrets::collect(&parsed.sensitive, &crate::template::recorded_texts(&values));
+    recorded_values.extend(lock::recorded_values(&given, &[], &parsed.variables, &parsed.sensitive_names(), &secrets));
     // The regions the leg asked for must be ones the template builds, and
     // it must have an image for each, as a local run checks.
     let asked: BTreeSet<String> = match value.get("regions").and_then(Value::as_array) {
@@ -329,6 +350,9 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
                 plain(&shown, &format!("files.{name}"), digest)?;
                 before.insert(name.clone(), digest.to_owned());
             }
+        }
+        if before == files {
+            bail!("{shown}: its `hash` is not that of the files it lists (`files`); build it again from this commit");
         }
         let hint = if lacking.is_empty() {
             String::new()
@@ -513,15 +537,23 @@ fn check_builders(
     Ok(())
 }
 
-/// `2026-11-27T14:03:11Z`, as `lock::utc_now` writes it.
+/// `2026-11-27T14:03:11Z`, as `lock::utc_now` writes it: a day that
+/// exists in some month, and a time of day.
 fn is_timestamp(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes.len() == 20
+    let shaped = bytes.len() == 20
         && bytes.iter().enumerate().all(|(at, byte)| match at {
             4 | 7 => *byte == b'-',
             10 => *byte == b'T',
             13 | 16 => *byte == b':',
             19 => *byte == b'Z',
             _ => byte.is_ascii_digit(),
-        })
+        });
+    let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().unwrap_or(u32::MAX);
+    shaped
+        && (1..=12).contains(&number(5..7))
+        && (1..=31).contains(&number(8..10))
+        && number(11..13) < 24
+        && number(14..16) < 60
+        && number(17..19) < 60
 }

@@ -151,7 +151,7 @@ fn removed_template_status(
         .iter()
         .map(|(region, image)| {
             json!({"region": region, "id": image.id, "built_at": image.built_at,
-                   "packer_version": image.packer_version,
+                   "packer_version": image.packer_version, "plugins": image.plugins,
                    "manifest": image.manifest.as_ref().map(|m| m.path.clone()),
                    "state": "its template is gone", "given": image.variables, "values": image.values})
         })
@@ -251,9 +251,13 @@ fn human(entries: &[Value]) -> String {
                 .into_iter()
                 .flatten()
                 .filter_map(Value::as_str)
-                .map(|name| match image["values"].get(name).and_then(Value::as_str) {
-                    Some(value) => format!("{}={}", printable::escape(name), shortened(value)),
-                    None => printable::escape(name).into_owned(),
+                .map(|name| {
+                    // The lock keeps a `PKR_VAR_<name>` value under the variable's name.
+                    let variable = name.strip_prefix("PKR_VAR_").unwrap_or(name);
+                    match image["values"].get(variable).and_then(Value::as_str) {
+                        Some(value) => format!("{}={}", printable::escape(name), shortened(value)),
+                        None => printable::escape(name).into_owned(),
+                    }
                 })
                 .collect();
             let given = if given.is_empty() { String::new() } else { format!(" (given {})", given.join(", ")) };

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::readout::Readout;
 use super::{Job, Outcome};
@@ -97,14 +98,24 @@ pub fn changes_since_built(
 /// whose pin cannot be had, or is not the version Packer would load,
 /// fails here, naming the plugin and the command. Returns, per job, what
 /// was done for it, for the top of its log.
-pub fn install_pins(packer_path: &Path, jobs: &mut [Job], pending: &[usize]) -> BTreeMap<usize, String> {
+/// An interrupt (`interrupted`) lets the install under way end and starts
+/// no other.
+pub fn install_pins(
+    packer_path: &Path,
+    jobs: &mut [Job],
+    pending: &[usize],
+    interrupted: &AtomicBool,
+) -> BTreeMap<usize, String> {
     let wanted: BTreeSet<(String, String)> =
         pending.iter().flat_map(|&index| jobs[index].tooling.pins.iter().cloned()).collect();
     let mut transcripts = BTreeMap::new();
     if wanted.is_empty() {
         return transcripts;
     }
-    let (said, problems) = install(packer_path, &wanted);
+    let (said, problems) = install(packer_path, &wanted, interrupted);
+    if interrupted.load(Ordering::SeqCst) {
+        return transcripts;
+    }
     for &index in pending {
         let job = &mut jobs[index];
         if job.tooling.pins.is_empty() {
@@ -134,6 +145,7 @@ pub fn install_pins(packer_path: &Path, jobs: &mut [Job], pending: &[usize]) -> 
 fn install(
     packer_path: &Path,
     wanted: &BTreeSet<(String, String)>,
+    interrupted: &AtomicBool,
 ) -> (BTreeMap<(String, String), String>, BTreeMap<(String, String), String>) {
     let mut said: BTreeMap<(String, String), String> = BTreeMap::new();
     let mut problems = BTreeMap::new();
@@ -149,6 +161,9 @@ fn install(
     };
     let mut installed_any = false;
     for pin @ (source, version) in wanted {
+        if interrupted.load(Ordering::SeqCst) {
+            return (said, problems);
+        }
         let present = installed.iter().find(|plugin| plugin.is_from(source) && &plugin.version == version);
         if let Some(plugin) = present {
             said.insert(pin.clone(), format!("{source} {version} is installed: {}\n", plugin.path));
@@ -163,7 +178,7 @@ fn install(
                 if ran.succeeded {
                     installed_any = true;
                 } else {
-                    let reason = ran.output.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("no output");
+                    let reason = plugins::failure_cause(&ran.output);
                     problems.insert(
                         pin.clone(),
                         format!(
