@@ -90,6 +90,24 @@ pub struct Options {
     pub read_root: Option<PathBuf>,
 }
 
+/// A value written where Packer takes values alone (a var file): its cty
+/// value, or why Packer refuses it.
+pub fn literal(value: &Value) -> Evaluated {
+    let template = Hcl2Template::default();
+    let evaluator = Evaluator::new(&template, Options::default());
+    evaluator.start();
+    evaluator.model_value(&At { file: 0, bytes: 0..0 }, value, Context::VarFile)
+}
+
+/// [`literal`] for a value's text, as `-var` text Packer reads as an
+/// expression is.
+pub fn literal_text(text: &str) -> Evaluated {
+    let template = Hcl2Template::default();
+    let evaluator = Evaluator::new(&template, Options::default());
+    evaluator.start();
+    evaluator.parsed_text(&At { file: 0, bytes: 0..0 }, text, Context::VarFile)
+}
+
 /// The largest file `file()` and `templatefile()` read.
 pub(super) const FILE_LIMIT: u64 = 4 << 20;
 

@@ -603,6 +603,17 @@ impl CtyValue {
         self.children().fold(self.marks, |marks, child| marks | child.all_marks())
     }
 
+    /// The strings and numbers in it, itself included, as text (a number
+    /// as cty prints it); bools, nulls and unknowns give none.
+    pub fn texts(&self) -> Vec<String> {
+        let own = match &self.kind {
+            Kind::String(text) => Some(text.clone()),
+            Kind::Number(number) => number.text(),
+            _ => None,
+        };
+        own.into_iter().chain(self.children().flat_map(CtyValue::texts)).collect()
+    }
+
     /// The elements of a collection or structure, in order.
     pub fn children(&self) -> Box<dyn Iterator<Item = &CtyValue> + '_> {
         match &self.kind {
