@@ -644,6 +644,13 @@ fn fixed_cases() -> Vec<Case> {
         renamed: vec![(0, "eu-west-1".to_owned())],
         ..Case::default()
     };
+    // duplicate-region took two `{{build_name}}` for one region.
+    let build_names = Case {
+        name: "two JSON builders named after their regions, `{{build_name}}` each".to_owned(),
+        builders: vec![(Some(quoted("{{build_name}}")), None), (Some(quoted("{{build_name}}")), None)],
+        renamed: vec![(0, "eu-west-1".to_owned()), (1, "us-east-2".to_owned())],
+        ..Case::default()
+    };
     let trim_markers = Case {
         name: "JSON trim markers and comments".to_owned(),
         builders: vec![(Some(quoted("  {{- user `r` -}}\n")), Some(quoted("{{/* none */}}{{user `c`}}")))],
@@ -655,6 +662,7 @@ fn fixed_cases() -> Vec<Case> {
         env_through_or,
         variables_in_variables,
         build_name,
+        build_names,
         trim_markers,
         skip_build_region,
         empty_settings,
