@@ -72,6 +72,9 @@ struct Case {
     profile_region: Option<String>,
     /// JSON builders named other than `b<index>`, by index.
     renamed: Vec<(usize, String)>,
+    /// The builders that are `amazon-ebsvolume`, by index: they make EBS
+    /// volumes, not images.
+    volumes: Vec<usize>,
     /// A region is spelled in a way xtask does not evaluate (a Go template
     /// pipe or `or`): it must decline to tell, never plan a region.
     declined: bool,
@@ -80,6 +83,10 @@ struct Case {
 impl Case {
     fn format(&self) -> Format {
         if self.hcl2 { Format::Hcl2 } else { Format::Json }
+    }
+
+    fn kind(&self, index: usize) -> &'static str {
+        if self.volumes.contains(&index) { "amazon-ebsvolume" } else { "amazon-ebs" }
     }
 
     fn template(&self) -> String {
@@ -93,7 +100,7 @@ impl Case {
                     .enumerate()
                     .map(|(index, (region, copies))| {
                         let mut settings = vec![
-                            "\"type\": \"amazon-ebs\"".to_owned(),
+                            format!("\"type\": \"{}\"", self.kind(index)),
                             format!("\"name\": {}", quoted(&builder_name(self, index))),
                             "\"custom_endpoint_ec2\": \"{{user `endpoint`}}\"".to_owned(),
                             "\"communicator\": \"none\"".to_owned(),
@@ -101,8 +108,14 @@ impl Case {
                             "\"skip_metadata_api_check\": true".to_owned(),
                             format!("\"source_ami\": \"{SOURCE_AMI}\""),
                             "\"instance_type\": \"t2.micro\"".to_owned(),
-                            format!("\"ami_name\": \"gen-b{index}-{{{{uuid}}}}\""),
                         ];
+                        if self.volumes.contains(&index) {
+                            settings.push(
+                                "\"ebs_volumes\": [{\"device_name\": \"/dev/xvdf\", \"volume_size\": 1}]".to_owned(),
+                            );
+                        } else {
+                            settings.push(format!("\"ami_name\": \"gen-b{index}-{{{{uuid}}}}\""));
+                        }
                         settings.extend(region.iter().map(|region| format!("\"region\": {region}")));
                         settings.extend(copies.iter().map(|copies| format!("\"ami_regions\": {copies}")));
                         if self.skip_build_region.contains(&index) {
@@ -127,14 +140,18 @@ impl Case {
                     let _ = writeln!(out, "locals {{\n  {}\n}}\n", self.locals.join("\n  "));
                 }
                 for (index, (region, copies)) in self.builders.iter().enumerate() {
-                    let _ = writeln!(out, "source \"amazon-ebs\" \"b{index}\" {{");
+                    let _ = writeln!(out, "source \"{}\" \"b{index}\" {{", self.kind(index));
                     out.push_str(
                         "  custom_endpoint_ec2        = var.endpoint\n  communicator               = \"none\"\n  \
                          skip_credential_validation = true\n  skip_metadata_api_check    = true\n",
                     );
                     let _ = writeln!(out, "  source_ami                 = \"{SOURCE_AMI}\"");
                     out.push_str("  instance_type              = \"t2.micro\"\n");
-                    let _ = writeln!(out, "  ami_name                   = \"gen-b{index}-${{uuidv4()}}\"");
+                    if self.volumes.contains(&index) {
+                        out.push_str("  ebs_volumes {\n    device_name = \"/dev/xvdf\"\n    volume_size = 1\n  }\n");
+                    } else {
+                        let _ = writeln!(out, "  ami_name                   = \"gen-b{index}-${{uuidv4()}}\"");
+                    }
                     if let Some(region) = region {
                         let _ = writeln!(out, "  region = {region}");
                     }
@@ -147,7 +164,7 @@ impl Case {
                     out.push_str("}\n\n");
                 }
                 let sources: Vec<String> =
-                    (0..self.builders.len()).map(|index| format!("\"source.amazon-ebs.b{index}\"")).collect();
+                    (0..self.builders.len()).map(|index| format!("\"source.{}.b{index}\"", self.kind(index))).collect();
                 let _ = writeln!(out, "build {{\n  sources = [{}]\n}}", sources.join(", "));
                 out
             }
@@ -644,6 +661,15 @@ fn fixed_cases() -> Vec<Case> {
         renamed: vec![(0, "eu-west-1".to_owned())],
         ..Case::default()
     };
+    // An amazon-ebsvolume builder was planned as one that makes images; its
+    // build made volumes, and the run failed after them.
+    let volumes = |hcl2: bool| Case {
+        name: format!("an amazon-ebsvolume builder beside an amazon-ebs one ({})", if hcl2 { "HCL2" } else { "JSON" }),
+        hcl2,
+        builders: vec![(Some(quoted("eu-west-1")), None), (Some(quoted("us-east-1")), None)],
+        volumes: vec![0],
+        ..Case::default()
+    };
     // duplicate-region took two `{{build_name}}` for one region.
     let build_names = Case {
         name: "two JSON builders named after their regions, `{{build_name}}` each".to_owned(),
@@ -663,6 +689,8 @@ fn fixed_cases() -> Vec<Case> {
         variables_in_variables,
         build_name,
         build_names,
+        volumes(false),
+        volumes(true),
         trim_markers,
         skip_build_region,
         empty_settings,
@@ -798,6 +826,9 @@ impl Run {
                 }
             }
         }
+        // An image is an AMI: `amazon-ebsvolume` reports its volumes where
+        // the others report AMIs, and no deployment boots a volume.
+        reported.retain(|(_, _, id)| id.starts_with("ami-"));
         // Packer reports the AMI `skip_save_build_region` deregistered:
         // built is what exists.
         if !self.case.skip_build_region.is_empty() {
@@ -826,7 +857,7 @@ fn builder_name(case: &Case, index: usize) -> String {
     if let Some((_, name)) = case.renamed.iter().find(|(renamed, _)| *renamed == index) {
         return name.clone();
     }
-    if case.hcl2 { format!("amazon-ebs.b{index}") } else { format!("b{index}") }
+    if case.hcl2 { format!("{}.b{index}", case.kind(index)) } else { format!("b{index}") }
 }
 
 /// The AMIs of moto's EC2 in these regions.
@@ -863,9 +894,11 @@ fn agree(case: &Case, planned: &Regions, built: &Regions) -> Result<(), String> 
             // `skip_save_build_region` without a copy keeps nothing.
             let keeps_nothing = refusal.contains("it keeps no image")
                 && (0..case.builders.len()).any(|index| !built.contains_key(&builder_name(case, index)));
+            // A builder of EBS volumes builds nothing xtask patches with.
+            let volumes = !case.volumes.is_empty() && refusal.contains("makes EBS volumes, not images");
             // A spelling xtask does not evaluate: declining is its answer.
             let declined = case.declined && refusal.contains("cannot tell before the build");
-            if (twice && overlap) || (from_profile && !twice) || listed_twice || keeps_nothing || declined {
+            if (twice && overlap) || (from_profile && !twice) || listed_twice || keeps_nothing || declined || volumes {
                 Ok(())
             } else {
                 Err(format!("xtask refuses ({refusal}), and Packer built {built:?}"))

@@ -43,6 +43,18 @@
 //!   (`step_pre_validate.go`); with it, a misspelt copy fails after the AMI
 //!   exists. A name that is not a region's shape is refused here either way.
 
+/// Why an `amazon-*` builder of type `kind` makes nothing a deployment
+/// boots, if it does not: `amazon-ebsvolume` makes EBS volumes, and
+/// reports them (`eu-west-1:vol-…`) where the others report AMIs.
+pub fn makes_no_image(builder: &str, kind: &str) -> Option<String> {
+    (kind == "amazon-ebsvolume").then(|| {
+        format!(
+            "`{builder}` is an amazon-ebsvolume builder, which makes EBS volumes, not images: no deployment boots \
+             from them; build it outside `images`, or move it to a template that is not under packer/"
+        )
+    })
+}
+
 /// The environment variables the AWS SDK reads a region from, in order.
 pub const ENVIRONMENT: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
 

@@ -111,6 +111,10 @@ impl Readout {
             .ok_or_else(|| "the template is not a JSON object".to_owned())?;
         let environment = crate::regions::from_environment();
         let (mut builders, mut unresolved, mut region_problems) = (Vec::new(), Vec::new(), Vec::new());
+        for builder in template.builders() {
+            let (Some(kind), Some(name)) = (builder.kind(), builder.builder_name()) else { continue };
+            region_problems.extend(crate::regions::makes_no_image(name, kind));
+        }
         let settings = region_settings(&template, values);
         let image_builders = settings.iter().map(|settings| settings.name().to_owned()).collect();
         for settings in settings {
@@ -176,7 +180,13 @@ impl Readout {
         template.given = values.clone();
         let environment = crate::regions::from_environment();
         let (mut builders, mut unresolved, mut region_problems) = (Vec::new(), Vec::new(), Vec::new());
-        let sources = template.region_sources();
+        let mut sources = template.region_sources();
+        for target in template.build_targets() {
+            if let Some(problem) = crate::regions::makes_no_image(&target.name, target.kind) {
+                sources.retain(|source| source.address != target.name);
+                region_problems.push(problem);
+            }
+        }
         let mut image_builders: Vec<String> = sources.iter().map(|source| source.address.clone()).collect();
         for source in sources {
             if !source.unresolved.is_empty() {
@@ -398,7 +408,7 @@ fn region_settings(template: &Template, values: &BTreeMap<String, Given>) -> Vec
             if kind == "googlecompute" {
                 return Some(JsonRegions::Global(name));
             }
-            if !kind.starts_with("amazon-") {
+            if !kind.starts_with("amazon-") || crate::regions::makes_no_image(&name, kind).is_some() {
                 return None;
             }
             let mut from_run = false;
