@@ -95,10 +95,11 @@ pub fn covered(
         match environment {
             Some((variable, value)) => (value, Some(variable)),
             None => {
+                let shared = shared_config(std::env::var("AWS_CONFIG_FILE").ok(), std::env::var("AWS_PROFILE").ok());
                 return Err(format!(
                     "`{builder}` has no `region`, and neither AWS_REGION nor AWS_DEFAULT_REGION is set: Packer would \
-                     take the region from the AWS shared config (~/.aws/config), which xtask does not read, or fail; \
-                     set `region` in `{builder}` (or AWS_REGION for this run)"
+                     take the region from the AWS shared config ({shared}), which xtask does not read, or fail; set \
+                     `region` in `{builder}` (or AWS_REGION for this run)"
                 ));
             }
         }
@@ -139,6 +140,17 @@ pub fn covered(
         ));
     }
     Ok(Covered { regions, from_environment, discarded: Some(discarded) })
+}
+
+/// Where the AWS SDK would look for a region that neither variable
+/// gives, as a user would check it: `AWS_CONFIG_FILE` (else
+/// `~/.aws/config`), and the profile `AWS_PROFILE` names, when set.
+fn shared_config(config_file: Option<String>, profile: Option<String>) -> String {
+    let file = config_file.filter(|file| !file.is_empty()).unwrap_or_else(|| "~/.aws/config".to_owned());
+    match profile.filter(|profile| !profile.is_empty()) {
+        Some(profile) => format!("{file}, profile `{profile}` from AWS_PROFILE unless the builder sets `profile`"),
+        None => file,
+    }
 }
 
 /// A boolean setting as Packer's decoder reads a string (Go's
@@ -207,6 +219,14 @@ mod tests {
         assert_eq!(covered_here.from_environment, Some("AWS_DEFAULT_REGION"));
         let error = covered("amazon-ebs.x", "", &[], false, None).unwrap_err();
         assert!(error.contains("`amazon-ebs.x` has no `region`") && error.contains("AWS_REGION"), "{error}");
+    }
+
+    #[test]
+    fn the_refusal_names_the_shared_config_the_sdk_would_read() {
+        assert_eq!(shared_config(None, None), "~/.aws/config");
+        assert_eq!(shared_config(Some(String::new()), Some(String::new())), "~/.aws/config");
+        let named = shared_config(Some("/etc/aws.conf".to_owned()), Some("prod".to_owned()));
+        assert!(named.starts_with("/etc/aws.conf, profile `prod` from AWS_PROFILE"), "{named}");
     }
 
     #[test]
