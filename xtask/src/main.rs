@@ -230,6 +230,13 @@ fn cli() -> Command {
                         .default_value("v1.6.6")
                         .requires("packer-source")
                         .help("The Packer release to read"),
+                )
+                .arg(
+                    Arg::new("function-sources")
+                        .long("function-sources")
+                        .value_name("DIR")
+                        .value_parser(value_parser!(PathBuf))
+                        .help("A folder of git mirrors of hashicorp/packer, zclconf/go-cty, hashicorp/go-cty-funcs, hashicorp/hcl and zclconf/go-cty-yaml (each <owner>+<name>/repo or <name>): also regenerate xtask/src/hcl2/function_table.rs"),
                 ),
         )
 }
@@ -416,7 +423,8 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                 git_dir: git_dir.clone(),
                 tag: args.get_one::<String>("tag").cloned().unwrap_or_default(),
             });
-            codegen::run(&workspace_root()?, args.get_flag("check"), source.as_ref())
+            let function_sources = args.get_one::<PathBuf>("function-sources").map(PathBuf::as_path);
+            codegen::run(&workspace_root()?, args.get_flag("check"), source.as_ref(), function_sources)
         }
         _ => unreachable!("clap requires a subcommand"),
     }

@@ -1,8 +1,11 @@
 //! Generated files: the README's rule tables, made from the rules' docs, and
 //! (from a Packer source checkout) the plugin schema in
-//! `xtask/src/schema/generated.rs`. `cargo xtask codegen` writes them; a test
+//! `xtask/src/schema/generated.rs`, and (from git mirrors of Packer and the
+//! libraries it takes its functions from) `xtask/src/hcl2/function_table.rs`.
+//! `cargo xtask codegen` writes them; a test
 //! runs the README's check mode.
 
+pub mod packer_functions;
 pub mod packer_schema;
 
 use std::fs;
@@ -70,7 +73,12 @@ pub struct PackerSource {
 /// Where the generated plugin schema lives in the repository.
 pub const SCHEMA_PATH: &str = "xtask/src/schema/generated.rs";
 
-pub fn run(root: &Path, check: bool, packer_source: Option<&PackerSource>) -> Result<ExitCode> {
+pub fn run(
+    root: &Path,
+    check: bool,
+    packer_source: Option<&PackerSource>,
+    function_sources: Option<&Path>,
+) -> Result<ExitCode> {
     let path = root.join("README.md");
     let readme = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let mut files = vec![(path, "README.md's rule table", readme.clone(), updated_readme(&readme)?)];
@@ -79,6 +87,11 @@ pub fn run(root: &Path, check: bool, packer_source: Option<&PackerSource>) -> Re
         let current = fs::read_to_string(&path).unwrap_or_default();
         let generated = packer_schema::generate(&source.git_dir, &source.tag)?;
         files.push((path, "the plugin schema", current, generated));
+    }
+    if let Some(mirrors) = function_sources {
+        let path = root.join(packer_functions::TABLE_PATH);
+        let current = fs::read_to_string(&path).unwrap_or_default();
+        files.push((path, "the HCL2 function table", current, packer_functions::generate(mirrors)?));
     }
     let mut stale = false;
     for (path, what, current, updated) in files {

@@ -9,6 +9,7 @@ use anyhow::Result;
 use super::readout::{Readout, RegionBuilder};
 use super::{Job, Options, Outcome, tools};
 use crate::deployments::Deployment;
+use crate::hcl2::functions::Version;
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::secrets;
@@ -219,7 +220,9 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             }
         };
         let (values, var_files) = &values_of[&file.format];
-        let template = match Readout::checked(&file, values) {
+        // Read as the Packer that builds it reads it.
+        let release = installed.as_ref().ok().and_then(|version| Version::parse(version.as_deref()?));
+        let template = match Readout::checked(&file, values, release) {
             Ok(template) => template,
             Err(why) => {
                 jobs.push(failed_job(file, layout, why));
@@ -229,8 +232,8 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         if !template.unresolved.is_empty() {
             let why = format!(
                 "xtask cannot tell before the build which region {} makes an image in, so not which deployments it \
-                 feeds: give the variable it reads a value (--var, --var-file, PKR_VAR_<name>), or write the region \
-                 as a string, a variable or a local (expressions and functions are not evaluated)",
+                 feeds: give the variables it reads a value (--var, --var-file, PKR_VAR_<name>), or compute the \
+                 region from values known before the build (not a data source, timestamp() or the like)",
                 template.unresolved.join(", ")
             );
             jobs.push(failed_job(file, layout, why));

@@ -9,6 +9,7 @@ use super::plan::GLOBAL;
 use crate::diagnostic::Severity;
 use crate::gotmpl;
 use crate::hcl2::Hcl2Template;
+use crate::hcl2::functions::Version;
 use crate::lint_templates::{self, Loaded};
 use crate::plugins::{Kind, PluginUse};
 use crate::project::{TemplateFile, TemplateFormat};
@@ -74,8 +75,13 @@ impl PackerNeed {
 impl Readout {
     /// Reads a template whose lint found no error; lint errors stop it,
     /// listed with their places. `values` are the run's `--var-file` and
-    /// `--var` values.
-    pub fn checked(file: &TemplateFile, values: &BTreeMap<String, Given>) -> Result<Readout, String> {
+    /// `--var` values; `release` is the Packer that builds with them, when
+    /// known, whose reading of an HCL2 folder's values is taken.
+    pub fn checked(
+        file: &TemplateFile,
+        values: &BTreeMap<String, Given>,
+        release: Option<Version>,
+    ) -> Result<Readout, String> {
         let var_names: BTreeSet<String> = values.keys().cloned().collect();
         let errors: Vec<String> = lint_templates::lint_template(file, &var_names)
             .iter()
@@ -92,14 +98,18 @@ impl Readout {
                 errors.join("\n  ")
             ));
         }
-        Readout::read(file, values)
+        Readout::read(file, values, release)
     }
 
     /// Reads a template without linting it.
-    pub fn read(file: &TemplateFile, values: &BTreeMap<String, Given>) -> Result<Readout, String> {
+    pub fn read(
+        file: &TemplateFile,
+        values: &BTreeMap<String, Given>,
+        release: Option<Version>,
+    ) -> Result<Readout, String> {
         match file.format {
             TemplateFormat::Json => Readout::json(file, values),
-            TemplateFormat::Hcl2 => Readout::hcl2(file, values),
+            TemplateFormat::Hcl2 => Readout::hcl2(file, values, release),
         }
     }
 
@@ -167,7 +177,11 @@ impl Readout {
         })
     }
 
-    fn hcl2(file: &TemplateFile, values: &BTreeMap<String, Given>) -> Result<Readout, String> {
+    fn hcl2(
+        file: &TemplateFile,
+        values: &BTreeMap<String, Given>,
+        release: Option<Version>,
+    ) -> Result<Readout, String> {
         let unread = crate::hcl2::json_syntax_files(file.dir());
         if !unread.is_empty() {
             return Err(format!(
@@ -178,6 +192,7 @@ impl Readout {
         }
         let mut template = Hcl2Template::read(file.dir()).map_err(|error| format!("{error:#}"))?;
         template.given = values.clone();
+        template.release = release;
         let environment = crate::regions::from_environment();
         let (mut builders, mut unresolved, mut region_problems) = (Vec::new(), Vec::new(), Vec::new());
         let mut sources = template.region_sources();

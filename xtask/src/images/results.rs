@@ -299,7 +299,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         })
         .collect();
     let lacking: Vec<String> = recorded_values.keys().filter(|name| !values.contains_key(*name)).cloned().collect();
-    let parsed = Readout::checked(&file, &values).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+    let parsed = Readout::checked(&file, &values, None).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
     if let Some(name) = recorded_values.keys().find(|name| !parsed.variables.contains(*name)) {
         bail!(
             "{shown}: `values` gives `{}`, which {} does not declare; build it again",

@@ -75,7 +75,7 @@ fn template_info(file: &TemplateFile, image: &str, lock: Option<&LockFile>) -> T
         .map(|locked| freshness::of_template(file, locked))
         .unwrap_or_default();
     let mut info = TemplateInfo { rel: file.rel.clone(), image: image.to_owned(), regions: None, freshness };
-    let Ok(template) = Readout::read(file, &BTreeMap::new()) else { return info };
+    let Ok(template) = Readout::read(file, &BTreeMap::new(), None) else { return info };
     // A region only the build knows, or one the environment decides
     // (`AWS_REGION`, `PKR_VAR_`), cannot be compared here.
     let knowable = template.unresolved.is_empty()
