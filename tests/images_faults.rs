@@ -244,6 +244,61 @@ fn a_region_packer_did_not_report_fails_the_template_and_patches_nothing() {
     assert_ne!(before["virginia.yaml"], after["virginia.yaml"], "the one-region template still patches");
 }
 
+/// With `[channels]`, a build reaches the deployments of the first channel
+/// only; the lock records when it entered it, keeps the image it replaced,
+/// and a run that builds nothing gives the first channel what the lock
+/// last gave it (a rollback moves that back), not merely the newest.
+#[test]
+fn with_channels_a_build_reaches_the_first_channel_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    write(root, "xtask.toml", "[channels]\norder = [\"canary\", \"stable\"]\n");
+    let ireland = std::fs::read_to_string(root.join("deployments/ireland.yaml")).unwrap();
+    write(root, "deployments/ireland.yaml", ireland.replacen("# Ireland\n", "# Ireland\nchannel: canary\n", 1));
+    let before = deployments(root);
+    let output = images(root, &packer, &[]).output().unwrap();
+    let said = text(&output);
+    assert!(output.status.success(), "{said}");
+    let after = deployments(root);
+    assert_eq!(after["frankfurt.yaml"], before["frankfurt.yaml"], "stable is reached by promotion only");
+    assert_eq!(after["virginia.yaml"], before["virginia.yaml"], "stable is reached by promotion only");
+    assert_ne!(after["ireland.yaml"], before["ireland.yaml"]);
+    assert!(
+        said.contains(
+            "deployments/frankfurt.yaml (3.11-aws-machine-image): it is in the channel `stable`, which new \
+                       images reach by `cargo xtask promote --to stable`"
+        ),
+        "{said}"
+    );
+    let lock = || -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap()
+    };
+    let entry = |lock: &serde_json::Value| lock["templates"]["packer/3.11/aws/machine-image/template.json"].clone();
+    let first = entry(&lock())["images"]["eu-west-1"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(entry(&lock())["channels"]["canary"]["eu-west-1"], first.as_str());
+    assert!(entry(&lock())["lifecycle"][&first]["entered"]["canary"].is_string());
+    assert!(ids_in(&after["ireland.yaml"]).iter().all(|id| *id == first), "{}", after["ireland.yaml"]);
+
+    let rebuilt = images(root, &packer, &["--force"]).output().unwrap();
+    assert!(rebuilt.status.success(), "{}", text(&rebuilt));
+    let second = entry(&lock())["images"]["eu-west-1"]["id"].as_str().unwrap().to_owned();
+    assert_ne!(first, second);
+    assert_eq!(entry(&lock())["history"]["eu-west-1"][0]["id"], first.as_str(), "the replaced image is kept");
+    assert!(ids_in(&deployments(root)["ireland.yaml"]).iter().all(|id| *id == second));
+
+    // What a rollback of canary records: the first image, which a plain
+    // run that builds nothing then writes, rather than the newest.
+    let mut rolled_back = lock();
+    rolled_back["templates"]["packer/3.11/aws/machine-image/template.json"]["channels"]["canary"]["eu-west-1"] =
+        serde_json::Value::String(first.clone());
+    write(root, "packer/images.lock", serde_json::to_string_pretty(&rolled_back).unwrap());
+    let plain = images(root, &packer, &[]).env("STANDIN_REFUSE_BUILD", "1").output().unwrap();
+    assert!(plain.status.success(), "{}", text(&plain));
+    assert!(ids_in(&deployments(root)["ireland.yaml"]).iter().all(|id| *id == first));
+    assert_eq!(deployments(root)["frankfurt.yaml"], before["frankfurt.yaml"]);
+}
+
 #[test]
 fn a_hand_edited_lock_cannot_inject_yaml() {
     let dir = tempfile::tempdir().unwrap();
@@ -951,7 +1006,7 @@ fn each_region_keeps_the_packer_version_that_built_it() {
     assert!(merged.status.success(), "{}", text(&merged));
     let lock: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
-    assert_eq!(lock["version"], 2);
+    assert_eq!(lock["version"], 3);
     let entry = &lock["templates"]["packer/3.11/aws/machine-image/template.json"];
     assert!(entry.get("packer_version").is_none(), "{entry}");
     assert_eq!(entry["images"]["eu-west-1"]["packer_version"], "1.9.2", "{entry}");

@@ -10,6 +10,7 @@ use super::readout::{Readout, RegionBuilder};
 use super::{Job, Options, Outcome, tools};
 use crate::deployments::Deployment;
 use crate::hcl2::functions::Version;
+use crate::lifecycle::channels::Channels;
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::secrets;
@@ -55,13 +56,15 @@ pub struct LeftAlone {
 }
 
 /// The deployment keys one template feeds, and the deployments of its
-/// release and cloud that it leaves alone.
+/// release and cloud that it leaves alone: with `channels`, a deployment
+/// outside the first channel gets new images only by promotion.
 pub fn feeds(
     layout: &Layout,
     regions: &[String],
     images_here: &BTreeSet<String>,
     deployments: &[Deployment],
     region_filter: &[String],
+    channels: Option<&Channels>,
 ) -> (Vec<Feed>, Vec<LeftAlone>) {
     let mut fed = Vec::new();
     let mut left = Vec::new();
@@ -89,6 +92,10 @@ pub fn feeds(
         }
         roles.retain(|role| feeding_image(role, images_here) == Some(layout.image.as_str()));
         if roles.is_empty() {
+            continue;
+        }
+        if let Some(reason) = channels.and_then(|channels| channels.not_given_new_images(deployment)) {
+            left.push(LeftAlone { deployment: deployment.rel.clone(), reason });
             continue;
         }
         let region = if layout.cloud == "aws" {
@@ -185,6 +192,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
     let mut names: BTreeSet<String> = BTreeSet::new();
     let mut built_regions: BTreeSet<String> = BTreeSet::new();
     let pins = crate::config::Config::read(&options.root)?.packer;
+    let channels = crate::config::Config::read(&options.root)?.channels;
     let installed = if selected.is_empty() { Ok(None) } else { installed_packer(options, &pins) };
     if selected.is_empty() && (!options.filter.releases.is_empty() || !options.filter.clouds.is_empty()) {
         let layouts: Vec<Layout> = everything.iter().filter_map(|file| file.layout.clone().ok()).collect();
@@ -309,7 +317,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         // other regions (`ami_regions`) makes new images there too, and they
         // go into the lock, so those deployments follow.
         let region_filter = if options.regions.is_empty() { Vec::new() } else { regions.clone() };
-        let (feeds, left_alone) = feeds(&layout, &regions, &here, deployments, &region_filter);
+        let (feeds, left_alone) = feeds(&layout, &regions, &here, deployments, &region_filter, channels.as_ref());
         let inputs = template.inputs.clone();
         let lock::InputHashes { all: hash, each: files } = match lock::hash_inputs(file.dir(), &inputs) {
             Ok(hashed) => hashed,
@@ -358,6 +366,13 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                         &regions,
                         installed,
                         &tooling.pins,
+                    );
+                    // With channels, the first channel's deployments get
+                    // what the lock last gave it, which a rollback moves.
+                    let images = crate::lifecycle::channels::first_channel_images(
+                        channels.as_ref(),
+                        lockfile.templates.get(&file.rel),
+                        images,
                     );
                     (Outcome::Skipped(images), "unchanged since its images were built".to_owned())
                 }
