@@ -146,6 +146,28 @@ fn cli() -> Command {
                 .arg(format().value_parser(["human", "json", "github-matrix"])),
         )
         .subcommand(
+            Command::new("promote")
+                .about(
+                    "Give the deployments of a channel the image the channel before it boots, per template and region, \
+                     once it has soaked",
+                )
+                .arg(
+                    Arg::new("to")
+                        .long("to")
+                        .value_name("CHANNEL")
+                        .required(true)
+                        .help("The channel to promote into (a later one of [channels] order in xtask.toml)"),
+                )
+                .args(lifecycle_selection())
+                .arg(flag("dry-run", "Print what would be promoted and why, without writing"))
+                .arg(flag(
+                    "without-soak",
+                    "Promote images that have not run in the channel before for its soak yet (an urgent fix); the \
+                     other checks hold",
+                ))
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
             Command::new("status")
                 .about("Per template: the recorded images, whether they are stale, and which deployments use which")
                 .arg(root_arg())
@@ -239,6 +261,39 @@ fn cli() -> Command {
                         .help("A folder of git mirrors of hashicorp/packer, zclconf/go-cty, hashicorp/go-cty-funcs, hashicorp/hcl and zclconf/go-cty-yaml (each <owner>+<name>/repo or <name>): also regenerate xtask/src/hcl2/function_table.rs"),
                 ),
         )
+}
+
+/// `--root`, `--release`, `--cloud`, `--select` and `--region`, for the
+/// lifecycle commands.
+fn lifecycle_selection() -> [Arg; 5] {
+    let [root, release, cloud] = selection();
+    [
+        root,
+        release,
+        cloud,
+        Arg::new("select")
+            .long("select")
+            .value_name("FOLDER")
+            .action(ArgAction::Append)
+            .help("Only the template in this folder, e.g. packer/3.11/aws/machine-image (repeatable)"),
+        Arg::new("region")
+            .long("region")
+            .value_name("R")
+            .action(ArgAction::Append)
+            .help("Only the deployments in this AWS region (repeatable)"),
+    ]
+}
+
+fn lifecycle(args: &ArgMatches) -> xtask::lifecycle::fleet::Selection {
+    xtask::lifecycle::fleet::Selection {
+        filter: filter(args),
+        select: many(args, "select"),
+        regions: many(args, "region"),
+    }
+}
+
+fn json_format(args: &ArgMatches) -> bool {
+    args.get_one::<String>("format").map(String::as_str) == Some("json")
 }
 
 fn root_arg() -> Arg {
@@ -403,6 +458,14 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                 Some("github-matrix") => images::Output::GithubMatrix,
                 _ => images::Output::Human,
             },
+        }),
+        Some(("promote", args)) => xtask::lifecycle::promote::run(&xtask::lifecycle::promote::Options {
+            root: root(args)?,
+            channel: args.get_one::<String>("to").cloned().unwrap_or_default(),
+            selection: lifecycle(args),
+            dry_run: args.get_flag("dry-run"),
+            without_soak: args.get_flag("without-soak"),
+            json: json_format(args),
         }),
         Some(("status", args)) => images::status::run(&root(args)?, output_format(args)),
         Some(("bench", args)) => match args.subcommand() {

@@ -12,4 +12,8 @@
 
 pub mod channels;
 pub mod clock;
+pub mod fleet;
 pub mod history;
+pub mod promote;
+mod report;
+mod write;

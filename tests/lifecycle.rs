@@ -1,0 +1,304 @@
+//! The image lifecycle: `promote`, `rollback`, `revoke` and `prune` on a
+//! repository whose images the stand-in Packer builds (a fraction of a
+//! second each), with times in the lock moved back where a test needs an
+//! image to have soaked. `prune --execute` runs against moto with the AWS
+//! CLI.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+mod common;
+use common::{stand_in_packer, text, write};
+
+const TEMPLATE: &str = "packer/3.11/aws/machine-image/template.json";
+const UNKNOWN: &str = "ami-00000000000000000";
+
+fn template() -> String {
+    let builder = |region: &str| {
+        format!(
+            "{{ \"type\": \"amazon-ebs\", \"name\": \"{region}\", \"region\": \"{region}\", \"source_ami\": \
+             \"ami-03cf127a\", \"instance_type\": \"t2.micro\", \"ssh_username\": \"core\", \"ami_name\": \
+             \"okd-{region}-{{{{timestamp}}}}\" }}"
+        )
+    };
+    format!("{{\n  \"builders\": [\n    {},\n    {}\n  ]\n}}\n", builder("eu-west-1"), builder("eu-central-1"))
+}
+
+fn deployment(channel: Option<&str>, region: &str) -> String {
+    let channel = channel.map(|name| format!("channel: {name}\n")).unwrap_or_default();
+    format!(
+        "# {region}\n{channel}release: '3.11'\ncloud: aws\nbastion:\n  machine_image:\n    id: {UNKNOWN}  # bastion\n\
+         cluster:\n  region: {region}\n  machine_image:\n    id: '{UNKNOWN}'\n"
+    )
+}
+
+/// Two canary clusters and two stable ones (one without `channel:`), one
+/// of each per region; `soak` for stable.
+fn tree(root: &Path, soak: &str) -> PathBuf {
+    write(root, TEMPLATE, template());
+    write(
+        root,
+        "xtask.toml",
+        format!("[channels]\norder = [\"canary\", \"stable\"]\n\n[channels.stable]\nsoak = \"{soak}\"\n"),
+    );
+    write(root, "deployments/canary-frankfurt.yaml", deployment(Some("canary"), "eu-central-1"));
+    write(root, "deployments/canary-ireland.yaml", deployment(Some("canary"), "eu-west-1"));
+    write(root, "deployments/prod-frankfurt.yaml", deployment(None, "eu-central-1"));
+    write(root, "deployments/prod-ireland.yaml", deployment(Some("stable"), "eu-west-1"));
+    stand_in_packer(root)
+}
+
+fn xtask(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .env("NO_COLOR", "1")
+        .env("PACKER", root.join("bin/packer"))
+        .output()
+        .expect("the xtask binary runs")
+}
+
+/// Runs a command that must succeed, and returns what it said.
+fn ok(root: &Path, args: &[&str]) -> String {
+    let output = xtask(root, args);
+    let said = text(&output);
+    assert!(output.status.success(), "`{}` failed:\n{said}", args.join(" "));
+    said
+}
+
+fn lock(root: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap()
+}
+
+fn set_lock(root: &Path, lock: &Value) {
+    write(root, "packer/images.lock", serde_json::to_string_pretty(lock).unwrap() + "\n");
+}
+
+/// The template's entry in the lock.
+fn entry(root: &Path) -> Value {
+    lock(root)["templates"][TEMPLATE].clone()
+}
+
+fn current(root: &Path, region: &str) -> String {
+    entry(root)["images"][region]["id"].as_str().unwrap().to_owned()
+}
+
+/// The IDs a deployment holds, in file order.
+fn ids(root: &Path, name: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(root.join("deployments").join(name)).unwrap();
+    text.match_indices("ami-")
+        .map(|(at, _)| text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect())
+        .collect()
+}
+
+/// Moves every time the lock records for entering `channel` back by
+/// `seconds`, and every build time with it, as if that long had passed.
+fn soak(root: &Path, channel: &str, seconds: u64) {
+    fn earlier(value: &mut Value, seconds: u64) {
+        let at = xtask::lifecycle::clock::parse_timestamp(value.as_str().unwrap()).unwrap() - seconds;
+        *value = Value::String(xtask::lock::utc_timestamp(at));
+    }
+    fn walk(value: &mut Value, channel: &str, seconds: u64) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map.iter_mut() {
+                    match key.as_str() {
+                        "built_at" => earlier(inner, seconds),
+                        "entered" => {
+                            if let Some(at) = inner.get_mut(channel) {
+                                earlier(at, seconds);
+                            }
+                        }
+                        _ => walk(inner, channel, seconds),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| walk(item, channel, seconds)),
+            _ => {}
+        }
+    }
+    let mut lock = lock(root);
+    walk(&mut lock, channel, seconds);
+    set_lock(root, &lock);
+}
+
+#[test]
+fn promote_waits_for_the_soak_then_gives_the_next_channel_what_the_one_before_boots() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "48h");
+    ok(root, &["images"]);
+    let (ireland, frankfurt) = (current(root, "eu-west-1"), current(root, "eu-central-1"));
+    assert_eq!(ids(root, "canary-ireland.yaml"), [ireland.clone(), ireland.clone()]);
+    assert_eq!(ids(root, "prod-ireland.yaml"), [UNKNOWN, UNKNOWN], "a build reaches the first channel only");
+
+    let said = ok(root, &["promote", "--to", "stable"]);
+    assert!(said.contains("waiting: "), "{said}");
+    assert!(said.contains(&format!("{ireland} has run ")), "{said}");
+    assert!(
+        said.contains("`stable` takes an image after 48h: 2d 0h left") || said.contains("48h: 1d 23h left"),
+        "{said}"
+    );
+    assert_eq!(ids(root, "prod-ireland.yaml"), [UNKNOWN, UNKNOWN]);
+
+    soak(root, "canary", 49 * 3600);
+    let said = ok(root, &["promote", "--to", "stable"]);
+    assert!(said.contains(&format!("promoted to {ireland} (from {UNKNOWN}): soaked 2d 1h in `canary`")), "{said}");
+    assert_eq!(ids(root, "prod-ireland.yaml"), [ireland.clone(), ireland.clone()]);
+    assert_eq!(ids(root, "prod-frankfurt.yaml"), [frankfurt.clone(), frankfurt.clone()]);
+    assert!(said.contains("2 promoted, 0 finished, 0 current, 0 waiting, 0 refused; 2 deployments updated."), "{said}");
+    assert!(said.contains("-    id: ami-00000000000000000  # bastion"), "the diff is shown:\n{said}");
+    let entry = entry(root);
+    assert_eq!(entry["channels"]["stable"]["eu-west-1"], ireland.as_str());
+    assert!(entry["lifecycle"][&ireland]["entered"]["stable"].is_string());
+
+    let again = ok(root, &["promote", "--to", "stable"]);
+    assert!(again.contains(&format!("already on {ireland}")), "{again}");
+    assert!(again.contains("0 promoted, 0 finished, 2 current"), "{again}");
+    let lint = ok(root, &["lint-deployments"]);
+    assert!(lint.contains("no problems found"), "{lint}");
+}
+
+#[test]
+fn promote_refuses_what_a_person_must_look_at_and_names_the_deployments() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    ok(root, &["images"]);
+    let first = current(root, "eu-central-1");
+    ok(root, &["images", "--force"]);
+    let second = current(root, "eu-central-1");
+    soak(root, "canary", 7200);
+    let canary = std::fs::read_to_string(root.join("deployments/canary-frankfurt.yaml")).unwrap();
+
+    // Two canary clusters in one region on different images.
+    write(root, "deployments/canary-frankfurt-2.yaml", canary.replace(&second, &first));
+    let output = xtask(root, &["promote", "--to", "stable", "--region", "eu-central-1"]);
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains("refused: the deployments of `canary` disagree: "), "{said}");
+    assert!(
+        said.contains(&format!("deployments/canary-frankfurt-2.yaml bastion.machine_image.id boots {first}")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("deployments/canary-frankfurt.yaml bastion.machine_image.id boots {second}")),
+        "{said}"
+    );
+    std::fs::remove_file(root.join("deployments/canary-frankfurt-2.yaml")).unwrap();
+
+    // An image the lock does not record.
+    write(root, "deployments/canary-frankfurt.yaml", canary.replace(&second, "ami-0123456789abcdef0"));
+    let said = text(&xtask(root, &["promote", "--to", "stable", "--region", "eu-central-1"]));
+    assert!(
+        said.contains(
+            "`canary` boots ami-0123456789abcdef0 (deployments/canary-frankfurt.yaml bastion.machine_image.id \
+                       boots ami-0123456789abcdef0, deployments/canary-frankfurt.yaml cluster.machine_image.id boots \
+                       ami-0123456789abcdef0), which packer/images.lock does not record"
+        ),
+        "{said}"
+    );
+
+    // An earlier image the lock keeps, though the lock gave canary the
+    // newer one: a write into canary that did not finish.
+    write(root, "deployments/canary-frankfurt.yaml", canary.replace(&second, &first));
+    let said = text(&xtask(root, &["promote", "--to", "stable", "--region", "eu-central-1"]));
+    assert!(said.contains(&format!("packer/images.lock gave `canary` {second} in eu-central-1, and its deployments boot {first}: a write into `canary` did not finish")), "{said}");
+    write(root, "deployments/canary-frankfurt.yaml", &canary);
+
+    // Times a wrong clock wrote: ahead of this one, or before the build.
+    let good = lock(root);
+    let mut ahead = good.clone();
+    let tomorrow = xtask::lock::utc_timestamp(xtask::lifecycle::clock::now() + 86_400);
+    ahead["templates"][TEMPLATE]["lifecycle"][&second]["entered"]["canary"] = Value::String(tomorrow.clone());
+    set_lock(root, &ahead);
+    let said = text(&xtask(root, &["promote", "--to", "stable", "--region", "eu-central-1"]));
+    assert!(
+        said.contains(&format!("{tomorrow} is 1d 0h ahead of this machine's clock")) || said.contains("23h 59m ahead"),
+        "{said}"
+    );
+    let mut before_build = good.clone();
+    before_build["templates"][TEMPLATE]["lifecycle"][&second]["entered"]["canary"] =
+        Value::String("2001-01-01T00:00:00Z".to_owned());
+    set_lock(root, &before_build);
+    let said = text(&xtask(root, &["promote", "--to", "stable", "--region", "eu-central-1"]));
+    assert!(said.contains("entered `canary` at 2001-01-01T00:00:00Z, before it was built"), "{said}");
+    let mut no_entry = good.clone();
+    no_entry["templates"][TEMPLATE]["lifecycle"][&second]["entered"].as_object_mut().unwrap().remove("canary");
+    set_lock(root, &no_entry);
+    let said = text(&xtask(root, &["promote", "--to", "stable", "--region", "eu-central-1"]));
+    assert!(said.contains("does not say when") && said.contains("--without-soak"), "{said}");
+    let forced = ok(root, &["promote", "--to", "stable", "--region", "eu-central-1", "--without-soak"]);
+    assert!(forced.contains("without its soak (--without-soak)"), "{forced}");
+    assert_eq!(ids(root, "prod-frankfurt.yaml"), [second.clone(), second.clone()]);
+    assert_eq!(ids(root, "prod-ireland.yaml"), [UNKNOWN, UNKNOWN], "--region leaves the others alone");
+}
+
+#[test]
+fn a_stale_image_waits_for_the_next_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    ok(root, &["images"]);
+    soak(root, "canary", 7200);
+    write(root, TEMPLATE, template().replace("t2.micro", "t3.micro"));
+    let said = ok(root, &["promote", "--to", "stable"]);
+    assert!(
+        said.contains("is stale (template.json (changed)): the next `cargo xtask images` gives `canary` a new image"),
+        "{said}"
+    );
+    assert_eq!(ids(root, "prod-ireland.yaml"), [UNKNOWN, UNKNOWN]);
+}
+
+#[test]
+fn promote_takes_a_later_channel_of_a_repository_with_channels() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    let first = xtask(root, &["promote", "--to", "canary"]);
+    assert_eq!(first.status.code(), Some(2));
+    assert!(text(&first).contains("`canary` is the first channel: new images reach it by `cargo xtask images`; promote into a later one (stable)"), "{}", text(&first));
+    let other = xtask(root, &["promote", "--to", "beta"]);
+    assert_eq!(other.status.code(), Some(2));
+    assert!(text(&other).contains("`beta` is not a channel; xtask.toml names canary, stable"), "{}", text(&other));
+    std::fs::remove_file(root.join("xtask.toml")).unwrap();
+    let none = xtask(root, &["promote", "--to", "stable"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(text(&none).contains("xtask.toml has no [channels]"), "{}", text(&none));
+}
+
+#[test]
+fn a_dry_run_writes_nothing_and_the_json_is_a_versioned_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    write(root, "deployments/lost.yaml", deployment(Some("beta"), "eu-west-1"));
+    ok(root, &["images"]);
+    soak(root, "canary", 7200);
+    let lock_before = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    let output = xtask(root, &["promote", "--to", "stable", "--dry-run", "--format", "json"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["version"], 1);
+    assert_eq!(document["command"], "promote");
+    assert_eq!((document["channel"].as_str(), document["from"].as_str()), (Some("stable"), Some("canary")));
+    assert_eq!(document["dry_run"], true);
+    let places = document["places"].as_array().unwrap();
+    assert_eq!(places.len(), 2, "{document}");
+    let ireland = places.iter().find(|place| place["region"] == "eu-west-1").unwrap();
+    assert_eq!(ireland["state"], "promoted");
+    assert_eq!(ireland["id"], current(root, "eu-west-1").as_str());
+    assert_eq!(ireland["before"], serde_json::json!([UNKNOWN]));
+    assert_eq!(ireland["deployments"], serde_json::json!(["deployments/prod-ireland.yaml"]));
+    assert_eq!(ireland["template"], "packer/3.11/aws/machine-image");
+    assert_eq!(document["outside"][0]["path"], "deployments/lost.yaml");
+    assert!(document["outside"][0]["reason"].as_str().unwrap().contains("`beta` is not one of"), "{document}");
+    assert_eq!(std::fs::read_to_string(root.join("packer/images.lock")).unwrap(), lock_before);
+    assert_eq!(ids(root, "prod-ireland.yaml"), [UNKNOWN, UNKNOWN]);
+    let human = ok(root, &["promote", "--to", "stable", "--dry-run"]);
+    assert!(human.contains("would be promoted to") && human.contains("Dry run: nothing was written."), "{human}");
+    assert!(human.contains("in no channel, left alone:\n  deployments/lost.yaml: its channel `beta`"), "{human}");
+}
