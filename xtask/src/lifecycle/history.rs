@@ -3,7 +3,14 @@
 //! history, and the new one enters the first channel. The history is
 //! bounded ([`HISTORY`] images before the current one); the images dropped
 //! first are those already pruned, then the oldest that no channel boots
-//! by the lock, and never one a channel does.
+//! by the lock, and never one a channel does or could be rolled back to.
+//!
+//! [`rollback_target`] and [`kept_for_channels`] answer, from the lock
+//! alone, which image a channel goes back to and which images the
+//! channels still need: `rollback` moves to the first, `prune` keeps the
+//! second.
+
+use std::collections::BTreeSet;
 
 use crate::lock::{HISTORY, LockedImage, LockedTemplate};
 use crate::printable;
@@ -62,6 +69,65 @@ pub fn enter(entry: &mut LockedTemplate, channel: &str, region: &str, id: &str, 
     entry.lifecycle.entry(id.to_owned()).or_default().entered.insert(channel.to_owned(), now.to_owned());
 }
 
+/// The image `channel` would be rolled back to in `region`: the newest
+/// image the lock keeps for the region that was recorded before the one
+/// the lock last gave the channel, that entered the channel once (the
+/// channel booted it), and that is neither revoked nor pruned. Going back
+/// twice goes further back: the image left is newer than the one taken.
+///
+/// Without one, why, for a message that names the template and region.
+pub fn rollback_target<'a>(entry: &'a LockedTemplate, channel: &str, region: &str) -> Result<&'a LockedImage, String> {
+    let Some(current) = entry.channels.get(channel).and_then(|given| given.get(region)) else {
+        return Err(format!("packer/images.lock records no image given to `{channel}` in {region}"));
+    };
+    let shown = printable::escape(current);
+    let Some(at) = entry.images_of(region).position(|image| image.id == *current) else {
+        return Err(format!(
+            "packer/images.lock no longer keeps {shown}, the image `{channel}` was last given in {region}, so it \
+             cannot tell which images came before it"
+        ));
+    };
+    let mut passed_over = Vec::new();
+    for image in entry.images_of(region).skip(at + 1) {
+        let Some(events) = entry.lifecycle.get(&image.id) else { continue };
+        if !events.entered.contains_key(channel) {
+            continue;
+        }
+        if events.revoked.is_some() {
+            passed_over.push(format!("{} (revoked)", printable::escape(&image.id)));
+        } else if events.pruned.is_some() {
+            passed_over.push(format!("{} (pruned)", printable::escape(&image.id)));
+        } else {
+            return Ok(image);
+        }
+    }
+    let earlier = if passed_over.is_empty() {
+        format!("packer/images.lock keeps no image `{channel}` booted in {region} before {shown}")
+    } else {
+        format!(
+            "every image `{channel}` booted in {region} before {shown} that packer/images.lock keeps is revoked or \
+             pruned: {}",
+            passed_over.join(", ")
+        )
+    };
+    Err(earlier)
+}
+
+/// The images of `region` the channels need, by the lock: the image each
+/// channel was last given and the one it would be rolled back to. `prune`
+/// removes none of them, nor does the history's trim.
+pub fn kept_for_channels<'a>(entry: &'a LockedTemplate, region: &str) -> BTreeSet<&'a str> {
+    let mut kept = BTreeSet::new();
+    for (channel, given) in &entry.channels {
+        let Some(current) = given.get(region) else { continue };
+        kept.insert(current.as_str());
+        if let Ok(target) = rollback_target(entry, channel, region) {
+            kept.insert(target.id.as_str());
+        }
+    }
+    kept
+}
+
 /// Drops the history of `region` down to [`HISTORY`] images; returns the
 /// dropped images that were not pruned.
 fn trim(entry: &mut LockedTemplate, region: &str) -> Vec<LockedImage> {
@@ -74,10 +140,11 @@ fn trim(entry: &mut LockedTemplate, region: &str) -> Vec<LockedImage> {
                 .and_then(|events| events.pruned.as_ref())
                 .is_some_and(|p| p.finished_at.is_some())
         };
-        let booted_by_a_channel =
-            |image: &LockedImage| entry.channels.values().any(|on| on.get(region) == Some(&image.id));
-        let victim =
-            earlier.iter().rposition(pruned).or_else(|| earlier.iter().rposition(|image| !booted_by_a_channel(image)));
+        let needed = kept_for_channels(entry, region);
+        let victim = earlier
+            .iter()
+            .rposition(pruned)
+            .or_else(|| earlier.iter().rposition(|image| !needed.contains(image.id.as_str())));
         let Some(victim) = victim else { break };
         let image = entry.history.get_mut(region).expect("looked up above").remove(victim);
         if entry.find(&image.id).is_none() {
@@ -165,6 +232,58 @@ mod tests {
         record("t", &mut entry, "r", image("ami-12"), Some(&channels), "T");
         assert!(entry.find("ami-0").is_some(), "stable boots it");
         assert!(entry.find("ami-1").is_none(), "the oldest no channel boots goes next");
+        assert_eq!(entry.history["r"].len(), HISTORY);
+    }
+
+    #[test]
+    fn a_rollback_goes_to_the_newest_earlier_image_the_channel_booted_that_is_neither_revoked_nor_pruned() {
+        let channels = channels();
+        let mut entry = LockedTemplate::default();
+        let target =
+            |entry: &LockedTemplate, channel: &str| rollback_target(entry, channel, "r").map(|image| image.id.clone());
+        assert!(target(&entry, "canary").unwrap_err().contains("records no image given to `canary` in r"));
+        record("t", &mut entry, "r", image("ami-1"), Some(&channels), "T1");
+        assert!(target(&entry, "canary").unwrap_err().contains("keeps no image `canary` booted in r before ami-1"));
+        record("t", &mut entry, "r", image("ami-2"), Some(&channels), "T2");
+        record("t", &mut entry, "r", image("ami-3"), Some(&channels), "T3");
+        assert_eq!(target(&entry, "canary"), Ok("ami-2".to_owned()));
+        // stable booted ami-1 and then ami-3; it never booted ami-2.
+        enter(&mut entry, "stable", "r", "ami-1", "T4");
+        enter(&mut entry, "stable", "r", "ami-3", "T5");
+        assert_eq!(target(&entry, "stable"), Ok("ami-1".to_owned()));
+        entry.lifecycle.get_mut("ami-2").unwrap().revoked =
+            Some(crate::lock::Revocation { at: "T6".into(), reason: "a bad kernel".into() });
+        assert_eq!(target(&entry, "canary"), Ok("ami-1".to_owned()), "past the revoked one");
+        assert_eq!(kept_for_channels(&entry, "r"), BTreeSet::from(["ami-3", "ami-1"]));
+        entry.lifecycle.get_mut("ami-1").unwrap().pruned =
+            Some(Pruning { started_at: "T7".into(), snapshots: Vec::new(), finished_at: None });
+        let none = target(&entry, "canary").unwrap_err();
+        assert!(none.contains("revoked or pruned: ami-2 (revoked), ami-1 (pruned)"), "{none}");
+        assert_eq!(kept_for_channels(&entry, "r"), BTreeSet::from(["ami-3"]));
+        // Rolled back to ami-1 (were it not pruned), a second rollback goes
+        // further back, never forward to ami-2 or ami-3.
+        entry.lifecycle.get_mut("ami-1").unwrap().pruned = None;
+        enter(&mut entry, "canary", "r", "ami-1", "T8");
+        assert!(target(&entry, "canary").unwrap_err().contains("before ami-1"));
+        // A channel whose image the lock no longer keeps.
+        entry.channels.get_mut("stable").unwrap().insert("r".into(), "ami-9".into());
+        assert!(target(&entry, "stable").unwrap_err().contains("no longer keeps ami-9"));
+    }
+
+    #[test]
+    fn the_history_keeps_what_a_channel_could_be_rolled_back_to() {
+        let channels = channels();
+        let mut entry = LockedTemplate::default();
+        record("t", &mut entry, "r", image("ami-0"), Some(&channels), "T");
+        enter(&mut entry, "stable", "r", "ami-0", "T");
+        record("t", &mut entry, "r", image("ami-1"), Some(&channels), "T");
+        enter(&mut entry, "stable", "r", "ami-1", "T");
+        for n in 2..=HISTORY + 3 {
+            record("t", &mut entry, "r", image(&format!("ami-{n}")), Some(&channels), "T");
+        }
+        assert!(entry.find("ami-1").is_some(), "stable boots it");
+        assert!(entry.find("ami-0").is_some(), "stable would be rolled back to it");
+        assert!(entry.find("ami-2").is_none());
         assert_eq!(entry.history["r"].len(), HISTORY);
     }
 }
