@@ -302,3 +302,71 @@ fn a_dry_run_writes_nothing_and_the_json_is_a_versioned_document() {
     assert!(human.contains("would be promoted to") && human.contains("Dry run: nothing was written."), "{human}");
     assert!(human.contains("in no channel, left alone:\n  deployments/lost.yaml: its channel `beta`"), "{human}");
 }
+
+#[test]
+fn revoke_records_why_and_lint_promote_and_the_plan_act_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    ok(root, &["images"]);
+    let ireland = current(root, "eu-west-1");
+    soak(root, "canary", 7200);
+    let reason = "CVE-2026-1234: the kernel panics on m5 instances";
+
+    let unknown = xtask(root, &["revoke", UNKNOWN, &ireland, "--reason", reason]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown));
+    assert!(text(&unknown).contains(&format!("records no image {UNKNOWN}; revoke takes")), "{}", text(&unknown));
+    let outside = xtask(root, &["revoke", &ireland, "--reason", reason, "--region", "eu-central-1"]);
+    assert!(text(&outside).contains("among the selected templates and regions"), "{}", text(&outside));
+    let empty = xtask(root, &["revoke", &ireland, "--reason", "  "]);
+    assert!(text(&empty).contains("--reason is empty"), "{}", text(&empty));
+    let lock_before = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    let dry = ok(root, &["revoke", &ireland, "--reason", reason, "--dry-run"]);
+    assert!(dry.contains("would be revoked") && dry.contains("Dry run: nothing was written."), "{dry}");
+    assert_eq!(std::fs::read_to_string(root.join("packer/images.lock")).unwrap(), lock_before);
+
+    let output = xtask(root, &["revoke", &ireland, "--reason", reason, "--format", "json"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((document["version"].as_u64(), document["command"].as_str()), (Some(1), Some("revoke")));
+    let image = &document["images"][0];
+    assert_eq!(image["id"], ireland.as_str());
+    assert_eq!(image["records"], serde_json::json!([{"template": TEMPLATE, "region": "eu-west-1"}]));
+    assert_eq!(image["revoked"]["reason"], reason);
+    assert_eq!(image["booted_by"][0]["path"], "deployments/canary-ireland.yaml");
+    assert_eq!(image["booted_by"][0]["channel"], "canary");
+    assert_eq!(image["rebuilt"], serde_json::json!(["packer/3.11/aws/machine-image"]));
+    assert_eq!(entry(root)["lifecycle"][&ireland]["revoked"]["reason"], reason);
+    // Again: the first revocation is kept.
+    let again = ok(root, &["revoke", &ireland, "--reason", "another"]);
+    assert!(again.contains("revoked already, on ") && again.contains(reason), "{again}");
+    assert_eq!(entry(root)["lifecycle"][&ireland]["revoked"]["reason"], reason);
+
+    let lint = xtask(root, &["lint-deployments"]);
+    assert_eq!(lint.status.code(), Some(1), "{}", text(&lint));
+    assert!(
+        text(&lint).contains(&format!("error[DEP012]: `{ireland}` (packer/3.11/aws/machine-image) was revoked on ")),
+        "{}",
+        text(&lint)
+    );
+    assert!(text(&lint).contains(reason), "{}", text(&lint));
+
+    let promote = xtask(root, &["promote", "--to", "stable"]);
+    assert_eq!(promote.status.code(), Some(1), "{}", text(&promote));
+    assert!(
+        text(&promote).contains(&format!("{ireland}, which `canary` boots, was revoked on ")),
+        "{}",
+        text(&promote)
+    );
+    assert_eq!(ids(root, "prod-ireland.yaml"), [UNKNOWN, UNKNOWN]);
+
+    let plan = ok(root, &["images", "--plan"]);
+    assert!(plan.contains(&format!("its newest image for eu-west-1, {ireland}, was revoked on ")), "{plan}");
+    assert!(plan.contains(reason), "{plan}");
+    ok(root, &["images"]);
+    let rebuilt = current(root, "eu-west-1");
+    assert_ne!(rebuilt, ireland);
+    assert_eq!(ids(root, "canary-ireland.yaml"), [rebuilt.clone(), rebuilt]);
+    let lint = text(&xtask(root, &["lint-deployments"]));
+    assert!(!lint.contains("DEP012"), "{lint}");
+}

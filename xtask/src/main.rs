@@ -168,6 +168,27 @@ fn cli() -> Command {
                 .arg(format().value_parser(["human", "json"])),
         )
         .subcommand(
+            Command::new("revoke")
+                .about("Record in packer/images.lock that images must not be booted, when and why")
+                .arg(
+                    Arg::new("ids")
+                        .value_name("IMAGE_ID")
+                        .num_args(1..)
+                        .required(true)
+                        .help("The images to revoke, as packer/images.lock records them"),
+                )
+                .arg(
+                    Arg::new("reason")
+                        .long("reason")
+                        .value_name("TEXT")
+                        .required(true)
+                        .help("Why, for the lock and every message that names the image (a CVE, a bad kernel)"),
+                )
+                .args(lifecycle_selection())
+                .arg(flag("dry-run", "Print what would be revoked and who boots it, without writing"))
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
             Command::new("status")
                 .about("Per template: the recorded images, whether they are stale, and which deployments use which")
                 .arg(root_arg())
@@ -465,6 +486,14 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
             selection: lifecycle(args),
             dry_run: args.get_flag("dry-run"),
             without_soak: args.get_flag("without-soak"),
+            json: json_format(args),
+        }),
+        Some(("revoke", args)) => xtask::lifecycle::revoke::run(&xtask::lifecycle::revoke::Options {
+            root: root(args)?,
+            ids: many(args, "ids"),
+            reason: args.get_one::<String>("reason").cloned().unwrap_or_default(),
+            selection: lifecycle(args),
+            dry_run: args.get_flag("dry-run"),
             json: json_format(args),
         }),
         Some(("status", args)) => images::status::run(&root(args)?, output_format(args)),

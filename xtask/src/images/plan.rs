@@ -550,6 +550,14 @@ fn recorded_images(
         let Some(image) = locked.images.get(region) else {
             return Err(format!("no image for {region} is recorded"));
         };
+        if let Some(revoked) = locked.lifecycle.get(&image.id).and_then(|events| events.revoked.as_ref()) {
+            return Err(format!(
+                "its newest image for {region}, {}, was revoked on {}: {}",
+                image.id,
+                crate::printable::escape(&revoked.at),
+                crate::printable::escape(&revoked.reason)
+            ));
+        }
         if image.hash != now.hash {
             return Err(if image.hash != locked.hash {
                 format!("its image for {region} is older than its last build (a --region run built other regions)")

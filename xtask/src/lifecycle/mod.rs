@@ -16,4 +16,5 @@ pub mod fleet;
 pub mod history;
 pub mod promote;
 mod report;
+pub mod revoke;
 mod write;

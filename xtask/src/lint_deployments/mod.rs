@@ -159,7 +159,7 @@ pub fn lint_file(
     }
     let mut allows = suppress::yaml_allows(&source, &mut findings);
     if lock.is_none() {
-        suppress::only_rules_that_ran(&mut allows, &["stale-image", "unknown-image"]);
+        suppress::only_rules_that_ran(&mut allows, &["stale-image", "unknown-image", "revoked-image"]);
     }
     FileReport::with_allows(rel, source, findings.into_vec(), &allows, Syntax::Yaml(&deployment.root))
 }
