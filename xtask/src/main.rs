@@ -210,22 +210,14 @@ fn cli() -> Command {
         )
         .subcommand(
             Command::new("codegen")
-                .about("Regenerate the README's rule table, and the plugin schema from a Packer source checkout")
+                .about("Regenerate the README's rule table, and the knowledge of Packer's versions from git mirrors")
                 .arg(flag("check", "Fail instead of writing when a generated file is out of date"))
                 .arg(
-                    Arg::new("packer-source")
-                        .long("packer-source")
-                        .value_name("GIT_DIR")
+                    Arg::new("packer-mirrors")
+                        .long("packer-mirrors")
+                        .value_name("DIR")
                         .value_parser(value_parser!(PathBuf))
-                        .help("A git checkout (or bare mirror) of hashicorp/packer: also regenerate xtask/src/schema/generated.rs"),
-                )
-                .arg(
-                    Arg::new("tag")
-                        .long("tag")
-                        .value_name("TAG")
-                        .default_value("v1.6.6")
-                        .requires("packer-source")
-                        .help("The Packer release to read"),
+                        .help("A folder of git mirrors with tags (hashicorp+packer/repo, hashicorp+packer-plugin-amazon/repo, …): also regenerate xtask/src/schema/knowledge.txt"),
                 ),
         )
 }
@@ -408,11 +400,8 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
         },
         Some(("demo", args)) => demo::run(&root(args)?, args.get_one::<PathBuf>("packer").map(PathBuf::as_path)),
         Some(("codegen", args)) => {
-            let source = args.get_one::<PathBuf>("packer-source").map(|git_dir| codegen::PackerSource {
-                git_dir: git_dir.clone(),
-                tag: args.get_one::<String>("tag").cloned().unwrap_or_default(),
-            });
-            codegen::run(&workspace_root()?, args.get_flag("check"), source.as_ref())
+            let mirrors = args.get_one::<PathBuf>("packer-mirrors").map(PathBuf::as_path);
+            codegen::run(&workspace_root()?, args.get_flag("check"), mirrors)
         }
         _ => unreachable!("clap requires a subcommand"),
     }

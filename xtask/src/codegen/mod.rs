@@ -3,10 +3,11 @@
 //! `xtask/src/schema/generated.rs`. `cargo xtask codegen` writes them; a test
 //! runs the README's check mode.
 
+pub mod packer_knowledge;
 pub mod packer_schema;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -61,24 +62,17 @@ pub fn updated_readme(readme: &str) -> Result<String> {
     Ok(text)
 }
 
-/// Where Packer's source is read from, for the plugin schema.
-pub struct PackerSource {
-    pub git_dir: PathBuf,
-    pub tag: String,
-}
-
-/// Where the generated plugin schema lives in the repository.
-pub const SCHEMA_PATH: &str = "xtask/src/schema/generated.rs";
-
-pub fn run(root: &Path, check: bool, packer_source: Option<&PackerSource>) -> Result<ExitCode> {
+/// `mirrors`: a folder of git mirrors of Packer and its plugins, to
+/// regenerate the knowledge of their versions from.
+pub fn run(root: &Path, check: bool, mirrors: Option<&Path>) -> Result<ExitCode> {
     let path = root.join("README.md");
     let readme = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let mut files = vec![(path, "README.md's rule table", readme.clone(), updated_readme(&readme)?)];
-    if let Some(source) = packer_source {
-        let path = root.join(SCHEMA_PATH);
+    if let Some(mirrors) = mirrors {
+        let path = root.join(packer_knowledge::KNOWLEDGE_PATH);
         let current = fs::read_to_string(&path).unwrap_or_default();
-        let generated = packer_schema::generate(&source.git_dir, &source.tag)?;
-        files.push((path, "the plugin schema", current, generated));
+        let generated = packer_knowledge::generate(mirrors)?;
+        files.push((path, "the knowledge of Packer's versions", current, generated));
     }
     let mut stale = false;
     for (path, what, current, updated) in files {
