@@ -9,6 +9,12 @@
 //!
 //! [per-file-ignores]
 //! "packer/3.9/**" = ["duplicate-region"]
+//!
+//! # The Packer the JSON templates (and HCL2 ones without
+//! # `required_version`) are judged against, and plugin versions.
+//! [packer]
+//! version = "1.11.2"
+//! plugins = { amazon = "1.3.0" }
 //! ```
 
 use std::collections::HashMap;
@@ -20,6 +26,7 @@ use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{Report, RuleMeta, Severity};
 use crate::location::LineIndex;
+use crate::version::Version;
 
 pub const FILE: &str = "xtask.toml";
 
@@ -29,6 +36,10 @@ pub struct Config {
     severities: HashMap<&'static str, Option<Severity>>,
     /// Patterns of root-relative paths and the rules off in those files.
     ignores: Vec<(String, Vec<&'static str>)>,
+    /// `[packer] version`: the Packer release the templates are built with.
+    pub packer_version: Option<Version>,
+    /// `[packer] plugins`: plugin name → the release pinned.
+    pub plugin_versions: Vec<(String, Version)>,
 }
 
 impl Config {
@@ -59,8 +70,10 @@ impl Config {
             match key.get_ref().as_ref() {
                 "rules" => config.read_rules(entries)?,
                 "per-file-ignores" => config.read_ignores(entries)?,
+                "packer" => config.read_packer(entries)?,
                 other => {
-                    let message = format!("unknown section `{other}`; the sections are `rules` and `per-file-ignores`");
+                    let message =
+                        format!("unknown section `{other}`; the sections are `rules`, `per-file-ignores` and `packer`");
                     return Err((key.span().start, message));
                 }
             }
@@ -97,6 +110,45 @@ impl Config {
                 codes.push(rule(text, name.span())?.code);
             }
             self.ignores.push((pattern.get_ref().to_string(), codes));
+        }
+        Ok(())
+    }
+
+    fn read_packer(&mut self, entries: &DeTable) -> Result<(), (usize, String)> {
+        let release = |value: &toml::Spanned<DeValue>| -> Result<Version, (usize, String)> {
+            let DeValue::String(text) = value.get_ref() else {
+                return Err((value.span().start, "a version is a string, such as \"1.11.2\"".to_owned()));
+            };
+            Version::parse(text.as_ref()).ok_or_else(|| {
+                (value.span().start, format!("`{text}` is not a release: write its three numbers, such as \"1.11.2\""))
+            })
+        };
+        for (key, value) in entries {
+            match key.get_ref().as_ref() {
+                "version" => self.packer_version = Some(release(value)?),
+                "plugins" => {
+                    let DeValue::Table(plugins) = value.get_ref() else {
+                        return Err((value.span().start, "`plugins` is a table of plugin name = version".to_owned()));
+                    };
+                    for (name, version) in plugins {
+                        let known = &crate::schema::knowledge().sources[1..];
+                        if !known.iter().any(|source| source.name == name.get_ref().as_ref()) {
+                            let names: Vec<&str> = known.iter().map(|source| source.name).collect();
+                            return Err((
+                                name.span().start,
+                                format!("xtask knows no plugin `{}`; it knows {}", name.get_ref(), names.join(", ")),
+                            ));
+                        }
+                        self.plugin_versions.push((name.get_ref().to_string(), release(version)?));
+                    }
+                }
+                other => {
+                    return Err((
+                        key.span().start,
+                        format!("unknown key `{other}` in [packer]; it takes `version` and `plugins`"),
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -187,7 +239,7 @@ mod tests {
     fn unknown_keys_and_rules_name_their_line() {
         assert_eq!(
             error("[rules]\nduplicate-region = \"off\"\n\n[lints]\n"),
-            "4: unknown section `lints`; the sections are `rules` and `per-file-ignores`"
+            "4: unknown section `lints`; the sections are `rules`, `per-file-ignores` and `packer`"
         );
         assert!(
             error("[rules]\nPKR107 = \"warning\"\nno-such-rule = \"off\"\n")
@@ -196,5 +248,14 @@ mod tests {
         assert!(error("[rules]\nPKR107 = \"loud\"\n").starts_with("2: a rule's level"));
         assert!(error("[per-file-ignores]\n\"packer/**\" = [\"nope\"]\n").starts_with("2: `nope` is not a rule"));
         assert!(error("[rules\n").starts_with("1: invalid TOML"));
+        assert!(error("[packer]\nversion = \"1.11\"\n").starts_with("2: `1.11` is not a release"));
+        assert!(error("[packer]\nplugins = { amazn = \"1.3.0\" }\n").starts_with("2: xtask knows no plugin `amazn`"));
+    }
+
+    #[test]
+    fn packer_versions() {
+        let config = Config::parse("[packer]\nversion = \"1.11.2\"\nplugins = { amazon = \"1.3.0\" }\n").unwrap();
+        assert_eq!(config.packer_version, Some(Version(1, 11, 2)));
+        assert_eq!(config.plugin_versions, [("amazon".to_owned(), Version(1, 3, 0))]);
     }
 }

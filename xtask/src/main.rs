@@ -28,6 +28,16 @@ fn cli() -> Command {
                 .args(lint_output())
                 .arg(explain_arg())
                 .arg(var_file_arg("A var file whose variables count as declared (repeatable)"))
+                .arg(
+                    Arg::new("packer-version")
+                        .long("packer-version")
+                        .value_name("VERSION")
+                        .value_parser(|text: &str| {
+                            xtask::version::Version::parse(text)
+                                .ok_or_else(|| format!("`{text}` is not a release: write its three numbers, such as 1.11.2"))
+                        })
+                        .help("Judge templates against this Packer release (over [packer] version in xtask.toml and the installed packer; an HCL2 template's required_version still decides for it)"),
+                )
                 .arg(files_arg("Lint only these templates: template.json files, HCL2 folders or any of their files")),
         )
         .subcommand(
@@ -346,6 +356,7 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                     filter: filter(args),
                     files: many(args, "files"),
                     var_files: many(args, "var-file"),
+                    packer_version: args.get_one::<xtask::version::Version>("packer-version").copied(),
                 },
                 output_format(args),
             ),

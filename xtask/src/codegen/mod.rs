@@ -4,7 +4,6 @@
 //! runs the README's check mode.
 
 pub mod packer_knowledge;
-pub mod packer_schema;
 
 use std::fs;
 use std::path::Path;

@@ -28,6 +28,8 @@ use std::rc::Rc;
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
+use crate::version::Version;
+
 /// Upstream plugins that Debian's build of Packer 1.6.6 leaves out; the
 /// suite checks the installed `packer` knows every other one and none of these.
 pub const DEBIAN_LEAVES_OUT: &[&str] = &[
@@ -70,25 +72,6 @@ const SDK_MODULE: &str = "github.com/hashicorp/packer-plugin-sdk";
 
 /// Where the generated knowledge lives in the repository.
 pub const KNOWLEDGE_PATH: &str = "xtask/src/schema/knowledge.txt";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Version(pub u32, pub u32, pub u32);
-
-impl Version {
-    /// `v1.2.3` or `1.2.3`; `None` for anything else (pre-releases included).
-    pub fn parse(text: &str) -> Option<Version> {
-        let mut parts = text.strip_prefix('v').unwrap_or(text).split('.');
-        let mut next = || parts.next()?.parse().ok();
-        let version = Version(next()?, next()?, next()?);
-        parts.next().is_none().then_some(version)
-    }
-}
-
-impl std::fmt::Display for Version {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "{}.{}.{}", self.0, self.1, self.2)
-    }
-}
 
 /// One repository mirror, read with git.
 struct Repo {

@@ -304,8 +304,15 @@ impl<'a> Build<'a> {
     }
 }
 
+/// A build's source reference as Packer reads it (`sourceRefFromString`,
+/// the same from 1.6.6 to 1.16.0): of three or more dot-separated parts the
+/// first is dropped whatever it says (`source.`, `sources.`), and parts
+/// after the type and the name are ignored.
 fn without_source_prefix(address: &str) -> &str {
-    address.strip_prefix("source.").unwrap_or(address)
+    let mut parts = address.split('.');
+    let (Some(first), Some(kind), Some(name)) = (parts.next(), parts.next(), parts.next()) else { return address };
+    let start = first.len() + 1;
+    &address[start..start + kind.len() + 1 + name.len()]
 }
 
 /// `data "<type>" "<name>"`, referred to as `data.<type>.<name>`.

@@ -14,14 +14,16 @@ use std::sync::Mutex;
 use anyhow::{Result, bail};
 use serde_json::Value;
 
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
 use crate::fsutil::{self, Unreadable};
 use crate::location::{self, Location, Route, Syntax};
 use crate::project::{self, Filter, TemplateFile, TemplateFormat};
 use crate::render::{self, Format};
+use crate::schema::in_force::{Declared, InForce, Setting};
 use crate::suppress;
 use crate::template::{Blocks, Strings, Template};
+use crate::version::Version;
 
 use plugin_keys::PluginKeys;
 use rules::{BAD_LAYOUT, Context, INVALID_JSON, NOT_AN_OBJECT, RULES, UNREADABLE_FILE};
@@ -38,6 +40,9 @@ pub struct Options {
     pub files: Vec<PathBuf>,
     /// Var files whose variables count as declared.
     pub var_files: Vec<PathBuf>,
+    /// `--packer-version`: the Packer release to judge templates against,
+    /// over `xtask.toml` and the installed `packer`.
+    pub packer_version: Option<Version>,
 }
 
 /// The templates the options select.
@@ -72,6 +77,12 @@ pub fn select(options: &Options) -> Result<Vec<TemplateFile>> {
 /// `template.json` as it meets it.
 pub fn lint(options: &Options) -> Result<Report> {
     let external: BTreeSet<String> = crate::template::read_var_files(&options.var_files)?.into_keys().collect();
+    if !options.root.is_dir() {
+        bail!("the root `{}` is not a folder; pass --root with the repository's top folder", options.root.display());
+    }
+    let config = Config::read(&options.root)?;
+    let setting = setting(options, &config);
+    let external = Judging { external_variables: external, setting };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let linted = if options.files.is_empty() {
         if !options.root.is_dir() {
@@ -91,17 +102,65 @@ pub fn lint(options: &Options) -> Result<Report> {
         reports.into_iter().flat_map(|(_, reports)| reports).collect()
     };
     let mut report = Report { files: linted };
-    Config::read(&options.root)?.apply(&mut report);
+    config.apply(&mut report);
     Ok(report)
+}
+
+/// What every template of a run is judged with.
+pub struct Judging {
+    /// Variables that var files given on the command line define.
+    pub external_variables: BTreeSet<String>,
+    /// The Packer and plugin versions declared or installed.
+    pub setting: Setting,
+}
+
+/// The versions a run declares: `--packer-version`, else `[packer] version`
+/// in xtask.toml, else the installed `packer version` (cached under
+/// target/xtask, so that a run starts no process when the executable has
+/// not changed), else none (the newest release xtask knows); plugin pins
+/// from `[packer] plugins`.
+pub fn setting(options: &Options, config: &Config) -> Setting {
+    let core = match (options.packer_version, config.packer_version) {
+        (Some(version), _) => Some(Declared { version, why: "--packer-version".to_owned() }),
+        (None, Some(version)) => Some(Declared { version, why: format!("`[packer] version` in {}", config::FILE) }),
+        (None, None) => installed_packer(&options.root.join("target")),
+    };
+    let plugins = config
+        .plugin_versions
+        .iter()
+        .map(|(name, version)| {
+            let why = format!("`[packer] plugins` in {}", config::FILE);
+            (name.clone(), Declared { version: *version, why })
+        })
+        .collect();
+    Setting { core, plugins }
+}
+
+/// The installed Packer's version, when there is one that answers;
+/// remembered under the repository's `target/` when it has one (xtask
+/// makes no folder of its own for it).
+fn installed_packer(target: &Path) -> Option<Declared> {
+    let packer = crate::packer::find(None).ok()?;
+    let answer = if target.is_dir() {
+        crate::packer::version_cached(&packer, &target.join("xtask")).ok()?
+    } else {
+        crate::packer::version(&packer).ok()?
+    };
+    declared_installed(&packer, &answer)
+}
+
+/// `packer version`'s answer (`1.6.6`, `Packer v1.11.2`) as a declared version.
+fn declared_installed(packer: &Path, answer: &str) -> Option<Declared> {
+    let word = answer
+        .split_whitespace()
+        .find(|word| word.trim_start_matches('v').starts_with(|c: char| c.is_ascii_digit()))?;
+    let version = Version::parse(word.split(['-', '+']).next()?)?;
+    Some(Declared { version, why: format!("the installed {}", packer.display()) })
 }
 
 /// Lints what a queue hands out on `threads` threads, this one included:
 /// each template's place in the queue, the template, and its reports.
-fn lint_queue<I>(
-    queue: &Mutex<I>,
-    external: &BTreeSet<String>,
-    threads: usize,
-) -> Vec<(usize, TemplateFile, Vec<FileReport>)>
+fn lint_queue<I>(queue: &Mutex<I>, external: &Judging, threads: usize) -> Vec<(usize, TemplateFile, Vec<FileReport>)>
 where
     I: Iterator<Item = (usize, TemplateFile)> + Send,
 {
@@ -110,7 +169,7 @@ where
         loop {
             let next = queue.lock().expect("the lint queue").next();
             let Some((at, file)) = next else { return done };
-            let reports = lint_template(&file, external);
+            let reports = lint_judged(&file, external);
             done.push((at, file, reports));
         }
     };
@@ -130,7 +189,7 @@ where
 /// when it is in that list as it was linted, and anything else (HCL2
 /// folders, a JSON template whose folder also holds `*.pkr.hcl` files) is
 /// linted at the end. The reports come in the walk's order.
-fn lint_while_walking(options: &Options, external: &BTreeSet<String>, threads: usize) -> Vec<FileReport> {
+fn lint_while_walking(options: &Options, external: &Judging, threads: usize) -> Vec<FileReport> {
     let (sender, receiver) = std::sync::mpsc::channel::<TemplateFile>();
     let (early, all) = std::thread::scope(|scope| {
         let walker = scope.spawn(move || {
@@ -267,15 +326,28 @@ pub fn parse(source: &str, findings: &mut Findings) -> Option<Template> {
 
 /// Lints one template: a report for a JSON template, one per file (and
 /// one for the folder, when needed) for an HCL2 template.
+/// Judged against the installed Packer (what `images` builds with), else
+/// the newest release xtask knows, and no plugin pins.
 pub fn lint_template(file: &TemplateFile, external_variables: &BTreeSet<String>) -> Vec<FileReport> {
+    static INSTALLED: std::sync::OnceLock<Option<Declared>> = std::sync::OnceLock::new();
+    let core = INSTALLED.get_or_init(|| {
+        let packer = crate::packer::find(None).ok()?;
+        declared_installed(&packer, &crate::packer::version(&packer).ok()?)
+    });
+    let setting = Setting { core: core.clone(), plugins: Vec::new() };
+    lint_judged(file, &Judging { external_variables: external_variables.clone(), setting })
+}
+
+/// Lints one template with a run's judging.
+pub fn lint_judged(file: &TemplateFile, judging: &Judging) -> Vec<FileReport> {
     match file.format {
-        TemplateFormat::Json => vec![lint_file(file, external_variables)],
-        TemplateFormat::Hcl2 => hcl2::lint_folder(file, external_variables),
+        TemplateFormat::Json => vec![lint_file(file, judging)],
+        TemplateFormat::Hcl2 => hcl2::lint_folder(file, judging),
     }
 }
 
 /// Lints one JSON template file.
-pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> FileReport {
+pub fn lint_file(file: &TemplateFile, judging: &Judging) -> FileReport {
     let (source, mut findings) = match load(file) {
         Loaded::Text(source) => (source, Findings::default()),
         Loaded::Failed { source, mut findings } => {
@@ -289,7 +361,8 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
         allows = suppress::template_allows(&template, &mut findings);
         let blocks = Blocks::new(&template);
         let strings = Strings::new(&template);
-        let plugin_keys = PluginKeys::new(&blocks);
+        let in_force = InForce::from_setting(&judging.setting);
+        let plugin_keys = PluginKeys::new(&blocks, &in_force);
         let ctx = Context {
             template: &template,
             blocks: &blocks,
@@ -298,7 +371,8 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
             source: &source,
             layout: file.layout.as_ref().ok(),
             dir: file.path.parent().unwrap_or(Path::new(".")),
-            external_variables,
+            external_variables: &judging.external_variables,
+            in_force: &in_force,
         };
         for rule in RULES {
             if let Some(check) = rule.check {

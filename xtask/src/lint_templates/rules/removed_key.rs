@@ -102,7 +102,7 @@ const REMOVED: &[(Applies, &str, &str)] = &[
 /// What to write instead of this key, when Packer 1.6.6 refuses it as
 /// removed and `packer fix` rewrites it.
 pub fn replacement(key: &PluginKey) -> Option<&'static str> {
-    if key.field.is_some() || key.parent.is_some() {
+    if !key.judgement.absent || key.parent.is_some() {
         return None;
     }
     replacement_of(key.plugin, key.kind, key.key)
@@ -130,7 +130,7 @@ fn check(ctx: &Context, out: &mut Findings) {
             out.report(
                 &RULE.meta,
                 Location::key(key.route()),
-                format!("`{}` was removed from {}; Packer 1.6.6 refuses it", key.key, key.owner()),
+                format!("`{}` was removed from {}; {} refuses it", key.key, key.owner(), key.scope.judged()),
             )
             .help(format!("{instead} (`packer fix` rewrites it)"));
         }
@@ -138,15 +138,15 @@ fn check(ctx: &Context, out: &mut Findings) {
 }
 
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
-    hcl2_keys::for_each(ctx.template, |key| {
-        if key.field.is_some() || key.parent.is_some() {
+    hcl2_keys::for_each(ctx.template, ctx.in_force, |key| {
+        if !key.judgement.absent || key.parent.is_some() {
             return;
         }
         if let Some(instead) = replacement_of(key.plugin, key.kind, key.key) {
             out.report(
                 &RULE.meta,
                 key.key_at,
-                format!("`{}` was removed from {}; Packer 1.6.6 refuses it", key.key, key.owner()),
+                format!("`{}` was removed from {}; {} refuses it", key.key, key.owner(), key.scope.judged()),
             )
             .help(in_hcl2(instead));
         }

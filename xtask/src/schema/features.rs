@@ -1,0 +1,45 @@
+//! Packer core features of HCL2 templates and the release that brought
+//! each, read from `hcl2template/` at each release tag of hashicorp/packer
+//! (the keys of core provisioners, such as the file provisioner's `content`
+//! from 1.7.5 and the shell provisioner's `env` from 1.8.0, are in the
+//! generated knowledge instead).
+
+use crate::version::Version;
+
+/// An HCL2 feature of Packer's core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Feature {
+    /// `data "<type>" "<name>"` blocks.
+    DataSources,
+    /// `packer { required_plugins { … } }`.
+    RequiredPlugins,
+    /// A build's `error-cleanup-provisioner` block.
+    ErrorCleanupProvisioner,
+    /// A build's `hcp_packer_registry` block.
+    HcpPackerRegistry,
+    /// A build's `name` computed from variables or locals.
+    BuildNameExpression,
+}
+
+impl Feature {
+    /// The first Packer release that has it.
+    pub fn since(self) -> Version {
+        match self {
+            Feature::DataSources | Feature::RequiredPlugins | Feature::ErrorCleanupProvisioner => Version(1, 7, 0),
+            Feature::HcpPackerRegistry => Version(1, 7, 5),
+            // Decoded with the variables and locals in scope from 1.7.9 on.
+            Feature::BuildNameExpression => Version(1, 7, 9),
+        }
+    }
+
+    /// As a message names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Feature::DataSources => "`data` blocks",
+            Feature::RequiredPlugins => "`required_plugins`",
+            Feature::ErrorCleanupProvisioner => "an `error-cleanup-provisioner` block",
+            Feature::HcpPackerRegistry => "an `hcp_packer_registry` block",
+            Feature::BuildNameExpression => "a build `name` computed from variables or locals",
+        }
+    }
+}
