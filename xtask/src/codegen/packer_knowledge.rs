@@ -55,11 +55,19 @@ pub const PLUGINS: &[(&str, &str)] = &[
     ("amazon", "hashicorp+packer-plugin-amazon"),
     ("ansible", "hashicorp+packer-plugin-ansible"),
     ("azure", "hashicorp+packer-plugin-azure"),
+    ("chef", "hashicorp+packer-plugin-chef"),
+    // Moved to the DigitalOcean organisation, which has the newer releases.
+    ("digitalocean", "digitalocean+packer-plugin-digitalocean"),
     ("docker", "hashicorp+packer-plugin-docker"),
     ("googlecompute", "hashicorp+packer-plugin-googlecompute"),
+    ("hcloud", "hetznercloud+packer-plugin-hcloud"),
     ("hyperv", "hashicorp+packer-plugin-hyperv"),
+    ("openstack", "hashicorp+packer-plugin-openstack"),
+    ("oracle", "hashicorp+packer-plugin-oracle"),
+    ("parallels", "hashicorp+packer-plugin-parallels"),
     ("proxmox", "hashicorp+packer-plugin-proxmox"),
     ("qemu", "hashicorp+packer-plugin-qemu"),
+    ("vagrant", "hashicorp+packer-plugin-vagrant"),
     ("virtualbox", "hashicorp+packer-plugin-virtualbox"),
     ("vmware", "hashicorp+packer-plugin-vmware"),
     ("vsphere", "hashicorp+packer-plugin-vsphere"),
@@ -481,13 +489,13 @@ fn read_facts_from(dir: &str, file: &GoFile, facts: &mut GoFacts) {
                 facts.durations.insert((go_name.to_owned(), key.clone()));
             }
             if field.go_name.starts_with('!') && go_name.starts_with(|c: char| c.is_ascii_uppercase()) {
-                let code = match field.go_type.as_str() {
-                    "string" => 's',
-                    "bool" => 'b',
-                    "int" | "int64" | "uint" => 'i',
-                    "[]string" => 'l',
+                let go_type = field.go_type.as_str();
+                let code = match basic_code(go_type) {
+                    Some(code) => code,
+                    None if go_type == "[]string" => 'l',
+                    None if go_type.starts_with("map[") || go_type.starts_with("[]") => 'a',
                     // Contexts and other internal state: not something a template writes.
-                    _ => continue,
+                    None => continue,
                 };
                 facts.skipped.entry((dir.to_owned(), format!("Flat{name}"))).or_default().push((key, code));
             }

@@ -240,7 +240,39 @@ impl InForce {
         if let Some(why) = unchecked {
             return Resolved::Unchecked(why);
         }
-        Resolved::Unknown { judged: self.core_judged(), known_elsewhere: known_elsewhere(knowledge, kind, name) }
+        self.unknown_in_core(knowledge, kind, name)
+    }
+
+    /// A type no release in force has: when only older Packer releases
+    /// bundled it (Packer 1.10 dropped bundled plugins, and others moved out
+    /// before), a plugin provides it now, which Packer runs when installed
+    /// but whose keys xtask does not know; when newer releases have it, the
+    /// releases in force are too old.
+    fn unknown_in_core(&self, knowledge: &'static Knowledge, kind: PluginKind, name: &str) -> Resolved {
+        let core = &knowledge.sources[CORE];
+        let mut bundled: Mask = 0;
+        let mut plugin = None;
+        for (_, component) in knowledge.components(kind, name).filter(|(_, c)| c.source == CORE) {
+            bundled |= component.registered;
+        }
+        for vendored in knowledge.vendored.iter().filter(|v| v.kind == kind && v.name == name) {
+            bundled |= vendored.core;
+            plugin = Some(vendored.plugin);
+        }
+        let judged = self.core_judged();
+        if bundled == 0 {
+            return Resolved::Unknown { judged, known_elsewhere: known_elsewhere(knowledge, kind, name) };
+        }
+        // Releases older than the oldest in force.
+        let older: Mask = (1 << self.core.trailing_zeros()) - 1;
+        if bundled & !older != 0 {
+            return Resolved::Unknown { judged, known_elsewhere: Some(core.describe(bundled)) };
+        }
+        let provider = plugin.map_or("a plugin".to_owned(), |plugin| format!("the {plugin} plugin"));
+        Resolved::Unchecked(format!(
+            "{} bundled it; with {judged} {provider} provides it, whose keys xtask does not know",
+            core.describe(bundled)
+        ))
     }
 
     /// The `required_plugins` entry that provides a type: `amazon`

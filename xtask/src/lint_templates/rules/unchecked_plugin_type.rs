@@ -56,10 +56,9 @@ fn unchecked(in_force: &InForce, plugin: PluginKind, kind: &str) -> Option<(Stri
             }
             let help = match near_miss {
                 Some(better) => format!("did you mean `{better}`?"),
-                None => format!(
-                    "if a third-party plugin provides it, install it wherever this template is built (Packer looks for packer-{}-{kind})",
-                    plugin_file_kind(plugin)
-                ),
+                None => "if a third-party plugin provides it, install that plugin wherever this template is built \
+                         (`packer plugins install`, or `required_plugins` in HCL2)"
+                    .to_owned(),
             };
             Some((
                 format!(
@@ -69,13 +68,6 @@ fn unchecked(in_force: &InForce, plugin: PluginKind, kind: &str) -> Option<(Stri
             ))
         }
         Resolved::Unknown { .. } => None,
-    }
-}
-
-fn plugin_file_kind(plugin: PluginKind) -> &'static str {
-    match plugin {
-        PluginKind::Datasource => "datasource",
-        other => other.noun(),
     }
 }
 
