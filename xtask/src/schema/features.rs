@@ -43,3 +43,19 @@ impl Feature {
         }
     }
 }
+
+/// Types Packer removed before 1.6.6, the oldest release the knowledge
+/// reads, that no plugin brought back: (kind, type, the release that
+/// removed it). Read from hashicorp/packer's history.
+pub const RETIRED_TYPES: &[(super::PluginKind, &str, Version)] = &[
+    // Atlas, HashiCorp's former build service, shut down; "Complete Atlas deprecation".
+    (super::PluginKind::PostProcessor, "atlas", Version(1, 3, 0)),
+];
+
+/// The release that removed a retired type.
+pub fn retired(kind: super::PluginKind, name: &str) -> Option<Version> {
+    RETIRED_TYPES
+        .iter()
+        .find(|(retired_kind, retired, _)| *retired_kind == kind && *retired == name)
+        .map(|(_, _, at)| *at)
+}

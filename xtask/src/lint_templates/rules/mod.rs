@@ -274,6 +274,10 @@ fn unknown_type(in_force: &InForce, kind: &str, plugin: PluginKind) -> Option<(S
     if plugin_installed(what, kind) {
         return None;
     }
+    if let Some(removed) = crate::schema::features::retired(plugin, kind) {
+        let message = format!("`{kind}` was removed from Packer in {removed}; {judged} refuses it");
+        return Some((message, format!("remove this {what}")));
+    }
     if let Some(elsewhere) = known_elsewhere {
         let message = format!("`{kind}` is not a {what} type of {judged}");
         return Some((message, format!("{elsewhere} has it: allow those releases, or use another type")));

@@ -10,8 +10,9 @@ use crate::lint_templates::hcl2_keys;
 
 declare_rule! {
     /// ## What it does
-    /// Reports a key that Packer removed, that Packer 1.6.6 refuses in that
-    /// plugin, and that `packer fix` rewrites: `iso_checksum_type`,
+    /// Reports a key that Packer removed, that none of the releases the
+    /// template is judged against has (see `unknown-key` for how they are
+    /// chosen), and that `packer fix` rewrites: `iso_checksum_type`,
     /// `iso_checksum_url`, `iso_md5`, `ssh_key_path`, `ssh_disable_agent`,
     /// `ssh_host_port_min`/`max`, `ssh_skip_nat_mapping`, Amazon's
     /// `enhanced_networking`, `shutdown_behaviour`, `ssh_private_ip`, and
@@ -21,9 +22,10 @@ declare_rule! {
     /// `post-processor` blocks.
     ///
     /// ## Why is this bad?
-    /// The template was written for an older Packer: 1.6.6 refuses it as a
-    /// whole ("Deprecated configuration key … Please call `packer fix`"),
-    /// and `packer validate -syntax-only` does not notice.
+    /// The template was written for an older Packer: Packer refuses it as a
+    /// whole ("Deprecated configuration key … Please call `packer fix`", or
+    /// in later releases "unknown configuration key"), and `packer validate
+    /// -syntax-only` does not notice.
     ///
     /// ## Example
     /// ```json

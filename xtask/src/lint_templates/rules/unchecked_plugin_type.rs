@@ -48,6 +48,7 @@ fn unchecked(in_force: &InForce, plugin: PluginKind, kind: &str) -> Option<(Stri
             format!("the keys of the `{kind}` {noun} are not checked: {why}"),
             "run `packer validate` where the plugin is installed to check them".to_owned(),
         )),
+        Resolved::Unknown { .. } if crate::schema::features::retired(plugin, kind).is_some() => None,
         Resolved::Unknown { judged, known_elsewhere: None } => {
             let near_miss = suggest(kind, plugin.names()).filter(|better| !better.eq_ignore_ascii_case(kind));
             // A near-miss of a builder, provisioner or post-processor type is an error of its own rule.

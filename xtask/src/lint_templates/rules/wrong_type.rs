@@ -13,8 +13,10 @@ use crate::lint_templates::hcl2_keys;
 
 declare_rule! {
     /// ## What it does
-    /// Reports a literal value that Packer 1.6.6 cannot decode into the
-    /// type its key takes: a list or an object for a string, a number or a
+    /// Reports a literal value that Packer cannot decode into the type its
+    /// key takes in the releases the template is judged against (see
+    /// `unknown-key`; a key whose type changed between them is reported
+    /// only when no release takes the value): a list or an object for a string, a number or a
     /// boolean; a string that is not a boolean (`"yes"`), a whole number or
     /// a duration (`"5"`, which has no unit) where one is needed; a string
     /// or a number where an object or a list of objects is needed.
