@@ -1,13 +1,15 @@
 //! Which releases of Packer and of its plugins a template is judged
 //! against, and what a block of a given type accepts at those releases.
 //!
-//! - An HCL2 template: the Packer releases its `required_version` allows;
-//!   for a type a `required_plugins` entry provides, the plugin releases
-//!   that entry's `version` allows.
+//! - An HCL2 template: the Packer releases its `required_version` allows
+//!   (one that no known release meets is ignored: the template is judged
+//!   as one without it); for a type a `required_plugins` entry provides,
+//!   the plugin releases that entry's `version` allows, or the newest,
+//!   which `packer init` installs, when it names none.
 //! - Otherwise (a JSON template cannot pin; an HCL2 one may not): the
 //!   Packer version `--packer-version` or `xtask.toml`'s `[packer] version`
 //!   declares, else the installed `packer version`, else the newest release
-//!   xtask knows. A plugin type is judged at the version `[packer.plugins]`
+//!   xtask knows. A plugin type is judged at the version `[packer] plugins`
 //!   pins, else, for a Packer before 1.10, the version that Packer release
 //!   bundles, else (Packer 1.10 dropped bundled plugins) the newest release
 //!   xtask knows.
@@ -297,7 +299,8 @@ impl InForce {
         let source = &knowledge.sources[plugin];
         let (allowed, why) = match &required.constraint {
             Some(constraint) => (source.allowed(constraint), format!("`{constraint}` in `required_plugins`")),
-            None => (source.all(), "`required_plugins` names no version".to_owned()),
+            // Any release is allowed, and `packer init` installs the newest.
+            None => (source.newest(), "the newest release xtask knows: `required_plugins` names no version, and `packer init` installs the newest".to_owned()),
         };
         if allowed == 0 {
             return Resolved::Unchecked(format!(

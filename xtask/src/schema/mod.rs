@@ -266,12 +266,12 @@ impl Knowledge {
         self.sources.iter().position(|source| source.name == name)
     }
 
-    /// The components of this kind and name, of any source.
+    /// The components of this kind and name (Packer's lookup is exact), of any source.
     pub fn components(&self, kind: PluginKind, name: &str) -> impl Iterator<Item = (usize, &Component)> {
         self.components
             .iter()
             .enumerate()
-            .filter(move |(_, component)| component.kind == kind && component.name.eq_ignore_ascii_case(name))
+            .filter(move |(_, component)| component.kind == kind && component.name == name)
     }
 
     /// The plugin whose Go module or `required_plugins` address this is:
