@@ -21,6 +21,19 @@ use crate::version::Version;
 
 use super::{CORE, Key, Knowledge, Mask, PluginKind, Type, knowledge, named};
 
+/// Why a plugin release judges a type at a Packer release.
+#[derive(PartialEq)]
+enum Reason {
+    /// Packer has the type itself.
+    Core,
+    /// `[packer] plugins` or the like pins the plugin.
+    Declared(String),
+    /// That Packer release bundles the plugin.
+    Bundled,
+    /// Nothing says which release: the newest.
+    Newest,
+}
+
 /// A version declared outside the template, and where.
 #[derive(Clone, Debug)]
 pub struct Declared {
@@ -172,14 +185,26 @@ impl InForce {
             return self.resolve_required(knowledge, kind, name, required);
         }
         let core = &knowledge.sources[CORE];
-        let mut scope = Scope::default();
+        // What judges the type at each Packer release in force, gathered
+        // so that each candidate says which Packer releases it stands for.
+        let mut found: Vec<(usize, &'static [Key], Reason, Mask, Mask)> = Vec::new();
         let mut unchecked = None;
         for index in (0..core.versions.len()).filter(|index| self.core & (1 << index) != 0) {
             let bit: Mask = 1 << index;
+            let mut take = |source: usize, keys: &'static [Key], reason: Reason, versions: Mask| match found
+                .iter_mut()
+                .find(|f| f.0 == source && std::ptr::eq(f.1, keys) && f.2 == reason)
+            {
+                Some(entry) => {
+                    entry.3 |= versions;
+                    entry.4 |= bit;
+                }
+                None => found.push((source, keys, reason, versions, bit)),
+            };
             if let Some((_, component)) =
                 knowledge.components(kind, name).find(|(_, c)| c.source == CORE && c.known & bit != 0)
             {
-                scope.add(CORE, &component.keys, bit, &self.core_why);
+                take(CORE, &component.keys, Reason::Core, bit);
                 continue;
             }
             let vendored = knowledge.vendored.iter().find(|v| v.kind == kind && v.name == name && v.core & bit != 0);
@@ -203,7 +228,12 @@ impl InForce {
             let Some((_, component)) = knowledge.components(kind, name).find(|(_, c)| c.source == plugin) else {
                 continue;
             };
-            let (versions, why) = match (self.setting.plugin(source.name), vendored) {
+            let bundled = vendored
+                .and_then(|vendored| {
+                    knowledge.bundles.iter().find(|bundle| bundle.plugin == vendored.plugin && bundle.core & bit != 0)
+                })
+                .and_then(|bundle| source.index(&bundle.version));
+            let (versions, reason) = match (self.setting.plugin(source.name), bundled) {
                 (Some(declared), _) => {
                     let (mask, exact) = closest(source, declared.version);
                     let why = if exact {
@@ -214,27 +244,27 @@ impl InForce {
                             declared.why, declared.version
                         )
                     };
-                    (mask, why)
+                    (mask, Reason::Declared(why))
                 }
-                (None, Some(vendored)) => {
-                    let bundle = knowledge
-                        .bundles
-                        .iter()
-                        .find(|bundle| bundle.plugin == vendored.plugin && bundle.core & bit != 0);
-                    match bundle.and_then(|bundle| source.index(&bundle.version)) {
-                        Some(at) => (1 << at, format!("bundled with Packer {}", core.versions[index])),
-                        None => (source.newest(), "the newest release xtask knows".to_owned()),
-                    }
-                }
-                (None, None) => (
-                    source.newest(),
-                    format!(
-                        "the newest release xtask knows: Packer {} needs the plugin installed; pin yours with `[packer.plugins] {} = \"…\"` in xtask.toml",
-                        core.versions[index], source.name
-                    ),
+                (None, Some(at)) => (1 << at, Reason::Bundled),
+                (None, None) => (source.newest(), Reason::Newest),
+            };
+            take(plugin, &component.keys, reason, versions & component.known);
+        }
+        let mut scope = Scope::default();
+        for (source, keys, reason, versions, cores) in found {
+            let plugin = knowledge.sources[source].name;
+            let why = match reason {
+                Reason::Core => self.core_why.clone(),
+                Reason::Declared(why) => why,
+                Reason::Bundled => format!("bundled with {}", core.describe(cores)),
+                Reason::Newest => format!(
+                    "the newest release xtask knows, as {} bundles none; pin yours with `plugins = {{ {plugin} = \"…\" }}` \
+                     under `[packer]` in xtask.toml",
+                    core.describe(cores)
                 ),
             };
-            scope.add(plugin, &component.keys, versions & component.known, &why);
+            scope.add(source, keys, versions, &why);
         }
         if !scope.candidates.is_empty() {
             return Resolved::Known(scope);
@@ -338,7 +368,7 @@ impl Scope {
         if allowed == 0 {
             return;
         }
-        match self.candidates.iter_mut().find(|c| c.source == source && std::ptr::eq(c.keys, keys)) {
+        match self.candidates.iter_mut().find(|c| c.source == source && std::ptr::eq(c.keys, keys) && c.why == why) {
             Some(candidate) => candidate.allowed |= allowed,
             None => self.candidates.push(Candidate { source, keys, allowed, why: why.to_owned() }),
         }
@@ -479,6 +509,17 @@ mod tests {
         let bundled = scope(InForce::from_setting(&declared("1.9.0")).resolve(PluginKind::Builder, "amazon-ebs"));
         assert!(bundled.judge("imds_support", false).absent);
         assert!(bundled.judged().contains("amazon 1.2.1 (bundled with Packer 1.9.0)"), "{}", bundled.judged());
+        // Over several Packer releases, each plugin release says which it stands for.
+        let range = scope(
+            InForce::for_hcl2(&Setting::default(), Some(">= 1.8.6"), Vec::new())
+                .resolve(PluginKind::Builder, "amazon-ebs"),
+        );
+        let judged = range.judged();
+        assert!(judged.contains("amazon 1.2.1 (bundled with Packer 1.8.6 to 1.9.5)"), "{judged}");
+        assert!(
+            judged.contains("amazon 1.8.2 (the newest release xtask knows, as Packer 1.10.0 to 1.16.0 bundles none"),
+            "{judged}"
+        );
         let mut pinned = declared("1.9.0");
         pinned.plugins.push(("amazon".to_owned(), Declared { version: Version(1, 3, 0), why: "pin".to_owned() }));
         let pinned = scope(InForce::from_setting(&pinned).resolve(PluginKind::Builder, "amazon-ebs"));
