@@ -155,7 +155,11 @@ fn declared_installed(packer: &Path, answer: &str) -> Option<Declared> {
         .split_whitespace()
         .find(|word| word.trim_start_matches('v').starts_with(|c: char| c.is_ascii_digit()))?;
     let version = Version::parse(word.split(['-', '+']).next()?)?;
-    Some(Declared { version, why: format!("the installed {}", packer.display()) })
+    let why = format!(
+        "the installed {}; declare the one you build with as `[packer] version` in xtask.toml",
+        packer.display()
+    );
+    Some(Declared { version, why })
 }
 
 /// Lints what a queue hands out on `threads` threads, this one included:

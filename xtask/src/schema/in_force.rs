@@ -557,6 +557,40 @@ mod tests {
         assert!(matches!(in_force.resolve(PluginKind::Builder, "libvirt"), Resolved::Unchecked(_)));
     }
 
+    /// Every component at every release it has, as one release in force:
+    /// each key that release has is present and nothing else, nested
+    /// blocks included, whatever the letter case of the key.
+    #[test]
+    fn every_key_at_every_release() {
+        let knowledge = knowledge();
+        fn walk(scope: &Scope, keys: &'static [Key], at: Mask, depth: usize) {
+            for key in keys.iter().filter(|key| key.versions & at != 0) {
+                let judgement = scope.judge(key.name, false);
+                assert!(!judgement.absent && judgement.lacking.is_none(), "{} at depth {depth}", key.name);
+                assert!(judgement.types.contains(&key.ty), "{}", key.name);
+                assert!(!scope.judge(&key.name.to_ascii_uppercase(), false).absent, "{}", key.name);
+                let typo = format!("{}_x", key.name);
+                let is_key =
+                    keys.iter().any(|other| other.name.eq_ignore_ascii_case(&typo) && other.versions & at != 0);
+                assert_eq!(scope.judge(&typo, false).absent, !is_key, "{typo}");
+                if matches!(key.ty, Type::Block | Type::Blocks) {
+                    walk(&scope.nested(key.name), &key.children, at, depth + 1);
+                }
+            }
+        }
+        for component in &knowledge.components {
+            for index in 0..knowledge.sources[component.source].versions.len() {
+                let at: Mask = 1 << index;
+                if component.known & at == 0 {
+                    continue;
+                }
+                let mut scope = Scope::default();
+                scope.add(component.source, &component.keys, at, "test");
+                walk(&scope, &component.keys, at, 0);
+            }
+        }
+    }
+
     #[test]
     fn vmware_remote_keys_left_in_2_0_0() {
         let required = Required {
