@@ -11,6 +11,7 @@ use crate::gotmpl;
 use crate::hcl2::Hcl2Template;
 use crate::lint_templates::{self, Loaded};
 use crate::project::{TemplateFile, TemplateFormat};
+use crate::schema::features::Feature;
 use crate::secrets::{self, Sensitive};
 use crate::template::{Block, Template};
 
@@ -145,8 +146,8 @@ impl Readout {
             let (line, _) = crate::location::LineIndex::new(&file.text).line_column(at.bytes.start);
             format!("{}:{line}", file.name)
         };
-        // Packer 1.7 brought `required_plugins` and data sources.
-        let since_1_7 = |what: String| PackerNeed { what, versions: ">= 1.7.0".to_owned() };
+        // The release that brought a feature, from the one table of them.
+        let since = |feature: Feature, what: String| PackerNeed { what, versions: format!(">= {}", feature.since()) };
         let mut needs: Vec<PackerNeed> = Vec::new();
         for block in template.packer_blocks() {
             if let Some(attr) = block.body.attr("required_version")
@@ -156,12 +157,15 @@ impl Readout {
                 needs.push(PackerNeed { what, versions: versions.clone() });
             }
             for required in block.body.blocks("required_plugins") {
-                needs.push(since_1_7(format!("`required_plugins` ({})", place(&required.ident_at))));
+                needs.push(since(
+                    Feature::RequiredPlugins,
+                    format!("`required_plugins` ({})", place(&required.ident_at)),
+                ));
             }
         }
         for data in template.data_sources() {
             let what = format!("`data \"{}\" \"{}\"` ({})", data.kind, data.name, place(&data.block.ident_at));
-            needs.push(since_1_7(what));
+            needs.push(since(Feature::DataSources, what));
         }
         let auto_values: Vec<&str> = template.auto_var_file_values().map(|attr| attr.key.as_str()).collect();
         let unset = template
