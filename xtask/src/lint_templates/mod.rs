@@ -120,11 +120,13 @@ pub struct Judging {
 /// not changed), else none (the newest release xtask knows); plugin pins
 /// from `[packer] plugins`.
 pub fn setting(options: &Options, config: &Config) -> Setting {
-    let core = match (options.packer_version, config.packer_version) {
-        (Some(version), _) => Some(Declared { version, why: "--packer-version".to_owned() }),
-        (None, Some(version)) => Some(Declared { version, why: format!("`[packer] version` in {}", config::FILE) }),
-        (None, None) => installed_packer(&options.root.join("target")),
-    };
+    declared_setting(options.packer_version, config)
+        .unwrap_or_else(|plugins| Setting { core: installed_packer(&options.root.join("target")), plugins })
+}
+
+/// The versions `--packer-version` and `xtask.toml` declare; without a
+/// Packer version, the plugin pins alone.
+fn declared_setting(flag: Option<Version>, config: &Config) -> Result<Setting, Vec<(String, Declared)>> {
     let plugins = config
         .plugin_versions
         .iter()
@@ -133,7 +135,12 @@ pub fn setting(options: &Options, config: &Config) -> Setting {
             (name.clone(), Declared { version: *version, why })
         })
         .collect();
-    Setting { core, plugins }
+    let core = match (flag, config.packer_version) {
+        (Some(version), _) => Declared { version, why: "--packer-version".to_owned() },
+        (None, Some(version)) => Declared { version, why: format!("`[packer] version` in {}", config::FILE) },
+        (None, None) => return Err(plugins),
+    };
+    Ok(Setting { core: Some(core), plugins })
 }
 
 /// The installed Packer's version, when there is one that answers;
@@ -330,15 +337,15 @@ pub fn parse(source: &str, findings: &mut Findings) -> Option<Template> {
 
 /// Lints one template: a report for a JSON template, one per file (and
 /// one for the folder, when needed) for an HCL2 template.
-/// Judged against the installed Packer (what `images` builds with), else
-/// the newest release xtask knows, and no plugin pins.
+/// Lints one template for `images`, judged with the versions the
+/// repository's `xtask.toml` declares (`[packer]`), else the newest release
+/// xtask knows. It starts no `packer`: `images` checks the Packer it runs
+/// against the template's `required_version` itself, and a build must not
+/// wait on a second one.
 pub fn lint_template(file: &TemplateFile, external_variables: &BTreeSet<String>) -> Vec<FileReport> {
-    static INSTALLED: std::sync::OnceLock<Option<Declared>> = std::sync::OnceLock::new();
-    let core = INSTALLED.get_or_init(|| {
-        let packer = crate::packer::find(None).ok()?;
-        declared_installed(&packer, &crate::packer::version(&packer).ok()?)
-    });
-    let setting = Setting { core: core.clone(), plugins: Vec::new() };
+    let root = file.path.to_string_lossy().strip_suffix(&file.rel).map(PathBuf::from);
+    let config = root.and_then(|root| Config::read(&root).ok()).unwrap_or_default();
+    let setting = declared_setting(None, &config).unwrap_or_else(|plugins| Setting { core: None, plugins });
     lint_judged(file, &Judging { external_variables: external_variables.clone(), setting })
 }
 
