@@ -9,6 +9,7 @@
 //! Versions are kept as bit sets ([`Mask`]) over a source's releases, so
 //! "does every allowed release have this key" is one `&`.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
@@ -63,7 +64,7 @@ impl Type {
 }
 
 /// The kinds of component a template configures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PluginKind {
     Builder,
     Provisioner,
@@ -248,6 +249,9 @@ pub struct Knowledge {
     pub components: Vec<Component>,
     pub bundles: Vec<Bundle>,
     pub vendored: Vec<Vendored>,
+    /// The components by kind and type name: every block of every template
+    /// looks its type up at each release in force.
+    by_name: HashMap<(PluginKind, &'static str), Vec<usize>>,
 }
 
 /// The source of Packer itself in [`Knowledge::sources`].
@@ -305,8 +309,13 @@ pub fn named<'k>(keys: &'k [Key], key: &str) -> impl Iterator<Item = &'k Key> {
 }
 
 fn parse(text: &'static str) -> Result<Knowledge, String> {
-    let mut knowledge =
-        Knowledge { sources: Vec::new(), components: Vec::new(), bundles: Vec::new(), vendored: Vec::new() };
+    let mut knowledge = Knowledge {
+        sources: Vec::new(),
+        components: Vec::new(),
+        bundles: Vec::new(),
+        vendored: Vec::new(),
+        by_name: HashMap::new(),
+    };
     // The open keys of the component being read, one per depth.
     let mut stack: Vec<Key> = Vec::new();
     let finish = |stack: &mut Vec<Key>, to: usize, knowledge: &mut Knowledge| {
@@ -404,6 +413,9 @@ fn parse(text: &'static str) -> Result<Knowledge, String> {
         }
     }
     finish(&mut stack, 0, &mut knowledge);
+    for (at, component) in knowledge.components.iter().enumerate() {
+        knowledge.by_name.entry((component.kind, component.name)).or_default().push(at);
+    }
     if knowledge.sources.first().is_none_or(|core| core.name != "core") {
         return Err("the first source must be Packer's (`core`)".to_owned());
     }
