@@ -194,7 +194,10 @@ fn two_regions_feed_their_deployments_and_leave_a_third_alone() {
     let lock: Value = serde_json::from_str(&fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
     let locked = &lock["templates"]["packer/3.11/aws/machine-image/template.json"];
     assert_eq!(locked["images"]["eu-central-1"]["id"], frankfurt.as_str());
-    assert_eq!(locked["packer_version"], "1.6.6");
+    assert_eq!(locked["images"]["eu-central-1"]["packer_version"], "1.6.6");
+    // The values it was given, so that `status` reads the template as the
+    // build did; the credentials in the environment are not among them.
+    assert_eq!(locked["images"]["eu-central-1"]["values"], serde_json::json!({"endpoint": moto.endpoint}));
     let log = fs::read_to_string(root.join("target/xtask/images/3.11-aws-machine-image.log")).unwrap();
     assert!(log.contains("eu-central-1"), "{log}");
     for shown in [text(&output), log] {
@@ -316,7 +319,7 @@ fn patch_from_applies_a_manifest_built_elsewhere() {
     // The lock says where the images came from, and claims no Packer version.
     let lock: Value = serde_json::from_str(&fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
     let entry = &lock["templates"]["packer/3.11/aws/machine-image/template.json"];
-    assert!(entry.get("packer_version").is_none(), "{entry}");
+    assert!(entry["images"]["eu-west-1"].get("packer_version").is_none(), "{entry}");
     let source = &entry["images"]["eu-west-1"]["manifest"];
     assert_eq!(source["path"], "packer/3.11/aws/machine-image/manifest.json");
     assert_eq!(source["run_uuid"], manifest["last_run_uuid"]);
@@ -830,14 +833,15 @@ fn secret_tree(root: &Path) {
     "aws_token": "{{{{env `PKR_VAR_aws_token`}}}}",
     "db_password": "",
     "api_password": "",
-    "ssh_password": ""
+    "ssh_password": "",
+    "vault": ""
   }},
   "sensitive-variables": ["aws_access_key", "aws_secret_key", "aws_token", "db_password", "api_password", "ssh_password"],
   "builders": [
 {}
   ],
   "provisioners": [{{ "type": "shell-local",
-    "inline": ["echo {{{{user `db_password`}}}} {{{{user `api_password`}}}} {{{{user `ssh_password`}}}}"] }}]
+    "inline": ["echo {{{{user `db_password`}}}} {{{{user `api_password`}}}} {{{{user `ssh_password`}}}} {{{{user `vault`}}}}"] }}]
 }}
 "#,
         builder("frankfurt", "eu-central-1", credentials)
@@ -848,13 +852,17 @@ fn secret_tree(root: &Path) {
 }
 
 /// Runs `images` on [`secret_tree`] with a secret through every route.
-fn images_with_secrets(root: &Path, packer: &Path) -> Output {
+fn images_with_secrets(root: &Path, packer: &Path, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["images", "--root", root.to_str().unwrap(), "--packer", packer.to_str().unwrap()])
+        .args(extra)
         .args(["--var", &format!("db_password={SENTINEL}-command-line")])
         // Overrides the value from the environment, which stays in Packer's.
         .args(["--var", &format!("aws_secret_key={SENTINEL}-command-line-override"), "--var-file"])
         .arg(root.join("vars/prod.json"))
+        // A variable neither sensitive nor named like a secret, given a
+        // credential this run hides: its value is no more fit for the lock.
+        .args(["--var", &format!("vault={SENTINEL}-aws-environment")])
         .env("TF_VAR_aws_access_key", format!("{SENTINEL}-tf-var-access"))
         .env("TF_VAR_aws_secret_key", format!("{SENTINEL}-tf-var-secret"))
         .env("PKR_VAR_aws_token", format!("{SENTINEL}-pkr-var-env-default"))
@@ -898,12 +906,19 @@ fn secrets_never_reach_the_output_or_the_logs() {
     let root = dir.path();
     secret_tree(root);
     let packer = stand_in_packer(bin.path(), ECHO_EVERYTHING, &format!("{ECHO_EVERYTHING}\n{ARTIFACT_RECORDS}"));
-    let output = images_with_secrets(root, &packer);
+    let output = images_with_secrets(root, &packer, &[]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     assert_eq!(id_of(root, "frankfurt.yaml", "cluster"), "ami-0123456789abcdef0");
     let log = fs::read_to_string(root.join("target/xtask/images/3.11-aws-machine-image.log")).unwrap();
     assert!(log.contains("TF_VAR_aws_secret_key=<sensitive>"), "the stand-in's environment is logged:\n{log}");
     assert_no_secret_shown(root, &output);
+    // A CI leg's result keeps the values as the lock does.
+    let result_path = root.join("target/leg.json");
+    let leg = images_with_secrets(root, &packer, &["--build-only", "--result", result_path.to_str().unwrap()]);
+    assert_eq!(leg.status.code(), Some(0), "{}", text(&leg));
+    let result = fs::read_to_string(&result_path).unwrap();
+    assert!(result.contains("\"vault\": null"), "{result}");
+    assert_no_secret_shown(root, &leg);
 }
 
 #[test]
@@ -914,7 +929,7 @@ fn secrets_never_reach_the_output_when_a_build_fails() {
     secret_tree(root);
     let failing = format!("{ECHO_EVERYTHING}\necho \"1700000000,,ui,error,Build 'frankfurt' errored: $*\"\nexit 1");
     let packer = stand_in_packer(bin.path(), ECHO_EVERYTHING, &failing);
-    let output = images_with_secrets(root, &packer);
+    let output = images_with_secrets(root, &packer, &[]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     assert!(text(&output).contains("errored"), "{}", text(&output));
     assert_no_secret_shown(root, &output);
@@ -930,7 +945,7 @@ fn secrets_never_reach_the_output_when_packer_cannot_start() {
     // A file that is there but cannot be executed.
     let packer = stand_in_packer(bin.path(), ECHO_EVERYTHING, ECHO_EVERYTHING);
     fs::set_permissions(&packer, fs::Permissions::from_mode(0o644)).unwrap();
-    let output = images_with_secrets(root, &packer);
+    let output = images_with_secrets(root, &packer, &[]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     assert!(text(&output).contains("Permission denied"), "{}", text(&output));
     assert_no_secret_shown(root, &output);
@@ -1095,4 +1110,98 @@ fn legs_built_on_separate_runners_merge_into_what_one_run_makes() {
     let twice = images(&merger, &moto, &["--apply", first, first]);
     assert_eq!(twice.status.code(), Some(2), "{}", text(&twice));
     assert!(text(&twice).contains("are both results for"), "{}", text(&twice));
+}
+
+#[test]
+fn a_region_from_the_environment_is_built_recorded_and_patched_and_a_leg_records_it() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let anywhere = builder("anywhere", "", "").replace("\n      \"region\": \"\",", "");
+    write(root, "packer/3.11/aws/machine-image/template.json", template(&[anywhere], ""));
+    write(root, "deployments/ireland.yaml", deployment("3.11", "eu-west-1", "ami-00000000"));
+    write(root, "deployments/frankfurt.yaml", deployment("3.11", "eu-central-1", "ami-00000000"));
+    let run = |args: &[&str], region: &[(&str, &str)]| {
+        let mut command = images_command(root, &moto, args);
+        command.env_remove("AWS_REGION").env_remove("AWS_DEFAULT_REGION").env("HOME", root);
+        command.envs(region.iter().copied()).output().unwrap()
+    };
+
+    // Neither variable: refused before anything starts, naming the builder.
+    let refused = run(&[], &[]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(text(&refused).contains("`anywhere` has no `region`, and neither AWS_REGION"), "{}", text(&refused));
+    assert_eq!(moto.image_count("eu-west-1") + moto.image_count("eu-central-1"), 0);
+
+    // A leg in AWS_REGION, merged where only AWS_DEFAULT_REGION is set: the
+    // result says where it built.
+    let result = root.join("target/results/leg.json");
+    let leg = run(&["--build-only", "--result", result.to_str().unwrap()], &[("AWS_REGION", "eu-west-1")]);
+    assert!(leg.status.success(), "{}", text(&leg));
+    let recorded: Value = serde_json::from_str(&fs::read_to_string(&result).unwrap()).unwrap();
+    assert_eq!(recorded["builders"][0]["regions"], serde_json::json!(["eu-west-1"]), "{recorded}");
+    let merged = run(&["--apply", result.to_str().unwrap()], &[("AWS_DEFAULT_REGION", "eu-central-1")]);
+    assert!(merged.status.success(), "{}", text(&merged));
+    let ireland = id_of(root, "ireland.yaml", "cluster");
+    assert!(moto.image_exists("eu-west-1", &ireland), "{ireland} is not an AMI in eu-west-1");
+    assert_eq!(id_of(root, "frankfurt.yaml", "cluster"), "ami-00000000");
+
+    // A plain run in the same region has nothing to do; one elsewhere
+    // builds there and patches the deployments there.
+    let again = run(&[], &[("AWS_REGION", "eu-west-1")]);
+    assert!(text(&again).contains("0 built, 1 skipped"), "{}", text(&again));
+    let elsewhere = run(&[], &[("AWS_REGION", ""), ("AWS_DEFAULT_REGION", "eu-central-1")]);
+    assert!(elsewhere.status.success(), "{}", text(&elsewhere));
+    let frankfurt = id_of(root, "frankfurt.yaml", "cluster");
+    assert!(moto.image_exists("eu-central-1", &frankfurt), "{frankfurt} is not an AMI in eu-central-1");
+    assert_eq!(id_of(root, "ireland.yaml", "cluster"), ireland);
+}
+
+/// `--var` reaches Packer through a private var file, which must give each
+/// variable what the plan read: an untyped variable with a list default
+/// takes a list (Packer reads its `-var` as an expression), an untyped one
+/// with a `null` default takes the text (as Packer does since 1.8.0, and as
+/// `type = any`, which Packer 1.6.6 does not know).
+#[test]
+fn a_var_reaches_the_build_as_the_plan_reads_it_whatever_the_variables_type() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let folder = "packer/4.0/aws/machine-image";
+    write(
+        root,
+        &format!("{folder}/build.pkr.hcl"),
+        format!(
+            "variable \"endpoint\" {{\n  type = string\n}}\n\n\
+             variable \"where\" {{\n  default = null\n}}\n\n\
+             variable \"copies\" {{\n  default = [\"us-west-2\"]\n}}\n\n\
+             source \"amazon-ebs\" \"x\" {{\n  region                     = var.where\n  \
+             ami_regions                = var.copies\n  custom_endpoint_ec2        = var.endpoint\n  \
+             communicator               = \"none\"\n  skip_credential_validation = true\n  \
+             skip_metadata_api_check    = true\n  source_ami                 = \"{SOURCE_AMI}\"\n  \
+             instance_type              = \"t2.micro\"\n  ami_name                   = \"e2e-var-${{uuidv4()}}\"\n}}\n\n\
+             build {{\n  sources = [\"source.amazon-ebs.x\"]\n}}\n"
+        ),
+    );
+    write(root, "deployments/ireland.yaml", deployment("4.0", "eu-west-1", "ami-00000000"));
+    write(root, "deployments/virginia.yaml", deployment("4.0", "us-east-1", "ami-00000000"));
+    let vars = ["--var", "where=eu-west-1", "--var", "copies=[\"us-east-1\"]"];
+
+    let plan = images(root, &moto, &[&vars[..], &["--dry-run", "--format", "json"]].concat());
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    let plan: Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let planned = &plan["templates"][0]["builders"][0];
+    assert_eq!(planned["regions"], serde_json::json!(["eu-west-1", "us-east-1"]), "{plan:#}");
+
+    let built = images(root, &moto, &vars);
+    assert_eq!(built.status.code(), Some(0), "{}", text(&built));
+    let ireland = id_of(root, "ireland.yaml", "cluster");
+    let virginia = id_of(root, "virginia.yaml", "cluster");
+    assert!(moto.image_exists("eu-west-1", &ireland), "{ireland} is not an AMI in eu-west-1");
+    assert!(moto.image_exists("us-east-1", &virginia), "{virginia} is not an AMI in us-east-1");
+    assert_eq!(moto.image_count("us-west-2"), 0, "the default's copy was built");
+
+    let again = images_command(root, &moto, &vars).env("PACKER", "/nonexistent/packer").output().unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("skipped"), "{}", text(&again));
 }

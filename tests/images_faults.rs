@@ -14,18 +14,21 @@ mod common;
 use common::{text, write};
 
 /// Answers like Packer 1.6.6 for `version`, `validate` and `build
-/// -machine-readable`: one artifact per `"region"` of the template, each
+/// -machine-readable`: one artifact per `region` of the template (JSON or
+/// HCL2; of the builders `-only` names, each named after its region), each
 /// ID made of the clock's nanoseconds, so IDs only ever grow. With
 /// STANDIN_REFUSE_BUILD set, a build fails: the follow-up run must not need
 /// one.
 const STAND_IN: &str = r#"#!/bin/sh
 case "$1" in
-  version) echo "1.6.6" ;;
+  version) echo "Packer v1.6.6" ;;
   validate) echo "The configuration is valid." ;;
   build)
     if [ -n "$STANDIN_REFUSE_BUILD" ]; then echo "the stand-in was asked to build" >&2; exit 1; fi
     if [ -n "$STANDIN_DURING" ]; then sh -c "$STANDIN_DURING"; fi
-    for region in $(grep -o '"region": *"[a-z0-9-]*"' template.json | sed 's/.*"\([a-z0-9-]*\)"$/\1/'); do
+    only=$(printf '%s\n' "$@" | sed -n 's/^-only=//p')
+    for region in $(cat template.json *.pkr.hcl 2>/dev/null | grep -o 'region"\{0,1\} *[:=] *"[a-z0-9-]*"' | sed 's/.*"\([a-z0-9-]*\)"$/\1/'); do
+      case ",$only," in ,,|*",$region,"*) ;; *) continue ;; esac
       echo "$(date +%s),$region,ui,say,building $region"
       id=$(printf 'ami-%017x' "$(date +%s%N)")
       echo "$(date +%s),$region,artifact,0,id,$region:$id"
@@ -153,6 +156,11 @@ fn sigkill_at_any_moment_loses_nothing_and_the_next_run_completes() {
         let _ = child.wait();
         // Let the orphaned stand-ins finish before the next run reads.
         std::thread::sleep(Duration::from_millis(20));
+        // A process xtask was starting when it was killed shares the run
+        // lock's open file until it has exec'd Packer: on a loaded machine
+        // that can outlast the pause above (the full suite met it once).
+        // Anything holding the lock longer is a fault, and fails the next run.
+        wait_for_the_run_lock(root, Duration::from_secs(5));
 
         let after_kill = deployments(root);
         let lock = locked_ids(root);
@@ -190,6 +198,16 @@ fn sigkill_at_any_moment_loses_nothing_and_the_next_run_completes() {
     let lint =
         Command::new(env!("CARGO_BIN_EXE_xtask")).args(["lint", "--root", root.to_str().unwrap()]).output().unwrap();
     assert!(lint.status.success(), "lint after the kills:\n{}", text(&lint));
+}
+
+/// Waits until no process holds `root`'s run lock, for at most `patience`.
+fn wait_for_the_run_lock(root: &Path, patience: Duration) {
+    let path = root.join("target/xtask/images.run-lock");
+    let Ok(file) = std::fs::File::open(&path) else { return };
+    let deadline = Instant::now() + patience;
+    while file.try_lock().is_err() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 #[test]
@@ -289,7 +307,7 @@ fn the_plan_says_why_each_template_is_built() {
     assert!(first.status.success(), "{}", text(&first));
     let status = Command::new(env!("CARGO_BIN_EXE_xtask")).args(["status", "--root", root.to_str().unwrap()]).output();
     let status = String::from_utf8(status.unwrap().stdout).unwrap();
-    assert!(status.contains("current (given instance_type)"), "status names what a build was given: {status}");
+    assert!(status.contains("current (given instance_type=t3.small)"), "status names what a build was given: {status}");
     let plan = |args: &[&str]| {
         let output = images(root, &packer, &[&["--dry-run"], args].concat()).output().unwrap();
         assert!(output.status.success(), "{}", text(&output));
@@ -400,6 +418,52 @@ fn patch_from_checks_every_manifest_before_writing_anything() {
     assert!(said.contains("AMI-0123"), "{said}");
     assert!(!root.join("packer/images.lock").exists(), "the lock was written before every manifest was checked");
     assert_eq!(deployments(root), before);
+
+    // Text that would reach the lock and `status` with a control character,
+    // or a region the template does not build: refused, by field.
+    for (manifest, said) in [
+        (
+            r#"{"builds": [{"name": "us-east-1", "artifact_id": "us-east-1\u001b[2J:ami-01111111111111111",
+                "packer_run_uuid": "u1"}], "last_run_uuid": "u1"}"#,
+            "`builds[0].artifact_id` holds the control character U+001B",
+        ),
+        (
+            r#"{"builds": [{"name": "us-east-1", "artifact_id": "us-east-1:ami-01111111111111111",
+                "packer_run_uuid": "u1\n"}], "last_run_uuid": "u1\n"}"#,
+            "`last_run_uuid` holds the control character U+000A",
+        ),
+        (
+            r#"{"builds": [{"name": "us-east-1", "artifact_id": "ap-south-1:ami-01111111111111111",
+                "packer_run_uuid": "u1"}], "last_run_uuid": "u1"}"#,
+            "has an image for ap-south-1, which packer/3.9/aws/machine-image/template.json does not build",
+        ),
+        (
+            r#"{"builds": [{"name": "us-east-1", "artifact_id": "us-east-1:ami-01111111111111111",
+                "artifact_id": "us-east-1:ami-02222222222222222", "packer_run_uuid": "u1"}], "last_run_uuid": "u1"}"#,
+            "the key `artifact_id` appears twice in one object",
+        ),
+    ] {
+        write(root, "packer/3.9/aws/machine-image/manifest.json", manifest);
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["images", "--root", root.to_str().unwrap(), "--patch-from"])
+            .arg(&good_path)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+        assert!(text(&output).contains(said), "{}", text(&output));
+        assert!(!text(&output).contains('\u{1b}'), "{}", text(&output));
+        assert!(!root.join("packer/images.lock").exists());
+    }
+    // A FIFO in a manifest's place is refused rather than waited on for
+    // ever, as a result file is.
+    std::fs::remove_file(&good_path).unwrap();
+    common::mkfifo(root, "packer/3.9/aws/machine-image/manifest.json");
+    let fifo = common::xtask_within(
+        20,
+        &["images", "--root", root.to_str().unwrap(), "--patch-from", good_path.to_str().unwrap()],
+    );
+    assert_eq!(fifo.status.code(), Some(2), "{}", text(&fifo));
+    assert!(text(&fifo).contains("not a regular file"), "{}", text(&fifo));
 }
 
 #[test]
@@ -430,7 +494,9 @@ fn uploaded_folders_and_template_dir_paths_are_inputs() {
             .output()
             .unwrap();
         assert!(
-            text(&lint).contains(&format!("since then, in packer/3.9/aws/machine-image: {changed}")),
+            text(&lint)
+                .contains("gets a new image of packer/3.9/aws/machine-image when `cargo xtask images` next runs")
+                && text(&lint).contains(&format!("since then: {changed}")),
             "{}",
             text(&lint)
         );
@@ -530,11 +596,66 @@ fn status_says_which_images_are_stale_and_who_boots_what() {
         virginia["deployments"][0]["state"],
         "boots the recorded image, which is stale: template.json (changed)"
     );
+    // Text from files is shown escaped: a hand-edited lock cannot forge a
+    // line or clear the terminal of whoever runs `status`.
+    let lock_path = root.join("packer/images.lock");
+    let mut lock: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&lock_path).unwrap()).unwrap();
+    for image in
+        lock["templates"]["packer/3.11/aws/machine-image/template.json"]["images"].as_object_mut().unwrap().values_mut()
+    {
+        image["variables"] = serde_json::json!(["flavor\nus-east-1 ami-0000 current\u{1b}[2J\u{9b}"]);
+    }
+    std::fs::write(&lock_path, lock.to_string()).unwrap();
+    for format in ["human", "json"] {
+        let shown = status(format);
+        assert!(!shown.contains(['\u{1b}', '\u{9b}']), "{format}: a control character was printed:\n{shown}");
+        assert!(!shown.contains("\nus-east-1 ami-0000"), "{format}: a line was forged:\n{shown}");
+    }
+    assert!(status("human").contains("flavor\\nus-east-1 ami-0000 current\\u{1b}[2J\\u{9b}"));
     // A template removed while the lock still records its images.
     std::fs::remove_dir_all(root.join("packer/3.9")).unwrap();
     let gone: serde_json::Value = serde_json::from_str(&status("json")).unwrap();
     let entry = gone["templates"].as_array().unwrap().iter().find(|t| t["template"] == "packer/3.9/aws/machine-image");
-    assert_eq!(entry.unwrap()["images"][0]["state"], "its template is gone");
+    let entry = entry.unwrap();
+    assert_eq!(entry["images"][0]["state"], "its template is gone");
+    assert_eq!(entry["removed"], true);
+    assert_eq!(entry["release"], "3.9");
+    // One shape for scripts, removed or not.
+    let keys = |image: &serde_json::Value| image.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    let present = gone["templates"].as_array().unwrap().iter().find(|t| t["removed"] == false).unwrap();
+    assert_eq!(keys(&entry["images"][0]), keys(&present["images"][0]), "{entry}");
+    // The deployments that still boot its image are listed with it.
+    let keys: Vec<(&str, &str, &str)> = entry["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|used| (used["path"].as_str().unwrap(), used["key"].as_str().unwrap(), used["state"].as_str().unwrap()))
+        .collect();
+    let booting = "boots its image for us-east-1, and its template is gone";
+    assert_eq!(
+        keys,
+        [
+            ("deployments/virginia.yaml", "bastion.machine_image.id", booting),
+            ("deployments/virginia.yaml", "cluster.machine_image.id", booting)
+        ],
+        "{entry}"
+    );
+    let human = status("human");
+    assert!(
+        human
+            .contains("packer/3.9/aws/machine-image  (removed: its template is gone; packer/images.lock still records"),
+        "{human}"
+    );
+    assert!(human.contains("deployments/virginia.yaml cluster.machine_image.id (us-east-1)"), "{human}");
+    // A key it fed that boots something else, with nothing feeding it now.
+    let virginia = root.join("deployments/virginia.yaml");
+    let text_now = std::fs::read_to_string(&virginia).unwrap();
+    let bastion_id = ids_in(&text_now)[0].clone();
+    std::fs::write(&virginia, text_now.replacen(&bastion_id, "ami-0abcdef0123456789", 1)).unwrap();
+    let gone: serde_json::Value = serde_json::from_str(&status("json")).unwrap();
+    let entry = gone["templates"].as_array().unwrap().iter().find(|t| t["removed"] == true).unwrap().clone();
+    assert_eq!(entry["deployments"][0]["id"], "ami-0abcdef0123456789");
+    assert_eq!(entry["deployments"][0]["state"], "its template is gone, and no template feeds this key");
 }
 
 /// `cargo xtask images 2>&1 | tee log` and Ctrl-C: the terminal's SIGINT
@@ -646,13 +767,67 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
         d["regions"] = serde_json::json!(["eu-central-1", "eu-west-1", "us-east-1"]);
     });
     assert!(text(&foreign).contains("has an image for us-east-1, which packer/3.11"), "{}", text(&foreign));
+    // A builder whose regions the template's files fix may not claim another.
+    let claimed = apply(&|d| {
+        d["images"]["us-east-1"] = "ami-0123456789abcdef0".into();
+        d["regions"] = serde_json::json!(["eu-central-1", "eu-west-1", "us-east-1"]);
+        d["builders"][0]["regions"].as_array_mut().unwrap().push("us-east-1".into());
+    });
+    assert!(text(&claimed).contains("and the template builds"), "{}", text(&claimed));
     let missing = apply(&|d| {
         d["images"].as_object_mut().unwrap().remove("eu-central-1");
     });
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
-    let when = apply(&|d| d["built_at"] = "not a date\u{1b}[2J".into());
+    let when = apply(&|d| d["built_at"] = "yesterday".into());
     assert!(text(&when).contains("is not a time like"), "{}", text(&when));
-    for refused in [&extra, &foreign, &missing, &when] {
+    let no_such_day = apply(&|d| d["built_at"] = "2026-13-45T99:99:99Z".into());
+    assert!(text(&no_such_day).contains("is not a time like"), "{}", text(&no_such_day));
+    // Text that would forge a line of `status` or clear its terminal.
+    let forged = apply(&|d| d["variables"] = serde_json::json!(["flavor\nami-0000 current\u{1b}[2J"]));
+    assert!(text(&forged).contains("`variables` holds the control character U+000A"), "{}", text(&forged));
+    let version = apply(&|d| d["packer_version"] = "1.6.6\u{9b}2J".into());
+    assert!(text(&version).contains("`packer_version` holds the control character U+009B"), "{}", text(&version));
+    let region = apply(&|d| {
+        let id = d["images"]["eu-west-1"].clone();
+        d["images"]["eu-west-1\u{202e}"] = id;
+    });
+    assert!(text(&region).contains("`images` holds the control character U+202E"), "{}", text(&region));
+    let settings = apply(&|d| d["settings"] = "sha256:not-a-hash".into());
+    assert!(text(&settings).contains("not a hash like sha256:"), "{}", text(&settings));
+    // Its files as they are here, its hash another: not "the order of its files".
+    let hash = apply(&|d| d["hash"] = format!("sha256:{}", "0".repeat(64)).into());
+    assert!(
+        text(&hash).contains("its `hash` is not that of the files it lists (`files`); build it again from this commit"),
+        "{}",
+        text(&hash)
+    );
+    // A key written twice: a JSON reader keeps one of the two, and which
+    // one a person reading the file believes is a guess.
+    let twice = results.join("twice.json");
+    let good_text = good.to_string();
+    assert!(good_text.contains("\"images\":{"), "{good_text}");
+    std::fs::write(
+        &twice,
+        good_text.replacen("\"images\":{", "\"images\":{\"eu-west-1\":\"ami-0fffffffffffffff0\",", 1),
+    )
+    .unwrap();
+    let twice = images(root, &packer, &["--apply", twice.to_str().unwrap()]).output().unwrap();
+    assert!(text(&twice).contains("the key `eu-west-1` appears twice in one object"), "{}", text(&twice));
+    for refused in [
+        &extra,
+        &foreign,
+        &claimed,
+        &missing,
+        &when,
+        &no_such_day,
+        &forged,
+        &version,
+        &region,
+        &settings,
+        &hash,
+        &twice,
+    ] {
+        assert!(!text(refused).contains('\u{1b}'), "a control character was printed: {}", text(refused));
         assert_eq!(refused.status.code(), Some(2));
     }
     assert!(!root.join("packer/images.lock").exists(), "a refused result reached the lock");
@@ -662,15 +837,47 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
     let merged = images(root, &packer, &["--apply", result_arg]).output().unwrap();
     assert!(merged.status.success(), "{}", text(&merged));
     // A newer local build, then the old result again: refused, the newer
-    // images stay (the lock's times count seconds).
-    std::thread::sleep(Duration::from_millis(1100));
+    // images stay. The order comes from the lock, not from clocks: a result
+    // dated ahead of everything (a runner whose clock runs fast) is refused
+    // the same, and one dated in the past but built after the lock's image
+    // is applied.
     let newer = images(root, &packer, &["--force", "--release", "3.11"]).output().unwrap();
     assert!(newer.status.success(), "{}", text(&newer));
     let before = (deployments(root), std::fs::read_to_string(root.join("packer/images.lock")).unwrap());
     let older = images(root, &packer, &["--apply", result_arg]).output().unwrap();
     assert_eq!(older.status.code(), Some(2), "{}", text(&older));
-    assert!(text(&older).contains("applying it would put an older image back"), "{}", text(&older));
+    assert!(text(&older).contains("an image recorded after this result's build began"), "{}", text(&older));
+    let ahead = apply(&|d| d["built_at"] = "2099-01-01T00:00:00Z".into());
+    assert_eq!(ahead.status.code(), Some(2), "{}", text(&ahead));
+    assert!(text(&ahead).contains("an image recorded after this result's build began"), "{}", text(&ahead));
     assert_eq!((deployments(root), std::fs::read_to_string(root.join("packer/images.lock")).unwrap()), before);
+
+    let later = images(root, &packer, &["--select", "packer/3.11/aws/machine-image", "--build-only", "--result"])
+        .arg(&result)
+        .output()
+        .unwrap();
+    assert!(later.status.success(), "{}", text(&later));
+    let mut behind: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&result).unwrap()).unwrap();
+    behind["built_at"] = "2001-01-01T00:00:00Z".into();
+    std::fs::write(&result, behind.to_string()).unwrap();
+    let applied = images(root, &packer, &["--apply", result_arg]).output().unwrap();
+    assert!(applied.status.success(), "a runner's slow clock refused a newer result: {}", text(&applied));
+    let lock = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    for id in behind["images"].as_object().unwrap().values() {
+        assert!(lock.contains(id.as_str().unwrap()), "{lock}");
+    }
+    // --force applies what the lock has moved past, when a person says so.
+    let edited = results.join("edited.json");
+    let forced = images(root, &packer, &["--apply", edited.to_str().unwrap(), "--force"]).output().unwrap();
+    assert!(forced.status.success(), "{}", text(&forced));
+    // That result says 2099 (a runner's clock far ahead): the lock records
+    // no time ahead of the merge's, which would otherwise make every
+    // manifest after it look older.
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
+    let recorded = &lock["templates"]["packer/3.11/aws/machine-image/template.json"]["images"]["eu-west-1"];
+    let merged_at = xtask::lock::utc_now();
+    assert!(recorded["built_at"].as_str().unwrap() <= merged_at.as_str(), "{recorded}");
 }
 
 /// The lock is recorded into as it is on disk when a build ends: an entry
@@ -707,4 +914,319 @@ fn a_deployment_linked_to_another_is_written_once() {
     assert!(std::fs::symlink_metadata(root.join("deployments/virginia-again.yaml")).unwrap().file_type().is_symlink());
     let shapes = shape(&std::fs::read_to_string(root.join("deployments/virginia.yaml")).unwrap());
     assert!(shapes.contains("id: <ID>"), "{shapes}");
+}
+
+/// Each image keeps the Packer that built it: a leg that builds one region
+/// with another Packer relabels that region's image only.
+#[test]
+fn each_region_keeps_the_packer_version_that_built_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let newer = write(root, "bin/packer-1.9", STAND_IN.replace("echo \"Packer v1.6.6\"", "echo \"Packer v1.9.2\""));
+    std::fs::set_permissions(&newer, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    assert!(images(root, &packer, &["--release", "3.11"]).output().unwrap().status.success());
+    let result = dir.path().join("results/ireland.json");
+    let leg = images(
+        root,
+        &newer,
+        &["--select", "packer/3.11/aws/machine-image", "--region", "eu-west-1", "--force", "--build-only", "--result"],
+    )
+    .arg(&result)
+    .output()
+    .unwrap();
+    assert!(leg.status.success(), "{}", text(&leg));
+    let merged = images(root, &packer, &["--apply", result.to_str().unwrap()]).output().unwrap();
+    assert!(merged.status.success(), "{}", text(&merged));
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
+    assert_eq!(lock["version"], 2);
+    let entry = &lock["templates"]["packer/3.11/aws/machine-image/template.json"];
+    assert!(entry.get("packer_version").is_none(), "{entry}");
+    assert_eq!(entry["images"]["eu-west-1"]["packer_version"], "1.9.2", "{entry}");
+    assert_eq!(entry["images"]["eu-central-1"]["packer_version"], "1.6.6", "{entry}");
+    let status = Command::new(env!("CARGO_BIN_EXE_xtask")).args(["status", "--root", root.to_str().unwrap()]).output();
+    let shown = text(&status.unwrap());
+    let line = |region: &str| shown.lines().find(|line| line.trim_start().starts_with(region)).unwrap().to_owned();
+    assert!(line("eu-west-1").contains("with Packer 1.9.2"), "{shown}");
+    assert!(line("eu-central-1").contains("with Packer 1.6.6"), "{shown}");
+}
+
+/// The issue's case: a script path that depends on a variable. After a
+/// build given `--var flavor=b`, `status` and `lint-deployments` read the
+/// template with that value, as `--plan --var flavor=b` does, and agree
+/// with it; a value the lock does not keep makes `status` say what it
+/// cannot know rather than guess.
+#[test]
+fn status_and_the_linter_read_a_template_with_its_builds_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let template = r#"variable "flavor" {
+  type    = string
+  default = "2"
+}
+
+source "amazon-ebs" "virginia" {
+  region        = "us-east-1"
+  source_ami    = "ami-03cf127a"
+  instance_type = "t2.micro"
+  ssh_username  = "core"
+  ami_name      = "okd-${uuidv4()}"
+}
+
+build {
+  sources = ["source.amazon-ebs.virginia"]
+  provisioner "shell" {
+    script = "scripts${var.flavor}/a.sh"
+  }
+}
+"#;
+    write(root, "packer/4.0/aws/machine-image/main.pkr.hcl", template);
+    write(root, "packer/4.0/aws/machine-image/scripts2/a.sh", "echo two\n");
+    write(root, "packer/4.0/aws/machine-image/scriptsb/a.sh", "echo b\n");
+    let old = "ami-00000000000000000";
+    write(
+        root,
+        "deployments/virginia-4.yaml",
+        format!(
+            "release: \"4.0\"\ncloud: aws\nbastion:\n  machine_image:\n    id: {old}\ncluster:\n  region: us-east-1\n  \
+             machine_image:\n    id: {old}\n"
+        ),
+    );
+    let built = images(root, &packer, &["--release", "4.0", "--var", "flavor=b"]).output().unwrap();
+    assert!(built.status.success(), "{}", text(&built));
+    let state = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["status", "--root", root.to_str().unwrap(), "--format", "json"])
+            .output()
+            .unwrap();
+        let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let entry = document["templates"].as_array().unwrap().iter().find(|t| t["release"] == "4.0").unwrap().clone();
+        entry["images"][0]["state"].as_str().unwrap().to_owned()
+    };
+    let stale_warnings = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["lint-deployments", "--root", root.to_str().unwrap()])
+            .arg(root.join("deployments/virginia-4.yaml"))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+        text(&output).matches("warning[DEP009]").count()
+    };
+    let plan = || {
+        let output = images(root, &packer, &["--plan", "--release", "4.0", "--var", "flavor=b"]).output().unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+        text(&output)
+    };
+    assert_eq!(state(), "current");
+    assert_eq!(stale_warnings(), 0);
+    assert!(!plan().contains("packer/4.0"), "{}", plan());
+
+    // Only the file the build did not read changes: still current.
+    write(root, "packer/4.0/aws/machine-image/scripts2/a.sh", "echo two, edited\n");
+    assert_eq!(state(), "current");
+    assert_eq!(stale_warnings(), 0);
+    // The file it read changes: all three say so.
+    write(root, "packer/4.0/aws/machine-image/scriptsb/a.sh", "echo b, edited\n");
+    assert_eq!(state(), "stale: scriptsb/a.sh (changed)");
+    assert_eq!(stale_warnings(), 2, "bastion and cluster");
+    assert!(plan().contains("scriptsb/a.sh (changed)"), "{}", plan());
+
+    // A leg given the value, merged by a run that is not: the result's
+    // values stand for the leg's.
+    let result = dir.path().join("results/4.0.json");
+    let leg = |extra: &[&str]| {
+        let args = [&["--select", "packer/4.0/aws/machine-image", "--build-only", "--result"][..], extra].concat();
+        let mut command = images(root, &packer, &args);
+        let output = command.arg(&result).args(["--var", "flavor=b"]).output().unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+    };
+    leg(&[]);
+    let merged = images(root, &packer, &["--apply", result.to_str().unwrap()]).output().unwrap();
+    assert!(merged.status.success(), "{}", text(&merged));
+    assert_eq!(state(), "current");
+
+    // A sensitive variable's value is not in the lock: with the files its
+    // build read unchanged, status says what it cannot know.
+    let sensitive = template.replace("  default = \"2\"\n", "  default = \"2\"\n  sensitive = true\n");
+    write(root, "packer/4.0/aws/machine-image/main.pkr.hcl", &sensitive);
+    let rebuilt = images(root, &packer, &["--release", "4.0", "--var", "flavor=b"]).output().unwrap();
+    assert!(rebuilt.status.success(), "{}", text(&rebuilt));
+    let lock = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    let lock: serde_json::Value = serde_json::from_str(&lock).unwrap();
+    let image = &lock["templates"]["packer/4.0/aws/machine-image"]["images"]["us-east-1"];
+    assert_eq!(image["values"], serde_json::json!({"flavor": null}), "{lock}");
+    assert_eq!(
+        state(),
+        "unknown: the files its build read are unchanged, but which files a build reads may depend on flavor, \
+         whose value the lock does not keep"
+    );
+    assert_eq!(stale_warnings(), 0);
+    // A template file Packer reads whatever the values, added: stale.
+    let extra = write(root, "packer/4.0/aws/machine-image/extra.pkr.hcl", "locals {\n  unused = \"x\"\n}\n");
+    assert_eq!(state(), "stale: extra.pkr.hcl (new)");
+    std::fs::remove_file(extra).unwrap();
+    write(root, "packer/4.0/aws/machine-image/scriptsb/a.sh", "echo b, edited again\n");
+    assert_eq!(state(), "stale: scriptsb/a.sh (changed)");
+    assert_eq!(stale_warnings(), 2);
+
+    // A result does not hold a secret value either: the merge is given it.
+    // One that does (forged, or from a leg whose template said otherwise)
+    // still cannot put it into the lock; one that gives an undeclared
+    // variable is refused.
+    leg(&[]);
+    let honest = std::fs::read_to_string(&result).unwrap();
+    let forged_path = dir.path().join("results/forged.json");
+    let forge = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut document: serde_json::Value = serde_json::from_str(&honest).unwrap();
+        edit(&mut document);
+        std::fs::write(&forged_path, document.to_string()).unwrap();
+        images(root, &packer, &["--apply", forged_path.to_str().unwrap()]).output().unwrap()
+    };
+    let undeclared = forge(&|d| d["values"]["nope"] = "x".into());
+    assert_eq!(undeclared.status.code(), Some(2), "{}", text(&undeclared));
+    assert!(text(&undeclared).contains("`values` gives `nope`, which packer/4.0"), "{}", text(&undeclared));
+    let lock_before = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    let secret = forge(&|d| d["values"]["flavor"] = "b".into());
+    assert!(secret.status.success(), "{}", text(&secret));
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
+    let image = &lock["templates"]["packer/4.0/aws/machine-image"]["images"]["us-east-1"];
+    assert_eq!(image["values"], serde_json::json!({"flavor": null}), "a secret reached the lock: {lock}");
+    std::fs::write(root.join("packer/images.lock"), lock_before).unwrap();
+    let without = images(root, &packer, &["--apply", result.to_str().unwrap()]).output().unwrap();
+    assert_eq!(without.status.code(), Some(2), "{}", text(&without));
+    assert!(text(&without).contains("give flavor here as the leg had it"), "{}", text(&without));
+    let with = images(root, &packer, &["--apply", result.to_str().unwrap(), "--var", "flavor=b"]).output().unwrap();
+    assert!(with.status.success(), "{}", text(&with));
+}
+
+/// `status` shows the values the lock keeps beside the names the build
+/// was given them by: one from `PKR_VAR_flavor` is kept as `flavor`.
+#[test]
+fn status_shows_a_value_given_through_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let template = "variable \"flavor\" {\n  type    = string\n  default = \"a\"\n}\n\nsource \"amazon-ebs\" \"virginia\" \
+                    {\n  region        = \"us-east-1\"\n  source_ami    = \"ami-03cf127a\"\n  instance_type = \"t2.micro\"\n  \
+                    ssh_username  = \"core\"\n  ami_name      = \"okd-${var.flavor}-${uuidv4()}\"\n}\n\nbuild {\n  \
+                    sources = [\"source.amazon-ebs.virginia\"]\n}\n";
+    write(root, "packer/4.0/aws/machine-image/main.pkr.hcl", template);
+    let built = images(root, &packer, &["--release", "4.0"]).env("PKR_VAR_flavor", "b").output().unwrap();
+    assert!(built.status.success(), "{}", text(&built));
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_xtask")).args(["status", "--root", root.to_str().unwrap()]).output().unwrap();
+    assert!(text(&output).contains("current (given PKR_VAR_flavor=b)"), "{}", text(&output));
+}
+
+/// `--patch-from` records when the manifest's build ended, not when it was
+/// applied; a manifest dated ahead of this machine's clock is taken for a
+/// wrong clock and refused unless `--force` says otherwise.
+#[test]
+fn a_manifest_keeps_its_build_time_and_a_future_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let manifest = |id: &str, at: u64| {
+        format!(
+            r#"{{"builds": [{{"name": "us-east-1", "artifact_id": "us-east-1:{id}", "packer_run_uuid": "u1",
+                "build_time": {at}}}], "last_run_uuid": "u1"}}"#
+        )
+    };
+    let path = write(root, "packer/3.9/aws/machine-image/manifest.json", manifest("ami-01111111111111111", now - 7200));
+    let patch = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["images", "--root", root.to_str().unwrap(), "--patch-from"])
+            .arg(&path)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let applied = patch(&[]);
+    assert!(applied.status.success(), "{}", text(&applied));
+    let built_at = |root: &Path| {
+        let lock: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
+        lock["templates"]["packer/3.9/aws/machine-image/template.json"]["images"]["us-east-1"]["built_at"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(built_at(root), xtask::lock::utc_timestamp(now - 7200), "the apply time was recorded");
+
+    write(root, "packer/3.9/aws/machine-image/manifest.json", manifest("ami-02222222222222222", now + 86_400));
+    let refused = patch(&[]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(text(&refused).contains("ahead of this machine's clock"), "{}", text(&refused));
+    assert!(deployments(root)["virginia.yaml"].contains("ami-01111111111111111"));
+    let forced = patch(&["--force"]);
+    assert!(forced.status.success(), "{}", text(&forced));
+    assert!(deployments(root)["virginia.yaml"].contains("ami-02222222222222222"));
+    // Not a time at all: refused, --force or not.
+    write(root, "packer/3.9/aws/machine-image/manifest.json", manifest("ami-03333333333333333", u64::MAX));
+    let nonsense = patch(&["--force"]);
+    assert_eq!(nonsense.status.code(), Some(2), "{}", text(&nonsense));
+    assert!(
+        text(&nonsense).contains("`builds[0].build_time` is 18446744073709551615, not a time"),
+        "{}",
+        text(&nonsense)
+    );
+    // Nor is a time of another type, which was taken for no time at all
+    // and so passed by both the clock and the lock's order.
+    for odd in ["-5", "\"1700000000\"", "1.7e9", "null"] {
+        let text_of =
+            manifest("ami-04444444444444444", 0).replace("\"build_time\": 0", &format!("\"build_time\": {odd}"));
+        write(root, "packer/3.9/aws/machine-image/manifest.json", text_of);
+        let odd_time = patch(&["--force"]);
+        assert_eq!(odd_time.status.code(), Some(2), "{odd}: {}", text(&odd_time));
+        assert!(text(&odd_time).contains("`builds[0].build_time` is"), "{odd}: {}", text(&odd_time));
+    }
+    assert!(deployments(root)["virginia.yaml"].contains("ami-02222222222222222"));
+}
+
+/// Two manifests giving one region of one template different images, in
+/// one command: the one named last won, so the order of the arguments
+/// could put the older image in the lock. Refused in either order, before
+/// anything is written.
+#[test]
+fn two_manifests_for_one_region_in_one_command_are_refused_in_either_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let manifest = |id: &str, at: u64| {
+        format!(
+            r#"{{"builds": [{{"name": "us-east-1", "artifact_id": "us-east-1:{id}", "packer_run_uuid": "{id}",
+                "build_time": {at}}}], "last_run_uuid": "{id}"}}"#
+        )
+    };
+    let newer = write(root, "packer/3.9/aws/machine-image/newer.json", manifest("ami-02222222222222222", now - 60));
+    let older = write(root, "packer/3.9/aws/machine-image/older.json", manifest("ami-01111111111111111", now - 7200));
+    let before = deployments(root);
+    for order in [[&newer, &older], [&older, &newer]] {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["images", "--root", root.to_str().unwrap(), "--patch-from"])
+            .args(order)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+        assert!(
+            text(&output).contains("both have an image of packer/3.9/aws/machine-image/template.json for us-east-1"),
+            "{}",
+            text(&output)
+        );
+        assert!(!root.join("packer/images.lock").exists(), "{}", text(&output));
+        assert_eq!(deployments(root), before);
+    }
+    // The same manifest twice says the same thing twice: no conflict.
+    let twice = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--root", root.to_str().unwrap(), "--patch-from"])
+        .args([&newer, &newer])
+        .output()
+        .unwrap();
+    assert!(twice.status.success(), "{}", text(&twice));
+    assert!(deployments(root)["virginia.yaml"].contains("ami-02222222222222222"));
 }

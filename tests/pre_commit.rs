@@ -42,6 +42,15 @@ impl Repo {
     /// A repository with one clean template and deployment committed, and
     /// the hook installed.
     fn new() -> Repo {
+        Repo::with_files(&[
+            ("packer/3.11/aws/machine-image/template.json", TEMPLATE),
+            ("packer/3.11/aws/machine-image/scripts/install.sh", "sudo yum -y update\n"),
+            ("deployments/frankfurt.yaml", DEPLOYMENT),
+        ])
+    }
+
+    /// A repository with these files committed and the hook installed.
+    fn with_files(files: &[(&str, &str)]) -> Repo {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("infra repo");
         fs::create_dir_all(&path).unwrap();
@@ -57,9 +66,9 @@ impl Repo {
         repo.git(&["init", "-q", "-b", "main"]);
         repo.git(&["config", "user.email", "test@example.com"]);
         repo.git(&["config", "user.name", "Test"]);
-        repo.write("packer/3.11/aws/machine-image/template.json", TEMPLATE);
-        repo.write("packer/3.11/aws/machine-image/scripts/install.sh", "sudo yum -y update\n");
-        repo.write("deployments/frankfurt.yaml", DEPLOYMENT);
+        for (rel, content) in files {
+            repo.write(rel, content);
+        }
         repo.git(&["add", "-A"]);
         repo.git(&["commit", "-q", "--no-verify", "-m", "start"]);
         let installed = repo.xtask(&["install-hook"]);
@@ -82,7 +91,10 @@ impl Repo {
             .current_dir(&self.path)
             .env("PATH", path)
             .env("NO_COLOR", "1")
-            .env("CARGO_TARGET_DIR", target);
+            .env("CARGO_TARGET_DIR", target)
+            // Set for this test by cargo: it would make xtask work on this
+            // workspace rather than the test repository.
+            .env_remove("CARGO_MANIFEST_DIR");
         command
     }
 
@@ -227,14 +239,16 @@ fn an_unquoted_release_is_refused_with_the_hint() {
 }
 
 #[test]
-fn a_template_changed_after_its_image_was_built_is_stale() {
+fn a_template_changed_after_its_image_was_built_commits_with_a_warning() {
     let repo = Repo::new();
     let dir = repo.path.join("packer/3.11/aws/machine-image");
     let inputs = vec!["template.json".to_owned(), "scripts/install.sh".to_owned()];
-    let hash = xtask::lock::hash_inputs(&dir, &inputs).unwrap().all;
+    let hashes = xtask::lock::hash_inputs(&dir, &inputs).unwrap();
+    let (hash, files) = (hashes.all, serde_json::to_string(&hashes.each).unwrap());
     let lock = format!(
         r#"{{"version": 1, "templates": {{"packer/3.11/aws/machine-image/template.json": {{
              "hash": "{hash}", "inputs": ["template.json", "scripts/install.sh"], "packer_version": "1.6.6",
+             "files": {files},
              "images": {{"eu-central-1": {{"id": "ami-0123456789abcdef0", "built_at": "2026-11-27T10:00:00Z",
                                           "hash": "{hash}", "settings": "{hash}"}}}}}}}}}}"#
     );
@@ -243,14 +257,24 @@ fn a_template_changed_after_its_image_was_built_is_stale() {
     let recorded = repo.commit("record the image");
     assert!(recorded.status.success(), "{}", text(&recorded));
 
-    // The script changes; the image is not rebuilt.
+    // The script changes and is committed before the build, as the
+    // README's flow has it: the commit goes through, saying which
+    // deployment the next build changes.
     repo.write("packer/3.11/aws/machine-image/scripts/install.sh", "sudo yum -y update\nsudo yum -y install docker\n");
     repo.git(&["add", "-A"]);
     let output = repo.commit("change the script only");
-    assert!(!output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", text(&output));
     let shown = text(&output);
-    assert!(shown.contains("stale-image"), "{shown}");
+    assert!(shown.contains("warning[DEP009]: gets a new image of packer/3.11/aws/machine-image"), "{shown}");
+    assert!(shown.contains("scripts/install.sh (changed)"), "{shown}");
     assert!(shown.contains("--> deployments/frankfurt.yaml:5:"), "{shown}");
+
+    // A deployment booting an image the lock does not know is still refused.
+    repo.write("deployments/frankfurt.yaml", &DEPLOYMENT.replacen("0123456789abcdef0", "0fedcba9876543210", 1));
+    repo.git(&["add", "-A"]);
+    let refused = repo.commit("an image by hand");
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(text(&refused).contains("error[DEP010]"), "{}", text(&refused));
 }
 
 #[test]
@@ -306,4 +330,104 @@ fn install_hook_respects_other_hooks_and_hooks_path() {
     repo.git(&["config", "core.hooksPath", "githooks"]);
     assert!(repo.xtask(&["install-hook"]).status.success());
     assert!(repo.path.join("githooks/pre-commit").is_file());
+}
+
+/// A template the real Packer builds against moto in about a second: the
+/// EC2 endpoint comes from a variable, nothing connects to the instance,
+/// and a local script stands for the provisioning a person edits (quoted:
+/// the repository's path has a space).
+const BUILDABLE_TEMPLATE: &str = r#"{
+  "variables": { "endpoint": "" },
+  "builders": [
+    {
+      "type": "amazon-ebs",
+      "name": "frankfurt",
+      "region": "eu-central-1",
+      "custom_endpoint_ec2": "{{user `endpoint`}}",
+      "communicator": "none",
+      "skip_credential_validation": true,
+      "skip_metadata_api_check": true,
+      "source_ami": "ami-03cf127a",
+      "instance_type": "t2.micro",
+      "ami_name": "hook-flow-{{uuid}}"
+    }
+  ],
+  "provisioners": [
+    { "type": "shell-local", "script": "scripts/prepare.sh", "execute_command": ["/bin/sh", "-c", "{{.Vars}} /bin/sh '{{.Script}}'"] }
+  ]
+}
+"#;
+
+/// The README's flow, end to end, with the hook installed, the real Packer
+/// and moto: images built and committed; a template edit committed before
+/// any build (the hook lets it through, saying which deployments the next
+/// build changes, and so does `lint` as CI runs it); then `images`, as
+/// `images.yml` runs it after the push, rebuilds, and its result commits
+/// cleanly.
+#[test]
+fn edit_commit_build_commit_passes_the_hook() {
+    let packer = std::env::var_os("PACKER")
+        .map(PathBuf::from)
+        .or_else(|| std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join("packer")).find(|p| p.is_file()))
+        .expect("packer was not found: run `.ci/test`, which installs Debian's packer package, or `apt-get install -y packer`");
+    let moto = xtask::moto::Moto::start().unwrap_or_else(|error| panic!("{error:#}"));
+    let deployment = DEPLOYMENT.replace("ami-0123456789abcdef0", "ami-00000000");
+    let repo = Repo::with_files(&[
+        ("packer/3.11/aws/machine-image/template.json", BUILDABLE_TEMPLATE),
+        ("packer/3.11/aws/machine-image/scripts/prepare.sh", "echo preparing\n"),
+        ("deployments/frankfurt.yaml", &deployment),
+        (".gitignore", "/target\n"),
+        ("Cargo.toml", "[workspace]\n"),
+    ]);
+    let images = || {
+        let output = repo
+            .command(env!("CARGO_BIN_EXE_xtask"), &["images", "--var", &format!("endpoint={}", moto.endpoint)])
+            .env("PACKER", &packer)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+    };
+    let cluster_id = || {
+        let text = fs::read_to_string(repo.path.join("deployments/frankfurt.yaml")).unwrap();
+        let doc = xtask::yaml::parse(&text).unwrap();
+        doc.at(&xtask::deployments::image_route("cluster")).unwrap().as_str().unwrap().to_owned()
+    };
+
+    images();
+    let first = cluster_id();
+    assert_ne!(first, "ami-00000000");
+    repo.git(&["add", "-A"]);
+    let built = repo.commit("images: first build");
+    assert!(built.status.success(), "{}", text(&built));
+    assert!(!text(&built).contains("warning"), "{}", text(&built));
+
+    // Edit, commit: the hook passes and names the deployment the next build changes.
+    repo.write("packer/3.11/aws/machine-image/scripts/prepare.sh", "echo preparing\necho and more\n");
+    repo.git(&["add", "-A"]);
+    let edited = repo.commit("prepare more");
+    assert!(edited.status.success(), "the hook refused the documented flow:\n{}", text(&edited));
+    let shown = text(&edited);
+    assert!(
+        shown.contains("warning[DEP009]: gets a new image of packer/3.11/aws/machine-image when `cargo xtask images`"),
+        "{shown}"
+    );
+    assert!(shown.contains("scripts/prepare.sh (changed)"), "{shown}");
+    assert!(shown.contains("deployments/frankfurt.yaml"), "{shown}");
+    // CI's lint.yml: `lint --format github` exits 0 and annotates warnings.
+    let lint = repo.xtask(&["lint", "--format", "github"]);
+    assert_eq!(lint.status.code(), Some(0), "{}", text(&lint));
+    assert!(common::stdout(&lint).contains("::warning file=deployments/frankfurt.yaml"), "{}", text(&lint));
+
+    // The build after the push: new images, and a clean commit.
+    images();
+    assert_ne!(cluster_id(), first, "the edited template was not rebuilt");
+    repo.git(&["add", "-A"]);
+    let rebuilt = repo.commit("images: new image IDs");
+    assert!(rebuilt.status.success(), "{}", text(&rebuilt));
+    assert!(!text(&rebuilt).contains("warning") && !text(&rebuilt).contains("error"), "{}", text(&rebuilt));
+    let status = repo.xtask(&["status"]);
+    assert!(common::stdout(&status).contains("current"), "{}", text(&status));
 }

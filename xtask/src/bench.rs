@@ -16,9 +16,7 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(name: &str) -> Result<Scratch> {
-        let path = std::env::temp_dir().join(format!("xtask-bench-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path)?;
+        let path = crate::fsutil::fresh_private_folder(&std::env::temp_dir(), &format!("xtask-bench-{name}"))?;
         Ok(Scratch(path))
     }
 }
@@ -483,7 +481,10 @@ sudo yum -y install git
 /// that took longest.
 pub fn cold_build() -> Result<ExitCode> {
     let root = crate::project::workspace_root()?;
-    let target = root.join("target/xtask/bench-cold-build");
+    // Emptied and written by cargo: never a folder of the repository's.
+    let target = crate::protected::Protected::of(&root).check(&root.join("target/xtask/bench-cold-build")).map_err(
+        |refusal| anyhow::anyhow!("target/xtask/bench-cold-build: {refusal}; make target/ a folder of its own"),
+    )?;
     let _ = fs::remove_dir_all(&target);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let fetched = Command::new(&cargo).args(["fetch", "--quiet"]).current_dir(&root).status()?;

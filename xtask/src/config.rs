@@ -9,15 +9,23 @@
 //!
 //! [per-file-ignores]
 //! "packer/3.9/**" = ["duplicate-region"]
+//! ```
 //!
-//! # The Packer the JSON templates (and HCL2 ones without
-//! # `required_version`) are judged against, and plugin versions.
+//! `[packer]` names the Packer the repository's JSON templates (and HCL2
+//! ones without `required_version`) are built and judged with, and
+//! `[packer.plugins]` pins, by source, the exact plugin versions that
+//! `images` installs on Packer 1.10 and later and the linter judges each
+//! plugin's types at (`lint_templates::declared` maps a source to the
+//! plugin the knowledge holds):
+//!
+//! ```toml
 //! [packer]
 //! version = "1.11.2"
-//! plugins = { amazon = "1.3.0" }
+//! [packer.plugins]
+//! "github.com/hashicorp/amazon" = "1.3.2"
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::Path;
 
@@ -26,7 +34,6 @@ use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{Report, RuleMeta, Severity};
 use crate::location::LineIndex;
-use crate::version::Version;
 
 pub const FILE: &str = "xtask.toml";
 
@@ -36,10 +43,18 @@ pub struct Config {
     severities: HashMap<&'static str, Option<Severity>>,
     /// Patterns of root-relative paths and the rules off in those files.
     ignores: Vec<(String, Vec<&'static str>)>,
-    /// `[packer] version`: the Packer release the templates are built with.
-    pub packer_version: Option<Version>,
-    /// `[packer] plugins`: plugin name → the release pinned.
-    pub plugin_versions: Vec<(String, Version)>,
+    /// `[packer]`: the Packer version and plugin pins.
+    pub packer: PackerPins,
+}
+
+/// `[packer]` of `xtask.toml`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PackerPins {
+    /// The Packer the repository's JSON templates are built and judged with.
+    pub version: Option<String>,
+    /// Plugin source (`github.com/hashicorp/amazon`) to exact version
+    /// (`1.3.2`), installed with `packer plugins install SOURCE VERSION`.
+    pub plugins: BTreeMap<String, String>,
 }
 
 impl Config {
@@ -70,7 +85,7 @@ impl Config {
             match key.get_ref().as_ref() {
                 "rules" => config.read_rules(entries)?,
                 "per-file-ignores" => config.read_ignores(entries)?,
-                "packer" => config.read_packer(entries)?,
+                "packer" => config.packer = read_packer(entries)?,
                 other => {
                     let message =
                         format!("unknown section `{other}`; the sections are `rules`, `per-file-ignores` and `packer`");
@@ -114,45 +129,6 @@ impl Config {
         Ok(())
     }
 
-    fn read_packer(&mut self, entries: &DeTable) -> Result<(), (usize, String)> {
-        let release = |value: &toml::Spanned<DeValue>| -> Result<Version, (usize, String)> {
-            let DeValue::String(text) = value.get_ref() else {
-                return Err((value.span().start, "a version is a string, such as \"1.11.2\"".to_owned()));
-            };
-            Version::parse(text.as_ref()).ok_or_else(|| {
-                (value.span().start, format!("`{text}` is not a release: write its three numbers, such as \"1.11.2\""))
-            })
-        };
-        for (key, value) in entries {
-            match key.get_ref().as_ref() {
-                "version" => self.packer_version = Some(release(value)?),
-                "plugins" => {
-                    let DeValue::Table(plugins) = value.get_ref() else {
-                        return Err((value.span().start, "`plugins` is a table of plugin name = version".to_owned()));
-                    };
-                    for (name, version) in plugins {
-                        let known = &crate::schema::knowledge().sources[1..];
-                        if !known.iter().any(|source| source.name == name.get_ref().as_ref()) {
-                            let names: Vec<&str> = known.iter().map(|source| source.name).collect();
-                            return Err((
-                                name.span().start,
-                                format!("xtask knows no plugin `{}`; it knows {}", name.get_ref(), names.join(", ")),
-                            ));
-                        }
-                        self.plugin_versions.push((name.get_ref().to_string(), release(version)?));
-                    }
-                }
-                other => {
-                    return Err((
-                        key.span().start,
-                        format!("unknown key `{other}` in [packer]; it takes `version` and `plugins`"),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// Drops the findings of rules that are off (everywhere or for their
     /// file) and gives the others their configured severity.
     pub fn apply(&self, report: &mut Report) {
@@ -179,6 +155,112 @@ impl Config {
             });
         }
     }
+}
+
+/// `[packer]`: `version = "X.Y.Z"` and `[packer.plugins]`, each a plugin
+/// source and the exact version to install.
+fn read_packer(entries: &DeTable) -> Result<PackerPins, (usize, String)> {
+    let mut pins = PackerPins::default();
+    for (key, value) in entries {
+        match (key.get_ref().as_ref(), value.get_ref()) {
+            ("version", DeValue::String(version)) if is_exact_version(version) => {
+                pins.version = Some(version.to_string());
+            }
+            ("version", _) => {
+                return Err((
+                    value.span().start,
+                    "`version` is Packer's exact version as a string: \"1.11.2\"".to_owned(),
+                ));
+            }
+            ("plugins", DeValue::Table(plugins)) => {
+                for (source, version) in plugins {
+                    let source_text = source.get_ref().to_string();
+                    if let Err(why) = check_plugin_source(&source_text) {
+                        return Err((source.span().start, format!("`{source_text}` is not a plugin source: {why}")));
+                    }
+                    // Packer loads one plugin of a name for the types no
+                    // `required_plugins` covers, the highest version
+                    // installed, whatever its source.
+                    let name = crate::plugins::source_name(&source_text);
+                    if let Some(other) = pins.plugins.keys().find(|other| crate::plugins::source_name(other) == name) {
+                        let message = format!(
+                            "`{source_text}` and `{other}` both pin a plugin named `{name}`, and Packer loads one \
+                             plugin of a name (the highest version installed, whatever its source); keep one"
+                        );
+                        return Err((source.span().start, message));
+                    }
+                    match version.get_ref() {
+                        DeValue::String(text) if is_exact_version(text) => {
+                            pins.plugins.insert(source_text, text.to_string());
+                        }
+                        _ => {
+                            let message = format!(
+                                "`{source_text}` takes an exact version as a string (\"1.3.2\"): it is installed with \
+                                 `packer plugins install {source_text} VERSION`"
+                            );
+                            return Err((version.span().start, message));
+                        }
+                    }
+                }
+            }
+            ("plugins", _) => return Err((value.span().start, "`plugins` must be a table".to_owned())),
+            (other, _) => {
+                let message = format!("unknown key `{other}` in [packer]; it takes `version` and `plugins`");
+                return Err((key.span().start, message));
+            }
+        }
+    }
+    Ok(pins)
+}
+
+/// `1.3.2`: three numbers, as Packer and its plugins are released, each
+/// written as Packer writes it back (`01` would be installed as `1`, and
+/// the pin never found installed).
+fn is_exact_version(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    parts.len() == 3 && parts.iter().all(|part| part.parse::<u64>().is_ok_and(|number| number.to_string() == *part))
+}
+
+/// Why `text` is not a plugin source as `packer plugins install` takes one
+/// (ParsePluginSourceString in hcl2template/addrs/plugin.go at v1.16.0):
+/// a host and at least two more parts, at most 16, and a name Packer names
+/// the plugin's components after (`amazon` gives `amazon-ebs`).
+fn check_plugin_source(text: &str) -> Result<(), String> {
+    const EXAMPLE: &str = "\"github.com/hashicorp/amazon\"";
+    let parts: Vec<&str> = text.split('/').collect();
+    let well_formed = parts.len() >= 3
+        && parts[0].contains('.')
+        && parts.iter().all(|part| {
+            !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        });
+    if !well_formed {
+        return Err(format!("write it as Packer does: {EXAMPLE}"));
+    }
+    if parts.len() > 16 {
+        return Err("Packer takes at most 16 parts".to_owned());
+    }
+    let name = parts[parts.len() - 1];
+    if let Some(short) = name.strip_prefix("packer-plugin-") {
+        let [host, namespace, ..] = parts[..] else { unreachable!("three parts at least") };
+        return Err(format!(
+            "Packer refuses the repository's prefix in a plugin's name; write it without `packer-plugin-`: \
+             \"{host}/{namespace}/{short}\""
+        ));
+    }
+    if name.starts_with("packer-") {
+        return Err("Packer refuses a name that starts with `packer-`".to_owned());
+    }
+    let plain = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--");
+    if !plain {
+        return Err(format!(
+            "its name, `{name}`, takes lower-case letters, digits and single dashes, as Packer names a plugin's \
+             types after it (`amazon` gives `amazon-ebs`)"
+        ));
+    }
+    Ok(())
 }
 
 fn rule(name: &str, span: Range<usize>) -> Result<&'static RuleMeta, (usize, String)> {
@@ -248,14 +330,55 @@ mod tests {
         assert!(error("[rules]\nPKR107 = \"loud\"\n").starts_with("2: a rule's level"));
         assert!(error("[per-file-ignores]\n\"packer/**\" = [\"nope\"]\n").starts_with("2: `nope` is not a rule"));
         assert!(error("[rules\n").starts_with("1: invalid TOML"));
-        assert!(error("[packer]\nversion = \"1.11\"\n").starts_with("2: `1.11` is not a release"));
-        assert!(error("[packer]\nplugins = { amazn = \"1.3.0\" }\n").starts_with("2: xtask knows no plugin `amazn`"));
     }
 
     #[test]
-    fn packer_versions() {
-        let config = Config::parse("[packer]\nversion = \"1.11.2\"\nplugins = { amazon = \"1.3.0\" }\n").unwrap();
-        assert_eq!(config.packer_version, Some(Version(1, 11, 2)));
-        assert_eq!(config.plugin_versions, [("amazon".to_owned(), Version(1, 3, 0))]);
+    fn packer_pins() {
+        let config = Config::parse(
+            "[packer]\nversion = \"1.11.2\"\n[packer.plugins]\n\"github.com/hashicorp/amazon\" = \"1.3.2\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.packer.version.as_deref(), Some("1.11.2"));
+        assert_eq!(config.packer.plugins["github.com/hashicorp/amazon"], "1.3.2");
+        assert_eq!(Config::parse("").unwrap().packer, PackerPins::default());
+        assert!(error("[packer]\nversion = 1.11\n").starts_with("2: `version` is Packer's exact version"));
+        assert!(
+            error("[packer.plugins]\n\"github.com/hashicorp/amazon\" = \"~> 1\"\n")
+                .starts_with("2: `github.com/hashicorp/amazon` takes an exact version")
+        );
+        assert!(error("[packer.plugins]\namazon = \"1.3.2\"\n").starts_with("2: `amazon` is not a plugin source"));
+        assert!(error("[packer]\nplugin = {}\n").starts_with("2: unknown key `plugin` in [packer]"));
+        // Sources Packer 1.16's `packer plugins install` refuses
+        // (hcl2template/addrs/plugin.go), refused here, where the line is known.
+        for (source, why) in [
+            ("github.com/hashicorp/packer-plugin-amazon", "without `packer-plugin-`: \"github.com/hashicorp/amazon\""),
+            ("github.com/hashicorp/packer-amazon", "a name that starts with `packer-`"),
+            ("github.com/hashicorp/amazon.v2", "letters, digits and single dashes"),
+            ("github.com/hashicorp/amazon_v2", "letters, digits and single dashes"),
+            ("github.com/hashicorp/ama--zon", "letters, digits and single dashes"),
+            ("github.com/hashicorp/-amazon", "letters, digits and single dashes"),
+            ("github.com/hashicorp/Amazon", "letters, digits and single dashes"),
+            ("a.com/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16", "at most 16 parts"),
+        ] {
+            let said = error(&format!("[packer.plugins]\n\"{source}\" = \"1.3.2\"\n"));
+            assert!(said.starts_with(&format!("2: `{source}` is not a plugin source")), "{source}: {said}");
+            assert!(said.contains(why), "{source}: {said}");
+        }
+        // Packer loads one plugin of a name, the highest installed,
+        // whatever its source: two pins for `amazon` cannot both hold.
+        let said = error(
+            "[packer.plugins]\n\"github.com/hashicorp/amazon\" = \"1.3.2\"\n\"github.com/example/amazon\" = \"2.0.0\"\n",
+        );
+        assert!(said.contains("both pin a plugin named `amazon`"), "{said}");
+        assert!(
+            said.contains("`github.com/example/amazon`") && said.contains("`github.com/hashicorp/amazon`"),
+            "{said}"
+        );
+        // `packer plugins install` reads 01.3.2 as 1.3.2 and installs that;
+        // `packer plugins installed` then lists 1.3.2, never the pin.
+        let said = error("[packer.plugins]\n\"github.com/hashicorp/amazon\" = \"01.3.2\"\n");
+        assert!(said.starts_with("2: `github.com/hashicorp/amazon` takes an exact version"), "{said}");
+        assert!(error("[packer]\nversion = \"1.011.2\"\n").starts_with("2: `version` is Packer's exact version"));
+        assert!(Config::parse("[packer.plugins]\n\"github.com/hashicorp/amazon\" = \"1.10.0\"\n").is_ok());
     }
 }

@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::moto::{self, Moto};
 use crate::packer;
+use crate::protected::Protected;
 
 /// The AMI moto serves as a source image in every region.
 const SOURCE_AMI: &str = "ami-03cf127a";
@@ -26,8 +27,12 @@ const REMOTE_PROVISIONERS: &[&str] =
 pub fn run(root: &Path, packer_path: Option<&Path>) -> Result<ExitCode> {
     let started = Instant::now();
     let packer_path = packer::find(packer_path)?;
-    let demo = root.join("target/xtask/demo");
-    copy_repository(root, &demo)?;
+    let protected = Protected::of(root);
+    // The copy replaces whatever is there: that must not be the repository.
+    let demo = protected.check(&root.join("target/xtask/demo")).map_err(|refusal| {
+        anyhow::anyhow!("the demo's folder target/xtask/demo: {refusal}; make target/ a folder of its own")
+    })?;
+    copy_repository(root, &demo, &protected)?;
     show_line!("Copied packer/ and deployments/ into {}; the repository stays as it is.", shown(root, &demo));
 
     let server = moto_server(root)?;
@@ -84,10 +89,20 @@ fn shown(root: &Path, path: &Path) -> String {
     path.strip_prefix(root).unwrap_or(path).display().to_string()
 }
 
-/// A fresh copy of what `images` reads: `packer/` and `deployments/`.
-fn copy_repository(root: &Path, demo: &Path) -> Result<()> {
+/// A fresh copy of what `images` reads: `packer/`, `deployments/` and
+/// `xtask.toml` (its plugin pins, which Packer 1.10 and later build with).
+/// Each file copied is checked, though the folder is new and holds no
+/// symlink.
+fn copy_repository(root: &Path, demo: &Path, protected: &Protected) -> Result<()> {
     if demo.exists() {
         fs::remove_dir_all(demo).with_context(|| format!("removing the previous demo at {}", demo.display()))?;
+    }
+    let config = root.join(crate::config::FILE);
+    if config.is_file() {
+        fs::create_dir_all(demo).with_context(|| format!("creating {}", demo.display()))?;
+        let to = demo.join(crate::config::FILE);
+        let to = protected.check(&to).map_err(|refusal| anyhow::anyhow!("{}: {refusal}", to.display()))?;
+        fs::copy(&config, &to).with_context(|| format!("copying {}", config.display()))?;
     }
     for folder in ["packer", "deployments"] {
         let from = root.join(folder);
@@ -100,6 +115,7 @@ fn copy_repository(root: &Path, demo: &Path) -> Result<()> {
             if entry.file_type().is_dir() {
                 fs::create_dir_all(&to).with_context(|| format!("creating {}", to.display()))?;
             } else if entry.file_type().is_file() && entry.file_name() != "manifest.json" {
+                let to = protected.check(&to).map_err(|refusal| anyhow::anyhow!("{}: {refusal}", to.display()))?;
                 fs::copy(entry.path(), &to).with_context(|| format!("copying {}", entry.path().display()))?;
             }
         }
@@ -119,6 +135,9 @@ fn moto_server(root: &Path) -> Result<PathBuf> {
     if server.is_file() {
         return Ok(server);
     }
+    Protected::of(root).check(&venv).map_err(|refusal| {
+        anyhow::anyhow!("the virtualenv target/e2e-venv: {refusal}; make target/ a folder of its own")
+    })?;
     show_line!("Installing moto[server]=={} into {} (first use only)...", moto::VERSION, shown(root, &venv));
     let created = Command::new("python3").args(["-m", "venv"]).arg(&venv).status();
     if !created.is_ok_and(|status| status.success()) {

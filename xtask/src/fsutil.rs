@@ -1,6 +1,7 @@
 //! Reading only what is a regular file, and writes that never leave a
 //! half-written file behind.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::fs;
 use std::io::{self, Read, Write};
@@ -170,11 +171,12 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
 /// meanwhile) leaves the file as it is. What is left is the instant between
 /// that check and the rename, which a rename cannot close.
 pub fn replace_file_unless_changed(path: &Path, bytes: &[u8], unchanged: impl Fn() -> Result<()>) -> Result<()> {
+    only_a_file_or_nothing(path)?;
     let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().context("a file path has a name")?.to_string_lossy();
     let temporary = dir.join(temporary_name(&name));
     let result = (|| -> Result<()> {
-        let mut file = fs::File::create(&temporary).with_context(|| format!("creating {}", temporary.display()))?;
+        let mut file = create_new(&temporary, 0o666).with_context(|| format!("creating {}", temporary.display()))?;
         file.write_all(bytes).with_context(|| format!("writing {}", temporary.display()))?;
         if let Ok(metadata) = fs::metadata(path) {
             file.set_permissions(metadata.permissions())?;
@@ -190,11 +192,171 @@ pub fn replace_file_unless_changed(path: &Path, bytes: &[u8], unchanged: impl Fn
     result
 }
 
+/// Creates `path` as a new file with `mode` (less the umask), never
+/// opening what is there already: a file of the same name, a killed run's
+/// or a symlink put there to redirect the write, is removed first (the
+/// link itself, not what it leads to).
+///
+/// Anything else there (a device, a FIFO, a folder) is left alone and
+/// refused: removing `/dev/null` because a symlink led to it would break
+/// the machine.
+pub fn create_new(path: &Path, mode: u32) -> io::Result<fs::File> {
+    let open = || fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(path);
+    match open() {
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+            let kind = fs::symlink_metadata(path)?.file_type();
+            if !kind.is_file() && !kind.is_symlink() {
+                let what = check_type(&fs::symlink_metadata(path)?).err().map_or(String::new(), |why| why.to_string());
+                return Err(io::Error::new(io::ErrorKind::AlreadyExists, what));
+            }
+            fs::remove_file(path)?;
+            open()
+        }
+        opened => opened,
+    }
+}
+
+/// Refuses to replace what is at `path` unless it is a regular file or
+/// nothing: a rename over a device or a FIFO would replace it.
+fn only_a_file_or_nothing(path: &Path) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_symlink() => {
+            bail!("{} is a symlink; xtask writes to the file it leads to, resolved first", path.display())
+        }
+        Ok(metadata) => check_type(&metadata).map_err(|why| anyhow::anyhow!("{}: {why}", path.display())),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Makes `path` a folder only its owner can enter (mode 0700), creating it
+/// and its parents when missing. A folder there already must be a real
+/// folder (not a symlink) owned by this user; its mode is narrowed.
+pub fn private_folder(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    match fs::DirBuilder::new().mode(0o700).create(path) {
+        Ok(()) => {}
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(error) => return Err(error).with_context(|| format!("creating {}", path.display())),
+    }
+    let metadata = fs::symlink_metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    // SAFETY: geteuid(2) has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if !metadata.is_dir() || metadata.uid() != me {
+        bail!(
+            "{} must be a folder of your own, and it is {}; remove it and run again",
+            path.display(),
+            if metadata.is_dir() { "another user's folder" } else { "not a folder" }
+        );
+    }
+    if metadata.permissions().mode() & 0o777 != 0o700 {
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("making {} private", path.display()))?;
+    }
+    Ok(())
+}
+
+/// A new folder, mode 0700, in `parent`, named `PREFIX-PID-N` with the first
+/// N free: never one that was there before, which another user could have
+/// made or linked elsewhere.
+pub fn fresh_private_folder(parent: &Path, prefix: &str) -> Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let parent = resolve_target(parent).with_context(|| format!("resolving {}", parent.display()))?;
+    for attempt in 0..1000 {
+        let path = parent.join(format!("{prefix}-{}-{attempt}", std::process::id()));
+        match fs::DirBuilder::new().mode(0o700).create(&path) {
+            Ok(()) => return Ok(path),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(error) => return Err(error).with_context(|| format!("creating {}", path.display())),
+        }
+    }
+    bail!("no free name for a folder {prefix}-{}-N in {}; clear it out", std::process::id(), parent.display())
+}
+
+/// How many symlinks one path may go through, as on Linux (`MAXSYMLINKS`).
+const MAX_SYMLINKS: usize = 40;
+
+/// The file a write to `path` really changes: an absolute path with no
+/// symlink, `.` or `..` left in it. Every writer of xtask writes to what
+/// this returns, so that the file checked is the file written.
+///
+/// A relative path is taken from the current folder, as the system takes
+/// it. Symlinks are followed wherever they stand: a folder on the way, the
+/// last component, a chain, and a dangling link too, since a write through
+/// it creates what it names. Below the deepest folder that exists, `..`
+/// takes off the name before it, which is where a writer that creates the
+/// missing folders ends up (`nothere/../deployments/x.yaml` is
+/// `deployments/x.yaml`).
+pub fn resolve_target(path: &Path) -> io::Result<PathBuf> {
+    let mut pending: Vec<Part> = Vec::new();
+    push_parts(&mut pending, path);
+    if !path.is_absolute() {
+        push_parts(&mut pending, &std::env::current_dir()?);
+    }
+    let mut resolved = PathBuf::from("/");
+    let mut links = 0;
+    while let Some(part) = pending.pop() {
+        match part {
+            Part::Root => resolved = PathBuf::from("/"),
+            Part::Parent => {
+                resolved.pop();
+            }
+            Part::Name(name) => {
+                let next = resolved.join(&name);
+                match fs::symlink_metadata(&next) {
+                    Ok(metadata) if metadata.file_type().is_symlink() => {
+                        links += 1;
+                        if links > MAX_SYMLINKS {
+                            return Err(io::Error::from_raw_os_error(libc::ELOOP));
+                        }
+                        // A relative target is read from the link's folder,
+                        // where `resolved` still is.
+                        push_parts(&mut pending, &fs::read_link(&next)?);
+                    }
+                    Ok(_) => resolved = next,
+                    // Missing, or below a file: the write creates it or fails.
+                    Err(error)
+                        if error.kind() == io::ErrorKind::NotFound || error.raw_os_error() == Some(libc::ENOTDIR) =>
+                    {
+                        resolved = next
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+        }
+    }
+    Ok(resolved)
+}
+
+/// A step of a path still to be resolved.
+enum Part {
+    Root,
+    Parent,
+    Name(OsString),
+}
+
+/// Puts the steps of `path` on a stack, its first step on top.
+fn push_parts(stack: &mut Vec<Part>, path: &Path) {
+    use std::path::Component;
+    let parts: Vec<Part> = path
+        .components()
+        .filter_map(|component| match component {
+            Component::RootDir | Component::Prefix(_) => Some(Part::Root),
+            Component::CurDir => None,
+            Component::ParentDir => Some(Part::Parent),
+            Component::Normal(name) => Some(Part::Name(name.to_owned())),
+        })
+        .collect();
+    stack.extend(parts.into_iter().rev());
+}
+
 /// The real file behind `path`, which must lie inside `root`: a symlink that
 /// leads out of the repository is refused rather than written through.
 pub fn resolve_inside(root: &Path, path: &Path) -> Result<PathBuf> {
-    let root = fs::canonicalize(root).with_context(|| format!("resolving {}", root.display()))?;
-    let target = fs::canonicalize(path).with_context(|| format!("resolving {}", path.display()))?;
+    let root = resolve_target(root).with_context(|| format!("resolving {}", root.display()))?;
+    let target = resolve_target(path).with_context(|| format!("resolving {}", path.display()))?;
     if !target.starts_with(&root) {
         bail!(
             "{} leads to {}, outside the repository; replace the symlink with the file itself",
@@ -234,6 +396,22 @@ mod tests {
     }
 
     #[test]
+    fn only_files_are_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o644) }, 0);
+        let refused = write_atomic(&fifo, b"x").unwrap_err().to_string();
+        assert!(refused.ends_with("it is a FIFO (named pipe), not a regular file"), "{refused}");
+        assert!(create_new(&fifo, 0o600).is_err());
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "left as it was");
+        assert!(write_atomic(dir.path(), b"x").is_err(), "a folder");
+        std::os::unix::fs::symlink(&fifo, dir.path().join("link")).unwrap();
+        assert!(write_atomic(&dir.path().join("link"), b"x").is_err(), "a symlink is resolved by the caller");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2, "no temporary left behind");
+    }
+
+    #[test]
     fn stale_temporaries_are_recognised_and_removed() {
         let dir = tempfile::tempdir().unwrap();
         for name in [".a.yaml.xtask-12.tmp", ".images.lock.xtask-99999.tmp", "a.yaml", ".a.yaml.xtask-.tmp", ".x.tmp"] {
@@ -263,6 +441,103 @@ mod tests {
         fs::write(dir.path().join("big"), "x".repeat(101)).unwrap();
         assert!(matches!(read_regular(&dir.path().join("big"), 100), Err(Unreadable::TooLarge { bytes: 101, .. })));
         assert_eq!(read_regular(&dir.path().join("big"), 101).unwrap().len(), 101);
+    }
+
+    /// A small deterministic generator, so that a failure can be replayed.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    const NAMES: &[&str] = &[".", "..", "a", "b", "c", "f", "g", "l0", "l1", "l2", "l3", "missing", "new"];
+
+    fn random_parts(rng: &mut Rng, most: usize) -> Vec<&'static str> {
+        (0..1 + rng.below(most)).map(|_| NAMES[rng.below(NAMES.len())]).collect()
+    }
+
+    /// Folders, files and symlinks (to files, to folders, dangling, in
+    /// chains, in loops, relative and absolute) below `top`, which sits deep
+    /// enough in a scratch folder that no `..` leaves it.
+    fn random_tree(seed: u64, scratch: &Path) -> PathBuf {
+        let top = scratch.join("d/".repeat(12)).join("top");
+        let mut rng = Rng(seed);
+        fs::create_dir_all(top.join("a/b")).unwrap();
+        fs::create_dir_all(top.join("c")).unwrap();
+        fs::write(top.join("a/f"), "f").unwrap();
+        fs::write(top.join("c/g"), "g").unwrap();
+        for link in ["l0", "l1", "l2", "l3"] {
+            let folder = ["", "a", "a/b", "c"][rng.below(4)];
+            let relative: PathBuf = random_parts(&mut rng, 3).iter().collect();
+            let target = if rng.below(4) == 0 { top.join(relative) } else { relative };
+            std::os::unix::fs::symlink(target, top.join(folder).join(link)).unwrap();
+        }
+        top
+    }
+
+    /// The resolver against the system: wherever a writer that creates the
+    /// missing folders (`create_dir_all` of the parent, then create) puts
+    /// the file, `resolve_target` said so beforehand; and once the file
+    /// exists where it said, the system's `canonicalize` agrees.
+    #[test]
+    fn the_resolved_target_is_the_file_the_system_writes() {
+        let cases: u64 = std::env::var("RESOLVE_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(300);
+        let (mut written, mut created, mut loops) = (0, 0, 0);
+        for case in 0..cases {
+            let seed = 0x2545_f491_4f6c_dd1d ^ (case + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let rel: PathBuf = random_parts(&mut Rng(seed ^ 0xabcd), 6).iter().collect();
+
+            let scratch = tempfile::tempdir().unwrap();
+            let top = random_tree(seed, &fs::canonicalize(scratch.path()).unwrap());
+            let path = top.join(&rel);
+            let resolved = match resolve_target(&path) {
+                Ok(resolved) => resolved,
+                Err(error) => {
+                    assert_eq!(error.raw_os_error(), Some(libc::ELOOP), "case {case}: {}: {error}", rel.display());
+                    loops += 1;
+                    continue;
+                }
+            };
+            assert!(
+                resolved.is_absolute()
+                    && resolved
+                        .components()
+                        .all(|c| matches!(c, std::path::Component::RootDir | std::path::Component::Normal(_)))
+            );
+            // The naive writer, on the tree as generated.
+            let naive = path.parent().map_or(Ok(()), fs::create_dir_all).and_then(|()| fs::File::create(&path));
+            if naive.is_ok() {
+                written += 1;
+                assert_eq!(
+                    fs::canonicalize(&path).unwrap(),
+                    resolved,
+                    "case {case}: {} was written elsewhere",
+                    rel.display()
+                );
+            }
+
+            // xtask's writer, on the same tree anew: it writes what it resolved.
+            let scratch = tempfile::tempdir().unwrap();
+            let top = random_tree(seed, &fs::canonicalize(scratch.path()).unwrap());
+            let path = top.join(&rel);
+            let resolved = resolve_target(&path).unwrap();
+            let made = resolved.parent().map_or(Ok(()), fs::create_dir_all).and_then(|()| fs::File::create(&resolved));
+            if made.is_ok() {
+                created += 1;
+                if let Ok(found) = fs::canonicalize(&path) {
+                    assert_eq!(found, resolved, "case {case}: {} is not the file written", rel.display());
+                }
+            }
+        }
+        assert!(
+            written > cases / 5 && created > cases / 3 && loops > 0,
+            "{written} written, {created} created, {loops} loops"
+        );
     }
 
     #[test]

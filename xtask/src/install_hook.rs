@@ -3,11 +3,13 @@
 //! worktrees included).
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
+
+use crate::protected::Protected;
 
 /// The line that marks a hook as ours.
 const MARKER: &str = "# Installed by `cargo xtask install-hook`.";
@@ -25,18 +27,19 @@ fn hook_text() -> String {
     )
 }
 
-fn hook_path() -> Result<PathBuf> {
+/// The hook's path, and the repository's top folder.
+fn hook_path() -> Result<(PathBuf, PathBuf)> {
     let sh = Shell::new()?;
     let top = cmd!(sh, "git rev-parse --show-toplevel").quiet().read().context("not inside a git repository")?;
     sh.change_dir(&top);
     let hooks = cmd!(sh, "git rev-parse --git-path hooks").quiet().read()?;
     let hooks = PathBuf::from(hooks);
     let hooks = if hooks.is_absolute() { hooks } else { PathBuf::from(&top).join(hooks) };
-    Ok(hooks.join("pre-commit"))
+    Ok((hooks.join("pre-commit"), PathBuf::from(top)))
 }
 
 pub fn run(force: bool, uninstall: bool) -> Result<ExitCode> {
-    let path = hook_path()?;
+    let (path, top) = hook_path()?;
     let existing = fs::read_to_string(&path).ok();
     let ours = existing.as_deref().is_some_and(|text| text.contains(MARKER));
     if uninstall {
@@ -58,17 +61,28 @@ pub fn run(force: bool, uninstall: bool) -> Result<ExitCode> {
             path.display()
         );
     }
-    let dir = path.parent().context("a hook has a folder")?;
+    // The hook, or a symlink where it goes, must not lead into the
+    // repository's templates or deployments.
+    let protected = Protected::of(&top);
+    let checked = |path: &Path| {
+        protected.check(path).map_err(|refusal| anyhow::anyhow!("{}: {refusal}; remove it", path.display()))
+    };
+    let target = checked(&path)?;
+    let dir = target.parent().context("a hook has a folder")?;
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     if existing.is_some() && !ours {
         // --force: the other hook is kept beside, not lost.
         let backup = path.with_file_name("pre-commit.before-xtask");
-        fs::copy(&path, &backup).with_context(|| format!("keeping the old hook as {}", backup.display()))?;
+        let old = fs::read(&target).with_context(|| format!("reading {}", path.display()))?;
+        let kept = checked(&backup)?;
+        crate::fsutil::write_atomic(&kept, &old)
+            .and_then(|()| Ok(fs::set_permissions(&kept, fs::metadata(&target)?.permissions())?))
+            .with_context(|| format!("keeping the old hook as {}", backup.display()))?;
         show_line!("Kept the hook that was there as {}.", backup.display());
     }
-    crate::fsutil::write_atomic(&path, hook_text().as_bytes())?;
+    crate::fsutil::write_atomic(&target, hook_text().as_bytes())?;
     use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o755))?;
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o755))?;
     show_line!("Installed {}: every commit now runs `cargo xtask pre-commit`.", path.display());
     Ok(ExitCode::SUCCESS)
 }

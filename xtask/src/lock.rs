@@ -3,19 +3,23 @@
 //! since their images were built and the deployment linter can tell a stale
 //! image from a current one.
 //!
-//! Format (JSON, `version` 1):
+//! Format (JSON, `version` 2):
 //!
 //! ```json
 //! {
-//!   "version": 1,
+//!   "version": 2,
 //!   "templates": {
 //!     "packer/3.11/aws/machine-image/template.json": {
 //!       "hash": "sha256:…",            // of the files at the last build
 //!       "inputs": ["template.json", "scripts/install.sh"],
-//!       "packer_version": "1.6.6",
+//!       "files": { "template.json": "sha256:…", "scripts/install.sh": "sha256:…" },
 //!       "images": {
 //!         "eu-central-1": { "id": "ami-…", "built_at": "2026-11-27T14:03:11Z",
-//!                           "hash": "sha256:…", "settings": "sha256:…" }
+//!                           "packer_version": "1.6.6",
+//!                           "hash": "sha256:…", "settings": "sha256:…",
+//!                           "variables": ["flavor", "var-file vars/prod.json"],
+//!                           "values": { "flavor": "b", "aws_secret_key": null },
+//!                           "plugins": { "github.com/hashicorp/amazon": "1.3.2" } }
 //!       }
 //!     }
 //!   }
@@ -23,10 +27,21 @@
 //! ```
 //!
 //! Each image keeps the hash of the files it was built from (`hash`) and of
-//! the variables it was given (`settings`: var files and `--var` values), so
-//! a run that built only some regions (`--region`) leaves the others marked
-//! as older, and the deployment linter can tell a template edited since.
+//! the variables it was given (`settings`: var files and `--var` values),
+//! so a run that built only some regions (`--region`) leaves the others
+//! marked as older, and the deployment linter can tell a template edited
+//! since. It keeps the Packer that built it (a `--region` run may use
+//! another than the last run did; absent for an image taken from a
+//! manifest, which does not say), and the values of the variables it was
+//! given (`values`), so that `status` and the linter read the template as
+//! its build did: which files a build reads and which regions it makes can
+//! depend on them. A value that must not be written down (a sensitive
+//! variable, one whose name says it holds a credential) is `null`.
 //! GCE images are global and are recorded under `global`.
+//!
+//! Version 1 kept one `packer_version` per template and no `values`; it is
+//! read (each image takes the template's version) and written as version 2
+//! by the next run that records an image.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -40,7 +55,10 @@ use sha2::{Digest, Sha256};
 
 use crate::fsutil::{self, Unreadable, write_atomic};
 
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+
+/// The oldest version this tool reads; it upgrades it on the next write.
+const OLDEST_READ: u32 = 1;
 
 /// A lock file larger than this is not read: one template's entry is a
 /// few hundred bytes.
@@ -56,9 +74,6 @@ pub struct LockFile {
 pub struct LockedTemplate {
     pub hash: String,
     pub inputs: Vec<String>,
-    /// The Packer that built the images; absent when they were taken from
-    /// a manifest, which does not say.
-    pub packer_version: Option<String>,
     /// Each input's own hash at the last build, to say which one changed;
     /// absent in locks written before it was recorded.
     pub files: Option<BTreeMap<String, String>>,
@@ -69,6 +84,9 @@ pub struct LockedTemplate {
 pub struct LockedImage {
     pub id: String,
     pub built_at: String,
+    /// The Packer that built it; absent when it was taken from a manifest,
+    /// which does not say.
+    pub packer_version: Option<String>,
     /// The template's files when the image was built.
     pub hash: String,
     /// The variables it was built with.
@@ -79,6 +97,35 @@ pub struct LockedImage {
     /// The names (never the values) of the variables it was given: `--var`
     /// keys and `var-file <path>`, to say which one a later run lacks.
     pub variables: Option<Vec<String>>,
+    /// The values it was given, by variable (see [`recorded_values`]):
+    /// `None` for one that is not written down; the whole map absent in
+    /// locks of version 1.
+    pub values: Option<BTreeMap<String, Option<String>>>,
+    /// The plugins it was built with, source to version
+    /// (`github.com/hashicorp/amazon` to `1.3.2`); absent when Packer's
+    /// bundled plugins built it, or in locks written before.
+    pub plugins: Option<BTreeMap<String, String>>,
+}
+
+impl LockedImage {
+    /// The values the build was given, when the lock knows every one.
+    pub fn known_values(&self) -> Option<BTreeMap<String, String>> {
+        match (&self.values, &self.variables) {
+            (Some(values), _) => values.iter().map(|(name, value)| Some((name.clone(), value.clone()?))).collect(),
+            // Version 1 wrote no values: known only when there were none.
+            (None, Some(names)) if names.is_empty() => Some(BTreeMap::new()),
+            (None, _) => None,
+        }
+    }
+
+    /// The variables whose values the build was given and the lock does
+    /// not know: withheld ones, or, in a version 1 lock, every one given.
+    pub fn unknown_values(&self) -> Vec<String> {
+        match &self.values {
+            Some(values) => values.iter().filter(|(_, value)| value.is_none()).map(|(name, _)| name.clone()).collect(),
+            None => self.variables.clone().unwrap_or_default(),
+        }
+    }
 }
 
 /// Where a manifest-applied image came from.
@@ -93,6 +140,7 @@ pub struct ManifestSource {
 impl LockFile {
     fn from_json(value: &Value) -> Result<LockFile> {
         let version = value.get("version").and_then(Value::as_u64).context("no `version` number")?;
+        let version = u32::try_from(version).unwrap_or(u32::MAX);
         let mut templates = BTreeMap::new();
         let entries = value.get("templates").and_then(Value::as_object).context("no `templates` object")?;
         for (name, entry) in entries {
@@ -115,6 +163,8 @@ impl LockFile {
                         .with_context(|| format!("`{name}` has an input that is not a string"))
                 })
                 .collect::<Result<Vec<_>>>()?;
+            // Version 1: one Packer version for every image built by Packer.
+            let template_version = entry.get("packer_version").and_then(Value::as_str).map(str::to_owned);
             let mut images = BTreeMap::new();
             for (region, image) in entry
                 .get("images")
@@ -139,11 +189,20 @@ impl LockFile {
                         run_uuid: source.get("run_uuid").and_then(Value::as_str).map(str::to_owned),
                     }),
                 };
+                let packer_version = match image.get("packer_version").and_then(Value::as_str) {
+                    Some(version) => Some(version.to_owned()),
+                    None if version == 1 && manifest.is_none() => template_version.clone(),
+                    None => None,
+                };
+                let values = image.get("values").and_then(Value::as_object).map(|values| {
+                    values.iter().map(|(name, value)| (name.clone(), value.as_str().map(str::to_owned))).collect()
+                });
                 images.insert(
                     region.clone(),
                     LockedImage {
                         id: field("id")?,
                         built_at: field("built_at")?,
+                        packer_version,
                         hash: field("hash")?,
                         settings: field("settings")?,
                         manifest,
@@ -151,6 +210,13 @@ impl LockFile {
                             .get("variables")
                             .and_then(Value::as_array)
                             .map(|names| names.iter().filter_map(Value::as_str).map(str::to_owned).collect()),
+                        values,
+                        plugins: image.get("plugins").and_then(Value::as_object).map(|plugins| {
+                            plugins
+                                .iter()
+                                .filter_map(|(source, version)| Some((source.clone(), version.as_str()?.to_owned())))
+                                .collect()
+                        }),
                     },
                 );
             }
@@ -159,7 +225,6 @@ impl LockFile {
                 LockedTemplate {
                     hash: text("hash")?,
                     inputs,
-                    packer_version: entry.get("packer_version").and_then(Value::as_str).map(str::to_owned),
                     files: entry.get("files").and_then(Value::as_object).map(|files| {
                         files
                             .iter()
@@ -170,7 +235,7 @@ impl LockFile {
                 },
             );
         }
-        Ok(LockFile { version: version as u32, templates })
+        Ok(LockFile { version, templates })
     }
 }
 
@@ -188,9 +253,6 @@ impl Serialize for LockedTemplate {
         let mut out = serializer.serialize_struct("LockedTemplate", 4)?;
         out.serialize_field("hash", &self.hash)?;
         out.serialize_field("inputs", &self.inputs)?;
-        if let Some(version) = &self.packer_version {
-            out.serialize_field("packer_version", version)?;
-        }
         if let Some(files) = &self.files {
             out.serialize_field("files", files)?;
         }
@@ -201,9 +263,12 @@ impl Serialize for LockedTemplate {
 
 impl Serialize for LockedImage {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("LockedImage", 4)?;
+        let mut out = serializer.serialize_struct("LockedImage", 8)?;
         out.serialize_field("id", &self.id)?;
         out.serialize_field("built_at", &self.built_at)?;
+        if let Some(version) = &self.packer_version {
+            out.serialize_field("packer_version", version)?;
+        }
         out.serialize_field("hash", &self.hash)?;
         out.serialize_field("settings", &self.settings)?;
         if let Some(manifest) = &self.manifest {
@@ -211,6 +276,12 @@ impl Serialize for LockedImage {
         }
         if let Some(variables) = &self.variables {
             out.serialize_field("variables", variables)?;
+        }
+        if let Some(values) = &self.values {
+            out.serialize_field("values", values)?;
+        }
+        if let Some(plugins) = &self.plugins {
+            out.serialize_field("plugins", plugins)?;
         }
         out.end()
     }
@@ -249,18 +320,18 @@ impl LockFile {
                 path.display()
             )
         };
-        // serde_json keeps the last of two equal keys: a merge that kept both
-        // sides of a conflict would silently pick one image.
-        serde_json::from_slice::<NoDuplicateKeys>(&bytes).with_context(invalid)?;
-        let value: Value = serde_json::from_slice(&bytes).with_context(invalid)?;
-        let lock = LockFile::from_json(&value).with_context(invalid)?;
-        if lock.version != VERSION {
+        // A merge that kept both sides of a conflict would silently pick one image.
+        let value = json_without_duplicate_keys(&bytes).with_context(invalid)?;
+        let mut lock = LockFile::from_json(&value).with_context(invalid)?;
+        if !(OLDEST_READ..=VERSION).contains(&lock.version) {
             bail!(
-                "{} has version {}, this tool reads version {VERSION}; update the tool",
+                "{} has version {}, this tool reads versions {OLDEST_READ} to {VERSION}; update the tool",
                 path.display(),
                 lock.version
             );
         }
+        // Read into this version's shape: the next write upgrades the file.
+        lock.version = VERSION;
         Ok(lock)
     }
 
@@ -281,6 +352,15 @@ pub fn target(root: &Path) -> Result<PathBuf> {
         return fsutil::resolve_inside(root, &path);
     }
     Ok(path)
+}
+
+/// Reads JSON that others write for this tool to record (the lock, a CI
+/// leg's result, a Packer manifest), refusing an object with a key twice:
+/// serde_json keeps the last of two, and which one a person reading the
+/// file takes for the value is a guess.
+pub fn json_without_duplicate_keys(bytes: &[u8]) -> serde_json::Result<Value> {
+    serde_json::from_slice::<NoDuplicateKeys>(bytes)?;
+    serde_json::from_slice(bytes)
 }
 
 /// Reads any JSON, refusing an object that has a key twice.
@@ -356,6 +436,12 @@ impl Hasher {
         let digest = self.0.finalize();
         format!("sha256:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
     }
+}
+
+/// `sha256:` and 64 lower-case hex digits, as [`Hasher`] writes them.
+pub fn is_digest(text: &str) -> bool {
+    text.strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
 }
 
 /// The hashes of a template's files: of all of them together (`all`, the
@@ -441,6 +527,47 @@ fn var_file_name(root: &Path, file: &Path) -> String {
     }
 }
 
+/// What the lock keeps of the values a build is given (`given`: var files
+/// and `--var`; `from_env`: `PKR_VAR_<name>`, which count where nothing
+/// else gives the variable), for the variables the template declares:
+/// each value, or `None` where it must not be written down in a committed
+/// file: a sensitive variable, one whose name says it may hold a secret
+/// (withholding one costs only `status` its certainty), a value holding
+/// one of the run's `secrets` (what it hides in its output: AWS
+/// credentials from the environment, every value of a sensitive
+/// variable), whatever the variable is called, or a value with a control
+/// character.
+pub fn recorded_values(
+    given: &BTreeMap<String, String>,
+    from_env: &[(String, String)],
+    declared: &BTreeSet<String>,
+    sensitive: &[&str],
+    secrets: &[String],
+) -> BTreeMap<String, Option<String>> {
+    let mut values: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let from_env = from_env.iter().filter(|(name, _)| !given.contains_key(name)).map(|(name, value)| (name, value));
+    for (name, value) in given.iter().chain(from_env) {
+        if !declared.contains(name) {
+            continue;
+        }
+        let withheld = sensitive.contains(&name.as_str())
+            || may_hold_a_secret(name)
+            || secrets.iter().any(|secret| value.contains(secret.as_str()))
+            || crate::printable::check(value).is_err()
+            || crate::printable::check(name).is_err();
+        values.insert(name.clone(), (!withheld).then(|| value.clone()));
+    }
+    values
+}
+
+/// A variable name that suggests a secret whether or not the template
+/// marks it sensitive (`aws_secret_key`, `db_password`, `api_token`).
+fn may_hold_a_secret(name: &str) -> bool {
+    const PARTS: &[&str] = &["pass", "secret", "token", "key", "cred", "auth", "cert", "private", "session"];
+    let name = name.to_ascii_lowercase();
+    PARTS.iter().any(|part| name.contains(part))
+}
+
 /// The hash of what a build was given besides the files: the values var
 /// files give the variables the template declares, and `--var` values,
 /// sorted.
@@ -512,6 +639,7 @@ mod tests {
         assert_eq!(utc_timestamp(0), "1970-01-01T00:00:00Z");
         assert_eq!(utc_timestamp(1_795_787_993), "2026-11-27T13:59:53Z");
         assert_eq!(utc_timestamp(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc_timestamp(253_402_300_799), "9999-12-31T23:59:59Z");
     }
 
     #[test]
@@ -533,6 +661,76 @@ mod tests {
     }
 
     #[test]
+    fn version_1_is_read_and_written_as_version_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let image = |id: &str, extra: &str| {
+            format!(
+                r#"{{"id": "{id}", "built_at": "2026-11-27T10:00:00Z", "hash": "sha256:0", "settings": "sha256:0"{extra}}}"#
+            )
+        };
+        let old = format!(
+            r#"{{"version": 1, "templates": {{"packer/3.11/aws/machine-image/template.json": {{
+                "hash": "sha256:0", "inputs": ["template.json"], "packer_version": "1.6.6",
+                "images": {{"eu-west-1": {}, "eu-central-1": {}}}}}}}}}"#,
+            image("ami-01111111", r#", "variables": ["flavor"]"#),
+            image("ami-02222222", r#", "manifest": {"path": "m.json"}, "variables": []"#),
+        );
+        fs::create_dir_all(dir.path().join("packer")).unwrap();
+        fs::write(path(dir.path()), old).unwrap();
+        let lock = LockFile::read(dir.path()).unwrap();
+        assert_eq!(lock.version, VERSION);
+        let images = &lock.templates["packer/3.11/aws/machine-image/template.json"].images;
+        assert_eq!(images["eu-west-1"].packer_version.as_deref(), Some("1.6.6"));
+        assert_eq!(images["eu-central-1"].packer_version, None, "a manifest's image claims no Packer");
+        assert_eq!(images["eu-west-1"].known_values(), None, "version 1 kept no values");
+        assert_eq!(images["eu-west-1"].unknown_values(), ["flavor"]);
+        assert_eq!(images["eu-central-1"].known_values(), Some(BTreeMap::new()));
+        lock.write(dir.path()).unwrap();
+        let written = fs::read_to_string(path(dir.path())).unwrap();
+        assert!(written.starts_with("{\n  \"version\": 2,"), "{written}");
+        assert_eq!(LockFile::read(dir.path()).unwrap(), lock);
+        fs::write(path(dir.path()), written.replacen("\"version\": 2,", "\"version\": 3,", 1)).unwrap();
+        let error = format!("{:#}", LockFile::read(dir.path()).unwrap_err());
+        assert!(error.contains("has version 3, this tool reads versions 1 to 2; update the tool"), "{error}");
+    }
+
+    #[test]
+    fn values_are_recorded_except_secrets() {
+        let given: BTreeMap<String, String> = [
+            ("flavor", "b"),
+            ("vault", "s3cr3t"),
+            ("aws_secret_key", "AKIA"),
+            ("db_password", "pw"),
+            ("motd", "hi\u{1b}[2J"),
+            ("notes", "key s3cr3t-from-aws-env"),
+            ("undeclared", "x"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let declared: BTreeSet<String> = ["flavor", "vault", "aws_secret_key", "db_password", "motd", "notes", "size"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let from_env = [("size".to_owned(), "2".to_owned()), ("flavor".to_owned(), "from-env".to_owned())];
+        let secrets = ["s3cr3t-from-aws-env".to_owned()];
+        let values = recorded_values(&given, &from_env, &declared, &["vault"], &secrets);
+        let expected: BTreeMap<String, Option<String>> = [
+            ("flavor", Some("b")),
+            ("vault", None),
+            ("aws_secret_key", None),
+            ("db_password", None),
+            ("motd", None),
+            ("notes", None),
+            ("size", Some("2")),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.map(str::to_owned)))
+        .collect();
+        assert_eq!(values, expected);
+    }
+
+    #[test]
     fn round_trip() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("packer")).unwrap();
@@ -543,7 +741,7 @@ mod tests {
         assert_eq!(LockFile::read(dir.path()).unwrap(), lock);
         // Both sides of a merge conflict kept: refused, not the last one taken.
         let text = fs::read_to_string(path(dir.path())).unwrap();
-        fs::write(path(dir.path()), text.replacen("\"version\": 1,", "\"version\": 1, \"version\": 1,", 1)).unwrap();
+        fs::write(path(dir.path()), text.replacen("\"version\": 2,", "\"version\": 2, \"version\": 2,", 1)).unwrap();
         let error = format!("{:#}", LockFile::read(dir.path()).unwrap_err());
         assert!(error.contains("the key `version` appears twice"), "{error}");
     }

@@ -79,7 +79,12 @@ fn cli() -> Command {
                         .help("Only the builders for this AWS region, through Packer's -only (repeatable)"),
                 )
                 .arg(flag("dry-run", "Print what would be built and patched, without running Packer"))
-                .arg(flag("force", "Rebuild templates whose inputs have not changed since their last build"))
+                .arg(flag(
+                    "force",
+                    "Rebuild templates whose inputs have not changed since their last build; with --apply or \
+                     --patch-from, apply a result or manifest even though the lock has other images for its \
+                     regions since, or its date is ahead",
+                ))
                 .arg(
                     Arg::new("jobs")
                         .long("jobs")
@@ -145,7 +150,6 @@ fn cli() -> Command {
                             "release",
                             "cloud",
                             "region",
-                            "force",
                         ])
                         .help("Record the results of builds run elsewhere (--build-only) and patch the deployments"),
                 )

@@ -38,26 +38,99 @@ pub fn find(explicit: Option<&Path>) -> Result<PathBuf> {
         .with_context(|| format!("packer was not found on PATH; {INSTALL_HINT}"))
 }
 
+/// The environment variables naming Packer's folders, for every Packer
+/// xtask starts: Packer takes a relative `PACKER_PLUGIN_PATH` or
+/// `PACKER_CONFIG_DIR` from its own working folder, and xtask runs it in
+/// each template's folder, so one exported relative to where `images` runs
+/// would name another folder per template (the pins installed in one, the
+/// build looking in another). Each relative one is passed made absolute
+/// from here; several folders (`a:b`) are left for Packer to refuse.
+pub fn folder_environment() -> Vec<(&'static str, PathBuf)> {
+    ["PACKER_PLUGIN_PATH", "PACKER_CONFIG_DIR"]
+        .into_iter()
+        .filter_map(|name| {
+            let path = PathBuf::from(std::env::var_os(name).filter(|value| !value.is_empty())?);
+            if path.is_absolute() || path.as_os_str().as_encoded_bytes().contains(&b':') {
+                return None;
+            }
+            Some((name, std::path::absolute(&path).ok()?))
+        })
+        .collect()
+}
+
 /// `1.6.6`, from `packer version`.
 pub fn version(packer: &Path) -> Result<String> {
     let output = Command::new(packer)
         .arg("version")
+        .env("CHECKPOINT_DISABLE", "1")
         .stdin(Stdio::null())
         .output()
         .with_context(|| format!("running {} version", packer.display()))?;
     let text = String::from_utf8_lossy(&output.stdout);
-    let first = text.lines().next().unwrap_or_default();
-    Ok(first.trim_start_matches("Packer v").trim().to_owned())
+    match parse_version(&text) {
+        Some(version) if output.status.success() => Ok(version),
+        _ => bail!(
+            "`{} version` did not say which Packer it is (it printed {:?}, and Packer prints `Packer vX.Y.Z`); \
+             point --packer or PACKER at Packer itself",
+            packer.display(),
+            text.trim().chars().take(200).collect::<String>()
+        ),
+    }
 }
 
-/// [`version`], remembered in `cache_dir` for as long as the executable's
-/// size and modification time stay the same: every Packer start-up counts
-/// when a build takes seconds.
-pub fn version_cached(packer: &Path, cache_dir: &Path) -> Result<String> {
-    let metadata = std::fs::metadata(packer).with_context(|| format!("reading {}", packer.display()))?;
+/// The version in `packer version`'s output: its `Packer vX.Y.Z` line
+/// (command/version.go, the same at v1.6.6 and v1.16.0), which a build
+/// with a commit compiled in follows with ` (<commit>)` and a pre-release
+/// marks `-dev`; the lines after it (an out-of-date notice naming the
+/// latest release) are not read.
+pub fn parse_version(output: &str) -> Option<String> {
+    let line = output.lines().map(str::trim).find(|line| line.starts_with("Packer v"))?;
+    let version = line["Packer v".len()..].split_whitespace().next()?;
+    let core = version.split(['-', '+']).next()?;
+    let numbers: Vec<&str> = core.split('.').collect();
+    // It goes into the lock and a leg's result as it is: go-version's
+    // characters only, as short as a merge takes it.
+    let well_formed = numbers.len() == 3
+        && numbers.iter().all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        && version.len() <= 32
+        && version.bytes().all(|b| b.is_ascii_alphanumeric() || b".-+".contains(&b));
+    well_formed.then(|| version.to_owned())
+}
+
+/// Whether a Packer version (`1.16.0`, `1.10.0-dev`) is `minimum` or later.
+/// A pre-release counts as its release: `1.10.0-dev` has 1.10's commands.
+pub fn at_least(version: &str, minimum: crate::version::Version) -> bool {
+    let numbers: Vec<u64> =
+        version.split(['-', '+']).next().unwrap_or_default().split('.').map(|n| n.parse().unwrap_or(0)).collect();
+    numbers[..] >= [minimum.0, minimum.1, minimum.2].map(u64::from)[..]
+}
+
+/// [`version`], remembered in the root's `target/xtask/` for as long as the
+/// executable's size and modification time stay the same: every Packer
+/// start-up counts when a build takes seconds, and the linter asks it on
+/// every commit the hook checks. Only under a root that has a `target/`
+/// folder (cargo makes it for `cargo xtask`): a tree linted with `--root`
+/// is not given one.
+pub fn version_cached(packer: &Path, root: &Path) -> Result<String> {
+    // Asked once per run whatever the number of templates that need it.
+    static ASKED: std::sync::Mutex<BTreeMap<PathBuf, String>> = std::sync::Mutex::new(BTreeMap::new());
+    if let Some(version) = ASKED.lock().expect("version memo").get(packer) {
+        return Ok(version.clone());
+    }
+    let version = version_cached_on_disk(packer, root)?;
+    ASKED.lock().expect("version memo").insert(packer.to_path_buf(), version.clone());
+    Ok(version)
+}
+
+fn version_cached_on_disk(packer: &Path, root: &Path) -> Result<String> {
+    if !remembers_its_version(packer) {
+        return version(packer);
+    }
+    let real = std::fs::canonicalize(packer).with_context(|| format!("reading {}", packer.display()))?;
+    let metadata = std::fs::metadata(&real).with_context(|| format!("reading {}", real.display()))?;
     let modified = metadata.modified().ok().and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok());
-    let key = format!("{}\t{}\t{}", packer.display(), metadata.len(), modified.map_or(0, |time| time.as_nanos()));
-    let cache = cache_dir.join("packer-version");
+    let key = format!("{}\t{}\t{}", real.display(), metadata.len(), modified.map_or(0, |time| time.as_nanos()));
+    let cache = root.join("target/xtask/packer-version");
     if let Ok(text) = std::fs::read_to_string(&cache)
         && let Some((cached_key, version)) = text.rsplit_once('\n')
         && cached_key == key
@@ -65,32 +138,55 @@ pub fn version_cached(packer: &Path, cache_dir: &Path) -> Result<String> {
         return Ok(version.to_owned());
     }
     let version = version(packer)?;
-    let _ = std::fs::create_dir_all(cache_dir);
-    let _ = std::fs::write(&cache, format!("{key}\n{version}"));
+    // A cache that cannot be written safely is only a slower next run.
+    if root.join("target").is_dir()
+        && let Ok(cache) = crate::protected::Protected::of(root).check(&cache)
+        && let Some(folder) = cache.parent()
+        && std::fs::create_dir_all(folder).is_ok()
+    {
+        let _ = crate::fsutil::write_atomic(&cache, format!("{key}\n{version}").as_bytes());
+    }
     Ok(version)
 }
 
+/// Whether `packer` is Packer itself, whose version stays with the file:
+/// a file named `packer…` once links are followed, and not a script. A
+/// version manager's shim (asdf's script, mise's link to mise) stays the
+/// same file whichever Packer it runs.
+fn remembers_its_version(packer: &Path) -> bool {
+    let Ok(real) = std::fs::canonicalize(packer) else { return false };
+    let named_packer = real.file_name().is_some_and(|name| name.to_string_lossy().starts_with("packer"));
+    let mut start = [0u8; 2];
+    let script = std::fs::File::open(&real)
+        .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut start))
+        .map_or(true, |()| &start == b"#!");
+    named_packer && !script
+}
+
 /// Arguments that select builders and set variables, shared by validate and
-/// build.
+/// build. Variables reach Packer in var files only, never as `-var`, which
+/// would show their values to every local user (`/proc/PID/cmdline`).
 #[derive(Clone, Debug, Default)]
 pub struct BuildArgs {
     /// What to build: `template.json`, or `.` for an HCL2 folder.
     pub target: String,
     pub only: Vec<String>,
-    pub vars: Vec<(String, String)>,
     pub var_files: Vec<PathBuf>,
+    /// The private var file of the `--var` values, given last so that it
+    /// wins as `-var` would (`crate::private_vars`), and their names.
+    pub private_vars: Option<(PathBuf, Vec<String>)>,
 }
 
 impl BuildArgs {
-    /// The arguments as a log shows them: each `-var` by its name only,
-    /// since values can be secret.
+    /// The arguments as a log shows them: the private var file with the
+    /// names of the variables it sets.
     pub fn shown(&self) -> String {
-        let mut args = self.to_args();
-        for (index, (key, _)) in self.vars.iter().enumerate() {
-            let at = usize::from(!self.only.is_empty()) + 2 * index + 1;
-            args[at] = format!("{key}=…").into();
+        let mut shown: Vec<String> = self.to_args().iter().map(|arg| arg.to_string_lossy().into_owned()).collect();
+        if let Some((_, names)) = &self.private_vars {
+            let at = shown.len() - 2;
+            shown[at] = format!("<private var file: {}>", names.join(", "));
         }
-        args.iter().map(|arg| arg.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
+        shown.join(" ")
     }
 
     fn to_args(&self) -> Vec<OsString> {
@@ -98,11 +194,7 @@ impl BuildArgs {
         if !self.only.is_empty() {
             args.push(format!("-only={}", self.only.join(",")).into());
         }
-        for (key, value) in &self.vars {
-            args.push("-var".into());
-            args.push(format!("{key}={value}").into());
-        }
-        for file in &self.var_files {
+        for file in self.var_files.iter().chain(self.private_vars.as_ref().map(|(file, _)| file)) {
             args.push("-var-file".into());
             args.push(file.as_os_str().to_owned());
         }
@@ -112,13 +204,12 @@ impl BuildArgs {
 }
 
 /// `packer validate` in the template's folder. On failure, Packer's output.
-/// Errors name the executable and the folder but never the arguments: they
-/// carry `-var` values, some of them secret.
 pub fn validate(packer: &Path, dir: &Path, args: &BuildArgs) -> Result<Result<(), String>> {
     let output = Command::new(packer)
         .arg("validate")
         .args(args.to_args())
         .current_dir(dir)
+        .envs(folder_environment())
         .stdin(Stdio::null())
         .output()
         .with_context(|| format!("starting {} validate in {}", packer.display(), dir.display()))?;
@@ -158,6 +249,7 @@ impl Build {
             .arg("-color=false")
             .args(args.to_args())
             .current_dir(dir)
+            .envs(folder_environment())
             .env("PACKER_NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(stdout_writer)
@@ -177,7 +269,7 @@ impl Build {
     /// Returns whether the build succeeded.
     pub fn run(mut self, mut on_line: impl FnMut(Line)) -> Result<bool> {
         let parse = |line: String| match Record::parse(&line) {
-            Some(record) => Line::Record(record),
+            Some(record) => Line::Record(record, line),
             None => Line::Other(line),
         };
         loop {
@@ -211,7 +303,9 @@ impl Follower {
     /// then unlinks it.
     fn create(scratch: &Path, stream: &str) -> Result<(File, Follower)> {
         let path = scratch.join(format!(".packer-{stream}-{}-{}", std::process::id(), unique()));
-        let writer = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        // Only this user may read it: Packer's output can hold secrets
+        // until xtask has hidden them.
+        let writer = crate::fsutil::create_new(&path, 0o600).with_context(|| format!("creating {}", path.display()))?;
         let reader = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
         let _ = std::fs::remove_file(&path);
         Ok((writer, Follower { file: reader, partial: Vec::new() }))
@@ -272,7 +366,8 @@ pub fn interrupt(pid: u32) {
 }
 
 pub enum Line {
-    Record(Record),
+    /// A machine-readable record, and the line as Packer wrote it.
+    Record(Record, String),
     Other(String),
 }
 
@@ -296,14 +391,19 @@ impl Record {
         let data = fields.map(unescape).collect();
         Some(Record { target, kind, data })
     }
-
-    /// The text of a `ui` record (`say`, `message`, `error`).
-    pub fn ui_text(&self) -> Option<&str> {
-        (self.kind == "ui").then(|| self.data.get(1).map(String::as_str)).flatten()
-    }
 }
 
-fn unescape(field: &str) -> String {
+/// The data fields of a machine-readable line as Packer wrote them,
+/// escapes and all: what must be searched for secrets before
+/// [`unescape`] joins what it split (a `\` before a value's `n`).
+pub fn raw_data(line: &str) -> Vec<&str> {
+    line.splitn(4, ',').nth(3).map(|data| data.split(',').collect()).unwrap_or_default()
+}
+
+/// A field of machine-readable output as text: Packer writes a comma as
+/// `%!(PACKER_COMMA)` and line ends as `\n` and `\r`, and escapes nothing
+/// else, so a `\n` the text held itself comes back as a line end too.
+pub fn unescape(field: &str) -> String {
     field.replace("%!(PACKER_COMMA)", ",").replace("\\n", "\n").replace("\\r", "\r")
 }
 
@@ -380,19 +480,92 @@ mod tests {
     use super::*;
 
     #[test]
-    fn logged_arguments_name_variables_without_their_values() {
+    fn variables_go_in_var_files_and_the_log_names_them() {
         let args = BuildArgs {
             target: ".".to_owned(),
             only: vec!["amazon-ebs.ireland".to_owned()],
-            vars: vec![("token".to_owned(), "s3cr3t".to_owned()), ("size".to_owned(), "t3".to_owned())],
             var_files: vec![PathBuf::from("/vars/prod.pkrvars.hcl")],
+            private_vars: Some((
+                PathBuf::from("/r/target/xtask/private/vars-1-0.json"),
+                vec!["token".into(), "size".into()],
+            )),
         };
         assert_eq!(
+            args.to_args(),
+            [
+                "-only=amazon-ebs.ireland",
+                "-var-file",
+                "/vars/prod.pkrvars.hcl",
+                "-var-file",
+                "/r/target/xtask/private/vars-1-0.json",
+                "."
+            ]
+        );
+        assert_eq!(
             args.shown(),
-            "-only=amazon-ebs.ireland -var token=… -var size=… -var-file /vars/prod.pkrvars.hcl ."
+            "-only=amazon-ebs.ireland -var-file /vars/prod.pkrvars.hcl -var-file <private var file: token, size> ."
         );
         let plain = BuildArgs { target: "template.json".to_owned(), ..Default::default() };
         assert_eq!(plain.shown(), "template.json");
+    }
+
+    /// A version manager's shim (asdf's is a script, mise's a link to
+    /// mise itself) stays the same file whichever Packer it runs: what it
+    /// answers is asked each time, never remembered.
+    #[test]
+    fn a_shims_answer_is_not_remembered() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let chosen = dir.path().join("chosen");
+        let shim = dir.path().join("packer");
+        std::fs::write(&shim, format!("#!/bin/sh\necho \"Packer v$(cat '{}')\"\n", chosen.display())).unwrap();
+        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let root = dir.path().join("repository");
+        std::fs::write(&chosen, "1.16.0").unwrap();
+        assert_eq!(version_cached_on_disk(&shim, &root).unwrap(), "1.16.0");
+        std::fs::write(&chosen, "1.6.6").unwrap();
+        assert_eq!(version_cached_on_disk(&shim, &root).unwrap(), "1.6.6");
+        // Packer itself (a binary named packer) is remembered.
+        let binary = dir.path().join("bin/packer");
+        std::fs::create_dir_all(binary.parent().unwrap()).unwrap();
+        std::fs::copy("/bin/echo", &binary).unwrap();
+        assert!(remembers_its_version(&binary));
+        assert!(!remembers_its_version(&shim));
+        let link = dir.path().join("bin/mise-shim");
+        std::os::unix::fs::symlink("/bin/echo", dir.path().join("packer-link")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("packer-link"), &link).unwrap();
+        assert!(!remembers_its_version(&link), "a link to something not named packer");
+    }
+
+    #[test]
+    fn version_lines() {
+        // command/version.go at v1.6.6 and v1.16.0: the version line, then
+        // at most a blank line and an out-of-date notice naming the latest.
+        assert_eq!(parse_version("Packer v1.6.6\n").as_deref(), Some("1.6.6"));
+        let outdated = "Packer v1.16.0\n\nYour version of Packer is out of date! The latest version\nis 1.17.1. You can \
+                        update by downloading from www.packer.io/downloads\n";
+        assert_eq!(parse_version(outdated).as_deref(), Some("1.16.0"));
+        // The SDK's FormattedVersion adds the commit when one is compiled in.
+        assert_eq!(parse_version("Packer v1.16.0-dev (0123abc)\n").as_deref(), Some("1.16.0-dev"));
+        // The version goes into the lock and a leg's result, whose merge
+        // takes 32 characters of letters, digits, `.`, `-` and `+`.
+        for odd in [
+            "",
+            "packer 1.16.0",
+            "Packer vnext",
+            "Packer v1.16",
+            "is 1.17.1.",
+            "Packer v1.16.0-\u{1b}[2J",
+            "Packer v1.16.0-dev\u{202e}",
+            "Packer v1.16.0-0123456789abcdef0123456789",
+        ] {
+            assert_eq!(parse_version(odd), None, "{odd:?}");
+        }
+        use crate::version::Version;
+        assert!(at_least("1.16.0", Version(1, 10, 0)));
+        assert!(at_least("1.10.0-dev", Version(1, 10, 0)));
+        assert!(!at_least("1.9.4", Version(1, 10, 0)));
+        assert!(!at_least("1.6.6", Version(1, 7, 0)));
     }
 
     #[test]
@@ -408,7 +581,8 @@ mod tests {
             ]
         );
         let ui = Record::parse("1795787993,,ui,say,==> frankfurt: Creating\\n done").unwrap();
-        assert_eq!(ui.ui_text(), Some("==> frankfurt: Creating\n done"));
+        assert_eq!(ui.data[1], "==> frankfurt: Creating\n done");
+        assert_eq!(raw_data("1,,ui,say,a\\nb%!(PACKER_COMMA) c"), ["say", "a\\nb%!(PACKER_COMMA) c"]);
         assert!(Record::parse("Error: not machine readable").is_none());
     }
 

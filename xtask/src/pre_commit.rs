@@ -212,10 +212,9 @@ struct Snapshot(PathBuf);
 
 impl Snapshot {
     fn of_index(sh: &Shell, paths: &[String]) -> Result<Snapshot> {
-        let dir = std::env::temp_dir().join(format!("xtask-pre-commit-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let snapshot = Snapshot(dir);
+        // A new folder of this user's: a name in the shared temporary
+        // folder that was there before could lead anywhere.
+        let snapshot = Snapshot(crate::fsutil::fresh_private_folder(&std::env::temp_dir(), "xtask-pre-commit")?);
         let prefix = format!("--prefix={}/", snapshot.0.display());
         let list: Vec<u8> = paths.iter().flat_map(|path| path.bytes().chain(std::iter::once(0))).collect();
         cmd!(sh, "git checkout-index -z --stdin {prefix}")

@@ -111,7 +111,8 @@ fn env_calls(expression: &str) -> Vec<String> {
 /// overrides them, since they are still in Packer's environment. Longest
 /// first, so that a secret that contains another is hidden whole.
 pub fn collect(sensitive: &[Sensitive], values: &BTreeMap<String, String>) -> Vec<String> {
-    let mut found: Vec<String> = candidates(sensitive, values).into_iter().map(|(_, value)| value).collect();
+    let mut found: Vec<String> =
+        candidates(sensitive, values).into_iter().flat_map(|(_, value)| printed_forms(&value)).collect();
     // Packer's standard error is logged line by line: each line of a
     // secret that spans several is a secret too.
     let lines: Vec<String> = found
@@ -124,6 +125,50 @@ pub fn collect(sensitive: &[Sensitive], values: &BTreeMap<String, String>) -> Ve
     found.sort_by(|a, b| (Reverse(a.len()), a).cmp(&(Reverse(b.len()), b)));
     found.dedup();
     found
+}
+
+/// Every way a value can appear in what Packer prints and xtask shows: as
+/// it is, or quoted as Go's `%q` and JSON quote a string (backslashes and
+/// quotes escaped); and each of those as machine-readable output writes it
+/// (a comma as `%!(PACKER_COMMA)`, line ends as `\n` and `\r`, which raw
+/// lines and Packer's log show), and as xtask's unescaping of that gives
+/// it back, where a `\n` the value held itself has become a line end.
+fn printed_forms(value: &str) -> Vec<String> {
+    let json = serde_json::to_string(value).expect("a string serialises");
+    let mut forms = Vec::new();
+    for quoted in [value.to_owned(), go_quoted(value), json[1..json.len() - 1].to_owned()] {
+        let machine = quoted.replace(',', "%!(PACKER_COMMA)").replace('\r', "\\r").replace('\n', "\\n");
+        forms.push(crate::packer::unescape(&machine));
+        forms.push(machine);
+        forms.push(quoted);
+    }
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// What Go's `strconv.Quote` writes between the quotes, for the characters
+/// a secret holds in practice: escapes for `\`, `"` and control
+/// characters, other characters as they are.
+fn go_quoted(value: &str) -> String {
+    let mut quoted = String::new();
+    for c in value.chars() {
+        match c {
+            '\\' => quoted.push_str("\\\\"),
+            '"' => quoted.push_str("\\\""),
+            '\n' => quoted.push_str("\\n"),
+            '\r' => quoted.push_str("\\r"),
+            '\t' => quoted.push_str("\\t"),
+            '\u{7}' => quoted.push_str("\\a"),
+            '\u{8}' => quoted.push_str("\\b"),
+            '\u{b}' => quoted.push_str("\\v"),
+            '\u{c}' => quoted.push_str("\\f"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => quoted.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() => quoted.push_str(&format!("\\u{:04x}", c as u32)),
+            c => quoted.push(c),
+        }
+    }
+    quoted
 }
 
 /// The sensitive variables whose value is too short to be hidden (see
@@ -142,7 +187,8 @@ pub fn too_short(sensitive: &[Sensitive], values: &BTreeMap<String, String>) -> 
 /// name it goes by. Values given by the user are taken as they are,
 /// braces and all.
 fn candidates(sensitive: &[Sensitive], values: &BTreeMap<String, String>) -> Vec<(String, String)> {
-    let env = |name: &str| std::env::var(name).ok();
+    // Text that is not UTF-8 is shown lossily: so is the secret.
+    let env = |name: &str| std::env::var_os(name).map(|value| value.to_string_lossy().into_owned());
     let mut found: Vec<(String, String)> =
         AWS_CREDENTIALS.iter().filter_map(|name| Some(((*name).to_owned(), env(name)?))).collect();
     for variable in sensitive {
@@ -215,6 +261,78 @@ mod tests {
         assert_eq!(found[0].env, ["XTASK_TEST_HCL2_KEY"]);
         assert_eq!(found[1].values, ["fallback-pin", "auto-file-pin"]);
         assert_eq!(env_calls("upper(env(\"A\")) == myenv(\"B\") || env( \"C\")"), ["A", "C"]);
+    }
+
+    /// A small deterministic generator, so that a failure can be replayed.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+
+        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+            from[self.below(from.len())]
+        }
+    }
+
+    /// What separates the parts of a secret, and surrounds it in a message:
+    /// the characters escaping and unescaping change.
+    const ODD: &[&str] =
+        &["\\n", "\n", "\r\n", ",", "\"", "\\", "%", "%!(PACKER_COMMA)", "€", " ", "\t", "n", "r", "${", "{{"];
+
+    /// Secrets made of runs of capital letters (4 or more, so that each
+    /// line of one is long enough to hide) joined by odd characters, shown
+    /// in messages of small letters and odd characters, the way Packer
+    /// prints them: in machine-readable records (escaped, then unescaped by
+    /// xtask), on standard error line by line (plain, escaped as in
+    /// Packer's log, or quoted as Go's `%q` quotes). No capital letter may
+    /// be left in what xtask shows.
+    #[test]
+    fn secrets_with_escapes_are_hidden_however_packer_prints_them() {
+        let mut rng = Rng(0x6a09_e667_f3bc_c908);
+        let letters = |rng: &mut Rng| -> String {
+            (0..4 + rng.below(3)).map(|_| char::from(b'A' + rng.below(26) as u8)).collect()
+        };
+        for case in 0..3000 {
+            let mut secret = if rng.below(3) == 0 { rng.pick(ODD).to_owned() } else { String::new() };
+            secret.push_str(&letters(&mut rng));
+            for _ in 0..rng.below(4) {
+                secret.push_str(rng.pick(ODD));
+                secret.push_str(&letters(&mut rng));
+            }
+            if rng.below(3) == 0 {
+                secret.push_str(rng.pick(ODD));
+            }
+            let around = |rng: &mut Rng| -> String {
+                (0..rng.below(4))
+                    .map(|_| if rng.below(2) == 0 { rng.pick(ODD) } else { rng.pick(&["ab", "n", "\\", "x"]) })
+                    .collect()
+            };
+            let (before, after) = (around(&mut rng), around(&mut rng));
+            let secrets = collect(
+                &[Sensitive { name: "s".into(), values: vec![secret.clone()], env: Vec::new() }],
+                &BTreeMap::new(),
+            );
+            let printed = match rng.below(2) {
+                0 => format!("{before}{secret}{after}"),
+                _ => format!("{before}{}{after}", go_quoted(&secret)),
+            };
+            let machine = printed.replace(',', "%!(PACKER_COMMA)").replace('\r', "\\r").replace('\n', "\\n");
+            let record = redact(&crate::packer::unescape(&redact(&machine, &secrets)), &secrets);
+            let plain: Vec<String> =
+                printed.split('\n').map(|line| redact(line.trim_end_matches('\r'), &secrets)).collect();
+            let logged = redact(&machine, &secrets);
+            for (how, shown) in [("record", record), ("plain", plain.join("\n")), ("logged", logged)] {
+                assert!(
+                    !shown.replace("PACKER_COMMA", "").chars().any(|c| c.is_ascii_uppercase()),
+                    "case {case}: {secret:?} printed as {printed:?} is shown ({how}) as {shown:?}"
+                );
+            }
+        }
     }
 
     #[test]

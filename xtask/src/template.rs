@@ -400,9 +400,49 @@ fn push_post_processor<'a>(out: &mut Vec<PostProcessor<'a>>, route: Route, value
     }
 }
 
-/// Variables set by var files (JSON objects), the later files winning;
-/// a value that is not a string is taken as its JSON text (`2`, `true`).
+/// A value given to a build for one variable, as Packer takes it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Given {
+    /// `--var name=value` (and `PKR_VAR_name`): text, which an HCL2
+    /// variable of a list or other non-string type reads as an expression.
+    Arg(String),
+    /// A var file's value, as the HCL (or JSON) value it is. `text` is how
+    /// secrets and the settings hash know it: a string as itself, anything
+    /// else as written.
+    File { value: crate::hcl2::Value, text: String },
+}
+
+impl Given {
+    pub fn text(&self) -> &str {
+        match self {
+            Given::Arg(text) | Given::File { text, .. } => text,
+        }
+    }
+}
+
+/// Values as the lock and a result record them: as text ([`Given::text`]).
+pub fn recorded_texts(values: &BTreeMap<String, Given>) -> BTreeMap<String, String> {
+    values.iter().map(|(name, given)| (name.clone(), given.text().to_owned())).collect()
+}
+
+/// Recorded values ([`recorded_texts`]) given to a template again: each
+/// read as `--var` text is, by its variable's type, so that a list a var
+/// file gave a list-typed HCL2 variable, recorded as written, is that list.
+pub fn from_recorded(values: &BTreeMap<String, String>) -> BTreeMap<String, Given> {
+    values.iter().map(|(name, text)| (name.clone(), Given::Arg(text.clone()))).collect()
+}
+
+/// Variables set by var files (JSON objects, or `.pkrvars.hcl`), the later
+/// files winning, as text: see [`Given::text`].
 pub fn read_var_files(paths: &[PathBuf]) -> Result<BTreeMap<String, String>> {
+    Ok(read_var_file_values(paths)?.into_iter().map(|(name, given)| (name, given.text().to_owned())).collect())
+}
+
+/// Variables set by var files, the later files winning, each as the value
+/// it is: an HCL var file's list stays a list (trailing commas, comments
+/// and heredocs read by the HCL parser), and what xtask cannot evaluate is
+/// an expression, never a literal it is not.
+pub fn read_var_file_values(paths: &[PathBuf]) -> Result<BTreeMap<String, Given>> {
     let mut values = BTreeMap::new();
     for path in paths {
         let text = fs::read_to_string(path).with_context(|| format!("reading var file `{}`", path.display()))?;
@@ -417,20 +457,45 @@ pub fn read_var_files(paths: &[PathBuf]) -> Result<BTreeMap<String, String>> {
             bail!("var file `{}` must be a JSON object of variable names and values", path.display());
         };
         for (name, value) in members {
-            let value = match value {
-                Value::String(text) => text,
+            let text = match &value {
+                Value::String(text) => text.clone(),
                 other => other.to_string(),
             };
-            values.insert(name, value);
+            values.insert(name, Given::File { value: hcl_value_of_json(&value), text });
         }
     }
     Ok(values)
 }
 
+/// A JSON var file's value as HCL2 reads it (HCL's JSON syntax).
+fn hcl_value_of_json(value: &Value) -> crate::hcl2::Value {
+    use crate::hcl2::{At, Attr, Item, Value as Hcl};
+    let nowhere = || At { file: 0, bytes: 0..0 };
+    match value {
+        Value::Null => Hcl::Null,
+        Value::Bool(yes) => Hcl::Bool(*yes),
+        Value::Number(number) => Hcl::Number(number.to_string()),
+        Value::String(text) => Hcl::String(text.clone()),
+        Value::Array(items) => {
+            Hcl::List(items.iter().map(|item| Item { at: nowhere(), value: hcl_value_of_json(item) }).collect())
+        }
+        Value::Object(members) => Hcl::Object(
+            members
+                .iter()
+                .map(|(key, value)| Attr {
+                    key: key.clone(),
+                    key_at: nowhere(),
+                    at: nowhere(),
+                    value: hcl_value_of_json(value),
+                })
+                .collect(),
+        ),
+    }
+}
+
 /// The values of an HCL var file (`prod.pkrvars.hcl`), which HCL2
-/// templates take: strings, numbers and bools as their value, anything
-/// else as written.
-fn read_hcl_var_file(path: &std::path::Path, text: String) -> Result<Vec<(String, String)>> {
+/// templates take, read by the HCL parser.
+fn read_hcl_var_file(path: &std::path::Path, text: String) -> Result<Vec<(String, Given)>> {
     use crate::hcl2::{self, Value as Hcl};
     let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
     let file = hcl2::parse_file(0, &name, text)
@@ -440,12 +505,12 @@ fn read_hcl_var_file(path: &std::path::Path, text: String) -> Result<Vec<(String
         .attrs
         .iter()
         .map(|attr| {
-            let value = match &attr.value {
+            let text = match &attr.value {
                 Hcl::String(text) | Hcl::Number(text) => text.clone(),
                 Hcl::Bool(yes) => yes.to_string(),
                 _ => file.text.get(attr.at.bytes.clone()).unwrap_or_default().to_owned(),
             };
-            (attr.key.clone(), value)
+            (attr.key.clone(), Given::File { value: attr.value.clone(), text })
         })
         .collect())
 }
@@ -474,6 +539,25 @@ mod tests {
         fs::write(&hcl, "region = \n").unwrap();
         let error = read_var_files(&[hcl]).unwrap_err().to_string();
         assert!(error.contains("is not valid HCL"), "{error}");
+    }
+
+    #[test]
+    fn an_hcl_var_files_list_stays_a_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let hcl = dir.path().join("b.pkrvars.hcl");
+        let text = "copies = [\n  \"eu-west-1\", # Ireland\n  \"us-east-1\",\n]\n";
+        fs::write(&hcl, text).unwrap();
+        let values = read_var_file_values(std::slice::from_ref(&hcl)).unwrap();
+        let Given::File { value: crate::hcl2::Value::List(items), text: written } = &values["copies"] else {
+            panic!("not a list: {:?}", values["copies"]);
+        };
+        let regions: Vec<&crate::hcl2::Value> = items.iter().map(|item| &item.value).collect();
+        assert_eq!(
+            regions,
+            [&crate::hcl2::Value::String("eu-west-1".to_owned()), &crate::hcl2::Value::String("us-east-1".to_owned())]
+        );
+        // The text the settings hash takes is the value as written.
+        assert!(written.starts_with('[') && written.ends_with(']'), "{written}");
     }
 
     #[test]

@@ -81,7 +81,9 @@ pub fn run(root: &Path, check: bool, mirrors: Option<&Path>) -> Result<ExitCode>
             say!("{what} in {} is out of date: run `cargo xtask codegen` with the same options.", path.display());
             stale = true;
         } else {
-            fs::write(&path, updated).with_context(|| format!("writing {}", path.display()))?;
+            let target = crate::fsutil::resolve_inside(root, &path)?;
+            crate::fsutil::write_atomic(&target, updated.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
             show_line!("Updated {what} in {}.", path.display());
         }
     }

@@ -17,6 +17,8 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use crate::template::Given;
+
 pub use read::{ReadError, parse_file};
 
 /// A place in one of the folder's files.
@@ -190,7 +192,7 @@ pub struct Hcl2Template {
     pub files: Vec<File>,
     /// Values this run gives variables (`--var-file`, then `--var`), which
     /// Packer takes before the auto var files and the defaults.
-    pub given: BTreeMap<String, String>,
+    pub given: BTreeMap<String, Given>,
 }
 
 /// A declared variable: a `variable "name" { … }` block, or an entry
@@ -324,17 +326,124 @@ pub struct DataSource<'a> {
 
 /// A value known before the build.
 enum Known {
+    /// `null`: for a setting, as if it were not written.
+    Null,
     Text(String),
     List(Vec<String>),
 }
 
-/// A value given on the command line or in the environment: a list when
-/// it is written as one (`["us-east-1", "eu-west-1"]`), else text.
-fn text_or_list(value: &str) -> Known {
-    match serde_json::from_str::<Vec<String>>(value.trim()) {
-        Ok(items) if value.trim_start().starts_with('[') => Known::List(items),
-        _ => Known::Text(value.to_owned()),
+/// A literal as Packer reads a variable's value: a string (numbers and
+/// bools as their text), or a list of them. Values of variables are
+/// evaluated without variables or functions (Packer 1.6.6,
+/// `hcl2template/types.variables.go`), so anything else is unknown.
+fn literal(value: &Value) -> Option<Known> {
+    let text = |value: &Value| match value {
+        Value::String(text) | Value::Number(text) => Some(text.clone()),
+        Value::Bool(yes) => Some(yes.to_string()),
+        _ => None,
+    };
+    match value {
+        Value::Null => Some(Known::Null),
+        Value::List(items) => items.iter().map(|item| text(&item.value)).collect::<Option<_>>().map(Known::List),
+        other => text(other).map(Known::Text),
     }
+}
+
+/// What reading a value learnt besides the value.
+#[derive(Default)]
+struct Trace {
+    /// A value given for this run or the environment decided it.
+    from_run: bool,
+    /// Why Packer would refuse a variable's value it went through.
+    refused: Option<String>,
+}
+
+/// A variable's type as far as it decides how Packer reads a value given
+/// as text and which values it takes (`decodeVariableBlock`,
+/// `expressionFromVariableDefinition`): the declared `type`, else the
+/// default's type, else none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum VariableType {
+    /// Neither `type` nor default: a value given as text is a string.
+    Unset,
+    String,
+    Number,
+    Bool,
+    /// `list(…)` or `set(…)`: a list of any length.
+    List,
+    /// The type of a list default: a tuple of exactly that many elements.
+    Tuple(usize),
+    /// `any`, or a `null` default.
+    Any,
+    /// A map, an object, or a type xtask does not read.
+    Other,
+}
+
+impl VariableType {
+    fn of(variable: &Variable) -> VariableType {
+        if let Some(Value::Expr(text)) = variable.type_expr().map(|attr| &attr.value) {
+            let text = text.trim();
+            return match text {
+                "string" => VariableType::String,
+                "number" => VariableType::Number,
+                "bool" => VariableType::Bool,
+                "any" => VariableType::Any,
+                _ if ["list(", "set("].iter().any(|start| text.starts_with(start)) => VariableType::List,
+                _ => VariableType::Other,
+            };
+        }
+        match variable.default().map(|attr| &attr.value) {
+            None => VariableType::Unset,
+            Some(Value::String(_)) => VariableType::String,
+            Some(Value::Expr(text)) if env_call(text).is_some() => VariableType::String,
+            Some(Value::Number(_)) => VariableType::Number,
+            Some(Value::Bool(_)) => VariableType::Bool,
+            Some(Value::List(items)) => VariableType::Tuple(items.len()),
+            Some(Value::Null) => VariableType::Any,
+            Some(_) => VariableType::Other,
+        }
+    }
+
+    /// A value given as text (`-var`, `PKR_VAR_`): a string for string,
+    /// number, `any` and untyped variables, an HCL expression for the
+    /// others. `any` (and an untyped `null` default) reads text as a string
+    /// since Packer 1.8.0; 1.6.6 and 1.7 read it as an expression. `--var`
+    /// reaches Packer through a var file ([`crate::private_vars`]), which
+    /// holds this reading whichever Packer builds.
+    fn read_text(self, text: &str) -> Value {
+        match self {
+            VariableType::Unset | VariableType::String | VariableType::Number | VariableType::Any => {
+                Value::String(text.to_owned())
+            }
+            _ => read::parse_expression(text).unwrap_or_else(|| Value::Expr(text.to_owned())),
+        }
+    }
+
+    /// The value converted to the type, `None` where Packer refuses it
+    /// ("not compatible with the variable's type constraint") or xtask
+    /// cannot tell.
+    fn convert(self, value: Value) -> Option<Value> {
+        match (self, value) {
+            (VariableType::Unset | VariableType::Any, value) | (_, value @ Value::Null) => Some(value),
+            (VariableType::String, Value::Number(text) | Value::String(text)) => Some(Value::String(text)),
+            (VariableType::String, Value::Bool(yes)) => Some(Value::String(yes.to_string())),
+            (
+                VariableType::Number | VariableType::Bool,
+                value @ (Value::String(_) | Value::Number(_) | Value::Bool(_)),
+            ) => Some(value),
+            (VariableType::List, value @ Value::List(_)) => Some(value),
+            (VariableType::Tuple(length), Value::List(items)) if items.len() == length => Some(Value::List(items)),
+            _ => None,
+        }
+    }
+}
+
+/// `env("NAME")`, the one function Packer 1.6.6 allows in a variable's
+/// default: the name.
+fn env_call(text: &str) -> Option<&str> {
+    let inner = text.trim().strip_prefix("env")?.trim_start().strip_prefix('(')?.strip_suffix(')')?.trim();
+    let name = inner.strip_prefix('"')?.strip_suffix('"')?;
+    (!name.contains(['"', '\\', '$', '%'])).then_some(name)
 }
 
 /// A builder of a Packer run: one build's use of one source.
@@ -355,18 +464,27 @@ impl<'a> BuildTarget<'a> {
     }
 }
 
-/// The regions an `amazon-*` build target makes AMIs in.
+/// What decides where an `amazon-*` build target makes AMIs, as far as
+/// it is known before the build: see [`crate::regions::covered`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceRegions {
     /// The target's name (`amazon-ebs.ubuntu`).
     pub address: String,
-    /// `region` then `ami_regions`, each once, as far as they are known
-    /// before the build: literals, and variables and locals with literal
-    /// defaults (auto var files first).
-    pub regions: Vec<String>,
-    /// The expressions of the regions only the build knows (`var.region`
-    /// without a default), as written.
+    /// Its `region`, empty when unset.
+    pub region: String,
+    /// The entries of its `ami_regions`.
+    pub copies: Vec<String>,
+    /// `skip_save_build_region = true`: the build region's AMI is not kept.
+    pub skip_build_region: bool,
+    /// A value given for this run or read from the environment
+    /// (`PKR_VAR_`, an `env()` default) decides them, not the template's
+    /// files alone.
+    pub from_run: bool,
+    /// The settings only the build knows (`var.region` without a value,
+    /// a function call), as written.
     pub unresolved: Vec<String>,
+    /// Why Packer would refuse a setting (a string `ami_regions`).
+    pub refused: Vec<String>,
 }
 
 impl Hcl2Template {
@@ -421,6 +539,13 @@ impl Hcl2Template {
 
     pub fn variable(&self, name: &str) -> Option<Variable<'_>> {
         self.variables().into_iter().find(|variable| variable.name == name)
+    }
+
+    /// The value `-var name=text` gives a declared variable, read by its
+    /// type as Packer reads it: the text as a string, or as an HCL
+    /// expression. `None` when no variable of that name is declared.
+    pub fn value_of_text(&self, name: &str, text: &str) -> Option<Value> {
+        Some(VariableType::of(&self.variable(name)?).read_text(text))
     }
 
     pub fn locals(&self) -> Vec<Local<'_>> {
@@ -493,69 +618,91 @@ impl Hcl2Template {
     /// as Packer takes it: given for this run, else the last auto var
     /// file's, else `PKR_VAR_<name>`, else the default. `None` otherwise.
     pub fn known_string(&self, value: &Value) -> Option<String> {
-        match self.known(value, 8)? {
+        match self.known(value, 8, &mut Trace::default())? {
             Known::Text(text) => Some(text),
-            Known::List(_) => None,
+            Known::Null | Known::List(_) => None,
         }
     }
 
-    /// [`Self::known_string`] for a setting that takes a list of strings
-    /// (`ami_regions`): a literal list, or a variable or local whose value
-    /// is one, or a single string.
-    pub fn known_strings(&self, value: &Value) -> Option<Vec<String>> {
-        match self.known(value, 8)? {
-            Known::Text(text) => Some(vec![text]),
-            Known::List(items) => Some(items),
-        }
-    }
-
-    fn known(&self, value: &Value, depth: usize) -> Option<Known> {
+    /// `trace` says whether a value given for this run or the environment
+    /// decides the value, and why Packer would refuse one.
+    fn known(&self, value: &Value, depth: usize, trace: &mut Trace) -> Option<Known> {
         if depth == 0 {
             return None;
         }
         match value {
-            Value::String(text) => Some(Known::Text(text.clone())),
+            Value::Null => Some(Known::Null),
+            // Packer converts a number or a bool where a string goes.
+            Value::String(text) | Value::Number(text) => Some(Known::Text(text.clone())),
+            Value::Bool(yes) => Some(Known::Text(yes.to_string())),
             Value::List(items) => items
                 .iter()
-                .map(|item| match self.known(&item.value, depth - 1)? {
+                .map(|item| match self.known(&item.value, depth - 1, trace)? {
                     Known::Text(text) => Some(text),
-                    Known::List(_) => None,
+                    Known::Null | Known::List(_) => None,
                 })
                 .collect::<Option<Vec<String>>>()
                 .map(Known::List),
             Value::Expr(text) => {
                 let text = text.trim();
                 if let Some(name) = text.strip_prefix("var.").filter(|name| is_identifier(name)) {
-                    return self.variable_value(name, depth);
+                    return self.variable_value(name, trace);
                 }
                 if let Some(name) = text.strip_prefix("local.").filter(|name| is_identifier(name)) {
                     let local = self.locals().into_iter().find(|local| local.name == name)?;
-                    return self.known(&local.value.value, depth - 1);
+                    return self.known(&local.value.value, depth - 1, trace);
                 }
-                self.interpolated(text, depth).map(Known::Text)
+                self.interpolated(text, depth, trace).map(Known::Text)
             }
             _ => None,
         }
     }
 
-    /// A variable's value for this build, as far as it is known.
-    fn variable_value(&self, name: &str, depth: usize) -> Option<Known> {
-        if let Some(given) = self.given.get(name) {
-            return Some(text_or_list(given));
-        }
-        let from_var_file = self.auto_var_file_values().filter(|attr| attr.key == name).last().map(|attr| &attr.value);
-        if let Some(value) = from_var_file {
-            return self.known(value, depth - 1);
-        }
-        if let Some(value) = std::env::var(format!("PKR_VAR_{name}")).ok().filter(|_| self.variable(name).is_some()) {
-            return Some(text_or_list(&value));
-        }
-        self.known(&self.variable(name)?.default()?.value, depth - 1)
+    /// A declared variable's value for this build, as far as it is known,
+    /// taken and converted to its type as Packer 1.6.6 does
+    /// (`collectInputVariableValues`: the default, then `PKR_VAR_`, then
+    /// the var files, the folder's auto ones before those given, then
+    /// `-var`; the last wins).
+    fn variable_value(&self, name: &str, trace: &mut Trace) -> Option<Known> {
+        let variable = self.variable(name)?;
+        let kind = VariableType::of(&variable);
+        let auto = self.auto_var_file_values().filter(|attr| attr.key == name).last();
+        let value = if let Some(given) = self.given.get(name) {
+            trace.from_run = true;
+            match given {
+                Given::Arg(text) => kind.read_text(text),
+                Given::File { value, .. } => value.clone(),
+            }
+        } else if let Some(attr) = auto {
+            attr.value.clone()
+        } else if let Ok(text) = std::env::var(format!("PKR_VAR_{name}")) {
+            trace.from_run = true;
+            kind.read_text(&text)
+        } else {
+            match &variable.default()?.value {
+                Value::Expr(text) if env_call(text).is_some() => {
+                    trace.from_run = true;
+                    Value::String(std::env::var(env_call(text)?).unwrap_or_default())
+                }
+                value => value.clone(),
+            }
+        };
+        let Some(value) = kind.convert(value) else {
+            let wanted = match (variable.type_expr(), kind) {
+                (Some(attr), _) => format!("`{}`", expression_text(&attr.value)),
+                (None, VariableType::Tuple(length)) => format!("a list of {length}, as its default"),
+                (None, _) => "its default's".to_owned(),
+            };
+            trace.refused =
+                Some(format!("the value `var.{name}` takes here is not of its type ({wanted}), which Packer refuses"));
+            return None;
+        };
+        literal(&value)
     }
 
     /// `"${var.prefix}-base"`: a quoted template whose interpolations are
     /// all known references, without escapes or directives.
-    fn interpolated(&self, text: &str, depth: usize) -> Option<String> {
+    fn interpolated(&self, text: &str, depth: usize, trace: &mut Trace) -> Option<String> {
         let inner = text.strip_prefix('"')?.strip_suffix('"')?;
         if inner.contains(['\\', '"']) || inner.contains("%{") || inner.contains("$${") {
             return None;
@@ -573,9 +720,9 @@ impl Hcl2Template {
                 rest = &after[end + 1..];
                 continue;
             }
-            match self.known(&Value::Expr(reference.to_owned()), depth - 1)? {
+            match self.known(&Value::Expr(reference.to_owned()), depth - 1, trace)? {
                 Known::Text(text) => out.push_str(&text),
-                Known::List(_) => return None,
+                Known::Null | Known::List(_) => return None,
             }
             rest = &after[end + 1..];
         }
@@ -614,24 +761,64 @@ impl Hcl2Template {
             .iter()
             .filter(|target| target.kind.starts_with("amazon-"))
             .map(|target| {
-                let (mut regions, mut unresolved) = (Vec::new(), Vec::new());
-                let mut add = |value: &Value, list: Option<Vec<String>>| match list {
-                    Some(found) => {
-                        for region in found {
-                            if !regions.contains(&region) {
-                                regions.push(region);
-                            }
-                        }
-                    }
-                    None => unresolved.push(expression_text(value)),
+                let mut regions = SourceRegions {
+                    address: target.name.clone(),
+                    region: String::new(),
+                    copies: Vec::new(),
+                    skip_build_region: false,
+                    from_run: false,
+                    unresolved: Vec::new(),
+                    refused: Vec::new(),
                 };
+                let mut trace = Trace::default();
+                // A setting not known: refused when Packer would refuse its
+                // value, else only the build knows it.
+                let unknown = |regions: &mut SourceRegions, trace: &mut Trace, value: &Value| match trace.refused.take()
+                {
+                    Some(why) => regions.refused.push(format!("`{}`: {why}", regions.address)),
+                    None => regions.unresolved.push(expression_text(value)),
+                };
+                if let Some(attr) = target.attr("skip_save_build_region") {
+                    let known = match &attr.value {
+                        Value::Bool(yes) => Some(*yes),
+                        other => match self.known(other, 8, &mut trace) {
+                            Some(Known::Text(text)) => crate::regions::parse_bool(&text),
+                            Some(Known::Null) => Some(false),
+                            _ => None,
+                        },
+                    };
+                    match known {
+                        Some(skip) => regions.skip_build_region = skip,
+                        None => unknown(&mut regions, &mut trace, &attr.value),
+                    }
+                }
                 if let Some(attr) = target.attr("region") {
-                    add(&attr.value, self.known_string(&attr.value).map(|region| vec![region]));
+                    match self.known(&attr.value, 8, &mut trace) {
+                        Some(Known::Text(region)) => regions.region = region,
+                        Some(Known::Null) => {}
+                        Some(Known::List(_)) => regions.refused.push(format!(
+                            "`{}` sets `region` to a list ({}); it takes one region",
+                            target.name,
+                            expression_text(&attr.value)
+                        )),
+                        None => unknown(&mut regions, &mut trace, &attr.value),
+                    }
                 }
                 if let Some(attr) = target.attr("ami_regions") {
-                    add(&attr.value, self.known_strings(&attr.value));
+                    match self.known(&attr.value, 8, &mut trace) {
+                        Some(Known::List(copies)) => regions.copies = copies,
+                        Some(Known::Null) => {}
+                        Some(Known::Text(text)) => regions.refused.push(format!(
+                            "`{}` sets `ami_regions` to the string {text:?} ({}), which Packer refuses in HCL2 \
+                             (\"list of string required\"); write a list: [\"us-east-1\", \"us-west-2\"]",
+                            target.name,
+                            expression_text(&attr.value)
+                        )),
+                        None => unknown(&mut regions, &mut trace, &attr.value),
+                    }
                 }
-                SourceRegions { address: target.name.clone(), regions, unresolved }
+                regions.from_run = trace.from_run;
+                regions
             })
             .collect()
     }
@@ -916,9 +1103,9 @@ mod tests {
         assert_eq!(names, ["other", "where"]);
         let plural = template.variable("where").unwrap();
         assert!(plural.block.is_none() && plural.type_expr().is_none() && !plural.sensitive());
-        assert_eq!(template.region_sources()[0].regions, ["eu-west-1"]);
-        template.given.insert("where".to_owned(), "us-east-1".to_owned());
-        assert_eq!(template.region_sources()[0].regions, ["us-east-1"]);
+        assert_eq!(template.region_sources()[0].region, "eu-west-1");
+        template.given.insert("where".to_owned(), Given::Arg("us-east-1".to_owned()));
+        assert_eq!(template.region_sources()[0].region, "us-east-1");
     }
 
     #[test]
@@ -947,13 +1134,99 @@ mod tests {
             ),
             ("b.auto.pkrvars.hcl", "region = \"us-east-1\"\n"),
         ]);
-        assert_eq!(template.region_sources()[0].regions, ["us-east-1"]);
-        template.given.insert("region".to_owned(), "eu-central-1".to_owned());
-        assert_eq!(template.region_sources()[0].regions, ["eu-central-1"]);
+        assert_eq!(template.region_sources()[0].region, "us-east-1");
+        assert!(!template.region_sources()[0].from_run, "an auto var file is the template's own");
+        template.given.insert("region".to_owned(), Given::Arg("eu-central-1".to_owned()));
+        assert_eq!(template.region_sources()[0].region, "eu-central-1");
+        assert!(template.region_sources()[0].from_run);
         let files: Vec<String> = template.referenced_files().into_iter().map(|(_, path)| path).collect();
         assert_eq!(files, ["a.sh"]);
         let opaque: Vec<String> = template.opaque_uploads().into_iter().map(|(_, path)| path).collect();
         assert_eq!(opaque, ["\"${var.dir}/b.sh\""]);
+    }
+
+    /// A template whose one source takes `ami_regions` from `var.copies`.
+    fn copies_template(declaration: &str, auto: Option<&str>) -> Hcl2Template {
+        let main = format!(
+            "variable \"copies\" {{\n{declaration}\n}}\nsource \"amazon-ebs\" \"x\" {{\n  region = \"eu-west-1\"\n  \
+             ami_regions = var.copies\n}}\nbuild {{\n  sources = [\"source.amazon-ebs.x\"]\n}}\n"
+        );
+        let mut files = vec![("a.pkr.hcl", main.as_str())];
+        files.extend(auto.map(|text| ("b.auto.pkrvars.hcl", text)));
+        template(&files)
+    }
+
+    fn copies_of(template: &Hcl2Template) -> (Vec<String>, Vec<String>, Vec<String>) {
+        let regions = &template.region_sources()[0];
+        (regions.copies.clone(), regions.unresolved.clone(), regions.refused.clone())
+    }
+
+    #[test]
+    fn var_file_lists_are_read_as_hcl_reads_them() {
+        let auto = "copies = [\n  \"us-east-1\", # Virginia\n  /* and */ \"us-west-2\",\n]\n";
+        let template = copies_template("  type = list(string)", Some(auto));
+        assert_eq!(copies_of(&template).0, ["us-east-1", "us-west-2"]);
+        // A heredoc is a string with its line end, which is no region.
+        let template = copies_template("  type = list(string)", Some("copies = [<<EOT\nus-east-1\nEOT\n]\n"));
+        assert_eq!(copies_of(&template).0, ["us-east-1\n"]);
+        // What xtask cannot evaluate is unknown, never a wrong literal.
+        let template = copies_template("  type = list(string)", Some("copies = [\"a\", upper(\"b\")]\n"));
+        assert_eq!(copies_of(&template).1, ["var.copies"]);
+    }
+
+    #[test]
+    fn values_are_taken_by_the_variables_type() {
+        let list = "[\"us-east-1\", \"us-west-2\",]";
+        let given = |declaration: &str, value: Given| {
+            let mut template = copies_template(declaration, None);
+            template.given.insert("copies".to_owned(), value);
+            copies_of(&template)
+        };
+        // A list type reads `-var` text as an expression, trailing comma and all.
+        let typed = given("  type = list(string)", Given::Arg(list.to_owned()));
+        assert_eq!(typed.0, ["us-east-1", "us-west-2"]);
+        // Untyped and without a default, `-var` text is a string, which
+        // `ami_regions` refuses in HCL2.
+        assert_eq!(given("", Given::Arg(list.to_owned())).2.len(), 1);
+        // An untyped default's tuple takes a list of its own length only.
+        let two = Value::List(
+            ["a-b-1", "a-b-2"]
+                .iter()
+                .map(|r| Item { at: At { file: 0, bytes: 0..0 }, value: Value::String((*r).to_owned()) })
+                .collect(),
+        );
+        let file = |value: &Value| Given::File { value: value.clone(), text: String::new() };
+        assert_eq!(given("  default = [\"us-east-1\", \"eu-west-2\"]", file(&two)).0, ["a-b-1", "a-b-2"]);
+        let refused = given("  default = [\"us-east-1\"]", file(&two)).2;
+        assert!(refused[0].contains("not of its type (a list of 1, as its default)"), "{refused:?}");
+        // A string for a list type is refused by Packer, and here.
+        let text = file(&Value::String("us-east-1".to_owned()));
+        assert!(given("  type = list(string)", text).2[0].contains("(`list(string)`)"));
+    }
+
+    #[test]
+    fn env_defaults_and_pkr_var_values_are_the_runs() {
+        let template = template(&[(
+            "a.pkr.hcl",
+            "variable \"region\" {\n  default = env(\"XTASK_TEST_UNSET_REGION\")\n}\n\
+             source \"amazon-ebs\" \"x\" {\n  region = var.region\n}\nbuild {\n  sources = [\"source.amazon-ebs.x\"]\n}\n",
+        )]);
+        let regions = &template.region_sources()[0];
+        assert_eq!(regions.region, "", "an unset variable reads as empty, so the environment decides");
+        assert!(regions.from_run);
+    }
+
+    #[test]
+    fn null_is_as_if_the_setting_were_not_written() {
+        let unset = copies_template("  type    = list(string)\n  default = null", None);
+        assert_eq!(copies_of(&unset), (Vec::new(), Vec::new(), Vec::new()));
+        let template = template(&[(
+            "a.pkr.hcl",
+            "variable \"r\" {\n  type    = string\n  default = null\n}\n\
+             source \"amazon-ebs\" \"x\" {\n  region = var.r\n}\nbuild {\n  sources = [\"source.amazon-ebs.x\"]\n}\n",
+        )]);
+        let regions = &template.region_sources()[0];
+        assert!(regions.region.is_empty() && regions.unresolved.is_empty(), "{regions:?}");
     }
 
     #[test]
@@ -987,8 +1260,11 @@ mod tests {
         ]);
         let regions = template.region_sources();
         assert_eq!(regions[0].address, "amazon-ebs.frankfurt");
-        assert_eq!(regions[0].regions, ["eu-central-1", "eu-west-1", "eu-north-1"]);
-        assert_eq!(regions[1].regions, ["eu-west-1"]);
+        assert_eq!(
+            (regions[0].region.as_str(), regions[0].copies.as_slice()),
+            ("eu-central-1", ["eu-west-1".to_owned(), "eu-north-1".to_owned(), "eu-central-1".to_owned()].as_slice())
+        );
+        assert_eq!(regions[1].region, "eu-west-1");
         let build = &template.builds()[0];
         let sources: Vec<&str> = build.sources().iter().map(|source| source.address).collect();
         assert_eq!(sources, ["amazon-ebs.frankfurt", "amazon-ebs.ireland"]);

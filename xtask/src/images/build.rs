@@ -15,13 +15,18 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
+use serde_json::Map;
 
 use super::plan::GLOBAL;
 use super::progress::Progress;
-use super::{Job, Options, Outcome, describe_images, record};
+use super::{Job, Options, Outcome, describe_images, record, tools};
+use crate::hcl2::Hcl2Template;
 use crate::lock::LockFile;
 use crate::packer::{self, Artifacts, BuildArgs, Line};
+use crate::plugins;
+use crate::private_vars::PrivateVars;
 use crate::project::TemplateFormat;
+use crate::protected::Protected;
 use crate::secrets::redact;
 
 /// Builds every pending job and, given a lock, records each success in it
@@ -33,6 +38,25 @@ pub fn build_pending(options: &Options, jobs: &mut [Job], lockfile: Option<&mut 
         return Ok((false, String::new()));
     }
     let packer_path = packer::find(options.packer.as_deref())?;
+    // Taken before the installs: an interrupt during one waits for it to
+    // end (Packer finishes an install whatever it is told) rather than
+    // leaving it to write the plugin with no run holding the install lock.
+    let flag = interrupt_flag()?;
+    // The pins first, all of them: a plugin that cannot be had fails its
+    // templates before any build starts.
+    let transcripts = tools::install_pins(&packer_path, jobs, &pending, &flag);
+    if flag.load(Ordering::SeqCst) {
+        for &index in &pending {
+            if matches!(jobs[index].outcome, Outcome::Pending) {
+                jobs[index].outcome = Outcome::Interrupted;
+            }
+        }
+        return Ok((true, String::new()));
+    }
+    let pending: Vec<usize> = pending.into_iter().filter(|&i| matches!(jobs[i].outcome, Outcome::Pending)).collect();
+    if pending.is_empty() {
+        return Ok((false, String::new()));
+    }
     // Asked beside the builds rather than before them: it costs a Packer
     // start-up, which the lock file should not add to the run.
     let version = {
@@ -40,7 +64,7 @@ pub fn build_pending(options: &Options, jobs: &mut [Job], lockfile: Option<&mut 
         std::thread::spawn(move || packer::version(&packer_path))
     };
     let mut recorder = Recorder { root: options.root.clone(), lockfile, version: Version::Asking(Some(version)) };
-    let interrupted = build_all(options, &packer_path, jobs, &pending, &mut recorder)?;
+    let interrupted = build_all(options, &packer_path, jobs, &pending, transcripts, &mut recorder, flag)?;
     Ok((interrupted, recorder.version().to_owned()))
 }
 
@@ -94,6 +118,8 @@ impl Recorder<'_> {
 enum Event {
     Step(usize, String),
     Detail(usize, String),
+    /// The plugin versions a build loads, as `packer plugins required` says.
+    Plugins(usize, BTreeMap<String, String>),
     Done(usize, Outcome),
 }
 
@@ -113,11 +139,30 @@ fn build_all(
     packer_path: &Path,
     jobs: &mut [Job],
     pending: &[usize],
+    mut transcripts: BTreeMap<usize, String>,
     recorder: &mut Recorder,
+    flag: Arc<AtomicBool>,
 ) -> Result<bool> {
-    let flag = interrupt_flag()?;
-    let log_dir = options.root.join("target/xtask/images");
+    let protected = Protected::of(&options.root);
+    let log_dir = protected.check(&options.root.join("target/xtask/images")).map_err(|refusal| {
+        anyhow::anyhow!("the build logs' folder target/xtask/images: {refusal}; make target/ a folder of its own")
+    })?;
     fs::create_dir_all(&log_dir).with_context(|| format!("creating {}", log_dir.display()))?;
+    // Made only when a build has variables to pass, and its failure fails
+    // only those builds.
+    let private_folder = if pending.iter().any(|&index| !jobs[index].vars.is_empty()) {
+        crate::private_vars::folder(&options.root, &protected).map_err(|error| format!("{error:#}"))
+    } else {
+        Err("no variables to pass".to_owned())
+    };
+    let mut logs = BTreeMap::new();
+    for &index in pending {
+        let shown = format!("target/xtask/images/{}.log", jobs[index].layout.slug());
+        let log = protected
+            .check(&log_dir.join(format!("{}.log", jobs[index].layout.slug())))
+            .map_err(|refusal| anyhow::anyhow!("the build log {shown}: {refusal}; remove it"))?;
+        logs.insert(index, (log, shown));
+    }
     let names: Vec<String> = pending.iter().map(|&i| jobs[i].layout.slug()).collect();
     let mut progress = Progress::new(&names);
     let queue: Arc<Mutex<VecDeque<usize>>> = Arc::new(Mutex::new(pending.iter().copied().collect()));
@@ -126,21 +171,28 @@ fn build_all(
     let workers = options.jobs.max(1).min(pending.len());
     let specs: Arc<Vec<BuildSpec>> = Arc::new(
         jobs.iter()
-            .map(|job| BuildSpec {
+            .enumerate()
+            .map(|(index, job)| BuildSpec {
+                plugins_done: transcripts.remove(&index).unwrap_or_default(),
+                init: job.tooling.init,
+                list_required: job.tooling.list_required,
                 dir: job.file.dir().to_path_buf(),
-                log: log_dir.join(format!("{}.log", job.layout.slug())),
-                log_shown: format!("target/xtask/images/{}.log", job.layout.slug()),
+                log: logs.get(&index).map(|(log, _)| log.clone()).unwrap_or_default(),
+                log_shown: logs.get(&index).map(|(_, shown)| shown.clone()).unwrap_or_default(),
                 args: BuildArgs {
                     target: match job.file.format {
                         TemplateFormat::Json => "template.json".to_owned(),
                         TemplateFormat::Hcl2 => ".".to_owned(),
                     },
                     only: job.only.clone(),
-                    vars: job.vars.clone(),
                     var_files: absolute(&job.var_files),
+                    private_vars: None,
                 },
+                vars: if logs.contains_key(&index) { var_file_values(job) } else { Ok(Map::new()) },
+                private_folder: private_folder.clone(),
                 cloud: job.layout.cloud.clone(),
                 regions: job.regions.clone(),
+                discarded: discarded(&job.builders),
                 secrets: job.secrets.clone(),
             })
             .collect(),
@@ -179,6 +231,10 @@ fn build_all(
         match receiver.recv_timeout(Duration::from_millis(100)) {
             Ok(Event::Step(index, step)) => progress.step(&jobs[index].layout.slug(), &step),
             Ok(Event::Detail(index, detail)) => progress.detail(&jobs[index].layout.slug(), &detail),
+            Ok(Event::Plugins(index, required)) => {
+                let used = jobs[index].tooling.used.get_or_insert_with(BTreeMap::new);
+                used.extend(required);
+            }
             Ok(Event::Done(index, outcome)) => {
                 let step = match &outcome {
                     Outcome::Built(images) => format!("built {}", describe_images(images)),
@@ -212,15 +268,38 @@ fn absolute(paths: &[PathBuf]) -> Vec<PathBuf> {
     paths.iter().map(|path| std::path::absolute(path).unwrap_or_else(|_| path.clone())).collect()
 }
 
+/// The `--var` values of a job as its private var file holds them.
+fn var_file_values(job: &Job) -> Result<Map<String, serde_json::Value>, String> {
+    // The types of an HCL2 folder's variables say how Packer reads a value.
+    let template = match job.file.format {
+        TemplateFormat::Hcl2 => Hcl2Template::read(job.file.dir()).ok(),
+        TemplateFormat::Json => None,
+    };
+    PrivateVars::values(job.file.format, template.as_ref(), &job.vars).map_err(|error| format!("{error:#}"))
+}
+
 struct BuildSpec {
+    /// Where the private var file goes, or why it cannot.
+    private_folder: Result<PathBuf, String>,
+    /// What was done about its pinned plugins before the builds, for the
+    /// top of its log.
+    plugins_done: String,
+    /// Run `packer init .` before validating.
+    init: bool,
+    /// Ask `packer plugins required .` which plugin versions it loads.
+    list_required: bool,
     dir: PathBuf,
     log: PathBuf,
     /// The log's path relative to the root, for messages.
     log_shown: String,
+    /// Without the private var file, written for each build.
     args: BuildArgs,
+    vars: Result<Map<String, serde_json::Value>, String>,
     cloud: String,
     /// Every region the selected builders build: each must be reported.
     regions: Vec<String>,
+    /// The builders' images Packer reports but deregistered ([`discarded`]).
+    discarded: Vec<(String, String)>,
     secrets: Vec<String>,
 }
 
@@ -233,7 +312,7 @@ fn build_one(
     running: &Mutex<BTreeMap<usize, u32>>,
     flag: &AtomicBool,
 ) -> Outcome {
-    let mut log = match fs::File::create(&spec.log) {
+    let mut log = match open_log(&spec.log) {
         Ok(file) => file,
         Err(error) => {
             return Outcome::Failed(format!("cannot write the log {}: {error}", spec.log.display()));
@@ -242,9 +321,32 @@ fn build_one(
     let mut write_log = |text: &str| {
         let _ = writeln!(log, "{}", redact(text, &spec.secrets));
     };
-    write_log(&format!("$ packer validate {}", spec.args.shown()));
+    if !spec.plugins_done.is_empty() {
+        write_log(spec.plugins_done.trim_end());
+    }
+    if spec.init
+        && let Err(outcome) = init_folder(packer_path, spec, index, sender, running, flag, &mut write_log)
+    {
+        return outcome;
+    }
+    // Removed when the build is over, however it ends but a kill.
+    let private = match (&spec.vars, &spec.private_folder) {
+        (Err(why), _) => return Outcome::Failed(why.clone()),
+        (Ok(values), _) if values.is_empty() => None,
+        (Ok(_), Err(why)) => return Outcome::Failed(why.clone()),
+        (Ok(values), Ok(folder)) => match PrivateVars::write(folder, values) {
+            Ok(private) => private,
+            Err(error) => return Outcome::Failed(format!("{error:#}")),
+        },
+    };
+    let names = spec.vars.as_ref().map(|values| values.keys().cloned().collect()).unwrap_or_default();
+    let args = BuildArgs {
+        private_vars: private.as_ref().map(|file| (file.path().to_path_buf(), names)),
+        ..spec.args.clone()
+    };
+    write_log(&format!("$ packer validate {}", args.shown()));
     let _ = sender.send(Event::Step(index, "validating".to_owned()));
-    match packer::validate(packer_path, &spec.dir, &spec.args) {
+    match packer::validate(packer_path, &spec.dir, &args) {
         Err(error) => return Outcome::Failed(format!("{error:#}")),
         Ok(Err(output)) => {
             write_log(&output);
@@ -264,13 +366,12 @@ fn build_one(
     if flag.load(Ordering::SeqCst) {
         return Outcome::Interrupted;
     }
-    write_log(&format!("$ packer build -machine-readable -color=false {}", spec.args.shown()));
+    write_log(&format!("$ packer build -machine-readable -color=false {}", args.shown()));
     let _ = sender.send(Event::Step(index, "building".to_owned()));
-    let build =
-        match packer::Build::start(packer_path, &spec.dir, &spec.args, spec.log.parent().unwrap_or(Path::new("."))) {
-            Ok(build) => build,
-            Err(error) => return Outcome::Failed(format!("{error:#}")),
-        };
+    let build = match packer::Build::start(packer_path, &spec.dir, &args, spec.log.parent().unwrap_or(Path::new("."))) {
+        Ok(build) => build,
+        Err(error) => return Outcome::Failed(format!("{error:#}")),
+    };
     running.lock().expect("running lock").insert(index, build.pid());
     // An interrupt that arrived while the build was starting.
     if flag.load(Ordering::SeqCst) {
@@ -278,19 +379,26 @@ fn build_one(
     }
     let mut artifacts = Artifacts::default();
     let mut last_error = String::new();
+    // A field hidden as Packer wrote it, then unescaped, then hidden again:
+    // unescaping can join a secret to what precedes it (`\` and `n…`).
+    let shown = |raw: &str| redact(&packer::unescape(&redact(raw, &spec.secrets)), &spec.secrets);
     let finished = build.run(|line| match line {
-        Line::Record(record) => {
+        Line::Record(record, raw_line) => {
             artifacts.record(&record);
+            let raw = packer::raw_data(&raw_line);
             if record.kind == "artifact" {
                 // What Packer made, in the log too, whatever becomes of the run.
-                write_log(&format!("artifact of {}: {}", record.target, record.data.join(" ")));
+                let data: Vec<String> = raw.iter().map(|field| shown(field)).collect();
+                write_log(&format!("artifact of {}: {}", record.target, data.join(" ")));
             }
-            if let Some(text) = record.ui_text() {
+            if record.kind == "ui"
+                && let Some(text) = raw.get(1).map(|field| shown(field))
+            {
                 write_log(text.trim_end());
-                if record.data.first().is_some_and(|kind| kind == "error") {
-                    last_error = redact(text.trim(), &spec.secrets);
+                if raw.first().is_some_and(|kind| *kind == "error") {
+                    last_error = text.trim().to_owned();
                 }
-                let _ = sender.send(Event::Detail(index, redact(text, &spec.secrets)));
+                let _ = sender.send(Event::Detail(index, text));
             }
         }
         Line::Other(text) => write_log(&text),
@@ -315,14 +423,28 @@ fn build_one(
         };
         return Outcome::Failed(format!("packer build failed: {why}{hint} (log: {})", spec.log_shown));
     }
-    match images_from_artifacts(&spec.cloud, &artifacts) {
+    match images_from_artifacts(&spec.cloud, &artifacts, &spec.discarded) {
         Ok(images) if images.is_empty() => {
             Outcome::Failed(format!("packer reported no image (log: {})", spec.log_shown))
         }
         Ok(images) => {
             let missing: Vec<&str> =
                 spec.regions.iter().filter(|region| !images.contains_key(*region)).map(String::as_str).collect();
-            if missing.is_empty() {
+            let unplanned: Vec<&str> =
+                images.keys().filter(|region| !spec.regions.contains(region)).map(String::as_str).collect();
+            if !unplanned.is_empty() {
+                // Recorded, they would be skipped ever after while the
+                // deployments there were never patched.
+                Outcome::Failed(format!(
+                    "packer made images in {} too, which the plan did not name (it named {}), so nothing was \
+                     patched; it reported {}: keep them by writing the IDs in by hand, or deregister them, and \
+                     report the template's region settings as a bug in xtask (log: {})",
+                    unplanned.join(", "),
+                    spec.regions.join(", "),
+                    describe_images(&images),
+                    spec.log_shown
+                ))
+            } else if missing.is_empty() {
                 Outcome::Built(images)
             } else {
                 Outcome::Failed(format!(
@@ -336,6 +458,76 @@ fn build_one(
         }
         Err(why) => Outcome::Failed(why),
     }
+}
+
+/// A build's log, new; or the device a symlink put in its place leads to
+/// (`/dev/null` to keep no log), written as it is.
+fn open_log(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::FileTypeExt;
+    match fs::metadata(path) {
+        Ok(metadata) if metadata.file_type().is_char_device() => fs::OpenOptions::new().write(true).open(path),
+        _ => crate::fsutil::create_new(path, 0o666),
+    }
+}
+
+/// `packer init .` in an HCL2 folder, its output in the log, then (Packer
+/// 1.8 and later) `packer plugins required .` for the versions the build
+/// loads. Inits run one at a time: Packer takes no lock of its own.
+fn init_folder(
+    packer_path: &Path,
+    spec: &BuildSpec,
+    index: usize,
+    sender: &mpsc::Sender<Event>,
+    running: &Mutex<BTreeMap<usize, u32>>,
+    flag: &AtomicBool,
+    write_log: &mut impl FnMut(&str),
+) -> Result<(), Outcome> {
+    let _ = sender.send(Event::Step(index, "installing plugins (packer init)".to_owned()));
+    let _lock = plugins::lock_installs();
+    if flag.load(Ordering::SeqCst) {
+        return Err(Outcome::Interrupted);
+    }
+    write_log("$ packer init .");
+    let ran = plugins::init(packer_path, &spec.dir, |pid| {
+        running.lock().expect("running lock").insert(index, pid);
+        // An interrupt that arrived while it was starting.
+        if flag.load(Ordering::SeqCst) {
+            packer::interrupt(pid);
+        }
+    });
+    running.lock().expect("running lock").remove(&index);
+    let ran = ran.map_err(|error| Outcome::Failed(format!("{error:#}")))?;
+    if !ran.output.is_empty() {
+        write_log(&ran.output);
+    }
+    if flag.load(Ordering::SeqCst) {
+        return Err(Outcome::Interrupted);
+    }
+    if !ran.succeeded {
+        // A plugin it could not fetch (command/init.go at v1.16.0 says
+        // "Failed getting the …" with the getters' errors as `* …` lines)
+        // is what a cache or a copy solves; anything else is the template's.
+        let hint =
+            if ran.output.contains("Failed getting") { format!("; {}", plugins::CACHE_HINT) } else { String::new() };
+        return Err(Outcome::Failed(format!(
+            "packer init failed: {}{hint} (log: {})",
+            redact(&plugins::failure_cause(&ran.output), &spec.secrets),
+            spec.log_shown
+        )));
+    }
+    write_log("packer init: ok");
+    if spec.list_required {
+        match plugins::required(packer_path, &spec.dir) {
+            Ok(required) => {
+                let listed: Vec<String> =
+                    required.iter().map(|(source, version)| format!("{source} {version}")).collect();
+                write_log(&format!("plugins this build loads: {}", listed.join(", ")));
+                let _ = sender.send(Event::Plugins(index, required));
+            }
+            Err(error) => return Err(Outcome::Failed(format!("{error:#}"))),
+        }
+    }
+    Ok(())
 }
 
 /// What `packer validate` says went wrong, on one line: its first line and
@@ -354,12 +546,26 @@ fn validate_cause(output: &str) -> String {
     cause
 }
 
-/// Image IDs per region from a build's artifacts, each checked for shape.
-pub fn images_from_artifacts(cloud: &str, artifacts: &Artifacts) -> Result<BTreeMap<String, String>, String> {
+/// The (builder, region) pairs whose reported AMI Packer deregistered
+/// after copying it (`skip_save_build_region`).
+pub fn discarded(builders: &[super::readout::RegionBuilder]) -> Vec<(String, String)> {
+    builders.iter().filter_map(|builder| Some((builder.name.clone(), builder.discarded.clone()?))).collect()
+}
+
+/// Image IDs per region from a build's artifacts, each checked for shape;
+/// the `discarded` ones left out.
+pub fn images_from_artifacts(
+    cloud: &str,
+    artifacts: &Artifacts,
+    discarded: &[(String, String)],
+) -> Result<BTreeMap<String, String>, String> {
     let mut images = BTreeMap::new();
     for (builder, id) in artifacts.ids() {
         let pairs = if cloud == "gce" { vec![(GLOBAL.to_owned(), id.clone())] } else { packer::split_ami_id(&id) };
         for (region, image) in pairs {
+            if discarded.iter().any(|(name, gone)| *name == builder && *gone == region) {
+                continue;
+            }
             let well_formed =
                 if cloud == "gce" { packer::is_gce_image_name(&image) } else { packer::is_ami_id(&image) };
             if !well_formed {

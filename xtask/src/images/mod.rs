@@ -20,6 +20,7 @@
 
 mod apply;
 mod build;
+pub mod freshness;
 mod manifest;
 pub mod plan;
 mod progress;
@@ -29,6 +30,7 @@ mod report;
 mod results;
 mod run_lock;
 pub mod status;
+mod tools;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -87,12 +89,17 @@ pub struct Job {
     pub feeds: Vec<Feed>,
     pub left_alone: Vec<LeftAlone>,
     pub regions: Vec<String>,
+    /// The builders the run builds, with their regions: what a leg's
+    /// result records of where each built.
+    pub builders: Vec<readout::RegionBuilder>,
     pub only: Vec<String>,
     pub hash: String,
     /// The hash of the variables given to the build.
     pub settings: String,
     /// The names of the variables given (`lock::setting_names`).
     pub setting_names: Vec<String>,
+    /// Their values as the lock keeps them (`lock::recorded_values`).
+    pub recorded_values: BTreeMap<String, Option<String>>,
     /// The `--var` values this template declares: only those are passed
     /// to its build and count in its settings.
     pub vars: Vec<(String, String)>,
@@ -106,6 +113,8 @@ pub struct Job {
     pub secrets: Vec<String>,
     /// The `--var-file`s its build takes ([`plan::var_files_for`]).
     pub var_files: Vec<PathBuf>,
+    /// What its build needs of Packer's plugins, and what it used.
+    pub tooling: tools::Tooling,
 }
 
 #[derive(Clone, Debug)]
@@ -172,17 +181,9 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         bail!("--build-only writes its result to a file: pass --result FILE");
     }
     if let Some(result) = &options.result {
-        // A result written over a deployment or the lock would be the very
-        // write a leg must not make.
-        let folder = result.parent().filter(|folder| !folder.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let place = std::fs::canonicalize(folder).unwrap_or_else(|_| std::path::absolute(folder).unwrap_or_default());
-        let root = std::fs::canonicalize(&options.root).unwrap_or_else(|_| options.root.clone());
-        if ["packer", "deployments"].iter().any(|kept| place.starts_with(root.join(kept))) {
-            bail!(
-                "--result {}: write results outside packer/ and deployments/ (e.g. target/results/)",
-                result.display()
-            );
-        }
+        // Checked before the build as well as when written: a leg that
+        // would only fail at the end wastes the build.
+        results::check_place(&options.root, result)?;
     }
     let _guard = if options.dry_run || options.plan {
         None
@@ -193,6 +194,13 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         let removed = crate::fsutil::remove_stale_temporaries(&written_folders(&options.root));
         if removed > 0 {
             say!("Removed {removed} temporary file(s) left by an interrupted run.");
+        }
+        let removed = crate::private_vars::remove_stale(&options.root);
+        if removed > 0 {
+            say!(
+                "Removed {removed} var file(s) with --var values that an interrupted run left in {}/.",
+                crate::private_vars::FOLDER
+            );
         }
         Some(guard)
     };
@@ -302,7 +310,7 @@ fn build_and_apply(options: &Options) -> Result<Finished> {
         }
         let (interrupted, version) = build::build_pending(options, &mut jobs, None)?;
         if let Some(path) = &options.result {
-            results::write(path, &jobs, &version)?;
+            results::write(&options.root, path, &jobs, &version, &lockfile)?;
         }
         return Ok(Finished::Ran(RunResult { jobs, deployments: Vec::new(), unreadable, interrupted }));
     }

@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::readout::{Readout, RegionBuilder};
-use super::{Job, Options, Outcome};
+use super::{Job, Options, Outcome, tools};
 use crate::deployments::Deployment;
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::secrets;
+use crate::template::{Given, recorded_texts};
 
 /// Key under which a cloud's region-less images (GCE) are recorded.
 pub const GLOBAL: &str = "global";
@@ -159,9 +160,9 @@ pub fn var_files_for(format: TemplateFormat, var_files: &[PathBuf]) -> Vec<PathB
 
 /// `--var` values merged over a template's var files, for resolving
 /// regions and secrets.
-pub fn variable_values(var_files: &[PathBuf], vars: &[(String, String)]) -> Result<BTreeMap<String, String>> {
-    let mut values = crate::template::read_var_files(var_files)?;
-    values.extend(vars.iter().cloned());
+pub fn variable_values(var_files: &[PathBuf], vars: &[(String, String)]) -> Result<BTreeMap<String, Given>> {
+    let mut values = crate::template::read_var_file_values(var_files)?;
+    values.extend(vars.iter().map(|(name, value)| (name.clone(), Given::Arg(value.clone()))));
     Ok(values)
 }
 
@@ -182,6 +183,16 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
     let mut declared: BTreeSet<String> = BTreeSet::new();
     let mut names: BTreeSet<String> = BTreeSet::new();
     let mut built_regions: BTreeSet<String> = BTreeSet::new();
+    let pins = crate::config::Config::read(&options.root)?.packer;
+    let installed = if selected.is_empty() { Ok(None) } else { installed_packer(options, &pins) };
+    // Templates are judged as the linter judges them: with the versions
+    // xtask.toml declares, else the Packer that builds them.
+    let mut setting = crate::lint_templates::declared(None, &pins);
+    if setting.core.is_none()
+        && let Ok(Some((packer, version))) = &installed
+    {
+        setting.core = crate::lint_templates::installed(packer, version);
+    }
     if selected.is_empty() && (!options.filter.releases.is_empty() || !options.filter.clouds.is_empty()) {
         let layouts: Vec<Layout> = everything.iter().filter_map(|file| file.layout.clone().ok()).collect();
         let list = |part: fn(&Layout) -> &String| {
@@ -216,7 +227,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             }
         };
         let (values, var_files) = &values_of[&file.format];
-        let template = match Readout::checked(&file, values) {
+        let template = match Readout::checked(&file, values, &setting) {
             Ok(template) => template,
             Err(why) => {
                 jobs.push(failed_job(file, layout, why));
@@ -231,6 +242,10 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                 template.unresolved.join(", ")
             );
             jobs.push(failed_job(file, layout, why));
+            continue;
+        }
+        if !template.region_problems.is_empty() {
+            jobs.push(failed_job(file, layout, template.region_problems.join("; ")));
             continue;
         }
         if let Some(why) = twice_built_region(&template.builders) {
@@ -255,6 +270,20 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             jobs.push(failed_job(file, layout, why));
             continue;
         }
+        let installed = match &installed {
+            Ok(installed) => installed.as_ref().map(|(_, version)| version.as_str()),
+            Err(why) => {
+                jobs.push(failed_job(file, layout, why.clone()));
+                continue;
+            }
+        };
+        let mut tooling = match tools::plan(&template, installed, &pins) {
+            Ok(tooling) => tooling,
+            Err(why) => {
+                jobs.push(failed_job(file, layout, why));
+                continue;
+            }
+        };
         let builders = &template.builders;
         let selected_builders: Vec<&RegionBuilder> = builders
             .iter()
@@ -304,6 +333,15 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let mut setting_names = lock::setting_names(&options.root, var_files, &vars, &template.variables);
         setting_names.extend(template.from_env.iter().map(|(name, _)| format!("PKR_VAR_{name}")));
         setting_names.sort();
+        let texts = recorded_texts(values);
+        let secrets = secrets::collect(&template.sensitive, &texts);
+        let recorded_values = lock::recorded_values(
+            &texts,
+            &template.from_env,
+            &template.variables,
+            &template.sensitive_names(),
+            &secrets,
+        );
         let (outcome, reason) = if options.force || options.build_only {
             let flag = if options.force { "--force" } else { "--build-only" };
             (Outcome::Pending, flag.to_owned())
@@ -313,11 +351,19 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         } else {
             let built = Built { hash: &hash, files: &files, settings: &settings, setting_names: &setting_names };
             match recorded_images(lockfile.templates.get(&file.rel), &regions, &built) {
-                Ok(images) => (Outcome::Skipped(images), "unchanged since its images were built".to_owned()),
+                Ok(images) => {
+                    tooling.changes = tools::changes_since_built(
+                        lockfile.templates.get(&file.rel),
+                        &regions,
+                        installed,
+                        &tooling.pins,
+                    );
+                    (Outcome::Skipped(images), "unchanged since its images were built".to_owned())
+                }
                 Err(why) => (Outcome::Pending, why),
             }
         };
-        for name in secrets::too_short(&template.sensitive, values) {
+        for name in secrets::too_short(&template.sensitive, &texts) {
             say!(
                 "warning: {}: the sensitive variable `{name}` has a value shorter than 4 characters, which xtask \
                  cannot hide in its output and logs without hiding ordinary text too",
@@ -325,22 +371,25 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             );
         }
         jobs.push(Job {
-            secrets: secrets::collect(&template.sensitive, values),
+            secrets,
             var_files: var_files.clone(),
             file,
             layout,
             feeds,
             left_alone,
             regions,
+            builders: selected_builders.iter().map(|builder| (*builder).clone()).collect(),
             only,
             hash,
             settings,
             setting_names,
+            recorded_values,
             vars,
             inputs,
             files,
             reason,
             outcome,
+            tooling,
         });
     }
     let every_template_read = jobs.iter().all(|job| !job.hash.is_empty());
@@ -390,7 +439,7 @@ fn unmet_needs(template: &Readout, options: &Options) -> Option<String> {
         return None;
     }
     let packer = crate::packer::find(options.packer.as_deref()).ok()?;
-    let installed = crate::packer::version_cached(&packer, &options.root.join("target/xtask")).ok()?;
+    let installed = crate::packer::version_cached(&packer, &options.root).ok()?;
     let unmet: Vec<String> = template.needs.iter().filter_map(|need| need.unmet(&installed)).collect();
     (!unmet.is_empty()).then(|| {
         format!(
@@ -401,6 +450,29 @@ fn unmet_needs(template: &Readout, options: &Options) -> Option<String> {
             if unmet.len() == 1 { "it" } else { "them" }
         )
     })
+}
+
+/// The Packer a run builds with and its version, asked once per run; none
+/// when Packer cannot be found (a build says how to get it). A Packer
+/// whose version cannot be read fails every template: what a build needs
+/// of plugins depends on it. Warns when it is not the one `xtask.toml`
+/// names.
+fn installed_packer(
+    options: &Options,
+    pins: &crate::config::PackerPins,
+) -> Result<Option<(std::path::PathBuf, String)>, String> {
+    let Ok(packer) = crate::packer::find(options.packer.as_deref()) else {
+        return Ok(None);
+    };
+    let installed = crate::packer::version_cached(&packer, &options.root).map_err(|error| format!("{error:#}"))?;
+    if let Some(pinned) = pins.version.as_deref().filter(|pinned| *pinned != installed) {
+        say!(
+            "warning: xtask.toml names Packer {pinned}, and the Packer here ({}) is {installed}: images are built \
+             with {installed}, and the lock records it",
+            packer.display()
+        );
+    }
+    Ok(Some((packer, installed)))
 }
 
 /// The templates in the folders `--select` names (all when it names none);
@@ -528,10 +600,12 @@ fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
         feeds: Vec::new(),
         left_alone: Vec::new(),
         regions: Vec::new(),
+        builders: Vec::new(),
         only: Vec::new(),
         hash: String::new(),
         settings: String::new(),
         setting_names: Vec::new(),
+        recorded_values: BTreeMap::new(),
         vars: Vec::new(),
         inputs: Vec::new(),
         files: BTreeMap::new(),
@@ -539,6 +613,7 @@ fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
         outcome: Outcome::Failed(why),
         var_files: Vec::new(),
         secrets: Vec::new(),
+        tooling: Default::default(),
     }
 }
 

@@ -10,10 +10,13 @@ use crate::diagnostic::Severity;
 use crate::gotmpl;
 use crate::hcl2::Hcl2Template;
 use crate::lint_templates::{self, Loaded};
+use crate::plugins::PluginUse;
 use crate::project::{TemplateFile, TemplateFormat};
+use crate::schema::PluginKind;
 use crate::schema::features::Feature;
+use crate::schema::in_force::Setting;
 use crate::secrets::{self, Sensitive};
-use crate::template::{Block, Template};
+use crate::template::{Block, Given, Template};
 
 /// A template, read for building.
 pub struct Readout {
@@ -24,6 +27,12 @@ pub struct Readout {
     /// Regions only the build knows (`var.region` with no value given and
     /// no default), as `<builder>: <expression>`.
     pub unresolved: Vec<String>,
+    /// Why Packer would build elsewhere than xtask can know, or refuse the
+    /// regions as written ([`crate::regions::covered`]), one per builder.
+    pub region_problems: Vec<String>,
+    /// The names of every builder that makes images, whether its regions
+    /// are known or not.
+    pub image_builders: Vec<String>,
     /// The files a build reads, relative to the template's folder.
     pub inputs: Vec<String>,
     /// Every variable the template declares.
@@ -40,6 +49,12 @@ pub struct Readout {
     /// Variables Packer would refuse to build without (HCL2: no default,
     /// and no value from this run, an auto var file or `PKR_VAR_<name>`).
     pub unset: Vec<String>,
+    /// The types it uses that no `required_plugins` entry covers: from
+    /// Packer 1.10 on, each that is not in the installed Packer's core
+    /// needs a pin in `xtask.toml`.
+    pub plugin_uses: Vec<PluginUse>,
+    /// An HCL2 folder with `required_plugins`, which `packer init` installs.
+    pub requires_plugins: bool,
 }
 
 /// A block or setting that needs some Packer versions.
@@ -63,10 +78,15 @@ impl PackerNeed {
 impl Readout {
     /// Reads a template whose lint found no error; lint errors stop it,
     /// listed with their places. `values` are the run's `--var-file` and
-    /// `--var` values.
-    pub fn checked(file: &TemplateFile, values: &BTreeMap<String, String>) -> Result<Readout, String> {
+    /// `--var` values; `setting` the Packer and plugin versions it is
+    /// judged with.
+    pub fn checked(
+        file: &TemplateFile,
+        values: &BTreeMap<String, Given>,
+        setting: &Setting,
+    ) -> Result<Readout, String> {
         let var_names: BTreeSet<String> = values.keys().cloned().collect();
-        let errors: Vec<String> = lint_templates::lint_template(file, &var_names)
+        let errors: Vec<String> = lint_templates::lint_template(file, &var_names, setting)
             .iter()
             .flat_map(|report| {
                 report.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| {
@@ -85,32 +105,64 @@ impl Readout {
     }
 
     /// Reads a template without linting it.
-    pub fn read(file: &TemplateFile, values: &BTreeMap<String, String>) -> Result<Readout, String> {
+    pub fn read(file: &TemplateFile, values: &BTreeMap<String, Given>) -> Result<Readout, String> {
         match file.format {
             TemplateFormat::Json => Readout::json(file, values),
             TemplateFormat::Hcl2 => Readout::hcl2(file, values),
         }
     }
 
-    fn json(file: &TemplateFile, values: &BTreeMap<String, String>) -> Result<Readout, String> {
+    fn json(file: &TemplateFile, values: &BTreeMap<String, Given>) -> Result<Readout, String> {
         let Loaded::Text(source) = lint_templates::load(file) else {
             return Err("the template could not be read".to_owned());
         };
         let template = lint_templates::parse(&source, &mut Default::default())
             .ok_or_else(|| "the template is not a JSON object".to_owned())?;
-        // A region still templated after `--var` values and defaults (an
-        // `{{env}}` default) is one only the build knows.
-        let mut builders = region_builders(&template, values);
-        let mut unresolved = Vec::new();
-        for builder in &mut builders {
-            let (templated, known): (Vec<String>, Vec<String>) =
-                builder.regions.drain(..).partition(|region| crate::gotmpl::is_templated(region));
-            unresolved.extend(templated.into_iter().map(|region| format!("{}: {region}", builder.name)));
-            builder.regions = known;
+        let environment = crate::regions::from_environment();
+        let (mut builders, mut unresolved, mut region_problems) = (Vec::new(), Vec::new(), Vec::new());
+        let settings = region_settings(&template, values);
+        let image_builders = settings.iter().map(|settings| settings.name().to_owned()).collect();
+        for settings in settings {
+            match settings {
+                JsonRegions::Global(name) => builders.push(RegionBuilder::global(name)),
+                JsonRegions::Unresolved(name, expressions) => {
+                    unresolved.extend(expressions.into_iter().map(|expression| format!("{name}: {expression}")))
+                }
+                JsonRegions::Known { name, region, copies, skip_build_region, from_run } => {
+                    match RegionBuilder::of(name, &region, &copies, skip_build_region, from_run, &environment) {
+                        Ok(builder) => builders.push(builder),
+                        Err(problem) => region_problems.push(problem),
+                    }
+                }
+            }
+        }
+        let place = || "template.json".to_owned();
+        let mut plugin_uses = Vec::new();
+        let post_processors = template.post_processors().into_iter().filter_map(|entry| match entry {
+            crate::template::PostProcessor::Block(block) => block.kind(),
+            crate::template::PostProcessor::Name { name, .. } => Some(name),
+        });
+        let used = (template
+            .builders()
+            .iter()
+            .filter_map(|block| block.kind())
+            .map(|kind| (PluginKind::Builder, kind)))
+        .chain(
+            template.provisioners().iter().filter_map(|block| block.kind()).map(|kind| (PluginKind::Provisioner, kind)),
+        )
+        .chain(post_processors.map(|kind| (PluginKind::PostProcessor, kind)))
+        .collect::<Vec<_>>();
+        for (kind, type_name) in used {
+            let plugin_use = PluginUse::new(kind, type_name, place());
+            if !plugin_uses.contains(&plugin_use) {
+                plugin_uses.push(plugin_use);
+            }
         }
         Ok(Readout {
             builders,
             unresolved,
+            region_problems,
+            image_builders,
             inputs: template.inputs(),
             variables: template.variables().map(|declared| declared.keys().cloned().collect()).unwrap_or_default(),
             sensitive: secrets::of_json(&template),
@@ -118,10 +170,12 @@ impl Readout {
             needs: Vec::new(),
             from_env: Vec::new(),
             unset: Vec::new(),
+            plugin_uses,
+            requires_plugins: false,
         })
     }
 
-    fn hcl2(file: &TemplateFile, values: &BTreeMap<String, String>) -> Result<Readout, String> {
+    fn hcl2(file: &TemplateFile, values: &BTreeMap<String, Given>) -> Result<Readout, String> {
         let unread = crate::hcl2::json_syntax_files(file.dir());
         if !unread.is_empty() {
             return Err(format!(
@@ -132,14 +186,36 @@ impl Readout {
         }
         let mut template = Hcl2Template::read(file.dir()).map_err(|error| format!("{error:#}"))?;
         template.given = values.clone();
-        let mut builders = Vec::new();
-        let mut unresolved = Vec::new();
-        for source in template.region_sources() {
-            unresolved.extend(source.unresolved.iter().map(|expression| format!("{}: {expression}", source.address)));
-            builders.push(RegionBuilder { name: source.address, regions: source.regions });
+        let environment = crate::regions::from_environment();
+        let (mut builders, mut unresolved, mut region_problems) = (Vec::new(), Vec::new(), Vec::new());
+        let sources = template.region_sources();
+        let mut image_builders: Vec<String> = sources.iter().map(|source| source.address.clone()).collect();
+        for source in sources {
+            if !source.unresolved.is_empty() {
+                unresolved
+                    .extend(source.unresolved.iter().map(|expression| format!("{}: {expression}", source.address)));
+                continue;
+            }
+            if !source.refused.is_empty() {
+                region_problems.extend(source.refused);
+                continue;
+            }
+            let (region, copies) = (&source.region, &source.copies);
+            match RegionBuilder::of(
+                source.address,
+                region,
+                copies,
+                source.skip_build_region,
+                source.from_run,
+                &environment,
+            ) {
+                Ok(builder) => builders.push(builder),
+                Err(problem) => region_problems.push(problem),
+            }
         }
         for target in template.build_targets().into_iter().filter(|target| target.kind == "googlecompute") {
-            builders.push(RegionBuilder { name: target.name, regions: vec![GLOBAL.to_owned()] });
+            image_builders.push(target.name.clone());
+            builders.push(RegionBuilder::global(target.name));
         }
         let place = |at: &crate::hcl2::At| {
             let file = &template.files[at.file];
@@ -167,6 +243,37 @@ impl Readout {
             let what = format!("`data \"{}\" \"{}\"` ({})", data.kind, data.name, place(&data.block.ident_at));
             needs.push(since(Feature::DataSources, what));
         }
+        let requires_plugins =
+            template.packer_blocks().any(|block| block.body.blocks("required_plugins").next().is_some());
+        let mut plugin_uses: Vec<PluginUse> = Vec::new();
+        let mut uses = |kind: PluginKind, type_name: &str, at: &crate::hcl2::At| {
+            if template.from_required_plugin(type_name)
+                || plugin_uses.iter().any(|known| known.kind == kind && known.type_name == type_name)
+            {
+                return;
+            }
+            plugin_uses.push(PluginUse::new(kind, type_name, place(at)));
+        };
+        for target in template.build_targets() {
+            if let Some(source) = target.source {
+                uses(PluginKind::Builder, target.kind, &source.ident_at);
+            }
+        }
+        for build in template.builds() {
+            for block in build.provisioners() {
+                if let Some((type_name, at)) = block.labels.first() {
+                    uses(PluginKind::Provisioner, type_name, at);
+                }
+            }
+            for block in build.post_processors() {
+                if let Some((type_name, at)) = block.labels.first() {
+                    uses(PluginKind::PostProcessor, type_name, at);
+                }
+            }
+        }
+        for data in template.data_sources() {
+            uses(PluginKind::Datasource, data.kind, &data.block.ident_at);
+        }
         let auto_values: Vec<&str> = template.auto_var_file_values().map(|attr| attr.key.as_str()).collect();
         let unset = template
             .variables()
@@ -187,6 +294,8 @@ impl Readout {
         Ok(Readout {
             builders,
             unresolved,
+            region_problems,
+            image_builders,
             unset,
             from_env,
             inputs: template.inputs(),
@@ -194,6 +303,8 @@ impl Readout {
             sensitive: secrets::of_hcl2(&template),
             opaque_upload: template.opaque_uploads().into_iter().next().map(|(_, path)| path),
             needs,
+            plugin_uses,
+            requires_plugins,
         })
     }
 
@@ -221,16 +332,78 @@ impl Readout {
 }
 
 /// A template's builders that make images, with the regions they cover.
+#[derive(Clone, Debug)]
 pub struct RegionBuilder {
     pub name: String,
     pub regions: Vec<String>,
+    /// A value given for this run or the environment (`--var`, a var
+    /// file, `PKR_VAR_`, `AWS_REGION`, `env`) decides its regions, not the
+    /// template's files alone: another run may build elsewhere.
+    pub from_run: bool,
+    /// Its build region is the environment's (`AWS_REGION`,
+    /// `AWS_DEFAULT_REGION`): a build elsewhere may have had another.
+    pub from_environment: bool,
+    /// The region whose reported AMI Packer deregistered
+    /// (`skip_save_build_region`): its ID is no image.
+    pub discarded: Option<String>,
 }
 
-/// Regions each AMI builder covers (`region` plus `ami_regions`), with user
-/// variables replaced by `--var` values or defaults; `global` for a GCE
-/// builder.
-fn region_builders(template: &Template, vars: &BTreeMap<String, String>) -> Vec<RegionBuilder> {
-    let resolve = |text: &str| resolve_user_variables(template, vars, text);
+impl RegionBuilder {
+    /// An amazon builder, given its settings with variables replaced, as
+    /// Packer decides its regions ([`crate::regions::covered`]).
+    fn of(
+        name: String,
+        region: &str,
+        copies: &[String],
+        skip_build_region: bool,
+        from_run: bool,
+        environment: &Option<(&'static str, String)>,
+    ) -> Result<RegionBuilder, String> {
+        let covered = crate::regions::covered(&name, region, copies, skip_build_region, environment.clone())?;
+        Ok(RegionBuilder {
+            name,
+            regions: covered.regions,
+            from_run: from_run || covered.from_environment.is_some(),
+            from_environment: covered.from_environment.is_some(),
+            discarded: covered.discarded,
+        })
+    }
+
+    /// A GCE builder: its images are not regional.
+    fn global(name: String) -> RegionBuilder {
+        RegionBuilder {
+            name,
+            regions: vec![GLOBAL.to_owned()],
+            from_run: false,
+            from_environment: false,
+            discarded: None,
+        }
+    }
+}
+
+/// What a JSON template's builder says of its regions.
+enum JsonRegions {
+    /// A GCE builder.
+    Global(String),
+    /// `region` ("" when unset), the entries of `ami_regions` and
+    /// `skip_save_build_region`, with user variables replaced.
+    Known { name: String, region: String, copies: Vec<String>, skip_build_region: bool, from_run: bool },
+    /// Settings still templated once the values known are in.
+    Unresolved(String, Vec<String>),
+}
+
+impl JsonRegions {
+    fn name(&self) -> &str {
+        match self {
+            JsonRegions::Global(name) | JsonRegions::Unresolved(name, _) | JsonRegions::Known { name, .. } => name,
+        }
+    }
+}
+
+/// The region settings of every builder that makes images, with user
+/// variables replaced by this run's values or their defaults. A string
+/// `ami_regions` is split at its commas, as Packer's decoder does.
+fn region_settings(template: &Template, values: &BTreeMap<String, Given>) -> Vec<JsonRegions> {
     template
         .builders()
         .iter()
@@ -238,31 +411,91 @@ fn region_builders(template: &Template, vars: &BTreeMap<String, String>) -> Vec<
             let kind = builder.kind()?;
             let name = builder.builder_name()?.to_owned();
             if kind == "googlecompute" {
-                return Some(RegionBuilder { name, regions: vec![GLOBAL.to_owned()] });
+                return Some(JsonRegions::Global(name));
             }
             if !kind.starts_with("amazon-") {
                 return None;
             }
-            let mut regions: Vec<String> = builder.str("region").map(&resolve).into_iter().collect();
-            for (_, region) in builder.strings("ami_regions") {
-                let region = resolve(region);
-                if !regions.contains(&region) {
-                    regions.push(region);
+            let mut from_run = false;
+            let mut unresolved = Vec::new();
+            let mut resolve = |text: &str| {
+                let resolved = resolve_user_variables(template, values, text, &mut from_run);
+                if gotmpl::is_templated(&resolved) {
+                    unresolved.push(resolved.clone());
                 }
-            }
-            Some(RegionBuilder { name, regions })
+                resolved
+            };
+            // Packer's decoder reads a number or a bool where a string goes
+            // as its text, and a null as nothing.
+            let mut text_of = |value: &serde_json::Value| match value {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(text) => resolve(text),
+                other => other.to_string(),
+            };
+            let region = builder.body.get("region").map(&mut text_of).unwrap_or_default();
+            let copies: Vec<String> = match builder.body.get("ami_regions") {
+                None | Some(serde_json::Value::Null) => Vec::new(),
+                Some(serde_json::Value::Array(items)) => items.iter().map(&mut text_of).collect(),
+                Some(other) => crate::regions::split_list(&text_of(other)),
+            };
+            // Packer's decoder takes a bool, or a string it parses as one.
+            let skip_build_region = match builder.body.get("skip_save_build_region") {
+                None | Some(serde_json::Value::Null) => false,
+                Some(serde_json::Value::Bool(yes)) => *yes,
+                Some(serde_json::Value::String(text)) => {
+                    let text = resolve(text);
+                    crate::regions::parse_bool(&text).unwrap_or_else(|| {
+                        unresolved.push(text);
+                        false
+                    })
+                }
+                Some(other) => {
+                    unresolved.push(other.to_string());
+                    false
+                }
+            };
+            Some(if unresolved.is_empty() {
+                JsonRegions::Known { name, region, copies, skip_build_region, from_run }
+            } else {
+                JsonRegions::Unresolved(name, unresolved)
+            })
         })
         .collect()
 }
 
-/// Replaces `{{user `x`}}` by the variable's value for this run. Anything
-/// else templated is left as written.
-fn resolve_user_variables(template: &Template, vars: &BTreeMap<String, String>, text: &str) -> String {
+/// Replaces `{{user `x`}}` by the variable's value for this run, else its
+/// default, in which `{{env `X`}}` (allowed only there) is the environment
+/// variable's value. Anything else templated is left as written. `from_run`
+/// is set when a value given or the environment decides the text.
+fn resolve_user_variables(
+    template: &Template,
+    values: &BTreeMap<String, Given>,
+    text: &str,
+    from_run: &mut bool,
+) -> String {
     let mut out = text.to_owned();
     for (action, name) in gotmpl::calls_to(text, "user") {
-        let value = vars.get(&name).map(String::as_str).or_else(|| template.variable_default(&name));
+        let value = match values.get(&name) {
+            // Packer reads a JSON var file into strings: a null is empty.
+            Some(Given::File { value: crate::hcl2::Value::Null, .. }) => {
+                *from_run = true;
+                Some(String::new())
+            }
+            Some(given) => {
+                *from_run = true;
+                Some(given.text().to_owned())
+            }
+            None => template.variable_default(&name).map(|default| {
+                let mut default = default.to_owned();
+                for (call, variable) in gotmpl::calls_to(&default.clone(), "env") {
+                    *from_run = true;
+                    default = default.replace(call, &std::env::var(variable).unwrap_or_default());
+                }
+                default
+            }),
+        };
         if let Some(value) = value {
-            out = out.replace(action, value);
+            out = out.replace(action, &value);
         }
     }
     out

@@ -10,21 +10,24 @@ use anyhow::Result;
 
 use super::{Job, Outcome};
 use crate::lock::{self, LockFile, LockedImage, ManifestSource};
+use crate::printable;
 
 /// Where the images being recorded came from.
 pub enum Source<'a> {
     /// Built by this run, with this Packer version.
     Packer(&'a str),
-    /// Taken from a manifest of a build run elsewhere.
-    Manifest(ManifestSource),
+    /// Taken from a manifest of a build run elsewhere, which ended at
+    /// `built_at` when the manifest says.
+    Manifest { source: ManifestSource, built_at: Option<String> },
     /// A `--build-only` result: built elsewhere by this tool, with this
     /// Packer version, at this time.
     Result { version: String, built_at: String },
 }
 
-/// Refuses images built elsewhere at `built_at` (the lock's time format)
-/// when the lock already records a different, later image for one of their
-/// regions: applying them would put an older image back.
+/// Refuses a manifest's images built at `built_at` (the lock's time
+/// format) when the lock already records a different, later image for one
+/// of their regions: applying them would put an older image back. A
+/// manifest carries nothing but Packer's clock to order it by.
 pub fn refuse_older(
     lockfile: &LockFile,
     job: &Job,
@@ -41,11 +44,44 @@ pub fn refuse_older(
         {
             anyhow::bail!(
                 "{from} was built at {built_at}, before the image packer/images.lock records for {region} ({}, built at \
-                 {}): applying it would put an older image back; build it again to replace that one",
+                 {}): applying it would put an older image back; build it again to replace that one, or pass --force \
+                 to apply it anyway",
                 newer.id,
-                newer.built_at
+                printable::escape(&newer.built_at)
             );
         }
+    }
+    Ok(())
+}
+
+/// Refuses a result's images when, for one of their regions, the lock
+/// records another image than it did when the leg began (`replaces`, read
+/// from the commit the leg built): that image was recorded after, by a
+/// build this result knows nothing of, and may be the newer one. This
+/// order comes from the repository's history, not from any runner's clock.
+pub fn refuse_replaced(
+    lockfile: &LockFile,
+    job: &Job,
+    images: &BTreeMap<String, String>,
+    replaces: &BTreeMap<String, Option<String>>,
+    from: &str,
+) -> Result<()> {
+    let locked = lockfile.templates.get(&job.file.rel);
+    for (region, id) in images {
+        let now = locked.and_then(|locked| locked.images.get(region));
+        let then = replaces.get(region).cloned().flatten();
+        if now.is_none_or(|now| now.id == *id || Some(&now.id) == then.as_ref()) {
+            continue;
+        }
+        let now = now.expect("checked above");
+        anyhow::bail!(
+            "{from}: packer/images.lock records {} for {region} (built at {}), an image recorded after this result's \
+             build began, when the lock had {}: applying the result could put an older image back; build it again \
+             from this commit, or pass --force to apply it anyway",
+            now.id,
+            printable::escape(&now.built_at),
+            then.as_deref().unwrap_or("none for that region")
+        );
     }
     Ok(())
 }
@@ -85,21 +121,14 @@ pub fn record_build(
     entry.hash = job.hash.clone();
     entry.inputs = job.inputs.clone();
     entry.files = Some(job.files.clone());
-    let mut built_at = lock::utc_now();
-    let manifest = match source {
-        Source::Packer(version) => {
-            entry.packer_version = Some(version.to_owned());
-            None
-        }
-        Source::Manifest(manifest) => {
-            entry.packer_version = None;
-            Some(manifest)
-        }
-        Source::Result { version, built_at: when } => {
-            entry.packer_version = Some(version);
-            built_at = when;
-            None
-        }
+    // Each image keeps the Packer that built it: a run for some regions
+    // may use another Packer than the one that built the others.
+    let (built_at, packer_version, manifest) = match source {
+        Source::Packer(version) => (lock::utc_now(), Some(version.to_owned()), None),
+        // The manifest's build time, not this run's: a later result must
+        // not be taken for an older one.
+        Source::Manifest { source, built_at } => (built_at.unwrap_or_else(lock::utc_now), None, Some(source)),
+        Source::Result { version, built_at } => (built_at, Some(version), None),
     };
     for (region, id) in images {
         entry.images.insert(
@@ -107,10 +136,13 @@ pub fn record_build(
             LockedImage {
                 id: id.clone(),
                 built_at: built_at.clone(),
+                packer_version: packer_version.clone(),
                 hash: job.hash.clone(),
                 settings: job.settings.clone(),
                 manifest: manifest.clone(),
                 variables: Some(job.setting_names.clone()),
+                values: Some(job.recorded_values.clone()),
+                plugins: if manifest.is_some() { None } else { job.tooling.used.clone() },
             },
         );
     }

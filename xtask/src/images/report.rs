@@ -23,6 +23,9 @@ pub fn plan(jobs: &[Job], deployments: &[Deployment], unreadable: &[String]) -> 
             }
             Outcome::Skipped(images) => {
                 let _ = writeln!(out, "  skip: unchanged since its images were built ({})", describe_images(images));
+                if !job.tooling.changes.is_empty() {
+                    let _ = writeln!(out, "  {}", tool_changes(job));
+                }
             }
             _ => {
                 let only = if job.only.is_empty() { String::new() } else { format!(" (-only={})", job.only.join(",")) };
@@ -78,9 +81,22 @@ pub fn builds(jobs: &[Job], format: Output) -> String {
             })
         })
         .collect();
+    let changed: Vec<&Job> = jobs
+        .iter()
+        .filter(|job| matches!(job.outcome, Outcome::Skipped(_)) && !job.tooling.changes.is_empty())
+        .collect();
     match format {
         Output::Json => {
-            let document = serde_json::json!({ "version": 1, "builds": entries });
+            let changes: Vec<serde_json::Value> = changed
+                .iter()
+                .map(|job| {
+                    serde_json::json!({
+                        "template": job.file.rel.strip_suffix("/template.json").unwrap_or(&job.file.rel),
+                        "changes": job.tooling.changes,
+                    })
+                })
+                .collect();
+            let document = serde_json::json!({ "version": 1, "builds": entries, "tools_changed": changes });
             format!("{}\n", serde_json::to_string_pretty(&document).expect("the plan serialises"))
         }
         Output::GithubMatrix => {
@@ -89,13 +105,13 @@ pub fn builds(jobs: &[Job], format: Output) -> String {
         }
         Output::Human => {
             let failed = jobs.iter().filter(|job| matches!(job.outcome, Outcome::Failed(_))).count();
-            if pending.is_empty() && failed > 0 {
-                return format!("Nothing to build, but {failed} template(s) cannot be built (below).\n");
-            }
-            if pending.is_empty() {
-                return "Nothing to build: every selected template's images are current.\n".to_owned();
-            }
-            let mut out = format!("{} template(s) to build:\n", pending.len());
+            let mut out = if pending.is_empty() && failed > 0 {
+                format!("Nothing to build, but {failed} template(s) cannot be built (below).\n")
+            } else if pending.is_empty() {
+                "Nothing to build: every selected template's images are current.\n".to_owned()
+            } else {
+                format!("{} template(s) to build:\n", pending.len())
+            };
             for job in pending {
                 let _ = writeln!(
                     out,
@@ -105,9 +121,23 @@ pub fn builds(jobs: &[Job], format: Output) -> String {
                     redact(&job.reason, &job.secrets)
                 );
             }
+            if !changed.is_empty() {
+                let _ = writeln!(out, "{} template(s) current, built with other versions than now:", changed.len());
+                for job in changed {
+                    let rel = job.file.rel.strip_suffix("/template.json").unwrap_or(&job.file.rel);
+                    let _ = writeln!(out, "  {rel}: {}", tool_changes(job));
+                }
+            }
             out
         }
     }
+}
+
+/// How the Packer and plugins now differ from those that built a
+/// template's current images. They alone do not rebuild it (the README's
+/// "Packer versions and plugins" says why): `--force` does.
+fn tool_changes(job: &Job) -> String {
+    format!("{} (not rebuilt for that alone; --force rebuilds it)", job.tooling.changes.join("; "))
 }
 
 /// `--dry-run --format json`: the plan as a versioned document, each
@@ -129,6 +159,10 @@ pub fn plan_json(jobs: &[Job], deployments: &[Deployment], unreadable: &[String]
                 "action": action,
                 "reason": redact(&job.reason, &job.secrets),
                 "regions": job.regions,
+                "builders": job.builders.iter().map(|builder| serde_json::json!({
+                    "name": builder.name,
+                    "regions": builder.regions,
+                })).collect::<Vec<_>>(),
                 "only": job.only,
                 "images": job.outcome.images(),
                 "feeds": job.feeds.iter().map(|feed| {

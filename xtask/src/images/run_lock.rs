@@ -9,14 +9,44 @@ use anyhow::{Context, Result, bail};
 
 /// Held for the whole run; the operating system releases the lock when the
 /// process ends, however it ends.
+///
+/// It is a POSIX record lock (`fcntl`), which belongs to the process, not
+/// an `flock`, which belongs to the open file and so to every process
+/// holding a copy of it: a Packer that xtask had forked but not yet started
+/// when xtask was killed held that copy, and the next run was refused.
 pub struct RunLock {
     _file: File,
 }
 
+/// Takes the lock of the whole file for this process; `false` when another
+/// process holds it.
+fn try_lock_for_this_process(file: &File) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: an all-zero `flock` is a valid value of the plain C struct;
+    // the fields that matter are set below.
+    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+    lock.l_type = libc::F_WRLCK as libc::c_short;
+    lock.l_whence = libc::SEEK_SET as libc::c_short;
+    // SAFETY: fcntl(2) on a descriptor this `File` owns, with a pointer to
+    // a live `flock`.
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLK, &lock) } == 0 {
+        return Ok(true);
+    }
+    let error = std::io::Error::last_os_error();
+    match error.raw_os_error() {
+        Some(libc::EACCES | libc::EAGAIN) => Ok(false),
+        _ => Err(error),
+    }
+}
+
 pub fn acquire(root: &Path) -> Result<RunLock> {
-    let dir = root.join("target/xtask");
-    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join("images.run-lock");
+    let path =
+        crate::protected::Protected::of(root).check(&root.join("target/xtask/images.run-lock")).map_err(|refusal| {
+            anyhow::anyhow!("the run lock target/xtask/images.run-lock: {refusal}; make target/ a folder of its own")
+        })?;
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -24,20 +54,14 @@ pub fn acquire(root: &Path) -> Result<RunLock> {
         .truncate(false)
         .open(&path)
         .with_context(|| format!("opening {}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            let holder = holder.trim();
-            let holder = if holder.is_empty() { "another process" } else { holder };
-            bail!(
-                "another `cargo xtask images` is running on this repository ({holder}); wait for it to finish, or stop it"
-            );
-        }
-        Err(std::fs::TryLockError::Error(error)) => {
-            return Err(error).with_context(|| format!("locking {}", path.display()));
-        }
+    if !try_lock_for_this_process(&file).with_context(|| format!("locking {}", path.display()))? {
+        let mut holder = String::new();
+        let _ = file.read_to_string(&mut holder);
+        let holder = holder.trim();
+        let holder = if holder.is_empty() { "another process" } else { holder };
+        bail!(
+            "another `cargo xtask images` is running on this repository ({holder}); wait for it to finish, or stop it"
+        );
     }
     file.set_len(0)?;
     file.rewind()?;

@@ -3,7 +3,7 @@
 //! which ID, including IDs the lock does not know. It answers "which
 //! clusters still boot the old image?" in one command.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,11 +11,12 @@ use std::process::ExitCode;
 use anyhow::Result;
 use serde_json::{Value, json};
 
+use super::freshness::{self, Freshness};
 use super::plan::{self, GLOBAL};
-use super::readout::Readout;
 use crate::deployments::Deployment;
-use crate::lock::{self, LockFile, LockedTemplate};
-use crate::project::{self, Filter, TemplateFile};
+use crate::lock::{LockFile, LockedTemplate};
+use crate::printable;
+use crate::project::{self, Filter, Layout, TemplateFile};
 use crate::render::Format;
 
 pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
@@ -28,35 +29,23 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
         .filter(|file| file.layout.is_ok())
         .map(|file| template_status(file, &lockfile, &images_here, &deployments))
         .collect();
-    // Lock entries whose template is gone: their images are still recorded.
+    // Lock entries whose template is gone: their images are still
+    // recorded, and deployments may still boot them.
     for (rel, locked) in &lockfile.templates {
-        if templates.iter().any(|file| &file.rel == rel) {
-            continue;
+        if !templates.iter().any(|file| &file.rel == rel) {
+            entries.push(removed_template_status(rel, locked, &images_here, &deployments));
         }
-        let images: Vec<Value> = locked
-            .images
-            .iter()
-            .map(|(region, image)| {
-                json!({"region": region, "id": image.id, "built_at": image.built_at,
-                       "packer_version": locked.packer_version, "manifest": Value::Null,
-                       "state": "its template is gone"})
-            })
-            .collect();
-        entries.push(json!({
-            "template": rel.strip_suffix("/template.json").unwrap_or(rel),
-            "release": Value::Null, "cloud": Value::Null, "image": Value::Null,
-            "images": images, "deployments": [],
-        }));
     }
     match format {
         Format::Json => {
             let document = json!({ "version": 1, "templates": entries, "errors": unreadable });
-            show_line!("{}", serde_json::to_string_pretty(&document).expect("the status serialises"));
+            let document = serde_json::to_string_pretty(&document).expect("the status serialises");
+            show_line!("{}", printable::escape_json(&document));
         }
         _ => {
             show!("{}", human(&entries));
             for problem in &unreadable {
-                say!("error: {problem}");
+                say!("error: {}", printable::escape(problem));
             }
         }
     }
@@ -67,41 +56,31 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
 fn template_status(
     file: &TemplateFile,
     lockfile: &LockFile,
-    images_here: &BTreeMap<(String, String), std::collections::BTreeSet<String>>,
+    images_here: &BTreeMap<(String, String), BTreeSet<String>>,
     deployments: &[Deployment],
 ) -> Value {
     let layout = file.layout.clone().expect("filtered to laid-out templates");
     let locked: Option<&LockedTemplate> = lockfile.templates.get(&file.rel);
-    // The hash of the files now, when the template can be read.
-    let now: Result<lock::InputHashes, String> = match Readout::read(file, &BTreeMap::new()) {
-        Ok(template) => lock::hash_inputs(file.dir(), &template.inputs).map_err(|error| format!("unknown: {error:#}")),
-        Err(why) => Err(format!("unknown: {why}")),
-    };
     let recorded = locked.map(|locked| &locked.images);
+    // Judged with the values each build was given, as `images --plan`
+    // judges a run with its own.
+    let freshness = locked.map(|locked| freshness::of_template(file, locked)).unwrap_or_default();
     let images: Vec<Value> = recorded
         .into_iter()
         .flatten()
         .map(|(region, image)| {
-            let locked = locked.expect("images come from the lock entry");
-            let state = match &now {
-                Err(why) => why.clone(),
-                Ok(now) if now.all == image.hash => "current".to_owned(),
-                Ok(_) if image.hash != locked.hash => "stale: older than the template's last build".to_owned(),
-                Ok(now) => match &locked.files {
-                    Some(before) => format!("stale: {}", plan::file_changes(before, &now.each)),
-                    None => "stale: the template or a file it uploads changed".to_owned(),
-                },
-            };
             json!({
                 "region": region,
                 "id": image.id,
                 "built_at": image.built_at,
-                "packer_version": locked.packer_version,
+                "packer_version": image.packer_version,
+                "plugins": image.plugins,
                 "manifest": image.manifest.as_ref().map(|m| m.path.clone()),
-                "state": state,
+                "state": freshness.get(region).map(Freshness::describe),
                 // What it was built with besides its files: a run given
                 // other variables builds it again (see `images --plan`).
                 "given": image.variables,
+                "values": image.values,
             })
         })
         .collect();
@@ -152,6 +131,74 @@ fn template_status(
         "release": layout.release,
         "cloud": layout.cloud,
         "image": layout.image,
+        "removed": false,
+        "images": images,
+        "deployments": used,
+    })
+}
+
+/// A template the lock records whose files are gone (`git rm -r`): its
+/// images, and the deployment keys that still boot one of them, or that it
+/// fed and nothing feeds now.
+fn removed_template_status(
+    rel: &str,
+    locked: &LockedTemplate,
+    images_here: &BTreeMap<(String, String), BTreeSet<String>>,
+    deployments: &[Deployment],
+) -> Value {
+    let images: Vec<Value> = locked
+        .images
+        .iter()
+        .map(|(region, image)| {
+            json!({"region": region, "id": image.id, "built_at": image.built_at,
+                   "packer_version": image.packer_version, "plugins": image.plugins,
+                   "manifest": image.manifest.as_ref().map(|m| m.path.clone()),
+                   "state": "its template is gone", "given": image.variables, "values": image.values})
+        })
+        .collect();
+    let layout = Layout::from_relative(rel).ok();
+    let mut used = Vec::new();
+    for deployment in deployments {
+        let same_place = layout.as_ref().is_some_and(|layout| {
+            deployment.release() == Some(layout.release.as_str()) && deployment.cloud() == Some(layout.cloud.as_str())
+        });
+        for role in deployment.roles() {
+            let id = deployment.image_id(role).and_then(|node| node.as_str()).unwrap_or("?");
+            let booted = locked.images.iter().find(|(_, image)| image.id == id);
+            let state = match (booted, &layout) {
+                (Some((region, _)), _) => format!("boots its image for {region}, and its template is gone"),
+                // A key it fed that no template feeds now.
+                (None, Some(layout)) if same_place => {
+                    let now = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned();
+                    let mut before = now.clone().unwrap_or_default();
+                    before.insert(layout.image.clone());
+                    let fed_it = plan::feeding_image(role, &before) == Some(layout.image.as_str());
+                    if !fed_it || plan::feeding_image(role, &now.unwrap_or_default()).is_some() {
+                        continue;
+                    }
+                    "its template is gone, and no template feeds this key".to_owned()
+                }
+                (None, _) => continue,
+            };
+            let region = match deployment.cloud() {
+                Some("aws") => deployment.region().unwrap_or("?"),
+                _ => GLOBAL,
+            };
+            used.push(json!({
+                "path": deployment.rel,
+                "key": format!("{role}.machine_image.id"),
+                "region": region,
+                "id": id,
+                "state": state,
+            }));
+        }
+    }
+    json!({
+        "template": rel.strip_suffix("/template.json").unwrap_or(rel),
+        "release": layout.as_ref().map(|layout| &layout.release),
+        "cloud": layout.as_ref().map(|layout| &layout.cloud),
+        "image": layout.as_ref().map(|layout| &layout.image),
+        "removed": true,
         "images": images,
         "deployments": used,
     })
@@ -160,20 +207,59 @@ fn template_status(
 /// The table for a person: per template its images, then who uses what.
 fn human(entries: &[Value]) -> String {
     let mut out = String::new();
-    let text = |value: &Value, key: &str| value.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+    // Everything here comes from files (the lock, deployments, their
+    // names): shown with its control characters escaped.
+    let text = |value: &Value, key: &str| {
+        printable::escape(value.get(key).and_then(Value::as_str).unwrap_or_default()).into_owned()
+    };
     for entry in entries {
-        let _ = writeln!(out, "{}", text(entry, "template"));
+        if entry["removed"] == true {
+            let _ = writeln!(
+                out,
+                "{}  (removed: its template is gone; packer/images.lock still records its images)",
+                text(entry, "template")
+            );
+        } else {
+            let _ = writeln!(out, "{}", text(entry, "template"));
+        }
         let images = entry["images"].as_array().cloned().unwrap_or_default();
         if images.is_empty() {
             let _ = writeln!(out, "  no image recorded in packer/images.lock");
         }
         for image in &images {
             let by = match (image["packer_version"].as_str(), image["manifest"].as_str()) {
-                (_, Some(manifest)) => format!("from {manifest}"),
-                (Some(version), None) => format!("with Packer {version}"),
+                (_, Some(manifest)) => format!("from {}", printable::escape(manifest)),
+                (Some(version), None) => {
+                    let plugins: Vec<String> = image["plugins"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(source, version)| {
+                            format!(
+                                " and {} {}",
+                                printable::escape(source),
+                                printable::escape(version.as_str().unwrap_or("?"))
+                            )
+                        })
+                        .collect();
+                    format!("with Packer {}{}", printable::escape(version), plugins.concat())
+                }
                 (None, None) => String::new(),
             };
-            let given: Vec<&str> = image["given"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let given: Vec<String> = image["given"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|name| {
+                    // The lock keeps a `PKR_VAR_<name>` value under the variable's name.
+                    let variable = name.strip_prefix("PKR_VAR_").unwrap_or(name);
+                    match image["values"].get(variable).and_then(Value::as_str) {
+                        Some(value) => format!("{}={}", printable::escape(name), shortened(value)),
+                        None => printable::escape(name).into_owned(),
+                    }
+                })
+                .collect();
             let given = if given.is_empty() { String::new() } else { format!(" (given {})", given.join(", ")) };
             let _ = writeln!(
                 out,
@@ -200,4 +286,15 @@ fn human(entries: &[Value]) -> String {
         out.push_str("No templates: they live at packer/<release>/<cloud>/<image>/ (template.json or *.pkr.hcl).\n");
     }
     out
+}
+
+/// A value as the table shows it: escaped, and cut after 40 characters
+/// (the JSON has it whole).
+fn shortened(value: &str) -> String {
+    const SHOWN: usize = 40;
+    let escaped = printable::escape(value);
+    match escaped.char_indices().nth(SHOWN) {
+        Some((at, _)) => format!("{}…", &escaped[..at]),
+        None => escaped.into_owned(),
+    }
 }

@@ -12,6 +12,7 @@ use anyhow::{Result, bail};
 use crate::config::Config;
 use crate::deployments::{self, Deployment};
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
+use crate::images::freshness::{self, Freshness};
 use crate::images::plan;
 use crate::images::readout::Readout;
 use crate::location::{Location, Syntax};
@@ -29,10 +30,9 @@ pub struct TemplateInfo {
     /// Regions its builders cover (`global` for GCE); `None` when the
     /// template does not parse, so nothing can be said about them.
     pub regions: Option<Vec<String>>,
-    /// The hash of its files now, as the lock file records it.
-    pub hash: Option<String>,
-    /// Each input's own hash now, to say which one changed.
-    pub files: BTreeMap<String, String>,
+    /// Whether each image the lock records for it, by region, is current:
+    /// judged with the values its build was given, as `status` judges it.
+    pub freshness: BTreeMap<String, Freshness>,
 }
 
 /// Every template by (release, cloud).
@@ -42,11 +42,11 @@ pub struct TemplateIndex {
 }
 
 impl TemplateIndex {
-    pub fn build(root: &Path) -> TemplateIndex {
+    pub fn build(root: &Path, lock: Option<&LockFile>) -> TemplateIndex {
         let mut index = TemplateIndex::default();
         for file in project::find_all_templates(root, &Filter::default()) {
             let Ok(layout) = file.layout.clone() else { continue };
-            let info = template_info(&file, &layout.image);
+            let info = template_info(&file, &layout.image, lock);
             index.by_release_cloud.entry((layout.release, layout.cloud)).or_default().push(info);
         }
         index
@@ -69,21 +69,19 @@ impl TemplateIndex {
     }
 }
 
-fn template_info(file: &TemplateFile, image: &str) -> TemplateInfo {
-    let mut info = TemplateInfo {
-        rel: file.rel.clone(),
-        image: image.to_owned(),
-        regions: None,
-        hash: None,
-        files: BTreeMap::new(),
-    };
+fn template_info(file: &TemplateFile, image: &str, lock: Option<&LockFile>) -> TemplateInfo {
+    let freshness = lock
+        .and_then(|lock| lock.templates.get(&file.rel))
+        .map(|locked| freshness::of_template(file, locked))
+        .unwrap_or_default();
+    let mut info = TemplateInfo { rel: file.rel.clone(), image: image.to_owned(), regions: None, freshness };
     let Ok(template) = Readout::read(file, &BTreeMap::new()) else { return info };
-    // A region only the build knows cannot be compared here.
-    info.regions = template.unresolved.is_empty().then(|| template.regions());
-    if let Ok(hashes) = lock::hash_inputs(file.dir(), &template.inputs) {
-        info.hash = Some(hashes.all);
-        info.files = hashes.each;
-    }
+    // A region only the build knows, or one the environment decides
+    // (`AWS_REGION`, `PKR_VAR_`), cannot be compared here.
+    let knowable = template.unresolved.is_empty()
+        && template.region_problems.is_empty()
+        && template.builders.iter().all(|builder| !builder.from_run);
+    info.regions = knowable.then(|| template.regions());
     info
 }
 
@@ -100,10 +98,10 @@ pub fn lint(options: &Options) -> Result<Report> {
         bail!("the root `{}` is not a folder; pass --root with the repository's top folder", options.root.display());
     }
     let paths = if options.files.is_empty() { deployments::find(&options.root)? } else { options.files.clone() };
-    let templates = TemplateIndex::build(&options.root);
     // A corrupt lock is an error, as it is for `images`: taken as no lock,
     // it would silently turn off the stale- and unknown-image checks.
     let lock = Some(LockFile::read(&options.root)?).filter(|lock| !lock.templates.is_empty());
+    let templates = TemplateIndex::build(&options.root, lock.as_ref());
     let files = paths.iter().map(|path| lint_file(&options.root, path, &templates, lock.as_ref())).collect();
     let mut report = Report { files };
     Config::read(&options.root)?.apply(&mut report);

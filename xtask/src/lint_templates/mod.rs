@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use anyhow::{Result, bail};
 use serde_json::Value;
 
-use crate::config::{self, Config};
+use crate::config::{self, Config, PackerPins};
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
 use crate::fsutil::{self, Unreadable};
 use crate::location::{self, Location, Route, Syntax};
@@ -114,59 +114,58 @@ pub struct Judging {
     pub setting: Setting,
 }
 
-/// The versions a run declares: `--packer-version`, else `[packer] version`
-/// in xtask.toml, else the installed `packer version` (cached under
-/// target/xtask, so that a run starts no process when the executable has
-/// not changed), else none (the newest release xtask knows); plugin pins
-/// from `[packer] plugins`.
+/// The versions a run judges templates with: `--packer-version`, else
+/// `[packer] version` in xtask.toml, else the installed `packer version`
+/// (remembered under target/xtask, so that a run starts no process when
+/// the executable has not changed), else none (the newest release xtask
+/// knows); plugin pins from `[packer.plugins]`.
 pub fn setting(options: &Options, config: &Config) -> Setting {
-    declared_setting(options.packer_version, config)
-        .unwrap_or_else(|plugins| Setting { core: installed_packer(&options.root.join("target")), plugins })
+    let mut setting = declared(options.packer_version, &config.packer);
+    if setting.core.is_none() {
+        setting.core = crate::packer::find(None).ok().and_then(|packer| {
+            let version = crate::packer::version_cached(&packer, &options.root).ok()?;
+            installed(&packer, &version)
+        });
+    }
+    setting
 }
 
-/// The versions `--packer-version` and `xtask.toml` declare; without a
-/// Packer version, the plugin pins alone.
-fn declared_setting(flag: Option<Version>, config: &Config) -> Result<Setting, Vec<(String, Declared)>> {
-    let plugins = config
-        .plugin_versions
-        .iter()
-        .map(|(name, version)| {
-            let why = format!("`[packer] plugins` in {}", config::FILE);
-            (name.clone(), Declared { version: *version, why })
-        })
-        .collect();
-    let core = match (flag, config.packer_version) {
-        (Some(version), _) => Declared { version, why: "--packer-version".to_owned() },
-        (None, Some(version)) => Declared { version, why: format!("`[packer] version` in {}", config::FILE) },
-        (None, None) => return Err(plugins),
+/// The versions `--packer-version` (`flag`) and xtask.toml's `[packer]`
+/// declare; no Packer version when neither names one. A pin is judged as
+/// the plugin the knowledge holds for its source (`github.com/hashicorp/amazon`
+/// is `amazon`); a pin of a source it does not hold makes that plugin's
+/// types unchecked, since Packer loads a plugin by name whatever its source.
+pub fn declared(flag: Option<Version>, pins: &PackerPins) -> Setting {
+    let knowledge = crate::schema::knowledge();
+    let mut setting = Setting::default();
+    for (source, version) in &pins.plugins {
+        let name = crate::plugins::source_name(source);
+        match (knowledge.plugin_of_address(source), Version::parse(version)) {
+            (Some(plugin), Some(version)) => {
+                let why = format!("`\"{source}\" = \"{version}\"` in {}", config::FILE);
+                setting.plugins.push((knowledge.sources[plugin].name.to_owned(), Declared { version, why }));
+            }
+            _ => setting.unknown_pins.push((name.to_owned(), source.clone())),
+        }
+    }
+    let written = pins.version.as_deref().and_then(Version::parse);
+    setting.core = match (flag, written) {
+        (Some(version), _) => Some(Declared { version, why: "--packer-version".to_owned() }),
+        (None, Some(version)) => Some(Declared { version, why: format!("`[packer] version` in {}", config::FILE) }),
+        (None, None) => None,
     };
-    Ok(Setting { core: Some(core), plugins })
+    setting
 }
 
-/// The installed Packer's version, when there is one that answers;
-/// remembered under the repository's `target/` when it has one (xtask
-/// makes no folder of its own for it).
-fn installed_packer(target: &Path) -> Option<Declared> {
-    let packer = crate::packer::find(None).ok()?;
-    let answer = if target.is_dir() {
-        crate::packer::version_cached(&packer, &target.join("xtask")).ok()?
-    } else {
-        crate::packer::version(&packer).ok()?
-    };
-    declared_installed(&packer, &answer)
-}
-
-/// `packer version`'s answer (`1.6.6`, `Packer v1.11.2`) as a declared version.
-fn declared_installed(packer: &Path, answer: &str) -> Option<Declared> {
-    let word = answer
-        .split_whitespace()
-        .find(|word| word.trim_start_matches('v').starts_with(|c: char| c.is_ascii_digit()))?;
-    let version = Version::parse(word.split(['-', '+']).next()?)?;
+/// The Packer at `packer`, whose `packer version` said `version`
+/// (`1.16.0`, `1.10.0-dev`), as the version templates are judged with.
+pub fn installed(packer: &Path, version: &str) -> Option<Declared> {
     let why = format!(
-        "the installed {}; declare the one you build with as `[packer] version` in xtask.toml",
-        packer.display()
+        "the installed {}; declare the one you build with as `[packer] version` in {}",
+        packer.display(),
+        config::FILE
     );
-    Some(Declared { version, why })
+    Declared::packer(version, why)
 }
 
 /// Lints what a queue hands out on `threads` threads, this one included:
@@ -335,18 +334,12 @@ pub fn parse(source: &str, findings: &mut Findings) -> Option<Template> {
     }
 }
 
-/// Lints one template: a report for a JSON template, one per file (and
-/// one for the folder, when needed) for an HCL2 template.
-/// Lints one template for `images`, judged with the versions the
-/// repository's `xtask.toml` declares (`[packer]`), else the newest release
-/// xtask knows. It starts no `packer`: `images` checks the Packer it runs
-/// against the template's `required_version` itself, and a build must not
-/// wait on a second one.
-pub fn lint_template(file: &TemplateFile, external_variables: &BTreeSet<String>) -> Vec<FileReport> {
-    let root = file.path.to_string_lossy().strip_suffix(&file.rel).map(PathBuf::from);
-    let config = root.and_then(|root| Config::read(&root).ok()).unwrap_or_default();
-    let setting = declared_setting(None, &config).unwrap_or_else(|plugins| Setting { core: None, plugins });
-    lint_judged(file, &Judging { external_variables: external_variables.clone(), setting })
+/// Lints one template for `images`, judged with `setting` (the versions
+/// the repository's `xtask.toml` declares, else the Packer `images` runs):
+/// a report for a JSON template, one per file (and one for the folder,
+/// when needed) for an HCL2 template.
+pub fn lint_template(file: &TemplateFile, external_variables: &BTreeSet<String>, setting: &Setting) -> Vec<FileReport> {
+    lint_judged(file, &Judging { external_variables: external_variables.clone(), setting: setting.clone() })
 }
 
 /// Lints one template with a run's judging.
@@ -414,4 +407,37 @@ pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
         );
     }
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `[packer.plugins]` keys are sources: the knowledge names their
+    /// plugin, and a source it does not hold leaves its name's types unchecked.
+    #[test]
+    fn pins_are_judged_as_the_plugin_of_their_source() {
+        let pins = PackerPins {
+            version: Some("1.11.2".to_owned()),
+            plugins: [
+                ("github.com/hashicorp/amazon".to_owned(), "1.3.0".to_owned()),
+                ("github.com/vmware/vmware".to_owned(), "1.0.7".to_owned()),
+                ("github.com/example/docker".to_owned(), "2.0.0".to_owned()),
+            ]
+            .into(),
+        };
+        let setting = declared(None, &pins);
+        assert_eq!(setting.core.as_ref().map(|core| core.version), Some(Version(1, 11, 2)));
+        let plugins: Vec<(&str, Version)> =
+            setting.plugins.iter().map(|(name, declared)| (name.as_str(), declared.version)).collect();
+        assert_eq!(plugins, [("amazon", Version(1, 3, 0)), ("vmware", Version(1, 0, 7))]);
+        assert!(setting.plugins[0].1.why.contains("\"github.com/hashicorp/amazon\" = \"1.3.0\""));
+        assert_eq!(setting.unknown_pins, [("docker".to_owned(), "github.com/example/docker".to_owned())]);
+        let flagged = declared(Some(Version(1, 9, 0)), &pins);
+        assert_eq!(
+            flagged.core.map(|core| (core.version, core.why)),
+            Some((Version(1, 9, 0), "--packer-version".into()))
+        );
+        assert!(declared(None, &PackerPins::default()).core.is_none());
+    }
 }

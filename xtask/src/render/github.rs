@@ -4,6 +4,7 @@
 //! named in its message, one line each, as `path:line:column: label`.
 
 use crate::diagnostic::{Report, Severity};
+use crate::printable;
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -38,8 +39,13 @@ pub fn render(report: &Report) -> String {
     out
 }
 
+/// The command's escapes (`%`, line breaks) over the text with its other
+/// control characters shown escaped: the Actions log acts on terminal
+/// escapes, and rules quote what files hold.
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    let shown: String =
+        text.split('\n').map(|line| printable::escape(line).into_owned()).collect::<Vec<_>>().join("\n");
+    shown.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 fn escape_property(text: &str) -> String {
@@ -56,6 +62,31 @@ mod tests {
     fn escapes() {
         assert_eq!(escape_data("50%\nnext"), "50%25%0Anext");
         assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+    }
+
+    /// The Actions log shows terminal escapes as they act: a value a rule
+    /// quotes (a deployment's `region: "eu-west-1\e[2J"`) is escaped, the
+    /// message's own line breaks kept.
+    #[test]
+    fn control_characters_are_escaped() {
+        static RULE: RuleMeta =
+            RuleMeta { code: "DEP007", name: "region-not-built", severity: Severity::Error, doc: "" };
+        let mut findings = Findings::default();
+        findings
+            .report(&RULE, Location::value(Route::root().key("region")), "no image in eu\u{1b}[2J")
+            .help("add eu\u{202e}");
+        let file = FileReport::new(
+            "d\u{1b}.yaml".to_owned(),
+            "{\"region\": \"x\"}\n".to_owned(),
+            findings.into_vec(),
+            Syntax::Json,
+        );
+        let output = render(&Report { files: vec![file] });
+        assert_eq!(
+            output,
+            "::error file=d\\u{1b}.yaml,line=1,col=12,endLine=1,endColumn=15,title=DEP007 region-not-built::no image in \
+             eu\\u{1b}[2J%0Ahelp: add eu\\u{202e}\n"
+        );
     }
 
     /// Related places join the message, each on its own line of the one

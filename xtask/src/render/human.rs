@@ -7,6 +7,7 @@ use std::ops::Range;
 use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
 
 use crate::diagnostic::{Diagnostic, FileReport, Report, Severity};
+use crate::printable;
 
 pub fn render(report: &Report, noun: &str, colour: bool) -> String {
     let renderer = if colour { Renderer::styled() } else { Renderer::plain() };
@@ -30,7 +31,10 @@ fn render_one(renderer: &Renderer, file: &FileReport, secrets: &[Range<usize>], 
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
     };
-    let title = level.primary_title(diagnostic.message.as_str()).id(diagnostic.rule.code);
+    // Rules quote what files hold (a deployment's `"eu-west-1\e[2J"` is a
+    // real escape): shown escaped, as `status` shows such text.
+    let message = printable::escape(&diagnostic.message);
+    let title = level.primary_title(message.as_ref()).id(diagnostic.rule.code);
     // Only the lines the spans cover go to the snippet (folded between
     // them): handing it the whole file would cost a pass over the file per
     // diagnostic.
@@ -61,7 +65,7 @@ fn render_one(renderer: &Renderer, file: &FileReport, secrets: &[Range<usize>], 
         title.element(snippet)
     };
     if let Some(help) = &diagnostic.help {
-        group = group.element(Level::HELP.message(help.as_str()));
+        group = group.element(Level::HELP.message(printable::escape(help)));
     }
     renderer.render(&[group])
 }
@@ -108,7 +112,26 @@ fn plural(count: usize) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::redacted;
+    use super::*;
+    use crate::diagnostic::{Findings, RuleMeta};
+    use crate::location::{Location, Route, Syntax};
+
+    /// A deployment's `region: "eu-west-1\e[2J"` is read as a real escape,
+    /// and rules quote values in their messages and help.
+    #[test]
+    fn control_characters_in_messages_and_help_are_escaped() {
+        static RULE: RuleMeta =
+            RuleMeta { code: "DEP007", name: "region-not-built", severity: Severity::Error, doc: "" };
+        let source = "{\"region\": \"x\"}\n";
+        let mut findings = Findings::default();
+        findings
+            .report(&RULE, Location::value(Route::root().key("region")), "no image in eu\u{1b}[2J")
+            .help("add a builder for eu\u{1b}[2J\u{202e}");
+        let file = FileReport::new("d.json".to_owned(), source.to_owned(), findings.into_vec(), Syntax::Json);
+        let output = render(&Report { files: vec![file] }, "deployment", false);
+        assert!(!output.contains('\u{1b}') && !output.contains('\u{202e}'), "{output:?}");
+        assert!(output.contains("add a builder for eu\\u{1b}[2J\\u{202e}"), "{output}");
+    }
 
     #[test]
     fn redaction_keeps_quotes_and_positions() {

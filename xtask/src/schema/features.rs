@@ -44,6 +44,16 @@ impl Feature {
     }
 }
 
+/// The release whose `packer plugins installed|install|required` commands
+/// `images` runs (command/plugins*.go came with 1.8.0).
+pub const PLUGINS_COMMAND_SINCE: Version = Version(1, 8, 0);
+
+/// The first release that bundles no plugin: every type outside its core
+/// is a plugin to install. The knowledge's `bundle` lines say the same
+/// (a test checks it); named here because `images` decides by the
+/// installed Packer, which may be newer than any release xtask knows.
+pub const UNBUNDLED_SINCE: Version = Version(1, 10, 0);
+
 /// Types Packer removed before 1.6.6, the oldest release the knowledge
 /// reads, that no plugin brought back: (kind, type, the release that
 /// removed it). Read from hashicorp/packer's history.
@@ -58,4 +68,24 @@ pub fn retired(kind: super::PluginKind, name: &str) -> Option<Version> {
         .iter()
         .find(|(retired_kind, retired, _)| *retired_kind == kind && *retired == name)
         .map(|(_, _, at)| *at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{CORE, knowledge};
+
+    /// The releases `images` names agree with the knowledge: 1.9.5 still
+    /// bundles plugins, no release from 1.10.0 on does, and
+    /// `required_plugins` (`packer init`) is older than `packer plugins`.
+    #[test]
+    fn unbundled_since_agrees_with_the_knowledge() {
+        let knowledge = knowledge();
+        let core = &knowledge.sources[CORE];
+        let bundling: crate::schema::Mask = knowledge.bundles.iter().fold(0, |all, bundle| all | bundle.core);
+        let newest_bundling = core.versions[(127 - bundling.leading_zeros()) as usize];
+        let after = core.versions.iter().find(|version| **version > newest_bundling).unwrap();
+        assert_eq!(*after, UNBUNDLED_SINCE, "the first release after {newest_bundling}");
+        assert!(Feature::RequiredPlugins.since() < PLUGINS_COMMAND_SINCE);
+    }
 }

@@ -9,8 +9,8 @@
 //! - Otherwise (a JSON template cannot pin; an HCL2 one may not): the
 //!   Packer version `--packer-version` or `xtask.toml`'s `[packer] version`
 //!   declares, else the installed `packer version`, else the newest release
-//!   xtask knows. A plugin type is judged at the version `[packer] plugins`
-//!   pins, else, for a Packer before 1.10, the version that Packer release
+//!   xtask knows. A plugin type is judged at the version `[packer.plugins]`
+//!   pins for its source, else, for a Packer before 1.10, the version that Packer release
 //!   bundles, else (Packer 1.10 dropped bundled plugins) the newest release
 //!   xtask knows.
 //!
@@ -26,7 +26,7 @@ use super::{CORE, Key, Knowledge, Mask, PluginKind, Type, knowledge, named};
 enum Reason {
     /// Packer has the type itself.
     Core,
-    /// `[packer] plugins` or the like pins the plugin.
+    /// `[packer.plugins]` in xtask.toml pins the plugin.
     Declared(String),
     /// That Packer release bundles the plugin.
     Bundled,
@@ -49,6 +49,9 @@ pub struct Setting {
     pub core: Option<Declared>,
     /// Plugin versions by plugin name (`amazon`).
     pub plugins: Vec<(String, Declared)>,
+    /// Pins of sources the knowledge does not hold, by the plugin name
+    /// Packer loads them as: (`amazon`, `github.com/example/amazon`).
+    pub unknown_pins: Vec<(String, String)>,
 }
 
 /// A `required_plugins` entry of an HCL2 template.
@@ -110,6 +113,15 @@ pub struct Judgement {
     pub absent: bool,
 }
 
+impl Declared {
+    /// A Packer version as `packer version` or the lock writes it
+    /// (`1.16.0`; a pre-release such as `1.10.0-dev` stands for its release).
+    pub fn packer(version: &str, why: String) -> Option<Declared> {
+        let version = Version::parse(version.split(['-', '+']).next()?)?;
+        Some(Declared { version, why })
+    }
+}
+
 impl Setting {
     /// The Packer releases the setting names, and why; a version xtask
     /// does not know is judged as the closest release it knows.
@@ -144,10 +156,8 @@ impl Setting {
 /// The release of `source` closest to `version` at or below it (the oldest
 /// when it is older than all), and whether it is `version` itself.
 fn closest(source: &super::Source, version: Version) -> (Mask, bool) {
-    match source.versions.iter().rposition(|known| *known <= version) {
-        Some(index) => (1 << index, source.versions[index] == version),
-        None => (1, false),
-    }
+    let (index, exact) = source.closest(version);
+    (1 << index, exact)
 }
 
 impl InForce {
@@ -228,6 +238,14 @@ impl InForce {
             let Some((_, component)) = knowledge.components(kind, name).find(|(_, c)| c.source == plugin) else {
                 continue;
             };
+            if let Some((_, pinned)) = self.setting.unknown_pins.iter().find(|(pinned, _)| pinned == source.name) {
+                unchecked = Some(format!(
+                    "xtask.toml pins {pinned}, which Packer loads for the {} plugin's types, and xtask does not know \
+                     its keys",
+                    source.name
+                ));
+                continue;
+            }
             let bundled = vendored
                 .and_then(|vendored| {
                     knowledge.bundles.iter().find(|bundle| bundle.plugin == vendored.plugin && bundle.core & bit != 0)
@@ -253,15 +271,15 @@ impl InForce {
         }
         let mut scope = Scope::default();
         for (source, keys, reason, versions, cores) in found {
-            let plugin = knowledge.sources[source].name;
             let why = match reason {
                 Reason::Core => self.core_why.clone(),
                 Reason::Declared(why) => why,
                 Reason::Bundled => format!("bundled with {}", core.describe(cores)),
                 Reason::Newest => format!(
-                    "the newest release xtask knows, as {} bundles none; pin yours with `plugins = {{ {plugin} = \"…\" }}` \
-                     under `[packer]` in xtask.toml",
-                    core.describe(cores)
+                    "the newest release xtask knows, as {} bundles none; pin yours with `\"{}\" = \"X.Y.Z\"` \
+                     under `[packer.plugins]` in xtask.toml",
+                    core.describe(cores),
+                    knowledge.sources[source].address()
                 ),
             };
             scope.add(source, keys, versions, &why);
@@ -478,7 +496,7 @@ mod tests {
     fn declared(version: &str) -> Setting {
         Setting {
             core: Some(Declared { version: Version::parse(version).unwrap(), why: "test".to_owned() }),
-            plugins: Vec::new(),
+            ..Setting::default()
         }
     }
 
@@ -524,6 +542,15 @@ mod tests {
         pinned.plugins.push(("amazon".to_owned(), Declared { version: Version(1, 3, 0), why: "pin".to_owned() }));
         let pinned = scope(InForce::from_setting(&pinned).resolve(PluginKind::Builder, "amazon-ebs"));
         assert!(!pinned.judge("imds_support", false).absent);
+        // A pin of a source xtask does not know: Packer loads it by its
+        // name for amazon's types, whose keys are then unknown.
+        let mut foreign = declared("1.11.2");
+        foreign.unknown_pins.push(("amazon".to_owned(), "github.com/example/amazon".to_owned()));
+        let Resolved::Unchecked(why) = InForce::from_setting(&foreign).resolve(PluginKind::Builder, "amazon-ebs")
+        else {
+            panic!("a foreign pin's types are checked");
+        };
+        assert!(why.contains("github.com/example/amazon"), "{why}");
         // Packer 1.6.6 has it built in.
         let core = scope(InForce::from_setting(&declared("1.6.6")).resolve(PluginKind::Builder, "amazon-ebs"));
         assert_eq!(core.candidates[0].source, CORE);

@@ -198,6 +198,24 @@ impl Source {
         out
     }
 
+    /// The plugin's source as `required_plugins` and `packer plugins
+    /// install` write it: `github.com/hashicorp/amazon` for the repository
+    /// hashicorp/packer-plugin-amazon (Packer takes the name without the
+    /// repository's prefix).
+    pub fn address(&self) -> String {
+        let (owner, repository) = self.repo.split_once('/').unwrap_or(("hashicorp", self.repo));
+        format!("github.com/{owner}/{}", repository.trim_start_matches("packer-plugin-"))
+    }
+
+    /// The release closest to `version` at or below it (the oldest when
+    /// `version` is older than all), and whether it is `version` itself.
+    pub fn closest(&self, version: Version) -> (usize, bool) {
+        match self.versions.iter().rposition(|known| *known <= version) {
+            Some(index) => (index, self.versions[index] == version),
+            None => (0, false),
+        }
+    }
+
     /// The oldest release of a set.
     pub fn first(&self, mask: Mask) -> Option<Version> {
         (0..self.versions.len()).find(|index| mask & (1 << index) != 0).map(|index| self.versions[index])
@@ -293,6 +311,33 @@ impl Knowledge {
                         .is_some_and(|prefix| prefix == host_and_owner)
                 })
         })
+    }
+}
+
+impl Knowledge {
+    /// Whether Packer `version` runs this type without a plugin installed:
+    /// its core has it or it bundles the plugin that does, at the closest
+    /// release xtask knows at or below `version`.
+    pub fn built_into_packer(&self, kind: PluginKind, name: &str, version: Version) -> bool {
+        let core = &self.sources[CORE];
+        let at: Mask = 1 << core.closest(version).0;
+        self.components(kind, name).any(|(_, component)| component.source == CORE && component.registered & at != 0)
+            || self
+                .vendored
+                .iter()
+                .any(|vendored| vendored.kind == kind && vendored.name == name && vendored.core & at != 0)
+    }
+
+    /// The name of the plugin that provides this type outside Packer's
+    /// core (`amazon` for `amazon-ebs`), when a release xtask knows has it.
+    pub fn plugin_of_type(&self, kind: PluginKind, name: &str) -> Option<&'static str> {
+        let component = self.components(kind, name).find(|(_, component)| component.source != CORE);
+        match component {
+            Some((_, component)) => Some(self.sources[component.source].name),
+            None => {
+                self.vendored.iter().find(|vendored| vendored.kind == kind && vendored.name == name).map(|v| v.plugin)
+            }
+        }
     }
 }
 

@@ -48,14 +48,23 @@ fn check(ctx: &Context, out: &mut Findings) {
             continue;
         }
         let name = builder.builder_name().unwrap_or_default().to_owned();
+        // An empty `region` is the environment's, and an empty copy none:
+        // neither names a region here.
+        let home = builder.str("region").filter(|region| !region.is_empty());
         let mut regions: Vec<(Route, &str)> = Vec::new();
-        if let Some(region) = builder.str("region") {
+        if let Some(region) = home {
             regions.push((builder.at("region"), region));
         }
         let mut own: Vec<&str> = regions.iter().map(|(_, region)| *region).collect();
-        for (route, region) in builder.strings("ami_regions") {
+        // Packer splits a string `ami_regions` at its commas.
+        let copies = builder
+            .strings("ami_regions")
+            .into_iter()
+            .flat_map(|(route, text)| text.split(',').map(move |region| (route.clone(), region)))
+            .filter(|(_, region)| !region.is_empty());
+        for (route, region) in copies {
             // Packer skips a copy to the region the AMI was built in.
-            if Some(region) == builder.str("region") {
+            if Some(region) == home {
                 continue;
             }
             if own.contains(&region) {
@@ -86,7 +95,23 @@ fn check(ctx: &Context, out: &mut Findings) {
 
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
     let template = ctx.template;
-    let known = |value: &Value| template.known_string(value).unwrap_or_else(|| expression_text(value));
+    // A variable this run gives a value (a var file, `--var`, `PKR_VAR_`)
+    // is compared as written, not through its default: the run decides.
+    let given_inside = |at: &At| {
+        template.references().any(|reference| {
+            reference.root == "var"
+                && reference.at.file == at.file
+                && at.bytes.start <= reference.at.bytes.start
+                && reference.at.bytes.end <= at.bytes.end
+                && reference.attrs.first().is_some_and(|name| {
+                    ctx.external_variables.contains(name) || std::env::var_os(format!("PKR_VAR_{name}")).is_some()
+                })
+        })
+    };
+    let known = |at: &At, value: &Value| match given_inside(at) {
+        true => expression_text(value),
+        false => template.known_string(value).unwrap_or_else(|| expression_text(value)),
+    };
     let mut covered: HashMap<String, String> = HashMap::new();
     // A source no build uses makes no image.
     let targets = template.build_targets();
@@ -98,7 +123,7 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         }
         let name = source.address();
         let body = &source.block.body;
-        let home = body.attr("region").map(|attr| known(&attr.value));
+        let home = body.attr("region").map(|attr| known(&attr.at, &attr.value)).filter(|region| !region.is_empty());
         let mut regions: Vec<(&At, String)> = Vec::new();
         if let (Some(attr), Some(region)) = (body.attr("region"), &home) {
             regions.push((&attr.at, region.clone()));
@@ -106,8 +131,8 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         let mut own: Vec<String> = home.iter().cloned().collect();
         if let Some(Value::List(items)) = body.attr("ami_regions").map(|attr| &attr.value) {
             for item in items {
-                let region = known(&item.value);
-                if Some(&region) == home.as_ref() {
+                let region = known(&item.at, &item.value);
+                if region.is_empty() || Some(&region) == home.as_ref() {
                     continue;
                 }
                 if own.contains(&region) {

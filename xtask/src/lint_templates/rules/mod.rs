@@ -45,6 +45,7 @@ mod post_processor_missing_type;
 mod private_key_upload;
 mod provisioner_missing_type;
 mod provisioner_without_communicator;
+mod region_from_environment;
 mod removed_key;
 mod sensitive_variable_undeclared;
 mod unchecked_plugin_type;
@@ -135,6 +136,7 @@ pub static RULES: &[&Rule] = &[
     &duplicate_region::RULE,
     &wrong_cloud::RULE,
     &malformed_source_image::RULE,
+    &region_from_environment::RULE,
     &undeclared_variable::RULE,
     &unused_variable::RULE,
     &env_outside_variables::RULE,

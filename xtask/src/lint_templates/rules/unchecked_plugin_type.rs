@@ -16,8 +16,11 @@ declare_rule! {
     /// no Packer or plugin release it knows has (a third-party plugin such
     /// as `goss` or `windows-update`, which Packer runs when it is
     /// installed), a type a `required_plugins` entry provides from a plugin
-    /// xtask does not know (`github.com/thomasklein94/libvirt`), or one
-    /// whose constraint allows no release xtask knows. A near-miss of a
+    /// xtask does not know (`github.com/thomasklein94/libvirt`), one whose
+    /// constraint allows no release xtask knows, or one of a plugin that
+    /// `[packer.plugins]` in `xtask.toml` pins from a source xtask does not
+    /// know (`"github.com/example/amazon"`: Packer loads a plugin by its
+    /// name, whatever its source). A near-miss of a
     /// known type is `unknown-builder-type`'s (and the provisioner and
     /// post-processor rules') error instead.
     ///

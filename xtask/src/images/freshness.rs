@@ -1,0 +1,128 @@
+//! Whether an image the lock records is current: its template read with
+//! the values its build was given (which files a build reads, and which
+//! regions it makes, can depend on them), through the same reader and
+//! hashing as `images --plan` with a run's values, compared with the files
+//! the image was built from. `status` and the deployment linter
+//! (`stale-image`) both ask here.
+
+use std::collections::BTreeMap;
+
+use super::plan;
+use super::readout::Readout;
+use crate::hcl2::FileKind;
+use crate::lock::{self, LockedImage, LockedTemplate};
+use crate::project::TemplateFile;
+
+/// What the lock and the files say of one recorded image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Freshness {
+    Current,
+    /// Built from files that changed since: which, as the plan says it.
+    Stale(String),
+    /// What cannot be told from here, and why.
+    Unknown(String),
+}
+
+impl Freshness {
+    /// `current`, `stale: …`, `unknown: …`, as `status` shows it.
+    pub fn describe(&self) -> String {
+        match self {
+            Freshness::Current => "current".to_owned(),
+            Freshness::Stale(why) => format!("stale: {why}"),
+            Freshness::Unknown(why) => format!("unknown: {why}"),
+        }
+    }
+}
+
+/// Judges every image of `locked`, the lock's entry for `file`, by
+/// region. Images built with the same values share one reading of the
+/// template.
+pub fn of_template(file: &TemplateFile, locked: &LockedTemplate) -> BTreeMap<String, Freshness> {
+    let mut readings: BTreeMap<BTreeMap<String, String>, Result<Reading, String>> = BTreeMap::new();
+    locked
+        .images
+        .iter()
+        .map(|(region, image)| {
+            // The values the lock kept; those it did not keep are missing
+            // here, and said when they could matter.
+            let given: BTreeMap<String, String> = image
+                .values
+                .iter()
+                .flatten()
+                .filter_map(|(name, value)| Some((name.clone(), value.clone()?)))
+                .collect();
+            let reading = readings.entry(given).or_insert_with_key(|given| read(file, given));
+            let freshness = match reading {
+                Ok(reading) => judge(file, locked, image, reading),
+                Err(why) => Freshness::Unknown(why.clone()),
+            };
+            (region.clone(), freshness)
+        })
+        .collect()
+}
+
+/// The template as a build given some values would read it.
+struct Reading {
+    now: lock::InputHashes,
+    opaque_upload: Option<String>,
+}
+
+fn read(file: &TemplateFile, given: &BTreeMap<String, String>) -> Result<Reading, String> {
+    let template = Readout::read(file, &crate::template::from_recorded(given))?;
+    let now = lock::hash_inputs(file.dir(), &template.inputs).map_err(|error| format!("{error:#}"))?;
+    Ok(Reading { now, opaque_upload: template.opaque_upload })
+}
+
+fn judge(file: &TemplateFile, locked: &LockedTemplate, image: &LockedImage, reading: &Reading) -> Freshness {
+    let Reading { now, opaque_upload } = reading;
+    if now.all == image.hash {
+        return match opaque_upload {
+            Some(path) => Freshness::Unknown(format!(
+                "its files are unchanged, but it also reads `{path}`, a path only the build knows"
+            )),
+            None => Freshness::Current,
+        };
+    }
+    if image.hash != locked.hash {
+        return Freshness::Stale("older than the template's last build (a --region run built other regions)".into());
+    }
+    let changes = |now: &BTreeMap<String, String>| match &locked.files {
+        Some(before) => plan::file_changes(before, now),
+        None => "the template or a file it uploads changed".to_owned(),
+    };
+    let unknown = image.unknown_values();
+    if unknown.is_empty() {
+        return Freshness::Stale(changes(&now.each));
+    }
+    // Read without some of the build's values, the template may name other
+    // files than the build read: judge by the files the build did read,
+    // which the lock lists, and by the template files Packer reads
+    // whatever the values (one added to an HCL2 folder).
+    let added: Vec<String> = now
+        .each
+        .keys()
+        .filter(|name| read_whatever_the_values(name) && !locked.inputs.contains(*name))
+        .map(|name| format!("{name} (new)"))
+        .collect();
+    if !added.is_empty() {
+        return Freshness::Stale(added.join(", "));
+    }
+    match lock::hash_inputs(file.dir(), &locked.inputs) {
+        Ok(read) if read.all != image.hash => Freshness::Stale(changes(&read.each)),
+        Ok(_) => Freshness::Unknown(format!(
+            "the files its build read are unchanged, but which files a build reads may depend on {}, whose value \
+             the lock does not keep",
+            unknown.join(", ")
+        )),
+        Err(error) => Freshness::Stale(format!("{error:#}")),
+    }
+}
+
+/// A file of the template's own folder that Packer reads whatever values a
+/// build is given: `template.json`, an HCL2 folder's `*.pkr.hcl` and
+/// `*.auto.pkrvars.hcl`.
+fn read_whatever_the_values(name: &str) -> bool {
+    !name.contains('/')
+        && (name == "template.json"
+            || matches!(FileKind::of(name), Some(FileKind::Template | FileKind::VarFile { auto: true })))
+}
