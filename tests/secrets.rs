@@ -446,3 +446,71 @@ fn a_secret_with_escapes_that_packer_prints_is_hidden() {
         assert!(!text(&output).contains(part), "{part} is in the output:\n{}", text(&output));
     }
 }
+
+/// Secrets as Packer's own steps change them, with the real Packer: a
+/// step's output line cut at a carriage return and trimmed at its end, a
+/// value with a `'` quoted by shell-local in the command its debug log
+/// shows (`PACKER_LOG=1`), and the string of a sensitive map given by a
+/// var file, `PKR_VAR_` or `--var`, printed alone.
+#[test]
+fn secrets_that_packers_steps_trim_quote_or_take_from_a_map_are_hidden() {
+    common::packer();
+    let moto = xtask::moto::Moto::start().unwrap_or_else(|error| panic!("{error:#}"));
+    let dir = tempfile::tempdir().unwrap();
+    let root = &fs::canonicalize(dir.path()).unwrap();
+    let folder = "packer/4.0/aws/machine-image";
+    let mut variables = "variable \"endpoint\" {\n  type = string\n}\n".to_owned();
+    for name in ["quoted", "returned", "trailing"] {
+        variables.push_str(&format!("variable \"{name}\" {{\n  type      = string\n  sensitive = true\n}}\n"));
+    }
+    for name in ["by_file", "by_env", "by_var"] {
+        variables.push_str(&format!("variable \"{name}\" {{\n  type      = map(string)\n  sensitive = true\n}}\n"));
+    }
+    write(root, &format!("{folder}/variables.pkr.hcl"), variables);
+    write(
+        root,
+        &format!("{folder}/build.pkr.hcl"),
+        "source \"amazon-ebs\" \"frankfurt\" {\n  region = \"eu-central-1\"\n  custom_endpoint_ec2 = var.endpoint\n  \
+         communicator = \"none\"\n  skip_credential_validation = true\n  skip_metadata_api_check = true\n  \
+         source_ami = \"ami-03cf127a\"\n  instance_type = \"t2.micro\"\n  ami_name = \"e2e-${uuidv4()}\"\n}\n\
+         build {\n  sources = [\"source.amazon-ebs.frankfurt\"]\n  provisioner \"shell-local\" {\n    \
+         environment_vars = [\"Q=${var.quoted}\", \"R=${var.returned}\", \"T=${var.trailing}\", \
+         \"F=${var.by_file.key}\", \"E=${var.by_env.key}\", \"V=${var.by_var.key}\"]\n    \
+         inline = [\"printf 'q %s\\\\n' \\\"$Q\\\"\", \"printf 'r %s\\\\n' \\\"$R\\\"\", \"printf 't %s\\\\n' \\\"$T\\\"\", \
+         \"echo \\\"f $F e $E v $V\\\"\"]\n  }\n}\n",
+    );
+    write(
+        root,
+        "deployments/frankfurt.yaml",
+        "release: '4.0'\ncloud: aws\nbastion:\n  machine_image:\n    id: ami-00000000\ncluster:\n  region: eu-central-1\n  \
+         machine_image:\n    id: ami-00000000\n",
+    );
+    let var_file = write(root, "secrets.pkrvars.hcl", "by_file = {\n  key = \"FILEMAPSECRET\"\n}\n");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--root", root.to_str().unwrap(), "--var-file", var_file.to_str().unwrap()])
+        .args(["--var", &format!("endpoint={}", moto.endpoint)])
+        .args(["--var", "quoted=QUOTEFIRST'QUOTESECOND", "--var", "returned=RETURNFIRST\rRETURNSECOND"])
+        .args(["--var", "trailing=TRAILINGSECRET \t", "--var", "by_var={ key = \"VARMAPSECRET\" }"])
+        .env("PKR_VAR_by_env", "{ key = \"ENVMAPSECRET\" }")
+        .env("PACKER_LOG", "1")
+        .env("NO_COLOR", "1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let log = fs::read_to_string(root.join("target/xtask/images/4.0-aws-machine-image.log")).unwrap();
+    // The line of `r` keeps what follows its carriage return alone.
+    for printed in
+        ["q <sensitive>", "frankfurt: <sensitive>\n", "t <sensitive>", "f <sensitive> e <sensitive> v <sensitive>"]
+    {
+        assert!(log.contains(printed), "the step printed `{printed}`: {log}");
+    }
+    assert!(log.contains("Q='<sensitive>'"), "Packer's debug log shows the command: {log}");
+    let secrets = ["QUOTEFIRST", "QUOTESECOND", "RETURNFIRST", "RETURNSECOND", "TRAILINGSECRET"];
+    for part in secrets.iter().chain(&["FILEMAPSECRET", "ENVMAPSECRET", "VARMAPSECRET"]) {
+        assert!(!log.contains(part), "{part} is in the log:\n{log}");
+        assert!(!text(&output).contains(part), "{part} is in the output:\n{}", text(&output));
+    }
+}

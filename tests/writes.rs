@@ -359,3 +359,148 @@ fn generated_result_paths_never_change_a_protected_file() {
         "{refused} refused ({protected_refused} leading to a protected file) and {written} written of {cases}"
     );
 }
+
+/// A root reached through a symlink (`--root` a link to the checkout):
+/// every writer follows no symlink on its way, so each resolves the root
+/// first, and the run records the lock and patches the deployments.
+#[test]
+fn a_root_reached_through_a_symlink_is_written_as_usual() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = &fs::canonicalize(dir.path()).unwrap().join("checkout");
+    let packer = tree(real);
+    let link = real.with_file_name("link");
+    symlink(real, &link).unwrap();
+    let output = images(&link, &link, &packer, &["--force"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(text(&output).contains("1 built"), "{}", text(&output));
+    let output = build_only(&link, &link, &packer, "target/results/leg.json");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(real.join("target/results/leg.json").is_file());
+}
+
+/// The demo replaces its copy, target/xtask/demo: made a symlink to a
+/// folder of the user's, that folder is not emptied (it was, whole).
+#[test]
+fn the_demo_never_removes_a_folder_it_did_not_make() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = &fs::canonicalize(dir.path()).unwrap().join("checkout");
+    let packer = tree(root);
+    let documents = write(root.parent().unwrap(), "documents/thesis.txt", "years of work").parent().unwrap().to_owned();
+    symlink(&documents, root.join("target/xtask/demo")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["demo", "--root", root.to_str().unwrap(), "--packer", packer.to_str().unwrap()])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(fs::read_to_string(documents.join("thesis.txt")).unwrap(), "years of work", "{}", text(&output));
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("thesis.txt, which xtask did not put there"), "{}", text(&output));
+}
+
+/// Files xtask reads that a user names or keeps beside its own: a FIFO
+/// there (opening one waits for a writer that never comes) or a device
+/// (endless) is refused with what it is, never waited on or read whole.
+#[test]
+fn fifos_and_devices_where_xtask_reads_are_refused_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = &fs::canonicalize(dir.path()).unwrap();
+    let packer = tree(root);
+    let run = |args: &[&str]| {
+        let mut all = vec!["images", "--root", root.to_str().unwrap(), "--packer", packer.to_str().unwrap()];
+        all.extend_from_slice(args);
+        common::xtask_within(20, &all)
+    };
+    let fifo = common::mkfifo(root, "vars/fifo.json");
+    let output = run(&["--dry-run", "--var-file", fifo.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("it is a FIFO (named pipe), not a regular file"), "{}", text(&output));
+    symlink("/dev/zero", root.join("vars/zero.json")).unwrap();
+    let output = run(&["--dry-run", "--var-file", root.join("vars/zero.json").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("it is a device, not a regular file"), "{}", text(&output));
+
+    let manifest = common::mkfifo(root, "packer/4.0/aws/machine-image/manifest.json");
+    let output = run(&["--patch-from", manifest.to_str().unwrap()]);
+    assert_ne!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(text(&output).contains("it is a FIFO (named pipe), not a regular file"), "{}", text(&output));
+    fs::remove_file(&manifest).unwrap();
+
+    let config = common::mkfifo(root, "xtask.toml");
+    let output = run(&["--dry-run"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("xtask.toml: it is a FIFO (named pipe), not a regular file"), "{}", text(&output));
+    fs::remove_file(&config).unwrap();
+
+    // A cache of xtask's own is only skipped: the run goes on. (It keeps
+    // the version of a real Packer only, not of a stand-in script.)
+    common::mkfifo(root, "target/xtask/packer-version");
+    let real = common::packer();
+    let args = ["images", "--root", root.to_str().unwrap(), "--packer", real.to_str().unwrap(), "--dry-run"];
+    let output = common::xtask_within(20, &args);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+}
+
+/// A result that could not be written is refused before the build, not
+/// after it (a cloud build can take an hour): a name too long for its
+/// temporary file, and a `~` the shell did not expand (`--result=~/x`
+/// made a folder named `~`).
+#[test]
+fn a_result_that_cannot_be_written_is_refused_before_the_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = &fs::canonicalize(dir.path()).unwrap();
+    let packer = tree(root);
+    let long = format!("target/results/{}.json", "a".repeat(240));
+    let output = build_only(root, root, &packer, &long);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(!text(&output).contains("built"), "refused after the build: {}", text(&output));
+    assert!(text(&output).contains("File name too long"), "{}", text(&output));
+    for path in ["~/leg.json", "~root/leg.json", "~"] {
+        let output = build_only(root, root, &packer, path);
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+        assert!(text(&output).contains("the shell expands `~`"), "{}", text(&output));
+    }
+    assert!(!root.join("~").exists() && !root.join("~root").exists());
+}
+
+/// xtask.toml is read by every run (the Packer version and plugin pins): a
+/// leg's result written over it broke the next run.
+#[test]
+fn a_result_never_lands_on_the_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = &fs::canonicalize(dir.path()).unwrap();
+    let packer = tree(root);
+    write(root, "xtask.toml", "[packer.plugins]\n");
+    symlink("../xtask.toml", root.join("target/to-config")).unwrap();
+    for result in ["xtask.toml", "target/../xtask.toml", "target/to-config"] {
+        let output = build_only(root, root, &packer, result);
+        assert_eq!(output.status.code(), Some(2), "--result {result}: {}", text(&output));
+        assert!(text(&output).contains("it leads to the configuration xtask.toml"), "{}", text(&output));
+        assert_eq!(fs::read_to_string(root.join("xtask.toml")).unwrap(), "[packer.plugins]\n");
+    }
+}
+
+/// A script outside packer/ that a template uploads is part of its images
+/// as much as the template: a result written over it changed the next
+/// build. What the lock says a template read is protected.
+#[test]
+fn a_result_never_lands_on_a_file_a_template_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = &fs::canonicalize(dir.path()).unwrap();
+    let packer = tree(root);
+    write(root, "shared/common.sh", "echo common\n");
+    let with_script = template().replacen(
+        "\n  ]\n}",
+        "\n  ],\n  \"provisioners\": [{ \"type\": \"shell\", \"script\": \"../../../../shared/common.sh\" }]\n}",
+        1,
+    );
+    write(root, "packer/4.0/aws/machine-image/template.json", with_script);
+    let output = images(root, root, &packer, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    symlink("../shared", root.join("target/to-shared")).unwrap();
+    for result in ["shared/common.sh", "target/to-shared/common.sh"] {
+        let output = build_only(root, root, &packer, result);
+        assert_eq!(output.status.code(), Some(2), "--result {result}: {}", text(&output));
+        assert!(text(&output).contains("packer/4.0/aws/machine-image/template.json reads"), "{}", text(&output));
+        assert_eq!(fs::read_to_string(root.join("shared/common.sh")).unwrap(), "echo common\n");
+    }
+}

@@ -474,6 +474,10 @@ sudo yum -y install git
     Ok(ExitCode::SUCCESS)
 }
 
+/// What cargo puts in a target folder, which the cold build empties.
+const CARGO_TARGET: &[&str] =
+    &["debug", "release", "build", "tmp", "cargo-timings", ".rustc_info.json", "CACHEDIR.TAG", ".cargo-lock"];
+
 /// `cargo xtask bench cold-build`: what a new user waits for on the first
 /// `cargo xtask`, the dependencies already downloaded. Builds xtask's
 /// binary into an empty target folder with cargo's `--timings` report, and
@@ -485,7 +489,7 @@ pub fn cold_build() -> Result<ExitCode> {
     let target = crate::protected::Protected::of(&root).check(&root.join("target/xtask/bench-cold-build")).map_err(
         |refusal| anyhow::anyhow!("target/xtask/bench-cold-build: {refusal}; make target/ a folder of its own"),
     )?;
-    let _ = fs::remove_dir_all(&target);
+    crate::fsutil::remove_own_folder(&target, CARGO_TARGET)?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let fetched = Command::new(&cargo).args(["fetch", "--quiet"]).current_dir(&root).status()?;
     if !fetched.success() {
@@ -508,7 +512,7 @@ pub fn cold_build() -> Result<ExitCode> {
     let report = fs::read_to_string(target.join("cargo-timings/cargo-timing.html")).unwrap_or_default();
     let mut units = unit_durations(&report);
     units.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let _ = fs::remove_dir_all(&target);
+    crate::fsutil::remove_own_folder(&target, CARGO_TARGET)?;
     show_line!("cold build of xtask (cargo build --package xtask --bin xtask, empty target folder):");
     show_line!(
         "  wall {:.1} s, CPU {:.1} s on {} cores",

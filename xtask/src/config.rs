@@ -29,13 +29,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Result, bail};
 use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{Report, RuleMeta, Severity};
 use crate::location::LineIndex;
 
 pub const FILE: &str = "xtask.toml";
+
+/// The largest configuration read: a FIFO, a device or a runaway file is not.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 #[derive(Debug, Default)]
 pub struct Config {
@@ -61,10 +64,13 @@ impl Config {
     /// The configuration under `root`; none when there is no `xtask.toml`.
     pub fn read(root: &Path) -> Result<Config> {
         let path = root.join(FILE);
-        let text = match std::fs::read_to_string(&path) {
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-            read => read.with_context(|| format!("reading {}", path.display()))?,
+        let bytes = match crate::fsutil::read_regular(&path, MAX_CONFIG_BYTES) {
+            Err(crate::fsutil::Unreadable::Missing) => return Ok(Config::default()),
+            Err(problem) => bail!("{FILE}: {problem}; make it a regular file of TOML, or remove it"),
+            Ok(bytes) => bytes,
         };
+        let text =
+            String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{FILE} is not UTF-8 text; save it as UTF-8"))?;
         Config::parse(&text).map_err(|(at, message)| {
             let (line, column) = LineIndex::new(&text).line_column(at);
             anyhow::anyhow!("{FILE}:{line}:{column}: {message}; fix or remove it (the README's \"Configuration\" says what it holds)")

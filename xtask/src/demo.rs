@@ -89,14 +89,15 @@ fn shown(root: &Path, path: &Path) -> String {
     path.strip_prefix(root).unwrap_or(path).display().to_string()
 }
 
+/// What a demo copy holds: the copies, and what `images` writes there.
+const DEMO_COPY: &[&str] = &["packer", "deployments", crate::config::FILE, "target"];
+
 /// A fresh copy of what `images` reads: `packer/`, `deployments/` and
 /// `xtask.toml` (its plugin pins, which Packer 1.10 and later build with).
 /// Each file copied is checked, though the folder is new and holds no
 /// symlink.
 fn copy_repository(root: &Path, demo: &Path, protected: &Protected) -> Result<()> {
-    if demo.exists() {
-        fs::remove_dir_all(demo).with_context(|| format!("removing the previous demo at {}", demo.display()))?;
-    }
+    crate::fsutil::remove_own_folder(demo, DEMO_COPY).context("removing the previous demo copy")?;
     let config = root.join(crate::config::FILE);
     if config.is_file() {
         fs::create_dir_all(demo).with_context(|| format!("creating {}", demo.display()))?;

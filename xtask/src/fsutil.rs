@@ -1,7 +1,7 @@
 //! Reading only what is a regular file, and writes that never leave a
 //! half-written file behind.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::fs;
 use std::io::{self, Read, Write};
@@ -170,50 +170,187 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
 /// right before the rename: an error from it (the file was edited
 /// meanwhile) leaves the file as it is. What is left is the instant between
 /// that check and the rename, which a rename cannot close.
+///
+/// `path` is the file a caller resolved and checked: the write goes to its
+/// folder through a handle opened without following any symlink
+/// ([`Folder::open`]), so a folder on the way swapped for a symlink after
+/// the check fails the write rather than redirecting it.
 pub fn replace_file_unless_changed(path: &Path, bytes: &[u8], unchanged: impl Fn() -> Result<()>) -> Result<()> {
     only_a_file_or_nothing(path)?;
-    let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().context("a file path has a name")?.to_string_lossy();
-    let temporary = dir.join(temporary_name(&name));
+    let (folder, name) = Folder::of(path)?;
+    let temporary = OsString::from(temporary_name(&name.to_string_lossy()));
+    let shown = path.with_file_name(&temporary);
+    let mut file = folder.create_new(&temporary, 0o666).with_context(|| format!("creating {}", shown.display()))?;
     let result = (|| -> Result<()> {
-        let mut file = create_new(&temporary, 0o666).with_context(|| format!("creating {}", temporary.display()))?;
-        file.write_all(bytes).with_context(|| format!("writing {}", temporary.display()))?;
+        file.write_all(bytes).with_context(|| format!("writing {}", shown.display()))?;
         if let Ok(metadata) = fs::metadata(path) {
             file.set_permissions(metadata.permissions())?;
         }
-        file.sync_all().with_context(|| format!("flushing {}", temporary.display()))?;
+        file.sync_all().with_context(|| format!("flushing {}", shown.display()))?;
         unchanged()?;
-        fs::rename(&temporary, path).with_context(|| format!("replacing {}", path.display()))?;
+        folder.rename(&temporary, &name).with_context(|| format!("replacing {}", path.display()))?;
         Ok(())
     })();
     if result.is_err() {
-        let _ = fs::remove_file(&temporary);
+        let _ = folder.remove(&temporary);
     }
     result
+}
+
+/// Fails when [`replace_file`] could not write `path` now: its folder
+/// cannot be made, or its temporary file cannot be created there (a name
+/// too long, a folder not writable). What it creates it removes.
+pub fn check_writable(path: &Path) -> Result<()> {
+    if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+        fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
+    }
+    let (folder, name) = Folder::of(path)?;
+    let temporary = OsString::from(temporary_name(&name.to_string_lossy()));
+    let shown = path.with_file_name(&temporary);
+    folder.create_new(&temporary, 0o600).with_context(|| format!("creating {}", shown.display()))?;
+    folder.remove(&temporary).with_context(|| format!("removing {}", shown.display()))
 }
 
 /// Creates `path` as a new file with `mode` (less the umask), never
 /// opening what is there already: a file of the same name, a killed run's
 /// or a symlink put there to redirect the write, is removed first (the
-/// link itself, not what it leads to).
+/// link itself, not what it leads to). Its folder is reached without
+/// following a symlink, as in [`replace_file_unless_changed`].
 ///
 /// Anything else there (a device, a FIFO, a folder) is left alone and
 /// refused: removing `/dev/null` because a symlink led to it would break
 /// the machine.
 pub fn create_new(path: &Path, mode: u32) -> io::Result<fs::File> {
-    let open = || fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(path);
-    match open() {
-        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
-            let kind = fs::symlink_metadata(path)?.file_type();
-            if !kind.is_file() && !kind.is_symlink() {
-                let what = check_type(&fs::symlink_metadata(path)?).err().map_or(String::new(), |why| why.to_string());
-                return Err(io::Error::new(io::ErrorKind::AlreadyExists, what));
-            }
-            fs::remove_file(path)?;
-            open()
-        }
-        opened => opened,
+    let (folder, name) = Folder::of(path).map_err(|error| io::Error::other(format!("{error:#}")))?;
+    folder.create_new(&name, mode)
+}
+
+/// A folder held open, reached from `/` (or the current folder) one name at
+/// a time without following a symlink: what is done in it happens in that
+/// very folder, wherever its path leads by then.
+struct Folder {
+    fd: std::os::fd::OwnedFd,
+}
+
+impl Folder {
+    /// The folder of `path`, and the name of `path` in it.
+    fn of(path: &Path) -> Result<(Folder, OsString)> {
+        let name = path.file_name().with_context(|| format!("{} names no file", path.display()))?.to_owned();
+        let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let folder = Folder::open(dir).map_err(|error| match error.raw_os_error() {
+            Some(libc::ELOOP | libc::ENOTDIR) => anyhow::anyhow!(
+                "{}: a folder on the way to it is a symlink or a file now, not the folder xtask checked; nothing was \
+                 written, run again",
+                path.display()
+            ),
+            _ => anyhow::Error::new(error).context(format!("opening {}", dir.display())),
+        })?;
+        Ok((folder, name))
     }
+
+    /// Opens `dir`, which must hold no symlink: each step is opened with
+    /// `O_NOFOLLOW` from the one before, so a symlink anywhere fails it.
+    fn open(dir: &Path) -> io::Result<Folder> {
+        use std::path::Component;
+        let start = if dir.is_absolute() { "/" } else { "." };
+        let mut folder = Folder::open_at(libc::AT_FDCWD, OsStr::new(start))?;
+        for component in dir.components() {
+            let name = match component {
+                Component::RootDir | Component::CurDir | Component::Prefix(_) => continue,
+                Component::ParentDir => OsStr::new(".."),
+                Component::Normal(name) => name,
+            };
+            folder = Folder::open_at(folder.raw(), name)?;
+        }
+        Ok(folder)
+    }
+
+    fn open_at(at: std::os::fd::RawFd, name: &OsStr) -> io::Result<Folder> {
+        use std::os::fd::FromRawFd;
+        let name = c_name(name)?;
+        let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        // SAFETY: openat(2) with a live descriptor (or AT_FDCWD) and a C string.
+        let fd = unsafe { libc::openat(at, name.as_ptr(), flags) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: a descriptor openat just returned, owned by nobody else.
+        Ok(Folder { fd: unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) } })
+    }
+
+    fn raw(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.fd.as_raw_fd()
+    }
+
+    /// [`create_new`] in this folder.
+    fn create_new(&self, name: &OsStr, mode: u32) -> io::Result<fs::File> {
+        use std::os::fd::FromRawFd;
+        let c = c_name(name)?;
+        let open = || {
+            let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+            // SAFETY: openat(2) with a live folder descriptor and a C string.
+            let fd = unsafe { libc::openat(self.raw(), c.as_ptr(), flags, mode as libc::c_uint) };
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: a descriptor openat just returned, owned by nobody else.
+            Ok(unsafe { fs::File::from_raw_fd(fd) })
+        };
+        match open() {
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                let what = match self.kind_of(&c)? {
+                    libc::S_IFREG | libc::S_IFLNK => None,
+                    libc::S_IFDIR => Some(Unreadable::Folder),
+                    libc::S_IFIFO => Some(Unreadable::NotRegular("a FIFO (named pipe)")),
+                    libc::S_IFSOCK => Some(Unreadable::NotRegular("a socket")),
+                    libc::S_IFCHR | libc::S_IFBLK => Some(Unreadable::NotRegular("a device")),
+                    _ => Some(Unreadable::NotRegular("a special file")),
+                };
+                if let Some(what) = what {
+                    return Err(io::Error::new(io::ErrorKind::AlreadyExists, what.to_string()));
+                }
+                self.remove(name)?;
+                open()
+            }
+            opened => opened,
+        }
+    }
+
+    /// The type bits (`S_IFMT`) of `name` itself, not of what it links to.
+    fn kind_of(&self, name: &std::ffi::CStr) -> io::Result<libc::mode_t> {
+        // SAFETY: an all-zero `stat` is a valid value of the plain C struct.
+        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstatat(2) with a live folder descriptor, a C string and a
+        // live `stat` to fill.
+        if unsafe { libc::fstatat(self.raw(), name.as_ptr(), &mut stat, libc::AT_SYMLINK_NOFOLLOW) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(stat.st_mode & libc::S_IFMT)
+    }
+
+    fn rename(&self, from: &OsStr, to: &OsStr) -> io::Result<()> {
+        let (from, to) = (c_name(from)?, c_name(to)?);
+        // SAFETY: renameat(2) within one live folder descriptor, two C strings.
+        if unsafe { libc::renameat(self.raw(), from.as_ptr(), self.raw(), to.as_ptr()) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    fn remove(&self, name: &OsStr) -> io::Result<()> {
+        let name = c_name(name)?;
+        // SAFETY: unlinkat(2) with a live folder descriptor and a C string.
+        if unsafe { libc::unlinkat(self.raw(), name.as_ptr(), 0) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}
+
+fn c_name(name: &OsStr) -> io::Result<std::ffi::CString> {
+    std::ffi::CString::new(name.as_encoded_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a path with a NUL byte"))
 }
 
 /// Refuses to replace what is at `path` unless it is a regular file or
@@ -273,6 +410,34 @@ pub fn fresh_private_folder(parent: &Path, prefix: &str) -> Result<PathBuf> {
         }
     }
     bail!("no free name for a folder {prefix}-{}-N in {}; clear it out", std::process::id(), parent.display())
+}
+
+/// Removes `folder` and all it holds when every name in it is one of
+/// `names`, what xtask itself puts there; nothing there is fine. A folder
+/// of xtask's may be reached through a symlink (checked, and not into the
+/// repository) that leads to a folder of the user's: that is refused,
+/// naming what is in it, rather than emptied.
+pub fn remove_own_folder(folder: &Path, names: &[&str]) -> Result<()> {
+    let entries = match fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(error).with_context(|| format!("reading {}", folder.display())),
+    };
+    let mut foreign: Vec<String> = entries
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| !names.contains(&name.as_str()))
+        .collect();
+    if !foreign.is_empty() {
+        foreign.sort();
+        let shown = if foreign.len() > 3 { format!("{}, …", foreign[..3].join(", ")) } else { foreign.join(", ") };
+        bail!(
+            "{} holds {shown}, which xtask did not put there, so it was not removed; if a symlink leads there, \
+             remove the symlink",
+            folder.display()
+        );
+    }
+    fs::remove_dir_all(folder).with_context(|| format!("removing {}", folder.display()))
 }
 
 /// How many symlinks one path may go through, as on Linux (`MAXSYMLINKS`).
@@ -409,6 +574,74 @@ mod tests {
         std::os::unix::fs::symlink(&fifo, dir.path().join("link")).unwrap();
         assert!(write_atomic(&dir.path().join("link"), b"x").is_err(), "a symlink is resolved by the caller");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2, "no temporary left behind");
+    }
+
+    /// The file checked is the file written: a folder on the way that is
+    /// (or has become) a symlink is refused, not followed, since a check
+    /// made before cannot vouch for where it leads now.
+    #[test]
+    fn a_write_never_follows_a_symlink_on_the_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = fs::canonicalize(dir.path()).unwrap();
+        fs::create_dir(dir.join("kept")).unwrap();
+        fs::write(dir.join("kept/a.yaml"), "kept").unwrap();
+        std::os::unix::fs::symlink("kept", dir.join("link")).unwrap();
+        let refused = write_atomic(&dir.join("link/a.yaml"), b"new").unwrap_err();
+        assert!(format!("{refused:#}").contains("symlink"), "{refused:#}");
+        assert!(create_new(&dir.join("link/b"), 0o600).is_err());
+        assert_eq!(fs::read_to_string(dir.join("kept/a.yaml")).unwrap(), "kept");
+        assert_eq!(fs::read_dir(dir.join("kept")).unwrap().count(), 1, "nothing written in kept/");
+    }
+
+    /// The race of issue 16: while one thread writes `results/a.yaml` over
+    /// and over, another swaps the folder `results` with a symlink to
+    /// `kept/` (atomically, with RENAME_EXCHANGE). Each write lands in the
+    /// real folder or fails; `kept/a.yaml` is never replaced.
+    #[test]
+    fn a_folder_swapped_for_a_symlink_while_writing_is_never_written_through() {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let dir = fs::canonicalize(dir.path()).unwrap();
+        fs::create_dir(dir.join("kept")).unwrap();
+        fs::write(dir.join("kept/a.yaml"), "kept").unwrap();
+        fs::create_dir(dir.join("results")).unwrap();
+        std::os::unix::fs::symlink("kept", dir.join("swap")).unwrap();
+        let name = |rel: &str| std::ffi::CString::new(dir.join(rel).into_os_string().into_encoded_bytes()).unwrap();
+        let (results, swap) = (name("results"), name("swap"));
+        let (stop, swaps) = (AtomicBool::new(false), AtomicUsize::new(0));
+        let written = std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    // SAFETY: two valid C strings; renameat2 reads nothing else.
+                    let swapped = unsafe {
+                        libc::renameat2(
+                            libc::AT_FDCWD,
+                            results.as_ptr(),
+                            libc::AT_FDCWD,
+                            swap.as_ptr(),
+                            libc::RENAME_EXCHANGE,
+                        )
+                    };
+                    assert_eq!(swapped, 0, "{}", io::Error::last_os_error());
+                    swaps.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+            // Writes until the swapper has swapped often enough, however
+            // fast either runs on this machine.
+            let (mut attempts, mut written) = (0, 0);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while (attempts < 300 || swaps.load(Ordering::Relaxed) < 3000) && std::time::Instant::now() < deadline {
+                attempts += 1;
+                written += usize::from(replace_file(&dir.join("results/a.yaml"), b"result").is_ok());
+            }
+            stop.store(true, Ordering::Relaxed);
+            written
+        });
+        let swaps = swaps.load(Ordering::Relaxed);
+        assert!(swaps >= 3000 && written > 0, "{swaps} swaps, {written} writes");
+        assert_eq!(fs::read_to_string(dir.join("kept/a.yaml")).unwrap(), "kept", "written through the symlink");
+        let stray: Vec<_> = fs::read_dir(dir.join("kept")).unwrap().map(|entry| entry.unwrap().file_name()).collect();
+        assert_eq!(stray.len(), 1, "{stray:?}");
     }
 
     #[test]

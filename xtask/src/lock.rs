@@ -345,13 +345,10 @@ impl LockFile {
 }
 
 /// The file the lock is written to: `packer/images.lock`, or what it links
-/// to inside the repository.
+/// to inside the repository, resolved (the writer follows no symlink, so a
+/// root reached through one is resolved here).
 pub fn target(root: &Path) -> Result<PathBuf> {
-    let path = path(root);
-    if fs::symlink_metadata(&path).is_ok_and(|metadata| metadata.file_type().is_symlink()) {
-        return fsutil::resolve_inside(root, &path);
-    }
-    Ok(path)
+    fsutil::resolve_inside(root, &path(root))
 }
 
 /// Reads JSON that others write for this tool to record (the lock, a CI
@@ -550,9 +547,7 @@ pub fn recorded_values(
         if !declared.contains(name) {
             continue;
         }
-        let withheld = sensitive.contains(&name.as_str())
-            || may_hold_a_secret(name)
-            || secrets.iter().any(|secret| value.contains(secret.as_str()))
+        let withheld = is_secret(name, value, sensitive, secrets)
             || crate::printable::check(value).is_err()
             || crate::printable::check(name).is_err();
         values.insert(name.clone(), (!withheld).then(|| value.clone()));
@@ -560,12 +555,50 @@ pub fn recorded_values(
     values
 }
 
+/// Whether a value given to `name` must be kept out of every committed
+/// file, the settings hash included: a sensitive variable, one whose name
+/// says it may hold a secret, or a value holding one of the run's
+/// `secrets`. The hash of a weak password is as good as the password to
+/// whoever can try a word list against the rest of the lock.
+fn is_secret(name: &str, value: &str, sensitive: &[&str], secrets: &[String]) -> bool {
+    sensitive.contains(&name) || may_hold_a_secret(name) || secrets.iter().any(|secret| value.contains(secret.as_str()))
+}
+
 /// A variable name that suggests a secret whether or not the template
-/// marks it sensitive (`aws_secret_key`, `db_password`, `api_token`).
+/// marks it sensitive (`aws_secret_key`, `db_password`, `api_token`), read
+/// word by word so that `author` or `kms_key_id` are not taken for one: a
+/// name ending in a word that names a reference to a secret (an ID, a
+/// name, a path) holds no secret itself, and a change to it must still
+/// rebuild.
 fn may_hold_a_secret(name: &str) -> bool {
-    const PARTS: &[&str] = &["pass", "secret", "token", "key", "cred", "auth", "cert", "private", "session"];
-    let name = name.to_ascii_lowercase();
-    PARTS.iter().any(|part| name.contains(part))
+    const SECRET_WORDS: &[&str] = &[
+        "pass",
+        "passwd",
+        "password",
+        "passphrase",
+        "pwd",
+        "secret",
+        "secrets",
+        "token",
+        "tokens",
+        "cred",
+        "creds",
+        "credential",
+        "credentials",
+        "auth",
+        "apikey",
+        "cert",
+        "certificate",
+    ];
+    const REFERENCES: &[&str] =
+        &["id", "ids", "name", "names", "arn", "file", "path", "dir", "url", "type", "alias", "length", "size"];
+    let lower = name.to_ascii_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|word| !word.is_empty()).collect();
+    let Some(last) = words.last() else { return false };
+    if REFERENCES.contains(last) {
+        return false;
+    }
+    *last == "key" || words.iter().any(|word| SECRET_WORDS.contains(word))
 }
 
 /// The hash of what a build was given besides the files: the values var
@@ -576,15 +609,16 @@ pub fn hash_settings(
     var_files: &[PathBuf],
     vars: &[(String, String)],
     sensitive: &[&str],
+    secrets: &[String],
     declared: &BTreeSet<String>,
 ) -> Result<String> {
     let mut hasher = Hasher(Sha256::new());
     // The values a build is given, var files first, then `--var`, each
-    // under its name. A sensitive variable counts by its name alone: its
-    // value must not be guessable from a committed hash, and a rotated
+    // under its name. A secret ([`is_secret`]) counts by its name alone:
+    // its value must not be guessable from a committed hash, and a rotated
     // credential does not make an image stale.
     let mut feed = |name: &str, value: &str| {
-        let value = if sensitive.contains(&name) { "<sensitive>" } else { value };
+        let value = if is_secret(name, value, sensitive, secrets) { "<sensitive>" } else { value };
         hasher.feed(name.as_bytes(), value.as_bytes());
     };
     // Of a var file only what the template declares counts: Packer
@@ -653,11 +687,23 @@ mod tests {
         fs::write(dir.path().join("a.sh"), "echo 2").unwrap();
         assert_ne!(first, hash_inputs(dir.path(), &inputs).unwrap());
         let with = |value: &str, sensitive: &[&str]| {
-            hash_settings(Path::new("."), &[], &[("k".into(), value.into())], sensitive, &BTreeSet::new()).unwrap()
+            hash_settings(Path::new("."), &[], &[("k".into(), value.into())], sensitive, &[], &BTreeSet::new()).unwrap()
         };
-        assert_ne!(hash_settings(Path::new("."), &[], &[], &[], &BTreeSet::new()).unwrap(), with("v", &[]));
+        assert_ne!(hash_settings(Path::new("."), &[], &[], &[], &[], &BTreeSet::new()).unwrap(), with("v", &[]));
         assert_ne!(with("v", &[]), with("w", &[]));
         assert_eq!(with("v", &["k"]), with("w", &["k"]), "a sensitive value does not count");
+        // Nor a value the name says is a secret, nor one holding a secret
+        // of the run: a committed hash of `hunter2` gives it away to a word
+        // list.
+        let named = |name: &str, value: &str, secrets: &[String]| {
+            hash_settings(Path::new("."), &[], &[(name.into(), value.into())], &[], secrets, &BTreeSet::new()).unwrap()
+        };
+        assert_eq!(named("db_password", "hunter2", &[]), named("db_password", "letmein", &[]));
+        assert_eq!(
+            named("vault", "x-AKIASECRET", &["AKIASECRET".into()]),
+            named("vault", "x-OTHERSECRET", &["OTHERSECRET".into()])
+        );
+        assert_ne!(named("kms_key_id", "alias/a", &[]), named("kms_key_id", "alias/b", &[]), "a reference rebuilds");
     }
 
     #[test]
@@ -728,6 +774,17 @@ mod tests {
         .map(|(k, v)| (k.to_owned(), v.map(str::to_owned)))
         .collect();
         assert_eq!(values, expected);
+    }
+
+    #[test]
+    fn names_that_say_secret() {
+        for name in ["db_password", "aws_secret_key", "api_token", "access_key", "ssh_password", "winrm-pass", "ApiKey"]
+        {
+            assert!(may_hold_a_secret(name), "{name}");
+        }
+        for name in ["author", "kms_key_id", "ssh_keypair_name", "ssh_private_key_file", "password_length", "flavor"] {
+            assert!(!may_hold_a_secret(name), "{name}");
+        }
     }
 
     #[test]

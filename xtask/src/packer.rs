@@ -131,7 +131,9 @@ fn version_cached_on_disk(packer: &Path, root: &Path) -> Result<String> {
     let modified = metadata.modified().ok().and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok());
     let key = format!("{}\t{}\t{}", real.display(), metadata.len(), modified.map_or(0, |time| time.as_nanos()));
     let cache = root.join("target/xtask/packer-version");
-    if let Ok(text) = std::fs::read_to_string(&cache)
+    // Only a regular file: a FIFO there would wait for a writer forever.
+    if let Ok(bytes) = crate::fsutil::read_regular(&cache, 4096)
+        && let Ok(text) = String::from_utf8(bytes)
         && let Some((cached_key, version)) = text.rsplit_once('\n')
         && cached_key == key
     {

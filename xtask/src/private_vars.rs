@@ -94,11 +94,26 @@ pub fn folder(root: &Path, protected: &Protected) -> Result<PathBuf> {
 }
 
 /// Removes the var files a killed run left. The caller holds the run lock,
-/// so no other run has one there. Returns how many it removed.
+/// so no other run has one there. Only names [`PrivateVars::write`] gives
+/// are removed: the folder may be a symlink to one that holds other files.
+/// Returns how many it removed.
 pub fn remove_stale(root: &Path) -> usize {
     let Ok(folder) = Protected::of(root).check(&root.join(FOLDER)) else { return 0 };
     let Ok(entries) = fs::read_dir(folder) else { return 0 };
-    entries.flatten().filter(|entry| fs::remove_file(entry.path()).is_ok()).count()
+    entries
+        .flatten()
+        .filter(|entry| is_var_file_name(&entry.file_name().to_string_lossy()))
+        .filter(|entry| fs::remove_file(entry.path()).is_ok())
+        .count()
+}
+
+/// `vars-PID-N.json`, as [`PrivateVars::write`] names a var file.
+fn is_var_file_name(name: &str) -> bool {
+    let number = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    name.strip_prefix("vars-")
+        .and_then(|rest| rest.strip_suffix(".json"))
+        .and_then(|rest| rest.split_once('-'))
+        .is_some_and(|(pid, n)| number(pid) && number(n))
 }
 
 /// A number no other var file of this process has had.
@@ -198,5 +213,26 @@ mod tests {
         // Not declared, or no template read: the text.
         assert_eq!(hcl2_value("w", Some(&declared("  type = bool")), "x").unwrap(), "x");
         assert_eq!(hcl2_value("v", None, "[1]").unwrap(), "[1]");
+    }
+
+    /// Only the var files xtask writes are removed as a killed run's: when
+    /// `target/xtask/private` is a symlink to a folder of the user's, the
+    /// other files there stay.
+    #[test]
+    fn only_var_files_are_removed_as_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        let elsewhere = root.join("documents");
+        fs::create_dir_all(&elsewhere).unwrap();
+        fs::create_dir_all(root.join("target/xtask")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, root.join(FOLDER)).unwrap();
+        for name in ["thesis.txt", "vars-notes.json", "vars-12-3.json.bak", "vars-12-3.json", "vars-4-0.json"] {
+            fs::write(elsewhere.join(name), "x").unwrap();
+        }
+        assert_eq!(remove_stale(&root), 2);
+        let mut left: Vec<String> =
+            fs::read_dir(&elsewhere).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        left.sort();
+        assert_eq!(left, ["thesis.txt", "vars-12-3.json.bak", "vars-notes.json"]);
     }
 }

@@ -1,6 +1,7 @@
 //! The files that only their own writers may change: all of `packer/` and
-//! `deployments/`, and whatever a deployment, the lock or any symlink in
-//! those folders leads to. Every other file xtask writes (a build's result,
+//! `deployments/`, `xtask.toml`, the files the lock says a template read
+//! (a script outside packer/ included), and whatever a deployment, the
+//! lock, the configuration or any symlink in those folders leads to. Every other file xtask writes (a build's result,
 //! its log, the run lock, a cache, a var file, the git hook, the demo's
 //! copy) is resolved to the file that will really be written
 //! ([`fsutil::resolve_target`]) and refused when it is one of them; the
@@ -25,8 +26,8 @@ pub struct Protected {
     /// The device and inode of every protected file, with what it is: a
     /// hard link elsewhere is the same file under another name.
     inodes: BTreeMap<(u64, u64), String>,
-    /// The same of every protected folder: a bind mount shows one under
-    /// another path.
+    /// The same of every protected folder and every folder in it: a bind
+    /// mount shows one under another path (`mount --bind packer/4.0 x`).
     folder_inodes: BTreeMap<(u64, u64), String>,
 }
 
@@ -71,6 +72,18 @@ impl Protected {
             protected.add_file(&deployment, format!("the deployment {rel}"));
         }
         protected.add_file(&crate::lock::path(root), "the lock packer/images.lock".to_owned());
+        protected.add_file(&root.join(crate::config::FILE), format!("the configuration {}", crate::config::FILE));
+        // What the recorded images were built from: a script outside
+        // packer/ that a template uploads is part of an image too.
+        if let Ok(lock) = crate::lock::LockFile::read(root) {
+            for (template, locked) in &lock.templates {
+                let path = root.join(template);
+                let folder = if path.is_dir() { path.as_path() } else { path.parent().unwrap_or(root) };
+                for input in &locked.inputs {
+                    protected.add_file(&folder.join(input), format!("a file {template} reads"));
+                }
+            }
+        }
         let mut seen = BTreeSet::new();
         for folder in ["packer", "deployments"] {
             protected.add_tree(&root.join(folder), format!("inside {folder}/"), &mut seen);
@@ -108,11 +121,10 @@ impl Protected {
         for entry in walkdir::WalkDir::new(&resolved).into_iter().filter_map(Result::ok) {
             if entry.path_is_symlink() {
                 links.push(entry.into_path());
-            } else if let Ok(metadata) = entry.metadata()
-                && metadata.is_file()
-            {
+            } else if let Ok(metadata) = entry.metadata() {
                 let rel = entry.path().strip_prefix(&self.root).unwrap_or(entry.path()).display().to_string();
-                self.inodes.entry((metadata.dev(), metadata.ino())).or_insert(rel);
+                let known = if metadata.is_dir() { &mut self.folder_inodes } else { &mut self.inodes };
+                known.entry((metadata.dev(), metadata.ino())).or_insert(rel);
             }
         }
         for link in links {
@@ -162,5 +174,31 @@ impl Protected {
             Ok(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
             _ => path.display().to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bind mount of a folder inside packer/ shows it under another path
+    /// with the same device and inode: every folder of the tree is known
+    /// that way, not only packer/ and deployments/ themselves. (Checked by
+    /// hand with `unshare -m` and `mount --bind packer/4.0 target/mnt`:
+    /// `--result target/mnt/aws/x.json` was written into packer/4.0/aws/.)
+    #[test]
+    fn every_folder_inside_a_protected_one_is_known_by_its_inode() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        for folder in ["packer/4.0/aws/machine-image/scripts", "deployments/prod", "target"] {
+            fs::create_dir_all(root.join(folder)).unwrap();
+        }
+        let protected = Protected::of(&root);
+        for folder in ["packer", "packer/4.0", "packer/4.0/aws/machine-image/scripts", "deployments/prod"] {
+            let metadata = fs::metadata(root.join(folder)).unwrap();
+            assert!(protected.folder_inodes.contains_key(&(metadata.dev(), metadata.ino())), "{folder}");
+        }
+        let target = fs::metadata(root.join("target")).unwrap();
+        assert!(!protected.folder_inodes.contains_key(&(target.dev(), target.ino())));
     }
 }

@@ -113,14 +113,17 @@ fn env_calls(expression: &str) -> Vec<String> {
 pub fn collect(sensitive: &[Sensitive], values: &BTreeMap<String, String>) -> Vec<String> {
     let mut found: Vec<String> =
         candidates(sensitive, values).into_iter().flat_map(|(_, value)| printed_forms(&value)).collect();
-    // Packer's standard error is logged line by line: each line of a
-    // secret that spans several is a secret too.
-    let lines: Vec<String> = found
+    // Packer's standard error is logged line by line, and a step's output
+    // line by line with the text before a line's last carriage return
+    // dropped and its end trimmed (the plugin SDK's `cleanOutputLine`):
+    // each piece of a secret between line ends and carriage returns,
+    // trimmed, is a secret too.
+    let pieces: Vec<String> = found
         .iter()
-        .filter(|secret| secret.contains('\n'))
-        .flat_map(|secret| secret.lines().map(str::trim).map(str::to_owned).collect::<Vec<_>>())
+        .flat_map(|secret| secret.split(['\n', '\r']).map(str::trim).filter(|piece| piece.len() < secret.len()))
+        .map(str::to_owned)
         .collect();
-    found.extend(lines);
+    found.extend(pieces);
     found.retain(|secret| secret.len() >= SHORTEST);
     found.sort_by(|a, b| (Reverse(a.len()), a).cmp(&(Reverse(b.len()), b)));
     found.dedup();
@@ -129,14 +132,23 @@ pub fn collect(sensitive: &[Sensitive], values: &BTreeMap<String, String>) -> Ve
 
 /// Every way a value can appear in what Packer prints and xtask shows: as
 /// it is, or quoted as Go's `%q` and JSON quote a string (backslashes and
-/// quotes escaped); and each of those as machine-readable output writes it
-/// (a comma as `%!(PACKER_COMMA)`, line ends as `\n` and `\r`, which raw
-/// lines and Packer's log show), and as xtask's unescaping of that gives
-/// it back, where a `\n` the value held itself has become a line end.
+/// quotes escaped), or as the shell and PowerShell provisioners quote a
+/// value of `environment_vars` in the command they log; and each of those
+/// as machine-readable output writes it (a comma as `%!(PACKER_COMMA)`,
+/// line ends as `\n` and `\r`, which raw lines and Packer's log show), and
+/// as xtask's unescaping of that gives it back, where a `\n` the value held
+/// itself has become a line end.
 fn printed_forms(value: &str) -> Vec<String> {
     let json = serde_json::to_string(value).expect("a string serialises");
     let mut forms = Vec::new();
-    for quoted in [value.to_owned(), go_quoted(value), json[1..json.len() - 1].to_owned()] {
+    let quotings = [
+        value.to_owned(),
+        go_quoted(value),
+        json[1..json.len() - 1].to_owned(),
+        shell_quoted(value),
+        powershell_escaped(value),
+    ];
+    for quoted in quotings {
         let machine = quoted.replace(',', "%!(PACKER_COMMA)").replace('\r', "\\r").replace('\n', "\\n");
         forms.push(crate::packer::unescape(&machine));
         forms.push(machine);
@@ -171,6 +183,26 @@ fn go_quoted(value: &str) -> String {
     quoted
 }
 
+/// What the shell provisioners (`shell`, `shell-local`) write between the
+/// single quotes of an `environment_vars` value: each `'` as `'"'"'`
+/// (Packer 1.6.6 and 1.16.0, plugin SDK v0.6.10).
+fn shell_quoted(value: &str) -> String {
+    value.replace('\'', "'\"'\"'")
+}
+
+/// What the PowerShell provisioner writes for an `environment_vars`
+/// value: a backtick before each `$`, `"`, `` ` `` and `'`.
+fn powershell_escaped(value: &str) -> String {
+    let mut escaped = String::new();
+    for c in value.chars() {
+        if matches!(c, '$' | '"' | '`' | '\'') {
+            escaped.push('`');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
 /// The sensitive variables whose value is too short to be hidden (see
 /// [`SHORTEST`]), for a warning before the build.
 pub fn too_short(sensitive: &[Sensitive], values: &BTreeMap<String, String>) -> Vec<String> {
@@ -193,14 +225,32 @@ fn candidates(sensitive: &[Sensitive], values: &BTreeMap<String, String>) -> Vec
         AWS_CREDENTIALS.iter().filter_map(|name| Some(((*name).to_owned(), env(name)?))).collect();
     for variable in sensitive {
         let name = &variable.name;
-        found.extend(values.get(name).map(|value| (name.clone(), value.clone())));
+        let mut given: Vec<String> = values.get(name).cloned().into_iter().collect();
+        given.extend(VARIABLE_PREFIXES.iter().filter_map(|prefix| env(&format!("{prefix}{name}"))));
+        // A list or a map is given as written, and Packer prints its
+        // strings one by one.
+        let strings: Vec<String> = given.iter().flat_map(|text| strings_of_literal(text)).collect();
+        found.extend(given.into_iter().chain(strings).map(|value| (name.clone(), value)));
         found.extend(variable.values.iter().map(|value| (name.clone(), value.clone())));
         found.extend(variable.env.iter().filter_map(|read| Some((name.clone(), env(read)?))));
-        for prefix in VARIABLE_PREFIXES {
-            found.extend(env(&format!("{prefix}{name}")).map(|value| (name.clone(), value)));
-        }
     }
     found
+}
+
+/// The strings, numbers and bools of `text` when it is a list or a map
+/// written as HCL (or JSON) literals; nothing for any other text.
+fn strings_of_literal(text: &str) -> Vec<String> {
+    let trimmed = text.trim_start();
+    if !trimmed.starts_with(['[', '{']) {
+        return Vec::new();
+    }
+    let Ok(file) = crate::hcl2::parse_file(0, "value.pkr.hcl", format!("value = {text}\n")) else {
+        return Vec::new();
+    };
+    match file.body.attrs.as_slice() {
+        [attr] if file.body.blocks.is_empty() => plain_values(&attr.value),
+        _ => Vec::new(),
+    }
 }
 
 /// `text` with every secret replaced by `<sensitive>`.
@@ -333,6 +383,76 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// What Packer's step output does to a line before it prints it
+    /// (`cleanOutputLine` in the plugin SDK, the same in v0.6.10 as in
+    /// Packer 1.6.6): the text before its last carriage return is dropped
+    /// and trailing white space trimmed.
+    fn cleaned_output_line(line: &str) -> &str {
+        let line = line.trim_end();
+        line.rfind('\r').map_or(line, |at| &line[at + 1..])
+    }
+
+    /// The same secrets as above, as Packer's steps and provisioners print
+    /// them: a step's output line by line (cut at a carriage return,
+    /// trimmed at its end), and a value set in `environment_vars`, which
+    /// the shell provisioners quote (`'` as `'"'"'`, in the command they
+    /// log) and the PowerShell one escapes (`` ` `` before `$`, `"`, `` ` ``
+    /// and `'`). No capital letter may be left in what xtask shows.
+    #[test]
+    fn secrets_are_hidden_as_packers_steps_print_them() {
+        let mut rng = Rng(0x3c6e_f372_fe94_f82b);
+        let letters = |rng: &mut Rng| -> String {
+            (0..4 + rng.below(3)).map(|_| char::from(b'A' + rng.below(26) as u8)).collect()
+        };
+        let separators = [" ", "\t", "\r", "\n", "\r\n", "'", "\"", "$", "`", "\\", ",", "  \r"];
+        for case in 0..3000 {
+            let mut secret = letters(&mut rng);
+            for _ in 0..rng.below(4) {
+                secret.push_str(rng.pick(&separators));
+                secret.push_str(&letters(&mut rng));
+            }
+            if rng.below(2) == 0 {
+                secret.push_str(rng.pick(&[" ", "\t", "  ", "\r", " \u{a0}"]));
+            }
+            let secrets = collect(
+                &[Sensitive { name: "s".into(), values: vec![secret.clone()], env: Vec::new() }],
+                &BTreeMap::new(),
+            );
+            let before = rng.pick(&["", "x ", "ab\r", "  "]);
+            let after = rng.pick(&["", " ", "  \t", " ab", "\r\n"]);
+            let step = format!("{before}{secret}{after}");
+            let shown: Vec<String> = step.split('\n').map(|line| redact(cleaned_output_line(line), &secrets)).collect();
+            let shell = redact(&format!("token='{}' ", secret.replace('\'', "'\"'\"'")), &secrets);
+            let escaped: String = secret
+                .chars()
+                .flat_map(|c| if matches!(c, '$' | '"' | '`' | '\'') { vec!['`', c] } else { vec![c] })
+                .collect();
+            let powershell = redact(&format!("$env:token=\"{escaped}\"; "), &secrets);
+            for (how, shown) in [("step output", shown.join("\n")), ("shell", shell), ("powershell", powershell)] {
+                assert!(
+                    !shown.chars().any(|c| c.is_ascii_uppercase()),
+                    "case {case}: {secret:?} printed by a step as {step:?} is shown ({how}) as {shown:?}"
+                );
+            }
+        }
+    }
+
+    /// A sensitive variable whose type is a list or a map, given by
+    /// `--var`, a var file or `PKR_VAR_`: Packer prints its strings one by
+    /// one, so each is hidden, not only the text as written.
+    #[test]
+    fn the_strings_of_a_sensitive_list_or_map_are_each_hidden() {
+        let sensitive = [Sensitive { name: "creds".into(), values: Vec::new(), env: Vec::new() }];
+        let given = |text: &str| BTreeMap::from([("creds".to_owned(), text.to_owned())]);
+        let secrets = collect(&sensitive, &given("{\n  key = \"MAPSECRETVALUE\"\n  id  = 12345678\n}"));
+        assert!(secrets.contains(&"MAPSECRETVALUE".to_owned()), "{secrets:?}");
+        assert!(secrets.contains(&"12345678".to_owned()), "{secrets:?}");
+        let secrets = collect(&sensitive, &given("[\"FIRSTSECRET\", { \"inner\": \"NESTEDSECRET\" }]"));
+        assert!(secrets.contains(&"FIRSTSECRET".to_owned()) && secrets.contains(&"NESTEDSECRET".to_owned()));
+        let secrets = collect(&sensitive, &given("plain-secret-text"));
+        assert_eq!(secrets, ["plain-secret-text"]);
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! post-processors, variables, referenced files, every string with its route).
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::ops::Range;
 use std::path::PathBuf;
 
@@ -438,6 +437,9 @@ pub fn read_var_files(paths: &[PathBuf]) -> Result<BTreeMap<String, String>> {
     Ok(read_var_file_values(paths)?.into_iter().map(|(name, given)| (name, given.text().to_owned())).collect())
 }
 
+/// The largest var file read: a FIFO, a device or a runaway file is not.
+const MAX_VAR_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
 /// Variables set by var files, the later files winning, each as the value
 /// it is: an HCL var file's list stays a list (trailing commas, comments
 /// and heredocs read by the HCL parser), and what xtask cannot evaluate is
@@ -445,7 +447,10 @@ pub fn read_var_files(paths: &[PathBuf]) -> Result<BTreeMap<String, String>> {
 pub fn read_var_file_values(paths: &[PathBuf]) -> Result<BTreeMap<String, Given>> {
     let mut values = BTreeMap::new();
     for path in paths {
-        let text = fs::read_to_string(path).with_context(|| format!("reading var file `{}`", path.display()))?;
+        let bytes = crate::fsutil::read_regular(path, MAX_VAR_FILE_BYTES)
+            .map_err(|problem| anyhow::anyhow!("var file `{}`: {problem}; name a file of variables", path.display()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("var file `{}` is not UTF-8 text; save it as UTF-8", path.display()))?;
         if is_hcl_var_file(path) {
             values.extend(read_hcl_var_file(path, text)?);
             continue;
@@ -518,6 +523,7 @@ fn read_hcl_var_file(path: &std::path::Path, text: String) -> Result<Vec<(String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn template(json: &str) -> Template {
         let Value::Object(root) = serde_json::from_str(json).unwrap() else { panic!("not an object") };

@@ -113,8 +113,15 @@ pub fn apply(options: &Options) -> Result<Finished> {
         let inputs = template.inputs.clone();
         let lock::InputHashes { all: hash, each: files } = lock::hash_inputs(file.dir(), &inputs)?;
         let vars = template.declared_vars(&options.vars);
-        let settings =
-            lock::hash_settings(&options.root, &var_files, &vars, &template.sensitive_names(), &template.variables)?;
+        let secrets = crate::secrets::collect(&template.sensitive, &texts);
+        let settings = lock::hash_settings(
+            &options.root,
+            &var_files,
+            &vars,
+            &template.sensitive_names(),
+            &secrets,
+            &template.variables,
+        )?;
         let job = Job {
             file,
             layout,
@@ -131,7 +138,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
                 &template.from_env,
                 &template.variables,
                 &template.sensitive_names(),
-                &crate::secrets::collect(&template.sensitive, &texts),
+                &secrets,
             ),
             vars,
             inputs,

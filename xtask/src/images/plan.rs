@@ -328,13 +328,19 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         names.extend(template.variables.iter().cloned());
         // What the environment gives the build counts as a setting too.
         let hashed: Vec<(String, String)> = vars.iter().chain(&template.from_env).cloned().collect();
-        let settings =
-            lock::hash_settings(&options.root, var_files, &hashed, &template.sensitive_names(), &template.variables)?;
+        let texts = recorded_texts(values);
+        let secrets = secrets::collect(&template.sensitive, &texts);
+        let settings = lock::hash_settings(
+            &options.root,
+            var_files,
+            &hashed,
+            &template.sensitive_names(),
+            &secrets,
+            &template.variables,
+        )?;
         let mut setting_names = lock::setting_names(&options.root, var_files, &vars, &template.variables);
         setting_names.extend(template.from_env.iter().map(|(name, _)| format!("PKR_VAR_{name}")));
         setting_names.sort();
-        let texts = recorded_texts(values);
-        let secrets = secrets::collect(&template.sensitive, &texts);
         let recorded_values = lock::recorded_values(
             &texts,
             &template.from_env,

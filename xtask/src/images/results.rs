@@ -106,6 +106,15 @@ pub fn check_place(root: &Path, path: &Path) -> Result<PathBuf> {
     if path.file_name().is_none() {
         bail!("--result {}: that names a folder; name a file (e.g. target/results/leg.json)", path.display());
     }
+    // `--result=~/x` and a quoted `~` reach xtask as they are, and would
+    // make a folder named `~`.
+    if path.components().next().is_some_and(|first| first.as_os_str().to_string_lossy().starts_with('~')) {
+        bail!(
+            "--result {}: the shell expands `~` only at the start of a word (`--result ~/x.json`, not \
+             `--result=~/x.json` or a quoted one); write the path with $HOME or without ~",
+            path.display()
+        );
+    }
     let target = Protected::of(root).check(path).map_err(|refusal| {
         let advice = match refusal {
             Refusal::Protected { .. } => "write results outside packer/ and deployments/ (e.g. target/results/)",
@@ -129,6 +138,8 @@ pub fn check_place(root: &Path, path: &Path) -> Result<PathBuf> {
     if let Some(file) = existing.filter(|folder| !folder.is_dir()) {
         bail!("--result {}: {} is a file, not a folder", path.display(), file.display());
     }
+    crate::fsutil::check_writable(&target)
+        .map_err(|error| anyhow::anyhow!("--result {}: it cannot be written: {error:#}", path.display()))?;
     Ok(target)
 }
 
