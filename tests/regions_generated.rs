@@ -70,11 +70,23 @@ struct Case {
     env: Vec<(String, String)>,
     /// The region of the default profile in `~/.aws/config`.
     profile_region: Option<String>,
+    /// JSON builders named other than `b<index>`, by index.
+    renamed: Vec<(usize, String)>,
+    /// The builders that are `amazon-ebsvolume`, by index: they make EBS
+    /// volumes, not images.
+    volumes: Vec<usize>,
+    /// A region is spelled in a way xtask does not evaluate (a Go template
+    /// pipe or `or`): it must decline to tell, never plan a region.
+    declined: bool,
 }
 
 impl Case {
     fn format(&self) -> Format {
         if self.hcl2 { Format::Hcl2 } else { Format::Json }
+    }
+
+    fn kind(&self, index: usize) -> &'static str {
+        if self.volumes.contains(&index) { "amazon-ebsvolume" } else { "amazon-ebs" }
     }
 
     fn template(&self) -> String {
@@ -88,16 +100,22 @@ impl Case {
                     .enumerate()
                     .map(|(index, (region, copies))| {
                         let mut settings = vec![
-                            "\"type\": \"amazon-ebs\"".to_owned(),
-                            format!("\"name\": \"b{index}\""),
+                            format!("\"type\": \"{}\"", self.kind(index)),
+                            format!("\"name\": {}", quoted(&builder_name(self, index))),
                             "\"custom_endpoint_ec2\": \"{{user `endpoint`}}\"".to_owned(),
                             "\"communicator\": \"none\"".to_owned(),
                             "\"skip_credential_validation\": true".to_owned(),
                             "\"skip_metadata_api_check\": true".to_owned(),
                             format!("\"source_ami\": \"{SOURCE_AMI}\""),
                             "\"instance_type\": \"t2.micro\"".to_owned(),
-                            format!("\"ami_name\": \"gen-b{index}-{{{{uuid}}}}\""),
                         ];
+                        if self.volumes.contains(&index) {
+                            settings.push(
+                                "\"ebs_volumes\": [{\"device_name\": \"/dev/xvdf\", \"volume_size\": 1}]".to_owned(),
+                            );
+                        } else {
+                            settings.push(format!("\"ami_name\": \"gen-b{index}-{{{{uuid}}}}\""));
+                        }
                         settings.extend(region.iter().map(|region| format!("\"region\": {region}")));
                         settings.extend(copies.iter().map(|copies| format!("\"ami_regions\": {copies}")));
                         if self.skip_build_region.contains(&index) {
@@ -122,14 +140,18 @@ impl Case {
                     let _ = writeln!(out, "locals {{\n  {}\n}}\n", self.locals.join("\n  "));
                 }
                 for (index, (region, copies)) in self.builders.iter().enumerate() {
-                    let _ = writeln!(out, "source \"amazon-ebs\" \"b{index}\" {{");
+                    let _ = writeln!(out, "source \"{}\" \"b{index}\" {{", self.kind(index));
                     out.push_str(
                         "  custom_endpoint_ec2        = var.endpoint\n  communicator               = \"none\"\n  \
                          skip_credential_validation = true\n  skip_metadata_api_check    = true\n",
                     );
                     let _ = writeln!(out, "  source_ami                 = \"{SOURCE_AMI}\"");
                     out.push_str("  instance_type              = \"t2.micro\"\n");
-                    let _ = writeln!(out, "  ami_name                   = \"gen-b{index}-${{uuidv4()}}\"");
+                    if self.volumes.contains(&index) {
+                        out.push_str("  ebs_volumes {\n    device_name = \"/dev/xvdf\"\n    volume_size = 1\n  }\n");
+                    } else {
+                        let _ = writeln!(out, "  ami_name                   = \"gen-b{index}-${{uuidv4()}}\"");
+                    }
                     if let Some(region) = region {
                         let _ = writeln!(out, "  region = {region}");
                     }
@@ -142,7 +164,7 @@ impl Case {
                     out.push_str("}\n\n");
                 }
                 let sources: Vec<String> =
-                    (0..self.builders.len()).map(|index| format!("\"source.amazon-ebs.b{index}\"")).collect();
+                    (0..self.builders.len()).map(|index| format!("\"source.{}.b{index}\"", self.kind(index))).collect();
                 let _ = writeln!(out, "build {{\n  sources = [{}]\n}}", sources.join(", "));
                 out
             }
@@ -163,8 +185,8 @@ impl Case {
         }
         let _ = writeln!(
             out,
-            "--- -var {:?}\n--- environment {:?}\n--- profile region {:?}",
-            self.vars, self.env, self.profile_region
+            "--- -var {:?}\n--- environment {:?}\n--- profile region {:?}\n--- declined {}",
+            self.vars, self.env, self.profile_region, self.declined
         );
         out
     }
@@ -264,10 +286,63 @@ fn generate(rng: &mut Rng, index: usize) -> Case {
     case
 }
 
+/// A Go template call of `function` with one argument, spelled in one of
+/// the ways Packer's templates read alike: spaces, either quote, trim
+/// markers (with whitespace for them to take), a comment before it.
+fn go_call(rng: &mut Rng, function: &str, argument: &str) -> String {
+    match rng.below(5) {
+        0 => format!("{{{{{function} `{argument}`}}}}"),
+        1 => format!("{{{{ {function} `{argument}` }}}}"),
+        2 => format!("{{{{{function} \"{argument}\"}}}}"),
+        3 => format!(" \t{{{{- {function} `{argument}` -}}}}\n "),
+        _ => format!("{{{{/* the {function} */}}}}{{{{{function} `{argument}`}}}}"),
+    }
+}
+
 fn json_region(rng: &mut Rng, case: &mut Case, builder: usize, region: &str) -> Option<String> {
     let name = format!("region_{builder}");
     let user = Some(format!("\"{{{{user `{name}`}}}}\""));
-    match rng.below(9) {
+    match rng.below(13) {
+        // The region in two variables: `{{user `area`}}-{{user `rest`}}`.
+        9 => {
+            let (area, rest) = region.split_once('-').unwrap();
+            case.variables.push(format!("\"{name}_area\": {}", quoted(area)));
+            case.variables.push(format!("\"{name}_rest\": \"\""));
+            if rng.chance(50) {
+                case.vars.push((format!("{name}_rest"), rest.to_owned()));
+            } else {
+                case.json_var_file.push(format!("\"{name}_rest\": {}", quoted(rest)));
+            }
+            let text = format!(
+                "{}-{}",
+                go_call(rng, "user", &format!("{name}_area")),
+                go_call(rng, "user", &format!("{name}_rest"))
+            );
+            Some(quoted(&text))
+        }
+        // A variable whose default is another variable, which Packer
+        // renders in turn.
+        10 => {
+            case.variables.push(format!("\"{name}\": {}", quoted(&go_call(rng, "user", &format!("{name}_base")))));
+            case.variables.push(format!("\"{name}_base\": {}", quoted(region)));
+            Some(quoted(&go_call(rng, "user", &name)))
+        }
+        // Builders named after their region.
+        11 => {
+            case.renamed.push((builder, region.to_owned()));
+            Some(quoted(if rng.chance(50) { "{{build_name}}" } else { "{{ build_name }}" }))
+        }
+        // What xtask does not evaluate: it must decline.
+        12 => {
+            case.declined = true;
+            if rng.chance(50) {
+                case.variables.push(format!("\"{name}\": \"\""));
+                Some(quoted(&format!("{{{{ or (user `{name}`) \"{region}\" }}}}")))
+            } else {
+                case.variables.push(format!("\"{name}\": {}", quoted(&region.to_uppercase())));
+                Some(quoted(&format!("{{{{user `{name}` | lower}}}}")))
+            }
+        }
         0 | 1 => Some(quoted(region)),
         2 => None,
         3 => Some(if rng.chance(50) { "\"\"" } else { "null" }.to_owned()),
@@ -304,7 +379,23 @@ fn json_copies(rng: &mut Rng, case: &mut Case, builder: usize, copies: &[&str]) 
     let name = format!("copies_{builder}");
     let user = Some(format!("\"{{{{user `{name}`}}}}\""));
     let comma = copies.join(",");
-    match rng.below(9) {
+    match rng.below(11) {
+        // One variable a copy, joined by commas in the template.
+        9 => {
+            let mut items = Vec::new();
+            for (index, copy) in copies.iter().enumerate() {
+                case.variables.push(format!("\"{name}_{index}\": {}", quoted(copy)));
+                items.push(go_call(rng, "user", &format!("{name}_{index}")));
+            }
+            Some(quoted(&items.join(",")))
+        }
+        // A default read from the environment.
+        10 => {
+            let variable = format!("COPIES_{builder}");
+            case.variables.push(format!("\"{name}\": {}", quoted(&go_call(rng, "env", &variable))));
+            case.env.push((variable, comma));
+            user
+        }
         0 => None,
         1 | 2 => Some(json_list(copies)),
         3 => Some(quoted(&comma)),
@@ -531,7 +622,76 @@ fn fixed_cases() -> Vec<Case> {
         env: vec![("AWS_DEFAULT_REGION".to_owned(), "eu-west-2".to_owned())],
         ..Case::default()
     };
+    // An action with a user call in it was taken for the variable alone:
+    // xtask planned AWS_REGION's region, and Packer built us-east-1.
+    let through_or = Case {
+        name: "a JSON region through `or`, its variable empty".to_owned(),
+        builders: vec![(Some(quoted("{{ or (user `r`) \"us-east-1\" }}")), None)],
+        variables: vec!["\"r\": \"\"".to_owned()],
+        env: vec![("AWS_REGION".to_owned(), "sa-east-1".to_owned())],
+        declined: true,
+        ..Case::default()
+    };
+    let env_through_or = Case {
+        name: "a JSON variable's default through `or` and `env`".to_owned(),
+        builders: vec![(Some(quoted("{{user `r`}}")), None)],
+        variables: vec![format!("\"r\": {}", quoted("{{ or (env `UNSET_REGION`) \"eu-west-2\" }}"))],
+        env: vec![("AWS_REGION".to_owned(), "sa-east-1".to_owned())],
+        declined: true,
+        ..Case::default()
+    };
+    // Packer renders defaults, and values given, with user variables and
+    // `env`; xtask took them as unknown.
+    let variables_in_variables = Case {
+        name: "JSON variables whose values are variables and environment variables".to_owned(),
+        builders: vec![(Some(quoted("{{user `r`}}")), Some(quoted("{{user `c`}}")))],
+        variables: vec![
+            format!("\"r\": {}", quoted("{{user `base`}}")),
+            "\"base\": \"eu-west-3\"".to_owned(),
+            "\"c\": \"\"".to_owned(),
+            "\"first\": \"us-west-1\"".to_owned(),
+        ],
+        json_var_file: vec![format!("\"c\": {}", quoted("{{user `first`}},{{ env `SECOND_COPY` }}"))],
+        env: vec![("SECOND_COPY".to_owned(), "ap-south-1".to_owned())],
+        ..Case::default()
+    };
+    let build_name = Case {
+        name: "a JSON builder named after its region, `{{build_name}}`".to_owned(),
+        builders: vec![(Some(quoted("{{build_name}}")), None)],
+        renamed: vec![(0, "eu-west-1".to_owned())],
+        ..Case::default()
+    };
+    // An amazon-ebsvolume builder was planned as one that makes images; its
+    // build made volumes, and the run failed after them.
+    let volumes = |hcl2: bool| Case {
+        name: format!("an amazon-ebsvolume builder beside an amazon-ebs one ({})", if hcl2 { "HCL2" } else { "JSON" }),
+        hcl2,
+        builders: vec![(Some(quoted("eu-west-1")), None), (Some(quoted("us-east-1")), None)],
+        volumes: vec![0],
+        ..Case::default()
+    };
+    // duplicate-region took two `{{build_name}}` for one region.
+    let build_names = Case {
+        name: "two JSON builders named after their regions, `{{build_name}}` each".to_owned(),
+        builders: vec![(Some(quoted("{{build_name}}")), None), (Some(quoted("{{build_name}}")), None)],
+        renamed: vec![(0, "eu-west-1".to_owned()), (1, "us-east-2".to_owned())],
+        ..Case::default()
+    };
+    let trim_markers = Case {
+        name: "JSON trim markers and comments".to_owned(),
+        builders: vec![(Some(quoted("  {{- user `r` -}}\n")), Some(quoted("{{/* none */}}{{user `c`}}")))],
+        variables: vec!["\"r\": \"eu-west-1\"".to_owned(), "\"c\": \"us-east-1\"".to_owned()],
+        ..Case::default()
+    };
     vec![
+        through_or,
+        env_through_or,
+        variables_in_variables,
+        build_name,
+        build_names,
+        volumes(false),
+        volumes(true),
+        trim_markers,
         skip_build_region,
         empty_settings,
         given_placeholders,
@@ -666,6 +826,9 @@ impl Run {
                 }
             }
         }
+        // An image is an AMI: `amazon-ebsvolume` reports its volumes where
+        // the others report AMIs, and no deployment boots a volume.
+        reported.retain(|(_, _, id)| id.starts_with("ami-"));
         // Packer reports the AMI `skip_save_build_region` deregistered:
         // built is what exists.
         if !self.case.skip_build_region.is_empty() {
@@ -691,7 +854,10 @@ impl Run {
 
 /// Packer's name for a builder of a case.
 fn builder_name(case: &Case, index: usize) -> String {
-    if case.hcl2 { format!("amazon-ebs.b{index}") } else { format!("b{index}") }
+    if let Some((_, name)) = case.renamed.iter().find(|(renamed, _)| *renamed == index) {
+        return name.clone();
+    }
+    if case.hcl2 { format!("{}.b{index}", case.kind(index)) } else { format!("b{index}") }
 }
 
 /// The AMIs of moto's EC2 in these regions.
@@ -728,7 +894,11 @@ fn agree(case: &Case, planned: &Regions, built: &Regions) -> Result<(), String> 
             // `skip_save_build_region` without a copy keeps nothing.
             let keeps_nothing = refusal.contains("it keeps no image")
                 && (0..case.builders.len()).any(|index| !built.contains_key(&builder_name(case, index)));
-            if (twice && overlap) || (from_profile && !twice) || listed_twice || keeps_nothing {
+            // A builder of EBS volumes builds nothing xtask patches with.
+            let volumes = !case.volumes.is_empty() && refusal.contains("makes EBS volumes, not images");
+            // A spelling xtask does not evaluate: declining is its answer.
+            let declined = case.declined && refusal.contains("cannot tell before the build");
+            if (twice && overlap) || (from_profile && !twice) || listed_twice || keeps_nothing || declined || volumes {
                 Ok(())
             } else {
                 Err(format!("xtask refuses ({refusal}), and Packer built {built:?}"))

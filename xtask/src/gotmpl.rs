@@ -249,6 +249,81 @@ pub fn sole_user_variable(text: &str) -> Option<String> {
     }
 }
 
+/// Go's template whitespace, which trim markers take away.
+const TRIMMED: &[char] = &[' ', '\t', '\r', '\n'];
+
+/// An action simple enough to be computed here: a comment, which makes
+/// nothing, or a single call of a function with at most one literal
+/// argument (`{{user `name`}}`, `{{ env "X" }}`, `{{build_name}}`).
+struct Simple<'a> {
+    /// The function and its argument; `None` for a comment.
+    call: Option<(&'a str, Option<Cow<'a, str>>)>,
+    /// `{{- `: the whitespace before the action goes.
+    trim_before: bool,
+    /// ` -}}`: the whitespace after it goes.
+    trim_after: bool,
+}
+
+/// The action as a [`Simple`] one; `None` for anything else: a pipe, a
+/// second call, a variable, a parenthesis, a conditional.
+fn simple<'a>(action: &Action<'a>) -> Option<Simple<'a>> {
+    let body = &action.text[2..action.text.len() - 2];
+    let trim_before = body.starts_with('-') && body[1..].starts_with(TRIMMED);
+    let trim_after = body.ends_with('-') && body[..body.len() - 1].ends_with(TRIMMED);
+    let body = body.get(usize::from(trim_before)..body.len() - usize::from(trim_after))?.trim_matches(TRIMMED);
+    if body.starts_with("/*") {
+        return Some(Simple { call: None, trim_before, trim_after });
+    }
+    let mut tokens: Vec<Token<'a>> = Tokens { body, at: 0 }.collect();
+    let call = match (tokens.pop(), tokens.pop(), tokens.pop()) {
+        (Some(Token::Ident(function)), None, None) => (function, None),
+        (Some(Token::Literal(argument)), Some(Token::Ident(function)), None) => (function, Some(argument)),
+        _ => return None,
+    };
+    Some(Simple { call: Some(call), trim_before, trim_after })
+}
+
+/// The text as Packer renders it, as far as that is known here: each
+/// comment taken out and each single call ([`simple`]) replaced by what
+/// `value` returns for its function and argument, trim markers applied as
+/// Go applies them. An action `value` declines (`None`), or that is not
+/// that simple, stays as written, so the result is still templated
+/// ([`is_templated`]) wherever only Packer can tell what it makes: a pipe
+/// (`{{user `r` | lower}}`) or `{{or (user `r`) "eu-west-1"}}` is never
+/// taken for the variable alone.
+pub fn render(text: &str, mut value: impl FnMut(&str, Option<&str>) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    let mut trim_next = false;
+    for action in Scan::new(text).actions {
+        let before = &text[from..action.at.start];
+        let before = if trim_next { before.trim_start_matches(TRIMMED) } else { before };
+        let rendered = simple(&action).and_then(|simple| {
+            let made = match &simple.call {
+                None => String::new(),
+                Some((function, argument)) => value(function, argument.as_deref())?,
+            };
+            Some((made, simple.trim_before, simple.trim_after))
+        });
+        match rendered {
+            Some((made, trim_before, trim_after)) => {
+                out.push_str(if trim_before { before.trim_end_matches(TRIMMED) } else { before });
+                out.push_str(&made);
+                trim_next = trim_after;
+            }
+            None => {
+                out.push_str(before);
+                out.push_str(action.text);
+                trim_next = false;
+            }
+        }
+        from = action.at.end;
+    }
+    let rest = &text[from..];
+    out.push_str(if trim_next { rest.trim_start_matches(TRIMMED) } else { rest });
+    out
+}
+
 /// Functions that make each build's value differ: a name that calls one is unique.
 pub const UNIQUE: &[&str] = &["timestamp", "isotime", "uuid"];
 
@@ -297,6 +372,45 @@ mod tests {
         let scan = Scan::new("{{ $x := 1e3 }}{{ printf \"%d\" $x | upper }}");
         let names: Vec<&str> = scan.functions().map(|(_, f)| f).collect();
         assert_eq!(names, vec!["printf", "upper"]);
+    }
+
+    #[test]
+    fn only_single_calls_are_rendered() {
+        let user = |function: &str, argument: Option<&str>| match (function, argument) {
+            ("user", Some("r")) => Some("eu-west-1".to_owned()),
+            ("user", Some("empty")) => Some(String::new()),
+            ("build_name", None) => Some("b0".to_owned()),
+            _ => None,
+        };
+        assert_eq!(render("{{user `r`}}", user), "eu-west-1");
+        assert_eq!(render("{{ user \"r\" }}-{{build_name}}", user), "eu-west-1-b0");
+        // Whatever else an action does, only Packer knows what it makes.
+        for kept in [
+            "{{user `r` | lower}}",
+            "{{ or (user `empty`) \"us-east-1\" }}",
+            "{{ split (user `r`) \",\" 0 }}",
+            "{{ (user `r`) }}",
+            "{{ $x := user `r` }}",
+            "{{user `other`}}",
+            "{{timestamp}}",
+        ] {
+            assert_eq!(render(kept, user), kept);
+            assert!(is_templated(&render(kept, user)), "{kept}");
+        }
+        assert_eq!(render("{{if true}}{{user `r`}}{{end}}", user), "{{if true}}eu-west-1{{end}}");
+    }
+
+    #[test]
+    fn comments_and_trim_markers_render_as_go_renders_them() {
+        let user = |_: &str, _: Option<&str>| Some("eu-west-1".to_owned());
+        assert_eq!(render("  {{- user `r` -}}  \n", user), "eu-west-1");
+        assert_eq!(render("  {{user `r` -}}  ", user), "  eu-west-1");
+        assert_eq!(render("{{/* a comment */}}us-east-1", user), "us-east-1");
+        assert_eq!(render("us-east-1 {{- /* a comment */ -}} ", user), "us-east-1");
+        // `{{-3}}` is the number -3, not a trim marker; it stays.
+        assert_eq!(render(" {{-3}} ", user), " {{-3}} ");
+        // A marker beside an action that stays trims nothing.
+        assert_eq!(render(" {{- user `r` | lower}} ", user), " {{- user `r` | lower}} ");
     }
 
     #[test]

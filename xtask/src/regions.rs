@@ -43,6 +43,18 @@
 //!   (`step_pre_validate.go`); with it, a misspelt copy fails after the AMI
 //!   exists. A name that is not a region's shape is refused here either way.
 
+/// Why an `amazon-*` builder of type `kind` makes nothing a deployment
+/// boots, if it does not: `amazon-ebsvolume` makes EBS volumes, and
+/// reports them (`eu-west-1:vol-…`) where the others report AMIs.
+pub fn makes_no_image(builder: &str, kind: &str) -> Option<String> {
+    (kind == "amazon-ebsvolume").then(|| {
+        format!(
+            "`{builder}` is an amazon-ebsvolume builder, which makes EBS volumes, not images: no deployment boots \
+             from them; build it outside `images`, or move it to a template that is not under packer/"
+        )
+    })
+}
+
 /// The environment variables the AWS SDK reads a region from, in order.
 pub const ENVIRONMENT: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
 
@@ -83,10 +95,11 @@ pub fn covered(
         match environment {
             Some((variable, value)) => (value, Some(variable)),
             None => {
+                let shared = shared_config(std::env::var("AWS_CONFIG_FILE").ok(), std::env::var("AWS_PROFILE").ok());
                 return Err(format!(
                     "`{builder}` has no `region`, and neither AWS_REGION nor AWS_DEFAULT_REGION is set: Packer would \
-                     take the region from the AWS shared config (~/.aws/config), which xtask does not read, or fail; \
-                     set `region` in `{builder}` (or AWS_REGION for this run)"
+                     take the region from the AWS shared config ({shared}), which xtask does not read, or fail; set \
+                     `region` in `{builder}` (or AWS_REGION for this run)"
                 ));
             }
         }
@@ -127,6 +140,17 @@ pub fn covered(
         ));
     }
     Ok(Covered { regions, from_environment, discarded: Some(discarded) })
+}
+
+/// Where the AWS SDK would look for a region that neither variable
+/// gives, as a user would check it: `AWS_CONFIG_FILE` (else
+/// `~/.aws/config`), and the profile `AWS_PROFILE` names, when set.
+fn shared_config(config_file: Option<String>, profile: Option<String>) -> String {
+    let file = config_file.filter(|file| !file.is_empty()).unwrap_or_else(|| "~/.aws/config".to_owned());
+    match profile.filter(|profile| !profile.is_empty()) {
+        Some(profile) => format!("{file}, profile `{profile}` from AWS_PROFILE unless the builder sets `profile`"),
+        None => file,
+    }
 }
 
 /// A boolean setting as Packer's decoder reads a string (Go's
@@ -195,6 +219,14 @@ mod tests {
         assert_eq!(covered_here.from_environment, Some("AWS_DEFAULT_REGION"));
         let error = covered("amazon-ebs.x", "", &[], false, None).unwrap_err();
         assert!(error.contains("`amazon-ebs.x` has no `region`") && error.contains("AWS_REGION"), "{error}");
+    }
+
+    #[test]
+    fn the_refusal_names_the_shared_config_the_sdk_would_read() {
+        assert_eq!(shared_config(None, None), "~/.aws/config");
+        assert_eq!(shared_config(Some(String::new()), Some(String::new())), "~/.aws/config");
+        let named = shared_config(Some("/etc/aws.conf".to_owned()), Some("prod".to_owned()));
+        assert!(named.starts_with("/etc/aws.conf, profile `prod` from AWS_PROFILE"), "{named}");
     }
 
     #[test]

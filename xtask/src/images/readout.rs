@@ -120,6 +120,10 @@ impl Readout {
             .ok_or_else(|| "the template is not a JSON object".to_owned())?;
         let environment = crate::regions::from_environment();
         let (mut builders, mut unresolved, mut region_problems) = (Vec::new(), Vec::new(), Vec::new());
+        for builder in template.builders() {
+            let (Some(kind), Some(name)) = (builder.kind(), builder.builder_name()) else { continue };
+            region_problems.extend(crate::regions::makes_no_image(name, kind));
+        }
         let settings = region_settings(&template, values);
         let image_builders = settings.iter().map(|settings| settings.name().to_owned()).collect();
         for settings in settings {
@@ -188,7 +192,13 @@ impl Readout {
         template.given = values.clone();
         let environment = crate::regions::from_environment();
         let (mut builders, mut unresolved, mut region_problems) = (Vec::new(), Vec::new(), Vec::new());
-        let sources = template.region_sources();
+        let mut sources = template.region_sources();
+        for target in template.build_targets() {
+            if let Some(problem) = crate::regions::makes_no_image(&target.name, target.kind) {
+                sources.retain(|source| source.address != target.name);
+                region_problems.push(problem);
+            }
+        }
         let mut image_builders: Vec<String> = sources.iter().map(|source| source.address.clone()).collect();
         for source in sources {
             if !source.unresolved.is_empty() {
@@ -413,13 +423,13 @@ fn region_settings(template: &Template, values: &BTreeMap<String, Given>) -> Vec
             if kind == "googlecompute" {
                 return Some(JsonRegions::Global(name));
             }
-            if !kind.starts_with("amazon-") {
+            if !kind.starts_with("amazon-") || crate::regions::makes_no_image(&name, kind).is_some() {
                 return None;
             }
             let mut from_run = false;
             let mut unresolved = Vec::new();
             let mut resolve = |text: &str| {
-                let resolved = resolve_user_variables(template, values, text, &mut from_run);
+                let resolved = resolve_user_variables(template, values, builder, text, &mut from_run);
                 if gotmpl::is_templated(&resolved) {
                     unresolved.push(resolved.clone());
                 }
@@ -463,40 +473,67 @@ fn region_settings(template: &Template, values: &BTreeMap<String, Given>) -> Vec
         .collect()
 }
 
-/// Replaces `{{user `x`}}` by the variable's value for this run, else its
-/// default, in which `{{env `X`}}` (allowed only there) is the environment
-/// variable's value. Anything else templated is left as written. `from_run`
+/// A builder setting as Packer 1.6.6 renders it before the build
+/// (`packer/core.go`, `renderVarsRecursively`): `{{user `x`}}` is the
+/// variable's value for this run, else its default, and either is
+/// rendered in turn, with `{{env `X`}}` (allowed only there) the
+/// environment variable's value; `{{build_name}}` and `{{build_type}}`
+/// are the builder's. Anything else templated stays as written, so the
+/// setting is one only the build knows ([`gotmpl::render`]). `from_run`
 /// is set when a value given or the environment decides the text.
 fn resolve_user_variables(
     template: &Template,
     values: &BTreeMap<String, Given>,
+    builder: &Block,
     text: &str,
     from_run: &mut bool,
 ) -> String {
-    let mut out = text.to_owned();
-    for (action, name) in gotmpl::calls_to(text, "user") {
-        let value = match values.get(&name) {
-            // Packer reads a JSON var file into strings: a null is empty.
-            Some(Given::File { value: crate::hcl2::Value::Null, .. }) => {
-                *from_run = true;
-                Some(String::new())
-            }
-            Some(given) => {
-                *from_run = true;
-                Some(given.text().to_owned())
-            }
-            None => template.variable_default(&name).map(|default| {
-                let mut default = default.to_owned();
-                for (call, variable) in gotmpl::calls_to(&default.clone(), "env") {
-                    *from_run = true;
-                    default = default.replace(call, &std::env::var(variable).unwrap_or_default());
-                }
-                default
-            }),
-        };
-        if let Some(value) = value {
-            out = out.replace(action, &value);
-        }
+    let build_name = builder.builder_name().unwrap_or_default();
+    let build_type = builder.kind().unwrap_or_default();
+    gotmpl::render(text, |function, argument| match (function, argument) {
+        ("build_name", None) => Some(build_name.to_owned()),
+        ("build_type", None) => Some(build_type.to_owned()),
+        ("user", Some(name)) => user_variable(template, values, name, from_run, VARIABLE_DEPTH),
+        _ => None,
+    })
+}
+
+/// How deep variables may refer to variables before xtask gives up on
+/// one (Packer gives up after 100 rounds).
+const VARIABLE_DEPTH: usize = 16;
+
+/// A user variable's value as Packer renders it: given for this run, else
+/// its default, with the variables and environment variables it refers to
+/// in turn rendered. `None` for a variable the template does not declare
+/// or that has no default and no value, which Packer refuses.
+fn user_variable(
+    template: &Template,
+    values: &BTreeMap<String, Given>,
+    name: &str,
+    from_run: &mut bool,
+    depth: usize,
+) -> Option<String> {
+    if depth == 0 || !template.declares(name) {
+        return None;
     }
-    out
+    let raw = match values.get(name) {
+        // Packer reads a JSON var file into strings: a null is empty.
+        Some(Given::File { value: crate::hcl2::Value::Null, .. }) => {
+            *from_run = true;
+            String::new()
+        }
+        Some(given) => {
+            *from_run = true;
+            given.text().to_owned()
+        }
+        None => template.variable_default(name)?.to_owned(),
+    };
+    Some(gotmpl::render(&raw, |function, argument| match (function, argument) {
+        ("user", Some(name)) => user_variable(template, values, name, from_run, depth - 1),
+        ("env", Some(variable)) => {
+            *from_run = true;
+            Some(std::env::var(variable).unwrap_or_default())
+        }
+        _ => None,
+    }))
 }

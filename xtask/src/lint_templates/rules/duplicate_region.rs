@@ -42,29 +42,40 @@ const AMI_BUILDERS: &[&str] = &["amazon-ebs", "amazon-ebssurrogate", "amazon-ins
 
 fn check(ctx: &Context, out: &mut Findings) {
     // Region → the builder that first covered it.
-    let mut covered: HashMap<&str, String> = HashMap::new();
+    let mut covered: HashMap<String, String> = HashMap::new();
     for builder in &ctx.blocks.builders {
         if !builder.kind().is_some_and(|kind| AMI_BUILDERS.contains(&kind)) {
             continue;
         }
         let name = builder.builder_name().unwrap_or_default().to_owned();
+        // `{{build_name}}` is each builder's own name: two builders that
+        // write it name two regions.
+        let own_names = |text: &str| {
+            crate::gotmpl::render(text, |function, argument| match (function, argument) {
+                ("build_name", None) => Some(name.clone()),
+                ("build_type", None) => builder.kind().map(str::to_owned),
+                _ => None,
+            })
+        };
         // An empty `region` is the environment's, and an empty copy none:
         // neither names a region here.
-        let home = builder.str("region").filter(|region| !region.is_empty());
-        let mut regions: Vec<(Route, &str)> = Vec::new();
-        if let Some(region) = home {
-            regions.push((builder.at("region"), region));
+        let home = builder.str("region").map(own_names).filter(|region| !region.is_empty());
+        let mut regions: Vec<(Route, String)> = Vec::new();
+        if let Some(region) = &home {
+            regions.push((builder.at("region"), region.clone()));
         }
-        let mut own: Vec<&str> = regions.iter().map(|(_, region)| *region).collect();
+        let mut own: Vec<String> = regions.iter().map(|(_, region)| region.clone()).collect();
         // Packer splits a string `ami_regions` at its commas.
         let copies = builder
             .strings("ami_regions")
             .into_iter()
-            .flat_map(|(route, text)| text.split(',').map(move |region| (route.clone(), region)))
+            .flat_map(|(route, text)| {
+                own_names(text).split(',').map(|region| (route.clone(), region.to_owned())).collect::<Vec<_>>()
+            })
             .filter(|(_, region)| !region.is_empty());
         for (route, region) in copies {
             // Packer skips a copy to the region the AMI was built in.
-            if Some(region) == home {
+            if home.as_ref() == Some(&region) {
                 continue;
             }
             if own.contains(&region) {
@@ -72,11 +83,11 @@ fn check(ctx: &Context, out: &mut Findings) {
                     .help("remove the second entry");
                 continue;
             }
-            own.push(region);
+            own.push(region.clone());
             regions.push((route, region));
         }
         for (route, region) in regions {
-            match covered.get(region) {
+            match covered.get(&region) {
                 Some(first) => {
                     out.report(
                         &RULE.meta,
