@@ -622,6 +622,38 @@ fn fixed_cases() -> Vec<Case> {
         env: vec![("AWS_DEFAULT_REGION".to_owned(), "eu-west-2".to_owned())],
         ..Case::default()
     };
+    // The evaluator read `PKR_VAR_` as Packer 1.8+ does (an untyped empty
+    // list default has no type there, so the text is a string), while the
+    // Packer that builds, 1.6.6, types it as an empty tuple and reads the
+    // text as an expression: the plan reads as the installed release.
+    let pkr_var_by_release = Case {
+        name: "PKR_VAR_ for untyped empty-list and null defaults, read as the installed Packer reads it".to_owned(),
+        hcl2: true,
+        builders: vec![(Some("var.region_0".to_owned()), Some("var.copies_0".to_owned()))],
+        variables: vec![
+            "variable \"region_0\" {\n  default = null\n}".to_owned(),
+            "variable \"copies_0\" {\n  default = []\n}".to_owned(),
+        ],
+        env: vec![
+            ("PKR_VAR_region_0".to_owned(), "\"eu-west-1\"".to_owned()),
+            ("PKR_VAR_copies_0".to_owned(), "[\n    # none\n  ]".to_owned()),
+        ],
+        ..Case::default()
+    };
+    // Regions through a conditional, a function and a `for` in locals, as
+    // the evaluator reads them.
+    let computed_locals = Case {
+        name: "regions computed in locals".to_owned(),
+        hcl2: true,
+        builders: vec![(Some("local.home".to_owned()), Some("local.copies".to_owned()))],
+        variables: vec!["variable \"stage\" {\n  type    = string\n  default = \"test\"\n}".to_owned()],
+        locals: vec![
+            "home   = var.stage == \"prod\" ? \"eu-west-1\" : lower(\"EU-CENTRAL-1\")".to_owned(),
+            "copies = [for r in [\"us-east\", \"us-west\"] : \"${r}-${length(var.stage) - 2}\"]".to_owned(),
+        ],
+        vars: vec![("stage".to_owned(), "prod".to_owned())],
+        ..Case::default()
+    };
     // An action with a user call in it was taken for the variable alone:
     // xtask planned AWS_REGION's region, and Packer built us-east-1.
     let through_or = Case {
@@ -684,6 +716,8 @@ fn fixed_cases() -> Vec<Case> {
         ..Case::default()
     };
     vec![
+        pkr_var_by_release,
+        computed_locals,
         through_or,
         env_through_or,
         variables_in_variables,

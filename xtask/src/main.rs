@@ -224,14 +224,24 @@ fn cli() -> Command {
         )
         .subcommand(
             Command::new("codegen")
-                .about("Regenerate the README's rule table, and the knowledge of Packer's versions from git mirrors")
+                .about(
+                    "Regenerate the README's rule table, and from git mirrors what each Packer release has: \
+                     the knowledge of its and its plugins' keys, and its HCL2 functions",
+                )
                 .arg(flag("check", "Fail instead of writing when a generated file is out of date"))
                 .arg(
                     Arg::new("packer-mirrors")
                         .long("packer-mirrors")
                         .value_name("DIR")
                         .value_parser(value_parser!(PathBuf))
-                        .help("A folder of git mirrors with tags (hashicorp+packer/repo, hashicorp+packer-plugin-amazon/repo, …): also regenerate xtask/src/schema/knowledge.txt"),
+                        .help(
+                            "A folder of git mirrors with their tags, as the fetch tool lays them out \
+                             (DIR/<owner>+<name>/repo): hashicorp+packer, the plugins of \
+                             codegen::packer_knowledge::PLUGINS and packer-plugin-sdk for \
+                             xtask/src/schema/knowledge.txt; zclconf+go-cty, hashicorp+go-cty-funcs, \
+                             hashicorp+hcl and zclconf+go-cty-yaml for xtask/src/hcl2/function_table.rs. \
+                             Regenerates both (with --check: checks both)",
+                        ),
                 ),
         )
 }

@@ -76,7 +76,7 @@ pub fn pins_for(
     pins: &BTreeMap<String, String>,
     packer: &str,
 ) -> Result<Vec<(String, String)>, String> {
-    let release = Version::parse(packer.split(['-', '+']).next().unwrap_or(packer));
+    let release = Version::of_packer(packer);
     let mut needed: Vec<(String, String)> = Vec::new();
     let mut unpinned: Vec<String> = Vec::new();
     let mut lines: Vec<String> = Vec::new();

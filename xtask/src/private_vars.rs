@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use serde_json::{Map, Value as Json};
 
+use crate::hcl2::value::{CtyValue, Kind};
 use crate::hcl2::{Hcl2Template, Value};
 use crate::project::TemplateFormat;
 use crate::protected::Protected;
@@ -136,45 +137,43 @@ fn type_of(template: Option<&Hcl2Template>, name: &str) -> Option<String> {
 /// type as Packer reads `-var` and as the plan reads `--var`
 /// ([`Hcl2Template::value_of_text`]), the text itself for a string, a
 /// number, `any` or no type; for any other type Packer reads the text as
-/// an expression, so it must be a literal here, turned into JSON. A
-/// template that could not be read, or does not declare the variable, gets
-/// the text.
+/// an expression, which may hold values and operators only, turned into
+/// JSON here. A template that could not be read, or does not declare the
+/// variable, gets the text.
 fn hcl2_value(name: &str, template: Option<&Hcl2Template>, text: &str) -> Result<Json> {
     let Some(value) = template.and_then(|template| template.value_of_text(name, text)) else {
         return Ok(Json::String(text.to_owned()));
     };
-    match literal(&value) {
+    match value.ok().as_ref().and_then(json_of) {
         Some(value) => Ok(value),
-        // The value is not repeated: it may be a secret.
+        // Neither the value nor the evaluator's message (which may quote
+        // it) is repeated: it may be a secret.
         None => {
             let kind = type_of(template, name).unwrap_or_else(|| "that of its default".to_owned());
             bail!(
                 "--var {name}: the variable's type is {kind}, so its value must be a literal (like [\"a\", \"b\"], \
-                 {{ key = \"value\" }}, true or 3), which xtask hands to Packer in a private var file; references, \
-                 functions and operators are for the template"
+                 {{ key = \"value\" }}, true or 3), which xtask hands to Packer in a private var file; references and \
+                 functions are for the template"
             )
         }
     }
 }
 
-/// A literal value as JSON; `None` for anything Packer would compute.
-fn literal(value: &Value) -> Option<Json> {
-    Some(match value {
-        Value::Null => Json::Null,
-        Value::Bool(yes) => Json::Bool(*yes),
-        Value::Number(text) => number(text)?,
-        Value::String(text) => Json::String(text.clone()),
-        Value::List(items) => Json::Array(items.iter().map(|item| literal(&item.value)).collect::<Option<_>>()?),
-        Value::Object(attrs) => Json::Object(
-            attrs.iter().map(|attr| Some((attr.key.clone(), literal(&attr.value)?))).collect::<Option<_>>()?,
-        ),
-        // A negative number is an operator applied to a number.
-        Value::Expr(text) => number(text)?,
+/// A value as JSON; `None` for one only the build knows.
+fn json_of(value: &CtyValue) -> Option<Json> {
+    Some(match &value.kind {
+        Kind::Unknown(_) => return None,
+        Kind::Null(_) => Json::Null,
+        Kind::Bool(yes) => Json::Bool(*yes),
+        Kind::Number(number) => Json::Number(serde_json::from_str(&number.text()?).ok()?),
+        Kind::String(text) => Json::String(text.clone()),
+        Kind::List(_, elements) | Kind::Set(_, elements) | Kind::Tuple(elements) => {
+            Json::Array(elements.iter().map(json_of).collect::<Option<_>>()?)
+        }
+        Kind::Map(_, attrs) | Kind::Object(attrs) => {
+            Json::Object(attrs.iter().map(|(key, value)| Some((key.clone(), json_of(value)?))).collect::<Option<_>>()?)
+        }
     })
-}
-
-fn number(text: &str) -> Option<Json> {
-    serde_json::from_str::<serde_json::Number>(text.trim()).ok().map(Json::Number)
 }
 
 #[cfg(test)]
@@ -189,7 +188,7 @@ mod tests {
                 hcl2::parse_file(0, "variables.pkr.hcl", format!("variable \"v\" {{\n{declaration}\n}}\n"))
                     .expect("the declaration parses"),
             ],
-            given: Default::default(),
+            ..Hcl2Template::default()
         };
         let value = |declaration: &str, text: &str| {
             hcl2_value("v", Some(&declared(declaration)), text).map(|json| json.to_string())

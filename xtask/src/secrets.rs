@@ -75,15 +75,11 @@ pub fn of_hcl2(template: &Hcl2Template) -> Vec<Sensitive> {
         .collect()
 }
 
-/// The literal strings of a value: itself, or the items of a list, or the
-/// values of an object.
+/// The strings and numbers of a value written as values alone (a default,
+/// a var file's), as the HCL2 evaluator reads it: none when it computes
+/// anything.
 fn plain_values(value: &Value) -> Vec<String> {
-    match value {
-        Value::String(text) | Value::Number(text) => vec![text.clone()],
-        Value::List(items) => items.iter().flat_map(|item| plain_values(&item.value)).collect(),
-        Value::Object(attrs) => attrs.iter().flat_map(|attr| plain_values(&attr.value)).collect(),
-        _ => Vec::new(),
-    }
+    crate::hcl2::eval::literal(value).map(|value| value.texts()).unwrap_or_default()
 }
 
 /// The names `env("NAME")` calls in an HCL2 expression read.
@@ -237,20 +233,14 @@ fn candidates(sensitive: &[Sensitive], values: &BTreeMap<String, String>) -> Vec
     found
 }
 
-/// The strings, numbers and bools of `text` when it is a list or a map
-/// written as HCL (or JSON) literals; nothing for any other text.
+/// The strings and numbers of `text` when it is a list or a map written
+/// as HCL (or JSON) literals, as the HCL2 evaluator reads it; nothing for
+/// any other text.
 fn strings_of_literal(text: &str) -> Vec<String> {
-    let trimmed = text.trim_start();
-    if !trimmed.starts_with(['[', '{']) {
+    if !text.trim_start().starts_with(['[', '{']) {
         return Vec::new();
     }
-    let Ok(file) = crate::hcl2::parse_file(0, "value.pkr.hcl", format!("value = {text}\n")) else {
-        return Vec::new();
-    };
-    match file.body.attrs.as_slice() {
-        [attr] if file.body.blocks.is_empty() => plain_values(&attr.value),
-        _ => Vec::new(),
-    }
+    crate::hcl2::eval::literal_text(text).map(|value| value.texts()).unwrap_or_default()
 }
 
 /// `text` with every secret replaced by `<sensitive>`.
@@ -310,6 +300,14 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert_eq!(found[0].env, ["XTASK_TEST_HCL2_KEY"]);
         assert_eq!(found[1].values, ["fallback-pin", "auto-file-pin"]);
+        // Values are read by the evaluator: a template of literals is the
+        // string it makes, a number is written as Packer prints it.
+        let text = "variable \"token\" {\n  default   = \"tok-${\"en\"}-1\"\n  sensitive = true\n}\n";
+        let file = crate::hcl2::parse_file(0, "v.pkr.hcl", text.to_owned()).unwrap();
+        let auto = "token = [{ a = 1e6 }, \"listed-token\"]\n".to_owned();
+        let auto = crate::hcl2::parse_file(1, "s.auto.pkrvars.hcl", auto).unwrap();
+        let template = Hcl2Template { files: vec![file, auto], ..Default::default() };
+        assert_eq!(of_hcl2(&template)[0].values, ["tok-en-1", "1000000", "listed-token"]);
         assert_eq!(env_calls("upper(env(\"A\")) == myenv(\"B\") || env( \"C\")"), ["A", "C"]);
     }
 

@@ -13,6 +13,12 @@ impl Version {
         let version = Version(next()?, next()?, next()?);
         parts.next().is_none().then_some(version)
     }
+
+    /// A version as `packer version` prints it or a lock records it
+    /// (`1.16.0`, `1.10.0-dev`): a pre-release stands for its release.
+    pub fn of_packer(text: &str) -> Option<Version> {
+        Version::parse(text.trim().split(['-', '+']).next()?)
+    }
 }
 
 impl std::fmt::Display for Version {

@@ -1,8 +1,12 @@
-//! Generated files: the README's rule tables, made from the rules' docs, and
-//! (from a Packer source checkout) the plugin schema in
-//! `xtask/src/schema/generated.rs`. `cargo xtask codegen` writes them; a test
-//! runs the README's check mode.
+//! Generated files: the README's rule tables, made from the rules' docs,
+//! and, from git mirrors of Packer, its plugins and the libraries its
+//! functions come from, what every release has: the knowledge of their
+//! keys and types (`xtask/src/schema/knowledge.txt`) and the table of HCL2
+//! functions (`xtask/src/hcl2/function_table.rs`). `cargo xtask codegen`
+//! writes them; a test runs the README's check mode.
 
+mod mirror;
+pub mod packer_functions;
 pub mod packer_knowledge;
 
 use std::fs;
@@ -61,8 +65,9 @@ pub fn updated_readme(readme: &str) -> Result<String> {
     Ok(text)
 }
 
-/// `mirrors`: a folder of git mirrors of Packer and its plugins, to
-/// regenerate the knowledge of their versions from.
+/// `mirrors`: a folder of git mirrors of Packer, its plugins and the
+/// libraries of its functions ([`mirror`]), to regenerate both tables of
+/// what each release has from.
 pub fn run(root: &Path, check: bool, mirrors: Option<&Path>) -> Result<ExitCode> {
     let path = root.join("README.md");
     let readme = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -72,6 +77,9 @@ pub fn run(root: &Path, check: bool, mirrors: Option<&Path>) -> Result<ExitCode>
         let current = fs::read_to_string(&path).unwrap_or_default();
         let generated = packer_knowledge::generate(mirrors)?;
         files.push((path, "the knowledge of Packer's versions", current, generated));
+        let path = root.join(packer_functions::TABLE_PATH);
+        let current = fs::read_to_string(&path).unwrap_or_default();
+        files.push((path, "the HCL2 function table", current, packer_functions::generate(mirrors)?));
     }
     let mut stale = false;
     for (path, what, current, updated) in files {

@@ -26,8 +26,8 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
-use xshell::{Shell, cmd};
 
+use super::mirror::{Repo, revision_of};
 use crate::version::Version;
 
 /// Upstream plugins that Debian's build of Packer 1.6.6 leaves out; the
@@ -80,84 +80,6 @@ const SDK_MODULE: &str = "github.com/hashicorp/packer-plugin-sdk";
 
 /// Where the generated knowledge lives in the repository.
 pub const KNOWLEDGE_PATH: &str = "xtask/src/schema/knowledge.txt";
-
-/// One repository mirror, read with git.
-struct Repo {
-    sh: Shell,
-    dir: PathBuf,
-}
-
-impl Repo {
-    fn open(mirrors: &Path, folder: &str) -> Result<Repo> {
-        let dir = mirrors.join(folder).join("repo");
-        if !dir.is_dir() {
-            bail!("{} is missing: fetch the mirror (github:{}) first", dir.display(), folder.replacen('+', "/", 1));
-        }
-        Ok(Repo { sh: Shell::new()?, dir })
-    }
-
-    /// The release tags, oldest first.
-    fn releases(&self) -> Result<Vec<(Version, String)>> {
-        let dir = &self.dir;
-        let tags = cmd!(self.sh, "git -C {dir} tag -l v*")
-            .quiet()
-            .read()
-            .with_context(|| format!("listing the tags of {}", dir.display()))?;
-        let mut out: Vec<(Version, String)> =
-            tags.lines().filter_map(|tag| Some((Version::parse(tag)?, format!("refs/tags/{tag}")))).collect();
-        out.sort();
-        Ok(out)
-    }
-
-    /// (path, blob id) of every file at `rev`.
-    fn listing(&self, rev: &str) -> Result<Vec<(String, String)>> {
-        let dir = &self.dir;
-        let text = cmd!(self.sh, "git -C {dir} ls-tree -r {rev}")
-            .quiet()
-            .read()
-            .with_context(|| format!("listing {rev} in {}", dir.display()))?;
-        Ok(text
-            .lines()
-            .filter_map(|line| {
-                let (meta, path) = line.split_once('\t')?;
-                let mut words = meta.split(' ');
-                let (_, kind, id) = (words.next()?, words.next()?, words.next()?);
-                (kind == "blob").then(|| (path.to_owned(), id.to_owned()))
-            })
-            .collect())
-    }
-
-    /// The contents of these blobs, in one `git cat-file --batch`.
-    fn blobs(&self, ids: &[&str]) -> Result<Vec<String>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let dir = &self.dir;
-        let mut request = ids.join("\n");
-        request.push('\n');
-        let output = cmd!(self.sh, "git -C {dir} cat-file --batch")
-            .quiet()
-            .stdin(request)
-            .output()
-            .with_context(|| format!("reading blobs of {}", dir.display()))?;
-        let bytes = output.stdout;
-        let mut out = Vec::with_capacity(ids.len());
-        let mut at = 0;
-        for id in ids {
-            let header_end = at + bytes[at..].iter().position(|b| *b == b'\n').context("cat-file: truncated")?;
-            let header = std::str::from_utf8(&bytes[at..header_end])?;
-            let size: usize = header
-                .rsplit(' ')
-                .next()
-                .and_then(|size| size.parse().ok())
-                .with_context(|| format!("cat-file: `{header}` for {id}"))?;
-            let body = &bytes[header_end + 1..header_end + 1 + size];
-            out.push(String::from_utf8_lossy(body).into_owned());
-            at = header_end + 1 + size + 1;
-        }
-        Ok(out)
-    }
-}
 
 /// A Go struct in an ordinary source file: the facts `Flat…` structs lose.
 #[derive(Default)]
@@ -358,17 +280,6 @@ fn mirror_of_module(module: &str) -> Option<String> {
     let name = module.rsplit('/').find(|part| part.starts_with("packer-plugin-"))?;
     let plugin = name.strip_prefix("packer-plugin-")?;
     PLUGINS.iter().find(|(known, _)| *known == plugin).map(|(_, folder)| folder.to_string())
-}
-
-/// The git revision of a Go module version: the tag, or the commit a
-/// pseudo-version (`v0.0.7-0.20210111224258-fd30ebb797f0`) ends with.
-fn revision_of(version: &str) -> String {
-    let base = version.split('+').next().unwrap_or(version);
-    match base.rsplit_once('-') {
-        Some((_, commit)) if commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit()) => commit.to_owned(),
-        // A tag, named in full: some repositories have a branch of the same name.
-        _ => format!("refs/tags/{base}"),
-    }
 }
 
 fn licence(text: &str) -> &'static str {
@@ -1109,13 +1020,6 @@ mod tests {
             registered_in_core(plugin_go),
             [("builder", "amazon-ebs".to_owned(), "github.com/hashicorp/packer/builder/amazon/ebs".to_owned())]
         );
-    }
-
-    #[test]
-    fn pseudo_versions_name_their_commit() {
-        assert_eq!(revision_of("v0.0.7-0.20210111224258-fd30ebb797f0"), "fd30ebb797f0");
-        assert_eq!(revision_of("v0.2.3"), "refs/tags/v0.2.3");
-        assert_eq!(revision_of("v2.0.0+incompatible"), "refs/tags/v2.0.0");
     }
 
     #[test]

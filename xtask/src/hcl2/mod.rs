@@ -6,9 +6,20 @@
 //!
 //! Everything here points into its file with an [`At`]: the index of the
 //! file in [`Hcl2Template::files`] and a byte range of its text.
+//!
+//! What a value is, as Packer computes it, is [`eval`]'s job (in
+//! [`value`]'s model of go-cty, with the functions of [`functions`]);
+//! [`Hcl2Template::known_string`], [`Hcl2Template::region_sources`] and
+//! [`Hcl2Template::value_of_text`] ask it, with this run's values.
 
+// Generated, one function a line: see `codegen/packer_functions.rs`.
+#[rustfmt::skip]
+mod function_table;
+pub mod eval;
+mod funcs;
 pub mod functions;
 mod read;
+pub mod value;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -193,6 +204,12 @@ pub struct Hcl2Template {
     /// Values this run gives variables (`--var-file`, then `--var`), which
     /// Packer takes before the auto var files and the defaults.
     pub given: BTreeMap<String, Given>,
+    /// The one Packer release whose reading of the values is taken: how it
+    /// reads `PKR_VAR_` and var files, and the functions it has. `images`
+    /// sets the one that builds ([`crate::schema::in_force::Setting::reading`]),
+    /// the linter the newest it judges the folder against. `None`: the
+    /// newest.
+    pub release: Option<crate::version::Version>,
 }
 
 /// A declared variable: a `variable "name" { … }` block, or an entry
@@ -324,128 +341,6 @@ pub struct DataSource<'a> {
     pub block: &'a Block,
 }
 
-/// A value known before the build.
-enum Known {
-    /// `null`: for a setting, as if it were not written.
-    Null,
-    Text(String),
-    List(Vec<String>),
-}
-
-/// A literal as Packer reads a variable's value: a string (numbers and
-/// bools as their text), or a list of them. Values of variables are
-/// evaluated without variables or functions (Packer 1.6.6,
-/// `hcl2template/types.variables.go`), so anything else is unknown.
-fn literal(value: &Value) -> Option<Known> {
-    let text = |value: &Value| match value {
-        Value::String(text) | Value::Number(text) => Some(text.clone()),
-        Value::Bool(yes) => Some(yes.to_string()),
-        _ => None,
-    };
-    match value {
-        Value::Null => Some(Known::Null),
-        Value::List(items) => items.iter().map(|item| text(&item.value)).collect::<Option<_>>().map(Known::List),
-        other => text(other).map(Known::Text),
-    }
-}
-
-/// What reading a value learnt besides the value.
-#[derive(Default)]
-struct Trace {
-    /// A value given for this run or the environment decided it.
-    from_run: bool,
-    /// Why Packer would refuse a variable's value it went through.
-    refused: Option<String>,
-}
-
-/// A variable's type as far as it decides how Packer reads a value given
-/// as text and which values it takes (`decodeVariableBlock`,
-/// `expressionFromVariableDefinition`): the declared `type`, else the
-/// default's type, else none.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum VariableType {
-    /// Neither `type` nor default: a value given as text is a string.
-    Unset,
-    String,
-    Number,
-    Bool,
-    /// `list(…)` or `set(…)`: a list of any length.
-    List,
-    /// The type of a list default: a tuple of exactly that many elements.
-    Tuple(usize),
-    /// `any`, or a `null` default.
-    Any,
-    /// A map, an object, or a type xtask does not read.
-    Other,
-}
-
-impl VariableType {
-    fn of(variable: &Variable) -> VariableType {
-        if let Some(Value::Expr(text)) = variable.type_expr().map(|attr| &attr.value) {
-            let text = text.trim();
-            return match text {
-                "string" => VariableType::String,
-                "number" => VariableType::Number,
-                "bool" => VariableType::Bool,
-                "any" => VariableType::Any,
-                _ if ["list(", "set("].iter().any(|start| text.starts_with(start)) => VariableType::List,
-                _ => VariableType::Other,
-            };
-        }
-        match variable.default().map(|attr| &attr.value) {
-            None => VariableType::Unset,
-            Some(Value::String(_)) => VariableType::String,
-            Some(Value::Expr(text)) if env_call(text).is_some() => VariableType::String,
-            Some(Value::Number(_)) => VariableType::Number,
-            Some(Value::Bool(_)) => VariableType::Bool,
-            Some(Value::List(items)) => VariableType::Tuple(items.len()),
-            Some(Value::Null) => VariableType::Any,
-            Some(_) => VariableType::Other,
-        }
-    }
-
-    /// A value given as text (`-var`, `PKR_VAR_`): a string for string,
-    /// number, `any` and untyped variables, an HCL expression for the
-    /// others. `any` (and an untyped `null` default) reads text as a string
-    /// since Packer 1.8.0; 1.6.6 and 1.7 read it as an expression. `--var`
-    /// reaches Packer through a var file ([`crate::private_vars`]), which
-    /// holds this reading whichever Packer builds.
-    fn read_text(self, text: &str) -> Value {
-        match self {
-            VariableType::Unset | VariableType::String | VariableType::Number | VariableType::Any => {
-                Value::String(text.to_owned())
-            }
-            _ => read::parse_expression(text).unwrap_or_else(|| Value::Expr(text.to_owned())),
-        }
-    }
-
-    /// The value converted to the type, `None` where Packer refuses it
-    /// ("not compatible with the variable's type constraint") or xtask
-    /// cannot tell.
-    fn convert(self, value: Value) -> Option<Value> {
-        match (self, value) {
-            (VariableType::Unset | VariableType::Any, value) | (_, value @ Value::Null) => Some(value),
-            (VariableType::String, Value::Number(text) | Value::String(text)) => Some(Value::String(text)),
-            (VariableType::String, Value::Bool(yes)) => Some(Value::String(yes.to_string())),
-            (
-                VariableType::Number | VariableType::Bool,
-                value @ (Value::String(_) | Value::Number(_) | Value::Bool(_)),
-            ) => Some(value),
-            (VariableType::List, value @ Value::List(_)) => Some(value),
-            (VariableType::Tuple(length), Value::List(items)) if items.len() == length => Some(Value::List(items)),
-            _ => None,
-        }
-    }
-}
-
-/// `env("NAME")`, the one function Packer 1.6.6 allows in a variable's
-/// default: the name.
-fn env_call(text: &str) -> Option<&str> {
-    let inner = text.trim().strip_prefix("env")?.trim_start().strip_prefix('(')?.strip_suffix(')')?.trim();
-    let name = inner.strip_prefix('"')?.strip_suffix('"')?;
-    (!name.contains(['"', '\\', '$', '%'])).then_some(name)
-}
-
 /// A builder of a Packer run: one build's use of one source.
 pub struct BuildTarget<'a> {
     /// As Packer's output names it and `-only` selects it.
@@ -477,13 +372,15 @@ pub struct SourceRegions {
     /// `skip_save_build_region = true`: the build region's AMI is not kept.
     pub skip_build_region: bool,
     /// A value given for this run or read from the environment
-    /// (`PKR_VAR_`, an `env()` default) decides them, not the template's
-    /// files alone.
+    /// (`-var`, a `-var-file`, `PKR_VAR_`, an `env()` default) decides
+    /// them, not the template's files alone: the evaluator's `from_run`
+    /// mark.
     pub from_run: bool,
     /// The settings only the build knows (`var.region` without a value,
     /// a function call), as written.
     pub unresolved: Vec<String>,
-    /// Why Packer would refuse a setting (a string `ami_regions`).
+    /// Why Packer would refuse a setting (a string `ami_regions`, a value
+    /// not of its variable's type), or why xtask cannot read it.
     pub refused: Vec<String>,
 }
 
@@ -542,10 +439,10 @@ impl Hcl2Template {
     }
 
     /// The value `-var name=text` gives a declared variable, read by its
-    /// type as Packer reads it: the text as a string, or as an HCL
-    /// expression. `None` when no variable of that name is declared.
-    pub fn value_of_text(&self, name: &str, text: &str) -> Option<Value> {
-        Some(VariableType::of(&self.variable(name)?).read_text(text))
+    /// type as Packer reads it ([`eval::Evaluator::value_of_text`]).
+    /// `None` when no variable of that name is declared.
+    pub fn value_of_text(&self, name: &str, text: &str) -> Option<eval::Evaluated> {
+        eval::Evaluator::new(self, self.evaluation_options()).value_of_text(name, text)
     }
 
     pub fn locals(&self) -> Vec<Local<'_>> {
@@ -612,122 +509,39 @@ impl Hcl2Template {
         self.files.iter().flat_map(|file| &file.calls)
     }
 
-    /// A value as far as it is known before a build: a literal string,
-    /// `var.x` / `local.x` whose value is one, or a string that only
-    /// interpolates those (`"${var.prefix}-base"`). A variable's value is,
-    /// as Packer takes it: given for this run, else the last auto var
-    /// file's, else `PKR_VAR_<name>`, else the default. `None` otherwise.
+    /// A value as far as it is known before a build, when it is a string:
+    /// what [`eval::Evaluator`] computes with this run's values (`given`),
+    /// the auto var files, `PKR_VAR_` and the defaults, in Packer's order.
+    /// `None` when only the build knows it, Packer would refuse it, or it
+    /// is not a string.
     pub fn known_string(&self, value: &Value) -> Option<String> {
-        match self.known(value, 8, &mut Trace::default())? {
-            Known::Text(text) => Some(text),
-            Known::Null | Known::List(_) => None,
-        }
+        let evaluator = eval::Evaluator::new(self, self.evaluation_options());
+        let computed = evaluator.value(&At { file: 0, bytes: 0..0 }, value).ok()?;
+        computed.as_str().map(str::to_owned)
     }
 
-    /// `trace` says whether a value given for this run or the environment
-    /// decides the value, and why Packer would refuse one.
-    fn known(&self, value: &Value, depth: usize, trace: &mut Trace) -> Option<Known> {
-        if depth == 0 {
-            return None;
+    /// What an evaluation of this folder is given: this run's values, and
+    /// the environment Packer will run in (its `PKR_VAR_` variables, and
+    /// what `env()` reads; a variable that is not Unicode is left out).
+    pub fn evaluation_options(&self) -> eval::Options {
+        let environment: BTreeMap<String, String> = std::env::vars_os()
+            .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+            .collect();
+        let env_vars = self
+            .variables()
+            .iter()
+            .filter_map(|variable| {
+                let value = environment.get(&format!("PKR_VAR_{}", variable.name))?;
+                Some((variable.name.to_owned(), value.clone()))
+            })
+            .collect();
+        eval::Options {
+            packer_version: self.release,
+            vars: self.given.clone(),
+            env_vars,
+            environment: Some(environment),
+            ..eval::Options::default()
         }
-        match value {
-            Value::Null => Some(Known::Null),
-            // Packer converts a number or a bool where a string goes.
-            Value::String(text) | Value::Number(text) => Some(Known::Text(text.clone())),
-            Value::Bool(yes) => Some(Known::Text(yes.to_string())),
-            Value::List(items) => items
-                .iter()
-                .map(|item| match self.known(&item.value, depth - 1, trace)? {
-                    Known::Text(text) => Some(text),
-                    Known::Null | Known::List(_) => None,
-                })
-                .collect::<Option<Vec<String>>>()
-                .map(Known::List),
-            Value::Expr(text) => {
-                let text = text.trim();
-                if let Some(name) = text.strip_prefix("var.").filter(|name| is_identifier(name)) {
-                    return self.variable_value(name, trace);
-                }
-                if let Some(name) = text.strip_prefix("local.").filter(|name| is_identifier(name)) {
-                    let local = self.locals().into_iter().find(|local| local.name == name)?;
-                    return self.known(&local.value.value, depth - 1, trace);
-                }
-                self.interpolated(text, depth, trace).map(Known::Text)
-            }
-            _ => None,
-        }
-    }
-
-    /// A declared variable's value for this build, as far as it is known,
-    /// taken and converted to its type as Packer 1.6.6 does
-    /// (`collectInputVariableValues`: the default, then `PKR_VAR_`, then
-    /// the var files, the folder's auto ones before those given, then
-    /// `-var`; the last wins).
-    fn variable_value(&self, name: &str, trace: &mut Trace) -> Option<Known> {
-        let variable = self.variable(name)?;
-        let kind = VariableType::of(&variable);
-        let auto = self.auto_var_file_values().filter(|attr| attr.key == name).last();
-        let value = if let Some(given) = self.given.get(name) {
-            trace.from_run = true;
-            match given {
-                Given::Arg(text) => kind.read_text(text),
-                Given::File { value, .. } => value.clone(),
-            }
-        } else if let Some(attr) = auto {
-            attr.value.clone()
-        } else if let Ok(text) = std::env::var(format!("PKR_VAR_{name}")) {
-            trace.from_run = true;
-            kind.read_text(&text)
-        } else {
-            match &variable.default()?.value {
-                Value::Expr(text) if env_call(text).is_some() => {
-                    trace.from_run = true;
-                    Value::String(std::env::var(env_call(text)?).unwrap_or_default())
-                }
-                value => value.clone(),
-            }
-        };
-        let Some(value) = kind.convert(value) else {
-            let wanted = match (variable.type_expr(), kind) {
-                (Some(attr), _) => format!("`{}`", expression_text(&attr.value)),
-                (None, VariableType::Tuple(length)) => format!("a list of {length}, as its default"),
-                (None, _) => "its default's".to_owned(),
-            };
-            trace.refused =
-                Some(format!("the value `var.{name}` takes here is not of its type ({wanted}), which Packer refuses"));
-            return None;
-        };
-        literal(&value)
-    }
-
-    /// `"${var.prefix}-base"`: a quoted template whose interpolations are
-    /// all known references, without escapes or directives.
-    fn interpolated(&self, text: &str, depth: usize, trace: &mut Trace) -> Option<String> {
-        let inner = text.strip_prefix('"')?.strip_suffix('"')?;
-        if inner.contains(['\\', '"']) || inner.contains("%{") || inner.contains("$${") {
-            return None;
-        }
-        let mut out = String::new();
-        let mut rest = inner;
-        while let Some(start) = rest.find("${") {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            let end = after.find('}')?;
-            let reference = after[..end].trim().trim_start_matches('~').trim_end_matches('~').trim();
-            // The template's folder, where `images` runs Packer.
-            if reference == "path.root" || reference == "path.cwd" {
-                out.push('.');
-                rest = &after[end + 1..];
-                continue;
-            }
-            match self.known(&Value::Expr(reference.to_owned()), depth - 1, trace)? {
-                Known::Text(text) => out.push_str(&text),
-                Known::Null | Known::List(_) => return None,
-            }
-            rest = &after[end + 1..];
-        }
-        out.push_str(rest);
-        Some(out)
     }
 
     /// What each build makes from each of its sources, named as Packer
@@ -754,9 +568,10 @@ impl Hcl2Template {
         out
     }
 
-    /// The regions each `amazon-*` build target makes AMIs in, `region`
-    /// first then `ami_regions`, each once.
+    /// What decides the regions of each `amazon-*` build target, as the
+    /// evaluator reads its settings with this run's values.
     pub fn region_sources(&self) -> Vec<SourceRegions> {
+        let evaluator = eval::Evaluator::new(self, self.evaluation_options());
         self.build_targets()
             .iter()
             .filter(|target| target.kind.starts_with("amazon-"))
@@ -770,54 +585,67 @@ impl Hcl2Template {
                     unresolved: Vec::new(),
                     refused: Vec::new(),
                 };
-                let mut trace = Trace::default();
-                // A setting not known: refused when Packer would refuse its
-                // value, else only the build knows it.
-                let unknown = |regions: &mut SourceRegions, trace: &mut Trace, value: &Value| match trace.refused.take()
-                {
-                    Some(why) => regions.refused.push(format!("`{}`: {why}", regions.address)),
-                    None => regions.unresolved.push(expression_text(value)),
-                };
-                if let Some(attr) = target.attr("skip_save_build_region") {
-                    let known = match &attr.value {
-                        Value::Bool(yes) => Some(*yes),
-                        other => match self.known(other, 8, &mut trace) {
-                            Some(Known::Text(text)) => crate::regions::parse_bool(&text),
-                            Some(Known::Null) => Some(false),
-                            _ => None,
-                        },
+                // Each setting converted to what Packer decodes it into;
+                // `None` when it is null, which is as if it were not written.
+                let mut setting = |key: &str, ty: &value::CtyType| {
+                    let attr = target.attr(key)?;
+                    let written = || expression_text(&attr.value);
+                    let computed = match evaluator.value(&attr.at, &attr.value) {
+                        Ok(computed) => computed,
+                        Err(error) => {
+                            regions.refused.push(format!(
+                                "`{}`: `{key}` ({}): {}",
+                                target.name,
+                                written(),
+                                error.message
+                            ));
+                            return None;
+                        }
                     };
-                    match known {
-                        Some(skip) => regions.skip_build_region = skip,
-                        None => unknown(&mut regions, &mut trace, &attr.value),
+                    regions.from_run |= computed.all_marks().from_run;
+                    if computed.is_null() {
+                        return None;
                     }
-                }
-                if let Some(attr) = target.attr("region") {
-                    match self.known(&attr.value, 8, &mut trace) {
-                        Some(Known::Text(region)) => regions.region = region,
-                        Some(Known::Null) => {}
-                        Some(Known::List(_)) => regions.refused.push(format!(
-                            "`{}` sets `region` to a list ({}); it takes one region",
-                            target.name,
-                            expression_text(&attr.value)
-                        )),
-                        None => unknown(&mut regions, &mut trace, &attr.value),
+                    let converted = match value::convert(&computed, ty) {
+                        Ok(converted) => converted,
+                        Err(_) if key == "ami_regions" && computed.as_str().is_some() => {
+                            regions.refused.push(format!(
+                                "`{}` sets `ami_regions` to the string {:?} ({}), which Packer refuses in HCL2 \
+                                 (\"list of string required\"); write a list: [\"us-east-1\", \"us-west-2\"]",
+                                target.name,
+                                computed.as_str().unwrap_or_default(),
+                                written()
+                            ));
+                            return None;
+                        }
+                        Err(error) => {
+                            regions.refused.push(format!(
+                                "`{}` sets `{key}` to {} ({}), which Packer refuses: {error}",
+                                target.name,
+                                computed.ty().friendly(),
+                                written()
+                            ));
+                            return None;
+                        }
+                    };
+                    // A null copy is one xtask cannot name.
+                    let named = converted.elements().is_none_or(|copies| !copies.iter().any(|copy| copy.is_null()));
+                    if !(converted.is_wholly_known() && named) {
+                        regions.unresolved.push(written());
+                        return None;
                     }
-                }
-                if let Some(attr) = target.attr("ami_regions") {
-                    match self.known(&attr.value, 8, &mut trace) {
-                        Some(Known::List(copies)) => regions.copies = copies,
-                        Some(Known::Null) => {}
-                        Some(Known::Text(text)) => regions.refused.push(format!(
-                            "`{}` sets `ami_regions` to the string {text:?} ({}), which Packer refuses in HCL2 \
-                             (\"list of string required\"); write a list: [\"us-east-1\", \"us-west-2\"]",
-                            target.name,
-                            expression_text(&attr.value)
-                        )),
-                        None => unknown(&mut regions, &mut trace, &attr.value),
-                    }
-                }
-                regions.from_run = trace.from_run;
+                    Some(converted)
+                };
+                let skip = setting("skip_save_build_region", &value::CtyType::Bool);
+                let region = setting("region", &value::CtyType::String);
+                let copies = setting("ami_regions", &value::CtyType::List(Box::new(value::CtyType::String)));
+                regions.skip_build_region = skip.is_some_and(|skip| matches!(skip.kind, value::Kind::Bool(true)));
+                regions.region = region.and_then(|region| region.as_str().map(str::to_owned)).unwrap_or_default();
+                regions.copies = copies
+                    .iter()
+                    .flat_map(|copies| copies.elements().unwrap_or_default())
+                    .filter_map(|copy| copy.as_str().map(str::to_owned))
+                    .collect();
                 regions
             })
             .collect()
@@ -1081,14 +909,15 @@ pub fn is_identifier(text: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn template(files: &[(&str, &str)]) -> Hcl2Template {
+    /// A folder of these files, as [`Hcl2Template::read`] reads one.
+    pub(super) fn template(files: &[(&str, &str)]) -> Hcl2Template {
         Hcl2Template {
             files: files
                 .iter()
                 .enumerate()
                 .map(|(index, (name, text))| parse_file(index, name, (*text).to_owned()).unwrap())
                 .collect(),
-            given: BTreeMap::new(),
+            ..Hcl2Template::default()
         }
     }
 
@@ -1169,8 +998,13 @@ mod tests {
         // A heredoc is a string with its line end, which is no region.
         let template = copies_template("  type = list(string)", Some("copies = [<<EOT\nus-east-1\nEOT\n]\n"));
         assert_eq!(copies_of(&template).0, ["us-east-1\n"]);
-        // What xtask cannot evaluate is unknown, never a wrong literal.
+        // A var file holds values only: Packer 1.6.6 refuses a function
+        // call there ("Function calls not allowed").
         let template = copies_template("  type = list(string)", Some("copies = [\"a\", upper(\"b\")]\n"));
+        let refused = copies_of(&template).2;
+        assert!(refused[0].contains("upper() cannot be called here"), "{refused:?}");
+        // What only the build knows is unknown, never a wrong literal.
+        let template = copies_template("  type = list(string)", None);
         assert_eq!(copies_of(&template).1, ["var.copies"]);
     }
 
@@ -1198,10 +1032,17 @@ mod tests {
         let file = |value: &Value| Given::File { value: value.clone(), text: String::new() };
         assert_eq!(given("  default = [\"us-east-1\", \"eu-west-2\"]", file(&two)).0, ["a-b-1", "a-b-2"]);
         let refused = given("  default = [\"us-east-1\"]", file(&two)).2;
-        assert!(refused[0].contains("not of its type (a list of 1, as its default)"), "{refused:?}");
+        assert!(refused[0].contains("not of its type (tuple([string]), its default's)"), "{refused:?}");
         // A string for a list type is refused by Packer, and here.
         let text = file(&Value::String("us-east-1".to_owned()));
-        assert!(given("  type = list(string)", text).2[0].contains("(`list(string)`)"));
+        let refused = given("  type = list(string)", text).2;
+        assert!(refused[0].contains("for var.copies is not of its type (list(string))"), "{refused:?}");
+        // `any`, and an untyped `null` default, read `-var` text as a
+        // string (Packer 1.8+): a string, which `ami_regions` refuses.
+        for declaration in ["  type = any", "  default = null"] {
+            let refused = given(declaration, Given::Arg(list.to_owned())).2;
+            assert!(refused[0].contains("sets `ami_regions` to the string"), "{declaration}: {refused:?}");
+        }
     }
 
     #[test]
@@ -1227,6 +1068,30 @@ mod tests {
         )]);
         let regions = &template.region_sources()[0];
         assert!(regions.region.is_empty() && regions.unresolved.is_empty(), "{regions:?}");
+    }
+
+    #[test]
+    fn regions_and_names_go_through_the_evaluator() {
+        let template = template(&[
+            (
+                "a.pkr.hcl",
+                "variable \"env\" {\n  type = string\n}\nvariable \"extra\" {\n  type = list(string)\n  default = []\n}\n\
+                 locals {\n  region = var.env == \"prod\" ? \"eu-west-1\" : \"eu-central-1\"\n  \
+                 copies = concat([for r in [\"us-east-1\"] : r], var.extra)\n  name = \"base-${upper(var.env)}\"\n}\n\
+                 source \"amazon-ebs\" \"x\" {\n  region = local.region\n  ami_regions = local.copies\n  ami_name = local.name\n}\n\
+                 build {\n  sources = [\"source.amazon-ebs.x\"]\n}\n",
+            ),
+            ("b.auto.pkrvars.hcl", "env = \"prod\"\nextra = [\"ap-south-1\"]\n"),
+        ]);
+        let regions = &template.region_sources()[0];
+        assert_eq!(
+            (regions.region.as_str(), regions.copies.as_slice()),
+            ("eu-west-1", ["us-east-1", "ap-south-1"].map(String::from).as_slice())
+        );
+        assert!(!regions.from_run, "the auto var file is the folder's own");
+        let name = template.sources()[0].block.body.attr("ami_name").unwrap();
+        assert_eq!(template.known_string(&name.value).as_deref(), Some("base-PROD"));
+        assert_eq!(template.known_string(&Value::Expr("timestamp()".to_owned())), None);
     }
 
     #[test]

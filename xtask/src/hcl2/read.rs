@@ -38,14 +38,6 @@ pub fn parse_file(index: usize, name: &str, text: String) -> Result<File, ReadEr
     Ok(File { name: name.to_owned(), kind, text, body, references, calls })
 }
 
-/// A value given as text that Packer reads as an HCL expression (`-var`
-/// and `PKR_VAR_` values of list-typed variables): `None` when it is not
-/// one.
-pub fn parse_expression(text: &str) -> Option<Value> {
-    let parsed = hcl_edit::parser::parse_expr(text).ok()?;
-    Some(Reader { file: 0, text }.value(&parsed))
-}
-
 struct Reader<'a> {
     file: usize,
     text: &'a str,

@@ -163,6 +163,10 @@ fn build_all(
             .map_err(|refusal| anyhow::anyhow!("the build log {shown}: {refusal}; remove it"))?;
         logs.insert(index, (log, shown));
     }
+    // The release the plan read the values with (asked once per run).
+    let release = packer::version_cached(packer_path, &options.root)
+        .ok()
+        .and_then(|version| crate::version::Version::of_packer(&version));
     let names: Vec<String> = pending.iter().map(|&i| jobs[i].layout.slug()).collect();
     let mut progress = Progress::new(&names);
     let queue: Arc<Mutex<VecDeque<usize>>> = Arc::new(Mutex::new(pending.iter().copied().collect()));
@@ -188,7 +192,7 @@ fn build_all(
                     var_files: absolute(&job.var_files),
                     private_vars: None,
                 },
-                vars: if logs.contains_key(&index) { var_file_values(job) } else { Ok(Map::new()) },
+                vars: if logs.contains_key(&index) { var_file_values(job, release) } else { Ok(Map::new()) },
                 private_folder: private_folder.clone(),
                 cloud: job.layout.cloud.clone(),
                 regions: job.regions.clone(),
@@ -268,11 +272,17 @@ fn absolute(paths: &[PathBuf]) -> Vec<PathBuf> {
     paths.iter().map(|path| std::path::absolute(path).unwrap_or_else(|_| path.clone())).collect()
 }
 
-/// The `--var` values of a job as its private var file holds them.
-fn var_file_values(job: &Job) -> Result<Map<String, serde_json::Value>, String> {
+/// The `--var` values of a job as its private var file holds them, read
+/// as the plan read them with Packer `release`.
+fn var_file_values(
+    job: &Job,
+    release: Option<crate::version::Version>,
+) -> Result<Map<String, serde_json::Value>, String> {
     // The types of an HCL2 folder's variables say how Packer reads a value.
     let template = match job.file.format {
-        TemplateFormat::Hcl2 => Hcl2Template::read(job.file.dir()).ok(),
+        TemplateFormat::Hcl2 => {
+            Hcl2Template::read(job.file.dir()).ok().map(|template| Hcl2Template { release, ..template })
+        }
         TemplateFormat::Json => None,
     };
     PrivateVars::values(job.file.format, template.as_ref(), &job.vars).map_err(|error| format!("{error:#}"))

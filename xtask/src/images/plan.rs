@@ -13,6 +13,7 @@ use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::secrets;
 use crate::template::{Given, recorded_texts};
+use crate::version::Version;
 
 /// Key under which a cloud's region-less images (GCE) are recorded.
 pub const GLOBAL: &str = "global";
@@ -186,12 +187,14 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
     let pins = crate::config::Config::read(&options.root)?.packer;
     let installed = if selected.is_empty() { Ok(None) } else { installed_packer(options, &pins) };
     // Templates are judged as the linter judges them: with the versions
-    // xtask.toml declares, else the Packer that builds them.
+    // xtask.toml declares, else the Packer that builds them; their values
+    // are read as that Packer reads them, since they reach it as they are.
     let mut setting = crate::lint_templates::declared(None, &pins);
-    if setting.core.is_none()
-        && let Ok(Some((packer, version))) = &installed
-    {
-        setting.core = crate::lint_templates::installed(packer, version);
+    if let Ok(Some((packer, version))) = &installed {
+        setting.builds_with = Version::of_packer(version);
+        if setting.core.is_none() {
+            setting.core = crate::lint_templates::installed(packer, version);
+        }
     }
     if selected.is_empty() && (!options.filter.releases.is_empty() || !options.filter.clouds.is_empty()) {
         let layouts: Vec<Layout> = everything.iter().filter_map(|file| file.layout.clone().ok()).collect();
@@ -237,8 +240,8 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         if !template.unresolved.is_empty() {
             let why = format!(
                 "xtask cannot tell before the build which region {} makes an image in, so not which deployments it \
-                 feeds: give the variable it reads a value (--var, --var-file, PKR_VAR_<name>), or write the region \
-                 as a string, a variable or a local (expressions and functions are not evaluated)",
+                 feeds: give the variables it reads a value (--var, --var-file, PKR_VAR_<name>), or compute the \
+                 region from values known before the build (not a data source, timestamp() or the like)",
                 template.unresolved.join(", ")
             );
             jobs.push(failed_job(file, layout, why));

@@ -17,6 +17,7 @@ use crate::schema::features::Feature;
 use crate::schema::in_force::Setting;
 use crate::secrets::{self, Sensitive};
 use crate::template::{Block, Given, Template};
+use crate::version::Version;
 
 /// A template, read for building.
 pub struct Readout {
@@ -79,7 +80,8 @@ impl Readout {
     /// Reads a template whose lint found no error; lint errors stop it,
     /// listed with their places. `values` are the run's `--var-file` and
     /// `--var` values; `setting` the Packer and plugin versions it is
-    /// judged with.
+    /// judged with, and the Packer whose reading of an HCL2 folder's values
+    /// is taken ([`Setting::reading`]).
     pub fn checked(
         file: &TemplateFile,
         values: &BTreeMap<String, Given>,
@@ -101,14 +103,15 @@ impl Readout {
                 errors.join("\n  ")
             ));
         }
-        Readout::read(file, values)
+        Readout::read(file, values, setting)
     }
 
-    /// Reads a template without linting it.
-    pub fn read(file: &TemplateFile, values: &BTreeMap<String, Given>) -> Result<Readout, String> {
+    /// Reads a template without linting it; of `setting`, only the Packer
+    /// whose reading of the values is taken counts.
+    pub fn read(file: &TemplateFile, values: &BTreeMap<String, Given>, setting: &Setting) -> Result<Readout, String> {
         match file.format {
             TemplateFormat::Json => Readout::json(file, values),
-            TemplateFormat::Hcl2 => Readout::hcl2(file, values),
+            TemplateFormat::Hcl2 => Readout::hcl2(file, values, setting.reading()),
         }
     }
 
@@ -179,7 +182,11 @@ impl Readout {
         })
     }
 
-    fn hcl2(file: &TemplateFile, values: &BTreeMap<String, Given>) -> Result<Readout, String> {
+    fn hcl2(
+        file: &TemplateFile,
+        values: &BTreeMap<String, Given>,
+        release: Option<Version>,
+    ) -> Result<Readout, String> {
         let unread = crate::hcl2::json_syntax_files(file.dir());
         if !unread.is_empty() {
             return Err(format!(
@@ -190,6 +197,7 @@ impl Readout {
         }
         let mut template = Hcl2Template::read(file.dir()).map_err(|error| format!("{error:#}"))?;
         template.given = values.clone();
+        template.release = release;
         let environment = crate::regions::from_environment();
         let (mut builders, mut unresolved, mut region_problems) = (Vec::new(), Vec::new(), Vec::new());
         let mut sources = template.region_sources();

@@ -42,6 +42,7 @@ use crate::project::{self, Filter, TemplateFile};
 use crate::protected::{Protected, Refusal};
 use crate::schema::in_force::Declared;
 use crate::template::Given;
+use crate::version::Version;
 
 pub const VERSION: u64 = 2;
 
@@ -306,8 +307,9 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         bail!("{shown}: `{}` is not a Packer version", version.escape_debug());
     }
     // Judged as the leg's build was: with the versions xtask.toml declares,
-    // else the Packer that built it.
+    // else the Packer that built it; its values read as that Packer read them.
     let mut setting = crate::lint_templates::declared(None, &crate::config::Config::read(root)?.packer);
+    setting.builds_with = Version::of_packer(&version);
     if setting.core.is_none() {
         setting.core = Declared::packer(&version, format!("the Packer that built {shown}"));
     }

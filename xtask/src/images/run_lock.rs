@@ -69,3 +69,64 @@ pub fn acquire(root: &Path) -> Result<RunLock> {
     file.flush()?;
     Ok(RunLock { _file: file })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Forks a child that runs `then` and exits with the code it returns;
+    /// `then` must call only async-signal-safe functions.
+    fn fork(then: impl FnOnce() -> i32) -> libc::pid_t {
+        // SAFETY: the child runs `then`, which keeps to async-signal-safe
+        // calls, and leaves with _exit.
+        let child = unsafe { libc::fork() };
+        if child == 0 {
+            let code = then();
+            // SAFETY: _exit(2) ends the child without running this
+            // process's exit handlers.
+            unsafe { libc::_exit(code) };
+        }
+        assert!(child > 0, "fork failed: {}", std::io::Error::last_os_error());
+        child
+    }
+
+    fn wait(child: libc::pid_t) -> i32 {
+        let mut status = 0;
+        // SAFETY: waitpid(2) on our own child, writing into `status`.
+        unsafe { libc::waitpid(child, &mut status, 0) };
+        libc::WEXITSTATUS(status)
+    }
+
+    #[test]
+    fn another_process_is_refused_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = acquire(dir.path()).unwrap();
+        let child = fork(|| match try_lock_for_this_process(&held._file) {
+            Ok(false) => 0,
+            _ => 1,
+        });
+        assert_eq!(wait(child), 0, "the child could take the lock the parent holds");
+    }
+
+    /// A child forked while the lock is held and not yet at exec, as a
+    /// child starting Packer is for a moment, does not keep the lock once
+    /// the run has let it go (a run killed at that moment let it go by
+    /// dying).
+    #[test]
+    fn a_child_between_fork_and_exec_does_not_hold_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = acquire(dir.path()).unwrap();
+        let child = fork(|| {
+            loop {
+                // SAFETY: pause(2) waits for a signal and touches no memory.
+                unsafe { libc::pause() };
+            }
+        });
+        drop(held);
+        let again = acquire(dir.path());
+        // SAFETY: kill(2) on the child forked above.
+        unsafe { libc::kill(child, libc::SIGKILL) };
+        wait(child);
+        again.unwrap();
+    }
+}

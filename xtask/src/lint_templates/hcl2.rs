@@ -98,7 +98,7 @@ fn first_line(message: &str) -> &str {
 /// Lints one HCL2 template folder: a report per file, and one for the
 /// folder when something concerns it as a whole.
 pub fn lint_folder(file: &TemplateFile, judging: &Judging) -> Vec<FileReport> {
-    let (template, texts, mut findings) = load(file);
+    let (mut template, texts, mut findings) = load(file);
     if let Err(problem) = &file.layout {
         findings
             .report_folder(&BAD_LAYOUT.meta, problem.clone())
@@ -129,6 +129,8 @@ pub fn lint_folder(file: &TemplateFile, judging: &Judging) -> Vec<FileReport> {
             .help("add the template's .pkr.hcl files, or move the var files to the template they set");
     }
     let in_force = in_force(&template, &judging.setting);
+    // Values are evaluated as the newest release in force reads them.
+    template.release = in_force.newest_core();
     let ctx = Hcl2Context {
         template: &template,
         layout: file.layout.as_ref().ok(),

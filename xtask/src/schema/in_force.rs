@@ -42,11 +42,18 @@ pub struct Declared {
     pub why: String,
 }
 
-/// What the repository (or the machine) says of the versions in use.
+/// What the repository (or the machine) says of the versions in use: the
+/// one value a template is judged and its values read with.
 #[derive(Clone, Debug, Default)]
 pub struct Setting {
     /// The Packer version; `None`: the newest release xtask knows.
     pub core: Option<Declared>,
+    /// The Packer that builds with this run's values, when one does
+    /// (`images`: the installed Packer; a CI leg's result: the one that
+    /// built it). It may differ from `core`, which judges the template:
+    /// `PKR_VAR_` and var files reach that Packer as they are, so its
+    /// reading of them is what the build gets ([`Setting::reading`]).
+    pub builds_with: Option<Version>,
     /// Plugin versions by plugin name (`amazon`).
     pub plugins: Vec<(String, Declared)>,
     /// Pins of sources the knowledge does not hold, by the plugin name
@@ -117,12 +124,19 @@ impl Declared {
     /// A Packer version as `packer version` or the lock writes it
     /// (`1.16.0`; a pre-release such as `1.10.0-dev` stands for its release).
     pub fn packer(version: &str, why: String) -> Option<Declared> {
-        let version = Version::parse(version.split(['-', '+']).next()?)?;
-        Some(Declared { version, why })
+        Some(Declared { version: Version::of_packer(version)?, why })
     }
 }
 
 impl Setting {
+    /// The one Packer release whose reading of an HCL2 folder's values
+    /// the evaluator takes (how `PKR_VAR_` and var files are typed, which
+    /// functions exist, `packer.version`): the Packer that builds with
+    /// them, else the declared one; `None`: the newest.
+    pub fn reading(&self) -> Option<Version> {
+        self.builds_with.or(self.core.as_ref().map(|declared| declared.version))
+    }
+
     /// The Packer releases the setting names, and why; a version xtask
     /// does not know is judged as the closest release it knows.
     fn core(&self) -> (Mask, String) {
@@ -181,6 +195,12 @@ impl InForce {
         }
         in_force.required = required;
         in_force
+    }
+
+    /// The newest Packer release in force: the one whose reading of an
+    /// HCL2 template's values the linter evaluates them with.
+    pub fn newest_core(&self) -> Option<Version> {
+        knowledge().sources[CORE].last(self.core)
     }
 
     /// Packer releases in force, as a message names them.
@@ -519,6 +539,21 @@ mod tests {
         let judgement = file.judge("content", true);
         assert!(!judgement.absent && judgement.lacking.is_some());
         assert!(file.lacking_message(&judgement).unwrap().starts_with("arrived in Packer 1.7.5;"));
+    }
+
+    /// One release reads a template's values: the linter takes the newest
+    /// in force, a build the Packer that builds, else the declared one.
+    #[test]
+    fn the_release_values_are_read_with() {
+        let both = InForce::for_hcl2(&declared("1.6.6"), Some(">= 1.7.0, < 1.8.0"), Vec::new());
+        assert_eq!(both.newest_core(), Some(Version(1, 7, 10)));
+        let newest = knowledge().sources[CORE].versions.last().copied();
+        assert_eq!(InForce::from_setting(&Setting::default()).newest_core(), newest);
+        let mut setting = declared("1.11.2");
+        assert_eq!(setting.reading(), Some(Version(1, 11, 2)));
+        setting.builds_with = Some(Version(1, 6, 6));
+        assert_eq!(setting.reading(), Some(Version(1, 6, 6)));
+        assert_eq!(Setting::default().reading(), None);
     }
 
     #[test]

@@ -220,6 +220,11 @@ impl Source {
     pub fn first(&self, mask: Mask) -> Option<Version> {
         (0..self.versions.len()).find(|index| mask & (1 << index) != 0).map(|index| self.versions[index])
     }
+
+    /// The newest release of a set.
+    pub fn last(&self, mask: Mask) -> Option<Version> {
+        (0..self.versions.len()).rfind(|index| mask & (1 << index) != 0).map(|index| self.versions[index])
+    }
 }
 
 /// A key of a component or of a nested block, with the releases that have it.
