@@ -2,7 +2,8 @@
 //! from Packer's sources at each release (`cargo xtask codegen
 //! --packer-mirrors`), with the release range that has each function
 //! and its signature as Packer declares it. It is the one record of which
-//! release has which function: the evaluator and the linter read it.
+//! release has which function: the evaluator, the linter and `images` all
+//! read it.
 
 pub use super::function_table::FUNCTIONS;
 /// Every function's name, `env` included.

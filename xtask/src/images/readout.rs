@@ -240,8 +240,8 @@ impl Readout {
             let (line, _) = crate::location::LineIndex::new(&file.text).line_column(at.bytes.start);
             format!("{}:{line}", file.name)
         };
-        // The release that brought a feature, from the one table of them.
-        let since = |feature: Feature, what: String| PackerNeed { what, versions: format!(">= {}", feature.since()) };
+        // The releases that have a feature, from the one table of them.
+        let need = |feature: Feature, what: String| PackerNeed { what, versions: feature.constraint() };
         let mut needs: Vec<PackerNeed> = Vec::new();
         for block in template.packer_blocks() {
             if let Some(attr) = block.body.attr("required_version")
@@ -251,7 +251,7 @@ impl Readout {
                 needs.push(PackerNeed { what, versions: versions.clone() });
             }
             for required in block.body.blocks("required_plugins") {
-                needs.push(since(
+                needs.push(need(
                     Feature::RequiredPlugins,
                     format!("`required_plugins` ({})", place(&required.ident_at)),
                 ));
@@ -259,7 +259,17 @@ impl Readout {
         }
         for data in template.data_sources() {
             let what = format!("`data \"{}\" \"{}\"` ({})", data.kind, data.name, place(&data.block.ident_at));
-            needs.push(since(Feature::DataSources, what));
+            needs.push(need(Feature::DataSources, what));
+        }
+        // A function some releases lack, once, at its first call.
+        let mut called: Vec<Feature> = Vec::new();
+        for call in template.calls() {
+            if let Some(feature) = Feature::function(&call.name)
+                && !called.contains(&feature)
+            {
+                called.push(feature);
+                needs.push(need(feature, format!("`{}()` ({})", call.name, place(&call.at))));
+            }
         }
         let requires_plugins =
             template.packer_blocks().any(|block| block.body.blocks("required_plugins").next().is_some());

@@ -129,7 +129,9 @@ pub fn lint_folder(file: &TemplateFile, judging: &Judging) -> Vec<FileReport> {
             .help("add the template's .pkr.hcl files, or move the var files to the template they set");
     }
     let in_force = in_force(&template, &judging.setting);
-    // Values are evaluated as the newest release in force reads them.
+    // Values are evaluated as the newest release in force reads them: a
+    // function only the newer of them have is then still evaluated, and
+    // `unsupported-packer-feature` names the older ones that lack it.
     template.release = in_force.newest_core();
     let ctx = Hcl2Context {
         template: &template,

@@ -1,9 +1,12 @@
-//! Packer core features of HCL2 templates and the release that brought
-//! each, read from `hcl2template/` at each release tag of hashicorp/packer
-//! (the keys of core provisioners, such as the file provisioner's `content`
-//! from 1.7.5 and the shell provisioner's `env` from 1.8.0, are in the
-//! generated knowledge instead).
+//! Packer core features of HCL2 templates and the releases that have
+//! each, read from `hcl2template/` at each release tag of hashicorp/packer;
+//! for functions, from the generated function table
+//! ([`crate::hcl2::functions`], the one record of which release has which
+//! function). The keys of core provisioners, such as the file
+//! provisioner's `content` from 1.7.5 and the shell provisioner's `env`
+//! from 1.8.0, are in the generated knowledge instead.
 
+use crate::hcl2::functions;
 use crate::version::Version;
 
 /// An HCL2 feature of Packer's core.
@@ -19,9 +22,19 @@ pub enum Feature {
     HcpPackerRegistry,
     /// A build's `name` computed from variables or locals.
     BuildNameExpression,
+    /// A call of a function that not every release has, by its name in
+    /// the function table (`strcontains`).
+    Function(&'static str),
 }
 
 impl Feature {
+    /// A call of `name`, when some release of Packer has the function and
+    /// another does not.
+    pub fn function(name: &str) -> Option<Feature> {
+        let function = functions::find(name)?;
+        (function.since > functions::OLDEST || function.until.is_some()).then_some(Feature::Function(function.name))
+    }
+
     /// The first Packer release that has it.
     pub fn since(self) -> Version {
         match self {
@@ -29,17 +42,48 @@ impl Feature {
             Feature::HcpPackerRegistry => Version(1, 7, 5),
             // Decoded with the variables and locals in scope from 1.7.9 on.
             Feature::BuildNameExpression => Version(1, 7, 9),
+            Feature::Function(name) => functions::find(name).map_or(functions::OLDEST, |function| function.since),
+        }
+    }
+
+    /// The first Packer release that no longer has it.
+    pub fn until(self) -> Option<Version> {
+        match self {
+            Feature::Function(name) => functions::find(name)?.until,
+            _ => None,
+        }
+    }
+
+    /// Does Packer `version` have it?
+    pub fn in_release(self, version: Version) -> bool {
+        self.since() <= version && self.until().is_none_or(|until| version < until)
+    }
+
+    /// The Packer releases that have it, as a constraint: `>= 1.7.0`.
+    pub fn constraint(self) -> String {
+        match self.until() {
+            Some(until) => format!(">= {}, < {until}", self.since()),
+            None => format!(">= {}", self.since()),
+        }
+    }
+
+    /// When it came (and went), for a message: "came with Packer 1.12.0".
+    pub fn history(self) -> String {
+        match self.until() {
+            Some(until) => format!("came with Packer {} and was removed in {until}", self.since()),
+            None => format!("came with Packer {}", self.since()),
         }
     }
 
     /// As a message names it.
-    pub fn describe(self) -> &'static str {
+    pub fn describe(self) -> String {
         match self {
-            Feature::DataSources => "`data` blocks",
-            Feature::RequiredPlugins => "`required_plugins`",
-            Feature::ErrorCleanupProvisioner => "an `error-cleanup-provisioner` block",
-            Feature::HcpPackerRegistry => "an `hcp_packer_registry` block",
-            Feature::BuildNameExpression => "a build `name` computed from variables or locals",
+            Feature::DataSources => "`data` blocks".to_owned(),
+            Feature::RequiredPlugins => "`required_plugins`".to_owned(),
+            Feature::ErrorCleanupProvisioner => "an `error-cleanup-provisioner` block".to_owned(),
+            Feature::HcpPackerRegistry => "an `hcp_packer_registry` block".to_owned(),
+            Feature::BuildNameExpression => "a build `name` computed from variables or locals".to_owned(),
+            Feature::Function(name) => format!("the function `{name}()`"),
         }
     }
 }
@@ -87,5 +131,17 @@ mod tests {
         let after = core.versions.iter().find(|version| **version > newest_bundling).unwrap();
         assert_eq!(*after, UNBUNDLED_SINCE, "the first release after {newest_bundling}");
         assert!(Feature::RequiredPlugins.since() < PLUGINS_COMMAND_SINCE);
+    }
+
+    /// A function is a feature when some release lacks it, with the
+    /// releases the function table gives it.
+    #[test]
+    fn functions_are_features_by_the_function_table() {
+        let strcontains = Feature::function("strcontains").unwrap();
+        assert_eq!((strcontains.since(), strcontains.constraint()), (Version(1, 12, 0), ">= 1.12.0".to_owned()));
+        assert!(!strcontains.in_release(Version(1, 11, 2)) && strcontains.in_release(Version(1, 16, 0)));
+        assert_eq!(strcontains.describe(), "the function `strcontains()`");
+        assert_eq!(Feature::function("upper"), None, "every release has upper()");
+        assert_eq!(Feature::function("tostring"), None, "no release has tostring()");
     }
 }

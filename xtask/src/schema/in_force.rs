@@ -198,7 +198,9 @@ impl InForce {
     }
 
     /// The newest Packer release in force: the one whose reading of an
-    /// HCL2 template's values the linter evaluates them with.
+    /// HCL2 template's values the linter evaluates them with, so that a
+    /// function some older allowed release lacks is still evaluated (and
+    /// reported by `unsupported-packer-feature` as a warning).
     pub fn newest_core(&self) -> Option<Version> {
         knowledge().sources[CORE].last(self.core)
     }

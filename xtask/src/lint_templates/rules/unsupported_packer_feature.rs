@@ -13,16 +13,20 @@ declare_rule! {
     /// `required_plugins` (Packer 1.7.0), a build's
     /// `error-cleanup-provisioner` (1.7.0) and `hcp_packer_registry`
     /// (1.7.5) blocks, a build `name` computed from variables or locals
-    /// (1.7.9). An error when none of those releases has it, a warning when
-    /// some lack it. The releases are those `required_version` allows, else
+    /// (1.7.9), and a call of a function that came after 1.6.6
+    /// (`strcontains`, 1.12.0; the generated function table says which
+    /// release has which). An error when none of those releases has it, a
+    /// warning when some lack it (the template's values are evaluated as
+    /// the newest of them reads them). The releases are those `required_version` allows, else
     /// the declared or installed Packer (see `unknown-key`). Core
     /// provisioners' keys that came later (the file provisioner's `content`
     /// in 1.7.5, the shell provisioner's `env` in 1.8.0) are
     /// `unknown-key`'s and `version-specific-key`'s.
     ///
     /// ## Why is this bad?
-    /// An older Packer refuses the template ("Unsupported block type") or,
-    /// for a computed build name, fails on the reference.
+    /// An older Packer refuses the template ("Unsupported block type",
+    /// "Call to unknown function") or, for a computed build name, fails on
+    /// the reference.
     ///
     /// ## Example
     /// ```hcl
@@ -38,6 +42,9 @@ declare_rule! {
 
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
     let mut used: Vec<(Feature, &At)> = Vec::new();
+    for call in ctx.template.calls() {
+        used.extend(Feature::function(&call.name).map(|feature| (feature, &call.at)));
+    }
     for data in ctx.template.data_sources() {
         used.push((Feature::DataSources, &data.block.ident_at));
     }
@@ -61,24 +68,25 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
     let core = &knowledge().sources[CORE];
     let in_force = ctx.in_force;
     for (feature, at) in used {
-        let since = feature.since();
         let lacking: crate::schema::Mask = (0..core.versions.len())
-            .filter(|index| core.versions[*index] < since)
+            .filter(|index| !feature.in_release(core.versions[*index]))
             .fold(0, |mask, index| mask | 1 << index)
             & in_force.core;
         if lacking == 0 {
             continue;
         }
         let message = format!(
-            "{} came with Packer {since}; {} allows {}, {}",
+            "{} {}; {} allows {}, {}",
             feature.describe(),
+            feature.history(),
             in_force.core_why,
             core.describe(lacking),
             crate::schema::in_force::without(lacking)
         );
-        let finding = out
-            .report(&RULE.meta, at, message)
-            .help(format!("require `required_version = \">= {since}\"`, or write the template without it"));
+        let finding = out.report(&RULE.meta, at, message).help(format!(
+            "require `required_version = \"{}\"`, or write the template without it",
+            feature.constraint()
+        ));
         if lacking != in_force.core {
             finding.severity(Severity::Warning);
         }
