@@ -28,6 +28,16 @@ fn cli() -> Command {
                 .args(lint_output())
                 .arg(explain_arg())
                 .arg(var_file_arg("A var file whose variables count as declared (repeatable)"))
+                .arg(
+                    Arg::new("packer-version")
+                        .long("packer-version")
+                        .value_name("VERSION")
+                        .value_parser(|text: &str| {
+                            xtask::version::Version::parse(text)
+                                .ok_or_else(|| format!("`{text}` is not a release: write its three numbers, such as 1.11.2"))
+                        })
+                        .help("Judge templates against this Packer release (over [packer] version in xtask.toml and the installed packer; an HCL2 template's required_version still decides for it)"),
+                )
                 .arg(files_arg("Lint only these templates: template.json files, HCL2 folders or any of their files")),
         )
         .subcommand(
@@ -257,29 +267,24 @@ fn cli() -> Command {
         )
         .subcommand(
             Command::new("codegen")
-                .about("Regenerate the README's rule table, and the plugin schema from a Packer source checkout")
+                .about(
+                    "Regenerate the README's rule table, and from git mirrors what each Packer release has: \
+                     the knowledge of its and its plugins' keys, and its HCL2 functions",
+                )
                 .arg(flag("check", "Fail instead of writing when a generated file is out of date"))
                 .arg(
-                    Arg::new("packer-source")
-                        .long("packer-source")
-                        .value_name("GIT_DIR")
-                        .value_parser(value_parser!(PathBuf))
-                        .help("A git checkout (or bare mirror) of hashicorp/packer: also regenerate xtask/src/schema/generated.rs"),
-                )
-                .arg(
-                    Arg::new("tag")
-                        .long("tag")
-                        .value_name("TAG")
-                        .default_value("v1.6.6")
-                        .requires("packer-source")
-                        .help("The Packer release to read"),
-                )
-                .arg(
-                    Arg::new("function-sources")
-                        .long("function-sources")
+                    Arg::new("packer-mirrors")
+                        .long("packer-mirrors")
                         .value_name("DIR")
                         .value_parser(value_parser!(PathBuf))
-                        .help("A folder of git mirrors of hashicorp/packer, zclconf/go-cty, hashicorp/go-cty-funcs, hashicorp/hcl and zclconf/go-cty-yaml (each <owner>+<name>/repo or <name>): also regenerate xtask/src/hcl2/function_table.rs"),
+                        .help(
+                            "A folder of git mirrors with their tags, as the fetch tool lays them out \
+                             (DIR/<owner>+<name>/repo): hashicorp+packer, the plugins of \
+                             codegen::packer_knowledge::PLUGINS and packer-plugin-sdk for \
+                             xtask/src/schema/knowledge.txt; zclconf+go-cty, hashicorp+go-cty-funcs, \
+                             hashicorp+hcl and zclconf+go-cty-yaml for xtask/src/hcl2/function_table.rs. \
+                             Regenerates both (with --check: checks both)",
+                        ),
                 ),
         )
 }
@@ -441,6 +446,7 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                     filter: filter(args),
                     files: many(args, "files"),
                     var_files: many(args, "var-file"),
+                    packer_version: args.get_one::<xtask::version::Version>("packer-version").copied(),
                 },
                 output_format(args),
             ),
@@ -511,12 +517,8 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
         },
         Some(("demo", args)) => demo::run(&root(args)?, args.get_one::<PathBuf>("packer").map(PathBuf::as_path)),
         Some(("codegen", args)) => {
-            let source = args.get_one::<PathBuf>("packer-source").map(|git_dir| codegen::PackerSource {
-                git_dir: git_dir.clone(),
-                tag: args.get_one::<String>("tag").cloned().unwrap_or_default(),
-            });
-            let function_sources = args.get_one::<PathBuf>("function-sources").map(PathBuf::as_path);
-            codegen::run(&workspace_root()?, args.get_flag("check"), source.as_ref(), function_sources)
+            let mirrors = args.get_one::<PathBuf>("packer-mirrors").map(PathBuf::as_path);
+            codegen::run(&workspace_root()?, args.get_flag("check"), mirrors)
         }
         _ => unreachable!("clap requires a subcommand"),
     }
