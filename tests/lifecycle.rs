@@ -370,3 +370,79 @@ fn revoke_records_why_and_lint_promote_and_the_plan_act_on_it() {
     let lint = text(&xtask(root, &["lint-deployments"]));
     assert!(!lint.contains("DEP012"), "{lint}");
 }
+
+#[test]
+fn rollback_goes_back_past_revoked_images_and_is_refused_when_there_is_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    ok(root, &["images"]);
+    let first = current(root, "eu-west-1");
+    ok(root, &["images", "--force"]);
+    let second = current(root, "eu-west-1");
+
+    let stable = xtask(root, &["rollback", "--channel", "stable", "--region", "eu-west-1"]);
+    assert_eq!(stable.status.code(), Some(1), "{}", text(&stable));
+    assert!(text(&stable).contains("does not say which image `stable` was given in eu-west-1"), "{}", text(&stable));
+    let unknown = xtask(root, &["rollback", "--channel", "beta"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown).contains("`beta` is not a channel; xtask.toml names canary, stable"), "{}", text(&unknown));
+
+    let lock_before = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    let output = xtask(root, &["rollback", "--channel", "canary", "--dry-run", "--format", "json"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((document["command"].as_str(), document["channel"].as_str()), (Some("rollback"), Some("canary")));
+    let ireland = document["places"].as_array().unwrap().iter().find(|place| place["region"] == "eu-west-1").unwrap();
+    assert_eq!((ireland["state"].as_str(), ireland["id"].as_str()), (Some("rolled-back"), Some(first.as_str())));
+    assert_eq!(std::fs::read_to_string(root.join("packer/images.lock")).unwrap(), lock_before);
+
+    let said = ok(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    assert!(said.contains(&format!("rolled back to {first} (from {second})")), "{said}");
+    assert_eq!(ids(root, "canary-ireland.yaml"), [first.clone(), first.clone()]);
+    assert_eq!(entry(root)["channels"]["canary"]["eu-west-1"], first.as_str());
+    assert_ne!(ids(root, "canary-frankfurt.yaml")[0], first, "--region leaves the others alone");
+    // The next build keeps canary where it was put back.
+    ok(root, &["images"]);
+    assert_eq!(ids(root, "canary-ireland.yaml"), [first.clone(), first.clone()]);
+    // There is nothing before the first image.
+    let none = xtask(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    assert_eq!(none.status.code(), Some(1), "{}", text(&none));
+    assert!(
+        text(&none).contains(&format!(
+            "nothing to roll back to: packer/images.lock keeps no image `canary` booted in eu-west-1 before {first}"
+        )),
+        "{}",
+        text(&none)
+    );
+
+    // A third image, the second revoked: a rollback skips it.
+    ok(root, &["images", "--force"]);
+    let third = current(root, "eu-west-1");
+    assert_eq!(ids(root, "canary-ireland.yaml"), [third.clone(), third.clone()]);
+    ok(root, &["revoke", &second, "--reason", "a bad kernel"]);
+    let said = ok(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    assert!(said.contains(&format!("rolled back to {first} (from {third})")), "{said}");
+
+    // Stopped after the lock was written: the same command finishes it
+    // rather than going back a second step.
+    ok(root, &["images", "--force"]);
+    let mut moved = lock(root);
+    moved["templates"][TEMPLATE]["channels"]["canary"]["eu-west-1"] = Value::String(third.clone());
+    set_lock(root, &moved);
+    let said = ok(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    assert!(said.contains(&format!("the lock gave it {third} already")), "{said}");
+    assert_eq!(ids(root, "canary-ireland.yaml"), [third.clone(), third.clone()]);
+    // Deployments edited by hand to an image the lock gave canary after: refused.
+    let text_now = std::fs::read_to_string(root.join("deployments/canary-ireland.yaml")).unwrap();
+    write(root, "deployments/canary-ireland.yaml", text_now.replace(&third, &first));
+    let refused = xtask(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains(&format!(
+            "packer/images.lock gave `canary` {third} in eu-west-1, and its deployments boot {first}"
+        )),
+        "{}",
+        text(&refused)
+    );
+}

@@ -178,6 +178,23 @@ fn cli() -> Command {
                 .arg(format().value_parser(["human", "json"])),
         )
         .subcommand(
+            Command::new("rollback")
+                .about(
+                    "Put the deployments of a channel back on the newest image it booted before its current one that \
+                     is not revoked, per template and region",
+                )
+                .arg(
+                    Arg::new("channel")
+                        .long("channel")
+                        .value_name("CHANNEL")
+                        .required(true)
+                        .help("The channel to roll back (one of [channels] order in xtask.toml)"),
+                )
+                .args(lifecycle_selection())
+                .arg(flag("dry-run", "Print what would be rolled back and why, without writing"))
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
             Command::new("revoke")
                 .about("Record in packer/images.lock that images must not be booted, when and why")
                 .arg(
@@ -492,6 +509,13 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
             selection: lifecycle(args),
             dry_run: args.get_flag("dry-run"),
             without_soak: args.get_flag("without-soak"),
+            json: json_format(args),
+        }),
+        Some(("rollback", args)) => xtask::lifecycle::rollback::run(&xtask::lifecycle::rollback::Options {
+            root: root(args)?,
+            channel: args.get_one::<String>("channel").cloned().unwrap_or_default(),
+            selection: lifecycle(args),
+            dry_run: args.get_flag("dry-run"),
             json: json_format(args),
         }),
         Some(("revoke", args)) => xtask::lifecycle::revoke::run(&xtask::lifecycle::revoke::Options {

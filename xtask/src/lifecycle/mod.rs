@@ -17,4 +17,5 @@ pub mod history;
 pub mod promote;
 mod report;
 pub mod revoke;
+pub mod rollback;
 mod write;
