@@ -144,7 +144,12 @@ fn promote_waits_for_the_soak_then_gives_the_next_channel_what_the_one_before_bo
     );
     assert_eq!(ids(root, "prod-ireland.yaml"), [UNKNOWN, UNKNOWN]);
 
+    let status = ok(root, &["status"]);
+    assert!(status.contains(&format!("channel canary     eu-west-1      {ireland}, built ")), "{status}");
+    assert!(status.contains("left of the 48h soak before `stable`"), "{status}");
     soak(root, "canary", 49 * 3600);
+    let status = ok(root, &["status"]);
+    assert!(status.contains("; soaked (48h): `cargo xtask promote --to stable` takes it"), "{status}");
     let said = ok(root, &["promote", "--to", "stable"]);
     assert!(said.contains(&format!("promoted to {ireland} (from {UNKNOWN}): soaked 2d 1h in `canary`")), "{said}");
     assert_eq!(ids(root, "prod-ireland.yaml"), [ireland.clone(), ireland.clone()]);
@@ -342,6 +347,11 @@ fn revoke_records_why_and_lint_promote_and_the_plan_act_on_it() {
     assert!(again.contains("revoked already, on ") && again.contains(reason), "{again}");
     assert_eq!(entry(root)["lifecycle"][&ireland]["revoked"]["reason"], reason);
 
+    let status = ok(root, &["status"]);
+    assert!(status.contains(&format!("  revoked {ireland} (eu-west-1) on ")) && status.contains(reason), "{status}");
+    assert!(status.contains(&format!("{ireland}, built ")) && status.contains("REVOKED on "), "{status}");
+    let document: Value = serde_json::from_str(&ok(root, &["status", "--format", "json"])).unwrap();
+    assert_eq!(document["templates"][0]["revoked"][0]["reason"], reason, "{document}");
     let lint = xtask(root, &["lint-deployments"]);
     assert_eq!(lint.status.code(), Some(1), "{}", text(&lint));
     assert!(

@@ -18,4 +18,5 @@ pub mod promote;
 mod report;
 pub mod revoke;
 pub mod rollback;
+pub mod status;
 mod write;
