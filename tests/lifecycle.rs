@@ -443,14 +443,34 @@ fn rollback_goes_back_past_revoked_images_and_is_refused_when_there_is_none() {
     let said = ok(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
     assert!(said.contains(&format!("the lock gave it {third} already")), "{said}");
     assert_eq!(ids(root, "canary-ireland.yaml"), [third.clone(), third.clone()]);
+    // Stopped with one region written and the other not: the next run
+    // finishes the other and leaves the first where the stopped run put it.
+    ok(root, &["images", "--force"]);
+    let frankfurt_now = current(root, "eu-central-1");
+    let entry_now = entry(root);
+    let frankfurt_back = entry_now["history"]["eu-central-1"][0]["id"].as_str().unwrap().to_owned();
+    let ireland_back = entry_now["history"]["eu-west-1"][0]["id"].as_str().unwrap().to_owned();
+    ok(root, &["rollback", "--channel", "canary"]);
+    assert_eq!(ids(root, "canary-ireland.yaml"), [ireland_back.clone(), ireland_back.clone()]);
+    let written = std::fs::read_to_string(root.join("deployments/canary-frankfurt.yaml")).unwrap();
+    write(root, "deployments/canary-frankfurt.yaml", written.replace(&frankfurt_back, &frankfurt_now));
+    let said = ok(root, &["rollback", "--channel", "canary"]);
+    assert!(said.contains(&format!("the lock gave it {frankfurt_back} already")), "{said}");
+    assert!(
+        said.contains("the rollback stopped at ")
+            && said.contains(&format!("put it on {ireland_back} already; run again to go back further")),
+        "{said}"
+    );
+    assert_eq!(ids(root, "canary-ireland.yaml"), [ireland_back.clone(), ireland_back.clone()]);
+    assert_eq!(ids(root, "canary-frankfurt.yaml"), [frankfurt_back.clone(), frankfurt_back]);
     // Deployments edited by hand to an image the lock gave canary after: refused.
     let text_now = std::fs::read_to_string(root.join("deployments/canary-ireland.yaml")).unwrap();
-    write(root, "deployments/canary-ireland.yaml", text_now.replace(&third, &first));
+    write(root, "deployments/canary-ireland.yaml", text_now.replace(&ireland_back, &first));
     let refused = xtask(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
     assert!(
         text(&refused).contains(&format!(
-            "packer/images.lock gave `canary` {third} in eu-west-1, and its deployments boot {first}"
+            "packer/images.lock gave `canary` {ireland_back} in eu-west-1, and its deployments boot {first}"
         )),
         "{}",
         text(&refused)

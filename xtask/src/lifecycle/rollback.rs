@@ -43,10 +43,34 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     let (deployments, unreadable) = crate::images::load_deployments(&options.root)?;
     let lockfile = LockFile::read(&options.root)?;
     let fleet = fleet::survey(&options.root, &channels, &deployments, &options.selection)?;
+    let places: Vec<&Place> = fleet.places.iter().filter(|place| !place.keys(channel).is_empty()).collect();
+    let mut judged: Vec<_> = places.iter().map(|place| judge(place, &lockfile, &channels, channel)).collect();
+    // A rollback stopped after the lock was written left some deployments
+    // behind; the places it did finish carry the same entry time. Run
+    // again, it finishes that rollback and does not go back a second step
+    // there.
+    let interrupted: Vec<&str> = places
+        .iter()
+        .zip(&judged)
+        .filter(|(_, (state, _, _))| *state == State::Finished)
+        .filter_map(|(place, (_, id, _))| entered_at(&lockfile, place, channel, id.as_deref()?))
+        .collect();
+    for (place, judgement) in places.iter().zip(&mut judged) {
+        let booted = place.ids(channel).first().copied().unwrap_or_default();
+        if judgement.0 == State::Moved
+            && let Some(at) = entered_at(&lockfile, place, channel, booted).filter(|at| interrupted.contains(at))
+        {
+            let why = format!(
+                "the rollback stopped at {} put it on {} already; run again to go back further",
+                printable::escape(at),
+                printable::escape(booted)
+            );
+            *judgement = (State::Current, Some(booted.to_owned()), Some(why));
+        }
+    }
     let mut outcomes = Vec::new();
     let mut moves = Vec::new();
-    for place in fleet.places.iter().filter(|place| !place.keys(channel).is_empty()) {
-        let (state, id, reason) = judge(place, &lockfile, &channels, channel);
+    for (place, (state, id, reason)) in places.into_iter().zip(judged) {
         if matches!(state, State::Moved | State::Finished)
             && let Some(id) = &id
         {
@@ -147,4 +171,10 @@ fn judge(
         }
         Err(why) => refused(format!("nothing to roll back to: {why}")),
     }
+}
+
+/// When the lock says `id` last entered `channel` at a place.
+fn entered_at<'a>(lockfile: &'a LockFile, place: &Place, channel: &str, id: &str) -> Option<&'a str> {
+    let locked = lockfile.templates.get(&place.template.rel)?;
+    locked.lifecycle.get(id)?.entered.get(channel).map(String::as_str)
 }
