@@ -589,13 +589,6 @@ fn secrets_are_never_printed() {
     }
 }
 
-#[test]
-fn readme_rule_table_is_up_to_date() {
-    let readme = fs::read_to_string(workspace().join("README.md")).unwrap();
-    let updated = xtask::codegen::updated_readme(&readme).unwrap();
-    assert!(updated == readme, "README.md's rule table is out of date: run `cargo xtask codegen`");
-}
-
 /// Each use of a variable is shown where it is, not at its first use,
 /// also after an escape earlier in the same string: the first as the
 /// finding, the others as its related places.
