@@ -201,3 +201,20 @@ fn anchors(text: &str) -> BTreeSet<String> {
     }
     out
 }
+
+/// The code map of docs/architecture.md names every top-level module of
+/// `xtask/src`, so that a new or renamed module gets its line there.
+#[test]
+fn the_architecture_page_maps_every_module() {
+    let page = fs::read_to_string(workspace().join("docs/architecture.md")).unwrap();
+    let mut missing = Vec::new();
+    for entry in fs::read_dir(workspace().join("xtask/src")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        let module = path.is_dir() || path.extension().is_some_and(|extension| extension == "rs");
+        if module && name != "lib" && name != "main" && !page.contains(&format!("\n| `{name}` |")) {
+            missing.push(name);
+        }
+    }
+    assert!(missing.is_empty(), "docs/architecture.md's code map lacks these modules of xtask/src: {missing:?}");
+}
