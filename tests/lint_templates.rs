@@ -476,6 +476,22 @@ fn filters_and_explicit_files() {
     ]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stdout(&output).contains("--> packer/3.9/aws/machine-image/template.json:10:25"), "{}", stdout(&output));
+
+    // A folder stands for the templates in and below it: a JSON template's
+    // folder is its template.json (not an HCL2 folder without a build), a
+    // release folder every template of that release.
+    let json_folder = workspace().join("packer/3.11/aws/machine-image");
+    let output = xtask(&["lint-templates", "--root", root, json_folder.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("Checked 1 template file: no problems found."), "{}", stdout(&output));
+    let release = workspace().join("packer/3.11");
+    let output = xtask(&["lint-templates", "--root", root, release.to_str().unwrap(), "--format", "json"]);
+    let document: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(document["summary"]["files"], 2, "{}", stdout(&output));
+    let no_template = workspace().join("packer/3.11/aws/machine-image/scripts");
+    let output = xtask(&["lint-templates", "--root", root, no_template.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(common::stderr(&output).contains("holds no template"), "{}", common::stderr(&output));
 }
 
 #[test]

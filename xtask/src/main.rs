@@ -38,7 +38,7 @@ fn cli() -> Command {
                         })
                         .help("Judge templates against this Packer release (over [packer] version in xtask.toml and the installed packer; an HCL2 template's required_version still decides for it)"),
                 )
-                .arg(files_arg("Lint only these templates: template.json files, HCL2 folders or any of their files")),
+                .arg(files_arg("Lint only these templates: template.json files, HCL2 files, or folders (a template's, or one above it: every template below)")),
         )
         .subcommand(
             Command::new("lint-deployments")
