@@ -447,6 +447,26 @@ fn exit_codes_and_command_line() {
     assert_eq!(xtask(&["lint-templates", "--explain", "no-such-rule"]).status.code(), Some(2));
 }
 
+/// `lint` takes `--packer-version` as `lint-templates` does: a key an old
+/// Packer's amazon-ebs lacks is an error judged there, and fine today.
+#[test]
+fn lint_judges_templates_at_the_packer_version_given() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "packer/4.9/aws/machine-image/template.json",
+        r#"{"builders": [{"type": "amazon-ebs", "region": "eu-west-1", "source_ami": "ami-03cf127a",
+           "instance_type": "t3.micro", "ssh_username": "admin", "ami_name": "base-{{timestamp}}",
+           "imds_support": "v2.0"}]}"#,
+    );
+    let root = dir.path().to_str().unwrap();
+    let old = xtask(&["lint", "--root", root, "--packer-version", "1.6.6"]);
+    assert_eq!(old.status.code(), Some(1), "{}", stdout(&old));
+    assert!(stdout(&old).contains("in Packer 1.6.6 (--packer-version)"), "{}", stdout(&old));
+    let today = xtask(&["lint", "--root", root, "--packer-version", "1.16.0"]);
+    assert_eq!(today.status.code(), Some(0), "{}", stdout(&today));
+}
+
 #[test]
 fn filters_and_explicit_files() {
     let root = workspace();
