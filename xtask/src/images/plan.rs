@@ -381,6 +381,15 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         }
         jobs.push(Job {
             secrets,
+            credential_env: template.sensitive.iter().flat_map(|variable| &variable.env).fold(
+                Vec::new(),
+                |mut names, name| {
+                    if !names.contains(name) {
+                        names.push(name.clone());
+                    }
+                    names
+                },
+            ),
             var_files: var_files.clone(),
             file,
             layout,
@@ -622,6 +631,7 @@ fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
         outcome: Outcome::Failed(why),
         var_files: Vec::new(),
         secrets: Vec::new(),
+        credential_env: Vec::new(),
         tooling: Default::default(),
     }
 }
