@@ -42,6 +42,13 @@ fn the_example_tree_is_clean() {
     let document: Value = serde_json::from_slice(&both.stdout).unwrap();
     assert_eq!(document["version"], 1);
     assert_eq!(document["summary"]["files"], 11, "3 JSON templates, the 3 files of the HCL2 one, and 5 deployments");
+
+    // A folder named on the command line stands for the deployments in it,
+    // rather than being one that cannot be read.
+    let folder = root.join("deployments");
+    let output = xtask(&["lint-deployments", "--root", root.to_str().unwrap(), folder.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("Checked 5 deployments: no problems found."), "{}", stdout(&output));
 }
 
 #[test]

@@ -37,7 +37,7 @@ fn cli() -> Command {
                 .arg(root_arg())
                 .args(lint_output())
                 .arg(explain_arg())
-                .arg(files_arg("Lint only these deployment files")),
+                .arg(files_arg("Lint only these deployment files (a folder: the *.yaml files in it)")),
         )
         .subcommand(
             Command::new("lint")
