@@ -57,7 +57,7 @@ fn cli() -> Command {
             Command::new("install-hook")
                 .about("Install the git pre-commit hook that runs `cargo xtask pre-commit`")
                 .arg(flag("force", "Replace a pre-commit hook this command did not write"))
-                .arg(flag("uninstall", "Remove the hook this command wrote")),
+                .arg(flag("uninstall", "Remove the hook this command wrote, and put back the one --force replaced")),
         )
         .subcommand(
             Command::new("images")
