@@ -293,6 +293,23 @@ fn lint_says_when_the_lock_is_not_there_yet() {
     assert!(!common::stderr(&xtask(&["lint-deployments", "--root", root])).contains("does not exist yet"));
 }
 
+/// A root without the folders the linters read (a mistyped --root) is not
+/// passed in silence: each command says what it did not find.
+#[test]
+fn a_root_without_the_folders_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap();
+    for (command, note) in [
+        ("lint-templates", "has no packer/ folder"),
+        ("lint-deployments", "has no deployments/ folder"),
+        ("lint", "has neither a packer/ nor a deployments/ folder"),
+    ] {
+        let output = xtask(&[command, "--root", root]);
+        assert_eq!(output.status.code(), Some(0), "{command}");
+        assert!(common::stderr(&output).contains(note), "{command}: {}", common::stderr(&output));
+    }
+}
+
 fn lint_both(root: std::path::PathBuf) -> xtask::diagnostic::Report {
     let selection = xtask::lint::Selection {
         templates: Vec::new(),

@@ -53,6 +53,13 @@ pub fn run(
         Selection { templates: Vec::new(), deployments: Vec::new(), everything: true, var_files, packer_version };
     let report = lint(root.clone(), selection)?;
     show!("{}", render::render(&report, format, "file"));
+    if !root.join("packer").is_dir() && !root.join("deployments").is_dir() {
+        say!(
+            "note: {} has neither a packer/ nor a deployments/ folder, so nothing was checked; give the \
+             repository's top folder with --root",
+            root.display()
+        );
+    }
     lint_deployments::note_a_missing_lock(&root, format);
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

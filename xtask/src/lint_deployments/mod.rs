@@ -160,6 +160,13 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
 pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
     let report = lint(options)?;
     show!("{}", render::render(&report, format, "deployment"));
+    if options.files.is_empty() && !options.root.join("deployments").is_dir() {
+        say!(
+            "note: {} has no deployments/ folder, so no deployment was checked; deployments live at \
+             deployments/*.yaml below the repository's top (--root)",
+            options.root.display()
+        );
+    }
     note_a_missing_lock(&options.root, format);
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
