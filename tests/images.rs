@@ -592,6 +592,7 @@ fn an_hcl2_folder_that_needs_a_newer_packer_says_so_before_building() {
     assert!(said.contains("the installed Packer is 1.6.6"), "{said}");
     assert!(said.contains("`required_version` (versions.pkr.hcl:2) needs Packer >= 1.9.0"), "{said}");
     assert!(said.contains("`strcontains()` (locals.pkr.hcl:2) needs Packer >= 1.12.0"), "{said}");
+    assert!(said.contains("given with --packer PATH or PACKER"), "says how to use another Packer: {said}");
     assert!(!root.join("target/xtask/images/4.0-aws-machine-image.log").exists(), "no build was started");
 }
 

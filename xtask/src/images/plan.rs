@@ -461,8 +461,9 @@ fn unmet_needs(template: &Readout, options: &Options) -> Option<String> {
     let unmet: Vec<String> = template.needs.iter().filter_map(|need| need.unmet(&installed)).collect();
     (!unmet.is_empty()).then(|| {
         format!(
-            "the installed Packer is {installed} ({}), and {}; install a Packer that meets {}, or write the \
-             template for this one",
+            "the installed Packer is {installed} ({}), and {}; install a Packer that meets {} (HashiCorp's \
+             releases; one beside this one is given with --packer PATH or PACKER), or write the template for this \
+             one",
             packer.display(),
             unmet.join("; "),
             if unmet.len() == 1 { "it" } else { "them" }
