@@ -596,6 +596,23 @@ fn an_hcl2_folder_that_needs_a_newer_packer_says_so_before_building() {
     assert!(!root.join("target/xtask/images/4.0-aws-machine-image.log").exists(), "no build was started");
 }
 
+/// A `[packer] version` other than the installed Packer is warned of, with
+/// how to build with the one it names.
+#[test]
+fn a_declared_packer_other_than_the_installed_one_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    hcl2_tree(root);
+    write(root, "xtask.toml", "[packer]\nversion = \"1.11.2\"\n");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--dry-run", "--root", root.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let said = text(&output);
+    assert!(said.contains("xtask.toml names Packer 1.11.2, and the Packer here"), "{said}");
+    assert!(said.contains("give Packer 1.11.2 with --packer PATH or PACKER"), "{said}");
+}
+
 /// The plan of an HCL2 folder, from `--dry-run --format json` (no Packer
 /// needed): each template's action, reason, regions and `-only`.
 fn hcl2_plan(root: &Path, extra: &[&str]) -> (Option<i32>, Value) {

@@ -487,7 +487,8 @@ fn installed_packer(
     if let Some(pinned) = pins.version.as_deref().filter(|pinned| *pinned != installed) {
         say!(
             "warning: xtask.toml names Packer {pinned}, and the Packer here ({}) is {installed}: images are built \
-             with {installed}, and the lock records it",
+             with {installed}, and the lock records it (give Packer {pinned} with --packer PATH or PACKER to build \
+             with it)",
             packer.display()
         );
     }
