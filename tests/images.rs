@@ -594,6 +594,16 @@ fn an_hcl2_folder_that_needs_a_newer_packer_says_so_before_building() {
     assert!(said.contains("`strcontains()` (locals.pkr.hcl:2) needs Packer >= 1.12.0"), "{said}");
     assert!(said.contains("given with --packer PATH or PACKER"), "says how to use another Packer: {said}");
     assert!(!root.join("target/xtask/images/4.0-aws-machine-image.log").exists(), "no build was started");
+
+    // A region computed with that function is unknown to the installed
+    // Packer too: the Packer it needs is named first, as the cause.
+    let sources = fs::read_to_string(root.join("packer/4.0/aws/machine-image/sources.pkr.hcl")).unwrap();
+    let computed = sources.replacen("\"eu-central-1\"", "local.centos ? \"eu-central-1\" : \"eu-west-2\"", 1);
+    write(root, "packer/4.0/aws/machine-image/sources.pkr.hcl", &computed);
+    let (code, plan) = hcl2_plan(root, &[]);
+    assert_eq!(code, Some(1));
+    let reason = plan["reason"].as_str().unwrap();
+    assert!(reason.starts_with("the installed Packer is 1.6.6"), "{reason}");
 }
 
 /// A `[packer] version` other than the installed Packer is warned of, with

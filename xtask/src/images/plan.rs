@@ -237,6 +237,13 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                 continue;
             }
         };
+        // First, as the cause of what follows: a folder the installed Packer
+        // cannot read also has regions it cannot compute (a function it
+        // lacks), which would otherwise be named instead.
+        if let Some(why) = unmet_needs(&template, options) {
+            jobs.push(failed_job(file, layout, why));
+            continue;
+        }
         if !template.unresolved.is_empty() {
             let why = format!(
                 "xtask cannot tell before the build which region {} makes an image in, so not which deployments it \
@@ -266,10 +273,6 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                 if names.len() > 1 { "have" } else { "has" },
                 if names.len() > 1 { "each" } else { "it" },
             );
-            jobs.push(failed_job(file, layout, why));
-            continue;
-        }
-        if let Some(why) = unmet_needs(&template, options) {
             jobs.push(failed_job(file, layout, why));
             continue;
         }
