@@ -604,6 +604,15 @@ fn an_hcl2_folder_that_needs_a_newer_packer_says_so_before_building() {
     assert_eq!(code, Some(1));
     let reason = plan["reason"].as_str().unwrap();
     assert!(reason.starts_with("the installed Packer is 1.6.6"), "{reason}");
+
+    // Its variables were read all the same: a --var that it does not
+    // declare is still refused as a typo.
+    let typo = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--dry-run", "--root", root.to_str().unwrap(), "--var", "endpint=x"])
+        .output()
+        .unwrap();
+    assert_eq!(typo.status.code(), Some(2), "{}", text(&typo));
+    assert!(text(&typo).contains("did you mean `endpoint`?"), "{}", text(&typo));
 }
 
 /// A `[packer] version` other than the installed Packer is warned of, with

@@ -184,6 +184,13 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
     let mut declared: BTreeSet<String> = BTreeSet::new();
     let mut names: BTreeSet<String> = BTreeSet::new();
     let mut built_regions: BTreeSet<String> = BTreeSet::new();
+    // A template that could not be read may declare any variable: a --var
+    // that none of the others declares is then not refused.
+    let mut some_unread = false;
+    // The --var names the template of this turn declares: they count once
+    // it is part of the run, built or failed, and not when --region leaves
+    // it out.
+    let mut declared_here: Vec<String> = Vec::new();
     let pins = crate::config::Config::read(&options.root)?.packer;
     let installed = if selected.is_empty() { Ok(None) } else { installed_packer(options, &pins) };
     // Templates are judged as the linter judges them: with the versions
@@ -209,6 +216,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         );
     }
     for file in selected {
+        declared.extend(declared_here.drain(..));
         let layout = match &file.layout {
             Ok(layout) => layout.clone(),
             Err(problem) => {
@@ -225,6 +233,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                 } else {
                     format!("{problem}; move it to {place}")
                 };
+                some_unread = true;
                 jobs.push(failed_job(file.clone(), layout, why));
                 continue;
             }
@@ -233,10 +242,14 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let template = match Readout::checked(&file, values, &setting) {
             Ok(template) => template,
             Err(why) => {
+                some_unread = true;
                 jobs.push(failed_job(file, layout, why));
                 continue;
             }
         };
+        // Its variables are known now, whatever stops it below.
+        declared_here = template.declared_vars(&options.vars).into_iter().map(|(key, _)| key).collect();
+        names.extend(template.variables.iter().cloned());
         // First, as the cause of what follows: a folder the installed Packer
         // cannot read also has regions it cannot compute (a function it
         // lacks), which would otherwise be named instead.
@@ -299,6 +312,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         // `--region` narrows the run to the templates that build there; the
         // others (and region-less GCE ones) are not part of it.
         if !options.regions.is_empty() && selected_builders.is_empty() {
+            declared_here.clear();
             continue;
         }
         let mut regions: Vec<String> = Vec::new();
@@ -330,8 +344,6 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             }
         };
         let vars = template.declared_vars(&options.vars);
-        declared.extend(vars.iter().map(|(key, _)| key.clone()));
-        names.extend(template.variables.iter().cloned());
         // What the environment gives the build counts as a setting too.
         let hashed: Vec<(String, String)> = vars.iter().chain(&template.from_env).cloned().collect();
         let texts = recorded_texts(values);
@@ -413,6 +425,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             tooling,
         });
     }
+    declared.extend(declared_here);
     let every_template_read = jobs.iter().all(|job| !job.hash.is_empty());
     if every_template_read {
         let wanted: Vec<&String> = options.regions.iter().filter(|r| !built_regions.contains(*r)).collect();
@@ -424,7 +437,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             );
         }
     }
-    if let Some((key, _)) = options.vars.iter().find(|(key, _)| every_template_read && !declared.contains(key)) {
+    if let Some((key, _)) = options.vars.iter().find(|(key, _)| !some_unread && !declared.contains(key)) {
         let hint = match crate::lint_templates::rules::suggest(key, names.iter().map(String::as_str)) {
             Some(name) => format!("did you mean `{name}`?"),
             None => "declare it in the template's `variables`, or leave it out".to_owned(),
