@@ -148,8 +148,71 @@ fn cli() -> Command {
                 .arg(format().value_parser(["human", "json", "github-matrix"])),
         )
         .subcommand(
+            Command::new("promote")
+                .about(
+                    "Give the deployments of a channel the image the channel before it boots, per template and region, \
+                     once it has soaked",
+                )
+                .arg(
+                    Arg::new("to")
+                        .long("to")
+                        .value_name("CHANNEL")
+                        .required(true)
+                        .help("The channel to promote into (a later one of [channels] order in xtask.toml)"),
+                )
+                .args(lifecycle_selection())
+                .arg(flag("dry-run", "Print what would be promoted and why, without writing"))
+                .arg(flag(
+                    "without-soak",
+                    "Promote images that have not run in the channel before for its soak yet (an urgent fix); the \
+                     other checks hold",
+                ))
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
+            Command::new("rollback")
+                .about(
+                    "Put the deployments of a channel back on the newest image it booted before its current one that \
+                     is not revoked, per template and region",
+                )
+                .arg(
+                    Arg::new("channel")
+                        .long("channel")
+                        .value_name("CHANNEL")
+                        .required(true)
+                        .help("The channel to roll back (one of [channels] order in xtask.toml)"),
+                )
+                .args(lifecycle_selection())
+                .arg(flag("dry-run", "Print what would be rolled back and why, without writing"))
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
+            Command::new("revoke")
+                .about("Record in packer/images.lock that images must not be booted, when and why")
+                .arg(
+                    Arg::new("ids")
+                        .value_name("IMAGE_ID")
+                        .num_args(1..)
+                        .required(true)
+                        .help("The images to revoke, as packer/images.lock records them"),
+                )
+                .arg(
+                    Arg::new("reason")
+                        .long("reason")
+                        .value_name("TEXT")
+                        .required(true)
+                        .help("Why, for the lock and every message that names the image (a CVE, a bad kernel)"),
+                )
+                .args(lifecycle_selection())
+                .arg(flag("dry-run", "Print what would be revoked and who boots it, without writing"))
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
             Command::new("status")
-                .about("Per template: the recorded images, whether they are stale, and which deployments use which")
+                .about(
+                    "Per template: the recorded images, whether they are stale, which deployments use which, and \
+                     with channels each channel's image, its soak and the revocations",
+                )
                 .arg(root_arg())
                 .arg(format().value_parser(["human", "json"])),
         )
@@ -236,6 +299,39 @@ fn cli() -> Command {
                         ),
                 ),
         )
+}
+
+/// `--root`, `--release`, `--cloud`, `--select` and `--region`, for the
+/// lifecycle commands.
+fn lifecycle_selection() -> [Arg; 5] {
+    let [root, release, cloud] = selection();
+    [
+        root,
+        release,
+        cloud,
+        Arg::new("select")
+            .long("select")
+            .value_name("FOLDER")
+            .action(ArgAction::Append)
+            .help("Only the template in this folder, e.g. packer/3.11/aws/machine-image (repeatable)"),
+        Arg::new("region")
+            .long("region")
+            .value_name("R")
+            .action(ArgAction::Append)
+            .help("Only the deployments in this AWS region (repeatable)"),
+    ]
+}
+
+fn lifecycle(args: &ArgMatches) -> xtask::lifecycle::fleet::Selection {
+    xtask::lifecycle::fleet::Selection {
+        filter: filter(args),
+        select: many(args, "select"),
+        regions: many(args, "region"),
+    }
+}
+
+fn json_format(args: &ArgMatches) -> bool {
+    args.get_one::<String>("format").map(String::as_str) == Some("json")
 }
 
 fn root_arg() -> Arg {
@@ -417,6 +513,29 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                 Some("github-matrix") => images::Output::GithubMatrix,
                 _ => images::Output::Human,
             },
+        }),
+        Some(("promote", args)) => xtask::lifecycle::promote::run(&xtask::lifecycle::promote::Options {
+            root: root(args)?,
+            channel: args.get_one::<String>("to").cloned().unwrap_or_default(),
+            selection: lifecycle(args),
+            dry_run: args.get_flag("dry-run"),
+            without_soak: args.get_flag("without-soak"),
+            json: json_format(args),
+        }),
+        Some(("rollback", args)) => xtask::lifecycle::rollback::run(&xtask::lifecycle::rollback::Options {
+            root: root(args)?,
+            channel: args.get_one::<String>("channel").cloned().unwrap_or_default(),
+            selection: lifecycle(args),
+            dry_run: args.get_flag("dry-run"),
+            json: json_format(args),
+        }),
+        Some(("revoke", args)) => xtask::lifecycle::revoke::run(&xtask::lifecycle::revoke::Options {
+            root: root(args)?,
+            ids: many(args, "ids"),
+            reason: args.get_one::<String>("reason").cloned().unwrap_or_default(),
+            selection: lifecycle(args),
+            dry_run: args.get_flag("dry-run"),
+            json: json_format(args),
         }),
         Some(("status", args)) => images::status::run(&root(args)?, output_format(args)),
         Some(("bench", args)) => match args.subcommand() {
