@@ -54,6 +54,7 @@ mod undeclared_local;
 mod undeclared_var_file_variable;
 mod undeclared_variable;
 mod undefined_builder_reference;
+mod unknown_ami_filter;
 mod unknown_builder_type;
 mod unknown_function;
 mod unknown_key;
@@ -137,6 +138,7 @@ pub static RULES: &[&Rule] = &[
     &wrong_cloud::RULE,
     &malformed_source_image::RULE,
     &region_from_environment::RULE,
+    &unknown_ami_filter::RULE,
     &undeclared_variable::RULE,
     &unused_variable::RULE,
     &env_outside_variables::RULE,
