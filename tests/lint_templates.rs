@@ -687,6 +687,8 @@ fn packer_refuses_what_the_hcl2_rules_report() {
         ("unknown-builder-type", "hcl2-image", "Unknown source type amazon-ebz"),
         ("unknown-provisioner-type", "hcl2-image", "Unknown provisioner type \"shel\""),
         ("duplicate-declaration", "machine-image", "Duplicate"),
+        ("invalid-dynamic-block", "machine-image", "Missing dynamic content block"),
+        ("invalid-dynamic-block", "hcl2-image", "Cannot use a string value in for_each"),
     ];
     for (name, image, words) in cases {
         let folder = fixtures().join("rules").join(name).join("packer/4.0/aws").join(image);

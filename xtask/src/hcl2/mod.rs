@@ -105,6 +105,18 @@ pub struct Block {
     pub labels: Vec<(String, At)>,
     pub body: Body,
     pub dynamic: bool,
+    /// For a `dynamic` block, what it holds besides its content.
+    pub dynamic_header: Option<Box<DynamicHeader>>,
+}
+
+/// What a `dynamic "x"` block holds besides its `content`: its own
+/// arguments (`for_each`, `iterator`) and blocks, where its `dynamic`
+/// keyword is, and how many `content` blocks it has (Packer takes one).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DynamicHeader {
+    pub keyword_at: At,
+    pub body: Body,
+    pub contents: usize,
 }
 
 /// The attributes and blocks of a block or a file, in order.

@@ -27,6 +27,7 @@ mod duplicate_region;
 mod env_outside_variables;
 mod hardcoded_communicator_password;
 mod hardcoded_credentials;
+mod invalid_dynamic_block;
 mod invalid_hcl;
 mod invalid_interpolation;
 mod invalid_json;
@@ -139,6 +140,7 @@ pub static RULES: &[&Rule] = &[
     &malformed_source_image::RULE,
     &region_from_environment::RULE,
     &unknown_ami_filter::RULE,
+    &invalid_dynamic_block::RULE,
     &undeclared_variable::RULE,
     &unused_variable::RULE,
     &env_outside_variables::RULE,
