@@ -655,6 +655,7 @@ fn packer_refuses_what_the_linter_says_it_refuses() {
                     "iso_checksum" => "A checksum must be specified",
                     "ssh_host" => "a Host must be specified",
                     "source_ami_filter.owners" => "source AMI filter must declare an owner",
+                    "destination" => "Destination must be specified",
                     key => key,
                 };
                 assert!(output.contains(said), "{name}: Packer does not name `{key}` in {}:\n{output}", file.path);

@@ -8,6 +8,7 @@
 mod mirror;
 pub mod packer_functions;
 pub mod packer_knowledge;
+mod required_settings;
 
 use std::fs;
 use std::path::Path;
