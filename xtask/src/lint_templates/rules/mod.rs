@@ -28,6 +28,7 @@ mod env_outside_variables;
 mod hardcoded_communicator_password;
 mod hardcoded_credentials;
 mod invalid_dynamic_block;
+mod invalid_gce_label;
 mod invalid_hcl;
 mod invalid_interpolation;
 mod invalid_json;
@@ -141,6 +142,7 @@ pub static RULES: &[&Rule] = &[
     &region_from_environment::RULE,
     &unknown_ami_filter::RULE,
     &invalid_dynamic_block::RULE,
+    &invalid_gce_label::RULE,
     &undeclared_variable::RULE,
     &unused_variable::RULE,
     &env_outside_variables::RULE,
