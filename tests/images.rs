@@ -820,7 +820,7 @@ fn bytes_that_are_not_utf8_do_not_stop_a_build() {
 
 /// Every route a secret takes into a build, each with its own sentinel: the
 /// command line, a var file, the environment variables that `{{env}}`
-/// defaults read (`TF_VAR_…` as the README passes credentials, `PKR_VAR_…`
+/// defaults read (`TF_VAR_…` as the README asks for credentials, `PKR_VAR_…`
 /// as Packer names them), also when `--var` overrides them, Packer's own
 /// `PKR_VAR_<name>`, and AWS's.
 const SENTINEL: &str = "S3NT1NEL";

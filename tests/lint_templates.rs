@@ -101,7 +101,7 @@ fn the_okd_template_as_first_published() {
 }
 
 /// Linting every template of the corpus never crashes, and what it finds
-/// is the reviewed list in the snapshot (see the README on how it was read).
+/// is the reviewed list in the snapshot (docs/corpus.md says how it was read).
 #[test]
 fn the_corpus_lints_without_crashing() {
     let Some(corpus) = corpus() else { return };
@@ -135,7 +135,7 @@ fn the_corpus_lints_without_crashing() {
 /// Every folder of the HCL2 corpus, placed where the tool expects a
 /// template (`packer/9.9/<cloud>/<folder>`, the cloud read from the
 /// folder's name, `aws` when it names none), lints without crashing, and
-/// what it finds is the reviewed list in the snapshot (see the README).
+/// what it finds is the reviewed list in the snapshot (see docs/corpus.md).
 #[test]
 fn the_hcl2_corpus_lints_without_crashing() {
     let Some(corpus) = corpus_hcl2() else { return };
@@ -587,13 +587,6 @@ fn secrets_are_never_printed() {
             assert!(!output.contains(secret), "{format} output shows a secret:\n{output}");
         }
     }
-}
-
-#[test]
-fn readme_rule_table_is_up_to_date() {
-    let readme = fs::read_to_string(workspace().join("README.md")).unwrap();
-    let updated = xtask::codegen::updated_readme(&readme).unwrap();
-    assert!(updated == readme, "README.md's rule table is out of date: run `cargo xtask codegen`");
 }
 
 /// Each use of a variable is shown where it is, not at its first use,

@@ -258,7 +258,7 @@ fn a_template_changed_after_its_image_was_built_commits_with_a_warning() {
     assert!(recorded.status.success(), "{}", text(&recorded));
 
     // The script changes and is committed before the build, as the
-    // README's flow has it: the commit goes through, saying which
+    // documented flow has it (docs/pre-commit.md): the commit goes through, saying which
     // deployment the next build changes.
     repo.write("packer/3.11/aws/machine-image/scripts/install.sh", "sudo yum -y update\nsudo yum -y install docker\n");
     repo.git(&["add", "-A"]);
@@ -358,7 +358,7 @@ const BUILDABLE_TEMPLATE: &str = r#"{
 }
 "#;
 
-/// The README's flow, end to end, with the hook installed, the real Packer
+/// The documented flow (docs/pre-commit.md), end to end, with the hook installed, the real Packer
 /// and moto: images built and committed; a template edit committed before
 /// any build (the hook lets it through, saying which deployments the next
 /// build changes, and so does `lint` as CI runs it); then `images`, as

@@ -225,7 +225,7 @@ fn cli() -> Command {
         .subcommand(
             Command::new("codegen")
                 .about(
-                    "Regenerate the README's rule table, and from git mirrors what each Packer release has: \
+                    "Regenerate the rules' pages and tables in docs/rules/, and from git mirrors what each Packer release has: \
                      the knowledge of its and its plugins' keys, and its HCL2 functions",
                 )
                 .arg(flag("check", "Fail instead of writing when a generated file is out of date"))
