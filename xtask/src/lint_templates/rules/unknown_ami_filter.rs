@@ -89,8 +89,20 @@ fn message(name: &str, owner: &str) -> String {
     format!("`{name}` is not a filter of EC2's DescribeImages, in {owner}")
 }
 
+/// Is `slip` `name` with two neighbouring letters swapped (`anme`), which
+/// is two edits for [`suggest`] and too many for a short name?
+fn swapped(slip: &str, name: &str) -> bool {
+    let (slip, name): (Vec<char>, Vec<char>) = (slip.chars().collect(), name.chars().collect());
+    let differ: Vec<usize> = (0..slip.len().min(name.len())).filter(|at| slip[*at] != name[*at]).collect();
+    slip.len() == name.len()
+        && matches!(differ.as_slice(), [a, b] if *b == a + 1 && slip[*a] == name[*b] && slip[*b] == name[*a])
+}
+
 fn help(name: &str) -> String {
-    match suggest(name, FILTERS.iter().copied()).or_else(|| suggest(&name.to_lowercase(), FILTERS.iter().copied())) {
+    let closest = suggest(name, FILTERS.iter().copied())
+        .or_else(|| suggest(&name.to_lowercase(), FILTERS.iter().copied()))
+        .or_else(|| FILTERS.iter().copied().find(|filter| swapped(name, filter)));
+    match closest {
         Some(better) => format!("did you mean `{better}`?"),
         None if name.to_lowercase().starts_with("tag:") => {
             format!("write the tag filter as `tag:{}`", &name[4..])
@@ -152,5 +164,37 @@ fn check_filters(evaluator: &Evaluator, filters: &hcl2::Attr, owner: &str, out: 
     for name in names.keys().filter(|name| !known(name)) {
         let at = written.iter().find(|(key, _)| key == name).map_or(&filters.at, |(_, at)| *at);
         out.report(&RULE.meta, at, message(name, owner)).help(help(name));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FILTERS, help, known};
+
+    /// Every one-letter slip of every filter name (a letter dropped, two
+    /// swapped, `-` written `_`, a capital first letter) is unknown unless
+    /// it is another filter, and the help names a filter one edit away.
+    #[test]
+    fn every_slip_of_a_filter_name_is_caught_and_corrected() {
+        for name in FILTERS {
+            let chars: Vec<char> = name.chars().collect();
+            let mut slips: Vec<String> = (0..chars.len())
+                .map(|at| chars.iter().enumerate().filter(|(i, _)| *i != at).map(|(_, c)| c).collect())
+                .collect();
+            slips.extend((1..chars.len()).map(|at| {
+                let mut swapped = chars.clone();
+                swapped.swap(at - 1, at);
+                swapped.into_iter().collect()
+            }));
+            slips.push(name.replace('-', "_"));
+            slips.push(name[..1].to_uppercase() + &name[1..]);
+            for slip in slips.iter().filter(|slip| slip.as_str() != *name && !FILTERS.contains(&slip.as_str())) {
+                assert!(!known(slip), "`{slip}` passes as a filter");
+                let help = help(slip);
+                let suggested = help.strip_prefix("did you mean `").and_then(|rest| rest.strip_suffix("`?"));
+                assert!(suggested.is_some_and(|s| FILTERS.contains(&s)), "`{slip}` gets `{help}`");
+            }
+        }
+        assert!(known("tag:Name") && known("tag:aws:cloudformation:stack-name"));
     }
 }
