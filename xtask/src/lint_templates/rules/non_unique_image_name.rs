@@ -29,7 +29,8 @@ declare_rule! {
     /// The settings read: amazon's `ami_name` (ebs, ebssurrogate, instance,
     /// chroot), googlecompute's `image_name`, azure-arm's
     /// `managed_image_name` and `shared_image_gallery_destination`'s
-    /// `image_version`, openstack's `image_name`.
+    /// `image_version` (this one in JSON templates too), openstack's
+    /// `image_name`.
     ///
     /// Names that are left alone on purpose: docker's tags (`docker-tag`
     /// moves a tag to the new image; the old one stays under its id),
@@ -124,6 +125,21 @@ fn check(ctx: &Context, out: &mut Findings) {
                 )
             };
             finding.help("add `{{timestamp}}`, `{{isotime}}` or `{{uuid}}` to the name");
+        }
+        let gallery_version = builder
+            .body
+            .get("shared_image_gallery_destination")
+            .and_then(|destination| destination.get("image_version"))
+            .and_then(serde_json::Value::as_str);
+        if let Some(version) = gallery_version.filter(|_| kind == "azure-arm")
+            && ctx.template.resolves_to_call(version, gotmpl::UNIQUE) == Some(false)
+        {
+            out.report(
+                &RULE.meta,
+                Location::value(builder.at("shared_image_gallery_destination").key("image_version")),
+                "`image_version` of `shared_image_gallery_destination` is the same on every build, so the second build fails: Packer stops when the gallery image already has that version (unless run with -force, which deletes it)",
+            )
+            .help("take the version from a variable that each run sets (`-var image_version=1.0.$BUILD_NUMBER`)");
         }
     }
 }
