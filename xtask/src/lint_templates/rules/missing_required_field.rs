@@ -98,7 +98,7 @@ declare_rule! {
     /// (`paths`), `digitalocean-import` (`image_regions`) and the rest the
     /// knowledge lists. Conditional requirements (`elevated_user` with
     /// `elevated_password`), checks made in the SDK (`shell-local`) and a
-    /// JSON block with an `override` are not read.
+    /// block with an `override` are not read.
     ///
     /// ## Why is this bad?
     /// `packer validate -syntax-only` does not look at builder settings, and
@@ -268,7 +268,10 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         let blocks = build.provisioners().map(|block| (PluginKind::Provisioner, block));
         let blocks = blocks.chain(build.post_processors().into_iter().map(|block| (PluginKind::PostProcessor, block)));
         for (plugin, block) in blocks {
-            let Some((kind, at)) = block.labels.first() else { continue };
+            // `override` may give, per source, what the block lacks.
+            let Some((kind, at)) = block.labels.first().filter(|_| block.body.attr("override").is_none()) else {
+                continue;
+            };
             let given = |key: &str| {
                 block.body.attr(key).is_some_and(|attr| attr.value != hcl2::Value::Null)
                     || block.body.blocks(key).next().is_some()
