@@ -23,9 +23,15 @@ pub fn requirements(text: &str) -> Vec<Vec<String>> {
     let mut index = 0;
     while index < lines.len() {
         let line = lines[index];
-        let is_prepare = line.starts_with("func (")
-            && (line.contains(") Prepare(") || line.contains(") Configure("))
-            && line.trim_end().ends_with('{');
+        // The component's own `Prepare`, not a nested block's config
+        // (`func (c *CustomizeConfig) Prepare()`), whose fields are keys
+        // of that block.
+        let receiver = line.strip_prefix("func (").and_then(|rest| rest.split_once(')')).map(|(receiver, _)| receiver);
+        let own = receiver.is_some_and(|receiver| {
+            ["*Provisioner", "*PostProcessor", "*Config"].iter().any(|ty| receiver.ends_with(ty))
+        });
+        let is_prepare =
+            own && (line.contains(") Prepare(") || line.contains(") Configure(")) && line.trim_end().ends_with('{');
         index += 1;
         if !is_prepare {
             continue;
@@ -126,7 +132,17 @@ fn in_function(body: &[&str]) -> Vec<Vec<String>> {
         // The first branch: up to the `}` that closes it at this level.
         let end = (index + 1..body.len()).find(|&at| indent(body[at]) == 1).unwrap_or(body.len());
         let branch = &body[index + 1..end];
-        if let Some(mut fields) = fields {
+        // A branch that sets a tested field gives it a default (an error
+        // there is about making the default: `packer-{{timestamp}}`).
+        let defaults = |fields: &[String]| {
+            branch.iter().any(|line| {
+                line.trim()
+                    .split_once(" = ")
+                    .and_then(|(target, _)| field(target))
+                    .is_some_and(|target| fields.iter().any(|tested| tested == target))
+            })
+        };
+        if let Some(mut fields) = fields.filter(|fields| !defaults(fields)) {
             let errs = branch.iter().any(|line| line.contains("errors.New(") || line.contains("fmt.Errorf("));
             let checked: Vec<&str> = branch.iter().filter_map(|line| validated_file(line)).collect();
             if errs && checked.is_empty() {
@@ -187,6 +203,13 @@ mod tests {
 \tif p.config.Destination == \"\" {
 \t\terrs = packersdk.MultiErrorAppend(errs, errors.New(\"Destination must be specified.\"))
 \t}
+\tif p.config.ImageName == \"\" {
+\t\timg, err := interpolate.Render(\"packer-{{timestamp}}\", nil)
+\t\tif err != nil {
+\t\t\terrs = packersdk.MultiErrorAppend(errs, fmt.Errorf(\"Unable to render: %s\", err))
+\t\t}
+\t\tp.config.ImageName = img
+\t}
 \tif p.config.Mode == \"x\" || p.config.Other == \"\" {
 \t\terrs = packersdk.MultiErrorAppend(errs, errors.New(\"no\"))
 \t}
@@ -203,6 +226,12 @@ mod tests {
 \t\t}
 \t}
 \treturn nil
+}
+
+func (c *CustomizeConfig) Prepare() []error {
+\tif c.Hostname == \"\" {
+\t\treturn []error{errors.New(\"hostname\")}
+\t}
 }
 ";
         let found = requirements(go);
