@@ -173,7 +173,8 @@ fn check(ctx: &Context, out: &mut Findings) {
             out.report(&RULE.meta, Location::value(builder.at("type")), message).help(help);
         }
     }
-    let blocks = ctx.blocks.provisioners.iter().map(|block| (PluginKind::Provisioner, block));
+    let provisioners = ctx.blocks.provisioners.iter().chain(&ctx.blocks.error_cleanup_provisioner);
+    let blocks = provisioners.map(|block| (PluginKind::Provisioner, block));
     let blocks = blocks.chain(ctx.blocks.post_processor_blocks().map(|block| (PluginKind::PostProcessor, block)));
     for (plugin, block) in blocks {
         // A builder's `override` may give what the block lacks.
