@@ -447,6 +447,26 @@ fn exit_codes_and_command_line() {
     assert_eq!(xtask(&["lint-templates", "--explain", "no-such-rule"]).status.code(), Some(2));
 }
 
+/// `lint` takes `--packer-version` as `lint-templates` does: a key an old
+/// Packer's amazon-ebs lacks is an error judged there, and fine today.
+#[test]
+fn lint_judges_templates_at_the_packer_version_given() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "packer/4.9/aws/machine-image/template.json",
+        r#"{"builders": [{"type": "amazon-ebs", "region": "eu-west-1", "source_ami": "ami-03cf127a",
+           "instance_type": "t3.micro", "ssh_username": "admin", "ami_name": "base-{{timestamp}}",
+           "imds_support": "v2.0"}]}"#,
+    );
+    let root = dir.path().to_str().unwrap();
+    let old = xtask(&["lint", "--root", root, "--packer-version", "1.6.6"]);
+    assert_eq!(old.status.code(), Some(1), "{}", stdout(&old));
+    assert!(stdout(&old).contains("in Packer 1.6.6 (--packer-version)"), "{}", stdout(&old));
+    let today = xtask(&["lint", "--root", root, "--packer-version", "1.16.0"]);
+    assert_eq!(today.status.code(), Some(0), "{}", stdout(&today));
+}
+
 #[test]
 fn filters_and_explicit_files() {
     let root = workspace();
@@ -476,6 +496,22 @@ fn filters_and_explicit_files() {
     ]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stdout(&output).contains("--> packer/3.9/aws/machine-image/template.json:10:25"), "{}", stdout(&output));
+
+    // A folder stands for the templates in and below it: a JSON template's
+    // folder is its template.json (not an HCL2 folder without a build), a
+    // release folder every template of that release.
+    let json_folder = workspace().join("packer/3.11/aws/machine-image");
+    let output = xtask(&["lint-templates", "--root", root, json_folder.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("Checked 1 template file: no problems found."), "{}", stdout(&output));
+    let release = workspace().join("packer/3.11");
+    let output = xtask(&["lint-templates", "--root", root, release.to_str().unwrap(), "--format", "json"]);
+    let document: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(document["summary"]["files"], 2, "{}", stdout(&output));
+    let no_template = workspace().join("packer/3.11/aws/machine-image/scripts");
+    let output = xtask(&["lint-templates", "--root", root, no_template.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(common::stderr(&output).contains("holds no template"), "{}", common::stderr(&output));
 }
 
 #[test]

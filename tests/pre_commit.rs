@@ -326,6 +326,11 @@ fn install_hook_respects_other_hooks_and_hooks_path() {
     assert!(!repo.xtask(&["install-hook", "--uninstall"]).status.success(), "a foreign hook is not removed");
     assert!(repo.xtask(&["install-hook", "--force"]).status.success());
     assert!(fs::read_to_string(&hook).unwrap().contains("cargo xtask pre-commit"));
+    // Uninstalling puts the replaced hook back.
+    assert!(repo.xtask(&["install-hook", "--uninstall"]).status.success());
+    assert_eq!(fs::read_to_string(&hook).unwrap(), "#!/bin/sh\necho someone else's hook\n");
+    assert!(!repo.path.join(".git/hooks/pre-commit.before-xtask").exists());
+    assert!(repo.xtask(&["install-hook", "--force"]).status.success());
 
     repo.git(&["config", "core.hooksPath", "githooks"]);
     assert!(repo.xtask(&["install-hook"]).status.success());

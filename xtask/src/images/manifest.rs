@@ -146,6 +146,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
             reason: "applied from a manifest".to_owned(),
             outcome: Outcome::FromManifest { images, manifest: manifest_rel.clone() },
             secrets: Vec::new(),
+            credential_env: Vec::new(),
             var_files,
             tooling: Default::default(),
         };
