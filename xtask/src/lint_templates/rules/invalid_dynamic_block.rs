@@ -54,20 +54,15 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
 fn walk(evaluator: &Evaluator, body: &Body, out: &mut FolderFindings) {
     for block in &body.blocks {
         if let Some(header) = &block.dynamic_header {
-            check_dynamic(evaluator, block, &header.body, header, out);
+            check_dynamic(evaluator, block, header, out);
         }
         walk(evaluator, &block.body, out);
     }
 }
 
-fn check_dynamic(
-    evaluator: &Evaluator,
-    block: &Block,
-    own: &Body,
-    header: &hcl2::DynamicHeader,
-    out: &mut FolderFindings,
-) {
-    let name = &block.ident;
+/// `header.body` is what the `dynamic` block holds besides `content`.
+fn check_dynamic(evaluator: &Evaluator, block: &Block, header: &hcl2::DynamicHeader, out: &mut FolderFindings) {
+    let (name, own) = (&block.ident, &header.body);
     for attr in own.attrs.iter().filter(|attr| !ARGUMENTS.contains(&attr.key.as_str())) {
         let finding = out.report(
             &RULE.meta,
