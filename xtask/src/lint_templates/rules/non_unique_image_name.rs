@@ -30,15 +30,16 @@ declare_rule! {
     /// chroot), googlecompute's `image_name`, azure-arm's
     /// `managed_image_name` and `shared_image_gallery_destination`'s
     /// `image_version` (this one in JSON templates too), openstack's
-    /// `image_name`.
+    /// `image_name`, and vsphere-iso's and vsphere-clone's `vm_name` (the
+    /// VM or template stays in vCenter, and the next build stops on it
+    /// unless run with `-force`; not reported with `destroy`).
     ///
     /// Names that are left alone on purpose: docker's tags (`docker-tag`
     /// moves a tag to the new image; the old one stays under its id),
     /// qemu's, vmware's, virtualbox's and hyperv's `vm_name` (a file in the
     /// build's own `output_directory`, which Packer refuses to reuse by
     /// itself), proxmox's `template_name`, hcloud's and digitalocean's
-    /// `snapshot_name` (those APIs keep any number of images of one name),
-    /// and vsphere's `vm_name` (not yet judged).
+    /// `snapshot_name` (those APIs keep any number of images of one name).
     ///
     /// ## Why is this bad?
     /// It depends on the cloud. AWS (`ami_name`, per region and account)
@@ -182,6 +183,14 @@ fn name_settings(kind: &str) -> (Vec<NameSetting>, &'static [&'static str]) {
                 ),
             ],
             &[],
+        ),
+        "vsphere-iso" | "vsphere-clone" => (
+            vec![setting(
+                None,
+                "vm_name",
+                "Packer stops when the folder already has a VM of that name (unless run with -force, which destroys it)",
+            )],
+            &["destroy"],
         ),
         "openstack" => (
             vec![NameSetting {
