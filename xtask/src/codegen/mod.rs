@@ -8,6 +8,7 @@
 mod mirror;
 pub mod packer_functions;
 pub mod packer_knowledge;
+mod required_settings;
 pub mod rule_docs;
 
 use std::fs;

@@ -105,6 +105,18 @@ pub struct Block {
     pub labels: Vec<(String, At)>,
     pub body: Body,
     pub dynamic: bool,
+    /// For a `dynamic` block, what it holds besides its content.
+    pub dynamic_header: Option<Box<DynamicHeader>>,
+}
+
+/// What a `dynamic "x"` block holds besides its `content`: its own
+/// arguments (`for_each`, `iterator`) and blocks, where its `dynamic`
+/// keyword is, and how many `content` blocks it has (Packer takes one).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DynamicHeader {
+    pub keyword_at: At,
+    pub body: Body,
+    pub contents: usize,
 }
 
 /// The attributes and blocks of a block or a file, in order.
@@ -801,49 +813,6 @@ impl Hcl2Template {
         for file in &self.files {
             walk_body(&file.body, &mut visit);
         }
-    }
-
-    /// The calls and references inside a span, and, through the `var.x`
-    /// and `local.x` it uses, inside their defaults and values: does the
-    /// value call one of `functions`? `None` when it depends on a
-    /// variable without a default, which only the build knows.
-    pub fn calls_any(&self, at: &At, functions: &[&str]) -> Option<bool> {
-        self.calls_any_within(at, functions, 8)
-    }
-
-    fn calls_any_within(&self, at: &At, functions: &[&str], depth: usize) -> Option<bool> {
-        let inside = |other: &At| {
-            other.file == at.file && at.bytes.start <= other.bytes.start && other.bytes.end <= at.bytes.end
-        };
-        if self.calls().any(|call| inside(&call.at) && functions.contains(&call.name.as_str())) {
-            return Some(true);
-        }
-        // Plugins still render Go templates in some settings (`ami_name =
-        // "base-{{timestamp}}"`): a string may be unique that way too.
-        let text = self.files.get(at.file).and_then(|file| file.text.get(at.bytes.clone())).unwrap_or_default();
-        if crate::gotmpl::calls_any(text, crate::gotmpl::UNIQUE) {
-            return Some(true);
-        }
-        let mut known = true;
-        for reference in self.references().filter(|reference| inside(&reference.at)) {
-            let Some(name) = reference.attrs.first() else { continue };
-            let value = match reference.root.as_str() {
-                "var" => self.variable(name).and_then(|variable| variable.default()),
-                "local" => self.locals().into_iter().find(|local| local.name == name).map(|local| local.value),
-                _ => continue,
-            };
-            match value {
-                // An empty default is one every build is expected to set.
-                Some(Attr { value: Value::String(text), .. }) if text.is_empty() => known = false,
-                Some(attr) if depth > 0 => match self.calls_any_within(&attr.at, functions, depth - 1) {
-                    Some(true) => return Some(true),
-                    Some(false) => {}
-                    None => known = false,
-                },
-                _ => known = false,
-            }
-        }
-        known.then_some(false)
     }
 }
 

@@ -267,9 +267,20 @@ pub struct Vendored {
     pub core: Mask,
 }
 
+/// Settings a provisioner or post-processor cannot go without at some
+/// releases of its source: any one of `any_of` will do.
+pub struct Requirement {
+    pub source: usize,
+    pub kind: PluginKind,
+    pub name: &'static str,
+    pub any_of: Vec<&'static str>,
+    pub versions: Mask,
+}
+
 pub struct Knowledge {
     pub sources: Vec<Source>,
     pub components: Vec<Component>,
+    pub requirements: Vec<Requirement>,
     pub bundles: Vec<Bundle>,
     pub vendored: Vec<Vendored>,
     /// The components by kind and type name: every block of every template
@@ -362,6 +373,7 @@ fn parse(text: &'static str) -> Result<Knowledge, String> {
     let mut knowledge = Knowledge {
         sources: Vec::new(),
         components: Vec::new(),
+        requirements: Vec::new(),
         bundles: Vec::new(),
         vendored: Vec::new(),
         by_name: HashMap::new(),
@@ -458,6 +470,13 @@ fn parse(text: &'static str) -> Result<Knowledge, String> {
                     _ => return Err(fail("unexpected words")),
                 };
                 knowledge.components.push(Component { source, kind, name, registered, known, keys: Vec::new() });
+            }
+            ["required", source, kind, name, keys, ranges] => {
+                let source = find(source)?;
+                let kind = PluginKind::from_name(kind).ok_or_else(|| fail("an unknown kind"))?;
+                let versions = mask_of(&knowledge.sources[source], ranges).ok_or_else(|| fail("bad version ranges"))?;
+                let any_of = keys.split('|').collect();
+                knowledge.requirements.push(Requirement { source, kind, name, any_of, versions });
             }
             _ => return Err(fail("an unknown line")),
         }

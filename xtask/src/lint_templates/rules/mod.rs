@@ -27,6 +27,8 @@ mod duplicate_region;
 mod env_outside_variables;
 mod hardcoded_communicator_password;
 mod hardcoded_credentials;
+mod invalid_dynamic_block;
+mod invalid_gce_label;
 mod invalid_hcl;
 mod invalid_interpolation;
 mod invalid_json;
@@ -54,6 +56,7 @@ mod undeclared_local;
 mod undeclared_var_file_variable;
 mod undeclared_variable;
 mod undefined_builder_reference;
+mod unknown_ami_filter;
 mod unknown_builder_type;
 mod unknown_function;
 mod unknown_key;
@@ -137,6 +140,9 @@ pub static RULES: &[&Rule] = &[
     &wrong_cloud::RULE,
     &malformed_source_image::RULE,
     &region_from_environment::RULE,
+    &unknown_ami_filter::RULE,
+    &invalid_dynamic_block::RULE,
+    &invalid_gce_label::RULE,
     &undeclared_variable::RULE,
     &unused_variable::RULE,
     &env_outside_variables::RULE,
