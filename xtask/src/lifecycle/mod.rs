@@ -15,5 +15,6 @@ pub mod clock;
 pub mod fleet;
 pub mod history;
 pub mod promote;
+pub mod prune;
 mod report;
 mod write;
