@@ -70,40 +70,18 @@ impl Cli {
 
     /// The images among `ids` that exist in `region`, with their
     /// snapshots. Filtering by ID (rather than `--image-ids`) answers for
-    /// the ones that exist when others are gone.
+    /// the ones that exist when others are gone; deprecated images (Packer's
+    /// `deprecate_at`) are asked for too, as AWS leaves them out otherwise.
     pub fn describe_images(&self, region: &str, ids: &[&str]) -> Result<Vec<Found>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
         for id in ids {
             check_ami_id(id)?;
         }
-        let filter = format!("Name=image-id,Values={}", ids.join(","));
-        let output = self.run(region, &["describe-images", "--filters", &filter])?;
-        let document: Value = serde_json::from_str(&output).with_context(|| {
-            format!("`aws ec2 describe-images` in {region} did not print JSON (it printed {:?})", shortened(&output))
-        })?;
         let mut found = Vec::new();
-        for image in document.get("Images").and_then(Value::as_array).into_iter().flatten() {
-            let Some(id) = image.get("ImageId").and_then(Value::as_str) else { continue };
-            if !ids.contains(&id) {
-                continue;
-            }
-            let mut snapshots = Vec::new();
-            for mapping in image.get("BlockDeviceMappings").and_then(Value::as_array).into_iter().flatten() {
-                let Some(snapshot) = mapping.pointer("/Ebs/SnapshotId").and_then(Value::as_str) else { continue };
-                if !is_snapshot_id(snapshot) {
-                    bail!(
-                        "`aws ec2 describe-images` in {region} names a snapshot {:?} of {id}, which is not a snapshot \
-                         ID (`snap-` and hex digits)",
-                        shortened(snapshot)
-                    );
-                }
-                if !snapshots.iter().any(|known| known == snapshot) {
-                    snapshots.push(snapshot.to_owned());
-                }
-            }
-            found.push(Found { id: id.to_owned(), snapshots });
+        // EC2 takes at most 200 values in one filter.
+        for chunk in ids.chunks(100) {
+            let filter = format!("Name=image-id,Values={}", chunk.join(","));
+            let output = self.run(region, &["describe-images", "--include-deprecated", "--filters", &filter])?;
+            found.extend(images_in(region, &output, chunk)?);
         }
         Ok(found)
     }
@@ -169,6 +147,37 @@ fn check_ami_id(id: &str) -> Result<()> {
     bail!("{:?} is not an AMI ID (`ami-` and 8 or 17 lower-case hex digits); correct packer/images.lock", shortened(id))
 }
 
+/// The images of `wanted` that `describe-images` printed, with their
+/// snapshots.
+fn images_in(region: &str, output: &str, wanted: &[&str]) -> Result<Vec<Found>> {
+    let document: Value = serde_json::from_str(output).with_context(|| {
+        format!("`aws ec2 describe-images` in {region} did not print JSON (it printed {:?})", shortened(output))
+    })?;
+    let mut found = Vec::new();
+    for image in document.get("Images").and_then(Value::as_array).into_iter().flatten() {
+        let Some(id) = image.get("ImageId").and_then(Value::as_str) else { continue };
+        if !wanted.contains(&id) {
+            continue;
+        }
+        let mut snapshots = Vec::new();
+        for mapping in image.get("BlockDeviceMappings").and_then(Value::as_array).into_iter().flatten() {
+            let Some(snapshot) = mapping.pointer("/Ebs/SnapshotId").and_then(Value::as_str) else { continue };
+            if !is_snapshot_id(snapshot) {
+                bail!(
+                    "`aws ec2 describe-images` in {region} names a snapshot {:?} of {id}, which is not a snapshot ID \
+                     (`snap-` and hex digits)",
+                    shortened(snapshot)
+                );
+            }
+            if !snapshots.iter().any(|known| known == snapshot) {
+                snapshots.push(snapshot.to_owned());
+            }
+        }
+        found.push(Found { id: id.to_owned(), snapshots });
+    }
+    Ok(found)
+}
+
 /// `snap-` and 8 or 17 lower-case hex digits.
 pub fn is_snapshot_id(id: &str) -> bool {
     id.strip_prefix("snap-").is_some_and(|hex| {
@@ -198,6 +207,29 @@ fn shortened(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshots_are_read_from_what_describe_images_prints() {
+        let printed = r#"{"Images": [
+            {"ImageId": "ami-0123456789abcdef0", "BlockDeviceMappings": [
+                {"DeviceName": "/dev/sda1", "Ebs": {"SnapshotId": "snap-0123456789abcdef0"}},
+                {"DeviceName": "/dev/sdb", "VirtualName": "ephemeral0"},
+                {"DeviceName": "/dev/sdc", "Ebs": {"SnapshotId": "snap-0123456789abcdef1"}}]},
+            {"ImageId": "ami-0123456789abcdef9", "BlockDeviceMappings": []}]}"#;
+        let found = images_in("eu-west-1", printed, &["ami-0123456789abcdef0"]).unwrap();
+        assert_eq!(
+            found,
+            [Found {
+                id: "ami-0123456789abcdef0".into(),
+                snapshots: vec!["snap-0123456789abcdef0".into(), "snap-0123456789abcdef1".into()]
+            }],
+            "an image not asked for is left out"
+        );
+        let odd = printed.replace("snap-0123456789abcdef1", "--delete-everything");
+        let error = format!("{:#}", images_in("eu-west-1", &odd, &["ami-0123456789abcdef0"]).unwrap_err());
+        assert!(error.contains("which is not a snapshot ID"), "{error}");
+        assert!(images_in("eu-west-1", "<html>", &[]).is_err());
+    }
 
     #[test]
     fn ids_and_regions_are_checked_before_they_become_arguments() {
