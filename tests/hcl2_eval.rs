@@ -23,9 +23,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use xtask::hcl2::eval::{Evaluator, Options};
-use xtask::hcl2::functions::{self, Purity, Version};
+use xtask::hcl2::functions::{self, Purity};
 use xtask::hcl2::{At, Hcl2Template};
 use xtask::template::Given;
+use xtask::version::Version;
 
 const TEMPLATE: &str = r#"variable "s" {
   default = "abc"

@@ -575,7 +575,7 @@ fn a_named_hcl2_build_builds_one_region_by_packers_name_and_hides_an_auto_var_fi
 }
 
 /// A folder that needs a newer Packer is refused before anything starts,
-/// naming what needs it.
+/// naming what needs it: its `required_version`, a function.
 #[test]
 fn an_hcl2_folder_that_needs_a_newer_packer_says_so_before_building() {
     let moto = Moto::start();
@@ -583,11 +583,15 @@ fn an_hcl2_folder_that_needs_a_newer_packer_says_so_before_building() {
     let root = dir.path();
     hcl2_tree(root);
     write(root, "packer/4.0/aws/machine-image/versions.pkr.hcl", "packer {\n  required_version = \">= 1.9.0\"\n}\n");
+    // A function the installed Packer lacks, by the generated function table.
+    let call = "locals {\n  centos = strcontains(\"centos-9\", \"centos\")\n}\n";
+    write(root, "packer/4.0/aws/machine-image/locals.pkr.hcl", call);
     let output = images(root, &moto, &[]);
     let said = text(&output);
     assert_eq!(output.status.code(), Some(1), "{said}");
     assert!(said.contains("the installed Packer is 1.6.6"), "{said}");
     assert!(said.contains("`required_version` (versions.pkr.hcl:2) needs Packer >= 1.9.0"), "{said}");
+    assert!(said.contains("`strcontains()` (locals.pkr.hcl:2) needs Packer >= 1.12.0"), "{said}");
     assert!(!root.join("target/xtask/images/4.0-aws-machine-image.log").exists(), "no build was started");
 }
 

@@ -1272,3 +1272,186 @@ fn two_manifests_for_one_region_in_one_command_are_refused_in_either_order() {
     assert!(twice.status.success(), "{}", text(&twice));
     assert!(deployments(root)["virginia.yaml"].contains("ami-02222222222222222"));
 }
+
+/// `promote`, `rollback` and `revoke` killed with SIGKILL at random
+/// moments, each after a build gave the first channel a new image: every
+/// deployment is its old text or the same text with IDs the lock records,
+/// the lock reads, and running the command again (a rollback only when
+/// it had not finished: run again after it has, it goes back one more
+/// image) ends where an uninterrupted run would, with no temporary left.
+#[test]
+fn sigkill_during_promote_rollback_and_revoke_loses_nothing_and_the_next_run_finishes() {
+    use xtask::lifecycle::history::rollback_target;
+    use xtask::lock::LockFile;
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    write(root, "xtask.toml", "[channels]\norder = [\"canary\", \"stable\"]\n");
+    // Each style in both channels, in each region.
+    let files = deployments(root);
+    write(root, "deployments/stable-ireland.yaml", &files["ireland.yaml"]);
+    write(
+        root,
+        "deployments/ireland.yaml",
+        files["ireland.yaml"].replacen("# Ireland\n", "# Ireland\nchannel: canary\n", 1),
+    );
+    write(root, "deployments/canary-frankfurt.yaml", format!("channel: canary\r\n{}", files["frankfurt.yaml"]));
+    write(
+        root,
+        "deployments/canary-virginia.yaml",
+        files["virginia.yaml"].replacen("---\n", "---\nchannel: 'canary'\n", 1),
+    );
+    let canary = ["ireland.yaml", "canary-frankfurt.yaml", "canary-virginia.yaml"];
+    let stable = ["stable-ireland.yaml", "frankfurt.yaml", "virginia.yaml"];
+    let region_of = |name: &str| {
+        ["eu-west-1", "eu-central-1", "us-east-1"]
+            .into_iter()
+            .find(|region| deployments(root)[name].contains(region))
+            .unwrap()
+    };
+    let run = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        command.args(args).args(["--root", root.to_str().unwrap()]).env("NO_COLOR", "1");
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        command
+    };
+    let build = |args: &[&str]| {
+        let output = images(root, &packer, args).output().unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+    };
+    build(&[]);
+    let shapes: BTreeMap<String, String> = deployments(root).into_iter().map(|(k, v)| (k, shape(&v))).collect();
+    let template_of = |name: &str| {
+        if name.contains("virginia") {
+            "packer/3.9/aws/machine-image/template.json"
+        } else {
+            "packer/3.11/aws/machine-image/template.json"
+        }
+    };
+
+    let trials: u64 = std::env::var("KILL_TRIALS").ok().and_then(|n| n.parse().ok()).unwrap_or(60);
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut killed_mid_run = 0;
+    for trial in 0..trials {
+        build(&["--force"]);
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let lock = LockFile::read(root).unwrap();
+        let newest = lock.templates[template_of("ireland.yaml")].images["eu-west-1"].id.clone();
+        let reason = format!("trial {trial}");
+        let (args, what): (Vec<&str>, &str) = match seed % 3 {
+            0 => (vec!["promote", "--to", "stable"], "promote"),
+            1 => (vec!["rollback", "--channel", "canary"], "rollback"),
+            _ => (vec!["revoke", newest.as_str(), "--reason", reason.as_str()], "revoke"),
+        };
+        // Where each changed deployment must end.
+        let expected: BTreeMap<&str, Option<String>> = match what {
+            "promote" => stable
+                .iter()
+                .zip(canary)
+                .map(|(to, from)| (*to, Some(ids_in(&deployments(root)[from])[0].clone())))
+                .collect(),
+            "rollback" => canary
+                .iter()
+                .map(|name| {
+                    let entry = &lock.templates[template_of(name)];
+                    (*name, rollback_target(entry, "canary", region_of(name)).ok().map(|image| image.id.clone()))
+                })
+                .collect(),
+            _ => BTreeMap::new(),
+        };
+        let before = deployments(root);
+        // How long this command takes now, as a dry run: the kills land
+        // from its start to a little past its end.
+        let started = Instant::now();
+        let dry: Vec<&str> = args.iter().copied().chain(["--dry-run"]).collect();
+        let _ = run(&dry).output().unwrap();
+        let delay = started.elapsed().mul_f64((seed % 1000) as f64 / 700.0);
+        let mut child = run(&args).spawn().unwrap();
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_run += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        wait_for_the_run_lock(root, Duration::from_secs(5));
+
+        let after_kill = deployments(root);
+        let lock = LockFile::read(root).unwrap_or_else(|error| panic!("trial {trial} ({what}): the lock: {error:#}"));
+        let locked = locked_ids(root);
+        for (name, text) in &after_kill {
+            assert_eq!(
+                shape(text),
+                shapes[name],
+                "trial {trial} ({what}, kill after {delay:?}): {name} is torn:\n{text}"
+            );
+            for id in ids_in(text) {
+                assert!(
+                    ids_in(&before[name]).contains(&id) || locked.contains(&id),
+                    "trial {trial}: {name} holds {id}, which the lock does not record"
+                );
+            }
+        }
+        // Never ahead of the lock: a deployment the command writes holds
+        // its old image or the one the lock now gives its channel.
+        let (channel, written) = match what {
+            "promote" => ("stable", &stable),
+            _ => ("canary", &canary),
+        };
+        if what != "revoke" {
+            for name in written {
+                let given =
+                    lock.templates[template_of(name)].channels.get(channel).and_then(|on| on.get(region_of(name)));
+                for id in ids_in(&after_kill[*name]) {
+                    assert!(
+                        ids_in(&before[*name]).contains(&id) || given == Some(&id),
+                        "trial {trial} ({what}, kill after {delay:?}): {name} holds {id}, ahead of the lock's {given:?}"
+                    );
+                }
+            }
+        }
+        let finished = match what {
+            "rollback" => canary.iter().all(|name| {
+                let entry = &lock.templates[template_of(name)];
+                let given = entry.channels["canary"].get(region_of(name));
+                expected[name].is_none()
+                    || (given == expected[name].as_ref()
+                        && ids_in(&after_kill[*name]).iter().all(|id| Some(id) == given))
+            }),
+            _ => false,
+        };
+        if !finished {
+            let next = run(&args).output().unwrap();
+            let refusals = expected.values().any(Option::is_none);
+            assert!(next.status.success() || refusals, "trial {trial}: the next {what} failed:\n{}", text(&next));
+        }
+        let settled = deployments(root);
+        for (name, id) in &expected {
+            let Some(id) = id else { continue };
+            assert!(
+                ids_in(&settled[*name]).iter().all(|held| held == id),
+                "trial {trial} ({what}): {name} should boot {id}:\n{}",
+                settled[*name]
+            );
+        }
+        if what == "revoke" {
+            let lock = LockFile::read(root).unwrap();
+            let revoked = lock.templates[template_of("ireland.yaml")].lifecycle[&newest].revoked.clone();
+            assert!(revoked.is_some(), "trial {trial}: {newest} is not revoked");
+        }
+        for (name, text) in &settled {
+            assert_eq!(shape(text), shapes[name], "trial {trial}: {name} is torn after the next run");
+        }
+        for folder in ["deployments", "packer"] {
+            let left: Vec<String> = std::fs::read_dir(root.join(folder))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| name.ends_with(".tmp"))
+                .collect();
+            assert!(left.is_empty(), "trial {trial}: temporaries left in {folder}: {left:?}");
+        }
+    }
+    assert!(killed_mid_run >= trials / 5, "only {killed_mid_run} of {trials} kills hit a running run");
+}

@@ -144,7 +144,12 @@ fn promote_waits_for_the_soak_then_gives_the_next_channel_what_the_one_before_bo
     );
     assert_eq!(ids(root, "prod-ireland.yaml"), [UNKNOWN, UNKNOWN]);
 
+    let status = ok(root, &["status"]);
+    assert!(status.contains(&format!("channel canary     eu-west-1      {ireland}, built ")), "{status}");
+    assert!(status.contains("left of the 48h soak before `stable`"), "{status}");
     soak(root, "canary", 49 * 3600);
+    let status = ok(root, &["status"]);
+    assert!(status.contains("; soaked (48h): `cargo xtask promote --to stable` takes it"), "{status}");
     let said = ok(root, &["promote", "--to", "stable"]);
     assert!(said.contains(&format!("promoted to {ireland} (from {UNKNOWN}): soaked 2d 1h in `canary`")), "{said}");
     assert_eq!(ids(root, "prod-ireland.yaml"), [ireland.clone(), ireland.clone()]);
@@ -301,4 +306,173 @@ fn a_dry_run_writes_nothing_and_the_json_is_a_versioned_document() {
     let human = ok(root, &["promote", "--to", "stable", "--dry-run"]);
     assert!(human.contains("would be promoted to") && human.contains("Dry run: nothing was written."), "{human}");
     assert!(human.contains("in no channel, left alone:\n  deployments/lost.yaml: its channel `beta`"), "{human}");
+}
+
+#[test]
+fn revoke_records_why_and_lint_promote_and_the_plan_act_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    ok(root, &["images"]);
+    let ireland = current(root, "eu-west-1");
+    soak(root, "canary", 7200);
+    let reason = "CVE-2026-1234: the kernel panics on m5 instances";
+
+    let unknown = xtask(root, &["revoke", UNKNOWN, &ireland, "--reason", reason]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown));
+    assert!(text(&unknown).contains(&format!("records no image {UNKNOWN}; revoke takes")), "{}", text(&unknown));
+    let outside = xtask(root, &["revoke", &ireland, "--reason", reason, "--region", "eu-central-1"]);
+    assert!(text(&outside).contains("among the selected templates and regions"), "{}", text(&outside));
+    let empty = xtask(root, &["revoke", &ireland, "--reason", "  "]);
+    assert!(text(&empty).contains("--reason is empty"), "{}", text(&empty));
+    let lock_before = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    let dry = ok(root, &["revoke", &ireland, "--reason", reason, "--dry-run"]);
+    assert!(dry.contains("would be revoked") && dry.contains("Dry run: nothing was written."), "{dry}");
+    assert_eq!(std::fs::read_to_string(root.join("packer/images.lock")).unwrap(), lock_before);
+
+    let output = xtask(root, &["revoke", &ireland, "--reason", reason, "--format", "json"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((document["version"].as_u64(), document["command"].as_str()), (Some(1), Some("revoke")));
+    let image = &document["images"][0];
+    assert_eq!(image["id"], ireland.as_str());
+    assert_eq!(image["records"], serde_json::json!([{"template": TEMPLATE, "region": "eu-west-1"}]));
+    assert_eq!(image["revoked"]["reason"], reason);
+    assert_eq!(image["booted_by"][0]["path"], "deployments/canary-ireland.yaml");
+    assert_eq!(image["booted_by"][0]["channel"], "canary");
+    assert_eq!(image["rebuilt"], serde_json::json!(["packer/3.11/aws/machine-image"]));
+    assert_eq!(entry(root)["lifecycle"][&ireland]["revoked"]["reason"], reason);
+    // Again: the first revocation is kept.
+    let again = ok(root, &["revoke", &ireland, "--reason", "another"]);
+    assert!(again.contains("revoked already, on ") && again.contains(reason), "{again}");
+    assert_eq!(entry(root)["lifecycle"][&ireland]["revoked"]["reason"], reason);
+
+    let status = ok(root, &["status"]);
+    assert!(status.contains(&format!("  revoked {ireland} (eu-west-1) on ")) && status.contains(reason), "{status}");
+    assert!(status.contains(&format!("{ireland}, built ")) && status.contains("REVOKED on "), "{status}");
+    let document: Value = serde_json::from_str(&ok(root, &["status", "--format", "json"])).unwrap();
+    assert_eq!(document["templates"][0]["revoked"][0]["reason"], reason, "{document}");
+    let lint = xtask(root, &["lint-deployments"]);
+    assert_eq!(lint.status.code(), Some(1), "{}", text(&lint));
+    assert!(
+        text(&lint).contains(&format!("error[DEP012]: `{ireland}` (packer/3.11/aws/machine-image) was revoked on ")),
+        "{}",
+        text(&lint)
+    );
+    assert!(text(&lint).contains(reason), "{}", text(&lint));
+
+    let promote = xtask(root, &["promote", "--to", "stable"]);
+    assert_eq!(promote.status.code(), Some(1), "{}", text(&promote));
+    assert!(
+        text(&promote).contains(&format!("{ireland}, which `canary` boots, was revoked on ")),
+        "{}",
+        text(&promote)
+    );
+    assert_eq!(ids(root, "prod-ireland.yaml"), [UNKNOWN, UNKNOWN]);
+
+    let plan = ok(root, &["images", "--plan"]);
+    assert!(plan.contains(&format!("its newest image for eu-west-1, {ireland}, was revoked on ")), "{plan}");
+    assert!(plan.contains(reason), "{plan}");
+    ok(root, &["images"]);
+    let rebuilt = current(root, "eu-west-1");
+    assert_ne!(rebuilt, ireland);
+    assert_eq!(ids(root, "canary-ireland.yaml"), [rebuilt.clone(), rebuilt]);
+    let lint = text(&xtask(root, &["lint-deployments"]));
+    assert!(!lint.contains("DEP012"), "{lint}");
+}
+
+#[test]
+fn rollback_goes_back_past_revoked_images_and_is_refused_when_there_is_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    ok(root, &["images"]);
+    let first = current(root, "eu-west-1");
+    ok(root, &["images", "--force"]);
+    let second = current(root, "eu-west-1");
+
+    let stable = xtask(root, &["rollback", "--channel", "stable", "--region", "eu-west-1"]);
+    assert_eq!(stable.status.code(), Some(1), "{}", text(&stable));
+    assert!(text(&stable).contains("does not say which image `stable` was given in eu-west-1"), "{}", text(&stable));
+    let unknown = xtask(root, &["rollback", "--channel", "beta"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown).contains("`beta` is not a channel; xtask.toml names canary, stable"), "{}", text(&unknown));
+
+    let lock_before = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    let output = xtask(root, &["rollback", "--channel", "canary", "--dry-run", "--format", "json"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((document["command"].as_str(), document["channel"].as_str()), (Some("rollback"), Some("canary")));
+    let ireland = document["places"].as_array().unwrap().iter().find(|place| place["region"] == "eu-west-1").unwrap();
+    assert_eq!((ireland["state"].as_str(), ireland["id"].as_str()), (Some("rolled-back"), Some(first.as_str())));
+    assert_eq!(std::fs::read_to_string(root.join("packer/images.lock")).unwrap(), lock_before);
+
+    let said = ok(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    assert!(said.contains(&format!("rolled back to {first} (from {second})")), "{said}");
+    assert_eq!(ids(root, "canary-ireland.yaml"), [first.clone(), first.clone()]);
+    assert_eq!(entry(root)["channels"]["canary"]["eu-west-1"], first.as_str());
+    assert_ne!(ids(root, "canary-frankfurt.yaml")[0], first, "--region leaves the others alone");
+    // The next build keeps canary where it was put back.
+    ok(root, &["images"]);
+    assert_eq!(ids(root, "canary-ireland.yaml"), [first.clone(), first.clone()]);
+    // There is nothing before the first image.
+    let none = xtask(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    assert_eq!(none.status.code(), Some(1), "{}", text(&none));
+    assert!(
+        text(&none).contains(&format!(
+            "nothing to roll back to: packer/images.lock keeps no image `canary` booted in eu-west-1 before {first}"
+        )),
+        "{}",
+        text(&none)
+    );
+
+    // A third image, the second revoked: a rollback skips it.
+    ok(root, &["images", "--force"]);
+    let third = current(root, "eu-west-1");
+    assert_eq!(ids(root, "canary-ireland.yaml"), [third.clone(), third.clone()]);
+    ok(root, &["revoke", &second, "--reason", "a bad kernel"]);
+    let said = ok(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    assert!(said.contains(&format!("rolled back to {first} (from {third})")), "{said}");
+
+    // Stopped after the lock was written: the same command finishes it
+    // rather than going back a second step.
+    ok(root, &["images", "--force"]);
+    let mut moved = lock(root);
+    moved["templates"][TEMPLATE]["channels"]["canary"]["eu-west-1"] = Value::String(third.clone());
+    set_lock(root, &moved);
+    let said = ok(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    assert!(said.contains(&format!("the lock gave it {third} already")), "{said}");
+    assert_eq!(ids(root, "canary-ireland.yaml"), [third.clone(), third.clone()]);
+    // Stopped with one region written and the other not: the next run
+    // finishes the other and leaves the first where the stopped run put it.
+    ok(root, &["images", "--force"]);
+    let frankfurt_now = current(root, "eu-central-1");
+    let entry_now = entry(root);
+    let frankfurt_back = entry_now["history"]["eu-central-1"][0]["id"].as_str().unwrap().to_owned();
+    let ireland_back = entry_now["history"]["eu-west-1"][0]["id"].as_str().unwrap().to_owned();
+    ok(root, &["rollback", "--channel", "canary"]);
+    assert_eq!(ids(root, "canary-ireland.yaml"), [ireland_back.clone(), ireland_back.clone()]);
+    let written = std::fs::read_to_string(root.join("deployments/canary-frankfurt.yaml")).unwrap();
+    write(root, "deployments/canary-frankfurt.yaml", written.replace(&frankfurt_back, &frankfurt_now));
+    let said = ok(root, &["rollback", "--channel", "canary"]);
+    assert!(said.contains(&format!("the lock gave it {frankfurt_back} already")), "{said}");
+    assert!(
+        said.contains("the rollback stopped at ")
+            && said.contains(&format!("put it on {ireland_back} already; run again to go back further")),
+        "{said}"
+    );
+    assert_eq!(ids(root, "canary-ireland.yaml"), [ireland_back.clone(), ireland_back.clone()]);
+    assert_eq!(ids(root, "canary-frankfurt.yaml"), [frankfurt_back.clone(), frankfurt_back]);
+    // Deployments edited by hand to an image the lock gave canary after: refused.
+    let text_now = std::fs::read_to_string(root.join("deployments/canary-ireland.yaml")).unwrap();
+    write(root, "deployments/canary-ireland.yaml", text_now.replace(&ireland_back, &first));
+    let refused = xtask(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains(&format!(
+            "packer/images.lock gave `canary` {ireland_back} in eu-west-1, and its deployments boot {first}"
+        )),
+        "{}",
+        text(&refused)
+    );
 }

@@ -11,9 +11,12 @@
 //! "packer/3.9/**" = ["duplicate-region"]
 //! ```
 //!
-//! `[packer]` names the Packer the repository's JSON templates are built and
-//! judged with, and `[packer.plugins]` pins the exact plugin versions that
-//! `images` installs for them on Packer 1.10 and later:
+//! `[packer]` names the Packer the repository's JSON templates (and HCL2
+//! ones without `required_version`) are built and judged with, and
+//! `[packer.plugins]` pins, by source, the exact plugin versions that
+//! `images` installs on Packer 1.10 and later and the linter judges each
+//! plugin's types at (`lint_templates::declared` maps a source to the
+//! plugin the knowledge holds):
 //!
 //! ```toml
 //! [packer]

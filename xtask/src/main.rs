@@ -28,6 +28,16 @@ fn cli() -> Command {
                 .args(lint_output())
                 .arg(explain_arg())
                 .arg(var_file_arg("A var file whose variables count as declared (repeatable)"))
+                .arg(
+                    Arg::new("packer-version")
+                        .long("packer-version")
+                        .value_name("VERSION")
+                        .value_parser(|text: &str| {
+                            xtask::version::Version::parse(text)
+                                .ok_or_else(|| format!("`{text}` is not a release: write its three numbers, such as 1.11.2"))
+                        })
+                        .help("Judge templates against this Packer release (over [packer] version in xtask.toml and the installed packer; an HCL2 template's required_version still decides for it)"),
+                )
                 .arg(files_arg("Lint only these templates: template.json files, HCL2 folders or any of their files")),
         )
         .subcommand(
@@ -168,6 +178,44 @@ fn cli() -> Command {
                 .arg(format().value_parser(["human", "json"])),
         )
         .subcommand(
+            Command::new("rollback")
+                .about(
+                    "Put the deployments of a channel back on the newest image it booted before its current one that \
+                     is not revoked, per template and region",
+                )
+                .arg(
+                    Arg::new("channel")
+                        .long("channel")
+                        .value_name("CHANNEL")
+                        .required(true)
+                        .help("The channel to roll back (one of [channels] order in xtask.toml)"),
+                )
+                .args(lifecycle_selection())
+                .arg(flag("dry-run", "Print what would be rolled back and why, without writing"))
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
+            Command::new("revoke")
+                .about("Record in packer/images.lock that images must not be booted, when and why")
+                .arg(
+                    Arg::new("ids")
+                        .value_name("IMAGE_ID")
+                        .num_args(1..)
+                        .required(true)
+                        .help("The images to revoke, as packer/images.lock records them"),
+                )
+                .arg(
+                    Arg::new("reason")
+                        .long("reason")
+                        .value_name("TEXT")
+                        .required(true)
+                        .help("Why, for the lock and every message that names the image (a CVE, a bad kernel)"),
+                )
+                .args(lifecycle_selection())
+                .arg(flag("dry-run", "Print what would be revoked and who boots it, without writing"))
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
             Command::new("prune")
                 .about(
                     "Deregister the AMIs of packer/images.lock's history that nothing needs any more, and delete their \
@@ -276,29 +324,24 @@ fn cli() -> Command {
         )
         .subcommand(
             Command::new("codegen")
-                .about("Regenerate the README's rule table, and the plugin schema from a Packer source checkout")
+                .about(
+                    "Regenerate the README's rule table, and from git mirrors what each Packer release has: \
+                     the knowledge of its and its plugins' keys, and its HCL2 functions",
+                )
                 .arg(flag("check", "Fail instead of writing when a generated file is out of date"))
                 .arg(
-                    Arg::new("packer-source")
-                        .long("packer-source")
-                        .value_name("GIT_DIR")
-                        .value_parser(value_parser!(PathBuf))
-                        .help("A git checkout (or bare mirror) of hashicorp/packer: also regenerate xtask/src/schema/generated.rs"),
-                )
-                .arg(
-                    Arg::new("tag")
-                        .long("tag")
-                        .value_name("TAG")
-                        .default_value("v1.6.6")
-                        .requires("packer-source")
-                        .help("The Packer release to read"),
-                )
-                .arg(
-                    Arg::new("function-sources")
-                        .long("function-sources")
+                    Arg::new("packer-mirrors")
+                        .long("packer-mirrors")
                         .value_name("DIR")
                         .value_parser(value_parser!(PathBuf))
-                        .help("A folder of git mirrors of hashicorp/packer, zclconf/go-cty, hashicorp/go-cty-funcs, hashicorp/hcl and zclconf/go-cty-yaml (each <owner>+<name>/repo or <name>): also regenerate xtask/src/hcl2/function_table.rs"),
+                        .help(
+                            "A folder of git mirrors with their tags, as the fetch tool lays them out \
+                             (DIR/<owner>+<name>/repo): hashicorp+packer, the plugins of \
+                             codegen::packer_knowledge::PLUGINS and packer-plugin-sdk for \
+                             xtask/src/schema/knowledge.txt; zclconf+go-cty, hashicorp+go-cty-funcs, \
+                             hashicorp+hcl and zclconf+go-cty-yaml for xtask/src/hcl2/function_table.rs. \
+                             Regenerates both (with --check: checks both)",
+                        ),
                 ),
         )
 }
@@ -466,6 +509,7 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                     filter: filter(args),
                     files: many(args, "files"),
                     var_files: many(args, "var-file"),
+                    packer_version: args.get_one::<xtask::version::Version>("packer-version").copied(),
                 },
                 output_format(args),
             ),
@@ -513,6 +557,21 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
             without_soak: args.get_flag("without-soak"),
             json: json_format(args),
         }),
+        Some(("rollback", args)) => xtask::lifecycle::rollback::run(&xtask::lifecycle::rollback::Options {
+            root: root(args)?,
+            channel: args.get_one::<String>("channel").cloned().unwrap_or_default(),
+            selection: lifecycle(args),
+            dry_run: args.get_flag("dry-run"),
+            json: json_format(args),
+        }),
+        Some(("revoke", args)) => xtask::lifecycle::revoke::run(&xtask::lifecycle::revoke::Options {
+            root: root(args)?,
+            ids: many(args, "ids"),
+            reason: args.get_one::<String>("reason").cloned().unwrap_or_default(),
+            selection: lifecycle(args),
+            dry_run: args.get_flag("dry-run"),
+            json: json_format(args),
+        }),
         Some(("prune", args)) => {
             let (older_than, older_than_text) =
                 args.get_one::<(u64, String)>("older-than").cloned().unwrap_or_default();
@@ -547,12 +606,8 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
         },
         Some(("demo", args)) => demo::run(&root(args)?, args.get_one::<PathBuf>("packer").map(PathBuf::as_path)),
         Some(("codegen", args)) => {
-            let source = args.get_one::<PathBuf>("packer-source").map(|git_dir| codegen::PackerSource {
-                git_dir: git_dir.clone(),
-                tag: args.get_one::<String>("tag").cloned().unwrap_or_default(),
-            });
-            let function_sources = args.get_one::<PathBuf>("function-sources").map(PathBuf::as_path);
-            codegen::run(&workspace_root()?, args.get_flag("check"), source.as_ref(), function_sources)
+            let mirrors = args.get_one::<PathBuf>("packer-mirrors").map(PathBuf::as_path);
+            codegen::run(&workspace_root()?, args.get_flag("check"), mirrors)
         }
         _ => unreachable!("clap requires a subcommand"),
     }

@@ -99,16 +99,18 @@ pub fn parse_version(output: &str) -> Option<String> {
 
 /// Whether a Packer version (`1.16.0`, `1.10.0-dev`) is `minimum` or later.
 /// A pre-release counts as its release: `1.10.0-dev` has 1.10's commands.
-pub fn at_least(version: &str, minimum: &str) -> bool {
-    let numbers = |text: &str| -> Vec<u64> {
-        text.split(['-', '+']).next().unwrap_or_default().split('.').map(|n| n.parse().unwrap_or(0)).collect()
-    };
-    numbers(version) >= numbers(minimum)
+pub fn at_least(version: &str, minimum: crate::version::Version) -> bool {
+    let numbers: Vec<u64> =
+        version.split(['-', '+']).next().unwrap_or_default().split('.').map(|n| n.parse().unwrap_or(0)).collect();
+    numbers[..] >= [minimum.0, minimum.1, minimum.2].map(u64::from)[..]
 }
 
 /// [`version`], remembered in the root's `target/xtask/` for as long as the
 /// executable's size and modification time stay the same: every Packer
-/// start-up counts when a build takes seconds.
+/// start-up counts when a build takes seconds, and the linter asks it on
+/// every commit the hook checks. Only under a root that has a `target/`
+/// folder (cargo makes it for `cargo xtask`): a tree linted with `--root`
+/// is not given one.
 pub fn version_cached(packer: &Path, root: &Path) -> Result<String> {
     // Asked once per run whatever the number of templates that need it.
     static ASKED: std::sync::Mutex<BTreeMap<PathBuf, String>> = std::sync::Mutex::new(BTreeMap::new());
@@ -139,7 +141,8 @@ fn version_cached_on_disk(packer: &Path, root: &Path) -> Result<String> {
     }
     let version = version(packer)?;
     // A cache that cannot be written safely is only a slower next run.
-    if let Ok(cache) = crate::protected::Protected::of(root).check(&cache)
+    if root.join("target").is_dir()
+        && let Ok(cache) = crate::protected::Protected::of(root).check(&cache)
         && let Some(folder) = cache.parent()
         && std::fs::create_dir_all(folder).is_ok()
     {
@@ -560,10 +563,11 @@ mod tests {
         ] {
             assert_eq!(parse_version(odd), None, "{odd:?}");
         }
-        assert!(at_least("1.16.0", "1.10.0"));
-        assert!(at_least("1.10.0-dev", "1.10.0"));
-        assert!(!at_least("1.9.4", "1.10.0"));
-        assert!(!at_least("1.6.6", "1.7.0"));
+        use crate::version::Version;
+        assert!(at_least("1.16.0", Version(1, 10, 0)));
+        assert!(at_least("1.10.0-dev", Version(1, 10, 0)));
+        assert!(!at_least("1.9.4", Version(1, 10, 0)));
+        assert!(!at_least("1.6.6", Version(1, 7, 0)));
     }
 
     #[test]

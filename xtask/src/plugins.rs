@@ -3,9 +3,11 @@
 //! folder's `required_plugins` and `packer plugins install` for the pins of
 //! `xtask.toml`.
 //!
-//! The facts come from Packer's sources at v1.16.0 (and the tags where a
-//! behaviour began): `required_plugins` and `packer init` since 1.7.0,
-//! `packer plugins` since 1.8.0, no plugin bundled since 1.10.0.
+//! Which types Packer has built in and which plugin provides the others
+//! comes from the knowledge of every release (`crate::schema`); the
+//! releases that brought `packer init`, `packer plugins` and the end of
+//! bundled plugins from `crate::schema::features`. The commands' behaviour
+//! is read from Packer's sources at v1.16.0.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -15,101 +17,45 @@ use std::sync::{Mutex, MutexGuard};
 
 use anyhow::{Context as _, Result};
 
-/// `required_plugins` and `packer init` came with Packer 1.7.0.
-pub const INIT_SINCE: &str = "1.7.0";
-/// `packer plugins installed|install|required` came with Packer 1.8.0.
-pub const PLUGINS_COMMAND_SINCE: &str = "1.8.0";
-/// Packer 1.10.0 stopped bundling plugins: every builder, provisioner and
-/// post-processor outside its core is a plugin to install.
-pub const UNBUNDLED_SINCE: &str = "1.10.0";
+use crate::schema::features::UNBUNDLED_SINCE;
+use crate::schema::{PluginKind, knowledge};
+use crate::version::Version;
 
-/// What a template uses, by kind, as Packer's messages name the kinds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Builder,
-    Provisioner,
-    PostProcessor,
-    DataSource,
-}
-
-impl Kind {
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Builder => "builder",
-            Kind::Provisioner => "provisioner",
-            Kind::PostProcessor => "post-processor",
-            Kind::DataSource => "data source",
-        }
-    }
-}
-
-/// What Packer 1.16 has in its core and needs no plugin for
-/// (command/execute.go at v1.16.0).
-fn built_in(kind: Kind, type_name: &str) -> bool {
-    let core: &[&str] = match kind {
-        Kind::Builder => &["file", "null"],
-        Kind::Provisioner => &[
-            "breakpoint",
-            "file",
-            "hcp-sbom",
-            "powershell",
-            "shell",
-            "shell-local",
-            "sleep",
-            "windows-restart",
-            "windows-shell",
-        ],
-        Kind::PostProcessor => &["artifice", "checksum", "compress", "manifest", "provenance", "shell-local"],
-        Kind::DataSource => {
-            &["hcp-packer-artifact", "hcp-packer-image", "hcp-packer-iteration", "hcp-packer-version", "http", "null"]
-        }
-    };
-    core.contains(&type_name)
-}
-
-/// The name of the plugin a type comes from: Packer registers a plugin's
+/// The name of the plugin a type comes from: the one the knowledge says
+/// provides it, else by Packer's naming, which is all there is to go on
+/// for a plugin xtask does not know: Packer registers a plugin's
 /// components as `<plugin>-<component>` and its default one as `<plugin>`
-/// (DiscoverMultiPlugin in packer/plugin.go at v1.16.0), so `amazon-ebs` is
-/// `amazon`'s, `ansible-local` `ansible`'s and `qemu` `qemu`'s. (A plugin
-/// whose own name holds a `-` would be misread; no official one does.)
-pub fn plugin_name(type_name: &str) -> &str {
-    type_name.split('-').next().unwrap_or(type_name)
+/// (DiscoverMultiPlugin in packer/plugin.go at v1.16.0), so `comment-x`
+/// is `comment`'s. (A plugin whose own name holds a `-` would be misread
+/// that way; none xtask knows does.)
+pub fn plugin_name(kind: PluginKind, type_name: &str) -> &str {
+    knowledge().plugin_of_type(kind, type_name).unwrap_or_else(|| type_name.split('-').next().unwrap_or(type_name))
 }
 
-/// The source of the official plugins this repository's kind of templates
-/// use, by plugin name. Minimal on purpose: the linter's version knowledge
-/// (generated from the plugins' own sources) is where a full table belongs.
-const KNOWN_SOURCES: &[(&str, &str)] = &[
-    ("amazon", "github.com/hashicorp/amazon"),
-    ("ansible", "github.com/hashicorp/ansible"),
-    ("azure", "github.com/hashicorp/azure"),
-    ("docker", "github.com/hashicorp/docker"),
-    ("googlecompute", "github.com/hashicorp/googlecompute"),
-    ("hyperv", "github.com/hashicorp/hyperv"),
-    ("proxmox", "github.com/hashicorp/proxmox"),
-    ("qemu", "github.com/hashicorp/qemu"),
-    ("virtualbox", "github.com/hashicorp/virtualbox"),
-    ("vmware", "github.com/hashicorp/vmware"),
-    ("vsphere", "github.com/hashicorp/vsphere"),
-];
+/// The source to install a plugin from, when xtask knows the plugin:
+/// `github.com/hashicorp/amazon` for `amazon`.
+fn known_source(name: &str) -> Option<String> {
+    let knowledge = knowledge();
+    let source = knowledge.source(name).filter(|at| *at != crate::schema::CORE)?;
+    Some(knowledge.sources[source].address())
+}
 
-/// A type a template uses that some plugin provides.
+/// A type a template uses, outside what a `required_plugins` entry covers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PluginUse {
-    pub kind: Kind,
+    pub kind: PluginKind,
     pub type_name: String,
     /// Where, for messages: `template.json`, `build.pkr.hcl:12`.
     pub place: String,
 }
 
 impl PluginUse {
-    /// The use of `type_name`, unless Packer 1.16 has it built in.
-    pub fn of(kind: Kind, type_name: &str, place: String) -> Option<PluginUse> {
-        (!built_in(kind, type_name)).then(|| PluginUse { kind, type_name: type_name.to_owned(), place })
+    pub fn new(kind: PluginKind, type_name: &str, place: String) -> PluginUse {
+        PluginUse { kind, type_name: type_name.to_owned(), place }
     }
 
     fn describe(&self) -> String {
-        format!("the {} `{}` ({})", self.kind.name(), self.type_name, self.place)
+        format!("the {} `{}` ({})", self.kind.noun(), self.type_name, self.place)
     }
 }
 
@@ -121,19 +67,25 @@ pub fn source_name(source: &str) -> &str {
     last.strip_prefix("packer-plugin-").unwrap_or(last)
 }
 
-/// The pins (source, version) a template's plugin uses need, each once;
-/// or why it cannot be built: a use no pin covers, with the line to add.
+/// The pins (source, version) that the types a template uses outside the
+/// core of Packer `packer` (a release that bundles no plugin) need, each
+/// once; or why it cannot be built: a use no pin covers, with the line to
+/// add.
 pub fn pins_for(
     uses: &[PluginUse],
     pins: &BTreeMap<String, String>,
     packer: &str,
 ) -> Result<Vec<(String, String)>, String> {
+    let release = Version::of_packer(packer);
     let mut needed: Vec<(String, String)> = Vec::new();
     let mut unpinned: Vec<String> = Vec::new();
     let mut lines: Vec<String> = Vec::new();
     let in_hcl2 = uses.iter().any(|used| used.place.contains(".pkr.hcl"));
     for used in uses {
-        let name = plugin_name(&used.type_name);
+        if release.is_some_and(|release| knowledge().built_into_packer(used.kind, &used.type_name, release)) {
+            continue;
+        }
+        let name = plugin_name(used.kind, &used.type_name);
         match pins.iter().find(|(source, _)| source_name(source) == name) {
             Some((source, version)) => {
                 let pin = (source.clone(), version.clone());
@@ -142,15 +94,15 @@ pub fn pins_for(
                 }
             }
             None => {
-                let source = KNOWN_SOURCES.iter().find(|(known, _)| *known == name).map(|(_, source)| *source);
-                let line = match source {
+                let source = known_source(name);
+                let line = match &source {
                     Some(source) => format!("\"{source}\" = \"X.Y.Z\""),
                     None => format!("\"github.com/<owner>/{name}\" = \"X.Y.Z\""),
                 };
                 unpinned.push(format!(
                     "{} comes from the plugin {}",
                     used.describe(),
-                    source.map_or_else(|| format!("named `{name}` (packer-plugin-{name})"), str::to_owned)
+                    source.unwrap_or_else(|| format!("named `{name}` (packer-plugin-{name})"))
                 ));
                 if !lines.contains(&line) {
                     lines.push(line);
@@ -439,12 +391,23 @@ mod tests {
 
     #[test]
     fn types_and_their_plugins() {
-        assert_eq!(plugin_name("amazon-ebs"), "amazon");
-        assert_eq!(plugin_name("ansible-local"), "ansible");
-        assert_eq!(plugin_name("qemu"), "qemu");
-        assert!(PluginUse::of(Kind::Provisioner, "shell", String::new()).is_none());
-        assert!(PluginUse::of(Kind::PostProcessor, "manifest", String::new()).is_none());
-        assert!(PluginUse::of(Kind::Builder, "amazon-ebs", String::new()).is_some());
+        assert_eq!(plugin_name(PluginKind::Builder, "amazon-ebs"), "amazon");
+        assert_eq!(plugin_name(PluginKind::Provisioner, "ansible-local"), "ansible");
+        assert_eq!(plugin_name(PluginKind::Builder, "qemu"), "qemu");
+        assert_eq!(plugin_name(PluginKind::Provisioner, "comment-x"), "comment", "by Packer's naming");
+        // Packer 1.16's core, from the knowledge: no plugin to pin.
+        let uses = [
+            PluginUse::new(PluginKind::Provisioner, "shell", "template.json".into()),
+            PluginUse::new(PluginKind::PostProcessor, "manifest", "template.json".into()),
+            PluginUse::new(PluginKind::Provisioner, "hcp-sbom", "template.json".into()),
+            PluginUse::new(PluginKind::Datasource, "http", "build.pkr.hcl:3".into()),
+        ];
+        assert_eq!(pins_for(&uses, &BTreeMap::new(), "1.16.0"), Ok(Vec::new()));
+        // hcp-sbom came with 1.12.0: Packer 1.10 needs a plugin for it.
+        assert!(pins_for(&uses, &BTreeMap::new(), "1.10.0").unwrap_err().contains("`hcp-sbom`"));
+        assert_eq!(known_source("amazon").as_deref(), Some("github.com/hashicorp/amazon"));
+        assert_eq!(known_source("hcloud").as_deref(), Some("github.com/hetznercloud/hcloud"));
+        assert_eq!(known_source("core"), None);
         assert_eq!(source_name("github.com/hashicorp/amazon"), "amazon");
         assert_eq!(source_name("github.com/example/packer-plugin-comment"), "comment");
     }
@@ -452,9 +415,9 @@ mod tests {
     #[test]
     fn a_use_no_pin_covers_names_the_line_to_add() {
         let uses = [
-            PluginUse::of(Kind::Builder, "amazon-ebs", "template.json".into()).unwrap(),
-            PluginUse::of(Kind::PostProcessor, "amazon-import", "template.json".into()).unwrap(),
-            PluginUse::of(Kind::Provisioner, "comment", "template.json".into()).unwrap(),
+            PluginUse::new(PluginKind::Builder, "amazon-ebs", "template.json".into()),
+            PluginUse::new(PluginKind::PostProcessor, "amazon-import", "template.json".into()),
+            PluginUse::new(PluginKind::Provisioner, "comment", "template.json".into()),
         ];
         let why = pins_for(&uses, &BTreeMap::new(), "1.16.0").unwrap_err();
         assert!(
@@ -468,7 +431,7 @@ mod tests {
             "{why}"
         );
         assert!(why.ends_with("[packer.plugins]\n\"github.com/hashicorp/amazon\" = \"X.Y.Z\"\n\"github.com/<owner>/comment\" = \"X.Y.Z\""), "{why}");
-        let hcl2 = [PluginUse::of(Kind::Provisioner, "ansible", "build.pkr.hcl:9".into()).unwrap()];
+        let hcl2 = [PluginUse::new(PluginKind::Provisioner, "ansible", "build.pkr.hcl:9".into())];
         let why = pins_for(&hcl2, &BTreeMap::new(), "1.10.0").unwrap_err();
         assert!(why.contains("(or require it in the folder's `packer { required_plugins { … } }`"), "{why}");
         assert!(why.ends_with("\"github.com/hashicorp/ansible\" = \"X.Y.Z\""), "{why}");

@@ -1,5 +1,31 @@
-//! Version constraints as Packer reads them (hashicorp/go-version):
-//! `>= 1.7.0`, `~> 1.2`, several separated by commas.
+//! Versions, and version constraints as Packer reads them
+//! (hashicorp/go-version): `>= 1.7.0`, `~> 1.2`, several separated by commas.
+
+/// A release: `1.11.2`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version(pub u32, pub u32, pub u32);
+
+impl Version {
+    /// `v1.2.3` or `1.2.3`; `None` for anything else (pre-releases included).
+    pub fn parse(text: &str) -> Option<Version> {
+        let mut parts = text.strip_prefix('v').unwrap_or(text).split('.');
+        let mut next = || parts.next()?.parse().ok();
+        let version = Version(next()?, next()?, next()?);
+        parts.next().is_none().then_some(version)
+    }
+
+    /// A version as `packer version` prints it or a lock records it
+    /// (`1.16.0`, `1.10.0-dev`): a pre-release stands for its release.
+    pub fn of_packer(text: &str) -> Option<Version> {
+        Version::parse(text.trim().split(['-', '+']).next()?)
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
 
 /// Checks a constraint as hashicorp/go-version reads it.
 pub fn parse_constraints(text: &str) -> Result<(), String> {

@@ -1,15 +1,16 @@
-//! Generated files: the README's rule tables, made from the rules' docs, and
-//! (from a Packer source checkout) the plugin schema in
-//! `xtask/src/schema/generated.rs`, and (from git mirrors of Packer and the
-//! libraries it takes its functions from) `xtask/src/hcl2/function_table.rs`.
-//! `cargo xtask codegen` writes them; a test
-//! runs the README's check mode.
+//! Generated files: the README's rule tables, made from the rules' docs,
+//! and, from git mirrors of Packer, its plugins and the libraries its
+//! functions come from, what every release has: the knowledge of their
+//! keys and types (`xtask/src/schema/knowledge.txt`) and the table of HCL2
+//! functions (`xtask/src/hcl2/function_table.rs`). `cargo xtask codegen`
+//! writes them; a test runs the README's check mode.
 
+mod mirror;
 pub mod packer_functions;
-pub mod packer_schema;
+pub mod packer_knowledge;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -64,31 +65,18 @@ pub fn updated_readme(readme: &str) -> Result<String> {
     Ok(text)
 }
 
-/// Where Packer's source is read from, for the plugin schema.
-pub struct PackerSource {
-    pub git_dir: PathBuf,
-    pub tag: String,
-}
-
-/// Where the generated plugin schema lives in the repository.
-pub const SCHEMA_PATH: &str = "xtask/src/schema/generated.rs";
-
-pub fn run(
-    root: &Path,
-    check: bool,
-    packer_source: Option<&PackerSource>,
-    function_sources: Option<&Path>,
-) -> Result<ExitCode> {
+/// `mirrors`: a folder of git mirrors of Packer, its plugins and the
+/// libraries of its functions ([`mirror`]), to regenerate both tables of
+/// what each release has from.
+pub fn run(root: &Path, check: bool, mirrors: Option<&Path>) -> Result<ExitCode> {
     let path = root.join("README.md");
     let readme = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let mut files = vec![(path, "README.md's rule table", readme.clone(), updated_readme(&readme)?)];
-    if let Some(source) = packer_source {
-        let path = root.join(SCHEMA_PATH);
+    if let Some(mirrors) = mirrors {
+        let path = root.join(packer_knowledge::KNOWLEDGE_PATH);
         let current = fs::read_to_string(&path).unwrap_or_default();
-        let generated = packer_schema::generate(&source.git_dir, &source.tag)?;
-        files.push((path, "the plugin schema", current, generated));
-    }
-    if let Some(mirrors) = function_sources {
+        let generated = packer_knowledge::generate(mirrors)?;
+        files.push((path, "the knowledge of Packer's versions", current, generated));
         let path = root.join(packer_functions::TABLE_PATH);
         let current = fs::read_to_string(&path).unwrap_or_default();
         files.push((path, "the HCL2 function table", current, packer_functions::generate(mirrors)?));

@@ -13,9 +13,8 @@
 //! Packer's own `hcl2template/function` (MPL-2.0 to 1.9, BUSL-1.1 from
 //! 1.10). Only facts are taken: names, versions, parameter names and types.
 //!
-//! The repositories are git mirrors in one folder, each as
-//! `<owner>+<name>/repo` or `<name>` (a plain clone will do), read with
-//! `git show`, so no checkout is needed.
+//! The repositories are git mirrors in one folder ([`super::mirror`]), the
+//! same as the knowledge of Packer's versions is read from.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -24,13 +23,15 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
-use xshell::{Shell, cmd};
+
+use super::mirror::{Repo, revision_of};
+use crate::version::Version;
 
 /// Where the generated table lives in the repository.
 pub const TABLE_PATH: &str = "xtask/src/hcl2/function_table.rs";
 
 /// The oldest release the table describes: the one Debian ships.
-const OLDEST: Release = (1, 6, 6);
+const OLDEST: Version = Version(1, 6, 6);
 
 /// Functions whose value depends on more than their arguments, and on what.
 const IMPURE: &[(&str, &str)] = &[
@@ -52,67 +53,6 @@ const IMPURE: &[(&str, &str)] = &[
     ("abspath", "Filesystem"),
     ("pathexpand", "Environment"),
 ];
-
-/// A git repository of the mirror folder.
-struct Repo {
-    sh: Shell,
-    git_dir: PathBuf,
-}
-
-impl Repo {
-    fn open(mirrors: &Path, owner_name: &str) -> Result<Repo> {
-        let (_, name) = owner_name.split_once('/').unwrap_or(("", owner_name));
-        let candidates = [mirrors.join(owner_name.replace('/', "+")).join("repo"), mirrors.join(name)];
-        let Some(git_dir) = candidates.iter().find(|dir| dir.is_dir()) else {
-            bail!(
-                "no mirror of {owner_name} in {}: expected {} or {}",
-                mirrors.display(),
-                candidates[0].display(),
-                candidates[1].display()
-            );
-        };
-        Ok(Repo { sh: Shell::new()?, git_dir: git_dir.clone() })
-    }
-
-    fn show(&self, rev: &str, path: &str) -> Result<String> {
-        let (git_dir, spec) = (&self.git_dir, format!("{rev}:{path}"));
-        cmd!(self.sh, "git -C {git_dir} show {spec}")
-            .quiet()
-            .ignore_stderr()
-            .read()
-            .with_context(|| format!("reading {path} at {rev} in {}", git_dir.display()))
-    }
-
-    fn files(&self, rev: &str, dir: &str) -> Result<Vec<String>> {
-        let (git_dir, spec) = (&self.git_dir, format!("{rev}:{dir}"));
-        // `ls-tree rev:dir` lists names relative to `dir`.
-        let listing = cmd!(self.sh, "git -C {git_dir} ls-tree --name-only {spec}")
-            .quiet()
-            .read()
-            .with_context(|| format!("listing {dir} at {rev} in {}", git_dir.display()))?;
-        Ok(listing.lines().map(|name| if dir.is_empty() { name.to_owned() } else { format!("{dir}/{name}") }).collect())
-    }
-
-    fn has(&self, rev: &str) -> bool {
-        let (git_dir, spec) = (&self.git_dir, format!("{rev}^{{commit}}"));
-        cmd!(self.sh, "git -C {git_dir} rev-parse --verify --quiet {spec}").quiet().ignore_stdout().run().is_ok()
-    }
-
-    fn tags(&self) -> Result<Vec<String>> {
-        let git_dir = &self.git_dir;
-        Ok(cmd!(self.sh, "git -C {git_dir} tag").quiet().read()?.lines().map(str::to_owned).collect())
-    }
-}
-
-/// `v1.10.0` as numbers; `None` for pre-releases and other tags.
-fn release(tag: &str) -> Option<Release> {
-    let mut parts = tag.strip_prefix('v')?.split('.').map(|part| part.parse::<u16>().ok());
-    let version = (parts.next()??, parts.next()??, parts.next()??);
-    parts.next().is_none().then_some(version)
-}
-
-/// A release's version numbers.
-type Release = (u16, u16, u16);
 
 /// A function as one release's `functions.go` names it.
 #[derive(Clone)]
@@ -159,19 +99,20 @@ impl Signature {
 
 /// The generated Rust source, from the mirrors in `mirrors`.
 pub fn generate(mirrors: &Path) -> Result<String> {
-    let packer = Repo::open(mirrors, "hashicorp/packer")?;
-    let mut tags: Vec<(Release, String)> = packer
-        .tags()?
+    let packer = Repo::open(mirrors, "hashicorp+packer")?;
+    // Each release with its tag as written (`v1.6.6`), which the table's
+    // sources name.
+    let tags: Vec<(Version, String)> = packer
+        .releases()?
         .into_iter()
-        .filter_map(|tag| Some((release(&tag)?, tag)))
-        .filter(|(v, _)| *v >= OLDEST)
+        .filter(|(version, _)| *version >= OLDEST)
+        .map(|(version, _)| (version, format!("v{version}")))
         .collect();
-    tags.sort();
     let Some((newest, _)) = tags.last().cloned() else {
-        bail!("{} has no release tag from v1.6.6 on", packer.git_dir.display())
+        bail!("{} has no release tag from v1.6.6 on", packer.dir().display())
     };
     // name -> each release that has it, with its tag and entry there
-    let mut seen: BTreeMap<String, Vec<(Release, String, Entry)>> = BTreeMap::new();
+    let mut seen: BTreeMap<String, Vec<(Version, String, Entry)>> = BTreeMap::new();
     for (version, tag) in &tags {
         let mut entries = function_map(&packer.show(tag, "hcl2template/functions.go")?);
         let config = packer.show(tag, "hcl2template/types.packer_config.go")?;
@@ -184,28 +125,28 @@ pub fn generate(mirrors: &Path) -> Result<String> {
     }
     let repos = Repos {
         packer,
-        cty: Repo::open(mirrors, "zclconf/go-cty")?,
-        cty_funcs: Repo::open(mirrors, "hashicorp/go-cty-funcs")?,
-        hcl: Repo::open(mirrors, "hashicorp/hcl")?,
-        cty_yaml: Repo::open(mirrors, "zclconf/go-cty-yaml")?,
+        cty: Repo::open(mirrors, "zclconf+go-cty")?,
+        cty_funcs: Repo::open(mirrors, "hashicorp+go-cty-funcs")?,
+        hcl: Repo::open(mirrors, "hashicorp+hcl")?,
+        cty_yaml: Repo::open(mirrors, "zclconf+go-cty-yaml")?,
         packages: RefCell::new(HashMap::new()),
     };
     let mut out = String::new();
-    let newest_text = format!("{}.{}.{}", newest.0, newest.1, newest.2);
     writeln!(
         out,
-        "// Generated by `cargo xtask codegen --function-sources <mirrors>` from Packer's release tags\n\
-         // v1.6.6 to v{newest_text}: do not edit. Facts only (names, releases, parameter types), read\n\
+        "// Generated by `cargo xtask codegen --packer-mirrors <dir>` from Packer's release tags\n\
+         // v1.6.6 to v{newest}: do not edit. Facts only (names, releases, parameter types), read\n\
          // from hcl2template/functions.go and the Go packages it names; see codegen/packer_functions.rs.\n\
          // One function a line; `mod function_table` is left out of rustfmt.\n\n\
-         use super::functions::{{Function, Param, Purity, Signature, Version}};\n\n\
+         use super::functions::{{Function, Param, Purity, Signature}};\n\
+         use crate::version::Version;\n\n\
          /// Every function of Packer's HCL2 templates, by name.\n\
          pub const FUNCTIONS: &[Function] = &["
     )?;
-    let version = |v: Release| format!("Version({}, {}, {})", v.0, v.1, v.2);
+    let version = |v: Version| format!("Version({}, {}, {})", v.0, v.1, v.2);
     for (name, releases) in &seen {
         // The signature each release declares, a new entry where it changes.
-        let mut signatures: Vec<(Release, String)> = Vec::new();
+        let mut signatures: Vec<(Version, String)> = Vec::new();
         for (release, tag, entry) in releases {
             let signature = repos
                 .signature(tag, &entry.go_value)
@@ -297,7 +238,7 @@ impl Repos {
                 self.locate(&import, &go_mod, tag)?
             }
         };
-        let key = (repo.git_dir.clone(), rev.clone(), dir.clone());
+        let key = (repo.dir().to_path_buf(), rev.clone(), dir.clone());
         let cached = self.packages.borrow().get(&key).cloned();
         let files = match cached {
             Some(files) => files,
@@ -352,12 +293,7 @@ impl Repos {
             _ => &self.hcl,
         };
         // A pseudo-version names a commit: `v0.0.0-20200930094925-2721b1e36840`.
-        let rev = match version.rsplit_once('-') {
-            Some((_, commit)) if commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit()) => {
-                commit.to_owned()
-            }
-            _ => version.clone(),
-        };
+        let rev = revision_of(&version);
         if repo.has(&rev) {
             Ok((repo, rev, dir, format!("{which} {version}")))
         } else {
@@ -671,7 +607,5 @@ var Alias = UpperFunc
         );
         let go_mod = "require (\n\tgithub.com/zclconf/go-cty v1.13.3\n)\nreplace github.com/zclconf/go-cty => github.com/nywilken/go-cty v1.13.4\n";
         assert_eq!(required_version(go_mod, "github.com/zclconf/go-cty").as_deref(), Some("v1.13.4"));
-        assert_eq!(release("v1.10.0"), Some((1, 10, 0)));
-        assert_eq!(release("v1.10.0-rc1"), None);
     }
 }

@@ -35,10 +35,10 @@ use hcl_edit::Span;
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::template::{Directive, Element, Strip, Template};
 
-use super::functions::Version;
 use super::value::{CtyType, CtyValue, Kind, Marks, Number, convert, never_unify, unify};
 use super::{At, FileKind, Hcl2Template, Value};
 use crate::template::Given;
+use crate::version::Version;
 
 /// Why an expression has no value: Packer would refuse it.
 #[derive(Clone, Debug, PartialEq)]

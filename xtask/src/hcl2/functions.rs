@@ -1,32 +1,14 @@
 //! The functions Packer's HCL2 templates can call: the table generated
 //! from Packer's sources at each release (`cargo xtask codegen
-//! --function-sources`), with the release range that has each function
-//! and its signature as Packer declares it.
+//! --packer-mirrors`), with the release range that has each function
+//! and its signature as Packer declares it. It is the one record of which
+//! release has which function: the evaluator, the linter and `images` all
+//! read it.
 
 pub use super::function_table::FUNCTIONS;
 /// Every function's name, `env` included.
 pub use super::function_table::NAMES as PACKER;
-
-/// A Packer release: `Version(1, 7, 0)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Version(pub u16, pub u16, pub u16);
-
-impl std::fmt::Display for Version {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}.{}", self.0, self.1, self.2)
-    }
-}
-
-impl Version {
-    /// `1.9.0`, `v1.9.0` or `1.9`: `None` for anything else.
-    pub fn parse(text: &str) -> Option<Version> {
-        let mut parts = text.trim().trim_start_matches('v').split('.');
-        let major = parts.next()?.parse().ok()?;
-        let minor = parts.next()?.parse().ok()?;
-        let patch = parts.next().map_or(Some(0), |patch| patch.parse().ok())?;
-        parts.next().is_none().then_some(Version(major, minor, patch))
-    }
-}
+use crate::version::Version;
 
 /// The oldest release the table knows: a function it has there may be
 /// older still.
@@ -134,6 +116,5 @@ mod tests {
         assert!(!find("strcontains").unwrap().in_release(OLDEST));
         assert_eq!(find("timestamp").unwrap().purity, Purity::Clock);
         assert!(exists("env") && !exists("tostring"));
-        assert_eq!(Version::parse("v1.9"), Some(Version(1, 9, 0)));
     }
 }

@@ -204,10 +204,12 @@ pub struct Hcl2Template {
     /// Values this run gives variables (`--var-file`, then `--var`), which
     /// Packer takes before the auto var files and the defaults.
     pub given: BTreeMap<String, Given>,
-    /// The Packer release that builds with these values, when known: how
-    /// it reads `PKR_VAR_` and var files, and the functions it has, are
-    /// that release's. `None`: the newest.
-    pub release: Option<functions::Version>,
+    /// The one Packer release whose reading of the values is taken: how it
+    /// reads `PKR_VAR_` and var files, and the functions it has. `images`
+    /// sets the one that builds ([`crate::schema::in_force::Setting::reading`]),
+    /// the linter the newest it judges the folder against. `None`: the
+    /// newest.
+    pub release: Option<crate::version::Version>,
 }
 
 /// A declared variable: a `variable "name" { … }` block, or an entry
@@ -321,8 +323,15 @@ impl<'a> Build<'a> {
     }
 }
 
+/// A build's source reference as Packer reads it (`sourceRefFromString`,
+/// the same from 1.6.6 to 1.16.0): of three or more dot-separated parts the
+/// first is dropped whatever it says (`source.`, `sources.`), and parts
+/// after the type and the name are ignored.
 fn without_source_prefix(address: &str) -> &str {
-    address.strip_prefix("source.").unwrap_or(address)
+    let mut parts = address.split('.');
+    let (Some(first), Some(kind), Some(name)) = (parts.next(), parts.next(), parts.next()) else { return address };
+    let start = first.len() + 1;
+    &address[start..start + kind.len() + 1 + name.len()]
 }
 
 /// `data "<type>" "<name>"`, referred to as `data.<type>.<name>`.

@@ -166,7 +166,7 @@ fn build_all(
     // The release the plan read the values with (asked once per run).
     let release = packer::version_cached(packer_path, &options.root)
         .ok()
-        .and_then(|version| crate::hcl2::functions::Version::parse(&version));
+        .and_then(|version| crate::version::Version::of_packer(&version));
     let names: Vec<String> = pending.iter().map(|&i| jobs[i].layout.slug()).collect();
     let mut progress = Progress::new(&names);
     let queue: Arc<Mutex<VecDeque<usize>>> = Arc::new(Mutex::new(pending.iter().copied().collect()));
@@ -276,7 +276,7 @@ fn absolute(paths: &[PathBuf]) -> Vec<PathBuf> {
 /// as the plan read them with Packer `release`.
 fn var_file_values(
     job: &Job,
-    release: Option<crate::hcl2::functions::Version>,
+    release: Option<crate::version::Version>,
 ) -> Result<Map<String, serde_json::Value>, String> {
     // The types of an HCL2 folder's variables say how Packer reads a value.
     let template = match job.file.format {

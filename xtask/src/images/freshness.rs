@@ -12,6 +12,7 @@ use super::readout::Readout;
 use crate::hcl2::FileKind;
 use crate::lock::{self, LockedImage, LockedTemplate};
 use crate::project::TemplateFile;
+use crate::schema::in_force::Setting;
 
 /// What the lock and the files say of one recorded image.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,7 +77,7 @@ struct Reading {
 }
 
 fn read(file: &TemplateFile, given: &BTreeMap<String, String>) -> Result<Reading, String> {
-    let template = Readout::read(file, &crate::template::from_recorded(given), None)?;
+    let template = Readout::read(file, &crate::template::from_recorded(given), &Setting::default())?;
     let now = lock::hash_inputs(file.dir(), &template.inputs).map_err(|error| format!("{error:#}"))?;
     Ok(Reading { now, opaque_upload: template.opaque_upload })
 }

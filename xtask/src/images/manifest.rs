@@ -34,7 +34,11 @@ pub fn apply(options: &Options) -> Result<Finished> {
     let everything = project::find_all_templates(&options.root, &Filter::default());
     let images_here = plan::images_by_release_cloud(&everything);
     let mut lockfile = LockFile::read(&options.root)?;
-    let channels = crate::config::Config::read(&options.root)?.channels;
+    let config = crate::config::Config::read(&options.root)?;
+    let channels = config.channels;
+    // A manifest does not say which Packer built it: its templates are
+    // judged with the versions xtask.toml declares, else the newest known.
+    let setting = crate::lint_templates::declared(None, &config.packer);
     let root = fs::canonicalize(&options.root).with_context(|| format!("resolving {}", options.root.display()))?;
     let mut jobs = Vec::new();
     // Each template's region, with the image and the manifest that gave it:
@@ -72,7 +76,8 @@ pub fn apply(options: &Options) -> Result<Finished> {
         let var_files = plan::var_files_for(file.format, &options.var_files);
         let values = plan::variable_values(&var_files, &options.vars)?;
         let texts = crate::template::recorded_texts(&values);
-        let template = Readout::checked(&file, &values, None).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+        let template =
+            Readout::checked(&file, &values, &setting).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
         let discarded = build::discarded(&template.builders);
         let LastRun { images, run_uuid, built } =
             read_manifest(&manifest_path, &manifest_rel, &layout.cloud, &discarded)?;

@@ -9,12 +9,12 @@ use anyhow::Result;
 use super::readout::{Readout, RegionBuilder};
 use super::{Job, Options, Outcome, tools};
 use crate::deployments::Deployment;
-use crate::hcl2::functions::Version;
 use crate::lifecycle::channels::Channels;
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::secrets;
 use crate::template::{Given, recorded_texts};
+use crate::version::Version;
 
 /// Key under which a cloud's region-less images (GCE) are recorded.
 pub const GLOBAL: &str = "global";
@@ -194,6 +194,16 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
     let pins = crate::config::Config::read(&options.root)?.packer;
     let channels = crate::config::Config::read(&options.root)?.channels;
     let installed = if selected.is_empty() { Ok(None) } else { installed_packer(options, &pins) };
+    // Templates are judged as the linter judges them: with the versions
+    // xtask.toml declares, else the Packer that builds them; their values
+    // are read as that Packer reads them, since they reach it as they are.
+    let mut setting = crate::lint_templates::declared(None, &pins);
+    if let Ok(Some((packer, version))) = &installed {
+        setting.builds_with = Version::of_packer(version);
+        if setting.core.is_none() {
+            setting.core = crate::lint_templates::installed(packer, version);
+        }
+    }
     if selected.is_empty() && (!options.filter.releases.is_empty() || !options.filter.clouds.is_empty()) {
         let layouts: Vec<Layout> = everything.iter().filter_map(|file| file.layout.clone().ok()).collect();
         let list = |part: fn(&Layout) -> &String| {
@@ -228,9 +238,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             }
         };
         let (values, var_files) = &values_of[&file.format];
-        // Read as the Packer that builds it reads it.
-        let release = installed.as_ref().ok().and_then(|version| Version::parse(version.as_deref()?));
-        let template = match Readout::checked(&file, values, release) {
+        let template = match Readout::checked(&file, values, &setting) {
             Ok(template) => template,
             Err(why) => {
                 jobs.push(failed_job(file, layout, why));
@@ -274,7 +282,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             continue;
         }
         let installed = match &installed {
-            Ok(installed) => installed.as_deref(),
+            Ok(installed) => installed.as_ref().map(|(_, version)| version.as_str()),
             Err(why) => {
                 jobs.push(failed_job(file, layout, why.clone()));
                 continue;
@@ -468,11 +476,15 @@ fn unmet_needs(template: &Readout, options: &Options) -> Option<String> {
     })
 }
 
-/// The installed Packer's version, asked once per run; none when Packer
-/// cannot be found (a build says how to get it). A Packer whose version
-/// cannot be read fails every template: what a build needs of plugins
-/// depends on it. Warns when it is not the one `xtask.toml` names.
-fn installed_packer(options: &Options, pins: &crate::config::PackerPins) -> Result<Option<String>, String> {
+/// The Packer a run builds with and its version, asked once per run; none
+/// when Packer cannot be found (a build says how to get it). A Packer
+/// whose version cannot be read fails every template: what a build needs
+/// of plugins depends on it. Warns when it is not the one `xtask.toml`
+/// names.
+fn installed_packer(
+    options: &Options,
+    pins: &crate::config::PackerPins,
+) -> Result<Option<(std::path::PathBuf, String)>, String> {
     let Ok(packer) = crate::packer::find(options.packer.as_deref()) else {
         return Ok(None);
     };
@@ -484,7 +496,7 @@ fn installed_packer(options: &Options, pins: &crate::config::PackerPins) -> Resu
             packer.display()
         );
     }
-    Ok(Some(installed))
+    Ok(Some((packer, installed)))
 }
 
 /// The templates in the folders `--select` names (all when it names none);
@@ -550,6 +562,14 @@ fn recorded_images(
         let Some(image) = locked.images.get(region) else {
             return Err(format!("no image for {region} is recorded"));
         };
+        if let Some(revoked) = locked.lifecycle.get(&image.id).and_then(|events| events.revoked.as_ref()) {
+            return Err(format!(
+                "its newest image for {region}, {}, was revoked on {}: {}",
+                image.id,
+                crate::printable::escape(&revoked.at),
+                crate::printable::escape(&revoked.reason)
+            ));
+        }
         if image.hash != now.hash {
             return Err(if image.hash != locked.hash {
                 format!("its image for {region} is older than its last build (a --region run built other regions)")

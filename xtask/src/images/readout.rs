@@ -9,12 +9,15 @@ use super::plan::GLOBAL;
 use crate::diagnostic::Severity;
 use crate::gotmpl;
 use crate::hcl2::Hcl2Template;
-use crate::hcl2::functions::Version;
 use crate::lint_templates::{self, Loaded};
-use crate::plugins::{Kind, PluginUse};
+use crate::plugins::PluginUse;
 use crate::project::{TemplateFile, TemplateFormat};
+use crate::schema::PluginKind;
+use crate::schema::features::Feature;
+use crate::schema::in_force::Setting;
 use crate::secrets::{self, Sensitive};
 use crate::template::{Block, Given, Template};
+use crate::version::Version;
 
 /// A template, read for building.
 pub struct Readout {
@@ -47,8 +50,9 @@ pub struct Readout {
     /// Variables Packer would refuse to build without (HCL2: no default,
     /// and no value from this run, an auto var file or `PKR_VAR_<name>`).
     pub unset: Vec<String>,
-    /// The types it uses that come from plugins no `required_plugins`
-    /// covers: from Packer 1.10 on, each needs a pin in `xtask.toml`.
+    /// The types it uses that no `required_plugins` entry covers: from
+    /// Packer 1.10 on, each that is not in the installed Packer's core
+    /// needs a pin in `xtask.toml`.
     pub plugin_uses: Vec<PluginUse>,
     /// An HCL2 folder with `required_plugins`, which `packer init` installs.
     pub requires_plugins: bool,
@@ -75,15 +79,16 @@ impl PackerNeed {
 impl Readout {
     /// Reads a template whose lint found no error; lint errors stop it,
     /// listed with their places. `values` are the run's `--var-file` and
-    /// `--var` values; `release` is the Packer that builds with them, when
-    /// known, whose reading of an HCL2 folder's values is taken.
+    /// `--var` values; `setting` the Packer and plugin versions it is
+    /// judged with, and the Packer whose reading of an HCL2 folder's values
+    /// is taken ([`Setting::reading`]).
     pub fn checked(
         file: &TemplateFile,
         values: &BTreeMap<String, Given>,
-        release: Option<Version>,
+        setting: &Setting,
     ) -> Result<Readout, String> {
         let var_names: BTreeSet<String> = values.keys().cloned().collect();
-        let errors: Vec<String> = lint_templates::lint_template(file, &var_names)
+        let errors: Vec<String> = lint_templates::lint_template(file, &var_names, setting)
             .iter()
             .flat_map(|report| {
                 report.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| {
@@ -98,18 +103,15 @@ impl Readout {
                 errors.join("\n  ")
             ));
         }
-        Readout::read(file, values, release)
+        Readout::read(file, values, setting)
     }
 
-    /// Reads a template without linting it.
-    pub fn read(
-        file: &TemplateFile,
-        values: &BTreeMap<String, Given>,
-        release: Option<Version>,
-    ) -> Result<Readout, String> {
+    /// Reads a template without linting it; of `setting`, only the Packer
+    /// whose reading of the values is taken counts.
+    pub fn read(file: &TemplateFile, values: &BTreeMap<String, Given>, setting: &Setting) -> Result<Readout, String> {
         match file.format {
             TemplateFormat::Json => Readout::json(file, values),
-            TemplateFormat::Hcl2 => Readout::hcl2(file, values, release),
+            TemplateFormat::Hcl2 => Readout::hcl2(file, values, setting.reading()),
         }
     }
 
@@ -147,16 +149,19 @@ impl Readout {
             crate::template::PostProcessor::Block(block) => block.kind(),
             crate::template::PostProcessor::Name { name, .. } => Some(name),
         });
-        let used = (template.builders().iter().filter_map(|block| block.kind()).map(|kind| (Kind::Builder, kind)))
-            .chain(
-                template.provisioners().iter().filter_map(|block| block.kind()).map(|kind| (Kind::Provisioner, kind)),
-            )
-            .chain(post_processors.map(|kind| (Kind::PostProcessor, kind)))
-            .collect::<Vec<_>>();
+        let used = (template
+            .builders()
+            .iter()
+            .filter_map(|block| block.kind())
+            .map(|kind| (PluginKind::Builder, kind)))
+        .chain(
+            template.provisioners().iter().filter_map(|block| block.kind()).map(|kind| (PluginKind::Provisioner, kind)),
+        )
+        .chain(post_processors.map(|kind| (PluginKind::PostProcessor, kind)))
+        .collect::<Vec<_>>();
         for (kind, type_name) in used {
-            if let Some(plugin_use) = PluginUse::of(kind, type_name, place())
-                && !plugin_uses.contains(&plugin_use)
-            {
+            let plugin_use = PluginUse::new(kind, type_name, place());
+            if !plugin_uses.contains(&plugin_use) {
                 plugin_uses.push(plugin_use);
             }
         }
@@ -235,8 +240,8 @@ impl Readout {
             let (line, _) = crate::location::LineIndex::new(&file.text).line_column(at.bytes.start);
             format!("{}:{line}", file.name)
         };
-        // Packer 1.7 brought `required_plugins` and data sources.
-        let since_1_7 = |what: String| PackerNeed { what, versions: ">= 1.7.0".to_owned() };
+        // The releases that have a feature, from the one table of them.
+        let need = |feature: Feature, what: String| PackerNeed { what, versions: feature.constraint() };
         let mut needs: Vec<PackerNeed> = Vec::new();
         for block in template.packer_blocks() {
             if let Some(attr) = block.body.attr("required_version")
@@ -246,43 +251,56 @@ impl Readout {
                 needs.push(PackerNeed { what, versions: versions.clone() });
             }
             for required in block.body.blocks("required_plugins") {
-                needs.push(since_1_7(format!("`required_plugins` ({})", place(&required.ident_at))));
+                needs.push(need(
+                    Feature::RequiredPlugins,
+                    format!("`required_plugins` ({})", place(&required.ident_at)),
+                ));
             }
         }
         for data in template.data_sources() {
             let what = format!("`data \"{}\" \"{}\"` ({})", data.kind, data.name, place(&data.block.ident_at));
-            needs.push(since_1_7(what));
+            needs.push(need(Feature::DataSources, what));
+        }
+        // A function some releases lack, once, at its first call.
+        let mut called: Vec<Feature> = Vec::new();
+        for call in template.calls() {
+            if let Some(feature) = Feature::function(&call.name)
+                && !called.contains(&feature)
+            {
+                called.push(feature);
+                needs.push(need(feature, format!("`{}()` ({})", call.name, place(&call.at))));
+            }
         }
         let requires_plugins =
             template.packer_blocks().any(|block| block.body.blocks("required_plugins").next().is_some());
         let mut plugin_uses: Vec<PluginUse> = Vec::new();
-        let mut uses = |kind: Kind, type_name: &str, at: &crate::hcl2::At| {
+        let mut uses = |kind: PluginKind, type_name: &str, at: &crate::hcl2::At| {
             if template.from_required_plugin(type_name)
                 || plugin_uses.iter().any(|known| known.kind == kind && known.type_name == type_name)
             {
                 return;
             }
-            plugin_uses.extend(PluginUse::of(kind, type_name, place(at)));
+            plugin_uses.push(PluginUse::new(kind, type_name, place(at)));
         };
         for target in template.build_targets() {
             if let Some(source) = target.source {
-                uses(Kind::Builder, target.kind, &source.ident_at);
+                uses(PluginKind::Builder, target.kind, &source.ident_at);
             }
         }
         for build in template.builds() {
             for block in build.provisioners() {
                 if let Some((type_name, at)) = block.labels.first() {
-                    uses(Kind::Provisioner, type_name, at);
+                    uses(PluginKind::Provisioner, type_name, at);
                 }
             }
             for block in build.post_processors() {
                 if let Some((type_name, at)) = block.labels.first() {
-                    uses(Kind::PostProcessor, type_name, at);
+                    uses(PluginKind::PostProcessor, type_name, at);
                 }
             }
         }
         for data in template.data_sources() {
-            uses(Kind::DataSource, data.kind, &data.block.ident_at);
+            uses(PluginKind::Datasource, data.kind, &data.block.ident_at);
         }
         let auto_values: Vec<&str> = template.auto_var_file_values().map(|attr| attr.key.as_str()).collect();
         let unset = template

@@ -40,7 +40,9 @@ use crate::lock::{self, LockFile};
 use crate::printable;
 use crate::project::{self, Filter, TemplateFile};
 use crate::protected::{Protected, Refusal};
+use crate::schema::in_force::Declared;
 use crate::template::Given;
+use crate::version::Version;
 
 pub const VERSION: u64 = 2;
 
@@ -306,7 +308,19 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         })
         .collect();
     let lacking: Vec<String> = recorded_values.keys().filter(|name| !values.contains_key(*name)).cloned().collect();
-    let parsed = Readout::checked(&file, &values, None).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+    let version = text_of("packer_version")?;
+    let version_byte = |b: u8| b.is_ascii_alphanumeric() || b".-+".contains(&b);
+    if version.is_empty() || version.len() > 32 || !version.bytes().all(version_byte) {
+        bail!("{shown}: `{}` is not a Packer version", version.escape_debug());
+    }
+    // Judged as the leg's build was: with the versions xtask.toml declares,
+    // else the Packer that built it; its values read as that Packer read them.
+    let mut setting = crate::lint_templates::declared(None, &crate::config::Config::read(root)?.packer);
+    setting.builds_with = Version::of_packer(&version);
+    if setting.core.is_none() {
+        setting.core = Declared::packer(&version, format!("the Packer that built {shown}"));
+    }
+    let parsed = Readout::checked(&file, &values, &setting).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
     if let Some(name) = recorded_values.keys().find(|name| !parsed.variables.contains(*name)) {
         bail!(
             "{shown}: `values` gives `{}`, which {} does not declare; build it again",
@@ -400,11 +414,6 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         file,
         layout,
     };
-    let version = text_of("packer_version")?;
-    let version_byte = |b: u8| b.is_ascii_alphanumeric() || b".-+".contains(&b);
-    if version.is_empty() || version.len() > 32 || !version.bytes().all(version_byte) {
-        bail!("{shown}: `{}` is not a Packer version", version.escape_debug());
-    }
     let built_at = text_of("built_at")?;
     if !is_timestamp(&built_at) {
         bail!("{shown}: `{}` is not a time like 2026-11-27T14:03:11Z", built_at.escape_debug());

@@ -14,7 +14,8 @@ use super::{Job, Outcome};
 use crate::config::PackerPins;
 use crate::lock::LockedTemplate;
 use crate::packer;
-use crate::plugins::{self, INIT_SINCE, PLUGINS_COMMAND_SINCE, UNBUNDLED_SINCE};
+use crate::plugins;
+use crate::schema::features::{Feature, PLUGINS_COMMAND_SINCE, UNBUNDLED_SINCE};
 
 /// What a template's build needs of Packer's plugins, decided by the plan
 /// from the installed Packer; what it used, once built.
@@ -44,7 +45,8 @@ pub fn plan(template: &Readout, installed: Option<&str>, pins: &PackerPins) -> R
     let Some(installed) = installed else {
         return Ok(Tooling::default());
     };
-    let init = template.requires_plugins && packer::at_least(installed, INIT_SINCE);
+    // `packer init` came with `required_plugins`.
+    let init = template.requires_plugins && packer::at_least(installed, Feature::RequiredPlugins.since());
     let mut tooling = Tooling {
         init,
         list_required: init && packer::at_least(installed, PLUGINS_COMMAND_SINCE),

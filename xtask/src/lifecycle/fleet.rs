@@ -94,6 +94,45 @@ pub struct Selection {
     pub regions: Vec<String>,
 }
 
+impl Selection {
+    /// The laid-out templates selected; an error for a `--select` that
+    /// names none, or filters that leave none.
+    pub fn templates(&self, root: &Path) -> Result<Vec<TemplateFile>> {
+        let selected: Vec<TemplateFile> = project::find_all_templates(root, &self.filter)
+            .into_iter()
+            .filter(|file| file.layout.is_ok())
+            .filter(|file| {
+                let folder = file.rel.strip_suffix("/template.json").unwrap_or(&file.rel);
+                self.select.is_empty() || self.select.iter().any(|wanted| wanted.trim_end_matches('/') == folder)
+            })
+            .collect();
+        for wanted in &self.select {
+            let folder = wanted.trim_end_matches('/');
+            if !selected.iter().any(|file| file.rel.strip_suffix("/template.json").unwrap_or(&file.rel) == folder) {
+                anyhow::bail!(
+                    "--select {folder}: no template there (template.json or *.pkr.hcl), nor one that --release/--cloud \
+                     leave in"
+                );
+            }
+        }
+        if selected.is_empty() && !self.filter.is_empty() {
+            anyhow::bail!("no template matches --release/--cloud");
+        }
+        Ok(selected)
+    }
+
+    /// Whether no flag narrows the selection.
+    pub fn is_everything(&self) -> bool {
+        self.filter.is_empty() && self.select.is_empty() && self.regions.is_empty()
+    }
+
+    /// Whether `--region` leaves a region in; images of a global cloud
+    /// always are.
+    pub fn takes_region(&self, region: &str) -> bool {
+        self.regions.is_empty() || region == GLOBAL || self.regions.iter().any(|wanted| wanted == region)
+    }
+}
+
 /// The places of the selected templates. A template feeds a role of a
 /// deployment of its release and cloud as `images` decides it
 /// (`<role>-image`, else `machine-image` for bastion and cluster); an AWS
@@ -101,25 +140,7 @@ pub struct Selection {
 pub fn survey(root: &Path, channels: &Channels, deployments: &[Deployment], selection: &Selection) -> Result<Fleet> {
     let everything = project::find_all_templates(root, &Filter::default());
     let images_here = plan::images_by_release_cloud(&everything);
-    let selected: Vec<TemplateFile> = project::find_all_templates(root, &selection.filter)
-        .into_iter()
-        .filter(|file| file.layout.is_ok())
-        .filter(|file| {
-            let folder = file.rel.strip_suffix("/template.json").unwrap_or(&file.rel);
-            selection.select.is_empty() || selection.select.iter().any(|wanted| wanted.trim_end_matches('/') == folder)
-        })
-        .collect();
-    for wanted in &selection.select {
-        let folder = wanted.trim_end_matches('/');
-        if !selected.iter().any(|file| file.rel.strip_suffix("/template.json").unwrap_or(&file.rel) == folder) {
-            anyhow::bail!(
-                "--select {folder}: no template there (template.json or *.pkr.hcl), nor one that --release/--cloud leave in"
-            );
-        }
-    }
-    if selected.is_empty() && !selection.filter.is_empty() {
-        anyhow::bail!("no template matches --release/--cloud");
-    }
+    let selected = selection.templates(root)?;
     let mut places: BTreeMap<(String, String), Place> = BTreeMap::new();
     let mut outside = Vec::new();
     for (index, deployment) in deployments.iter().enumerate() {
@@ -153,7 +174,7 @@ pub fn survey(root: &Path, channels: &Channels, deployments: &[Deployment], sele
                 ("aws", None) => continue,
                 _ => GLOBAL.to_owned(),
             };
-            if !selection.regions.is_empty() && region != GLOBAL && !selection.regions.contains(&region) {
+            if !selection.takes_region(&region) {
                 continue;
             }
             for role in roles {

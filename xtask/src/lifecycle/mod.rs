@@ -17,4 +17,7 @@ pub mod history;
 pub mod promote;
 pub mod prune;
 mod report;
+pub mod revoke;
+pub mod rollback;
+pub mod status;
 mod write;

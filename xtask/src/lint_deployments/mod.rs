@@ -20,6 +20,7 @@ use crate::location::{Location, Syntax};
 use crate::lock::{self, LockFile};
 use crate::project::{self, Filter, TemplateFile};
 use crate::render::{self, Format};
+use crate::schema::in_force::Setting;
 use crate::suppress;
 
 use rules::{Context, INVALID_YAML, RULES};
@@ -76,7 +77,7 @@ fn template_info(file: &TemplateFile, image: &str, lock: Option<&LockFile>) -> T
         .map(|locked| freshness::of_template(file, locked))
         .unwrap_or_default();
     let mut info = TemplateInfo { rel: file.rel.clone(), image: image.to_owned(), regions: None, freshness };
-    let Ok(template) = Readout::read(file, &BTreeMap::new(), None) else { return info };
+    let Ok(template) = Readout::read(file, &BTreeMap::new(), &Setting::default()) else { return info };
     // A region only the build knows, or one the environment decides
     // (`AWS_REGION`, `PKR_VAR_`), cannot be compared here.
     let knowable = template.unresolved.is_empty()
@@ -159,7 +160,7 @@ pub fn lint_file(
     }
     let mut allows = suppress::yaml_allows(&source, &mut findings);
     if lock.is_none() {
-        suppress::only_rules_that_ran(&mut allows, &["stale-image", "unknown-image"]);
+        suppress::only_rules_that_ran(&mut allows, &["stale-image", "unknown-image", "revoked-image"]);
     }
     FileReport::with_allows(rel, source, findings.into_vec(), &allows, Syntax::Yaml(&deployment.root))
 }

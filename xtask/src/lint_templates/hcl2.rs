@@ -1,16 +1,15 @@
 //! Linting an HCL2 template: read every file of its folder, run the rules
 //! that have a meaning for HCL2, and report per file.
 
-use std::collections::BTreeSet;
-
 use crate::diagnostic::{FileReport, Finding, Findings, RuleMeta, text_or_report};
 use crate::fsutil::{self, Unreadable};
 use crate::hcl2::{self, At, FileKind, Hcl2Template};
 use crate::location::{Location, Syntax};
 use crate::project::TemplateFile;
 
-use super::MAX_TEMPLATE_BYTES;
 use super::rules::{BAD_LAYOUT, Hcl2Context, INVALID_HCL, RULES, UNREADABLE_FILE};
+use super::{Judging, MAX_TEMPLATE_BYTES};
+use crate::schema::in_force::{InForce, Required, Setting};
 
 /// What rules find in a folder, kept per file: an [`At`] says which.
 /// Findings about the folder as a whole go to the folder's own report.
@@ -98,8 +97,8 @@ fn first_line(message: &str) -> &str {
 
 /// Lints one HCL2 template folder: a report per file, and one for the
 /// folder when something concerns it as a whole.
-pub fn lint_folder(file: &TemplateFile, external_variables: &BTreeSet<String>) -> Vec<FileReport> {
-    let (template, texts, mut findings) = load(file);
+pub fn lint_folder(file: &TemplateFile, judging: &Judging) -> Vec<FileReport> {
+    let (mut template, texts, mut findings) = load(file);
     if let Err(problem) = &file.layout {
         findings
             .report_folder(&BAD_LAYOUT.meta, problem.clone())
@@ -129,8 +128,18 @@ pub fn lint_folder(file: &TemplateFile, external_variables: &BTreeSet<String>) -
             .report_folder(&BAD_LAYOUT.meta, "this folder has var files but no *.pkr.hcl template file")
             .help("add the template's .pkr.hcl files, or move the var files to the template they set");
     }
-    let ctx =
-        Hcl2Context { template: &template, layout: file.layout.as_ref().ok(), dir: &file.path, external_variables };
+    let in_force = in_force(&template, &judging.setting);
+    // Values are evaluated as the newest release in force reads them: a
+    // function only the newer of them have is then still evaluated, and
+    // `unsupported-packer-feature` names the older ones that lack it.
+    template.release = in_force.newest_core();
+    let ctx = Hcl2Context {
+        template: &template,
+        layout: file.layout.as_ref().ok(),
+        dir: &file.path,
+        external_variables: &judging.external_variables,
+        in_force: &in_force,
+    };
     let mut rule_findings = FolderFindings {
         files: template.files.iter().map(|_| Findings::default()).collect(),
         folder: Findings::default(),
@@ -154,4 +163,38 @@ pub fn lint_folder(file: &TemplateFile, external_variables: &BTreeSet<String>) -
         reports.push(FileReport::with_allows(path, text, found.into_vec(), &allows, Syntax::Hcl));
     }
     reports
+}
+
+/// The releases an HCL2 template is judged against: those its
+/// `required_version` (every one, when several `packer` blocks give one)
+/// and `required_plugins` entries allow. A constraint that does not read
+/// (`invalid-version-constraint` reports it) or is computed is left out.
+pub fn in_force(template: &Hcl2Template, setting: &Setting) -> InForce {
+    let mut versions = Vec::new();
+    let mut required = Vec::new();
+    for block in template.packer_blocks() {
+        if let Some(attr) = block.body.attr("required_version")
+            && let hcl2::Value::String(constraint) = &attr.value
+            && crate::version::parse_constraints(constraint).is_ok()
+        {
+            versions.push(constraint.clone());
+        }
+        for entries in block.body.blocks("required_plugins") {
+            for attr in &entries.body.attrs {
+                let hcl2::Value::Object(settings) = &attr.value else { continue };
+                let text = |key: &str| match settings.iter().find(|setting| setting.key == key).map(|s| &s.value) {
+                    Some(hcl2::Value::String(text)) => Some(text.clone()),
+                    _ => None,
+                };
+                let constraint = text("version").filter(|text| crate::version::parse_constraints(text).is_ok());
+                required.push(Required {
+                    local_name: attr.key.clone(),
+                    address: text("source").unwrap_or_default(),
+                    constraint,
+                });
+            }
+        }
+    }
+    let joined = versions.join(", ");
+    InForce::for_hcl2(setting, (!versions.is_empty()).then_some(joined.as_str()), required)
 }

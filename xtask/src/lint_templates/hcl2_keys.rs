@@ -1,11 +1,13 @@
-//! Every key of every `source`, `provisioner` and `post-processor` block
-//! of an HCL2 template, nested blocks included, seen against the plugin
-//! schema: what `unknown-key`, `removed-key` and `wrong-type` read there.
-//! Blocks whose type a plugin named in `required_plugins` provides are
-//! left out: that plugin's version, not Packer 1.6.6, decides their keys.
+//! Every key of every `source`, `data`, `provisioner`, `post-processor`
+//! and `error-cleanup-provisioner` block of an HCL2 template, nested blocks
+//! (and `dynamic` blocks' content) included, seen against what the
+//! releases in force accept: what the key rules read there. A type a
+//! `required_plugins` entry provides is judged at the plugin releases that
+//! entry allows.
 
 use crate::hcl2::{At, Block, Body, Hcl2Template, Value};
-use crate::schema::{self, Field, PluginKind};
+use crate::schema::PluginKind;
+use crate::schema::in_force::{InForce, Judgement, Resolved, Scope};
 
 /// One key of a plugin block, or of a block nested in one.
 pub struct Hcl2Key<'a> {
@@ -17,8 +19,9 @@ pub struct Hcl2Key<'a> {
     pub key_at: &'a At,
     /// The value, for `key = value`; `None` for a nested `key { … }` block.
     pub value: Option<(&'a At, &'a Value)>,
-    pub field: Option<&'static Field>,
-    pub siblings: &'static [Field],
+    pub judgement: Judgement,
+    /// The releases whose keys judge the block the key is in.
+    pub scope: &'a Scope,
 }
 
 impl Hcl2Key<'_> {
@@ -26,6 +29,7 @@ impl Hcl2Key<'_> {
     pub fn owner(&self) -> String {
         let noun = match self.plugin {
             PluginKind::Builder => "source",
+            PluginKind::Datasource => "data source",
             other => other.noun(),
         };
         match self.parent {
@@ -35,20 +39,24 @@ impl Hcl2Key<'_> {
     }
 }
 
-pub fn for_each(template: &Hcl2Template, mut visit: impl FnMut(&Hcl2Key)) {
+/// The plugin blocks of a template: its sources, data sources, and its
+/// builds' provisioners and post-processors.
+pub fn plugin_blocks(template: &Hcl2Template) -> Vec<(PluginKind, &Block)> {
     let mut blocks: Vec<(PluginKind, &Block)> =
         template.sources().into_iter().map(|source| (PluginKind::Builder, source.block)).collect();
+    blocks.extend(template.data_sources().into_iter().map(|data| (PluginKind::Datasource, data.block)));
     for build in template.builds() {
         blocks.extend(build.provisioners().map(|block| (PluginKind::Provisioner, block)));
         blocks.extend(build.post_processors().into_iter().map(|block| (PluginKind::PostProcessor, block)));
     }
-    for (plugin, block) in blocks {
+    blocks
+}
+
+pub fn for_each(template: &Hcl2Template, in_force: &InForce, mut visit: impl FnMut(&Hcl2Key)) {
+    for (plugin, block) in plugin_blocks(template) {
         let Some(kind) = block.label(0) else { continue };
-        if template.from_required_plugin(kind) {
-            continue;
-        }
-        let Some(fields) = plugin.fields(kind) else { continue };
-        walk(plugin, kind, None, fields, &block.body, &mut visit);
+        let Resolved::Known(scope) = in_force.resolve(plugin, kind) else { continue };
+        walk(plugin, kind, None, &scope, &block.body, &mut visit);
     }
 }
 
@@ -56,7 +64,7 @@ fn walk<'a>(
     plugin: PluginKind,
     kind: &'a str,
     parent: Option<&'a str>,
-    fields: &'static [Field],
+    scope: &Scope,
     body: &'a Body,
     visit: &mut impl FnMut(&Hcl2Key),
 ) {
@@ -69,12 +77,13 @@ fn walk<'a>(
             key: &attr.key,
             key_at: &attr.key_at,
             value: Some((&attr.at, &attr.value)),
-            field: schema::field(fields, &attr.key),
-            siblings: fields,
+            judgement: scope.judge(&attr.key, true),
+            scope,
         });
     }
     for block in body.blocks.iter().filter(|block| !core(&block.ident)) {
-        let field = schema::field(fields, &block.ident);
+        let judgement = scope.judge(&block.ident, true);
+        let name = judgement.name;
         visit(&Hcl2Key {
             plugin,
             kind,
@@ -82,11 +91,14 @@ fn walk<'a>(
             key: &block.ident,
             key_at: &block.ident_at,
             value: None,
-            field,
-            siblings: fields,
+            judgement,
+            scope,
         });
-        if let Some((name, schema::Type::Block(index) | schema::Type::Blocks(index))) = field {
-            walk(plugin, kind, Some(name), schema::block(*index), &block.body, visit);
+        if let Some(name) = name {
+            let nested = scope.nested(&block.ident);
+            if !nested.candidates.is_empty() {
+                walk(plugin, kind, Some(name), &nested, &block.body, visit);
+            }
         }
     }
 }

@@ -14,14 +14,16 @@ use std::sync::Mutex;
 use anyhow::{Result, bail};
 use serde_json::Value;
 
-use crate::config::Config;
+use crate::config::{self, Config, PackerPins};
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
 use crate::fsutil::{self, Unreadable};
 use crate::location::{self, Location, Route, Syntax};
 use crate::project::{self, Filter, TemplateFile, TemplateFormat};
 use crate::render::{self, Format};
+use crate::schema::in_force::{Declared, InForce, Setting};
 use crate::suppress;
 use crate::template::{Blocks, Strings, Template};
+use crate::version::Version;
 
 use plugin_keys::PluginKeys;
 use rules::{BAD_LAYOUT, Context, INVALID_JSON, NOT_AN_OBJECT, RULES, UNREADABLE_FILE};
@@ -38,6 +40,9 @@ pub struct Options {
     pub files: Vec<PathBuf>,
     /// Var files whose variables count as declared.
     pub var_files: Vec<PathBuf>,
+    /// `--packer-version`: the Packer release to judge templates against,
+    /// over `xtask.toml` and the installed `packer`.
+    pub packer_version: Option<Version>,
 }
 
 /// The templates the options select.
@@ -72,6 +77,12 @@ pub fn select(options: &Options) -> Result<Vec<TemplateFile>> {
 /// `template.json` as it meets it.
 pub fn lint(options: &Options) -> Result<Report> {
     let external: BTreeSet<String> = crate::template::read_var_files(&options.var_files)?.into_keys().collect();
+    if !options.root.is_dir() {
+        bail!("the root `{}` is not a folder; pass --root with the repository's top folder", options.root.display());
+    }
+    let config = Config::read(&options.root)?;
+    let setting = setting(options, &config);
+    let external = Judging { external_variables: external, setting };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let linted = if options.files.is_empty() {
         if !options.root.is_dir() {
@@ -91,17 +102,75 @@ pub fn lint(options: &Options) -> Result<Report> {
         reports.into_iter().flat_map(|(_, reports)| reports).collect()
     };
     let mut report = Report { files: linted };
-    Config::read(&options.root)?.apply(&mut report);
+    config.apply(&mut report);
     Ok(report)
+}
+
+/// What every template of a run is judged with.
+pub struct Judging {
+    /// Variables that var files given on the command line define.
+    pub external_variables: BTreeSet<String>,
+    /// The Packer and plugin versions declared or installed.
+    pub setting: Setting,
+}
+
+/// The versions a run judges templates with: `--packer-version`, else
+/// `[packer] version` in xtask.toml, else the installed `packer version`
+/// (remembered under target/xtask, so that a run starts no process when
+/// the executable has not changed), else none (the newest release xtask
+/// knows); plugin pins from `[packer.plugins]`.
+pub fn setting(options: &Options, config: &Config) -> Setting {
+    let mut setting = declared(options.packer_version, &config.packer);
+    if setting.core.is_none() {
+        setting.core = crate::packer::find(None).ok().and_then(|packer| {
+            let version = crate::packer::version_cached(&packer, &options.root).ok()?;
+            installed(&packer, &version)
+        });
+    }
+    setting
+}
+
+/// The versions `--packer-version` (`flag`) and xtask.toml's `[packer]`
+/// declare; no Packer version when neither names one. A pin is judged as
+/// the plugin the knowledge holds for its source (`github.com/hashicorp/amazon`
+/// is `amazon`); a pin of a source it does not hold makes that plugin's
+/// types unchecked, since Packer loads a plugin by name whatever its source.
+pub fn declared(flag: Option<Version>, pins: &PackerPins) -> Setting {
+    let knowledge = crate::schema::knowledge();
+    let mut setting = Setting::default();
+    for (source, version) in &pins.plugins {
+        let name = crate::plugins::source_name(source);
+        match (knowledge.plugin_of_address(source), Version::parse(version)) {
+            (Some(plugin), Some(version)) => {
+                let why = format!("`\"{source}\" = \"{version}\"` in {}", config::FILE);
+                setting.plugins.push((knowledge.sources[plugin].name.to_owned(), Declared { version, why }));
+            }
+            _ => setting.unknown_pins.push((name.to_owned(), source.clone())),
+        }
+    }
+    let written = pins.version.as_deref().and_then(Version::parse);
+    setting.core = match (flag, written) {
+        (Some(version), _) => Some(Declared { version, why: "--packer-version".to_owned() }),
+        (None, Some(version)) => Some(Declared { version, why: format!("`[packer] version` in {}", config::FILE) }),
+        (None, None) => None,
+    };
+    setting
+}
+
+/// The Packer at `packer`, whose `packer version` said `version`
+/// (`1.16.0`, `1.10.0-dev`), as the version templates are judged with.
+pub fn installed(packer: &Path, version: &str) -> Option<Declared> {
+    let why = format!(
+        "the installed {}; declare the one you build with as `[packer] version` in {}",
+        packer.display(),
+        config::FILE
+    );
+    Declared::packer(version, why)
 }
 
 /// Lints what a queue hands out on `threads` threads, this one included:
 /// each template's place in the queue, the template, and its reports.
-fn lint_queue<I>(
-    queue: &Mutex<I>,
-    external: &BTreeSet<String>,
-    threads: usize,
-) -> Vec<(usize, TemplateFile, Vec<FileReport>)>
+fn lint_queue<I>(queue: &Mutex<I>, external: &Judging, threads: usize) -> Vec<(usize, TemplateFile, Vec<FileReport>)>
 where
     I: Iterator<Item = (usize, TemplateFile)> + Send,
 {
@@ -110,7 +179,7 @@ where
         loop {
             let next = queue.lock().expect("the lint queue").next();
             let Some((at, file)) = next else { return done };
-            let reports = lint_template(&file, external);
+            let reports = lint_judged(&file, external);
             done.push((at, file, reports));
         }
     };
@@ -130,7 +199,7 @@ where
 /// when it is in that list as it was linted, and anything else (HCL2
 /// folders, a JSON template whose folder also holds `*.pkr.hcl` files) is
 /// linted at the end. The reports come in the walk's order.
-fn lint_while_walking(options: &Options, external: &BTreeSet<String>, threads: usize) -> Vec<FileReport> {
+fn lint_while_walking(options: &Options, external: &Judging, threads: usize) -> Vec<FileReport> {
     let (sender, receiver) = std::sync::mpsc::channel::<TemplateFile>();
     let (early, all) = std::thread::scope(|scope| {
         let walker = scope.spawn(move || {
@@ -265,17 +334,24 @@ pub fn parse(source: &str, findings: &mut Findings) -> Option<Template> {
     }
 }
 
-/// Lints one template: a report for a JSON template, one per file (and
-/// one for the folder, when needed) for an HCL2 template.
-pub fn lint_template(file: &TemplateFile, external_variables: &BTreeSet<String>) -> Vec<FileReport> {
+/// Lints one template for `images`, judged with `setting` (the versions
+/// the repository's `xtask.toml` declares, else the Packer `images` runs):
+/// a report for a JSON template, one per file (and one for the folder,
+/// when needed) for an HCL2 template.
+pub fn lint_template(file: &TemplateFile, external_variables: &BTreeSet<String>, setting: &Setting) -> Vec<FileReport> {
+    lint_judged(file, &Judging { external_variables: external_variables.clone(), setting: setting.clone() })
+}
+
+/// Lints one template with a run's judging.
+pub fn lint_judged(file: &TemplateFile, judging: &Judging) -> Vec<FileReport> {
     match file.format {
-        TemplateFormat::Json => vec![lint_file(file, external_variables)],
-        TemplateFormat::Hcl2 => hcl2::lint_folder(file, external_variables),
+        TemplateFormat::Json => vec![lint_file(file, judging)],
+        TemplateFormat::Hcl2 => hcl2::lint_folder(file, judging),
     }
 }
 
 /// Lints one JSON template file.
-pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> FileReport {
+pub fn lint_file(file: &TemplateFile, judging: &Judging) -> FileReport {
     let (source, mut findings) = match load(file) {
         Loaded::Text(source) => (source, Findings::default()),
         Loaded::Failed { source, mut findings } => {
@@ -289,7 +365,8 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
         allows = suppress::template_allows(&template, &mut findings);
         let blocks = Blocks::new(&template);
         let strings = Strings::new(&template);
-        let plugin_keys = PluginKeys::new(&blocks);
+        let in_force = InForce::from_setting(&judging.setting);
+        let plugin_keys = PluginKeys::new(&blocks, &in_force);
         let ctx = Context {
             template: &template,
             blocks: &blocks,
@@ -298,7 +375,8 @@ pub fn lint_file(file: &TemplateFile, external_variables: &BTreeSet<String>) -> 
             source: &source,
             layout: file.layout.as_ref().ok(),
             dir: file.path.parent().unwrap_or(Path::new(".")),
-            external_variables,
+            external_variables: &judging.external_variables,
+            in_force: &in_force,
         };
         for rule in RULES {
             if let Some(check) = rule.check {
@@ -329,4 +407,37 @@ pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
         );
     }
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `[packer.plugins]` keys are sources: the knowledge names their
+    /// plugin, and a source it does not hold leaves its name's types unchecked.
+    #[test]
+    fn pins_are_judged_as_the_plugin_of_their_source() {
+        let pins = PackerPins {
+            version: Some("1.11.2".to_owned()),
+            plugins: [
+                ("github.com/hashicorp/amazon".to_owned(), "1.3.0".to_owned()),
+                ("github.com/vmware/vmware".to_owned(), "1.0.7".to_owned()),
+                ("github.com/example/docker".to_owned(), "2.0.0".to_owned()),
+            ]
+            .into(),
+        };
+        let setting = declared(None, &pins);
+        assert_eq!(setting.core.as_ref().map(|core| core.version), Some(Version(1, 11, 2)));
+        let plugins: Vec<(&str, Version)> =
+            setting.plugins.iter().map(|(name, declared)| (name.as_str(), declared.version)).collect();
+        assert_eq!(plugins, [("amazon", Version(1, 3, 0)), ("vmware", Version(1, 0, 7))]);
+        assert!(setting.plugins[0].1.why.contains("\"github.com/hashicorp/amazon\" = \"1.3.0\""));
+        assert_eq!(setting.unknown_pins, [("docker".to_owned(), "github.com/example/docker".to_owned())]);
+        let flagged = declared(Some(Version(1, 9, 0)), &pins);
+        assert_eq!(
+            flagged.core.map(|core| (core.version, core.why)),
+            Some((Version(1, 9, 0), "--packer-version".into()))
+        );
+        assert!(declared(None, &PackerPins::default()).core.is_none());
+    }
 }

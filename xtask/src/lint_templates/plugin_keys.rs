@@ -1,13 +1,14 @@
 //! Every key of every builder, provisioner and post-processor block, seen
-//! against the plugin schema: what the `unknown-key`, `removed-key` and
-//! `wrong-type` rules read.
+//! against what the releases in force accept: what the `unknown-key`,
+//! `removed-key`, `version-specific-key` and `wrong-type` rules read.
 
 use std::ops::Range;
 
 use serde_json::{Map, Value};
 
 use crate::location::Route;
-use crate::schema::{self, Field, PluginKind, Type};
+use crate::schema::PluginKind;
+use crate::schema::in_force::{InForce, Judgement, Resolved, Scope};
 use crate::template::{Block, Blocks, PathStep, route_of};
 
 /// One key of a plugin block, or of a block nested in one.
@@ -24,15 +25,14 @@ pub struct PluginKey<'a> {
     block: &'a Route,
     path: &'a [PathStep<'a>],
     pub value: &'a Value,
-    /// What the schema says of the key; `None` when the plugin has no such key.
-    pub field: Option<&'static Field>,
-    /// The keys of the block the key is in, for suggestions.
-    pub siblings: &'static [Field],
+    /// How the key fares in the releases in force.
+    pub judgement: &'a Judgement,
+    /// The releases whose keys judge the block the key is in.
+    pub scope: &'a Scope,
 }
 
-/// Every key of each plugin block whose type the schema knows, nested
-/// blocks included, found in one walk that the `unknown-key`, `removed-key`
-/// and `wrong-type` rules share. Keys Packer's core takes out before the
+/// Every key of each plugin block whose type the releases in force know,
+/// nested blocks included, found in one walk that the key rules share. Keys Packer's core takes out before the
 /// plugin sees them (`type`, `only`, …) and the `packer_` keys Packer
 /// ignores are left out.
 pub struct PluginKeys<'a> {
@@ -41,6 +41,8 @@ pub struct PluginKeys<'a> {
     /// The paths of all keys from their blocks, one after the other.
     steps: Vec<PathStep<'a>>,
     keys: Vec<Entry<'a>>,
+    /// The scopes of the blocks and nested blocks, by [`Level::scope`].
+    scopes: Vec<Scope>,
 }
 
 /// A [`PluginKey`] with its block and path as places in [`PluginKeys`].
@@ -50,7 +52,7 @@ struct Entry<'a> {
     path: Range<usize>,
     key: &'a str,
     value: &'a Value,
-    field: Option<&'static Field>,
+    judgement: Judgement,
 }
 
 #[derive(Clone, Copy)]
@@ -58,22 +60,23 @@ struct Level<'a> {
     plugin: PluginKind,
     kind: &'a str,
     parent: Option<&'a str>,
-    fields: &'static [Field],
+    scope: usize,
 }
 
 impl<'a> PluginKeys<'a> {
-    pub fn new(blocks: &'a Blocks<'a>) -> PluginKeys<'a> {
+    pub fn new(blocks: &'a Blocks<'a>, in_force: &InForce) -> PluginKeys<'a> {
         let builders = blocks.builders.iter().map(|block| (PluginKind::Builder, block));
         let provisioners = blocks.provisioners.iter().chain(&blocks.error_cleanup_provisioner);
         let plugins = builders
             .chain(provisioners.map(|block| (PluginKind::Provisioner, block)))
             .chain(blocks.post_processor_blocks().map(|block| (PluginKind::PostProcessor, block)));
-        let mut keys = PluginKeys { blocks: Vec::new(), steps: Vec::new(), keys: Vec::new() };
+        let mut keys = PluginKeys { blocks: Vec::new(), steps: Vec::new(), keys: Vec::new(), scopes: Vec::new() };
         let mut path = Vec::with_capacity(4);
         for (plugin, block) in plugins {
             let Some(kind) = block.kind() else { continue };
-            let Some(fields) = plugin.fields(kind) else { continue };
-            let top = Level { plugin, kind, parent: None, fields };
+            let Resolved::Known(scope) = in_force.resolve(plugin, kind) else { continue };
+            keys.scopes.push(scope);
+            let top = Level { plugin, kind, parent: None, scope: keys.scopes.len() - 1 };
             let body = block.body;
             keys.blocks.push(block);
             keys.walk_top(top, &mut path, body);
@@ -104,8 +107,8 @@ impl<'a> PluginKeys<'a> {
             block: &self.blocks[entry.block].route,
             path: &self.steps[entry.path.clone()],
             value: entry.value,
-            field: entry.field,
-            siblings: entry.level.fields,
+            judgement: &entry.judgement,
+            scope: &self.scopes[entry.level.scope],
         })
     }
 
@@ -119,28 +122,33 @@ impl<'a> PluginKeys<'a> {
     }
 
     fn walk_key(&mut self, level: Level<'a>, path: &mut Vec<PathStep<'a>>, key: &'a str, value: &'a Value) {
-        let field = schema::field(level.fields, key);
+        let judgement = self.scopes[level.scope].judge(key, false);
         path.push(PathStep::Key(key));
         let start = self.steps.len();
         self.steps.extend_from_slice(path);
         let block = self.blocks.len() - 1;
-        self.keys.push(Entry { level, block, path: start..self.steps.len(), key, value, field });
-        if let Some((name, ty)) = field {
-            let nested = |index: usize| Level { parent: Some(*name), fields: schema::block(index), ..level };
-            match (ty, value) {
-                (Type::Block(index) | Type::Blocks(index), Value::Object(body)) => {
-                    self.walk_nested(nested(*index), path, body);
-                }
-                (Type::Blocks(index), Value::Array(items)) => {
-                    for (i, item) in items.iter().enumerate() {
-                        if let Value::Object(body) = item {
-                            path.push(PathStep::Index(i));
-                            self.walk_nested(nested(*index), path, body);
-                            path.pop();
+        let name = judgement.name;
+        self.keys.push(Entry { level, block, path: start..self.steps.len(), key, value, judgement });
+        if let Some(name) = name
+            && matches!(value, Value::Object(_) | Value::Array(_))
+        {
+            let nested = self.scopes[level.scope].nested(key);
+            if !nested.candidates.is_empty() {
+                self.scopes.push(nested);
+                let nested = Level { parent: Some(name), scope: self.scopes.len() - 1, ..level };
+                match value {
+                    Value::Object(body) => self.walk_nested(nested, path, body),
+                    Value::Array(items) => {
+                        for (i, item) in items.iter().enumerate() {
+                            if let Value::Object(body) = item {
+                                path.push(PathStep::Index(i));
+                                self.walk_nested(nested, path, body);
+                                path.pop();
+                            }
                         }
                     }
+                    _ => {}
                 }
-                _ => {}
             }
         }
         path.pop();

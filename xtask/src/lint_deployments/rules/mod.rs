@@ -15,6 +15,7 @@ mod missing_key;
 mod no_template;
 mod region_not_built;
 mod release_not_a_string;
+mod revoked_image;
 mod stale_image;
 mod unknown_channel;
 mod unknown_cloud;
@@ -51,6 +52,7 @@ pub static RULES: &[&Rule] = &[
     &stale_image::RULE,
     &unknown_image::RULE,
     &unknown_channel::RULE,
+    &revoked_image::RULE,
 ];
 
 impl<'a> Context<'a> {

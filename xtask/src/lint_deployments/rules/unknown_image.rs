@@ -92,7 +92,8 @@ fn check(ctx: &Context, out: &mut Findings) {
                     (None, _) => (
                         format!("`{id}` is no image the lock records of {folder} in {region}"),
                         format!(
-                            "write an image the lock keeps for {region} (`cargo xtask status` lists them), or promote                              one into the channel `{channel}`"
+                            "write an image the lock keeps for {region} (`cargo xtask status` lists them), or promote \
+                             one into the channel `{channel}`"
                         ),
                     ),
                 }

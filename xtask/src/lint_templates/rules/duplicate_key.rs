@@ -136,7 +136,8 @@ mod tests {
         let external = BTreeSet::new();
         let blocks = Blocks::new(&template);
         let strings = Strings::new(&template);
-        let plugin_keys = PluginKeys::new(&blocks);
+        let in_force = crate::schema::in_force::InForce::from_setting(&Default::default());
+        let plugin_keys = PluginKeys::new(&blocks, &in_force);
         let ctx = Context {
             template: &template,
             blocks: &blocks,
@@ -146,6 +147,7 @@ mod tests {
             layout: None,
             dir: Path::new("."),
             external_variables: &external,
+            in_force: &in_force,
         };
         check(&ctx, &mut findings);
         let mut found: Vec<(String, String)> = findings

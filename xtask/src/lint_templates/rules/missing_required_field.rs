@@ -2,10 +2,16 @@ use serde_json::Value;
 
 use crate::diagnostic::{Findings, with_article};
 use crate::gotmpl;
+use crate::hcl2;
+use crate::lint_templates::hcl2::FolderFindings;
 use crate::location::Location;
-use crate::template::Block;
+use crate::schema::in_force::Resolved;
 
-use super::Context;
+use super::{Context, Hcl2Context};
+
+/// A builder's settings, as JSON holds them (an HCL2 source's are read into
+/// the same shape).
+type Body = serde_json::Map<String, Value>;
 
 declare_rule! {
     /// ## What it does
@@ -66,6 +72,13 @@ declare_rule! {
     /// nothing with `"none"`). `azure-arm` makes its own user;
     /// `amazon-chroot` works on a volume mounted where Packer runs.
     ///
+    /// In an HCL2 template: each `source` block the same way, unless a
+    /// build's own `source` block sets more of it, or its type is one xtask
+    /// cannot check. A value Packer computes counts as set.
+    ///
+    /// `azure-arm` with a `shared_image_gallery_destination` needs no other
+    /// output: the azure plugin publishes to the gallery alone.
+    ///
     /// ## Why is this bad?
     /// `packer validate -syntax-only` does not look at builder settings, and
     /// the full `packer validate` is rarely run where the credentials are:
@@ -84,7 +97,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Add the setting named in the message (here `instance_type`).
-    code: "PKR105", name: "missing-required-field", severity: Error, check: Some(check), hcl2: None,
+    code: "PKR105", name: "missing-required-field", severity: Error, check: Some(check), hcl2: Some(check_hcl2),
 }
 
 /// Something a builder needs: one key, or any one of several. Every
@@ -135,24 +148,87 @@ impl Need {
 fn check(ctx: &Context, out: &mut Findings) {
     for builder in &ctx.blocks.builders {
         let Some(kind) = builder.kind() else { continue };
-        for need in needs(kind, builder) {
-            if need.keys().iter().any(|key| has(builder, key)) {
-                continue;
-            }
-            let what = need.describe();
-            let help = need.help.map_or_else(|| format!("add {what} to the builder"), str::to_owned);
-            out.report(
-                &RULE.meta,
-                Location::value(builder.at("type")),
-                format!("{} builder needs {what}, and this one has none", with_article(&format!("`{kind}`"))),
-            )
-            .help(help);
+        for (message, help) in missing(kind, builder.body, "builder") {
+            out.report(&RULE.meta, Location::value(builder.at("type")), message).help(help);
         }
     }
 }
 
+/// An HCL2 `source` block, its settings read as JSON would hold them: a
+/// value Packer computes (`var.x`, `"${…}"`) counts as set, and as a value
+/// only the build knows. A source that a build's own `source` block sets
+/// more of is left out, as are types a plugin xtask cannot check provides.
+fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
+    let builds = ctx.template.builds();
+    let completed: Vec<String> = builds
+        .iter()
+        .flat_map(|build| build.sources())
+        .filter(|used| used.overrides.is_some())
+        .map(|used| used.address.to_owned())
+        .collect();
+    for source in ctx.template.sources() {
+        let (Some((_, at)), true) = (source.block.labels.first(), !completed.contains(&source.address())) else {
+            continue;
+        };
+        if !matches!(ctx.in_force.resolve(crate::schema::PluginKind::Builder, source.kind), Resolved::Known(_)) {
+            continue;
+        }
+        for (message, help) in missing(source.kind, &as_json(&source.block.body), "source") {
+            out.report(&RULE.meta, at, message).help(help);
+        }
+    }
+}
+
+/// What a builder of this kind lacks: (message, help) for each need.
+fn missing(kind: &str, body: &Body, noun: &str) -> Vec<(String, String)> {
+    needs(kind, body)
+        .into_iter()
+        .filter(|need| !need.keys().iter().any(|key| has(body, key)))
+        .map(|need| {
+            let what = need.describe();
+            let help = need.help.map_or_else(|| format!("add {what} to the {noun}"), str::to_owned);
+            (format!("{} {noun} needs {what}, and this one has none", with_article(&format!("`{kind}`"))), help)
+        })
+        .collect()
+}
+
+/// An HCL2 body as JSON would hold it: attributes by their literal value
+/// (a computed one as a templated string, which counts as set and as known
+/// only to the build), nested blocks as objects (a list of them when a
+/// block repeats).
+fn as_json(body: &hcl2::Body) -> Body {
+    fn value(written: &hcl2::Value) -> Value {
+        match written {
+            hcl2::Value::Null => Value::Null,
+            hcl2::Value::Bool(set) => Value::Bool(*set),
+            hcl2::Value::Number(text) => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone())),
+            hcl2::Value::String(text) => Value::String(text.clone()),
+            hcl2::Value::List(items) => Value::Array(items.iter().map(|item| value(&item.value)).collect()),
+            hcl2::Value::Object(attrs) => {
+                Value::Object(attrs.iter().map(|attr| (attr.key.clone(), value(&attr.value))).collect())
+            }
+            hcl2::Value::Expr(_) => Value::String("{{ computed by Packer }}".to_owned()),
+        }
+    }
+    let mut out = Body::new();
+    for attr in &body.attrs {
+        out.insert(attr.key.clone(), value(&attr.value));
+    }
+    for block in &body.blocks {
+        let nested = Value::Object(as_json(&block.body));
+        match out.get_mut(&block.ident) {
+            Some(Value::Array(items)) => items.push(nested),
+            Some(first) => *first = Value::Array(vec![first.take(), nested]),
+            None => {
+                out.insert(block.ident.clone(), nested);
+            }
+        }
+    }
+    out
+}
+
 /// What Packer 1.6.6's `Prepare` of the builder refuses to go without.
-fn needs(kind: &str, builder: &Block) -> Vec<Need> {
+fn needs(kind: &str, builder: &Body) -> Vec<Need> {
     let mut needs = Vec::new();
     match kind {
         "amazon-ebs" | "amazon-ebssurrogate" | "amazon-ebsvolume" | "amazon-instance" => {
@@ -185,10 +261,14 @@ fn needs(kind: &str, builder: &Block) -> Vec<Need> {
             if !["image_url", "custom_managed_image_name", "shared_image_gallery"].iter().any(|k| has(builder, k)) {
                 needs.extend(["image_publisher", "image_offer", "image_sku"].map(key));
             }
-            needs.push(one_of(&["managed_image_name", "capture_container_name"]));
-            needs.push(one_of(&["managed_image_resource_group_name", "capture_name_prefix"]));
-            if !has(builder, "managed_image_name") && !has(builder, "managed_image_resource_group_name") {
-                needs.extend(["storage_account", "resource_group_name"].map(key));
+            // The azure plugin publishes to a Shared Image Gallery with no
+            // managed image or VHD besides (Packer 1.6.6's azure-arm wanted one).
+            if !has(builder, "shared_image_gallery_destination") {
+                needs.push(one_of(&["managed_image_name", "capture_container_name"]));
+                needs.push(one_of(&["managed_image_resource_group_name", "capture_name_prefix"]));
+                if !has(builder, "managed_image_name") && !has(builder, "managed_image_resource_group_name") {
+                    needs.extend(["storage_account", "resource_group_name"].map(key));
+                }
             }
         }
         "openstack" => {
@@ -203,7 +283,7 @@ fn needs(kind: &str, builder: &Block) -> Vec<Need> {
         }
         "amazon-chroot" => {
             needs.push(key("ami_name"));
-            match setting(builder.body, "from_scratch") {
+            match setting(builder, "from_scratch") {
                 None | Some(Value::Null | Value::Bool(false)) => needs.extend(chroot_source_needs(builder)),
                 Some(Value::Bool(true)) => needs.extend(
                     [
@@ -278,7 +358,7 @@ fn needs(kind: &str, builder: &Block) -> Vec<Need> {
             needs.extend(["region", "size", "image"].map(key));
             needs.extend(communicator_needs(builder));
         }
-        "null" => match setting(builder.body, "communicator").and_then(Value::as_str).unwrap_or("ssh") {
+        "null" => match setting(builder, "communicator").and_then(Value::as_str).unwrap_or("ssh") {
             "none" => {}
             "winrm" => needs.extend(["winrm_host", "winrm_username", "winrm_password"].map(key)),
             _ => {
@@ -294,7 +374,7 @@ fn needs(kind: &str, builder: &Block) -> Vec<Need> {
 /// What an `amazon-chroot` builder that starts from an AMI needs: the AMI,
 /// and block device mappings, a root device name and a root volume size
 /// together or not at all.
-fn chroot_source_needs(builder: &Block) -> Vec<Need> {
+fn chroot_source_needs(builder: &Body) -> Vec<Need> {
     let mut needs = vec![one_of(&["source_ami", "source_ami_filter"])];
     let (mappings, root_device) = (has(builder, "ami_block_device_mappings"), has(builder, "root_device_name"));
     if mappings && !root_device {
@@ -327,8 +407,8 @@ enum VmwareHost {
     Unknown,
 }
 
-fn vmware_host(builder: &Block) -> VmwareHost {
-    match setting(builder.body, "remote_type") {
+fn vmware_host(builder: &Body) -> VmwareHost {
+    match setting(builder, "remote_type") {
         None | Some(Value::Null) => VmwareHost::Local,
         Some(Value::String(remote)) if remote.is_empty() => VmwareHost::Local,
         Some(Value::String(remote)) if gotmpl::is_templated(remote) => VmwareHost::Unknown,
@@ -342,8 +422,8 @@ fn remote_host_need() -> Need {
 
 /// Does a `parallels-iso` builder install Parallels Tools (the default)?
 /// A mode only the build knows counts as no.
-fn parallels_tools_wanted(builder: &Block) -> bool {
-    match setting(builder.body, "parallels_tools_mode") {
+fn parallels_tools_wanted(builder: &Body) -> bool {
+    match setting(builder, "parallels_tools_mode") {
         None | Some(Value::Null) => true,
         Some(Value::String(mode)) => mode != "disable" && !gotmpl::is_templated(mode),
         Some(_) => false,
@@ -351,8 +431,8 @@ fn parallels_tools_wanted(builder: &Block) -> bool {
 }
 
 /// The login a builder that connects to its machine needs.
-fn communicator_needs(builder: &Block) -> Vec<Need> {
-    match setting(builder.body, "communicator").and_then(Value::as_str).unwrap_or("ssh") {
+fn communicator_needs(builder: &Body) -> Vec<Need> {
+    match setting(builder, "communicator").and_then(Value::as_str).unwrap_or("ssh") {
         "winrm" => vec![key("winrm_username")],
         "ssh" => vec![key("ssh_username").help(
             "add `ssh_username`, the image's login user, or set `\"communicator\": \"none\"` when nothing is provisioned",
@@ -369,10 +449,10 @@ fn setting<'a>(body: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'
 
 /// Is `key` set to something? `a.b` looks into the object `a`. Packer
 /// reads a zero value (`""`, `[]`, `false`, `0`) as unset.
-fn has(builder: &Block, key: &str) -> bool {
+fn has(builder: &Body, key: &str) -> bool {
     let value = match key.split_once('.') {
-        Some((outer, inner)) => setting(builder.body, outer).and_then(Value::as_object).and_then(|o| setting(o, inner)),
-        None => setting(builder.body, key),
+        Some((outer, inner)) => setting(builder, outer).and_then(Value::as_object).and_then(|o| setting(o, inner)),
+        None => setting(builder, key),
     };
     match value {
         None | Some(Value::Null) => false,

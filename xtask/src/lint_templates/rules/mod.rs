@@ -10,6 +10,7 @@ use crate::diagnostic::{Findings, RuleMeta};
 use crate::hcl2::Hcl2Template;
 use crate::project::Layout;
 use crate::schema::PluginKind;
+use crate::schema::in_force::{InForce, Resolved};
 use crate::template::{Block, Blocks, Strings, Template};
 
 use super::hcl2::FolderFindings;
@@ -47,6 +48,7 @@ mod provisioner_without_communicator;
 mod region_from_environment;
 mod removed_key;
 mod sensitive_variable_undeclared;
+mod unchecked_plugin_type;
 mod undeclared_data_source;
 mod undeclared_local;
 mod undeclared_var_file_variable;
@@ -60,8 +62,10 @@ mod unknown_provisioner_type;
 mod unknown_top_level_key;
 mod unquoted_string;
 mod unreadable_file;
+mod unsupported_packer_feature;
 mod unused_variable;
 mod variable_without_type;
+mod version_specific_key;
 mod wrong_cloud;
 mod wrong_type;
 
@@ -89,6 +93,8 @@ pub struct Context<'a> {
     pub dir: &'a Path,
     /// Variables that var files given on the command line define.
     pub external_variables: &'a BTreeSet<String>,
+    /// The Packer and plugin releases the template is judged against.
+    pub in_force: &'a InForce,
 }
 
 /// What a rule's check of an HCL2 template sees.
@@ -98,6 +104,8 @@ pub struct Hcl2Context<'a> {
     /// The template's folder: Packer resolves relative paths there.
     pub dir: &'a Path,
     pub external_variables: &'a BTreeSet<String>,
+    /// The Packer and plugin releases the template is judged against.
+    pub in_force: &'a InForce,
 }
 
 pub struct Rule {
@@ -151,6 +159,8 @@ pub static RULES: &[&Rule] = &[
     &unknown_key::RULE,
     &removed_key::RULE,
     &wrong_type::RULE,
+    &version_specific_key::RULE,
+    &unchecked_plugin_type::RULE,
     &invalid_hcl::RULE,
     &undeclared_local::RULE,
     &variable_without_type::RULE,
@@ -162,6 +172,7 @@ pub static RULES: &[&Rule] = &[
     &invalid_version_constraint::RULE,
     &invalid_plugin_source::RULE,
     &duplicate_declaration::RULE,
+    &unsupported_packer_feature::RULE,
 ];
 
 /// Is `packer-<plugin_kind>-<kind>` where Packer 1.6.6 looks for plugins:
@@ -227,22 +238,21 @@ fn report_missing_types<'a>(
     }
 }
 
-/// Shared by the provisioner and post-processor rules: a `type` that
-/// Packer 1.6.6 does not have.
+/// Shared by the type rules: a `type` that no release in force has.
 fn report_unknown_type(
+    ctx: &Context,
     kind: &str,
     location: crate::location::Location,
     plugin: PluginKind,
     rule: &'static RuleMeta,
     out: &mut Findings,
 ) {
-    if let Some((message, help)) = unknown_type(kind, plugin, "install") {
+    if let Some((message, help)) = unknown_type(ctx.in_force, kind, plugin) {
         out.report(rule, location, message).help(help);
     }
 }
 
-/// The same for an HCL2 block, unless a plugin the template requires
-/// provides the type.
+/// The same for an HCL2 block.
 fn report_unknown_hcl2_type(
     ctx: &Hcl2Context,
     block: &crate::hcl2::Block,
@@ -251,30 +261,32 @@ fn report_unknown_hcl2_type(
     out: &mut FolderFindings,
 ) {
     let (Some(kind), Some((_, at))) = (block.label(0), block.labels.first()) else { return };
-    if ctx.template.from_required_plugin(kind) {
-        return;
-    }
-    if let Some((message, help)) = unknown_type(kind, plugin, "name it in `required_plugins` or install") {
+    if let Some((message, help)) = unknown_type(ctx.in_force, kind, plugin) {
         out.report(rule, at, message).help(help);
     }
 }
 
-/// What to say of a type that is neither Packer 1.6.6's nor an installed
-/// plugin's; `install` is the advice for a plugin.
-fn unknown_type(kind: &str, plugin: PluginKind, install: &str) -> Option<(String, String)> {
+/// What to say of a type no release in force has, when it is an error:
+/// a near-miss of a known type (a typo), or a type that other releases
+/// than those in force have. Any other type may be a third-party plugin
+/// Packer runs when installed: `unchecked-plugin-type` notes it.
+fn unknown_type(in_force: &InForce, kind: &str, plugin: PluginKind) -> Option<(String, String)> {
+    let Resolved::Unknown { judged, known_elsewhere } = in_force.resolve(plugin, kind) else { return None };
     let what = plugin.noun();
-    if plugin.fields(kind).is_some() || plugin_installed(what, kind) {
+    if plugin_installed(what, kind) {
         return None;
     }
-    let message =
-        format!("`{kind}` is not a {what} type of Packer 1.6.6, and no plugin packer-{what}-{kind} is installed");
-    let help = match suggest(kind, plugin.names()) {
-        Some(better) => format!("did you mean `{better}`?"),
-        None => format!(
-            "if it is a plugin, {install} packer-{what}-{kind} in ~/.packer.d/plugins wherever this template is built"
-        ),
-    };
-    Some((message, help))
+    if let Some(removed) = crate::schema::features::retired(plugin, kind) {
+        let message = format!("`{kind}` was removed from Packer in {removed}; {judged} refuses it");
+        return Some((message, format!("remove this {what}")));
+    }
+    if let Some(elsewhere) = known_elsewhere {
+        let message = format!("`{kind}` is not a {what} type of {judged}");
+        return Some((message, format!("{elsewhere} has it: allow those releases, or use another type")));
+    }
+    let better = suggest(kind, plugin.names()).filter(|better| !better.eq_ignore_ascii_case(kind))?;
+    let message = format!("`{kind}` is not a {what} type of {judged}, nor of any plugin release xtask knows");
+    Some((message, format!("did you mean `{better}`?")))
 }
 
 /// The blocks of an HCL2 template's builds that name a plugin: its
@@ -285,7 +297,7 @@ fn hcl2_build_blocks<'a>(ctx: &Hcl2Context<'a>, plugin: PluginKind) -> Vec<&'a c
         match plugin {
             PluginKind::Provisioner => out.extend(build.provisioners()),
             PluginKind::PostProcessor => out.extend(build.post_processors()),
-            PluginKind::Builder => {}
+            PluginKind::Builder | PluginKind::Datasource => {}
         }
     }
     out

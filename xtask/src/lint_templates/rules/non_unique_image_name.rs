@@ -4,7 +4,7 @@ use crate::location::Location;
 
 use super::Context;
 use super::Hcl2Context;
-use crate::hcl2::functions;
+use crate::hcl2::{self, functions};
 use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
@@ -28,6 +28,11 @@ declare_rule! {
     /// (Nova, Heat, Terraform's `openstack_images_image_v2`) gets one of
     /// them, or refuses as ambiguous. There it is a warning.
     ///
+    /// An Amazon builder with `force_deregister` set (`true`, or a value
+    /// only the build knows) is not reported: it deregisters the AMI of that
+    /// name before registering the new one, which is what a fixed name with
+    /// that setting is for.
+    ///
     /// ## Example
     /// ```json
     /// { "ami_name": "os39-machine-image-01" }
@@ -38,9 +43,22 @@ declare_rule! {
     code: "PKR106", name: "non-unique-image-name", severity: Error, check: Some(check), hcl2: Some(check_hcl2),
 }
 
+/// Does an Amazon builder deregister the AMI of its name first? `true`, or
+/// a value only the build knows, says so.
+fn deregisters(value: Option<&serde_json::Value>) -> bool {
+    match value {
+        Some(serde_json::Value::Bool(set)) => *set,
+        Some(serde_json::Value::String(text)) => text == "true" || gotmpl::is_templated(text),
+        _ => false,
+    }
+}
+
 fn check(ctx: &Context, out: &mut Findings) {
     for builder in &ctx.blocks.builders {
         let kind = builder.kind().unwrap_or_default();
+        if kind.starts_with("amazon-") && deregisters(builder.body.get("force_deregister")) {
+            continue;
+        }
         for key in ["ami_name", "image_name", "managed_image_name"] {
             let Some(name) = builder.str(key) else {
                 continue;
@@ -83,6 +101,13 @@ fn check(ctx: &Context, out: &mut Findings) {
 
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
     for source in ctx.template.sources() {
+        let deregisters = source.block.body.attr("force_deregister").is_some_and(|attr| {
+            matches!(&attr.value, hcl2::Value::Bool(true) | hcl2::Value::Expr(_))
+                || matches!(&attr.value, hcl2::Value::String(text) if text == "true")
+        });
+        if source.kind.starts_with("amazon-") && deregisters {
+            continue;
+        }
         for key in ["ami_name", "image_name"] {
             let Some(attr) = source.block.body.attr(key) else { continue };
             if ctx.template.calls_any(&attr.at, functions::UNIQUE) == Some(false) {

@@ -10,8 +10,9 @@ use crate::lint_templates::hcl2_keys;
 
 declare_rule! {
     /// ## What it does
-    /// Reports a key that Packer removed, that Packer 1.6.6 refuses in that
-    /// plugin, and that `packer fix` rewrites: `iso_checksum_type`,
+    /// Reports a key that Packer removed, that none of the releases the
+    /// template is judged against has (see `unknown-key` for how they are
+    /// chosen), and that `packer fix` rewrites: `iso_checksum_type`,
     /// `iso_checksum_url`, `iso_md5`, `ssh_key_path`, `ssh_disable_agent`,
     /// `ssh_host_port_min`/`max`, `ssh_skip_nat_mapping`, Amazon's
     /// `enhanced_networking`, `shutdown_behaviour`, `ssh_private_ip`, and
@@ -21,9 +22,10 @@ declare_rule! {
     /// `post-processor` blocks.
     ///
     /// ## Why is this bad?
-    /// The template was written for an older Packer: 1.6.6 refuses it as a
-    /// whole ("Deprecated configuration key … Please call `packer fix`"),
-    /// and `packer validate -syntax-only` does not notice.
+    /// The template was written for an older Packer: Packer refuses it as a
+    /// whole ("Deprecated configuration key … Please call `packer fix`", or
+    /// in later releases "unknown configuration key"), and `packer validate
+    /// -syntax-only` does not notice.
     ///
     /// ## Example
     /// ```json
@@ -102,7 +104,7 @@ const REMOVED: &[(Applies, &str, &str)] = &[
 /// What to write instead of this key, when Packer 1.6.6 refuses it as
 /// removed and `packer fix` rewrites it.
 pub fn replacement(key: &PluginKey) -> Option<&'static str> {
-    if key.field.is_some() || key.parent.is_some() {
+    if !key.judgement.absent || key.parent.is_some() {
         return None;
     }
     replacement_of(key.plugin, key.kind, key.key)
@@ -130,7 +132,7 @@ fn check(ctx: &Context, out: &mut Findings) {
             out.report(
                 &RULE.meta,
                 Location::key(key.route()),
-                format!("`{}` was removed from {}; Packer 1.6.6 refuses it", key.key, key.owner()),
+                format!("`{}` was removed from {}; {} refuses it", key.key, key.owner(), key.scope.judged()),
             )
             .help(format!("{instead} (`packer fix` rewrites it)"));
         }
@@ -138,15 +140,15 @@ fn check(ctx: &Context, out: &mut Findings) {
 }
 
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
-    hcl2_keys::for_each(ctx.template, |key| {
-        if key.field.is_some() || key.parent.is_some() {
+    hcl2_keys::for_each(ctx.template, ctx.in_force, |key| {
+        if !key.judgement.absent || key.parent.is_some() {
             return;
         }
         if let Some(instead) = replacement_of(key.plugin, key.kind, key.key) {
             out.report(
                 &RULE.meta,
                 key.key_at,
-                format!("`{}` was removed from {}; Packer 1.6.6 refuses it", key.key, key.owner()),
+                format!("`{}` was removed from {}; {} refuses it", key.key, key.owner(), key.scope.judged()),
             )
             .help(in_hcl2(instead));
         }

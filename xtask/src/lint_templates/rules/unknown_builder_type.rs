@@ -3,18 +3,22 @@ use crate::location::Location;
 
 use crate::schema::PluginKind;
 
-use super::{Context, plugin_installed, suggest};
+use super::{Context, report_unknown_type};
 use super::{Hcl2Context, report_unknown_hcl2_type};
 use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does
-    /// Reports a builder whose `type` is neither built into Packer 1.6.6 as
-    /// Debian packages it (the Packer this repository builds with) nor an
-    /// installed plugin.
+    /// Reports a builder whose `type` none of the releases the template is
+    /// judged against has (see `unknown-key` for how they are chosen), when
+    /// it is a near-miss of a type that some release of Packer or of a
+    /// plugin xtask knows has (`amazon-eb`), or when only releases outside
+    /// those in force have it. Any other type may be a third-party plugin
+    /// that Packer runs when it is installed: `unchecked-plugin-type` notes
+    /// it instead, since xtask cannot know it.
     ///
-    /// In an HCL2 template: a `source "<type>"` block, unless a plugin named in
-    /// `required_plugins` provides the type (`amazon` provides `amazon-ebs`).
+    /// In an HCL2 template: a `source "<type>"` block; a type a `required_plugins`
+    /// entry provides is judged at the plugin releases the entry allows.
     ///
     /// ## Why is this bad?
     /// `packer validate -syntax-only` accepts any type; the mistake shows
@@ -35,19 +39,9 @@ declare_rule! {
 
 fn check(ctx: &Context, out: &mut Findings) {
     for builder in &ctx.blocks.builders {
-        let Some(kind) = builder.kind() else { continue };
-        if PluginKind::Builder.fields(kind).is_some() || plugin_installed("builder", kind) {
-            continue;
+        if let Some(kind) = builder.kind() {
+            report_unknown_type(ctx, kind, Location::value(builder.at("type")), PluginKind::Builder, &RULE.meta, out);
         }
-        let finding = out.report(
-            &RULE.meta,
-            Location::value(builder.at("type")),
-            format!("`{kind}` is not a builder type of Packer 1.6.6, and no plugin packer-builder-{kind} is installed"),
-        );
-        match suggest(kind, PluginKind::Builder.names()) {
-            Some(better) => finding.help(format!("did you mean `{better}`?")),
-            None => finding.help(format!("if it is a plugin, install packer-builder-{kind} in ~/.packer.d/plugins wherever this template is built")),
-        };
     }
 }
 

@@ -5,10 +5,12 @@ use super::{Hcl2Context, suggest};
 
 declare_rule! {
     /// ## What it does
-    /// Reports a call in an HCL2 template of a function Packer does not
-    /// have (Packer's functions are not Terraform's: there is no
-    /// `tostring`, `templatestring` or `cidrcontains`). The list is Packer
-    /// 1.16's, so functions added after 1.6.6 are not reported.
+    /// Reports a call in an HCL2 template of a function no release of
+    /// Packer has (Packer's functions are not Terraform's: there is no
+    /// `tostring`, `templatestring` or `cidrcontains`), from the function
+    /// table generated from every release, 1.6.6 to 1.16.0. A function that
+    /// only some releases have, and the releases the template is judged
+    /// against lack, is `unsupported-packer-feature`'s.
     ///
     /// ## Why is this bad?
     /// Packer refuses the template ("Call to unknown function").

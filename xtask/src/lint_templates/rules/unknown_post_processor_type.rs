@@ -10,12 +10,16 @@ use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does
-    /// Reports a post-processor, as a block or as the one-word shorthand,
-    /// whose type is neither built into Packer 1.6.6 as Debian packages it nor
-    /// an installed plugin.
+    /// Reports a post-processor whose `type` none of the releases the template is
+    /// judged against has (see `unknown-key` for how they are chosen), when
+    /// it is a near-miss of a type that some release of Packer or of a
+    /// plugin xtask knows has (`amazon-eb`), or when only releases outside
+    /// those in force have it. Any other type may be a third-party plugin
+    /// that Packer runs when it is installed: `unchecked-plugin-type` notes
+    /// it instead, since xtask cannot know it.
     ///
-    /// In an HCL2 template: a `post-processor "<type>"` block, unless a plugin
-    /// named in `required_plugins` provides the type.
+    /// In an HCL2 template: a `post-processor "<type>"` block; a type a `required_plugins`
+    /// entry provides is judged at the plugin releases the entry allows.
     ///
     /// ## Why is this bad?
     /// Post-processors run after the image is made: the build fails at its
@@ -40,7 +44,7 @@ fn check(ctx: &Context, out: &mut Findings) {
             },
             PostProcessor::Name { route, name } => (*name, Location::value(route.clone())),
         };
-        report_unknown_type(kind, location, PluginKind::PostProcessor, &RULE.meta, out);
+        report_unknown_type(ctx, kind, location, PluginKind::PostProcessor, &RULE.meta, out);
     }
 }
 

@@ -9,12 +9,16 @@ use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does
-    /// Reports a provisioner whose `type` is neither built into Packer 1.6.6 as
-    /// Debian packages it (the Packer this repository builds with) nor an
-    /// installed plugin.
+    /// Reports a provisioner whose `type` none of the releases the template is
+    /// judged against has (see `unknown-key` for how they are chosen), when
+    /// it is a near-miss of a type that some release of Packer or of a
+    /// plugin xtask knows has (`amazon-eb`), or when only releases outside
+    /// those in force have it. Any other type may be a third-party plugin
+    /// that Packer runs when it is installed: `unchecked-plugin-type` notes
+    /// it instead, since xtask cannot know it.
     ///
-    /// In an HCL2 template: a `provisioner "<type>"` block, unless a plugin
-    /// named in `required_plugins` provides the type.
+    /// In an HCL2 template: a `provisioner "<type>"` block; a type a `required_plugins`
+    /// entry provides is judged at the plugin releases the entry allows.
     ///
     /// ## Why is this bad?
     /// `packer validate -syntax-only` accepts it; the build fails once the
@@ -34,7 +38,7 @@ declare_rule! {
 fn check(ctx: &Context, out: &mut Findings) {
     for block in &ctx.blocks.provisioners {
         if let Some(kind) = block.kind() {
-            report_unknown_type(kind, Location::value(block.at("type")), PluginKind::Provisioner, &RULE.meta, out);
+            report_unknown_type(ctx, kind, Location::value(block.at("type")), PluginKind::Provisioner, &RULE.meta, out);
         }
     }
 }

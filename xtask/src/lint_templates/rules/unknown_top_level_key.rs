@@ -37,6 +37,9 @@ const ALLOWED: &[&str] = &[
     "provisioners",
     "post-processors",
     "error-cleanup-provisioner",
+    // Atlas push settings: Packer's template parser still has the field
+    // (1.6.6 to 1.16.0) and ignores it.
+    "push",
 ];
 
 fn check(ctx: &Context, out: &mut Findings) {

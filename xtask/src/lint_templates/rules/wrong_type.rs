@@ -13,8 +13,10 @@ use crate::lint_templates::hcl2_keys;
 
 declare_rule! {
     /// ## What it does
-    /// Reports a literal value that Packer 1.6.6 cannot decode into the
-    /// type its key takes: a list or an object for a string, a number or a
+    /// Reports a literal value that Packer cannot decode into the type its
+    /// key takes in the releases the template is judged against (see
+    /// `unknown-key`; a key whose type changed between them is reported
+    /// only when no release takes the value): a list or an object for a string, a number or a
     /// boolean; a string that is not a boolean (`"yes"`), a whole number or
     /// a duration (`"5"`, which has no unit) where one is needed; a string
     /// or a number where an object or a list of objects is needed.
@@ -47,11 +49,17 @@ declare_rule! {
 
 fn check(ctx: &Context, out: &mut Findings) {
     for key in ctx.plugin_keys.iter() {
-        let Some((_, ty)) = key.field else { continue };
-        if quick_ok(*ty, key.value) {
+        // A key whose type changed between the releases judged is reported
+        // only when no release takes the value.
+        let types = &key.judgement.types;
+        if types.iter().any(|ty| quick_ok(*ty, key.value)) {
             continue;
         }
-        for (route, problem, help) in problems(*ty, &key.route(), key.value) {
+        let route = key.route();
+        if types.is_empty() || types.iter().any(|ty| problems(*ty, &route, key.value).is_empty()) {
+            continue;
+        }
+        for (route, problem, help) in problems(types[0], &route, key.value) {
             out.report(&RULE.meta, Location::value(route), format!("`{}` of {} {problem}", key.key, key.owner()))
                 .help(help);
         }
@@ -83,7 +91,7 @@ fn problems(ty: Type, route: &Route, value: &Value) -> Vec<(Route, String, Strin
             Type::Str | Type::Duration | Type::Bool | Type::Int | Type::Uint | Type::Float,
             Value::Array(_) | Value::Object(_),
         ) => report(route.clone(), value),
-        (_, Value::String(text)) if gotmpl::is_templated(text) && !matches!(ty, Type::Map | Type::Block(_)) => {}
+        (_, Value::String(text)) if gotmpl::is_templated(text) && !matches!(ty, Type::Map | Type::Block) => {}
         (Type::Bool, Value::String(text)) if !parses_as_bool(text) => report(route.clone(), value),
         (Type::Int, Value::String(text)) if !parses_as_number(text, |t| t.parse::<i64>().is_ok()) => {
             report(route.clone(), value)
@@ -114,11 +122,11 @@ fn problems(ty: Type, route: &Route, value: &Value) -> Vec<(Route, String, Strin
                 }
             }
         }
-        (Type::Block(_), Value::Object(_)) => {}
-        (Type::Block(_), _) => report(route.clone(), value),
-        (Type::Blocks(_), Value::String(text)) if text.is_empty() => {}
-        (Type::Blocks(_), Value::String(_) | Value::Number(_) | Value::Bool(_)) => report(route.clone(), value),
-        (Type::Blocks(_), Value::Array(items)) => {
+        (Type::Block, Value::Object(_)) => {}
+        (Type::Block, _) => report(route.clone(), value),
+        (Type::Blocks, Value::String(text)) if text.is_empty() => {}
+        (Type::Blocks, Value::String(_) | Value::Number(_) | Value::Bool(_)) => report(route.clone(), value),
+        (Type::Blocks, Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
                 if !item.is_object() && !item.is_null() {
                     out.push((route.index(i), format!("takes objects, not {}", shown(item)), help(ty)));
@@ -150,8 +158,8 @@ fn noun(ty: Type) -> &'static str {
         Type::Float => "a number",
         Type::List => "a list",
         Type::Map => "an object of strings",
-        Type::Block(_) => "an object",
-        Type::Blocks(_) => "a list of objects",
+        Type::Block => "an object",
+        Type::Blocks => "a list of objects",
         Type::Any => "any value",
     }
 }
@@ -223,10 +231,15 @@ fn parses_as_duration(text: &str) -> bool {
 }
 
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
-    hcl2_keys::for_each(ctx.template, |key| {
-        let Some((_, ty)) = key.field else { return };
+    hcl2_keys::for_each(ctx.template, ctx.in_force, |key| {
+        // A key whose type changed between the releases judged is checked
+        // against the first; the others are rare and not worth a false alarm.
+        if key.judgement.types.len() != 1 {
+            return;
+        }
+        let ty = &key.judgement.types[0];
         let Some((at, value)) = key.value else {
-            if !matches!(ty, Type::Block(_) | Type::Blocks(_) | Type::Any) {
+            if !matches!(ty, Type::Block | Type::Blocks | Type::Any) {
                 out.report(
                     &RULE.meta,
                     key.key_at,
@@ -237,7 +250,7 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
             return;
         };
         let problem = match (ty, value) {
-            (Type::Block(_) | Type::Blocks(_), _) => Some("is a block, not a setting".to_owned()),
+            (Type::Block | Type::Blocks, _) => Some("is a block, not a setting".to_owned()),
             (_, hcl2::Value::Expr(_) | hcl2::Value::Null) | (Type::Any, _) => None,
             (
                 Type::Str | Type::Duration | Type::Bool | Type::Int | Type::Uint | Type::Float,
@@ -266,7 +279,7 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         };
         if let Some(problem) = problem {
             let help = match ty {
-                Type::Block(_) | Type::Blocks(_) => format!("write it without `=`: `{} {{ … }}`", key.key),
+                Type::Block | Type::Blocks => format!("write it without `=`: `{} {{ … }}`", key.key),
                 other => help(*other),
             };
             out.report(&RULE.meta, at, format!("`{}` of {} {problem}", key.key, key.owner())).help(help);
@@ -317,9 +330,9 @@ mod tests {
             (Type::Map, r#"[{"a": "b"}]"#),
             (Type::Map, "[]"),
             (Type::Map, r#"{"a": 1}"#),
-            (Type::Blocks(0), "{}"),
-            (Type::Blocks(0), r#""""#),
-            (Type::Blocks(0), r#""{{user `x`}}""#),
+            (Type::Blocks, "{}"),
+            (Type::Blocks, r#""""#),
+            (Type::Blocks, r#""{{user `x`}}""#),
             (Type::Bool, r#""{{user `x`}}""#),
         ];
         for (ty, json) in accepted {
@@ -338,9 +351,9 @@ mod tests {
             (Type::Map, r#""{{user `x`}}""#),
             (Type::Map, "[1]"),
             (Type::Map, r#"{"a": {"b": 1}}"#),
-            (Type::Block(0), "[{}]"),
-            (Type::Blocks(0), r#""x""#),
-            (Type::Blocks(0), "[1]"),
+            (Type::Block, "[{}]"),
+            (Type::Blocks, r#""x""#),
+            (Type::Blocks, "[1]"),
         ];
         for (ty, json) in refused {
             let value: Value = serde_json::from_str(json).unwrap();
