@@ -218,6 +218,35 @@ fn prune_removes_exactly_what_nothing_needs_and_records_it() {
     assert!(human.contains(&format!("90d 0h ago; snapshots {})", west[4].1.join(", "))), "{human}");
     assert!(human.contains("not handled (not AWS images"), "{human}");
 
+    // status says the same with prune's defaults (--keep 3), without the AWS CLI.
+    let status = ec2.xtask(root, &["status"]);
+    assert!(status.status.success(), "{}", text(&status));
+    let status = text(&status);
+    let line = format!(
+        "  prunable {} (eu-west-1), built 90d 0h ago: nothing needs it: `cargo xtask prune --execute` removes it",
+        west[4].0
+    );
+    assert!(status.contains(&line), "{status}");
+    let status: Value = serde_json::from_slice(&ec2.xtask(root, &["status", "--format", "json"]).stdout).unwrap();
+    let template = status["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["template"] == "packer/3.11/aws/machine-image")
+        .unwrap();
+    let prunable: Vec<&str> =
+        template["prunable"].as_array().unwrap().iter().map(|image| image["id"].as_str().unwrap()).collect();
+    assert_eq!(prunable, [west[4].0.as_str(), west[5].0.as_str()]);
+    let dry_default: Value = serde_json::from_slice(&ec2.xtask(root, &["prune", "--format", "json"]).stdout).unwrap();
+    let would: Vec<&str> = dry_default["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|image| image["state"] != "kept")
+        .map(|image| image["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(would, prunable, "status and prune disagree");
+
     // --execute removes exactly those, region by region, and says so in the lock.
     let output = ec2.xtask(root, &["prune", "--keep", "1", "--execute"]);
     let said = text(&output);
@@ -242,6 +271,9 @@ fn prune_removes_exactly_what_nothing_needs_and_records_it() {
     assert_eq!(pruned["snapshots"], json!(west[4].1));
     assert!(pruned["finished_at"].is_string() && pruned["started_at"].is_string(), "{pruned}");
     assert!(locked["templates"][AWS_TEMPLATE]["lifecycle"][&west[5].0]["pruned"]["finished_at"].is_string());
+
+    let status = text(&ec2.xtask(root, &["status"]));
+    assert!(!status.contains(&west[4].0), "a pruned image is still shown:\n{status}");
 
     // Again: nothing left to remove.
     let again = text(&ec2.xtask(root, &["prune", "--keep", "1", "--execute"]));
