@@ -565,7 +565,7 @@ fn recorded_images(
         if let Some(revoked) = locked.lifecycle.get(&image.id).and_then(|events| events.revoked.as_ref()) {
             return Err(format!(
                 "its newest image for {region}, {}, was revoked on {}: {}",
-                image.id,
+                crate::printable::escape(&image.id),
                 crate::printable::escape(&revoked.at),
                 crate::printable::escape(&revoked.reason)
             ));
