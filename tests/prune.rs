@@ -15,18 +15,6 @@ const AWS_TEMPLATE: &str = "packer/3.11/aws/machine-image/template.json";
 const GCE_TEMPLATE: &str = "packer/3.11/gce/machine-image/template.json";
 const DAY: u64 = 86_400;
 
-/// The AWS CLI: `$AWS_CLI`, then the virtualenv `.ci/test` makes, then
-/// `PATH`. Fails the test, saying how to get it, when there is none.
-fn aws_cli() -> PathBuf {
-    let venv = common::workspace().join("target/e2e-venv/bin/aws");
-    let on_path =
-        || std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join("aws")).find(|path| path.is_file());
-    std::env::var_os("AWS_CLI").map(PathBuf::from).or_else(|| venv.is_file().then_some(venv)).or_else(on_path).expect(
-        "the AWS CLI was not found: run `.ci/test`, which installs awscli==1.46.3 into target/e2e-venv, or `pip \
-             install awscli==1.46.3` and set AWS_CLI to its `aws`",
-    )
-}
-
 struct Ec2 {
     moto: xtask::moto::Moto,
     cli: PathBuf,
@@ -37,7 +25,7 @@ struct Ec2 {
 impl Ec2 {
     fn start() -> Ec2 {
         let moto = xtask::moto::Moto::start().unwrap_or_else(|error| panic!("{error:#}"));
-        Ec2 { moto, cli: aws_cli(), home: tempfile::tempdir().unwrap() }
+        Ec2 { moto, cli: common::aws_cli(), home: tempfile::tempdir().unwrap() }
     }
 
     /// The environment the AWS CLI takes its endpoint and credentials from.
