@@ -107,13 +107,24 @@ pub fn named_by_deployments(deployments: &[Deployment], recorded: &LockFile) -> 
                 if named.contains_key(&image.id) {
                     continue;
                 }
-                if let Some(deployment) = deployments.iter().find(|deployment| deployment.source.contains(&image.id)) {
+                if let Some(deployment) = deployments.iter().find(|deployment| mentions(&deployment.source, &image.id))
+                {
                     named.insert(image.id.clone(), format!("{} names it", deployment.rel));
                 }
             }
         }
     }
     named
+}
+
+/// Whether `text` holds `id` as a whole word: `ami-01234567` is not in
+/// `ami-0123456789abcdef0`.
+fn mentions(text: &str, id: &str) -> bool {
+    let part_of_a_word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(id).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(part_of_a_word)
+            && !text[at + id.len()..].chars().next().is_some_and(part_of_a_word)
+    })
 }
 
 /// Every image the lock records for the selected templates and regions,
@@ -347,6 +358,14 @@ mod tests {
 
         let gce = verdicts(&lock("packer/3.11/gce/machine-image/template.json", entry), &BTreeMap::new(), &policy);
         assert_eq!(gce[2], ("ami-00000003".to_owned(), Verdict::NotHandled));
+    }
+
+    #[test]
+    fn a_deployment_names_an_image_by_its_whole_id() {
+        assert!(mentions("# was ami-01234567, see", "ami-01234567"));
+        assert!(mentions("ids: [ami-01234567]", "ami-01234567"));
+        assert!(!mentions("id: ami-0123456789abcdef0", "ami-01234567"));
+        assert!(!mentions("id: xami-01234567", "ami-01234567"));
     }
 
     #[test]
