@@ -299,6 +299,71 @@ fn an_interrupted_prune_is_completed_by_the_next_run() {
     assert_eq!(ec2.remaining("eu-central-1"), frankfurt_before, "--region leaves eu-central-1 alone");
 }
 
+/// `prune --execute` killed (with the AWS CLI it runs) at moments from
+/// just after the lock records that the prune began to well into the
+/// deletions, then run again: it always ends where one uninterrupted run
+/// ends, the lock saying every prune finished.
+#[test]
+fn a_prune_killed_at_any_moment_is_finished_by_the_next_run() {
+    use std::os::unix::process::CommandExt as _;
+    let ec2 = Ec2::start();
+    for delay in [0, 1500, 4000] {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let images = tree(root, &ec2);
+        let (west, central) = (&images.ireland, &images.frankfurt);
+        let before = [ec2.remaining("eu-west-1"), ec2.remaining("eu-central-1")];
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        command.args(["prune", "--keep", "1", "--execute", "--root"]).arg(root).env("AWS_CLI", &ec2.cli);
+        ec2.environment(&mut command);
+        let mut child = command
+            .process_group(0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while !std::fs::read_to_string(root.join("packer/images.lock")).unwrap().contains("started_at") {
+            assert!(std::time::Instant::now() < deadline, "the prune never began");
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        // The whole group: xtask and the AWS CLI it may be running.
+        unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+        child.wait().unwrap();
+        // Killed just after the lock said the prune began, it cannot have
+        // finished: the next run has something to complete.
+        let unfinished = lock(root)["templates"][AWS_TEMPLATE]["lifecycle"]
+            .as_object()
+            .unwrap()
+            .values()
+            .any(|events| events["pruned"].is_object() && events["pruned"]["finished_at"].is_null());
+        assert!(unfinished || delay > 0, "the kill came after the prune had finished");
+
+        let output = ec2.xtask(root, &["prune", "--keep", "1", "--execute"]);
+        assert!(output.status.success(), "after a kill {delay} ms in: {}", text(&output));
+        for ((region, (id, snapshots)), (images_before, snapshots_before)) in
+            [("eu-west-1", &west[4]), ("eu-central-1", &central[1])].into_iter().zip(&before)
+        {
+            let (images_after, snapshots_after) = ec2.remaining(region);
+            let kept = |all: &[String], gone: &[String]| -> Vec<String> {
+                all.iter().filter(|item| !gone.contains(item)).cloned().collect()
+            };
+            assert_eq!(images_after, kept(images_before, std::slice::from_ref(id)), "{delay} ms, {region}");
+            assert_eq!(snapshots_after, kept(snapshots_before, snapshots), "{delay} ms, {region}");
+        }
+        let locked = lock(root);
+        for id in [&west[4].0, &west[5].0, &central[1].0] {
+            let pruned = &locked["templates"][AWS_TEMPLATE]["lifecycle"][id]["pruned"];
+            assert!(pruned["finished_at"].is_string(), "{delay} ms: {id}: {pruned}");
+        }
+        assert_eq!(locked["templates"][AWS_TEMPLATE]["lifecycle"][&west[4].0]["pruned"]["snapshots"], json!(west[4].1));
+    }
+}
+
 #[test]
 fn prune_says_how_to_get_the_aws_cli() {
     let dir = tempfile::tempdir().unwrap();
