@@ -336,7 +336,10 @@ fn revoke_records_why_and_lint_promote_and_the_plan_act_on_it() {
     assert_eq!((document["version"].as_u64(), document["command"].as_str()), (Some(1), Some("revoke")));
     let image = &document["images"][0];
     assert_eq!(image["id"], ireland.as_str());
-    assert_eq!(image["records"], serde_json::json!([{"template": TEMPLATE, "region": "eu-west-1"}]));
+    assert_eq!(
+        image["records"],
+        serde_json::json!([{"template": "packer/3.11/aws/machine-image", "region": "eu-west-1"}])
+    );
     assert_eq!(image["revoked"]["reason"], reason);
     assert_eq!(image["booted_by"][0]["path"], "deployments/canary-ireland.yaml");
     assert_eq!(image["booted_by"][0]["channel"], "canary");
@@ -475,4 +478,53 @@ fn rollback_goes_back_past_revoked_images_and_is_refused_when_there_is_none() {
         "{}",
         text(&refused)
     );
+}
+
+/// Each image ID a text names, in order of first appearance, as `ami-A`,
+/// `ami-B`, ..., and each time as `<time>`: what differs between runs.
+fn normalised(text: &str) -> String {
+    let mut out = String::new();
+    let mut seen: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("ami-") {
+        out.push_str(&rest[..at]);
+        let id: String = rest[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+        let index = seen.iter().position(|known| *known == id).unwrap_or_else(|| {
+            seen.push(id.clone());
+            seen.len() - 1
+        });
+        out.push_str(&format!("ami-{}", char::from(b'A' + index as u8)));
+        rest = &rest[at + id.len()..];
+    }
+    out.push_str(rest);
+    let mut timed = String::new();
+    let mut rest = out.as_str();
+    while let Some(at) = rest.find("202") {
+        let candidate = rest.get(at..at + 20).unwrap_or_default();
+        timed.push_str(&rest[..at]);
+        if xtask::lifecycle::clock::parse_timestamp(candidate).is_some() {
+            timed.push_str("<time>");
+            rest = &rest[at + 20..];
+        } else {
+            timed.push_str("202");
+            rest = &rest[at + 3..];
+        }
+    }
+    timed.push_str(rest);
+    timed
+}
+
+/// The JSON documents of `rollback` and `revoke`, whose shapes scripts read.
+#[test]
+fn the_json_documents_of_rollback_and_revoke() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    ok(root, &["images"]);
+    ok(root, &["images", "--force"]);
+    let rollback = ok(root, &["rollback", "--channel", "canary", "--region", "eu-west-1", "--format", "json"]);
+    insta::assert_snapshot!("rollback.json", normalised(&rollback));
+    let id = current(root, "eu-west-1");
+    let revoke = xtask(root, &["revoke", &id, "--reason", "CVE-2026-1234", "--format", "json"]);
+    insta::assert_snapshot!("revoke.json", normalised(&common::stdout(&revoke)));
 }

@@ -37,7 +37,7 @@ pub struct Options {
 /// One image revoked, where the lock records it, and who boots it.
 struct Revoked {
     id: String,
-    /// Template key and region, for every record of the ID.
+    /// Template folder and region, for every record of the ID.
     records: Vec<(String, String)>,
     /// The revocation the lock held already, kept as it was.
     earlier: Option<Revocation>,
@@ -100,10 +100,11 @@ pub fn run(options: &Options) -> Result<ExitCode> {
             if !in_selection(template, region) {
                 continue;
             }
-            records.push((template.clone(), region.to_owned()));
+            let folder = template.strip_suffix("/template.json").unwrap_or(template).to_owned();
             if entry.images.get(region).is_some_and(|image| image.id == id) {
-                rebuilt.push(template.strip_suffix("/template.json").unwrap_or(template).to_owned());
+                rebuilt.push(folder.clone());
             }
+            records.push((folder, region.to_owned()));
             let events = entry.lifecycle.entry(id.to_owned()).or_default();
             match &events.revoked {
                 Some(already) => earlier = Some(already.clone()),
@@ -157,13 +158,8 @@ fn human(revoked: &[Revoked], at: &str, reason: &str, dry_run: bool, unreadable:
     use std::fmt::Write as _;
     let mut out = String::new();
     for image in revoked {
-        let places: Vec<String> = image
-            .records
-            .iter()
-            .map(|(template, region)| {
-                format!("{} {region}", template.strip_suffix("/template.json").unwrap_or(template))
-            })
-            .collect();
+        let places: Vec<String> =
+            image.records.iter().map(|(template, region)| format!("{template} {region}")).collect();
         let id = printable::escape(&image.id);
         match &image.earlier {
             Some(earlier) => {
