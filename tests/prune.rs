@@ -200,7 +200,9 @@ fn prune_removes_exactly_what_nothing_needs_and_records_it() {
     assert_eq!(std::fs::read_to_string(root.join("packer/images.lock")).unwrap(), lock_before);
     assert_eq!([ec2.remaining("eu-west-1"), ec2.remaining("eu-central-1")], before, "a dry run deleted something");
 
+    insta::assert_snapshot!("prune.dry-run.json", normalised(&common::stdout(&output)));
     let human = text(&ec2.xtask(root, &["prune", "--keep", "1"]));
+    insta::assert_snapshot!("prune.dry-run.human", normalised(&human));
     assert!(human.contains("2 image(s) to remove") || human.contains("3 image(s) to remove"), "{human}");
     assert!(human.contains(&format!("  {} eu-west-1 packer/3.11/aws/machine-image (built ", west[4].0)), "{human}");
     assert!(human.contains(&format!("90d 0h ago; snapshots {})", west[4].1.join(", "))), "{human}");
@@ -383,4 +385,47 @@ fn prune_says_how_to_get_the_aws_cli() {
     let said = text(&output);
     assert!(said.contains("AWS_CLI=/nonexistent/aws is not a file; install the AWS CLI"), "{said}");
     assert!(said.contains("pip install awscli==1.46.3"), "{said}");
+}
+
+/// What differs between runs, made stable for snapshots: each AMI and
+/// snapshot ID as `ami-A`, `snap-A`, ... in order of first appearance,
+/// each time as `<time>` and each count of seconds as `<seconds>`.
+fn normalised(text: &str) -> String {
+    let mut out = text.to_owned();
+    for prefix in ["ami-", "snap-"] {
+        let mut seen: Vec<String> = Vec::new();
+        let mut done = String::new();
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find(prefix) {
+            done.push_str(&rest[..at]);
+            let id: String = rest[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+            let index = seen.iter().position(|known| *known == id).unwrap_or_else(|| {
+                seen.push(id.clone());
+                seen.len() - 1
+            });
+            done.push_str(&format!("{prefix}{}", char::from(b'A' + index as u8)));
+            rest = &rest[at + id.len()..];
+        }
+        done.push_str(rest);
+        out = done;
+    }
+    let mut done = String::new();
+    let mut rest = out.as_str();
+    while let Some(at) = rest.find(|c: char| c.is_ascii_digit()) {
+        done.push_str(&rest[..at]);
+        let candidate = rest.get(at..at + 20).unwrap_or_default();
+        if xtask::lifecycle::clock::parse_timestamp(candidate).is_some() {
+            done.push_str("<time>");
+            rest = &rest[at + 20..];
+        } else if done.ends_with("\"age_seconds\": ") {
+            let digits = rest[at..].chars().take_while(char::is_ascii_digit).count();
+            done.push_str("<seconds>");
+            rest = &rest[at + digits..];
+        } else {
+            done.push_str(&rest[at..at + 1]);
+            rest = &rest[at + 1..];
+        }
+    }
+    done.push_str(rest);
+    done
 }

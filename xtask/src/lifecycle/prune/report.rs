@@ -121,16 +121,17 @@ pub fn human(run: &Run) -> String {
     );
     let line = |outcome: &Outcome| {
         let image = &outcome.judged.image;
-        let snapshots = if outcome.snapshots.is_empty() {
-            "no snapshots".to_owned()
-        } else {
-            format!(
-                "snapshots {}",
+        // Snapshots are asked of AWS alone.
+        let snapshots = match (&outcome.state, outcome.snapshots.is_empty()) {
+            (State::NotHandled, _) => String::new(),
+            (_, true) => "; no snapshots".to_owned(),
+            (_, false) => format!(
+                "; snapshots {}",
                 outcome.snapshots.iter().map(|s| printable::escape(s)).collect::<Vec<_>>().join(", ")
-            )
+            ),
         };
         format!(
-            "  {} {} {} (built {}, {} ago; {snapshots})",
+            "  {} {} {} (built {}, {} ago{snapshots})",
             printable::escape(&image.id),
             printable::escape(&outcome.judged.region),
             printable::escape(outcome.judged.folder()),
