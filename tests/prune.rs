@@ -366,6 +366,58 @@ fn a_prune_killed_at_any_moment_is_finished_by_the_next_run() {
     }
 }
 
+/// An AWS CLI that refuses to delete one snapshot (a permission missing):
+/// that image is reported, the exit status is 1, the lock keeps its prune
+/// unfinished, the other region's image is pruned; with the permission
+/// back, the next run finishes it.
+#[test]
+fn a_failure_of_the_aws_cli_is_reported_and_the_next_run_finishes_it() {
+    let ec2 = Ec2::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let images = tree(root, &ec2);
+    let (west, central) = (&images.ireland, &images.frankfurt);
+    let refused = &west[4].1[0];
+    let wrapper = write(
+        root,
+        "bin/aws",
+        format!(
+            "#!/bin/sh\ncase \"$*\" in *{refused}*) echo 'An error occurred (UnauthorizedOperation) when calling the \
+             DeleteSnapshot operation: not allowed' >&2; exit 254 ;; esac\nexec '{}' \"$@\"\n",
+            ec2.cli.display()
+        ),
+    );
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command.args(["prune", "--keep", "1", "--execute", "--aws-cli"]).arg(&wrapper).arg("--root").arg(root);
+    ec2.environment(&mut command);
+    let output = command.output().unwrap();
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains(&format!("{} eu-west-1 packer/3.11/aws/machine-image", west[4].0)), "{said}");
+    assert!(said.contains("failed: `aws ec2 delete-snapshot` in eu-west-1 failed"), "{said}");
+    assert!(
+        said.contains("UnauthorizedOperation") && said.contains("the next `cargo xtask prune --execute` tries again"),
+        "{said}"
+    );
+    assert!(said.contains("1 pruned, 1 already gone, 1 failed"), "{said}");
+    let locked = lock(root);
+    let lifecycle = &locked["templates"][AWS_TEMPLATE]["lifecycle"];
+    assert!(
+        lifecycle[&west[4].0]["pruned"]["started_at"].is_string()
+            && lifecycle[&west[4].0]["pruned"]["finished_at"].is_null()
+    );
+    assert!(lifecycle[&central[1].0]["pruned"]["finished_at"].is_string());
+    assert!(ec2.remaining("eu-west-1").1.contains(refused));
+
+    let output = ec2.xtask(root, &["prune", "--keep", "1", "--execute"]);
+    let said = text(&output);
+    assert!(output.status.success(), "{said}");
+    assert!(said.contains("1 pruned, 0 already gone, 0 failed"), "{said}");
+    assert!(!ec2.remaining("eu-west-1").1.contains(refused), "{said}");
+    assert!(lock(root)["templates"][AWS_TEMPLATE]["lifecycle"][&west[4].0]["pruned"]["finished_at"].is_string());
+}
+
 #[test]
 fn prune_says_how_to_get_the_aws_cli() {
     let dir = tempfile::tempdir().unwrap();
