@@ -388,4 +388,139 @@ mod tests {
         );
         assert_eq!(count(Selection { regions: vec!["us-east-1".into()], ..Selection::default() }), 1);
     }
+
+    /// A small deterministic generator (64-bit LCG), so that a failing
+    /// case is found again from its number.
+    struct Cases(u64);
+
+    impl Cases {
+        fn below(&mut self, bound: u64) -> u64 {
+            self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) % bound
+        }
+        fn chance(&mut self, percent: u64) -> bool {
+            self.below(100) < percent
+        }
+    }
+
+    /// Generated histories, channels, revocations, prunes and deployments,
+    /// judged by `judge` and by the rule as the docs state it, written
+    /// again here from scratch: they must agree on every image.
+    #[test]
+    fn generated_histories_are_judged_as_the_rule_says() {
+        let channels = ["canary", "stable"];
+        // How many images each verdict got, so that the cases are seen to
+        // reach every one.
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        for case in 0..3000u64 {
+            let mut rng = Cases(case);
+            let mut entry = LockedTemplate::default();
+            let mut named = BTreeMap::new();
+            for region in ["eu-west-1", "us-east-1"] {
+                let count = 1 + rng.below(8) as usize;
+                let ids: Vec<String> = (0..count).map(|n| format!("ami-{:08x}", case * 100 + n as u64 + 1)).collect();
+                let mut images = ids.iter().map(|id| image(id, rng.below(90)));
+                entry.images.insert(region.into(), images.next().unwrap());
+                entry.history.insert(region.into(), images.collect());
+                for id in &ids {
+                    let events = entry.lifecycle.entry(id.clone()).or_default();
+                    for channel in channels {
+                        if rng.chance(40) {
+                            events.entered.insert(channel.into(), "2026-01-01T00:00:00Z".into());
+                        }
+                    }
+                    if rng.chance(15) {
+                        events.revoked = Some(crate::lock::Revocation { at: "T".into(), reason: "r".into() });
+                    }
+                    if rng.chance(15) {
+                        let finished = rng.chance(50).then(|| "T".to_owned());
+                        events.pruned =
+                            Some(Pruning { started_at: "T".into(), snapshots: Vec::new(), finished_at: finished });
+                    }
+                    if rng.chance(15) {
+                        named.insert(id.clone(), "deployments/x.yaml names it".to_owned());
+                    }
+                }
+                for channel in channels {
+                    if rng.chance(70) {
+                        let on = ids[rng.below(count as u64) as usize].clone();
+                        entry.channels.entry(channel.into()).or_default().insert(region.into(), on);
+                    }
+                }
+            }
+            let policy = Policy {
+                keep: rng.below(5) as usize,
+                older_than: rng.below(60) * DAY,
+                older_than_text: "generated".into(),
+            };
+            let lockfile = lock(AWS, entry.clone());
+            let judged = judge(&lockfile, &named, &Selection::default(), &policy, NOW);
+            let mut expected = Vec::new();
+            for region in ["eu-west-1", "us-east-1"] {
+                let images: Vec<&LockedImage> = entry.images_of(region).collect();
+                // The rollback target of each channel, from the rule: the
+                // newest image after its current one that it entered, not
+                // revoked and not pruned.
+                let mut needed: Vec<&str> = Vec::new();
+                for channel in channels {
+                    let Some(current) = entry.channels.get(channel).and_then(|on| on.get(region)) else { continue };
+                    needed.push(current);
+                    let Some(at) = images.iter().position(|image| image.id == *current) else { continue };
+                    let target = images[at + 1..].iter().find(|image| {
+                        let events = entry.lifecycle_of(&image.id);
+                        events.entered.contains_key(channel) && events.revoked.is_none() && events.pruned.is_none()
+                    });
+                    needed.extend(target.map(|image| image.id.as_str()));
+                }
+                let mut newer = 0;
+                for image in images {
+                    let pruning = entry.lifecycle_of(&image.id).pruned;
+                    if pruning.as_ref().is_some_and(|p| p.finished_at.is_some()) {
+                        continue;
+                    }
+                    let age = NOW - clock::parse_timestamp(&image.built_at).unwrap();
+                    let is_named = named.contains_key(&image.id);
+                    let removable = if pruning.is_some() {
+                        !is_named
+                    } else {
+                        !is_named
+                            && !needed.contains(&image.id.as_str())
+                            && newer >= policy.keep
+                            && age >= policy.older_than
+                    };
+                    if pruning.is_none() {
+                        newer += 1;
+                    }
+                    let unfinished = pruning.is_some() && removable;
+                    expected.push((image.id.clone(), removable, unfinished));
+                }
+            }
+            let got: Vec<(String, bool, bool)> = judged
+                .iter()
+                .map(|judged| {
+                    (
+                        judged.image.id.clone(),
+                        matches!(judged.verdict, Verdict::Prune | Verdict::Unfinished),
+                        judged.verdict == Verdict::Unfinished,
+                    )
+                })
+                .collect();
+            assert_eq!(got, expected, "case {case}: {entry:#?}\nnamed {named:?}\npolicy {policy:?}");
+            for judged in &judged {
+                let verdict = match &judged.verdict {
+                    Verdict::Prune => "prune",
+                    Verdict::Unfinished => "unfinished",
+                    Verdict::NotHandled => "not handled",
+                    Verdict::Kept(why) if why.contains("--keep") => "kept: newest",
+                    Verdict::Kept(why) if why.contains("--older-than") => "kept: young",
+                    Verdict::Kept(why) if why.contains("roll back") => "kept: rollback target",
+                    Verdict::Kept(why) if why.contains("last given") => "kept: a channel's",
+                    Verdict::Kept(_) => "kept: named",
+                };
+                *seen.entry(verdict).or_default() += 1;
+            }
+        }
+        assert_eq!(seen.len(), 7, "{seen:?}");
+        assert!(seen.values().all(|count| *count >= 100), "{seen:?}");
+    }
 }
