@@ -257,7 +257,10 @@ fn cli() -> Command {
         )
         .subcommand(
             Command::new("status")
-                .about("Per template: the recorded images, whether they are stale, and which deployments use which")
+                .about(
+                    "Per template: the recorded images, whether they are stale, which deployments use which, and \
+                     with channels each channel's image, its soak and the revocations",
+                )
                 .arg(root_arg())
                 .arg(format().value_parser(["human", "json"])),
         )
