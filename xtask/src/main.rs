@@ -258,8 +258,8 @@ fn cli() -> Command {
         .subcommand(
             Command::new("status")
                 .about(
-                    "Per template: the recorded images, whether they are stale, which deployments use which, and \
-                     with channels each channel's image, its soak and the revocations",
+                    "Per template: the recorded images, whether they are stale, which deployments use which, with \
+                     channels each channel's image, its soak and the revocations, and what `prune` would remove",
                 )
                 .arg(root_arg())
                 .arg(format().value_parser(["human", "json"])),
