@@ -382,7 +382,7 @@ fn a_failure_of_the_aws_cli_is_reported_and_the_next_run_finishes_it() {
         root,
         "bin/aws",
         format!(
-            "#!/bin/sh\ncase \"$*\" in *{refused}*) echo 'An error occurred (UnauthorizedOperation) when calling the \
+            "#!/bin/sh\necho \"$*\" >> \"$0.log\"\ncase \"$*\" in *{refused}*) echo 'An error occurred (UnauthorizedOperation) when calling the \
              DeleteSnapshot operation: not allowed' >&2; exit 254 ;; esac\nexec '{}' \"$@\"\n",
             ec2.cli.display()
         ),
@@ -409,6 +409,13 @@ fn a_failure_of_the_aws_cli_is_reported_and_the_next_run_finishes_it() {
     );
     assert!(lifecycle[&central[1].0]["pruned"]["finished_at"].is_string());
     assert!(ec2.remaining("eu-west-1").1.contains(refused));
+    // What the AWS CLI was given: regions and IDs, never the credentials.
+    let arguments = std::fs::read_to_string(root.join("bin/aws.log")).unwrap();
+    assert!(
+        arguments.contains(&format!("ec2 deregister-image --image-id {} --region eu-west-1", west[4].0)),
+        "{arguments}"
+    );
+    assert!(!arguments.contains("prune-secret-not-for-argv") && !arguments.contains("testing"), "{arguments}");
 
     let output = ec2.xtask(root, &["prune", "--keep", "1", "--execute"]);
     let said = text(&output);
