@@ -203,3 +203,32 @@ fn the_promote_workflow_opens_one_pull_request_with_a_table_of_what_changes() {
     let requests = std::fs::read_to_string(dir.path().join("pull-requests")).unwrap();
     assert_eq!(requests.lines().count(), 1, "a second pull request: {requests}");
 }
+
+/// promote.yml's first job: the channel given by hand, else every channel
+/// after the first of xtask.toml, else none.
+#[test]
+fn the_promote_workflow_promotes_into_the_given_channel_or_every_later_one() {
+    let script = step_script("promote.yml", "Choose the channels");
+    let dir = tempfile::tempdir().unwrap();
+    let chosen = |wanted: &str| {
+        let output_file = dir.path().join("output");
+        let _ = std::fs::remove_file(&output_file);
+        let output = Command::new("bash")
+            .args(["-e", "-c", &script])
+            .current_dir(dir.path())
+            .env("WANTED", wanted)
+            .env("GITHUB_OUTPUT", &output_file)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", common::text(&output));
+        std::fs::read_to_string(&output_file).unwrap()
+    };
+    assert_eq!(chosen(""), "channels=[]\n", "no xtask.toml");
+    common::write(dir.path(), "xtask.toml", "[rules]\n");
+    assert_eq!(chosen(""), "channels=[]\n", "no [channels]");
+    common::write(dir.path(), "xtask.toml", "[channels]\norder = [\"canary\", \"stable\", \"late\"]\n");
+    assert_eq!(chosen(""), "channels=[\"stable\",\"late\"]\n");
+    assert_eq!(chosen("late"), "channels=[\"late\"]\n");
+    // Whatever is typed stays one JSON string, never shell or JSON syntax.
+    assert_eq!(chosen("a\"b $(x)"), "channels=[\"a\\\"b $(x)\"]\n");
+}

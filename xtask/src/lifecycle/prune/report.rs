@@ -68,11 +68,14 @@ impl Outcome {
         match &self.state {
             State::Kept(why) => Some(why.clone()),
             State::Failed(why) => Some(why.clone()),
-            State::NotHandled => Some(format!(
-                "prune removes AWS images only; remove this {} image with the cloud's own tools, then it can be left \
-                 to the lock's history",
-                self.judged.cloud().unwrap_or("unknown cloud's")
-            )),
+            State::NotHandled => Some(match self.judged.cloud() {
+                Some(cloud) => {
+                    format!("prune removes AWS images only; remove this {cloud} image with the cloud's own tools")
+                }
+                None => "prune removes AWS images only, and packer/images.lock records this one under a path that \
+                         names no cloud; remove it by hand"
+                    .to_owned(),
+            }),
             State::Pending if unfinished.is_some() => {
                 unfinished.map(|why| if dry_run { format!("{why}; --execute completes it") } else { why.to_owned() })
             }
