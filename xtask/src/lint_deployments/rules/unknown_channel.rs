@@ -46,8 +46,8 @@ fn check(ctx: &Context, out: &mut Findings) {
             (
                 "the deployment names a channel, and xtask.toml has no [channels]".to_owned(),
                 format!(
-                    "add the channels to xtask.toml ([channels] order = [\"{name}\", …]; the README's \
-                     \"Configuration\" shows one), or remove `channel`"
+                    "add the channels to xtask.toml ([channels] order = [\"{name}\", …]; docs/rolling-out.md \
+                     shows how), or remove `channel`"
                 ),
             )
         }
