@@ -126,6 +126,8 @@ fn the_rolling_out_page_runs_end_to_end() {
         );
     }
     let moto = xtask::moto::Moto::start().unwrap_or_else(|error| panic!("{error:#}"));
+    let aws_cli = common::aws_cli();
+    let aws_home = tempfile::tempdir().unwrap();
     let page = std::fs::read_to_string(common::workspace().join("docs/rolling-out.md")).unwrap();
     // The page's xtask.toml, as it shows it.
     let toml_at = page.find("```toml\n").unwrap() + "```toml\n".len();
@@ -174,6 +176,11 @@ fn the_rolling_out_page_runs_end_to_end() {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env_remove("AWS_PROFILE")
+            // `prune` runs the AWS CLI against moto, with nothing of the user's configuration.
+            .env("AWS_CLI", &aws_cli)
+            .env("AWS_ENDPOINT_URL", &moto.endpoint)
+            .env("AWS_CONFIG_FILE", aws_home.path().join("config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", aws_home.path().join("credentials"))
             .output()
             .unwrap();
         let said = text(&output);
@@ -200,6 +207,13 @@ fn the_rolling_out_page_runs_end_to_end() {
             ("images --plan", 1) => {
                 assert!(said.contains("was revoked on") && said.contains("CVE-2026-1234"), "{said}")
             }
+            ("prune --keep 1 --older-than 1d", 1) => {
+                assert!(said.contains(&format!("would remove:\n  {} eu-west-1 ", images[1])), "{said}");
+                assert!(said.contains("1 image(s) to remove"), "{said}");
+            }
+            ("prune --keep 1 --older-than 1d --execute", 1) => {
+                assert!(said.contains("1 pruned, 0 already gone, 0 failed"), "{said}")
+            }
             _ => {}
         }
     }
@@ -210,6 +224,8 @@ fn the_rolling_out_page_runs_end_to_end() {
     assert!(entry["lifecycle"][&revoked]["revoked"]["reason"].as_str().unwrap().starts_with("CVE-2026-1234"));
     assert_eq!(entry["channels"]["stable"]["eu-west-1"], images[0].as_str());
     assert_eq!(entry["channels"]["canary"]["eu-west-1"], images[2].as_str());
+    let pruned = &entry["lifecycle"][&revoked]["pruned"];
+    assert!(pruned["finished_at"].is_string() && !pruned["snapshots"].as_array().unwrap().is_empty(), "{pruned}");
     for id in &images {
         let found = Command::new(&moto.python)
             .arg("-c")
@@ -220,6 +236,7 @@ fn the_rolling_out_page_runs_end_to_end() {
             ))
             .output()
             .unwrap();
-        assert!(text(&found).contains(id.as_str()), "{id} is not an AMI in moto: {}", text(&found));
+        let exists = text(&found).contains(id.as_str());
+        assert_eq!(exists, *id != revoked, "{id}: registered in moto is {exists}: {}", text(&found));
     }
 }

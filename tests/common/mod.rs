@@ -125,6 +125,18 @@ pub fn packer() -> PathBuf {
     )
 }
 
+/// The AWS CLI: `$AWS_CLI`, then the virtualenv `.ci/test` makes, then
+/// `PATH`. Fails the test, saying how to get it, when there is none.
+pub fn aws_cli() -> PathBuf {
+    let venv = workspace().join("target/e2e-venv/bin/aws");
+    let on_path =
+        || std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join("aws")).find(|path| path.is_file());
+    std::env::var_os("AWS_CLI").map(PathBuf::from).or_else(|| venv.is_file().then_some(venv)).or_else(on_path).expect(
+        "the AWS CLI was not found: run `.ci/test`, which installs awscli==1.46.3 into target/e2e-venv, or `pip \
+             install awscli==1.46.3` and set AWS_CLI to its `aws`",
+    )
+}
+
 /// `packer validate FILE` run in the file's folder: (success, stdout and stderr).
 pub fn packer_validate(packer: &Path, file: &Path) -> (bool, String) {
     let output = Command::new(packer)

@@ -64,6 +64,7 @@ macro_rules! show_line {
     }};
 }
 
+pub mod aws;
 pub mod bench;
 pub mod codegen;
 pub mod config;

@@ -208,10 +208,50 @@ fn cli() -> Command {
                 .arg(format().value_parser(["human", "json"])),
         )
         .subcommand(
+            Command::new("prune")
+                .about(
+                    "Deregister the AMIs of packer/images.lock's history that nothing needs any more, and delete their \
+                     snapshots, with the AWS CLI (a dry run unless --execute)",
+                )
+                .after_help(
+                    "An image is removed when no deployment names it, no channel is on it or would roll back to it, \
+                     it is older than --older-than and it is not among the newest --keep of its template and region. \
+                     Only images the lock records are considered. The AWS CLI is taken from --aws-cli, then \
+                     $AWS_CLI, then PATH; it reads its credentials, and an endpoint (AWS_ENDPOINT_URL), from its own \
+                     environment and configuration.",
+                )
+                .args(lifecycle_selection())
+                .arg(
+                    Arg::new("older-than")
+                        .long("older-than")
+                        .value_name("DURATION")
+                        .default_value(xtask::lifecycle::prune::select::DEFAULT_OLDER_THAN)
+                        .value_parser(parse_duration)
+                        .help("Only images built longer ago than this: 30d, 12h, 1d12h, 90m"),
+                )
+                .arg(
+                    Arg::new("keep")
+                        .long("keep")
+                        .value_name("N")
+                        .default_value(xtask::lifecycle::prune::select::DEFAULT_KEEP)
+                        .value_parser(value_parser!(usize))
+                        .help("Keep the newest N images of each template and region regardless"),
+                )
+                .arg(flag("execute", "Deregister the images and delete their snapshots, and record it in the lock"))
+                .arg(
+                    Arg::new("aws-cli")
+                        .long("aws-cli")
+                        .value_name("PATH")
+                        .value_parser(value_parser!(PathBuf))
+                        .help("The aws executable [default: $AWS_CLI, then PATH]"),
+                )
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
             Command::new("status")
                 .about(
-                    "Per template: the recorded images, whether they are stale, which deployments use which, and \
-                     with channels each channel's image, its soak and the revocations",
+                    "Per template: the recorded images, whether they are stale, which deployments use which, with \
+                     channels each channel's image, its soak and the revocations, and what `prune` would remove",
                 )
                 .arg(root_arg())
                 .arg(format().value_parser(["human", "json"])),
@@ -425,6 +465,12 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
     }
 }
 
+fn parse_duration(text: &str) -> Result<(u64, String), String> {
+    xtask::lifecycle::clock::parse_duration(text)
+        .map(|seconds| (seconds, text.to_owned()))
+        .ok_or_else(|| format!("`{text}` is not a duration: a number and a unit (d, h, m, s), like 30d or 1d12h"))
+}
+
 fn many<T: Clone + Send + Sync + 'static>(args: &ArgMatches, name: &str) -> Vec<T> {
     args.get_many::<T>(name).map(|values| values.cloned().collect()).unwrap_or_default()
 }
@@ -537,6 +583,25 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
             dry_run: args.get_flag("dry-run"),
             json: json_format(args),
         }),
+        Some(("prune", args)) => {
+            let (older_than, older_than_text) =
+                args.get_one::<(u64, String)>("older-than").cloned().unwrap_or_default();
+            xtask::lifecycle::prune::run(&xtask::lifecycle::prune::Options {
+                root: root(args)?,
+                selection: lifecycle(args),
+                policy: xtask::lifecycle::prune::select::Policy {
+                    keep: args
+                        .get_one::<usize>("keep")
+                        .copied()
+                        .unwrap_or_else(|| xtask::lifecycle::prune::select::Policy::default().keep),
+                    older_than,
+                    older_than_text,
+                },
+                execute: args.get_flag("execute"),
+                aws_cli: args.get_one::<PathBuf>("aws-cli").cloned(),
+                json: json_format(args),
+            })
+        }
         Some(("status", args)) => images::status::run(&root(args)?, output_format(args)),
         Some(("bench", args)) => match args.subcommand() {
             Some(("lint-templates", args)) => bench::lint_templates(

@@ -15,6 +15,7 @@ pub mod clock;
 pub mod fleet;
 pub mod history;
 pub mod promote;
+pub mod prune;
 mod report;
 pub mod revoke;
 pub mod rollback;

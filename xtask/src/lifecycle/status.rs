@@ -1,10 +1,10 @@
 //! What `cargo xtask status` shows of the lifecycle, per template: each
 //! channel's image per region by the lock, its age, how long it has run in
 //! the channel and how much of the next channel's soak is left, and every
-//! revocation the lock records. Part of the status document
-//! (`"channels"` and `"revoked"` of each template), and its lines in the
-//! table. What `prune` would remove is a third part of the same kind,
-//! computed by `prune`'s own plan so that both say the same.
+//! revocation the lock records, and what `prune` would remove with its
+//! defaults, computed by `prune`'s own plan so that both say the same.
+//! Part of the status document (`"channels"`, `"revoked"` and
+//! `"prunable"` of each template), and its lines in the table.
 
 use std::fmt::Write as _;
 
@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::channels::Channels;
 use super::clock;
+use super::prune::select::{Judged, Verdict};
 use crate::lock::LockedTemplate;
 use crate::printable;
 
@@ -72,7 +73,29 @@ pub fn revocations_of(locked: Option<&LockedTemplate>) -> Vec<Value> {
     revoked
 }
 
-/// The table's lines for one template's `"channels"` and `"revoked"`.
+/// The images of `template` (its key in the lock) that `prune` would
+/// remove, as `judged` by its plan: with the default policy, `status`
+/// asks for no AWS CLI, so snapshots are `prune`'s to list.
+pub fn prunable_of(judged: &[Judged], template: &str) -> Vec<Value> {
+    judged
+        .iter()
+        .filter(|judged| judged.template == template)
+        .filter(|judged| !matches!(judged.verdict, Verdict::Kept(_)))
+        .map(|judged| {
+            json!({
+                "id": judged.image.id,
+                "region": judged.region,
+                "built_at": judged.image.built_at,
+                "age": judged.age.map(clock::describe),
+                "unfinished": judged.verdict == Verdict::Unfinished,
+                "handled": judged.verdict != Verdict::NotHandled,
+            })
+        })
+        .collect()
+}
+
+/// The table's lines for one template's `"channels"`, `"revoked"` and
+/// `"prunable"`.
 pub fn human(entry: &Value, out: &mut String) {
     let text = |value: &Value, key: &str| {
         printable::escape(value.get(key).and_then(Value::as_str).unwrap_or("?")).into_owned()
@@ -118,6 +141,17 @@ pub fn human(entry: &Value, out: &mut String) {
             text(revoked, "at"),
             text(revoked, "reason")
         );
+    }
+    for prunable in entry["prunable"].as_array().into_iter().flatten() {
+        let age = prunable["age"].as_str().map(|age| format!(", built {age} ago")).unwrap_or_default();
+        let what = if prunable["handled"] == false {
+            "not an AWS image: prune leaves it, remove it with the cloud's own tools"
+        } else if prunable["unfinished"] == true {
+            "a prune of it began and did not finish: `cargo xtask prune --execute` completes it"
+        } else {
+            "nothing needs it: `cargo xtask prune --execute` removes it"
+        };
+        let _ = writeln!(out, "  prunable {} ({}){age}: {what}", text(prunable, "id"), text(prunable, "region"));
     }
 }
 
@@ -173,5 +207,48 @@ mod tests {
         assert!(out.contains("channel stable     r              ami-1, built 3d 0h ago, entry time not recorded  REVOKED on 2026-11-29T10:00:00Z: a bad kernel"), "{out}");
         assert!(out.contains("  revoked ami-1 (r) on 2026-11-29T10:00:00Z: a bad kernel"), "{out}");
         assert!(channels_of(Some(&entry), None, now).is_empty(), "nothing without [channels]");
+    }
+
+    #[test]
+    fn what_prune_would_remove_is_shown_with_what_becomes_of_it() {
+        let image = |id: &str| LockedImage {
+            id: id.into(),
+            built_at: "2026-10-01T00:00:00Z".into(),
+            packer_version: None,
+            hash: "sha256:0".into(),
+            settings: "sha256:1".into(),
+            manifest: None,
+            variables: None,
+            values: None,
+            plugins: None,
+        };
+        let judged = |template: &str, id: &str, verdict: Verdict| Judged {
+            template: template.into(),
+            layout: None,
+            region: "r".into(),
+            image: image(id),
+            age: Some(40 * 86_400),
+            recorded_snapshots: Vec::new(),
+            verdict,
+        };
+        let all = [
+            judged("t", "ami-1", Verdict::Prune),
+            judged("t", "ami-2", Verdict::Unfinished),
+            judged("t", "ami-3", Verdict::Kept("young".into())),
+            judged("t", "image-4", Verdict::NotHandled),
+            judged("other", "ami-5", Verdict::Prune),
+        ];
+        let shown = prunable_of(&all, "t");
+        let ids: Vec<&str> = shown.iter().map(|image| image["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["ami-1", "ami-2", "image-4"]);
+        let mut out = String::new();
+        human(&json!({ "prunable": shown }), &mut out);
+        assert_eq!(
+            out,
+            "  prunable ami-1 (r), built 40d 0h ago: nothing needs it: `cargo xtask prune --execute` removes it\n  \
+             prunable ami-2 (r), built 40d 0h ago: a prune of it began and did not finish: `cargo xtask prune \
+             --execute` completes it\n  prunable image-4 (r), built 40d 0h ago: not an AWS image: prune leaves it, \
+             remove it with the cloud's own tools\n"
+        );
     }
 }
