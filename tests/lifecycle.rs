@@ -480,6 +480,56 @@ fn rollback_goes_back_past_revoked_images_and_is_refused_when_there_is_none() {
     );
 }
 
+#[test]
+fn after_a_rollback_status_and_lint_name_what_the_lock_gave_the_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    ok(root, &["images"]);
+    let first = current(root, "eu-west-1");
+    ok(root, &["images", "--force"]);
+    let second = current(root, "eu-west-1");
+    ok(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    assert_eq!(ids(root, "canary-ireland.yaml"), [first.clone(), first.clone()]);
+
+    let status: Value = serde_json::from_str(&ok(root, &["status", "--format", "json"])).unwrap();
+    let keys = status["templates"][0]["deployments"].as_array().unwrap().clone();
+    let state_of = |path: &str| {
+        let key = keys.iter().find(|key| key["path"] == path && key["key"] == "cluster.machine_image.id").unwrap();
+        key["state"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(
+        state_of("deployments/canary-ireland.yaml"),
+        "the image the lock gave `canary`, earlier than the recorded one"
+    );
+    assert_eq!(state_of("deployments/canary-frankfurt.yaml"), "current");
+
+    // Put back on the newest image by hand: status and lint both say it is
+    // not what canary was given, in words a person can read.
+    let text_now = std::fs::read_to_string(root.join("deployments/canary-ireland.yaml")).unwrap();
+    write(root, "deployments/canary-ireland.yaml", text_now.replacen(&first, &second, 1));
+    let status: Value = serde_json::from_str(&ok(root, &["status", "--format", "json"])).unwrap();
+    let bastion = status["templates"][0]["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|key| key["path"] == "deployments/canary-ireland.yaml" && key["key"] == "bastion.machine_image.id")
+        .unwrap()["state"]
+        .clone();
+    assert_eq!(bastion, format!("not the image the lock gave `canary` ({first})").as_str());
+    let lint = xtask(root, &["lint-deployments"]);
+    let said = text(&lint);
+    assert_eq!(lint.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&format!(
+            "`{second}` is not the image the lock records for the channel `canary` of packer/3.11/aws/machine-image in \
+             eu-west-1 ({first}); it is the newest image the lock records"
+        )),
+        "{said}"
+    );
+    assert!(!said.lines().any(|line| line.starts_with("error[") && line.contains("  ")), "{said}");
+}
+
 /// Each image ID a text names, in order of first appearance, as `ami-A`,
 /// `ami-B`, ..., and each time as `<time>`: what differs between runs.
 fn normalised(text: &str) -> String {

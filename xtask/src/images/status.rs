@@ -17,6 +17,7 @@ use super::freshness::{self, Freshness};
 use super::plan::{self, GLOBAL};
 use crate::deployments::Deployment;
 use crate::lifecycle;
+use crate::lifecycle::channels::{Channels, Membership};
 use crate::lock::{LockFile, LockedTemplate};
 use crate::printable;
 use crate::project::{self, Filter, Layout, TemplateFile};
@@ -43,7 +44,7 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
         .iter()
         .filter(|file| file.layout.is_ok())
         .map(|file| {
-            let mut status = template_status(file, &lockfile, &images_here, &deployments);
+            let mut status = template_status(file, &lockfile, channels.as_ref(), &images_here, &deployments);
             let locked = lockfile.templates.get(&file.rel);
             status["channels"] = Value::from(lifecycle::status::channels_of(locked, channels.as_ref(), now));
             status["revoked"] = Value::from(lifecycle::status::revocations_of(locked));
@@ -80,6 +81,7 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
 fn template_status(
     file: &TemplateFile,
     lockfile: &LockFile,
+    channels: Option<&Channels>,
     images_here: &BTreeMap<(String, String), BTreeSet<String>>,
     deployments: &[Deployment],
 ) -> Value {
@@ -122,6 +124,22 @@ fn template_status(
             let id = deployment.image_id(role).and_then(|node| node.as_str()).unwrap_or("?");
             let recorded_here = recorded.and_then(|images| images.get(region)).map(|image| image.id.as_str());
             let known = recorded.is_some_and(|images| images.values().any(|image| image.id == id));
+            let kept_earlier =
+                locked.is_some_and(|locked| locked.images_of(region).skip(1).any(|image| image.id == id));
+            // With channels, what the deployment's channel was given here:
+            // after a rollback or before a promotion, an earlier image.
+            let channel = channels.and_then(|channels| match channels.of(deployment) {
+                Membership::In(channel) => Some((channels, channel)),
+                Membership::Unknown(_) => None,
+            });
+            let given = channel.and_then(|(channels, channel)| {
+                let given = locked.and_then(|locked| locked.channels.get(channel)).and_then(|given| given.get(region));
+                match given {
+                    Some(given) => Some((channel, given.as_str())),
+                    None if channel == channels.first() => recorded_here.map(|current| (channel, current)),
+                    None => None,
+                }
+            });
             // Another template's image, by the lock.
             let elsewhere = lockfile
                 .templates
@@ -134,8 +152,17 @@ fn template_status(
                 .and_then(|image| image["state"].as_str())
                 .unwrap_or("current");
             let state = match (recorded_here, elsewhere) {
+                _ if given.is_some_and(|(_, given)| given != id) && (known || kept_earlier) => {
+                    let (channel, given) = given.expect("matched above");
+                    format!("not the image the lock gave `{channel}` ({given})")
+                }
                 (Some(current), _) if current == id && image_state == "current" => "current".to_owned(),
                 (Some(current), _) if current == id => format!("boots the recorded image, which is {image_state}"),
+                _ if given.is_some_and(|(_, given)| given == id) => {
+                    let (channel, _) = given.expect("matched above");
+                    format!("the image the lock gave `{channel}`, earlier than the recorded one")
+                }
+                _ if kept_earlier => "an earlier image the lock keeps, not the recorded one".to_owned(),
                 (Some(_), _) if known => "another region's image".to_owned(),
                 (_, Some(other)) => format!("an image of {other}"),
                 (Some(_), None) => "not the recorded image (unknown to the lock)".to_owned(),
