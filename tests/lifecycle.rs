@@ -530,6 +530,35 @@ fn after_a_rollback_status_and_lint_name_what_the_lock_gave_the_channel() {
     assert!(!said.lines().any(|line| line.starts_with("error[") && line.contains("  ")), "{said}");
 }
 
+#[test]
+fn a_deployment_the_writer_refuses_is_named_as_not_finished_not_as_booting_the_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "0s");
+    ok(root, &["images"]);
+    let ireland = current(root, "eu-west-1");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let outside = elsewhere.path().join("prod-ireland.yaml");
+    std::fs::rename(root.join("deployments/prod-ireland.yaml"), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("deployments/prod-ireland.yaml")).unwrap();
+    for run in ["the first", "the second"] {
+        let output = xtask(root, &["promote", "--to", "stable"]);
+        let said = text(&output);
+        assert_eq!(output.status.code(), Some(1), "{run}: {said}");
+        let line = said.lines().find(|line| line.contains("machine-image eu-west-1:")).unwrap();
+        assert!(
+            line.contains(&format!(
+                "packer/images.lock gives it {ireland}, but deployments/prod-ireland.yaml still boots {UNKNOWN} (not \
+                 written, see below)"
+            )),
+            "{run}: {said}"
+        );
+        assert!(!said.contains("now boot it"), "{run}: {said}");
+        assert!(said.contains("outside the repository"), "{run}: {said}");
+    }
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), deployment(Some("stable"), "eu-west-1"));
+}
+
 /// Each image ID a text names, in order of first appearance, as `ami-A`,
 /// `ami-B`, ..., and each time as `<time>`: what differs between runs.
 fn normalised(text: &str) -> String {
