@@ -269,6 +269,11 @@ fn promote_takes_a_later_channel_of_a_repository_with_channels() {
     let other = xtask(root, &["promote", "--to", "beta"]);
     assert_eq!(other.status.code(), Some(2));
     assert!(text(&other).contains("`beta` is not a channel; xtask.toml names canary, stable"), "{}", text(&other));
+    write(root, "xtask.toml", "[channels]\norder = [\"canary\"]\n");
+    let only = xtask(root, &["promote", "--to", "canary"]);
+    assert_eq!(only.status.code(), Some(2));
+    assert!(text(&only).contains("`canary` is the only channel"), "{}", text(&only));
+    assert!(!text(&only).contains("()"), "{}", text(&only));
     std::fs::remove_file(root.join("xtask.toml")).unwrap();
     let none = xtask(root, &["promote", "--to", "stable"]);
     assert_eq!(none.status.code(), Some(2));

@@ -42,6 +42,10 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     let to = options.channel.as_str();
     let from = match channels.before(to) {
         Some(from) => from.to_owned(),
+        None if channels.contains(to) && channels.names().len() == 1 => bail!(
+            "`{to}` is the only channel: new images reach it by `cargo xtask images`, and there is no later channel \
+             to promote into; add one after it to [channels] order in xtask.toml"
+        ),
         None if channels.contains(to) => bail!(
             "`{to}` is the first channel: new images reach it by `cargo xtask images`; promote into a later one ({})",
             channels.names()[1..].join(", ")
