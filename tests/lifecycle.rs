@@ -564,6 +564,33 @@ fn a_deployment_the_writer_refuses_is_named_as_not_finished_not_as_booting_the_i
     assert_eq!(std::fs::read_to_string(&outside).unwrap(), deployment(Some("stable"), "eu-west-1"));
 }
 
+#[test]
+fn a_deployment_named_with_a_control_character_reaches_the_terminal_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "0s");
+    for (plain, hostile) in
+        [("canary-ireland.yaml", "canary-\u{1b}[2J.yaml"), ("prod-ireland.yaml", "prod-\u{1b}[2J.yaml")]
+    {
+        std::fs::rename(root.join("deployments").join(plain), root.join("deployments").join(hostile)).unwrap();
+    }
+    let said = ok(root, &["images"]);
+    assert!(said.contains("deployments/canary-\\u{1b}[2J.yaml"), "{said}");
+    ok(root, &["images", "--force"]);
+    let ireland = current(root, "eu-west-1");
+    for args in [
+        vec!["images", "--plan", "--force"],
+        vec!["promote", "--to", "stable"],
+        vec!["revoke", ireland.as_str(), "--reason", "a bad kernel"],
+        vec!["rollback", "--channel", "canary"],
+    ] {
+        let output = xtask(root, &args);
+        let said = text(&output);
+        assert!(!said.contains('\u{1b}'), "`{}` printed a raw escape:\n{said}", args.join(" "));
+        assert!(args[0] == "images" || said.contains("\\u{1b}[2J.yaml"), "`{}`:\n{said}", args.join(" "));
+    }
+}
+
 /// Each image ID a text names, in order of first appearance, as `ami-A`,
 /// `ami-B`, ..., and each time as `<time>`: what differs between runs.
 fn normalised(text: &str) -> String {

@@ -104,7 +104,10 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         outside: fleet.outside,
         unreadable,
     };
-    show!("{}", if options.json { report::json(&run) } else { report::human(&run) });
+    show!(
+        "{}",
+        if options.json { report::json(&run) } else { printable::escape_lines(&report::human(&run)).into_owned() }
+    );
     Ok(if run.failed() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
