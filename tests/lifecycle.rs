@@ -591,6 +591,47 @@ fn a_deployment_named_with_a_control_character_reaches_the_terminal_escaped() {
     }
 }
 
+#[test]
+fn an_id_of_the_wrong_shape_in_the_lock_is_refused_before_the_lock_gives_it_to_a_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "0s");
+    ok(root, &["images"]);
+    let first = current(root, "eu-west-1");
+    ok(root, &["images", "--force"]);
+    let second = current(root, "eu-west-1");
+    // Both edited by hand to upper case, which no AMI ID is.
+    for (id, edited) in [
+        (&first, first.to_uppercase().replacen("AMI-", "ami-", 1)),
+        (&second, second.to_uppercase().replacen("AMI-", "ami-", 1)),
+    ] {
+        for name in ["packer/images.lock", "deployments/canary-ireland.yaml"] {
+            let text = std::fs::read_to_string(root.join(name)).unwrap();
+            write(root, name, text.replace(id.as_str(), &edited));
+        }
+    }
+    let lock_before = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    for args in [
+        ["promote", "--to", "stable", "--region", "eu-west-1"],
+        ["rollback", "--channel", "canary", "--region", "eu-west-1"],
+    ] {
+        let output = xtask(root, &args);
+        let said = text(&output);
+        assert_eq!(output.status.code(), Some(1), "{said}");
+        assert!(
+            said.contains("is not an image ID (an image ID is `ami-` and 8 or 17 lower-case hex digits)"),
+            "{said}"
+        );
+        assert!(said.contains("0 deployments updated"), "{said}");
+        assert_eq!(
+            std::fs::read_to_string(root.join("packer/images.lock")).unwrap(),
+            lock_before,
+            "{}",
+            args.join(" ")
+        );
+    }
+}
+
 /// Each image ID a text names, in order of first appearance, as `ami-A`,
 /// `ami-B`, ..., and each time as `<time>`: what differs between runs.
 fn normalised(text: &str) -> String {

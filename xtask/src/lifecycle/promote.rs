@@ -24,6 +24,7 @@ use super::write::{self, Move};
 use crate::config::Config;
 use crate::images::freshness::{self, Freshness};
 use crate::lock::LockFile;
+use crate::packer::check_image_id;
 use crate::printable;
 
 pub struct Options {
@@ -129,6 +130,16 @@ pub fn outcome(place: &Place, channel: &str, state: State, id: Option<String>, r
     }
 }
 
+/// Why an ID of the lock that is no image ID of its cloud is not given to
+/// a channel: the lock stays as it is, and no deployment gets it.
+pub fn bad_shape(id: &str, channel: &str, template: &str, shape: &str) -> String {
+    format!(
+        "`{}`, which packer/images.lock records for {template} and would give `{channel}`, is not an image ID \
+         (an image ID is {shape}); restore the lock (`git checkout packer/images.lock`) or correct it by hand",
+        id.escape_debug()
+    )
+}
+
 /// What `to` gets at one place: the image `from` boots there, unless a
 /// check holds it back.
 fn judge(
@@ -167,6 +178,9 @@ fn judge(
             place.who_boots_what(from)
         ));
     };
+    if let Err(shape) = check_image_id(&place.layout.cloud, source) {
+        return refused(bad_shape(source, from, &place.template.rel, shape));
+    }
     let events = locked.lifecycle_of(source);
     if let Some(pruning) = &events.pruned {
         return refused(format!(

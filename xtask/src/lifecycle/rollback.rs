@@ -19,10 +19,11 @@ use anyhow::{Result, bail};
 use super::channels::Channels;
 use super::fleet::{self, Place, Selection};
 use super::history;
-use super::promote::{configured, outcome};
+use super::promote::{bad_shape, configured, outcome};
 use super::report::{self, Run, State};
 use super::write::{self, Move};
 use crate::lock::LockFile;
+use crate::packer::check_image_id;
 use crate::printable;
 
 pub struct Options {
@@ -168,10 +169,13 @@ fn judge(
         ));
     }
     match history::rollback_target(locked, channel, region) {
-        Ok(image) => {
-            let reason = format!("the image `{channel}` booted before {}", printable::escape(booted));
-            (State::Moved, Some(image.id.clone()), Some(reason))
-        }
+        Ok(image) => match check_image_id(&place.layout.cloud, &image.id) {
+            Err(shape) => refused(bad_shape(&image.id, channel, &place.template.rel, shape)),
+            Ok(()) => {
+                let reason = format!("the image `{channel}` booted before {}", printable::escape(booted));
+                (State::Moved, Some(image.id.clone()), Some(reason))
+            }
+        },
         Err(why) => refused(format!("nothing to roll back to: {why}")),
     }
 }
