@@ -632,6 +632,34 @@ fn an_id_of_the_wrong_shape_in_the_lock_is_refused_before_the_lock_gives_it_to_a
     }
 }
 
+#[test]
+fn an_image_revoked_under_a_copied_template_is_revoked_for_promote_and_rollback() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "0s");
+    ok(root, &["images"]);
+    let first = current(root, "eu-west-1");
+    ok(root, &["images", "--force"]);
+    let second = current(root, "eu-west-1");
+    // 3.12 starts as a copy of 3.11's folder and lock entry.
+    write(root, "packer/3.12/aws/machine-image/template.json", template());
+    let mut copied = lock(root);
+    copied["templates"]["packer/3.12/aws/machine-image/template.json"] = entry(root);
+    set_lock(root, &copied);
+    ok(root, &["revoke", &first, &second, "--release", "3.12", "--reason", "a bad kernel"]);
+    assert!(entry(root)["lifecycle"][&second]["revoked"].is_null(), "3.11's own record is left as it was");
+
+    let promote = xtask(root, &["promote", "--to", "stable", "--region", "eu-west-1"]);
+    let said = text(&promote);
+    assert_eq!(promote.status.code(), Some(1), "{said}");
+    assert!(said.contains(&format!("{second}, which `canary` boots, was revoked on ")), "{said}");
+    let rollback = xtask(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    let said = text(&rollback);
+    assert_eq!(rollback.status.code(), Some(1), "{said}");
+    assert!(said.contains(&format!("{first}, was revoked on ")) && said.contains("a bad kernel"), "{said}");
+    assert_eq!(ids(root, "canary-ireland.yaml"), [second.clone(), second]);
+}
+
 /// Each image ID a text names, in order of first appearance, as `ami-A`,
 /// `ami-B`, ..., and each time as `<time>`: what differs between runs.
 fn normalised(text: &str) -> String {

@@ -23,7 +23,7 @@ use super::report::{self, Outcome, Run, State};
 use super::write::{self, Move};
 use crate::config::Config;
 use crate::images::freshness::{self, Freshness};
-use crate::lock::LockFile;
+use crate::lock::{LockFile, Revocation};
 use crate::packer::check_image_id;
 use crate::printable;
 
@@ -130,6 +130,13 @@ pub fn outcome(place: &Place, channel: &str, state: State, id: Option<String>, r
     }
 }
 
+/// The revocation of `id` in any template's entry of the lock: an ID
+/// copied into two entries (a release folder copied with its lock entry)
+/// is one image, revoked for all, as `revoked-image` reports it.
+pub fn revoked_anywhere<'a>(lockfile: &'a LockFile, id: &str) -> Option<&'a Revocation> {
+    lockfile.templates.values().find_map(|entry| entry.lifecycle.get(id)?.revoked.as_ref())
+}
+
 /// Why an ID of the lock that is no image ID of its cloud is not given to
 /// a channel: the lock stays as it is, and no deployment gets it.
 pub fn bad_shape(id: &str, channel: &str, template: &str, shape: &str) -> String {
@@ -181,7 +188,10 @@ fn judge(
     if let Err(shape) = check_image_id(&place.layout.cloud, source) {
         return refused(bad_shape(source, from, &place.template.rel, shape));
     }
-    let events = locked.lifecycle_of(source);
+    let mut events = locked.lifecycle_of(source);
+    if events.revoked.is_none() {
+        events.revoked = revoked_anywhere(lockfile, source).cloned();
+    }
     if let Some(pruning) = &events.pruned {
         return refused(format!(
             "{source_shown}, which `{from}` boots, was pruned on {}: it no longer exists",
