@@ -274,6 +274,16 @@ fn promote_takes_a_later_channel_of_a_repository_with_channels() {
     assert_eq!(only.status.code(), Some(2));
     assert!(text(&only).contains("`canary` is the only channel"), "{}", text(&only));
     assert!(!text(&only).contains("()"), "{}", text(&only));
+    let typo = xtask(root, &["rollback", "--channel", "canary", "--region", "eu-wset-1"]);
+    assert_eq!(typo.status.code(), Some(2), "a typo in --region does nothing quietly: {}", text(&typo));
+    assert!(
+        text(&typo).contains(
+            "--region eu-wset-1: no deployment the selected templates feed is in that region; they \
+                              are in eu-central-1, eu-west-1"
+        ),
+        "{}",
+        text(&typo)
+    );
     std::fs::remove_file(root.join("xtask.toml")).unwrap();
     let none = xtask(root, &["promote", "--to", "stable"]);
     assert_eq!(none.status.code(), Some(2));
