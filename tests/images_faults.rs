@@ -719,7 +719,8 @@ fn a_selection_that_matches_nothing_is_an_error_that_lists_what_there_is() {
     for (args, said) in [
         (
             &["--release", "3.10"][..],
-            "no template matches --release/--cloud; the releases here: 3.11, 3.9; the clouds: aws",
+            "no template matches --release 3.10; the releases here: 3.9, 3.11; the clouds: aws; the images: \
+             machine-image",
         ),
         (&["--cloud", "AWS"][..], "the clouds: aws"),
         (

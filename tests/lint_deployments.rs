@@ -18,7 +18,7 @@ fn every_rule_fires_on_its_fixture() {
         let name = rule.meta.name;
         let root = fixtures().join("deployment-rules").join(name);
         assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/deployment-rules/{name}/");
-        let report = lint_deployments::lint(&Options { root, files: Vec::new() }).unwrap();
+        let report = lint_deployments::lint(&Options { root, ..Options::default() }).unwrap();
         let codes: Vec<&str> = report.files.iter().flat_map(|f| &f.diagnostics).map(|d| d.rule.code).collect();
         assert!(
             codes.contains(&rule.meta.code),
@@ -269,7 +269,7 @@ fn special_files_are_reported_never_opened() {
 #[test]
 fn yaml_as_people_write_it() {
     let root = fixtures().join("yaml-as-written");
-    let report = lint_deployments::lint(&Options { root, files: Vec::new() }).unwrap();
+    let report = lint_deployments::lint(&Options { root, ..Options::default() }).unwrap();
     let clean = report.files.iter().find(|file| file.path.ends_with("anchors.yaml")).unwrap();
     assert!(clean.diagnostics.is_empty(), "{}", human::render(&report, "deployment", false));
     insta::assert_snapshot!("yaml-as-written.human", human::render(&report, "deployment", false));

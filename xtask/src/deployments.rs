@@ -125,6 +125,11 @@ pub fn looks_like_a_number(text: &str) -> bool {
     !text.is_empty() && text.parse::<f64>().is_ok() && text.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
 }
 
+/// A deployment's file name: `.yaml` or `.yml`.
+pub fn is_deployment_file(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml")
+}
+
 /// `deployments/*.yaml` and `*.yml` below the root, sorted.
 pub fn find(root: &Path) -> Result<Vec<PathBuf>> {
     let dir = root.join("deployments");
@@ -134,7 +139,7 @@ pub fn find(root: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     for entry in fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))? {
         let path = entry?.path();
-        if path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml") {
+        if is_deployment_file(&path) {
             found.push(path);
         }
     }

@@ -65,6 +65,7 @@ macro_rules! show_line {
 }
 
 pub mod bench;
+pub mod cli;
 pub mod codegen;
 pub mod config;
 pub mod demo;

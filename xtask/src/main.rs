@@ -1,416 +1,95 @@
-//! `cargo xtask`: parses the command line and dispatches to one module per
-//! command. Nothing else lives here. The command line is declared with
-//! clap's builder rather than its derive, which would cost every user a
-//! proc-macro build on their first run.
+//! `cargo xtask`: parses the command line (declared in `xtask::cli`) and
+//! dispatches to one module per command. Nothing else lives here.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
+use clap::ArgMatches;
 
-use xtask::project::{Filter, workspace_root};
-use xtask::render::Format;
+use xtask::cli::{self, many, output_format, read_selection, root};
+use xtask::project::workspace_root;
 use xtask::{bench, codegen, demo, images, install_hook, lint, lint_deployments, lint_templates, pre_commit};
 
-fn cli() -> Command {
-    Command::new("cargo xtask")
-        .bin_name("cargo xtask")
-        .version(env!("CARGO_PKG_VERSION"))
-        .about("The infrastructure repository's workspace tool: lints the Packer templates, builds the machine images and wires them into the deployments.")
-        .subcommand_required(true)
-        .arg_required_else_help(true)
-        .subcommand(
-            Command::new("lint-templates")
-                .about("Lint every template under packer/<release>/<cloud>/<image>/ (template.json or *.pkr.hcl)")
-                .args(selection())
-                .args(lint_output())
-                .arg(explain_arg())
-                .arg(var_file_arg("A var file whose variables count as declared (repeatable)"))
-                .arg(
-                    Arg::new("packer-version")
-                        .long("packer-version")
-                        .value_name("VERSION")
-                        .value_parser(|text: &str| {
-                            xtask::version::Version::parse(text)
-                                .ok_or_else(|| format!("`{text}` is not a release: write its three numbers, such as 1.11.2"))
-                        })
-                        .help("Judge templates against this Packer release (over [packer] version in xtask.toml and the installed packer; an HCL2 template's required_version still decides for it)"),
-                )
-                .arg(files_arg("Lint only these templates: template.json files, HCL2 folders or any of their files")),
-        )
-        .subcommand(
-            Command::new("lint-deployments")
-                .about("Lint every deployments/*.yaml against the templates and packer/images.lock")
-                .arg(root_arg())
-                .args(lint_output())
-                .arg(explain_arg())
-                .arg(files_arg("Lint only these deployment files")),
-        )
-        .subcommand(
-            Command::new("lint")
-                .about("Run lint-templates and lint-deployments in one pass")
-                .arg(root_arg())
-                .args(lint_output())
-                .arg(explain_arg())
-                .arg(var_file_arg("A var file whose variables count as declared (repeatable)")),
-        )
-        .subcommand(
-            Command::new("pre-commit")
-                .about("Lint what is staged for commit (the index, not the working tree); run by the git hook")
-                .args(lint_output()),
-        )
-        .subcommand(
-            Command::new("install-hook")
-                .about("Install the git pre-commit hook that runs `cargo xtask pre-commit`")
-                .arg(flag("force", "Replace a pre-commit hook this command did not write"))
-                .arg(flag("uninstall", "Remove the hook this command wrote")),
-        )
-        .subcommand(
-            Command::new("images")
-                .about("Build the templates with Packer and write the image IDs into the deployments")
-                .args(selection())
-                .arg(
-                    Arg::new("region")
-                        .long("region")
-                        .value_name("R")
-                        .action(ArgAction::Append)
-                        .help("Only the builders for this AWS region, through Packer's -only (repeatable)"),
-                )
-                .arg(flag("dry-run", "Print what would be built and patched, without running Packer"))
-                .arg(flag(
-                    "force",
-                    "Rebuild templates whose inputs have not changed since their last build; with --apply or \
-                     --patch-from, apply a result or manifest even though the lock has other images for its \
-                     regions since, or its date is ahead",
-                ))
-                .arg(
-                    Arg::new("jobs")
-                        .long("jobs")
-                        .short('j')
-                        .value_name("N")
-                        .default_value("4")
-                        .value_parser(value_parser!(usize))
-                        .help("How many templates to build side by side"),
-                )
-                .arg(packer_arg())
-                .arg(
-                    Arg::new("var")
-                        .long("var")
-                        .value_name("K=V")
-                        .action(ArgAction::Append)
-                        .value_parser(parse_var)
-                        .help("A variable, passed as -var to the templates that declare it (repeatable)"),
-                )
-                .arg(var_file_arg("A var file for Packer, passed as -var-file (.pkrvars.hcl ones to HCL2 folders only; repeatable)"))
-                .arg(
-                    Arg::new("patch-from")
-                        .long("patch-from")
-                        .value_name("MANIFEST")
-                        .num_args(1..)
-                        .value_parser(value_parser!(PathBuf))
-                        .help("Patch from manifest files written by Packer's manifest post-processor, without building"),
-                )
-                .arg(flag("plan", "Print what needs building and why, without building (for a CI matrix: --format github-matrix)"))
-                .arg(
-                    Arg::new("select")
-                        .long("select")
-                        .value_name("FOLDER")
-                        .action(ArgAction::Append)
-                        .help("Only the template in this folder, e.g. packer/3.11/aws/machine-image (repeatable)"),
-                )
-                .arg(
-                    flag(
-                        "build-only",
-                        "Build the selected template and write its result (--result); touch no deployment and no lock",
-                    )
-                    .conflicts_with_all(["patch-from", "plan", "dry-run"]),
-                )
-                .arg(
-                    Arg::new("result")
-                        .long("result")
-                        .value_name("FILE")
-                        .value_parser(value_parser!(PathBuf))
-                        .requires("build-only")
-                        .help("Where --build-only writes the build's result, for --apply"),
-                )
-                .arg(
-                    Arg::new("apply")
-                        .long("apply")
-                        .value_name("RESULT")
-                        .num_args(1..)
-                        .value_parser(value_parser!(PathBuf))
-                        .conflicts_with_all([
-                            "build-only",
-                            "patch-from",
-                            "plan",
-                            "dry-run",
-                            "select",
-                            "release",
-                            "cloud",
-                            "region",
-                        ])
-                        .help("Record the results of builds run elsewhere (--build-only) and patch the deployments"),
-                )
-                .arg(format().value_parser(["human", "json", "github-matrix"])),
-        )
-        .subcommand(
-            Command::new("status")
-                .about("Per template: the recorded images, whether they are stale, and which deployments use which")
-                .arg(root_arg())
-                .arg(format().value_parser(["human", "json"])),
-        )
-        .subcommand(
-            Command::new("demo")
-                .about(
-                    "Run the whole images flow on a copy of the repository against a local EC2 API (moto), \
-                     without a cloud account",
-                )
-                .after_help(
-                    "moto_server is taken from $MOTO_SERVER, then PATH, then target/e2e-venv (installed there with \
-                     pip on first use).",
-                )
-                .arg(root_arg())
-                .arg(packer_arg()),
-        )
-        .subcommand(
-            Command::new("bench")
-                .about("Measure the speed goals on generated trees and print the figures")
-                .subcommand_required(true)
-                .subcommand(
-                    Command::new("lint-templates")
-                        .about("The linter against `packer validate -syntax-only` per template and against `cat`")
-                        .arg(
-                            Arg::new("templates")
-                                .long("templates")
-                                .value_name("N")
-                                .default_value("1000")
-                                .value_parser(value_parser!(usize))
-                                .help("How many templates to generate"),
-                        )
-                        .arg(
-                            Arg::new("hcl2")
-                                .long("hcl2")
-                                .action(ArgAction::SetTrue)
-                                .help("Generate HCL2 template folders (three .pkr.hcl files each) instead of JSON"),
-                        )
-                        .arg(packer_arg()),
-                )
-                .subcommand(
-                    Command::new("findings")
-                        .about("The linter on one template with many findings (unknown keys, undeclared variables)")
-                        .arg(
-                            Arg::new("findings")
-                                .long("findings")
-                                .value_name("N")
-                                .default_value("10000")
-                                .value_parser(value_parser!(usize))
-                                .help("How many findings the generated template holds"),
-                        ),
-                )
-                .subcommand(Command::new("pre-commit").about(
-                    "The hook's command with one staged change among 200 templates and 200 deployments",
-                ))
-                .subcommand(Command::new("cold-build").about(
-                    "The first build of xtask in an empty target folder (the registry as cached): wall time, CPU \
-                     time and the longest crates",
-                ))
-                .subcommand(
-                    Command::new("images")
-                        .about("Parallel builds, overhead over Packer by hand, no-change rerun and patching, against moto_server")
-                        .arg(packer_arg()),
-                ),
-        )
-        .subcommand(
-            Command::new("codegen")
-                .about(
-                    "Regenerate the rules' pages and tables in docs/rules/, and from git mirrors what each Packer release has: \
-                     the knowledge of its and its plugins' keys, and its HCL2 functions",
-                )
-                .arg(flag("check", "Fail instead of writing when a generated file is out of date"))
-                .arg(
-                    Arg::new("packer-mirrors")
-                        .long("packer-mirrors")
-                        .value_name("DIR")
-                        .value_parser(value_parser!(PathBuf))
-                        .help(
-                            "A folder of git mirrors with their tags, as the fetch tool lays them out \
-                             (DIR/<owner>+<name>/repo): hashicorp+packer, the plugins of \
-                             codegen::packer_knowledge::PLUGINS and packer-plugin-sdk for \
-                             xtask/src/schema/knowledge.txt; zclconf+go-cty, hashicorp+go-cty-funcs, \
-                             hashicorp+hcl and zclconf+go-cty-yaml for xtask/src/hcl2/function_table.rs. \
-                             Regenerates both (with --check: checks both)",
-                        ),
-                ),
-        )
-}
-
-fn root_arg() -> Arg {
-    Arg::new("root")
-        .long("root")
-        .value_name("DIR")
-        .value_parser(value_parser!(PathBuf))
-        .help("The repository's top folder [default: the checkout cargo xtask runs in]")
-}
-
-fn var_file_arg(help: &'static str) -> Arg {
-    Arg::new("var-file")
-        .long("var-file")
-        .value_name("FILE")
-        .action(ArgAction::Append)
-        .value_parser(value_parser!(PathBuf))
-        .help(help)
-}
-
-fn files_arg(help: &'static str) -> Arg {
-    Arg::new("files").value_name("FILE").num_args(0..).value_parser(value_parser!(PathBuf)).help(help)
-}
-
-fn explain_arg() -> Arg {
-    Arg::new("explain")
-        .long("explain")
-        .value_name("RULE")
-        .help("Print a rule's documentation (by code or name) and exit")
-}
-
-fn selection() -> [Arg; 3] {
-    [
-        root_arg(),
-        Arg::new("release")
-            .long("release")
-            .value_name("R")
-            .action(ArgAction::Append)
-            .help("Only templates of this release (repeatable)"),
-        Arg::new("cloud")
-            .long("cloud")
-            .value_name("C")
-            .action(ArgAction::Append)
-            .help("Only templates of this cloud (repeatable)"),
-    ]
-}
-
-/// `--format` and `--statistics`, for the linters.
-fn lint_output() -> [Arg; 2] {
-    [
-        format(),
-        flag("statistics", "Print how many findings each rule has instead of the findings").conflicts_with("format"),
-    ]
-}
-
-fn format() -> Arg {
-    Arg::new("format")
-        .long("format")
-        .value_name("FORMAT")
-        .default_value("human")
-        .value_parser(["human", "json", "github", "sarif"])
-        .help("Output format")
-}
-
-fn packer_arg() -> Arg {
-    Arg::new("packer")
-        .long("packer")
-        .value_name("PATH")
-        .value_parser(value_parser!(PathBuf))
-        .help("The packer executable [default: $PACKER, then PATH]")
-}
-
-fn flag(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name).long(name).action(ArgAction::SetTrue).help(help)
-}
-
-fn parse_var(text: &str) -> Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
-        _ => Err(format!("`{text}` is not KEY=VALUE")),
-    }
-}
-
-fn many<T: Clone + Send + Sync + 'static>(args: &ArgMatches, name: &str) -> Vec<T> {
-    args.get_many::<T>(name).map(|values| values.cloned().collect()).unwrap_or_default()
-}
-
-fn root(args: &ArgMatches) -> Result<PathBuf> {
-    args.get_one::<PathBuf>("root").cloned().map_or_else(workspace_root, Ok)
-}
-
-fn filter(args: &ArgMatches) -> Filter {
-    Filter { releases: many(args, "release"), clouds: many(args, "cloud") }
-}
-
-fn output_format(args: &ArgMatches) -> Format {
-    if args.try_get_one::<bool>("statistics").ok().flatten() == Some(&true) {
-        return Format::Statistics;
-    }
-    match args.get_one::<String>("format").map(String::as_str) {
-        Some("json") => Format::Json,
-        Some("github") => Format::Github,
-        Some("sarif") => Format::Sarif,
-        _ => Format::Human,
-    }
-}
-
 fn main() -> ExitCode {
-    match run(&cli().get_matches()) {
+    let matches = cli::command().get_matches();
+    xtask::render::set_colour(cli::colour(&matches));
+    match run(&matches) {
         Ok(code) => code,
         Err(error) => {
             let _ = writeln!(std::io::stderr(), "error: {error:#}");
-            ExitCode::from(2)
+            ExitCode::from(cli::EXIT_USAGE)
         }
     }
 }
 
 fn run(matches: &ArgMatches) -> Result<ExitCode> {
     match matches.subcommand() {
-        Some(("lint-templates", args)) => match args.get_one::<String>("explain") {
+        Some(("lint-templates", args)) => match cli::explain(args) {
             Some(rule) => lint::explain(rule, Some("PKR")),
-            None => lint_templates::run(
-                &lint_templates::Options {
-                    root: root(args)?,
-                    filter: filter(args),
-                    files: many(args, "files"),
-                    var_files: many(args, "var-file"),
-                    packer_version: args.get_one::<xtask::version::Version>("packer-version").copied(),
-                },
-                output_format(args),
-            ),
+            None => {
+                let selection = read_selection(args)?;
+                lint_templates::run(
+                    &lint_templates::Options {
+                        root: selection.root,
+                        filter: selection.filter,
+                        files: selection.paths,
+                        var_files: many(args, "var-file"),
+                        packer_version: args.get_one::<xtask::version::Version>("packer-version").copied(),
+                    },
+                    output_format(args),
+                )
+            }
         },
-        Some(("lint-deployments", args)) => match args.get_one::<String>("explain") {
+        Some(("lint-deployments", args)) => match cli::explain(args) {
             Some(rule) => lint::explain(rule, Some("DEP")),
-            None => lint_deployments::run(
-                &lint_deployments::Options { root: root(args)?, files: many(args, "files") },
-                output_format(args),
-            ),
+            None => {
+                let selection = read_selection(args)?;
+                lint_deployments::run(
+                    &lint_deployments::Options {
+                        root: selection.root,
+                        filter: selection.filter,
+                        files: selection.paths,
+                    },
+                    output_format(args),
+                )
+            }
         },
-        Some(("lint", args)) => match args.get_one::<String>("explain") {
+        Some(("lint", args)) => match cli::explain(args) {
             Some(rule) => lint::explain(rule, None),
-            None => lint::run(root(args)?, many(args, "var-file"), output_format(args)),
+            None => lint::run(read_selection(args)?, many(args, "var-file"), output_format(args)),
         },
         Some(("pre-commit", args)) => pre_commit::run(output_format(args)),
         Some(("install-hook", args)) => install_hook::run(args.get_flag("force"), args.get_flag("uninstall")),
-        Some(("images", args)) => images::run(&images::Options {
-            root: root(args)?,
-            filter: filter(args),
-            regions: many(args, "region"),
-            dry_run: args.get_flag("dry-run"),
-            force: args.get_flag("force"),
-            jobs: args.get_one::<usize>("jobs").copied().unwrap_or(4),
-            packer: args.get_one::<PathBuf>("packer").cloned(),
-            vars: many(args, "var"),
-            var_files: many(args, "var-file"),
-            patch_from: many(args, "patch-from"),
-            plan: args.get_flag("plan"),
-            select: many(args, "select"),
-            build_only: args.get_flag("build-only"),
-            result: args.get_one::<PathBuf>("result").cloned(),
-            apply: many(args, "apply"),
-            format: match args.get_one::<String>("format").map(String::as_str) {
-                Some("json") => images::Output::Json,
-                Some("github-matrix") => images::Output::GithubMatrix,
-                _ => images::Output::Human,
-            },
-        }),
-        Some(("status", args)) => images::status::run(&root(args)?, output_format(args)),
+        Some(("images", args)) => {
+            let selection = read_selection(args)?;
+            let mut select: Vec<String> = many(args, "select");
+            select.extend(selection.paths.iter().map(|path| path.to_string_lossy().into_owned()));
+            images::run(&images::Options {
+                root: selection.root,
+                filter: selection.filter,
+                regions: many(args, "region"),
+                dry_run: args.get_flag("dry-run"),
+                force: args.get_flag("force"),
+                jobs: args.get_one::<usize>("jobs").copied().unwrap_or(4),
+                packer: args.get_one::<PathBuf>("packer").cloned(),
+                vars: many(args, "var"),
+                var_files: many(args, "var-file"),
+                patch_from: many(args, "patch-from"),
+                plan: args.get_flag("plan"),
+                select,
+                build_only: args.get_flag("build-only"),
+                result: args.get_one::<PathBuf>("result").cloned(),
+                apply: many(args, "apply"),
+                format: match args.get_one::<String>("format").map(String::as_str) {
+                    Some("json") => images::Output::Json,
+                    Some("github-matrix") => images::Output::GithubMatrix,
+                    _ => images::Output::Human,
+                },
+            })
+        }
+        Some(("status", args)) => images::status::run(&read_selection(args)?, output_format(args)),
         Some(("bench", args)) => match args.subcommand() {
             Some(("lint-templates", args)) => bench::lint_templates(
                 args.get_one::<usize>("templates").copied().unwrap_or(1000),

@@ -196,17 +196,8 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             setting.core = crate::lint_templates::installed(packer, version);
         }
     }
-    if selected.is_empty() && (!options.filter.releases.is_empty() || !options.filter.clouds.is_empty()) {
-        let layouts: Vec<Layout> = everything.iter().filter_map(|file| file.layout.clone().ok()).collect();
-        let list = |part: fn(&Layout) -> &String| {
-            let set: BTreeSet<&String> = layouts.iter().map(part).collect();
-            set.into_iter().map(String::as_str).collect::<Vec<_>>().join(", ")
-        };
-        anyhow::bail!(
-            "no template matches --release/--cloud; the releases here: {}; the clouds: {}",
-            list(|layout| &layout.release),
-            list(|layout| &layout.cloud)
-        );
+    if selected.is_empty() {
+        options.filter.check_matches(&options.root)?;
     }
     for file in selected {
         let layout = match &file.layout {
