@@ -1,5 +1,6 @@
 //! `cargo xtask lint-deployments` and `cargo xtask lint`.
 
+#[macro_use]
 mod common;
 
 use std::fs;
@@ -10,25 +11,59 @@ use xtask::lint_deployments::{self, Options, rules::RULES};
 use xtask::render::{human, json, sarif};
 
 /// Each rule has a fixture tree named after it that triggers it, and
-/// reviewed snapshots of its human and JSON output.
-#[test]
-fn every_rule_fires_on_its_fixture() {
-    let mut logs = Vec::new();
-    for rule in RULES {
-        let name = rule.meta.name;
-        let root = fixtures().join("deployment-rules").join(name);
-        assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/deployment-rules/{name}/");
-        let report = lint_deployments::lint(&Options { root, ..Options::default() }).unwrap();
-        let codes: Vec<&str> = report.files.iter().flat_map(|f| &f.diagnostics).map(|d| d.rule.code).collect();
-        assert!(
-            codes.contains(&rule.meta.code),
-            "the fixture of {name} does not trigger it:\n{}",
-            human::render(&report, "deployment", false)
-        );
-        insta::assert_snapshot!(format!("deployment-{name}.human"), human::render(&report, "deployment", false));
-        insta::assert_snapshot!(format!("deployment-{name}.json"), json::render(&report));
-        logs.push((name.to_owned(), sarif::render(&report, &xtask::lint::catalogue())));
+/// reviewed snapshots of its human and JSON output: one test per rule.
+fn fires_on_its_fixture(name: &str) {
+    let rule = RULES.iter().find(|rule| rule.meta.name == name).unwrap_or_else(|| panic!("no rule is named {name}"));
+    let root = fixtures().join("deployment-rules").join(name);
+    assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/deployment-rules/{name}/");
+    let report = lint_deployments::lint(&Options { root, ..Options::default() }).unwrap();
+    let codes: Vec<&str> = report.files.iter().flat_map(|f| &f.diagnostics).map(|d| d.rule.code).collect();
+    assert!(
+        codes.contains(&rule.meta.code),
+        "the fixture of {name} does not trigger it:\n{}",
+        human::render(&report, "deployment", false)
+    );
+    insta::assert_snapshot!(format!("deployment-{name}.human"), human::render(&report, "deployment", false));
+    insta::assert_snapshot!(format!("deployment-{name}.json"), json::render(&report));
+}
+
+/// The deployment rules' tests are in a module of their own: `duplicate_key`
+/// is also a template rule's name.
+mod deployment_rules {
+    use super::fires_on_its_fixture;
+
+    rule_fixture_tests! {
+        RULE_FIXTURES, fires_on_its_fixture:
+        duplicate_key,
+    invalid_yaml,
+    malformed_image_id,
+    missing_key,
+    no_template,
+    region_not_built,
+    release_not_a_string,
+    stale_image,
+    unknown_cloud,
+    unknown_image,
     }
+
+    #[test]
+    fn every_rule_has_a_fixture_test() {
+        let rules: Vec<&str> = super::RULES.iter().map(|rule| rule.meta.name).collect();
+        crate::common::assert_fixture_list(RULE_FIXTURES, &rules, "deployment-rules");
+    }
+}
+
+/// The SARIF log of every rule's fixture is valid against the schema.
+#[test]
+fn every_fixture_makes_valid_sarif() {
+    let logs: Vec<(String, String)> = RULES
+        .iter()
+        .map(|rule| {
+            let root = fixtures().join("deployment-rules").join(rule.meta.name);
+            let report = lint_deployments::lint(&Options { root, ..Options::default() }).unwrap();
+            (rule.meta.name.to_owned(), sarif::render(&report, &xtask::lint::catalogue()))
+        })
+        .collect();
     common::assert_valid_sarif(&logs);
 }
 
@@ -297,18 +332,30 @@ fn lint_both(root: std::path::PathBuf) -> xtask::diagnostic::Report {
 }
 
 /// The suppression rules, which both linters report, each with a fixture
-/// tree (a template and a deployment) and snapshots.
-#[test]
-fn every_suppression_rule_fires_on_its_fixture() {
-    for rule in xtask::suppress::rules::RULES {
-        let name = rule.name;
-        let root = fixtures().join("shared-rules").join(name);
-        assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/shared-rules/{name}/");
-        let report = lint_both(root);
-        let codes: Vec<&str> = report.files.iter().flat_map(|f| &f.diagnostics).map(|d| d.rule.code).collect();
-        assert_eq!(codes, [rule.code, rule.code], "in the template and in the deployment");
-        insta::assert_snapshot!(format!("shared-{name}.human"), human::render(&report, "file", false));
-        insta::assert_snapshot!(format!("shared-{name}.json"), json::render(&report));
+/// tree (a template and a deployment) and snapshots: one test per rule.
+fn suppression_fires_on_its_fixture(name: &str) {
+    let rule = xtask::suppress::rules::RULES
+        .iter()
+        .find(|rule| rule.name == name)
+        .unwrap_or_else(|| panic!("no suppression rule is named {name}"));
+    let root = fixtures().join("shared-rules").join(name);
+    assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/shared-rules/{name}/");
+    let report = lint_both(root);
+    let codes: Vec<&str> = report.files.iter().flat_map(|f| &f.diagnostics).map(|d| d.rule.code).collect();
+    assert_eq!(codes, [rule.code, rule.code], "in the template and in the deployment");
+    insta::assert_snapshot!(format!("shared-{name}.human"), human::render(&report, "file", false));
+    insta::assert_snapshot!(format!("shared-{name}.json"), json::render(&report));
+}
+
+mod suppression_rules {
+    use super::suppression_fires_on_its_fixture;
+
+    rule_fixture_tests! { RULE_FIXTURES, suppression_fires_on_its_fixture: invalid_allow, unused_allow }
+
+    #[test]
+    fn every_rule_has_a_fixture_test() {
+        let rules: Vec<&str> = xtask::suppress::rules::RULES.iter().map(|rule| rule.name).collect();
+        crate::common::assert_fixture_list(RULE_FIXTURES, &rules, "shared-rules");
     }
 }
 
