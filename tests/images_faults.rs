@@ -128,6 +128,9 @@ fn age(id: &str) -> u128 {
 
 #[test]
 fn sigkill_at_any_moment_loses_nothing_and_the_next_run_completes() {
+    if common::skip_slow_test("xtask killed at 100 random moments") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let packer = tree(root);

@@ -374,6 +374,9 @@ fn files_in_hcls_json_syntax_are_reported_not_passed_by() {
 /// and linted within a bounded time.
 #[test]
 fn the_hcl2_reader_survives_generated_input() {
+    if common::skip_slow_test("generated HCL2 input, thousands of cases") {
+        return;
+    }
     use std::time::{Duration, Instant};
     let Some(corpus) = corpus_hcl2() else { return };
     let mut seeds: Vec<Vec<u8>> = Vec::new();
@@ -691,6 +694,9 @@ fn each_use_gets_its_own_column() {
 /// is about it).
 #[test]
 fn packer_refuses_what_the_linter_says_it_refuses() {
+    if common::skip_slow_test("packer validate on every fixture") {
+        return;
+    }
     let packer = packer();
     for name in ["unknown-key", "removed-key", "wrong-type", "missing-required-field"] {
         let root = fixtures().join("rules").join(name);
@@ -775,6 +781,9 @@ fn packer_refuses_what_the_hcl2_rules_report() {
 /// refuses an unknown key in, but the ones Debian leaves out.
 #[test]
 fn the_schema_has_the_plugins_of_the_installed_packer() {
+    if common::skip_slow_test("every plugin of the installed Packer asked for its keys") {
+        return;
+    }
     use xtask::codegen::packer_knowledge::DEBIAN_LEAVES_OUT;
     use xtask::schema::{CORE, PluginKind, knowledge};
 

@@ -98,6 +98,9 @@ fn wait_for(path: &Path, child: &mut Child) {
 /// alone, and gone when the run ends.
 #[test]
 fn a_running_packer_has_no_secret_on_its_command_line_or_in_its_environment() {
+    if common::skip_slow_test("builds with the real Packer against moto") {
+        return;
+    }
     common::packer();
     let moto = xtask::moto::Moto::start().unwrap_or_else(|error| panic!("{error:#}"));
     let dir = tempfile::tempdir().unwrap();
@@ -213,6 +216,9 @@ fn start(root: &Path, packer: &Path, gate: &Path) -> Child {
 /// before it builds, saying so.
 #[test]
 fn the_var_file_is_removed_after_an_interrupt_and_after_a_kill_by_the_next_run() {
+    if common::skip_slow_test("the real Packer interrupted and killed") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let root = &fs::canonicalize(dir.path()).unwrap();
     let packer = stand_in_tree(root);
@@ -406,6 +412,9 @@ fn values_with_odd_bytes_reach_packer_through_the_var_file_as_they_are() {
 /// is hidden in the output and the log, both halves of it.
 #[test]
 fn a_secret_with_escapes_that_packer_prints_is_hidden() {
+    if common::skip_slow_test("builds with the real Packer against moto") {
+        return;
+    }
     common::packer();
     let moto = xtask::moto::Moto::start().unwrap_or_else(|error| panic!("{error:#}"));
     let dir = tempfile::tempdir().unwrap();
@@ -454,6 +463,9 @@ fn a_secret_with_escapes_that_packer_prints_is_hidden() {
 /// var file, `PKR_VAR_` or `--var`, printed alone.
 #[test]
 fn secrets_that_packers_steps_trim_quote_or_take_from_a_map_are_hidden() {
+    if common::skip_slow_test("builds with the real Packer against moto") {
+        return;
+    }
     common::packer();
     let moto = xtask::moto::Moto::start().unwrap_or_else(|error| panic!("{error:#}"));
     let dir = tempfile::tempdir().unwrap();

@@ -100,6 +100,10 @@ pub fn assert_fixture_list(tests: &[&str], rules: &[&str], folder: &str) {
     assert!(unknown.is_empty(), "tests/fixtures/{folder}/ holds folders no rule is named after: {unknown:?}");
 }
 
+/// `if skip_slow_test("…") { return; }` at the top of a slow test.
+#[allow(unused_imports)]
+pub use xtask::skip_slow_test;
+
 /// Runs the xtask binary with `args`.
 pub fn xtask(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).env("NO_COLOR", "1").output().expect("the xtask binary runs")
