@@ -468,3 +468,57 @@ build { sources = ["source.amazon-ebs.frankfurt"] }
         "{document}"
     );
 }
+
+/// Every command on templates and deployments takes the same selection,
+/// refuses one that matches nothing with the same status and list, and
+/// refuses a missing path with the same status.
+#[test]
+fn one_command_line_for_every_command() {
+    let root = workspace();
+    let root = root.to_str().unwrap();
+    let summary = |args: &[&str]| -> Value {
+        let output = xtask(&[args, &["--root", root, "--format", "json"]].concat());
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", common::text(&output));
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()["summary"].clone()
+    };
+    assert_eq!(summary(&["lint", "--release", "3.11"])["files"], 5, "2 templates and 3 deployments of 3.11");
+    assert_eq!(summary(&["lint-deployments", "--cloud", "gce"])["files"], 1);
+    assert_eq!(summary(&["lint-deployments", "--release", "3.11", "--image", "machine-image"])["files"], 3);
+    assert_eq!(summary(&["lint-templates", "--release", "4.0", "--image", "machine-image"])["files"], 3);
+
+    let status = xtask(&["status", "--root", root, "--cloud", "gce", "--format", "json"]);
+    let document: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let templates: Vec<&str> =
+        document["templates"].as_array().unwrap().iter().map(|entry| entry["template"].as_str().unwrap()).collect();
+    assert_eq!(templates, ["packer/3.11/gce/machine-image"]);
+
+    for command in ["lint-templates", "lint-deployments", "lint", "images", "status"] {
+        let nothing = xtask(
+            &[command, "--root", root, "--release", "9.9", "--dry-run"][..if command == "images" { 6 } else { 5 }],
+        );
+        assert_eq!(nothing.status.code(), Some(2), "{command}: {}", common::text(&nothing));
+        assert!(
+            common::stderr(&nothing).contains(
+                "no template matches --release 9.9; the releases here: 3.9, 3.11, 4.0; the clouds: aws, gce; the \
+                 images: machine-image"
+            ),
+            "{command}: {}",
+            common::stderr(&nothing)
+        );
+        let missing = xtask(&[command, "--root", root, "no/such/file.yaml"]);
+        assert_eq!(missing.status.code(), Some(2), "{command}: {}", common::text(&missing));
+        assert!(common::stderr(&missing).contains("`no/such/file.yaml` does not exist"), "{command}");
+    }
+
+    let listed = xtask(&["lint", "--explain"]);
+    assert_eq!(listed.status.code(), Some(0));
+    assert!(stdout(&listed).contains("DEP009  stale-image"), "{}", stdout(&listed));
+    assert!(stdout(&listed).contains("PKR201  undeclared-variable"), "{}", stdout(&listed));
+
+    let failing = fixtures().join("deployment-rules/unknown-cloud");
+    let failing = failing.to_str().unwrap();
+    let coloured = xtask(&["lint-deployments", "--root", failing, "--color", "always"]);
+    assert!(stdout(&coloured).contains('\u{1b}'), "--color always colours a pipe: {}", stdout(&coloured));
+    let plain = xtask(&["lint-deployments", "--root", failing, "--color", "never"]);
+    assert!(!stdout(&plain).contains('\u{1b}'), "{}", stdout(&plain));
+}
