@@ -493,9 +493,9 @@ fn one_command_line_for_every_command() {
     assert_eq!(templates, ["packer/3.11/gce/machine-image"]);
 
     for command in ["lint-templates", "lint-deployments", "lint", "images", "status"] {
-        let nothing = xtask(
-            &[command, "--root", root, "--release", "9.9", "--dry-run"][..if command == "images" { 6 } else { 5 }],
-        );
+        // `images` would build what matches: a dry run only plans.
+        let dry_run: &[&str] = if command == "images" { &["--dry-run"] } else { &[] };
+        let nothing = xtask(&[&[command, "--root", root, "--release", "9.9"], dry_run].concat());
         assert_eq!(nothing.status.code(), Some(2), "{command}: {}", common::text(&nothing));
         assert!(
             common::stderr(&nothing).contains(
