@@ -43,16 +43,7 @@ pub fn command() -> Command {
                 .args(lint_output())
                 .arg(explain_arg())
                 .arg(var_file_arg("A var file whose variables count as declared (repeatable)"))
-                .arg(
-                    Arg::new("packer-version")
-                        .long("packer-version")
-                        .value_name("VERSION")
-                        .value_parser(|text: &str| {
-                            crate::version::Version::parse(text)
-                                .ok_or_else(|| format!("`{text}` is not a release: write its three numbers, such as 1.11.2"))
-                        })
-                        .help("Judge templates against this Packer release (over [packer] version in xtask.toml and the installed packer; an HCL2 template's required_version still decides for it)"),
-                ),
+                .arg(packer_version_arg()),
         )
         .subcommand(
             Command::new("lint-deployments")
@@ -350,6 +341,21 @@ fn format() -> Arg {
         .default_value("human")
         .value_parser(["human", "json", "github", "sarif"])
         .help("Output format")
+}
+
+/// `--packer-version`: the Packer release templates are judged against.
+fn packer_version_arg() -> Arg {
+    Arg::new("packer-version")
+        .long("packer-version")
+        .value_name("VERSION")
+        .value_parser(|text: &str| {
+            crate::version::Version::parse(text)
+                .ok_or_else(|| format!("`{text}` is not a release: write its three numbers, such as 1.11.2"))
+        })
+        .help(
+            "Judge templates against this Packer release (over [packer] version in xtask.toml and the installed \
+             packer; an HCL2 template's required_version still decides for it)",
+        )
 }
 
 fn packer_arg() -> Arg {
