@@ -193,12 +193,13 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         // beside a deployment or the lock is a dead run's.
         let removed = crate::fsutil::remove_stale_temporaries(&written_folders(&options.root));
         if removed > 0 {
-            say!("Removed {removed} temporary file(s) left by an interrupted run.");
+            say!("Removed {} left by an interrupted run.", report::count(removed, "temporary file", "temporary files"));
         }
         let removed = crate::private_vars::remove_stale(&options.root);
         if removed > 0 {
             say!(
-                "Removed {removed} var file(s) with --var values that an interrupted run left in {}/.",
+                "Removed {} with --var values that an interrupted run left in {}/.",
+                report::count(removed, "var file", "var files"),
                 crate::private_vars::FOLDER
             );
         }

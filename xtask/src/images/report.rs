@@ -133,9 +133,13 @@ pub fn builds(jobs: &[Job], format: Output) -> String {
     }
 }
 
-/// `1 template`, `4 templates`.
-fn templates(count: usize) -> String {
-    if count == 1 { "1 template".to_owned() } else { format!("{count} templates") }
+/// `1 template`, `4 templates`: a count with its noun in the right number.
+pub fn count(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+fn templates(number: usize) -> String {
+    count(number, "template", "templates")
 }
 
 /// Where a build makes images: `region eu-west-1`, `regions eu-west-1,
@@ -397,4 +401,20 @@ pub fn json(result: &RunResult) -> String {
     let mut text = serde_json::to_string_pretty(&document).expect("the document serialises");
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_regions_read_as_english() {
+        assert_eq!(templates(1), "1 template");
+        assert_eq!(templates(0), "0 templates");
+        assert_eq!(count(4, "var file", "var files"), "4 var files");
+        let regions = |names: &[&str]| where_built(&names.iter().map(|name| name.to_string()).collect::<Vec<_>>());
+        assert_eq!(regions(&["global"]), "a global image");
+        assert_eq!(regions(&["eu-west-1"]), "region eu-west-1");
+        assert_eq!(regions(&["eu-central-1", "eu-west-1"]), "regions eu-central-1, eu-west-1");
+    }
 }
