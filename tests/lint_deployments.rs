@@ -35,15 +35,15 @@ mod deployment_rules {
     rule_fixture_tests! {
         RULE_FIXTURES, fires_on_its_fixture:
         duplicate_key,
-    invalid_yaml,
-    malformed_image_id,
-    missing_key,
-    no_template,
-    region_not_built,
-    release_not_a_string,
-    stale_image,
-    unknown_cloud,
-    unknown_image,
+        invalid_yaml,
+        malformed_image_id,
+        missing_key,
+        no_template,
+        region_not_built,
+        release_not_a_string,
+        stale_image,
+        unknown_cloud,
+        unknown_image,
     }
 
     #[test]
