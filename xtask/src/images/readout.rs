@@ -69,7 +69,9 @@ pub struct PackerNeed {
 impl PackerNeed {
     /// Why the installed Packer cannot build it, if it cannot.
     pub fn unmet(&self, installed: &str) -> Option<String> {
-        match crate::version::allows(&self.versions, installed) {
+        // Packer checks its release without the pre-release (`1.10.0-dev` as 1.10.0).
+        let release = crate::version::Version::of_packer(installed)?.to_string();
+        match crate::version::allows(&self.versions, &release) {
             Some(false) => Some(format!("{} needs Packer {}", self.what, self.versions)),
             _ => None,
         }
