@@ -41,6 +41,38 @@ pub fn allows(text: &str, version: &str) -> Option<bool> {
     Some(constraints.iter().all(|(operator, wanted)| operator.check(&version, wanted)))
 }
 
+/// Does some release (`X.Y.Z`), newer than `above` when given, meet every
+/// constraint of `text`? `false` for a constraint that does not parse.
+/// The releases that meet a list of constraints, when there are any,
+/// include one at or just after a version the list names (or 0.0.0, or one
+/// beyond every bound), so those are the ones tried.
+pub fn some_release_meets(text: &str, above: Option<Version>) -> bool {
+    let Ok(constraints) = constraints(text) else { return false };
+    let mut bounds: Vec<Version> = constraints
+        .iter()
+        .map(|(_, named)| {
+            let at = |index: usize| named.segments[index].clamp(0, i64::from(u32::MAX - 1)) as u32;
+            Version(at(0), at(1), at(2))
+        })
+        .collect();
+    bounds.extend(above);
+    bounds.push(Version(0, 0, 0));
+    let mut tried = vec![Version(u32::MAX, 0, 0)];
+    for Version(major, minor, patch) in bounds {
+        // Each `!=` may exclude one more of the releases after a bound.
+        tried.extend((0..=constraints.len() as u32 + 1).map(|step| Version(major, minor, patch.saturating_add(step))));
+        tried.extend([Version(major, minor + 1, 0), Version(major + 1, 0, 0)]);
+    }
+    tried.iter().filter(|release| above.is_none_or(|above| **release > above)).any(|release| {
+        let release = GoVersion {
+            segments: vec![release.0.into(), release.1.into(), release.2.into()],
+            given: 3,
+            pre: String::new(),
+        };
+        constraints.iter().all(|(operator, wanted)| operator.check(&release, wanted))
+    })
+}
+
 /// The operators go-version knows; none is `=`.
 #[derive(Clone, Copy)]
 enum Operator {
@@ -222,7 +254,7 @@ fn compare_prereleases(left: &str, right: &str) -> std::cmp::Ordering {
 
 #[cfg(test)]
 mod tests {
-    use super::{GoVersion, allows, constraints};
+    use super::{GoVersion, Version, allows, constraints, some_release_meets};
 
     /// go-version's own test tables, the oracle for how Packer reads a
     /// constraint: each case decided as go-version decides it.
@@ -283,6 +315,23 @@ mod tests {
             ("~> 1.7rc2", "1.7.0", false),
         ] {
             assert_eq!(allows(constraint, version), Some(expected), "{constraint} on {version}");
+        }
+        for (constraint, above, expected) in [
+            (">= 2, < 1", None, false),
+            ("> 1.2, < 1.2.1", None, false),
+            ("= 1.2.3-dev", None, false),
+            ("~> 1.2.0-dev", None, false),
+            (">= 1.0, != 1.0.0, != 1.0.1", None, true),
+            (">= 1.17", Some(Version(1, 16, 0)), true),
+            ("~> 1.16.0", Some(Version(1, 16, 0)), true),
+            ("= 1.9.7", Some(Version(1, 16, 0)), false),
+            ("~> 1.9", Some(Version(1, 16, 0)), true),
+            ("~> 1.9.0", Some(Version(1, 16, 0)), false),
+            ("> 1.16.0, != 1.16.1, != 1.16.2", Some(Version(1, 16, 0)), true),
+            ("< 1.6", None, true),
+            (">= 1.2.3-dev, < 1.2.3", None, false),
+        ] {
+            assert_eq!(some_release_meets(constraint, above), expected, "{constraint} above {above:?}");
         }
         for malformed in ["", ",", "=> 1", ">= 1.x", "latest", "1.2,", ">= 1.2 <2", "1.2.3+", "\u{a0}1.2"] {
             assert_eq!(allows(malformed, "1.2.0"), None, "{malformed:?}");

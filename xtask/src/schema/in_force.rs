@@ -2,8 +2,10 @@
 //! against, and what a block of a given type accepts at those releases.
 //!
 //! - An HCL2 template: the Packer releases its `required_version` allows
-//!   (one that no known release meets is ignored: the template is judged
-//!   as one without it); for a type a `required_plugins` entry provides,
+//!   (one that only releases newer than xtask knows meet is judged as the
+//!   newest it knows; one that no release meets, which
+//!   `invalid-version-constraint` reports, is ignored: the template is
+//!   judged as one without it); for a type a `required_plugins` entry provides,
 //!   the plugin releases that entry's `version` allows, or the newest,
 //!   which `packer init` installs, when it names none.
 //! - Otherwise (a JSON template cannot pin; an HCL2 one may not): the
@@ -78,6 +80,8 @@ pub struct InForce {
     pub core: Mask,
     /// Why those: "`required_version = \">= 1.9.0\"`", "`[packer] version` in xtask.toml".
     pub core_why: String,
+    /// Whether `required_version` picked `core` (rather than the setting).
+    core_from_template: bool,
     pub setting: Setting,
     pub required: Vec<Required>,
 }
@@ -178,7 +182,7 @@ impl InForce {
     /// A JSON template, or an HCL2 one that pins nothing.
     pub fn from_setting(setting: &Setting) -> InForce {
         let (core, core_why) = setting.core();
-        InForce { core, core_why, setting: setting.clone(), required: Vec::new() }
+        InForce { core, core_why, core_from_template: false, setting: setting.clone(), required: Vec::new() }
     }
 
     /// An HCL2 template with its `required_version` (when it has one that
@@ -188,9 +192,19 @@ impl InForce {
         if let Some(constraint) = required_version {
             let core = &knowledge().sources[CORE];
             let allowed = core.allowed(constraint);
+            let newest = core.versions[core.versions.len() - 1];
             if allowed != 0 {
                 in_force.core = allowed;
                 in_force.core_why = format!("`required_version = \"{constraint}\"`");
+                in_force.core_from_template = true;
+            } else if crate::version::some_release_meets(constraint, Some(newest)) {
+                // Only releases newer than the knowledge: the newest it has
+                // is the closest to them.
+                in_force.core = core.newest();
+                in_force.core_why = format!(
+                    "`required_version = \"{constraint}\"` allows only releases newer than xtask knows: judged as \
+                     {newest}, the newest it knows"
+                );
             }
         }
         in_force.required = required;
@@ -208,6 +222,20 @@ impl InForce {
     /// Packer releases in force, as a message names them.
     pub fn core_judged(&self) -> String {
         format!("{} ({})", knowledge().sources[CORE].describe(self.core), self.core_why)
+    }
+
+    /// Says that the Packer releases `lacking` (of those in force) lack
+    /// something: "`required_version = \">= 1.6\"` allows Packer 1.6.6,
+    /// which does not have it", or, for a release the setting names,
+    /// "Packer 1.6.6 (the installed /usr/bin/packer; …) does not have it".
+    pub fn core_lacking(&self, lacking: Mask) -> String {
+        let releases = knowledge().sources[CORE].describe(lacking);
+        if self.core_from_template {
+            format!("{} allows {releases}, {}", self.core_why, without(lacking))
+        } else {
+            let verb = if lacking.count_ones() == 1 { "does" } else { "do" };
+            format!("{releases} ({}) {verb} not have it", self.core_why)
+        }
     }
 
     /// What the releases in force say of a block of this kind and type.
@@ -593,6 +621,19 @@ mod tests {
         assert_eq!(core.candidates[0].source, CORE);
         assert!(!core.nested("launch_block_device_mappings").judge("volume_size", false).absent);
         assert!(core.nested("launch_block_device_mappings").judge("volume_szie", false).absent);
+    }
+
+    /// A `required_version` only releases newer than the knowledge meet
+    /// is judged as the newest it knows, not as the installed Packer the
+    /// template refuses; one no release meets leaves the setting.
+    #[test]
+    fn required_version_beyond_the_knowledge() {
+        let core = &knowledge().sources[CORE];
+        let newer = InForce::for_hcl2(&declared("1.6.6"), Some(">= 1.17"), Vec::new());
+        assert_eq!(newer.core, core.newest());
+        assert!(newer.core_judged().contains("newer than xtask knows"), "{}", newer.core_judged());
+        let impossible = InForce::for_hcl2(&declared("1.6.6"), Some(">= 2, < 1"), Vec::new());
+        assert_eq!(core.last(impossible.core), Some(Version(1, 6, 6)));
     }
 
     #[test]

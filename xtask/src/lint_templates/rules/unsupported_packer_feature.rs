@@ -75,14 +75,7 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         if lacking == 0 {
             continue;
         }
-        let message = format!(
-            "{} {}; {} allows {}, {}",
-            feature.describe(),
-            feature.history(),
-            in_force.core_why,
-            core.describe(lacking),
-            crate::schema::in_force::without(lacking)
-        );
+        let message = format!("{} {}; {}", feature.describe(), feature.history(), in_force.core_lacking(lacking));
         let finding = out.report(&RULE.meta, at, message).help(format!(
             "require `required_version = \"{}\"`, or write the template without it",
             feature.constraint()
