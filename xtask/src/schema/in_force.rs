@@ -375,6 +375,16 @@ impl InForce {
         ))
     }
 
+    /// The type as its plugin names it, when a `required_plugins` entry
+    /// of a plugin xtask knows provides it under another name (`aws-ebs`
+    /// from `aws = { source = "github.com/hashicorp/amazon" }` is
+    /// `amazon-ebs`); `None` for any other type.
+    pub fn canonical_type(&self, name: &str) -> Option<String> {
+        let required = self.required_for(name)?;
+        let plugin = knowledge().plugin_of_address(&required.address)?;
+        Some(format!("{}{}", knowledge().sources[plugin].name, &name[required.local_name.len()..]))
+    }
+
     /// The `required_plugins` entry that provides a type: `amazon`
     /// provides `amazon` and `amazon-*`.
     fn required_for(&self, name: &str) -> Option<&Required> {
@@ -410,7 +420,7 @@ impl InForce {
             ));
         }
         // The entry's key names the types: `aws` in `required_plugins` makes `aws-ebs`.
-        let canonical = format!("{}{}", source.name, &name[required.local_name.len()..]);
+        let canonical = self.canonical_type(name).unwrap_or_else(|| name.to_owned());
         let Some((_, component)) =
             knowledge.components(kind, &canonical).find(|(_, c)| c.source == plugin && c.registered & allowed != 0)
         else {
