@@ -292,6 +292,7 @@ fn lint_both(root: std::path::PathBuf) -> xtask::diagnostic::Report {
         deployments: Vec::new(),
         everything: true,
         var_files: Vec::new(),
+        packer_version: None,
     };
     xtask::lint::lint(root, selection).unwrap()
 }

@@ -212,6 +212,27 @@ fn todays_templates_are_judged_by_the_versions_they_run_on() {
     insta::assert_snapshot!("todays-packer", human::render(&report, "template", false));
 }
 
+/// Every command that judges templates takes `--packer-version` and judges
+/// alike: `lint` as `lint-templates` (pre-commit's test is beside the hook's).
+#[test]
+fn lint_and_lint_templates_judge_against_the_same_packer_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = r#"{"builders": [{"type": "null", "communicator": "none"}],
+        "provisioners": [{"type": "file", "content": "x", "destination": "/tmp/x"}]}"#;
+    write(dir.path(), "packer/4.0/aws/machine-image/template.json", template);
+    let root = dir.path().to_str().unwrap();
+    for command in ["lint-templates", "lint"] {
+        let old = xtask(&[command, "--root", root, "--packer-version", "1.6.6"]);
+        assert!(
+            stdout(&old).contains("`content` is not a key of the file provisioner in Packer 1.6.6 (--packer-version)"),
+            "{command}: {}",
+            stdout(&old)
+        );
+        let today = xtask(&[command, "--root", root, "--packer-version", "1.16.0"]);
+        assert!(!stdout(&today).contains("`content`"), "{command}: {}", stdout(&today));
+    }
+}
+
 /// A folder is one template: `template.json` or `*.pkr.hcl` files. With
 /// both, each is reported, saying which to keep; both are still linted.
 #[test]

@@ -431,3 +431,21 @@ fn edit_commit_build_commit_passes_the_hook() {
     let status = repo.xtask(&["status"]);
     assert!(common::stdout(&status).contains("current"), "{}", text(&status));
 }
+
+/// The hook judges staged templates against `--packer-version` as
+/// lint-templates does: the file provisioner's `content` arrived in 1.7.5.
+#[test]
+fn the_staged_templates_are_judged_against_the_packer_version_given() {
+    let repo = Repo::new();
+    let uploads = TEMPLATE.replace(
+        r#""provisioners": ["#,
+        r#""provisioners": [{ "type": "file", "content": "x", "destination": "/tmp/x" },"#,
+    );
+    repo.write("packer/3.11/aws/machine-image/template.json", &uploads);
+    repo.git(&["add", "-A"]);
+    let old = repo.xtask(&["pre-commit", "--packer-version", "1.6.6"]);
+    assert!(!old.status.success(), "{}", text(&old));
+    assert!(text(&old).contains("`content` is not a key of the file provisioner in Packer 1.6.6 (--packer-version)"));
+    let today = repo.xtask(&["pre-commit", "--packer-version", "1.16.0"]);
+    assert!(today.status.success(), "{}", text(&today));
+}

@@ -28,16 +28,7 @@ fn cli() -> Command {
                 .args(lint_output())
                 .arg(explain_arg())
                 .arg(var_file_arg("A var file whose variables count as declared (repeatable)"))
-                .arg(
-                    Arg::new("packer-version")
-                        .long("packer-version")
-                        .value_name("VERSION")
-                        .value_parser(|text: &str| {
-                            xtask::version::Version::parse(text)
-                                .ok_or_else(|| format!("`{text}` is not a release: write its three numbers, such as 1.11.2"))
-                        })
-                        .help("Judge templates against this Packer release (over [packer] version in xtask.toml and the installed packer; an HCL2 template's required_version still decides for it)"),
-                )
+                .arg(packer_version_arg())
                 .arg(files_arg("Lint only these templates: template.json files, HCL2 folders or any of their files")),
         )
         .subcommand(
@@ -54,12 +45,14 @@ fn cli() -> Command {
                 .arg(root_arg())
                 .args(lint_output())
                 .arg(explain_arg())
-                .arg(var_file_arg("A var file whose variables count as declared (repeatable)")),
+                .arg(var_file_arg("A var file whose variables count as declared (repeatable)"))
+                .arg(packer_version_arg()),
         )
         .subcommand(
             Command::new("pre-commit")
                 .about("Lint what is staged for commit (the index, not the working tree); run by the git hook")
-                .args(lint_output()),
+                .args(lint_output())
+                .arg(packer_version_arg()),
         )
         .subcommand(
             Command::new("install-hook")
@@ -307,6 +300,18 @@ fn format() -> Arg {
         .help("Output format")
 }
 
+/// Every command that judges templates takes it: lint-templates, lint, pre-commit.
+fn packer_version_arg() -> Arg {
+    Arg::new("packer-version")
+        .long("packer-version")
+        .value_name("VERSION")
+        .value_parser(|text: &str| {
+            xtask::version::Version::parse(text)
+                .ok_or_else(|| format!("`{text}` is not a release: write its three numbers, such as 1.11.2"))
+        })
+        .help("Judge templates against this Packer release (over [packer] version in xtask.toml and the installed packer; an HCL2 template's required_version still decides for it)")
+}
+
 fn packer_arg() -> Arg {
     Arg::new("packer")
         .long("packer")
@@ -336,6 +341,10 @@ fn root(args: &ArgMatches) -> Result<PathBuf> {
 
 fn filter(args: &ArgMatches) -> Filter {
     Filter { releases: many(args, "release"), clouds: many(args, "cloud") }
+}
+
+fn packer_version(args: &ArgMatches) -> Option<xtask::version::Version> {
+    args.get_one::<xtask::version::Version>("packer-version").copied()
 }
 
 fn output_format(args: &ArgMatches) -> Format {
@@ -370,7 +379,7 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                     filter: filter(args),
                     files: many(args, "files"),
                     var_files: many(args, "var-file"),
-                    packer_version: args.get_one::<xtask::version::Version>("packer-version").copied(),
+                    packer_version: packer_version(args),
                 },
                 output_format(args),
             ),
@@ -384,9 +393,9 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
         },
         Some(("lint", args)) => match args.get_one::<String>("explain") {
             Some(rule) => lint::explain(rule, None),
-            None => lint::run(root(args)?, many(args, "var-file"), output_format(args)),
+            None => lint::run(root(args)?, many(args, "var-file"), packer_version(args), output_format(args)),
         },
-        Some(("pre-commit", args)) => pre_commit::run(output_format(args)),
+        Some(("pre-commit", args)) => pre_commit::run(packer_version(args), output_format(args)),
         Some(("install-hook", args)) => install_hook::run(args.get_flag("force"), args.get_flag("uninstall")),
         Some(("images", args)) => images::run(&images::Options {
             root: root(args)?,
