@@ -495,3 +495,40 @@ fn an_interrupt_during_a_pins_install_waits_for_it_and_builds_nothing() {
     );
     assert!(said.contains("interrupted"), "{said}");
 }
+
+/// An HCL2 folder's images built with one release of a required plugin,
+/// and a newer one installed since that its `required_plugins` allows
+/// (a teammate's `packer init -upgrade`): the build would load the newer,
+/// and the plan says so as it does for a changed pin, without rebuilding
+/// for that alone.
+#[test]
+fn the_plan_says_when_an_hcl2_folders_plugin_changed_since_its_build() {
+    let moto = moto();
+    let machine = Machine::new();
+    machine.publish(AMAZON, "1.3.2", &["ebs"]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    hcl2_folder(root, "4.0", "eu-central-1", &moto.endpoint);
+    let output = machine.images(root, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+
+    machine.publish(AMAZON, "1.3.3", &["ebs"]);
+    let upgrade = Command::new(stand_in())
+        .args(["plugins", "install", AMAZON, "1.3.3"])
+        .env("PACKER_PLUGIN_PATH", &machine.plugins)
+        .env("STAND_IN_RELEASES", &machine.releases)
+        .output()
+        .unwrap();
+    assert!(upgrade.status.success(), "{}", text(&upgrade));
+    let plan = machine.images(root, &["--plan"]);
+    let said = text(&plan);
+    assert_eq!(plan.status.code(), Some(0), "{said}");
+    assert!(said.contains("Nothing to build"), "{said}");
+    assert!(
+        said.contains(
+            "packer/4.0/aws/machine-image: built with github.com/hashicorp/amazon 1.3.2; 1.3.3 is installed, which \
+             its `required_plugins` loads (not rebuilt for that alone; --force rebuilds it)"
+        ),
+        "{said}"
+    );
+}
