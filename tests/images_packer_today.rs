@@ -532,3 +532,28 @@ fn the_plan_says_when_an_hcl2_folders_plugin_changed_since_its_build() {
         "{said}"
     );
 }
+
+/// A `required_plugins` entry under another name (`aws`) makes the amazon
+/// plugin's builder `aws-ebs`: Packer builds it as it builds `amazon-ebs`,
+/// and its image is an AMI of its region like any other.
+#[test]
+fn an_aliased_amazon_plugin_builds_and_patches_its_region() {
+    let moto = moto();
+    let machine = Machine::new();
+    machine.publish(AMAZON, "1.3.2", &["ebs"]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    hcl2_folder(root, "4.0", "eu-central-1", &moto.endpoint);
+    let folder = root.join("packer/4.0/aws/machine-image");
+    for file in ["plugins.pkr.hcl", "build.pkr.hcl"] {
+        let text = fs::read_to_string(folder.join(file)).unwrap();
+        fs::write(folder.join(file), text.replace("amazon = {", "aws = {").replace("amazon-ebs", "aws-ebs")).unwrap();
+    }
+    let output = machine.images(root, &[]);
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{said}");
+    let images = &lock(root)["templates"]["packer/4.0/aws/machine-image"]["images"];
+    assert!(images["eu-central-1"]["id"].as_str().is_some_and(|id| id.starts_with("ami-")), "{images:#}\n{said}");
+    let deployment = fs::read_to_string(root.join("deployments/4.0.yaml")).unwrap();
+    assert!(!deployment.contains("ami-00000000"), "{deployment}\n{said}");
+}

@@ -381,8 +381,7 @@ impl InForce {
     /// `amazon-ebs`); `None` for any other type.
     pub fn canonical_type(&self, name: &str) -> Option<String> {
         let required = self.required_for(name)?;
-        let plugin = knowledge().plugin_of_address(&required.address)?;
-        Some(format!("{}{}", knowledge().sources[plugin].name, &name[required.local_name.len()..]))
+        knowledge().plugin_type_name(&required.local_name, &required.address, name)
     }
 
     /// The `required_plugins` entry that provides a type: `amazon`
