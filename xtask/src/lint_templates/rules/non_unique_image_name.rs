@@ -105,7 +105,7 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
             matches!(&attr.value, hcl2::Value::Bool(true) | hcl2::Value::Expr(_))
                 || matches!(&attr.value, hcl2::Value::String(text) if text == "true")
         });
-        if source.kind.starts_with("amazon-") && deregisters {
+        if ctx.template.plugin_type(source.kind).starts_with("amazon-") && deregisters {
             continue;
         }
         for key in ["ami_name", "image_name"] {
