@@ -387,6 +387,21 @@ fn the_stand_in_refuses_as_packer_1_16_does() {
          \"amazon\"?\n"
     );
     assert!(!machine.plugins.join("gitlab.com").exists());
+
+    // `~> 1` bounds nothing above (constraintPessimistic in go-version):
+    // init installs 2.0.0 rather than the newest 1.x.
+    machine.publish(AMAZON, "1.3.2", &["ebs"]);
+    machine.publish(AMAZON, "2.0.0", &["ebs"]);
+    let plugins = root.join("packer/4.0/aws/machine-image/plugins.pkr.hcl");
+    fs::write(&plugins, fs::read_to_string(&plugins).unwrap().replace(">= 1.2.0", "~> 1")).unwrap();
+    let init = Command::new(stand_in())
+        .args(["init", "."])
+        .current_dir(root.join("packer/4.0/aws/machine-image"))
+        .env("PACKER_PLUGIN_PATH", &machine.plugins)
+        .env("STAND_IN_RELEASES", &machine.releases)
+        .output()
+        .unwrap();
+    assert!(text(&init).contains("Installed plugin github.com/hashicorp/amazon v2.0.0"), "{}", text(&init));
 }
 
 /// `PACKER_PLUGIN_PATH` relative to where `images` runs, as a person
