@@ -572,3 +572,24 @@ fn an_aliased_amazon_plugin_builds_and_patches_its_region() {
     let deployment = fs::read_to_string(root.join("deployments/4.0.yaml")).unwrap();
     assert!(!deployment.contains("ami-00000000"), "{deployment}\n{said}");
 }
+
+/// A plugin folder whose path has spaces in it (`~/Library/Application
+/// Support/…` on a Mac, a Windows-style home): the pin's install, the
+/// folder's init and both builds all use it as one path.
+#[test]
+fn a_plugin_path_with_spaces_is_one_folder() {
+    let moto = moto();
+    let machine = Machine::new();
+    machine.publish(AMAZON, "1.3.2", &["ebs"]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    json_template(root, &moto.endpoint);
+    hcl2_folder(root, "4.0", "eu-central-1", &moto.endpoint);
+    write(root, "xtask.toml", format!("[packer.plugins]\n\"{AMAZON}\" = \"1.3.2\"\n"));
+    let spaced = root.join("plugin cache/with spaces");
+    let output = machine.command(root, &[]).env("PACKER_PLUGIN_PATH", &spaced).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let installed = fs::read_dir(spaced.join("github.com/hashicorp/amazon")).unwrap().count();
+    assert!(installed > 0, "nothing in {}: {}", spaced.display(), text(&output));
+    assert!(!root.join("plugin cache/with").exists() && !root.join("plugin").exists(), "the path was split");
+}
