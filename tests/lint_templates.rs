@@ -215,14 +215,15 @@ fn todays_templates_are_judged_by_the_versions_they_run_on() {
         messages.contains(&("wrong-type", "`cores` of the proxmox-iso source takes a whole number, not `\"many\"`"))
     );
     // An alias's types are the plugin's to every rule: `aws-ebs` needs an
-    // instance type and may keep a fixed name with force_deregister.
+    // instance type, may keep a fixed name with force_deregister, and is
+    // told what replaces a removed key.
     let aliased: Vec<&str> = report
         .files
         .iter()
         .filter(|file| file.path.contains("/aliased/"))
         .flat_map(|file| file.diagnostics.iter().map(|d| d.rule.name))
         .collect();
-    assert_eq!(aliased, ["missing-required-field"], "{messages:#?}");
+    assert_eq!(aliased, ["missing-required-field", "removed-key"], "{messages:#?}");
     insta::assert_snapshot!("todays-packer", human::render(&report, "template", false));
 }
 
