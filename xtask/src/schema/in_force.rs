@@ -401,6 +401,12 @@ impl InForce {
         required: &Required,
     ) -> Resolved {
         let Some(plugin) = knowledge.plugin_of_address(&required.address) else {
+            if required.address.trim().is_empty() {
+                return Resolved::Unchecked(format!(
+                    "its `required_plugins` entry `{}` names no source",
+                    required.local_name
+                ));
+            }
             return Resolved::Unchecked(format!("the plugin {} is not one xtask knows", required.address));
         };
         let source = &knowledge.sources[plugin];
@@ -669,6 +675,15 @@ mod tests {
         };
         let in_force = InForce::for_hcl2(&Setting::default(), None, vec![community]);
         assert!(matches!(in_force.resolve(PluginKind::Builder, "libvirt"), Resolved::Unchecked(_)));
+        // An entry without a source (invalid-plugin-source reports it): no
+        // empty address in the note.
+        let sourceless =
+            Required { local_name: "amazon".to_owned(), address: String::new(), constraint: Some("~> 1.3".to_owned()) };
+        let in_force = InForce::for_hcl2(&Setting::default(), None, vec![sourceless]);
+        let Resolved::Unchecked(why) = in_force.resolve(PluginKind::Builder, "amazon-ebs") else {
+            panic!("a type of an entry without a source is checked");
+        };
+        assert_eq!(why, "its `required_plugins` entry `amazon` names no source");
     }
 
     /// Every component at every release it has, as one release in force:
