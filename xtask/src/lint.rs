@@ -17,7 +17,8 @@ pub struct Selection {
     pub everything: bool,
     /// Var files whose variables count as declared in the templates.
     pub var_files: Vec<PathBuf>,
-    /// `--packer-version`: the Packer release to judge templates against.
+    /// `--packer-version`: the Packer release the templates are judged
+    /// against, over xtask.toml and the installed `packer`.
     pub packer_version: Option<Version>,
 }
 
@@ -52,6 +53,13 @@ pub fn run(
         Selection { templates: Vec::new(), deployments: Vec::new(), everything: true, var_files, packer_version };
     let report = lint(root.clone(), selection)?;
     show!("{}", render::render(&report, format, "file"));
+    if !root.join("packer").is_dir() && !root.join("deployments").is_dir() {
+        say!(
+            "note: {} has neither a packer/ nor a deployments/ folder, so nothing was checked; give the \
+             repository's top folder with --root",
+            root.display()
+        );
+    }
     lint_deployments::note_a_missing_lock(&root, format);
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

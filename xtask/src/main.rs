@@ -29,7 +29,7 @@ fn cli() -> Command {
                 .arg(explain_arg())
                 .arg(var_file_arg("A var file whose variables count as declared (repeatable)"))
                 .arg(packer_version_arg())
-                .arg(files_arg("Lint only these templates: template.json files, HCL2 folders or any of their files")),
+                .arg(files_arg("Lint only these templates: template.json files, HCL2 files, or folders (a template's, or one above it: every template below)")),
         )
         .subcommand(
             Command::new("lint-deployments")
@@ -37,7 +37,7 @@ fn cli() -> Command {
                 .arg(root_arg())
                 .args(lint_output())
                 .arg(explain_arg())
-                .arg(files_arg("Lint only these deployment files")),
+                .arg(files_arg("Lint only these deployment files (a folder: the *.yaml files in it)")),
         )
         .subcommand(
             Command::new("lint")
@@ -58,7 +58,7 @@ fn cli() -> Command {
             Command::new("install-hook")
                 .about("Install the git pre-commit hook that runs `cargo xtask pre-commit`")
                 .arg(flag("force", "Replace a pre-commit hook this command did not write"))
-                .arg(flag("uninstall", "Remove the hook this command wrote")),
+                .arg(flag("uninstall", "Remove the hook this command wrote, and put back the one --force replaced")),
         )
         .subcommand(
             Command::new("images")
@@ -218,7 +218,7 @@ fn cli() -> Command {
         .subcommand(
             Command::new("codegen")
                 .about(
-                    "Regenerate the README's rule table, and from git mirrors what each Packer release has: \
+                    "Regenerate the rules' pages and tables in docs/rules/, and from git mirrors what each Packer release has: \
                      the knowledge of its and its plugins' keys, and its HCL2 functions",
                 )
                 .arg(flag("check", "Fail instead of writing when a generated file is out of date"))

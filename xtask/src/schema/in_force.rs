@@ -80,10 +80,11 @@ pub struct InForce {
     pub core: Mask,
     /// Why those: "`required_version = \">= 1.9.0\"`", "`[packer] version` in xtask.toml".
     pub core_why: String,
-    /// Whether `required_version` picked `core` (rather than the setting).
-    core_from_template: bool,
     pub setting: Setting,
     pub required: Vec<Required>,
+    /// An HCL2 template, which can name a plugin's version itself in
+    /// `required_plugins`, as a JSON template cannot.
+    pub hcl2: bool,
 }
 
 /// Releases of one source whose keys a block is judged with.
@@ -182,7 +183,7 @@ impl InForce {
     /// A JSON template, or an HCL2 one that pins nothing.
     pub fn from_setting(setting: &Setting) -> InForce {
         let (core, core_why) = setting.core();
-        InForce { core, core_why, core_from_template: false, setting: setting.clone(), required: Vec::new() }
+        InForce { core, core_why, setting: setting.clone(), required: Vec::new(), hcl2: false }
     }
 
     /// An HCL2 template with its `required_version` (when it has one that
@@ -196,7 +197,6 @@ impl InForce {
             if allowed != 0 {
                 in_force.core = allowed;
                 in_force.core_why = format!("`required_version = \"{constraint}\"`");
-                in_force.core_from_template = true;
             } else if crate::version::some_release_meets(constraint, Some(newest)) {
                 // Only releases newer than the knowledge: the newest it has
                 // is the closest to them.
@@ -208,6 +208,7 @@ impl InForce {
             }
         }
         in_force.required = required;
+        in_force.hcl2 = true;
         in_force
     }
 
@@ -222,20 +223,6 @@ impl InForce {
     /// Packer releases in force, as a message names them.
     pub fn core_judged(&self) -> String {
         format!("{} ({})", knowledge().sources[CORE].describe(self.core), self.core_why)
-    }
-
-    /// Says that the Packer releases `lacking` (of those in force) lack
-    /// something: "`required_version = \">= 1.6\"` allows Packer 1.6.6,
-    /// which does not have it", or, for a release the setting names,
-    /// "Packer 1.6.6 (the installed /usr/bin/packer; …) does not have it".
-    pub fn core_lacking(&self, lacking: Mask) -> String {
-        let releases = knowledge().sources[CORE].describe(lacking);
-        if self.core_from_template {
-            format!("{} allows {releases}, {}", self.core_why, without(lacking))
-        } else {
-            let verb = if lacking.count_ones() == 1 { "does" } else { "do" };
-            format!("{releases} ({}) {verb} not have it", self.core_why)
-        }
     }
 
     /// What the releases in force say of a block of this kind and type.
@@ -325,6 +312,14 @@ impl InForce {
                 Reason::Core => self.core_why.clone(),
                 Reason::Declared(why) => why,
                 Reason::Bundled => format!("bundled with {}", core.describe(cores)),
+                Reason::Newest if self.hcl2 => format!(
+                    "the newest release xtask knows, as {} bundles none; name yours in `required_plugins` \
+                     (`{} = {{ source = \"{}\", version = \"~> X.Y\" }}`), or pin it under `[packer.plugins]` in \
+                     xtask.toml",
+                    core.describe(cores),
+                    knowledge.sources[source].name,
+                    knowledge.sources[source].address()
+                ),
                 Reason::Newest => format!(
                     "the newest release xtask knows, as {} bundles none; pin yours with `\"{}\" = \"X.Y.Z\"` \
                      under `[packer.plugins]` in xtask.toml",
@@ -618,6 +613,12 @@ mod tests {
             judged.contains("amazon 1.8.2 (the newest release xtask knows, as Packer 1.10.0 to 1.16.0 bundles none"),
             "{judged}"
         );
+        // An HCL2 template can say which release itself; a JSON one only through xtask.toml.
+        let expected = r#"name yours in `required_plugins` (`amazon = { source = "github.com/hashicorp/amazon", "#;
+        assert!(judged.contains(expected), "{judged}");
+        let json = scope(InForce::from_setting(&declared("1.11.2")).resolve(PluginKind::Builder, "amazon-ebs"));
+        assert!(!json.judged().contains("required_plugins"), "{}", json.judged());
+        assert!(json.judged().contains("under `[packer.plugins]` in xtask.toml"), "{}", json.judged());
         let mut pinned = declared("1.9.0");
         pinned.plugins.push(("amazon".to_owned(), Declared { version: Version(1, 3, 0), why: "pin".to_owned() }));
         let pinned = scope(InForce::from_setting(&pinned).resolve(PluginKind::Builder, "amazon-ebs"));
