@@ -209,6 +209,21 @@ fn todays_templates_are_judged_by_the_versions_they_run_on() {
         );
     }
     assert!(messages.iter().all(|(rule, _)| !rule.starts_with("unknown-") || *rule == "unknown-key"));
+    // A key whose type changed between the releases allowed, with a value
+    // none of them takes.
+    assert!(
+        messages.contains(&("wrong-type", "`cores` of the proxmox-iso source takes a whole number, not `\"many\"`"))
+    );
+    // An alias's types are the plugin's to every rule: `aws-ebs` needs an
+    // instance type, may keep a fixed name with force_deregister, and is
+    // told what replaces a removed key.
+    let aliased: Vec<&str> = report
+        .files
+        .iter()
+        .filter(|file| file.path.contains("/aliased/"))
+        .flat_map(|file| file.diagnostics.iter().map(|d| d.rule.name))
+        .collect();
+    assert_eq!(aliased, ["missing-required-field", "removed-key"], "{messages:#?}");
     insta::assert_snapshot!("todays-packer", human::render(&report, "template", false));
 }
 
