@@ -78,6 +78,8 @@ mod rules {
         hardcoded_credentials,
         invalid_hcl,
         invalid_interpolation,
+        invalid_dynamic_block,
+        invalid_gce_label,
         invalid_json,
         invalid_plugin_source,
         invalid_shell_source,
@@ -103,6 +105,7 @@ mod rules {
         undeclared_var_file_variable,
         undeclared_variable,
         undefined_builder_reference,
+        unknown_ami_filter,
         unknown_builder_type,
         unknown_function,
         unknown_key,
@@ -284,6 +287,21 @@ fn todays_templates_are_judged_by_the_versions_they_run_on() {
         );
     }
     assert!(messages.iter().all(|(rule, _)| !rule.starts_with("unknown-") || *rule == "unknown-key"));
+    // A key whose type changed between the releases allowed, with a value
+    // none of them takes.
+    assert!(
+        messages.contains(&("wrong-type", "`cores` of the proxmox-iso source takes a whole number, not `\"many\"`"))
+    );
+    // An alias's types are the plugin's to every rule: `aws-ebs` needs an
+    // instance type, may keep a fixed name with force_deregister, and is
+    // told what replaces a removed key.
+    let aliased: Vec<&str> = report
+        .files
+        .iter()
+        .filter(|file| file.path.contains("/aliased/"))
+        .flat_map(|file| file.diagnostics.iter().map(|d| d.rule.name))
+        .collect();
+    assert_eq!(aliased, ["missing-required-field", "removed-key"], "{messages:#?}");
     insta::assert_snapshot!("todays-packer", human::render(&report, "template", false));
 }
 
@@ -525,6 +543,26 @@ fn exit_codes_and_command_line() {
     assert_eq!(xtask(&["lint-templates", "--explain", "no-such-rule"]).status.code(), Some(2));
 }
 
+/// `lint` takes `--packer-version` as `lint-templates` does: a key an old
+/// Packer's amazon-ebs lacks is an error judged there, and fine today.
+#[test]
+fn lint_judges_templates_at_the_packer_version_given() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "packer/4.9/aws/machine-image/template.json",
+        r#"{"builders": [{"type": "amazon-ebs", "region": "eu-west-1", "source_ami": "ami-03cf127a",
+           "instance_type": "t3.micro", "ssh_username": "admin", "ami_name": "base-{{timestamp}}",
+           "imds_support": "v2.0"}]}"#,
+    );
+    let root = dir.path().to_str().unwrap();
+    let old = xtask(&["lint", "--root", root, "--packer-version", "1.6.6"]);
+    assert_eq!(old.status.code(), Some(1), "{}", stdout(&old));
+    assert!(stdout(&old).contains("in Packer 1.6.6 (--packer-version)"), "{}", stdout(&old));
+    let today = xtask(&["lint", "--root", root, "--packer-version", "1.16.0"]);
+    assert_eq!(today.status.code(), Some(0), "{}", stdout(&today));
+}
+
 #[test]
 fn filters_and_explicit_files() {
     let root = workspace();
@@ -554,6 +592,22 @@ fn filters_and_explicit_files() {
     ]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stdout(&output).contains("--> packer/3.9/aws/machine-image/template.json:10:25"), "{}", stdout(&output));
+
+    // A folder stands for the templates in and below it: a JSON template's
+    // folder is its template.json (not an HCL2 folder without a build), a
+    // release folder every template of that release.
+    let json_folder = workspace().join("packer/3.11/aws/machine-image");
+    let output = xtask(&["lint-templates", "--root", root, json_folder.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("Checked 1 template file: no problems found."), "{}", stdout(&output));
+    let release = workspace().join("packer/3.11");
+    let output = xtask(&["lint-templates", "--root", root, release.to_str().unwrap(), "--format", "json"]);
+    let document: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(document["summary"]["files"], 2, "{}", stdout(&output));
+    let no_template = workspace().join("packer/3.11/aws/machine-image/scripts");
+    let output = xtask(&["lint-templates", "--root", root, no_template.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(common::stderr(&output).contains("holds no template"), "{}", common::stderr(&output));
 }
 
 #[test]
@@ -729,6 +783,7 @@ fn packer_refuses_what_the_linter_says_it_refuses() {
                     "iso_checksum" => "A checksum must be specified",
                     "ssh_host" => "a Host must be specified",
                     "source_ami_filter.owners" => "source AMI filter must declare an owner",
+                    "destination" => "Destination must be specified",
                     key => key,
                 };
                 assert!(output.contains(said), "{name}: Packer does not name `{key}` in {}:\n{output}", file.path);
@@ -761,6 +816,8 @@ fn packer_refuses_what_the_hcl2_rules_report() {
         ("unknown-builder-type", "hcl2-image", "Unknown source type amazon-ebz"),
         ("unknown-provisioner-type", "hcl2-image", "Unknown provisioner type \"shel\""),
         ("duplicate-declaration", "machine-image", "Duplicate"),
+        ("invalid-dynamic-block", "machine-image", "Missing dynamic content block"),
+        ("invalid-dynamic-block", "hcl2-image", "Cannot use a string value in for_each"),
     ];
     for (name, image, words) in cases {
         let folder = fixtures().join("rules").join(name).join("packer/4.0/aws").join(image);
@@ -843,4 +900,64 @@ fn the_schema_has_the_plugins_of_the_installed_packer() {
         handles.into_iter().flat_map(|handle| handle.join().unwrap()).collect()
     });
     assert!(failures.is_empty(), "the schema and the installed packer disagree:\n{}", failures.join("\n"));
+}
+
+/// Generated `dynamic` blocks, every collection and non-collection
+/// `for_each` (literal and through a variable's default) against every
+/// shape of the block (a misspelt or extra argument, a quoted iterator, no,
+/// two or a misspelt `content`): `invalid-dynamic-block` reports exactly
+/// those Packer 1.6.6's `packer validate` refuses.
+#[test]
+fn dynamic_blocks_are_judged_as_packer_judges_them() {
+    if common::skip_slow_test("packer validate on 70 generated dynamic blocks") {
+        return;
+    }
+    let packer = packer();
+    let for_each =
+        [r#"["a", "b"]"#, "[]", r#"{ a = "x" }"#, "{}", r#""a""#, "1", "true", "null", "var.names", "var.name"];
+    let content = "content {\n      device_name = \"/dev/sdb\"\n      volume_size = 8\n    }";
+    let shapes: [(&str, String); 7] = [
+        ("plain", format!("for_each = FOR_EACH\n    {content}")),
+        ("iterator", format!("for_each = FOR_EACH\n    iterator = disk\n    {content}")),
+        ("quoted iterator", format!("for_each = FOR_EACH\n    iterator = \"disk\"\n    {content}")),
+        ("misspelt for_each", format!("for_eachh = FOR_EACH\n    {content}")),
+        ("extra argument", format!("for_each = FOR_EACH\n    labels = [\"x\"]\n    {content}")),
+        ("no content", "for_each = FOR_EACH".to_owned()),
+        ("two contents", format!("for_each = FOR_EACH\n    {content}\n    {content}")),
+    ];
+    let root = tempfile::tempdir().unwrap();
+    let mut disagreements = Vec::new();
+    for (case, (value, (shape, body))) in
+        for_each.iter().flat_map(|value| shapes.iter().map(move |shape| (value, shape))).enumerate()
+    {
+        let dir = format!("packer/4.0/aws/case-{case}");
+        let template = format!(
+            "variable \"names\" {{\n  type    = list(string)\n  default = [\"a\"]\n}}\n\n\
+             variable \"name\" {{\n  type    = string\n  default = \"a\"\n}}\n\n\
+             source \"amazon-ebs\" \"x\" {{\n  region                 = \"eu-central-1\"\n  \
+             skip_region_validation = true\n  ami_name               = \"x-${{uuidv4()}}\"\n  \
+             instance_type          = \"t3.micro\"\n  source_ami             = \"ami-0123456789abcdef0\"\n  \
+             ssh_username           = \"centos\"\n  dynamic \"launch_block_device_mappings\" {{\n    {}\n  }}\n}}\n\n\
+             build {{\n  sources = [\"source.amazon-ebs.x\"]\n}}\n",
+            body.replace("FOR_EACH", value)
+        );
+        let file = write(root.path(), &format!("{dir}/main.pkr.hcl"), &template);
+        let report = lint(root.path());
+        let reported = report
+            .files
+            .iter()
+            .filter(|file| file.path.starts_with(&format!("{dir}/")))
+            .flat_map(|file| &file.diagnostics)
+            .any(|d| d.rule.name == "invalid-dynamic-block");
+        let (accepted, output) = packer_validate(&packer, &file.parent().unwrap().join("."));
+        if reported == accepted {
+            disagreements.push(format!(
+                "for_each = {value}, {shape}: the linter {} it, Packer {}:\n{output}",
+                if reported { "reports" } else { "passes" },
+                if accepted { "accepts it" } else { "refuses it" }
+            ));
+        }
+        fs::remove_dir_all(file.parent().unwrap()).unwrap();
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }

@@ -10,10 +10,11 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 
+use crate::lifecycle::fleet;
 use crate::project::{Filter, Selection, workspace_root};
 use crate::render::{Colour, Format};
 
-/// The exit statuses, the same for every command (docs/commands.md lists
+/// The exit statuses, the same for every command (docs/README.md#exit-status lists
 /// them): 0 done and nothing wrong, 1 findings or a failed build, 2 the
 /// command could not do what was asked (a mistyped flag, a selection that
 /// matches nothing, a missing file, an unreadable lock), 130 interrupted.
@@ -39,7 +40,10 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("lint-templates")
                 .about("Lint every template under packer/<release>/<cloud>/<image>/ (template.json or *.pkr.hcl)")
-                .args(selection("Lint only these templates: template.json files, HCL2 folders or any of their files"))
+                .args(selection(
+                    "Lint only these templates: template.json files, HCL2 files, or folders (a template's, or one \
+                     above it: every template below)",
+                ))
                 .args(lint_output())
                 .arg(explain_arg())
                 .arg(var_file_arg("A var file whose variables count as declared (repeatable)"))
@@ -48,7 +52,7 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("lint-deployments")
                 .about("Lint every deployments/*.yaml against the templates and packer/images.lock")
-                .args(selection("Lint only these deployment files"))
+                .args(selection("Lint only these deployment files (a folder: the *.yaml files in it)"))
                 .args(lint_output())
                 .arg(explain_arg()),
         )
@@ -58,18 +62,20 @@ pub fn command() -> Command {
                 .args(selection("Lint only these templates and deployment files"))
                 .args(lint_output())
                 .arg(explain_arg())
-                .arg(var_file_arg("A var file whose variables count as declared (repeatable)")),
+                .arg(var_file_arg("A var file whose variables count as declared (repeatable)"))
+                .arg(packer_version_arg()),
         )
         .subcommand(
             Command::new("pre-commit")
                 .about("Lint what is staged for commit (the index, not the working tree); run by the git hook")
-                .args(lint_output()),
+                .args(lint_output())
+                .arg(packer_version_arg()),
         )
         .subcommand(
             Command::new("install-hook")
                 .about("Install the git pre-commit hook that runs `cargo xtask pre-commit`")
                 .arg(flag("force", "Replace a pre-commit hook this command did not write"))
-                .arg(flag("uninstall", "Remove the hook this command wrote")),
+                .arg(flag("uninstall", "Remove the hook this command wrote, and put back the one --force replaced")),
         )
         .subcommand(
             Command::new("images")
@@ -162,8 +168,111 @@ pub fn command() -> Command {
                 .arg(format().value_parser(["human", "json", "github-matrix"])),
         )
         .subcommand(
+            Command::new("promote")
+                .about(
+                    "Give the deployments of a channel the image the channel before it boots, per template and region, \
+                     once it has soaked",
+                )
+                .arg(
+                    Arg::new("to")
+                        .long("to")
+                        .value_name("CHANNEL")
+                        .required(true)
+                        .help("The channel to promote into (a later one of [channels] order in xtask.toml)"),
+                )
+                .args(lifecycle_selection(Some("Only the templates at these paths (template.json files or HCL2 folders), as --select")))
+                .arg(flag("dry-run", "Print what would be promoted and why, without writing"))
+                .arg(flag(
+                    "without-soak",
+                    "Promote images that have not run in the channel before for its soak yet (an urgent fix); the \
+                     other checks hold",
+                ))
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
+            Command::new("rollback")
+                .about(
+                    "Put the deployments of a channel back on the newest image it booted before its current one that \
+                     is not revoked, per template and region",
+                )
+                .arg(
+                    Arg::new("channel")
+                        .long("channel")
+                        .value_name("CHANNEL")
+                        .required(true)
+                        .help("The channel to roll back (one of [channels] order in xtask.toml)"),
+                )
+                .args(lifecycle_selection(Some("Only the templates at these paths (template.json files or HCL2 folders), as --select")))
+                .arg(flag("dry-run", "Print what would be rolled back and why, without writing"))
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
+            Command::new("revoke")
+                .about("Record in packer/images.lock that images must not be booted, when and why")
+                .arg(
+                    Arg::new("ids")
+                        .value_name("IMAGE_ID")
+                        .num_args(1..)
+                        .required(true)
+                        .help("The images to revoke, as packer/images.lock records them"),
+                )
+                .arg(
+                    Arg::new("reason")
+                        .long("reason")
+                        .value_name("TEXT")
+                        .required(true)
+                        .help("Why, for the lock and every message that names the image (a CVE, a bad kernel)"),
+                )
+                .args(lifecycle_selection(None))
+                .arg(flag("dry-run", "Print what would be revoked and who boots it, without writing"))
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
+            Command::new("prune")
+                .about(
+                    "Deregister the AMIs of packer/images.lock's history that nothing needs any more, and delete their \
+                     snapshots, with the AWS CLI (a dry run unless --execute)",
+                )
+                .after_help(
+                    "An image is removed when no deployment names it, no channel is on it or would roll back to it, \
+                     it is older than --older-than and it is not among the newest --keep of its template and region. \
+                     Only images the lock records are considered. The AWS CLI is taken from --aws-cli, then \
+                     $AWS_CLI, then PATH; it reads its credentials, and an endpoint (AWS_ENDPOINT_URL), from its own \
+                     environment and configuration.",
+                )
+                .args(lifecycle_selection(Some("Only the templates at these paths (template.json files or HCL2 folders), as --select")))
+                .arg(
+                    Arg::new("older-than")
+                        .long("older-than")
+                        .value_name("DURATION")
+                        .default_value(crate::lifecycle::prune::select::DEFAULT_OLDER_THAN)
+                        .value_parser(parse_duration)
+                        .help("Only images built longer ago than this: 30d, 12h, 1d12h, 90m"),
+                )
+                .arg(
+                    Arg::new("keep")
+                        .long("keep")
+                        .value_name("N")
+                        .default_value(crate::lifecycle::prune::select::DEFAULT_KEEP)
+                        .value_parser(value_parser!(usize))
+                        .help("Keep the newest N images of each template and region regardless"),
+                )
+                .arg(flag("execute", "Deregister the images and delete their snapshots, and record it in the lock"))
+                .arg(
+                    Arg::new("aws-cli")
+                        .long("aws-cli")
+                        .value_name("PATH")
+                        .value_parser(value_parser!(PathBuf))
+                        .help("The aws executable [default: $AWS_CLI, then PATH]"),
+                )
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
             Command::new("status")
-                .about("Per template: the recorded images, whether they are stale, and which deployments use which")
+                .about(
+                    "Per template: the recorded images, whether they are stale, which deployments use which, with \
+                     channels each channel's image, its soak and the revocations, and what `prune` would remove",
+                )
                 .args(selection("Only the templates at these paths (template.json files or HCL2 folders)"))
                 .arg(format().value_parser(["human", "json"])),
         )
@@ -277,11 +386,35 @@ pub fn selection(paths: &'static str) -> [Arg; 5] {
     ]
 }
 
+/// [`selection`] with `--select` and `--region`, for the lifecycle
+/// commands. Without `paths` (revoke, whose own positional arguments are
+/// image IDs) the selection takes no paths.
+fn lifecycle_selection(paths: Option<&'static str>) -> Vec<Arg> {
+    let [root, release, cloud, image, path_arg] = selection(paths.unwrap_or_default());
+    let select = Arg::new("select")
+        .long("select")
+        .value_name("FOLDER")
+        .action(ArgAction::Append)
+        .help("Only the template in this folder, e.g. packer/3.11/aws/machine-image (repeatable)");
+    let region = Arg::new("region")
+        .long("region")
+        .value_name("R")
+        .action(ArgAction::Append)
+        .help("Only the deployments in this AWS region (repeatable)");
+    [root, release, cloud, image].into_iter().chain(paths.map(|_| path_arg)).chain([select, region]).collect()
+}
+
 /// Reads a command's [`selection`] back. A path that does not exist is an
 /// error here, for every command alike.
 pub fn read_selection(args: &ArgMatches) -> Result<Selection> {
     let filter = Filter { releases: many(args, "release"), clouds: many(args, "cloud"), images: many(args, "image") };
-    let paths: Vec<PathBuf> = many(args, "paths");
+    // revoke's selection has no paths: its positional arguments are IDs.
+    let paths: Vec<PathBuf> = args
+        .try_get_many::<PathBuf>("paths")
+        .ok()
+        .flatten()
+        .map(|values| values.cloned().collect())
+        .unwrap_or_default();
     for path in &paths {
         // A dangling symlink exists: the linter says what it leads to.
         if std::fs::symlink_metadata(path).is_err() {
@@ -289,6 +422,15 @@ pub fn read_selection(args: &ArgMatches) -> Result<Selection> {
         }
     }
     Ok(Selection { root: root(args)?, filter, paths })
+}
+
+/// A lifecycle command's [`lifecycle_selection`] read back: the root, and
+/// the templates and regions to work on, with the paths taken as `--select`.
+pub fn read_lifecycle_selection(args: &ArgMatches) -> Result<(PathBuf, fleet::Selection)> {
+    let chosen = read_selection(args)?;
+    let mut select: Vec<String> = many(args, "select");
+    select.extend(chosen.paths.iter().map(|path| path.to_string_lossy().into_owned()));
+    Ok((chosen.root, fleet::Selection { filter: chosen.filter, select, regions: many(args, "region") }))
 }
 
 /// `--color`, as the renderers take it.
@@ -343,7 +485,8 @@ fn format() -> Arg {
         .help("Output format")
 }
 
-/// `--packer-version`: the Packer release templates are judged against.
+/// `--packer-version`: the Packer release templates are judged against, for
+/// every command that judges them: lint-templates, lint, pre-commit.
 fn packer_version_arg() -> Arg {
     Arg::new("packer-version")
         .long("packer-version")
@@ -377,6 +520,13 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// `--older-than`: the seconds, and the text as given for the messages.
+fn parse_duration(text: &str) -> Result<(u64, String), String> {
+    crate::lifecycle::clock::parse_duration(text)
+        .map(|seconds| (seconds, text.to_owned()))
+        .ok_or_else(|| format!("`{text}` is not a duration: a number and a unit (d, h, m, s), like 30d or 1d12h"))
+}
+
 /// Every value of a repeatable argument, none when it is absent.
 pub fn many<T: Clone + Send + Sync + 'static>(args: &ArgMatches, name: &str) -> Vec<T> {
     args.get_many::<T>(name).map(|values| values.cloned().collect()).unwrap_or_default()
@@ -385,6 +535,11 @@ pub fn many<T: Clone + Send + Sync + 'static>(args: &ArgMatches, name: &str) -> 
 /// `--root`, else the checkout cargo xtask runs in.
 pub fn root(args: &ArgMatches) -> Result<PathBuf> {
     args.get_one::<PathBuf>("root").cloned().map_or_else(workspace_root, Ok)
+}
+
+/// `--packer-version`, when given.
+pub fn packer_version(args: &ArgMatches) -> Option<crate::version::Version> {
+    args.get_one::<crate::version::Version>("packer-version").copied()
 }
 
 /// `--format` and `--statistics` of a linter.
@@ -398,6 +553,11 @@ pub fn output_format(args: &ArgMatches) -> Format {
         Some("sarif") => Format::Sarif,
         _ => Format::Human,
     }
+}
+
+/// Whether a lifecycle command's `--format` is `json`.
+pub fn json_format(args: &ArgMatches) -> bool {
+    args.get_one::<String>("format").map(String::as_str) == Some("json")
 }
 
 /// `--explain` as given: `Some("")` when it names no rule.
@@ -442,37 +602,75 @@ mod tests {
     }
 
     /// The commands that work on templates and deployments take the same
-    /// selection, and each reads it back the same way.
+    /// selection, and each reads it back the same way; revoke takes it
+    /// without paths, as its own positional arguments are image IDs.
     #[test]
     fn every_command_on_templates_takes_the_selection() {
-        for name in ["lint-templates", "lint-deployments", "lint", "images", "status"] {
-            let matches = command()
-                .try_get_matches_from([
-                    "cargo xtask",
-                    name,
-                    "--root",
-                    ".",
-                    "--release",
-                    "3.11",
-                    "--cloud",
-                    "aws",
-                    "--image",
-                    "machine-image",
-                    "Cargo.toml",
-                ])
-                .unwrap_or_else(|error| panic!("{name}: {error}"));
+        let commands: [(&str, &[&str]); 9] = [
+            ("lint-templates", &[]),
+            ("lint-deployments", &[]),
+            ("lint", &[]),
+            ("images", &[]),
+            ("status", &[]),
+            ("promote", &["--to", "stable"]),
+            ("rollback", &["--channel", "stable"]),
+            ("prune", &[]),
+            ("revoke", &["--reason", "CVE", "ami-0123456789abcdef0"]),
+        ];
+        for (name, own) in commands {
+            let mut line = vec![
+                "cargo xtask",
+                name,
+                "--root",
+                ".",
+                "--release",
+                "3.11",
+                "--cloud",
+                "aws",
+                "--image",
+                "machine-image",
+            ];
+            line.extend(own);
+            let takes_paths = name != "revoke";
+            if takes_paths {
+                line.push("Cargo.toml");
+            }
+            let matches = command().try_get_matches_from(line).unwrap_or_else(|error| panic!("{name}: {error}"));
             let (_, args) = matches.subcommand().unwrap();
             let selection = read_selection(args).unwrap();
             assert_eq!(selection.filter.releases, ["3.11"], "{name}");
             assert_eq!(selection.filter.clouds, ["aws"], "{name}");
             assert_eq!(selection.filter.images, ["machine-image"], "{name}");
-            assert_eq!(selection.paths, [PathBuf::from("Cargo.toml")], "{name}");
+            let paths: &[PathBuf] = if takes_paths { &[PathBuf::from("Cargo.toml")] } else { &[] };
+            assert_eq!(selection.paths, paths, "{name}");
         }
+    }
+
+    /// The lifecycle commands take their paths as `--select` folders.
+    #[test]
+    fn a_lifecycle_command_takes_its_paths_as_select() {
+        let matches = command()
+            .try_get_matches_from([
+                "cargo xtask",
+                "prune",
+                "--root",
+                ".",
+                "--select",
+                "packer/3.11/aws/machine-image",
+                "--region",
+                "eu-west-1",
+                "Cargo.toml",
+            ])
+            .unwrap();
+        let (root, selection) = read_lifecycle_selection(matches.subcommand().unwrap().1).unwrap();
+        assert_eq!(root, PathBuf::from("."));
+        assert_eq!(selection.select, ["packer/3.11/aws/machine-image", "Cargo.toml"]);
+        assert_eq!(selection.regions, ["eu-west-1"]);
     }
 
     #[test]
     fn a_path_that_does_not_exist_is_refused_by_every_command() {
-        for name in ["lint-templates", "lint-deployments", "lint", "images", "status"] {
+        for name in ["lint-templates", "lint-deployments", "lint", "images", "status", "prune"] {
             let matches = command().try_get_matches_from(["cargo xtask", name, "--root", ".", "nowhere.yaml"]).unwrap();
             let (_, args) = matches.subcommand().unwrap();
             let error = read_selection(args).err().unwrap_or_else(|| panic!("{name} took a missing path"));

@@ -80,6 +80,7 @@ pub fn skip_slow_test(takes: &str) -> bool {
     true
 }
 
+pub mod aws;
 pub mod bench;
 pub mod cli;
 pub mod codegen;
@@ -92,6 +93,7 @@ pub mod gotmpl;
 pub mod hcl2;
 pub mod images;
 pub mod install_hook;
+pub mod lifecycle;
 pub mod lint;
 pub mod lint_deployments;
 pub mod lint_templates;

@@ -9,6 +9,7 @@ use crate::deployments;
 use crate::diagnostic::{Report, RuleMeta};
 use crate::project::{self, Filter};
 use crate::render::{self, Format};
+use crate::version::Version;
 use crate::{lint_deployments, lint_templates, suppress};
 
 /// What to lint: the given templates and deployments, or every one.
@@ -18,6 +19,9 @@ pub struct Selection {
     pub everything: bool,
     /// Var files whose variables count as declared in the templates.
     pub var_files: Vec<PathBuf>,
+    /// `--packer-version`: the Packer release the templates are judged
+    /// against, over xtask.toml and the installed `packer`.
+    pub packer_version: Option<Version>,
 }
 
 /// Lints what `selection` names under `root`.
@@ -27,7 +31,7 @@ pub fn lint(root: PathBuf, selection: Selection) -> Result<Report> {
 
 /// [`lint`], of the templates and deployments `filter` leaves in.
 fn lint_filtered(root: PathBuf, selection: Selection, filter: &Filter) -> Result<Report> {
-    let Selection { templates, deployments, everything, var_files } = selection;
+    let Selection { templates, deployments, everything, var_files, packer_version } = selection;
     let mut report = Report::default();
     if everything || !templates.is_empty() {
         let options = lint_templates::Options {
@@ -35,7 +39,7 @@ fn lint_filtered(root: PathBuf, selection: Selection, filter: &Filter) -> Result
             filter: filter.clone(),
             files: templates,
             var_files,
-            ..Default::default()
+            packer_version,
         };
         report.files.extend(lint_templates::lint(&options)?.files);
     }
@@ -48,16 +52,28 @@ fn lint_filtered(root: PathBuf, selection: Selection, filter: &Filter) -> Result
 
 /// `cargo xtask lint`: the paths of `chosen` are templates and deployment
 /// files (`.yaml`, `.yml`); without paths, every one its filter leaves in.
-pub fn run(chosen: project::Selection, var_files: Vec<PathBuf>, format: Format) -> Result<ExitCode> {
+pub fn run(
+    chosen: project::Selection,
+    var_files: Vec<PathBuf>,
+    packer_version: Option<Version>,
+    format: Format,
+) -> Result<ExitCode> {
     let project::Selection { root, filter, paths } = chosen;
     if paths.is_empty() {
         filter.check_matches(&root)?;
     }
     let (deployments, templates): (Vec<PathBuf>, Vec<PathBuf>) =
         paths.iter().cloned().partition(|path| deployments::is_deployment_file(path));
-    let selection = Selection { templates, deployments, everything: paths.is_empty(), var_files };
+    let selection = Selection { templates, deployments, everything: paths.is_empty(), var_files, packer_version };
     let report = lint_filtered(root.clone(), selection, &filter)?;
     show!("{}", render::render(&report, format, "file"));
+    if !root.join("packer").is_dir() && !root.join("deployments").is_dir() {
+        say!(
+            "note: {} has neither a packer/ nor a deployments/ folder, so nothing was checked; give the \
+             repository's top folder with --root",
+            root.display()
+        );
+    }
     lint_deployments::note_a_missing_lock(&root, format);
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

@@ -8,9 +8,13 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::ArgMatches;
 
-use xtask::cli::{self, many, output_format, read_selection, root};
+use xtask::cli::{
+    self, json_format, many, output_format, packer_version, read_lifecycle_selection, read_selection, root,
+};
 use xtask::project::workspace_root;
-use xtask::{bench, codegen, demo, images, install_hook, lint, lint_deployments, lint_templates, pre_commit};
+use xtask::{
+    bench, codegen, demo, images, install_hook, lifecycle, lint, lint_deployments, lint_templates, pre_commit,
+};
 
 fn main() -> ExitCode {
     let matches = cli::command().get_matches();
@@ -36,7 +40,7 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                         filter: selection.filter,
                         files: selection.paths,
                         var_files: many(args, "var-file"),
-                        packer_version: args.get_one::<xtask::version::Version>("packer-version").copied(),
+                        packer_version: packer_version(args),
                     },
                     output_format(args),
                 )
@@ -58,9 +62,9 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
         },
         Some(("lint", args)) => match cli::explain(args) {
             Some(rule) => lint::explain(rule, None),
-            None => lint::run(read_selection(args)?, many(args, "var-file"), output_format(args)),
+            None => lint::run(read_selection(args)?, many(args, "var-file"), packer_version(args), output_format(args)),
         },
-        Some(("pre-commit", args)) => pre_commit::run(output_format(args)),
+        Some(("pre-commit", args)) => pre_commit::run(packer_version(args), output_format(args)),
         Some(("install-hook", args)) => install_hook::run(args.get_flag("force"), args.get_flag("uninstall")),
         Some(("images", args)) => {
             let selection = read_selection(args)?;
@@ -87,6 +91,58 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                     Some("github-matrix") => images::Output::GithubMatrix,
                     _ => images::Output::Human,
                 },
+            })
+        }
+        Some(("promote", args)) => {
+            let (root, selection) = read_lifecycle_selection(args)?;
+            lifecycle::promote::run(&lifecycle::promote::Options {
+                root,
+                channel: args.get_one::<String>("to").cloned().unwrap_or_default(),
+                selection,
+                dry_run: args.get_flag("dry-run"),
+                without_soak: args.get_flag("without-soak"),
+                json: json_format(args),
+            })
+        }
+        Some(("rollback", args)) => {
+            let (root, selection) = read_lifecycle_selection(args)?;
+            lifecycle::rollback::run(&lifecycle::rollback::Options {
+                root,
+                channel: args.get_one::<String>("channel").cloned().unwrap_or_default(),
+                selection,
+                dry_run: args.get_flag("dry-run"),
+                json: json_format(args),
+            })
+        }
+        Some(("revoke", args)) => {
+            let (root, selection) = read_lifecycle_selection(args)?;
+            lifecycle::revoke::run(&lifecycle::revoke::Options {
+                root,
+                ids: many(args, "ids"),
+                reason: args.get_one::<String>("reason").cloned().unwrap_or_default(),
+                selection,
+                dry_run: args.get_flag("dry-run"),
+                json: json_format(args),
+            })
+        }
+        Some(("prune", args)) => {
+            let (root, selection) = read_lifecycle_selection(args)?;
+            let (older_than, older_than_text) =
+                args.get_one::<(u64, String)>("older-than").cloned().unwrap_or_default();
+            lifecycle::prune::run(&lifecycle::prune::Options {
+                root,
+                selection,
+                policy: lifecycle::prune::select::Policy {
+                    keep: args
+                        .get_one::<usize>("keep")
+                        .copied()
+                        .unwrap_or_else(|| lifecycle::prune::select::Policy::default().keep),
+                    older_than,
+                    older_than_text,
+                },
+                execute: args.get_flag("execute"),
+                aws_cli: args.get_one::<PathBuf>("aws-cli").cloned(),
+                json: json_format(args),
             })
         }
         Some(("status", args)) => images::status::run(&read_selection(args)?, output_format(args)),

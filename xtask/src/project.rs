@@ -270,7 +270,7 @@ impl Filter {
     }
 
     /// The filter as it was given: `--release 9.9 --cloud aws`.
-    fn flags(&self) -> String {
+    pub fn flags(&self) -> String {
         let given = [("release", &self.releases), ("cloud", &self.clouds), ("image", &self.images)];
         let flags: Vec<String> = given
             .iter()

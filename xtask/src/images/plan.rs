@@ -9,6 +9,7 @@ use anyhow::Result;
 use super::readout::{Readout, RegionBuilder};
 use super::{Job, Options, Outcome, tools};
 use crate::deployments::Deployment;
+use crate::lifecycle::channels::Channels;
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::secrets;
@@ -55,13 +56,15 @@ pub struct LeftAlone {
 }
 
 /// The deployment keys one template feeds, and the deployments of its
-/// release and cloud that it leaves alone.
+/// release and cloud that it leaves alone: with `channels`, a deployment
+/// outside the first channel gets new images only by promotion.
 pub fn feeds(
     layout: &Layout,
     regions: &[String],
     images_here: &BTreeSet<String>,
     deployments: &[Deployment],
     region_filter: &[String],
+    channels: Option<&Channels>,
 ) -> (Vec<Feed>, Vec<LeftAlone>) {
     let mut fed = Vec::new();
     let mut left = Vec::new();
@@ -89,6 +92,10 @@ pub fn feeds(
         }
         roles.retain(|role| feeding_image(role, images_here) == Some(layout.image.as_str()));
         if roles.is_empty() {
+            continue;
+        }
+        if let Some(reason) = channels.and_then(|channels| channels.not_given_new_images(deployment)) {
+            left.push(LeftAlone { deployment: deployment.rel.clone(), reason });
             continue;
         }
         let region = if layout.cloud == "aws" {
@@ -184,7 +191,15 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
     let mut declared: BTreeSet<String> = BTreeSet::new();
     let mut names: BTreeSet<String> = BTreeSet::new();
     let mut built_regions: BTreeSet<String> = BTreeSet::new();
+    // A template that could not be read may declare any variable: a --var
+    // that none of the others declares is then not refused.
+    let mut some_unread = false;
+    // The --var names the template of this turn declares: they count once
+    // it is part of the run, built or failed, and not when --region leaves
+    // it out.
+    let mut declared_here: Vec<String> = Vec::new();
     let pins = crate::config::Config::read(&options.root)?.packer;
+    let channels = crate::config::Config::read(&options.root)?.channels;
     let installed = if selected.is_empty() { Ok(None) } else { installed_packer(options, &pins) };
     // Templates are judged as the linter judges them: with the versions
     // xtask.toml declares, else the Packer that builds them; their values
@@ -200,6 +215,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         options.filter.check_matches(&options.root)?;
     }
     for file in selected {
+        declared.extend(declared_here.drain(..));
         let layout = match &file.layout {
             Ok(layout) => layout.clone(),
             Err(problem) => {
@@ -216,6 +232,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                 } else {
                     format!("{problem}; move it to {place}")
                 };
+                some_unread = true;
                 jobs.push(failed_job(file.clone(), layout, why));
                 continue;
             }
@@ -224,10 +241,21 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let template = match Readout::checked(&file, values, &setting) {
             Ok(template) => template,
             Err(why) => {
+                some_unread = true;
                 jobs.push(failed_job(file, layout, why));
                 continue;
             }
         };
+        // Its variables are known now, whatever stops it below.
+        declared_here = template.declared_vars(&options.vars).into_iter().map(|(key, _)| key).collect();
+        names.extend(template.variables.iter().cloned());
+        // First, as the cause of what follows: a folder the installed Packer
+        // cannot read also has regions it cannot compute (a function it
+        // lacks), which would otherwise be named instead.
+        if let Some(why) = unmet_needs(&template, options) {
+            jobs.push(failed_job(file, layout, why));
+            continue;
+        }
         if !template.unresolved.is_empty() {
             let why = format!(
                 "xtask cannot tell before the build which region {} makes an image in, so not which deployments it \
@@ -260,10 +288,10 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             jobs.push(failed_job(file, layout, why));
             continue;
         }
-        if let Some(why) = unmet_needs(&template, options) {
-            jobs.push(failed_job(file, layout, why));
-            continue;
-        }
+        let packer_path = match &installed {
+            Ok(Some((path, _))) => Some(path.as_path()),
+            _ => None,
+        };
         let installed = match &installed {
             Ok(installed) => installed.as_ref().map(|(_, version)| version.as_str()),
             Err(why) => {
@@ -287,6 +315,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         // `--region` narrows the run to the templates that build there; the
         // others (and region-less GCE ones) are not part of it.
         if !options.regions.is_empty() && selected_builders.is_empty() {
+            declared_here.clear();
             continue;
         }
         let mut regions: Vec<String> = Vec::new();
@@ -308,7 +337,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         // other regions (`ami_regions`) makes new images there too, and they
         // go into the lock, so those deployments follow.
         let region_filter = if options.regions.is_empty() { Vec::new() } else { regions.clone() };
-        let (feeds, left_alone) = feeds(&layout, &regions, &here, deployments, &region_filter);
+        let (feeds, left_alone) = feeds(&layout, &regions, &here, deployments, &region_filter, channels.as_ref());
         let inputs = template.inputs.clone();
         let lock::InputHashes { all: hash, each: files } = match lock::hash_inputs(file.dir(), &inputs) {
             Ok(hashed) => hashed,
@@ -318,8 +347,6 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             }
         };
         let vars = template.declared_vars(&options.vars);
-        declared.extend(vars.iter().map(|(key, _)| key.clone()));
-        names.extend(template.variables.iter().cloned());
         // What the environment gives the build counts as a setting too.
         let hashed: Vec<(String, String)> = vars.iter().chain(&template.from_env).cloned().collect();
         let texts = recorded_texts(values);
@@ -352,11 +379,27 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             let built = Built { hash: &hash, files: &files, settings: &settings, setting_names: &setting_names };
             match recorded_images(lockfile.templates.get(&file.rel), &regions, &built) {
                 Ok(images) => {
+                    // What the build would load of its required plugins now;
+                    // nothing when Packer cannot say (the build will).
+                    let loaded = match packer_path {
+                        Some(packer) if tooling.list_required => {
+                            crate::plugins::required(packer, file.dir()).unwrap_or_default()
+                        }
+                        _ => BTreeMap::new(),
+                    };
                     tooling.changes = tools::changes_since_built(
                         lockfile.templates.get(&file.rel),
                         &regions,
                         installed,
                         &tooling.pins,
+                        &loaded,
+                    );
+                    // With channels, the first channel's deployments get
+                    // what the lock last gave it, which a rollback moves.
+                    let images = crate::lifecycle::channels::first_channel_images(
+                        channels.as_ref(),
+                        lockfile.templates.get(&file.rel),
+                        images,
                     );
                     (Outcome::Skipped(images), "unchanged since its images were built".to_owned())
                 }
@@ -372,6 +415,15 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         }
         jobs.push(Job {
             secrets,
+            credential_env: template.sensitive.iter().flat_map(|variable| &variable.env).fold(
+                Vec::new(),
+                |mut names, name| {
+                    if !names.contains(name) {
+                        names.push(name.clone());
+                    }
+                    names
+                },
+            ),
             var_files: var_files.clone(),
             file,
             layout,
@@ -392,6 +444,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             tooling,
         });
     }
+    declared.extend(declared_here);
     let every_template_read = jobs.iter().all(|job| !job.hash.is_empty());
     if every_template_read {
         let wanted: Vec<&String> = options.regions.iter().filter(|r| !built_regions.contains(*r)).collect();
@@ -403,7 +456,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             );
         }
     }
-    if let Some((key, _)) = options.vars.iter().find(|(key, _)| every_template_read && !declared.contains(key)) {
+    if let Some((key, _)) = options.vars.iter().find(|(key, _)| !some_unread && !declared.contains(key)) {
         let hint = match crate::lint_templates::rules::suggest(key, names.iter().map(String::as_str)) {
             Some(name) => format!("did you mean `{name}`?"),
             None => "declare it in the template's `variables`, or leave it out".to_owned(),
@@ -443,8 +496,9 @@ fn unmet_needs(template: &Readout, options: &Options) -> Option<String> {
     let unmet: Vec<String> = template.needs.iter().filter_map(|need| need.unmet(&installed)).collect();
     (!unmet.is_empty()).then(|| {
         format!(
-            "the installed Packer is {installed} ({}), and {}; install a Packer that meets {}, or write the \
-             template for this one",
+            "the installed Packer is {installed} ({}), and {}; install a Packer that meets {} (HashiCorp's \
+             releases; one beside this one is given with --packer PATH or PACKER), or write the template for this \
+             one",
             packer.display(),
             unmet.join("; "),
             if unmet.len() == 1 { "it" } else { "them" }
@@ -468,7 +522,8 @@ fn installed_packer(
     if let Some(pinned) = pins.version.as_deref().filter(|pinned| *pinned != installed) {
         say!(
             "warning: xtask.toml names Packer {pinned}, and the Packer here ({}) is {installed}: images are built \
-             with {installed}, and the lock records it",
+             with {installed}, and the lock records it (give Packer {pinned} with --packer PATH or PACKER to build \
+             with it)",
             packer.display()
         );
     }
@@ -476,33 +531,13 @@ fn installed_packer(
 }
 
 /// The templates in the folders `--select` names (all when it names none);
-/// a folder with no template is an error, not an empty run.
-fn select(templates: Vec<TemplateFile>, folders: &[String], root: &Path) -> Result<Vec<TemplateFile>> {
+/// a folder with no template is an error, not an empty run. The lifecycle
+/// commands select the same way.
+pub fn select(templates: Vec<TemplateFile>, folders: &[String], root: &Path) -> Result<Vec<TemplateFile>> {
     if folders.is_empty() {
         return Ok(templates);
     }
-    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let wanted: Vec<String> = folders
-        .iter()
-        .map(|folder| {
-            let folder = folder.trim_end_matches('/');
-            // A template's file names its folder: template.json, or any
-            // file of an HCL2 folder.
-            let folder = match folder.rsplit_once('/') {
-                Some((parent, name)) if name == "template.json" || crate::hcl2::FileKind::of(name).is_some() => parent,
-                _ => folder,
-            };
-            // A path that exists, from here or absolute, is taken as one;
-            // otherwise as written, relative to the repository.
-            match std::fs::canonicalize(folder)
-                .ok()
-                .and_then(|path| path.strip_prefix(&root).ok().map(Path::to_path_buf))
-            {
-                Some(inside) => crate::project::relative(Path::new(""), &inside),
-                None => folder.trim_start_matches("./").to_owned(),
-            }
-        })
-        .collect();
+    let wanted: Vec<String> = folders.iter().map(|folder| selected_folder(folder, root)).collect();
     let folder_of = |file: &TemplateFile| file.rel.strip_suffix("/template.json").unwrap_or(&file.rel).to_owned();
     for folder in &wanted {
         if !templates.iter().any(|file| &folder_of(file) == folder) {
@@ -513,6 +548,24 @@ fn select(templates: Vec<TemplateFile>, folders: &[String], root: &Path) -> Resu
         }
     }
     Ok(templates.into_iter().filter(|file| wanted.contains(&folder_of(file))).collect())
+}
+
+/// The template folder, relative to the root, that a `--select` value or
+/// a path names: a template's file names its folder (template.json, or
+/// any file of an HCL2 folder), and a path that exists, from here or
+/// absolute, is taken as one; otherwise it is taken as written, relative
+/// to the repository.
+pub fn selected_folder(given: &str, root: &Path) -> String {
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let folder = given.trim_end_matches('/');
+    let folder = match folder.rsplit_once('/') {
+        Some((parent, name)) if name == "template.json" || crate::hcl2::FileKind::of(name).is_some() => parent,
+        _ => folder,
+    };
+    match std::fs::canonicalize(folder).ok().and_then(|path| path.strip_prefix(&root).ok().map(Path::to_path_buf)) {
+        Some(inside) => crate::project::relative(Path::new(""), &inside),
+        None => folder.trim_start_matches("./").to_owned(),
+    }
 }
 
 /// What a build now would be made from.
@@ -538,6 +591,14 @@ fn recorded_images(
         let Some(image) = locked.images.get(region) else {
             return Err(format!("no image for {region} is recorded"));
         };
+        if let Some(revoked) = locked.lifecycle.get(&image.id).and_then(|events| events.revoked.as_ref()) {
+            return Err(format!(
+                "its newest image for {region}, {}, was revoked on {}: {}",
+                crate::printable::escape(&image.id),
+                crate::printable::escape(&revoked.at),
+                crate::printable::escape(&revoked.reason)
+            ));
+        }
         if image.hash != now.hash {
             return Err(if image.hash != locked.hash {
                 format!("its image for {region} is older than its last build (a --region run built other regions)")
@@ -613,6 +674,7 @@ fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
         outcome: Outcome::Failed(why),
         var_files: Vec::new(),
         secrets: Vec::new(),
+        credential_env: Vec::new(),
         tooling: Default::default(),
     }
 }
@@ -667,7 +729,7 @@ mod tests {
         ];
         let images: BTreeSet<String> = ["machine-image".to_owned()].into();
         let regions = strings(&["eu-central-1", "eu-west-1"]);
-        let (fed, left) = feeds(&layout("3.11", "aws", "machine-image"), &regions, &images, &deployments, &[]);
+        let (fed, left) = feeds(&layout("3.11", "aws", "machine-image"), &regions, &images, &deployments, &[], None);
         let fed: Vec<String> =
             fed.iter().map(|feed| format!("{} {} {}", feed.deployment_rel, feed.role, feed.region)).collect();
         assert_eq!(
@@ -693,19 +755,19 @@ mod tests {
 
         // --region leaves the other regions' deployments alone, saying so.
         let only = strings(&["eu-west-1"]);
-        let (fed, left) = feeds(&layout("3.11", "aws", "machine-image"), &regions, &images, &deployments, &only);
+        let (fed, left) = feeds(&layout("3.11", "aws", "machine-image"), &regions, &images, &deployments, &only, None);
         assert!(fed.iter().all(|feed| feed.region == "eu-west-1"), "{fed:?}");
         assert!(left.iter().any(|left| left.reason == "its region eu-central-1 is not in --region"), "{left:?}");
 
         // A GCE image is global: every deployment of its release feeds from it.
         let global = strings(&[GLOBAL]);
-        let (fed, left) = feeds(&layout("3.11", "gce", "machine-image"), &global, &images, &deployments, &only);
+        let (fed, left) = feeds(&layout("3.11", "gce", "machine-image"), &global, &images, &deployments, &only, None);
         assert_eq!(fed.len(), 2, "bastion and cluster of gce.yaml, whatever --region says: {fed:?}");
         assert!(left.is_empty(), "{left:?}");
 
         // A role with its own image is not fed by machine-image.
         let both: BTreeSet<String> = ["machine-image".to_owned(), "bastion-image".to_owned()].into();
-        let (fed, _) = feeds(&layout("3.11", "aws", "machine-image"), &regions, &both, &deployments[..1], &[]);
+        let (fed, _) = feeds(&layout("3.11", "aws", "machine-image"), &regions, &both, &deployments[..1], &[], None);
         assert_eq!(fed.iter().map(|feed| feed.role.as_str()).collect::<Vec<_>>(), ["cluster"]);
     }
 
@@ -743,6 +805,7 @@ mod tests {
             inputs: Vec::new(),
             files: Some(files),
             images: [("eu-central-1".to_owned(), image("ami-1", "new", "s"))].into(),
+            ..LockedTemplate::default()
         };
         assert_eq!(recorded_images(Some(&locked), &regions, &now).unwrap_err(), "no image for eu-west-1 is recorded");
         locked.images.insert("eu-west-1".to_owned(), image("ami-2", "new", "s"));

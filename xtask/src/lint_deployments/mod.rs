@@ -15,6 +15,7 @@ use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
 use crate::images::freshness::{self, Freshness};
 use crate::images::plan;
 use crate::images::readout::Readout;
+use crate::lifecycle::channels::Channels;
 use crate::location::{Location, Syntax};
 use crate::lock::{self, LockFile};
 use crate::project::{self, Filter, TemplateFile};
@@ -118,22 +119,31 @@ pub fn lint(options: &Options) -> Result<Report> {
     if !options.root.is_dir() {
         bail!("the root `{}` is not a folder; pass --root with the repository's top folder", options.root.display());
     }
-    let paths = if options.files.is_empty() { deployments::find(&options.root)? } else { options.files.clone() };
+    let paths =
+        if options.files.is_empty() { deployments::find(&options.root)? } else { deployments::named(&options.files)? };
     // A corrupt lock is an error, as it is for `images`: taken as no lock,
     // it would silently turn off the stale- and unknown-image checks.
     let lock = Some(LockFile::read(&options.root)?).filter(|lock| !lock.templates.is_empty());
     let templates = TemplateIndex::build(&options.root, lock.as_ref());
+    let config = Config::read(&options.root)?;
+    let channels = config.channels.as_ref();
     let files = paths
         .iter()
         .filter(|path| selected(&options.filter, &options.root, path, &templates))
-        .map(|path| lint_file(&options.root, path, &templates, lock.as_ref()))
+        .map(|path| lint_file(&options.root, path, &templates, lock.as_ref(), channels))
         .collect();
     let mut report = Report { files };
-    Config::read(&options.root)?.apply(&mut report);
+    config.apply(&mut report);
     Ok(report)
 }
 
-pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Option<&LockFile>) -> FileReport {
+pub fn lint_file(
+    root: &Path,
+    path: &Path,
+    templates: &TemplateIndex,
+    lock: Option<&LockFile>,
+    channels: Option<&Channels>,
+) -> FileReport {
     let rel = project::relative(root, path);
     let mut findings = Findings::default();
     let source = match deployments::read(path) {
@@ -167,7 +177,7 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
             .help("start from deployments/simple-aws-frankfurt-3.9.yaml");
         return FileReport::new(rel, source, findings.into_vec(), Syntax::Json);
     }
-    let ctx = Context { deployment: &deployment, templates, lock };
+    let ctx = Context { deployment: &deployment, templates, lock, channels };
     for rule in RULES {
         if let Some(check) = rule.check {
             check(&ctx, &mut findings);
@@ -175,7 +185,7 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
     }
     let mut allows = suppress::yaml_allows(&source, &mut findings);
     if lock.is_none() {
-        suppress::only_rules_that_ran(&mut allows, &["stale-image", "unknown-image"]);
+        suppress::only_rules_that_ran(&mut allows, &["stale-image", "unknown-image", "revoked-image"]);
     }
     FileReport::with_allows(rel, source, findings.into_vec(), &allows, Syntax::Yaml(&deployment.root))
 }
@@ -186,6 +196,13 @@ pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
     }
     let report = lint(options)?;
     show!("{}", render::render(&report, format, "deployment"));
+    if options.files.is_empty() && !options.root.join("deployments").is_dir() {
+        say!(
+            "note: {} has no deployments/ folder, so no deployment was checked; deployments live at \
+             deployments/*.yaml below the repository's top (--root)",
+            options.root.display()
+        );
+    }
     note_a_missing_lock(&options.root, format);
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
