@@ -63,6 +63,7 @@ mod unknown_top_level_key;
 mod unquoted_string;
 mod unreadable_file;
 mod unsupported_packer_feature;
+mod unused_declaration;
 mod unused_variable;
 mod variable_without_type;
 mod version_specific_key;
@@ -173,6 +174,7 @@ pub static RULES: &[&Rule] = &[
     &invalid_plugin_source::RULE,
     &duplicate_declaration::RULE,
     &unsupported_packer_feature::RULE,
+    &unused_declaration::RULE,
 ];
 
 /// Is `packer-<plugin_kind>-<kind>` where Packer 1.6.6 looks for plugins:
