@@ -687,6 +687,10 @@ fn packer_refuses_what_the_hcl2_rules_report() {
         ("unknown-builder-type", "hcl2-image", "Unknown source type amazon-ebz"),
         ("unknown-provisioner-type", "hcl2-image", "Unknown provisioner type \"shel\""),
         ("duplicate-declaration", "machine-image", "Duplicate"),
+        ("invalid-validation", "machine-image", "Invalid validation error message"),
+        ("invalid-validation", "machine-image", "Invalid reference in variable validation"),
+        ("invalid-validation", "machine-image", "Function calls not allowed"),
+        ("invalid-validation", "machine-image", "\"error_message\" is required"),
     ];
     for (name, image, words) in cases {
         let folder = fixtures().join("rules").join(name).join("packer/4.0/aws").join(image);
@@ -700,6 +704,39 @@ fn packer_refuses_what_the_hcl2_rules_report() {
         assert!(!output.status.success(), "{name}: Packer accepts {}", folder.display());
         assert!(shown.contains(words), "{name}: Packer does not say `{words}`:\n{shown}");
     }
+}
+
+/// What `constant-validation` says of a condition is what Packer 1.6.6
+/// does with it: `can()` of a test lets a value the test refuses through,
+/// `contains()` with its arguments swapped stops the build, and each
+/// corrected condition refuses the bad value with its message.
+#[test]
+fn packer_runs_validations_as_constant_validation_says() {
+    let packer = packer();
+    let validate = |condition: &str, value: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let template = format!(
+            "variable \"environment\" {{\n  type = string\n  default = \"dev\"\n  validation {{\n    \
+             condition = {condition}\n    error_message = \"The environment must be dev or prod.\"\n  }}\n}}\n\
+             source \"null\" \"n\" {{\n  communicator = \"none\"\n}}\nbuild {{\n  sources = [\"source.null.n\"]\n}}\n"
+        );
+        write(dir.path(), "a.pkr.hcl", template);
+        let output = std::process::Command::new(&packer)
+            .args(["validate", "-var", &format!("environment={value}"), "."])
+            .current_dir(dir.path())
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .unwrap();
+        (output.status.success(), format!("{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr)))
+    };
+    let (passes, shown) = validate("can(contains([\"dev\", \"prod\"], var.environment))", "staging");
+    assert!(passes, "can() of a test lets `staging` through: {shown}");
+    let (passes, shown) = validate("contains([\"dev\", \"prod\"], var.environment)", "staging");
+    assert!(!passes && shown.contains("The environment must be dev or prod."), "{shown}");
+    let (passes, shown) = validate("contains(var.environment, [\"dev\", \"prod\"])", "dev");
+    assert!(!passes && shown.contains("argument must be list, tuple, or set"), "{shown}");
+    let (passes, shown) = validate("length(var.environment) >= 0", "");
+    assert!(passes, "no length is below 0: {shown}");
 }
 
 /// The knowledge of Packer 1.6.6's own components is the installed

@@ -18,6 +18,7 @@ use super::plugin_keys::PluginKeys;
 
 mod bad_layout;
 mod builder_missing_type;
+mod constant_validation;
 mod credential_not_sensitive;
 mod credential_variable_not_sensitive;
 mod duplicate_builder_name;
@@ -32,6 +33,7 @@ mod invalid_interpolation;
 mod invalid_json;
 mod invalid_plugin_source;
 mod invalid_shell_source;
+mod invalid_validation;
 mod invalid_version_constraint;
 mod malformed_source_image;
 mod missing_builders;
@@ -175,6 +177,8 @@ pub static RULES: &[&Rule] = &[
     &duplicate_declaration::RULE,
     &unsupported_packer_feature::RULE,
     &unused_declaration::RULE,
+    &constant_validation::RULE,
+    &invalid_validation::RULE,
 ];
 
 /// Is `packer-<plugin_kind>-<kind>` where Packer 1.6.6 looks for plugins:
