@@ -4,6 +4,10 @@ use crate::location::{Location, Route};
 use crate::template::{PathStep, route_of};
 
 use super::Context;
+use super::Hcl2Context;
+use super::hardcoded_credentials::{names_used, plugin_settings};
+use crate::hcl2::{Value, eval};
+use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does
@@ -13,6 +17,14 @@ declare_rule! {
     /// variable that sets it), and a literal password piped into `sudo -S`
     /// in an `execute_command` or `shutdown_command`
     /// (`echo 'vagrant' | sudo -S …`). The diagnostic never shows it.
+    ///
+    /// In an HCL2 template: a `ssh_password`, `winrm_password` or
+    /// `ssh_bastion_password` of a source or a build's nested source that
+    /// is a literal, or that the HCL2 evaluator computes from the folder's
+    /// own files without the environment (a variable's default, a local,
+    /// an auto var file), reported once per variable or local it comes
+    /// through. The message says when the password is a well-known
+    /// throw-away one (`vagrant`, `packer`).
     ///
     /// A login name piped into `sudo -S` (`echo 'ubuntu' | sudo -S`, the
     /// builder's `ssh_username` when it is not also its password) is not
@@ -39,10 +51,10 @@ declare_rule! {
     /// (`"ssh_password": "{{env `SSH_PASSWORD`}}"`), list it in
     /// `sensitive-variables`, use `{{user `ssh_password`}}` in commands,
     /// and lock or remove the build account before the image is made.
-    code: "PKR206", name: "hardcoded-communicator-password", severity: Warning, check: Some(check), hcl2: None,
+    code: "PKR206", name: "hardcoded-communicator-password", severity: Warning, check: Some(check), hcl2: Some(check_hcl2),
 }
 
-const PASSWORD_KEYS: &[&str] = &["ssh_password", "winrm_password", "ssh_bastion_password"];
+pub(super) const PASSWORD_KEYS: &[&str] = &["ssh_password", "winrm_password", "ssh_bastion_password"];
 const COMMAND_KEYS: &[&str] = &["execute_command", "shutdown_command"];
 
 fn check(ctx: &Context, out: &mut Findings) {
@@ -71,6 +83,53 @@ fn check(ctx: &Context, out: &mut Findings) {
             reported_variables.push(variable);
         }
         report_password(ctx, out, key, route_of(path), within, value);
+    }
+}
+
+/// Passwords every reader knows, of the build accounts of Vagrant boxes
+/// and Packer examples.
+const THROW_AWAY: &[&str] = &["vagrant", "packer"];
+
+/// Is a password a well-known throw-away one?
+pub(super) fn is_throw_away(password: &str) -> bool {
+    THROW_AWAY.iter().any(|known| password.trim().eq_ignore_ascii_case(known))
+}
+
+fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
+    let options = eval::Options { packer_version: ctx.template.release, ..eval::Options::default() };
+    let evaluator = eval::Evaluator::new(ctx.template, options);
+    let mut reported_through: Vec<Vec<String>> = Vec::new();
+    for attr in plugin_settings(ctx.template).into_iter().filter(|attr| PASSWORD_KEYS.contains(&attr.key.as_str())) {
+        let password = match &attr.value {
+            Value::String(text) => text.clone(),
+            Value::Expr(_) => match evaluator.value(&attr.at, &attr.value) {
+                Ok(value) if !value.all_marks().from_run => match value.as_str() {
+                    Some(text) => text.to_owned(),
+                    None => continue,
+                },
+                _ => continue,
+            },
+            _ => continue,
+        };
+        let through = names_used(ctx.template, &attr.at);
+        if password.trim().is_empty() || (!through.is_empty() && reported_through.contains(&through)) {
+            continue;
+        }
+        reported_through.push(through.clone());
+        let key = &attr.key;
+        let mut message = if through.is_empty() {
+            format!("`{key}` holds a password written into the template")
+        } else {
+            let through: Vec<String> = through.iter().map(|name| format!("`{name}`")).collect();
+            format!("`{key}` gets a password written into the template, through {}", through.join(", "))
+        };
+        let help = if is_throw_away(&password) {
+            message.push_str(": a well-known throw-away password");
+            "fine for a build machine that is destroyed; lock or remove the account before the image is made"
+        } else {
+            "read it from a variable without default, `sensitive = true`, set with PKR_VAR_…; lock the build account at the end of the build"
+        };
+        out.report(&RULE.meta, &attr.at, message).help(help).redact();
     }
 }
 

@@ -1,10 +1,11 @@
-use crate::diagnostic::Findings;
+use crate::diagnostic::{Findings, Severity};
 use crate::gotmpl;
 use crate::location::Location;
 use crate::template::{PathStep, route_of};
 
 use super::Context;
 use super::Hcl2Context;
+use crate::hcl2::{At, Attr, Body, Hcl2Template, Value, eval};
 use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
@@ -12,12 +13,25 @@ declare_rule! {
     /// Reports credentials written into the template: a literal value for
     /// `access_key`, `secret_key`, `token`, `password` or `client_secret`;
     /// a variable whose name ends in one of `access_key`, `secret_key`,
-    /// `client_secret` or `token` with a literal, non-empty default; and
-    /// anything that looks like an AWS access key ID (`AKIA…`, `ASIA…`).
+    /// `client_secret` or `token` with a literal, non-empty default; and,
+    /// in any value, what is a secret whatever it is given to: an AWS
+    /// access key ID (`AKIA…`, `ASIA…`), a PEM private key
+    /// (`-----BEGIN … PRIVATE KEY-----`), a Google service account's key
+    /// file (JSON with `"type": "service_account"` and `"private_key"`).
     /// The diagnostic never shows the value.
     ///
     /// In an HCL2 template: the same in `default`s of `variable` blocks named
-    /// like credentials, in plugin settings, and in var files.
+    /// like credentials, in plugin settings, in `locals` and in var files
+    /// (`*.pkrvars.hcl`, `*.auto.pkrvars.hcl`); and a credential setting
+    /// (those above, `api_token`, `client_jwt`, any `…_secret`, `…_token`,
+    /// `…_api_key`, `…_secret_key`) whose value the HCL2 evaluator computes
+    /// from the folder's own files, without the environment: a local, a
+    /// variable's default or an auto var file's value reaching
+    /// `secret_key` or `client_secret` is as committed as a literal (one
+    /// finding per variable or local it comes through). A well-known
+    /// throw-away password (`vagrant`, `packer`) reached that way is a
+    /// warning: it is the build account's, on a machine that is destroyed.
+    /// The build's login passwords are `hardcoded-communicator-password`'s.
     ///
     /// ## Why is this bad?
     /// The template is committed: everyone with read access to the
@@ -60,11 +74,26 @@ fn check(ctx: &Context, out: &mut Findings) {
             )
             .help("read it from the environment in `variables` and revoke the committed one")
             .redact();
-        } else if contains_aws_key_id(text) {
-            out.report(&RULE.meta, Location::value(route_of(path)), "this value contains an AWS access key ID")
+        } else if let Some(what) = secret_in_text(text) {
+            out.report(&RULE.meta, Location::value(route_of(path)), format!("this value contains {what}"))
                 .help("read credentials from the environment in `variables` and revoke the committed key")
                 .redact();
         }
+    }
+}
+
+/// What a text holds that is a secret whatever setting it is given to:
+/// an AWS access key ID, a PEM private key, a Google service account's
+/// key file.
+fn secret_in_text(text: &str) -> Option<&'static str> {
+    if contains_aws_key_id(text) {
+        Some("an AWS access key ID")
+    } else if text.contains("-----BEGIN") && text.contains("PRIVATE KEY-----") {
+        Some("a private key")
+    } else if text.contains("\"private_key\"") && text.contains("\"service_account\"") {
+        Some("a Google service account key")
+    } else {
+        None
     }
 }
 
@@ -82,6 +111,7 @@ fn contains_aws_key_id(text: &str) -> bool {
 
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
     let mut reported = Vec::new();
+    let mut reported_variables = Vec::new();
     for variable in ctx.template.variables() {
         let named_secret = CREDENTIAL_VARIABLE_SUFFIXES.iter().any(|suffix| variable.name.ends_with(suffix));
         if let Some(default) = variable.default()
@@ -96,6 +126,7 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
             .help("give it no default (set it with PKR_VAR_… in the environment) and revoke the committed one")
             .redact();
             reported.push(&default.at);
+            reported_variables.push(variable.name);
         }
     }
     // A var file's keys are variable names: a value for `aws_secret_key` is the credential itself.
@@ -108,25 +139,141 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
             reported.push(&attr.at);
         }
     }
+    // The texts reported where they are written: the same text computed
+    // into a setting is the same secret.
+    let mut reported_texts: Vec<&str> = Vec::new();
     ctx.template.for_each_string(|key, at, text| {
         if reported.contains(&at) {
+            reported_texts.push(text);
             return;
+        }
+        if CREDENTIAL_KEYS.contains(&key) && !text.trim().is_empty() || secret_in_text(text).is_some() {
+            reported_texts.push(text);
         }
         if CREDENTIAL_KEYS.contains(&key) && !text.trim().is_empty() {
             out.report(&RULE.meta, at, format!("`{key}` holds a credential written into the template"))
                 .help("read it from a variable without default (set with PKR_VAR_…) and revoke the committed one")
                 .redact();
-        } else if contains_aws_key_id(text) {
-            out.report(&RULE.meta, at, "this value contains an AWS access key ID")
+        } else if let Some(what) = secret_in_text(text) {
+            out.report(&RULE.meta, at, format!("this value contains {what}"))
                 .help("read credentials from the environment and revoke the committed key")
                 .redact();
         }
     });
+    report_computed(ctx, &reported_variables, &reported_texts, out);
+}
+
+/// A credential setting whose value is not written there but computed
+/// from the folder's own files (a local, a variable's default, an auto
+/// var file), as the evaluator reads it without the environment: the
+/// same secret as a literal, one step removed.
+fn report_computed(ctx: &Hcl2Context, reported_variables: &[&str], reported_texts: &[&str], out: &mut FolderFindings) {
+    let options = eval::Options { packer_version: ctx.template.release, ..eval::Options::default() };
+    let evaluator = eval::Evaluator::new(ctx.template, options);
+    let mut reported_through: Vec<Vec<String>> = Vec::new();
+    for attr in plugin_settings(ctx.template) {
+        if !is_computed_credential_setting(&attr.key) || !matches!(attr.value, Value::Expr(_)) {
+            continue;
+        }
+        let through = names_used(ctx.template, &attr.at);
+        // `secret_key = var.aws_secret_key` whose default is reported already.
+        if through.len() == 1 && reported_variables.iter().any(|name| through[0] == format!("var.{name}")) {
+            continue;
+        }
+        let Ok(value) = evaluator.value(&attr.at, &attr.value) else { continue };
+        let marks = value.all_marks();
+        let Some(text) = value.as_str() else { continue };
+        // One finding per way in: the same variable fed to three sources
+        // is one secret to move.
+        if text.trim().is_empty()
+            || marks.from_run
+            || reported_texts.contains(&text)
+            || (!through.is_empty() && reported_through.contains(&through))
+        {
+            continue;
+        }
+        reported_through.push(through.clone());
+        let throw_away = super::hardcoded_communicator_password::is_throw_away(text);
+        let through: Vec<String> = through.iter().map(|name| format!("`{name}`")).collect();
+        let mut message = match through.is_empty() {
+            true => format!("`{}` holds a credential written into the template", attr.key),
+            false => {
+                format!("`{}` gets a credential written into the template, through {}", attr.key, through.join(", "))
+            }
+        };
+        if throw_away {
+            message.push_str(": a well-known throw-away password");
+        }
+        let finding = out.report(&RULE.meta, &attr.at, message);
+        if throw_away {
+            finding
+                .severity(Severity::Warning)
+                .help("a well-known throw-away password of a build account: lock or remove the account before the image is made");
+        } else {
+            finding.help(
+                "give the variable no default (set it with PKR_VAR_… in the environment) and revoke the committed one",
+            );
+        }
+        finding.redact();
+    }
+}
+
+/// Settings that take a credential, by name, for a value computed from
+/// the folder: the literal ones and those `credential-variable-not-sensitive`
+/// knows, but the build's login passwords (`hardcoded-communicator-password`).
+fn is_computed_credential_setting(key: &str) -> bool {
+    (CREDENTIAL_KEYS.contains(&key) || super::credential_variable_not_sensitive::is_secret_setting(key))
+        && !super::hardcoded_communicator_password::PASSWORD_KEYS.contains(&key)
+}
+
+/// Every setting of the folder's plugin blocks (sources, data sources,
+/// and the builds' provisioners, post-processors and nested sources),
+/// nested blocks included.
+pub(super) fn plugin_settings(template: &Hcl2Template) -> Vec<&Attr> {
+    fn walk<'a>(body: &'a Body, out: &mut Vec<&'a Attr>) {
+        out.extend(&body.attrs);
+        for block in &body.blocks {
+            walk(&block.body, out);
+        }
+    }
+    let mut out = Vec::new();
+    for block in template.blocks().filter(|block| matches!(block.ident.as_str(), "source" | "data" | "build")) {
+        walk(&block.body, &mut out);
+    }
+    out
+}
+
+/// The `var.x` and `local.y` a value uses, as written, each once.
+pub(super) fn names_used(template: &Hcl2Template, at: &At) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for reference in template.references().filter(|reference| inside(&reference.at, at) && !reference.bound) {
+        let (Some(name), "var" | "local") = (reference.attrs.first(), reference.root.as_str()) else { continue };
+        let spelled = format!("{}.{name}", reference.root);
+        if !names.contains(&spelled) {
+            names.push(spelled);
+        }
+    }
+    names
+}
+
+fn inside(at: &At, within: &At) -> bool {
+    at.file == within.file && within.bytes.start <= at.bytes.start && at.bytes.end <= within.bytes.end
 }
 
 #[cfg(test)]
 mod tests {
-    use super::contains_aws_key_id;
+    use super::{contains_aws_key_id, secret_in_text};
+
+    #[test]
+    fn secrets_whatever_setting_they_are_given_to() {
+        let pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow…\n-----END RSA PRIVATE KEY-----\n";
+        assert_eq!(secret_in_text(pem), Some("a private key"));
+        assert_eq!(secret_in_text("-----BEGIN PUBLIC KEY-----"), None);
+        let account = r#"{"type": "service_account", "project_id": "p", "private_key": "-"}"#;
+        assert_eq!(secret_in_text(account), Some("a Google service account key"));
+        assert_eq!(secret_in_text("service_account_email"), None);
+        assert_eq!(secret_in_text("ASIAIOSFODNN7EXAMPLE"), Some("an AWS access key ID"));
+    }
 
     #[test]
     fn aws_key_ids() {
