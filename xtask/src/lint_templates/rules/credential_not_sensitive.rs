@@ -66,7 +66,7 @@ fn check(ctx: &Hcl2Context, out: &mut FolderFindings) {
 /// The credential settings each variable reaches, directly or through
 /// locals (`secret_key = local.aws.secret_key`, the local built from
 /// `var.aws_secret`), by variable name.
-fn settings_fed(template: &Hcl2Template) -> BTreeMap<String, BTreeSet<String>> {
+pub(super) fn settings_fed(template: &Hcl2Template) -> BTreeMap<String, BTreeSet<String>> {
     let locals = template.locals();
     let mut feeds: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for attr in plugin_settings(template) {

@@ -22,7 +22,9 @@ declare_rule! {
     ///
     /// In an HCL2 template: the same in `default`s of `variable` blocks named
     /// like credentials, in plugin settings, in `locals` and in var files
-    /// (`*.pkrvars.hcl`, `*.auto.pkrvars.hcl`); and a credential setting
+    /// (`*.pkrvars.hcl`, `*.auto.pkrvars.hcl`), where a value is a
+    /// credential by its variable's name or by the credential setting the
+    /// variable reaches (through locals too); and a credential setting
     /// (those above, `api_token`, `client_jwt`, any `…_secret`, `…_token`,
     /// `…_api_key`, `…_secret_key`) whose value the HCL2 evaluator computes
     /// from the folder's own files, without the environment: a local, a
@@ -48,6 +50,9 @@ declare_rule! {
     /// in `sensitive-variables`, and revoke the key that was committed.
     code: "PKR205", name: "hardcoded-credentials", severity: Error, check: Some(check), hcl2: Some(check_hcl2),
 }
+
+const THROW_AWAY_HELP: &str =
+    "a well-known throw-away password of a build account: lock or remove the account before the image is made";
 
 const CREDENTIAL_KEYS: &[&str] = &["access_key", "secret_key", "token", "password", "client_secret"];
 const CREDENTIAL_VARIABLE_SUFFIXES: &[&str] = &["access_key", "secret_key", "client_secret", "token"];
@@ -139,6 +144,38 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
             reported.push(&attr.at);
         }
     }
+    // A var file's value for a variable that reaches a credential setting,
+    // whatever the variable's name: the credential, where it is written.
+    let feeds = super::credential_not_sensitive::settings_fed(ctx.template);
+    for (file, attr) in ctx.template.var_file_values() {
+        let Value::String(text) = &attr.value else { continue };
+        let settings: Vec<String> = feeds
+            .get(&attr.key)
+            .into_iter()
+            .flatten()
+            .filter(|setting| is_computed_credential_setting(setting))
+            .map(|setting| format!("`{setting}`"))
+            .collect();
+        if reported.contains(&&attr.at) || settings.is_empty() || text.trim().is_empty() {
+            continue;
+        }
+        let throw_away = super::hardcoded_communicator_password::is_throw_away(text);
+        let message = format!(
+            "`{}` feeds {}: a credential written into the var file {}{}",
+            attr.key,
+            settings.join(", "),
+            file.name,
+            if throw_away { ", a well-known throw-away password" } else { "" }
+        );
+        let finding = out.report(&RULE.meta, &attr.at, message);
+        if throw_away {
+            finding.severity(Severity::Warning).help(THROW_AWAY_HELP);
+        } else {
+            finding.help("set it with PKR_VAR_… in the environment instead, and revoke the committed one");
+        }
+        finding.redact();
+        reported.push(&attr.at);
+    }
     // The texts reported where they are written: the same text computed
     // into a setting is the same secret.
     let mut reported_texts: Vec<&str> = Vec::new();
@@ -206,9 +243,7 @@ fn report_computed(ctx: &Hcl2Context, reported_variables: &[&str], reported_text
         }
         let finding = out.report(&RULE.meta, &attr.at, message);
         if throw_away {
-            finding
-                .severity(Severity::Warning)
-                .help("a well-known throw-away password of a build account: lock or remove the account before the image is made");
+            finding.severity(Severity::Warning).help(THROW_AWAY_HELP);
         } else {
             finding.help(
                 "give the variable no default (set it with PKR_VAR_… in the environment) and revoke the committed one",
