@@ -71,6 +71,7 @@ fn check(ctx: &Hcl2Context, out: &mut FolderFindings) {
         if !refers_only_to_itself(ctx.template, name, condition) {
             continue;
         }
+        let mut reported: Vec<At> = Vec::new();
         let typed = evaluator.variable(name).and_then(Result::ok).is_some_and(|value| !value.ty().has_dynamic());
         match evaluator.value(&condition.at, &condition.value) {
             Ok(value) if value.is_wholly_known() => match value.kind {
@@ -109,6 +110,7 @@ fn check(ctx: &Hcl2Context, out: &mut FolderFindings) {
                         ),
                     )
                     .help(ARGUMENTS_HELP);
+                    reported.push(error.at);
                 }
             }
             Err(error) if typed && inside(&error.at, &condition.at) => {
@@ -123,6 +125,7 @@ fn check(ctx: &Hcl2Context, out: &mut FolderFindings) {
                     ),
                 )
                 .help(ARGUMENTS_HELP);
+                reported.push(error.at);
             }
             Err(_) => {}
         }
@@ -132,7 +135,9 @@ fn check(ctx: &Hcl2Context, out: &mut FolderFindings) {
             Finder { template: ctx.template, evaluator: &evaluator, origin: &condition.at, typed, found: Vec::new() };
         finder.visit_expr(&expr);
         for (at, message, help) in finder.found {
-            out.report(&RULE.meta, &at, message).help(help);
+            if !reported.contains(&at) {
+                out.report(&RULE.meta, &at, message).help(help);
+            }
         }
     }
 }
@@ -223,6 +228,26 @@ impl Visit for Finder<'_, '_> {
                             self.at(expr.span()),
                             "`can()` of a test is true whenever the test evaluates, whatever it returns".to_owned(),
                             "write the test alone, without `can()`".to_owned(),
+                        ));
+                    }
+                }
+            }
+            Expression::FuncCall(call) if call.name.name.as_str() == "contains" && call.name.namespace.is_empty() => {
+                // A first argument that is a string, number or bool, known or
+                // not: `contains` fails on it whatever the value.
+                if let Some(first) = call.args.iter().next() {
+                    let at = self.at(first.span());
+                    let ty =
+                        self.evaluator_text(&at).and_then(|text| self.evaluator.text(&at, &text).ok()).map(|v| v.ty());
+                    if let Some(ty) = ty.filter(CtyType::is_primitive) {
+                        self.found.push((
+                            at,
+                            format!(
+                                "`contains` takes the list first, and this is {}: the condition fails to \
+                                 evaluate for every value",
+                                ty.friendly()
+                            ),
+                            ARGUMENTS_HELP.to_owned(),
                         ));
                     }
                 }
