@@ -6,7 +6,7 @@ use crate::template::{PathStep, route_of};
 use super::Context;
 use super::Hcl2Context;
 use super::hardcoded_credentials::{names_used, plugin_settings};
-use crate::hcl2::{Value, eval};
+use crate::hcl2::{Attr, Value, eval};
 use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
@@ -18,11 +18,10 @@ declare_rule! {
     /// in an `execute_command` or `shutdown_command`
     /// (`echo 'vagrant' | sudo -S …`). The diagnostic never shows it.
     ///
-    /// In an HCL2 template: a `ssh_password`, `winrm_password` or
-    /// `ssh_bastion_password` of a source or a build's nested source that
-    /// is a literal, or that the HCL2 evaluator computes from the folder's
-    /// own files without the environment (a variable's default, a local,
-    /// an auto var file), reported once per variable or local it comes
+    /// In an HCL2 template: the same settings and commands, their values
+    /// literal or computed by the HCL2 evaluator from the folder's own
+    /// files without the environment (a variable's default, a local, an
+    /// auto var file), reported once per variable or local they come
     /// through. The message says when the password is a well-known
     /// throw-away one (`vagrant`, `packer`).
     ///
@@ -98,25 +97,43 @@ pub(super) fn is_throw_away(password: &str) -> bool {
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
     let options = eval::Options { packer_version: ctx.template.release, ..eval::Options::default() };
     let evaluator = eval::Evaluator::new(ctx.template, options);
+    // A setting's text, written or computed from the folder's own files.
+    let text_of = |attr: &Attr| match &attr.value {
+        Value::String(text) => Some(text.clone()),
+        Value::Expr(_) => match evaluator.value(&attr.at, &attr.value) {
+            Ok(value) if !value.all_marks().from_run => value.as_str().map(str::to_owned),
+            _ => None,
+        },
+        _ => None,
+    };
+    let settings = plugin_settings(ctx.template);
+    let texts_of = |keys: &[&str]| -> Vec<String> {
+        settings.iter().filter(|attr| keys.contains(&attr.key.as_str())).filter_map(|attr| text_of(attr)).collect()
+    };
+    let passwords = texts_of(PASSWORD_KEYS);
+    let logins: Vec<String> =
+        texts_of(&["ssh_username", "winrm_username"]).into_iter().filter(|login| !passwords.contains(login)).collect();
     let mut reported_through: Vec<Vec<String>> = Vec::new();
-    for attr in plugin_settings(ctx.template).into_iter().filter(|attr| PASSWORD_KEYS.contains(&attr.key.as_str())) {
-        let password = match &attr.value {
-            Value::String(text) => text.clone(),
-            Value::Expr(_) => match evaluator.value(&attr.at, &attr.value) {
-                Ok(value) if !value.all_marks().from_run => match value.as_str() {
-                    Some(text) => text.to_owned(),
-                    None => continue,
-                },
+    for attr in &settings {
+        let key = attr.key.as_str();
+        let Some(text) = text_of(attr) else { continue };
+        let password = if PASSWORD_KEYS.contains(&key) {
+            text
+        } else if COMMAND_KEYS.contains(&key) {
+            match password_piped_to_sudo(&text) {
+                Some(at) if !is_login_name(&text[at.clone()], &logins) && !text[at.clone()].contains("{{") => {
+                    text[at].to_owned()
+                }
                 _ => continue,
-            },
-            _ => continue,
+            }
+        } else {
+            continue;
         };
         let through = names_used(ctx.template, &attr.at);
         if password.trim().is_empty() || (!through.is_empty() && reported_through.contains(&through)) {
             continue;
         }
         reported_through.push(through.clone());
-        let key = &attr.key;
         let mut message = if through.is_empty() {
             format!("`{key}` holds a password written into the template")
         } else {
