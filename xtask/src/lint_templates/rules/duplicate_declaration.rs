@@ -12,12 +12,14 @@ declare_rule! {
     /// any file of the folder, as a `variable` block or an entry of a
     /// `variables` block), a local declared twice (in `locals` blocks or
     /// `local` blocks), two `data` blocks of one type and name (two
-    /// `source` blocks are `duplicate-builder-name`'s), and a setting that a build's nested `source`
+    /// `source` blocks are `duplicate-builder-name`'s), a plugin that two
+    /// `required_plugins` blocks name, and a setting that a build's nested `source`
     /// block gives again when the source itself already sets it.
     ///
     /// ## Why is this bad?
     /// Packer refuses the whole template ("Duplicate variable", "Duplicate
-    /// local definition", "Duplicate data block",
+    /// local definition", "Duplicate data block", "Duplicate
+    /// required_plugin" (`hcl2template/plugin.go`, since 1.7.0),
     /// "Duplicate argument": Packer's `hcl2template/types.variables.go`,
     /// `types.packer_config.go` and `parser.go`, from 1.6.6 to 1.16.0; data
     /// blocks since 1.7.0; a local declared in two files only since 1.8.0,
@@ -47,7 +49,12 @@ fn check(ctx: &Hcl2Context, out: &mut FolderFindings) {
     let locals = locals.iter().map(|local| (format!("local `{}`", local.name), local.at));
     let data = ctx.template.data_sources();
     let data = data.iter().map(|data| (format!("data source `data.{}.{}`", data.kind, data.name), data.block.at()));
-    let declarations: Vec<(String, &At)> = variables.chain(locals).chain(data).collect();
+    let required = ctx.template.packer_blocks().flat_map(|block| block.body.blocks("required_plugins"));
+    let plugins: Vec<(String, &At)> = required
+        .flat_map(|block| &block.body.attrs)
+        .map(|attr| (format!("required plugin `{}`", attr.key), &attr.key_at))
+        .collect();
+    let declarations: Vec<(String, &At)> = variables.chain(locals).chain(data).chain(plugins).collect();
     for (index, (what, at)) in declarations.iter().enumerate() {
         let Some((_, first)) = declarations[..index].iter().find(|(earlier, _)| earlier == what) else { continue };
         let first_file = &ctx.template.files[first.file].name;
