@@ -2,7 +2,7 @@ use hcl_edit::Span;
 use hcl_edit::expr::{BinaryOperator, Expression};
 use hcl_edit::visit::{self, Visit};
 
-use crate::hcl2::eval::Evaluator;
+use crate::hcl2::eval::{self, Evaluator};
 use crate::hcl2::value::{CtyType, Kind};
 use crate::hcl2::{At, Attr, Hcl2Template};
 use crate::lint_templates::hcl2::FolderFindings;
@@ -66,7 +66,9 @@ fn check(ctx: &Hcl2Context, out: &mut FolderFindings) {
     let mut options = ctx.template.evaluation_options();
     options.unknown_variables = ctx.template.variables().iter().map(|variable| variable.name.to_owned()).collect();
     let evaluator = Evaluator::new(ctx.template, options);
-    let given = Evaluator::new(ctx.template, ctx.template.evaluation_options());
+    // The folder's own values, not this shell's `PKR_VAR_`s.
+    let folder_only = eval::Options { packer_version: ctx.template.release, ..eval::Options::default() };
+    let given = Evaluator::new(ctx.template, folder_only);
     for (name, condition) in conditions(ctx.template) {
         if !refers_only_to_itself(ctx.template, name, condition) {
             continue;
@@ -171,7 +173,7 @@ fn refers_only_to_itself(template: &Hcl2Template, name: &str, condition: &Attr) 
     any
 }
 
-pub(super) fn inside(at: &At, within: &At) -> bool {
+fn inside(at: &At, within: &At) -> bool {
     at.file == within.file && within.bytes.start <= at.bytes.start && at.bytes.end <= within.bytes.end
 }
 
