@@ -1,8 +1,10 @@
 //! Which declarations of a folder a build uses, as `packer build .` loads
 //! them: everything the `build` blocks refer to, the sources they build,
-//! and, through them, what those declarations refer to in turn. A local
-//! that only an unused local reads is unused too; so is a variable that
-//! only its own `validation` block or an unused declaration reads. A
+//! every data source that any `data.TYPE.NAME` reads (Packer runs them
+//! all before the build), and, through them, what those declarations
+//! refer to in turn. A local that only an unused local reads is unused
+//! too; so is a variable that only its own `validation` block or an
+//! unused declaration reads. A
 //! build whose `sources` is computed (`sources = var.sources`) may build
 //! any source: a run's `-var` chooses.
 
@@ -85,6 +87,14 @@ impl Uses {
         }
         let mut live = BTreeSet::new();
         let mut queue: Vec<Declared> = edges.get(&None).into_iter().flatten().cloned().collect();
+        // A data source read anywhere is used: Packer runs every `data`
+        // block before the build, whoever reads it.
+        queue.extend(
+            readers
+                .iter()
+                .filter(|(declared, by)| matches!(declared, Declared::Data(_)) && !by.is_empty())
+                .map(|(declared, _)| declared.clone()),
+        );
         while let Some(next) = queue.pop() {
             if live.insert(next.clone()) {
                 queue.extend(edges.get(&Some(next)).into_iter().flatten().cloned());
@@ -172,7 +182,8 @@ mod tests {
                 "b.pkr.hcl",
                 "data \"amazon-ami\" \"base\" {\n  region = var.prefix\n}\nsource \"amazon-ebs\" \"used\" {\n  \
                  ami_name = local.name\n  source_ami = data.amazon-ami.base.id\n}\nsource \"amazon-ebs\" \"spare\" {\n  \
-                 ami_name = local.name\n}\nbuild {\n  source \"source.amazon-ebs.used\" {\n    name = \"x\"\n  }\n}\n",
+                 ami_name = local.name\n  source_ami = data.amazon-ami.spare.id\n}\ndata \"amazon-ami\" \"spare\" {\n  \
+                 owners = [var.spare_owner]\n}\nvariable \"spare_owner\" {\n  default = \"1\"\n}\nbuild {\n  source \"source.amazon-ebs.used\" {\n    name = \"x\"\n  }\n}\n",
             ),
         ]);
         let uses = Uses::of(&template);
@@ -190,6 +201,9 @@ mod tests {
         // Its own validation does not use a variable.
         assert_eq!(unused(&uses, Declared::Variable("orphan".into())), Some(vec!["local.deader".to_owned()]));
         assert_eq!(unused(&uses, Declared::Source("amazon-ebs.spare".into())), Some(vec![]));
+        // Read only by a source no build uses, a data source still runs.
+        assert_eq!(uses.unused(&Declared::Data("amazon-ami.spare".into())), None);
+        assert_eq!(uses.unused(&Declared::Variable("spare_owner".into())), None);
     }
 
     #[test]

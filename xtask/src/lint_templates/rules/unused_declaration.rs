@@ -8,11 +8,13 @@ declare_rule! {
     /// Reports, in an HCL2 template folder read as `packer build .` loads
     /// it (every `*.pkr.hcl` file together), a local, a data source or a
     /// source that no build uses: a `locals` entry (or `local` block) no
-    /// `local.x` reads, a `data` block no `data.TYPE.NAME` reads, a
-    /// `source` block no build names in `sources` or a nested `source`
-    /// block. A declaration that only unused declarations read is unused
-    /// too (a local read only by an unused local), and so is one read only
-    /// by itself. Variables are `unused-variable`'s, which follows the same
+    /// `local.x` reads, a `data` block no `data.TYPE.NAME` reads anywhere,
+    /// a `source` block no build names in `sources` or a nested `source`
+    /// block. A local or source that only unused declarations read is
+    /// unused too (a local read only by an unused local), and so is one
+    /// read only by itself; a data source read anywhere is used, since
+    /// Packer runs every `data` block before the build, and so is what it
+    /// reads. Variables are `unused-variable`'s, which follows the same
     /// reading.
     ///
     /// A folder without any `build` block is left alone: it may be a
