@@ -17,8 +17,10 @@ declare_rule! {
     /// in any value, what is a secret whatever it is given to: an AWS
     /// access key ID (`AKIA…`, `ASIA…`), a PEM private key
     /// (`-----BEGIN … PRIVATE KEY-----`), a Google service account's key
-    /// file (JSON with `"type": "service_account"` and `"private_key"`).
-    /// The diagnostic never shows the value.
+    /// file (JSON with `"type": "service_account"` and `"private_key"`), a
+    /// Microsoft Entra ID (Azure) client secret (`…8Q~…`, 40 characters),
+    /// a GitHub, DigitalOcean or Vault token (`ghp_…`, `dop_v1_…`,
+    /// `hvs.…`). The diagnostic never shows the value.
     ///
     /// In an HCL2 template: the same in `default`s of `variable` blocks named
     /// like credentials, in plugin settings, in `locals` and in var files
@@ -97,9 +99,57 @@ fn secret_in_text(text: &str) -> Option<&'static str> {
         Some("a private key")
     } else if text.contains("\"private_key\"") && text.contains("\"service_account\"") {
         Some("a Google service account key")
+    } else if contains_azure_client_secret(text) {
+        Some("an Azure client secret")
+    } else if let Some(service) = prefixed_token(text) {
+        Some(service)
     } else {
         None
     }
+}
+
+/// A character of a token: what the services below put in theirs.
+fn token_char(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.' | b'~')
+}
+
+/// The form Microsoft Entra ID gives client secrets since 2022: three
+/// characters, a digit, `Q~`, and 31 to 34 more (40 in all).
+fn contains_azure_client_secret(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.match_indices("Q~").any(|(at, _)| {
+        at >= 4
+            && (at == 4 || !token_char(bytes[at - 5]))
+            && bytes[at - 4..at - 1].iter().all(|b| token_char(*b))
+            && bytes[at - 1].is_ascii_digit()
+            && {
+                let rest = bytes[at + 2..].iter().take_while(|b| token_char(**b)).count();
+                (31..=34).contains(&rest)
+            }
+    })
+}
+
+/// Tokens whose prefix names their service, followed by at least as many
+/// token characters as the service writes: GitHub's, DigitalOcean's and
+/// Vault's.
+fn prefixed_token(text: &str) -> Option<&'static str> {
+    const PREFIXES: &[(&str, usize, &str)] = &[
+        ("ghp_", 36, "a GitHub token"),
+        ("gho_", 36, "a GitHub token"),
+        ("ghs_", 36, "a GitHub token"),
+        ("github_pat_", 70, "a GitHub token"),
+        ("dop_v1_", 64, "a DigitalOcean token"),
+        ("hvs.", 24, "a Vault token"),
+    ];
+    let bytes = text.as_bytes();
+    PREFIXES.iter().find_map(|(prefix, length, service)| {
+        text.match_indices(prefix)
+            .any(|(at, _)| {
+                (at == 0 || !token_char(bytes[at - 1]))
+                    && bytes[at + prefix.len()..].iter().take_while(|b| token_char(**b)).count() >= *length
+            })
+            .then_some(*service)
+    })
 }
 
 /// `AKIA` or `ASIA` followed by 16 upper-case letters or digits, on a word boundary.
@@ -308,6 +358,13 @@ mod tests {
         assert_eq!(secret_in_text(account), Some("a Google service account key"));
         assert_eq!(secret_in_text("service_account_email"), None);
         assert_eq!(secret_in_text("ASIAIOSFODNN7EXAMPLE"), Some("an AWS access key ID"));
+        assert_eq!(secret_in_text("abc8Q~Zy1xW2vU3tS4rQ5pO6nM7lK8jI9hG0fE1d"), Some("an Azure client secret"));
+        assert_eq!(secret_in_text("ver 8Q~ short"), None);
+        assert_eq!(secret_in_text(&format!("ghp_{}", "a1".repeat(18))), Some("a GitHub token"));
+        assert_eq!(secret_in_text("ghp_short"), None);
+        assert_eq!(secret_in_text(&format!("dop_v1_{}", "0f".repeat(32))), Some("a DigitalOcean token"));
+        assert_eq!(secret_in_text("hvs.CAESIJlU0Zm9vYmFyYmF6cXV4"), Some("a Vault token"));
+        assert_eq!(secret_in_text("hvs.short"), None);
     }
 
     #[test]
