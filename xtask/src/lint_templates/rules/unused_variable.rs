@@ -69,7 +69,9 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
     let uses = Uses::of(ctx.template);
     for variable in ctx.template.variables() {
         let Some(readers) = uses.unused(&Declared::Variable(variable.name.to_owned())) else { continue };
-        let message = if readers.is_empty() {
+        let message = if readers.is_empty() && validates_itself(ctx, &variable) {
+            format!("variable `{}` is only read by its own validation", variable.name)
+        } else if readers.is_empty() {
             format!("variable `{}` is declared but never used", variable.name)
         } else {
             let names: Vec<String> = readers.iter().map(|reader| format!("`{}`", reader.spelled())).collect();
@@ -77,6 +79,26 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         };
         out.report(&RULE.meta, variable.at, message).help(format!("use it as `var.{}` or remove it", variable.name));
     }
+}
+
+/// Does a variable's `validation` read it (as Packer demands it does)?
+fn validates_itself(ctx: &Hcl2Context, variable: &crate::hcl2::Variable) -> bool {
+    let Some(block) = variable.block else { return false };
+    let conditions: Vec<&crate::hcl2::At> = block
+        .body
+        .blocks("validation")
+        .filter_map(|validation| validation.body.attr("condition"))
+        .map(|attr| &attr.at)
+        .collect();
+    ctx.template.references().any(|reference| {
+        reference.root == "var"
+            && reference.attrs.first().map(String::as_str) == Some(variable.name)
+            && conditions.iter().any(|at| {
+                at.file == reference.at.file
+                    && at.bytes.start <= reference.at.bytes.start
+                    && reference.at.bytes.end <= at.bytes.end
+            })
+    })
 }
 
 /// The text of the files provisioners render as templates, when they can
