@@ -917,6 +917,77 @@ fn generated_validations_agree_with_packer() {
     assert_eq!(linted, refused, "messages: {messages:?}");
 }
 
+/// Generated folders of two files that declare variables (blocks and
+/// `variables` entries), locals and sources, some names twice: Packer
+/// 1.6.6 refuses a folder for a duplicate exactly when the linter, judging
+/// it as 1.6.6, reports a duplicate as an error (`duplicate-declaration`,
+/// or `duplicate-builder-name` for sources); a local declared in two
+/// blocks, which 1.6.6 accepts, is only a warning.
+#[test]
+fn generated_duplicates_agree_with_packer() {
+    let packer = packer();
+    let mut state: u64 = 0x853c_49e6_748f_ea9b;
+    let mut next = move |below: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % below as u64) as usize
+    };
+    let mut refused_count = 0;
+    for case in 0..40 {
+        let mut files = [String::new(), String::new()];
+        let mut sources = Vec::new();
+        for _ in 0..2 + next(4) {
+            let file = &mut files[next(2)];
+            let name = ["a", "b", "c"][next(3)];
+            match next(4) {
+                0 => file.push_str(&format!("variable \"v{name}\" {{\n  default = \"x\"\n}}\n")),
+                1 => file.push_str(&format!("variables {{\n  v{name} = \"x\"\n}}\n")),
+                2 => file.push_str(&format!("locals {{\n  l{name} = \"x\"\n}}\n")),
+                _ => {
+                    file.push_str(&format!("source \"null\" \"s{name}\" {{\n  communicator = \"none\"\n}}\n"));
+                    sources.push(format!("\"source.null.s{name}\""));
+                }
+            }
+        }
+        sources.sort();
+        sources.dedup();
+        if sources.is_empty() {
+            files[0].push_str("source \"null\" \"base\" {\n  communicator = \"none\"\n}\n");
+            sources.push("\"source.null.base\"".to_owned());
+        }
+        files[1].push_str(&format!("build {{\n  sources = [{}]\n}}\n", sources.join(", ")));
+        let root = tempfile::tempdir().unwrap();
+        let folder = write(root.path(), "packer/4.0/aws/generated/a.pkr.hcl", &files[0]).parent().unwrap().to_owned();
+        write(root.path(), "packer/4.0/aws/generated/b.pkr.hcl", &files[1]);
+        let report = lint(root.path());
+        let linted: Vec<String> = report
+            .files
+            .iter()
+            .flat_map(|file| &file.diagnostics)
+            .filter(|d| matches!(d.rule.name, "duplicate-declaration" | "duplicate-builder-name"))
+            .map(|d| format!("{} {}: {}", d.severity, d.rule.name, d.message))
+            .collect();
+        let output = std::process::Command::new(&packer)
+            .args(["validate", "."])
+            .current_dir(&folder)
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .unwrap();
+        let shown = format!("{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
+        let refused = !output.status.success() && shown.contains("Duplicate");
+        let reported = linted.iter().any(|line| line.starts_with("error "));
+        assert_eq!(
+            reported, refused,
+            "case {case}:\n--- a.pkr.hcl\n{}--- b.pkr.hcl\n{}--- xtask\n{linted:#?}\n--- packer\n{shown}",
+            files[0], files[1]
+        );
+        assert!(output.status.success() || refused, "case {case}: Packer refuses it for another reason:\n{shown}");
+        refused_count += usize::from(refused);
+    }
+    assert!((5..35).contains(&refused_count), "{refused_count} of 40 refused: the generator lost its balance");
+}
+
 /// The knowledge of Packer 1.6.6's own components is the installed
 /// Packer's: each type it lists there is one Debian's 1.6.6 knows and
 /// refuses an unknown key in, but the ones Debian leaves out.
