@@ -22,8 +22,8 @@ declare_rule! {
     /// a GitHub, DigitalOcean or Vault token (`ghp_…`, `dop_v1_…`,
     /// `hvs.…`). The diagnostic never shows the value.
     ///
-    /// In an HCL2 template: the same in `default`s of `variable` blocks named
-    /// like credentials, in plugin settings, in `locals` and in var files
+    /// In an HCL2 template: the same in `default`s of `variable` blocks and
+    /// in `locals` named like credentials, in plugin settings, and in var files
     /// (`*.pkrvars.hcl`, `*.auto.pkrvars.hcl`), where a value is a
     /// credential by its variable's name or by the credential setting the
     /// variable reaches (through locals too); and a credential setting
@@ -87,6 +87,20 @@ fn check(ctx: &Context, out: &mut Findings) {
                 .redact();
         }
     }
+}
+
+/// Is a credential setting's text a secret written out: not empty, and
+/// not a reference to one held elsewhere (`$${TOKEN}`, which Packer
+/// writes as `${TOKEN}` for the shell to expand, `$TOKEN`, a Go
+/// template's `{{ env "TOKEN" }}`)?
+fn is_written_secret(text: &str) -> bool {
+    let refers = text.match_indices('$').any(|(at, _)| {
+        let rest = text[at + 1..].strip_prefix('{').unwrap_or(&text[at + 1..]);
+        let name: String =
+            rest.chars().take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_').collect();
+        name.len() >= 2 && !name.starts_with(|c: char| c.is_ascii_digit())
+    });
+    !text.trim().is_empty() && !refers && !gotmpl::is_templated(text)
 }
 
 /// What a text holds that is a secret whatever setting it is given to:
@@ -171,7 +185,7 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         let named_secret = CREDENTIAL_VARIABLE_SUFFIXES.iter().any(|suffix| variable.name.ends_with(suffix));
         if let Some(default) = variable.default()
             && named_secret
-            && matches!(&default.value, crate::hcl2::Value::String(text) if !text.trim().is_empty())
+            && matches!(&default.value, crate::hcl2::Value::String(text) if is_written_secret(text))
         {
             out.report(
                 &RULE.meta,
@@ -184,10 +198,24 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
             reported_variables.push(variable.name);
         }
     }
+    // A local named like a credential variable holds one, used or not.
+    for local in ctx.template.locals() {
+        let named_secret = CREDENTIAL_VARIABLE_SUFFIXES.iter().any(|suffix| local.name.ends_with(suffix));
+        if named_secret && matches!(&local.value.value, Value::String(text) if is_written_secret(text)) {
+            out.report(
+                &RULE.meta,
+                &local.value.at,
+                format!("local `{}` holds a credential written into the template", local.name),
+            )
+            .help("read it from a variable without default (set with PKR_VAR_…) and revoke the committed one")
+            .redact();
+            reported.push(&local.value.at);
+        }
+    }
     // A var file's keys are variable names: a value for `aws_secret_key` is the credential itself.
     for (_, attr) in ctx.template.var_file_values() {
         let named_secret = CREDENTIAL_VARIABLE_SUFFIXES.iter().any(|suffix| attr.key.ends_with(suffix));
-        if named_secret && matches!(&attr.value, crate::hcl2::Value::String(text) if !text.trim().is_empty()) {
+        if named_secret && matches!(&attr.value, crate::hcl2::Value::String(text) if is_written_secret(text)) {
             out.report(&RULE.meta, &attr.at, format!("`{}` holds a credential written into a var file", attr.key))
                 .help("set it with PKR_VAR_… in the environment instead, and revoke the committed one")
                 .redact();
@@ -206,7 +234,7 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
             .filter(|setting| is_computed_credential_setting(setting))
             .map(|setting| format!("`{setting}`"))
             .collect();
-        if reported.contains(&&attr.at) || settings.is_empty() || text.trim().is_empty() {
+        if reported.contains(&&attr.at) || settings.is_empty() || !is_written_secret(text) {
             continue;
         }
         let throw_away = super::hardcoded_communicator_password::is_throw_away(text);
@@ -234,10 +262,10 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
             reported_texts.push(text);
             return;
         }
-        if CREDENTIAL_KEYS.contains(&key) && !text.trim().is_empty() || secret_in_text(text).is_some() {
+        if CREDENTIAL_KEYS.contains(&key) && is_written_secret(text) || secret_in_text(text).is_some() {
             reported_texts.push(text);
         }
-        if CREDENTIAL_KEYS.contains(&key) && !text.trim().is_empty() {
+        if CREDENTIAL_KEYS.contains(&key) && is_written_secret(text) {
             out.report(&RULE.meta, at, format!("`{key}` holds a credential written into the template"))
                 .help("read it from a variable without default (set with PKR_VAR_…) and revoke the committed one")
                 .redact();
@@ -272,7 +300,7 @@ fn report_computed(ctx: &Hcl2Context, reported_variables: &[&str], reported_text
         let Some(text) = value.as_str() else { continue };
         // One finding per way in: the same variable fed to three sources
         // is one secret to move.
-        if text.trim().is_empty()
+        if !is_written_secret(text)
             || marks.from_run
             || reported_texts.contains(&text)
             || (!through.is_empty() && reported_through.contains(&through))
@@ -347,7 +375,17 @@ fn inside(at: &At, within: &At) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{contains_aws_key_id, secret_in_text};
+    use super::{contains_aws_key_id, is_written_secret, secret_in_text};
+
+    #[test]
+    fn secrets_held_elsewhere_are_not_written() {
+        assert!(!is_written_secret("ROOKOUT_TOKEN=${ROOKOUT_TOKEN}"));
+        assert!(!is_written_secret("$VAULT_TOKEN"));
+        assert!(!is_written_secret("{{ env `AWS_SECRET_ACCESS_KEY` }}"));
+        assert!(!is_written_secret("  "));
+        assert!(is_written_secret("P@$$w0rd"));
+        assert!(is_written_secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
+    }
 
     #[test]
     fn secrets_whatever_setting_they_are_given_to() {
