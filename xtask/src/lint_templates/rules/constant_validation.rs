@@ -19,9 +19,12 @@ declare_rule! {
     ///   (it lets every value through) or always false (it refuses every
     ///   value, so every build fails);
     /// - a condition that fails to evaluate for any value of the
-    ///   variable's type, such as `contains(var.region, ["eu-west-1"])`
-    ///   with the arguments swapped (`contains` takes the list first):
-    ///   Packer stops every build with "Invalid validation condition";
+    ///   variable's type, or for the value the folder gives it (its
+    ///   default, an auto var file): `contains(var.region, ["eu-west-1"])`
+    ///   or `contains("eu-west-1", var.regions)`, the arguments swapped
+    ///   (`contains` takes the list first, and a string, number or bool
+    ///   there fails whatever the value): Packer stops the build with
+    ///   "Error in function call";
     /// - `can(X)` where `X` is itself the test (`contains`, `startswith`,
     ///   `endswith`, `strcontains`, `==`, `!=` on a variable of a known
     ///   type): `can` is true whenever `X` evaluates, whatever `X`

@@ -11,20 +11,22 @@ declare_rule! {
     /// Reports, in an HCL2 template, a variable declared a second time (in
     /// any file of the folder, as a `variable` block or an entry of a
     /// `variables` block), a local declared twice (in `locals` blocks or
-    /// `local` blocks), two `data` blocks of one type and name (two
-    /// `source` blocks are `duplicate-builder-name`'s), a plugin that two
-    /// `required_plugins` blocks name, and a setting that a build's nested `source`
-    /// block gives again when the source itself already sets it.
+    /// `local` blocks), two `data` blocks of one type and name, a plugin
+    /// that two `required_plugins` blocks name, and a setting that a
+    /// build's nested `source` block gives again when the source itself
+    /// already sets it. Two `source` blocks of one type and name are
+    /// `duplicate-builder-name`'s; two `build` blocks may share a name
+    /// (Packer accepts it).
     ///
     /// ## Why is this bad?
-    /// Packer refuses the whole template ("Duplicate variable", "Duplicate
-    /// local definition", "Duplicate data block", "Duplicate
-    /// required_plugin" (`hcl2template/plugin.go`, since 1.7.0),
-    /// "Duplicate argument": Packer's `hcl2template/types.variables.go`,
-    /// `types.packer_config.go` and `parser.go`, from 1.6.6 to 1.16.0; data
-    /// blocks since 1.7.0; a local declared in two files only since 1.8.0,
-    /// a warning when the releases in force are older). Two `build` blocks may share a name: Packer
-    /// accepts it. Files are read together, so the second
+    /// Packer refuses the whole template: "Duplicate variable" and
+    /// "Duplicate argument" from 1.6.6 on; "Duplicate data block" and
+    /// "Duplicate required_plugin" since 1.7.0, which brought both blocks;
+    /// "Duplicate local definition" since 1.7.10 (1.6.6 to 1.7.9 accept a
+    /// local declared in two blocks, so this finding is a warning when only
+    /// those releases are in force). See Packer's
+    /// `hcl2template/types.variables.go`, `types.packer_config.go`,
+    /// `parser.go` and `plugin.go`. Files are read together, so the second
     /// declaration is often in another file and easy to miss; a nested
     /// source block may add settings to its source, not replace them.
     ///
@@ -58,16 +60,16 @@ fn check(ctx: &Hcl2Context, out: &mut FolderFindings) {
     for (index, (what, at)) in declarations.iter().enumerate() {
         let Some((_, first)) = declarations[..index].iter().find(|(earlier, _)| earlier == what) else { continue };
         let first_file = &ctx.template.files[first.file].name;
-        // Packer refuses a local declared twice only since 1.8.0
+        // Packer refuses a local declared twice only since 1.7.10
         // (`checkForDuplicateLocalDefinition`); before, one of the two wins.
         let lenient =
-            what.starts_with("local ") && ctx.in_force.newest_core().is_some_and(|newest| newest < Version(1, 8, 0));
+            what.starts_with("local ") && ctx.in_force.newest_core().is_some_and(|newest| newest < Version(1, 7, 10));
         let finding = if lenient {
             out.report(
                 &RULE.meta,
                 at,
                 format!(
-                    "{what} is declared again (first in {first_file}): {} accepts it, Packer 1.8.0 and later \
+                    "{what} is declared again (first in {first_file}): {} accepts it, Packer 1.7.10 and later \
                      refuse the template",
                     ctx.in_force.core_judged()
                 ),
