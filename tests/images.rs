@@ -592,7 +592,44 @@ fn an_hcl2_folder_that_needs_a_newer_packer_says_so_before_building() {
     assert!(said.contains("the installed Packer is 1.6.6"), "{said}");
     assert!(said.contains("`required_version` (versions.pkr.hcl:2) needs Packer >= 1.9.0"), "{said}");
     assert!(said.contains("`strcontains()` (locals.pkr.hcl:2) needs Packer >= 1.12.0"), "{said}");
+    assert!(said.contains("given with --packer PATH or PACKER"), "says how to use another Packer: {said}");
     assert!(!root.join("target/xtask/images/4.0-aws-machine-image.log").exists(), "no build was started");
+
+    // A region computed with that function is unknown to the installed
+    // Packer too: the Packer it needs is named first, as the cause.
+    let sources = fs::read_to_string(root.join("packer/4.0/aws/machine-image/sources.pkr.hcl")).unwrap();
+    let computed = sources.replacen("\"eu-central-1\"", "local.centos ? \"eu-central-1\" : \"eu-west-2\"", 1);
+    write(root, "packer/4.0/aws/machine-image/sources.pkr.hcl", &computed);
+    let (code, plan) = hcl2_plan(root, &[]);
+    assert_eq!(code, Some(1));
+    let reason = plan["reason"].as_str().unwrap();
+    assert!(reason.starts_with("the installed Packer is 1.6.6"), "{reason}");
+
+    // Its variables were read all the same: a --var that it does not
+    // declare is still refused as a typo.
+    let typo = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--dry-run", "--root", root.to_str().unwrap(), "--var", "endpint=x"])
+        .output()
+        .unwrap();
+    assert_eq!(typo.status.code(), Some(2), "{}", text(&typo));
+    assert!(text(&typo).contains("did you mean `endpoint`?"), "{}", text(&typo));
+}
+
+/// A `[packer] version` other than the installed Packer is warned of, with
+/// how to build with the one it names.
+#[test]
+fn a_declared_packer_other_than_the_installed_one_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    hcl2_tree(root);
+    write(root, "xtask.toml", "[packer]\nversion = \"1.11.2\"\n");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--dry-run", "--root", root.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let said = text(&output);
+    assert!(said.contains("xtask.toml names Packer 1.11.2, and the Packer here"), "{said}");
+    assert!(said.contains("give Packer 1.11.2 with --packer PATH or PACKER"), "{said}");
 }
 
 /// The plan of an HCL2 folder, from `--dry-run --format json` (no Packer
@@ -820,7 +857,7 @@ fn bytes_that_are_not_utf8_do_not_stop_a_build() {
 
 /// Every route a secret takes into a build, each with its own sentinel: the
 /// command line, a var file, the environment variables that `{{env}}`
-/// defaults read (`TF_VAR_…` as the README passes credentials, `PKR_VAR_…`
+/// defaults read (`TF_VAR_…` as the README asks for credentials, `PKR_VAR_…`
 /// as Packer names them), also when `--var` overrides them, Packer's own
 /// `PKR_VAR_<name>`, and AWS's.
 const SENTINEL: &str = "S3NT1NEL";

@@ -42,6 +42,13 @@ fn the_example_tree_is_clean() {
     let document: Value = serde_json::from_slice(&both.stdout).unwrap();
     assert_eq!(document["version"], 1);
     assert_eq!(document["summary"]["files"], 11, "3 JSON templates, the 3 files of the HCL2 one, and 5 deployments");
+
+    // A folder named on the command line stands for the deployments in it,
+    // rather than being one that cannot be read.
+    let folder = root.join("deployments");
+    let output = xtask(&["lint-deployments", "--root", root.to_str().unwrap(), folder.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("Checked 5 deployments: no problems found."), "{}", stdout(&output));
 }
 
 #[test]
@@ -286,12 +293,30 @@ fn lint_says_when_the_lock_is_not_there_yet() {
     assert!(!common::stderr(&xtask(&["lint-deployments", "--root", root])).contains("does not exist yet"));
 }
 
+/// A root without the folders the linters read (a mistyped --root) is not
+/// passed in silence: each command says what it did not find.
+#[test]
+fn a_root_without_the_folders_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap();
+    for (command, note) in [
+        ("lint-templates", "has no packer/ folder"),
+        ("lint-deployments", "has no deployments/ folder"),
+        ("lint", "has neither a packer/ nor a deployments/ folder"),
+    ] {
+        let output = xtask(&[command, "--root", root]);
+        assert_eq!(output.status.code(), Some(0), "{command}");
+        assert!(common::stderr(&output).contains(note), "{command}: {}", common::stderr(&output));
+    }
+}
+
 fn lint_both(root: std::path::PathBuf) -> xtask::diagnostic::Report {
     let selection = xtask::lint::Selection {
         templates: Vec::new(),
         deployments: Vec::new(),
         everything: true,
         var_files: Vec::new(),
+        packer_version: None,
     };
     xtask::lint::lint(root, selection).unwrap()
 }

@@ -101,7 +101,7 @@ fn the_okd_template_as_first_published() {
 }
 
 /// Linting every template of the corpus never crashes, and what it finds
-/// is the reviewed list in the snapshot (see the README on how it was read).
+/// is the reviewed list in the snapshot (docs/corpus.md says how it was read).
 #[test]
 fn the_corpus_lints_without_crashing() {
     let Some(corpus) = corpus() else { return };
@@ -135,7 +135,7 @@ fn the_corpus_lints_without_crashing() {
 /// Every folder of the HCL2 corpus, placed where the tool expects a
 /// template (`packer/9.9/<cloud>/<folder>`, the cloud read from the
 /// folder's name, `aws` when it names none), lints without crashing, and
-/// what it finds is the reviewed list in the snapshot (see the README).
+/// what it finds is the reviewed list in the snapshot (see docs/corpus.md).
 #[test]
 fn the_hcl2_corpus_lints_without_crashing() {
     let Some(corpus) = corpus_hcl2() else { return };
@@ -447,6 +447,26 @@ fn exit_codes_and_command_line() {
     assert_eq!(xtask(&["lint-templates", "--explain", "no-such-rule"]).status.code(), Some(2));
 }
 
+/// `lint` takes `--packer-version` as `lint-templates` does: a key an old
+/// Packer's amazon-ebs lacks is an error judged there, and fine today.
+#[test]
+fn lint_judges_templates_at_the_packer_version_given() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "packer/4.9/aws/machine-image/template.json",
+        r#"{"builders": [{"type": "amazon-ebs", "region": "eu-west-1", "source_ami": "ami-03cf127a",
+           "instance_type": "t3.micro", "ssh_username": "admin", "ami_name": "base-{{timestamp}}",
+           "imds_support": "v2.0"}]}"#,
+    );
+    let root = dir.path().to_str().unwrap();
+    let old = xtask(&["lint", "--root", root, "--packer-version", "1.6.6"]);
+    assert_eq!(old.status.code(), Some(1), "{}", stdout(&old));
+    assert!(stdout(&old).contains("in Packer 1.6.6 (--packer-version)"), "{}", stdout(&old));
+    let today = xtask(&["lint", "--root", root, "--packer-version", "1.16.0"]);
+    assert_eq!(today.status.code(), Some(0), "{}", stdout(&today));
+}
+
 #[test]
 fn filters_and_explicit_files() {
     let root = workspace();
@@ -476,6 +496,22 @@ fn filters_and_explicit_files() {
     ]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stdout(&output).contains("--> packer/3.9/aws/machine-image/template.json:10:25"), "{}", stdout(&output));
+
+    // A folder stands for the templates in and below it: a JSON template's
+    // folder is its template.json (not an HCL2 folder without a build), a
+    // release folder every template of that release.
+    let json_folder = workspace().join("packer/3.11/aws/machine-image");
+    let output = xtask(&["lint-templates", "--root", root, json_folder.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("Checked 1 template file: no problems found."), "{}", stdout(&output));
+    let release = workspace().join("packer/3.11");
+    let output = xtask(&["lint-templates", "--root", root, release.to_str().unwrap(), "--format", "json"]);
+    let document: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(document["summary"]["files"], 2, "{}", stdout(&output));
+    let no_template = workspace().join("packer/3.11/aws/machine-image/scripts");
+    let output = xtask(&["lint-templates", "--root", root, no_template.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(common::stderr(&output).contains("holds no template"), "{}", common::stderr(&output));
 }
 
 #[test]
@@ -587,13 +623,6 @@ fn secrets_are_never_printed() {
             assert!(!output.contains(secret), "{format} output shows a secret:\n{output}");
         }
     }
-}
-
-#[test]
-fn readme_rule_table_is_up_to_date() {
-    let readme = fs::read_to_string(workspace().join("README.md")).unwrap();
-    let updated = xtask::codegen::updated_readme(&readme).unwrap();
-    assert!(updated == readme, "README.md's rule table is out of date: run `cargo xtask codegen`");
 }
 
 /// Each use of a variable is shown where it is, not at its first use,

@@ -258,7 +258,7 @@ fn a_template_changed_after_its_image_was_built_commits_with_a_warning() {
     assert!(recorded.status.success(), "{}", text(&recorded));
 
     // The script changes and is committed before the build, as the
-    // README's flow has it: the commit goes through, saying which
+    // documented flow has it (docs/pre-commit.md): the commit goes through, saying which
     // deployment the next build changes.
     repo.write("packer/3.11/aws/machine-image/scripts/install.sh", "sudo yum -y update\nsudo yum -y install docker\n");
     repo.git(&["add", "-A"]);
@@ -326,6 +326,11 @@ fn install_hook_respects_other_hooks_and_hooks_path() {
     assert!(!repo.xtask(&["install-hook", "--uninstall"]).status.success(), "a foreign hook is not removed");
     assert!(repo.xtask(&["install-hook", "--force"]).status.success());
     assert!(fs::read_to_string(&hook).unwrap().contains("cargo xtask pre-commit"));
+    // Uninstalling puts the replaced hook back.
+    assert!(repo.xtask(&["install-hook", "--uninstall"]).status.success());
+    assert_eq!(fs::read_to_string(&hook).unwrap(), "#!/bin/sh\necho someone else's hook\n");
+    assert!(!repo.path.join(".git/hooks/pre-commit.before-xtask").exists());
+    assert!(repo.xtask(&["install-hook", "--force"]).status.success());
 
     repo.git(&["config", "core.hooksPath", "githooks"]);
     assert!(repo.xtask(&["install-hook"]).status.success());
@@ -358,7 +363,7 @@ const BUILDABLE_TEMPLATE: &str = r#"{
 }
 "#;
 
-/// The README's flow, end to end, with the hook installed, the real Packer
+/// The documented flow (docs/pre-commit.md), end to end, with the hook installed, the real Packer
 /// and moto: images built and committed; a template edit committed before
 /// any build (the hook lets it through, saying which deployments the next
 /// build changes, and so does `lint` as CI runs it); then `images`, as

@@ -73,7 +73,9 @@ impl Config {
             String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{FILE} is not UTF-8 text; save it as UTF-8"))?;
         Config::parse(&text).map_err(|(at, message)| {
             let (line, column) = LineIndex::new(&text).line_column(at);
-            anyhow::anyhow!("{FILE}:{line}:{column}: {message}; fix or remove it (the README's \"Configuration\" says what it holds)")
+            anyhow::anyhow!(
+                "{FILE}:{line}:{column}: {message}; fix or remove it (docs/configuration.md says what it holds)"
+            )
         })
     }
 

@@ -79,7 +79,7 @@ pub fn run(root: &Path, packer_path: Option<&Path>) -> Result<ExitCode> {
     }
     show_line!(
         "Demo finished in {:.0} s; the local EC2 API is stopped. Run it on your cloud with `cargo xtask images` \
-         (it needs TF_VAR_aws_access_key and TF_VAR_aws_secret_key).",
+         and the cloud credentials your templates read.",
         started.elapsed().as_secs_f64()
     );
     Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })

@@ -131,13 +131,37 @@ pub fn find(root: &Path) -> Result<Vec<PathBuf>> {
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
+    deployments_in(&dir)
+}
+
+/// The `*.yaml` and `*.yml` entries of a folder, sorted by path.
+pub fn deployments_in(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
-    for entry in fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))? {
+    for entry in fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
         let path = entry?.path();
-        if path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml") {
+        if is_yaml_name(&path) {
             found.push(path);
         }
     }
     found.sort();
     Ok(found)
+}
+
+fn is_yaml_name(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml")
+}
+
+/// The deployments the command line names: a folder (other than one
+/// named like a deployment, which is reported as unreadable) stands for
+/// the deployments in it, as `deployments/` does when none is named.
+pub fn named(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut named = Vec::new();
+    for path in paths {
+        if path.is_dir() && !is_yaml_name(path) {
+            named.extend(deployments_in(path)?);
+        } else {
+            named.push(path.clone());
+        }
+    }
+    Ok(named)
 }

@@ -27,6 +27,10 @@ fn hook_text() -> String {
     )
 }
 
+/// Where `--force` keeps the hook it replaces, and whence `--uninstall`
+/// puts it back.
+const BACKUP: &str = "pre-commit.before-xtask";
+
 /// The hook's path, and the repository's top folder.
 fn hook_path() -> Result<(PathBuf, PathBuf)> {
     let sh = Shell::new()?;
@@ -51,6 +55,13 @@ pub fn run(force: bool, uninstall: bool) -> Result<ExitCode> {
             Some(_) => {
                 fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
                 show_line!("Removed {}.", path.display());
+                // The hook --force replaced goes back where it was.
+                let backup = path.with_file_name(BACKUP);
+                if fs::symlink_metadata(&backup).is_ok() {
+                    fs::rename(&backup, &path)
+                        .with_context(|| format!("putting {} back as {}", backup.display(), path.display()))?;
+                    show_line!("Put back the hook that was there before ({}).", backup.display());
+                }
             }
         }
         return Ok(ExitCode::SUCCESS);
@@ -72,7 +83,7 @@ pub fn run(force: bool, uninstall: bool) -> Result<ExitCode> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     if existing.is_some() && !ours {
         // --force: the other hook is kept beside, not lost.
-        let backup = path.with_file_name("pre-commit.before-xtask");
+        let backup = path.with_file_name(BACKUP);
         let old = fs::read(&target).with_context(|| format!("reading {}", path.display()))?;
         let kept = checked(&backup)?;
         crate::fsutil::write_atomic(&kept, &old)

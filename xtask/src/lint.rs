@@ -7,6 +7,7 @@ use anyhow::{Result, bail};
 
 use crate::diagnostic::{Report, RuleMeta};
 use crate::render::{self, Format};
+use crate::version::Version;
 use crate::{lint_deployments, lint_templates, suppress};
 
 /// What to lint: the given templates and deployments, or every one.
@@ -16,14 +17,23 @@ pub struct Selection {
     pub everything: bool,
     /// Var files whose variables count as declared in the templates.
     pub var_files: Vec<PathBuf>,
+    /// `--packer-version`: the Packer release the templates are judged
+    /// against, over xtask.toml and the installed `packer`.
+    pub packer_version: Option<Version>,
 }
 
 /// Lints what `selection` names under `root`.
 pub fn lint(root: PathBuf, selection: Selection) -> Result<Report> {
-    let Selection { templates, deployments, everything, var_files } = selection;
+    let Selection { templates, deployments, everything, var_files, packer_version } = selection;
     let mut report = Report::default();
     if everything || !templates.is_empty() {
-        let options = lint_templates::Options { root: root.clone(), files: templates, var_files, ..Default::default() };
+        let options = lint_templates::Options {
+            root: root.clone(),
+            files: templates,
+            var_files,
+            packer_version,
+            ..Default::default()
+        };
         report.files.extend(lint_templates::lint(&options)?.files);
     }
     if everything || !deployments.is_empty() {
@@ -33,10 +43,23 @@ pub fn lint(root: PathBuf, selection: Selection) -> Result<Report> {
     Ok(report)
 }
 
-pub fn run(root: PathBuf, var_files: Vec<PathBuf>, format: Format) -> Result<ExitCode> {
-    let selection = Selection { templates: Vec::new(), deployments: Vec::new(), everything: true, var_files };
+pub fn run(
+    root: PathBuf,
+    var_files: Vec<PathBuf>,
+    packer_version: Option<Version>,
+    format: Format,
+) -> Result<ExitCode> {
+    let selection =
+        Selection { templates: Vec::new(), deployments: Vec::new(), everything: true, var_files, packer_version };
     let report = lint(root.clone(), selection)?;
     show!("{}", render::render(&report, format, "file"));
+    if !root.join("packer").is_dir() && !root.join("deployments").is_dir() {
+        say!(
+            "note: {} has neither a packer/ nor a deployments/ folder, so nothing was checked; give the \
+             repository's top folder with --root",
+            root.display()
+        );
+    }
     lint_deployments::note_a_missing_lock(&root, format);
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

@@ -28,17 +28,8 @@ fn cli() -> Command {
                 .args(lint_output())
                 .arg(explain_arg())
                 .arg(var_file_arg("A var file whose variables count as declared (repeatable)"))
-                .arg(
-                    Arg::new("packer-version")
-                        .long("packer-version")
-                        .value_name("VERSION")
-                        .value_parser(|text: &str| {
-                            xtask::version::Version::parse(text)
-                                .ok_or_else(|| format!("`{text}` is not a release: write its three numbers, such as 1.11.2"))
-                        })
-                        .help("Judge templates against this Packer release (over [packer] version in xtask.toml and the installed packer; an HCL2 template's required_version still decides for it)"),
-                )
-                .arg(files_arg("Lint only these templates: template.json files, HCL2 folders or any of their files")),
+                .arg(packer_version_arg())
+                .arg(files_arg("Lint only these templates: template.json files, HCL2 files, or folders (a template's, or one above it: every template below)")),
         )
         .subcommand(
             Command::new("lint-deployments")
@@ -46,7 +37,7 @@ fn cli() -> Command {
                 .arg(root_arg())
                 .args(lint_output())
                 .arg(explain_arg())
-                .arg(files_arg("Lint only these deployment files")),
+                .arg(files_arg("Lint only these deployment files (a folder: the *.yaml files in it)")),
         )
         .subcommand(
             Command::new("lint")
@@ -54,7 +45,8 @@ fn cli() -> Command {
                 .arg(root_arg())
                 .args(lint_output())
                 .arg(explain_arg())
-                .arg(var_file_arg("A var file whose variables count as declared (repeatable)")),
+                .arg(var_file_arg("A var file whose variables count as declared (repeatable)"))
+                .arg(packer_version_arg()),
         )
         .subcommand(
             Command::new("pre-commit")
@@ -65,7 +57,7 @@ fn cli() -> Command {
             Command::new("install-hook")
                 .about("Install the git pre-commit hook that runs `cargo xtask pre-commit`")
                 .arg(flag("force", "Replace a pre-commit hook this command did not write"))
-                .arg(flag("uninstall", "Remove the hook this command wrote")),
+                .arg(flag("uninstall", "Remove the hook this command wrote, and put back the one --force replaced")),
         )
         .subcommand(
             Command::new("images")
@@ -225,7 +217,7 @@ fn cli() -> Command {
         .subcommand(
             Command::new("codegen")
                 .about(
-                    "Regenerate the README's rule table, and from git mirrors what each Packer release has: \
+                    "Regenerate the rules' pages and tables in docs/rules/, and from git mirrors what each Packer release has: \
                      the knowledge of its and its plugins' keys, and its HCL2 functions",
                 )
                 .arg(flag("check", "Fail instead of writing when a generated file is out of date"))
@@ -307,6 +299,17 @@ fn format() -> Arg {
         .help("Output format")
 }
 
+fn packer_version_arg() -> Arg {
+    Arg::new("packer-version")
+        .long("packer-version")
+        .value_name("VERSION")
+        .value_parser(|text: &str| {
+            xtask::version::Version::parse(text)
+                .ok_or_else(|| format!("`{text}` is not a release: write its three numbers, such as 1.11.2"))
+        })
+        .help("Judge templates against this Packer release (over [packer] version in xtask.toml and the installed packer; an HCL2 template's required_version still decides for it)")
+}
+
 fn packer_arg() -> Arg {
     Arg::new("packer")
         .long("packer")
@@ -384,7 +387,12 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
         },
         Some(("lint", args)) => match args.get_one::<String>("explain") {
             Some(rule) => lint::explain(rule, None),
-            None => lint::run(root(args)?, many(args, "var-file"), output_format(args)),
+            None => lint::run(
+                root(args)?,
+                many(args, "var-file"),
+                args.get_one::<xtask::version::Version>("packer-version").copied(),
+                output_format(args),
+            ),
         },
         Some(("pre-commit", args)) => pre_commit::run(output_format(args)),
         Some(("install-hook", args)) => install_hook::run(args.get_flag("force"), args.get_flag("uninstall")),

@@ -310,7 +310,7 @@ pub fn failure_cause(output: &str) -> String {
 /// says so: only the plugin host can give one, and CI has none.
 pub const CACHE_HINT: &str = "with no way to the plugin's host, install it from a copy: `packer plugins install --path \
      ./packer-plugin-NAME_vX.Y.Z_x5.0_linux_amd64 SOURCE`, or restore a cached plugin folder and point \
-     PACKER_PLUGIN_PATH at it (the README's \"Packer versions and plugins\" says how)";
+     PACKER_PLUGIN_PATH at it (\"Plugins offline and in CI\" in docs/packer-versions.md says how)";
 
 /// The folder Packer 1.16 installs plugins into: `PACKER_PLUGIN_PATH`, else
 /// `plugins` in its configuration folder (packer/plugin_folders.go, and the

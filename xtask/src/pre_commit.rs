@@ -190,6 +190,7 @@ pub fn run(format: Format) -> Result<ExitCode> {
             deployments: deployments.iter().map(|rel| root.join(rel)).collect(),
             everything: false,
             var_files: Vec::new(),
+            packer_version: None,
         },
     )?;
     if report.files.is_empty() {

@@ -1,99 +1,80 @@
-//! Generated files: the README's rule tables, made from the rules' docs,
-//! and, from git mirrors of Packer, its plugins and the libraries its
-//! functions come from, what every release has: the knowledge of their
-//! keys and types (`xtask/src/schema/knowledge.txt`) and the table of HCL2
-//! functions (`xtask/src/hcl2/function_table.rs`). `cargo xtask codegen`
-//! writes them; a test runs the README's check mode.
+//! Generated files: the rules' pages and tables under `docs/rules/`, made
+//! from the rules' docs, and, from git mirrors of Packer, its plugins and
+//! the libraries its functions come from, what every release has: the
+//! knowledge of their keys and types (`xtask/src/schema/knowledge.txt`) and
+//! the table of HCL2 functions (`xtask/src/hcl2/function_table.rs`).
+//! `cargo xtask codegen` writes them; a test checks the rules' docs.
 
 mod mirror;
 pub mod packer_functions;
 pub mod packer_knowledge;
+pub mod rule_docs;
 
 use std::fs;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
-use crate::diagnostic::RuleMeta;
-use crate::lint_templates::rules::RULES;
-
-/// The generated sections: their markers and their content.
-fn sections() -> [(&'static str, &'static str, String); 3] {
-    [
-        (
-            "<!-- begin: template rules (cargo xtask codegen) -->",
-            "<!-- end: template rules -->",
-            table(RULES.iter().map(|rule| &rule.meta)),
-        ),
-        (
-            "<!-- begin: deployment rules (cargo xtask codegen) -->",
-            "<!-- end: deployment rules -->",
-            table(crate::lint_deployments::rules::RULES.iter().map(|rule| &rule.meta)),
-        ),
-        (
-            "<!-- begin: suppression rules (cargo xtask codegen) -->",
-            "<!-- end: suppression rules -->",
-            table(crate::suppress::rules::RULES.iter().copied()),
-        ),
-    ]
-}
-
-fn table<'a>(rules: impl Iterator<Item = &'a RuleMeta>) -> String {
-    let mut out = String::from("| code | name | severity | what it finds |\n| --- | --- | --- | --- |\n");
-    for rule in rules {
-        out.push_str(&format!(
-            "| {} | `{}` | {} | {} |\n",
-            rule.code,
-            rule.name,
-            rule.severity,
-            rule.summary().replace('|', "\\|")
-        ));
-    }
-    out
-}
-
-/// The README with its generated sections brought up to date.
-pub fn updated_readme(readme: &str) -> Result<String> {
-    let mut text = readme.to_owned();
-    for (begin_marker, end_marker, content) in sections() {
-        let (Some(begin), Some(end)) = (text.find(begin_marker), text.find(end_marker)) else {
-            bail!("README.md has no `{begin_marker}` … `{end_marker}` section");
-        };
-        text = format!("{}{begin_marker}\n{content}{}", &text[..begin], &text[end..]);
-    }
-    Ok(text)
-}
+use rule_docs::Generated;
 
 /// `mirrors`: a folder of git mirrors of Packer, its plugins and the
 /// libraries of its functions ([`mirror`]), to regenerate both tables of
 /// what each release has from.
 pub fn run(root: &Path, check: bool, mirrors: Option<&Path>) -> Result<ExitCode> {
-    let path = root.join("README.md");
-    let readme = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let mut files = vec![(path, "README.md's rule table", readme.clone(), updated_readme(&readme)?)];
+    let mut files = rule_docs::generated(root)?;
     if let Some(mirrors) = mirrors {
         let path = root.join(packer_knowledge::KNOWLEDGE_PATH);
         let current = fs::read_to_string(&path).unwrap_or_default();
         let generated = packer_knowledge::generate(mirrors)?;
-        files.push((path, "the knowledge of Packer's versions", current, generated));
+        files.push(Generated {
+            path,
+            what: "the knowledge of Packer's versions".to_owned(),
+            current: Some(current),
+            updated: Some(generated),
+        });
         let path = root.join(packer_functions::TABLE_PATH);
         let current = fs::read_to_string(&path).unwrap_or_default();
-        files.push((path, "the HCL2 function table", current, packer_functions::generate(mirrors)?));
+        files.push(Generated {
+            path,
+            what: "the HCL2 function table".to_owned(),
+            current: Some(current),
+            updated: Some(packer_functions::generate(mirrors)?),
+        });
     }
-    let mut stale = false;
-    for (path, what, current, updated) in files {
-        if updated == current {
-            show_line!("{} is up to date.", path.display());
-        } else if check {
-            say!("{what} in {} is out of date: run `cargo xtask codegen` with the same options.", path.display());
-            stale = true;
-        } else {
-            let target = crate::fsutil::resolve_inside(root, &path)?;
-            crate::fsutil::write_atomic(&target, updated.as_bytes())
-                .with_context(|| format!("writing {}", path.display()))?;
-            show_line!("Updated {what} in {}.", path.display());
+    let mut stale = 0;
+    let mut up_to_date = 0;
+    for file in files {
+        let path = file.path.display();
+        if !file.is_stale() {
+            up_to_date += 1;
+            continue;
+        }
+        if check {
+            match file.updated {
+                Some(_) => {
+                    say!("{} in {path} is out of date: run `cargo xtask codegen` with the same options.", file.what)
+                }
+                None => say!("{path} is {}: run `cargo xtask codegen` to remove it.", file.what),
+            }
+            stale += 1;
+            continue;
+        }
+        let target = crate::fsutil::resolve_inside(root, &file.path)?;
+        match &file.updated {
+            Some(updated) => {
+                crate::fsutil::write_atomic(&target, updated.as_bytes()).with_context(|| format!("writing {path}"))?;
+                show_line!("Updated {} in {path}.", file.what);
+            }
+            None => {
+                fs::remove_file(&target).with_context(|| format!("removing {path}, {}", file.what))?;
+                show_line!("Removed {path}: it is {}.", file.what);
+            }
         }
     }
-    Ok(if stale { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    match up_to_date {
+        1 => show_line!("1 generated file is up to date."),
+        count => show_line!("{count} generated files are up to date."),
+    }
+    Ok(if stale > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

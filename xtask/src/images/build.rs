@@ -198,6 +198,7 @@ fn build_all(
                 regions: job.regions.clone(),
                 discarded: discarded(&job.builders),
                 secrets: job.secrets.clone(),
+                credential_env: job.credential_env.clone(),
             })
             .collect(),
     );
@@ -311,6 +312,8 @@ struct BuildSpec {
     /// The builders' images Packer reports but deregistered ([`discarded`]).
     discarded: Vec<(String, String)>,
     secrets: Vec<String>,
+    /// [`super::Job::credential_env`].
+    credential_env: Vec<String>,
 }
 
 /// Validates and builds one template, logging everything Packer says.
@@ -425,12 +428,7 @@ fn build_one(
     }
     if !succeeded {
         let why = last_error.lines().next().unwrap_or("see the log").to_owned();
-        let hint = if why.contains("credential") {
-            "; set the cloud credentials the template reads (for the AWS templates here: TF_VAR_aws_access_key \
-             and TF_VAR_aws_secret_key)"
-        } else {
-            ""
-        };
+        let hint = if why.contains("credential") { credentials_hint(&spec.credential_env) } else { String::new() };
         return Outcome::Failed(format!("packer build failed: {why}{hint} (log: {})", spec.log_shown));
     }
     match images_from_artifacts(&spec.cloud, &artifacts, &spec.discarded) {
@@ -540,6 +538,20 @@ fn init_folder(
     Ok(())
 }
 
+/// What to set when Packer found no credentials: the environment variables
+/// the template's sensitive variables read, else what the AWS SDK inside
+/// Packer reads (a template of another repository need not read this
+/// one's `TF_VAR_aws_access_key`).
+fn credentials_hint(credential_env: &[String]) -> String {
+    if credential_env.is_empty() {
+        "; set the cloud credentials Packer reads: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) \
+         in the environment, unless the template gives `access_key` and `secret_key`"
+            .to_owned()
+    } else {
+        format!("; set the cloud credentials the template reads: {}", credential_env.join(", "))
+    }
+}
+
 /// What `packer validate` says went wrong, on one line: its first line and
 /// the `* …` causes it lists below it, with a hint for missing credentials.
 fn validate_cause(output: &str) -> String {
@@ -607,5 +619,15 @@ mod tests {
         );
         assert!(cause.contains("TF_VAR_gce_project_id"));
         assert_eq!(validate_cause("Template validation failed\n"), "Template validation failed");
+    }
+
+    #[test]
+    fn missing_credentials_are_named_as_the_template_reads_them() {
+        let read = ["TF_VAR_aws_access_key".to_owned(), "TF_VAR_aws_secret_key".to_owned()];
+        assert_eq!(
+            credentials_hint(&read),
+            "; set the cloud credentials the template reads: TF_VAR_aws_access_key, TF_VAR_aws_secret_key"
+        );
+        assert!(credentials_hint(&[]).contains("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)"));
     }
 }

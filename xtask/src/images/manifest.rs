@@ -70,7 +70,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
         let file = file.clone();
         let layout = file.layout.clone().map_err(|problem| anyhow::anyhow!("{}: {problem}", file.rel))?;
         // The build's variables are not in the manifest: the ones given
-        // here stand for them, as the README asks.
+        // here stand for them, as docs/images.md says.
         let var_files = plan::var_files_for(file.format, &options.var_files);
         let values = plan::variable_values(&var_files, &options.vars)?;
         let texts = crate::template::recorded_texts(&values);
@@ -146,6 +146,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
             reason: "applied from a manifest".to_owned(),
             outcome: Outcome::FromManifest { images, manifest: manifest_rel.clone() },
             secrets: Vec::new(),
+            credential_env: Vec::new(),
             var_files,
             tooling: Default::default(),
         };

@@ -111,6 +111,10 @@ pub struct Job {
     pub outcome: Outcome,
     /// Values that must never be printed or logged.
     pub secrets: Vec<String>,
+    /// The environment variables its sensitive variables' defaults read
+    /// (`TF_VAR_aws_secret_key`): what a build refused for want of
+    /// credentials is told to set.
+    pub credential_env: Vec<String>,
     /// The `--var-file`s its build takes ([`plan::var_files_for`]).
     pub var_files: Vec<PathBuf>,
     /// What its build needs of Packer's plugins, and what it used.

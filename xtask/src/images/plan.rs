@@ -184,6 +184,13 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
     let mut declared: BTreeSet<String> = BTreeSet::new();
     let mut names: BTreeSet<String> = BTreeSet::new();
     let mut built_regions: BTreeSet<String> = BTreeSet::new();
+    // A template that could not be read may declare any variable: a --var
+    // that none of the others declares is then not refused.
+    let mut some_unread = false;
+    // The --var names the template of this turn declares: they count once
+    // it is part of the run, built or failed, and not when --region leaves
+    // it out.
+    let mut declared_here: Vec<String> = Vec::new();
     let pins = crate::config::Config::read(&options.root)?.packer;
     let installed = if selected.is_empty() { Ok(None) } else { installed_packer(options, &pins) };
     // Templates are judged as the linter judges them: with the versions
@@ -209,6 +216,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         );
     }
     for file in selected {
+        declared.extend(declared_here.drain(..));
         let layout = match &file.layout {
             Ok(layout) => layout.clone(),
             Err(problem) => {
@@ -225,6 +233,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                 } else {
                     format!("{problem}; move it to {place}")
                 };
+                some_unread = true;
                 jobs.push(failed_job(file.clone(), layout, why));
                 continue;
             }
@@ -233,10 +242,21 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let template = match Readout::checked(&file, values, &setting) {
             Ok(template) => template,
             Err(why) => {
+                some_unread = true;
                 jobs.push(failed_job(file, layout, why));
                 continue;
             }
         };
+        // Its variables are known now, whatever stops it below.
+        declared_here = template.declared_vars(&options.vars).into_iter().map(|(key, _)| key).collect();
+        names.extend(template.variables.iter().cloned());
+        // First, as the cause of what follows: a folder the installed Packer
+        // cannot read also has regions it cannot compute (a function it
+        // lacks), which would otherwise be named instead.
+        if let Some(why) = unmet_needs(&template, options) {
+            jobs.push(failed_job(file, layout, why));
+            continue;
+        }
         if !template.unresolved.is_empty() {
             let why = format!(
                 "xtask cannot tell before the build which region {} makes an image in, so not which deployments it \
@@ -269,10 +289,6 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             jobs.push(failed_job(file, layout, why));
             continue;
         }
-        if let Some(why) = unmet_needs(&template, options) {
-            jobs.push(failed_job(file, layout, why));
-            continue;
-        }
         let installed = match &installed {
             Ok(installed) => installed.as_ref().map(|(_, version)| version.as_str()),
             Err(why) => {
@@ -296,6 +312,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         // `--region` narrows the run to the templates that build there; the
         // others (and region-less GCE ones) are not part of it.
         if !options.regions.is_empty() && selected_builders.is_empty() {
+            declared_here.clear();
             continue;
         }
         let mut regions: Vec<String> = Vec::new();
@@ -327,8 +344,6 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             }
         };
         let vars = template.declared_vars(&options.vars);
-        declared.extend(vars.iter().map(|(key, _)| key.clone()));
-        names.extend(template.variables.iter().cloned());
         // What the environment gives the build counts as a setting too.
         let hashed: Vec<(String, String)> = vars.iter().chain(&template.from_env).cloned().collect();
         let texts = recorded_texts(values);
@@ -381,6 +396,15 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         }
         jobs.push(Job {
             secrets,
+            credential_env: template.sensitive.iter().flat_map(|variable| &variable.env).fold(
+                Vec::new(),
+                |mut names, name| {
+                    if !names.contains(name) {
+                        names.push(name.clone());
+                    }
+                    names
+                },
+            ),
             var_files: var_files.clone(),
             file,
             layout,
@@ -401,6 +425,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             tooling,
         });
     }
+    declared.extend(declared_here);
     let every_template_read = jobs.iter().all(|job| !job.hash.is_empty());
     if every_template_read {
         let wanted: Vec<&String> = options.regions.iter().filter(|r| !built_regions.contains(*r)).collect();
@@ -412,7 +437,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             );
         }
     }
-    if let Some((key, _)) = options.vars.iter().find(|(key, _)| every_template_read && !declared.contains(key)) {
+    if let Some((key, _)) = options.vars.iter().find(|(key, _)| !some_unread && !declared.contains(key)) {
         let hint = match crate::lint_templates::rules::suggest(key, names.iter().map(String::as_str)) {
             Some(name) => format!("did you mean `{name}`?"),
             None => "declare it in the template's `variables`, or leave it out".to_owned(),
@@ -452,8 +477,9 @@ fn unmet_needs(template: &Readout, options: &Options) -> Option<String> {
     let unmet: Vec<String> = template.needs.iter().filter_map(|need| need.unmet(&installed)).collect();
     (!unmet.is_empty()).then(|| {
         format!(
-            "the installed Packer is {installed} ({}), and {}; install a Packer that meets {}, or write the \
-             template for this one",
+            "the installed Packer is {installed} ({}), and {}; install a Packer that meets {} (HashiCorp's \
+             releases; one beside this one is given with --packer PATH or PACKER), or write the template for this \
+             one",
             packer.display(),
             unmet.join("; "),
             if unmet.len() == 1 { "it" } else { "them" }
@@ -477,7 +503,8 @@ fn installed_packer(
     if let Some(pinned) = pins.version.as_deref().filter(|pinned| *pinned != installed) {
         say!(
             "warning: xtask.toml names Packer {pinned}, and the Packer here ({}) is {installed}: images are built \
-             with {installed}, and the lock records it",
+             with {installed}, and the lock records it (give Packer {pinned} with --packer PATH or PACKER to build \
+             with it)",
             packer.display()
         );
     }
@@ -622,6 +649,7 @@ fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
         outcome: Outcome::Failed(why),
         var_files: Vec::new(),
         secrets: Vec::new(),
+        credential_env: Vec::new(),
         tooling: Default::default(),
     }
 }

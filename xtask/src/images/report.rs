@@ -134,8 +134,8 @@ pub fn builds(jobs: &[Job], format: Output) -> String {
 }
 
 /// How the Packer and plugins now differ from those that built a
-/// template's current images. They alone do not rebuild it (the README's
-/// "Packer versions and plugins" says why): `--force` does.
+/// template's current images. They alone do not rebuild it (docs/packer-versions.md
+/// says why): `--force` does.
 fn tool_changes(job: &Job) -> String {
     format!("{} (not rebuilt for that alone; --force rebuilds it)", job.tooling.changes.join("; "))
 }

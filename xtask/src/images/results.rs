@@ -402,6 +402,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         reason: format!("built elsewhere ({shown})"),
         outcome: Outcome::Built(images),
         secrets: Vec::new(),
+        credential_env: Vec::new(),
         var_files: Vec::new(),
         tooling,
         file,

@@ -98,7 +98,8 @@ pub fn lint(options: &Options) -> Result<Report> {
     if !options.root.is_dir() {
         bail!("the root `{}` is not a folder; pass --root with the repository's top folder", options.root.display());
     }
-    let paths = if options.files.is_empty() { deployments::find(&options.root)? } else { options.files.clone() };
+    let paths =
+        if options.files.is_empty() { deployments::find(&options.root)? } else { deployments::named(&options.files)? };
     // A corrupt lock is an error, as it is for `images`: taken as no lock,
     // it would silently turn off the stale- and unknown-image checks.
     let lock = Some(LockFile::read(&options.root)?).filter(|lock| !lock.templates.is_empty());
@@ -159,6 +160,13 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
 pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
     let report = lint(options)?;
     show!("{}", render::render(&report, format, "deployment"));
+    if options.files.is_empty() && !options.root.join("deployments").is_dir() {
+        say!(
+            "note: {} has no deployments/ folder, so no deployment was checked; deployments live at \
+             deployments/*.yaml below the repository's top (--root)",
+            options.root.display()
+        );
+    }
     note_a_missing_lock(&options.root, format);
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

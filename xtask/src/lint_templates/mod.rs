@@ -54,6 +54,7 @@ pub fn select(options: &Options) -> Result<Vec<TemplateFile>> {
         return Ok(project::find_all_templates(&options.root, &options.filter));
     }
     let mut selected = Vec::new();
+    let mut walked = None;
     for path in &options.files {
         let absolute = if path.is_absolute() { path.clone() } else { std::env::current_dir()?.join(path) };
         if !absolute.exists() && fs::symlink_metadata(&absolute).is_err() {
@@ -61,13 +62,47 @@ pub fn select(options: &Options) -> Result<Vec<TemplateFile>> {
         }
         let root = fs::canonicalize(&options.root).unwrap_or_else(|_| options.root.clone());
         let shown = fs::canonicalize(&absolute).unwrap_or(absolute);
-        // A folder is an HCL2 template; the files of one folder are linted once.
-        let file = if shown.is_dir() { TemplateFile::folder(&root, shown) } else { TemplateFile::new(&root, shown) };
-        if options.filter.accepts(&file) && !selected.iter().any(|chosen: &TemplateFile| chosen.path == file.path) {
-            selected.push(file);
+        let files = if shown.is_dir() {
+            let walked = walked.get_or_insert_with(|| project::find_all_templates(&root, &Filter::default()));
+            templates_in_folder(walked, &root, &shown, path)?
+        } else {
+            vec![TemplateFile::new(&root, shown)]
+        };
+        // The files of one folder are linted once.
+        for file in files {
+            if options.filter.accepts(&file) && !selected.iter().any(|chosen: &TemplateFile| chosen.path == file.path) {
+                selected.push(file);
+            }
         }
     }
     Ok(selected)
+}
+
+/// The templates a folder named on the command line stands for, as the
+/// walk of `packer/` finds them: a JSON template's folder its
+/// `template.json`, an HCL2 folder itself, a release or cloud folder every
+/// template below it. A folder the walk does not reach (outside `packer/`)
+/// is an HCL2 template when it holds template files, and an error when it
+/// holds none, rather than a template without a `build` block.
+fn templates_in_folder(walked: &[TemplateFile], root: &Path, folder: &Path, given: &Path) -> Result<Vec<TemplateFile>> {
+    let below: Vec<TemplateFile> = walked
+        .iter()
+        .filter(|file| {
+            file.path.starts_with(folder) || fs::canonicalize(&file.path).is_ok_and(|real| real.starts_with(folder))
+        })
+        .cloned()
+        .collect();
+    if !below.is_empty() {
+        return Ok(below);
+    }
+    if crate::hcl2::holds_template_files(folder) {
+        return Ok(vec![TemplateFile::folder(root, folder.to_path_buf())]);
+    }
+    bail!(
+        "`{}` holds no template: neither a template.json nor *.pkr.hcl files, in it or below it; name a template's \
+         folder or file, or leave the paths out to lint every template under packer/",
+        given.display()
+    )
 }
 
 /// Lints the selected templates on every core, keeping their order. Each

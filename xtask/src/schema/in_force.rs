@@ -80,6 +80,9 @@ pub struct InForce {
     pub core_why: String,
     pub setting: Setting,
     pub required: Vec<Required>,
+    /// An HCL2 template, which can name a plugin's version itself in
+    /// `required_plugins`, as a JSON template cannot.
+    pub hcl2: bool,
 }
 
 /// Releases of one source whose keys a block is judged with.
@@ -178,7 +181,7 @@ impl InForce {
     /// A JSON template, or an HCL2 one that pins nothing.
     pub fn from_setting(setting: &Setting) -> InForce {
         let (core, core_why) = setting.core();
-        InForce { core, core_why, setting: setting.clone(), required: Vec::new() }
+        InForce { core, core_why, setting: setting.clone(), required: Vec::new(), hcl2: false }
     }
 
     /// An HCL2 template with its `required_version` (when it has one that
@@ -194,6 +197,7 @@ impl InForce {
             }
         }
         in_force.required = required;
+        in_force.hcl2 = true;
         in_force
     }
 
@@ -297,6 +301,14 @@ impl InForce {
                 Reason::Core => self.core_why.clone(),
                 Reason::Declared(why) => why,
                 Reason::Bundled => format!("bundled with {}", core.describe(cores)),
+                Reason::Newest if self.hcl2 => format!(
+                    "the newest release xtask knows, as {} bundles none; name yours in `required_plugins` \
+                     (`{} = {{ source = \"{}\", version = \"~> X.Y\" }}`), or pin it under `[packer.plugins]` in \
+                     xtask.toml",
+                    core.describe(cores),
+                    knowledge.sources[source].name,
+                    knowledge.sources[source].address()
+                ),
                 Reason::Newest => format!(
                     "the newest release xtask knows, as {} bundles none; pin yours with `\"{}\" = \"X.Y.Z\"` \
                      under `[packer.plugins]` in xtask.toml",
@@ -575,6 +587,12 @@ mod tests {
             judged.contains("amazon 1.8.2 (the newest release xtask knows, as Packer 1.10.0 to 1.16.0 bundles none"),
             "{judged}"
         );
+        // An HCL2 template can say which release itself; a JSON one only through xtask.toml.
+        let expected = r#"name yours in `required_plugins` (`amazon = { source = "github.com/hashicorp/amazon", "#;
+        assert!(judged.contains(expected), "{judged}");
+        let json = scope(InForce::from_setting(&declared("1.11.2")).resolve(PluginKind::Builder, "amazon-ebs"));
+        assert!(!json.judged().contains("required_plugins"), "{}", json.judged());
+        assert!(json.judged().contains("under `[packer.plugins]` in xtask.toml"), "{}", json.judged());
         let mut pinned = declared("1.9.0");
         pinned.plugins.push(("amazon".to_owned(), Declared { version: Version(1, 3, 0), why: "pin".to_owned() }));
         let pinned = scope(InForce::from_setting(&pinned).resolve(PluginKind::Builder, "amazon-ebs"));

@@ -57,8 +57,9 @@ fn check(ctx: &Context, out: &mut Findings) {
             ),
         )
         .help(
-            "nothing to do before committing: images.yml builds it once this reaches main and opens a pull \
-             request with the new ID; to build it now, run `cargo xtask images` and commit the result",
+            "nothing to do before committing: the next `cargo xtask images` writes the new ID (a repository with \
+             .github/workflows/images.yml runs it once this reaches main and opens a pull request); to build it \
+             now, run `cargo xtask images` and commit the result",
         );
     }
 }

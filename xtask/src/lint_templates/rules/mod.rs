@@ -1,6 +1,6 @@
 //! The template rule catalogue. A rule is one file: its doc comment (What it
 //! does / Why is this bad? / Example / Fix) is its documentation, shown by
-//! `--explain` and in the README's table. Registering it is one line in
+//! `--explain` and on its page under `docs/rules/`. Registering it is one line in
 //! [`RULES`].
 
 use std::collections::BTreeSet;

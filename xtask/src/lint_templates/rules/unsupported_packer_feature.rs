@@ -75,14 +75,26 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         if lacking == 0 {
             continue;
         }
-        let message = format!(
-            "{} {}; {} allows {}, {}",
-            feature.describe(),
-            feature.history(),
-            in_force.core_why,
-            core.describe(lacking),
-            crate::schema::in_force::without(lacking)
-        );
+        let without = crate::schema::in_force::without(lacking);
+        // Only a `required_version` range lets some releases in force lack
+        // the feature; otherwise the message says which releases were
+        // judged and why those (the installed Packer, xtask.toml, ...).
+        let message = if lacking == in_force.core {
+            format!(
+                "{} {}; this template is judged against {}, {without}",
+                feature.describe(),
+                feature.history(),
+                in_force.core_judged()
+            )
+        } else {
+            format!(
+                "{} {}; {} allows {}, {without}",
+                feature.describe(),
+                feature.history(),
+                in_force.core_why,
+                core.describe(lacking)
+            )
+        };
         let finding = out.report(&RULE.meta, at, message).help(format!(
             "require `required_version = \"{}\"`, or write the template without it",
             feature.constraint()
