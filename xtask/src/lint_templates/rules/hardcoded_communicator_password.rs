@@ -6,7 +6,7 @@ use crate::template::{PathStep, route_of};
 use super::Context;
 use super::Hcl2Context;
 use super::hardcoded_credentials::{names_used, plugin_settings};
-use crate::hcl2::{Attr, Value, eval};
+use crate::hcl2::{Attr, FileKind, Value, eval};
 use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
@@ -22,8 +22,10 @@ declare_rule! {
     /// literal or computed by the HCL2 evaluator from the folder's own
     /// files without the environment (a variable's default, a local, an
     /// auto var file), reported once per variable or local they come
-    /// through. The message says when the password is a well-known
-    /// throw-away one (`vagrant`, `packer`).
+    /// through; and a value in a `*.pkrvars.hcl` file (passed with
+    /// `-var-file`) for a variable that only these passwords read. The
+    /// message says when the password is a well-known throw-away one
+    /// (`vagrant`, `packer`).
     ///
     /// A login name piped into `sudo -S` (`echo 'ubuntu' | sudo -S`, the
     /// builder's `ssh_username` when it is not also its password) is not
@@ -145,6 +147,41 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
             "fine for a build machine that is destroyed; lock or remove the account before the image is made"
         } else {
             "read it from a variable without default, `sensitive = true`, set with PKR_VAR_…; lock the build account at the end of the build"
+        };
+        out.report(&RULE.meta, &attr.at, message).help(help).redact();
+    }
+    // A var file passed with -var-file, which the evaluation above leaves
+    // out: a value there for a variable that only login passwords read
+    // (`hardcoded-credentials` reports the others where they are written).
+    let feeds = super::credential_not_sensitive::settings_fed(ctx.template);
+    for (file, attr) in
+        ctx.template.var_file_values().filter(|(file, _)| file.kind == FileKind::VarFile { auto: false })
+    {
+        let Value::String(password) = &attr.value else { continue };
+        let Some(settings) = feeds.get(&attr.key) else { continue };
+        let logins: Vec<String> = settings
+            .iter()
+            .filter(|setting| PASSWORD_KEYS.contains(&setting.as_str()))
+            .map(|s| format!("`{s}`"))
+            .collect();
+        if password.trim().is_empty()
+            || logins.is_empty()
+            || settings.iter().any(|setting| super::hardcoded_credentials::is_computed_credential_setting(setting))
+        {
+            continue;
+        }
+        let throw_away = is_throw_away(password);
+        let message = format!(
+            "`{}` feeds {}: a password written into the var file {}{}",
+            attr.key,
+            logins.join(", "),
+            file.name,
+            if throw_away { ", a well-known throw-away password" } else { "" }
+        );
+        let help = if throw_away {
+            "fine for a build machine that is destroyed; lock or remove the account before the image is made"
+        } else {
+            "set it with PKR_VAR_… in the environment instead; lock the build account at the end of the build"
         };
         out.report(&RULE.meta, &attr.at, message).help(help).redact();
     }

@@ -334,7 +334,7 @@ fn report_computed(ctx: &Hcl2Context, reported_variables: &[&str], reported_text
 /// Settings that take a credential, by name, for a value computed from
 /// the folder: the literal ones and those `credential-variable-not-sensitive`
 /// knows, but the build's login passwords (`hardcoded-communicator-password`).
-fn is_computed_credential_setting(key: &str) -> bool {
+pub(super) fn is_computed_credential_setting(key: &str) -> bool {
     (CREDENTIAL_KEYS.contains(&key) || super::credential_variable_not_sensitive::is_secret_setting(key))
         && !super::hardcoded_communicator_password::PASSWORD_KEYS.contains(&key)
 }
