@@ -1045,6 +1045,11 @@ fn the_demo_builds_the_repositorys_templates_locally_and_touches_nothing() {
     assert!(said.contains("packer/4.0/aws/machine-image/sources.pkr.hcl: endpoint"), "the HCL2 folder too: {said}");
     assert!(said.contains("+    id: 'ami-"), "the diffs are shown: {said}");
     assert!(said.contains("now records:"), "{said}");
+    // The promotion: a new build reaches the canary copy only, waits for
+    // its soak, and is promoted without it.
+    assert!(said.contains("1 built, 0 skipped, 0 failed; 1 deployment updated."), "{said}");
+    assert!(said.contains("and `stable` takes an image after 48h: ") && said.contains(" left\n"), "{said}");
+    assert!(said.contains("1 promoted, 0 finished, 0 current, 0 waiting, 0 refused; 1 deployment updated."), "{said}");
     assert_eq!((snapshot_of(&root.join("packer")), snapshot_of(&root.join("deployments"))), before);
 }
 

@@ -11,31 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{text, write};
-
-/// Answers like Packer 1.6.6 for `version`, `validate` and `build
-/// -machine-readable`: one artifact per `region` of the template (JSON or
-/// HCL2; of the builders `-only` names, each named after its region), each
-/// ID made of the clock's nanoseconds, so IDs only ever grow. With
-/// STANDIN_REFUSE_BUILD set, a build fails: the follow-up run must not need
-/// one.
-const STAND_IN: &str = r#"#!/bin/sh
-case "$1" in
-  version) echo "Packer v1.6.6" ;;
-  validate) echo "The configuration is valid." ;;
-  build)
-    if [ -n "$STANDIN_REFUSE_BUILD" ]; then echo "the stand-in was asked to build" >&2; exit 1; fi
-    if [ -n "$STANDIN_DURING" ]; then sh -c "$STANDIN_DURING"; fi
-    only=$(printf '%s\n' "$@" | sed -n 's/^-only=//p')
-    for region in $(cat template.json *.pkr.hcl 2>/dev/null | grep -o 'region"\{0,1\} *[:=] *"[a-z0-9-]*"' | sed 's/.*"\([a-z0-9-]*\)"$/\1/'); do
-      case ",$only," in ,,|*",$region,"*) ;; *) continue ;; esac
-      echo "$(date +%s),$region,ui,say,building $region"
-      id=$(printf 'ami-%017x' "$(date +%s%N)")
-      echo "$(date +%s),$region,artifact,0,id,$region:$id"
-    done ;;
-  *) echo "stand-in packer: unexpected $*" >&2; exit 1 ;;
-esac
-"#;
+use common::{STAND_IN, text, write};
 
 fn template(regions: &[&str]) -> String {
     let builders: Vec<String> = regions
@@ -242,6 +218,61 @@ fn a_region_packer_did_not_report_fails_the_template_and_patches_nothing() {
     assert_eq!(before["ireland.yaml"], after["ireland.yaml"]);
     assert_eq!(before["frankfurt.yaml"], after["frankfurt.yaml"]);
     assert_ne!(before["virginia.yaml"], after["virginia.yaml"], "the one-region template still patches");
+}
+
+/// With `[channels]`, a build reaches the deployments of the first channel
+/// only; the lock records when it entered it, keeps the image it replaced,
+/// and a run that builds nothing gives the first channel what the lock
+/// last gave it (a rollback moves that back), not merely the newest.
+#[test]
+fn with_channels_a_build_reaches_the_first_channel_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    write(root, "xtask.toml", "[channels]\norder = [\"canary\", \"stable\"]\n");
+    let ireland = std::fs::read_to_string(root.join("deployments/ireland.yaml")).unwrap();
+    write(root, "deployments/ireland.yaml", ireland.replacen("# Ireland\n", "# Ireland\nchannel: canary\n", 1));
+    let before = deployments(root);
+    let output = images(root, &packer, &[]).output().unwrap();
+    let said = text(&output);
+    assert!(output.status.success(), "{said}");
+    let after = deployments(root);
+    assert_eq!(after["frankfurt.yaml"], before["frankfurt.yaml"], "stable is reached by promotion only");
+    assert_eq!(after["virginia.yaml"], before["virginia.yaml"], "stable is reached by promotion only");
+    assert_ne!(after["ireland.yaml"], before["ireland.yaml"]);
+    assert!(
+        said.contains(
+            "deployments/frankfurt.yaml (3.11-aws-machine-image): it is in the channel `stable`, which new \
+                       images reach by `cargo xtask promote --to stable`"
+        ),
+        "{said}"
+    );
+    let lock = || -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap()
+    };
+    let entry = |lock: &serde_json::Value| lock["templates"]["packer/3.11/aws/machine-image/template.json"].clone();
+    let first = entry(&lock())["images"]["eu-west-1"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(entry(&lock())["channels"]["canary"]["eu-west-1"], first.as_str());
+    assert!(entry(&lock())["lifecycle"][&first]["entered"]["canary"].is_string());
+    assert!(ids_in(&after["ireland.yaml"]).iter().all(|id| *id == first), "{}", after["ireland.yaml"]);
+
+    let rebuilt = images(root, &packer, &["--force"]).output().unwrap();
+    assert!(rebuilt.status.success(), "{}", text(&rebuilt));
+    let second = entry(&lock())["images"]["eu-west-1"]["id"].as_str().unwrap().to_owned();
+    assert_ne!(first, second);
+    assert_eq!(entry(&lock())["history"]["eu-west-1"][0]["id"], first.as_str(), "the replaced image is kept");
+    assert!(ids_in(&deployments(root)["ireland.yaml"]).iter().all(|id| *id == second));
+
+    // What a rollback of canary records: the first image, which a plain
+    // run that builds nothing then writes, rather than the newest.
+    let mut rolled_back = lock();
+    rolled_back["templates"]["packer/3.11/aws/machine-image/template.json"]["channels"]["canary"]["eu-west-1"] =
+        serde_json::Value::String(first.clone());
+    write(root, "packer/images.lock", serde_json::to_string_pretty(&rolled_back).unwrap());
+    let plain = images(root, &packer, &[]).env("STANDIN_REFUSE_BUILD", "1").output().unwrap();
+    assert!(plain.status.success(), "{}", text(&plain));
+    assert!(ids_in(&deployments(root)["ireland.yaml"]).iter().all(|id| *id == first));
+    assert_eq!(deployments(root)["frankfurt.yaml"], before["frankfurt.yaml"]);
 }
 
 #[test]
@@ -951,7 +982,7 @@ fn each_region_keeps_the_packer_version_that_built_it() {
     assert!(merged.status.success(), "{}", text(&merged));
     let lock: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
-    assert_eq!(lock["version"], 2);
+    assert_eq!(lock["version"], 3);
     let entry = &lock["templates"]["packer/3.11/aws/machine-image/template.json"];
     assert!(entry.get("packer_version").is_none(), "{entry}");
     assert_eq!(entry["images"]["eu-west-1"]["packer_version"], "1.9.2", "{entry}");
@@ -1240,4 +1271,187 @@ fn two_manifests_for_one_region_in_one_command_are_refused_in_either_order() {
         .unwrap();
     assert!(twice.status.success(), "{}", text(&twice));
     assert!(deployments(root)["virginia.yaml"].contains("ami-02222222222222222"));
+}
+
+/// `promote`, `rollback` and `revoke` killed with SIGKILL at random
+/// moments, each after a build gave the first channel a new image: every
+/// deployment is its old text or the same text with IDs the lock records,
+/// the lock reads, and running the command again (a rollback only when
+/// it had not finished: run again after it has, it goes back one more
+/// image) ends where an uninterrupted run would, with no temporary left.
+#[test]
+fn sigkill_during_promote_rollback_and_revoke_loses_nothing_and_the_next_run_finishes() {
+    use xtask::lifecycle::history::rollback_target;
+    use xtask::lock::LockFile;
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    write(root, "xtask.toml", "[channels]\norder = [\"canary\", \"stable\"]\n");
+    // Each style in both channels, in each region.
+    let files = deployments(root);
+    write(root, "deployments/stable-ireland.yaml", &files["ireland.yaml"]);
+    write(
+        root,
+        "deployments/ireland.yaml",
+        files["ireland.yaml"].replacen("# Ireland\n", "# Ireland\nchannel: canary\n", 1),
+    );
+    write(root, "deployments/canary-frankfurt.yaml", format!("channel: canary\r\n{}", files["frankfurt.yaml"]));
+    write(
+        root,
+        "deployments/canary-virginia.yaml",
+        files["virginia.yaml"].replacen("---\n", "---\nchannel: 'canary'\n", 1),
+    );
+    let canary = ["ireland.yaml", "canary-frankfurt.yaml", "canary-virginia.yaml"];
+    let stable = ["stable-ireland.yaml", "frankfurt.yaml", "virginia.yaml"];
+    let region_of = |name: &str| {
+        ["eu-west-1", "eu-central-1", "us-east-1"]
+            .into_iter()
+            .find(|region| deployments(root)[name].contains(region))
+            .unwrap()
+    };
+    let run = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        command.args(args).args(["--root", root.to_str().unwrap()]).env("NO_COLOR", "1");
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        command
+    };
+    let build = |args: &[&str]| {
+        let output = images(root, &packer, args).output().unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+    };
+    build(&[]);
+    let shapes: BTreeMap<String, String> = deployments(root).into_iter().map(|(k, v)| (k, shape(&v))).collect();
+    let template_of = |name: &str| {
+        if name.contains("virginia") {
+            "packer/3.9/aws/machine-image/template.json"
+        } else {
+            "packer/3.11/aws/machine-image/template.json"
+        }
+    };
+
+    let trials: u64 = std::env::var("KILL_TRIALS").ok().and_then(|n| n.parse().ok()).unwrap_or(60);
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut killed_mid_run = 0;
+    for trial in 0..trials {
+        build(&["--force"]);
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let lock = LockFile::read(root).unwrap();
+        let newest = lock.templates[template_of("ireland.yaml")].images["eu-west-1"].id.clone();
+        let reason = format!("trial {trial}");
+        let (args, what): (Vec<&str>, &str) = match seed % 3 {
+            0 => (vec!["promote", "--to", "stable"], "promote"),
+            1 => (vec!["rollback", "--channel", "canary"], "rollback"),
+            _ => (vec!["revoke", newest.as_str(), "--reason", reason.as_str()], "revoke"),
+        };
+        // Where each changed deployment must end.
+        let expected: BTreeMap<&str, Option<String>> = match what {
+            "promote" => stable
+                .iter()
+                .zip(canary)
+                .map(|(to, from)| (*to, Some(ids_in(&deployments(root)[from])[0].clone())))
+                .collect(),
+            "rollback" => canary
+                .iter()
+                .map(|name| {
+                    let entry = &lock.templates[template_of(name)];
+                    (*name, rollback_target(entry, "canary", region_of(name)).ok().map(|image| image.id.clone()))
+                })
+                .collect(),
+            _ => BTreeMap::new(),
+        };
+        let before = deployments(root);
+        // How long this command takes now, as a dry run: the kills land
+        // from its start to a little past its end.
+        let started = Instant::now();
+        let dry: Vec<&str> = args.iter().copied().chain(["--dry-run"]).collect();
+        let _ = run(&dry).output().unwrap();
+        let delay = started.elapsed().mul_f64((seed % 1000) as f64 / 700.0);
+        let mut child = run(&args).spawn().unwrap();
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_run += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        wait_for_the_run_lock(root, Duration::from_secs(5));
+
+        let after_kill = deployments(root);
+        let lock = LockFile::read(root).unwrap_or_else(|error| panic!("trial {trial} ({what}): the lock: {error:#}"));
+        let locked = locked_ids(root);
+        for (name, text) in &after_kill {
+            assert_eq!(
+                shape(text),
+                shapes[name],
+                "trial {trial} ({what}, kill after {delay:?}): {name} is torn:\n{text}"
+            );
+            for id in ids_in(text) {
+                assert!(
+                    ids_in(&before[name]).contains(&id) || locked.contains(&id),
+                    "trial {trial}: {name} holds {id}, which the lock does not record"
+                );
+            }
+        }
+        // Never ahead of the lock: a deployment the command writes holds
+        // its old image or the one the lock now gives its channel.
+        let (channel, written) = match what {
+            "promote" => ("stable", &stable),
+            _ => ("canary", &canary),
+        };
+        if what != "revoke" {
+            for name in written {
+                let given =
+                    lock.templates[template_of(name)].channels.get(channel).and_then(|on| on.get(region_of(name)));
+                for id in ids_in(&after_kill[*name]) {
+                    assert!(
+                        ids_in(&before[*name]).contains(&id) || given == Some(&id),
+                        "trial {trial} ({what}, kill after {delay:?}): {name} holds {id}, ahead of the lock's {given:?}"
+                    );
+                }
+            }
+        }
+        let finished = match what {
+            "rollback" => canary.iter().all(|name| {
+                let entry = &lock.templates[template_of(name)];
+                let given = entry.channels["canary"].get(region_of(name));
+                expected[name].is_none()
+                    || (given == expected[name].as_ref()
+                        && ids_in(&after_kill[*name]).iter().all(|id| Some(id) == given))
+            }),
+            _ => false,
+        };
+        if !finished {
+            let next = run(&args).output().unwrap();
+            let refusals = expected.values().any(Option::is_none);
+            assert!(next.status.success() || refusals, "trial {trial}: the next {what} failed:\n{}", text(&next));
+        }
+        let settled = deployments(root);
+        for (name, id) in &expected {
+            let Some(id) = id else { continue };
+            assert!(
+                ids_in(&settled[*name]).iter().all(|held| held == id),
+                "trial {trial} ({what}): {name} should boot {id}:\n{}",
+                settled[*name]
+            );
+        }
+        if what == "revoke" {
+            let lock = LockFile::read(root).unwrap();
+            let revoked = lock.templates[template_of("ireland.yaml")].lifecycle[&newest].revoked.clone();
+            assert!(revoked.is_some(), "trial {trial}: {newest} is not revoked");
+        }
+        for (name, text) in &settled {
+            assert_eq!(shape(text), shapes[name], "trial {trial}: {name} is torn after the next run");
+        }
+        for folder in ["deployments", "packer"] {
+            let left: Vec<String> = std::fs::read_dir(root.join(folder))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| name.ends_with(".tmp"))
+                .collect();
+            assert!(left.is_empty(), "trial {trial}: temporaries left in {folder}: {left:?}");
+        }
+    }
+    assert!(killed_mid_run >= trials / 5, "only {killed_mid_run} of {trials} kills hit a running run");
 }

@@ -209,6 +209,21 @@ fn todays_templates_are_judged_by_the_versions_they_run_on() {
         );
     }
     assert!(messages.iter().all(|(rule, _)| !rule.starts_with("unknown-") || *rule == "unknown-key"));
+    // A key whose type changed between the releases allowed, with a value
+    // none of them takes.
+    assert!(
+        messages.contains(&("wrong-type", "`cores` of the proxmox-iso source takes a whole number, not `\"many\"`"))
+    );
+    // An alias's types are the plugin's to every rule: `aws-ebs` needs an
+    // instance type, may keep a fixed name with force_deregister, and is
+    // told what replaces a removed key.
+    let aliased: Vec<&str> = report
+        .files
+        .iter()
+        .filter(|file| file.path.contains("/aliased/"))
+        .flat_map(|file| file.diagnostics.iter().map(|d| d.rule.name))
+        .collect();
+    assert_eq!(aliased, ["missing-required-field", "removed-key"], "{messages:#?}");
     insta::assert_snapshot!("todays-packer", human::render(&report, "template", false));
 }
 
@@ -684,6 +699,7 @@ fn packer_refuses_what_the_linter_says_it_refuses() {
                     "iso_checksum" => "A checksum must be specified",
                     "ssh_host" => "a Host must be specified",
                     "source_ami_filter.owners" => "source AMI filter must declare an owner",
+                    "destination" => "Destination must be specified",
                     key => key,
                 };
                 assert!(output.contains(said), "{name}: Packer does not name `{key}` in {}:\n{output}", file.path);
@@ -720,6 +736,8 @@ fn packer_refuses_what_the_hcl2_rules_report() {
         ("invalid-validation", "machine-image", "Invalid reference in variable validation"),
         ("invalid-validation", "machine-image", "Function calls not allowed"),
         ("invalid-validation", "machine-image", "\"error_message\" is required"),
+        ("invalid-dynamic-block", "machine-image", "Missing dynamic content block"),
+        ("invalid-dynamic-block", "hcl2-image", "Cannot use a string value in for_each"),
     ];
     for (name, image, words) in cases {
         let folder = fixtures().join("rules").join(name).join("packer/4.0/aws").join(image);
@@ -1081,4 +1099,61 @@ fn the_schema_has_the_plugins_of_the_installed_packer() {
         handles.into_iter().flat_map(|handle| handle.join().unwrap()).collect()
     });
     assert!(failures.is_empty(), "the schema and the installed packer disagree:\n{}", failures.join("\n"));
+}
+
+/// Generated `dynamic` blocks, every collection and non-collection
+/// `for_each` (literal and through a variable's default) against every
+/// shape of the block (a misspelt or extra argument, a quoted iterator, no,
+/// two or a misspelt `content`): `invalid-dynamic-block` reports exactly
+/// those Packer 1.6.6's `packer validate` refuses.
+#[test]
+fn dynamic_blocks_are_judged_as_packer_judges_them() {
+    let packer = packer();
+    let for_each =
+        [r#"["a", "b"]"#, "[]", r#"{ a = "x" }"#, "{}", r#""a""#, "1", "true", "null", "var.names", "var.name"];
+    let content = "content {\n      device_name = \"/dev/sdb\"\n      volume_size = 8\n    }";
+    let shapes: [(&str, String); 7] = [
+        ("plain", format!("for_each = FOR_EACH\n    {content}")),
+        ("iterator", format!("for_each = FOR_EACH\n    iterator = disk\n    {content}")),
+        ("quoted iterator", format!("for_each = FOR_EACH\n    iterator = \"disk\"\n    {content}")),
+        ("misspelt for_each", format!("for_eachh = FOR_EACH\n    {content}")),
+        ("extra argument", format!("for_each = FOR_EACH\n    labels = [\"x\"]\n    {content}")),
+        ("no content", "for_each = FOR_EACH".to_owned()),
+        ("two contents", format!("for_each = FOR_EACH\n    {content}\n    {content}")),
+    ];
+    let root = tempfile::tempdir().unwrap();
+    let mut disagreements = Vec::new();
+    for (case, (value, (shape, body))) in
+        for_each.iter().flat_map(|value| shapes.iter().map(move |shape| (value, shape))).enumerate()
+    {
+        let dir = format!("packer/4.0/aws/case-{case}");
+        let template = format!(
+            "variable \"names\" {{\n  type    = list(string)\n  default = [\"a\"]\n}}\n\n\
+             variable \"name\" {{\n  type    = string\n  default = \"a\"\n}}\n\n\
+             source \"amazon-ebs\" \"x\" {{\n  region                 = \"eu-central-1\"\n  \
+             skip_region_validation = true\n  ami_name               = \"x-${{uuidv4()}}\"\n  \
+             instance_type          = \"t3.micro\"\n  source_ami             = \"ami-0123456789abcdef0\"\n  \
+             ssh_username           = \"centos\"\n  dynamic \"launch_block_device_mappings\" {{\n    {}\n  }}\n}}\n\n\
+             build {{\n  sources = [\"source.amazon-ebs.x\"]\n}}\n",
+            body.replace("FOR_EACH", value)
+        );
+        let file = write(root.path(), &format!("{dir}/main.pkr.hcl"), &template);
+        let report = lint(root.path());
+        let reported = report
+            .files
+            .iter()
+            .filter(|file| file.path.starts_with(&format!("{dir}/")))
+            .flat_map(|file| &file.diagnostics)
+            .any(|d| d.rule.name == "invalid-dynamic-block");
+        let (accepted, output) = packer_validate(&packer, &file.parent().unwrap().join("."));
+        if reported == accepted {
+            disagreements.push(format!(
+                "for_each = {value}, {shape}: the linter {} it, Packer {}:\n{output}",
+                if reported { "reports" } else { "passes" },
+                if accepted { "accepts it" } else { "refuses it" }
+            ));
+        }
+        fs::remove_dir_all(file.parent().unwrap()).unwrap();
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }

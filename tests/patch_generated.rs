@@ -368,3 +368,131 @@ fn kept_cases_match_their_snapshots() {
         insta::assert_snapshot!(format!("patch-case-{name}"), shown);
     }
 }
+
+/// The generated deployments as a stable cluster of a repository with
+/// channels, through `promote`, `promote` again, `rollback` and `revoke`
+/// run as commands: after each write the file is the original with exactly
+/// the recorded characters replaced by the image the channel was given (or
+/// untouched, with the command failing, for a style that must be refused),
+/// and the revoked image is reported where the generator wrote it.
+#[test]
+fn generated_deployments_through_promote_rollback_and_revoke() {
+    use std::process::Command;
+
+    let cases: usize = std::env::var("LIFECYCLE_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(45);
+    let seed: u64 = std::env::var("PATCH_SEED").ok().and_then(|n| n.parse().ok()).unwrap_or(0x11fe_c7c1e);
+    let mut rng = Rng(seed);
+    let builder = |region: &str| {
+        format!(
+            "{{ \"type\": \"amazon-ebs\", \"name\": \"{region}\", \"region\": \"{region}\", \"source_ami\": \
+             \"ami-03cf127a\", \"instance_type\": \"t2.micro\", \"ssh_username\": \"core\", \"ami_name\": \
+             \"okd-{region}-{{{{timestamp}}}}\" }}"
+        )
+    };
+    let template = format!("{{ \"builders\": [ {}, {} ] }}\n", builder("eu-west-1"), builder("eu-central-1"));
+    let (mut written, mut refused) = (0, 0);
+    for number in 0..cases {
+        let case = generate(&mut rng);
+        let replay = format!("case {number} (PATCH_SEED={seed}):\n{}", case.text);
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let packer = common::stand_in_packer(root);
+        common::write(root, "xtask.toml", "[channels]\norder = [\"canary\", \"stable\"]\n");
+        for release in ["3.11", "3.9"] {
+            common::write(root, &format!("packer/{release}/aws/machine-image/template.json"), &template);
+            for region in ["eu-west-1", "eu-central-1"] {
+                common::write(
+                    root,
+                    &format!("deployments/canary-{release}-{region}.yaml"),
+                    format!(
+                        "channel: canary\nrelease: '{release}'\ncloud: aws\nbastion:\n  machine_image:\n    id: \
+                         ami-00000000\ncluster:\n  region: {region}\n  machine_image:\n    id: ami-00000000\n"
+                    ),
+                );
+            }
+        }
+        common::write(root, "deployments/generated.yaml", &case.text);
+        let run = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_xtask"))
+                .args(args)
+                .arg("--root")
+                .arg(root)
+                .env("NO_COLOR", "1")
+                .env("PACKER", &packer)
+                .output()
+                .unwrap()
+        };
+        let generated = || std::fs::read_to_string(root.join("deployments/generated.yaml")).unwrap();
+        // The image the canary deployment of the case's release and region boots.
+        let deployment = load(&case.text);
+        let place = deployment
+            .release()
+            .zip(deployment.region())
+            .map(|(release, region)| (release.to_owned(), region.to_owned()));
+        let canary_image = |place: &(String, String)| {
+            let text =
+                std::fs::read_to_string(root.join(format!("deployments/canary-{}-{}.yaml", place.0, place.1))).unwrap();
+            let at = text.rfind("ami-").unwrap();
+            text[at..].trim_end().to_owned()
+        };
+        let with = |id: &str| {
+            let mut edits: Vec<&std::ops::Range<usize>> = case.ids.values().map(|(range, _)| range).collect();
+            edits.sort_by_key(|range| std::cmp::Reverse(range.start));
+            let mut text = case.text.clone();
+            for range in edits {
+                text.replace_range(range.clone(), id);
+            }
+            text
+        };
+        let mut given = Vec::new();
+        for build in [&["images"][..], &["images", "--force"][..]] {
+            let built = run(build);
+            assert!(built.status.success(), "{}\n{replay}", common::text(&built));
+            let promoted = run(&["promote", "--to", "stable"]);
+            let Some(place) = &place else {
+                // No region to place it in: no channel command touches it.
+                assert_eq!(generated(), case.text, "{replay}");
+                continue;
+            };
+            if case.refused {
+                assert_eq!(promoted.status.code(), Some(1), "{}\n{replay}", common::text(&promoted));
+                assert_eq!(generated(), case.text, "a style that must be refused was written, {replay}");
+                continue;
+            }
+            assert!(promoted.status.success(), "{}\n{replay}", common::text(&promoted));
+            given.push(canary_image(place));
+            assert_eq!(generated(), with(given.last().unwrap()), "wrong promote, {replay}");
+        }
+        let [first, second] = &given[..] else {
+            refused += usize::from(case.refused);
+            continue;
+        };
+        let rolled_back = run(&["rollback", "--channel", "stable"]);
+        assert!(rolled_back.status.success(), "{}\n{replay}", common::text(&rolled_back));
+        assert_eq!(generated(), with(first), "wrong rollback from {second}, {replay}");
+        let revoked = run(&["revoke", first, "--reason", "a bad kernel"]);
+        assert!(revoked.status.success(), "{}\n{replay}", common::text(&revoked));
+        let lint = run(&["lint-deployments", "--format", "json"]);
+        let report: serde_json::Value = serde_json::from_slice(&lint.stdout).unwrap();
+        // Each finding spans the line the generator wrote an ID on (a block
+        // scalar's span starts at its header), one finding per ID.
+        let spans: Vec<(u64, u64)> = report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|finding| finding["code"] == "DEP012" && finding["path"] == "deployments/generated.yaml")
+            .map(|finding| (finding["line"].as_u64().unwrap(), finding["end_line"].as_u64().unwrap()))
+            .collect();
+        let lines: Vec<u64> =
+            case.ids.values().map(|(range, _)| case.text[..range.start].matches('\n').count() as u64 + 1).collect();
+        assert_eq!(spans.len(), lines.len(), "one finding per ID, {replay}\n{report}");
+        for line in lines {
+            assert!(
+                spans.iter().any(|(start, end)| (*start..=*end).contains(&line)),
+                "the revoked image on line {line} is not reported there, {replay}\n{report}"
+            );
+        }
+        written += 1;
+    }
+    assert!(written > cases / 4 && refused > cases / 10, "written {written}, refused {refused} of {cases}");
+}

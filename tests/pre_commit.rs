@@ -436,3 +436,53 @@ fn edit_commit_build_commit_passes_the_hook() {
     let status = repo.xtask(&["status"]);
     assert!(common::stdout(&status).contains("current"), "{}", text(&status));
 }
+
+/// A revocation reaches the hook: committing the lock that `revoke` wrote
+/// lints every deployment, and one that boots the image stops the commit
+/// with the reason.
+#[test]
+fn a_commit_of_a_revocation_is_stopped_by_the_deployments_that_boot_the_image() {
+    let fixture = common::fixtures().join("deployment-rules/revoked-image");
+    let read = |rel: &str| fs::read_to_string(fixture.join(rel)).unwrap();
+    let lock = read("packer/images.lock");
+    let at = lock.find(",\n          \"revoked\"").expect("the fixture's lock revokes its image");
+    let end = at + lock[at..].find('}').unwrap() + 1;
+    let unrevoked = format!("{}{}", &lock[..at], &lock[end..]);
+    let repo = Repo::with_files(&[
+        ("xtask.toml", &read("xtask.toml")),
+        ("packer/3.11/aws/machine-image/template.json", &read("packer/3.11/aws/machine-image/template.json")),
+        ("packer/images.lock", &unrevoked),
+        ("deployments/frankfurt.yaml", &read("deployments/frankfurt.yaml")),
+    ]);
+    let root = repo.path.to_str().unwrap().to_owned();
+    let revoked =
+        repo.xtask(&["revoke", "ami-0123456789abcdef0", "--reason", "CVE-2026-1234 in the kernel", "--root", &root]);
+    assert!(revoked.status.success(), "{}", text(&revoked));
+    repo.git(&["add", "packer/images.lock"]);
+    let commit = repo.commit("revoke ami-0123456789abcdef0");
+    assert!(!commit.status.success(), "the commit went through:\n{}", text(&commit));
+    assert!(
+        text(&commit).contains("revoked-image") && text(&commit).contains("CVE-2026-1234 in the kernel"),
+        "{}",
+        text(&commit)
+    );
+    assert!(text(&commit).contains("deployments/frankfurt.yaml"), "{}", text(&commit));
+}
+
+/// The hook judges staged templates against `--packer-version` as
+/// lint-templates does: the file provisioner's `content` arrived in 1.7.5.
+#[test]
+fn the_staged_templates_are_judged_against_the_packer_version_given() {
+    let repo = Repo::new();
+    let uploads = TEMPLATE.replace(
+        r#""provisioners": ["#,
+        r#""provisioners": [{ "type": "file", "content": "x", "destination": "/tmp/x" },"#,
+    );
+    repo.write("packer/3.11/aws/machine-image/template.json", &uploads);
+    repo.git(&["add", "-A"]);
+    let old = repo.xtask(&["pre-commit", "--packer-version", "1.6.6"]);
+    assert!(!old.status.success(), "{}", text(&old));
+    assert!(text(&old).contains("`content` is not a key of the file provisioner in Packer 1.6.6 (--packer-version)"));
+    let today = repo.xtask(&["pre-commit", "--packer-version", "1.16.0"]);
+    assert!(today.status.success(), "{}", text(&today));
+}

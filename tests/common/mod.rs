@@ -125,6 +125,18 @@ pub fn packer() -> PathBuf {
     )
 }
 
+/// The AWS CLI: `$AWS_CLI`, then the virtualenv `.ci/test` makes, then
+/// `PATH`. Fails the test, saying how to get it, when there is none.
+pub fn aws_cli() -> PathBuf {
+    let venv = workspace().join("target/e2e-venv/bin/aws");
+    let on_path =
+        || std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join("aws")).find(|path| path.is_file());
+    std::env::var_os("AWS_CLI").map(PathBuf::from).or_else(|| venv.is_file().then_some(venv)).or_else(on_path).expect(
+        "the AWS CLI was not found: run `.ci/test`, which installs awscli==1.46.3 into target/e2e-venv, or `pip \
+             install awscli==1.46.3` and set AWS_CLI to its `aws`",
+    )
+}
+
 /// `packer validate FILE` run in the file's folder: (success, stdout and stderr).
 pub fn packer_validate(packer: &Path, file: &Path) -> (bool, String) {
     let output = Command::new(packer)
@@ -175,4 +187,35 @@ sys.exit(1 if bad else 0)
 "#;
     let output = Command::new(&python).arg("-c").arg(script).args(&args).output().expect("python runs");
     assert!(output.status.success(), "invalid SARIF:\n{}{}", stdout(&output), stderr(&output));
+}
+
+/// Answers like Packer 1.6.6 for `version`, `validate` and `build
+/// -machine-readable`: one artifact per `region` of the template (JSON or
+/// HCL2; of the builders `-only` names, each named after its region), each
+/// ID made of the clock's nanoseconds, so IDs only ever grow. With
+/// STANDIN_REFUSE_BUILD set, a build fails: the follow-up run must not need
+/// one.
+pub const STAND_IN: &str = r#"#!/bin/sh
+case "$1" in
+  version) echo "Packer v1.6.6" ;;
+  validate) echo "The configuration is valid." ;;
+  build)
+    if [ -n "$STANDIN_REFUSE_BUILD" ]; then echo "the stand-in was asked to build" >&2; exit 1; fi
+    if [ -n "$STANDIN_DURING" ]; then sh -c "$STANDIN_DURING"; fi
+    only=$(printf '%s\n' "$@" | sed -n 's/^-only=//p')
+    for region in $(cat template.json *.pkr.hcl 2>/dev/null | grep -o 'region"\{0,1\} *[:=] *"[a-z0-9-]*"' | sed 's/.*"\([a-z0-9-]*\)"$/\1/'); do
+      case ",$only," in ,,|*",$region,"*) ;; *) continue ;; esac
+      echo "$(date +%s),$region,ui,say,building $region"
+      id=$(printf 'ami-%017x' "$(date +%s%N)")
+      echo "$(date +%s),$region,artifact,0,id,$region:$id"
+    done ;;
+  *) echo "stand-in packer: unexpected $*" >&2; exit 1 ;;
+esac
+"#;
+
+/// Writes the stand-in Packer as `bin/packer` under `root`, executable.
+pub fn stand_in_packer(root: &Path) -> PathBuf {
+    let packer = write(root, "bin/packer", STAND_IN);
+    std::fs::set_permissions(&packer, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    packer
 }

@@ -24,6 +24,9 @@
 //! [packer.plugins]
 //! "github.com/hashicorp/amazon" = "1.3.2"
 //! ```
+//!
+//! `[channels]` names the channels images are rolled out through
+//! (`crate::lifecycle::channels`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -33,6 +36,7 @@ use anyhow::{Result, bail};
 use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{Report, RuleMeta, Severity};
+use crate::lifecycle::channels::Channels;
 use crate::location::LineIndex;
 
 pub const FILE: &str = "xtask.toml";
@@ -48,6 +52,8 @@ pub struct Config {
     ignores: Vec<(String, Vec<&'static str>)>,
     /// `[packer]`: the Packer version and plugin pins.
     pub packer: PackerPins,
+    /// `[channels]`: none when the repository rolls out no channels.
+    pub channels: Option<Channels>,
 }
 
 /// `[packer]` of `xtask.toml`.
@@ -94,9 +100,12 @@ impl Config {
                 "rules" => config.read_rules(entries)?,
                 "per-file-ignores" => config.read_ignores(entries)?,
                 "packer" => config.packer = read_packer(entries)?,
+                "channels" => config.channels = Some(crate::lifecycle::channels::parse(entries, key.span().start)?),
                 other => {
-                    let message =
-                        format!("unknown section `{other}`; the sections are `rules`, `per-file-ignores` and `packer`");
+                    let message = format!(
+                        "unknown section `{other}`; the sections are `rules`, `per-file-ignores`, `packer` and \
+                         `channels`"
+                    );
                     return Err((key.span().start, message));
                 }
             }
@@ -329,7 +338,7 @@ mod tests {
     fn unknown_keys_and_rules_name_their_line() {
         assert_eq!(
             error("[rules]\nduplicate-region = \"off\"\n\n[lints]\n"),
-            "4: unknown section `lints`; the sections are `rules`, `per-file-ignores` and `packer`"
+            "4: unknown section `lints`; the sections are `rules`, `per-file-ignores`, `packer` and `channels`"
         );
         assert!(
             error("[rules]\nPKR107 = \"warning\"\nno-such-rule = \"off\"\n")

@@ -2,8 +2,10 @@
 //! copy of the repository in `target/xtask/demo/` has its AWS templates
 //! pointed at a local EC2 API (moto's server, installed into `target/` on
 //! first use), `images` builds them there with the real Packer, and the
-//! deployment diffs and the lock are shown. The repository itself is never
-//! touched.
+//! deployment diffs and the lock are shown. Then a promotion: the copy gets
+//! channels and a canary cluster, a new build reaches the canary only, and
+//! `promote` gives it to the cluster beside it. The repository itself is
+//! never touched.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -50,19 +52,24 @@ pub fn run(root: &Path, packer_path: Option<&Path>) -> Result<ExitCode> {
         show_line!("  {line}");
     }
 
-    show_line!("\n$ cargo xtask images --cloud aws   (in {})\n", shown(root, &demo));
-    let status = Command::new(std::env::current_exe().context("finding the xtask executable")?)
-        .args(["images", "--cloud", "aws", "--root"])
-        .arg(&demo)
-        .arg("--packer")
-        .arg(&packer_path)
-        .env("TF_VAR_aws_access_key", "demo")
-        .env("TF_VAR_aws_secret_key", "demo-secret")
-        .env("AWS_ACCESS_KEY_ID", "demo")
-        .env("AWS_SECRET_ACCESS_KEY", "demo-secret")
-        .env_remove("AWS_PROFILE")
-        .status()
-        .context("running cargo xtask images on the demo copy")?;
+    let xtask = |args: &[&str]| -> Result<bool> {
+        show_line!("\n$ cargo xtask {}   (in {})\n", args.join(" "), shown(root, &demo));
+        let status = Command::new(std::env::current_exe().context("finding the xtask executable")?)
+            .args(args)
+            .arg("--root")
+            .arg(&demo)
+            .env("PACKER", &packer_path)
+            .env("TF_VAR_aws_access_key", "demo")
+            .env("TF_VAR_aws_secret_key", "demo-secret")
+            .env("AWS_ACCESS_KEY_ID", "demo")
+            .env("AWS_SECRET_ACCESS_KEY", "demo-secret")
+            .env_remove("AWS_PROFILE")
+            .status()
+            .with_context(|| format!("running cargo xtask {} on the demo copy", args[0]))?;
+        Ok(status.success())
+    };
+    let built = xtask(&["images", "--cloud", "aws"])?;
+    let promoted = if built { promotion(&demo, &protected, &xtask)? } else { true };
     drop(moto);
     let lock = demo.join("packer/images.lock");
     match fs::read_to_string(&lock) {
@@ -71,7 +78,7 @@ pub fn run(root: &Path, packer_path: Option<&Path>) -> Result<ExitCode> {
         }
         _ => show_line!("\n{} was not changed: nothing was built.", shown(root, &lock)),
     }
-    if !status.success() {
+    if !built || !promoted {
         show_line!(
             "The build logs are in {}/ (the paths above are inside the demo copy).",
             shown(root, &demo.join("target/xtask/images"))
@@ -82,7 +89,72 @@ pub fn run(root: &Path, packer_path: Option<&Path>) -> Result<ExitCode> {
          and the cloud credentials your templates read.",
         started.elapsed().as_secs_f64()
     );
-    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if built && promoted { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The second act, on a copy whose `xtask.toml` names no channels: it gets
+/// `canary` and `stable` (48 hours of soak), the first AWS deployment
+/// with a region gets a canary copy beside it, a new build of its
+/// template reaches the copy only, and `promote` first waits for the soak
+/// and then, told not to, gives the image to the deployment. Says whether
+/// every step succeeded.
+fn promotion(demo: &Path, protected: &Protected, xtask: &dyn Fn(&[&str]) -> Result<bool>) -> Result<bool> {
+    if crate::config::Config::read(demo)?.channels.is_some() {
+        show_line!(
+            "\nxtask.toml names channels, so the build above went to the first one; `cargo xtask promote --to \
+             CHANNEL` gives a later one its image (docs/rolling-out.md)."
+        );
+        return Ok(true);
+    }
+    let (deployments, _) = crate::images::load_deployments(demo)?;
+    let stable = deployments.iter().find(|deployment| {
+        deployment.cloud() == Some("aws")
+            && deployment.region().is_some()
+            && deployment
+                .release()
+                .is_some_and(|release| demo.join("packer").join(release).join("aws/machine-image").is_dir())
+    });
+    let Some(stable) = stable else {
+        show_line!("\nNo AWS deployment with a region and a machine-image template: the promotion is not shown.");
+        return Ok(true);
+    };
+    let release = stable.release().unwrap_or_default();
+    let region = stable.region().unwrap_or_default();
+    let template = format!("packer/{release}/aws/machine-image");
+    show_line!(
+        "\nNow a promotion. The copy's xtask.toml gets two channels, and {} a canary cluster beside it (a copy \
+         with `channel: canary`); a deployment without `channel:` is in the last channel, `stable`:",
+        stable.rel
+    );
+    let config = demo.join(crate::config::FILE);
+    let channels = "\n[channels]\norder = [\"canary\", \"stable\"]\n\n[channels.stable]\nsoak = \"48h\"\n";
+    let before = fs::read_to_string(&config).unwrap_or_default();
+    let config = protected.check(&config).map_err(|refusal| anyhow::anyhow!("{}: {refusal}", config.display()))?;
+    fs::write(&config, format!("{before}{channels}")).with_context(|| format!("writing {}", config.display()))?;
+    show_line!("{}", channels.trim_end());
+    let name = Path::new(&stable.rel).file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let canary = demo.join("deployments").join(format!("demo-canary-{name}"));
+    let canary = protected.check(&canary).map_err(|refusal| anyhow::anyhow!("{}: {refusal}", canary.display()))?;
+    fs::write(&canary, format!("channel: canary\n{}", stable.source))
+        .with_context(|| format!("writing {}", canary.display()))?;
+    let steps: [(&[&str], &str); 3] = [
+        (&["images", "--cloud", "aws", "--force", "--select", &template], "A new build reaches the canary only."),
+        (
+            &["promote", "--to", "stable", "--select", &template, "--region", region],
+            "The canary has not run for the 48h soak yet:",
+        ),
+        (
+            &["promote", "--to", "stable", "--select", &template, "--region", region, "--without-soak"],
+            "The demo does not wait two days; `--without-soak` promotes now, as for an urgent fix:",
+        ),
+    ];
+    for (args, why) in steps {
+        show_line!("\n{why}");
+        if !xtask(args)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 fn shown(root: &Path, path: &Path) -> String {

@@ -64,6 +64,7 @@ macro_rules! show_line {
     }};
 }
 
+pub mod aws;
 pub mod bench;
 pub mod codegen;
 pub mod config;
@@ -75,6 +76,7 @@ pub mod gotmpl;
 pub mod hcl2;
 pub mod images;
 pub mod install_hook;
+pub mod lifecycle;
 pub mod lint;
 pub mod lint_deployments;
 pub mod lint_templates;

@@ -3,11 +3,11 @@
 //! since their images were built and the deployment linter can tell a stale
 //! image from a current one.
 //!
-//! Format (JSON, `version` 2):
+//! Format (JSON, `version` 3):
 //!
 //! ```json
 //! {
-//!   "version": 2,
+//!   "version": 3,
 //!   "templates": {
 //!     "packer/3.11/aws/machine-image/template.json": {
 //!       "hash": "sha256:…",            // of the files at the last build
@@ -20,6 +20,13 @@
 //!                           "variables": ["flavor", "var-file vars/prod.json"],
 //!                           "values": { "flavor": "b", "aws_secret_key": null },
 //!                           "plugins": { "github.com/hashicorp/amazon": "1.3.2" } }
+//!       },
+//!       "history": { "eu-central-1": [ { "id": "ami-…", … }, … ] },
+//!       "channels": { "canary": { "eu-central-1": "ami-…" }, "stable": { … } },
+//!       "lifecycle": {
+//!         "ami-…": { "entered": { "canary": "2026-11-27T14:03:11Z" },
+//!                    "revoked": { "at": "…", "reason": "CVE-2026-1234 in the kernel" },
+//!                    "pruned": { "started_at": "…", "snapshots": ["snap-…"], "finished_at": "…" } }
 //!       }
 //!     }
 //!   }
@@ -39,9 +46,16 @@
 //! variable, one whose name says it holds a credential) is `null`.
 //! GCE images are global and are recorded under `global`.
 //!
-//! Version 1 kept one `packer_version` per template and no `values`; it is
-//! read (each image takes the template's version) and written as version 2
-//! by the next run that records an image.
+//! `history` keeps, per region, the images recorded before the current one
+//! (newest first, at most [`HISTORY`]); `channels` the image each channel
+//! of `xtask.toml` was last given; `lifecycle`, per image ID, when it
+//! entered each channel, its revocation and its pruning (see
+//! `crate::lifecycle`). Each is absent while empty.
+//!
+//! Version 1 kept one `packer_version` per template and no `values`;
+//! version 2 no history, channels or lifecycle. Both are read (a version 1
+//! image takes the template's Packer version) and written as version 3 by
+//! the next write.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -55,7 +69,7 @@ use sha2::{Digest, Sha256};
 
 use crate::fsutil::{self, Unreadable, write_atomic};
 
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// The oldest version this tool reads; it upgrades it on the next write.
 const OLDEST_READ: u32 = 1;
@@ -78,6 +92,68 @@ pub struct LockedTemplate {
     /// absent in locks written before it was recorded.
     pub files: Option<BTreeMap<String, String>>,
     pub images: BTreeMap<String, LockedImage>,
+    /// Per region, the images recorded before the current one, newest
+    /// first, at most [`HISTORY`]: what a channel still boots, or could be
+    /// rolled back to, or what `prune` may remove.
+    pub history: BTreeMap<String, Vec<LockedImage>>,
+    /// Per channel, per region: the image the last write into that
+    /// channel's deployments gave them (`images` for the first channel,
+    /// `promote` and `rollback` for any).
+    pub channels: BTreeMap<String, BTreeMap<String, String>>,
+    /// Per image ID, what happened to it after its build.
+    pub lifecycle: BTreeMap<String, ImageLifecycle>,
+}
+
+/// The earlier images the lock keeps per template and region, besides the
+/// current one.
+pub const HISTORY: usize = 10;
+
+/// What happened to one image after its build.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImageLifecycle {
+    /// Channel to the time the image last entered it (`images` for the
+    /// first channel, `promote` or `rollback`).
+    pub entered: BTreeMap<String, String>,
+    pub revoked: Option<Revocation>,
+    pub pruned: Option<Pruning>,
+}
+
+/// `cargo xtask revoke`: when, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revocation {
+    pub at: String,
+    pub reason: String,
+}
+
+/// `cargo xtask prune --execute`: recorded before the image is
+/// deregistered, with the snapshots it found, and finished once they are
+/// deleted, so that a run stopped in between is completed by the next.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pruning {
+    pub started_at: String,
+    pub snapshots: Vec<String>,
+    pub finished_at: Option<String>,
+}
+
+impl LockedTemplate {
+    /// A region's images, newest first: the current one, then its history.
+    pub fn images_of(&self, region: &str) -> impl Iterator<Item = &LockedImage> {
+        self.images.get(region).into_iter().chain(self.history.get(region).into_iter().flatten())
+    }
+
+    /// The region and record of an image this template's entry holds.
+    pub fn find(&self, id: &str) -> Option<(&str, &LockedImage)> {
+        let current = self.images.iter().map(|(region, image)| (region.as_str(), image));
+        let earlier =
+            self.history.iter().flat_map(|(region, images)| images.iter().map(move |image| (region.as_str(), image)));
+        current.chain(earlier).find(|(_, image)| image.id == id)
+    }
+
+    /// What happened to an image after its build; nothing for one the
+    /// lock keeps no event of.
+    pub fn lifecycle_of(&self, id: &str) -> ImageLifecycle {
+        self.lifecycle.get(id).cloned().unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -144,99 +220,170 @@ impl LockFile {
         let mut templates = BTreeMap::new();
         let entries = value.get("templates").and_then(Value::as_object).context("no `templates` object")?;
         for (name, entry) in entries {
-            let text = |key: &str| -> Result<String> {
-                Ok(entry
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .with_context(|| format!("`{name}` has no `{key}` string"))?
-                    .to_owned())
-            };
-            let inputs = entry
-                .get("inputs")
-                .and_then(Value::as_array)
-                .with_context(|| format!("`{name}` has no `inputs` list"))?
-                .iter()
-                .map(|input| {
-                    input
-                        .as_str()
-                        .map(str::to_owned)
-                        .with_context(|| format!("`{name}` has an input that is not a string"))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            // Version 1: one Packer version for every image built by Packer.
-            let template_version = entry.get("packer_version").and_then(Value::as_str).map(str::to_owned);
-            let mut images = BTreeMap::new();
-            for (region, image) in entry
-                .get("images")
-                .and_then(Value::as_object)
-                .with_context(|| format!("`{name}` has no `images` object"))?
-            {
-                let field = |key: &str| -> Result<String> {
-                    Ok(image
-                        .get(key)
-                        .and_then(Value::as_str)
-                        .with_context(|| format!("`{name}` image `{region}` has no `{key}` string"))?
-                        .to_owned())
-                };
-                let manifest = match image.get("manifest") {
-                    None => None,
-                    Some(source) => Some(ManifestSource {
-                        path: source
-                            .get("path")
-                            .and_then(Value::as_str)
-                            .with_context(|| format!("`{name}` image `{region}` has a `manifest` without `path`"))?
-                            .to_owned(),
-                        run_uuid: source.get("run_uuid").and_then(Value::as_str).map(str::to_owned),
-                    }),
-                };
-                let packer_version = match image.get("packer_version").and_then(Value::as_str) {
-                    Some(version) => Some(version.to_owned()),
-                    None if version == 1 && manifest.is_none() => template_version.clone(),
-                    None => None,
-                };
-                let values = image.get("values").and_then(Value::as_object).map(|values| {
-                    values.iter().map(|(name, value)| (name.clone(), value.as_str().map(str::to_owned))).collect()
-                });
-                images.insert(
-                    region.clone(),
-                    LockedImage {
-                        id: field("id")?,
-                        built_at: field("built_at")?,
-                        packer_version,
-                        hash: field("hash")?,
-                        settings: field("settings")?,
-                        manifest,
-                        variables: image
-                            .get("variables")
-                            .and_then(Value::as_array)
-                            .map(|names| names.iter().filter_map(Value::as_str).map(str::to_owned).collect()),
-                        values,
-                        plugins: image.get("plugins").and_then(Value::as_object).map(|plugins| {
-                            plugins
-                                .iter()
-                                .filter_map(|(source, version)| Some((source.clone(), version.as_str()?.to_owned())))
-                                .collect()
-                        }),
-                    },
-                );
-            }
-            templates.insert(
-                name.clone(),
-                LockedTemplate {
-                    hash: text("hash")?,
-                    inputs,
-                    files: entry.get("files").and_then(Value::as_object).map(|files| {
-                        files
-                            .iter()
-                            .filter_map(|(name, hash)| Some((name.clone(), hash.as_str()?.to_owned())))
-                            .collect()
-                    }),
-                    images,
-                },
-            );
+            templates.insert(name.clone(), read_template(name, entry, version)?);
         }
         Ok(LockFile { version, templates })
     }
+}
+
+/// One template's entry, in the shape of any version this tool reads.
+fn read_template(name: &str, entry: &Value, version: u32) -> Result<LockedTemplate> {
+    let text = |key: &str| -> Result<String> {
+        Ok(entry
+            .get(key)
+            .and_then(Value::as_str)
+            .with_context(|| format!("`{name}` has no `{key}` string"))?
+            .to_owned())
+    };
+    let inputs = entry
+        .get("inputs")
+        .and_then(Value::as_array)
+        .with_context(|| format!("`{name}` has no `inputs` list"))?
+        .iter()
+        .map(|input| {
+            input.as_str().map(str::to_owned).with_context(|| format!("`{name}` has an input that is not a string"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // Version 1: one Packer version for every image built by Packer.
+    let template_version = entry.get("packer_version").and_then(Value::as_str).map(str::to_owned);
+    let read = |region: &str, image: &Value, place: &str| {
+        read_image(image, version, template_version.as_deref(), &format!("`{name}` {place} `{region}`"))
+    };
+    let mut images = BTreeMap::new();
+    for (region, image) in
+        entry.get("images").and_then(Value::as_object).with_context(|| format!("`{name}` has no `images` object"))?
+    {
+        images.insert(region.clone(), read(region, image, "image")?);
+    }
+    let mut history = BTreeMap::new();
+    for (region, earlier) in object_of(entry, "history", name)? {
+        let earlier = earlier.as_array().with_context(|| format!("`{name}` history `{region}` is not a list"))?;
+        let earlier = earlier.iter().map(|image| read(region, image, "history")).collect::<Result<Vec<_>>>()?;
+        history.insert(region.clone(), earlier);
+    }
+    let mut channels = BTreeMap::new();
+    for (channel, regions) in object_of(entry, "channels", name)? {
+        let place = format!("`{name}` channel `{channel}`");
+        channels.insert(channel.clone(), strings(regions, &place)?);
+    }
+    let mut lifecycle = BTreeMap::new();
+    for (id, events) in object_of(entry, "lifecycle", name)? {
+        lifecycle.insert(id.clone(), read_lifecycle(events, &format!("`{name}` lifecycle of `{id}`"))?);
+    }
+    Ok(LockedTemplate {
+        hash: text("hash")?,
+        inputs,
+        files: entry.get("files").and_then(Value::as_object).map(|files| {
+            files.iter().filter_map(|(name, hash)| Some((name.clone(), hash.as_str()?.to_owned()))).collect()
+        }),
+        images,
+        history,
+        channels,
+        lifecycle,
+    })
+}
+
+/// An optional object of a template's entry (absent before version 3).
+fn object_of<'a>(entry: &'a Value, key: &str, name: &str) -> Result<&'a serde_json::Map<String, Value>> {
+    static EMPTY: std::sync::OnceLock<serde_json::Map<String, Value>> = std::sync::OnceLock::new();
+    match entry.get(key) {
+        None => Ok(EMPTY.get_or_init(serde_json::Map::new)),
+        Some(value) => value.as_object().with_context(|| format!("`{name}` has a `{key}` that is not an object")),
+    }
+}
+
+/// An object whose every value is a string.
+fn strings(value: &Value, place: &str) -> Result<BTreeMap<String, String>> {
+    let object = value.as_object().with_context(|| format!("{place} is not an object"))?;
+    object
+        .iter()
+        .map(|(key, value)| {
+            let value = value.as_str().with_context(|| format!("{place} has a `{key}` that is not a string"))?;
+            Ok((key.clone(), value.to_owned()))
+        })
+        .collect()
+}
+
+fn read_image(image: &Value, version: u32, template_version: Option<&str>, place: &str) -> Result<LockedImage> {
+    let field = |key: &str| -> Result<String> {
+        Ok(image.get(key).and_then(Value::as_str).with_context(|| format!("{place} has no `{key}` string"))?.to_owned())
+    };
+    let manifest = match image.get("manifest") {
+        None => None,
+        Some(source) => Some(ManifestSource {
+            path: source
+                .get("path")
+                .and_then(Value::as_str)
+                .with_context(|| format!("{place} has a `manifest` without `path`"))?
+                .to_owned(),
+            run_uuid: source.get("run_uuid").and_then(Value::as_str).map(str::to_owned),
+        }),
+    };
+    let packer_version = match image.get("packer_version").and_then(Value::as_str) {
+        Some(version) => Some(version.to_owned()),
+        None if version == 1 && manifest.is_none() => template_version.map(str::to_owned),
+        None => None,
+    };
+    let values = image
+        .get("values")
+        .and_then(Value::as_object)
+        .map(|values| values.iter().map(|(name, value)| (name.clone(), value.as_str().map(str::to_owned))).collect());
+    Ok(LockedImage {
+        id: field("id")?,
+        built_at: field("built_at")?,
+        packer_version,
+        hash: field("hash")?,
+        settings: field("settings")?,
+        manifest,
+        variables: image
+            .get("variables")
+            .and_then(Value::as_array)
+            .map(|names| names.iter().filter_map(Value::as_str).map(str::to_owned).collect()),
+        values,
+        plugins: image.get("plugins").and_then(Value::as_object).map(|plugins| {
+            plugins
+                .iter()
+                .filter_map(|(source, version)| Some((source.clone(), version.as_str()?.to_owned())))
+                .collect()
+        }),
+    })
+}
+
+fn read_lifecycle(events: &Value, place: &str) -> Result<ImageLifecycle> {
+    let entered = match events.get("entered") {
+        None => BTreeMap::new(),
+        Some(entered) => strings(entered, &format!("{place}: `entered`"))?,
+    };
+    let text = |object: &Value, key: &str, what: &str| -> Result<String> {
+        Ok(object
+            .get(key)
+            .and_then(Value::as_str)
+            .with_context(|| format!("{place}: `{what}` has no `{key}` string"))?
+            .to_owned())
+    };
+    let revoked = match events.get("revoked") {
+        None => None,
+        Some(revoked) => {
+            Some(Revocation { at: text(revoked, "at", "revoked")?, reason: text(revoked, "reason", "revoked")? })
+        }
+    };
+    let pruned = match events.get("pruned") {
+        None => None,
+        Some(pruned) => Some(Pruning {
+            started_at: text(pruned, "started_at", "pruned")?,
+            snapshots: pruned
+                .get("snapshots")
+                .and_then(Value::as_array)
+                .with_context(|| format!("{place}: `pruned` has no `snapshots` list"))?
+                .iter()
+                .map(|id| {
+                    id.as_str().map(str::to_owned).with_context(|| format!("{place}: a snapshot is not a string"))
+                })
+                .collect::<Result<Vec<_>>>()?,
+            finished_at: pruned.get("finished_at").and_then(Value::as_str).map(str::to_owned),
+        }),
+    };
+    Ok(ImageLifecycle { entered, revoked, pruned })
 }
 
 impl Serialize for LockFile {
@@ -250,13 +397,59 @@ impl Serialize for LockFile {
 
 impl Serialize for LockedTemplate {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("LockedTemplate", 4)?;
+        let mut out = serializer.serialize_struct("LockedTemplate", 7)?;
         out.serialize_field("hash", &self.hash)?;
         out.serialize_field("inputs", &self.inputs)?;
         if let Some(files) = &self.files {
             out.serialize_field("files", files)?;
         }
         out.serialize_field("images", &self.images)?;
+        if !self.history.is_empty() {
+            out.serialize_field("history", &self.history)?;
+        }
+        if !self.channels.is_empty() {
+            out.serialize_field("channels", &self.channels)?;
+        }
+        if !self.lifecycle.is_empty() {
+            out.serialize_field("lifecycle", &self.lifecycle)?;
+        }
+        out.end()
+    }
+}
+
+impl Serialize for ImageLifecycle {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("ImageLifecycle", 3)?;
+        if !self.entered.is_empty() {
+            out.serialize_field("entered", &self.entered)?;
+        }
+        if let Some(revoked) = &self.revoked {
+            out.serialize_field("revoked", revoked)?;
+        }
+        if let Some(pruned) = &self.pruned {
+            out.serialize_field("pruned", pruned)?;
+        }
+        out.end()
+    }
+}
+
+impl Serialize for Revocation {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Revocation", 2)?;
+        out.serialize_field("at", &self.at)?;
+        out.serialize_field("reason", &self.reason)?;
+        out.end()
+    }
+}
+
+impl Serialize for Pruning {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Pruning", 3)?;
+        out.serialize_field("started_at", &self.started_at)?;
+        out.serialize_field("snapshots", &self.snapshots)?;
+        if let Some(finished) = &self.finished_at {
+            out.serialize_field("finished_at", finished)?;
+        }
         out.end()
     }
 }
@@ -322,14 +515,16 @@ impl LockFile {
         };
         // A merge that kept both sides of a conflict would silently pick one image.
         let value = json_without_duplicate_keys(&bytes).with_context(invalid)?;
-        let mut lock = LockFile::from_json(&value).with_context(invalid)?;
-        if !(OLDEST_READ..=VERSION).contains(&lock.version) {
+        // Asked first: a later version's entries need not read as this one's.
+        if let Some(version) = value.get("version").and_then(Value::as_u64)
+            && !(u64::from(OLDEST_READ)..=u64::from(VERSION)).contains(&version)
+        {
             bail!(
-                "{} has version {}, this tool reads versions {OLDEST_READ} to {VERSION}; update the tool",
-                path.display(),
-                lock.version
+                "{} has version {version}, this tool reads versions {OLDEST_READ} to {VERSION}; update the tool",
+                path.display()
             );
         }
+        let mut lock = LockFile::from_json(&value).with_context(invalid)?;
         // Read into this version's shape: the next write upgrades the file.
         lock.version = VERSION;
         Ok(lock)
@@ -707,7 +902,7 @@ mod tests {
     }
 
     #[test]
-    fn version_1_is_read_and_written_as_version_2() {
+    fn version_1_is_read_and_written_as_the_current_version() {
         let dir = tempfile::tempdir().unwrap();
         let image = |id: &str, extra: &str| {
             format!(
@@ -733,11 +928,70 @@ mod tests {
         assert_eq!(images["eu-central-1"].known_values(), Some(BTreeMap::new()));
         lock.write(dir.path()).unwrap();
         let written = fs::read_to_string(path(dir.path())).unwrap();
-        assert!(written.starts_with("{\n  \"version\": 2,"), "{written}");
+        assert!(written.starts_with("{\n  \"version\": 3,"), "{written}");
         assert_eq!(LockFile::read(dir.path()).unwrap(), lock);
-        fs::write(path(dir.path()), written.replacen("\"version\": 2,", "\"version\": 3,", 1)).unwrap();
+        // A later version is refused before its entries are read, whatever their shape.
+        fs::write(path(dir.path()), r#"{"version": 4, "templates": {"t": {"images": []}}}"#).unwrap();
         let error = format!("{:#}", LockFile::read(dir.path()).unwrap_err());
-        assert!(error.contains("has version 3, this tool reads versions 1 to 2; update the tool"), "{error}");
+        assert!(error.contains("has version 4, this tool reads versions 1 to 3; update the tool"), "{error}");
+    }
+
+    #[test]
+    fn history_channels_and_lifecycle_round_trip_and_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("packer")).unwrap();
+        let image = |id: &str| LockedImage {
+            id: id.into(),
+            built_at: "2026-11-27T10:00:00Z".into(),
+            packer_version: Some("1.6.6".into()),
+            hash: "sha256:0".into(),
+            settings: "sha256:1".into(),
+            manifest: None,
+            variables: Some(Vec::new()),
+            values: Some(BTreeMap::new()),
+            plugins: None,
+        };
+        let mut entry = LockedTemplate { hash: "sha256:0".into(), ..LockedTemplate::default() };
+        entry.images.insert("eu-west-1".into(), image("ami-03333333"));
+        entry.history.insert("eu-west-1".into(), vec![image("ami-02222222"), image("ami-01111111")]);
+        entry.channels.insert("canary".into(), BTreeMap::from([("eu-west-1".into(), "ami-03333333".into())]));
+        entry.lifecycle.insert(
+            "ami-02222222".into(),
+            ImageLifecycle {
+                entered: BTreeMap::from([("canary".into(), "2026-11-27T10:00:00Z".into())]),
+                revoked: Some(Revocation { at: "2026-11-28T10:00:00Z".into(), reason: "a bad kernel".into() }),
+                pruned: Some(Pruning {
+                    started_at: "2026-11-29T10:00:00Z".into(),
+                    snapshots: vec!["snap-0123".into()],
+                    finished_at: None,
+                }),
+            },
+        );
+        let mut lock = LockFile { version: VERSION, ..LockFile::default() };
+        lock.templates.insert("t".into(), entry);
+        lock.write(dir.path()).unwrap();
+        let read = LockFile::read(dir.path()).unwrap();
+        assert_eq!(read, lock);
+        let entry = &read.templates["t"];
+        let ids: Vec<&str> = entry.images_of("eu-west-1").map(|image| image.id.as_str()).collect();
+        assert_eq!(ids, ["ami-03333333", "ami-02222222", "ami-01111111"], "newest first");
+        assert_eq!(entry.find("ami-01111111").map(|(region, _)| region), Some("eu-west-1"));
+        assert_eq!(entry.lifecycle_of("ami-01111111"), ImageLifecycle::default());
+        let text = fs::read_to_string(path(dir.path())).unwrap();
+        for (from, to, said) in [
+            ("\"snap-0123\"", "7", "a snapshot is not a string"),
+            (
+                "\"eu-west-1\": \"ami-03333333\"",
+                "\"eu-west-1\": 3",
+                "channel `canary` has a `eu-west-1` that is not a string",
+            ),
+            ("\"reason\": \"a bad kernel\"", "\"why\": \"a bad kernel\"", "`revoked` has no `reason` string"),
+        ] {
+            assert!(text.contains(from), "{from} is not in the lock:\n{text}");
+            fs::write(path(dir.path()), text.replacen(from, to, 1)).unwrap();
+            let error = format!("{:#}", LockFile::read(dir.path()).unwrap_err());
+            assert!(error.contains(said), "{from}: {error}");
+        }
     }
 
     #[test]
@@ -798,7 +1052,7 @@ mod tests {
         assert_eq!(LockFile::read(dir.path()).unwrap(), lock);
         // Both sides of a merge conflict kept: refused, not the last one taken.
         let text = fs::read_to_string(path(dir.path())).unwrap();
-        fs::write(path(dir.path()), text.replacen("\"version\": 2,", "\"version\": 2, \"version\": 2,", 1)).unwrap();
+        fs::write(path(dir.path()), text.replacen("\"version\": 3,", "\"version\": 3, \"version\": 3,", 1)).unwrap();
         let error = format!("{:#}", LockFile::read(dir.path()).unwrap_err());
         assert!(error.contains("the key `version` appears twice"), "{error}");
     }

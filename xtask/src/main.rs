@@ -51,7 +51,8 @@ fn cli() -> Command {
         .subcommand(
             Command::new("pre-commit")
                 .about("Lint what is staged for commit (the index, not the working tree); run by the git hook")
-                .args(lint_output()),
+                .args(lint_output())
+                .arg(packer_version_arg()),
         )
         .subcommand(
             Command::new("install-hook")
@@ -148,8 +149,111 @@ fn cli() -> Command {
                 .arg(format().value_parser(["human", "json", "github-matrix"])),
         )
         .subcommand(
+            Command::new("promote")
+                .about(
+                    "Give the deployments of a channel the image the channel before it boots, per template and region, \
+                     once it has soaked",
+                )
+                .arg(
+                    Arg::new("to")
+                        .long("to")
+                        .value_name("CHANNEL")
+                        .required(true)
+                        .help("The channel to promote into (a later one of [channels] order in xtask.toml)"),
+                )
+                .args(lifecycle_selection())
+                .arg(flag("dry-run", "Print what would be promoted and why, without writing"))
+                .arg(flag(
+                    "without-soak",
+                    "Promote images that have not run in the channel before for its soak yet (an urgent fix); the \
+                     other checks hold",
+                ))
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
+            Command::new("rollback")
+                .about(
+                    "Put the deployments of a channel back on the newest image it booted before its current one that \
+                     is not revoked, per template and region",
+                )
+                .arg(
+                    Arg::new("channel")
+                        .long("channel")
+                        .value_name("CHANNEL")
+                        .required(true)
+                        .help("The channel to roll back (one of [channels] order in xtask.toml)"),
+                )
+                .args(lifecycle_selection())
+                .arg(flag("dry-run", "Print what would be rolled back and why, without writing"))
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
+            Command::new("revoke")
+                .about("Record in packer/images.lock that images must not be booted, when and why")
+                .arg(
+                    Arg::new("ids")
+                        .value_name("IMAGE_ID")
+                        .num_args(1..)
+                        .required(true)
+                        .help("The images to revoke, as packer/images.lock records them"),
+                )
+                .arg(
+                    Arg::new("reason")
+                        .long("reason")
+                        .value_name("TEXT")
+                        .required(true)
+                        .help("Why, for the lock and every message that names the image (a CVE, a bad kernel)"),
+                )
+                .args(lifecycle_selection())
+                .arg(flag("dry-run", "Print what would be revoked and who boots it, without writing"))
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
+            Command::new("prune")
+                .about(
+                    "Deregister the AMIs of packer/images.lock's history that nothing needs any more, and delete their \
+                     snapshots, with the AWS CLI (a dry run unless --execute)",
+                )
+                .after_help(
+                    "An image is removed when no deployment names it, no channel is on it or would roll back to it, \
+                     it is older than --older-than and it is not among the newest --keep of its template and region. \
+                     Only images the lock records are considered. The AWS CLI is taken from --aws-cli, then \
+                     $AWS_CLI, then PATH; it reads its credentials, and an endpoint (AWS_ENDPOINT_URL), from its own \
+                     environment and configuration.",
+                )
+                .args(lifecycle_selection())
+                .arg(
+                    Arg::new("older-than")
+                        .long("older-than")
+                        .value_name("DURATION")
+                        .default_value(xtask::lifecycle::prune::select::DEFAULT_OLDER_THAN)
+                        .value_parser(parse_duration)
+                        .help("Only images built longer ago than this: 30d, 12h, 1d12h, 90m"),
+                )
+                .arg(
+                    Arg::new("keep")
+                        .long("keep")
+                        .value_name("N")
+                        .default_value(xtask::lifecycle::prune::select::DEFAULT_KEEP)
+                        .value_parser(value_parser!(usize))
+                        .help("Keep the newest N images of each template and region regardless"),
+                )
+                .arg(flag("execute", "Deregister the images and delete their snapshots, and record it in the lock"))
+                .arg(
+                    Arg::new("aws-cli")
+                        .long("aws-cli")
+                        .value_name("PATH")
+                        .value_parser(value_parser!(PathBuf))
+                        .help("The aws executable [default: $AWS_CLI, then PATH]"),
+                )
+                .arg(format().value_parser(["human", "json"])),
+        )
+        .subcommand(
             Command::new("status")
-                .about("Per template: the recorded images, whether they are stale, and which deployments use which")
+                .about(
+                    "Per template: the recorded images, whether they are stale, which deployments use which, with \
+                     channels each channel's image, its soak and the revocations, and what `prune` would remove",
+                )
                 .arg(root_arg())
                 .arg(format().value_parser(["human", "json"])),
         )
@@ -238,6 +342,39 @@ fn cli() -> Command {
         )
 }
 
+/// `--root`, `--release`, `--cloud`, `--select` and `--region`, for the
+/// lifecycle commands.
+fn lifecycle_selection() -> [Arg; 5] {
+    let [root, release, cloud] = selection();
+    [
+        root,
+        release,
+        cloud,
+        Arg::new("select")
+            .long("select")
+            .value_name("FOLDER")
+            .action(ArgAction::Append)
+            .help("Only the template in this folder, e.g. packer/3.11/aws/machine-image (repeatable)"),
+        Arg::new("region")
+            .long("region")
+            .value_name("R")
+            .action(ArgAction::Append)
+            .help("Only the deployments in this AWS region (repeatable)"),
+    ]
+}
+
+fn lifecycle(args: &ArgMatches) -> xtask::lifecycle::fleet::Selection {
+    xtask::lifecycle::fleet::Selection {
+        filter: filter(args),
+        select: many(args, "select"),
+        regions: many(args, "region"),
+    }
+}
+
+fn json_format(args: &ArgMatches) -> bool {
+    args.get_one::<String>("format").map(String::as_str) == Some("json")
+}
+
 fn root_arg() -> Arg {
     Arg::new("root")
         .long("root")
@@ -299,6 +436,7 @@ fn format() -> Arg {
         .help("Output format")
 }
 
+/// Every command that judges templates takes it: lint-templates, lint, pre-commit.
 fn packer_version_arg() -> Arg {
     Arg::new("packer-version")
         .long("packer-version")
@@ -329,6 +467,12 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
     }
 }
 
+fn parse_duration(text: &str) -> Result<(u64, String), String> {
+    xtask::lifecycle::clock::parse_duration(text)
+        .map(|seconds| (seconds, text.to_owned()))
+        .ok_or_else(|| format!("`{text}` is not a duration: a number and a unit (d, h, m, s), like 30d or 1d12h"))
+}
+
 fn many<T: Clone + Send + Sync + 'static>(args: &ArgMatches, name: &str) -> Vec<T> {
     args.get_many::<T>(name).map(|values| values.cloned().collect()).unwrap_or_default()
 }
@@ -339,6 +483,10 @@ fn root(args: &ArgMatches) -> Result<PathBuf> {
 
 fn filter(args: &ArgMatches) -> Filter {
     Filter { releases: many(args, "release"), clouds: many(args, "cloud") }
+}
+
+fn packer_version(args: &ArgMatches) -> Option<xtask::version::Version> {
+    args.get_one::<xtask::version::Version>("packer-version").copied()
 }
 
 fn output_format(args: &ArgMatches) -> Format {
@@ -373,7 +521,7 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                     filter: filter(args),
                     files: many(args, "files"),
                     var_files: many(args, "var-file"),
-                    packer_version: args.get_one::<xtask::version::Version>("packer-version").copied(),
+                    packer_version: packer_version(args),
                 },
                 output_format(args),
             ),
@@ -387,14 +535,9 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
         },
         Some(("lint", args)) => match args.get_one::<String>("explain") {
             Some(rule) => lint::explain(rule, None),
-            None => lint::run(
-                root(args)?,
-                many(args, "var-file"),
-                args.get_one::<xtask::version::Version>("packer-version").copied(),
-                output_format(args),
-            ),
+            None => lint::run(root(args)?, many(args, "var-file"), packer_version(args), output_format(args)),
         },
-        Some(("pre-commit", args)) => pre_commit::run(output_format(args)),
+        Some(("pre-commit", args)) => pre_commit::run(packer_version(args), output_format(args)),
         Some(("install-hook", args)) => install_hook::run(args.get_flag("force"), args.get_flag("uninstall")),
         Some(("images", args)) => images::run(&images::Options {
             root: root(args)?,
@@ -418,6 +561,48 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                 _ => images::Output::Human,
             },
         }),
+        Some(("promote", args)) => xtask::lifecycle::promote::run(&xtask::lifecycle::promote::Options {
+            root: root(args)?,
+            channel: args.get_one::<String>("to").cloned().unwrap_or_default(),
+            selection: lifecycle(args),
+            dry_run: args.get_flag("dry-run"),
+            without_soak: args.get_flag("without-soak"),
+            json: json_format(args),
+        }),
+        Some(("rollback", args)) => xtask::lifecycle::rollback::run(&xtask::lifecycle::rollback::Options {
+            root: root(args)?,
+            channel: args.get_one::<String>("channel").cloned().unwrap_or_default(),
+            selection: lifecycle(args),
+            dry_run: args.get_flag("dry-run"),
+            json: json_format(args),
+        }),
+        Some(("revoke", args)) => xtask::lifecycle::revoke::run(&xtask::lifecycle::revoke::Options {
+            root: root(args)?,
+            ids: many(args, "ids"),
+            reason: args.get_one::<String>("reason").cloned().unwrap_or_default(),
+            selection: lifecycle(args),
+            dry_run: args.get_flag("dry-run"),
+            json: json_format(args),
+        }),
+        Some(("prune", args)) => {
+            let (older_than, older_than_text) =
+                args.get_one::<(u64, String)>("older-than").cloned().unwrap_or_default();
+            xtask::lifecycle::prune::run(&xtask::lifecycle::prune::Options {
+                root: root(args)?,
+                selection: lifecycle(args),
+                policy: xtask::lifecycle::prune::select::Policy {
+                    keep: args
+                        .get_one::<usize>("keep")
+                        .copied()
+                        .unwrap_or_else(|| xtask::lifecycle::prune::select::Policy::default().keep),
+                    older_than,
+                    older_than_text,
+                },
+                execute: args.get_flag("execute"),
+                aws_cli: args.get_one::<PathBuf>("aws-cli").cloned(),
+                json: json_format(args),
+            })
+        }
         Some(("status", args)) => images::status::run(&root(args)?, output_format(args)),
         Some(("bench", args)) => match args.subcommand() {
             Some(("lint-templates", args)) => bench::lint_templates(

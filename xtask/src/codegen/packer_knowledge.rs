@@ -28,6 +28,7 @@ use std::rc::Rc;
 use anyhow::{Context, Result, bail};
 
 use super::mirror::{Repo, revision_of};
+use super::required_settings;
 use crate::version::Version;
 
 /// Upstream plugins that Debian's build of Packer 1.6.6 leaves out; the
@@ -110,6 +111,9 @@ struct GoFile {
     selectors: BTreeSet<(String, String)>,
     /// `type Name string` and the like: (name, type code).
     named_types: Vec<(String, char)>,
+    /// The fields a `Prepare` or `Configure` here requires, each a set of
+    /// alternatives ([`required_settings`]).
+    requirements: Vec<Vec<String>>,
 }
 
 /// One repository at one revision, as far as the generator reads it.
@@ -364,6 +368,7 @@ fn parse_go_file(text: &str) -> GoFile {
             continue;
         }
     }
+    file.requirements = required_settings::requirements(text);
     file
 }
 
@@ -718,6 +723,9 @@ struct SourceKnowledge {
     /// (kind, type) → (versions it is registered in, versions whose keys are
     /// known, keys).
     components: BTreeMap<(&'static str, String), (u128, u128, Merged)>,
+    /// (kind, type, keys any of which satisfies it) → the versions whose
+    /// provisioner or post-processor requires one of them.
+    required: BTreeMap<(&'static str, String, String), u128>,
 }
 
 impl SourceKnowledge {
@@ -760,6 +768,7 @@ pub fn generate(mirrors: &Path) -> Result<String> {
         licences: Vec::new(),
         modules: BTreeSet::from([CORE_MODULE.to_owned()]),
         components: BTreeMap::new(),
+        required: BTreeMap::new(),
     };
     // (plugin, plugin version) → core versions bundling it; (plugin, kind, type) → core versions.
     let mut bundles: BTreeMap<(String, Version), u128> = BTreeMap::new();
@@ -779,6 +788,9 @@ pub fn generate(mirrors: &Path) -> Result<String> {
                 continue;
             };
             let keys = reader.component(&snapshot, &dir, &format!("packer {tag} {kind} {name}"))?;
+            for keys in required_keys(&snapshot, kind, &dir) {
+                *core.required.entry((kind, name.clone(), keys)).or_default() |= 1 << index;
+            }
             components.insert((kind, name), keys);
         }
         if let Some(text) = snapshot.named.get("command/vendored_plugins.go") {
@@ -815,6 +827,7 @@ pub fn generate(mirrors: &Path) -> Result<String> {
             licences: Vec::new(),
             modules: BTreeSet::new(),
             components: BTreeMap::new(),
+            required: BTreeMap::new(),
         };
         for (index, (_, tag)) in tags.iter().enumerate() {
             let snapshot = reader.snapshot(folder, tag)?;
@@ -830,6 +843,9 @@ pub fn generate(mirrors: &Path) -> Result<String> {
                 };
                 let type_name = if name.is_empty() { plugin.to_string() } else { format!("{plugin}-{name}") };
                 let keys = reader.component(&snapshot, &dir, &format!("{plugin} {tag} {kind} {type_name}"))?;
+                for keys in required_keys(&snapshot, kind, &dir) {
+                    *source.required.entry((kind, type_name.clone(), keys)).or_default() |= 1 << index;
+                }
                 components.insert((kind, type_name), keys);
             }
             if components.is_empty() {
@@ -862,6 +878,11 @@ pub fn generate(mirrors: &Path) -> Result<String> {
             write_keys(&mut out, &source.versions, keys, *known, 1);
         }
     }
+    for source in &sources {
+        for ((kind, name, keys), mask) in &source.required {
+            writeln!(out, "required {} {kind} {name} {keys} {}", source.name, ranges(&source.versions, *mask)).unwrap();
+        }
+    }
     for warning in &reader.warnings {
         say!("warning: {warning}");
     }
@@ -874,10 +895,75 @@ pub fn generate(mirrors: &Path) -> Result<String> {
     Ok(out)
 }
 
+/// The keys a provisioner's or post-processor's `Prepare` in `dir`
+/// requires, each requirement as its alternatives joined by `|`
+/// (`inline|script|scripts`). The Go fields are named as the folder's
+/// generated `Flat…` structs name their keys; a requirement with a field
+/// they do not have is left out.
+fn required_keys(snapshot: &Snapshot, kind: &str, dir: &str) -> Vec<String> {
+    if !matches!(kind, "provisioner" | "post-processor") {
+        return Vec::new();
+    }
+    let files = snapshot.dirs.get(dir).map(Vec::as_slice).unwrap_or_default();
+    let key_of = |go_name: &str| {
+        files
+            .iter()
+            .flat_map(|file| file.structs.iter())
+            .filter(|(name, _)| name.starts_with("Flat"))
+            .flat_map(|(_, fields)| fields)
+            .find(|field| field.go_name == go_name && !field.key.is_empty())
+            .map(|field| field.key.clone())
+    };
+    let mut out: Vec<String> = files
+        .iter()
+        .flat_map(|file| &file.requirements)
+        .filter_map(|fields| {
+            let mut keys: Vec<String> = fields.iter().map(|field| key_of(field)).collect::<Option<_>>()?;
+            keys.sort();
+            keys.dedup();
+            Some(keys.join("|"))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The plugin release a vendored module version stands for: the version
 /// itself, or for a pseudo-version (`v1.0.1-0.20210…-abcdef`, a commit
 /// between releases) the newest release before it, whose keys are the
 /// closest the knowledge has.
+/// Releases the knowledge `current` has that `generated` lacks, by the
+/// repository they come from (`hashicorp/packer-plugin-amazon`, ["1.8.0"]):
+/// a mirror fetched before them, or with tags missing. Regenerating from
+/// it would drop what xtask knows of those releases.
+pub fn releases_lost(current: &str, generated: &str) -> Vec<(String, Vec<String>)> {
+    // Each source's repository and releases: `source NAME REPO`, `versions NAME V…`.
+    fn read(text: &str) -> BTreeMap<&str, (&str, Vec<&str>)> {
+        let mut sources: BTreeMap<&str, (&str, Vec<&str>)> = BTreeMap::new();
+        for line in text.lines() {
+            let mut words = line.split_whitespace();
+            match (words.next(), words.next()) {
+                (Some("source"), Some(name)) => sources.entry(name).or_default().0 = words.next().unwrap_or_default(),
+                (Some("versions"), Some(name)) => sources.entry(name).or_default().1 = words.collect(),
+                _ => {}
+            }
+        }
+        sources
+    }
+    let now = read(generated);
+    let mut lost = Vec::new();
+    for (name, (repo, versions)) in read(current) {
+        let kept = now.get(name).map(|(_, versions)| versions.as_slice()).unwrap_or_default();
+        let missing: Vec<String> =
+            versions.iter().filter(|version| !kept.contains(version)).map(|version| version.to_string()).collect();
+        if !missing.is_empty() {
+            lost.push((repo.to_owned(), missing));
+        }
+    }
+    lost
+}
+
 fn bundled_release(version: &str, reader: &Reader, plugin: &str) -> Result<Option<Version>> {
     if let Some(release) = Version::parse(version) {
         return Ok(Some(release));
@@ -921,7 +1007,10 @@ fn write_header(out: &mut String, sdk: &BTreeMap<String, String>) {
          #   runs; a key without RANGES has those of the line it is under. TYPE: s string,\n\
          #   d duration, b bool, i int, u uint, f float, l list, m map of strings, a any,\n\
          #   B block, L list of blocks. `json`: a key JSON templates take but HCL2 does not\n\
-         #   (mapstructure-to-hcl2 skips it).\n",
+         #   (mapstructure-to-hcl2 skips it).\n\
+         # required SOURCE KIND TYPE KEYS RANGES   a provisioner's or post-processor's\n\
+         #   Prepare refuses to go without one of KEYS (`a|b`) at those releases; read\n\
+         #   from its plainest checks only (xtask/src/codegen/required_settings.rs).\n",
     );
     let mut by_licence: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (version, licence) in sdk {
@@ -991,6 +1080,20 @@ pub fn ranges(versions: &[Version], mask: u128) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn releases_a_stale_mirror_would_drop() {
+        let current = "source core hashicorp/packer\nversions core 1.6.6 1.7.0\nsource amazon \
+                       hashicorp/packer-plugin-amazon\nversions amazon 1.7.1 1.8.0 1.8.1\n";
+        let generated = "source core hashicorp/packer\nversions core 1.6.6 1.7.0 1.7.1\nsource amazon \
+                         hashicorp/packer-plugin-amazon\nversions amazon 1.7.1\n";
+        assert_eq!(
+            super::releases_lost(current, generated),
+            [("hashicorp/packer-plugin-amazon".to_owned(), vec!["1.8.0".to_owned(), "1.8.1".to_owned()])]
+        );
+        assert!(super::releases_lost(generated, generated).is_empty());
+        assert!(super::releases_lost("", generated).is_empty());
+    }
+
     use super::*;
 
     #[test]

@@ -97,10 +97,6 @@ pub fn exists(name: &str) -> bool {
     find(name).is_some()
 }
 
-/// Functions that make each build's value differ: an `ami_name` that
-/// calls one is unique.
-pub const UNIQUE: &[&str] = &["timestamp", "uuidv4", "uuidv5", "legacy_isotime", "unix_timestamp_parse"];
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,6 +106,18 @@ pub struct Block {
     pub labels: Vec<(String, At)>,
     pub body: Body,
     pub dynamic: bool,
+    /// For a `dynamic` block, what it holds besides its content.
+    pub dynamic_header: Option<Box<DynamicHeader>>,
+}
+
+/// What a `dynamic "x"` block holds besides its `content`: its own
+/// arguments (`for_each`, `iterator`) and blocks, where its `dynamic`
+/// keyword is, and how many `content` blocks it has (Packer takes one).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DynamicHeader {
+    pub keyword_at: At,
+    pub body: Body,
+    pub contents: usize,
 }
 
 /// The attributes and blocks of a block or a file, in order.
@@ -569,13 +581,14 @@ impl Hcl2Template {
         out
     }
 
-    /// What decides the regions of each `amazon-*` build target, as the
+    /// What decides the regions of each `amazon-*` build target (by its
+    /// plugin's name for it: [`Hcl2Template::plugin_type`]), as the
     /// evaluator reads its settings with this run's values.
     pub fn region_sources(&self) -> Vec<SourceRegions> {
         let evaluator = eval::Evaluator::new(self, self.evaluation_options());
         self.build_targets()
             .iter()
-            .filter(|target| target.kind.starts_with("amazon-"))
+            .filter(|target| self.plugin_type(target.kind).starts_with("amazon-"))
             .map(|target| {
                 let mut regions = SourceRegions {
                     address: target.name.clone(),
@@ -769,6 +782,28 @@ impl Hcl2Template {
         names
     }
 
+    /// A type as its plugin names it: a `required_plugins` entry of a
+    /// plugin xtask knows may name its types otherwise (`aws-ebs` of
+    /// `aws = { source = "github.com/hashicorp/amazon" }` is an
+    /// `amazon-ebs`); any other type as it is.
+    pub fn plugin_type<'k>(&self, kind: &'k str) -> std::borrow::Cow<'k, str> {
+        let knowledge = crate::schema::knowledge();
+        for block in self.packer_blocks() {
+            for required in block.body.blocks("required_plugins") {
+                for attr in &required.body.attrs {
+                    if let Value::Object(settings) = &attr.value
+                        && let Some(Attr { value: Value::String(source), .. }) =
+                            settings.iter().find(|setting| setting.key == "source")
+                        && let Some(canonical) = knowledge.plugin_type_name(&attr.key, source, kind)
+                    {
+                        return std::borrow::Cow::Owned(canonical);
+                    }
+                }
+            }
+        }
+        std::borrow::Cow::Borrowed(kind)
+    }
+
     /// Is a builder, provisioner or post-processor type provided by a
     /// plugin the template requires? A plugin `proxmox` provides
     /// `proxmox` and `proxmox-*` (`proxmox-iso`), `amazon` `amazon-ebs`.
@@ -802,49 +837,6 @@ impl Hcl2Template {
         for file in &self.files {
             walk_body(&file.body, &mut visit);
         }
-    }
-
-    /// The calls and references inside a span, and, through the `var.x`
-    /// and `local.x` it uses, inside their defaults and values: does the
-    /// value call one of `functions`? `None` when it depends on a
-    /// variable without a default, which only the build knows.
-    pub fn calls_any(&self, at: &At, functions: &[&str]) -> Option<bool> {
-        self.calls_any_within(at, functions, 8)
-    }
-
-    fn calls_any_within(&self, at: &At, functions: &[&str], depth: usize) -> Option<bool> {
-        let inside = |other: &At| {
-            other.file == at.file && at.bytes.start <= other.bytes.start && other.bytes.end <= at.bytes.end
-        };
-        if self.calls().any(|call| inside(&call.at) && functions.contains(&call.name.as_str())) {
-            return Some(true);
-        }
-        // Plugins still render Go templates in some settings (`ami_name =
-        // "base-{{timestamp}}"`): a string may be unique that way too.
-        let text = self.files.get(at.file).and_then(|file| file.text.get(at.bytes.clone())).unwrap_or_default();
-        if crate::gotmpl::calls_any(text, crate::gotmpl::UNIQUE) {
-            return Some(true);
-        }
-        let mut known = true;
-        for reference in self.references().filter(|reference| inside(&reference.at)) {
-            let Some(name) = reference.attrs.first() else { continue };
-            let value = match reference.root.as_str() {
-                "var" => self.variable(name).and_then(|variable| variable.default()),
-                "local" => self.locals().into_iter().find(|local| local.name == name).map(|local| local.value),
-                _ => continue,
-            };
-            match value {
-                // An empty default is one every build is expected to set.
-                Some(Attr { value: Value::String(text), .. }) if text.is_empty() => known = false,
-                Some(attr) if depth > 0 => match self.calls_any_within(&attr.at, functions, depth - 1) {
-                    Some(true) => return Some(true),
-                    Some(false) => {}
-                    None => known = false,
-                },
-                _ => known = false,
-            }
-        }
-        known.then_some(false)
     }
 }
 

@@ -7,7 +7,7 @@ use hcl_edit::structure::{self, BlockLabel};
 use hcl_edit::template::ForDirective;
 use hcl_edit::visit::{self, Visit};
 
-use super::{At, Attr, Block, Body, Call, File, FileKind, Item, Reference, Value};
+use super::{At, Attr, Block, Body, Call, DynamicHeader, File, FileKind, Item, Reference, Value};
 
 /// Why a file is not HCL: the parser's message and the byte where it stopped.
 #[derive(Debug)]
@@ -90,12 +90,19 @@ impl Reader<'_> {
             && let Some((name, at)) = labels.first()
         {
             let content = block.body.get_blocks("content").next();
+            let mut header = self.body(&block.body);
+            header.blocks.retain(|nested| nested.ident != "content");
             return Block {
                 ident: name.clone(),
                 ident_at: at.clone(),
                 labels: Vec::new(),
                 body: content.map(|content| self.body(&content.body)).unwrap_or_default(),
                 dynamic: true,
+                dynamic_header: Some(Box::new(DynamicHeader {
+                    keyword_at: self.at(block.ident.span()),
+                    body: header,
+                    contents: block.body.get_blocks("content").count(),
+                })),
             };
         }
         Block {
@@ -104,6 +111,7 @@ impl Reader<'_> {
             labels,
             body: self.body(&block.body),
             dynamic: false,
+            dynamic_header: None,
         }
     }
 
@@ -322,6 +330,9 @@ mod tests {
         assert_eq!(nested.ident, "launch_block_device_mappings");
         assert!(nested.dynamic);
         assert_eq!(nested.body.attrs[0].key, "volume_size");
+        let header = nested.dynamic_header.as_ref().expect("a dynamic block keeps its own arguments");
+        assert_eq!(header.body.attrs[0].key, "for_each");
+        assert_eq!((header.contents, header.body.blocks.len()), (1, 0));
         let bound: Vec<bool> = file.references.iter().map(|r| r.bound).collect();
         assert_eq!(bound, [false, true]);
     }

@@ -14,10 +14,12 @@ use crate::patch::{self, Patched, diff::unified_diff};
 
 /// What one deployment should get, or why it gets nothing.
 #[derive(Default)]
-struct Wanted {
+pub struct Wanted {
     /// Role -> new ID.
-    ids: BTreeMap<String, String>,
-    problems: Vec<String>,
+    pub ids: BTreeMap<String, String>,
+    /// Why it gets nothing: each a sentence that names the ID and where it
+    /// came from.
+    pub problems: Vec<String>,
 }
 
 /// Where an ID came from, for messages: the lock, a manifest or a build.
@@ -61,6 +63,14 @@ pub fn apply(root: &Path, jobs: &[Job], deployments: &[Deployment]) -> Vec<Deplo
             }
         }
     }
+    write_wanted(root, deployments, wanted)
+}
+
+/// Writes what each deployment (by index) should get, one checked, atomic
+/// write per file: the writer of `images`, `promote` and `rollback`. A
+/// deployment with a problem, or a style the writer refuses, is left as it
+/// is and reported.
+pub fn write_wanted(root: &Path, deployments: &[Deployment], wanted: BTreeMap<usize, Wanted>) -> Vec<DeploymentResult> {
     let mut results = Vec::new();
     let mut planned: Vec<(&Deployment, Patched)> = Vec::new();
     // Two deployment names for one file (a symlink to another deployment):

@@ -44,15 +44,7 @@ pub fn of_template(file: &TemplateFile, locked: &LockedTemplate) -> BTreeMap<Str
         .images
         .iter()
         .map(|(region, image)| {
-            // The values the lock kept; those it did not keep are missing
-            // here, and said when they could matter.
-            let given: BTreeMap<String, String> = image
-                .values
-                .iter()
-                .flatten()
-                .filter_map(|(name, value)| Some((name.clone(), value.clone()?)))
-                .collect();
-            let reading = readings.entry(given).or_insert_with_key(|given| read(file, given));
+            let reading = readings.entry(kept_values(image)).or_insert_with_key(|given| read(file, given));
             let freshness = match reading {
                 Ok(reading) => judge(file, locked, image, reading),
                 Err(why) => Freshness::Unknown(why.clone()),
@@ -60,6 +52,22 @@ pub fn of_template(file: &TemplateFile, locked: &LockedTemplate) -> BTreeMap<Str
             (region.clone(), freshness)
         })
         .collect()
+}
+
+/// Judges one image the lock keeps for `file`, the current one of its
+/// region or an earlier one (`promote` asks whether what it would promote
+/// is stale).
+pub fn of_image(file: &TemplateFile, locked: &LockedTemplate, image: &LockedImage) -> Freshness {
+    match read(file, &kept_values(image)) {
+        Ok(reading) => judge(file, locked, image, &reading),
+        Err(why) => Freshness::Unknown(why),
+    }
+}
+
+/// The values the lock kept of a build; those it did not keep are missing
+/// here, and said when they could matter.
+fn kept_values(image: &LockedImage) -> BTreeMap<String, String> {
+    image.values.iter().flatten().filter_map(|(name, value)| Some((name.clone(), value.clone()?))).collect()
 }
 
 /// The template as a build given some values would read it.
@@ -85,7 +93,12 @@ fn judge(file: &TemplateFile, locked: &LockedTemplate, image: &LockedImage, read
         };
     }
     if image.hash != locked.hash {
-        return Freshness::Stale("older than the template's last build (a --region run built other regions)".into());
+        let current = locked.images.values().any(|current| current.id == image.id);
+        return Freshness::Stale(if current {
+            "older than the template's last build (a --region run built other regions)".into()
+        } else {
+            "an earlier image: the template's files changed since it was built".into()
+        });
     }
     let changes = |now: &BTreeMap<String, String>| match &locked.files {
         Some(before) => plan::file_changes(before, now),

@@ -34,9 +34,11 @@ pub fn apply(options: &Options) -> Result<Finished> {
     let everything = project::find_all_templates(&options.root, &Filter::default());
     let images_here = plan::images_by_release_cloud(&everything);
     let mut lockfile = LockFile::read(&options.root)?;
+    let config = crate::config::Config::read(&options.root)?;
+    let channels = config.channels;
     // A manifest does not say which Packer built it: its templates are
     // judged with the versions xtask.toml declares, else the newest known.
-    let setting = crate::lint_templates::declared(None, &crate::config::Config::read(&options.root)?.packer);
+    let setting = crate::lint_templates::declared(None, &config.packer);
     let root = fs::canonicalize(&options.root).with_context(|| format!("resolving {}", options.root.display()))?;
     let mut jobs = Vec::new();
     // Each template's region, with the image and the manifest that gave it:
@@ -94,7 +96,8 @@ pub fn apply(options: &Options) -> Result<Finished> {
         }
         let regions: Vec<String> = images.keys().cloned().collect();
         let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
-        let (feeds, left_alone) = plan::feeds(&layout, &regions, &here, &deployments, &options.regions);
+        let (feeds, left_alone) =
+            plan::feeds(&layout, &regions, &here, &deployments, &options.regions, channels.as_ref());
         let builds = template.regions();
         // A region only the build knows cannot be compared, nor one its
         // environment decided (`AWS_REGION`), which need not be this one's.

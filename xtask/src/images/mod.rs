@@ -18,7 +18,7 @@
 //! the lock, and the next plain run finds the templates unchanged and writes
 //! the lock's IDs into the deployments that lag behind.
 
-mod apply;
+pub mod apply;
 mod build;
 pub mod freshness;
 mod manifest;
@@ -28,7 +28,7 @@ pub mod readout;
 mod record;
 mod report;
 mod results;
-mod run_lock;
+pub mod run_lock;
 pub mod status;
 mod tools;
 
@@ -192,13 +192,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     let _guard = if options.dry_run || options.plan {
         None
     } else {
-        let guard = run_lock::acquire(&options.root)?;
-        // Holding the run lock, no other run is writing: any temporary file
-        // beside a deployment or the lock is a dead run's.
-        let removed = crate::fsutil::remove_stale_temporaries(&written_folders(&options.root));
-        if removed > 0 {
-            say!("Removed {removed} temporary file(s) left by an interrupted run.");
-        }
+        let guard = hold_run_lock(&options.root, "images")?;
         let removed = crate::private_vars::remove_stale(&options.root);
         if removed > 0 {
             say!(
@@ -235,6 +229,19 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     })
 }
 
+/// Takes the run lock that every command writing the lock or deployments
+/// holds for its whole run (`images`, `promote`, `rollback`, `revoke`,
+/// `prune`), and removes the temporary files a killed run left beside
+/// them: holding the lock, no other run is writing.
+pub fn hold_run_lock(root: &Path, command: &str) -> Result<run_lock::RunLock> {
+    let guard = run_lock::acquire(root, command)?;
+    let removed = crate::fsutil::remove_stale_temporaries(&written_folders(root));
+    if removed > 0 {
+        say!("Removed {removed} temporary file(s) left by an interrupted run.");
+    }
+    Ok(guard)
+}
+
 /// How a run ended: a plan printed, or work done and to be reported.
 enum Finished {
     Printed(ExitCode),
@@ -262,7 +269,7 @@ fn written_folders(root: &Path) -> Vec<PathBuf> {
 }
 
 /// Reads every deployment; the unreadable ones are reported, not fatal.
-fn load_deployments(root: &Path) -> Result<(Vec<Deployment>, Vec<String>)> {
+pub fn load_deployments(root: &Path) -> Result<(Vec<Deployment>, Vec<String>)> {
     let mut loaded = Vec::new();
     let mut unreadable = Vec::new();
     for path in deployments::find(root)? {

@@ -9,6 +9,7 @@ use anyhow::Result;
 use super::readout::{Readout, RegionBuilder};
 use super::{Job, Options, Outcome, tools};
 use crate::deployments::Deployment;
+use crate::lifecycle::channels::Channels;
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::secrets;
@@ -55,13 +56,15 @@ pub struct LeftAlone {
 }
 
 /// The deployment keys one template feeds, and the deployments of its
-/// release and cloud that it leaves alone.
+/// release and cloud that it leaves alone: with `channels`, a deployment
+/// outside the first channel gets new images only by promotion.
 pub fn feeds(
     layout: &Layout,
     regions: &[String],
     images_here: &BTreeSet<String>,
     deployments: &[Deployment],
     region_filter: &[String],
+    channels: Option<&Channels>,
 ) -> (Vec<Feed>, Vec<LeftAlone>) {
     let mut fed = Vec::new();
     let mut left = Vec::new();
@@ -89,6 +92,10 @@ pub fn feeds(
         }
         roles.retain(|role| feeding_image(role, images_here) == Some(layout.image.as_str()));
         if roles.is_empty() {
+            continue;
+        }
+        if let Some(reason) = channels.and_then(|channels| channels.not_given_new_images(deployment)) {
+            left.push(LeftAlone { deployment: deployment.rel.clone(), reason });
             continue;
         }
         let region = if layout.cloud == "aws" {
@@ -192,6 +199,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
     // it out.
     let mut declared_here: Vec<String> = Vec::new();
     let pins = crate::config::Config::read(&options.root)?.packer;
+    let channels = crate::config::Config::read(&options.root)?.channels;
     let installed = if selected.is_empty() { Ok(None) } else { installed_packer(options, &pins) };
     // Templates are judged as the linter judges them: with the versions
     // xtask.toml declares, else the Packer that builds them; their values
@@ -289,6 +297,10 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             jobs.push(failed_job(file, layout, why));
             continue;
         }
+        let packer_path = match &installed {
+            Ok(Some((path, _))) => Some(path.as_path()),
+            _ => None,
+        };
         let installed = match &installed {
             Ok(installed) => installed.as_ref().map(|(_, version)| version.as_str()),
             Err(why) => {
@@ -334,7 +346,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         // other regions (`ami_regions`) makes new images there too, and they
         // go into the lock, so those deployments follow.
         let region_filter = if options.regions.is_empty() { Vec::new() } else { regions.clone() };
-        let (feeds, left_alone) = feeds(&layout, &regions, &here, deployments, &region_filter);
+        let (feeds, left_alone) = feeds(&layout, &regions, &here, deployments, &region_filter, channels.as_ref());
         let inputs = template.inputs.clone();
         let lock::InputHashes { all: hash, each: files } = match lock::hash_inputs(file.dir(), &inputs) {
             Ok(hashed) => hashed,
@@ -376,11 +388,27 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             let built = Built { hash: &hash, files: &files, settings: &settings, setting_names: &setting_names };
             match recorded_images(lockfile.templates.get(&file.rel), &regions, &built) {
                 Ok(images) => {
+                    // What the build would load of its required plugins now;
+                    // nothing when Packer cannot say (the build will).
+                    let loaded = match packer_path {
+                        Some(packer) if tooling.list_required => {
+                            crate::plugins::required(packer, file.dir()).unwrap_or_default()
+                        }
+                        _ => BTreeMap::new(),
+                    };
                     tooling.changes = tools::changes_since_built(
                         lockfile.templates.get(&file.rel),
                         &regions,
                         installed,
                         &tooling.pins,
+                        &loaded,
+                    );
+                    // With channels, the first channel's deployments get
+                    // what the lock last gave it, which a rollback moves.
+                    let images = crate::lifecycle::channels::first_channel_images(
+                        channels.as_ref(),
+                        lockfile.templates.get(&file.rel),
+                        images,
                     );
                     (Outcome::Skipped(images), "unchanged since its images were built".to_owned())
                 }
@@ -574,6 +602,14 @@ fn recorded_images(
         let Some(image) = locked.images.get(region) else {
             return Err(format!("no image for {region} is recorded"));
         };
+        if let Some(revoked) = locked.lifecycle.get(&image.id).and_then(|events| events.revoked.as_ref()) {
+            return Err(format!(
+                "its newest image for {region}, {}, was revoked on {}: {}",
+                crate::printable::escape(&image.id),
+                crate::printable::escape(&revoked.at),
+                crate::printable::escape(&revoked.reason)
+            ));
+        }
         if image.hash != now.hash {
             return Err(if image.hash != locked.hash {
                 format!("its image for {region} is older than its last build (a --region run built other regions)")

@@ -1,5 +1,6 @@
 //! The record stage: new images go into `packer/images.lock`, written
-//! atomically, before any deployment is patched. A run that dies after this
+//! atomically, before any deployment is patched; the images they replace
+//! go into the lock's history, and with channels each enters the first. A run that dies after this
 //! leaves the images known; the next plain run finds the template unchanged
 //! and brings the deployments up to the lock.
 
@@ -130,21 +131,23 @@ pub fn record_build(
         Source::Manifest { source, built_at } => (built_at.unwrap_or_else(lock::utc_now), None, Some(source)),
         Source::Result { version, built_at } => (built_at, Some(version), None),
     };
+    // The first channel gets each new image at this write, whatever time
+    // the build ended: that is when its deployments are given it.
+    let channels = crate::config::Config::read(root)?.channels;
+    let entered = lock::utc_now();
     for (region, id) in images {
-        entry.images.insert(
-            region.clone(),
-            LockedImage {
-                id: id.clone(),
-                built_at: built_at.clone(),
-                packer_version: packer_version.clone(),
-                hash: job.hash.clone(),
-                settings: job.settings.clone(),
-                manifest: manifest.clone(),
-                variables: Some(job.setting_names.clone()),
-                values: Some(job.recorded_values.clone()),
-                plugins: if manifest.is_some() { None } else { job.tooling.used.clone() },
-            },
-        );
+        let image = LockedImage {
+            id: id.clone(),
+            built_at: built_at.clone(),
+            packer_version: packer_version.clone(),
+            hash: job.hash.clone(),
+            settings: job.settings.clone(),
+            manifest: manifest.clone(),
+            variables: Some(job.setting_names.clone()),
+            values: Some(job.recorded_values.clone()),
+            plugins: if manifest.is_some() { None } else { job.tooling.used.clone() },
+        };
+        crate::lifecycle::history::record(&job.file.rel, entry, region, image, channels.as_ref(), &entered);
     }
     lockfile.write(root)
 }

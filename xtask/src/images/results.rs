@@ -172,6 +172,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
     let everything = project::find_all_templates(&options.root, &Filter::default());
     let images_here = plan::images_by_release_cloud(&everything);
     let mut lockfile = LockFile::read(&options.root)?;
+    let channels = crate::config::Config::read(&options.root)?.channels;
     let mut checked: Vec<Checked> = Vec::new();
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for path in &options.apply {
@@ -185,8 +186,14 @@ pub fn apply(options: &Options) -> Result<Finished> {
             .get(&(result.job.layout.release.clone(), result.job.layout.cloud.clone()))
             .cloned()
             .unwrap_or_default();
-        let (feeds, left_alone) =
-            plan::feeds(&result.job.layout, &result.job.regions, &here, &deployments, &options.regions);
+        let (feeds, left_alone) = plan::feeds(
+            &result.job.layout,
+            &result.job.regions,
+            &here,
+            &deployments,
+            &options.regions,
+            channels.as_ref(),
+        );
         result.job.feeds = feeds;
         result.job.left_alone = left_alone;
         if !options.force {

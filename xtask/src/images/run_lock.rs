@@ -1,5 +1,7 @@
-//! One `images` run per root at a time: two runs would build the same
-//! images twice and race to write the same deployments.
+//! One run that writes per root at a time (`images`, and the lifecycle's
+//! `promote`, `rollback`, `revoke` and `prune`): two `images` runs would
+//! build the same images twice, and any two would race to write the same
+//! deployments and lock.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -39,7 +41,9 @@ fn try_lock_for_this_process(file: &File) -> std::io::Result<bool> {
     }
 }
 
-pub fn acquire(root: &Path) -> Result<RunLock> {
+/// Takes the lock for `command` (`images`, `promote`, …), which a run
+/// refused the lock is told.
+pub fn acquire(root: &Path, command: &str) -> Result<RunLock> {
     let path =
         crate::protected::Protected::of(root).check(&root.join("target/xtask/images.run-lock")).map_err(|refusal| {
             anyhow::anyhow!("the run lock target/xtask/images.run-lock: {refusal}; make target/ a folder of its own")
@@ -57,15 +61,16 @@ pub fn acquire(root: &Path) -> Result<RunLock> {
     if !try_lock_for_this_process(&file).with_context(|| format!("locking {}", path.display()))? {
         let mut holder = String::new();
         let _ = file.read_to_string(&mut holder);
-        let holder = holder.trim();
-        let holder = if holder.is_empty() { "another process" } else { holder };
-        bail!(
-            "another `cargo xtask images` is running on this repository ({holder}); wait for it to finish, or stop it"
-        );
+        // Written below as `cargo xtask <command>, pid N, started T`.
+        let (command, holder) = match holder.trim().split_once(", ") {
+            Some((command, holder)) if command.starts_with("cargo xtask ") => (command, holder),
+            _ => ("cargo xtask", "another process"),
+        };
+        bail!("another `{command}` is running on this repository ({holder}); wait for it to finish, or stop it");
     }
     file.set_len(0)?;
     file.rewind()?;
-    write!(file, "pid {}, started {}", std::process::id(), crate::lock::utc_now())?;
+    write!(file, "cargo xtask {command}, pid {}, started {}", std::process::id(), crate::lock::utc_now())?;
     file.flush()?;
     Ok(RunLock { _file: file })
 }
@@ -100,7 +105,7 @@ mod tests {
     #[test]
     fn another_process_is_refused_the_lock() {
         let dir = tempfile::tempdir().unwrap();
-        let held = acquire(dir.path()).unwrap();
+        let held = acquire(dir.path(), "images").unwrap();
         let child = fork(|| match try_lock_for_this_process(&held._file) {
             Ok(false) => 0,
             _ => 1,
@@ -115,7 +120,7 @@ mod tests {
     #[test]
     fn a_child_between_fork_and_exec_does_not_hold_the_lock() {
         let dir = tempfile::tempdir().unwrap();
-        let held = acquire(dir.path()).unwrap();
+        let held = acquire(dir.path(), "images").unwrap();
         let child = fork(|| {
             loop {
                 // SAFETY: pause(2) waits for a signal and touches no memory.
@@ -123,7 +128,7 @@ mod tests {
             }
         });
         drop(held);
-        let again = acquire(dir.path());
+        let again = acquire(dir.path(), "images");
         // SAFETY: kill(2) on the child forked above.
         unsafe { libc::kill(child, libc::SIGKILL) };
         wait(child);

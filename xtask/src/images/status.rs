@@ -1,7 +1,9 @@
 //! `cargo xtask status`: per template, the images the lock records, whether
 //! they are stale (and which file changed), and which deployments boot
 //! which ID, including IDs the lock does not know. It answers "which
-//! clusters still boot the old image?" in one command.
+//! clusters still boot the old image?" in one command. With channels, each
+//! channel's image per region, its age and soak, and the revocations; and
+//! what `prune` would remove (see `crate::lifecycle::status`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -14,6 +16,7 @@ use serde_json::{Value, json};
 use super::freshness::{self, Freshness};
 use super::plan::{self, GLOBAL};
 use crate::deployments::Deployment;
+use crate::lifecycle;
 use crate::lock::{LockFile, LockedTemplate};
 use crate::printable;
 use crate::project::{self, Filter, Layout, TemplateFile};
@@ -21,19 +24,40 @@ use crate::render::Format;
 
 pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
     let lockfile = LockFile::read(root)?;
+    let channels = crate::config::Config::read(root)?.channels;
+    let now = crate::lifecycle::clock::now();
     let (deployments, unreadable) = super::load_deployments(root)?;
     let templates = project::find_all_templates(root, &Filter::default());
     let images_here = plan::images_by_release_cloud(&templates);
+    // What `prune` would remove with its defaults; nothing while a
+    // deployment cannot be read, as `prune --execute` then refuses.
+    let prunable = if unreadable.is_empty() {
+        let named = lifecycle::prune::select::named_by_deployments(&deployments, &lockfile);
+        let (everything, policy) =
+            (lifecycle::fleet::Selection::default(), lifecycle::prune::select::Policy::default());
+        lifecycle::prune::select::judge(&lockfile, &named, &everything, &policy, now)
+    } else {
+        Vec::new()
+    };
     let mut entries: Vec<Value> = templates
         .iter()
         .filter(|file| file.layout.is_ok())
-        .map(|file| template_status(file, &lockfile, &images_here, &deployments))
+        .map(|file| {
+            let mut status = template_status(file, &lockfile, &images_here, &deployments);
+            let locked = lockfile.templates.get(&file.rel);
+            status["channels"] = Value::from(lifecycle::status::channels_of(locked, channels.as_ref(), now));
+            status["revoked"] = Value::from(lifecycle::status::revocations_of(locked));
+            status["prunable"] = Value::from(lifecycle::status::prunable_of(&prunable, &file.rel));
+            status
+        })
         .collect();
     // Lock entries whose template is gone: their images are still
     // recorded, and deployments may still boot them.
     for (rel, locked) in &lockfile.templates {
         if !templates.iter().any(|file| &file.rel == rel) {
-            entries.push(removed_template_status(rel, locked, &images_here, &deployments));
+            let mut status = removed_template_status(rel, locked, &images_here, &deployments);
+            status["prunable"] = Value::from(lifecycle::status::prunable_of(&prunable, rel));
+            entries.push(status);
         }
     }
     match format {
@@ -270,6 +294,7 @@ fn human(entries: &[Value]) -> String {
                 text(image, "state")
             );
         }
+        lifecycle::status::human(entry, &mut out);
         for used in entry["deployments"].as_array().into_iter().flatten() {
             let _ = writeln!(
                 out,

@@ -15,6 +15,7 @@ use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
 use crate::images::freshness::{self, Freshness};
 use crate::images::plan;
 use crate::images::readout::Readout;
+use crate::lifecycle::channels::Channels;
 use crate::location::{Location, Syntax};
 use crate::lock::{self, LockFile};
 use crate::project::{self, Filter, TemplateFile};
@@ -104,13 +105,21 @@ pub fn lint(options: &Options) -> Result<Report> {
     // it would silently turn off the stale- and unknown-image checks.
     let lock = Some(LockFile::read(&options.root)?).filter(|lock| !lock.templates.is_empty());
     let templates = TemplateIndex::build(&options.root, lock.as_ref());
-    let files = paths.iter().map(|path| lint_file(&options.root, path, &templates, lock.as_ref())).collect();
+    let config = Config::read(&options.root)?;
+    let channels = config.channels.as_ref();
+    let files = paths.iter().map(|path| lint_file(&options.root, path, &templates, lock.as_ref(), channels)).collect();
     let mut report = Report { files };
-    Config::read(&options.root)?.apply(&mut report);
+    config.apply(&mut report);
     Ok(report)
 }
 
-pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Option<&LockFile>) -> FileReport {
+pub fn lint_file(
+    root: &Path,
+    path: &Path,
+    templates: &TemplateIndex,
+    lock: Option<&LockFile>,
+    channels: Option<&Channels>,
+) -> FileReport {
     let rel = project::relative(root, path);
     let mut findings = Findings::default();
     let source = match deployments::read(path) {
@@ -144,7 +153,7 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
             .help("start from deployments/simple-aws-frankfurt-3.9.yaml");
         return FileReport::new(rel, source, findings.into_vec(), Syntax::Json);
     }
-    let ctx = Context { deployment: &deployment, templates, lock };
+    let ctx = Context { deployment: &deployment, templates, lock, channels };
     for rule in RULES {
         if let Some(check) = rule.check {
             check(&ctx, &mut findings);
@@ -152,7 +161,7 @@ pub fn lint_file(root: &Path, path: &Path, templates: &TemplateIndex, lock: Opti
     }
     let mut allows = suppress::yaml_allows(&source, &mut findings);
     if lock.is_none() {
-        suppress::only_rules_that_ran(&mut allows, &["stale-image", "unknown-image"]);
+        suppress::only_rules_that_ran(&mut allows, &["stale-image", "unknown-image", "revoked-image"]);
     }
     FileReport::with_allows(rel, source, findings.into_vec(), &allows, Syntax::Yaml(&deployment.root))
 }

@@ -301,7 +301,7 @@ pub fn write(root: &Path, deployment: &Deployment, text: &str) -> Result<()> {
     replace_file_unless_changed(&target, text.as_bytes(), || {
         let now = fs::read(&target).with_context(|| format!("reading {}", deployment.rel))?;
         if now != deployment.source.as_bytes() {
-            bail!("{} changed while the images were building; run again to patch it", deployment.rel);
+            bail!("{} changed on disk while xtask was running; run again to patch it", deployment.rel);
         }
         Ok(())
     })

@@ -267,9 +267,20 @@ pub struct Vendored {
     pub core: Mask,
 }
 
+/// Settings a provisioner or post-processor cannot go without at some
+/// releases of its source: any one of `any_of` will do.
+pub struct Requirement {
+    pub source: usize,
+    pub kind: PluginKind,
+    pub name: &'static str,
+    pub any_of: Vec<&'static str>,
+    pub versions: Mask,
+}
+
 pub struct Knowledge {
     pub sources: Vec<Source>,
     pub components: Vec<Component>,
+    pub requirements: Vec<Requirement>,
     pub bundles: Vec<Bundle>,
     pub vendored: Vec<Vendored>,
     /// The components by kind and type name: every block of every template
@@ -303,6 +314,16 @@ impl Knowledge {
 
     /// The plugin whose Go module or `required_plugins` address this is:
     /// `github.com/hashicorp/amazon` names `amazon`.
+    /// A type as its plugin names it, when a `required_plugins` entry
+    /// (`local_name`, `address`) of a plugin xtask knows provides it under
+    /// another name: `aws-ebs` of `aws = { source = "github.com/hashicorp/amazon" }`
+    /// is `amazon-ebs`. `None` when the entry does not provide it.
+    pub fn plugin_type_name(&self, local_name: &str, address: &str, name: &str) -> Option<String> {
+        let rest = name.strip_prefix(local_name).filter(|rest| rest.is_empty() || rest.starts_with('-'))?;
+        let plugin = self.plugin_of_address(address)?;
+        Some(format!("{}{rest}", self.sources[plugin].name))
+    }
+
     pub fn plugin_of_address(&self, address: &str) -> Option<usize> {
         let address = address.trim().trim_end_matches('/').to_ascii_lowercase();
         let (host_and_owner, name) = address.rsplit_once('/')?;
@@ -362,6 +383,7 @@ fn parse(text: &'static str) -> Result<Knowledge, String> {
     let mut knowledge = Knowledge {
         sources: Vec::new(),
         components: Vec::new(),
+        requirements: Vec::new(),
         bundles: Vec::new(),
         vendored: Vec::new(),
         by_name: HashMap::new(),
@@ -458,6 +480,13 @@ fn parse(text: &'static str) -> Result<Knowledge, String> {
                     _ => return Err(fail("unexpected words")),
                 };
                 knowledge.components.push(Component { source, kind, name, registered, known, keys: Vec::new() });
+            }
+            ["required", source, kind, name, keys, ranges] => {
+                let source = find(source)?;
+                let kind = PluginKind::from_name(kind).ok_or_else(|| fail("an unknown kind"))?;
+                let versions = mask_of(&knowledge.sources[source], ranges).ok_or_else(|| fail("bad version ranges"))?;
+                let any_of = keys.split('|').collect();
+                knowledge.requirements.push(Requirement { source, kind, name, any_of, versions });
             }
             _ => return Err(fail("an unknown line")),
         }

@@ -3,6 +3,7 @@
 
 use crate::deployments::Deployment;
 use crate::diagnostic::{Findings, RuleMeta};
+use crate::lifecycle::channels::{Channels, Membership};
 use crate::lock::LockFile;
 
 use super::TemplateIndex;
@@ -14,7 +15,9 @@ mod missing_key;
 mod no_template;
 mod region_not_built;
 mod release_not_a_string;
+mod revoked_image;
 mod stale_image;
+mod unknown_channel;
 mod unknown_cloud;
 mod unknown_image;
 
@@ -26,6 +29,8 @@ pub struct Context<'a> {
     pub templates: &'a TemplateIndex,
     /// The lock file, when it exists and records any template.
     pub lock: Option<&'a LockFile>,
+    /// `[channels]` of `xtask.toml`, when the repository has channels.
+    pub channels: Option<&'a Channels>,
 }
 
 pub struct Rule {
@@ -46,6 +51,8 @@ pub static RULES: &[&Rule] = &[
     &malformed_image_id::RULE,
     &stale_image::RULE,
     &unknown_image::RULE,
+    &unknown_channel::RULE,
+    &revoked_image::RULE,
 ];
 
 impl<'a> Context<'a> {
@@ -57,6 +64,25 @@ impl<'a> Context<'a> {
         }
         Some((deployment.release()?, deployment.cloud()?))
     }
+
+    /// The deployment's channel, when the repository has channels.
+    pub fn channel(&self) -> InChannel<'a> {
+        let Some(channels) = self.channels else { return InChannel::NoChannels };
+        match channels.of(self.deployment) {
+            Membership::In(channel) => InChannel::Channel(channels, channel),
+            Membership::Unknown(_) => InChannel::Unknown,
+        }
+    }
+}
+
+/// Which channel a deployment is in, as the rules that compare it with the
+/// lock need it.
+pub enum InChannel<'a> {
+    /// `xtask.toml` has no `[channels]`: every deployment gets every build.
+    NoChannels,
+    Channel(&'a Channels, &'a str),
+    /// It names no configured channel, which `unknown-channel` reports.
+    Unknown,
 }
 
 /// A role of the deployment whose template the lock file records.

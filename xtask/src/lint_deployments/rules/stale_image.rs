@@ -4,7 +4,7 @@ use crate::images::freshness::Freshness;
 use crate::location::Location;
 use crate::printable;
 
-use super::Context;
+use super::{Context, InChannel};
 
 declare_rule! {
     /// ## What it does
@@ -20,7 +20,8 @@ declare_rule! {
     /// warning that never stops a commit or CI. It says which clusters the
     /// next build changes, and it keeps an edit whose build never came from
     /// going unnoticed. A deployment that boots an image the lock does not
-    /// know is `unknown-image`, an error.
+    /// know is `unknown-image`, an error. With `[channels]`, only the first
+    /// channel is checked: the others get new images by promotion alone.
     ///
     /// ## Example
     /// ```text
@@ -36,6 +37,13 @@ declare_rule! {
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
+    // A later channel gets the next build only by promotion, which is
+    // refused for a stale image: `images` will not change it.
+    if let InChannel::Channel(channels, channel) = ctx.channel()
+        && channel != channels.first()
+    {
+        return;
+    }
     for entry in ctx.locked_roles() {
         let Some(image) = entry.locked.images.get(entry.region).filter(|image| image.id == entry.id) else {
             continue;

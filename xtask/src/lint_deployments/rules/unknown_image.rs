@@ -1,14 +1,22 @@
 use crate::deployments::image_route;
 use crate::diagnostic::Findings;
 use crate::location::Location;
+use crate::printable;
 
-use super::Context;
+use super::{Context, InChannel};
 
 declare_rule! {
     /// ## What it does
     /// Reports a `machine_image.id` that is not the image
     /// `packer/images.lock` records for the template feeding it, in the
     /// deployment's region. Checked only for templates the lock records.
+    ///
+    /// With `[channels]` in `xtask.toml`, the image recorded for a
+    /// deployment is the one the lock last gave its channel (`images` for
+    /// the first channel, `promote` and `rollback` for any): another image
+    /// the lock keeps is reported as a write that did not finish, one the
+    /// lock records as pruned as gone. A channel the lock has given no
+    /// image yet may boot any image the lock keeps for that region.
     ///
     /// ## Why is this bad?
     /// The ID was typed or pasted by hand: from another region, another
@@ -25,21 +33,74 @@ declare_rule! {
     ///
     /// ## Fix
     /// Run `cargo xtask images`: an unchanged template is not rebuilt, and
-    /// its recorded ID is written into the deployment.
+    /// its recorded ID is written into the deployment. In a later channel,
+    /// run the `promote` or `rollback` that gave the channel its image
+    /// again: it finishes what was interrupted.
     code: "DEP010", name: "unknown-image", severity: Error, check: Some(check),
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
+    let channel = ctx.channel();
     for entry in ctx.locked_roles() {
         let (id, region, template) = (entry.id, entry.region, &entry.template.rel);
-        let message = match entry.locked.images.get(region) {
-            Some(image) if image.id == id => continue,
-            Some(image) => {
-                format!("`{id}` is not the image the lock records for {template} in {region} ({})", image.id)
+        let folder = template.strip_suffix("/template.json").unwrap_or(template);
+        let known = entry.locked.images_of(region).any(|image| image.id == id);
+        let pruned = entry.locked.lifecycle_of(id).pruned;
+        let (message, help) = match &channel {
+            InChannel::Unknown => continue,
+            InChannel::NoChannels => match entry.locked.images.get(region) {
+                Some(image) if image.id == id => continue,
+                Some(image) => (
+                    format!("`{id}` is not the image the lock records for {template} in {region} ({})", image.id),
+                    IMAGES_HELP.to_owned(),
+                ),
+                None => (format!("the lock records no image of {template} in {region}"), IMAGES_HELP.to_owned()),
+            },
+            InChannel::Channel(channels, channel) => {
+                let given = entry.locked.channels.get(*channel).and_then(|given| given.get(region));
+                let recorded = match given {
+                    Some(given) => Some(given.as_str()),
+                    None if *channel == channels.first() => {
+                        entry.locked.images.get(region).map(|image| image.id.as_str())
+                    }
+                    None => None,
+                };
+                let finish = if *channel == channels.first() {
+                    "run `cargo xtask images` to write it (it rebuilds only what changed)".to_owned()
+                } else {
+                    format!(
+                        "if a `cargo xtask promote --to {channel}` or `rollback --channel {channel}` was                          interrupted, run it again to finish; otherwise write that image here"
+                    )
+                };
+                match (recorded, pruned) {
+                    (_, Some(pruning)) => (
+                        format!(
+                            "`{id}` of {folder} ({region}) was pruned on {}: the image no longer exists",
+                            printable::escape(&pruning.started_at)
+                        ),
+                        format!("write the image the lock records for the channel `{channel}`: {finish}"),
+                    ),
+                    (Some(recorded), _) if recorded == id => continue,
+                    (None, _) if known => continue,
+                    (Some(recorded), _) => (
+                        format!(
+                            "`{id}` is not the image the lock records for the channel `{channel}` of {folder} in {region}                              ({recorded}){}",
+                            if known { "; the lock keeps it as an earlier image" } else { "" }
+                        ),
+                        finish,
+                    ),
+                    (None, _) => (
+                        format!("`{id}` is no image the lock records of {folder} in {region}"),
+                        format!(
+                            "write an image the lock keeps for {region} (`cargo xtask status` lists them), or promote \
+                             one into the channel `{channel}`"
+                        ),
+                    ),
+                }
             }
-            None => format!("the lock records no image of {template} in {region}"),
         };
-        out.report(&RULE.meta, Location::value(image_route(entry.role)), message)
-            .help("run `cargo xtask images` to write the recorded image (it rebuilds only what changed)");
+        out.report(&RULE.meta, Location::value(image_route(entry.role)), message).help(help);
     }
 }
+
+const IMAGES_HELP: &str = "run `cargo xtask images` to write the recorded image (it rebuilds only what changed)";

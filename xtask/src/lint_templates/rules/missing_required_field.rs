@@ -5,7 +5,8 @@ use crate::gotmpl;
 use crate::hcl2;
 use crate::lint_templates::hcl2::FolderFindings;
 use crate::location::Location;
-use crate::schema::in_force::Resolved;
+use crate::schema::in_force::{InForce, Resolved};
+use crate::schema::{PluginKind, Requirement, knowledge};
 
 use super::{Context, Hcl2Context};
 
@@ -78,6 +79,26 @@ declare_rule! {
     ///
     /// `azure-arm` with a `shared_image_gallery_destination` needs no other
     /// output: the azure plugin publishes to the gallery alone.
+    ///
+    /// Provisioners and post-processors, in both formats, are judged by the
+    /// releases in force (see `unknown-key`): a setting is reported when
+    /// the `Prepare` of every release in force refuses to go without it.
+    /// Those requirements are generated from the Go sources at each release
+    /// tag (`cargo xtask codegen --packer-mirrors`, the `required` lines of
+    /// `knowledge.txt`), from the plainest checks only: a top-level `if`
+    /// that tests config fields for emptiness, joined by `&&`, and makes an
+    /// error (then any of them will do), or ansible's `validateFileConfig(…,
+    /// true)`; a field given a default earlier is not required, and one set
+    /// from another (`scripts` from `script`) may be given as either. Today
+    /// that is `shell`, `powershell` and `windows-shell` (one of `inline`,
+    /// `script`, `scripts`), `file` (`destination`), `artifice` (`files`),
+    /// `ansible` (`playbook_file`), `ansible-local` (`playbook_file` or
+    /// `playbook_files`), `chef-client` (`server_url`), `puppet-masterless`
+    /// (`manifest_file`), `converge` (`module`), `googlecompute-export`
+    /// (`paths`), `digitalocean-import` (`image_regions`) and the rest the
+    /// knowledge lists. Conditional requirements (`elevated_user` with
+    /// `elevated_password`), checks made in the SDK (`shell-local`) and a
+    /// block with an `override` are not read.
     ///
     /// ## Why is this bad?
     /// `packer validate -syntax-only` does not look at builder settings, and
@@ -152,6 +173,73 @@ fn check(ctx: &Context, out: &mut Findings) {
             out.report(&RULE.meta, Location::value(builder.at("type")), message).help(help);
         }
     }
+    let provisioners = ctx.blocks.provisioners.iter().chain(&ctx.blocks.error_cleanup_provisioner);
+    let blocks = provisioners.map(|block| (PluginKind::Provisioner, block));
+    let blocks = blocks.chain(ctx.blocks.post_processor_blocks().map(|block| (PluginKind::PostProcessor, block)));
+    for (plugin, block) in blocks {
+        // A builder's `override` may give what the block lacks.
+        let Some(kind) = block.kind().filter(|_| !block.body.contains_key("override")) else { continue };
+        // A JSON `shell` step without a script is `invalid-shell-source`'s.
+        let reported_elsewhere = |key: &str| kind == "shell" && ["inline", "script", "scripts"].contains(&key);
+        let given = |key: &str| block.body.get(key).is_some_and(|value| !value.is_null()) || reported_elsewhere(key);
+        for (message, help) in missing_in_force(ctx.in_force, plugin, kind, given) {
+            out.report(&RULE.meta, Location::value(block.at("type")), message).help(help);
+        }
+    }
+}
+
+/// What a provisioner or post-processor lacks of the settings its
+/// `Prepare` requires at every release in force (the generated
+/// `required` lines of the knowledge): (message, help) per requirement.
+fn missing_in_force(
+    in_force: &InForce,
+    plugin: PluginKind,
+    kind: &str,
+    given: impl Fn(&str) -> bool,
+) -> Vec<(String, String)> {
+    let Resolved::Known(scope) = in_force.resolve(plugin, kind) else { return Vec::new() };
+    let knowledge = knowledge();
+    // The requirements of each candidate that hold at all its releases in force.
+    let held: Vec<Vec<&Requirement>> = scope
+        .candidates
+        .iter()
+        .map(|candidate| {
+            let registered = knowledge
+                .components(plugin, kind)
+                .filter(|(_, component)| component.source == candidate.source)
+                .fold(0, |mask, (_, component)| mask | component.registered);
+            let in_force = candidate.allowed & registered;
+            knowledge
+                .requirements
+                .iter()
+                .filter(|need| need.source == candidate.source && need.kind == plugin && need.name == kind)
+                .filter(|need| in_force != 0 && in_force & !need.versions == 0)
+                .collect()
+        })
+        .collect();
+    let Some((first, others)) = held.split_first() else { return Vec::new() };
+    first
+        .iter()
+        .filter(|need| others.iter().all(|other| other.iter().any(|theirs| theirs.any_of == need.any_of)))
+        .filter(|need| !need.any_of.iter().any(|key| given(key)))
+        .map(|need| {
+            let quoted: Vec<String> = need.any_of.iter().map(|key| format!("`{key}`")).collect();
+            let what = match quoted.as_slice() {
+                [one] => one.clone(),
+                [init @ .., last] => format!("one of {} or {last}", init.join(", ")),
+                [] => String::new(),
+            };
+            let noun = plugin.noun();
+            (
+                format!(
+                    "{} {noun} needs {what}, and this one has none, in {}",
+                    with_article(&format!("`{kind}`")),
+                    scope.judged()
+                ),
+                format!("add {what} to the {noun}: its Prepare refuses to go without"),
+            )
+        })
+        .collect()
 }
 
 /// An HCL2 `source` block, its settings read as JSON would hold them: a
@@ -170,11 +258,28 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         let (Some((_, at)), true) = (source.block.labels.first(), !completed.contains(&source.address())) else {
             continue;
         };
-        if !matches!(ctx.in_force.resolve(crate::schema::PluginKind::Builder, source.kind), Resolved::Known(_)) {
+        if !matches!(ctx.in_force.resolve(PluginKind::Builder, source.kind), Resolved::Known(_)) {
             continue;
         }
-        for (message, help) in missing(source.kind, &as_json(&source.block.body), "source") {
+        for (message, help) in missing(&ctx.template.plugin_type(source.kind), &as_json(&source.block.body), "source") {
             out.report(&RULE.meta, at, message).help(help);
+        }
+    }
+    for build in &builds {
+        let blocks = build.provisioners().map(|block| (PluginKind::Provisioner, block));
+        let blocks = blocks.chain(build.post_processors().into_iter().map(|block| (PluginKind::PostProcessor, block)));
+        for (plugin, block) in blocks {
+            // `override` may give, per source, what the block lacks.
+            let Some((kind, at)) = block.labels.first().filter(|_| block.body.attr("override").is_none()) else {
+                continue;
+            };
+            let given = |key: &str| {
+                block.body.attr(key).is_some_and(|attr| attr.value != hcl2::Value::Null)
+                    || block.body.blocks(key).next().is_some()
+            };
+            for (message, help) in missing_in_force(ctx.in_force, plugin, kind, given) {
+                out.report(&RULE.meta, at, message).help(help);
+            }
         }
     }
 }

@@ -28,6 +28,8 @@ mod duplicate_region;
 mod env_outside_variables;
 mod hardcoded_communicator_password;
 mod hardcoded_credentials;
+mod invalid_dynamic_block;
+mod invalid_gce_label;
 mod invalid_hcl;
 mod invalid_interpolation;
 mod invalid_json;
@@ -56,6 +58,7 @@ mod undeclared_local;
 mod undeclared_var_file_variable;
 mod undeclared_variable;
 mod undefined_builder_reference;
+mod unknown_ami_filter;
 mod unknown_builder_type;
 mod unknown_function;
 mod unknown_key;
@@ -140,6 +143,9 @@ pub static RULES: &[&Rule] = &[
     &wrong_cloud::RULE,
     &malformed_source_image::RULE,
     &region_from_environment::RULE,
+    &unknown_ami_filter::RULE,
+    &invalid_dynamic_block::RULE,
+    &invalid_gce_label::RULE,
     &undeclared_variable::RULE,
     &unused_variable::RULE,
     &env_outside_variables::RULE,
@@ -207,19 +213,26 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, candidate)| candidate)
 }
 
+/// Edits between two words, a swap of two neighbouring letters counting as
+/// one (`tpye` is one edit from `type`): the slip a typist makes most.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+    // Three rows: the one before the previous is where a swap comes from.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut row = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let substitution = previous[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            row[j] = substitution.min(previous[j] + 1).min(row[j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                row[j] = row[j].min(before[j - 2] + 1);
+            }
         }
+        before = std::mem::replace(&mut previous, row);
     }
-    row[b.len()]
+    previous[b.len()]
 }
 
 /// Shared by the provisioner and post-processor rules: a block without a
@@ -330,5 +343,13 @@ mod tests {
     fn suggestions() {
         assert_eq!(suggest("amazon-eb", PluginKind::Builder.names()), Some("amazon-ebs"));
         assert_eq!(suggest("zzz", PluginKind::Builder.names()), None);
+        // Swapped neighbours are one slip, even in a short word.
+        assert_eq!(suggest("tpye", ["type", "name"]), Some("type"));
+        assert_eq!(suggest("nmae", ["type", "name"]), Some("name"));
+        assert_eq!(suggest("shlel", PluginKind::Provisioner.names()), Some("shell"));
+        assert_eq!(edit_distance("volume_szie", "volume_size"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("abc", ""), 3);
     }
 }

@@ -4,8 +4,11 @@ use crate::location::Location;
 
 use super::Context;
 use super::Hcl2Context;
-use crate::hcl2::{self, functions};
+use crate::hcl2;
+use crate::hcl2::eval::{self, Evaluator};
+use crate::hcl2::value::CtyValue;
 use crate::lint_templates::hcl2::FolderFindings;
+use crate::template::Given;
 
 declare_rule! {
     /// ## What it does
@@ -13,9 +16,30 @@ declare_rule! {
     /// contains none of `{{timestamp}}`, `{{isotime}}` or `{{uuid}}`,
     /// directly or through the defaults of the user variables it uses.
     ///
-    /// In an HCL2 template: an `ami_name` or `image_name` that calls none of
-    /// `timestamp()`, `uuidv4()`, `uuidv5()`, also through the variables and
-    /// locals it uses.
+    /// In an HCL2 template, each name is computed as Packer would compute
+    /// it before the build (through variables with their defaults and the
+    /// committed auto var files, locals, functions and interpolations), and
+    /// reported when it comes out the same on every run: known, not set by
+    /// the run (`-var`, `PKR_VAR_`, a `-var-file`, `env()`), and without a
+    /// `{{timestamp}}`-like action the plugin renders. A name that calls
+    /// `timestamp()` or `uuidv4()`, or depends on a variable without a
+    /// value or on a data source, is only known to the build and is not
+    /// reported; nor is one that uses a variable whose default is `""`,
+    /// which authors write for a value each run gives. A build's `source` block that sets the name is judged too.
+    /// The settings read: amazon's `ami_name` (ebs, ebssurrogate, instance,
+    /// chroot), googlecompute's `image_name`, azure-arm's
+    /// `managed_image_name` and `shared_image_gallery_destination`'s
+    /// `image_version` (this one in JSON templates too), openstack's
+    /// `image_name`, and vsphere-iso's and vsphere-clone's `vm_name` (the
+    /// VM or template stays in vCenter, and the next build stops on it
+    /// unless run with `-force`; not reported with `destroy`).
+    ///
+    /// Names that are left alone on purpose: docker's tags (`docker-tag`
+    /// moves a tag to the new image; the old one stays under its id),
+    /// qemu's, vmware's, virtualbox's and hyperv's `vm_name` (a file in the
+    /// build's own `output_directory`, which Packer refuses to reuse by
+    /// itself), proxmox's `template_name`, hcloud's and digitalocean's
+    /// `snapshot_name` (those APIs keep any number of images of one name).
     ///
     /// ## Why is this bad?
     /// It depends on the cloud. AWS (`ami_name`, per region and account)
@@ -31,7 +55,8 @@ declare_rule! {
     /// An Amazon builder with `force_deregister` set (`true`, or a value
     /// only the build knows) is not reported: it deregisters the AMI of that
     /// name before registering the new one, which is what a fixed name with
-    /// that setting is for.
+    /// that setting is for. Nor is one with `skip_create_ami`, or a
+    /// googlecompute source with `skip_create_image`: they make no image.
     ///
     /// ## Example
     /// ```json
@@ -43,8 +68,9 @@ declare_rule! {
     code: "PKR106", name: "non-unique-image-name", severity: Error, check: Some(check), hcl2: Some(check_hcl2),
 }
 
-/// Does an Amazon builder deregister the AMI of its name first? `true`, or
-/// a value only the build knows, says so.
+/// Does a setting that makes a fixed name harmless hold (an Amazon
+/// builder's `force_deregister`, ...)? `true`, or a value only the build
+/// knows, says so.
 fn deregisters(value: Option<&serde_json::Value>) -> bool {
     match value {
         Some(serde_json::Value::Bool(set)) => *set,
@@ -56,7 +82,12 @@ fn deregisters(value: Option<&serde_json::Value>) -> bool {
 fn check(ctx: &Context, out: &mut Findings) {
     for builder in &ctx.blocks.builders {
         let kind = builder.kind().unwrap_or_default();
-        if kind.starts_with("amazon-") && deregisters(builder.body.get("force_deregister")) {
+        let excuses: &[&str] = match kind {
+            k if k.starts_with("amazon-") => &["force_deregister", "skip_create_ami"],
+            "googlecompute" => &["skip_create_image"],
+            _ => &[],
+        };
+        if excuses.iter().any(|key| deregisters(builder.body.get(*key))) {
             continue;
         }
         for key in ["ami_name", "image_name", "managed_image_name"] {
@@ -96,27 +127,178 @@ fn check(ctx: &Context, out: &mut Findings) {
             };
             finding.help("add `{{timestamp}}`, `{{isotime}}` or `{{uuid}}` to the name");
         }
+        let gallery_version = builder
+            .body
+            .get("shared_image_gallery_destination")
+            .and_then(|destination| destination.get("image_version"))
+            .and_then(serde_json::Value::as_str);
+        if let Some(version) = gallery_version.filter(|_| kind == "azure-arm")
+            && ctx.template.resolves_to_call(version, gotmpl::UNIQUE) == Some(false)
+        {
+            out.report(
+                &RULE.meta,
+                Location::value(builder.at("shared_image_gallery_destination").key("image_version")),
+                "`image_version` of `shared_image_gallery_destination` is the same on every build, so the second build fails: Packer stops when the gallery image already has that version (unless run with -force, which deletes it)",
+            )
+            .help("take the version from a variable that each run sets (`-var image_version=1.0.$BUILD_NUMBER`)");
+        }
     }
 }
 
+/// A name setting of an HCL2 source whose value must be new on every
+/// build: where it is (`parent` for a nested block), and what the cloud
+/// does with a name it already has.
+struct NameSetting {
+    parent: Option<&'static str>,
+    key: &'static str,
+    consequence: &'static str,
+    /// Glance keeps duplicates: a warning rather than an error.
+    duplicates_kept: bool,
+}
+
+/// The name settings of a source type, and the settings that make a fixed
+/// name harmless there (`force_deregister`, `skip_create_ami`, ...).
+fn name_settings(kind: &str) -> (Vec<NameSetting>, &'static [&'static str]) {
+    let setting = |parent, key, consequence| NameSetting { parent, key, consequence, duplicates_kept: false };
+    match kind {
+        "amazon-ebs" | "amazon-ebssurrogate" | "amazon-instance" | "amazon-chroot" => (
+            vec![setting(None, "ami_name", "AWS refuses an AMI name that the account already has in the region")],
+            &["force_deregister", "skip_create_ami"],
+        ),
+        "googlecompute" => (
+            vec![setting(None, "image_name", "GCE refuses an image name that the project already has")],
+            &["skip_create_image"],
+        ),
+        "azure-arm" => (
+            vec![
+                setting(
+                    None,
+                    "managed_image_name",
+                    "Packer stops when the resource group already has a managed image of that name (unless run with -force, which deletes it)",
+                ),
+                setting(
+                    Some("shared_image_gallery_destination"),
+                    "image_version",
+                    "Packer stops when the gallery image already has that version (unless run with -force, which deletes it)",
+                ),
+            ],
+            &[],
+        ),
+        "vsphere-iso" | "vsphere-clone" => (
+            vec![setting(
+                None,
+                "vm_name",
+                "Packer stops when the folder already has a VM of that name (unless run with -force, which destroys it)",
+            )],
+            &["destroy"],
+        ),
+        "openstack" => (
+            vec![NameSetting {
+                parent: None,
+                key: "image_name",
+                consequence: "Glance keeps every build under that name, so picking the image by name becomes ambiguous",
+                duplicates_kept: true,
+            }],
+            &[],
+        ),
+        _ => (Vec::new(), &[]),
+    }
+}
+
+/// Is a value the same on every run: known before the build, set by the
+/// folder itself rather than by the run (`-var`, `PKR_VAR_`, `env()`), and
+/// without a Go template action the plugin renders per build
+/// (`{{timestamp}}`)?
+fn fixed(evaluator: &Evaluator, attr: &hcl2::Attr) -> Option<String> {
+    let value = evaluator.value(&attr.at, &attr.value).ok()?;
+    if value.all_marks().from_run {
+        return None;
+    }
+    let text = value.as_str()?;
+    (!gotmpl::calls_any(text, gotmpl::UNIQUE)).then(|| text.to_owned())
+}
+
+/// Does a setting that makes a fixed name harmless hold: `true`, or a value
+/// only the build knows?
+fn excused(evaluator: &Evaluator, body: &hcl2::Body, settings: &[&str]) -> bool {
+    settings.iter().filter_map(|key| body.attr(key)).any(|attr| match evaluator.value(&attr.at, &attr.value) {
+        Ok(value) if value.is_unknown() => true,
+        Ok(value) => value.equals(&CtyValue::bool(true)) == Some(true) || value.as_str() == Some("true"),
+        Err(_) => false,
+    })
+}
+
+/// The folder's evaluation, with one reading of authors' habit: a
+/// variable whose default is `""` (and that no auto var file sets) stands
+/// for a value each run gives, so it counts as given by the run.
+fn evaluation_options(template: &hcl2::Hcl2Template) -> eval::Options {
+    let mut options = template.evaluation_options();
+    let set_by_files: Vec<&str> = template.auto_var_file_values().map(|attr| attr.key.as_str()).collect();
+    for variable in template.variables() {
+        let empty =
+            matches!(variable.default(), Some(hcl2::Attr { value: hcl2::Value::String(text), .. }) if text.is_empty());
+        if empty && !set_by_files.contains(&variable.name) {
+            options.vars.entry(variable.name.to_owned()).or_insert_with(|| Given::Arg(String::new()));
+        }
+    }
+    options
+}
+
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
+    let evaluator = Evaluator::new(ctx.template, evaluation_options(ctx.template));
+    // A build's `source "amazon-ebs.x" { ami_name = … }` block sets the
+    // name for that build: it is judged like the source's own.
+    let builds = ctx.template.builds();
+    let overrides: Vec<(String, &hcl2::Body)> = builds
+        .iter()
+        .flat_map(|build| build.sources())
+        .filter_map(|used| Some((used.address.to_owned(), used.overrides?)))
+        .collect();
     for source in ctx.template.sources() {
-        let deregisters = source.block.body.attr("force_deregister").is_some_and(|attr| {
-            matches!(&attr.value, hcl2::Value::Bool(true) | hcl2::Value::Expr(_))
-                || matches!(&attr.value, hcl2::Value::String(text) if text == "true")
-        });
-        if source.kind.starts_with("amazon-") && deregisters {
+        let (names, excuses) = name_settings(&ctx.template.plugin_type(source.kind));
+        let address = source.address();
+        let bodies = std::iter::once(&source.block.body)
+            .chain(overrides.iter().filter(|(used, _)| *used == address).map(|(_, body)| *body));
+        let bodies: Vec<&hcl2::Body> = bodies.collect();
+        if bodies.iter().any(|body| excused(&evaluator, body, excuses)) {
             continue;
         }
-        for key in ["ami_name", "image_name"] {
-            let Some(attr) = source.block.body.attr(key) else { continue };
-            if ctx.template.calls_any(&attr.at, functions::UNIQUE) == Some(false) {
-                out.report(
-                    &RULE.meta,
-                    &attr.at,
-                    format!("`{key}` is the same on every build, so the second build fails: the name is taken"),
-                )
-                .help("add `${timestamp()}` or `${uuidv4()}` to the name, e.g. \"base-${formatdate(\"YYYYMMDDhhmm\", timestamp())}\"");
+        for body in bodies {
+            for name in &names {
+                let holder = match name.parent {
+                    Some(parent) => body.blocks(parent).next().map(|block| &block.body),
+                    None => Some(body),
+                };
+                let Some(attr) = holder.and_then(|holder| holder.attr(name.key)) else { continue };
+                let Some(value) = fixed(&evaluator, attr) else { continue };
+                let shown = match name.parent {
+                    Some(parent) => format!("`{}` of `{parent}`", name.key),
+                    None => format!("`{}`", name.key),
+                };
+                let finding = if name.duplicates_kept {
+                    out.report(
+                        &RULE.meta,
+                        &attr.at,
+                        format!("{shown} is \"{value}\" on every build; {}", name.consequence),
+                    )
+                    .severity(Severity::Warning)
+                } else {
+                    out.report(
+                        &RULE.meta,
+                        &attr.at,
+                        format!(
+                            "{shown} is \"{value}\" on every build, so the second build fails: {}",
+                            name.consequence
+                        ),
+                    )
+                };
+                finding.help(if name.key == "image_version" {
+                    // Azure takes only `major.minor.patch` of 32-bit whole
+                    // numbers here: no room for a timestamp in one part.
+                    "take the version from a variable that each run sets (`-var image_version=1.0.$BUILD_NUMBER`)"
+                } else {
+                    "add `${timestamp()}` or `${uuidv4()}` to the name, e.g. \"base-${formatdate(\"YYYYMMDDhhmm\", timestamp())}\""
+                });
             }
         }
     }

@@ -1,0 +1,530 @@
+//! The image lifecycle: `promote`, `rollback`, `revoke` and `prune` on a
+//! repository whose images the stand-in Packer builds (a fraction of a
+//! second each), with times in the lock moved back where a test needs an
+//! image to have soaked. `prune --execute` runs against moto with the AWS
+//! CLI.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+mod common;
+use common::{stand_in_packer, text, write};
+
+const TEMPLATE: &str = "packer/3.11/aws/machine-image/template.json";
+const UNKNOWN: &str = "ami-00000000000000000";
+
+fn template() -> String {
+    let builder = |region: &str| {
+        format!(
+            "{{ \"type\": \"amazon-ebs\", \"name\": \"{region}\", \"region\": \"{region}\", \"source_ami\": \
+             \"ami-03cf127a\", \"instance_type\": \"t2.micro\", \"ssh_username\": \"core\", \"ami_name\": \
+             \"okd-{region}-{{{{timestamp}}}}\" }}"
+        )
+    };
+    format!("{{\n  \"builders\": [\n    {},\n    {}\n  ]\n}}\n", builder("eu-west-1"), builder("eu-central-1"))
+}
+
+fn deployment(channel: Option<&str>, region: &str) -> String {
+    let channel = channel.map(|name| format!("channel: {name}\n")).unwrap_or_default();
+    format!(
+        "# {region}\n{channel}release: '3.11'\ncloud: aws\nbastion:\n  machine_image:\n    id: {UNKNOWN}  # bastion\n\
+         cluster:\n  region: {region}\n  machine_image:\n    id: '{UNKNOWN}'\n"
+    )
+}
+
+/// Two canary clusters and two stable ones (one without `channel:`), one
+/// of each per region; `soak` for stable.
+fn tree(root: &Path, soak: &str) -> PathBuf {
+    write(root, TEMPLATE, template());
+    write(
+        root,
+        "xtask.toml",
+        format!("[channels]\norder = [\"canary\", \"stable\"]\n\n[channels.stable]\nsoak = \"{soak}\"\n"),
+    );
+    write(root, "deployments/canary-frankfurt.yaml", deployment(Some("canary"), "eu-central-1"));
+    write(root, "deployments/canary-ireland.yaml", deployment(Some("canary"), "eu-west-1"));
+    write(root, "deployments/prod-frankfurt.yaml", deployment(None, "eu-central-1"));
+    write(root, "deployments/prod-ireland.yaml", deployment(Some("stable"), "eu-west-1"));
+    stand_in_packer(root)
+}
+
+fn xtask(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .env("NO_COLOR", "1")
+        .env("PACKER", root.join("bin/packer"))
+        .output()
+        .expect("the xtask binary runs")
+}
+
+/// Runs a command that must succeed, and returns what it said.
+fn ok(root: &Path, args: &[&str]) -> String {
+    let output = xtask(root, args);
+    let said = text(&output);
+    assert!(output.status.success(), "`{}` failed:\n{said}", args.join(" "));
+    said
+}
+
+fn lock(root: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap()
+}
+
+fn set_lock(root: &Path, lock: &Value) {
+    write(root, "packer/images.lock", serde_json::to_string_pretty(lock).unwrap() + "\n");
+}
+
+/// The template's entry in the lock.
+fn entry(root: &Path) -> Value {
+    lock(root)["templates"][TEMPLATE].clone()
+}
+
+fn current(root: &Path, region: &str) -> String {
+    entry(root)["images"][region]["id"].as_str().unwrap().to_owned()
+}
+
+/// The IDs a deployment holds, in file order.
+fn ids(root: &Path, name: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(root.join("deployments").join(name)).unwrap();
+    text.match_indices("ami-")
+        .map(|(at, _)| text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect())
+        .collect()
+}
+
+/// Moves every time the lock records for entering `channel` back by
+/// `seconds`, and every build time with it, as if that long had passed.
+fn soak(root: &Path, channel: &str, seconds: u64) {
+    fn earlier(value: &mut Value, seconds: u64) {
+        let at = xtask::lifecycle::clock::parse_timestamp(value.as_str().unwrap()).unwrap() - seconds;
+        *value = Value::String(xtask::lock::utc_timestamp(at));
+    }
+    fn walk(value: &mut Value, channel: &str, seconds: u64) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map.iter_mut() {
+                    match key.as_str() {
+                        "built_at" => earlier(inner, seconds),
+                        "entered" => {
+                            if let Some(at) = inner.get_mut(channel) {
+                                earlier(at, seconds);
+                            }
+                        }
+                        _ => walk(inner, channel, seconds),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| walk(item, channel, seconds)),
+            _ => {}
+        }
+    }
+    let mut lock = lock(root);
+    walk(&mut lock, channel, seconds);
+    set_lock(root, &lock);
+}
+
+#[test]
+fn promote_waits_for_the_soak_then_gives_the_next_channel_what_the_one_before_boots() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "48h");
+    ok(root, &["images"]);
+    let (ireland, frankfurt) = (current(root, "eu-west-1"), current(root, "eu-central-1"));
+    assert_eq!(ids(root, "canary-ireland.yaml"), [ireland.clone(), ireland.clone()]);
+    assert_eq!(ids(root, "prod-ireland.yaml"), [UNKNOWN, UNKNOWN], "a build reaches the first channel only");
+
+    let said = ok(root, &["promote", "--to", "stable"]);
+    assert!(said.contains("waiting: "), "{said}");
+    assert!(said.contains(&format!("{ireland} has run ")), "{said}");
+    assert!(
+        said.contains("`stable` takes an image after 48h: 2d 0h left") || said.contains("48h: 1d 23h left"),
+        "{said}"
+    );
+    assert_eq!(ids(root, "prod-ireland.yaml"), [UNKNOWN, UNKNOWN]);
+
+    let status = ok(root, &["status"]);
+    assert!(status.contains(&format!("channel canary     eu-west-1      {ireland}, built ")), "{status}");
+    assert!(status.contains("left of the 48h soak before `stable`"), "{status}");
+    soak(root, "canary", 49 * 3600);
+    let status = ok(root, &["status"]);
+    assert!(status.contains("; soaked (48h): `cargo xtask promote --to stable` takes it"), "{status}");
+    let said = ok(root, &["promote", "--to", "stable"]);
+    assert!(said.contains(&format!("promoted to {ireland} (from {UNKNOWN}): soaked 2d 1h in `canary`")), "{said}");
+    assert_eq!(ids(root, "prod-ireland.yaml"), [ireland.clone(), ireland.clone()]);
+    assert_eq!(ids(root, "prod-frankfurt.yaml"), [frankfurt.clone(), frankfurt.clone()]);
+    assert!(said.contains("2 promoted, 0 finished, 0 current, 0 waiting, 0 refused; 2 deployments updated."), "{said}");
+    assert!(said.contains("-    id: ami-00000000000000000  # bastion"), "the diff is shown:\n{said}");
+    let entry = entry(root);
+    assert_eq!(entry["channels"]["stable"]["eu-west-1"], ireland.as_str());
+    assert!(entry["lifecycle"][&ireland]["entered"]["stable"].is_string());
+
+    let again = ok(root, &["promote", "--to", "stable"]);
+    assert!(again.contains(&format!("already on {ireland}")), "{again}");
+    assert!(again.contains("0 promoted, 0 finished, 2 current"), "{again}");
+    let lint = ok(root, &["lint-deployments"]);
+    assert!(lint.contains("no problems found"), "{lint}");
+}
+
+#[test]
+fn promote_refuses_what_a_person_must_look_at_and_names_the_deployments() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    ok(root, &["images"]);
+    let first = current(root, "eu-central-1");
+    ok(root, &["images", "--force"]);
+    let second = current(root, "eu-central-1");
+    soak(root, "canary", 7200);
+    let canary = std::fs::read_to_string(root.join("deployments/canary-frankfurt.yaml")).unwrap();
+
+    // Two canary clusters in one region on different images.
+    write(root, "deployments/canary-frankfurt-2.yaml", canary.replace(&second, &first));
+    let output = xtask(root, &["promote", "--to", "stable", "--region", "eu-central-1"]);
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains("refused: the deployments of `canary` disagree: "), "{said}");
+    assert!(
+        said.contains(&format!("deployments/canary-frankfurt-2.yaml bastion.machine_image.id boots {first}")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("deployments/canary-frankfurt.yaml bastion.machine_image.id boots {second}")),
+        "{said}"
+    );
+    std::fs::remove_file(root.join("deployments/canary-frankfurt-2.yaml")).unwrap();
+
+    // An image the lock does not record.
+    write(root, "deployments/canary-frankfurt.yaml", canary.replace(&second, "ami-0123456789abcdef0"));
+    let said = text(&xtask(root, &["promote", "--to", "stable", "--region", "eu-central-1"]));
+    assert!(
+        said.contains(
+            "`canary` boots ami-0123456789abcdef0 (deployments/canary-frankfurt.yaml bastion.machine_image.id \
+                       boots ami-0123456789abcdef0, deployments/canary-frankfurt.yaml cluster.machine_image.id boots \
+                       ami-0123456789abcdef0), which packer/images.lock does not record"
+        ),
+        "{said}"
+    );
+
+    // An earlier image the lock keeps, though the lock gave canary the
+    // newer one: a write into canary that did not finish.
+    write(root, "deployments/canary-frankfurt.yaml", canary.replace(&second, &first));
+    let said = text(&xtask(root, &["promote", "--to", "stable", "--region", "eu-central-1"]));
+    assert!(said.contains(&format!("packer/images.lock gave `canary` {second} in eu-central-1, and its deployments boot {first}: a write into `canary` did not finish")), "{said}");
+    write(root, "deployments/canary-frankfurt.yaml", &canary);
+
+    // Times a wrong clock wrote: ahead of this one, or before the build.
+    let good = lock(root);
+    let mut ahead = good.clone();
+    let tomorrow = xtask::lock::utc_timestamp(xtask::lifecycle::clock::now() + 86_400);
+    ahead["templates"][TEMPLATE]["lifecycle"][&second]["entered"]["canary"] = Value::String(tomorrow.clone());
+    set_lock(root, &ahead);
+    let said = text(&xtask(root, &["promote", "--to", "stable", "--region", "eu-central-1"]));
+    assert!(
+        said.contains(&format!("{tomorrow} is 1d 0h ahead of this machine's clock")) || said.contains("23h 59m ahead"),
+        "{said}"
+    );
+    let mut before_build = good.clone();
+    before_build["templates"][TEMPLATE]["lifecycle"][&second]["entered"]["canary"] =
+        Value::String("2001-01-01T00:00:00Z".to_owned());
+    set_lock(root, &before_build);
+    let said = text(&xtask(root, &["promote", "--to", "stable", "--region", "eu-central-1"]));
+    assert!(said.contains("entered `canary` at 2001-01-01T00:00:00Z, before it was built"), "{said}");
+    let mut no_entry = good.clone();
+    no_entry["templates"][TEMPLATE]["lifecycle"][&second]["entered"].as_object_mut().unwrap().remove("canary");
+    set_lock(root, &no_entry);
+    let said = text(&xtask(root, &["promote", "--to", "stable", "--region", "eu-central-1"]));
+    assert!(said.contains("does not say when") && said.contains("--without-soak"), "{said}");
+    let forced = ok(root, &["promote", "--to", "stable", "--region", "eu-central-1", "--without-soak"]);
+    assert!(forced.contains("without its soak (--without-soak)"), "{forced}");
+    assert_eq!(ids(root, "prod-frankfurt.yaml"), [second.clone(), second.clone()]);
+    assert_eq!(ids(root, "prod-ireland.yaml"), [UNKNOWN, UNKNOWN], "--region leaves the others alone");
+}
+
+#[test]
+fn a_stale_image_waits_for_the_next_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    ok(root, &["images"]);
+    soak(root, "canary", 7200);
+    write(root, TEMPLATE, template().replace("t2.micro", "t3.micro"));
+    let said = ok(root, &["promote", "--to", "stable"]);
+    assert!(
+        said.contains("is stale (template.json (changed)): the next `cargo xtask images` gives `canary` a new image"),
+        "{said}"
+    );
+    assert_eq!(ids(root, "prod-ireland.yaml"), [UNKNOWN, UNKNOWN]);
+}
+
+#[test]
+fn promote_takes_a_later_channel_of_a_repository_with_channels() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    let first = xtask(root, &["promote", "--to", "canary"]);
+    assert_eq!(first.status.code(), Some(2));
+    assert!(text(&first).contains("`canary` is the first channel: new images reach it by `cargo xtask images`; promote into a later one (stable)"), "{}", text(&first));
+    let other = xtask(root, &["promote", "--to", "beta"]);
+    assert_eq!(other.status.code(), Some(2));
+    assert!(text(&other).contains("`beta` is not a channel; xtask.toml names canary, stable"), "{}", text(&other));
+    std::fs::remove_file(root.join("xtask.toml")).unwrap();
+    let none = xtask(root, &["promote", "--to", "stable"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(text(&none).contains("xtask.toml has no [channels]"), "{}", text(&none));
+}
+
+#[test]
+fn a_dry_run_writes_nothing_and_the_json_is_a_versioned_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    write(root, "deployments/lost.yaml", deployment(Some("beta"), "eu-west-1"));
+    ok(root, &["images"]);
+    soak(root, "canary", 7200);
+    let lock_before = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    let output = xtask(root, &["promote", "--to", "stable", "--dry-run", "--format", "json"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["version"], 1);
+    assert_eq!(document["command"], "promote");
+    assert_eq!((document["channel"].as_str(), document["from"].as_str()), (Some("stable"), Some("canary")));
+    assert_eq!(document["dry_run"], true);
+    let places = document["places"].as_array().unwrap();
+    assert_eq!(places.len(), 2, "{document}");
+    let ireland = places.iter().find(|place| place["region"] == "eu-west-1").unwrap();
+    assert_eq!(ireland["state"], "promoted");
+    assert_eq!(ireland["id"], current(root, "eu-west-1").as_str());
+    assert_eq!(ireland["before"], serde_json::json!([UNKNOWN]));
+    assert_eq!(ireland["deployments"], serde_json::json!(["deployments/prod-ireland.yaml"]));
+    assert_eq!(ireland["template"], "packer/3.11/aws/machine-image");
+    assert_eq!(document["outside"][0]["path"], "deployments/lost.yaml");
+    assert!(document["outside"][0]["reason"].as_str().unwrap().contains("`beta` is not one of"), "{document}");
+    assert_eq!(std::fs::read_to_string(root.join("packer/images.lock")).unwrap(), lock_before);
+    assert_eq!(ids(root, "prod-ireland.yaml"), [UNKNOWN, UNKNOWN]);
+    let human = ok(root, &["promote", "--to", "stable", "--dry-run"]);
+    assert!(human.contains("would be promoted to") && human.contains("Dry run: nothing was written."), "{human}");
+    assert!(human.contains("in no channel, left alone:\n  deployments/lost.yaml: its channel `beta`"), "{human}");
+}
+
+#[test]
+fn revoke_records_why_and_lint_promote_and_the_plan_act_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    ok(root, &["images"]);
+    let ireland = current(root, "eu-west-1");
+    soak(root, "canary", 7200);
+    let reason = "CVE-2026-1234: the kernel panics on m5 instances";
+
+    let unknown = xtask(root, &["revoke", UNKNOWN, &ireland, "--reason", reason]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown));
+    assert!(text(&unknown).contains(&format!("records no image {UNKNOWN}; revoke takes")), "{}", text(&unknown));
+    let outside = xtask(root, &["revoke", &ireland, "--reason", reason, "--region", "eu-central-1"]);
+    assert!(text(&outside).contains("among the selected templates and regions"), "{}", text(&outside));
+    let empty = xtask(root, &["revoke", &ireland, "--reason", "  "]);
+    assert!(text(&empty).contains("--reason is empty"), "{}", text(&empty));
+    let lock_before = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    let dry = ok(root, &["revoke", &ireland, "--reason", reason, "--dry-run"]);
+    assert!(dry.contains("would be revoked") && dry.contains("Dry run: nothing was written."), "{dry}");
+    assert_eq!(std::fs::read_to_string(root.join("packer/images.lock")).unwrap(), lock_before);
+
+    let output = xtask(root, &["revoke", &ireland, "--reason", reason, "--format", "json"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((document["version"].as_u64(), document["command"].as_str()), (Some(1), Some("revoke")));
+    let image = &document["images"][0];
+    assert_eq!(image["id"], ireland.as_str());
+    assert_eq!(
+        image["records"],
+        serde_json::json!([{"template": "packer/3.11/aws/machine-image", "region": "eu-west-1"}])
+    );
+    assert_eq!(image["revoked"]["reason"], reason);
+    assert_eq!(image["booted_by"][0]["path"], "deployments/canary-ireland.yaml");
+    assert_eq!(image["booted_by"][0]["channel"], "canary");
+    assert_eq!(image["rebuilt"], serde_json::json!(["packer/3.11/aws/machine-image"]));
+    assert_eq!(entry(root)["lifecycle"][&ireland]["revoked"]["reason"], reason);
+    // Again: the first revocation is kept.
+    let again = ok(root, &["revoke", &ireland, "--reason", "another"]);
+    assert!(again.contains("revoked already, on ") && again.contains(reason), "{again}");
+    assert_eq!(entry(root)["lifecycle"][&ireland]["revoked"]["reason"], reason);
+
+    let status = ok(root, &["status"]);
+    assert!(status.contains(&format!("  revoked {ireland} (eu-west-1) on ")) && status.contains(reason), "{status}");
+    assert!(status.contains(&format!("{ireland}, built ")) && status.contains("REVOKED on "), "{status}");
+    let document: Value = serde_json::from_str(&ok(root, &["status", "--format", "json"])).unwrap();
+    assert_eq!(document["templates"][0]["revoked"][0]["reason"], reason, "{document}");
+    let lint = xtask(root, &["lint-deployments"]);
+    assert_eq!(lint.status.code(), Some(1), "{}", text(&lint));
+    assert!(
+        text(&lint).contains(&format!("error[DEP012]: `{ireland}` (packer/3.11/aws/machine-image) was revoked on ")),
+        "{}",
+        text(&lint)
+    );
+    assert!(text(&lint).contains(reason), "{}", text(&lint));
+
+    let promote = xtask(root, &["promote", "--to", "stable"]);
+    assert_eq!(promote.status.code(), Some(1), "{}", text(&promote));
+    assert!(
+        text(&promote).contains(&format!("{ireland}, which `canary` boots, was revoked on ")),
+        "{}",
+        text(&promote)
+    );
+    assert_eq!(ids(root, "prod-ireland.yaml"), [UNKNOWN, UNKNOWN]);
+
+    let plan = ok(root, &["images", "--plan"]);
+    assert!(plan.contains(&format!("its newest image for eu-west-1, {ireland}, was revoked on ")), "{plan}");
+    assert!(plan.contains(reason), "{plan}");
+    ok(root, &["images"]);
+    let rebuilt = current(root, "eu-west-1");
+    assert_ne!(rebuilt, ireland);
+    assert_eq!(ids(root, "canary-ireland.yaml"), [rebuilt.clone(), rebuilt]);
+    let lint = text(&xtask(root, &["lint-deployments"]));
+    assert!(!lint.contains("DEP012"), "{lint}");
+}
+
+#[test]
+fn rollback_goes_back_past_revoked_images_and_is_refused_when_there_is_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    ok(root, &["images"]);
+    let first = current(root, "eu-west-1");
+    ok(root, &["images", "--force"]);
+    let second = current(root, "eu-west-1");
+
+    let stable = xtask(root, &["rollback", "--channel", "stable", "--region", "eu-west-1"]);
+    assert_eq!(stable.status.code(), Some(1), "{}", text(&stable));
+    assert!(text(&stable).contains("does not say which image `stable` was given in eu-west-1"), "{}", text(&stable));
+    let unknown = xtask(root, &["rollback", "--channel", "beta"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown).contains("`beta` is not a channel; xtask.toml names canary, stable"), "{}", text(&unknown));
+
+    let lock_before = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    let output = xtask(root, &["rollback", "--channel", "canary", "--dry-run", "--format", "json"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((document["command"].as_str(), document["channel"].as_str()), (Some("rollback"), Some("canary")));
+    let ireland = document["places"].as_array().unwrap().iter().find(|place| place["region"] == "eu-west-1").unwrap();
+    assert_eq!((ireland["state"].as_str(), ireland["id"].as_str()), (Some("rolled-back"), Some(first.as_str())));
+    assert_eq!(std::fs::read_to_string(root.join("packer/images.lock")).unwrap(), lock_before);
+
+    let said = ok(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    assert!(said.contains(&format!("rolled back to {first} (from {second})")), "{said}");
+    assert_eq!(ids(root, "canary-ireland.yaml"), [first.clone(), first.clone()]);
+    assert_eq!(entry(root)["channels"]["canary"]["eu-west-1"], first.as_str());
+    assert_ne!(ids(root, "canary-frankfurt.yaml")[0], first, "--region leaves the others alone");
+    // The next build keeps canary where it was put back.
+    ok(root, &["images"]);
+    assert_eq!(ids(root, "canary-ireland.yaml"), [first.clone(), first.clone()]);
+    // There is nothing before the first image.
+    let none = xtask(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    assert_eq!(none.status.code(), Some(1), "{}", text(&none));
+    assert!(
+        text(&none).contains(&format!(
+            "nothing to roll back to: packer/images.lock keeps no image `canary` booted in eu-west-1 before {first}"
+        )),
+        "{}",
+        text(&none)
+    );
+
+    // A third image, the second revoked: a rollback skips it.
+    ok(root, &["images", "--force"]);
+    let third = current(root, "eu-west-1");
+    assert_eq!(ids(root, "canary-ireland.yaml"), [third.clone(), third.clone()]);
+    ok(root, &["revoke", &second, "--reason", "a bad kernel"]);
+    let said = ok(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    assert!(said.contains(&format!("rolled back to {first} (from {third})")), "{said}");
+
+    // Stopped after the lock was written: the same command finishes it
+    // rather than going back a second step.
+    ok(root, &["images", "--force"]);
+    let mut moved = lock(root);
+    moved["templates"][TEMPLATE]["channels"]["canary"]["eu-west-1"] = Value::String(third.clone());
+    set_lock(root, &moved);
+    let said = ok(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    assert!(said.contains(&format!("the lock gave it {third} already")), "{said}");
+    assert_eq!(ids(root, "canary-ireland.yaml"), [third.clone(), third.clone()]);
+    // Stopped with one region written and the other not: the next run
+    // finishes the other and leaves the first where the stopped run put it.
+    ok(root, &["images", "--force"]);
+    let frankfurt_now = current(root, "eu-central-1");
+    let entry_now = entry(root);
+    let frankfurt_back = entry_now["history"]["eu-central-1"][0]["id"].as_str().unwrap().to_owned();
+    let ireland_back = entry_now["history"]["eu-west-1"][0]["id"].as_str().unwrap().to_owned();
+    ok(root, &["rollback", "--channel", "canary"]);
+    assert_eq!(ids(root, "canary-ireland.yaml"), [ireland_back.clone(), ireland_back.clone()]);
+    let written = std::fs::read_to_string(root.join("deployments/canary-frankfurt.yaml")).unwrap();
+    write(root, "deployments/canary-frankfurt.yaml", written.replace(&frankfurt_back, &frankfurt_now));
+    let said = ok(root, &["rollback", "--channel", "canary"]);
+    assert!(said.contains(&format!("the lock gave it {frankfurt_back} already")), "{said}");
+    assert!(
+        said.contains("the rollback stopped at ")
+            && said.contains(&format!("put it on {ireland_back} already; run again to go back further")),
+        "{said}"
+    );
+    assert_eq!(ids(root, "canary-ireland.yaml"), [ireland_back.clone(), ireland_back.clone()]);
+    assert_eq!(ids(root, "canary-frankfurt.yaml"), [frankfurt_back.clone(), frankfurt_back]);
+    // Deployments edited by hand to an image the lock gave canary after: refused.
+    let text_now = std::fs::read_to_string(root.join("deployments/canary-ireland.yaml")).unwrap();
+    write(root, "deployments/canary-ireland.yaml", text_now.replace(&ireland_back, &first));
+    let refused = xtask(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains(&format!(
+            "packer/images.lock gave `canary` {ireland_back} in eu-west-1, and its deployments boot {first}"
+        )),
+        "{}",
+        text(&refused)
+    );
+}
+
+/// Each image ID a text names, in order of first appearance, as `ami-A`,
+/// `ami-B`, ..., and each time as `<time>`: what differs between runs.
+fn normalised(text: &str) -> String {
+    let mut out = String::new();
+    let mut seen: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("ami-") {
+        out.push_str(&rest[..at]);
+        let id: String = rest[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+        let index = seen.iter().position(|known| *known == id).unwrap_or_else(|| {
+            seen.push(id.clone());
+            seen.len() - 1
+        });
+        out.push_str(&format!("ami-{}", char::from(b'A' + index as u8)));
+        rest = &rest[at + id.len()..];
+    }
+    out.push_str(rest);
+    let mut timed = String::new();
+    let mut rest = out.as_str();
+    while let Some(at) = rest.find("202") {
+        let candidate = rest.get(at..at + 20).unwrap_or_default();
+        timed.push_str(&rest[..at]);
+        if xtask::lifecycle::clock::parse_timestamp(candidate).is_some() {
+            timed.push_str("<time>");
+            rest = &rest[at + 20..];
+        } else {
+            timed.push_str("202");
+            rest = &rest[at + 3..];
+        }
+    }
+    timed.push_str(rest);
+    timed
+}
+
+/// The JSON documents of `rollback` and `revoke`, whose shapes scripts read.
+#[test]
+fn the_json_documents_of_rollback_and_revoke() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    ok(root, &["images"]);
+    ok(root, &["images", "--force"]);
+    let rollback = ok(root, &["rollback", "--channel", "canary", "--region", "eu-west-1", "--format", "json"]);
+    insta::assert_snapshot!("rollback.json", normalised(&rollback));
+    let id = current(root, "eu-west-1");
+    let revoke = xtask(root, &["revoke", &id, "--reason", "CVE-2026-1234", "--format", "json"]);
+    insta::assert_snapshot!("revoke.json", normalised(&common::stdout(&revoke)));
+}

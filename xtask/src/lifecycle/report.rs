@@ -1,0 +1,253 @@
+//! What `promote` and `rollback` print: per template and region what the
+//! channel gets and why, the deployment keys changed with their diffs, and
+//! the versioned JSON document, whose types are kept apart from the
+//! internal ones.
+
+use std::fmt::Write as _;
+
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+use crate::images::DeploymentResult;
+use crate::printable;
+
+/// What became of one template in one region.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum State {
+    /// The channel gets another image (promoted, or rolled back).
+    Moved,
+    /// The lock had already given the channel this image, and deployments
+    /// that lagged behind (an interrupted run) are brought up to it.
+    Finished,
+    /// The channel already boots it.
+    Current,
+    /// Not yet: its soak is not over, or a new build is due.
+    Waiting,
+    /// Not done, for a reason a person must look at.
+    Refused,
+    /// Nothing to do here (no deployment of the channel before).
+    Nothing,
+}
+
+pub struct Outcome {
+    /// The template's folder (`packer/3.11/aws/machine-image`).
+    pub template: String,
+    pub release: String,
+    pub cloud: String,
+    pub image: String,
+    pub region: String,
+    pub state: State,
+    /// The image the channel gets, or is on.
+    pub id: Option<String>,
+    /// The images the channel's deployments booted before.
+    pub before: Vec<String>,
+    /// Why it waits, is refused or has nothing to do; how long it soaked.
+    pub reason: Option<String>,
+    /// The channel's deployments there.
+    pub deployments: Vec<String>,
+}
+
+/// A whole `promote` or `rollback`.
+pub struct Run {
+    /// `promote` or `rollback`.
+    pub command: &'static str,
+    pub channel: String,
+    /// The channel promoted from.
+    pub from: Option<String>,
+    pub dry_run: bool,
+    pub outcomes: Vec<Outcome>,
+    pub written: Vec<DeploymentResult>,
+    /// Deployments in no channel, with why.
+    pub outside: Vec<(String, String)>,
+    /// Deployments that could not be read.
+    pub unreadable: Vec<String>,
+}
+
+impl Run {
+    /// Whether a person must look at something: a refusal, a deployment not
+    /// written, one not read.
+    pub fn failed(&self) -> bool {
+        self.outcomes.iter().any(|outcome| outcome.state == State::Refused)
+            || self.written.iter().any(|result| result.error.is_some())
+            || !self.unreadable.is_empty()
+    }
+
+    fn moved_word(&self) -> &'static str {
+        if self.command == "promote" { "promoted" } else { "rolled back" }
+    }
+
+    fn state_name(&self, state: &State) -> &'static str {
+        match state {
+            State::Moved if self.command == "promote" => "promoted",
+            State::Moved => "rolled-back",
+            State::Finished => "finished",
+            State::Current => "current",
+            State::Waiting => "waiting",
+            State::Refused => "refused",
+            State::Nothing => "nothing-to-do",
+        }
+    }
+}
+
+/// The summary for a person.
+pub fn human(run: &Run) -> String {
+    let mut out = String::new();
+    let heading = match &run.from {
+        Some(from) => format!("promote into `{}` from `{from}`", run.channel),
+        None => format!("rollback of `{}`", run.channel),
+    };
+    let _ = writeln!(out, "{heading}{}:", if run.dry_run { " (dry run)" } else { "" });
+    if run.outcomes.is_empty() {
+        let _ = writeln!(out, "  no deployment of `{}` is fed by a selected template", run.channel);
+    }
+    for outcome in &run.outcomes {
+        let before = outcome.before.iter().map(|id| printable::escape(id).into_owned()).collect::<Vec<_>>().join(", ");
+        let id = outcome.id.as_deref().map(printable::escape).unwrap_or_default();
+        let what = match outcome.state {
+            State::Moved if run.dry_run => format!("would be {} to {id} (from {before})", run.moved_word()),
+            State::Moved => format!("{} to {id} (from {before})", run.moved_word()),
+            State::Finished if run.dry_run => {
+                format!("the lock gives it {id}; would write the deployments on {before}")
+            }
+            State::Finished => format!("the lock gave it {id} already; the deployments that lagged behind now boot it"),
+            State::Current => format!("already on {id}"),
+            State::Waiting => "waiting".to_owned(),
+            State::Refused => "refused".to_owned(),
+            State::Nothing => "nothing to do".to_owned(),
+        };
+        let reason = outcome.reason.as_deref().map(|reason| format!(": {reason}")).unwrap_or_default();
+        let _ = writeln!(out, "  {} {}: {what}{reason}", outcome.template, outcome.region);
+    }
+    let changed: Vec<&DeploymentResult> = run.written.iter().filter(|result| !result.changes.is_empty()).collect();
+    if !changed.is_empty() || run.written.iter().any(|result| result.error.is_some()) {
+        out.push_str("\ndeployments:\n");
+        for result in &run.written {
+            for change in &result.changes {
+                let state = if result.error.is_some() { " (not written)" } else { "" };
+                let _ = writeln!(out, "  {} {}: {} -> {}{state}", result.rel, change.key(), change.old, change.new);
+            }
+            if let Some(error) = &result.error {
+                let _ = writeln!(out, "  {error}");
+            }
+        }
+    }
+    if !run.outside.is_empty() {
+        out.push_str("\nin no channel, left alone:\n");
+        for (path, why) in &run.outside {
+            let _ = writeln!(out, "  {path}: {why}");
+        }
+    }
+    for problem in &run.unreadable {
+        let _ = writeln!(out, "\nerror: {problem}");
+    }
+    for result in &run.written {
+        if result.error.is_none() && !result.diff.is_empty() {
+            out.push('\n');
+            out.push_str(&result.diff);
+        }
+    }
+    let count = |state: State| run.outcomes.iter().filter(|outcome| outcome.state == state).count();
+    let updated = run.written.iter().filter(|result| result.error.is_none() && !result.changes.is_empty()).count();
+    let _ = writeln!(
+        out,
+        "\n{} {}, {} finished, {} current, {} waiting, {} refused; {updated} deployment{} updated.{}",
+        count(State::Moved),
+        run.moved_word(),
+        count(State::Finished),
+        count(State::Current),
+        count(State::Waiting),
+        count(State::Refused),
+        if updated == 1 { "" } else { "s" },
+        if run.dry_run { " Dry run: nothing was written." } else { "" }
+    );
+    out
+}
+
+/// The versioned document: `{"version": 1, "command", "channel", "from",
+/// "dry_run", "places": [...], "deployments": [...], "outside": [...],
+/// "errors": [...]}`.
+pub fn json(run: &Run) -> String {
+    let document = Document { run };
+    let text = serde_json::to_string_pretty(&document).expect("the document serialises");
+    format!("{}\n", printable::escape_json(&text))
+}
+
+struct Document<'a> {
+    run: &'a Run,
+}
+
+struct Place<'a> {
+    run: &'a Run,
+    outcome: &'a Outcome,
+}
+
+struct Change<'a> {
+    result: &'a DeploymentResult,
+    change: &'a crate::patch::Change,
+}
+
+struct Outside<'a>(&'a (String, String));
+
+impl Serialize for Document<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let run = self.run;
+        let mut out = serializer.serialize_struct("Document", 9)?;
+        out.serialize_field("version", &1)?;
+        out.serialize_field("command", run.command)?;
+        out.serialize_field("channel", &run.channel)?;
+        out.serialize_field("from", &run.from)?;
+        out.serialize_field("dry_run", &run.dry_run)?;
+        let places: Vec<Place> = run.outcomes.iter().map(|outcome| Place { run, outcome }).collect();
+        out.serialize_field("places", &places)?;
+        let changes: Vec<Change> = run
+            .written
+            .iter()
+            .flat_map(|result| result.changes.iter().map(move |change| Change { result, change }))
+            .collect();
+        out.serialize_field("deployments", &changes)?;
+        let outside: Vec<Outside> = run.outside.iter().map(Outside).collect();
+        out.serialize_field("outside", &outside)?;
+        let mut errors: Vec<&String> = run.unreadable.iter().collect();
+        errors.extend(run.written.iter().filter_map(|result| result.error.as_ref()));
+        out.serialize_field("errors", &errors)?;
+        out.end()
+    }
+}
+
+impl Serialize for Place<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let outcome = self.outcome;
+        let mut out = serializer.serialize_struct("Place", 10)?;
+        out.serialize_field("template", &outcome.template)?;
+        out.serialize_field("release", &outcome.release)?;
+        out.serialize_field("cloud", &outcome.cloud)?;
+        out.serialize_field("image", &outcome.image)?;
+        out.serialize_field("region", &outcome.region)?;
+        out.serialize_field("state", self.run.state_name(&outcome.state))?;
+        out.serialize_field("id", &outcome.id)?;
+        out.serialize_field("before", &outcome.before)?;
+        out.serialize_field("reason", &outcome.reason)?;
+        out.serialize_field("deployments", &outcome.deployments)?;
+        out.end()
+    }
+}
+
+impl Serialize for Change<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Change", 5)?;
+        out.serialize_field("path", &self.result.rel)?;
+        out.serialize_field("key", &self.change.key())?;
+        out.serialize_field("old", &self.change.old)?;
+        out.serialize_field("new", &self.change.new)?;
+        out.serialize_field("written", &self.result.error.is_none())?;
+        out.end()
+    }
+}
+
+impl Serialize for Outside<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Outside", 2)?;
+        out.serialize_field("path", &self.0.0)?;
+        out.serialize_field("reason", &self.0.1)?;
+        out.end()
+    }
+}

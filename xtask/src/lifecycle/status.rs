@@ -1,0 +1,254 @@
+//! What `cargo xtask status` shows of the lifecycle, per template: each
+//! channel's image per region by the lock, its age, how long it has run in
+//! the channel and how much of the next channel's soak is left, and every
+//! revocation the lock records, and what `prune` would remove with its
+//! defaults, computed by `prune`'s own plan so that both say the same.
+//! Part of the status document (`"channels"`, `"revoked"` and
+//! `"prunable"` of each template), and its lines in the table.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use super::channels::Channels;
+use super::clock;
+use super::prune::select::{Judged, Verdict};
+use crate::lock::LockedTemplate;
+use crate::printable;
+
+/// Each channel's image per region, in channel order then region order.
+pub fn channels_of(locked: Option<&LockedTemplate>, channels: Option<&Channels>, now: u64) -> Vec<Value> {
+    let (Some(locked), Some(channels)) = (locked, channels) else { return Vec::new() };
+    let mut shown = Vec::new();
+    for (at, channel) in channels.names().iter().enumerate() {
+        let next = channels.names().get(at + 1);
+        for (region, id) in locked.channels.get(channel).into_iter().flatten() {
+            let image = locked.images_of(region).find(|image| image.id == *id);
+            let events = locked.lifecycle_of(id);
+            let entered = events.entered.get(channel);
+            let since = entered.and_then(|entered| clock::parse_timestamp(entered));
+            let age =
+                image.and_then(|image| clock::parse_timestamp(&image.built_at)).map(|built| now.saturating_sub(built));
+            let soak = next.map(|next| {
+                let needed = channels.soak(next);
+                let promoted = locked.channels.get(next).and_then(|given| given.get(region)) == Some(id);
+                let left = match (needed, since) {
+                    (Some((seconds, _)), Some(since)) => Some(seconds.saturating_sub(now.saturating_sub(since))),
+                    (None, _) => Some(0),
+                    (Some(_), None) => None,
+                };
+                json!({
+                    "into": next,
+                    "needed": needed.map(|(_, written)| written),
+                    "left": left.map(clock::describe),
+                    "left_seconds": left,
+                    "promoted": promoted,
+                })
+            });
+            shown.push(json!({
+                "channel": channel,
+                "region": region,
+                "id": id,
+                "built_at": image.map(|image| image.built_at.as_str()),
+                "age": age.map(clock::describe),
+                "entered": entered,
+                "in_channel_for": since.map(|since| clock::describe(now.saturating_sub(since))),
+                "soak": soak,
+                "revoked": events.revoked.as_ref().map(|revoked| json!({"at": revoked.at, "reason": revoked.reason})),
+            }));
+        }
+    }
+    shown
+}
+
+/// Every image of the template the lock records as revoked.
+pub fn revocations_of(locked: Option<&LockedTemplate>) -> Vec<Value> {
+    let Some(locked) = locked else { return Vec::new() };
+    let mut revoked = Vec::new();
+    for (id, events) in &locked.lifecycle {
+        let Some(revocation) = &events.revoked else { continue };
+        let region = locked.find(id).map(|(region, _)| region);
+        revoked.push(json!({"id": id, "region": region, "at": revocation.at, "reason": revocation.reason}));
+    }
+    revoked
+}
+
+/// The images of `template` (its key in the lock) that `prune` would
+/// remove, as `judged` by its plan: with the default policy, `status`
+/// asks for no AWS CLI, so snapshots are `prune`'s to list.
+pub fn prunable_of(judged: &[Judged], template: &str) -> Vec<Value> {
+    judged
+        .iter()
+        .filter(|judged| judged.template == template)
+        .filter(|judged| !matches!(judged.verdict, Verdict::Kept(_)))
+        .map(|judged| {
+            json!({
+                "id": judged.image.id,
+                "region": judged.region,
+                "built_at": judged.image.built_at,
+                "age": judged.age.map(clock::describe),
+                "unfinished": judged.verdict == Verdict::Unfinished,
+                "handled": judged.verdict != Verdict::NotHandled,
+            })
+        })
+        .collect()
+}
+
+/// The table's lines for one template's `"channels"`, `"revoked"` and
+/// `"prunable"`.
+pub fn human(entry: &Value, out: &mut String) {
+    let text = |value: &Value, key: &str| {
+        printable::escape(value.get(key).and_then(Value::as_str).unwrap_or("?")).into_owned()
+    };
+    for channel in entry["channels"].as_array().into_iter().flatten() {
+        let age = channel["age"].as_str().map(|age| format!(", built {age} ago")).unwrap_or_default();
+        let since = match channel["in_channel_for"].as_str() {
+            Some(since) => format!(", in it for {since}"),
+            None => ", entry time not recorded".to_owned(),
+        };
+        let soak = match channel.get("soak").filter(|soak| !soak.is_null()) {
+            None => String::new(),
+            Some(soak) if soak["promoted"] == true => format!("; `{}` is on it too", text(soak, "into")),
+            Some(soak) => match (soak["needed"].as_str(), soak["left_seconds"].as_u64()) {
+                (None, _) => format!("; `{}` takes it without a soak", text(soak, "into")),
+                (Some(needed), Some(0)) => {
+                    format!("; soaked ({needed}): `cargo xtask promote --to {}` takes it", text(soak, "into"))
+                }
+                (Some(needed), Some(_)) => {
+                    format!("; {} left of the {needed} soak before `{}`", text(soak, "left"), text(soak, "into"))
+                }
+                (Some(needed), None) => format!("; its soak ({needed}) cannot be measured"),
+            },
+        };
+        let revoked = match channel.get("revoked").filter(|revoked| !revoked.is_null()) {
+            Some(revoked) => format!("  REVOKED on {}: {}", text(revoked, "at"), text(revoked, "reason")),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "  channel {:<10} {:<14} {}{age}{since}{soak}{revoked}",
+            text(channel, "channel"),
+            text(channel, "region"),
+            text(channel, "id")
+        );
+    }
+    for revoked in entry["revoked"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "  revoked {} ({}) on {}: {}",
+            text(revoked, "id"),
+            text(revoked, "region"),
+            text(revoked, "at"),
+            text(revoked, "reason")
+        );
+    }
+    for prunable in entry["prunable"].as_array().into_iter().flatten() {
+        let age = prunable["age"].as_str().map(|age| format!(", built {age} ago")).unwrap_or_default();
+        let what = if prunable["handled"] == false {
+            "not an AWS image: prune leaves it, remove it with the cloud's own tools"
+        } else if prunable["unfinished"] == true {
+            "a prune of it began and did not finish: `cargo xtask prune --execute` completes it"
+        } else {
+            "nothing needs it: `cargo xtask prune --execute` removes it"
+        };
+        let _ = writeln!(out, "  prunable {} ({}){age}: {what}", text(prunable, "id"), text(prunable, "region"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::lock::{LockedImage, Revocation};
+
+    fn channels(text: &str) -> Channels {
+        let table = toml::de::DeTable::parse(text).unwrap();
+        let toml::de::DeValue::Table(entries) = table.get_ref()["channels"].get_ref() else { unreachable!() };
+        super::super::channels::parse(entries, 0).unwrap()
+    }
+
+    #[test]
+    fn each_channel_shows_its_image_age_and_the_soak_left() {
+        let channels = channels("[channels]\norder = [\"canary\", \"stable\"]\n[channels.stable]\nsoak = \"48h\"\n");
+        let built = "2026-11-27T10:00:00Z";
+        let now = clock::parse_timestamp(built).unwrap() + 3 * 86_400;
+        let image = |id: &str| LockedImage {
+            id: id.into(),
+            built_at: built.into(),
+            packer_version: Some("1.6.6".into()),
+            hash: "sha256:0".into(),
+            settings: "sha256:1".into(),
+            manifest: None,
+            variables: None,
+            values: None,
+            plugins: None,
+        };
+        let mut entry = LockedTemplate::default();
+        entry.images.insert("r".into(), image("ami-2"));
+        entry.history.insert("r".into(), vec![image("ami-1")]);
+        entry.channels.insert("canary".into(), BTreeMap::from([("r".into(), "ami-2".into())]));
+        entry.channels.insert("stable".into(), BTreeMap::from([("r".into(), "ami-1".into())]));
+        entry.lifecycle.entry("ami-2".into()).or_default().entered =
+            BTreeMap::from([("canary".to_owned(), crate::lock::utc_timestamp(now - 10 * 3600))]);
+        let old = entry.lifecycle.entry("ami-1".into()).or_default();
+        old.revoked = Some(Revocation { at: "2026-11-29T10:00:00Z".into(), reason: "a bad kernel".into() });
+        let shown = channels_of(Some(&entry), Some(&channels), now);
+        assert_eq!(shown.len(), 2);
+        assert_eq!((shown[0]["channel"].as_str(), shown[0]["id"].as_str()), (Some("canary"), Some("ami-2")));
+        assert_eq!(shown[0]["age"], "3d 0h");
+        assert_eq!(shown[0]["soak"]["left"], "1d 14h");
+        assert!(shown[1]["soak"].is_null(), "the last channel soaks for nothing");
+        assert_eq!(shown[1]["revoked"]["reason"], "a bad kernel");
+        let document = json!({"channels": shown, "revoked": revocations_of(Some(&entry))});
+        let mut out = String::new();
+        human(&document, &mut out);
+        assert!(out.contains("channel canary     r              ami-2, built 3d 0h ago, in it for 10h 0m; 1d 14h left of the 48h soak before `stable`"), "{out}");
+        assert!(out.contains("channel stable     r              ami-1, built 3d 0h ago, entry time not recorded  REVOKED on 2026-11-29T10:00:00Z: a bad kernel"), "{out}");
+        assert!(out.contains("  revoked ami-1 (r) on 2026-11-29T10:00:00Z: a bad kernel"), "{out}");
+        assert!(channels_of(Some(&entry), None, now).is_empty(), "nothing without [channels]");
+    }
+
+    #[test]
+    fn what_prune_would_remove_is_shown_with_what_becomes_of_it() {
+        let image = |id: &str| LockedImage {
+            id: id.into(),
+            built_at: "2026-10-01T00:00:00Z".into(),
+            packer_version: None,
+            hash: "sha256:0".into(),
+            settings: "sha256:1".into(),
+            manifest: None,
+            variables: None,
+            values: None,
+            plugins: None,
+        };
+        let judged = |template: &str, id: &str, verdict: Verdict| Judged {
+            template: template.into(),
+            layout: None,
+            region: "r".into(),
+            image: image(id),
+            age: Some(40 * 86_400),
+            recorded_snapshots: Vec::new(),
+            verdict,
+        };
+        let all = [
+            judged("t", "ami-1", Verdict::Prune),
+            judged("t", "ami-2", Verdict::Unfinished),
+            judged("t", "ami-3", Verdict::Kept("young".into())),
+            judged("t", "image-4", Verdict::NotHandled),
+            judged("other", "ami-5", Verdict::Prune),
+        ];
+        let shown = prunable_of(&all, "t");
+        let ids: Vec<&str> = shown.iter().map(|image| image["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["ami-1", "ami-2", "image-4"]);
+        let mut out = String::new();
+        human(&json!({ "prunable": shown }), &mut out);
+        assert_eq!(
+            out,
+            "  prunable ami-1 (r), built 40d 0h ago: nothing needs it: `cargo xtask prune --execute` removes it\n  \
+             prunable ami-2 (r), built 40d 0h ago: a prune of it began and did not finish: `cargo xtask prune \
+             --execute` completes it\n  prunable image-4 (r), built 40d 0h ago: not an AWS image: prune leaves it, \
+             remove it with the cloud's own tools\n"
+        );
+    }
+}
