@@ -88,6 +88,10 @@ pub struct Options {
     /// followed), such as the repository's root; `None`: the template
     /// folder. What lies elsewhere is unknown.
     pub read_root: Option<PathBuf>,
+    /// Variables whose value is taken as unknown (of the type Packer
+    /// gives them), whatever sets them: to ask what an expression is for
+    /// any value of them.
+    pub unknown_variables: std::collections::BTreeSet<String>,
 }
 
 /// A value written where Packer takes values alone (a var file): its cty
@@ -327,6 +331,7 @@ impl<'t> Evaluator<'t> {
             None => {}
         }
         let value = value.unwrap_or_else(|| CtyValue::unknown(ty.unwrap_or(CtyType::Dynamic)));
+        let value = if self.options.unknown_variables.contains(name) { CtyValue::unknown(value.ty()) } else { value };
         Ok(value.marked(Marks { sensitive: variable.sensitive(), from_run: false }))
     }
 

@@ -19,6 +19,7 @@ pub mod eval;
 mod funcs;
 pub mod functions;
 mod read;
+pub mod uses;
 pub mod value;
 
 use std::collections::BTreeMap;

@@ -18,6 +18,7 @@ use super::plugin_keys::PluginKeys;
 
 mod bad_layout;
 mod builder_missing_type;
+mod constant_validation;
 mod credential_not_sensitive;
 mod credential_variable_not_sensitive;
 mod duplicate_builder_name;
@@ -34,6 +35,7 @@ mod invalid_interpolation;
 mod invalid_json;
 mod invalid_plugin_source;
 mod invalid_shell_source;
+mod invalid_validation;
 mod invalid_version_constraint;
 mod malformed_source_image;
 mod missing_builders;
@@ -66,6 +68,7 @@ mod unknown_top_level_key;
 mod unquoted_string;
 mod unreadable_file;
 mod unsupported_packer_feature;
+mod unused_declaration;
 mod unused_variable;
 mod variable_without_type;
 mod version_specific_key;
@@ -179,6 +182,9 @@ pub static RULES: &[&Rule] = &[
     &invalid_plugin_source::RULE,
     &duplicate_declaration::RULE,
     &unsupported_packer_feature::RULE,
+    &unused_declaration::RULE,
+    &constant_validation::RULE,
+    &invalid_validation::RULE,
 ];
 
 /// Is `packer-<plugin_kind>-<kind>` where Packer 1.6.6 looks for plugins:
