@@ -165,6 +165,18 @@ fn promote_waits_for_the_soak_then_gives_the_next_channel_what_the_one_before_bo
     assert!(again.contains("0 promoted, 0 finished, 2 current"), "{again}");
     let lint = ok(root, &["lint-deployments"]);
     assert!(lint.contains("no problems found"), "{lint}");
+
+    // The next build reaches canary; stable stays on the image it was
+    // given, which status names as such rather than as one the lock lacks.
+    ok(root, &["images", "--force"]);
+    let status = ok(root, &["status"]);
+    assert!(
+        status.contains(&format!(
+            "prod-ireland.yaml cluster.machine_image.id (eu-west-1): {ireland}  an earlier image of it, the one the \
+             lock gave `stable`"
+        )),
+        "{status}"
+    );
 }
 
 #[test]
@@ -397,6 +409,7 @@ fn rollback_goes_back_past_revoked_images_and_is_refused_when_there_is_none() {
     let stable = xtask(root, &["rollback", "--channel", "stable", "--region", "eu-west-1"]);
     assert_eq!(stable.status.code(), Some(1), "{}", text(&stable));
     assert!(text(&stable).contains("does not say which image `stable` was given in eu-west-1"), "{}", text(&stable));
+    assert!(!text(&stable).contains("boots it)"), "who boots what is said once: {}", text(&stable));
     let unknown = xtask(root, &["rollback", "--channel", "beta"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(text(&unknown).contains("`beta` is not a channel; xtask.toml names canary, stable"), "{}", text(&unknown));
