@@ -177,6 +177,20 @@ fn promote_waits_for_the_soak_then_gives_the_next_channel_what_the_one_before_bo
         )),
         "{status}"
     );
+
+    // A stable deployment edited by hand onto canary's new image.
+    let newest = current(root, "eu-west-1");
+    let prod = root.join("deployments/prod-ireland.yaml");
+    std::fs::write(&prod, std::fs::read_to_string(&prod).unwrap().replace(&ireland, &newest)).unwrap();
+    let lint = text(&xtask(root, &["lint-deployments"]));
+    assert!(
+        lint.contains(&format!(
+            "`{newest}` is not the image the lock records for the channel `stable` of packer/3.11/aws/machine-image \
+             in eu-west-1 ({ireland})"
+        )),
+        "{lint}"
+    );
+    assert!(lint.contains("`rollback --channel stable` was interrupted, run it again"), "{lint}");
 }
 
 #[test]

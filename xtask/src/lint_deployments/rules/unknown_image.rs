@@ -69,7 +69,8 @@ fn check(ctx: &Context, out: &mut Findings) {
                     "run `cargo xtask images` to write it (it rebuilds only what changed)".to_owned()
                 } else {
                     format!(
-                        "if a `cargo xtask promote --to {channel}` or `rollback --channel {channel}` was                          interrupted, run it again to finish; otherwise write that image here"
+                        "if a `cargo xtask promote --to {channel}` or `rollback --channel {channel}` was \
+                         interrupted, run it again to finish; otherwise write that image here"
                     )
                 };
                 match (recorded, pruned) {
@@ -84,7 +85,8 @@ fn check(ctx: &Context, out: &mut Findings) {
                     (None, _) if known => continue,
                     (Some(recorded), _) => (
                         format!(
-                            "`{id}` is not the image the lock records for the channel `{channel}` of {folder} in {region}                              ({recorded}){}",
+                            "`{id}` is not the image the lock records for the channel `{channel}` of {folder} in {region} \
+                             ({recorded}){}",
                             if known { "; the lock keeps it as an earlier image" } else { "" }
                         ),
                         finish,
