@@ -269,6 +269,41 @@ fn promote_refuses_what_a_person_must_look_at_and_names_the_deployments() {
 }
 
 #[test]
+fn a_region_without_a_canary_cluster_is_named_with_what_to_add() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "48h");
+    std::fs::remove_file(root.join("deployments/canary-frankfurt.yaml")).unwrap();
+    let built = ok(root, &["images"]);
+    assert!(
+        built.contains(
+            "deployments/prod-frankfurt.yaml (3.11-aws-machine-image): it is in the channel `stable`, which new images \
+             reach by `cargo xtask promote --to stable` from a deployment of `canary` in its region"
+        ),
+        "{built}"
+    );
+    soak(root, "canary", 49 * 3600);
+    let said = ok(root, &["promote", "--to", "stable", "--dry-run"]);
+    assert!(
+        said.contains(
+            "eu-central-1: nothing to do: no deployment of `canary` boots an image of packer/3.11/aws/machine-image \
+             in eu-central-1, so deployments/prod-frankfurt.yaml stays on its image: channels are promoted region by \
+             region; give `canary` a deployment of release 3.11 on aws in eu-central-1"
+        ),
+        "{said}"
+    );
+    let status = ok(root, &["status"]);
+    assert!(
+        status.contains(
+            "no deployment of `canary` boots it here, so `cargo xtask promote --to stable` cannot give it to \
+             `stable`'s deployments in this region (add a `canary` deployment here)"
+        ),
+        "{status}"
+    );
+    assert!(status.contains("soaked (48h): `cargo xtask promote --to stable` takes it"), "eu-west-1 has one: {status}");
+}
+
+#[test]
 fn a_stale_image_waits_for_the_next_build() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();

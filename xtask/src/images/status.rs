@@ -39,13 +39,28 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
     } else {
         Vec::new()
     };
+    // Which channels have a deployment booting each template in each
+    // region: a promotion takes its image from there.
+    let mut booted: BTreeSet<(String, String, String)> = BTreeSet::new();
+    if let Some(channels) = &channels {
+        let fleet = lifecycle::fleet::survey(root, channels, &deployments, &lifecycle::fleet::Selection::default())?;
+        for place in &fleet.places {
+            for channel in place.by_channel.keys() {
+                booted.insert((place.template.rel.clone(), channel.clone(), place.region.clone()));
+            }
+        }
+    }
     let mut entries: Vec<Value> = templates
         .iter()
         .filter(|file| file.layout.is_ok())
         .map(|file| {
             let mut status = template_status(file, &lockfile, &images_here, &deployments);
             let locked = lockfile.templates.get(&file.rel);
-            status["channels"] = Value::from(lifecycle::status::channels_of(locked, channels.as_ref(), now));
+            let booted_here = |channel: &str, region: &str| {
+                booted.contains(&(file.rel.clone(), channel.to_owned(), region.to_owned()))
+            };
+            status["channels"] =
+                Value::from(lifecycle::status::channels_of(locked, channels.as_ref(), &booted_here, now));
             status["revoked"] = Value::from(lifecycle::status::revocations_of(locked));
             status["prunable"] = Value::from(lifecycle::status::prunable_of(&prunable, &file.rel));
             status

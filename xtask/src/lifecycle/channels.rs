@@ -100,7 +100,8 @@ impl Channels {
             Membership::In(channel) if channel == self.first() => None,
             Membership::In(channel) => Some(format!(
                 "it is in the channel `{channel}`, which new images reach by `cargo xtask promote --to {channel}` \
-                 (builds go to `{}`)",
+                 from a deployment of `{}` in its region (builds go to `{}`)",
+                self.before(channel).unwrap_or(self.first()),
                 self.first()
             )),
             Membership::Unknown(why) => Some(format!("{why}, so it is in no channel and gets no image")),
