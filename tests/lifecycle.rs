@@ -301,6 +301,13 @@ fn a_region_without_a_canary_cluster_is_named_with_what_to_add() {
         "{status}"
     );
     assert!(status.contains("soaked (48h): `cargo xtask promote --to stable` takes it"), "eu-west-1 has one: {status}");
+    let lint = text(&xtask(root, &["lint-deployments"]));
+    assert!(
+        lint.contains(
+            "`cargo xtask promote --to stable` takes the image a deployment of `canary` boots in eu-central-1"
+        ),
+        "{lint}"
+    );
 }
 
 #[test]
