@@ -396,6 +396,13 @@ fn revoke_records_why_and_lint_promote_and_the_plan_act_on_it() {
     let lock_before = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
     let dry = ok(root, &["revoke", &ireland, "--reason", reason, "--dry-run"]);
     assert!(dry.contains("would be revoked") && dry.contains("Dry run: nothing was written."), "{dry}");
+    assert!(
+        dry.contains(
+            "`cargo xtask rollback --channel canary --select packer/3.11/aws/machine-image --region eu-west-1` puts \
+             `canary` back"
+        ),
+        "the rollback it suggests is the revoked image's only: {dry}"
+    );
     assert_eq!(std::fs::read_to_string(root.join("packer/images.lock")).unwrap(), lock_before);
 
     let output = xtask(root, &["revoke", &ireland, "--reason", reason, "--format", "json"]);
