@@ -112,6 +112,8 @@ fn the_promote_workflow_opens_one_pull_request_with_a_table_of_what_changes() {
     };
     common::write(&root, "deployments/canary.yaml", deployment("channel: canary\n"));
     common::write(&root, "deployments/prod.yaml", deployment(""));
+    // A region canary has no cluster in: listed as not promoted, and why.
+    common::write(&root, "deployments/prod-frankfurt.yaml", deployment("").replace("eu-west-1", "eu-central-1"));
     let packer = common::stand_in_packer(&root);
     let git = |args: &[&str]| {
         let output = Command::new("git")
@@ -189,6 +191,13 @@ fn the_promote_workflow_opens_one_pull_request_with_a_table_of_what_changes() {
         body.contains(&format!(
             "| packer/3.11/aws/machine-image | eu-west-1 | ami-00000000 | {image} | deployments/prod.yaml |\n"
         )),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "Not promoted:\n\n- packer/3.11/aws/machine-image eu-central-1: nothing-to-do, no deployment of `canary` \
+             boots"
+        ),
         "{body}"
     );
     assert!(body.contains("<details><summary>cargo xtask promote</summary>"), "{body}");
