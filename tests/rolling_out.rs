@@ -204,8 +204,12 @@ fn the_rolling_out_page_runs_end_to_end() {
             ("lint-deployments", 1) => {
                 assert!(said.contains("revoked-image") && said.contains("CVE-2026-1234"), "{said}")
             }
-            ("rollback --channel stable", 1) => assert_eq!(production, images[0], "{said}"),
-            ("rollback --channel canary", 1) => assert_eq!(canary, images[0], "{said}"),
+            ("rollback --channel stable --select packer/3.11/aws/machine-image --region eu-west-1", 1) => {
+                assert_eq!(production, images[0], "{said}")
+            }
+            ("rollback --channel canary --select packer/3.11/aws/machine-image --region eu-west-1", 1) => {
+                assert_eq!(canary, images[0], "{said}")
+            }
             ("lint-deployments", 2) => assert!(!said.contains("revoked-image"), "{said}"),
             ("images --plan", 1) => {
                 assert!(said.contains("was revoked on") && said.contains("CVE-2026-1234"), "{said}")

@@ -49,13 +49,28 @@ pub fn run(selection: &Selection, format: Format) -> Result<ExitCode> {
     } else {
         Vec::new()
     };
+    // Which channels have a deployment booting each template in each
+    // region: a promotion takes its image from there.
+    let mut booted: BTreeSet<(String, String, String)> = BTreeSet::new();
+    if let Some(channels) = &channels {
+        let fleet = lifecycle::fleet::survey(root, channels, &deployments, &lifecycle::fleet::Selection::default())?;
+        for place in &fleet.places {
+            for channel in place.by_channel.keys() {
+                booted.insert((place.template.rel.clone(), channel.clone(), place.region.clone()));
+            }
+        }
+    }
     let mut entries: Vec<Value> = templates
         .iter()
         .filter(|file| file.layout.is_ok() && chosen(file))
         .map(|file| {
             let mut status = template_status(file, &lockfile, &images_here, &deployments);
             let locked = lockfile.templates.get(&file.rel);
-            status["channels"] = Value::from(lifecycle::status::channels_of(locked, channels.as_ref(), now));
+            let booted_here = |channel: &str, region: &str| {
+                booted.contains(&(file.rel.clone(), channel.to_owned(), region.to_owned()))
+            };
+            status["channels"] =
+                Value::from(lifecycle::status::channels_of(locked, channels.as_ref(), &booted_here, now));
             status["revoked"] = Value::from(lifecycle::status::revocations_of(locked));
             status["prunable"] = Value::from(lifecycle::status::prunable_of(&prunable, &file.rel));
             status
@@ -158,6 +173,17 @@ fn template_status(
             let id = deployment.image_id(role).and_then(|node| node.as_str()).unwrap_or("?");
             let recorded_here = recorded.and_then(|images| images.get(region)).map(|image| image.id.as_str());
             let known = recorded.is_some_and(|images| images.values().any(|image| image.id == id));
+            // With channels a later channel boots an earlier build while the
+            // first has the newest: the lock keeps it in its history.
+            let earlier_here = locked
+                .and_then(|locked| locked.history.get(region))
+                .is_some_and(|images| images.iter().any(|image| image.id == id));
+            let given_to: Vec<&str> = locked
+                .into_iter()
+                .flat_map(|locked| &locked.channels)
+                .filter(|(_, given)| given.get(region).is_some_and(|given| given == id))
+                .map(|(channel, _)| channel.as_str())
+                .collect();
             // Another template's image, by the lock.
             let elsewhere = lockfile
                 .templates
@@ -172,6 +198,12 @@ fn template_status(
             let state = match (recorded_here, elsewhere) {
                 (Some(current), _) if current == id && image_state == "current" => "current".to_owned(),
                 (Some(current), _) if current == id => format!("boots the recorded image, which is {image_state}"),
+                (Some(_), _) if earlier_here && given_to.is_empty() => {
+                    "an earlier image of it, in the lock's history".to_owned()
+                }
+                (Some(_), _) if earlier_here => {
+                    format!("an earlier image of it, the one the lock gave `{}`", given_to.join("`, `"))
+                }
                 (Some(_), _) if known => "another region's image".to_owned(),
                 (_, Some(other)) => format!("an image of {other}"),
                 (Some(_), None) => "not the recorded image (unknown to the lock)".to_owned(),

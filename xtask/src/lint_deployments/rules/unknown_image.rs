@@ -69,7 +69,8 @@ fn check(ctx: &Context, out: &mut Findings) {
                     "run `cargo xtask images` to write it (it rebuilds only what changed)".to_owned()
                 } else {
                     format!(
-                        "if a `cargo xtask promote --to {channel}` or `rollback --channel {channel}` was                          interrupted, run it again to finish; otherwise write that image here"
+                        "if a `cargo xtask promote --to {channel}` or `rollback --channel {channel}` was \
+                         interrupted, run it again to finish; otherwise write that image here"
                     )
                 };
                 match (recorded, pruned) {
@@ -84,17 +85,25 @@ fn check(ctx: &Context, out: &mut Findings) {
                     (None, _) if known => continue,
                     (Some(recorded), _) => (
                         format!(
-                            "`{id}` is not the image the lock records for the channel `{channel}` of {folder} in {region}                              ({recorded}){}",
+                            "`{id}` is not the image the lock records for the channel `{channel}` of {folder} in {region} \
+                             ({recorded}){}",
                             if known { "; the lock keeps it as an earlier image" } else { "" }
                         ),
                         finish,
                     ),
                     (None, _) => (
                         format!("`{id}` is no image the lock records of {folder} in {region}"),
-                        format!(
-                            "write an image the lock keeps for {region} (`cargo xtask status` lists them), or promote \
-                             one into the channel `{channel}`"
-                        ),
+                        match channels.before(channel) {
+                            Some(before) => format!(
+                                "write an image the lock keeps for {region} (`cargo xtask status` lists them), or \
+                                 promote one into the channel `{channel}` (`cargo xtask promote --to {channel}` takes \
+                                 the image a deployment of `{before}` boots in {region})"
+                            ),
+                            None => format!(
+                                "write an image the lock keeps for {region} (`cargo xtask status` lists them), or run \
+                                 `cargo xtask images` to write the one it gives `{channel}`"
+                            ),
+                        },
                     ),
                 }
             }
