@@ -75,12 +75,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ("suppress", "lint", "`find_rule` for `allow(rule)`; issue 17, item 1: the rule registry"),
     ("protected", "config", "`config::FILE`, the configuration's name; issue 17, item 1: the name moves below both"),
     (
-        "location",
-        "yaml",
-        "routes are resolved through the YAML reader's nodes; issue 17, item 1: \
-         the YAML resolution moves into `yaml`",
-    ),
-    (
         "hcl2",
         "template",
         "the HCL2 model reuses the JSON model's types; issue 17, item 1: \
