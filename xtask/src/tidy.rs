@@ -75,12 +75,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ("suppress", "lint", "`find_rule` for `allow(rule)`; issue 17, item 1: the rule registry"),
     ("protected", "config", "`config::FILE`, the configuration's name; issue 17, item 1: the name moves below both"),
     (
-        "hcl2",
-        "template",
-        "the HCL2 model reuses the JSON model's types; issue 17, item 1: \
-         the shared types move to one side",
-    ),
-    (
         "schema",
         "hcl2",
         "`hcl2::functions`, the record of which release has which function; issue 17, item 1: \
