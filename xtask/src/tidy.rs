@@ -66,11 +66,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "`[channels]` is parsed by `lifecycle::channels`; issue 17, item 1: \
          channels move to the model with the lock's history",
     ),
-    (
-        "diagnostic",
-        "suppress",
-        "a diagnostic applies suppressions; issue 17, item 1: suppression applied by the linters",
-    ),
     ("render", "lint", "the rule catalogue for SARIF and `--explain`; issue 17, item 1: the rule registry"),
     ("suppress", "lint", "`find_rule` for `allow(rule)`; issue 17, item 1: the rule registry"),
     ("protected", "config", "`config::FILE`, the configuration's name; issue 17, item 1: the name moves below both"),
