@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 /// below it, never one above it; the whole graph must have no cycles.
 /// A new top-level module goes into one of them.
 const LAYERS: &[(&str, &[&str])] = &[
-    // Plumbing that knows nothing of Packer or of the repository's layout.
+    // Plumbing and small facts (versions, regions) that know nothing of the
+    // repository's files.
     ("foundation", &["fsutil", "gotmpl", "location", "moto", "printable", "regions", "version", "yaml"]),
     // What the repository holds (templates, deployments, the lock, its
     // layout) and what each Packer release accepts.
@@ -68,7 +69,12 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ),
     ("render", "lint", "the rule catalogue for SARIF and `--explain`; issue 17, item 1: the rule registry"),
     ("suppress", "lint", "`find_rule` for `allow(rule)`; issue 17, item 1: the rule registry"),
-    ("protected", "config", "`config::FILE`, the configuration's name; issue 17, item 1: the name moves below both"),
+    (
+        "protected",
+        "config",
+        "`config::FILE`, the configuration's name; issue 17, item 1: the name moves to `project`, \
+         the repository's layout",
+    ),
     (
         "schema",
         "hcl2",
