@@ -114,5 +114,7 @@ pub mod schema;
 pub mod secrets;
 pub mod suppress;
 pub mod template;
+#[cfg(test)]
+mod tidy;
 pub mod version;
 pub mod yaml;

@@ -37,7 +37,7 @@ use hcl_edit::template::{Directive, Element, Strip, Template};
 
 use super::value::{CtyType, CtyValue, Kind, Marks, Number, convert, never_unify, unify};
 use super::{At, FileKind, Hcl2Template, Value};
-use crate::template::Given;
+use crate::hcl2::Given;
 use crate::version::Version;
 
 /// Why an expression has no value: Packer would refuse it.

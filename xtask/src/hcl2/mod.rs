@@ -29,9 +29,29 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::template::Given;
-
 pub use read::{ReadError, parse_file};
+
+/// A value given to a build for one variable, as Packer takes it, for JSON
+/// and HCL2 templates alike; it lives with the HCL2 model because a var
+/// file's value is an HCL value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Given {
+    /// `--var name=value` (and `PKR_VAR_name`): text, which an HCL2
+    /// variable of a list or other non-string type reads as an expression.
+    Arg(String),
+    /// A var file's value, as the HCL (or JSON) value it is. `text` is how
+    /// secrets and the settings hash know it: a string as itself, anything
+    /// else as written.
+    File { value: Value, text: String },
+}
+
+impl Given {
+    pub fn text(&self) -> &str {
+        match self {
+            Given::Arg(text) | Given::File { text, .. } => text,
+        }
+    }
+}
 
 /// A place in one of the folder's files.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -721,7 +741,7 @@ impl Hcl2Template {
         for build in self.builds() {
             for block in build.provisioners().chain(build.post_processors()) {
                 let downloads = block.body.str("direction") == Some("download");
-                for key in crate::template::upload_keys(block.label(0).unwrap_or_default(), downloads) {
+                for key in crate::schema::upload_keys(block.label(0).unwrap_or_default(), downloads) {
                     match block.body.attr(key) {
                         Some(Attr { value: Value::List(items), .. }) => {
                             out.extend(items.iter().map(|item| (&item.at, &item.value)))

@@ -9,11 +9,12 @@ use anyhow::Result;
 use super::readout::{Readout, RegionBuilder};
 use super::{Job, Options, Outcome, tools};
 use crate::deployments::Deployment;
+use crate::hcl2::Given;
 use crate::lifecycle::channels::Channels;
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::secrets;
-use crate::template::{Given, recorded_texts};
+use crate::template::recorded_texts;
 use crate::version::Version;
 
 /// Key under which a cloud's region-less images (GCE) are recorded.

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::plan::GLOBAL;
 use crate::diagnostic::Severity;
 use crate::gotmpl;
+use crate::hcl2::Given;
 use crate::hcl2::Hcl2Template;
 use crate::lint_templates::{self, Loaded};
 use crate::plugins::PluginUse;
@@ -16,7 +17,7 @@ use crate::schema::PluginKind;
 use crate::schema::features::Feature;
 use crate::schema::in_force::Setting;
 use crate::secrets::{self, Sensitive};
-use crate::template::{Block, Given, Template};
+use crate::template::{Block, Template};
 use crate::version::Version;
 
 /// A template, read for building.

@@ -18,6 +18,19 @@ use crate::version::Version;
 pub mod features;
 pub mod in_force;
 
+/// The settings of a provisioner or post-processor that name local files
+/// the build uploads or runs, in JSON and HCL2 alike. A file provisioner
+/// reads locally only when it uploads.
+pub fn upload_keys(kind: &str, downloads: bool) -> &'static [&'static str] {
+    match kind {
+        "file" if downloads => &[],
+        "file" => &["source", "sources"],
+        "shell" | "shell-local" | "powershell" | "windows-shell" => &["script", "scripts"],
+        "ansible" | "ansible-local" => &["playbook_file"],
+        _ => &[],
+    }
+}
+
 /// A set of releases of one source: bit `i` is its `i`th release, oldest first.
 pub type Mask = u128;
 

@@ -5,10 +5,10 @@ use crate::location::Location;
 use super::Context;
 use super::Hcl2Context;
 use crate::hcl2;
+use crate::hcl2::Given;
 use crate::hcl2::eval::{self, Evaluator};
 use crate::hcl2::value::CtyValue;
 use crate::lint_templates::hcl2::FolderFindings;
-use crate::template::Given;
 
 declare_rule! {
     /// ## What it does
