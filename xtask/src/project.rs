@@ -44,6 +44,9 @@ pub struct Cloud {
     pub builder_prefixes: &'static [&'static str],
 }
 
+/// The configuration at the root, `xtask.toml`.
+pub const CONFIG_FILE: &str = "xtask.toml";
+
 pub const CLOUDS: &[Cloud] = &[
     Cloud { name: "aws", builder_prefixes: &["amazon-"] },
     Cloud { name: "gce", builder_prefixes: &["googlecompute"] },

@@ -71,12 +71,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ("render", "lint", "the rule catalogue for SARIF and `--explain`; issue 17, item 1: the rule registry"),
     ("suppress", "lint", "`find_rule` for `allow(rule)`; issue 17, item 1: the rule registry"),
     (
-        "protected",
-        "config",
-        "`config::FILE`, the configuration's name; issue 17, item 1: the name moves to `project`, \
-         the repository's layout",
-    ),
-    (
         "schema",
         "hcl2",
         "`hcl2::functions`, the record of which release has which function; issue 17, item 1: \
