@@ -88,6 +88,10 @@ pub struct Options {
     /// followed), such as the repository's root; `None`: the template
     /// folder. What lies elsewhere is unknown.
     pub read_root: Option<PathBuf>,
+    /// The time `timestamp()` gives (RFC 3339, UTC), for a rule that asks
+    /// what a value would be at two moments; `None` leaves it unknown, as
+    /// only the build knows it.
+    pub clock: Option<String>,
 }
 
 /// A value written where Packer takes values alone (a var file): its cty
@@ -1558,6 +1562,16 @@ mod tests {
         ] {
             assert_eq!(eval(text), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn a_given_clock_makes_timestamp_known() {
+        let template = Hcl2Template::default();
+        let at = |clock: &str| Options { clock: Some(clock.to_owned()), ..Options::default() };
+        let yearly = "formatdate(\"YYYY\", timestamp())";
+        assert_eq!(shown(&template, at("2026-01-02T03:04:05Z"), yearly), "\"2026\"");
+        assert_eq!(shown(&template, at("2026-01-02T03:04:05Z"), "timestamp()"), "\"2026-01-02T03:04:05Z\"");
+        assert_eq!(shown(&template, Options::default(), yearly), "(unknown string)");
     }
 
     #[test]

@@ -159,6 +159,10 @@ pub(super) fn call(
             ),
             None => Unknown,
         },
+        Purity::Clock if name == "timestamp" => match &evaluator.options().clock {
+            Some(clock) => value(CtyValue::string(clock.clone())),
+            None => Unknown,
+        },
         _ => Unknown,
     };
     match outcome {
