@@ -502,6 +502,26 @@ impl<'t> Evaluator<'t> {
                         ObjectKey::Ident(ident) => Some(ident.as_str().to_owned()),
                         // A bare name is the key itself, as in HCL.
                         ObjectKey::Expression(Expression::Variable(ident)) => Some(ident.as_str().to_owned()),
+                        // So are the keywords, `null` too.
+                        ObjectKey::Expression(Expression::Null(_)) => Some("null".to_owned()),
+                        ObjectKey::Expression(Expression::Bool(set)) => Some(set.to_string()),
+                        // HCL will not guess whether `{ var.x = 1 }` means
+                        // the key "var.x" or the variable's value.
+                        ObjectKey::Expression(Expression::Traversal(traversal))
+                            if matches!(traversal.expr, Expression::Variable(_))
+                                && traversal.operators.iter().all(|op| {
+                                    matches!(
+                                        op.value(),
+                                        TraversalOperator::GetAttr(_) | TraversalOperator::LegacyIndex(_)
+                                    )
+                                }) =>
+                        {
+                            return Err(EvalError {
+                                at: key_at,
+                                message: "an object key that is a reference must be in parentheses: (var.x) = …"
+                                    .to_owned(),
+                            });
+                        }
                         ObjectKey::Expression(expr) => {
                             let key = self.expr(expr, origin, scope, context)?;
                             key_string(&key, &key_at)?
