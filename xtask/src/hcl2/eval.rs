@@ -103,6 +103,12 @@ pub fn literal(value: &Value) -> Evaluated {
     evaluator.model_value(&At { file: 0, bytes: 0..0 }, value, Context::VarFile)
 }
 
+/// Is `text` the source of a string template with interpolations or
+/// directives (`"tag:${var.key}"`)?
+fn is_template_text(text: &str) -> bool {
+    text.starts_with('"') && matches!(hcl_edit::parser::parse_expr(text), Ok(Expression::StringTemplate(_)))
+}
+
 /// [`literal`] for a value's text, as `-var` text Packer reads as an
 /// expression is.
 pub fn literal_text(text: &str) -> Evaluated {
@@ -271,7 +277,11 @@ impl<'t> Evaluator<'t> {
             Value::Object(attrs) => {
                 let mut out = BTreeMap::new();
                 for attr in attrs {
-                    let key = if attr.key.starts_with('(') {
+                    // The reader keeps a key it cannot read alone as its
+                    // text: a parenthesised expression, or a template
+                    // (`"tag:${var.key}"`), which the quotes tell apart from
+                    // a plain string's value.
+                    let key = if attr.key.starts_with('(') || is_template_text(&attr.key) {
                         let key = self.parsed_text(&attr.key_at, &attr.key, context)?;
                         key_string(&key, &attr.key_at)?.unwrap_or_default()
                     } else {
@@ -1661,6 +1671,19 @@ mod tests {
         let evaluator = Evaluator::new(&template, Options::default());
         let hidden = evaluator.local("hidden").unwrap().unwrap();
         assert!(hidden.is_sensitive() && hidden.as_str() == Some("pre-hunter2"));
+    }
+
+    #[test]
+    fn template_keys_of_a_local_are_computed() {
+        let template = folder(&[(
+            "a.pkr.hcl",
+            "variable \"role\" {\n  default = \"Role\"\n}\n\
+             locals {\n  filters = {\n    \"tag:${var.role}\" = 1\n    \"\\\"quoted\\\"\" = 2\n    (var.role) = 3\n  }\n}\n",
+        )]);
+        assert_eq!(
+            shown(&template, Options::default(), "local.filters"),
+            "{\"\\\"quoted\\\"\" = 2, \"Role\" = 3, \"tag:Role\" = 1}"
+        );
     }
 
     #[test]
