@@ -719,6 +719,7 @@ fn packer_refuses_what_the_hcl2_rules_report() {
         ("duplicate-declaration", "machine-image", "Duplicate"),
         ("invalid-dynamic-block", "machine-image", "Missing dynamic content block"),
         ("invalid-dynamic-block", "hcl2-image", "Cannot use a string value in for_each"),
+        ("invalid-dynamic-block", "hcl2-provisioners", "The argument \"labels\" is required"),
     ];
     for (name, image, words) in cases {
         let folder = fixtures().join("rules").join(name).join("packer/4.0/aws").join(image);
