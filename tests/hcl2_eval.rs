@@ -121,6 +121,7 @@ fn options(template: &Hcl2Template, dir: &Path) -> Options {
         folder: Some(dir.to_owned()),
         read_root: None,
         clock: None,
+        unknown_variables: Default::default(),
     }
 }
 

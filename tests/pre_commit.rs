@@ -468,3 +468,21 @@ fn a_commit_of_a_revocation_is_stopped_by_the_deployments_that_boot_the_image() 
     );
     assert!(text(&commit).contains("deployments/frankfurt.yaml"), "{}", text(&commit));
 }
+
+/// The hook judges staged templates against `--packer-version` as
+/// lint-templates does: the file provisioner's `content` arrived in 1.7.5.
+#[test]
+fn the_staged_templates_are_judged_against_the_packer_version_given() {
+    let repo = Repo::new();
+    let uploads = TEMPLATE.replace(
+        r#""provisioners": ["#,
+        r#""provisioners": [{ "type": "file", "content": "x", "destination": "/tmp/x" },"#,
+    );
+    repo.write("packer/3.11/aws/machine-image/template.json", &uploads);
+    repo.git(&["add", "-A"]);
+    let old = repo.xtask(&["pre-commit", "--packer-version", "1.6.6"]);
+    assert!(!old.status.success(), "{}", text(&old));
+    assert!(text(&old).contains("`content` is not a key of the file provisioner in Packer 1.6.6 (--packer-version)"));
+    let today = repo.xtask(&["pre-commit", "--packer-version", "1.16.0"]);
+    assert!(today.status.success(), "{}", text(&today));
+}

@@ -51,7 +51,8 @@ fn cli() -> Command {
         .subcommand(
             Command::new("pre-commit")
                 .about("Lint what is staged for commit (the index, not the working tree); run by the git hook")
-                .args(lint_output()),
+                .args(lint_output())
+                .arg(packer_version_arg()),
         )
         .subcommand(
             Command::new("install-hook")
@@ -435,6 +436,7 @@ fn format() -> Arg {
         .help("Output format")
 }
 
+/// Every command that judges templates takes it: lint-templates, lint, pre-commit.
 fn packer_version_arg() -> Arg {
     Arg::new("packer-version")
         .long("packer-version")
@@ -483,6 +485,10 @@ fn filter(args: &ArgMatches) -> Filter {
     Filter { releases: many(args, "release"), clouds: many(args, "cloud") }
 }
 
+fn packer_version(args: &ArgMatches) -> Option<xtask::version::Version> {
+    args.get_one::<xtask::version::Version>("packer-version").copied()
+}
+
 fn output_format(args: &ArgMatches) -> Format {
     if args.try_get_one::<bool>("statistics").ok().flatten() == Some(&true) {
         return Format::Statistics;
@@ -515,7 +521,7 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                     filter: filter(args),
                     files: many(args, "files"),
                     var_files: many(args, "var-file"),
-                    packer_version: args.get_one::<xtask::version::Version>("packer-version").copied(),
+                    packer_version: packer_version(args),
                 },
                 output_format(args),
             ),
@@ -529,14 +535,9 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
         },
         Some(("lint", args)) => match args.get_one::<String>("explain") {
             Some(rule) => lint::explain(rule, None),
-            None => lint::run(
-                root(args)?,
-                many(args, "var-file"),
-                args.get_one::<xtask::version::Version>("packer-version").copied(),
-                output_format(args),
-            ),
+            None => lint::run(root(args)?, many(args, "var-file"), packer_version(args), output_format(args)),
         },
-        Some(("pre-commit", args)) => pre_commit::run(output_format(args)),
+        Some(("pre-commit", args)) => pre_commit::run(packer_version(args), output_format(args)),
         Some(("install-hook", args)) => install_hook::run(args.get_flag("force"), args.get_flag("uninstall")),
         Some(("images", args)) => images::run(&images::Options {
             root: root(args)?,

@@ -92,6 +92,10 @@ pub struct Options {
     /// what a value would be at two moments; `None` leaves it unknown, as
     /// only the build knows it.
     pub clock: Option<String>,
+    /// Variables whose value is taken as unknown (of the type Packer
+    /// gives them), whatever sets them: to ask what an expression is for
+    /// any value of them.
+    pub unknown_variables: std::collections::BTreeSet<String>,
 }
 
 /// A value written where Packer takes values alone (a var file): its cty
@@ -341,6 +345,7 @@ impl<'t> Evaluator<'t> {
             None => {}
         }
         let value = value.unwrap_or_else(|| CtyValue::unknown(ty.unwrap_or(CtyType::Dynamic)));
+        let value = if self.options.unknown_variables.contains(name) { CtyValue::unknown(value.ty()) } else { value };
         Ok(value.marked(Marks { sensitive: variable.sensitive(), from_run: false }))
     }
 

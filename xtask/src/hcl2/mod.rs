@@ -19,6 +19,7 @@ pub mod eval;
 mod funcs;
 pub mod functions;
 mod read;
+pub mod uses;
 pub mod value;
 
 use std::collections::BTreeMap;
@@ -580,13 +581,14 @@ impl Hcl2Template {
         out
     }
 
-    /// What decides the regions of each `amazon-*` build target, as the
+    /// What decides the regions of each `amazon-*` build target (by its
+    /// plugin's name for it: [`Hcl2Template::plugin_type`]), as the
     /// evaluator reads its settings with this run's values.
     pub fn region_sources(&self) -> Vec<SourceRegions> {
         let evaluator = eval::Evaluator::new(self, self.evaluation_options());
         self.build_targets()
             .iter()
-            .filter(|target| target.kind.starts_with("amazon-"))
+            .filter(|target| self.plugin_type(target.kind).starts_with("amazon-"))
             .map(|target| {
                 let mut regions = SourceRegions {
                     address: target.name.clone(),
@@ -778,6 +780,28 @@ impl Hcl2Template {
             }
         }
         names
+    }
+
+    /// A type as its plugin names it: a `required_plugins` entry of a
+    /// plugin xtask knows may name its types otherwise (`aws-ebs` of
+    /// `aws = { source = "github.com/hashicorp/amazon" }` is an
+    /// `amazon-ebs`); any other type as it is.
+    pub fn plugin_type<'k>(&self, kind: &'k str) -> std::borrow::Cow<'k, str> {
+        let knowledge = crate::schema::knowledge();
+        for block in self.packer_blocks() {
+            for required in block.body.blocks("required_plugins") {
+                for attr in &required.body.attrs {
+                    if let Value::Object(settings) = &attr.value
+                        && let Some(Attr { value: Value::String(source), .. }) =
+                            settings.iter().find(|setting| setting.key == "source")
+                        && let Some(canonical) = knowledge.plugin_type_name(&attr.key, source, kind)
+                    {
+                        return std::borrow::Cow::Owned(canonical);
+                    }
+                }
+            }
+        }
+        std::borrow::Cow::Borrowed(kind)
     }
 
     /// Is a builder, provisioner or post-processor type provided by a

@@ -297,6 +297,10 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             jobs.push(failed_job(file, layout, why));
             continue;
         }
+        let packer_path = match &installed {
+            Ok(Some((path, _))) => Some(path.as_path()),
+            _ => None,
+        };
         let installed = match &installed {
             Ok(installed) => installed.as_ref().map(|(_, version)| version.as_str()),
             Err(why) => {
@@ -384,11 +388,20 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             let built = Built { hash: &hash, files: &files, settings: &settings, setting_names: &setting_names };
             match recorded_images(lockfile.templates.get(&file.rel), &regions, &built) {
                 Ok(images) => {
+                    // What the build would load of its required plugins now;
+                    // nothing when Packer cannot say (the build will).
+                    let loaded = match packer_path {
+                        Some(packer) if tooling.list_required => {
+                            crate::plugins::required(packer, file.dir()).unwrap_or_default()
+                        }
+                        _ => BTreeMap::new(),
+                    };
                     tooling.changes = tools::changes_since_built(
                         lockfile.templates.get(&file.rel),
                         &regions,
                         installed,
                         &tooling.pins,
+                        &loaded,
                     );
                     // With channels, the first channel's deployments get
                     // what the lock last gave it, which a rollback moves.

@@ -314,6 +314,16 @@ impl Knowledge {
 
     /// The plugin whose Go module or `required_plugins` address this is:
     /// `github.com/hashicorp/amazon` names `amazon`.
+    /// A type as its plugin names it, when a `required_plugins` entry
+    /// (`local_name`, `address`) of a plugin xtask knows provides it under
+    /// another name: `aws-ebs` of `aws = { source = "github.com/hashicorp/amazon" }`
+    /// is `amazon-ebs`. `None` when the entry does not provide it.
+    pub fn plugin_type_name(&self, local_name: &str, address: &str, name: &str) -> Option<String> {
+        let rest = name.strip_prefix(local_name).filter(|rest| rest.is_empty() || rest.starts_with('-'))?;
+        let plugin = self.plugin_of_address(address)?;
+        Some(format!("{}{rest}", self.sources[plugin].name))
+    }
+
     pub fn plugin_of_address(&self, address: &str) -> Option<usize> {
         let address = address.trim().trim_end_matches('/').to_ascii_lowercase();
         let (host_and_owner, name) = address.rsplit_once('/')?;

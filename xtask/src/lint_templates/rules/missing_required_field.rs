@@ -262,7 +262,7 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         if !matches!(ctx.in_force.resolve(PluginKind::Builder, source.kind), Resolved::Known(_)) {
             continue;
         }
-        for (message, help) in missing(source.kind, &as_json(&source.block.body), "source") {
+        for (message, help) in missing(&ctx.template.plugin_type(source.kind), &as_json(&source.block.body), "source") {
             out.report(&RULE.meta, at, message).help(help);
         }
     }

@@ -290,7 +290,7 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         .filter_map(|used| Some((used.address.to_owned(), used.overrides?)))
         .collect();
     for source in ctx.template.sources() {
-        let (names, excuses) = name_settings(source.kind);
+        let (names, excuses) = name_settings(&ctx.template.plugin_type(source.kind));
         let address = source.address();
         let bodies = std::iter::once(&source.block.body)
             .chain(overrides.iter().filter(|(used, _)| *used == address).map(|(_, body)| *body));
