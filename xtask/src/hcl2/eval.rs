@@ -544,13 +544,10 @@ impl<'t> Evaluator<'t> {
                     };
                     let value = self.expr(value.expr(), origin, scope, context)?;
                     match name {
+                        // A key written twice keeps its last value, as HCL's
+                        // object constructor does (only a `for` refuses it).
                         Some(name) => {
-                            if out.insert(name.clone(), value).is_some() {
-                                return Err(EvalError {
-                                    at: key_at,
-                                    message: format!("duplicate object key \"{name}\""),
-                                });
-                            }
+                            out.insert(name, value);
                         }
                         None => unknown_key = true,
                     }
@@ -1499,6 +1496,7 @@ mod tests {
     fn literals_operators_and_conversions() {
         for (text, expected) in [
             ("1 + 2 * 3", "7"),
+            ("{a = 1, \"a\" = 2}", "{\"a\" = 2}"),
             ("\"1\" + 1", "2"),
             ("0.5 + 0.25", "0.75"),
             ("0.1 + 0.2 == 0.3", "(unknown bool)"),
