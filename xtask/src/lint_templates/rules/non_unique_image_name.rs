@@ -14,7 +14,8 @@ declare_rule! {
     /// ## What it does
     /// Reports an `ami_name`, `image_name` or `managed_image_name` that
     /// contains none of `{{timestamp}}`, `{{isotime}}` or `{{uuid}}`,
-    /// directly or through the defaults of the user variables it uses.
+    /// directly or through the defaults of the user variables it uses, or
+    /// whose only `{{isotime "…"}}` keeps no day (`"2006-01"`).
     ///
     /// In an HCL2 template, each name is computed as Packer would compute
     /// it before the build (through variables with their defaults and the
@@ -99,7 +100,17 @@ fn check(ctx: &Context, out: &mut Findings) {
             };
             // A name that comes from a variable with no default is set per
             // build: only the build knows whether it is unique.
-            if ctx.template.resolves_to_call(name, gotmpl::UNIQUE) != Some(false) {
+            let unique = ctx.template.resolves_to_call(name, gotmpl::UNIQUE);
+            if unique == Some(true) && only_coarse_isotime(name) {
+                out.report(
+                    &RULE.meta,
+                    Location::value(builder.at(key)),
+                    format!("`{key}` keeps less of the time of the build than the day (an `isotime` layout without day, hour, minute or second), so builds a day apart get the same name and the second fails"),
+                )
+                .help("keep the time down to the second: `{{timestamp}}`, or `{{isotime \"20060102150405\"}}`");
+                continue;
+            }
+            if unique != Some(false) {
                 continue;
             }
             let finding = if kind.starts_with("openstack") {
@@ -146,6 +157,55 @@ fn check(ctx: &Context, out: &mut Findings) {
             .help("take the version from a variable that each run sets (`-var image_version=1.0.$BUILD_NUMBER`)");
         }
     }
+}
+
+/// Is every per-build part of `name` an `{{isotime "…"}}` whose Go layout
+/// keeps no day or finer (`"2006"`, `"2006-01"`)? A name made unique by
+/// anything else (`{{timestamp}}`, `{{uuid}}`, a user variable) is not.
+fn only_coarse_isotime(name: &str) -> bool {
+    let scan = gotmpl::Scan::new(name);
+    let calls: Vec<&gotmpl::Call> = scan.actions.iter().flat_map(|action| &action.calls).collect();
+    let stamps: Vec<&&gotmpl::Call> = calls.iter().filter(|call| call.function == "isotime").collect();
+    !stamps.is_empty()
+        && calls.iter().all(|call| call.function == "isotime")
+        && stamps.iter().all(|call| call.argument.as_deref().is_some_and(|layout| !keeps_the_day(layout)))
+}
+
+/// Does a Go time layout write the day of the month or week, the hour,
+/// the minute or the second? Its tokens are read as Go's `nextStdChunk`
+/// reads them, longest first (`2006` is the year, `2` alone the day).
+fn keeps_the_day(layout: &str) -> bool {
+    const TOKENS: &[(&str, bool)] = &[
+        ("January", false),
+        ("Monday", true),
+        ("2006", false),
+        ("Jan", false),
+        ("Mon", true),
+        ("MST", false),
+        ("002", true),
+        ("01", false),
+        ("02", true),
+        ("03", true),
+        ("04", true),
+        ("05", true),
+        ("06", false),
+        ("15", true),
+        ("_2", true),
+        ("1", false),
+        ("2", true),
+        ("3", true),
+        ("4", true),
+        ("5", true),
+    ];
+    let mut rest = layout;
+    while let Some(first) = rest.chars().next() {
+        match TOKENS.iter().find(|(token, _)| rest.starts_with(token)) {
+            Some((_, true)) => return true,
+            Some((token, false)) => rest = &rest[token.len()..],
+            None => rest = &rest[first.len_utf8()..],
+        }
+    }
+    false
 }
 
 /// A name setting of an HCL2 source whose value must be new on every
@@ -335,5 +395,24 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{keeps_the_day, only_coarse_isotime};
+
+    #[test]
+    fn isotime_layouts_without_the_day_are_coarse() {
+        for layout in ["2006", "2006-01", "Jan 2006", "06.01", "January", "MST 2006-01 -0700"] {
+            assert!(!keeps_the_day(layout), "{layout}");
+        }
+        for layout in ["20060102", "2006-01-02T15:04:05Z07:00", "Mon", "15", "3PM", "_2", "002", "04"] {
+            assert!(keeps_the_day(layout), "{layout}");
+        }
+        assert!(only_coarse_isotime("base-{{isotime \"2006-01\"}}"));
+        assert!(!only_coarse_isotime("base-{{isotime}}"));
+        assert!(!only_coarse_isotime("base-{{isotime \"2006\"}}-{{timestamp}}"));
+        assert!(!only_coarse_isotime("base-{{isotime \"2006\"}}-{{user `build`}}"));
     }
 }
