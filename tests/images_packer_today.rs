@@ -158,6 +158,9 @@ fn log(root: &Path, slug: &str) -> String {
 /// the plugin each image was built with.
 #[test]
 fn hcl2_folders_are_initialised_once_each_and_their_plugins_recorded() {
+    if common::skip_slow_test("builds with a stand-in for Packer 1.16 and the real Packer against moto") {
+        return;
+    }
     let moto = moto();
     let machine = Machine::new();
     machine.publish(AMAZON, "1.2.9", &["ebs"]);
@@ -259,6 +262,9 @@ fn a_json_template_without_a_pin_fails_before_any_build() {
 /// fails before building, naming the command that removes it.
 #[test]
 fn a_pinned_plugin_is_installed_before_the_json_build_and_recorded() {
+    if common::skip_slow_test("builds with a stand-in for Packer 1.16 and the real Packer against moto") {
+        return;
+    }
     let moto = moto();
     let machine = Machine::new();
     machine.publish(AMAZON, "1.3.2", &["ebs"]);
@@ -411,6 +417,9 @@ fn the_stand_in_refuses_as_packer_1_16_does() {
 /// build found no plugin. Every Packer command gets the one folder.
 #[test]
 fn a_relative_plugin_path_is_one_folder_for_every_packer_command() {
+    if common::skip_slow_test("builds with a stand-in for Packer 1.16 and the real Packer against moto") {
+        return;
+    }
     let moto = moto();
     let machine = Machine::new();
     machine.publish(AMAZON, "1.3.2", &["ebs"]);
@@ -553,6 +562,9 @@ fn the_plan_says_when_an_hcl2_folders_plugin_changed_since_its_build() {
 /// and its image is an AMI of its region like any other.
 #[test]
 fn an_aliased_amazon_plugin_builds_and_patches_its_region() {
+    if common::skip_slow_test("builds with a stand-in for Packer 1.16 and the real Packer against moto") {
+        return;
+    }
     let moto = moto();
     let machine = Machine::new();
     machine.publish(AMAZON, "1.3.2", &["ebs"]);
@@ -578,6 +590,9 @@ fn an_aliased_amazon_plugin_builds_and_patches_its_region() {
 /// folder's init and both builds all use it as one path.
 #[test]
 fn a_plugin_path_with_spaces_is_one_folder() {
+    if common::skip_slow_test("builds with a stand-in for Packer 1.16 and the real Packer against moto") {
+        return;
+    }
     let moto = moto();
     let machine = Machine::new();
     machine.publish(AMAZON, "1.3.2", &["ebs"]);

@@ -308,6 +308,55 @@ fn a_dry_run_writes_nothing_and_the_json_is_a_versioned_document() {
     assert!(human.contains("in no channel, left alone:\n  deployments/lost.yaml: its channel `beta`"), "{human}");
 }
 
+/// The lifecycle commands take the selection of every command: a
+/// `--release` that matches nothing and a missing path are exit 2 with the
+/// same words as `lint` and `images`, `--image` narrows, and a template's
+/// file selects its folder as `--select` does.
+#[test]
+fn the_lifecycle_commands_take_the_selection_of_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    ok(root, &["images"]);
+    soak(root, "canary", 7200);
+    let commands: [&[&str]; 4] = [
+        &["promote", "--to", "stable", "--dry-run"],
+        &["rollback", "--channel", "stable", "--dry-run"],
+        &["revoke", UNKNOWN, "--reason", "a test", "--dry-run"],
+        &["prune"],
+    ];
+    for command in commands {
+        let nothing = xtask(root, &[command, &["--release", "9.9"]].concat());
+        assert_eq!(nothing.status.code(), Some(2), "{command:?}: {}", text(&nothing));
+        assert!(
+            common::stderr(&nothing).contains(
+                "no template matches --release 9.9; the releases here: 3.11; the clouds: aws; the images: \
+                 machine-image"
+            ),
+            "{command:?}: {}",
+            text(&nothing)
+        );
+        let other_image = xtask(root, &[command, &["--image", "bastion-image"]].concat());
+        assert_eq!(other_image.status.code(), Some(2), "{command:?}: {}", text(&other_image));
+        if command[0] != "revoke" {
+            let missing = xtask(root, &[command, &["no/such/template.json"]].concat());
+            assert_eq!(missing.status.code(), Some(2), "{command:?}: {}", text(&missing));
+            assert!(common::stderr(&missing).contains("`no/such/template.json` does not exist"), "{command:?}");
+        }
+    }
+    let file = root.join(TEMPLATE);
+    let by_path = ok(root, &["promote", "--to", "stable", "--dry-run", "--format", "json", file.to_str().unwrap()]);
+    let by_select = ok(
+        root,
+        &["promote", "--to", "stable", "--dry-run", "--format", "json", "--select", "packer/3.11/aws/machine-image"],
+    );
+    assert_eq!(by_path, by_select);
+    assert!(by_path.contains("\"state\": \"promoted\""), "{by_path}");
+    let by_path = ok(root, &["prune", "--format", "json", file.to_str().unwrap()]);
+    let by_select = ok(root, &["prune", "--format", "json", "--select", "packer/3.11/aws/machine-image"]);
+    assert_eq!(by_path, by_select);
+}
+
 #[test]
 fn revoke_records_why_and_lint_promote_and_the_plan_act_on_it() {
     let dir = tempfile::tempdir().unwrap();

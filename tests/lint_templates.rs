@@ -1,6 +1,7 @@
 //! `cargo xtask lint-templates`: every rule against its fixture, the command
 //! line, hostile input, the OKD template as first published, and the corpus.
 
+#[macro_use]
 mod common;
 
 use std::fs;
@@ -43,24 +44,104 @@ fn codes(report: &xtask::diagnostic::Report) -> Vec<&'static str> {
 }
 
 /// Each rule has a fixture tree named after it that triggers it, and
-/// reviewed snapshots of its human and JSON output.
-#[test]
-fn every_rule_fires_on_its_fixture() {
-    let mut logs = Vec::new();
-    for rule in RULES {
-        let name = rule.meta.name;
-        let root = fixtures().join("rules").join(name);
-        assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/rules/{name}/packer/…");
-        let report = lint(&root);
-        assert!(
-            codes(&report).contains(&rule.meta.code),
-            "the fixture of {name} does not trigger it:\n{}",
-            human::render(&report, "template", false)
-        );
-        insta::assert_snapshot!(format!("{name}.human"), human::render(&report, "template", false));
-        insta::assert_snapshot!(format!("{name}.json"), json::render(&report));
-        logs.push((name.to_owned(), sarif::render(&report, &xtask::lint::catalogue())));
+/// reviewed snapshots of its human and JSON output: one test per rule.
+fn fires_on_its_fixture(name: &str) {
+    let rule = RULES.iter().find(|rule| rule.meta.name == name).unwrap_or_else(|| panic!("no rule is named {name}"));
+    let root = fixtures().join("rules").join(name);
+    assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/rules/{name}/packer/…");
+    let report = lint(&root);
+    assert!(
+        codes(&report).contains(&rule.meta.code),
+        "the fixture of {name} does not trigger it:\n{}",
+        human::render(&report, "template", false)
+    );
+    insta::assert_snapshot!(format!("{name}.human"), human::render(&report, "template", false));
+    insta::assert_snapshot!(format!("{name}.json"), json::render(&report));
+}
+
+/// In a module of their own: `bad_layout` names a helper of this suite too.
+mod rules {
+    use super::{RULES, fires_on_its_fixture};
+
+    rule_fixture_tests! {
+        RULE_FIXTURES, fires_on_its_fixture:
+        bad_layout,
+        builder_missing_type,
+        constant_validation,
+        credential_not_sensitive,
+        credential_variable_not_sensitive,
+        duplicate_builder_name,
+        duplicate_declaration,
+        duplicate_key,
+        duplicate_region,
+        env_outside_variables,
+        hardcoded_communicator_password,
+        hardcoded_credentials,
+        invalid_hcl,
+        invalid_interpolation,
+        invalid_dynamic_block,
+        invalid_gce_label,
+        invalid_json,
+        invalid_plugin_source,
+        invalid_shell_source,
+        invalid_validation,
+        invalid_version_constraint,
+        malformed_source_image,
+        missing_builders,
+        missing_required_field,
+        missing_source_file,
+        misspelt_credential_variable,
+        non_unique_image_name,
+        not_an_object,
+        personal_path,
+        post_processor_missing_type,
+        private_key_upload,
+        provisioner_missing_type,
+        provisioner_without_communicator,
+        region_from_environment,
+        removed_key,
+        sensitive_variable_undeclared,
+        unchecked_plugin_type,
+        undeclared_data_source,
+        undeclared_local,
+        undeclared_var_file_variable,
+        undeclared_variable,
+        undefined_builder_reference,
+        unknown_ami_filter,
+        unknown_builder_type,
+        unknown_function,
+        unknown_key,
+        unknown_post_processor_type,
+        unknown_provisioner_type,
+        unknown_top_level_key,
+        unquoted_string,
+        unreadable_file,
+        unsupported_packer_feature,
+        unused_declaration,
+        unused_variable,
+        variable_without_type,
+        version_specific_key,
+        wrong_cloud,
+        wrong_type,
     }
+
+    #[test]
+    fn every_rule_has_a_fixture_test() {
+        let rules: Vec<&str> = RULES.iter().map(|rule| rule.meta.name).collect();
+        crate::common::assert_fixture_list(RULE_FIXTURES, &rules, "rules");
+    }
+}
+
+/// The SARIF log of every rule's fixture is valid against the schema.
+#[test]
+fn every_fixture_makes_valid_sarif() {
+    let logs: Vec<(String, String)> = RULES
+        .iter()
+        .map(|rule| {
+            let report = lint(&fixtures().join("rules").join(rule.meta.name));
+            (rule.meta.name.to_owned(), sarif::render(&report, &xtask::lint::catalogue()))
+        })
+        .collect();
     common::assert_valid_sarif(&logs);
 }
 
@@ -314,6 +395,9 @@ fn files_in_hcls_json_syntax_are_reported_not_passed_by() {
 /// and linted within a bounded time.
 #[test]
 fn the_hcl2_reader_survives_generated_input() {
+    if common::skip_slow_test("generated HCL2 input, thousands of cases") {
+        return;
+    }
     use std::time::{Duration, Instant};
     let Some(corpus) = corpus_hcl2() else { return };
     let mut seeds: Vec<Vec<u8>> = Vec::new();
@@ -667,6 +751,9 @@ fn each_use_gets_its_own_column() {
 /// is about it).
 #[test]
 fn packer_refuses_what_the_linter_says_it_refuses() {
+    if common::skip_slow_test("packer validate on every fixture") {
+        return;
+    }
     let packer = packer();
     for name in ["unknown-key", "removed-key", "wrong-type", "missing-required-field"] {
         let root = fixtures().join("rules").join(name);
@@ -973,6 +1060,9 @@ fn generated_validations_agree_with_packer() {
 /// blocks, which 1.6.6 accepts, is only a warning.
 #[test]
 fn generated_duplicates_agree_with_packer() {
+    if common::skip_slow_test("packer validate on 40 generated folders of duplicates") {
+        return;
+    }
     let packer = packer();
     let mut state: u64 = 0x853c_49e6_748f_ea9b;
     let mut next = move |below: usize| {
@@ -1041,6 +1131,9 @@ fn generated_duplicates_agree_with_packer() {
 /// refuses an unknown key in, but the ones Debian leaves out.
 #[test]
 fn the_schema_has_the_plugins_of_the_installed_packer() {
+    if common::skip_slow_test("every plugin of the installed Packer asked for its keys") {
+        return;
+    }
     use xtask::codegen::packer_knowledge::DEBIAN_LEAVES_OUT;
     use xtask::schema::{CORE, PluginKind, knowledge};
 
@@ -1109,6 +1202,9 @@ fn the_schema_has_the_plugins_of_the_installed_packer() {
 /// those Packer 1.6.6's `packer validate` refuses.
 #[test]
 fn dynamic_blocks_are_judged_as_packer_judges_them() {
+    if common::skip_slow_test("packer validate on 70 generated dynamic blocks") {
+        return;
+    }
     let packer = packer();
     let for_each =
         [r#"["a", "b"]"#, "[]", r#"{ a = "x" }"#, "{}", r#""a""#, "1", "true", "null", "var.names", "var.name"];

@@ -7,10 +7,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
 use super::freshness::{self, Freshness};
@@ -19,16 +19,26 @@ use crate::deployments::Deployment;
 use crate::lifecycle;
 use crate::lock::{LockFile, LockedTemplate};
 use crate::printable;
-use crate::project::{self, Filter, Layout, TemplateFile};
+use crate::project::{self, Filter, Layout, Selection, TemplateFile};
 use crate::render::Format;
 
-pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
+/// `cargo xtask status` of the templates the selection leaves in (all by
+/// default), and of the removed templates the lock still records there.
+pub fn run(selection: &Selection, format: Format) -> Result<ExitCode> {
+    let root = selection.root.as_path();
+    let filter = &selection.filter;
+    if selection.paths.is_empty() {
+        filter.check_matches(root)?;
+    }
     let lockfile = LockFile::read(root)?;
     let channels = crate::config::Config::read(root)?.channels;
     let now = crate::lifecycle::clock::now();
     let (deployments, unreadable) = super::load_deployments(root)?;
     let templates = project::find_all_templates(root, &Filter::default());
     let images_here = plan::images_by_release_cloud(&templates);
+    let wanted = at_paths(&templates, &selection.paths)?;
+    let chosen =
+        |file: &TemplateFile| filter.accepts(file) && wanted.as_ref().is_none_or(|rels| rels.contains(&file.rel));
     // What `prune` would remove with its defaults; nothing while a
     // deployment cannot be read, as `prune --execute` then refuses.
     let prunable = if unreadable.is_empty() {
@@ -41,7 +51,7 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
     };
     let mut entries: Vec<Value> = templates
         .iter()
-        .filter(|file| file.layout.is_ok())
+        .filter(|file| file.layout.is_ok() && chosen(file))
         .map(|file| {
             let mut status = template_status(file, &lockfile, &images_here, &deployments);
             let locked = lockfile.templates.get(&file.rel);
@@ -53,8 +63,12 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
         .collect();
     // Lock entries whose template is gone: their images are still
     // recorded, and deployments may still boot them.
-    for (rel, locked) in &lockfile.templates {
-        if !templates.iter().any(|file| &file.rel == rel) {
+    let mut removed: Vec<(&String, &LockedTemplate)> = lockfile.templates.iter().collect();
+    removed.sort_by(|(a, _), (b, _)| project::path_order(Path::new(a), Path::new(b)));
+    for (rel, locked) in removed {
+        let in_selection = wanted.is_none()
+            && (filter.is_empty() || Layout::from_relative(rel).is_ok_and(|layout| filter.accepts_layout(&layout)));
+        if in_selection && !templates.iter().any(|file| &file.rel == rel) {
             let mut status = removed_template_status(rel, locked, &images_here, &deployments);
             status["prunable"] = Value::from(lifecycle::status::prunable_of(&prunable, rel));
             entries.push(status);
@@ -74,6 +88,28 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
         }
     }
     Ok(if unreadable.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The templates that `paths` name (a template.json, an HCL2 folder or one
+/// of its files), by their root-relative path; `None` when no path is given.
+fn at_paths(templates: &[TemplateFile], paths: &[PathBuf]) -> Result<Option<Vec<String>>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut rels = Vec::new();
+    for given in paths {
+        let path = canonical(given);
+        let found = templates.iter().find(|file| {
+            let dir = canonical(file.dir());
+            canonical(&file.path) == path || dir == path || path.parent() == Some(dir.as_path())
+        });
+        match found {
+            Some(file) => rels.push(file.rel.clone()),
+            None => bail!("`{}`: no template there (template.json or *.pkr.hcl)", given.display()),
+        }
+    }
+    Ok(Some(rels))
 }
 
 /// One template: its recorded images and the deployments it feeds.
