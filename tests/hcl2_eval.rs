@@ -120,6 +120,7 @@ fn options(template: &Hcl2Template, dir: &Path) -> Options {
         vars: BTreeMap::from([(CLI_VAR.0.to_owned(), Given::Arg(CLI_VAR.1.to_owned()))]),
         folder: Some(dir.to_owned()),
         read_root: None,
+        clock: None,
         unknown_variables: Default::default(),
     }
 }

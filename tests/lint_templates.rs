@@ -825,6 +825,7 @@ fn packer_refuses_what_the_hcl2_rules_report() {
         ("invalid-validation", "machine-image", "\"error_message\" is required"),
         ("invalid-dynamic-block", "machine-image", "Missing dynamic content block"),
         ("invalid-dynamic-block", "hcl2-image", "Cannot use a string value in for_each"),
+        ("invalid-dynamic-block", "hcl2-provisioners", "The argument \"labels\" is required"),
     ];
     for (name, image, words) in cases {
         let folder = fixtures().join("rules").join(name).join("packer/4.0/aws").join(image);

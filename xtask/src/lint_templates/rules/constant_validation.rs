@@ -30,7 +30,9 @@ declare_rule! {
     ///   type): `can` is true whenever `X` evaluates, whatever `X`
     ///   returns, so `can(contains(["a", "b"], var.x))` passes `"c"`;
     /// - `length(…)` compared with a number that no length can cross
-    ///   (`length(var.x) >= 0`, `length(var.x) < 0`).
+    ///   (`length(var.x) >= 0`, `length(var.x) < 0`);
+    /// - `test || true` and `test && false`: a constant side decides the
+    ///   result whatever the test gives (a debugging leftover).
     ///
     /// A condition that refers to anything but its variable is
     /// `invalid-validation`'s: Packer refuses it.
@@ -213,6 +215,44 @@ impl Finder<'_, '_> {
     fn evaluator_text(&self, at: &At) -> Option<String> {
         text_of(self.template, at).map(str::to_owned)
     }
+
+    /// The value of a part of the condition, if known without the variable's.
+    fn known(&self, expr: &Expression) -> Option<Kind> {
+        let at = self.at(expr.span());
+        let value = self.evaluator.text(&at, &self.evaluator_text(&at)?).ok()?;
+        value.is_wholly_known().then_some(value.kind)
+    }
+
+    /// `test || true` is true and `test && false` false whatever the test
+    /// gives (the evaluator, as Packer 1.6.6's HCL, leaves the whole
+    /// unknown while the test is): the other side decides nothing. Only
+    /// where the whole is not known already, which the condition's own
+    /// check reports.
+    fn decided_by_one_side(
+        &self,
+        expr: &Expression,
+        operator: BinaryOperator,
+        lhs: &Expression,
+        rhs: &Expression,
+    ) -> Option<(String, String)> {
+        let decisive = match operator {
+            BinaryOperator::Or => true,
+            BinaryOperator::And => false,
+            _ => return None,
+        };
+        if self.known(expr).is_some() {
+            return None;
+        }
+        let decides = |side: &Expression| matches!(self.known(side), Some(Kind::Bool(value)) if value == decisive);
+        if !(decides(lhs) || decides(rhs)) {
+            return None;
+        }
+        let (symbol, constant) = if decisive { ("||", "true") } else { ("&&", "false") };
+        Some((
+            format!("`{symbol} {constant}` makes this {constant} for every value: the other side decides nothing"),
+            format!("remove the `{symbol} {constant}`, or the validation if it was meant to let everything through"),
+        ))
+    }
 }
 
 impl Visit for Finder<'_, '_> {
@@ -259,6 +299,9 @@ impl Visit for Finder<'_, '_> {
             }
             Expression::BinaryOp(op) => {
                 let operator = *op.operator.value();
+                if let Some((always, help)) = self.decided_by_one_side(expr, operator, &op.lhs_expr, &op.rhs_expr) {
+                    self.found.push((self.at(expr.span()), always, help));
+                }
                 let (bound, operator) = if is_length(&op.lhs_expr) {
                     (&op.rhs_expr, Some(operator))
                 } else if is_length(&op.rhs_expr) {

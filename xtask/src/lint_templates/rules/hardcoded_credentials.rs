@@ -24,7 +24,9 @@ declare_rule! {
     ///
     /// In an HCL2 template: the same in `default`s of `variable` blocks and
     /// in `locals` named like credentials, in plugin settings, and in var files
-    /// (`*.pkrvars.hcl`, `*.auto.pkrvars.hcl`), where a value is a
+    /// (`*.pkrvars.hcl`, `*.auto.pkrvars.hcl`), and what a local computes
+    /// from written pieces (`join("", ["AKIA", …])`, a `base64decode`d PEM
+    /// key), where a value is a
     /// credential by its variable's name or by the credential setting the
     /// variable reaches (through locals too); and a credential setting
     /// (those above, `api_token`, `client_jwt`, any `…_secret`, `…_token`,
@@ -275,7 +277,45 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
                 .redact();
         }
     });
+    let computed = report_computed_locals(ctx, &reported_texts, out);
+    reported_texts.extend(computed.iter().map(String::as_str));
     report_computed(ctx, &reported_variables, &reported_texts, out);
+}
+
+/// A local that computes a secret from pieces written into the template
+/// (`join("", ["AKIA", "…"])`, `base64decode("LS0tLS1CRUdJTi…")`): as
+/// committed as the literal, and the pieces alone do not show it. The
+/// texts reported, for the settings they reach.
+fn report_computed_locals(ctx: &Hcl2Context, reported_texts: &[&str], out: &mut FolderFindings) -> Vec<String> {
+    let options = eval::Options { packer_version: ctx.template.release, ..eval::Options::default() };
+    let evaluator = eval::Evaluator::new(ctx.template, options);
+    let mut computed = Vec::new();
+    for local in ctx.template.locals() {
+        if !matches!(local.value.value, Value::Expr(_)) {
+            continue;
+        }
+        let Ok(value) = evaluator.value(&local.value.at, &local.value.value) else { continue };
+        let Some(text) = value.as_str().filter(|_| !value.all_marks().from_run) else { continue };
+        let Some(what) = secret_in_text(text) else { continue };
+        // A local that only passes on a secret reported where it is written.
+        if reported_texts
+            .iter()
+            .copied()
+            .chain(computed.iter().map(String::as_str))
+            .any(|reported| text.contains(reported))
+        {
+            continue;
+        }
+        out.report(
+            &RULE.meta,
+            &local.value.at,
+            format!("local `{}` computes {what} from text written into the template", local.name),
+        )
+        .help("read credentials from the environment and revoke the committed key")
+        .redact();
+        computed.push(text.to_owned());
+    }
+    computed
 }
 
 /// A credential setting whose value is not written there but computed
