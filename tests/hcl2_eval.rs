@@ -22,10 +22,10 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use xtask::hcl2::Given;
 use xtask::hcl2::eval::{Evaluator, Options};
 use xtask::hcl2::functions::{self, Purity};
 use xtask::hcl2::{At, Hcl2Template};
-use xtask::template::Given;
 use xtask::version::Version;
 
 const TEMPLATE: &str = r#"variable "s" {
@@ -120,6 +120,8 @@ fn options(template: &Hcl2Template, dir: &Path) -> Options {
         vars: BTreeMap::from([(CLI_VAR.0.to_owned(), Given::Arg(CLI_VAR.1.to_owned()))]),
         folder: Some(dir.to_owned()),
         read_root: None,
+        clock: None,
+        unknown_variables: Default::default(),
     }
 }
 

@@ -158,6 +158,9 @@ fn id_of(root: &Path, deployment: &str, role: &str) -> String {
 
 #[test]
 fn two_regions_feed_their_deployments_and_leave_a_third_alone() {
+    if common::skip_slow_test("builds with the real Packer against moto") {
+        return;
+    }
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -236,6 +239,9 @@ fn two_regions_feed_their_deployments_and_leave_a_third_alone() {
 
 #[test]
 fn ami_regions_copies_feed_their_regions() {
+    if common::skip_slow_test("builds with the real Packer against moto") {
+        return;
+    }
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -254,6 +260,9 @@ fn ami_regions_copies_feed_their_regions() {
 
 #[test]
 fn a_failed_build_patches_nothing_and_the_others_proceed() {
+    if common::skip_slow_test("builds with the real Packer against moto") {
+        return;
+    }
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -272,13 +281,18 @@ fn a_failed_build_patches_nothing_and_the_others_proceed() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout.lines().find(|line| line.starts_with("packer/3.9/aws/machine-image/template.json")).unwrap();
     assert!(line.contains("failed") && line.contains("InvalidAMIID.NotFound"), "{stdout}");
-    assert!(line.contains("(log: target/xtask/images/3.9-aws-machine-image.log)"), "{stdout}");
+    // Outside the repository, the log's path is absolute.
+    let log = fs::canonicalize(root).unwrap().join("target/xtask/images/3.9-aws-machine-image.log");
+    assert!(line.contains(&format!("(log: {})", log.display())), "{stdout}");
     let lock = fs::read_to_string(root.join("packer/images.lock")).unwrap();
     assert!(!lock.contains("3.9/aws"), "a failed build is not recorded: {lock}");
 }
 
 #[test]
 fn patch_from_applies_a_manifest_built_elsewhere() {
+    if common::skip_slow_test("builds with the real Packer against moto") {
+        return;
+    }
     let moto = Moto::start();
     require_packer();
     let dir = tempfile::tempdir().unwrap();
@@ -355,6 +369,9 @@ fn wait_for_provisioning(root: &Path, child: &mut Child) {
 
 #[test]
 fn sigint_mid_build_cleans_up_and_changes_nothing() {
+    if common::skip_slow_test("builds with the real Packer against moto") {
+        return;
+    }
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -377,6 +394,9 @@ fn sigint_mid_build_cleans_up_and_changes_nothing() {
 
 #[test]
 fn a_concurrent_run_is_refused() {
+    if common::skip_slow_test("builds with the real Packer against moto") {
+        return;
+    }
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -472,6 +492,9 @@ fn hcl2_tree(root: &Path) {
 
 #[test]
 fn an_hcl2_folder_builds_both_regions_and_a_second_run_builds_nothing() {
+    if common::skip_slow_test("builds with the real Packer against moto") {
+        return;
+    }
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -539,6 +562,9 @@ fn an_hcl2_folder_builds_both_regions_and_a_second_run_builds_nothing() {
 /// Packer gives that builder, and the secret is hidden.
 #[test]
 fn a_named_hcl2_build_builds_one_region_by_packers_name_and_hides_an_auto_var_file_secret() {
+    if common::skip_slow_test("builds with the real Packer against moto") {
+        return;
+    }
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -578,6 +604,9 @@ fn a_named_hcl2_build_builds_one_region_by_packers_name_and_hides_an_auto_var_fi
 /// naming what needs it: its `required_version`, a function.
 #[test]
 fn an_hcl2_folder_that_needs_a_newer_packer_says_so_before_building() {
+    if common::skip_slow_test("builds with the real Packer against moto") {
+        return;
+    }
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -724,6 +753,9 @@ fn an_hcl2_plan_names_and_places_what_packer_will_build() {
 
 #[test]
 fn region_filter_builds_only_that_region() {
+    if common::skip_slow_test("builds with the real Packer against moto") {
+        return;
+    }
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -1018,6 +1050,9 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 /// in a copy: it builds against moto and leaves the repository as it was.
 #[test]
 fn the_demo_builds_the_repositorys_templates_locally_and_touches_nothing() {
+    if common::skip_slow_test("the demo: every template built with the real Packer against moto") {
+        return;
+    }
     require_packer();
     xtask::moto::find().unwrap_or_else(|error| panic!("{error:#}"));
     let dir = tempfile::tempdir().unwrap();
@@ -1081,6 +1116,9 @@ fn lock_shape(root: &Path) -> Value {
 /// and the next plan is empty.
 #[test]
 fn legs_built_on_separate_runners_merge_into_what_one_run_makes() {
+    if common::skip_slow_test("builds with the real Packer against moto") {
+        return;
+    }
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let origin = dir.path().join("origin");
@@ -1160,6 +1198,9 @@ fn legs_built_on_separate_runners_merge_into_what_one_run_makes() {
 
 #[test]
 fn a_region_from_the_environment_is_built_recorded_and_patched_and_a_leg_records_it() {
+    if common::skip_slow_test("builds with the real Packer against moto") {
+        return;
+    }
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -1210,6 +1251,9 @@ fn a_region_from_the_environment_is_built_recorded_and_patched_and_a_leg_records
 /// `type = any`, which Packer 1.6.6 does not know).
 #[test]
 fn a_var_reaches_the_build_as_the_plan_reads_it_whatever_the_variables_type() {
+    if common::skip_slow_test("builds with the real Packer against moto") {
+        return;
+    }
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();

@@ -158,6 +158,9 @@ fn log(root: &Path, slug: &str) -> String {
 /// the plugin each image was built with.
 #[test]
 fn hcl2_folders_are_initialised_once_each_and_their_plugins_recorded() {
+    if common::skip_slow_test("builds with a stand-in for Packer 1.16 and the real Packer against moto") {
+        return;
+    }
     let moto = moto();
     let machine = Machine::new();
     machine.publish(AMAZON, "1.2.9", &["ebs"]);
@@ -259,6 +262,9 @@ fn a_json_template_without_a_pin_fails_before_any_build() {
 /// fails before building, naming the command that removes it.
 #[test]
 fn a_pinned_plugin_is_installed_before_the_json_build_and_recorded() {
+    if common::skip_slow_test("builds with a stand-in for Packer 1.16 and the real Packer against moto") {
+        return;
+    }
     let moto = moto();
     let machine = Machine::new();
     machine.publish(AMAZON, "1.3.2", &["ebs"]);
@@ -387,6 +393,21 @@ fn the_stand_in_refuses_as_packer_1_16_does() {
          \"amazon\"?\n"
     );
     assert!(!machine.plugins.join("gitlab.com").exists());
+
+    // `~> 1` bounds nothing above (constraintPessimistic in go-version):
+    // init installs 2.0.0 rather than the newest 1.x.
+    machine.publish(AMAZON, "1.3.2", &["ebs"]);
+    machine.publish(AMAZON, "2.0.0", &["ebs"]);
+    let plugins = root.join("packer/4.0/aws/machine-image/plugins.pkr.hcl");
+    fs::write(&plugins, fs::read_to_string(&plugins).unwrap().replace(">= 1.2.0", "~> 1")).unwrap();
+    let init = Command::new(stand_in())
+        .args(["init", "."])
+        .current_dir(root.join("packer/4.0/aws/machine-image"))
+        .env("PACKER_PLUGIN_PATH", &machine.plugins)
+        .env("STAND_IN_RELEASES", &machine.releases)
+        .output()
+        .unwrap();
+    assert!(text(&init).contains("Installed plugin github.com/hashicorp/amazon v2.0.0"), "{}", text(&init));
 }
 
 /// `PACKER_PLUGIN_PATH` relative to where `images` runs, as a person
@@ -396,6 +417,9 @@ fn the_stand_in_refuses_as_packer_1_16_does() {
 /// build found no plugin. Every Packer command gets the one folder.
 #[test]
 fn a_relative_plugin_path_is_one_folder_for_every_packer_command() {
+    if common::skip_slow_test("builds with a stand-in for Packer 1.16 and the real Packer against moto") {
+        return;
+    }
     let moto = moto();
     let machine = Machine::new();
     machine.publish(AMAZON, "1.3.2", &["ebs"]);
@@ -494,4 +518,93 @@ fn an_interrupt_during_a_pins_install_waits_for_it_and_builds_nothing() {
         machine.calls()
     );
     assert!(said.contains("interrupted"), "{said}");
+}
+
+/// An HCL2 folder's images built with one release of a required plugin,
+/// and a newer one installed since that its `required_plugins` allows
+/// (a teammate's `packer init -upgrade`): the build would load the newer,
+/// and the plan says so as it does for a changed pin, without rebuilding
+/// for that alone.
+#[test]
+fn the_plan_says_when_an_hcl2_folders_plugin_changed_since_its_build() {
+    let moto = moto();
+    let machine = Machine::new();
+    machine.publish(AMAZON, "1.3.2", &["ebs"]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    hcl2_folder(root, "4.0", "eu-central-1", &moto.endpoint);
+    let output = machine.images(root, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+
+    machine.publish(AMAZON, "1.3.3", &["ebs"]);
+    let upgrade = Command::new(stand_in())
+        .args(["plugins", "install", AMAZON, "1.3.3"])
+        .env("PACKER_PLUGIN_PATH", &machine.plugins)
+        .env("STAND_IN_RELEASES", &machine.releases)
+        .output()
+        .unwrap();
+    assert!(upgrade.status.success(), "{}", text(&upgrade));
+    let plan = machine.images(root, &["--plan"]);
+    let said = text(&plan);
+    assert_eq!(plan.status.code(), Some(0), "{said}");
+    assert!(said.contains("Nothing to build"), "{said}");
+    assert!(
+        said.contains(
+            "packer/4.0/aws/machine-image: built with github.com/hashicorp/amazon 1.3.2; 1.3.3 is installed, which \
+             its `required_plugins` loads (not rebuilt for that alone; --force rebuilds it)"
+        ),
+        "{said}"
+    );
+}
+
+/// A `required_plugins` entry under another name (`aws`) makes the amazon
+/// plugin's builder `aws-ebs`: Packer builds it as it builds `amazon-ebs`,
+/// and its image is an AMI of its region like any other.
+#[test]
+fn an_aliased_amazon_plugin_builds_and_patches_its_region() {
+    if common::skip_slow_test("builds with a stand-in for Packer 1.16 and the real Packer against moto") {
+        return;
+    }
+    let moto = moto();
+    let machine = Machine::new();
+    machine.publish(AMAZON, "1.3.2", &["ebs"]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    hcl2_folder(root, "4.0", "eu-central-1", &moto.endpoint);
+    let folder = root.join("packer/4.0/aws/machine-image");
+    for file in ["plugins.pkr.hcl", "build.pkr.hcl"] {
+        let text = fs::read_to_string(folder.join(file)).unwrap();
+        fs::write(folder.join(file), text.replace("amazon = {", "aws = {").replace("amazon-ebs", "aws-ebs")).unwrap();
+    }
+    let output = machine.images(root, &[]);
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{said}");
+    let images = &lock(root)["templates"]["packer/4.0/aws/machine-image"]["images"];
+    assert!(images["eu-central-1"]["id"].as_str().is_some_and(|id| id.starts_with("ami-")), "{images:#}\n{said}");
+    let deployment = fs::read_to_string(root.join("deployments/4.0.yaml")).unwrap();
+    assert!(!deployment.contains("ami-00000000"), "{deployment}\n{said}");
+}
+
+/// A plugin folder whose path has spaces in it (`~/Library/Application
+/// Support/…` on a Mac, a Windows-style home): the pin's install, the
+/// folder's init and both builds all use it as one path.
+#[test]
+fn a_plugin_path_with_spaces_is_one_folder() {
+    if common::skip_slow_test("builds with a stand-in for Packer 1.16 and the real Packer against moto") {
+        return;
+    }
+    let moto = moto();
+    let machine = Machine::new();
+    machine.publish(AMAZON, "1.3.2", &["ebs"]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    json_template(root, &moto.endpoint);
+    hcl2_folder(root, "4.0", "eu-central-1", &moto.endpoint);
+    write(root, "xtask.toml", format!("[packer.plugins]\n\"{AMAZON}\" = \"1.3.2\"\n"));
+    let spaced = root.join("plugin cache/with spaces");
+    let output = machine.command(root, &[]).env("PACKER_PLUGIN_PATH", &spaced).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let installed = fs::read_dir(spaced.join("github.com/hashicorp/amazon")).unwrap().count();
+    assert!(installed > 0, "nothing in {}: {}", spaced.display(), text(&output));
+    assert!(!root.join("plugin cache/with").exists() && !root.join("plugin").exists(), "the path was split");
 }

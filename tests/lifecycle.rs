@@ -165,6 +165,32 @@ fn promote_waits_for_the_soak_then_gives_the_next_channel_what_the_one_before_bo
     assert!(again.contains("0 promoted, 0 finished, 2 current"), "{again}");
     let lint = ok(root, &["lint-deployments"]);
     assert!(lint.contains("no problems found"), "{lint}");
+
+    // The next build reaches canary; stable stays on the image it was
+    // given, which status names as such rather than as one the lock lacks.
+    ok(root, &["images", "--force"]);
+    let status = ok(root, &["status"]);
+    assert!(
+        status.contains(&format!(
+            "prod-ireland.yaml cluster.machine_image.id (eu-west-1): {ireland}  an earlier image of it, the one the \
+             lock gave `stable`"
+        )),
+        "{status}"
+    );
+
+    // A stable deployment edited by hand onto canary's new image.
+    let newest = current(root, "eu-west-1");
+    let prod = root.join("deployments/prod-ireland.yaml");
+    std::fs::write(&prod, std::fs::read_to_string(&prod).unwrap().replace(&ireland, &newest)).unwrap();
+    let lint = text(&xtask(root, &["lint-deployments"]));
+    assert!(
+        lint.contains(&format!(
+            "`{newest}` is not the image the lock records for the channel `stable` of packer/3.11/aws/machine-image \
+             in eu-west-1 ({ireland})"
+        )),
+        "{lint}"
+    );
+    assert!(lint.contains("`rollback --channel stable` was interrupted, run it again"), "{lint}");
 }
 
 #[test]
@@ -240,6 +266,48 @@ fn promote_refuses_what_a_person_must_look_at_and_names_the_deployments() {
     assert!(forced.contains("without its soak (--without-soak)"), "{forced}");
     assert_eq!(ids(root, "prod-frankfurt.yaml"), [second.clone(), second.clone()]);
     assert_eq!(ids(root, "prod-ireland.yaml"), [UNKNOWN, UNKNOWN], "--region leaves the others alone");
+}
+
+#[test]
+fn a_region_without_a_canary_cluster_is_named_with_what_to_add() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "48h");
+    std::fs::remove_file(root.join("deployments/canary-frankfurt.yaml")).unwrap();
+    let built = ok(root, &["images"]);
+    assert!(
+        built.contains(
+            "deployments/prod-frankfurt.yaml (3.11-aws-machine-image): it is in the channel `stable`, which new images \
+             reach by `cargo xtask promote --to stable` from a deployment of `canary` in its region"
+        ),
+        "{built}"
+    );
+    soak(root, "canary", 49 * 3600);
+    let said = ok(root, &["promote", "--to", "stable", "--dry-run"]);
+    assert!(
+        said.contains(
+            "eu-central-1: nothing to do: no deployment of `canary` boots an image of packer/3.11/aws/machine-image \
+             in eu-central-1, so deployments/prod-frankfurt.yaml stays on its image: channels are promoted region by \
+             region; give `canary` a deployment of release 3.11 on aws in eu-central-1"
+        ),
+        "{said}"
+    );
+    let status = ok(root, &["status"]);
+    assert!(
+        status.contains(
+            "no deployment of `canary` boots it here, so `cargo xtask promote --to stable` cannot give it to \
+             `stable`'s deployments in this region (add a `canary` deployment here)"
+        ),
+        "{status}"
+    );
+    assert!(status.contains("soaked (48h): `cargo xtask promote --to stable` takes it"), "eu-west-1 has one: {status}");
+    let lint = text(&xtask(root, &["lint-deployments"]));
+    assert!(
+        lint.contains(
+            "`cargo xtask promote --to stable` takes the image a deployment of `canary` boots in eu-central-1"
+        ),
+        "{lint}"
+    );
 }
 
 #[test]
@@ -323,6 +391,55 @@ fn a_dry_run_writes_nothing_and_the_json_is_a_versioned_document() {
     assert!(human.contains("in no channel, left alone:\n  deployments/lost.yaml: its channel `beta`"), "{human}");
 }
 
+/// The lifecycle commands take the selection of every command: a
+/// `--release` that matches nothing and a missing path are exit 2 with the
+/// same words as `lint` and `images`, `--image` narrows, and a template's
+/// file selects its folder as `--select` does.
+#[test]
+fn the_lifecycle_commands_take_the_selection_of_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    ok(root, &["images"]);
+    soak(root, "canary", 7200);
+    let commands: [&[&str]; 4] = [
+        &["promote", "--to", "stable", "--dry-run"],
+        &["rollback", "--channel", "stable", "--dry-run"],
+        &["revoke", UNKNOWN, "--reason", "a test", "--dry-run"],
+        &["prune"],
+    ];
+    for command in commands {
+        let nothing = xtask(root, &[command, &["--release", "9.9"]].concat());
+        assert_eq!(nothing.status.code(), Some(2), "{command:?}: {}", text(&nothing));
+        assert!(
+            common::stderr(&nothing).contains(
+                "no template matches --release 9.9; the releases here: 3.11; the clouds: aws; the images: \
+                 machine-image"
+            ),
+            "{command:?}: {}",
+            text(&nothing)
+        );
+        let other_image = xtask(root, &[command, &["--image", "bastion-image"]].concat());
+        assert_eq!(other_image.status.code(), Some(2), "{command:?}: {}", text(&other_image));
+        if command[0] != "revoke" {
+            let missing = xtask(root, &[command, &["no/such/template.json"]].concat());
+            assert_eq!(missing.status.code(), Some(2), "{command:?}: {}", text(&missing));
+            assert!(common::stderr(&missing).contains("`no/such/template.json` does not exist"), "{command:?}");
+        }
+    }
+    let file = root.join(TEMPLATE);
+    let by_path = ok(root, &["promote", "--to", "stable", "--dry-run", "--format", "json", file.to_str().unwrap()]);
+    let by_select = ok(
+        root,
+        &["promote", "--to", "stable", "--dry-run", "--format", "json", "--select", "packer/3.11/aws/machine-image"],
+    );
+    assert_eq!(by_path, by_select);
+    assert!(by_path.contains("\"state\": \"promoted\""), "{by_path}");
+    let by_path = ok(root, &["prune", "--format", "json", file.to_str().unwrap()]);
+    let by_select = ok(root, &["prune", "--format", "json", "--select", "packer/3.11/aws/machine-image"]);
+    assert_eq!(by_path, by_select);
+}
+
 #[test]
 fn revoke_records_why_and_lint_promote_and_the_plan_act_on_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -343,6 +460,13 @@ fn revoke_records_why_and_lint_promote_and_the_plan_act_on_it() {
     let lock_before = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
     let dry = ok(root, &["revoke", &ireland, "--reason", reason, "--dry-run"]);
     assert!(dry.contains("would be revoked") && dry.contains("Dry run: nothing was written."), "{dry}");
+    assert!(
+        dry.contains(
+            "`cargo xtask rollback --channel canary --select packer/3.11/aws/machine-image --region eu-west-1` puts \
+             `canary` back"
+        ),
+        "the rollback it suggests is the revoked image's only: {dry}"
+    );
     assert_eq!(std::fs::read_to_string(root.join("packer/images.lock")).unwrap(), lock_before);
 
     let output = xtask(root, &["revoke", &ireland, "--reason", reason, "--format", "json"]);
@@ -412,6 +536,7 @@ fn rollback_goes_back_past_revoked_images_and_is_refused_when_there_is_none() {
     let stable = xtask(root, &["rollback", "--channel", "stable", "--region", "eu-west-1"]);
     assert_eq!(stable.status.code(), Some(1), "{}", text(&stable));
     assert!(text(&stable).contains("does not say which image `stable` was given in eu-west-1"), "{}", text(&stable));
+    assert!(!text(&stable).contains("boots it)"), "who boots what is said once: {}", text(&stable));
     let unknown = xtask(root, &["rollback", "--channel", "beta"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(text(&unknown).contains("`beta` is not a channel; xtask.toml names canary, stable"), "{}", text(&unknown));
@@ -513,25 +638,13 @@ fn after_a_rollback_status_and_lint_name_what_the_lock_gave_the_channel() {
         let key = keys.iter().find(|key| key["path"] == path && key["key"] == "cluster.machine_image.id").unwrap();
         key["state"].as_str().unwrap().to_owned()
     };
-    assert_eq!(
-        state_of("deployments/canary-ireland.yaml"),
-        "the image the lock gave `canary`, earlier than the recorded one"
-    );
+    assert_eq!(state_of("deployments/canary-ireland.yaml"), "an earlier image of it, the one the lock gave `canary`");
     assert_eq!(state_of("deployments/canary-frankfurt.yaml"), "current");
 
-    // Put back on the newest image by hand: status and lint both say it is
-    // not what canary was given, in words a person can read.
+    // Put back on the newest image by hand: lint says it is not what
+    // canary was given, in words a person can read.
     let text_now = std::fs::read_to_string(root.join("deployments/canary-ireland.yaml")).unwrap();
     write(root, "deployments/canary-ireland.yaml", text_now.replacen(&first, &second, 1));
-    let status: Value = serde_json::from_str(&ok(root, &["status", "--format", "json"])).unwrap();
-    let bastion = status["templates"][0]["deployments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|key| key["path"] == "deployments/canary-ireland.yaml" && key["key"] == "bastion.machine_image.id")
-        .unwrap()["state"]
-        .clone();
-    assert_eq!(bastion, format!("not the image the lock gave `canary` ({first})").as_str());
     let lint = xtask(root, &["lint-deployments"]);
     let said = text(&lint);
     assert_eq!(lint.status.code(), Some(1), "{said}");

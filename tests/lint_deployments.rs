@@ -1,5 +1,6 @@
 //! `cargo xtask lint-deployments` and `cargo xtask lint`.
 
+#[macro_use]
 mod common;
 
 use std::fs;
@@ -10,25 +11,61 @@ use xtask::lint_deployments::{self, Options, rules::RULES};
 use xtask::render::{human, json, sarif};
 
 /// Each rule has a fixture tree named after it that triggers it, and
-/// reviewed snapshots of its human and JSON output.
-#[test]
-fn every_rule_fires_on_its_fixture() {
-    let mut logs = Vec::new();
-    for rule in RULES {
-        let name = rule.meta.name;
-        let root = fixtures().join("deployment-rules").join(name);
-        assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/deployment-rules/{name}/");
-        let report = lint_deployments::lint(&Options { root, files: Vec::new() }).unwrap();
-        let codes: Vec<&str> = report.files.iter().flat_map(|f| &f.diagnostics).map(|d| d.rule.code).collect();
-        assert!(
-            codes.contains(&rule.meta.code),
-            "the fixture of {name} does not trigger it:\n{}",
-            human::render(&report, "deployment", false)
-        );
-        insta::assert_snapshot!(format!("deployment-{name}.human"), human::render(&report, "deployment", false));
-        insta::assert_snapshot!(format!("deployment-{name}.json"), json::render(&report));
-        logs.push((name.to_owned(), sarif::render(&report, &xtask::lint::catalogue())));
+/// reviewed snapshots of its human and JSON output: one test per rule.
+fn fires_on_its_fixture(name: &str) {
+    let rule = RULES.iter().find(|rule| rule.meta.name == name).unwrap_or_else(|| panic!("no rule is named {name}"));
+    let root = fixtures().join("deployment-rules").join(name);
+    assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/deployment-rules/{name}/");
+    let report = lint_deployments::lint(&Options { root, ..Options::default() }).unwrap();
+    let codes: Vec<&str> = report.files.iter().flat_map(|f| &f.diagnostics).map(|d| d.rule.code).collect();
+    assert!(
+        codes.contains(&rule.meta.code),
+        "the fixture of {name} does not trigger it:\n{}",
+        human::render(&report, "deployment", false)
+    );
+    insta::assert_snapshot!(format!("deployment-{name}.human"), human::render(&report, "deployment", false));
+    insta::assert_snapshot!(format!("deployment-{name}.json"), json::render(&report));
+}
+
+/// The deployment rules' tests are in a module of their own: `duplicate_key`
+/// is also a template rule's name.
+mod deployment_rules {
+    use super::fires_on_its_fixture;
+
+    rule_fixture_tests! {
+        RULE_FIXTURES, fires_on_its_fixture:
+        duplicate_key,
+        invalid_yaml,
+        malformed_image_id,
+        missing_key,
+        no_template,
+        region_not_built,
+        release_not_a_string,
+        revoked_image,
+        stale_image,
+        unknown_channel,
+        unknown_cloud,
+        unknown_image,
     }
+
+    #[test]
+    fn every_rule_has_a_fixture_test() {
+        let rules: Vec<&str> = super::RULES.iter().map(|rule| rule.meta.name).collect();
+        crate::common::assert_fixture_list(RULE_FIXTURES, &rules, "deployment-rules");
+    }
+}
+
+/// The SARIF log of every rule's fixture is valid against the schema.
+#[test]
+fn every_fixture_makes_valid_sarif() {
+    let logs: Vec<(String, String)> = RULES
+        .iter()
+        .map(|rule| {
+            let root = fixtures().join("deployment-rules").join(rule.meta.name);
+            let report = lint_deployments::lint(&Options { root, ..Options::default() }).unwrap();
+            (rule.meta.name.to_owned(), sarif::render(&report, &xtask::lint::catalogue()))
+        })
+        .collect();
     common::assert_valid_sarif(&logs);
 }
 
@@ -276,7 +313,7 @@ fn special_files_are_reported_never_opened() {
 #[test]
 fn yaml_as_people_write_it() {
     let root = fixtures().join("yaml-as-written");
-    let report = lint_deployments::lint(&Options { root, files: Vec::new() }).unwrap();
+    let report = lint_deployments::lint(&Options { root, ..Options::default() }).unwrap();
     let clean = report.files.iter().find(|file| file.path.ends_with("anchors.yaml")).unwrap();
     assert!(clean.diagnostics.is_empty(), "{}", human::render(&report, "deployment", false));
     insta::assert_snapshot!("yaml-as-written.human", human::render(&report, "deployment", false));
@@ -322,18 +359,30 @@ fn lint_both(root: std::path::PathBuf) -> xtask::diagnostic::Report {
 }
 
 /// The suppression rules, which both linters report, each with a fixture
-/// tree (a template and a deployment) and snapshots.
-#[test]
-fn every_suppression_rule_fires_on_its_fixture() {
-    for rule in xtask::suppress::rules::RULES {
-        let name = rule.name;
-        let root = fixtures().join("shared-rules").join(name);
-        assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/shared-rules/{name}/");
-        let report = lint_both(root);
-        let codes: Vec<&str> = report.files.iter().flat_map(|f| &f.diagnostics).map(|d| d.rule.code).collect();
-        assert_eq!(codes, [rule.code, rule.code], "in the template and in the deployment");
-        insta::assert_snapshot!(format!("shared-{name}.human"), human::render(&report, "file", false));
-        insta::assert_snapshot!(format!("shared-{name}.json"), json::render(&report));
+/// tree (a template and a deployment) and snapshots: one test per rule.
+fn suppression_fires_on_its_fixture(name: &str) {
+    let rule = xtask::suppress::rules::RULES
+        .iter()
+        .find(|rule| rule.name == name)
+        .unwrap_or_else(|| panic!("no suppression rule is named {name}"));
+    let root = fixtures().join("shared-rules").join(name);
+    assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/shared-rules/{name}/");
+    let report = lint_both(root);
+    let codes: Vec<&str> = report.files.iter().flat_map(|f| &f.diagnostics).map(|d| d.rule.code).collect();
+    assert_eq!(codes, [rule.code, rule.code], "in the template and in the deployment");
+    insta::assert_snapshot!(format!("shared-{name}.human"), human::render(&report, "file", false));
+    insta::assert_snapshot!(format!("shared-{name}.json"), json::render(&report));
+}
+
+mod suppression_rules {
+    use super::suppression_fires_on_its_fixture;
+
+    rule_fixture_tests! { RULE_FIXTURES, suppression_fires_on_its_fixture: invalid_allow, unused_allow }
+
+    #[test]
+    fn every_rule_has_a_fixture_test() {
+        let rules: Vec<&str> = xtask::suppress::rules::RULES.iter().map(|rule| rule.name).collect();
+        crate::common::assert_fixture_list(RULE_FIXTURES, &rules, "shared-rules");
     }
 }
 
@@ -445,4 +494,58 @@ build { sources = ["source.amazon-ebs.frankfurt"] }
         [("deployments/ireland.yaml", "region-not-built"), ("deployments/old.yaml", "no-template")],
         "{document}"
     );
+}
+
+/// Every command on templates and deployments takes the same selection,
+/// refuses one that matches nothing with the same status and list, and
+/// refuses a missing path with the same status.
+#[test]
+fn one_command_line_for_every_command() {
+    let root = workspace();
+    let root = root.to_str().unwrap();
+    let summary = |args: &[&str]| -> Value {
+        let output = xtask(&[args, &["--root", root, "--format", "json"]].concat());
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", common::text(&output));
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()["summary"].clone()
+    };
+    assert_eq!(summary(&["lint", "--release", "3.11"])["files"], 5, "2 templates and 3 deployments of 3.11");
+    assert_eq!(summary(&["lint-deployments", "--cloud", "gce"])["files"], 1);
+    assert_eq!(summary(&["lint-deployments", "--release", "3.11", "--image", "machine-image"])["files"], 3);
+    assert_eq!(summary(&["lint-templates", "--release", "4.0", "--image", "machine-image"])["files"], 3);
+
+    let status = xtask(&["status", "--root", root, "--cloud", "gce", "--format", "json"]);
+    let document: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let templates: Vec<&str> =
+        document["templates"].as_array().unwrap().iter().map(|entry| entry["template"].as_str().unwrap()).collect();
+    assert_eq!(templates, ["packer/3.11/gce/machine-image"]);
+
+    for command in ["lint-templates", "lint-deployments", "lint", "images", "status"] {
+        // `images` would build what matches: a dry run only plans.
+        let dry_run: &[&str] = if command == "images" { &["--dry-run"] } else { &[] };
+        let nothing = xtask(&[&[command, "--root", root, "--release", "9.9"], dry_run].concat());
+        assert_eq!(nothing.status.code(), Some(2), "{command}: {}", common::text(&nothing));
+        assert!(
+            common::stderr(&nothing).contains(
+                "no template matches --release 9.9; the releases here: 3.9, 3.11, 4.0; the clouds: aws, gce; the \
+                 images: machine-image"
+            ),
+            "{command}: {}",
+            common::stderr(&nothing)
+        );
+        let missing = xtask(&[command, "--root", root, "no/such/file.yaml"]);
+        assert_eq!(missing.status.code(), Some(2), "{command}: {}", common::text(&missing));
+        assert!(common::stderr(&missing).contains("`no/such/file.yaml` does not exist"), "{command}");
+    }
+
+    let listed = xtask(&["lint", "--explain"]);
+    assert_eq!(listed.status.code(), Some(0));
+    assert!(stdout(&listed).contains("DEP009  stale-image"), "{}", stdout(&listed));
+    assert!(stdout(&listed).contains("PKR201  undeclared-variable"), "{}", stdout(&listed));
+
+    let failing = fixtures().join("deployment-rules/unknown-cloud");
+    let failing = failing.to_str().unwrap();
+    let coloured = xtask(&["lint-deployments", "--root", failing, "--color", "always"]);
+    assert!(stdout(&coloured).contains('\u{1b}'), "--color always colours a pipe: {}", stdout(&coloured));
+    let plain = xtask(&["lint-deployments", "--root", failing, "--color", "never"]);
+    assert!(!stdout(&plain).contains('\u{1b}'), "{}", stdout(&plain));
 }

@@ -1,6 +1,7 @@
 //! `cargo xtask lint-templates`: every rule against its fixture, the command
 //! line, hostile input, the OKD template as first published, and the corpus.
 
+#[macro_use]
 mod common;
 
 use std::fs;
@@ -43,24 +44,104 @@ fn codes(report: &xtask::diagnostic::Report) -> Vec<&'static str> {
 }
 
 /// Each rule has a fixture tree named after it that triggers it, and
-/// reviewed snapshots of its human and JSON output.
-#[test]
-fn every_rule_fires_on_its_fixture() {
-    let mut logs = Vec::new();
-    for rule in RULES {
-        let name = rule.meta.name;
-        let root = fixtures().join("rules").join(name);
-        assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/rules/{name}/packer/…");
-        let report = lint(&root);
-        assert!(
-            codes(&report).contains(&rule.meta.code),
-            "the fixture of {name} does not trigger it:\n{}",
-            human::render(&report, "template", false)
-        );
-        insta::assert_snapshot!(format!("{name}.human"), human::render(&report, "template", false));
-        insta::assert_snapshot!(format!("{name}.json"), json::render(&report));
-        logs.push((name.to_owned(), sarif::render(&report, &xtask::lint::catalogue())));
+/// reviewed snapshots of its human and JSON output: one test per rule.
+fn fires_on_its_fixture(name: &str) {
+    let rule = RULES.iter().find(|rule| rule.meta.name == name).unwrap_or_else(|| panic!("no rule is named {name}"));
+    let root = fixtures().join("rules").join(name);
+    assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/rules/{name}/packer/…");
+    let report = lint(&root);
+    assert!(
+        codes(&report).contains(&rule.meta.code),
+        "the fixture of {name} does not trigger it:\n{}",
+        human::render(&report, "template", false)
+    );
+    insta::assert_snapshot!(format!("{name}.human"), human::render(&report, "template", false));
+    insta::assert_snapshot!(format!("{name}.json"), json::render(&report));
+}
+
+/// In a module of their own: `bad_layout` names a helper of this suite too.
+mod rules {
+    use super::{RULES, fires_on_its_fixture};
+
+    rule_fixture_tests! {
+        RULE_FIXTURES, fires_on_its_fixture:
+        bad_layout,
+        builder_missing_type,
+        constant_validation,
+        credential_not_sensitive,
+        credential_variable_not_sensitive,
+        duplicate_builder_name,
+        duplicate_declaration,
+        duplicate_key,
+        duplicate_region,
+        env_outside_variables,
+        hardcoded_communicator_password,
+        hardcoded_credentials,
+        invalid_hcl,
+        invalid_interpolation,
+        invalid_dynamic_block,
+        invalid_gce_label,
+        invalid_json,
+        invalid_plugin_source,
+        invalid_shell_source,
+        invalid_validation,
+        invalid_version_constraint,
+        malformed_source_image,
+        missing_builders,
+        missing_required_field,
+        missing_source_file,
+        misspelt_credential_variable,
+        non_unique_image_name,
+        not_an_object,
+        personal_path,
+        post_processor_missing_type,
+        private_key_upload,
+        provisioner_missing_type,
+        provisioner_without_communicator,
+        region_from_environment,
+        removed_key,
+        sensitive_variable_undeclared,
+        unchecked_plugin_type,
+        undeclared_data_source,
+        undeclared_local,
+        undeclared_var_file_variable,
+        undeclared_variable,
+        undefined_builder_reference,
+        unknown_ami_filter,
+        unknown_builder_type,
+        unknown_function,
+        unknown_key,
+        unknown_post_processor_type,
+        unknown_provisioner_type,
+        unknown_top_level_key,
+        unquoted_string,
+        unreadable_file,
+        unsupported_packer_feature,
+        unused_declaration,
+        unused_variable,
+        variable_without_type,
+        version_specific_key,
+        wrong_cloud,
+        wrong_type,
     }
+
+    #[test]
+    fn every_rule_has_a_fixture_test() {
+        let rules: Vec<&str> = RULES.iter().map(|rule| rule.meta.name).collect();
+        crate::common::assert_fixture_list(RULE_FIXTURES, &rules, "rules");
+    }
+}
+
+/// The SARIF log of every rule's fixture is valid against the schema.
+#[test]
+fn every_fixture_makes_valid_sarif() {
+    let logs: Vec<(String, String)> = RULES
+        .iter()
+        .map(|rule| {
+            let report = lint(&fixtures().join("rules").join(rule.meta.name));
+            (rule.meta.name.to_owned(), sarif::render(&report, &xtask::lint::catalogue()))
+        })
+        .collect();
     common::assert_valid_sarif(&logs);
 }
 
@@ -209,6 +290,21 @@ fn todays_templates_are_judged_by_the_versions_they_run_on() {
         );
     }
     assert!(messages.iter().all(|(rule, _)| !rule.starts_with("unknown-") || *rule == "unknown-key"));
+    // A key whose type changed between the releases allowed, with a value
+    // none of them takes.
+    assert!(
+        messages.contains(&("wrong-type", "`cores` of the proxmox-iso source takes a whole number, not `\"many\"`"))
+    );
+    // An alias's types are the plugin's to every rule: `aws-ebs` needs an
+    // instance type, may keep a fixed name with force_deregister, and is
+    // told what replaces a removed key.
+    let aliased: Vec<&str> = report
+        .files
+        .iter()
+        .filter(|file| file.path.contains("/aliased/"))
+        .flat_map(|file| file.diagnostics.iter().map(|d| d.rule.name))
+        .collect();
+    assert_eq!(aliased, ["missing-required-field", "removed-key"], "{messages:#?}");
     insta::assert_snapshot!("todays-packer", human::render(&report, "template", false));
 }
 
@@ -299,6 +395,9 @@ fn files_in_hcls_json_syntax_are_reported_not_passed_by() {
 /// and linted within a bounded time.
 #[test]
 fn the_hcl2_reader_survives_generated_input() {
+    if common::skip_slow_test("generated HCL2 input, thousands of cases") {
+        return;
+    }
     use std::time::{Duration, Instant};
     let Some(corpus) = corpus_hcl2() else { return };
     let mut seeds: Vec<Vec<u8>> = Vec::new();
@@ -652,6 +751,9 @@ fn each_use_gets_its_own_column() {
 /// is about it).
 #[test]
 fn packer_refuses_what_the_linter_says_it_refuses() {
+    if common::skip_slow_test("packer validate on every fixture") {
+        return;
+    }
     let packer = packer();
     for name in ["unknown-key", "removed-key", "wrong-type", "missing-required-field"] {
         let root = fixtures().join("rules").join(name);
@@ -717,8 +819,13 @@ fn packer_refuses_what_the_hcl2_rules_report() {
         ("unknown-builder-type", "hcl2-image", "Unknown source type amazon-ebz"),
         ("unknown-provisioner-type", "hcl2-image", "Unknown provisioner type \"shel\""),
         ("duplicate-declaration", "machine-image", "Duplicate"),
+        ("invalid-validation", "machine-image", "Invalid validation error message"),
+        ("invalid-validation", "machine-image", "Invalid reference in variable validation"),
+        ("invalid-validation", "machine-image", "Function calls not allowed"),
+        ("invalid-validation", "machine-image", "\"error_message\" is required"),
         ("invalid-dynamic-block", "machine-image", "Missing dynamic content block"),
         ("invalid-dynamic-block", "hcl2-image", "Cannot use a string value in for_each"),
+        ("invalid-dynamic-block", "hcl2-provisioners", "The argument \"labels\" is required"),
     ];
     for (name, image, words) in cases {
         let folder = fixtures().join("rules").join(name).join("packer/4.0/aws").join(image);
@@ -734,11 +841,299 @@ fn packer_refuses_what_the_hcl2_rules_report() {
     }
 }
 
+/// What `constant-validation` says of a condition is what Packer 1.6.6
+/// does with it: `can()` of a test lets a value the test refuses through,
+/// `contains()` with its arguments swapped stops the build, and each
+/// corrected condition refuses the bad value with its message.
+#[test]
+fn packer_runs_validations_as_constant_validation_says() {
+    let packer = packer();
+    let validate = |condition: &str, value: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let template = format!(
+            "variable \"environment\" {{\n  type = string\n  default = \"dev\"\n  validation {{\n    \
+             condition = {condition}\n    error_message = \"The environment must be dev or prod.\"\n  }}\n}}\n\
+             source \"null\" \"n\" {{\n  communicator = \"none\"\n}}\nbuild {{\n  sources = [\"source.null.n\"]\n}}\n"
+        );
+        write(dir.path(), "a.pkr.hcl", template);
+        let output = std::process::Command::new(&packer)
+            .args(["validate", "-var", &format!("environment={value}"), "."])
+            .current_dir(dir.path())
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .unwrap();
+        (output.status.success(), format!("{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr)))
+    };
+    let (passes, shown) = validate("can(contains([\"dev\", \"prod\"], var.environment))", "staging");
+    assert!(passes, "can() of a test lets `staging` through: {shown}");
+    let (passes, shown) = validate("contains([\"dev\", \"prod\"], var.environment)", "staging");
+    assert!(!passes && shown.contains("The environment must be dev or prod."), "{shown}");
+    let (passes, shown) = validate("contains(var.environment, [\"dev\", \"prod\"])", "dev");
+    assert!(!passes && shown.contains("argument must be list, tuple, or set"), "{shown}");
+    let (passes, shown) = validate("length(var.environment) >= 0", "");
+    assert!(passes, "no length is below 0: {shown}");
+}
+
+/// Generated validation blocks, judged by both the linter and Packer 1.6.6
+/// (`packer validate` with several values for every variable): what
+/// `constant-validation` says of a condition holds for every value
+/// Packer is given, and `invalid-validation` reports an error message
+/// exactly when Packer refuses it.
+#[test]
+fn generated_validations_agree_with_packer() {
+    let packer = packer();
+    // A fixed xorshift: the same cases on every run.
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move |below: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % below as u64) as usize
+    };
+    let atoms: Vec<String> = {
+        let mut atoms = vec![
+            "contains([\"dev\", \"prod\"], X)".to_owned(),
+            "contains(X, [\"dev\", \"prod\"])".to_owned(),
+            "can(contains([\"dev\", \"prod\"], X))".to_owned(),
+            "X == \"dev\"".to_owned(),
+            "can(X == \"dev\")".to_owned(),
+            "X != \"\"".to_owned(),
+            "upper(X) == \"DEV\"".to_owned(),
+            "substr(X, 0, 1) == \"e\"".to_owned(),
+            "can(substr(X, 0, 1))".to_owned(),
+            "contains(X, \"dev\")".to_owned(),
+        ];
+        for operator in [">=", ">", "<", "<=", "==", "!="] {
+            for bound in ["-1", "0", "1"] {
+                atoms.push(format!("length(X) {operator} {bound}"));
+                atoms.push(format!("{bound} {operator} length(X)"));
+            }
+        }
+        atoms
+    };
+    let values = ["dev", "", "eu-west-1", "prod"];
+    const LINES: usize = 8;
+    let variable = |index: usize, condition: &str, message: &str, default: &str| {
+        let condition = condition.replace('X', &format!("var.v{index}"));
+        format!(
+            "variable \"v{index}\" {{\n  type    = string\n  default = \"{default}\"\n  validation {{\n    \
+             condition     = {condition}\n    error_message = \"{message}\"\n  }}\n}}\n"
+        )
+    };
+    let build = "source \"null\" \"n\" {\n  communicator = \"none\"\n}\nbuild {\n  sources = [\"source.null.n\"]\n}\n";
+    let lint_folder = |text: &str| {
+        let root = tempfile::tempdir().unwrap();
+        let folder = write(root.path(), "packer/4.0/aws/generated/a.pkr.hcl", text).parent().unwrap().to_owned();
+        write(root.path(), "packer/4.0/aws/generated/build.pkr.hcl", build);
+        (root, folder)
+    };
+    let run = |folder: &std::path::Path, args: &[String]| {
+        let output = std::process::Command::new(&packer)
+            .arg("validate")
+            .args(args)
+            .arg(".")
+            .current_dir(folder)
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stderr).into_owned() + &stdout(&output)
+    };
+    // Packer's diagnostics, each with the line it names.
+    let diagnostics = |shown: &str| -> Vec<(usize, String)> {
+        shown
+            .split("Error: ")
+            .skip(1)
+            .filter_map(|block| {
+                let line = block.split("on a.pkr.hcl line ").nth(1)?;
+                let line: usize = line.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()?;
+                Some((line, block.to_owned()))
+            })
+            .collect()
+    };
+
+    // Conditions: atoms, and atoms joined with && and ||.
+    let mut conditions: Vec<(String, bool)> = atoms.iter().map(|atom| (atom.clone(), true)).collect();
+    for _ in 0..30 {
+        let (a, b) = (&atoms[next(atoms.len())], &atoms[next(atoms.len())]);
+        let joined = if next(2) == 0 { format!("{a} && {b}") } else { format!("{a} || {b}") };
+        conditions.push((joined, false));
+    }
+    let mut text = String::new();
+    let mut defaults = Vec::new();
+    for (index, (condition, _)) in conditions.iter().enumerate() {
+        let default = values[next(values.len())];
+        defaults.push(default);
+        text.push_str(&variable(index, condition, &format!("Check {index} failed."), default));
+    }
+    let (root, folder) = lint_folder(&text);
+    let report = lint(root.path());
+    // For each variable: refused (its message shown) or errored, per run.
+    let mut runs: Vec<(bool, Vec<(bool, bool)>)> = Vec::new();
+    let mut value_sets: Vec<Option<&str>> = vec![None];
+    value_sets.extend(values.iter().map(|value| Some(*value)));
+    for value in value_sets {
+        let args: Vec<String> = match value {
+            Some(value) => (0..conditions.len()).flat_map(|i| ["-var".to_owned(), format!("v{i}={value}")]).collect(),
+            None => Vec::new(),
+        };
+        let shown = run(&folder, &args);
+        let found = diagnostics(&shown);
+        let outcome = (0..conditions.len())
+            .map(|index| {
+                // A refusal names the value's place (the file, or the
+                // command line); an error, the condition's line.
+                let refused = shown.contains(&format!("Check {index} failed."));
+                let (first, last) = (index * LINES + 1, index * LINES + LINES);
+                let errored =
+                    found.iter().any(|(line, block)| (first..=last).contains(line) && !block.contains("failed."));
+                (refused, errored)
+            })
+            .collect();
+        runs.push((value.is_none(), outcome));
+    }
+    let mut claims = 0;
+    for file in &report.files {
+        for d in file.diagnostics.iter().filter(|d| d.rule.name == "constant-validation") {
+            let index = (d.span.line - 1) / LINES;
+            let (condition, atom) = &conditions[index];
+            let outcomes: Vec<(bool, bool, bool)> =
+                runs.iter().map(|(default, outcome)| (*default, outcome[index].0, outcome[index].1)).collect();
+            let context = format!("v{index} = {:?}: `{condition}`: {}\n{outcomes:?}", defaults[index], d.message);
+            let never_refused = outcomes.iter().all(|(_, refused, errored)| !refused && !errored);
+            let always_refused = outcomes.iter().all(|(_, refused, _)| *refused);
+            let always_errored = outcomes.iter().all(|(_, _, errored)| *errored);
+            let default_errored = outcomes.iter().any(|(default, _, errored)| *default && *errored);
+            let holds = if d.message.contains("fails to evaluate for every value") {
+                always_errored
+            } else if d.message.contains("fails to evaluate with the value the folder gives") {
+                default_errored
+            } else if !atom {
+                continue;
+            } else if ["condition is true", "can()", "comparison is true"].iter().any(|words| d.message.contains(words))
+            {
+                never_refused
+            } else if d.message.contains("false for every") {
+                always_refused
+            } else {
+                panic!("a finding the test does not know: {context}")
+            };
+            assert!(holds, "Packer 1.6.6 disagrees: {context}");
+            claims += 1;
+        }
+    }
+    assert!(claims >= 20, "only {claims} claims checked: the generator no longer makes constant conditions");
+
+    // Error messages: refused by the linter exactly when Packer refuses them.
+    let starts = ["The", "the", "1 ", "\\\"", "É", "é", " T", "-", ""];
+    let ends = [".", "?", "!", "", ",", ". ", ".\\n"];
+    let mut text = String::new();
+    let mut messages = Vec::new();
+    for index in 0..40 {
+        let message = format!("{} value{}", starts[next(starts.len())], ends[next(ends.len())]);
+        let message = if index % 13 == 0 { String::new() } else { message };
+        text.push_str(&variable(index, "X != \"x\"", &message, "dev"));
+        messages.push(message);
+    }
+    let (root, folder) = lint_folder(&text);
+    let report = lint(root.path());
+    let linted: std::collections::BTreeSet<usize> = report
+        .files
+        .iter()
+        .flat_map(|file| &file.diagnostics)
+        .filter(|d| d.rule.name == "invalid-validation")
+        .map(|d| (d.span.line - 1) / LINES)
+        .collect();
+    let refused: std::collections::BTreeSet<usize> = diagnostics(&run(&folder, &[]))
+        .iter()
+        .filter(|(_, block)| block.contains("Invalid validation error message"))
+        .map(|(line, _)| (line - 1) / LINES)
+        .collect();
+    assert!(refused.len() >= 10 && refused.len() < messages.len(), "{refused:?}");
+    assert_eq!(linted, refused, "messages: {messages:?}");
+}
+
+/// Generated folders of two files that declare variables (blocks and
+/// `variables` entries), locals and sources, some names twice: Packer
+/// 1.6.6 refuses a folder for a duplicate exactly when the linter, judging
+/// it as 1.6.6, reports a duplicate as an error (`duplicate-declaration`,
+/// or `duplicate-builder-name` for sources); a local declared in two
+/// blocks, which 1.6.6 accepts, is only a warning.
+#[test]
+fn generated_duplicates_agree_with_packer() {
+    if common::skip_slow_test("packer validate on 40 generated folders of duplicates") {
+        return;
+    }
+    let packer = packer();
+    let mut state: u64 = 0x853c_49e6_748f_ea9b;
+    let mut next = move |below: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % below as u64) as usize
+    };
+    let mut refused_count = 0;
+    for case in 0..40 {
+        let mut files = [String::new(), String::new()];
+        let mut sources = Vec::new();
+        for _ in 0..2 + next(4) {
+            let file = &mut files[next(2)];
+            let name = ["a", "b", "c"][next(3)];
+            match next(4) {
+                0 => file.push_str(&format!("variable \"v{name}\" {{\n  default = \"x\"\n}}\n")),
+                1 => file.push_str(&format!("variables {{\n  v{name} = \"x\"\n}}\n")),
+                2 => file.push_str(&format!("locals {{\n  l{name} = \"x\"\n}}\n")),
+                _ => {
+                    file.push_str(&format!("source \"null\" \"s{name}\" {{\n  communicator = \"none\"\n}}\n"));
+                    sources.push(format!("\"source.null.s{name}\""));
+                }
+            }
+        }
+        sources.sort();
+        sources.dedup();
+        if sources.is_empty() {
+            files[0].push_str("source \"null\" \"base\" {\n  communicator = \"none\"\n}\n");
+            sources.push("\"source.null.base\"".to_owned());
+        }
+        files[1].push_str(&format!("build {{\n  sources = [{}]\n}}\n", sources.join(", ")));
+        let root = tempfile::tempdir().unwrap();
+        let folder = write(root.path(), "packer/4.0/aws/generated/a.pkr.hcl", &files[0]).parent().unwrap().to_owned();
+        write(root.path(), "packer/4.0/aws/generated/b.pkr.hcl", &files[1]);
+        let report = lint(root.path());
+        let linted: Vec<String> = report
+            .files
+            .iter()
+            .flat_map(|file| &file.diagnostics)
+            .filter(|d| matches!(d.rule.name, "duplicate-declaration" | "duplicate-builder-name"))
+            .map(|d| format!("{} {}: {}", d.severity, d.rule.name, d.message))
+            .collect();
+        let output = std::process::Command::new(&packer)
+            .args(["validate", "."])
+            .current_dir(&folder)
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .unwrap();
+        let shown = format!("{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
+        let refused = !output.status.success() && shown.contains("Duplicate");
+        let reported = linted.iter().any(|line| line.starts_with("error "));
+        assert_eq!(
+            reported, refused,
+            "case {case}:\n--- a.pkr.hcl\n{}--- b.pkr.hcl\n{}--- xtask\n{linted:#?}\n--- packer\n{shown}",
+            files[0], files[1]
+        );
+        assert!(output.status.success() || refused, "case {case}: Packer refuses it for another reason:\n{shown}");
+        refused_count += usize::from(refused);
+    }
+    assert!((5..35).contains(&refused_count), "{refused_count} of 40 refused: the generator lost its balance");
+}
+
 /// The knowledge of Packer 1.6.6's own components is the installed
 /// Packer's: each type it lists there is one Debian's 1.6.6 knows and
 /// refuses an unknown key in, but the ones Debian leaves out.
 #[test]
 fn the_schema_has_the_plugins_of_the_installed_packer() {
+    if common::skip_slow_test("every plugin of the installed Packer asked for its keys") {
+        return;
+    }
     use xtask::codegen::packer_knowledge::DEBIAN_LEAVES_OUT;
     use xtask::schema::{CORE, PluginKind, knowledge};
 
@@ -807,6 +1202,9 @@ fn the_schema_has_the_plugins_of_the_installed_packer() {
 /// those Packer 1.6.6's `packer validate` refuses.
 #[test]
 fn dynamic_blocks_are_judged_as_packer_judges_them() {
+    if common::skip_slow_test("packer validate on 70 generated dynamic blocks") {
+        return;
+    }
     let packer = packer();
     let for_each =
         [r#"["a", "b"]"#, "[]", r#"{ a = "x" }"#, "{}", r#""a""#, "1", "true", "null", "var.names", "var.name"];

@@ -379,6 +379,10 @@ fn kept_cases_match_their_snapshots() {
 fn generated_deployments_through_promote_rollback_and_revoke() {
     use std::process::Command;
 
+    if common::skip_slow_test("45 generated cases run through promote, rollback and revoke") {
+        return;
+    }
+
     let cases: usize = std::env::var("LIFECYCLE_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(45);
     let seed: u64 = std::env::var("PATCH_SEED").ok().and_then(|n| n.parse().ok()).unwrap_or(0x11fe_c7c1e);
     let mut rng = Rng(seed);

@@ -161,6 +161,9 @@ fn lock(root: &Path) -> Value {
 
 #[test]
 fn prune_removes_exactly_what_nothing_needs_and_records_it() {
+    if common::skip_slow_test("deregisters and deletes against moto with the AWS CLI") {
+        return;
+    }
     let ec2 = Ec2::start();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -272,6 +275,9 @@ fn prune_removes_exactly_what_nothing_needs_and_records_it() {
 
 #[test]
 fn an_interrupted_prune_is_completed_by_the_next_run() {
+    if common::skip_slow_test("deregisters and deletes against moto with the AWS CLI") {
+        return;
+    }
     let ec2 = Ec2::start();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -308,6 +314,10 @@ fn an_interrupted_prune_is_completed_by_the_next_run() {
 #[test]
 fn a_prune_killed_at_any_moment_is_finished_by_the_next_run() {
     use std::os::unix::process::CommandExt as _;
+
+    if common::skip_slow_test("prune killed at several moments against moto with the AWS CLI") {
+        return;
+    }
     let ec2 = Ec2::start();
     for delay in [0, 1500, 4000] {
         let dir = tempfile::tempdir().unwrap();
@@ -372,6 +382,9 @@ fn a_prune_killed_at_any_moment_is_finished_by_the_next_run() {
 /// back, the next run finishes it.
 #[test]
 fn a_failure_of_the_aws_cli_is_reported_and_the_next_run_finishes_it() {
+    if common::skip_slow_test("deregisters and deletes against moto with the AWS CLI") {
+        return;
+    }
     let ec2 = Ec2::start();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();

@@ -22,7 +22,12 @@ fn workflows() -> Vec<PathBuf> {
 
 #[test]
 fn zizmor_finds_nothing_in_the_workflows() {
-    let zizmor = std::env::var_os("ZIZMOR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("zizmor"));
+    // `$ZIZMOR`, then the virtualenv `.ci/test` makes, then `PATH`.
+    let venv = common::workspace().join("target/e2e-venv/bin/zizmor");
+    let zizmor = std::env::var_os("ZIZMOR")
+        .map(PathBuf::from)
+        .or_else(|| venv.is_file().then_some(venv))
+        .unwrap_or_else(|| PathBuf::from("zizmor"));
     let output = Command::new(&zizmor)
         .arg("--offline")
         .arg(common::workspace().join(".github/workflows"))
@@ -112,6 +117,8 @@ fn the_promote_workflow_opens_one_pull_request_with_a_table_of_what_changes() {
     };
     common::write(&root, "deployments/canary.yaml", deployment("channel: canary\n"));
     common::write(&root, "deployments/prod.yaml", deployment(""));
+    // A region canary has no cluster in: listed as not promoted, and why.
+    common::write(&root, "deployments/prod-frankfurt.yaml", deployment("").replace("eu-west-1", "eu-central-1"));
     let packer = common::stand_in_packer(&root);
     let git = |args: &[&str]| {
         let output = Command::new("git")
@@ -164,7 +171,9 @@ fn the_promote_workflow_opens_one_pull_request_with_a_table_of_what_changes() {
     shim(
         &bin,
         "gh",
-        "#!/bin/sh\nif [ \"$1\" = pr ]; then echo \"$*\" >> ../pull-requests; cp target/body.md ../body.md; fi\n",
+        // An earlier promotion into stable is still open, beside another
+        // pull request.
+        "#!/bin/sh\nif [ \"$1 $2\" = 'pr list' ]; then printf '3 promote/stable-run-5-1\\n4          promote/stable2-run-5-1\\n'; exit 0; fi\nif [ \"$1\" = pr ]; then echo \"$*\" >> ../pull-requests; cp          target/body.md ../body.md; fi\n",
     );
     let script = step_script("promote.yml", "Promote and open one pull request");
     let run = || {
@@ -189,10 +198,23 @@ fn the_promote_workflow_opens_one_pull_request_with_a_table_of_what_changes() {
         )),
         "{body}"
     );
+    assert!(
+        body.contains(
+            "Not promoted:\n\n- packer/3.11/aws/machine-image eu-central-1: nothing-to-do, no deployment of `canary` \
+             boots"
+        ),
+        "{body}"
+    );
     assert!(body.contains("<details><summary>cargo xtask promote</summary>"), "{body}");
     let requests = std::fs::read_to_string(dir.path().join("pull-requests")).unwrap();
-    assert_eq!(requests.lines().count(), 1, "{requests}");
+    assert_eq!(requests.lines().filter(|line| line.starts_with("pr create ")).count(), 1, "{requests}");
     assert!(requests.contains("--head promote/stable-run-7-1"), "{requests}");
+    let closed: Vec<&str> = requests.lines().filter(|line| line.starts_with("pr close ")).collect();
+    assert_eq!(closed.len(), 1, "only the earlier promotion into stable is closed: {requests}");
+    assert!(
+        closed[0].starts_with("pr close 3 --delete-branch --comment Superseded by the promotion into stable of run 7."),
+        "{requests}"
+    );
     assert_eq!(git(&["branch", "--show-current"]).trim(), "promote/stable-run-7-1");
     assert!(std::fs::read_to_string(root.join("deployments/prod.yaml")).unwrap().contains(&image));
     assert_eq!(git(&["status", "--porcelain", "--", "deployments", "packer"]), "", "everything is committed");
@@ -201,7 +223,11 @@ fn the_promote_workflow_opens_one_pull_request_with_a_table_of_what_changes() {
     assert!(again.status.success(), "{}", common::text(&again));
     assert!(common::text(&again).contains("Nothing to promote into stable."), "{}", common::text(&again));
     let requests = std::fs::read_to_string(dir.path().join("pull-requests")).unwrap();
-    assert_eq!(requests.lines().count(), 1, "a second pull request: {requests}");
+    assert_eq!(
+        requests.lines().filter(|line| line.starts_with("pr create ")).count(),
+        1,
+        "a second pull request: {requests}"
+    );
 }
 
 /// promote.yml's first job: the channel given by hand, else every channel

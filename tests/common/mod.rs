@@ -56,6 +56,54 @@ fn shared_corpus(folder: &str, holding: &str) -> Option<PathBuf> {
     None
 }
 
+/// One `#[test]` per rule fixture, named after the rule (`bad_layout` for
+/// `tests/fixtures/<folder>/bad-layout/`), each calling `$check` with the
+/// rule's name, so that a failing rule hides no other (ruff's layout). The
+/// list is also `$list`, which the suite compares with its rules and its
+/// fixture folders ([`assert_fixture_list`]): a rule or a fixture missing
+/// from it fails a test that names it. Adding a rule is one line here.
+#[allow(unused_macros)]
+macro_rules! rule_fixture_tests {
+    ($list:ident, $check:ident: $($rule:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $rule() {
+                $check(&stringify!($rule).replace('_', "-"));
+            }
+        )*
+        const $list: &[&str] = &[$(stringify!($rule)),*];
+    };
+}
+
+/// The fixture tests a suite generates ([`rule_fixture_tests`]) are one per
+/// rule of `rules` and one per folder of `tests/fixtures/<folder>`, no more,
+/// no fewer.
+pub fn assert_fixture_list(tests: &[&str], rules: &[&str], folder: &str) {
+    let listed: std::collections::BTreeSet<String> = tests.iter().map(|test| test.replace('_', "-")).collect();
+    let rules: std::collections::BTreeSet<String> = rules.iter().map(|rule| rule.to_string()).collect();
+    let fixtures: std::collections::BTreeSet<String> =
+        std::fs::read_dir(workspace().join("tests/fixtures").join(folder))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+    let without_test: Vec<&String> = rules.difference(&listed).collect();
+    assert!(
+        without_test.is_empty(),
+        "add a line for these rules to rule_fixture_tests! in this suite: {without_test:?}"
+    );
+    let without_fixture: Vec<&String> = listed.difference(&fixtures).collect();
+    assert!(
+        without_fixture.is_empty(),
+        "these rules have no fixture: add tests/fixtures/{folder}/<rule>/: {without_fixture:?}"
+    );
+    let unknown: Vec<&String> = fixtures.difference(&rules).collect();
+    assert!(unknown.is_empty(), "tests/fixtures/{folder}/ holds folders no rule is named after: {unknown:?}");
+}
+
+/// `if skip_slow_test("…") { return; }` at the top of a slow test.
+#[allow(unused_imports)]
+pub use xtask::skip_slow_test;
+
 /// Runs the xtask binary with `args`.
 pub fn xtask(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).env("NO_COLOR", "1").output().expect("the xtask binary runs")

@@ -39,7 +39,8 @@ use crate::diagnostic::{Report, RuleMeta, Severity};
 use crate::lifecycle::channels::Channels;
 use crate::location::LineIndex;
 
-pub const FILE: &str = "xtask.toml";
+/// The configuration's name, a fact of the repository's layout.
+pub use crate::project::CONFIG_FILE as FILE;
 
 /// The largest configuration read: a FIFO, a device or a runaway file is not.
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;

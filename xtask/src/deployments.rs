@@ -125,6 +125,11 @@ pub fn looks_like_a_number(text: &str) -> bool {
     !text.is_empty() && text.parse::<f64>().is_ok() && text.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
 }
 
+/// A deployment's file name: `.yaml` or `.yml`.
+pub fn is_deployment_file(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml")
+}
+
 /// `deployments/*.yaml` and `*.yml` below the root, sorted.
 pub fn find(root: &Path) -> Result<Vec<PathBuf>> {
     let dir = root.join("deployments");
@@ -139,16 +144,12 @@ pub fn deployments_in(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     for entry in fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
         let path = entry?.path();
-        if is_yaml_name(&path) {
+        if is_deployment_file(&path) {
             found.push(path);
         }
     }
     found.sort();
     Ok(found)
-}
-
-fn is_yaml_name(path: &Path) -> bool {
-    path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml")
 }
 
 /// The deployments the command line names: a folder (other than one
@@ -157,7 +158,7 @@ fn is_yaml_name(path: &Path) -> bool {
 pub fn named(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut named = Vec::new();
     for path in paths {
-        if path.is_dir() && !is_yaml_name(path) {
+        if path.is_dir() && !is_deployment_file(path) {
             named.extend(deployments_in(path)?);
         } else {
             named.push(path.clone());

@@ -3,7 +3,6 @@
 use std::fmt;
 
 use crate::location::{Focus, Location, Resolver, Span, Syntax};
-use crate::suppress::{self, Allow};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -204,35 +203,26 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    /// Resolves findings against the file's text, read as `syntax`.
+    /// Resolves findings against the file's text, read as `syntax`. A file
+    /// with suppressions is resolved by `suppress`, which applies them
+    /// (`FileReport::with_allows`).
     pub fn new(path: String, source: String, findings: Vec<Finding>, syntax: Syntax) -> FileReport {
-        FileReport::with_allows(path, source, findings, &[], syntax)
+        let mut resolver = Resolver::new(&source, syntax);
+        let diagnostics =
+            findings.into_iter().map(|finding| Diagnostic::resolve(finding, &mut resolver, &source)).collect();
+        FileReport::sorted(path, source, diagnostics)
     }
 
-    /// Resolves findings, drops those the file's allows silence and reports
-    /// the allows that silence nothing.
-    pub fn with_allows(
-        path: String,
-        source: String,
-        findings: Vec<Finding>,
-        allows: &[Allow],
-        syntax: Syntax,
-    ) -> FileReport {
-        let mut resolver = Resolver::new(&source, syntax);
-        let mut diagnostics: Vec<Diagnostic> =
-            findings.into_iter().map(|finding| Diagnostic::resolve(finding, &mut resolver, &source)).collect();
-        if !allows.is_empty() {
-            let spans: Vec<Span> = allows.iter().map(|allow| resolver.resolve(&allow.location)).collect();
-            let unused = suppress::apply(&mut diagnostics, allows, &spans);
-            diagnostics.extend(unused.into_iter().map(|finding| Diagnostic::resolve(finding, &mut resolver, &source)));
-        }
+    /// The report of a file's diagnostics, sorted by position.
+    pub fn sorted(path: String, source: String, mut diagnostics: Vec<Diagnostic>) -> FileReport {
         diagnostics.sort_by(|a, b| (a.span.bytes.start, a.rule.code).cmp(&(b.span.bytes.start, b.rule.code)));
         FileReport { path, source, diagnostics }
     }
 }
 
 impl Diagnostic {
-    fn resolve(finding: Finding, resolver: &mut Resolver, source: &str) -> Diagnostic {
+    /// A finding placed in the file's text.
+    pub fn resolve(finding: Finding, resolver: &mut Resolver, source: &str) -> Diagnostic {
         let span = resolver.resolve(&finding.location);
         let related = finding
             .related

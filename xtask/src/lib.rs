@@ -64,8 +64,25 @@ macro_rules! show_line {
     }};
 }
 
+/// True when the calling test is one of the slow ones and `RUN_SLOW_TESTS`
+/// is not set, so that a local `cargo test` answers in well under a minute
+/// (rust-analyzer's `skip_slow_tests`): the test returns at once, after a
+/// `skipped:` line (which `.ci/test` counts) saying how to run it. `.ci/test`
+/// always sets the switch, so CI runs every test. `takes` says what makes
+/// the test slow. For the tests, here and in `tests/`; never called by xtask.
+#[doc(hidden)]
+pub fn skip_slow_test(takes: &str) -> bool {
+    if std::env::var_os("RUN_SLOW_TESTS").is_some_and(|value| !value.is_empty()) {
+        return false;
+    }
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    say!("skipped: {test}: a slow test ({takes}); run it with RUN_SLOW_TESTS=1 cargo test, or .ci/test");
+    true
+}
+
 pub mod aws;
 pub mod bench;
+pub mod cli;
 pub mod codegen;
 pub mod config;
 pub mod demo;
@@ -97,5 +114,7 @@ pub mod schema;
 pub mod secrets;
 pub mod suppress;
 pub mod template;
+#[cfg(test)]
+mod tidy;
 pub mod version;
 pub mod yaml;

@@ -186,10 +186,19 @@ type Member = (Range<usize>, Range<usize>);
 #[derive(Clone, Copy)]
 pub enum Syntax<'a> {
     Json,
-    Yaml(&'a crate::yaml::Node),
+    /// A YAML document, read with the span of every node.
+    Yaml(&'a dyn RouteSpans),
     /// An HCL2 file: its findings carry the parser's byte spans
     /// ([`Location::Bytes`]), never routes.
     Hcl,
+}
+
+/// A document read into a tree that knows each node's span (YAML's reader
+/// keeps them), so it resolves routes itself; this module stays below the
+/// readers that use its routes.
+pub trait RouteSpans {
+    /// The bytes of `route` in `source`, the text the tree was read from.
+    fn route_bytes(&self, source: &str, route: &Route, focus: &Focus) -> Range<usize>;
 }
 
 /// Resolves the locations of one file's findings. What it learns about the
@@ -239,7 +248,7 @@ impl<'a> Resolver<'a> {
                     ..floor_char_boundary(self.source, range.end.min(self.source.len()))
             }
             (Location::At { route, focus }, Syntax::Json) => self.json_bytes(route, focus),
-            (Location::At { route, focus }, Syntax::Yaml(root)) => yaml_bytes(self.source, root, route, focus),
+            (Location::At { route, focus }, Syntax::Yaml(root)) => root.route_bytes(self.source, route, focus),
             (Location::At { .. }, Syntax::Hcl) => 0..0,
         };
         self.lines.get_or_init(|| LineIndex::new(self.source)).span(bytes)
@@ -330,37 +339,6 @@ fn escape_offsets(raw: &str) -> Vec<(usize, usize)> {
         pairs.push((decoded, at));
     }
     pairs
-}
-
-/// A route in a YAML document; one that does not exist falls back to its
-/// deepest existing ancestor.
-fn yaml_bytes(source: &str, root: &crate::yaml::Node, route: &Route, focus: &Focus) -> Range<usize> {
-    let mut node = root;
-    let mut found = 0;
-    for depth in 0..route.steps().len() {
-        let prefix = Route::from_steps(route.steps()[..=depth].to_vec());
-        // An alias written on the way is where the value is, for this
-        // route; the anchored node it repeats is shared by others.
-        let written = root.at(&prefix).filter(|raw| matches!(raw.kind, crate::yaml::Kind::Alias(_)));
-        match written.or_else(|| root.lookup(&prefix)) {
-            Some(next) => (node, found) = (next, depth + 1),
-            None => break,
-        }
-    }
-    let value = crate::yaml::exact_span(source, node);
-    // For a key that is missing, the key of its deepest existing
-    // parent (`cluster:` for `cluster.region`), or the top of the file.
-    let nearest_key = || {
-        let existing = Route::from_steps(route.steps()[..found].to_vec());
-        root.lookup_key_at(&existing).map_or(0..0, |key| crate::yaml::exact_span(source, key))
-    };
-    match focus {
-        Focus::Value | Focus::Within(_) => value,
-        Focus::Key if found == route.steps().len() => {
-            root.lookup_key_at(route).map_or(value, |key| crate::yaml::exact_span(source, key))
-        }
-        Focus::Key => nearest_key(),
-    }
 }
 
 /// Byte offset of a 1-based line and byte column, as JSON parsers report them.

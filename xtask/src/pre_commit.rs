@@ -12,6 +12,7 @@ use xshell::{Shell, cmd};
 use crate::lint;
 use crate::project::Layout;
 use crate::render::{self, Format};
+use crate::version::Version;
 
 /// Paths git prints with `-z`.
 fn nul_separated(bytes: &[u8]) -> Vec<String> {
@@ -105,7 +106,9 @@ fn release_cloud(text: &[u8]) -> Option<(String, String)> {
     Some((text("release")?, text("cloud")?))
 }
 
-pub fn run(format: Format) -> Result<ExitCode> {
+/// `packer_version`: `--packer-version`, the Packer release to judge the
+/// staged templates against (over xtask.toml and the installed `packer`).
+pub fn run(packer_version: Option<Version>, format: Format) -> Result<ExitCode> {
     let sh = Shell::new()?;
     // Git runs hooks at the top of the work tree (where `.git` is, a folder
     // or, in a worktree, a file); elsewhere, ask git where the top is.
@@ -190,7 +193,7 @@ pub fn run(format: Format) -> Result<ExitCode> {
             deployments: deployments.iter().map(|rel| root.join(rel)).collect(),
             everything: false,
             var_files: Vec::new(),
-            packer_version: None,
+            packer_version,
         },
     )?;
     if report.files.is_empty() {

@@ -44,6 +44,9 @@ pub struct Cloud {
     pub builder_prefixes: &'static [&'static str],
 }
 
+/// The configuration at the root, `xtask.toml`.
+pub const CONFIG_FILE: &str = "xtask.toml";
+
 pub const CLOUDS: &[Cloud] = &[
     Cloud { name: "aws", builder_prefixes: &["amazon-"] },
     Cloud { name: "gce", builder_prefixes: &["googlecompute"] },
@@ -171,16 +174,112 @@ pub fn relative(root: &Path, path: &Path) -> String {
     shown.components().map(|part| part.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
-/// Which templates to take: release and cloud filters, each empty for all.
+/// A path below the root (`rel`, root-relative) as a person standing in
+/// the current folder can use it: relative to that folder when it is in the
+/// repository (`../../target/xtask/images/3.9-aws-machine-image.log` from
+/// `packer/3.9`), else absolute.
+pub fn shown_from_here(root: &Path, rel: &str) -> String {
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let here = std::env::current_dir().and_then(std::fs::canonicalize);
+    match here.as_ref().ok().and_then(|here| here.strip_prefix(&root).ok()) {
+        Some(inside) => format!("{}{rel}", "../".repeat(inside.components().count())),
+        None => root.join(rel).display().to_string(),
+    }
+}
+
+/// Orders releases as versions: 3.9 before 3.11 before 4.0. A name that
+/// is no version sorts after every version, as text.
+pub fn release_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let numbers = |text: &str| -> Option<Vec<u64>> { text.split('.').map(|part| part.parse().ok()).collect() };
+    match (numbers(a), numbers(b)) {
+        (Some(a), Some(b)) => a.cmp(&b),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.cmp(b),
+    }
+}
+
+/// Orders paths folder by folder, each name by [`release_order`]:
+/// `packer/3.9/…` before `packer/3.11/…`.
+pub fn path_order(a: &Path, b: &Path) -> std::cmp::Ordering {
+    let names = |path: &Path| -> Vec<String> {
+        path.components().map(|part| part.as_os_str().to_string_lossy().into_owned()).collect()
+    };
+    let (a, b) = (names(a), names(b));
+    a.iter()
+        .zip(&b)
+        .map(|(a, b)| release_order(a, b))
+        .find(|order| order.is_ne())
+        .unwrap_or_else(|| a.len().cmp(&b.len()))
+}
+
+/// What a command works on: the repository, the filter of `--release`,
+/// `--cloud` and `--image`, and the paths it was given.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub root: PathBuf,
+    pub filter: Filter,
+    /// The paths as given, each checked to exist.
+    pub paths: Vec<PathBuf>,
+}
+
+/// Which templates to take: release, cloud and image filters, each empty
+/// for all.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
     pub releases: Vec<String>,
     pub clouds: Vec<String>,
+    /// Image folder names (`machine-image`).
+    pub images: Vec<String>,
 }
 
 impl Filter {
     pub fn is_empty(&self) -> bool {
-        self.releases.is_empty() && self.clouds.is_empty()
+        self.releases.is_empty() && self.clouds.is_empty() && self.images.is_empty()
+    }
+
+    /// Whether a release, cloud and image pass the filter.
+    pub fn accepts_layout(&self, layout: &Layout) -> bool {
+        (self.releases.is_empty() || self.releases.contains(&layout.release))
+            && (self.clouds.is_empty() || self.clouds.contains(&layout.cloud))
+            && (self.images.is_empty() || self.images.contains(&layout.image))
+    }
+
+    /// An error when the filter leaves no template of the root's in, listing
+    /// the releases, clouds and images there are: a mistyped `--release`
+    /// must not look like a clean run.
+    pub fn check_matches(&self, root: &Path) -> anyhow::Result<()> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        let everything = find_all_templates(root, &Filter::default());
+        if everything.iter().any(|file| self.accepts(file)) {
+            return Ok(());
+        }
+        let layouts: Vec<Layout> = everything.iter().filter_map(|file| file.layout.clone().ok()).collect();
+        let list = |part: fn(&Layout) -> &String| {
+            let mut names: Vec<&str> = layouts.iter().map(|layout| part(layout).as_str()).collect();
+            names.sort_by(|a, b| release_order(a, b));
+            names.dedup();
+            if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+        };
+        anyhow::bail!(
+            "no template matches {}; the releases here: {}; the clouds: {}; the images: {}",
+            self.flags(),
+            list(|layout| &layout.release),
+            list(|layout| &layout.cloud),
+            list(|layout| &layout.image)
+        )
+    }
+
+    /// The filter as it was given: `--release 9.9 --cloud aws`.
+    pub fn flags(&self) -> String {
+        let given = [("release", &self.releases), ("cloud", &self.clouds), ("image", &self.images)];
+        let flags: Vec<String> = given
+            .iter()
+            .flat_map(|(flag, values)| values.iter().map(move |value| format!("--{flag} {value}")))
+            .collect();
+        flags.join(" ")
     }
 
     pub fn accepts(&self, file: &TemplateFile) -> bool {
@@ -201,8 +300,7 @@ impl Filter {
                 Err(_) => return false,
             },
         };
-        (self.releases.is_empty() || self.releases.contains(&layout.release))
-            && (self.clouds.is_empty() || self.clouds.contains(&layout.cloud))
+        self.accepts_layout(layout)
     }
 }
 
@@ -215,7 +313,8 @@ pub fn find_templates(root: &Path, filter: &Filter) -> Vec<TemplateFile> {
     found
 }
 
-/// Every template below `<root>/packer`, JSON and HCL2, sorted by path.
+/// Every template below `<root>/packer`, JSON and HCL2, sorted by path
+/// with releases as versions ([`path_order`]).
 /// Files at the wrong depth are included too (with a layout error), as
 /// are places where the walk failed, so that nothing is skipped in
 /// silence. A folder that holds both a `template.json` and `*.pkr.hcl`
@@ -318,7 +417,7 @@ pub fn walk_templates(root: &Path, filter: &Filter, mut early: impl FnMut(&Templ
             None => found.push(hcl2),
         }
     }
-    found.sort_by(|a, b| a.path.cmp(&b.path));
+    found.sort_by(|a, b| path_order(&a.path, &b.path));
     found.retain(|file| filter.accepts(file));
     found
 }
@@ -360,13 +459,45 @@ mod tests {
                 ("packer/3.9/aws/vars/template.json", true),
             ]
         );
-        let release = Filter { releases: vec!["3.9".to_owned()], clouds: Vec::new() };
+        let release = Filter { releases: vec!["3.9".to_owned()], ..Filter::default() };
         assert_eq!(find_all_templates(root, &release).len(), 3, "--release keeps the folder that holds both");
         // A folder whose only template file leads nowhere is a template too.
         std::fs::create_dir_all(root.join("packer/4.0/aws/dangling")).unwrap();
         std::os::unix::fs::symlink("/nonexistent", root.join("packer/4.0/aws/dangling/main.pkr.hcl")).unwrap();
         let all = find_all_templates(root, &Filter::default());
         assert!(all.iter().any(|file| file.rel == "packer/4.0/aws/dangling"), "{all:?}");
+    }
+
+    #[test]
+    fn releases_sort_as_versions() {
+        let mut releases = vec!["4.0", "3.11", "latest", "3.9", "3.10.1", "10.0"];
+        releases.sort_by(|a, b| release_order(a, b));
+        assert_eq!(releases, ["3.9", "3.10.1", "3.11", "4.0", "10.0", "latest"]);
+        let mut paths = vec!["packer/3.11/aws", "packer/3.9/gce/x", "packer/3.9/aws/x", "packer/3.9"];
+        paths.sort_by(|a, b| path_order(Path::new(a), Path::new(b)));
+        assert_eq!(paths, ["packer/3.9", "packer/3.9/aws/x", "packer/3.9/gce/x", "packer/3.11/aws"]);
+    }
+
+    #[test]
+    fn a_filter_that_matches_nothing_lists_what_there_is() {
+        let dir = tempfile::tempdir().unwrap();
+        for rel in ["packer/3.11/aws/machine-image", "packer/3.9/gce/machine-image", "packer/3.9/aws/bastion-image"] {
+            std::fs::create_dir_all(dir.path().join(rel)).unwrap();
+            std::fs::write(dir.path().join(rel).join("template.json"), "{}").unwrap();
+        }
+        let filter = |releases: &[&str], images: &[&str]| Filter {
+            releases: releases.iter().map(|text| text.to_string()).collect(),
+            images: images.iter().map(|text| text.to_string()).collect(),
+            ..Filter::default()
+        };
+        assert!(filter(&["3.9"], &["bastion-image"]).check_matches(dir.path()).is_ok());
+        assert!(Filter::default().check_matches(dir.path()).is_ok());
+        let error = filter(&["3.11"], &["bastion-image"]).check_matches(dir.path()).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "no template matches --release 3.11 --image bastion-image; the releases here: 3.9, 3.11; the clouds: aws, \
+             gce; the images: bastion-image, machine-image"
+        );
     }
 
     #[test]

@@ -72,7 +72,10 @@ impl Protected {
             protected.add_file(&deployment, format!("the deployment {rel}"));
         }
         protected.add_file(&crate::lock::path(root), "the lock packer/images.lock".to_owned());
-        protected.add_file(&root.join(crate::config::FILE), format!("the configuration {}", crate::config::FILE));
+        protected.add_file(
+            &root.join(crate::project::CONFIG_FILE),
+            format!("the configuration {}", crate::project::CONFIG_FILE),
+        );
         // What the recorded images were built from: a script outside
         // packer/ that a template uploads is part of an image too.
         if let Ok(lock) = crate::lock::LockFile::read(root) {

@@ -11,6 +11,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
 
 use crate::gotmpl;
+use crate::hcl2::Given;
 use crate::location::{Route, Step};
 
 /// A template whose JSON parsed and whose top level is an object.
@@ -348,24 +349,11 @@ impl Template {
         let mut out = Vec::new();
         for block in self.provisioners().iter().chain(self.post_processor_blocks().iter()) {
             let downloads = block.str("direction") == Some("download");
-            for key in upload_keys(block.kind().unwrap_or_default(), downloads) {
+            for key in crate::schema::upload_keys(block.kind().unwrap_or_default(), downloads) {
                 out.extend(block.strings(key));
             }
         }
         out
-    }
-}
-
-/// The settings of a provisioner or post-processor that name local files
-/// the build uploads or runs, in JSON and HCL2 alike. A file provisioner
-/// reads locally only when it uploads.
-pub fn upload_keys(kind: &str, downloads: bool) -> &'static [&'static str] {
-    match kind {
-        "file" if downloads => &[],
-        "file" => &["source", "sources"],
-        "shell" | "shell-local" | "powershell" | "windows-shell" => &["script", "scripts"],
-        "ansible" | "ansible-local" => &["playbook_file"],
-        _ => &[],
     }
 }
 
@@ -396,26 +384,6 @@ fn push_post_processor<'a>(out: &mut Vec<PostProcessor<'a>>, route: Route, value
         Value::Object(body) => out.push(PostProcessor::Block(Block { route, body })),
         Value::String(name) => out.push(PostProcessor::Name { route, name }),
         _ => {}
-    }
-}
-
-/// A value given to a build for one variable, as Packer takes it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Given {
-    /// `--var name=value` (and `PKR_VAR_name`): text, which an HCL2
-    /// variable of a list or other non-string type reads as an expression.
-    Arg(String),
-    /// A var file's value, as the HCL (or JSON) value it is. `text` is how
-    /// secrets and the settings hash know it: a string as itself, anything
-    /// else as written.
-    File { value: crate::hcl2::Value, text: String },
-}
-
-impl Given {
-    pub fn text(&self) -> &str {
-        match self {
-            Given::Arg(text) | Given::File { text, .. } => text,
-        }
     }
 }
 

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
-use crate::location::{Route, Step};
+use crate::location::{Focus, Route, RouteSpans, Step};
 
 /// Deeper nesting than this is refused rather than built.
 const MAX_DEPTH: usize = 256;
@@ -335,6 +335,40 @@ fn used_anchors(text: &str) -> HashSet<usize> {
         }
     }
     used
+}
+
+impl RouteSpans for Node {
+    /// A route in a YAML document; one that does not exist falls back to its
+    /// deepest existing ancestor.
+    fn route_bytes(&self, source: &str, route: &Route, focus: &Focus) -> Range<usize> {
+        let root = self;
+        let mut node = root;
+        let mut found = 0;
+        for depth in 0..route.steps().len() {
+            let prefix = Route::from_steps(route.steps()[..=depth].to_vec());
+            // An alias written on the way is where the value is, for this
+            // route; the anchored node it repeats is shared by others.
+            let written = root.at(&prefix).filter(|raw| matches!(raw.kind, Kind::Alias(_)));
+            match written.or_else(|| root.lookup(&prefix)) {
+                Some(next) => (node, found) = (next, depth + 1),
+                None => break,
+            }
+        }
+        let value = exact_span(source, node);
+        // For a key that is missing, the key of its deepest existing
+        // parent (`cluster:` for `cluster.region`), or the top of the file.
+        let nearest_key = || {
+            let existing = Route::from_steps(route.steps()[..found].to_vec());
+            root.lookup_key_at(&existing).map_or(0..0, |key| exact_span(source, key))
+        };
+        match focus {
+            Focus::Value | Focus::Within(_) => value,
+            Focus::Key if found == route.steps().len() => {
+                root.lookup_key_at(route).map_or(value, |key| exact_span(source, key))
+            }
+            Focus::Key => nearest_key(),
+        }
+    }
 }
 
 /// The bytes a node takes in `source`, exactly: saphyr-parser's spans end

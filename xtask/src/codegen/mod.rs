@@ -15,7 +15,7 @@ use std::fs;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use rule_docs::Generated;
 
@@ -28,6 +28,25 @@ pub fn run(root: &Path, check: bool, mirrors: Option<&Path>) -> Result<ExitCode>
         let path = root.join(packer_knowledge::KNOWLEDGE_PATH);
         let current = fs::read_to_string(&path).unwrap_or_default();
         let generated = packer_knowledge::generate(mirrors)?;
+        let lost = packer_knowledge::releases_lost(&current, &generated);
+        if !lost.is_empty() {
+            let each: Vec<String> = lost
+                .iter()
+                .map(|(repo, versions)| {
+                    format!(
+                        "{} lacks {} of {repo}",
+                        mirrors.join(repo.replacen('/', "+", 1)).join("repo").display(),
+                        versions.join(", ")
+                    )
+                })
+                .collect();
+            bail!(
+                "{}, which {} has: the mirror was fetched before those releases or lost their tags; fetch it again \
+                 (nothing was written)",
+                each.join("; "),
+                path.display()
+            );
+        }
         files.push(Generated {
             path,
             what: "the knowledge of Packer's versions".to_owned(),

@@ -933,6 +933,37 @@ fn required_keys(snapshot: &Snapshot, kind: &str, dir: &str) -> Vec<String> {
 /// itself, or for a pseudo-version (`v1.0.1-0.20210…-abcdef`, a commit
 /// between releases) the newest release before it, whose keys are the
 /// closest the knowledge has.
+/// Releases the knowledge `current` has that `generated` lacks, by the
+/// repository they come from (`hashicorp/packer-plugin-amazon`, ["1.8.0"]):
+/// a mirror fetched before them, or with tags missing. Regenerating from
+/// it would drop what xtask knows of those releases.
+pub fn releases_lost(current: &str, generated: &str) -> Vec<(String, Vec<String>)> {
+    // Each source's repository and releases: `source NAME REPO`, `versions NAME V…`.
+    fn read(text: &str) -> BTreeMap<&str, (&str, Vec<&str>)> {
+        let mut sources: BTreeMap<&str, (&str, Vec<&str>)> = BTreeMap::new();
+        for line in text.lines() {
+            let mut words = line.split_whitespace();
+            match (words.next(), words.next()) {
+                (Some("source"), Some(name)) => sources.entry(name).or_default().0 = words.next().unwrap_or_default(),
+                (Some("versions"), Some(name)) => sources.entry(name).or_default().1 = words.collect(),
+                _ => {}
+            }
+        }
+        sources
+    }
+    let now = read(generated);
+    let mut lost = Vec::new();
+    for (name, (repo, versions)) in read(current) {
+        let kept = now.get(name).map(|(_, versions)| versions.as_slice()).unwrap_or_default();
+        let missing: Vec<String> =
+            versions.iter().filter(|version| !kept.contains(version)).map(|version| version.to_string()).collect();
+        if !missing.is_empty() {
+            lost.push((repo.to_owned(), missing));
+        }
+    }
+    lost
+}
+
 fn bundled_release(version: &str, reader: &Reader, plugin: &str) -> Result<Option<Version>> {
     if let Some(release) = Version::parse(version) {
         return Ok(Some(release));
@@ -1049,6 +1080,20 @@ pub fn ranges(versions: &[Version], mask: u128) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn releases_a_stale_mirror_would_drop() {
+        let current = "source core hashicorp/packer\nversions core 1.6.6 1.7.0\nsource amazon \
+                       hashicorp/packer-plugin-amazon\nversions amazon 1.7.1 1.8.0 1.8.1\n";
+        let generated = "source core hashicorp/packer\nversions core 1.6.6 1.7.0 1.7.1\nsource amazon \
+                         hashicorp/packer-plugin-amazon\nversions amazon 1.7.1\n";
+        assert_eq!(
+            super::releases_lost(current, generated),
+            [("hashicorp/packer-plugin-amazon".to_owned(), vec!["1.8.0".to_owned(), "1.8.1".to_owned()])]
+        );
+        assert!(super::releases_lost(generated, generated).is_empty());
+        assert!(super::releases_lost("", generated).is_empty());
+    }
+
     use super::*;
 
     #[test]

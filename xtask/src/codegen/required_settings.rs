@@ -8,7 +8,8 @@
 //! (`p.config.Destination == ""`, `len(p.config.Scripts) == 0 &&
 //! p.config.Inline == nil`) and whose first branch makes an error, and a
 //! top-level `validateFileConfig(p.config.PlaybookFile, "playbook_file",
-//! true)` (ansible's helper that refuses an empty name), also as the one
+//! true)` (ansible's helper that refuses an empty name; salt-masterless's
+//! `validateDirConfig` alike), also as the one
 //! statement of such an `if` (then any of the fields will do). A field the
 //! function sets before the test from a constant has a default and is not
 //! required; one it sets from another field (`Scripts` from `Script`) may
@@ -68,9 +69,11 @@ fn emptiness_test(conjunct: &str) -> Option<&str> {
     }
 }
 
-/// The field of `validateFileConfig(F, "key", true)` in a line.
+/// The field of `validateFileConfig(F, "key", true)` in a line, or of
+/// salt-masterless's `validateDirConfig(F, "key", true)`, which refuses an
+/// empty path the same way.
 fn validated_file(line: &str) -> Option<&str> {
-    let call = line.split("validateFileConfig(").nth(1)?;
+    let call = ["validateFileConfig(", "validateDirConfig("].iter().find_map(|helper| line.split(helper).nth(1))?;
     let args: Vec<&str> = call.trim_end().trim_end_matches(';').trim_end_matches('{').split(',').collect();
     match args.as_slice() {
         [first, _, last, ..] if last.trim().starts_with("true)") => field(first),
@@ -220,6 +223,8 @@ mod tests {
 \t\t}
 \t}
 \terr = validateFileConfig(p.config.Command, \"command\", true)
+\terr = validateDirConfig(p.config.LocalStateTree, \"local_state_tree\", true)
+\terr = validateDirConfig(p.config.LocalPillarRoots, \"local_pillar_roots\", false)
 \tif p.config.Sudo {
 \t\tif p.config.User == \"\" {
 \t\t\treturn errors.New(\"user\")
@@ -239,6 +244,7 @@ func (c *CustomizeConfig) Prepare() []error {
             vec!["Command"],
             vec!["Destination"],
             vec!["Inline", "Script", "Scripts"],
+            vec!["LocalStateTree"],
             vec!["PlaybookFile", "PlaybookFiles"],
         ]
         .iter()

@@ -37,7 +37,7 @@ use hcl_edit::template::{Directive, Element, Strip, Template};
 
 use super::value::{CtyType, CtyValue, Kind, Marks, Number, convert, never_unify, unify};
 use super::{At, FileKind, Hcl2Template, Value};
-use crate::template::Given;
+use crate::hcl2::Given;
 use crate::version::Version;
 
 /// Why an expression has no value: Packer would refuse it.
@@ -88,6 +88,14 @@ pub struct Options {
     /// followed), such as the repository's root; `None`: the template
     /// folder. What lies elsewhere is unknown.
     pub read_root: Option<PathBuf>,
+    /// The time `timestamp()` gives (RFC 3339, UTC), for a rule that asks
+    /// what a value would be at two moments; `None` leaves it unknown, as
+    /// only the build knows it.
+    pub clock: Option<String>,
+    /// Variables whose value is taken as unknown (of the type Packer
+    /// gives them), whatever sets them: to ask what an expression is for
+    /// any value of them.
+    pub unknown_variables: std::collections::BTreeSet<String>,
 }
 
 /// A value written where Packer takes values alone (a var file): its cty
@@ -97,6 +105,12 @@ pub fn literal(value: &Value) -> Evaluated {
     let evaluator = Evaluator::new(&template, Options::default());
     evaluator.start();
     evaluator.model_value(&At { file: 0, bytes: 0..0 }, value, Context::VarFile)
+}
+
+/// Is `text` the source of a string template with interpolations or
+/// directives (`"tag:${var.key}"`)?
+fn is_template_text(text: &str) -> bool {
+    text.starts_with('"') && matches!(hcl_edit::parser::parse_expr(text), Ok(Expression::StringTemplate(_)))
 }
 
 /// [`literal`] for a value's text, as `-var` text Packer reads as an
@@ -267,7 +281,11 @@ impl<'t> Evaluator<'t> {
             Value::Object(attrs) => {
                 let mut out = BTreeMap::new();
                 for attr in attrs {
-                    let key = if attr.key.starts_with('(') {
+                    // The reader keeps a key it cannot read alone as its
+                    // text: a parenthesised expression, or a template
+                    // (`"tag:${var.key}"`), which the quotes tell apart from
+                    // a plain string's value.
+                    let key = if attr.key.starts_with('(') || is_template_text(&attr.key) {
                         let key = self.parsed_text(&attr.key_at, &attr.key, context)?;
                         key_string(&key, &attr.key_at)?.unwrap_or_default()
                     } else {
@@ -327,6 +345,7 @@ impl<'t> Evaluator<'t> {
             None => {}
         }
         let value = value.unwrap_or_else(|| CtyValue::unknown(ty.unwrap_or(CtyType::Dynamic)));
+        let value = if self.options.unknown_variables.contains(name) { CtyValue::unknown(value.ty()) } else { value };
         Ok(value.marked(Marks { sensitive: variable.sensitive(), from_run: false }))
     }
 
@@ -498,6 +517,26 @@ impl<'t> Evaluator<'t> {
                         ObjectKey::Ident(ident) => Some(ident.as_str().to_owned()),
                         // A bare name is the key itself, as in HCL.
                         ObjectKey::Expression(Expression::Variable(ident)) => Some(ident.as_str().to_owned()),
+                        // So are the keywords, `null` too.
+                        ObjectKey::Expression(Expression::Null(_)) => Some("null".to_owned()),
+                        ObjectKey::Expression(Expression::Bool(set)) => Some(set.to_string()),
+                        // HCL will not guess whether `{ var.x = 1 }` means
+                        // the key "var.x" or the variable's value.
+                        ObjectKey::Expression(Expression::Traversal(traversal))
+                            if matches!(traversal.expr, Expression::Variable(_))
+                                && traversal.operators.iter().all(|op| {
+                                    matches!(
+                                        op.value(),
+                                        TraversalOperator::GetAttr(_) | TraversalOperator::LegacyIndex(_)
+                                    )
+                                }) =>
+                        {
+                            return Err(EvalError {
+                                at: key_at,
+                                message: "an object key that is a reference must be in parentheses: (var.x) = …"
+                                    .to_owned(),
+                            });
+                        }
                         ObjectKey::Expression(expr) => {
                             let key = self.expr(expr, origin, scope, context)?;
                             key_string(&key, &key_at)?
@@ -505,13 +544,10 @@ impl<'t> Evaluator<'t> {
                     };
                     let value = self.expr(value.expr(), origin, scope, context)?;
                     match name {
+                        // A key written twice keeps its last value, as HCL's
+                        // object constructor does (only a `for` refuses it).
                         Some(name) => {
-                            if out.insert(name.clone(), value).is_some() {
-                                return Err(EvalError {
-                                    at: key_at,
-                                    message: format!("duplicate object key \"{name}\""),
-                                });
-                            }
+                            out.insert(name, value);
                         }
                         None => unknown_key = true,
                     }
@@ -1460,6 +1496,7 @@ mod tests {
     fn literals_operators_and_conversions() {
         for (text, expected) in [
             ("1 + 2 * 3", "7"),
+            ("{a = 1, \"a\" = 2}", "{\"a\" = 2}"),
             ("\"1\" + 1", "2"),
             ("0.5 + 0.25", "0.75"),
             ("0.1 + 0.2 == 0.3", "(unknown bool)"),
@@ -1561,6 +1598,16 @@ mod tests {
     }
 
     #[test]
+    fn a_given_clock_makes_timestamp_known() {
+        let template = Hcl2Template::default();
+        let at = |clock: &str| Options { clock: Some(clock.to_owned()), ..Options::default() };
+        let yearly = "formatdate(\"YYYY\", timestamp())";
+        assert_eq!(shown(&template, at("2026-01-02T03:04:05Z"), yearly), "\"2026\"");
+        assert_eq!(shown(&template, at("2026-01-02T03:04:05Z"), "timestamp()"), "\"2026-01-02T03:04:05Z\"");
+        assert_eq!(shown(&template, Options::default(), yearly), "(unknown string)");
+    }
+
+    #[test]
     fn a_judged_release_lacks_later_functions() {
         let template = Hcl2Template::default();
         let options = Options { packer_version: Some(Version(1, 6, 6)), ..Options::default() };
@@ -1627,6 +1674,19 @@ mod tests {
         let evaluator = Evaluator::new(&template, Options::default());
         let hidden = evaluator.local("hidden").unwrap().unwrap();
         assert!(hidden.is_sensitive() && hidden.as_str() == Some("pre-hunter2"));
+    }
+
+    #[test]
+    fn template_keys_of_a_local_are_computed() {
+        let template = folder(&[(
+            "a.pkr.hcl",
+            "variable \"role\" {\n  default = \"Role\"\n}\n\
+             locals {\n  filters = {\n    \"tag:${var.role}\" = 1\n    \"\\\"quoted\\\"\" = 2\n    (var.role) = 3\n  }\n}\n",
+        )]);
+        assert_eq!(
+            shown(&template, Options::default(), "local.filters"),
+            "{\"\\\"quoted\\\"\" = 2, \"Role\" = 3, \"tag:Role\" = 1}"
+        );
     }
 
     #[test]

@@ -159,6 +159,10 @@ pub(super) fn call(
             ),
             None => Unknown,
         },
+        Purity::Clock if name == "timestamp" => match &evaluator.options().clock {
+            Some(clock) => value(CtyValue::string(clock.clone())),
+            None => Unknown,
+        },
         _ => Unknown,
     };
     match outcome {
@@ -283,7 +287,9 @@ fn strings_and_numbers(name: &str, args: &[CtyValue]) -> Option<Outcome> {
     let text = string_arg(args, 0);
     let number = |f: fn(f64) -> f64| match number_arg(args, 0) {
         Some(n) if n.is_integer() => value(CtyValue::number(n)),
-        Some(n) => value(CtyValue::number(Number::from_f64(f(n.as_f64())))),
+        // cty gives an integer here, which has no negative zero:
+        // `ceil(-0.5)` is 0, not -0.
+        Some(n) => value(CtyValue::number(Number::from_f64(f(n.as_f64()) + 0.0))),
         None => Unknown,
     };
     Some(match name {
@@ -379,7 +385,8 @@ fn strings_and_numbers(name: &str, args: &[CtyValue]) -> Option<Outcome> {
         "basename" => value(CtyValue::string(go_base(text))),
         "dirname" => value(CtyValue::string(go_dir(text))),
         "abs" => value(CtyValue::number(match number_arg(args, 0) {
-            Some(n) if n.as_f64() < 0.0 => n.negated(),
+            // `abs(-0)` is 0, as big.Float's Abs gives.
+            Some(n) if n.as_f64().is_sign_negative() => n.negated(),
             Some(n) => n,
             None => return Some(Unknown),
         })),
@@ -692,7 +699,15 @@ fn collections(name: &str, args: &[CtyValue], old_index: bool, judged: Option<Ve
                 }
                 return Unknown;
             }
-            let sets: Vec<&[CtyValue]> = args.iter().map(|arg| arg.elements().unwrap_or_default()).collect();
+            // Elements are compared once converted to that type:
+            // `setintersection([1], ["1"])` is `["1"]`.
+            let common = unify(&types).unwrap_or(CtyType::Dynamic);
+            let converted: Result<Vec<Vec<CtyValue>>, _> = args
+                .iter()
+                .map(|arg| arg.elements().unwrap_or_default().iter().map(|element| convert(element, &common)).collect())
+                .collect();
+            let Ok(converted) = converted else { return Unknown };
+            let sets: Vec<&[CtyValue]> = converted.iter().map(Vec::as_slice).collect();
             let mut out: Vec<CtyValue> = Vec::new();
             if name == "setunion" {
                 for element in sets.iter().flat_map(|set| set.iter()) {
@@ -1351,7 +1366,9 @@ fn base64_encode(bytes: &[u8]) -> String {
 
 /// Standard base64 with padding, as Go's `StdEncoding` reads it.
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.as_bytes();
+    // Go's decoder skips line breaks wherever they are: a heredoc's
+    // wrapped base64 decodes.
+    let bytes: Vec<u8> = text.bytes().filter(|byte| !matches!(byte, b'\r' | b'\n')).collect();
     if !bytes.len().is_multiple_of(4) {
         return None;
     }

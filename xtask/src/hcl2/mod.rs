@@ -19,6 +19,7 @@ pub mod eval;
 mod funcs;
 pub mod functions;
 mod read;
+pub mod uses;
 pub mod value;
 
 use std::collections::BTreeMap;
@@ -28,9 +29,29 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::template::Given;
-
 pub use read::{ReadError, parse_file};
+
+/// A value given to a build for one variable, as Packer takes it, for JSON
+/// and HCL2 templates alike; it lives with the HCL2 model because a var
+/// file's value is an HCL value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Given {
+    /// `--var name=value` (and `PKR_VAR_name`): text, which an HCL2
+    /// variable of a list or other non-string type reads as an expression.
+    Arg(String),
+    /// A var file's value, as the HCL (or JSON) value it is. `text` is how
+    /// secrets and the settings hash know it: a string as itself, anything
+    /// else as written.
+    File { value: Value, text: String },
+}
+
+impl Given {
+    pub fn text(&self) -> &str {
+        match self {
+            Given::Arg(text) | Given::File { text, .. } => text,
+        }
+    }
+}
 
 /// A place in one of the folder's files.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -580,13 +601,14 @@ impl Hcl2Template {
         out
     }
 
-    /// What decides the regions of each `amazon-*` build target, as the
+    /// What decides the regions of each `amazon-*` build target (by its
+    /// plugin's name for it: [`Hcl2Template::plugin_type`]), as the
     /// evaluator reads its settings with this run's values.
     pub fn region_sources(&self) -> Vec<SourceRegions> {
         let evaluator = eval::Evaluator::new(self, self.evaluation_options());
         self.build_targets()
             .iter()
-            .filter(|target| target.kind.starts_with("amazon-"))
+            .filter(|target| self.plugin_type(target.kind).starts_with("amazon-"))
             .map(|target| {
                 let mut regions = SourceRegions {
                     address: target.name.clone(),
@@ -719,7 +741,7 @@ impl Hcl2Template {
         for build in self.builds() {
             for block in build.provisioners().chain(build.post_processors()) {
                 let downloads = block.body.str("direction") == Some("download");
-                for key in crate::template::upload_keys(block.label(0).unwrap_or_default(), downloads) {
+                for key in crate::schema::upload_keys(block.label(0).unwrap_or_default(), downloads) {
                     match block.body.attr(key) {
                         Some(Attr { value: Value::List(items), .. }) => {
                             out.extend(items.iter().map(|item| (&item.at, &item.value)))
@@ -778,6 +800,28 @@ impl Hcl2Template {
             }
         }
         names
+    }
+
+    /// A type as its plugin names it: a `required_plugins` entry of a
+    /// plugin xtask knows may name its types otherwise (`aws-ebs` of
+    /// `aws = { source = "github.com/hashicorp/amazon" }` is an
+    /// `amazon-ebs`); any other type as it is.
+    pub fn plugin_type<'k>(&self, kind: &'k str) -> std::borrow::Cow<'k, str> {
+        let knowledge = crate::schema::knowledge();
+        for block in self.packer_blocks() {
+            for required in block.body.blocks("required_plugins") {
+                for attr in &required.body.attrs {
+                    if let Value::Object(settings) = &attr.value
+                        && let Some(Attr { value: Value::String(source), .. }) =
+                            settings.iter().find(|setting| setting.key == "source")
+                        && let Some(canonical) = knowledge.plugin_type_name(&attr.key, source, kind)
+                    {
+                        return std::borrow::Cow::Owned(canonical);
+                    }
+                }
+            }
+        }
+        std::borrow::Cow::Borrowed(kind)
     }
 
     /// Is a builder, provisioner or post-processor type provided by a

@@ -157,7 +157,10 @@ fn build_all(
     };
     let mut logs = BTreeMap::new();
     for &index in pending {
-        let shown = format!("target/xtask/images/{}.log", jobs[index].layout.slug());
+        let shown = crate::project::shown_from_here(
+            &options.root,
+            &format!("target/xtask/images/{}.log", jobs[index].layout.slug()),
+        );
         let log = protected
             .check(&log_dir.join(format!("{}.log", jobs[index].layout.slug())))
             .map_err(|refusal| anyhow::anyhow!("the build log {shown}: {refusal}; remove it"))?;

@@ -196,7 +196,8 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         let removed = crate::private_vars::remove_stale(&options.root);
         if removed > 0 {
             say!(
-                "Removed {removed} var file(s) with --var values that an interrupted run left in {}/.",
+                "Removed {} with --var values that an interrupted run left in {}/.",
+                report::count(removed, "var file", "var files"),
                 crate::private_vars::FOLDER
             );
         }
@@ -237,7 +238,7 @@ pub fn hold_run_lock(root: &Path, command: &str) -> Result<run_lock::RunLock> {
     let guard = run_lock::acquire(root, command)?;
     let removed = crate::fsutil::remove_stale_temporaries(&written_folders(root));
     if removed > 0 {
-        say!("Removed {removed} temporary file(s) left by an interrupted run.");
+        say!("Removed {} left by an interrupted run.", report::count(removed, "temporary file", "temporary files"));
     }
     Ok(guard)
 }

@@ -9,11 +9,12 @@ use anyhow::Result;
 use super::readout::{Readout, RegionBuilder};
 use super::{Job, Options, Outcome, tools};
 use crate::deployments::Deployment;
+use crate::hcl2::Given;
 use crate::lifecycle::channels::Channels;
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::secrets;
-use crate::template::{Given, recorded_texts};
+use crate::template::recorded_texts;
 use crate::version::Version;
 
 /// Key under which a cloud's region-less images (GCE) are recorded.
@@ -211,17 +212,8 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             setting.core = crate::lint_templates::installed(packer, version);
         }
     }
-    if selected.is_empty() && (!options.filter.releases.is_empty() || !options.filter.clouds.is_empty()) {
-        let layouts: Vec<Layout> = everything.iter().filter_map(|file| file.layout.clone().ok()).collect();
-        let list = |part: fn(&Layout) -> &String| {
-            let set: BTreeSet<&String> = layouts.iter().map(part).collect();
-            set.into_iter().map(String::as_str).collect::<Vec<_>>().join(", ")
-        };
-        anyhow::bail!(
-            "no template matches --release/--cloud; the releases here: {}; the clouds: {}",
-            list(|layout| &layout.release),
-            list(|layout| &layout.cloud)
-        );
+    if selected.is_empty() {
+        options.filter.check_matches(&options.root)?;
     }
     for file in selected {
         declared.extend(declared_here.drain(..));
@@ -297,6 +289,10 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             jobs.push(failed_job(file, layout, why));
             continue;
         }
+        let packer_path = match &installed {
+            Ok(Some((path, _))) => Some(path.as_path()),
+            _ => None,
+        };
         let installed = match &installed {
             Ok(installed) => installed.as_ref().map(|(_, version)| version.as_str()),
             Err(why) => {
@@ -384,11 +380,20 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             let built = Built { hash: &hash, files: &files, settings: &settings, setting_names: &setting_names };
             match recorded_images(lockfile.templates.get(&file.rel), &regions, &built) {
                 Ok(images) => {
+                    // What the build would load of its required plugins now;
+                    // nothing when Packer cannot say (the build will).
+                    let loaded = match packer_path {
+                        Some(packer) if tooling.list_required => {
+                            crate::plugins::required(packer, file.dir()).unwrap_or_default()
+                        }
+                        _ => BTreeMap::new(),
+                    };
                     tooling.changes = tools::changes_since_built(
                         lockfile.templates.get(&file.rel),
                         &regions,
                         installed,
                         &tooling.pins,
+                        &loaded,
                     );
                     // With channels, the first channel's deployments get
                     // what the lock last gave it, which a rollback moves.
@@ -527,33 +532,13 @@ fn installed_packer(
 }
 
 /// The templates in the folders `--select` names (all when it names none);
-/// a folder with no template is an error, not an empty run.
-fn select(templates: Vec<TemplateFile>, folders: &[String], root: &Path) -> Result<Vec<TemplateFile>> {
+/// a folder with no template is an error, not an empty run. The lifecycle
+/// commands select the same way.
+pub fn select(templates: Vec<TemplateFile>, folders: &[String], root: &Path) -> Result<Vec<TemplateFile>> {
     if folders.is_empty() {
         return Ok(templates);
     }
-    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let wanted: Vec<String> = folders
-        .iter()
-        .map(|folder| {
-            let folder = folder.trim_end_matches('/');
-            // A template's file names its folder: template.json, or any
-            // file of an HCL2 folder.
-            let folder = match folder.rsplit_once('/') {
-                Some((parent, name)) if name == "template.json" || crate::hcl2::FileKind::of(name).is_some() => parent,
-                _ => folder,
-            };
-            // A path that exists, from here or absolute, is taken as one;
-            // otherwise as written, relative to the repository.
-            match std::fs::canonicalize(folder)
-                .ok()
-                .and_then(|path| path.strip_prefix(&root).ok().map(Path::to_path_buf))
-            {
-                Some(inside) => crate::project::relative(Path::new(""), &inside),
-                None => folder.trim_start_matches("./").to_owned(),
-            }
-        })
-        .collect();
+    let wanted: Vec<String> = folders.iter().map(|folder| selected_folder(folder, root)).collect();
     let folder_of = |file: &TemplateFile| file.rel.strip_suffix("/template.json").unwrap_or(&file.rel).to_owned();
     for folder in &wanted {
         if !templates.iter().any(|file| &folder_of(file) == folder) {
@@ -564,6 +549,24 @@ fn select(templates: Vec<TemplateFile>, folders: &[String], root: &Path) -> Resu
         }
     }
     Ok(templates.into_iter().filter(|file| wanted.contains(&folder_of(file))).collect())
+}
+
+/// The template folder, relative to the root, that a `--select` value or
+/// a path names: a template's file names its folder (template.json, or
+/// any file of an HCL2 folder), and a path that exists, from here or
+/// absolute, is taken as one; otherwise it is taken as written, relative
+/// to the repository.
+pub fn selected_folder(given: &str, root: &Path) -> String {
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let folder = given.trim_end_matches('/');
+    let folder = match folder.rsplit_once('/') {
+        Some((parent, name)) if name == "template.json" || crate::hcl2::FileKind::of(name).is_some() => parent,
+        _ => folder,
+    };
+    match std::fs::canonicalize(folder).ok().and_then(|path| path.strip_prefix(&root).ok().map(Path::to_path_buf)) {
+        Some(inside) => crate::project::relative(Path::new(""), &inside),
+        None => folder.trim_start_matches("./").to_owned(),
+    }
 }
 
 /// What a build now would be made from.
@@ -687,5 +690,194 @@ mod tests {
         assert_eq!(feeding_image("bastion", &both), Some("bastion-image"));
         assert_eq!(feeding_image("cluster", &both), Some("machine-image"));
         assert_eq!(feeding_image("worker", &both), None);
+        let machine_only: BTreeSet<String> = ["machine-image".to_owned()].into();
+        assert_eq!(feeding_image("bastion", &machine_only), Some("machine-image"));
+        assert_eq!(feeding_image("worker", &machine_only), None, "machine-image feeds bastion and cluster alone");
+    }
+
+    fn deployment(name: &str, text: &str) -> Deployment {
+        let path = Path::new("/repo/deployments").join(name);
+        Deployment::parse(Path::new("/repo"), &path, text.to_owned()).unwrap()
+    }
+
+    fn aws(release: &str, region: &str) -> String {
+        format!(
+            "release: \"{release}\"\ncloud: aws\nbastion:\n  machine_image:\n    id: ami-1\ncluster:\n  region: {region}\n  \
+             machine_image:\n    id: ami-1\n"
+        )
+    }
+
+    fn layout(release: &str, cloud: &str, image: &str) -> Layout {
+        Layout { release: release.to_owned(), cloud: cloud.to_owned(), image: image.to_owned() }
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|item| item.to_string()).collect()
+    }
+
+    /// Which deployment keys a template feeds, and why it leaves the others
+    /// of its release and cloud alone.
+    #[test]
+    fn a_template_feeds_the_roles_of_its_release_cloud_and_regions() {
+        let deployments = [
+            deployment("frankfurt.yaml", &aws("3.11", "eu-central-1")),
+            deployment("ireland.yaml", &aws("3.11", "eu-west-1")),
+            deployment("older.yaml", &aws("3.9", "eu-central-1")),
+            deployment("tokyo.yaml", &aws("3.11", "ap-northeast-1")),
+            deployment("number.yaml", &aws("3.11", "eu-central-1").replace("\"3.11\"", "3.11")),
+            deployment("no-region.yaml", "release: \"3.11\"\ncloud: aws\nbastion:\n  machine_image:\n    id: ami-1\n"),
+            deployment("gce.yaml", &aws("3.11", "x").replace("cloud: aws", "cloud: gce")),
+        ];
+        let images: BTreeSet<String> = ["machine-image".to_owned()].into();
+        let regions = strings(&["eu-central-1", "eu-west-1"]);
+        let (fed, left) = feeds(&layout("3.11", "aws", "machine-image"), &regions, &images, &deployments, &[], None);
+        let fed: Vec<String> =
+            fed.iter().map(|feed| format!("{} {} {}", feed.deployment_rel, feed.role, feed.region)).collect();
+        assert_eq!(
+            fed,
+            [
+                "deployments/frankfurt.yaml bastion eu-central-1",
+                "deployments/frankfurt.yaml cluster eu-central-1",
+                "deployments/ireland.yaml bastion eu-west-1",
+                "deployments/ireland.yaml cluster eu-west-1",
+            ]
+        );
+        let left: Vec<String> = left.iter().map(|left| format!("{}: {}", left.deployment, left.reason)).collect();
+        assert_eq!(
+            left,
+            [
+                "deployments/tokyo.yaml: its region ap-northeast-1 is not one this template builds (eu-central-1, \
+                 eu-west-1)",
+                "deployments/number.yaml: its `release: 3.11` is unquoted, which YAML reads as a number; quote it: \
+                 release: \"3.11\"",
+                "deployments/no-region.yaml: it has no cluster.region",
+            ]
+        );
+
+        // --region leaves the other regions' deployments alone, saying so.
+        let only = strings(&["eu-west-1"]);
+        let (fed, left) = feeds(&layout("3.11", "aws", "machine-image"), &regions, &images, &deployments, &only, None);
+        assert!(fed.iter().all(|feed| feed.region == "eu-west-1"), "{fed:?}");
+        assert!(left.iter().any(|left| left.reason == "its region eu-central-1 is not in --region"), "{left:?}");
+
+        // A GCE image is global: every deployment of its release feeds from it.
+        let global = strings(&[GLOBAL]);
+        let (fed, left) = feeds(&layout("3.11", "gce", "machine-image"), &global, &images, &deployments, &only, None);
+        assert_eq!(fed.len(), 2, "bastion and cluster of gce.yaml, whatever --region says: {fed:?}");
+        assert!(left.is_empty(), "{left:?}");
+
+        // A role with its own image is not fed by machine-image.
+        let both: BTreeSet<String> = ["machine-image".to_owned(), "bastion-image".to_owned()].into();
+        let (fed, _) = feeds(&layout("3.11", "aws", "machine-image"), &regions, &both, &deployments[..1], &[], None);
+        assert_eq!(fed.iter().map(|feed| feed.role.as_str()).collect::<Vec<_>>(), ["cluster"]);
+    }
+
+    fn image(id: &str, hash: &str, settings: &str) -> crate::lock::LockedImage {
+        crate::lock::LockedImage {
+            id: id.to_owned(),
+            built_at: "2026-01-01T00:00:00Z".to_owned(),
+            packer_version: None,
+            hash: hash.to_owned(),
+            settings: settings.to_owned(),
+            manifest: None,
+            variables: Some(strings(&["owner"])),
+            values: None,
+            plugins: None,
+        }
+    }
+
+    /// A template is current only when every region it builds has an image
+    /// built from the same files and values as now; otherwise the reason
+    /// names what differs.
+    #[test]
+    fn recorded_images_say_why_a_template_needs_a_build() {
+        let files: BTreeMap<String, String> = [("template.json".to_owned(), "h1".to_owned())].into();
+        let now_files: BTreeMap<String, String> =
+            [("template.json".to_owned(), "h2".to_owned()), ("scripts/a.sh".to_owned(), "h3".to_owned())].into();
+        let names = strings(&["owner"]);
+        let now = Built { hash: "new", files: &now_files, settings: "s", setting_names: &names };
+        let regions = strings(&["eu-central-1", "eu-west-1"]);
+        assert_eq!(
+            recorded_images(None, &regions, &now).unwrap_err(),
+            "no image of it is recorded in packer/images.lock"
+        );
+        let mut locked = LockedTemplate {
+            hash: "new".to_owned(),
+            inputs: Vec::new(),
+            files: Some(files),
+            images: [("eu-central-1".to_owned(), image("ami-1", "new", "s"))].into(),
+            ..LockedTemplate::default()
+        };
+        assert_eq!(recorded_images(Some(&locked), &regions, &now).unwrap_err(), "no image for eu-west-1 is recorded");
+        locked.images.insert("eu-west-1".to_owned(), image("ami-2", "new", "s"));
+        let current = recorded_images(Some(&locked), &regions, &now).unwrap();
+        assert_eq!(current.values().collect::<Vec<_>>(), ["ami-1", "ami-2"]);
+
+        locked.images.insert("eu-west-1".to_owned(), image("ami-2", "old", "s"));
+        assert_eq!(
+            recorded_images(Some(&locked), &regions, &now).unwrap_err(),
+            "its image for eu-west-1 is older than its last build (a --region run built other regions)"
+        );
+        locked.hash = "old".to_owned();
+        locked.images.insert("eu-central-1".to_owned(), image("ami-1", "old", "s"));
+        assert_eq!(
+            recorded_images(Some(&locked), &regions, &now).unwrap_err(),
+            "changed since its images were built: scripts/a.sh (new), template.json (changed)"
+        );
+        locked.hash = "new".to_owned();
+        locked.images.insert("eu-central-1".to_owned(), image("ami-1", "new", "other"));
+        assert_eq!(
+            recorded_images(Some(&locked), &regions, &now).unwrap_err(),
+            "a value given with --var or in a var file differs from its last build's"
+        );
+    }
+
+    #[test]
+    fn file_and_setting_changes_are_named() {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs.iter().map(|(name, hash)| (name.to_string(), hash.to_string())).collect()
+        };
+        let before = map(&[("a.sh", "1"), ("b.sh", "2"), ("gone.sh", "3")]);
+        let now = map(&[("a.sh", "1"), ("b.sh", "9"), ("new.sh", "4")]);
+        assert_eq!(file_changes(&before, &now), "b.sh (changed), new.sh (new), gone.sh (no longer used)");
+        assert_eq!(file_changes(&before, &before), "the order of its files");
+        assert_eq!(
+            setting_changes(&strings(&["owner", "var-file prod.json"]), &strings(&["owner", "team"])),
+            "its last build was given var-file prod.json and this run is not; this run gives team, which its last \
+             build was not"
+        );
+    }
+
+    #[test]
+    fn var_files_go_to_the_templates_that_read_them() {
+        let given = [PathBuf::from("a.json"), PathBuf::from("b.pkrvars.hcl"), PathBuf::from("c.json")];
+        assert_eq!(var_files_for(TemplateFormat::Json, &given), [PathBuf::from("a.json"), PathBuf::from("c.json")]);
+        assert_eq!(
+            var_files_for(TemplateFormat::Hcl2, &given),
+            [PathBuf::from("b.pkrvars.hcl"), PathBuf::from("a.json"), PathBuf::from("c.json")],
+            "Packer reads every HCL var file before the JSON ones"
+        );
+    }
+
+    #[test]
+    fn select_takes_folders_and_their_files_and_refuses_an_empty_one() {
+        let root = Path::new("/nonexistent-root");
+        let templates = vec![
+            TemplateFile::new(root, root.join("packer/3.11/aws/machine-image/template.json")),
+            TemplateFile::folder(root, root.join("packer/4.0/aws/machine-image")),
+        ];
+        let chosen = |folders: &[&str]| select(templates.clone(), &strings(folders), root);
+        let rels = |files: Vec<TemplateFile>| files.into_iter().map(|file| file.rel).collect::<Vec<_>>();
+        assert_eq!(rels(chosen(&[]).unwrap()).len(), 2);
+        assert_eq!(
+            rels(chosen(&["packer/3.11/aws/machine-image/template.json"]).unwrap()),
+            ["packer/3.11/aws/machine-image/template.json"]
+        );
+        assert_eq!(
+            rels(chosen(&["packer/4.0/aws/machine-image/build.pkr.hcl"]).unwrap()),
+            ["packer/4.0/aws/machine-image"]
+        );
+        let error = chosen(&["packer/3.10/aws/machine-image/"]).unwrap_err().to_string();
+        assert!(error.starts_with("--select packer/3.10/aws/machine-image: no template there"), "{error}");
     }
 }

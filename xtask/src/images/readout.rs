@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::plan::GLOBAL;
 use crate::diagnostic::Severity;
 use crate::gotmpl;
+use crate::hcl2::Given;
 use crate::hcl2::Hcl2Template;
 use crate::lint_templates::{self, Loaded};
 use crate::plugins::PluginUse;
@@ -16,7 +17,7 @@ use crate::schema::PluginKind;
 use crate::schema::features::Feature;
 use crate::schema::in_force::Setting;
 use crate::secrets::{self, Sensitive};
-use crate::template::{Block, Given, Template};
+use crate::template::{Block, Template};
 use crate::version::Version;
 
 /// A template, read for building.
@@ -69,7 +70,9 @@ pub struct PackerNeed {
 impl PackerNeed {
     /// Why the installed Packer cannot build it, if it cannot.
     pub fn unmet(&self, installed: &str) -> Option<String> {
-        match crate::version::allows(&self.versions, installed) {
+        // Packer checks its release without the pre-release (`1.10.0-dev` as 1.10.0).
+        let release = crate::version::Version::of_packer(installed)?.to_string();
+        match crate::version::allows(&self.versions, &release) {
             Some(false) => Some(format!("{} needs Packer {}", self.what, self.versions)),
             _ => None,
         }
@@ -202,7 +205,7 @@ impl Readout {
         let (mut builders, mut unresolved, mut region_problems) = (Vec::new(), Vec::new(), Vec::new());
         let mut sources = template.region_sources();
         for target in template.build_targets() {
-            if let Some(problem) = crate::regions::makes_no_image(&target.name, target.kind) {
+            if let Some(problem) = crate::regions::makes_no_image(&target.name, &template.plugin_type(target.kind)) {
                 sources.retain(|source| source.address != target.name);
                 region_problems.push(problem);
             }
@@ -231,7 +234,9 @@ impl Readout {
                 Err(problem) => region_problems.push(problem),
             }
         }
-        for target in template.build_targets().into_iter().filter(|target| target.kind == "googlecompute") {
+        for target in
+            template.build_targets().into_iter().filter(|target| template.plugin_type(target.kind) == "googlecompute")
+        {
             image_builders.push(target.name.clone());
             builders.push(RegionBuilder::global(target.name));
         }

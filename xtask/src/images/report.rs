@@ -29,7 +29,7 @@ pub fn plan(jobs: &[Job], deployments: &[Deployment], unreadable: &[String]) -> 
             }
             _ => {
                 let only = if job.only.is_empty() { String::new() } else { format!(" (-only={})", job.only.join(",")) };
-                let _ = writeln!(out, "  build: regions {}{only}, because {}", job.regions.join(", "), job.reason);
+                let _ = writeln!(out, "  build: {}{only}, because {}", where_built(&job.regions), job.reason);
             }
         }
         for feed in &job.feeds {
@@ -106,23 +106,23 @@ pub fn builds(jobs: &[Job], format: Output) -> String {
         Output::Human => {
             let failed = jobs.iter().filter(|job| matches!(job.outcome, Outcome::Failed(_))).count();
             let mut out = if pending.is_empty() && failed > 0 {
-                format!("Nothing to build, but {failed} template(s) cannot be built (below).\n")
+                format!("Nothing to build, but {} cannot be built (below).\n", templates(failed))
             } else if pending.is_empty() {
                 "Nothing to build: every selected template's images are current.\n".to_owned()
             } else {
-                format!("{} template(s) to build:\n", pending.len())
+                format!("{} to build:\n", templates(pending.len()))
             };
             for job in pending {
                 let _ = writeln!(
                     out,
-                    "  {}  regions {}: {}",
+                    "  {}  {}: {}",
                     job.file.rel.strip_suffix("/template.json").unwrap_or(&job.file.rel),
-                    job.regions.join(", "),
+                    where_built(&job.regions),
                     redact(&job.reason, &job.secrets)
                 );
             }
             if !changed.is_empty() {
-                let _ = writeln!(out, "{} template(s) current, built with other versions than now:", changed.len());
+                let _ = writeln!(out, "{} current, built with other versions than now:", templates(changed.len()));
                 for job in changed {
                     let rel = job.file.rel.strip_suffix("/template.json").unwrap_or(&job.file.rel);
                     let _ = writeln!(out, "  {rel}: {}", tool_changes(job));
@@ -130,6 +130,26 @@ pub fn builds(jobs: &[Job], format: Output) -> String {
             }
             out
         }
+    }
+}
+
+/// `1 template`, `4 templates`: a count with its noun in the right number.
+pub fn count(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+fn templates(number: usize) -> String {
+    count(number, "template", "templates")
+}
+
+/// Where a build makes images: `region eu-west-1`, `regions eu-west-1,
+/// us-east-1`, or `a global image` for a cloud whose images have no region
+/// (GCE's, recorded under `global`).
+fn where_built(regions: &[String]) -> String {
+    match regions {
+        [only] if only == super::plan::GLOBAL => "a global image".to_owned(),
+        [only] => format!("region {only}"),
+        _ => format!("regions {}", regions.join(", ")),
     }
 }
 
@@ -381,4 +401,20 @@ pub fn json(result: &RunResult) -> String {
     let mut text = serde_json::to_string_pretty(&document).expect("the document serialises");
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_regions_read_as_english() {
+        assert_eq!(templates(1), "1 template");
+        assert_eq!(templates(0), "0 templates");
+        assert_eq!(count(4, "var file", "var files"), "4 var files");
+        let regions = |names: &[&str]| where_built(&names.iter().map(|name| name.to_string()).collect::<Vec<_>>());
+        assert_eq!(regions(&["global"]), "a global image");
+        assert_eq!(regions(&["eu-west-1"]), "region eu-west-1");
+        assert_eq!(regions(&["eu-central-1", "eu-west-1"]), "regions eu-central-1, eu-west-1");
+    }
 }

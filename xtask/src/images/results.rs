@@ -36,12 +36,12 @@ use serde_json::{Value, json};
 use super::readout::Readout;
 use super::{Finished, Job, Options, Outcome, RunResult, apply, load_deployments, plan, record};
 use crate::fsutil::write_atomic;
+use crate::hcl2::Given;
 use crate::lock::{self, LockFile};
 use crate::printable;
 use crate::project::{self, Filter, TemplateFile};
 use crate::protected::{Protected, Refusal};
 use crate::schema::in_force::Declared;
-use crate::template::Given;
 use crate::version::Version;
 
 pub const VERSION: u64 = 2;

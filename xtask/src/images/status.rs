@@ -7,29 +7,38 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
 use super::freshness::{self, Freshness};
 use super::plan::{self, GLOBAL};
 use crate::deployments::Deployment;
 use crate::lifecycle;
-use crate::lifecycle::channels::{Channels, Membership};
 use crate::lock::{LockFile, LockedTemplate};
 use crate::printable;
-use crate::project::{self, Filter, Layout, TemplateFile};
+use crate::project::{self, Filter, Layout, Selection, TemplateFile};
 use crate::render::Format;
 
-pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
+/// `cargo xtask status` of the templates the selection leaves in (all by
+/// default), and of the removed templates the lock still records there.
+pub fn run(selection: &Selection, format: Format) -> Result<ExitCode> {
+    let root = selection.root.as_path();
+    let filter = &selection.filter;
+    if selection.paths.is_empty() {
+        filter.check_matches(root)?;
+    }
     let lockfile = LockFile::read(root)?;
     let channels = crate::config::Config::read(root)?.channels;
     let now = crate::lifecycle::clock::now();
     let (deployments, unreadable) = super::load_deployments(root)?;
     let templates = project::find_all_templates(root, &Filter::default());
     let images_here = plan::images_by_release_cloud(&templates);
+    let wanted = at_paths(&templates, &selection.paths)?;
+    let chosen =
+        |file: &TemplateFile| filter.accepts(file) && wanted.as_ref().is_none_or(|rels| rels.contains(&file.rel));
     // What `prune` would remove with its defaults; nothing while a
     // deployment cannot be read, as `prune --execute` then refuses.
     let prunable = if unreadable.is_empty() {
@@ -40,13 +49,28 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
     } else {
         Vec::new()
     };
+    // Which channels have a deployment booting each template in each
+    // region: a promotion takes its image from there.
+    let mut booted: BTreeSet<(String, String, String)> = BTreeSet::new();
+    if let Some(channels) = &channels {
+        let fleet = lifecycle::fleet::survey(root, channels, &deployments, &lifecycle::fleet::Selection::default())?;
+        for place in &fleet.places {
+            for channel in place.by_channel.keys() {
+                booted.insert((place.template.rel.clone(), channel.clone(), place.region.clone()));
+            }
+        }
+    }
     let mut entries: Vec<Value> = templates
         .iter()
-        .filter(|file| file.layout.is_ok())
+        .filter(|file| file.layout.is_ok() && chosen(file))
         .map(|file| {
-            let mut status = template_status(file, &lockfile, channels.as_ref(), &images_here, &deployments);
+            let mut status = template_status(file, &lockfile, &images_here, &deployments);
             let locked = lockfile.templates.get(&file.rel);
-            status["channels"] = Value::from(lifecycle::status::channels_of(locked, channels.as_ref(), now));
+            let booted_here = |channel: &str, region: &str| {
+                booted.contains(&(file.rel.clone(), channel.to_owned(), region.to_owned()))
+            };
+            status["channels"] =
+                Value::from(lifecycle::status::channels_of(locked, channels.as_ref(), &booted_here, now));
             status["revoked"] = Value::from(lifecycle::status::revocations_of(locked));
             status["prunable"] = Value::from(lifecycle::status::prunable_of(&prunable, &file.rel));
             status
@@ -54,8 +78,12 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
         .collect();
     // Lock entries whose template is gone: their images are still
     // recorded, and deployments may still boot them.
-    for (rel, locked) in &lockfile.templates {
-        if !templates.iter().any(|file| &file.rel == rel) {
+    let mut removed: Vec<(&String, &LockedTemplate)> = lockfile.templates.iter().collect();
+    removed.sort_by(|(a, _), (b, _)| project::path_order(Path::new(a), Path::new(b)));
+    for (rel, locked) in removed {
+        let in_selection = wanted.is_none()
+            && (filter.is_empty() || Layout::from_relative(rel).is_ok_and(|layout| filter.accepts_layout(&layout)));
+        if in_selection && !templates.iter().any(|file| &file.rel == rel) {
             let mut status = removed_template_status(rel, locked, &images_here, &deployments);
             status["prunable"] = Value::from(lifecycle::status::prunable_of(&prunable, rel));
             entries.push(status);
@@ -77,11 +105,32 @@ pub fn run(root: &Path, format: Format) -> Result<ExitCode> {
     Ok(if unreadable.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
+/// The templates that `paths` name (a template.json, an HCL2 folder or one
+/// of its files), by their root-relative path; `None` when no path is given.
+fn at_paths(templates: &[TemplateFile], paths: &[PathBuf]) -> Result<Option<Vec<String>>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut rels = Vec::new();
+    for given in paths {
+        let path = canonical(given);
+        let found = templates.iter().find(|file| {
+            let dir = canonical(file.dir());
+            canonical(&file.path) == path || dir == path || path.parent() == Some(dir.as_path())
+        });
+        match found {
+            Some(file) => rels.push(file.rel.clone()),
+            None => bail!("`{}`: no template there (template.json or *.pkr.hcl)", given.display()),
+        }
+    }
+    Ok(Some(rels))
+}
+
 /// One template: its recorded images and the deployments it feeds.
 fn template_status(
     file: &TemplateFile,
     lockfile: &LockFile,
-    channels: Option<&Channels>,
     images_here: &BTreeMap<(String, String), BTreeSet<String>>,
     deployments: &[Deployment],
 ) -> Value {
@@ -124,22 +173,17 @@ fn template_status(
             let id = deployment.image_id(role).and_then(|node| node.as_str()).unwrap_or("?");
             let recorded_here = recorded.and_then(|images| images.get(region)).map(|image| image.id.as_str());
             let known = recorded.is_some_and(|images| images.values().any(|image| image.id == id));
-            let kept_earlier =
-                locked.is_some_and(|locked| locked.images_of(region).skip(1).any(|image| image.id == id));
-            // With channels, what the deployment's channel was given here:
-            // after a rollback or before a promotion, an earlier image.
-            let channel = channels.and_then(|channels| match channels.of(deployment) {
-                Membership::In(channel) => Some((channels, channel)),
-                Membership::Unknown(_) => None,
-            });
-            let given = channel.and_then(|(channels, channel)| {
-                let given = locked.and_then(|locked| locked.channels.get(channel)).and_then(|given| given.get(region));
-                match given {
-                    Some(given) => Some((channel, given.as_str())),
-                    None if channel == channels.first() => recorded_here.map(|current| (channel, current)),
-                    None => None,
-                }
-            });
+            // With channels a later channel boots an earlier build while the
+            // first has the newest: the lock keeps it in its history.
+            let earlier_here = locked
+                .and_then(|locked| locked.history.get(region))
+                .is_some_and(|images| images.iter().any(|image| image.id == id));
+            let given_to: Vec<&str> = locked
+                .into_iter()
+                .flat_map(|locked| &locked.channels)
+                .filter(|(_, given)| given.get(region).is_some_and(|given| given == id))
+                .map(|(channel, _)| channel.as_str())
+                .collect();
             // Another template's image, by the lock.
             let elsewhere = lockfile
                 .templates
@@ -152,17 +196,14 @@ fn template_status(
                 .and_then(|image| image["state"].as_str())
                 .unwrap_or("current");
             let state = match (recorded_here, elsewhere) {
-                _ if given.is_some_and(|(_, given)| given != id) && (known || kept_earlier) => {
-                    let (channel, given) = given.expect("matched above");
-                    format!("not the image the lock gave `{channel}` ({given})")
-                }
                 (Some(current), _) if current == id && image_state == "current" => "current".to_owned(),
                 (Some(current), _) if current == id => format!("boots the recorded image, which is {image_state}"),
-                _ if given.is_some_and(|(_, given)| given == id) => {
-                    let (channel, _) = given.expect("matched above");
-                    format!("the image the lock gave `{channel}`, earlier than the recorded one")
+                (Some(_), _) if earlier_here && given_to.is_empty() => {
+                    "an earlier image of it, in the lock's history".to_owned()
                 }
-                _ if kept_earlier => "an earlier image the lock keeps, not the recorded one".to_owned(),
+                (Some(_), _) if earlier_here => {
+                    format!("an earlier image of it, the one the lock gave `{}`", given_to.join("`, `"))
+                }
                 (Some(_), _) if known => "another region's image".to_owned(),
                 (_, Some(other)) => format!("an image of {other}"),
                 (Some(_), None) => "not the recorded image (unknown to the lock)".to_owned(),

@@ -58,15 +58,18 @@ pub fn plan(template: &Readout, installed: Option<&str>, pins: &PackerPins) -> R
     Ok(tooling)
 }
 
-/// How the installed Packer and the pins differ from what built the
-/// lock's images of `regions`: `built with Packer 1.6.6; 1.16.0 is
-/// installed`, `built with github.com/hashicorp/amazon 1.3.1; xtask.toml
-/// pins 1.3.2`.
+/// How the installed Packer, the pins and the required plugins a build
+/// now loads (`loaded`, from `packer plugins required .`) differ from what
+/// built the lock's images of `regions`: `built with Packer 1.6.6; 1.16.0
+/// is installed`, `built with github.com/hashicorp/amazon 1.3.1; xtask.toml
+/// pins 1.3.2`, `built with github.com/hashicorp/amazon 1.3.2; 1.3.3 is
+/// installed, which its `required_plugins` loads`.
 pub fn changes_since_built(
     locked: Option<&LockedTemplate>,
     regions: &[String],
     installed: Option<&str>,
     pins: &[(String, String)],
+    loaded: &BTreeMap<String, String>,
 ) -> Vec<String> {
     let Some(locked) = locked else {
         return Vec::new();
@@ -88,6 +91,16 @@ pub fn changes_since_built(
                 && seen.insert(source)
             {
                 changes.push(format!("built with {source} {built}; xtask.toml pins {pinned}"));
+            }
+        }
+        for (source, now) in loaded {
+            if let Some(built) = used.get(source)
+                && built != now
+                && seen.insert(source)
+            {
+                changes.push(format!(
+                    "built with {source} {built}; {now} is installed, which its `required_plugins` loads"
+                ));
             }
         }
     }
@@ -269,13 +282,13 @@ mod tests {
         let pins = [("github.com/hashicorp/amazon".to_owned(), "1.3.2".to_owned())];
         let regions = ["eu-west-1".to_owned(), "eu-central-1".to_owned()];
         assert_eq!(
-            changes_since_built(Some(&locked), &regions, Some("1.16.0"), &pins),
+            changes_since_built(Some(&locked), &regions, Some("1.16.0"), &pins, &BTreeMap::new()),
             ["built with github.com/hashicorp/amazon 1.3.1; xtask.toml pins 1.3.2"]
         );
         assert_eq!(
-            changes_since_built(Some(&locked), &regions[1..], Some("1.16.1"), &pins),
+            changes_since_built(Some(&locked), &regions[1..], Some("1.16.1"), &pins, &BTreeMap::new()),
             ["built with Packer 1.16.0; 1.16.1 is installed"]
         );
-        assert!(changes_since_built(None, &regions, Some("1.16.1"), &pins).is_empty());
+        assert!(changes_since_built(None, &regions, Some("1.16.1"), &pins, &BTreeMap::new()).is_empty());
     }
 }

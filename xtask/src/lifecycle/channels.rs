@@ -100,7 +100,8 @@ impl Channels {
             Membership::In(channel) if channel == self.first() => None,
             Membership::In(channel) => Some(format!(
                 "it is in the channel `{channel}`, which new images reach by `cargo xtask promote --to {channel}` \
-                 (builds go to `{}`)",
+                 from a deployment of `{}` in its region (builds go to `{}`)",
+                self.before(channel).unwrap_or(self.first()),
                 self.first()
             )),
             Membership::Unknown(why) => Some(format!("{why}, so it is in no channel and gets no image")),
@@ -124,6 +125,26 @@ pub fn first_channel_images(
         }
     }
     images
+}
+
+/// ` --select FOLDER --region R` for the places an image is recorded: a
+/// rollback of the channel without them moves every template of the
+/// channel that has an earlier image, not only the revoked one's.
+pub fn rollback_selection(records: &[(String, String)]) -> String {
+    let mut flags = String::new();
+    let mut seen: Vec<String> = Vec::new();
+    let folders = records.iter().map(|(folder, _)| format!(" --select {folder}"));
+    let regions = records
+        .iter()
+        .filter(|(_, region)| region != crate::images::plan::GLOBAL)
+        .map(|(_, region)| format!(" --region {region}"));
+    for flag in folders.chain(regions) {
+        if !seen.contains(&flag) {
+            flags.push_str(&flag);
+            seen.push(flag);
+        }
+    }
+    flags
 }
 
 /// What a deployment's top-level `channel` says, whatever is configured.

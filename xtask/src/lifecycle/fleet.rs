@@ -85,7 +85,7 @@ pub struct Fleet {
     pub outside: Vec<(String, String)>,
 }
 
-/// What to look at: templates by release and cloud, and by folder.
+/// What to look at: templates by release, cloud and image, and by folder.
 #[derive(Clone, Debug, Default)]
 pub struct Selection {
     pub filter: Filter,
@@ -95,28 +95,19 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// The laid-out templates selected; an error for a `--select` that
-    /// names none, or filters that leave none.
+    /// The laid-out templates selected; an error for a `--select` or path
+    /// that names none, or filters that leave none (listing what there is,
+    /// as every command's selection does).
     pub fn templates(&self, root: &Path) -> Result<Vec<TemplateFile>> {
-        let selected: Vec<TemplateFile> = project::find_all_templates(root, &self.filter)
-            .into_iter()
-            .filter(|file| file.layout.is_ok())
-            .filter(|file| {
-                let folder = file.rel.strip_suffix("/template.json").unwrap_or(&file.rel);
-                self.select.is_empty() || self.select.iter().any(|wanted| wanted.trim_end_matches('/') == folder)
-            })
-            .collect();
-        for wanted in &self.select {
-            let folder = wanted.trim_end_matches('/');
-            if !selected.iter().any(|file| file.rel.strip_suffix("/template.json").unwrap_or(&file.rel) == folder) {
-                anyhow::bail!(
-                    "--select {folder}: no template there (template.json or *.pkr.hcl), nor one that --release/--cloud \
-                     leave in"
-                );
-            }
-        }
+        self.filter.check_matches(root)?;
+        let laid_out: Vec<TemplateFile> =
+            project::find_all_templates(root, &self.filter).into_iter().filter(|file| file.layout.is_ok()).collect();
+        let selected = plan::select(laid_out, &self.select, root)?;
         if selected.is_empty() && !self.filter.is_empty() {
-            anyhow::bail!("no template matches --release/--cloud");
+            anyhow::bail!(
+                "no template in its place (packer/<release>/<cloud>/<image>/) matches {}",
+                self.filter.flags()
+            );
         }
         Ok(selected)
     }

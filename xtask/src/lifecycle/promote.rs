@@ -164,9 +164,14 @@ fn judge(
     let sources = place.ids(from);
     let [source] = sources[..] else {
         if sources.is_empty() {
+            let mut staying: Vec<&str> = place.keys(to).iter().map(|key| key.path.as_str()).collect();
+            staying.dedup();
             let why = format!(
-                "no deployment of `{from}` boots an image of {folder} in {region}; channels are promoted region by \
-                 region"
+                "no deployment of `{from}` boots an image of {folder} in {region}, so {} stays on its image: \
+                 channels are promoted region by region; give `{from}` a deployment of release {} on {} in {region}",
+                staying.join(", "),
+                place.layout.release,
+                place.layout.cloud
             );
             return (State::Nothing, None, Some(why));
         }

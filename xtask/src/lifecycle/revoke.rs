@@ -186,10 +186,12 @@ fn human(revoked: &[Revoked], at: &str, reason: &str, dry_run: bool, unreadable:
                 channels.insert(channel, ());
             }
         }
+        let narrowed = super::channels::rollback_selection(&image.records);
         for channel in channels.keys() {
             let _ = writeln!(
                 out,
-                "  `cargo xtask rollback --channel {channel}` puts `{channel}` back on its image before this one"
+                "  `cargo xtask rollback --channel {channel}{narrowed}` puts `{channel}` back on its image before this \
+                 one"
             );
         }
         for template in &image.rebuilt {

@@ -162,8 +162,8 @@ fn judge(
     }
     if given.is_none() {
         return refused(format!(
-            "packer/images.lock does not say which image `{channel}` was given in {region} ({} boots it), so there \
-             is no image it booted before; `{channel}` gets its first recorded image by `cargo xtask {}`",
+            "packer/images.lock does not say which image `{channel}` was given in {region} ({}), so there is no \
+             image it booted before; `{channel}` gets its first recorded image by `cargo xtask {}`",
             place.who_boots_what(channel),
             if channel == channels.first() { "images".to_owned() } else { format!("promote --to {channel}") }
         ));

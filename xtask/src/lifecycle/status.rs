@@ -16,8 +16,15 @@ use super::prune::select::{Judged, Verdict};
 use crate::lock::LockedTemplate;
 use crate::printable;
 
-/// Each channel's image per region, in channel order then region order.
-pub fn channels_of(locked: Option<&LockedTemplate>, channels: Option<&Channels>, now: u64) -> Vec<Value> {
+/// Each channel's image per region, in channel order then region order;
+/// `booted(channel, region)` says whether a deployment of that channel
+/// boots an image of the template there, as a promotion from it needs.
+pub fn channels_of(
+    locked: Option<&LockedTemplate>,
+    channels: Option<&Channels>,
+    booted: &dyn Fn(&str, &str) -> bool,
+    now: u64,
+) -> Vec<Value> {
     let (Some(locked), Some(channels)) = (locked, channels) else { return Vec::new() };
     let mut shown = Vec::new();
     for (at, channel) in channels.names().iter().enumerate() {
@@ -45,6 +52,7 @@ pub fn channels_of(locked: Option<&LockedTemplate>, channels: Option<&Channels>,
                     "left": left.map(clock::describe),
                     "left_seconds": left,
                     "promoted": promoted,
+                    "booted": booted(next, region),
                 })
             });
             shown.push(json!({
@@ -56,6 +64,7 @@ pub fn channels_of(locked: Option<&LockedTemplate>, channels: Option<&Channels>,
                 "entered": entered,
                 "in_channel_for": since.map(|since| clock::describe(now.saturating_sub(since))),
                 "soak": soak,
+                "booted": booted(channel, region),
                 "revoked": events.revoked.as_ref().map(|revoked| json!({"at": revoked.at, "reason": revoked.reason})),
             }));
         }
@@ -113,6 +122,17 @@ pub fn human(entry: &Value, out: &mut String) {
             (None, None) => ", entry time not recorded".to_owned(),
         };
         let soak = match channel.get("soak").filter(|soak| !soak.is_null()) {
+            // A build gives the first channel every region it built, with
+            // or without a deployment of it there to run the image.
+            Some(soak) if channel["booted"] == false && soak["booted"] == true => format!(
+                "; no deployment of `{0}` boots it here, so `cargo xtask promote --to {1}` cannot give it to `{1}`'s \
+                 deployments in this region (add a `{0}` deployment here)",
+                text(channel, "channel"),
+                text(soak, "into")
+            ),
+            _ if channel["booted"] == false => {
+                format!("; no deployment of `{}` boots it here", text(channel, "channel"))
+            }
             None => String::new(),
             Some(soak) if soak["promoted"] == true => format!("; `{}` is on it too", text(soak, "into")),
             Some(soak) => match (soak["needed"].as_str(), soak["left_seconds"].as_u64()) {
@@ -199,7 +219,7 @@ mod tests {
             BTreeMap::from([("canary".to_owned(), crate::lock::utc_timestamp(now - 10 * 3600))]);
         let old = entry.lifecycle.entry("ami-1".into()).or_default();
         old.revoked = Some(Revocation { at: "2026-11-29T10:00:00Z".into(), reason: "a bad kernel".into() });
-        let shown = channels_of(Some(&entry), Some(&channels), now);
+        let shown = channels_of(Some(&entry), Some(&channels), &|_, _| true, now);
         assert_eq!(shown.len(), 2);
         assert_eq!((shown[0]["channel"].as_str(), shown[0]["id"].as_str()), (Some("canary"), Some("ami-2")));
         assert_eq!(shown[0]["age"], "3d 0h");
@@ -212,12 +232,22 @@ mod tests {
         assert!(out.contains("channel canary     r              ami-2, built 3d 0h ago, in it for 10h 0m; 1d 14h left of the 48h soak before `stable`"), "{out}");
         assert!(out.contains("channel stable     r              ami-1, built 3d 0h ago, entry time not recorded  REVOKED on 2026-11-29T10:00:00Z: a bad kernel"), "{out}");
         assert!(out.contains("  revoked ami-1 (r) on 2026-11-29T10:00:00Z: a bad kernel"), "{out}");
-        assert!(channels_of(Some(&entry), None, now).is_empty(), "nothing without [channels]");
+        assert!(channels_of(Some(&entry), None, &|_, _| true, now).is_empty(), "nothing without [channels]");
+
+        // No canary cluster in the region: its soak leads nowhere.
+        let shown = channels_of(Some(&entry), Some(&channels), &|channel, _| channel != "canary", now);
+        let mut out = String::new();
+        human(&json!({ "channels": shown }), &mut out);
+        assert!(out.contains("ami-2, built 3d 0h ago, in it for 10h 0m; no deployment of `canary` boots it here, so `cargo xtask promote --to stable` cannot give it to `stable`'s deployments in this region (add a `canary` deployment here)"), "{out}");
+        let shown = channels_of(Some(&entry), Some(&channels), &|_, _| false, now);
+        let mut out = String::new();
+        human(&json!({ "channels": shown }), &mut out);
+        assert!(out.contains("in it for 10h 0m; no deployment of `canary` boots it here\n"), "{out}");
 
         // Entered a day ahead of this clock: no soak is measured from it.
         entry.lifecycle.get_mut("ami-2").unwrap().entered =
             BTreeMap::from([("canary".to_owned(), crate::lock::utc_timestamp(now + 86_400))]);
-        let shown = channels_of(Some(&entry), Some(&channels), now);
+        let shown = channels_of(Some(&entry), Some(&channels), &|_, _| true, now);
         assert!(shown[0]["in_channel_for"].is_null() && shown[0]["soak"]["left"].is_null(), "{}", shown[0]);
         let mut out = String::new();
         human(&json!({"channels": shown, "revoked": []}), &mut out);

@@ -91,8 +91,28 @@ fn template_info(file: &TemplateFile, image: &str, lock: Option<&LockFile>) -> T
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub root: PathBuf,
+    /// `--release`, `--cloud`, `--image`: only the deployments of these
+    /// releases and clouds, with a role that image feeds.
+    pub filter: Filter,
     /// Lint only these deployment files instead of all of `deployments/`.
     pub files: Vec<PathBuf>,
+}
+
+/// Whether a deployment passes the filter. One that cannot be read or
+/// parsed is kept: its lint says what is wrong, and a filter must not hide it.
+fn selected(filter: &Filter, root: &Path, path: &Path, templates: &TemplateIndex) -> bool {
+    if filter.is_empty() {
+        return true;
+    }
+    let Ok(deployment) = Deployment::load(root, path) else { return true };
+    let (Some(release), Some(cloud)) = (deployment.release(), deployment.cloud()) else { return true };
+    let of_release_cloud = (filter.releases.is_empty() || filter.releases.iter().any(|wanted| wanted == release))
+        && (filter.clouds.is_empty() || filter.clouds.iter().any(|wanted| wanted == cloud));
+    of_release_cloud
+        && (filter.images.is_empty()
+            || deployment.roles().iter().any(|role| {
+                templates.feeding(release, cloud, role).is_some_and(|info| filter.images.contains(&info.image))
+            }))
 }
 
 pub fn lint(options: &Options) -> Result<Report> {
@@ -107,7 +127,11 @@ pub fn lint(options: &Options) -> Result<Report> {
     let templates = TemplateIndex::build(&options.root, lock.as_ref());
     let config = Config::read(&options.root)?;
     let channels = config.channels.as_ref();
-    let files = paths.iter().map(|path| lint_file(&options.root, path, &templates, lock.as_ref(), channels)).collect();
+    let files = paths
+        .iter()
+        .filter(|path| selected(&options.filter, &options.root, path, &templates))
+        .map(|path| lint_file(&options.root, path, &templates, lock.as_ref(), channels))
+        .collect();
     let mut report = Report { files };
     config.apply(&mut report);
     Ok(report)
@@ -167,6 +191,9 @@ pub fn lint_file(
 }
 
 pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
+    if options.files.is_empty() {
+        options.filter.check_matches(&options.root)?;
+    }
     let report = lint(options)?;
     show!("{}", render::render(&report, format, "deployment"));
     if options.files.is_empty() && !options.root.join("deployments").is_dir() {

@@ -13,6 +13,9 @@ use crate::schema::in_force::{InForce, Judgement, Resolved, Scope};
 pub struct Hcl2Key<'a> {
     pub plugin: PluginKind,
     pub kind: &'a str,
+    /// The type as its plugin names it (`amazon-ebs` for an `aws-ebs` a
+    /// `required_plugins` alias makes): what rules about a type match.
+    pub plugin_kind: &'a str,
     /// The nested block's key, `None` at the plugin block's own level.
     pub parent: Option<&'a str>,
     pub key: &'a str,
@@ -56,13 +59,14 @@ pub fn for_each(template: &Hcl2Template, in_force: &InForce, mut visit: impl FnM
     for (plugin, block) in plugin_blocks(template) {
         let Some(kind) = block.label(0) else { continue };
         let Resolved::Known(scope) = in_force.resolve(plugin, kind) else { continue };
-        walk(plugin, kind, None, &scope, &block.body, &mut visit);
+        let plugin_kind = template.plugin_type(kind);
+        walk(plugin, (kind, &plugin_kind), None, &scope, &block.body, &mut visit);
     }
 }
 
 fn walk<'a>(
     plugin: PluginKind,
-    kind: &'a str,
+    (kind, plugin_kind): (&'a str, &'a str),
     parent: Option<&'a str>,
     scope: &Scope,
     body: &'a Body,
@@ -73,6 +77,7 @@ fn walk<'a>(
         visit(&Hcl2Key {
             plugin,
             kind,
+            plugin_kind,
             parent,
             key: &attr.key,
             key_at: &attr.key_at,
@@ -87,6 +92,7 @@ fn walk<'a>(
         visit(&Hcl2Key {
             plugin,
             kind,
+            plugin_kind,
             parent,
             key: &block.ident,
             key_at: &block.ident_at,
@@ -97,7 +103,7 @@ fn walk<'a>(
         if let Some(name) = name {
             let nested = scope.nested(&block.ident);
             if !nested.candidates.is_empty() {
-                walk(plugin, kind, Some(name), &nested, &block.body, visit);
+                walk(plugin, (kind, plugin_kind), Some(name), &nested, &block.body, visit);
             }
         }
     }

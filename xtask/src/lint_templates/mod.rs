@@ -432,6 +432,9 @@ fn report_layout(file: &TemplateFile, findings: &mut Findings) {
 
 /// Runs the command: prints the report, exits 1 when there are errors.
 pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
+    if options.files.is_empty() {
+        options.filter.check_matches(&options.root)?;
+    }
     let report = lint(options)?;
     show!("{}", render::render(&report, format, "template file"));
     if options.files.is_empty() && !options.root.join("packer").is_dir() {

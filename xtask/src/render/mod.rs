@@ -7,6 +7,7 @@ pub mod sarif;
 pub mod statistics;
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::diagnostic::Report;
 
@@ -37,7 +38,29 @@ pub fn render(report: &Report, format: Format, noun: &str) -> String {
     }
 }
 
-/// Colour only on a terminal, and never when NO_COLOR is set.
+/// `--color`: when the human output is coloured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Colour {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    Always,
+    Never,
+}
+
+/// The `--color` of this run: set once by `main` before any output, read by
+/// every renderer, so that no command threads it through its own options.
+static COLOUR: AtomicU8 = AtomicU8::new(Colour::Auto as u8);
+
+pub fn set_colour(colour: Colour) {
+    COLOUR.store(colour as u8, Ordering::Relaxed);
+}
+
+/// Colour as `--color` says; by default only on a terminal, and never when
+/// NO_COLOR is set.
 pub fn use_colour() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+    match COLOUR.load(Ordering::Relaxed) {
+        value if value == Colour::Always as u8 => true,
+        value if value == Colour::Never as u8 => false,
+        _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()),
+    }
 }

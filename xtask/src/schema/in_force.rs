@@ -2,8 +2,10 @@
 //! against, and what a block of a given type accepts at those releases.
 //!
 //! - An HCL2 template: the Packer releases its `required_version` allows
-//!   (one that no known release meets is ignored: the template is judged
-//!   as one without it); for a type a `required_plugins` entry provides,
+//!   (one that only releases newer than xtask knows meet is judged as the
+//!   newest it knows; one that no release meets, which
+//!   `invalid-version-constraint` reports, is ignored: the template is
+//!   judged as one without it); for a type a `required_plugins` entry provides,
 //!   the plugin releases that entry's `version` allows, or the newest,
 //!   which `packer init` installs, when it names none.
 //! - Otherwise (a JSON template cannot pin; an HCL2 one may not): the
@@ -191,9 +193,18 @@ impl InForce {
         if let Some(constraint) = required_version {
             let core = &knowledge().sources[CORE];
             let allowed = core.allowed(constraint);
+            let newest = core.versions[core.versions.len() - 1];
             if allowed != 0 {
                 in_force.core = allowed;
                 in_force.core_why = format!("`required_version = \"{constraint}\"`");
+            } else if crate::version::some_release_meets(constraint, Some(newest)) {
+                // Only releases newer than the knowledge: the newest it has
+                // is the closest to them.
+                in_force.core = core.newest();
+                in_force.core_why = format!(
+                    "`required_version = \"{constraint}\"` allows only releases newer than xtask knows: judged as \
+                     {newest}, the newest it knows"
+                );
             }
         }
         in_force.required = required;
@@ -359,6 +370,15 @@ impl InForce {
         ))
     }
 
+    /// The type as its plugin names it, when a `required_plugins` entry
+    /// of a plugin xtask knows provides it under another name (`aws-ebs`
+    /// from `aws = { source = "github.com/hashicorp/amazon" }` is
+    /// `amazon-ebs`); `None` for any other type.
+    pub fn canonical_type(&self, name: &str) -> Option<String> {
+        let required = self.required_for(name)?;
+        knowledge().plugin_type_name(&required.local_name, &required.address, name)
+    }
+
     /// The `required_plugins` entry that provides a type: `amazon`
     /// provides `amazon` and `amazon-*`.
     fn required_for(&self, name: &str) -> Option<&Required> {
@@ -376,6 +396,12 @@ impl InForce {
         required: &Required,
     ) -> Resolved {
         let Some(plugin) = knowledge.plugin_of_address(&required.address) else {
+            if required.address.trim().is_empty() {
+                return Resolved::Unchecked(format!(
+                    "its `required_plugins` entry `{}` names no source",
+                    required.local_name
+                ));
+            }
             return Resolved::Unchecked(format!("the plugin {} is not one xtask knows", required.address));
         };
         let source = &knowledge.sources[plugin];
@@ -394,7 +420,7 @@ impl InForce {
             ));
         }
         // The entry's key names the types: `aws` in `required_plugins` makes `aws-ebs`.
-        let canonical = format!("{}{}", source.name, &name[required.local_name.len()..]);
+        let canonical = self.canonical_type(name).unwrap_or_else(|| name.to_owned());
         let Some((_, component)) =
             knowledge.components(kind, &canonical).find(|(_, c)| c.source == plugin && c.registered & allowed != 0)
         else {
@@ -613,6 +639,19 @@ mod tests {
         assert!(core.nested("launch_block_device_mappings").judge("volume_szie", false).absent);
     }
 
+    /// A `required_version` only releases newer than the knowledge meet
+    /// is judged as the newest it knows, not as the installed Packer the
+    /// template refuses; one no release meets leaves the setting.
+    #[test]
+    fn required_version_beyond_the_knowledge() {
+        let core = &knowledge().sources[CORE];
+        let newer = InForce::for_hcl2(&declared("1.6.6"), Some(">= 1.17"), Vec::new());
+        assert_eq!(newer.core, core.newest());
+        assert!(newer.core_judged().contains("newer than xtask knows"), "{}", newer.core_judged());
+        let impossible = InForce::for_hcl2(&declared("1.6.6"), Some(">= 2, < 1"), Vec::new());
+        assert_eq!(core.last(impossible.core), Some(Version(1, 6, 6)));
+    }
+
     #[test]
     fn required_plugins_decide_their_types() {
         let required = |constraint: &str| Required {
@@ -637,6 +676,15 @@ mod tests {
         };
         let in_force = InForce::for_hcl2(&Setting::default(), None, vec![community]);
         assert!(matches!(in_force.resolve(PluginKind::Builder, "libvirt"), Resolved::Unchecked(_)));
+        // An entry without a source (invalid-plugin-source reports it): no
+        // empty address in the note.
+        let sourceless =
+            Required { local_name: "amazon".to_owned(), address: String::new(), constraint: Some("~> 1.3".to_owned()) };
+        let in_force = InForce::for_hcl2(&Setting::default(), None, vec![sourceless]);
+        let Resolved::Unchecked(why) = in_force.resolve(PluginKind::Builder, "amazon-ebs") else {
+            panic!("a type of an entry without a source is checked");
+        };
+        assert_eq!(why, "its `required_plugins` entry `amazon` names no source");
     }
 
     /// Every component at every release it has, as one release in force:

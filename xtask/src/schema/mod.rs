@@ -18,6 +18,19 @@ use crate::version::Version;
 pub mod features;
 pub mod in_force;
 
+/// The settings of a provisioner or post-processor that name local files
+/// the build uploads or runs, in JSON and HCL2 alike. A file provisioner
+/// reads locally only when it uploads.
+pub fn upload_keys(kind: &str, downloads: bool) -> &'static [&'static str] {
+    match kind {
+        "file" if downloads => &[],
+        "file" => &["source", "sources"],
+        "shell" | "shell-local" | "powershell" | "windows-shell" => &["script", "scripts"],
+        "ansible" | "ansible-local" => &["playbook_file"],
+        _ => &[],
+    }
+}
+
 /// A set of releases of one source: bit `i` is its `i`th release, oldest first.
 pub type Mask = u128;
 
@@ -314,6 +327,16 @@ impl Knowledge {
 
     /// The plugin whose Go module or `required_plugins` address this is:
     /// `github.com/hashicorp/amazon` names `amazon`.
+    /// A type as its plugin names it, when a `required_plugins` entry
+    /// (`local_name`, `address`) of a plugin xtask knows provides it under
+    /// another name: `aws-ebs` of `aws = { source = "github.com/hashicorp/amazon" }`
+    /// is `amazon-ebs`. `None` when the entry does not provide it.
+    pub fn plugin_type_name(&self, local_name: &str, address: &str, name: &str) -> Option<String> {
+        let rest = name.strip_prefix(local_name).filter(|rest| rest.is_empty() || rest.starts_with('-'))?;
+        let plugin = self.plugin_of_address(address)?;
+        Some(format!("{}{rest}", self.sources[plugin].name))
+    }
+
     pub fn plugin_of_address(&self, address: &str) -> Option<usize> {
         let address = address.trim().trim_end_matches('/').to_ascii_lowercase();
         let (host_and_owner, name) = address.rsplit_once('/')?;

@@ -11,8 +11,8 @@ pub mod rules;
 
 use serde_json::Value;
 
-use crate::diagnostic::{Diagnostic, Finding, Findings, RuleMeta};
-use crate::location::{Location, Route, Span};
+use crate::diagnostic::{Diagnostic, FileReport, Finding, Findings, RuleMeta};
+use crate::location::{Location, Resolver, Route, Span, Syntax};
 use crate::template::Template;
 
 use rules::{INVALID_ALLOW, UNUSED_ALLOW};
@@ -115,6 +115,29 @@ fn directive(text: &str, location: Location, scope: Scope, out: &mut Findings) -
             .help(format!("say why after a colon: `allow({}): <why this is acceptable here>`", names.trim()));
     }
     (!rules.is_empty()).then_some(Allow { location, scope, rules })
+}
+
+impl FileReport {
+    /// Resolves findings, drops those the file's allows silence and reports
+    /// the allows that silence nothing. Here rather than beside
+    /// [`FileReport::new`], so that diagnostics know nothing of suppressions.
+    pub fn with_allows(
+        path: String,
+        source: String,
+        findings: Vec<Finding>,
+        allows: &[Allow],
+        syntax: Syntax,
+    ) -> FileReport {
+        let mut resolver = Resolver::new(&source, syntax);
+        let mut diagnostics: Vec<Diagnostic> =
+            findings.into_iter().map(|finding| Diagnostic::resolve(finding, &mut resolver, &source)).collect();
+        if !allows.is_empty() {
+            let spans: Vec<Span> = allows.iter().map(|allow| resolver.resolve(&allow.location)).collect();
+            let unused = apply(&mut diagnostics, allows, &spans);
+            diagnostics.extend(unused.into_iter().map(|finding| Diagnostic::resolve(finding, &mut resolver, &source)));
+        }
+        FileReport::sorted(path, source, diagnostics)
+    }
 }
 
 /// Drops the diagnostics the allows silence (`spans` are where the allows

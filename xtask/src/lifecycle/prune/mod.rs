@@ -49,8 +49,12 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         );
     }
     let lockfile = LockFile::read(root)?;
-    for wanted in &options.selection.select {
-        let folder = wanted.trim_end_matches('/');
+    // The lock may record templates that are gone, so the folders are
+    // looked for there rather than among the templates.
+    let mut selection = options.selection.clone();
+    selection.select =
+        selection.select.iter().map(|wanted| crate::images::plan::selected_folder(wanted, root)).collect();
+    for folder in &selection.select {
         let known = lockfile
             .templates
             .keys()
@@ -60,7 +64,12 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         }
     }
     let named = select::named_by_deployments(&deployments, &lockfile);
-    let judged = select::judge(&lockfile, &named, &options.selection, &options.policy, clock::now());
+    let judged = select::judge(&lockfile, &named, &selection, &options.policy, clock::now());
+    if judged.is_empty() {
+        // A mistyped --release is an error that lists what there is, as
+        // for every command, unless a template of the lock matches it.
+        selection.filter.check_matches(root)?;
+    }
     let mut outcomes: Vec<Outcome> = judged.into_iter().map(Outcome::from).collect();
     let mut by_region: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (at, outcome) in outcomes.iter().enumerate() {

@@ -202,11 +202,7 @@ fn selected(template: &str, layout: Option<&Layout>, selection: &Selection) -> b
     let by_folder =
         selection.select.is_empty() || selection.select.iter().any(|wanted| wanted.trim_end_matches('/') == folder);
     let filter = &selection.filter;
-    let by_layout = filter.is_empty()
-        || layout.is_some_and(|layout| {
-            (filter.releases.is_empty() || filter.releases.contains(&layout.release))
-                && (filter.clouds.is_empty() || filter.clouds.contains(&layout.cloud))
-        });
+    let by_layout = filter.is_empty() || layout.is_some_and(|layout| filter.accepts_layout(layout));
     by_folder && by_layout
 }
 
@@ -439,10 +435,16 @@ mod tests {
         let count = |selection: Selection| judge(&lockfile, &BTreeMap::new(), &selection, &policy, NOW).len();
         assert_eq!(count(Selection::default()), 5);
         let release = Selection {
-            filter: crate::project::Filter { releases: vec!["3.9".into()], clouds: Vec::new() },
+            filter: crate::project::Filter { releases: vec!["3.9".into()], ..crate::project::Filter::default() },
             ..Selection::default()
         };
         assert_eq!(count(release), 3);
+        let image = |name: &str| Selection {
+            filter: crate::project::Filter { images: vec![name.into()], ..crate::project::Filter::default() },
+            ..Selection::default()
+        };
+        assert_eq!(count(image("machine-image")), 5);
+        assert_eq!(count(image("bastion-image")), 0);
         assert_eq!(
             count(Selection { select: vec!["packer/3.11/aws/machine-image/".into()], ..Selection::default() }),
             2

@@ -28,35 +28,43 @@ declare_rule! {
     ///
     /// ## Fix
     /// Put the deployment's channel back on its image before this one
-    /// (`cargo xtask rollback --channel canary`), or, once a new build has
-    /// replaced it, promote that. Without channels, `cargo xtask images`
+    /// (`cargo xtask rollback --channel canary --select
+    /// packer/3.11/aws/machine-image --region eu-central-1`: without
+    /// `--select`, every template of the channel goes back an image), or,
+    /// once a new build has replaced it, promote that. Without channels, `cargo xtask images`
     /// rebuilds a template whose newest image is revoked.
     code: "DEP012", name: "revoked-image", severity: Error, check: Some(check),
 }
 
 fn check(ctx: &Context, out: &mut Findings) {
     let Some(lock) = ctx.lock else { return };
-    let help = match ctx.channel() {
-        InChannel::Channel(channels, channel) if channel == channels.first() => format!(
-            "`cargo xtask rollback --channel {channel}` puts `{channel}` back on its image before this one; \
-             `cargo xtask images` builds the template again when its newest image is revoked"
-        ),
-        InChannel::Channel(_, channel) => format!(
-            "`cargo xtask rollback --channel {channel}` puts `{channel}` back on its image before this one, or \
-             promote an image built since (`cargo xtask promote --to {channel}`)"
-        ),
-        _ => "`cargo xtask images` builds the template again when its newest image is revoked, and writes the new \
-              image here"
-            .to_owned(),
-    };
+    let channel = ctx.channel();
     for role in ctx.deployment.roles() {
         let Some(id) = ctx.deployment.image_id(role).and_then(|node| node.as_str()) else { continue };
         let revoked = lock
             .templates
             .iter()
-            .find_map(|(template, entry)| Some((template, entry.lifecycle.get(id)?.revoked.as_ref()?)));
-        let Some((template, revoked)) = revoked else { continue };
+            .find_map(|(template, entry)| Some((template, entry, entry.lifecycle.get(id)?.revoked.as_ref()?)));
+        let Some((template, entry, revoked)) = revoked else { continue };
         let folder = template.strip_suffix("/template.json").unwrap_or(template);
+        // The revoked image's template and region only: the whole channel
+        // would also move the templates nothing is wrong with.
+        let records: Vec<(String, String)> =
+            entry.find(id).map(|(region, _)| (folder.to_owned(), region.to_owned())).into_iter().collect();
+        let narrowed = crate::lifecycle::channels::rollback_selection(&records);
+        let help = match &channel {
+            InChannel::Channel(channels, channel) if *channel == channels.first() => format!(
+                "`cargo xtask rollback --channel {channel}{narrowed}` puts `{channel}` back on its image before this \
+                 one; `cargo xtask images` builds the template again when its newest image is revoked"
+            ),
+            InChannel::Channel(_, channel) => format!(
+                "`cargo xtask rollback --channel {channel}{narrowed}` puts `{channel}` back on its image before this \
+                 one, or promote an image built since (`cargo xtask promote --to {channel}`)"
+            ),
+            _ => "`cargo xtask images` builds the template again when its newest image is revoked, and writes the \
+                  new image here"
+                .to_owned(),
+        };
         out.report(
             &RULE.meta,
             Location::value(image_route(role)),
@@ -66,6 +74,6 @@ fn check(ctx: &Context, out: &mut Findings) {
                 printable::escape(&revoked.reason)
             ),
         )
-        .help(help.clone());
+        .help(help);
     }
 }

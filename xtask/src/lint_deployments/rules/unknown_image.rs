@@ -97,10 +97,17 @@ fn check(ctx: &Context, out: &mut Findings) {
                     ),
                     (None, _) => (
                         format!("`{id}` is no image the lock records of {folder} in {region}"),
-                        format!(
-                            "write an image the lock keeps for {region} (`cargo xtask status` lists them), or promote \
-                             one into the channel `{channel}`"
-                        ),
+                        match channels.before(channel) {
+                            Some(before) => format!(
+                                "write an image the lock keeps for {region} (`cargo xtask status` lists them), or \
+                                 promote one into the channel `{channel}` (`cargo xtask promote --to {channel}` takes \
+                                 the image a deployment of `{before}` boots in {region})"
+                            ),
+                            None => format!(
+                                "write an image the lock keeps for {region} (`cargo xtask status` lists them), or run \
+                                 `cargo xtask images` to write the one it gives `{channel}`"
+                            ),
+                        },
                     ),
                 }
             }

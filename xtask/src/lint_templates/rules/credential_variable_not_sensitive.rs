@@ -46,7 +46,7 @@ const SECRET_KEYS: &[&str] = &[
 ];
 const SECRET_SUFFIXES: &[&str] = &["_password", "_secret", "_secret_key", "_token", "_api_key"];
 
-fn is_secret_setting(key: &str) -> bool {
+pub(super) fn is_secret_setting(key: &str) -> bool {
     SECRET_KEYS.contains(&key) || SECRET_SUFFIXES.iter().any(|suffix| key.ends_with(suffix))
 }
 

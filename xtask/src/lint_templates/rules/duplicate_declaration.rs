@@ -1,5 +1,8 @@
+use crate::diagnostic::Severity;
+use crate::hcl2::At;
 use crate::lint_templates::hcl2::FolderFindings;
 use crate::location::Location;
+use crate::version::Version;
 
 use super::Hcl2Context;
 
@@ -7,12 +10,23 @@ declare_rule! {
     /// ## What it does
     /// Reports, in an HCL2 template, a variable declared a second time (in
     /// any file of the folder, as a `variable` block or an entry of a
-    /// `variables` block), and a setting that a build's nested `source`
-    /// block gives again when the source itself already sets it.
+    /// `variables` block), a local declared twice (in `locals` blocks or
+    /// `local` blocks), two `data` blocks of one type and name, a plugin
+    /// that two `required_plugins` blocks name, and a setting that a
+    /// build's nested `source` block gives again when the source itself
+    /// already sets it. Two `source` blocks of one type and name are
+    /// `duplicate-builder-name`'s; two `build` blocks may share a name
+    /// (Packer accepts it).
     ///
     /// ## Why is this bad?
-    /// Packer 1.6.6 refuses the whole template ("Duplicate variable",
-    /// "Duplicate argument"). Files are read together, so the second
+    /// Packer refuses the whole template: "Duplicate variable" and
+    /// "Duplicate argument" from 1.6.6 on; "Duplicate data block" and
+    /// "Duplicate required_plugin" since 1.7.0, which brought both blocks;
+    /// "Duplicate local definition" since 1.7.10 (1.6.6 to 1.7.9 accept a
+    /// local declared in two blocks, so this finding is a warning when only
+    /// those releases are in force). See Packer's
+    /// `hcl2template/types.variables.go`, `types.packer_config.go`,
+    /// `parser.go` and `plugin.go`. Files are read together, so the second
     /// declaration is often in another file and easy to miss; a nested
     /// source block may add settings to its source, not replace them.
     ///
@@ -32,19 +46,44 @@ declare_rule! {
 
 fn check(ctx: &Hcl2Context, out: &mut FolderFindings) {
     let variables = ctx.template.variables();
-    for (index, variable) in variables.iter().enumerate() {
-        let Some(first) = variables[..index].iter().find(|earlier| earlier.name == variable.name) else { continue };
-        let first_file = &ctx.template.files[first.at.file].name;
-        let finding = out.report(
-            &RULE.meta,
-            variable.at,
-            format!(
-                "variable `{}` is declared again (first in {first_file}), so Packer refuses the template",
-                variable.name
-            ),
-        );
-        if first.at.file == variable.at.file {
-            finding.related(Location::Bytes(first.at.bytes.clone()), "first declared here");
+    let variables = variables.iter().map(|variable| (format!("variable `{}`", variable.name), variable.at));
+    let locals = ctx.template.locals();
+    let locals = locals.iter().map(|local| (format!("local `{}`", local.name), local.at));
+    let data = ctx.template.data_sources();
+    let data = data.iter().map(|data| (format!("data source `data.{}.{}`", data.kind, data.name), data.block.at()));
+    let required = ctx.template.packer_blocks().flat_map(|block| block.body.blocks("required_plugins"));
+    let plugins: Vec<(String, &At)> = required
+        .flat_map(|block| &block.body.attrs)
+        .map(|attr| (format!("required plugin `{}`", attr.key), &attr.key_at))
+        .collect();
+    let declarations: Vec<(String, &At)> = variables.chain(locals).chain(data).chain(plugins).collect();
+    for (index, (what, at)) in declarations.iter().enumerate() {
+        let Some((_, first)) = declarations[..index].iter().find(|(earlier, _)| earlier == what) else { continue };
+        let first_file = &ctx.template.files[first.file].name;
+        // Packer refuses a local declared twice only since 1.7.10
+        // (`checkForDuplicateLocalDefinition`); before, one of the two wins.
+        let lenient =
+            what.starts_with("local ") && ctx.in_force.newest_core().is_some_and(|newest| newest < Version(1, 7, 10));
+        let finding = if lenient {
+            out.report(
+                &RULE.meta,
+                at,
+                format!(
+                    "{what} is declared again (first in {first_file}): {} accepts it, Packer 1.7.10 and later \
+                     refuse the template",
+                    ctx.in_force.core_judged()
+                ),
+            )
+            .severity(Severity::Warning)
+        } else {
+            out.report(
+                &RULE.meta,
+                at,
+                format!("{what} is declared again (first in {first_file}), so Packer refuses the template"),
+            )
+        };
+        if first.file == at.file {
+            finding.related(Location::Bytes(first.bytes.clone()), "first declared here");
         }
         finding.help("keep one declaration of it");
     }

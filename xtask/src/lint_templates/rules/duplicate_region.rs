@@ -129,7 +129,7 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
     let used =
         |block: &crate::hcl2::Block| targets.iter().any(|target| target.source.is_some_and(|b| std::ptr::eq(b, block)));
     for source in template.sources() {
-        if !AMI_BUILDERS.contains(&source.kind) || !used(source.block) {
+        if !AMI_BUILDERS.contains(&template.plugin_type(source.kind).as_ref()) || !used(source.block) {
             continue;
         }
         let name = source.address();

@@ -4,6 +4,10 @@ use crate::location::{Location, Route};
 use crate::template::{PathStep, route_of};
 
 use super::Context;
+use super::Hcl2Context;
+use super::hardcoded_credentials::{names_used, plugin_settings};
+use crate::hcl2::{Attr, FileKind, Value, eval};
+use crate::lint_templates::hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does
@@ -13,6 +17,15 @@ declare_rule! {
     /// variable that sets it), and a literal password piped into `sudo -S`
     /// in an `execute_command` or `shutdown_command`
     /// (`echo 'vagrant' | sudo -S …`). The diagnostic never shows it.
+    ///
+    /// In an HCL2 template: the same settings and commands, their values
+    /// literal or computed by the HCL2 evaluator from the folder's own
+    /// files without the environment (a variable's default, a local, an
+    /// auto var file), reported once per variable or local they come
+    /// through; and a value in a `*.pkrvars.hcl` file (passed with
+    /// `-var-file`) for a variable that only these passwords read. The
+    /// message says when the password is a well-known throw-away one
+    /// (`vagrant`, `packer`).
     ///
     /// A login name piped into `sudo -S` (`echo 'ubuntu' | sudo -S`, the
     /// builder's `ssh_username` when it is not also its password) is not
@@ -39,10 +52,10 @@ declare_rule! {
     /// (`"ssh_password": "{{env `SSH_PASSWORD`}}"`), list it in
     /// `sensitive-variables`, use `{{user `ssh_password`}}` in commands,
     /// and lock or remove the build account before the image is made.
-    code: "PKR206", name: "hardcoded-communicator-password", severity: Warning, check: Some(check), hcl2: None,
+    code: "PKR206", name: "hardcoded-communicator-password", severity: Warning, check: Some(check), hcl2: Some(check_hcl2),
 }
 
-const PASSWORD_KEYS: &[&str] = &["ssh_password", "winrm_password", "ssh_bastion_password"];
+pub(super) const PASSWORD_KEYS: &[&str] = &["ssh_password", "winrm_password", "ssh_bastion_password"];
 const COMMAND_KEYS: &[&str] = &["execute_command", "shutdown_command"];
 
 fn check(ctx: &Context, out: &mut Findings) {
@@ -71,6 +84,106 @@ fn check(ctx: &Context, out: &mut Findings) {
             reported_variables.push(variable);
         }
         report_password(ctx, out, key, route_of(path), within, value);
+    }
+}
+
+/// Passwords every reader knows, of the build accounts of Vagrant boxes
+/// and Packer examples.
+const THROW_AWAY: &[&str] = &["vagrant", "packer"];
+
+/// Is a password a well-known throw-away one?
+pub(super) fn is_throw_away(password: &str) -> bool {
+    THROW_AWAY.iter().any(|known| password.trim().eq_ignore_ascii_case(known))
+}
+
+fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
+    let options = eval::Options { packer_version: ctx.template.release, ..eval::Options::default() };
+    let evaluator = eval::Evaluator::new(ctx.template, options);
+    // A setting's text, written or computed from the folder's own files.
+    let text_of = |attr: &Attr| match &attr.value {
+        Value::String(text) => Some(text.clone()),
+        Value::Expr(_) => match evaluator.value(&attr.at, &attr.value) {
+            Ok(value) if !value.all_marks().from_run => value.as_str().map(str::to_owned),
+            _ => None,
+        },
+        _ => None,
+    };
+    let settings = plugin_settings(ctx.template);
+    let texts_of = |keys: &[&str]| -> Vec<String> {
+        settings.iter().filter(|attr| keys.contains(&attr.key.as_str())).filter_map(|attr| text_of(attr)).collect()
+    };
+    let passwords = texts_of(PASSWORD_KEYS);
+    let logins: Vec<String> =
+        texts_of(&["ssh_username", "winrm_username"]).into_iter().filter(|login| !passwords.contains(login)).collect();
+    let mut reported_through: Vec<Vec<String>> = Vec::new();
+    for attr in &settings {
+        let key = attr.key.as_str();
+        let Some(text) = text_of(attr) else { continue };
+        let password = if PASSWORD_KEYS.contains(&key) {
+            text
+        } else if COMMAND_KEYS.contains(&key) {
+            match password_piped_to_sudo(&text) {
+                Some(at) if !is_login_name(&text[at.clone()], &logins) && !text[at.clone()].contains("{{") => {
+                    text[at].to_owned()
+                }
+                _ => continue,
+            }
+        } else {
+            continue;
+        };
+        let through = names_used(ctx.template, &attr.at);
+        if password.trim().is_empty() || (!through.is_empty() && reported_through.contains(&through)) {
+            continue;
+        }
+        reported_through.push(through.clone());
+        let mut message = if through.is_empty() {
+            format!("`{key}` holds a password written into the template")
+        } else {
+            let through: Vec<String> = through.iter().map(|name| format!("`{name}`")).collect();
+            format!("`{key}` gets a password written into the template, through {}", through.join(", "))
+        };
+        let help = if is_throw_away(&password) {
+            message.push_str(": a well-known throw-away password");
+            "fine for a build machine that is destroyed; lock or remove the account before the image is made"
+        } else {
+            "read it from a variable without default, `sensitive = true`, set with PKR_VAR_…; lock the build account at the end of the build"
+        };
+        out.report(&RULE.meta, &attr.at, message).help(help).redact();
+    }
+    // A var file passed with -var-file, which the evaluation above leaves
+    // out: a value there for a variable that only login passwords read
+    // (`hardcoded-credentials` reports the others where they are written).
+    let feeds = super::credential_not_sensitive::settings_fed(ctx.template);
+    for (file, attr) in
+        ctx.template.var_file_values().filter(|(file, _)| file.kind == FileKind::VarFile { auto: false })
+    {
+        let Value::String(password) = &attr.value else { continue };
+        let Some(settings) = feeds.get(&attr.key) else { continue };
+        let logins: Vec<String> = settings
+            .iter()
+            .filter(|setting| PASSWORD_KEYS.contains(&setting.as_str()))
+            .map(|s| format!("`{s}`"))
+            .collect();
+        if password.trim().is_empty()
+            || logins.is_empty()
+            || settings.iter().any(|setting| super::hardcoded_credentials::is_computed_credential_setting(setting))
+        {
+            continue;
+        }
+        let throw_away = is_throw_away(password);
+        let message = format!(
+            "`{}` feeds {}: a password written into the var file {}{}",
+            attr.key,
+            logins.join(", "),
+            file.name,
+            if throw_away { ", a well-known throw-away password" } else { "" }
+        );
+        let help = if throw_away {
+            "fine for a build machine that is destroyed; lock or remove the account before the image is made"
+        } else {
+            "set it with PKR_VAR_… in the environment instead; lock the build account at the end of the build"
+        };
+        out.report(&RULE.meta, &attr.at, message).help(help).redact();
     }
 }
 

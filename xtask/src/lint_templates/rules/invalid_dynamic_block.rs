@@ -8,7 +8,9 @@ declare_rule! {
     /// ## What it does
     /// Reports a `dynamic "x" { … }` block that Packer refuses before it
     /// builds anything: an argument other than `for_each` and `iterator`
-    /// (`for_eachh`, with did-you-mean), a block other than `content`, no
+    /// (`for_eachh`, with did-you-mean), and `labels`, which a build's
+    /// `dynamic "provisioner"`, `"post-processor"` and
+    /// `"error-cleanup-provisioner"` need and other blocks refuse; a block other than `content`, no
     /// `for_each`, no `content` block or more than one, an `iterator` that
     /// is not a bare name (`iterator = "disk"`), and a `for_each` whose
     /// value, computed as Packer computes it (through variables, their
@@ -44,6 +46,12 @@ declare_rule! {
 /// every block a Packer plugin has is.
 const ARGUMENTS: &[&str] = &["for_each", "iterator"];
 
+/// A build's blocks that take a label (the plugin's type): their `dynamic`
+/// block needs `labels` too, as dynblock's schema has it for a labelled
+/// block type (`dynamic "provisioner" { labels = ["shell"] … }` builds).
+const LABELLED: &[&str] = &["provisioner", "post-processor", "error-cleanup-provisioner"];
+const LABELLED_ARGUMENTS: &[&str] = &["for_each", "iterator", "labels"];
+
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
     let evaluator = Evaluator::new(ctx.template, ctx.template.evaluation_options());
     for file in ctx.template.files.iter().filter(|file| file.kind == FileKind::Template) {
@@ -63,16 +71,25 @@ fn walk(evaluator: &Evaluator, body: &Body, out: &mut FolderFindings) {
 /// `header.body` is what the `dynamic` block holds besides `content`.
 fn check_dynamic(evaluator: &Evaluator, block: &Block, header: &hcl2::DynamicHeader, out: &mut FolderFindings) {
     let (name, own) = (&block.ident, &header.body);
-    for attr in own.attrs.iter().filter(|attr| !ARGUMENTS.contains(&attr.key.as_str())) {
+    let labelled = LABELLED.contains(&name.as_str());
+    let arguments = if labelled { LABELLED_ARGUMENTS } else { ARGUMENTS };
+    for attr in own.attrs.iter().filter(|attr| !arguments.contains(&attr.key.as_str())) {
         let finding = out.report(
             &RULE.meta,
             &attr.key_at,
             format!("`{}` is not an argument of a dynamic block (dynamic \"{name}\")", attr.key),
         );
-        match suggest(&attr.key, ARGUMENTS.iter().copied()) {
+        match suggest(&attr.key, arguments.iter().copied()) {
             Some(better) => finding.help(format!("did you mean `{better}`?")),
             None => finding.help(format!("move it into the `content` block, where the keys of `{name}` go")),
         };
+    }
+    if labelled
+        && own.attr("labels").is_none()
+        && !own.attrs.iter().any(|attr| suggest(&attr.key, ["labels"]).is_some())
+    {
+        out.report(&RULE.meta, &header.keyword_at, format!("dynamic \"{name}\" has no `labels`"))
+            .help(format!("name the plugin of each `{name}` it makes: `labels = [\"shell\"]`"));
     }
     let mut misspelt_content = false;
     for nested in &own.blocks {

@@ -94,7 +94,8 @@ declare_rule! {
     /// `script`, `scripts`), `file` (`destination`), `artifice` (`files`),
     /// `ansible` (`playbook_file`), `ansible-local` (`playbook_file` or
     /// `playbook_files`), `chef-client` (`server_url`), `puppet-masterless`
-    /// (`manifest_file`), `converge` (`module`), `googlecompute-export`
+    /// (`manifest_file`), `converge` (`module`), `salt-masterless`
+    /// (`local_state_tree`, until it left Packer in 1.7.5), `googlecompute-export`
     /// (`paths`), `digitalocean-import` (`image_regions`) and the rest the
     /// knowledge lists. Conditional requirements (`elevated_user` with
     /// `elevated_password`), checks made in the SDK (`shell-local`) and a
@@ -261,7 +262,7 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         if !matches!(ctx.in_force.resolve(PluginKind::Builder, source.kind), Resolved::Known(_)) {
             continue;
         }
-        for (message, help) in missing(source.kind, &as_json(&source.block.body), "source") {
+        for (message, help) in missing(&ctx.template.plugin_type(source.kind), &as_json(&source.block.body), "source") {
             out.report(&RULE.meta, at, message).help(help);
         }
     }

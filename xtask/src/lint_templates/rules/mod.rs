@@ -18,6 +18,7 @@ use super::plugin_keys::PluginKeys;
 
 mod bad_layout;
 mod builder_missing_type;
+mod constant_validation;
 mod credential_not_sensitive;
 mod credential_variable_not_sensitive;
 mod duplicate_builder_name;
@@ -34,6 +35,7 @@ mod invalid_interpolation;
 mod invalid_json;
 mod invalid_plugin_source;
 mod invalid_shell_source;
+mod invalid_validation;
 mod invalid_version_constraint;
 mod malformed_source_image;
 mod missing_builders;
@@ -66,6 +68,7 @@ mod unknown_top_level_key;
 mod unquoted_string;
 mod unreadable_file;
 mod unsupported_packer_feature;
+mod unused_declaration;
 mod unused_variable;
 mod variable_without_type;
 mod version_specific_key;
@@ -179,6 +182,9 @@ pub static RULES: &[&Rule] = &[
     &invalid_plugin_source::RULE,
     &duplicate_declaration::RULE,
     &unsupported_packer_feature::RULE,
+    &unused_declaration::RULE,
+    &constant_validation::RULE,
+    &invalid_validation::RULE,
 ];
 
 /// Is `packer-<plugin_kind>-<kind>` where Packer 1.6.6 looks for plugins:
@@ -207,19 +213,26 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, candidate)| candidate)
 }
 
+/// Edits between two words, a swap of two neighbouring letters counting as
+/// one (`tpye` is one edit from `type`): the slip a typist makes most.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+    // Three rows: the one before the previous is where a swap comes from.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut row = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let substitution = previous[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            row[j] = substitution.min(previous[j] + 1).min(row[j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                row[j] = row[j].min(before[j - 2] + 1);
+            }
         }
+        before = std::mem::replace(&mut previous, row);
     }
-    row[b.len()]
+    previous[b.len()]
 }
 
 /// Shared by the provisioner and post-processor rules: a block without a
@@ -330,5 +343,13 @@ mod tests {
     fn suggestions() {
         assert_eq!(suggest("amazon-eb", PluginKind::Builder.names()), Some("amazon-ebs"));
         assert_eq!(suggest("zzz", PluginKind::Builder.names()), None);
+        // Swapped neighbours are one slip, even in a short word.
+        assert_eq!(suggest("tpye", ["type", "name"]), Some("type"));
+        assert_eq!(suggest("nmae", ["type", "name"]), Some("name"));
+        assert_eq!(suggest("shlel", PluginKind::Provisioner.names()), Some("shell"));
+        assert_eq!(edit_distance("volume_szie", "volume_size"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("abc", ""), 3);
     }
 }

@@ -5,16 +5,17 @@ use crate::location::Location;
 use super::Context;
 use super::Hcl2Context;
 use crate::hcl2;
+use crate::hcl2::Given;
 use crate::hcl2::eval::{self, Evaluator};
 use crate::hcl2::value::CtyValue;
 use crate::lint_templates::hcl2::FolderFindings;
-use crate::template::Given;
 
 declare_rule! {
     /// ## What it does
     /// Reports an `ami_name`, `image_name` or `managed_image_name` that
     /// contains none of `{{timestamp}}`, `{{isotime}}` or `{{uuid}}`,
-    /// directly or through the defaults of the user variables it uses.
+    /// directly or through the defaults of the user variables it uses, or
+    /// whose only `{{isotime "…"}}` keeps no day (`"2006-01"`).
     ///
     /// In an HCL2 template, each name is computed as Packer would compute
     /// it before the build (through variables with their defaults and the
@@ -22,10 +23,13 @@ declare_rule! {
     /// reported when it comes out the same on every run: known, not set by
     /// the run (`-var`, `PKR_VAR_`, a `-var-file`, `env()`), and without a
     /// `{{timestamp}}`-like action the plugin renders. A name that calls
-    /// `timestamp()` or `uuidv4()`, or depends on a variable without a
+    /// `timestamp()` (down to the day at least) or `uuidv4()`, or depends on a variable without a
     /// value or on a data source, is only known to the build and is not
     /// reported; nor is one that uses a variable whose default is `""`,
-    /// which authors write for a value each run gives. A build's `source` block that sets the name is judged too.
+    /// which authors write for a value each run gives. A name that keeps
+    /// only the year or month of `timestamp()` (`formatdate("YYYY",
+    /// timestamp())`) is reported: builds a day apart get the same one.
+    /// A build's `source` block that sets the name is judged too.
     /// The settings read: amazon's `ami_name` (ebs, ebssurrogate, instance,
     /// chroot), googlecompute's `image_name`, azure-arm's
     /// `managed_image_name` and `shared_image_gallery_destination`'s
@@ -96,7 +100,17 @@ fn check(ctx: &Context, out: &mut Findings) {
             };
             // A name that comes from a variable with no default is set per
             // build: only the build knows whether it is unique.
-            if ctx.template.resolves_to_call(name, gotmpl::UNIQUE) != Some(false) {
+            let unique = ctx.template.resolves_to_call(name, gotmpl::UNIQUE);
+            if unique == Some(true) && only_coarse_isotime(name) {
+                out.report(
+                    &RULE.meta,
+                    Location::value(builder.at(key)),
+                    format!("`{key}` keeps less of the time of the build than the day (an `isotime` layout without day, hour, minute or second), so builds a day apart get the same name and the second fails"),
+                )
+                .help("keep the time down to the second: `{{timestamp}}`, or `{{isotime \"20060102150405\"}}`");
+                continue;
+            }
+            if unique != Some(false) {
                 continue;
             }
             let finding = if kind.starts_with("openstack") {
@@ -143,6 +157,55 @@ fn check(ctx: &Context, out: &mut Findings) {
             .help("take the version from a variable that each run sets (`-var image_version=1.0.$BUILD_NUMBER`)");
         }
     }
+}
+
+/// Is every per-build part of `name` an `{{isotime "…"}}` whose Go layout
+/// keeps no day or finer (`"2006"`, `"2006-01"`)? A name made unique by
+/// anything else (`{{timestamp}}`, `{{uuid}}`, a user variable) is not.
+fn only_coarse_isotime(name: &str) -> bool {
+    let scan = gotmpl::Scan::new(name);
+    let calls: Vec<&gotmpl::Call> = scan.actions.iter().flat_map(|action| &action.calls).collect();
+    let stamps: Vec<&&gotmpl::Call> = calls.iter().filter(|call| call.function == "isotime").collect();
+    !stamps.is_empty()
+        && calls.iter().all(|call| call.function == "isotime")
+        && stamps.iter().all(|call| call.argument.as_deref().is_some_and(|layout| !keeps_the_day(layout)))
+}
+
+/// Does a Go time layout write the day of the month or week, the hour,
+/// the minute or the second? Its tokens are read as Go's `nextStdChunk`
+/// reads them, longest first (`2006` is the year, `2` alone the day).
+fn keeps_the_day(layout: &str) -> bool {
+    const TOKENS: &[(&str, bool)] = &[
+        ("January", false),
+        ("Monday", true),
+        ("2006", false),
+        ("Jan", false),
+        ("Mon", true),
+        ("MST", false),
+        ("002", true),
+        ("01", false),
+        ("02", true),
+        ("03", true),
+        ("04", true),
+        ("05", true),
+        ("06", false),
+        ("15", true),
+        ("_2", true),
+        ("1", false),
+        ("2", true),
+        ("3", true),
+        ("4", true),
+        ("5", true),
+    ];
+    let mut rest = layout;
+    while let Some(first) = rest.chars().next() {
+        match TOKENS.iter().find(|(token, _)| rest.starts_with(token)) {
+            Some((_, true)) => return true,
+            Some((token, false)) => rest = &rest[token.len()..],
+            None => rest = &rest[first.len_utf8()..],
+        }
+    }
+    false
 }
 
 /// A name setting of an HCL2 source whose value must be new on every
@@ -205,17 +268,45 @@ fn name_settings(kind: &str) -> (Vec<NameSetting>, &'static [&'static str]) {
     }
 }
 
+/// How a name comes out the same on more than one build.
+enum Sameness {
+    /// The same text on every build.
+    EveryBuild(String),
+    /// Built from the time of the build, but cut so coarsely (a year, a
+    /// month) that builds a day apart get the same text.
+    ADayApart(String),
+}
+
+/// Two moments a day, an hour, a minute and a second apart: a name that
+/// is the same at both is the same for every build of that day at least.
+const CLOCKS: [&str; 2] = ["2026-03-04T05:06:07Z", "2026-03-05T06:07:08Z"];
+
 /// Is a value the same on every run: known before the build, set by the
 /// folder itself rather than by the run (`-var`, `PKR_VAR_`, `env()`), and
 /// without a Go template action the plugin renders per build
-/// (`{{timestamp}}`)?
-fn fixed(evaluator: &Evaluator, attr: &hcl2::Attr) -> Option<String> {
-    let value = evaluator.value(&attr.at, &attr.value).ok()?;
-    if value.all_marks().from_run {
-        return None;
+/// (`{{timestamp}}`)? Or does it take the time of the build
+/// (`timestamp()`) only to keep a part that changes less than daily?
+fn sameness(evaluators: &Evaluators, attr: &hcl2::Attr) -> Option<Sameness> {
+    let fixed = |evaluator: &Evaluator| -> Option<String> {
+        let value = evaluator.value(&attr.at, &attr.value).ok()?;
+        if value.all_marks().from_run {
+            return None;
+        }
+        let text = value.as_str()?;
+        (!gotmpl::calls_any(text, gotmpl::UNIQUE)).then(|| text.to_owned())
+    };
+    if let Some(text) = fixed(&evaluators.folder) {
+        return Some(Sameness::EveryBuild(text));
     }
-    let text = value.as_str()?;
-    (!gotmpl::calls_any(text, gotmpl::UNIQUE)).then(|| text.to_owned())
+    let [first, second] = &evaluators.clocked;
+    let at_first = fixed(first)?;
+    (fixed(second)? == at_first).then_some(Sameness::ADayApart(at_first))
+}
+
+/// The folder's evaluator, and one for each of [`CLOCKS`].
+struct Evaluators<'t> {
+    folder: Evaluator<'t>,
+    clocked: [Evaluator<'t>; 2],
 }
 
 /// Does a setting that makes a fixed name harmless hold: `true`, or a value
@@ -245,7 +336,11 @@ fn evaluation_options(template: &hcl2::Hcl2Template) -> eval::Options {
 }
 
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
-    let evaluator = Evaluator::new(ctx.template, evaluation_options(ctx.template));
+    let options = evaluation_options(ctx.template);
+    let clocked = CLOCKS
+        .map(|clock| Evaluator::new(ctx.template, eval::Options { clock: Some(clock.to_owned()), ..options.clone() }));
+    let evaluators = Evaluators { folder: Evaluator::new(ctx.template, options), clocked };
+    let evaluator = &evaluators.folder;
     // A build's `source "amazon-ebs.x" { ami_name = … }` block sets the
     // name for that build: it is judged like the source's own.
     let builds = ctx.template.builds();
@@ -255,12 +350,12 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         .filter_map(|used| Some((used.address.to_owned(), used.overrides?)))
         .collect();
     for source in ctx.template.sources() {
-        let (names, excuses) = name_settings(source.kind);
+        let (names, excuses) = name_settings(&ctx.template.plugin_type(source.kind));
         let address = source.address();
         let bodies = std::iter::once(&source.block.body)
             .chain(overrides.iter().filter(|(used, _)| *used == address).map(|(_, body)| *body));
         let bodies: Vec<&hcl2::Body> = bodies.collect();
-        if bodies.iter().any(|body| excused(&evaluator, body, excuses)) {
+        if bodies.iter().any(|body| excused(evaluator, body, excuses)) {
             continue;
         }
         for body in bodies {
@@ -270,36 +365,54 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
                     None => Some(body),
                 };
                 let Some(attr) = holder.and_then(|holder| holder.attr(name.key)) else { continue };
-                let Some(value) = fixed(&evaluator, attr) else { continue };
+                let Some(sameness) = sameness(&evaluators, attr) else { continue };
                 let shown = match name.parent {
                     Some(parent) => format!("`{}` of `{parent}`", name.key),
                     None => format!("`{}`", name.key),
                 };
+                let same = match &sameness {
+                    Sameness::EveryBuild(value) => format!("{shown} is \"{value}\" on every build"),
+                    Sameness::ADayApart(value) => format!(
+                        "{shown} keeps less of the time of the build than the day (\"{value}\" built on {} and on {} alike)",
+                        &CLOCKS[0][..10],
+                        &CLOCKS[1][..10]
+                    ),
+                };
                 let finding = if name.duplicates_kept {
-                    out.report(
-                        &RULE.meta,
-                        &attr.at,
-                        format!("{shown} is \"{value}\" on every build; {}", name.consequence),
-                    )
-                    .severity(Severity::Warning)
+                    out.report(&RULE.meta, &attr.at, format!("{same}; {}", name.consequence))
+                        .severity(Severity::Warning)
                 } else {
-                    out.report(
-                        &RULE.meta,
-                        &attr.at,
-                        format!(
-                            "{shown} is \"{value}\" on every build, so the second build fails: {}",
-                            name.consequence
-                        ),
-                    )
+                    out.report(&RULE.meta, &attr.at, format!("{same}, so the second build fails: {}", name.consequence))
                 };
                 finding.help(if name.key == "image_version" {
                     // Azure takes only `major.minor.patch` of 32-bit whole
                     // numbers here: no room for a timestamp in one part.
                     "take the version from a variable that each run sets (`-var image_version=1.0.$BUILD_NUMBER`)"
+                } else if let Sameness::ADayApart(_) = sameness {
+                    "keep the time down to the second, e.g. formatdate(\"YYYYMMDDhhmmss\", timestamp()), or add `${uuidv4()}`"
                 } else {
                     "add `${timestamp()}` or `${uuidv4()}` to the name, e.g. \"base-${formatdate(\"YYYYMMDDhhmm\", timestamp())}\""
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{keeps_the_day, only_coarse_isotime};
+
+    #[test]
+    fn isotime_layouts_without_the_day_are_coarse() {
+        for layout in ["2006", "2006-01", "Jan 2006", "06.01", "January", "MST 2006-01 -0700"] {
+            assert!(!keeps_the_day(layout), "{layout}");
+        }
+        for layout in ["20060102", "2006-01-02T15:04:05Z07:00", "Mon", "15", "3PM", "_2", "002", "04"] {
+            assert!(keeps_the_day(layout), "{layout}");
+        }
+        assert!(only_coarse_isotime("base-{{isotime \"2006-01\"}}"));
+        assert!(!only_coarse_isotime("base-{{isotime}}"));
+        assert!(!only_coarse_isotime("base-{{isotime \"2006\"}}-{{timestamp}}"));
+        assert!(!only_coarse_isotime("base-{{isotime \"2006\"}}-{{user `build`}}"));
     }
 }

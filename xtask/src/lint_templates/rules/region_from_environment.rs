@@ -59,7 +59,7 @@ fn check(ctx: &Context, out: &mut Findings) {
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
     let mut reported: Vec<&crate::hcl2::At> = Vec::new();
     for target in ctx.template.build_targets() {
-        if !target.kind.starts_with("amazon-") {
+        if !ctx.template.plugin_type(target.kind).starts_with("amazon-") {
             continue;
         }
         let Some(source) = target.source else { continue };

@@ -144,7 +144,7 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         if !key.judgement.absent || key.parent.is_some() {
             return;
         }
-        if let Some(instead) = replacement_of(key.plugin, key.kind, key.key) {
+        if let Some(instead) = replacement_of(key.plugin, key.plugin_kind, key.key) {
             out.report(
                 &RULE.meta,
                 key.key_at,

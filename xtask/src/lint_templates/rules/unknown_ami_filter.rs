@@ -89,19 +89,9 @@ fn message(name: &str, owner: &str) -> String {
     format!("`{name}` is not a filter of EC2's DescribeImages, in {owner}")
 }
 
-/// Is `slip` `name` with two neighbouring letters swapped (`anme`), which
-/// is two edits for [`suggest`] and too many for a short name?
-fn swapped(slip: &str, name: &str) -> bool {
-    let (slip, name): (Vec<char>, Vec<char>) = (slip.chars().collect(), name.chars().collect());
-    let differ: Vec<usize> = (0..slip.len().min(name.len())).filter(|at| slip[*at] != name[*at]).collect();
-    slip.len() == name.len()
-        && matches!(differ.as_slice(), [a, b] if *b == a + 1 && slip[*a] == name[*b] && slip[*b] == name[*a])
-}
-
 fn help(name: &str) -> String {
-    let closest = suggest(name, FILTERS.iter().copied())
-        .or_else(|| suggest(&name.to_lowercase(), FILTERS.iter().copied()))
-        .or_else(|| FILTERS.iter().copied().find(|filter| swapped(name, filter)));
+    let closest =
+        suggest(name, FILTERS.iter().copied()).or_else(|| suggest(&name.to_lowercase(), FILTERS.iter().copied()));
     match closest {
         Some(better) => format!("did you mean `{better}`?"),
         None if name.to_lowercase().starts_with("tag:") => {

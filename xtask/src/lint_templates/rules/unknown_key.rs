@@ -72,7 +72,7 @@ fn check(ctx: &Context, out: &mut Findings) {
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
     hcl2_keys::for_each(ctx.template, ctx.in_force, |key| {
         if !key.judgement.absent
-            || (key.parent.is_none() && removed_key::replacement_of(key.plugin, key.kind, key.key).is_some())
+            || (key.parent.is_none() && removed_key::replacement_of(key.plugin, key.plugin_kind, key.key).is_some())
         {
             return;
         }

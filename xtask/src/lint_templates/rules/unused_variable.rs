@@ -2,6 +2,7 @@ use std::collections::BTreeSet;
 
 use crate::diagnostic::Findings;
 use crate::gotmpl;
+use crate::hcl2::uses::{Declared, Uses};
 use crate::location::{Location, Route};
 
 use super::Context;
@@ -16,7 +17,12 @@ declare_rule! {
     /// `chef-solo` and `chef-client`, which Packer renders with the
     /// template's variables).
     ///
-    /// In an HCL2 template: a `variable` block that no `var.x` uses.
+    /// In an HCL2 template folder (all its `*.pkr.hcl` files together, as
+    /// `packer build .` reads them): a variable that no build uses, either
+    /// directly or through the locals, data sources and sources it uses
+    /// (see `unused-declaration`); one read only by its own `validation`
+    /// block or by unused locals is unused too. A folder without a `build`
+    /// block is left alone.
     ///
     /// ## Why is this bad?
     /// It is often the other half of a typo (the template reads
@@ -60,18 +66,39 @@ fn check(ctx: &Context, out: &mut Findings) {
 }
 
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
-    let used: BTreeSet<&str> = ctx
-        .template
-        .references()
-        .filter(|reference| reference.root == "var" && !reference.bound)
-        .filter_map(|reference| reference.attrs.first().map(String::as_str))
-        .collect();
+    let uses = Uses::of(ctx.template);
     for variable in ctx.template.variables() {
-        if !used.contains(variable.name) {
-            out.report(&RULE.meta, variable.at, format!("variable `{}` is declared but never used", variable.name))
-                .help(format!("use it as `var.{}` or remove it", variable.name));
-        }
+        let Some(readers) = uses.unused(&Declared::Variable(variable.name.to_owned())) else { continue };
+        let message = if readers.is_empty() && validates_itself(ctx, &variable) {
+            format!("variable `{}` is only read by its own validation", variable.name)
+        } else if readers.is_empty() {
+            format!("variable `{}` is declared but never used", variable.name)
+        } else {
+            let names: Vec<String> = readers.iter().map(|reader| format!("`{}`", reader.spelled())).collect();
+            format!("variable `{}` is only read by {}, which no build uses", variable.name, names.join(", "))
+        };
+        out.report(&RULE.meta, variable.at, message).help(format!("use it as `var.{}` or remove it", variable.name));
     }
+}
+
+/// Does a variable's `validation` read it (as Packer demands it does)?
+fn validates_itself(ctx: &Hcl2Context, variable: &crate::hcl2::Variable) -> bool {
+    let Some(block) = variable.block else { return false };
+    let conditions: Vec<&crate::hcl2::At> = block
+        .body
+        .blocks("validation")
+        .filter_map(|validation| validation.body.attr("condition"))
+        .map(|attr| &attr.at)
+        .collect();
+    ctx.template.references().any(|reference| {
+        reference.root == "var"
+            && reference.attrs.first().map(String::as_str) == Some(variable.name)
+            && conditions.iter().any(|at| {
+                at.file == reference.at.file
+                    && at.bytes.start <= reference.at.bytes.start
+                    && reference.at.bytes.end <= at.bytes.end
+            })
+    })
 }
 
 /// The text of the files provisioners render as templates, when they can

@@ -62,18 +62,30 @@ fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
         return;
     };
     for source in ctx.template.sources() {
-        if cloud.owns_builder(source.kind) {
+        // A `required_plugins` entry may name a plugin's types otherwise:
+        // `aws-ebs` of `aws = { source = "github.com/hashicorp/amazon" }`.
+        let canonical = ctx.in_force.canonical_type(source.kind);
+        let kind = canonical.as_deref().unwrap_or(source.kind);
+        if cloud.owns_builder(kind) {
             continue;
         }
         let at = &source.block.labels[0].1;
+        let what = match &canonical {
+            Some(canonical) if canonical != source.kind => format!("`{}` (the plugin's `{canonical}`)", source.kind),
+            _ => format!("`{}`", source.kind),
+        };
         let finding = out.report(
             &RULE.meta,
             at,
-            format!("a `{}` source does not belong in the `{}` cloud folder", source.kind, layout.cloud),
+            format!(
+                "{} source does not belong in the `{}` cloud folder",
+                crate::diagnostic::with_article(&what),
+                layout.cloud
+            ),
         );
-        match project::CLOUDS.iter().find(|other| other.owns_builder(source.kind)) {
+        match project::CLOUDS.iter().find(|other| other.owns_builder(kind)) {
             Some(home) => finding.help(format!("move it to packer/{}/{}/{}/", layout.release, home.name, layout.image)),
-            None => finding.help(format!("`{}` belongs to none of the clouds this repository deploys to", source.kind)),
+            None => finding.help(format!("{what} belongs to none of the clouds this repository deploys to")),
         };
     }
 }

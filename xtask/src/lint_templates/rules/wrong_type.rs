@@ -232,59 +232,58 @@ fn parses_as_duration(text: &str) -> bool {
 
 fn check_hcl2(ctx: &Hcl2Context, out: &mut FolderFindings) {
     hcl2_keys::for_each(ctx.template, ctx.in_force, |key| {
-        // A key whose type changed between the releases judged is checked
-        // against the first; the others are rare and not worth a false alarm.
-        if key.judgement.types.len() != 1 {
+        // A key whose type changed between the releases judged is reported
+        // only when no release takes what is written, and as the first
+        // release's type reads it.
+        let types = &key.judgement.types;
+        let problems: Vec<(String, String)> =
+            types.iter().map_while(|ty| hcl2_problem(*ty, key.key, key.value)).collect();
+        if problems.len() != types.len() {
             return;
         }
-        let ty = &key.judgement.types[0];
-        let Some((at, value)) = key.value else {
-            if !matches!(ty, Type::Block | Type::Blocks | Type::Any) {
-                out.report(
-                    &RULE.meta,
-                    key.key_at,
-                    format!("`{}` of {} is a setting, not a block", key.key, key.owner()),
-                )
-                .help(format!("write `{} = …`", key.key));
-            }
-            return;
-        };
-        let problem = match (ty, value) {
-            (Type::Block | Type::Blocks, _) => Some("is a block, not a setting".to_owned()),
-            (_, hcl2::Value::Expr(_) | hcl2::Value::Null) | (Type::Any, _) => None,
-            (
-                Type::Str | Type::Duration | Type::Bool | Type::Int | Type::Uint | Type::Float,
-                hcl2::Value::List(_) | hcl2::Value::Object(_),
-            ) => Some(format!("takes {}, not {}", noun(*ty), shown_hcl2(value))),
-            (Type::Bool, hcl2::Value::String(text)) if !parses_as_bool(text) => {
-                Some(format!("takes {}, not `\"{text}\"`", noun(*ty)))
-            }
-            (Type::Int | Type::Uint | Type::Float, hcl2::Value::String(text))
-                if text.trim().parse::<f64>().is_err() =>
-            {
-                Some(format!("takes {}, not `\"{text}\"`", noun(*ty)))
-            }
-            (Type::Duration, hcl2::Value::String(text)) if !parses_as_duration(text) => {
-                Some(format!("takes {}, not `\"{text}\"`", noun(*ty)))
-            }
-            (
-                Type::List,
-                hcl2::Value::String(_) | hcl2::Value::Number(_) | hcl2::Value::Bool(_) | hcl2::Value::Object(_),
-            )
-            | (
-                Type::Map,
-                hcl2::Value::String(_) | hcl2::Value::Number(_) | hcl2::Value::Bool(_) | hcl2::Value::List(_),
-            ) => Some(format!("takes {}, not {}", noun(*ty), shown_hcl2(value))),
-            _ => None,
-        };
-        if let Some(problem) = problem {
-            let help = match ty {
-                Type::Block | Type::Blocks => format!("write it without `=`: `{} {{ … }}`", key.key),
-                other => help(*other),
-            };
-            out.report(&RULE.meta, at, format!("`{}` of {} {problem}", key.key, key.owner())).help(help);
-        }
+        let Some((problem, help)) = problems.into_iter().next() else { return };
+        let at = key.value.map_or(key.key_at, |(at, _)| at);
+        out.report(&RULE.meta, at, format!("`{}` of {} {problem}", key.key, key.owner())).help(help);
     });
+}
+
+/// What Packer refuses in what is written for a key of type `ty` (a block
+/// when `value` is `None`): (what, how to fix).
+fn hcl2_problem(ty: Type, key: &str, value: Option<(&hcl2::At, &hcl2::Value)>) -> Option<(String, String)> {
+    let Some((_, value)) = value else {
+        return (!matches!(ty, Type::Block | Type::Blocks | Type::Any))
+            .then(|| ("is a setting, not a block".to_owned(), format!("write `{key} = …`")));
+    };
+    let problem = match (ty, value) {
+        (Type::Block | Type::Blocks, _) => Some("is a block, not a setting".to_owned()),
+        (_, hcl2::Value::Expr(_) | hcl2::Value::Null) | (Type::Any, _) => None,
+        (
+            Type::Str | Type::Duration | Type::Bool | Type::Int | Type::Uint | Type::Float,
+            hcl2::Value::List(_) | hcl2::Value::Object(_),
+        ) => Some(format!("takes {}, not {}", noun(ty), shown_hcl2(value))),
+        (Type::Bool, hcl2::Value::String(text)) if !parses_as_bool(text) => {
+            Some(format!("takes {}, not `\"{text}\"`", noun(ty)))
+        }
+        (Type::Int | Type::Uint | Type::Float, hcl2::Value::String(text)) if text.trim().parse::<f64>().is_err() => {
+            Some(format!("takes {}, not `\"{text}\"`", noun(ty)))
+        }
+        (Type::Duration, hcl2::Value::String(text)) if !parses_as_duration(text) => {
+            Some(format!("takes {}, not `\"{text}\"`", noun(ty)))
+        }
+        (
+            Type::List,
+            hcl2::Value::String(_) | hcl2::Value::Number(_) | hcl2::Value::Bool(_) | hcl2::Value::Object(_),
+        )
+        | (Type::Map, hcl2::Value::String(_) | hcl2::Value::Number(_) | hcl2::Value::Bool(_) | hcl2::Value::List(_)) => {
+            Some(format!("takes {}, not {}", noun(ty), shown_hcl2(value)))
+        }
+        _ => None,
+    }?;
+    let help = match ty {
+        Type::Block | Type::Blocks => format!("write it without `=`: `{key} {{ … }}`"),
+        other => help(other),
+    };
+    Some((problem, help))
 }
 
 fn shown_hcl2(value: &hcl2::Value) -> String {
