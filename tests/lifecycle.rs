@@ -337,6 +337,21 @@ fn promote_takes_a_later_channel_of_a_repository_with_channels() {
     let other = xtask(root, &["promote", "--to", "beta"]);
     assert_eq!(other.status.code(), Some(2));
     assert!(text(&other).contains("`beta` is not a channel; xtask.toml names canary, stable"), "{}", text(&other));
+    write(root, "xtask.toml", "[channels]\norder = [\"canary\"]\n");
+    let only = xtask(root, &["promote", "--to", "canary"]);
+    assert_eq!(only.status.code(), Some(2));
+    assert!(text(&only).contains("`canary` is the only channel"), "{}", text(&only));
+    assert!(!text(&only).contains("()"), "{}", text(&only));
+    let typo = xtask(root, &["rollback", "--channel", "canary", "--region", "eu-wset-1"]);
+    assert_eq!(typo.status.code(), Some(2), "a typo in --region does nothing quietly: {}", text(&typo));
+    assert!(
+        text(&typo).contains(
+            "--region eu-wset-1: no deployment the selected templates feed is in that region; they \
+                              are in eu-central-1, eu-west-1"
+        ),
+        "{}",
+        text(&typo)
+    );
     std::fs::remove_file(root.join("xtask.toml")).unwrap();
     let none = xtask(root, &["promote", "--to", "stable"]);
     assert_eq!(none.status.code(), Some(2));
@@ -603,6 +618,169 @@ fn rollback_goes_back_past_revoked_images_and_is_refused_when_there_is_none() {
         "{}",
         text(&refused)
     );
+}
+
+#[test]
+fn after_a_rollback_status_and_lint_name_what_the_lock_gave_the_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    ok(root, &["images"]);
+    let first = current(root, "eu-west-1");
+    ok(root, &["images", "--force"]);
+    let second = current(root, "eu-west-1");
+    ok(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    assert_eq!(ids(root, "canary-ireland.yaml"), [first.clone(), first.clone()]);
+
+    let status: Value = serde_json::from_str(&ok(root, &["status", "--format", "json"])).unwrap();
+    let keys = status["templates"][0]["deployments"].as_array().unwrap().clone();
+    let state_of = |path: &str| {
+        let key = keys.iter().find(|key| key["path"] == path && key["key"] == "cluster.machine_image.id").unwrap();
+        key["state"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(state_of("deployments/canary-ireland.yaml"), "an earlier image of it, the one the lock gave `canary`");
+    assert_eq!(state_of("deployments/canary-frankfurt.yaml"), "current");
+
+    // Put back on the newest image by hand: lint says it is not what
+    // canary was given, in words a person can read.
+    let text_now = std::fs::read_to_string(root.join("deployments/canary-ireland.yaml")).unwrap();
+    write(root, "deployments/canary-ireland.yaml", text_now.replacen(&first, &second, 1));
+    let lint = xtask(root, &["lint-deployments"]);
+    let said = text(&lint);
+    assert_eq!(lint.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&format!(
+            "`{second}` is not the image the lock records for the channel `canary` of packer/3.11/aws/machine-image in \
+             eu-west-1 ({first}); it is the newest image the lock records"
+        )),
+        "{said}"
+    );
+    assert!(!said.lines().any(|line| line.starts_with("error[") && line.contains("  ")), "{said}");
+}
+
+#[test]
+fn a_deployment_the_writer_refuses_is_named_as_not_finished_not_as_booting_the_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "0s");
+    ok(root, &["images"]);
+    let ireland = current(root, "eu-west-1");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let outside = elsewhere.path().join("prod-ireland.yaml");
+    std::fs::rename(root.join("deployments/prod-ireland.yaml"), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("deployments/prod-ireland.yaml")).unwrap();
+    for run in ["the first", "the second"] {
+        let output = xtask(root, &["promote", "--to", "stable"]);
+        let said = text(&output);
+        assert_eq!(output.status.code(), Some(1), "{run}: {said}");
+        let line = said.lines().find(|line| line.contains("machine-image eu-west-1:")).unwrap();
+        assert!(
+            line.contains(&format!(
+                "packer/images.lock gives it {ireland}, but deployments/prod-ireland.yaml still boots {UNKNOWN} (not \
+                 written, see below)"
+            )),
+            "{run}: {said}"
+        );
+        assert!(!said.contains("now boot it"), "{run}: {said}");
+        assert!(said.contains("outside the repository"), "{run}: {said}");
+    }
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), deployment(Some("stable"), "eu-west-1"));
+}
+
+#[test]
+fn a_deployment_named_with_a_control_character_reaches_the_terminal_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "0s");
+    for (plain, hostile) in
+        [("canary-ireland.yaml", "canary-\u{1b}[2J.yaml"), ("prod-ireland.yaml", "prod-\u{1b}[2J.yaml")]
+    {
+        std::fs::rename(root.join("deployments").join(plain), root.join("deployments").join(hostile)).unwrap();
+    }
+    let said = ok(root, &["images"]);
+    assert!(said.contains("deployments/canary-\\u{1b}[2J.yaml"), "{said}");
+    ok(root, &["images", "--force"]);
+    let ireland = current(root, "eu-west-1");
+    for args in [
+        vec!["images", "--plan", "--force"],
+        vec!["promote", "--to", "stable"],
+        vec!["revoke", ireland.as_str(), "--reason", "a bad kernel"],
+        vec!["rollback", "--channel", "canary"],
+    ] {
+        let output = xtask(root, &args);
+        let said = text(&output);
+        assert!(!said.contains('\u{1b}'), "`{}` printed a raw escape:\n{said}", args.join(" "));
+        assert!(args[0] == "images" || said.contains("\\u{1b}[2J.yaml"), "`{}`:\n{said}", args.join(" "));
+    }
+}
+
+#[test]
+fn an_id_of_the_wrong_shape_in_the_lock_is_refused_before_the_lock_gives_it_to_a_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "0s");
+    ok(root, &["images"]);
+    let first = current(root, "eu-west-1");
+    ok(root, &["images", "--force"]);
+    let second = current(root, "eu-west-1");
+    // Both edited by hand to upper case, which no AMI ID is.
+    for (id, edited) in [
+        (&first, first.to_uppercase().replacen("AMI-", "ami-", 1)),
+        (&second, second.to_uppercase().replacen("AMI-", "ami-", 1)),
+    ] {
+        for name in ["packer/images.lock", "deployments/canary-ireland.yaml"] {
+            let text = std::fs::read_to_string(root.join(name)).unwrap();
+            write(root, name, text.replace(id.as_str(), &edited));
+        }
+    }
+    let lock_before = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    for args in [
+        ["promote", "--to", "stable", "--region", "eu-west-1"],
+        ["rollback", "--channel", "canary", "--region", "eu-west-1"],
+    ] {
+        let output = xtask(root, &args);
+        let said = text(&output);
+        assert_eq!(output.status.code(), Some(1), "{said}");
+        assert!(
+            said.contains("is not an image ID (an image ID is `ami-` and 8 or 17 lower-case hex digits)"),
+            "{said}"
+        );
+        assert!(said.contains("0 deployments updated"), "{said}");
+        assert_eq!(
+            std::fs::read_to_string(root.join("packer/images.lock")).unwrap(),
+            lock_before,
+            "{}",
+            args.join(" ")
+        );
+    }
+}
+
+#[test]
+fn an_image_revoked_under_a_copied_template_is_revoked_for_promote_and_rollback() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "0s");
+    ok(root, &["images"]);
+    let first = current(root, "eu-west-1");
+    ok(root, &["images", "--force"]);
+    let second = current(root, "eu-west-1");
+    // 3.12 starts as a copy of 3.11's folder and lock entry.
+    write(root, "packer/3.12/aws/machine-image/template.json", template());
+    let mut copied = lock(root);
+    copied["templates"]["packer/3.12/aws/machine-image/template.json"] = entry(root);
+    set_lock(root, &copied);
+    ok(root, &["revoke", &first, &second, "--release", "3.12", "--reason", "a bad kernel"]);
+    assert!(entry(root)["lifecycle"][&second]["revoked"].is_null(), "3.11's own record is left as it was");
+
+    let promote = xtask(root, &["promote", "--to", "stable", "--region", "eu-west-1"]);
+    let said = text(&promote);
+    assert_eq!(promote.status.code(), Some(1), "{said}");
+    assert!(said.contains(&format!("{second}, which `canary` boots, was revoked on ")), "{said}");
+    let rollback = xtask(root, &["rollback", "--channel", "canary", "--region", "eu-west-1"]);
+    let said = text(&rollback);
+    assert_eq!(rollback.status.code(), Some(1), "{said}");
+    assert!(said.contains(&format!("{first}, was revoked on ")) && said.contains("a bad kernel"), "{said}");
+    assert_eq!(ids(root, "canary-ireland.yaml"), [second.clone(), second]);
 }
 
 /// Each image ID a text names, in order of first appearance, as `ami-A`,

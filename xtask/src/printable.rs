@@ -47,6 +47,27 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A report of many lines for a terminal, with every unsafe character
+/// escaped as [`escape`] does but its line breaks kept: what a report
+/// quotes from files (a deployment's name, a line of its diff) cannot
+/// reach the terminal as a control, whichever part of the report missed
+/// escaping it.
+pub fn escape_lines(text: &str) -> Cow<'_, str> {
+    // A CRLF file's diff ends its lines in `\r\n`, which moves nothing.
+    let line_end = |text: &str, at: usize| text[at..].starts_with("\r\n");
+    if !text.char_indices().any(|(at, c)| is_unsafe(c) && c != '\n' && !line_end(text, at)) {
+        return Cow::Borrowed(text);
+    }
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|line| match line.strip_suffix('\r') {
+            Some(kept) => format!("{}\r", escape(kept)),
+            None => escape(line).into_owned(),
+        })
+        .collect();
+    Cow::Owned(lines.join("\n"))
+}
+
 /// A JSON document as serde_json writes it, with the controls it leaves
 /// as they are (DEL, C1, the bidirectional ones) written as `\uXXXX`
 /// escapes too: a person reading it on a terminal sees them, and it is the
@@ -88,6 +109,16 @@ mod tests {
         assert_eq!(escape("plain · text"), "plain · text");
         assert_eq!(escape("a\nb\u{1b}[2J"), "a\\nb\\u{1b}[2J");
         assert_eq!(escape("\u{202e}x"), "\\u{202e}x");
+    }
+
+    #[test]
+    fn a_report_keeps_its_lines_and_loses_its_controls() {
+        assert_eq!(escape_lines("a\nb\n"), "a\nb\n");
+        assert_eq!(escape_lines("a\r\nb\r\n"), "a\r\nb\r\n", "a CRLF file's lines");
+        assert_eq!(
+            escape_lines("deployments/\u{1b}[31mx.yaml\rforged\n+  id: a\u{202e}\n"),
+            "deployments/\\u{1b}[31mx.yaml\\rforged\n+  id: a\\u{202e}\n"
+        );
     }
 
     #[test]

@@ -216,7 +216,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     };
     match options.format {
         Output::Json => show!("{}", report::json(&result)),
-        _ => show!("{}", report::human(&result)),
+        _ => show!("{}", crate::printable::escape_lines(&report::human(&result))),
     }
     let failed = result.jobs.iter().any(|job| matches!(job.outcome, Outcome::Failed(_)))
         || result.deployments.iter().any(|d| d.error.is_some())
@@ -300,7 +300,7 @@ fn build_and_apply(options: &Options) -> Result<Finished> {
     if options.dry_run {
         match options.format {
             Output::Json => show!("{}", report::plan_json(&jobs, &deployments, &unreadable)),
-            _ => show!("{}", report::plan(&jobs, &deployments, &unreadable)),
+            _ => show!("{}", crate::printable::escape_lines(&report::plan(&jobs, &deployments, &unreadable))),
         }
         // A plan with a template that cannot be built is one a real run
         // would fail: a dry run in CI must say so by its exit code too.

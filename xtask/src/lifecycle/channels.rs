@@ -165,6 +165,12 @@ pub fn declared(deployment: &Deployment) -> Declared {
     let Some(node) = deployment.root.lookup(&route()) else {
         return Declared::Absent;
     };
+    if node.tagged {
+        // `!!null canary` reads as no name to every YAML reader that
+        // resolves tags, and the second reader refuses to patch such a
+        // file; the name alone means the same to all of them.
+        return Declared::NotAName("its `channel` carries a tag (`!…`); write the channel's name alone".to_owned());
+    }
     match &node.kind {
         Kind::Scalar { value, style } => {
             let reads_as_other = *style == Style::Plain
@@ -347,6 +353,12 @@ mod tests {
         for text in ["channel: beta\n", "channel: [canary, stable]\n", "channel: ~\n", "channel: 1\n", "channel:\n"] {
             assert!(matches!(of(text), Membership::Unknown(_)), "{text}");
         }
+        for (text, said) in
+            [("channel: !!null canary\n", "carries a tag"), ("channel: !!str canary\n", "carries a tag")]
+        {
+            assert!(matches!(of(text), Membership::Unknown(why) if why.contains(said)), "{text}");
+        }
+        assert_eq!(of("name: &c canary\nchannel: *c\n"), Membership::In("canary"), "an alias reads as its value");
         let common = "base: &base\n  channel: canary\nother:\n  <<: *base\n";
         assert_eq!(of(common), Membership::In("stable"), "only a top-level channel counts");
     }

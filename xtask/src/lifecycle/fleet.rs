@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
 use super::channels::{Channels, Membership};
 use crate::deployments::Deployment;
@@ -134,6 +134,10 @@ pub fn survey(root: &Path, channels: &Channels, deployments: &[Deployment], sele
     let selected = selection.templates(root)?;
     let mut places: BTreeMap<(String, String), Place> = BTreeMap::new();
     let mut outside = Vec::new();
+    // Every region the selected templates feed, whatever --region says, so
+    // that a region no deployment is in (a typo) is an error rather than
+    // a run that quietly does nothing.
+    let mut regions_fed: Vec<String> = Vec::new();
     for (index, deployment) in deployments.iter().enumerate() {
         let channel = match channels.of(deployment) {
             Membership::In(channel) => channel,
@@ -165,6 +169,9 @@ pub fn survey(root: &Path, channels: &Channels, deployments: &[Deployment], sele
                 ("aws", None) => continue,
                 _ => GLOBAL.to_owned(),
             };
+            if !roles.is_empty() && !regions_fed.contains(&region) {
+                regions_fed.push(region.clone());
+            }
             if !selection.takes_region(&region) {
                 continue;
             }
@@ -182,6 +189,16 @@ pub fn survey(root: &Path, channels: &Channels, deployments: &[Deployment], sele
                     id: deployment.image_id(role).and_then(|node| node.as_str()).map(str::to_owned),
                 });
             }
+        }
+    }
+    for wanted in &selection.regions {
+        if !regions_fed.contains(wanted) {
+            regions_fed.sort();
+            bail!(
+                "--region {}: no deployment the selected templates feed is in that region; they are in {}",
+                crate::printable::escape(wanted),
+                if regions_fed.is_empty() { "none".to_owned() } else { regions_fed.join(", ") }
+            );
         }
     }
     Ok(Fleet { places: places.into_values().collect(), outside })

@@ -3,7 +3,8 @@
 //! history, and the new one enters the first channel. The history is
 //! bounded ([`HISTORY`] images before the current one); the images dropped
 //! first are those already pruned, then the oldest that no channel boots
-//! by the lock, and never one a channel does or could be rolled back to.
+//! by the lock, and never one a channel does or could be rolled back to,
+//! nor one whose prune began and did not finish.
 //!
 //! [`rollback_target`] and [`kept_for_channels`] answer, from the lock
 //! alone, which image a channel goes back to and which images the
@@ -140,11 +141,21 @@ fn trim(entry: &mut LockedTemplate, region: &str) -> Vec<LockedImage> {
                 .and_then(|events| events.pruned.as_ref())
                 .is_some_and(|p| p.finished_at.is_some())
         };
+        // A prune that began and did not finish may have left snapshots
+        // behind: the next `prune` finishes it from the lock's record, so
+        // the record stays until then.
+        let unfinished = |image: &LockedImage| {
+            entry
+                .lifecycle
+                .get(&image.id)
+                .and_then(|events| events.pruned.as_ref())
+                .is_some_and(|p| p.finished_at.is_none())
+        };
         let needed = kept_for_channels(entry, region);
         let victim = earlier
             .iter()
             .rposition(pruned)
-            .or_else(|| earlier.iter().rposition(|image| !needed.contains(image.id.as_str())));
+            .or_else(|| earlier.iter().rposition(|image| !needed.contains(image.id.as_str()) && !unfinished(image)));
         let Some(victim) = victim else { break };
         let image = entry.history.get_mut(region).expect("looked up above").remove(victim);
         if entry.find(&image.id).is_none() {
@@ -268,6 +279,22 @@ mod tests {
         // A channel whose image the lock no longer keeps.
         entry.channels.get_mut("stable").unwrap().insert("r".into(), "ami-9".into());
         assert!(target(&entry, "stable").unwrap_err().contains("no longer keeps ami-9"));
+    }
+
+    #[test]
+    fn the_history_keeps_an_image_whose_prune_did_not_finish() {
+        let mut entry = LockedTemplate::default();
+        for n in 0..=HISTORY {
+            record("t", &mut entry, "r", image(&format!("ami-{n}")), None, "T");
+        }
+        // The oldest: its AMI deregistered, its snapshots not yet deleted.
+        entry.lifecycle.entry("ami-0".into()).or_default().pruned =
+            Some(Pruning { started_at: "T".into(), snapshots: vec!["snap-01234567".into()], finished_at: None });
+        record("t", &mut entry, "r", image("ami-11"), None, "T");
+        assert!(entry.find("ami-0").is_some(), "the next prune finishes it from this record");
+        assert_eq!(entry.lifecycle["ami-0"].pruned.as_ref().unwrap().snapshots, ["snap-01234567"]);
+        assert!(entry.find("ami-1").is_none(), "the oldest other image goes instead");
+        assert_eq!(entry.history["r"].len(), HISTORY);
     }
 
     #[test]

@@ -23,7 +23,8 @@ use super::report::{self, Outcome, Run, State};
 use super::write::{self, Move};
 use crate::config::Config;
 use crate::images::freshness::{self, Freshness};
-use crate::lock::LockFile;
+use crate::lock::{LockFile, Revocation};
+use crate::packer::check_image_id;
 use crate::printable;
 
 pub struct Options {
@@ -42,6 +43,10 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     let to = options.channel.as_str();
     let from = match channels.before(to) {
         Some(from) => from.to_owned(),
+        None if channels.contains(to) && channels.names().len() == 1 => bail!(
+            "`{to}` is the only channel: new images reach it by `cargo xtask images`, and there is no later channel \
+             to promote into; add one after it to [channels] order in xtask.toml"
+        ),
         None if channels.contains(to) => bail!(
             "`{to}` is the first channel: new images reach it by `cargo xtask images`; promote into a later one ({})",
             channels.names()[1..].join(", ")
@@ -90,7 +95,10 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         outside: fleet.outside,
         unreadable,
     };
-    show!("{}", if options.json { report::json(&run) } else { report::human(&run) });
+    show!(
+        "{}",
+        if options.json { report::json(&run) } else { printable::escape_lines(&report::human(&run)).into_owned() }
+    );
     Ok(if run.failed() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
@@ -120,6 +128,23 @@ pub fn outcome(place: &Place, channel: &str, state: State, id: Option<String>, r
         reason,
         deployments,
     }
+}
+
+/// The revocation of `id` in any template's entry of the lock: an ID
+/// copied into two entries (a release folder copied with its lock entry)
+/// is one image, revoked for all, as `revoked-image` reports it.
+pub fn revoked_anywhere<'a>(lockfile: &'a LockFile, id: &str) -> Option<&'a Revocation> {
+    lockfile.templates.values().find_map(|entry| entry.lifecycle.get(id)?.revoked.as_ref())
+}
+
+/// Why an ID of the lock that is no image ID of its cloud is not given to
+/// a channel: the lock stays as it is, and no deployment gets it.
+pub fn bad_shape(id: &str, channel: &str, template: &str, shape: &str) -> String {
+    format!(
+        "`{}`, which packer/images.lock records for {template} and would give `{channel}`, is not an image ID \
+         (an image ID is {shape}); restore the lock (`git checkout packer/images.lock`) or correct it by hand",
+        id.escape_debug()
+    )
 }
 
 /// What `to` gets at one place: the image `from` boots there, unless a
@@ -165,7 +190,13 @@ fn judge(
             place.who_boots_what(from)
         ));
     };
-    let events = locked.lifecycle_of(source);
+    if let Err(shape) = check_image_id(&place.layout.cloud, source) {
+        return refused(bad_shape(source, from, &place.template.rel, shape));
+    }
+    let mut events = locked.lifecycle_of(source);
+    if events.revoked.is_none() {
+        events.revoked = revoked_anywhere(lockfile, source).cloned();
+    }
     if let Some(pruning) = &events.pruned {
         return refused(format!(
             "{source_shown}, which `{from}` boots, was pruned on {}: it no longer exists",

@@ -102,12 +102,30 @@ pub fn human(run: &Run) -> String {
     for outcome in &run.outcomes {
         let before = outcome.before.iter().map(|id| printable::escape(id).into_owned()).collect::<Vec<_>>().join(", ");
         let id = outcome.id.as_deref().map(printable::escape).unwrap_or_default();
+        // The lock moved first; a deployment the writer refused still
+        // boots the old image, and the same command run again writes it.
+        let not_written: Vec<&str> = run
+            .written
+            .iter()
+            .filter(|result| result.error.is_some() && outcome.deployments.contains(&result.rel))
+            .map(|result| result.rel.as_str())
+            .collect();
+        let unfinished = format!(
+            "; packer/images.lock gives it {id}, but {} still boot{} {before} (not written, see below): fix that and \
+             run the same command again",
+            not_written.join(", "),
+            if not_written.len() == 1 { "s" } else { "" }
+        );
         let what = match outcome.state {
             State::Moved if run.dry_run => format!("would be {} to {id} (from {before})", run.moved_word()),
+            State::Moved if !not_written.is_empty() => {
+                format!("{} to {id} (from {before}){unfinished}", run.moved_word())
+            }
             State::Moved => format!("{} to {id} (from {before})", run.moved_word()),
             State::Finished if run.dry_run => {
                 format!("the lock gives it {id}; would write the deployments on {before}")
             }
+            State::Finished if !not_written.is_empty() => format!("not finished{unfinished}"),
             State::Finished => format!("the lock gave it {id} already; the deployments that lagged behind now boot it"),
             State::Current => format!("already on {id}"),
             State::Waiting => "waiting".to_owned(),

@@ -127,7 +127,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         let text = serde_json::to_string_pretty(&document).expect("the document serialises");
         show_line!("{}", printable::escape_json(&text));
     } else {
-        show!("{}", human(&revoked, &at, reason, options.dry_run, &unreadable));
+        show!("{}", printable::escape_lines(&human(&revoked, &at, reason, options.dry_run, &unreadable)));
     }
     Ok(if unreadable.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -19,10 +19,11 @@ use anyhow::{Result, bail};
 use super::channels::Channels;
 use super::fleet::{self, Place, Selection};
 use super::history;
-use super::promote::{configured, outcome};
+use super::promote::{bad_shape, configured, outcome, revoked_anywhere};
 use super::report::{self, Run, State};
 use super::write::{self, Move};
 use crate::lock::LockFile;
+use crate::packer::check_image_id;
 use crate::printable;
 
 pub struct Options {
@@ -104,7 +105,10 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         outside: fleet.outside,
         unreadable,
     };
-    show!("{}", if options.json { report::json(&run) } else { report::human(&run) });
+    show!(
+        "{}",
+        if options.json { report::json(&run) } else { printable::escape_lines(&report::human(&run)).into_owned() }
+    );
     Ok(if run.failed() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
@@ -165,10 +169,21 @@ fn judge(
         ));
     }
     match history::rollback_target(locked, channel, region) {
-        Ok(image) => {
-            let reason = format!("the image `{channel}` booted before {}", printable::escape(booted));
-            (State::Moved, Some(image.id.clone()), Some(reason))
-        }
+        Ok(image) => match check_image_id(&place.layout.cloud, &image.id) {
+            Err(shape) => refused(bad_shape(&image.id, channel, &place.template.rel, shape)),
+            Ok(()) if let Some(revoked) = revoked_anywhere(lockfile, &image.id) => refused(format!(
+                "the image `{channel}` booted before {}, {}, was revoked on {} under another template of \
+                 packer/images.lock, which records it too: {}; let a new build replace it",
+                printable::escape(booted),
+                printable::escape(&image.id),
+                printable::escape(&revoked.at),
+                printable::escape(&revoked.reason)
+            )),
+            Ok(()) => {
+                let reason = format!("the image `{channel}` booted before {}", printable::escape(booted));
+                (State::Moved, Some(image.id.clone()), Some(reason))
+            }
+        },
         Err(why) => refused(format!("nothing to roll back to: {why}")),
     }
 }

@@ -33,7 +33,9 @@ pub fn channels_of(
             let image = locked.images_of(region).find(|image| image.id == *id);
             let events = locked.lifecycle_of(id);
             let entered = events.entered.get(channel);
-            let since = entered.and_then(|entered| clock::parse_timestamp(entered));
+            // A time ahead of this clock is what `promote` refuses (a wrong
+            // clock wrote it); measured, it would show a full soak left.
+            let since = entered.and_then(|entered| clock::recorded(entered, now).ok());
             let age =
                 image.and_then(|image| clock::parse_timestamp(&image.built_at)).map(|built| now.saturating_sub(built));
             let soak = next.map(|next| {
@@ -111,9 +113,13 @@ pub fn human(entry: &Value, out: &mut String) {
     };
     for channel in entry["channels"].as_array().into_iter().flatten() {
         let age = channel["age"].as_str().map(|age| format!(", built {age} ago")).unwrap_or_default();
-        let since = match channel["in_channel_for"].as_str() {
-            Some(since) => format!(", in it for {since}"),
-            None => ", entry time not recorded".to_owned(),
+        let since = match (channel["in_channel_for"].as_str(), channel["entered"].as_str()) {
+            (Some(since), _) => format!(", in it for {since}"),
+            (None, Some(entered)) => format!(
+                ", entered at {}, which cannot be used (not a time, or ahead of this machine's clock: a wrong clock)",
+                printable::escape(entered)
+            ),
+            (None, None) => ", entry time not recorded".to_owned(),
         };
         let soak = match channel.get("soak").filter(|soak| !soak.is_null()) {
             // A build gives the first channel every region it built, with
@@ -237,6 +243,15 @@ mod tests {
         let mut out = String::new();
         human(&json!({ "channels": shown }), &mut out);
         assert!(out.contains("in it for 10h 0m; no deployment of `canary` boots it here\n"), "{out}");
+
+        // Entered a day ahead of this clock: no soak is measured from it.
+        entry.lifecycle.get_mut("ami-2").unwrap().entered =
+            BTreeMap::from([("canary".to_owned(), crate::lock::utc_timestamp(now + 86_400))]);
+        let shown = channels_of(Some(&entry), Some(&channels), &|_, _| true, now);
+        assert!(shown[0]["in_channel_for"].is_null() && shown[0]["soak"]["left"].is_null(), "{}", shown[0]);
+        let mut out = String::new();
+        human(&json!({"channels": shown, "revoked": []}), &mut out);
+        assert!(out.contains("which cannot be used (not a time, or ahead of this machine's clock: a wrong clock); its soak (48h) cannot be measured"), "{out}");
     }
 
     #[test]

@@ -138,12 +138,28 @@ pub fn judge(
     policy: &Policy,
     now: u64,
 ) -> Vec<Judged> {
+    let recorded_by = templates_recording(lockfile);
     let mut judged = Vec::new();
     for (template, entry) in &lockfile.templates {
         let layout = Layout::from_relative(template).ok();
         if !selected(template, layout.as_ref(), selection) {
             continue;
         }
+        let elsewhere = |id: &str| {
+            let others: Vec<&str> = recorded_by
+                .get(id)
+                .into_iter()
+                .flatten()
+                .filter(|other| **other != template.as_str())
+                .map(|other| other.strip_suffix("/template.json").unwrap_or(other))
+                .collect();
+            (!others.is_empty()).then(|| {
+                format!(
+                    "packer/images.lock records it for {} too, whose channels and deployments may need it",
+                    others.join(", ")
+                )
+            })
+        };
         let mut regions: Vec<&String> = entry.images.keys().chain(entry.history.keys()).collect();
         regions.sort();
         regions.dedup();
@@ -151,10 +167,34 @@ pub fn judge(
             if region != GLOBAL && !selection.regions.is_empty() && !selection.regions.contains(region) {
                 continue;
             }
-            judge_region(template, entry, layout.as_ref(), region, named, policy, now, &mut judged);
+            judge_region(template, entry, layout.as_ref(), region, named, &elsewhere, policy, now, &mut judged);
         }
     }
     judged
+}
+
+/// The templates whose entry records each image ID and has not finished
+/// pruning it: an ID copied into two entries (a release folder copied with
+/// its lock entry, a manifest applied to two templates) is one image in
+/// the cloud, which one template's history must not remove from under the
+/// other.
+fn templates_recording(lockfile: &LockFile) -> BTreeMap<&str, Vec<&str>> {
+    let mut recorded_by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (template, entry) in &lockfile.templates {
+        let images = entry.images.values().chain(entry.history.values().flatten());
+        for image in images {
+            let gone = entry
+                .lifecycle
+                .get(&image.id)
+                .and_then(|events| events.pruned.as_ref())
+                .is_some_and(|p| p.finished_at.is_some());
+            let templates = recorded_by.entry(image.id.as_str()).or_default();
+            if !gone && !templates.contains(&template.as_str()) {
+                templates.push(template);
+            }
+        }
+    }
+    recorded_by
 }
 
 fn selected(template: &str, layout: Option<&Layout>, selection: &Selection) -> bool {
@@ -173,6 +213,7 @@ fn judge_region(
     layout: Option<&Layout>,
     region: &str,
     named: &BTreeMap<String, String>,
+    elsewhere: &dyn Fn(&str) -> Option<String>,
     policy: &Policy,
     now: u64,
     judged: &mut Vec<Judged>,
@@ -191,7 +232,7 @@ fn judge_region(
             newer_kept += 1;
         }
         let verdict = if let Some(pruning) = pruning {
-            match named.get(&image.id) {
+            match named.get(&image.id).cloned().or_else(|| elsewhere(&image.id)) {
                 Some(where_) => Verdict::Kept(format!(
                     "a prune of it began on {} and did not finish, and {where_}: check that the image still exists \
                      before anything boots it",
@@ -201,6 +242,8 @@ fn judge_region(
             }
         } else if let Some(where_) = named.get(&image.id) {
             Verdict::Kept(where_.clone())
+        } else if let Some(why) = elsewhere(&image.id) {
+            Verdict::Kept(why)
         } else if for_channels.contains(image.id.as_str()) {
             Verdict::Kept(channel_reason(entry, region, &image.id))
         } else if within_keep {
@@ -354,6 +397,24 @@ mod tests {
 
         let gce = verdicts(&lock("packer/3.11/gce/machine-image/template.json", entry), &BTreeMap::new(), &policy);
         assert_eq!(gce[2], ("ami-00000003".to_owned(), Verdict::NotHandled));
+    }
+
+    #[test]
+    fn an_image_another_template_records_too_is_kept() {
+        // 3.12 was started from a copy of 3.11's folder and lock entry: its
+        // current image is the one 3.11 has since replaced.
+        let mut lockfile = lock(AWS, entry(&[1, 40]));
+        let mut copied = LockedTemplate::default();
+        copied.images.insert("eu-west-1".into(), image("ami-00000001", 40));
+        lockfile.templates.insert("packer/3.12/aws/machine-image/template.json".into(), copied);
+        let policy = Policy { keep: 0, older_than: 0, older_than_text: "0s".into() };
+        let only_3_11 = Selection { select: vec!["packer/3.11/aws/machine-image".into()], ..Selection::default() };
+        let judged = judge(&lockfile, &BTreeMap::new(), &only_3_11, &policy, NOW);
+        let seen: Vec<(&str, &Verdict)> =
+            judged.iter().map(|judged| (judged.image.id.as_str(), &judged.verdict)).collect();
+        let why = "packer/images.lock records it for packer/3.12/aws/machine-image too, whose channels and \
+                   deployments may need it";
+        assert_eq!(seen, [("ami-00000000", &Verdict::Prune), ("ami-00000001", &Verdict::Kept(why.into()))]);
     }
 
     #[test]

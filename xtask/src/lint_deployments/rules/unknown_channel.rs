@@ -9,8 +9,8 @@ declare_rule! {
     /// ## What it does
     /// Reports a deployment whose top-level `channel` is not one of the
     /// channels `xtask.toml` names in `[channels] order`, is not one name
-    /// (a list, a number, `null`), or is set while `xtask.toml` has no
-    /// `[channels]`.
+    /// (a list, a number, `null`, a value with a tag), or is set while
+    /// `xtask.toml` has no `[channels]`.
     ///
     /// ## Why is this bad?
     /// A deployment is in the channel it names, or, without `channel`, in

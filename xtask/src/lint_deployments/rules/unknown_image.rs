@@ -87,7 +87,11 @@ fn check(ctx: &Context, out: &mut Findings) {
                         format!(
                             "`{id}` is not the image the lock records for the channel `{channel}` of {folder} in {region} \
                              ({recorded}){}",
-                            if known { "; the lock keeps it as an earlier image" } else { "" }
+                            match entry.locked.images.get(region) {
+                                Some(newest) if newest.id == id => "; it is the newest image the lock records",
+                                _ if known => "; the lock keeps it as an earlier image",
+                                _ => "",
+                            }
                         ),
                         finish,
                     ),
