@@ -206,7 +206,7 @@ fn prune_removes_exactly_what_nothing_needs_and_records_it() {
     insta::assert_snapshot!("prune.dry-run.json", normalised(&common::stdout(&output)));
     let human = text(&ec2.xtask(root, &["prune", "--keep", "1"]));
     insta::assert_snapshot!("prune.dry-run.human", normalised(&human));
-    assert!(human.contains("2 image(s) to remove") || human.contains("3 image(s) to remove"), "{human}");
+    assert!(human.contains("2 images to remove") || human.contains("3 images to remove"), "{human}");
     assert!(human.contains(&format!("  {} eu-west-1 packer/3.11/aws/machine-image (built ", west[4].0)), "{human}");
     assert!(human.contains(&format!("90d 0h ago; snapshots {})", west[4].1.join(", "))), "{human}");
     assert!(human.contains("not handled (not AWS images"), "{human}");

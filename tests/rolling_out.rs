@@ -216,7 +216,7 @@ fn the_rolling_out_page_runs_end_to_end() {
             }
             ("prune --keep 1 --older-than 1d", 1) => {
                 assert!(said.contains(&format!("would remove:\n  {} eu-west-1 ", images[1])), "{said}");
-                assert!(said.contains("1 image(s) to remove"), "{said}");
+                assert!(said.contains("1 image to remove"), "{said}");
             }
             ("prune --keep 1 --older-than 1d --execute", 1) => {
                 assert!(said.contains("1 pruned, 0 already gone, 0 failed"), "{said}")

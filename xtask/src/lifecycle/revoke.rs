@@ -211,9 +211,10 @@ fn human(revoked: &[Revoked], at: &str, reason: &str, dry_run: bool, unreadable:
     let recorded = if dry_run { "Dry run: nothing was written." } else { "Recorded in packer/images.lock." };
     let _ = writeln!(
         out,
-        "\n{recorded} {booted} of {} image(s) booted: `cargo xtask lint-deployments` reports each such deployment as \
+        "\n{recorded} {booted} of {} image{} booted: `cargo xtask lint-deployments` reports each such deployment as \
          an error until it boots another image.",
-        revoked.len()
+        revoked.len(),
+        if revoked.len() == 1 { "" } else { "s" }
     );
     out
 }

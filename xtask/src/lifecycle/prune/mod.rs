@@ -43,8 +43,9 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     let (deployments, unreadable) = crate::images::load_deployments(root)?;
     if options.execute && !unreadable.is_empty() {
         bail!(
-            "{} deployment(s) cannot be read, so which images they boot is unknown and nothing is pruned: {}",
+            "{} deployment{} cannot be read, so which images they boot is unknown and nothing is pruned: {}",
             unreadable.len(),
+            if unreadable.len() == 1 { "" } else { "s" },
             unreadable.join("; ")
         );
     }

@@ -192,9 +192,11 @@ pub fn human(run: &Run) -> String {
     let _ = if run.dry_run {
         writeln!(
             out,
-            "\n{} image(s) to remove ({snapshots} snapshot(s)), {} kept, {} not handled. Dry run: nothing was \
+            "\n{} image{} to remove ({snapshots} snapshot{}), {} kept, {} not handled. Dry run: nothing was \
              deleted; run with --execute to remove them.",
             removing.len(),
+            if removing.len() == 1 { "" } else { "s" },
+            if snapshots == 1 { "" } else { "s" },
             kept.len(),
             count(|state| *state == State::NotHandled)
         )
