@@ -1,5 +1,5 @@
 use crate::deployments::image_route;
-use crate::diagnostic::Findings;
+use crate::diagnostic::{Findings, Severity};
 use crate::location::Location;
 use crate::printable;
 
@@ -16,7 +16,12 @@ declare_rule! {
     /// the first channel, `promote` and `rollback` for any): another image
     /// the lock keeps is reported as a write that did not finish, one the
     /// lock records as pruned as gone. A channel the lock has given no
-    /// image yet may boot any image the lock keeps for that region.
+    /// image yet may boot any image the lock keeps for that region; a
+    /// later channel that the lock has given nothing there yet, booting an
+    /// image the lock does not know, is a warning, not an error: on a
+    /// repository whose first build came with `[channels]`, that is the
+    /// image the cluster booted before xtask, and the first `promote`
+    /// replaces it (an error would stop every commit until the soak ends).
     ///
     /// ## Why is this bad?
     /// The ID was typed or pasted by hand: from another region, another
@@ -46,6 +51,8 @@ fn check(ctx: &Context, out: &mut Findings) {
         let folder = template.strip_suffix("/template.json").unwrap_or(template);
         let known = entry.locked.images_of(region).any(|image| image.id == id);
         let pruned = entry.locked.lifecycle_of(id).pruned;
+        // Only the adoption of a later channel lowers the rule's severity.
+        let mut adopted = false;
         let (message, help) = match &channel {
             InChannel::Unknown => continue,
             InChannel::NoChannels => match entry.locked.images.get(region) {
@@ -95,6 +102,23 @@ fn check(ctx: &Context, out: &mut Findings) {
                         ),
                         finish,
                     ),
+                    (None, _)
+                        if given.is_none()
+                            && let Some(before) = channels.before(channel) =>
+                    {
+                        adopted = true;
+                        (
+                            format!(
+                                "`{id}` is no image the lock records of {folder} in {region}, and the lock has given \
+                                 the channel `{channel}` no image there yet: taken as what it booted before xtask"
+                            ),
+                            format!(
+                                "`cargo xtask promote --to {channel}` takes the image a deployment of `{before}` \
+                                 boots in {region} once it has soaked, and replaces this one; until then, check the \
+                                 ID is the one the cluster runs"
+                            ),
+                        )
+                    }
                     (None, _) => (
                         format!("`{id}` is no image the lock records of {folder} in {region}"),
                         match channels.before(channel) {
@@ -112,7 +136,10 @@ fn check(ctx: &Context, out: &mut Findings) {
                 }
             }
         };
-        out.report(&RULE.meta, Location::value(image_route(entry.role)), message).help(help);
+        let finding = out.report(&RULE.meta, Location::value(image_route(entry.role)), message).help(help);
+        if adopted {
+            finding.severity(Severity::Warning);
+        }
     }
 }
 
