@@ -22,6 +22,8 @@ use super::fleet::{self, Place, Selection};
 use super::report::{self, Outcome, Run, State};
 use super::write::{self, Move};
 use crate::config::Config;
+use crate::deployments::Deployment;
+use crate::images::DeploymentResult;
 use crate::images::freshness::{self, Freshness};
 use crate::lock::{LockFile, Revocation};
 use crate::packer::check_image_id;
@@ -58,33 +60,12 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     let lockfile = LockFile::read(&options.root)?;
     let fleet = fleet::survey(&options.root, &channels, &deployments, &options.selection)?;
     let now = clock::now();
-    let mut outcomes = Vec::new();
-    let mut moves = Vec::new();
-    for place in fleet.places.iter().filter(|place| !place.keys(to).is_empty()) {
-        let (state, id, reason) = judge(place, &lockfile, &channels, &from, to, now, options.without_soak);
-        if matches!(state, State::Moved | State::Finished)
-            && let Some(id) = &id
-        {
-            moves.push((place, id.clone()));
-        }
-        outcomes.push(outcome(place, to, state, id, reason));
-    }
-    let written = if options.dry_run {
-        Vec::new()
-    } else {
-        let steps: Vec<Move> = moves
-            .iter()
-            .map(|(place, id)| Move {
-                template: &place.template.rel,
-                cloud: &place.layout.cloud,
-                region: &place.region,
-                channel: to,
-                id,
-                keys: place.keys(to),
-            })
-            .collect();
-        write::record_and_write(&options.root, &steps, &deployments)?
-    };
+    let judged = fleet
+        .places
+        .iter()
+        .filter(|place| !place.keys(to).is_empty())
+        .map(|place| (place, judge(place, &lockfile, &channels, &from, to, now, options.without_soak)));
+    let (outcomes, written) = settle(&options.root, to, options.dry_run, &deployments, judged)?;
     let run = Run {
         command: "promote",
         channel: to.to_owned(),
@@ -113,7 +94,44 @@ pub fn configured(root: &Path) -> Result<Channels> {
     }
 }
 
-pub fn outcome(place: &Place, channel: &str, state: State, id: Option<String>, reason: Option<String>) -> Outcome {
+/// Writes what a channel's judged places must move to (the lock first,
+/// then each deployment; nothing on a dry run), and the outcome of each
+/// place: the one step `promote` and `rollback` share.
+pub fn settle<'p>(
+    root: &Path,
+    channel: &str,
+    dry_run: bool,
+    deployments: &[Deployment],
+    judged: impl IntoIterator<Item = (&'p Place, (State, Option<String>, Option<String>))>,
+) -> Result<(Vec<Outcome>, Vec<DeploymentResult>)> {
+    let mut outcomes = Vec::new();
+    let mut moves = Vec::new();
+    for (place, (state, id, reason)) in judged {
+        if matches!(state, State::Moved | State::Finished)
+            && let Some(id) = &id
+        {
+            moves.push((place, id.clone()));
+        }
+        outcomes.push(outcome(place, channel, state, id, reason));
+    }
+    if dry_run {
+        return Ok((outcomes, Vec::new()));
+    }
+    let steps: Vec<Move> = moves
+        .iter()
+        .map(|(place, id)| Move {
+            template: &place.template.rel,
+            cloud: &place.layout.cloud,
+            region: &place.region,
+            channel,
+            id,
+            keys: place.keys(channel),
+        })
+        .collect();
+    Ok((outcomes, write::record_and_write(root, &steps, deployments)?))
+}
+
+fn outcome(place: &Place, channel: &str, state: State, id: Option<String>, reason: Option<String>) -> Outcome {
     let mut deployments: Vec<String> = place.keys(channel).iter().map(|key| key.path.clone()).collect();
     deployments.dedup();
     Outcome {

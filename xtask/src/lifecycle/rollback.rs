@@ -19,9 +19,8 @@ use anyhow::{Result, bail};
 use super::channels::Channels;
 use super::fleet::{self, Place, Selection};
 use super::history;
-use super::promote::{bad_shape, configured, outcome, revoked_anywhere};
+use super::promote::{bad_shape, configured, revoked_anywhere, settle};
 use super::report::{self, Run, State};
-use super::write::{self, Move};
 use crate::lock::LockFile;
 use crate::packer::check_image_id;
 use crate::printable;
@@ -69,32 +68,8 @@ pub fn run(options: &Options) -> Result<ExitCode> {
             *judgement = (State::Current, Some(booted.to_owned()), Some(why));
         }
     }
-    let mut outcomes = Vec::new();
-    let mut moves = Vec::new();
-    for (place, (state, id, reason)) in places.into_iter().zip(judged) {
-        if matches!(state, State::Moved | State::Finished)
-            && let Some(id) = &id
-        {
-            moves.push((place, id.clone()));
-        }
-        outcomes.push(outcome(place, channel, state, id, reason));
-    }
-    let written = if options.dry_run {
-        Vec::new()
-    } else {
-        let steps: Vec<Move> = moves
-            .iter()
-            .map(|(place, id)| Move {
-                template: &place.template.rel,
-                cloud: &place.layout.cloud,
-                region: &place.region,
-                channel,
-                id,
-                keys: place.keys(channel),
-            })
-            .collect();
-        write::record_and_write(&options.root, &steps, &deployments)?
-    };
+    let (outcomes, written) =
+        settle(&options.root, channel, options.dry_run, &deployments, places.into_iter().zip(judged))?;
     let run = Run {
         command: "rollback",
         channel: channel.to_owned(),
