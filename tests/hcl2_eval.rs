@@ -15,6 +15,7 @@
 //! `HCL2_EVAL_SEED` and `HCL2_EVAL_CASES` explore other expressions.
 
 mod common;
+use common::Rng;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -235,30 +236,6 @@ fn packer_answers(packer: &Path, dir: &Path, expressions: &[String]) -> Vec<Answ
     answers
 }
 
-/// xorshift64*: the same expressions on every machine.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-}
-
 const NUMBERS: &[&str] = &["0", "1", "2", "3", "7", "10", "-4", "0.5", "1.25", "2.5", "0.1", "1e3", "1.5e2", "100"];
 const STRINGS: &[&str] = &[
     "\"\"",
@@ -334,7 +311,7 @@ fn callable() -> Vec<&'static functions::Function> {
         .collect()
 }
 
-fn expression(random: &mut Random, depth: usize, functions: &[&functions::Function]) -> String {
+fn expression(random: &mut Rng, depth: usize, functions: &[&functions::Function]) -> String {
     let leaf = depth == 0 || random.chance(30);
     if leaf {
         return match random.below(5) {
@@ -344,7 +321,7 @@ fn expression(random: &mut Random, depth: usize, functions: &[&functions::Functi
             _ => random.pick(&["true", "false", "null"]).to_owned(),
         };
     }
-    let sub = |random: &mut Random| expression(random, depth - 1, functions);
+    let sub = |random: &mut Rng| expression(random, depth - 1, functions);
     match random.below(13) {
         0 => format!("[{}, {}]", sub(random), sub(random)),
         1 => format!("{{ {} = {}, k = {} }}", random.pick(&["a", "b", "\"c\""]), sub(random), sub(random)),
@@ -364,7 +341,7 @@ fn expression(random: &mut Random, depth: usize, functions: &[&functions::Functi
     }
 }
 
-fn call(random: &mut Random, depth: usize, functions: &[&functions::Function]) -> String {
+fn call(random: &mut Rng, depth: usize, functions: &[&functions::Function]) -> String {
     let function = functions[random.below(functions.len())];
     let signature = function.signature(Some(Version(1, 6, 6)));
     let mut count = signature.params.len() + if signature.variadic.is_some() { random.below(3) } else { 0 };
@@ -382,7 +359,7 @@ fn call(random: &mut Random, depth: usize, functions: &[&functions::Function]) -
 }
 
 /// An argument of the type a parameter wants, mostly.
-fn typed(random: &mut Random, ty: &str, depth: usize) -> String {
+fn typed(random: &mut Rng, ty: &str, depth: usize) -> String {
     let _ = depth;
     match ty {
         "string" => {
@@ -421,7 +398,7 @@ fn typed(random: &mut Random, ty: &str, depth: usize) -> String {
 
 fn generated(seed: u64, count: usize) -> Vec<String> {
     let functions = callable();
-    let mut random = Random(seed.max(1));
+    let mut random = Rng(seed.max(1));
     (0..count).map(|_| expression(&mut random, 3, &functions)).filter(|text| text.len() < 900).collect()
 }
 
@@ -500,7 +477,7 @@ fn random_expressions_never_panic() {
     write_folder(dir.path());
     let template = Hcl2Template::read(dir.path()).unwrap();
     let functions: Vec<&functions::Function> = functions::FUNCTIONS.iter().collect();
-    let mut random = Random(env_number("HCL2_EVAL_SEED", 1966) ^ 0x5eed);
+    let mut random = Rng(env_number("HCL2_EVAL_SEED", 1966) ^ 0x5eed);
     const NOISE: &[&str] =
         &["(", ")", "[", "]", "{", "}", "${", "%{", "\"", "...", "*", ".", "~", "1e999999", "-", "=>"];
     for _ in 0..3000 {

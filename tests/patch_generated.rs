@@ -15,37 +15,7 @@ use xtask::deployments::Deployment;
 use xtask::patch::{self, Refusal};
 
 mod common;
-
-/// A small deterministic generator (xorshift64*), so that a failing case can
-/// be replayed from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-
-    fn ami(&mut self) -> String {
-        let digits = if self.chance(50) { 8 } else { 17 };
-        let hex: String = (0..digits).map(|_| char::from(b"0123456789abcdef"[self.below(16)])).collect();
-        format!("ami-{hex}")
-    }
-}
+use common::Rng;
 
 /// How one role's ID is written.
 #[derive(Clone, Copy, Debug, PartialEq)]
