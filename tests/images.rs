@@ -1436,10 +1436,7 @@ fn a_fresh_clone_has_nothing_to_build_until_a_template_changes() {
         "{}",
         text(&output)
     );
-    assert_eq!(
-        stdout(&output).matches("  skip: unchanged since its images were built").count(),
-        3,
-        "{}",
-        text(&output)
-    );
+    let templates = shown.lines().filter(|line| line.contains(" skipped ")).count();
+    let skipped = stdout(&output).matches("  skip: unchanged since its images were built").count();
+    assert_eq!(skipped, templates - 1, "{}", text(&output));
 }
