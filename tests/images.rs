@@ -1393,20 +1393,23 @@ fn example_copy(root: &Path) {
 /// changes no file outside `target/`. An edited template is due again.
 #[test]
 fn a_fresh_clone_has_nothing_to_build_until_a_template_changes() {
+    require_packer();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     example_copy(root);
     let before = snapshot_of(root);
     let no_packer = tempfile::tempdir().unwrap();
-    let images = |path: &std::ffi::OsStr, args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .args(["images", "--root", root.to_str().unwrap()])
-            .args(args)
-            .env_clear()
-            .env("PATH", path)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap()
+    // Nothing of this environment but, when asked, where Packer is.
+    let images = |with_packer: bool, args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        command.args(["images", "--root", root.to_str().unwrap()]).args(args).env_clear().env("NO_COLOR", "1");
+        if with_packer {
+            command.env("PATH", std::env::var_os("PATH").unwrap());
+            command.envs(std::env::var_os("PACKER").map(|packer| ("PACKER", packer)));
+        } else {
+            command.env("PATH", no_packer.path());
+        }
+        command.output().unwrap()
     };
     // The README shows this run's output.
     let readme = fs::read_to_string(common::workspace().join("README.md")).unwrap();
@@ -1415,18 +1418,19 @@ fn a_fresh_clone_has_nothing_to_build_until_a_template_changes() {
         .filter_map(|block| block.split_once("```").map(|(block, _)| block))
         .find(|block| block.contains(" skipped, 0 failed; 0 deployments updated."))
         .expect("the README shows what `images` prints on a fresh clone");
-    let with_packer = std::env::var_os("PATH").unwrap();
-    for path in [no_packer.path().as_os_str(), with_packer.as_os_str()] {
-        let output = images(path, &[]);
+    for with_packer in [false, true] {
+        let output = images(with_packer, &[]);
         assert_eq!(output.status.code(), Some(0), "{}", text(&output));
         assert_eq!(stdout(&output), shown, "README.md shows another output: {}", common::stderr(&output));
         let after: Vec<_> =
             snapshot_of(root).into_iter().filter(|(path, _)| !path.starts_with(root.join("target"))).collect();
         assert!(after == before, "the run changed files: {}", text(&output));
+        // Found and asked for its version (cached under target/) only when on PATH.
+        assert_eq!(root.join("target/xtask/packer-version").is_file(), with_packer);
     }
     let template = root.join("packer/3.9/aws/machine-image/template.json");
     fs::write(&template, fs::read_to_string(&template).unwrap().replace("t2.micro", "t3.micro")).unwrap();
-    let output = images(no_packer.path().as_os_str(), &["--dry-run"]);
+    let output = images(false, &["--dry-run"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     assert!(
         stdout(&output).contains(
