@@ -112,6 +112,7 @@ pub mod regions;
 pub mod render;
 pub mod schema;
 pub mod secrets;
+pub mod spelling;
 pub mod suppress;
 pub mod template;
 #[cfg(test)]

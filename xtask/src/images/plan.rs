@@ -458,7 +458,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         }
     }
     if let Some((key, _)) = options.vars.iter().find(|(key, _)| !some_unread && !declared.contains(key)) {
-        let hint = match crate::lint_templates::rules::suggest(key, names.iter().map(String::as_str)) {
+        let hint = match crate::spelling::suggest(key, names.iter().map(String::as_str)) {
             Some(name) => format!("did you mean `{name}`?"),
             None => "declare it in the template's `variables`, or leave it out".to_owned(),
         };
