@@ -117,5 +117,6 @@ pub mod suppress;
 pub mod template;
 #[cfg(test)]
 mod tidy;
+pub mod var_values;
 pub mod version;
 pub mod yaml;

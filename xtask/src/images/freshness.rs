@@ -77,7 +77,7 @@ struct Reading {
 }
 
 fn read(file: &TemplateFile, given: &BTreeMap<String, String>) -> Result<Reading, String> {
-    let template = Readout::read(file, &crate::template::from_recorded(given), &Setting::default())?;
+    let template = Readout::read(file, &crate::var_values::from_recorded(given), &Setting::default())?;
     let now = lock::hash_inputs(file.dir(), &template.inputs).map_err(|error| format!("{error:#}"))?;
     Ok(Reading { now, opaque_upload: template.opaque_upload })
 }

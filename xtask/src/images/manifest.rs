@@ -75,7 +75,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
         // here stand for them, as docs/images.md says.
         let var_files = plan::var_files_for(file.format, &options.var_files);
         let values = plan::variable_values(&var_files, &options.vars)?;
-        let texts = crate::template::recorded_texts(&values);
+        let texts = crate::var_values::recorded_texts(&values);
         let template =
             Readout::checked(&file, &values, &setting).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
         let discarded = build::discarded(&template.builders);

@@ -14,7 +14,7 @@ use crate::lifecycle::channels::Channels;
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::secrets;
-use crate::template::recorded_texts;
+use crate::var_values::recorded_texts;
 use crate::version::Version;
 
 /// Key under which a cloud's region-less images (GCE) are recorded.
@@ -157,7 +157,7 @@ pub fn images_by_release_cloud(files: &[TemplateFile]) -> BTreeMap<(String, Stri
 /// applies every HCL var file before every JSON one, whatever the order
 /// given, and the values read here must be the ones it takes.
 pub fn var_files_for(format: TemplateFormat, var_files: &[PathBuf]) -> Vec<PathBuf> {
-    let is_hcl = |file: &&PathBuf| crate::template::is_hcl_var_file(file);
+    let is_hcl = |file: &&PathBuf| crate::var_values::is_hcl_var_file(file);
     match format {
         TemplateFormat::Json => var_files.iter().filter(|file| !is_hcl(file)).cloned().collect(),
         TemplateFormat::Hcl2 => {
@@ -170,7 +170,7 @@ pub fn var_files_for(format: TemplateFormat, var_files: &[PathBuf]) -> Vec<PathB
 /// `--var` values merged over a template's var files, for resolving
 /// regions and secrets.
 pub fn variable_values(var_files: &[PathBuf], vars: &[(String, String)]) -> Result<BTreeMap<String, Given>> {
-    let mut values = crate::template::read_var_file_values(var_files)?;
+    let mut values = crate::var_values::read_var_file_values(var_files)?;
     values.extend(vars.iter().map(|(name, value)| (name.clone(), Given::Arg(value.clone()))));
     Ok(values)
 }

@@ -302,7 +302,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     let values: BTreeMap<String, Given> = recorded_values
         .iter()
         .filter_map(|(name, value)| {
-            // Read as `--var` text is (`template::from_recorded`).
+            // Read as `--var` text is (`var_values::from_recorded`).
             let recorded = value.as_ref().map(|text| Given::Arg(text.clone()));
             Some((name.clone(), recorded.or_else(|| own.get(name).cloned())?))
         })
@@ -334,7 +334,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         recorded_values.iter().filter_map(|(name, value)| Some((name.clone(), value.clone()?))).collect();
     let mut recorded_values: BTreeMap<String, Option<String>> =
         recorded_values.into_iter().filter(|(_, value)| value.is_none()).collect();
-    let secrets = crate::secrets::collect(&parsed.sensitive, &crate::template::recorded_texts(&values));
+    let secrets = crate::secrets::collect(&parsed.sensitive, &crate::var_values::recorded_texts(&values));
     recorded_values.extend(lock::recorded_values(&given, &[], &parsed.variables, &parsed.sensitive_names(), &secrets));
     // The regions the leg asked for must be ones the template builds, and
     // it must have an image for each, as a local run checks.

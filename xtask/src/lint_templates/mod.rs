@@ -111,7 +111,7 @@ fn templates_in_folder(walked: &[TemplateFile], root: &Path, folder: &Path, give
 /// On a whole repository the walk runs beside them, handing over each
 /// `template.json` as it meets it.
 pub fn lint(options: &Options) -> Result<Report> {
-    let external: BTreeSet<String> = crate::template::read_var_files(&options.var_files)?.into_keys().collect();
+    let external: BTreeSet<String> = crate::var_values::read_var_files(&options.var_files)?.into_keys().collect();
     if !options.root.is_dir() {
         bail!("the root `{}` is not a folder; pass --root with the repository's top folder", options.root.display());
     }
