@@ -1,17 +1,159 @@
-//! The Packer template model: a parsed JSON template and the views of it
-//! that the linter and the image builder need (builders, provisioners,
-//! post-processors, variables, referenced files, every string with its route).
+//! The Packer template model: a JSON template read and parsed as Packer
+//! would (what stops it said in terms the linter reports), and the views
+//! of it that the linter and the image builder need (builders,
+//! provisioners, post-processors, variables, referenced files, every
+//! string with its route).
 
 use std::ops::Range;
 
 use serde_json::{Map, Value};
 
+use crate::fsutil::{self, Unreadable};
 use crate::gotmpl;
-use crate::location::{Route, Step};
+use crate::location::{self, Location, Route, Step};
+use crate::project::TemplateFile;
+
+/// Templates larger than this are not read: real ones are a few KiB.
+pub const MAX_TEMPLATE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// A template whose JSON parsed and whose top level is an object.
 pub struct Template {
     pub root: Map<String, Value>,
+}
+
+/// A template's text after the checks that come before parsing, or the
+/// problem that stops it there.
+pub enum Loaded {
+    Text(String),
+    Failed { source: String, problem: ReadProblem },
+}
+
+/// Why a file is not a template Packer would read: where, what, and what to
+/// do. The template linter reports it as the rule of its kind.
+pub struct ReadProblem {
+    pub kind: ReadProblemKind,
+    pub location: Location,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// What stops a template being read, by the rule that reports it.
+pub enum ReadProblemKind {
+    /// `unreadable-file`: the file cannot be read.
+    UnreadableFile,
+    /// `invalid-json`: its text is not UTF-8, or not JSON.
+    InvalidJson,
+    /// `not-an-object`: its JSON is not an object.
+    NotAnObject,
+}
+
+impl ReadProblem {
+    fn new(kind: ReadProblemKind, location: Location, message: impl Into<String>) -> ReadProblem {
+        ReadProblem { kind, location, message: message.into(), help: None }
+    }
+
+    fn help(mut self, help: impl Into<String>) -> ReadProblem {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Reads a template the way Packer would, saying what stops it.
+pub fn load(file: &TemplateFile) -> Loaded {
+    use ReadProblemKind::{InvalidJson, UnreadableFile};
+    let failed = |problem| Loaded::Failed { source: String::new(), problem };
+    if let Some(reason) = &file.walk_error {
+        return failed(ReadProblem::new(UnreadableFile, Location::File, format!("cannot read the template: {reason}")));
+    }
+    let bytes = match fsutil::read_regular(&file.path, MAX_TEMPLATE_BYTES) {
+        Ok(bytes) => bytes,
+        Err(Unreadable::Folder) => {
+            return failed(
+                ReadProblem::new(UnreadableFile, Location::File, "this is a folder, not a template file")
+                    .help("template.json must be a JSON file; rename or remove the folder"),
+            );
+        }
+        Err(Unreadable::TooLarge { bytes, .. }) => {
+            return failed(
+                ReadProblem::new(
+                    UnreadableFile,
+                    Location::File,
+                    format!("the file is {:.1} MiB; templates over 8 MiB are not read", fsutil::mib(bytes)),
+                )
+                .help("a Packer template is a few KiB: check that this is the file you meant"),
+            );
+        }
+        Err(problem) => {
+            return failed(
+                ReadProblem::new(UnreadableFile, Location::File, format!("cannot read the template: {problem}"))
+                    .help("make it a regular, readable file"),
+            );
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => Loaded::Text(text),
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            let problem = ReadProblem::new(
+                InvalidJson,
+                Location::Offset(at),
+                format!("the file is not UTF-8 (invalid byte at offset {at})"),
+            )
+            .help("save the template as UTF-8");
+            Loaded::Failed { source: String::from_utf8_lossy(error.as_bytes()).into_owned(), problem }
+        }
+    }
+}
+
+/// Parses template text, saying why it is not a template object.
+pub fn parse(source: &str) -> Result<Template, ReadProblem> {
+    use ReadProblemKind::{InvalidJson, NotAnObject};
+    if source.starts_with('\u{feff}') {
+        return Err(ReadProblem::new(
+            InvalidJson,
+            Location::Offset(0),
+            "the file starts with a UTF-8 byte order mark, which Packer rejects",
+        )
+        .help("save the file as UTF-8 without a byte order mark"));
+    }
+    if source.trim().is_empty() {
+        return Err(ReadProblem::new(InvalidJson, Location::File, "the file is empty")
+            .help("a template is a JSON object with at least a `builders` list"));
+    }
+    let value: Value = match serde_json::from_str(source) {
+        Ok(value) => value,
+        Err(error) => {
+            let offset = location::offset_of(source, error.line(), error.column());
+            let message = error.to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+            let problem = ReadProblem::new(InvalidJson, Location::Offset(offset), format!("invalid JSON: {message}"));
+            return Err(if message.contains("recursion limit") {
+                problem.help("nesting this deep is not a template; check how the file was generated")
+            } else if message.contains("trailing comma") {
+                problem.help("remove the comma before the closing bracket")
+            } else {
+                problem.help("correct the JSON here; `packer validate` reports the same error without its place")
+            });
+        }
+    };
+    match value {
+        Value::Object(root) => Ok(Template { root }),
+        other => {
+            let kind = match other {
+                Value::Array(_) => "a list",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "a boolean",
+                _ => "null",
+            };
+            Err(ReadProblem::new(
+                NotAnObject,
+                Location::value(Route::root()),
+                format!("the template is {kind}, not a JSON object"),
+            )
+            .help("a template is an object such as { \"builders\": [ … ] }"))
+        }
+    }
 }
 
 /// One step of a borrowed path into the template.

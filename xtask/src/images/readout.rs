@@ -10,14 +10,14 @@ use crate::diagnostic::Severity;
 use crate::gotmpl;
 use crate::hcl2::Given;
 use crate::hcl2::Hcl2Template;
-use crate::lint_templates::{self, Loaded};
+use crate::lint_templates;
 use crate::plugins::PluginUse;
 use crate::project::{TemplateFile, TemplateFormat};
 use crate::schema::PluginKind;
 use crate::schema::features::Feature;
 use crate::schema::in_force::Setting;
 use crate::secrets::{self, Sensitive};
-use crate::template::{Block, Template};
+use crate::template::{self, Block, Loaded, Template};
 use crate::version::Version;
 
 /// A template, read for building.
@@ -119,11 +119,10 @@ impl Readout {
     }
 
     fn json(file: &TemplateFile, values: &BTreeMap<String, Given>) -> Result<Readout, String> {
-        let Loaded::Text(source) = lint_templates::load(file) else {
+        let Loaded::Text(source) = template::load(file) else {
             return Err("the template could not be read".to_owned());
         };
-        let template = lint_templates::parse(&source, &mut Default::default())
-            .ok_or_else(|| "the template is not a JSON object".to_owned())?;
+        let template = template::parse(&source).map_err(|_| "the template is not a JSON object".to_owned())?;
         let environment = crate::regions::from_environment();
         let (mut builders, mut unresolved, mut region_problems) = (Vec::new(), Vec::new(), Vec::new());
         for builder in template.builders() {

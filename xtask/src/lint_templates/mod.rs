@@ -11,25 +11,19 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-use anyhow::{Result, bail};
-use serde_json::Value;
-
 use crate::config::{self, Config, PackerPins};
-use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
-use crate::fsutil::{self, Unreadable};
-use crate::location::{self, Location, Route, Syntax};
+use crate::diagnostic::{FileReport, Findings, Report};
+use crate::location::{Location, Syntax};
 use crate::project::{self, Filter, TemplateFile, TemplateFormat};
 use crate::render::{self, Format};
 use crate::schema::in_force::{Declared, InForce, Setting};
 use crate::suppress;
-use crate::template::{Blocks, Strings, Template};
+use crate::template::{self, Blocks, Loaded, ReadProblem, ReadProblemKind, Strings};
 use crate::version::Version;
+use anyhow::{Result, bail};
 
 use plugin_keys::PluginKeys;
 use rules::{BAD_LAYOUT, Context, INVALID_JSON, NOT_AN_OBJECT, RULES, UNREADABLE_FILE};
-
-/// Templates larger than this are not read: real ones are a few KiB.
-pub const MAX_TEMPLATE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// What to lint.
 #[derive(Clone, Debug, Default)]
@@ -265,110 +259,6 @@ fn lint_while_walking(options: &Options, external: &Judging, threads: usize) -> 
     reports.into_iter().flatten().flatten().collect()
 }
 
-/// A template's text after the checks that come before parsing, or the
-/// findings that stop it there.
-pub enum Loaded {
-    Text(String),
-    Failed { source: String, findings: Findings },
-}
-
-/// Reads a template the way Packer would, reporting what stops it.
-pub fn load(file: &TemplateFile) -> Loaded {
-    let mut findings = Findings::default();
-    let failed = |findings| Loaded::Failed { source: String::new(), findings };
-    if let Some(reason) = &file.walk_error {
-        findings.report(&UNREADABLE_FILE.meta, Location::File, format!("cannot read the template: {reason}"));
-        return failed(findings);
-    }
-    let bytes = match fsutil::read_regular(&file.path, MAX_TEMPLATE_BYTES) {
-        Ok(bytes) => bytes,
-        Err(Unreadable::Folder) => {
-            findings
-                .report(&UNREADABLE_FILE.meta, Location::File, "this is a folder, not a template file")
-                .help("template.json must be a JSON file; rename or remove the folder");
-            return failed(findings);
-        }
-        Err(Unreadable::TooLarge { bytes, .. }) => {
-            findings
-                .report(
-                    &UNREADABLE_FILE.meta,
-                    Location::File,
-                    format!("the file is {:.1} MiB; templates over 8 MiB are not read", fsutil::mib(bytes)),
-                )
-                .help("a Packer template is a few KiB: check that this is the file you meant");
-            return failed(findings);
-        }
-        Err(problem) => {
-            findings
-                .report(&UNREADABLE_FILE.meta, Location::File, format!("cannot read the template: {problem}"))
-                .help("make it a regular, readable file");
-            return failed(findings);
-        }
-    };
-    match text_or_report(bytes, &INVALID_JSON.meta, "template", &mut findings) {
-        Ok(text) => Loaded::Text(text),
-        Err(source) => Loaded::Failed { source, findings },
-    }
-}
-
-/// Parses template text, reporting why it is not a template object.
-pub fn parse(source: &str, findings: &mut Findings) -> Option<Template> {
-    if source.starts_with('\u{feff}') {
-        findings
-            .report(
-                &INVALID_JSON.meta,
-                Location::Offset(0),
-                "the file starts with a UTF-8 byte order mark, which Packer rejects",
-            )
-            .help("save the file as UTF-8 without a byte order mark");
-        return None;
-    }
-    if source.trim().is_empty() {
-        findings
-            .report(&INVALID_JSON.meta, Location::File, "the file is empty")
-            .help("a template is a JSON object with at least a `builders` list");
-        return None;
-    }
-    let value: Value = match serde_json::from_str(source) {
-        Ok(value) => value,
-        Err(error) => {
-            let offset = location::offset_of(source, error.line(), error.column());
-            let message = error.to_string();
-            let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-            let finding =
-                findings.report(&INVALID_JSON.meta, Location::Offset(offset), format!("invalid JSON: {message}"));
-            if message.contains("recursion limit") {
-                finding.help("nesting this deep is not a template; check how the file was generated");
-            } else if message.contains("trailing comma") {
-                finding.help("remove the comma before the closing bracket");
-            } else {
-                finding.help("correct the JSON here; `packer validate` reports the same error without its place");
-            }
-            return None;
-        }
-    };
-    match value {
-        Value::Object(root) => Some(Template { root }),
-        other => {
-            let kind = match other {
-                Value::Array(_) => "a list",
-                Value::String(_) => "a string",
-                Value::Number(_) => "a number",
-                Value::Bool(_) => "a boolean",
-                _ => "null",
-            };
-            findings
-                .report(
-                    &NOT_AN_OBJECT.meta,
-                    Location::value(Route::root()),
-                    format!("the template is {kind}, not a JSON object"),
-                )
-                .help("a template is an object such as { \"builders\": [ … ] }");
-            None
-        }
-    }
-}
-
 /// Lints one template for `images`, judged with `setting` (the versions
 /// the repository's `xtask.toml` declares, else the Packer `images` runs):
 /// a report for a JSON template, one per file (and one for the folder,
@@ -387,16 +277,25 @@ pub fn lint_judged(file: &TemplateFile, judging: &Judging) -> Vec<FileReport> {
 
 /// Lints one JSON template file.
 pub fn lint_file(file: &TemplateFile, judging: &Judging) -> FileReport {
-    let (source, mut findings) = match load(file) {
-        Loaded::Text(source) => (source, Findings::default()),
-        Loaded::Failed { source, mut findings } => {
+    let mut findings = Findings::default();
+    let source = match template::load(file) {
+        Loaded::Text(source) => source,
+        Loaded::Failed { source, problem } => {
+            report_read_problem(problem, &mut findings);
             report_layout(file, &mut findings);
             return FileReport::new(file.rel.clone(), source, findings.into_vec(), Syntax::Json);
         }
     };
     report_layout(file, &mut findings);
     let mut allows = Vec::new();
-    if let Some(template) = parse(&source, &mut findings) {
+    let parsed = match template::parse(&source) {
+        Ok(template) => Some(template),
+        Err(problem) => {
+            report_read_problem(problem, &mut findings);
+            None
+        }
+    };
+    if let Some(template) = parsed {
         allows = suppress::template_allows(&template, &mut findings);
         let blocks = Blocks::new(&template);
         let strings = Strings::new(&template);
@@ -420,6 +319,16 @@ pub fn lint_file(file: &TemplateFile, judging: &Judging) -> FileReport {
         }
     }
     FileReport::with_allows(file.rel.clone(), source, findings.into_vec(), &allows, Syntax::Json)
+}
+
+/// Reports what stopped the template being read, as the rule of its kind.
+fn report_read_problem(problem: ReadProblem, findings: &mut Findings) {
+    let rule = match problem.kind {
+        ReadProblemKind::UnreadableFile => &UNREADABLE_FILE.meta,
+        ReadProblemKind::InvalidJson => &INVALID_JSON.meta,
+        ReadProblemKind::NotAnObject => &NOT_AN_OBJECT.meta,
+    };
+    findings.report(rule, problem.location, problem.message).help = problem.help;
 }
 
 fn report_layout(file: &TemplateFile, findings: &mut Findings) {
