@@ -83,12 +83,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
          issue 17, item 1: deployment knowledge into the model, the writer into a shared piece",
     ),
     (
-        "images",
-        "lint_templates",
-        "the lint command's `declared`/`installed` and the pre-build `lint_template`; \
-         issue 17, item 1: templates read through the model",
-    ),
-    (
         "lint_deployments",
         "images",
         "`plan::GLOBAL`, `MACHINE_IMAGE_ROLES`, `feeding_image`, `Readout`, `Freshness`; \

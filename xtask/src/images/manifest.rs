@@ -38,7 +38,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
     let channels = config.channels;
     // A manifest does not say which Packer built it: its templates are
     // judged with the versions xtask.toml declares, else the newest known.
-    let setting = crate::lint_templates::declared(None, &config.packer);
+    let setting = crate::config::declared(None, &config.packer);
     let root = fs::canonicalize(&options.root).with_context(|| format!("resolving {}", options.root.display()))?;
     let mut jobs = Vec::new();
     // Each template's region, with the image and the manifest that gave it:

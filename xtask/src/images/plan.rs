@@ -205,11 +205,11 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
     // Templates are judged as the linter judges them: with the versions
     // xtask.toml declares, else the Packer that builds them; their values
     // are read as that Packer reads them, since they reach it as they are.
-    let mut setting = crate::lint_templates::declared(None, &pins);
+    let mut setting = crate::config::declared(None, &pins);
     if let Ok(Some((packer, version))) = &installed {
         setting.builds_with = Version::of_packer(version);
         if setting.core.is_none() {
-            setting.core = crate::lint_templates::installed(packer, version);
+            setting.core = crate::config::installed(packer, version);
         }
     }
     if selected.is_empty() {

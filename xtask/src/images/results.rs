@@ -315,7 +315,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     }
     // Judged as the leg's build was: with the versions xtask.toml declares,
     // else the Packer that built it; its values read as that Packer read them.
-    let mut setting = crate::lint_templates::declared(None, &crate::config::Config::read(root)?.packer);
+    let mut setting = crate::config::declared(None, &crate::config::Config::read(root)?.packer);
     setting.builds_with = Version::of_packer(&version);
     if setting.core.is_none() {
         setting.core = Declared::packer(&version, format!("the Packer that built {shown}"));

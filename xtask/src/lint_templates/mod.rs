@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-use crate::config::{self, Config, PackerPins};
+use crate::config::{self, Config};
 use crate::diagnostic::{FileReport, Findings, Report};
 use crate::location::{Location, Syntax};
 use crate::project::{self, Filter, TemplateFile, TemplateFormat};
 use crate::render::{self, Format};
-use crate::schema::in_force::{Declared, InForce, Setting};
+use crate::schema::in_force::{InForce, Setting};
 use crate::suppress;
 use crate::template::{self, Blocks, Loaded, ReadProblem, ReadProblemKind, Strings};
 use crate::version::Version;
@@ -149,52 +149,14 @@ pub struct Judging {
 /// the executable has not changed), else none (the newest release xtask
 /// knows); plugin pins from `[packer.plugins]`.
 pub fn setting(options: &Options, config: &Config) -> Setting {
-    let mut setting = declared(options.packer_version, &config.packer);
+    let mut setting = config::declared(options.packer_version, &config.packer);
     if setting.core.is_none() {
         setting.core = crate::packer::find(None).ok().and_then(|packer| {
             let version = crate::packer::version_cached(&packer, &options.root).ok()?;
-            installed(&packer, &version)
+            config::installed(&packer, &version)
         });
     }
     setting
-}
-
-/// The versions `--packer-version` (`flag`) and xtask.toml's `[packer]`
-/// declare; no Packer version when neither names one. A pin is judged as
-/// the plugin the knowledge holds for its source (`github.com/hashicorp/amazon`
-/// is `amazon`); a pin of a source it does not hold makes that plugin's
-/// types unchecked, since Packer loads a plugin by name whatever its source.
-pub fn declared(flag: Option<Version>, pins: &PackerPins) -> Setting {
-    let knowledge = crate::schema::knowledge();
-    let mut setting = Setting::default();
-    for (source, version) in &pins.plugins {
-        let name = crate::plugins::source_name(source);
-        match (knowledge.plugin_of_address(source), Version::parse(version)) {
-            (Some(plugin), Some(version)) => {
-                let why = format!("`\"{source}\" = \"{version}\"` in {}", config::FILE);
-                setting.plugins.push((knowledge.sources[plugin].name.to_owned(), Declared { version, why }));
-            }
-            _ => setting.unknown_pins.push((name.to_owned(), source.clone())),
-        }
-    }
-    let written = pins.version.as_deref().and_then(Version::parse);
-    setting.core = match (flag, written) {
-        (Some(version), _) => Some(Declared { version, why: "--packer-version".to_owned() }),
-        (None, Some(version)) => Some(Declared { version, why: format!("`[packer] version` in {}", config::FILE) }),
-        (None, None) => None,
-    };
-    setting
-}
-
-/// The Packer at `packer`, whose `packer version` said `version`
-/// (`1.16.0`, `1.10.0-dev`), as the version templates are judged with.
-pub fn installed(packer: &Path, version: &str) -> Option<Declared> {
-    let why = format!(
-        "the installed {}; declare the one you build with as `[packer] version` in {}",
-        packer.display(),
-        config::FILE
-    );
-    Declared::packer(version, why)
 }
 
 /// Lints what a queue hands out on `threads` threads, this one included:
@@ -354,37 +316,4 @@ pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
         );
     }
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `[packer.plugins]` keys are sources: the knowledge names their
-    /// plugin, and a source it does not hold leaves its name's types unchecked.
-    #[test]
-    fn pins_are_judged_as_the_plugin_of_their_source() {
-        let pins = PackerPins {
-            version: Some("1.11.2".to_owned()),
-            plugins: [
-                ("github.com/hashicorp/amazon".to_owned(), "1.3.0".to_owned()),
-                ("github.com/vmware/vmware".to_owned(), "1.0.7".to_owned()),
-                ("github.com/example/docker".to_owned(), "2.0.0".to_owned()),
-            ]
-            .into(),
-        };
-        let setting = declared(None, &pins);
-        assert_eq!(setting.core.as_ref().map(|core| core.version), Some(Version(1, 11, 2)));
-        let plugins: Vec<(&str, Version)> =
-            setting.plugins.iter().map(|(name, declared)| (name.as_str(), declared.version)).collect();
-        assert_eq!(plugins, [("amazon", Version(1, 3, 0)), ("vmware", Version(1, 0, 7))]);
-        assert!(setting.plugins[0].1.why.contains("\"github.com/hashicorp/amazon\" = \"1.3.0\""));
-        assert_eq!(setting.unknown_pins, [("docker".to_owned(), "github.com/example/docker".to_owned())]);
-        let flagged = declared(Some(Version(1, 9, 0)), &pins);
-        assert_eq!(
-            flagged.core.map(|core| (core.version, core.why)),
-            Some((Version(1, 9, 0), "--packer-version".into()))
-        );
-        assert!(declared(None, &PackerPins::default()).core.is_none());
-    }
 }
