@@ -79,14 +79,14 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     (
         "lifecycle",
         "images",
-        "the run lock, the deployment writer, `plan::feeding_image`, `freshness`; \
+        "the run lock, the deployment writer, `plan::select`, `freshness`; \
          issue 17, item 1: deployment knowledge into the model, the writer into a shared piece",
     ),
     (
         "lint_deployments",
         "images",
-        "`plan::GLOBAL`, `MACHINE_IMAGE_ROLES`, `feeding_image`, `Readout`, `Freshness`; \
-         issue 17, item 1: roles and which image feeds which role in the deployment model",
+        "`readout::Readout`, `freshness::Freshness`; issue 17, item 1: the readout and freshness \
+         out of `images`, below the commands",
     ),
 ];
 

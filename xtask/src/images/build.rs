@@ -17,9 +17,9 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use serde_json::Map;
 
-use super::plan::GLOBAL;
 use super::progress::Progress;
 use super::{Job, Options, Outcome, describe_images, record, tools};
+use crate::deployments::GLOBAL;
 use crate::hcl2::Hcl2Template;
 use crate::lock::LockFile;
 use crate::packer::{self, Artifacts, BuildArgs, Line};

@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use super::readout::{Readout, RegionBuilder};
 use super::{Job, Options, Outcome, tools};
-use crate::deployments::Deployment;
+use crate::deployments::{Deployment, GLOBAL, feeding_image};
 use crate::hcl2::Given;
 use crate::lifecycle::channels::Channels;
 use crate::lock::{self, LockFile, LockedTemplate};
@@ -16,25 +16,6 @@ use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::secrets;
 use crate::var_values::recorded_texts;
 use crate::version::Version;
-
-/// Key under which a cloud's region-less images (GCE) are recorded.
-pub const GLOBAL: &str = "global";
-
-/// The roles a `machine-image` feeds when no `<role>-image` exists.
-pub const MACHINE_IMAGE_ROLES: &[&str] = &["bastion", "cluster"];
-
-/// Which image folder feeds `role` of a deployment of this release and
-/// cloud, given every template that exists there.
-pub fn feeding_image<'a>(role: &str, images: &'a BTreeSet<String>) -> Option<&'a str> {
-    let own = format!("{role}-image");
-    if let Some(image) = images.get(&own) {
-        return Some(image);
-    }
-    if MACHINE_IMAGE_ROLES.contains(&role) {
-        return images.get("machine-image").map(String::as_str);
-    }
-    None
-}
 
 /// A deployment key fed by a template.
 #[derive(Clone, Debug)]
@@ -683,17 +664,6 @@ fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn own_images_take_precedence() {
-        let both: BTreeSet<String> = ["machine-image".to_owned(), "bastion-image".to_owned()].into();
-        assert_eq!(feeding_image("bastion", &both), Some("bastion-image"));
-        assert_eq!(feeding_image("cluster", &both), Some("machine-image"));
-        assert_eq!(feeding_image("worker", &both), None);
-        let machine_only: BTreeSet<String> = ["machine-image".to_owned()].into();
-        assert_eq!(feeding_image("bastion", &machine_only), Some("machine-image"));
-        assert_eq!(feeding_image("worker", &machine_only), None, "machine-image feeds bastion and cluster alone");
-    }
 
     fn deployment(name: &str, text: &str) -> Deployment {
         let path = Path::new("/repo/deployments").join(name);

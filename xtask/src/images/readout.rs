@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::plan::GLOBAL;
+use crate::deployments::GLOBAL;
 use crate::diagnostic::Severity;
 use crate::gotmpl;
 use crate::hcl2::Given;
