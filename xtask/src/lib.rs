@@ -108,6 +108,7 @@ pub mod printable;
 pub mod private_vars;
 pub mod project;
 pub mod protected;
+pub mod readout;
 pub mod regions;
 pub mod render;
 pub mod schema;

@@ -573,7 +573,7 @@ fn validate_cause(output: &str) -> String {
 
 /// The (builder, region) pairs whose reported AMI Packer deregistered
 /// after copying it (`skip_save_build_region`).
-pub fn discarded(builders: &[super::readout::RegionBuilder]) -> Vec<(String, String)> {
+pub fn discarded(builders: &[crate::readout::RegionBuilder]) -> Vec<(String, String)> {
     builders.iter().filter_map(|builder| Some((builder.name.clone(), builder.discarded.clone()?))).collect()
 }
 

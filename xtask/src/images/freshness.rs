@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 
 use super::plan;
-use super::readout::Readout;
 use crate::hcl2::FileKind;
 use crate::lock::{self, LockedImage, LockedTemplate};
 use crate::project::TemplateFile;
+use crate::readout::Readout;
 use crate::schema::in_force::Setting;
 
 /// What the lock and the files say of one recorded image.

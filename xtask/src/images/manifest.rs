@@ -10,8 +10,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
-use super::readout::Readout;
-use super::{Finished, Job, Options, Outcome, RunResult, apply, build, load_deployments, plan, record};
+use super::{Finished, Job, Options, Outcome, RunResult, apply, build, linted, load_deployments, plan, record};
 use crate::lock::{self, LockFile, ManifestSource};
 use crate::packer::{self, Artifacts};
 use crate::printable;
@@ -77,7 +76,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
         let values = plan::variable_values(&var_files, &options.vars)?;
         let texts = crate::var_values::recorded_texts(&values);
         let template =
-            Readout::checked(&file, &values, &setting).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+            linted::readout(&file, &values, &setting).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
         let discarded = build::discarded(&template.builders);
         let LastRun { images, run_uuid, built } =
             read_manifest(&manifest_path, &manifest_rel, &layout.cloud, &discarded)?;

@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::readout::{Readout, RegionBuilder};
-use super::{Job, Options, Outcome, tools};
+use super::{Job, Options, Outcome, linted, tools};
 use crate::deployments::{Deployment, GLOBAL, feeding_image};
 use crate::hcl2::Given;
 use crate::lifecycle::channels::Channels;
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
+use crate::readout::{Readout, RegionBuilder};
 use crate::secrets;
 use crate::var_values::recorded_texts;
 use crate::version::Version;
@@ -220,7 +220,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             }
         };
         let (values, var_files) = &values_of[&file.format];
-        let template = match Readout::checked(&file, values, &setting) {
+        let template = match linted::readout(&file, values, &setting) {
             Ok(template) => template,
             Err(why) => {
                 some_unread = true;

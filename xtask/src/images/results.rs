@@ -33,14 +33,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use serde_json::{Value, json};
 
-use super::readout::Readout;
-use super::{Finished, Job, Options, Outcome, RunResult, apply, load_deployments, plan, record};
+use super::{Finished, Job, Options, Outcome, RunResult, apply, linted, load_deployments, plan, record};
 use crate::fsutil::write_atomic;
 use crate::hcl2::Given;
 use crate::lock::{self, LockFile};
 use crate::printable;
 use crate::project::{self, Filter, TemplateFile};
 use crate::protected::{Protected, Refusal};
+use crate::readout::Readout;
 use crate::schema::in_force::Declared;
 use crate::version::Version;
 
@@ -320,7 +320,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     if setting.core.is_none() {
         setting.core = Declared::packer(&version, format!("the Packer that built {shown}"));
     }
-    let parsed = Readout::checked(&file, &values, &setting).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+    let parsed = linted::readout(&file, &values, &setting).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
     if let Some(name) = recorded_values.keys().find(|name| !parsed.variables.contains(*name)) {
         bail!(
             "{shown}: `values` gives `{}`, which {} does not declare; build it again",

@@ -1,16 +1,15 @@
-//! What `images` needs to know of a template, whichever way it is written:
+//! What a build needs to know of a template, whichever way it is written:
 //! the builders that make images and their regions, the files a build
 //! reads, the variables it declares and which of them are secret. The
-//! stages after the plan never look at JSON or HCL2 again.
+//! stages of `images` after the plan never look at JSON or HCL2 again,
+//! and the deployment linter and `freshness` read templates here too.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::deployments::GLOBAL;
-use crate::diagnostic::Severity;
 use crate::gotmpl;
 use crate::hcl2::Given;
 use crate::hcl2::Hcl2Template;
-use crate::lint_templates;
 use crate::plugins::PluginUse;
 use crate::project::{TemplateFile, TemplateFormat};
 use crate::schema::PluginKind;
@@ -80,35 +79,6 @@ impl PackerNeed {
 }
 
 impl Readout {
-    /// Reads a template whose lint found no error; lint errors stop it,
-    /// listed with their places. `values` are the run's `--var-file` and
-    /// `--var` values; `setting` the Packer and plugin versions it is
-    /// judged with, and the Packer whose reading of an HCL2 folder's values
-    /// is taken ([`Setting::reading`]).
-    pub fn checked(
-        file: &TemplateFile,
-        values: &BTreeMap<String, Given>,
-        setting: &Setting,
-    ) -> Result<Readout, String> {
-        let var_names: BTreeSet<String> = values.keys().cloned().collect();
-        let errors: Vec<String> = lint_templates::lint_template(file, &var_names, setting)
-            .iter()
-            .flat_map(|report| {
-                report.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| {
-                    format!("{}:{}:{}: {} [{}]", report.path, d.span.line, d.span.column, d.message, d.rule.name)
-                })
-            })
-            .collect();
-        if !errors.is_empty() {
-            return Err(format!(
-                "lint errors (run `cargo xtask lint-templates {}` for details):\n  {}",
-                file.rel,
-                errors.join("\n  ")
-            ));
-        }
-        Readout::read(file, values, setting)
-    }
-
     /// Reads a template without linting it; of `setting`, only the Packer
     /// whose reading of the values is taken counts.
     pub fn read(file: &TemplateFile, values: &BTreeMap<String, Given>, setting: &Setting) -> Result<Readout, String> {
