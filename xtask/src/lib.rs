@@ -88,6 +88,7 @@ pub mod config;
 pub mod demo;
 pub mod deployments;
 pub mod diagnostic;
+pub mod freshness;
 pub mod fsutil;
 pub mod gotmpl;
 pub mod hcl2;

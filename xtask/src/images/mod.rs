@@ -20,7 +20,6 @@
 
 pub mod apply;
 mod build;
-pub mod freshness;
 mod linted;
 mod manifest;
 pub mod plan;

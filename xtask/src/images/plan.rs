@@ -586,7 +586,10 @@ fn recorded_images(
                 format!("its image for {region} is older than its last build (a --region run built other regions)")
             } else {
                 match &locked.files {
-                    Some(before) => format!("changed since its images were built: {}", file_changes(before, now.files)),
+                    Some(before) => format!(
+                        "changed since its images were built: {}",
+                        crate::freshness::file_changes(before, now.files)
+                    ),
                     None => "the template or a file it uploads changed since its images were built".to_owned(),
                 }
             });
@@ -600,21 +603,6 @@ fn recorded_images(
         images.insert(region.clone(), image.id.clone());
     }
     Ok(images)
-}
-
-/// `scripts/a.sh (changed), scripts/b.sh (new)`.
-pub fn file_changes(before: &BTreeMap<String, String>, now: &BTreeMap<String, String>) -> String {
-    let mut changes: Vec<String> = now
-        .iter()
-        .filter_map(|(name, hash)| match before.get(name) {
-            None => Some(format!("{name} (new)")),
-            Some(old) if old != hash => Some(format!("{name} (changed)")),
-            Some(_) => None,
-        })
-        .collect();
-    changes
-        .extend(before.keys().filter(|name| !now.contains_key(*name)).map(|name| format!("{name} (no longer used)")));
-    if changes.is_empty() { "the order of its files".to_owned() } else { changes.join(", ") }
 }
 
 /// Which variables a run gives differently from the last build: by name,
@@ -803,14 +791,7 @@ mod tests {
     }
 
     #[test]
-    fn file_and_setting_changes_are_named() {
-        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
-            pairs.iter().map(|(name, hash)| (name.to_string(), hash.to_string())).collect()
-        };
-        let before = map(&[("a.sh", "1"), ("b.sh", "2"), ("gone.sh", "3")]);
-        let now = map(&[("a.sh", "1"), ("b.sh", "9"), ("new.sh", "4")]);
-        assert_eq!(file_changes(&before, &now), "b.sh (changed), new.sh (new), gone.sh (no longer used)");
-        assert_eq!(file_changes(&before, &before), "the order of its files");
+    fn setting_changes_are_named() {
         assert_eq!(
             setting_changes(&strings(&["owner", "var-file prod.json"]), &strings(&["owner", "team"])),
             "its last build was given var-file prod.json and this run is not; this run gives team, which its last \

@@ -389,7 +389,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
             "{shown} was built from other content of {} than this working tree has ({}); build it again from \
              this commit{hint}",
             file.rel,
-            plan::file_changes(&before, &files)
+            crate::freshness::file_changes(&before, &files)
         );
     }
     let tooling = super::tools::Tooling { used: plugins_of(&value, &shown)?, ..Default::default() };

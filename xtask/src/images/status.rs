@@ -13,9 +13,9 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
-use super::freshness::{self, Freshness};
 use super::plan;
 use crate::deployments::{Deployment, GLOBAL, feeding_image};
+use crate::freshness::{self, Freshness};
 use crate::lifecycle;
 use crate::lock::{LockFile, LockedTemplate};
 use crate::printable;

@@ -12,7 +12,7 @@ use anyhow::{Result, bail};
 use crate::config::Config;
 use crate::deployments::{self, Deployment, feeding_image};
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
-use crate::images::freshness::{self, Freshness};
+use crate::freshness::{self, Freshness};
 use crate::lifecycle::channels::Channels;
 use crate::location::{Location, Syntax};
 use crate::lock::{self, LockFile};
