@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 
+use anyhow::{Result, bail};
+
 use crate::config::{self, Config};
 use crate::diagnostic::{FileReport, Findings, Report};
 use crate::location::{Location, Syntax};
@@ -20,7 +22,6 @@ use crate::schema::in_force::{InForce, Setting};
 use crate::suppress;
 use crate::template::{self, Blocks, Loaded, ReadProblem, ReadProblemKind, Strings};
 use crate::version::Version;
-use anyhow::{Result, bail};
 
 use plugin_keys::PluginKeys;
 use rules::{BAD_LAYOUT, Context, INVALID_JSON, NOT_AN_OBJECT, RULES, UNREADABLE_FILE};
