@@ -11,8 +11,8 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use super::channels::Channels;
-use super::clock;
 use super::prune::select::{Judged, Verdict};
+use crate::clock;
 use crate::lock::LockedTemplate;
 use crate::printable;
 

@@ -7,9 +7,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::clock;
 use crate::deployments::Deployment;
 use crate::images::plan::GLOBAL;
-use crate::lifecycle::clock;
 use crate::lifecycle::fleet::Selection;
 use crate::lifecycle::history;
 use crate::lock::{LockFile, LockedImage, LockedTemplate};
