@@ -26,7 +26,7 @@
 //! ```
 //!
 //! `[channels]` names the channels images are rolled out through
-//! (`crate::lifecycle::channels`).
+//! (`crate::channels`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -35,8 +35,8 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use toml::de::{DeTable, DeValue};
 
+use crate::channels::Channels;
 use crate::diagnostic::{Report, RuleMeta, Severity};
-use crate::lifecycle::channels::Channels;
 use crate::location::LineIndex;
 
 /// The configuration's name, a fact of the repository's layout.
@@ -101,7 +101,7 @@ impl Config {
                 "rules" => config.read_rules(entries)?,
                 "per-file-ignores" => config.read_ignores(entries)?,
                 "packer" => config.packer = read_packer(entries)?,
-                "channels" => config.channels = Some(crate::lifecycle::channels::parse(entries, key.span().start)?),
+                "channels" => config.channels = Some(crate::channels::parse(entries, key.span().start)?),
                 other => {
                     let message = format!(
                         "unknown section `{other}`; the sections are `rules`, `per-file-ignores`, `packer` and \

@@ -82,6 +82,7 @@ pub fn skip_slow_test(takes: &str) -> bool {
 
 pub mod aws;
 pub mod bench;
+pub mod channels;
 pub mod cli;
 pub mod clock;
 pub mod codegen;

@@ -8,9 +8,9 @@ use anyhow::Result;
 
 use super::readout::{Readout, RegionBuilder};
 use super::{Job, Options, Outcome, tools};
+use crate::channels::Channels;
 use crate::deployments::Deployment;
 use crate::hcl2::Given;
-use crate::lifecycle::channels::Channels;
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::secrets;
@@ -397,7 +397,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                     );
                     // With channels, the first channel's deployments get
                     // what the lock last gave it, which a rollback moves.
-                    let images = crate::lifecycle::channels::first_channel_images(
+                    let images = crate::channels::first_channel_images(
                         channels.as_ref(),
                         lockfile.templates.get(&file.rel),
                         images,

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use super::channels::{Channels, Membership};
+use crate::channels::{Channels, Membership};
 use crate::deployments::Deployment;
 use crate::images::plan::{self, GLOBAL};
 use crate::project::{self, Filter, Layout, TemplateFile};

@@ -9,13 +9,13 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
+use crate::channels::Channels;
 use crate::config::Config;
 use crate::deployments::{self, Deployment};
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
 use crate::images::freshness::{self, Freshness};
 use crate::images::plan;
 use crate::images::readout::Readout;
-use crate::lifecycle::channels::Channels;
 use crate::location::{Location, Syntax};
 use crate::lock::{self, LockFile};
 use crate::project::{self, Filter, TemplateFile};
