@@ -434,6 +434,27 @@ fn an_allow_for_a_rule_that_needs_the_lock_is_not_unused_without_one() {
     assert!(held_back.is_empty(), "{held_back:?}");
 }
 
+/// An allow may name any linter's rule: in a file of the other linter it
+/// silences nothing (`unused-allow`, a warning) rather than naming no rule
+/// (`invalid-allow`, an error, which would also stop `images` building).
+#[test]
+fn an_allow_of_the_other_linters_rule_is_unused_not_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "packer/3.11/aws/machine-image/template.json",
+        "{\"_xtask\": \"allow(stale-image): kept\", \"builders\": [{\"type\": \"null\", \"communicator\": \"none\"}]}\n",
+    );
+    write(root, "deployments/d.yaml", "# xtask: allow(PKR201): kept\nrelease: '3.11'\ncloud: aws\n");
+    let report = lint_both(root.to_path_buf());
+    for file in &report.files {
+        let rules: Vec<&str> = file.diagnostics.iter().map(|d| d.rule.name).collect();
+        assert!(rules.contains(&"unused-allow") && !rules.contains(&"invalid-allow"), "{}: {rules:?}", file.path);
+    }
+    assert_eq!(report.files.len(), 2);
+}
+
 /// `xtask.toml`: a rule's severity changed, a rule off, a rule off for the
 /// files a pattern matches; a mistake in it names the file and line.
 #[test]
@@ -449,6 +470,37 @@ fn config_sets_severities_and_ignores() {
     assert_eq!(output.status.code(), Some(2));
     let error = common::stderr(&output);
     assert!(error.contains("xtask.toml:3:1: `no-such-rule` is not a rule"), "{error}");
+}
+
+/// Each linter looks the rules `xtask.toml` names up among every rule,
+/// its own, the other linter's and the suppressions': an unknown name, in
+/// `[rules]` or `[per-file-ignores]`, stops it (exit 2) with its place.
+#[test]
+fn every_linter_looks_up_the_configurations_rules_among_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap();
+    for (config, said) in [
+        (
+            "[rules]\nduplicate-region = \"warning\"\nno-such-rule = \"off\"\n",
+            "xtask.toml:3:1: `no-such-rule` is not a rule",
+        ),
+        (
+            "[per-file-ignores]\n\"packer/**\" = [\"stale-image\", \"PKR999\"]\n",
+            "xtask.toml:2:31: `PKR999` is not a rule",
+        ),
+    ] {
+        write(dir.path(), "xtask.toml", config);
+        for command in ["lint", "lint-templates", "lint-deployments"] {
+            let output = xtask(&[command, "--root", root]);
+            assert_eq!(output.status.code(), Some(2), "{command}: {}", common::text(&output));
+            assert!(common::stderr(&output).contains(said), "{command}: {}", common::stderr(&output));
+        }
+    }
+    write(dir.path(), "xtask.toml", "[rules]\nstale-image = \"off\"\nPKR107 = \"off\"\nunused-allow = \"error\"\n");
+    for command in ["lint", "lint-templates", "lint-deployments"] {
+        let output = xtask(&[command, "--root", root]);
+        assert_eq!(output.status.code(), Some(0), "{command}: {}", common::text(&output));
+    }
 }
 
 /// An HCL2 template feeds the deployments of its release and cloud: its

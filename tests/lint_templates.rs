@@ -633,6 +633,10 @@ fn explain_prints_the_rule_doc() {
     assert_eq!(by_code, by_name);
     assert!(by_code.starts_with("PKR201 undeclared-variable (error)"));
     assert!(by_code.contains("## Why is this bad?"));
+    let near = xtask(&["lint-deployments", "--explain", "duplicat-region"]);
+    assert_eq!(near.status.code(), Some(2));
+    let said = common::stderr(&near);
+    assert!(said.contains("there is no rule `duplicat-region`; did you mean `duplicate-region`?"), "{said}");
 }
 
 #[test]
