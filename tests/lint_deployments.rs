@@ -16,7 +16,8 @@ fn fires_on_its_fixture(name: &str) {
     let rule = RULES.iter().find(|rule| rule.meta.name == name).unwrap_or_else(|| panic!("no rule is named {name}"));
     let root = fixtures().join("deployment-rules").join(name);
     assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/deployment-rules/{name}/");
-    let report = lint_deployments::lint(&Options { root, ..Options::default() }).unwrap();
+    let report =
+        lint_deployments::lint(&Options { root, ..Options::default() }, &xtask::catalogue::registry()).unwrap();
     let codes: Vec<&str> = report.files.iter().flat_map(|f| &f.diagnostics).map(|d| d.rule.code).collect();
     assert!(
         codes.contains(&rule.meta.code),
@@ -62,8 +63,9 @@ fn every_fixture_makes_valid_sarif() {
         .iter()
         .map(|rule| {
             let root = fixtures().join("deployment-rules").join(rule.meta.name);
-            let report = lint_deployments::lint(&Options { root, ..Options::default() }).unwrap();
-            (rule.meta.name.to_owned(), sarif::render(&report, &xtask::lint::catalogue()))
+            let report =
+                lint_deployments::lint(&Options { root, ..Options::default() }, &xtask::catalogue::registry()).unwrap();
+            (rule.meta.name.to_owned(), sarif::render(&report, xtask::catalogue::registry().rules()))
         })
         .collect();
     common::assert_valid_sarif(&logs);
@@ -313,7 +315,8 @@ fn special_files_are_reported_never_opened() {
 #[test]
 fn yaml_as_people_write_it() {
     let root = fixtures().join("yaml-as-written");
-    let report = lint_deployments::lint(&Options { root, ..Options::default() }).unwrap();
+    let report =
+        lint_deployments::lint(&Options { root, ..Options::default() }, &xtask::catalogue::registry()).unwrap();
     let clean = report.files.iter().find(|file| file.path.ends_with("anchors.yaml")).unwrap();
     assert!(clean.diagnostics.is_empty(), "{}", human::render(&report, "deployment", false));
     insta::assert_snapshot!("yaml-as-written.human", human::render(&report, "deployment", false));
@@ -355,7 +358,7 @@ fn lint_both(root: std::path::PathBuf) -> xtask::diagnostic::Report {
         var_files: Vec::new(),
         packer_version: None,
     };
-    xtask::lint::lint(root, selection).unwrap()
+    xtask::lint::lint(root, selection, &xtask::catalogue::registry()).unwrap()
 }
 
 /// The suppression rules, which both linters report, each with a fixture

@@ -82,6 +82,7 @@ pub fn skip_slow_test(takes: &str) -> bool {
 
 pub mod aws;
 pub mod bench;
+pub mod catalogue;
 pub mod channels;
 pub mod cli;
 pub mod clock;
@@ -111,6 +112,7 @@ pub mod private_vars;
 pub mod project;
 pub mod protected;
 pub mod regions;
+pub mod registry;
 pub mod render;
 pub mod schema;
 pub mod secrets;

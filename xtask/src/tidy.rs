@@ -27,15 +27,17 @@ const LAYERS: &[(&str, &[&str])] = &[
     // deployments, the runners of Packer and the AWS CLI, secrets, the files
     // only their writers may change.
     ("shared", &["aws", "diagnostic", "packer", "patch", "plugins", "private_vars", "protected", "secrets"]),
-    // What is configured and reported per rule: `xtask.toml`, suppressions,
-    // the renderers. The rule registry belongs at the bottom of this layer
-    // once it leaves the `lint` command.
-    ("rules", &["config", "render", "suppress"]),
-    // One module per subcommand.
+    // What is configured and reported per rule: the registry of rules, which
+    // the commands pass to the others, `xtask.toml`, suppressions, the
+    // renderers.
+    ("rules", &["config", "registry", "render", "suppress"]),
+    // One module per subcommand, and the catalogue, which gathers the rules
+    // of both linters into the registry.
     (
         "commands",
         &[
             "bench",
+            "catalogue",
             "cli",
             "codegen",
             "demo",
@@ -57,14 +59,6 @@ const LAYERS: &[(&str, &[&str])] = &[
 /// of issue 17 removes it.
 const ALLOWED: &[(&str, &str, &str)] = &[
     (
-        "config",
-        "lint",
-        "`find_rule` for rule levels: the rule registry lives in the `lint` command; \
-         issue 17, item 1: a registry below config, suppressions and renderers",
-    ),
-    ("render", "lint", "the rule catalogue for SARIF and `--explain`; issue 17, item 1: the rule registry"),
-    ("suppress", "lint", "`find_rule` for `allow(rule)`; issue 17, item 1: the rule registry"),
-    (
         "schema",
         "hcl2",
         "`hcl2::functions`, the record of which release has which function; issue 17, item 1: \
@@ -75,18 +69,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "images",
         "the run lock, the deployment writer, `plan::feeding_image`, `freshness`; \
          issue 17, item 1: deployment knowledge into the model, the writer into a shared piece",
-    ),
-    (
-        "images",
-        "lint_templates",
-        "JSON templates read through the lint command's `load`/`parse`, and `rules::suggest`; \
-         issue 17, item 1: templates read through the model",
-    ),
-    (
-        "lint_deployments",
-        "images",
-        "`plan::GLOBAL`, `MACHINE_IMAGE_ROLES`, `feeding_image`, `Readout`, `Freshness`; \
-         issue 17, item 1: roles and which image feeds which role in the deployment model",
     ),
 ];
 

@@ -239,7 +239,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             }
         };
         let (values, var_files) = &values_of[&file.format];
-        let template = match Readout::checked(&file, values, &setting) {
+        let template = match Readout::checked(&file, values, &setting, &options.rules) {
             Ok(template) => template,
             Err(why) => {
                 some_unread = true;

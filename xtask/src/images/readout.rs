@@ -13,6 +13,7 @@ use crate::hcl2::Hcl2Template;
 use crate::lint_templates::{self, Loaded};
 use crate::plugins::PluginUse;
 use crate::project::{TemplateFile, TemplateFormat};
+use crate::registry::Registry;
 use crate::schema::PluginKind;
 use crate::schema::features::Feature;
 use crate::schema::in_force::Setting;
@@ -84,14 +85,16 @@ impl Readout {
     /// listed with their places. `values` are the run's `--var-file` and
     /// `--var` values; `setting` the Packer and plugin versions it is
     /// judged with, and the Packer whose reading of an HCL2 folder's values
-    /// is taken ([`Setting::reading`]).
+    /// is taken ([`Setting::reading`]); `rules` every rule, for the names
+    /// in the template's `allow(…)`.
     pub fn checked(
         file: &TemplateFile,
         values: &BTreeMap<String, Given>,
         setting: &Setting,
+        rules: &Registry,
     ) -> Result<Readout, String> {
         let var_names: BTreeSet<String> = values.keys().cloned().collect();
-        let errors: Vec<String> = lint_templates::lint_template(file, &var_names, setting)
+        let errors: Vec<String> = lint_templates::lint_template(file, &var_names, setting, rules)
             .iter()
             .flat_map(|report| {
                 report.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| {

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, FileReport, Finding, Findings, RuleMeta};
 use crate::location::{Location, Resolver, Route, Span, Syntax};
+use crate::registry::Registry;
 use crate::template::Template;
 
 use rules::{INVALID_ALLOW, UNUSED_ALLOW};
@@ -37,30 +38,37 @@ pub struct Allow {
     pub rules: Vec<&'static RuleMeta>,
 }
 
-/// The allow of a template, from its `_xtask` key.
-pub fn template_allows(template: &Template, out: &mut Findings) -> Vec<Allow> {
+/// The allow of a template, from its `_xtask` key; its rules are looked
+/// up in `rules`.
+pub fn template_allows(template: &Template, rules: &Registry, out: &mut Findings) -> Vec<Allow> {
     let Some(Value::String(text)) = template.root.get(TEMPLATE_KEY) else { return Vec::new() };
     let location = Location::value(Route::root().key(TEMPLATE_KEY));
-    directive(text, location, Scope::File, out).into_iter().collect()
+    directive(text, location, Scope::File, rules, out).into_iter().collect()
 }
 
 /// The allows of a deployment, from its `# xtask:` comments. Comments are
 /// told from text by where their line starts, so a `#` line inside a block
 /// scalar would count as one too.
-pub fn yaml_allows(source: &str, out: &mut Findings) -> Vec<Allow> {
-    comment_allows(source, &["#"], &["---"], out)
+pub fn yaml_allows(source: &str, rules: &Registry, out: &mut Findings) -> Vec<Allow> {
+    comment_allows(source, &["#"], &["---"], rules, out)
 }
 
 /// The allows of an HCL2 template file, from its `# xtask:` or
 /// `// xtask:` comments: for the whole file before its first block or
 /// setting, else for the line below.
-pub fn hcl_allows(source: &str, out: &mut Findings) -> Vec<Allow> {
-    comment_allows(source, &["#", "//"], &[], out)
+pub fn hcl_allows(source: &str, rules: &Registry, out: &mut Findings) -> Vec<Allow> {
+    comment_allows(source, &["#", "//"], &[], rules, out)
 }
 
 /// Allows written as line comments that start with one of `markers`;
 /// lines that start with one of `ignored` do not end the file's head.
-fn comment_allows(source: &str, markers: &[&str], ignored: &[&str], out: &mut Findings) -> Vec<Allow> {
+fn comment_allows(
+    source: &str,
+    markers: &[&str],
+    ignored: &[&str],
+    rules: &Registry,
+    out: &mut Findings,
+) -> Vec<Allow> {
     let mut allows = Vec::new();
     let mut before_first_key = true;
     let mut start = 0;
@@ -71,7 +79,7 @@ fn comment_allows(source: &str, markers: &[&str], ignored: &[&str], out: &mut Fi
             if let Some(text) = comment.trim_start().strip_prefix("xtask:") {
                 let comment_bytes = start + indent..start + line.trim_end().len();
                 let scope = if before_first_key { Scope::File } else { Scope::NextLine };
-                allows.extend(directive(text.trim(), Location::Bytes(comment_bytes), scope, out));
+                allows.extend(directive(text.trim(), Location::Bytes(comment_bytes), scope, rules, out));
             }
         } else if !trimmed.is_empty() && !ignored.iter().any(|prefix| trimmed.starts_with(prefix)) {
             before_first_key = false;
@@ -91,8 +99,9 @@ pub fn only_rules_that_ran(allows: &mut Vec<Allow>, not_run: &[&str]) {
     allows.retain(|allow| !allow.rules.is_empty());
 }
 
-/// Reads `allow(rule, …): reason`, reporting what is wrong with it.
-fn directive(text: &str, location: Location, scope: Scope, out: &mut Findings) -> Option<Allow> {
+/// Reads `allow(rule, …): reason`, reporting what is wrong with it; the
+/// rules named are looked up in `registry`.
+fn directive(text: &str, location: Location, scope: Scope, registry: &Registry, out: &mut Findings) -> Option<Allow> {
     let parsed = text.strip_prefix("allow(").and_then(|rest| rest.split_once(')'));
     let Some((names, rest)) = parsed else {
         out.report(&INVALID_ALLOW, location, format!("`{text}` is not an allow"))
@@ -101,7 +110,7 @@ fn directive(text: &str, location: Location, scope: Scope, out: &mut Findings) -
     };
     let mut rules = Vec::new();
     for name in names.split(',').map(str::trim) {
-        match crate::lint::find_rule(name) {
+        match registry.find(name) {
             Some(rule) => rules.push(rule),
             None => {
                 out.report(&INVALID_ALLOW, location.clone(), format!("`{name}` is not a rule"))
@@ -179,10 +188,22 @@ pub fn apply(diagnostics: &mut Vec<Diagnostic>, allows: &[Allow], spans: &[Span]
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Severity;
+
+    /// The rules these tests name, as the linters declare them.
+    fn registry() -> Registry {
+        static RULES: [RuleMeta; 4] = [
+            RuleMeta { code: "PKR107", name: "duplicate-region", severity: Severity::Error, doc: "" },
+            RuleMeta { code: "PKR201", name: "undeclared-variable", severity: Severity::Error, doc: "" },
+            RuleMeta { code: "DEP009", name: "stale-image", severity: Severity::Warning, doc: "" },
+            RuleMeta { code: "DEP010", name: "unknown-image", severity: Severity::Error, doc: "" },
+        ];
+        Registry::new(&RULES)
+    }
 
     fn read(text: &str) -> (Option<Allow>, Vec<String>) {
         let mut out = Findings::default();
-        let allow = directive(text, Location::File, Scope::File, &mut out);
+        let allow = directive(text, Location::File, Scope::File, &registry(), &mut out);
         (allow, out.into_vec().into_iter().map(|finding| finding.message).collect())
     }
 
@@ -202,7 +223,8 @@ mod tests {
     #[test]
     fn yaml_comments_before_the_first_key_cover_the_file() {
         let source = "---\n# xtask: allow(stale-image): a\nrelease: '3.11'\n  # xtask: allow(unknown-image): b\nx: 1\n";
-        let scopes: Vec<Scope> = yaml_allows(source, &mut Findings::default()).iter().map(|a| a.scope).collect();
+        let scopes: Vec<Scope> =
+            yaml_allows(source, &registry(), &mut Findings::default()).iter().map(|a| a.scope).collect();
         assert_eq!(scopes, [Scope::File, Scope::NextLine]);
     }
 }
