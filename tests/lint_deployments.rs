@@ -351,14 +351,14 @@ fn a_root_without_the_folders_says_so() {
 }
 
 fn lint_both(root: std::path::PathBuf) -> xtask::diagnostic::Report {
-    let selection = xtask::lint::Selection {
+    let request = xtask::lint::Request {
         templates: Vec::new(),
         deployments: Vec::new(),
         everything: true,
         var_files: Vec::new(),
         packer_version: None,
     };
-    xtask::lint::lint(root, selection, &xtask::catalogue::registry()).unwrap()
+    xtask::lint::lint(root, request, &xtask::catalogue::registry()).unwrap()
 }
 
 /// The suppression rules, which both linters report, each with a fixture

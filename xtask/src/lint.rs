@@ -13,8 +13,11 @@ use crate::render::{self, Format};
 use crate::version::Version;
 use crate::{lint_deployments, lint_templates};
 
-/// What to lint: the given templates and deployments, or every one.
-pub struct Selection {
+/// A request to lint: the given templates and deployments, or every one,
+/// and what the templates are judged with. Not the command line's
+/// `project::Selection`: its paths are already told apart, and it has no
+/// filter.
+pub struct Request {
     pub templates: Vec<PathBuf>,
     pub deployments: Vec<PathBuf>,
     pub everything: bool,
@@ -25,15 +28,15 @@ pub struct Selection {
     pub packer_version: Option<Version>,
 }
 
-/// Lints what `selection` names under `root`; `rules` is every rule
+/// Lints what `request` names under `root`; `rules` is every rule
 /// (`catalogue::registry`).
-pub fn lint(root: PathBuf, selection: Selection, rules: &Registry) -> Result<Report> {
-    lint_filtered(root, selection, &Filter::default(), rules)
+pub fn lint(root: PathBuf, request: Request, rules: &Registry) -> Result<Report> {
+    lint_filtered(root, request, &Filter::default(), rules)
 }
 
 /// [`lint`], of the templates and deployments `filter` leaves in.
-fn lint_filtered(root: PathBuf, selection: Selection, filter: &Filter, rules: &Registry) -> Result<Report> {
-    let Selection { templates, deployments, everything, var_files, packer_version } = selection;
+fn lint_filtered(root: PathBuf, request: Request, filter: &Filter, rules: &Registry) -> Result<Report> {
+    let Request { templates, deployments, everything, var_files, packer_version } = request;
     let mut report = Report::default();
     if everything || !templates.is_empty() {
         let options = lint_templates::Options {
@@ -67,8 +70,8 @@ pub fn run(
     }
     let (deployments, templates): (Vec<PathBuf>, Vec<PathBuf>) =
         paths.iter().cloned().partition(|path| deployments::is_deployment_file(path));
-    let selection = Selection { templates, deployments, everything: paths.is_empty(), var_files, packer_version };
-    let report = lint_filtered(root.clone(), selection, &filter, rules)?;
+    let request = Request { templates, deployments, everything: paths.is_empty(), var_files, packer_version };
+    let report = lint_filtered(root.clone(), request, &filter, rules)?;
     show!("{}", render::render(&report, format, "file", rules));
     if !root.join("packer").is_dir() && !root.join("deployments").is_dir() {
         say!(

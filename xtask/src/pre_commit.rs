@@ -190,7 +190,7 @@ pub fn run(packer_version: Option<Version>, format: Format, rules: &Registry) ->
 
     let report = lint::lint(
         root.clone(),
-        lint::Selection {
+        lint::Request {
             templates: templates.iter().map(|rel| root.join(rel)).collect(),
             deployments: deployments.iter().map(|rel| root.join(rel)).collect(),
             everything: false,
