@@ -458,6 +458,18 @@ fn an_allow_of_the_other_linters_rule_is_unused_not_invalid() {
     assert_eq!(report.files.len(), 2);
 }
 
+/// `duplicate-key` is a rule of both linters: in a deployment's allow it
+/// is the deployment rule, which it silences.
+#[test]
+fn an_allow_of_a_shared_name_silences_the_files_own_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "# xtask: allow(duplicate-key): kept on purpose\nrelease: '3.11'\ncloud: aws\nrelease: '3.11'\n";
+    write(dir.path(), "deployments/d.yaml", text);
+    let report = lint_both(dir.path().to_path_buf());
+    let rules: Vec<&str> = report.files.iter().flat_map(|file| &file.diagnostics).map(|d| d.rule.name).collect();
+    assert!(!rules.contains(&"duplicate-key") && !rules.contains(&"unused-allow"), "{rules:?}");
+}
+
 /// `xtask.toml`: a rule's severity changed, a rule off, a rule off for the
 /// files a pattern matches; a mistake in it names the file and line.
 #[test]

@@ -34,6 +34,12 @@ impl Registry {
         self.matching(code_or_name).next()
     }
 
+    /// [`Registry::find`], but of a name two linters share, the rule of
+    /// the linter whose codes start with `own` (`DEP` in a deployment).
+    pub fn find_own(&self, code_or_name: &str, own: &str) -> Option<&'static RuleMeta> {
+        self.matching(code_or_name).find(|rule| rule.code.starts_with(own)).or_else(|| self.find(code_or_name))
+    }
+
     /// Every rule of this code or name, in the registry's order.
     pub fn matching<'a>(&'a self, code_or_name: &'a str) -> impl Iterator<Item = &'static RuleMeta> + 'a {
         self.rules
@@ -65,5 +71,7 @@ mod tests {
         let shared: Vec<&str> = registry.matching("duplicate-key").map(|rule| rule.code).collect();
         assert_eq!(shared, ["PKR001", "DEP001"]);
         assert_eq!(registry.find("duplicate-key").map(|rule| rule.code), Some("PKR001"), "the first of a name");
+        assert_eq!(registry.find_own("duplicate-key", "DEP").map(|rule| rule.code), Some("DEP001"));
+        assert_eq!(registry.find_own("duplicate-region", "DEP").map(|rule| rule.code), Some("PKR107"));
     }
 }
