@@ -19,14 +19,29 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     // Plumbing and small facts (versions, regions) that know nothing of the
     // repository's files.
-    ("foundation", &["fsutil", "gotmpl", "location", "moto", "printable", "regions", "version", "yaml"]),
+    ("foundation", &["fsutil", "gotmpl", "location", "moto", "printable", "regions", "spelling", "version", "yaml"]),
     // What the repository holds (templates, deployments, the lock, its
     // layout) and what each Packer release accepts.
-    ("model", &["channels", "clock", "deployments", "hcl2", "lock", "project", "schema", "template"]),
+    ("model", &["channels", "clock", "deployments", "hcl2", "lock", "project", "schema", "template", "var_values"]),
     // Pieces several commands use on the models: findings, the one writer of
     // deployments, the runners of Packer and the AWS CLI, secrets, the files
-    // only their writers may change.
-    ("shared", &["aws", "diagnostic", "packer", "patch", "plugins", "private_vars", "protected", "secrets"]),
+    // only their writers may change, a template read for building and
+    // whether a recorded image is still current.
+    (
+        "shared",
+        &[
+            "aws",
+            "diagnostic",
+            "freshness",
+            "packer",
+            "patch",
+            "plugins",
+            "private_vars",
+            "protected",
+            "readout",
+            "secrets",
+        ],
+    ),
     // What is configured and reported per rule: the registry of rules, which
     // the commands pass to the others, `xtask.toml`, suppressions, the
     // renderers.
@@ -67,7 +82,7 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     (
         "lifecycle",
         "images",
-        "the run lock, the deployment writer, `plan::feeding_image`, `freshness`; \
+        "the run lock, the deployment writer, `plan::select`; \
          issue 17, item 1: deployment knowledge into the model, the writer into a shared piece",
     ),
 ];
