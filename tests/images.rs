@@ -1306,8 +1306,22 @@ fn the_example_lock_records_what_the_example_deployments_boot() {
     // leave no trace.
     let options = xtask::images::Options {
         root: workspace.clone(),
+        filter: Default::default(),
+        regions: Vec::new(),
+        dry_run: true,
+        force: false,
+        jobs: 1,
         packer: Some(PathBuf::from("/nonexistent/packer")),
-        ..Default::default()
+        vars: Vec::new(),
+        var_files: Vec::new(),
+        patch_from: Vec::new(),
+        plan: false,
+        select: Vec::new(),
+        build_only: false,
+        result: None,
+        apply: Vec::new(),
+        format: xtask::images::Output::Human,
+        rules: xtask::catalogue::registry(),
     };
     let jobs = xtask::images::plan::plan_jobs(&options, &deployments, &xtask::lock::LockFile::default()).unwrap();
     let mut lock = xtask::lock::LockFile { version: xtask::lock::VERSION, templates: Default::default() };
