@@ -93,6 +93,7 @@ pub mod gotmpl;
 pub mod hcl2;
 pub mod images;
 pub mod install_hook;
+pub mod json;
 pub mod lifecycle;
 pub mod lint;
 pub mod lint_deployments;

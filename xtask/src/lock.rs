@@ -63,11 +63,11 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::fsutil::{self, Unreadable, write_atomic};
+use crate::json::{self, Json, ToJson, json_object};
 
 pub const VERSION: u32 = 3;
 
@@ -386,108 +386,80 @@ fn read_lifecycle(events: &Value, place: &str) -> Result<ImageLifecycle> {
     Ok(ImageLifecycle { entered, revoked, pruned })
 }
 
-impl Serialize for LockFile {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("LockFile", 2)?;
-        out.serialize_field("version", &self.version)?;
-        out.serialize_field("templates", &self.templates)?;
-        out.end()
+impl ToJson for LockFile {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "version": self.version,
+            "templates": self.templates,
+        }
     }
 }
 
-impl Serialize for LockedTemplate {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("LockedTemplate", 7)?;
-        out.serialize_field("hash", &self.hash)?;
-        out.serialize_field("inputs", &self.inputs)?;
-        if let Some(files) = &self.files {
-            out.serialize_field("files", files)?;
+impl ToJson for LockedTemplate {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "hash": self.hash,
+            "inputs": self.inputs,
+            "files"?: self.files,
+            "images": self.images,
+            "history"?: (!self.history.is_empty()).then_some(&self.history),
+            "channels"?: (!self.channels.is_empty()).then_some(&self.channels),
+            "lifecycle"?: (!self.lifecycle.is_empty()).then_some(&self.lifecycle),
         }
-        out.serialize_field("images", &self.images)?;
-        if !self.history.is_empty() {
-            out.serialize_field("history", &self.history)?;
-        }
-        if !self.channels.is_empty() {
-            out.serialize_field("channels", &self.channels)?;
-        }
-        if !self.lifecycle.is_empty() {
-            out.serialize_field("lifecycle", &self.lifecycle)?;
-        }
-        out.end()
     }
 }
 
-impl Serialize for ImageLifecycle {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("ImageLifecycle", 3)?;
-        if !self.entered.is_empty() {
-            out.serialize_field("entered", &self.entered)?;
+impl ToJson for ImageLifecycle {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "entered"?: (!self.entered.is_empty()).then_some(&self.entered),
+            "revoked"?: self.revoked,
+            "pruned"?: self.pruned,
         }
-        if let Some(revoked) = &self.revoked {
-            out.serialize_field("revoked", revoked)?;
-        }
-        if let Some(pruned) = &self.pruned {
-            out.serialize_field("pruned", pruned)?;
-        }
-        out.end()
     }
 }
 
-impl Serialize for Revocation {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Revocation", 2)?;
-        out.serialize_field("at", &self.at)?;
-        out.serialize_field("reason", &self.reason)?;
-        out.end()
+impl ToJson for Revocation {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "at": self.at,
+            "reason": self.reason,
+        }
     }
 }
 
-impl Serialize for Pruning {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Pruning", 3)?;
-        out.serialize_field("started_at", &self.started_at)?;
-        out.serialize_field("snapshots", &self.snapshots)?;
-        if let Some(finished) = &self.finished_at {
-            out.serialize_field("finished_at", finished)?;
+impl ToJson for Pruning {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "started_at": self.started_at,
+            "snapshots": self.snapshots,
+            "finished_at"?: self.finished_at,
         }
-        out.end()
     }
 }
 
-impl Serialize for LockedImage {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("LockedImage", 8)?;
-        out.serialize_field("id", &self.id)?;
-        out.serialize_field("built_at", &self.built_at)?;
-        if let Some(version) = &self.packer_version {
-            out.serialize_field("packer_version", version)?;
+impl ToJson for LockedImage {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "id": self.id,
+            "built_at": self.built_at,
+            "packer_version"?: self.packer_version,
+            "hash": self.hash,
+            "settings": self.settings,
+            "manifest"?: self.manifest,
+            "variables"?: self.variables,
+            "values"?: self.values,
+            "plugins"?: self.plugins,
         }
-        out.serialize_field("hash", &self.hash)?;
-        out.serialize_field("settings", &self.settings)?;
-        if let Some(manifest) = &self.manifest {
-            out.serialize_field("manifest", manifest)?;
-        }
-        if let Some(variables) = &self.variables {
-            out.serialize_field("variables", variables)?;
-        }
-        if let Some(values) = &self.values {
-            out.serialize_field("values", values)?;
-        }
-        if let Some(plugins) = &self.plugins {
-            out.serialize_field("plugins", plugins)?;
-        }
-        out.end()
     }
 }
 
-impl Serialize for ManifestSource {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("ManifestSource", 2)?;
-        out.serialize_field("path", &self.path)?;
-        if let Some(uuid) = &self.run_uuid {
-            out.serialize_field("run_uuid", uuid)?;
+impl ToJson for ManifestSource {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "path": self.path,
+            "run_uuid"?: self.run_uuid,
         }
-        out.end()
     }
 }
 
@@ -533,7 +505,7 @@ impl LockFile {
     /// Writes the lock atomically; through a symlink that stays inside the
     /// repository, as deployments are, so that the link survives.
     pub fn write(&self, root: &Path) -> Result<()> {
-        let mut text = serde_json::to_string_pretty(self).expect("the lock file serialises");
+        let mut text = json::pretty(&self.to_json());
         text.push('\n');
         write_atomic(&target(root)?, text.as_bytes())
     }
