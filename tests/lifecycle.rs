@@ -862,6 +862,26 @@ fn steady(text: &str) -> String {
     out
 }
 
+/// A time in a channel of seconds (`in it for 3s`, `in it for 1m 5s`: it
+/// entered a moment ago) as `in it for <seconds>`.
+fn moments_hidden(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        match line.split_once("in it for ") {
+            Some((head, rest)) => {
+                let end = rest.find([';', ',']).unwrap_or(rest.len());
+                if rest[..end].ends_with('s') {
+                    out.push_str(&format!("{head}in it for <seconds>{}\n", &rest[end..]));
+                } else {
+                    out.push_str(&format!("{line}\n"));
+                }
+            }
+            None => out.push_str(&format!("{line}\n")),
+        }
+    }
+    out
+}
+
 /// Every JSON document of `images` byte for byte (IDs, times and
 /// durations normalised): `--plan` (and its GitHub matrix), `--dry-run`, a
 /// leg's `--build-only --result` file, the run's document, and `status`.
@@ -918,4 +938,12 @@ fn the_lock_and_status_after_a_rollout_keep_their_shape() {
     );
     let lock = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
     insta::assert_snapshot!("json-images-lock-after-a-rollout", steady(&lock));
+    // The table the same document makes, read by people: stable's images
+    // entered it a moment ago, some seconds by this clock.
+    insta::assert_snapshot!("status-after-a-rollout", moments_hidden(&steady(&ok(root, &["status"]))));
+    // A template whose files are gone: the lock still records it.
+    std::fs::remove_dir_all(root.join("packer/3.11")).unwrap();
+    let removed = common::stdout(&xtask(root, &["status", "--format", "json"]));
+    insta::assert_snapshot!("json-status-of-a-removed-template", steady(&removed));
+    insta::assert_snapshot!("status-of-a-removed-template", steady(&text(&xtask(root, &["status"]))));
 }
