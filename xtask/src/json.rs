@@ -9,6 +9,7 @@
 //!     "error": outcome.error,                 // an Option: None is null
 //!     "manifest"?: image.manifest,            // an Option: None leaves the key out
 //!     "region": json_object! { "id": id },    // objects nest
+//!     "feeds": json::array(feeds.iter().map(|feed| json_object! { "path": feed.path })),
 //! }
 //! ```
 //!
@@ -18,12 +19,16 @@
 //! `--dry-run`, a leg's result, SARIF), whose objects sorted their keys,
 //! write theirs in alphabetical order. A type that documents share, or
 //! whose shape is public (the lock's entries), implements [`ToJson`] with
-//! the macro as its body, and then nests like any value.
+//! the macro as its body, and then nests like any value. A new document
+//! starts with its `version` and gets a snapshot of its bytes beside the
+//! others (`tests/snapshots/*json-*`); a change that could break a reader
+//! of an existing one bumps its `version`.
 //!
 //! Why this and not the alternatives: serde's derive costs every user 12 s
 //! of a cold build; `serde_json::json!` sorts the keys of every object
-//! (its `preserve_order` feature would also reorder every template xtask
-//! reads); a hand-written `Serialize` is ten lines per type for what is a
+//! (its `preserve_order` feature would also change the order in which
+//! xtask walks every template it reads, and so its findings' order); a
+//! hand-written `Serialize` is ten lines per type for what is a
 //! list of fields. The one `Serialize` left is [`Json`]'s, so that
 //! serde_json still does the escaping and the layout.
 //!
