@@ -14,8 +14,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 
-use super::channels::{Channels, Membership};
 use super::fleet::Selection;
+use crate::channels::{Channels, Membership};
 use crate::config::Config;
 use crate::deployments::Deployment;
 use crate::json::{self, Json, json_object};
@@ -185,7 +185,7 @@ fn human(revoked: &[Revoked], at: &str, reason: &str, dry_run: bool, unreadable:
                 channels.insert(channel, ());
             }
         }
-        let narrowed = super::channels::rollback_selection(&image.records);
+        let narrowed = super::rollback::rollback_selection(&image.records);
         for channel in channels.keys() {
             let _ = writeln!(
                 out,

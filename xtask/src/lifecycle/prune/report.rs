@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 
 use super::select::{Judged, Policy, Verdict};
+use crate::clock;
 use crate::json::{self, Json, json_object};
-use crate::lifecycle::clock;
 use crate::printable;
 
 /// What became of one image.
