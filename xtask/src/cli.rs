@@ -354,7 +354,7 @@ pub fn command() -> Command {
                              (DIR/<owner>+<name>/repo): hashicorp+packer, the plugins of \
                              codegen::packer_knowledge::PLUGINS and packer-plugin-sdk for \
                              xtask/src/schema/knowledge.txt; zclconf+go-cty, hashicorp+go-cty-funcs, \
-                             hashicorp+hcl and zclconf+go-cty-yaml for xtask/src/hcl2/function_table.rs. \
+                             hashicorp+hcl and zclconf+go-cty-yaml for xtask/src/schema/function_table.rs. \
                              Regenerates both (with --check: checks both)",
                         ),
                 ),

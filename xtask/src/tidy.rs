@@ -71,12 +71,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ("render", "lint", "the rule catalogue for SARIF and `--explain`; issue 17, item 1: the rule registry"),
     ("suppress", "lint", "`find_rule` for `allow(rule)`; issue 17, item 1: the rule registry"),
     (
-        "schema",
-        "hcl2",
-        "`hcl2::functions`, the record of which release has which function; issue 17, item 1: \
-         that record is release knowledge and moves under `schema`",
-    ),
-    (
         "lifecycle",
         "images",
         "the run lock, the deployment writer, `plan::feeding_image`, `freshness`; \
