@@ -270,7 +270,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         bail!("{shown} records no image");
     }
     for (region, id) in &images {
-        if let Err(shape) = crate::packer::check_image_id(&layout.cloud, id) {
+        if let Err(shape) = crate::image_id::check_image_id(&layout.cloud, id) {
             bail!("{shown}: `{}` for {region} is not an image ID ({shape})", id.escape_debug());
         }
     }

@@ -23,10 +23,10 @@ use super::report::{self, Outcome, Run, State};
 use super::write::{self, Move};
 use crate::config::Config;
 use crate::deployments::Deployment;
+use crate::image_id::check_image_id;
 use crate::images::DeploymentResult;
 use crate::images::freshness::{self, Freshness};
 use crate::lock::{LockFile, Revocation};
-use crate::packer::check_image_id;
 use crate::printable;
 
 pub struct Options {

@@ -21,8 +21,8 @@ use super::fleet::{self, Place, Selection};
 use super::history;
 use super::promote::{bad_shape, configured, revoked_anywhere, settle};
 use super::report::{self, Run, State};
+use crate::image_id::check_image_id;
 use crate::lock::LockFile;
-use crate::packer::check_image_id;
 use crate::printable;
 
 pub struct Options {
