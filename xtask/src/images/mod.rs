@@ -20,6 +20,7 @@
 
 pub mod apply;
 mod build;
+mod fan_out;
 pub mod freshness;
 mod manifest;
 pub mod plan;
@@ -27,7 +28,6 @@ mod progress;
 pub mod readout;
 mod record;
 mod report;
-mod results;
 pub mod run_lock;
 pub mod status;
 mod tools;
@@ -187,7 +187,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     if let Some(result) = &options.result {
         // Checked before the build as well as when written: a leg that
         // would only fail at the end wastes the build.
-        results::check_place(&options.root, result)?;
+        fan_out::check_place(&options.root, result)?;
     }
     let _guard = if options.dry_run || options.plan {
         None
@@ -204,7 +204,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         Some(guard)
     };
     let finished = if !options.apply.is_empty() {
-        results::apply(options)?
+        fan_out::apply(options)?
     } else if !options.patch_from.is_empty() {
         manifest::apply(options)?
     } else {
@@ -322,7 +322,7 @@ fn build_and_apply(options: &Options) -> Result<Finished> {
         }
         let (interrupted, version) = build::build_pending(options, &mut jobs, None)?;
         if let Some(path) = &options.result {
-            results::write(&options.root, path, &jobs, &version, &lockfile)?;
+            fan_out::write(&options.root, path, &jobs, &version, &lockfile)?;
         }
         return Ok(Finished::Ran(RunResult { jobs, deployments: Vec::new(), unreadable, interrupted }));
     }
