@@ -1,7 +1,7 @@
 //! `cargo xtask lint-templates`: structural checks of every Packer template.
 
-pub mod hcl2;
 mod hcl2_keys;
+pub mod lint_hcl2;
 mod plugin_keys;
 pub mod rules;
 
@@ -381,7 +381,7 @@ pub fn lint_template(file: &TemplateFile, external_variables: &BTreeSet<String>,
 pub fn lint_judged(file: &TemplateFile, judging: &Judging) -> Vec<FileReport> {
     match file.format {
         TemplateFormat::Json => vec![lint_file(file, judging)],
-        TemplateFormat::Hcl2 => hcl2::lint_folder(file, judging),
+        TemplateFormat::Hcl2 => lint_hcl2::lint_folder(file, judging),
     }
 }
 

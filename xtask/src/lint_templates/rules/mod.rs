@@ -13,7 +13,7 @@ use crate::schema::PluginKind;
 use crate::schema::in_force::{InForce, Resolved};
 use crate::template::{Block, Blocks, Strings, Template};
 
-use super::hcl2::FolderFindings;
+use super::lint_hcl2::FolderFindings;
 use super::plugin_keys::PluginKeys;
 
 mod bad_layout;
