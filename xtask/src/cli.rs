@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 
+use crate::images;
 use crate::lifecycle::fleet;
 use crate::project::{Filter, Selection, workspace_root};
 use crate::render::{Colour, Format};
@@ -120,6 +121,7 @@ pub fn command() -> Command {
                         .value_name("MANIFEST")
                         .num_args(1..)
                         .value_parser(value_parser!(PathBuf))
+                        .conflicts_with_all(["plan", "dry-run"])
                         .help("Patch from manifest files written by Packer's manifest post-processor, without building"),
                 )
                 .arg(flag("plan", "Print what needs building and why, without building (for a CI matrix: --format github-matrix)"))
@@ -433,6 +435,32 @@ pub fn read_lifecycle_selection(args: &ArgMatches) -> Result<(PathBuf, fleet::Se
     Ok((chosen.root, fleet::Selection { filter: chosen.filter, select, regions: many(args, "region") }))
 }
 
+/// `images`' mode from its flags, decided once. clap refuses the flags that
+/// conflict (`--build-only` with `--plan`, `--apply` with a selection, ...);
+/// these are the combinations it cannot say. `--plan` with `--dry-run` is
+/// the plan, which builds nothing either.
+pub fn images_mode(args: &ArgMatches) -> Result<images::Mode> {
+    if args.get_one::<String>("format").map(String::as_str) == Some("github-matrix") && !args.get_flag("plan") {
+        bail!("--format github-matrix goes with --plan");
+    }
+    Ok(if args.contains_id("apply") {
+        images::Mode::Apply(many(args, "apply"))
+    } else if args.contains_id("patch-from") {
+        images::Mode::PatchFrom(many(args, "patch-from"))
+    } else if args.get_flag("plan") {
+        images::Mode::Plan
+    } else if args.get_flag("dry-run") {
+        images::Mode::DryRun
+    } else if args.get_flag("build-only") {
+        let Some(result) = args.get_one::<PathBuf>("result") else {
+            bail!("--build-only writes its result to a file: pass --result FILE");
+        };
+        images::Mode::BuildOnly { result: result.clone() }
+    } else {
+        images::Mode::Build
+    })
+}
+
 /// `--color`, as the renderers take it.
 pub fn colour(args: &ArgMatches) -> Colour {
     match args.get_one::<String>("color").map(String::as_str) {
@@ -691,6 +719,60 @@ mod tests {
             command().try_get_matches_from(["cargo xtask", "lint", "--fromat"]).unwrap_err().exit_code(),
             i32::from(EXIT_USAGE)
         );
+    }
+
+    fn images_mode_of(line: &[&str]) -> Result<images::Mode, String> {
+        let line = [&["cargo xtask", "images", "--root", "."][..], line].concat();
+        let matches = command().try_get_matches_from(line).map_err(|error| {
+            assert_eq!(error.exit_code(), i32::from(EXIT_USAGE));
+            error.to_string()
+        })?;
+        images_mode(matches.subcommand().unwrap().1).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn images_flags_name_one_mode() {
+        use images::Mode;
+        let path = PathBuf::from;
+        assert_eq!(images_mode_of(&[]), Ok(Mode::Build));
+        assert_eq!(images_mode_of(&["--force", "--release", "3.11"]), Ok(Mode::Build));
+        assert_eq!(images_mode_of(&["--plan", "--format", "github-matrix"]), Ok(Mode::Plan));
+        assert_eq!(images_mode_of(&["--plan", "--dry-run"]), Ok(Mode::Plan));
+        assert_eq!(images_mode_of(&["--dry-run", "--format", "json"]), Ok(Mode::DryRun));
+        assert_eq!(
+            images_mode_of(&["--build-only", "--result", "r.json"]),
+            Ok(Mode::BuildOnly { result: path("r.json") })
+        );
+        assert_eq!(
+            images_mode_of(&["--apply", "a.json", "b.json"]),
+            Ok(Mode::Apply(vec![path("a.json"), path("b.json")]))
+        );
+        assert_eq!(images_mode_of(&["--patch-from", "m.json"]), Ok(Mode::PatchFrom(vec![path("m.json")])));
+    }
+
+    /// Every combination of `images`' flags that names no one mode is
+    /// refused, by clap or by [`images_mode`], before anything runs (exit 2:
+    /// main prints the error).
+    #[test]
+    fn images_refuses_flags_that_name_no_one_mode() {
+        let refused: [(&[&str], &str); 12] = [
+            (&["--format", "github-matrix"], "--format github-matrix goes with --plan"),
+            (&["--dry-run", "--format", "github-matrix"], "--format github-matrix goes with --plan"),
+            (&["--build-only"], "--build-only writes its result to a file: pass --result FILE"),
+            (&["--result", "r.json"], "the following required arguments were not provided"),
+            (&["--build-only", "--result", "r.json", "--plan"], "cannot be used with"),
+            (&["--build-only", "--result", "r.json", "--dry-run"], "cannot be used with"),
+            (&["--build-only", "--result", "r.json", "--patch-from", "m.json"], "cannot be used with"),
+            (&["--patch-from", "m.json", "--dry-run"], "cannot be used with"),
+            (&["--patch-from", "m.json", "--plan"], "cannot be used with"),
+            (&["--apply", "a.json", "--plan"], "cannot be used with"),
+            (&["--apply", "a.json", "--select", "packer/3.11/aws/machine-image"], "cannot be used with"),
+            (&["--apply", "a.json", "--patch-from", "m.json"], "cannot be used with"),
+        ];
+        for (line, said) in refused {
+            let error = images_mode_of(line).expect_err(&format!("{line:?} was taken"));
+            assert!(error.contains(said), "{line:?}: {error}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::readout::{Readout, RegionBuilder};
-use super::{Job, Options, Outcome, tools};
+use super::{Job, Mode, Options, Outcome, tools};
 use crate::deployments::Deployment;
 use crate::hcl2::Given;
 use crate::lifecycle::channels::Channels;
@@ -370,7 +370,8 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             &template.sensitive_names(),
             &secrets,
         );
-        let (outcome, reason) = if options.force || options.build_only {
+        let build_only = matches!(options.mode, Mode::BuildOnly { .. });
+        let (outcome, reason) = if options.force || build_only {
             let flag = if options.force { "--force" } else { "--build-only" };
             (Outcome::Pending, flag.to_owned())
         } else if let Some(path) = &template.opaque_upload {
