@@ -489,3 +489,26 @@ fn the_staged_templates_are_judged_against_the_packer_version_given() {
     let today = repo.xtask(&["pre-commit", "--packer-version", "1.16.0"]);
     assert!(today.status.success(), "{}", text(&today));
 }
+
+/// Diagnostics name files from the folder the person stands in; JSON and
+/// GitHub annotations keep them root-relative wherever it runs.
+#[test]
+fn paths_are_shown_from_the_current_folder() {
+    let repo = Repo::new();
+    repo.write("packer/3.11/aws/machine-image/template.json", &broken_template());
+    repo.git(&["add", "-A"]);
+    let run = |dir: &Path, args: &[&str]| {
+        let mut command = repo.command(env!("CARGO_BIN_EXE_xtask"), &[&["pre-commit"], args].concat());
+        command.current_dir(dir);
+        text(&command.output().unwrap())
+    };
+    let release = repo.path.join("packer/3.11");
+    let said = run(&release, &[]);
+    assert!(said.contains("--> aws/machine-image/template.json:10:"), "{said}");
+    let said = run(&repo.path.join("deployments"), &[]);
+    assert!(said.contains("--> ../packer/3.11/aws/machine-image/template.json:10:"), "{said}");
+    let said = run(&release, &["--format", "json"]);
+    assert!(said.contains("\"path\": \"packer/3.11/aws/machine-image/template.json\""), "{said}");
+    let said = run(&release, &["--format", "github"]);
+    assert!(said.contains("file=packer/3.11/aws/machine-image/template.json"), "{said}");
+}

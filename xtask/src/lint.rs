@@ -66,7 +66,7 @@ pub fn run(
         paths.iter().cloned().partition(|path| deployments::is_deployment_file(path));
     let selection = Selection { templates, deployments, everything: paths.is_empty(), var_files, packer_version };
     let report = lint_filtered(root.clone(), selection, &filter)?;
-    show!("{}", render::render(&report, format, "file"));
+    show!("{}", render::render(&report, format, "file", &root));
     if !root.join("packer").is_dir() && !root.join("deployments").is_dir() {
         say!(
             "note: {} has neither a packer/ nor a deployments/ folder, so nothing was checked; give the \

@@ -199,7 +199,7 @@ pub fn run(packer_version: Option<Version>, format: Format) -> Result<ExitCode> 
     if report.files.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    show!("{}", render::render(&report, format, "staged file"));
+    show!("{}", render::render(&report, format, "staged file", &top));
     if report.has_errors() {
         say!(
             "Commit refused: these are the staged versions (`git diff --cached`). Fix them and `git add` the fixes; \

@@ -195,7 +195,7 @@ pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
         options.filter.check_matches(&options.root)?;
     }
     let report = lint(options)?;
-    show!("{}", render::render(&report, format, "deployment"));
+    show!("{}", render::render(&report, format, "deployment", &options.root));
     if options.files.is_empty() && !options.root.join("deployments").is_dir() {
         say!(
             "note: {} has no deployments/ folder, so no deployment was checked; deployments live at \

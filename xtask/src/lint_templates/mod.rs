@@ -436,7 +436,7 @@ pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
         options.filter.check_matches(&options.root)?;
     }
     let report = lint(options)?;
-    show!("{}", render::render(&report, format, "template file"));
+    show!("{}", render::render(&report, format, "template file", &options.root));
     if options.files.is_empty() && !options.root.join("packer").is_dir() {
         say!(
             "note: {} has no packer/ folder, so no template was checked; templates live at \

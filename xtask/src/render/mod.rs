@@ -7,9 +7,11 @@ pub mod sarif;
 pub mod statistics;
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::diagnostic::Report;
+use crate::project::ShownPaths;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
@@ -27,10 +29,12 @@ pub enum Format {
 }
 
 /// Renders a report in the chosen format. `noun` names what was checked
-/// ("template"), for the human summary.
-pub fn render(report: &Report, format: Format, noun: &str) -> String {
+/// ("template"), for the human summary. The report's paths are relative to
+/// `root`; the human output shows them from the current folder
+/// ([`ShownPaths`]), the machine outputs as they are.
+pub fn render(report: &Report, format: Format, noun: &str, root: &Path) -> String {
     match format {
-        Format::Human => human::render(report, noun, use_colour()),
+        Format::Human => human::render(report, noun, use_colour(), &ShownPaths::from_current_folder(root)),
         Format::Json => json::render(report),
         Format::Github => github::render(report),
         Format::Sarif => sarif::render(report, &crate::lint::catalogue()),
