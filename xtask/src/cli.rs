@@ -12,6 +12,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 
 use crate::images;
 use crate::lifecycle::fleet;
+use crate::pre_commit;
 use crate::project::{Filter, Selection, workspace_root};
 use crate::render::{Colour, Format};
 
@@ -69,6 +70,16 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("pre-commit")
                 .about("Lint what is staged for commit (the index, not the working tree); run by the git hook")
+                .long_about(
+                    "Lint what is staged for commit (the index, not the working tree); run by the git hook. The \
+                     staged templates and deployments are linted, with the deployments a staged template or the \
+                     lock affects; --release, --cloud, --image and paths narrow them, as for lint. The work tree \
+                     is the one the current folder is in, or --root.",
+                )
+                .args(selection(
+                    "Lint only the staged files at or below these paths (and the template of a staged file named \
+                     inside one)",
+                ))
                 .args(lint_output())
                 .arg(packer_version_arg()),
         )
@@ -409,6 +420,23 @@ fn lifecycle_selection(paths: Option<&'static str>) -> Vec<Arg> {
 /// Reads a command's [`selection`] back. A path that does not exist is an
 /// error here, for every command alike.
 pub fn read_selection(args: &ArgMatches) -> Result<Selection> {
+    let (filter, paths) = filter_and_paths(args)?;
+    Ok(Selection { root: root(args)?, filter, paths })
+}
+
+/// `pre-commit`'s options: its selection, whose root is the work tree git
+/// finds from the current folder unless `--root` names one.
+pub fn read_pre_commit(args: &ArgMatches) -> Result<pre_commit::Options> {
+    let (filter, paths) = filter_and_paths(args)?;
+    Ok(pre_commit::Options {
+        root: args.get_one::<PathBuf>("root").cloned(),
+        filter,
+        paths,
+        packer_version: packer_version(args),
+    })
+}
+
+fn filter_and_paths(args: &ArgMatches) -> Result<(Filter, Vec<PathBuf>)> {
     let filter = Filter { releases: many(args, "release"), clouds: many(args, "cloud"), images: many(args, "image") };
     // revoke's selection has no paths: its positional arguments are IDs.
     let paths: Vec<PathBuf> = args
@@ -423,7 +451,7 @@ pub fn read_selection(args: &ArgMatches) -> Result<Selection> {
             bail!("`{}` does not exist", path.display());
         }
     }
-    Ok(Selection { root: root(args)?, filter, paths })
+    Ok((filter, paths))
 }
 
 /// A lifecycle command's [`lifecycle_selection`] read back: the root, and
@@ -634,10 +662,11 @@ mod tests {
     /// without paths, as its own positional arguments are image IDs.
     #[test]
     fn every_command_on_templates_takes_the_selection() {
-        let commands: [(&str, &[&str]); 9] = [
+        let commands: [(&str, &[&str]); 10] = [
             ("lint-templates", &[]),
             ("lint-deployments", &[]),
             ("lint", &[]),
+            ("pre-commit", &[]),
             ("images", &[]),
             ("status", &[]),
             ("promote", &["--to", "stable"]),
@@ -698,7 +727,7 @@ mod tests {
 
     #[test]
     fn a_path_that_does_not_exist_is_refused_by_every_command() {
-        for name in ["lint-templates", "lint-deployments", "lint", "images", "status", "prune"] {
+        for name in ["lint-templates", "lint-deployments", "lint", "pre-commit", "images", "status", "prune"] {
             let matches = command().try_get_matches_from(["cargo xtask", name, "--root", ".", "nowhere.yaml"]).unwrap();
             let (_, args) = matches.subcommand().unwrap();
             let error = read_selection(args).err().unwrap_or_else(|| panic!("{name} took a missing path"));

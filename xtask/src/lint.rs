@@ -30,7 +30,7 @@ pub fn lint(root: PathBuf, selection: Selection) -> Result<Report> {
 }
 
 /// [`lint`], of the templates and deployments `filter` leaves in.
-fn lint_filtered(root: PathBuf, selection: Selection, filter: &Filter) -> Result<Report> {
+pub fn lint_filtered(root: PathBuf, selection: Selection, filter: &Filter) -> Result<Report> {
     let Selection { templates, deployments, everything, var_files, packer_version } = selection;
     let mut report = Report::default();
     if everything || !templates.is_empty() {

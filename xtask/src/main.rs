@@ -64,7 +64,7 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
             Some(rule) => lint::explain(rule, None),
             None => lint::run(read_selection(args)?, many(args, "var-file"), packer_version(args), output_format(args)),
         },
-        Some(("pre-commit", args)) => pre_commit::run(packer_version(args), output_format(args)),
+        Some(("pre-commit", args)) => pre_commit::run(&cli::read_pre_commit(args)?, output_format(args)),
         Some(("install-hook", args)) => install_hook::run(args.get_flag("force"), args.get_flag("uninstall")),
         Some(("images", args)) => {
             let selection = read_selection(args)?;
