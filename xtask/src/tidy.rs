@@ -19,14 +19,29 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     // Plumbing and small facts (versions, regions) that know nothing of the
     // repository's files.
-    ("foundation", &["fsutil", "gotmpl", "location", "moto", "printable", "regions", "version", "yaml"]),
+    ("foundation", &["fsutil", "gotmpl", "location", "moto", "printable", "regions", "spelling", "version", "yaml"]),
     // What the repository holds (templates, deployments, the lock, its
     // layout) and what each Packer release accepts.
-    ("model", &["deployments", "hcl2", "image_id", "lock", "project", "schema", "template"]),
+    ("model", &["deployments", "hcl2", "image_id", "lock", "project", "schema", "template", "var_values"]),
     // Pieces several commands use on the models: findings, the one writer of
     // deployments, the runners of Packer and the AWS CLI, secrets, the files
-    // only their writers may change.
-    ("shared", &["aws", "diagnostic", "packer", "patch", "plugins", "private_vars", "protected", "secrets"]),
+    // only their writers may change, a template read for building and
+    // whether a recorded image is still current.
+    (
+        "shared",
+        &[
+            "aws",
+            "diagnostic",
+            "freshness",
+            "packer",
+            "patch",
+            "plugins",
+            "private_vars",
+            "protected",
+            "readout",
+            "secrets",
+        ],
+    ),
     // What is configured and reported per rule: `xtask.toml`, suppressions,
     // the renderers. The rule registry belongs at the bottom of this layer
     // once it leaves the `lint` command.
@@ -73,20 +88,8 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     (
         "lifecycle",
         "images",
-        "the run lock, the deployment writer, `plan::feeding_image`, `freshness`; \
+        "the run lock, the deployment writer, `plan::select`; \
          issue 17, item 1: deployment knowledge into the model, the writer into a shared piece",
-    ),
-    (
-        "images",
-        "lint_templates",
-        "JSON templates read through the lint command's `load`/`parse`, and `rules::suggest`; \
-         issue 17, item 1: templates read through the model",
-    ),
-    (
-        "lint_deployments",
-        "images",
-        "`plan::GLOBAL`, `MACHINE_IMAGE_ROLES`, `feeding_image`, `Readout`, `Freshness`; \
-         issue 17, item 1: roles and which image feeds which role in the deployment model",
     ),
 ];
 

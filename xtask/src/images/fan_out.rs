@@ -33,14 +33,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use serde_json::{Value, json};
 
-use super::readout::Readout;
-use super::{Finished, Job, Options, Outcome, RunResult, apply, load_deployments, plan, record};
+use super::{Finished, Job, Options, Outcome, RunResult, apply, linted, load_deployments, plan, record};
 use crate::fsutil::write_atomic;
 use crate::hcl2::Given;
 use crate::lock::{self, LockFile};
 use crate::printable;
 use crate::project::{self, Filter, TemplateFile};
 use crate::protected::{Protected, Refusal};
+use crate::readout::Readout;
 use crate::schema::in_force::Declared;
 use crate::version::Version;
 
@@ -302,7 +302,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     let values: BTreeMap<String, Given> = recorded_values
         .iter()
         .filter_map(|(name, value)| {
-            // Read as `--var` text is (`template::from_recorded`).
+            // Read as `--var` text is (`var_values::from_recorded`).
             let recorded = value.as_ref().map(|text| Given::Arg(text.clone()));
             Some((name.clone(), recorded.or_else(|| own.get(name).cloned())?))
         })
@@ -315,12 +315,12 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     }
     // Judged as the leg's build was: with the versions xtask.toml declares,
     // else the Packer that built it; its values read as that Packer read them.
-    let mut setting = crate::lint_templates::declared(None, &crate::config::Config::read(root)?.packer);
+    let mut setting = crate::config::declared(None, &crate::config::Config::read(root)?.packer);
     setting.builds_with = Version::of_packer(&version);
     if setting.core.is_none() {
         setting.core = Declared::packer(&version, format!("the Packer that built {shown}"));
     }
-    let parsed = Readout::checked(&file, &values, &setting).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+    let parsed = linted::readout(&file, &values, &setting).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
     if let Some(name) = recorded_values.keys().find(|name| !parsed.variables.contains(*name)) {
         bail!(
             "{shown}: `values` gives `{}`, which {} does not declare; build it again",
@@ -334,7 +334,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         recorded_values.iter().filter_map(|(name, value)| Some((name.clone(), value.clone()?))).collect();
     let mut recorded_values: BTreeMap<String, Option<String>> =
         recorded_values.into_iter().filter(|(_, value)| value.is_none()).collect();
-    let secrets = crate::secrets::collect(&parsed.sensitive, &crate::template::recorded_texts(&values));
+    let secrets = crate::secrets::collect(&parsed.sensitive, &crate::var_values::recorded_texts(&values));
     recorded_values.extend(lock::recorded_values(&given, &[], &parsed.variables, &parsed.sensitive_names(), &secrets));
     // The regions the leg asked for must be ones the template builds, and
     // it must have an image for each, as a local run checks.
@@ -389,7 +389,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
             "{shown} was built from other content of {} than this working tree has ({}); build it again from \
              this commit{hint}",
             file.rel,
-            plan::file_changes(&before, &files)
+            crate::freshness::file_changes(&before, &files)
         );
     }
     let tooling = super::tools::Tooling { used: plugins_of(&value, &shown)?, ..Default::default() };

@@ -23,9 +23,9 @@ use super::report::{self, Outcome, Run, State};
 use super::write::{self, Move};
 use crate::config::Config;
 use crate::deployments::Deployment;
+use crate::freshness::{self, Freshness};
 use crate::image_id::check_image_id;
 use crate::images::DeploymentResult;
-use crate::images::freshness::{self, Freshness};
 use crate::lock::{LockFile, Revocation};
 use crate::printable;
 

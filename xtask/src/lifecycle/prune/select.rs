@@ -7,8 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::deployments::Deployment;
-use crate::images::plan::GLOBAL;
+use crate::deployments::{Deployment, GLOBAL};
 use crate::lifecycle::clock;
 use crate::lifecycle::fleet::Selection;
 use crate::lifecycle::history;
