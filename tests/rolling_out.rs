@@ -96,7 +96,7 @@ fn pass_49_hours(root: &Path) {
     fn walk(value: &mut Value) {
         match value {
             Value::String(text) => {
-                if let Some(at) = xtask::lifecycle::clock::parse_timestamp(text) {
+                if let Some(at) = xtask::clock::parse_timestamp(text) {
                     *text = xtask::lock::utc_timestamp(at - 49 * 3600);
                 }
             }

@@ -13,6 +13,7 @@ use xshell::{Shell, cmd};
 
 use crate::lint;
 use crate::project::{Filter, Layout};
+use crate::registry::Registry;
 use crate::render::{self, Format};
 use crate::version::Version;
 
@@ -123,7 +124,8 @@ pub struct Options {
     pub packer_version: Option<Version>,
 }
 
-pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
+/// `rules` is every rule (`catalogue::registry`).
+pub fn run(options: &Options, format: Format, rules: &Registry) -> Result<ExitCode> {
     let sh = Shell::new()?;
     let start = match &options.root {
         Some(root) if !root.is_dir() => {
@@ -216,7 +218,7 @@ pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
     let named = |path: &str| prefixes.is_empty() || prefixes.iter().any(|prefix| within(path, prefix));
     let report = lint::lint_filtered(
         root.clone(),
-        lint::Selection {
+        lint::Request {
             templates: templates
                 .iter()
                 .filter(|rel| {
@@ -231,11 +233,12 @@ pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
             packer_version: options.packer_version,
         },
         &options.filter,
+        rules,
     )?;
     if report.files.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    show!("{}", render::render(&report, format, "staged file", &top));
+    show!("{}", render::render(&report, format, "staged file", rules, &top));
     if report.has_errors() {
         say!(
             "Commit refused: these are the staged versions (`git diff --cached`). Fix them and `git add` the fixes; \

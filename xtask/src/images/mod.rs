@@ -41,11 +41,12 @@ use crate::deployments::{self, Deployment};
 use crate::lock::LockFile;
 use crate::patch;
 use crate::project::{Filter, Layout, TemplateFile};
+use crate::registry::Registry;
 
 use plan::{Feed, LeftAlone};
 
 /// What to build and how.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Options {
     pub root: PathBuf,
     pub filter: Filter,
@@ -59,6 +60,9 @@ pub struct Options {
     /// Template folders to work on (`packer/3.11/aws/machine-image`).
     pub select: Vec<String>,
     pub format: Output,
+    /// Every rule (`catalogue::registry`), for the names in the `allow(…)`
+    /// of the templates linted before a build.
+    pub rules: Registry,
 }
 
 /// What an `images` run does, decided once from the command line

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::{Job, Mode, Options, Outcome, linted, tools};
+use crate::channels::Channels;
 use crate::deployments::{Deployment, GLOBAL, feeding_image};
 use crate::hcl2::Given;
-use crate::lifecycle::channels::Channels;
 use crate::lock::{self, LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::readout::{Readout, RegionBuilder};
@@ -220,7 +220,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             }
         };
         let (values, var_files) = &values_of[&file.format];
-        let template = match linted::readout(&file, values, &setting) {
+        let template = match linted::readout(&file, values, &setting, &options.rules) {
             Ok(template) => template,
             Err(why) => {
                 some_unread = true;
@@ -379,7 +379,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                     );
                     // With channels, the first channel's deployments get
                     // what the lock last gave it, which a rollback moves.
-                    let images = crate::lifecycle::channels::first_channel_images(
+                    let images = crate::channels::first_channel_images(
                         channels.as_ref(),
                         lockfile.templates.get(&file.rel),
                         images,

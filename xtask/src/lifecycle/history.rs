@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use crate::lock::{HISTORY, LockedImage, LockedTemplate};
 use crate::printable;
 
-use super::channels::Channels;
+use crate::channels::Channels;
 
 /// Records `image` as the current image of `region` in a template's entry
 /// (`template`, for messages), at `now` in the lock's time format. With
@@ -192,7 +192,7 @@ mod tests {
     fn channels() -> Channels {
         let table = toml::de::DeTable::parse("[channels]\norder = [\"canary\", \"stable\"]\n").unwrap();
         let toml::de::DeValue::Table(entries) = table.get_ref()["channels"].get_ref() else { unreachable!() };
-        super::super::channels::parse(entries, 0).unwrap()
+        crate::channels::parse(entries, 0).unwrap()
     }
 
     fn ids(entry: &LockedTemplate) -> Vec<&str> {

@@ -15,8 +15,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use super::channels::{Channels, Membership};
 use super::fleet::Selection;
+use crate::channels::{Channels, Membership};
 use crate::config::Config;
 use crate::deployments::Deployment;
 use crate::lock::{self, LockFile, Revocation};
@@ -186,7 +186,7 @@ fn human(revoked: &[Revoked], at: &str, reason: &str, dry_run: bool, unreadable:
                 channels.insert(channel, ());
             }
         }
-        let narrowed = super::channels::rollback_selection(&image.records);
+        let narrowed = super::rollback::rollback_selection(&image.records);
         for channel in channels.keys() {
             let _ = writeln!(
                 out,

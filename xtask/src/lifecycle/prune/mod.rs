@@ -22,9 +22,9 @@ use anyhow::{Context, Result, bail};
 
 use self::report::{Outcome, Run, State};
 use self::select::{Judged, Policy, Verdict};
-use super::clock;
 use super::fleet::Selection;
 use crate::aws::{self, Cli, Deletion};
+use crate::clock;
 use crate::lock::{self, LockFile, Pruning};
 
 pub struct Options {

@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::clock;
 use crate::deployments::{Deployment, GLOBAL};
-use crate::lifecycle::clock;
 use crate::lifecycle::fleet::Selection;
 use crate::lifecycle::history;
 use crate::lock::{LockFile, LockedImage, LockedTemplate};
