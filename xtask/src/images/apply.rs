@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::{DeploymentResult, Job, Outcome};
 use crate::deployments::Deployment;
-use crate::packer::check_image_id;
+use crate::image_id::check_image_id;
 use crate::patch::{self, Patched, diff::unified_diff};
 
 /// What one deployment should get, or why it gets nothing.

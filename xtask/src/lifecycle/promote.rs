@@ -24,9 +24,9 @@ use crate::clock;
 use crate::config::Config;
 use crate::deployments::Deployment;
 use crate::freshness::{self, Freshness};
+use crate::image_id::check_image_id;
 use crate::images::DeploymentResult;
 use crate::lock::{LockFile, Revocation};
-use crate::packer::check_image_id;
 use crate::printable;
 
 pub struct Options {

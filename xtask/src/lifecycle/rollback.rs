@@ -21,8 +21,8 @@ use super::history;
 use super::promote::{bad_shape, configured, revoked_anywhere, settle};
 use super::report::{self, Run, State};
 use crate::channels::Channels;
+use crate::image_id::check_image_id;
 use crate::lock::LockFile;
-use crate::packer::check_image_id;
 use crate::printable;
 
 pub struct Options {

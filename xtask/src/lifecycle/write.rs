@@ -13,10 +13,10 @@ use anyhow::{Context as _, Result};
 use super::fleet::Key;
 use super::history;
 use crate::deployments::Deployment;
+use crate::image_id::check_image_id;
 use crate::images::DeploymentResult;
 use crate::images::apply::{Wanted, write_wanted};
 use crate::lock::{self, LockFile};
-use crate::packer::check_image_id;
 
 /// One channel given one image of a template in one region.
 pub struct Move<'a> {
