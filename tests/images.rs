@@ -1308,18 +1308,13 @@ fn the_example_lock_records_what_the_example_deployments_boot() {
         root: workspace.clone(),
         filter: Default::default(),
         regions: Vec::new(),
-        dry_run: true,
+        mode: xtask::images::Mode::DryRun,
         force: false,
         jobs: 1,
         packer: Some(PathBuf::from("/nonexistent/packer")),
         vars: Vec::new(),
         var_files: Vec::new(),
-        patch_from: Vec::new(),
-        plan: false,
         select: Vec::new(),
-        build_only: false,
-        result: None,
-        apply: Vec::new(),
         format: xtask::images::Output::Human,
         rules: xtask::catalogue::registry(),
     };
@@ -1375,7 +1370,7 @@ fn the_example_lock_records_what_the_example_deployments_boot() {
         }
         lock.templates.insert(job.file.rel.clone(), entry);
     }
-    let expected = serde_json::to_string_pretty(&lock).unwrap() + "\n";
+    let expected = xtask::json::pretty(&xtask::json::ToJson::to_json(&lock)) + "\n";
     if committed != expected && std::env::var_os("UPDATE_EXAMPLE_LOCK").is_some() {
         fs::write(workspace.join("packer/images.lock"), &expected).unwrap();
         return;
