@@ -39,7 +39,7 @@ use anyhow::{Result, bail};
 use toml::de::{DeTable, DeValue};
 
 use crate::channels::Channels;
-use crate::diagnostic::{Report, RuleMeta, Severity};
+use crate::diagnostic::{Report, Severity};
 use crate::location::LineIndex;
 use crate::registry::Registry;
 use crate::schema::in_force::{Declared, Setting};
@@ -118,11 +118,16 @@ impl Config {
     fn resolve(&self, rules: &Registry) -> Result<RuleSettings, (usize, String)> {
         let mut settings = RuleSettings::default();
         for (written, severity) in &self.levels {
-            settings.severities.insert(rule(rules, written)?.code, *severity);
+            for code in codes(rules, written)? {
+                settings.severities.insert(code, *severity);
+            }
         }
         for (pattern, written) in &self.ignores {
-            let codes = written.iter().map(|written| Ok(rule(rules, written)?.code)).collect::<Result<_, _>>()?;
-            settings.ignores.push((pattern.clone(), codes));
+            let mut ignored = Vec::new();
+            for written in written {
+                ignored.extend(codes(rules, written)?);
+            }
+            settings.ignores.push((pattern.clone(), ignored));
         }
         Ok(settings)
     }
@@ -365,11 +370,19 @@ fn check_plugin_source(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn rule(rules: &Registry, written: &WrittenRule) -> Result<&'static RuleMeta, (usize, String)> {
+/// The codes of the rules a name or code written in xtask.toml means: of a
+/// name both linters use (`duplicate-key`), both rules, since the settings
+/// hold for every linter and each finds its own among them.
+fn codes(rules: &Registry, written: &WrittenRule) -> Result<Vec<&'static str>, (usize, String)> {
     let name = &written.name;
-    rules.find(name).ok_or_else(|| {
-        (written.at, format!("`{name}` is not a rule (`cargo xtask lint --explain RULE` takes names and codes)"))
-    })
+    let codes: Vec<&'static str> = rules.matching(name).map(|rule| rule.code).collect();
+    if codes.is_empty() {
+        return Err((
+            written.at,
+            format!("`{name}` is not a rule (`cargo xtask lint --explain RULE` takes names and codes)"),
+        ));
+    }
+    Ok(codes)
 }
 
 /// Whether a root-relative path matches a pattern: `*` is any run of
@@ -403,6 +416,7 @@ fn glob_matches(pattern: &str, path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::RuleMeta;
 
     #[test]
     fn globs() {
@@ -438,6 +452,70 @@ mod tests {
         assert!(error("[rules]\nPKR107 = \"loud\"\n").starts_with("2: a rule's level"));
         assert!(error("[per-file-ignores]\n\"packer/**\" = [\"nope\"]\n").starts_with("2: `nope` is not a rule"));
         assert!(error("[rules\n").starts_with("1: invalid TOML"));
+    }
+
+    static TEMPLATE_KEY: RuleMeta =
+        RuleMeta { code: "PKR006", name: "duplicate-key", severity: Severity::Error, doc: "" };
+    static DEPLOYMENT_KEY: RuleMeta =
+        RuleMeta { code: "DEP002", name: "duplicate-key", severity: Severity::Error, doc: "" };
+
+    /// The codes left in a template and a deployment that each have a
+    /// finding of the shared name, and their severities, under `text`.
+    fn left_by(text: &str) -> Vec<(&'static str, &'static str, Severity)> {
+        let registry = Registry::new([&TEMPLATE_KEY, &DEPLOYMENT_KEY]);
+        let settings = Config::parse(text).and_then(|config| config.resolve(&registry)).unwrap();
+        let file = |path: &str, rule: &'static RuleMeta| crate::diagnostic::FileReport {
+            path: path.to_owned(),
+            source: String::new(),
+            diagnostics: vec![crate::diagnostic::Diagnostic {
+                rule,
+                severity: rule.severity,
+                span: crate::location::Span { bytes: 0..0, line: 1, column: 1, end_line: 1, end_column: 2 },
+                anchor: String::new(),
+                message: String::new(),
+                help: None,
+                redact: false,
+                related: Vec::new(),
+            }],
+        };
+        let mut report = Report {
+            files: vec![
+                file("packer/3.11/aws/machine-image/template.json", &TEMPLATE_KEY),
+                file("deployments/a.yaml", &DEPLOYMENT_KEY),
+            ],
+        };
+        settings.apply(&mut report);
+        report
+            .files
+            .iter()
+            .flat_map(|file| {
+                let folder = if file.path.starts_with("packer/") { "packer" } else { "deployments" };
+                file.diagnostics.iter().map(move |d| (folder, d.rule.code, d.severity))
+            })
+            .collect()
+    }
+
+    /// The settings hold for both linters, so a name both use means both
+    /// rules: before, it meant the template rule alone, and
+    /// `"deployments/*.yaml" = ["duplicate-key"]` silenced nothing.
+    #[test]
+    fn a_name_both_linters_use_sets_both_rules() {
+        use Severity::{Error, Warning};
+        assert_eq!(
+            left_by("[rules]\nduplicate-key = \"warning\"\n"),
+            [("packer", "PKR006", Warning), ("deployments", "DEP002", Warning)]
+        );
+        assert_eq!(left_by("[rules]\nduplicate-key = \"off\"\n"), []);
+        assert_eq!(left_by("[rules]\nDEP002 = \"off\"\n"), [("packer", "PKR006", Error)]);
+        assert_eq!(
+            left_by("[per-file-ignores]\n\"deployments/*.yaml\" = [\"duplicate-key\"]\n"),
+            [("packer", "PKR006", Error)]
+        );
+        assert_eq!(left_by("[per-file-ignores]\n\"**\" = [\"duplicate-key\"]\n"), []);
+        assert_eq!(
+            left_by("[per-file-ignores]\n\"deployments/*.yaml\" = [\"PKR006\"]\n"),
+            [("packer", "PKR006", Error), ("deployments", "DEP002", Error)]
+        );
     }
 
     #[test]
