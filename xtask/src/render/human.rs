@@ -17,7 +17,8 @@ pub fn render(report: &Report, noun: &str, colour: bool, shown: &ShownPaths) -> 
     for file in &report.files {
         let secrets: Vec<Range<usize>> =
             file.diagnostics.iter().filter(|d| d.redact).map(|d| d.span.bytes.clone()).collect();
-        let path = shown.show(&file.path);
+        // A file's name is someone's too (`esc\e[31m/template.json`).
+        let path = printable::escape(&shown.show(&file.path)).into_owned();
         for diagnostic in &file.diagnostics {
             out.push_str(&render_one(&renderer, file, &path, &secrets, diagnostic));
             out.push_str("\n\n");
@@ -141,6 +142,20 @@ mod tests {
         let output = render(&Report { files: vec![file] }, "deployment", false, &ShownPaths::default());
         assert!(!output.contains('\u{1b}') && !output.contains('\u{202e}'), "{output:?}");
         assert!(output.contains("add a builder for eu\\u{1b}[2J\\u{202e}"), "{output}");
+    }
+
+    /// A folder or file name can hold any character but `/`: the path is
+    /// shown escaped too.
+    #[test]
+    fn control_characters_in_paths_are_escaped() {
+        static RULE: RuleMeta = RuleMeta { code: "PKR006", name: "duplicate-key", severity: Severity::Error, doc: "" };
+        let mut findings = Findings::default();
+        findings.report(&RULE, Location::value(Route::root().key("a")), "twice");
+        let path = "packer/3.11/aws/esc\u{1b}[2J\nnew\u{2028}line/template.json";
+        let file = FileReport::new(path.to_owned(), "{\"a\": 1}\n".to_owned(), findings.into_vec(), Syntax::Json);
+        let output = render(&Report { files: vec![file] }, "template", false, &ShownPaths::default());
+        assert!(!output.contains('\u{1b}') && !output.contains('\u{2028}'), "{output:?}");
+        assert!(output.contains("esc\\u{1b}[2J\\nnew\\u{2028}line/template.json:1:7"), "{output}");
     }
 
     #[test]
