@@ -156,6 +156,10 @@ pub fn command() -> Command {
                         .value_name("FILE")
                         .value_parser(value_parser!(PathBuf))
                         .requires("build-only")
+                        // clap lets a requirement go when a flag that conflicts
+                        // with it is given: `--plan --result r.json` ran the plan
+                        // and wrote no result.
+                        .conflicts_with_all(["plan", "dry-run", "patch-from", "apply"])
                         .help("Where --build-only writes the build's result, for --apply"),
                 )
                 .arg(
@@ -784,7 +788,7 @@ mod tests {
     /// main prints the error).
     #[test]
     fn images_refuses_flags_that_name_no_one_mode() {
-        let refused: [(&[&str], &str); 12] = [
+        let refused: [(&[&str], &str); 16] = [
             (&["--format", "github-matrix"], "--format github-matrix goes with --plan"),
             (&["--dry-run", "--format", "github-matrix"], "--format github-matrix goes with --plan"),
             (&["--build-only"], "--build-only writes its result to a file: pass --result FILE"),
@@ -797,6 +801,10 @@ mod tests {
             (&["--apply", "a.json", "--plan"], "cannot be used with"),
             (&["--apply", "a.json", "--select", "packer/3.11/aws/machine-image"], "cannot be used with"),
             (&["--apply", "a.json", "--patch-from", "m.json"], "cannot be used with"),
+            (&["--plan", "--result", "r.json"], "cannot be used with"),
+            (&["--dry-run", "--result", "r.json"], "cannot be used with"),
+            (&["--patch-from", "m.json", "--result", "r.json"], "cannot be used with"),
+            (&["--apply", "a.json", "--result", "r.json"], "cannot be used with"),
         ];
         for (line, said) in refused {
             let error = images_mode_of(line).expect_err(&format!("{line:?} was taken"));
