@@ -791,6 +791,32 @@ fn dry_run_reports_lint_errors_and_broken_deployments() {
     assert!(shown.contains("invalid YAML"), "{shown}");
 }
 
+/// The command a lint error suggests names the template from the folder
+/// it runs in, as the lint command takes paths.
+#[test]
+fn the_lint_command_suggested_runs_from_a_subfolder() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let broken_template =
+        template(&[builder("frankfurt", "eu-central-1", "")], "").replace("e2e-frankfurt", "{{user `prefix`}}");
+    write(root, "packer/3.11/aws/machine-image/template.json", broken_template);
+    let here = root.join("packer/3.11");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--plan", "--root", root.to_str().unwrap()])
+        .current_dir(&here)
+        .output()
+        .unwrap();
+    let shown = text(&output);
+    let suggested = shown.split("run `cargo xtask ").nth(1).and_then(|rest| rest.split('`').next()).expect(&shown);
+    assert_eq!(suggested, "lint-templates aws/machine-image/template.json", "{shown}");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(suggested.split(' ').chain(["--root", root.to_str().unwrap()]))
+        .current_dir(&here)
+        .output()
+        .unwrap();
+    assert!(text(&output).contains("undeclared-variable"), "{}", text(&output));
+}
+
 #[test]
 fn a_symlink_out_of_the_repository_is_not_written_through() {
     let dir = tempfile::tempdir().unwrap();

@@ -2,10 +2,11 @@
 //! when the template linter finds no error in it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use crate::diagnostic::Severity;
 use crate::hcl2::Given;
-use crate::project::TemplateFile;
+use crate::project::{ShownPaths, TemplateFile};
 use crate::readout::Readout;
 use crate::registry::Registry;
 use crate::schema::in_force::Setting;
@@ -35,9 +36,21 @@ pub fn readout(
     if !errors.is_empty() {
         return Err(format!(
             "lint errors (run `cargo xtask lint-templates {}` for details):\n  {}",
-            file.rel,
+            path_from_here(file),
             errors.join("\n  ")
         ));
     }
     Readout::read(file, values, setting)
+}
+
+/// The template as the command the error suggests takes it: from the
+/// current folder, where that command runs (`aws/machine-image/template.json`
+/// from `packer/3.11`); the root-relative path named a file that did not
+/// exist from a subfolder.
+fn path_from_here(file: &TemplateFile) -> String {
+    let depth = file.rel.split('/').count();
+    match file.path.ancestors().nth(depth) {
+        Some(root) if !Path::new(&file.rel).is_absolute() => ShownPaths::from_current_folder(root).show(&file.rel),
+        _ => file.rel.clone(),
+    }
 }
