@@ -922,7 +922,7 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
     let lock: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
     let recorded = &lock["templates"]["packer/3.11/aws/machine-image/template.json"]["images"]["eu-west-1"];
-    let merged_at = xtask::lock::utc_now();
+    let merged_at = xtask::clock::utc_now();
     assert!(recorded["built_at"].as_str().unwrap() <= merged_at.as_str(), "{recorded}");
 }
 
@@ -1201,7 +1201,7 @@ fn a_manifest_keeps_its_build_time_and_a_future_one_is_refused() {
             .unwrap()
             .to_owned()
     };
-    assert_eq!(built_at(root), xtask::lock::utc_timestamp(now - 7200), "the apply time was recorded");
+    assert_eq!(built_at(root), xtask::clock::utc_timestamp(now - 7200), "the apply time was recorded");
 
     write(root, "packer/3.9/aws/machine-image/manifest.json", manifest("ami-02222222222222222", now + 86_400));
     let refused = patch(&[]);

@@ -93,8 +93,8 @@ impl Ec2 {
 }
 
 fn image(id: &str, days_old: u64) -> Value {
-    let built = xtask::lifecycle::clock::now() - days_old * DAY;
-    json!({"id": id, "built_at": xtask::lock::utc_timestamp(built), "packer_version": "1.6.6",
+    let built = xtask::clock::now() - days_old * DAY;
+    json!({"id": id, "built_at": xtask::clock::utc_timestamp(built), "packer_version": "1.6.6",
            "hash": "sha256:0", "settings": "sha256:1", "variables": [], "values": {}})
 }
 
@@ -486,7 +486,7 @@ fn normalised(text: &str) -> String {
     while let Some(at) = rest.find(|c: char| c.is_ascii_digit()) {
         done.push_str(&rest[..at]);
         let candidate = rest.get(at..at + 20).unwrap_or_default();
-        if xtask::lifecycle::clock::parse_timestamp(candidate).is_some() {
+        if xtask::clock::parse_timestamp(candidate).is_some() {
             done.push_str("<time>");
             rest = &rest[at + 20..];
         } else if done.ends_with("\"age_seconds\": ") {

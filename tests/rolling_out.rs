@@ -96,8 +96,8 @@ fn pass_49_hours(root: &Path) {
     fn walk(value: &mut Value) {
         match value {
             Value::String(text) => {
-                if let Some(at) = xtask::lifecycle::clock::parse_timestamp(text) {
-                    *text = xtask::lock::utc_timestamp(at - 49 * 3600);
+                if let Some(at) = xtask::clock::parse_timestamp(text) {
+                    *text = xtask::clock::utc_timestamp(at - 49 * 3600);
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(walk),

@@ -522,7 +522,7 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
 
 /// `--older-than`: the seconds, and the text as given for the messages.
 fn parse_duration(text: &str) -> Result<(u64, String), String> {
-    crate::lifecycle::clock::parse_duration(text)
+    crate::clock::parse_duration(text)
         .map(|seconds| (seconds, text.to_owned()))
         .ok_or_else(|| format!("`{text}` is not a duration: a number and a unit (d, h, m, s), like 30d or 1d12h"))
 }

@@ -83,6 +83,7 @@ pub fn skip_slow_test(takes: &str) -> bool {
 pub mod aws;
 pub mod bench;
 pub mod cli;
+pub mod clock;
 pub mod codegen;
 pub mod config;
 pub mod demo;

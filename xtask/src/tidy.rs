@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     // Plumbing and small facts (versions, regions) that know nothing of the
     // repository's files.
-    ("foundation", &["fsutil", "gotmpl", "location", "moto", "printable", "regions", "version", "yaml"]),
+    ("foundation", &["clock", "fsutil", "gotmpl", "location", "moto", "printable", "regions", "version", "yaml"]),
     // What the repository holds (templates, deployments, the lock, its
     // layout) and what each Packer release accepts.
     ("model", &["deployments", "hcl2", "lock", "project", "schema", "template"]),

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::readout::Readout;
 use super::{Finished, Job, Options, Outcome, RunResult, apply, build, load_deployments, plan, record};
+use crate::clock;
 use crate::lock::{self, LockFile, ManifestSource};
 use crate::packer::{self, Artifacts};
 use crate::printable;
@@ -153,7 +154,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
             var_files,
             tooling: Default::default(),
         };
-        let built_at = built.map(lock::utc_timestamp);
+        let built_at = built.map(clock::utc_timestamp);
         if let Some(built_at) = built_at.as_deref().filter(|_| !options.force) {
             // A manifest is ordered by Packer's clock alone: one dated ahead
             // of this machine's would outrank every later build.
@@ -162,7 +163,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
                 bail!(
                     "{manifest_rel} says its build ended at {built_at}, ahead of this machine's clock ({}); check the \
                      clock of the machine that built it, or pass --force to apply it anyway",
-                    lock::utc_timestamp(now)
+                    clock::utc_timestamp(now)
                 );
             }
             let images = job.outcome.images().cloned().unwrap_or_default();

@@ -35,6 +35,7 @@ use serde_json::{Value, json};
 
 use super::readout::Readout;
 use super::{Finished, Job, Options, Outcome, RunResult, apply, load_deployments, plan, record};
+use crate::clock;
 use crate::fsutil::write_atomic;
 use crate::hcl2::Given;
 use crate::lock::{self, LockFile};
@@ -88,7 +89,7 @@ pub fn write(root: &Path, path: &Path, jobs: &[Job], packer_version: &str, lockf
         "values": job.recorded_values,
         "packer_version": packer_version,
         "plugins": job.tooling.used,
-        "built_at": lock::utc_now(),
+        "built_at": clock::utc_now(),
         "run": run_identity(),
     });
     let text = serde_json::to_string_pretty(&document).expect("a result serialises") + "\n";
@@ -206,7 +207,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
     // A leg cannot have ended after the merge: a runner's clock running
     // ahead must not put a time into the lock that outranks every manifest
     // applied after it.
-    let merged_at = lock::utc_now();
+    let merged_at = clock::utc_now();
     let builds = checked
         .into_iter()
         .map(|Checked { job, version, built_at, .. }| {
@@ -554,7 +555,7 @@ fn check_builders(
     Ok(())
 }
 
-/// `2026-11-27T14:03:11Z`, as `lock::utc_now` writes it: a day that
+/// `2026-11-27T14:03:11Z`, as `clock::utc_now` writes it: a day that
 /// exists in some month, and a time of day.
 fn is_timestamp(text: &str) -> bool {
     let bytes = text.as_bytes();

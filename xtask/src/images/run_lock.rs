@@ -70,7 +70,7 @@ pub fn acquire(root: &Path, command: &str) -> Result<RunLock> {
     }
     file.set_len(0)?;
     file.rewind()?;
-    write!(file, "cargo xtask {command}, pid {}, started {}", std::process::id(), crate::lock::utc_now())?;
+    write!(file, "cargo xtask {command}, pid {}, started {}", std::process::id(), crate::clock::utc_now())?;
     file.flush()?;
     Ok(RunLock { _file: file })
 }

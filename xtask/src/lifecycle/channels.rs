@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use toml::de::{DeTable, DeValue};
 
-use super::clock;
+use crate::clock;
 use crate::deployments::Deployment;
 use crate::location::Route;
 use crate::lock::LockedTemplate;

@@ -11,7 +11,6 @@
 //! stopped anywhere leaves a state the next run completes or reports.
 
 pub mod channels;
-pub mod clock;
 pub mod fleet;
 pub mod history;
 pub mod promote;

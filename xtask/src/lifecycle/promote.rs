@@ -17,10 +17,10 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 
 use super::channels::Channels;
-use super::clock;
 use super::fleet::{self, Place, Selection};
 use super::report::{self, Outcome, Run, State};
 use super::write::{self, Move};
+use crate::clock;
 use crate::config::Config;
 use crate::deployments::Deployment;
 use crate::images::DeploymentResult;

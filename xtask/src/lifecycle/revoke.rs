@@ -17,9 +17,10 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use super::channels::{Channels, Membership};
 use super::fleet::Selection;
+use crate::clock;
 use crate::config::Config;
 use crate::deployments::Deployment;
-use crate::lock::{self, LockFile, Revocation};
+use crate::lock::{LockFile, Revocation};
 use crate::printable;
 
 /// A reason is a sentence or two for the people reading the lock.
@@ -89,7 +90,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
             unknown.join(", ")
         );
     }
-    let at = lock::utc_now();
+    let at = clock::utc_now();
     let mut revoked = Vec::new();
     for id in ids {
         let mut records = Vec::new();

@@ -11,8 +11,8 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use super::channels::Channels;
-use super::clock;
 use super::prune::select::{Judged, Verdict};
+use crate::clock;
 use crate::lock::LockedTemplate;
 use crate::printable;
 
@@ -216,7 +216,7 @@ mod tests {
         entry.channels.insert("canary".into(), BTreeMap::from([("r".into(), "ami-2".into())]));
         entry.channels.insert("stable".into(), BTreeMap::from([("r".into(), "ami-1".into())]));
         entry.lifecycle.entry("ami-2".into()).or_default().entered =
-            BTreeMap::from([("canary".to_owned(), crate::lock::utc_timestamp(now - 10 * 3600))]);
+            BTreeMap::from([("canary".to_owned(), crate::clock::utc_timestamp(now - 10 * 3600))]);
         let old = entry.lifecycle.entry("ami-1".into()).or_default();
         old.revoked = Some(Revocation { at: "2026-11-29T10:00:00Z".into(), reason: "a bad kernel".into() });
         let shown = channels_of(Some(&entry), Some(&channels), &|_, _| true, now);
@@ -246,7 +246,7 @@ mod tests {
 
         // Entered a day ahead of this clock: no soak is measured from it.
         entry.lifecycle.get_mut("ami-2").unwrap().entered =
-            BTreeMap::from([("canary".to_owned(), crate::lock::utc_timestamp(now + 86_400))]);
+            BTreeMap::from([("canary".to_owned(), crate::clock::utc_timestamp(now + 86_400))]);
         let shown = channels_of(Some(&entry), Some(&channels), &|_, _| true, now);
         assert!(shown[0]["in_channel_for"].is_null() && shown[0]["soak"]["left"].is_null(), "{}", shown[0]);
         let mut out = String::new();

@@ -22,10 +22,10 @@ use anyhow::{Context, Result, bail};
 
 use self::report::{Outcome, Run, State};
 use self::select::{Judged, Policy, Verdict};
-use super::clock;
 use super::fleet::Selection;
 use crate::aws::{self, Cli, Deletion};
-use crate::lock::{self, LockFile, Pruning};
+use crate::clock;
+use crate::lock::{LockFile, Pruning};
 
 pub struct Options {
     pub root: PathBuf,
@@ -126,7 +126,7 @@ fn prune_region(
         return Ok(());
     }
     record(root, indices.iter().map(|&at| &outcomes[at]), |pruned, outcome| {
-        let started_at = pruned.map_or_else(lock::utc_now, |pruning| pruning.started_at.clone());
+        let started_at = pruned.map_or_else(clock::utc_now, |pruning| pruning.started_at.clone());
         Pruning { started_at, snapshots: outcome.snapshots.clone(), finished_at: None }
     })?;
     for &at in indices {
@@ -134,9 +134,9 @@ fn prune_region(
         outcome.state = remove(cli, region, outcome);
         if matches!(outcome.state, State::Pruned | State::AlreadyGone) {
             record(root, std::iter::once(&*outcome), |pruned, outcome| Pruning {
-                started_at: pruned.map_or_else(lock::utc_now, |pruning| pruning.started_at.clone()),
+                started_at: pruned.map_or_else(clock::utc_now, |pruning| pruning.started_at.clone()),
                 snapshots: outcome.snapshots.clone(),
-                finished_at: Some(lock::utc_now()),
+                finished_at: Some(clock::utc_now()),
             })?;
         }
     }

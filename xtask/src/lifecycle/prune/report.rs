@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use super::select::{Judged, Policy, Verdict};
-use crate::lifecycle::clock;
+use crate::clock;
 use crate::printable;
 
 /// What became of one image.

@@ -7,9 +7,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::clock;
 use crate::deployments::Deployment;
 use crate::images::plan::GLOBAL;
-use crate::lifecycle::clock;
 use crate::lifecycle::fleet::Selection;
 use crate::lifecycle::history;
 use crate::lock::{LockFile, LockedImage, LockedTemplate};
@@ -300,7 +300,7 @@ mod tests {
     fn image(id: &str, days_old: u64) -> LockedImage {
         LockedImage {
             id: id.to_owned(),
-            built_at: crate::lock::utc_timestamp(NOW - days_old * DAY),
+            built_at: crate::clock::utc_timestamp(NOW - days_old * DAY),
             packer_version: Some("1.6.6".into()),
             hash: "sha256:0".into(),
             settings: "sha256:1".into(),
