@@ -89,6 +89,7 @@ pub mod config;
 pub mod demo;
 pub mod deployments;
 pub mod diagnostic;
+pub mod fingerprint;
 pub mod fsutil;
 pub mod gotmpl;
 pub mod hcl2;

@@ -22,7 +22,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("foundation", &["clock", "fsutil", "gotmpl", "location", "moto", "printable", "regions", "version", "yaml"]),
     // What the repository holds (templates, deployments, the lock, its
     // layout) and what each Packer release accepts.
-    ("model", &["deployments", "hcl2", "lock", "project", "schema", "template"]),
+    ("model", &["deployments", "fingerprint", "hcl2", "lock", "project", "schema", "template"]),
     // Pieces several commands use on the models: findings, the one writer of
     // deployments, the runners of Packer and the AWS CLI, secrets, the files
     // only their writers may change.

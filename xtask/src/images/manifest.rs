@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::readout::Readout;
 use super::{Finished, Job, Options, Outcome, RunResult, apply, build, load_deployments, plan, record};
 use crate::clock;
+use crate::fingerprint;
 use crate::lock::{self, LockFile, ManifestSource};
 use crate::packer::{self, Artifacts};
 use crate::printable;
@@ -115,10 +116,10 @@ pub fn apply(options: &Options) -> Result<Finished> {
             );
         }
         let inputs = template.inputs.clone();
-        let lock::InputHashes { all: hash, each: files } = lock::hash_inputs(file.dir(), &inputs)?;
+        let fingerprint::InputHashes { all: hash, each: files } = fingerprint::hash_inputs(file.dir(), &inputs)?;
         let vars = template.declared_vars(&options.vars);
         let secrets = crate::secrets::collect(&template.sensitive, &texts);
-        let settings = lock::hash_settings(
+        let settings = fingerprint::hash_settings(
             &options.root,
             &var_files,
             &vars,
@@ -136,8 +137,8 @@ pub fn apply(options: &Options) -> Result<Finished> {
             only: Vec::new(),
             hash,
             settings,
-            setting_names: lock::setting_names(&options.root, &var_files, &vars, &template.variables),
-            recorded_values: lock::recorded_values(
+            setting_names: fingerprint::setting_names(&options.root, &var_files, &vars, &template.variables),
+            recorded_values: fingerprint::recorded_values(
                 &texts,
                 &template.from_env,
                 &template.variables,

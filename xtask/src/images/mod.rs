@@ -96,9 +96,9 @@ pub struct Job {
     pub hash: String,
     /// The hash of the variables given to the build.
     pub settings: String,
-    /// The names of the variables given (`lock::setting_names`).
+    /// The names of the variables given (`fingerprint::setting_names`).
     pub setting_names: Vec<String>,
-    /// Their values as the lock keeps them (`lock::recorded_values`).
+    /// Their values as the lock keeps them (`fingerprint::recorded_values`).
     pub recorded_values: BTreeMap<String, Option<String>>,
     /// The `--var` values this template declares: only those are passed
     /// to its build and count in its settings.

@@ -9,9 +9,10 @@ use anyhow::Result;
 use super::readout::{Readout, RegionBuilder};
 use super::{Job, Options, Outcome, tools};
 use crate::deployments::Deployment;
+use crate::fingerprint;
 use crate::hcl2::Given;
 use crate::lifecycle::channels::Channels;
-use crate::lock::{self, LockFile, LockedTemplate};
+use crate::lock::{LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::secrets;
 use crate::template::recorded_texts;
@@ -340,7 +341,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let region_filter = if options.regions.is_empty() { Vec::new() } else { regions.clone() };
         let (feeds, left_alone) = feeds(&layout, &regions, &here, deployments, &region_filter, channels.as_ref());
         let inputs = template.inputs.clone();
-        let lock::InputHashes { all: hash, each: files } = match lock::hash_inputs(file.dir(), &inputs) {
+        let fingerprint::InputHashes { all: hash, each: files } = match fingerprint::hash_inputs(file.dir(), &inputs) {
             Ok(hashed) => hashed,
             Err(error) => {
                 jobs.push(failed_job(file, layout, format!("{error:#}; fix it, or take it out of the template")));
@@ -352,7 +353,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let hashed: Vec<(String, String)> = vars.iter().chain(&template.from_env).cloned().collect();
         let texts = recorded_texts(values);
         let secrets = secrets::collect(&template.sensitive, &texts);
-        let settings = lock::hash_settings(
+        let settings = fingerprint::hash_settings(
             &options.root,
             var_files,
             &hashed,
@@ -360,10 +361,10 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             &secrets,
             &template.variables,
         )?;
-        let mut setting_names = lock::setting_names(&options.root, var_files, &vars, &template.variables);
+        let mut setting_names = fingerprint::setting_names(&options.root, var_files, &vars, &template.variables);
         setting_names.extend(template.from_env.iter().map(|(name, _)| format!("PKR_VAR_{name}")));
         setting_names.sort();
-        let recorded_values = lock::recorded_values(
+        let recorded_values = fingerprint::recorded_values(
             &texts,
             &template.from_env,
             &template.variables,

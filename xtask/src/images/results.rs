@@ -36,6 +36,7 @@ use serde_json::{Value, json};
 use super::readout::Readout;
 use super::{Finished, Job, Options, Outcome, RunResult, apply, load_deployments, plan, record};
 use crate::clock;
+use crate::fingerprint;
 use crate::fsutil::write_atomic;
 use crate::hcl2::Given;
 use crate::lock::{self, LockFile};
@@ -336,7 +337,13 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     let mut recorded_values: BTreeMap<String, Option<String>> =
         recorded_values.into_iter().filter(|(_, value)| value.is_none()).collect();
     let secrets = crate::secrets::collect(&parsed.sensitive, &crate::template::recorded_texts(&values));
-    recorded_values.extend(lock::recorded_values(&given, &[], &parsed.variables, &parsed.sensitive_names(), &secrets));
+    recorded_values.extend(fingerprint::recorded_values(
+        &given,
+        &[],
+        &parsed.variables,
+        &parsed.sensitive_names(),
+        &secrets,
+    ));
     // The regions the leg asked for must be ones the template builds, and
     // it must have an image for each, as a local run checks.
     let asked: BTreeSet<String> = match value.get("regions").and_then(Value::as_array) {
@@ -356,11 +363,11 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         );
     }
     let inputs = parsed.inputs.clone();
-    let lock::InputHashes { all: hash, each: files } = lock::hash_inputs(file.dir(), &inputs)?;
+    let fingerprint::InputHashes { all: hash, each: files } = fingerprint::hash_inputs(file.dir(), &inputs)?;
     let recorded_hash = text_of("hash")?;
     let settings = text_of("settings")?;
     for (key, digest) in [("hash", &recorded_hash), ("settings", &settings)] {
-        if !lock::is_digest(digest) {
+        if !fingerprint::is_digest(digest) {
             bail!("{shown}: `{key}` is `{digest}`, not a hash like sha256:<64 hex digits>");
         }
     }
