@@ -1285,8 +1285,8 @@ fn two_manifests_for_one_region_in_one_command_are_refused_in_either_order() {
 /// image) ends where an uninterrupted run would, with no temporary left.
 #[test]
 fn sigkill_during_promote_rollback_and_revoke_loses_nothing_and_the_next_run_finishes() {
-    use xtask::lifecycle::history::rollback_target;
     use xtask::lock::LockFile;
+    use xtask::lock::history::rollback_target;
 
     if common::skip_slow_test("promote, rollback and revoke killed at random moments") {
         return;

@@ -398,8 +398,8 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                     );
                     // With channels, the first channel's deployments get
                     // what the lock last gave it, which a rollback moves.
-                    let images = crate::lifecycle::channels::first_channel_images(
-                        channels.as_ref(),
+                    let images = crate::lock::history::first_channel_images(
+                        channels.as_ref().map(|channels| channels.first()),
                         lockfile.templates.get(&file.rel),
                         images,
                     );

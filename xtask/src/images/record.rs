@@ -11,7 +11,7 @@ use anyhow::Result;
 
 use super::{Job, Outcome};
 use crate::clock;
-use crate::lock::{LockFile, LockedImage, ManifestSource};
+use crate::lock::{LockFile, LockedImage, ManifestSource, history};
 use crate::printable;
 
 /// Where the images being recorded came from.
@@ -148,7 +148,8 @@ pub fn record_build(
             values: Some(job.recorded_values.clone()),
             plugins: if manifest.is_some() { None } else { job.tooling.used.clone() },
         };
-        crate::lifecycle::history::record(&job.file.rel, entry, region, image, channels.as_ref(), &entered);
+        let first_channel = channels.as_ref().map(|channels| channels.first());
+        history::record(&job.file.rel, entry, region, image, first_channel, &entered);
     }
     lockfile.write(root)
 }

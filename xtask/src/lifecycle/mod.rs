@@ -12,7 +12,6 @@
 
 pub mod channels;
 pub mod fleet;
-pub mod history;
 pub mod promote;
 pub mod prune;
 mod report;

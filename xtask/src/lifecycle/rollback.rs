@@ -18,10 +18,9 @@ use anyhow::{Result, bail};
 
 use super::channels::Channels;
 use super::fleet::{self, Place, Selection};
-use super::history;
 use super::promote::{bad_shape, configured, revoked_anywhere, settle};
 use super::report::{self, Run, State};
-use crate::lock::LockFile;
+use crate::lock::{LockFile, history};
 use crate::packer::check_image_id;
 use crate::printable;
 

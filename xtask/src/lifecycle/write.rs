@@ -11,12 +11,11 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 
 use super::fleet::Key;
-use super::history;
 use crate::clock;
 use crate::deployments::Deployment;
 use crate::images::DeploymentResult;
 use crate::images::apply::{Wanted, write_wanted};
-use crate::lock::LockFile;
+use crate::lock::{LockFile, history};
 use crate::packer::check_image_id;
 
 /// One channel given one image of a template in one region.

@@ -11,8 +11,7 @@ use crate::clock;
 use crate::deployments::Deployment;
 use crate::images::plan::GLOBAL;
 use crate::lifecycle::fleet::Selection;
-use crate::lifecycle::history;
-use crate::lock::{LockFile, LockedImage, LockedTemplate};
+use crate::lock::{LockFile, LockedImage, LockedTemplate, history};
 use crate::printable;
 use crate::project::Layout;
 

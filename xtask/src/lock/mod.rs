@@ -49,13 +49,15 @@
 //! `history` keeps, per region, the images recorded before the current one
 //! (newest first, at most [`HISTORY`]); `channels` the image each channel
 //! of `xtask.toml` was last given; `lifecycle`, per image ID, when it
-//! entered each channel, its revocation and its pruning (see
-//! `crate::lifecycle`). Each is absent while empty.
+//! entered each channel, its revocation and its pruning (see [`history`],
+//! and `crate::lifecycle` for the commands). Each is absent while empty.
 //!
 //! Version 1 kept one `packer_version` per template and no `values`;
 //! version 2 no history, channels or lifecycle. Both are read (a version 1
 //! image takes the template's Packer version) and written as version 3 by
 //! the next write.
+
+pub mod history;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
