@@ -112,6 +112,7 @@ pub mod project;
 pub mod protected;
 pub mod regions;
 pub mod render;
+pub mod run_guard;
 pub mod schema;
 pub mod secrets;
 pub mod suppress;

@@ -28,7 +28,6 @@ pub mod readout;
 mod record;
 mod report;
 mod results;
-pub mod run_lock;
 pub mod status;
 mod tools;
 
@@ -192,7 +191,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     let _guard = if options.dry_run || options.plan {
         None
     } else {
-        let guard = hold_run_lock(&options.root, "images")?;
+        let guard = crate::run_guard::hold(&options.root, "images")?;
         let removed = crate::private_vars::remove_stale(&options.root);
         if removed > 0 {
             say!(
@@ -230,43 +229,10 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     })
 }
 
-/// Takes the run lock that every command writing the lock or deployments
-/// holds for its whole run (`images`, `promote`, `rollback`, `revoke`,
-/// `prune`), and removes the temporary files a killed run left beside
-/// them: holding the lock, no other run is writing.
-pub fn hold_run_lock(root: &Path, command: &str) -> Result<run_lock::RunLock> {
-    let guard = run_lock::acquire(root, command)?;
-    let removed = crate::fsutil::remove_stale_temporaries(&written_folders(root));
-    if removed > 0 {
-        say!("Removed {} left by an interrupted run.", report::count(removed, "temporary file", "temporary files"));
-    }
-    Ok(guard)
-}
-
 /// How a run ended: a plan printed, or work done and to be reported.
 enum Finished {
     Printed(ExitCode),
     Ran(RunResult),
-}
-
-/// The folders a run writes files into: `deployments/`, `packer/`, and the
-/// folders inside the repository that symlinked deployments or the lock
-/// lead to (the temporary file of an atomic write sits beside its target).
-fn written_folders(root: &Path) -> Vec<PathBuf> {
-    let mut folders = vec![root.join("deployments"), root.join("packer")];
-    let linked = deployments::find(root).unwrap_or_default().into_iter().chain([crate::lock::path(root)]);
-    for path in linked {
-        let is_link = std::fs::symlink_metadata(&path).is_ok_and(|metadata| metadata.file_type().is_symlink());
-        if let Some(folder) = is_link
-            .then(|| crate::fsutil::resolve_inside(root, &path).ok())
-            .flatten()
-            .and_then(|target| target.parent().map(Path::to_path_buf))
-            && !folders.contains(&folder)
-        {
-            folders.push(folder);
-        }
-    }
-    folders
 }
 
 /// Reads every deployment; the unreadable ones are reported, not fatal.

@@ -58,7 +58,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         bail!("--reason is longer than {MAX_REASON} characters; link to the advisory rather than quote it");
     }
     let channels = Config::read(&options.root)?.channels;
-    let _guard = if options.dry_run { None } else { Some(crate::images::hold_run_lock(&options.root, "revoke")?) };
+    let _guard = if options.dry_run { None } else { Some(crate::run_guard::hold(&options.root, "revoke")?) };
     let mut lockfile = LockFile::read(&options.root)?;
     let (deployments, unreadable) = crate::images::load_deployments(&options.root)?;
     let selected: Vec<String> = options.selection.templates(&options.root)?.into_iter().map(|file| file.rel).collect();

@@ -38,7 +38,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     if !channels.contains(channel) {
         bail!("`{}` is not a channel; xtask.toml names {}", printable::escape(channel), channels.listed());
     }
-    let _guard = if options.dry_run { None } else { Some(crate::images::hold_run_lock(&options.root, "rollback")?) };
+    let _guard = if options.dry_run { None } else { Some(crate::run_guard::hold(&options.root, "rollback")?) };
     let (deployments, unreadable) = crate::images::load_deployments(&options.root)?;
     let lockfile = LockFile::read(&options.root)?;
     let fleet = fleet::survey(&options.root, &channels, &deployments, &options.selection)?;

@@ -39,7 +39,7 @@ pub struct Options {
 
 pub fn run(options: &Options) -> Result<ExitCode> {
     let root = options.root.as_path();
-    let _guard = if options.execute { Some(crate::images::hold_run_lock(root, "prune")?) } else { None };
+    let _guard = if options.execute { Some(crate::run_guard::hold(root, "prune")?) } else { None };
     let (deployments, unreadable) = crate::images::load_deployments(root)?;
     if options.execute && !unreadable.is_empty() {
         bail!(
