@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
 use super::readout::Readout;
-use super::{Finished, Job, Options, Outcome, RunResult, apply, build, load_deployments, plan, record};
+use super::{Finished, Job, Options, Outcome, RunResult, apply, build, plan, record};
 use crate::clock;
 use crate::fingerprint;
 use crate::lock::{self, LockFile, ManifestSource};
@@ -32,7 +32,7 @@ const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
 const LAST_SECOND_OF_9999: u64 = 253_402_300_799;
 
 pub fn apply(options: &Options) -> Result<Finished> {
-    let (deployments, unreadable) = load_deployments(&options.root)?;
+    let (deployments, unreadable) = crate::deployments::load_all(&options.root)?;
     let everything = project::find_all_templates(&options.root, &Filter::default());
     let images_here = plan::images_by_release_cloud(&everything);
     let mut lockfile = LockFile::read(&options.root)?;

@@ -32,12 +32,12 @@ pub mod status;
 mod tools;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
-use crate::deployments::{self, Deployment};
+use crate::deployments;
 use crate::lock::LockFile;
 use crate::patch;
 use crate::project::{Filter, Layout, TemplateFile};
@@ -235,21 +235,8 @@ enum Finished {
     Ran(RunResult),
 }
 
-/// Reads every deployment; the unreadable ones are reported, not fatal.
-pub fn load_deployments(root: &Path) -> Result<(Vec<Deployment>, Vec<String>)> {
-    let mut loaded = Vec::new();
-    let mut unreadable = Vec::new();
-    for path in deployments::find(root)? {
-        match Deployment::load(root, &path) {
-            Ok(deployment) => loaded.push(deployment),
-            Err(error) => unreadable.push(format!("{error:#}")),
-        }
-    }
-    Ok((loaded, unreadable))
-}
-
 fn build_and_apply(options: &Options) -> Result<Finished> {
-    let (deployments, unreadable) = load_deployments(&options.root)?;
+    let (deployments, unreadable) = deployments::load_all(&options.root)?;
     let mut lockfile = LockFile::read(&options.root)?;
     let mut jobs = plan::plan_jobs(options, &deployments, &lockfile)?;
     if jobs.is_empty() {

@@ -34,7 +34,7 @@ use anyhow::{Context as _, Result, bail};
 use serde_json::{Value, json};
 
 use super::readout::Readout;
-use super::{Finished, Job, Options, Outcome, RunResult, apply, load_deployments, plan, record};
+use super::{Finished, Job, Options, Outcome, RunResult, apply, plan, record};
 use crate::clock;
 use crate::fingerprint;
 use crate::fsutil::write_atomic;
@@ -170,7 +170,7 @@ struct Checked {
 }
 
 pub fn apply(options: &Options) -> Result<Finished> {
-    let (deployments, unreadable) = load_deployments(&options.root)?;
+    let (deployments, unreadable) = crate::deployments::load_all(&options.root)?;
     let everything = project::find_all_templates(&options.root, &Filter::default());
     let images_here = plan::images_by_release_cloud(&everything);
     let mut lockfile = LockFile::read(&options.root)?;

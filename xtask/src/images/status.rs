@@ -33,7 +33,7 @@ pub fn run(selection: &Selection, format: Format) -> Result<ExitCode> {
     let lockfile = LockFile::read(root)?;
     let channels = crate::config::Config::read(root)?.channels;
     let now = crate::clock::now();
-    let (deployments, unreadable) = super::load_deployments(root)?;
+    let (deployments, unreadable) = crate::deployments::load_all(root)?;
     let templates = project::find_all_templates(root, &Filter::default());
     let images_here = plan::images_by_release_cloud(&templates);
     let wanted = at_paths(&templates, &selection.paths)?;

@@ -56,7 +56,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         None => bail!("`{}` is not a channel; xtask.toml names {}", printable::escape(to), channels.listed()),
     };
     let _guard = if options.dry_run { None } else { Some(crate::run_guard::hold(&options.root, "promote")?) };
-    let (deployments, unreadable) = crate::images::load_deployments(&options.root)?;
+    let (deployments, unreadable) = crate::deployments::load_all(&options.root)?;
     let lockfile = LockFile::read(&options.root)?;
     let fleet = fleet::survey(&options.root, &channels, &deployments, &options.selection)?;
     let now = clock::now();

@@ -60,7 +60,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     let channels = Config::read(&options.root)?.channels;
     let _guard = if options.dry_run { None } else { Some(crate::run_guard::hold(&options.root, "revoke")?) };
     let mut lockfile = LockFile::read(&options.root)?;
-    let (deployments, unreadable) = crate::images::load_deployments(&options.root)?;
+    let (deployments, unreadable) = crate::deployments::load_all(&options.root)?;
     let selected: Vec<String> = options.selection.templates(&options.root)?.into_iter().map(|file| file.rel).collect();
     let in_selection = |template: &str, region: &str| {
         selected.iter().any(|rel| rel == template) && options.selection.takes_region(region)

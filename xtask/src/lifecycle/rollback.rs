@@ -39,7 +39,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         bail!("`{}` is not a channel; xtask.toml names {}", printable::escape(channel), channels.listed());
     }
     let _guard = if options.dry_run { None } else { Some(crate::run_guard::hold(&options.root, "rollback")?) };
-    let (deployments, unreadable) = crate::images::load_deployments(&options.root)?;
+    let (deployments, unreadable) = crate::deployments::load_all(&options.root)?;
     let lockfile = LockFile::read(&options.root)?;
     let fleet = fleet::survey(&options.root, &channels, &deployments, &options.selection)?;
     let places: Vec<&Place> = fleet.places.iter().filter(|place| !place.keys(channel).is_empty()).collect();

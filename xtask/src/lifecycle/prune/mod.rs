@@ -40,7 +40,7 @@ pub struct Options {
 pub fn run(options: &Options) -> Result<ExitCode> {
     let root = options.root.as_path();
     let _guard = if options.execute { Some(crate::run_guard::hold(root, "prune")?) } else { None };
-    let (deployments, unreadable) = crate::images::load_deployments(root)?;
+    let (deployments, unreadable) = crate::deployments::load_all(root)?;
     if options.execute && !unreadable.is_empty() {
         bail!(
             "{} deployment{} cannot be read, so which images they boot is unknown and nothing is pruned: {}",
