@@ -82,7 +82,7 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     (
         "lifecycle",
         "images",
-        "the deployment writer, `plan::feeding_image`, `freshness`; \
+        "`plan::feeding_image`, `plan::GLOBAL`, `freshness`; \
          issue 17, item 1: deployment knowledge into the model, the writer into a shared piece",
     ),
     (

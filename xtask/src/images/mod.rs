@@ -39,7 +39,7 @@ use anyhow::{Result, bail};
 
 use crate::deployments;
 use crate::lock::LockFile;
-use crate::patch;
+use crate::patch::batch::DeploymentResult;
 use crate::project::{Filter, Layout, TemplateFile};
 
 use plan::{Feed, LeftAlone};
@@ -155,14 +155,6 @@ impl Outcome {
             _ => None,
         }
     }
-}
-
-/// What the run did to one deployment.
-pub struct DeploymentResult {
-    pub rel: String,
-    pub changes: Vec<patch::Change>,
-    pub diff: String,
-    pub error: Option<String>,
 }
 
 pub struct RunResult {

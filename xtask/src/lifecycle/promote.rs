@@ -23,10 +23,10 @@ use super::write::{self, Move};
 use crate::clock;
 use crate::config::Config;
 use crate::deployments::Deployment;
-use crate::images::DeploymentResult;
 use crate::images::freshness::{self, Freshness};
 use crate::lock::{LockFile, Revocation};
 use crate::packer::check_image_id;
+use crate::patch::batch::DeploymentResult;
 use crate::printable;
 
 pub struct Options {

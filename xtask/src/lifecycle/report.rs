@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use crate::images::DeploymentResult;
+use crate::patch::batch::DeploymentResult;
 use crate::printable;
 
 /// What became of one template in one region.

@@ -13,10 +13,9 @@ use anyhow::{Context as _, Result};
 use super::fleet::Key;
 use crate::clock;
 use crate::deployments::Deployment;
-use crate::images::DeploymentResult;
-use crate::images::apply::{Wanted, write_wanted};
 use crate::lock::{LockFile, history};
 use crate::packer::check_image_id;
+use crate::patch::batch::{DeploymentResult, Wanted, write_wanted};
 
 /// One channel given one image of a template in one region.
 pub struct Move<'a> {
