@@ -34,7 +34,7 @@ const LAST_SECOND_OF_9999: u64 = 253_402_300_799;
 pub fn apply(options: &Options) -> Result<Finished> {
     let (deployments, unreadable) = crate::deployments::load_all(&options.root)?;
     let everything = project::find_all_templates(&options.root, &Filter::default());
-    let images_here = plan::images_by_release_cloud(&everything);
+    let images_here = project::images_by_release_cloud(&everything);
     let mut lockfile = LockFile::read(&options.root)?;
     let config = crate::config::Config::read(&options.root)?;
     let channels = config.channels;

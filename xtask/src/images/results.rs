@@ -172,7 +172,7 @@ struct Checked {
 pub fn apply(options: &Options) -> Result<Finished> {
     let (deployments, unreadable) = crate::deployments::load_all(&options.root)?;
     let everything = project::find_all_templates(&options.root, &Filter::default());
-    let images_here = plan::images_by_release_cloud(&everything);
+    let images_here = project::images_by_release_cloud(&everything);
     let mut lockfile = LockFile::read(&options.root)?;
     let channels = crate::config::Config::read(&options.root)?.channels;
     let mut checked: Vec<Checked> = Vec::new();

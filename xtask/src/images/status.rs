@@ -35,7 +35,7 @@ pub fn run(selection: &Selection, format: Format) -> Result<ExitCode> {
     let now = crate::clock::now();
     let (deployments, unreadable) = crate::deployments::load_all(root)?;
     let templates = project::find_all_templates(root, &Filter::default());
-    let images_here = plan::images_by_release_cloud(&templates);
+    let images_here = project::images_by_release_cloud(&templates);
     let wanted = at_paths(&templates, &selection.paths)?;
     let chosen =
         |file: &TemplateFile| filter.accepts(file) && wanted.as_ref().is_none_or(|rels| rels.contains(&file.rel));

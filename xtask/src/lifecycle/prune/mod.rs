@@ -53,8 +53,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     // The lock may record templates that are gone, so the folders are
     // looked for there rather than among the templates.
     let mut selection = options.selection.clone();
-    selection.select =
-        selection.select.iter().map(|wanted| crate::images::plan::selected_folder(wanted, root)).collect();
+    selection.select = selection.select.iter().map(|wanted| crate::project::selected_folder(wanted, root)).collect();
     for folder in &selection.select {
         let known = lockfile
             .templates
