@@ -115,6 +115,7 @@ pub mod render;
 pub mod run_guard;
 pub mod schema;
 pub mod secrets;
+pub mod status;
 pub mod suppress;
 pub mod template;
 #[cfg(test)]

@@ -49,6 +49,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "lint_deployments",
             "lint_templates",
             "pre_commit",
+            "status",
         ],
     ),
 ];

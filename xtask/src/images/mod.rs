@@ -28,7 +28,6 @@ pub mod readout;
 mod record;
 mod report;
 mod results;
-pub mod status;
 mod tools;
 
 use std::collections::BTreeMap;

@@ -17,5 +17,4 @@ pub mod prune;
 mod report;
 pub mod revoke;
 pub mod rollback;
-pub mod status;
 mod write;

@@ -3,7 +3,9 @@
 //! which ID, including IDs the lock does not know. It answers "which
 //! clusters still boot the old image?" in one command. With channels, each
 //! channel's image per region, its age and soak, and the revocations; and
-//! what `prune` would remove (see `crate::lifecycle::status`).
+//! what `prune` would remove (see [`lifecycle`]).
+
+mod lifecycle;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -13,10 +15,10 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
-use super::freshness::{self, Freshness};
-use super::plan::{self, GLOBAL};
 use crate::deployments::Deployment;
-use crate::lifecycle;
+use crate::images::freshness::{self, Freshness};
+use crate::images::plan::{self, GLOBAL};
+use crate::lifecycle::{fleet, prune};
 use crate::lock::{LockFile, LockedTemplate};
 use crate::printable;
 use crate::project::{self, Filter, Layout, Selection, TemplateFile};
@@ -42,10 +44,9 @@ pub fn run(selection: &Selection, format: Format) -> Result<ExitCode> {
     // What `prune` would remove with its defaults; nothing while a
     // deployment cannot be read, as `prune --execute` then refuses.
     let prunable = if unreadable.is_empty() {
-        let named = lifecycle::prune::select::named_by_deployments(&deployments, &lockfile);
-        let (everything, policy) =
-            (lifecycle::fleet::Selection::default(), lifecycle::prune::select::Policy::default());
-        lifecycle::prune::select::judge(&lockfile, &named, &everything, &policy, now)
+        let named = prune::select::named_by_deployments(&deployments, &lockfile);
+        let (everything, policy) = (fleet::Selection::default(), prune::select::Policy::default());
+        prune::select::judge(&lockfile, &named, &everything, &policy, now)
     } else {
         Vec::new()
     };
@@ -53,7 +54,7 @@ pub fn run(selection: &Selection, format: Format) -> Result<ExitCode> {
     // region: a promotion takes its image from there.
     let mut booted: BTreeSet<(String, String, String)> = BTreeSet::new();
     if let Some(channels) = &channels {
-        let fleet = lifecycle::fleet::survey(root, channels, &deployments, &lifecycle::fleet::Selection::default())?;
+        let fleet = fleet::survey(root, channels, &deployments, &fleet::Selection::default())?;
         for place in &fleet.places {
             for channel in place.by_channel.keys() {
                 booted.insert((place.template.rel.clone(), channel.clone(), place.region.clone()));
@@ -69,10 +70,9 @@ pub fn run(selection: &Selection, format: Format) -> Result<ExitCode> {
             let booted_here = |channel: &str, region: &str| {
                 booted.contains(&(file.rel.clone(), channel.to_owned(), region.to_owned()))
             };
-            status["channels"] =
-                Value::from(lifecycle::status::channels_of(locked, channels.as_ref(), &booted_here, now));
-            status["revoked"] = Value::from(lifecycle::status::revocations_of(locked));
-            status["prunable"] = Value::from(lifecycle::status::prunable_of(&prunable, &file.rel));
+            status["channels"] = Value::from(lifecycle::channels_of(locked, channels.as_ref(), &booted_here, now));
+            status["revoked"] = Value::from(lifecycle::revocations_of(locked));
+            status["prunable"] = Value::from(lifecycle::prunable_of(&prunable, &file.rel));
             status
         })
         .collect();
@@ -85,7 +85,7 @@ pub fn run(selection: &Selection, format: Format) -> Result<ExitCode> {
             && (filter.is_empty() || Layout::from_relative(rel).is_ok_and(|layout| filter.accepts_layout(&layout)));
         if in_selection && !templates.iter().any(|file| &file.rel == rel) {
             let mut status = removed_template_status(rel, locked, &images_here, &deployments);
-            status["prunable"] = Value::from(lifecycle::status::prunable_of(&prunable, rel));
+            status["prunable"] = Value::from(lifecycle::prunable_of(&prunable, rel));
             entries.push(status);
         }
     }
@@ -362,7 +362,7 @@ fn human(entries: &[Value]) -> String {
                 text(image, "state")
             );
         }
-        lifecycle::status::human(entry, &mut out);
+        lifecycle::human(entry, &mut out);
         for used in entry["deployments"].as_array().into_iter().flatten() {
             let _ = writeln!(
                 out,
