@@ -15,7 +15,7 @@
 //! ones without `required_version`) are built and judged with, and
 //! `[packer.plugins]` pins, by source, the exact plugin versions that
 //! `images` installs on Packer 1.10 and later and the linter judges each
-//! plugin's types at (`lint_templates::declared` maps a source to the
+//! plugin's types at (`declared` maps a source to the
 //! plugin the knowledge holds):
 //!
 //! ```toml
@@ -38,6 +38,8 @@ use toml::de::{DeTable, DeValue};
 use crate::diagnostic::{Report, RuleMeta, Severity};
 use crate::lifecycle::channels::Channels;
 use crate::location::LineIndex;
+use crate::schema::in_force::{Declared, Setting};
+use crate::version::Version;
 
 /// The configuration's name, a fact of the repository's layout.
 pub use crate::project::CONFIG_FILE as FILE;
@@ -173,6 +175,41 @@ impl Config {
             });
         }
     }
+}
+
+/// The versions `--packer-version` (`flag`) and xtask.toml's `[packer]`
+/// declare; no Packer version when neither names one. A pin is judged as
+/// the plugin the knowledge holds for its source (`github.com/hashicorp/amazon`
+/// is `amazon`); a pin of a source it does not hold makes that plugin's
+/// types unchecked, since Packer loads a plugin by name whatever its source.
+pub fn declared(flag: Option<Version>, pins: &PackerPins) -> Setting {
+    let knowledge = crate::schema::knowledge();
+    let mut setting = Setting::default();
+    for (source, version) in &pins.plugins {
+        let name = crate::plugins::source_name(source);
+        match (knowledge.plugin_of_address(source), Version::parse(version)) {
+            (Some(plugin), Some(version)) => {
+                let why = format!("`\"{source}\" = \"{version}\"` in {}", FILE);
+                setting.plugins.push((knowledge.sources[plugin].name.to_owned(), Declared { version, why }));
+            }
+            _ => setting.unknown_pins.push((name.to_owned(), source.clone())),
+        }
+    }
+    let written = pins.version.as_deref().and_then(Version::parse);
+    setting.core = match (flag, written) {
+        (Some(version), _) => Some(Declared { version, why: "--packer-version".to_owned() }),
+        (None, Some(version)) => Some(Declared { version, why: format!("`[packer] version` in {}", FILE) }),
+        (None, None) => None,
+    };
+    setting
+}
+
+/// The Packer at `packer`, whose `packer version` said `version`
+/// (`1.16.0`, `1.10.0-dev`), as the version templates are judged with.
+pub fn installed(packer: &Path, version: &str) -> Option<Declared> {
+    let why =
+        format!("the installed {}; declare the one you build with as `[packer] version` in {}", packer.display(), FILE);
+    Declared::packer(version, why)
 }
 
 /// `[packer]`: `version = "X.Y.Z"` and `[packer.plugins]`, each a plugin
@@ -398,5 +435,33 @@ mod tests {
         assert!(said.starts_with("2: `github.com/hashicorp/amazon` takes an exact version"), "{said}");
         assert!(error("[packer]\nversion = \"1.011.2\"\n").starts_with("2: `version` is Packer's exact version"));
         assert!(Config::parse("[packer.plugins]\n\"github.com/hashicorp/amazon\" = \"1.10.0\"\n").is_ok());
+    }
+
+    /// `[packer.plugins]` keys are sources: the knowledge names their
+    /// plugin, and a source it does not hold leaves its name's types unchecked.
+    #[test]
+    fn pins_are_judged_as_the_plugin_of_their_source() {
+        let pins = PackerPins {
+            version: Some("1.11.2".to_owned()),
+            plugins: [
+                ("github.com/hashicorp/amazon".to_owned(), "1.3.0".to_owned()),
+                ("github.com/vmware/vmware".to_owned(), "1.0.7".to_owned()),
+                ("github.com/example/docker".to_owned(), "2.0.0".to_owned()),
+            ]
+            .into(),
+        };
+        let setting = declared(None, &pins);
+        assert_eq!(setting.core.as_ref().map(|core| core.version), Some(Version(1, 11, 2)));
+        let plugins: Vec<(&str, Version)> =
+            setting.plugins.iter().map(|(name, declared)| (name.as_str(), declared.version)).collect();
+        assert_eq!(plugins, [("amazon", Version(1, 3, 0)), ("vmware", Version(1, 0, 7))]);
+        assert!(setting.plugins[0].1.why.contains("\"github.com/hashicorp/amazon\" = \"1.3.0\""));
+        assert_eq!(setting.unknown_pins, [("docker".to_owned(), "github.com/example/docker".to_owned())]);
+        let flagged = declared(Some(Version(1, 9, 0)), &pins);
+        assert_eq!(
+            flagged.core.map(|core| (core.version, core.why)),
+            Some((Version(1, 9, 0), "--packer-version".into()))
+        );
+        assert!(declared(None, &PackerPins::default()).core.is_none());
     }
 }

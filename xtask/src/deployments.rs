@@ -1,7 +1,9 @@
 //! The deployment model: `deployments/*.yaml`, each naming a release, a
 //! cloud, a region and the image each role boots from
-//! (`bastion.machine_image.id`, `cluster.machine_image.id`).
+//! (`bastion.machine_image.id`, `cluster.machine_image.id`), and which
+//! template's image feeds each role (`feeding_image`).
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -24,6 +26,25 @@ pub fn read(path: &Path) -> Result<Vec<u8>, Unreadable> {
 
 /// What to do about a deployment that was not read.
 pub const UNREADABLE_HELP: &str = "a deployment is a regular file of YAML, at most 1 MiB; replace what is at this path";
+
+/// Key under which a cloud's region-less images (GCE) are recorded.
+pub const GLOBAL: &str = "global";
+
+/// The roles a `machine-image` feeds when no `<role>-image` exists.
+pub const MACHINE_IMAGE_ROLES: &[&str] = &["bastion", "cluster"];
+
+/// Which image folder feeds `role` of a deployment of this release and
+/// cloud, given every template that exists there.
+pub fn feeding_image<'a>(role: &str, images: &'a BTreeSet<String>) -> Option<&'a str> {
+    let own = format!("{role}-image");
+    if let Some(image) = images.get(&own) {
+        return Some(image);
+    }
+    if MACHINE_IMAGE_ROLES.contains(&role) {
+        return images.get("machine-image").map(String::as_str);
+    }
+    None
+}
 
 pub struct Deployment {
     pub path: PathBuf,
@@ -178,4 +199,20 @@ pub fn named(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(named)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_images_take_precedence() {
+        let both: BTreeSet<String> = ["machine-image".to_owned(), "bastion-image".to_owned()].into();
+        assert_eq!(feeding_image("bastion", &both), Some("bastion-image"));
+        assert_eq!(feeding_image("cluster", &both), Some("machine-image"));
+        assert_eq!(feeding_image("worker", &both), None);
+        let machine_only: BTreeSet<String> = ["machine-image".to_owned()].into();
+        assert_eq!(feeding_image("bastion", &machine_only), Some("machine-image"));
+        assert_eq!(feeding_image("worker", &machine_only), None, "machine-image feeds bastion and cluster alone");
+    }
 }

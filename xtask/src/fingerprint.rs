@@ -100,7 +100,7 @@ pub fn setting_names(
 ) -> Vec<String> {
     let mut names: Vec<String> = vars.iter().map(|(key, _)| key.clone()).collect();
     for file in var_files {
-        let sets = crate::template::read_var_files(std::slice::from_ref(file)).unwrap_or_default();
+        let sets = crate::var_values::read_var_files(std::slice::from_ref(file)).unwrap_or_default();
         if sets.keys().any(|name| declared.contains(name)) {
             names.push(format!("var-file {}", var_file_name(root, file)));
         }
@@ -221,7 +221,7 @@ pub fn hash_settings(
     // Of a var file only what the template declares counts: Packer
     // ignores the rest, and a value for another template changes nothing.
     for file in var_files {
-        let values = crate::template::read_var_files(std::slice::from_ref(file))?;
+        let values = crate::var_values::read_var_files(std::slice::from_ref(file))?;
         let values: Vec<(&String, &String)> = values.iter().filter(|(name, _)| declared.contains(*name)).collect();
         if values.is_empty() {
             continue;

@@ -126,7 +126,7 @@ pub fn explain(code_or_name: &str, own: Option<&str>) -> Result<ExitCode> {
         .collect();
     if matching.is_empty() {
         let rules = catalogue();
-        if let Some(name) = crate::lint_templates::rules::suggest(code_or_name, rules.iter().map(|rule| rule.name)) {
+        if let Some(name) = crate::spelling::suggest(code_or_name, rules.iter().map(|rule| rule.name)) {
             bail!("there is no rule `{code_or_name}`; did you mean `{name}`?");
         }
         let known: Vec<String> = rules.iter().map(|rule| format!("{} {}", rule.code, rule.name)).collect();

@@ -1,22 +1,159 @@
-//! The Packer template model: a parsed JSON template and the views of it
-//! that the linter and the image builder need (builders, provisioners,
-//! post-processors, variables, referenced files, every string with its route).
+//! The Packer template model: a JSON template read and parsed as Packer
+//! would (what stops it said in terms the linter reports), and the views
+//! of it that the linter and the image builder need (builders,
+//! provisioners, post-processors, variables, referenced files, every
+//! string with its route).
 
-use std::collections::BTreeMap;
 use std::ops::Range;
-use std::path::PathBuf;
-
-use anyhow::{Context, Result, bail};
 
 use serde_json::{Map, Value};
 
+use crate::fsutil::{self, Unreadable};
 use crate::gotmpl;
-use crate::hcl2::Given;
-use crate::location::{Route, Step};
+use crate::location::{self, Location, Route, Step};
+use crate::project::TemplateFile;
+
+/// Templates larger than this are not read: real ones are a few KiB.
+pub const MAX_TEMPLATE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// A template whose JSON parsed and whose top level is an object.
 pub struct Template {
     pub root: Map<String, Value>,
+}
+
+/// A template's text after the checks that come before parsing, or the
+/// problem that stops it there.
+pub enum Loaded {
+    Text(String),
+    Failed { source: String, problem: ReadProblem },
+}
+
+/// Why a file is not a template Packer would read: where, what, and what to
+/// do. The template linter reports it as the rule of its kind.
+pub struct ReadProblem {
+    pub kind: ReadProblemKind,
+    pub location: Location,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// What stops a template being read, by the rule that reports it.
+pub enum ReadProblemKind {
+    /// `unreadable-file`: the file cannot be read.
+    UnreadableFile,
+    /// `invalid-json`: its text is not UTF-8, or not JSON.
+    InvalidJson,
+    /// `not-an-object`: its JSON is not an object.
+    NotAnObject,
+}
+
+impl ReadProblem {
+    fn new(kind: ReadProblemKind, location: Location, message: impl Into<String>) -> ReadProblem {
+        ReadProblem { kind, location, message: message.into(), help: None }
+    }
+
+    fn help(mut self, help: impl Into<String>) -> ReadProblem {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Reads a template the way Packer would, saying what stops it.
+pub fn load(file: &TemplateFile) -> Loaded {
+    use ReadProblemKind::{InvalidJson, UnreadableFile};
+    let failed = |problem| Loaded::Failed { source: String::new(), problem };
+    if let Some(reason) = &file.walk_error {
+        return failed(ReadProblem::new(UnreadableFile, Location::File, format!("cannot read the template: {reason}")));
+    }
+    let bytes = match fsutil::read_regular(&file.path, MAX_TEMPLATE_BYTES) {
+        Ok(bytes) => bytes,
+        Err(Unreadable::Folder) => {
+            return failed(
+                ReadProblem::new(UnreadableFile, Location::File, "this is a folder, not a template file")
+                    .help("template.json must be a JSON file; rename or remove the folder"),
+            );
+        }
+        Err(Unreadable::TooLarge { bytes, .. }) => {
+            return failed(
+                ReadProblem::new(
+                    UnreadableFile,
+                    Location::File,
+                    format!("the file is {:.1} MiB; templates over 8 MiB are not read", fsutil::mib(bytes)),
+                )
+                .help("a Packer template is a few KiB: check that this is the file you meant"),
+            );
+        }
+        Err(problem) => {
+            return failed(
+                ReadProblem::new(UnreadableFile, Location::File, format!("cannot read the template: {problem}"))
+                    .help("make it a regular, readable file"),
+            );
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => Loaded::Text(text),
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            let problem = ReadProblem::new(
+                InvalidJson,
+                Location::Offset(at),
+                format!("the file is not UTF-8 (invalid byte at offset {at})"),
+            )
+            .help("save the template as UTF-8");
+            Loaded::Failed { source: String::from_utf8_lossy(error.as_bytes()).into_owned(), problem }
+        }
+    }
+}
+
+/// Parses template text, saying why it is not a template object.
+pub fn parse(source: &str) -> Result<Template, ReadProblem> {
+    use ReadProblemKind::{InvalidJson, NotAnObject};
+    if source.starts_with('\u{feff}') {
+        return Err(ReadProblem::new(
+            InvalidJson,
+            Location::Offset(0),
+            "the file starts with a UTF-8 byte order mark, which Packer rejects",
+        )
+        .help("save the file as UTF-8 without a byte order mark"));
+    }
+    if source.trim().is_empty() {
+        return Err(ReadProblem::new(InvalidJson, Location::File, "the file is empty")
+            .help("a template is a JSON object with at least a `builders` list"));
+    }
+    let value: Value = match serde_json::from_str(source) {
+        Ok(value) => value,
+        Err(error) => {
+            let offset = location::offset_of(source, error.line(), error.column());
+            let message = error.to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+            let problem = ReadProblem::new(InvalidJson, Location::Offset(offset), format!("invalid JSON: {message}"));
+            return Err(if message.contains("recursion limit") {
+                problem.help("nesting this deep is not a template; check how the file was generated")
+            } else if message.contains("trailing comma") {
+                problem.help("remove the comma before the closing bracket")
+            } else {
+                problem.help("correct the JSON here; `packer validate` reports the same error without its place")
+            });
+        }
+    };
+    match value {
+        Value::Object(root) => Ok(Template { root }),
+        other => {
+            let kind = match other {
+                Value::Array(_) => "a list",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "a boolean",
+                _ => "null",
+            };
+            Err(ReadProblem::new(
+                NotAnObject,
+                Location::value(Route::root()),
+                format!("the template is {kind}, not a JSON object"),
+            )
+            .help("a template is an object such as { \"builders\": [ … ] }"))
+        }
+    }
 }
 
 /// One step of a borrowed path into the template.
@@ -357,11 +494,6 @@ impl Template {
     }
 }
 
-/// Is this var file HCL (`prod.pkrvars.hcl`) rather than JSON?
-pub fn is_hcl_var_file(path: &std::path::Path) -> bool {
-    path.extension().is_some_and(|extension| extension == "hcl")
-}
-
 /// A path with `{{template_dir}}` (Packer's name for the template's folder,
 /// where `images` runs Packer) taken out: `{{template_dir}}/scripts/a.sh`
 /// is `scripts/a.sh`.
@@ -387,151 +519,13 @@ fn push_post_processor<'a>(out: &mut Vec<PostProcessor<'a>>, route: Route, value
     }
 }
 
-/// Values as the lock and a result record them: as text ([`Given::text`]).
-pub fn recorded_texts(values: &BTreeMap<String, Given>) -> BTreeMap<String, String> {
-    values.iter().map(|(name, given)| (name.clone(), given.text().to_owned())).collect()
-}
-
-/// Recorded values ([`recorded_texts`]) given to a template again: each
-/// read as `--var` text is, by its variable's type, so that a list a var
-/// file gave a list-typed HCL2 variable, recorded as written, is that list.
-pub fn from_recorded(values: &BTreeMap<String, String>) -> BTreeMap<String, Given> {
-    values.iter().map(|(name, text)| (name.clone(), Given::Arg(text.clone()))).collect()
-}
-
-/// Variables set by var files (JSON objects, or `.pkrvars.hcl`), the later
-/// files winning, as text: see [`Given::text`].
-pub fn read_var_files(paths: &[PathBuf]) -> Result<BTreeMap<String, String>> {
-    Ok(read_var_file_values(paths)?.into_iter().map(|(name, given)| (name, given.text().to_owned())).collect())
-}
-
-/// The largest var file read: a FIFO, a device or a runaway file is not.
-const MAX_VAR_FILE_BYTES: u64 = 8 * 1024 * 1024;
-
-/// Variables set by var files, the later files winning, each as the value
-/// it is: an HCL var file's list stays a list (trailing commas, comments
-/// and heredocs read by the HCL parser), and what xtask cannot evaluate is
-/// an expression, never a literal it is not.
-pub fn read_var_file_values(paths: &[PathBuf]) -> Result<BTreeMap<String, Given>> {
-    let mut values = BTreeMap::new();
-    for path in paths {
-        let bytes = crate::fsutil::read_regular(path, MAX_VAR_FILE_BYTES)
-            .map_err(|problem| anyhow::anyhow!("var file `{}`: {problem}; name a file of variables", path.display()))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| anyhow::anyhow!("var file `{}` is not UTF-8 text; save it as UTF-8", path.display()))?;
-        if is_hcl_var_file(path) {
-            values.extend(read_hcl_var_file(path, text)?);
-            continue;
-        }
-        let value: Value = serde_json::from_str(&text).with_context(|| {
-            format!("var file `{}` is not valid JSON; it must be an object of strings", path.display())
-        })?;
-        let Value::Object(members) = value else {
-            bail!("var file `{}` must be a JSON object of variable names and values", path.display());
-        };
-        for (name, value) in members {
-            let text = match &value {
-                Value::String(text) => text.clone(),
-                other => other.to_string(),
-            };
-            values.insert(name, Given::File { value: hcl_value_of_json(&value), text });
-        }
-    }
-    Ok(values)
-}
-
-/// A JSON var file's value as HCL2 reads it (HCL's JSON syntax).
-fn hcl_value_of_json(value: &Value) -> crate::hcl2::Value {
-    use crate::hcl2::{At, Attr, Item, Value as Hcl};
-    let nowhere = || At { file: 0, bytes: 0..0 };
-    match value {
-        Value::Null => Hcl::Null,
-        Value::Bool(yes) => Hcl::Bool(*yes),
-        Value::Number(number) => Hcl::Number(number.to_string()),
-        Value::String(text) => Hcl::String(text.clone()),
-        Value::Array(items) => {
-            Hcl::List(items.iter().map(|item| Item { at: nowhere(), value: hcl_value_of_json(item) }).collect())
-        }
-        Value::Object(members) => Hcl::Object(
-            members
-                .iter()
-                .map(|(key, value)| Attr {
-                    key: key.clone(),
-                    key_at: nowhere(),
-                    at: nowhere(),
-                    value: hcl_value_of_json(value),
-                })
-                .collect(),
-        ),
-    }
-}
-
-/// The values of an HCL var file (`prod.pkrvars.hcl`), which HCL2
-/// templates take, read by the HCL parser.
-fn read_hcl_var_file(path: &std::path::Path, text: String) -> Result<Vec<(String, Given)>> {
-    use crate::hcl2::{self, Value as Hcl};
-    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-    let file = hcl2::parse_file(0, &name, text)
-        .map_err(|error| anyhow::anyhow!("var file `{}` is not valid HCL: {}", path.display(), error.message))?;
-    Ok(file
-        .body
-        .attrs
-        .iter()
-        .map(|attr| {
-            let text = match &attr.value {
-                Hcl::String(text) | Hcl::Number(text) => text.clone(),
-                Hcl::Bool(yes) => yes.to_string(),
-                _ => file.text.get(attr.at.bytes.clone()).unwrap_or_default().to_owned(),
-            };
-            (attr.key.clone(), Given::File { value: attr.value.clone(), text })
-        })
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs;
 
     fn template(json: &str) -> Template {
         let Value::Object(root) = serde_json::from_str(json).unwrap() else { panic!("not an object") };
         Template { root }
-    }
-
-    #[test]
-    fn var_files_are_json_or_hcl() {
-        let dir = tempfile::tempdir().unwrap();
-        let json = dir.path().join("a.json");
-        let hcl = dir.path().join("b.pkrvars.hcl");
-        fs::write(&json, r#"{"region": "eu-west-1", "count": 2}"#).unwrap();
-        fs::write(&hcl, "region = \"eu-central-1\"\nencrypt = true\nzones = [\"a\"]\n").unwrap();
-        let values = read_var_files(&[json, hcl.clone()]).unwrap();
-        assert_eq!(values["region"], "eu-central-1", "the later file wins");
-        assert_eq!(values["count"], "2");
-        assert_eq!(values["encrypt"], "true");
-        assert_eq!(values["zones"], "[\"a\"]");
-        fs::write(&hcl, "region = \n").unwrap();
-        let error = read_var_files(&[hcl]).unwrap_err().to_string();
-        assert!(error.contains("is not valid HCL"), "{error}");
-    }
-
-    #[test]
-    fn an_hcl_var_files_list_stays_a_list() {
-        let dir = tempfile::tempdir().unwrap();
-        let hcl = dir.path().join("b.pkrvars.hcl");
-        let text = "copies = [\n  \"eu-west-1\", # Ireland\n  \"us-east-1\",\n]\n";
-        fs::write(&hcl, text).unwrap();
-        let values = read_var_file_values(std::slice::from_ref(&hcl)).unwrap();
-        let Given::File { value: crate::hcl2::Value::List(items), text: written } = &values["copies"] else {
-            panic!("not a list: {:?}", values["copies"]);
-        };
-        let regions: Vec<&crate::hcl2::Value> = items.iter().map(|item| &item.value).collect();
-        assert_eq!(
-            regions,
-            [&crate::hcl2::Value::String("eu-west-1".to_owned()), &crate::hcl2::Value::String("us-east-1".to_owned())]
-        );
-        // The text the settings hash takes is the value as written.
-        assert!(written.starts_with('[') && written.ends_with(']'), "{written}");
     }
 
     #[test]
@@ -548,18 +542,5 @@ mod tests {
         // `{{template_dir}}` is the template's folder; `{{user …}}` only the build knows.
         assert_eq!(template.inputs(), vec!["template.json", "a.sh", "b.sh", "c"]);
         assert_eq!(template.opaque_uploads().len(), 1);
-    }
-
-    #[test]
-    fn var_files_later_wins_and_non_strings_are_their_json() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = dir.path().join("a.json");
-        let second = dir.path().join("b.json");
-        fs::write(&first, r#"{"region": "eu-west-1", "size": 2}"#).unwrap();
-        fs::write(&second, r#"{"region": "eu-central-1"}"#).unwrap();
-        let values = read_var_files(&[first, second]).unwrap();
-        assert_eq!(values["region"], "eu-central-1");
-        assert_eq!(values["size"], "2");
-        assert!(read_var_files(&[dir.path().join("missing.json")]).is_err());
     }
 }

@@ -19,16 +19,32 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     // Plumbing and small facts (versions, regions) that know nothing of the
     // repository's files.
-    ("foundation", &["clock", "fsutil", "gotmpl", "location", "moto", "printable", "regions", "version", "yaml"]),
+    (
+        "foundation",
+        &["clock", "fsutil", "gotmpl", "location", "moto", "printable", "regions", "spelling", "version", "yaml"],
+    ),
     // What the repository holds (templates, deployments, the lock, its
     // layout) and what each Packer release accepts.
-    ("model", &["deployments", "fingerprint", "hcl2", "lock", "project", "schema", "template"]),
+    ("model", &["deployments", "fingerprint", "hcl2", "lock", "project", "schema", "template", "var_values"]),
     // Pieces several commands use on the models: findings, the one writer of
     // deployments, the runners of Packer and the AWS CLI, secrets, the files
-    // only their writers may change.
+    // only their writers may change, a template read for building and
+    // whether a recorded image is still current, one writing run at a time.
     (
         "shared",
-        &["aws", "diagnostic", "packer", "patch", "plugins", "private_vars", "protected", "run_guard", "secrets"],
+        &[
+            "aws",
+            "diagnostic",
+            "freshness",
+            "packer",
+            "patch",
+            "plugins",
+            "private_vars",
+            "protected",
+            "readout",
+            "run_guard",
+            "secrets",
+        ],
     ),
     // What is configured and reported per rule: `xtask.toml`, suppressions,
     // the renderers. The rule registry belongs at the bottom of this layer
@@ -79,24 +95,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "hcl2",
         "`hcl2::functions`, the record of which release has which function; issue 17, item 1: \
          that record is release knowledge and moves under `schema`",
-    ),
-    (
-        "lifecycle",
-        "images",
-        "`plan::feeding_image`, `plan::GLOBAL`, `freshness`; \
-         issue 17, item 1: deployment knowledge into the model, the writer into a shared piece",
-    ),
-    (
-        "images",
-        "lint_templates",
-        "JSON templates read through the lint command's `load`/`parse`, and `rules::suggest`; \
-         issue 17, item 1: templates read through the model",
-    ),
-    (
-        "lint_deployments",
-        "images",
-        "`plan::GLOBAL`, `MACHINE_IMAGE_ROLES`, `feeding_image`, `Readout`, `Freshness`; \
-         issue 17, item 1: roles and which image feeds which role in the deployment model",
     ),
 ];
 

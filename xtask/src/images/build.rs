@@ -17,9 +17,9 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use serde_json::Map;
 
-use super::plan::GLOBAL;
 use super::progress::Progress;
 use super::{Job, Options, Outcome, describe_images, record, tools};
+use crate::deployments::GLOBAL;
 use crate::hcl2::Hcl2Template;
 use crate::lock::LockFile;
 use crate::packer::{self, Artifacts, BuildArgs, Line};
@@ -573,7 +573,7 @@ fn validate_cause(output: &str) -> String {
 
 /// The (builder, region) pairs whose reported AMI Packer deregistered
 /// after copying it (`skip_save_build_region`).
-pub fn discarded(builders: &[super::readout::RegionBuilder]) -> Vec<(String, String)> {
+pub fn discarded(builders: &[crate::readout::RegionBuilder]) -> Vec<(String, String)> {
     builders.iter().filter_map(|builder| Some((builder.name.clone(), builder.discarded.clone()?))).collect()
 }
 

@@ -10,8 +10,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
-use super::readout::Readout;
-use super::{Finished, Job, Options, Outcome, RunResult, apply, build, plan, record};
+use super::{Finished, Job, Options, Outcome, RunResult, apply, build, linted, plan, record};
 use crate::clock;
 use crate::fingerprint;
 use crate::lock::{self, LockFile, ManifestSource};
@@ -40,7 +39,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
     let channels = config.channels;
     // A manifest does not say which Packer built it: its templates are
     // judged with the versions xtask.toml declares, else the newest known.
-    let setting = crate::lint_templates::declared(None, &config.packer);
+    let setting = crate::config::declared(None, &config.packer);
     let root = fs::canonicalize(&options.root).with_context(|| format!("resolving {}", options.root.display()))?;
     let mut jobs = Vec::new();
     // Each template's region, with the image and the manifest that gave it:
@@ -77,9 +76,9 @@ pub fn apply(options: &Options) -> Result<Finished> {
         // here stand for them, as docs/images.md says.
         let var_files = plan::var_files_for(file.format, &options.var_files);
         let values = plan::variable_values(&var_files, &options.vars)?;
-        let texts = crate::template::recorded_texts(&values);
+        let texts = crate::var_values::recorded_texts(&values);
         let template =
-            Readout::checked(&file, &values, &setting).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+            linted::readout(&file, &values, &setting).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
         let discarded = build::discarded(&template.builders);
         let LastRun { images, run_uuid, built } =
             read_manifest(&manifest_path, &manifest_rel, &layout.cloud, &discarded)?;

@@ -20,11 +20,10 @@
 
 pub mod apply;
 mod build;
-pub mod freshness;
+mod linted;
 mod manifest;
 pub mod plan;
 mod progress;
-pub mod readout;
 mod record;
 mod report;
 mod results;
@@ -89,7 +88,7 @@ pub struct Job {
     pub regions: Vec<String>,
     /// The builders the run builds, with their regions: what a leg's
     /// result records of where each built.
-    pub builders: Vec<readout::RegionBuilder>,
+    pub builders: Vec<crate::readout::RegionBuilder>,
     pub only: Vec<String>,
     pub hash: String,
     /// The hash of the variables given to the build.

@@ -6,36 +6,17 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::readout::{Readout, RegionBuilder};
-use super::{Job, Options, Outcome, tools};
-use crate::deployments::Deployment;
+use super::{Job, Options, Outcome, linted, tools};
+use crate::deployments::{Deployment, GLOBAL, feeding_image};
 use crate::fingerprint;
 use crate::hcl2::Given;
 use crate::lifecycle::channels::Channels;
 use crate::lock::{LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
+use crate::readout::{Readout, RegionBuilder};
 use crate::secrets;
-use crate::template::recorded_texts;
+use crate::var_values::recorded_texts;
 use crate::version::Version;
-
-/// Key under which a cloud's region-less images (GCE) are recorded.
-pub const GLOBAL: &str = "global";
-
-/// The roles a `machine-image` feeds when no `<role>-image` exists.
-pub const MACHINE_IMAGE_ROLES: &[&str] = &["bastion", "cluster"];
-
-/// Which image folder feeds `role` of a deployment of this release and
-/// cloud, given every template that exists there.
-pub fn feeding_image<'a>(role: &str, images: &'a BTreeSet<String>) -> Option<&'a str> {
-    let own = format!("{role}-image");
-    if let Some(image) = images.get(&own) {
-        return Some(image);
-    }
-    if MACHINE_IMAGE_ROLES.contains(&role) {
-        return images.get("machine-image").map(String::as_str);
-    }
-    None
-}
 
 /// A deployment key fed by a template.
 #[derive(Clone, Debug)]
@@ -147,7 +128,7 @@ pub fn feeds(
 /// applies every HCL var file before every JSON one, whatever the order
 /// given, and the values read here must be the ones it takes.
 pub fn var_files_for(format: TemplateFormat, var_files: &[PathBuf]) -> Vec<PathBuf> {
-    let is_hcl = |file: &&PathBuf| crate::template::is_hcl_var_file(file);
+    let is_hcl = |file: &&PathBuf| crate::var_values::is_hcl_var_file(file);
     match format {
         TemplateFormat::Json => var_files.iter().filter(|file| !is_hcl(file)).cloned().collect(),
         TemplateFormat::Hcl2 => {
@@ -160,7 +141,7 @@ pub fn var_files_for(format: TemplateFormat, var_files: &[PathBuf]) -> Vec<PathB
 /// `--var` values merged over a template's var files, for resolving
 /// regions and secrets.
 pub fn variable_values(var_files: &[PathBuf], vars: &[(String, String)]) -> Result<BTreeMap<String, Given>> {
-    let mut values = crate::template::read_var_file_values(var_files)?;
+    let mut values = crate::var_values::read_var_file_values(var_files)?;
     values.extend(vars.iter().map(|(name, value)| (name.clone(), Given::Arg(value.clone()))));
     Ok(values)
 }
@@ -196,11 +177,11 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
     // Templates are judged as the linter judges them: with the versions
     // xtask.toml declares, else the Packer that builds them; their values
     // are read as that Packer reads them, since they reach it as they are.
-    let mut setting = crate::lint_templates::declared(None, &pins);
+    let mut setting = crate::config::declared(None, &pins);
     if let Ok(Some((packer, version))) = &installed {
         setting.builds_with = Version::of_packer(version);
         if setting.core.is_none() {
-            setting.core = crate::lint_templates::installed(packer, version);
+            setting.core = crate::config::installed(packer, version);
         }
     }
     if selected.is_empty() {
@@ -230,7 +211,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             }
         };
         let (values, var_files) = &values_of[&file.format];
-        let template = match Readout::checked(&file, values, &setting) {
+        let template = match linted::readout(&file, values, &setting) {
             Ok(template) => template,
             Err(why) => {
                 some_unread = true;
@@ -449,7 +430,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         }
     }
     if let Some((key, _)) = options.vars.iter().find(|(key, _)| !some_unread && !declared.contains(key)) {
-        let hint = match crate::lint_templates::rules::suggest(key, names.iter().map(String::as_str)) {
+        let hint = match crate::spelling::suggest(key, names.iter().map(String::as_str)) {
             Some(name) => format!("did you mean `{name}`?"),
             None => "declare it in the template's `variables`, or leave it out".to_owned(),
         };
@@ -558,7 +539,10 @@ fn recorded_images(
                 format!("its image for {region} is older than its last build (a --region run built other regions)")
             } else {
                 match &locked.files {
-                    Some(before) => format!("changed since its images were built: {}", file_changes(before, now.files)),
+                    Some(before) => format!(
+                        "changed since its images were built: {}",
+                        crate::freshness::file_changes(before, now.files)
+                    ),
                     None => "the template or a file it uploads changed since its images were built".to_owned(),
                 }
             });
@@ -572,21 +556,6 @@ fn recorded_images(
         images.insert(region.clone(), image.id.clone());
     }
     Ok(images)
-}
-
-/// `scripts/a.sh (changed), scripts/b.sh (new)`.
-pub fn file_changes(before: &BTreeMap<String, String>, now: &BTreeMap<String, String>) -> String {
-    let mut changes: Vec<String> = now
-        .iter()
-        .filter_map(|(name, hash)| match before.get(name) {
-            None => Some(format!("{name} (new)")),
-            Some(old) if old != hash => Some(format!("{name} (changed)")),
-            Some(_) => None,
-        })
-        .collect();
-    changes
-        .extend(before.keys().filter(|name| !now.contains_key(*name)).map(|name| format!("{name} (no longer used)")));
-    if changes.is_empty() { "the order of its files".to_owned() } else { changes.join(", ") }
 }
 
 /// Which variables a run gives differently from the last build: by name,
@@ -638,17 +607,6 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-
-    #[test]
-    fn own_images_take_precedence() {
-        let both: BTreeSet<String> = ["machine-image".to_owned(), "bastion-image".to_owned()].into();
-        assert_eq!(feeding_image("bastion", &both), Some("bastion-image"));
-        assert_eq!(feeding_image("cluster", &both), Some("machine-image"));
-        assert_eq!(feeding_image("worker", &both), None);
-        let machine_only: BTreeSet<String> = ["machine-image".to_owned()].into();
-        assert_eq!(feeding_image("bastion", &machine_only), Some("machine-image"));
-        assert_eq!(feeding_image("worker", &machine_only), None, "machine-image feeds bastion and cluster alone");
-    }
 
     fn deployment(name: &str, text: &str) -> Deployment {
         let path = Path::new("/repo/deployments").join(name);
@@ -788,14 +746,7 @@ mod tests {
     }
 
     #[test]
-    fn file_and_setting_changes_are_named() {
-        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
-            pairs.iter().map(|(name, hash)| (name.to_string(), hash.to_string())).collect()
-        };
-        let before = map(&[("a.sh", "1"), ("b.sh", "2"), ("gone.sh", "3")]);
-        let now = map(&[("a.sh", "1"), ("b.sh", "9"), ("new.sh", "4")]);
-        assert_eq!(file_changes(&before, &now), "b.sh (changed), new.sh (new), gone.sh (no longer used)");
-        assert_eq!(file_changes(&before, &before), "the order of its files");
+    fn setting_changes_are_named() {
         assert_eq!(
             setting_changes(&strings(&["owner", "var-file prod.json"]), &strings(&["owner", "team"])),
             "its last build was given var-file prod.json and this run is not; this run gives team, which its last \

@@ -147,7 +147,7 @@ fn templates(number: usize) -> String {
 /// (GCE's, recorded under `global`).
 fn where_built(regions: &[String]) -> String {
     match regions {
-        [only] if only == super::plan::GLOBAL => "a global image".to_owned(),
+        [only] if only == crate::deployments::GLOBAL => "a global image".to_owned(),
         [only] => format!("region {only}"),
         _ => format!("regions {}", regions.join(", ")),
     }

@@ -33,8 +33,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use serde_json::{Value, json};
 
-use super::readout::Readout;
-use super::{Finished, Job, Options, Outcome, RunResult, apply, plan, record};
+use super::{Finished, Job, Options, Outcome, RunResult, apply, linted, plan, record};
 use crate::clock;
 use crate::fingerprint;
 use crate::fsutil::write_atomic;
@@ -43,6 +42,7 @@ use crate::lock::{self, LockFile};
 use crate::printable;
 use crate::project::{self, Filter, TemplateFile};
 use crate::protected::{Protected, Refusal};
+use crate::readout::Readout;
 use crate::schema::in_force::Declared;
 use crate::version::Version;
 
@@ -304,7 +304,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     let values: BTreeMap<String, Given> = recorded_values
         .iter()
         .filter_map(|(name, value)| {
-            // Read as `--var` text is (`template::from_recorded`).
+            // Read as `--var` text is (`var_values::from_recorded`).
             let recorded = value.as_ref().map(|text| Given::Arg(text.clone()));
             Some((name.clone(), recorded.or_else(|| own.get(name).cloned())?))
         })
@@ -317,12 +317,12 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     }
     // Judged as the leg's build was: with the versions xtask.toml declares,
     // else the Packer that built it; its values read as that Packer read them.
-    let mut setting = crate::lint_templates::declared(None, &crate::config::Config::read(root)?.packer);
+    let mut setting = crate::config::declared(None, &crate::config::Config::read(root)?.packer);
     setting.builds_with = Version::of_packer(&version);
     if setting.core.is_none() {
         setting.core = Declared::packer(&version, format!("the Packer that built {shown}"));
     }
-    let parsed = Readout::checked(&file, &values, &setting).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+    let parsed = linted::readout(&file, &values, &setting).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
     if let Some(name) = recorded_values.keys().find(|name| !parsed.variables.contains(*name)) {
         bail!(
             "{shown}: `values` gives `{}`, which {} does not declare; build it again",
@@ -336,7 +336,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         recorded_values.iter().filter_map(|(name, value)| Some((name.clone(), value.clone()?))).collect();
     let mut recorded_values: BTreeMap<String, Option<String>> =
         recorded_values.into_iter().filter(|(_, value)| value.is_none()).collect();
-    let secrets = crate::secrets::collect(&parsed.sensitive, &crate::template::recorded_texts(&values));
+    let secrets = crate::secrets::collect(&parsed.sensitive, &crate::var_values::recorded_texts(&values));
     recorded_values.extend(fingerprint::recorded_values(
         &given,
         &[],
@@ -397,7 +397,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
             "{shown} was built from other content of {} than this working tree has ({}); build it again from \
              this commit{hint}",
             file.rel,
-            plan::file_changes(&before, &files)
+            crate::freshness::file_changes(&before, &files)
         );
     }
     let tooling = super::tools::Tooling { used: plugins_of(&value, &shown)?, ..Default::default() };

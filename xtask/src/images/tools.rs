@@ -9,12 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::readout::Readout;
 use super::{Job, Outcome};
 use crate::config::PackerPins;
 use crate::lock::LockedTemplate;
 use crate::packer;
 use crate::plugins;
+use crate::readout::Readout;
 use crate::schema::features::{Feature, PLUGINS_COMMAND_SINCE, UNBUNDLED_SINCE};
 
 /// What a template's build needs of Packer's plugins, decided by the plan

@@ -117,7 +117,7 @@ pub fn rollback_selection(records: &[(String, String)]) -> String {
     let folders = records.iter().map(|(folder, _)| format!(" --select {folder}"));
     let regions = records
         .iter()
-        .filter(|(_, region)| region != crate::images::plan::GLOBAL)
+        .filter(|(_, region)| region != crate::deployments::GLOBAL)
         .map(|(_, region)| format!(" --region {region}"));
     for flag in folders.chain(regions) {
         if !seen.contains(&flag) {

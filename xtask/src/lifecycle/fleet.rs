@@ -8,8 +8,7 @@ use std::path::Path;
 use anyhow::{Result, bail};
 
 use super::channels::{Channels, Membership};
-use crate::deployments::Deployment;
-use crate::images::plan::{self, GLOBAL};
+use crate::deployments::{Deployment, GLOBAL, feeding_image};
 use crate::project::{self, Filter, Layout, TemplateFile};
 
 /// One deployment key a template feeds.
@@ -163,7 +162,7 @@ pub fn survey(root: &Path, channels: &Channels, deployments: &[Deployment], sele
                     roles.push(role);
                 }
             }
-            roles.retain(|role| plan::feeding_image(role, &here) == Some(layout.image.as_str()));
+            roles.retain(|role| feeding_image(role, &here) == Some(layout.image.as_str()));
             let region = match (layout.cloud.as_str(), deployment.region()) {
                 ("aws", Some(region)) => region.to_owned(),
                 ("aws", None) => continue,

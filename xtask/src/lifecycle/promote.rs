@@ -23,7 +23,7 @@ use super::write::{self, Move};
 use crate::clock;
 use crate::config::Config;
 use crate::deployments::Deployment;
-use crate::images::freshness::{self, Freshness};
+use crate::freshness::{self, Freshness};
 use crate::lock::{LockFile, Revocation};
 use crate::packer::check_image_id;
 use crate::patch::batch::DeploymentResult;

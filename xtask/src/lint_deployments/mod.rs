@@ -10,15 +10,14 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 
 use crate::config::Config;
-use crate::deployments::{self, Deployment};
+use crate::deployments::{self, Deployment, feeding_image};
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
-use crate::images::freshness::{self, Freshness};
-use crate::images::plan;
-use crate::images::readout::Readout;
+use crate::freshness::{self, Freshness};
 use crate::lifecycle::channels::Channels;
 use crate::location::{Location, Syntax};
 use crate::lock::{self, LockFile};
 use crate::project::{self, Filter, TemplateFile};
+use crate::readout::Readout;
 use crate::render::{self, Format};
 use crate::schema::in_force::Setting;
 use crate::suppress;
@@ -62,7 +61,7 @@ impl TemplateIndex {
     pub fn feeding(&self, release: &str, cloud: &str, role: &str) -> Option<&TemplateInfo> {
         let here = self.templates(release, cloud);
         let images: BTreeSet<String> = here.iter().map(|info| info.image.clone()).collect();
-        let image = plan::feeding_image(role, &images)?;
+        let image = feeding_image(role, &images)?;
         here.iter().find(|info| info.image == image)
     }
 

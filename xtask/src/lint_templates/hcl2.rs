@@ -6,9 +6,10 @@ use crate::fsutil::{self, Unreadable};
 use crate::hcl2::{self, At, FileKind, Hcl2Template};
 use crate::location::{Location, Syntax};
 use crate::project::TemplateFile;
+use crate::template::MAX_TEMPLATE_BYTES;
 
+use super::Judging;
 use super::rules::{BAD_LAYOUT, Hcl2Context, INVALID_HCL, RULES, UNREADABLE_FILE};
-use super::{Judging, MAX_TEMPLATE_BYTES};
 use crate::schema::in_force::{InForce, Required, Setting};
 
 /// What rules find in a folder, kept per file: an [`At`] says which.

@@ -12,24 +12,19 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 
 use anyhow::{Result, bail};
-use serde_json::Value;
 
-use crate::config::{self, Config, PackerPins};
-use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
-use crate::fsutil::{self, Unreadable};
-use crate::location::{self, Location, Route, Syntax};
+use crate::config::{self, Config};
+use crate::diagnostic::{FileReport, Findings, Report};
+use crate::location::{Location, Syntax};
 use crate::project::{self, Filter, TemplateFile, TemplateFormat};
 use crate::render::{self, Format};
-use crate::schema::in_force::{Declared, InForce, Setting};
+use crate::schema::in_force::{InForce, Setting};
 use crate::suppress;
-use crate::template::{Blocks, Strings, Template};
+use crate::template::{self, Blocks, Loaded, ReadProblem, ReadProblemKind, Strings};
 use crate::version::Version;
 
 use plugin_keys::PluginKeys;
 use rules::{BAD_LAYOUT, Context, INVALID_JSON, NOT_AN_OBJECT, RULES, UNREADABLE_FILE};
-
-/// Templates larger than this are not read: real ones are a few KiB.
-pub const MAX_TEMPLATE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// What to lint.
 #[derive(Clone, Debug, Default)]
@@ -111,7 +106,7 @@ fn templates_in_folder(walked: &[TemplateFile], root: &Path, folder: &Path, give
 /// On a whole repository the walk runs beside them, handing over each
 /// `template.json` as it meets it.
 pub fn lint(options: &Options) -> Result<Report> {
-    let external: BTreeSet<String> = crate::template::read_var_files(&options.var_files)?.into_keys().collect();
+    let external: BTreeSet<String> = crate::var_values::read_var_files(&options.var_files)?.into_keys().collect();
     if !options.root.is_dir() {
         bail!("the root `{}` is not a folder; pass --root with the repository's top folder", options.root.display());
     }
@@ -155,52 +150,14 @@ pub struct Judging {
 /// the executable has not changed), else none (the newest release xtask
 /// knows); plugin pins from `[packer.plugins]`.
 pub fn setting(options: &Options, config: &Config) -> Setting {
-    let mut setting = declared(options.packer_version, &config.packer);
+    let mut setting = config::declared(options.packer_version, &config.packer);
     if setting.core.is_none() {
         setting.core = crate::packer::find(None).ok().and_then(|packer| {
             let version = crate::packer::version_cached(&packer, &options.root).ok()?;
-            installed(&packer, &version)
+            config::installed(&packer, &version)
         });
     }
     setting
-}
-
-/// The versions `--packer-version` (`flag`) and xtask.toml's `[packer]`
-/// declare; no Packer version when neither names one. A pin is judged as
-/// the plugin the knowledge holds for its source (`github.com/hashicorp/amazon`
-/// is `amazon`); a pin of a source it does not hold makes that plugin's
-/// types unchecked, since Packer loads a plugin by name whatever its source.
-pub fn declared(flag: Option<Version>, pins: &PackerPins) -> Setting {
-    let knowledge = crate::schema::knowledge();
-    let mut setting = Setting::default();
-    for (source, version) in &pins.plugins {
-        let name = crate::plugins::source_name(source);
-        match (knowledge.plugin_of_address(source), Version::parse(version)) {
-            (Some(plugin), Some(version)) => {
-                let why = format!("`\"{source}\" = \"{version}\"` in {}", config::FILE);
-                setting.plugins.push((knowledge.sources[plugin].name.to_owned(), Declared { version, why }));
-            }
-            _ => setting.unknown_pins.push((name.to_owned(), source.clone())),
-        }
-    }
-    let written = pins.version.as_deref().and_then(Version::parse);
-    setting.core = match (flag, written) {
-        (Some(version), _) => Some(Declared { version, why: "--packer-version".to_owned() }),
-        (None, Some(version)) => Some(Declared { version, why: format!("`[packer] version` in {}", config::FILE) }),
-        (None, None) => None,
-    };
-    setting
-}
-
-/// The Packer at `packer`, whose `packer version` said `version`
-/// (`1.16.0`, `1.10.0-dev`), as the version templates are judged with.
-pub fn installed(packer: &Path, version: &str) -> Option<Declared> {
-    let why = format!(
-        "the installed {}; declare the one you build with as `[packer] version` in {}",
-        packer.display(),
-        config::FILE
-    );
-    Declared::packer(version, why)
 }
 
 /// Lints what a queue hands out on `threads` threads, this one included:
@@ -265,110 +222,6 @@ fn lint_while_walking(options: &Options, external: &Judging, threads: usize) -> 
     reports.into_iter().flatten().flatten().collect()
 }
 
-/// A template's text after the checks that come before parsing, or the
-/// findings that stop it there.
-pub enum Loaded {
-    Text(String),
-    Failed { source: String, findings: Findings },
-}
-
-/// Reads a template the way Packer would, reporting what stops it.
-pub fn load(file: &TemplateFile) -> Loaded {
-    let mut findings = Findings::default();
-    let failed = |findings| Loaded::Failed { source: String::new(), findings };
-    if let Some(reason) = &file.walk_error {
-        findings.report(&UNREADABLE_FILE.meta, Location::File, format!("cannot read the template: {reason}"));
-        return failed(findings);
-    }
-    let bytes = match fsutil::read_regular(&file.path, MAX_TEMPLATE_BYTES) {
-        Ok(bytes) => bytes,
-        Err(Unreadable::Folder) => {
-            findings
-                .report(&UNREADABLE_FILE.meta, Location::File, "this is a folder, not a template file")
-                .help("template.json must be a JSON file; rename or remove the folder");
-            return failed(findings);
-        }
-        Err(Unreadable::TooLarge { bytes, .. }) => {
-            findings
-                .report(
-                    &UNREADABLE_FILE.meta,
-                    Location::File,
-                    format!("the file is {:.1} MiB; templates over 8 MiB are not read", fsutil::mib(bytes)),
-                )
-                .help("a Packer template is a few KiB: check that this is the file you meant");
-            return failed(findings);
-        }
-        Err(problem) => {
-            findings
-                .report(&UNREADABLE_FILE.meta, Location::File, format!("cannot read the template: {problem}"))
-                .help("make it a regular, readable file");
-            return failed(findings);
-        }
-    };
-    match text_or_report(bytes, &INVALID_JSON.meta, "template", &mut findings) {
-        Ok(text) => Loaded::Text(text),
-        Err(source) => Loaded::Failed { source, findings },
-    }
-}
-
-/// Parses template text, reporting why it is not a template object.
-pub fn parse(source: &str, findings: &mut Findings) -> Option<Template> {
-    if source.starts_with('\u{feff}') {
-        findings
-            .report(
-                &INVALID_JSON.meta,
-                Location::Offset(0),
-                "the file starts with a UTF-8 byte order mark, which Packer rejects",
-            )
-            .help("save the file as UTF-8 without a byte order mark");
-        return None;
-    }
-    if source.trim().is_empty() {
-        findings
-            .report(&INVALID_JSON.meta, Location::File, "the file is empty")
-            .help("a template is a JSON object with at least a `builders` list");
-        return None;
-    }
-    let value: Value = match serde_json::from_str(source) {
-        Ok(value) => value,
-        Err(error) => {
-            let offset = location::offset_of(source, error.line(), error.column());
-            let message = error.to_string();
-            let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-            let finding =
-                findings.report(&INVALID_JSON.meta, Location::Offset(offset), format!("invalid JSON: {message}"));
-            if message.contains("recursion limit") {
-                finding.help("nesting this deep is not a template; check how the file was generated");
-            } else if message.contains("trailing comma") {
-                finding.help("remove the comma before the closing bracket");
-            } else {
-                finding.help("correct the JSON here; `packer validate` reports the same error without its place");
-            }
-            return None;
-        }
-    };
-    match value {
-        Value::Object(root) => Some(Template { root }),
-        other => {
-            let kind = match other {
-                Value::Array(_) => "a list",
-                Value::String(_) => "a string",
-                Value::Number(_) => "a number",
-                Value::Bool(_) => "a boolean",
-                _ => "null",
-            };
-            findings
-                .report(
-                    &NOT_AN_OBJECT.meta,
-                    Location::value(Route::root()),
-                    format!("the template is {kind}, not a JSON object"),
-                )
-                .help("a template is an object such as { \"builders\": [ … ] }");
-            None
-        }
-    }
-}
-
 /// Lints one template for `images`, judged with `setting` (the versions
 /// the repository's `xtask.toml` declares, else the Packer `images` runs):
 /// a report for a JSON template, one per file (and one for the folder,
@@ -387,16 +240,25 @@ pub fn lint_judged(file: &TemplateFile, judging: &Judging) -> Vec<FileReport> {
 
 /// Lints one JSON template file.
 pub fn lint_file(file: &TemplateFile, judging: &Judging) -> FileReport {
-    let (source, mut findings) = match load(file) {
-        Loaded::Text(source) => (source, Findings::default()),
-        Loaded::Failed { source, mut findings } => {
+    let mut findings = Findings::default();
+    let source = match template::load(file) {
+        Loaded::Text(source) => source,
+        Loaded::Failed { source, problem } => {
+            report_read_problem(problem, &mut findings);
             report_layout(file, &mut findings);
             return FileReport::new(file.rel.clone(), source, findings.into_vec(), Syntax::Json);
         }
     };
     report_layout(file, &mut findings);
     let mut allows = Vec::new();
-    if let Some(template) = parse(&source, &mut findings) {
+    let parsed = match template::parse(&source) {
+        Ok(template) => Some(template),
+        Err(problem) => {
+            report_read_problem(problem, &mut findings);
+            None
+        }
+    };
+    if let Some(template) = parsed {
         allows = suppress::template_allows(&template, &mut findings);
         let blocks = Blocks::new(&template);
         let strings = Strings::new(&template);
@@ -422,6 +284,16 @@ pub fn lint_file(file: &TemplateFile, judging: &Judging) -> FileReport {
     FileReport::with_allows(file.rel.clone(), source, findings.into_vec(), &allows, Syntax::Json)
 }
 
+/// Reports what stopped the template being read, as the rule of its kind.
+fn report_read_problem(problem: ReadProblem, findings: &mut Findings) {
+    let rule = match problem.kind {
+        ReadProblemKind::UnreadableFile => &UNREADABLE_FILE.meta,
+        ReadProblemKind::InvalidJson => &INVALID_JSON.meta,
+        ReadProblemKind::NotAnObject => &NOT_AN_OBJECT.meta,
+    };
+    findings.report(rule, problem.location, problem.message).help = problem.help;
+}
+
 fn report_layout(file: &TemplateFile, findings: &mut Findings) {
     if let Err(problem) = &file.layout {
         findings.report(&BAD_LAYOUT.meta, Location::File, problem.clone()).help(
@@ -445,37 +317,4 @@ pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
         );
     }
     Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `[packer.plugins]` keys are sources: the knowledge names their
-    /// plugin, and a source it does not hold leaves its name's types unchecked.
-    #[test]
-    fn pins_are_judged_as_the_plugin_of_their_source() {
-        let pins = PackerPins {
-            version: Some("1.11.2".to_owned()),
-            plugins: [
-                ("github.com/hashicorp/amazon".to_owned(), "1.3.0".to_owned()),
-                ("github.com/vmware/vmware".to_owned(), "1.0.7".to_owned()),
-                ("github.com/example/docker".to_owned(), "2.0.0".to_owned()),
-            ]
-            .into(),
-        };
-        let setting = declared(None, &pins);
-        assert_eq!(setting.core.as_ref().map(|core| core.version), Some(Version(1, 11, 2)));
-        let plugins: Vec<(&str, Version)> =
-            setting.plugins.iter().map(|(name, declared)| (name.as_str(), declared.version)).collect();
-        assert_eq!(plugins, [("amazon", Version(1, 3, 0)), ("vmware", Version(1, 0, 7))]);
-        assert!(setting.plugins[0].1.why.contains("\"github.com/hashicorp/amazon\" = \"1.3.0\""));
-        assert_eq!(setting.unknown_pins, [("docker".to_owned(), "github.com/example/docker".to_owned())]);
-        let flagged = declared(Some(Version(1, 9, 0)), &pins);
-        assert_eq!(
-            flagged.core.map(|core| (core.version, core.why)),
-            Some((Version(1, 9, 0), "--packer-version".into()))
-        );
-        assert!(declared(None, &PackerPins::default()).core.is_none());
-    }
 }

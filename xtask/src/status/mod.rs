@@ -15,9 +15,8 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
-use crate::deployments::Deployment;
-use crate::images::freshness::{self, Freshness};
-use crate::images::plan::{self, GLOBAL};
+use crate::deployments::{Deployment, GLOBAL, feeding_image};
+use crate::freshness::{self, Freshness};
 use crate::lifecycle::{fleet, prune};
 use crate::lock::{LockFile, LockedTemplate};
 use crate::printable;
@@ -167,7 +166,7 @@ fn template_status(
         }
         let region = if layout.cloud == "aws" { deployment.region().unwrap_or("?") } else { GLOBAL };
         for role in deployment.roles() {
-            if plan::feeding_image(role, &here) != Some(layout.image.as_str()) {
+            if feeding_image(role, &here) != Some(layout.image.as_str()) {
                 continue;
             }
             let id = deployment.image_id(role).and_then(|node| node.as_str()).unwrap_or("?");
@@ -264,8 +263,8 @@ fn removed_template_status(
                     let now = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned();
                     let mut before = now.clone().unwrap_or_default();
                     before.insert(layout.image.clone());
-                    let fed_it = plan::feeding_image(role, &before) == Some(layout.image.as_str());
-                    if !fed_it || plan::feeding_image(role, &now.unwrap_or_default()).is_some() {
+                    let fed_it = feeding_image(role, &before) == Some(layout.image.as_str());
+                    if !fed_it || feeding_image(role, &now.unwrap_or_default()).is_some() {
                         continue;
                     }
                     "its template is gone, and no template feeds this key".to_owned()

@@ -8,8 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::clock;
-use crate::deployments::Deployment;
-use crate::images::plan::GLOBAL;
+use crate::deployments::{Deployment, GLOBAL};
 use crate::lifecycle::fleet::Selection;
 use crate::lock::{LockFile, LockedImage, LockedTemplate, history};
 use crate::printable;

@@ -60,7 +60,7 @@ fn check(ctx: &Context, out: &mut Findings) {
             .help(format!(
                 "add a template at packer/{release}/{cloud_name}/{role}-image/ (a template.json, or *.pkr.hcl \
                  files){}",
-                if crate::images::plan::MACHINE_IMAGE_ROLES.contains(&role) {
+                if crate::deployments::MACHINE_IMAGE_ROLES.contains(&role) {
                     format!(", or at packer/{release}/{cloud_name}/machine-image/, which feeds bastion and cluster")
                 } else {
                     String::new()

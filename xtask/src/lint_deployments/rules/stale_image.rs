@@ -1,6 +1,6 @@
 use crate::deployments::image_route;
 use crate::diagnostic::Findings;
-use crate::images::freshness::Freshness;
+use crate::freshness::Freshness;
 use crate::location::Location;
 use crate::printable;
 

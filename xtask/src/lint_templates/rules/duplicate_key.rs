@@ -114,9 +114,8 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::lint_templates::parse;
     use crate::lint_templates::plugin_keys::PluginKeys;
-    use crate::template::{Blocks, Strings};
+    use crate::template::{Blocks, Strings, parse};
 
     /// Each repeat with the line it names: in nested objects and arrays,
     /// a third occurrence naming the second, keys equal once decoded, and
@@ -132,7 +131,7 @@ mod tests {
   "builders": []
 }"#;
         let mut findings = Findings::default();
-        let template = parse(source, &mut findings).unwrap();
+        let Ok(template) = parse(source) else { panic!("the source parses") };
         let external = BTreeSet::new();
         let blocks = Blocks::new(&template);
         let strings = Strings::new(&template);

@@ -7,12 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use super::plan;
-use super::readout::Readout;
 use crate::fingerprint;
 use crate::hcl2::FileKind;
 use crate::lock::{LockedImage, LockedTemplate};
 use crate::project::TemplateFile;
+use crate::readout::Readout;
 use crate::schema::in_force::Setting;
 
 /// What the lock and the files say of one recorded image.
@@ -78,7 +77,7 @@ struct Reading {
 }
 
 fn read(file: &TemplateFile, given: &BTreeMap<String, String>) -> Result<Reading, String> {
-    let template = Readout::read(file, &crate::template::from_recorded(given), &Setting::default())?;
+    let template = Readout::read(file, &crate::var_values::from_recorded(given), &Setting::default())?;
     let now = fingerprint::hash_inputs(file.dir(), &template.inputs).map_err(|error| format!("{error:#}"))?;
     Ok(Reading { now, opaque_upload: template.opaque_upload })
 }
@@ -102,7 +101,7 @@ fn judge(file: &TemplateFile, locked: &LockedTemplate, image: &LockedImage, read
         });
     }
     let changes = |now: &BTreeMap<String, String>| match &locked.files {
-        Some(before) => plan::file_changes(before, now),
+        Some(before) => file_changes(before, now),
         None => "the template or a file it uploads changed".to_owned(),
     };
     let unknown = image.unknown_values();
@@ -140,4 +139,35 @@ fn read_whatever_the_values(name: &str) -> bool {
     !name.contains('/')
         && (name == "template.json"
             || matches!(FileKind::of(name), Some(FileKind::Template | FileKind::VarFile { auto: true })))
+}
+
+/// `scripts/a.sh (changed), scripts/b.sh (new)`.
+pub fn file_changes(before: &BTreeMap<String, String>, now: &BTreeMap<String, String>) -> String {
+    let mut changes: Vec<String> = now
+        .iter()
+        .filter_map(|(name, hash)| match before.get(name) {
+            None => Some(format!("{name} (new)")),
+            Some(old) if old != hash => Some(format!("{name} (changed)")),
+            Some(_) => None,
+        })
+        .collect();
+    changes
+        .extend(before.keys().filter(|name| !now.contains_key(*name)).map(|name| format!("{name} (no longer used)")));
+    if changes.is_empty() { "the order of its files".to_owned() } else { changes.join(", ") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_changes_are_named() {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs.iter().map(|(name, hash)| (name.to_string(), hash.to_string())).collect()
+        };
+        let before = map(&[("a.sh", "1"), ("b.sh", "2"), ("gone.sh", "3")]);
+        let now = map(&[("a.sh", "1"), ("b.sh", "9"), ("new.sh", "4")]);
+        assert_eq!(file_changes(&before, &now), "b.sh (changed), new.sh (new), gone.sh (no longer used)");
+        assert_eq!(file_changes(&before, &before), "the order of its files");
+    }
 }

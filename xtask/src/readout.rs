@@ -1,23 +1,22 @@
-//! What `images` needs to know of a template, whichever way it is written:
+//! What a build needs to know of a template, whichever way it is written:
 //! the builders that make images and their regions, the files a build
 //! reads, the variables it declares and which of them are secret. The
-//! stages after the plan never look at JSON or HCL2 again.
+//! stages of `images` after the plan never look at JSON or HCL2 again,
+//! and the deployment linter and `freshness` read templates here too.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::plan::GLOBAL;
-use crate::diagnostic::Severity;
+use crate::deployments::GLOBAL;
 use crate::gotmpl;
 use crate::hcl2::Given;
 use crate::hcl2::Hcl2Template;
-use crate::lint_templates::{self, Loaded};
 use crate::plugins::PluginUse;
 use crate::project::{TemplateFile, TemplateFormat};
 use crate::schema::PluginKind;
 use crate::schema::features::Feature;
 use crate::schema::in_force::Setting;
 use crate::secrets::{self, Sensitive};
-use crate::template::{Block, Template};
+use crate::template::{self, Block, Loaded, Template};
 use crate::version::Version;
 
 /// A template, read for building.
@@ -80,35 +79,6 @@ impl PackerNeed {
 }
 
 impl Readout {
-    /// Reads a template whose lint found no error; lint errors stop it,
-    /// listed with their places. `values` are the run's `--var-file` and
-    /// `--var` values; `setting` the Packer and plugin versions it is
-    /// judged with, and the Packer whose reading of an HCL2 folder's values
-    /// is taken ([`Setting::reading`]).
-    pub fn checked(
-        file: &TemplateFile,
-        values: &BTreeMap<String, Given>,
-        setting: &Setting,
-    ) -> Result<Readout, String> {
-        let var_names: BTreeSet<String> = values.keys().cloned().collect();
-        let errors: Vec<String> = lint_templates::lint_template(file, &var_names, setting)
-            .iter()
-            .flat_map(|report| {
-                report.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| {
-                    format!("{}:{}:{}: {} [{}]", report.path, d.span.line, d.span.column, d.message, d.rule.name)
-                })
-            })
-            .collect();
-        if !errors.is_empty() {
-            return Err(format!(
-                "lint errors (run `cargo xtask lint-templates {}` for details):\n  {}",
-                file.rel,
-                errors.join("\n  ")
-            ));
-        }
-        Readout::read(file, values, setting)
-    }
-
     /// Reads a template without linting it; of `setting`, only the Packer
     /// whose reading of the values is taken counts.
     pub fn read(file: &TemplateFile, values: &BTreeMap<String, Given>, setting: &Setting) -> Result<Readout, String> {
@@ -119,11 +89,10 @@ impl Readout {
     }
 
     fn json(file: &TemplateFile, values: &BTreeMap<String, Given>) -> Result<Readout, String> {
-        let Loaded::Text(source) = lint_templates::load(file) else {
+        let Loaded::Text(source) = template::load(file) else {
             return Err("the template could not be read".to_owned());
         };
-        let template = lint_templates::parse(&source, &mut Default::default())
-            .ok_or_else(|| "the template is not a JSON object".to_owned())?;
+        let template = template::parse(&source).map_err(|_| "the template is not a JSON object".to_owned())?;
         let environment = crate::regions::from_environment();
         let (mut builders, mut unresolved, mut region_problems) = (Vec::new(), Vec::new(), Vec::new());
         for builder in template.builders() {
