@@ -3,7 +3,7 @@
 //! which ID, including IDs the lock does not know. It answers "which
 //! clusters still boot the old image?" in one command. With channels, each
 //! channel's image per region, its age and soak, and the revocations; and
-//! what `prune` would remove (see [`lifecycle`]).
+//! what `prune` would remove (see `lifecycle.rs`).
 
 mod lifecycle;
 
