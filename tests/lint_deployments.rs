@@ -16,7 +16,8 @@ fn fires_on_its_fixture(name: &str) {
     let rule = RULES.iter().find(|rule| rule.meta.name == name).unwrap_or_else(|| panic!("no rule is named {name}"));
     let root = fixtures().join("deployment-rules").join(name);
     assert!(root.is_dir(), "rule {name} has no fixture: add tests/fixtures/deployment-rules/{name}/");
-    let report = lint_deployments::lint(&Options { root, ..Options::default() }).unwrap();
+    let report =
+        lint_deployments::lint(&Options { root, ..Options::default() }, &xtask::catalogue::registry()).unwrap();
     let codes: Vec<&str> = report.files.iter().flat_map(|f| &f.diagnostics).map(|d| d.rule.code).collect();
     assert!(
         codes.contains(&rule.meta.code),
@@ -62,8 +63,9 @@ fn every_fixture_makes_valid_sarif() {
         .iter()
         .map(|rule| {
             let root = fixtures().join("deployment-rules").join(rule.meta.name);
-            let report = lint_deployments::lint(&Options { root, ..Options::default() }).unwrap();
-            (rule.meta.name.to_owned(), sarif::render(&report, &xtask::lint::catalogue()))
+            let report =
+                lint_deployments::lint(&Options { root, ..Options::default() }, &xtask::catalogue::registry()).unwrap();
+            (rule.meta.name.to_owned(), sarif::render(&report, xtask::catalogue::registry().rules()))
         })
         .collect();
     common::assert_valid_sarif(&logs);
@@ -313,7 +315,8 @@ fn special_files_are_reported_never_opened() {
 #[test]
 fn yaml_as_people_write_it() {
     let root = fixtures().join("yaml-as-written");
-    let report = lint_deployments::lint(&Options { root, ..Options::default() }).unwrap();
+    let report =
+        lint_deployments::lint(&Options { root, ..Options::default() }, &xtask::catalogue::registry()).unwrap();
     let clean = report.files.iter().find(|file| file.path.ends_with("anchors.yaml")).unwrap();
     assert!(clean.diagnostics.is_empty(), "{}", human::render(&report, "deployment", false));
     insta::assert_snapshot!("yaml-as-written.human", human::render(&report, "deployment", false));
@@ -348,14 +351,14 @@ fn a_root_without_the_folders_says_so() {
 }
 
 fn lint_both(root: std::path::PathBuf) -> xtask::diagnostic::Report {
-    let selection = xtask::lint::Selection {
+    let request = xtask::lint::Request {
         templates: Vec::new(),
         deployments: Vec::new(),
         everything: true,
         var_files: Vec::new(),
         packer_version: None,
     };
-    xtask::lint::lint(root, selection).unwrap()
+    xtask::lint::lint(root, request, &xtask::catalogue::registry()).unwrap()
 }
 
 /// The suppression rules, which both linters report, each with a fixture
@@ -434,6 +437,39 @@ fn an_allow_for_a_rule_that_needs_the_lock_is_not_unused_without_one() {
     assert!(held_back.is_empty(), "{held_back:?}");
 }
 
+/// An allow may name any linter's rule: in a file of the other linter it
+/// silences nothing (`unused-allow`, a warning) rather than naming no rule
+/// (`invalid-allow`, an error, which would also stop `images` building).
+#[test]
+fn an_allow_of_the_other_linters_rule_is_unused_not_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "packer/3.11/aws/machine-image/template.json",
+        "{\"_xtask\": \"allow(stale-image): kept\", \"builders\": [{\"type\": \"null\", \"communicator\": \"none\"}]}\n",
+    );
+    write(root, "deployments/d.yaml", "# xtask: allow(PKR201): kept\nrelease: '3.11'\ncloud: aws\n");
+    let report = lint_both(root.to_path_buf());
+    for file in &report.files {
+        let rules: Vec<&str> = file.diagnostics.iter().map(|d| d.rule.name).collect();
+        assert!(rules.contains(&"unused-allow") && !rules.contains(&"invalid-allow"), "{}: {rules:?}", file.path);
+    }
+    assert_eq!(report.files.len(), 2);
+}
+
+/// `duplicate-key` is a rule of both linters: in a deployment's allow it
+/// is the deployment rule, which it silences.
+#[test]
+fn an_allow_of_a_shared_name_silences_the_files_own_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "# xtask: allow(duplicate-key): kept on purpose\nrelease: '3.11'\ncloud: aws\nrelease: '3.11'\n";
+    write(dir.path(), "deployments/d.yaml", text);
+    let report = lint_both(dir.path().to_path_buf());
+    let rules: Vec<&str> = report.files.iter().flat_map(|file| &file.diagnostics).map(|d| d.rule.name).collect();
+    assert!(!rules.contains(&"duplicate-key") && !rules.contains(&"unused-allow"), "{rules:?}");
+}
+
 /// `xtask.toml`: a rule's severity changed, a rule off, a rule off for the
 /// files a pattern matches; a mistake in it names the file and line.
 #[test]
@@ -449,6 +485,37 @@ fn config_sets_severities_and_ignores() {
     assert_eq!(output.status.code(), Some(2));
     let error = common::stderr(&output);
     assert!(error.contains("xtask.toml:3:1: `no-such-rule` is not a rule"), "{error}");
+}
+
+/// Each linter looks the rules `xtask.toml` names up among every rule,
+/// its own, the other linter's and the suppressions': an unknown name, in
+/// `[rules]` or `[per-file-ignores]`, stops it (exit 2) with its place.
+#[test]
+fn every_linter_looks_up_the_configurations_rules_among_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap();
+    for (config, said) in [
+        (
+            "[rules]\nduplicate-region = \"warning\"\nno-such-rule = \"off\"\n",
+            "xtask.toml:3:1: `no-such-rule` is not a rule",
+        ),
+        (
+            "[per-file-ignores]\n\"packer/**\" = [\"stale-image\", \"PKR999\"]\n",
+            "xtask.toml:2:31: `PKR999` is not a rule",
+        ),
+    ] {
+        write(dir.path(), "xtask.toml", config);
+        for command in ["lint", "lint-templates", "lint-deployments"] {
+            let output = xtask(&[command, "--root", root]);
+            assert_eq!(output.status.code(), Some(2), "{command}: {}", common::text(&output));
+            assert!(common::stderr(&output).contains(said), "{command}: {}", common::stderr(&output));
+        }
+    }
+    write(dir.path(), "xtask.toml", "[rules]\nstale-image = \"off\"\nPKR107 = \"off\"\nunused-allow = \"error\"\n");
+    for command in ["lint", "lint-templates", "lint-deployments"] {
+        let output = xtask(&[command, "--root", root]);
+        assert_eq!(output.status.code(), Some(0), "{command}: {}", common::text(&output));
+    }
 }
 
 /// An HCL2 template feeds the deployments of its release and cloud: its

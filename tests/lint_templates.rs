@@ -17,7 +17,8 @@ use xtask::render::{human, json, sarif};
 fn lint(root: &std::path::Path) -> xtask::diagnostic::Report {
     let declares = fs::read_to_string(root.join("xtask.toml")).is_ok_and(|text| text.contains("[packer]"));
     let packer_version = (!declares).then_some(xtask::version::Version(1, 6, 6));
-    lint_templates::lint(&Options { root: root.to_path_buf(), packer_version, ..Options::default() }).unwrap()
+    let options = Options { root: root.to_path_buf(), packer_version, ..Options::default() };
+    lint_templates::lint(&options, &xtask::catalogue::registry()).unwrap()
 }
 
 /// The bad-layout findings of a report: path and message.
@@ -139,7 +140,7 @@ fn every_fixture_makes_valid_sarif() {
         .iter()
         .map(|rule| {
             let report = lint(&fixtures().join("rules").join(rule.meta.name));
-            (rule.meta.name.to_owned(), sarif::render(&report, &xtask::lint::catalogue()))
+            (rule.meta.name.to_owned(), sarif::render(&report, xtask::catalogue::registry().rules()))
         })
         .collect();
     common::assert_valid_sarif(&logs);
@@ -194,8 +195,8 @@ fn the_corpus_lints_without_crashing() {
     files.sort();
     assert!(files.len() >= 50, "the corpus should hold its 58 templates");
     let packer_version = Some(todays_packer());
-    let report =
-        lint_templates::lint(&Options { root: corpus.clone(), files, packer_version, ..Options::default() }).unwrap();
+    let options = Options { root: corpus.clone(), files, packer_version, ..Options::default() };
+    let report = lint_templates::lint(&options, &xtask::catalogue::registry()).unwrap();
     let mut table = String::new();
     for file in &report.files {
         let mut found: Vec<String> = file
@@ -240,7 +241,7 @@ fn the_hcl2_corpus_lints_without_crashing() {
     }
     let options =
         Options { root: root.path().to_path_buf(), packer_version: Some(todays_packer()), ..Options::default() };
-    let report = lint_templates::lint(&options).unwrap();
+    let report = lint_templates::lint(&options, &xtask::catalogue::registry()).unwrap();
     assert_eq!(report.files.iter().filter(|file| file.path.ends_with(".hcl")).count(), 127);
     let mut table = String::new();
     for file in report.files.iter().filter(|file| !file.diagnostics.is_empty()) {
@@ -633,6 +634,10 @@ fn explain_prints_the_rule_doc() {
     assert_eq!(by_code, by_name);
     assert!(by_code.starts_with("PKR201 undeclared-variable (error)"));
     assert!(by_code.contains("## Why is this bad?"));
+    let near = xtask(&["lint-deployments", "--explain", "duplicat-region"]);
+    assert_eq!(near.status.code(), Some(2));
+    let said = common::stderr(&near);
+    assert!(said.contains("there is no rule `duplicat-region`; did you mean `duplicate-region`?"), "{said}");
 }
 
 #[test]
@@ -666,7 +671,7 @@ fn sarif_format() {
     assert!(rule["shortDescription"]["text"].as_str().unwrap().starts_with("Reports"));
     assert!(rule["help"]["markdown"].as_str().unwrap().contains("## Why is this bad?"));
     assert_eq!(run["columnKind"], "unicodeCodePoints");
-    assert_eq!(rules.len(), xtask::lint::catalogue().len());
+    assert_eq!(rules.len(), xtask::catalogue::registry().rules().len());
 }
 
 /// A finding keeps its fingerprint when lines are added above it, and two
@@ -676,7 +681,8 @@ fn sarif_fingerprints_survive_moved_lines() {
     let fingerprints = |template: &str| -> Vec<String> {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "packer/3.9/aws/machine-image/template.json", template);
-        let log: Value = serde_json::from_str(&sarif::render(&lint(dir.path()), &xtask::lint::catalogue())).unwrap();
+        let log: Value =
+            serde_json::from_str(&sarif::render(&lint(dir.path()), xtask::catalogue::registry().rules())).unwrap();
         log["runs"][0]["results"]
             .as_array()
             .unwrap()

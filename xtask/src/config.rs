@@ -26,18 +26,22 @@
 //! ```
 //!
 //! `[channels]` names the channels images are rolled out through
-//! (`crate::lifecycle::channels`).
+//! (`crate::channels`).
+//!
+//! Rules are declared by the linters above this module, so their names are
+//! looked up when a linter asks ([`Config::rule_settings`], in the
+//! [`Registry`] it passes): reading the file checks everything else.
 
 use std::collections::{BTreeMap, HashMap};
-use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{Result, bail};
 use toml::de::{DeTable, DeValue};
 
+use crate::channels::Channels;
 use crate::diagnostic::{Report, RuleMeta, Severity};
-use crate::lifecycle::channels::Channels;
 use crate::location::LineIndex;
+use crate::registry::Registry;
 use crate::schema::in_force::{Declared, Setting};
 use crate::version::Version;
 
@@ -49,14 +53,34 @@ const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 #[derive(Debug, Default)]
 pub struct Config {
-    /// By rule code: the severity it has, `None` when it is off.
-    severities: HashMap<&'static str, Option<Severity>>,
-    /// Patterns of root-relative paths and the rules off in those files.
-    ignores: Vec<(String, Vec<&'static str>)>,
+    /// `[rules]` as written: each rule and the severity it has, `None`
+    /// when it is off.
+    levels: Vec<(WrittenRule, Option<Severity>)>,
+    /// `[per-file-ignores]` as written: patterns of root-relative paths and
+    /// the rules off in those files.
+    ignores: Vec<(String, Vec<WrittenRule>)>,
     /// `[packer]`: the Packer version and plugin pins.
     pub packer: PackerPins,
     /// `[channels]`: none when the repository rolls out no channels.
     pub channels: Option<Channels>,
+    /// The file's text, for the line and column of a rule name found unknown.
+    text: String,
+}
+
+/// A rule's name or code as `xtask.toml` writes it, and its byte offset.
+#[derive(Debug)]
+struct WrittenRule {
+    name: String,
+    at: usize,
+}
+
+/// `[rules]` and `[per-file-ignores]` with their rules found in the registry.
+#[derive(Debug, Default)]
+pub struct RuleSettings {
+    /// By rule code: the severity it has, `None` when it is off.
+    severities: HashMap<&'static str, Option<Severity>>,
+    /// Patterns of root-relative paths and the rules off in those files.
+    ignores: Vec<(String, Vec<&'static str>)>,
 }
 
 /// `[packer]` of `xtask.toml`.
@@ -80,12 +104,27 @@ impl Config {
         };
         let text =
             String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{FILE} is not UTF-8 text; save it as UTF-8"))?;
-        Config::parse(&text).map_err(|(at, message)| {
-            let (line, column) = LineIndex::new(&text).line_column(at);
-            anyhow::anyhow!(
-                "{FILE}:{line}:{column}: {message}; fix or remove it (docs/configuration.md says what it holds)"
-            )
-        })
+        let mut config = Config::parse(&text).map_err(|(at, message)| located(&text, at, &message))?;
+        config.text = text;
+        Ok(config)
+    }
+
+    /// `[rules]` and `[per-file-ignores]`, each rule looked up by name or
+    /// code in `rules`; one it does not know is an error naming its place.
+    pub fn rule_settings(&self, rules: &Registry) -> Result<RuleSettings> {
+        self.resolve(rules).map_err(|(at, message)| located(&self.text, at, &message))
+    }
+
+    fn resolve(&self, rules: &Registry) -> Result<RuleSettings, (usize, String)> {
+        let mut settings = RuleSettings::default();
+        for (written, severity) in &self.levels {
+            settings.severities.insert(rule(rules, written)?.code, *severity);
+        }
+        for (pattern, written) in &self.ignores {
+            let codes = written.iter().map(|written| Ok(rule(rules, written)?.code)).collect::<Result<_, _>>()?;
+            settings.ignores.push((pattern.clone(), codes));
+        }
+        Ok(settings)
     }
 
     /// Reads the text; an error is its byte offset and what is wrong.
@@ -103,7 +142,7 @@ impl Config {
                 "rules" => config.read_rules(entries)?,
                 "per-file-ignores" => config.read_ignores(entries)?,
                 "packer" => config.packer = read_packer(entries)?,
-                "channels" => config.channels = Some(crate::lifecycle::channels::parse(entries, key.span().start)?),
+                "channels" => config.channels = Some(crate::channels::parse(entries, key.span().start)?),
                 other => {
                     let message = format!(
                         "unknown section `{other}`; the sections are `rules`, `per-file-ignores`, `packer` and \
@@ -118,7 +157,7 @@ impl Config {
 
     fn read_rules(&mut self, entries: &DeTable) -> Result<(), (usize, String)> {
         for (name, value) in entries {
-            let rule = rule(name.get_ref(), name.span())?;
+            let rule = WrittenRule { name: name.get_ref().to_string(), at: name.span().start };
             let severity = match value.get_ref() {
                 DeValue::String(level) if level == "off" => None,
                 DeValue::String(level) if level == "warning" => Some(Severity::Warning),
@@ -127,7 +166,7 @@ impl Config {
                     return Err((value.span().start, "a rule's level is \"off\", \"warning\" or \"error\"".to_owned()));
                 }
             };
-            self.severities.insert(rule.code, severity);
+            self.levels.push((rule, severity));
         }
         Ok(())
     }
@@ -137,18 +176,26 @@ impl Config {
             let DeValue::Array(names) = value.get_ref() else {
                 return Err((value.span().start, "the rules to ignore are a list of names or codes".to_owned()));
             };
-            let mut codes = Vec::new();
+            let mut rules = Vec::new();
             for name in names {
                 let DeValue::String(text) = name.get_ref() else {
                     return Err((name.span().start, "a rule is named by a string".to_owned()));
                 };
-                codes.push(rule(text, name.span())?.code);
+                rules.push(WrittenRule { name: text.to_string(), at: name.span().start });
             }
-            self.ignores.push((pattern.get_ref().to_string(), codes));
+            self.ignores.push((pattern.get_ref().to_string(), rules));
         }
         Ok(())
     }
+}
 
+/// The error of `xtask.toml` at byte `at`, with its line and column.
+fn located(text: &str, at: usize, message: &str) -> anyhow::Error {
+    let (line, column) = LineIndex::new(text).line_column(at);
+    anyhow::anyhow!("{FILE}:{line}:{column}: {message}; fix or remove it (docs/configuration.md says what it holds)")
+}
+
+impl RuleSettings {
     /// Drops the findings of rules that are off (everywhere or for their
     /// file) and gives the others their configured severity.
     pub fn apply(&self, report: &mut Report) {
@@ -318,9 +365,10 @@ fn check_plugin_source(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn rule(name: &str, span: Range<usize>) -> Result<&'static RuleMeta, (usize, String)> {
-    crate::lint::find_rule(name).ok_or_else(|| {
-        (span.start, format!("`{name}` is not a rule (`cargo xtask lint --explain RULE` takes names and codes)"))
+fn rule(rules: &Registry, written: &WrittenRule) -> Result<&'static RuleMeta, (usize, String)> {
+    let name = &written.name;
+    rules.find(name).ok_or_else(|| {
+        (written.at, format!("`{name}` is not a rule (`cargo xtask lint --explain RULE` takes names and codes)"))
     })
 }
 
@@ -366,8 +414,13 @@ mod tests {
         assert!(!glob_matches("deployments/*.yaml", "packer/3.9/aws/machine-image/template.json"));
     }
 
+    static DUPLICATE_REGION: RuleMeta =
+        RuleMeta { code: "PKR107", name: "duplicate-region", severity: Severity::Warning, doc: "" };
+
+    /// The error reading `text` gives, or else looking its rules up.
     fn error(text: &str) -> String {
-        let (at, message) = Config::parse(text).unwrap_err();
+        let registry = Registry::new([&DUPLICATE_REGION]);
+        let (at, message) = Config::parse(text).and_then(|config| config.resolve(&registry).map(drop)).unwrap_err();
         let (line, _) = LineIndex::new(text).line_column(at);
         format!("{line}: {message}")
     }

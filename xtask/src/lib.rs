@@ -82,6 +82,8 @@ pub fn skip_slow_test(takes: &str) -> bool {
 
 pub mod aws;
 pub mod bench;
+pub mod catalogue;
+pub mod channels;
 pub mod cli;
 pub mod clock;
 pub mod codegen;
@@ -113,6 +115,7 @@ pub mod project;
 pub mod protected;
 pub mod readout;
 pub mod regions;
+pub mod registry;
 pub mod render;
 pub mod run_guard;
 pub mod schema;

@@ -13,7 +13,8 @@ use xtask::cli::{
 };
 use xtask::project::workspace_root;
 use xtask::{
-    bench, codegen, demo, images, install_hook, lifecycle, lint, lint_deployments, lint_templates, pre_commit, status,
+    bench, catalogue, codegen, demo, images, install_hook, lifecycle, lint, lint_deployments, lint_templates,
+    pre_commit, status,
 };
 
 fn main() -> ExitCode {
@@ -29,9 +30,11 @@ fn main() -> ExitCode {
 }
 
 fn run(matches: &ArgMatches) -> Result<ExitCode> {
+    // Every rule, handed to the commands that read rules by name.
+    let rules = catalogue::registry();
     match matches.subcommand() {
         Some(("lint-templates", args)) => match cli::explain(args) {
-            Some(rule) => lint::explain(rule, Some("PKR")),
+            Some(rule) => catalogue::explain(&rules, rule, Some("PKR")),
             None => {
                 let selection = read_selection(args)?;
                 lint_templates::run(
@@ -43,11 +46,12 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                         packer_version: packer_version(args),
                     },
                     output_format(args),
+                    &rules,
                 )
             }
         },
         Some(("lint-deployments", args)) => match cli::explain(args) {
-            Some(rule) => lint::explain(rule, Some("DEP")),
+            Some(rule) => catalogue::explain(&rules, rule, Some("DEP")),
             None => {
                 let selection = read_selection(args)?;
                 lint_deployments::run(
@@ -57,14 +61,21 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                         files: selection.paths,
                     },
                     output_format(args),
+                    &rules,
                 )
             }
         },
         Some(("lint", args)) => match cli::explain(args) {
-            Some(rule) => lint::explain(rule, None),
-            None => lint::run(read_selection(args)?, many(args, "var-file"), packer_version(args), output_format(args)),
+            Some(rule) => catalogue::explain(&rules, rule, None),
+            None => lint::run(
+                read_selection(args)?,
+                many(args, "var-file"),
+                packer_version(args),
+                output_format(args),
+                &rules,
+            ),
         },
-        Some(("pre-commit", args)) => pre_commit::run(packer_version(args), output_format(args)),
+        Some(("pre-commit", args)) => pre_commit::run(packer_version(args), output_format(args), &rules),
         Some(("install-hook", args)) => install_hook::run(args.get_flag("force"), args.get_flag("uninstall")),
         Some(("images", args)) => {
             let selection = read_selection(args)?;
@@ -91,6 +102,7 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                     Some("github-matrix") => images::Output::GithubMatrix,
                     _ => images::Output::Human,
                 },
+                rules,
             })
         }
         Some(("promote", args)) => {

@@ -11,6 +11,7 @@ use xshell::{Shell, cmd};
 
 use crate::lint;
 use crate::project::Layout;
+use crate::registry::Registry;
 use crate::render::{self, Format};
 use crate::version::Version;
 
@@ -107,8 +108,9 @@ fn release_cloud(text: &[u8]) -> Option<(String, String)> {
 }
 
 /// `packer_version`: `--packer-version`, the Packer release to judge the
-/// staged templates against (over xtask.toml and the installed `packer`).
-pub fn run(packer_version: Option<Version>, format: Format) -> Result<ExitCode> {
+/// staged templates against (over xtask.toml and the installed `packer`);
+/// `rules` is every rule (`catalogue::registry`).
+pub fn run(packer_version: Option<Version>, format: Format, rules: &Registry) -> Result<ExitCode> {
     let sh = Shell::new()?;
     // Git runs hooks at the top of the work tree (where `.git` is, a folder
     // or, in a worktree, a file); elsewhere, ask git where the top is.
@@ -188,18 +190,19 @@ pub fn run(packer_version: Option<Version>, format: Format) -> Result<ExitCode> 
 
     let report = lint::lint(
         root.clone(),
-        lint::Selection {
+        lint::Request {
             templates: templates.iter().map(|rel| root.join(rel)).collect(),
             deployments: deployments.iter().map(|rel| root.join(rel)).collect(),
             everything: false,
             var_files: Vec::new(),
             packer_version,
         },
+        rules,
     )?;
     if report.files.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    show!("{}", render::render(&report, format, "staged file"));
+    show!("{}", render::render(&report, format, "staged file", rules));
     if report.has_errors() {
         say!(
             "Commit refused: these are the staged versions (`git diff --cached`). Fix them and `git add` the fixes; \

@@ -77,8 +77,8 @@ pub fn apply(options: &Options) -> Result<Finished> {
         let var_files = plan::var_files_for(file.format, &options.var_files);
         let values = plan::variable_values(&var_files, &options.vars)?;
         let texts = crate::var_values::recorded_texts(&values);
-        let template =
-            linted::readout(&file, &values, &setting).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+        let template = linted::readout(&file, &values, &setting, &options.rules)
+            .map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
         let discarded = build::discarded(&template.builders);
         let LastRun { images, run_uuid, built } =
             read_manifest(&manifest_path, &manifest_rel, &layout.cloud, &discarded)?;

@@ -39,11 +39,12 @@ use crate::deployments;
 use crate::lock::LockFile;
 use crate::patch::batch::DeploymentResult;
 use crate::project::{Filter, Layout, TemplateFile};
+use crate::registry::Registry;
 
 use plan::{Feed, LeftAlone};
 
 /// What to build and how.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Options {
     pub root: PathBuf,
     pub filter: Filter,
@@ -65,6 +66,9 @@ pub struct Options {
     /// Results of builds run elsewhere, to record and apply.
     pub apply: Vec<PathBuf>,
     pub format: Output,
+    /// Every rule (`catalogue::registry`), for the names in the `allow(…)`
+    /// of the templates linted before a build.
+    pub rules: Registry,
 }
 
 /// How `images` prints.

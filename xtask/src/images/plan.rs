@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use super::{Job, Options, Outcome, linted, tools};
+use crate::channels::Channels;
 use crate::deployments::{Deployment, GLOBAL, feeding_image};
 use crate::fingerprint;
 use crate::hcl2::Given;
-use crate::lifecycle::channels::Channels;
 use crate::lock::{LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::readout::{Readout, RegionBuilder};
@@ -211,7 +211,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             }
         };
         let (values, var_files) = &values_of[&file.format];
-        let template = match linted::readout(&file, values, &setting) {
+        let template = match linted::readout(&file, values, &setting, &options.rules) {
             Ok(template) => template,
             Err(why) => {
                 some_unread = true;

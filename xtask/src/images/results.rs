@@ -322,7 +322,8 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     if setting.core.is_none() {
         setting.core = Declared::packer(&version, format!("the Packer that built {shown}"));
     }
-    let parsed = linted::readout(&file, &values, &setting).map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
+    let parsed = linted::readout(&file, &values, &setting, &options.rules)
+        .map_err(|why| anyhow::anyhow!("{}: {why}", file.rel))?;
     if let Some(name) = recorded_values.keys().find(|name| !parsed.variables.contains(*name)) {
         bail!(
             "{shown}: `values` gives `{}`, which {} does not declare; build it again",

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use super::channels::{Channels, Membership};
+use crate::channels::{Channels, Membership};
 use crate::deployments::{Deployment, GLOBAL, feeding_image};
 use crate::project::{self, Filter, Layout, TemplateFile};
 

@@ -10,7 +10,6 @@
 //! then the deployments through the one checked writer, so that a run
 //! stopped anywhere leaves a state the next run completes or reports.
 
-pub mod channels;
 pub mod fleet;
 pub mod promote;
 pub mod prune;

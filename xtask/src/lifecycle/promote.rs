@@ -16,10 +16,10 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
-use super::channels::Channels;
 use super::fleet::{self, Place, Selection};
 use super::report::{self, Outcome, Run, State};
 use super::write::{self, Move};
+use crate::channels::Channels;
 use crate::clock;
 use crate::config::Config;
 use crate::deployments::Deployment;

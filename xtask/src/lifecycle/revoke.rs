@@ -15,8 +15,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use super::channels::{Channels, Membership};
 use super::fleet::Selection;
+use crate::channels::{Channels, Membership};
 use crate::clock;
 use crate::config::Config;
 use crate::deployments::Deployment;
@@ -187,7 +187,7 @@ fn human(revoked: &[Revoked], at: &str, reason: &str, dry_run: bool, unreadable:
                 channels.insert(channel, ());
             }
         }
-        let narrowed = super::channels::rollback_selection(&image.records);
+        let narrowed = super::rollback::rollback_selection(&image.records);
         for channel in channels.keys() {
             let _ = writeln!(
                 out,

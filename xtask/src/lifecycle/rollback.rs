@@ -16,10 +16,10 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
-use super::channels::Channels;
 use super::fleet::{self, Place, Selection};
 use super::promote::{bad_shape, configured, revoked_anywhere, settle};
 use super::report::{self, Run, State};
+use crate::channels::Channels;
 use crate::lock::{LockFile, history};
 use crate::packer::check_image_id;
 use crate::printable;
@@ -166,4 +166,24 @@ fn judge(
 fn entered_at<'a>(lockfile: &'a LockFile, place: &Place, channel: &str, id: &str) -> Option<&'a str> {
     let locked = lockfile.templates.get(&place.template.rel)?;
     locked.lifecycle.get(id)?.entered.get(channel).map(String::as_str)
+}
+
+/// ` --select FOLDER --region R` for the places an image is recorded: a
+/// rollback of the channel without them moves every template of the
+/// channel that has an earlier image, not only the revoked one's.
+pub fn rollback_selection(records: &[(String, String)]) -> String {
+    let mut flags = String::new();
+    let mut seen: Vec<String> = Vec::new();
+    let folders = records.iter().map(|(folder, _)| format!(" --select {folder}"));
+    let regions = records
+        .iter()
+        .filter(|(_, region)| region != crate::deployments::GLOBAL)
+        .map(|(_, region)| format!(" --region {region}"));
+    for flag in folders.chain(regions) {
+        if !seen.contains(&flag) {
+            flags.push_str(&flag);
+            seen.push(flag);
+        }
+    }
+    flags
 }

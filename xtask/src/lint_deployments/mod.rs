@@ -9,15 +9,16 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
+use crate::channels::Channels;
 use crate::config::Config;
 use crate::deployments::{self, Deployment, feeding_image};
 use crate::diagnostic::{FileReport, Findings, Report, text_or_report};
 use crate::freshness::{self, Freshness};
-use crate::lifecycle::channels::Channels;
 use crate::location::{Location, Syntax};
 use crate::lock::{self, LockFile};
 use crate::project::{self, Filter, TemplateFile};
 use crate::readout::Readout;
+use crate::registry::Registry;
 use crate::render::{self, Format};
 use crate::schema::in_force::Setting;
 use crate::suppress;
@@ -114,7 +115,9 @@ fn selected(filter: &Filter, root: &Path, path: &Path, templates: &TemplateIndex
             }))
 }
 
-pub fn lint(options: &Options) -> Result<Report> {
+/// Lints the deployments `options` selects; `rules` is every rule, for the
+/// names in `xtask.toml` and in `allow(…)`.
+pub fn lint(options: &Options, rules: &Registry) -> Result<Report> {
     if !options.root.is_dir() {
         bail!("the root `{}` is not a folder; pass --root with the repository's top folder", options.root.display());
     }
@@ -125,14 +128,15 @@ pub fn lint(options: &Options) -> Result<Report> {
     let lock = Some(LockFile::read(&options.root)?).filter(|lock| !lock.templates.is_empty());
     let templates = TemplateIndex::build(&options.root, lock.as_ref());
     let config = Config::read(&options.root)?;
+    let rule_settings = config.rule_settings(rules)?;
     let channels = config.channels.as_ref();
     let files = paths
         .iter()
         .filter(|path| selected(&options.filter, &options.root, path, &templates))
-        .map(|path| lint_file(&options.root, path, &templates, lock.as_ref(), channels))
+        .map(|path| lint_file(&options.root, path, &templates, lock.as_ref(), channels, rules))
         .collect();
     let mut report = Report { files };
-    config.apply(&mut report);
+    rule_settings.apply(&mut report);
     Ok(report)
 }
 
@@ -142,6 +146,7 @@ pub fn lint_file(
     templates: &TemplateIndex,
     lock: Option<&LockFile>,
     channels: Option<&Channels>,
+    rules: &Registry,
 ) -> FileReport {
     let rel = project::relative(root, path);
     let mut findings = Findings::default();
@@ -182,19 +187,21 @@ pub fn lint_file(
             check(&ctx, &mut findings);
         }
     }
-    let mut allows = suppress::yaml_allows(&source, &mut findings);
+    let mut allows = suppress::yaml_allows(&source, rules, &mut findings);
     if lock.is_none() {
         suppress::only_rules_that_ran(&mut allows, &["stale-image", "unknown-image", "revoked-image"]);
     }
     FileReport::with_allows(rel, source, findings.into_vec(), &allows, Syntax::Yaml(&deployment.root))
 }
 
-pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
+/// Runs the command: prints the report, exits 1 when there are errors.
+/// `rules` is every rule (`catalogue::registry`).
+pub fn run(options: &Options, format: Format, rules: &Registry) -> Result<ExitCode> {
     if options.files.is_empty() {
         options.filter.check_matches(&options.root)?;
     }
-    let report = lint(options)?;
-    show!("{}", render::render(&report, format, "deployment"));
+    let report = lint(options, rules)?;
+    show!("{}", render::render(&report, format, "deployment", rules));
     if options.files.is_empty() && !options.root.join("deployments").is_dir() {
         say!(
             "note: {} has no deployments/ folder, so no deployment was checked; deployments live at \

@@ -159,7 +159,7 @@ pub fn lint_folder(file: &TemplateFile, judging: &Judging) -> Vec<FileReport> {
         reports.push(FileReport::new(file.rel.clone(), String::new(), findings.folder.into_vec(), Syntax::Hcl));
     }
     for ((name, text), mut found) in texts.into_iter().zip(findings.files) {
-        let allows = crate::suppress::hcl_allows(&text, &mut found);
+        let allows = crate::suppress::hcl_allows(&text, judging.rules, &mut found);
         let path = format!("{}/{name}", file.rel);
         reports.push(FileReport::with_allows(path, text, found.into_vec(), &allows, Syntax::Hcl));
     }

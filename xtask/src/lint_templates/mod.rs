@@ -17,6 +17,7 @@ use crate::config::{self, Config};
 use crate::diagnostic::{FileReport, Findings, Report};
 use crate::location::{Location, Syntax};
 use crate::project::{self, Filter, TemplateFile, TemplateFormat};
+use crate::registry::Registry;
 use crate::render::{self, Format};
 use crate::schema::in_force::{InForce, Setting};
 use crate::suppress;
@@ -104,15 +105,17 @@ fn templates_in_folder(walked: &[TemplateFile], root: &Path, folder: &Path, give
 /// thread, this one included, takes the next template when it has done one,
 /// so that a thread the machine slows down holds no share of the work back.
 /// On a whole repository the walk runs beside them, handing over each
-/// `template.json` as it meets it.
-pub fn lint(options: &Options) -> Result<Report> {
+/// `template.json` as it meets it. `rules` is every rule, for the names
+/// in `xtask.toml` and in `allow(…)`.
+pub fn lint(options: &Options, rules: &Registry) -> Result<Report> {
     let external: BTreeSet<String> = crate::var_values::read_var_files(&options.var_files)?.into_keys().collect();
     if !options.root.is_dir() {
         bail!("the root `{}` is not a folder; pass --root with the repository's top folder", options.root.display());
     }
     let config = Config::read(&options.root)?;
+    let rule_settings = config.rule_settings(rules)?;
     let setting = setting(options, &config);
-    let external = Judging { external_variables: external, setting };
+    let external = Judging { external_variables: external, setting, rules };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let linted = if options.files.is_empty() {
         if !options.root.is_dir() {
@@ -132,16 +135,18 @@ pub fn lint(options: &Options) -> Result<Report> {
         reports.into_iter().flat_map(|(_, reports)| reports).collect()
     };
     let mut report = Report { files: linted };
-    config.apply(&mut report);
+    rule_settings.apply(&mut report);
     Ok(report)
 }
 
 /// What every template of a run is judged with.
-pub struct Judging {
+pub struct Judging<'a> {
     /// Variables that var files given on the command line define.
     pub external_variables: BTreeSet<String>,
     /// The Packer and plugin versions declared or installed.
     pub setting: Setting,
+    /// Every rule, for the names in `allow(…)`.
+    pub rules: &'a Registry,
 }
 
 /// The versions a run judges templates with: `--packer-version`, else
@@ -225,9 +230,15 @@ fn lint_while_walking(options: &Options, external: &Judging, threads: usize) -> 
 /// Lints one template for `images`, judged with `setting` (the versions
 /// the repository's `xtask.toml` declares, else the Packer `images` runs):
 /// a report for a JSON template, one per file (and one for the folder,
-/// when needed) for an HCL2 template.
-pub fn lint_template(file: &TemplateFile, external_variables: &BTreeSet<String>, setting: &Setting) -> Vec<FileReport> {
-    lint_judged(file, &Judging { external_variables: external_variables.clone(), setting: setting.clone() })
+/// when needed) for an HCL2 template. `rules` is every rule, for the
+/// names in `allow(…)`.
+pub fn lint_template(
+    file: &TemplateFile,
+    external_variables: &BTreeSet<String>,
+    setting: &Setting,
+    rules: &Registry,
+) -> Vec<FileReport> {
+    lint_judged(file, &Judging { external_variables: external_variables.clone(), setting: setting.clone(), rules })
 }
 
 /// Lints one template with a run's judging.
@@ -259,7 +270,7 @@ pub fn lint_file(file: &TemplateFile, judging: &Judging) -> FileReport {
         }
     };
     if let Some(template) = parsed {
-        allows = suppress::template_allows(&template, &mut findings);
+        allows = suppress::template_allows(&template, judging.rules, &mut findings);
         let blocks = Blocks::new(&template);
         let strings = Strings::new(&template);
         let in_force = InForce::from_setting(&judging.setting);
@@ -303,12 +314,13 @@ fn report_layout(file: &TemplateFile, findings: &mut Findings) {
 }
 
 /// Runs the command: prints the report, exits 1 when there are errors.
-pub fn run(options: &Options, format: Format) -> Result<ExitCode> {
+/// `rules` is every rule (`catalogue::registry`).
+pub fn run(options: &Options, format: Format, rules: &Registry) -> Result<ExitCode> {
     if options.files.is_empty() {
         options.filter.check_matches(&options.root)?;
     }
-    let report = lint(options)?;
-    show!("{}", render::render(&report, format, "template file"));
+    let report = lint(options, rules)?;
+    show!("{}", render::render(&report, format, "template file", rules));
     if options.files.is_empty() && !options.root.join("packer").is_dir() {
         say!(
             "note: {} has no packer/ folder, so no template was checked; templates live at \

@@ -10,6 +10,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::diagnostic::Report;
+use crate::registry::Registry;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
@@ -27,13 +28,14 @@ pub enum Format {
 }
 
 /// Renders a report in the chosen format. `noun` names what was checked
-/// ("template"), for the human summary.
-pub fn render(report: &Report, format: Format, noun: &str) -> String {
+/// ("template"), for the human summary; `rules` is every rule, which SARIF
+/// lists.
+pub fn render(report: &Report, format: Format, noun: &str, rules: &Registry) -> String {
     match format {
         Format::Human => human::render(report, noun, use_colour()),
         Format::Json => json::render(report),
         Format::Github => github::render(report),
-        Format::Sarif => sarif::render(report, &crate::lint::catalogue()),
+        Format::Sarif => sarif::render(report, rules.rules()),
         Format::Statistics => statistics::render(report, noun),
     }
 }

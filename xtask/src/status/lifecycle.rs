@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
+use crate::channels::Channels;
 use crate::clock;
-use crate::lifecycle::channels::Channels;
 use crate::lifecycle::prune::select::{Judged, Verdict};
 use crate::lock::LockedTemplate;
 use crate::printable;
@@ -191,7 +191,7 @@ mod tests {
     fn channels(text: &str) -> Channels {
         let table = toml::de::DeTable::parse(text).unwrap();
         let toml::de::DeValue::Table(entries) = table.get_ref()["channels"].get_ref() else { unreachable!() };
-        crate::lifecycle::channels::parse(entries, 0).unwrap()
+        crate::channels::parse(entries, 0).unwrap()
     }
 
     #[test]

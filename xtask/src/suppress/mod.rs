@@ -13,12 +13,18 @@ use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, FileReport, Finding, Findings, RuleMeta};
 use crate::location::{Location, Resolver, Route, Span, Syntax};
+use crate::registry::Registry;
 use crate::template::Template;
 
 use rules::{INVALID_ALLOW, UNUSED_ALLOW};
 
 /// The root key of a template that holds its allow.
 pub const TEMPLATE_KEY: &str = "_xtask";
+
+/// How the codes of each linter's rules start: of a name both linters use
+/// (`duplicate-key`), an allow means the rule of the file's own linter.
+const TEMPLATE_CODES: &str = "PKR";
+const DEPLOYMENT_CODES: &str = "DEP";
 
 /// Which findings an allow silences.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,30 +43,38 @@ pub struct Allow {
     pub rules: Vec<&'static RuleMeta>,
 }
 
-/// The allow of a template, from its `_xtask` key.
-pub fn template_allows(template: &Template, out: &mut Findings) -> Vec<Allow> {
+/// The allow of a template, from its `_xtask` key; its rules are looked
+/// up in `rules`.
+pub fn template_allows(template: &Template, rules: &Registry, out: &mut Findings) -> Vec<Allow> {
     let Some(Value::String(text)) = template.root.get(TEMPLATE_KEY) else { return Vec::new() };
     let location = Location::value(Route::root().key(TEMPLATE_KEY));
-    directive(text, location, Scope::File, out).into_iter().collect()
+    directive(text, location, Scope::File, rules, TEMPLATE_CODES, out).into_iter().collect()
 }
 
 /// The allows of a deployment, from its `# xtask:` comments. Comments are
 /// told from text by where their line starts, so a `#` line inside a block
 /// scalar would count as one too.
-pub fn yaml_allows(source: &str, out: &mut Findings) -> Vec<Allow> {
-    comment_allows(source, &["#"], &["---"], out)
+pub fn yaml_allows(source: &str, rules: &Registry, out: &mut Findings) -> Vec<Allow> {
+    comment_allows(source, &["#"], &["---"], rules, DEPLOYMENT_CODES, out)
 }
 
 /// The allows of an HCL2 template file, from its `# xtask:` or
 /// `// xtask:` comments: for the whole file before its first block or
 /// setting, else for the line below.
-pub fn hcl_allows(source: &str, out: &mut Findings) -> Vec<Allow> {
-    comment_allows(source, &["#", "//"], &[], out)
+pub fn hcl_allows(source: &str, rules: &Registry, out: &mut Findings) -> Vec<Allow> {
+    comment_allows(source, &["#", "//"], &[], rules, TEMPLATE_CODES, out)
 }
 
 /// Allows written as line comments that start with one of `markers`;
 /// lines that start with one of `ignored` do not end the file's head.
-fn comment_allows(source: &str, markers: &[&str], ignored: &[&str], out: &mut Findings) -> Vec<Allow> {
+fn comment_allows(
+    source: &str,
+    markers: &[&str],
+    ignored: &[&str],
+    rules: &Registry,
+    own: &str,
+    out: &mut Findings,
+) -> Vec<Allow> {
     let mut allows = Vec::new();
     let mut before_first_key = true;
     let mut start = 0;
@@ -71,7 +85,7 @@ fn comment_allows(source: &str, markers: &[&str], ignored: &[&str], out: &mut Fi
             if let Some(text) = comment.trim_start().strip_prefix("xtask:") {
                 let comment_bytes = start + indent..start + line.trim_end().len();
                 let scope = if before_first_key { Scope::File } else { Scope::NextLine };
-                allows.extend(directive(text.trim(), Location::Bytes(comment_bytes), scope, out));
+                allows.extend(directive(text.trim(), Location::Bytes(comment_bytes), scope, rules, own, out));
             }
         } else if !trimmed.is_empty() && !ignored.iter().any(|prefix| trimmed.starts_with(prefix)) {
             before_first_key = false;
@@ -91,8 +105,17 @@ pub fn only_rules_that_ran(allows: &mut Vec<Allow>, not_run: &[&str]) {
     allows.retain(|allow| !allow.rules.is_empty());
 }
 
-/// Reads `allow(rule, …): reason`, reporting what is wrong with it.
-fn directive(text: &str, location: Location, scope: Scope, out: &mut Findings) -> Option<Allow> {
+/// Reads `allow(rule, …): reason`, reporting what is wrong with it; the
+/// rules named are looked up in the registry, a name two linters share
+/// taken as the rule of the linter whose codes start as `own`'s.
+fn directive(
+    text: &str,
+    location: Location,
+    scope: Scope,
+    registry: &Registry,
+    own: &str,
+    out: &mut Findings,
+) -> Option<Allow> {
     let parsed = text.strip_prefix("allow(").and_then(|rest| rest.split_once(')'));
     let Some((names, rest)) = parsed else {
         out.report(&INVALID_ALLOW, location, format!("`{text}` is not an allow"))
@@ -101,7 +124,7 @@ fn directive(text: &str, location: Location, scope: Scope, out: &mut Findings) -
     };
     let mut rules = Vec::new();
     for name in names.split(',').map(str::trim) {
-        match crate::lint::find_rule(name) {
+        match registry.find_own(name, own) {
             Some(rule) => rules.push(rule),
             None => {
                 out.report(&INVALID_ALLOW, location.clone(), format!("`{name}` is not a rule"))
@@ -179,10 +202,24 @@ pub fn apply(diagnostics: &mut Vec<Diagnostic>, allows: &[Allow], spans: &[Span]
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Severity;
+
+    /// The rules these tests name, as the linters declare them.
+    fn registry() -> Registry {
+        static RULES: [RuleMeta; 6] = [
+            RuleMeta { code: "PKR006", name: "duplicate-key", severity: Severity::Error, doc: "" },
+            RuleMeta { code: "PKR107", name: "duplicate-region", severity: Severity::Error, doc: "" },
+            RuleMeta { code: "PKR201", name: "undeclared-variable", severity: Severity::Error, doc: "" },
+            RuleMeta { code: "DEP009", name: "stale-image", severity: Severity::Warning, doc: "" },
+            RuleMeta { code: "DEP002", name: "duplicate-key", severity: Severity::Error, doc: "" },
+            RuleMeta { code: "DEP010", name: "unknown-image", severity: Severity::Error, doc: "" },
+        ];
+        Registry::new(&RULES)
+    }
 
     fn read(text: &str) -> (Option<Allow>, Vec<String>) {
         let mut out = Findings::default();
-        let allow = directive(text, Location::File, Scope::File, &mut out);
+        let allow = directive(text, Location::File, Scope::File, &registry(), TEMPLATE_CODES, &mut out);
         (allow, out.into_vec().into_iter().map(|finding| finding.message).collect())
     }
 
@@ -200,9 +237,20 @@ mod tests {
     }
 
     #[test]
+    fn a_name_both_linters_use_means_the_files_own_rule() {
+        let codes = |allows: Vec<Allow>| -> Vec<&str> { allows[0].rules.iter().map(|rule| rule.code).collect() };
+        let mut out = Findings::default();
+        assert_eq!(codes(yaml_allows("# xtask: allow(duplicate-key): a\n", &registry(), &mut out)), ["DEP002"]);
+        assert_eq!(codes(hcl_allows("// xtask: allow(duplicate-key): a\n", &registry(), &mut out)), ["PKR006"]);
+        assert_eq!(codes(yaml_allows("# xtask: allow(PKR006): a\n", &registry(), &mut out)), ["PKR006"]);
+        assert!(out.into_vec().is_empty());
+    }
+
+    #[test]
     fn yaml_comments_before_the_first_key_cover_the_file() {
         let source = "---\n# xtask: allow(stale-image): a\nrelease: '3.11'\n  # xtask: allow(unknown-image): b\nx: 1\n";
-        let scopes: Vec<Scope> = yaml_allows(source, &mut Findings::default()).iter().map(|a| a.scope).collect();
+        let scopes: Vec<Scope> =
+            yaml_allows(source, &registry(), &mut Findings::default()).iter().map(|a| a.scope).collect();
         assert_eq!(scopes, [Scope::File, Scope::NextLine]);
     }
 }

@@ -1,9 +1,9 @@
 //! The deployment rule catalogue, laid out like the template rules: one file
 //! per rule, its doc comment its documentation, one line here to register it.
 
+use crate::channels::{Channels, Membership};
 use crate::deployments::Deployment;
 use crate::diagnostic::{Findings, RuleMeta};
-use crate::lifecycle::channels::{Channels, Membership};
 use crate::lock::LockFile;
 
 use super::TemplateIndex;

@@ -51,7 +51,7 @@ fn check(ctx: &Context, out: &mut Findings) {
         // would also move the templates nothing is wrong with.
         let records: Vec<(String, String)> =
             entry.find(id).map(|(region, _)| (folder.to_owned(), region.to_owned())).into_iter().collect();
-        let narrowed = crate::lifecycle::channels::rollback_selection(&records);
+        let narrowed = crate::lifecycle::rollback::rollback_selection(&records);
         let help = match &channel {
             InChannel::Channel(channels, channel) if *channel == channels.first() => format!(
                 "`cargo xtask rollback --channel {channel}{narrowed}` puts `{channel}` back on its image before this \

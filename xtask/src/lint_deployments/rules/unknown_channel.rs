@@ -1,5 +1,5 @@
+use crate::channels::{self, Declared, Membership};
 use crate::diagnostic::Findings;
-use crate::lifecycle::channels::{self, Declared, Membership};
 use crate::location::Location;
 use crate::printable;
 

@@ -108,26 +108,6 @@ impl Channels {
     }
 }
 
-/// ` --select FOLDER --region R` for the places an image is recorded: a
-/// rollback of the channel without them moves every template of the
-/// channel that has an earlier image, not only the revoked one's.
-pub fn rollback_selection(records: &[(String, String)]) -> String {
-    let mut flags = String::new();
-    let mut seen: Vec<String> = Vec::new();
-    let folders = records.iter().map(|(folder, _)| format!(" --select {folder}"));
-    let regions = records
-        .iter()
-        .filter(|(_, region)| region != crate::deployments::GLOBAL)
-        .map(|(_, region)| format!(" --region {region}"));
-    for flag in folders.chain(regions) {
-        if !seen.contains(&flag) {
-            flags.push_str(&flag);
-            seen.push(flag);
-        }
-    }
-    flags
-}
-
 /// What a deployment's top-level `channel` says, whatever is configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Declared {
