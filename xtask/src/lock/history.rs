@@ -13,8 +13,8 @@
 //! deployments get from a template `images` does not build.
 //!
 //! Lock knowledge, used by `images` (a build enters the first channel)
-//! and by the lifecycle's commands alike; a channel is a name here, the
-//! `[channels]` of `xtask.toml` are the configuration's.
+//! and by the lifecycle's commands alike. A channel is a name here: which
+//! channels there are, and in what order, is `crate::channels`' to say.
 
 use std::collections::{BTreeMap, BTreeSet};
 
