@@ -25,8 +25,8 @@ use std::process::{Command, Stdio};
 
 use xtask::hcl2::Given;
 use xtask::hcl2::eval::{Evaluator, Options};
-use xtask::hcl2::functions::{self, Purity};
 use xtask::hcl2::{At, Hcl2Template};
+use xtask::schema::functions::{self, Purity};
 use xtask::version::Version;
 
 const TEMPLATE: &str = r#"variable "s" {

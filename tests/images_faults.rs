@@ -511,6 +511,32 @@ fn patch_from_checks_every_manifest_before_writing_anything() {
     assert!(text(&fifo).contains("not a regular file"), "{}", text(&fifo));
 }
 
+/// `--patch-from` writes the lock and the deployments; with `--dry-run` or
+/// `--plan` it once did so too, without the run lock. Both are refused
+/// before anything is read.
+#[test]
+fn patch_from_is_no_dry_run_and_no_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root);
+    let manifest = r#"{"builds": [{"name": "us-east-1", "artifact_id": "us-east-1:ami-01111111111111111",
+        "packer_run_uuid": "u1"}], "last_run_uuid": "u1"}"#;
+    let manifest = write(root, "packer/3.9/aws/machine-image/manifest.json", manifest);
+    let before = deployments(root);
+    for preview in ["--dry-run", "--plan"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["images", "--root", root.to_str().unwrap(), preview, "--patch-from"])
+            .arg(&manifest)
+            .output()
+            .unwrap();
+        let said = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{preview}: {said}");
+        assert!(said.contains(&format!("'{preview}' cannot be used with")), "{preview}: {said}");
+        assert!(!root.join("packer/images.lock").exists(), "{preview} wrote the lock");
+        assert_eq!(deployments(root), before, "{preview} wrote a deployment");
+    }
+}
+
 #[test]
 fn uploaded_folders_and_template_dir_paths_are_inputs() {
     let dir = tempfile::tempdir().unwrap();

@@ -8,6 +8,7 @@ use std::fs;
 use common::{fixtures, mkfifo, stdout, workspace, write, xtask, xtask_within};
 use serde_json::Value;
 use xtask::lint_deployments::{self, Options, rules::RULES};
+use xtask::project::ShownPaths;
 use xtask::render::{human, json, sarif};
 
 /// Each rule has a fixture tree named after it that triggers it, and
@@ -22,9 +23,12 @@ fn fires_on_its_fixture(name: &str) {
     assert!(
         codes.contains(&rule.meta.code),
         "the fixture of {name} does not trigger it:\n{}",
-        human::render(&report, "deployment", false)
+        human::render(&report, "deployment", false, &ShownPaths::default())
     );
-    insta::assert_snapshot!(format!("deployment-{name}.human"), human::render(&report, "deployment", false));
+    insta::assert_snapshot!(
+        format!("deployment-{name}.human"),
+        human::render(&report, "deployment", false, &ShownPaths::default())
+    );
     insta::assert_snapshot!(format!("deployment-{name}.json"), json::render(&report));
 }
 
@@ -187,11 +191,12 @@ fn each_checkout_lints_itself_with_a_shared_build() {
         assert!(!shown.contains(other), "linted the other checkout:\n{shown}");
     }
 
-    // Without cargo, from a folder inside the checkout.
+    // Without cargo, from a folder inside the checkout, which names the
+    // file from there.
     let shown = run(std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
         .current_dir(a.path().join("deployments"))
         .env_remove("CARGO_MANIFEST_DIR"));
-    assert!(shown.contains("deployments/only-in-a.yaml"), "{shown}");
+    assert!(shown.contains("--> only-in-a.yaml:1:1"), "{shown}");
 
     let nowhere = tempfile::tempdir().unwrap();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -318,8 +323,11 @@ fn yaml_as_people_write_it() {
     let report =
         lint_deployments::lint(&Options { root, ..Options::default() }, &xtask::catalogue::registry()).unwrap();
     let clean = report.files.iter().find(|file| file.path.ends_with("anchors.yaml")).unwrap();
-    assert!(clean.diagnostics.is_empty(), "{}", human::render(&report, "deployment", false));
-    insta::assert_snapshot!("yaml-as-written.human", human::render(&report, "deployment", false));
+    assert!(clean.diagnostics.is_empty(), "{}", human::render(&report, "deployment", false, &ShownPaths::default()));
+    insta::assert_snapshot!(
+        "yaml-as-written.human",
+        human::render(&report, "deployment", false, &ShownPaths::default())
+    );
 }
 
 #[test]
@@ -373,7 +381,10 @@ fn suppression_fires_on_its_fixture(name: &str) {
     let report = lint_both(root);
     let codes: Vec<&str> = report.files.iter().flat_map(|f| &f.diagnostics).map(|d| d.rule.code).collect();
     assert_eq!(codes, [rule.code, rule.code], "in the template and in the deployment");
-    insta::assert_snapshot!(format!("shared-{name}.human"), human::render(&report, "file", false));
+    insta::assert_snapshot!(
+        format!("shared-{name}.human"),
+        human::render(&report, "file", false, &ShownPaths::default())
+    );
     insta::assert_snapshot!(format!("shared-{name}.json"), json::render(&report));
 }
 
@@ -394,7 +405,7 @@ mod suppression_rules {
 #[test]
 fn allows_silence_what_they_name_where_they_apply() {
     let report = lint_both(fixtures().join("suppressions"));
-    insta::assert_snapshot!("suppressions", human::render(&report, "file", false));
+    insta::assert_snapshot!("suppressions", human::render(&report, "file", false, &ShownPaths::default()));
     let found: Vec<(&str, &str, usize)> = report
         .files
         .iter()

@@ -9,6 +9,7 @@ use std::fs;
 use common::{corpus, corpus_hcl2, fixtures, packer, packer_validate, stdout, workspace, write, xtask};
 use serde_json::Value;
 use xtask::lint_templates::{self, Options, rules::RULES};
+use xtask::project::ShownPaths;
 use xtask::render::{human, json, sarif};
 
 /// Lints a tree judged against Packer 1.6.6, the Packer installed here and
@@ -54,9 +55,9 @@ fn fires_on_its_fixture(name: &str) {
     assert!(
         codes(&report).contains(&rule.meta.code),
         "the fixture of {name} does not trigger it:\n{}",
-        human::render(&report, "template", false)
+        human::render(&report, "template", false, &ShownPaths::default())
     );
-    insta::assert_snapshot!(format!("{name}.human"), human::render(&report, "template", false));
+    insta::assert_snapshot!(format!("{name}.human"), human::render(&report, "template", false, &ShownPaths::default()));
     insta::assert_snapshot!(format!("{name}.json"), json::render(&report));
 }
 
@@ -306,7 +307,7 @@ fn todays_templates_are_judged_by_the_versions_they_run_on() {
         .flat_map(|file| file.diagnostics.iter().map(|d| d.rule.name))
         .collect();
     assert_eq!(aliased, ["missing-required-field", "removed-key"], "{messages:#?}");
-    insta::assert_snapshot!("todays-packer", human::render(&report, "template", false));
+    insta::assert_snapshot!("todays-packer", human::render(&report, "template", false, &ShownPaths::default()));
 }
 
 /// A folder is one template: `template.json` or `*.pkr.hcl` files. With
@@ -545,6 +546,51 @@ fn exit_codes_and_command_line() {
     assert!(common::stderr(&missing).contains("/no/such/folder"));
     assert_eq!(xtask(&["lint-templates", "--format", "yaml"]).status.code(), Some(2));
     assert_eq!(xtask(&["lint-templates", "--explain", "no-such-rule"]).status.code(), Some(2));
+}
+
+/// Diagnostics name files from the folder the person stands in when it is
+/// inside the repository, and from the root when it is not (`--root`
+/// elsewhere); the machine outputs keep them root-relative.
+#[test]
+fn paths_are_shown_from_the_current_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("infra");
+    let rel = "packer/3.9/aws/machine-image/template.json";
+    write(&root, rel, fs::read(fixtures().join("rules/undeclared-variable").join(rel)).unwrap());
+    write(&root, "Cargo.toml", "[workspace]\n");
+    let run = |here: &std::path::Path, args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(args)
+            .current_dir(here)
+            .env("NO_COLOR", "1")
+            // Set for this test by cargo: it would make xtask work on this
+            // workspace rather than the one made here.
+            .env_remove("CARGO_MANIFEST_DIR")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?} in {}: {}", here.display(), stdout(&output));
+        stdout(&output)
+    };
+    let release = root.join("packer/3.9");
+    let root_arg = root.to_str().unwrap();
+    for (here, args, shown) in [
+        (&root, &["lint-templates"][..], "--> packer/3.9/aws/machine-image/template.json:10:25"),
+        (&release, &["lint-templates"], "--> aws/machine-image/template.json:10:25"),
+        (&release, &["lint"], "--> aws/machine-image/template.json:10:25"),
+        (&release, &["lint", "--root", root_arg], "--> aws/machine-image/template.json:10:25"),
+        (&release, &["lint-templates", "aws"], "--> aws/machine-image/template.json:10:25"),
+        (&root.join("packer/3.9/aws/machine-image"), &["lint"], "--> template.json:10:25"),
+        (
+            &dir.path().to_path_buf(),
+            &["lint", "--root", root_arg],
+            "--> packer/3.9/aws/machine-image/template.json:10:25",
+        ),
+        (&release, &["lint", "--format", "json"], "\"path\": \"packer/3.9/aws/machine-image/template.json\""),
+        (&release, &["lint", "--format", "github"], "file=packer/3.9/aws/machine-image/template.json,"),
+    ] {
+        let said = run(here, args);
+        assert!(said.contains(shown), "{args:?} in {}: {said}", here.display());
+    }
 }
 
 /// `lint` takes `--packer-version` as `lint-templates` does: a key an old

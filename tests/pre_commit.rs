@@ -489,3 +489,65 @@ fn the_staged_templates_are_judged_against_the_packer_version_given() {
     let today = repo.xtask(&["pre-commit", "--packer-version", "1.16.0"]);
     assert!(today.status.success(), "{}", text(&today));
 }
+
+/// `pre-commit` takes the selection every command takes: `--release`,
+/// `--cloud`, `--image` and paths narrow what is staged, and a filter that
+/// matches no template is refused, as everywhere.
+#[test]
+fn the_selection_narrows_what_is_staged() {
+    let repo = Repo::with_files(&[
+        ("packer/3.11/aws/machine-image/template.json", TEMPLATE),
+        ("packer/3.11/aws/machine-image/scripts/install.sh", "sudo yum -y update\n"),
+        ("packer/4.0/aws/machine-image/template.json", TEMPLATE),
+        ("deployments/frankfurt.yaml", DEPLOYMENT),
+    ]);
+    repo.write("packer/3.11/aws/machine-image/template.json", &broken_template());
+    repo.git(&["add", "-A"]);
+    let code = |args: &[&str]| {
+        let output = repo.xtask(&[&["pre-commit"], args].concat());
+        (output.status.code(), text(&output))
+    };
+    let (refused, said) = code(&[]);
+    assert_eq!(refused, Some(1), "{said}");
+    for narrowed in [&["--release", "4.0"][..], &["--image", "machine-image", "packer/4.0"], &["deployments"]] {
+        let (status, said) = code(narrowed);
+        assert_eq!(status, Some(0), "{narrowed:?} left the broken template in: {said}");
+    }
+    for kept in [&["--release", "3.11"][..], &["packer/3.11"], &["packer/3.11/aws/machine-image/scripts"]] {
+        let (status, said) = code(kept);
+        assert_eq!(status, Some(1), "{kept:?}: {said}");
+        assert!(said.contains("error[PKR201]"), "{kept:?}: {said}");
+    }
+    let (status, said) = code(&["--cloud", "gce"]);
+    assert_eq!(status, Some(2), "a cloud with no template is refused: {said}");
+    assert!(said.contains("no template matches --cloud gce; the releases here: 3.11, 4.0"), "{said}");
+    let (missing, said) = code(&["packer/9.9"]);
+    assert_eq!(missing, Some(2), "{said}");
+}
+
+/// Diagnostics name files from the folder the person stands in; `--root`
+/// from outside the repository names them from its top; JSON keeps them
+/// root-relative wherever it runs.
+#[test]
+fn paths_are_shown_from_the_current_folder() {
+    let repo = Repo::new();
+    repo.write("packer/3.11/aws/machine-image/template.json", &broken_template());
+    repo.git(&["add", "-A"]);
+    let run = |dir: &Path, args: &[&str]| {
+        let mut command = repo.command(env!("CARGO_BIN_EXE_xtask"), &[&["pre-commit"], args].concat());
+        command.current_dir(dir);
+        text(&command.output().unwrap())
+    };
+    let release = repo.path.join("packer/3.11");
+    let said = run(&release, &[]);
+    assert!(said.contains("--> aws/machine-image/template.json:10:"), "{said}");
+    let said = run(&repo.path.join("deployments"), &[]);
+    assert!(said.contains("--> ../packer/3.11/aws/machine-image/template.json:10:"), "{said}");
+    let outside = repo.path.parent().unwrap();
+    let said = run(outside, &["--root", repo.path.to_str().unwrap()]);
+    assert!(said.contains("--> packer/3.11/aws/machine-image/template.json:10:"), "{said}");
+    let said = run(&release, &["--format", "json"]);
+    assert!(said.contains("\"path\": \"packer/3.11/aws/machine-image/template.json\""), "{said}");
+    let said = run(&release, &["--format", "github"]);
+    assert!(said.contains("file=packer/3.11/aws/machine-image/template.json"), "{said}");
+}

@@ -141,7 +141,7 @@ impl Cli {
 }
 
 fn check_ami_id(id: &str) -> Result<()> {
-    if crate::packer::is_ami_id(id) {
+    if crate::image_id::is_ami_id(id) {
         return Ok(());
     }
     bail!("{:?} is not an AMI ID (`ami-` and 8 or 17 lower-case hex digits); correct packer/images.lock", shortened(id))

@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 
+use crate::images;
 use crate::lifecycle::fleet;
+use crate::pre_commit;
 use crate::project::{Filter, Selection, workspace_root};
 use crate::render::{Colour, Format};
 
@@ -68,6 +70,16 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("pre-commit")
                 .about("Lint what is staged for commit (the index, not the working tree); run by the git hook")
+                .long_about(
+                    "Lint what is staged for commit (the index, not the working tree); run by the git hook. The \
+                     staged templates and deployments are linted, with the deployments a staged template or the \
+                     lock affects; --release, --cloud, --image and paths narrow them, as for lint. The work tree \
+                     is the one the current folder is in, or --root.",
+                )
+                .args(selection(
+                    "Lint only the staged files at or below these paths (and the template of a staged file named \
+                     inside one)",
+                ))
                 .args(lint_output())
                 .arg(packer_version_arg()),
         )
@@ -120,6 +132,7 @@ pub fn command() -> Command {
                         .value_name("MANIFEST")
                         .num_args(1..)
                         .value_parser(value_parser!(PathBuf))
+                        .conflicts_with_all(["plan", "dry-run"])
                         .help("Patch from manifest files written by Packer's manifest post-processor, without building"),
                 )
                 .arg(flag("plan", "Print what needs building and why, without building (for a CI matrix: --format github-matrix)"))
@@ -354,7 +367,7 @@ pub fn command() -> Command {
                              (DIR/<owner>+<name>/repo): hashicorp+packer, the plugins of \
                              codegen::packer_knowledge::PLUGINS and packer-plugin-sdk for \
                              xtask/src/schema/knowledge.txt; zclconf+go-cty, hashicorp+go-cty-funcs, \
-                             hashicorp+hcl and zclconf+go-cty-yaml for xtask/src/hcl2/function_table.rs. \
+                             hashicorp+hcl and zclconf+go-cty-yaml for xtask/src/schema/function_table.rs. \
                              Regenerates both (with --check: checks both)",
                         ),
                 ),
@@ -407,6 +420,23 @@ fn lifecycle_selection(paths: Option<&'static str>) -> Vec<Arg> {
 /// Reads a command's [`selection`] back. A path that does not exist is an
 /// error here, for every command alike.
 pub fn read_selection(args: &ArgMatches) -> Result<Selection> {
+    let (filter, paths) = filter_and_paths(args)?;
+    Ok(Selection { root: root(args)?, filter, paths })
+}
+
+/// `pre-commit`'s options: its selection, whose root is the work tree git
+/// finds from the current folder unless `--root` names one.
+pub fn read_pre_commit(args: &ArgMatches) -> Result<pre_commit::Options> {
+    let (filter, paths) = filter_and_paths(args)?;
+    Ok(pre_commit::Options {
+        root: args.get_one::<PathBuf>("root").cloned(),
+        filter,
+        paths,
+        packer_version: packer_version(args),
+    })
+}
+
+fn filter_and_paths(args: &ArgMatches) -> Result<(Filter, Vec<PathBuf>)> {
     let filter = Filter { releases: many(args, "release"), clouds: many(args, "cloud"), images: many(args, "image") };
     // revoke's selection has no paths: its positional arguments are IDs.
     let paths: Vec<PathBuf> = args
@@ -421,7 +451,7 @@ pub fn read_selection(args: &ArgMatches) -> Result<Selection> {
             bail!("`{}` does not exist", path.display());
         }
     }
-    Ok(Selection { root: root(args)?, filter, paths })
+    Ok((filter, paths))
 }
 
 /// A lifecycle command's [`lifecycle_selection`] read back: the root, and
@@ -431,6 +461,32 @@ pub fn read_lifecycle_selection(args: &ArgMatches) -> Result<(PathBuf, fleet::Se
     let mut select: Vec<String> = many(args, "select");
     select.extend(chosen.paths.iter().map(|path| path.to_string_lossy().into_owned()));
     Ok((chosen.root, fleet::Selection { filter: chosen.filter, select, regions: many(args, "region") }))
+}
+
+/// `images`' mode from its flags, decided once. clap refuses the flags that
+/// conflict (`--build-only` with `--plan`, `--apply` with a selection, ...);
+/// these are the combinations it cannot say. `--plan` with `--dry-run` is
+/// the plan, which builds nothing either.
+pub fn images_mode(args: &ArgMatches) -> Result<images::Mode> {
+    if args.get_one::<String>("format").map(String::as_str) == Some("github-matrix") && !args.get_flag("plan") {
+        bail!("--format github-matrix goes with --plan");
+    }
+    Ok(if args.contains_id("apply") {
+        images::Mode::Apply(many(args, "apply"))
+    } else if args.contains_id("patch-from") {
+        images::Mode::PatchFrom(many(args, "patch-from"))
+    } else if args.get_flag("plan") {
+        images::Mode::Plan
+    } else if args.get_flag("dry-run") {
+        images::Mode::DryRun
+    } else if args.get_flag("build-only") {
+        let Some(result) = args.get_one::<PathBuf>("result") else {
+            bail!("--build-only writes its result to a file: pass --result FILE");
+        };
+        images::Mode::BuildOnly { result: result.clone() }
+    } else {
+        images::Mode::Build
+    })
 }
 
 /// `--color`, as the renderers take it.
@@ -606,10 +662,11 @@ mod tests {
     /// without paths, as its own positional arguments are image IDs.
     #[test]
     fn every_command_on_templates_takes_the_selection() {
-        let commands: [(&str, &[&str]); 9] = [
+        let commands: [(&str, &[&str]); 10] = [
             ("lint-templates", &[]),
             ("lint-deployments", &[]),
             ("lint", &[]),
+            ("pre-commit", &[]),
             ("images", &[]),
             ("status", &[]),
             ("promote", &["--to", "stable"]),
@@ -670,7 +727,7 @@ mod tests {
 
     #[test]
     fn a_path_that_does_not_exist_is_refused_by_every_command() {
-        for name in ["lint-templates", "lint-deployments", "lint", "images", "status", "prune"] {
+        for name in ["lint-templates", "lint-deployments", "lint", "pre-commit", "images", "status", "prune"] {
             let matches = command().try_get_matches_from(["cargo xtask", name, "--root", ".", "nowhere.yaml"]).unwrap();
             let (_, args) = matches.subcommand().unwrap();
             let error = read_selection(args).err().unwrap_or_else(|| panic!("{name} took a missing path"));
@@ -691,6 +748,60 @@ mod tests {
             command().try_get_matches_from(["cargo xtask", "lint", "--fromat"]).unwrap_err().exit_code(),
             i32::from(EXIT_USAGE)
         );
+    }
+
+    fn images_mode_of(line: &[&str]) -> Result<images::Mode, String> {
+        let line = [&["cargo xtask", "images", "--root", "."][..], line].concat();
+        let matches = command().try_get_matches_from(line).map_err(|error| {
+            assert_eq!(error.exit_code(), i32::from(EXIT_USAGE));
+            error.to_string()
+        })?;
+        images_mode(matches.subcommand().unwrap().1).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn images_flags_name_one_mode() {
+        use images::Mode;
+        let path = PathBuf::from;
+        assert_eq!(images_mode_of(&[]), Ok(Mode::Build));
+        assert_eq!(images_mode_of(&["--force", "--release", "3.11"]), Ok(Mode::Build));
+        assert_eq!(images_mode_of(&["--plan", "--format", "github-matrix"]), Ok(Mode::Plan));
+        assert_eq!(images_mode_of(&["--plan", "--dry-run"]), Ok(Mode::Plan));
+        assert_eq!(images_mode_of(&["--dry-run", "--format", "json"]), Ok(Mode::DryRun));
+        assert_eq!(
+            images_mode_of(&["--build-only", "--result", "r.json"]),
+            Ok(Mode::BuildOnly { result: path("r.json") })
+        );
+        assert_eq!(
+            images_mode_of(&["--apply", "a.json", "b.json"]),
+            Ok(Mode::Apply(vec![path("a.json"), path("b.json")]))
+        );
+        assert_eq!(images_mode_of(&["--patch-from", "m.json"]), Ok(Mode::PatchFrom(vec![path("m.json")])));
+    }
+
+    /// Every combination of `images`' flags that names no one mode is
+    /// refused, by clap or by [`images_mode`], before anything runs (exit 2:
+    /// main prints the error).
+    #[test]
+    fn images_refuses_flags_that_name_no_one_mode() {
+        let refused: [(&[&str], &str); 12] = [
+            (&["--format", "github-matrix"], "--format github-matrix goes with --plan"),
+            (&["--dry-run", "--format", "github-matrix"], "--format github-matrix goes with --plan"),
+            (&["--build-only"], "--build-only writes its result to a file: pass --result FILE"),
+            (&["--result", "r.json"], "the following required arguments were not provided"),
+            (&["--build-only", "--result", "r.json", "--plan"], "cannot be used with"),
+            (&["--build-only", "--result", "r.json", "--dry-run"], "cannot be used with"),
+            (&["--build-only", "--result", "r.json", "--patch-from", "m.json"], "cannot be used with"),
+            (&["--patch-from", "m.json", "--dry-run"], "cannot be used with"),
+            (&["--patch-from", "m.json", "--plan"], "cannot be used with"),
+            (&["--apply", "a.json", "--plan"], "cannot be used with"),
+            (&["--apply", "a.json", "--select", "packer/3.11/aws/machine-image"], "cannot be used with"),
+            (&["--apply", "a.json", "--patch-from", "m.json"], "cannot be used with"),
+        ];
+        for (line, said) in refused {
+            let error = images_mode_of(line).expect_err(&format!("{line:?} was taken"));
+            assert!(error.contains(said), "{line:?}: {error}");
+        }
     }
 
     #[test]

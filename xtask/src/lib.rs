@@ -96,6 +96,7 @@ pub mod freshness;
 pub mod fsutil;
 pub mod gotmpl;
 pub mod hcl2;
+pub mod image_id;
 pub mod images;
 pub mod install_hook;
 pub mod lifecycle;

@@ -35,7 +35,7 @@ pub fn lint(root: PathBuf, request: Request, rules: &Registry) -> Result<Report>
 }
 
 /// [`lint`], of the templates and deployments `filter` leaves in.
-fn lint_filtered(root: PathBuf, request: Request, filter: &Filter, rules: &Registry) -> Result<Report> {
+pub fn lint_filtered(root: PathBuf, request: Request, filter: &Filter, rules: &Registry) -> Result<Report> {
     let Request { templates, deployments, everything, var_files, packer_version } = request;
     let mut report = Report::default();
     if everything || !templates.is_empty() {
@@ -72,7 +72,7 @@ pub fn run(
         paths.iter().cloned().partition(|path| deployments::is_deployment_file(path));
     let request = Request { templates, deployments, everything: paths.is_empty(), var_files, packer_version };
     let report = lint_filtered(root.clone(), request, &filter, rules)?;
-    show!("{}", render::render(&report, format, "file", rules));
+    show!("{}", render::render(&report, format, "file", rules, &root));
     if !root.join("packer").is_dir() && !root.join("deployments").is_dir() {
         say!(
             "note: {} has neither a packer/ nor a deployments/ folder, so nothing was checked; give the \

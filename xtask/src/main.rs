@@ -75,7 +75,7 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                 &rules,
             ),
         },
-        Some(("pre-commit", args)) => pre_commit::run(packer_version(args), output_format(args), &rules),
+        Some(("pre-commit", args)) => pre_commit::run(&cli::read_pre_commit(args)?, output_format(args), &rules),
         Some(("install-hook", args)) => install_hook::run(args.get_flag("force"), args.get_flag("uninstall")),
         Some(("images", args)) => {
             let selection = read_selection(args)?;
@@ -85,18 +85,13 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                 root: selection.root,
                 filter: selection.filter,
                 regions: many(args, "region"),
-                dry_run: args.get_flag("dry-run"),
+                mode: cli::images_mode(args)?,
                 force: args.get_flag("force"),
                 jobs: args.get_one::<usize>("jobs").copied().unwrap_or(4),
                 packer: args.get_one::<PathBuf>("packer").cloned(),
                 vars: many(args, "var"),
                 var_files: many(args, "var-file"),
-                patch_from: many(args, "patch-from"),
-                plan: args.get_flag("plan"),
                 select,
-                build_only: args.get_flag("build-only"),
-                result: args.get_one::<PathBuf>("result").cloned(),
-                apply: many(args, "apply"),
                 format: match args.get_one::<String>("format").map(String::as_str) {
                     Some("json") => images::Output::Json,
                     Some("github-matrix") => images::Output::GithubMatrix,

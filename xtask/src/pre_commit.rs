@@ -1,16 +1,18 @@
 //! `cargo xtask pre-commit`: lints what is being committed, that is the
 //! index's content, not the working tree: staged templates and deployments,
 //! and the deployments a staged template (or a file it uploads) affects.
+//! The shared selection narrows that: `--release`, `--cloud` and `--image`
+//! as for `lint`, paths to the staged files at or below them.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
 use crate::lint;
-use crate::project::Layout;
+use crate::project::{Filter, Layout};
 use crate::registry::Registry;
 use crate::render::{self, Format};
 use crate::version::Version;
@@ -107,19 +109,42 @@ fn release_cloud(text: &[u8]) -> Option<(String, String)> {
     Some((text("release")?, text("cloud")?))
 }
 
-/// `packer_version`: `--packer-version`, the Packer release to judge the
-/// staged templates against (over xtask.toml and the installed `packer`);
+/// What to lint of what is staged.
+#[derive(Default)]
+pub struct Options {
+    /// `--root`: the work tree whose index is linted; by default the one
+    /// the current folder is in.
+    pub root: Option<PathBuf>,
+    pub filter: Filter,
+    /// Only the staged files at or below these paths (from the current
+    /// folder), and the templates of staged files named inside them.
+    pub paths: Vec<PathBuf>,
+    /// `--packer-version`, the Packer release to judge the staged
+    /// templates against (over xtask.toml and the installed `packer`).
+    pub packer_version: Option<Version>,
+}
+
 /// `rules` is every rule (`catalogue::registry`).
-pub fn run(packer_version: Option<Version>, format: Format, rules: &Registry) -> Result<ExitCode> {
+pub fn run(options: &Options, format: Format, rules: &Registry) -> Result<ExitCode> {
     let sh = Shell::new()?;
+    let start = match &options.root {
+        Some(root) if !root.is_dir() => {
+            bail!("the root `{}` is not a folder; pass --root with the repository's top folder", root.display())
+        }
+        Some(root) => root.clone(),
+        None => std::env::current_dir()?,
+    };
     // Git runs hooks at the top of the work tree (where `.git` is, a folder
     // or, in a worktree, a file); elsewhere, ask git where the top is.
-    let top = if Path::new(".git").exists() {
-        std::env::current_dir()?
+    let top = if start.join(".git").exists() {
+        start
     } else {
+        sh.change_dir(&start);
         PathBuf::from(cmd!(sh, "git rev-parse --show-toplevel").quiet().read().context("not inside a git repository")?)
     };
     sh.change_dir(&top);
+    options.filter.check_matches(&top)?;
+    let prefixes = staged_prefixes(&top, &options.paths)?;
     let staged =
         git_paths(&sh, &["diff", "--cached", "--name-only", "-z", "--no-renames", "--", "packer", "deployments"])?;
     if staged.is_empty() {
@@ -188,21 +213,32 @@ pub fn run(packer_version: Option<Version>, format: Format, rules: &Registry) ->
     let snapshot = Snapshot::of_index(&sh, &needed)?;
     let root = snapshot.0.clone();
 
-    let report = lint::lint(
+    // The paths narrow what is linted, not what the snapshot holds: a
+    // deployment is still judged against every template of its release.
+    let named = |path: &str| prefixes.is_empty() || prefixes.iter().any(|prefix| within(path, prefix));
+    let report = lint::lint_filtered(
         root.clone(),
         lint::Request {
-            templates: templates.iter().map(|rel| root.join(rel)).collect(),
-            deployments: deployments.iter().map(|rel| root.join(rel)).collect(),
+            templates: templates
+                .iter()
+                .filter(|rel| {
+                    let folder = rel.rsplit_once('/').map_or("", |(folder, _)| folder);
+                    named(folder) || prefixes.iter().any(|prefix| within(prefix, folder))
+                })
+                .map(|rel| root.join(rel))
+                .collect(),
+            deployments: deployments.iter().filter(|rel| named(rel)).map(|rel| root.join(rel)).collect(),
             everything: false,
             var_files: Vec::new(),
-            packer_version,
+            packer_version: options.packer_version,
         },
+        &options.filter,
         rules,
     )?;
     if report.files.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    show!("{}", render::render(&report, format, "staged file", rules));
+    show!("{}", render::render(&report, format, "staged file", rules, &top));
     if report.has_errors() {
         say!(
             "Commit refused: these are the staged versions (`git diff --cached`). Fix them and `git add` the fixes; \
@@ -211,6 +247,27 @@ pub fn run(packer_version: Option<Version>, format: Format, rules: &Registry) ->
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The paths given, relative to the work tree's top with forward slashes
+/// (`""` for the top itself), as the index names files.
+fn staged_prefixes(top: &Path, paths: &[PathBuf]) -> Result<Vec<String>> {
+    let top = std::fs::canonicalize(top).with_context(|| format!("resolving {}", top.display()))?;
+    paths
+        .iter()
+        .map(|path| {
+            let absolute = std::fs::canonicalize(path).with_context(|| format!("resolving {}", path.display()))?;
+            match absolute.strip_prefix(&top) {
+                Ok(inside) => Ok(crate::project::relative(Path::new(""), inside)),
+                Err(_) => bail!("`{}` is outside the repository {}", path.display(), top.display()),
+            }
+        })
+        .collect()
+}
+
+/// Whether `path` is `prefix` or below it (every path is below `""`).
+fn within(path: &str, prefix: &str) -> bool {
+    prefix.is_empty() || path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// The index's version of the given paths, written out to a scratch
@@ -257,5 +314,14 @@ mod tests {
         assert_eq!(template_of("packer/aws/notes.txt"), None);
         assert_eq!(template_of("deployments/a.yaml"), None);
         assert_eq!(template_of("packer/images.lock"), None);
+    }
+
+    #[test]
+    fn a_path_holds_what_is_at_or_below_it() {
+        assert!(within("packer/3.11/aws/machine-image", "packer/3.11"));
+        assert!(within("packer/3.11", "packer/3.11"));
+        assert!(within("deployments/a.yaml", ""));
+        assert!(!within("packer/3.110/aws/machine-image", "packer/3.11"));
+        assert!(!within("packer", "packer/3.11"));
     }
 }

@@ -188,6 +188,45 @@ pub fn shown_from_here(root: &Path, rel: &str) -> String {
     }
 }
 
+/// How a person reads the root-relative paths of diagnostics: from the
+/// folder they stand in when it is inside the repository
+/// (`aws/machine-image/template.json` and `../../deployments/a.yaml` from
+/// `packer/3.11`), and as they are, from the root, when it is not (a
+/// `--root` elsewhere: the paths of the repository they named). Machine
+/// outputs (JSON, SARIF, GitHub annotations) keep them root-relative.
+#[derive(Clone, Debug, Default)]
+pub struct ShownPaths {
+    /// The current folder's names below the root; none at the root or
+    /// outside it.
+    here: Vec<String>,
+}
+
+impl ShownPaths {
+    /// From the current folder, read once.
+    pub fn from_current_folder(root: &Path) -> ShownPaths {
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let here = std::env::current_dir().and_then(std::fs::canonicalize);
+        let inside = here.as_ref().ok().and_then(|here| here.strip_prefix(&root).ok());
+        let here = inside
+            .map(|inside| inside.components().map(|part| part.as_os_str().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        ShownPaths { here }
+    }
+
+    /// `rel` (root-relative, forward slashes) as seen from there. A path
+    /// that is not below the root (absolute) is shown as it is.
+    pub fn show(&self, rel: &str) -> String {
+        if self.here.is_empty() || Path::new(rel).is_absolute() {
+            return rel.to_owned();
+        }
+        let parts: Vec<&str> = rel.split('/').filter(|part| !part.is_empty()).collect();
+        let common = self.here.iter().zip(&parts).take_while(|(here, part)| here == *part).count();
+        let mut shown = vec![".."; self.here.len() - common];
+        shown.extend(&parts[common..]);
+        if shown.is_empty() { ".".to_owned() } else { shown.join("/") }
+    }
+}
+
 /// Orders releases as versions: 3.9 before 3.11 before 4.0. A name that
 /// is no version sorts after every version, as text.
 pub fn release_order(a: &str, b: &str) -> std::cmp::Ordering {
@@ -475,6 +514,30 @@ pub fn selected_folder(given: &str, root: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_are_shown_from_the_current_folder() {
+        let from = |here: &[&str]| ShownPaths { here: here.iter().map(|name| name.to_string()).collect() };
+        let template = "packer/3.11/aws/machine-image/template.json";
+        assert_eq!(ShownPaths::default().show(template), template);
+        assert_eq!(from(&["packer", "3.11"]).show(template), "aws/machine-image/template.json");
+        assert_eq!(from(&["packer", "3.11"]).show("deployments/a.yaml"), "../../deployments/a.yaml");
+        assert_eq!(from(&["packer", "3.9"]).show(template), "../3.11/aws/machine-image/template.json");
+        assert_eq!(from(&["packer", "3.11", "aws", "machine-image"]).show("packer/3.11"), "../..");
+        assert_eq!(from(&["deployments"]).show("deployments"), ".");
+        assert_eq!(from(&["deployments"]).show("/elsewhere/t.json"), "/elsewhere/t.json");
+    }
+
+    #[test]
+    fn the_current_folder_counts_only_inside_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let here = std::env::current_dir().unwrap();
+        // The tests run in the package's folder, xtask/: below the
+        // workspace, outside a temporary root.
+        assert_eq!(ShownPaths::from_current_folder(dir.path()).here, Vec::<String>::new());
+        let workspace = here.parent().unwrap();
+        assert_eq!(ShownPaths::from_current_folder(workspace).show("deployments/a.yaml"), "../deployments/a.yaml");
+    }
 
     #[test]
     fn releases_are_versions() {

@@ -2,7 +2,7 @@
 //! from the rules' docs, and, from git mirrors of Packer, its plugins and
 //! the libraries its functions come from, what every release has: the
 //! knowledge of their keys and types (`xtask/src/schema/knowledge.txt`) and
-//! the table of HCL2 functions (`xtask/src/hcl2/function_table.rs`).
+//! the table of HCL2 functions (`xtask/src/schema/function_table.rs`).
 //! `cargo xtask codegen` writes them; a test checks the rules' docs.
 
 mod mirror;

@@ -1,4 +1,4 @@
-//! Writes `xtask/src/hcl2/function_table.rs`: every function Packer's HCL2
+//! Writes `xtask/src/schema/function_table.rs`: every function Packer's HCL2
 //! templates can call, the release range that has it, and its signature.
 //!
 //! Packer's `hcl2template/functions.go` at each release tag from v1.6.6 to
@@ -28,7 +28,7 @@ use super::mirror::{Repo, revision_of};
 use crate::version::Version;
 
 /// Where the generated table lives in the repository.
-pub const TABLE_PATH: &str = "xtask/src/hcl2/function_table.rs";
+pub const TABLE_PATH: &str = "xtask/src/schema/function_table.rs";
 
 /// The oldest release the table describes: the one Debian ships.
 const OLDEST: Version = Version(1, 6, 6);

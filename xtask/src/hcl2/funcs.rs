@@ -27,8 +27,8 @@ use hcl_edit::expr::{Expression, FuncCall};
 
 use super::At;
 use super::eval::{Context, EvalError, Evaluated, Evaluator, FILE_LIMIT, MAX_SIZE, MissingFunction, Origin, Scope};
-use super::functions::{self, Function, Purity};
 use super::value::{CtyType, CtyValue, Kind, Marks, Number, convert, never_unify, unify};
+use crate::schema::functions::{self, Function, Purity};
 use crate::version::Version;
 
 /// What a function's body gives: a value, an argument error (with the

@@ -8,16 +8,13 @@
 //! file in [`Hcl2Template::files`] and a byte range of its text.
 //!
 //! What a value is, as Packer computes it, is [`eval`]'s job (in
-//! [`value`]'s model of go-cty, with the functions of [`functions`]);
+//! [`value`]'s model of go-cty, with the functions of
+//! [`crate::schema::functions`]);
 //! [`Hcl2Template::known_string`], [`Hcl2Template::region_sources`] and
 //! [`Hcl2Template::value_of_text`] ask it, with this run's values.
 
-// Generated, one function a line: see `codegen/packer_functions.rs`.
-#[rustfmt::skip]
-mod function_table;
 pub mod eval;
 mod funcs;
-pub mod functions;
 mod read;
 pub mod uses;
 pub mod value;

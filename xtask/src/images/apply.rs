@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::{Job, Outcome};
 use crate::deployments::Deployment;
-use crate::packer::check_image_id;
+use crate::image_id::check_image_id;
 use crate::patch::batch::{DeploymentResult, Wanted, write_wanted};
 
 /// Where an ID came from, for messages: the lock, a manifest or a build.

@@ -21,6 +21,7 @@ use super::progress::Progress;
 use super::{Job, Options, Outcome, describe_images, record, tools};
 use crate::deployments::GLOBAL;
 use crate::hcl2::Hcl2Template;
+use crate::image_id;
 use crate::lock::LockFile;
 use crate::packer::{self, Artifacts, BuildArgs, Line};
 use crate::plugins;
@@ -586,13 +587,13 @@ pub fn images_from_artifacts(
 ) -> Result<BTreeMap<String, String>, String> {
     let mut images = BTreeMap::new();
     for (builder, id) in artifacts.ids() {
-        let pairs = if cloud == "gce" { vec![(GLOBAL.to_owned(), id.clone())] } else { packer::split_ami_id(&id) };
+        let pairs = if cloud == "gce" { vec![(GLOBAL.to_owned(), id.clone())] } else { image_id::split_ami_id(&id) };
         for (region, image) in pairs {
             if discarded.iter().any(|(name, gone)| *name == builder && *gone == region) {
                 continue;
             }
             let well_formed =
-                if cloud == "gce" { packer::is_gce_image_name(&image) } else { packer::is_ami_id(&image) };
+                if cloud == "gce" { image_id::is_gce_image_name(&image) } else { image_id::is_ami_id(&image) };
             if !well_formed {
                 return Err(format!(
                     "builder `{builder}` reported `{image}`, which is not an image ID; nothing was patched"

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
@@ -30,7 +30,7 @@ const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
 /// 9999-12-31T23:59:59Z: the lock writes times with four-digit years.
 const LAST_SECOND_OF_9999: u64 = 253_402_300_799;
 
-pub fn apply(options: &Options) -> Result<Finished> {
+pub fn apply(options: &Options, manifests: &[PathBuf]) -> Result<Finished> {
     let (deployments, unreadable) = crate::deployments::load_all(&options.root)?;
     let everything = project::find_all_templates(&options.root, &Filter::default());
     let images_here = project::images_by_release_cloud(&everything);
@@ -46,7 +46,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
     // two manifests giving one region different images in one command would
     // leave the one named last, whichever is older.
     let mut given: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
-    for manifest in &options.patch_from {
+    for manifest in manifests {
         // Relative to where the command runs, like any path argument.
         let manifest_path =
             fs::canonicalize(manifest).with_context(|| format!("{}: cannot open the manifest", manifest.display()))?;

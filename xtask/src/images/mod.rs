@@ -20,13 +20,13 @@
 
 pub mod apply;
 mod build;
+mod fan_out;
 mod linted;
 mod manifest;
 pub mod plan;
 mod progress;
 mod record;
 mod report;
-mod results;
 mod tools;
 
 use std::collections::BTreeMap;
@@ -49,26 +49,49 @@ pub struct Options {
     pub root: PathBuf,
     pub filter: Filter,
     pub regions: Vec<String>,
-    pub dry_run: bool,
+    pub mode: Mode,
     pub force: bool,
     pub jobs: usize,
     pub packer: Option<PathBuf>,
     pub vars: Vec<(String, String)>,
     pub var_files: Vec<PathBuf>,
-    pub patch_from: Vec<PathBuf>,
-    /// Print what needs building and why, and stop.
-    pub plan: bool,
     /// Template folders to work on (`packer/3.11/aws/machine-image`).
     pub select: Vec<String>,
-    /// Build only: write the result to `result`, touch no deployment or lock.
-    pub build_only: bool,
-    pub result: Option<PathBuf>,
-    /// Results of builds run elsewhere, to record and apply.
-    pub apply: Vec<PathBuf>,
     pub format: Output,
     /// Every rule (`catalogue::registry`), for the names in the `allow(…)`
     /// of the templates linted before a build.
     pub rules: Registry,
+}
+
+/// What an `images` run does, decided once from the command line
+/// (`cli::images_mode`): its flags name one mode each.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Build what changed, record it in the lock and patch the deployments.
+    #[default]
+    Build,
+    /// `--plan`: print what needs building and why, and stop.
+    Plan,
+    /// `--dry-run`: print what would be built and patched, without running
+    /// Packer.
+    DryRun,
+    /// `--build-only --result FILE`: build one template and write its
+    /// result; touch no deployment and no lock.
+    BuildOnly { result: PathBuf },
+    /// `--apply RESULT...`: record the results of builds run elsewhere and
+    /// patch the deployments.
+    Apply(Vec<PathBuf>),
+    /// `--patch-from MANIFEST...`: record the images of Packer manifests
+    /// written elsewhere and patch the deployments.
+    PatchFrom(Vec<PathBuf>),
+}
+
+impl Mode {
+    /// Whether the run writes the lock or deployments, and so holds the run
+    /// lock.
+    fn writes(&self) -> bool {
+        !matches!(self, Mode::Plan | Mode::DryRun)
+    }
 }
 
 /// How `images` prints.
@@ -171,18 +194,12 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     if !options.root.is_dir() {
         bail!("the root `{}` is not a folder; pass --root with the repository's top folder", options.root.display());
     }
-    if options.format == Output::GithubMatrix && !options.plan {
-        bail!("--format github-matrix goes with --plan");
-    }
-    if options.build_only && options.result.is_none() {
-        bail!("--build-only writes its result to a file: pass --result FILE");
-    }
-    if let Some(result) = &options.result {
+    if let Mode::BuildOnly { result } = &options.mode {
         // Checked before the build as well as when written: a leg that
         // would only fail at the end wastes the build.
-        results::check_place(&options.root, result)?;
+        fan_out::check_place(&options.root, result)?;
     }
-    let _guard = if options.dry_run || options.plan {
+    let _guard = if !options.mode.writes() {
         None
     } else {
         let guard = crate::run_guard::hold(&options.root, "images")?;
@@ -196,12 +213,10 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         }
         Some(guard)
     };
-    let finished = if !options.apply.is_empty() {
-        results::apply(options)?
-    } else if !options.patch_from.is_empty() {
-        manifest::apply(options)?
-    } else {
-        build_and_apply(options)?
+    let finished = match &options.mode {
+        Mode::Apply(results) => fan_out::apply(options, results)?,
+        Mode::PatchFrom(manifests) => manifest::apply(options, manifests)?,
+        _ => build_and_apply(options)?,
     };
     let result = match finished {
         Finished::Printed(code) => return Ok(code),
@@ -236,7 +251,7 @@ fn build_and_apply(options: &Options) -> Result<Finished> {
     if jobs.is_empty() {
         say!("No templates match; templates live at packer/<release>/<cloud>/<image>/ (template.json or *.pkr.hcl).");
     }
-    if options.plan {
+    if options.mode == Mode::Plan {
         show!("{}", report::builds(&jobs, options.format));
         let failed: Vec<&Job> = jobs.iter().filter(|job| matches!(job.outcome, Outcome::Failed(_))).collect();
         for job in &failed {
@@ -244,7 +259,7 @@ fn build_and_apply(options: &Options) -> Result<Finished> {
         }
         return Ok(Finished::Printed(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }));
     }
-    if options.dry_run {
+    if options.mode == Mode::DryRun {
         match options.format {
             Output::Json => show!("{}", report::plan_json(&jobs, &deployments, &unreadable)),
             _ => show!("{}", crate::printable::escape_lines(&report::plan(&jobs, &deployments, &unreadable))),
@@ -254,7 +269,7 @@ fn build_and_apply(options: &Options) -> Result<Finished> {
         let failing = jobs.iter().any(|job| matches!(job.outcome, Outcome::Failed(_))) || !unreadable.is_empty();
         return Ok(Finished::Printed(if failing { ExitCode::FAILURE } else { ExitCode::SUCCESS }));
     }
-    if options.build_only {
+    if let Mode::BuildOnly { result } = &options.mode {
         let pending: Vec<&str> = jobs
             .iter()
             .filter(|job| matches!(job.outcome, Outcome::Pending))
@@ -268,9 +283,7 @@ fn build_and_apply(options: &Options) -> Result<Finished> {
             );
         }
         let (interrupted, version) = build::build_pending(options, &mut jobs, None)?;
-        if let Some(path) = &options.result {
-            results::write(&options.root, path, &jobs, &version, &lockfile)?;
-        }
+        fan_out::write(&options.root, result, &jobs, &version, &lockfile)?;
         return Ok(Finished::Ran(RunResult { jobs, deployments: Vec::new(), unreadable, interrupted }));
     }
     let (interrupted, _) = build::build_pending(options, &mut jobs, Some(&mut lockfile))?;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::{Job, Options, Outcome, linted, tools};
+use super::{Job, Mode, Options, Outcome, linted, tools};
 use crate::channels::Channels;
 use crate::deployments::{Deployment, GLOBAL, feeding_image};
 use crate::fingerprint;
@@ -342,7 +342,8 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             &template.sensitive_names(),
             &secrets,
         );
-        let (outcome, reason) = if options.force || options.build_only {
+        let build_only = matches!(options.mode, Mode::BuildOnly { .. });
+        let (outcome, reason) = if options.force || build_only {
             let flag = if options.force { "--force" } else { "--build-only" };
             (Outcome::Pending, flag.to_owned())
         } else if let Some(path) = &template.opaque_upload {

@@ -24,8 +24,8 @@ use crate::clock;
 use crate::config::Config;
 use crate::deployments::Deployment;
 use crate::freshness::{self, Freshness};
+use crate::image_id::check_image_id;
 use crate::lock::{LockFile, Revocation};
-use crate::packer::check_image_id;
 use crate::patch::batch::DeploymentResult;
 use crate::printable;
 

@@ -20,8 +20,8 @@ use super::fleet::{self, Place, Selection};
 use super::promote::{bad_shape, configured, revoked_anywhere, settle};
 use super::report::{self, Run, State};
 use crate::channels::Channels;
+use crate::image_id::check_image_id;
 use crate::lock::{LockFile, history};
-use crate::packer::check_image_id;
 use crate::printable;
 
 pub struct Options {

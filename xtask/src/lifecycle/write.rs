@@ -13,8 +13,8 @@ use anyhow::{Context as _, Result};
 use super::fleet::Key;
 use crate::clock;
 use crate::deployments::Deployment;
+use crate::image_id::check_image_id;
 use crate::lock::{LockFile, history};
-use crate::packer::check_image_id;
 use crate::patch::batch::{DeploymentResult, Wanted, write_wanted};
 
 /// One channel given one image of a template in one region.

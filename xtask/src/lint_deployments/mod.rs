@@ -201,7 +201,7 @@ pub fn run(options: &Options, format: Format, rules: &Registry) -> Result<ExitCo
         options.filter.check_matches(&options.root)?;
     }
     let report = lint(options, rules)?;
-    show!("{}", render::render(&report, format, "deployment", rules));
+    show!("{}", render::render(&report, format, "deployment", rules, &options.root));
     if options.files.is_empty() && !options.root.join("deployments").is_dir() {
         say!(
             "note: {} has no deployments/ folder, so no deployment was checked; deployments live at \

@@ -1,7 +1,7 @@
 //! `cargo xtask lint-templates`: structural checks of every Packer template.
 
-pub mod hcl2;
 mod hcl2_keys;
+pub mod lint_hcl2;
 mod plugin_keys;
 pub mod rules;
 
@@ -245,7 +245,7 @@ pub fn lint_template(
 pub fn lint_judged(file: &TemplateFile, judging: &Judging) -> Vec<FileReport> {
     match file.format {
         TemplateFormat::Json => vec![lint_file(file, judging)],
-        TemplateFormat::Hcl2 => hcl2::lint_folder(file, judging),
+        TemplateFormat::Hcl2 => lint_hcl2::lint_folder(file, judging),
     }
 }
 
@@ -320,7 +320,7 @@ pub fn run(options: &Options, format: Format, rules: &Registry) -> Result<ExitCo
         options.filter.check_matches(&options.root)?;
     }
     let report = lint(options, rules)?;
-    show!("{}", render::render(&report, format, "template file", rules));
+    show!("{}", render::render(&report, format, "template file", rules, &options.root));
     if options.files.is_empty() && !options.root.join("packer").is_dir() {
         say!(
             "note: {} has no packer/ folder, so no template was checked; templates live at \

@@ -8,15 +8,18 @@ use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
 
 use crate::diagnostic::{Diagnostic, FileReport, Report, Severity};
 use crate::printable;
+use crate::project::ShownPaths;
 
-pub fn render(report: &Report, noun: &str, colour: bool) -> String {
+/// The report, each file's path shown as `shown` says.
+pub fn render(report: &Report, noun: &str, colour: bool, shown: &ShownPaths) -> String {
     let renderer = if colour { Renderer::styled() } else { Renderer::plain() };
     let mut out = String::new();
     for file in &report.files {
         let secrets: Vec<Range<usize>> =
             file.diagnostics.iter().filter(|d| d.redact).map(|d| d.span.bytes.clone()).collect();
+        let path = shown.show(&file.path);
         for diagnostic in &file.diagnostics {
-            out.push_str(&render_one(&renderer, file, &secrets, diagnostic));
+            out.push_str(&render_one(&renderer, file, &path, &secrets, diagnostic));
             out.push_str("\n\n");
         }
     }
@@ -25,8 +28,15 @@ pub fn render(report: &Report, noun: &str, colour: bool) -> String {
     out
 }
 
-/// One diagnostic; `secrets` are the spans of the file's text to mask.
-fn render_one(renderer: &Renderer, file: &FileReport, secrets: &[Range<usize>], diagnostic: &Diagnostic) -> String {
+/// One diagnostic of `file`, shown as `path`; `secrets` are the spans of
+/// the file's text to mask.
+fn render_one(
+    renderer: &Renderer,
+    file: &FileReport,
+    path: &str,
+    secrets: &[Range<usize>],
+    diagnostic: &Diagnostic,
+) -> String {
     let level = match diagnostic.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
@@ -51,10 +61,10 @@ fn render_one(renderer: &Renderer, file: &FileReport, secrets: &[Range<usize>], 
         .map(|secret| secret.start.max(start) - start..secret.end.min(end) - start);
     let excerpt = redacted(&file.source[start..end], secrets);
     let mut group = if file.source.is_empty() {
-        title.element(Origin::path(file.path.as_str()))
+        title.element(Origin::path(path))
     } else {
         let mut snippet =
-            Snippet::source(excerpt).line_start(first_line).path(file.path.as_str()).fold(true).annotation(
+            Snippet::source(excerpt).line_start(first_line).path(path).fold(true).annotation(
                 AnnotationKind::Primary.span(span.start - start..span.end - start).label(diagnostic.rule.name),
             );
         for related in &diagnostic.related {
@@ -128,7 +138,7 @@ mod tests {
             .report(&RULE, Location::value(Route::root().key("region")), "no image in eu\u{1b}[2J")
             .help("add a builder for eu\u{1b}[2J\u{202e}");
         let file = FileReport::new("d.json".to_owned(), source.to_owned(), findings.into_vec(), Syntax::Json);
-        let output = render(&Report { files: vec![file] }, "deployment", false);
+        let output = render(&Report { files: vec![file] }, "deployment", false, &ShownPaths::default());
         assert!(!output.contains('\u{1b}') && !output.contains('\u{202e}'), "{output:?}");
         assert!(output.contains("add a builder for eu\\u{1b}[2J\\u{202e}"), "{output}");
     }

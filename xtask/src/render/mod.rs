@@ -7,9 +7,11 @@ pub mod sarif;
 pub mod statistics;
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::diagnostic::Report;
+use crate::project::ShownPaths;
 use crate::registry::Registry;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -29,10 +31,12 @@ pub enum Format {
 
 /// Renders a report in the chosen format. `noun` names what was checked
 /// ("template"), for the human summary; `rules` is every rule, which SARIF
-/// lists.
-pub fn render(report: &Report, format: Format, noun: &str, rules: &Registry) -> String {
+/// lists. The report's paths are relative to `root`; the human output shows
+/// them from the current folder ([`ShownPaths`]), the machine outputs as
+/// they are.
+pub fn render(report: &Report, format: Format, noun: &str, rules: &Registry, root: &Path) -> String {
     match format {
-        Format::Human => human::render(report, noun, use_colour()),
+        Format::Human => human::render(report, noun, use_colour(), &ShownPaths::from_current_folder(root)),
         Format::Json => json::render(report),
         Format::Github => github::render(report),
         Format::Sarif => sarif::render(report, rules.rules()),

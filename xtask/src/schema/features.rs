@@ -1,12 +1,12 @@
 //! Packer core features of HCL2 templates and the releases that have
 //! each, read from `hcl2template/` at each release tag of hashicorp/packer;
 //! for functions, from the generated function table
-//! ([`crate::hcl2::functions`], the one record of which release has which
+//! ([`super::functions`], the one record of which release has which
 //! function). The keys of core provisioners, such as the file
 //! provisioner's `content` from 1.7.5 and the shell provisioner's `env`
 //! from 1.8.0, are in the generated knowledge instead.
 
-use crate::hcl2::functions;
+use super::functions;
 use crate::version::Version;
 
 /// An HCL2 feature of Packer's core.

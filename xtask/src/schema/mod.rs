@@ -16,6 +16,10 @@ use std::sync::OnceLock;
 use crate::version::Version;
 
 pub mod features;
+// Generated, one function a line: see `codegen/packer_functions.rs`.
+#[rustfmt::skip]
+mod function_table;
+pub mod functions;
 pub mod in_force;
 
 /// The settings of a provisioner or post-processor that name local files

@@ -1,7 +1,7 @@
 use crate::deployments::image_route;
 use crate::diagnostic::Findings;
+use crate::image_id::{is_ami_id, is_gce_image_name};
 use crate::location::Location;
-use crate::packer::{is_ami_id, is_gce_image_name};
 
 use super::Context;
 

@@ -5,7 +5,7 @@ use hcl_edit::visit::{self, Visit};
 use crate::hcl2::eval::{self, Evaluator};
 use crate::hcl2::value::{CtyType, Kind};
 use crate::hcl2::{At, Attr, Hcl2Template};
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 use super::Hcl2Context;
 

@@ -1,7 +1,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::hcl2::Hcl2Template;
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 use super::Hcl2Context;
 use super::credential_variable_not_sensitive::is_secret_setting;

@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
 use crate::hcl2::At;
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 use crate::location::Location;
 use crate::version::Version;
 

@@ -6,7 +6,7 @@ use crate::location::{Location, Route};
 use super::Context;
 use super::Hcl2Context;
 use crate::hcl2::{At, Value, expression_text};
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does

@@ -7,7 +7,7 @@ use super::Context;
 use super::Hcl2Context;
 use super::hardcoded_credentials::{names_used, plugin_settings};
 use crate::hcl2::{Attr, FileKind, Value, eval};
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does

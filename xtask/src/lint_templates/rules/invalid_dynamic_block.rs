@@ -2,7 +2,7 @@ use crate::hcl2::eval::Evaluator;
 use crate::hcl2::{self, Block, Body, FileKind};
 
 use super::{Hcl2Context, suggest};
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does

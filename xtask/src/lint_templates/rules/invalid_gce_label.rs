@@ -5,7 +5,7 @@ use crate::hcl2::{self, At};
 use crate::location::Location;
 
 use super::{Context, Hcl2Context};
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does

@@ -1,6 +1,6 @@
 use crate::hcl2::eval;
 use crate::hcl2::value::Kind;
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 use super::Hcl2Context;
 

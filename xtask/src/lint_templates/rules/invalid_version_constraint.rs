@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
 use crate::hcl2::{At, Attr, Value};
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 use crate::schema::{CORE, Source, knowledge};
 
 use super::Hcl2Context;

@@ -3,7 +3,7 @@ use serde_json::Value;
 use crate::diagnostic::{Findings, with_article};
 use crate::gotmpl;
 use crate::hcl2;
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 use crate::location::Location;
 use crate::schema::in_force::{InForce, Resolved};
 use crate::schema::{PluginKind, Requirement, knowledge};

@@ -14,7 +14,7 @@ use crate::schema::in_force::{InForce, Resolved};
 use crate::spelling::{edit_distance, suggest};
 use crate::template::{Block, Blocks, Strings, Template};
 
-use super::hcl2::FolderFindings;
+use super::lint_hcl2::FolderFindings;
 use super::plugin_keys::PluginKeys;
 
 mod bad_layout;

@@ -8,7 +8,7 @@ use crate::hcl2;
 use crate::hcl2::Given;
 use crate::hcl2::eval::{self, Evaluator};
 use crate::hcl2::value::CtyValue;
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does

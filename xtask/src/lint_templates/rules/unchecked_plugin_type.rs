@@ -6,8 +6,8 @@ use crate::schema::PluginKind;
 use crate::schema::in_force::{InForce, Resolved};
 
 use super::{Context, Hcl2Context, plugin_installed, suggest};
-use crate::lint_templates::hcl2::FolderFindings;
 use crate::lint_templates::hcl2_keys;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does

@@ -1,4 +1,4 @@
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 use super::{Hcl2Context, suggest};
 

@@ -5,7 +5,7 @@ use crate::template::route_of;
 
 use super::Hcl2Context;
 use super::{Context, suggest};
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does

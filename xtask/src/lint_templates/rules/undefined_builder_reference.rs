@@ -6,7 +6,7 @@ use crate::template::Block;
 
 use super::Hcl2Context;
 use super::{Context, suggest};
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does

@@ -5,7 +5,7 @@ use crate::schema::PluginKind;
 
 use super::{Context, report_unknown_type};
 use super::{Hcl2Context, report_unknown_hcl2_type};
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does

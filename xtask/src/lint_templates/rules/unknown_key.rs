@@ -3,8 +3,8 @@ use crate::location::Location;
 
 use super::Hcl2Context;
 use super::{Context, removed_key, suggest};
-use crate::lint_templates::hcl2::FolderFindings;
 use crate::lint_templates::hcl2_keys;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does

@@ -4,7 +4,7 @@ use crate::schema::features::Feature;
 use crate::schema::{CORE, knowledge};
 
 use super::Hcl2Context;
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does

@@ -1,5 +1,5 @@
 use crate::hcl2::uses::{Declared, Uses};
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 use super::Hcl2Context;
 

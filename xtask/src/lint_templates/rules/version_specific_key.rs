@@ -2,8 +2,8 @@ use crate::diagnostic::Findings;
 use crate::location::Location;
 
 use super::{Context, Hcl2Context};
-use crate::lint_templates::hcl2::FolderFindings;
 use crate::lint_templates::hcl2_keys;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does

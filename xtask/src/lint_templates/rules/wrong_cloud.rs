@@ -4,7 +4,7 @@ use crate::project;
 
 use super::Context;
 use super::Hcl2Context;
-use crate::lint_templates::hcl2::FolderFindings;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does

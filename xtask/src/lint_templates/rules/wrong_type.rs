@@ -8,8 +8,8 @@ use crate::schema::Type;
 use super::Context;
 use super::Hcl2Context;
 use crate::hcl2;
-use crate::lint_templates::hcl2::FolderFindings;
 use crate::lint_templates::hcl2_keys;
+use crate::lint_templates::lint_hcl2::FolderFindings;
 
 declare_rule! {
     /// ## What it does

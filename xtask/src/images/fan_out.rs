@@ -169,7 +169,7 @@ struct Checked {
     replaces: BTreeMap<String, Option<String>>,
 }
 
-pub fn apply(options: &Options) -> Result<Finished> {
+pub fn apply(options: &Options, results: &[PathBuf]) -> Result<Finished> {
     let (deployments, unreadable) = crate::deployments::load_all(&options.root)?;
     let everything = project::find_all_templates(&options.root, &Filter::default());
     let images_here = project::images_by_release_cloud(&everything);
@@ -177,7 +177,7 @@ pub fn apply(options: &Options) -> Result<Finished> {
     let channels = crate::config::Config::read(&options.root)?.channels;
     let mut checked: Vec<Checked> = Vec::new();
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    for path in &options.apply {
+    for path in results {
         let shown = path.display().to_string();
         let result = read(path, options)?;
         if let Some(other) = seen.insert(result.job.file.rel.clone(), shown.clone()) {
@@ -272,7 +272,7 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         bail!("{shown} records no image");
     }
     for (region, id) in &images {
-        if let Err(shape) = crate::packer::check_image_id(&layout.cloud, id) {
+        if let Err(shape) = crate::image_id::check_image_id(&layout.cloud, id) {
             bail!("{shown}: `{}` for {region} is not an image ID ({shape})", id.escape_debug());
         }
     }
