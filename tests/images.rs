@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{text, write};
+use common::{stdout, text, write};
 use serde_json::Value;
 
 const SOURCE_AMI: &str = "ami-03cf127a";
@@ -1057,16 +1057,7 @@ fn the_demo_builds_the_repositorys_templates_locally_and_touches_nothing() {
     xtask::moto::find().unwrap_or_else(|error| panic!("{error:#}"));
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let workspace = common::workspace();
-    for folder in ["packer", "deployments"] {
-        for path in walk(&workspace.join(folder)) {
-            let rel = path.strip_prefix(&workspace).unwrap();
-            if rel.file_name().is_some_and(|name| name == "manifest.json") {
-                continue;
-            }
-            write(root, rel.to_str().unwrap(), fs::read(&path).unwrap());
-        }
-    }
+    example_copy(root);
     let before = (snapshot_of(&root.join("packer")), snapshot_of(&root.join("deployments")));
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["demo", "--root", root.to_str().unwrap()])
@@ -1076,7 +1067,9 @@ fn the_demo_builds_the_repositorys_templates_locally_and_touches_nothing() {
     let said = text(&output);
     assert!(output.status.success(), "{said}");
     assert!(said.contains("replaced by a local no-op"), "{said}");
-    assert!(said.contains("0 failed; 4 deployments updated."), "{said}");
+    // The lock records the example's images, and the copies changed: every
+    // AWS template is built again.
+    assert!(said.contains("3 built, 0 skipped, 0 failed; 4 deployments updated."), "{said}");
     assert!(said.contains("packer/4.0/aws/machine-image/sources.pkr.hcl: endpoint"), "the HCL2 folder too: {said}");
     assert!(said.contains("+    id: 'ami-"), "the diffs are shown: {said}");
     assert!(said.contains("now records:"), "{said}");
@@ -1294,4 +1287,169 @@ fn a_var_reaches_the_build_as_the_plan_reads_it_whatever_the_variables_type() {
     let again = images_command(root, &moto, &vars).env("PACKER", "/nonexistent/packer").output().unwrap();
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     assert!(String::from_utf8_lossy(&again.stdout).contains("skipped"), "{}", text(&again));
+}
+
+/// The example tree's `packer/images.lock`, as xtask would write it after
+/// building every template: the IDs the example deployments boot (for a
+/// region no deployment boots, the ID the lock gives it, or one made up),
+/// the hashes of today's inputs, and no Packer version, because no Packer
+/// built these images (docs/lock.md says so). Run with
+/// `UPDATE_EXAMPLE_LOCK=1` after editing the example tree, to write it.
+#[test]
+fn the_example_lock_records_what_the_example_deployments_boot() {
+    let workspace = common::workspace();
+    let committed = fs::read_to_string(workspace.join("packer/images.lock")).unwrap_or_default();
+    let recorded = xtask::lock::LockFile::read(&workspace).unwrap();
+    let (deployments, unreadable) = xtask::deployments::load_all(&workspace).unwrap();
+    assert!(unreadable.is_empty(), "{unreadable:?}");
+    // Without Packer, so that the installed one's version and plugins
+    // leave no trace.
+    let options = xtask::images::Options {
+        root: workspace.clone(),
+        filter: Default::default(),
+        regions: Vec::new(),
+        mode: xtask::images::Mode::DryRun,
+        force: false,
+        jobs: 1,
+        packer: Some(PathBuf::from("/nonexistent/packer")),
+        vars: Vec::new(),
+        var_files: Vec::new(),
+        select: Vec::new(),
+        format: xtask::images::Output::Human,
+        rules: xtask::catalogue::registry(),
+    };
+    let jobs = xtask::images::plan::plan_jobs(&options, &deployments, &xtask::lock::LockFile::default()).unwrap();
+    let mut lock = xtask::lock::LockFile { version: xtask::lock::VERSION, templates: Default::default() };
+    for job in &jobs {
+        let before = recorded.templates.get(&job.file.rel);
+        let mut entry = xtask::lock::LockedTemplate {
+            hash: job.hash.clone(),
+            inputs: job.inputs.clone(),
+            files: Some(job.files.clone()),
+            ..Default::default()
+        };
+        for region in &job.regions {
+            let booted: std::collections::BTreeSet<&str> = job
+                .feeds
+                .iter()
+                .filter(|feed| &feed.region == region)
+                .filter_map(|feed| deployments[feed.deployment].image_id(&feed.role)?.as_str())
+                .collect();
+            let earlier = before.and_then(|before| before.images.get(region));
+            let id = match (booted.len(), earlier) {
+                (1, _) => booted.first().unwrap().to_string(),
+                (0, Some(earlier)) => earlier.id.clone(),
+                // A region no example deployment boots gets an ID made up
+                // from its template and region, in the shape of an AMI's.
+                (0, None) if job.layout.cloud == "aws" => {
+                    use sha2::Digest as _;
+                    let digest = sha2::Sha256::digest(format!("{} {region}", job.file.rel));
+                    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+                    format!("ami-0{}", &hex[..16])
+                }
+                _ => panic!(
+                    "{} {region}: the example deployments boot {booted:?}; give that region one ID in deployments/",
+                    job.file.rel
+                ),
+            };
+            let built_at = earlier
+                .filter(|earlier| earlier.id == id)
+                .map_or_else(xtask::clock::utc_now, |earlier| earlier.built_at.clone());
+            let image = xtask::lock::LockedImage {
+                id,
+                built_at,
+                packer_version: None,
+                hash: job.hash.clone(),
+                settings: job.settings.clone(),
+                manifest: None,
+                variables: Some(job.setting_names.clone()),
+                values: Some(job.recorded_values.clone()),
+                plugins: None,
+            };
+            entry.images.insert(region.clone(), image);
+        }
+        lock.templates.insert(job.file.rel.clone(), entry);
+    }
+    let expected = xtask::json::pretty(&xtask::json::ToJson::to_json(&lock)) + "\n";
+    if committed != expected && std::env::var_os("UPDATE_EXAMPLE_LOCK").is_some() {
+        fs::write(workspace.join("packer/images.lock"), &expected).unwrap();
+        return;
+    }
+    assert!(
+        committed == expected,
+        "packer/images.lock does not record what the example tree boots and is built from; run \
+         `UPDATE_EXAMPLE_LOCK=1 cargo test -p xtask --test images the_example_lock` to write it. It should read:\n{expected}"
+    );
+}
+
+/// A copy of the example tree (`packer/`, `deployments/`), as a fresh
+/// clone has it.
+fn example_copy(root: &Path) {
+    let workspace = common::workspace();
+    for folder in ["packer", "deployments"] {
+        for path in walk(&workspace.join(folder)) {
+            let rel = path.strip_prefix(&workspace).unwrap();
+            if rel.file_name().is_some_and(|name| name == "manifest.json") {
+                continue;
+            }
+            write(root, rel.to_str().unwrap(), fs::read(&path).unwrap());
+        }
+    }
+}
+
+/// The README's main job on a fresh clone, with no credentials: every
+/// template is current, so it builds nothing, needs no Packer, exits 0 and
+/// changes no file outside `target/`. An edited template is due again.
+#[test]
+fn a_fresh_clone_has_nothing_to_build_until_a_template_changes() {
+    require_packer();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    example_copy(root);
+    let before = snapshot_of(root);
+    let no_packer = tempfile::tempdir().unwrap();
+    // Nothing of this environment but, when asked, where Packer is.
+    let images = |with_packer: bool, args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        command.args(["images", "--root", root.to_str().unwrap()]).args(args).env_clear().env("NO_COLOR", "1");
+        if with_packer {
+            command.env("PATH", std::env::var_os("PATH").unwrap());
+            command.envs(std::env::var_os("PACKER").map(|packer| ("PACKER", packer)));
+        } else {
+            command.env("PATH", no_packer.path());
+        }
+        command.output().unwrap()
+    };
+    // The README shows this run's output.
+    let readme = fs::read_to_string(common::workspace().join("README.md")).unwrap();
+    let shown = readme
+        .split("```text\n")
+        .filter_map(|block| block.split_once("```").map(|(block, _)| block))
+        .find(|block| block.contains(" skipped, 0 failed; 0 deployments updated."))
+        .expect("the README shows what `images` prints on a fresh clone");
+    for with_packer in [false, true] {
+        let output = images(with_packer, &[]);
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+        assert_eq!(stdout(&output), shown, "README.md shows another output: {}", common::stderr(&output));
+        let after: Vec<_> =
+            snapshot_of(root).into_iter().filter(|(path, _)| !path.starts_with(root.join("target"))).collect();
+        assert!(after == before, "the run changed files: {}", text(&output));
+        // Found and asked for its version (cached under target/) only when on PATH.
+        assert_eq!(root.join("target/xtask/packer-version").is_file(), with_packer);
+    }
+    let template = root.join("packer/3.9/aws/machine-image/template.json");
+    fs::write(&template, fs::read_to_string(&template).unwrap().replace("t2.micro", "t3.micro")).unwrap();
+    let output = images(false, &["--dry-run"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(
+        stdout(&output).contains(
+            "packer/3.9/aws/machine-image/template.json\n  build: region eu-central-1, because changed since its \
+             images were built: template.json (changed)"
+        ),
+        "{}",
+        text(&output)
+    );
+    let templates = shown.lines().filter(|line| line.contains(" skipped ")).count();
+    let skipped = stdout(&output).matches("  skip: unchanged since its images were built").count();
+    assert_eq!(skipped, templates - 1, "{}", text(&output));
 }

@@ -396,9 +396,9 @@ fn a_long_build_shows_a_heartbeat_with_packers_last_line() {
     let root = dir.path();
     let packer = tree(root);
     let slow = STAND_IN
-        .replace("  build)\n", "  build)\n    echo \"$(date +%s),,ui,say,waiting for the instance\"; sleep 1.5\n");
+        .replace("  build)\n", "  build)\n    echo \"$(date +%s),,ui,say,waiting for the instance\"; sleep 0.8\n");
     std::fs::write(&packer, slow).unwrap();
-    let output = images(root, &packer, &["--release", "3.9"]).env("XTASK_HEARTBEAT_SECS", "0.5").output().unwrap();
+    let output = images(root, &packer, &["--release", "3.9"]).env("XTASK_HEARTBEAT_SECS", "0.25").output().unwrap();
     let said = text(&output);
     assert!(output.status.success(), "{said}");
     assert!(said.contains("3.9-aws-machine-image: still building after"), "{said}");

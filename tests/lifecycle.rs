@@ -836,3 +836,114 @@ fn the_json_documents_of_rollback_and_revoke() {
     let revoke = xtask(root, &["revoke", &id, "--reason", "CVE-2026-1234", "--format", "json"]);
     insta::assert_snapshot!("revoke.json", normalised(&common::stdout(&revoke)));
 }
+
+/// [`normalised`], and what else differs between runs of a JSON document:
+/// durations measured against this machine's clock, and which run and
+/// host built a leg's result. A null stays, so that a field turned null is
+/// still seen.
+fn steady(text: &str) -> String {
+    const MEASURED: &[&str] = &["age", "in_channel_for", "left", "left_seconds", "age_seconds", "host"];
+    let mut out = String::new();
+    for line in normalised(text).lines() {
+        let keyed = line.trim_start().strip_prefix('"').and_then(|rest| rest.split_once("\": "));
+        let varies = match keyed {
+            Some((_, value)) if value.trim_end_matches(',') == "null" => false,
+            Some((key, _)) if MEASURED.contains(&key) => true,
+            Some(("id", value)) => value.starts_with("\"local:") || value.starts_with("\"github:"),
+            _ => false,
+        };
+        match line.split_once(": ") {
+            Some((head, value)) if varies => {
+                out.push_str(&format!("{head}: <varies>{}\n", if value.ends_with(',') { "," } else { "" }))
+            }
+            _ => out.push_str(&format!("{line}\n")),
+        }
+    }
+    out
+}
+
+/// A time in a channel of seconds (`in it for 3s`, `in it for 1m 5s`: it
+/// entered a moment ago) as `in it for <seconds>`.
+fn moments_hidden(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        match line.split_once("in it for ") {
+            Some((head, rest)) => {
+                let end = rest.find([';', ',']).unwrap_or(rest.len());
+                if rest[..end].ends_with('s') {
+                    out.push_str(&format!("{head}in it for <seconds>{}\n", &rest[end..]));
+                } else {
+                    out.push_str(&format!("{line}\n"));
+                }
+            }
+            None => out.push_str(&format!("{line}\n")),
+        }
+    }
+    out
+}
+
+/// Every JSON document of `images` byte for byte (IDs, times and
+/// durations normalised): `--plan` (and its GitHub matrix), `--dry-run`, a
+/// leg's `--build-only --result` file, the run's document, and `status`.
+#[test]
+fn the_json_documents_of_images_and_status_keep_their_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    let stdout = |args: &[&str]| common::stdout(&xtask(root, args));
+    insta::assert_snapshot!("json-images-plan", steady(&stdout(&["images", "--plan", "--format", "json"])));
+    insta::assert_snapshot!(
+        "json-images-plan-github-matrix",
+        steady(&stdout(&["images", "--plan", "--format", "github-matrix"]))
+    );
+    insta::assert_snapshot!("json-images-dry-run", steady(&stdout(&["images", "--dry-run", "--format", "json"])));
+    let leg = root.join("target/results/leg.json");
+    ok(root, &["images", "--build-only", "--result", leg.to_str().unwrap()]);
+    insta::assert_snapshot!("json-images-result", steady(&std::fs::read_to_string(&leg).unwrap()));
+    let failed = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--format", "json", "--root"])
+        .arg(root)
+        .env("PACKER", root.join("bin/packer"))
+        .env("STANDIN_REFUSE_BUILD", "1")
+        .output()
+        .unwrap();
+    let failed = common::stdout(&failed).replace(root.to_str().unwrap(), "<root>");
+    insta::assert_snapshot!("json-images-run-failed", steady(&failed));
+    insta::assert_snapshot!("json-images-run", steady(&stdout(&["images", "--format", "json"])));
+    insta::assert_snapshot!("json-status", steady(&stdout(&["status", "--format", "json"])));
+}
+
+/// The lock, `status` and `promote`'s document once images have moved
+/// through the channels: history, channels, entry times, a revocation,
+/// images `prune` would remove.
+#[test]
+fn the_lock_and_status_after_a_rollout_keep_their_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, "1h");
+    ok(root, &["images"]);
+    let first = current(root, "eu-west-1");
+    // Four more builds, a month ago: the first images fall out of what
+    // `prune` keeps, and `status` names them.
+    for _ in 0..4 {
+        ok(root, &["images", "--force"]);
+    }
+    soak(root, "canary", 31 * 86_400);
+    let promote = common::stdout(&xtask(root, &["promote", "--to", "stable", "--format", "json"]));
+    insta::assert_snapshot!("json-promote", steady(&promote));
+    ok(root, &["revoke", &first, "--reason", "a \"bad\" kernel"]);
+    insta::assert_snapshot!(
+        "json-status-after-a-rollout",
+        steady(&common::stdout(&xtask(root, &["status", "--format", "json"])))
+    );
+    let lock = std::fs::read_to_string(root.join("packer/images.lock")).unwrap();
+    insta::assert_snapshot!("json-images-lock-after-a-rollout", steady(&lock));
+    // The table the same document makes, read by people: stable's images
+    // entered it a moment ago, some seconds by this clock.
+    insta::assert_snapshot!("status-after-a-rollout", moments_hidden(&steady(&ok(root, &["status"]))));
+    // A template whose files are gone: the lock still records it.
+    std::fs::remove_dir_all(root.join("packer/3.11")).unwrap();
+    let removed = common::stdout(&xtask(root, &["status", "--format", "json"]));
+    insta::assert_snapshot!("json-status-of-a-removed-template", steady(&removed));
+    insta::assert_snapshot!("status-of-a-removed-template", steady(&text(&xtask(root, &["status"]))));
+}

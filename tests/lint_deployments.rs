@@ -80,6 +80,8 @@ fn the_example_tree_is_clean() {
     let root = workspace();
     let output = xtask(&["lint-deployments", "--root", root.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    // The example's lock is committed: every ID is checked against it.
+    assert!(!common::text(&output).contains("were not checked"), "{}", common::text(&output));
     let both = xtask(&["lint", "--root", root.to_str().unwrap(), "--format", "json"]);
     assert_eq!(both.status.code(), Some(0), "{}", stdout(&both));
     let document: Value = serde_json::from_slice(&both.stdout).unwrap();

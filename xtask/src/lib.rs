@@ -99,6 +99,7 @@ pub mod hcl2;
 pub mod image_id;
 pub mod images;
 pub mod install_hook;
+pub mod json;
 pub mod lifecycle;
 pub mod lint;
 pub mod lint_deployments;

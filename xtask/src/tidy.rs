@@ -21,7 +21,19 @@ const LAYERS: &[(&str, &[&str])] = &[
     // repository's files.
     (
         "foundation",
-        &["clock", "fsutil", "gotmpl", "location", "moto", "printable", "regions", "spelling", "version", "yaml"],
+        &[
+            "clock",
+            "fsutil",
+            "gotmpl",
+            "json",
+            "location",
+            "moto",
+            "printable",
+            "regions",
+            "spelling",
+            "version",
+            "yaml",
+        ],
     ),
     // What the repository holds (templates, deployments, the lock, its
     // layout) and what each Packer release accepts.

@@ -31,13 +31,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{Finished, Job, Options, Outcome, RunResult, apply, linted, plan, record};
 use crate::clock;
 use crate::fingerprint;
 use crate::fsutil::write_atomic;
 use crate::hcl2::Given;
+use crate::json::{self, Json, json_object};
 use crate::lock::{self, LockFile};
 use crate::printable;
 use crate::project::{self, Filter, TemplateFile};
@@ -68,32 +69,35 @@ pub fn write(root: &Path, path: &Path, jobs: &[Job], packer_version: &str, lockf
         .iter()
         .map(|region| (region, locked.and_then(|locked| locked.images.get(region)).map(|image| &image.id)))
         .collect();
-    let document = json!({
-        "version": VERSION,
-        "template": job.file.rel,
-        "release": job.layout.release,
-        "cloud": job.layout.cloud,
-        "image": job.layout.image,
-        "images": job.outcome.images(),
-        "replaces": replaces,
-        "regions": job.regions,
+    // The keys in alphabetical order, as results have always had them.
+    let document = json_object! {
         // Where each builder built: what the merge checks, since this
         // leg's environment and values may not be the merge's.
-        "builders": job.builders.iter().map(|builder| json!({
-            "name": builder.name, "regions": builder.regions, "from_run": builder.from_run,
-        })).collect::<Vec<_>>(),
-        "hash": job.hash,
-        "inputs": job.inputs,
+        "builders": json::array(job.builders.iter().map(|builder| json_object! {
+            "from_run": builder.from_run,
+            "name": builder.name,
+            "regions": builder.regions,
+        })),
+        "built_at": clock::utc_now(),
+        "cloud": job.layout.cloud,
         "files": job.files,
-        "settings": job.settings,
-        "variables": job.setting_names,
-        "values": job.recorded_values,
+        "hash": job.hash,
+        "image": job.layout.image,
+        "images": job.outcome.images(),
+        "inputs": job.inputs,
         "packer_version": packer_version,
         "plugins": job.tooling.used,
-        "built_at": clock::utc_now(),
+        "regions": job.regions,
+        "release": job.layout.release,
+        "replaces": replaces,
         "run": run_identity(),
-    });
-    let text = serde_json::to_string_pretty(&document).expect("a result serialises") + "\n";
+        "settings": job.settings,
+        "template": job.file.rel,
+        "values": job.recorded_values,
+        "variables": job.setting_names,
+        "version": VERSION,
+    };
+    let text = json::pretty(&document) + "\n";
     let target = check_place(root, path)?;
     if let Some(folder) = target.parent() {
         fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
@@ -148,7 +152,7 @@ pub fn check_place(root: &Path, path: &Path) -> Result<PathBuf> {
 
 /// Which run built it: the CI run when there is one, else this host and
 /// process.
-fn run_identity() -> Value {
+fn run_identity() -> Json {
     let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
     let id = match (env("GITHUB_RUN_ID"), env("GITHUB_RUN_ATTEMPT")) {
         (Some(run), attempt) => format!("github:{run}/{}", attempt.unwrap_or_else(|| "1".to_owned())),
@@ -157,7 +161,7 @@ fn run_identity() -> Value {
     let host = env("HOSTNAME")
         .or_else(|| fs::read_to_string("/etc/hostname").ok().map(|name| name.trim().to_owned()))
         .unwrap_or_default();
-    json!({ "id": id, "host": host })
+    json_object! { "host": host, "id": id }
 }
 
 /// One result file, read and checked against the working tree.

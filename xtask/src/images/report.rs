@@ -3,10 +3,9 @@
 
 use std::fmt::Write as _;
 
-use serde::ser::{Serialize, SerializeStruct, Serializer};
-
 use super::{Job, Outcome, Output, RunResult, describe_images};
 use crate::deployments::Deployment;
+use crate::json::{self, Json, ToJson, json_object};
 use crate::patch;
 use crate::secrets::redact;
 
@@ -68,17 +67,19 @@ pub fn plan(jobs: &[Job], deployments: &[Deployment], unreadable: &[String]) -> 
 /// template; empty `include` when nothing needs building).
 pub fn builds(jobs: &[Job], format: Output) -> String {
     let pending: Vec<&Job> = jobs.iter().filter(|job| matches!(job.outcome, Outcome::Pending)).collect();
-    let entries: Vec<serde_json::Value> = pending
+    // The keys of the plan's documents in alphabetical order, as they have
+    // always had them.
+    let entries: Vec<Json> = pending
         .iter()
         .map(|job| {
-            serde_json::json!({
-                "template": job.file.rel.strip_suffix("/template.json").unwrap_or(&job.file.rel),
-                "release": job.layout.release,
+            json_object! {
                 "cloud": job.layout.cloud,
                 "image": job.layout.image,
-                "regions": job.regions,
                 "reason": redact(&job.reason, &job.secrets),
-            })
+                "regions": job.regions,
+                "release": job.layout.release,
+                "template": job.file.rel.strip_suffix("/template.json").unwrap_or(&job.file.rel),
+            }
         })
         .collect();
     let changed: Vec<&Job> = jobs
@@ -87,21 +88,18 @@ pub fn builds(jobs: &[Job], format: Output) -> String {
         .collect();
     match format {
         Output::Json => {
-            let changes: Vec<serde_json::Value> = changed
-                .iter()
-                .map(|job| {
-                    serde_json::json!({
-                        "template": job.file.rel.strip_suffix("/template.json").unwrap_or(&job.file.rel),
-                        "changes": job.tooling.changes,
-                    })
-                })
-                .collect();
-            let document = serde_json::json!({ "version": 1, "builds": entries, "tools_changed": changes });
-            format!("{}\n", serde_json::to_string_pretty(&document).expect("the plan serialises"))
+            let changes = json::array(changed.iter().map(|job| {
+                json_object! {
+                    "changes": job.tooling.changes,
+                    "template": job.file.rel.strip_suffix("/template.json").unwrap_or(&job.file.rel),
+                }
+            }));
+            let document = json_object! { "builds": entries, "tools_changed": changes, "version": 1 };
+            format!("{}\n", json::pretty(&document))
         }
         Output::GithubMatrix => {
             // One line, as `$GITHUB_OUTPUT` takes it.
-            format!("{}\n", serde_json::json!({ "include": entries }))
+            format!("{}\n", json::compact(&json_object! { "include": entries }))
         }
         Output::Human => {
             let failed = jobs.iter().filter(|job| matches!(job.outcome, Outcome::Failed(_))).count();
@@ -163,47 +161,45 @@ fn tool_changes(job: &Job) -> String {
 /// `--dry-run --format json`: the plan as a versioned document, each
 /// template with what will happen to it and why.
 pub fn plan_json(jobs: &[Job], deployments: &[Deployment], unreadable: &[String]) -> String {
-    let templates: Vec<serde_json::Value> = jobs
-        .iter()
-        .map(|job| {
-            let action = match job.outcome {
-                Outcome::Failed(_) => "fail",
-                Outcome::Skipped(_) => "skip",
-                _ => "build",
-            };
-            serde_json::json!({
-                "template": job.file.rel,
-                "release": job.layout.release,
-                "cloud": job.layout.cloud,
-                "image": job.layout.image,
-                "action": action,
-                "reason": redact(&job.reason, &job.secrets),
-                "regions": job.regions,
-                "builders": job.builders.iter().map(|builder| serde_json::json!({
-                    "name": builder.name,
-                    "regions": builder.regions,
-                })).collect::<Vec<_>>(),
-                "only": job.only,
-                "images": job.outcome.images(),
-                "feeds": job.feeds.iter().map(|feed| {
-                    let deployment = &deployments[feed.deployment];
-                    serde_json::json!({
-                        "path": feed.deployment_rel,
-                        "key": format!("{}.machine_image.id", feed.role),
-                        "region": feed.region,
-                        "id": deployment.image_id(&feed.role).and_then(|node| node.as_str()),
-                        "refused": patch::check(deployment, &feed.role).err().map(|r| r.message(&deployment.rel)),
-                    })
-                }).collect::<Vec<_>>(),
-                "left_alone": job.left_alone.iter().map(|left| serde_json::json!({
-                    "path": left.deployment,
-                    "reason": left.reason,
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let document = serde_json::json!({ "version": 1, "dry_run": true, "templates": templates, "errors": unreadable });
-    format!("{}\n", serde_json::to_string_pretty(&document).expect("the plan serialises"))
+    // The keys in alphabetical order, as the plan has always had them.
+    let templates = json::array(jobs.iter().map(|job| {
+        let action = match job.outcome {
+            Outcome::Failed(_) => "fail",
+            Outcome::Skipped(_) => "skip",
+            _ => "build",
+        };
+        json_object! {
+            "action": action,
+            "builders": json::array(job.builders.iter().map(|builder| json_object! {
+                "name": builder.name,
+                "regions": builder.regions,
+            })),
+            "cloud": job.layout.cloud,
+            "feeds": json::array(job.feeds.iter().map(|feed| {
+                let deployment = &deployments[feed.deployment];
+                json_object! {
+                    "id": deployment.image_id(&feed.role).and_then(|node| node.as_str()),
+                    "key": format!("{}.machine_image.id", feed.role),
+                    "path": feed.deployment_rel,
+                    "refused": patch::check(deployment, &feed.role).err().map(|r| r.message(&deployment.rel)),
+                    "region": feed.region,
+                }
+            })),
+            "image": job.layout.image,
+            "images": job.outcome.images(),
+            "left_alone": json::array(job.left_alone.iter().map(|left| json_object! {
+                "path": left.deployment,
+                "reason": left.reason,
+            })),
+            "only": job.only,
+            "reason": redact(&job.reason, &job.secrets),
+            "regions": job.regions,
+            "release": job.layout.release,
+            "template": job.file.rel,
+        }
+    }));
+    let document = json_object! { "dry_run": true, "errors": unreadable, "templates": templates, "version": 1 };
+    format!("{}\n", json::pretty(&document))
 }
 
 /// The summary after a run: per template its status and images, then the
@@ -322,38 +318,38 @@ struct DeploymentChange {
     written: bool,
 }
 
-impl Serialize for Document {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Document", 4)?;
-        out.serialize_field("version", &self.version)?;
-        out.serialize_field("templates", &self.templates)?;
-        out.serialize_field("deployments", &self.deployments)?;
-        out.serialize_field("interrupted", &self.interrupted)?;
-        out.end()
+impl ToJson for Document {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "version": self.version,
+            "templates": self.templates,
+            "deployments": self.deployments,
+            "interrupted": self.interrupted,
+        }
     }
 }
 
-impl Serialize for TemplateResult {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("TemplateResult", 5)?;
-        out.serialize_field("template", &self.template)?;
-        out.serialize_field("status", self.status)?;
-        out.serialize_field("images", &self.images)?;
-        out.serialize_field("error", &self.error)?;
-        out.serialize_field("deployments", &self.deployments)?;
-        out.end()
+impl ToJson for TemplateResult {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "template": self.template,
+            "status": self.status,
+            "images": self.images,
+            "error": self.error,
+            "deployments": self.deployments,
+        }
     }
 }
 
-impl Serialize for DeploymentChange {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("DeploymentChange", 5)?;
-        out.serialize_field("path", &self.path)?;
-        out.serialize_field("key", &self.key)?;
-        out.serialize_field("old", &self.old)?;
-        out.serialize_field("new", &self.new)?;
-        out.serialize_field("written", &self.written)?;
-        out.end()
+impl ToJson for DeploymentChange {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "path": self.path,
+            "key": self.key,
+            "old": self.old,
+            "new": self.new,
+            "written": self.written,
+        }
     }
 }
 
@@ -398,7 +394,7 @@ pub fn json(result: &RunResult) -> String {
         deployments: changes(result, |_, _| true),
         interrupted: result.interrupted,
     };
-    let mut text = serde_json::to_string_pretty(&document).expect("the document serialises");
+    let mut text = json::pretty(&document.to_json());
     text.push('\n');
     text
 }

@@ -1,12 +1,11 @@
 //! What `promote` and `rollback` print: per template and region what the
 //! channel gets and why, the deployment keys changed with their diffs, and
-//! the versioned JSON document, whose types are kept apart from the
-//! internal ones.
+//! the versioned JSON document, whose shape is kept apart from the
+//! internal types.
 
 use std::fmt::Write as _;
 
-use serde::ser::{Serialize, SerializeStruct, Serializer};
-
+use crate::json::{self, Json, json_object};
 use crate::patch::batch::DeploymentResult;
 use crate::printable;
 
@@ -184,88 +183,48 @@ pub fn human(run: &Run) -> String {
 /// "dry_run", "places": [...], "deployments": [...], "outside": [...],
 /// "errors": [...]}`.
 pub fn json(run: &Run) -> String {
-    let document = Document { run };
-    let text = serde_json::to_string_pretty(&document).expect("the document serialises");
+    let text = json::pretty(&document(run));
     format!("{}\n", printable::escape_json(&text))
 }
 
-struct Document<'a> {
-    run: &'a Run,
-}
-
-struct Place<'a> {
-    run: &'a Run,
-    outcome: &'a Outcome,
-}
-
-struct Change<'a> {
-    result: &'a DeploymentResult,
-    change: &'a crate::patch::Change,
-}
-
-struct Outside<'a>(&'a (String, String));
-
-impl Serialize for Document<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let run = self.run;
-        let mut out = serializer.serialize_struct("Document", 9)?;
-        out.serialize_field("version", &1)?;
-        out.serialize_field("command", run.command)?;
-        out.serialize_field("channel", &run.channel)?;
-        out.serialize_field("from", &run.from)?;
-        out.serialize_field("dry_run", &run.dry_run)?;
-        let places: Vec<Place> = run.outcomes.iter().map(|outcome| Place { run, outcome }).collect();
-        out.serialize_field("places", &places)?;
-        let changes: Vec<Change> = run
-            .written
-            .iter()
-            .flat_map(|result| result.changes.iter().map(move |change| Change { result, change }))
-            .collect();
-        out.serialize_field("deployments", &changes)?;
-        let outside: Vec<Outside> = run.outside.iter().map(Outside).collect();
-        out.serialize_field("outside", &outside)?;
-        let mut errors: Vec<&String> = run.unreadable.iter().collect();
-        errors.extend(run.written.iter().filter_map(|result| result.error.as_ref()));
-        out.serialize_field("errors", &errors)?;
-        out.end()
-    }
-}
-
-impl Serialize for Place<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let outcome = self.outcome;
-        let mut out = serializer.serialize_struct("Place", 10)?;
-        out.serialize_field("template", &outcome.template)?;
-        out.serialize_field("release", &outcome.release)?;
-        out.serialize_field("cloud", &outcome.cloud)?;
-        out.serialize_field("image", &outcome.image)?;
-        out.serialize_field("region", &outcome.region)?;
-        out.serialize_field("state", self.run.state_name(&outcome.state))?;
-        out.serialize_field("id", &outcome.id)?;
-        out.serialize_field("before", &outcome.before)?;
-        out.serialize_field("reason", &outcome.reason)?;
-        out.serialize_field("deployments", &outcome.deployments)?;
-        out.end()
-    }
-}
-
-impl Serialize for Change<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Change", 5)?;
-        out.serialize_field("path", &self.result.rel)?;
-        out.serialize_field("key", &self.change.key())?;
-        out.serialize_field("old", &self.change.old)?;
-        out.serialize_field("new", &self.change.new)?;
-        out.serialize_field("written", &self.result.error.is_none())?;
-        out.end()
-    }
-}
-
-impl Serialize for Outside<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Outside", 2)?;
-        out.serialize_field("path", &self.0.0)?;
-        out.serialize_field("reason", &self.0.1)?;
-        out.end()
+fn document(run: &Run) -> Json {
+    let places = json::array(run.outcomes.iter().map(|outcome| {
+        json_object! {
+            "template": outcome.template,
+            "release": outcome.release,
+            "cloud": outcome.cloud,
+            "image": outcome.image,
+            "region": outcome.region,
+            "state": run.state_name(&outcome.state),
+            "id": outcome.id,
+            "before": outcome.before,
+            "reason": outcome.reason,
+            "deployments": outcome.deployments,
+        }
+    }));
+    let changes = json::array(run.written.iter().flat_map(|result| {
+        result.changes.iter().map(move |change| {
+            json_object! {
+                "path": result.rel,
+                "key": change.key(),
+                "old": change.old,
+                "new": change.new,
+                "written": result.error.is_none(),
+            }
+        })
+    }));
+    let outside = json::array(run.outside.iter().map(|(path, reason)| json_object! { "path": path, "reason": reason }));
+    let mut errors: Vec<&String> = run.unreadable.iter().collect();
+    errors.extend(run.written.iter().filter_map(|result| result.error.as_ref()));
+    json_object! {
+        "version": 1,
+        "command": run.command,
+        "channel": run.channel,
+        "from": run.from,
+        "dry_run": run.dry_run,
+        "places": places,
+        "deployments": changes,
+        "outside": outside,
+        "errors": errors,
     }
 }

@@ -13,13 +13,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
-use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use super::fleet::Selection;
 use crate::channels::{Channels, Membership};
 use crate::clock;
 use crate::config::Config;
 use crate::deployments::Deployment;
+use crate::json::{self, Json, json_object};
 use crate::lock::{LockFile, Revocation};
 use crate::printable;
 
@@ -124,8 +124,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         lockfile.write(&options.root).context("writing packer/images.lock; nothing was revoked")?;
     }
     if options.json {
-        let document = Document { at: &at, reason, dry_run: options.dry_run, revoked: &revoked, errors: &unreadable };
-        let text = serde_json::to_string_pretty(&document).expect("the document serialises");
+        let text = json::pretty(&document(&at, reason, options.dry_run, &revoked, &unreadable));
         show_line!("{}", printable::escape_json(&text));
     } else {
         show!("{}", printable::escape_lines(&human(&revoked, &at, reason, options.dry_run, &unreadable)));
@@ -223,69 +222,32 @@ fn human(revoked: &[Revoked], at: &str, reason: &str, dry_run: bool, unreadable:
 /// `{"version": 1, "command": "revoke", "dry_run", "at", "reason", "images": [{"id", "records":
 /// [{"template", "region"}], "revoked": {"at", "reason"}, "already_revoked",
 /// "booted_by": [{"path", "key", "channel"}], "rebuilt"}], "errors"}`.
-struct Document<'a> {
-    at: &'a str,
-    reason: &'a str,
-    dry_run: bool,
-    revoked: &'a [Revoked],
-    errors: &'a [String],
-}
-
-struct Image<'a> {
-    image: &'a Revoked,
-    at: &'a str,
-    reason: &'a str,
-}
-
-struct Record<'a>(&'a (String, String));
-struct Boot<'a>(&'a (String, String, Option<String>));
-
-impl Serialize for Document<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Document", 7)?;
-        out.serialize_field("version", &1)?;
-        out.serialize_field("command", "revoke")?;
-        out.serialize_field("dry_run", &self.dry_run)?;
-        out.serialize_field("at", self.at)?;
-        out.serialize_field("reason", self.reason)?;
-        let images: Vec<Image> =
-            self.revoked.iter().map(|image| Image { image, at: self.at, reason: self.reason }).collect();
-        out.serialize_field("images", &images)?;
-        out.serialize_field("errors", self.errors)?;
-        out.end()
-    }
-}
-
-impl Serialize for Image<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let image = self.image;
-        let mut out = serializer.serialize_struct("Image", 6)?;
-        out.serialize_field("id", &image.id)?;
-        out.serialize_field("records", &image.records.iter().map(Record).collect::<Vec<_>>())?;
-        let revocation = image.earlier.clone().unwrap_or(Revocation { at: self.at.into(), reason: self.reason.into() });
-        out.serialize_field("revoked", &revocation)?;
-        out.serialize_field("already_revoked", &image.earlier.is_some())?;
-        out.serialize_field("booted_by", &image.booted_by.iter().map(Boot).collect::<Vec<_>>())?;
-        out.serialize_field("rebuilt", &image.rebuilt)?;
-        out.end()
-    }
-}
-
-impl Serialize for Record<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Record", 2)?;
-        out.serialize_field("template", &self.0.0)?;
-        out.serialize_field("region", &self.0.1)?;
-        out.end()
-    }
-}
-
-impl Serialize for Boot<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Boot", 3)?;
-        out.serialize_field("path", &self.0.0)?;
-        out.serialize_field("key", &self.0.1)?;
-        out.serialize_field("channel", &self.0.2)?;
-        out.end()
+fn document(at: &str, reason: &str, dry_run: bool, revoked: &[Revoked], errors: &[String]) -> Json {
+    let images = json::array(revoked.iter().map(|image| {
+        let revocation = image.earlier.clone().unwrap_or(Revocation { at: at.into(), reason: reason.into() });
+        json_object! {
+            "id": image.id,
+            "records": json::array(image.records.iter().map(|(template, region)| json_object! {
+                "template": template,
+                "region": region,
+            })),
+            "revoked": revocation,
+            "already_revoked": image.earlier.is_some(),
+            "booted_by": json::array(image.booted_by.iter().map(|(path, key, channel)| json_object! {
+                "path": path,
+                "key": key,
+                "channel": channel,
+            })),
+            "rebuilt": image.rebuilt,
+        }
+    }));
+    json_object! {
+        "version": 1,
+        "command": "revoke",
+        "dry_run": dry_run,
+        "at": at,
+        "reason": reason,
+        "images": images,
+        "errors": errors,
     }
 }

@@ -63,10 +63,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::Value;
 
 use crate::fsutil::{self, Unreadable, write_atomic};
+use crate::json::{self, Json, ToJson, json_object};
 
 pub const VERSION: u32 = 3;
 
@@ -385,108 +385,80 @@ fn read_lifecycle(events: &Value, place: &str) -> Result<ImageLifecycle> {
     Ok(ImageLifecycle { entered, revoked, pruned })
 }
 
-impl Serialize for LockFile {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("LockFile", 2)?;
-        out.serialize_field("version", &self.version)?;
-        out.serialize_field("templates", &self.templates)?;
-        out.end()
+impl ToJson for LockFile {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "version": self.version,
+            "templates": self.templates,
+        }
     }
 }
 
-impl Serialize for LockedTemplate {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("LockedTemplate", 7)?;
-        out.serialize_field("hash", &self.hash)?;
-        out.serialize_field("inputs", &self.inputs)?;
-        if let Some(files) = &self.files {
-            out.serialize_field("files", files)?;
+impl ToJson for LockedTemplate {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "hash": self.hash,
+            "inputs": self.inputs,
+            "files"?: self.files,
+            "images": self.images,
+            "history"?: (!self.history.is_empty()).then_some(&self.history),
+            "channels"?: (!self.channels.is_empty()).then_some(&self.channels),
+            "lifecycle"?: (!self.lifecycle.is_empty()).then_some(&self.lifecycle),
         }
-        out.serialize_field("images", &self.images)?;
-        if !self.history.is_empty() {
-            out.serialize_field("history", &self.history)?;
-        }
-        if !self.channels.is_empty() {
-            out.serialize_field("channels", &self.channels)?;
-        }
-        if !self.lifecycle.is_empty() {
-            out.serialize_field("lifecycle", &self.lifecycle)?;
-        }
-        out.end()
     }
 }
 
-impl Serialize for ImageLifecycle {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("ImageLifecycle", 3)?;
-        if !self.entered.is_empty() {
-            out.serialize_field("entered", &self.entered)?;
+impl ToJson for ImageLifecycle {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "entered"?: (!self.entered.is_empty()).then_some(&self.entered),
+            "revoked"?: self.revoked,
+            "pruned"?: self.pruned,
         }
-        if let Some(revoked) = &self.revoked {
-            out.serialize_field("revoked", revoked)?;
-        }
-        if let Some(pruned) = &self.pruned {
-            out.serialize_field("pruned", pruned)?;
-        }
-        out.end()
     }
 }
 
-impl Serialize for Revocation {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Revocation", 2)?;
-        out.serialize_field("at", &self.at)?;
-        out.serialize_field("reason", &self.reason)?;
-        out.end()
+impl ToJson for Revocation {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "at": self.at,
+            "reason": self.reason,
+        }
     }
 }
 
-impl Serialize for Pruning {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Pruning", 3)?;
-        out.serialize_field("started_at", &self.started_at)?;
-        out.serialize_field("snapshots", &self.snapshots)?;
-        if let Some(finished) = &self.finished_at {
-            out.serialize_field("finished_at", finished)?;
+impl ToJson for Pruning {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "started_at": self.started_at,
+            "snapshots": self.snapshots,
+            "finished_at"?: self.finished_at,
         }
-        out.end()
     }
 }
 
-impl Serialize for LockedImage {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("LockedImage", 8)?;
-        out.serialize_field("id", &self.id)?;
-        out.serialize_field("built_at", &self.built_at)?;
-        if let Some(version) = &self.packer_version {
-            out.serialize_field("packer_version", version)?;
+impl ToJson for LockedImage {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "id": self.id,
+            "built_at": self.built_at,
+            "packer_version"?: self.packer_version,
+            "hash": self.hash,
+            "settings": self.settings,
+            "manifest"?: self.manifest,
+            "variables"?: self.variables,
+            "values"?: self.values,
+            "plugins"?: self.plugins,
         }
-        out.serialize_field("hash", &self.hash)?;
-        out.serialize_field("settings", &self.settings)?;
-        if let Some(manifest) = &self.manifest {
-            out.serialize_field("manifest", manifest)?;
-        }
-        if let Some(variables) = &self.variables {
-            out.serialize_field("variables", variables)?;
-        }
-        if let Some(values) = &self.values {
-            out.serialize_field("values", values)?;
-        }
-        if let Some(plugins) = &self.plugins {
-            out.serialize_field("plugins", plugins)?;
-        }
-        out.end()
     }
 }
 
-impl Serialize for ManifestSource {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("ManifestSource", 2)?;
-        out.serialize_field("path", &self.path)?;
-        if let Some(uuid) = &self.run_uuid {
-            out.serialize_field("run_uuid", uuid)?;
+impl ToJson for ManifestSource {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "path": self.path,
+            "run_uuid"?: self.run_uuid,
         }
-        out.end()
     }
 }
 
@@ -532,7 +504,7 @@ impl LockFile {
     /// Writes the lock atomically; through a symlink that stays inside the
     /// repository, as deployments are, so that the link survives.
     pub fn write(&self, root: &Path) -> Result<()> {
-        let mut text = serde_json::to_string_pretty(self).expect("the lock file serialises");
+        let mut text = json::pretty(&self.to_json());
         text.push('\n');
         write_atomic(&target(root)?, text.as_bytes())
     }
@@ -708,6 +680,130 @@ mod tests {
             let error = format!("{:#}", LockFile::read(dir.path()).unwrap_err());
             assert!(error.contains(said), "{from}: {error}");
         }
+    }
+
+    /// A lock holding every field of version 3: an image built by Packer
+    /// with plugins and a withheld value, one taken from a manifest, a
+    /// history, channels, and each lifecycle event; and a template with
+    /// nothing but its hash.
+    fn every_field() -> LockFile {
+        let built = LockedImage {
+            id: "ami-0123456789abcdef0".into(),
+            built_at: "2026-11-27T14:03:11Z".into(),
+            packer_version: Some("1.11.2".into()),
+            hash: "sha256:aa".into(),
+            settings: "sha256:bb".into(),
+            manifest: None,
+            variables: Some(vec!["flavor".into(), "aws_secret_key".into(), "var-file vars/prod.json".into()]),
+            values: Some(BTreeMap::from([("aws_secret_key".into(), None), ("flavor".into(), Some("b".into()))])),
+            plugins: Some(BTreeMap::from([("github.com/hashicorp/amazon".into(), "1.3.2".into())])),
+        };
+        let from_manifest = LockedImage {
+            id: "ami-0fedcba9876543210".into(),
+            packer_version: None,
+            manifest: Some(ManifestSource { path: "manifests/eu.json".into(), run_uuid: Some("5a8c-uuid".into()) }),
+            variables: None,
+            values: None,
+            plugins: None,
+            ..built.clone()
+        };
+        let earlier = LockedImage {
+            id: "ami-01111111".into(),
+            built_at: "2026-11-20T09:00:00Z".into(),
+            manifest: Some(ManifestSource { path: "m.json".into(), run_uuid: None }),
+            ..from_manifest.clone()
+        };
+        let mut entry = LockedTemplate {
+            hash: "sha256:cc".into(),
+            inputs: vec!["template.json".into(), "scripts/install.sh".into()],
+            files: Some(BTreeMap::from([
+                ("scripts/install.sh".into(), "sha256:dd".into()),
+                ("template.json".into(), "sha256:ee".into()),
+            ])),
+            ..LockedTemplate::default()
+        };
+        entry.images.insert("eu-west-1".into(), built);
+        entry.images.insert("eu-central-1".into(), from_manifest);
+        entry.history.insert("eu-west-1".into(), vec![earlier]);
+        entry.channels.insert("canary".into(), BTreeMap::from([("eu-west-1".into(), "ami-0123456789abcdef0".into())]));
+        entry.channels.insert("stable".into(), BTreeMap::from([("eu-west-1".into(), "ami-01111111".into())]));
+        entry.lifecycle.insert(
+            "ami-0123456789abcdef0".into(),
+            ImageLifecycle {
+                entered: BTreeMap::from([("canary".into(), "2026-11-27T14:03:11Z".into())]),
+                ..ImageLifecycle::default()
+            },
+        );
+        entry.lifecycle.insert(
+            "ami-01111111".into(),
+            ImageLifecycle {
+                entered: BTreeMap::from([
+                    ("canary".into(), "2026-11-20T09:00:00Z".into()),
+                    ("stable".into(), "2026-11-22T09:00:00Z".into()),
+                ]),
+                revoked: Some(Revocation {
+                    at: "2026-11-28T10:00:00Z".into(),
+                    reason: "CVE-2026-1234 \"kernel\"".into(),
+                }),
+                pruned: Some(Pruning {
+                    started_at: "2026-11-29T10:00:00Z".into(),
+                    snapshots: vec!["snap-0123".into(), "snap-4567".into()],
+                    finished_at: Some("2026-11-29T10:01:00Z".into()),
+                }),
+            },
+        );
+        entry.lifecycle.insert(
+            "ami-02222222".into(),
+            ImageLifecycle {
+                pruned: Some(Pruning {
+                    started_at: "2026-11-29T11:00:00Z".into(),
+                    snapshots: vec![],
+                    finished_at: None,
+                }),
+                ..ImageLifecycle::default()
+            },
+        );
+        let mut lock = LockFile { version: VERSION, ..LockFile::default() };
+        lock.templates.insert("packer/3.11/aws/machine-image/template.json".into(), entry);
+        lock.templates.insert(
+            "packer/4.0/gce/machine-image".into(),
+            LockedTemplate { hash: "sha256:ff".into(), ..LockedTemplate::default() },
+        );
+        lock
+    }
+
+    /// The lock's bytes, as the next write makes them: of version 3, and of
+    /// a lock of version 1 or 2 read and written again (the upgrade path).
+    #[test]
+    fn the_lock_keeps_its_shape() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("packer")).unwrap();
+        let written = |lock: &LockFile| {
+            lock.write(dir.path()).unwrap();
+            fs::read_to_string(path(dir.path())).unwrap()
+        };
+        let upgraded = |old: &str| {
+            fs::write(path(dir.path()), old).unwrap();
+            written(&LockFile::read(dir.path()).unwrap())
+        };
+        let version_2 = r#"{"version": 2, "templates": {"packer/3.11/aws/machine-image/template.json": {
+            "hash": "sha256:cc", "inputs": ["template.json"], "files": {"template.json": "sha256:ee"},
+            "images": {
+                "eu-west-1": {"id": "ami-0123456789abcdef0", "built_at": "2026-11-27T14:03:11Z",
+                    "packer_version": "1.6.6", "hash": "sha256:aa", "settings": "sha256:bb",
+                    "variables": ["flavor", "db_password"], "values": {"flavor": "b", "db_password": null}},
+                "eu-central-1": {"id": "ami-0fedcba9876543210", "built_at": "2026-11-27T14:03:11Z",
+                    "hash": "sha256:aa", "settings": "sha256:bb", "manifest": {"path": "m.json", "run_uuid": "u"}}
+            }}}}"#;
+        let version_1 = r#"{"version": 1, "templates": {"packer/3.11/aws/machine-image/template.json": {
+            "hash": "sha256:cc", "inputs": ["template.json"], "packer_version": "1.6.6",
+            "images": {"eu-west-1": {"id": "ami-0123456789abcdef0", "built_at": "2026-11-27T14:03:11Z",
+                "hash": "sha256:aa", "settings": "sha256:bb", "variables": ["flavor"]}}}}}"#;
+        insta::with_settings!({ snapshot_path => "../../../tests/snapshots", prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!("json-images-lock", written(&every_field()));
+            insta::assert_snapshot!("json-images-lock-from-v2", upgraded(version_2));
+            insta::assert_snapshot!("json-images-lock-from-v1", upgraded(version_1));
+        });
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! The versioned JSON document. These types are the public interface that
 //! users' scripts read: they are kept apart from the internal ones, and any
-//! change that could break a reader bumps `version`. (They are written out
-//! by hand rather than derived, to spare every user a proc-macro build.)
-
-use serde::ser::{Serialize, SerializeStruct, Serializer};
+//! change that could break a reader bumps `version`. (They are written with
+//! `json_object!` rather than derived, to spare every user a proc-macro
+//! build.)
 
 use crate::diagnostic::{Report, Severity};
+use crate::json::{self, Json, ToJson, json_object};
 
 pub const VERSION: u32 = 1;
 
@@ -88,62 +88,58 @@ pub fn document(report: &Report) -> Document<'_> {
     }
 }
 
-impl Serialize for Document<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Document", 3)?;
-        out.serialize_field("version", &self.version)?;
-        out.serialize_field("diagnostics", &self.diagnostics)?;
-        out.serialize_field("summary", &self.summary)?;
-        out.end()
-    }
-}
-
-impl Serialize for Diagnostic<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Diagnostic", 11)?;
-        out.serialize_field("code", self.code)?;
-        out.serialize_field("rule", self.rule)?;
-        out.serialize_field("severity", self.severity)?;
-        out.serialize_field("path", self.path)?;
-        out.serialize_field("line", &self.line)?;
-        out.serialize_field("column", &self.column)?;
-        out.serialize_field("end_line", &self.end_line)?;
-        out.serialize_field("end_column", &self.end_column)?;
-        out.serialize_field("message", self.message)?;
-        out.serialize_field("help", &self.help)?;
-        if self.related.is_empty() {
-            out.skip_field("related")?;
-        } else {
-            out.serialize_field("related", &self.related)?;
+impl ToJson for Document<'_> {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "version": self.version,
+            "diagnostics": self.diagnostics,
+            "summary": self.summary,
         }
-        out.end()
     }
 }
 
-impl Serialize for Related<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Related", 5)?;
-        out.serialize_field("line", &self.line)?;
-        out.serialize_field("column", &self.column)?;
-        out.serialize_field("end_line", &self.end_line)?;
-        out.serialize_field("end_column", &self.end_column)?;
-        out.serialize_field("message", self.message)?;
-        out.end()
+impl ToJson for Diagnostic<'_> {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "code": self.code,
+            "rule": self.rule,
+            "severity": self.severity,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "message": self.message,
+            "help": self.help,
+            "related"?: (!self.related.is_empty()).then_some(&self.related),
+        }
     }
 }
 
-impl Serialize for Summary {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Summary", 3)?;
-        out.serialize_field("files", &self.files)?;
-        out.serialize_field("errors", &self.errors)?;
-        out.serialize_field("warnings", &self.warnings)?;
-        out.end()
+impl ToJson for Related<'_> {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "message": self.message,
+        }
+    }
+}
+
+impl ToJson for Summary {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "files": self.files,
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
     }
 }
 
 pub fn render(report: &Report) -> String {
-    let mut text = serde_json::to_string_pretty(&document(report)).expect("the document serialises");
+    let mut text = json::pretty(&document(report).to_json());
     text.push('\n');
     text
 }

@@ -70,3 +70,72 @@ pub fn use_colour() -> bool {
         _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::{Diagnostic, FileReport, Related, Report, RuleMeta, Severity};
+    use crate::location::Span;
+
+    static AN_ERROR: RuleMeta = RuleMeta {
+        code: "PKR901",
+        name: "sample-error",
+        severity: Severity::Error,
+        doc: " ## What it does\n Reports a sample. Of nothing.\n\n ## Why is this bad?\n It is a \"sample\".\n",
+    };
+    static A_WARNING: RuleMeta = RuleMeta {
+        code: "DEP902",
+        name: "sample-warning",
+        severity: Severity::Warning,
+        doc: " ## What it does\n Warns.",
+    };
+
+    fn span(line: usize, column: usize) -> Span {
+        Span { bytes: 0..0, line, column, end_line: line, end_column: column + 4 }
+    }
+
+    fn diagnostic(rule: &'static RuleMeta, line: usize, help: Option<&str>, related: Vec<Related>) -> Diagnostic {
+        Diagnostic {
+            rule,
+            severity: rule.severity,
+            span: span(line, 3),
+            anchor: "/builders/0".to_owned(),
+            message: format!("`{}` found at line {line}", rule.name),
+            help: help.map(str::to_owned),
+            redact: false,
+            related,
+        }
+    }
+
+    /// Every field each document can have: help or none, related places or
+    /// none, a finding twice in one file, a path that needs escaping.
+    fn report() -> Report {
+        let related = vec![Related { span: span(9, 5), label: "also used here".to_owned() }];
+        let template = FileReport {
+            path: "packer/3.11/aws/machine-image/template.json".to_owned(),
+            source: String::new(),
+            diagnostics: vec![
+                diagnostic(&AN_ERROR, 2, Some("declare it in \"variables\""), related),
+                diagnostic(&AN_ERROR, 2, None, Vec::new()),
+            ],
+        };
+        let deployment = FileReport {
+            path: "deployments/my cluster é.yaml".to_owned(),
+            source: String::new(),
+            diagnostics: vec![diagnostic(&A_WARNING, 4, None, Vec::new())],
+        };
+        let clean =
+            FileReport { path: "deployments/clean.yaml".to_owned(), source: String::new(), diagnostics: vec![] };
+        Report { files: vec![template, deployment, clean] }
+    }
+
+    /// The JSON and SARIF documents byte for byte: users' scripts and code
+    /// scanning read them.
+    #[test]
+    fn the_json_documents_keep_their_shape() {
+        let report = report();
+        insta::with_settings!({ snapshot_path => "../../../tests/snapshots", prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!("json-lint", super::json::render(&report));
+            insta::assert_snapshot!("json-lint-sarif", super::sarif::render(&report, &[&A_WARNING, &AN_ERROR]));
+        });
+    }
+}

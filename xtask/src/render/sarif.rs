@@ -1,15 +1,17 @@
 //! SARIF 2.1.0, the format code scanning reads (GitHub's upload-sarif,
 //! editors' SARIF viewers). Its shape is OASIS's standard, versioned by it,
 //! so the document is written in the standard's own terms with
-//! `serde_json::json!` rather than through types of ours; a test checks
-//! the output against the official schema.
+//! `json_object!` rather than through types of ours, its keys in
+//! alphabetical order as they always were; a test checks the output
+//! against the official schema.
 
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::diagnostic::{Diagnostic, Report, RuleMeta, Severity};
+use crate::json::{self, Json, json_object};
+use crate::location::Span;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -30,24 +32,24 @@ pub fn render(report: &Report, catalogue: &[&'static RuleMeta]) -> String {
             results.push(result(&file.path, diagnostic, index[diagnostic.rule.code], format!("{hash}:{occurrence}")));
         }
     }
-    let log = json!({
+    let log = json_object! {
         "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "xtask",
-                    "version": env!("CARGO_PKG_VERSION"),
-                    "rules": catalogue.iter().map(|rule| descriptor(rule)).collect::<Vec<_>>(),
-                }
-            },
+        "runs": [json_object! {
             // Columns count characters (Unicode scalar values), as in the
             // other formats, not SARIF's default of UTF-16 code units.
             "columnKind": "unicodeCodePoints",
             "results": results,
-        }]
-    });
-    let mut text = serde_json::to_string_pretty(&log).expect("the log serialises");
+            "tool": json_object! {
+                "driver": json_object! {
+                    "name": "xtask",
+                    "rules": json::array(catalogue.iter().map(|rule| descriptor(rule))),
+                    "version": env!("CARGO_PKG_VERSION"),
+                },
+            },
+        }],
+        "version": "2.1.0",
+    };
+    let mut text = json::pretty(&log);
     text.push('\n');
     text
 }
@@ -59,66 +61,57 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-fn descriptor(rule: &RuleMeta) -> Value {
+fn descriptor(rule: &RuleMeta) -> Json {
     let doc = rule.doc_text();
-    json!({
+    json_object! {
+        "defaultConfiguration": json_object! { "level": level(rule.severity) },
+        "fullDescription": json_object! { "text": doc },
+        "help": json_object! { "markdown": doc, "text": doc },
         "id": rule.code,
         "name": rule.name,
-        "shortDescription": { "text": rule.summary() },
-        "fullDescription": { "text": doc },
-        "help": { "text": doc, "markdown": doc },
-        "defaultConfiguration": { "level": level(rule.severity) },
-    })
+        "shortDescription": json_object! { "text": rule.summary() },
+    }
 }
 
-fn result(path: &str, diagnostic: &Diagnostic, rule_index: usize, fingerprint: String) -> Value {
+fn result(path: &str, diagnostic: &Diagnostic, rule_index: usize, fingerprint: String) -> Json {
     let span = &diagnostic.span;
     let text = match &diagnostic.help {
         Some(help) => format!("{}\nhelp: {help}", diagnostic.message),
         None => diagnostic.message.clone(),
     };
-    let related: Vec<Value> = diagnostic
+    let related: Vec<Json> = diagnostic
         .related
         .iter()
         .enumerate()
         .map(|(id, related)| {
-            json!({
+            json_object! {
                 "id": id,
-                "physicalLocation": {
-                    "artifactLocation": { "uri": uri(path), "uriBaseId": "%SRCROOT%" },
-                    "region": {
-                        "startLine": related.span.line,
-                        "startColumn": related.span.column,
-                        "endLine": related.span.end_line,
-                        "endColumn": related.span.end_column,
-                    }
-                },
-                "message": { "text": related.label },
-            })
+                "message": json_object! { "text": related.label },
+                "physicalLocation": physical_location(path, &related.span),
+            }
         })
         .collect();
-    let mut result = json!({
+    json_object! {
+        "level": level(diagnostic.severity),
+        "locations": [json_object! { "physicalLocation": physical_location(path, span) }],
+        "message": json_object! { "text": text },
+        "partialFingerprints": json_object! { FINGERPRINT: fingerprint },
+        "relatedLocations"?: (!related.is_empty()).then_some(&related),
         "ruleId": diagnostic.rule.code,
         "ruleIndex": rule_index,
-        "level": level(diagnostic.severity),
-        "message": { "text": text },
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": { "uri": uri(path), "uriBaseId": "%SRCROOT%" },
-                "region": {
-                    "startLine": span.line,
-                    "startColumn": span.column,
-                    "endLine": span.end_line,
-                    "endColumn": span.end_column,
-                }
-            }
-        }],
-        "partialFingerprints": { FINGERPRINT: fingerprint },
-    });
-    if !related.is_empty() {
-        result["relatedLocations"] = Value::Array(related);
     }
-    result
+}
+
+fn physical_location(path: &str, span: &Span) -> Json {
+    json_object! {
+        "artifactLocation": json_object! { "uri": uri(path), "uriBaseId": "%SRCROOT%" },
+        "region": json_object! {
+            "endColumn": span.end_column,
+            "endLine": span.end_line,
+            "startColumn": span.column,
+            "startLine": span.line,
+        },
+    }
 }
 
 /// A hash of what the finding is (rule, file, its anchor in the document

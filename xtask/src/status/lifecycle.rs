@@ -4,17 +4,129 @@
 //! revocation the lock records, and what `prune` would remove with its
 //! defaults, computed by `prune`'s own plan so that both say the same.
 //! Part of the status document (`"channels"`, `"revoked"` and
-//! `"prunable"` of each template), and its lines in the table.
+//! `"prunable"` of each template, their keys in alphabetical order as they
+//! have always been), and its lines in the table.
 
 use std::fmt::Write as _;
 
-use serde_json::{Value, json};
-
 use crate::channels::Channels;
 use crate::clock;
+use crate::json::{Json, ToJson, json_object};
 use crate::lifecycle::prune::select::{Judged, Verdict};
-use crate::lock::LockedTemplate;
+use crate::lock::{LockedTemplate, Revocation};
 use crate::printable;
+
+/// A channel's image in one region.
+#[derive(Debug)]
+pub struct ChannelImage {
+    pub channel: String,
+    pub region: String,
+    pub id: String,
+    /// When the image was built, when the lock still records it.
+    pub built_at: Option<String>,
+    pub age: Option<String>,
+    /// When it entered the channel, as the lock records it.
+    pub entered: Option<String>,
+    /// How long it has been in the channel; none for an entry time that is
+    /// not a time or is ahead of this clock.
+    pub in_channel_for: Option<String>,
+    /// The next channel's soak; none for the last channel.
+    pub soak: Option<Soak>,
+    /// Whether a deployment of the channel boots it in this region.
+    pub booted: bool,
+    pub revoked: Option<Revocation>,
+}
+
+/// How far an image is from the next channel.
+#[derive(Debug)]
+pub struct Soak {
+    pub into: String,
+    /// The soak the next channel asks for, as written; none for no soak.
+    pub needed: Option<String>,
+    /// What is left of it; none when it cannot be measured.
+    pub left: Option<String>,
+    pub left_seconds: Option<u64>,
+    /// The next channel has it already.
+    pub promoted: bool,
+    /// A deployment of the next channel is in this region.
+    pub booted: bool,
+}
+
+/// An image of the template the lock records as revoked.
+#[derive(Debug)]
+pub struct Revoked {
+    pub id: String,
+    pub region: Option<String>,
+    pub at: String,
+    pub reason: String,
+}
+
+/// An image `prune` would remove, or would leave to the cloud's tools.
+#[derive(Debug)]
+pub struct Prunable {
+    pub id: String,
+    pub region: String,
+    pub built_at: String,
+    pub age: Option<String>,
+    /// A prune of it began and did not finish.
+    pub unfinished: bool,
+    /// `prune` removes it (an AWS image).
+    pub handled: bool,
+}
+
+impl ToJson for ChannelImage {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "age": self.age,
+            "booted": self.booted,
+            "built_at": self.built_at,
+            "channel": self.channel,
+            "entered": self.entered,
+            "id": self.id,
+            "in_channel_for": self.in_channel_for,
+            "region": self.region,
+            "revoked": self.revoked,
+            "soak": self.soak,
+        }
+    }
+}
+
+impl ToJson for Soak {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "booted": self.booted,
+            "into": self.into,
+            "left": self.left,
+            "left_seconds": self.left_seconds,
+            "needed": self.needed,
+            "promoted": self.promoted,
+        }
+    }
+}
+
+impl ToJson for Revoked {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "at": self.at,
+            "id": self.id,
+            "reason": self.reason,
+            "region": self.region,
+        }
+    }
+}
+
+impl ToJson for Prunable {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "age": self.age,
+            "built_at": self.built_at,
+            "handled": self.handled,
+            "id": self.id,
+            "region": self.region,
+            "unfinished": self.unfinished,
+        }
+    }
+}
 
 /// Each channel's image per region, in channel order then region order;
 /// `booted(channel, region)` says whether a deployment of that channel
@@ -24,7 +136,7 @@ pub fn channels_of(
     channels: Option<&Channels>,
     booted: &dyn Fn(&str, &str) -> bool,
     now: u64,
-) -> Vec<Value> {
+) -> Vec<ChannelImage> {
     let (Some(locked), Some(channels)) = (locked, channels) else { return Vec::new() };
     let mut shown = Vec::new();
     for (at, channel) in channels.names().iter().enumerate() {
@@ -46,40 +158,40 @@ pub fn channels_of(
                     (None, _) => Some(0),
                     (Some(_), None) => None,
                 };
-                json!({
-                    "into": next,
-                    "needed": needed.map(|(_, written)| written),
-                    "left": left.map(clock::describe),
-                    "left_seconds": left,
-                    "promoted": promoted,
-                    "booted": booted(next, region),
-                })
+                Soak {
+                    into: next.clone(),
+                    needed: needed.map(|(_, written)| written.to_owned()),
+                    left: left.map(clock::describe),
+                    left_seconds: left,
+                    promoted,
+                    booted: booted(next, region),
+                }
             });
-            shown.push(json!({
-                "channel": channel,
-                "region": region,
-                "id": id,
-                "built_at": image.map(|image| image.built_at.as_str()),
-                "age": age.map(clock::describe),
-                "entered": entered,
-                "in_channel_for": since.map(|since| clock::describe(now.saturating_sub(since))),
-                "soak": soak,
-                "booted": booted(channel, region),
-                "revoked": events.revoked.as_ref().map(|revoked| json!({"at": revoked.at, "reason": revoked.reason})),
-            }));
+            shown.push(ChannelImage {
+                channel: channel.clone(),
+                region: region.clone(),
+                id: id.clone(),
+                built_at: image.map(|image| image.built_at.clone()),
+                age: age.map(clock::describe),
+                entered: entered.cloned(),
+                in_channel_for: since.map(|since| clock::describe(now.saturating_sub(since))),
+                soak,
+                booted: booted(channel, region),
+                revoked: events.revoked.clone(),
+            });
         }
     }
     shown
 }
 
 /// Every image of the template the lock records as revoked.
-pub fn revocations_of(locked: Option<&LockedTemplate>) -> Vec<Value> {
+pub fn revocations_of(locked: Option<&LockedTemplate>) -> Vec<Revoked> {
     let Some(locked) = locked else { return Vec::new() };
     let mut revoked = Vec::new();
     for (id, events) in &locked.lifecycle {
         let Some(revocation) = &events.revoked else { continue };
-        let region = locked.find(id).map(|(region, _)| region);
-        revoked.push(json!({"id": id, "region": region, "at": revocation.at, "reason": revocation.reason}));
+        let region = locked.find(id).map(|(region, _)| region.to_owned());
+        revoked.push(Revoked { id: id.clone(), region, at: revocation.at.clone(), reason: revocation.reason.clone() });
     }
     revoked
 }
@@ -87,33 +199,29 @@ pub fn revocations_of(locked: Option<&LockedTemplate>) -> Vec<Value> {
 /// The images of `template` (its key in the lock) that `prune` would
 /// remove, as `judged` by its plan: with the default policy, `status`
 /// asks for no AWS CLI, so snapshots are `prune`'s to list.
-pub fn prunable_of(judged: &[Judged], template: &str) -> Vec<Value> {
+pub fn prunable_of(judged: &[Judged], template: &str) -> Vec<Prunable> {
     judged
         .iter()
         .filter(|judged| judged.template == template)
         .filter(|judged| !matches!(judged.verdict, Verdict::Kept(_)))
-        .map(|judged| {
-            json!({
-                "id": judged.image.id,
-                "region": judged.region,
-                "built_at": judged.image.built_at,
-                "age": judged.age.map(clock::describe),
-                "unfinished": judged.verdict == Verdict::Unfinished,
-                "handled": judged.verdict != Verdict::NotHandled,
-            })
+        .map(|judged| Prunable {
+            id: judged.image.id.clone(),
+            region: judged.region.clone(),
+            built_at: judged.image.built_at.clone(),
+            age: judged.age.map(clock::describe),
+            unfinished: judged.verdict == Verdict::Unfinished,
+            handled: judged.verdict != Verdict::NotHandled,
         })
         .collect()
 }
 
-/// The table's lines for one template's `"channels"`, `"revoked"` and
-/// `"prunable"`.
-pub fn human(entry: &Value, out: &mut String) {
-    let text = |value: &Value, key: &str| {
-        printable::escape(value.get(key).and_then(Value::as_str).unwrap_or("?")).into_owned()
-    };
-    for channel in entry["channels"].as_array().into_iter().flatten() {
-        let age = channel["age"].as_str().map(|age| format!(", built {age} ago")).unwrap_or_default();
-        let since = match (channel["in_channel_for"].as_str(), channel["entered"].as_str()) {
+/// The table's lines for one template's channels, revocations and
+/// prunable images.
+pub fn human(channels: &[ChannelImage], revoked: &[Revoked], prunable: &[Prunable], out: &mut String) {
+    let escaped = |text: &str| printable::escape(text).into_owned();
+    for channel in channels {
+        let age = channel.age.as_ref().map(|age| format!(", built {age} ago")).unwrap_or_default();
+        let since = match (&channel.in_channel_for, &channel.entered) {
             (Some(since), _) => format!(", in it for {since}"),
             (None, Some(entered)) => format!(
                 ", entered at {}, which cannot be used (not a time, or ahead of this machine's clock: a wrong clock)",
@@ -121,63 +229,65 @@ pub fn human(entry: &Value, out: &mut String) {
             ),
             (None, None) => ", entry time not recorded".to_owned(),
         };
-        let soak = match channel.get("soak").filter(|soak| !soak.is_null()) {
+        let soak = match &channel.soak {
             // A build gives the first channel every region it built, with
             // or without a deployment of it there to run the image.
-            Some(soak) if channel["booted"] == false && soak["booted"] == true => format!(
+            Some(soak) if !channel.booted && soak.booted => format!(
                 "; no deployment of `{0}` boots it here, so `cargo xtask promote --to {1}` cannot give it to `{1}`'s \
                  deployments in this region (add a `{0}` deployment here)",
-                text(channel, "channel"),
-                text(soak, "into")
+                escaped(&channel.channel),
+                escaped(&soak.into)
             ),
-            _ if channel["booted"] == false => {
-                format!("; no deployment of `{}` boots it here", text(channel, "channel"))
+            _ if !channel.booted => {
+                format!("; no deployment of `{}` boots it here", escaped(&channel.channel))
             }
             None => String::new(),
-            Some(soak) if soak["promoted"] == true => format!("; `{}` is on it too", text(soak, "into")),
-            Some(soak) => match (soak["needed"].as_str(), soak["left_seconds"].as_u64()) {
-                (None, _) => format!("; `{}` takes it without a soak", text(soak, "into")),
+            Some(soak) if soak.promoted => format!("; `{}` is on it too", escaped(&soak.into)),
+            Some(soak) => match (&soak.needed, soak.left_seconds) {
+                (None, _) => format!("; `{}` takes it without a soak", escaped(&soak.into)),
                 (Some(needed), Some(0)) => {
-                    format!("; soaked ({needed}): `cargo xtask promote --to {}` takes it", text(soak, "into"))
+                    format!("; soaked ({needed}): `cargo xtask promote --to {}` takes it", escaped(&soak.into))
                 }
-                (Some(needed), Some(_)) => {
-                    format!("; {} left of the {needed} soak before `{}`", text(soak, "left"), text(soak, "into"))
-                }
+                (Some(needed), Some(_)) => format!(
+                    "; {} left of the {needed} soak before `{}`",
+                    escaped(soak.left.as_deref().unwrap_or("?")),
+                    escaped(&soak.into)
+                ),
                 (Some(needed), None) => format!("; its soak ({needed}) cannot be measured"),
             },
         };
-        let revoked = match channel.get("revoked").filter(|revoked| !revoked.is_null()) {
-            Some(revoked) => format!("  REVOKED on {}: {}", text(revoked, "at"), text(revoked, "reason")),
+        let revoked = match &channel.revoked {
+            Some(revoked) => format!("  REVOKED on {}: {}", escaped(&revoked.at), escaped(&revoked.reason)),
             None => String::new(),
         };
         let _ = writeln!(
             out,
             "  channel {:<10} {:<14} {}{age}{since}{soak}{revoked}",
-            text(channel, "channel"),
-            text(channel, "region"),
-            text(channel, "id")
+            escaped(&channel.channel),
+            escaped(&channel.region),
+            escaped(&channel.id)
         );
     }
-    for revoked in entry["revoked"].as_array().into_iter().flatten() {
+    for revoked in revoked {
         let _ = writeln!(
             out,
             "  revoked {} ({}) on {}: {}",
-            text(revoked, "id"),
-            text(revoked, "region"),
-            text(revoked, "at"),
-            text(revoked, "reason")
+            escaped(&revoked.id),
+            escaped(revoked.region.as_deref().unwrap_or("?")),
+            escaped(&revoked.at),
+            escaped(&revoked.reason)
         );
     }
-    for prunable in entry["prunable"].as_array().into_iter().flatten() {
-        let age = prunable["age"].as_str().map(|age| format!(", built {age} ago")).unwrap_or_default();
-        let what = if prunable["handled"] == false {
+    for prunable in prunable {
+        let age = prunable.age.as_ref().map(|age| format!(", built {age} ago")).unwrap_or_default();
+        let what = if !prunable.handled {
             "not an AWS image: prune leaves it, remove it with the cloud's own tools"
-        } else if prunable["unfinished"] == true {
+        } else if prunable.unfinished {
             "a prune of it began and did not finish: `cargo xtask prune --execute` completes it"
         } else {
             "nothing needs it: `cargo xtask prune --execute` removes it"
         };
-        let _ = writeln!(out, "  prunable {} ({}){age}: {what}", text(prunable, "id"), text(prunable, "region"));
+        let _ = writeln!(out, "  prunable {} ({}){age}: {what}", escaped(&prunable.id), escaped(&prunable.region));
     }
 }
 
@@ -186,7 +296,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::lock::{LockedImage, Revocation};
+    use crate::lock::LockedImage;
 
     fn channels(text: &str) -> Channels {
         let table = toml::de::DeTable::parse(text).unwrap();
@@ -221,14 +331,13 @@ mod tests {
         old.revoked = Some(Revocation { at: "2026-11-29T10:00:00Z".into(), reason: "a bad kernel".into() });
         let shown = channels_of(Some(&entry), Some(&channels), &|_, _| true, now);
         assert_eq!(shown.len(), 2);
-        assert_eq!((shown[0]["channel"].as_str(), shown[0]["id"].as_str()), (Some("canary"), Some("ami-2")));
-        assert_eq!(shown[0]["age"], "3d 0h");
-        assert_eq!(shown[0]["soak"]["left"], "1d 14h");
-        assert!(shown[1]["soak"].is_null(), "the last channel soaks for nothing");
-        assert_eq!(shown[1]["revoked"]["reason"], "a bad kernel");
-        let document = json!({"channels": shown, "revoked": revocations_of(Some(&entry))});
+        assert_eq!((shown[0].channel.as_str(), shown[0].id.as_str()), ("canary", "ami-2"));
+        assert_eq!(shown[0].age.as_deref(), Some("3d 0h"));
+        assert_eq!(shown[0].soak.as_ref().and_then(|soak| soak.left.as_deref()), Some("1d 14h"));
+        assert!(shown[1].soak.is_none(), "the last channel soaks for nothing");
+        assert_eq!(shown[1].revoked.as_ref().map(|revoked| revoked.reason.as_str()), Some("a bad kernel"));
         let mut out = String::new();
-        human(&document, &mut out);
+        human(&shown, &revocations_of(Some(&entry)), &[], &mut out);
         assert!(out.contains("channel canary     r              ami-2, built 3d 0h ago, in it for 10h 0m; 1d 14h left of the 48h soak before `stable`"), "{out}");
         assert!(out.contains("channel stable     r              ami-1, built 3d 0h ago, entry time not recorded  REVOKED on 2026-11-29T10:00:00Z: a bad kernel"), "{out}");
         assert!(out.contains("  revoked ami-1 (r) on 2026-11-29T10:00:00Z: a bad kernel"), "{out}");
@@ -237,20 +346,24 @@ mod tests {
         // No canary cluster in the region: its soak leads nowhere.
         let shown = channels_of(Some(&entry), Some(&channels), &|channel, _| channel != "canary", now);
         let mut out = String::new();
-        human(&json!({ "channels": shown }), &mut out);
+        human(&shown, &[], &[], &mut out);
         assert!(out.contains("ami-2, built 3d 0h ago, in it for 10h 0m; no deployment of `canary` boots it here, so `cargo xtask promote --to stable` cannot give it to `stable`'s deployments in this region (add a `canary` deployment here)"), "{out}");
         let shown = channels_of(Some(&entry), Some(&channels), &|_, _| false, now);
         let mut out = String::new();
-        human(&json!({ "channels": shown }), &mut out);
+        human(&shown, &[], &[], &mut out);
         assert!(out.contains("in it for 10h 0m; no deployment of `canary` boots it here\n"), "{out}");
 
         // Entered a day ahead of this clock: no soak is measured from it.
         entry.lifecycle.get_mut("ami-2").unwrap().entered =
             BTreeMap::from([("canary".to_owned(), crate::clock::utc_timestamp(now + 86_400))]);
         let shown = channels_of(Some(&entry), Some(&channels), &|_, _| true, now);
-        assert!(shown[0]["in_channel_for"].is_null() && shown[0]["soak"]["left"].is_null(), "{}", shown[0]);
+        assert!(
+            shown[0].in_channel_for.is_none() && shown[0].soak.as_ref().is_some_and(|soak| soak.left.is_none()),
+            "{:?}",
+            shown[0]
+        );
         let mut out = String::new();
-        human(&json!({"channels": shown, "revoked": []}), &mut out);
+        human(&shown, &[], &[], &mut out);
         assert!(out.contains("which cannot be used (not a time, or ahead of this machine's clock: a wrong clock); its soak (48h) cannot be measured"), "{out}");
     }
 
@@ -284,10 +397,10 @@ mod tests {
             judged("other", "ami-5", Verdict::Prune),
         ];
         let shown = prunable_of(&all, "t");
-        let ids: Vec<&str> = shown.iter().map(|image| image["id"].as_str().unwrap()).collect();
+        let ids: Vec<&str> = shown.iter().map(|image| image.id.as_str()).collect();
         assert_eq!(ids, ["ami-1", "ami-2", "image-4"]);
         let mut out = String::new();
-        human(&json!({ "prunable": shown }), &mut out);
+        human(&[], &[], &shown, &mut out);
         assert_eq!(
             out,
             "  prunable ami-1 (r), built 40d 0h ago: nothing needs it: `cargo xtask prune --execute` removes it\n  \

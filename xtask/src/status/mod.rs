@@ -13,12 +13,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use serde_json::{Value, json};
 
+use self::lifecycle::{ChannelImage, Prunable, Revoked};
 use crate::deployments::{Deployment, GLOBAL, feeding_image};
 use crate::freshness::{self, Freshness};
+use crate::json::{self, Json, ToJson, json_object};
 use crate::lifecycle::{fleet, prune};
-use crate::lock::{LockFile, LockedTemplate};
+use crate::lock::{LockFile, LockedImage, LockedTemplate};
 use crate::printable;
 use crate::project::{self, Filter, Layout, Selection, TemplateFile};
 use crate::render::Format;
@@ -60,7 +61,7 @@ pub fn run(selection: &Selection, format: Format) -> Result<ExitCode> {
             }
         }
     }
-    let mut entries: Vec<Value> = templates
+    let mut entries: Vec<TemplateStatus> = templates
         .iter()
         .filter(|file| file.layout.is_ok() && chosen(file))
         .map(|file| {
@@ -69,9 +70,9 @@ pub fn run(selection: &Selection, format: Format) -> Result<ExitCode> {
             let booted_here = |channel: &str, region: &str| {
                 booted.contains(&(file.rel.clone(), channel.to_owned(), region.to_owned()))
             };
-            status["channels"] = Value::from(lifecycle::channels_of(locked, channels.as_ref(), &booted_here, now));
-            status["revoked"] = Value::from(lifecycle::revocations_of(locked));
-            status["prunable"] = Value::from(lifecycle::prunable_of(&prunable, &file.rel));
+            status.channels = Some(lifecycle::channels_of(locked, channels.as_ref(), &booted_here, now));
+            status.revoked = Some(lifecycle::revocations_of(locked));
+            status.prunable = lifecycle::prunable_of(&prunable, &file.rel);
             status
         })
         .collect();
@@ -84,14 +85,15 @@ pub fn run(selection: &Selection, format: Format) -> Result<ExitCode> {
             && (filter.is_empty() || Layout::from_relative(rel).is_ok_and(|layout| filter.accepts_layout(&layout)));
         if in_selection && !templates.iter().any(|file| &file.rel == rel) {
             let mut status = removed_template_status(rel, locked, &images_here, &deployments);
-            status["prunable"] = Value::from(lifecycle::prunable_of(&prunable, rel));
+            status.prunable = lifecycle::prunable_of(&prunable, rel);
             entries.push(status);
         }
     }
     match format {
         Format::Json => {
-            let document = json!({ "version": 1, "templates": entries, "errors": unreadable });
-            let document = serde_json::to_string_pretty(&document).expect("the status serialises");
+            // The keys in alphabetical order, as they have always been.
+            let document = json_object! { "errors": unreadable, "templates": entries, "version": 1 };
+            let document = json::pretty(&document);
             show_line!("{}", printable::escape_json(&document));
         }
         _ => {
@@ -102,6 +104,113 @@ pub fn run(selection: &Selection, format: Format) -> Result<ExitCode> {
         }
     }
     Ok(if unreadable.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// One template's status: its entry in the document, its lines in the
+/// table.
+struct TemplateStatus {
+    /// Its folder (`packer/3.11/aws/machine-image`), or its file.
+    template: String,
+    release: Option<String>,
+    cloud: Option<String>,
+    image: Option<String>,
+    /// Its files are gone; the lock still records its images.
+    removed: bool,
+    images: Vec<ImageStatus>,
+    deployments: Vec<KeyStatus>,
+    /// Each channel's image per region, and the revocations: absent for a
+    /// removed template.
+    channels: Option<Vec<ChannelImage>>,
+    revoked: Option<Vec<Revoked>>,
+    /// What `prune` would remove.
+    prunable: Vec<Prunable>,
+}
+
+/// An image the lock records for the template in one region.
+struct ImageStatus {
+    region: String,
+    id: String,
+    built_at: String,
+    packer_version: Option<String>,
+    plugins: Option<BTreeMap<String, String>>,
+    /// The manifest it was taken from.
+    manifest: Option<String>,
+    /// Current, stale (and why), or its template gone.
+    state: Option<String>,
+    /// What it was built with besides its files: a run given other
+    /// variables builds it again (see `images --plan`).
+    given: Option<Vec<String>>,
+    values: Option<BTreeMap<String, Option<String>>>,
+}
+
+/// A deployment key the template feeds, or fed, and what it boots.
+struct KeyStatus {
+    path: String,
+    key: String,
+    region: String,
+    id: String,
+    state: String,
+}
+
+impl ToJson for TemplateStatus {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "channels"?: self.channels,
+            "cloud": self.cloud,
+            "deployments": self.deployments,
+            "image": self.image,
+            "images": self.images,
+            "prunable": self.prunable,
+            "release": self.release,
+            "removed": self.removed,
+            "revoked"?: self.revoked,
+            "template": self.template,
+        }
+    }
+}
+
+impl ToJson for ImageStatus {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "built_at": self.built_at,
+            "given": self.given,
+            "id": self.id,
+            "manifest": self.manifest,
+            "packer_version": self.packer_version,
+            "plugins": self.plugins,
+            "region": self.region,
+            "state": self.state,
+            "values": self.values,
+        }
+    }
+}
+
+impl ToJson for KeyStatus {
+    fn to_json(&self) -> Json {
+        json_object! {
+            "id": self.id,
+            "key": self.key,
+            "path": self.path,
+            "region": self.region,
+            "state": self.state,
+        }
+    }
+}
+
+impl ImageStatus {
+    fn of(region: &str, image: &LockedImage, state: Option<String>) -> ImageStatus {
+        ImageStatus {
+            region: region.to_owned(),
+            id: image.id.clone(),
+            built_at: image.built_at.clone(),
+            packer_version: image.packer_version.clone(),
+            plugins: image.plugins.clone(),
+            manifest: image.manifest.as_ref().map(|manifest| manifest.path.clone()),
+            state,
+            given: image.variables.clone(),
+            values: image.values.clone(),
+        }
+    }
 }
 
 /// The templates that `paths` name (a template.json, an HCL2 folder or one
@@ -132,31 +241,17 @@ fn template_status(
     lockfile: &LockFile,
     images_here: &BTreeMap<(String, String), BTreeSet<String>>,
     deployments: &[Deployment],
-) -> Value {
+) -> TemplateStatus {
     let layout = file.layout.clone().expect("filtered to laid-out templates");
     let locked: Option<&LockedTemplate> = lockfile.templates.get(&file.rel);
     let recorded = locked.map(|locked| &locked.images);
     // Judged with the values each build was given, as `images --plan`
     // judges a run with its own.
     let freshness = locked.map(|locked| freshness::of_template(file, locked)).unwrap_or_default();
-    let images: Vec<Value> = recorded
+    let images: Vec<ImageStatus> = recorded
         .into_iter()
         .flatten()
-        .map(|(region, image)| {
-            json!({
-                "region": region,
-                "id": image.id,
-                "built_at": image.built_at,
-                "packer_version": image.packer_version,
-                "plugins": image.plugins,
-                "manifest": image.manifest.as_ref().map(|m| m.path.clone()),
-                "state": freshness.get(region).map(Freshness::describe),
-                // What it was built with besides its files: a run given
-                // other variables builds it again (see `images --plan`).
-                "given": image.variables,
-                "values": image.values,
-            })
-        })
+        .map(|(region, image)| ImageStatus::of(region, image, freshness.get(region).map(Freshness::describe)))
         .collect();
     let here = images_here.get(&(layout.release.clone(), layout.cloud.clone())).cloned().unwrap_or_default();
     let mut used = Vec::new();
@@ -191,8 +286,8 @@ fn template_status(
                 .map(|(rel, _)| rel.strip_suffix("/template.json").unwrap_or(rel).to_owned());
             let image_state = images
                 .iter()
-                .find(|image| image["region"] == region)
-                .and_then(|image| image["state"].as_str())
+                .find(|image| image.region == region)
+                .and_then(|image| image.state.as_deref())
                 .unwrap_or("current");
             let state = match (recorded_here, elsewhere) {
                 (Some(current), _) if current == id && image_state == "current" => "current".to_owned(),
@@ -208,24 +303,27 @@ fn template_status(
                 (Some(_), None) => "not the recorded image (unknown to the lock)".to_owned(),
                 (None, None) => "no image recorded for its region".to_owned(),
             };
-            used.push(json!({
-                "path": deployment.rel,
-                "key": format!("{role}.machine_image.id"),
-                "region": region,
-                "id": id,
-                "state": state,
-            }));
+            used.push(KeyStatus {
+                path: deployment.rel.clone(),
+                key: format!("{role}.machine_image.id"),
+                region: region.to_owned(),
+                id: id.to_owned(),
+                state,
+            });
         }
     }
-    json!({
-        "template": file.rel.strip_suffix("/template.json").unwrap_or(&file.rel),
-        "release": layout.release,
-        "cloud": layout.cloud,
-        "image": layout.image,
-        "removed": false,
-        "images": images,
-        "deployments": used,
-    })
+    TemplateStatus {
+        template: file.rel.strip_suffix("/template.json").unwrap_or(&file.rel).to_owned(),
+        release: Some(layout.release),
+        cloud: Some(layout.cloud),
+        image: Some(layout.image),
+        removed: false,
+        images,
+        deployments: used,
+        channels: None,
+        revoked: None,
+        prunable: Vec::new(),
+    }
 }
 
 /// A template the lock records whose files are gone (`git rm -r`): its
@@ -236,16 +334,11 @@ fn removed_template_status(
     locked: &LockedTemplate,
     images_here: &BTreeMap<(String, String), BTreeSet<String>>,
     deployments: &[Deployment],
-) -> Value {
-    let images: Vec<Value> = locked
+) -> TemplateStatus {
+    let images: Vec<ImageStatus> = locked
         .images
         .iter()
-        .map(|(region, image)| {
-            json!({"region": region, "id": image.id, "built_at": image.built_at,
-                   "packer_version": image.packer_version, "plugins": image.plugins,
-                   "manifest": image.manifest.as_ref().map(|m| m.path.clone()),
-                   "state": "its template is gone", "given": image.variables, "values": image.values})
-        })
+        .map(|(region, image)| ImageStatus::of(region, image, Some("its template is gone".to_owned())))
         .collect();
     let layout = Layout::from_relative(rel).ok();
     let mut used = Vec::new();
@@ -275,77 +368,72 @@ fn removed_template_status(
                 Some("aws") => deployment.region().unwrap_or("?"),
                 _ => GLOBAL,
             };
-            used.push(json!({
-                "path": deployment.rel,
-                "key": format!("{role}.machine_image.id"),
-                "region": region,
-                "id": id,
-                "state": state,
-            }));
+            used.push(KeyStatus {
+                path: deployment.rel.clone(),
+                key: format!("{role}.machine_image.id"),
+                region: region.to_owned(),
+                id: id.to_owned(),
+                state,
+            });
         }
     }
-    json!({
-        "template": rel.strip_suffix("/template.json").unwrap_or(rel),
-        "release": layout.as_ref().map(|layout| &layout.release),
-        "cloud": layout.as_ref().map(|layout| &layout.cloud),
-        "image": layout.as_ref().map(|layout| &layout.image),
-        "removed": true,
-        "images": images,
-        "deployments": used,
-    })
+    TemplateStatus {
+        template: rel.strip_suffix("/template.json").unwrap_or(rel).to_owned(),
+        release: layout.as_ref().map(|layout| layout.release.clone()),
+        cloud: layout.as_ref().map(|layout| layout.cloud.clone()),
+        image: layout.as_ref().map(|layout| layout.image.clone()),
+        removed: true,
+        images,
+        deployments: used,
+        channels: None,
+        revoked: None,
+        prunable: Vec::new(),
+    }
 }
 
 /// The table for a person: per template its images, then who uses what.
-fn human(entries: &[Value]) -> String {
+fn human(entries: &[TemplateStatus]) -> String {
     let mut out = String::new();
     // Everything here comes from files (the lock, deployments, their
     // names): shown with its control characters escaped.
-    let text = |value: &Value, key: &str| {
-        printable::escape(value.get(key).and_then(Value::as_str).unwrap_or_default()).into_owned()
-    };
+    let text = |text: &str| printable::escape(text).into_owned();
     for entry in entries {
-        if entry["removed"] == true {
+        if entry.removed {
             let _ = writeln!(
                 out,
                 "{}  (removed: its template is gone; packer/images.lock still records its images)",
-                text(entry, "template")
+                text(&entry.template)
             );
         } else {
-            let _ = writeln!(out, "{}", text(entry, "template"));
+            let _ = writeln!(out, "{}", text(&entry.template));
         }
-        let images = entry["images"].as_array().cloned().unwrap_or_default();
-        if images.is_empty() {
+        if entry.images.is_empty() {
             let _ = writeln!(out, "  no image recorded in packer/images.lock");
         }
-        for image in &images {
-            let by = match (image["packer_version"].as_str(), image["manifest"].as_str()) {
+        for image in &entry.images {
+            let by = match (&image.packer_version, &image.manifest) {
                 (_, Some(manifest)) => format!("from {}", printable::escape(manifest)),
                 (Some(version), None) => {
-                    let plugins: Vec<String> = image["plugins"]
-                        .as_object()
-                        .into_iter()
+                    let plugins: Vec<String> = image
+                        .plugins
+                        .iter()
                         .flatten()
                         .map(|(source, version)| {
-                            format!(
-                                " and {} {}",
-                                printable::escape(source),
-                                printable::escape(version.as_str().unwrap_or("?"))
-                            )
+                            format!(" and {} {}", printable::escape(source), printable::escape(version))
                         })
                         .collect();
                     format!("with Packer {}{}", printable::escape(version), plugins.concat())
                 }
                 (None, None) => String::new(),
             };
-            let given: Vec<String> = image["given"]
-                .as_array()
-                .into_iter()
+            let given: Vec<String> = image
+                .given
+                .iter()
                 .flatten()
-                .filter_map(Value::as_str)
                 .map(|name| {
                     // The lock keeps a `PKR_VAR_<name>` value under the variable's name.
                     let variable = name.strip_prefix("PKR_VAR_").unwrap_or(name);
-                    match image["values"].get(variable).and_then(Value::as_str) {
+                    match image.values.as_ref().and_then(|values| values.get(variable)).and_then(Option::as_deref) {
                         Some(value) => format!("{}={}", printable::escape(name), shortened(value)),
                         None => printable::escape(name).into_owned(),
                     }
@@ -355,22 +443,23 @@ fn human(entries: &[Value]) -> String {
             let _ = writeln!(
                 out,
                 "  {:<14} {:<22} built {} {by}  {}{given}",
-                text(image, "region"),
-                text(image, "id"),
-                text(image, "built_at"),
-                text(image, "state")
+                text(&image.region),
+                text(&image.id),
+                text(&image.built_at),
+                text(image.state.as_deref().unwrap_or_default())
             );
         }
-        lifecycle::human(entry, &mut out);
-        for used in entry["deployments"].as_array().into_iter().flatten() {
+        let channels = entry.channels.as_deref().unwrap_or_default();
+        lifecycle::human(channels, entry.revoked.as_deref().unwrap_or_default(), &entry.prunable, &mut out);
+        for used in &entry.deployments {
             let _ = writeln!(
                 out,
                 "  {} {} ({}): {}  {}",
-                text(used, "path"),
-                text(used, "key"),
-                text(used, "region"),
-                text(used, "id"),
-                text(used, "state")
+                text(&used.path),
+                text(&used.key),
+                text(&used.region),
+                text(&used.id),
+                text(&used.state)
             );
         }
     }

@@ -1,14 +1,13 @@
 //! What `prune` prints: the images it removes (or would), with region, age
 //! and snapshots, those of other clouds it leaves, and those it keeps with
-//! why; and the versioned JSON document, whose types are kept apart from
-//! the internal ones.
+//! why; and the versioned JSON document, whose shape is kept apart from
+//! the internal types.
 
 use std::fmt::Write as _;
 
-use serde::ser::{Serialize, SerializeStruct, Serializer};
-
 use super::select::{Judged, Policy, Verdict};
 use crate::clock;
+use crate::json::{self, Json, json_object};
 use crate::printable;
 
 /// What became of one image.
@@ -217,53 +216,36 @@ pub fn human(run: &Run) -> String {
 /// The versioned document: `{"version": 1, "command": "prune", "dry_run",
 /// "keep", "older_than", "images": [...], "errors": [...]}`.
 pub fn json(run: &Run) -> String {
-    let text = serde_json::to_string_pretty(&Document { run }).expect("the document serialises");
+    let text = json::pretty(&document(run));
     format!("{}\n", printable::escape_json(&text))
 }
 
-struct Document<'a> {
-    run: &'a Run,
-}
-
-struct Image<'a> {
-    run: &'a Run,
-    outcome: &'a Outcome,
-}
-
-impl Serialize for Document<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let run = self.run;
-        let mut out = serializer.serialize_struct("Document", 7)?;
-        out.serialize_field("version", &1)?;
-        out.serialize_field("command", "prune")?;
-        out.serialize_field("dry_run", &run.dry_run)?;
-        out.serialize_field("keep", &run.policy.keep)?;
-        out.serialize_field("older_than", &run.policy.older_than_text)?;
-        let images: Vec<Image> = run.outcomes.iter().map(|outcome| Image { run, outcome }).collect();
-        out.serialize_field("images", &images)?;
-        out.serialize_field("errors", &run.unreadable)?;
-        out.end()
-    }
-}
-
-impl Serialize for Image<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let outcome = self.outcome;
+fn document(run: &Run) -> Json {
+    let images = json::array(run.outcomes.iter().map(|outcome| {
         let judged = &outcome.judged;
         let layout = judged.layout.as_ref();
-        let mut out = serializer.serialize_struct("Image", 12)?;
-        out.serialize_field("template", judged.folder())?;
-        out.serialize_field("release", &layout.map(|layout| &layout.release))?;
-        out.serialize_field("cloud", &layout.map(|layout| &layout.cloud))?;
-        out.serialize_field("image", &layout.map(|layout| &layout.image))?;
-        out.serialize_field("region", &judged.region)?;
-        out.serialize_field("id", &judged.image.id)?;
-        out.serialize_field("built_at", &judged.image.built_at)?;
-        out.serialize_field("age_seconds", &judged.age)?;
-        out.serialize_field("state", outcome.state_name(self.run.dry_run))?;
-        out.serialize_field("reason", &outcome.reason(self.run.dry_run))?;
-        out.serialize_field("snapshots", &outcome.snapshots)?;
-        out.serialize_field("unfinished", &(judged.verdict == Verdict::Unfinished))?;
-        out.end()
+        json_object! {
+            "template": judged.folder(),
+            "release": layout.map(|layout| &layout.release),
+            "cloud": layout.map(|layout| &layout.cloud),
+            "image": layout.map(|layout| &layout.image),
+            "region": judged.region,
+            "id": judged.image.id,
+            "built_at": judged.image.built_at,
+            "age_seconds": judged.age,
+            "state": outcome.state_name(run.dry_run),
+            "reason": outcome.reason(run.dry_run),
+            "snapshots": outcome.snapshots,
+            "unfinished": judged.verdict == Verdict::Unfinished,
+        }
+    }));
+    json_object! {
+        "version": 1,
+        "command": "prune",
+        "dry_run": run.dry_run,
+        "keep": run.policy.keep,
+        "older_than": run.policy.older_than_text,
+        "images": images,
+        "errors": run.unreadable,
     }
 }
