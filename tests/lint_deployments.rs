@@ -629,3 +629,37 @@ fn one_command_line_for_every_command() {
     let plain = xtask(&["lint-deployments", "--root", failing, "--color", "never"]);
     assert!(!stdout(&plain).contains('\u{1b}'), "{}", stdout(&plain));
 }
+
+/// A deployment named on the command line from a subfolder
+/// (`../deployments/twice.yaml` from `packer/`) is reported root-relative
+/// in the machine outputs and matched so by `[per-file-ignores]`, and shown
+/// from the current folder, as a named template is: its path as given was
+/// taken for a root-relative one, so JSON said `../deployments/twice.yaml`,
+/// no ignore pattern matched it, and the human output said
+/// `../../deployments/twice.yaml`.
+#[test]
+fn a_deployment_named_from_a_subfolder_is_known_by_its_root_relative_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let fixture = fixtures().join("deployment-rules/duplicate-key");
+    for rel in ["packer/3.11/aws/machine-image/template.json", "deployments/twice.yaml"] {
+        write(root, rel, fs::read(fixture.join(rel)).unwrap());
+    }
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(args)
+            .args(["--root", root.to_str().unwrap(), "../deployments/twice.yaml"])
+            .current_dir(root.join("packer"))
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        stdout(&output)
+    };
+    for command in ["lint-deployments", "lint"] {
+        assert!(run(&[command]).contains(" --> ../deployments/twice.yaml:10:3"), "{}", run(&[command]));
+        assert!(run(&[command, "--format", "json"]).contains("\"path\": \"deployments/twice.yaml\""));
+        assert!(run(&[command, "--format", "github"]).contains("file=deployments/twice.yaml,"));
+    }
+    write(root, "xtask.toml", "[per-file-ignores]\n\"deployments/*.yaml\" = [\"DEP002\"]\n");
+    assert!(run(&["lint-deployments"]).contains("no problems found"), "{}", run(&["lint-deployments"]));
+}

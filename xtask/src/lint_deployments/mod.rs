@@ -121,8 +121,11 @@ pub fn lint(options: &Options, rules: &Registry) -> Result<Report> {
     if !options.root.is_dir() {
         bail!("the root `{}` is not a folder; pass --root with the repository's top folder", options.root.display());
     }
-    let paths =
-        if options.files.is_empty() { deployments::find(&options.root)? } else { deployments::named(&options.files)? };
+    let paths = if options.files.is_empty() {
+        deployments::find(&options.root)?
+    } else {
+        deployments::named(&options.files)?.into_iter().map(|path| below_root(&options.root, path)).collect()
+    };
     // A corrupt lock is an error, as it is for `images`: taken as no lock,
     // it would silently turn off the stale- and unknown-image checks.
     let lock = Some(LockFile::read(&options.root)?).filter(|lock| !lock.templates.is_empty());
@@ -138,6 +141,21 @@ pub fn lint(options: &Options, rules: &Registry) -> Result<Report> {
     let mut report = Report { files };
     rule_settings.apply(&mut report);
     Ok(report)
+}
+
+/// A deployment named on the command line (from the current folder) as a
+/// path below the root when it is in the repository, so that its reports
+/// and `[per-file-ignores]` see it root-relative (`deployments/a.yaml`, not
+/// `../deployments/a.yaml` from `packer/`), as a named template's are. Its
+/// folder is resolved, not the file, which may be a symlink.
+fn below_root(root: &Path, path: PathBuf) -> PathBuf {
+    let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else { return path };
+    let folder = if folder.as_os_str().is_empty() { Path::new(".") } else { folder };
+    let (Ok(folder), Ok(top)) = (std::fs::canonicalize(folder), std::fs::canonicalize(root)) else { return path };
+    match folder.strip_prefix(&top) {
+        Ok(inside) => root.join(inside).join(name),
+        Err(_) => path,
+    }
 }
 
 pub fn lint_file(
