@@ -70,9 +70,10 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("pre-commit")
                 .about("Lint what is staged for commit (the index, not the working tree); run by the git hook")
-                .long_about(
-                    "Lint what is staged for commit (the index, not the working tree); run by the git hook. The \
-                     staged templates and deployments are linted, with the deployments a staged template or the \
+                // After the options, as prune's: a long_about would make
+                // --help alone of every command's print in clap's long layout.
+                .after_help(
+                    "The staged templates and deployments are linted, with the deployments a staged template or the \
                      lock affects; --release, --cloud, --image and paths narrow them, as for lint. The work tree \
                      is the one the current folder is in, or --root.",
                 )
