@@ -525,6 +525,21 @@ fn the_selection_narrows_what_is_staged() {
     assert_eq!(missing, Some(2), "{said}");
 }
 
+/// A path naming a staged symlink to a deployment selects the link, which
+/// the index holds as a file of its own, not the file it leads to.
+#[test]
+fn a_path_to_a_staged_symlink_names_the_link() {
+    let repo = Repo::new();
+    std::os::unix::fs::symlink("frankfurt.yaml", repo.path.join("deployments/link.yaml")).unwrap();
+    repo.git(&["add", "deployments/link.yaml"]);
+    let all = repo.xtask(&["pre-commit"]);
+    assert_eq!(all.status.code(), Some(1), "{}", text(&all));
+    assert!(text(&all).contains("--> deployments/link.yaml"), "{}", text(&all));
+    let named = repo.xtask(&["pre-commit", "deployments/link.yaml"]);
+    assert_eq!(named.status.code(), Some(1), "the link went unlinted: {}", text(&named));
+    assert!(text(&named).contains("--> deployments/link.yaml"), "{}", text(&named));
+}
+
 /// Diagnostics name files from the folder the person stands in; `--root`
 /// from outside the repository names them from its top; JSON keeps them
 /// root-relative wherever it runs.

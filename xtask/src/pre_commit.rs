@@ -255,13 +255,28 @@ fn staged_prefixes(top: &Path, paths: &[PathBuf]) -> Result<Vec<String>> {
     paths
         .iter()
         .map(|path| {
-            let absolute = std::fs::canonicalize(path).with_context(|| format!("resolving {}", path.display()))?;
+            let absolute = resolved(path).with_context(|| format!("resolving {}", path.display()))?;
             match absolute.strip_prefix(&top) {
                 Ok(inside) => Ok(crate::project::relative(Path::new(""), inside)),
                 Err(_) => bail!("`{}` is outside the repository {}", path.display(), top.display()),
             }
         })
         .collect()
+}
+
+/// `path` made absolute with its folders' links followed, and its own when
+/// it leads to a folder: a staged symlink to a file (`deployments/link.yaml`)
+/// is a file of its own in the index, and following it named the file it
+/// leads to instead, so the link went unlinted.
+fn resolved(path: &Path) -> std::io::Result<PathBuf> {
+    let is_file_link = std::fs::symlink_metadata(path)?.is_symlink() && !path.is_dir();
+    match (path.parent(), path.file_name()) {
+        (Some(folder), Some(name)) if is_file_link => {
+            let folder = if folder.as_os_str().is_empty() { Path::new(".") } else { folder };
+            Ok(std::fs::canonicalize(folder)?.join(name))
+        }
+        _ => std::fs::canonicalize(path),
+    }
 }
 
 /// Whether `path` is `prefix` or below it (every path is below `""`).
