@@ -1300,7 +1300,7 @@ fn the_example_lock_records_what_the_example_deployments_boot() {
     let workspace = common::workspace();
     let committed = fs::read_to_string(workspace.join("packer/images.lock")).unwrap_or_default();
     let recorded = xtask::lock::LockFile::read(&workspace).unwrap();
-    let (deployments, unreadable) = xtask::images::load_deployments(&workspace).unwrap();
+    let (deployments, unreadable) = xtask::deployments::load_all(&workspace).unwrap();
     assert!(unreadable.is_empty(), "{unreadable:?}");
     // Without Packer, so that the installed one's version and plugins
     // leave no trace.
@@ -1354,7 +1354,7 @@ fn the_example_lock_records_what_the_example_deployments_boot() {
             };
             let built_at = earlier
                 .filter(|earlier| earlier.id == id)
-                .map_or_else(xtask::lock::utc_now, |earlier| earlier.built_at.clone());
+                .map_or_else(xtask::clock::utc_now, |earlier| earlier.built_at.clone());
             let image = xtask::lock::LockedImage {
                 id,
                 built_at,

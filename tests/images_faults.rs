@@ -960,7 +960,7 @@ fn legs_and_merges_refuse_what_a_local_run_would_not_do() {
     let lock: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("packer/images.lock")).unwrap()).unwrap();
     let recorded = &lock["templates"]["packer/3.11/aws/machine-image/template.json"]["images"]["eu-west-1"];
-    let merged_at = xtask::lock::utc_now();
+    let merged_at = xtask::clock::utc_now();
     assert!(recorded["built_at"].as_str().unwrap() <= merged_at.as_str(), "{recorded}");
 }
 
@@ -1239,7 +1239,7 @@ fn a_manifest_keeps_its_build_time_and_a_future_one_is_refused() {
             .unwrap()
             .to_owned()
     };
-    assert_eq!(built_at(root), xtask::lock::utc_timestamp(now - 7200), "the apply time was recorded");
+    assert_eq!(built_at(root), xtask::clock::utc_timestamp(now - 7200), "the apply time was recorded");
 
     write(root, "packer/3.9/aws/machine-image/manifest.json", manifest("ami-02222222222222222", now + 86_400));
     let refused = patch(&[]);
@@ -1323,8 +1323,8 @@ fn two_manifests_for_one_region_in_one_command_are_refused_in_either_order() {
 /// image) ends where an uninterrupted run would, with no temporary left.
 #[test]
 fn sigkill_during_promote_rollback_and_revoke_loses_nothing_and_the_next_run_finishes() {
-    use xtask::lifecycle::history::rollback_target;
     use xtask::lock::LockFile;
+    use xtask::lock::history::rollback_target;
 
     if common::skip_slow_test("promote, rollback and revoke killed at random moments") {
         return;

@@ -99,7 +99,7 @@ fn ids(root: &Path, name: &str) -> Vec<String> {
 fn soak(root: &Path, channel: &str, seconds: u64) {
     fn earlier(value: &mut Value, seconds: u64) {
         let at = xtask::clock::parse_timestamp(value.as_str().unwrap()).unwrap() - seconds;
-        *value = Value::String(xtask::lock::utc_timestamp(at));
+        *value = Value::String(xtask::clock::utc_timestamp(at));
     }
     fn walk(value: &mut Value, channel: &str, seconds: u64) {
         match value {
@@ -248,7 +248,7 @@ fn promote_refuses_what_a_person_must_look_at_and_names_the_deployments() {
     // Times a wrong clock wrote: ahead of this one, or before the build.
     let good = lock(root);
     let mut ahead = good.clone();
-    let tomorrow = xtask::lock::utc_timestamp(xtask::clock::now() + 86_400);
+    let tomorrow = xtask::clock::utc_timestamp(xtask::clock::now() + 86_400);
     ahead["templates"][TEMPLATE]["lifecycle"][&second]["entered"]["canary"] = Value::String(tomorrow.clone());
     set_lock(root, &ahead);
     let said = text(&xtask(root, &["promote", "--to", "stable", "--region", "eu-central-1"]));

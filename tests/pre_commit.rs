@@ -243,7 +243,7 @@ fn a_template_changed_after_its_image_was_built_commits_with_a_warning() {
     let repo = Repo::new();
     let dir = repo.path.join("packer/3.11/aws/machine-image");
     let inputs = vec!["template.json".to_owned(), "scripts/install.sh".to_owned()];
-    let hashes = xtask::lock::hash_inputs(&dir, &inputs).unwrap();
+    let hashes = xtask::fingerprint::hash_inputs(&dir, &inputs).unwrap();
     let (hash, files) = (hashes.all, serde_json::to_string(&hashes.each).unwrap());
     let lock = format!(
         r#"{{"version": 1, "templates": {{"packer/3.11/aws/machine-image/template.json": {{

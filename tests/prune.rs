@@ -94,7 +94,7 @@ impl Ec2 {
 
 fn image(id: &str, days_old: u64) -> Value {
     let built = xtask::clock::now() - days_old * DAY;
-    json!({"id": id, "built_at": xtask::lock::utc_timestamp(built), "packer_version": "1.6.6",
+    json!({"id": id, "built_at": xtask::clock::utc_timestamp(built), "packer_version": "1.6.6",
            "hash": "sha256:0", "settings": "sha256:1", "variables": [], "values": {}})
 }
 

@@ -97,7 +97,7 @@ fn pass_49_hours(root: &Path) {
         match value {
             Value::String(text) => {
                 if let Some(at) = xtask::clock::parse_timestamp(text) {
-                    *text = xtask::lock::utc_timestamp(at - 49 * 3600);
+                    *text = xtask::clock::utc_timestamp(at - 49 * 3600);
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(walk),

@@ -143,7 +143,7 @@ fn the_promote_workflow_opens_one_pull_request_with_a_table_of_what_changes() {
     let mut lock: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&lock_path).unwrap()).unwrap();
     let entry = &mut lock["templates"]["packer/3.11/aws/machine-image/template.json"];
     let image = entry["images"]["eu-west-1"]["id"].as_str().unwrap().to_owned();
-    let earlier = xtask::lock::utc_timestamp(xtask::clock::now() - 7200);
+    let earlier = xtask::clock::utc_timestamp(xtask::clock::now() - 7200);
     entry["images"]["eu-west-1"]["built_at"] = earlier.clone().into();
     entry["lifecycle"][&image]["entered"]["canary"] = earlier.into();
     std::fs::write(&lock_path, serde_json::to_string_pretty(&lock).unwrap()).unwrap();

@@ -18,7 +18,6 @@ use toml::de::{DeTable, DeValue};
 use crate::clock;
 use crate::deployments::Deployment;
 use crate::location::Route;
-use crate::lock::LockedTemplate;
 use crate::yaml::{Kind, Style};
 
 /// The channels, in the order images go through them.
@@ -107,24 +106,6 @@ impl Channels {
             Membership::Unknown(why) => Some(format!("{why}, so it is in no channel and gets no image")),
         }
     }
-}
-
-/// The images `images` writes into the first channel's deployments for a
-/// template it does not build: per region, the image the lock last gave
-/// that channel (a rollback moves it back), else the recorded one.
-/// Without channels, the recorded ones.
-pub fn first_channel_images(
-    channels: Option<&Channels>,
-    locked: Option<&LockedTemplate>,
-    mut images: BTreeMap<String, String>,
-) -> BTreeMap<String, String> {
-    let given = channels.zip(locked).and_then(|(channels, locked)| locked.channels.get(channels.first()));
-    for (region, id) in &mut images {
-        if let Some(given) = given.and_then(|given| given.get(region)) {
-            id.clone_from(given);
-        }
-    }
-    images
 }
 
 /// What a deployment's top-level `channel` says, whatever is configured.

@@ -1,5 +1,8 @@
-//! Times and durations of the lifecycle: when an image entered a channel,
-//! how long it has soaked, how old it is.
+//! The one clock: now, by this machine, as seconds and in the lock's time
+//! format (`2026-11-27T14:03:11Z`), that format read back, and durations
+//! as `xtask.toml` writes them and as people read them. The lifecycle
+//! measures with it when an image entered a channel, how long it has
+//! soaked, how old it is.
 //!
 //! Soak is measured by clocks, which the rest of the lock avoids (results
 //! are ordered by what they replace): the time an image entered a channel
@@ -21,6 +24,27 @@ pub const TOLERANCE: u64 = 5 * 60;
 /// Seconds since the Unix epoch, by this machine's clock.
 pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs())
+}
+
+/// Now, as `2026-11-27T14:03:11Z`.
+pub fn utc_now() -> String {
+    utc_timestamp(now())
+}
+
+pub fn utc_timestamp(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let rest = seconds % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
 }
 
 /// Reads the lock's time format, `2026-11-27T14:03:11Z`, as seconds since
@@ -120,7 +144,7 @@ pub fn recorded(text: &str, now: u64) -> Result<u64, String> {
             "{text} is {} ahead of this machine's clock ({}): the clock that wrote it ran ahead, or this one runs \
              behind; check both, and correct the time in packer/images.lock if it is wrong",
             describe(at - now),
-            crate::lock::utc_timestamp(now)
+            utc_timestamp(now)
         ));
     }
     Ok(at)
@@ -131,9 +155,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn timestamps() {
+        assert_eq!(utc_timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_timestamp(1_795_787_993), "2026-11-27T13:59:53Z");
+        assert_eq!(utc_timestamp(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc_timestamp(253_402_300_799), "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
     fn timestamps_read_back_what_the_lock_writes() {
         for seconds in [0, 951_782_400, 1_795_787_993, 253_402_300_799, 4_107_542_399] {
-            assert_eq!(parse_timestamp(&crate::lock::utc_timestamp(seconds)), Some(seconds));
+            assert_eq!(parse_timestamp(&utc_timestamp(seconds)), Some(seconds));
         }
         for text in ["2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-27 14:03:11Z", "2026-11-27T24:00:00Z", ""]
         {
@@ -159,8 +191,8 @@ mod tests {
     #[test]
     fn a_time_ahead_of_the_clock_is_refused() {
         let now = 1_795_787_993;
-        assert_eq!(recorded(&crate::lock::utc_timestamp(now + TOLERANCE), now), Ok(now + TOLERANCE));
-        let ahead = recorded(&crate::lock::utc_timestamp(now + 86_400), now).unwrap_err();
+        assert_eq!(recorded(&utc_timestamp(now + TOLERANCE), now), Ok(now + TOLERANCE));
+        let ahead = recorded(&utc_timestamp(now + 86_400), now).unwrap_err();
         assert!(ahead.contains("is 1d 0h ahead of this machine's clock"), "{ahead}");
         assert!(recorded("yesterday", now).unwrap_err().contains("is not a time"));
     }

@@ -106,7 +106,7 @@ fn promotion(demo: &Path, protected: &Protected, xtask: &dyn Fn(&[&str]) -> Resu
         );
         return Ok(true);
     }
-    let (deployments, _) = crate::images::load_deployments(demo)?;
+    let (deployments, _) = crate::deployments::load_all(demo)?;
     let stable = deployments.iter().find(|deployment| {
         deployment.cloud() == Some("aws")
             && deployment.region().is_some()

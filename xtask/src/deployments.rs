@@ -160,6 +160,19 @@ pub fn find(root: &Path) -> Result<Vec<PathBuf>> {
     deployments_in(&dir)
 }
 
+/// Reads every deployment; the unreadable ones are reported, not fatal.
+pub fn load_all(root: &Path) -> Result<(Vec<Deployment>, Vec<String>)> {
+    let mut loaded = Vec::new();
+    let mut unreadable = Vec::new();
+    for path in find(root)? {
+        match Deployment::load(root, &path) {
+            Ok(deployment) => loaded.push(deployment),
+            Err(error) => unreadable.push(format!("{error:#}")),
+        }
+    }
+    Ok((loaded, unreadable))
+}
+
 /// The `*.yaml` and `*.yml` entries of a folder, sorted by path.
 pub fn deployments_in(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();

@@ -7,8 +7,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::fingerprint;
 use crate::hcl2::FileKind;
-use crate::lock::{self, LockedImage, LockedTemplate};
+use crate::lock::{LockedImage, LockedTemplate};
 use crate::project::TemplateFile;
 use crate::readout::Readout;
 use crate::schema::in_force::Setting;
@@ -71,13 +72,13 @@ fn kept_values(image: &LockedImage) -> BTreeMap<String, String> {
 
 /// The template as a build given some values would read it.
 struct Reading {
-    now: lock::InputHashes,
+    now: fingerprint::InputHashes,
     opaque_upload: Option<String>,
 }
 
 fn read(file: &TemplateFile, given: &BTreeMap<String, String>) -> Result<Reading, String> {
     let template = Readout::read(file, &crate::var_values::from_recorded(given), &Setting::default())?;
-    let now = lock::hash_inputs(file.dir(), &template.inputs).map_err(|error| format!("{error:#}"))?;
+    let now = fingerprint::hash_inputs(file.dir(), &template.inputs).map_err(|error| format!("{error:#}"))?;
     Ok(Reading { now, opaque_upload: template.opaque_upload })
 }
 
@@ -120,7 +121,7 @@ fn judge(file: &TemplateFile, locked: &LockedTemplate, image: &LockedImage, read
     if !added.is_empty() {
         return Freshness::Stale(added.join(", "));
     }
-    match lock::hash_inputs(file.dir(), &locked.inputs) {
+    match fingerprint::hash_inputs(file.dir(), &locked.inputs) {
         Ok(read) if read.all != image.hash => Freshness::Stale(changes(&read.each)),
         Ok(_) => Freshness::Unknown(format!(
             "the files its build read are unchanged, but which files a build reads may depend on {}, whose value \

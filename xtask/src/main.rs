@@ -14,7 +14,7 @@ use xtask::cli::{
 use xtask::project::workspace_root;
 use xtask::{
     bench, catalogue, codegen, demo, images, install_hook, lifecycle, lint, lint_deployments, lint_templates,
-    pre_commit,
+    pre_commit, status,
 };
 
 fn main() -> ExitCode {
@@ -152,7 +152,7 @@ fn run(matches: &ArgMatches) -> Result<ExitCode> {
                 json: json_format(args),
             })
         }
-        Some(("status", args)) => images::status::run(&read_selection(args)?, output_format(args)),
+        Some(("status", args)) => status::run(&read_selection(args)?, output_format(args)),
         Some(("bench", args)) => match args.subcommand() {
             Some(("lint-templates", args)) => bench::lint_templates(
                 args.get_one::<usize>("templates").copied().unwrap_or(1000),

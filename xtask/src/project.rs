@@ -1,6 +1,7 @@
 //! The shape of the infrastructure repository: where templates live, what a
 //! release and a cloud are, and how to find the templates to work on.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -461,6 +462,55 @@ pub fn walk_templates(root: &Path, filter: &Filter, mut early: impl FnMut(&Templ
     found
 }
 
+/// The templates that exist per (release, cloud): the image folder names.
+pub fn images_by_release_cloud(files: &[TemplateFile]) -> BTreeMap<(String, String), BTreeSet<String>> {
+    let mut out: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for file in files {
+        if let Ok(layout) = &file.layout {
+            out.entry((layout.release.clone(), layout.cloud.clone())).or_default().insert(layout.image.clone());
+        }
+    }
+    out
+}
+
+/// The templates in the folders `--select` names (all when it names none);
+/// a folder with no template is an error, not an empty run. The lifecycle
+/// commands select the same way.
+pub fn select(templates: Vec<TemplateFile>, folders: &[String], root: &Path) -> Result<Vec<TemplateFile>> {
+    if folders.is_empty() {
+        return Ok(templates);
+    }
+    let wanted: Vec<String> = folders.iter().map(|folder| selected_folder(folder, root)).collect();
+    let folder_of = |file: &TemplateFile| file.rel.strip_suffix("/template.json").unwrap_or(&file.rel).to_owned();
+    for folder in &wanted {
+        if !templates.iter().any(|file| &folder_of(file) == folder) {
+            anyhow::bail!(
+                "--select {folder}: no template there (template.json or *.pkr.hcl), nor one that --release/--cloud \
+                 leave in"
+            );
+        }
+    }
+    Ok(templates.into_iter().filter(|file| wanted.contains(&folder_of(file))).collect())
+}
+
+/// The template folder, relative to the root, that a `--select` value or
+/// a path names: a template's file names its folder (template.json, or
+/// any file of an HCL2 folder), and a path that exists, from here or
+/// absolute, is taken as one; otherwise it is taken as written, relative
+/// to the repository.
+pub fn selected_folder(given: &str, root: &Path) -> String {
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let folder = given.trim_end_matches('/');
+    let folder = match folder.rsplit_once('/') {
+        Some((parent, name)) if name == "template.json" || crate::hcl2::FileKind::of(name).is_some() => parent,
+        _ => folder,
+    };
+    match std::fs::canonicalize(folder).ok().and_then(|path| path.strip_prefix(&root).ok().map(Path::to_path_buf)) {
+        Some(inside) => crate::project::relative(Path::new(""), &inside),
+        None => folder.trim_start_matches("./").to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -571,5 +621,30 @@ mod tests {
         assert_eq!(Layout::from_relative("packer/4.0/aws/machine-image").unwrap().slug(), "4.0-aws-machine-image");
         assert!(Layout::from_relative("packer/v3/aws/x/template.json").unwrap_err().contains("`v3`"));
         assert!(Layout::from_relative("packer/3.9/vmware/x/template.json").unwrap_err().contains("`vmware`"));
+    }
+
+    #[test]
+    fn select_takes_folders_and_their_files_and_refuses_an_empty_one() {
+        let root = Path::new("/nonexistent-root");
+        let templates = vec![
+            TemplateFile::new(root, root.join("packer/3.11/aws/machine-image/template.json")),
+            TemplateFile::folder(root, root.join("packer/4.0/aws/machine-image")),
+        ];
+        let chosen = |folders: &[&str]| {
+            let folders: Vec<String> = folders.iter().map(|folder| (*folder).to_owned()).collect();
+            select(templates.clone(), &folders, root)
+        };
+        let rels = |files: Vec<TemplateFile>| files.into_iter().map(|file| file.rel).collect::<Vec<_>>();
+        assert_eq!(rels(chosen(&[]).unwrap()).len(), 2);
+        assert_eq!(
+            rels(chosen(&["packer/3.11/aws/machine-image/template.json"]).unwrap()),
+            ["packer/3.11/aws/machine-image/template.json"]
+        );
+        assert_eq!(
+            rels(chosen(&["packer/4.0/aws/machine-image/build.pkr.hcl"]).unwrap()),
+            ["packer/4.0/aws/machine-image"]
+        );
+        let error = chosen(&["packer/3.10/aws/machine-image/"]).unwrap_err().to_string();
+        assert!(error.starts_with("--select packer/3.10/aws/machine-image: no template there"), "{error}");
     }
 }

@@ -33,7 +33,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
-use super::{Finished, Job, Options, Outcome, RunResult, apply, linted, load_deployments, plan, record};
+use super::{Finished, Job, Options, Outcome, RunResult, apply, linted, plan, record};
+use crate::clock;
+use crate::fingerprint;
 use crate::fsutil::write_atomic;
 use crate::hcl2::Given;
 use crate::json::{self, Json, json_object};
@@ -76,7 +78,7 @@ pub fn write(root: &Path, path: &Path, jobs: &[Job], packer_version: &str, lockf
             "name": builder.name,
             "regions": builder.regions,
         })),
-        "built_at": lock::utc_now(),
+        "built_at": clock::utc_now(),
         "cloud": job.layout.cloud,
         "files": job.files,
         "hash": job.hash,
@@ -172,9 +174,9 @@ struct Checked {
 }
 
 pub fn apply(options: &Options, results: &[PathBuf]) -> Result<Finished> {
-    let (deployments, unreadable) = load_deployments(&options.root)?;
+    let (deployments, unreadable) = crate::deployments::load_all(&options.root)?;
     let everything = project::find_all_templates(&options.root, &Filter::default());
-    let images_here = plan::images_by_release_cloud(&everything);
+    let images_here = project::images_by_release_cloud(&everything);
     let mut lockfile = LockFile::read(&options.root)?;
     let channels = crate::config::Config::read(&options.root)?.channels;
     let mut checked: Vec<Checked> = Vec::new();
@@ -210,7 +212,7 @@ pub fn apply(options: &Options, results: &[PathBuf]) -> Result<Finished> {
     // A leg cannot have ended after the merge: a runner's clock running
     // ahead must not put a time into the lock that outranks every manifest
     // applied after it.
-    let merged_at = lock::utc_now();
+    let merged_at = clock::utc_now();
     let builds = checked
         .into_iter()
         .map(|Checked { job, version, built_at, .. }| {
@@ -340,7 +342,13 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     let mut recorded_values: BTreeMap<String, Option<String>> =
         recorded_values.into_iter().filter(|(_, value)| value.is_none()).collect();
     let secrets = crate::secrets::collect(&parsed.sensitive, &crate::var_values::recorded_texts(&values));
-    recorded_values.extend(lock::recorded_values(&given, &[], &parsed.variables, &parsed.sensitive_names(), &secrets));
+    recorded_values.extend(fingerprint::recorded_values(
+        &given,
+        &[],
+        &parsed.variables,
+        &parsed.sensitive_names(),
+        &secrets,
+    ));
     // The regions the leg asked for must be ones the template builds, and
     // it must have an image for each, as a local run checks.
     let asked: BTreeSet<String> = match value.get("regions").and_then(Value::as_array) {
@@ -360,11 +368,11 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
         );
     }
     let inputs = parsed.inputs.clone();
-    let lock::InputHashes { all: hash, each: files } = lock::hash_inputs(file.dir(), &inputs)?;
+    let fingerprint::InputHashes { all: hash, each: files } = fingerprint::hash_inputs(file.dir(), &inputs)?;
     let recorded_hash = text_of("hash")?;
     let settings = text_of("settings")?;
     for (key, digest) in [("hash", &recorded_hash), ("settings", &settings)] {
-        if !lock::is_digest(digest) {
+        if !fingerprint::is_digest(digest) {
             bail!("{shown}: `{key}` is `{digest}`, not a hash like sha256:<64 hex digits>");
         }
     }
@@ -559,7 +567,7 @@ fn check_builders(
     Ok(())
 }
 
-/// `2026-11-27T14:03:11Z`, as `lock::utc_now` writes it: a day that
+/// `2026-11-27T14:03:11Z`, as `clock::utc_now` writes it: a day that
 /// exists in some month, and a time of day.
 fn is_timestamp(text: &str) -> bool {
     let bytes = text.as_bytes();

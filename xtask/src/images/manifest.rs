@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
-use super::{Finished, Job, Options, Outcome, RunResult, apply, build, linted, load_deployments, plan, record};
+use super::{Finished, Job, Options, Outcome, RunResult, apply, build, linted, plan, record};
+use crate::clock;
+use crate::fingerprint;
 use crate::lock::{self, LockFile, ManifestSource};
 use crate::packer::{self, Artifacts};
 use crate::printable;
@@ -29,9 +31,9 @@ const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
 const LAST_SECOND_OF_9999: u64 = 253_402_300_799;
 
 pub fn apply(options: &Options, manifests: &[PathBuf]) -> Result<Finished> {
-    let (deployments, unreadable) = load_deployments(&options.root)?;
+    let (deployments, unreadable) = crate::deployments::load_all(&options.root)?;
     let everything = project::find_all_templates(&options.root, &Filter::default());
-    let images_here = plan::images_by_release_cloud(&everything);
+    let images_here = project::images_by_release_cloud(&everything);
     let mut lockfile = LockFile::read(&options.root)?;
     let config = crate::config::Config::read(&options.root)?;
     let channels = config.channels;
@@ -120,10 +122,10 @@ pub fn apply(options: &Options, manifests: &[PathBuf]) -> Result<Finished> {
             );
         }
         let inputs = template.inputs.clone();
-        let lock::InputHashes { all: hash, each: files } = lock::hash_inputs(file.dir(), &inputs)?;
+        let fingerprint::InputHashes { all: hash, each: files } = fingerprint::hash_inputs(file.dir(), &inputs)?;
         let vars = template.declared_vars(&options.vars);
         let secrets = crate::secrets::collect(&template.sensitive, &texts);
-        let settings = lock::hash_settings(
+        let settings = fingerprint::hash_settings(
             &options.root,
             &var_files,
             &vars,
@@ -141,8 +143,8 @@ pub fn apply(options: &Options, manifests: &[PathBuf]) -> Result<Finished> {
             only: Vec::new(),
             hash,
             settings,
-            setting_names: lock::setting_names(&options.root, &var_files, &vars, &template.variables),
-            recorded_values: lock::recorded_values(
+            setting_names: fingerprint::setting_names(&options.root, &var_files, &vars, &template.variables),
+            recorded_values: fingerprint::recorded_values(
                 &texts,
                 &template.from_env,
                 &template.variables,
@@ -159,7 +161,7 @@ pub fn apply(options: &Options, manifests: &[PathBuf]) -> Result<Finished> {
             var_files,
             tooling: Default::default(),
         };
-        let built_at = built.map(lock::utc_timestamp);
+        let built_at = built.map(clock::utc_timestamp);
         if let Some(built_at) = built_at.as_deref().filter(|_| !options.force) {
             // A manifest is ordered by Packer's clock alone: one dated ahead
             // of this machine's would outrank every later build.
@@ -168,7 +170,7 @@ pub fn apply(options: &Options, manifests: &[PathBuf]) -> Result<Finished> {
                 bail!(
                     "{manifest_rel} says its build ended at {built_at}, ahead of this machine's clock ({}); check the \
                      clock of the machine that built it, or pass --force to apply it anyway",
-                    lock::utc_timestamp(now)
+                    clock::utc_timestamp(now)
                 );
             }
             let images = job.outcome.images().cloned().unwrap_or_default();

@@ -27,19 +27,17 @@ pub mod plan;
 mod progress;
 mod record;
 mod report;
-pub mod run_lock;
-pub mod status;
 mod tools;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
-use crate::deployments::{self, Deployment};
+use crate::deployments;
 use crate::lock::LockFile;
-use crate::patch;
+use crate::patch::batch::DeploymentResult;
 use crate::project::{Filter, Layout, TemplateFile};
 use crate::registry::Registry;
 
@@ -122,9 +120,9 @@ pub struct Job {
     pub hash: String,
     /// The hash of the variables given to the build.
     pub settings: String,
-    /// The names of the variables given (`lock::setting_names`).
+    /// The names of the variables given (`fingerprint::setting_names`).
     pub setting_names: Vec<String>,
-    /// Their values as the lock keeps them (`lock::recorded_values`).
+    /// Their values as the lock keeps them (`fingerprint::recorded_values`).
     pub recorded_values: BTreeMap<String, Option<String>>,
     /// The `--var` values this template declares: only those are passed
     /// to its build and count in its settings.
@@ -184,14 +182,6 @@ impl Outcome {
     }
 }
 
-/// What the run did to one deployment.
-pub struct DeploymentResult {
-    pub rel: String,
-    pub changes: Vec<patch::Change>,
-    pub diff: String,
-    pub error: Option<String>,
-}
-
 pub struct RunResult {
     pub jobs: Vec<Job>,
     pub deployments: Vec<DeploymentResult>,
@@ -212,7 +202,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     let _guard = if !options.mode.writes() {
         None
     } else {
-        let guard = hold_run_lock(&options.root, "images")?;
+        let guard = crate::run_guard::hold(&options.root, "images")?;
         let removed = crate::private_vars::remove_stale(&options.root);
         if removed > 0 {
             say!(
@@ -248,60 +238,14 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     })
 }
 
-/// Takes the run lock that every command writing the lock or deployments
-/// holds for its whole run (`images`, `promote`, `rollback`, `revoke`,
-/// `prune`), and removes the temporary files a killed run left beside
-/// them: holding the lock, no other run is writing.
-pub fn hold_run_lock(root: &Path, command: &str) -> Result<run_lock::RunLock> {
-    let guard = run_lock::acquire(root, command)?;
-    let removed = crate::fsutil::remove_stale_temporaries(&written_folders(root));
-    if removed > 0 {
-        say!("Removed {} left by an interrupted run.", report::count(removed, "temporary file", "temporary files"));
-    }
-    Ok(guard)
-}
-
 /// How a run ended: a plan printed, or work done and to be reported.
 enum Finished {
     Printed(ExitCode),
     Ran(RunResult),
 }
 
-/// The folders a run writes files into: `deployments/`, `packer/`, and the
-/// folders inside the repository that symlinked deployments or the lock
-/// lead to (the temporary file of an atomic write sits beside its target).
-fn written_folders(root: &Path) -> Vec<PathBuf> {
-    let mut folders = vec![root.join("deployments"), root.join("packer")];
-    let linked = deployments::find(root).unwrap_or_default().into_iter().chain([crate::lock::path(root)]);
-    for path in linked {
-        let is_link = std::fs::symlink_metadata(&path).is_ok_and(|metadata| metadata.file_type().is_symlink());
-        if let Some(folder) = is_link
-            .then(|| crate::fsutil::resolve_inside(root, &path).ok())
-            .flatten()
-            .and_then(|target| target.parent().map(Path::to_path_buf))
-            && !folders.contains(&folder)
-        {
-            folders.push(folder);
-        }
-    }
-    folders
-}
-
-/// Reads every deployment; the unreadable ones are reported, not fatal.
-pub fn load_deployments(root: &Path) -> Result<(Vec<Deployment>, Vec<String>)> {
-    let mut loaded = Vec::new();
-    let mut unreadable = Vec::new();
-    for path in deployments::find(root)? {
-        match Deployment::load(root, &path) {
-            Ok(deployment) => loaded.push(deployment),
-            Err(error) => unreadable.push(format!("{error:#}")),
-        }
-    }
-    Ok((loaded, unreadable))
-}
-
 fn build_and_apply(options: &Options) -> Result<Finished> {
-    let (deployments, unreadable) = load_deployments(&options.root)?;
+    let (deployments, unreadable) = deployments::load_all(&options.root)?;
     let mut lockfile = LockFile::read(&options.root)?;
     let mut jobs = plan::plan_jobs(options, &deployments, &lockfile)?;
     if jobs.is_empty() {

@@ -2,15 +2,16 @@
 //! which deployment keys each one feeds.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 
 use super::{Job, Mode, Options, Outcome, linted, tools};
 use crate::channels::Channels;
 use crate::deployments::{Deployment, GLOBAL, feeding_image};
+use crate::fingerprint;
 use crate::hcl2::Given;
-use crate::lock::{self, LockFile, LockedTemplate};
+use crate::lock::{LockFile, LockedTemplate};
 use crate::project::{self, Filter, Layout, TemplateFile, TemplateFormat};
 use crate::readout::{Readout, RegionBuilder};
 use crate::secrets;
@@ -120,17 +121,6 @@ pub fn feeds(
     (fed, left)
 }
 
-/// The templates that exist per (release, cloud): the image folder names.
-pub fn images_by_release_cloud(files: &[TemplateFile]) -> BTreeMap<(String, String), BTreeSet<String>> {
-    let mut out: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    for file in files {
-        if let Ok(layout) = &file.layout {
-            out.entry((layout.release.clone(), layout.cloud.clone())).or_default().insert(layout.image.clone());
-        }
-    }
-    out
-}
-
 /// The var files a template takes: JSON ones go to every template (HCL2
 /// folders read JSON var files too), `.pkrvars.hcl` ones only to HCL2
 /// folders, since a JSON template's Packer cannot read them.
@@ -159,8 +149,9 @@ pub fn variable_values(var_files: &[PathBuf], vars: &[(String, String)]) -> Resu
 /// Plans every selected template: what it feeds, and whether it needs a build.
 pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockFile) -> Result<Vec<Job>> {
     let everything = project::find_all_templates(&options.root, &Filter::default());
-    let images_here = images_by_release_cloud(&everything);
-    let selected = select(project::find_all_templates(&options.root, &options.filter), &options.select, &options.root)?;
+    let images_here = project::images_by_release_cloud(&everything);
+    let selected =
+        project::select(project::find_all_templates(&options.root, &options.filter), &options.select, &options.root)?;
     // Read once each, so that a broken var file stops the run before any build.
     let mut values_of = BTreeMap::new();
     for format in [TemplateFormat::Json, TemplateFormat::Hcl2] {
@@ -321,7 +312,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let region_filter = if options.regions.is_empty() { Vec::new() } else { regions.clone() };
         let (feeds, left_alone) = feeds(&layout, &regions, &here, deployments, &region_filter, channels.as_ref());
         let inputs = template.inputs.clone();
-        let lock::InputHashes { all: hash, each: files } = match lock::hash_inputs(file.dir(), &inputs) {
+        let fingerprint::InputHashes { all: hash, each: files } = match fingerprint::hash_inputs(file.dir(), &inputs) {
             Ok(hashed) => hashed,
             Err(error) => {
                 jobs.push(failed_job(file, layout, format!("{error:#}; fix it, or take it out of the template")));
@@ -333,7 +324,7 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
         let hashed: Vec<(String, String)> = vars.iter().chain(&template.from_env).cloned().collect();
         let texts = recorded_texts(values);
         let secrets = secrets::collect(&template.sensitive, &texts);
-        let settings = lock::hash_settings(
+        let settings = fingerprint::hash_settings(
             &options.root,
             var_files,
             &hashed,
@@ -341,10 +332,10 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
             &secrets,
             &template.variables,
         )?;
-        let mut setting_names = lock::setting_names(&options.root, var_files, &vars, &template.variables);
+        let mut setting_names = fingerprint::setting_names(&options.root, var_files, &vars, &template.variables);
         setting_names.extend(template.from_env.iter().map(|(name, _)| format!("PKR_VAR_{name}")));
         setting_names.sort();
-        let recorded_values = lock::recorded_values(
+        let recorded_values = fingerprint::recorded_values(
             &texts,
             &template.from_env,
             &template.variables,
@@ -379,8 +370,8 @@ pub fn plan_jobs(options: &Options, deployments: &[Deployment], lockfile: &LockF
                     );
                     // With channels, the first channel's deployments get
                     // what the lock last gave it, which a rollback moves.
-                    let images = crate::channels::first_channel_images(
-                        channels.as_ref(),
+                    let images = crate::lock::history::first_channel_images(
+                        channels.as_ref().map(|channels| channels.first()),
                         lockfile.templates.get(&file.rel),
                         images,
                     );
@@ -513,44 +504,6 @@ fn installed_packer(
     Ok(Some((packer, installed)))
 }
 
-/// The templates in the folders `--select` names (all when it names none);
-/// a folder with no template is an error, not an empty run. The lifecycle
-/// commands select the same way.
-pub fn select(templates: Vec<TemplateFile>, folders: &[String], root: &Path) -> Result<Vec<TemplateFile>> {
-    if folders.is_empty() {
-        return Ok(templates);
-    }
-    let wanted: Vec<String> = folders.iter().map(|folder| selected_folder(folder, root)).collect();
-    let folder_of = |file: &TemplateFile| file.rel.strip_suffix("/template.json").unwrap_or(&file.rel).to_owned();
-    for folder in &wanted {
-        if !templates.iter().any(|file| &folder_of(file) == folder) {
-            anyhow::bail!(
-                "--select {folder}: no template there (template.json or *.pkr.hcl), nor one that --release/--cloud \
-                 leave in"
-            );
-        }
-    }
-    Ok(templates.into_iter().filter(|file| wanted.contains(&folder_of(file))).collect())
-}
-
-/// The template folder, relative to the root, that a `--select` value or
-/// a path names: a template's file names its folder (template.json, or
-/// any file of an HCL2 folder), and a path that exists, from here or
-/// absolute, is taken as one; otherwise it is taken as written, relative
-/// to the repository.
-pub fn selected_folder(given: &str, root: &Path) -> String {
-    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let folder = given.trim_end_matches('/');
-    let folder = match folder.rsplit_once('/') {
-        Some((parent, name)) if name == "template.json" || crate::hcl2::FileKind::of(name).is_some() => parent,
-        _ => folder,
-    };
-    match std::fs::canonicalize(folder).ok().and_then(|path| path.strip_prefix(&root).ok().map(Path::to_path_buf)) {
-        Some(inside) => crate::project::relative(Path::new(""), &inside),
-        None => folder.trim_start_matches("./").to_owned(),
-    }
-}
-
 /// What a build now would be made from.
 struct Built<'a> {
     hash: &'a str,
@@ -652,6 +605,8 @@ fn failed_job(file: TemplateFile, layout: Layout, why: String) -> Job {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     fn deployment(name: &str, text: &str) -> Deployment {
@@ -809,27 +764,5 @@ mod tests {
             [PathBuf::from("b.pkrvars.hcl"), PathBuf::from("a.json"), PathBuf::from("c.json")],
             "Packer reads every HCL var file before the JSON ones"
         );
-    }
-
-    #[test]
-    fn select_takes_folders_and_their_files_and_refuses_an_empty_one() {
-        let root = Path::new("/nonexistent-root");
-        let templates = vec![
-            TemplateFile::new(root, root.join("packer/3.11/aws/machine-image/template.json")),
-            TemplateFile::folder(root, root.join("packer/4.0/aws/machine-image")),
-        ];
-        let chosen = |folders: &[&str]| select(templates.clone(), &strings(folders), root);
-        let rels = |files: Vec<TemplateFile>| files.into_iter().map(|file| file.rel).collect::<Vec<_>>();
-        assert_eq!(rels(chosen(&[]).unwrap()).len(), 2);
-        assert_eq!(
-            rels(chosen(&["packer/3.11/aws/machine-image/template.json"]).unwrap()),
-            ["packer/3.11/aws/machine-image/template.json"]
-        );
-        assert_eq!(
-            rels(chosen(&["packer/4.0/aws/machine-image/build.pkr.hcl"]).unwrap()),
-            ["packer/4.0/aws/machine-image"]
-        );
-        let error = chosen(&["packer/3.10/aws/machine-image/"]).unwrap_err().to_string();
-        assert!(error.starts_with("--select packer/3.10/aws/machine-image: no template there"), "{error}");
     }
 }

@@ -10,7 +10,8 @@ use std::path::Path;
 use anyhow::Result;
 
 use super::{Job, Outcome};
-use crate::lock::{self, LockFile, LockedImage, ManifestSource};
+use crate::clock;
+use crate::lock::{LockFile, LockedImage, ManifestSource, history};
 use crate::printable;
 
 /// Where the images being recorded came from.
@@ -125,16 +126,16 @@ pub fn record_build(
     // Each image keeps the Packer that built it: a run for some regions
     // may use another Packer than the one that built the others.
     let (built_at, packer_version, manifest) = match source {
-        Source::Packer(version) => (lock::utc_now(), Some(version.to_owned()), None),
+        Source::Packer(version) => (clock::utc_now(), Some(version.to_owned()), None),
         // The manifest's build time, not this run's: a later result must
         // not be taken for an older one.
-        Source::Manifest { source, built_at } => (built_at.unwrap_or_else(lock::utc_now), None, Some(source)),
+        Source::Manifest { source, built_at } => (built_at.unwrap_or_else(clock::utc_now), None, Some(source)),
         Source::Result { version, built_at } => (built_at, Some(version), None),
     };
     // The first channel gets each new image at this write, whatever time
     // the build ended: that is when its deployments are given it.
     let channels = crate::config::Config::read(root)?.channels;
-    let entered = lock::utc_now();
+    let entered = clock::utc_now();
     for (region, id) in images {
         let image = LockedImage {
             id: id.clone(),
@@ -147,7 +148,8 @@ pub fn record_build(
             values: Some(job.recorded_values.clone()),
             plugins: if manifest.is_some() { None } else { job.tooling.used.clone() },
         };
-        crate::lifecycle::history::record(&job.file.rel, entry, region, image, channels.as_ref(), &entered);
+        let first_channel = channels.as_ref().map(|channels| channels.first());
+        history::record(&job.file.rel, entry, region, image, first_channel, &entered);
     }
     lockfile.write(root)
 }

@@ -9,7 +9,6 @@ use anyhow::{Result, bail};
 
 use crate::channels::{Channels, Membership};
 use crate::deployments::{Deployment, GLOBAL, feeding_image};
-use crate::images::plan;
 use crate::project::{self, Filter, Layout, TemplateFile};
 
 /// One deployment key a template feeds.
@@ -102,7 +101,7 @@ impl Selection {
         self.filter.check_matches(root)?;
         let laid_out: Vec<TemplateFile> =
             project::find_all_templates(root, &self.filter).into_iter().filter(|file| file.layout.is_ok()).collect();
-        let selected = plan::select(laid_out, &self.select, root)?;
+        let selected = project::select(laid_out, &self.select, root)?;
         if selected.is_empty() && !self.filter.is_empty() {
             anyhow::bail!(
                 "no template in its place (packer/<release>/<cloud>/<image>/) matches {}",
@@ -130,7 +129,7 @@ impl Selection {
 /// deployment is in the region of `cluster.region`, others in `global`.
 pub fn survey(root: &Path, channels: &Channels, deployments: &[Deployment], selection: &Selection) -> Result<Fleet> {
     let everything = project::find_all_templates(root, &Filter::default());
-    let images_here = plan::images_by_release_cloud(&everything);
+    let images_here = project::images_by_release_cloud(&everything);
     let selected = selection.templates(root)?;
     let mut places: BTreeMap<(String, String), Place> = BTreeMap::new();
     let mut outside = Vec::new();

@@ -11,11 +11,9 @@
 //! stopped anywhere leaves a state the next run completes or reports.
 
 pub mod fleet;
-pub mod history;
 pub mod promote;
 pub mod prune;
 mod report;
 pub mod revoke;
 pub mod rollback;
-pub mod status;
 mod write;

@@ -25,8 +25,8 @@ use crate::config::Config;
 use crate::deployments::Deployment;
 use crate::freshness::{self, Freshness};
 use crate::image_id::check_image_id;
-use crate::images::DeploymentResult;
 use crate::lock::{LockFile, Revocation};
+use crate::patch::batch::DeploymentResult;
 use crate::printable;
 
 pub struct Options {
@@ -55,8 +55,8 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         ),
         None => bail!("`{}` is not a channel; xtask.toml names {}", printable::escape(to), channels.listed()),
     };
-    let _guard = if options.dry_run { None } else { Some(crate::images::hold_run_lock(&options.root, "promote")?) };
-    let (deployments, unreadable) = crate::images::load_deployments(&options.root)?;
+    let _guard = if options.dry_run { None } else { Some(crate::run_guard::hold(&options.root, "promote")?) };
+    let (deployments, unreadable) = crate::deployments::load_all(&options.root)?;
     let lockfile = LockFile::read(&options.root)?;
     let fleet = fleet::survey(&options.root, &channels, &deployments, &options.selection)?;
     let now = clock::now();

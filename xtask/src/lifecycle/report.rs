@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
-use crate::images::DeploymentResult;
 use crate::json::{self, Json, json_object};
+use crate::patch::batch::DeploymentResult;
 use crate::printable;
 
 /// What became of one template in one region.

@@ -16,10 +16,11 @@ use anyhow::{Context as _, Result, bail};
 
 use super::fleet::Selection;
 use crate::channels::{Channels, Membership};
+use crate::clock;
 use crate::config::Config;
 use crate::deployments::Deployment;
 use crate::json::{self, Json, json_object};
-use crate::lock::{self, LockFile, Revocation};
+use crate::lock::{LockFile, Revocation};
 use crate::printable;
 
 /// A reason is a sentence or two for the people reading the lock.
@@ -57,9 +58,9 @@ pub fn run(options: &Options) -> Result<ExitCode> {
         bail!("--reason is longer than {MAX_REASON} characters; link to the advisory rather than quote it");
     }
     let channels = Config::read(&options.root)?.channels;
-    let _guard = if options.dry_run { None } else { Some(crate::images::hold_run_lock(&options.root, "revoke")?) };
+    let _guard = if options.dry_run { None } else { Some(crate::run_guard::hold(&options.root, "revoke")?) };
     let mut lockfile = LockFile::read(&options.root)?;
-    let (deployments, unreadable) = crate::images::load_deployments(&options.root)?;
+    let (deployments, unreadable) = crate::deployments::load_all(&options.root)?;
     let selected: Vec<String> = options.selection.templates(&options.root)?.into_iter().map(|file| file.rel).collect();
     let in_selection = |template: &str, region: &str| {
         selected.iter().any(|rel| rel == template) && options.selection.takes_region(region)
@@ -89,7 +90,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
             unknown.join(", ")
         );
     }
-    let at = lock::utc_now();
+    let at = clock::utc_now();
     let mut revoked = Vec::new();
     for id in ids {
         let mut records = Vec::new();

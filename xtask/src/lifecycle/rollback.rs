@@ -17,12 +17,11 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 
 use super::fleet::{self, Place, Selection};
-use super::history;
 use super::promote::{bad_shape, configured, revoked_anywhere, settle};
 use super::report::{self, Run, State};
 use crate::channels::Channels;
 use crate::image_id::check_image_id;
-use crate::lock::LockFile;
+use crate::lock::{LockFile, history};
 use crate::printable;
 
 pub struct Options {
@@ -39,8 +38,8 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     if !channels.contains(channel) {
         bail!("`{}` is not a channel; xtask.toml names {}", printable::escape(channel), channels.listed());
     }
-    let _guard = if options.dry_run { None } else { Some(crate::images::hold_run_lock(&options.root, "rollback")?) };
-    let (deployments, unreadable) = crate::images::load_deployments(&options.root)?;
+    let _guard = if options.dry_run { None } else { Some(crate::run_guard::hold(&options.root, "rollback")?) };
+    let (deployments, unreadable) = crate::deployments::load_all(&options.root)?;
     let lockfile = LockFile::read(&options.root)?;
     let fleet = fleet::survey(&options.root, &channels, &deployments, &options.selection)?;
     let places: Vec<&Place> = fleet.places.iter().filter(|place| !place.keys(channel).is_empty()).collect();

@@ -11,12 +11,11 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 
 use super::fleet::Key;
-use super::history;
+use crate::clock;
 use crate::deployments::Deployment;
 use crate::image_id::check_image_id;
-use crate::images::DeploymentResult;
-use crate::images::apply::{Wanted, write_wanted};
-use crate::lock::{self, LockFile};
+use crate::lock::{LockFile, history};
+use crate::patch::batch::{DeploymentResult, Wanted, write_wanted};
 
 /// One channel given one image of a template in one region.
 pub struct Move<'a> {
@@ -36,7 +35,7 @@ pub fn record_and_write(root: &Path, moves: &[Move], deployments: &[Deployment])
         return Ok(Vec::new());
     }
     let mut lockfile = LockFile::read(root)?;
-    let now = lock::utc_now();
+    let now = clock::utc_now();
     for step in moves {
         let entry = lockfile.templates.get_mut(step.template).with_context(|| {
             format!("packer/images.lock no longer records {} (it changed while xtask ran); run again", step.template)

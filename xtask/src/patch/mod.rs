@@ -6,6 +6,7 @@
 //! independent one, before it may reach the disk: a span mistake becomes a
 //! refusal, never a wrong byte.
 
+pub mod batch;
 pub mod diff;
 mod verify;
 

@@ -25,7 +25,7 @@ use self::select::{Judged, Policy, Verdict};
 use super::fleet::Selection;
 use crate::aws::{self, Cli, Deletion};
 use crate::clock;
-use crate::lock::{self, LockFile, Pruning};
+use crate::lock::{LockFile, Pruning};
 
 pub struct Options {
     pub root: PathBuf,
@@ -39,8 +39,8 @@ pub struct Options {
 
 pub fn run(options: &Options) -> Result<ExitCode> {
     let root = options.root.as_path();
-    let _guard = if options.execute { Some(crate::images::hold_run_lock(root, "prune")?) } else { None };
-    let (deployments, unreadable) = crate::images::load_deployments(root)?;
+    let _guard = if options.execute { Some(crate::run_guard::hold(root, "prune")?) } else { None };
+    let (deployments, unreadable) = crate::deployments::load_all(root)?;
     if options.execute && !unreadable.is_empty() {
         bail!(
             "{} deployment{} cannot be read, so which images they boot is unknown and nothing is pruned: {}",
@@ -53,8 +53,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     // The lock may record templates that are gone, so the folders are
     // looked for there rather than among the templates.
     let mut selection = options.selection.clone();
-    selection.select =
-        selection.select.iter().map(|wanted| crate::images::plan::selected_folder(wanted, root)).collect();
+    selection.select = selection.select.iter().map(|wanted| crate::project::selected_folder(wanted, root)).collect();
     for folder in &selection.select {
         let known = lockfile
             .templates
@@ -126,7 +125,7 @@ fn prune_region(
         return Ok(());
     }
     record(root, indices.iter().map(|&at| &outcomes[at]), |pruned, outcome| {
-        let started_at = pruned.map_or_else(lock::utc_now, |pruning| pruning.started_at.clone());
+        let started_at = pruned.map_or_else(clock::utc_now, |pruning| pruning.started_at.clone());
         Pruning { started_at, snapshots: outcome.snapshots.clone(), finished_at: None }
     })?;
     for &at in indices {
@@ -134,9 +133,9 @@ fn prune_region(
         outcome.state = remove(cli, region, outcome);
         if matches!(outcome.state, State::Pruned | State::AlreadyGone) {
             record(root, std::iter::once(&*outcome), |pruned, outcome| Pruning {
-                started_at: pruned.map_or_else(lock::utc_now, |pruning| pruning.started_at.clone()),
+                started_at: pruned.map_or_else(clock::utc_now, |pruning| pruning.started_at.clone()),
                 snapshots: outcome.snapshots.clone(),
-                finished_at: Some(lock::utc_now()),
+                finished_at: Some(clock::utc_now()),
             })?;
         }
     }

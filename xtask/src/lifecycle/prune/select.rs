@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 use crate::clock;
 use crate::deployments::{Deployment, GLOBAL};
 use crate::lifecycle::fleet::Selection;
-use crate::lifecycle::history;
-use crate::lock::{LockFile, LockedImage, LockedTemplate};
+use crate::lock::{LockFile, LockedImage, LockedTemplate, history};
 use crate::printable;
 use crate::project::Layout;
 
@@ -299,7 +298,7 @@ mod tests {
     fn image(id: &str, days_old: u64) -> LockedImage {
         LockedImage {
             id: id.to_owned(),
-            built_at: crate::lock::utc_timestamp(NOW - days_old * DAY),
+            built_at: crate::clock::utc_timestamp(NOW - days_old * DAY),
             packer_version: Some("1.6.6".into()),
             hash: "sha256:0".into(),
             settings: "sha256:1".into(),

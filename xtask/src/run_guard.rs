@@ -1,11 +1,13 @@
 //! One run that writes per root at a time (`images`, and the lifecycle's
 //! `promote`, `rollback`, `revoke` and `prune`): two `images` runs would
 //! build the same images twice, and any two would race to write the same
-//! deployments and lock.
+//! deployments and lock. The guard is a file lock on
+//! `target/xtask/images.run-lock` (the run lock of the messages), held for
+//! the whole run.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
@@ -16,7 +18,7 @@ use anyhow::{Context, Result, bail};
 /// an `flock`, which belongs to the open file and so to every process
 /// holding a copy of it: a Packer that xtask had forked but not yet started
 /// when xtask was killed held that copy, and the next run was refused.
-pub struct RunLock {
+pub struct RunGuard {
     _file: File,
 }
 
@@ -41,9 +43,43 @@ fn try_lock_for_this_process(file: &File) -> std::io::Result<bool> {
     }
 }
 
+/// Takes the run lock that every command writing `packer/images.lock` or
+/// deployments holds for its whole run (`images`, `promote`, `rollback`,
+/// `revoke`, `prune`), and removes the temporary files a killed run left
+/// beside them: holding the run lock, no other run is writing.
+pub fn hold(root: &Path, command: &str) -> Result<RunGuard> {
+    let guard = acquire(root, command)?;
+    let removed = crate::fsutil::remove_stale_temporaries(&written_folders(root));
+    if removed > 0 {
+        let files = if removed == 1 { "temporary file" } else { "temporary files" };
+        say!("Removed {removed} {files} left by an interrupted run.");
+    }
+    Ok(guard)
+}
+
+/// The folders a run writes files into: `deployments/`, `packer/`, and the
+/// folders inside the repository that symlinked deployments or the lock
+/// lead to (the temporary file of an atomic write sits beside its target).
+fn written_folders(root: &Path) -> Vec<PathBuf> {
+    let mut folders = vec![root.join("deployments"), root.join("packer")];
+    let linked = crate::deployments::find(root).unwrap_or_default().into_iter().chain([crate::lock::path(root)]);
+    for path in linked {
+        let is_link = std::fs::symlink_metadata(&path).is_ok_and(|metadata| metadata.file_type().is_symlink());
+        if let Some(folder) = is_link
+            .then(|| crate::fsutil::resolve_inside(root, &path).ok())
+            .flatten()
+            .and_then(|target| target.parent().map(Path::to_path_buf))
+            && !folders.contains(&folder)
+        {
+            folders.push(folder);
+        }
+    }
+    folders
+}
+
 /// Takes the lock for `command` (`images`, `promote`, …), which a run
 /// refused the lock is told.
-pub fn acquire(root: &Path, command: &str) -> Result<RunLock> {
+fn acquire(root: &Path, command: &str) -> Result<RunGuard> {
     let path =
         crate::protected::Protected::of(root).check(&root.join("target/xtask/images.run-lock")).map_err(|refusal| {
             anyhow::anyhow!("the run lock target/xtask/images.run-lock: {refusal}; make target/ a folder of its own")
@@ -70,9 +106,9 @@ pub fn acquire(root: &Path, command: &str) -> Result<RunLock> {
     }
     file.set_len(0)?;
     file.rewind()?;
-    write!(file, "cargo xtask {command}, pid {}, started {}", std::process::id(), crate::lock::utc_now())?;
+    write!(file, "cargo xtask {command}, pid {}, started {}", std::process::id(), crate::clock::utc_now())?;
     file.flush()?;
-    Ok(RunLock { _file: file })
+    Ok(RunGuard { _file: file })
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! which ID, including IDs the lock does not know. It answers "which
 //! clusters still boot the old image?" in one command. With channels, each
 //! channel's image per region, its age and soak, and the revocations; and
-//! what `prune` would remove (see `crate::lifecycle::status`).
+//! what `prune` would remove (see `lifecycle.rs`).
+
+mod lifecycle;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -12,12 +14,11 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
-use super::plan;
+use self::lifecycle::{ChannelImage, Prunable, Revoked};
 use crate::deployments::{Deployment, GLOBAL, feeding_image};
 use crate::freshness::{self, Freshness};
 use crate::json::{self, Json, ToJson, json_object};
-use crate::lifecycle;
-use crate::lifecycle::status::{ChannelImage, Prunable, Revoked};
+use crate::lifecycle::{fleet, prune};
 use crate::lock::{LockFile, LockedImage, LockedTemplate};
 use crate::printable;
 use crate::project::{self, Filter, Layout, Selection, TemplateFile};
@@ -34,19 +35,18 @@ pub fn run(selection: &Selection, format: Format) -> Result<ExitCode> {
     let lockfile = LockFile::read(root)?;
     let channels = crate::config::Config::read(root)?.channels;
     let now = crate::clock::now();
-    let (deployments, unreadable) = super::load_deployments(root)?;
+    let (deployments, unreadable) = crate::deployments::load_all(root)?;
     let templates = project::find_all_templates(root, &Filter::default());
-    let images_here = plan::images_by_release_cloud(&templates);
+    let images_here = project::images_by_release_cloud(&templates);
     let wanted = at_paths(&templates, &selection.paths)?;
     let chosen =
         |file: &TemplateFile| filter.accepts(file) && wanted.as_ref().is_none_or(|rels| rels.contains(&file.rel));
     // What `prune` would remove with its defaults; nothing while a
     // deployment cannot be read, as `prune --execute` then refuses.
     let prunable = if unreadable.is_empty() {
-        let named = lifecycle::prune::select::named_by_deployments(&deployments, &lockfile);
-        let (everything, policy) =
-            (lifecycle::fleet::Selection::default(), lifecycle::prune::select::Policy::default());
-        lifecycle::prune::select::judge(&lockfile, &named, &everything, &policy, now)
+        let named = prune::select::named_by_deployments(&deployments, &lockfile);
+        let (everything, policy) = (fleet::Selection::default(), prune::select::Policy::default());
+        prune::select::judge(&lockfile, &named, &everything, &policy, now)
     } else {
         Vec::new()
     };
@@ -54,7 +54,7 @@ pub fn run(selection: &Selection, format: Format) -> Result<ExitCode> {
     // region: a promotion takes its image from there.
     let mut booted: BTreeSet<(String, String, String)> = BTreeSet::new();
     if let Some(channels) = &channels {
-        let fleet = lifecycle::fleet::survey(root, channels, &deployments, &lifecycle::fleet::Selection::default())?;
+        let fleet = fleet::survey(root, channels, &deployments, &fleet::Selection::default())?;
         for place in &fleet.places {
             for channel in place.by_channel.keys() {
                 booted.insert((place.template.rel.clone(), channel.clone(), place.region.clone()));
@@ -70,9 +70,9 @@ pub fn run(selection: &Selection, format: Format) -> Result<ExitCode> {
             let booted_here = |channel: &str, region: &str| {
                 booted.contains(&(file.rel.clone(), channel.to_owned(), region.to_owned()))
             };
-            status.channels = Some(lifecycle::status::channels_of(locked, channels.as_ref(), &booted_here, now));
-            status.revoked = Some(lifecycle::status::revocations_of(locked));
-            status.prunable = lifecycle::status::prunable_of(&prunable, &file.rel);
+            status.channels = Some(lifecycle::channels_of(locked, channels.as_ref(), &booted_here, now));
+            status.revoked = Some(lifecycle::revocations_of(locked));
+            status.prunable = lifecycle::prunable_of(&prunable, &file.rel);
             status
         })
         .collect();
@@ -85,7 +85,7 @@ pub fn run(selection: &Selection, format: Format) -> Result<ExitCode> {
             && (filter.is_empty() || Layout::from_relative(rel).is_ok_and(|layout| filter.accepts_layout(&layout)));
         if in_selection && !templates.iter().any(|file| &file.rel == rel) {
             let mut status = removed_template_status(rel, locked, &images_here, &deployments);
-            status.prunable = lifecycle::status::prunable_of(&prunable, rel);
+            status.prunable = lifecycle::prunable_of(&prunable, rel);
             entries.push(status);
         }
     }
@@ -450,7 +450,7 @@ fn human(entries: &[TemplateStatus]) -> String {
             );
         }
         let channels = entry.channels.as_deref().unwrap_or_default();
-        lifecycle::status::human(channels, entry.revoked.as_deref().unwrap_or_default(), &entry.prunable, &mut out);
+        lifecycle::human(channels, entry.revoked.as_deref().unwrap_or_default(), &entry.prunable, &mut out);
         for used in &entry.deployments {
             let _ = writeln!(
                 out,

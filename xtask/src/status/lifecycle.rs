@@ -9,10 +9,10 @@
 
 use std::fmt::Write as _;
 
-use super::prune::select::{Judged, Verdict};
 use crate::channels::Channels;
 use crate::clock;
 use crate::json::{Json, ToJson, json_object};
+use crate::lifecycle::prune::select::{Judged, Verdict};
 use crate::lock::{LockedTemplate, Revocation};
 use crate::printable;
 
@@ -326,7 +326,7 @@ mod tests {
         entry.channels.insert("canary".into(), BTreeMap::from([("r".into(), "ami-2".into())]));
         entry.channels.insert("stable".into(), BTreeMap::from([("r".into(), "ami-1".into())]));
         entry.lifecycle.entry("ami-2".into()).or_default().entered =
-            BTreeMap::from([("canary".to_owned(), crate::lock::utc_timestamp(now - 10 * 3600))]);
+            BTreeMap::from([("canary".to_owned(), crate::clock::utc_timestamp(now - 10 * 3600))]);
         let old = entry.lifecycle.entry("ami-1".into()).or_default();
         old.revoked = Some(Revocation { at: "2026-11-29T10:00:00Z".into(), reason: "a bad kernel".into() });
         let shown = channels_of(Some(&entry), Some(&channels), &|_, _| true, now);
@@ -355,7 +355,7 @@ mod tests {
 
         // Entered a day ahead of this clock: no soak is measured from it.
         entry.lifecycle.get_mut("ami-2").unwrap().entered =
-            BTreeMap::from([("canary".to_owned(), crate::lock::utc_timestamp(now + 86_400))]);
+            BTreeMap::from([("canary".to_owned(), crate::clock::utc_timestamp(now + 86_400))]);
         let shown = channels_of(Some(&entry), Some(&channels), &|_, _| true, now);
         assert!(
             shown[0].in_channel_for.is_none() && shown[0].soak.as_ref().is_some_and(|soak| soak.left.is_none()),

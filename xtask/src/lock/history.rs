@@ -9,25 +9,29 @@
 //! [`rollback_target`] and [`kept_for_channels`] answer, from the lock
 //! alone, which image a channel goes back to and which images the
 //! channels still need: `rollback` moves to the first, `prune` keeps the
-//! second.
+//! second; [`first_channel_images`], which images the first channel's
+//! deployments get from a template `images` does not build.
+//!
+//! Lock knowledge, used by `images` (a build enters the first channel)
+//! and by the lifecycle's commands alike. A channel is a name here: which
+//! channels there are, and in what order, is `crate::channels`' to say.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::lock::{HISTORY, LockedImage, LockedTemplate};
+use super::{HISTORY, LockedImage, LockedTemplate};
 use crate::printable;
-
-use crate::channels::Channels;
 
 /// Records `image` as the current image of `region` in a template's entry
 /// (`template`, for messages), at `now` in the lock's time format. With
-/// channels, the first channel is given it. Says which images the lock
-/// stops recording, so that they can be deregistered by hand.
+/// channels, the first channel (`first_channel`) is given it. Says which
+/// images the lock stops recording, so that they can be deregistered by
+/// hand.
 pub fn record(
     template: &str,
     entry: &mut LockedTemplate,
     region: &str,
     image: LockedImage,
-    channels: Option<&Channels>,
+    first_channel: Option<&str>,
     now: &str,
 ) {
     let id = image.id.clone();
@@ -43,8 +47,8 @@ pub fn record(
     if earlier.is_empty() {
         entry.history.remove(region);
     }
-    if let Some(channels) = channels {
-        enter(entry, channels.first(), region, &id, now);
+    if let Some(first_channel) = first_channel {
+        enter(entry, first_channel, region, &id, now);
     }
     for dropped in trim(entry, region) {
         say!(
@@ -68,6 +72,24 @@ pub fn enter(entry: &mut LockedTemplate, channel: &str, region: &str, id: &str, 
     }
     on.insert(region.to_owned(), id.to_owned());
     entry.lifecycle.entry(id.to_owned()).or_default().entered.insert(channel.to_owned(), now.to_owned());
+}
+
+/// The images `images` writes into the first channel's deployments for a
+/// template it does not build: per region, the image the lock last gave
+/// that channel (a rollback moves it back), else the recorded one.
+/// Without channels, the recorded ones.
+pub fn first_channel_images(
+    first_channel: Option<&str>,
+    locked: Option<&LockedTemplate>,
+    mut images: BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let given = first_channel.zip(locked).and_then(|(first_channel, locked)| locked.channels.get(first_channel));
+    for (region, id) in &mut images {
+        if let Some(given) = given.and_then(|given| given.get(region)) {
+            id.clone_from(given);
+        }
+    }
+    images
 }
 
 /// The image `channel` would be rolled back to in `region`: the newest
@@ -170,8 +192,6 @@ fn trim(entry: &mut LockedTemplate, region: &str) -> Vec<LockedImage> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::lock::Pruning;
 
@@ -189,11 +209,8 @@ mod tests {
         }
     }
 
-    fn channels() -> Channels {
-        let table = toml::de::DeTable::parse("[channels]\norder = [\"canary\", \"stable\"]\n").unwrap();
-        let toml::de::DeValue::Table(entries) = table.get_ref()["channels"].get_ref() else { unreachable!() };
-        crate::channels::parse(entries, 0).unwrap()
-    }
+    /// The first channel of `order = ["canary", "stable"]`.
+    const CANARY: Option<&str> = Some("canary");
 
     fn ids(entry: &LockedTemplate) -> Vec<&str> {
         entry.images_of("r").map(|image| image.id.as_str()).collect()
@@ -201,20 +218,19 @@ mod tests {
 
     #[test]
     fn a_new_image_pushes_the_old_one_into_the_history_and_enters_the_first_channel() {
-        let channels = channels();
         let mut entry = LockedTemplate::default();
-        record("t", &mut entry, "r", image("ami-1"), Some(&channels), "T1");
-        record("t", &mut entry, "r", image("ami-2"), Some(&channels), "T2");
+        record("t", &mut entry, "r", image("ami-1"), CANARY, "T1");
+        record("t", &mut entry, "r", image("ami-2"), CANARY, "T2");
         assert_eq!(ids(&entry), ["ami-2", "ami-1"]);
         assert_eq!(entry.channels["canary"]["r"], "ami-2");
         assert_eq!(entry.lifecycle["ami-1"].entered["canary"], "T1");
         assert_eq!(entry.lifecycle["ami-2"].entered["canary"], "T2");
         // The same image again changes no history and keeps its entry time.
-        record("t", &mut entry, "r", image("ami-2"), Some(&channels), "T3");
+        record("t", &mut entry, "r", image("ami-2"), CANARY, "T3");
         assert_eq!(ids(&entry), ["ami-2", "ami-1"]);
         assert_eq!(entry.lifecycle["ami-2"].entered["canary"], "T2");
         // An older image taken back is current, and once.
-        record("t", &mut entry, "r", image("ami-1"), Some(&channels), "T4");
+        record("t", &mut entry, "r", image("ami-1"), CANARY, "T4");
         assert_eq!(ids(&entry), ["ami-1", "ami-2"]);
         assert_eq!(entry.lifecycle["ami-1"].entered["canary"], "T4");
         // Without channels there are no entries.
@@ -227,20 +243,19 @@ mod tests {
 
     #[test]
     fn the_history_drops_pruned_images_first_and_never_one_a_channel_boots() {
-        let channels = channels();
         let mut entry = LockedTemplate::default();
-        record("t", &mut entry, "r", image("ami-0"), Some(&channels), "T");
+        record("t", &mut entry, "r", image("ami-0"), CANARY, "T");
         // The stable channel stays on the very first image.
         enter(&mut entry, "stable", "r", "ami-0", "T");
         for n in 1..=HISTORY {
-            record("t", &mut entry, "r", image(&format!("ami-{n}")), Some(&channels), "T");
+            record("t", &mut entry, "r", image(&format!("ami-{n}")), CANARY, "T");
         }
         assert_eq!(entry.history["r"].len(), HISTORY);
         entry.lifecycle.entry("ami-5".into()).or_default().pruned =
             Some(Pruning { started_at: "T".into(), snapshots: Vec::new(), finished_at: Some("T".into()) });
-        record("t", &mut entry, "r", image("ami-11"), Some(&channels), "T");
+        record("t", &mut entry, "r", image("ami-11"), CANARY, "T");
         assert!(entry.find("ami-5").is_none() && !entry.lifecycle.contains_key("ami-5"), "the pruned one goes first");
-        record("t", &mut entry, "r", image("ami-12"), Some(&channels), "T");
+        record("t", &mut entry, "r", image("ami-12"), CANARY, "T");
         assert!(entry.find("ami-0").is_some(), "stable boots it");
         assert!(entry.find("ami-1").is_none(), "the oldest no channel boots goes next");
         assert_eq!(entry.history["r"].len(), HISTORY);
@@ -248,15 +263,14 @@ mod tests {
 
     #[test]
     fn a_rollback_goes_to_the_newest_earlier_image_the_channel_booted_that_is_neither_revoked_nor_pruned() {
-        let channels = channels();
         let mut entry = LockedTemplate::default();
         let target =
             |entry: &LockedTemplate, channel: &str| rollback_target(entry, channel, "r").map(|image| image.id.clone());
         assert!(target(&entry, "canary").unwrap_err().contains("records no image given to `canary` in r"));
-        record("t", &mut entry, "r", image("ami-1"), Some(&channels), "T1");
+        record("t", &mut entry, "r", image("ami-1"), CANARY, "T1");
         assert!(target(&entry, "canary").unwrap_err().contains("keeps no image `canary` booted in r before ami-1"));
-        record("t", &mut entry, "r", image("ami-2"), Some(&channels), "T2");
-        record("t", &mut entry, "r", image("ami-3"), Some(&channels), "T3");
+        record("t", &mut entry, "r", image("ami-2"), CANARY, "T2");
+        record("t", &mut entry, "r", image("ami-3"), CANARY, "T3");
         assert_eq!(target(&entry, "canary"), Ok("ami-2".to_owned()));
         // stable booted ami-1 and then ami-3; it never booted ami-2.
         enter(&mut entry, "stable", "r", "ami-1", "T4");
@@ -299,14 +313,13 @@ mod tests {
 
     #[test]
     fn the_history_keeps_what_a_channel_could_be_rolled_back_to() {
-        let channels = channels();
         let mut entry = LockedTemplate::default();
-        record("t", &mut entry, "r", image("ami-0"), Some(&channels), "T");
+        record("t", &mut entry, "r", image("ami-0"), CANARY, "T");
         enter(&mut entry, "stable", "r", "ami-0", "T");
-        record("t", &mut entry, "r", image("ami-1"), Some(&channels), "T");
+        record("t", &mut entry, "r", image("ami-1"), CANARY, "T");
         enter(&mut entry, "stable", "r", "ami-1", "T");
         for n in 2..=HISTORY + 3 {
-            record("t", &mut entry, "r", image(&format!("ami-{n}")), Some(&channels), "T");
+            record("t", &mut entry, "r", image(&format!("ami-{n}")), CANARY, "T");
         }
         assert!(entry.find("ami-1").is_some(), "stable boots it");
         assert!(entry.find("ami-0").is_some(), "stable would be rolled back to it");
