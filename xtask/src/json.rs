@@ -32,9 +32,11 @@
 //! list of fields. The one `Serialize` left is [`Json`]'s, so that
 //! serde_json still does the escaping and the layout.
 //!
-//! JSON that xtask reads stays `serde_json::Value`, and so does JSON that
-//! only passes through it (a template the demo edits, the values handed to
-//! Packer in a var file): its shape is its author's, not ours.
+//! JSON that xtask reads stays `serde_json::Value` (a file it records from,
+//! the lock included, read with [`read_without_duplicate_keys`]), and so
+//! does JSON that only passes through it (a template the demo edits, the
+//! values handed to Packer in a var file): its shape is its author's, not
+//! ours.
 
 use std::collections::BTreeMap;
 
@@ -185,6 +187,72 @@ impl<T: ToJson> ToJson for Vec<T> {
 impl<K: AsRef<str>, V: ToJson> ToJson for BTreeMap<K, V> {
     fn to_json(&self) -> Json {
         Json::Object(self.iter().map(|(key, value)| (key.as_ref().to_owned(), value.to_json())).collect())
+    }
+}
+
+/// Reads JSON that others write for this tool to record (the lock, a CI
+/// leg's result, a Packer manifest), refusing an object with a key twice:
+/// serde_json keeps the last of two, and which one a person reading the
+/// file takes for the value is a guess.
+pub fn read_without_duplicate_keys(bytes: &[u8]) -> serde_json::Result<serde_json::Value> {
+    serde_json::from_slice::<NoDuplicateKeys>(bytes)?;
+    serde_json::from_slice(bytes)
+}
+
+/// Reads any JSON, refusing an object that has a key twice.
+struct NoDuplicateKeys;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NoDuplicateKeys)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicateKeys {
+    type Value = NoDuplicateKeys;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("JSON")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!("the key `{key}` appears twice in one object")));
+            }
+            map.next_value::<NoDuplicateKeys>()?;
+        }
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
     }
 }
 

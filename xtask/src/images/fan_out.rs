@@ -39,7 +39,7 @@ use crate::fingerprint;
 use crate::fsutil::write_atomic;
 use crate::hcl2::Given;
 use crate::json::{self, Json, json_object};
-use crate::lock::{self, LockFile};
+use crate::lock::LockFile;
 use crate::printable;
 use crate::project::{self, Filter, TemplateFile};
 use crate::protected::{Protected, Refusal};
@@ -235,7 +235,8 @@ fn read(path: &Path, options: &Options) -> Result<Checked> {
     if std::str::from_utf8(&bytes).is_err() {
         bail!("the result {shown} is not UTF-8 text");
     }
-    let value = lock::json_without_duplicate_keys(&bytes).with_context(|| format!("{shown} is not valid JSON"))?;
+    let value =
+        crate::json::read_without_duplicate_keys(&bytes).with_context(|| format!("{shown} is not valid JSON"))?;
     match value.get("version").and_then(Value::as_u64) {
         Some(VERSION) => {}
         Some(older) if older < VERSION => bail!(

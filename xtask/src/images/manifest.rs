@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::{Finished, Job, Options, Outcome, RunResult, apply, build, linted, plan, record};
 use crate::clock;
 use crate::fingerprint;
-use crate::lock::{self, LockFile, ManifestSource};
+use crate::lock::{LockFile, ManifestSource};
 use crate::packer::{self, Artifacts};
 use crate::printable;
 use crate::project::{self, Filter, relative};
@@ -201,7 +201,8 @@ struct LastRun {
 fn read_manifest(path: &Path, shown: &str, cloud: &str, discarded: &[(String, String)]) -> Result<LastRun> {
     let bytes = crate::fsutil::read_regular(path, MAX_MANIFEST_BYTES)
         .map_err(|problem| anyhow::anyhow!("cannot read the manifest {shown}: {problem}"))?;
-    let manifest = lock::json_without_duplicate_keys(&bytes).with_context(|| format!("{shown} is not valid JSON"))?;
+    let manifest =
+        crate::json::read_without_duplicate_keys(&bytes).with_context(|| format!("{shown} is not valid JSON"))?;
     let Some(builds) = manifest.get("builds").and_then(Value::as_array) else {
         bail!("{shown} has no `builds` list; is it a Packer manifest?");
     };

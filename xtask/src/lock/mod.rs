@@ -485,7 +485,7 @@ impl LockFile {
             )
         };
         // A merge that kept both sides of a conflict would silently pick one image.
-        let value = json_without_duplicate_keys(&bytes).with_context(invalid)?;
+        let value = crate::json::read_without_duplicate_keys(&bytes).with_context(invalid)?;
         // Asked first: a later version's entries need not read as this one's.
         if let Some(version) = value.get("version").and_then(Value::as_u64)
             && !(u64::from(OLDEST_READ)..=u64::from(VERSION)).contains(&version)
@@ -515,72 +515,6 @@ impl LockFile {
 /// root reached through one is resolved here).
 pub fn target(root: &Path) -> Result<PathBuf> {
     fsutil::resolve_inside(root, &path(root))
-}
-
-/// Reads JSON that others write for this tool to record (the lock, a CI
-/// leg's result, a Packer manifest), refusing an object with a key twice:
-/// serde_json keeps the last of two, and which one a person reading the
-/// file takes for the value is a guess.
-pub fn json_without_duplicate_keys(bytes: &[u8]) -> serde_json::Result<Value> {
-    serde_json::from_slice::<NoDuplicateKeys>(bytes)?;
-    serde_json::from_slice(bytes)
-}
-
-/// Reads any JSON, refusing an object that has a key twice.
-struct NoDuplicateKeys;
-
-impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(NoDuplicateKeys)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for NoDuplicateKeys {
-    type Value = NoDuplicateKeys;
-
-    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
-        formatter.write_str("JSON")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut seen = std::collections::HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if !seen.insert(key.clone()) {
-                return Err(serde::de::Error::custom(format!("the key `{key}` appears twice in one object")));
-            }
-            map.next_value::<NoDuplicateKeys>()?;
-        }
-        Ok(NoDuplicateKeys)
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
-        Ok(NoDuplicateKeys)
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(NoDuplicateKeys)
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(NoDuplicateKeys)
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(NoDuplicateKeys)
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(NoDuplicateKeys)
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(NoDuplicateKeys)
-    }
-
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(NoDuplicateKeys)
-    }
 }
 
 #[cfg(test)]
