@@ -110,7 +110,6 @@ fn release_cloud(text: &[u8]) -> Option<(String, String)> {
 }
 
 /// What to lint of what is staged.
-#[derive(Default)]
 pub struct Options {
     /// `--root`: the work tree whose index is linted; by default the one
     /// the current folder is in.

@@ -474,6 +474,51 @@ fn the_architecture_page_shows_the_cycles() {
     );
 }
 
+/// The lines of each top-level module's files (`wc -l` of its one file or
+/// of every `.rs` file in its folder).
+fn module_lines() -> BTreeMap<String, usize> {
+    let root = source_root();
+    let mut lines = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(&root) {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if path.extension().is_none_or(|extension| extension != "rs") {
+            continue;
+        }
+        let first = path.strip_prefix(&root).unwrap().components().next().unwrap().as_os_str().to_str().unwrap();
+        let module = first.strip_suffix(".rs").unwrap_or(first).to_owned();
+        *lines.entry(module).or_default() += fs::read_to_string(path).unwrap().matches('\n').count();
+    }
+    lines
+}
+
+/// The code map's line counts stay near the code: a count more than a
+/// seventh (or 50 lines) away means the module grew or shrank enough that
+/// its row's job may need reading again, so ordinary edits need no change
+/// to the page.
+#[test]
+fn the_code_map_counts_each_modules_lines() {
+    let lines = module_lines();
+    let page = architecture_page();
+    let mut problems = Vec::new();
+    for line in section(&page, "## Code map") {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if let [_, module, shown, _, _] = cells[..]
+            && let Some(module) = module.strip_prefix('`').and_then(|module| module.strip_suffix('`'))
+            && let Ok(shown) = shown.parse::<usize>()
+        {
+            match lines.get(module) {
+                Some(&counted) if counted.abs_diff(shown) > (counted / 7).max(50) => {
+                    problems.push(format!("`{module}`: {counted} lines (the page has {shown})"))
+                }
+                None => problems.push(format!("`{module}`: no such module in xtask/src")),
+                Some(_) => {}
+            }
+        }
+    }
+    assert!(problems.is_empty(), "docs/architecture.md's code map counts other lines:\n{}", problems.join("\n"));
+}
+
 #[test]
 fn the_reading_sees_code_only() {
     let text = "use crate::{a::{b, c}, d};\n// crate::e\nlet s = \"crate::f\"; let r = r#\"crate::g\"#;\n\
