@@ -509,6 +509,18 @@ fn patch_from_checks_every_manifest_before_writing_anything() {
     );
     assert_eq!(fifo.status.code(), Some(2), "{}", text(&fifo));
     assert!(text(&fifo).contains("not a regular file"), "{}", text(&fifo));
+    // A manifest that is not there is said as a missing result is, with
+    // no OS error code.
+    let missing = root.join("packer/3.9/aws/machine-image/no-manifest.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["images", "--root", root.to_str().unwrap(), "--patch-from"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let said = format!("cannot read the manifest {}: it does not exist", missing.display());
+    assert!(text(&output).contains(&said) && !text(&output).contains("os error"), "{}", text(&output));
+    assert!(!root.join("packer/images.lock").exists());
 }
 
 /// `--patch-from` writes the lock and the deployments; with `--dry-run` or

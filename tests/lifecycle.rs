@@ -913,9 +913,9 @@ fn the_json_documents_of_images_and_status_keep_their_shape() {
     insta::assert_snapshot!("json-status", steady(&stdout(&["status", "--format", "json"])));
 }
 
-/// The lock, `status` and `promote`'s document once images have moved
-/// through the channels: history, channels, entry times, a revocation,
-/// images `prune` would remove.
+/// The lock, `status`, `promote`'s, `revoke`'s and `prune`'s documents
+/// once images have moved through the channels: history, channels, entry
+/// times, a revocation, images `prune` would remove.
 #[test]
 fn the_lock_and_status_after_a_rollout_keep_their_shape() {
     let dir = tempfile::tempdir().unwrap();
@@ -931,7 +931,9 @@ fn the_lock_and_status_after_a_rollout_keep_their_shape() {
     soak(root, "canary", 31 * 86_400);
     let promote = common::stdout(&xtask(root, &["promote", "--to", "stable", "--format", "json"]));
     insta::assert_snapshot!("json-promote", steady(&promote));
-    ok(root, &["revoke", &first, "--reason", "a \"bad\" kernel"]);
+    let revoke = common::stdout(&xtask(root, &["revoke", &first, "--reason", "a \"bad\" kernel", "--format", "json"]));
+    insta::assert_snapshot!("json-revoke", steady(&revoke));
+    insta::assert_snapshot!("json-prune", steady(&common::stdout(&xtask(root, &["prune", "--format", "json"]))));
     insta::assert_snapshot!(
         "json-status-after-a-rollout",
         steady(&common::stdout(&xtask(root, &["status", "--format", "json"])))

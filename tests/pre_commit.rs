@@ -523,6 +523,19 @@ fn the_selection_narrows_what_is_staged() {
     assert!(said.contains("no template matches --cloud gce; the releases here: 3.11, 4.0"), "{said}");
     let (missing, said) = code(&["packer/9.9"]);
     assert_eq!(missing, Some(2), "{said}");
+
+    // Nothing to check: the hook says nothing, a person who narrowed the
+    // check is told that nothing was checked.
+    repo.git(&["commit", "-q", "--no-verify", "-m", "everything"]);
+    assert_eq!(code(&[]), (Some(0), String::new()), "the hook with nothing staged");
+    let (status, said) = code(&["--release", "4.0"]);
+    assert_eq!(status, Some(0), "{said}");
+    assert!(said.contains("Nothing is staged under packer/ or deployments/: nothing checked."), "{said}");
+    repo.write("packer/3.11/aws/machine-image/scripts/install.sh", "sudo yum -y upgrade\n");
+    repo.git(&["add", "-A"]);
+    let (status, said) = code(&["--release", "4.0"]);
+    assert_eq!(status, Some(0), "{said}");
+    assert!(said.contains("No staged template or deployment is in the selection: nothing checked."), "{said}");
 }
 
 /// A path naming a staged symlink to a deployment selects the link, which

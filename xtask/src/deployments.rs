@@ -11,7 +11,7 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use crate::fsutil::{self, Unreadable};
 use crate::location::Route;
-use crate::project::relative;
+use crate::project::{Cloud, relative};
 use crate::yaml::{self, Node};
 
 /// Deployments larger than this are not read: real ones are a few hundred
@@ -110,6 +110,13 @@ impl Deployment {
         self.text(&Route::root().key("cluster").key("region"))
     }
 
+    /// The region of the images it boots from templates of `cloud`: its
+    /// `cluster.region` on a regional cloud (None when it names none),
+    /// [`GLOBAL`] on any other.
+    pub fn image_region(&self, cloud: &str) -> Option<&str> {
+        if Cloud::is_regional(cloud) { self.region() } else { Some(GLOBAL) }
+    }
+
     /// Roles with a `machine_image.id`, in file order, merged keys
     /// included. A top-level value that an alias or merge key uses is a
     /// definition the roles share (`common: &common`), not a role.
@@ -204,6 +211,18 @@ pub fn named(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_regional_clouds_deployment_boots_its_regions_image() {
+        let parse = |text: &str| {
+            Deployment::parse(Path::new("/r"), Path::new("/r/deployments/d.yaml"), text.to_owned()).unwrap()
+        };
+        let placed = parse("cloud: aws\ncluster:\n  region: eu-west-1\n");
+        assert_eq!(placed.image_region("aws"), Some("eu-west-1"));
+        assert_eq!(placed.image_region("gce"), Some(GLOBAL), "one GCE image serves every region");
+        assert_eq!(placed.image_region("no-such-cloud"), Some(GLOBAL));
+        assert_eq!(parse("cloud: aws\n").image_region("aws"), None, "an AWS deployment without cluster.region");
+    }
 
     #[test]
     fn own_images_take_precedence() {

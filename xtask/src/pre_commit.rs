@@ -146,7 +146,13 @@ pub fn run(options: &Options, format: Format, rules: &Registry) -> Result<ExitCo
     let prefixes = staged_prefixes(&top, &options.paths)?;
     let staged =
         git_paths(&sh, &["diff", "--cached", "--name-only", "-z", "--no-renames", "--", "packer", "deployments"])?;
+    // The hook stays silent when there is nothing to check; a person who
+    // narrowed the check is told that nothing was.
+    let selected = !options.paths.is_empty() || !options.filter.is_empty();
     if staged.is_empty() {
+        if selected {
+            say!("Nothing is staged under packer/ or deployments/: nothing checked.");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let entries = index_entries(&sh)?;
@@ -235,6 +241,9 @@ pub fn run(options: &Options, format: Format, rules: &Registry) -> Result<ExitCo
         rules,
     )?;
     if report.files.is_empty() {
+        if selected {
+            say!("No staged template or deployment is in the selection: nothing checked.");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     show!("{}", render::render(&report, format, "staged file", rules, &top));

@@ -43,16 +43,20 @@ fn is_repository(dir: &Path) -> bool {
 pub struct Cloud {
     pub name: &'static str,
     pub builder_prefixes: &'static [&'static str],
+    /// Its images are made per region, and a deployment names the one it
+    /// boots in (`cluster.region`); otherwise one image serves every region
+    /// and is recorded under [`crate::deployments::GLOBAL`].
+    pub regional: bool,
 }
 
 /// The configuration at the root, `xtask.toml`.
 pub const CONFIG_FILE: &str = "xtask.toml";
 
 pub const CLOUDS: &[Cloud] = &[
-    Cloud { name: "aws", builder_prefixes: &["amazon-"] },
-    Cloud { name: "gce", builder_prefixes: &["googlecompute"] },
-    Cloud { name: "openstack", builder_prefixes: &["openstack"] },
-    Cloud { name: "azure", builder_prefixes: &["azure-"] },
+    Cloud { name: "aws", builder_prefixes: &["amazon-"], regional: true },
+    Cloud { name: "gce", builder_prefixes: &["googlecompute"], regional: false },
+    Cloud { name: "openstack", builder_prefixes: &["openstack"], regional: false },
+    Cloud { name: "azure", builder_prefixes: &["azure-"], regional: false },
 ];
 
 pub fn cloud(name: &str) -> Option<&'static Cloud> {
@@ -60,6 +64,12 @@ pub fn cloud(name: &str) -> Option<&'static Cloud> {
 }
 
 impl Cloud {
+    /// Whether the cloud named `name` (a deployment's `cloud`, a template's
+    /// cloud folder) makes its images per region; an unknown cloud does not.
+    pub fn is_regional(name: &str) -> bool {
+        cloud(name).is_some_and(|cloud| cloud.regional)
+    }
+
     pub fn owns_builder(&self, builder_type: &str) -> bool {
         self.builder_prefixes.iter().any(|prefix| builder_type.starts_with(prefix))
     }

@@ -47,7 +47,14 @@ pub fn apply(options: &Options, manifests: &[PathBuf]) -> Result<Finished> {
     // leave the one named last, whichever is older.
     let mut given: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
     for manifest in manifests {
-        // Relative to where the command runs, like any path argument.
+        // Relative to where the command runs, like any path argument; said
+        // as `--apply` says a result it cannot read.
+        crate::fsutil::regular_file(manifest).map_err(|problem| {
+            anyhow::anyhow!(
+                "cannot read the manifest {}: {problem}",
+                printable::escape(&manifest.display().to_string())
+            )
+        })?;
         let manifest_path =
             fs::canonicalize(manifest).with_context(|| format!("{}: cannot open the manifest", manifest.display()))?;
         if !manifest_path.starts_with(&root) {

@@ -81,19 +81,15 @@ pub fn feeds(
             left.push(LeftAlone { deployment: deployment.rel.clone(), reason });
             continue;
         }
-        let region = if layout.cloud == "aws" {
-            match deployment.region() {
-                Some(region) => region.to_owned(),
-                None => {
-                    left.push(LeftAlone {
-                        deployment: deployment.rel.clone(),
-                        reason: "it has no cluster.region".to_owned(),
-                    });
-                    continue;
-                }
+        let region = match deployment.image_region(&layout.cloud) {
+            Some(region) => region.to_owned(),
+            None => {
+                left.push(LeftAlone {
+                    deployment: deployment.rel.clone(),
+                    reason: "it has no cluster.region".to_owned(),
+                });
+                continue;
             }
-        } else {
-            GLOBAL.to_owned()
         };
         if region != GLOBAL && !region_filter.is_empty() && !region_filter.contains(&region) {
             left.push(LeftAlone {

@@ -163,11 +163,7 @@ pub fn survey(root: &Path, channels: &Channels, deployments: &[Deployment], sele
                 }
             }
             roles.retain(|role| feeding_image(role, &here) == Some(layout.image.as_str()));
-            let region = match (layout.cloud.as_str(), deployment.region()) {
-                ("aws", Some(region)) => region.to_owned(),
-                ("aws", None) => continue,
-                _ => GLOBAL.to_owned(),
-            };
+            let Some(region) = deployment.image_region(&layout.cloud).map(str::to_owned) else { continue };
             if !roles.is_empty() && !regions_fed.contains(&region) {
                 regions_fed.push(region.clone());
             }

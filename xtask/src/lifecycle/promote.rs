@@ -89,7 +89,7 @@ pub fn configured(root: &Path) -> Result<Channels> {
         Some(channels) => Ok(channels),
         None => bail!(
             "xtask.toml has no [channels], so there is no channel to work on; add them (order = [\"canary\", \
-             \"stable\"]: docs/rolling-out.md shows how) and put `channel: canary` in the deployments of the first"
+             \"stable\"]: docs/rolling-out.md shows how) and put `channel: canary` in the deployments of the first channel"
         ),
     }
 }

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 
 use self::lifecycle::{ChannelImage, Prunable, Revoked};
-use crate::deployments::{Deployment, GLOBAL, feeding_image};
+use crate::deployments::{Deployment, feeding_image};
 use crate::freshness::{self, Freshness};
 use crate::json::{self, Json, ToJson, json_object};
 use crate::lifecycle::{fleet, prune};
@@ -259,7 +259,7 @@ fn template_status(
         if deployment.release() != Some(layout.release.as_str()) || deployment.cloud() != Some(layout.cloud.as_str()) {
             continue;
         }
-        let region = if layout.cloud == "aws" { deployment.region().unwrap_or("?") } else { GLOBAL };
+        let region = deployment.image_region(&layout.cloud).unwrap_or("?");
         for role in deployment.roles() {
             if feeding_image(role, &here) != Some(layout.image.as_str()) {
                 continue;
@@ -364,10 +364,7 @@ fn removed_template_status(
                 }
                 (None, _) => continue,
             };
-            let region = match deployment.cloud() {
-                Some("aws") => deployment.region().unwrap_or("?"),
-                _ => GLOBAL,
-            };
+            let region = deployment.image_region(deployment.cloud().unwrap_or_default()).unwrap_or("?");
             used.push(KeyStatus {
                 path: deployment.rel.clone(),
                 key: format!("{role}.machine_image.id"),

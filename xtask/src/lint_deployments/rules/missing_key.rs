@@ -37,7 +37,7 @@ fn check(ctx: &Context, out: &mut Findings) {
         crate::deployments::image_route("bastion"),
         crate::deployments::image_route("cluster"),
     ];
-    if ctx.deployment.cloud() == Some("aws") {
+    if ctx.deployment.cloud().is_some_and(crate::project::Cloud::is_regional) {
         required.push(Route::root().key("cluster").key("region"));
     }
     for route in required {

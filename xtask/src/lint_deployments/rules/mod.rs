@@ -101,8 +101,7 @@ impl<'a> Context<'a> {
     /// that compare the deployment with it.
     pub fn locked_roles(&self) -> Vec<Locked<'a>> {
         let (Some(lock), Some((release, cloud))) = (self.lock, self.release_cloud()) else { return Vec::new() };
-        let region = if cloud == "aws" { self.deployment.region() } else { Some(crate::deployments::GLOBAL) };
-        let Some(region) = region else { return Vec::new() };
+        let Some(region) = self.deployment.image_region(cloud) else { return Vec::new() };
         let deployment: &'a Deployment = self.deployment;
         let templates: &'a TemplateIndex = self.templates;
         deployment

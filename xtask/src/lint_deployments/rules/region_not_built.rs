@@ -31,7 +31,7 @@ declare_rule! {
 
 fn check(ctx: &Context, out: &mut Findings) {
     let Some((release, cloud)) = ctx.release_cloud() else { return };
-    if cloud != "aws" {
+    if !crate::project::Cloud::is_regional(cloud) {
         return;
     }
     let Some(region) = ctx.deployment.region() else { return };
