@@ -1501,3 +1501,20 @@ fn sigkill_during_promote_rollback_and_revoke_loses_nothing_and_the_next_run_fin
     }
     assert!(killed_mid_run >= trials / 5, "only {killed_mid_run} of {trials} kills hit a running run");
 }
+
+/// A template whose folder name holds a terminal control is named escaped
+/// when it cannot be built, as every other line from files is.
+#[test]
+fn a_template_that_cannot_be_built_is_named_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let packer = tree(root);
+    let broken = template(&["eu-west-1"]).replace("\"t2.micro\"", "\"{{user `no_such_variable`}}\"");
+    write(root, "packer/3.11/aws/red\u{1b}[31m/template.json", broken);
+    for mode in [&[][..], &["--plan"], &["--dry-run"]] {
+        let output = images(root, &packer, mode).output().unwrap();
+        let said = text(&output);
+        assert!(said.contains("red\\u{1b}[31m"), "{mode:?}: {said}");
+        assert!(!said.contains('\u{1b}'), "{mode:?}: a control character reached the terminal:\n{said}");
+    }
+}

@@ -255,7 +255,8 @@ fn build_and_apply(options: &Options) -> Result<Finished> {
         show!("{}", report::builds(&jobs, options.format));
         let failed: Vec<&Job> = jobs.iter().filter(|job| matches!(job.outcome, Outcome::Failed(_))).collect();
         for job in &failed {
-            say!("error: {} cannot be built: {}", job.file.rel, job.reason.replace('\n', "\n  "));
+            let line = format!("error: {} cannot be built: {}", job.file.rel, job.reason.replace('\n', "\n  "));
+            say!("{}", crate::printable::escape_lines(&line));
         }
         return Ok(Finished::Printed(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }));
     }
