@@ -579,3 +579,34 @@ fn paths_are_shown_from_the_current_folder() {
     let said = run(&release, &["--format", "github"]);
     assert!(said.contains("file=packer/3.11/aws/machine-image/template.json"), "{said}");
 }
+
+/// A selection names what is staged, deletions included: after `git rm -r
+/// packer/3.9`, `--release 3.9` checks the deployments that removal leaves
+/// without a template, and the removed folder is a path it takes.
+#[test]
+fn a_selection_may_name_a_staged_deletion() {
+    let repo = Repo::with_files(&[
+        ("packer/3.9/aws/machine-image/template.json", TEMPLATE),
+        ("packer/3.11/aws/machine-image/template.json", TEMPLATE),
+        ("deployments/frankfurt.yaml", DEPLOYMENT),
+        ("deployments/older.yaml", &DEPLOYMENT.replace("3.11", "3.9")),
+    ]);
+    repo.git(&["rm", "-r", "-q", "packer/3.9"]);
+    let run = |args: &[&str]| {
+        let output = repo.xtask(&[&["pre-commit"], args].concat());
+        (output.status.code(), text(&output))
+    };
+    let (status, said) = run(&["--release", "3.9"]);
+    assert_eq!(status, Some(1), "the 3.9 deployment has no template now: {said}");
+    assert!(said.contains("older.yaml"), "{said}");
+    assert!(!said.contains("frankfurt.yaml"), "3.11 is outside the selection: {said}");
+    let (status, said) = run(&["packer/3.9"]);
+    assert_ne!(status, Some(2), "a path of a staged deletion is taken: {said}");
+    let (status, said) = run(&["packer/3.8"]);
+    assert_eq!(status, Some(2), "{said}");
+    assert!(said.contains("`packer/3.8` does not exist, and no staged change is at or below it"), "{said}");
+    let (status, said) = run(&["packer/3.9/../../../elsewhere"]);
+    assert_eq!(status, Some(2), "{said}");
+    let (status, said) = run(&["--release", "3.8"]);
+    assert_eq!(status, Some(2), "a release neither here nor staged: {said}");
+}

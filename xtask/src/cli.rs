@@ -426,11 +426,13 @@ fn lifecycle_selection(paths: Option<&'static str>) -> Vec<Arg> {
 /// error here, for every command alike.
 pub fn read_selection(args: &ArgMatches) -> Result<Selection> {
     let (filter, paths) = filter_and_paths(args)?;
+    check_paths_exist(&paths)?;
     Ok(Selection { root: root(args)?, filter, paths })
 }
 
 /// `pre-commit`'s options: its selection, whose root is the work tree git
-/// finds from the current folder unless `--root` names one.
+/// finds from the current folder unless `--root` names one. Its paths may
+/// be gone from the work tree: it checks them against what is staged.
 pub fn read_pre_commit(args: &ArgMatches) -> Result<pre_commit::Options> {
     let (filter, paths) = filter_and_paths(args)?;
     Ok(pre_commit::Options {
@@ -450,13 +452,17 @@ fn filter_and_paths(args: &ArgMatches) -> Result<(Filter, Vec<PathBuf>)> {
         .flatten()
         .map(|values| values.cloned().collect())
         .unwrap_or_default();
-    for path in &paths {
+    Ok((filter, paths))
+}
+
+fn check_paths_exist(paths: &[PathBuf]) -> Result<()> {
+    for path in paths {
         // A dangling symlink exists: the linter says what it leads to.
         if std::fs::symlink_metadata(path).is_err() {
             bail!("`{}` does not exist", path.display());
         }
     }
-    Ok((filter, paths))
+    Ok(())
 }
 
 /// A lifecycle command's [`lifecycle_selection`] read back: the root, and

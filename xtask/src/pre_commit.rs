@@ -142,10 +142,17 @@ pub fn run(options: &Options, format: Format, rules: &Registry) -> Result<ExitCo
         PathBuf::from(cmd!(sh, "git rev-parse --show-toplevel").quiet().read().context("not inside a git repository")?)
     };
     sh.change_dir(&top);
-    options.filter.check_matches(&top)?;
-    let prefixes = staged_prefixes(&top, &options.paths)?;
     let staged =
         git_paths(&sh, &["diff", "--cached", "--name-only", "-z", "--no-renames", "--", "packer", "deployments"])?;
+    // The selection is of what is staged, deletions included: `--release
+    // 3.9` after `git rm -r packer/3.9` checks what that removal leaves.
+    if let Err(error) = options.filter.check_matches(&top) {
+        let mut staged_layouts = staged.iter().filter_map(|path| Layout::from_relative(&template_of(path)?).ok());
+        if !staged_layouts.any(|layout| options.filter.accepts_layout(&layout)) {
+            return Err(error);
+        }
+    }
+    let prefixes = staged_prefixes(&top, &options.paths, &staged)?;
     // The hook stays silent when there is nothing to check; a person who
     // narrowed the check is told that nothing was.
     let selected = !options.paths.is_empty() || !options.filter.is_empty();
@@ -259,18 +266,51 @@ pub fn run(options: &Options, format: Format, rules: &Registry) -> Result<ExitCo
 
 /// The paths given, relative to the work tree's top with forward slashes
 /// (`""` for the top itself), as the index names files.
-fn staged_prefixes(top: &Path, paths: &[PathBuf]) -> Result<Vec<String>> {
+///
+/// A path that is gone from the work tree is taken when a staged change is
+/// at or below it (`git rm -r packer/3.9`, then `pre-commit packer/3.9`).
+fn staged_prefixes(top: &Path, paths: &[PathBuf], staged: &[String]) -> Result<Vec<String>> {
     let top = std::fs::canonicalize(top).with_context(|| format!("resolving {}", top.display()))?;
     paths
         .iter()
         .map(|path| {
-            let absolute = resolved(path).with_context(|| format!("resolving {}", path.display()))?;
-            match absolute.strip_prefix(&top) {
-                Ok(inside) => Ok(crate::project::relative(Path::new(""), inside)),
-                Err(_) => bail!("`{}` is outside the repository {}", path.display(), top.display()),
+            let (absolute, exists) = match resolved(path) {
+                Ok(absolute) => (absolute, true),
+                Err(error) => match gone(path) {
+                    Some(absolute) => (absolute, false),
+                    None => return Err(error).with_context(|| format!("resolving {}", path.display())),
+                },
+            };
+            let Ok(inside) = absolute.strip_prefix(&top) else {
+                bail!("`{}` is outside the repository {}", path.display(), top.display())
+            };
+            let prefix = crate::project::relative(Path::new(""), inside);
+            if !exists && !staged.iter().any(|staged| within(staged, &prefix)) {
+                bail!("`{}` does not exist, and no staged change is at or below it", path.display());
             }
+            Ok(prefix)
         })
         .collect()
+}
+
+/// A path that does not exist, made absolute from its nearest folder that
+/// does (with that folder's links followed), when what is missing is plain
+/// names: nothing that `..` or a link could make name another place.
+fn gone(path: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let mut missing = Vec::new();
+    let mut existing = path;
+    while !existing.as_os_str().is_empty() && std::fs::symlink_metadata(existing).is_err() {
+        match existing.components().next_back()? {
+            Component::Normal(name) => missing.push(name),
+            _ => return None,
+        }
+        existing = existing.parent()?;
+    }
+    let existing = if existing.as_os_str().is_empty() { Path::new(".") } else { existing };
+    let mut absolute = std::fs::canonicalize(existing).ok()?;
+    absolute.extend(missing.iter().rev());
+    Some(absolute)
 }
 
 /// `path` made absolute with its folders' links followed, and its own when
