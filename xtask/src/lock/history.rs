@@ -196,17 +196,7 @@ mod tests {
     use crate::lock::Pruning;
 
     fn image(id: &str) -> LockedImage {
-        LockedImage {
-            id: id.to_owned(),
-            built_at: "2026-11-27T10:00:00Z".into(),
-            packer_version: Some("1.6.6".into()),
-            hash: "sha256:0".into(),
-            settings: "sha256:1".into(),
-            manifest: None,
-            variables: Some(Vec::new()),
-            values: Some(BTreeMap::new()),
-            plugins: None,
-        }
+        LockedImage::for_tests(id, "2026-11-27T10:00:00Z")
     }
 
     /// The first channel of `order = ["canary", "stable"]`.

@@ -183,6 +183,24 @@ pub struct LockedImage {
 }
 
 impl LockedImage {
+    /// An image for the tests of the lock and its readers: built by Packer
+    /// 1.6.6 with no variables, from files hashed `sha256:0` and settings
+    /// `sha256:1`.
+    #[cfg(test)]
+    pub fn for_tests(id: &str, built_at: &str) -> LockedImage {
+        LockedImage {
+            id: id.to_owned(),
+            built_at: built_at.to_owned(),
+            packer_version: Some("1.6.6".into()),
+            hash: "sha256:0".into(),
+            settings: "sha256:1".into(),
+            manifest: None,
+            variables: Some(Vec::new()),
+            values: Some(BTreeMap::new()),
+            plugins: None,
+        }
+    }
+
     /// The values the build was given, when the lock knows every one.
     pub fn known_values(&self) -> Option<BTreeMap<String, String>> {
         match (&self.values, &self.variables) {
@@ -562,17 +580,7 @@ mod tests {
     fn history_channels_and_lifecycle_round_trip_and_are_checked() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("packer")).unwrap();
-        let image = |id: &str| LockedImage {
-            id: id.into(),
-            built_at: "2026-11-27T10:00:00Z".into(),
-            packer_version: Some("1.6.6".into()),
-            hash: "sha256:0".into(),
-            settings: "sha256:1".into(),
-            manifest: None,
-            variables: Some(Vec::new()),
-            values: Some(BTreeMap::new()),
-            plugins: None,
-        };
+        let image = |id: &str| LockedImage::for_tests(id, "2026-11-27T10:00:00Z");
         let mut entry = LockedTemplate { hash: "sha256:0".into(), ..LockedTemplate::default() };
         entry.images.insert("eu-west-1".into(), image("ami-03333333"));
         entry.history.insert("eu-west-1".into(), vec![image("ami-02222222"), image("ami-01111111")]);

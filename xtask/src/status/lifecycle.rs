@@ -309,17 +309,7 @@ mod tests {
         let channels = channels("[channels]\norder = [\"canary\", \"stable\"]\n[channels.stable]\nsoak = \"48h\"\n");
         let built = "2026-11-27T10:00:00Z";
         let now = clock::parse_timestamp(built).unwrap() + 3 * 86_400;
-        let image = |id: &str| LockedImage {
-            id: id.into(),
-            built_at: built.into(),
-            packer_version: Some("1.6.6".into()),
-            hash: "sha256:0".into(),
-            settings: "sha256:1".into(),
-            manifest: None,
-            variables: None,
-            values: None,
-            plugins: None,
-        };
+        let image = |id: &str| LockedImage { variables: None, values: None, ..LockedImage::for_tests(id, built) };
         let mut entry = LockedTemplate::default();
         entry.images.insert("r".into(), image("ami-2"));
         entry.history.insert("r".into(), vec![image("ami-1")]);
@@ -370,15 +360,10 @@ mod tests {
     #[test]
     fn what_prune_would_remove_is_shown_with_what_becomes_of_it() {
         let image = |id: &str| LockedImage {
-            id: id.into(),
-            built_at: "2026-10-01T00:00:00Z".into(),
             packer_version: None,
-            hash: "sha256:0".into(),
-            settings: "sha256:1".into(),
-            manifest: None,
             variables: None,
             values: None,
-            plugins: None,
+            ..LockedImage::for_tests(id, "2026-10-01T00:00:00Z")
         };
         let judged = |template: &str, id: &str, verdict: Verdict| Judged {
             template: template.into(),

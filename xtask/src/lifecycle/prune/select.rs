@@ -296,17 +296,7 @@ mod tests {
     const NOW: u64 = 1_795_787_993;
 
     fn image(id: &str, days_old: u64) -> LockedImage {
-        LockedImage {
-            id: id.to_owned(),
-            built_at: crate::clock::utc_timestamp(NOW - days_old * DAY),
-            packer_version: Some("1.6.6".into()),
-            hash: "sha256:0".into(),
-            settings: "sha256:1".into(),
-            manifest: None,
-            variables: Some(Vec::new()),
-            values: Some(BTreeMap::new()),
-            plugins: None,
-        }
+        LockedImage::for_tests(id, &crate::clock::utc_timestamp(NOW - days_old * DAY))
     }
 
     /// A template whose region `r` has `ages.len()` images, newest first,
